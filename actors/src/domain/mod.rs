@@ -1,0 +1,19 @@
+//! The pure domain core: state machines for machines, wallets, jackpot pools and hall GGR.
+//!
+//! Architecture invariant: nothing in this module (or below it) imports actix, tokio, a
+//! Kafka or database client, reads a clock or draws randomness. Time arrives in the commands,
+//! randomness through [`jackpot::HitPointSource`]. `tests/architecture.rs` checks the imports.
+
+pub mod error;
+pub mod ggr;
+pub mod ids;
+pub mod jackpot;
+pub mod machine;
+pub mod money;
+pub mod time;
+pub mod wallet;
+
+pub use error::DomainError;
+pub use ids::{EventId, HallId, MachineId, PlayerId, PoolId, ServerId, SourceKey, TxId};
+pub use money::{Amount, Currency};
+pub use time::Timestamp;

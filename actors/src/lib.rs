@@ -1,0 +1,9 @@
+//! pitboss-actors: the money core of pitboss and the actix actors that carry it.
+//!
+//! - [`domain`]: pure state machines (`apply(state, command) -> effects`), no I/O.
+//! - [`shell`]: actix actors around them, the router, and the ports (store, sink) they talk to.
+
+#![warn(missing_docs)]
+
+pub mod domain;
+pub mod shell;

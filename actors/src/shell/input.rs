@@ -1,0 +1,45 @@
+//! What the ingest side hands the runtime: an input event already decoded, validated and
+//! turned into a domain command for one entity.
+
+use crate::domain::machine::{EventMeta, MachineCommand};
+use crate::domain::wallet::{WalletCommand, WalletMeta};
+use crate::domain::{Currency, HallId, MachineId, PlayerId};
+
+/// A validated input event addressed to one entity.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Input {
+    /// An event of a machine.
+    Machine {
+        /// The machine.
+        machine: MachineId,
+        /// The hall the source says it stands in.
+        hall: HallId,
+        /// Event id, sequence number, event time.
+        meta: EventMeta,
+        /// The command.
+        cmd: MachineCommand,
+        /// The currency of the event's amount, if it carries one.
+        currency: Option<Currency>,
+    },
+    /// A wallet command of an online game server (or cash desk).
+    Wallet {
+        /// The wallet's player.
+        player: PlayerId,
+        /// Event id, event time, hall (brand).
+        meta: WalletMeta,
+        /// The command.
+        cmd: WalletCommand,
+        /// The currency of the amount.
+        currency: Currency,
+    },
+}
+
+impl Input {
+    /// The input event's id.
+    pub fn event_id(&self) -> crate::domain::EventId {
+        match self {
+            Input::Machine { meta, .. } => meta.event_id,
+            Input::Wallet { meta, .. } => meta.event_id,
+        }
+    }
+}

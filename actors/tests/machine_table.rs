@@ -1,0 +1,1069 @@
+//! Table-driven tests of the machine (EGM) state machine, `MachineState::apply` and
+//! `MachineState::apply_award`.
+//!
+//! Every table case starts from a fresh machine, applies its setup events (sequence numbers
+//! 1, 2, ...), snapshots the state, applies the command under test with the next sequence
+//! number and then checks three things exactly: the result (or the refusal's message), the
+//! whole state against the snapshot plus the case's expected changes, and the effects.
+//! Each case then redelivers the same event and checks that it is a repeat that changes nothing.
+
+use pitboss_actors::domain::machine::{
+    Alert, Applied, CashInKind, CashOutKind, EventMeta, GgrDelta, MachineCommand, MachineEffect,
+    MachineProfile, MachineState, SignificantEvent,
+};
+use pitboss_actors::domain::{
+    Amount, Currency, DomainError, EventId, HallId, MachineId, PlayerId, PoolId, SourceKey,
+    Timestamp,
+};
+
+/// Event time of sequence number 0: 2023-11-14T22:13:20Z, 20 s into a minute.
+const T0: i64 = 1_700_000_000_000;
+/// Cash in at or above this raises an AML alert on the test machine.
+const LARGE_CASH_IN: i64 = 1_000_000;
+
+fn amount(minor: i64) -> Amount {
+    Amount::new(minor).expect("valid test amount")
+}
+
+fn currency(code: &str) -> Currency {
+    Currency::new(code).expect("valid test currency")
+}
+
+fn machine_id() -> MachineId {
+    MachineId::new("M-17").unwrap()
+}
+
+fn hall() -> HallId {
+    HallId::new("H-1").unwrap()
+}
+
+fn pool(id: &str) -> PoolId {
+    PoolId::new(id).unwrap()
+}
+
+fn player(id: &str) -> PlayerId {
+    PlayerId::new(id).unwrap()
+}
+
+fn profile(threshold: i64) -> MachineProfile {
+    MachineProfile {
+        hall: hall(),
+        currency: currency("EUR"),
+        pools: vec![pool("P-1"), pool("P-2")],
+        large_cash_in_alert_minor: threshold,
+    }
+}
+
+fn machine() -> MachineState {
+    MachineState::new(machine_id(), profile(LARGE_CASH_IN))
+}
+
+/// The envelope of the event with sequence number `seq`: one second per number.
+fn meta(seq: u64) -> EventMeta {
+    EventMeta {
+        event_id: EventId(0xE000 + u128::from(seq)),
+        seq,
+        time: Timestamp(T0 + 1_000 * seq as i64),
+    }
+}
+
+fn ggr(meta: &EventMeta, bets: i64, wins: i64, games: i64) -> MachineEffect {
+    MachineEffect::Ggr(GgrDelta {
+        source: SourceKey::Machine(machine_id()),
+        seq: meta.seq,
+        hall: hall(),
+        window: meta.time.window_start(),
+        bets,
+        wins,
+        games,
+    })
+}
+
+fn contributions(bet: i64) -> Vec<MachineEffect> {
+    ["P-1", "P-2"]
+        .iter()
+        .map(|p| MachineEffect::Contribute {
+            pool: pool(p),
+            bet: amount(bet),
+        })
+        .collect()
+}
+
+fn bet(a: i64) -> MachineCommand {
+    MachineCommand::Bet(amount(a))
+}
+
+fn win(a: i64) -> MachineCommand {
+    MachineCommand::Win(amount(a))
+}
+
+fn bill(a: i64) -> MachineCommand {
+    MachineCommand::CashIn(CashInKind::Bill, amount(a))
+}
+
+fn cash_out(kind: CashOutKind, a: i64) -> MachineCommand {
+    MachineCommand::CashOut(kind, amount(a))
+}
+
+fn sig(ev: SignificantEvent) -> MachineCommand {
+    MachineCommand::Significant(ev)
+}
+
+/// Applies `cmds` as events 1, 2, ... to a fresh machine; each must be accepted.
+fn prepared(cmds: &[MachineCommand]) -> MachineState {
+    let mut m = machine();
+    for (i, c) in cmds.iter().enumerate() {
+        let mut fx = Vec::new();
+        let r = m.apply(&meta(i as u64 + 1), c, None, &mut fx);
+        assert_eq!(r, Ok(Applied::Done), "setup event {c:?}");
+        m.assert_invariants();
+    }
+    m
+}
+
+struct Case {
+    name: &'static str,
+    /// Events applied first, all accepted.
+    setup: Vec<MachineCommand>,
+    /// The command under test.
+    cmd: MachineCommand,
+    /// The currency the envelope names, if any.
+    currency: Option<&'static str>,
+    /// `Ok(())` for an accepted command, or the refusal's message.
+    outcome: Result<(), &'static str>,
+    /// What the command changes, applied to the snapshot taken before it (accepted commands
+    /// only: a refused command changes nothing but the last sequence number).
+    change: fn(&mut MachineState),
+    /// The effects expected, given the envelope of the command under test.
+    effects: fn(&EventMeta) -> Vec<MachineEffect>,
+}
+
+fn no_change(_: &mut MachineState) {}
+
+fn no_effects(_: &EventMeta) -> Vec<MachineEffect> {
+    Vec::new()
+}
+
+fn run(case: &Case) {
+    let name = case.name;
+    let mut m = prepared(&case.setup);
+    let before = m.clone();
+    let seq = case.setup.len() as u64 + 1;
+    let meta = meta(seq);
+    let cur = case.currency.map(currency);
+    let mut fx = Vec::new();
+    let result = m.apply(&meta, &case.cmd, cur, &mut fx);
+
+    let mut expected = before.clone();
+    expected.last_seq = Some(seq);
+    match (&case.outcome, &result) {
+        (Ok(()), Ok(Applied::Done)) => {
+            expected.last_event_time = meta.time;
+            (case.change)(&mut expected);
+        }
+        (Err(msg), Err(e)) => assert_eq!(e.to_string(), *msg, "{name}: refusal message"),
+        (want, got) => panic!("{name}: expected {want:?}, got {got:?}"),
+    }
+    assert_eq!(m, expected, "{name}: state after the command");
+    assert_eq!(fx, (case.effects)(&meta), "{name}: effects");
+    m.assert_invariants();
+    assert!(
+        m.meters.dominates(&before.meters),
+        "{name}: a meter went back"
+    );
+
+    // Redelivery of the same event (same sequence number): a repeat, nothing changes.
+    let after = m.clone();
+    let mut fx = Vec::new();
+    assert_eq!(
+        m.apply(&meta, &case.cmd, cur, &mut fx),
+        Ok(Applied::Duplicate),
+        "{name}: redelivery"
+    );
+    assert!(fx.is_empty(), "{name}: redelivery produced effects {fx:?}");
+    assert_eq!(m, after, "{name}: redelivery changed the state");
+}
+
+fn cases() -> Vec<Case> {
+    use CashInKind::{Bill, Cashless, Ticket};
+    vec![
+        // ---- bets ----
+        Case {
+            name: "bet from credits opens a game and contributes to every linked pool",
+            setup: vec![bill(1_000)],
+            cmd: bet(250),
+            currency: None,
+            outcome: Ok(()),
+            change: |m| {
+                m.credits = 750;
+                m.meters.coin_in = 250;
+                m.game_open = true;
+                m.game_won = false;
+            },
+            effects: |meta| {
+                let mut fx = vec![ggr(meta, 250, 0, 0)];
+                fx.extend(contributions(250));
+                fx
+            },
+        },
+        Case {
+            name: "bet of exactly all credits",
+            setup: vec![bill(1_000)],
+            cmd: bet(1_000),
+            currency: None,
+            outcome: Ok(()),
+            change: |m| {
+                m.credits = 0;
+                m.meters.coin_in = 1_000;
+                m.game_open = true;
+            },
+            effects: |meta| {
+                let mut fx = vec![ggr(meta, 1_000, 0, 0)];
+                fx.extend(contributions(1_000));
+                fx
+            },
+        },
+        Case {
+            name: "second bet of the same game keeps the game and its win flag",
+            setup: vec![bill(1_000), bet(100), win(50)],
+            cmd: bet(100),
+            currency: None,
+            outcome: Ok(()),
+            change: |m| {
+                m.credits = 850;
+                m.meters.coin_in = 200;
+                assert!(m.game_open && m.game_won);
+            },
+            effects: |meta| {
+                let mut fx = vec![ggr(meta, 100, 0, 0)];
+                fx.extend(contributions(100));
+                fx
+            },
+        },
+        Case {
+            name: "first bet after a game end starts a new game that has not won",
+            setup: vec![bill(1_000), bet(100), win(300), MachineCommand::GameEnd],
+            cmd: bet(10),
+            currency: None,
+            outcome: Ok(()),
+            change: |m| {
+                m.credits = 1_190;
+                m.meters.coin_in = 110;
+                m.game_open = true;
+                m.game_won = false;
+            },
+            effects: |meta| {
+                let mut fx = vec![ggr(meta, 10, 0, 0)];
+                fx.extend(contributions(10));
+                fx
+            },
+        },
+        Case {
+            name: "bet larger than credits is refused",
+            setup: vec![bill(1_000)],
+            cmd: bet(1_250),
+            currency: None,
+            outcome: Err("bet 1250 exceeds credits 1000 on machine M-17"),
+            change: no_change,
+            effects: no_effects,
+        },
+        Case {
+            name: "bet on an empty machine is refused",
+            setup: vec![],
+            cmd: bet(1),
+            currency: None,
+            outcome: Err("bet 1 exceeds credits 0 on machine M-17"),
+            change: no_change,
+            effects: no_effects,
+        },
+        Case {
+            name: "bet in the machine's currency",
+            setup: vec![bill(1_000)],
+            cmd: bet(100),
+            currency: Some("EUR"),
+            outcome: Ok(()),
+            change: |m| {
+                m.credits = 900;
+                m.meters.coin_in = 100;
+                m.game_open = true;
+            },
+            effects: |meta| {
+                let mut fx = vec![ggr(meta, 100, 0, 0)];
+                fx.extend(contributions(100));
+                fx
+            },
+        },
+        Case {
+            name: "bet in another currency is refused",
+            setup: vec![bill(1_000)],
+            cmd: bet(100),
+            currency: Some("USD"),
+            outcome: Err("currency USD does not match machine M-17's currency EUR"),
+            change: no_change,
+            effects: no_effects,
+        },
+        Case {
+            name: "cash in in another currency is refused",
+            setup: vec![],
+            cmd: bill(500),
+            currency: Some("GBP"),
+            outcome: Err("currency GBP does not match machine M-17's currency EUR"),
+            change: no_change,
+            effects: no_effects,
+        },
+        // ---- wins and game end ----
+        Case {
+            name: "win pays credits and marks the game won",
+            setup: vec![bill(1_000), bet(100)],
+            cmd: win(500),
+            currency: None,
+            outcome: Ok(()),
+            change: |m| {
+                m.credits = 1_400;
+                m.meters.coin_out = 500;
+                m.game_won = true;
+            },
+            effects: |meta| vec![ggr(meta, 0, 500, 0)],
+        },
+        Case {
+            name: "second win of the same game adds up",
+            setup: vec![bill(1_000), bet(100), win(500)],
+            cmd: win(20),
+            currency: None,
+            outcome: Ok(()),
+            change: |m| {
+                m.credits = 1_420;
+                m.meters.coin_out = 520;
+            },
+            effects: |meta| vec![ggr(meta, 0, 20, 0)],
+        },
+        Case {
+            name: "win with no game in progress is refused",
+            setup: vec![bill(1_000)],
+            cmd: win(500),
+            currency: None,
+            outcome: Err("win on machine M-17 with no game in progress"),
+            change: no_change,
+            effects: no_effects,
+        },
+        Case {
+            name: "win after the game ended is refused",
+            setup: vec![bill(1_000), bet(100), MachineCommand::GameEnd],
+            cmd: win(500),
+            currency: None,
+            outcome: Err("win on machine M-17 with no game in progress"),
+            change: no_change,
+            effects: no_effects,
+        },
+        Case {
+            name: "game end of a won game counts a game played and won",
+            setup: vec![bill(1_000), bet(100), win(40)],
+            cmd: MachineCommand::GameEnd,
+            currency: None,
+            outcome: Ok(()),
+            change: |m| {
+                m.meters.games_played = 1;
+                m.meters.games_won = 1;
+                m.game_open = false;
+                m.game_won = false;
+            },
+            effects: |meta| vec![ggr(meta, 0, 0, 1)],
+        },
+        Case {
+            name: "game end of a lost game counts a game played only",
+            setup: vec![bill(1_000), bet(100)],
+            cmd: MachineCommand::GameEnd,
+            currency: None,
+            outcome: Ok(()),
+            change: |m| {
+                m.meters.games_played = 1;
+                m.game_open = false;
+            },
+            effects: |meta| vec![ggr(meta, 0, 0, 1)],
+        },
+        Case {
+            name: "game end with no game in progress is refused",
+            setup: vec![bill(1_000)],
+            cmd: MachineCommand::GameEnd,
+            currency: None,
+            outcome: Err("game end on machine M-17 with no game in progress"),
+            change: no_change,
+            effects: no_effects,
+        },
+        Case {
+            name: "meters accumulate over several games",
+            setup: vec![
+                bill(1_000),
+                bet(100),
+                win(300),
+                MachineCommand::GameEnd,
+                bet(50),
+                MachineCommand::GameEnd,
+                bet(20),
+                win(10),
+            ],
+            cmd: MachineCommand::GameEnd,
+            currency: None,
+            outcome: Ok(()),
+            change: |m| {
+                assert_eq!(m.credits, 1_000 - 100 + 300 - 50 - 20 + 10);
+                assert_eq!((m.meters.coin_in, m.meters.coin_out), (170, 310));
+                m.meters.games_played = 3;
+                m.meters.games_won = 2;
+                m.game_open = false;
+                m.game_won = false;
+            },
+            effects: |meta| vec![ggr(meta, 0, 0, 1)],
+        },
+        // ---- cash in ----
+        Case {
+            name: "bill in",
+            setup: vec![bill(100)],
+            cmd: MachineCommand::CashIn(Bill, amount(2_000)),
+            currency: None,
+            outcome: Ok(()),
+            change: |m| {
+                m.credits = 2_100;
+                m.meters.bills_in = 2_100;
+            },
+            effects: no_effects,
+        },
+        Case {
+            name: "ticket in",
+            setup: vec![bill(100)],
+            cmd: MachineCommand::CashIn(Ticket, amount(2_000)),
+            currency: None,
+            outcome: Ok(()),
+            change: |m| {
+                m.credits = 2_100;
+                m.meters.tickets_in = 2_000;
+            },
+            effects: no_effects,
+        },
+        Case {
+            name: "cashless in",
+            setup: vec![bill(100)],
+            cmd: MachineCommand::CashIn(Cashless, amount(2_000)),
+            currency: None,
+            outcome: Ok(()),
+            change: |m| {
+                m.credits = 2_100;
+                m.meters.cashless_in = 2_000;
+            },
+            effects: no_effects,
+        },
+        Case {
+            name: "cash in just below the AML threshold raises no alert",
+            setup: vec![],
+            cmd: MachineCommand::CashIn(Ticket, amount(LARGE_CASH_IN - 1)),
+            currency: None,
+            outcome: Ok(()),
+            change: |m| {
+                m.credits = LARGE_CASH_IN - 1;
+                m.meters.tickets_in = LARGE_CASH_IN - 1;
+            },
+            effects: no_effects,
+        },
+        Case {
+            name: "cash in at the AML threshold raises a large cash-in alert",
+            setup: vec![],
+            cmd: MachineCommand::CashIn(Cashless, amount(LARGE_CASH_IN)),
+            currency: None,
+            outcome: Ok(()),
+            change: |m| {
+                m.credits = LARGE_CASH_IN;
+                m.meters.cashless_in = LARGE_CASH_IN;
+            },
+            effects: |_| {
+                vec![MachineEffect::Alert(Alert::LargeCashIn {
+                    machine: machine_id(),
+                    amount: LARGE_CASH_IN,
+                })]
+            },
+        },
+        Case {
+            name: "bill above the AML threshold raises a large cash-in alert",
+            setup: vec![bill(5)],
+            cmd: bill(LARGE_CASH_IN + 5),
+            currency: None,
+            outcome: Ok(()),
+            change: |m| {
+                m.credits = LARGE_CASH_IN + 10;
+                m.meters.bills_in = LARGE_CASH_IN + 10;
+            },
+            effects: |_| {
+                vec![MachineEffect::Alert(Alert::LargeCashIn {
+                    machine: machine_id(),
+                    amount: LARGE_CASH_IN + 5,
+                })]
+            },
+        },
+        // ---- cash out ----
+        Case {
+            name: "ticket out",
+            setup: vec![bill(1_000)],
+            cmd: cash_out(CashOutKind::Ticket, 400),
+            currency: None,
+            outcome: Ok(()),
+            change: |m| {
+                m.credits = 600;
+                m.meters.tickets_out = 400;
+            },
+            effects: no_effects,
+        },
+        Case {
+            name: "cashless out of all credits",
+            setup: vec![bill(1_000)],
+            cmd: cash_out(CashOutKind::Cashless, 1_000),
+            currency: None,
+            outcome: Ok(()),
+            change: |m| {
+                m.credits = 0;
+                m.meters.cashless_out = 1_000;
+            },
+            effects: no_effects,
+        },
+        Case {
+            name: "handpay",
+            setup: vec![bill(1_000), bet(100), win(5_000)],
+            cmd: cash_out(CashOutKind::Handpay, 5_900),
+            currency: None,
+            outcome: Ok(()),
+            change: |m| {
+                m.credits = 0;
+                m.meters.handpaid = 5_900;
+            },
+            effects: no_effects,
+        },
+        Case {
+            name: "cash out larger than credits is refused",
+            setup: vec![bill(1_000)],
+            cmd: cash_out(CashOutKind::Ticket, 1_001),
+            currency: None,
+            outcome: Err("cash out 1001 exceeds credits 1000 on machine M-17"),
+            change: no_change,
+            effects: no_effects,
+        },
+        Case {
+            name: "handpay larger than credits is refused",
+            setup: vec![],
+            cmd: cash_out(CashOutKind::Handpay, 10),
+            currency: None,
+            outcome: Err("cash out 10 exceeds credits 0 on machine M-17"),
+            change: no_change,
+            effects: no_effects,
+        },
+        // ---- card in / out ----
+        Case {
+            name: "card in opens a session",
+            setup: vec![],
+            cmd: MachineCommand::CardIn(player("P-1")),
+            currency: None,
+            outcome: Ok(()),
+            change: |m| m.session = Some(player("P-1")),
+            effects: no_effects,
+        },
+        Case {
+            name: "card in of the carded-in player again is accepted",
+            setup: vec![MachineCommand::CardIn(player("P-1"))],
+            cmd: MachineCommand::CardIn(player("P-1")),
+            currency: None,
+            outcome: Ok(()),
+            change: no_change,
+            effects: no_effects,
+        },
+        Case {
+            name: "card in while another player is carded in is refused",
+            setup: vec![MachineCommand::CardIn(player("P-1"))],
+            cmd: MachineCommand::CardIn(player("P-2")),
+            currency: None,
+            outcome: Err("card in of player P-2 on machine M-17 while player P-1 is carded in"),
+            change: no_change,
+            effects: no_effects,
+        },
+        Case {
+            name: "card out closes the session",
+            setup: vec![MachineCommand::CardIn(player("P-1"))],
+            cmd: MachineCommand::CardOut,
+            currency: None,
+            outcome: Ok(()),
+            change: |m| m.session = None,
+            effects: no_effects,
+        },
+        Case {
+            name: "card out with nobody carded in is refused",
+            setup: vec![],
+            cmd: MachineCommand::CardOut,
+            currency: None,
+            outcome: Err("card out on machine M-17 with no player carded in"),
+            change: no_change,
+            effects: no_effects,
+        },
+        // ---- jackpot claims ----
+        Case {
+            name: "jackpot hit on a linked pool asks the pool to pay",
+            setup: vec![],
+            cmd: MachineCommand::JackpotHit {
+                pool: pool("P-2"),
+                level: 3,
+            },
+            currency: None,
+            outcome: Ok(()),
+            change: no_change,
+            effects: |_| {
+                vec![MachineEffect::ClaimHit {
+                    pool: pool("P-2"),
+                    level: 3,
+                }]
+            },
+        },
+        Case {
+            name: "jackpot hit on a pool the machine does not play for is refused",
+            setup: vec![bill(1_000)],
+            cmd: MachineCommand::JackpotHit {
+                pool: pool("P-9"),
+                level: 0,
+            },
+            currency: None,
+            outcome: Err("machine M-17 does not contribute to pool P-9"),
+            change: no_change,
+            effects: no_effects,
+        },
+        // ---- significant events ----
+        Case {
+            name: "door open counts, flags and alerts",
+            setup: vec![],
+            cmd: sig(SignificantEvent::DoorOpen),
+            currency: None,
+            outcome: Ok(()),
+            change: |m| {
+                m.meters.doors_opened = 1;
+                m.status.door_open = true;
+            },
+            effects: |_| {
+                vec![MachineEffect::Alert(Alert::DoorOpen {
+                    machine: machine_id(),
+                })]
+            },
+        },
+        Case {
+            name: "door open while already open counts nothing and does not alert again",
+            setup: vec![sig(SignificantEvent::DoorOpen)],
+            cmd: sig(SignificantEvent::DoorOpen),
+            currency: None,
+            outcome: Ok(()),
+            change: no_change,
+            effects: no_effects,
+        },
+        Case {
+            name: "door close",
+            setup: vec![sig(SignificantEvent::DoorOpen)],
+            cmd: sig(SignificantEvent::DoorClose),
+            currency: None,
+            outcome: Ok(()),
+            change: |m| m.status.door_open = false,
+            effects: no_effects,
+        },
+        Case {
+            name: "door reopened after closing counts a second opening",
+            setup: vec![
+                sig(SignificantEvent::DoorOpen),
+                sig(SignificantEvent::DoorClose),
+            ],
+            cmd: sig(SignificantEvent::DoorOpen),
+            currency: None,
+            outcome: Ok(()),
+            change: |m| {
+                m.meters.doors_opened = 2;
+                m.status.door_open = true;
+            },
+            effects: |_| {
+                vec![MachineEffect::Alert(Alert::DoorOpen {
+                    machine: machine_id(),
+                })]
+            },
+        },
+        Case {
+            name: "tilt flags and alerts with its code",
+            setup: vec![],
+            cmd: sig(SignificantEvent::Tilt(42)),
+            currency: None,
+            outcome: Ok(()),
+            change: |m| m.status.tilt = Some(42),
+            effects: |_| {
+                vec![MachineEffect::Alert(Alert::Tilt {
+                    machine: machine_id(),
+                    code: 42,
+                })]
+            },
+        },
+        Case {
+            name: "tilt clear",
+            setup: vec![sig(SignificantEvent::Tilt(42))],
+            cmd: sig(SignificantEvent::TiltClear),
+            currency: None,
+            outcome: Ok(()),
+            change: |m| m.status.tilt = None,
+            effects: no_effects,
+        },
+        Case {
+            name: "comms lost flags offline and alerts",
+            setup: vec![],
+            cmd: sig(SignificantEvent::CommsLost),
+            currency: None,
+            outcome: Ok(()),
+            change: |m| m.status.online = false,
+            effects: |_| {
+                vec![MachineEffect::Alert(Alert::CommsLost {
+                    machine: machine_id(),
+                })]
+            },
+        },
+        Case {
+            name: "comms lost while offline does not alert again",
+            setup: vec![sig(SignificantEvent::CommsLost)],
+            cmd: sig(SignificantEvent::CommsLost),
+            currency: None,
+            outcome: Ok(()),
+            change: no_change,
+            effects: no_effects,
+        },
+        Case {
+            name: "comms restored",
+            setup: vec![sig(SignificantEvent::CommsLost)],
+            cmd: sig(SignificantEvent::CommsRestored),
+            currency: None,
+            outcome: Ok(()),
+            change: |m| m.status.online = true,
+            effects: no_effects,
+        },
+    ]
+}
+
+#[test]
+fn table_of_commands() {
+    let cases = cases();
+    assert!(cases.len() >= 40);
+    for case in &cases {
+        run(case);
+    }
+}
+
+#[test]
+fn refused_bet_changes_nothing_but_the_sequence_number() {
+    let mut m = prepared(&[bill(1_000)]);
+    let before = m.clone();
+    let mut fx = Vec::new();
+    // A later event time than everything before: the refusal must not move the clock either.
+    let late = EventMeta {
+        time: Timestamp(T0 + 3_600_000),
+        ..meta(2)
+    };
+    let err = m.apply(&late, &bet(1_250), None, &mut fx).unwrap_err();
+    assert_eq!(
+        err,
+        DomainError::InsufficientCredits {
+            what: "bet",
+            amount: 1_250,
+            credits: 1_000,
+            machine: "M-17".into(),
+        }
+    );
+    assert_eq!(
+        err.to_string(),
+        "bet 1250 exceeds credits 1000 on machine M-17"
+    );
+    assert!(fx.is_empty());
+    assert_eq!(
+        m,
+        MachineState {
+            last_seq: Some(2),
+            ..before.clone()
+        }
+    );
+    // Refused once: its redelivery is a repeat, not a second refusal.
+    assert_eq!(
+        m.apply(&late, &bet(1_250), None, &mut fx),
+        Ok(Applied::Duplicate)
+    );
+    assert!(fx.is_empty());
+    // The next event is applied normally.
+    assert_eq!(
+        m.apply(&meta(3), &bet(1_000), None, &mut fx),
+        Ok(Applied::Done)
+    );
+    assert_eq!(m.credits, 0);
+    m.assert_invariants();
+}
+
+#[test]
+fn sequence_gap_is_reported_and_the_event_applied() {
+    let mut m = prepared(&[bill(1_000)]);
+    let mut fx = Vec::new();
+    let r = m.apply(&meta(5), &bet(100), None, &mut fx);
+    assert_eq!(r, Ok(Applied::Done));
+    assert_eq!(
+        fx[0],
+        MachineEffect::Alert(Alert::SequenceGap {
+            machine: machine_id(),
+            expected: 2,
+            got: 5,
+        })
+    );
+    assert_eq!(fx[1], ggr(&meta(5), 100, 0, 0));
+    assert_eq!(fx.len(), 2 + 2, "gap alert, GGR and two contributions");
+    assert_eq!(m.last_seq, Some(5));
+    assert_eq!(m.credits, 900);
+
+    // The next number after the gap is in order again: no alert.
+    fx.clear();
+    m.apply(&meta(6), &win(10), None, &mut fx).unwrap();
+    assert_eq!(fx, vec![ggr(&meta(6), 0, 10, 0)]);
+
+    // The skipped numbers arriving late are repeats (the machine only moves forward).
+    for seq in 2..=6 {
+        let before = m.clone();
+        fx.clear();
+        assert_eq!(
+            m.apply(&meta(seq), &bill(777), None, &mut fx),
+            Ok(Applied::Duplicate)
+        );
+        assert!(fx.is_empty());
+        assert_eq!(m, before);
+    }
+    m.assert_invariants();
+}
+
+#[test]
+fn sequence_gap_is_reported_even_when_the_command_is_refused() {
+    let mut m = prepared(&[bill(1_000)]);
+    let before = m.clone();
+    let mut fx = Vec::new();
+    let r = m.apply(&meta(9), &bet(5_000), None, &mut fx);
+    assert!(matches!(r, Err(DomainError::InsufficientCredits { .. })));
+    assert_eq!(
+        fx,
+        vec![MachineEffect::Alert(Alert::SequenceGap {
+            machine: machine_id(),
+            expected: 2,
+            got: 9,
+        })]
+    );
+    assert_eq!(
+        m,
+        MachineState {
+            last_seq: Some(9),
+            ..before
+        }
+    );
+}
+
+#[test]
+fn first_event_may_have_any_sequence_number() {
+    let mut m = machine();
+    let mut fx = Vec::new();
+    assert_eq!(
+        m.apply(&meta(1_000), &bill(10), None, &mut fx),
+        Ok(Applied::Done)
+    );
+    assert!(fx.is_empty(), "no gap alert on the first event: {fx:?}");
+    assert_eq!(m.last_seq, Some(1_000));
+    // Sequence number 0 is a valid first number too, and 1 follows it without a gap.
+    let mut m = machine();
+    m.apply(&meta(0), &bill(10), None, &mut fx).unwrap();
+    m.apply(&meta(1), &bill(10), None, &mut fx).unwrap();
+    assert!(fx.is_empty());
+    assert_eq!(m.credits, 20);
+}
+
+#[test]
+fn repeats_change_nothing_whatever_they_carry() {
+    let mut m = prepared(&[bill(1_000), bet(100), win(50)]);
+    let before = m.clone();
+    let repeats = [
+        (1, bill(1_000)),
+        (2, bet(100)),
+        (3, win(50)),
+        (3, bet(1)),
+        (2, MachineCommand::GameEnd),
+        (1, sig(SignificantEvent::DoorOpen)),
+        (3, cash_out(CashOutKind::Handpay, 1_000_000)),
+        (0, MachineCommand::CardOut),
+    ];
+    for (seq, cmd) in repeats {
+        let mut fx = Vec::new();
+        // Even a repeat in the wrong currency is just a repeat.
+        for cur in [None, Some(currency("USD"))] {
+            assert_eq!(
+                m.apply(&meta(seq), &cmd, cur, &mut fx),
+                Ok(Applied::Duplicate),
+                "seq {seq} {cmd:?}"
+            );
+        }
+        assert!(fx.is_empty());
+        assert_eq!(m, before, "seq {seq} {cmd:?}");
+    }
+}
+
+#[test]
+fn event_time_never_goes_backwards() {
+    let mut m = prepared(&[bill(1_000)]);
+    let t1 = m.last_event_time;
+    let mut fx = Vec::new();
+    let early = EventMeta {
+        time: Timestamp(T0 - 120_000),
+        ..meta(2)
+    };
+    m.apply(&early, &bet(100), None, &mut fx).unwrap();
+    assert_eq!(m.last_event_time, t1);
+    assert_eq!(m.last_seq, Some(2));
+    // The GGR of the event still counts in the window of its own event time.
+    assert_eq!(fx[0], ggr(&early, 100, 0, 0));
+    assert_eq!(
+        early.time.window_start(),
+        Timestamp(1_699_999_860_000),
+        "window start of 22:11:20 is 22:11:00"
+    );
+}
+
+#[test]
+fn large_cash_in_threshold_zero_never_alerts() {
+    let mut m = MachineState::new(machine_id(), profile(0));
+    let mut fx = Vec::new();
+    m.apply(
+        &meta(1),
+        &MachineCommand::CashIn(CashInKind::Bill, amount(1_000_000_000_000)),
+        None,
+        &mut fx,
+    )
+    .unwrap();
+    assert!(fx.is_empty());
+    assert_eq!(m.credits, 1_000_000_000_000);
+    m.assert_invariants();
+}
+
+#[test]
+fn machine_without_pools_sends_no_contributions_and_refuses_every_claim() {
+    let mut m = MachineState::new(
+        machine_id(),
+        MachineProfile {
+            pools: vec![],
+            ..profile(LARGE_CASH_IN)
+        },
+    );
+    let mut fx = Vec::new();
+    m.apply(&meta(1), &bill(100), None, &mut fx).unwrap();
+    m.apply(&meta(2), &bet(100), None, &mut fx).unwrap();
+    assert_eq!(fx, vec![ggr(&meta(2), 100, 0, 0)]);
+    fx.clear();
+    let r = m.apply(
+        &meta(3),
+        &MachineCommand::JackpotHit {
+            pool: pool("P-1"),
+            level: 0,
+        },
+        None,
+        &mut fx,
+    );
+    assert_eq!(
+        r,
+        Err(DomainError::PoolNotLinked {
+            machine: "M-17".into(),
+            pool: "P-1".into(),
+        })
+    );
+    assert!(fx.is_empty());
+}
+
+#[test]
+fn awards_are_recorded_once_per_pool_level_hit() {
+    let mut m = prepared(&[bill(1_000), bet(100)]);
+    let p1 = pool("P-1");
+    let p2 = pool("P-2");
+    // (pool, level, hit number, amount, expected result, jackpot paid after)
+    let table: Vec<(&PoolId, u8, u64, i64, Applied, i64)> = vec![
+        (&p1, 0, 1, 5_000, Applied::Done, 5_000),
+        (&p1, 0, 1, 5_000, Applied::Duplicate, 5_000),
+        (&p1, 0, 1, 9_999, Applied::Duplicate, 5_000),
+        (&p1, 0, 2, 300, Applied::Done, 5_300),
+        (&p1, 0, 1, 5_000, Applied::Duplicate, 5_300),
+        (&p1, 0, 2, 300, Applied::Duplicate, 5_300),
+        // Another level of the same pool has its own hit numbers.
+        (&p1, 1, 1, 70, Applied::Done, 5_370),
+        (&p1, 1, 1, 70, Applied::Duplicate, 5_370),
+        // Another pool, same level index: its own numbers too.
+        (&p2, 0, 1, 30, Applied::Done, 5_400),
+        // Hit numbers may skip (hits of the level paid to other machines).
+        (&p1, 0, 7, 100, Applied::Done, 5_500),
+        (&p1, 0, 6, 100, Applied::Duplicate, 5_500),
+    ];
+    for (pool, level, hit, amt, want, paid) in table {
+        let credits = m.credits;
+        let meters = m.meters.clone();
+        let r = m.apply_award(pool, level, hit, amount(amt));
+        assert_eq!(r, Ok(want), "{pool} level {level} hit {hit}");
+        assert_eq!(
+            m.meters.jackpot_paid, paid,
+            "{pool} level {level} hit {hit}"
+        );
+        assert_eq!(
+            m.credits, credits,
+            "jackpot awards are handpaid, not credited"
+        );
+        assert!(m.meters.dominates(&meters));
+        m.assert_invariants();
+    }
+    assert_eq!(m.awards.len(), 3);
+    // Awards do not touch the event sequence.
+    assert_eq!(m.last_seq, Some(2));
+}
+
+#[test]
+fn award_for_a_pool_the_machine_does_not_play_for_is_still_recorded() {
+    // The pool decides who is paid; the machine only meters it.
+    let mut m = machine();
+    assert_eq!(
+        m.apply_award(&pool("P-9"), 0, 1, amount(10)),
+        Ok(Applied::Done)
+    );
+    assert_eq!(m.meters.jackpot_paid, 10);
+}
+
+#[test]
+fn game_cycle_reconciles_meters_and_credits() {
+    let mut m = machine();
+    let script = [
+        MachineCommand::CashIn(CashInKind::Ticket, amount(2_000)),
+        MachineCommand::CashIn(CashInKind::Cashless, amount(500)),
+        bet(200),
+        win(1_000),
+        MachineCommand::GameEnd,
+        bet(300),
+        MachineCommand::GameEnd,
+        cash_out(CashOutKind::Ticket, 1_000),
+        cash_out(CashOutKind::Cashless, 500),
+        cash_out(CashOutKind::Handpay, 1_500),
+    ];
+    let mut prev = m.meters.clone();
+    for (i, c) in script.iter().enumerate() {
+        let mut fx = Vec::new();
+        m.apply(&meta(i as u64 + 1), c, None, &mut fx).unwrap();
+        m.assert_invariants();
+        assert!(m.meters.dominates(&prev));
+        prev = m.meters.clone();
+    }
+    assert_eq!(m.credits, 0);
+    assert_eq!(m.meters.cash_in(), 2_500);
+    assert_eq!(m.meters.cash_out(), 3_000);
+    assert_eq!(m.meters.coin_in, 500);
+    assert_eq!(m.meters.coin_out, 1_000);
+    assert_eq!((m.meters.games_played, m.meters.games_won), (2, 1));
+}
+
+#[test]
+#[should_panic(expected = "credits")]
+fn invariant_check_catches_tampered_credits() {
+    let mut m = prepared(&[bill(1_000)]);
+    m.credits += 1;
+    m.assert_invariants();
+}

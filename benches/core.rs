@@ -1,0 +1,189 @@
+//! Criterion benches of the hot path: decode, apply per entity kind, and the whole pipeline
+//! (single-threaded reference and actors).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use pitboss::config::Config;
+use pitboss::direct::Direct;
+use pitboss::pipeline::{Inflight, Ingest, SourcePos};
+use pitboss::rng::KeyedHitPoints;
+use pitboss::sim::{SimMessage, Simulator};
+use pitboss::wire;
+use pitboss_actors::domain::jackpot::{PoolCommand, PoolMeta, PoolState};
+use pitboss_actors::domain::machine::{EventMeta, MachineCommand, MachineState};
+use pitboss_actors::domain::wallet::{WalletCommand, WalletMeta, WalletOp, WalletState};
+use pitboss_actors::domain::{Amount, Currency, EventId, HallId, MachineId, PlayerId, SourceKey, Timestamp, TxId};
+use pitboss_actors::shell::{Directory, MemoryStore, NullSink, Runtime};
+
+fn config() -> Config {
+    let mut cfg = Config::load_with_env(None, Vec::new()).expect("default config");
+    cfg.sim.halls = 100;
+    cfg.sim.machines_per_hall = 100;
+    cfg.sim.players = 50_000;
+    cfg.sim.malformed_per_million = 0;
+    cfg
+}
+
+fn messages(n: usize) -> Vec<SimMessage> {
+    let mut sim = Simulator::new(&config()).expect("simulator");
+    (0..n).map(|i| sim.next(1_800_000_000_000 + i as i64 / 50)).collect()
+}
+
+fn decode(c: &mut Criterion) {
+    let msgs = messages(10_000);
+    let mut g = c.benchmark_group("decode");
+    g.throughput(Throughput::Elements(msgs.len() as u64));
+    g.bench_function("sim_mix_10k", |b| {
+        b.iter(|| {
+            for m in &msgs {
+                black_box(wire::decode_input(&m.bytes).expect("valid"));
+            }
+        })
+    });
+    g.finish();
+}
+
+fn apply(c: &mut Criterion) {
+    let cfg = config();
+    let rc = cfg.runtime_config().expect("runtime config");
+    let eur = Currency::new("EUR").expect("currency");
+    let dir = Directory::new(&rc);
+    let mut g = c.benchmark_group("apply");
+    g.throughput(Throughput::Elements(1));
+
+    let hall = HallId::new("H-001").expect("id");
+    let mut machine = MachineState::new(MachineId::new("M-1").expect("id"), dir.machine_profile(&hall));
+    let mut fx = Vec::new();
+    let mut seq = 0u64;
+    let cash = MachineCommand::CashIn(pitboss_actors::domain::machine::CashInKind::Bill, Amount::new(1_000_000_000).expect("amount"));
+    let bet = MachineCommand::Bet(Amount::new(100).expect("amount"));
+    let meta = |seq: u64| EventMeta {
+        event_id: EventId(seq as u128),
+        seq,
+        time: Timestamp(1_800_000_000_000),
+    };
+    g.bench_function("machine_bet", |b| {
+        b.iter(|| {
+            seq += 1;
+            fx.clear();
+            if machine.credits < 100 {
+                machine.apply(&meta(seq), &cash, Some(eur), &mut fx).expect("cash in");
+                seq += 1;
+            }
+            black_box(machine.apply(&meta(seq), &bet, Some(eur), &mut fx).expect("bet"));
+        })
+    });
+
+    let mut wallet = WalletState::new(PlayerId::new("P-1").expect("id"), eur, 0, 256);
+    let wmeta = WalletMeta {
+        event_id: EventId(1),
+        time: Timestamp(1_800_000_000_000),
+        hall: hall.clone(),
+    };
+    let mut wfx = Vec::new();
+    let mut n = 0u64;
+    wallet
+        .apply(
+            &wmeta,
+            &WalletCommand {
+                tx: TxId::new("dep").expect("id"),
+                op: WalletOp::Deposit(Amount::new(1_000_000_000_000).expect("amount")),
+            },
+            eur,
+            &mut wfx,
+        )
+        .expect("deposit");
+    g.bench_function("wallet_bet", |b| {
+        b.iter_batched(
+            || {
+                n += 1;
+                WalletCommand {
+                    tx: TxId::new(&format!("t{n}")).expect("id"),
+                    op: WalletOp::Bet(Amount::new(10).expect("amount")),
+                }
+            },
+            |cmd| {
+                wfx.clear();
+                black_box(wallet.apply(&wmeta, &cmd, eur, &mut wfx).expect("bet"))
+            },
+            BatchSize::SmallInput,
+        )
+    });
+
+    let spec = rc.pools[0].clone();
+    let mut hp = KeyedHitPoints::new("bench");
+    let mut pool = PoolState::new(spec.id.clone(), spec.config.clone(), &mut hp).expect("pool");
+    let mut hits = Vec::new();
+    let mid = MachineId::new("M-1").expect("id");
+    let source = SourceKey::Machine(mid.clone());
+    let mut pseq = 0u64;
+    let cmd = PoolCommand::Contribute {
+        machine: mid,
+        bet: Amount::new(100).expect("amount"),
+    };
+    g.bench_function("pool_contribute_4_levels", |b| {
+        b.iter(|| {
+            pseq += 1;
+            hits.clear();
+            let meta = PoolMeta {
+                source: source.clone(),
+                seq: pseq,
+                cause: EventId(pseq as u128),
+            };
+            black_box(pool.apply(&meta, &cmd, &mut hp, &mut hits).expect("contribute"))
+        })
+    });
+    g.finish();
+}
+
+fn pipeline(c: &mut Criterion) {
+    let cfg = config();
+    let msgs = messages(100_000);
+    let mut g = c.benchmark_group("pipeline");
+    g.throughput(Throughput::Elements(msgs.len() as u64));
+    g.sample_size(10);
+    g.bench_function("direct_decode_apply_100k", |b| {
+        b.iter_batched(
+            || Direct::new(cfg.runtime_config().expect("config"), "bench"),
+            |mut d| {
+                for m in &msgs {
+                    d.apply(wire::decode_input(&m.bytes).expect("valid"));
+                }
+                d
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    g.bench_function("actors_decode_route_apply_100k", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let rc = cfg.runtime_config().expect("config");
+                let msgs = &msgs;
+                total += actix_rt::System::new().block_on(async move {
+                    let rt = Runtime::start(rc, Arc::new(NullSink::default()), Arc::new(MemoryStore::default()), Arc::new(KeyedHitPoints::new("bench")));
+                    let ingest = Ingest::new(rt.clone());
+                    let inflight = Inflight::new(65_536);
+                    let t = Instant::now();
+                    for chunk in msgs.chunks(256) {
+                        let ack = inflight.begin(chunk.len(), |_| {}).await;
+                        for m in chunk {
+                            ingest.process(&m.bytes, None, SourcePos::default(), &ack).await;
+                        }
+                    }
+                    inflight.drained().await;
+                    let e = t.elapsed();
+                    rt.stop();
+                    e
+                });
+            }
+            total
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, decode, apply, pipeline);
+criterion_main!(benches);

@@ -1,0 +1,171 @@
+//! `pitboss-load`: measures pitboss. `inproc` compares, over the same events, the actor
+//! pipeline with the framework's floor and with a single-threaded loop without actors.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use pitboss::config::Config;
+use pitboss::direct::Direct;
+use pitboss::pipeline::{Inflight, Ingest, SourcePos};
+use pitboss::rng::KeyedHitPoints;
+use pitboss::sim::{SimMessage, Simulator};
+use pitboss::wire;
+use pitboss_actors::shell::{Input, MachineEntity, MemoryStore, NullSink, Runtime, WalletEntity};
+use serde::Serialize;
+
+#[derive(Parser)]
+#[command(name = "pitboss-load", about = "Load and throughput measurements for pitboss")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// In-process throughput: actor pipeline vs actix floor vs raw loop, over the same events.
+    Inproc {
+        /// Events to generate and process.
+        #[arg(long, default_value_t = 1_000_000)]
+        events: usize,
+        /// Machines in the simulated network (spread over halls of 100).
+        #[arg(long, default_value_t = 10_000)]
+        machines: u32,
+        /// Online players.
+        #[arg(long, default_value_t = 50_000)]
+        players: u32,
+        /// Print one JSON line instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Serialize)]
+struct InprocReport {
+    events: usize,
+    machines: u32,
+    players: u32,
+    arbiters: usize,
+    events_per_sec: f64,
+    actix_floor_events_per_sec: f64,
+    raw_events_per_sec: f64,
+    ratio: f64,
+    pipeline_secs: f64,
+    floor_secs: f64,
+    raw_secs: f64,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Inproc {
+            events,
+            machines,
+            players,
+            json,
+        } => {
+            let r = inproc(events, machines, players)?;
+            if json {
+                println!("{}", serde_json::to_string(&r)?);
+            } else {
+                println!("events                      {}", r.events);
+                println!("machines / players          {} / {}", r.machines, r.players);
+                println!("arbiters (actor threads)    {}", r.arbiters);
+                println!("pipeline events/s           {:.0}", r.events_per_sec);
+                println!("actix floor events/s        {:.0}", r.actix_floor_events_per_sec);
+                println!("raw loop events/s           {:.0}", r.raw_events_per_sec);
+                println!("ratio pipeline / floor      {:.3}", r.ratio);
+            }
+            Ok(())
+        }
+    }
+}
+
+fn inproc(events: usize, machines: u32, players: u32) -> anyhow::Result<InprocReport> {
+    let mut cfg = Config::load(None).context("loading configuration")?;
+    cfg.sim.machines_per_hall = 100;
+    cfg.sim.halls = machines.div_ceil(100).max(1);
+    cfg.sim.players = players;
+    cfg.sim.malformed_per_million = 0;
+    let rc = cfg.runtime_config()?;
+    let mut sim = Simulator::new(&cfg)?;
+    // Event time advances as in a network producing 50,000 events/s.
+    let t0 = 1_800_000_000_000i64;
+    let msgs: Vec<SimMessage> = (0..events).map(|i| sim.next(t0 + (i as i64) / 50)).collect();
+    let targets: Vec<Input> = msgs
+        .iter()
+        .map(|m| wire::decode_input(&m.bytes))
+        .collect::<Result<_, _>>()
+        .context("the simulator produced an undecodable event")?;
+
+    // Ceiling: decode and apply in one thread, no actors.
+    let mut direct = Direct::new(rc.clone(), &cfg.runtime.hit_point_secret);
+    let t = Instant::now();
+    for m in &msgs {
+        let input = wire::decode_input(&m.bytes).expect("decoded above");
+        direct.apply(input);
+    }
+    let raw_secs = t.elapsed().as_secs_f64();
+
+    let arbiters = rc.arbiters;
+    let inflight_max = cfg.runtime.inflight_events_max;
+    let secret = cfg.runtime.hit_point_secret.clone();
+    let (floor_secs, pipeline_secs) = actix_rt::System::new().block_on(async move {
+        let sink = Arc::new(NullSink::default());
+        let rt = Runtime::start(rc, sink, Arc::new(MemoryStore::default()), Arc::new(KeyedHitPoints::new(&secret)));
+        let inflight = Inflight::new(inflight_max);
+        // Warm up: start every actor the events address (not timed).
+        ping_all(&rt, &inflight, &targets).await;
+        let t = Instant::now();
+        ping_all(&rt, &inflight, &targets).await;
+        let floor = t.elapsed().as_secs_f64();
+
+        let ingest = Ingest::new(rt.clone());
+        let done = Arc::new(AtomicU64::new(0));
+        let t = Instant::now();
+        for chunk in msgs.chunks(256) {
+            let d = done.clone();
+            let n = chunk.len();
+            let ack = inflight.begin(n, move |_| {
+                d.fetch_add(n as u64, Ordering::Relaxed);
+            }).await;
+            for m in chunk {
+                ingest.process(&m.bytes, Some(m.key.as_bytes()), SourcePos::default(), &ack).await;
+            }
+        }
+        inflight.drained().await;
+        let pipeline = t.elapsed().as_secs_f64();
+        assert_eq!(done.load(Ordering::Relaxed) as usize, msgs.len());
+        rt.stop();
+        (floor, pipeline)
+    });
+    let eps = |secs: f64| events as f64 / secs;
+    Ok(InprocReport {
+        events,
+        machines,
+        players,
+        arbiters,
+        events_per_sec: eps(pipeline_secs),
+        actix_floor_events_per_sec: eps(floor_secs),
+        raw_events_per_sec: eps(raw_secs),
+        ratio: floor_secs / pipeline_secs,
+        pipeline_secs,
+        floor_secs,
+        raw_secs,
+    })
+}
+
+async fn ping_all(rt: &Arc<Runtime>, inflight: &Inflight, targets: &[Input]) {
+    for chunk in targets.chunks(256) {
+        let ack = inflight.begin(chunk.len(), |_| {}).await;
+        for t in chunk {
+            match t {
+                Input::Machine { machine, .. } => rt.ping::<MachineEntity>(machine, ack.clone()).await,
+                Input::Wallet { player, .. } => rt.ping::<WalletEntity>(player, ack.clone()).await,
+            }
+        }
+    }
+    inflight.drained().await;
+}

@@ -1,0 +1,329 @@
+//! Configuration in layers: the defaults embedded from `deploy/pitboss.toml`, then a file,
+//! then environment variables `PITBOSS_<SECTION>__<KEY>` (`-` written as `_`). Unknown keys
+//! are errors, so a typo never silently falls back to a default.
+
+use std::path::Path;
+
+use pitboss_actors::domain::jackpot::{LevelConfig, PoolConfig};
+use pitboss_actors::domain::{Currency, HallId, PoolId};
+use pitboss_actors::shell::{PoolSpec, RuntimeConfig};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// The embedded defaults.
+pub const DEFAULTS: &str = include_str!("../deploy/pitboss.toml");
+
+/// Why the configuration cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        /// The path.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// TOML syntax or a wrong key or type.
+    #[error("invalid configuration ({origin}): {message}")]
+    Invalid {
+        /// Which layer.
+        origin: String,
+        /// The parser's message.
+        message: String,
+    },
+    /// A value the domain refuses.
+    #[error("invalid configuration: {0}")]
+    Domain(String),
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Config {
+    /// Network-wide facts.
+    pub network: NetworkConfig,
+    /// Actor runtime settings.
+    pub runtime: RuntimeSection,
+    /// Jackpot pools.
+    #[serde(default)]
+    pub pools: Vec<PoolSection>,
+    /// The hall-network simulator.
+    pub sim: SimConfig,
+}
+
+/// Network-wide facts.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct NetworkConfig {
+    /// ISO 4217 currency of the network.
+    pub currency: String,
+}
+
+/// Actor runtime settings (see deploy/pitboss.toml for each key's meaning).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[allow(missing_docs)]
+pub struct RuntimeSection {
+    pub arbiters: usize,
+    pub mailbox_len_max: usize,
+    pub inflight_events_max: usize,
+    pub wallet_window_len: usize,
+    pub wallet_credit_line_minor: i64,
+    pub large_cash_in_alert_minor: i64,
+    pub ggr_grace_windows: i64,
+    pub ggr_windows_max: usize,
+    pub passivate_idle_ms: u64,
+    pub level_publish_interval_ms: u64,
+    pub hall_tick_interval_ms: u64,
+    pub hit_point_secret: String,
+}
+
+/// A jackpot pool.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct PoolSection {
+    /// Pool id.
+    pub id: String,
+    /// Linked halls; empty = every hall.
+    #[serde(default)]
+    pub halls: Vec<String>,
+    /// Levels.
+    pub levels: Vec<LevelSection>,
+}
+
+/// A level of a pool.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct LevelSection {
+    /// Display name.
+    pub name: String,
+    /// Reset value, minor units.
+    pub seed_minor: i64,
+    /// Share of each bet, percent (decimal string, exact to 0.0001).
+    pub contribution_percent: Decimal,
+    /// Must-hit-by (mystery) or cap (progressive), minor units.
+    #[serde(default)]
+    pub ceiling_minor: Option<i64>,
+    /// Mystery level (hit point drawn by the controller).
+    #[serde(default)]
+    pub mystery: bool,
+}
+
+/// The hall-network simulator.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[allow(missing_docs)]
+pub struct SimConfig {
+    pub halls: u32,
+    pub machines_per_hall: u32,
+    pub players: u32,
+    pub online_hall: String,
+    pub rate_events_per_sec: u64,
+    pub seed: u64,
+    pub rtp_percent: Decimal,
+    pub online_share_percent: Decimal,
+    pub bet_minor: Vec<i64>,
+    pub bill_minor: Vec<i64>,
+    pub progressive_hit_per_million: u32,
+    pub malformed_per_million: u32,
+}
+
+impl Config {
+    /// Defaults, then the file (if any), then the environment.
+    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        Self::load_with_env(file, std::env::vars())
+    }
+
+    /// As [`Config::load`], with the environment given (tests).
+    pub fn load_with_env(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let mut value = parse(DEFAULTS, "embedded defaults")?;
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                path: path.display().to_string(),
+                source,
+            })?;
+            let layer = parse(&text, &path.display().to_string())?;
+            merge(&mut value, layer);
+        }
+        for (k, v) in env {
+            if let Some(rest) = k.strip_prefix("PITBOSS_") {
+                let path: Vec<String> = rest
+                    .split("__")
+                    .map(|s| s.to_ascii_lowercase().replace('_', "-"))
+                    .collect();
+                set_path(&mut value, &path, env_value(&v));
+            }
+        }
+        let cfg: Config = value.try_into().map_err(|e: toml::de::Error| ConfigError::Invalid {
+            origin: "merged configuration".into(),
+            message: e.to_string(),
+        })?;
+        cfg.runtime_config()?;
+        Ok(cfg)
+    }
+
+    /// The effective configuration as TOML.
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_else(|e| format!("# cannot render: {e}"))
+    }
+
+    /// The runtime's settings, validated.
+    pub fn runtime_config(&self) -> Result<RuntimeConfig, ConfigError> {
+        let d = |e: pitboss_actors::domain::DomainError| ConfigError::Domain(e.to_string());
+        let currency = Currency::new(&self.network.currency).map_err(d)?;
+        let mut pools = Vec::new();
+        for p in &self.pools {
+            let id = PoolId::new(&p.id).map_err(d)?;
+            let mut levels = Vec::new();
+            for l in &p.levels {
+                levels.push(LevelConfig {
+                    name: l.name.clone(),
+                    seed: l.seed_minor,
+                    contribution_ppm: LevelConfig::ppm_from_percent(l.contribution_percent)
+                        .map_err(d)?,
+                    ceiling: l.ceiling_minor,
+                    mystery: l.mystery,
+                });
+            }
+            let config = PoolConfig { currency, levels };
+            config
+                .validate()
+                .map_err(|e| ConfigError::Domain(format!("pool {}: {e}", p.id)))?;
+            let halls = if p.halls.is_empty() {
+                None
+            } else {
+                Some(
+                    p.halls
+                        .iter()
+                        .map(|h| HallId::new(h))
+                        .collect::<Result<Vec<_>, _>>()
+                        .map_err(d)?,
+                )
+            };
+            pools.push(PoolSpec { id, config, halls });
+        }
+        let r = &self.runtime;
+        let arbiters = if r.arbiters == 0 {
+            std::thread::available_parallelism().map_or(2, |n| n.get())
+        } else {
+            r.arbiters
+        };
+        if r.mailbox_len_max == 0 || r.inflight_events_max == 0 || r.wallet_window_len == 0 {
+            return Err(ConfigError::Domain(
+                "mailbox-len-max, inflight-events-max and wallet-window-len must be above 0".into(),
+            ));
+        }
+        Ok(RuntimeConfig {
+            arbiters,
+            mailbox_len_max: r.mailbox_len_max,
+            wallet_window_len: r.wallet_window_len,
+            wallet_credit_line_minor: r.wallet_credit_line_minor,
+            large_cash_in_alert_minor: r.large_cash_in_alert_minor,
+            ggr_grace_windows: r.ggr_grace_windows,
+            ggr_windows_max: r.ggr_windows_max,
+            currency,
+            pools,
+        })
+    }
+}
+
+fn parse(text: &str, origin: &str) -> Result<toml::Value, ConfigError> {
+    text.parse::<toml::Table>()
+        .map(toml::Value::Table)
+        .map_err(|e| ConfigError::Invalid {
+            origin: origin.into(),
+            message: e.to_string(),
+        })
+}
+
+/// Tables merge key by key; anything else (arrays included) is replaced whole.
+fn merge(base: &mut toml::Value, layer: toml::Value) {
+    match (base, layer) {
+        (toml::Value::Table(b), toml::Value::Table(l)) => {
+            for (k, v) in l {
+                match b.get_mut(&k) {
+                    Some(existing) => merge(existing, v),
+                    None => {
+                        b.insert(k, v);
+                    }
+                }
+            }
+        }
+        (b, l) => *b = l,
+    }
+}
+
+fn set_path(value: &mut toml::Value, path: &[String], v: toml::Value) {
+    let Some((last, parents)) = path.split_last() else {
+        return;
+    };
+    let mut cur = value;
+    for p in parents {
+        let toml::Value::Table(t) = cur else { return };
+        cur = t
+            .entry(p.clone())
+            .or_insert_with(|| toml::Value::Table(Default::default()));
+    }
+    if let toml::Value::Table(t) = cur {
+        t.insert(last.clone(), v);
+    }
+}
+
+/// An environment value as TOML if it parses as a TOML value, else as a string.
+fn env_value(raw: &str) -> toml::Value {
+    format!("v = {raw}")
+        .parse::<toml::Table>()
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(raw.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_load() {
+        let c = Config::load_with_env(None, Vec::new()).unwrap();
+        assert_eq!(c.network.currency, "EUR");
+        assert_eq!(c.pools.len(), 1);
+        c.runtime_config().unwrap();
+    }
+
+    #[test]
+    fn file_overrides_defaults_and_env_overrides_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.toml");
+        std::fs::write(&path, "[network]\ncurrency = \"USD\"\n[runtime]\nmailbox-len-max = 7\n").unwrap();
+        let c = Config::load_with_env(Some(&path), Vec::new()).unwrap();
+        assert_eq!(c.network.currency, "USD");
+        assert_eq!(c.runtime.mailbox_len_max, 7);
+        assert_eq!(c.runtime.wallet_window_len, 256, "untouched keys keep their default");
+        let env = vec![
+            ("PITBOSS_RUNTIME__MAILBOX_LEN_MAX".to_string(), "9".to_string()),
+            ("PITBOSS_NETWORK__CURRENCY".to_string(), "GBP".to_string()),
+            ("UNRELATED".to_string(), "x".to_string()),
+        ];
+        let c = Config::load_with_env(Some(&path), env).unwrap();
+        assert_eq!(c.runtime.mailbox_len_max, 9);
+        assert_eq!(c.network.currency, "GBP");
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.toml");
+        std::fs::write(&path, "[runtime]\nmailbox-len = 7\n").unwrap();
+        let e = Config::load_with_env(Some(&path), Vec::new()).unwrap_err();
+        assert!(e.to_string().contains("mailbox-len"), "{e}");
+        let env = vec![("PITBOSS_NETWORK__CURRENCY".to_string(), "euro".to_string())];
+        let e = Config::load_with_env(None, env).unwrap_err();
+        assert!(e.to_string().contains("currency"), "{e}");
+        let e = Config::load_with_env(Some(Path::new("/nonexistent/p.toml")), Vec::new()).unwrap_err();
+        assert!(e.to_string().contains("/nonexistent/p.toml"), "{e}");
+    }
+}

@@ -1,0 +1,295 @@
+//! `pitboss demo`: a simulated hall network fed to the actors in-process, with a live summary
+//! every second and, at the end, an independent recount of every unit of money.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use pitboss_actors::domain::HallId;
+use pitboss_actors::shell::{
+    AckToken, EventSink, HallEntity, MemoryStore, Output, Runtime, Snapshot, StateStore,
+};
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::pipeline::{Inflight, Ingest, SourcePos};
+use crate::recount::{recount, Recount};
+use crate::rng::KeyedHitPoints;
+use crate::sim::{SentTotals, Simulator};
+
+/// Options of a demo run.
+#[derive(Debug, Clone, Default)]
+pub struct DemoOptions {
+    /// Stop after this many seconds (`None`: run until Ctrl-C).
+    pub duration_secs: Option<f64>,
+    /// Write the final summary here as JSON.
+    pub summary_json: Option<PathBuf>,
+    /// Print nothing but the final summary.
+    pub quiet: bool,
+}
+
+/// Outputs seen by the demo, by kind, and the latest jackpot levels.
+#[derive(Default)]
+pub struct DemoSink {
+    counts: Mutex<BTreeMap<&'static str, u64>>,
+    levels: Mutex<BTreeMap<String, Vec<(String, i64)>>>,
+    hits: Mutex<Vec<String>>,
+    hit_count: AtomicU64,
+}
+
+impl DemoSink {
+    fn kind(o: &Output) -> &'static str {
+        match o {
+            Output::Ggr { .. } => "ggr",
+            Output::JackpotLevels { .. } => "jackpot_levels",
+            Output::JackpotHit { .. } => "jackpot_hit",
+            Output::Wallet { .. } => "wallet",
+            Output::Alert { .. } => "alert",
+            Output::Rejected { .. } => "rejected",
+            Output::Refused { .. } => "refused",
+        }
+    }
+
+    fn count(&self, kind: &str) -> u64 {
+        self.counts.lock().expect("lock").get(kind).copied().unwrap_or(0)
+    }
+}
+
+impl EventSink for DemoSink {
+    fn emit(&self, output: Output, _ack: &AckToken) {
+        *self.counts.lock().expect("lock").entry(Self::kind(&output)).or_default() += 1;
+        match output {
+            Output::JackpotLevels { pool, levels, .. } => {
+                let v = levels.into_iter().map(|l| (l.name, l.amount)).collect();
+                self.levels.lock().expect("lock").insert(pool.to_string(), v);
+            }
+            Output::JackpotHit { hit, .. } => {
+                self.hit_count.fetch_add(1, Ordering::Relaxed);
+                let mut hits = self.hits.lock().expect("lock");
+                hits.push(format!(
+                    "{} {} {} on {}",
+                    hit.pool,
+                    hit.name,
+                    money(hit.amount.minor()),
+                    hit.machine
+                ));
+                if hits.len() > 5 {
+                    hits.remove(0);
+                }
+            }
+            Output::Refused { entity, reason, .. } => {
+                tracing::debug!(%entity, %reason, "refused");
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The final summary of a demo run.
+#[derive(Debug, Serialize)]
+pub struct DemoSummary {
+    /// Wall time of the run, seconds.
+    pub duration_secs: f64,
+    /// Input messages fully processed (accepted, refused or rejected).
+    pub events_processed: u64,
+    /// `events_processed / duration_secs`.
+    pub events_per_sec: f64,
+    /// Messages rejected at the wire (malformed, by design of the simulator).
+    pub rejected: u64,
+    /// Events refused by the core (e.g. a late bet whose rollback came first).
+    pub refused: u64,
+    /// Repeats recognised and skipped.
+    pub duplicates: u64,
+    /// Outputs by kind.
+    pub outputs: BTreeMap<&'static str, u64>,
+    /// Jackpot hits.
+    pub jackpot_hits: u64,
+    /// Live actors at the end: machine, wallet, pool, hall.
+    pub live_actors: [usize; 4],
+    /// Actors passivated during the run (all kinds).
+    pub passivated: u64,
+    /// What the simulator sent (its own count).
+    pub generator: SentTotals,
+    /// The recount from the entities' state.
+    pub recount: Recount,
+    /// The simulator's totals agree with the recount.
+    pub generator_matches: bool,
+    /// The recount balances and agrees with the simulator.
+    pub conservation_ok: bool,
+}
+
+/// Formats minor units as major units with two decimals.
+pub fn money(minor: i64) -> String {
+    let sign = if minor < 0 { "-" } else { "" };
+    let m = minor.unsigned_abs();
+    format!("{sign}{}.{:02}", m / 100, m % 100)
+}
+
+/// Runs the demo. Must be called inside an actix `System`.
+pub async fn run(cfg: Config, opts: DemoOptions, stop: Arc<AtomicBool>) -> anyhow::Result<DemoSummary> {
+    let rc = cfg.runtime_config()?;
+    let sink = Arc::new(DemoSink::default());
+    let store: Arc<dyn StateStore> = Arc::new(MemoryStore::default());
+    let rt = Runtime::start(
+        rc,
+        sink.clone(),
+        store,
+        Arc::new(KeyedHitPoints::new(&cfg.runtime.hit_point_secret)),
+    );
+    let ingest = Ingest::new(rt.clone());
+    let inflight = Inflight::new(cfg.runtime.inflight_events_max);
+    let mut sim = Simulator::new(&cfg)?;
+    let halls: Vec<HallId> = sim.hall_ids();
+    let processed = Arc::new(AtomicU64::new(0));
+
+    let background = spawn_background(&rt, &cfg);
+    let start = Instant::now();
+    let deadline = opts.duration_secs.map(|s| start + Duration::from_secs_f64(s));
+    let rate = cfg.sim.rate_events_per_sec;
+    let mut sent: u64 = 0;
+    let mut next_report = start + Duration::from_secs(1);
+    let mut last_report = (start, 0u64);
+    const BATCH: usize = 256;
+    loop {
+        let now = Instant::now();
+        if deadline.is_some_and(|d| now >= d) || stop.load(Ordering::Relaxed) {
+            break;
+        }
+        let target = if rate == 0 {
+            sent + BATCH as u64
+        } else {
+            ((now - start).as_secs_f64() * rate as f64) as u64
+        };
+        while sent < target {
+            let n = ((target - sent) as usize).min(BATCH);
+            let p = processed.clone();
+            let ack = inflight
+                .begin(n, move |_| {
+                    p.fetch_add(n as u64, Ordering::Relaxed);
+                })
+                .await;
+            let now_ms = wall_ms();
+            for _ in 0..n {
+                let m = sim.next(now_ms);
+                ingest.process(&m.bytes, Some(m.key.as_bytes()), SourcePos { partition: -1, offset: -1 }, &ack).await;
+            }
+            drop(ack);
+            sent += n as u64;
+            tokio::task::yield_now().await;
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                break;
+            }
+        }
+        if Instant::now() >= next_report {
+            let done = processed.load(Ordering::Relaxed);
+            let secs = last_report.0.elapsed().as_secs_f64();
+            let rate_now = (done - last_report.1) as f64 / secs;
+            last_report = (Instant::now(), done);
+            next_report += Duration::from_secs(1);
+            if !opts.quiet {
+                print_line(&rt, &sink, &halls, start, done, rate_now).await;
+            }
+        }
+        if rate > 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+    // Drain: everything sent is processed, every actor quiet, every window published.
+    inflight.drained().await;
+    rt.quiesce().await;
+    rt.tick(true);
+    rt.quiesce().await;
+    background.store(true, Ordering::Relaxed);
+    let duration = start.elapsed().as_secs_f64();
+    let states = rt.collect().await?;
+    let recount = recount(&states);
+    let generator = sim.sent().clone();
+    let generator_matches = generator.matches(&recount);
+    let stats = &rt.stats;
+    let summary = DemoSummary {
+        duration_secs: duration,
+        events_processed: processed.load(Ordering::Relaxed),
+        events_per_sec: processed.load(Ordering::Relaxed) as f64 / duration,
+        rejected: ingest.stats.rejected.load(Ordering::Relaxed),
+        refused: stats.refused.load(Ordering::Relaxed),
+        duplicates: stats.duplicates.load(Ordering::Relaxed),
+        outputs: sink.counts.lock().expect("lock").clone(),
+        jackpot_hits: sink.hit_count.load(Ordering::Relaxed),
+        live_actors: rt.live_actors(),
+        passivated: stats.passivated.iter().map(|a| a.load(Ordering::Relaxed)).sum(),
+        generator,
+        conservation_ok: recount.conservation_ok && generator_matches,
+        generator_matches,
+        recount,
+    };
+    rt.stop();
+    if let Some(path) = &opts.summary_json {
+        let mut f = std::fs::File::create(path)?;
+        serde_json::to_writer_pretty(&mut f, &summary)?;
+        f.write_all(b"\n")?;
+    }
+    Ok(summary)
+}
+
+/// Starts the periodic work (level publication, window closing, passivation sweeps); the
+/// returned flag stops it.
+pub fn spawn_background(rt: &Arc<Runtime>, cfg: &Config) -> Arc<AtomicBool> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let every = |ms: u64| Duration::from_millis(ms.max(1));
+    let jobs: Vec<(Duration, fn(&Runtime))> = vec![
+        (every(cfg.runtime.level_publish_interval_ms), |rt| rt.tick(false)),
+        (every(cfg.runtime.passivate_idle_ms), |rt| rt.sweep_idle()),
+    ];
+    for (period, job) in jobs {
+        let (rt, stop) = (rt.clone(), stop.clone());
+        actix::spawn(async move {
+            let mut t = tokio::time::interval(period);
+            t.tick().await;
+            while !stop.load(Ordering::Relaxed) {
+                t.tick().await;
+                job(&rt);
+            }
+        });
+    }
+    stop
+}
+
+fn wall_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+async fn print_line(rt: &Arc<Runtime>, sink: &DemoSink, halls: &[HallId], start: Instant, done: u64, rate: f64) {
+    let mut ggr: HashMap<String, i64> = HashMap::new();
+    for h in halls {
+        if let Ok(Some(Snapshot::Hall(s))) = rt.inspect::<HallEntity>(h).await {
+            ggr.insert(h.to_string(), s.totals.ggr());
+        }
+    }
+    let total: i64 = ggr.values().sum();
+    let levels = sink.levels.lock().expect("lock").clone();
+    let levels: Vec<String> = levels
+        .iter()
+        .map(|(pool, ls)| {
+            let l: Vec<String> = ls.iter().map(|(n, a)| format!("{n} {}", money(*a))).collect();
+            format!("{pool}: {}", l.join(", "))
+        })
+        .collect();
+    let hits = sink.hits.lock().expect("lock").clone();
+    println!(
+        "[{:>4.0}s] {:>8.0} ev/s | events {:>9} | rejected {} | GGR total {} ({} halls) | {} | hits {}{}",
+        start.elapsed().as_secs_f64(),
+        rate,
+        done,
+        sink.count("rejected"),
+        money(total),
+        ggr.len(),
+        levels.join(" | "),
+        sink.hit_count.load(Ordering::Relaxed),
+        hits.last().map(|h| format!(" (last: {h})")).unwrap_or_default(),
+    );
+}

@@ -1,0 +1,181 @@
+//! The reference processor: the same state machines as the actors, applied one event at a
+//! time in one thread, with effects routed by direct calls. It is the ceiling the benchmarks
+//! compare the actor pipeline with, and an oracle for tests (the actors must end in the same
+//! state for the same input).
+
+use std::collections::HashMap;
+
+use pitboss_actors::domain::ggr::HallState;
+use pitboss_actors::domain::jackpot::{JackpotHit, PoolCommand, PoolMeta, PoolState};
+use pitboss_actors::domain::machine::{MachineEffect, MachineState};
+use pitboss_actors::domain::wallet::{WalletEffect, WalletState};
+use pitboss_actors::domain::{HallId, MachineId, PlayerId, PoolId, SourceKey};
+use pitboss_actors::shell::{Directory, HitPointFactory, Input, RuntimeConfig, Snapshot};
+
+use crate::rng::KeyedHitPoints;
+
+/// Counts of what the reference processor did.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct DirectStats {
+    /// Events applied (including refused and duplicate ones).
+    pub events: u64,
+    /// Events refused by the core.
+    pub refused: u64,
+    /// Outputs that would be published (alerts, wallet changes, hits).
+    pub outputs: u64,
+}
+
+/// A single-threaded processor without actors.
+pub struct Direct {
+    config: RuntimeConfig,
+    directory: Directory,
+    hit_points: KeyedHitPoints,
+    machines: HashMap<MachineId, MachineState>,
+    wallets: HashMap<PlayerId, WalletState>,
+    pools: HashMap<PoolId, PoolState>,
+    halls: HashMap<HallId, HallState>,
+    mfx: Vec<MachineEffect>,
+    wfx: Vec<WalletEffect>,
+    hits: Vec<JackpotHit>,
+    /// Counts.
+    pub stats: DirectStats,
+}
+
+impl Direct {
+    /// A processor for a configuration, with hit points keyed by `secret`.
+    pub fn new(config: RuntimeConfig, secret: &str) -> Self {
+        Self {
+            directory: Directory::new(&config),
+            config,
+            hit_points: KeyedHitPoints::new(secret),
+            machines: HashMap::new(),
+            wallets: HashMap::new(),
+            pools: HashMap::new(),
+            halls: HashMap::new(),
+            mfx: Vec::new(),
+            wfx: Vec::new(),
+            hits: Vec::new(),
+            stats: DirectStats::default(),
+        }
+    }
+
+    /// Applies one input event and everything it causes.
+    pub fn apply(&mut self, input: Input) {
+        self.stats.events += 1;
+        match input {
+            Input::Machine {
+                machine,
+                hall,
+                meta,
+                cmd,
+                currency,
+            } => {
+                let directory = &self.directory;
+                let state = self
+                    .machines
+                    .entry(machine.clone())
+                    .or_insert_with(|| MachineState::new(machine.clone(), directory.machine_profile(&hall)));
+                if state.profile.hall != hall {
+                    self.stats.refused += 1;
+                    return;
+                }
+                self.mfx.clear();
+                if state.apply(&meta, &cmd, currency, &mut self.mfx).is_err() {
+                    self.stats.refused += 1;
+                }
+                let fx = std::mem::take(&mut self.mfx);
+                for effect in &fx {
+                    match effect {
+                        MachineEffect::Ggr(d) => self.hall(&d.hall).apply(d).map(|_| ()).expect("GGR totals overflow"),
+                        MachineEffect::Contribute { pool, bet } => {
+                            let cmd = PoolCommand::Contribute {
+                                machine: machine.clone(),
+                                bet: *bet,
+                            };
+                            self.pool_apply(pool, &machine, meta.seq, meta.event_id, cmd);
+                        }
+                        MachineEffect::ClaimHit { pool, level } => {
+                            let cmd = PoolCommand::Claim {
+                                machine: machine.clone(),
+                                level: *level,
+                            };
+                            self.pool_apply(pool, &machine, meta.seq, meta.event_id, cmd);
+                        }
+                        MachineEffect::Alert(_) => self.stats.outputs += 1,
+                    }
+                }
+                self.mfx = fx;
+            }
+            Input::Wallet {
+                player,
+                meta,
+                cmd,
+                currency,
+            } => {
+                let (credit, window) = (self.config.wallet_credit_line_minor, self.config.wallet_window_len);
+                let state = self
+                    .wallets
+                    .entry(player.clone())
+                    .or_insert_with(|| WalletState::new(player.clone(), currency, credit, window));
+                self.wfx.clear();
+                if state.apply(&meta, &cmd, currency, &mut self.wfx).is_err() {
+                    self.stats.refused += 1;
+                }
+                let fx = std::mem::take(&mut self.wfx);
+                for effect in &fx {
+                    match effect {
+                        WalletEffect::Ggr(d) => self.hall(&d.hall).apply(d).map(|_| ()).expect("GGR totals overflow"),
+                        WalletEffect::Changed { .. } => self.stats.outputs += 1,
+                    }
+                }
+                self.wfx = fx;
+            }
+        }
+    }
+
+    fn hall(&mut self, id: &HallId) -> &mut HallState {
+        self.halls.entry(id.clone()).or_insert_with(|| HallState::new(id.clone()))
+    }
+
+    fn pool_apply(&mut self, pool: &PoolId, machine: &MachineId, seq: u64, cause: pitboss_actors::domain::EventId, cmd: PoolCommand) {
+        let hit_points = &self.hit_points;
+        let config = &self.config;
+        let state = self.pools.entry(pool.clone()).or_insert_with(|| {
+            let spec = config
+                .pools
+                .iter()
+                .find(|p| &p.id == pool)
+                .unwrap_or_else(|| panic!("pool {pool} is not configured"));
+            PoolState::new(pool.clone(), spec.config.clone(), hit_points.for_pool(pool).as_mut())
+                .unwrap_or_else(|e| panic!("pool {pool}: {e}"))
+        });
+        let meta = PoolMeta {
+            source: SourceKey::Machine(machine.clone()),
+            seq,
+            cause,
+        };
+        self.hits.clear();
+        let mut rng = hit_points.for_pool(pool);
+        if state.apply(&meta, &cmd, rng.as_mut(), &mut self.hits).is_err() {
+            self.stats.refused += 1;
+        }
+        let hits = std::mem::take(&mut self.hits);
+        for hit in &hits {
+            self.stats.outputs += 1;
+            let m = self.machines.get_mut(&hit.machine).expect("a hit follows the machine's event");
+            m.apply_award(&hit.pool, hit.level, hit.hit_number, hit.amount)
+                .expect("jackpot paid meter overflow");
+        }
+        self.hits = hits;
+    }
+
+    /// Every entity's state.
+    pub fn snapshots(&self) -> Vec<Snapshot> {
+        let mut v: Vec<Snapshot> = Vec::new();
+        v.extend(self.machines.values().cloned().map(Snapshot::Machine));
+        v.extend(self.wallets.values().cloned().map(Snapshot::Wallet));
+        v.extend(self.pools.values().cloned().map(Snapshot::Pool));
+        v.extend(self.halls.values().cloned().map(Snapshot::Hall));
+        v
+    }
+}

@@ -1,0 +1,11 @@
+//! pitboss: the composition root and the adapters around the actor core
+//! (`pitboss-actors`): configuration, wire format, ingest, the simulator and the demo.
+
+pub mod config;
+pub mod demo;
+pub mod direct;
+pub mod pipeline;
+pub mod recount;
+pub mod rng;
+pub mod sim;
+pub mod wire;

@@ -1,0 +1,123 @@
+//! The independent recount behind `conservation_ok`: from the state of every entity, check
+//! that every unit of money that entered is held, has left, or is GGR.
+//!
+//! ```text
+//! cash in + deposits + seeds funded
+//!   == credits + wallet balances + pool holdings
+//!    + cash out + withdrawals + jackpots paid
+//!    + GGR (bets - wins, as the halls counted it) - jackpot contributions
+//! ```
+//!
+//! Jackpot contributions are part of the bets (so of GGR) but sit in the pools, hence the
+//! subtraction. Pool holdings and contributions are exact in micro-units (10^-6 minor units),
+//! so the equation is checked in micro-units with no rounding.
+
+use pitboss_actors::domain::jackpot::MICRO;
+use pitboss_actors::shell::Snapshot;
+use serde::Serialize;
+
+/// The totals of a recount, in minor units (pool figures also in micro-units).
+#[derive(Debug, Default, Clone, Serialize, PartialEq, Eq)]
+pub struct Recount {
+    /// Machines seen.
+    pub machines: u64,
+    /// Wallets seen.
+    pub wallets: u64,
+    /// Pools seen.
+    pub pools: u64,
+    /// Halls seen.
+    pub halls: u64,
+    /// Bills, tickets and cashless transfers into machines.
+    pub cash_in: i64,
+    /// Wallet deposits.
+    pub deposits: i64,
+    /// Seeds funded by the operator for pool levels (initial and after each hit).
+    pub seeds_funded: i64,
+    /// Credits on machines.
+    pub credits: i64,
+    /// Wallet balances.
+    pub balances: i64,
+    /// Pool holdings (levels, reserves, remainders) in micro-units.
+    pub pools_held_micro: i128,
+    /// Tickets, cashless transfers and handpays out of machines.
+    pub cash_out: i64,
+    /// Wallet withdrawals.
+    pub withdrawals: i64,
+    /// Jackpots paid (machine meters).
+    pub jackpots_paid: i64,
+    /// Jackpots paid (pool books).
+    pub jackpots_paid_by_pools: i64,
+    /// Jackpot hits.
+    pub jackpot_hits: u64,
+    /// GGR summed over halls.
+    pub ggr: i64,
+    /// GGR recomputed from machine meters and wallet totals.
+    pub ggr_from_entities: i64,
+    /// Bets summed over halls.
+    pub bets: i64,
+    /// Wins summed over halls.
+    pub wins: i64,
+    /// Games summed over halls.
+    pub games: i64,
+    /// Jackpot contributions, micro-units.
+    pub contributions_micro: i128,
+    /// Money in (micro-units): cash in + deposits + seeds.
+    pub entered_micro: i128,
+    /// Money accounted for (micro-units): held + left + GGR - contributions.
+    pub accounted_micro: i128,
+    /// `entered_micro == accounted_micro`, halls agree with machines and wallets, pools agree
+    /// with machines.
+    pub conservation_ok: bool,
+}
+
+/// Recounts the given states.
+pub fn recount(states: &[Snapshot]) -> Recount {
+    let mut r = Recount::default();
+    for s in states {
+        match s {
+            Snapshot::Machine(m) => {
+                r.machines += 1;
+                r.cash_in += m.meters.cash_in();
+                r.cash_out += m.meters.cash_out();
+                r.credits += m.credits;
+                r.jackpots_paid += m.meters.jackpot_paid;
+                r.ggr_from_entities += m.meters.coin_in - m.meters.coin_out;
+            }
+            Snapshot::Wallet(w) => {
+                r.wallets += 1;
+                r.deposits += w.totals.deposits;
+                r.withdrawals += w.totals.withdrawals;
+                r.balances += w.balance;
+                r.ggr_from_entities += w.totals.bets - w.totals.refunds - w.totals.wins;
+            }
+            Snapshot::Pool(p) => {
+                r.pools += 1;
+                r.pools_held_micro += p.held_micro();
+                for l in &p.levels {
+                    r.seeds_funded += l.seeded;
+                    r.contributions_micro += l.contributed_micro;
+                    r.jackpots_paid_by_pools += l.paid;
+                    r.jackpot_hits += l.hits;
+                }
+            }
+            Snapshot::Hall(h) => {
+                r.halls += 1;
+                r.ggr += h.totals.ggr();
+                r.bets += h.totals.bets;
+                r.wins += h.totals.wins;
+                r.games += h.totals.games;
+            }
+        }
+    }
+    let m = MICRO as i128;
+    r.entered_micro = (r.cash_in as i128 + r.deposits as i128 + r.seeds_funded as i128) * m;
+    r.accounted_micro = (r.credits as i128 + r.balances as i128) * m
+        + r.pools_held_micro
+        + (r.cash_out as i128 + r.withdrawals as i128 + r.jackpots_paid as i128) * m
+        + r.ggr as i128 * m
+        - r.contributions_micro;
+    r.conservation_ok = r.entered_micro == r.accounted_micro
+        && r.ggr == r.ggr_from_entities
+        && r.jackpots_paid == r.jackpots_paid_by_pools;
+    r
+}

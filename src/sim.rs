@@ -1,0 +1,424 @@
+//! The built-in hall-network simulator: halls of machines played by players (bets, wins,
+//! game ends, cash in and out, card in/out, progressive hits, doors) and online players
+//! betting through a game server against their wallets. Deterministic for a given seed.
+//!
+//! It keeps its own model of every machine's credits and every wallet's balance so that what
+//! it sends is valid, and counts what it sent: the demo compares those counts with the
+//! processor's recount.
+
+use pitboss_actors::domain::HallId;
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::recount::Recount;
+use crate::wire::{InputEnvelope, InputPayload, Source};
+
+/// One message for the processor.
+#[derive(Clone, Debug)]
+pub struct SimMessage {
+    /// Kafka key (machine or player id).
+    pub key: String,
+    /// MessagePack bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// What the simulator sent and expects to be accepted, in minor units.
+#[derive(Debug, Default, Clone, Serialize, PartialEq, Eq)]
+pub struct SentTotals {
+    /// Messages generated.
+    pub messages: u64,
+    /// Malformed messages injected.
+    pub malformed: u64,
+    /// Late bets sent after their rollback (the processor must refuse them).
+    pub late_bets: u64,
+    /// Cash into machines.
+    pub cash_in: i64,
+    /// Cash out of machines.
+    pub cash_out: i64,
+    /// Wallet deposits.
+    pub deposits: i64,
+    /// Wallet withdrawals.
+    pub withdrawals: i64,
+    /// Bets (machines and wallets, net of rolled-back bets).
+    pub bets: i64,
+    /// Wins (machines and wallets).
+    pub wins: i64,
+}
+
+impl SentTotals {
+    /// The processor's recount agrees with what was sent.
+    pub fn matches(&self, r: &Recount) -> bool {
+        self.cash_in == r.cash_in
+            && self.cash_out == r.cash_out
+            && self.deposits == r.deposits
+            && self.withdrawals == r.withdrawals
+            && self.bets == r.bets
+            && self.wins == r.wins
+    }
+}
+
+struct SimMachine {
+    id: String,
+    hall: usize,
+    seq: u64,
+    credits: i64,
+    carded: Option<usize>,
+    door_open: bool,
+    claimable: Vec<(String, u8)>,
+}
+
+struct SimPlayer {
+    id: String,
+    balance: i64,
+    tx: u64,
+    last_bet: Option<(String, i64)>,
+}
+
+/// The simulator.
+pub struct Simulator {
+    rng: SmallRng,
+    currency: String,
+    halls: Vec<String>,
+    online_hall: String,
+    machines: Vec<SimMachine>,
+    players: Vec<SimPlayer>,
+    server_seq: u64,
+    bets: Vec<i64>,
+    bills: Vec<i64>,
+    rtp_bp: i64,
+    online_share_ppm: u32,
+    progressive_ppm: u32,
+    malformed_ppm: u32,
+    seed: u64,
+    next_id: u64,
+    queue: std::collections::VecDeque<SimMessage>,
+    sent: SentTotals,
+}
+
+/// Probability that a game pays; the win size is set so that the long-run RTP holds.
+const WIN_ONE_IN: i64 = 4;
+
+impl Simulator {
+    /// A simulator for the configured network.
+    pub fn new(cfg: &Config) -> anyhow::Result<Self> {
+        let s = &cfg.sim;
+        anyhow::ensure!(s.halls > 0 && s.machines_per_hall > 0, "sim needs at least one hall and one machine");
+        anyhow::ensure!(!s.bet_minor.is_empty() && s.bet_minor.iter().all(|b| *b > 0), "sim.bet-minor needs positive sizes");
+        anyhow::ensure!(!s.bill_minor.is_empty() && s.bill_minor.iter().all(|b| *b > 0), "sim.bill-minor needs positive sizes");
+        let halls: Vec<String> = (1..=s.halls).map(|h| format!("H-{h:03}")).collect();
+        let rc = cfg.runtime_config()?;
+        let mut machines = Vec::new();
+        for (hi, hall) in halls.iter().enumerate() {
+            let hall_id = HallId::new(hall)?;
+            let mut claimable = Vec::new();
+            for p in &rc.pools {
+                if p.halls.as_ref().is_none_or(|hs| hs.contains(&hall_id)) {
+                    for (i, l) in p.config.levels.iter().enumerate() {
+                        if !l.mystery {
+                            claimable.push((p.id.to_string(), i as u8));
+                        }
+                    }
+                }
+            }
+            for m in 1..=s.machines_per_hall {
+                machines.push(SimMachine {
+                    id: format!("M-{:03}-{m:05}", hi + 1),
+                    hall: hi,
+                    seq: 0,
+                    credits: 0,
+                    carded: None,
+                    door_open: false,
+                    claimable: claimable.clone(),
+                });
+            }
+        }
+        let players = (1..=s.players)
+            .map(|p| SimPlayer {
+                id: format!("P-{p:07}"),
+                balance: 0,
+                tx: 0,
+                last_bet: None,
+            })
+            .collect();
+        let pct_to_ppm = |d: Decimal| (d * Decimal::from(10_000)).to_u32().unwrap_or(0);
+        Ok(Self {
+            rng: SmallRng::seed_from_u64(s.seed),
+            currency: cfg.network.currency.clone(),
+            halls,
+            online_hall: s.online_hall.clone(),
+            machines,
+            players,
+            server_seq: 0,
+            bets: s.bet_minor.clone(),
+            bills: s.bill_minor.clone(),
+            rtp_bp: (s.rtp_percent * Decimal::from(100)).to_i64().unwrap_or(9000),
+            online_share_ppm: if s.players == 0 { 0 } else { pct_to_ppm(s.online_share_percent) },
+            progressive_ppm: s.progressive_hit_per_million,
+            malformed_ppm: s.malformed_per_million,
+            seed: s.seed,
+            next_id: 0,
+            queue: Default::default(),
+            sent: SentTotals::default(),
+        })
+    }
+
+    /// The halls of the network (the online hall included when there are players).
+    pub fn hall_ids(&self) -> Vec<HallId> {
+        let mut v: Vec<HallId> = self.halls.iter().filter_map(|h| HallId::new(h).ok()).collect();
+        if !self.players.is_empty() {
+            v.extend(HallId::new(&self.online_hall).ok());
+        }
+        v
+    }
+
+    /// What has been sent so far.
+    pub fn sent(&self) -> &SentTotals {
+        &self.sent
+    }
+
+    /// The next message, stamped with event time `now_ms`.
+    pub fn next(&mut self, now_ms: i64) -> SimMessage {
+        while self.queue.is_empty() {
+            self.step(now_ms);
+        }
+        self.sent.messages += 1;
+        self.queue.pop_front().expect("queue filled above")
+    }
+
+    fn event_id(&mut self) -> String {
+        self.next_id += 1;
+        let v = ((self.seed as u128) << 64) | self.next_id as u128;
+        uuid::Uuid::from_u128(v).hyphenated().to_string()
+    }
+
+    fn push(&mut self, key: String, source: Source, seq: u64, now_ms: i64, payload: InputPayload) {
+        let env = InputEnvelope {
+            event_id: self.event_id(),
+            schema_version: 1,
+            source,
+            seq,
+            event_time: now_ms,
+            payload,
+        };
+        self.queue.push_back(SimMessage {
+            key,
+            bytes: env.to_bytes(),
+        });
+    }
+
+    fn step(&mut self, now_ms: i64) {
+        if self.malformed_ppm > 0 && self.rng.gen_range(0..1_000_000) < self.malformed_ppm {
+            self.sent.malformed += 1;
+            let len = self.rng.gen_range(1..64);
+            let bytes = (0..len).map(|_| self.rng.gen()).collect();
+            self.queue.push_back(SimMessage {
+                key: "garbage".into(),
+                bytes,
+            });
+            return;
+        }
+        if self.rng.gen_range(0..1_000_000) < self.online_share_ppm {
+            let p = self.rng.gen_range(0..self.players.len());
+            self.step_player(p, now_ms);
+        } else {
+            let m = self.rng.gen_range(0..self.machines.len());
+            self.step_machine(m, now_ms);
+        }
+    }
+
+    fn machine_event(&mut self, m: usize, now_ms: i64, payload: InputPayload) {
+        let mach = &mut self.machines[m];
+        mach.seq += 1;
+        let (key, seq) = (mach.id.clone(), mach.seq);
+        let source = Source {
+            hall: self.halls[mach.hall].clone(),
+            machine: Some(key.clone()),
+            server: None,
+        };
+        self.push(key, source, seq, now_ms, payload);
+    }
+
+    fn step_machine(&mut self, m: usize, now_ms: i64) {
+        let cur = self.currency.clone();
+        let min_bet = *self.bets.iter().min().expect("bets checked non-empty");
+        let roll = self.rng.gen_range(0..10_000);
+        let mach = &self.machines[m];
+        if roll < 10 {
+            let payload = if mach.door_open { InputPayload::DoorClose {} } else { InputPayload::DoorOpen {} };
+            self.machines[m].door_open = !self.machines[m].door_open;
+            return self.machine_event(m, now_ms, payload);
+        }
+        if roll < 60 && !self.players.is_empty() {
+            let payload = match mach.carded {
+                Some(_) => {
+                    self.machines[m].carded = None;
+                    InputPayload::CardOut {}
+                }
+                None => {
+                    let p = self.rng.gen_range(0..self.players.len());
+                    self.machines[m].carded = Some(p);
+                    InputPayload::CardIn {
+                        player: self.players[p].id.clone(),
+                    }
+                }
+            };
+            return self.machine_event(m, now_ms, payload);
+        }
+        if mach.credits < min_bet {
+            let bill = self.bills[self.rng.gen_range(0..self.bills.len())];
+            let kind = if self.rng.gen_range(0..10) == 0 { "ticket" } else { "bill" };
+            self.machines[m].credits += bill;
+            self.sent.cash_in += bill;
+            return self.machine_event(
+                m,
+                now_ms,
+                InputPayload::CashIn {
+                    kind: kind.into(),
+                    amount: bill,
+                    currency: cur,
+                },
+            );
+        }
+        if roll < 260 {
+            let all = mach.credits;
+            let kind = if self.rng.gen_range(0..20) == 0 { "handpay" } else { "ticket" };
+            self.machines[m].credits = 0;
+            self.sent.cash_out += all;
+            return self.machine_event(
+                m,
+                now_ms,
+                InputPayload::CashOut {
+                    kind: kind.into(),
+                    amount: all,
+                    currency: cur,
+                },
+            );
+        }
+        // A game: bet, maybe a win, game end, rarely a progressive hit.
+        let affordable: Vec<i64> = self.bets.iter().copied().filter(|b| *b <= mach.credits).collect();
+        let bet = affordable[self.rng.gen_range(0..affordable.len())];
+        self.machines[m].credits -= bet;
+        self.sent.bets += bet;
+        self.machine_event(m, now_ms, InputPayload::Bet { amount: bet, currency: cur.clone() });
+        if self.rng.gen_range(0..WIN_ONE_IN) == 0 {
+            let win = bet * self.rtp_bp * WIN_ONE_IN / 10_000;
+            if win > 0 {
+                self.machines[m].credits += win;
+                self.sent.wins += win;
+                self.machine_event(m, now_ms, InputPayload::Win { amount: win, currency: cur });
+            }
+        }
+        self.machine_event(m, now_ms, InputPayload::GameEnd {});
+        let claimable = &self.machines[m].claimable;
+        if !claimable.is_empty() && self.rng.gen_range(0..1_000_000) < self.progressive_ppm {
+            let (pool, level) = claimable[self.rng.gen_range(0..claimable.len())].clone();
+            self.machine_event(m, now_ms, InputPayload::JackpotHit { pool, level });
+        }
+    }
+
+    fn wallet_event(&mut self, p: usize, now_ms: i64, payload: InputPayload) {
+        self.server_seq += 1;
+        let source = Source {
+            hall: self.online_hall.clone(),
+            machine: None,
+            server: Some("GS-1".into()),
+        };
+        let (key, seq) = (self.players[p].id.clone(), self.server_seq);
+        self.push(key, source, seq, now_ms, payload);
+    }
+
+    fn new_tx(&mut self, p: usize) -> String {
+        let pl = &mut self.players[p];
+        pl.tx += 1;
+        format!("{}-{}", pl.id, pl.tx)
+    }
+
+    fn step_player(&mut self, p: usize, now_ms: i64) {
+        let cur = self.currency.clone();
+        let player = self.players[p].id.clone();
+        let min_bet = *self.bets.iter().min().expect("bets checked non-empty");
+        let roll = self.rng.gen_range(0..10_000);
+        if self.players[p].balance < min_bet {
+            let amount = self.bills[self.rng.gen_range(0..self.bills.len())];
+            let tx = self.new_tx(p);
+            self.players[p].balance += amount;
+            self.sent.deposits += amount;
+            return self.wallet_event(p, now_ms, InputPayload::Deposit { player, tx, amount, currency: cur });
+        }
+        if roll < 100 {
+            let amount = self.players[p].balance / 2;
+            if amount > 0 {
+                let tx = self.new_tx(p);
+                self.players[p].balance -= amount;
+                self.sent.withdrawals += amount;
+                return self.wallet_event(p, now_ms, InputPayload::Withdraw { player, tx, amount, currency: cur });
+            }
+        }
+        if roll < 200 {
+            if let Some((bet_tx, amount)) = self.players[p].last_bet.take() {
+                let tx = self.new_tx(p);
+                self.players[p].balance += amount;
+                self.sent.bets -= amount;
+                return self.wallet_event(p, now_ms, InputPayload::Rollback { player, tx, bet_tx, currency: cur });
+            }
+        }
+        if roll < 210 {
+            // A rollback that overtakes its bet: the late bet must be refused.
+            let bet_tx = self.new_tx(p);
+            let tx = self.new_tx(p);
+            self.wallet_event(
+                p,
+                now_ms,
+                InputPayload::Rollback {
+                    player: player.clone(),
+                    tx,
+                    bet_tx: bet_tx.clone(),
+                    currency: cur.clone(),
+                },
+            );
+            self.sent.late_bets += 1;
+            return self.wallet_event(p, now_ms, InputPayload::WalletBet { player, tx: bet_tx, amount: min_bet, currency: cur });
+        }
+        let affordable: Vec<i64> = self.bets.iter().copied().filter(|b| *b <= self.players[p].balance).collect();
+        let bet = affordable[self.rng.gen_range(0..affordable.len())];
+        let tx = self.new_tx(p);
+        self.players[p].balance -= bet;
+        self.players[p].last_bet = Some((tx.clone(), bet));
+        self.sent.bets += bet;
+        self.wallet_event(
+            p,
+            now_ms,
+            InputPayload::WalletBet {
+                player: player.clone(),
+                tx: tx.clone(),
+                amount: bet,
+                currency: cur.clone(),
+            },
+        );
+        if self.rng.gen_range(0..WIN_ONE_IN) == 0 {
+            let win = bet * self.rtp_bp * WIN_ONE_IN / 10_000;
+            if win > 0 {
+                let wtx = self.new_tx(p);
+                self.players[p].balance += win;
+                // A settled bet can no longer be rolled back.
+                self.players[p].last_bet = None;
+                self.sent.wins += win;
+                self.wallet_event(
+                    p,
+                    now_ms,
+                    InputPayload::WalletWin {
+                        player,
+                        tx: wtx,
+                        amount: win,
+                        currency: cur,
+                        bet_tx: Some(tx),
+                    },
+                );
+            }
+        }
+    }
+}

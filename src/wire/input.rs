@@ -1,0 +1,279 @@
+//! The owned form of an input event, as producers build and encode it.
+
+use serde::{Deserialize, Serialize};
+
+use super::{WireError, SCHEMA_VERSION};
+
+/// An input event as it travels on `pitboss.game-events`.
+///
+/// Fields are plain wire values (strings, integers): this type checks nothing, so it can
+/// also describe the invalid messages tests need. Validation happens when it becomes a
+/// domain input ([`super::decode_input`], or `Input::try_from(&envelope)`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InputEnvelope {
+    /// The event's id, a UUID in hyphenated text form; the idempotency key of everything
+    /// the event causes.
+    pub event_id: String,
+    /// The schema version; only [`SCHEMA_VERSION`] is accepted.
+    pub schema_version: u32,
+    /// Who sent the event.
+    pub source: Source,
+    /// The source's sequence number.
+    pub seq: u64,
+    /// When the event happened at the source, in milliseconds since the Unix epoch.
+    pub event_time: i64,
+    /// What happened.
+    pub payload: InputPayload,
+}
+
+/// The sender of an event: a hall and exactly one of a machine or a game server.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Source {
+    /// The hall (or online brand).
+    pub hall: String,
+    /// The machine, for machine events.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub machine: Option<String>,
+    /// The game server (or cash desk), for wallet commands.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<String>,
+}
+
+/// What happened: externally tagged, a map with one key naming the kind.
+///
+/// Amounts are integer minor units. `kind` of cash in is `bill`, `ticket` or `cashless`; of
+/// cash out `ticket`, `cashless` or `handpay`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InputPayload {
+    /// A wager on a machine.
+    Bet {
+        /// Amount in minor units.
+        amount: i64,
+        /// ISO 4217 code.
+        currency: String,
+    },
+    /// A payout of the game in progress.
+    Win {
+        /// Amount in minor units.
+        amount: i64,
+        /// ISO 4217 code.
+        currency: String,
+    },
+    /// The game in progress ended.
+    GameEnd {},
+    /// Money entered the machine.
+    CashIn {
+        /// `bill`, `ticket` or `cashless`.
+        kind: String,
+        /// Amount in minor units.
+        amount: i64,
+        /// ISO 4217 code.
+        currency: String,
+    },
+    /// Money left the machine.
+    CashOut {
+        /// `ticket`, `cashless` or `handpay`.
+        kind: String,
+        /// Amount in minor units.
+        amount: i64,
+        /// ISO 4217 code.
+        currency: String,
+    },
+    /// A player card was inserted.
+    CardIn {
+        /// The player.
+        player: String,
+    },
+    /// The player card was removed.
+    CardOut {},
+    /// The machine reports a progressive hit; the pool decides the amount.
+    JackpotHit {
+        /// The pool.
+        pool: String,
+        /// The level index (0 = first level).
+        level: u8,
+    },
+    /// A cabinet door opened.
+    DoorOpen {},
+    /// A cabinet door closed.
+    DoorClose {},
+    /// The machine tilted.
+    Tilt {
+        /// The machine's tilt code.
+        code: u32,
+    },
+    /// The tilt was cleared.
+    TiltClear {},
+    /// The machine lost communication with its host.
+    CommsLost {},
+    /// Communication restored.
+    CommsRestored {},
+    /// Money into a wallet.
+    Deposit {
+        /// The wallet's player.
+        player: String,
+        /// Transaction id (idempotency key).
+        tx: String,
+        /// Amount in minor units.
+        amount: i64,
+        /// ISO 4217 code.
+        currency: String,
+    },
+    /// Money out of a wallet.
+    Withdraw {
+        /// The wallet's player.
+        player: String,
+        /// Transaction id (idempotency key).
+        tx: String,
+        /// Amount in minor units.
+        amount: i64,
+        /// ISO 4217 code.
+        currency: String,
+    },
+    /// A wager debited from a wallet.
+    WalletBet {
+        /// The wallet's player.
+        player: String,
+        /// Transaction id (idempotency key).
+        tx: String,
+        /// Amount in minor units.
+        amount: i64,
+        /// ISO 4217 code.
+        currency: String,
+    },
+    /// A payout credited to a wallet.
+    WalletWin {
+        /// The wallet's player.
+        player: String,
+        /// Transaction id (idempotency key).
+        tx: String,
+        /// Amount in minor units.
+        amount: i64,
+        /// ISO 4217 code.
+        currency: String,
+        /// The bet it settles, if the game server says.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        bet_tx: Option<String>,
+    },
+    /// Cancels a bet (refunds it, or refuses it in advance if it has not arrived).
+    Rollback {
+        /// The wallet's player.
+        player: String,
+        /// Transaction id of the rollback itself.
+        tx: String,
+        /// The bet to cancel.
+        bet_tx: String,
+        /// ISO 4217 code.
+        currency: String,
+    },
+}
+
+impl InputPayload {
+    /// The kind's name on the wire (the payload map's key).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            InputPayload::Bet { .. } => "bet",
+            InputPayload::Win { .. } => "win",
+            InputPayload::GameEnd {} => "game_end",
+            InputPayload::CashIn { .. } => "cash_in",
+            InputPayload::CashOut { .. } => "cash_out",
+            InputPayload::CardIn { .. } => "card_in",
+            InputPayload::CardOut {} => "card_out",
+            InputPayload::JackpotHit { .. } => "jackpot_hit",
+            InputPayload::DoorOpen {} => "door_open",
+            InputPayload::DoorClose {} => "door_close",
+            InputPayload::Tilt { .. } => "tilt",
+            InputPayload::TiltClear {} => "tilt_clear",
+            InputPayload::CommsLost {} => "comms_lost",
+            InputPayload::CommsRestored {} => "comms_restored",
+            InputPayload::Deposit { .. } => "deposit",
+            InputPayload::Withdraw { .. } => "withdraw",
+            InputPayload::WalletBet { .. } => "wallet_bet",
+            InputPayload::WalletWin { .. } => "wallet_win",
+            InputPayload::Rollback { .. } => "rollback",
+        }
+    }
+
+    /// The player of a wallet command, `None` for machine events.
+    pub fn player(&self) -> Option<&str> {
+        match self {
+            InputPayload::Deposit { player, .. }
+            | InputPayload::Withdraw { player, .. }
+            | InputPayload::WalletBet { player, .. }
+            | InputPayload::WalletWin { player, .. }
+            | InputPayload::Rollback { player, .. } => Some(player),
+            _ => None,
+        }
+    }
+}
+
+impl InputEnvelope {
+    /// A machine event of schema version 1.
+    pub fn machine(
+        event_id: uuid::Uuid,
+        hall: &str,
+        machine: &str,
+        seq: u64,
+        event_time: i64,
+        payload: InputPayload,
+    ) -> Self {
+        Self {
+            event_id: event_id.hyphenated().to_string(),
+            schema_version: SCHEMA_VERSION,
+            source: Source {
+                hall: hall.to_owned(),
+                machine: Some(machine.to_owned()),
+                server: None,
+            },
+            seq,
+            event_time,
+            payload,
+        }
+    }
+
+    /// A wallet command of schema version 1, sent by a game server.
+    pub fn wallet(
+        event_id: uuid::Uuid,
+        hall: &str,
+        server: &str,
+        seq: u64,
+        event_time: i64,
+        payload: InputPayload,
+    ) -> Self {
+        Self {
+            event_id: event_id.hyphenated().to_string(),
+            schema_version: SCHEMA_VERSION,
+            source: Source {
+                hall: hall.to_owned(),
+                machine: None,
+                server: Some(server.to_owned()),
+            },
+            seq,
+            event_time,
+            payload,
+        }
+    }
+
+    /// The Kafka key the event is produced with: the player for wallet commands, the machine
+    /// otherwise (empty if the source names none).
+    pub fn kafka_key(&self) -> &str {
+        match self.payload.player() {
+            Some(player) => player,
+            None => self.source.machine.as_deref().unwrap_or(""),
+        }
+    }
+
+    /// The MessagePack bytes (a map with field names, `rmp_serde::to_vec_named`).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        // Strings, integers and maps with string keys: serializing into a Vec cannot fail.
+        rmp_serde::to_vec_named(self).expect("an InputEnvelope always serializes")
+    }
+
+    /// Reads the owned form back from bytes, checking the shape but none of the values
+    /// (tools and tests; the processor uses [`super::decode_input`]).
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, WireError> {
+        super::scan::check_one_map(bytes)?;
+        rmp_serde::from_slice(bytes).map_err(WireError::from_rmp)
+    }
+}

@@ -1,0 +1,66 @@
+//! The wire format: MessagePack bytes in and out of Kafka, and their conversion to and from
+//! the domain types of `pitboss-actors`.
+//!
+//! The contract these types implement is written down in `schemas/` (one JSON Schema per
+//! event and output kind, and `schemas/asyncapi.yaml` for the topics and their keys);
+//! `tests/schemas_conform.rs` checks that what this module writes conforms to those files and
+//! `tests/wire_golden.rs` pins the bytes.
+//!
+//! # Input
+//!
+//! An input event is a MessagePack map (written with `rmp_serde::to_vec_named`, so field
+//! names travel with the values and a reader ignores fields it does not know):
+//!
+//! ```text
+//! { event_id: "<uuid>", schema_version: 1, source: { hall, machine | server },
+//!   seq: u64, event_time: i64 ms, payload: { <kind>: { ...fields } } }
+//! ```
+//!
+//! [`InputEnvelope`] is the owned form producers (the simulator, the load generator, tests)
+//! build and encode. It is deliberately loose (strings for ids, kinds and currencies, `i64`
+//! amounts) so a producer can also write the invalid messages the tests need.
+//! [`decode_input`] is the consumer side and the hot path: it decodes into private borrowed
+//! types (`&str` straight from the message, no allocation for ids that fit inline in the
+//! domain's ids), then validates into a [`pitboss_actors::shell::Input`] with `TryFrom`.
+//! Validation is the same code for bytes and for an [`InputEnvelope`] built in process
+//! (`Input::try_from(&envelope)`).
+//!
+//! # Output
+//!
+//! [`encode_output`] turns a [`pitboss_actors::shell::Output`] into an [`OutputRecord`]:
+//! topic, key, id and bytes. Every output id is a UUID v5 under [`OUTPUT_ID_NAMESPACE`] of
+//! the things that make the output unique (see [`output`]), so a replay produces the same
+//! ids and consumers can drop duplicates. [`decode_output`] reads them back (consumers,
+//! tests, the load-test reconciliation).
+
+mod decode;
+mod error;
+mod input;
+pub mod output;
+pub mod samples;
+mod scan;
+
+pub use decode::decode_input;
+pub use error::{WireError, REASON_CODES};
+pub use input::{InputEnvelope, InputPayload, Source};
+pub use output::{
+    decode_output, encode_output, encode_rejection, AlertPayload, Bin, GgrPayload,
+    JackpotHitPayload, JackpotLevelsPayload, LevelPayload, OutputEnvelope, OutputEvent,
+    OutputRecord, RefusedPayload, RejectedPayload, Topic, WalletPayload, OUTPUT_ID_NAMESPACE,
+    REJECTED_ORIGINAL_BYTES_MAX,
+};
+
+/// The only schema version this build reads and writes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Largest input message accepted, in bytes. A real event is a few hundred bytes; the bound
+/// keeps a hostile or broken producer from making the decoder walk megabytes.
+pub const MESSAGE_BYTES_MAX: usize = 64 * 1024;
+
+/// Deepest nesting of maps and arrays accepted in an input message. An event needs 3 levels
+/// (envelope, payload, fields); the bound leaves room for added fields and keeps the
+/// recursive decoder far from the end of a thread's stack.
+pub const NESTING_DEPTH_MAX: usize = 32;
+
+/// Default name of the input topic (key: machine id, or player id for wallet commands).
+pub const GAME_EVENTS_TOPIC: &str = "pitboss.game-events";

@@ -1,0 +1,267 @@
+//! One representative event of every input kind and every output kind, with fixed ids and
+//! values: the fixtures of the golden and schema-conformance tests, and examples for docs
+//! and tools that check the contract.
+
+use pitboss_actors::domain::ggr::{GgrTotals, WindowClosed};
+use pitboss_actors::domain::jackpot::JackpotHit;
+use pitboss_actors::domain::machine::Alert;
+use pitboss_actors::domain::{
+    Amount, Currency, EventId, HallId, MachineId, PlayerId, PoolId, Timestamp, TxId,
+};
+use pitboss_actors::shell::ports::LevelView;
+use pitboss_actors::shell::Output;
+
+use super::{InputEnvelope, InputPayload};
+
+/// Hall of the samples.
+pub const HALL: &str = "H-1";
+/// Machine of the samples.
+pub const MACHINE: &str = "M-17";
+/// Game server of the samples.
+pub const SERVER: &str = "GS-1";
+/// Player of the samples.
+pub const PLAYER: &str = "P-1001";
+/// Jackpot pool of the samples.
+pub const POOL: &str = "POOL-A";
+/// Currency of the samples.
+pub const CURRENCY: &str = "EUR";
+/// Event time of the first sample, ms since the Unix epoch (2023-11-14T22:13:20Z).
+pub const TIME_MS: i64 = 1_700_000_000_000;
+
+/// The id of sample event `n`.
+pub fn event_id(n: u16) -> uuid::Uuid {
+    uuid::Uuid::from_u128(0x0190_0b6e_7a4c_7d21_9e3f_5a60_0000_0000 | u128::from(n))
+}
+
+/// One input event of every kind, in the order of [`InputPayload`]'s variants. Machine events
+/// come from [`MACHINE`], wallet commands from [`SERVER`]; sample `n` has id `event_id(n)`,
+/// sequence number `n + 1` and time `TIME_MS + n * 1000`.
+pub fn inputs() -> Vec<InputEnvelope> {
+    let cur = || CURRENCY.to_owned();
+    let player = || PLAYER.to_owned();
+    let machine = vec![
+        InputPayload::Bet {
+            amount: 250,
+            currency: cur(),
+        },
+        InputPayload::Win {
+            amount: 1_000,
+            currency: cur(),
+        },
+        InputPayload::GameEnd {},
+        InputPayload::CashIn {
+            kind: "bill".into(),
+            amount: 5_000,
+            currency: cur(),
+        },
+        InputPayload::CashOut {
+            kind: "ticket".into(),
+            amount: 4_750,
+            currency: cur(),
+        },
+        InputPayload::CardIn { player: player() },
+        InputPayload::CardOut {},
+        InputPayload::JackpotHit {
+            pool: POOL.into(),
+            level: 1,
+        },
+        InputPayload::DoorOpen {},
+        InputPayload::DoorClose {},
+        InputPayload::Tilt { code: 4_021 },
+        InputPayload::TiltClear {},
+        InputPayload::CommsLost {},
+        InputPayload::CommsRestored {},
+    ];
+    let wallet = vec![
+        InputPayload::Deposit {
+            player: player(),
+            tx: "T-1".into(),
+            amount: 10_000,
+            currency: cur(),
+        },
+        InputPayload::Withdraw {
+            player: player(),
+            tx: "T-2".into(),
+            amount: 2_000,
+            currency: cur(),
+        },
+        InputPayload::WalletBet {
+            player: player(),
+            tx: "T-3".into(),
+            amount: 100,
+            currency: cur(),
+        },
+        InputPayload::WalletWin {
+            player: player(),
+            tx: "T-4".into(),
+            amount: 300,
+            currency: cur(),
+            bet_tx: Some("T-3".into()),
+        },
+        InputPayload::Rollback {
+            player: player(),
+            tx: "T-5".into(),
+            bet_tx: "T-3".into(),
+            currency: cur(),
+        },
+    ];
+    let machine_count = machine.len();
+    machine
+        .into_iter()
+        .map(|p| (p, true))
+        .chain(wallet.into_iter().map(|p| (p, false)))
+        .enumerate()
+        .map(|(i, (payload, from_machine))| {
+            let n = i as u16;
+            let time = TIME_MS + i64::from(n) * 1_000;
+            if from_machine {
+                InputEnvelope::machine(event_id(n), HALL, MACHINE, u64::from(n) + 1, time, payload)
+            } else {
+                let seq = (i - machine_count) as u64 + 1;
+                InputEnvelope::wallet(event_id(n), HALL, SERVER, seq, time, payload)
+            }
+        })
+        .collect()
+}
+
+/// One output of every kind (every alert kind separately), each with a name: the output
+/// kind, and for alerts `alert_<alert kind>`.
+pub fn outputs() -> Vec<(&'static str, Output)> {
+    let eur = Currency::new(CURRENCY).expect("sample currency");
+    let hall = HallId::new(HALL).expect("sample hall");
+    let machine = MachineId::new(MACHINE).expect("sample machine");
+    let pool = PoolId::new(POOL).expect("sample pool");
+    let player = PlayerId::new(PLAYER).expect("sample player");
+    let cause = |n: u16| EventId(event_id(n).as_u128());
+    let alert = |alert: Alert, n: u16| Output::Alert {
+        alert,
+        cause: cause(n),
+        index: 0,
+    };
+    vec![
+        (
+            "ggr",
+            Output::Ggr {
+                window: WindowClosed {
+                    hall: hall.clone(),
+                    window: Timestamp(TIME_MS).window_start(),
+                    totals: GgrTotals {
+                        bets: 125_000,
+                        wins: 98_250,
+                        games: 500,
+                    },
+                    revision: 0,
+                },
+                currency: eur,
+            },
+        ),
+        (
+            "jackpot_levels",
+            Output::JackpotLevels {
+                pool: pool.clone(),
+                currency: eur,
+                levels: vec![
+                    LevelView {
+                        level: 0,
+                        name: "Mini".into(),
+                        amount: 10_512,
+                        hits: 3,
+                    },
+                    LevelView {
+                        level: 1,
+                        name: "Major".into(),
+                        amount: 502_040,
+                        hits: 0,
+                    },
+                ],
+            },
+        ),
+        (
+            "jackpot_hit",
+            Output::JackpotHit {
+                hit: JackpotHit {
+                    pool: pool.clone(),
+                    level: 1,
+                    name: "Major".into(),
+                    amount: Amount::new(502_040).expect("sample amount"),
+                    machine: machine.clone(),
+                    hit_number: 1,
+                    cause: cause(7),
+                },
+                currency: eur,
+            },
+        ),
+        (
+            "wallet",
+            Output::Wallet {
+                player: player.clone(),
+                tx: TxId::new("T-3").expect("sample tx"),
+                kind: "bet",
+                delta: -100,
+                balance: 7_900,
+                currency: eur,
+                cause: cause(16),
+            },
+        ),
+        (
+            "alert_sequence_gap",
+            alert(
+                Alert::SequenceGap {
+                    machine: machine.clone(),
+                    expected: 5,
+                    got: 8,
+                },
+                0,
+            ),
+        ),
+        (
+            "alert_large_cash_in",
+            alert(
+                Alert::LargeCashIn {
+                    machine: machine.clone(),
+                    amount: 1_000_000,
+                },
+                3,
+            ),
+        ),
+        (
+            "alert_door_open",
+            alert(
+                Alert::DoorOpen {
+                    machine: machine.clone(),
+                },
+                8,
+            ),
+        ),
+        (
+            "alert_tilt",
+            alert(
+                Alert::Tilt {
+                    machine: machine.clone(),
+                    code: 4_021,
+                },
+                10,
+            ),
+        ),
+        ("alert_comms_lost", alert(Alert::CommsLost { machine }, 12)),
+        (
+            "refused",
+            Output::Refused {
+                entity: PLAYER.into(),
+                reason: "withdrawal 20000 exceeds available balance 8000 in wallet P-1001".into(),
+                cause: cause(15),
+            },
+        ),
+        (
+            "rejected",
+            Output::Rejected {
+                reason: "amount -5 is not positive".into(),
+                code: "invalid_amount",
+                original: vec![0x81, 0xa3, b'b', b'a', b'd', 0xc0],
+                key: Some(MACHINE.as_bytes().to_vec()),
+                partition: 3,
+                offset: 42,
+            },
+        ),
+    ]
+}
