@@ -14,7 +14,9 @@ use pitboss::wire;
 use pitboss_actors::domain::jackpot::{PoolCommand, PoolMeta, PoolState};
 use pitboss_actors::domain::machine::{EventMeta, MachineCommand, MachineState};
 use pitboss_actors::domain::wallet::{WalletCommand, WalletMeta, WalletOp, WalletState};
-use pitboss_actors::domain::{Amount, Currency, EventId, HallId, MachineId, PlayerId, SourceKey, Timestamp, TxId};
+use pitboss_actors::domain::{
+    Amount, Currency, EventId, HallId, MachineId, PlayerId, SourceKey, Timestamp, TxId,
+};
 use pitboss_actors::shell::{Directory, MemoryStore, NullSink, Runtime};
 
 fn config() -> Config {
@@ -28,7 +30,9 @@ fn config() -> Config {
 
 fn messages(n: usize) -> Vec<SimMessage> {
     let mut sim = Simulator::new(&config()).expect("simulator");
-    (0..n).map(|i| sim.next(1_800_000_000_000 + i as i64 / 50)).collect()
+    (0..n)
+        .map(|i| sim.next(1_800_000_000_000 + i as i64 / 50))
+        .collect()
 }
 
 fn decode(c: &mut Criterion) {
@@ -54,10 +58,16 @@ fn apply(c: &mut Criterion) {
     g.throughput(Throughput::Elements(1));
 
     let hall = HallId::new("H-001").expect("id");
-    let mut machine = MachineState::new(MachineId::new("M-1").expect("id"), dir.machine_profile(&hall));
+    let mut machine = MachineState::new(
+        MachineId::new("M-1").expect("id"),
+        dir.machine_profile(&hall),
+    );
     let mut fx = Vec::new();
     let mut seq = 0u64;
-    let cash = MachineCommand::CashIn(pitboss_actors::domain::machine::CashInKind::Bill, Amount::new(1_000_000_000).expect("amount"));
+    let cash = MachineCommand::CashIn(
+        pitboss_actors::domain::machine::CashInKind::Bill,
+        Amount::new(1_000_000_000).expect("amount"),
+    );
     let bet = MachineCommand::Bet(Amount::new(100).expect("amount"));
     let meta = |seq: u64| EventMeta {
         event_id: EventId(seq as u128),
@@ -69,10 +79,16 @@ fn apply(c: &mut Criterion) {
             seq += 1;
             fx.clear();
             if machine.credits < 100 {
-                machine.apply(&meta(seq), &cash, Some(eur), &mut fx).expect("cash in");
+                machine
+                    .apply(&meta(seq), &cash, Some(eur), &mut fx)
+                    .expect("cash in");
                 seq += 1;
             }
-            black_box(machine.apply(&meta(seq), &bet, Some(eur), &mut fx).expect("bet"));
+            black_box(
+                machine
+                    .apply(&meta(seq), &bet, Some(eur), &mut fx)
+                    .expect("bet"),
+            );
         })
     });
 
@@ -132,7 +148,10 @@ fn apply(c: &mut Criterion) {
                 seq: pseq,
                 cause: EventId(pseq as u128),
             };
-            black_box(pool.apply(&meta, &cmd, &mut hp, &mut hits).expect("contribute"))
+            black_box(
+                pool.apply(&meta, &cmd, &mut hp, &mut hits)
+                    .expect("contribute"),
+            )
         })
     });
     g.finish();
@@ -163,14 +182,21 @@ fn pipeline(c: &mut Criterion) {
                 let rc = cfg.runtime_config().expect("config");
                 let msgs = &msgs;
                 total += actix_rt::System::new().block_on(async move {
-                    let rt = Runtime::start(rc, Arc::new(NullSink::default()), Arc::new(MemoryStore::default()), Arc::new(KeyedHitPoints::new("bench")));
+                    let rt = Runtime::start(
+                        rc,
+                        Arc::new(NullSink::default()),
+                        Arc::new(MemoryStore::default()),
+                        Arc::new(KeyedHitPoints::new("bench")),
+                    );
                     let ingest = Ingest::new(rt.clone());
                     let inflight = Inflight::new(65_536);
                     let t = Instant::now();
                     for chunk in msgs.chunks(256) {
                         let ack = inflight.begin(chunk.len(), |_| {}).await;
                         for m in chunk {
-                            ingest.process(&m.bytes, None, SourcePos::default(), &ack).await;
+                            ingest
+                                .process(&m.bytes, None, SourcePos::default(), &ack)
+                                .await;
                         }
                     }
                     inflight.drained().await;

@@ -158,10 +158,12 @@ impl Config {
                 set_path(&mut value, &path, env_value(&v));
             }
         }
-        let cfg: Config = value.try_into().map_err(|e: toml::de::Error| ConfigError::Invalid {
-            origin: "merged configuration".into(),
-            message: e.to_string(),
-        })?;
+        let cfg: Config = value
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError::Invalid {
+                origin: "merged configuration".into(),
+                message: e.to_string(),
+            })?;
         cfg.runtime_config()?;
         Ok(cfg)
     }
@@ -298,13 +300,23 @@ mod tests {
     fn file_overrides_defaults_and_env_overrides_file() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("p.toml");
-        std::fs::write(&path, "[network]\ncurrency = \"USD\"\n[runtime]\nmailbox-len-max = 7\n").unwrap();
+        std::fs::write(
+            &path,
+            "[network]\ncurrency = \"USD\"\n[runtime]\nmailbox-len-max = 7\n",
+        )
+        .unwrap();
         let c = Config::load_with_env(Some(&path), Vec::new()).unwrap();
         assert_eq!(c.network.currency, "USD");
         assert_eq!(c.runtime.mailbox_len_max, 7);
-        assert_eq!(c.runtime.wallet_window_len, 256, "untouched keys keep their default");
+        assert_eq!(
+            c.runtime.wallet_window_len, 256,
+            "untouched keys keep their default"
+        );
         let env = vec![
-            ("PITBOSS_RUNTIME__MAILBOX_LEN_MAX".to_string(), "9".to_string()),
+            (
+                "PITBOSS_RUNTIME__MAILBOX_LEN_MAX".to_string(),
+                "9".to_string(),
+            ),
             ("PITBOSS_NETWORK__CURRENCY".to_string(), "GBP".to_string()),
             ("UNRELATED".to_string(), "x".to_string()),
         ];
@@ -323,7 +335,8 @@ mod tests {
         let env = vec![("PITBOSS_NETWORK__CURRENCY".to_string(), "euro".to_string())];
         let e = Config::load_with_env(None, env).unwrap_err();
         assert!(e.to_string().contains("currency"), "{e}");
-        let e = Config::load_with_env(Some(Path::new("/nonexistent/p.toml")), Vec::new()).unwrap_err();
+        let e =
+            Config::load_with_env(Some(Path::new("/nonexistent/p.toml")), Vec::new()).unwrap_err();
         assert!(e.to_string().contains("/nonexistent/p.toml"), "{e}");
     }
 }

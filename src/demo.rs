@@ -54,17 +54,30 @@ impl DemoSink {
     }
 
     fn count(&self, kind: &str) -> u64 {
-        self.counts.lock().expect("lock").get(kind).copied().unwrap_or(0)
+        self.counts
+            .lock()
+            .expect("lock")
+            .get(kind)
+            .copied()
+            .unwrap_or(0)
     }
 }
 
 impl EventSink for DemoSink {
     fn emit(&self, output: Output, _ack: &AckToken) {
-        *self.counts.lock().expect("lock").entry(Self::kind(&output)).or_default() += 1;
+        *self
+            .counts
+            .lock()
+            .expect("lock")
+            .entry(Self::kind(&output))
+            .or_default() += 1;
         match output {
             Output::JackpotLevels { pool, levels, .. } => {
                 let v = levels.into_iter().map(|l| (l.name, l.amount)).collect();
-                self.levels.lock().expect("lock").insert(pool.to_string(), v);
+                self.levels
+                    .lock()
+                    .expect("lock")
+                    .insert(pool.to_string(), v);
             }
             Output::JackpotHit { hit, .. } => {
                 self.hit_count.fetch_add(1, Ordering::Relaxed);
@@ -129,7 +142,11 @@ pub fn money(minor: i64) -> String {
 }
 
 /// Runs the demo. Must be called inside an actix `System`.
-pub async fn run(cfg: Config, opts: DemoOptions, stop: Arc<AtomicBool>) -> anyhow::Result<DemoSummary> {
+pub async fn run(
+    cfg: Config,
+    opts: DemoOptions,
+    stop: Arc<AtomicBool>,
+) -> anyhow::Result<DemoSummary> {
     let rc = cfg.runtime_config()?;
     let sink = Arc::new(DemoSink::default());
     let store: Arc<dyn StateStore> = Arc::new(MemoryStore::default());
@@ -147,7 +164,9 @@ pub async fn run(cfg: Config, opts: DemoOptions, stop: Arc<AtomicBool>) -> anyho
 
     let background = spawn_background(&rt, &cfg);
     let start = Instant::now();
-    let deadline = opts.duration_secs.map(|s| start + Duration::from_secs_f64(s));
+    let deadline = opts
+        .duration_secs
+        .map(|s| start + Duration::from_secs_f64(s));
     let rate = cfg.sim.rate_events_per_sec;
     let mut sent: u64 = 0;
     let mut next_report = start + Duration::from_secs(1);
@@ -163,7 +182,7 @@ pub async fn run(cfg: Config, opts: DemoOptions, stop: Arc<AtomicBool>) -> anyho
         } else {
             ((now - start).as_secs_f64() * rate as f64) as u64
         };
-        while sent < target {
+        if sent < target {
             let n = ((target - sent) as usize).min(BATCH);
             let p = processed.clone();
             let ack = inflight
@@ -172,16 +191,23 @@ pub async fn run(cfg: Config, opts: DemoOptions, stop: Arc<AtomicBool>) -> anyho
                 })
                 .await;
             let now_ms = wall_ms();
-            for _ in 0..n {
+            for i in 0..n {
                 let m = sim.next(now_ms);
-                ingest.process(&m.bytes, Some(m.key.as_bytes()), SourcePos { partition: -1, offset: -1 }, &ack).await;
+                // Not from Kafka: the message's number stands in for an offset, so every
+                // rejection keeps a distinct, deterministic id.
+                let pos = SourcePos {
+                    partition: -1,
+                    offset: (sent + i as u64) as i64,
+                };
+                ingest
+                    .process(&m.bytes, Some(m.key.as_bytes()), pos, &ack)
+                    .await;
             }
             drop(ack);
             sent += n as u64;
             tokio::task::yield_now().await;
-            if deadline.is_some_and(|d| Instant::now() >= d) {
-                break;
-            }
+        } else if rate > 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
         }
         if Instant::now() >= next_report {
             let done = processed.load(Ordering::Relaxed);
@@ -192,9 +218,6 @@ pub async fn run(cfg: Config, opts: DemoOptions, stop: Arc<AtomicBool>) -> anyho
             if !opts.quiet {
                 print_line(&rt, &sink, &halls, start, done, rate_now).await;
             }
-        }
-        if rate > 0 {
-            tokio::time::sleep(Duration::from_millis(5)).await;
         }
     }
     // Drain: everything sent is processed, every actor quiet, every window published.
@@ -219,7 +242,11 @@ pub async fn run(cfg: Config, opts: DemoOptions, stop: Arc<AtomicBool>) -> anyho
         outputs: sink.counts.lock().expect("lock").clone(),
         jackpot_hits: sink.hit_count.load(Ordering::Relaxed),
         live_actors: rt.live_actors(),
-        passivated: stats.passivated.iter().map(|a| a.load(Ordering::Relaxed)).sum(),
+        passivated: stats
+            .passivated
+            .iter()
+            .map(|a| a.load(Ordering::Relaxed))
+            .sum(),
         generator,
         conservation_ok: recount.conservation_ok && generator_matches,
         generator_matches,
@@ -239,8 +266,11 @@ pub async fn run(cfg: Config, opts: DemoOptions, stop: Arc<AtomicBool>) -> anyho
 pub fn spawn_background(rt: &Arc<Runtime>, cfg: &Config) -> Arc<AtomicBool> {
     let stop = Arc::new(AtomicBool::new(false));
     let every = |ms: u64| Duration::from_millis(ms.max(1));
-    let jobs: Vec<(Duration, fn(&Runtime))> = vec![
-        (every(cfg.runtime.level_publish_interval_ms), |rt| rt.tick(false)),
+    type Job = fn(&Runtime);
+    let jobs: Vec<(Duration, Job)> = vec![
+        (every(cfg.runtime.level_publish_interval_ms), |rt| {
+            rt.tick(false)
+        }),
         (every(cfg.runtime.passivate_idle_ms), |rt| rt.sweep_idle()),
     ];
     for (period, job) in jobs {
@@ -263,7 +293,14 @@ fn wall_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
-async fn print_line(rt: &Arc<Runtime>, sink: &DemoSink, halls: &[HallId], start: Instant, done: u64, rate: f64) {
+async fn print_line(
+    rt: &Arc<Runtime>,
+    sink: &DemoSink,
+    halls: &[HallId],
+    start: Instant,
+    done: u64,
+    rate: f64,
+) {
     let mut ggr: HashMap<String, i64> = HashMap::new();
     for h in halls {
         if let Ok(Some(Snapshot::Hall(s))) = rt.inspect::<HallEntity>(h).await {
@@ -275,7 +312,10 @@ async fn print_line(rt: &Arc<Runtime>, sink: &DemoSink, halls: &[HallId], start:
     let levels: Vec<String> = levels
         .iter()
         .map(|(pool, ls)| {
-            let l: Vec<String> = ls.iter().map(|(n, a)| format!("{n} {}", money(*a))).collect();
+            let l: Vec<String> = ls
+                .iter()
+                .map(|(n, a)| format!("{n} {}", money(*a)))
+                .collect();
             format!("{pool}: {}", l.join(", "))
         })
         .collect();

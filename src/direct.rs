@@ -71,10 +71,9 @@ impl Direct {
                 currency,
             } => {
                 let directory = &self.directory;
-                let state = self
-                    .machines
-                    .entry(machine.clone())
-                    .or_insert_with(|| MachineState::new(machine.clone(), directory.machine_profile(&hall)));
+                let state = self.machines.entry(machine.clone()).or_insert_with(|| {
+                    MachineState::new(machine.clone(), directory.machine_profile(&hall))
+                });
                 if state.profile.hall != hall {
                     self.stats.refused += 1;
                     return;
@@ -86,7 +85,11 @@ impl Direct {
                 let fx = std::mem::take(&mut self.mfx);
                 for effect in &fx {
                     match effect {
-                        MachineEffect::Ggr(d) => self.hall(&d.hall).apply(d).map(|_| ()).expect("GGR totals overflow"),
+                        MachineEffect::Ggr(d) => self
+                            .hall(&d.hall)
+                            .apply(d)
+                            .map(|_| ())
+                            .expect("GGR totals overflow"),
                         MachineEffect::Contribute { pool, bet } => {
                             let cmd = PoolCommand::Contribute {
                                 machine: machine.clone(),
@@ -112,7 +115,10 @@ impl Direct {
                 cmd,
                 currency,
             } => {
-                let (credit, window) = (self.config.wallet_credit_line_minor, self.config.wallet_window_len);
+                let (credit, window) = (
+                    self.config.wallet_credit_line_minor,
+                    self.config.wallet_window_len,
+                );
                 let state = self
                     .wallets
                     .entry(player.clone())
@@ -124,7 +130,11 @@ impl Direct {
                 let fx = std::mem::take(&mut self.wfx);
                 for effect in &fx {
                     match effect {
-                        WalletEffect::Ggr(d) => self.hall(&d.hall).apply(d).map(|_| ()).expect("GGR totals overflow"),
+                        WalletEffect::Ggr(d) => self
+                            .hall(&d.hall)
+                            .apply(d)
+                            .map(|_| ())
+                            .expect("GGR totals overflow"),
                         WalletEffect::Changed { .. } => self.stats.outputs += 1,
                     }
                 }
@@ -134,10 +144,19 @@ impl Direct {
     }
 
     fn hall(&mut self, id: &HallId) -> &mut HallState {
-        self.halls.entry(id.clone()).or_insert_with(|| HallState::new(id.clone()))
+        self.halls
+            .entry(id.clone())
+            .or_insert_with(|| HallState::new(id.clone()))
     }
 
-    fn pool_apply(&mut self, pool: &PoolId, machine: &MachineId, seq: u64, cause: pitboss_actors::domain::EventId, cmd: PoolCommand) {
+    fn pool_apply(
+        &mut self,
+        pool: &PoolId,
+        machine: &MachineId,
+        seq: u64,
+        cause: pitboss_actors::domain::EventId,
+        cmd: PoolCommand,
+    ) {
         let hit_points = &self.hit_points;
         let config = &self.config;
         let state = self.pools.entry(pool.clone()).or_insert_with(|| {
@@ -146,8 +165,12 @@ impl Direct {
                 .iter()
                 .find(|p| &p.id == pool)
                 .unwrap_or_else(|| panic!("pool {pool} is not configured"));
-            PoolState::new(pool.clone(), spec.config.clone(), hit_points.for_pool(pool).as_mut())
-                .unwrap_or_else(|e| panic!("pool {pool}: {e}"))
+            PoolState::new(
+                pool.clone(),
+                spec.config.clone(),
+                hit_points.for_pool(pool).as_mut(),
+            )
+            .unwrap_or_else(|e| panic!("pool {pool}: {e}"))
         });
         let meta = PoolMeta {
             source: SourceKey::Machine(machine.clone()),
@@ -156,13 +179,19 @@ impl Direct {
         };
         self.hits.clear();
         let mut rng = hit_points.for_pool(pool);
-        if state.apply(&meta, &cmd, rng.as_mut(), &mut self.hits).is_err() {
+        if state
+            .apply(&meta, &cmd, rng.as_mut(), &mut self.hits)
+            .is_err()
+        {
             self.stats.refused += 1;
         }
         let hits = std::mem::take(&mut self.hits);
         for hit in &hits {
             self.stats.outputs += 1;
-            let m = self.machines.get_mut(&hit.machine).expect("a hit follows the machine's event");
+            let m = self
+                .machines
+                .get_mut(&hit.machine)
+                .expect("a hit follows the machine's event");
             m.apply_award(&hit.pool, hit.level, hit.hit_number, hit.amount)
                 .expect("jackpot paid meter overflow");
         }

@@ -10,7 +10,11 @@ use pitboss::config::Config;
 use pitboss::demo::{self, DemoOptions};
 
 #[derive(Parser)]
-#[command(name = "pitboss", version, about = "Real-time game event processor for gambling-hall networks")]
+#[command(
+    name = "pitboss",
+    version,
+    about = "Real-time game event processor for gambling-hall networks"
+)]
 struct Cli {
     /// Configuration file (TOML); environment variables PITBOSS_<SECTION>__<KEY> override it.
     #[arg(long, global = true, env = "PITBOSS_CONFIG")]
@@ -99,8 +103,9 @@ fn ctrlc_flag(flag: Arc<AtomicBool>) {
             .build()
             .expect("signal runtime");
         rt.block_on(async {
-            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                .expect("SIGTERM handler");
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    .expect("SIGTERM handler");
             tokio::select! {
                 _ = tokio::signal::ctrl_c() => {}
                 _ = term.recv() => {}

@@ -46,7 +46,11 @@ impl Inflight {
 
     /// Waits for room for `n` events, then returns the token they share. `on_done` runs
     /// (with `false` if any part failed) when everything they caused is complete.
-    pub async fn begin(&self, n: usize, on_done: impl FnOnce(bool) + Send + Sync + 'static) -> AckToken {
+    pub async fn begin(
+        &self,
+        n: usize,
+        on_done: impl FnOnce(bool) + Send + Sync + 'static,
+    ) -> AckToken {
         let n = (n as u32).clamp(1, self.max);
         let permits = self
             .sem

@@ -57,7 +57,8 @@ mod tests {
             assert!((100..=200).contains(&x));
         }
         let mut c = KeyedHitPoints::new("other");
-        let differ = (0..50).any(|r| c.draw(&pool, 1, r, 0, 1_000_000) != a.draw(&pool, 1, r, 0, 1_000_000));
+        let differ =
+            (0..50).any(|r| c.draw(&pool, 1, r, 0, 1_000_000) != a.draw(&pool, 1, r, 0, 1_000_000));
         assert!(differ);
     }
 }

@@ -50,6 +50,18 @@ pub struct SentTotals {
 }
 
 impl SentTotals {
+    fn add(&mut self, d: &SentTotals) {
+        self.messages += d.messages;
+        self.malformed += d.malformed;
+        self.late_bets += d.late_bets;
+        self.cash_in += d.cash_in;
+        self.cash_out += d.cash_out;
+        self.deposits += d.deposits;
+        self.withdrawals += d.withdrawals;
+        self.bets += d.bets;
+        self.wins += d.wins;
+    }
+
     /// The processor's recount agrees with what was sent.
     pub fn matches(&self, r: &Recount) -> bool {
         self.cash_in == r.cash_in
@@ -95,7 +107,9 @@ pub struct Simulator {
     malformed_ppm: u32,
     seed: u64,
     next_id: u64,
-    queue: std::collections::VecDeque<SimMessage>,
+    queue: std::collections::VecDeque<(SimMessage, SentTotals)>,
+    /// What the next pushed message carries (counted when it is handed out, not when made).
+    pending: SentTotals,
     sent: SentTotals,
 }
 
@@ -106,9 +120,18 @@ impl Simulator {
     /// A simulator for the configured network.
     pub fn new(cfg: &Config) -> anyhow::Result<Self> {
         let s = &cfg.sim;
-        anyhow::ensure!(s.halls > 0 && s.machines_per_hall > 0, "sim needs at least one hall and one machine");
-        anyhow::ensure!(!s.bet_minor.is_empty() && s.bet_minor.iter().all(|b| *b > 0), "sim.bet-minor needs positive sizes");
-        anyhow::ensure!(!s.bill_minor.is_empty() && s.bill_minor.iter().all(|b| *b > 0), "sim.bill-minor needs positive sizes");
+        anyhow::ensure!(
+            s.halls > 0 && s.machines_per_hall > 0,
+            "sim needs at least one hall and one machine"
+        );
+        anyhow::ensure!(
+            !s.bet_minor.is_empty() && s.bet_minor.iter().all(|b| *b > 0),
+            "sim.bet-minor needs positive sizes"
+        );
+        anyhow::ensure!(
+            !s.bill_minor.is_empty() && s.bill_minor.iter().all(|b| *b > 0),
+            "sim.bill-minor needs positive sizes"
+        );
         let halls: Vec<String> = (1..=s.halls).map(|h| format!("H-{h:03}")).collect();
         let rc = cfg.runtime_config()?;
         let mut machines = Vec::new();
@@ -155,20 +178,31 @@ impl Simulator {
             server_seq: 0,
             bets: s.bet_minor.clone(),
             bills: s.bill_minor.clone(),
-            rtp_bp: (s.rtp_percent * Decimal::from(100)).to_i64().unwrap_or(9000),
-            online_share_ppm: if s.players == 0 { 0 } else { pct_to_ppm(s.online_share_percent) },
+            rtp_bp: (s.rtp_percent * Decimal::from(100))
+                .to_i64()
+                .unwrap_or(9000),
+            online_share_ppm: if s.players == 0 {
+                0
+            } else {
+                pct_to_ppm(s.online_share_percent)
+            },
             progressive_ppm: s.progressive_hit_per_million,
             malformed_ppm: s.malformed_per_million,
             seed: s.seed,
             next_id: 0,
             queue: Default::default(),
+            pending: SentTotals::default(),
             sent: SentTotals::default(),
         })
     }
 
     /// The halls of the network (the online hall included when there are players).
     pub fn hall_ids(&self) -> Vec<HallId> {
-        let mut v: Vec<HallId> = self.halls.iter().filter_map(|h| HallId::new(h).ok()).collect();
+        let mut v: Vec<HallId> = self
+            .halls
+            .iter()
+            .filter_map(|h| HallId::new(h).ok())
+            .collect();
         if !self.players.is_empty() {
             v.extend(HallId::new(&self.online_hall).ok());
         }
@@ -185,8 +219,10 @@ impl Simulator {
         while self.queue.is_empty() {
             self.step(now_ms);
         }
+        let (msg, delta) = self.queue.pop_front().expect("queue filled above");
+        self.sent.add(&delta);
         self.sent.messages += 1;
-        self.queue.pop_front().expect("queue filled above")
+        msg
     }
 
     fn event_id(&mut self) -> String {
@@ -204,21 +240,31 @@ impl Simulator {
             event_time: now_ms,
             payload,
         };
-        self.queue.push_back(SimMessage {
-            key,
-            bytes: env.to_bytes(),
-        });
+        let delta = std::mem::take(&mut self.pending);
+        self.queue.push_back((
+            SimMessage {
+                key,
+                bytes: env.to_bytes(),
+            },
+            delta,
+        ));
     }
 
     fn step(&mut self, now_ms: i64) {
         if self.malformed_ppm > 0 && self.rng.gen_range(0..1_000_000) < self.malformed_ppm {
-            self.sent.malformed += 1;
             let len = self.rng.gen_range(1..64);
             let bytes = (0..len).map(|_| self.rng.gen()).collect();
-            self.queue.push_back(SimMessage {
-                key: "garbage".into(),
-                bytes,
-            });
+            let delta = SentTotals {
+                malformed: 1,
+                ..SentTotals::default()
+            };
+            self.queue.push_back((
+                SimMessage {
+                    key: "garbage".into(),
+                    bytes,
+                },
+                delta,
+            ));
             return;
         }
         if self.rng.gen_range(0..1_000_000) < self.online_share_ppm {
@@ -248,7 +294,11 @@ impl Simulator {
         let roll = self.rng.gen_range(0..10_000);
         let mach = &self.machines[m];
         if roll < 10 {
-            let payload = if mach.door_open { InputPayload::DoorClose {} } else { InputPayload::DoorOpen {} };
+            let payload = if mach.door_open {
+                InputPayload::DoorClose {}
+            } else {
+                InputPayload::DoorOpen {}
+            };
             self.machines[m].door_open = !self.machines[m].door_open;
             return self.machine_event(m, now_ms, payload);
         }
@@ -270,9 +320,13 @@ impl Simulator {
         }
         if mach.credits < min_bet {
             let bill = self.bills[self.rng.gen_range(0..self.bills.len())];
-            let kind = if self.rng.gen_range(0..10) == 0 { "ticket" } else { "bill" };
+            let kind = if self.rng.gen_range(0..10) == 0 {
+                "ticket"
+            } else {
+                "bill"
+            };
             self.machines[m].credits += bill;
-            self.sent.cash_in += bill;
+            self.pending.cash_in += bill;
             return self.machine_event(
                 m,
                 now_ms,
@@ -285,9 +339,13 @@ impl Simulator {
         }
         if roll < 260 {
             let all = mach.credits;
-            let kind = if self.rng.gen_range(0..20) == 0 { "handpay" } else { "ticket" };
+            let kind = if self.rng.gen_range(0..20) == 0 {
+                "handpay"
+            } else {
+                "ticket"
+            };
             self.machines[m].credits = 0;
-            self.sent.cash_out += all;
+            self.pending.cash_out += all;
             return self.machine_event(
                 m,
                 now_ms,
@@ -299,17 +357,36 @@ impl Simulator {
             );
         }
         // A game: bet, maybe a win, game end, rarely a progressive hit.
-        let affordable: Vec<i64> = self.bets.iter().copied().filter(|b| *b <= mach.credits).collect();
+        let affordable: Vec<i64> = self
+            .bets
+            .iter()
+            .copied()
+            .filter(|b| *b <= mach.credits)
+            .collect();
         let bet = affordable[self.rng.gen_range(0..affordable.len())];
         self.machines[m].credits -= bet;
-        self.sent.bets += bet;
-        self.machine_event(m, now_ms, InputPayload::Bet { amount: bet, currency: cur.clone() });
+        self.pending.bets += bet;
+        self.machine_event(
+            m,
+            now_ms,
+            InputPayload::Bet {
+                amount: bet,
+                currency: cur.clone(),
+            },
+        );
         if self.rng.gen_range(0..WIN_ONE_IN) == 0 {
             let win = bet * self.rtp_bp * WIN_ONE_IN / 10_000;
             if win > 0 {
                 self.machines[m].credits += win;
-                self.sent.wins += win;
-                self.machine_event(m, now_ms, InputPayload::Win { amount: win, currency: cur });
+                self.pending.wins += win;
+                self.machine_event(
+                    m,
+                    now_ms,
+                    InputPayload::Win {
+                        amount: win,
+                        currency: cur,
+                    },
+                );
             }
         }
         self.machine_event(m, now_ms, InputPayload::GameEnd {});
@@ -346,24 +423,51 @@ impl Simulator {
             let amount = self.bills[self.rng.gen_range(0..self.bills.len())];
             let tx = self.new_tx(p);
             self.players[p].balance += amount;
-            self.sent.deposits += amount;
-            return self.wallet_event(p, now_ms, InputPayload::Deposit { player, tx, amount, currency: cur });
+            self.pending.deposits += amount;
+            return self.wallet_event(
+                p,
+                now_ms,
+                InputPayload::Deposit {
+                    player,
+                    tx,
+                    amount,
+                    currency: cur,
+                },
+            );
         }
         if roll < 100 {
             let amount = self.players[p].balance / 2;
             if amount > 0 {
                 let tx = self.new_tx(p);
                 self.players[p].balance -= amount;
-                self.sent.withdrawals += amount;
-                return self.wallet_event(p, now_ms, InputPayload::Withdraw { player, tx, amount, currency: cur });
+                self.pending.withdrawals += amount;
+                return self.wallet_event(
+                    p,
+                    now_ms,
+                    InputPayload::Withdraw {
+                        player,
+                        tx,
+                        amount,
+                        currency: cur,
+                    },
+                );
             }
         }
         if roll < 200 {
             if let Some((bet_tx, amount)) = self.players[p].last_bet.take() {
                 let tx = self.new_tx(p);
                 self.players[p].balance += amount;
-                self.sent.bets -= amount;
-                return self.wallet_event(p, now_ms, InputPayload::Rollback { player, tx, bet_tx, currency: cur });
+                self.pending.bets -= amount;
+                return self.wallet_event(
+                    p,
+                    now_ms,
+                    InputPayload::Rollback {
+                        player,
+                        tx,
+                        bet_tx,
+                        currency: cur,
+                    },
+                );
             }
         }
         if roll < 210 {
@@ -380,15 +484,29 @@ impl Simulator {
                     currency: cur.clone(),
                 },
             );
-            self.sent.late_bets += 1;
-            return self.wallet_event(p, now_ms, InputPayload::WalletBet { player, tx: bet_tx, amount: min_bet, currency: cur });
+            self.pending.late_bets += 1;
+            return self.wallet_event(
+                p,
+                now_ms,
+                InputPayload::WalletBet {
+                    player,
+                    tx: bet_tx,
+                    amount: min_bet,
+                    currency: cur,
+                },
+            );
         }
-        let affordable: Vec<i64> = self.bets.iter().copied().filter(|b| *b <= self.players[p].balance).collect();
+        let affordable: Vec<i64> = self
+            .bets
+            .iter()
+            .copied()
+            .filter(|b| *b <= self.players[p].balance)
+            .collect();
         let bet = affordable[self.rng.gen_range(0..affordable.len())];
         let tx = self.new_tx(p);
         self.players[p].balance -= bet;
         self.players[p].last_bet = Some((tx.clone(), bet));
-        self.sent.bets += bet;
+        self.pending.bets += bet;
         self.wallet_event(
             p,
             now_ms,
@@ -406,7 +524,7 @@ impl Simulator {
                 self.players[p].balance += win;
                 // A settled bet can no longer be rolled back.
                 self.players[p].last_bet = None;
-                self.sent.wins += win;
+                self.pending.wins += win;
                 self.wallet_event(
                     p,
                     now_ms,

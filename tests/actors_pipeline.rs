@@ -41,18 +41,29 @@ fn order_free(states: &[Snapshot]) -> BTreeMap<String, String> {
                 out.insert(format!("machine {}", m.id), format!("{m:?}"));
             }
             Snapshot::Wallet(w) => {
-                let mut window: Vec<String> = w.window.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
+                let mut window: Vec<String> =
+                    w.window.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
                 window.sort();
                 let fixed = (w.balance, &w.totals, w.ops, &w.window_order);
                 out.insert(format!("wallet {}", w.id), format!("{fixed:?} {window:?}"));
             }
             Snapshot::Pool(p) => {
                 let contributed: Vec<i128> = p.levels.iter().map(|l| l.contributed_micro).collect();
-                out.insert(format!("pool {}", p.id), format!("{contributed:?} {:?}", p.last_seq.len()));
+                out.insert(
+                    format!("pool {}", p.id),
+                    format!("{contributed:?} {:?}", p.last_seq.len()),
+                );
             }
             Snapshot::Hall(h) => {
-                let windows: Vec<_> = h.windows.iter().map(|(k, w)| (*k, w.totals.clone())).collect();
-                out.insert(format!("hall {}", h.id), format!("{:?} {windows:?}", h.totals));
+                let windows: Vec<_> = h
+                    .windows
+                    .iter()
+                    .map(|(k, w)| (*k, w.totals.clone()))
+                    .collect();
+                out.insert(
+                    format!("hall {}", h.id),
+                    format!("{:?} {windows:?}", h.totals),
+                );
             }
         }
     }
@@ -66,7 +77,11 @@ fn assert_same(actual: &BTreeMap<String, String>, expected: &BTreeMap<String, St
     }
 }
 
-async fn run_actors(cfg: &Config, msgs: &[pitboss::sim::SimMessage], passivate_every: Option<Duration>) -> (Vec<Snapshot>, Vec<Output>, u64) {
+async fn run_actors(
+    cfg: &Config,
+    msgs: &[pitboss::sim::SimMessage],
+    passivate_every: Option<Duration>,
+) -> (Vec<Snapshot>, Vec<Output>, u64) {
     let sink = Arc::new(MemorySink::default());
     let rt = Runtime::start(
         cfg.runtime_config().expect("runtime config"),
@@ -78,13 +93,17 @@ async fn run_actors(cfg: &Config, msgs: &[pitboss::sim::SimMessage], passivate_e
     let inflight = Inflight::new(512);
     let mut last_sweep = Instant::now();
     for (i, chunk) in msgs.chunks(64).enumerate() {
-        let ack = inflight.begin(chunk.len(), |ok| assert!(ok, "an input failed")).await;
+        let ack = inflight
+            .begin(chunk.len(), |ok| assert!(ok, "an input failed"))
+            .await;
         for (j, m) in chunk.iter().enumerate() {
             let pos = SourcePos {
                 partition: 0,
                 offset: (i * 64 + j) as i64,
             };
-            ingest.process(&m.bytes, Some(m.key.as_bytes()), pos, &ack).await;
+            ingest
+                .process(&m.bytes, Some(m.key.as_bytes()), pos, &ack)
+                .await;
         }
         drop(ack);
         if let Some(every) = passivate_every {
@@ -110,7 +129,10 @@ async fn run_actors(cfg: &Config, msgs: &[pitboss::sim::SimMessage], passivate_e
 }
 
 fn reference(cfg: &Config, msgs: &[pitboss::sim::SimMessage]) -> Vec<Snapshot> {
-    let mut d = Direct::new(cfg.runtime_config().expect("runtime config"), &cfg.runtime.hit_point_secret);
+    let mut d = Direct::new(
+        cfg.runtime_config().expect("runtime config"),
+        &cfg.runtime.hit_point_secret,
+    );
     for m in msgs {
         if let Ok(input) = wire::decode_input(&m.bytes) {
             d.apply(input);
@@ -123,22 +145,40 @@ fn reference(cfg: &Config, msgs: &[pitboss::sim::SimMessage]) -> Vec<Snapshot> {
 async fn actors_match_the_reference_and_money_balances() {
     let cfg = small_network();
     let mut sim = Simulator::new(&cfg).expect("sim");
-    let msgs: Vec<_> = (0..20_000).map(|i| sim.next(1_800_000_000_000 + i * 20)).collect();
+    let msgs: Vec<_> = (0..20_000)
+        .map(|i| sim.next(1_800_000_000_000 + i * 20))
+        .collect();
     let (states, outputs, _) = run_actors(&cfg, &msgs, None).await;
     let expected = reference(&cfg, &msgs);
     assert_same(&order_free(&states), &order_free(&expected));
 
     let r = recount(&states);
     assert!(r.conservation_ok, "{r:#?}");
-    assert!(sim.sent().matches(&r), "simulator {:?} vs recount {r:#?}", sim.sent());
-    assert!(r.jackpot_hits > 0, "the scenario is meant to produce jackpot hits");
+    assert!(
+        sim.sent().matches(&r),
+        "simulator {:?} vs recount {r:#?}",
+        sim.sent()
+    );
+    assert!(
+        r.jackpot_hits > 0,
+        "the scenario is meant to produce jackpot hits"
+    );
 
     // Every malformed message was rejected with a reason and its position; every late bet
     // was refused.
-    let rejected: Vec<_> = outputs.iter().filter(|o| matches!(o, Output::Rejected { .. })).collect();
+    let rejected: Vec<_> = outputs
+        .iter()
+        .filter(|o| matches!(o, Output::Rejected { .. }))
+        .collect();
     assert_eq!(rejected.len() as u64, sim.sent().malformed);
     for o in &rejected {
-        if let Output::Rejected { reason, offset, original, .. } = o {
+        if let Output::Rejected {
+            reason,
+            offset,
+            original,
+            ..
+        } = o
+        {
             assert!(!reason.is_empty());
             assert!(*offset >= 0);
             assert!(!original.is_empty());
@@ -149,7 +189,10 @@ async fn actors_match_the_reference_and_money_balances() {
         .filter(|o| matches!(o, Output::Refused { reason, .. } if reason.contains("rolled back before it arrived")))
         .count();
     assert_eq!(late_bets_refused as u64, sim.sent().late_bets);
-    let hits = outputs.iter().filter(|o| matches!(o, Output::JackpotHit { .. })).count();
+    let hits = outputs
+        .iter()
+        .filter(|o| matches!(o, Output::JackpotHit { .. }))
+        .count();
     assert_eq!(hits as u64, r.jackpot_hits);
 }
 
@@ -158,7 +201,9 @@ async fn passivation_under_load_loses_nothing() {
     let mut cfg = small_network();
     cfg.sim.malformed_per_million = 0;
     let mut sim = Simulator::new(&cfg).expect("sim");
-    let msgs: Vec<_> = (0..20_000).map(|i| sim.next(1_800_000_000_000 + i * 20)).collect();
+    let msgs: Vec<_> = (0..20_000)
+        .map(|i| sim.next(1_800_000_000_000 + i * 20))
+        .collect();
     let (states, _, passivated) = run_actors(&cfg, &msgs, Some(Duration::ZERO)).await;
     assert!(passivated > 0, "the test must actually passivate actors");
     let expected = reference(&cfg, &msgs);
@@ -173,7 +218,9 @@ async fn redelivered_events_change_nothing() {
     let mut cfg = small_network();
     cfg.sim.malformed_per_million = 0;
     let mut sim = Simulator::new(&cfg).expect("sim");
-    let msgs: Vec<_> = (0..5_000).map(|i| sim.next(1_800_000_000_000 + i * 20)).collect();
+    let msgs: Vec<_> = (0..5_000)
+        .map(|i| sim.next(1_800_000_000_000 + i * 20))
+        .collect();
     // Deliver everything, then the second half again (as after a crash before a commit).
     let mut twice = msgs.clone();
     twice.extend_from_slice(&msgs[2_500..]);
@@ -182,5 +229,8 @@ async fn redelivered_events_change_nothing() {
     assert_same(&order_free(&once_states), &order_free(&twice_states));
     let (once, twice) = (recount(&once_states), recount(&twice_states));
     assert!(once.conservation_ok && twice.conservation_ok);
-    assert_eq!((once.cash_in, once.bets, once.wins, once.ggr), (twice.cash_in, twice.bets, twice.wins, twice.ggr));
+    assert_eq!(
+        (once.cash_in, once.bets, once.wins, once.ggr),
+        (twice.cash_in, twice.bets, twice.wins, twice.ggr)
+    );
 }

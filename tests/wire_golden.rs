@@ -668,6 +668,8 @@ proptest! {
             prop_assert!(REASON_CODES.contains(&e.code()));
             prop_assert!(!e.to_string().is_empty());
         }
+        let _ = InputEnvelope::from_bytes(&bytes);
+        let _ = decode_output(&bytes);
     }
 
     #[test]
@@ -690,6 +692,7 @@ proptest! {
             Ok(_) => {}
             Err(e) => prop_assert!(REASON_CODES.contains(&e.code()), "{}", e.code()),
         }
+        let _ = InputEnvelope::from_bytes(&bytes);
         let _ = decode_output(&bytes);
     }
 

@@ -43,5 +43,8 @@ fn domain_core_imports_nothing_impure() {
             checked += 1;
         }
     }
-    assert!(checked >= 8, "expected the domain's source files, found {checked}");
+    assert!(
+        checked >= 8,
+        "expected the domain's source files, found {checked}"
+    );
 }

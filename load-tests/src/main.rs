@@ -17,7 +17,10 @@ use pitboss_actors::shell::{Input, MachineEntity, MemoryStore, NullSink, Runtime
 use serde::Serialize;
 
 #[derive(Parser)]
-#[command(name = "pitboss-load", about = "Load and throughput measurements for pitboss")]
+#[command(
+    name = "pitboss-load",
+    about = "Load and throughput measurements for pitboss"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -74,7 +77,10 @@ fn main() -> anyhow::Result<()> {
                 println!("machines / players          {} / {}", r.machines, r.players);
                 println!("arbiters (actor threads)    {}", r.arbiters);
                 println!("pipeline events/s           {:.0}", r.events_per_sec);
-                println!("actix floor events/s        {:.0}", r.actix_floor_events_per_sec);
+                println!(
+                    "actix floor events/s        {:.0}",
+                    r.actix_floor_events_per_sec
+                );
                 println!("raw loop events/s           {:.0}", r.raw_events_per_sec);
                 println!("ratio pipeline / floor      {:.3}", r.ratio);
             }
@@ -93,7 +99,9 @@ fn inproc(events: usize, machines: u32, players: u32) -> anyhow::Result<InprocRe
     let mut sim = Simulator::new(&cfg)?;
     // Event time advances as in a network producing 50,000 events/s.
     let t0 = 1_800_000_000_000i64;
-    let msgs: Vec<SimMessage> = (0..events).map(|i| sim.next(t0 + (i as i64) / 50)).collect();
+    let msgs: Vec<SimMessage> = (0..events)
+        .map(|i| sim.next(t0 + (i as i64) / 50))
+        .collect();
     let targets: Vec<Input> = msgs
         .iter()
         .map(|m| wire::decode_input(&m.bytes))
@@ -114,7 +122,12 @@ fn inproc(events: usize, machines: u32, players: u32) -> anyhow::Result<InprocRe
     let secret = cfg.runtime.hit_point_secret.clone();
     let (floor_secs, pipeline_secs) = actix_rt::System::new().block_on(async move {
         let sink = Arc::new(NullSink::default());
-        let rt = Runtime::start(rc, sink, Arc::new(MemoryStore::default()), Arc::new(KeyedHitPoints::new(&secret)));
+        let rt = Runtime::start(
+            rc,
+            sink,
+            Arc::new(MemoryStore::default()),
+            Arc::new(KeyedHitPoints::new(&secret)),
+        );
         let inflight = Inflight::new(inflight_max);
         // Warm up: start every actor the events address (not timed).
         ping_all(&rt, &inflight, &targets).await;
@@ -128,11 +141,15 @@ fn inproc(events: usize, machines: u32, players: u32) -> anyhow::Result<InprocRe
         for chunk in msgs.chunks(256) {
             let d = done.clone();
             let n = chunk.len();
-            let ack = inflight.begin(n, move |_| {
-                d.fetch_add(n as u64, Ordering::Relaxed);
-            }).await;
+            let ack = inflight
+                .begin(n, move |_| {
+                    d.fetch_add(n as u64, Ordering::Relaxed);
+                })
+                .await;
             for m in chunk {
-                ingest.process(&m.bytes, Some(m.key.as_bytes()), SourcePos::default(), &ack).await;
+                ingest
+                    .process(&m.bytes, Some(m.key.as_bytes()), SourcePos::default(), &ack)
+                    .await;
             }
         }
         inflight.drained().await;
@@ -162,7 +179,9 @@ async fn ping_all(rt: &Arc<Runtime>, inflight: &Inflight, targets: &[Input]) {
         let ack = inflight.begin(chunk.len(), |_| {}).await;
         for t in chunk {
             match t {
-                Input::Machine { machine, .. } => rt.ping::<MachineEntity>(machine, ack.clone()).await,
+                Input::Machine { machine, .. } => {
+                    rt.ping::<MachineEntity>(machine, ack.clone()).await
+                }
                 Input::Wallet { player, .. } => rt.ping::<WalletEntity>(player, ack.clone()).await,
             }
         }

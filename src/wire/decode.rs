@@ -32,6 +32,10 @@ use super::{scan, WireError, MESSAGE_BYTES_MAX, NESTING_DEPTH_MAX, SCHEMA_VERSIO
 /// reported as such even when the rest of it does not have the version 1 shape.
 ///
 /// Never panics, whatever the bytes.
+///
+/// # Errors
+///
+/// A [`WireError`] naming the first problem found; [`WireError::code`] classifies it.
 pub fn decode_input(bytes: &[u8]) -> Result<Input, WireError> {
     if bytes.len() > MESSAGE_BYTES_MAX {
         return Err(WireError::Oversize { len: bytes.len() });

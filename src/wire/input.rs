@@ -272,8 +272,17 @@ impl InputEnvelope {
 
     /// Reads the owned form back from bytes, checking the shape but none of the values
     /// (tools and tests; the processor uses [`super::decode_input`]).
+    ///
+    /// # Errors
+    ///
+    /// [`WireError`] when the bytes are not one MessagePack map of the envelope's shape.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, WireError> {
+        if bytes.len() > super::MESSAGE_BYTES_MAX {
+            return Err(WireError::Oversize { len: bytes.len() });
+        }
         super::scan::check_one_map(bytes)?;
-        rmp_serde::from_slice(bytes).map_err(WireError::from_rmp)
+        let mut de = rmp_serde::Deserializer::from_read_ref(bytes);
+        de.set_max_depth(super::NESTING_DEPTH_MAX);
+        Self::deserialize(&mut de).map_err(WireError::from_rmp)
     }
 }

@@ -19,11 +19,14 @@
 //! [`InputEnvelope`] is the owned form producers (the simulator, the load generator, tests)
 //! build and encode. It is deliberately loose (strings for ids, kinds and currencies, `i64`
 //! amounts) so a producer can also write the invalid messages the tests need.
-//! [`decode_input`] is the consumer side and the hot path: it decodes into private borrowed
-//! types (`&str` straight from the message, no allocation for ids that fit inline in the
-//! domain's ids), then validates into a [`pitboss_actors::shell::Input`] with `TryFrom`.
-//! Validation is the same code for bytes and for an [`InputEnvelope`] built in process
-//! (`Input::try_from(&envelope)`).
+//! [`decode_input`] is the consumer side and the hot path. It checks the size, walks the
+//! bytes once (no recursion, no allocation) to make sure they are one well-formed map with
+//! nothing after it, lets serde read them into private borrowed types (strings are slices of
+//! the message; a valid event whose ids fit inline in the domain's ids allocates nothing),
+//! and validates those into a [`pitboss_actors::shell::Input`]. Validation is the same code
+//! for bytes and for an [`InputEnvelope`] built in process (`Input::try_from(&envelope)`).
+//! Every failure is a [`WireError`] whose message names the field and the value and whose
+//! [`WireError::code`] is one of the bounded [`REASON_CODES`].
 //!
 //! # Output
 //!
@@ -32,6 +35,8 @@
 //! the things that make the output unique (see [`output`]), so a replay produces the same
 //! ids and consumers can drop duplicates. [`decode_output`] reads them back (consumers,
 //! tests, the load-test reconciliation).
+//!
+//! [`samples`] holds one event of every kind, the fixtures of the contract tests.
 
 mod decode;
 mod error;

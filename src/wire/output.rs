@@ -355,6 +355,10 @@ const KIND_REFUSED: &str = "refused";
 const KIND_REJECTED: &str = "rejected";
 
 /// Reads an output event (consumers, tests, the load-test reconciliation).
+///
+/// # Errors
+///
+/// [`WireError`] when the bytes are not one output event of schema version 1.
 pub fn decode_output(bytes: &[u8]) -> Result<OutputEvent<'_>, WireError> {
     fn read<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, WireError> {
         let mut de = rmp_serde::Deserializer::from_read_ref(bytes);

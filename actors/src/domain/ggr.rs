@@ -6,11 +6,11 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use super::error::DomainError;
 use super::ids::{HallId, SourceKey};
 use super::machine::{Applied, GgrDelta};
 use super::money::add;
 use super::time::{Timestamp, WINDOW_MS};
-use super::error::DomainError;
 
 /// Bets, wins and games of a window (or of all time).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -115,7 +115,13 @@ impl HallState {
 
     /// Closes the windows that are `grace_windows` windows or more behind the watermark (all
     /// open windows when `all`), and forgets closed windows beyond the newest `windows_max`.
-    pub fn close_windows(&mut self, grace_windows: i64, all: bool, windows_max: usize, out: &mut Vec<WindowClosed>) {
+    pub fn close_windows(
+        &mut self,
+        grace_windows: i64,
+        all: bool,
+        windows_max: usize,
+        out: &mut Vec<WindowClosed>,
+    ) {
         let limit = self.watermark.0 - grace_windows * WINDOW_MS;
         for (start, w) in self.windows.iter_mut() {
             if !all && start.0 >= limit {

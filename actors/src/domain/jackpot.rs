@@ -68,7 +68,10 @@ impl LevelConfig {
     pub fn validate(&self) -> Result<(), DomainError> {
         let bad = |m: String| Err(DomainError::InvalidPoolConfig(m));
         if self.seed < 0 || self.seed > super::money::AMOUNT_MAX {
-            return bad(format!("level {}: seed {} out of range", self.name, self.seed));
+            return bad(format!(
+                "level {}: seed {} out of range",
+                self.name, self.seed
+            ));
         }
         if !(0..=MICRO).contains(&self.contribution_ppm) {
             return bad(format!(
@@ -266,7 +269,9 @@ impl PoolState {
             }
         }
         let result = match cmd {
-            PoolCommand::Contribute { machine, bet } => self.contribute(meta, machine, *bet, rng, hits),
+            PoolCommand::Contribute { machine, bet } => {
+                self.contribute(meta, machine, *bet, rng, hits)
+            }
             PoolCommand::Claim { machine, level } => self.claim(meta, machine, *level, rng, hits),
         };
         // Refused or not, this (source, seq) has been decided once.
@@ -306,7 +311,9 @@ impl PoolState {
                     let ceiling = l.config.ceiling.unwrap_or(i64::MAX);
                     let amount = l.level.min(ceiling);
                     let overflow = l.level - amount;
-                    hits.push(pay_and_reset(&self.id, i as u8, l, amount, overflow, machine, meta, rng)?);
+                    hits.push(pay_and_reset(
+                        &self.id, i as u8, l, amount, overflow, machine, meta, rng,
+                    )?);
                 }
             }
         }
@@ -344,6 +351,22 @@ impl PoolState {
     /// a change never alters the prize a level is building up to.
     pub fn schedule_change(&mut self, level: u8, config: LevelConfig) -> Result<(), DomainError> {
         config.validate()?;
+        let others: i64 = self
+            .levels
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != level as usize)
+            .map(|(_, l)| {
+                let pending = l.pending.as_ref().map_or(0, |p| p.contribution_ppm);
+                l.config.contribution_ppm.max(pending)
+            })
+            .sum();
+        if others.saturating_add(config.contribution_ppm) > MICRO {
+            return Err(DomainError::InvalidPoolConfig(format!(
+                "level {}: contributions would add up to more than the whole bet",
+                config.name
+            )));
+        }
         let l = self
             .levels
             .get_mut(level as usize)
@@ -363,7 +386,8 @@ impl PoolState {
     /// Checks the pool's invariants; panics on a broken one.
     pub fn assert_invariants(&self) {
         for (i, l) in self.levels.iter().enumerate() {
-            let expected = (l.seeded as i128 - l.paid as i128) * MICRO as i128 + l.contributed_micro;
+            let expected =
+                (l.seeded as i128 - l.paid as i128) * MICRO as i128 + l.contributed_micro;
             assert_eq!(
                 l.held_micro(),
                 expected,
@@ -371,7 +395,11 @@ impl PoolState {
                 self.id,
                 l.held_micro()
             );
-            assert!((0..MICRO).contains(&l.frac), "pool {} level {i}: remainder out of range", self.id);
+            assert!(
+                (0..MICRO).contains(&l.frac),
+                "pool {} level {i}: remainder out of range",
+                self.id
+            );
             assert!(l.level >= 0 && l.reserve >= 0);
             if l.config.mystery {
                 let point = l.hit_point.expect("mystery level has a hit point");
@@ -434,7 +462,10 @@ fn draw_hit_point(pool: &PoolId, index: u8, l: &mut LevelState, rng: &mut dyn Hi
         (true, Some(ceiling)) => {
             let lo = (l.level + 1).min(ceiling);
             let point = rng.draw(pool, index, l.hits, lo, ceiling);
-            assert!((lo..=ceiling).contains(&point), "hit point source drew {point} outside {lo}..={ceiling}");
+            assert!(
+                (lo..=ceiling).contains(&point),
+                "hit point source drew {point} outside {lo}..={ceiling}"
+            );
             Some(point)
         }
         _ => None,

@@ -577,7 +577,11 @@ impl MachineState {
                 return Ok(Applied::Duplicate);
             }
         }
-        let paid = add(self.meters.jackpot_paid, amount.minor(), "jackpot paid meter")?;
+        let paid = add(
+            self.meters.jackpot_paid,
+            amount.minor(),
+            "jackpot paid meter",
+        )?;
         self.meters.jackpot_paid = paid;
         match mark {
             Some(m) => m.hit_number = hit_number,

@@ -172,7 +172,10 @@ impl<E: Entity> Handler<Deliver<E::Msg>> for EntityActor<E> {
         self.processed += 1;
         self.touched = true;
         self.dirty = true;
-        let entity = self.entity.as_mut().expect("state is loaded before the first message");
+        let entity = self
+            .entity
+            .as_mut()
+            .expect("state is loaded before the first message");
         entity.handle(msg.0, &self.rt);
     }
 }

@@ -10,7 +10,9 @@ use crate::domain::machine::{
     Applied, EventMeta, GgrDelta, MachineCommand, MachineEffect, MachineState,
 };
 use crate::domain::wallet::{WalletCommand, WalletEffect, WalletMeta, WalletState};
-use crate::domain::{Currency, DomainError, EventId, HallId, MachineId, PlayerId, PoolId, SourceKey};
+use crate::domain::{
+    Currency, DomainError, EventId, HallId, MachineId, PlayerId, PoolId, SourceKey,
+};
 
 use super::ack::AckToken;
 use super::actor::{Entity, Registry};
@@ -95,9 +97,9 @@ impl Entity for MachineEntity {
                 ack,
             } => {
                 let id = &self.id;
-                let state = self
-                    .state
-                    .get_or_insert_with(|| MachineState::new(id.clone(), rt.machine_profile(&hall)));
+                let state = self.state.get_or_insert_with(|| {
+                    MachineState::new(id.clone(), rt.machine_profile(&hall))
+                });
                 if state.profile.hall != hall {
                     let err = DomainError::Session(format!(
                         "machine {id} belongs to hall {}, but the event names hall {hall}",
@@ -355,9 +357,8 @@ impl Entity for PoolEntity {
             Ok(Applied::Duplicate) => {}
             Err(e) => {
                 let entity = match &msg.cmd {
-                    PoolCommand::Contribute { machine, .. } | PoolCommand::Claim { machine, .. } => {
-                        machine.to_string()
-                    }
+                    PoolCommand::Contribute { machine, .. }
+                    | PoolCommand::Claim { machine, .. } => machine.to_string(),
                 };
                 refuse(rt, entity, &e, msg.meta.cause, &msg.ack);
             }

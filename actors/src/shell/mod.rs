@@ -20,4 +20,6 @@ pub use ports::{
     EntityKey, EventSink, LevelView, MemorySink, MemoryStore, NullSink, Output, Snapshot,
     StateStore, StoreError,
 };
-pub use runtime::{Directory, EffectRouter, HitPointFactory, Remote, PoolSpec, Runtime, RuntimeConfig};
+pub use runtime::{
+    Directory, EffectRouter, HitPointFactory, PoolSpec, Remote, Runtime, RuntimeConfig,
+};

@@ -155,7 +155,8 @@ impl NullSink {
 
 impl EventSink for NullSink {
     fn emit(&self, _output: Output, _ack: &AckToken) {
-        self.count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.count
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
@@ -238,7 +239,13 @@ impl StateStore for MemoryStore {
     }
 
     fn all(&self) -> BoxFuture<Result<Vec<Snapshot>, StoreError>> {
-        let all = self.map.lock().expect("store lock").values().cloned().collect();
+        let all = self
+            .map
+            .lock()
+            .expect("store lock")
+            .values()
+            .cloned()
+            .collect();
         Box::pin(async move { Ok(all) })
     }
 

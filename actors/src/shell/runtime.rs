@@ -75,7 +75,10 @@ impl Directory {
                 None => wide_area_pools.push(p.id.clone()),
                 Some(halls) => {
                     for h in halls {
-                        pools_by_hall.entry(h.clone()).or_default().push(p.id.clone());
+                        pools_by_hall
+                            .entry(h.clone())
+                            .or_default()
+                            .push(p.id.clone());
                     }
                 }
             }
@@ -178,7 +181,9 @@ impl Runtime {
         store: Arc<dyn StateStore>,
         hit_points: Arc<dyn HitPointFactory>,
     ) -> Arc<Runtime> {
-        let arbiters = (0..config.arbiters.max(1)).map(|_| Arbiter::new()).collect();
+        let arbiters = (0..config.arbiters.max(1))
+            .map(|_| Arbiter::new())
+            .collect();
         let pool_configs = config
             .pools
             .iter()
@@ -251,7 +256,9 @@ impl Runtime {
                 slot.addr.do_send(Deliver(msg));
                 return;
             }
-            registry.entry(id.clone()).or_insert_with(|| self.spawn::<E>(id));
+            registry
+                .entry(id.clone())
+                .or_insert_with(|| self.spawn::<E>(id));
         }
     }
 
@@ -303,7 +310,10 @@ impl Runtime {
         };
         // Mailbox full: wait for room. The count taken above keeps the actor alive.
         if addr.send(msg).await.is_err() {
-            panic!("{} actor {id} stopped with a message counted for it", E::KIND);
+            panic!(
+                "{} actor {id} stopped with a message counted for it",
+                E::KIND
+            );
         }
     }
 
@@ -398,7 +408,13 @@ impl Runtime {
     pub async fn checkpoint(&self) {
         async fn each<E: Entity>(r: &Registry<E>) {
             let addrs: Vec<_> = r.iter().map(|s| s.addr.clone()).collect();
-            let replies = futures_join(addrs.iter().map(|a| a.send(super::actor::Checkpoint)).collect()).await;
+            let replies = futures_join(
+                addrs
+                    .iter()
+                    .map(|a| a.send(super::actor::Checkpoint))
+                    .collect(),
+            )
+            .await;
             drop(replies);
         }
         each(&self.halls).await;
