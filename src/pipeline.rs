@@ -59,8 +59,10 @@ impl Inflight {
             .await
             .expect("the in-flight semaphore is never closed");
         AckToken::new(move |ok| {
-            drop(permits);
+            // The callback first, then the permits: whoever waits in `drained` must see
+            // what the callback recorded.
             on_done(ok);
+            drop(permits);
         })
     }
 

@@ -22,6 +22,8 @@ use serde::de::{self, Deserializer, IgnoredAny, Visitor};
 use serde::Deserialize;
 
 use super::input::{InputEnvelope, InputPayload};
+
+mod fast;
 use super::{scan, WireError, MESSAGE_BYTES_MAX, NESTING_DEPTH_MAX, SCHEMA_VERSION};
 
 /// Decodes and validates one input message: the hot path of ingest.
@@ -40,6 +42,19 @@ pub fn decode_input(bytes: &[u8]) -> Result<Input, WireError> {
     if bytes.len() > MESSAGE_BYTES_MAX {
         return Err(WireError::Oversize { len: bytes.len() });
     }
+    match fast::read(bytes) {
+        Some(raw) => validate(raw),
+        None => decode_input_serde(bytes),
+    }
+}
+
+/// [`decode_input`] without its fast path: the serde decoder alone. The fast path must give
+/// the same answer for every message it accepts; tests compare the two.
+#[doc(hidden)]
+pub fn decode_input_serde(bytes: &[u8]) -> Result<Input, WireError> {
+    if bytes.len() > MESSAGE_BYTES_MAX {
+        return Err(WireError::Oversize { len: bytes.len() });
+    }
     scan::check_one_map(bytes)?;
     let mut de = rmp_serde::Deserializer::from_read_ref(bytes);
     de.set_max_depth(NESTING_DEPTH_MAX);
@@ -47,6 +62,12 @@ pub fn decode_input(bytes: &[u8]) -> Result<Input, WireError> {
         Ok(raw) => validate(raw),
         Err(e) => Err(version_first(bytes, WireError::from_rmp(e))),
     }
+}
+
+/// Whether the fast path accepts the bytes (tests).
+#[doc(hidden)]
+pub fn fast_path_accepts(bytes: &[u8]) -> bool {
+    fast::read(bytes).is_some()
 }
 
 impl TryFrom<&InputEnvelope> for Input {

@@ -45,7 +45,7 @@ pub mod output;
 pub mod samples;
 mod scan;
 
-pub use decode::decode_input;
+pub use decode::{decode_input, decode_input_serde, fast_path_accepts};
 pub use error::{WireError, REASON_CODES};
 pub use input::{InputEnvelope, InputPayload, Source};
 pub use output::{

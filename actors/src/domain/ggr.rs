@@ -4,7 +4,9 @@
 //! hall's event time has moved `grace_windows` windows past them; a closed window is
 //! published once, and a late delta reopens it so the next close publishes a revision.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use super::FastMap;
 
 use super::error::DomainError;
 use super::ids::{HallId, SourceKey};
@@ -75,7 +77,7 @@ pub struct HallState {
     /// The latest window start seen.
     pub watermark: Timestamp,
     /// The last sequence number applied per source.
-    pub last_seq: HashMap<SourceKey, u64>,
+    pub last_seq: FastMap<SourceKey, u64>,
 }
 
 impl HallState {
@@ -86,7 +88,7 @@ impl HallState {
             totals: GgrTotals::default(),
             windows: BTreeMap::new(),
             watermark: Timestamp::default(),
-            last_seq: HashMap::new(),
+            last_seq: FastMap::default(),
         }
     }
 

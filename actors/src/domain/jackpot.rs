@@ -6,7 +6,7 @@
 //! minor units go into the level; the fractional remainder is kept with the level and carried
 //! into the next contribution, never rounded away.
 
-use std::collections::HashMap;
+use super::FastMap;
 
 use rust_decimal::Decimal;
 
@@ -216,7 +216,7 @@ pub struct PoolState {
     /// Its levels.
     pub levels: Vec<LevelState>,
     /// The last sequence number applied per source.
-    pub last_seq: HashMap<SourceKey, u64>,
+    pub last_seq: FastMap<SourceKey, u64>,
 }
 
 impl PoolState {
@@ -250,7 +250,7 @@ impl PoolState {
             id,
             currency: config.currency,
             levels,
-            last_seq: HashMap::new(),
+            last_seq: FastMap::default(),
         })
     }
 

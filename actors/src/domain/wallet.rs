@@ -3,7 +3,9 @@
 //! Every command carries a transaction id and is applied at most once: a repeat within the
 //! idempotency window returns the first answer (success or refusal) and changes nothing.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
+
+use super::FastMap;
 
 use super::error::DomainError;
 use super::ids::{EventId, HallId, PlayerId, SourceKey, TxId};
@@ -156,7 +158,7 @@ pub struct WalletState {
     /// Remembered transaction ids, oldest first.
     pub window_order: VecDeque<TxId>,
     /// Remembered transactions.
-    pub window: HashMap<TxId, TxRecord>,
+    pub window: FastMap<TxId, TxRecord>,
 }
 
 impl WalletState {
@@ -171,7 +173,7 @@ impl WalletState {
             ops: 0,
             window_len: window_len.max(1),
             window_order: VecDeque::new(),
-            window: HashMap::new(),
+            window: FastMap::default(),
         }
     }
 

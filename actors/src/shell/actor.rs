@@ -52,7 +52,7 @@ pub struct Slot<E: Entity> {
 }
 
 /// Live actors of one kind, by id.
-pub type Registry<E> = DashMap<<E as Entity>::Id, Slot<E>>;
+pub type Registry<E> = DashMap<<E as Entity>::Id, Slot<E>, foldhash::fast::RandomState>;
 
 /// A message for an entity.
 pub struct Deliver<M>(pub M);
