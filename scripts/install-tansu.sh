@@ -22,6 +22,18 @@ if [ -x "$bin" ] && "$bin" --version >/dev/null 2>&1; then
 fi
 
 python="${PYTHON:-python3}"
+if ! "$python" -m pip --version >/dev/null 2>&1; then
+    # A fresh Debian machine may lack pip (pip is only used to download the wheel).
+    if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+        echo "installing python3-pip (apt-get)"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-pip >/dev/null \
+            || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-pip; }
+    fi
+    "$python" -m pip --version >/dev/null 2>&1 || {
+        echo "error: $python -m pip is not available; install pip (python3-pip) first" >&2
+        exit 1
+    }
+fi
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 

@@ -50,6 +50,15 @@ pub struct Config {
     pub pools: Vec<PoolSection>,
     /// The hall-network simulator.
     pub sim: SimConfig,
+    /// Kafka (`pitboss run`, `pitboss topics`).
+    #[serde(default)]
+    pub kafka: crate::kafka::KafkaConfig,
+    /// The HTTP server: metrics, health, jackpot feed and page, read and admin APIs.
+    #[serde(default)]
+    pub http: crate::http::HttpConfig,
+    /// Where entity state is kept (`pitboss demo`, `run`, `migrate`, `audit`).
+    #[serde(default)]
+    pub store: crate::store::StoreConfig,
 }
 
 /// Network-wide facts.
@@ -165,6 +174,7 @@ impl Config {
                 message: e.to_string(),
             })?;
         cfg.runtime_config()?;
+        cfg.store.validate().map_err(|e| ConfigError::Domain(e.0))?;
         Ok(cfg)
     }
 

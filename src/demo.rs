@@ -10,15 +10,17 @@ use std::time::{Duration, Instant};
 
 use pitboss_actors::domain::HallId;
 use pitboss_actors::shell::{
-    AckToken, EventSink, HallEntity, MemoryStore, Output, Runtime, Snapshot, StateStore,
+    AckToken, EventSink, HallEntity, Output, Runtime, Snapshot, StateStore,
 };
 use serde::Serialize;
 
 use crate::config::Config;
+use crate::http::{HttpState, JackpotFeed, Readiness, TeeSink};
 use crate::pipeline::{Inflight, Ingest, SourcePos};
 use crate::recount::{recount, Recount};
 use crate::rng::KeyedHitPoints;
 use crate::sim::{SentTotals, Simulator};
+use crate::telemetry;
 
 /// Options of a demo run.
 #[derive(Debug, Clone, Default)]
@@ -29,6 +31,13 @@ pub struct DemoOptions {
     pub summary_json: Option<PathBuf>,
     /// Print nothing but the final summary.
     pub quiet: bool,
+    /// Serve the HTTP side (page, feed, APIs, metrics) on `http.addr`. If the address
+    /// cannot be bound the demo warns and runs without it.
+    pub http: bool,
+    /// Continue from the stored state of the previous run instead of deleting the embedded
+    /// store's file first. The simulator starts over, so the totals are then not compared
+    /// with what it sent (its machines' sequence numbers repeat and are skipped).
+    pub keep_data: bool,
 }
 
 /// Outputs seen by the demo, by kind, and the latest jackpot levels.
@@ -130,7 +139,15 @@ pub struct DemoSummary {
     pub recount: Recount,
     /// The simulator's totals agree with the recount.
     pub generator_matches: bool,
-    /// The recount balances and agrees with the simulator.
+    /// The store kind (`embedded`, `memory`, `scylla`).
+    pub store: String,
+    /// Checkpoints written to the store.
+    pub checkpoints: u64,
+    /// Checkpoints that failed (retried with backoff).
+    pub checkpoint_failures: u64,
+    /// The audit of the stored ledger against the stored state at the end (durable stores).
+    pub audit: Option<crate::store::AuditReport>,
+    /// The recount balances, agrees with the simulator, and the audit found no difference.
     pub conservation_ok: bool,
 }
 
@@ -149,11 +166,19 @@ pub async fn run(
 ) -> anyhow::Result<DemoSummary> {
     let rc = cfg.runtime_config()?;
     let sink = Arc::new(DemoSink::default());
-    let store: Arc<dyn StateStore> = Arc::new(MemoryStore::default());
+    // A fresh demo starts from an empty store: the simulator starts its network over.
+    if !opts.keep_data && crate::store::clear_embedded(&cfg.store)? {
+        tracing::info!(dir = %cfg.store.data_dir.display(), "deleted the previous demo's embedded store");
+    }
+    let opened = crate::store::open(&cfg).await?;
+    let store: Arc<dyn StateStore> = opened.store.clone();
+    // The tee counts outputs in the metrics and feeds the jackpot display.
+    let feed = JackpotFeed::new(&cfg.http);
+    let tee = Arc::new(TeeSink::new(sink.clone(), feed.clone()));
     let rt = Runtime::start(
         rc,
-        sink.clone(),
-        store,
+        tee,
+        store.clone(),
         Arc::new(KeyedHitPoints::new(&cfg.runtime.hit_point_secret)),
     );
     let ingest = Ingest::new(rt.clone());
@@ -163,6 +188,31 @@ pub async fn run(
     let processed = Arc::new(AtomicU64::new(0));
 
     let background = spawn_background(&rt, &cfg);
+    let readiness = Arc::new(Readiness::new());
+    // No Kafka, and the store opened above: ready as soon as the loop runs.
+    readiness.set_consuming(true);
+    readiness.set_store_reachable(true);
+    let http = if opts.http {
+        let state = HttpState::new(rt.clone(), feed, readiness.clone(), cfg.http.clone());
+        match crate::http::serve(state, &cfg.http.addr).await {
+            Ok(h) => {
+                eprintln!(
+                    "jackpot display: http://{0}/  operator view: http://{0}/operator  metrics: http://{0}/metrics",
+                    h.addr
+                );
+                Some(h)
+            }
+            Err(e) => {
+                eprintln!(
+                    "warning: HTTP server not started, cannot bind {}: {e}",
+                    cfg.http.addr
+                );
+                None
+            }
+        }
+    } else {
+        None
+    };
     let start = Instant::now();
     let deadline = opts
         .duration_secs
@@ -172,10 +222,40 @@ pub async fn run(
     let mut next_report = start + Duration::from_secs(1);
     let mut last_report = (start, 0u64);
     const BATCH: usize = 256;
+    let flush_every = Duration::from_millis(cfg.store.flush_interval_ms);
+    let mut next_checkpoint = start + flush_every;
+    let mut backoff = crate::store::Backoff::default();
+    let (mut checkpoints, mut checkpoint_failures) = (0u64, 0u64);
     loop {
         let now = Instant::now();
         if deadline.is_some_and(|d| now >= d) || stop.load(Ordering::Relaxed) {
             break;
+        }
+        // Periodic checkpoint, or sooner when the store's backlog reaches its bound. Taken
+        // with nothing in flight, so the stored states form a consistent cut.
+        let backlogged = store.backlog() >= cfg.store.backlog_max;
+        if now >= next_checkpoint || backlogged {
+            inflight.drained().await;
+            match crate::store::checkpoint(&rt).await {
+                Ok(_) => {
+                    checkpoints += 1;
+                    backoff.succeeded();
+                    readiness.set_store_reachable(true);
+                    next_checkpoint = Instant::now() + flush_every;
+                }
+                Err(e) => {
+                    checkpoint_failures += 1;
+                    readiness.set_store_reachable(false);
+                    let wait = backoff.failed();
+                    tracing::warn!(error = %e, retry_ms = wait.as_millis() as u64, "checkpoint failed");
+                    next_checkpoint = Instant::now() + wait;
+                    if store.backlog() >= cfg.store.backlog_max {
+                        // Backpressure: no new events until the store takes the backlog.
+                        tokio::time::sleep(wait).await;
+                        continue;
+                    }
+                }
+            }
         }
         let target = if rate == 0 {
             sent + BATCH as u64
@@ -185,9 +265,11 @@ pub async fn run(
         if sent < target {
             let n = ((target - sent) as usize).min(BATCH);
             let p = processed.clone();
+            let began = Instant::now();
             let ack = inflight
                 .begin(n, move |_| {
                     p.fetch_add(n as u64, Ordering::Relaxed);
+                    telemetry::batch_completed(began.elapsed());
                 })
                 .await;
             let now_ms = wall_ms();
@@ -215,18 +297,41 @@ pub async fn run(
             let rate_now = (done - last_report.1) as f64 / secs;
             last_report = (Instant::now(), done);
             next_report += Duration::from_secs(1);
+            telemetry::inflight_events(inflight.in_flight());
             if !opts.quiet {
                 print_line(&rt, &sink, &halls, start, done, rate_now).await;
             }
         }
     }
     // Drain: everything sent is processed, every actor quiet, every window published.
+    readiness.set_shutting_down();
     inflight.drained().await;
     rt.quiesce().await;
     rt.tick(true);
     rt.quiesce().await;
     background.store(true, Ordering::Relaxed);
     let duration = start.elapsed().as_secs_f64();
+    // The final checkpoint: everything to the store.
+    let mut attempts = 0;
+    loop {
+        match crate::store::checkpoint(&rt).await {
+            Ok(_) => {
+                checkpoints += 1;
+                break;
+            }
+            Err(e) if attempts < 10 => {
+                attempts += 1;
+                checkpoint_failures += 1;
+                tokio::time::sleep(backoff.failed()).await;
+                tracing::warn!(error = %e, "final checkpoint failed; retrying");
+            }
+            Err(e) => anyhow::bail!("the final checkpoint failed: {e}"),
+        }
+    }
+    let audit = match &opened.audit {
+        Some(a) => Some(crate::store::audit(a.as_ref()).await?),
+        None => None,
+    };
     let states = rt.collect().await?;
     let recount = recount(&states);
     let generator = sim.sent().clone();
@@ -248,10 +353,19 @@ pub async fn run(
             .map(|a| a.load(Ordering::Relaxed))
             .sum(),
         generator,
-        conservation_ok: recount.conservation_ok && generator_matches,
+        conservation_ok: recount.conservation_ok
+            && (generator_matches || opts.keep_data)
+            && audit.as_ref().is_none_or(|a| a.ok()),
         generator_matches,
         recount,
+        store: format!("{:?}", cfg.store.kind).to_lowercase(),
+        checkpoints,
+        checkpoint_failures,
+        audit,
     };
+    if let Some(h) = http {
+        h.stop().await;
+    }
     rt.stop();
     if let Some(path) = &opts.summary_json {
         let mut f = std::fs::File::create(path)?;

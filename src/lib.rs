@@ -4,8 +4,13 @@
 pub mod config;
 pub mod demo;
 pub mod direct;
+pub mod http;
+pub mod kafka;
 pub mod pipeline;
 pub mod recount;
 pub mod rng;
+pub mod run;
 pub mod sim;
+pub mod store;
+pub mod telemetry;
 pub mod wire;

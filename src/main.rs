@@ -39,9 +39,44 @@ enum Command {
         /// Print only the final summary.
         #[arg(long)]
         quiet: bool,
+        /// Serve the jackpot page, feed, APIs and metrics here (overrides http.addr).
+        #[arg(long, value_name = "HOST:PORT")]
+        http_addr: Option<String>,
+        /// Continue from the state stored by the previous demo instead of starting from an
+        /// empty store (the simulator starts over, so most of its events are then recognised
+        /// as repeats and skipped).
+        #[arg(long)]
+        keep_data: bool,
     },
     /// Print the effective configuration (defaults, file and environment merged).
     Config,
+    /// Create what the configured store needs (ScyllaDB: keyspace and tables from
+    /// schemas/cql; embedded: the file and its tables). Safe to run again.
+    Migrate,
+    /// Recompute every entity's totals from the money ledger and compare them with the
+    /// stored state. Exits non-zero on any difference.
+    Audit {
+        /// Print the report as one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the processor against Kafka (the `[kafka]` section) until SIGINT or SIGTERM.
+    Run {
+        /// Serve metrics, health, the jackpot feed and the APIs here (overrides http.addr).
+        #[arg(long, value_name = "HOST:PORT")]
+        http_addr: Option<String>,
+    },
+    /// Manage the Kafka topics pitboss uses.
+    Topics {
+        #[command(subcommand)]
+        action: TopicsAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum TopicsAction {
+    /// Create every topic with the configured partition counts (existing ones are kept).
+    Create,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -59,19 +94,91 @@ fn main() -> anyhow::Result<()> {
             print!("{}", cfg.to_toml());
             Ok(())
         }
+        Command::Migrate => {
+            let rt = tokio::runtime::Runtime::new()?;
+            for line in rt.block_on(pitboss::store::migrate(&cfg))? {
+                println!("{line}");
+            }
+            Ok(())
+        }
+        Command::Audit { json } => {
+            let rt = tokio::runtime::Runtime::new()?;
+            let report = rt.block_on(async {
+                let src = pitboss::store::open_audit_source(&cfg).await?;
+                pitboss::store::audit(src.as_ref()).await
+            })?;
+            if json {
+                println!("{}", serde_json::to_string(&report)?);
+            } else {
+                for d in &report.differences {
+                    println!("{d}");
+                }
+                println!(
+                    "audit: {} entities, {} ledger entries, {} halls against GGR windows: {} differences",
+                    report.entities,
+                    report.ledger_entries,
+                    report.halls_checked,
+                    report.differences.len()
+                );
+            }
+            if !report.ok() {
+                anyhow::bail!(
+                    "the ledger and the stored state differ in {} places",
+                    report.differences.len()
+                );
+            }
+            Ok(())
+        }
+        Command::Run { http_addr } => {
+            if let Some(a) = http_addr {
+                cfg.http.addr = a;
+            }
+            pitboss::telemetry::install();
+            let (button, shutdown) = pitboss::run::shutdown_channel();
+            pitboss::run::stop_on_signals(button);
+            let report = actix_rt::System::new().block_on(pitboss::run::run(cfg, shutdown))?;
+            eprintln!(
+                "done: {} input messages ({} rejected), {} internal effects, outputs {:?}, {} commits, durable store: {}",
+                report.input_messages,
+                report.rejected,
+                report.internal_effects,
+                report.outputs,
+                report.commits,
+                report.durable_store
+            );
+            Ok(())
+        }
+        Command::Topics {
+            action: TopicsAction::Create,
+        } => {
+            let topics = actix_rt::System::new().block_on(pitboss::run::create_topics(&cfg))?;
+            for (name, partitions, created) in topics {
+                let what = if created { "created" } else { "exists" };
+                println!("{name}\t{partitions}\t{what}");
+            }
+            Ok(())
+        }
         Command::Demo {
             duration,
             summary_json,
             rate,
             quiet,
+            http_addr,
+            keep_data,
         } => {
             if let Some(r) = rate {
                 cfg.sim.rate_events_per_sec = r;
             }
+            if let Some(a) = http_addr {
+                cfg.http.addr = a;
+            }
+            pitboss::telemetry::install();
             let opts = DemoOptions {
                 duration_secs: duration,
                 summary_json,
                 quiet,
+                http: true,
+                keep_data,
             };
             let stop = Arc::new(AtomicBool::new(false));
             let s = stop.clone();

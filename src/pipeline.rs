@@ -109,10 +109,12 @@ impl Ingest {
         match wire::decode_input(bytes) {
             Ok(input) => {
                 self.stats.routed.fetch_add(1, Ordering::Relaxed);
+                crate::telemetry::event_in(&input);
                 self.rt.dispatch(input, ack.clone()).await;
             }
             Err(e) => {
                 self.stats.rejected.fetch_add(1, Ordering::Relaxed);
+                crate::telemetry::event_rejected(e.code());
                 tracing::debug!(partition = pos.partition, offset = pos.offset, reason = %e, "rejected input");
                 self.rt.sink.emit(
                     Output::Rejected {

@@ -547,9 +547,10 @@ fn every_schema_file_compiles_with_its_references() {
         let _ = contract.validator(rel);
     }
     // common + (envelope, any event, every kind) + (envelope, any output, every kind)
+    // + the internal topics' batch
     assert_eq!(
         contract.files.len(),
-        1 + (2 + INPUT_KINDS) + (2 + OUTPUT_KINDS.len())
+        1 + (2 + INPUT_KINDS) + (2 + OUTPUT_KINDS.len()) + 1
     );
 }
 
@@ -593,6 +594,8 @@ fn asyncapi_names_every_topic_with_its_key() {
         .collect();
     let mut expected: BTreeSet<&str> = Topic::ALL.iter().map(|t| t.default_name()).collect();
     expected.insert(pitboss::wire::GAME_EVENTS_TOPIC);
+    let internal = pitboss::kafka::TopicNames::default();
+    expected.extend(internal.internal());
     assert_eq!(addresses, expected);
     for (name, channel) in channels {
         assert_eq!(

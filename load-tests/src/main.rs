@@ -1,6 +1,13 @@
 //! `pitboss-load`: measures pitboss. `inproc` compares, over the same events, the actor
 //! pipeline with the framework's floor and with a single-threaded loop without actors.
 
+mod kafka;
+mod store;
+
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
@@ -28,6 +35,22 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// The embedded store under a hall network: rows written per input event at steady
+    /// state, and the time from start to ready after a crash with that state stored.
+    Store {
+        #[command(flatten)]
+        options: store::StoreOptions,
+        /// Print one JSON line instead of the report.
+        #[arg(long)]
+        json: bool,
+    },
+    /// (internal) The steady-state phase of `store`, in a process the parent kills.
+    #[command(hide = true)]
+    StoreChild {
+        /// The options, as JSON.
+        #[arg(long)]
+        options: String,
+    },
     /// In-process throughput: actor pipeline vs actix floor vs raw loop, over the same events.
     Inproc {
         /// Events to generate and process.
@@ -39,6 +62,32 @@ enum Command {
         /// Online players.
         #[arg(long, default_value_t = 50_000)]
         players: u32,
+        /// Print one JSON line instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Kafka throughput: `pitboss run` (outputs produced) vs a bare consumer, over one
+    /// freshly filled topic.
+    Kafka {
+        /// Bootstrap servers of the broker to measure against.
+        #[arg(long)]
+        brokers: String,
+        /// Events to produce and process.
+        #[arg(long, default_value_t = 1_000_000)]
+        events: usize,
+        /// Machines in the simulated network (spread over halls of 100).
+        #[arg(long, default_value_t = 10_000)]
+        machines: u32,
+        /// Online players.
+        #[arg(long, default_value_t = 50_000)]
+        players: u32,
+        /// Partitions of the input topic (and of the internal topics).
+        #[arg(long, default_value_t = 8)]
+        partitions: i32,
+        /// Route effects through the internal topics (true: the multi-instance mode,
+        /// the default of `pitboss run`; false: every entity in this process).
+        #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+        internal_topics: bool,
         /// Print one JSON line instead of a table.
         #[arg(long)]
         json: bool,
@@ -63,6 +112,40 @@ struct InprocReport {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
+        Command::Store { options, json } => {
+            let r = store::run(options)?;
+            if json {
+                println!("{}", serde_json::to_string(&r)?);
+            } else {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            }
+            Ok(())
+        }
+        Command::StoreChild { options } => store::child(serde_json::from_str(&options)?),
+        Command::Kafka {
+            brokers,
+            events,
+            machines,
+            players,
+            partitions,
+            internal_topics,
+            json,
+        } => {
+            let r = kafka::run(kafka::KafkaOptions {
+                brokers,
+                events,
+                machines,
+                players,
+                partitions,
+                internal_topics,
+            })?;
+            if json {
+                println!("{}", serde_json::to_string(&r)?);
+            } else {
+                println!("{r:#?}");
+            }
+            Ok(())
+        }
         Command::Inproc {
             events,
             machines,

@@ -17,7 +17,7 @@ use actix::fut::{wrap_future, ActorFutureExt};
 use actix::prelude::*;
 use dashmap::DashMap;
 
-use super::ports::{EntityKey, Snapshot};
+use super::ports::{EntityKey, Snapshot, Stash, Stored};
 use super::runtime::Runtime;
 
 /// An entity kind the runtime can host: the glue between a domain state machine and its actor.
@@ -32,12 +32,17 @@ pub trait Entity: Sized + Unpin + 'static {
     fn key(id: &Self::Id) -> EntityKey;
     /// The registry of live actors of this kind.
     fn registry(rt: &Runtime) -> &Registry<Self>;
-    /// Builds the entity from its stored state, or as new.
-    fn restore(id: &Self::Id, snapshot: Option<Snapshot>, rt: &Runtime) -> Self;
+    /// Builds the entity from its stored state (and movement count), or as new.
+    fn restore(id: &Self::Id, stored: Option<Stored>, rt: &Runtime) -> Self;
     /// Handles one message.
     fn handle(&mut self, msg: Self::Msg, rt: &Arc<Runtime>);
     /// The entity's current state (None if it has none yet).
     fn snapshot(&self) -> Option<Snapshot>;
+    /// The entity's current state for the store, with the money movements recorded since
+    /// the previous call (which it hands over: the next call starts a new list).
+    fn stash(&mut self) -> Option<Stash> {
+        self.snapshot().map(Stash::state)
+    }
     /// Periodic work (throttled publications, window closing). `all` asks to publish
     /// everything pending (before shutdown or passivation).
     fn tick(&mut self, _rt: &Arc<Runtime>, _all: bool) {}
@@ -197,14 +202,15 @@ impl<E: Entity> EntityActor<E> {
             return;
         };
         entity.tick(&self.rt, true);
-        let snapshot = entity.snapshot();
         let processed = self.processed;
         let me = ctx.address();
         let store = &self.rt.store;
         let removed = E::registry(&self.rt).remove_if(&self.id, |_, slot| {
             let idle = slot.addr == me && slot.sent.load(Ordering::Acquire) == processed;
             if idle {
-                if let Some(s) = snapshot {
+                // Taken only once passivation is certain: the stash hands over the
+                // entity's recorded movements.
+                if let Some(s) = entity.stash() {
                     store.stash(s);
                 }
             }
@@ -240,7 +246,7 @@ impl<E: Entity> Handler<Checkpoint> for EntityActor<E> {
 
     fn handle(&mut self, _msg: Checkpoint, _ctx: &mut Self::Context) {
         if std::mem::take(&mut self.dirty) {
-            if let Some(s) = self.entity.as_ref().and_then(Entity::snapshot) {
+            if let Some(s) = self.entity.as_mut().and_then(Entity::stash) {
                 self.rt.store.stash(s);
             }
         }
@@ -262,5 +268,38 @@ impl<E: Entity> Handler<Tick> for EntityActor<E> {
         if let Some(e) = self.entity.as_mut() {
             e.tick(&self.rt, msg.all);
         }
+    }
+}
+
+/// Runs a function on an actor's entity between two of its messages (the runtime's operator
+/// calls, e.g. [`Runtime::schedule_level_change`]). Counted like a delivery, so passivation
+/// waits for it. The function returns its result and whether it changed the entity's state
+/// (then the next checkpoint hands the state to the store).
+pub(crate) struct Exec<E: Entity, R> {
+    pub(crate) f: ExecFn<E, R>,
+}
+
+/// The function an [`Exec`] runs: its result, and whether it changed the state.
+pub(crate) type ExecFn<E, R> = Box<dyn FnOnce(&mut E, &Arc<Runtime>) -> (R, bool) + Send>;
+
+impl<E: Entity, R: Send + 'static> Message for Exec<E, R> {
+    type Result = R;
+}
+
+impl<E: Entity, R: Send + 'static> Handler<Exec<E, R>> for EntityActor<E> {
+    type Result = MessageResult<Exec<E, R>>;
+
+    fn handle(&mut self, msg: Exec<E, R>, _ctx: &mut Self::Context) -> Self::Result {
+        self.processed += 1;
+        self.touched = true;
+        let entity = self
+            .entity
+            .as_mut()
+            .expect("state is loaded before the first message");
+        let (result, changed) = (msg.f)(entity, &self.rt);
+        if changed {
+            self.dirty = true;
+        }
+        MessageResult(result)
     }
 }

@@ -5,19 +5,115 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use crate::domain::ggr::{HallState, WindowClosed};
-use crate::domain::jackpot::{HitPointSource, JackpotHit, PoolCommand, PoolMeta, PoolState};
+use crate::domain::jackpot::{
+    HitPointSource, JackpotHit, LevelConfig, PoolCommand, PoolMeta, PoolState,
+};
+use crate::domain::jackpot::{LevelState, MICRO};
 use crate::domain::machine::{
-    Applied, EventMeta, GgrDelta, MachineCommand, MachineEffect, MachineState,
+    Applied, CashInKind, CashOutKind, EventMeta, GgrDelta, MachineCommand, MachineEffect,
+    MachineState,
 };
 use crate::domain::wallet::{WalletCommand, WalletEffect, WalletMeta, WalletState};
 use crate::domain::{
-    Currency, DomainError, EventId, HallId, MachineId, PlayerId, PoolId, SourceKey,
+    Currency, DomainError, EventId, HallId, MachineId, PlayerId, PoolId, SourceKey, Timestamp,
 };
 
 use super::ack::AckToken;
 use super::actor::{Entity, Registry};
-use super::ports::{EntityKey, LevelView, Output, Snapshot};
+use super::ports::{EntityKey, LedgerEntry, LevelView, Movement, Output, Snapshot, Stash, Stored};
 use super::runtime::{Remote, Runtime};
+
+/// The money movements an entity recorded since its last stash, numbered on from the count
+/// stored with its state. Present only when the store keeps a ledger.
+struct Ledger {
+    last: u64,
+    entries: Vec<LedgerEntry>,
+}
+
+impl Ledger {
+    fn new(rt: &Runtime, stored: Option<&Stored>) -> Option<Self> {
+        rt.store.keeps_ledger().then(|| Ledger {
+            last: stored.map_or(0, |s| s.movements),
+            entries: Vec::new(),
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn push(
+        &mut self,
+        kind: Movement,
+        level: u8,
+        amount: i64,
+        balance: i64,
+        cause: EventId,
+        causes: u32,
+        time: Timestamp,
+    ) {
+        self.last += 1;
+        self.entries.push(LedgerEntry {
+            n: self.last,
+            kind,
+            level,
+            amount,
+            balance,
+            cause,
+            causes,
+            time,
+        });
+    }
+
+    /// The stash of `snapshot`, handing over the movements recorded since the last one.
+    fn take(&mut self, snapshot: Snapshot) -> Stash {
+        Stash {
+            snapshot,
+            movements: self.last,
+            ledger: std::mem::take(&mut self.entries),
+        }
+    }
+
+    fn stash(ledger: &mut Option<Ledger>, snapshot: Snapshot) -> Stash {
+        match ledger {
+            Some(l) => l.take(snapshot),
+            None => Stash::state(snapshot),
+        }
+    }
+}
+
+/// Processing time, for ledger entries of pools (a pool command carries no event time).
+fn wall_clock() -> Timestamp {
+    Timestamp(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64),
+    )
+}
+
+/// The ledger movement of a machine command that moves credits.
+fn machine_movement(cmd: &MachineCommand) -> Option<Movement> {
+    Some(match cmd {
+        MachineCommand::Bet(_) => Movement::Bet,
+        MachineCommand::Win(_) => Movement::Win,
+        MachineCommand::CashIn(CashInKind::Bill, _) => Movement::BillIn,
+        MachineCommand::CashIn(CashInKind::Ticket, _) => Movement::TicketIn,
+        MachineCommand::CashIn(CashInKind::Cashless, _) => Movement::CashlessIn,
+        MachineCommand::CashOut(CashOutKind::Ticket, _) => Movement::TicketOut,
+        MachineCommand::CashOut(CashOutKind::Cashless, _) => Movement::CashlessOut,
+        MachineCommand::CashOut(CashOutKind::Handpay, _) => Movement::Handpay,
+        _ => return None,
+    })
+}
+
+/// The ledger movement of a wallet change (the names are the domain's `WalletOp::name`).
+fn wallet_movement(kind: &str) -> Movement {
+    match kind {
+        "deposit" => Movement::Deposit,
+        "withdrawal" => Movement::Withdrawal,
+        "bet" => Movement::Bet,
+        "win" => Movement::Win,
+        "rollback" => Movement::Refund,
+        other => panic!("wallet change of unknown kind {other:?}"),
+    }
+}
 
 fn refuse(rt: &Runtime, entity: String, err: &DomainError, cause: EventId, ack: &AckToken) {
     rt.stats.refused.fetch_add(1, Ordering::Relaxed);
@@ -60,6 +156,7 @@ pub struct MachineEntity {
     id: MachineId,
     state: Option<MachineState>,
     fx: Vec<MachineEffect>,
+    ledger: Option<Ledger>,
 }
 
 impl Entity for MachineEntity {
@@ -75,8 +172,9 @@ impl Entity for MachineEntity {
         &rt.machines
     }
 
-    fn restore(id: &MachineId, snapshot: Option<Snapshot>, _rt: &Runtime) -> Self {
-        let state = match snapshot {
+    fn restore(id: &MachineId, stored: Option<Stored>, rt: &Runtime) -> Self {
+        let ledger = Ledger::new(rt, stored.as_ref());
+        let state = match stored.map(|s| s.snapshot) {
             Some(Snapshot::Machine(s)) => Some(s),
             _ => None,
         };
@@ -84,6 +182,7 @@ impl Entity for MachineEntity {
             id: id.clone(),
             state,
             fx: Vec::with_capacity(4),
+            ledger,
         }
     }
 
@@ -109,8 +208,15 @@ impl Entity for MachineEntity {
                     return;
                 }
                 self.fx.clear();
+                let credits_before = state.credits;
                 match state.apply(&meta, &cmd, currency, &mut self.fx) {
-                    Ok(Applied::Done) => {}
+                    Ok(Applied::Done) => {
+                        if let (Some(l), Some(kind)) = (&mut self.ledger, machine_movement(&cmd)) {
+                            let amount = state.credits - credits_before;
+                            debug_assert_ne!(amount, 0, "{cmd:?} moved no credits on {id}");
+                            l.push(kind, 0, amount, state.credits, meta.event_id, 1, meta.time);
+                        }
+                    }
                     Ok(Applied::Duplicate) => {
                         rt.stats.duplicates.fetch_add(1, Ordering::Relaxed);
                     }
@@ -175,7 +281,21 @@ impl Entity for MachineEntity {
                     panic!("jackpot award for machine {} which has no state", self.id);
                 };
                 match state.apply_award(&hit.pool, hit.level, hit.hit_number, hit.amount) {
-                    Ok(_) => {}
+                    Ok(Applied::Done) => {
+                        if let Some(l) = &mut self.ledger {
+                            // Paid by hand: the meter moves, the credits do not.
+                            l.push(
+                                Movement::JackpotPaid,
+                                hit.level,
+                                hit.amount.minor(),
+                                state.credits,
+                                hit.cause,
+                                1,
+                                state.last_event_time,
+                            );
+                        }
+                    }
+                    Ok(Applied::Duplicate) => {}
                     Err(e) => refuse(rt, self.id.to_string(), &e, hit.cause, &ack),
                 }
                 if cfg!(debug_assertions) {
@@ -187,6 +307,11 @@ impl Entity for MachineEntity {
 
     fn snapshot(&self) -> Option<Snapshot> {
         self.state.clone().map(Snapshot::Machine)
+    }
+
+    fn stash(&mut self) -> Option<Stash> {
+        let snapshot = self.state.clone().map(Snapshot::Machine)?;
+        Some(Ledger::stash(&mut self.ledger, snapshot))
     }
 }
 
@@ -207,6 +332,7 @@ pub struct WalletEntity {
     id: PlayerId,
     state: Option<WalletState>,
     fx: Vec<WalletEffect>,
+    ledger: Option<Ledger>,
 }
 
 impl Entity for WalletEntity {
@@ -222,8 +348,9 @@ impl Entity for WalletEntity {
         &rt.wallets
     }
 
-    fn restore(id: &PlayerId, snapshot: Option<Snapshot>, _rt: &Runtime) -> Self {
-        let state = match snapshot {
+    fn restore(id: &PlayerId, stored: Option<Stored>, rt: &Runtime) -> Self {
+        let ledger = Ledger::new(rt, stored.as_ref());
+        let state = match stored.map(|s| s.snapshot) {
             Some(Snapshot::Wallet(s)) => Some(s),
             _ => None,
         };
@@ -231,6 +358,7 @@ impl Entity for WalletEntity {
             id: id.clone(),
             state,
             fx: Vec::with_capacity(2),
+            ledger,
         }
     }
 
@@ -273,24 +401,42 @@ impl Entity for WalletEntity {
                     kind,
                     delta,
                     balance,
-                } => rt.sink.emit(
-                    Output::Wallet {
-                        player: id.clone(),
-                        tx,
-                        kind,
-                        delta,
-                        balance,
-                        currency,
-                        cause: meta.event_id,
-                    },
-                    &ack,
-                ),
+                } => {
+                    if let Some(l) = &mut self.ledger {
+                        l.push(
+                            wallet_movement(kind),
+                            0,
+                            delta,
+                            balance,
+                            meta.event_id,
+                            1,
+                            meta.time,
+                        );
+                    }
+                    rt.sink.emit(
+                        Output::Wallet {
+                            player: id.clone(),
+                            tx,
+                            kind,
+                            delta,
+                            balance,
+                            currency,
+                            cause: meta.event_id,
+                        },
+                        &ack,
+                    )
+                }
             }
         }
     }
 
     fn snapshot(&self) -> Option<Snapshot> {
         self.state.clone().map(Snapshot::Wallet)
+    }
+
+    fn stash(&mut self) -> Option<Stash> {
+        let snapshot = self.state.clone().map(Snapshot::Wallet)?;
+        Some(Ledger::stash(&mut self.ledger, snapshot))
     }
 }
 
@@ -310,6 +456,172 @@ pub struct PoolEntity {
     rng: Box<dyn HitPointSource>,
     hits: Vec<JackpotHit>,
     dirty: bool,
+    ledger: Option<PoolLedger>,
+}
+
+/// A pool's money movements. Contributions come with every bet of every linked machine, so
+/// they are summed per level (one entry per level per checkpoint, or up to the level's next
+/// hit) instead of written one by one; seeds and hits get an entry each.
+struct PoolLedger {
+    ledger: Ledger,
+    /// Per level, before the current command: contributed (micro), seeded, paid.
+    before: Vec<(i128, i64, i64)>,
+    /// Per level, contributions not yet entered: micro-units, count, last cause.
+    acc: Vec<(i64, u32, EventId)>,
+}
+
+/// A level's holdings (level, reserve, remainder) in micro-units, as a ledger balance.
+fn held_micro(l: &LevelState) -> i64 {
+    let held = (l.level as i128 + l.reserve as i128) * MICRO as i128 + l.frac as i128;
+    i64::try_from(held).unwrap_or_else(|_| {
+        tracing::error!(held = %held, "pool level holdings beyond the ledger's range");
+        i64::MAX
+    })
+}
+
+impl PoolLedger {
+    fn new(ledger: Ledger, state: &PoolState, created: bool) -> Self {
+        let mut me = Self {
+            ledger,
+            before: Vec::with_capacity(state.levels.len()),
+            acc: vec![(0, 0, EventId(0)); state.levels.len()],
+        };
+        if created {
+            // The operator funds every level's first seed when the pool is created.
+            let now = wall_clock();
+            for (i, l) in state.levels.iter().enumerate() {
+                let amount = l.seeded.saturating_mul(MICRO);
+                me.ledger.push(
+                    Movement::Seed,
+                    i as u8,
+                    amount,
+                    held_micro(l),
+                    EventId(0),
+                    0,
+                    now,
+                );
+            }
+        }
+        me
+    }
+
+    fn before(&mut self, state: &PoolState) {
+        self.before.clear();
+        self.before.extend(
+            state
+                .levels
+                .iter()
+                .map(|l| (l.contributed_micro, l.seeded, l.paid)),
+        );
+    }
+
+    /// Enters the contributions summed for `level`, whose holdings were `balance` after them.
+    fn enter_contributions(&mut self, level: usize, balance: i64, time: Timestamp) {
+        let (micro, count, cause) = std::mem::replace(&mut self.acc[level], (0, 0, EventId(0)));
+        if count > 0 {
+            self.ledger.push(
+                Movement::Contribution,
+                level as u8,
+                micro,
+                balance,
+                cause,
+                count,
+                time,
+            );
+        }
+    }
+
+    /// Records what the last command changed, by comparing the levels with `before`.
+    fn after(&mut self, state: &PoolState, cause: EventId) {
+        if self.acc.len() < state.levels.len() {
+            self.acc.resize(state.levels.len(), (0, 0, EventId(0)));
+        }
+        for (i, l) in state.levels.iter().enumerate() {
+            let (c0, s0, p0) = self.before.get(i).copied().unwrap_or((0, 0, 0));
+            let contributed = i64::try_from(l.contributed_micro - c0)
+                .expect("one contribution is at most 10^18 micro-units");
+            let seeded = l.seeded - s0;
+            let paid = l.paid - p0;
+            let held = held_micro(l);
+            // Holdings just after this command's contribution, before any hit and re-seed.
+            let after_contribution = held + paid * MICRO - seeded * MICRO;
+            if contributed != 0 {
+                if self.acc[i].0.checked_add(contributed).is_none() {
+                    let now = wall_clock();
+                    self.enter_contributions(i, after_contribution - contributed, now);
+                }
+                let a = &mut self.acc[i];
+                a.0 += contributed;
+                a.1 += 1;
+                a.2 = cause;
+            }
+            if paid != 0 || seeded != 0 {
+                let now = wall_clock();
+                self.enter_contributions(i, after_contribution, now);
+                let after_hit = after_contribution - paid * MICRO;
+                if paid != 0 {
+                    self.ledger.push(
+                        Movement::Hit,
+                        i as u8,
+                        -paid * MICRO,
+                        after_hit,
+                        cause,
+                        1,
+                        now,
+                    );
+                }
+                if seeded != 0 {
+                    self.ledger
+                        .push(Movement::Seed, i as u8, seeded * MICRO, held, cause, 1, now);
+                }
+            }
+        }
+    }
+
+    fn stash(&mut self, state: &PoolState) -> Stash {
+        let now = wall_clock();
+        for (i, l) in state.levels.iter().enumerate() {
+            if i < self.acc.len() {
+                self.enter_contributions(i, held_micro(l), now);
+            }
+        }
+        self.ledger.take(Snapshot::Pool(state.clone()))
+    }
+}
+
+impl PoolEntity {
+    /// An operator's change of a level's configuration, scheduled for the level's next reset
+    /// ([`PoolState::schedule_change`]); returns the pool's state before and after.
+    pub(crate) fn schedule_change(
+        &mut self,
+        level: u8,
+        config: LevelConfig,
+    ) -> Result<PoolChange, DomainError> {
+        let before = self.state.clone();
+        self.state.schedule_change(level, config)?;
+        if cfg!(debug_assertions) {
+            self.state.assert_invariants();
+        }
+        self.dirty = true;
+        Ok(PoolChange {
+            before,
+            after: self.state.clone(),
+        })
+    }
+
+    /// The pool's state.
+    pub(crate) fn state(&self) -> &PoolState {
+        &self.state
+    }
+}
+
+/// A pool's state before and after an operator's change.
+#[derive(Clone, Debug)]
+pub struct PoolChange {
+    /// Before the change.
+    pub before: PoolState,
+    /// After it (the change waits in the level's `pending` until its next reset).
+    pub after: PoolState,
 }
 
 impl Entity for PoolEntity {
@@ -325,30 +637,36 @@ impl Entity for PoolEntity {
         &rt.pools
     }
 
-    fn restore(id: &PoolId, snapshot: Option<Snapshot>, rt: &Runtime) -> Self {
+    fn restore(id: &PoolId, stored: Option<Stored>, rt: &Runtime) -> Self {
         let mut rng = rt.hit_points.for_pool(id);
-        let state = match snapshot {
+        let ledger = Ledger::new(rt, stored.as_ref());
+        let mut created = false;
+        let state = match stored.map(|s| s.snapshot) {
             Some(Snapshot::Pool(s)) => s,
             _ => {
+                created = true;
                 let config = rt
-                    .pool_configs
-                    .get(id)
-                    .unwrap_or_else(|| panic!("pool {id} is not configured"))
-                    .clone();
+                    .pool_config(id)
+                    .unwrap_or_else(|| panic!("pool {id} is not configured"));
                 PoolState::new(id.clone(), config, rng.as_mut())
                     .unwrap_or_else(|e| panic!("pool {id}: {e}"))
             }
         };
+        let ledger = ledger.map(|l| PoolLedger::new(l, &state, created));
         Self {
             state,
             rng,
             hits: Vec::new(),
             dirty: true,
+            ledger,
         }
     }
 
     fn handle(&mut self, msg: PoolMsg, rt: &Arc<Runtime>) {
         self.hits.clear();
+        if let Some(l) = &mut self.ledger {
+            l.before(&self.state);
+        }
         match self
             .state
             .apply(&msg.meta, &msg.cmd, self.rng.as_mut(), &mut self.hits)
@@ -362,6 +680,10 @@ impl Entity for PoolEntity {
                 };
                 refuse(rt, entity, &e, msg.meta.cause, &msg.ack);
             }
+        }
+        // Whatever the outcome: the comparison with the levels before finds what moved.
+        if let Some(l) = &mut self.ledger {
+            l.after(&self.state, msg.meta.cause);
         }
         if cfg!(debug_assertions) {
             self.state.assert_invariants();
@@ -414,6 +736,13 @@ impl Entity for PoolEntity {
     fn snapshot(&self) -> Option<Snapshot> {
         Some(Snapshot::Pool(self.state.clone()))
     }
+
+    fn stash(&mut self) -> Option<Stash> {
+        Some(match &mut self.ledger {
+            Some(l) => l.stash(&self.state),
+            None => Stash::state(Snapshot::Pool(self.state.clone())),
+        })
+    }
 }
 
 /// Messages for a hall's GGR aggregator.
@@ -441,8 +770,8 @@ impl Entity for HallEntity {
         &rt.halls
     }
 
-    fn restore(id: &HallId, snapshot: Option<Snapshot>, _rt: &Runtime) -> Self {
-        let state = match snapshot {
+    fn restore(id: &HallId, stored: Option<Stored>, _rt: &Runtime) -> Self {
+        let state = match stored.map(|s| s.snapshot) {
             Some(Snapshot::Hall(s)) => s,
             _ => HallState::new(id.clone()),
         };

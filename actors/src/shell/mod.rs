@@ -13,13 +13,15 @@ pub mod runtime;
 
 pub use ack::AckToken;
 pub use entities::{
-    HallEntity, HallMsg, MachineEntity, MachineMsg, PoolEntity, PoolMsg, WalletEntity, WalletMsg,
+    HallEntity, HallMsg, MachineEntity, MachineMsg, PoolChange, PoolEntity, PoolMsg, WalletEntity,
+    WalletMsg,
 };
 pub use input::Input;
 pub use ports::{
-    EntityKey, EventSink, LevelView, MemorySink, MemoryStore, NullSink, Output, Snapshot,
-    StateStore, StoreError,
+    EntityKey, EventSink, LedgerEntry, LevelView, MemorySink, MemoryStore, Movement, NullSink,
+    Output, Position, Snapshot, Stash, StateStore, StoreError, Stored,
 };
 pub use runtime::{
-    Directory, EffectRouter, HitPointFactory, PoolSpec, Remote, Runtime, RuntimeConfig,
+    Directory, EffectRouter, HitPointFactory, PoolAdminError, PoolSpec, Remote, Runtime,
+    RuntimeConfig,
 };

@@ -5,19 +5,22 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use actix::dev::SendError;
 use actix::prelude::*;
 
-use crate::domain::jackpot::{HitPointSource, PoolConfig};
+use crate::domain::jackpot::{HitPointSource, LevelConfig, PoolConfig, PoolState};
 use crate::domain::machine::MachineProfile;
-use crate::domain::{Currency, HallId, MachineId, PoolId};
+use crate::domain::{Currency, DomainError, HallId, MachineId, PoolId};
 
 use super::ack::AckToken;
-use super::actor::{Deliver, Entity, EntityActor, Inspect, Ping, Registry, Tick, TryPassivate};
+use super::actor::{
+    Deliver, Entity, EntityActor, Exec, Inspect, Ping, Registry, Tick, TryPassivate,
+};
 use super::entities::{
-    HallEntity, HallMsg, MachineEntity, MachineMsg, PoolEntity, PoolMsg, WalletEntity, WalletMsg,
+    HallEntity, HallMsg, MachineEntity, MachineMsg, PoolChange, PoolEntity, PoolMsg, WalletEntity,
+    WalletMsg,
 };
 use super::input::Input;
 use super::ports::{EventSink, Snapshot, StateStore, StoreError};
@@ -68,26 +71,30 @@ pub struct Directory {
 impl Directory {
     /// The directory of a configuration.
     pub fn new(config: &RuntimeConfig) -> Self {
-        let mut pools_by_hall: HashMap<HallId, Vec<PoolId>> = HashMap::new();
-        let mut wide_area_pools = Vec::new();
-        for p in &config.pools {
-            match &p.halls {
-                None => wide_area_pools.push(p.id.clone()),
-                Some(halls) => {
-                    for h in halls {
-                        pools_by_hall
-                            .entry(h.clone())
-                            .or_default()
-                            .push(p.id.clone());
-                    }
-                }
-            }
-        }
-        Self {
+        let mut dir = Self {
             currency: config.currency,
             large_cash_in_alert_minor: config.large_cash_in_alert_minor,
-            pools_by_hall,
-            wide_area_pools,
+            pools_by_hall: HashMap::new(),
+            wide_area_pools: Vec::new(),
+        };
+        for p in &config.pools {
+            dir.add_pool(p);
+        }
+        dir
+    }
+
+    /// Links a pool to its halls (or to every hall).
+    pub fn add_pool(&mut self, p: &PoolSpec) {
+        match &p.halls {
+            None => self.wide_area_pools.push(p.id.clone()),
+            Some(halls) => {
+                for h in halls {
+                    self.pools_by_hall
+                        .entry(h.clone())
+                        .or_default()
+                        .push(p.id.clone());
+                }
+            }
         }
     }
 
@@ -102,6 +109,26 @@ impl Directory {
             large_cash_in_alert_minor: self.large_cash_in_alert_minor,
         }
     }
+}
+
+/// The pools and their hall links; changes only when an operator creates a pool.
+struct PoolTable {
+    specs: Vec<PoolSpec>,
+    directory: Directory,
+}
+
+/// Why an operator's pool change was not made.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum PoolAdminError {
+    /// No such pool.
+    #[error("pool {0} does not exist")]
+    UnknownPool(PoolId),
+    /// A pool with this id exists already.
+    #[error("pool {0} already exists")]
+    Exists(PoolId),
+    /// The domain refuses the configuration.
+    #[error(transparent)]
+    Invalid(#[from] DomainError),
 }
 
 /// Makes the hit-point source of a pool (randomness is injected, never drawn by the core).
@@ -163,8 +190,8 @@ pub struct Runtime {
     pub stats: RuntimeStats,
     pub(crate) hit_points: Arc<dyn HitPointFactory>,
     router: std::sync::OnceLock<Arc<dyn EffectRouter>>,
-    pub(crate) pool_configs: HashMap<PoolId, PoolConfig>,
-    directory: Directory,
+    /// The pools (configured at start, then created by operators) and the hall links.
+    pool_table: RwLock<PoolTable>,
     arbiters: Vec<Arbiter>,
     hasher: std::collections::hash_map::RandomState,
     pub(crate) machines: Registry<MachineEntity>,
@@ -184,12 +211,10 @@ impl Runtime {
         let arbiters = (0..config.arbiters.max(1))
             .map(|_| Arbiter::new())
             .collect();
-        let pool_configs = config
-            .pools
-            .iter()
-            .map(|p| (p.id.clone(), p.config.clone()))
-            .collect();
-        let directory = Directory::new(&config);
+        let pool_table = RwLock::new(PoolTable {
+            specs: config.pools.clone(),
+            directory: Directory::new(&config),
+        });
         Arc::new(Runtime {
             config,
             sink,
@@ -197,8 +222,7 @@ impl Runtime {
             stats: RuntimeStats::default(),
             hit_points,
             router: std::sync::OnceLock::new(),
-            pool_configs,
-            directory,
+            pool_table,
             arbiters,
             hasher: Default::default(),
             machines: Registry::default(),
@@ -215,7 +239,100 @@ impl Runtime {
 
     /// The profile of a machine standing in `hall`.
     pub fn machine_profile(&self, hall: &HallId) -> MachineProfile {
-        self.directory.machine_profile(hall)
+        self.pool_table
+            .read()
+            .expect("pool table lock")
+            .directory
+            .machine_profile(hall)
+    }
+
+    /// The configuration a pool starts from (when it has no stored state).
+    pub(crate) fn pool_config(&self, id: &PoolId) -> Option<PoolConfig> {
+        self.pool_spec(id).map(|s| s.config)
+    }
+
+    /// A pool's specification (configured at start or created since), if it exists.
+    pub fn pool_spec(&self, id: &PoolId) -> Option<PoolSpec> {
+        let table = self.pool_table.read().expect("pool table lock");
+        table.specs.iter().find(|s| &s.id == id).cloned()
+    }
+
+    /// Every pool: those configured at start, then those created since, in that order.
+    pub fn pool_specs(&self) -> Vec<PoolSpec> {
+        self.pool_table
+            .read()
+            .expect("pool table lock")
+            .specs
+            .clone()
+    }
+
+    /// Creates a pool at run time (operator API) and starts its actor; returns its state.
+    ///
+    /// Machines first seen after the creation play for it; a machine already known keeps
+    /// the pools of its stored profile. The pool is not written back to the configuration:
+    /// it lives until the process stops unless the configuration names it too. Where pools
+    /// live on other instances (Kafka internal topics), call it only on the pool's owner.
+    pub async fn create_pool(
+        self: &Arc<Self>,
+        spec: PoolSpec,
+    ) -> Result<PoolState, PoolAdminError> {
+        spec.config.validate()?;
+        {
+            let mut table = self.pool_table.write().expect("pool table lock");
+            if table.specs.iter().any(|s| s.id == spec.id) {
+                return Err(PoolAdminError::Exists(spec.id));
+            }
+            table.directory.add_pool(&spec);
+            table.specs.push(spec.clone());
+        }
+        Ok(self
+            .exec::<PoolEntity, _>(&spec.id, |e, _| (e.state().clone(), true))
+            .await)
+    }
+
+    /// Schedules a new configuration of a pool's level for its next reset (operator API):
+    /// the prize the level is building up to never changes. Returns the state before and
+    /// after. Where pools live on other instances, call it only on the pool's owner.
+    pub async fn schedule_level_change(
+        self: &Arc<Self>,
+        pool: &PoolId,
+        level: u8,
+        config: LevelConfig,
+    ) -> Result<PoolChange, PoolAdminError> {
+        if self.pool_spec(pool).is_none() {
+            return Err(PoolAdminError::UnknownPool(pool.clone()));
+        }
+        self.exec::<PoolEntity, _>(pool, move |e, _| match e.schedule_change(level, config) {
+            Ok(change) => (Ok(change), true),
+            Err(err) => (Err(PoolAdminError::Invalid(err)), false),
+        })
+        .await
+    }
+
+    /// Runs `f` on the entity's actor (starting it if needed) between two of its messages.
+    async fn exec<E: Entity, R: Send + 'static>(
+        self: &Arc<Self>,
+        id: &E::Id,
+        f: impl FnOnce(&mut E, &Arc<Runtime>) -> (R, bool) + Send + 'static,
+    ) -> R {
+        let registry = E::registry(self);
+        let addr = loop {
+            if let Some(slot) = registry.get(id) {
+                // Counted while the shard is locked: the actor cannot passivate before it.
+                slot.sent.fetch_add(1, Ordering::Relaxed);
+                break slot.addr.clone();
+            }
+            registry
+                .entry(id.clone())
+                .or_insert_with(|| self.spawn::<E>(id));
+        };
+        match addr.send(Exec { f: Box::new(f) }).await {
+            Ok(r) => r,
+            Err(_) => panic!(
+                "{} actor {id} stopped with a message counted for it",
+                E::KIND
+            ),
+        }
     }
 
     pub(crate) fn passivated(&self, kind: &str) {
@@ -471,7 +588,7 @@ impl Runtime {
                 return Ok(s);
             }
         }
-        self.store.load(&E::key(id)).await
+        Ok(self.store.load(&E::key(id)).await?.map(|s| s.snapshot))
     }
 
     /// Live actors by kind: machine, wallet, pool, hall.
@@ -494,6 +611,11 @@ impl Runtime {
     /// The ids of the live machines (for read APIs and tests).
     pub fn live_machine_ids(&self) -> Vec<MachineId> {
         self.machines.iter().map(|s| s.key().clone()).collect()
+    }
+
+    /// The ids of the live halls (for read APIs).
+    pub fn live_hall_ids(&self) -> Vec<HallId> {
+        self.halls.iter().map(|s| s.key().clone()).collect()
     }
 }
 

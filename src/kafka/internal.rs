@@ -1,0 +1,565 @@
+//! The wire form of messages between entities on the internal topics (schema:
+//! `schemas/internal/batch.schema.json`).
+//!
+//! One Kafka message carries a batch of effects for one partition:
+//!
+//! ```text
+//! { schema_version: 1, kind: "pool_commands" | "ggr_deltas" | "machine_awards",
+//!   items: [ { ...item fields }, ... ] }
+//! ```
+//!
+//! MessagePack named maps throughout (`rmp_serde::to_vec_named`), like the public topics, so
+//! fields can be added. Items are appended to an outbox buffer one by one
+//! ([`BatchBuf::push`]); the header has a fixed length (the item count is written as a
+//! 32-bit array length), so a full buffer is the message itself and no copy is made.
+//!
+//! Every item names its source and the source's sequence number: pools and halls keep the
+//! last number applied per source, machines the last hit number per pool level, so an item
+//! delivered twice is applied once.
+
+use std::borrow::Cow;
+
+use pitboss_actors::domain::jackpot::{JackpotHit, PoolCommand, PoolMeta};
+use pitboss_actors::domain::machine::GgrDelta;
+use pitboss_actors::domain::{
+    Amount, DomainError, EventId, HallId, MachineId, PlayerId, PoolId, SourceKey, Timestamp,
+};
+use serde::{Deserialize, Serialize};
+
+/// The only internal schema version this build reads and writes.
+pub const INTERNAL_SCHEMA_VERSION: u32 = 1;
+
+/// Deepest nesting accepted when decoding (a batch needs 3 levels).
+const DEPTH_MAX: usize = 8;
+
+/// Which internal topic a batch belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// Contributions and claims for pools, keyed (partitioned) by pool id.
+    PoolCommands,
+    /// GGR deltas for halls, partitioned by hall id.
+    GgrDeltas,
+    /// Jackpot awards for machines, on the partition of the machine's input events.
+    MachineAwards,
+}
+
+impl Kind {
+    /// The `kind` field's value.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::PoolCommands => "pool_commands",
+            Kind::GgrDeltas => "ggr_deltas",
+            Kind::MachineAwards => "machine_awards",
+        }
+    }
+}
+
+/// Why an internal message cannot be read. pitboss wrote it, so this is a bug or a version
+/// skew between instances: the processor stops rather than skip money.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InternalError {
+    /// Not a batch of the expected shape.
+    #[error("undecodable internal batch: {0}")]
+    Decode(String),
+    /// Written by a newer pitboss.
+    #[error("internal schema_version {0} is not supported (supported: {INTERNAL_SCHEMA_VERSION})")]
+    Version(u32),
+    /// A batch of another kind on this topic.
+    #[error("internal batch of kind {got:?} where {expected:?} was expected")]
+    Kind {
+        /// The topic's kind.
+        expected: &'static str,
+        /// The batch's kind.
+        got: String,
+    },
+    /// A value the domain refuses.
+    #[error("invalid internal item: {0}")]
+    Domain(#[from] DomainError),
+    /// A field out of range.
+    #[error("invalid internal item: {0}")]
+    Invalid(String),
+}
+
+/// A contribution or claim for a pool.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PoolCommandItem<'a> {
+    /// The pool.
+    #[serde(borrow)]
+    pub pool: Cow<'a, str>,
+    /// `machine` or `wallet`.
+    #[serde(borrow)]
+    pub source_kind: Cow<'a, str>,
+    /// The source's id.
+    #[serde(borrow)]
+    pub source: Cow<'a, str>,
+    /// The source's sequence number.
+    pub seq: u64,
+    /// The input event that caused it (UUID text).
+    #[serde(borrow)]
+    pub cause: Cow<'a, str>,
+    /// `contribute` or `claim`.
+    #[serde(borrow)]
+    pub op: Cow<'a, str>,
+    /// The machine that bet or hit.
+    #[serde(borrow)]
+    pub machine: Cow<'a, str>,
+    /// `contribute`: the bet, minor units.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bet: Option<i64>,
+    /// `claim`: the level index.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<u8>,
+    /// The input partition of the machine's events: where its awards must go.
+    pub machine_partition: i32,
+}
+
+/// A GGR delta for a hall.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GgrDeltaItem<'a> {
+    /// The hall.
+    #[serde(borrow)]
+    pub hall: Cow<'a, str>,
+    /// `machine` or `wallet`.
+    #[serde(borrow)]
+    pub source_kind: Cow<'a, str>,
+    /// The source's id.
+    #[serde(borrow)]
+    pub source: Cow<'a, str>,
+    /// The source's sequence number.
+    pub seq: u64,
+    /// Start of the one-minute window, ms since the Unix epoch.
+    pub window_start: i64,
+    /// Wagered (negative for a rolled-back bet), minor units.
+    pub bets: i64,
+    /// Won, minor units.
+    pub wins: i64,
+    /// Games completed.
+    pub games: i64,
+}
+
+/// A jackpot award for a machine.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MachineAwardItem<'a> {
+    /// The machine awarded.
+    #[serde(borrow)]
+    pub machine: Cow<'a, str>,
+    /// The pool.
+    #[serde(borrow)]
+    pub pool: Cow<'a, str>,
+    /// The level index.
+    pub level: u8,
+    /// The level's name.
+    #[serde(borrow)]
+    pub name: Cow<'a, str>,
+    /// The amount, minor units.
+    pub amount: i64,
+    /// The level's hit number.
+    pub hit_number: u64,
+    /// The input event that caused it (UUID text).
+    #[serde(borrow)]
+    pub cause: Cow<'a, str>,
+}
+
+#[derive(Deserialize)]
+struct Batch<'a, T> {
+    schema_version: u32,
+    #[serde(borrow)]
+    kind: Cow<'a, str>,
+    items: Vec<T>,
+}
+
+/// Length of the fixed header [`BatchBuf`] writes.
+fn header_len(kind: Kind) -> usize {
+    // map(3), "schema_version", 1, "kind", <kind>, "items", array32(n)
+    1 + 15 + 1 + 5 + 1 + kind.name().len() + 6 + 5
+}
+
+/// An outbox buffer: a batch under construction, which is the Kafka message's bytes.
+#[derive(Debug)]
+pub struct BatchBuf {
+    kind: Kind,
+    bytes: Vec<u8>,
+    count: u32,
+}
+
+impl BatchBuf {
+    /// An empty batch.
+    pub fn new(kind: Kind) -> Self {
+        let mut b = Self {
+            kind,
+            bytes: Vec::with_capacity(4096),
+            count: 0,
+        };
+        b.reset();
+        b
+    }
+
+    fn reset(&mut self) {
+        self.bytes.clear();
+        self.count = 0;
+        let name = self.kind.name();
+        self.bytes.push(0x83);
+        self.bytes.push(0xa0 | 14);
+        self.bytes.extend_from_slice(b"schema_version");
+        self.bytes.push(INTERNAL_SCHEMA_VERSION as u8);
+        self.bytes.push(0xa0 | 4);
+        self.bytes.extend_from_slice(b"kind");
+        self.bytes.push(0xa0 | name.len() as u8);
+        self.bytes.extend_from_slice(name.as_bytes());
+        self.bytes.push(0xa0 | 5);
+        self.bytes.extend_from_slice(b"items");
+        self.bytes.push(0xdd);
+        self.bytes.extend_from_slice(&0u32.to_be_bytes());
+        debug_assert_eq!(self.bytes.len(), header_len(self.kind));
+    }
+
+    /// Items in the batch.
+    pub fn len(&self) -> usize {
+        self.count as usize
+    }
+
+    /// No items yet.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// Bytes so far.
+    pub fn byte_len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// Appends one item.
+    pub fn push<T: Serialize>(&mut self, item: &T) {
+        // Strings, integers and maps with string keys: writing into a Vec cannot fail.
+        rmp_serde::encode::write_named(&mut self.bytes, item)
+            .expect("an internal item always serializes");
+        self.count += 1;
+    }
+
+    /// The finished message (valid until the next `push` or `clear`).
+    pub fn message(&mut self) -> &[u8] {
+        let at = header_len(self.kind) - 4;
+        self.bytes[at..at + 4].copy_from_slice(&self.count.to_be_bytes());
+        &self.bytes
+    }
+
+    /// Empties the batch, keeping its allocation.
+    pub fn clear(&mut self) {
+        self.reset();
+    }
+}
+
+fn decode<'a, T: Deserialize<'a>>(bytes: &'a [u8], kind: Kind) -> Result<Vec<T>, InternalError> {
+    let mut de = rmp_serde::Deserializer::from_read_ref(bytes);
+    de.set_max_depth(DEPTH_MAX);
+    let batch: Batch<'a, T> =
+        Batch::deserialize(&mut de).map_err(|e| InternalError::Decode(e.to_string()))?;
+    if batch.schema_version != INTERNAL_SCHEMA_VERSION {
+        return Err(InternalError::Version(batch.schema_version));
+    }
+    if batch.kind != kind.name() {
+        return Err(InternalError::Kind {
+            expected: kind.name(),
+            got: batch.kind.chars().take(32).collect(),
+        });
+    }
+    Ok(batch.items)
+}
+
+/// Reads a batch of pool commands.
+pub fn decode_pool_commands(bytes: &[u8]) -> Result<Vec<PoolCommandItem<'_>>, InternalError> {
+    decode(bytes, Kind::PoolCommands)
+}
+
+/// Reads a batch of GGR deltas.
+pub fn decode_ggr_deltas(bytes: &[u8]) -> Result<Vec<GgrDeltaItem<'_>>, InternalError> {
+    decode(bytes, Kind::GgrDeltas)
+}
+
+/// Reads a batch of machine awards.
+pub fn decode_machine_awards(bytes: &[u8]) -> Result<Vec<MachineAwardItem<'_>>, InternalError> {
+    decode(bytes, Kind::MachineAwards)
+}
+
+/// The text form of an event id, without allocating.
+pub fn event_id_text(id: EventId, buf: &mut [u8; uuid::fmt::Hyphenated::LENGTH]) -> &str {
+    uuid::Uuid::from_u128(id.0).hyphenated().encode_lower(buf)
+}
+
+fn parse_event_id(s: &str) -> Result<EventId, InternalError> {
+    uuid::Uuid::try_parse(s)
+        .map(|u| EventId(u.as_u128()))
+        .map_err(|_| InternalError::Invalid(format!("cause {s:?} is not a UUID")))
+}
+
+fn source_kind(s: &SourceKey) -> (&'static str, &str) {
+    match s {
+        SourceKey::Machine(m) => ("machine", m.as_str()),
+        SourceKey::Wallet(p) => ("wallet", p.as_str()),
+    }
+}
+
+fn parse_source(kind: &str, id: &str) -> Result<SourceKey, InternalError> {
+    match kind {
+        "machine" => Ok(SourceKey::Machine(MachineId::new(id)?)),
+        "wallet" => Ok(SourceKey::Wallet(PlayerId::new(id)?)),
+        other => Err(InternalError::Invalid(format!(
+            "source_kind {:?} (expected machine or wallet)",
+            other.chars().take(32).collect::<String>()
+        ))),
+    }
+}
+
+/// The item for a pool message.
+pub fn pool_item<'a>(
+    pool: &'a PoolId,
+    meta: &'a PoolMeta,
+    cmd: &'a PoolCommand,
+    machine_partition: i32,
+    cause: &'a str,
+) -> PoolCommandItem<'a> {
+    let (source_kind, source) = source_kind(&meta.source);
+    let (op, machine, bet, level) = match cmd {
+        PoolCommand::Contribute { machine, bet } => {
+            ("contribute", machine, Some(bet.minor()), None)
+        }
+        PoolCommand::Claim { machine, level } => ("claim", machine, None, Some(*level)),
+    };
+    PoolCommandItem {
+        pool: pool.as_str().into(),
+        source_kind: source_kind.into(),
+        source: source.into(),
+        seq: meta.seq,
+        cause: cause.into(),
+        op: op.into(),
+        machine: machine.as_str().into(),
+        bet,
+        level,
+        machine_partition,
+    }
+}
+
+/// A decoded pool message: the pool, its meta and command, and the awarded machine's
+/// input partition.
+pub type PoolParts = (PoolId, PoolMeta, PoolCommand, i32);
+
+impl PoolCommandItem<'_> {
+    /// Validates into the domain's types.
+    pub fn to_domain(&self) -> Result<PoolParts, InternalError> {
+        let pool = PoolId::new(&self.pool)?;
+        let machine = MachineId::new(&self.machine)?;
+        let cmd = match (&*self.op, self.bet, self.level) {
+            ("contribute", Some(bet), _) => PoolCommand::Contribute {
+                machine,
+                bet: Amount::new(bet)?,
+            },
+            ("claim", _, Some(level)) => PoolCommand::Claim { machine, level },
+            (op, _, _) => {
+                return Err(InternalError::Invalid(format!(
+                    "pool command {:?} without its field",
+                    op.chars().take(32).collect::<String>()
+                )))
+            }
+        };
+        let meta = PoolMeta {
+            source: parse_source(&self.source_kind, &self.source)?,
+            seq: self.seq,
+            cause: parse_event_id(&self.cause)?,
+        };
+        Ok((pool, meta, cmd, self.machine_partition))
+    }
+}
+
+/// The item for a GGR delta.
+pub fn ggr_item(d: &GgrDelta) -> GgrDeltaItem<'_> {
+    let (source_kind, source) = source_kind(&d.source);
+    GgrDeltaItem {
+        hall: d.hall.as_str().into(),
+        source_kind: source_kind.into(),
+        source: source.into(),
+        seq: d.seq,
+        window_start: d.window.0,
+        bets: d.bets,
+        wins: d.wins,
+        games: d.games,
+    }
+}
+
+impl GgrDeltaItem<'_> {
+    /// Validates into the domain's type.
+    pub fn to_domain(&self) -> Result<GgrDelta, InternalError> {
+        Ok(GgrDelta {
+            source: parse_source(&self.source_kind, &self.source)?,
+            seq: self.seq,
+            hall: HallId::new(&self.hall)?,
+            window: Timestamp(self.window_start),
+            bets: self.bets,
+            wins: self.wins,
+            games: self.games,
+        })
+    }
+}
+
+/// The item for an award.
+pub fn award_item<'a>(hit: &'a JackpotHit, cause: &'a str) -> MachineAwardItem<'a> {
+    MachineAwardItem {
+        machine: hit.machine.as_str().into(),
+        pool: hit.pool.as_str().into(),
+        level: hit.level,
+        name: hit.name.as_str().into(),
+        amount: hit.amount.minor(),
+        hit_number: hit.hit_number,
+        cause: cause.into(),
+    }
+}
+
+impl MachineAwardItem<'_> {
+    /// Validates into the domain's type.
+    pub fn to_domain(&self) -> Result<JackpotHit, InternalError> {
+        Ok(JackpotHit {
+            pool: PoolId::new(&self.pool)?,
+            level: self.level,
+            name: self.name.to_string(),
+            amount: Amount::new(self.amount)?,
+            machine: MachineId::new(&self.machine)?,
+            hit_number: self.hit_number,
+            cause: parse_event_id(&self.cause)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample_pool() -> (PoolId, PoolMeta, PoolCommand) {
+        let m = MachineId::new("M-001-00001").unwrap();
+        (
+            PoolId::new("WAP-1").unwrap(),
+            PoolMeta {
+                source: SourceKey::Machine(m.clone()),
+                seq: 42,
+                cause: EventId(0x0123_4567_89ab_cdef_0123_4567_89ab_cdef),
+            },
+            PoolCommand::Contribute {
+                machine: m,
+                bet: Amount::new(250).unwrap(),
+            },
+        )
+    }
+
+    #[test]
+    fn pool_commands_round_trip() {
+        let (pool, meta, cmd) = sample_pool();
+        let claim = PoolCommand::Claim {
+            machine: MachineId::new("M-2").unwrap(),
+            level: 2,
+        };
+        let mut buf = BatchBuf::new(Kind::PoolCommands);
+        let mut t = [0u8; 36];
+        let cause = event_id_text(meta.cause, &mut t).to_owned();
+        buf.push(&pool_item(&pool, &meta, &cmd, 3, &cause));
+        buf.push(&pool_item(&pool, &meta, &claim, 5, &cause));
+        assert_eq!(buf.len(), 2);
+        let bytes = buf.message().to_vec();
+        let items = decode_pool_commands(&bytes).unwrap();
+        assert_eq!(items.len(), 2);
+        assert_eq!(
+            items[0].to_domain().unwrap(),
+            (pool.clone(), meta.clone(), cmd, 3)
+        );
+        assert_eq!(items[1].to_domain().unwrap(), (pool, meta, claim, 5));
+        assert_eq!(cause, "01234567-89ab-cdef-0123-456789abcdef");
+        // The buffer is reusable.
+        buf.clear();
+        assert!(buf.is_empty());
+        assert!(decode_pool_commands(buf.message()).unwrap().is_empty());
+    }
+
+    #[test]
+    fn ggr_deltas_and_awards_round_trip() {
+        let d = GgrDelta {
+            source: SourceKey::Wallet(PlayerId::new("P-0000001").unwrap()),
+            seq: 7,
+            hall: HallId::new("ONLINE-1").unwrap(),
+            window: Timestamp(1_800_000_000_000),
+            bets: -50,
+            wins: 0,
+            games: 0,
+        };
+        let mut buf = BatchBuf::new(Kind::GgrDeltas);
+        buf.push(&ggr_item(&d));
+        let bytes = buf.message().to_vec();
+        assert_eq!(
+            decode_ggr_deltas(&bytes).unwrap()[0].to_domain().unwrap(),
+            d
+        );
+
+        let hit = JackpotHit {
+            pool: PoolId::new("WAP-1").unwrap(),
+            level: 1,
+            name: "major".into(),
+            amount: Amount::new(123_456).unwrap(),
+            machine: MachineId::new("M-9").unwrap(),
+            hit_number: 3,
+            cause: EventId(99),
+        };
+        let mut t = [0u8; 36];
+        let cause = event_id_text(hit.cause, &mut t).to_owned();
+        let mut buf = BatchBuf::new(Kind::MachineAwards);
+        buf.push(&award_item(&hit, &cause));
+        let bytes = buf.message().to_vec();
+        assert_eq!(
+            decode_machine_awards(&bytes).unwrap()[0]
+                .to_domain()
+                .unwrap(),
+            hit
+        );
+    }
+
+    #[test]
+    fn the_header_is_a_standard_messagepack_map() {
+        let (pool, meta, cmd) = sample_pool();
+        let mut buf = BatchBuf::new(Kind::PoolCommands);
+        buf.push(&pool_item(
+            &pool,
+            &meta,
+            &cmd,
+            0,
+            "01234567-89ab-cdef-0123-456789abcdef",
+        ));
+        let v: serde_json::Value = rmp_serde::from_slice(buf.message()).unwrap();
+        assert_eq!(v["schema_version"], 1);
+        assert_eq!(v["kind"], "pool_commands");
+        assert_eq!(v["items"][0]["pool"], "WAP-1");
+        assert_eq!(v["items"][0]["bet"], 250);
+        assert!(v["items"][0].get("level").is_none());
+    }
+
+    #[test]
+    fn wrong_kind_version_and_garbage_are_errors() {
+        let mut buf = BatchBuf::new(Kind::GgrDeltas);
+        let e = decode_pool_commands(buf.message()).unwrap_err();
+        assert!(matches!(e, InternalError::Kind { .. }), "{e}");
+        assert!(matches!(
+            decode_ggr_deltas(b"\xc1"),
+            Err(InternalError::Decode(_))
+        ));
+        let mut v = BatchBuf::new(Kind::GgrDeltas).message().to_vec();
+        v[16] = 2;
+        assert_eq!(
+            decode_ggr_deltas(&v).unwrap_err(),
+            InternalError::Version(2)
+        );
+        let item = MachineAwardItem {
+            machine: "M-1".into(),
+            pool: "WAP-1".into(),
+            level: 0,
+            name: "grand".into(),
+            amount: 0,
+            hit_number: 1,
+            cause: "01234567-89ab-cdef-0123-456789abcdef".into(),
+        };
+        assert!(item.to_domain().is_err(), "a zero award is refused");
+    }
+}

@@ -1,0 +1,642 @@
+//! The processor task: runs inside the actix system, takes batches from the consumer
+//! thread, decodes them and hands every event and effect to its actor, and runs the
+//! checkpoint rounds (periodic, on revocation, at shutdown).
+//!
+//! Per partition it remembers which entities it delivered to (machines and wallets from the
+//! input topic, pools, halls and machines from the internal topics); on revocation those
+//! are passivated, so their state is in the store before another instance can load it.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc as std_mpsc;
+use std::sync::Arc;
+use std::time::Duration;
+
+use pitboss_actors::domain::jackpot::{JackpotHit, PoolCommand};
+use pitboss_actors::domain::{HallId, MachineId, PlayerId, PoolId};
+use pitboss_actors::shell::ports::Position;
+use pitboss_actors::shell::{
+    AckToken, HallEntity, HallMsg, Input, MachineEntity, MachineMsg, Output, PoolEntity, PoolMsg,
+    Runtime, WalletEntity,
+};
+use tokio::sync::{mpsc, watch};
+
+use super::internal::{
+    decode_ggr_deltas, decode_machine_awards, decode_pool_commands, GgrDeltaItem, InternalError,
+    MachineAwardItem, PoolCommandItem,
+};
+use super::producer::Produce;
+use super::router::{KafkaRouter, MachinePartitions};
+use super::source::{Batch, Msg, Offsets, TopicMap, Work};
+use super::stats::RunStats;
+use super::tracker::{Src, Tp, Tracker};
+use super::Fatal;
+use crate::pipeline::Inflight;
+use crate::wire;
+
+/// Entities delivered to through one partition.
+#[derive(Default)]
+struct Owned {
+    machines: HashSet<MachineId>,
+    wallets: HashSet<PlayerId>,
+    pools: HashSet<PoolId>,
+    halls: HashSet<HallId>,
+}
+
+impl Owned {
+    fn merge(&mut self, o: Owned) {
+        self.machines.extend(o.machines);
+        self.wallets.extend(o.wallets);
+        self.pools.extend(o.pools);
+        self.halls.extend(o.halls);
+    }
+
+    fn len(&self) -> usize {
+        self.machines.len() + self.wallets.len() + self.pools.len() + self.halls.len()
+    }
+}
+
+fn note<T: std::hash::Hash + Eq + Clone>(set: &mut HashSet<T>, id: &T) {
+    if !set.contains(id) {
+        set.insert(id.clone());
+    }
+}
+
+/// Per batch: set when the processor gives up on part of it on purpose (an award held for
+/// a machine whose partition is revoked), so its failure is not an internal error.
+#[derive(Default)]
+struct BatchCtl {
+    abandoned: AtomicBool,
+}
+
+/// An award for a machine that has no state yet on this instance. After a restart with a
+/// store that lost state, the awards topic can deliver an award before the machine's own
+/// events are replayed (different partitions of different topics); the machine needs an
+/// event first (its profile comes from it). The award waits here, holding its batch open
+/// (so its offset is not committed), until the machine's first event is dispatched.
+struct PendingAward {
+    hit: JackpotHit,
+    ack: AckToken,
+    ctl: Arc<BatchCtl>,
+    tp: Tp,
+}
+
+enum Decoded<'a> {
+    Input,
+    Pool(Vec<PoolCommandItem<'a>>),
+    Ggr(Vec<GgrDeltaItem<'a>>),
+    Award(Vec<MachineAwardItem<'a>>),
+    Bad(String),
+}
+
+/// Settings of the processor task.
+pub struct ProcessorSettings {
+    /// Events (input messages and internal effects) in flight at most.
+    pub inflight_max: usize,
+    /// Periodic checkpoint rounds.
+    pub commit_interval: Duration,
+    /// Longest wait for in-flight work at a revocation or shutdown.
+    pub drain_timeout: Duration,
+    /// Longest wait for the broker at a revocation (outputs of passivated actors).
+    pub producer_flush_timeout: Duration,
+}
+
+/// The processor task's state.
+pub struct Processor {
+    rt: Arc<Runtime>,
+    inflight: Inflight,
+    tracker: Arc<Tracker>,
+    stats: Arc<RunStats>,
+    fatal: Fatal,
+    machine_partitions: Option<MachinePartitions>,
+    owners: HashMap<Tp, Owned>,
+    durable: Option<bool>,
+    commits: std_mpsc::Sender<Offsets>,
+    settings: ProcessorSettings,
+    produce: Arc<Produce>,
+    router: Option<Arc<KafkaRouter>>,
+    topics: TopicMap,
+    pending_awards: HashMap<MachineId, Vec<PendingAward>>,
+}
+
+impl Processor {
+    /// A processor over a runtime. `router` and `machine_partitions` are set when effects
+    /// go through the internal topics.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        rt: Arc<Runtime>,
+        settings: ProcessorSettings,
+        stats: Arc<RunStats>,
+        fatal: Fatal,
+        commits: std_mpsc::Sender<Offsets>,
+        produce: Arc<Produce>,
+        router: Option<Arc<KafkaRouter>>,
+        machine_partitions: Option<MachinePartitions>,
+        topics: TopicMap,
+    ) -> Self {
+        Self {
+            rt,
+            inflight: Inflight::new(settings.inflight_max),
+            tracker: Arc::new(Tracker::new(stats.clone())),
+            stats,
+            fatal,
+            machine_partitions,
+            owners: HashMap::new(),
+            durable: None,
+            commits,
+            settings,
+            produce,
+            router,
+            topics,
+            pending_awards: HashMap::new(),
+        }
+    }
+
+    /// Runs until the consumer thread has stopped (after `shutdown`) and the final round is
+    /// done, or until an internal failure.
+    pub async fn run(
+        &mut self,
+        mut work: mpsc::Receiver<Work>,
+        mut shutdown: watch::Receiver<bool>,
+        stop_source: impl Fn(),
+    ) -> Result<(), String> {
+        let mut timer = tokio::time::interval(self.settings.commit_interval);
+        timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        timer.tick().await;
+        let mut stopping = false;
+        if *shutdown.borrow() {
+            stopping = true;
+            stop_source();
+        }
+        loop {
+            let fatal = self.fatal.clone();
+            tokio::select! {
+                biased;
+                _ = fatal.wait() => {
+                    return Err(self.fatal.reason().unwrap_or_else(|| "internal failure".into()));
+                }
+                changed = shutdown.changed(), if !stopping => {
+                    if changed.is_err() || *shutdown.borrow() {
+                        stopping = true;
+                        tracing::info!("shutdown requested: stopping the consumer");
+                        stop_source();
+                    }
+                }
+                w = work.recv() => match w {
+                    Some(Work::Batch(b)) => self.process(b).await,
+                    Some(Work::Revoke { parts, reply }) => {
+                        let offsets = self.revoke(parts).await;
+                        let _ = reply.send(offsets);
+                    }
+                    Some(Work::Assign { parts, reply }) => {
+                        let positions = self.stored_positions(&parts).await;
+                        let _ = reply.send(positions);
+                    }
+                    Some(Work::Stop { reply }) => {
+                        let offsets = self.finish().await;
+                        let _ = reply.send(offsets);
+                        return match self.fatal.reason() {
+                            Some(r) => Err(r),
+                            None => Ok(()),
+                        };
+                    }
+                    None => return Err("the consumer thread stopped unexpectedly".into()),
+                },
+                _ = timer.tick() => self.periodic().await,
+            }
+        }
+    }
+
+    async fn process(&mut self, batch: Batch) {
+        let mut ranges: Vec<(Tp, i64)> = Vec::with_capacity(4);
+        let mut decoded: Vec<Decoded<'_>> = Vec::with_capacity(batch.msgs.len());
+        let (mut permits, mut inputs, mut internal, mut items) = (0usize, 0u64, 0u64, 0u64);
+        for m in &batch.msgs {
+            let tp = (m.src, m.partition);
+            match ranges.iter_mut().find(|(t, _)| *t == tp) {
+                Some((_, last)) => *last = (*last).max(m.offset),
+                None => ranges.push((tp, m.offset)),
+            }
+            let bytes = batch.payload(m);
+            let bad = |e: InternalError| {
+                Decoded::Bad(format!(
+                    "internal message at {:?} partition {} offset {}: {e}",
+                    m.src, m.partition, m.offset
+                ))
+            };
+            let d = match m.src {
+                Src::Input => {
+                    inputs += 1;
+                    permits += 1;
+                    Decoded::Input
+                }
+                Src::PoolCommands => decode_pool_commands(bytes).map_or_else(bad, Decoded::Pool),
+                Src::GgrDeltas => decode_ggr_deltas(bytes).map_or_else(bad, Decoded::Ggr),
+                Src::MachineAwards => decode_machine_awards(bytes).map_or_else(bad, Decoded::Award),
+            };
+            let n = match &d {
+                Decoded::Pool(v) => v.len(),
+                Decoded::Ggr(v) => v.len(),
+                Decoded::Award(v) => v.len(),
+                _ => 0,
+            };
+            if m.src != Src::Input {
+                internal += 1;
+                items += n as u64;
+                permits += n;
+            }
+            decoded.push(d);
+        }
+        let id = self.tracker.begin(&ranges);
+        let ctl = Arc::new(BatchCtl::default());
+        let (tracker, stats, fatal, c) = (
+            self.tracker.clone(),
+            self.stats.clone(),
+            self.fatal.clone(),
+            ctl.clone(),
+        );
+        let ack = self
+            .inflight
+            .begin(permits.max(1), move |ok| {
+                if ok {
+                    stats.input_completed.fetch_add(inputs, Ordering::Relaxed);
+                    stats
+                        .internal_completed
+                        .fetch_add(internal, Ordering::Relaxed);
+                    stats.internal_items.fetch_add(items, Ordering::Relaxed);
+                } else if !c.abandoned.load(Ordering::SeqCst) {
+                    fatal.set("a batch failed: an output or effect could not be made durable");
+                }
+                tracker.complete(id, ok);
+            })
+            .await;
+        for (m, d) in batch.msgs.iter().zip(decoded) {
+            match d {
+                Decoded::Input => self.input(&batch, m, &ack).await,
+                Decoded::Pool(v) => {
+                    for it in v {
+                        match it.to_domain() {
+                            Ok((pool, meta, cmd, machine_partition)) => {
+                                let owned = self.owners.entry((m.src, m.partition)).or_default();
+                                note(&mut owned.pools, &pool);
+                                if let Some(map) = &self.machine_partitions {
+                                    let machine = match &cmd {
+                                        PoolCommand::Contribute { machine, .. }
+                                        | PoolCommand::Claim { machine, .. } => machine,
+                                    };
+                                    note_partition(map, machine, machine_partition);
+                                }
+                                let msg = PoolMsg {
+                                    meta,
+                                    cmd,
+                                    ack: ack.clone(),
+                                };
+                                self.rt.send::<PoolEntity>(&pool, msg).await;
+                            }
+                            Err(e) => self.bad(m, e, &ack),
+                        }
+                    }
+                }
+                Decoded::Ggr(v) => {
+                    for it in v {
+                        match it.to_domain() {
+                            Ok(d) => {
+                                let hall = d.hall.clone();
+                                note(
+                                    &mut self.owners.entry((m.src, m.partition)).or_default().halls,
+                                    &hall,
+                                );
+                                self.rt
+                                    .send::<HallEntity>(&hall, HallMsg::Delta(d, ack.clone()))
+                                    .await;
+                            }
+                            Err(e) => self.bad(m, e, &ack),
+                        }
+                    }
+                }
+                Decoded::Award(v) => {
+                    for it in v {
+                        match it.to_domain() {
+                            Ok(hit) => {
+                                let machine = hit.machine.clone();
+                                let tp = (m.src, m.partition);
+                                note(&mut self.owners.entry(tp).or_default().machines, &machine);
+                                if self.has_state(&machine, m.partition).await {
+                                    let msg = MachineMsg::Award {
+                                        hit,
+                                        ack: ack.clone(),
+                                    };
+                                    self.rt.send::<MachineEntity>(&machine, msg).await;
+                                } else {
+                                    tracing::debug!(%machine, "award before the machine's first event; held");
+                                    self.pending_awards.entry(machine).or_default().push(
+                                        PendingAward {
+                                            hit,
+                                            ack: ack.clone(),
+                                            ctl: ctl.clone(),
+                                            tp,
+                                        },
+                                    );
+                                }
+                            }
+                            Err(e) => self.bad(m, e, &ack),
+                        }
+                    }
+                }
+                Decoded::Bad(reason) => {
+                    ack.fail();
+                    self.fatal.set(reason);
+                }
+            }
+        }
+    }
+
+    fn bad(&self, m: &Msg, e: InternalError, ack: &AckToken) {
+        ack.fail();
+        self.fatal.set(format!(
+            "internal message at {:?} partition {} offset {}: {e}",
+            m.src, m.partition, m.offset
+        ));
+    }
+
+    async fn input(&mut self, batch: &Batch, m: &Msg, ack: &AckToken) {
+        let bytes = batch.payload(m);
+        match wire::decode_input(bytes) {
+            Ok(input) => {
+                let owned = self.owners.entry((Src::Input, m.partition)).or_default();
+                match &input {
+                    Input::Machine { machine, .. } => {
+                        note(&mut owned.machines, machine);
+                        if let Some(map) = &self.machine_partitions {
+                            note_partition(map, machine, m.partition);
+                        }
+                    }
+                    Input::Wallet { player, .. } => note(&mut owned.wallets, player),
+                }
+                let waiting = match &input {
+                    Input::Machine { machine, .. } if !self.pending_awards.is_empty() => self
+                        .pending_awards
+                        .remove(machine)
+                        .map(|w| (machine.clone(), w)),
+                    _ => None,
+                };
+                self.rt.dispatch(input, ack.clone()).await;
+                if let Some((machine, waiting)) = waiting {
+                    // After the event: the machine has its state when the awards arrive.
+                    for p in waiting {
+                        let msg = MachineMsg::Award {
+                            hit: p.hit,
+                            ack: p.ack,
+                        };
+                        self.rt.send::<MachineEntity>(&machine, msg).await;
+                    }
+                }
+            }
+            Err(e) => {
+                self.stats.rejected.fetch_add(1, Ordering::Relaxed);
+                tracing::debug!(partition = m.partition, offset = m.offset, reason = %e, "rejected input");
+                self.rt.sink.emit(
+                    Output::Rejected {
+                        reason: e.to_string(),
+                        code: e.code(),
+                        original: bytes.to_vec(),
+                        key: batch.key(m).map(<[u8]>::to_vec),
+                        partition: m.partition,
+                        offset: m.offset,
+                    },
+                    ack,
+                );
+            }
+        }
+    }
+
+    /// Whether a machine has state here (so an award can be applied): it had an event
+    /// through this processor, or the store (or its live actor) has its state.
+    async fn has_state(&self, machine: &MachineId, partition: i32) -> bool {
+        if self
+            .owners
+            .get(&(Src::Input, partition))
+            .is_some_and(|o| o.machines.contains(machine))
+        {
+            return true;
+        }
+        match self.rt.inspect::<MachineEntity>(machine).await {
+            Ok(s) => s.is_some(),
+            Err(e) => {
+                // Unknown: deliver (the shell refuses loudly if the machine has no state).
+                tracing::warn!(%machine, error = %e, "cannot read a machine's state");
+                true
+            }
+        }
+    }
+
+    /// Gives up the held awards of the given partitions (all if `None`): their batches stay
+    /// incomplete, so the next owner (or the next run) consumes them again.
+    fn abandon_awards(&mut self, only: Option<&[Tp]>) {
+        let mut n = 0;
+        self.pending_awards.retain(|_, list| {
+            list.retain(|p| {
+                let drop_it = only.is_none_or(|o| o.contains(&p.tp));
+                if drop_it {
+                    p.ctl.abandoned.store(true, Ordering::SeqCst);
+                    p.ack.fail();
+                    n += 1;
+                }
+                !drop_it
+            });
+            !list.is_empty()
+        });
+        if n > 0 {
+            tracing::warn!(
+                awards = n,
+                "held awards given up; their offsets stay uncommitted"
+            );
+        }
+    }
+
+    /// The positions the store reflects for these partitions.
+    async fn stored_positions(&self, parts: &[Tp]) -> Offsets {
+        let stored = match self.rt.store.positions().await {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::warn!(error = %e, "reading stored positions failed; starting at the committed offsets");
+                return Vec::new();
+            }
+        };
+        let mut out = Vec::new();
+        for Position {
+            topic,
+            partition,
+            next_offset,
+        } in stored
+        {
+            if let Some(tp) = parts
+                .iter()
+                .find(|(src, p)| *p == partition && self.topics.name(*src) == topic)
+            {
+                out.push((*tp, next_offset));
+            }
+        }
+        if !out.is_empty() {
+            tracing::info!(?out, "starting at the positions the store reflects");
+        }
+        out
+    }
+
+    /// Waits until nothing is in flight, up to `timeout`.
+    async fn drain(&self, timeout: Duration) -> bool {
+        tokio::time::timeout(timeout, self.inflight.drained())
+            .await
+            .is_ok()
+    }
+
+    /// Checkpoint, flush, and the offsets that may be committed (empty unless the store
+    /// reports the state durable). Call it with nothing in flight.
+    async fn round(&mut self, only: Option<&[Tp]>) -> Offsets {
+        if self.fatal.is_set() {
+            return Vec::new();
+        }
+        let ready = self.tracker.ready(only);
+        for ((src, partition), next_offset) in &ready {
+            self.rt.store.stash_position(Position {
+                topic: self.topics.name(*src).to_string(),
+                partition: *partition,
+                next_offset: *next_offset,
+            });
+        }
+        self.rt.checkpoint().await;
+        let durable = match self.rt.store.flush().await {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::warn!(error = %e, "store flush failed; no offsets are committed this round");
+                return Vec::new();
+            }
+        };
+        self.note_durability(durable);
+        if !durable || self.fatal.is_set() {
+            return Vec::new();
+        }
+        ready
+    }
+
+    fn note_durability(&mut self, durable: bool) {
+        if self.durable != Some(durable) {
+            if durable {
+                tracing::info!("the store is durable: offsets are committed after each checkpoint");
+            } else {
+                tracing::warn!(
+                    "the store is not durable (in memory): no offset is ever committed; a restart replays every topic from its start"
+                );
+            }
+        }
+        self.durable = Some(durable);
+    }
+
+    async fn periodic(&mut self) {
+        if self.durable.is_none() {
+            // Learn whether the store can be durable at all, without a barrier.
+            match self.rt.store.flush().await {
+                Ok(d) => self.note_durability(d),
+                Err(e) => tracing::warn!(error = %e, "store flush failed"),
+            }
+        }
+        if self.durable == Some(false) || self.fatal.is_set() || !self.pending_awards.is_empty() {
+            return;
+        }
+        // The barrier: no new work until everything in flight is complete, so the state
+        // handed to the store reflects exactly the completed batches.
+        if !self
+            .drain(self.settings.commit_interval.max(Duration::from_secs(1)))
+            .await
+        {
+            tracing::debug!("checkpoint skipped: work still in flight");
+            return;
+        }
+        let offsets = self.round(None).await;
+        if !offsets.is_empty() {
+            self.tracker.mark_committed(&offsets);
+            let _ = self.commits.send(offsets);
+        }
+    }
+
+    async fn revoke(&mut self, parts: Vec<Tp>) -> Offsets {
+        self.stats.revocations.fetch_add(1, Ordering::Relaxed);
+        self.abandon_awards(Some(&parts));
+        if !self.drain(self.settings.drain_timeout).await {
+            tracing::warn!("in-flight work did not complete before the revocation; its offsets stay uncommitted");
+        }
+        let mut owned = Owned::default();
+        for tp in &parts {
+            if let Some(o) = self.owners.remove(tp) {
+                owned.merge(o);
+            }
+        }
+        let n = owned.len() as u64;
+        let Owned {
+            machines,
+            wallets,
+            pools,
+            halls,
+        } = owned;
+        self.rt
+            .passivate_now::<MachineEntity>(&machines.into_iter().collect::<Vec<_>>())
+            .await;
+        self.rt
+            .passivate_now::<WalletEntity>(&wallets.into_iter().collect::<Vec<_>>())
+            .await;
+        self.rt
+            .passivate_now::<PoolEntity>(&pools.into_iter().collect::<Vec<_>>())
+            .await;
+        self.rt
+            .passivate_now::<HallEntity>(&halls.into_iter().collect::<Vec<_>>())
+            .await;
+        self.stats.handed_over.fetch_add(n, Ordering::Relaxed);
+        let offsets = self.round(Some(&parts)).await;
+        self.tracker.mark_committed(&offsets);
+        self.tracker.forget(&parts);
+        // What passivation published (final GGR windows, pool levels) reaches Kafka before
+        // another instance continues from the stored state.
+        self.flush_producer().await;
+        tracing::info!(
+            entities = n,
+            committed = offsets.len(),
+            "revocation handled"
+        );
+        offsets
+    }
+
+    async fn finish(&mut self) -> Offsets {
+        self.abandon_awards(None);
+        if !self.drain(self.settings.drain_timeout).await {
+            tracing::warn!(
+                "in-flight work did not complete before shutdown; its offsets stay uncommitted"
+            );
+        }
+        // Publish every open GGR window and changed pool level.
+        self.rt.tick(true);
+        self.rt.quiesce().await;
+        let offsets = self.round(None).await;
+        self.tracker.mark_committed(&offsets);
+        offsets
+    }
+
+    /// Sends every outbox and waits for the broker (on a blocking thread).
+    pub async fn flush_producer(&self) {
+        if let Some(r) = &self.router {
+            r.flush_all();
+        }
+        let p = self.produce.clone();
+        let timeout = self.settings.producer_flush_timeout;
+        match tokio::task::spawn_blocking(move || p.flush(timeout)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "producer flush"),
+            Err(e) => tracing::warn!(error = %e, "producer flush task"),
+        }
+    }
+}
+
+fn note_partition(map: &MachinePartitions, machine: &MachineId, partition: i32) {
+    if map.get(machine).map(|p| *p) != Some(partition) {
+        map.insert(machine.clone(), partition);
+    }
+}

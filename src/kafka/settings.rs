@@ -1,0 +1,294 @@
+//! The `[kafka]` section of the configuration: brokers, group, topic names and partition
+//! counts, the commit cadence and batch bounds, and librdkafka settings passed through.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::wire::{Topic, GAME_EVENTS_TOPIC};
+
+/// Kafka settings (see `deploy/pitboss.toml` for each key's meaning).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
+pub struct KafkaConfig {
+    /// Bootstrap servers, `host:port[,host:port...]`.
+    pub brokers: String,
+    /// Consumer group of every pitboss instance of one deployment.
+    pub group_id: String,
+    /// Create missing topics when `pitboss run` starts.
+    pub create_topics: bool,
+    /// Route effects between entities (to pools, halls, and awards to machines) through the
+    /// internal topics, so several instances can share the group. `false`: every entity
+    /// lives in this process (a single instance only).
+    pub internal_topics: bool,
+    /// Kafka transactions. Not implemented: must stay `false`.
+    pub transactional: bool,
+    /// How often a checkpoint round may store offsets, milliseconds.
+    pub commit_interval_ms: u64,
+    /// Kafka messages per ingest batch (one completion token per batch).
+    pub batch_len_max: usize,
+    /// Longest wait for in-flight work at a checkpoint, a revocation or shutdown, ms.
+    pub drain_timeout_ms: u64,
+    /// Effects for one internal partition are sent at least this often, milliseconds.
+    pub outbox_flush_interval_ms: u64,
+    /// Effects per internal Kafka message at most (a full outbox is sent at once).
+    pub outbox_items_max: usize,
+    /// Longest wait for the broker to acknowledge everything produced, at shutdown, ms.
+    pub producer_flush_timeout_ms: u64,
+    /// Topic names.
+    pub topics: TopicNames,
+    /// Partition counts used when pitboss creates topics.
+    pub partitions: PartitionCounts,
+    /// librdkafka settings for the consumer and the producer (SASL, TLS, ...). In keys
+    /// given through the environment, `-` stands for `.`.
+    pub client: BTreeMap<String, toml::Value>,
+    /// librdkafka settings for the consumer only (override `client` and pitboss's own).
+    pub consumer: BTreeMap<String, toml::Value>,
+    /// librdkafka settings for the producer only (override `client` and pitboss's own).
+    pub producer: BTreeMap<String, toml::Value>,
+}
+
+impl Default for KafkaConfig {
+    fn default() -> Self {
+        Self {
+            brokers: "127.0.0.1:9092".into(),
+            group_id: "pitboss".into(),
+            create_topics: true,
+            internal_topics: true,
+            transactional: false,
+            commit_interval_ms: 1000,
+            batch_len_max: 1000,
+            drain_timeout_ms: 30_000,
+            outbox_flush_interval_ms: 5,
+            outbox_items_max: 1000,
+            producer_flush_timeout_ms: 30_000,
+            topics: TopicNames::default(),
+            partitions: PartitionCounts::default(),
+            client: BTreeMap::new(),
+            consumer: BTreeMap::new(),
+            producer: BTreeMap::new(),
+        }
+    }
+}
+
+/// Names of every topic pitboss reads or writes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
+#[allow(missing_docs)]
+pub struct TopicNames {
+    pub input: String,
+    pub ggr: String,
+    pub jackpots: String,
+    pub wallet_events: String,
+    pub alerts: String,
+    pub rejected: String,
+    pub pool_commands: String,
+    pub ggr_deltas: String,
+    pub machine_awards: String,
+}
+
+impl Default for TopicNames {
+    fn default() -> Self {
+        Self {
+            input: GAME_EVENTS_TOPIC.into(),
+            ggr: Topic::Ggr.default_name().into(),
+            jackpots: Topic::Jackpots.default_name().into(),
+            wallet_events: Topic::WalletEvents.default_name().into(),
+            alerts: Topic::Alerts.default_name().into(),
+            rejected: Topic::Rejected.default_name().into(),
+            pool_commands: "pitboss.internal.pool-commands".into(),
+            ggr_deltas: "pitboss.internal.ggr-deltas".into(),
+            machine_awards: "pitboss.internal.machine-awards".into(),
+        }
+    }
+}
+
+impl TopicNames {
+    /// The configured name of an output topic.
+    pub fn output(&self, t: Topic) -> &str {
+        match t {
+            Topic::Ggr => &self.ggr,
+            Topic::Jackpots => &self.jackpots,
+            Topic::WalletEvents => &self.wallet_events,
+            Topic::Alerts => &self.alerts,
+            Topic::Rejected => &self.rejected,
+        }
+    }
+
+    /// Every output topic's name.
+    pub fn outputs(&self) -> Vec<&str> {
+        Topic::ALL.iter().map(|t| self.output(*t)).collect()
+    }
+
+    /// The internal topics: pool commands, GGR deltas, machine awards.
+    pub fn internal(&self) -> [&str; 3] {
+        [&self.pool_commands, &self.ggr_deltas, &self.machine_awards]
+    }
+}
+
+/// Partition counts for topic creation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
+pub struct PartitionCounts {
+    /// The input topic (and the machine-awards topic, which must match it).
+    pub input: i32,
+    /// Each output topic.
+    pub outputs: i32,
+    /// The pool-commands and GGR-deltas topics.
+    pub internal: i32,
+    /// Replication factor of every topic created.
+    pub replication_factor: i32,
+}
+
+impl Default for PartitionCounts {
+    fn default() -> Self {
+        Self {
+            input: 8,
+            outputs: 4,
+            internal: 8,
+            replication_factor: 1,
+        }
+    }
+}
+
+impl KafkaConfig {
+    /// Checks what serde cannot.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.brokers.trim().is_empty() {
+            return Err("kafka.brokers is empty".into());
+        }
+        if self.group_id.trim().is_empty() {
+            return Err("kafka.group-id is empty".into());
+        }
+        if self.transactional {
+            return Err(
+                "kafka.transactional = true is not implemented (correctness never rests on \
+                 transactions; see README, Running against Kafka)"
+                    .into(),
+            );
+        }
+        if self.batch_len_max == 0 || self.outbox_items_max == 0 || self.commit_interval_ms == 0 {
+            return Err(
+                "kafka.batch-len-max, kafka.outbox-items-max and kafka.commit-interval-ms must be above 0"
+                    .into(),
+            );
+        }
+        let p = &self.partitions;
+        if p.input < 1 || p.outputs < 1 || p.internal < 1 || p.replication_factor < 1 {
+            return Err("kafka.partitions: every count must be at least 1".into());
+        }
+        let t = &self.topics;
+        let mut names: Vec<&str> = vec![&t.input];
+        names.extend(t.outputs());
+        names.extend(t.internal());
+        for n in &names {
+            if n.is_empty() {
+                return Err("kafka.topics: a topic name is empty".into());
+            }
+        }
+        // Outputs may share a topic; the input and internal topics must be distinct from
+        // everything else, or pitboss would consume its own outputs.
+        let mut own: Vec<&str> = vec![&t.input];
+        own.extend(t.internal());
+        for n in &own {
+            if names.iter().filter(|m| *m == n).count() > 1 {
+                return Err(format!(
+                    "kafka.topics: {n} is used for more than one purpose"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// librdkafka settings as `(key, value)` text pairs: `client`, then the
+    /// client-specific table. Keys from the environment come with `-` for `.`.
+    pub fn client_settings(
+        &self,
+        specific: &BTreeMap<String, toml::Value>,
+    ) -> Vec<(String, String)> {
+        self.client
+            .iter()
+            .chain(specific.iter())
+            .map(|(k, v)| (k.replace('-', "."), value_text(v)))
+            .collect()
+    }
+}
+
+fn value_text(v: &toml::Value) -> String {
+    match v {
+        toml::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_embedded_defaults_match_the_code() {
+        let cfg = crate::config::Config::load_with_env(None, Vec::new()).unwrap();
+        assert_eq!(cfg.kafka, KafkaConfig::default());
+        cfg.kafka.validate().unwrap();
+    }
+
+    #[test]
+    fn client_settings_from_file_and_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.toml");
+        std::fs::write(
+            &path,
+            "[kafka]\nbrokers = \"b1:9092,b2:9092\"\n[kafka.client]\n\"security.protocol\" = \"SASL_SSL\"\n\"socket.timeout.ms\" = 30000\n",
+        )
+        .unwrap();
+        let env = vec![
+            (
+                "PITBOSS_KAFKA__CLIENT__SASL_PASSWORD".to_string(),
+                "s3cret".to_string(),
+            ),
+            ("PITBOSS_KAFKA__GROUP_ID".to_string(), "g2".to_string()),
+        ];
+        let cfg = crate::config::Config::load_with_env(Some(&path), env).unwrap();
+        assert_eq!(cfg.kafka.brokers, "b1:9092,b2:9092");
+        assert_eq!(cfg.kafka.group_id, "g2");
+        let s = cfg.kafka.client_settings(&cfg.kafka.producer);
+        assert!(
+            s.contains(&("security.protocol".into(), "SASL_SSL".into())),
+            "{s:?}"
+        );
+        assert!(
+            s.contains(&("socket.timeout.ms".into(), "30000".into())),
+            "{s:?}"
+        );
+        assert!(
+            s.contains(&("sasl.password".into(), "s3cret".into())),
+            "{s:?}"
+        );
+    }
+
+    #[test]
+    fn a_config_file_without_a_kafka_section_still_loads() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.toml");
+        std::fs::write(&path, "[network]\ncurrency = \"USD\"\n").unwrap();
+        let cfg = crate::config::Config::load_with_env(Some(&path), Vec::new()).unwrap();
+        assert_eq!(cfg.kafka, KafkaConfig::default());
+    }
+
+    #[test]
+    fn invalid_settings_are_refused() {
+        let mut k = KafkaConfig {
+            transactional: true,
+            ..KafkaConfig::default()
+        };
+        assert!(k.validate().unwrap_err().contains("transactional"));
+        k.transactional = false;
+        k.topics.pool_commands = k.topics.input.clone();
+        assert!(k.validate().unwrap_err().contains("more than one purpose"));
+        let k = KafkaConfig {
+            batch_len_max: 0,
+            ..KafkaConfig::default()
+        };
+        assert!(k.validate().is_err());
+    }
+}

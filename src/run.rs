@@ -1,0 +1,288 @@
+//! `pitboss run`: the Kafka processor. Wires the consumer-group source, the actor runtime,
+//! the Kafka sink and (with internal topics) the effect router, and runs until shutdown.
+//!
+//! [`run`] takes its shutdown signal from outside (a `watch` channel), like mini-redis'
+//! `server::run`: the binary connects it to SIGINT/SIGTERM, tests to a button.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, Context};
+use dashmap::DashMap;
+use pitboss_actors::shell::{MemoryStore, Runtime, StateStore};
+use serde::Serialize;
+use tokio::sync::{mpsc, watch};
+
+use crate::config::Config;
+use crate::kafka::admin::{self, Created};
+use crate::kafka::processor::{Processor, ProcessorSettings};
+use crate::kafka::producer::Produce;
+use crate::kafka::router::{KafkaRouter, RouterTopics};
+use crate::kafka::sink::KafkaSink;
+use crate::kafka::source::{Source, TopicMap};
+use crate::kafka::{Fatal, RunStats, Src};
+use crate::recount::{recount, Recount};
+use crate::rng::KeyedHitPoints;
+
+/// The state store `pitboss run` uses. For now the in-memory store: it never reports a
+/// flush as durable, so no offset is committed and a restart replays every topic from the
+/// start. The durable stores replace this function's body.
+pub fn open_store(_cfg: &Config) -> anyhow::Result<Arc<dyn StateStore>> {
+    Ok(Arc::new(MemoryStore::default()))
+}
+
+/// Options for [`run_with`] (tests and tools).
+#[derive(Default, Clone)]
+pub struct RunOptions {
+    /// Use this store instead of [`open_store`]'s.
+    pub store: Option<Arc<dyn StateStore>>,
+    /// Counters to update while running (the caller can watch them).
+    pub stats: Arc<RunStats>,
+}
+
+/// What a run did.
+#[derive(Debug, Serialize)]
+pub struct RunReport {
+    /// Wall time, seconds.
+    pub duration_secs: f64,
+    /// Input messages completed (accepted, refused or rejected).
+    pub input_messages: u64,
+    /// Input messages rejected.
+    pub rejected: u64,
+    /// Internal messages completed.
+    pub internal_messages: u64,
+    /// Effects they carried.
+    pub internal_effects: u64,
+    /// Outputs emitted, by topic.
+    pub outputs: BTreeMap<String, u64>,
+    /// Offset commits made.
+    pub commits: u64,
+    /// Partition assignments received.
+    pub assignments: u64,
+    /// Revocations handled.
+    pub revocations: u64,
+    /// Records the broker acknowledged (outputs and internal messages).
+    pub records_delivered: u64,
+    /// Records that waited for room in the producer's queue.
+    pub records_backlogged: u64,
+    /// Whether the store reported the state durable.
+    pub durable_store: bool,
+    /// The recount of every entity's state at the end (live actors and the store).
+    pub recount: Recount,
+}
+
+/// A shutdown button: `send(true)` stops the processor cleanly.
+pub fn shutdown_channel() -> (watch::Sender<bool>, watch::Receiver<bool>) {
+    watch::channel(false)
+}
+
+/// Presses `button` on SIGINT or SIGTERM (a thread with its own small runtime).
+pub fn stop_on_signals(button: watch::Sender<bool>) {
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("signal runtime");
+        rt.block_on(async {
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    .expect("SIGTERM handler");
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        });
+        tracing::info!("signal received: shutting down");
+        let _ = button.send(true);
+    });
+}
+
+/// Creates every topic of the configuration (internal ones included); existing topics
+/// are left as they are. Returns each topic and whether it was created.
+pub async fn create_topics(cfg: &Config) -> anyhow::Result<Vec<(String, i32, bool)>> {
+    cfg.kafka.validate().map_err(|e| anyhow!(e))?;
+    let specs = admin::topic_specs(&cfg.kafka, true);
+    let done = admin::create_topics(&cfg.kafka, &specs)
+        .await
+        .with_context(|| format!("creating topics on {}", cfg.kafka.brokers))?;
+    Ok(specs
+        .iter()
+        .map(|s| {
+            let created = done
+                .iter()
+                .any(|(n, c)| *n == s.name && *c == Created::Created);
+            (s.name.clone(), s.partitions, created)
+        })
+        .collect())
+}
+
+/// Runs the processor with the configured store until `shutdown` turns true.
+/// Call it inside an actix `System`.
+pub async fn run(cfg: Config, shutdown: watch::Receiver<bool>) -> anyhow::Result<RunReport> {
+    run_with(cfg, RunOptions::default(), shutdown).await
+}
+
+/// [`run`] with options.
+pub async fn run_with(
+    cfg: Config,
+    opts: RunOptions,
+    shutdown: watch::Receiver<bool>,
+) -> anyhow::Result<RunReport> {
+    let k = cfg.kafka.clone();
+    k.validate().map_err(|e| anyhow!(e))?;
+    let rc = cfg.runtime_config()?;
+    let internal = k.internal_topics;
+    let started = Instant::now();
+
+    if k.create_topics {
+        let specs = admin::topic_specs(&k, internal);
+        admin::create_topics(&k, &specs)
+            .await
+            .with_context(|| format!("creating topics on {}", k.brokers))?;
+    }
+    let t = k.topics.clone();
+    let mut consumed = vec![(Src::Input, t.input.clone())];
+    if internal {
+        consumed.push((Src::PoolCommands, t.pool_commands.clone()));
+        consumed.push((Src::GgrDeltas, t.ggr_deltas.clone()));
+        consumed.push((Src::MachineAwards, t.machine_awards.clone()));
+    }
+    let counts = {
+        let k = k.clone();
+        let names: Vec<String> = consumed.iter().map(|(_, n)| n.clone()).collect();
+        tokio::task::spawn_blocking(move || {
+            let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+            admin::partition_counts(&k, &refs, Duration::from_secs(30))
+        })
+        .await?
+        .map_err(|e| anyhow!(e))?
+    };
+    let count = |name: &str| counts.get(name).copied().unwrap_or(0);
+    if internal && count(&t.machine_awards) != count(&t.input) {
+        bail!(
+            "topic {} has {} partitions but the input topic {} has {}: they must be equal \
+             (an award goes to the partition number its machine's events come from)",
+            t.machine_awards,
+            count(&t.machine_awards),
+            t.input,
+            count(&t.input)
+        );
+    }
+
+    let fatal = Fatal::default();
+    let produce = Produce::new(&k, fatal.clone()).context("creating the Kafka producer")?;
+    let sink = Arc::new(KafkaSink::new(produce.clone(), &t));
+    let store = match opts.store {
+        Some(s) => s,
+        None => open_store(&cfg)?,
+    };
+    let rt = Runtime::start(
+        rc,
+        sink.clone(),
+        store,
+        Arc::new(KeyedHitPoints::new(&cfg.runtime.hit_point_secret)),
+    );
+    let (router, machine_partitions) = if internal {
+        let map = Arc::new(DashMap::new());
+        let r = KafkaRouter::start(
+            produce.clone(),
+            RouterTopics {
+                pool_commands: (t.pool_commands.clone(), count(&t.pool_commands)),
+                ggr_deltas: (t.ggr_deltas.clone(), count(&t.ggr_deltas)),
+                machine_awards: (t.machine_awards.clone(), count(&t.machine_awards)),
+            },
+            map.clone(),
+            k.outbox_items_max,
+            Duration::from_millis(k.outbox_flush_interval_ms),
+        );
+        rt.set_router(r.clone()).map_err(|e| anyhow!(e))?;
+        (Some(r), Some(map))
+    } else {
+        (None, None)
+    };
+    let background = crate::demo::spawn_background(&rt, &cfg);
+
+    let stats = opts.stats.clone();
+    let (work_tx, work_rx) = mpsc::channel(4);
+    let (commit_tx, commit_rx) = std::sync::mpsc::channel();
+    let topic_map = TopicMap::new(consumed);
+    let mut source = Source::start(&k, topic_map.clone(), work_tx, commit_rx, stats.clone())
+        .context("creating the Kafka consumer")?;
+    tracing::info!(brokers = %k.brokers, group = %k.group_id, internal, "pitboss run: consuming");
+
+    let mut processor = Processor::new(
+        rt.clone(),
+        ProcessorSettings {
+            inflight_max: cfg.runtime.inflight_events_max,
+            commit_interval: Duration::from_millis(k.commit_interval_ms),
+            drain_timeout: Duration::from_millis(k.drain_timeout_ms),
+            producer_flush_timeout: Duration::from_millis(k.producer_flush_timeout_ms),
+        },
+        stats.clone(),
+        fatal.clone(),
+        commit_tx,
+        produce.clone(),
+        router.clone(),
+        machine_partitions,
+        topic_map,
+    );
+    let stopper = source.stopper();
+    let outcome = processor.run(work_rx, shutdown, stopper).await;
+    source.stop();
+    let source = tokio::task::spawn_blocking(move || {
+        source.join();
+        source
+    })
+    .await?;
+    drop(source);
+    background.store(true, Ordering::Relaxed);
+    if let Some(r) = &router {
+        r.stop();
+    }
+    let flushed = {
+        let p = produce.clone();
+        let timeout = Duration::from_millis(k.producer_flush_timeout_ms);
+        tokio::task::spawn_blocking(move || p.flush(timeout)).await?
+    };
+    produce.stop();
+    if let Err(e) = outcome {
+        rt.stop();
+        bail!("pitboss run stopped on an internal failure: {e}");
+    }
+    if let Err(e) = flushed {
+        rt.stop();
+        bail!("outputs not acknowledged at shutdown: {e}");
+    }
+    if let Some(e) = fatal.reason() {
+        rt.stop();
+        bail!("pitboss run stopped on an internal failure: {e}");
+    }
+    let states = rt.collect().await?;
+    let durable = rt.store.flush().await.unwrap_or(false);
+    rt.stop();
+    let outputs = sink
+        .counts()
+        .into_iter()
+        .map(|(topic, n)| (t.output(topic).to_string(), n))
+        .fold(BTreeMap::new(), |mut m, (name, n)| {
+            *m.entry(name).or_insert(0) += n;
+            m
+        });
+    Ok(RunReport {
+        duration_secs: started.elapsed().as_secs_f64(),
+        input_messages: stats.input_completed.load(Ordering::Relaxed),
+        rejected: stats.rejected.load(Ordering::Relaxed),
+        internal_messages: stats.internal_completed.load(Ordering::Relaxed),
+        internal_effects: stats.internal_items.load(Ordering::Relaxed),
+        outputs,
+        commits: stats.commits.load(Ordering::Relaxed),
+        assignments: stats.assignments.load(Ordering::Relaxed),
+        revocations: stats.revocations.load(Ordering::Relaxed),
+        records_delivered: produce.stats.delivered.load(Ordering::Relaxed),
+        records_backlogged: produce.stats.backlogged.load(Ordering::Relaxed),
+        durable_store: durable,
+        recount: recount(&states),
+    })
+}

@@ -1,0 +1,375 @@
+//! `pitboss audit`: recomputes every entity's totals from the money ledger and compares them
+//! with the stored state. Any difference is reported by entity, with both values.
+//!
+//! What is checked, per entity:
+//! - the ledger's movements are numbered 1..=n without gaps, and n is the movement count
+//!   stored with the state;
+//! - machines: credits = the sum of credit movements = the last entry's balance; every money
+//!   meter (coin in/out, bills, tickets in/out, cashless in/out, handpaid, jackpot paid) = the
+//!   sum of its movements;
+//! - wallets: balance = the sum of movements = the last balance; deposits, withdrawals,
+//!   bets, wins, refunds = the sums of their movements;
+//! - pools, per level: contributed, seeded and paid = the sums of contributions, seeds and
+//!   hits; the holdings (level + reserve + remainder) = the sum of the level's movements =
+//!   the level's last balance;
+//! - halls (where the store keeps GGR rows): all-time bets, wins and games = the sums over
+//!   the hall's stored windows;
+//! - no ledger without a stored state.
+
+use std::collections::{BTreeMap, HashMap};
+
+use pitboss_actors::domain::jackpot::MICRO;
+use pitboss_actors::domain::HallId;
+use pitboss_actors::shell::ports::BoxFuture;
+use pitboss_actors::shell::{
+    EntityKey, LedgerEntry, MemoryStore, Movement, Snapshot, StoreError, Stored,
+};
+use serde::Serialize;
+
+use super::codec::GgrRow;
+
+/// Where an audit reads from.
+pub trait AuditSource: Send + Sync {
+    /// Every stored entity state, with its movement count.
+    fn entities(&self) -> BoxFuture<Result<Vec<Stored>, StoreError>>;
+    /// Adds every stored ledger entry to `totals` and hands them back.
+    fn scan_ledger(&self, totals: LedgerTotals) -> BoxFuture<Result<LedgerTotals, StoreError>>;
+    /// Every stored GGR window; `None` if this store keeps no GGR rows.
+    fn ggr_rows(&self) -> BoxFuture<Result<Option<Vec<GgrRow>>, StoreError>>;
+}
+
+/// Per-entity sums of the ledger (bounded by the number of entities, not of entries).
+#[derive(Default)]
+pub struct LedgerTotals {
+    per: HashMap<EntityKey, EntityTotals>,
+    entries: u64,
+}
+
+#[derive(Default)]
+struct EntityTotals {
+    count: u64,
+    min_n: u64,
+    max_n: u64,
+    /// Sum of amounts per (movement, level).
+    sums: Vec<(Movement, u8, i128)>,
+    /// Per level: the highest movement number seen and its balance.
+    last: Vec<(u8, u64, i64)>,
+}
+
+impl LedgerTotals {
+    /// Adds one entry of `key`'s ledger.
+    pub fn add(&mut self, key: &EntityKey, e: &LedgerEntry) {
+        self.entries += 1;
+        let t = match self.per.get_mut(key) {
+            Some(t) => t,
+            None => self.per.entry(key.clone()).or_default(),
+        };
+        if t.count == 0 || e.n < t.min_n {
+            t.min_n = e.n;
+        }
+        t.max_n = t.max_n.max(e.n);
+        t.count += 1;
+        match t
+            .sums
+            .iter_mut()
+            .find(|(k, l, _)| *k == e.kind && *l == e.level)
+        {
+            Some(s) => s.2 += e.amount as i128,
+            None => t.sums.push((e.kind, e.level, e.amount as i128)),
+        }
+        match t.last.iter_mut().find(|(l, _, _)| *l == e.level) {
+            Some(last) => {
+                if e.n > last.1 {
+                    *last = (e.level, e.n, e.balance);
+                }
+            }
+            None => t.last.push((e.level, e.n, e.balance)),
+        }
+    }
+
+    /// Entries added.
+    pub fn entries(&self) -> u64 {
+        self.entries
+    }
+}
+
+impl EntityTotals {
+    fn sum(&self, kind: Movement, level: u8) -> i128 {
+        self.sums
+            .iter()
+            .filter(|(k, l, _)| *k == kind && *l == level)
+            .map(|s| s.2)
+            .sum()
+    }
+
+    fn level_sum(&self, level: u8) -> i128 {
+        self.sums
+            .iter()
+            .filter(|(_, l, _)| *l == level)
+            .map(|s| s.2)
+            .sum()
+    }
+
+    fn last_balance(&self, level: u8) -> Option<i64> {
+        self.last.iter().find(|l| l.0 == level).map(|l| l.2)
+    }
+}
+
+/// The outcome of an audit.
+#[derive(Debug, Default, Serialize)]
+pub struct AuditReport {
+    /// Entities with a stored state.
+    pub entities: u64,
+    /// Ledger entries read.
+    pub ledger_entries: u64,
+    /// Halls whose GGR was checked against stored windows.
+    pub halls_checked: u64,
+    /// Every difference found, one line each.
+    pub differences: Vec<String>,
+}
+
+impl AuditReport {
+    /// No difference.
+    pub fn ok(&self) -> bool {
+        self.differences.is_empty()
+    }
+}
+
+/// Audits a store.
+pub async fn audit(src: &dyn AuditSource) -> Result<AuditReport, StoreError> {
+    let states = src.entities().await?;
+    let mut totals = src.scan_ledger(LedgerTotals::default()).await?;
+    let ggr = src.ggr_rows().await?;
+    let mut report = AuditReport {
+        entities: states.len() as u64,
+        ledger_entries: totals.entries,
+        ..Default::default()
+    };
+    let mut ggr_by_hall: Option<HashMap<HallId, (i128, i128, i128)>> = ggr.map(|rows| {
+        let mut m: HashMap<HallId, (i128, i128, i128)> = HashMap::new();
+        for r in rows {
+            let e = m.entry(r.hall).or_default();
+            e.0 += r.totals.bets as i128;
+            e.1 += r.totals.wins as i128;
+            e.2 += r.totals.games as i128;
+        }
+        m
+    });
+    let d = &mut report.differences;
+    for stored in &states {
+        let key = stored.snapshot.key();
+        let t = totals.per.remove(&key).unwrap_or_default();
+        let name = entity_name(&key);
+        check_numbering(d, &name, &t, stored.movements);
+        match &stored.snapshot {
+            Snapshot::Machine(m) => {
+                let credit_kinds = [
+                    Movement::Bet,
+                    Movement::Win,
+                    Movement::BillIn,
+                    Movement::TicketIn,
+                    Movement::CashlessIn,
+                    Movement::TicketOut,
+                    Movement::CashlessOut,
+                    Movement::Handpay,
+                ];
+                let credits: i128 = credit_kinds.iter().map(|k| t.sum(*k, 0)).sum();
+                let mt = &m.meters;
+                let checks: [(&str, i128, i128); 11] = [
+                    ("credits", m.credits as i128, credits),
+                    ("coin in", mt.coin_in as i128, -t.sum(Movement::Bet, 0)),
+                    ("coin out", mt.coin_out as i128, t.sum(Movement::Win, 0)),
+                    ("bills in", mt.bills_in as i128, t.sum(Movement::BillIn, 0)),
+                    (
+                        "tickets in",
+                        mt.tickets_in as i128,
+                        t.sum(Movement::TicketIn, 0),
+                    ),
+                    (
+                        "cashless in",
+                        mt.cashless_in as i128,
+                        t.sum(Movement::CashlessIn, 0),
+                    ),
+                    (
+                        "tickets out",
+                        mt.tickets_out as i128,
+                        -t.sum(Movement::TicketOut, 0),
+                    ),
+                    (
+                        "cashless out",
+                        mt.cashless_out as i128,
+                        -t.sum(Movement::CashlessOut, 0),
+                    ),
+                    (
+                        "handpaid",
+                        mt.handpaid as i128,
+                        -t.sum(Movement::Handpay, 0),
+                    ),
+                    ("jackpot paid", mt.jackpot_paid as i128, jackpot_paid(&t)),
+                    (
+                        "credits (last balance)",
+                        m.credits as i128,
+                        t.last_balance(0).map_or(0, i128::from),
+                    ),
+                ];
+                compare(d, &name, &checks);
+            }
+            Snapshot::Wallet(w) => {
+                let all: i128 = t.sums.iter().map(|s| s.2).sum();
+                let wt = &w.totals;
+                let checks: [(&str, i128, i128); 7] = [
+                    ("balance", w.balance as i128, all),
+                    (
+                        "balance (last balance)",
+                        w.balance as i128,
+                        t.last_balance(0).map_or(0, i128::from),
+                    ),
+                    ("deposits", wt.deposits as i128, t.sum(Movement::Deposit, 0)),
+                    (
+                        "withdrawals",
+                        wt.withdrawals as i128,
+                        -t.sum(Movement::Withdrawal, 0),
+                    ),
+                    ("bets", wt.bets as i128, -t.sum(Movement::Bet, 0)),
+                    ("wins", wt.wins as i128, t.sum(Movement::Win, 0)),
+                    ("refunds", wt.refunds as i128, t.sum(Movement::Refund, 0)),
+                ];
+                compare(d, &name, &checks);
+            }
+            Snapshot::Pool(p) => {
+                let m = MICRO as i128;
+                for (i, l) in p.levels.iter().enumerate() {
+                    let lv = i as u8;
+                    let held = (l.level as i128 + l.reserve as i128) * m + l.frac as i128;
+                    let checks: [(&str, i128, i128); 5] = [
+                        (
+                            "contributed (micro)",
+                            l.contributed_micro,
+                            t.sum(Movement::Contribution, lv),
+                        ),
+                        (
+                            "seeded (micro)",
+                            l.seeded as i128 * m,
+                            t.sum(Movement::Seed, lv),
+                        ),
+                        (
+                            "paid (micro)",
+                            l.paid as i128 * m,
+                            -t.sum(Movement::Hit, lv),
+                        ),
+                        ("holdings (micro)", held, t.level_sum(lv)),
+                        (
+                            "holdings (last balance, micro)",
+                            held,
+                            t.last_balance(lv).map_or(0, i128::from),
+                        ),
+                    ];
+                    compare(d, &format!("{name} level {i} ({})", l.config.name), &checks);
+                }
+            }
+            Snapshot::Hall(h) => {
+                if let Some(by_hall) = ggr_by_hall.as_mut() {
+                    report.halls_checked += 1;
+                    let (bets, wins, games) = by_hall.remove(&h.id).unwrap_or_default();
+                    let checks: [(&str, i128, i128); 3] = [
+                        ("GGR bets", h.totals.bets as i128, bets),
+                        ("GGR wins", h.totals.wins as i128, wins),
+                        ("games", h.totals.games as i128, games),
+                    ];
+                    compare(d, &name, &checks);
+                }
+            }
+        }
+    }
+    let mut orphans: BTreeMap<String, u64> = BTreeMap::new();
+    for (key, t) in totals.per {
+        orphans.insert(entity_name(&key), t.count);
+    }
+    for (name, count) in orphans {
+        d.push(format!(
+            "{name}: the ledger holds {count} movements but no state is stored"
+        ));
+    }
+    if let Some(rest) = ggr_by_hall {
+        let mut halls: Vec<_> = rest.keys().map(ToString::to_string).collect();
+        halls.sort();
+        for h in halls {
+            d.push(format!(
+                "hall {h}: GGR windows are stored but no hall state is"
+            ));
+        }
+    }
+    Ok(report)
+}
+
+fn jackpot_paid(t: &EntityTotals) -> i128 {
+    t.sums
+        .iter()
+        .filter(|(k, _, _)| *k == Movement::JackpotPaid)
+        .map(|s| s.2)
+        .sum()
+}
+
+fn entity_name(key: &EntityKey) -> String {
+    match key {
+        EntityKey::Machine(id) => format!("machine {id}"),
+        EntityKey::Wallet(id) => format!("wallet {id}"),
+        EntityKey::Pool(id) => format!("pool {id}"),
+        EntityKey::Hall(id) => format!("hall {id}"),
+    }
+}
+
+fn check_numbering(d: &mut Vec<String>, name: &str, t: &EntityTotals, movements: u64) {
+    if t.count == 0 {
+        if movements != 0 {
+            d.push(format!(
+                "{name}: the state counts {movements} movements but the ledger holds none"
+            ));
+        }
+        return;
+    }
+    if t.min_n != 1 || t.max_n != t.count {
+        d.push(format!(
+            "{name}: the ledger holds {} movements numbered {}..={} (expected 1..={})",
+            t.count, t.min_n, t.max_n, t.count
+        ));
+    }
+    if t.max_n != movements {
+        d.push(format!(
+            "{name}: the state counts {movements} movements but the ledger's last is number {}",
+            t.max_n
+        ));
+    }
+}
+
+fn compare(d: &mut Vec<String>, name: &str, checks: &[(&str, i128, i128)]) {
+    for (what, state, ledger) in checks {
+        if state != ledger {
+            d.push(format!(
+                "{name}: {what} is {state} in the state but {ledger} from the ledger"
+            ));
+        }
+    }
+}
+
+/// The in-memory store as an audit source (it keeps no GGR rows; make it with
+/// [`MemoryStore::with_ledger`] for it to keep a ledger).
+pub struct MemoryAudit(pub std::sync::Arc<MemoryStore>);
+
+impl AuditSource for MemoryAudit {
+    fn entities(&self) -> BoxFuture<Result<Vec<Stored>, StoreError>> {
+        let all = self.0.stored();
+        Box::pin(async move { Ok(all) })
+    }
+
+    fn scan_ledger(&self, mut totals: LedgerTotals) -> BoxFuture<Result<LedgerTotals, StoreError>> {
+        for (k, e) in self.0.ledger() {
+            totals.add(&k, &e);
+        }
+        Box::pin(async move { Ok(totals) })
+    }
+
+    fn ggr_rows(&self) -> BoxFuture<Result<Option<Vec<GgrRow>>, StoreError>> {
+        Box::pin(async { Ok(None) })
+    }
+}

@@ -1,0 +1,416 @@
+//! The embedded store: one redb file in the data directory.
+//!
+//! Why redb: pure Rust (no C toolchain, no system library), a single file, ACID with
+//! copy-on-write B-trees and fsync on commit, and a plain key-value API we control the
+//! layout of. One write transaction per flush makes a whole checkpoint (states, ledger,
+//! GGR windows, input positions) atomic: after a crash the file holds the last committed
+//! checkpoint exactly, never half of one. Quick-repair is on: each commit also saves the
+//! allocator state, so reopening after a crash does not walk the whole file (restart time
+//! stays flat as the state grows). An LSM store (fjall, RocksDB) would take writes faster
+//! but needs its own journal tuning and compaction; at one transaction per second the
+//! B-tree's write cost is not what limits us, and reads (lazy loads) are single lookups.
+//!
+//! Layout (keys are bytes; `key` = one kind byte `m`/`w`/`p`/`h` + the entity id):
+//!
+//! | table      | key                                   | value                                |
+//! |------------|---------------------------------------|--------------------------------------|
+//! | entities   | key                                   | record: version, movements, state    |
+//! | ledger     | key, 0x00, first movement number (BE) | a page: that entity's entries of one checkpoint |
+//! | ggr        | hall id, 0x00, window start (BE)      | bets, wins, games, revision          |
+//! | positions  | topic, 0x00, partition (BE)           | next offset                          |
+//! | meta       | `format`                              | layout version                       |
+//!
+//! The ledger is kept in pages, one per entity per checkpoint: the entries of one entity
+//! between two checkpoints are consecutive, so a page is addressed by its first movement
+//! number, and a replay after a crash writes the same page under the same key. It keeps the
+//! number of keys written per checkpoint proportional to the entities touched, not to the
+//! events.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use pitboss_actors::domain::ggr::GgrTotals;
+use pitboss_actors::domain::{HallId, Timestamp};
+use pitboss_actors::shell::ports::BoxFuture;
+use pitboss_actors::shell::{EntityKey, Position, StoreError, Stored};
+use redb::{Database, ReadableTable, TableDefinition};
+
+use super::audit::{AuditSource, LedgerTotals};
+use super::codec::{self, GgrRow};
+use super::writebehind::{Backend, Batch, Written};
+
+const ENTITIES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("entities");
+const LEDGER: TableDefinition<&[u8], &[u8]> = TableDefinition::new("ledger");
+const GGR: TableDefinition<&[u8], &[u8]> = TableDefinition::new("ggr");
+const POSITIONS: TableDefinition<&[u8], i64> = TableDefinition::new("positions");
+const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+
+/// The layout version this build writes.
+const FORMAT: u64 = 1;
+
+/// The file name in the data directory.
+pub const FILE_NAME: &str = "pitboss.redb";
+
+/// Switches that make the embedded store fail on purpose (outage tests): while set, every
+/// write aborts its transaction (after writing into it, before committing) and every read
+/// fails.
+#[derive(Debug, Default)]
+pub struct Faults {
+    /// Fail checkpoints.
+    pub writes: AtomicBool,
+    /// Fail reads.
+    pub reads: AtomicBool,
+}
+
+/// The redb backend.
+pub struct Redb {
+    db: Arc<Database>,
+    path: PathBuf,
+    faults: Arc<Faults>,
+}
+
+fn err<'a, E: std::fmt::Display>(
+    what: &'static str,
+    path: &'a Path,
+) -> impl Fn(E) -> StoreError + 'a {
+    move |e| StoreError(format!("embedded store {}: {what}: {e}", path.display()))
+}
+
+fn ggr_key(hall: &HallId, window: Timestamp) -> Vec<u8> {
+    let mut k = Vec::with_capacity(hall.as_str().len() + 9);
+    k.extend_from_slice(hall.as_str().as_bytes());
+    k.push(0);
+    // Flip the sign bit so that negative instants sort first.
+    k.extend_from_slice(&((window.0 as u64) ^ (1 << 63)).to_be_bytes());
+    k
+}
+
+fn ggr_from_key(k: &[u8]) -> Result<(HallId, Timestamp), StoreError> {
+    let bad = || StoreError(format!("malformed GGR key {k:?}"));
+    let split = k.len().checked_sub(9).ok_or_else(bad)?;
+    let hall = std::str::from_utf8(&k[..split]).map_err(|_| bad())?;
+    let raw: [u8; 8] = k[split + 1..].try_into().map_err(|_| bad())?;
+    let w = (u64::from_be_bytes(raw) ^ (1 << 63)) as i64;
+    Ok((
+        HallId::new(hall).map_err(|e| StoreError(format!("GGR key: {e}")))?,
+        Timestamp(w),
+    ))
+}
+
+fn position_key(topic: &str, partition: i32) -> Vec<u8> {
+    let mut k = Vec::with_capacity(topic.len() + 5);
+    k.extend_from_slice(topic.as_bytes());
+    k.push(0);
+    k.extend_from_slice(&partition.to_be_bytes());
+    k
+}
+
+fn ledger_key(entity: &[u8], first: u64) -> Vec<u8> {
+    let mut k = Vec::with_capacity(entity.len() + 9);
+    k.extend_from_slice(entity);
+    k.push(0);
+    k.extend_from_slice(&first.to_be_bytes());
+    k
+}
+
+impl Redb {
+    /// Opens (or creates) the store file `dir/pitboss.redb`.
+    pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        Self::open_with_faults(dir, Arc::new(Faults::default()))
+    }
+
+    /// As [`Redb::open`], with fault switches (tests).
+    pub fn open_with_faults(dir: &Path, faults: Arc<Faults>) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            StoreError(format!(
+                "embedded store: cannot create data directory {}: {e}",
+                dir.display()
+            ))
+        })?;
+        let path = dir.join(FILE_NAME);
+        let db = Database::builder()
+            .create(&path)
+            .map_err(err("opening", &path))?;
+        let mut tx = db
+            .begin_write()
+            .map_err(err("starting a transaction", &path))?;
+        tx.set_quick_repair(true);
+        {
+            let mut meta = tx.open_table(META).map_err(err("opening meta", &path))?;
+            let format = meta
+                .get("format")
+                .map_err(err("reading the format", &path))?
+                .map(|v| v.value());
+            match format {
+                None => {
+                    meta.insert("format", FORMAT)
+                        .map_err(err("writing the format", &path))?;
+                }
+                Some(f) if f > FORMAT => {
+                    return Err(StoreError(format!(
+                        "embedded store {}: layout version {f} is newer than this build reads ({FORMAT})",
+                        path.display()
+                    )))
+                }
+                Some(_) => {}
+            }
+            tx.open_table(ENTITIES)
+                .map_err(err("creating tables", &path))?;
+            tx.open_table(LEDGER)
+                .map_err(err("creating tables", &path))?;
+            tx.open_table(GGR).map_err(err("creating tables", &path))?;
+            tx.open_table(POSITIONS)
+                .map_err(err("creating tables", &path))?;
+        }
+        tx.commit().map_err(err("creating tables", &path))?;
+        Ok(Self {
+            db: Arc::new(db),
+            path,
+            faults,
+        })
+    }
+
+    /// The store file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn check_reads(&self) -> Result<(), StoreError> {
+        if self.faults.reads.load(Ordering::Acquire) {
+            return Err(StoreError(format!(
+                "embedded store {}: injected read fault",
+                self.path.display()
+            )));
+        }
+        Ok(())
+    }
+
+    fn read_now(&self, key: &EntityKey) -> Result<Option<Stored>, StoreError> {
+        self.check_reads()?;
+        let p = &self.path;
+        let tx = self.db.begin_read().map_err(err("starting a read", p))?;
+        let t = tx
+            .open_table(ENTITIES)
+            .map_err(err("opening entities", p))?;
+        let Some(v) = t
+            .get(&codec::key_bytes(key)[..])
+            .map_err(err("reading", p))?
+        else {
+            return Ok(None);
+        };
+        let (snapshot, movements) =
+            codec::decode_record(v.value()).map_err(|e| StoreError(format!("{key:?}: {e}")))?;
+        Ok(Some(Stored {
+            snapshot,
+            movements,
+        }))
+    }
+
+    /// Runs `f` on a blocking thread (redb calls block on disk).
+    fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Database, &Path) -> Result<T, StoreError> + Send + 'static,
+    ) -> BoxFuture<Result<T, StoreError>> {
+        let db = self.db.clone();
+        let path = self.path.clone();
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || f(&db, &path))
+                .await
+                .map_err(|e| StoreError(format!("embedded store task: {e}")))?
+        })
+    }
+}
+
+fn write_batch(
+    db: &Database,
+    p: &Path,
+    batch: &Batch,
+    ggr: &[GgrRow],
+    faults: &Faults,
+) -> Result<Written, StoreError> {
+    let mut tx = db.begin_write().map_err(err("starting a transaction", p))?;
+    tx.set_quick_repair(true);
+    let mut rows = 0u64;
+    {
+        let mut t = tx
+            .open_table(ENTITIES)
+            .map_err(err("opening entities", p))?;
+        for (key, (snapshot, movements)) in &batch.entities {
+            let value = codec::encode_record(snapshot, *movements)?;
+            t.insert(&codec::key_bytes(key)[..], &value[..])
+                .map_err(err("writing a state", p))?;
+            rows += 1;
+        }
+    }
+    {
+        let mut t = tx
+            .open_table(LEDGER)
+            .map_err(err("opening the ledger", p))?;
+        for (key, entries) in &batch.ledger {
+            let Some(first) = entries.first() else {
+                continue;
+            };
+            let k = ledger_key(&codec::key_bytes(key), first.n);
+            let value = codec::encode_entries(entries)?;
+            t.insert(&k[..], &value[..])
+                .map_err(err("writing the ledger", p))?;
+            rows += 1;
+        }
+    }
+    {
+        let mut t = tx.open_table(GGR).map_err(err("opening GGR", p))?;
+        for row in ggr {
+            let value = codec::encode_ggr(row)?;
+            t.insert(&ggr_key(&row.hall, row.window)[..], &value[..])
+                .map_err(err("writing GGR", p))?;
+            rows += 1;
+        }
+    }
+    {
+        let mut t = tx
+            .open_table(POSITIONS)
+            .map_err(err("opening positions", p))?;
+        for ((topic, partition), next) in &batch.positions {
+            t.insert(&position_key(topic, *partition)[..], *next)
+                .map_err(err("writing a position", p))?;
+            rows += 1;
+        }
+    }
+    if faults.writes.load(Ordering::Acquire) {
+        // Dropping the transaction aborts it: nothing written above becomes visible.
+        drop(tx);
+        return Err(StoreError(format!(
+            "embedded store {}: injected write fault",
+            p.display()
+        )));
+    }
+    tx.commit().map_err(err("committing a checkpoint", p))?;
+    Ok(Written { rows })
+}
+
+impl Backend for Redb {
+    fn write(&self, batch: Arc<Batch>, ggr: Vec<GgrRow>) -> BoxFuture<Result<Written, StoreError>> {
+        let faults = self.faults.clone();
+        self.blocking(move |db, p| write_batch(db, p, &batch, &ggr, &faults))
+    }
+
+    fn read(&self, key: &EntityKey) -> BoxFuture<Result<Option<Stored>, StoreError>> {
+        // A point read from the page cache takes microseconds: done inline rather than on a
+        // blocking thread, which would cost more than the read.
+        let got = self.read_now(key);
+        Box::pin(async move { got })
+    }
+
+    fn read_positions(&self) -> BoxFuture<Result<Vec<Position>, StoreError>> {
+        let r = self.check_reads();
+        self.blocking(move |db, p| {
+            r?;
+            let tx = db.begin_read().map_err(err("starting a read", p))?;
+            let t = tx
+                .open_table(POSITIONS)
+                .map_err(err("opening positions", p))?;
+            let mut out = Vec::new();
+            for item in t.iter().map_err(err("reading positions", p))? {
+                let (k, v) = item.map_err(err("reading positions", p))?;
+                let k = k.value();
+                let bad = || StoreError(format!("malformed position key {k:?}"));
+                let split = k.len().checked_sub(5).ok_or_else(bad)?;
+                let topic = std::str::from_utf8(&k[..split]).map_err(|_| bad())?;
+                let raw: [u8; 4] = k[split + 1..].try_into().map_err(|_| bad())?;
+                out.push(Position {
+                    topic: topic.to_string(),
+                    partition: i32::from_be_bytes(raw),
+                    next_offset: v.value(),
+                });
+            }
+            Ok(out)
+        })
+    }
+}
+
+impl AuditSource for Redb {
+    fn entities(&self) -> BoxFuture<Result<Vec<Stored>, StoreError>> {
+        let r = self.check_reads();
+        self.blocking(move |db, p| {
+            r?;
+            let tx = db.begin_read().map_err(err("starting a read", p))?;
+            let t = tx
+                .open_table(ENTITIES)
+                .map_err(err("opening entities", p))?;
+            let mut out = Vec::new();
+            for item in t.iter().map_err(err("reading entities", p))? {
+                let (k, v) = item.map_err(err("reading entities", p))?;
+                let (snapshot, movements) = codec::decode_record(v.value()).map_err(|e| {
+                    StoreError(format!("{:?}: {e}", codec::key_from_bytes(k.value())))
+                })?;
+                out.push(Stored {
+                    snapshot,
+                    movements,
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    fn scan_ledger(&self, mut totals: LedgerTotals) -> BoxFuture<Result<LedgerTotals, StoreError>> {
+        let r = self.check_reads();
+        self.blocking(move |db, p| {
+            r?;
+            let tx = db.begin_read().map_err(err("starting a read", p))?;
+            let t = tx
+                .open_table(LEDGER)
+                .map_err(err("opening the ledger", p))?;
+            for item in t.iter().map_err(err("reading the ledger", p))? {
+                let (k, v) = item.map_err(err("reading the ledger", p))?;
+                let k = k.value();
+                let split = k
+                    .len()
+                    .checked_sub(9)
+                    .ok_or_else(|| StoreError(format!("malformed ledger key {k:?}")))?;
+                let key = codec::key_from_bytes(&k[..split])?;
+                for e in codec::decode_entries(v.value())? {
+                    totals.add(&key, &e);
+                }
+            }
+            Ok(totals)
+        })
+    }
+
+    fn ggr_rows(&self) -> BoxFuture<Result<Option<Vec<GgrRow>>, StoreError>> {
+        let r = self.check_reads();
+        self.blocking(move |db, p| {
+            r?;
+            let tx = db.begin_read().map_err(err("starting a read", p))?;
+            let t = tx.open_table(GGR).map_err(err("opening GGR", p))?;
+            let mut out = Vec::new();
+            for item in t.iter().map_err(err("reading GGR", p))? {
+                let (k, v) = item.map_err(err("reading GGR", p))?;
+                let (hall, window) = ggr_from_key(k.value())?;
+                let (totals, revision): (GgrTotals, u32) = codec::decode_ggr(v.value())?;
+                out.push(GgrRow {
+                    hall,
+                    window,
+                    totals,
+                    revision,
+                });
+            }
+            Ok(Some(out))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ggr_keys_sort_by_window_and_round_trip() {
+        let h = HallId::new("H-1").unwrap();
+        let a = ggr_key(&h, Timestamp(-60_000));
+        let b = ggr_key(&h, Timestamp(0));
+        let c = ggr_key(&h, Timestamp(60_000));
+        assert!(a < b && b < c);
+        assert_eq!(ggr_from_key(&c).unwrap(), (h, Timestamp(60_000)));
+    }
+}

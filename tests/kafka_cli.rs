@@ -1,0 +1,165 @@
+// The serial guard is held for the whole test on purpose: tests that start a broker each
+// must not overlap on this machine.
+#![allow(clippy::await_holding_lock)]
+//! The real binary: `pitboss topics create` and `pitboss run --config FILE` against Tansu;
+//! SIGTERM stops `run` cleanly with exit code 0.
+
+mod support;
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use pitboss::sim::Simulator;
+use support::{Broker, EndReader, T0};
+
+#[actix_rt::test]
+async fn pitboss_run_processes_a_scenario_and_exits_0_on_sigterm() {
+    let _serial = support::serial();
+    let broker = Broker::start();
+    let cfg = support::config(&broker, "cli");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pitboss.toml");
+    let t = &cfg.kafka.topics;
+    let file = format!(
+        r#"[runtime]
+arbiters = 2
+
+[sim]
+halls = {halls}
+machines-per-hall = {mph}
+players = {players}
+
+[kafka]
+brokers = "{brokers}"
+group-id = "{group}"
+commit-interval-ms = 300
+
+[kafka.topics]
+input = "{input}"
+ggr = "{ggr}"
+jackpots = "{jackpots}"
+wallet-events = "{wallet}"
+alerts = "{alerts}"
+rejected = "{rejected}"
+pool-commands = "{pool}"
+ggr-deltas = "{deltas}"
+machine-awards = "{awards}"
+
+[kafka.partitions]
+input = 4
+outputs = 2
+internal = 4
+
+[kafka.consumer]
+"session.timeout.ms" = 6000
+"heartbeat.interval.ms" = 500
+"#,
+        halls = cfg.sim.halls,
+        mph = cfg.sim.machines_per_hall,
+        players = cfg.sim.players,
+        brokers = broker.addr,
+        group = cfg.kafka.group_id,
+        input = t.input,
+        ggr = t.ggr,
+        jackpots = t.jackpots,
+        wallet = t.wallet_events,
+        alerts = t.alerts,
+        rejected = t.rejected,
+        pool = t.pool_commands,
+        deltas = t.ggr_deltas,
+        awards = t.machine_awards,
+    );
+    std::fs::write(&path, file).unwrap();
+    let bin = env!("CARGO_BIN_EXE_pitboss");
+
+    // The topics, with the configured partition counts.
+    let out = Command::new(bin)
+        .args(["topics", "create", "--config"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let listing = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        listing.contains(&format!("{}\t4\tcreated", t.input)),
+        "{listing}"
+    );
+    assert!(
+        listing.contains(&format!("{}\t4\tcreated", t.machine_awards)),
+        "{listing}"
+    );
+    assert_eq!(listing.lines().count(), 9, "{listing}");
+
+    let mut sim = Simulator::new(&cfg).unwrap();
+    let msgs = support::keyed(
+        &(0..2_000)
+            .map(|i| sim.next(T0 + i * 20))
+            .collect::<Vec<_>>(),
+    );
+    let expected = support::expected(&cfg, &msgs).await;
+    let (brokers, topic, m) = (broker.addr.clone(), t.input.clone(), msgs.clone());
+    tokio::task::spawn_blocking(move || support::produce(&brokers, &topic, &m))
+        .await
+        .unwrap();
+
+    let mut child = Command::new(bin)
+        .args(["run", "--config"])
+        .arg(&path)
+        .env("RUST_LOG", "pitboss=info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The run is complete when every wallet output the scenario causes is in its topic.
+    let (brokers, wallet, want) = (
+        broker.addr.clone(),
+        t.wallet_events.clone(),
+        expected.wallet_ids.len(),
+    );
+    tokio::task::spawn_blocking(move || {
+        let mut reader = EndReader::new(&brokers, &[wallet], true);
+        let deadline = Instant::now() + Duration::from_secs(90);
+        while reader.recs.len() < want {
+            assert!(
+                Instant::now() < deadline,
+                "only {} of {want} wallet outputs",
+                reader.recs.len()
+            );
+            reader.poll_for(Duration::from_millis(100));
+        }
+    })
+    .await
+    .unwrap();
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "pitboss run did not exit within 60 s of SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("done: 2000 input messages"), "{stderr}");
+    assert!(stderr.contains("shutdown requested"), "{stderr}");
+}

@@ -1,0 +1,125 @@
+//! The internal topics' messages, as `pitboss::kafka::internal` writes them, conform to
+//! `schemas/internal/batch.schema.json` (no broker needed).
+
+use std::path::PathBuf;
+
+use jsonschema::Resource;
+use pitboss::kafka::internal::{award_item, event_id_text, ggr_item, pool_item, BatchBuf, Kind};
+use pitboss_actors::domain::jackpot::{JackpotHit, PoolCommand, PoolMeta};
+use pitboss_actors::domain::machine::GgrDelta;
+use pitboss_actors::domain::{
+    Amount, EventId, HallId, MachineId, PlayerId, PoolId, SourceKey, Timestamp,
+};
+use serde_json::Value;
+
+const BASE: &str = "https://pitboss.example/schemas/";
+
+fn load(rel: &str) -> Value {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("schemas")
+        .join(rel);
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+}
+
+fn validator() -> jsonschema::Validator {
+    let schema = load("internal/batch.schema.json");
+    assert_eq!(schema["$id"], format!("{BASE}internal/batch.schema.json"));
+    let mut options = jsonschema::options();
+    options.should_validate_formats(true);
+    options.with_resource(
+        format!("{BASE}common.schema.json"),
+        Resource::from_contents(load("common.schema.json")).unwrap(),
+    );
+    options
+        .build(&schema)
+        .expect("the internal schema compiles")
+}
+
+fn check(v: &jsonschema::Validator, bytes: &[u8]) -> Value {
+    let json: Value = rmp_serde::from_slice(bytes).expect("MessagePack reads as JSON");
+    let errors: Vec<String> = v
+        .iter_errors(&json)
+        .map(|e| format!("{e} at {}", e.instance_path))
+        .collect();
+    assert!(errors.is_empty(), "{json}: {errors:?}");
+    json
+}
+
+#[test]
+fn every_internal_batch_kind_conforms() {
+    let v = validator();
+    let m = MachineId::new("M-001-00001").unwrap();
+    let cause = EventId(0x0123_4567_89ab_cdef_0123_4567_89ab_cdef);
+    let mut text = [0u8; 36];
+    let cause_text = event_id_text(cause, &mut text).to_owned();
+    let meta = PoolMeta {
+        source: SourceKey::Machine(m.clone()),
+        seq: 7,
+        cause,
+    };
+    let pool = PoolId::new("WAP-1").unwrap();
+
+    let mut b = BatchBuf::new(Kind::PoolCommands);
+    let contribute = PoolCommand::Contribute {
+        machine: m.clone(),
+        bet: Amount::new(100).unwrap(),
+    };
+    let claim = PoolCommand::Claim {
+        machine: m.clone(),
+        level: 2,
+    };
+    b.push(&pool_item(&pool, &meta, &contribute, 3, &cause_text));
+    b.push(&pool_item(&pool, &meta, &claim, 3, &cause_text));
+    let json = check(&v, b.message());
+    assert_eq!(json["items"].as_array().unwrap().len(), 2);
+
+    let mut b = BatchBuf::new(Kind::GgrDeltas);
+    for source in [
+        SourceKey::Machine(m.clone()),
+        SourceKey::Wallet(PlayerId::new("P-1").unwrap()),
+    ] {
+        b.push(&ggr_item(&GgrDelta {
+            source,
+            seq: 9,
+            hall: HallId::new("H-001").unwrap(),
+            window: Timestamp(1_800_000_000_000),
+            bets: -20,
+            wins: 0,
+            games: 1,
+        }));
+    }
+    check(&v, b.message());
+
+    let mut b = BatchBuf::new(Kind::MachineAwards);
+    let hit = JackpotHit {
+        pool,
+        level: 0,
+        name: "grand".into(),
+        amount: Amount::new(1_000_000).unwrap(),
+        machine: m,
+        hit_number: 1,
+        cause,
+    };
+    b.push(&award_item(&hit, &cause_text));
+    check(&v, b.message());
+
+    // An empty batch is valid too (never sent, but well-formed).
+    check(&v, BatchBuf::new(Kind::GgrDeltas).message());
+}
+
+#[test]
+fn the_schema_refuses_what_the_reader_refuses() {
+    let v = validator();
+    let bad = serde_json::json!({
+        "schema_version": 1,
+        "kind": "pool_commands",
+        "items": [{
+            "pool": "WAP-1", "source_kind": "machine", "source": "M-1", "seq": 1,
+            "cause": "01234567-89ab-cdef-0123-456789abcdef", "op": "contribute",
+            "machine": "M-1", "machine_partition": 0
+        }]
+    });
+    assert!(!v.is_valid(&bad), "a contribution without its bet");
+    let bad = serde_json::json!({"schema_version": 2, "kind": "ggr_deltas", "items": []});
+    assert!(!v.is_valid(&bad), "another schema version");
+}
