@@ -15,16 +15,19 @@
 //! | table      | key                                   | value                                |
 //! |------------|---------------------------------------|--------------------------------------|
 //! | entities   | key                                   | record: version, movements, state    |
-//! | ledger     | key, 0x00, first movement number (BE) | a page: that entity's entries of one checkpoint |
+//! | journal    | checkpoint number, chunk (BE)         | the checkpoint's ledger pages        |
 //! | ggr        | hall id, 0x00, window start (BE)      | bets, wins, games, revision          |
 //! | positions  | topic, 0x00, partition (BE)           | next offset                          |
 //! | meta       | `format`                              | layout version                       |
 //!
-//! The ledger is kept in pages, one per entity per checkpoint: the entries of one entity
-//! between two checkpoints are consecutive, so a page is addressed by its first movement
-//! number, and a replay after a crash writes the same page under the same key. It keeps the
-//! number of keys written per checkpoint proportional to the entities touched, not to the
-//! events.
+//! The ledger is a journal: each checkpoint appends its ledger pages (per entity, the
+//! entries since the previous checkpoint, consecutive movement numbers) under the next
+//! checkpoint number (kept in `meta`, advanced in the same transaction), in chunks of about
+//! a megabyte. Appending at the end of the B-tree dirties a few pages per checkpoint, where
+//! a key per entity would dirty a page per entity touched; the audit reads the journal
+//! whole. A failed checkpoint is rolled back whole, so its number is reused by the next
+//! attempt and no movement is ever stored twice; the movement numbers inside (stored with
+//! each state) keep the per-entity order.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -41,7 +44,7 @@ use super::codec::{self, GgrRow};
 use super::writebehind::{Backend, Batch, Written};
 
 const ENTITIES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("entities");
-const LEDGER: TableDefinition<&[u8], &[u8]> = TableDefinition::new("ledger");
+const JOURNAL: TableDefinition<&[u8], &[u8]> = TableDefinition::new("journal");
 const GGR: TableDefinition<&[u8], &[u8]> = TableDefinition::new("ggr");
 const POSITIONS: TableDefinition<&[u8], i64> = TableDefinition::new("positions");
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
@@ -106,12 +109,21 @@ fn position_key(topic: &str, partition: i32) -> Vec<u8> {
     k
 }
 
-fn ledger_key(entity: &[u8], first: u64) -> Vec<u8> {
-    let mut k = Vec::with_capacity(entity.len() + 9);
-    k.extend_from_slice(entity);
-    k.push(0);
-    k.extend_from_slice(&first.to_be_bytes());
+fn journal_key(checkpoint: u64, chunk: u32) -> [u8; 12] {
+    let mut k = [0u8; 12];
+    k[..8].copy_from_slice(&checkpoint.to_be_bytes());
+    k[8..].copy_from_slice(&chunk.to_be_bytes());
     k
+}
+
+/// Largest journal chunk, bytes (about).
+const JOURNAL_CHUNK_BYTES: usize = 1 << 20;
+
+/// One entity's ledger entries of one checkpoint, in a journal chunk.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct JournalPage {
+    key: serde_bytes::ByteBuf,
+    entries: serde_bytes::ByteBuf,
 }
 
 impl Redb {
@@ -157,7 +169,7 @@ impl Redb {
             }
             tx.open_table(ENTITIES)
                 .map_err(err("creating tables", &path))?;
-            tx.open_table(LEDGER)
+            tx.open_table(JOURNAL)
                 .map_err(err("creating tables", &path))?;
             tx.open_table(GGR).map_err(err("creating tables", &path))?;
             tx.open_table(POSITIONS)
@@ -231,40 +243,75 @@ fn write_batch(
 ) -> Result<Written, StoreError> {
     let mut tx = db.begin_write().map_err(err("starting a transaction", p))?;
     tx.set_quick_repair(true);
-    let mut rows = 0u64;
+    let (mut rows, mut bytes) = (0u64, 0u64);
     {
+        // Sorted keys: neighbouring inserts touch the same B-tree pages.
+        let mut states = Vec::with_capacity(batch.entities.len());
+        for (key, (snapshot, movements)) in &batch.entities {
+            states.push((
+                codec::key_bytes(key),
+                codec::encode_record(snapshot, *movements)?,
+            ));
+        }
+        states.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         let mut t = tx
             .open_table(ENTITIES)
             .map_err(err("opening entities", p))?;
-        for (key, (snapshot, movements)) in &batch.entities {
-            let value = codec::encode_record(snapshot, *movements)?;
-            t.insert(&codec::key_bytes(key)[..], &value[..])
+        for (k, v) in &states {
+            t.insert(&k[..], &v[..])
                 .map_err(err("writing a state", p))?;
             rows += 1;
+            bytes += (k.len() + v.len()) as u64;
         }
     }
-    {
+    if !batch.ledger.is_empty() {
+        let checkpoint = {
+            let mut meta = tx.open_table(META).map_err(err("opening meta", p))?;
+            let n = meta
+                .get("checkpoint")
+                .map_err(err("reading the checkpoint number", p))?
+                .map_or(0, |v| v.value())
+                + 1;
+            meta.insert("checkpoint", n)
+                .map_err(err("writing the checkpoint number", p))?;
+            n
+        };
         let mut t = tx
-            .open_table(LEDGER)
-            .map_err(err("opening the ledger", p))?;
+            .open_table(JOURNAL)
+            .map_err(err("opening the journal", p))?;
+        let mut chunks: Vec<Vec<JournalPage>> = vec![Vec::new()];
+        let mut chunk_bytes = 0usize;
         for (key, entries) in &batch.ledger {
-            let Some(first) = entries.first() else {
-                continue;
+            let page = JournalPage {
+                key: serde_bytes::ByteBuf::from(codec::key_bytes(key)),
+                entries: serde_bytes::ByteBuf::from(codec::encode_entries(entries)?),
             };
-            let k = ledger_key(&codec::key_bytes(key), first.n);
-            let value = codec::encode_entries(entries)?;
-            t.insert(&k[..], &value[..])
-                .map_err(err("writing the ledger", p))?;
+            if chunk_bytes >= JOURNAL_CHUNK_BYTES {
+                chunks.push(Vec::new());
+                chunk_bytes = 0;
+            }
+            chunk_bytes += page.key.len() + page.entries.len();
+            chunks.last_mut().expect("one chunk at least").push(page);
+        }
+        for (i, chunk) in chunks.iter().enumerate() {
+            let v = rmp_serde::to_vec_named(chunk)
+                .map_err(|e| StoreError(format!("encoding the journal: {e}")))?;
+            let k = journal_key(checkpoint, i as u32);
+            t.insert(&k[..], &v[..])
+                .map_err(err("writing the journal", p))?;
             rows += 1;
+            bytes += (k.len() + v.len()) as u64;
         }
     }
     {
         let mut t = tx.open_table(GGR).map_err(err("opening GGR", p))?;
         for row in ggr {
+            let k = ggr_key(&row.hall, row.window);
             let value = codec::encode_ggr(row)?;
-            t.insert(&ggr_key(&row.hall, row.window)[..], &value[..])
+            t.insert(&k[..], &value[..])
                 .map_err(err("writing GGR", p))?;
             rows += 1;
+            bytes += (k.len() + value.len()) as u64;
         }
     }
     {
@@ -272,9 +319,11 @@ fn write_batch(
             .open_table(POSITIONS)
             .map_err(err("opening positions", p))?;
         for ((topic, partition), next) in &batch.positions {
-            t.insert(&position_key(topic, *partition)[..], *next)
+            let k = position_key(topic, *partition);
+            t.insert(&k[..], *next)
                 .map_err(err("writing a position", p))?;
             rows += 1;
+            bytes += k.len() as u64 + 8;
         }
     }
     if faults.writes.load(Ordering::Acquire) {
@@ -286,7 +335,7 @@ fn write_batch(
         )));
     }
     tx.commit().map_err(err("committing a checkpoint", p))?;
-    Ok(Written { rows })
+    Ok(Written { rows, bytes })
 }
 
 impl Backend for Redb {
@@ -359,18 +408,17 @@ impl AuditSource for Redb {
             r?;
             let tx = db.begin_read().map_err(err("starting a read", p))?;
             let t = tx
-                .open_table(LEDGER)
-                .map_err(err("opening the ledger", p))?;
-            for item in t.iter().map_err(err("reading the ledger", p))? {
-                let (k, v) = item.map_err(err("reading the ledger", p))?;
-                let k = k.value();
-                let split = k
-                    .len()
-                    .checked_sub(9)
-                    .ok_or_else(|| StoreError(format!("malformed ledger key {k:?}")))?;
-                let key = codec::key_from_bytes(&k[..split])?;
-                for e in codec::decode_entries(v.value())? {
-                    totals.add(&key, &e);
+                .open_table(JOURNAL)
+                .map_err(err("opening the journal", p))?;
+            for item in t.iter().map_err(err("reading the journal", p))? {
+                let (_, v) = item.map_err(err("reading the journal", p))?;
+                let pages: Vec<JournalPage> = rmp_serde::from_slice(v.value())
+                    .map_err(|e| StoreError(format!("a journal chunk cannot be decoded: {e}")))?;
+                for page in pages {
+                    let key = codec::key_from_bytes(&page.key)?;
+                    for e in codec::decode_entries(&page.entries)? {
+                        totals.add(&key, &e);
+                    }
                 }
             }
             Ok(totals)

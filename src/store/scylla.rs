@@ -674,7 +674,9 @@ impl CqlInner {
         let mut done: Vec<(i64, i32)> = (0..n).map(|c| (epoch, c)).collect();
         done.append(&mut self.garbage.lock().unwrap_or_else(|p| p.into_inner()));
         self.delete_chunks(&done).await;
-        Ok(Written { rows })
+        // Bytes: the redo log, and about as much again in the tables.
+        let bytes = 2 * chunks.iter().map(|c| c.len() as u64).sum::<u64>();
+        Ok(Written { rows, bytes })
     }
 
     async fn read_now(&self, key: &EntityKey) -> Result<Option<Stored>, StoreError> {

@@ -100,6 +100,8 @@ impl Batch {
 pub struct Written {
     /// Rows (keys) written: entity states, ledger rows or pages, GGR windows, positions.
     pub rows: u64,
+    /// Bytes of keys and values written.
+    pub bytes: u64,
 }
 
 /// A durable backend: writes a checkpoint atomically, reads states back.
@@ -121,6 +123,8 @@ pub struct WriteStats {
     pub failures: AtomicU64,
     /// Rows written to the backend (see [`Written::rows`]).
     pub rows: AtomicU64,
+    /// Bytes of keys and values written to the backend.
+    pub bytes: AtomicU64,
     /// Entity states written.
     pub states: AtomicU64,
     /// Ledger entries written.
@@ -275,6 +279,7 @@ impl<B: Backend> Inner<B> {
                 let s = &self.stats;
                 s.flushes.fetch_add(1, Ordering::Relaxed);
                 s.rows.fetch_add(w.rows, Ordering::Relaxed);
+                s.bytes.fetch_add(w.bytes, Ordering::Relaxed);
                 s.states
                     .fetch_add(batch.entities.len() as u64, Ordering::Relaxed);
                 s.ledger_entries
