@@ -11,11 +11,12 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context};
 use dashmap::DashMap;
-use pitboss_actors::shell::{MemoryStore, Runtime, StateStore};
+use pitboss_actors::shell::{EventSink, Runtime, StateStore};
 use serde::Serialize;
 use tokio::sync::{mpsc, watch};
 
 use crate::config::Config;
+use crate::http::{HttpState, JackpotFeed, Readiness, TeeSink};
 use crate::kafka::admin::{self, Created};
 use crate::kafka::processor::{Processor, ProcessorSettings};
 use crate::kafka::producer::Produce;
@@ -26,20 +27,18 @@ use crate::kafka::{Fatal, RunStats, Src};
 use crate::recount::{recount, Recount};
 use crate::rng::KeyedHitPoints;
 
-/// The state store `pitboss run` uses. For now the in-memory store: it never reports a
-/// flush as durable, so no offset is committed and a restart replays every topic from the
-/// start. The durable stores replace this function's body.
-pub fn open_store(_cfg: &Config) -> anyhow::Result<Arc<dyn StateStore>> {
-    Ok(Arc::new(MemoryStore::default()))
-}
-
 /// Options for [`run_with`] (tests and tools).
 #[derive(Default, Clone)]
 pub struct RunOptions {
-    /// Use this store instead of [`open_store`]'s.
+    /// Use this store instead of the configured one (`[store]`).
     pub store: Option<Arc<dyn StateStore>>,
     /// Counters to update while running (the caller can watch them).
     pub stats: Arc<RunStats>,
+    /// Serve the HTTP side (metrics, health, feed, APIs) on `http.addr`; a failure to bind
+    /// fails the run. `pitboss run` does; tests that do not look at it leave it off.
+    pub http: bool,
+    /// Readiness flags (`/readyz`), shared with the caller.
+    pub readiness: Arc<Readiness>,
 }
 
 /// What a run did.
@@ -118,10 +117,14 @@ pub async fn create_topics(cfg: &Config) -> anyhow::Result<Vec<(String, i32, boo
         .collect())
 }
 
-/// Runs the processor with the configured store until `shutdown` turns true.
-/// Call it inside an actix `System`.
+/// Runs the processor with the configured store, serving HTTP on `http.addr`, until
+/// `shutdown` turns true (what `pitboss run` does). Call it inside an actix `System`.
 pub async fn run(cfg: Config, shutdown: watch::Receiver<bool>) -> anyhow::Result<RunReport> {
-    run_with(cfg, RunOptions::default(), shutdown).await
+    let opts = RunOptions {
+        http: true,
+        ..RunOptions::default()
+    };
+    run_with(cfg, opts, shutdown).await
 }
 
 /// [`run`] with options.
@@ -176,11 +179,25 @@ pub async fn run_with(
     let sink = Arc::new(KafkaSink::new(produce.clone(), &t));
     let store = match opts.store {
         Some(s) => s,
-        None => open_store(&cfg)?,
+        None => {
+            crate::store::open(&cfg)
+                .await
+                .with_context(|| format!("opening the {:?} store", cfg.store.kind))?
+                .store
+        }
+    };
+    let readiness = opts.readiness.clone();
+    readiness.set_store_reachable(true);
+    // The tee counts outputs in the metrics and feeds the jackpot display.
+    let feed = JackpotFeed::new(&cfg.http);
+    let outputs: Arc<dyn EventSink> = if opts.http {
+        Arc::new(TeeSink::new(sink.clone(), feed.clone()))
+    } else {
+        sink.clone()
     };
     let rt = Runtime::start(
         rc,
-        sink.clone(),
+        outputs,
         store,
         Arc::new(KeyedHitPoints::new(&cfg.runtime.hit_point_secret)),
     );
@@ -203,6 +220,20 @@ pub async fn run_with(
         (None, None)
     };
     let background = crate::demo::spawn_background(&rt, &cfg);
+    let http = if opts.http {
+        let state = HttpState::new(rt.clone(), feed, readiness.clone(), cfg.http.clone());
+        let h = crate::http::serve(state, &cfg.http.addr)
+            .await
+            .with_context(|| format!("serving HTTP on {} (http.addr)", cfg.http.addr))?;
+        tracing::info!(addr = %h.addr, "serving metrics, health, the jackpot feed and the APIs");
+        eprintln!(
+            "pitboss run: http://{0}/metrics  http://{0}/readyz  jackpot display http://{0}/",
+            h.addr
+        );
+        Some(h)
+    } else {
+        None
+    };
 
     let stats = opts.stats.clone();
     let (work_tx, work_rx) = mpsc::channel(4);
@@ -219,6 +250,7 @@ pub async fn run_with(
             commit_interval: Duration::from_millis(k.commit_interval_ms),
             drain_timeout: Duration::from_millis(k.drain_timeout_ms),
             producer_flush_timeout: Duration::from_millis(k.producer_flush_timeout_ms),
+            store_backlog_max: cfg.store.backlog_max,
         },
         stats.clone(),
         fatal.clone(),
@@ -227,9 +259,14 @@ pub async fn run_with(
         router.clone(),
         machine_partitions,
         topic_map,
+        readiness.clone(),
     );
     let stopper = source.stopper();
     let outcome = processor.run(work_rx, shutdown, stopper).await;
+    readiness.set_shutting_down();
+    if let Some(h) = http {
+        h.stop().await;
+    }
     source.stop();
     let source = tokio::task::spawn_blocking(move || {
         source.join();

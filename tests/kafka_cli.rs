@@ -1,9 +1,12 @@
 // The serial guard is held for the whole test on purpose: tests that start a broker each
 // must not overlap on this machine.
 #![allow(clippy::await_holding_lock)]
-//! The real binary: `pitboss topics create` and `pitboss run --config FILE` against Tansu;
-//! SIGTERM stops `run` cleanly with exit code 0.
+//! The real binary: `pitboss topics create` and `pitboss run --config FILE` against Tansu,
+//! with the embedded store and the HTTP side (readiness, metrics, read APIs) while it runs;
+//! SIGTERM stops `run` cleanly with exit code 0, and `pitboss audit` finds the stored ledger
+//! and state in agreement.
 
+mod http_util;
 mod support;
 
 use std::io::Read;
@@ -24,6 +27,13 @@ async fn pitboss_run_processes_a_scenario_and_exits_0_on_sigterm() {
     let file = format!(
         r#"[runtime]
 arbiters = 2
+
+[store]
+kind = "embedded"
+data-dir = "{state}"
+
+[http]
+audit-log = "{audit}"
 
 [sim]
 halls = {halls}
@@ -55,6 +65,8 @@ internal = 4
 "session.timeout.ms" = 6000
 "heartbeat.interval.ms" = 500
 "#,
+        state = dir.path().join("state").display(),
+        audit = dir.path().join("audit.jsonl").display(),
         halls = cfg.sim.halls,
         mph = cfg.sim.machines_per_hall,
         players = cfg.sim.players,
@@ -107,14 +119,19 @@ internal = 4
         .await
         .unwrap();
 
-    let mut child = Command::new(bin)
-        .args(["run", "--config"])
-        .arg(&path)
-        .env("RUST_LOG", "pitboss=info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let port = http_util::free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut child = support::ChildGuard(
+        Command::new(bin)
+            .args(["run", "--config"])
+            .arg(&path)
+            .args(["--http-addr", &format!("127.0.0.1:{port}")])
+            .env("RUST_LOG", "pitboss=info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
     // The run is complete when every wallet output the scenario causes is in its topic.
     let (brokers, wallet, want) = (
         broker.addr.clone(),
@@ -132,6 +149,54 @@ internal = 4
             );
             reader.poll_for(Duration::from_millis(100));
         }
+    })
+    .await
+    .unwrap();
+
+    // The HTTP side of the running processor: ready (consuming, store reachable), its
+    // metrics, and the read APIs over the live actors.
+    let b = base.clone();
+    tokio::task::spawn_blocking(move || {
+        let timeout = Duration::from_secs(40);
+        let give_up = Instant::now() + Duration::from_secs(30);
+        let mut last = String::new();
+        let ready = http_util::wait_for("/readyz answering", timeout, || {
+            let r = http_util::get(&format!("{b}/readyz"), None);
+            last = format!("{r:?}");
+            r.ok()
+                .filter(|r| r.status == 200 || Instant::now() > give_up)
+        });
+        assert_eq!(ready.status, 200, "{last}");
+        let give_up = Instant::now() + Duration::from_secs(30);
+        let metrics = http_util::wait_for("metrics after a commit", timeout, || {
+            http_util::get(&format!("{b}/metrics"), None)
+                .ok()
+                .filter(|r| {
+                    r.body.contains("pitboss_offsets_committed_total") || Instant::now() > give_up
+                })
+        });
+        for name in [
+            "pitboss_offsets_committed_total",
+            "pitboss_events_in_total",
+            "pitboss_processing_latency_seconds",
+            "pitboss_consumer_partitions_assigned",
+            "pitboss_store_flush_seconds",
+        ] {
+            assert!(
+                metrics.body.contains(name),
+                "{name} missing:\n{}",
+                metrics.body
+            );
+        }
+        let pools = http_util::get(&format!("{b}/api/pools"), None).unwrap();
+        assert_eq!(pools.status, 200, "{}", pools.body);
+        assert!(
+            pools.json()["pools"]
+                .as_array()
+                .is_some_and(|a| !a.is_empty()),
+            "{}",
+            pools.body
+        );
     })
     .await
     .unwrap();
@@ -162,4 +227,18 @@ internal = 4
     assert_eq!(status.code(), Some(0), "{stderr}");
     assert!(stderr.contains("done: 2000 input messages"), "{stderr}");
     assert!(stderr.contains("shutdown requested"), "{stderr}");
+
+    // The embedded store's ledger agrees with its state.
+    let out = Command::new(bin)
+        .args(["audit", "--config"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains(" 0 differences"), "{text}");
 }

@@ -101,6 +101,7 @@ async fn produce_and_run(
     let opts = RunOptions {
         store: None,
         stats: stats.clone(),
+        ..Default::default()
     };
     let n = msgs.len() as u64;
     let waiter = async {
@@ -115,7 +116,6 @@ async fn produce_and_run(
     };
     let (report, ()) = tokio::join!(run_with(cfg.clone(), opts, shutdown), waiter);
     let report = report.expect("pitboss run");
-    eprintln!("report: {report:?}");
     let (brokers, topics) = (cfg.kafka.brokers.clone(), support::output_topics(cfg));
     let recs = tokio::task::spawn_blocking(move || support::read_all(&brokers, &topics))
         .await

@@ -69,6 +69,7 @@ async fn a_second_instance_joins_and_leaves_mid_stream_and_nothing_is_lost_or_do
         RunOptions {
             store: Some(store.clone()),
             stats: stats_a.clone(),
+            ..Default::default()
         },
         shutdown_a,
     );
@@ -82,6 +83,7 @@ async fn a_second_instance_joins_and_leaves_mid_stream_and_nothing_is_lost_or_do
             RunOptions {
                 store: Some(store.clone()),
                 stats: stats_b.clone(),
+                ..Default::default()
             },
             shutdown_b,
         )

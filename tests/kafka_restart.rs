@@ -33,6 +33,7 @@ async fn run_until(
     let opts = RunOptions {
         store,
         stats: stats.clone(),
+        ..Default::default()
     };
     let waiter = async {
         support::wait_for("the stop condition", Duration::from_secs(120), || {

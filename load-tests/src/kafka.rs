@@ -97,6 +97,11 @@ pub fn run(opts: KafkaOptions) -> anyhow::Result<KafkaReport> {
             .entry("session.timeout.ms".into())
             .or_insert_with(|| toml::Value::String("6000".into()));
     }
+    // The store `pitboss run` uses by default: embedded, in a fresh directory (removed at
+    // the end), so the figure includes checkpoints to disk.
+    let state_dir = std::env::temp_dir().join(format!("{prefix}-state"));
+    cfg.store.kind = pitboss::store::StoreKind::Embedded;
+    cfg.store.data_dir = state_dir.clone();
     let arbiters = cfg.runtime_config()?.arbiters;
 
     // The events, generated before anything is timed.
@@ -183,9 +188,11 @@ pub fn run(opts: KafkaOptions) -> anyhow::Result<KafkaReport> {
         let opts = RunOptions {
             store: None,
             stats: s.clone(),
+            ..Default::default()
         };
         tokio::join!(run_with(cfg, opts, shutdown), waiter)
     });
+    let _ = std::fs::remove_dir_all(&state_dir);
     let report = report?;
     if report.input_messages < n {
         bail!(

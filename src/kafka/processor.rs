@@ -10,28 +10,31 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc as std_mpsc;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use pitboss_actors::domain::jackpot::{JackpotHit, PoolCommand};
+use pitboss_actors::domain::machine::GgrDelta;
 use pitboss_actors::domain::{HallId, MachineId, PlayerId, PoolId};
-use pitboss_actors::shell::ports::Position;
+use pitboss_actors::shell::ports::{BoxFuture, Position};
 use pitboss_actors::shell::{
     AckToken, HallEntity, HallMsg, Input, MachineEntity, MachineMsg, Output, PoolEntity, PoolMsg,
-    Runtime, WalletEntity,
+    Runtime, StoreError, WalletEntity,
 };
 use tokio::sync::{mpsc, watch};
 
 use super::internal::{
-    decode_ggr_deltas, decode_machine_awards, decode_pool_commands, GgrDeltaItem, InternalError,
-    MachineAwardItem, PoolCommandItem,
+    decode_ggr_deltas, decode_machine_awards, decode_pool_commands, InternalError, PoolParts,
 };
 use super::producer::Produce;
 use super::router::{KafkaRouter, MachinePartitions};
-use super::source::{Batch, Msg, Offsets, TopicMap, Work};
+use super::source::{Batch, Offsets, TopicMap, Work};
 use super::stats::RunStats;
 use super::tracker::{Src, Tp, Tracker};
 use super::Fatal;
+use crate::http::Readiness;
 use crate::pipeline::Inflight;
+use crate::store::Backoff;
+use crate::telemetry;
 use crate::wire;
 
 /// Entities delivered to through one partition.
@@ -81,12 +84,83 @@ struct PendingAward {
     tp: Tp,
 }
 
-enum Decoded<'a> {
-    Input,
-    Pool(Vec<PoolCommandItem<'a>>),
-    Ggr(Vec<GgrDeltaItem<'a>>),
-    Award(Vec<MachineAwardItem<'a>>),
+/// A consumed message, decoded (on the consumer thread, so decoding runs in parallel with
+/// the processor task).
+pub enum Decoded {
+    /// A valid input event.
+    Input(Box<Input>),
+    /// An input message that is not a valid event.
+    Rejected(wire::WireError),
+    /// Pool commands, with the awarded machine's input partition.
+    Pool(Vec<PoolParts>),
+    /// GGR deltas.
+    Ggr(Vec<GgrDelta>),
+    /// Awards.
+    Award(Vec<JackpotHit>),
+    /// An internal message that cannot be read: an internal failure.
     Bad(String),
+}
+
+impl Decoded {
+    /// Decodes a message of the given topic.
+    pub fn new(src: Src, partition: i32, offset: i64, bytes: &[u8]) -> Self {
+        fn all<T, U>(
+            items: Vec<T>,
+            f: impl Fn(&T) -> Result<U, InternalError>,
+        ) -> Result<Vec<U>, InternalError> {
+            items.iter().map(f).collect()
+        }
+        let internal = match src {
+            Src::Input => {
+                return match wire::decode_input(bytes) {
+                    Ok(i) => Decoded::Input(Box::new(i)),
+                    Err(e) => Decoded::Rejected(e),
+                }
+            }
+            Src::PoolCommands => decode_pool_commands(bytes)
+                .and_then(|v| all(v, |i| i.to_domain()))
+                .map(Decoded::Pool),
+            Src::GgrDeltas => decode_ggr_deltas(bytes)
+                .and_then(|v| all(v, |i| i.to_domain()))
+                .map(Decoded::Ggr),
+            Src::MachineAwards => decode_machine_awards(bytes)
+                .and_then(|v| all(v, |i| i.to_domain()))
+                .map(Decoded::Award),
+        };
+        internal.unwrap_or_else(|e| {
+            Decoded::Bad(format!(
+                "internal message at {src:?} partition {partition} offset {offset}: {e}"
+            ))
+        })
+    }
+
+    /// Effects (internal) or events (input) it carries: its share of the in-flight bound.
+    fn weight(&self) -> usize {
+        match self {
+            Decoded::Pool(v) => v.len(),
+            Decoded::Ggr(v) => v.len(),
+            Decoded::Award(v) => v.len(),
+            _ => 1,
+        }
+    }
+}
+
+/// A checkpoint whose state is handed to the store and whose flush is running.
+struct FlushJob {
+    flush: BoxFuture<Result<bool, StoreError>>,
+    offsets: Offsets,
+    began: Instant,
+}
+
+/// The later offset of each partition of both lists.
+fn merge_offsets(mut a: Offsets, b: Offsets) -> Offsets {
+    for (tp, o) in b {
+        match a.iter_mut().find(|(t, _)| *t == tp) {
+            Some((_, x)) => *x = (*x).max(o),
+            None => a.push((tp, o)),
+        }
+    }
+    a
 }
 
 /// Settings of the processor task.
@@ -99,6 +173,9 @@ pub struct ProcessorSettings {
     pub drain_timeout: Duration,
     /// Longest wait for the broker at a revocation (outputs of passivated actors).
     pub producer_flush_timeout: Duration,
+    /// Rows stashed in the store and not yet durable at which consumption pauses while the
+    /// store is failing (backpressure instead of growing memory).
+    pub store_backlog_max: usize,
 }
 
 /// The processor task's state.
@@ -117,6 +194,12 @@ pub struct Processor {
     router: Option<Arc<KafkaRouter>>,
     topics: TopicMap,
     pending_awards: HashMap<MachineId, Vec<PendingAward>>,
+    readiness: Arc<Readiness>,
+    /// While the store fails: when to try the next checkpoint round.
+    retry_at: Option<Instant>,
+    backoff: Backoff,
+    /// Consumption paused: the store fails and its backlog is at its bound.
+    paused: bool,
 }
 
 impl Processor {
@@ -133,6 +216,7 @@ impl Processor {
         router: Option<Arc<KafkaRouter>>,
         machine_partitions: Option<MachinePartitions>,
         topics: TopicMap,
+        readiness: Arc<Readiness>,
     ) -> Self {
         Self {
             rt,
@@ -149,6 +233,10 @@ impl Processor {
             router,
             topics,
             pending_awards: HashMap::new(),
+            readiness,
+            retry_at: None,
+            backoff: Backoff::default(),
+            paused: false,
         }
     }
 
@@ -164,6 +252,8 @@ impl Processor {
         timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         timer.tick().await;
         let mut stopping = false;
+        // The periodic checkpoint's flush, running while batches go on being processed.
+        let mut job: Option<FlushJob> = None;
         if *shutdown.borrow() {
             stopping = true;
             stop_source();
@@ -178,23 +268,33 @@ impl Processor {
                 changed = shutdown.changed(), if !stopping => {
                     if changed.is_err() || *shutdown.borrow() {
                         stopping = true;
+                        self.readiness.set_shutting_down();
                         tracing::info!("shutdown requested: stopping the consumer");
                         stop_source();
                     }
                 }
-                w = work.recv() => match w {
-                    Some(Work::Batch(b)) => self.process(b).await,
+                // While paused (store failing, backlog full) nothing new is taken, so the
+                // consumer thread stops at the full channel; a shutdown lifts the pause so
+                // the consumer can stop and the final round can run.
+                w = work.recv(), if !self.paused || stopping => match w {
+                    Some(Work::Batch(b)) => {
+                        self.readiness.set_consuming(true);
+                        self.process(b).await
+                    }
                     Some(Work::Revoke { parts, reply }) => {
+                        let before = self.finish_job(job.take()).await;
                         let offsets = self.revoke(parts).await;
-                        let _ = reply.send(offsets);
+                        let _ = reply.send(merge_offsets(before, offsets));
                     }
                     Some(Work::Assign { parts, reply }) => {
+                        self.readiness.set_consuming(true);
                         let positions = self.stored_positions(&parts).await;
                         let _ = reply.send(positions);
                     }
                     Some(Work::Stop { reply }) => {
+                        let before = self.finish_job(job.take()).await;
                         let offsets = self.finish().await;
-                        let _ = reply.send(offsets);
+                        let _ = reply.send(merge_offsets(before, offsets));
                         return match self.fatal.reason() {
                             Some(r) => Err(r),
                             None => Ok(()),
@@ -202,52 +302,39 @@ impl Processor {
                     }
                     None => return Err("the consumer thread stopped unexpectedly".into()),
                 },
-                _ = timer.tick() => self.periodic().await,
+                result = async { job.as_mut().expect("a job").flush.as_mut().await }, if job.is_some() => {
+                    let j = job.take().expect("a job");
+                    self.background_flushed(j.offsets, j.began, result, true);
+                }
+                _ = timer.tick(), if job.is_none() => job = self.periodic().await,
             }
         }
     }
 
     async fn process(&mut self, batch: Batch) {
+        let Batch {
+            data,
+            msgs,
+            decoded,
+        } = batch;
         let mut ranges: Vec<(Tp, i64)> = Vec::with_capacity(4);
-        let mut decoded: Vec<Decoded<'_>> = Vec::with_capacity(batch.msgs.len());
         let (mut permits, mut inputs, mut internal, mut items) = (0usize, 0u64, 0u64, 0u64);
-        for m in &batch.msgs {
+        for (m, d) in msgs.iter().zip(&decoded) {
             let tp = (m.src, m.partition);
             match ranges.iter_mut().find(|(t, _)| *t == tp) {
                 Some((_, last)) => *last = (*last).max(m.offset),
                 None => ranges.push((tp, m.offset)),
             }
-            let bytes = batch.payload(m);
-            let bad = |e: InternalError| {
-                Decoded::Bad(format!(
-                    "internal message at {:?} partition {} offset {}: {e}",
-                    m.src, m.partition, m.offset
-                ))
-            };
-            let d = match m.src {
-                Src::Input => {
-                    inputs += 1;
-                    permits += 1;
-                    Decoded::Input
-                }
-                Src::PoolCommands => decode_pool_commands(bytes).map_or_else(bad, Decoded::Pool),
-                Src::GgrDeltas => decode_ggr_deltas(bytes).map_or_else(bad, Decoded::Ggr),
-                Src::MachineAwards => decode_machine_awards(bytes).map_or_else(bad, Decoded::Award),
-            };
-            let n = match &d {
-                Decoded::Pool(v) => v.len(),
-                Decoded::Ggr(v) => v.len(),
-                Decoded::Award(v) => v.len(),
-                _ => 0,
-            };
-            if m.src != Src::Input {
+            permits += d.weight();
+            if m.src == Src::Input {
+                inputs += 1;
+            } else {
                 internal += 1;
-                items += n as u64;
-                permits += n;
+                items += d.weight() as u64;
             }
-            decoded.push(d);
         }
         let id = self.tracker.begin(&ranges);
+        let began = Instant::now();
         let ctl = Arc::new(BatchCtl::default());
         let (tracker, stats, fatal, c) = (
             self.tracker.clone(),
@@ -268,78 +355,75 @@ impl Processor {
                     fatal.set("a batch failed: an output or effect could not be made durable");
                 }
                 tracker.complete(id, ok);
+                telemetry::batch_completed(began.elapsed());
             })
             .await;
-        for (m, d) in batch.msgs.iter().zip(decoded) {
+        // Effects between entities are delivered with `tell` (no mailbox bound): their volume
+        // is bounded by the in-flight permits taken above, which count every effect, and a
+        // bounded send would make this task wait on the busiest pool or hall.
+        for (m, d) in msgs.iter().zip(decoded) {
+            let tp = (m.src, m.partition);
             match d {
-                Decoded::Input => self.input(&batch, m, &ack).await,
+                Decoded::Input(input) => self.input(*input, m.partition, &ack).await,
+                Decoded::Rejected(e) => {
+                    self.stats.rejected.fetch_add(1, Ordering::Relaxed);
+                    telemetry::event_rejected(e.code());
+                    tracing::debug!(partition = m.partition, offset = m.offset, reason = %e, "rejected input");
+                    let rejected = Output::Rejected {
+                        reason: e.to_string(),
+                        code: e.code(),
+                        original: data[m.payload.clone()].to_vec(),
+                        key: m.key.clone().map(|r| data[r].to_vec()),
+                        partition: m.partition,
+                        offset: m.offset,
+                    };
+                    self.rt.sink.emit(rejected, &ack);
+                }
                 Decoded::Pool(v) => {
-                    for it in v {
-                        match it.to_domain() {
-                            Ok((pool, meta, cmd, machine_partition)) => {
-                                let owned = self.owners.entry((m.src, m.partition)).or_default();
-                                note(&mut owned.pools, &pool);
-                                if let Some(map) = &self.machine_partitions {
-                                    let machine = match &cmd {
-                                        PoolCommand::Contribute { machine, .. }
-                                        | PoolCommand::Claim { machine, .. } => machine,
-                                    };
-                                    note_partition(map, machine, machine_partition);
-                                }
-                                let msg = PoolMsg {
-                                    meta,
-                                    cmd,
-                                    ack: ack.clone(),
-                                };
-                                self.rt.send::<PoolEntity>(&pool, msg).await;
-                            }
-                            Err(e) => self.bad(m, e, &ack),
+                    let owned = self.owners.entry(tp).or_default();
+                    for (pool, meta, cmd, machine_partition) in v {
+                        note(&mut owned.pools, &pool);
+                        if let Some(map) = &self.machine_partitions {
+                            let (PoolCommand::Contribute { machine, .. }
+                            | PoolCommand::Claim { machine, .. }) = &cmd;
+                            note_partition(map, machine, machine_partition);
                         }
+                        let msg = PoolMsg {
+                            meta,
+                            cmd,
+                            ack: ack.clone(),
+                        };
+                        self.rt.tell::<PoolEntity>(&pool, msg);
                     }
                 }
                 Decoded::Ggr(v) => {
-                    for it in v {
-                        match it.to_domain() {
-                            Ok(d) => {
-                                let hall = d.hall.clone();
-                                note(
-                                    &mut self.owners.entry((m.src, m.partition)).or_default().halls,
-                                    &hall,
-                                );
-                                self.rt
-                                    .send::<HallEntity>(&hall, HallMsg::Delta(d, ack.clone()))
-                                    .await;
-                            }
-                            Err(e) => self.bad(m, e, &ack),
-                        }
+                    let owned = self.owners.entry(tp).or_default();
+                    for d in v {
+                        let hall = d.hall.clone();
+                        note(&mut owned.halls, &hall);
+                        self.rt
+                            .tell::<HallEntity>(&hall, HallMsg::Delta(d, ack.clone()));
                     }
                 }
                 Decoded::Award(v) => {
-                    for it in v {
-                        match it.to_domain() {
-                            Ok(hit) => {
-                                let machine = hit.machine.clone();
-                                let tp = (m.src, m.partition);
-                                note(&mut self.owners.entry(tp).or_default().machines, &machine);
-                                if self.has_state(&machine, m.partition).await {
-                                    let msg = MachineMsg::Award {
-                                        hit,
-                                        ack: ack.clone(),
-                                    };
-                                    self.rt.send::<MachineEntity>(&machine, msg).await;
-                                } else {
-                                    tracing::debug!(%machine, "award before the machine's first event; held");
-                                    self.pending_awards.entry(machine).or_default().push(
-                                        PendingAward {
-                                            hit,
-                                            ack: ack.clone(),
-                                            ctl: ctl.clone(),
-                                            tp,
-                                        },
-                                    );
-                                }
-                            }
-                            Err(e) => self.bad(m, e, &ack),
+                    for hit in v {
+                        let machine = hit.machine.clone();
+                        note(&mut self.owners.entry(tp).or_default().machines, &machine);
+                        if self.has_state(&machine, m.partition).await {
+                            let msg = MachineMsg::Award {
+                                hit,
+                                ack: ack.clone(),
+                            };
+                            self.rt.tell::<MachineEntity>(&machine, msg);
+                        } else {
+                            tracing::debug!(%machine, "award before the machine's first event; held");
+                            let held = PendingAward {
+                                hit,
+                                ack: ack.clone(),
+                                ctl: ctl.clone(),
+                                tp,
+                            };
+                            self.pending_awards.entry(machine).or_default().push(held);
                         }
                     }
                 }
@@ -351,61 +435,36 @@ impl Processor {
         }
     }
 
-    fn bad(&self, m: &Msg, e: InternalError, ack: &AckToken) {
-        ack.fail();
-        self.fatal.set(format!(
-            "internal message at {:?} partition {} offset {}: {e}",
-            m.src, m.partition, m.offset
-        ));
-    }
-
-    async fn input(&mut self, batch: &Batch, m: &Msg, ack: &AckToken) {
-        let bytes = batch.payload(m);
-        match wire::decode_input(bytes) {
-            Ok(input) => {
-                let owned = self.owners.entry((Src::Input, m.partition)).or_default();
-                match &input {
-                    Input::Machine { machine, .. } => {
-                        note(&mut owned.machines, machine);
-                        if let Some(map) = &self.machine_partitions {
-                            note_partition(map, machine, m.partition);
-                        }
-                    }
-                    Input::Wallet { player, .. } => note(&mut owned.wallets, player),
-                }
-                let waiting = match &input {
-                    Input::Machine { machine, .. } if !self.pending_awards.is_empty() => self
-                        .pending_awards
-                        .remove(machine)
-                        .map(|w| (machine.clone(), w)),
-                    _ => None,
-                };
-                self.rt.dispatch(input, ack.clone()).await;
-                if let Some((machine, waiting)) = waiting {
-                    // After the event: the machine has its state when the awards arrive.
-                    for p in waiting {
-                        let msg = MachineMsg::Award {
-                            hit: p.hit,
-                            ack: p.ack,
-                        };
-                        self.rt.send::<MachineEntity>(&machine, msg).await;
+    async fn input(&mut self, input: Input, partition: i32, ack: &AckToken) {
+        telemetry::event_in(&input);
+        let owned = self.owners.entry((Src::Input, partition)).or_default();
+        match &input {
+            Input::Machine { machine, .. } => {
+                if !owned.machines.contains(machine) {
+                    owned.machines.insert(machine.clone());
+                    if let Some(map) = &self.machine_partitions {
+                        note_partition(map, machine, partition);
                     }
                 }
             }
-            Err(e) => {
-                self.stats.rejected.fetch_add(1, Ordering::Relaxed);
-                tracing::debug!(partition = m.partition, offset = m.offset, reason = %e, "rejected input");
-                self.rt.sink.emit(
-                    Output::Rejected {
-                        reason: e.to_string(),
-                        code: e.code(),
-                        original: bytes.to_vec(),
-                        key: batch.key(m).map(<[u8]>::to_vec),
-                        partition: m.partition,
-                        offset: m.offset,
-                    },
-                    ack,
-                );
+            Input::Wallet { player, .. } => note(&mut owned.wallets, player),
+        }
+        let waiting = match &input {
+            Input::Machine { machine, .. } if !self.pending_awards.is_empty() => self
+                .pending_awards
+                .remove(machine)
+                .map(|w| (machine.clone(), w)),
+            _ => None,
+        };
+        self.rt.dispatch(input, ack.clone()).await;
+        if let Some((machine, waiting)) = waiting {
+            // After the event: the machine has its state when the awards arrive.
+            for p in waiting {
+                let msg = MachineMsg::Award {
+                    hit: p.hit,
+                    ack: p.ack,
+                };
+                self.rt.tell::<MachineEntity>(&machine, msg);
             }
         }
     }
@@ -496,6 +555,16 @@ impl Processor {
         if self.fatal.is_set() {
             return Vec::new();
         }
+        let job = self.cut(only).await;
+        let result = job.flush.await;
+        self.flushed(job.offsets, job.began, result)
+    }
+
+    /// The consistent cut of a checkpoint (call it with nothing in flight): the positions of
+    /// the complete batches and every changed actor's state handed to the store. The flush
+    /// that makes them durable is returned, not awaited: the periodic round lets the
+    /// processor go on while the store writes.
+    async fn cut(&mut self, only: Option<&[Tp]>) -> FlushJob {
         let ready = self.tracker.ready(only);
         for ((src, partition), next_offset) in &ready {
             self.rt.store.stash_position(Position {
@@ -505,10 +574,34 @@ impl Processor {
             });
         }
         self.rt.checkpoint().await;
-        let durable = match self.rt.store.flush().await {
-            Ok(d) => d,
+        FlushJob {
+            flush: self.rt.store.flush(),
+            offsets: ready,
+            began: Instant::now(),
+        }
+    }
+
+    /// A checkpoint's flush finished: readiness, retry timing, and the offsets it made
+    /// committable (empty unless the store reports the state durable).
+    fn flushed(
+        &mut self,
+        ready: Offsets,
+        began: Instant,
+        result: Result<bool, StoreError>,
+    ) -> Offsets {
+        let durable = match result {
+            Ok(d) => {
+                telemetry::store_flush(began.elapsed(), 0);
+                self.store_answered(true);
+                d
+            }
             Err(e) => {
-                tracing::warn!(error = %e, "store flush failed; no offsets are committed this round");
+                telemetry::store_error("flush");
+                self.store_answered(false);
+                let wait = self
+                    .retry_at
+                    .map(|t| t.saturating_duration_since(Instant::now()));
+                tracing::warn!(error = %e, retry_in = ?wait, "store flush failed; no offsets are committed until it succeeds");
                 return Vec::new();
             }
         };
@@ -517,6 +610,32 @@ impl Processor {
             return Vec::new();
         }
         ready
+    }
+
+    /// The store answered a flush (or failed): readiness, retry timing, and the pause.
+    fn store_answered(&mut self, ok: bool) {
+        self.readiness.set_store_reachable(ok);
+        if ok {
+            self.backoff.succeeded();
+            self.retry_at = None;
+            if self.paused {
+                tracing::info!("the store is back: consuming again");
+            }
+            self.paused = false;
+        } else {
+            self.retry_at = Some(Instant::now() + self.backoff.failed());
+            self.stats.store_failures.fetch_add(1, Ordering::Relaxed);
+            let backlog = self.rt.store.backlog();
+            if !self.paused && backlog >= self.settings.store_backlog_max {
+                tracing::warn!(
+                    backlog,
+                    "the store's backlog is at its bound: consumption paused until the store takes it"
+                );
+                self.paused = true;
+                self.stats.store_pauses.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        telemetry::store_backlog(self.rt.store.backlog() as u64);
     }
 
     fn note_durability(&mut self, durable: bool) {
@@ -532,16 +651,29 @@ impl Processor {
         self.durable = Some(durable);
     }
 
-    async fn periodic(&mut self) {
+    /// The periodic checkpoint round: the cut, and its flush to run in the background
+    /// (`None` when no round is due or possible now).
+    async fn periodic(&mut self) -> Option<FlushJob> {
+        telemetry::inflight_events(self.inflight.in_flight());
+        telemetry::store_backlog(self.rt.store.backlog() as u64);
+        if self.retry_at.is_some_and(|t| Instant::now() < t) {
+            return None; // The store failed: the next attempt waits for its backoff.
+        }
         if self.durable.is_none() {
             // Learn whether the store can be durable at all, without a barrier.
             match self.rt.store.flush().await {
-                Ok(d) => self.note_durability(d),
-                Err(e) => tracing::warn!(error = %e, "store flush failed"),
+                Ok(d) => {
+                    self.store_answered(true);
+                    self.note_durability(d)
+                }
+                Err(e) => {
+                    self.store_answered(false);
+                    tracing::warn!(error = %e, "store flush failed")
+                }
             }
         }
         if self.durable == Some(false) || self.fatal.is_set() || !self.pending_awards.is_empty() {
-            return;
+            return None;
         }
         // The barrier: no new work until everything in flight is complete, so the state
         // handed to the store reflects exactly the completed batches.
@@ -550,12 +682,46 @@ impl Processor {
             .await
         {
             tracing::debug!("checkpoint skipped: work still in flight");
-            return;
+            return None;
         }
-        let offsets = self.round(None).await;
-        if !offsets.is_empty() {
-            self.tracker.mark_committed(&offsets);
+        if self.fatal.is_set() {
+            return None;
+        }
+        Some(self.cut(None).await)
+    }
+
+    /// A background flush finished: the offsets it made committable are marked and, when
+    /// `send`, handed to the consumer thread to commit; otherwise returned (to be committed
+    /// with a revocation's or the shutdown's offsets).
+    fn background_flushed(
+        &mut self,
+        job_offsets: Offsets,
+        began: Instant,
+        result: Result<bool, StoreError>,
+        send: bool,
+    ) -> Offsets {
+        let offsets = self.flushed(job_offsets, began, result);
+        if offsets.is_empty() {
+            return offsets;
+        }
+        self.tracker.mark_committed(&offsets);
+        if send {
             let _ = self.commits.send(offsets);
+            Vec::new()
+        } else {
+            offsets
+        }
+    }
+
+    /// Waits for a background flush (before a revocation or the shutdown) and returns the
+    /// offsets it made committable.
+    async fn finish_job(&mut self, job: Option<FlushJob>) -> Offsets {
+        match job {
+            Some(j) => {
+                let result = j.flush.await;
+                self.background_flushed(j.offsets, j.began, result, false)
+            }
+            None => Vec::new(),
         }
     }
 

@@ -61,6 +61,7 @@ pub struct ProducerCtx {
 
 impl ClientContext for ProducerCtx {
     fn error(&self, error: KafkaError, reason: &str) {
+        crate::telemetry::kafka_error("other");
         tracing::warn!(%error, reason, "kafka producer client error");
     }
 }
@@ -77,6 +78,7 @@ impl ProducerContext for ProducerCtx {
             Err((e, m)) => {
                 use rdkafka::Message;
                 self.stats.failed.fetch_add(1, Ordering::Relaxed);
+                crate::telemetry::kafka_error("produce");
                 tracing::error!(topic = m.topic(), partition = m.partition(), error = %e, "a record could not be delivered");
                 opaque.fail();
                 self.fatal

@@ -56,7 +56,7 @@ impl Default for KafkaConfig {
             create_topics: true,
             internal_topics: true,
             transactional: false,
-            commit_interval_ms: 1000,
+            commit_interval_ms: 5000,
             batch_len_max: 1000,
             drain_timeout_ms: 30_000,
             outbox_flush_interval_ms: 5,

@@ -1,7 +1,8 @@
 //! The consumer side: one thread polls an rdkafka `BaseConsumer` (a member of the consumer
 //! group, subscribed to the input topic and, with internal topics, to those), copies each
-//! message into the current batch (one buffer per batch, no allocation per message), and
-//! hands full batches to the processor task over a bounded channel.
+//! message into the current batch (one buffer per batch, no allocation per message),
+//! decodes it (so decoding runs in parallel with the processor task), and hands full
+//! batches to the processor task over a bounded channel.
 //!
 //! Rebalance callbacks run on this thread, inside `poll`. A revocation hands the partial
 //! batch over, then asks the processor to finish everything in flight, hand the actors of
@@ -29,9 +30,11 @@ use rdkafka::types::RDKafkaRespErr;
 use rdkafka::ClientContext;
 use tokio::sync::mpsc;
 
+use super::processor::Decoded;
 use super::settings::KafkaConfig;
 use super::stats::RunStats;
 use super::tracker::{Src, Tp};
+use crate::telemetry;
 
 /// One consumed message, as a view into its batch's buffer.
 #[derive(Clone, Debug)]
@@ -48,13 +51,15 @@ pub struct Msg {
     pub key: Option<Range<usize>>,
 }
 
-/// Consumed messages, in consumption order.
-#[derive(Debug, Default)]
+/// Consumed messages, in consumption order, decoded.
+#[derive(Default)]
 pub struct Batch {
     /// Payloads and keys, back to back.
     pub data: Vec<u8>,
     /// The messages.
     pub msgs: Vec<Msg>,
+    /// Each message decoded (same order).
+    pub decoded: Vec<Decoded>,
 }
 
 impl Batch {
@@ -78,10 +83,17 @@ impl Batch {
             self.data.extend_from_slice(k);
             start..self.data.len()
         });
+        let (partition, offset) = (m.partition(), m.offset());
+        self.decoded.push(Decoded::new(
+            src,
+            partition,
+            offset,
+            &self.data[payload.clone()],
+        ));
         self.msgs.push(Msg {
             src,
-            partition: m.partition(),
-            offset: m.offset(),
+            partition,
+            offset,
             payload,
             key,
         });
@@ -206,6 +218,7 @@ impl SourceCtx {
                 Batch {
                     data: Vec::with_capacity(cap),
                     msgs: Vec::with_capacity(self.batch_len_max),
+                    decoded: Vec::with_capacity(self.batch_len_max),
                 },
             )
         };
@@ -228,14 +241,25 @@ impl SourceCtx {
             .collect()
     }
 
+    /// The assigned-partitions gauge, per consumed topic.
+    fn note_assigned(&self, assigned: &[Tp]) {
+        for (src, name) in &self.topics.names {
+            let n = assigned.iter().filter(|(s, _)| s == src).count();
+            telemetry::partitions_assigned(name, n);
+        }
+    }
+
     fn commit(&self, consumer: &BaseConsumer<SourceCtx>, offsets: &Offsets, mode: CommitMode) {
         if offsets.is_empty() {
             return;
         }
         self.stats.commits.fetch_add(1, Ordering::Relaxed);
         if let Err(e) = consumer.commit(&self.topics.tpl(offsets), mode) {
+            telemetry::kafka_error("commit");
             tracing::warn!(error = %e, "offset commit failed; the next commit covers these offsets");
         } else {
+            // Accepted (an asynchronous commit's failure is reported in `commit_callback`).
+            telemetry::offsets_committed();
             tracing::debug!(?offsets, "offsets committed");
         }
     }
@@ -243,7 +267,24 @@ impl SourceCtx {
 
 impl ClientContext for SourceCtx {
     fn error(&self, error: KafkaError, reason: &str) {
+        telemetry::kafka_error("other");
         tracing::warn!(%error, reason, "kafka consumer client error");
+    }
+
+    // librdkafka's statistics (every `statistics.interval.ms`): consumer lag per partition.
+    fn stats(&self, statistics: rdkafka::Statistics) {
+        for (name, topic) in &statistics.topics {
+            if self.topics.src(name).is_none() {
+                continue;
+            }
+            for (p, part) in &topic.partitions {
+                // -1 is librdkafka's internal partition; a lag of -1 means unknown
+                // (the partition is not assigned here, or nothing fetched yet).
+                if *p >= 0 && part.consumer_lag >= 0 {
+                    telemetry::consumer_lag(name, *p, part.consumer_lag);
+                }
+            }
+        }
     }
 }
 
@@ -293,6 +334,7 @@ impl ConsumerContext for SourceCtx {
                     Vec::new()
                 };
                 all.extend(parts);
+                self.note_assigned(&all);
                 self.stats.set_assigned(all);
             }
             RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => {
@@ -318,11 +360,13 @@ impl ConsumerContext for SourceCtx {
                 }
                 let mut left = self.stats.assigned();
                 left.retain(|tp| !parts.contains(tp));
+                self.note_assigned(&left);
                 self.stats.set_assigned(left);
             }
             other => {
                 tracing::warn!(error = ?other, "rebalance error");
                 let _ = consumer.unassign();
+                self.note_assigned(&[]);
                 self.stats.set_assigned(Vec::new());
             }
         }
@@ -334,6 +378,7 @@ impl ConsumerContext for SourceCtx {
         _offsets: &TopicPartitionList,
     ) {
         if let Err(e) = result {
+            telemetry::kafka_error("commit");
             tracing::warn!(error = %e, "offset commit failed; the next commit covers these offsets");
         }
     }
@@ -357,7 +402,9 @@ pub fn consumer_config(cfg: &KafkaConfig) -> ClientConfig {
         // When the local queue is full (pitboss is slower than the fetcher), librdkafka
         // waits this long before fetching again (default 1000 ms): the processor then ran
         // dry for most of a second at a time. Measured: 135k -> 190-245k events/s.
-        .set("fetch.queue.backoff.ms", "10");
+        .set("fetch.queue.backoff.ms", "10")
+        // Statistics feed the consumer-lag gauge (`pitboss_kafka_consumer_lag`).
+        .set("statistics.interval.ms", "5000");
     for (k, v) in cfg.client_settings(&cfg.consumer) {
         c.set(k, v);
     }
@@ -447,6 +494,7 @@ fn poll_loop(
             Some(Err(e)) => {
                 // Errors here are informational (a broker down, a partition's fetch error);
                 // librdkafka retries by itself.
+                telemetry::kafka_error("consume");
                 if errors_logged < 100 {
                     errors_logged += 1;
                     tracing::warn!(error = %e, "consumer error");

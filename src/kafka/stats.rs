@@ -27,6 +27,10 @@ pub struct RunStats {
     pub revocations: AtomicU64,
     /// Entities passivated by revocations.
     pub handed_over: AtomicU64,
+    /// Times consumption paused because the store failed with its backlog at its bound.
+    pub store_pauses: AtomicU64,
+    /// Checkpoint rounds whose store flush failed.
+    pub store_failures: AtomicU64,
     /// When the first message was consumed (measurements start there).
     pub first_message: OnceLock<Instant>,
     assigned: Mutex<Vec<Tp>>,

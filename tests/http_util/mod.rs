@@ -54,6 +54,7 @@ pub fn require_binary(name: &str, package: &str) -> PathBuf {
 }
 
 /// An HTTP answer.
+#[derive(Debug)]
 pub struct Reply {
     pub status: u16,
     pub body: String,

@@ -194,12 +194,8 @@ pub fn config(broker: &Broker, tag: &str) -> Config {
         "heartbeat.interval.ms".into(),
         toml::Value::String("500".into()),
     );
-    if let Ok(v) = std::env::var("PITBOSS_TEST_PRODUCER") {
-        for kv in v.split(',') {
-            let (a, b) = kv.split_once('=').unwrap();
-            k.producer.insert(a.into(), toml::Value::String(b.into()));
-        }
-    }
+    // In memory unless a test chooses a durable store (and its directory).
+    cfg.store.kind = pitboss::store::StoreKind::Memory;
     cfg
 }
 
@@ -740,6 +736,7 @@ impl Outputs {
     /// Checks GGR per hall, wallet ids and final balances, alert and refusal ids.
     pub fn check(&self, e: &Expected) {
         if self.ggr_by_hall() != e.halls {
+            // Show the windows as published, to tell a missing window from a wrong one.
             for (r, ev) in self.decoded() {
                 if let OutputEvent::Ggr(g) = ev {
                     eprintln!("{}@{} {:?}", r.partition, r.offset, g.payload);
@@ -817,5 +814,31 @@ impl StateStore for SharedStore {
             })
             .collect();
         Box::pin(async move { Ok(v) })
+    }
+}
+
+/// A child process killed (SIGKILL) when dropped if still running, so a failing test
+/// leaves no `pitboss run` behind.
+pub struct ChildGuard(pub std::process::Child);
+
+impl std::ops::Deref for ChildGuard {
+    type Target = std::process::Child;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for ChildGuard {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
+}
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
     }
 }
