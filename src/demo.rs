@@ -236,14 +236,19 @@ pub async fn run(
         let backlogged = store.backlog() >= cfg.store.backlog_max;
         if now >= next_checkpoint || backlogged {
             inflight.drained().await;
-            match crate::store::checkpoint(&rt).await {
+            let began = Instant::now();
+            let result = crate::store::checkpoint(&rt).await;
+            telemetry::store_backlog(store.backlog() as u64);
+            match result {
                 Ok(_) => {
+                    telemetry::store_flush(began.elapsed());
                     checkpoints += 1;
                     backoff.succeeded();
                     readiness.set_store_reachable(true);
                     next_checkpoint = Instant::now() + flush_every;
                 }
                 Err(e) => {
+                    telemetry::store_error("flush");
                     checkpoint_failures += 1;
                     readiness.set_store_reachable(false);
                     let wait = backoff.failed();

@@ -47,15 +47,21 @@ fn start_run(bin: &str, config: &Path, log: &Path) -> Child {
         .expect("starting pitboss run")
 }
 
-/// The group's committed offsets summed over the input topic's partitions.
-fn committed_input(cfg: &pitboss::config::Config) -> i64 {
-    let brokers = &cfg.kafka.brokers;
-    let group: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", brokers)
+/// A consumer in pitboss's group that only reads committed offsets (it never subscribes,
+/// so it does not join the group).
+fn group_reader(cfg: &pitboss::config::Config) -> BaseConsumer {
+    ClientConfig::new()
+        .set("bootstrap.servers", &cfg.kafka.brokers)
         .set("group.id", &cfg.kafka.group_id)
         .set("enable.auto.commit", "false")
         .create()
-        .unwrap();
+        .unwrap()
+}
+
+/// The group's committed offsets summed over the input topic's partitions.
+fn committed_input(cfg: &pitboss::config::Config) -> i64 {
+    let brokers = &cfg.kafka.brokers;
+    let group = group_reader(cfg);
     let topic = &cfg.kafka.topics.input;
     let mut tpl = TopicPartitionList::new();
     for p in support::partitions(brokers, topic) {
@@ -82,12 +88,7 @@ fn wait_committed_to_end(cfg: &pitboss::config::Config, timeout: Duration) {
         .collect();
     let brokers = &cfg.kafka.brokers;
     let mut ends = EndReader::new(brokers, &topics, false);
-    let group: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", brokers)
-        .set("group.id", &cfg.kafka.group_id)
-        .set("enable.auto.commit", "false")
-        .create()
-        .unwrap();
+    let group = group_reader(cfg);
     let deadline = Instant::now() + timeout;
     let mut quiet = 0;
     loop {
@@ -308,18 +309,7 @@ async fn pitboss_run_killed_repeatedly_ends_exact_and_audits_clean() {
     support::Outputs::new(recs).check(&e);
 
     // The ledger agrees with the state, entity by entity.
-    let out = Command::new(bin)
-        .args(["audit", "--config"])
-        .arg(&config)
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "pitboss audit: {text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(text.contains(" 0 differences"), "{text}");
+    support::assert_audit_clean(bin, &config);
 }
 
 /// Every entity's totals against the reference. Which machine's bet reaches a mystery hit

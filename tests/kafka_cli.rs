@@ -229,16 +229,5 @@ internal = 4
     assert!(stderr.contains("shutdown requested"), "{stderr}");
 
     // The embedded store's ledger agrees with its state.
-    let out = Command::new(bin)
-        .args(["audit", "--config"])
-        .arg(&path)
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(text.contains(" 0 differences"), "{text}");
+    support::assert_audit_clean(bin, &path);
 }

@@ -591,7 +591,7 @@ impl Processor {
     ) -> Offsets {
         let durable = match result {
             Ok(d) => {
-                telemetry::store_flush(began.elapsed(), 0);
+                telemetry::store_flush(began.elapsed());
                 self.store_answered(true);
                 d
             }
