@@ -1,7 +1,12 @@
 //! `pitboss-load`: measures pitboss. `inproc` compares, over the same events, the actor
-//! pipeline with the framework's floor and with a single-threaded loop without actors.
+//! pipeline with the framework's floor and with a single-threaded loop without actors;
+//! `run` offers a scenario (load-tests/scenarios/) to a pitboss over Kafka, open loop, and
+//! reports latency, throughput and an accounting check.
 
+mod harness;
 mod kafka;
+mod report;
+mod scenario;
 mod store;
 
 #[cfg(feature = "mimalloc")]
@@ -35,6 +40,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Offer a scenario to pitboss over Kafka (open loop): end-to-end latency, throughput
+    /// achieved vs offered, and an accounting check (non-zero exit on any difference).
+    Run(harness::RunArgs),
     /// The embedded store under a hall network: rows written per input event at steady
     /// state, and the time from start to ready after a crash with that state stored.
     Store {
@@ -112,6 +120,7 @@ struct InprocReport {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
+        Command::Run(args) => run_scenario(args),
         Command::Store { options, json } => {
             let r = store::run(options)?;
             if json {
@@ -170,6 +179,38 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+fn run_scenario(args: harness::RunArgs) -> anyhow::Result<()> {
+    let json = args.json;
+    let Some(report) = harness::run(args)? else {
+        return Ok(());
+    };
+    let dir = std::path::PathBuf::from(&report.report_dir);
+    let (j, h) = report.write(&dir)?;
+    if json {
+        eprint!("{}", report.table());
+        eprintln!("wrote {} and {}", j.display(), h.display());
+        println!("{}", serde_json::to_string(&report.headline())?);
+    } else {
+        print!("{}", report.table());
+        println!("wrote {} and {}", j.display(), h.display());
+    }
+    if !report.accounting.ok {
+        let failed: Vec<&str> = report
+            .accounting
+            .checks
+            .iter()
+            .filter(|c| !c.ok)
+            .map(|c| c.name.as_str())
+            .collect();
+        anyhow::bail!(
+            "accounting check failed: {} (differences listed above and in {})",
+            failed.join(", "),
+            j.display()
+        );
+    }
+    Ok(())
 }
 
 fn inproc(events: usize, machines: u32, players: u32) -> anyhow::Result<InprocReport> {

@@ -403,6 +403,11 @@ pub fn consumer_config(cfg: &KafkaConfig) -> ClientConfig {
         // waits this long before fetching again (default 1000 ms): the processor then ran
         // dry for most of a second at a time. Measured: 135k -> 190-245k events/s.
         .set("fetch.queue.backoff.ms", "10")
+        // How long a fetch may wait for data. librdkafka's default (500 ms) is a latency floor
+        // on brokers that hold a fetch for the full wait instead of answering when data
+        // arrives (Tansu does): measured on the smoke scenario, p99 264 ms -> 31 ms. Against
+        // Kafka it only makes idle fetches more frequent.
+        .set("fetch.wait.max.ms", "5")
         // Statistics feed the consumer-lag gauge (`pitboss_kafka_consumer_lag`).
         .set("statistics.interval.ms", "5000");
     for (k, v) in cfg.client_settings(&cfg.consumer) {

@@ -1,0 +1,739 @@
+//! The report of `pitboss-load run`: a table on the terminal, `report.json`, `report.html`
+//! (inline SVG: latency percentile curve, throughput and p99 over time; no external
+//! resources) and a one-line JSON headline.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use hdrhistogram::Histogram;
+use pitboss::recount::Recount;
+use serde::Serialize;
+
+/// Latency percentiles, milliseconds.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct LatencySummary {
+    /// Events sampled.
+    pub samples: u64,
+    /// Median.
+    pub p50_ms: f64,
+    /// 90th percentile.
+    pub p90_ms: f64,
+    /// 99th percentile.
+    pub p99_ms: f64,
+    /// 99.9th percentile.
+    pub p999_ms: f64,
+    /// Largest.
+    pub max_ms: f64,
+    /// Mean.
+    pub mean_ms: f64,
+}
+
+impl LatencySummary {
+    /// From a histogram of microseconds.
+    pub fn from_hist(h: Option<&Histogram<u64>>) -> Self {
+        let Some(h) = h.filter(|h| !h.is_empty()) else {
+            return Self::default();
+        };
+        let ms = |us: u64| us as f64 / 1000.0;
+        Self {
+            samples: h.len(),
+            p50_ms: ms(h.value_at_quantile(0.50)),
+            p90_ms: ms(h.value_at_quantile(0.90)),
+            p99_ms: ms(h.value_at_quantile(0.99)),
+            p999_ms: ms(h.value_at_quantile(0.999)),
+            max_ms: ms(h.max()),
+            mean_ms: h.mean() / 1000.0,
+        }
+    }
+}
+
+/// (percentile, milliseconds) points of the latency curve.
+pub fn percentile_curve(h: Option<&Histogram<u64>>) -> Vec<(f64, f64)> {
+    let Some(h) = h.filter(|h| !h.is_empty()) else {
+        return Vec::new();
+    };
+    const PS: [f64; 17] = [
+        0.0, 10.0, 25.0, 50.0, 75.0, 80.0, 90.0, 95.0, 97.0, 99.0, 99.5, 99.7, 99.9, 99.95, 99.99,
+        99.999, 100.0,
+    ];
+    PS.iter()
+        .map(|p| {
+            let us = if *p >= 100.0 {
+                h.max()
+            } else {
+                h.value_at_quantile(p / 100.0)
+            };
+            (*p, us as f64 / 1000.0)
+        })
+        .collect()
+}
+
+/// One second of the run (after t0).
+#[derive(Debug, Clone, Serialize)]
+pub struct Second {
+    /// Seconds after t0.
+    pub second: u64,
+    /// The scheduled rate, events/s.
+    pub offered_events: f64,
+    /// Events sent in that second.
+    pub sent_events: u64,
+    /// Output records read in that second.
+    pub outputs: u64,
+    /// Events whose first output arrived in that second.
+    pub latency_samples: u64,
+    /// p99 of those, ms.
+    pub p99_ms: Option<f64>,
+}
+
+/// One accounting check.
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    /// What is compared.
+    pub name: String,
+    /// No difference (true when skipped).
+    pub ok: bool,
+    /// Why it was not made, if it was not.
+    pub skipped: Option<String>,
+    /// The differences found.
+    pub differences: Vec<String>,
+}
+
+/// The harness's expected totals (reference processor), minor units.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExpectedTotals {
+    /// Cash into machines.
+    pub cash_in: i64,
+    /// Cash out of machines.
+    pub cash_out: i64,
+    /// Wallet deposits (the harness's sentinel deposits included).
+    pub deposits: i64,
+    /// The harness's sentinel deposits.
+    pub sentinel_deposits: i64,
+    /// Wallet withdrawals.
+    pub withdrawals: i64,
+    /// Bets over all halls.
+    pub bets: i64,
+    /// Wins over all halls.
+    pub wins: i64,
+    /// GGR over all halls.
+    pub ggr: i64,
+    /// Games.
+    pub games: i64,
+    /// Wallet balances.
+    pub balances: i64,
+    /// Jackpot hits in the reference (single-threaded order).
+    pub reference_jackpot_hits: u64,
+    /// Machines, wallets, halls.
+    pub machines: u64,
+    /// Wallets.
+    pub wallets: u64,
+    /// Halls.
+    pub halls: u64,
+}
+
+impl ExpectedTotals {
+    /// From the reference's recount.
+    pub fn from(r: &Recount, sentinel_deposits: i64) -> Self {
+        Self {
+            cash_in: r.cash_in,
+            cash_out: r.cash_out,
+            deposits: r.deposits,
+            sentinel_deposits,
+            withdrawals: r.withdrawals,
+            bets: r.bets,
+            wins: r.wins,
+            ggr: r.ggr,
+            games: r.games,
+            balances: r.balances,
+            reference_jackpot_hits: r.jackpot_hits,
+            machines: r.machines,
+            wallets: r.wallets,
+            halls: r.halls,
+        }
+    }
+}
+
+/// The accounting check's result.
+#[derive(Debug, Clone, Serialize)]
+pub struct Accounting {
+    /// Every check passed.
+    pub ok: bool,
+    /// The expected totals.
+    pub expected: ExpectedTotals,
+    /// Distinct jackpot hits published.
+    pub published_hits: u64,
+    /// The checks.
+    pub checks: Vec<Check>,
+}
+
+/// The whole report (`report.json`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// Scenario name.
+    pub scenario: String,
+    /// Its description.
+    pub description: String,
+    /// When the run started (UTC).
+    pub started_utc: String,
+    /// Broker.
+    pub brokers: String,
+    /// pitboss started by the harness.
+    pub spawned: bool,
+    /// The pitboss configuration used.
+    pub pitboss_config: String,
+    /// pitboss's exit code after SIGTERM (with --spawn).
+    pub pitboss_exit_code: Option<i32>,
+    /// Rate shape.
+    pub shape: String,
+    /// Machines.
+    pub machines: u64,
+    /// Players.
+    pub players: u64,
+    /// Input partitions.
+    pub input_partitions: i32,
+    /// Events offered.
+    pub events: u64,
+    /// Seconds of offered load.
+    pub offered_secs: f64,
+    /// Mean offered rate.
+    pub offered_events_per_sec: f64,
+    /// Peak offered rate.
+    pub offered_peak_events_per_sec: f64,
+    /// Seconds from t0 to the last send (backlog: from the first send until the broker
+    /// acknowledged the whole backlog).
+    pub sent_secs: f64,
+    /// Events sent per second (mean).
+    pub sent_events_per_sec: f64,
+    /// Largest delay of a send after its due time (the producer falling behind), ms.
+    pub send_lag_max_ms: f64,
+    /// Seconds from t0 until pitboss had answered every final sentinel and the last
+    /// sampled event's output arrived.
+    pub caught_up_secs: f64,
+    /// Events / caught_up_secs: the throughput achieved end to end.
+    pub achieved_events_per_sec: f64,
+    /// Backlog: seconds from pitboss's first output to catching up.
+    pub drain_secs: Option<f64>,
+    /// Backlog: events / drain_secs.
+    pub drain_events_per_sec: Option<f64>,
+    /// Latency from an event's due time to its first output.
+    pub latency: LatencySummary,
+    /// With --measure-broker: from an event's due time until its input record is readable
+    /// from the broker (the broker's share, without pitboss).
+    pub broker_latency: Option<LatencySummary>,
+    /// Sampled events / events.
+    pub latency_coverage: f64,
+    /// Distinct outputs by kind.
+    pub outputs_distinct: BTreeMap<String, u64>,
+    /// Output records by kind.
+    pub output_records: BTreeMap<String, u64>,
+    /// The accounting check.
+    pub accounting: Accounting,
+    /// (percentile, ms).
+    pub percentile_curve: Vec<(f64, f64)>,
+    /// Per second.
+    pub timeline: Vec<Second>,
+    /// Where the files are.
+    pub report_dir: String,
+    /// Seconds spent generating the events and the reference result (before t0).
+    pub generate_secs: f64,
+    /// CPU seconds (user + system) the harness used from t0 to the end of reading
+    /// (producer, librdkafka threads, output reader).
+    pub harness_cpu_secs: f64,
+    /// CPU seconds of the spawned pitboss (`topics create` and `run`).
+    pub pitboss_cpu_secs: Option<f64>,
+    /// CPU cores of this machine.
+    pub cores: usize,
+}
+
+/// The one-line headline (`--json`).
+#[derive(Debug, Serialize)]
+pub struct Headline<'a> {
+    /// Scenario.
+    pub scenario: &'a str,
+    /// Events.
+    pub events: u64,
+    /// Mean offered rate.
+    pub offered_events_per_sec: f64,
+    /// Achieved end-to-end rate.
+    pub achieved_events_per_sec: f64,
+    /// Backlog drain rate.
+    pub drain_events_per_sec: Option<f64>,
+    /// Latency percentiles.
+    pub p50_ms: f64,
+    /// p90.
+    pub p90_ms: f64,
+    /// p99.
+    pub p99_ms: f64,
+    /// p99.9.
+    pub p999_ms: f64,
+    /// max.
+    pub max_ms: f64,
+    /// Sampled events.
+    pub latency_samples: u64,
+    /// Accounting passed.
+    pub accounting_ok: bool,
+    /// The report directory.
+    pub report: &'a str,
+}
+
+impl Report {
+    /// The headline.
+    pub fn headline(&self) -> Headline<'_> {
+        let l = &self.latency;
+        Headline {
+            scenario: &self.scenario,
+            events: self.events,
+            offered_events_per_sec: round1(self.offered_events_per_sec),
+            achieved_events_per_sec: round1(self.achieved_events_per_sec),
+            drain_events_per_sec: self.drain_events_per_sec.map(round1),
+            p50_ms: l.p50_ms,
+            p90_ms: l.p90_ms,
+            p99_ms: l.p99_ms,
+            p999_ms: l.p999_ms,
+            max_ms: l.max_ms,
+            latency_samples: l.samples,
+            accounting_ok: self.accounting.ok,
+            report: &self.report_dir,
+        }
+    }
+
+    /// The terminal table.
+    pub fn table(&self) -> String {
+        let mut s = String::new();
+        let l = &self.latency;
+        let _ = writeln!(s, "scenario            {} ({})", self.scenario, self.shape);
+        let _ = writeln!(
+            s,
+            "network             {} machines, {} players, {} input partitions",
+            self.machines, self.players, self.input_partitions
+        );
+        let _ = writeln!(s, "events              {}", self.events);
+        if self.drain_events_per_sec.is_none() {
+            let _ = writeln!(
+                s,
+                "offered             {:.0} ev/s mean, {:.0} ev/s peak, over {:.1} s",
+                self.offered_events_per_sec, self.offered_peak_events_per_sec, self.offered_secs
+            );
+            let _ = writeln!(
+                s,
+                "sent                {:.0} ev/s (largest send lag {:.1} ms)",
+                self.sent_events_per_sec, self.send_lag_max_ms
+            );
+        }
+        let _ = writeln!(
+            s,
+            "achieved            {:.0} ev/s (all events processed {:.2} s after start)",
+            self.achieved_events_per_sec, self.caught_up_secs
+        );
+        if let (Some(r), Some(d)) = (self.drain_events_per_sec, self.drain_secs) {
+            let _ = writeln!(
+                s,
+                "backlog filled      {:.0} ev/s ({:.2} s until the broker acknowledged it)",
+                self.sent_events_per_sec, self.sent_secs
+            );
+            let _ = writeln!(
+                s,
+                "drain               {r:.0} ev/s ({d:.2} s from pitboss's first output)"
+            );
+        }
+        let _ = writeln!(
+            s,
+            "latency (ms)        p50 {:.2}  p90 {:.2}  p99 {:.2}  p99.9 {:.2}  max {:.2}  ({} events sampled, {:.1} %)",
+            l.p50_ms,
+            l.p90_ms,
+            l.p99_ms,
+            l.p999_ms,
+            l.max_ms,
+            l.samples,
+            self.latency_coverage * 100.0
+        );
+        if let Some(b) = &self.broker_latency {
+            let _ = writeln!(
+                s,
+                "broker alone (ms)   p50 {:.2}  p90 {:.2}  p99 {:.2}  p99.9 {:.2}  max {:.2}  (due -> input record readable, {} records)",
+                b.p50_ms, b.p90_ms, b.p99_ms, b.p999_ms, b.max_ms, b.samples
+            );
+        }
+        let outs: Vec<String> = self
+            .outputs_distinct
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect();
+        let _ = writeln!(s, "outputs (distinct)  {}", outs.join(", "));
+        let _ = writeln!(
+            s,
+            "accounting          {}",
+            if self.accounting.ok { "OK" } else { "FAILED" }
+        );
+        for c in &self.accounting.checks {
+            let status = match (&c.skipped, c.ok) {
+                (Some(_), _) => "skip",
+                (None, true) => "ok",
+                (None, false) => "FAIL",
+            };
+            let _ = writeln!(s, "  [{status:>4}] {}", c.name);
+            if let Some(why) = &c.skipped {
+                let _ = writeln!(s, "         {why}");
+            }
+            for d in c.differences.iter().take(20) {
+                let _ = writeln!(s, "         {d}");
+            }
+            if c.differences.len() > 20 {
+                let _ = writeln!(s, "         ... {} more", c.differences.len() - 20);
+            }
+        }
+        let _ = writeln!(
+            s,
+            "cpu                 harness {:.1} s{}, on {} cores (events generated in {:.1} s before the start)",
+            self.harness_cpu_secs,
+            self.pitboss_cpu_secs
+                .map_or(String::new(), |p| format!(", pitboss {p:.1} s")),
+            self.cores,
+            self.generate_secs
+        );
+        let _ = writeln!(s, "report              {}", self.report_dir);
+        s
+    }
+
+    /// Writes `report.json` and `report.html`; returns their paths.
+    pub fn write(&self, dir: &Path) -> anyhow::Result<(PathBuf, PathBuf)> {
+        std::fs::create_dir_all(dir)?;
+        let json = dir.join("report.json");
+        std::fs::write(&json, serde_json::to_string_pretty(self)?)
+            .with_context(|| format!("writing {}", json.display()))?;
+        let html = dir.join("report.html");
+        std::fs::write(&html, self.html())
+            .with_context(|| format!("writing {}", html.display()))?;
+        Ok((json, html))
+    }
+
+    /// The HTML page (self-contained).
+    pub fn html(&self) -> String {
+        let mut s = String::new();
+        let l = &self.latency;
+        let _ = write!(
+            s,
+            "<!doctype html><html><head><meta charset=\"utf-8\"><title>pitboss-load {name}</title>\
+             <style>body{{font-family:system-ui,sans-serif;margin:2em;color:#222}}\
+             table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:.3em .6em;text-align:right}}\
+             th{{background:#f4f4f4}}.ok{{color:#070}}.fail{{color:#b00;font-weight:bold}}\
+             pre{{background:#f7f7f7;padding:1em}}</style></head><body>\
+             <h1>pitboss-load: {name}</h1><p>{desc}</p>",
+            name = esc(&self.scenario),
+            desc = esc(&self.description)
+        );
+        let _ = write!(
+            s,
+            "<table><tr><th>events</th><th>offered ev/s</th><th>achieved ev/s</th>\
+             <th>p50 ms</th><th>p90 ms</th><th>p99 ms</th><th>p99.9 ms</th><th>max ms</th>\
+             <th>accounting</th></tr><tr><td>{}</td><td>{:.0}</td><td>{:.0}</td><td>{:.2}</td>\
+             <td>{:.2}</td><td>{:.2}</td><td>{:.2}</td><td>{:.2}</td><td class=\"{}\">{}</td></tr></table>",
+            self.events,
+            self.offered_events_per_sec,
+            self.achieved_events_per_sec,
+            l.p50_ms,
+            l.p90_ms,
+            l.p99_ms,
+            l.p999_ms,
+            l.max_ms,
+            if self.accounting.ok { "ok" } else { "fail" },
+            if self.accounting.ok { "OK" } else { "FAILED" }
+        );
+        s.push_str("<h2>Latency by percentile</h2>");
+        s.push_str(&self.svg_percentiles());
+        s.push_str("<h2>Throughput over time</h2>");
+        s.push_str(&self.svg_timeline());
+        s.push_str("<h2>p99 latency per second</h2>");
+        s.push_str(&self.svg_p99());
+        let _ = write!(s, "<h2>Summary</h2><pre>{}</pre>", esc(&self.table()));
+        s.push_str("</body></html>\n");
+        s
+    }
+
+    fn svg_percentiles(&self) -> String {
+        // x: log10(1 / (1 - p)), the usual HdrHistogram plot; 100 % drawn at 99.9999 %.
+        let pts: Vec<(f64, f64)> = self
+            .percentile_curve
+            .iter()
+            .map(|(p, ms)| {
+                let q = (p / 100.0).min(0.999_999);
+                ((1.0 / (1.0 - q)).log10(), *ms)
+            })
+            .collect();
+        let labels = [
+            (0.0, "0%"),
+            (1.0, "90%"),
+            (2.0, "99%"),
+            (3.0, "99.9%"),
+            (4.0, "99.99%"),
+            (5.0, "99.999%"),
+            (6.0, "max"),
+        ];
+        chart(
+            &[("latency ms", "#1f6fd1", pts)],
+            6.0,
+            &labels,
+            "percentile",
+            "ms",
+        )
+    }
+
+    fn svg_timeline(&self) -> String {
+        let off: Vec<(f64, f64)> = self
+            .timeline
+            .iter()
+            .map(|t| (t.second as f64, t.offered_events))
+            .collect();
+        let sent: Vec<(f64, f64)> = self
+            .timeline
+            .iter()
+            .map(|t| (t.second as f64, t.sent_events as f64))
+            .collect();
+        let outs: Vec<(f64, f64)> = self
+            .timeline
+            .iter()
+            .map(|t| (t.second as f64, t.outputs as f64))
+            .collect();
+        let xmax = (self.timeline.len().max(1)) as f64;
+        let labels = x_labels(xmax);
+        let labels: Vec<(f64, &str)> = labels.iter().map(|(x, s)| (*x, s.as_str())).collect();
+        chart(
+            &[
+                ("offered ev/s", "#999999", off),
+                ("sent ev/s", "#1f6fd1", sent),
+                ("output records/s", "#d17a1f", outs),
+            ],
+            xmax,
+            &labels,
+            "seconds",
+            "per second",
+        )
+    }
+
+    fn svg_p99(&self) -> String {
+        let p: Vec<(f64, f64)> = self
+            .timeline
+            .iter()
+            .filter_map(|t| t.p99_ms.map(|v| (t.second as f64, v)))
+            .collect();
+        let xmax = (self.timeline.len().max(1)) as f64;
+        let labels = x_labels(xmax);
+        let labels: Vec<(f64, &str)> = labels.iter().map(|(x, s)| (*x, s.as_str())).collect();
+        chart(
+            &[("p99 ms (by arrival second)", "#b0306a", p)],
+            xmax,
+            &labels,
+            "seconds",
+            "ms",
+        )
+    }
+}
+
+fn round1(v: f64) -> f64 {
+    (v * 10.0).round() / 10.0
+}
+
+fn x_labels(xmax: f64) -> Vec<(f64, String)> {
+    let step = nice_step(xmax / 6.0);
+    let mut v = Vec::new();
+    let mut x = 0.0;
+    while x <= xmax + 1e-9 {
+        v.push((x, format!("{x:.0}")));
+        x += step;
+    }
+    v
+}
+
+fn nice_step(raw: f64) -> f64 {
+    if raw <= 0.0 || !raw.is_finite() {
+        return 1.0;
+    }
+    let mag = 10f64.powf(raw.log10().floor());
+    let f = raw / mag;
+    let n = if f <= 1.0 {
+        1.0
+    } else if f <= 2.0 {
+        2.0
+    } else if f <= 5.0 {
+        5.0
+    } else {
+        10.0
+    };
+    (n * mag).max(1.0)
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// A chart's line: name, colour, points.
+type Series<'a> = (&'a str, &'a str, Vec<(f64, f64)>);
+
+/// A line chart as inline SVG.
+fn chart(
+    series: &[Series<'_>],
+    xmax: f64,
+    xlabels: &[(f64, &str)],
+    xname: &str,
+    yname: &str,
+) -> String {
+    let (w, h, ml, mr, mt, mb) = (800.0, 320.0, 70.0, 20.0, 20.0, 50.0);
+    let ymax_raw = series
+        .iter()
+        .flat_map(|s| s.2.iter().map(|p| p.1))
+        .fold(0.0f64, f64::max);
+    let ystep = nice_step_f(ymax_raw / 5.0);
+    let ymax = ((ymax_raw / ystep).ceil() * ystep).max(ystep);
+    let xmax = xmax.max(1e-9);
+    let px = |x: f64| ml + (x / xmax) * (w - ml - mr);
+    let py = |y: f64| mt + (1.0 - y / ymax) * (h - mt - mb);
+    let mut s = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" \
+         viewBox=\"0 0 {w} {h}\" font-family=\"sans-serif\" font-size=\"11\">\
+         <rect x=\"0\" y=\"0\" width=\"{w}\" height=\"{h}\" fill=\"#fff\"/>"
+    );
+    let mut y = 0.0;
+    while y <= ymax + 1e-9 {
+        let _ = write!(
+            s,
+            "<line x1=\"{ml}\" x2=\"{}\" y1=\"{py:.1}\" y2=\"{py:.1}\" stroke=\"#eee\"/>\
+             <text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
+            w - mr,
+            ml - 5.0,
+            py(y) + 4.0,
+            fmt_num(y),
+            py = py(y)
+        );
+        y += ystep;
+    }
+    for (x, label) in xlabels {
+        let _ = write!(
+            s,
+            "<line x1=\"{px:.1}\" x2=\"{px:.1}\" y1=\"{mt}\" y2=\"{}\" stroke=\"#eee\"/>\
+             <text x=\"{px:.1}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
+            h - mb,
+            h - mb + 15.0,
+            esc(label),
+            px = px(*x)
+        );
+    }
+    let _ = write!(
+        s,
+        "<line x1=\"{ml}\" x2=\"{ml}\" y1=\"{mt}\" y2=\"{}\" stroke=\"#333\"/>\
+         <line x1=\"{ml}\" x2=\"{}\" y1=\"{}\" y2=\"{}\" stroke=\"#333\"/>\
+         <text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\
+         <text x=\"15\" y=\"{}\" transform=\"rotate(-90 15 {})\" text-anchor=\"middle\">{}</text>",
+        h - mb,
+        w - mr,
+        h - mb,
+        h - mb,
+        (ml + w - mr) / 2.0,
+        h - 12.0,
+        esc(xname),
+        (mt + h - mb) / 2.0,
+        (mt + h - mb) / 2.0,
+        esc(yname)
+    );
+    for (i, (name, color, pts)) in series.iter().enumerate() {
+        if !pts.is_empty() {
+            let d: Vec<String> = pts
+                .iter()
+                .map(|(x, y)| format!("{:.1},{:.1}", px(*x), py(*y)))
+                .collect();
+            let _ = write!(
+                s,
+                "<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"2\" points=\"{}\"/>",
+                d.join(" ")
+            );
+            if pts.len() <= 20 {
+                for (x, y) in pts {
+                    let _ = write!(
+                        s,
+                        "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"3\" fill=\"{color}\"><title>{}</title></circle>",
+                        px(*x),
+                        py(*y),
+                        fmt_num(*y)
+                    );
+                }
+            }
+        }
+        let ly = mt + 14.0 * i as f64 + 5.0;
+        let _ = write!(
+            s,
+            "<rect x=\"{}\" y=\"{:.1}\" width=\"12\" height=\"3\" fill=\"{color}\"/>\
+             <text x=\"{}\" y=\"{:.1}\">{}</text>",
+            ml + 10.0,
+            ly,
+            ml + 26.0,
+            ly + 4.0,
+            esc(name)
+        );
+    }
+    s.push_str("</svg>");
+    s
+}
+
+fn nice_step_f(raw: f64) -> f64 {
+    if raw <= 0.0 || !raw.is_finite() {
+        return 1.0;
+    }
+    let mag = 10f64.powf(raw.log10().floor());
+    let f = raw / mag;
+    let n = if f <= 1.0 {
+        1.0
+    } else if f <= 2.0 {
+        2.0
+    } else if f <= 5.0 {
+        5.0
+    } else {
+        10.0
+    };
+    n * mag
+}
+
+fn fmt_num(v: f64) -> String {
+    if v.abs() >= 100.0 || v == v.trunc() {
+        format!("{v:.0}")
+    } else if v.abs() >= 1.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.3}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn charts_are_self_contained_svg() {
+        let s = chart(
+            &[("a", "#000", vec![(0.0, 1.0), (1.0, 2.5)])],
+            1.0,
+            &[(0.0, "0"), (1.0, "1")],
+            "x",
+            "y",
+        );
+        assert!(s.starts_with("<svg") && s.ends_with("</svg>"));
+        assert!(!s.contains("href"), "no external resources");
+        assert!(s.contains("polyline"));
+    }
+
+    #[test]
+    fn latency_summary_in_ms() {
+        let mut h = Histogram::<u64>::new_with_bounds(1, 3_600_000_000, 3).unwrap();
+        for us in 1..=1000u64 {
+            h.record(us * 10).unwrap();
+        }
+        let l = LatencySummary::from_hist(Some(&h));
+        assert_eq!(l.samples, 1000);
+        assert!((l.p50_ms - 5.0).abs() < 0.01, "{}", l.p50_ms);
+        assert!((l.max_ms - 10.0).abs() < 0.01, "{}", l.max_ms);
+        assert_eq!(percentile_curve(Some(&h)).len(), 17);
+    }
+}
