@@ -71,16 +71,18 @@ async fn a_failing_store_stops_commits_reports_not_ready_pauses_and_recovers_exa
         .await;
         support::wait_for("ready", long, || readiness.is_ready()).await;
 
-        // The store fails; the second half streams in.
+        // The store fails while the second half streams in (a checkpoint only writes, and
+        // so only fails, when something changed).
         faults.writes.store(true, Ordering::SeqCst);
+        let three_q = msgs.len() * 3 / 4;
+        produce(msgs[half..three_q].to_vec()).await.unwrap();
         support::wait_for("a failed flush", long, || {
             stats.store_failures.load(Ordering::Relaxed) > 0
         })
         .await;
+        // Flushes run one at a time: from the first failure on, none succeeds.
         let commits = stats.commits.load(Ordering::Relaxed);
         assert!(!readiness.is_ready(), "not ready while the store fails");
-        let three_q = msgs.len() * 3 / 4;
-        produce(msgs[half..three_q].to_vec()).await.unwrap();
         support::wait_for("consumption paused on the backlog", long, || {
             stats.store_pauses.load(Ordering::Relaxed) > 0
         })
