@@ -288,6 +288,13 @@ pub fn run(args: RunArgs) -> anyhow::Result<Option<Report>> {
         run.wait_sentinels('F', partitions, timeout, child.as_mut())?;
     }
     run.caught_up_ns = run.shared.now_ns();
+    if cfg.kafka.internal_topics && child.is_some() {
+        // Effects between entities travel through the internal topics after the input is
+        // consumed: stop pitboss only once they are processed too, so that what it stores
+        // and publishes at shutdown is complete.
+        progress.set_message("waiting for the effects on the internal topics");
+        wait_committed_to_end(&cfg, timeout)?;
+    }
     let mut exit_code = None;
     if let Some(mut c) = child.take() {
         progress.set_message("stopping pitboss (SIGTERM)");
@@ -1102,6 +1109,76 @@ fn cpu_secs(who: libc::c_int) -> f64 {
 /// Event time of event `i`: the run's start (wall clock) plus its due time.
 fn event_time_ms(epoch0_ms: i64, sched: &Schedule, i: u64) -> i64 {
     epoch0_ms + (sched.due_secs(i) * 1000.0) as i64
+}
+
+/// Waits until pitboss's consumer group has committed every topic it consumes (the input
+/// and the internal ones) to its end, with the ends unchanged over two rounds: then every
+/// event and every effect it caused is processed (pitboss commits an offset only once what
+/// the message caused is durable, internal messages included).
+fn wait_committed_to_end(cfg: &Config, timeout: Duration) -> anyhow::Result<()> {
+    let k = &cfg.kafka;
+    let t = &k.topics;
+    let topics = [&t.input, &t.pool_commands, &t.ggr_deltas, &t.machine_awards];
+    let group: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &k.brokers)
+        .set("group.id", &k.group_id)
+        .set("enable.auto.commit", "false")
+        .create()
+        .context("creating the offset reader")?;
+    let metadata = group
+        .fetch_metadata(None, Duration::from_secs(10))
+        .context("reading topic metadata")?;
+    let mut tpl = TopicPartitionList::new();
+    for mt in metadata.topics() {
+        if topics.iter().any(|n| n.as_str() == mt.name()) {
+            for p in mt.partitions() {
+                tpl.add_partition(mt.name(), p.id());
+            }
+        }
+    }
+    let deadline = Instant::now() + timeout;
+    let (mut previous, mut stable) = (None, 0);
+    loop {
+        let mut ends = Vec::new();
+        for e in tpl.elements() {
+            let (_, high) = group
+                .fetch_watermarks(e.topic(), e.partition(), Duration::from_secs(5))
+                .with_context(|| format!("reading the end of {}/{}", e.topic(), e.partition()))?;
+            ends.push(high);
+        }
+        let committed = group
+            .committed_offsets(tpl.clone(), Duration::from_secs(5))
+            .context("reading pitboss's committed offsets")?;
+        let behind: Vec<String> = tpl
+            .elements()
+            .iter()
+            .zip(&ends)
+            .filter_map(|(e, end)| {
+                let c = match committed
+                    .find_partition(e.topic(), e.partition())
+                    .map(|x| x.offset())
+                {
+                    Some(Offset::Offset(o)) => o,
+                    _ => 0,
+                };
+                (c < *end).then(|| format!("{}/{}: {c} of {end}", e.topic(), e.partition()))
+            })
+            .collect();
+        if behind.is_empty() && previous.as_ref() == Some(&ends) {
+            stable += 1;
+            if stable >= 2 {
+                return Ok(());
+            }
+        } else {
+            stable = 0;
+        }
+        previous = Some(ends);
+        if Instant::now() > deadline {
+            bail!("pitboss did not commit its topics to their ends within {timeout:?}: {behind:?}");
+        }
+        // Polling the broker (commits come every kafka.commit-interval-ms).
+        std::thread::sleep(Duration::from_millis(250));
+    }
 }
 
 fn sentinel(cfg: &Config, kind: char, partition: i32) -> (String, Vec<u8>) {

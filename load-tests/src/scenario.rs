@@ -154,10 +154,10 @@ pub struct PitbossSpec {
     /// Partitions of each output topic.
     #[serde(default = "default_output_partitions")]
     pub output_partitions: i32,
-    /// Route effects through the internal topics (multi-instance mode). Default false:
-    /// with one instance every effect is applied in process, so once pitboss has consumed
-    /// the last input and stopped cleanly, its outputs are complete.
-    #[serde(default)]
+    /// Route effects through the internal topics (the multi-instance mode, pitboss's
+    /// default). With them the harness stops pitboss only once its group has committed the
+    /// internal topics to their ends too; false applies every effect in process.
+    #[serde(default = "default_internal_topics")]
     pub internal_topics: bool,
     /// Offset commit (and checkpoint) interval, ms.
     #[serde(default = "default_commit_ms")]
@@ -184,6 +184,10 @@ fn default_partitions() -> i32 {
 fn default_output_partitions() -> i32 {
     4
 }
+fn default_internal_topics() -> bool {
+    // pitboss's own default (kafka.internal-topics).
+    true
+}
 fn default_commit_ms() -> u64 {
     // pitboss's own default (kafka.commit-interval-ms).
     5000
@@ -201,7 +205,7 @@ impl Default for PitbossSpec {
             arbiters: 0,
             input_partitions: default_partitions(),
             output_partitions: default_output_partitions(),
-            internal_topics: false,
+            internal_topics: default_internal_topics(),
             commit_interval_ms: default_commit_ms(),
             hit_point_secret: default_secret(),
             store: default_store(),
