@@ -188,12 +188,11 @@ pub async fn run_with(
     };
     let readiness = opts.readiness.clone();
     readiness.set_store_reachable(true);
-    // The tee counts outputs in the metrics and feeds the jackpot display.
-    let feed = JackpotFeed::new(&cfg.http);
-    let outputs: Arc<dyn EventSink> = if opts.http {
-        Arc::new(TeeSink::new(sink.clone(), feed.clone()))
-    } else {
-        sink.clone()
+    // With HTTP, a tee counts outputs in the metrics and feeds the jackpot display.
+    let feed = opts.http.then(|| JackpotFeed::new(&cfg.http));
+    let outputs: Arc<dyn EventSink> = match &feed {
+        Some(f) => Arc::new(TeeSink::new(sink.clone(), f.clone())),
+        None => sink.clone(),
     };
     let rt = Runtime::start(
         rc,
@@ -220,7 +219,7 @@ pub async fn run_with(
         (None, None)
     };
     let background = crate::demo::spawn_background(&rt, &cfg);
-    let http = if opts.http {
+    let http = if let Some(feed) = feed {
         let state = HttpState::new(rt.clone(), feed, readiness.clone(), cfg.http.clone());
         let h = crate::http::serve(state, &cfg.http.addr)
             .await

@@ -277,10 +277,7 @@ impl Processor {
                 // consumer thread stops at the full channel; a shutdown lifts the pause so
                 // the consumer can stop and the final round can run.
                 w = work.recv(), if !self.paused || stopping => match w {
-                    Some(Work::Batch(b)) => {
-                        self.readiness.set_consuming(true);
-                        self.process(b).await
-                    }
+                    Some(Work::Batch(b)) => self.process(b).await,
                     Some(Work::Revoke { parts, reply }) => {
                         let before = self.finish_job(job.take()).await;
                         let offsets = self.revoke(parts).await;
@@ -304,7 +301,10 @@ impl Processor {
                 },
                 result = async { job.as_mut().expect("a job").flush.as_mut().await }, if job.is_some() => {
                     let j = job.take().expect("a job");
-                    self.background_flushed(j.offsets, j.began, result, true);
+                    let offsets = self.flushed(j.offsets, j.began, result);
+                    if !offsets.is_empty() {
+                        let _ = self.commits.send(offsets);
+                    }
                 }
                 _ = timer.tick(), if job.is_none() => job = self.periodic().await,
             }
@@ -556,6 +556,11 @@ impl Processor {
             return Vec::new();
         }
         let job = self.cut(only).await;
+        self.complete(job).await
+    }
+
+    /// Waits for a checkpoint's flush; the offsets it made committable.
+    async fn complete(&mut self, job: FlushJob) -> Offsets {
         let result = job.flush.await;
         self.flushed(job.offsets, job.began, result)
     }
@@ -582,7 +587,8 @@ impl Processor {
     }
 
     /// A checkpoint's flush finished: readiness, retry timing, and the offsets it made
-    /// committable (empty unless the store reports the state durable).
+    /// committable (empty unless the store reports the state durable), marked committed:
+    /// the caller commits them.
     fn flushed(
         &mut self,
         ready: Offsets,
@@ -609,6 +615,7 @@ impl Processor {
         if !durable || self.fatal.is_set() {
             return Vec::new();
         }
+        self.tracker.mark_committed(&ready);
         ready
     }
 
@@ -660,17 +667,11 @@ impl Processor {
             return None; // The store failed: the next attempt waits for its backoff.
         }
         if self.durable.is_none() {
-            // Learn whether the store can be durable at all, without a barrier.
-            match self.rt.store.flush().await {
-                Ok(d) => {
-                    self.store_answered(true);
-                    self.note_durability(d)
-                }
-                Err(e) => {
-                    self.store_answered(false);
-                    tracing::warn!(error = %e, "store flush failed")
-                }
-            }
+            // Learn whether the store can be durable at all, without a barrier (no
+            // positions, so nothing to commit).
+            let began = Instant::now();
+            let result = self.rt.store.flush().await;
+            self.flushed(Vec::new(), began, result);
         }
         if self.durable == Some(false) || self.fatal.is_set() || !self.pending_awards.is_empty() {
             return None;
@@ -690,37 +691,11 @@ impl Processor {
         Some(self.cut(None).await)
     }
 
-    /// A background flush finished: the offsets it made committable are marked and, when
-    /// `send`, handed to the consumer thread to commit; otherwise returned (to be committed
-    /// with a revocation's or the shutdown's offsets).
-    fn background_flushed(
-        &mut self,
-        job_offsets: Offsets,
-        began: Instant,
-        result: Result<bool, StoreError>,
-        send: bool,
-    ) -> Offsets {
-        let offsets = self.flushed(job_offsets, began, result);
-        if offsets.is_empty() {
-            return offsets;
-        }
-        self.tracker.mark_committed(&offsets);
-        if send {
-            let _ = self.commits.send(offsets);
-            Vec::new()
-        } else {
-            offsets
-        }
-    }
-
     /// Waits for a background flush (before a revocation or the shutdown) and returns the
     /// offsets it made committable.
     async fn finish_job(&mut self, job: Option<FlushJob>) -> Offsets {
         match job {
-            Some(j) => {
-                let result = j.flush.await;
-                self.background_flushed(j.offsets, j.began, result, false)
-            }
+            Some(j) => self.complete(j).await,
             None => Vec::new(),
         }
     }
@@ -758,7 +733,6 @@ impl Processor {
             .await;
         self.stats.handed_over.fetch_add(n, Ordering::Relaxed);
         let offsets = self.round(Some(&parts)).await;
-        self.tracker.mark_committed(&offsets);
         self.tracker.forget(&parts);
         // What passivation published (final GGR windows, pool levels) reaches Kafka before
         // another instance continues from the stored state.
@@ -781,9 +755,7 @@ impl Processor {
         // Publish every open GGR window and changed pool level.
         self.rt.tick(true);
         self.rt.quiesce().await;
-        let offsets = self.round(None).await;
-        self.tracker.mark_committed(&offsets);
-        offsets
+        self.round(None).await
     }
 
     /// Sends every outbox and waits for the broker (on a blocking thread).
