@@ -17,15 +17,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use pitboss::direct::Direct;
+use pitboss::kafka::admin;
 use pitboss::recount::recount;
 use pitboss::sim::Simulator;
 use pitboss::wire;
 use pitboss_actors::shell::{Snapshot, StateStore};
 use rand::{Rng, SeedableRng};
-use rdkafka::config::ClientConfig;
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
-use support::{Broker, EndReader, T0};
+use support::{Broker, T0};
 
 const EVENTS: usize = 24_000;
 const KILLS: usize = 6;
@@ -47,36 +45,13 @@ fn start_run(bin: &str, config: &Path, log: &Path) -> Child {
         .expect("starting pitboss run")
 }
 
-/// A consumer in pitboss's group that only reads committed offsets (it never subscribes,
-/// so it does not join the group).
-fn group_reader(cfg: &pitboss::config::Config) -> BaseConsumer {
-    ClientConfig::new()
-        .set("bootstrap.servers", &cfg.kafka.brokers)
-        .set("group.id", &cfg.kafka.group_id)
-        .set("enable.auto.commit", "false")
-        .create()
-        .unwrap()
-}
-
 /// The group's committed offsets summed over the input topic's partitions.
 fn committed_input(cfg: &pitboss::config::Config) -> i64 {
-    let brokers = &cfg.kafka.brokers;
-    let group = group_reader(cfg);
-    let topic = &cfg.kafka.topics.input;
-    let mut tpl = TopicPartitionList::new();
-    for p in support::partitions(brokers, topic) {
-        tpl.add_partition(topic, p);
-    }
-    let committed = group
-        .committed_offsets(tpl, Duration::from_secs(5))
-        .expect("committed offsets");
-    committed
-        .elements()
+    let input = cfg.kafka.topics.input.as_str();
+    admin::group_progress(&cfg.kafka, &[input], Duration::from_secs(5))
+        .expect("the group's progress")
         .iter()
-        .map(|e| match e.offset() {
-            Offset::Offset(o) => o,
-            _ => 0,
-        })
+        .map(|p| p.committed)
         .sum()
 }
 
@@ -86,42 +61,9 @@ fn wait_committed_to_end(cfg: &pitboss::config::Config, timeout: Duration) {
         .into_iter()
         .map(|(_, n)| n)
         .collect();
-    let brokers = &cfg.kafka.brokers;
-    let mut ends = EndReader::new(brokers, &topics, false);
-    let group = group_reader(cfg);
-    let deadline = Instant::now() + timeout;
-    let mut quiet = 0;
-    loop {
-        let news = ends.poll_for(Duration::from_millis(200));
-        let mut tpl = TopicPartitionList::new();
-        for (t, p) in ends.ends.keys() {
-            tpl.add_partition(t, *p);
-        }
-        let committed = group
-            .committed_offsets(tpl, Duration::from_secs(5))
-            .expect("committed offsets");
-        let mut behind = Vec::new();
-        for ((t, p), (end, eof)) in &ends.ends {
-            let c = match committed.find_partition(t, *p).map(|e| e.offset()) {
-                Some(Offset::Offset(o)) => o,
-                _ => 0,
-            };
-            if !eof || c < *end {
-                behind.push(format!("{t}/{p}: committed {c} of {end}"));
-            }
-        }
-        if behind.is_empty() && !news {
-            quiet += 1;
-            if quiet >= 3 {
-                return;
-            }
-        } else {
-            quiet = 0;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "not committed to the end after {timeout:?}: {behind:?}"
-        );
+    let topics: Vec<&str> = topics.iter().map(String::as_str).collect();
+    if let Err(e) = admin::wait_committed_to_end(&cfg.kafka, &topics, timeout) {
+        panic!("{e}");
     }
 }
 
@@ -141,16 +83,7 @@ async fn pitboss_run_killed_repeatedly_ends_exact_and_audits_clean() {
     let log = data.path().join("pitboss.log");
     let bin = env!("CARGO_BIN_EXE_pitboss");
 
-    let out = Command::new(bin)
-        .args(["topics", "create", "--config"])
-        .arg(&config)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::topics_create_cli(bin, &config);
 
     let mut sim = Simulator::new(&cfg).unwrap();
     let msgs: Vec<_> = (0..EVENTS as i64).map(|i| sim.next(T0 + i * 20)).collect();

@@ -293,7 +293,11 @@ pub fn run(args: RunArgs) -> anyhow::Result<Option<Report>> {
         // consumed: stop pitboss only once they are processed too, so that what it stores
         // and publishes at shutdown is complete.
         progress.set_message("waiting for the effects on the internal topics");
-        wait_committed_to_end(&cfg, timeout)?;
+        let t = &cfg.kafka.topics;
+        let topics = [&t.input, &t.pool_commands, &t.ggr_deltas, &t.machine_awards];
+        let topics: Vec<&str> = topics.iter().map(|n| n.as_str()).collect();
+        pitboss::kafka::admin::wait_committed_to_end(&cfg.kafka, &topics, timeout)
+            .map_err(|e| anyhow!(e))?;
     }
     let mut exit_code = None;
     if let Some(mut c) = child.take() {
@@ -1111,76 +1115,6 @@ fn event_time_ms(epoch0_ms: i64, sched: &Schedule, i: u64) -> i64 {
     epoch0_ms + (sched.due_secs(i) * 1000.0) as i64
 }
 
-/// Waits until pitboss's consumer group has committed every topic it consumes (the input
-/// and the internal ones) to its end, with the ends unchanged over two rounds: then every
-/// event and every effect it caused is processed (pitboss commits an offset only once what
-/// the message caused is durable, internal messages included).
-fn wait_committed_to_end(cfg: &Config, timeout: Duration) -> anyhow::Result<()> {
-    let k = &cfg.kafka;
-    let t = &k.topics;
-    let topics = [&t.input, &t.pool_commands, &t.ggr_deltas, &t.machine_awards];
-    let group: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", &k.brokers)
-        .set("group.id", &k.group_id)
-        .set("enable.auto.commit", "false")
-        .create()
-        .context("creating the offset reader")?;
-    let metadata = group
-        .fetch_metadata(None, Duration::from_secs(10))
-        .context("reading topic metadata")?;
-    let mut tpl = TopicPartitionList::new();
-    for mt in metadata.topics() {
-        if topics.iter().any(|n| n.as_str() == mt.name()) {
-            for p in mt.partitions() {
-                tpl.add_partition(mt.name(), p.id());
-            }
-        }
-    }
-    let deadline = Instant::now() + timeout;
-    let (mut previous, mut stable) = (None, 0);
-    loop {
-        let mut ends = Vec::new();
-        for e in tpl.elements() {
-            let (_, high) = group
-                .fetch_watermarks(e.topic(), e.partition(), Duration::from_secs(5))
-                .with_context(|| format!("reading the end of {}/{}", e.topic(), e.partition()))?;
-            ends.push(high);
-        }
-        let committed = group
-            .committed_offsets(tpl.clone(), Duration::from_secs(5))
-            .context("reading pitboss's committed offsets")?;
-        let behind: Vec<String> = tpl
-            .elements()
-            .iter()
-            .zip(&ends)
-            .filter_map(|(e, end)| {
-                let c = match committed
-                    .find_partition(e.topic(), e.partition())
-                    .map(|x| x.offset())
-                {
-                    Some(Offset::Offset(o)) => o,
-                    _ => 0,
-                };
-                (c < *end).then(|| format!("{}/{}: {c} of {end}", e.topic(), e.partition()))
-            })
-            .collect();
-        if behind.is_empty() && previous.as_ref() == Some(&ends) {
-            stable += 1;
-            if stable >= 2 {
-                return Ok(());
-            }
-        } else {
-            stable = 0;
-        }
-        previous = Some(ends);
-        if Instant::now() > deadline {
-            bail!("pitboss did not commit its topics to their ends within {timeout:?}: {behind:?}");
-        }
-        // Polling the broker (commits come every kafka.commit-interval-ms).
-        std::thread::sleep(Duration::from_millis(250));
-    }
-}
-
 fn sentinel(cfg: &Config, kind: char, partition: i32) -> (String, Vec<u8>) {
     let player = format!("P-LOAD{kind}-{partition:04}");
     let id = (u128::from(SENTINEL_TAG) << 64) | ((kind as u128) << 32) | partition as u128;
@@ -1240,18 +1174,6 @@ fn input_partitions(cfg: &Config) -> anyhow::Result<i32> {
         .create()
         .context("creating a metadata client")?;
     Ok(partition_ids(&consumer, &cfg.kafka.topics.input)?.len() as i32)
-}
-
-fn kind_of(ev: &OutputEvent<'_>) -> &'static str {
-    match ev {
-        OutputEvent::Ggr(_) => "ggr",
-        OutputEvent::JackpotLevels(_) => "jackpot_levels",
-        OutputEvent::JackpotHit(_) => "jackpot_hit",
-        OutputEvent::Wallet(_) => "wallet",
-        OutputEvent::Alert(_) => "alert",
-        OutputEvent::Refused(_) => "refused",
-        OutputEvent::Rejected(_) => "rejected",
-    }
 }
 
 fn new_hist(sigfig: u8) -> Histogram<u64> {
@@ -1363,7 +1285,7 @@ fn read_outputs(
                         continue;
                     }
                 };
-                let kind = kind_of(&ev);
+                let kind = ev.kind();
                 *obs.records.entry(kind).or_insert(0) += 1;
                 obs.ids
                     .entry(kind)

@@ -547,21 +547,7 @@ fn x_labels(xmax: f64) -> Vec<(f64, String)> {
 }
 
 fn nice_step(raw: f64) -> f64 {
-    if raw <= 0.0 || !raw.is_finite() {
-        return 1.0;
-    }
-    let mag = 10f64.powf(raw.log10().floor());
-    let f = raw / mag;
-    let n = if f <= 1.0 {
-        1.0
-    } else if f <= 2.0 {
-        2.0
-    } else if f <= 5.0 {
-        5.0
-    } else {
-        10.0
-    };
-    (n * mag).max(1.0)
+    nice_step_f(raw).max(1.0)
 }
 
 fn esc(s: &str) -> String {
@@ -678,6 +664,7 @@ fn chart(
     s
 }
 
+/// A 1, 2 or 5 times a power of ten at or above `raw` (1 for nothing sensible).
 fn nice_step_f(raw: f64) -> f64 {
     if raw <= 0.0 || !raw.is_finite() {
         return 1.0;

@@ -1,5 +1,6 @@
 //! Topic administration: creating pitboss's topics with the configured partition counts,
-//! and reading the partition counts the processor depends on.
+//! reading the partition counts the processor depends on, and reading the consumer
+//! group's progress (committed offsets against the ends of the partitions).
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -9,6 +10,7 @@ use rdkafka::client::DefaultClientContext;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 
 use super::settings::KafkaConfig;
 
@@ -141,4 +143,105 @@ pub fn partition_counts(
         }
     }
     Ok(out)
+}
+
+/// One partition's progress in the consumer group.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PartitionProgress {
+    /// Topic.
+    pub topic: String,
+    /// Partition.
+    pub partition: i32,
+    /// The group's committed offset (0 when nothing is committed).
+    pub committed: i64,
+    /// The partition's end (high watermark).
+    pub end: i64,
+}
+
+/// The committed offset of the group `cfg.group-id` and the end of every partition of
+/// `topics`. Only reads: the client does not join the group.
+pub fn group_progress(
+    cfg: &KafkaConfig,
+    topics: &[&str],
+    timeout: Duration,
+) -> Result<Vec<PartitionProgress>, String> {
+    let counts = partition_counts(cfg, topics, timeout)?;
+    let mut c = base_config(cfg);
+    c.set("group.id", &cfg.group_id)
+        .set("enable.auto.commit", "false");
+    let consumer: BaseConsumer = c
+        .create()
+        .map_err(|e| format!("creating an offset reader: {e}"))?;
+    let mut tpl = TopicPartitionList::new();
+    for (topic, n) in &counts {
+        for p in 0..*n {
+            tpl.add_partition(topic, p);
+        }
+    }
+    let committed = consumer
+        .committed_offsets(tpl.clone(), timeout)
+        .map_err(|e| format!("reading the committed offsets of {}: {e}", cfg.group_id))?;
+    let mut out = Vec::with_capacity(tpl.count());
+    for e in tpl.elements() {
+        let (_, end) = consumer
+            .fetch_watermarks(e.topic(), e.partition(), timeout)
+            .map_err(|err| format!("reading the end of {}/{}: {err}", e.topic(), e.partition()))?;
+        let committed = match committed
+            .find_partition(e.topic(), e.partition())
+            .map(|x| x.offset())
+        {
+            Some(Offset::Offset(o)) => o,
+            _ => 0,
+        };
+        out.push(PartitionProgress {
+            topic: e.topic().to_string(),
+            partition: e.partition(),
+            committed,
+            end,
+        });
+    }
+    Ok(out)
+}
+
+/// Waits until the group has committed every partition of `topics` to its end, with the
+/// ends unchanged over two more reads: then every message of these topics is processed,
+/// and so is every message it caused on them (pitboss commits an offset only once what the
+/// message caused is durable). Reads every 250 ms, up to `timeout`.
+pub fn wait_committed_to_end(
+    cfg: &KafkaConfig,
+    topics: &[&str],
+    timeout: Duration,
+) -> Result<(), String> {
+    let deadline = Instant::now() + timeout;
+    let (mut previous, mut stable) = (None, 0);
+    loop {
+        let progress = group_progress(cfg, topics, Duration::from_secs(5))?;
+        let behind: Vec<String> = progress
+            .iter()
+            .filter(|p| p.committed < p.end)
+            .map(|p| {
+                format!(
+                    "{}/{}: committed {} of {}",
+                    p.topic, p.partition, p.committed, p.end
+                )
+            })
+            .collect();
+        let ends: Vec<i64> = progress.iter().map(|p| p.end).collect();
+        if behind.is_empty() && previous.as_ref() == Some(&ends) {
+            stable += 1;
+            if stable >= 2 {
+                return Ok(());
+            }
+        } else {
+            stable = 0;
+        }
+        previous = Some(ends);
+        if Instant::now() > deadline {
+            return Err(format!(
+                "the group {} did not commit its topics to their ends within {timeout:?}: {behind:?}",
+                cfg.group_id
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
 }

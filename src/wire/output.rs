@@ -332,6 +332,20 @@ pub enum OutputEvent<'a> {
 }
 
 impl OutputEvent<'_> {
+    /// The output's `kind`, as written (`ggr`, `jackpot_levels`, `jackpot_hit`, `wallet`,
+    /// `alert`, `refused`, `rejected`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            OutputEvent::Ggr(_) => "ggr",
+            OutputEvent::JackpotLevels(_) => "jackpot_levels",
+            OutputEvent::JackpotHit(_) => "jackpot_hit",
+            OutputEvent::Wallet(_) => "wallet",
+            OutputEvent::Alert(_) => "alert",
+            OutputEvent::Refused(_) => "refused",
+            OutputEvent::Rejected(_) => "rejected",
+        }
+    }
+
     /// The output's id, as written.
     pub fn output_id(&self) -> &str {
         match self {

@@ -684,7 +684,7 @@ impl Outputs {
     /// Distinct ids of one kind.
     pub fn ids(&self, kind: &str) -> BTreeSet<String> {
         self.decoded()
-            .filter(|(_, ev)| kind_of(ev) == kind)
+            .filter(|(_, ev)| ev.kind() == kind)
             .map(|(_, ev)| ev.output_id().to_string())
             .collect()
     }
@@ -752,18 +752,6 @@ impl Outputs {
         assert_eq!(self.balances(), e.balances, "final wallet balances");
         assert_eq!(self.ids("alert"), e.alert_ids, "alerts");
         assert_eq!(self.ids("refused"), e.refused_ids, "refusals");
-    }
-}
-
-fn kind_of(ev: &OutputEvent<'_>) -> &'static str {
-    match ev {
-        OutputEvent::Ggr(_) => "ggr",
-        OutputEvent::JackpotLevels(_) => "jackpot_levels",
-        OutputEvent::JackpotHit(_) => "jackpot_hit",
-        OutputEvent::Wallet(_) => "wallet",
-        OutputEvent::Alert(_) => "alert",
-        OutputEvent::Refused(_) => "refused",
-        OutputEvent::Rejected(_) => "rejected",
     }
 }
 
@@ -858,4 +846,19 @@ pub fn assert_audit_clean(bin: &str, config: &std::path::Path) {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(text.contains(" 0 differences"), "{text}");
+}
+
+/// `pitboss topics create --config <config>` (the real binary `bin`) succeeds; its listing.
+pub fn topics_create_cli(bin: &str, config: &std::path::Path) -> String {
+    let out = Command::new(bin)
+        .args(["topics", "create", "--config"])
+        .arg(config)
+        .output()
+        .expect("running pitboss topics create");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
