@@ -86,17 +86,7 @@ internal = 4
     let bin = env!("CARGO_BIN_EXE_pitboss");
 
     // The topics, with the configured partition counts.
-    let out = Command::new(bin)
-        .args(["topics", "create", "--config"])
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let listing = String::from_utf8_lossy(&out.stdout);
+    let listing = support::topics_create_cli(bin, &path);
     assert!(
         listing.contains(&format!("{}\t4\tcreated", t.input)),
         "{listing}"

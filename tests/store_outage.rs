@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 
 use pitboss::recount::recount;
 use pitboss::sim::Simulator;
-use pitboss::store::{audit, Backoff};
-use pitboss_actors::shell::{EntityKey, Position};
+use pitboss::store::{audit, AuditReport, Backoff, CqlFaults};
+use pitboss_actors::shell::{EntityKey, Position, Snapshot};
 use support_store::{assert_same_states, messages, small_network, CqlServer, Driver, Harness};
 
 const T0: i64 = 1_800_000_000_000;
@@ -30,18 +30,16 @@ fn sim_position(next: u64) -> Vec<Position> {
 }
 
 /// Waits for a checkpoint to succeed, retrying with backoff, up to a deadline.
-async fn checkpoint_until_ok(d: &Driver, deadline: Duration) -> u32 {
+async fn checkpoint_until_ok(d: &Driver, deadline: Duration) {
     let until = Instant::now() + deadline;
     let mut backoff = Backoff::default();
-    let mut failures = 0;
     loop {
         match d.checkpoint().await {
             Ok(durable) => {
                 assert!(durable);
-                return failures;
+                return;
             }
             Err(e) => {
-                failures += 1;
                 assert!(
                     !d.rt.store.healthy(),
                     "a failing store reports unhealthy: {e}"
@@ -120,11 +118,10 @@ async fn outage_and_recovery(mut h: Harness) -> Harness {
     // Recovery.
     outage(&mut h, false).await;
     d.feed(&msgs[5_000..]).await;
-    let failures = checkpoint_until_ok(&d, Duration::from_secs(60)).await;
+    checkpoint_until_ok(&d, Duration::from_secs(60)).await;
     assert!(d.rt.store.healthy());
     assert_eq!(d.rt.store.backlog(), 0);
     assert_eq!(d.rt.store.positions().await.unwrap(), sim_position(6_000));
-    let _ = failures;
 
     let before = d.states().await;
     let r = recount(&before);
@@ -134,14 +131,25 @@ async fn outage_and_recovery(mut h: Harness) -> Harness {
     drop(d);
 
     // A restart: everything comes back from the store, exactly.
-    h.reopen().await;
-    let after = h.store().all().await.unwrap();
-    assert_same_states(&after, &before);
-    assert_eq!(h.store().positions().await.unwrap(), sim_position(6_000));
-    let report = audit(h.audit_source().as_ref()).await.unwrap();
-    assert!(report.ok(), "{:#?}", report.differences);
+    let (_, report) = reopen_and_check(&mut h, &before, 6_000).await;
     assert!(report.ledger_entries > 1_000);
     h
+}
+
+/// Reopens the harness' store and checks it holds exactly `expected`, at input position
+/// `position`, with a clean audit. Returns the states and the audit.
+async fn reopen_and_check(
+    h: &mut Harness,
+    expected: &[Snapshot],
+    position: u64,
+) -> (Vec<Snapshot>, AuditReport) {
+    h.reopen().await;
+    let after = h.store().all().await.unwrap();
+    assert_same_states(&after, expected);
+    assert_eq!(h.store().positions().await.unwrap(), sim_position(position));
+    let report = audit(h.audit_source().as_ref()).await.unwrap();
+    assert!(report.ok(), "{:#?}", report.differences);
+    (after, report)
 }
 
 #[actix_rt::test]
@@ -173,41 +181,23 @@ fn cql(h: &Harness) -> Arc<pitboss::store::ScyllaStore> {
     }
 }
 
-#[actix_rt::test]
-async fn cql_checkpoint_stopped_after_its_commit_point_is_recovered_from_the_redo_log() {
-    let mut h = Harness::kassandra().await;
-    let cfg = small_network();
-    let mut sim = Simulator::new(&cfg).unwrap();
-    let msgs = messages(&mut sim, 3_000, T0);
-    let mut d = Driver::start(&cfg, h.store());
-    d.feed(&msgs[..1_000]).await;
-    assert!(d.checkpoint().await.unwrap());
-    d.feed(&msgs[1_000..]).await;
-    // The process "dies" between the commit point and the tables.
-    cql(&h)
-        .backend()
-        .faults()
-        .after_commit
-        .store(true, Ordering::SeqCst);
-    let e = d.checkpoint().await.unwrap_err();
-    assert!(e.to_string().contains("after committing"), "{e}");
-    let expected = d.states().await;
-    d.rt.stop();
-    drop(d);
-    // The next start applies the committed checkpoint before anything is read.
-    h.reopen().await;
-    let after = h.store().all().await.unwrap();
-    assert_same_states(&after, &expected);
-    assert_eq!(h.store().positions().await.unwrap(), sim_position(3_000));
-    let report = audit(h.audit_source().as_ref()).await.unwrap();
-    assert!(report.ok(), "{:#?}", report.differences);
-    let r = recount(&after);
-    assert!(r.conservation_ok && sim.sent().matches(&r), "{r:#?}");
+/// A CQL store fed 3,000 events, the first 1,000 checkpointed, whose second checkpoint
+/// the fault `pick` stops (its error names `stage`); the process then "dies". Returns the
+/// states after the first checkpoint and at the end.
+struct Interrupted {
+    h: Harness,
+    cfg: pitboss::config::Config,
+    sim: Simulator,
+    msgs: Vec<pitboss::sim::SimMessage>,
+    first: Vec<Snapshot>,
+    last: Vec<Snapshot>,
 }
 
-#[actix_rt::test]
-async fn cql_checkpoint_stopped_before_its_commit_point_leaves_the_previous_one() {
-    let mut h = Harness::kassandra().await;
+async fn interrupted_cql_checkpoint(
+    pick: fn(&CqlFaults) -> &std::sync::atomic::AtomicBool,
+    stage: &str,
+) -> Interrupted {
+    let h = Harness::kassandra().await;
     let cfg = small_network();
     let mut sim = Simulator::new(&cfg).unwrap();
     let msgs = messages(&mut sim, 3_000, T0);
@@ -216,31 +206,46 @@ async fn cql_checkpoint_stopped_before_its_commit_point_leaves_the_previous_one(
     assert!(d.checkpoint().await.unwrap());
     let first = d.states().await;
     d.feed(&msgs[1_000..]).await;
-    cql(&h)
-        .backend()
-        .faults()
-        .before_commit
-        .store(true, Ordering::SeqCst);
+    pick(cql(&h).backend().faults()).store(true, Ordering::SeqCst);
     let e = d.checkpoint().await.unwrap_err();
-    assert!(e.to_string().contains("before committing"), "{e}");
+    assert!(e.to_string().contains(stage), "{e}");
+    let last = d.states().await;
     d.rt.stop();
     drop(d);
-    h.reopen().await;
+    Interrupted {
+        h,
+        cfg,
+        sim,
+        msgs,
+        first,
+        last,
+    }
+}
+
+#[actix_rt::test]
+async fn cql_checkpoint_stopped_after_its_commit_point_is_recovered_from_the_redo_log() {
+    // The process "dies" between the commit point and the tables.
+    let mut x = interrupted_cql_checkpoint(|f| &f.after_commit, "after committing").await;
+    // The next start applies the committed checkpoint before anything is read.
+    let (after, _) = reopen_and_check(&mut x.h, &x.last, 3_000).await;
+    let r = recount(&after);
+    assert!(r.conservation_ok && x.sim.sent().matches(&r), "{r:#?}");
+}
+
+#[actix_rt::test]
+async fn cql_checkpoint_stopped_before_its_commit_point_leaves_the_previous_one() {
+    let mut x = interrupted_cql_checkpoint(|f| &f.before_commit, "before committing").await;
     // Exactly the first checkpoint: a replay of the input from position 1,000 rebuilds the rest.
-    let after = h.store().all().await.unwrap();
-    assert_same_states(&after, &first);
-    assert_eq!(h.store().positions().await.unwrap(), sim_position(1_000));
-    let report = audit(h.audit_source().as_ref()).await.unwrap();
-    assert!(report.ok(), "{:#?}", report.differences);
+    reopen_and_check(&mut x.h, &x.first, 1_000).await;
 
     // Replaying the input after the stored position ends where an uninterrupted run ends.
-    let mut d = Driver::start(&cfg, h.store());
+    let mut d = Driver::start(&x.cfg, x.h.store());
     d.sent = 1_000;
-    d.feed(&msgs[1_000..]).await;
+    d.feed(&x.msgs[1_000..]).await;
     assert!(d.checkpoint().await.unwrap());
     let replayed = d.states().await;
     let r = recount(&replayed);
-    assert!(r.conservation_ok && sim.sent().matches(&r), "{r:#?}");
+    assert!(r.conservation_ok && x.sim.sent().matches(&r), "{r:#?}");
     d.rt.stop();
 }
 
