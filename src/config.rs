@@ -10,7 +10,6 @@ use pitboss_actors::shell::{PoolSpec, RuntimeConfig};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-/// The embedded defaults.
 pub const DEFAULTS: &str = include_str!("../deploy/pitboss.toml");
 
 /// Why the configuration cannot be used.
@@ -297,6 +296,8 @@ fn env_value(raw: &str) -> toml::Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::{HttpConfig, Role};
+    use crate::kafka::KafkaConfig;
 
     #[test]
     fn defaults_load() {
@@ -348,5 +349,88 @@ mod tests {
         let e =
             Config::load_with_env(Some(Path::new("/nonexistent/p.toml")), Vec::new()).unwrap_err();
         assert!(e.to_string().contains("/nonexistent/p.toml"), "{e}");
+    }
+
+    #[test]
+    fn the_embedded_kafka_defaults_match_the_code() {
+        let cfg = Config::load_with_env(None, Vec::new()).unwrap();
+        assert_eq!(cfg.kafka, KafkaConfig::default());
+        cfg.kafka.validate().unwrap();
+    }
+
+    #[test]
+    fn kafka_client_settings_from_file_and_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.toml");
+        std::fs::write(
+            &path,
+            "[kafka]\nbrokers = \"b1:9092,b2:9092\"\n[kafka.client]\n\"security.protocol\" = \"SASL_SSL\"\n\"socket.timeout.ms\" = 30000\n",
+        )
+        .unwrap();
+        let env = vec![
+            (
+                "PITBOSS_KAFKA__CLIENT__SASL_PASSWORD".to_string(),
+                "s3cret".to_string(),
+            ),
+            ("PITBOSS_KAFKA__GROUP_ID".to_string(), "g2".to_string()),
+        ];
+        let cfg = Config::load_with_env(Some(&path), env).unwrap();
+        assert_eq!(cfg.kafka.brokers, "b1:9092,b2:9092");
+        assert_eq!(cfg.kafka.group_id, "g2");
+        let s = cfg.kafka.client_settings(&cfg.kafka.producer);
+        assert!(
+            s.contains(&("security.protocol".into(), "SASL_SSL".into())),
+            "{s:?}"
+        );
+        assert!(
+            s.contains(&("socket.timeout.ms".into(), "30000".into())),
+            "{s:?}"
+        );
+        assert!(
+            s.contains(&("sasl.password".into(), "s3cret".into())),
+            "{s:?}"
+        );
+    }
+
+    #[test]
+    fn a_config_file_without_a_kafka_section_still_loads() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.toml");
+        std::fs::write(&path, "[network]\ncurrency = \"USD\"\n").unwrap();
+        let cfg = Config::load_with_env(Some(&path), Vec::new()).unwrap();
+        assert_eq!(cfg.kafka, KafkaConfig::default());
+    }
+
+    #[test]
+    fn the_embedded_http_defaults_match_the_code() {
+        let c = Config::load_with_env(None, Vec::new()).unwrap();
+        assert_eq!(c.http, HttpConfig::default());
+    }
+
+    #[test]
+    fn http_keys_and_environment_overrides() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.toml");
+        std::fs::write(
+            &path,
+            "[http]\nread-requires-key = true\n[[http.api-keys]]\nname = \"a\"\nkey-sha256 = \"00\"\nrole = \"admin\"\n",
+        )
+        .unwrap();
+        let env = vec![("PITBOSS_HTTP__ADDR".to_string(), "0.0.0.0:9000".to_string())];
+        let c = Config::load_with_env(Some(&path), env).unwrap();
+        assert_eq!(c.http.addr, "0.0.0.0:9000");
+        assert!(c.http.read_requires_key);
+        assert_eq!(c.http.api_keys[0].role, Role::Admin);
+        assert_eq!(
+            c.http.feed_level_interval_ms, 250,
+            "untouched keys keep their default"
+        );
+        std::fs::write(
+            &path,
+            "[[http.api-keys]]\nname = \"a\"\nkey-sha256 = \"00\"\nrole = \"root\"\n",
+        )
+        .unwrap();
+        let e = Config::load_with_env(Some(&path), Vec::new()).unwrap_err();
+        assert!(e.to_string().contains("root"), "{e}");
     }
 }

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -14,11 +14,13 @@ use pitboss_actors::shell::{
 };
 use serde::Serialize;
 
+use crate::app::{self, PeriodicJobs, Shutdown};
+use crate::clock::now_ms;
 use crate::config::Config;
-use crate::http::{HttpState, JackpotFeed, Readiness, TeeSink};
+use crate::http::JackpotFeed;
 use crate::pipeline::{Inflight, Ingest, SourcePos};
+use crate::readiness::Readiness;
 use crate::recount::{recount, Recount};
-use crate::rng::KeyedHitPoints;
 use crate::sim::{SentTotals, Simulator};
 use crate::telemetry;
 
@@ -162,39 +164,27 @@ pub fn money(minor: i64) -> String {
 pub async fn run(
     cfg: Config,
     opts: DemoOptions,
-    stop: Arc<AtomicBool>,
+    shutdown: Shutdown,
 ) -> anyhow::Result<DemoSummary> {
     let rc = cfg.runtime_config()?;
     let sink = Arc::new(DemoSink::default());
-    // A fresh demo starts from an empty store: the simulator starts its network over.
-    if !opts.keep_data && crate::store::clear_embedded(&cfg.store)? {
-        tracing::info!(dir = %cfg.store.data_dir.display(), "deleted the previous demo's embedded store");
-    }
-    let opened = crate::store::open(&cfg).await?;
+    let opened = app::open_store(&cfg, !opts.keep_data).await?;
     let store: Arc<dyn StateStore> = opened.store.clone();
-    // The tee counts outputs in the metrics and feeds the jackpot display.
     let feed = JackpotFeed::new(&cfg.http);
-    let tee = Arc::new(TeeSink::new(sink.clone(), feed.clone()));
-    let rt = Runtime::start(
-        rc,
-        tee,
-        store.clone(),
-        Arc::new(KeyedHitPoints::new(&cfg.runtime.hit_point_secret)),
-    );
+    let rt = app::start_runtime(&cfg, rc, sink.clone(), store.clone(), Some(&feed));
     let ingest = Ingest::new(rt.clone());
     let inflight = Inflight::new(cfg.runtime.inflight_events_max);
     let mut sim = Simulator::new(&cfg)?;
     let halls: Vec<HallId> = sim.hall_ids();
     let processed = Arc::new(AtomicU64::new(0));
 
-    let background = spawn_background(&rt, &cfg);
+    let jobs = PeriodicJobs::start(&rt, &cfg.runtime);
     let readiness = Arc::new(Readiness::new());
     // No Kafka, and the store opened above: ready as soon as the loop runs.
     readiness.set_consuming(true);
     readiness.set_store_reachable(true);
     let http = if opts.http {
-        let state = HttpState::new(rt.clone(), feed, readiness.clone(), cfg.http.clone());
-        match crate::http::serve(state, &cfg.http.addr).await {
+        match app::serve_http(&rt, feed, &readiness, &cfg.http).await {
             Ok(h) => {
                 eprintln!(
                     "jackpot display: http://{0}/  operator view: http://{0}/operator  metrics: http://{0}/metrics",
@@ -228,7 +218,7 @@ pub async fn run(
     let (mut checkpoints, mut checkpoint_failures) = (0u64, 0u64);
     loop {
         let now = Instant::now();
-        if deadline.is_some_and(|d| now >= d) || stop.load(Ordering::Relaxed) {
+        if deadline.is_some_and(|d| now >= d) || shutdown.is_requested() {
             break;
         }
         // Periodic checkpoint, or sooner when the store's backlog reaches its bound. Taken
@@ -277,7 +267,7 @@ pub async fn run(
                     telemetry::batch_completed(began.elapsed());
                 })
                 .await;
-            let now_ms = wall_ms();
+            let now_ms = now_ms();
             for i in 0..n {
                 let m = sim.next(now_ms);
                 // Not from Kafka: the message's number stands in for an offset, so every
@@ -314,7 +304,7 @@ pub async fn run(
     rt.quiesce().await;
     rt.tick(true);
     rt.quiesce().await;
-    background.store(true, Ordering::Relaxed);
+    jobs.stop();
     let duration = start.elapsed().as_secs_f64();
     // The final checkpoint: everything to the store.
     let mut attempts = 0;
@@ -378,38 +368,6 @@ pub async fn run(
         f.write_all(b"\n")?;
     }
     Ok(summary)
-}
-
-/// Starts the periodic work (level publication, window closing, passivation sweeps); the
-/// returned flag stops it.
-pub fn spawn_background(rt: &Arc<Runtime>, cfg: &Config) -> Arc<AtomicBool> {
-    let stop = Arc::new(AtomicBool::new(false));
-    let every = |ms: u64| Duration::from_millis(ms.max(1));
-    type Job = fn(&Runtime);
-    let jobs: Vec<(Duration, Job)> = vec![
-        (every(cfg.runtime.level_publish_interval_ms), |rt| {
-            rt.tick(false)
-        }),
-        (every(cfg.runtime.passivate_idle_ms), |rt| rt.sweep_idle()),
-    ];
-    for (period, job) in jobs {
-        let (rt, stop) = (rt.clone(), stop.clone());
-        actix::spawn(async move {
-            let mut t = tokio::time::interval(period);
-            t.tick().await;
-            while !stop.load(Ordering::Relaxed) {
-                t.tick().await;
-                job(&rt);
-            }
-        });
-    }
-    stop
-}
-
-fn wall_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }
 
 async fn print_line(

@@ -1,12 +1,15 @@
 //! pitboss: the composition root and the adapters around the actor core
 //! (`pitboss-actors`): configuration, wire format, ingest, the simulator and the demo.
 
+pub mod app;
+pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod direct;
 pub mod http;
 pub mod kafka;
 pub mod pipeline;
+pub mod readiness;
 pub mod recount;
 pub mod rng;
 pub mod run;

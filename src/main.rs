@@ -1,11 +1,10 @@
 //! The `pitboss` binary: parses arguments and wires the parts together.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use pitboss::app;
 use pitboss::config::Config;
 use pitboss::demo::{self, DemoOptions};
 
@@ -134,8 +133,8 @@ fn main() -> anyhow::Result<()> {
                 cfg.http.addr = a;
             }
             pitboss::telemetry::install();
-            let (button, shutdown) = pitboss::run::shutdown_channel();
-            pitboss::run::stop_on_signals(button);
+            let (button, shutdown) = app::shutdown_channel();
+            app::stop_on_signals(button);
             let report = actix_rt::System::new().block_on(pitboss::run::run(cfg, shutdown))?;
             eprintln!(
                 "done: {} input messages ({} rejected), {} internal effects, outputs {:?}, {} commits, durable store: {}",
@@ -180,10 +179,9 @@ fn main() -> anyhow::Result<()> {
                 http: true,
                 keep_data,
             };
-            let stop = Arc::new(AtomicBool::new(false));
-            let s = stop.clone();
-            ctrlc_flag(s);
-            let summary = actix_rt::System::new().block_on(demo::run(cfg, opts, stop))?;
+            let (button, shutdown) = app::shutdown_channel();
+            app::stop_on_signals(button);
+            let summary = actix_rt::System::new().block_on(demo::run(cfg, opts, shutdown))?;
             println!(
                 "done: {} events in {:.1} s ({:.0} events/s), {} rejected, {} jackpot hits, conservation_ok: {}",
                 summary.events_processed,
@@ -199,25 +197,4 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
     }
-}
-
-/// Sets `flag` on SIGINT/SIGTERM (a thread with its own small runtime, so it works whichever
-/// runtime the command uses).
-fn ctrlc_flag(flag: Arc<AtomicBool>) {
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("signal runtime");
-        rt.block_on(async {
-            let mut term =
-                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                    .expect("SIGTERM handler");
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-        });
-        flag.store(true, Ordering::Relaxed);
-    });
 }

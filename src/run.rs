@@ -1,7 +1,7 @@
 //! `pitboss run`: the Kafka processor. Wires the consumer-group source, the actor runtime,
 //! the Kafka sink and (with internal topics) the effect router, and runs until shutdown.
 //!
-//! [`run`] takes its shutdown signal from outside (a `watch` channel), like mini-redis'
+//! [`run`] takes its shutdown signal from outside (a [`Shutdown`]), like mini-redis'
 //! `server::run`: the binary connects it to SIGINT/SIGTERM, tests to a button.
 
 use std::collections::BTreeMap;
@@ -11,12 +11,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context};
 use dashmap::DashMap;
-use pitboss_actors::shell::{EventSink, Runtime, StateStore};
+use pitboss_actors::shell::StateStore;
 use serde::Serialize;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 
+use crate::app::{self, PeriodicJobs, Shutdown};
 use crate::config::Config;
-use crate::http::{HttpState, JackpotFeed, Readiness, TeeSink};
+use crate::http::JackpotFeed;
 use crate::kafka::admin::{self, Created};
 use crate::kafka::processor::{Processor, ProcessorSettings};
 use crate::kafka::producer::Produce;
@@ -24,8 +25,10 @@ use crate::kafka::router::{KafkaRouter, RouterTopics};
 use crate::kafka::sink::KafkaSink;
 use crate::kafka::source::{Source, TopicMap};
 use crate::kafka::{Fatal, RunStats, Src};
+use crate::readiness::Readiness;
 use crate::recount::{recount, Recount};
-use crate::rng::KeyedHitPoints;
+
+pub use crate::app::shutdown_channel;
 
 /// Options for [`run_with`] (tests and tools).
 #[derive(Default, Clone)]
@@ -72,32 +75,6 @@ pub struct RunReport {
     pub recount: Recount,
 }
 
-/// A shutdown button: `send(true)` stops the processor cleanly.
-pub fn shutdown_channel() -> (watch::Sender<bool>, watch::Receiver<bool>) {
-    watch::channel(false)
-}
-
-/// Presses `button` on SIGINT or SIGTERM (a thread with its own small runtime).
-pub fn stop_on_signals(button: watch::Sender<bool>) {
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("signal runtime");
-        rt.block_on(async {
-            let mut term =
-                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                    .expect("SIGTERM handler");
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-        });
-        tracing::info!("signal received: shutting down");
-        let _ = button.send(true);
-    });
-}
-
 /// Creates every topic of the configuration (internal ones included); existing topics
 /// are left as they are. Returns each topic and whether it was created.
 pub async fn create_topics(cfg: &Config) -> anyhow::Result<Vec<(String, i32, bool)>> {
@@ -119,7 +96,7 @@ pub async fn create_topics(cfg: &Config) -> anyhow::Result<Vec<(String, i32, boo
 
 /// Runs the processor with the configured store, serving HTTP on `http.addr`, until
 /// `shutdown` turns true (what `pitboss run` does). Call it inside an actix `System`.
-pub async fn run(cfg: Config, shutdown: watch::Receiver<bool>) -> anyhow::Result<RunReport> {
+pub async fn run(cfg: Config, shutdown: Shutdown) -> anyhow::Result<RunReport> {
     let opts = RunOptions {
         http: true,
         ..RunOptions::default()
@@ -131,7 +108,7 @@ pub async fn run(cfg: Config, shutdown: watch::Receiver<bool>) -> anyhow::Result
 pub async fn run_with(
     cfg: Config,
     opts: RunOptions,
-    shutdown: watch::Receiver<bool>,
+    shutdown: Shutdown,
 ) -> anyhow::Result<RunReport> {
     let k = cfg.kafka.clone();
     k.validate().map_err(|e| anyhow!(e))?;
@@ -177,10 +154,10 @@ pub async fn run_with(
     let fatal = Fatal::default();
     let produce = Produce::new(&k, fatal.clone()).context("creating the Kafka producer")?;
     let sink = Arc::new(KafkaSink::new(produce.clone(), &t));
-    let store = match opts.store {
+    let store: Arc<dyn StateStore> = match opts.store {
         Some(s) => s,
         None => {
-            crate::store::open(&cfg)
+            app::open_store(&cfg, false)
                 .await
                 .with_context(|| format!("opening the {:?} store", cfg.store.kind))?
                 .store
@@ -188,18 +165,8 @@ pub async fn run_with(
     };
     let readiness = opts.readiness.clone();
     readiness.set_store_reachable(true);
-    // With HTTP, a tee counts outputs in the metrics and feeds the jackpot display.
     let feed = opts.http.then(|| JackpotFeed::new(&cfg.http));
-    let outputs: Arc<dyn EventSink> = match &feed {
-        Some(f) => Arc::new(TeeSink::new(sink.clone(), f.clone())),
-        None => sink.clone(),
-    };
-    let rt = Runtime::start(
-        rc,
-        outputs,
-        store,
-        Arc::new(KeyedHitPoints::new(&cfg.runtime.hit_point_secret)),
-    );
+    let rt = app::start_runtime(&cfg, rc, sink.clone(), store, feed.as_ref());
     let (router, machine_partitions) = if internal {
         let map = Arc::new(DashMap::new());
         let r = KafkaRouter::start(
@@ -218,10 +185,9 @@ pub async fn run_with(
     } else {
         (None, None)
     };
-    let background = crate::demo::spawn_background(&rt, &cfg);
+    let jobs = PeriodicJobs::start(&rt, &cfg.runtime);
     let http = if let Some(feed) = feed {
-        let state = HttpState::new(rt.clone(), feed, readiness.clone(), cfg.http.clone());
-        let h = crate::http::serve(state, &cfg.http.addr)
+        let h = app::serve_http(&rt, feed, &readiness, &cfg.http)
             .await
             .with_context(|| format!("serving HTTP on {} (http.addr)", cfg.http.addr))?;
         tracing::info!(addr = %h.addr, "serving metrics, health, the jackpot feed and the APIs");
@@ -273,7 +239,7 @@ pub async fn run_with(
     })
     .await?;
     drop(source);
-    background.store(true, Ordering::Relaxed);
+    jobs.stop();
     if let Some(r) = &router {
         r.stop();
     }

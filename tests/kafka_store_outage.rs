@@ -12,8 +12,8 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use pitboss::http::Readiness;
 use pitboss::kafka::RunStats;
+use pitboss::readiness::Readiness;
 use pitboss::recount::recount;
 use pitboss::run::{run_with, shutdown_channel, RunOptions};
 use pitboss::sim::Simulator;

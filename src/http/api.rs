@@ -4,243 +4,18 @@
 
 use std::collections::BTreeMap;
 
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
-use pitboss_actors::domain::jackpot::{LevelConfig, PoolState};
 use pitboss_actors::domain::time::WINDOW_MS;
 use pitboss_actors::domain::{Currency, HallId, MachineId, PlayerId, PoolId};
-use pitboss_actors::shell::{HallEntity, MachineEntity, PoolSpec, Snapshot, WalletEntity};
-use rust_decimal::Decimal;
+use pitboss_actors::shell::{HallEntity, MachineEntity, Snapshot, WalletEntity};
 use serde::{Deserialize, Serialize};
 
-use super::admin::{authorize, Role};
-use super::census::status_of;
-use super::HttpState;
-
-/// An error answered as JSON: `{"error": "...", "status": 404}`.
-#[derive(Debug)]
-pub struct ApiError {
-    /// HTTP status.
-    pub status: StatusCode,
-    /// What went wrong, naming the thing and the value.
-    pub message: String,
-}
-
-impl ApiError {
-    /// 400.
-    pub fn bad_request(message: impl Into<String>) -> Self {
-        Self {
-            status: StatusCode::BAD_REQUEST,
-            message: message.into(),
-        }
-    }
-
-    /// 404.
-    pub fn not_found(message: impl Into<String>) -> Self {
-        Self {
-            status: StatusCode::NOT_FOUND,
-            message: message.into(),
-        }
-    }
-
-    /// 503 (the store could not be read).
-    pub fn unavailable(message: impl Into<String>) -> Self {
-        Self {
-            status: StatusCode::SERVICE_UNAVAILABLE,
-            message: message.into(),
-        }
-    }
-}
-
-impl std::fmt::Display for ApiError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.status, self.message)
-    }
-}
-
-impl ResponseError for ApiError {
-    fn status_code(&self) -> StatusCode {
-        self.status
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status)
-            .json(serde_json::json!({ "error": self.message, "status": self.status.as_u16() }))
-    }
-}
-
-/// Digits after the decimal point of a currency's major unit (ISO 4217): most have 2.
-pub fn minor_digits(currency: &str) -> u32 {
-    match currency {
-        "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF" | "UGX"
-        | "UYI" | "VND" | "VUV" | "XAF" | "XOF" | "XPF" => 0,
-        "BHD" | "IQD" | "JOD" | "KWD" | "LYD" | "OMR" | "TND" => 3,
-        _ => 2,
-    }
-}
-
-/// Minor units as major units, exact (integer arithmetic): `123456` EUR -> `"1234.56"`.
-pub fn format_minor(minor: i64, currency: &str) -> String {
-    let digits = minor_digits(currency);
-    let sign = if minor < 0 { "-" } else { "" };
-    let m = minor.unsigned_abs();
-    if digits == 0 {
-        return format!("{sign}{m}");
-    }
-    let unit = 10u64.pow(digits);
-    format!(
-        "{sign}{}.{:0width$}",
-        m / unit,
-        m % unit,
-        width = digits as usize
-    )
-}
-
-/// An amount: minor units, and formatted.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
-pub struct Money {
-    /// Minor units.
-    pub minor: i64,
-    /// Major units as text, for display.
-    pub display: String,
-}
-
-fn money(minor: i64, currency: &str) -> Money {
-    Money {
-        minor,
-        display: format_minor(minor, currency),
-    }
-}
-
-/// A level's contribution rate as a percent string (`2500` ppm -> `"0.25"`).
-pub fn percent_of_ppm(ppm: i64) -> String {
-    Decimal::new(ppm, 4).normalize().to_string()
-}
-
-/// A level's configuration, as shown.
-#[derive(Serialize, Debug, Clone)]
-pub struct LevelConfigView {
-    /// Display name.
-    pub name: String,
-    /// Reset value, minor units.
-    pub seed_minor: i64,
-    /// Must-hit-by (mystery) or cap (progressive), minor units.
-    pub ceiling_minor: Option<i64>,
-    /// Share of each bet, percent.
-    pub contribution_percent: String,
-    /// Mystery level.
-    pub mystery: bool,
-}
-
-impl From<&LevelConfig> for LevelConfigView {
-    fn from(c: &LevelConfig) -> Self {
-        Self {
-            name: c.name.clone(),
-            seed_minor: c.seed,
-            ceiling_minor: c.ceiling,
-            contribution_percent: percent_of_ppm(c.contribution_ppm),
-            mystery: c.mystery,
-        }
-    }
-}
-
-/// A pool level. The mystery hit point is never shown: whoever knows it knows the winner.
-#[derive(Serialize, Debug, Clone)]
-pub struct LevelView {
-    /// Level index.
-    pub level: u8,
-    /// Current amount.
-    pub amount_minor: i64,
-    /// Current amount, formatted.
-    pub amount: String,
-    /// Configuration in force.
-    pub config: LevelConfigView,
-    /// Configuration waiting for the level's next reset (after its next hit).
-    pub pending: Option<LevelConfigView>,
-    /// Hits so far.
-    pub hits: u64,
-    /// Paid so far, minor units.
-    pub paid_minor: i64,
-    /// Contributions held back above a progressive cap, minor units.
-    pub reserve_minor: i64,
-}
-
-/// A pool.
-#[derive(Serialize, Debug, Clone)]
-pub struct PoolView {
-    /// The pool.
-    pub id: String,
-    /// Its currency.
-    pub currency: String,
-    /// Linked halls (`null`: every hall).
-    pub halls: Option<Vec<String>>,
-    /// Levels.
-    pub levels: Vec<LevelView>,
-    /// `false` while the pool has no state yet (no bet has reached it): levels at seed.
-    pub started: bool,
-}
-
-impl PoolView {
-    /// The view of a pool's state.
-    pub fn of_state(s: &PoolState, halls: Option<Vec<String>>) -> Self {
-        let cur = s.currency.as_str();
-        Self {
-            id: s.id.to_string(),
-            currency: cur.to_string(),
-            halls,
-            levels: s
-                .levels
-                .iter()
-                .enumerate()
-                .map(|(i, l)| LevelView {
-                    level: i as u8,
-                    amount_minor: l.level,
-                    amount: format_minor(l.level, cur),
-                    config: (&l.config).into(),
-                    pending: l.pending.as_ref().map(Into::into),
-                    hits: l.hits,
-                    paid_minor: l.paid,
-                    reserve_minor: l.reserve,
-                })
-                .collect(),
-            started: true,
-        }
-    }
-
-    /// A configured pool without state: every level at its seed.
-    fn of_spec(spec: &PoolSpec) -> Self {
-        let cur = spec.config.currency.as_str();
-        Self {
-            id: spec.id.to_string(),
-            currency: cur.to_string(),
-            halls: halls_of(spec),
-            levels: spec
-                .config
-                .levels
-                .iter()
-                .enumerate()
-                .map(|(i, c)| LevelView {
-                    level: i as u8,
-                    amount_minor: c.seed,
-                    amount: format_minor(c.seed, cur),
-                    config: c.into(),
-                    pending: None,
-                    hits: 0,
-                    paid_minor: 0,
-                    reserve_minor: 0,
-                })
-                .collect(),
-            started: false,
-        }
-    }
-}
-
-/// The halls of a pool spec as strings.
-pub fn halls_of(spec: &PoolSpec) -> Option<Vec<String>> {
-    spec.halls
-        .as_ref()
-        .map(|h| h.iter().map(ToString::to_string).collect())
-}
+use super::auth::{authorize, Role};
+use super::census::{status_of, STATUSES};
+use super::error::ApiError;
+use super::money::{format_minor, money, Money};
+use super::state::HttpState;
+use super::views::pool_view;
 
 fn parse_id<T>(
     raw: &str,
@@ -250,28 +25,11 @@ fn parse_id<T>(
     new(raw).map_err(|e| ApiError::bad_request(format!("bad {what}: {e}")))
 }
 
-fn store_err(e: pitboss_actors::shell::StoreError) -> ApiError {
-    ApiError::unavailable(e.to_string())
-}
-
 fn read_guard(state: &HttpState, req: &HttpRequest) -> Result<(), ApiError> {
     if state.config.read_requires_key {
-        authorize(state, req, Role::Viewer)?;
+        authorize(&state.config.api_keys, req, Role::Viewer)?;
     }
     Ok(())
-}
-
-/// The current view of a pool (live actor, then store, then its configuration).
-pub async fn pool_view(state: &HttpState, spec: &PoolSpec) -> Result<PoolView, ApiError> {
-    match state
-        .runtime
-        .inspect::<pitboss_actors::shell::PoolEntity>(&spec.id)
-        .await
-        .map_err(store_err)?
-    {
-        Some(Snapshot::Pool(s)) => Ok(PoolView::of_state(&s, halls_of(spec))),
-        _ => Ok(PoolView::of_spec(spec)),
-    }
 }
 
 /// `GET /api/pools`: every pool with its levels.
@@ -323,12 +81,7 @@ pub async fn machine(
 ) -> Result<HttpResponse, ApiError> {
     read_guard(&state, &req)?;
     let id = parse_id(&path, "machine id", MachineId::new)?;
-    let Some(Snapshot::Machine(m)) = state
-        .runtime
-        .inspect::<MachineEntity>(&id)
-        .await
-        .map_err(store_err)?
-    else {
+    let Some(Snapshot::Machine(m)) = state.runtime.inspect::<MachineEntity>(&id).await? else {
         return Err(ApiError::not_found(format!("machine {id} not found")));
     };
     let cur = m.profile.currency.as_str().to_string();
@@ -386,10 +139,10 @@ pub async fn machines(
         parse_id(h, "hall id", HallId::new)?;
     }
     if let Some(s) = &q.status {
-        if !super::census::STATUSES.contains(&s.as_str()) {
+        if !STATUSES.contains(&s.as_str()) {
             return Err(ApiError::bad_request(format!(
                 "bad status {s:?}: expected one of {}",
-                super::census::STATUSES.join(", ")
+                STATUSES.join(", ")
             )));
         }
     }
@@ -452,12 +205,7 @@ pub async fn wallet(
 ) -> Result<HttpResponse, ApiError> {
     read_guard(&state, &req)?;
     let id = parse_id(&path, "player id", PlayerId::new)?;
-    let Some(Snapshot::Wallet(w)) = state
-        .runtime
-        .inspect::<WalletEntity>(&id)
-        .await
-        .map_err(store_err)?
-    else {
+    let Some(Snapshot::Wallet(w)) = state.runtime.inspect::<WalletEntity>(&id).await? else {
         return Err(ApiError::not_found(format!(
             "wallet of player {id} not found"
         )));
@@ -517,12 +265,7 @@ pub async fn hall_ggr(
             "from {from} is after to {to}"
         )));
     }
-    let Some(Snapshot::Hall(h)) = state
-        .runtime
-        .inspect::<HallEntity>(&id)
-        .await
-        .map_err(store_err)?
-    else {
+    let Some(Snapshot::Hall(h)) = state.runtime.inspect::<HallEntity>(&id).await? else {
         return Err(ApiError::not_found(format!("hall {id} not found")));
     };
     let currency: Currency = state.runtime.config.currency;
@@ -562,27 +305,4 @@ pub async fn hall_ggr(
 /// Anything else: 404 as JSON.
 pub async fn not_found(req: HttpRequest) -> HttpResponse {
     ApiError::not_found(format!("no route for {} {}", req.method(), req.path())).error_response()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn money_formats_exactly() {
-        assert_eq!(format_minor(123456, "EUR"), "1234.56");
-        assert_eq!(format_minor(-5, "EUR"), "-0.05");
-        assert_eq!(format_minor(0, "USD"), "0.00");
-        assert_eq!(format_minor(1500, "JPY"), "1500");
-        assert_eq!(format_minor(1234, "KWD"), "1.234");
-        assert_eq!(format_minor(i64::MIN, "EUR"), "-92233720368547758.08");
-    }
-
-    #[test]
-    fn percent_from_ppm() {
-        assert_eq!(percent_of_ppm(2500), "0.25");
-        assert_eq!(percent_of_ppm(10_000), "1");
-        assert_eq!(percent_of_ppm(1), "0.0001");
-        assert_eq!(percent_of_ppm(1_000_000), "100");
-    }
 }

@@ -16,8 +16,9 @@ use pitboss_actors::domain::{HallId, MachineId};
 use pitboss_actors::shell::{HallEntity, MachineEntity, Runtime, Snapshot};
 use serde::Serialize;
 
-use super::api::format_minor;
-use super::HttpConfig;
+use super::config::HttpConfig;
+use super::money::format_minor;
+use crate::clock::now_ms;
 use crate::telemetry;
 
 /// Machine statuses, each machine counted in exactly one.
@@ -237,11 +238,4 @@ impl Census {
         };
         *self.snapshot.write().expect("census lock") = Arc::new(snap);
     }
-}
-
-/// Wall-clock ms since the epoch.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }

@@ -23,8 +23,9 @@ use pitboss_actors::shell::{AckToken, EventSink, LevelView, Output};
 use serde::Serialize;
 use tokio::sync::broadcast;
 
-use super::api::{format_minor, minor_digits, ApiError};
-use super::{HttpConfig, HttpState};
+use super::config::HttpConfig;
+use super::error::ApiError;
+use super::money::{format_minor, minor_digits};
 use crate::telemetry;
 
 /// One published feed event.
@@ -335,8 +336,8 @@ impl Client {
 /// `GET /api/jackpots/stream`: Server-Sent Events. First the latest levels of every pool,
 /// then `levels` events (throttled per pool) and `hit` events (at once), each with an `id:`
 /// (the feed position) and JSON `data:`.
-pub async fn stream(state: web::Data<HttpState>) -> Result<HttpResponse, ApiError> {
-    let feed = state.feed.clone();
+pub async fn stream(feed: web::Data<JackpotFeed>) -> Result<HttpResponse, ApiError> {
+    let feed = feed.into_inner();
     let n = feed.clients.fetch_add(1, Ordering::Relaxed) + 1;
     let guard = ClientGuard(feed.clone());
     if n > feed.clients_max {

@@ -36,7 +36,33 @@ use std::sync::{Arc, Mutex};
 
 pub use settings::{KafkaConfig, PartitionCounts, TopicNames};
 pub use stats::RunStats;
-pub use tracker::{Src, Tp};
+
+/// Which topic a consumed message came from: the input topic or one of the internal ones.
+/// Offsets, ownership and commits are all kept per (role, partition).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Src {
+    /// The input topic (game events).
+    Input,
+    /// Internal: pool commands.
+    PoolCommands,
+    /// Internal: GGR deltas.
+    GgrDeltas,
+    /// Internal: machine awards.
+    MachineAwards,
+}
+
+impl Src {
+    /// Every role, in a fixed order.
+    pub const ALL: [Src; 4] = [
+        Src::Input,
+        Src::PoolCommands,
+        Src::GgrDeltas,
+        Src::MachineAwards,
+    ];
+}
+
+/// A topic (by role) and partition.
+pub type Tp = (Src, i32);
 
 /// An internal failure that must stop the processor (the first reason is kept).
 #[derive(Clone, Default)]

@@ -226,56 +226,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_embedded_defaults_match_the_code() {
-        let cfg = crate::config::Config::load_with_env(None, Vec::new()).unwrap();
-        assert_eq!(cfg.kafka, KafkaConfig::default());
-        cfg.kafka.validate().unwrap();
-    }
-
-    #[test]
-    fn client_settings_from_file_and_environment() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("p.toml");
-        std::fs::write(
-            &path,
-            "[kafka]\nbrokers = \"b1:9092,b2:9092\"\n[kafka.client]\n\"security.protocol\" = \"SASL_SSL\"\n\"socket.timeout.ms\" = 30000\n",
-        )
-        .unwrap();
-        let env = vec![
-            (
-                "PITBOSS_KAFKA__CLIENT__SASL_PASSWORD".to_string(),
-                "s3cret".to_string(),
-            ),
-            ("PITBOSS_KAFKA__GROUP_ID".to_string(), "g2".to_string()),
-        ];
-        let cfg = crate::config::Config::load_with_env(Some(&path), env).unwrap();
-        assert_eq!(cfg.kafka.brokers, "b1:9092,b2:9092");
-        assert_eq!(cfg.kafka.group_id, "g2");
-        let s = cfg.kafka.client_settings(&cfg.kafka.producer);
-        assert!(
-            s.contains(&("security.protocol".into(), "SASL_SSL".into())),
-            "{s:?}"
-        );
-        assert!(
-            s.contains(&("socket.timeout.ms".into(), "30000".into())),
-            "{s:?}"
-        );
-        assert!(
-            s.contains(&("sasl.password".into(), "s3cret".into())),
-            "{s:?}"
-        );
-    }
-
-    #[test]
-    fn a_config_file_without_a_kafka_section_still_loads() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("p.toml");
-        std::fs::write(&path, "[network]\ncurrency = \"USD\"\n").unwrap();
-        let cfg = crate::config::Config::load_with_env(Some(&path), Vec::new()).unwrap();
-        assert_eq!(cfg.kafka, KafkaConfig::default());
-    }
-
-    #[test]
     fn invalid_settings_are_refused() {
         let mut k = KafkaConfig {
             transactional: true,

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::Instant;
 
-use super::tracker::{Src, Tp};
+use super::Tp;
 
 /// What a processor has done so far.
 #[derive(Debug, Default)]
@@ -65,14 +65,4 @@ impl RunStats {
     pub fn inputs(&self) -> u64 {
         self.input_completed.load(Ordering::Relaxed)
     }
-}
-
-impl Src {
-    /// Every role, in a fixed order.
-    pub const ALL: [Src; 4] = [
-        Src::Input,
-        Src::PoolCommands,
-        Src::GgrDeltas,
-        Src::MachineAwards,
-    ];
 }

@@ -9,22 +9,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use super::stats::RunStats;
-
-/// Which topic a consumed message came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Src {
-    /// The input topic (game events).
-    Input,
-    /// Internal: pool commands.
-    PoolCommands,
-    /// Internal: GGR deltas.
-    GgrDeltas,
-    /// Internal: machine awards.
-    MachineAwards,
-}
-
-/// A topic (by role) and partition.
-pub type Tp = (Src, i32);
+use super::Tp;
 
 struct BatchEntry {
     done: bool,
@@ -186,6 +171,7 @@ impl Tracker {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kafka::Src;
 
     const A: Tp = (Src::Input, 0);
     const B: Tp = (Src::Input, 1);

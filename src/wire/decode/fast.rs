@@ -11,7 +11,7 @@
 
 use std::borrow::Cow;
 
-use super::{
+use super::raw::{
     Empty, RawCash, RawEnvelope, RawInt, RawMoney, RawPayload, RawRollback, RawSource, RawStr,
     RawWallet,
 };

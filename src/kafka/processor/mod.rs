@@ -6,144 +6,39 @@
 //! input topic, pools, halls and machines from the internal topics); on revocation those
 //! are passivated, so their state is in the store before another instance can load it.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
 use std::sync::mpsc as std_mpsc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use pitboss_actors::domain::jackpot::{JackpotHit, PoolCommand};
-use pitboss_actors::domain::machine::GgrDelta;
-use pitboss_actors::domain::{HallId, MachineId, PlayerId, PoolId};
+use pitboss_actors::domain::jackpot::PoolCommand;
+use pitboss_actors::domain::MachineId;
 use pitboss_actors::shell::ports::{BoxFuture, Position};
 use pitboss_actors::shell::{
     AckToken, HallEntity, HallMsg, Input, MachineEntity, MachineMsg, Output, PoolEntity, PoolMsg,
-    Runtime, StoreError, WalletEntity,
+    Runtime, StoreError,
 };
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 
-use super::internal::{
-    decode_ggr_deltas, decode_machine_awards, decode_pool_commands, InternalError, PoolParts,
-};
 use super::producer::Produce;
 use super::router::{KafkaRouter, MachinePartitions};
-use super::source::{Batch, Offsets, TopicMap, Work};
+use super::source::{Batch, Decoded, Offsets, TopicMap, Work};
 use super::stats::RunStats;
-use super::tracker::{Src, Tp, Tracker};
-use super::Fatal;
-use crate::http::Readiness;
+use super::tracker::Tracker;
+use super::{Fatal, Src, Tp};
+use crate::app::Shutdown;
 use crate::pipeline::Inflight;
-use crate::store::Backoff;
+use crate::readiness::Readiness;
 use crate::telemetry;
-use crate::wire;
 
-/// Entities delivered to through one partition.
-#[derive(Default)]
-struct Owned {
-    machines: HashSet<MachineId>,
-    wallets: HashSet<PlayerId>,
-    pools: HashSet<PoolId>,
-    halls: HashSet<HallId>,
-}
+mod awards;
+mod owners;
+mod store_health;
 
-impl Owned {
-    fn merge(&mut self, o: Owned) {
-        self.machines.extend(o.machines);
-        self.wallets.extend(o.wallets);
-        self.pools.extend(o.pools);
-        self.halls.extend(o.halls);
-    }
-
-    fn len(&self) -> usize {
-        self.machines.len() + self.wallets.len() + self.pools.len() + self.halls.len()
-    }
-}
-
-fn note<T: std::hash::Hash + Eq + Clone>(set: &mut HashSet<T>, id: &T) {
-    if !set.contains(id) {
-        set.insert(id.clone());
-    }
-}
-
-/// Per batch: set when the processor gives up on part of it on purpose (an award held for
-/// a machine whose partition is revoked), so its failure is not an internal error.
-#[derive(Default)]
-struct BatchCtl {
-    abandoned: AtomicBool,
-}
-
-/// An award for a machine that has no state yet on this instance. After a restart with a
-/// store that lost state, the awards topic can deliver an award before the machine's own
-/// events are replayed (different partitions of different topics); the machine needs an
-/// event first (its profile comes from it). The award waits here, holding its batch open
-/// (so its offset is not committed), until the machine's first event is dispatched.
-struct PendingAward {
-    hit: JackpotHit,
-    ack: AckToken,
-    ctl: Arc<BatchCtl>,
-    tp: Tp,
-}
-
-/// A consumed message, decoded (on the consumer thread, so decoding runs in parallel with
-/// the processor task).
-pub enum Decoded {
-    /// A valid input event.
-    Input(Box<Input>),
-    /// An input message that is not a valid event.
-    Rejected(wire::WireError),
-    /// Pool commands, with the awarded machine's input partition.
-    Pool(Vec<PoolParts>),
-    /// GGR deltas.
-    Ggr(Vec<GgrDelta>),
-    /// Awards.
-    Award(Vec<JackpotHit>),
-    /// An internal message that cannot be read: an internal failure.
-    Bad(String),
-}
-
-impl Decoded {
-    /// Decodes a message of the given topic.
-    pub fn new(src: Src, partition: i32, offset: i64, bytes: &[u8]) -> Self {
-        fn all<T, U>(
-            items: Vec<T>,
-            f: impl Fn(&T) -> Result<U, InternalError>,
-        ) -> Result<Vec<U>, InternalError> {
-            items.iter().map(f).collect()
-        }
-        let internal = match src {
-            Src::Input => {
-                return match wire::decode_input(bytes) {
-                    Ok(i) => Decoded::Input(Box::new(i)),
-                    Err(e) => Decoded::Rejected(e),
-                }
-            }
-            Src::PoolCommands => decode_pool_commands(bytes)
-                .and_then(|v| all(v, |i| i.to_domain()))
-                .map(Decoded::Pool),
-            Src::GgrDeltas => decode_ggr_deltas(bytes)
-                .and_then(|v| all(v, |i| i.to_domain()))
-                .map(Decoded::Ggr),
-            Src::MachineAwards => decode_machine_awards(bytes)
-                .and_then(|v| all(v, |i| i.to_domain()))
-                .map(Decoded::Award),
-        };
-        internal.unwrap_or_else(|e| {
-            Decoded::Bad(format!(
-                "internal message at {src:?} partition {partition} offset {offset}: {e}"
-            ))
-        })
-    }
-
-    /// Effects (internal) or events (input) it carries: its share of the in-flight bound.
-    fn weight(&self) -> usize {
-        match self {
-            Decoded::Pool(v) => v.len(),
-            Decoded::Ggr(v) => v.len(),
-            Decoded::Award(v) => v.len(),
-            _ => 1,
-        }
-    }
-}
+use awards::{BatchCtl, HeldAwards, PendingAward};
+use owners::{note, note_partition, Owned};
+use store_health::StoreHealth;
 
 /// A checkpoint whose state is handed to the store and whose flush is running.
 struct FlushJob {
@@ -187,19 +82,14 @@ pub struct Processor {
     fatal: Fatal,
     machine_partitions: Option<MachinePartitions>,
     owners: HashMap<Tp, Owned>,
-    durable: Option<bool>,
     commits: std_mpsc::Sender<Offsets>,
     settings: ProcessorSettings,
     produce: Arc<Produce>,
     router: Option<Arc<KafkaRouter>>,
     topics: TopicMap,
-    pending_awards: HashMap<MachineId, Vec<PendingAward>>,
+    pending_awards: HeldAwards,
     readiness: Arc<Readiness>,
-    /// While the store fails: when to try the next checkpoint round.
-    retry_at: Option<Instant>,
-    backoff: Backoff,
-    /// Consumption paused: the store fails and its backlog is at its bound.
-    paused: bool,
+    store_health: StoreHealth,
 }
 
 impl Processor {
@@ -222,21 +112,22 @@ impl Processor {
             rt,
             inflight: Inflight::new(settings.inflight_max),
             tracker: Arc::new(Tracker::new(stats.clone())),
+            store_health: StoreHealth::new(
+                settings.store_backlog_max,
+                readiness.clone(),
+                stats.clone(),
+            ),
             stats,
             fatal,
             machine_partitions,
             owners: HashMap::new(),
-            durable: None,
             commits,
             settings,
             produce,
             router,
             topics,
-            pending_awards: HashMap::new(),
+            pending_awards: HeldAwards::default(),
             readiness,
-            retry_at: None,
-            backoff: Backoff::default(),
-            paused: false,
         }
     }
 
@@ -245,7 +136,7 @@ impl Processor {
     pub async fn run(
         &mut self,
         mut work: mpsc::Receiver<Work>,
-        mut shutdown: watch::Receiver<bool>,
+        mut shutdown: Shutdown,
         stop_source: impl Fn(),
     ) -> Result<(), String> {
         let mut timer = tokio::time::interval(self.settings.commit_interval);
@@ -254,7 +145,7 @@ impl Processor {
         let mut stopping = false;
         // The periodic checkpoint's flush, running while batches go on being processed.
         let mut job: Option<FlushJob> = None;
-        if *shutdown.borrow() {
+        if shutdown.is_requested() {
             stopping = true;
             stop_source();
         }
@@ -265,18 +156,16 @@ impl Processor {
                 _ = fatal.wait() => {
                     return Err(self.fatal.reason().unwrap_or_else(|| "internal failure".into()));
                 }
-                changed = shutdown.changed(), if !stopping => {
-                    if changed.is_err() || *shutdown.borrow() {
-                        stopping = true;
-                        self.readiness.set_shutting_down();
-                        tracing::info!("shutdown requested: stopping the consumer");
-                        stop_source();
-                    }
+                () = shutdown.requested(), if !stopping => {
+                    stopping = true;
+                    self.readiness.set_shutting_down();
+                    tracing::info!("shutdown requested: stopping the consumer");
+                    stop_source();
                 }
                 // While paused (store failing, backlog full) nothing new is taken, so the
                 // consumer thread stops at the full channel; a shutdown lifts the pause so
                 // the consumer can stop and the final round can run.
-                w = work.recv(), if !self.paused || stopping => match w {
+                w = work.recv(), if !self.store_health.paused() || stopping => match w {
                     Some(Work::Batch(b)) => self.process(b).await,
                     Some(Work::Revoke { parts, reply }) => {
                         let before = self.finish_job(job.take()).await;
@@ -423,7 +312,7 @@ impl Processor {
                                 ctl: ctl.clone(),
                                 tp,
                             };
-                            self.pending_awards.entry(machine).or_default().push(held);
+                            self.pending_awards.hold(machine, held);
                         }
                     }
                 }
@@ -452,20 +341,14 @@ impl Processor {
         let waiting = match &input {
             Input::Machine { machine, .. } if !self.pending_awards.is_empty() => self
                 .pending_awards
-                .remove(machine)
+                .take(machine)
                 .map(|w| (machine.clone(), w)),
             _ => None,
         };
         self.rt.dispatch(input, ack.clone()).await;
         if let Some((machine, waiting)) = waiting {
             // After the event: the machine has its state when the awards arrive.
-            for p in waiting {
-                let msg = MachineMsg::Award {
-                    hit: p.hit,
-                    ack: p.ack,
-                };
-                self.rt.tell::<MachineEntity>(&machine, msg);
-            }
+            HeldAwards::deliver(&self.rt, &machine, waiting);
         }
     }
 
@@ -486,30 +369,6 @@ impl Processor {
                 tracing::warn!(%machine, error = %e, "cannot read a machine's state");
                 true
             }
-        }
-    }
-
-    /// Gives up the held awards of the given partitions (all if `None`): their batches stay
-    /// incomplete, so the next owner (or the next run) consumes them again.
-    fn abandon_awards(&mut self, only: Option<&[Tp]>) {
-        let mut n = 0;
-        self.pending_awards.retain(|_, list| {
-            list.retain(|p| {
-                let drop_it = only.is_none_or(|o| o.contains(&p.tp));
-                if drop_it {
-                    p.ctl.abandoned.store(true, Ordering::SeqCst);
-                    p.ack.fail();
-                    n += 1;
-                }
-                !drop_it
-            });
-            !list.is_empty()
-        });
-        if n > 0 {
-            tracing::warn!(
-                awards = n,
-                "held awards given up; their offsets stay uncommitted"
-            );
         }
     }
 
@@ -598,20 +457,18 @@ impl Processor {
         let durable = match result {
             Ok(d) => {
                 telemetry::store_flush(began.elapsed());
-                self.store_answered(true);
+                self.store_health.answered(true, self.rt.store.backlog());
                 d
             }
             Err(e) => {
                 telemetry::store_error("flush");
-                self.store_answered(false);
-                let wait = self
-                    .retry_at
-                    .map(|t| t.saturating_duration_since(Instant::now()));
+                self.store_health.answered(false, self.rt.store.backlog());
+                let wait = self.store_health.retry_in();
                 tracing::warn!(error = %e, retry_in = ?wait, "store flush failed; no offsets are committed until it succeeds");
                 return Vec::new();
             }
         };
-        self.note_durability(durable);
+        self.store_health.note_durability(durable);
         if !durable || self.fatal.is_set() {
             return Vec::new();
         }
@@ -619,61 +476,25 @@ impl Processor {
         ready
     }
 
-    /// The store answered a flush (or failed): readiness, retry timing, and the pause.
-    fn store_answered(&mut self, ok: bool) {
-        self.readiness.set_store_reachable(ok);
-        if ok {
-            self.backoff.succeeded();
-            self.retry_at = None;
-            if self.paused {
-                tracing::info!("the store is back: consuming again");
-            }
-            self.paused = false;
-        } else {
-            self.retry_at = Some(Instant::now() + self.backoff.failed());
-            self.stats.store_failures.fetch_add(1, Ordering::Relaxed);
-            let backlog = self.rt.store.backlog();
-            if !self.paused && backlog >= self.settings.store_backlog_max {
-                tracing::warn!(
-                    backlog,
-                    "the store's backlog is at its bound: consumption paused until the store takes it"
-                );
-                self.paused = true;
-                self.stats.store_pauses.fetch_add(1, Ordering::Relaxed);
-            }
-        }
-        telemetry::store_backlog(self.rt.store.backlog() as u64);
-    }
-
-    fn note_durability(&mut self, durable: bool) {
-        if self.durable != Some(durable) {
-            if durable {
-                tracing::info!("the store is durable: offsets are committed after each checkpoint");
-            } else {
-                tracing::warn!(
-                    "the store is not durable (in memory): no offset is ever committed; a restart replays every topic from its start"
-                );
-            }
-        }
-        self.durable = Some(durable);
-    }
-
     /// The periodic checkpoint round: the cut, and its flush to run in the background
     /// (`None` when no round is due or possible now).
     async fn periodic(&mut self) -> Option<FlushJob> {
         telemetry::inflight_events(self.inflight.in_flight());
         telemetry::store_backlog(self.rt.store.backlog() as u64);
-        if self.retry_at.is_some_and(|t| Instant::now() < t) {
-            return None; // The store failed: the next attempt waits for its backoff.
+        if self.store_health.backing_off() {
+            return None;
         }
-        if self.durable.is_none() {
+        if self.store_health.durable().is_none() {
             // Learn whether the store can be durable at all, without a barrier (no
             // positions, so nothing to commit).
             let began = Instant::now();
             let result = self.rt.store.flush().await;
             self.flushed(Vec::new(), began, result);
         }
-        if self.durable == Some(false) || self.fatal.is_set() || !self.pending_awards.is_empty() {
+        if self.store_health.durable() == Some(false)
+            || self.fatal.is_set()
+            || !self.pending_awards.is_empty()
+        {
             return None;
         }
         // The barrier: no new work until everything in flight is complete, so the state
@@ -702,7 +523,7 @@ impl Processor {
 
     async fn revoke(&mut self, parts: Vec<Tp>) -> Offsets {
         self.stats.revocations.fetch_add(1, Ordering::Relaxed);
-        self.abandon_awards(Some(&parts));
+        self.pending_awards.abandon(Some(&parts));
         if !self.drain(self.settings.drain_timeout).await {
             tracing::warn!("in-flight work did not complete before the revocation; its offsets stay uncommitted");
         }
@@ -713,24 +534,7 @@ impl Processor {
             }
         }
         let n = owned.len() as u64;
-        let Owned {
-            machines,
-            wallets,
-            pools,
-            halls,
-        } = owned;
-        self.rt
-            .passivate_now::<MachineEntity>(&machines.into_iter().collect::<Vec<_>>())
-            .await;
-        self.rt
-            .passivate_now::<WalletEntity>(&wallets.into_iter().collect::<Vec<_>>())
-            .await;
-        self.rt
-            .passivate_now::<PoolEntity>(&pools.into_iter().collect::<Vec<_>>())
-            .await;
-        self.rt
-            .passivate_now::<HallEntity>(&halls.into_iter().collect::<Vec<_>>())
-            .await;
+        owned.passivate(&self.rt).await;
         self.stats.handed_over.fetch_add(n, Ordering::Relaxed);
         let offsets = self.round(Some(&parts)).await;
         self.tracker.forget(&parts);
@@ -746,7 +550,7 @@ impl Processor {
     }
 
     async fn finish(&mut self) -> Offsets {
-        self.abandon_awards(None);
+        self.pending_awards.abandon(None);
         if !self.drain(self.settings.drain_timeout).await {
             tracing::warn!(
                 "in-flight work did not complete before shutdown; its offsets stay uncommitted"
@@ -770,11 +574,5 @@ impl Processor {
             Ok(Err(e)) => tracing::warn!(error = %e, "producer flush"),
             Err(e) => tracing::warn!(error = %e, "producer flush task"),
         }
-    }
-}
-
-fn note_partition(map: &MachinePartitions, machine: &MachineId, partition: i32) {
-    if map.get(machine).map(|p| *p) != Some(partition) {
-        map.insert(machine.clone(), partition);
     }
 }

@@ -15,7 +15,6 @@
 //! (asynchronously). `enable.auto.commit` and `enable.auto.offset.store` are off: nothing
 //! else ever stores an offset.
 
-use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc as std_mpsc;
 use std::sync::{Arc, Mutex};
@@ -30,104 +29,13 @@ use rdkafka::types::RDKafkaRespErr;
 use rdkafka::ClientContext;
 use tokio::sync::mpsc;
 
-use super::processor::Decoded;
 use super::settings::KafkaConfig;
 use super::stats::RunStats;
-use super::tracker::{Src, Tp};
+use super::{Src, Tp};
 use crate::telemetry;
 
-/// One consumed message, as a view into its batch's buffer.
-#[derive(Clone, Debug)]
-pub struct Msg {
-    /// Which topic.
-    pub src: Src,
-    /// Partition.
-    pub partition: i32,
-    /// Offset.
-    pub offset: i64,
-    /// The payload's bytes in the batch buffer (empty for a null payload).
-    pub payload: Range<usize>,
-    /// The key's bytes in the batch buffer, if it had a key.
-    pub key: Option<Range<usize>>,
-}
-
-/// Consumed messages, in consumption order, decoded.
-#[derive(Default)]
-pub struct Batch {
-    /// Payloads and keys, back to back.
-    pub data: Vec<u8>,
-    /// The messages.
-    pub msgs: Vec<Msg>,
-    /// Each message decoded (same order).
-    pub decoded: Vec<Decoded>,
-}
-
-impl Batch {
-    /// A message's payload.
-    pub fn payload(&self, m: &Msg) -> &[u8] {
-        &self.data[m.payload.clone()]
-    }
-
-    /// A message's key.
-    pub fn key(&self, m: &Msg) -> Option<&[u8]> {
-        m.key.clone().map(|r| &self.data[r])
-    }
-
-    fn push(&mut self, src: Src, m: &rdkafka::message::BorrowedMessage<'_>) {
-        let payload = m.payload().unwrap_or_default();
-        let start = self.data.len();
-        self.data.extend_from_slice(payload);
-        let payload = start..self.data.len();
-        let key = m.key().map(|k| {
-            let start = self.data.len();
-            self.data.extend_from_slice(k);
-            start..self.data.len()
-        });
-        let (partition, offset) = (m.partition(), m.offset());
-        self.decoded.push(Decoded::new(
-            src,
-            partition,
-            offset,
-            &self.data[payload.clone()],
-        ));
-        self.msgs.push(Msg {
-            src,
-            partition,
-            offset,
-            payload,
-            key,
-        });
-    }
-}
-
-/// Offsets to commit: partition and the next offset to consume.
-pub type Offsets = Vec<(Tp, i64)>;
-
-/// What the consumer thread asks of the processor task.
-pub enum Work {
-    /// Process these messages.
-    Batch(Batch),
-    /// Partitions are being revoked: finish, hand over, and answer with the offsets to commit.
-    Revoke {
-        /// The partitions.
-        parts: Vec<Tp>,
-        /// The answer.
-        reply: std_mpsc::SyncSender<Offsets>,
-    },
-    /// Partitions are being assigned: answer with the positions the store reflects for
-    /// them (consumption starts there instead of at the committed offsets, when known).
-    Assign {
-        /// The partitions.
-        parts: Vec<Tp>,
-        /// The answer.
-        reply: std_mpsc::SyncSender<Offsets>,
-    },
-    /// The consumer stopped polling (shutdown): finish, and answer with the final offsets.
-    Stop {
-        /// The answer.
-        reply: std_mpsc::SyncSender<Offsets>,
-    },
-}
+mod batch;
+pub use batch::{Batch, Decoded, Msg, Offsets, Work};
 
 /// Topic names by role.
 #[derive(Clone, Debug)]

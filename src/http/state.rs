@@ -1,0 +1,54 @@
+//! What every handler shares.
+
+use std::sync::Arc;
+
+use metrics_exporter_prometheus::PrometheusHandle;
+use pitboss_actors::shell::Runtime;
+
+use super::audit::AuditLog;
+use super::census::Census;
+use super::config::HttpConfig;
+use super::feed::JackpotFeed;
+use crate::readiness::Readiness;
+use crate::telemetry;
+
+/// Everything the handlers share.
+#[derive(Clone)]
+pub struct HttpState {
+    /// The actor runtime.
+    pub runtime: Arc<Runtime>,
+    /// The jackpot display feed (fed by a [`TeeSink`] around the runtime's sink).
+    pub feed: Arc<JackpotFeed>,
+    /// Liveness and readiness flags.
+    pub readiness: Arc<Readiness>,
+    /// The census of machines and halls.
+    pub census: Arc<Census>,
+    /// The admin audit log.
+    pub audit: Arc<AuditLog>,
+    /// The Prometheus recorder's handle (`None`: `/metrics` answers 503).
+    pub metrics: Option<PrometheusHandle>,
+    /// Settings.
+    pub config: Arc<HttpConfig>,
+}
+
+impl HttpState {
+    /// The state for a runtime whose sink is wrapped by a [`TeeSink`] over `feed`.
+    pub fn new(
+        runtime: Arc<Runtime>,
+        feed: Arc<JackpotFeed>,
+        readiness: Arc<Readiness>,
+        config: HttpConfig,
+    ) -> Self {
+        let census = Arc::new(Census::new(&config));
+        let audit = Arc::new(AuditLog::new(&config.audit_log));
+        Self {
+            runtime,
+            feed,
+            readiness,
+            census,
+            audit,
+            metrics: telemetry::handle(),
+            config: Arc::new(config),
+        }
+    }
+}

@@ -1,0 +1,170 @@
+//! What the consumer thread hands the processor task: batches of consumed messages, each
+//! already decoded on the consumer thread (so decoding runs in parallel with the processor),
+//! and the questions a rebalance or a shutdown asks.
+
+use std::ops::Range;
+use std::sync::mpsc as std_mpsc;
+
+use pitboss_actors::domain::jackpot::JackpotHit;
+use pitboss_actors::domain::machine::GgrDelta;
+use pitboss_actors::shell::Input;
+use rdkafka::message::Message;
+
+use crate::kafka::internal::{
+    decode_ggr_deltas, decode_machine_awards, decode_pool_commands, InternalError, PoolParts,
+};
+use crate::kafka::{Src, Tp};
+use crate::wire;
+
+/// One consumed message, as a view into its batch's buffer.
+#[derive(Clone, Debug)]
+pub struct Msg {
+    /// Which topic.
+    pub src: Src,
+    /// Partition.
+    pub partition: i32,
+    /// Offset.
+    pub offset: i64,
+    /// The payload's bytes in the batch buffer (empty for a null payload).
+    pub payload: Range<usize>,
+    /// The key's bytes in the batch buffer, if it had a key.
+    pub key: Option<Range<usize>>,
+}
+
+/// Consumed messages, in consumption order, decoded.
+#[derive(Default)]
+pub struct Batch {
+    /// Payloads and keys, back to back.
+    pub data: Vec<u8>,
+    /// The messages.
+    pub msgs: Vec<Msg>,
+    /// Each message decoded (same order).
+    pub decoded: Vec<Decoded>,
+}
+
+impl Batch {
+    /// A message's payload.
+    pub fn payload(&self, m: &Msg) -> &[u8] {
+        &self.data[m.payload.clone()]
+    }
+
+    /// A message's key.
+    pub fn key(&self, m: &Msg) -> Option<&[u8]> {
+        m.key.clone().map(|r| &self.data[r])
+    }
+
+    pub(super) fn push(&mut self, src: Src, m: &rdkafka::message::BorrowedMessage<'_>) {
+        let payload = m.payload().unwrap_or_default();
+        let start = self.data.len();
+        self.data.extend_from_slice(payload);
+        let payload = start..self.data.len();
+        let key = m.key().map(|k| {
+            let start = self.data.len();
+            self.data.extend_from_slice(k);
+            start..self.data.len()
+        });
+        let (partition, offset) = (m.partition(), m.offset());
+        self.decoded.push(Decoded::new(
+            src,
+            partition,
+            offset,
+            &self.data[payload.clone()],
+        ));
+        self.msgs.push(Msg {
+            src,
+            partition,
+            offset,
+            payload,
+            key,
+        });
+    }
+}
+
+/// Offsets to commit: partition and the next offset to consume.
+pub type Offsets = Vec<(Tp, i64)>;
+
+/// What the consumer thread asks of the processor task.
+pub enum Work {
+    /// Process these messages.
+    Batch(Batch),
+    /// Partitions are being revoked: finish, hand over, and answer with the offsets to commit.
+    Revoke {
+        /// The partitions.
+        parts: Vec<Tp>,
+        /// The answer.
+        reply: std_mpsc::SyncSender<Offsets>,
+    },
+    /// Partitions are being assigned: answer with the positions the store reflects for
+    /// them (consumption starts there instead of at the committed offsets, when known).
+    Assign {
+        /// The partitions.
+        parts: Vec<Tp>,
+        /// The answer.
+        reply: std_mpsc::SyncSender<Offsets>,
+    },
+    /// The consumer stopped polling (shutdown): finish, and answer with the final offsets.
+    Stop {
+        /// The answer.
+        reply: std_mpsc::SyncSender<Offsets>,
+    },
+}
+
+/// A consumed message, decoded.
+pub enum Decoded {
+    /// A valid input event.
+    Input(Box<Input>),
+    /// An input message that is not a valid event.
+    Rejected(wire::WireError),
+    /// Pool commands, with the awarded machine's input partition.
+    Pool(Vec<PoolParts>),
+    /// GGR deltas.
+    Ggr(Vec<GgrDelta>),
+    /// Awards.
+    Award(Vec<JackpotHit>),
+    /// An internal message that cannot be read: an internal failure.
+    Bad(String),
+}
+
+impl Decoded {
+    /// Decodes a message of the given topic.
+    pub fn new(src: Src, partition: i32, offset: i64, bytes: &[u8]) -> Self {
+        fn all<T, U>(
+            items: Vec<T>,
+            f: impl Fn(&T) -> Result<U, InternalError>,
+        ) -> Result<Vec<U>, InternalError> {
+            items.iter().map(f).collect()
+        }
+        let internal = match src {
+            Src::Input => {
+                return match wire::decode_input(bytes) {
+                    Ok(i) => Decoded::Input(Box::new(i)),
+                    Err(e) => Decoded::Rejected(e),
+                }
+            }
+            Src::PoolCommands => decode_pool_commands(bytes)
+                .and_then(|v| all(v, |i| i.to_domain()))
+                .map(Decoded::Pool),
+            Src::GgrDeltas => decode_ggr_deltas(bytes)
+                .and_then(|v| all(v, |i| i.to_domain()))
+                .map(Decoded::Ggr),
+            Src::MachineAwards => decode_machine_awards(bytes)
+                .and_then(|v| all(v, |i| i.to_domain()))
+                .map(Decoded::Award),
+        };
+        internal.unwrap_or_else(|e| {
+            Decoded::Bad(format!(
+                "internal message at {src:?} partition {partition} offset {offset}: {e}"
+            ))
+        })
+    }
+
+    /// Effects (internal) or events (input) it carries: its share of the in-flight bound.
+    pub(crate) fn weight(&self) -> usize {
+        match self {
+            Decoded::Pool(v) => v.len(),
+            Decoded::Ggr(v) => v.len(),
+            Decoded::Award(v) => v.len(),
+            _ => 1,
+        }
+    }
+}

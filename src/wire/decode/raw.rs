@@ -1,0 +1,369 @@
+//! Borrowed mirrors of the wire types, as both decoders fill them: strings are slices of the
+//! message, and every leaf is read leniently, as "an integer, a string, or the name of
+//! whatever came instead", so that validation can name the field and the value.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, Deserializer, IgnoredAny, Visitor};
+use serde::Deserialize;
+
+use crate::wire::input::{InputEnvelope, InputPayload};
+
+/// A leaf that should be an integer: any MessagePack integer, signed or not, or the name of
+/// what came instead (so the error can name the field).
+#[derive(Clone, Copy, Debug)]
+pub(super) enum RawInt {
+    Int(i128),
+    Other(&'static str),
+}
+
+/// A leaf that should be a string, borrowed from the message, or the name of what came
+/// instead.
+#[derive(Clone, Debug)]
+pub(super) enum RawStr<'a> {
+    Str(Cow<'a, str>),
+    Other(&'static str),
+}
+
+/// Accepts any value and names it. Containers are skipped over; only strings and integers
+/// are kept.
+struct Leaf;
+
+enum LeafValue<'de> {
+    Int(i128),
+    Str(Cow<'de, str>),
+    Other(&'static str),
+}
+
+impl<'de> Visitor<'de> for Leaf {
+    type Value = LeafValue<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string or an integer")
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(LeafValue::Int(i128::from(v)))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(LeafValue::Int(i128::from(v)))
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(LeafValue::Str(Cow::Borrowed(v)))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(LeafValue::Str(Cow::Owned(v.to_owned())))
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(LeafValue::Other("a float"))
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(LeafValue::Other("a boolean"))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(LeafValue::Other("nil"))
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(LeafValue::Other("nil"))
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(Leaf)
+    }
+    fn visit_bytes<E: de::Error>(self, _: &[u8]) -> Result<Self::Value, E> {
+        // Also what the decoder hands over for a string that is not UTF-8.
+        Ok(LeafValue::Other(
+            "binary data (or a string that is not UTF-8)",
+        ))
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(LeafValue::Other("an array"))
+    }
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(LeafValue::Other("a map"))
+    }
+}
+
+impl<'de> Deserialize<'de> for RawInt {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(match d.deserialize_any(Leaf)? {
+            LeafValue::Int(v) => RawInt::Int(v),
+            LeafValue::Str(_) => RawInt::Other("a string"),
+            LeafValue::Other(what) => RawInt::Other(what),
+        })
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for RawStr<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(match d.deserialize_any(Leaf)? {
+            LeafValue::Str(s) => RawStr::Str(s),
+            LeafValue::Int(_) => RawStr::Other("an integer"),
+            LeafValue::Other(what) => RawStr::Other(what),
+        })
+    }
+}
+
+impl<'a> From<&'a str> for RawStr<'a> {
+    fn from(s: &'a str) -> Self {
+        RawStr::Str(Cow::Borrowed(s))
+    }
+}
+
+impl<'a> From<&'a String> for RawStr<'a> {
+    fn from(s: &'a String) -> Self {
+        RawStr::Str(Cow::Borrowed(s))
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct RawEnvelope<'a> {
+    #[serde(borrow)]
+    pub event_id: RawStr<'a>,
+    pub schema_version: RawInt,
+    #[serde(borrow)]
+    pub source: RawSource<'a>,
+    pub seq: RawInt,
+    pub event_time: RawInt,
+    #[serde(borrow)]
+    pub payload: RawPayload<'a>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct RawSource<'a> {
+    #[serde(borrow)]
+    pub hall: RawStr<'a>,
+    #[serde(borrow, default)]
+    pub machine: Option<RawStr<'a>>,
+    #[serde(borrow, default)]
+    pub server: Option<RawStr<'a>>,
+}
+
+/// Amount and currency of a machine event.
+#[derive(Deserialize)]
+pub(super) struct RawMoney<'a> {
+    pub amount: RawInt,
+    #[serde(borrow)]
+    pub currency: RawStr<'a>,
+}
+
+/// Cash in or out: how, amount and currency.
+#[derive(Deserialize)]
+pub(super) struct RawCash<'a> {
+    #[serde(borrow)]
+    pub kind: RawStr<'a>,
+    pub amount: RawInt,
+    #[serde(borrow)]
+    pub currency: RawStr<'a>,
+}
+
+/// A wallet command's fields (`amount` is absent from a rollback, `bet_tx` optional on a win).
+#[derive(Deserialize)]
+pub(super) struct RawWallet<'a> {
+    #[serde(borrow)]
+    pub player: RawStr<'a>,
+    #[serde(borrow)]
+    pub tx: RawStr<'a>,
+    pub amount: RawInt,
+    #[serde(borrow)]
+    pub currency: RawStr<'a>,
+    #[serde(borrow, default)]
+    pub bet_tx: Option<RawStr<'a>>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct RawRollback<'a> {
+    #[serde(borrow)]
+    pub player: RawStr<'a>,
+    #[serde(borrow)]
+    pub tx: RawStr<'a>,
+    #[serde(borrow)]
+    pub bet_tx: RawStr<'a>,
+    #[serde(borrow)]
+    pub currency: RawStr<'a>,
+}
+
+/// Fields of a kind that has none; any that are sent are ignored.
+#[derive(Deserialize)]
+pub(super) struct Empty {}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(super) enum RawPayload<'a> {
+    Bet(#[serde(borrow)] RawMoney<'a>),
+    Win(#[serde(borrow)] RawMoney<'a>),
+    GameEnd(Empty),
+    CashIn(#[serde(borrow)] RawCash<'a>),
+    CashOut(#[serde(borrow)] RawCash<'a>),
+    CardIn {
+        #[serde(borrow)]
+        player: RawStr<'a>,
+    },
+    CardOut(Empty),
+    JackpotHit {
+        #[serde(borrow)]
+        pool: RawStr<'a>,
+        level: RawInt,
+    },
+    DoorOpen(Empty),
+    DoorClose(Empty),
+    Tilt {
+        code: RawInt,
+    },
+    TiltClear(Empty),
+    CommsLost(Empty),
+    CommsRestored(Empty),
+    Deposit(#[serde(borrow)] RawWallet<'a>),
+    Withdraw(#[serde(borrow)] RawWallet<'a>),
+    WalletBet(#[serde(borrow)] RawWallet<'a>),
+    WalletWin(#[serde(borrow)] RawWallet<'a>),
+    Rollback(#[serde(borrow)] RawRollback<'a>),
+}
+
+pub(super) fn raw_int(v: impl Into<i128>) -> RawInt {
+    RawInt::Int(v.into())
+}
+
+impl<'a> RawEnvelope<'a> {
+    /// A view of an owned envelope, so both paths share one validation.
+    pub fn borrow(env: &'a InputEnvelope) -> Self {
+        use InputPayload as P;
+        use RawPayload as R;
+        let money = |amount: &i64, currency: &'a String| RawMoney {
+            amount: raw_int(*amount),
+            currency: currency.into(),
+        };
+        let cash = |kind: &'a String, amount: &i64, currency: &'a String| RawCash {
+            kind: kind.into(),
+            amount: raw_int(*amount),
+            currency: currency.into(),
+        };
+        let wallet =
+            |player: &'a String, tx: &'a String, amount: &i64, currency: &'a String| RawWallet {
+                player: player.into(),
+                tx: tx.into(),
+                amount: raw_int(*amount),
+                currency: currency.into(),
+                bet_tx: None,
+            };
+        let payload = match &env.payload {
+            P::Bet { amount, currency } => R::Bet(money(amount, currency)),
+            P::Win { amount, currency } => R::Win(money(amount, currency)),
+            P::GameEnd {} => R::GameEnd(Empty {}),
+            P::CashIn {
+                kind,
+                amount,
+                currency,
+            } => R::CashIn(cash(kind, amount, currency)),
+            P::CashOut {
+                kind,
+                amount,
+                currency,
+            } => R::CashOut(cash(kind, amount, currency)),
+            P::CardIn { player } => R::CardIn {
+                player: player.into(),
+            },
+            P::CardOut {} => R::CardOut(Empty {}),
+            P::JackpotHit { pool, level } => R::JackpotHit {
+                pool: pool.into(),
+                level: raw_int(*level),
+            },
+            P::DoorOpen {} => R::DoorOpen(Empty {}),
+            P::DoorClose {} => R::DoorClose(Empty {}),
+            P::Tilt { code } => R::Tilt {
+                code: raw_int(*code),
+            },
+            P::TiltClear {} => R::TiltClear(Empty {}),
+            P::CommsLost {} => R::CommsLost(Empty {}),
+            P::CommsRestored {} => R::CommsRestored(Empty {}),
+            P::Deposit {
+                player,
+                tx,
+                amount,
+                currency,
+            } => R::Deposit(wallet(player, tx, amount, currency)),
+            P::Withdraw {
+                player,
+                tx,
+                amount,
+                currency,
+            } => R::Withdraw(wallet(player, tx, amount, currency)),
+            P::WalletBet {
+                player,
+                tx,
+                amount,
+                currency,
+            } => R::WalletBet(wallet(player, tx, amount, currency)),
+            P::WalletWin {
+                player,
+                tx,
+                amount,
+                currency,
+                bet_tx,
+            } => R::WalletWin(RawWallet {
+                bet_tx: bet_tx.as_ref().map(RawStr::from),
+                ..wallet(player, tx, amount, currency)
+            }),
+            P::Rollback {
+                player,
+                tx,
+                bet_tx,
+                currency,
+            } => R::Rollback(RawRollback {
+                player: player.into(),
+                tx: tx.into(),
+                bet_tx: bet_tx.into(),
+                currency: currency.into(),
+            }),
+        };
+        RawEnvelope {
+            event_id: (&env.event_id).into(),
+            schema_version: raw_int(env.schema_version),
+            source: RawSource {
+                hall: (&env.source.hall).into(),
+                machine: env.source.machine.as_ref().map(RawStr::from),
+                server: env.source.server.as_ref().map(RawStr::from),
+            },
+            seq: raw_int(env.seq),
+            event_time: raw_int(env.event_time),
+            payload,
+        }
+    }
+}
+
+impl RawPayload<'_> {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            RawPayload::Bet(_) => "bet",
+            RawPayload::Win(_) => "win",
+            RawPayload::GameEnd(_) => "game_end",
+            RawPayload::CashIn(_) => "cash_in",
+            RawPayload::CashOut(_) => "cash_out",
+            RawPayload::CardIn { .. } => "card_in",
+            RawPayload::CardOut(_) => "card_out",
+            RawPayload::JackpotHit { .. } => "jackpot_hit",
+            RawPayload::DoorOpen(_) => "door_open",
+            RawPayload::DoorClose(_) => "door_close",
+            RawPayload::Tilt { .. } => "tilt",
+            RawPayload::TiltClear(_) => "tilt_clear",
+            RawPayload::CommsLost(_) => "comms_lost",
+            RawPayload::CommsRestored(_) => "comms_restored",
+            RawPayload::Deposit(_) => "deposit",
+            RawPayload::Withdraw(_) => "withdraw",
+            RawPayload::WalletBet(_) => "wallet_bet",
+            RawPayload::WalletWin(_) => "wallet_win",
+            RawPayload::Rollback(_) => "rollback",
+        }
+    }
+
+    pub fn is_wallet_command(&self) -> bool {
+        matches!(
+            self,
+            RawPayload::Deposit(_)
+                | RawPayload::Withdraw(_)
+                | RawPayload::WalletBet(_)
+                | RawPayload::WalletWin(_)
+                | RawPayload::Rollback(_)
+        )
+    }
+}

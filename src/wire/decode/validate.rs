@@ -1,0 +1,285 @@
+//! Validation: a decoded [`RawEnvelope`] to a domain [`Input`], the same code whichever
+//! decoder (or an [`InputEnvelope`](crate::wire::InputEnvelope) built in process) filled it.
+//! Every error names the field and the value.
+
+use pitboss_actors::domain::machine::{
+    CashInKind, CashOutKind, EventMeta, MachineCommand, SignificantEvent,
+};
+use pitboss_actors::domain::wallet::{WalletCommand, WalletMeta, WalletOp};
+use pitboss_actors::domain::{
+    Amount, Currency, EventId, HallId, MachineId, PlayerId, PoolId, ServerId, Timestamp, TxId,
+};
+use pitboss_actors::shell::Input;
+
+use super::raw::{RawEnvelope, RawInt, RawMoney, RawPayload, RawStr};
+use crate::wire::{WireError, SCHEMA_VERSION};
+
+/// The text of a string field, or an error naming the field and what came instead.
+fn text<'s>(field: &'static str, v: &'s RawStr<'_>) -> Result<&'s str, WireError> {
+    match v {
+        RawStr::Str(s) => Ok(s),
+        RawStr::Other(what) => Err(WireError::Schema(format!(
+            "`{field}` must be a string, got {what}"
+        ))),
+    }
+}
+
+/// The value of an integer field, or an error naming the field, its range and the value.
+fn int<T: TryFrom<i128>>(
+    field: &'static str,
+    range: &'static str,
+    v: RawInt,
+) -> Result<T, WireError> {
+    match v {
+        RawInt::Int(i) => T::try_from(i).map_err(|_| {
+            WireError::Schema(format!("`{field}` must be an integer in {range}, got {i}"))
+        }),
+        RawInt::Other(what) => Err(WireError::Schema(format!(
+            "`{field}` must be an integer in {range}, got {what}"
+        ))),
+    }
+}
+
+const U8: &str = "0..=255";
+const U32: &str = "0..=4294967295";
+const U64: &str = "0..=18446744073709551615";
+const I64: &str = "-9223372036854775808..=9223372036854775807";
+
+/// Validates a decoded envelope into a domain input.
+pub(super) fn validate(env: RawEnvelope<'_>) -> Result<Input, WireError> {
+    let version = match env.schema_version {
+        RawInt::Int(v) => v,
+        RawInt::Other(what) => {
+            return Err(WireError::Schema(format!(
+                "`schema_version` must be an integer, got {what}"
+            )));
+        }
+    };
+    if version != i128::from(SCHEMA_VERSION) {
+        return Err(WireError::UnsupportedVersion(version));
+    }
+    let event_id = parse_event_id(text("event_id", &env.event_id)?)?;
+    let seq: u64 = int("seq", U64, env.seq)?;
+    let time = Timestamp(int("event_time", I64, env.event_time)?);
+    let hall = HallId::new(text("source.hall", &env.source.hall)?)?;
+    let kind = env.payload.kind();
+    let machine = env
+        .source
+        .machine
+        .as_ref()
+        .map(|m| text("source.machine", m))
+        .transpose()?;
+    let server = env
+        .source
+        .server
+        .as_ref()
+        .map(|s| text("source.server", s))
+        .transpose()?;
+    match (machine, server) {
+        (Some(m), Some(s)) => Err(WireError::InvalidSource(format!(
+            "source names both machine {m:?} and server {s:?}; exactly one is allowed"
+        ))),
+        (None, None) => Err(WireError::InvalidSource(
+            "source names neither `machine` nor `server`".to_owned(),
+        )),
+        (Some(m), None) => {
+            if env.payload.is_wallet_command() {
+                return Err(WireError::InvalidSource(format!(
+                    "a `{kind}` command must come from a game server (`source.server`), not from machine {m:?}"
+                )));
+            }
+            let machine = MachineId::new(m)?;
+            let (cmd, currency) = machine_command(env.payload)?;
+            Ok(Input::Machine {
+                machine,
+                hall,
+                meta: EventMeta {
+                    event_id,
+                    seq,
+                    time,
+                },
+                cmd,
+                currency,
+            })
+        }
+        (None, Some(s)) => {
+            if !env.payload.is_wallet_command() {
+                return Err(WireError::InvalidSource(format!(
+                    "a `{kind}` event must come from a machine (`source.machine`), not from server {s:?}"
+                )));
+            }
+            ServerId::new(s)?;
+            let (player, cmd, currency) = wallet_command(env.payload)?;
+            Ok(Input::Wallet {
+                player,
+                meta: WalletMeta {
+                    event_id,
+                    time,
+                    hall,
+                },
+                cmd,
+                currency,
+            })
+        }
+    }
+}
+
+fn parse_event_id(s: &str) -> Result<EventId, WireError> {
+    // Only the hyphenated form (the one length-36 form `try_parse` knows), so that one
+    // event has one text.
+    match uuid::Uuid::try_parse(s) {
+        Ok(id) if s.len() == uuid::fmt::Hyphenated::LENGTH => Ok(EventId(id.as_u128())),
+        _ => Err(WireError::InvalidEventId(s.chars().take(64).collect())),
+    }
+}
+
+fn amount(raw: RawInt) -> Result<Amount, WireError> {
+    match raw {
+        RawInt::Int(v) => {
+            let minor = i64::try_from(v).map_err(|_| WireError::AmountOutOfRange(v))?;
+            Ok(Amount::new(minor)?)
+        }
+        RawInt::Other(what) => Err(WireError::Schema(format!(
+            "`amount` must be an integer number of minor units, got {what}"
+        ))),
+    }
+}
+
+fn currency(raw: &RawStr<'_>) -> Result<Currency, WireError> {
+    Ok(Currency::new(text("currency", raw)?)?)
+}
+
+fn money(m: &RawMoney<'_>) -> Result<(Amount, Option<Currency>), WireError> {
+    Ok((amount(m.amount)?, Some(currency(&m.currency)?)))
+}
+
+fn cash_in_kind(kind: &RawStr<'_>) -> Result<CashInKind, WireError> {
+    match text("kind", kind)? {
+        "bill" => Ok(CashInKind::Bill),
+        "ticket" => Ok(CashInKind::Ticket),
+        "cashless" => Ok(CashInKind::Cashless),
+        other => Err(WireError::Schema(format!(
+            "unknown cash_in kind {:?} (expected bill, ticket or cashless)",
+            truncate(other)
+        ))),
+    }
+}
+
+fn cash_out_kind(kind: &RawStr<'_>) -> Result<CashOutKind, WireError> {
+    match text("kind", kind)? {
+        "ticket" => Ok(CashOutKind::Ticket),
+        "cashless" => Ok(CashOutKind::Cashless),
+        "handpay" => Ok(CashOutKind::Handpay),
+        other => Err(WireError::Schema(format!(
+            "unknown cash_out kind {:?} (expected ticket, cashless or handpay)",
+            truncate(other)
+        ))),
+    }
+}
+
+fn truncate(s: &str) -> &str {
+    match s.char_indices().nth(32) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
+fn machine_command(p: RawPayload<'_>) -> Result<(MachineCommand, Option<Currency>), WireError> {
+    use MachineCommand as C;
+    use SignificantEvent as S;
+    Ok(match p {
+        RawPayload::Bet(m) => {
+            let (a, c) = money(&m)?;
+            (C::Bet(a), c)
+        }
+        RawPayload::Win(m) => {
+            let (a, c) = money(&m)?;
+            (C::Win(a), c)
+        }
+        RawPayload::GameEnd(_) => (C::GameEnd, None),
+        RawPayload::CashIn(c) => {
+            let kind = cash_in_kind(&c.kind)?;
+            (
+                C::CashIn(kind, amount(c.amount)?),
+                Some(currency(&c.currency)?),
+            )
+        }
+        RawPayload::CashOut(c) => {
+            let kind = cash_out_kind(&c.kind)?;
+            (
+                C::CashOut(kind, amount(c.amount)?),
+                Some(currency(&c.currency)?),
+            )
+        }
+        RawPayload::CardIn { player } => {
+            (C::CardIn(PlayerId::new(text("player", &player)?)?), None)
+        }
+        RawPayload::CardOut(_) => (C::CardOut, None),
+        RawPayload::JackpotHit { pool, level } => (
+            C::JackpotHit {
+                pool: PoolId::new(text("pool", &pool)?)?,
+                level: int("level", U8, level)?,
+            },
+            None,
+        ),
+        RawPayload::DoorOpen(_) => (C::Significant(S::DoorOpen), None),
+        RawPayload::DoorClose(_) => (C::Significant(S::DoorClose), None),
+        RawPayload::Tilt { code } => (C::Significant(S::Tilt(int("code", U32, code)?)), None),
+        RawPayload::TiltClear(_) => (C::Significant(S::TiltClear), None),
+        RawPayload::CommsLost(_) => (C::Significant(S::CommsLost), None),
+        RawPayload::CommsRestored(_) => (C::Significant(S::CommsRestored), None),
+        other => {
+            // `validate` routes wallet commands elsewhere.
+            return Err(WireError::InvalidSource(format!(
+                "a `{}` command must come from a game server",
+                other.kind()
+            )));
+        }
+    })
+}
+
+fn wallet_command(p: RawPayload<'_>) -> Result<(PlayerId, WalletCommand, Currency), WireError> {
+    let (player, tx, op, cur) = match p {
+        RawPayload::Deposit(w) => (
+            w.player,
+            w.tx,
+            WalletOp::Deposit(amount(w.amount)?),
+            w.currency,
+        ),
+        RawPayload::Withdraw(w) => (
+            w.player,
+            w.tx,
+            WalletOp::Withdraw(amount(w.amount)?),
+            w.currency,
+        ),
+        RawPayload::WalletBet(w) => (w.player, w.tx, WalletOp::Bet(amount(w.amount)?), w.currency),
+        RawPayload::WalletWin(w) => {
+            let bet_tx = match &w.bet_tx {
+                Some(b) => Some(TxId::new(text("bet_tx", b)?)?),
+                None => None,
+            };
+            let op = WalletOp::Win {
+                amount: amount(w.amount)?,
+                bet_tx,
+            };
+            (w.player, w.tx, op, w.currency)
+        }
+        RawPayload::Rollback(r) => {
+            let op = WalletOp::Rollback {
+                bet_tx: TxId::new(text("bet_tx", &r.bet_tx)?)?,
+            };
+            (r.player, r.tx, op, r.currency)
+        }
+        other => {
+            // `validate` routes machine events elsewhere.
+            return Err(WireError::InvalidSource(format!(
+                "a `{}` event must come from a machine",
+                other.kind()
+            )));
+        }
+    };
+    let player = PlayerId::new(text("player", &player)?)?;
+    let tx = TxId::new(text("tx", &tx)?)?;
+    let currency = currency(&cur)?;
+    Ok((player, WalletCommand { tx, op }, currency))
+}
