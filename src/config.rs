@@ -1,6 +1,9 @@
 //! Configuration in layers: the defaults embedded from `deploy/pitboss.toml`, then a file,
 //! then environment variables `PITBOSS_<SECTION>__<KEY>` (`-` written as `_`). Unknown keys
 //! are errors, so a typo never silently falls back to a default.
+//!
+//! One `PITBOSS_` variable is not a key: [`CONFIG_FILE_ENV`] names the file (the binary's
+//! `--config`), so the environment layer leaves it out.
 
 use std::path::Path;
 
@@ -11,6 +14,9 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 pub const DEFAULTS: &str = include_str!("../deploy/pitboss.toml");
+
+/// The environment variable that names the configuration file (`--config`).
+pub const CONFIG_FILE_ENV: &str = "PITBOSS_CONFIG";
 
 /// Why the configuration cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -158,6 +164,9 @@ impl Config {
             merge(&mut value, layer);
         }
         for (k, v) in env {
+            if k == CONFIG_FILE_ENV {
+                continue;
+            }
             if let Some(rest) = k.strip_prefix("PITBOSS_") {
                 let path: Vec<String> = rest
                     .split("__")
@@ -349,6 +358,16 @@ mod tests {
         let e =
             Config::load_with_env(Some(Path::new("/nonexistent/p.toml")), Vec::new()).unwrap_err();
         assert!(e.to_string().contains("/nonexistent/p.toml"), "{e}");
+    }
+
+    #[test]
+    fn the_variable_naming_the_file_is_not_a_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.toml");
+        std::fs::write(&path, "[network]\ncurrency = \"USD\"\n").unwrap();
+        let env = vec![(CONFIG_FILE_ENV.to_string(), path.display().to_string())];
+        let c = Config::load_with_env(Some(&path), env).unwrap();
+        assert_eq!(c.network.currency, "USD");
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use pitboss::app;
-use pitboss::config::Config;
+use pitboss::config::{Config, CONFIG_FILE_ENV};
 use pitboss::demo::{self, DemoOptions};
 
 #[derive(Parser)]
@@ -16,7 +16,7 @@ use pitboss::demo::{self, DemoOptions};
 )]
 struct Cli {
     /// Configuration file (TOML); environment variables PITBOSS_<SECTION>__<KEY> override it.
-    #[arg(long, global = true, env = "PITBOSS_CONFIG")]
+    #[arg(long, global = true, env = CONFIG_FILE_ENV)]
     config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,

@@ -70,3 +70,19 @@ fn a_bad_configuration_is_a_clear_error() {
     let text = String::from_utf8_lossy(&out.stderr);
     assert!(text.contains("no-such-key"), "{text}");
 }
+
+#[test]
+fn the_config_file_can_be_named_in_the_environment() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("p.toml");
+    std::fs::write(&file, "[network]\ncurrency = \"SEK\"\n").expect("config written");
+    let out = Command::new(env!("CARGO_BIN_EXE_pitboss"))
+        .arg("config")
+        .env("PITBOSS_CONFIG", &file)
+        .output()
+        .expect("the pitboss binary runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(text.contains("currency = \"SEK\""), "{text}");
+}
