@@ -89,7 +89,6 @@ pub struct RuntimeSection {
     pub ggr_windows_max: usize,
     pub passivate_idle_ms: u64,
     pub level_publish_interval_ms: u64,
-    pub hall_tick_interval_ms: u64,
     pub hit_point_secret: String,
 }
 
@@ -368,6 +367,26 @@ mod tests {
         let env = vec![(CONFIG_FILE_ENV.to_string(), path.display().to_string())];
         let c = Config::load_with_env(Some(&path), env).unwrap();
         assert_eq!(c.network.currency, "USD");
+    }
+
+    #[test]
+    fn removed_settings_are_unknown_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.toml");
+        for (text, key) in [
+            ("[kafka]\ntransactional = false\n", "transactional"),
+            (
+                "[runtime]\nhall-tick-interval-ms = 1000\n",
+                "hall-tick-interval-ms",
+            ),
+        ] {
+            std::fs::write(&path, text).unwrap();
+            let e = Config::load_with_env(Some(&path), Vec::new()).unwrap_err();
+            assert!(
+                e.to_string().contains(&format!("unknown field `{key}`")),
+                "{e}"
+            );
+        }
     }
 
     #[test]

@@ -21,8 +21,6 @@ pub struct KafkaConfig {
     /// internal topics, so several instances can share the group. `false`: every entity
     /// lives in this process (a single instance only).
     pub internal_topics: bool,
-    /// Kafka transactions. Not implemented: must stay `false`.
-    pub transactional: bool,
     /// How often a checkpoint round may store offsets, milliseconds.
     pub commit_interval_ms: u64,
     /// Kafka messages per ingest batch (one completion token per batch).
@@ -55,7 +53,6 @@ impl Default for KafkaConfig {
             group_id: "pitboss".into(),
             create_topics: true,
             internal_topics: true,
-            transactional: false,
             commit_interval_ms: 5000,
             batch_len_max: 1000,
             drain_timeout_ms: 30_000,
@@ -160,13 +157,6 @@ impl KafkaConfig {
         if self.group_id.trim().is_empty() {
             return Err("kafka.group-id is empty".into());
         }
-        if self.transactional {
-            return Err(
-                "kafka.transactional = true is not implemented (correctness never rests on \
-                 transactions; see README, Running against Kafka)"
-                    .into(),
-            );
-        }
         if self.batch_len_max == 0 || self.outbox_items_max == 0 || self.commit_interval_ms == 0 {
             return Err(
                 "kafka.batch-len-max, kafka.outbox-items-max and kafka.commit-interval-ms must be above 0"
@@ -227,12 +217,7 @@ mod tests {
 
     #[test]
     fn invalid_settings_are_refused() {
-        let mut k = KafkaConfig {
-            transactional: true,
-            ..KafkaConfig::default()
-        };
-        assert!(k.validate().unwrap_err().contains("transactional"));
-        k.transactional = false;
+        let mut k = KafkaConfig::default();
         k.topics.pool_commands = k.topics.input.clone();
         assert!(k.validate().unwrap_err().contains("more than one purpose"));
         let k = KafkaConfig {
