@@ -42,6 +42,10 @@ pub struct RunOptions {
     pub http: bool,
     /// Readiness flags (`/readyz`), shared with the caller.
     pub readiness: Arc<Readiness>,
+    /// At the end, read every entity's state (live actors and the whole store) and recount
+    /// the money into [`RunReport::recount`]. Off by default: the read grows with the store
+    /// and only tests look at the result.
+    pub recount: bool,
 }
 
 /// What a run did.
@@ -71,8 +75,9 @@ pub struct RunReport {
     pub records_backlogged: u64,
     /// Whether the store reported the state durable.
     pub durable_store: bool,
-    /// The recount of every entity's state at the end (live actors and the store).
-    pub recount: Recount,
+    /// The recount of every entity's state at the end (live actors and the store), if
+    /// [`RunOptions::recount`] asked for it.
+    pub recount: Option<Recount>,
 }
 
 /// Creates every topic of the configuration (internal ones included); existing topics
@@ -261,7 +266,11 @@ pub async fn run_with(
         rt.stop();
         bail!("pitboss run stopped on an internal failure: {e}");
     }
-    let states = rt.collect().await?;
+    let recounted = if opts.recount {
+        Some(recount(&rt.collect().await?))
+    } else {
+        None
+    };
     let durable = rt.store.flush().await.unwrap_or(false);
     rt.stop();
     let outputs = sink
@@ -285,6 +294,6 @@ pub async fn run_with(
         records_delivered: produce.stats.delivered.load(Ordering::Relaxed),
         records_backlogged: produce.stats.backlogged.load(Ordering::Relaxed),
         durable_store: durable,
-        recount: recount(&states),
+        recount: recounted,
     })
 }

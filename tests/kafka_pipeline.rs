@@ -101,6 +101,7 @@ async fn produce_and_run(
     let opts = RunOptions {
         store: None,
         stats: stats.clone(),
+        recount: true,
         ..Default::default()
     };
     let n = msgs.len() as u64;
@@ -146,7 +147,7 @@ async fn a_produced_scenario_comes_out_with_exact_totals_and_rejections() {
     let (report, out, positions) = produce_and_run(&cfg, &msgs).await;
 
     // Money: every unit accounted for, and the same as the simulator sent.
-    let r = &report.recount;
+    let r = report.recount.as_ref().expect("recounted");
     assert!(r.conservation_ok, "{r:#?}");
     assert!(
         sim.sent().matches(r),
@@ -224,7 +225,7 @@ async fn events_delivered_twice_change_no_total() {
 
     let (report, out, _) = produce_and_run(&cfg, &twice).await;
     assert_eq!(report.input_messages, twice.len() as u64);
-    let r = &report.recount;
+    let r = report.recount.as_ref().expect("recounted");
     assert!(r.conservation_ok, "{r:#?}");
     assert!(
         sim.sent().matches(r),

@@ -69,6 +69,7 @@ async fn a_second_instance_joins_and_leaves_mid_stream_and_nothing_is_lost_or_do
         RunOptions {
             store: Some(store.clone()),
             stats: stats_a.clone(),
+            recount: true,
             ..Default::default()
         },
         shutdown_a,
@@ -154,7 +155,7 @@ async fn a_second_instance_joins_and_leaves_mid_stream_and_nothing_is_lost_or_do
     );
 
     // A ends owning everything: its live actors and the shared store hold the whole state.
-    let r = &report_a.recount;
+    let r = report_a.recount.as_ref().expect("recounted");
     assert!(r.conservation_ok, "{r:#?}");
     assert!(
         sim.sent().matches(r),

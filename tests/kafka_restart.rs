@@ -33,6 +33,7 @@ async fn run_until(
     let opts = RunOptions {
         store,
         stats: stats.clone(),
+        recount: true,
         ..Default::default()
     };
     let waiter = async {
@@ -105,7 +106,7 @@ async fn a_restart_with_the_in_memory_store_replays_everything_and_totals_stay_e
     // Second run, same group, a new (empty) in-memory store: everything is replayed.
     let (second, _) = run_until(&cfg, None, |s| s.inputs() >= n, true, &[]).await;
     assert_eq!(second.input_messages, n, "a full replay");
-    let r = &second.recount;
+    let r = second.recount.as_ref().expect("recounted");
     assert!(r.conservation_ok, "{r:#?}");
     assert!(
         sim.sent().matches(r),
@@ -162,7 +163,7 @@ async fn a_restart_with_a_durable_store_resumes_after_the_committed_offsets() {
         n,
         "resumed exactly after the committed offsets"
     );
-    let r = &second.recount;
+    let r = second.recount.as_ref().expect("recounted");
     assert!(r.conservation_ok, "{r:#?}");
     assert!(
         sim.sent().matches(r),
