@@ -17,7 +17,7 @@ use crate::telemetry;
 pub struct HttpState {
     /// The actor runtime.
     pub runtime: Arc<Runtime>,
-    /// The jackpot display feed (fed by a [`TeeSink`] around the runtime's sink).
+    /// The jackpot display feed (fed by a [`TeeSink`](super::TeeSink) around the runtime's sink).
     pub feed: Arc<JackpotFeed>,
     /// Liveness and readiness flags.
     pub readiness: Arc<Readiness>,
@@ -32,7 +32,7 @@ pub struct HttpState {
 }
 
 impl HttpState {
-    /// The state for a runtime whose sink is wrapped by a [`TeeSink`] over `feed`.
+    /// The state for a runtime whose sink is wrapped by a [`TeeSink`](super::TeeSink) over `feed`.
     pub fn new(
         runtime: Arc<Runtime>,
         feed: Arc<JackpotFeed>,

@@ -1,0 +1,96 @@
+//! Reading outputs back (consumers, tests, the load-test reconciliation).
+
+use serde::de::IgnoredAny;
+use serde::Deserialize;
+
+use super::payload::{
+    AlertPayload, GgrPayload, JackpotHitPayload, JackpotLevelsPayload, OutputEnvelope,
+    RefusedPayload, RejectedPayload, WalletPayload,
+};
+use super::{
+    KIND_ALERT, KIND_GGR, KIND_HIT, KIND_LEVELS, KIND_REFUSED, KIND_REJECTED, KIND_WALLET,
+};
+use crate::wire::{scan, WireError, NESTING_DEPTH_MAX, SCHEMA_VERSION};
+
+/// An output event read back from bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OutputEvent<'a> {
+    /// `ggr`
+    Ggr(OutputEnvelope<'a, GgrPayload<'a>>),
+    /// `jackpot_levels`
+    JackpotLevels(OutputEnvelope<'a, JackpotLevelsPayload<'a>>),
+    /// `jackpot_hit`
+    JackpotHit(OutputEnvelope<'a, JackpotHitPayload<'a>>),
+    /// `wallet`
+    Wallet(OutputEnvelope<'a, WalletPayload<'a>>),
+    /// `alert`
+    Alert(OutputEnvelope<'a, AlertPayload<'a>>),
+    /// `refused`
+    Refused(OutputEnvelope<'a, RefusedPayload<'a>>),
+    /// `rejected`
+    Rejected(OutputEnvelope<'a, RejectedPayload<'a>>),
+}
+
+impl OutputEvent<'_> {
+    /// The output's `kind`, as written (`ggr`, `jackpot_levels`, `jackpot_hit`, `wallet`,
+    /// `alert`, `refused`, `rejected`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            OutputEvent::Ggr(_) => KIND_GGR,
+            OutputEvent::JackpotLevels(_) => KIND_LEVELS,
+            OutputEvent::JackpotHit(_) => KIND_HIT,
+            OutputEvent::Wallet(_) => KIND_WALLET,
+            OutputEvent::Alert(_) => KIND_ALERT,
+            OutputEvent::Refused(_) => KIND_REFUSED,
+            OutputEvent::Rejected(_) => KIND_REJECTED,
+        }
+    }
+
+    /// The output's id, as written.
+    pub fn output_id(&self) -> &str {
+        match self {
+            OutputEvent::Ggr(e) => &e.output_id,
+            OutputEvent::JackpotLevels(e) => &e.output_id,
+            OutputEvent::JackpotHit(e) => &e.output_id,
+            OutputEvent::Wallet(e) => &e.output_id,
+            OutputEvent::Alert(e) => &e.output_id,
+            OutputEvent::Refused(e) => &e.output_id,
+            OutputEvent::Rejected(e) => &e.output_id,
+        }
+    }
+}
+
+/// Reads an output event (consumers, tests, the load-test reconciliation).
+///
+/// # Errors
+///
+/// [`WireError`] when the bytes are not one output event of schema version 1.
+pub fn decode_output(bytes: &[u8]) -> Result<OutputEvent<'_>, WireError> {
+    fn read<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, WireError> {
+        let mut de = rmp_serde::Deserializer::from_read_ref(bytes);
+        de.set_max_depth(NESTING_DEPTH_MAX);
+        T::deserialize(&mut de).map_err(WireError::from_rmp)
+    }
+    scan::check_one_map(bytes)?;
+    let head: OutputEnvelope<'_, IgnoredAny> = read(bytes)?;
+    if head.schema_version != SCHEMA_VERSION {
+        return Err(WireError::UnsupportedVersion(i128::from(
+            head.schema_version,
+        )));
+    }
+    Ok(match &*head.kind {
+        KIND_GGR => OutputEvent::Ggr(read(bytes)?),
+        KIND_LEVELS => OutputEvent::JackpotLevels(read(bytes)?),
+        KIND_HIT => OutputEvent::JackpotHit(read(bytes)?),
+        KIND_WALLET => OutputEvent::Wallet(read(bytes)?),
+        KIND_ALERT => OutputEvent::Alert(read(bytes)?),
+        KIND_REFUSED => OutputEvent::Refused(read(bytes)?),
+        KIND_REJECTED => OutputEvent::Rejected(read(bytes)?),
+        other => {
+            return Err(WireError::Schema(format!(
+                "unknown output kind {:?}",
+                other.chars().take(32).collect::<String>()
+            )))
+        }
+    })
+}

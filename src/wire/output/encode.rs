@@ -1,0 +1,282 @@
+//! What the core emits, to records ready to produce: topic, key, deterministic id (see the
+//! table in [`super`]) and bytes.
+
+use std::borrow::Cow;
+use std::fmt::{self, Write as _};
+
+use pitboss_actors::domain::machine::Alert;
+use pitboss_actors::domain::time::WINDOW_MS;
+use pitboss_actors::shell::Output;
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::payload::{
+    AlertPayload, Bin, GgrPayload, JackpotHitPayload, JackpotLevelsPayload, LevelPayload,
+    OutputEnvelope, RefusedPayload, RejectedPayload, WalletPayload,
+};
+use super::{
+    OutputRecord, Topic, KIND_ALERT, KIND_GGR, KIND_HIT, KIND_LEVELS, KIND_REFUSED, KIND_REJECTED,
+    KIND_WALLET, OUTPUT_ID_NAMESPACE, REJECTED_ORIGINAL_BYTES_MAX,
+};
+use crate::wire::{WireError, SCHEMA_VERSION};
+
+/// Gives an output its topic, key, deterministic id and bytes.
+pub fn encode_output(out: &Output) -> OutputRecord {
+    let mut name = String::with_capacity(64);
+    match out {
+        Output::Ggr { window, currency } => {
+            let hall = window.hall.as_str();
+            let start = window.window.0;
+            write_name(
+                &mut name,
+                format_args!("ggr {hall} {start} {}", window.revision),
+            );
+            let t = &window.totals;
+            let payload = GgrPayload {
+                hall: hall.into(),
+                window_start: start,
+                window_end: start.saturating_add(WINDOW_MS),
+                bets: t.bets,
+                wins: t.wins,
+                ggr: t.bets.saturating_sub(t.wins),
+                games: t.games,
+                revision: window.revision,
+                currency: currency.as_str().into(),
+            };
+            record(Topic::Ggr, hall, &name, KIND_GGR, None, payload)
+        }
+        Output::JackpotLevels {
+            pool,
+            currency,
+            levels,
+        } => {
+            write_name(&mut name, format_args!("levels {pool}"));
+            for l in levels {
+                write_name(&mut name, format_args!(" {} {}", l.amount, l.hits));
+            }
+            let payload = JackpotLevelsPayload {
+                pool: pool.as_str().into(),
+                currency: currency.as_str().into(),
+                levels: levels
+                    .iter()
+                    .map(|l| LevelPayload {
+                        level: l.level,
+                        name: l.name.as_str().into(),
+                        amount: l.amount,
+                        hits: l.hits,
+                    })
+                    .collect(),
+            };
+            record(
+                Topic::Jackpots,
+                pool.as_str(),
+                &name,
+                KIND_LEVELS,
+                None,
+                payload,
+            )
+        }
+        Output::JackpotHit { hit, currency } => {
+            write_name(
+                &mut name,
+                format_args!("hit {} {} {}", hit.pool, hit.level, hit.hit_number),
+            );
+            let payload = JackpotHitPayload {
+                pool: hit.pool.as_str().into(),
+                level: hit.level,
+                name: hit.name.as_str().into(),
+                amount: hit.amount.minor(),
+                machine: hit.machine.as_str().into(),
+                hit_number: hit.hit_number,
+                currency: currency.as_str().into(),
+            };
+            let cause = hit.cause.to_string();
+            record(
+                Topic::Jackpots,
+                hit.pool.as_str(),
+                &name,
+                KIND_HIT,
+                Some(cause),
+                payload,
+            )
+        }
+        Output::Wallet {
+            player,
+            tx,
+            kind,
+            delta,
+            balance,
+            currency,
+            cause,
+        } => {
+            let cause = cause.to_string();
+            write_name(&mut name, format_args!("{cause} wallet"));
+            let payload = WalletPayload {
+                player: player.as_str().into(),
+                tx: tx.as_str().into(),
+                kind: (*kind).into(),
+                delta: *delta,
+                balance: *balance,
+                currency: currency.as_str().into(),
+            };
+            record(
+                Topic::WalletEvents,
+                player.as_str(),
+                &name,
+                KIND_WALLET,
+                Some(cause),
+                payload,
+            )
+        }
+        Output::Alert {
+            alert,
+            cause,
+            index,
+        } => {
+            let cause = cause.to_string();
+            write_name(&mut name, format_args!("{cause} alert {index}"));
+            let payload = alert_payload(alert);
+            let key = payload.machine.clone();
+            record(Topic::Alerts, &key, &name, KIND_ALERT, Some(cause), payload)
+        }
+        Output::Refused {
+            entity,
+            reason,
+            cause,
+        } => {
+            let cause = cause.to_string();
+            write_name(&mut name, format_args!("{cause} refused"));
+            let payload = RefusedPayload {
+                entity: entity.as_str().into(),
+                reason: reason.as_str().into(),
+            };
+            record(
+                Topic::Rejected,
+                entity,
+                &name,
+                KIND_REFUSED,
+                Some(cause),
+                payload,
+            )
+        }
+        Output::Rejected {
+            reason,
+            code,
+            original,
+            key,
+            partition,
+            offset,
+        } => rejection(reason, code, original, key.as_deref(), *partition, *offset),
+    }
+}
+
+/// The rejection of an input message that could not be decoded or validated: topic
+/// `pitboss.rejected`, keyed by the message's own key (lossy UTF-8; empty if it had none),
+/// with id v5 of `rejected <partition> <offset>`.
+///
+/// The id is unique only if positions are: a source outside Kafka must pass distinct
+/// positions (a message counter as `offset`, say).
+pub fn encode_rejection(
+    reason: &WireError,
+    original: &[u8],
+    key: Option<&[u8]>,
+    partition: i32,
+    offset: i64,
+) -> OutputRecord {
+    rejection(
+        &reason.to_string(),
+        reason.code(),
+        original,
+        key,
+        partition,
+        offset,
+    )
+}
+
+fn rejection(
+    reason: &str,
+    code: &str,
+    original: &[u8],
+    key: Option<&[u8]>,
+    partition: i32,
+    offset: i64,
+) -> OutputRecord {
+    let name = format!("rejected {partition} {offset}");
+    let kept = &original[..original.len().min(REJECTED_ORIGINAL_BYTES_MAX)];
+    let payload = RejectedPayload {
+        reason: reason.into(),
+        reason_code: code.into(),
+        original: Bin(Cow::Borrowed(kept)),
+        original_len: original.len() as u64,
+        original_key: key.map(|k| Bin(Cow::Borrowed(k))),
+        partition,
+        offset,
+    };
+    let key = key.map(String::from_utf8_lossy).unwrap_or_default();
+    record(Topic::Rejected, &key, &name, KIND_REJECTED, None, payload)
+}
+
+fn alert_payload(alert: &Alert) -> AlertPayload<'_> {
+    let (kind, machine, expected, got, amount, code) = match alert {
+        Alert::SequenceGap {
+            machine,
+            expected,
+            got,
+        } => (
+            "sequence_gap",
+            machine,
+            Some(*expected),
+            Some(*got),
+            None,
+            None,
+        ),
+        Alert::LargeCashIn { machine, amount } => {
+            ("large_cash_in", machine, None, None, Some(*amount), None)
+        }
+        Alert::DoorOpen { machine } => ("door_open", machine, None, None, None, None),
+        Alert::Tilt { machine, code } => ("tilt", machine, None, None, None, Some(*code)),
+        Alert::CommsLost { machine } => ("comms_lost", machine, None, None, None, None),
+    };
+    AlertPayload {
+        kind: kind.into(),
+        machine: machine.as_str().into(),
+        expected,
+        got,
+        amount,
+        code,
+    }
+}
+
+fn write_name(name: &mut String, args: fmt::Arguments<'_>) {
+    // Writing to a String cannot fail.
+    let _ = name.write_fmt(args);
+}
+
+fn record<P: Serialize>(
+    topic: Topic,
+    key: &str,
+    name: &str,
+    kind: &str,
+    cause: Option<String>,
+    payload: P,
+) -> OutputRecord {
+    let id = Uuid::new_v5(&OUTPUT_ID_NAMESPACE, name.as_bytes());
+    let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
+    let envelope = OutputEnvelope {
+        output_id: Cow::Borrowed(&*id.hyphenated().encode_lower(&mut text)),
+        schema_version: SCHEMA_VERSION,
+        kind: Cow::Borrowed(kind),
+        cause_event_id: cause.as_deref().map(Cow::Borrowed),
+        payload,
+    };
+    let mut bytes = Vec::with_capacity(256);
+    // Strings, integers, bins and maps with string keys: writing into a Vec cannot fail.
+    rmp_serde::encode::write_named(&mut bytes, &envelope).expect("an output always serializes");
+    OutputRecord {
+        topic,
+        key: key.to_owned(),
+        id,
+        cause,
+        bytes,
+    }
+}

@@ -1,0 +1,116 @@
+//! Output events: the wire form of what the core emits, their topics, keys and ids.
+//!
+//! Every output is a MessagePack map
+//! `{output_id, schema_version: 1, kind, cause_event_id?, payload}`; `cause_event_id` is the
+//! input event that caused it, absent for GGR windows, pool levels and rejections.
+//!
+//! # Output ids
+//!
+//! An output id is a UUID v5 under [`OUTPUT_ID_NAMESPACE`] whose name is the UTF-8 text of
+//! the components below joined by single spaces (ids never contain a space, so the text is
+//! unambiguous; event ids are lower-case hyphenated UUIDs):
+//!
+//! | kind | name |
+//! | --- | --- |
+//! | `alert` | `<cause> alert <index>` |
+//! | `wallet` | `<cause> wallet` |
+//! | `refused` | `<cause> refused` |
+//! | `jackpot_hit` | `hit <pool> <level> <hit_number>` |
+//! | `ggr` | `ggr <hall> <window_start_ms> <revision>` |
+//! | `jackpot_levels` | `levels <pool>` then ` <amount> <hits>` for every level in order |
+//! | `rejected` | `rejected <partition> <offset>` |
+//!
+//! A replay of the same input therefore yields the same ids, and consumers drop duplicates
+//! by id. Pool levels are identified by their content: publishing an unchanged pool again
+//! yields the same id.
+
+use std::fmt;
+
+use uuid::Uuid;
+
+use super::MESSAGE_BYTES_MAX;
+
+mod decode;
+mod encode;
+mod payload;
+
+pub use decode::{decode_output, OutputEvent};
+pub use encode::{encode_output, encode_rejection};
+pub use payload::{
+    AlertPayload, Bin, GgrPayload, JackpotHitPayload, JackpotLevelsPayload, LevelPayload,
+    OutputEnvelope, RefusedPayload, RejectedPayload, WalletPayload,
+};
+
+/// The namespace of every output id (UUID v5).
+pub const OUTPUT_ID_NAMESPACE: Uuid = Uuid::from_u128(0xc7b9_2cd6_03ad_4093_b1cf_47bf_f804_994d);
+
+/// At most this many bytes of a rejected message are copied into the rejection, so that a
+/// rejection always fits in a Kafka message; `original_len` tells the full length.
+pub const REJECTED_ORIGINAL_BYTES_MAX: usize = MESSAGE_BYTES_MAX;
+
+/// An output topic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Topic {
+    /// Hall GGR windows, keyed by hall id.
+    Ggr,
+    /// Jackpot levels and hits, keyed by pool id.
+    Jackpots,
+    /// Wallet balance changes, keyed by player id.
+    WalletEvents,
+    /// Operator alerts, keyed by machine id.
+    Alerts,
+    /// Refused and rejected input, keyed by the entity (or the original message's key).
+    Rejected,
+}
+
+impl Topic {
+    /// Every output topic.
+    pub const ALL: [Topic; 5] = [
+        Topic::Ggr,
+        Topic::Jackpots,
+        Topic::WalletEvents,
+        Topic::Alerts,
+        Topic::Rejected,
+    ];
+
+    /// The topic's name unless configured otherwise.
+    pub fn default_name(self) -> &'static str {
+        match self {
+            Topic::Ggr => "pitboss.ggr",
+            Topic::Jackpots => "pitboss.jackpots",
+            Topic::WalletEvents => "pitboss.wallet-events",
+            Topic::Alerts => "pitboss.alerts",
+            Topic::Rejected => "pitboss.rejected",
+        }
+    }
+}
+
+impl fmt::Display for Topic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.default_name())
+    }
+}
+
+/// An output ready to produce: where it goes, its key, its id and its bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutputRecord {
+    /// The topic.
+    pub topic: Topic,
+    /// The Kafka key.
+    pub key: String,
+    /// The deterministic output id (also in the bytes).
+    pub id: Uuid,
+    /// The id of the input event that caused it, as text, if any.
+    pub cause: Option<String>,
+    /// The MessagePack bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// The `kind` of each output, as written.
+const KIND_GGR: &str = "ggr";
+const KIND_LEVELS: &str = "jackpot_levels";
+const KIND_HIT: &str = "jackpot_hit";
+const KIND_WALLET: &str = "wallet";
+const KIND_ALERT: &str = "alert";
+const KIND_REFUSED: &str = "refused";
+const KIND_REJECTED: &str = "rejected";
