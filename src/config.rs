@@ -24,7 +24,6 @@ pub enum ConfigError {
     /// The file could not be read.
     #[error("cannot read config file {path}: {source}")]
     Read {
-        /// The path.
         path: String,
         /// The I/O error.
         source: std::io::Error,
@@ -101,7 +100,6 @@ pub struct PoolSection {
     /// Linked halls; empty = every hall.
     #[serde(default)]
     pub halls: Vec<String>,
-    /// Levels.
     pub levels: Vec<LevelSection>,
 }
 

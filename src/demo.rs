@@ -24,7 +24,6 @@ use crate::recount::{recount, Recount};
 use crate::sim::{SentTotals, Simulator};
 use crate::telemetry;
 
-/// Options of a demo run.
 #[derive(Debug, Clone, Default)]
 pub struct DemoOptions {
     /// Stop after this many seconds (`None`: run until Ctrl-C).
@@ -129,7 +128,6 @@ pub struct DemoSummary {
     pub duplicates: u64,
     /// Outputs by kind.
     pub outputs: BTreeMap<&'static str, u64>,
-    /// Jackpot hits.
     pub jackpot_hits: u64,
     /// Live actors at the end: machine, wallet, pool, hall.
     pub live_actors: [usize; 4],

@@ -85,7 +85,6 @@ impl Inflight {
 /// Decodes, validates and routes messages.
 pub struct Ingest {
     rt: Arc<Runtime>,
-    /// Counters.
     pub stats: IngestStats,
 }
 
@@ -98,7 +97,6 @@ impl Ingest {
         }
     }
 
-    /// The runtime.
     pub fn runtime(&self) -> &Arc<Runtime> {
         &self.rt
     }

@@ -47,7 +47,6 @@ pub struct Recount {
     pub jackpots_paid: i64,
     /// Jackpots paid (pool books).
     pub jackpots_paid_by_pools: i64,
-    /// Jackpot hits.
     pub jackpot_hits: u64,
     /// GGR summed over halls.
     pub ggr: i64,

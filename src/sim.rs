@@ -90,7 +90,6 @@ struct SimPlayer {
     last_bet: Option<(String, i64)>,
 }
 
-/// The simulator.
 pub struct Simulator {
     rng: SmallRng,
     currency: String,

@@ -54,7 +54,6 @@ pub async fn pool(
     Ok(HttpResponse::Ok().json(pool_view(&state, &spec).await?))
 }
 
-/// A machine.
 #[derive(Serialize)]
 struct MachineView {
     id: String,
@@ -181,7 +180,6 @@ pub async fn halls(
     })))
 }
 
-/// A wallet.
 #[derive(Serialize)]
 struct WalletView {
     player: String,

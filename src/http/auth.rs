@@ -32,7 +32,6 @@ pub struct ApiKey {
     pub name: String,
     /// SHA-256 of the key, hex (`printf %s "$KEY" | sha256sum`).
     pub key_sha256: String,
-    /// Its role.
     pub role: Role,
 }
 

@@ -42,7 +42,6 @@ pub fn status_of(s: &MachineStatus) -> &'static str {
 pub struct MachineBrief {
     /// The machine.
     pub id: String,
-    /// Its hall.
     pub hall: String,
     /// One of [`STATUSES`].
     pub status: &'static str,
@@ -113,7 +112,6 @@ pub struct Census {
 }
 
 impl Census {
-    /// An empty census.
     pub fn new(cfg: &HttpConfig) -> Self {
         Self {
             snapshot: RwLock::new(Arc::new(CensusSnapshot::default())),
@@ -124,7 +122,6 @@ impl Census {
         }
     }
 
-    /// The latest census.
     pub fn snapshot(&self) -> Arc<CensusSnapshot> {
         self.snapshot.read().expect("census lock").clone()
     }

@@ -7,14 +7,12 @@ use pitboss_actors::shell::StoreError;
 /// An error answered as JSON: `{"error": "...", "status": 404}`.
 #[derive(Debug)]
 pub struct ApiError {
-    /// HTTP status.
     pub status: StatusCode,
     /// What went wrong, naming the thing and the value.
     pub message: String,
 }
 
 impl ApiError {
-    /// 400.
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self {
             status: StatusCode::BAD_REQUEST,
@@ -22,7 +20,6 @@ impl ApiError {
         }
     }
 
-    /// 404.
     pub fn not_found(message: impl Into<String>) -> Self {
         Self {
             status: StatusCode::NOT_FOUND,

@@ -35,7 +35,6 @@ pub fn format_minor(minor: i64, currency: &str) -> String {
 /// An amount: minor units, and formatted.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
 pub struct Money {
-    /// Minor units.
     pub minor: i64,
     /// Major units as text, for display.
     pub display: String,

@@ -15,19 +15,14 @@ use crate::telemetry;
 /// Everything the handlers share.
 #[derive(Clone)]
 pub struct HttpState {
-    /// The actor runtime.
     pub runtime: Arc<Runtime>,
     /// The jackpot display feed (fed by a [`TeeSink`](super::TeeSink) around the runtime's sink).
     pub feed: Arc<JackpotFeed>,
-    /// Liveness and readiness flags.
     pub readiness: Arc<Readiness>,
-    /// The census of machines and halls.
     pub census: Arc<Census>,
-    /// The admin audit log.
     pub audit: Arc<AuditLog>,
     /// The Prometheus recorder's handle (`None`: `/metrics` answers 503).
     pub metrics: Option<PrometheusHandle>,
-    /// Settings.
     pub config: Arc<HttpConfig>,
 }
 

@@ -49,7 +49,6 @@ pub struct LevelView {
     pub config: LevelConfigView,
     /// Configuration waiting for the level's next reset (after its next hit).
     pub pending: Option<LevelConfigView>,
-    /// Hits so far.
     pub hits: u64,
     /// Paid so far, minor units.
     pub paid_minor: i64,
@@ -57,16 +56,13 @@ pub struct LevelView {
     pub reserve_minor: i64,
 }
 
-/// A pool.
 #[derive(Serialize, Debug, Clone)]
 pub struct PoolView {
     /// The pool.
     pub id: String,
-    /// Its currency.
     pub currency: String,
     /// Linked halls (`null`: every hall).
     pub halls: Option<Vec<String>>,
-    /// Levels.
     pub levels: Vec<LevelView>,
     /// `false` while the pool has no state yet (no bet has reached it): levels at seed.
     pub started: bool,

@@ -17,9 +17,7 @@ use super::settings::KafkaConfig;
 /// A topic to create.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TopicSpec {
-    /// Name.
     pub name: String,
-    /// Partitions.
     pub partitions: i32,
 }
 
@@ -148,9 +146,7 @@ pub fn partition_counts(
 /// One partition's progress in the consumer group.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PartitionProgress {
-    /// Topic.
     pub topic: String,
-    /// Partition.
     pub partition: i32,
     /// The group's committed offset (0 when nothing is committed).
     pub committed: i64,

@@ -83,7 +83,6 @@ pub enum InternalError {
 /// A contribution or claim for a pool.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PoolCommandItem<'a> {
-    /// The pool.
     #[serde(borrow)]
     pub pool: Cow<'a, str>,
     /// `machine` or `wallet`.
@@ -116,7 +115,6 @@ pub struct PoolCommandItem<'a> {
 /// A GGR delta for a hall.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GgrDeltaItem<'a> {
-    /// The hall.
     #[serde(borrow)]
     pub hall: Cow<'a, str>,
     /// `machine` or `wallet`.
@@ -143,7 +141,6 @@ pub struct MachineAwardItem<'a> {
     /// The machine awarded.
     #[serde(borrow)]
     pub machine: Cow<'a, str>,
-    /// The pool.
     #[serde(borrow)]
     pub pool: Cow<'a, str>,
     /// The level index.

@@ -109,7 +109,6 @@ struct Backlog {
 pub struct Produce {
     producer: ThreadedProducer<ProducerCtx>,
     backlog: Arc<Backlog>,
-    /// Counters.
     pub stats: Arc<ProduceStats>,
     fatal: Fatal,
     feeder: Mutex<Option<std::thread::JoinHandle<()>>>,

@@ -49,7 +49,6 @@ struct Lane {
 /// delivery of pool commands (which carry it).
 pub type MachinePartitions = Arc<DashMap<MachineId, i32>>;
 
-/// The router.
 pub struct KafkaRouter {
     produce: Arc<Produce>,
     lanes: [Lane; 3],

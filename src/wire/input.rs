@@ -81,15 +81,11 @@ pub enum InputPayload {
         currency: String,
     },
     /// A player card was inserted.
-    CardIn {
-        /// The player.
-        player: String,
-    },
+    CardIn { player: String },
     /// The player card was removed.
     CardOut {},
     /// The machine reports a progressive hit; the pool decides the amount.
     JackpotHit {
-        /// The pool.
         pool: String,
         /// The level index (0 = first level).
         level: u8,

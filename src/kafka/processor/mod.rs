@@ -1,10 +1,11 @@
-//! The processor task: runs inside the actix system, takes batches from the consumer
-//! thread, decodes them and hands every event and effect to its actor, and runs the
-//! checkpoint rounds (periodic, on revocation, at shutdown).
+//! The processor task: runs inside the actix system, takes batches (decoded on the consumer
+//! thread) and hands every event and effect to its actor, and runs the checkpoint rounds
+//! (periodic, on revocation, at shutdown).
 //!
-//! Per partition it remembers which entities it delivered to (machines and wallets from the
-//! input topic, pools, halls and machines from the internal topics); on revocation those
+//! Per partition it remembers which entities it delivered to (`owners`); on revocation those
 //! are passivated, so their state is in the store before another instance can load it.
+//! Awards for machines without state yet wait in `awards`; how the store answers the rounds
+//! (durable or not, backing off, consumption paused) is kept in `store_health`.
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
@@ -58,7 +59,6 @@ fn merge_offsets(mut a: Offsets, b: Offsets) -> Offsets {
     a
 }
 
-/// Settings of the processor task.
 pub struct ProcessorSettings {
     /// Events (input messages and internal effects) in flight at most.
     pub inflight_max: usize,
@@ -73,7 +73,6 @@ pub struct ProcessorSettings {
     pub store_backlog_max: usize,
 }
 
-/// The processor task's state.
 pub struct Processor {
     rt: Arc<Runtime>,
     inflight: Inflight,

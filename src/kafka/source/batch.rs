@@ -19,11 +19,8 @@ use crate::wire;
 /// One consumed message, as a view into its batch's buffer.
 #[derive(Clone, Debug)]
 pub struct Msg {
-    /// Which topic.
     pub src: Src,
-    /// Partition.
     pub partition: i32,
-    /// Offset.
     pub offset: i64,
     /// The payload's bytes in the batch buffer (empty for a null payload).
     pub payload: Range<usize>,
@@ -36,19 +33,16 @@ pub struct Msg {
 pub struct Batch {
     /// Payloads and keys, back to back.
     pub data: Vec<u8>,
-    /// The messages.
     pub msgs: Vec<Msg>,
     /// Each message decoded (same order).
     pub decoded: Vec<Decoded>,
 }
 
 impl Batch {
-    /// A message's payload.
     pub fn payload(&self, m: &Msg) -> &[u8] {
         &self.data[m.payload.clone()]
     }
 
-    /// A message's key.
     pub fn key(&self, m: &Msg) -> Option<&[u8]> {
         m.key.clone().map(|r| &self.data[r])
     }
@@ -89,37 +83,29 @@ pub enum Work {
     Batch(Batch),
     /// Partitions are being revoked: finish, hand over, and answer with the offsets to commit.
     Revoke {
-        /// The partitions.
         parts: Vec<Tp>,
-        /// The answer.
         reply: std_mpsc::SyncSender<Offsets>,
     },
     /// Partitions are being assigned: answer with the positions the store reflects for
     /// them (consumption starts there instead of at the committed offsets, when known).
     Assign {
-        /// The partitions.
         parts: Vec<Tp>,
-        /// The answer.
         reply: std_mpsc::SyncSender<Offsets>,
     },
     /// The consumer stopped polling (shutdown): finish, and answer with the final offsets.
     Stop {
-        /// The answer.
         reply: std_mpsc::SyncSender<Offsets>,
     },
 }
 
 /// A consumed message, decoded.
 pub enum Decoded {
-    /// A valid input event.
     Input(Box<Input>),
     /// An input message that is not a valid event.
     Rejected(wire::WireError),
     /// Pool commands, with the awarded machine's input partition.
     Pool(Vec<PoolParts>),
-    /// GGR deltas.
     Ggr(Vec<GgrDelta>),
-    /// Awards.
     Award(Vec<JackpotHit>),
     /// An internal message that cannot be read: an internal failure.
     Bad(String),

@@ -94,7 +94,6 @@ impl fmt::Display for Topic {
 /// An output ready to produce: where it goes, its key, its id and its bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OutputRecord {
-    /// The topic.
     pub topic: Topic,
     /// The Kafka key.
     pub key: String,

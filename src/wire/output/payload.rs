@@ -28,7 +28,6 @@ pub struct OutputEnvelope<'a, P> {
 /// A hall's GGR for one window.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GgrPayload<'a> {
-    /// The hall.
     #[serde(borrow)]
     pub hall: Cow<'a, str>,
     /// Window start, ms since the Unix epoch (inclusive).
@@ -60,14 +59,12 @@ pub struct LevelPayload<'a> {
     pub name: Cow<'a, str>,
     /// Current amount in minor units.
     pub amount: i64,
-    /// Hits so far.
     pub hits: u64,
 }
 
 /// Current levels of a pool.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JackpotLevelsPayload<'a> {
-    /// The pool.
     #[serde(borrow)]
     pub pool: Cow<'a, str>,
     /// ISO 4217 code.
@@ -78,10 +75,8 @@ pub struct JackpotLevelsPayload<'a> {
     pub levels: Vec<LevelPayload<'a>>,
 }
 
-/// A jackpot hit.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JackpotHitPayload<'a> {
-    /// The pool.
     #[serde(borrow)]
     pub pool: Cow<'a, str>,
     /// Level index.
@@ -104,7 +99,6 @@ pub struct JackpotHitPayload<'a> {
 /// A wallet balance change.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WalletPayload<'a> {
-    /// The player.
     #[serde(borrow)]
     pub player: Cow<'a, str>,
     /// The transaction id.
@@ -128,7 +122,6 @@ pub struct AlertPayload<'a> {
     /// `sequence_gap`, `large_cash_in`, `door_open`, `tilt` or `comms_lost`.
     #[serde(borrow)]
     pub kind: Cow<'a, str>,
-    /// The machine.
     #[serde(borrow)]
     pub machine: Cow<'a, str>,
     /// `sequence_gap`: the sequence number expected.
