@@ -10,8 +10,8 @@
 //! through the re-exports it passes (`use crate::kafka::RunStats` depends on the file that
 //! defines `RunStats`, not on `kafka/mod.rs`), so a facade neither hides a dependency nor
 //! invents one. A parent's `pub use child::Item` is such a facade and is not itself an edge,
-//! unless the parent's own code uses `Item`. Comments, strings and `#[cfg(test)]` modules
-//! count like any other code (test modules are code of their file); external crates do not.
+//! unless the parent's own code uses `Item`. Comments and strings are ignored; a
+//! `#[cfg(test)]` module counts as code of its file; paths into other crates do not count.
 //! Binaries (`main.rs`, `bin/`) are separate crates and are not scanned.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
@@ -65,7 +65,7 @@ fn the_check_finds_planted_cycles_and_only_those() {
     );
     write(
         "b.rs",
-        "pub fn f() -> crate::a::A { let s = \"crate::k::Tp\"; crate::a::A }\n",
+        "pub fn f() -> crate::a::A { let _q = '\\''; let _s = \"crate::k::Tp\"; crate::a::A }\n",
     );
     // k/mod.rs defines Tp and re-exports Stats from its child, which uses Tp: no cycle.
     write(
@@ -605,7 +605,8 @@ fn strip(text: &str) -> String {
         } else if at(0) == '\'' {
             // A character literal ('a', '\n', '\u{1F600}') or a lifetime ('a).
             if at(1) == '\\' {
-                let mut k = 2;
+                // Skip the escaped character, so that '\'' does not end at the escaped quote.
+                let mut k = 3;
                 while i + k < c.len() && c[i + k] != '\'' {
                     k += 1;
                 }

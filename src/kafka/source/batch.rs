@@ -145,6 +145,7 @@ impl Decoded {
     }
 
     /// Effects (internal) or events (input) it carries: its share of the in-flight bound.
+    #[inline]
     pub(crate) fn weight(&self) -> usize {
         match self {
             Decoded::Pool(v) => v.len(),
