@@ -170,7 +170,7 @@ pub async fn run(
     if !opts.keep_data && crate::store::clear_embedded(&cfg.store)? {
         tracing::info!(dir = %cfg.store.data_dir.display(), "deleted the previous demo's embedded store");
     }
-    let opened = crate::store::open(&cfg).await?;
+    let opened = crate::store::open(&cfg.store).await?;
     let store: Arc<dyn StateStore> = opened.store.clone();
     // The tee counts outputs in the metrics and feeds the jackpot display.
     let feed = JackpotFeed::new(&cfg.http);
@@ -180,6 +180,7 @@ pub async fn run(
         tee,
         store.clone(),
         Arc::new(KeyedHitPoints::new(&cfg.runtime.hit_point_secret)),
+        Arc::new(pitboss_actors::shell::SystemClock),
     );
     let ingest = Ingest::new(rt.clone());
     let inflight = Inflight::new(cfg.runtime.inflight_events_max);
@@ -251,7 +252,9 @@ pub async fn run(
                     telemetry::store_error("flush");
                     checkpoint_failures += 1;
                     readiness.set_store_reachable(false);
-                    let wait = backoff.failed();
+                    let Some(wait) = backoff.retry(&e) else {
+                        anyhow::bail!("a checkpoint failed and retrying cannot help: {e}");
+                    };
                     tracing::warn!(error = %e, retry_ms = wait.as_millis() as u64, "checkpoint failed");
                     next_checkpoint = Instant::now() + wait;
                     if store.backlog() >= cfg.store.backlog_max {
@@ -324,7 +327,7 @@ pub async fn run(
                 checkpoints += 1;
                 break;
             }
-            Err(e) if attempts < 10 => {
+            Err(e) if attempts < 10 && e.is_transient() => {
                 attempts += 1;
                 checkpoint_failures += 1;
                 tokio::time::sleep(backoff.failed()).await;

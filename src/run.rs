@@ -180,7 +180,7 @@ pub async fn run_with(
     let store = match opts.store {
         Some(s) => s,
         None => {
-            crate::store::open(&cfg)
+            crate::store::open(&cfg.store)
                 .await
                 .with_context(|| format!("opening the {:?} store", cfg.store.kind))?
                 .store
@@ -199,6 +199,7 @@ pub async fn run_with(
         outputs,
         store,
         Arc::new(KeyedHitPoints::new(&cfg.runtime.hit_point_secret)),
+        Arc::new(pitboss_actors::shell::SystemClock),
     );
     let (router, machine_partitions) = if internal {
         let map = Arc::new(DashMap::new());

@@ -603,6 +603,12 @@ impl Processor {
             }
             Err(e) => {
                 telemetry::store_error("flush");
+                if !e.is_transient() {
+                    self.readiness.set_store_reachable(false);
+                    self.fatal
+                        .set(format!("the store failed and retrying cannot help: {e}"));
+                    return Vec::new();
+                }
                 self.store_answered(false);
                 let wait = self
                     .retry_at
