@@ -80,13 +80,13 @@ fn apply(c: &mut Criterion) {
             fx.clear();
             if machine.credits < 100 {
                 machine
-                    .apply(&meta(seq), &cash, Some(eur), &mut fx)
+                    .apply(&hall, &meta(seq), &cash, Some(eur), &mut fx)
                     .expect("cash in");
                 seq += 1;
             }
             black_box(
                 machine
-                    .apply(&meta(seq), &bet, Some(eur), &mut fx)
+                    .apply(&hall, &meta(seq), &bet, Some(eur), &mut fx)
                     .expect("bet"),
             );
         })
@@ -187,6 +187,7 @@ fn pipeline(c: &mut Criterion) {
                         Arc::new(NullSink::default()),
                         Arc::new(MemoryStore::default()),
                         Arc::new(KeyedHitPoints::new("bench")),
+                        Arc::new(pitboss_actors::shell::SystemClock),
                     );
                     let ingest = Ingest::new(rt.clone());
                     let inflight = Inflight::new(65_536);

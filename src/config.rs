@@ -179,7 +179,9 @@ impl Config {
                 message: e.to_string(),
             })?;
         cfg.runtime_config()?;
-        cfg.store.validate().map_err(|e| ConfigError::Domain(e.0))?;
+        cfg.store
+            .validate()
+            .map_err(|e| ConfigError::Domain(e.message().to_owned()))?;
         Ok(cfg)
     }
 

@@ -239,7 +239,9 @@ pub async fn run(
                     telemetry::store_error("flush");
                     checkpoint_failures += 1;
                     readiness.set_store_reachable(false);
-                    let wait = backoff.failed();
+                    let Some(wait) = backoff.retry(&e) else {
+                        anyhow::bail!("a checkpoint failed and retrying cannot help: {e}");
+                    };
                     tracing::warn!(error = %e, retry_ms = wait.as_millis() as u64, "checkpoint failed");
                     next_checkpoint = Instant::now() + wait;
                     if store.backlog() >= cfg.store.backlog_max {
@@ -312,7 +314,7 @@ pub async fn run(
                 checkpoints += 1;
                 break;
             }
-            Err(e) if attempts < 10 => {
+            Err(e) if attempts < 10 && e.is_transient() => {
                 attempts += 1;
                 checkpoint_failures += 1;
                 tokio::time::sleep(backoff.failed()).await;

@@ -74,12 +74,11 @@ impl Direct {
                 let state = self.machines.entry(machine.clone()).or_insert_with(|| {
                     MachineState::new(machine.clone(), directory.machine_profile(&hall))
                 });
-                if state.profile.hall != hall {
-                    self.stats.refused += 1;
-                    return;
-                }
                 self.mfx.clear();
-                if state.apply(&meta, &cmd, currency, &mut self.mfx).is_err() {
+                if state
+                    .apply(&hall, &meta, &cmd, currency, &mut self.mfx)
+                    .is_err()
+                {
                     self.stats.refused += 1;
                 }
                 let fx = std::mem::take(&mut self.mfx);

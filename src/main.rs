@@ -95,7 +95,7 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Migrate => {
             let rt = tokio::runtime::Runtime::new()?;
-            for line in rt.block_on(pitboss::store::migrate(&cfg))? {
+            for line in rt.block_on(pitboss::store::migrate(&cfg.store))? {
                 println!("{line}");
             }
             Ok(())
@@ -103,7 +103,7 @@ fn main() -> anyhow::Result<()> {
         Command::Audit { json } => {
             let rt = tokio::runtime::Runtime::new()?;
             let report = rt.block_on(async {
-                let src = pitboss::store::open_audit_source(&cfg).await?;
+                let src = pitboss::store::open_audit_source(&cfg.store).await?;
                 pitboss::store::audit(src.as_ref()).await
             })?;
             if json {

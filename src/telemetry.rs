@@ -26,6 +26,7 @@ use metrics::{histogram, Unit};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use pitboss_actors::domain::machine::{Alert, MachineCommand, SignificantEvent};
 use pitboss_actors::domain::wallet::WalletOp;
+use pitboss_actors::domain::EntityKind;
 use pitboss_actors::shell::{Input, Output, Runtime};
 
 use crate::wire::REASON_CODES;
@@ -372,17 +373,16 @@ pub fn inflight_events(n: usize) {
     gauge!(INFLIGHT_EVENTS).set(n as f64);
 }
 
-const ACTOR_KINDS: [&str; 4] = ["machine", "wallet", "pool", "hall"];
-
 /// Copies the runtime's counters (actors, duplicates, refusals) into the metrics; cheap
 /// (atomic loads), called at every scrape.
 pub fn runtime_stats(rt: &Runtime) {
     let live = rt.live_actors();
-    for (i, kind) in ACTOR_KINDS.iter().enumerate() {
-        gauge!(ACTORS_ACTIVE, "kind" => *kind).set(live[i] as f64);
-        counter!(ACTORS_STARTED, "kind" => *kind)
+    for kind in EntityKind::ALL {
+        let (i, name) = (kind.index(), kind.name());
+        gauge!(ACTORS_ACTIVE, "kind" => name).set(live[i] as f64);
+        counter!(ACTORS_STARTED, "kind" => name)
             .absolute(rt.stats.started[i].load(Ordering::Relaxed));
-        counter!(ACTORS_PASSIVATED, "kind" => *kind)
+        counter!(ACTORS_PASSIVATED, "kind" => name)
             .absolute(rt.stats.passivated[i].load(Ordering::Relaxed));
     }
     counter!(EVENTS_DUPLICATE).absolute(rt.stats.duplicates.load(Ordering::Relaxed));

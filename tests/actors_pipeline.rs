@@ -88,6 +88,7 @@ async fn run_actors(
         sink.clone(),
         Arc::new(MemoryStore::default()),
         Arc::new(KeyedHitPoints::new(&cfg.runtime.hit_point_secret)),
+        Arc::new(pitboss_actors::shell::SystemClock),
     );
     let ingest = Ingest::new(rt.clone());
     let inflight = Inflight::new(512);

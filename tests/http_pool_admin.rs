@@ -51,6 +51,7 @@ fn runtime() -> Arc<Runtime> {
         Arc::new(MemorySink::default()),
         Arc::new(MemoryStore::default()),
         Arc::new(KeyedHitPoints::new("test")),
+        Arc::new(pitboss_actors::shell::SystemClock),
     )
 }
 

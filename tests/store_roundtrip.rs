@@ -15,7 +15,8 @@ use pitboss_actors::domain::machine::{
 };
 use pitboss_actors::domain::wallet::{TxKind, TxRecord, WalletState, WalletTotals};
 use pitboss_actors::domain::{
-    Currency, DomainError, FastMap, HallId, MachineId, PlayerId, PoolId, SourceKey, Timestamp, TxId,
+    Currency, DomainError, FastMap, HallId, IdKind, MachineId, PlayerId, PoolId, SessionError,
+    SourceKey, Subject, Timestamp, Total, TxId, WalletOpKind,
 };
 use pitboss_actors::shell::{Snapshot, Stash};
 use proptest::prelude::*;
@@ -30,49 +31,63 @@ fn currency() -> impl Strategy<Value = Currency> {
     prop_oneof![Just("EUR"), Just("USD"), Just("GBP")].prop_map(|c| Currency::new(c).unwrap())
 }
 
-fn what() -> impl Strategy<Value = &'static str> {
-    prop_oneof![
-        Just("bet"),
-        Just("withdrawal"),
-        Just("cash out"),
-        Just("wallet balance"),
-        Just("rolled-back bet"),
-        Just("player id"),
-    ]
-}
-
 fn domain_error() -> impl Strategy<Value = DomainError> {
+    use prop::sample::select;
     prop_oneof![
-        (what(), any::<i64>(), any::<i64>(), id()).prop_map(|(what, amount, available, player)| {
-            DomainError::InsufficientFunds {
-                what,
-                amount,
-                available,
-                player,
+        (select(WalletOpKind::ALL), any::<i64>(), any::<i64>(), id()).prop_map(
+            |(what, amount, available, player)| {
+                DomainError::InsufficientFunds {
+                    what,
+                    amount,
+                    available,
+                    player,
+                }
             }
-        }),
+        ),
         (id(), id()).prop_map(|(tx, player)| DomainError::BetRolledBack { tx, player }),
-        (id(), id(), what()).prop_map(|(tx, player, first)| DomainError::TxIdReused {
-            tx,
-            player,
-            first
-        }),
+        (id(), id()).prop_map(|(tx, player)| DomainError::TxIdReused { tx, player }),
         (id(), id(), id()).prop_map(|(tx, bet_tx, player)| DomainError::RollbackOfNonBet {
             tx,
             bet_tx,
             player
         }),
-        what().prop_map(DomainError::Overflow),
-        ".{0,20}".prop_map(DomainError::Session),
+        select(Total::ALL).prop_map(DomainError::Overflow),
+        (id(), id(), id()).prop_map(|(machine, player, current)| DomainError::Session(
+            SessionError::CardInWhileCarded {
+                machine,
+                player,
+                current
+            }
+        )),
+        id().prop_map(
+            |machine| DomainError::Session(SessionError::CardOutWithNoPlayer { machine })
+        ),
+        (id(), id(), id()).prop_map(|(machine, hall, named)| DomainError::WrongHall {
+            machine,
+            hall,
+            named
+        }),
+        (id(), currency(), currency()).prop_map(|(p, expected, got)| {
+            DomainError::WrongCurrency {
+                entity: Subject::Wallet(p),
+                expected: expected.to_string(),
+                got: got.to_string(),
+            }
+        }),
         any::<i64>().prop_map(DomainError::NonPositiveAmount),
-        (what(), ".{0,8}").prop_map(|(what, value)| DomainError::InvalidId { what, value }),
+        (select(IdKind::ALL), ".{0,8}")
+            .prop_map(|(what, value)| DomainError::InvalidId { what, value }),
         (id(), any::<u8>()).prop_map(|(pool, level)| DomainError::UnknownLevel { pool, level }),
     ]
 }
 
 fn tx_record() -> impl Strategy<Value = TxRecord> {
     let kind = prop_oneof![
-        prop_oneof![Just("deposit"), Just("withdrawal"), Just("win")].prop_map(TxKind::Other),
+        prop_oneof![
+            Just(TxKind::Deposit),
+            Just(TxKind::Withdrawal),
+            Just(TxKind::Win)
+        ],
         (any::<i64>(), any::<bool>()).prop_map(|(amount, rolled_back)| TxKind::Bet {
             amount,
             rolled_back

@@ -3,7 +3,5 @@
 //! - [`domain`]: pure state machines (`apply(state, command) -> effects`), no I/O.
 //! - [`shell`]: actix actors around them, the router, and the ports (store, sink) they talk to.
 
-#![warn(missing_docs)]
-
 pub mod domain;
 pub mod shell;

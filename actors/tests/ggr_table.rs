@@ -2,8 +2,8 @@
 //! grace period, revisions after late deltas and retention of closed windows.
 
 use pitboss_actors::domain::ggr::{GgrTotals, GgrWindow, HallState, WindowClosed};
-use pitboss_actors::domain::machine::{Applied, GgrDelta};
 use pitboss_actors::domain::time::WINDOW_MS;
+use pitboss_actors::domain::{Applied, GgrDelta};
 use pitboss_actors::domain::{HallId, MachineId, PlayerId, SourceKey, Timestamp};
 
 /// The start of a minute: 2023-11-14T22:13:00Z.

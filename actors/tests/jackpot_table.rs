@@ -9,8 +9,8 @@ use pitboss_actors::domain::jackpot::{
     HitPointSource, JackpotHit, LevelConfig, PoolCommand, PoolConfig, PoolMeta, PoolState,
     LEVELS_MAX, MICRO,
 };
-use pitboss_actors::domain::machine::Applied;
 use pitboss_actors::domain::money::AMOUNT_MAX;
+use pitboss_actors::domain::Applied;
 use pitboss_actors::domain::{
     Amount, Currency, DomainError, EventId, MachineId, PlayerId, PoolId, SourceKey,
 };

@@ -12,8 +12,8 @@ use pitboss_actors::domain::machine::{
     MachineProfile, MachineState, SignificantEvent,
 };
 use pitboss_actors::domain::{
-    Amount, Currency, DomainError, EventId, HallId, MachineId, PlayerId, PoolId, SourceKey,
-    Timestamp,
+    Amount, Currency, DomainError, EventId, HallId, MachineId, MachineOp, PlayerId, PoolId,
+    SourceKey, Timestamp,
 };
 
 /// Event time of sequence number 0: 2023-11-14T22:13:20Z, 20 s into a minute.
@@ -114,7 +114,7 @@ fn prepared(cmds: &[MachineCommand]) -> MachineState {
     let mut m = machine();
     for (i, c) in cmds.iter().enumerate() {
         let mut fx = Vec::new();
-        let r = m.apply(&meta(i as u64 + 1), c, None, &mut fx);
+        let r = m.apply(&hall(), &meta(i as u64 + 1), c, None, &mut fx);
         assert_eq!(r, Ok(Applied::Done), "setup event {c:?}");
         m.assert_invariants();
     }
@@ -152,7 +152,7 @@ fn run(case: &Case) {
     let meta = meta(seq);
     let cur = case.currency.map(currency);
     let mut fx = Vec::new();
-    let result = m.apply(&meta, &case.cmd, cur, &mut fx);
+    let result = m.apply(&hall(), &meta, &case.cmd, cur, &mut fx);
 
     let mut expected = before.clone();
     expected.last_seq = Some(seq);
@@ -176,7 +176,7 @@ fn run(case: &Case) {
     let after = m.clone();
     let mut fx = Vec::new();
     assert_eq!(
-        m.apply(&meta, &case.cmd, cur, &mut fx),
+        m.apply(&hall(), &meta, &case.cmd, cur, &mut fx),
         Ok(Applied::Duplicate),
         "{name}: redelivery"
     );
@@ -759,11 +759,13 @@ fn refused_bet_changes_nothing_but_the_sequence_number() {
         time: Timestamp(T0 + 3_600_000),
         ..meta(2)
     };
-    let err = m.apply(&late, &bet(1_250), None, &mut fx).unwrap_err();
+    let err = m
+        .apply(&hall(), &late, &bet(1_250), None, &mut fx)
+        .unwrap_err();
     assert_eq!(
         err,
         DomainError::InsufficientCredits {
-            what: "bet",
+            what: MachineOp::Bet,
             amount: 1_250,
             credits: 1_000,
             machine: "M-17".into(),
@@ -783,13 +785,13 @@ fn refused_bet_changes_nothing_but_the_sequence_number() {
     );
     // Refused once: its redelivery is a repeat, not a second refusal.
     assert_eq!(
-        m.apply(&late, &bet(1_250), None, &mut fx),
+        m.apply(&hall(), &late, &bet(1_250), None, &mut fx),
         Ok(Applied::Duplicate)
     );
     assert!(fx.is_empty());
     // The next event is applied normally.
     assert_eq!(
-        m.apply(&meta(3), &bet(1_000), None, &mut fx),
+        m.apply(&hall(), &meta(3), &bet(1_000), None, &mut fx),
         Ok(Applied::Done)
     );
     assert_eq!(m.credits, 0);
@@ -800,7 +802,7 @@ fn refused_bet_changes_nothing_but_the_sequence_number() {
 fn sequence_gap_is_reported_and_the_event_applied() {
     let mut m = prepared(&[bill(1_000)]);
     let mut fx = Vec::new();
-    let r = m.apply(&meta(5), &bet(100), None, &mut fx);
+    let r = m.apply(&hall(), &meta(5), &bet(100), None, &mut fx);
     assert_eq!(r, Ok(Applied::Done));
     assert_eq!(
         fx[0],
@@ -817,7 +819,7 @@ fn sequence_gap_is_reported_and_the_event_applied() {
 
     // The next number after the gap is in order again: no alert.
     fx.clear();
-    m.apply(&meta(6), &win(10), None, &mut fx).unwrap();
+    m.apply(&hall(), &meta(6), &win(10), None, &mut fx).unwrap();
     assert_eq!(fx, vec![ggr(&meta(6), 0, 10, 0)]);
 
     // The skipped numbers arriving late are repeats (the machine only moves forward).
@@ -825,7 +827,7 @@ fn sequence_gap_is_reported_and_the_event_applied() {
         let before = m.clone();
         fx.clear();
         assert_eq!(
-            m.apply(&meta(seq), &bill(777), None, &mut fx),
+            m.apply(&hall(), &meta(seq), &bill(777), None, &mut fx),
             Ok(Applied::Duplicate)
         );
         assert!(fx.is_empty());
@@ -839,7 +841,7 @@ fn sequence_gap_is_reported_even_when_the_command_is_refused() {
     let mut m = prepared(&[bill(1_000)]);
     let before = m.clone();
     let mut fx = Vec::new();
-    let r = m.apply(&meta(9), &bet(5_000), None, &mut fx);
+    let r = m.apply(&hall(), &meta(9), &bet(5_000), None, &mut fx);
     assert!(matches!(r, Err(DomainError::InsufficientCredits { .. })));
     assert_eq!(
         fx,
@@ -863,15 +865,17 @@ fn first_event_may_have_any_sequence_number() {
     let mut m = machine();
     let mut fx = Vec::new();
     assert_eq!(
-        m.apply(&meta(1_000), &bill(10), None, &mut fx),
+        m.apply(&hall(), &meta(1_000), &bill(10), None, &mut fx),
         Ok(Applied::Done)
     );
     assert!(fx.is_empty(), "no gap alert on the first event: {fx:?}");
     assert_eq!(m.last_seq, Some(1_000));
     // Sequence number 0 is a valid first number too, and 1 follows it without a gap.
     let mut m = machine();
-    m.apply(&meta(0), &bill(10), None, &mut fx).unwrap();
-    m.apply(&meta(1), &bill(10), None, &mut fx).unwrap();
+    m.apply(&hall(), &meta(0), &bill(10), None, &mut fx)
+        .unwrap();
+    m.apply(&hall(), &meta(1), &bill(10), None, &mut fx)
+        .unwrap();
     assert!(fx.is_empty());
     assert_eq!(m.credits, 20);
 }
@@ -895,7 +899,7 @@ fn repeats_change_nothing_whatever_they_carry() {
         // Even a repeat in the wrong currency is just a repeat.
         for cur in [None, Some(currency("USD"))] {
             assert_eq!(
-                m.apply(&meta(seq), &cmd, cur, &mut fx),
+                m.apply(&hall(), &meta(seq), &cmd, cur, &mut fx),
                 Ok(Applied::Duplicate),
                 "seq {seq} {cmd:?}"
             );
@@ -914,7 +918,7 @@ fn event_time_never_goes_backwards() {
         time: Timestamp(T0 - 120_000),
         ..meta(2)
     };
-    m.apply(&early, &bet(100), None, &mut fx).unwrap();
+    m.apply(&hall(), &early, &bet(100), None, &mut fx).unwrap();
     assert_eq!(m.last_event_time, t1);
     assert_eq!(m.last_seq, Some(2));
     // The GGR of the event still counts in the window of its own event time.
@@ -931,6 +935,7 @@ fn large_cash_in_threshold_zero_never_alerts() {
     let mut m = MachineState::new(machine_id(), profile(0));
     let mut fx = Vec::new();
     m.apply(
+        &hall(),
         &meta(1),
         &MachineCommand::CashIn(CashInKind::Bill, amount(1_000_000_000_000)),
         None,
@@ -952,11 +957,14 @@ fn machine_without_pools_sends_no_contributions_and_refuses_every_claim() {
         },
     );
     let mut fx = Vec::new();
-    m.apply(&meta(1), &bill(100), None, &mut fx).unwrap();
-    m.apply(&meta(2), &bet(100), None, &mut fx).unwrap();
+    m.apply(&hall(), &meta(1), &bill(100), None, &mut fx)
+        .unwrap();
+    m.apply(&hall(), &meta(2), &bet(100), None, &mut fx)
+        .unwrap();
     assert_eq!(fx, vec![ggr(&meta(2), 100, 0, 0)]);
     fx.clear();
     let r = m.apply(
+        &hall(),
         &meta(3),
         &MachineCommand::JackpotHit {
             pool: pool("P-1"),
@@ -1047,7 +1055,8 @@ fn game_cycle_reconciles_meters_and_credits() {
     let mut prev = m.meters.clone();
     for (i, c) in script.iter().enumerate() {
         let mut fx = Vec::new();
-        m.apply(&meta(i as u64 + 1), c, None, &mut fx).unwrap();
+        m.apply(&hall(), &meta(i as u64 + 1), c, None, &mut fx)
+            .unwrap();
         m.assert_invariants();
         assert!(m.meters.dominates(&prev));
         prev = m.meters.clone();

@@ -26,7 +26,7 @@ use pitboss_actors::domain::wallet::{
 };
 use pitboss_actors::domain::{
     Amount, Currency, DomainError, EventId, HallId, MachineId, PlayerId, PoolId, SourceKey,
-    Timestamp, TxId,
+    Subject, Timestamp, TxId, WalletOpKind,
 };
 use proptest::prelude::*;
 use proptest::sample::Index;
@@ -261,7 +261,7 @@ proptest! {
                     };
                     let cur = if *foreign { Some(usd()) } else { Some(eur()) };
                     let mut fx = Vec::new();
-                    let r = m.apply(&meta, cmd, cur, &mut fx);
+                    let r = m.apply(&hall_id(), &meta, cmd, cur, &mut fx);
                     m.assert_invariants();
                     prop_assert!(m.meters.dominates(&before.meters), "a meter went back");
 
@@ -306,7 +306,7 @@ proptest! {
                     }
                     let (meta, cmd, cur) = i.get(&delivered);
                     let mut fx = Vec::new();
-                    prop_assert_eq!(m.apply(meta, cmd, *cur, &mut fx), Ok(Applied::Duplicate));
+                    prop_assert_eq!(m.apply(&hall_id(), meta, cmd, *cur, &mut fx), Ok(Applied::Duplicate));
                     prop_assert!(fx.is_empty());
                     prop_assert_eq!(&m, &before);
                 }
@@ -334,12 +334,12 @@ proptest! {
             for i in &replay {
                 let (meta, cmd, cur) = i.get(&delivered);
                 let mut fx = Vec::new();
-                prop_assert_eq!(m.apply(meta, cmd, *cur, &mut fx), Ok(Applied::Duplicate));
+                prop_assert_eq!(m.apply(&hall_id(), meta, cmd, *cur, &mut fx), Ok(Applied::Duplicate));
                 prop_assert!(fx.is_empty());
             }
             for (meta, cmd, cur) in delivered.iter().rev() {
                 let mut fx = Vec::new();
-                prop_assert_eq!(m.apply(meta, cmd, *cur, &mut fx), Ok(Applied::Duplicate));
+                prop_assert_eq!(m.apply(&hall_id(), meta, cmd, *cur, &mut fx), Ok(Applied::Duplicate));
             }
         }
         prop_assert_eq!(&m, &end);
@@ -347,7 +347,7 @@ proptest! {
         // And a second machine fed the same stream without any redelivery ends identical.
         let mut twin = test_machine();
         for (meta, cmd, cur) in &delivered {
-            let _ = twin.apply(meta, cmd, *cur, &mut Vec::new());
+            let _ = twin.apply(&hall_id(), meta, cmd, *cur, &mut Vec::new());
         }
         for op in &ops {
             if let MachineOp::Award { level, hit, amount: a } = op {
@@ -445,7 +445,6 @@ impl WalletModel {
                     DomainError::TxIdReused {
                         tx: tx.to_string(),
                         player,
-                        first: "rolled-back bet",
                     }
                 })
             }
@@ -459,7 +458,7 @@ impl WalletModel {
         }
         if foreign {
             return Err(DomainError::WrongCurrency {
-                entity: format!("wallet {player}"),
+                entity: Subject::Wallet(player.clone()),
                 expected: "EUR".into(),
                 got: "USD".into(),
             });
@@ -475,7 +474,11 @@ impl WalletModel {
                 let is_bet = matches!(op, WalletOp::Bet(_));
                 if a.minor() > available {
                     Err(DomainError::InsufficientFunds {
-                        what: if is_bet { "bet" } else { "withdrawal" },
+                        what: if is_bet {
+                            WalletOpKind::Bet
+                        } else {
+                            WalletOpKind::Withdrawal
+                        },
                         amount: a.minor(),
                         available,
                         player: player.clone(),
@@ -1214,7 +1217,7 @@ proptest! {
                         time: Timestamp(T0 + 20_000 * seq as i64),
                     };
                     let mut fx = Vec::new();
-                    let r = net.machines[*machine].apply(&meta, cmd, Some(eur()), &mut fx);
+                    let r = net.machines[*machine].apply(&hall_id(), &meta, cmd, Some(eur()), &mut fx);
                     net.machines[*machine].assert_invariants();
                     prop_assert!(!matches!(r, Ok(Applied::Duplicate)));
                     let mut d = Delivery {
@@ -1236,7 +1239,7 @@ proptest! {
                     let before = net.clone();
                     let mut fx = Vec::new();
                     let m = &mut net.machines[d.machine];
-                    prop_assert_eq!(m.apply(&d.meta, &d.cmd, Some(eur()), &mut fx), Ok(Applied::Duplicate));
+                    prop_assert_eq!(m.apply(&hall_id(), &d.meta, &d.cmd, Some(eur()), &mut fx), Ok(Applied::Duplicate));
                     prop_assert!(fx.is_empty());
                     for (meta, cmd) in &d.pool_cmds {
                         let mut hits = Vec::new();

@@ -5,13 +5,13 @@
 //! totals, the operation count and the effects exactly. Each case then repeats the command
 //! and checks that the repeat returns the first answer and changes nothing.
 
-use pitboss_actors::domain::machine::GgrDelta;
 use pitboss_actors::domain::wallet::{
     TxKind, WalletCommand, WalletEffect, WalletMeta, WalletOp, WalletReply, WalletState,
     WalletTotals,
 };
 use pitboss_actors::domain::{
-    Amount, Currency, DomainError, EventId, HallId, PlayerId, SourceKey, Timestamp, TxId,
+    Amount, Currency, DomainError, EventId, GgrDelta, HallId, PlayerId, SourceKey, Subject,
+    Timestamp, TxId, WalletOpKind,
 };
 
 const T0: i64 = 1_700_000_000_000;
@@ -183,7 +183,7 @@ fn run(case: &Case) {
     if let Some((kind, delta)) = case.changed {
         want_fx.push(WalletEffect::Changed {
             tx: tx(case.tx),
-            kind,
+            kind: WalletOpKind::from_name(kind).expect("a wallet operation"),
             delta,
             balance: w.balance,
         });
@@ -496,7 +496,7 @@ fn repeat_returns_the_first_answer_and_changes_nothing() {
     assert_eq!(
         refused,
         Err(DomainError::InsufficientFunds {
-            what: "withdrawal",
+            what: WalletOpKind::Withdrawal,
             amount: 10_000,
             available: 750,
             player: "P-1".into(),
@@ -534,7 +534,10 @@ fn refused_bet_stays_refused_after_funds_arrive() {
     let first = apply(&mut w, "B-1", bet(100), &mut fx);
     assert!(matches!(
         first,
-        Err(DomainError::InsufficientFunds { what: "bet", .. })
+        Err(DomainError::InsufficientFunds {
+            what: WalletOpKind::Bet,
+            ..
+        })
     ));
     apply(&mut w, "D-1", deposit(1_000), &mut fx).unwrap();
     assert_eq!(apply(&mut w, "B-1", bet(100), &mut fx), first);
@@ -551,7 +554,7 @@ fn wrong_currency_is_refused_and_not_remembered() {
     assert_eq!(
         r,
         Err(DomainError::WrongCurrency {
-            entity: "wallet P-1".into(),
+            entity: Subject::Wallet("P-1".into()),
             expected: "EUR".into(),
             got: "USD".into(),
         })
@@ -659,7 +662,7 @@ fn credit_line_is_the_floor() {
     assert_eq!(
         apply(&mut w, "B-2", bet(1), &mut fx),
         Err(DomainError::InsufficientFunds {
-            what: "bet",
+            what: WalletOpKind::Bet,
             amount: 1,
             available: 0,
             player: "P-1".into(),
@@ -749,7 +752,7 @@ fn ggr_deltas_are_sequenced_by_applied_operations() {
                 delta,
                 balance,
                 ..
-            } => Some((*kind, *delta, *balance)),
+            } => Some((kind.name(), *delta, *balance)),
             WalletEffect::Ggr(_) => None,
         })
         .collect();

@@ -251,6 +251,7 @@ fn inproc(events: usize, machines: u32, players: u32) -> anyhow::Result<InprocRe
             sink,
             Arc::new(MemoryStore::default()),
             Arc::new(KeyedHitPoints::new(&secret)),
+            Arc::new(pitboss_actors::shell::SystemClock),
         );
         let inflight = Inflight::new(inflight_max);
         // Warm up: start every actor the events address (not timed).

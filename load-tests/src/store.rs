@@ -281,6 +281,7 @@ fn populate(cfg: &Config, o: &StoreOptions) -> anyhow::Result<()> {
                 };
                 mfx.clear();
                 st.apply(
+                    &hall_id,
                     &meta,
                     &MachineCommand::CashIn(CashInKind::Bill, Amount::new(10_000)?),
                     None,
@@ -311,6 +312,7 @@ pub fn child(o: StoreOptions) -> anyhow::Result<()> {
             Arc::new(NullSink::default()),
             s.clone(),
             Arc::new(KeyedHitPoints::new(&cfg.runtime.hit_point_secret)),
+            Arc::new(pitboss_actors::shell::SystemClock),
         );
         let ingest = Ingest::new(rt.clone());
         let inflight = Inflight::new(cfg.runtime.inflight_events_max);
@@ -428,6 +430,7 @@ fn restart(cfg: &Config, check: bool) -> anyhow::Result<(f64, f64, u64)> {
             Arc::new(NullSink::default()),
             s.clone(),
             Arc::new(KeyedHitPoints::new(&cfg.runtime.hit_point_secret)),
+            Arc::new(pitboss_actors::shell::SystemClock),
         );
         let positions = s.positions().await?;
         let ready = t.elapsed().as_secs_f64();

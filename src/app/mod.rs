@@ -29,7 +29,7 @@ pub async fn open_store(cfg: &Config, fresh: bool) -> Result<Opened, StoreError>
     if fresh && store::clear_embedded(&cfg.store)? {
         tracing::info!(dir = %cfg.store.data_dir.display(), "deleted the previous demo's embedded store");
     }
-    store::open(cfg).await
+    store::open(&cfg.store).await
 }
 
 /// Starts the actor runtime over `store`. Its outputs go to `sink`; with a `feed`, through a
@@ -50,6 +50,7 @@ pub fn start_runtime(
         outputs,
         store,
         Arc::new(KeyedHitPoints::new(&cfg.runtime.hit_point_secret)),
+        Arc::new(pitboss_actors::shell::SystemClock),
     )
 }
 

@@ -159,6 +159,10 @@ fn admin_error(e: PoolAdminError) -> ApiError {
             message: e.to_string(),
         },
         PoolAdminError::Invalid(d) => invalid(d),
+        PoolAdminError::Store(_) => ApiError {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            message: e.to_string(),
+        },
     }
 }
 

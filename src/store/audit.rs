@@ -311,12 +311,7 @@ fn jackpot_paid(t: &EntityTotals) -> i128 {
 }
 
 fn entity_name(key: &EntityKey) -> String {
-    match key {
-        EntityKey::Machine(id) => format!("machine {id}"),
-        EntityKey::Wallet(id) => format!("wallet {id}"),
-        EntityKey::Pool(id) => format!("pool {id}"),
-        EntityKey::Hall(id) => format!("hall {id}"),
-    }
+    format!("{} {}", key.kind(), key.id_str())
 }
 
 fn check_numbering(d: &mut Vec<String>, name: &str, t: &EntityTotals, movements: u64) {

@@ -36,7 +36,7 @@ use std::sync::Arc;
 use pitboss_actors::domain::ggr::GgrTotals;
 use pitboss_actors::domain::{HallId, Timestamp};
 use pitboss_actors::shell::ports::BoxFuture;
-use pitboss_actors::shell::{EntityKey, Position, StoreError, Stored};
+use pitboss_actors::shell::{EntityKey, Failure, Position, StoreError, Stored};
 use redb::{Database, ReadableTable, TableDefinition};
 
 use super::audit::{AuditSource, LedgerTotals};
@@ -73,11 +73,27 @@ pub struct Redb {
     faults: Arc<Faults>,
 }
 
-fn err<'a, E: std::fmt::Display>(
+/// Whether a redb failure may heal. I/O may (a disk freed, a device back) and so may a lock
+/// held by another process; a corrupt file, a layout this build cannot use, or the state redb
+/// keeps after an I/O error inside a commit (it asks to be reopened) cannot.
+fn failure(e: &redb::Error) -> Failure {
+    match e {
+        redb::Error::Io(_) | redb::Error::DatabaseAlreadyOpen => Failure::Transient,
+        _ => Failure::Permanent,
+    }
+}
+
+fn err<'a, E: Into<redb::Error>>(
     what: &'static str,
     path: &'a Path,
 ) -> impl Fn(E) -> StoreError + 'a {
-    move |e| StoreError(format!("embedded store {}: {what}: {e}", path.display()))
+    move |e| {
+        let e: redb::Error = e.into();
+        StoreError::new(
+            failure(&e),
+            format!("embedded store {}: {what}: {e}", path.display()),
+        )
+    }
 }
 
 fn ggr_key(hall: &HallId, window: Timestamp) -> Vec<u8> {
@@ -90,13 +106,13 @@ fn ggr_key(hall: &HallId, window: Timestamp) -> Vec<u8> {
 }
 
 fn ggr_from_key(k: &[u8]) -> Result<(HallId, Timestamp), StoreError> {
-    let bad = || StoreError(format!("malformed GGR key {k:?}"));
+    let bad = || StoreError::permanent(format!("malformed GGR key {k:?}"));
     let split = k.len().checked_sub(9).ok_or_else(bad)?;
     let hall = std::str::from_utf8(&k[..split]).map_err(|_| bad())?;
     let raw: [u8; 8] = k[split + 1..].try_into().map_err(|_| bad())?;
     let w = (u64::from_be_bytes(raw) ^ (1 << 63)) as i64;
     Ok((
-        HallId::new(hall).map_err(|e| StoreError(format!("GGR key: {e}")))?,
+        HallId::new(hall).map_err(|e| StoreError::permanent(format!("GGR key: {e}")))?,
         Timestamp(w),
     ))
 }
@@ -135,7 +151,7 @@ impl Redb {
     /// As [`Redb::open`], with fault switches (tests).
     pub fn open_with_faults(dir: &Path, faults: Arc<Faults>) -> Result<Self, StoreError> {
         std::fs::create_dir_all(dir).map_err(|e| {
-            StoreError(format!(
+            StoreError::transient(format!(
                 "embedded store: cannot create data directory {}: {e}",
                 dir.display()
             ))
@@ -160,7 +176,7 @@ impl Redb {
                         .map_err(err("writing the format", &path))?;
                 }
                 Some(f) if f > FORMAT => {
-                    return Err(StoreError(format!(
+                    return Err(StoreError::permanent(format!(
                         "embedded store {}: layout version {f} is newer than this build reads ({FORMAT})",
                         path.display()
                     )))
@@ -190,7 +206,7 @@ impl Redb {
 
     fn check_reads(&self) -> Result<(), StoreError> {
         if self.faults.reads.load(Ordering::Acquire) {
-            return Err(StoreError(format!(
+            return Err(StoreError::transient(format!(
                 "embedded store {}: injected read fault",
                 self.path.display()
             )));
@@ -212,7 +228,7 @@ impl Redb {
             return Ok(None);
         };
         let (snapshot, movements) =
-            codec::decode_record(v.value()).map_err(|e| StoreError(format!("{key:?}: {e}")))?;
+            codec::decode_record(v.value()).map_err(|e| e.context(format_args!("{key:?}")))?;
         Ok(Some(Stored {
             snapshot,
             movements,
@@ -229,7 +245,16 @@ impl Redb {
         Box::pin(async move {
             tokio::task::spawn_blocking(move || f(&db, &path))
                 .await
-                .map_err(|e| StoreError(format!("embedded store task: {e}")))?
+                .map_err(|e| {
+                    // A panic in the task is a bug; a cancelled task (runtime shutting down)
+                    // may run again.
+                    let failure = if e.is_panic() {
+                        Failure::Permanent
+                    } else {
+                        Failure::Transient
+                    };
+                    StoreError::new(failure, format!("embedded store task: {e}"))
+                })?
         })
     }
 }
@@ -295,7 +320,7 @@ fn write_batch(
         }
         for (i, chunk) in chunks.iter().enumerate() {
             let v = rmp_serde::to_vec_named(chunk)
-                .map_err(|e| StoreError(format!("encoding the journal: {e}")))?;
+                .map_err(|e| StoreError::permanent(format!("encoding the journal: {e}")))?;
             let k = journal_key(checkpoint, i as u32);
             t.insert(&k[..], &v[..])
                 .map_err(err("writing the journal", p))?;
@@ -329,7 +354,7 @@ fn write_batch(
     if faults.writes.load(Ordering::Acquire) {
         // Dropping the transaction aborts it: nothing written above becomes visible.
         drop(tx);
-        return Err(StoreError(format!(
+        return Err(StoreError::transient(format!(
             "embedded store {}: injected write fault",
             p.display()
         )));
@@ -363,7 +388,7 @@ impl Backend for Redb {
             for item in t.iter().map_err(err("reading positions", p))? {
                 let (k, v) = item.map_err(err("reading positions", p))?;
                 let k = k.value();
-                let bad = || StoreError(format!("malformed position key {k:?}"));
+                let bad = || StoreError::permanent(format!("malformed position key {k:?}"));
                 let split = k.len().checked_sub(5).ok_or_else(bad)?;
                 let topic = std::str::from_utf8(&k[..split]).map_err(|_| bad())?;
                 let raw: [u8; 4] = k[split + 1..].try_into().map_err(|_| bad())?;
@@ -391,7 +416,7 @@ impl AuditSource for Redb {
             for item in t.iter().map_err(err("reading entities", p))? {
                 let (k, v) = item.map_err(err("reading entities", p))?;
                 let (snapshot, movements) = codec::decode_record(v.value()).map_err(|e| {
-                    StoreError(format!("{:?}: {e}", codec::key_from_bytes(k.value())))
+                    e.context(format_args!("{:?}", codec::key_from_bytes(k.value())))
                 })?;
                 out.push(Stored {
                     snapshot,
@@ -412,8 +437,9 @@ impl AuditSource for Redb {
                 .map_err(err("opening the journal", p))?;
             for item in t.iter().map_err(err("reading the journal", p))? {
                 let (_, v) = item.map_err(err("reading the journal", p))?;
-                let pages: Vec<JournalPage> = rmp_serde::from_slice(v.value())
-                    .map_err(|e| StoreError(format!("a journal chunk cannot be decoded: {e}")))?;
+                let pages: Vec<JournalPage> = rmp_serde::from_slice(v.value()).map_err(|e| {
+                    StoreError::permanent(format!("a journal chunk cannot be decoded: {e}"))
+                })?;
                 for page in pages {
                     let key = codec::key_from_bytes(&page.key)?;
                     for e in codec::decode_entries(&page.entries)? {
@@ -451,6 +477,47 @@ impl AuditSource for Redb {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn io_failures_may_heal_a_broken_file_cannot() {
+        let io = std::io::Error::new(std::io::ErrorKind::StorageFull, "disk full");
+        assert_eq!(failure(&redb::Error::Io(io)), Failure::Transient);
+        assert_eq!(
+            failure(&redb::Error::Corrupted("bad page".into())),
+            Failure::Permanent
+        );
+        assert_eq!(failure(&redb::Error::PreviousIo), Failure::Permanent);
+        assert_eq!(
+            failure(&redb::Error::UpgradeRequired(3)),
+            Failure::Permanent
+        );
+    }
+
+    #[test]
+    fn injected_faults_are_transient_and_a_newer_layout_is_permanent() {
+        let dir = tempfile::tempdir().unwrap();
+        let faults = Arc::new(Faults::default());
+        let r = Redb::open_with_faults(dir.path(), faults.clone()).unwrap();
+        faults.reads.store(true, Ordering::SeqCst);
+        let key = EntityKey::Hall(HallId::new("H-1").unwrap());
+        assert!(r.read_now(&key).unwrap_err().is_transient());
+        drop(r);
+        {
+            let db = Database::builder()
+                .create(dir.path().join(FILE_NAME))
+                .unwrap();
+            let tx = db.begin_write().unwrap();
+            tx.open_table(META)
+                .unwrap()
+                .insert("format", FORMAT + 1)
+                .unwrap();
+            tx.commit().unwrap();
+        }
+        let e = Redb::open(dir.path())
+            .err()
+            .expect("a newer layout is refused");
+        assert!(!e.is_transient(), "{e}");
+    }
 
     #[test]
     fn ggr_keys_sort_by_window_and_round_trip() {

@@ -140,7 +140,7 @@ mod tests {
             WireError::Domain(DomainError::NonPositiveAmount(-5)),
             WireError::Domain(DomainError::InvalidCurrency("eur".into())),
             WireError::Domain(DomainError::InvalidId {
-                what: "machine id",
+                what: pitboss_actors::domain::IdKind::Machine,
                 value: String::new(),
             }),
         ];

@@ -196,7 +196,7 @@ pub fn outputs() -> Vec<(&'static str, Output)> {
             Output::Wallet {
                 player: player.clone(),
                 tx: TxId::new("T-3").expect("sample tx"),
-                kind: "bet",
+                kind: pitboss_actors::domain::WalletOpKind::Bet,
                 delta: -100,
                 balance: 7_900,
                 currency: eur,

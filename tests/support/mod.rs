@@ -544,6 +544,7 @@ pub async fn expected(cfg: &Config, msgs: &[(String, Vec<u8>)]) -> Expected {
         sink.clone(),
         Arc::new(MemoryStore::default()),
         Arc::new(KeyedHitPoints::new(&cfg.runtime.hit_point_secret)),
+        Arc::new(pitboss_actors::shell::SystemClock),
     );
     let ingest = Ingest::new(rt.clone());
     let inflight = Inflight::new(4096);

@@ -194,8 +194,8 @@ pub async fn migrate(cfg: &ScyllaConfig) {
         scylla: cfg.clone(),
         ..StoreConfig::default()
     };
-    store::migrate(&c).await.expect("migrate");
-    store::migrate(&c).await.expect("migrate again");
+    store::migrate(&c.store).await.expect("migrate");
+    store::migrate(&c.store).await.expect("migrate again");
 }
 
 /// A store under test, opened the same way for every kind.
@@ -360,6 +360,7 @@ impl Driver {
             Arc::new(pitboss::rng::KeyedHitPoints::new(
                 &cfg.runtime.hit_point_secret,
             )),
+            Arc::new(pitboss_actors::shell::SystemClock),
         );
         Self {
             ingest: pitboss::pipeline::Ingest::new(rt.clone()),

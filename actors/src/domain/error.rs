@@ -1,6 +1,10 @@
 //! Why the core refuses a command. Each message names the thing and the value.
 
+use std::fmt;
+
 use thiserror::Error;
+
+use super::kinds::{IdKind, MachineOp, Total, WalletOpKind};
 
 /// A command the core refuses. The state is unchanged when one is returned.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -9,7 +13,7 @@ pub enum DomainError {
     #[error("invalid {what} {value:?}")]
     InvalidId {
         /// Which id.
-        what: &'static str,
+        what: IdKind,
         /// The offending value (truncated).
         value: String,
     },
@@ -25,8 +29,8 @@ pub enum DomainError {
     /// An event's currency differs from the entity's.
     #[error("currency {got} does not match {entity}'s currency {expected}")]
     WrongCurrency {
-        /// The entity, e.g. `machine M-17`.
-        entity: String,
+        /// The machine or wallet.
+        entity: Subject,
         /// The entity's currency.
         expected: String,
         /// The event's currency.
@@ -35,20 +39,19 @@ pub enum DomainError {
     /// A bet or cash-out larger than the machine's credits.
     #[error("{what} {amount} exceeds credits {credits} on machine {machine}")]
     InsufficientCredits {
-        /// `bet` or `cash out`.
-        what: &'static str,
+        /// [`MachineOp::Bet`] or [`MachineOp::CashOut`].
+        what: MachineOp,
         /// Requested amount.
         amount: i64,
         /// Credits on the machine.
         credits: i64,
-        /// The machine.
         machine: String,
     },
     /// A debit larger than a wallet's available balance.
     #[error("{what} {amount} exceeds available balance {available} in wallet {player}")]
     InsufficientFunds {
-        /// `bet` or `withdrawal`.
-        what: &'static str,
+        /// [`WalletOpKind::Bet`] or [`WalletOpKind::Withdrawal`].
+        what: WalletOpKind,
         /// Requested amount.
         amount: i64,
         /// Balance plus credit line.
@@ -64,17 +67,16 @@ pub enum DomainError {
         /// The wallet's player.
         player: String,
     },
-    /// A transaction id reused for a different operation.
-    #[error("transaction {tx} in wallet {player} was already used for a {first}")]
+    /// A transaction id that holds a rollback's tombstone, reused for something else than
+    /// the bet it cancelled.
+    #[error("transaction {tx} in wallet {player} was already used for a rolled-back bet")]
     TxIdReused {
         /// The transaction id.
         tx: String,
         /// The wallet's player.
         player: String,
-        /// What it was first used for.
-        first: &'static str,
     },
-    /// A win refers to a bet the wallet does not know.
+    /// A rollback refers to a transaction that is not a bet.
     #[error("rollback {tx} refers to {bet_tx}, which is not a bet in wallet {player}")]
     RollbackOfNonBet {
         /// The rollback's transaction id.
@@ -87,7 +89,6 @@ pub enum DomainError {
     /// A jackpot level index that the pool does not have.
     #[error("pool {pool} has no level {level}")]
     UnknownLevel {
-        /// The pool.
         pool: String,
         /// The level index.
         level: u8,
@@ -95,34 +96,72 @@ pub enum DomainError {
     /// A machine claimed a hit on a mystery level, which only the controller decides.
     #[error("level {level} of pool {pool} is a mystery level; machines cannot claim its hits")]
     MysteryClaim {
-        /// The pool.
         pool: String,
         /// The level index.
         level: u8,
     },
     /// A machine claimed a jackpot of a pool it does not play for.
     #[error("machine {machine} does not contribute to pool {pool}")]
-    PoolNotLinked {
-        /// The machine.
-        machine: String,
-        /// The pool.
-        pool: String,
-    },
+    PoolNotLinked { machine: String, pool: String },
     /// A win or game end with no bet before it.
     #[error("{what} on machine {machine} with no game in progress")]
     NoGameInProgress {
-        /// `win`.
-        what: &'static str,
-        /// The machine.
+        /// [`MachineOp::Win`] or [`MachineOp::GameEnd`].
+        what: MachineOp,
         machine: String,
     },
     /// Card out with no player carded in, or card in while another player is.
     #[error("{0}")]
-    Session(String),
+    Session(SessionError),
+    /// An event names another hall than the one the machine was first seen in: a machine
+    /// does not move between halls (its profile and pools come from its hall).
+    #[error("machine {machine} belongs to hall {hall}, but the event names hall {named}")]
+    WrongHall {
+        machine: String,
+        /// The machine's hall.
+        hall: String,
+        /// The hall the event names.
+        named: String,
+    },
     /// A pool configuration that cannot work.
     #[error("invalid pool configuration: {0}")]
     InvalidPoolConfig(String),
     /// A running total would overflow; the command is refused rather than wrapping.
     #[error("{0} would overflow")]
-    Overflow(&'static str),
+    Overflow(Total),
+}
+
+/// The entity a currency refusal is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Subject {
+    /// A machine, by id.
+    Machine(String),
+    /// A wallet, by player id.
+    Wallet(String),
+}
+
+impl fmt::Display for Subject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Subject::Machine(id) => write!(f, "machine {id}"),
+            Subject::Wallet(id) => write!(f, "wallet {id}"),
+        }
+    }
+}
+
+/// A card in or card out that does not fit the machine's play session.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum SessionError {
+    /// A card in while another player is carded in.
+    #[error("card in of player {player} on machine {machine} while player {current} is carded in")]
+    CardInWhileCarded {
+        machine: String,
+        /// The player carding in.
+        player: String,
+        /// The player carded in.
+        current: String,
+    },
+    /// A card out with nobody carded in.
+    #[error("card out on machine {machine} with no player carded in")]
+    CardOutWithNoPlayer { machine: String },
 }

@@ -8,11 +8,30 @@ use std::collections::BTreeMap;
 
 use super::FastMap;
 
+use super::applied::Applied;
 use super::error::DomainError;
 use super::ids::{HallId, SourceKey};
-use super::machine::{Applied, GgrDelta};
+use super::kinds::Total;
 use super::money::add;
 use super::time::{Timestamp, WINDOW_MS};
+
+/// A change to a hall's GGR, sent by a machine or a wallet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GgrDelta {
+    /// Who sends it (for replay deduplication downstream).
+    pub source: SourceKey,
+    /// The source's sequence number for this delta.
+    pub seq: u64,
+    pub hall: HallId,
+    /// The start of the one-minute window (event time).
+    pub window: Timestamp,
+    /// Amount wagered (negative for a rolled-back bet).
+    pub bets: i64,
+    /// Amount won.
+    pub wins: i64,
+    /// Games completed.
+    pub games: i64,
+}
 
 /// Bets, wins and games of a window (or of all time).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -32,8 +51,8 @@ impl GgrTotals {
     }
 
     fn add(&mut self, d: &GgrDelta) -> Result<(), DomainError> {
-        let bets = add(self.bets, d.bets, "GGR bets")?;
-        let wins = add(self.wins, d.wins, "GGR wins")?;
+        let bets = add(self.bets, d.bets, Total::GgrBets)?;
+        let wins = add(self.wins, d.wins, Total::GgrWins)?;
         self.bets = bets;
         self.wins = wins;
         self.games += d.games;
@@ -55,11 +74,9 @@ pub struct GgrWindow {
 /// A window to publish.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WindowClosed {
-    /// The hall.
     pub hall: HallId,
     /// The window's start.
     pub window: Timestamp,
-    /// The totals.
     pub totals: GgrTotals,
     /// 0 for the first publication, then 1, 2... for corrections after late events.
     pub revision: u32,
@@ -68,7 +85,6 @@ pub struct WindowClosed {
 /// The GGR state of one hall.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HallState {
-    /// The hall.
     pub id: HallId,
     /// All-time totals.
     pub totals: GgrTotals,

@@ -6,12 +6,13 @@ use compact_str::CompactString;
 use std::fmt;
 
 use super::error::DomainError;
+use super::kinds::IdKind;
 
 /// Longest id accepted, in bytes. Bounded so a hostile producer cannot make keys unbounded.
 pub const ID_LEN_MAX: usize = 64;
 
 macro_rules! string_id {
-    ($(#[$doc:meta])* $name:ident, $what:literal) => {
+    ($(#[$doc:meta])* $name:ident, $what:expr) => {
         $(#[$doc])*
         #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub struct $name(CompactString);
@@ -37,7 +38,7 @@ macro_rules! string_id {
     };
 }
 
-fn validate_id(what: &'static str, s: &str) -> Result<(), DomainError> {
+fn validate_id(what: IdKind, s: &str) -> Result<(), DomainError> {
     if s.is_empty() || s.len() > ID_LEN_MAX || !s.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(DomainError::InvalidId {
             what,
@@ -50,32 +51,32 @@ fn validate_id(what: &'static str, s: &str) -> Result<(), DomainError> {
 string_id!(
     /// An electronic gaming machine (EGM).
     MachineId,
-    "machine id"
+    IdKind::Machine
 );
 string_id!(
     /// A player (owner of a wallet).
     PlayerId,
-    "player id"
+    IdKind::Player
 );
 string_id!(
     /// A jackpot pool (a controller with one or more levels).
     PoolId,
-    "pool id"
+    IdKind::Pool
 );
 string_id!(
     /// A gambling hall, or an online brand for game servers.
     HallId,
-    "hall id"
+    IdKind::Hall
 );
 string_id!(
     /// A wallet transaction id, the idempotency key of a wallet command.
     TxId,
-    "transaction id"
+    IdKind::Tx
 );
 string_id!(
     /// An online game server.
     ServerId,
-    "server id"
+    IdKind::Server
 );
 
 /// The id of an input event (a UUID), the idempotency key of everything it causes.

@@ -10,9 +10,10 @@ use super::FastMap;
 
 use rust_decimal::Decimal;
 
+use super::applied::Applied;
 use super::error::DomainError;
 use super::ids::{EventId, MachineId, PoolId, SourceKey};
-use super::machine::Applied;
+use super::kinds::Total;
 use super::money::{add, Amount, Currency};
 
 /// Micro-units per minor unit.
@@ -48,8 +49,7 @@ impl LevelConfig {
     /// Converts a contribution rate in percent (a decimal, e.g. `0.75`) to parts per million,
     /// refusing a rate finer than one part per million rather than rounding it.
     pub fn ppm_from_percent(percent: Decimal) -> Result<i64, DomainError> {
-        // Fix (tests/jackpot_table.rs): `percent * 10_000` panicked on a Decimal overflow for an
-        // absurd rate (e.g. Decimal::MAX); such a rate is now refused like any out-of-range one.
+        // Checked: an absurd rate (e.g. Decimal::MAX) overflows the multiplication.
         let Some(ppm) = percent.checked_mul(Decimal::from(10_000)) else {
             return Err(DomainError::InvalidPoolConfig(format!(
                 "contribution {percent}% must be between 0 and 100 in steps of 0.0001"
@@ -93,7 +93,6 @@ impl LevelConfig {
     }
 }
 
-/// The state of one level.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LevelState {
     /// Configuration in force.
@@ -119,7 +118,9 @@ pub struct LevelState {
 }
 
 impl LevelState {
-    fn held_micro(&self) -> i128 {
+    /// Money the level holds (level, reserve, remainder), in micro-units: what its ledger
+    /// balance is.
+    pub fn held_micro(&self) -> i128 {
         (self.level as i128 + self.reserve as i128) * MICRO as i128 + self.frac as i128
     }
 }
@@ -142,8 +143,8 @@ impl PoolConfig {
                 self.levels.len()
             )));
         }
-        // Fix (tests/jackpot_table.rs): a plain `sum()` overflowed (a panic in debug builds) when
-        // levels carried absurd rates; saturating keeps such a total above MICRO, so it is refused.
+        // Saturating: absurd rates would overflow a plain sum; saturated, they stay above
+        // MICRO and are refused.
         let total: i64 = self
             .levels
             .iter()
@@ -160,7 +161,6 @@ impl PoolConfig {
 /// A jackpot hit: a level paid out to a machine.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct JackpotHit {
-    /// The pool.
     pub pool: PoolId,
     /// The level index.
     pub level: u8,
@@ -176,14 +176,12 @@ pub struct JackpotHit {
     pub cause: EventId,
 }
 
-/// A command for a pool.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PoolCommand {
     /// A share of a bet.
     Contribute {
         /// The machine that took the bet.
         machine: MachineId,
-        /// The bet.
         bet: Amount,
     },
     /// A progressive hit reported by a machine.
@@ -206,14 +204,10 @@ pub struct PoolMeta {
     pub cause: EventId,
 }
 
-/// The state of one pool.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PoolState {
-    /// The pool.
     pub id: PoolId,
-    /// Its currency.
     pub currency: Currency,
-    /// Its levels.
     pub levels: Vec<LevelState>,
     /// The last sequence number applied per source.
     pub last_seq: FastMap<SourceKey, u64>,
@@ -297,7 +291,7 @@ impl PoolState {
             let whole = sum / MICRO;
             l.frac = sum % MICRO;
             l.contributed_micro += micro as i128;
-            l.level = add(l.level, whole, "jackpot level")?;
+            l.level = add(l.level, whole, Total::JackpotLevel)?;
             if !l.config.mystery {
                 if let Some(cap) = l.config.ceiling {
                     if l.level > cap {
@@ -429,14 +423,14 @@ fn pay_and_reset(
     rng: &mut dyn HitPointSource,
 ) -> Result<JackpotHit, DomainError> {
     let paid = Amount::new(amount)?;
-    l.paid = add(l.paid, amount, "jackpot paid")?;
+    l.paid = add(l.paid, amount, Total::JackpotPaid)?;
     l.hits += 1;
     if let Some(next) = l.pending.take() {
         l.config = next;
     }
     // The operator funds the seed; the reserve tops it up to at most the cap.
     let seed = l.config.seed;
-    l.seeded = add(l.seeded, seed, "jackpot seeds")?;
+    l.seeded = add(l.seeded, seed, Total::JackpotSeeds)?;
     let mut level = seed + overflow;
     if let Some(cap) = l.config.ceiling {
         let room = (cap - level).max(0);

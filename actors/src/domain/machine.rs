@@ -5,10 +5,14 @@
 //! Jackpot awards are paid by the pool as a handpay: they pass the `jackpot_paid` meter and
 //! leave the system without touching the credits.
 
-use super::error::DomainError;
+use super::error::{DomainError, SessionError, Subject};
 use super::ids::{EventId, HallId, MachineId, PlayerId, PoolId, SourceKey};
+use super::kinds::{MachineOp, Total};
 use super::money::{add, Amount, Currency};
 use super::time::Timestamp;
+
+pub use super::applied::Applied;
+pub use super::ggr::GgrDelta;
 
 /// How money entered a machine.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,7 +53,6 @@ pub enum SignificantEvent {
     CommsRestored,
 }
 
-/// A command for a machine.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum MachineCommand {
     /// A wager: credits to the house, contributions to the machine's pools.
@@ -68,19 +71,16 @@ pub enum MachineCommand {
     CardOut,
     /// The machine reports a progressive hit on a level of a pool; the pool decides the amount.
     JackpotHit {
-        /// The pool.
         pool: PoolId,
         /// The level index.
         level: u8,
     },
-    /// A significant event.
     Significant(SignificantEvent),
 }
 
 /// What the envelope of an input event tells the machine.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct EventMeta {
-    /// The event's id.
     pub event_id: EventId,
     /// The source's sequence number.
     pub seq: u64,
@@ -153,12 +153,10 @@ impl Meters {
     }
 }
 
-/// Machine status flags.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MachineStatus {
     /// Communicating with its host.
     pub online: bool,
-    /// A door is open.
     pub door_open: bool,
     /// In tilt, with the tilt code.
     pub tilt: Option<u32>,
@@ -179,7 +177,6 @@ impl Default for MachineStatus {
 pub struct MachineProfile {
     /// The hall the machine stands in.
     pub hall: HallId,
-    /// The machine's currency.
     pub currency: Currency,
     /// Pools the machine contributes to (and may claim hits of).
     pub pools: Vec<PoolId>,
@@ -187,20 +184,16 @@ pub struct MachineProfile {
     pub large_cash_in_alert_minor: i64,
 }
 
-/// The state of one machine.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MachineState {
-    /// The machine.
     pub id: MachineId,
     /// Hall, currency and pools.
     pub profile: MachineProfile,
     /// Credits on the machine, in minor units.
     pub credits: i64,
-    /// The meters.
     pub meters: Meters,
     /// The last sequence number seen from this machine.
     pub last_seq: Option<u64>,
-    /// Status flags.
     pub status: MachineStatus,
     /// The carded-in player, if any.
     pub session: Option<PlayerId>,
@@ -217,7 +210,6 @@ pub struct MachineState {
 /// The last hit number of a pool level paid to a machine.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AwardMark {
-    /// The pool.
     pub pool: PoolId,
     /// The level index.
     pub level: u8,
@@ -231,15 +223,9 @@ pub enum MachineEffect {
     /// Add to the hall's GGR window.
     Ggr(GgrDelta),
     /// A bet to contribute to a pool.
-    Contribute {
-        /// The pool.
-        pool: PoolId,
-        /// The bet.
-        bet: Amount,
-    },
+    Contribute { pool: PoolId, bet: Amount },
     /// A claimed progressive hit for the pool to pay.
     ClaimHit {
-        /// The pool.
         pool: PoolId,
         /// The level index.
         level: u8,
@@ -248,31 +234,11 @@ pub enum MachineEffect {
     Alert(Alert),
 }
 
-/// A change to a hall's GGR, sent by a machine or a wallet.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct GgrDelta {
-    /// Who sends it (for replay deduplication downstream).
-    pub source: SourceKey,
-    /// The source's sequence number for this delta.
-    pub seq: u64,
-    /// The hall.
-    pub hall: HallId,
-    /// The start of the one-minute window (event time).
-    pub window: Timestamp,
-    /// Amount wagered (negative for a rolled-back bet).
-    pub bets: i64,
-    /// Amount won.
-    pub wins: i64,
-    /// Games completed.
-    pub games: i64,
-}
-
 /// Operator alerts.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Alert {
     /// Sequence numbers skipped.
     SequenceGap {
-        /// The machine.
         machine: MachineId,
         /// The number expected.
         expected: u64,
@@ -280,38 +246,13 @@ pub enum Alert {
         got: u64,
     },
     /// A large cash in for AML review.
-    LargeCashIn {
-        /// The machine.
-        machine: MachineId,
-        /// The amount.
-        amount: i64,
-    },
+    LargeCashIn { machine: MachineId, amount: i64 },
     /// A cabinet door opened.
-    DoorOpen {
-        /// The machine.
-        machine: MachineId,
-    },
+    DoorOpen { machine: MachineId },
     /// The machine tilted.
-    Tilt {
-        /// The machine.
-        machine: MachineId,
-        /// The tilt code.
-        code: u32,
-    },
+    Tilt { machine: MachineId, code: u32 },
     /// The machine lost communication.
-    CommsLost {
-        /// The machine.
-        machine: MachineId,
-    },
-}
-
-/// What an apply did.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Applied {
-    /// The command changed the state (or was a no-op status event).
-    Done,
-    /// The sequence number was already seen: nothing was applied.
-    Duplicate,
+    CommsLost { machine: MachineId },
 }
 
 impl MachineState {
@@ -332,19 +273,30 @@ impl MachineState {
         }
     }
 
-    /// Applies one input event.
+    /// Applies one input event, sent from `hall`.
     ///
-    /// The sequence check comes first: a number at or below the last one seen is a repeat and
-    /// changes nothing. Otherwise the number is recorded even when the command is refused, so a
-    /// refused command is refused once and its redelivery is recognised as a repeat. A refused
-    /// command leaves every other part of the state unchanged.
+    /// An event from another hall than the machine's is refused before anything else: it
+    /// changes nothing, not even the sequence number (a machine does not move between halls;
+    /// its profile and pools come from its hall). Then the sequence check: a number at or
+    /// below the last one seen is a repeat and changes nothing. Otherwise the number is
+    /// recorded even when the command is refused, so a refused command is refused once and
+    /// its redelivery is recognised as a repeat. A refused command leaves every other part of
+    /// the state unchanged.
     pub fn apply(
         &mut self,
+        hall: &HallId,
         meta: &EventMeta,
         cmd: &MachineCommand,
         currency: Option<Currency>,
         fx: &mut Vec<MachineEffect>,
     ) -> Result<Applied, DomainError> {
+        if *hall != self.profile.hall {
+            return Err(DomainError::WrongHall {
+                machine: self.id.to_string(),
+                hall: self.profile.hall.to_string(),
+                named: hall.to_string(),
+            });
+        }
         if let Some(last) = self.last_seq {
             if meta.seq <= last {
                 return Ok(Applied::Duplicate);
@@ -361,17 +313,14 @@ impl MachineState {
         if let Some(c) = currency {
             if c != self.profile.currency {
                 return Err(DomainError::WrongCurrency {
-                    entity: format!("machine {}", self.id),
+                    entity: Subject::Machine(self.id.to_string()),
                     expected: self.profile.currency.to_string(),
                     got: c.to_string(),
                 });
             }
         }
         self.apply_command(meta, cmd, fx)?;
-        // Fix (tests/machine_table.rs): the event time used to be recorded before the currency
-        // check and the command, so a refused command moved `last_event_time` (documented as the
-        // time of the last event *applied*), breaking "a refused command leaves every other
-        // part of the state unchanged". It is now recorded only once the command is applied.
+        // Only once the command is applied: a refused command leaves the time alone too.
         if meta.time > self.last_event_time {
             self.last_event_time = meta.time;
         }
@@ -401,13 +350,13 @@ impl MachineState {
                 let a = amount.minor();
                 if a > self.credits {
                     return Err(DomainError::InsufficientCredits {
-                        what: "bet",
+                        what: MachineOp::Bet,
                         amount: a,
                         credits: self.credits,
                         machine: self.id.to_string(),
                     });
                 }
-                let coin_in = add(self.meters.coin_in, a, "coin in meter")?;
+                let coin_in = add(self.meters.coin_in, a, Total::CoinInMeter)?;
                 self.credits -= a;
                 self.meters.coin_in = coin_in;
                 if !self.game_open {
@@ -425,13 +374,13 @@ impl MachineState {
             MachineCommand::Win(amount) => {
                 if !self.game_open {
                     return Err(DomainError::NoGameInProgress {
-                        what: "win",
+                        what: MachineOp::Win,
                         machine: self.id.to_string(),
                     });
                 }
                 let a = amount.minor();
-                let credits = add(self.credits, a, "credits")?;
-                let coin_out = add(self.meters.coin_out, a, "coin out meter")?;
+                let credits = add(self.credits, a, Total::Credits)?;
+                let coin_out = add(self.meters.coin_out, a, Total::CoinOutMeter)?;
                 self.credits = credits;
                 self.meters.coin_out = coin_out;
                 self.game_won = true;
@@ -440,7 +389,7 @@ impl MachineState {
             MachineCommand::GameEnd => {
                 if !self.game_open {
                     return Err(DomainError::NoGameInProgress {
-                        what: "game end",
+                        what: MachineOp::GameEnd,
                         machine: self.id.to_string(),
                     });
                 }
@@ -454,13 +403,13 @@ impl MachineState {
             }
             MachineCommand::CashIn(kind, amount) => {
                 let a = amount.minor();
-                let credits = add(self.credits, a, "credits")?;
+                let credits = add(self.credits, a, Total::Credits)?;
                 let meter = match kind {
                     CashInKind::Bill => &mut self.meters.bills_in,
                     CashInKind::Ticket => &mut self.meters.tickets_in,
                     CashInKind::Cashless => &mut self.meters.cashless_in,
                 };
-                *meter = add(*meter, a, "cash in meter")?;
+                *meter = add(*meter, a, Total::CashInMeter)?;
                 self.credits = credits;
                 let threshold = self.profile.large_cash_in_alert_minor;
                 if threshold > 0 && a >= threshold {
@@ -474,7 +423,7 @@ impl MachineState {
                 let a = amount.minor();
                 if a > self.credits {
                     return Err(DomainError::InsufficientCredits {
-                        what: "cash out",
+                        what: MachineOp::CashOut,
                         amount: a,
                         credits: self.credits,
                         machine: self.id.to_string(),
@@ -485,26 +434,26 @@ impl MachineState {
                     CashOutKind::Cashless => &mut self.meters.cashless_out,
                     CashOutKind::Handpay => &mut self.meters.handpaid,
                 };
-                *meter = add(*meter, a, "cash out meter")?;
+                *meter = add(*meter, a, Total::CashOutMeter)?;
                 self.credits -= a;
             }
             MachineCommand::CardIn(player) => {
                 if let Some(current) = &self.session {
                     if current != player {
-                        return Err(DomainError::Session(format!(
-                            "card in of player {player} on machine {} while player {current} is carded in",
-                            self.id
-                        )));
+                        return Err(DomainError::Session(SessionError::CardInWhileCarded {
+                            machine: self.id.to_string(),
+                            player: player.to_string(),
+                            current: current.to_string(),
+                        }));
                     }
                 }
                 self.session = Some(player.clone());
             }
             MachineCommand::CardOut => {
                 if self.session.take().is_none() {
-                    return Err(DomainError::Session(format!(
-                        "card out on machine {} with no player carded in",
-                        self.id
-                    )));
+                    return Err(DomainError::Session(SessionError::CardOutWithNoPlayer {
+                        machine: self.id.to_string(),
+                    }));
                 }
             }
             MachineCommand::JackpotHit { pool, level } => {
@@ -580,7 +529,7 @@ impl MachineState {
         let paid = add(
             self.meters.jackpot_paid,
             amount.minor(),
-            "jackpot paid meter",
+            Total::JackpotPaidMeter,
         )?;
         self.meters.jackpot_paid = paid;
         match mark {

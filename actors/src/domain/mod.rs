@@ -4,16 +4,21 @@
 //! Kafka or database client, reads a clock or draws randomness. Time arrives in the commands,
 //! randomness through [`jackpot::HitPointSource`]. `tests/architecture.rs` checks the imports.
 
+pub mod applied;
 pub mod error;
 pub mod ggr;
 pub mod ids;
 pub mod jackpot;
+pub mod kinds;
 pub mod machine;
 pub mod money;
 pub mod time;
 pub mod wallet;
 
-pub use error::DomainError;
+pub use applied::Applied;
+pub use error::{DomainError, SessionError, Subject};
+pub use ggr::GgrDelta;
+pub use kinds::{EntityKind, IdKind, MachineOp, Total, WalletOpKind};
 
 /// The hash map of domain states: foldhash instead of SipHash. Profiling showed SipHash of
 /// string ids as the largest cost of applying GGR deltas and contributions; foldhash is

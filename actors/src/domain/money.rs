@@ -3,6 +3,7 @@
 use std::fmt;
 
 use super::error::DomainError;
+use super::kinds::Total;
 
 /// Largest amount one event may carry, in minor units (10^12: ten billion of a currency with
 /// two decimals). Bounds every sum the core keeps far below `i64::MAX`, and turns an absurd
@@ -65,7 +66,7 @@ impl fmt::Display for Currency {
 }
 
 /// Adds to a running total, naming the total in the error if it would overflow.
-pub fn add(total: i64, delta: i64, what: &'static str) -> Result<i64, DomainError> {
+pub fn add(total: i64, delta: i64, what: Total) -> Result<i64, DomainError> {
     total.checked_add(delta).ok_or(DomainError::Overflow(what))
 }
 

@@ -7,9 +7,10 @@ use std::collections::VecDeque;
 
 use super::FastMap;
 
-use super::error::DomainError;
+use super::error::{DomainError, Subject};
+use super::ggr::GgrDelta;
 use super::ids::{EventId, HallId, PlayerId, SourceKey, TxId};
-use super::machine::GgrDelta;
+use super::kinds::{Total, WalletOpKind};
 use super::money::{add, Amount, Currency};
 use super::time::Timestamp;
 
@@ -37,14 +38,14 @@ pub enum WalletOp {
 }
 
 impl WalletOp {
-    /// A short name of the operation.
-    pub fn name(&self) -> &'static str {
+    /// Which operation, without its amount.
+    pub fn kind(&self) -> WalletOpKind {
         match self {
-            WalletOp::Deposit(_) => "deposit",
-            WalletOp::Withdraw(_) => "withdrawal",
-            WalletOp::Bet(_) => "bet",
-            WalletOp::Win { .. } => "win",
-            WalletOp::Rollback { .. } => "rollback",
+            WalletOp::Deposit(_) => WalletOpKind::Deposit,
+            WalletOp::Withdraw(_) => WalletOpKind::Withdrawal,
+            WalletOp::Bet(_) => WalletOpKind::Bet,
+            WalletOp::Win { .. } => WalletOpKind::Win,
+            WalletOp::Rollback { .. } => WalletOpKind::Rollback,
         }
     }
 }
@@ -72,7 +73,6 @@ pub struct WalletMeta {
 /// Running totals of a wallet, for reconciliation.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct WalletTotals {
-    /// Deposited.
     pub deposits: i64,
     /// Withdrawn.
     pub withdrawals: i64,
@@ -87,8 +87,9 @@ pub struct WalletTotals {
 /// The kind of a remembered transaction.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TxKind {
-    /// A deposit, withdrawal or win.
-    Other(&'static str),
+    Deposit,
+    Withdrawal,
+    Win,
     /// A bet, with its amount and whether it has been rolled back.
     Bet {
         /// The amount wagered.
@@ -129,8 +130,8 @@ pub enum WalletEffect {
     Changed {
         /// The transaction.
         tx: TxId,
-        /// The operation's name.
-        kind: &'static str,
+        /// The operation.
+        kind: WalletOpKind,
         /// Signed change of the balance.
         delta: i64,
         /// The balance after.
@@ -138,10 +139,8 @@ pub enum WalletEffect {
     },
 }
 
-/// The state of one wallet.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WalletState {
-    /// The player.
     pub id: PlayerId,
     /// The wallet's currency (fixed by the first command).
     pub currency: Currency,
@@ -206,7 +205,6 @@ impl WalletState {
                 (TxKind::Tombstone, _) => Err(DomainError::TxIdReused {
                     tx: cmd.tx.to_string(),
                     player: self.id.to_string(),
-                    first: "rolled-back bet",
                 }),
                 _ => rec.outcome.clone().map(|balance| WalletReply {
                     balance,
@@ -216,20 +214,22 @@ impl WalletState {
         }
         if currency != self.currency {
             let err = DomainError::WrongCurrency {
-                entity: format!("wallet {}", self.id),
+                entity: Subject::Wallet(self.id.to_string()),
                 expected: self.currency.to_string(),
                 got: currency.to_string(),
             };
             return Err(err);
         }
         let result = self.apply_new(meta, cmd, fx);
-        let kind = match (&cmd.op, &result) {
-            (WalletOp::Bet(a), _) => TxKind::Bet {
+        let kind = match &cmd.op {
+            WalletOp::Bet(a) => TxKind::Bet {
                 amount: a.minor(),
                 rolled_back: false,
             },
-            (WalletOp::Rollback { .. }, _) => TxKind::Rollback,
-            (op, _) => TxKind::Other(op.name()),
+            WalletOp::Rollback { .. } => TxKind::Rollback,
+            WalletOp::Deposit(_) => TxKind::Deposit,
+            WalletOp::Withdraw(_) => TxKind::Withdrawal,
+            WalletOp::Win { .. } => TxKind::Win,
         };
         self.remember(
             cmd.tx.clone(),
@@ -260,7 +260,7 @@ impl WalletState {
         })
     }
 
-    fn changed(&self, tx: &TxId, kind: &'static str, delta: i64) -> WalletEffect {
+    fn changed(&self, tx: &TxId, kind: WalletOpKind, delta: i64) -> WalletEffect {
         WalletEffect::Changed {
             tx: tx.clone(),
             kind,
@@ -277,16 +277,20 @@ impl WalletState {
     ) -> Result<i64, DomainError> {
         match &cmd.op {
             WalletOp::Deposit(a) => {
-                let balance = add(self.balance, a.minor(), "wallet balance")?;
-                let deposits = add(self.totals.deposits, a.minor(), "wallet deposits")?;
+                let balance = add(self.balance, a.minor(), Total::WalletBalance)?;
+                let deposits = add(self.totals.deposits, a.minor(), Total::WalletDeposits)?;
                 self.balance = balance;
                 self.totals.deposits = deposits;
                 self.ops += 1;
-                fx.push(self.changed(&cmd.tx, "deposit", a.minor()));
+                fx.push(self.changed(&cmd.tx, WalletOpKind::Deposit, a.minor()));
             }
             WalletOp::Withdraw(a) | WalletOp::Bet(a) => {
                 let is_bet = matches!(cmd.op, WalletOp::Bet(_));
-                let what = if is_bet { "bet" } else { "withdrawal" };
+                let what = if is_bet {
+                    WalletOpKind::Bet
+                } else {
+                    WalletOpKind::Withdrawal
+                };
                 if a.minor() > self.available() {
                     return Err(DomainError::InsufficientFunds {
                         what,
@@ -300,7 +304,7 @@ impl WalletState {
                 } else {
                     &mut self.totals.withdrawals
                 };
-                *total = add(*total, a.minor(), "wallet totals")?;
+                *total = add(*total, a.minor(), Total::WalletTotals)?;
                 self.balance -= a.minor();
                 self.ops += 1;
                 if is_bet {
@@ -309,13 +313,13 @@ impl WalletState {
                 fx.push(self.changed(&cmd.tx, what, -a.minor()));
             }
             WalletOp::Win { amount, .. } => {
-                let balance = add(self.balance, amount.minor(), "wallet balance")?;
-                let wins = add(self.totals.wins, amount.minor(), "wallet wins")?;
+                let balance = add(self.balance, amount.minor(), Total::WalletBalance)?;
+                let wins = add(self.totals.wins, amount.minor(), Total::WalletWins)?;
                 self.balance = balance;
                 self.totals.wins = wins;
                 self.ops += 1;
                 fx.push(self.ggr(meta, 0, amount.minor()));
-                fx.push(self.changed(&cmd.tx, "win", amount.minor()));
+                fx.push(self.changed(&cmd.tx, WalletOpKind::Win, amount.minor()));
             }
             WalletOp::Rollback { bet_tx } => {
                 let refund = match self.window.get_mut(bet_tx) {
@@ -358,7 +362,7 @@ impl WalletState {
                     self.totals.refunds += refund;
                     self.ops += 1;
                     fx.push(self.ggr(meta, -refund, 0));
-                    fx.push(self.changed(&cmd.tx, "rollback", refund));
+                    fx.push(self.changed(&cmd.tx, WalletOpKind::Rollback, refund));
                 }
             }
         }

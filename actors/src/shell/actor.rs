@@ -17,40 +17,51 @@ use actix::fut::{wrap_future, ActorFutureExt};
 use actix::prelude::*;
 use dashmap::DashMap;
 
-use super::ports::{EntityKey, Snapshot, Stash, Stored};
-use super::runtime::Runtime;
+use crate::domain::EntityKind;
+
+use crate::shell::ack::AckToken;
+use crate::shell::context::EntityContext;
+use crate::shell::ports::store::{
+    Backoff, EntityKey, Snapshot, Stash, StateStore, StoreError, Stored,
+};
 
 /// An entity kind the runtime can host: the glue between a domain state machine and its actor.
 pub trait Entity: Sized + Unpin + 'static {
-    /// The entity's id.
     type Id: Clone + Eq + Hash + Display + Send + Sync + Unpin + 'static;
-    /// The messages it handles.
     type Msg: Send + 'static;
-    /// A short name for logs and metrics (`machine`, `wallet`, `pool`, `hall`).
-    const KIND: &'static str;
+    /// Which kind (logs, metrics, per-kind counters).
+    const KIND: EntityKind;
     /// The store key of an entity.
     fn key(id: &Self::Id) -> EntityKey;
-    /// The registry of live actors of this kind.
-    fn registry(rt: &Runtime) -> &Registry<Self>;
+    /// Completion of the input a message comes from (failed when the entity cannot load).
+    fn ack(msg: &Self::Msg) -> &AckToken;
     /// Builds the entity from its stored state (and movement count), or as new.
-    fn restore(id: &Self::Id, stored: Option<Stored>, rt: &Runtime) -> Self;
-    /// Handles one message.
-    fn handle(&mut self, msg: Self::Msg, rt: &Arc<Runtime>);
+    fn restore(id: &Self::Id, stored: Option<Stored>, cx: &dyn EntityContext) -> Self;
+    fn handle(&mut self, msg: Self::Msg, cx: &dyn EntityContext);
     /// The entity's current state (None if it has none yet).
     fn snapshot(&self) -> Option<Snapshot>;
     /// The entity's current state for the store, with the money movements recorded since
     /// the previous call (which it hands over: the next call starts a new list).
-    fn stash(&mut self) -> Option<Stash> {
+    fn stash(&mut self, _cx: &dyn EntityContext) -> Option<Stash> {
         self.snapshot().map(Stash::state)
     }
     /// Periodic work (throttled publications, window closing). `all` asks to publish
     /// everything pending (before shutdown or passivation).
-    fn tick(&mut self, _rt: &Arc<Runtime>, _all: bool) {}
+    fn tick(&mut self, _cx: &dyn EntityContext, _all: bool) {}
+}
+
+/// What an actor needs from the runtime hosting it, beyond what its entity may do.
+pub trait Host: Send + Sync + 'static {
+    /// The entity's view of the runtime.
+    fn context(&self) -> &dyn EntityContext;
+    /// Where state is loaded from and stashed to.
+    fn store(&self) -> &dyn StateStore;
+    /// Counts an actor of `kind` passivated.
+    fn passivated(&self, kind: EntityKind);
 }
 
 /// A live actor's entry in the registry.
 pub struct Slot<E: Entity> {
-    /// The actor's address.
     pub addr: Addr<EntityActor<E>>,
     /// Messages sent to it through the registry.
     pub sent: Arc<AtomicU64>,
@@ -68,7 +79,7 @@ impl<M: Send + 'static> Message for Deliver<M> {
 
 /// An empty message (benchmarks measure the framework's floor with it). It is routed and
 /// counted like any message, and does nothing but drop its token.
-pub struct Ping(pub super::ack::AckToken);
+pub struct Ping(pub AckToken);
 
 impl Message for Ping {
     type Result = ();
@@ -112,29 +123,71 @@ impl Message for Tick {
     type Result = ();
 }
 
-/// The actor around one entity.
+/// Where an actor's entity stands.
+enum Loaded<E> {
+    /// The state is being loaded (the mailbox waits).
+    Loading,
+    /// The entity, ready.
+    Ready(E),
+    /// Its state cannot be loaded and retrying cannot help: every message it gets fails its
+    /// input (which stops the processor before any offset past it is stored).
+    Failed(StoreError),
+}
+
 pub struct EntityActor<E: Entity> {
     id: E::Id,
-    entity: Option<E>,
-    rt: Arc<Runtime>,
+    entity: Loaded<E>,
+    host: Arc<dyn Host>,
+    registry: Arc<Registry<E>>,
     processed: u64,
     touched: bool,
     dirty: bool,
 }
 
+/// The first wait after a failed load; it doubles up to [`LOAD_RETRY_MAX`].
+const LOAD_RETRY_FIRST: Duration = Duration::from_millis(10);
+/// The longest wait between two loads.
+const LOAD_RETRY_MAX: Duration = Duration::from_secs(5);
+
+/// Loads an entity's state, retrying transient failures with backoff until the store
+/// answers. A permanent failure is returned at once: retrying cannot heal it.
+pub async fn load_state(
+    store: &dyn StateStore,
+    key: &EntityKey,
+) -> Result<Option<Stored>, StoreError> {
+    let mut backoff = Backoff::new(LOAD_RETRY_FIRST, LOAD_RETRY_MAX);
+    loop {
+        match store.load(key).await {
+            Ok(s) => return Ok(s),
+            Err(e) => match backoff.retry(&e) {
+                Some(delay) => {
+                    tracing::warn!(entity = ?key, error = %e, "loading state failed; retrying");
+                    actix::clock::sleep(delay).await;
+                }
+                None => return Err(e),
+            },
+        }
+    }
+}
+
 impl<E: Entity> EntityActor<E> {
-    /// Starts an actor for `id` on one of the runtime's arbiters (chosen by the id's hash).
-    pub(crate) fn spawn(rt: &Arc<Runtime>, id: &E::Id) -> Slot<E> {
+    /// Starts an actor for `id` on `arbiter`, registered in `registry`.
+    pub(crate) fn spawn(
+        host: Arc<dyn Host>,
+        registry: Arc<Registry<E>>,
+        arbiter: &ArbiterHandle,
+        mailbox_len_max: usize,
+        id: &E::Id,
+    ) -> Slot<E> {
         let sent = Arc::new(AtomicU64::new(0));
-        let arbiter = rt.arbiter_for(id);
-        let (rt2, id2) = (rt.clone(), id.clone());
-        let capacity = rt.config.mailbox_len_max;
-        let addr = EntityActor::<E>::start_in_arbiter(&arbiter, move |ctx| {
-            ctx.set_mailbox_capacity(capacity);
+        let id = id.clone();
+        let addr = EntityActor::<E>::start_in_arbiter(arbiter, move |ctx| {
+            ctx.set_mailbox_capacity(mailbox_len_max);
             EntityActor {
-                id: id2,
-                entity: None,
-                rt: rt2,
+                id,
+                entity: Loaded::Loading,
+                host,
+                registry,
                 processed: 0,
                 touched: true,
                 dirty: false,
@@ -148,25 +201,27 @@ impl<E: Entity> Actor for EntityActor<E> {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
-        let store = self.rt.store.clone();
+        let host = self.host.clone();
         let key = E::key(&self.id);
         // Load before the first message: `wait` holds the mailbox until the state is in.
-        let load = async move {
-            let mut delay = Duration::from_millis(10);
-            loop {
-                match store.load(&key).await {
-                    Ok(s) => return s,
-                    Err(e) => {
-                        tracing::warn!(entity = ?key, error = %e, "loading state failed; retrying");
-                        actix::clock::sleep(delay).await;
-                        delay = (delay * 2).min(Duration::from_secs(5));
-                    }
+        let load = async move { load_state(host.store(), &key).await };
+        ctx.wait(
+            wrap_future::<_, Self>(load).map(|loaded, act, _ctx| match loaded {
+                Ok(stored) => {
+                    let entity = E::restore(&act.id, stored, act.host.context());
+                    act.entity = Loaded::Ready(entity);
                 }
-            }
-        };
-        ctx.wait(wrap_future::<_, Self>(load).map(|snap, act, _ctx| {
-            act.entity = Some(E::restore(&act.id, snap, &act.rt));
-        }));
+                Err(e) => {
+                    tracing::error!(
+                        kind = E::KIND.name(),
+                        id = %act.id,
+                        error = %e,
+                        "the state cannot be loaded and retrying cannot help: every input for this entity fails"
+                    );
+                    act.entity = Loaded::Failed(e);
+                }
+            }),
+        );
     }
 }
 
@@ -177,11 +232,11 @@ impl<E: Entity> Handler<Deliver<E::Msg>> for EntityActor<E> {
         self.processed += 1;
         self.touched = true;
         self.dirty = true;
-        let entity = self
-            .entity
-            .as_mut()
-            .expect("state is loaded before the first message");
-        entity.handle(msg.0, &self.rt);
+        match &mut self.entity {
+            Loaded::Ready(entity) => entity.handle(msg.0, self.host.context()),
+            Loaded::Failed(_) => E::ack(&msg.0).fail(),
+            Loaded::Loading => unreachable!("state is loaded before the first message"),
+        }
     }
 }
 
@@ -198,26 +253,26 @@ impl<E: Entity> EntityActor<E> {
     /// Removes the actor's slot and hands its state to the store, if every message counted
     /// for it has been processed; then stops the actor.
     fn passivate(&mut self, ctx: &mut Context<Self>) {
-        let Some(entity) = self.entity.as_mut() else {
+        let (host, registry, processed) = (&self.host, &self.registry, self.processed);
+        let Loaded::Ready(entity) = &mut self.entity else {
             return;
         };
-        entity.tick(&self.rt, true);
-        let processed = self.processed;
+        let cx = host.context();
+        entity.tick(cx, true);
         let me = ctx.address();
-        let store = &self.rt.store;
-        let removed = E::registry(&self.rt).remove_if(&self.id, |_, slot| {
+        let removed = registry.remove_if(&self.id, |_, slot| {
             let idle = slot.addr == me && slot.sent.load(Ordering::Acquire) == processed;
             if idle {
                 // Taken only once passivation is certain: the stash hands over the
                 // entity's recorded movements.
-                if let Some(s) = entity.stash() {
-                    store.stash(s);
+                if let Some(s) = entity.stash(cx) {
+                    host.store().stash(s);
                 }
             }
             idle
         });
         if removed.is_some() {
-            self.rt.passivated(E::KIND);
+            host.passivated(E::KIND);
             ctx.stop();
         }
     }
@@ -246,8 +301,10 @@ impl<E: Entity> Handler<Checkpoint> for EntityActor<E> {
 
     fn handle(&mut self, _msg: Checkpoint, _ctx: &mut Self::Context) {
         if std::mem::take(&mut self.dirty) {
-            if let Some(s) = self.entity.as_mut().and_then(Entity::stash) {
-                self.rt.store.stash(s);
+            if let Loaded::Ready(entity) = &mut self.entity {
+                if let Some(s) = entity.stash(self.host.context()) {
+                    self.host.store().stash(s);
+                }
             }
         }
     }
@@ -257,7 +314,10 @@ impl<E: Entity> Handler<Inspect> for EntityActor<E> {
     type Result = Option<Snapshot>;
 
     fn handle(&mut self, _msg: Inspect, _ctx: &mut Self::Context) -> Option<Snapshot> {
-        self.entity.as_ref().and_then(Entity::snapshot)
+        match &self.entity {
+            Loaded::Ready(e) => e.snapshot(),
+            _ => None,
+        }
     }
 }
 
@@ -265,25 +325,26 @@ impl<E: Entity> Handler<Tick> for EntityActor<E> {
     type Result = ();
 
     fn handle(&mut self, msg: Tick, _ctx: &mut Self::Context) {
-        if let Some(e) = self.entity.as_mut() {
-            e.tick(&self.rt, msg.all);
+        if let Loaded::Ready(e) = &mut self.entity {
+            e.tick(self.host.context(), msg.all);
         }
     }
 }
 
 /// Runs a function on an actor's entity between two of its messages (the runtime's operator
-/// calls, e.g. [`Runtime::schedule_level_change`]). Counted like a delivery, so passivation
+/// calls, e.g. `Runtime::schedule_level_change`). Counted like a delivery, so passivation
 /// waits for it. The function returns its result and whether it changed the entity's state
-/// (then the next checkpoint hands the state to the store).
+/// (then the next checkpoint hands the state to the store). An entity whose state cannot be
+/// loaded answers with the store's error instead.
 pub(crate) struct Exec<E: Entity, R> {
     pub(crate) f: ExecFn<E, R>,
 }
 
 /// The function an [`Exec`] runs: its result, and whether it changed the state.
-pub(crate) type ExecFn<E, R> = Box<dyn FnOnce(&mut E, &Arc<Runtime>) -> (R, bool) + Send>;
+pub(crate) type ExecFn<E, R> = Box<dyn FnOnce(&mut E) -> (R, bool) + Send>;
 
 impl<E: Entity, R: Send + 'static> Message for Exec<E, R> {
-    type Result = R;
+    type Result = Result<R, StoreError>;
 }
 
 impl<E: Entity, R: Send + 'static> Handler<Exec<E, R>> for EntityActor<E> {
@@ -292,14 +353,15 @@ impl<E: Entity, R: Send + 'static> Handler<Exec<E, R>> for EntityActor<E> {
     fn handle(&mut self, msg: Exec<E, R>, _ctx: &mut Self::Context) -> Self::Result {
         self.processed += 1;
         self.touched = true;
-        let entity = self
-            .entity
-            .as_mut()
-            .expect("state is loaded before the first message");
-        let (result, changed) = (msg.f)(entity, &self.rt);
+        let entity = match &mut self.entity {
+            Loaded::Ready(e) => e,
+            Loaded::Failed(e) => return MessageResult(Err(e.clone())),
+            Loaded::Loading => unreachable!("state is loaded before the first message"),
+        };
+        let (result, changed) = (msg.f)(entity);
         if changed {
             self.dirty = true;
         }
-        MessageResult(result)
+        MessageResult(Ok(result))
     }
 }

@@ -10,24 +10,20 @@ use crate::domain::{Currency, HallId, MachineId, PlayerId};
 pub enum Input {
     /// An event of a machine.
     Machine {
-        /// The machine.
         machine: MachineId,
         /// The hall the source says it stands in.
         hall: HallId,
         /// Event id, sequence number, event time.
         meta: EventMeta,
-        /// The command.
         cmd: MachineCommand,
         /// The currency of the event's amount, if it carries one.
         currency: Option<Currency>,
     },
     /// A wallet command of an online game server (or cash desk).
     Wallet {
-        /// The wallet's player.
         player: PlayerId,
         /// Event id, event time, hall (brand).
         meta: WalletMeta,
-        /// The command.
         cmd: WalletCommand,
         /// The currency of the amount.
         currency: Currency,
@@ -35,7 +31,6 @@ pub enum Input {
 }
 
 impl Input {
-    /// The input event's id.
     pub fn event_id(&self) -> crate::domain::EventId {
         match self {
             Input::Machine { meta, .. } => meta.event_id,

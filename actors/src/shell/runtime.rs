@@ -5,111 +5,29 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, RwLock, Weak};
 
 use actix::dev::SendError;
 use actix::prelude::*;
 
-use crate::domain::jackpot::{HitPointSource, LevelConfig, PoolConfig, PoolState};
+use crate::domain::jackpot::{HitPointSource, PoolConfig};
 use crate::domain::machine::MachineProfile;
-use crate::domain::{Currency, DomainError, HallId, MachineId, PoolId};
+use crate::domain::{EntityKind, HallId, MachineId, PoolId, Timestamp};
 
-use super::ack::AckToken;
-use super::actor::{
-    Deliver, Entity, EntityActor, Exec, Inspect, Ping, Registry, Tick, TryPassivate,
+use crate::shell::ack::AckToken;
+use crate::shell::actor::{
+    Checkpoint, Deliver, Entity, EntityActor, Exec, Host, Inspect, Passivate, Ping, Registry, Slot,
+    Tick, TryPassivate,
 };
-use super::entities::{
-    HallEntity, HallMsg, MachineEntity, MachineMsg, PoolChange, PoolEntity, PoolMsg, WalletEntity,
-    WalletMsg,
-};
-use super::input::Input;
-use super::ports::{EventSink, Snapshot, StateStore, StoreError};
-
-/// A jackpot pool and the halls whose machines play for it.
-#[derive(Clone, Debug)]
-pub struct PoolSpec {
-    /// The pool.
-    pub id: PoolId,
-    /// Its configuration.
-    pub config: PoolConfig,
-    /// Halls linked to it; `None` links every hall (a wide-area pool).
-    pub halls: Option<Vec<HallId>>,
-}
-
-/// Settings of the runtime. Every bound has its unit in its name.
-#[derive(Clone, Debug)]
-pub struct RuntimeConfig {
-    /// Threads (actix arbiters) the actors are spread over.
-    pub arbiters: usize,
-    /// Capacity of an actor's mailbox for messages from the ingest side.
-    pub mailbox_len_max: usize,
-    /// Transaction ids a wallet remembers for idempotency.
-    pub wallet_window_len: usize,
-    /// How far below zero a wallet may go.
-    pub wallet_credit_line_minor: i64,
-    /// Cash in at or above this raises an AML alert (0 = never).
-    pub large_cash_in_alert_minor: i64,
-    /// Windows a hall keeps open behind its newest one before publishing them.
-    pub ggr_grace_windows: i64,
-    /// Windows a hall keeps in memory.
-    pub ggr_windows_max: usize,
-    /// The network's currency (machines and halls).
-    pub currency: Currency,
-    /// The jackpot pools.
-    pub pools: Vec<PoolSpec>,
-}
-
-/// Which pools the machines of a hall play for, from the configuration.
-#[derive(Clone, Debug)]
-pub struct Directory {
-    currency: Currency,
-    large_cash_in_alert_minor: i64,
-    pools_by_hall: HashMap<HallId, Vec<PoolId>>,
-    wide_area_pools: Vec<PoolId>,
-}
-
-impl Directory {
-    /// The directory of a configuration.
-    pub fn new(config: &RuntimeConfig) -> Self {
-        let mut dir = Self {
-            currency: config.currency,
-            large_cash_in_alert_minor: config.large_cash_in_alert_minor,
-            pools_by_hall: HashMap::new(),
-            wide_area_pools: Vec::new(),
-        };
-        for p in &config.pools {
-            dir.add_pool(p);
-        }
-        dir
-    }
-
-    /// Links a pool to its halls (or to every hall).
-    pub fn add_pool(&mut self, p: &PoolSpec) {
-        match &p.halls {
-            None => self.wide_area_pools.push(p.id.clone()),
-            Some(halls) => {
-                for h in halls {
-                    self.pools_by_hall
-                        .entry(h.clone())
-                        .or_default()
-                        .push(p.id.clone());
-                }
-            }
-        }
-    }
-
-    /// The profile of a machine standing in `hall`.
-    pub fn machine_profile(&self, hall: &HallId) -> MachineProfile {
-        let mut pools = self.pools_by_hall.get(hall).cloned().unwrap_or_default();
-        pools.extend(self.wide_area_pools.iter().cloned());
-        MachineProfile {
-            hall: hall.clone(),
-            currency: self.currency,
-            pools,
-            large_cash_in_alert_minor: self.large_cash_in_alert_minor,
-        }
-    }
-}
+use crate::shell::config::{Directory, EntitySettings, PoolSpec, RuntimeConfig};
+use crate::shell::context::{Counter, EntityContext};
+use crate::shell::entities::{HallEntity, MachineEntity, PoolEntity, WalletEntity};
+use crate::shell::input::Input;
+use crate::shell::messages::{EffectRouter, MachineMsg, Remote, WalletMsg};
+use crate::shell::ports::clock::Clock;
+use crate::shell::ports::random::HitPointFactory;
+use crate::shell::ports::sink::{EventSink, Output};
+use crate::shell::ports::store::{Snapshot, StateStore, StoreError};
 
 /// The pools and their hall links; changes only when an operator creates a pool.
 struct PoolTable {
@@ -117,49 +35,10 @@ struct PoolTable {
     directory: Directory,
 }
 
-/// Why an operator's pool change was not made.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum PoolAdminError {
-    /// No such pool.
-    #[error("pool {0} does not exist")]
-    UnknownPool(PoolId),
-    /// A pool with this id exists already.
-    #[error("pool {0} already exists")]
-    Exists(PoolId),
-    /// The domain refuses the configuration.
-    #[error(transparent)]
-    Invalid(#[from] DomainError),
-}
-
-/// Makes the hit-point source of a pool (randomness is injected, never drawn by the core).
-pub trait HitPointFactory: Send + Sync + 'static {
-    /// The source for one pool.
-    fn for_pool(&self, pool: &PoolId) -> Box<dyn HitPointSource>;
-}
-
-/// A message from one entity to another, which may live in another process.
-pub enum Remote {
-    /// A contribution or claim for a pool.
-    Pool(PoolId, PoolMsg),
-    /// A GGR delta for a hall.
-    Hall(HallId, HallMsg),
-    /// A jackpot award for a machine.
-    Machine(MachineId, MachineMsg),
-}
-
-/// Decides where messages between entities go. Without one, every entity is local. With
-/// Kafka, pools and halls live with the partitions of internal topics keyed by them, so the
-/// router produces these messages to those topics (holding the message's `AckToken` until
-/// the broker has them) and the instance owning the partition delivers them.
-pub trait EffectRouter: Send + Sync + 'static {
-    /// Takes the message if its target lives elsewhere; gives it back if it is local.
-    fn route(&self, msg: Remote) -> Option<Remote>;
-}
-
 /// Counters the runtime keeps (exported as metrics by the root crate).
 #[derive(Default, Debug)]
 pub struct RuntimeStats {
-    /// Actors started, by kind: machine, wallet, pool, hall.
+    /// Actors started, by kind (indexed by [`EntityKind::index`]).
     pub started: [AtomicU64; 4],
     /// Actors passivated, by kind.
     pub passivated: [AtomicU64; 4],
@@ -169,44 +48,69 @@ pub struct RuntimeStats {
     pub refused: AtomicU64,
 }
 
-fn kind_index(kind: &str) -> usize {
-    match kind {
-        "machine" => 0,
-        "wallet" => 1,
-        "pool" => 2,
-        _ => 3,
+/// An entity kind this runtime hosts: where its live actors are registered.
+pub trait Hosted: Entity {
+    /// The registry of live actors of this kind.
+    fn registry(rt: &Runtime) -> &Arc<Registry<Self>>;
+}
+
+impl Hosted for MachineEntity {
+    fn registry(rt: &Runtime) -> &Arc<Registry<Self>> {
+        &rt.machines
+    }
+}
+
+impl Hosted for WalletEntity {
+    fn registry(rt: &Runtime) -> &Arc<Registry<Self>> {
+        &rt.wallets
+    }
+}
+
+impl Hosted for PoolEntity {
+    fn registry(rt: &Runtime) -> &Arc<Registry<Self>> {
+        &rt.pools
+    }
+}
+
+impl Hosted for HallEntity {
+    fn registry(rt: &Runtime) -> &Arc<Registry<Self>> {
+        &rt.halls
     }
 }
 
 /// The actor runtime. Create it inside a running actix `System`.
 pub struct Runtime {
-    /// Settings.
     pub config: RuntimeConfig,
     /// Where outputs go.
     pub sink: Arc<dyn EventSink>,
     /// Where state is kept.
     pub store: Arc<dyn StateStore>,
-    /// Counters.
     pub stats: RuntimeStats,
-    pub(crate) hit_points: Arc<dyn HitPointFactory>,
+    /// The runtime itself, for actors started from a `&self` call (an entity's forward).
+    me: Weak<Runtime>,
+    settings: EntitySettings,
+    hit_points: Arc<dyn HitPointFactory>,
+    clock: Arc<dyn Clock>,
     router: std::sync::OnceLock<Arc<dyn EffectRouter>>,
     /// The pools (configured at start, then created by operators) and the hall links.
     pool_table: RwLock<PoolTable>,
     arbiters: Vec<Arbiter>,
     hasher: std::collections::hash_map::RandomState,
-    pub(crate) machines: Registry<MachineEntity>,
-    pub(crate) wallets: Registry<WalletEntity>,
-    pub(crate) pools: Registry<PoolEntity>,
-    pub(crate) halls: Registry<HallEntity>,
+    machines: Arc<Registry<MachineEntity>>,
+    wallets: Arc<Registry<WalletEntity>>,
+    pools: Arc<Registry<PoolEntity>>,
+    halls: Arc<Registry<HallEntity>>,
 }
 
 impl Runtime {
-    /// Starts the arbiters and returns the runtime.
+    /// Starts the arbiters and returns the runtime. `clock` gives processing time (pool
+    /// ledger entries); `hit_points` the randomness of mystery jackpots.
     pub fn start(
         config: RuntimeConfig,
         sink: Arc<dyn EventSink>,
         store: Arc<dyn StateStore>,
         hit_points: Arc<dyn HitPointFactory>,
+        clock: Arc<dyn Clock>,
     ) -> Arc<Runtime> {
         let arbiters = (0..config.arbiters.max(1))
             .map(|_| Arbiter::new())
@@ -215,24 +119,27 @@ impl Runtime {
             specs: config.pools.clone(),
             directory: Directory::new(&config),
         });
-        Arc::new(Runtime {
+        Arc::new_cyclic(|me| Runtime {
+            settings: EntitySettings::from(&config),
             config,
             sink,
             store,
             stats: RuntimeStats::default(),
+            me: me.clone(),
             hit_points,
+            clock,
             router: std::sync::OnceLock::new(),
             pool_table,
             arbiters,
             hasher: Default::default(),
-            machines: Registry::default(),
-            wallets: Registry::default(),
-            pools: Registry::default(),
-            halls: Registry::default(),
+            machines: Arc::default(),
+            wallets: Arc::default(),
+            pools: Arc::default(),
+            halls: Arc::default(),
         })
     }
 
-    pub(crate) fn arbiter_for<K: Hash>(&self, id: &K) -> ArbiterHandle {
+    fn arbiter_for<K: Hash>(&self, id: &K) -> ArbiterHandle {
         let i = self.hasher.hash_one(id) as usize % self.arbiters.len();
         self.arbiters[i].handle()
     }
@@ -244,11 +151,6 @@ impl Runtime {
             .expect("pool table lock")
             .directory
             .machine_profile(hall)
-    }
-
-    /// The configuration a pool starts from (when it has no stored state).
-    pub(crate) fn pool_config(&self, id: &PoolId) -> Option<PoolConfig> {
-        self.pool_spec(id).map(|s| s.config)
     }
 
     /// A pool's specification (configured at start or created since), if it exists.
@@ -266,55 +168,12 @@ impl Runtime {
             .clone()
     }
 
-    /// Creates a pool at run time (operator API) and starts its actor; returns its state.
-    ///
-    /// Machines first seen after the creation play for it; a machine already known keeps
-    /// the pools of its stored profile. The pool is not written back to the configuration:
-    /// it lives until the process stops unless the configuration names it too. Where pools
-    /// live on other instances (Kafka internal topics), call it only on the pool's owner.
-    pub async fn create_pool(
-        self: &Arc<Self>,
-        spec: PoolSpec,
-    ) -> Result<PoolState, PoolAdminError> {
-        spec.config.validate()?;
-        {
-            let mut table = self.pool_table.write().expect("pool table lock");
-            if table.specs.iter().any(|s| s.id == spec.id) {
-                return Err(PoolAdminError::Exists(spec.id));
-            }
-            table.directory.add_pool(&spec);
-            table.specs.push(spec.clone());
-        }
-        Ok(self
-            .exec::<PoolEntity, _>(&spec.id, |e, _| (e.state().clone(), true))
-            .await)
-    }
-
-    /// Schedules a new configuration of a pool's level for its next reset (operator API):
-    /// the prize the level is building up to never changes. Returns the state before and
-    /// after. Where pools live on other instances, call it only on the pool's owner.
-    pub async fn schedule_level_change(
-        self: &Arc<Self>,
-        pool: &PoolId,
-        level: u8,
-        config: LevelConfig,
-    ) -> Result<PoolChange, PoolAdminError> {
-        if self.pool_spec(pool).is_none() {
-            return Err(PoolAdminError::UnknownPool(pool.clone()));
-        }
-        self.exec::<PoolEntity, _>(pool, move |e, _| match e.schedule_change(level, config) {
-            Ok(change) => (Ok(change), true),
-            Err(err) => (Err(PoolAdminError::Invalid(err)), false),
-        })
-        .await
-    }
-
     /// Runs `f` on the entity's actor (starting it if needed) between two of its messages.
-    async fn exec<E: Entity, R: Send + 'static>(
+    async fn exec<E: Hosted, R: Send + 'static>(
         self: &Arc<Self>,
         id: &E::Id,
-        f: impl FnOnce(&mut E, &Arc<Runtime>) -> (R, bool) + Send + 'static,
-    ) -> R {
+        f: impl FnOnce(&mut E) -> (R, bool) + Send + 'static,
+    ) -> Result<R, StoreError> {
         let registry = E::registry(self);
         let addr = loop {
             if let Some(slot) = registry.get(id) {
@@ -335,10 +194,6 @@ impl Runtime {
         }
     }
 
-    pub(crate) fn passivated(&self, kind: &str) {
-        self.stats.passivated[kind_index(kind)].fetch_add(1, Ordering::Relaxed);
-    }
-
     /// Installs the effect router (once, before any input).
     pub fn set_router(&self, router: Arc<dyn EffectRouter>) -> Result<(), &'static str> {
         self.router
@@ -348,7 +203,7 @@ impl Runtime {
 
     /// Delivers a message between entities: through the router if one is set and the target
     /// is remote, else to the local actor.
-    pub fn forward(self: &Arc<Self>, msg: Remote) {
+    pub fn forward(&self, msg: Remote) {
         let msg = match self.router.get() {
             Some(r) => match r.route(msg) {
                 None => return,
@@ -365,7 +220,7 @@ impl Runtime {
 
     /// Sends a message to an entity's actor (starting it if needed), ignoring the mailbox
     /// bound. For messages between actors, whose volume the ingest side already bounds.
-    pub fn tell<E: Entity>(self: &Arc<Self>, id: &E::Id, msg: E::Msg) {
+    pub fn tell<E: Hosted>(&self, id: &E::Id, msg: E::Msg) {
         let registry = E::registry(self);
         loop {
             if let Some(slot) = registry.get(id) {
@@ -381,18 +236,18 @@ impl Runtime {
 
     /// Sends a message to an entity's actor (starting it if needed), waiting while its
     /// mailbox is full. The ingest side's path: this is where backpressure starts.
-    pub async fn send<E: Entity>(self: &Arc<Self>, id: &E::Id, msg: E::Msg) {
+    pub async fn send<E: Hosted>(self: &Arc<Self>, id: &E::Id, msg: E::Msg) {
         self.send_counted::<E, _>(id, Deliver(msg)).await
     }
 
     /// Sends an empty message through the same path as [`Runtime::send`] (benchmarks).
-    pub async fn ping<E: Entity>(self: &Arc<Self>, id: &E::Id, ack: AckToken) {
+    pub async fn ping<E: Hosted>(self: &Arc<Self>, id: &E::Id, ack: AckToken) {
         self.send_counted::<E, _>(id, Ping(ack)).await
     }
 
     async fn send_counted<E, M>(self: &Arc<Self>, id: &E::Id, msg: M)
     where
-        E: Entity,
+        E: Hosted,
         M: Message<Result = ()> + Send + 'static,
         EntityActor<E>: Handler<M>,
         <EntityActor<E> as Actor>::Context: actix::dev::ToEnvelope<EntityActor<E>, M>,
@@ -434,9 +289,19 @@ impl Runtime {
         }
     }
 
-    fn spawn<E: Entity>(self: &Arc<Self>, id: &E::Id) -> super::actor::Slot<E> {
-        self.stats.started[kind_index(E::KIND)].fetch_add(1, Ordering::Relaxed);
-        EntityActor::<E>::spawn(self, id)
+    fn spawn<E: Hosted>(&self, id: &E::Id) -> Slot<E> {
+        self.stats.started[E::KIND.index()].fetch_add(1, Ordering::Relaxed);
+        let host: Arc<dyn Host> = self
+            .me
+            .upgrade()
+            .expect("a runtime that starts actors is alive");
+        EntityActor::<E>::spawn(
+            host,
+            E::registry(self).clone(),
+            &self.arbiter_for(id),
+            self.config.mailbox_len_max,
+            id,
+        )
     }
 
     /// Routes a validated input event to its entity.
@@ -491,7 +356,7 @@ impl Runtime {
 
     /// Passivates the given entities now, idle or not (their state goes to the store), and
     /// waits until each is gone. For a rebalance: call it once nothing is in flight for them.
-    pub async fn passivate_now<E: Entity>(self: &Arc<Self>, ids: &[E::Id]) {
+    pub async fn passivate_now<E: Hosted>(self: &Arc<Self>, ids: &[E::Id]) {
         for id in ids {
             loop {
                 let addr = match E::registry(self).get(id) {
@@ -499,7 +364,7 @@ impl Runtime {
                     None => break,
                 };
                 // Ends with the actor gone unless a message was still queued; then retry.
-                let _ = addr.send(super::actor::Passivate).await;
+                let _ = addr.send(Passivate).await;
                 if E::registry(self).get(id).is_none() {
                     break;
                 }
@@ -525,13 +390,7 @@ impl Runtime {
     pub async fn checkpoint(&self) {
         async fn each<E: Entity>(r: &Registry<E>) {
             let addrs: Vec<_> = r.iter().map(|s| s.addr.clone()).collect();
-            let replies = futures_join(
-                addrs
-                    .iter()
-                    .map(|a| a.send(super::actor::Checkpoint))
-                    .collect(),
-            )
-            .await;
+            let replies = futures_join(addrs.iter().map(|a| a.send(Checkpoint)).collect()).await;
             drop(replies);
         }
         each(&self.halls).await;
@@ -581,7 +440,7 @@ impl Runtime {
     }
 
     /// State of one entity, if it has any (live actor first, then the store).
-    pub async fn inspect<E: Entity>(&self, id: &E::Id) -> Result<Option<Snapshot>, StoreError> {
+    pub async fn inspect<E: Hosted>(&self, id: &E::Id) -> Result<Option<Snapshot>, StoreError> {
         let addr = E::registry(self).get(id).map(|s| s.addr.clone());
         if let Some(a) = addr {
             if let Ok(s) = a.send(Inspect).await {
@@ -591,7 +450,7 @@ impl Runtime {
         Ok(self.store.load(&E::key(id)).await?.map(|s| s.snapshot))
     }
 
-    /// Live actors by kind: machine, wallet, pool, hall.
+    /// Live actors by kind (indexed by [`EntityKind::index`]).
     pub fn live_actors(&self) -> [usize; 4] {
         [
             self.machines.len(),
@@ -628,3 +487,63 @@ async fn futures_join<F: std::future::Future>(futs: Vec<F>) -> Vec<F::Output> {
     }
     out
 }
+
+impl EntityContext for Runtime {
+    fn forward(&self, msg: Remote) {
+        Runtime::forward(self, msg)
+    }
+
+    fn emit(&self, output: Output, ack: &AckToken) {
+        self.sink.emit(output, ack)
+    }
+
+    fn count(&self, counter: Counter) {
+        let c = match counter {
+            Counter::Duplicate => &self.stats.duplicates,
+            Counter::Refused => &self.stats.refused,
+        };
+        c.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn machine_profile(&self, hall: &HallId) -> MachineProfile {
+        Runtime::machine_profile(self, hall)
+    }
+
+    fn pool_config(&self, pool: &PoolId) -> Option<PoolConfig> {
+        self.pool_spec(pool).map(|s| s.config)
+    }
+
+    fn hit_points(&self, pool: &PoolId) -> Box<dyn HitPointSource> {
+        self.hit_points.for_pool(pool)
+    }
+
+    fn settings(&self) -> &EntitySettings {
+        &self.settings
+    }
+
+    fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    fn keeps_ledger(&self) -> bool {
+        self.store.keeps_ledger()
+    }
+}
+
+impl Host for Runtime {
+    fn context(&self) -> &dyn EntityContext {
+        self
+    }
+
+    fn store(&self) -> &dyn StateStore {
+        &*self.store
+    }
+
+    fn passivated(&self, kind: EntityKind) {
+        self.stats.passivated[kind.index()].fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+pub mod admin;
+#[cfg(test)]
+mod tests;

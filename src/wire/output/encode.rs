@@ -114,7 +114,7 @@ pub fn encode_output(out: &Output) -> OutputRecord {
             let payload = WalletPayload {
                 player: player.as_str().into(),
                 tx: tx.as_str().into(),
-                kind: (*kind).into(),
+                kind: kind.name().into(),
                 delta: *delta,
                 balance: *balance,
                 currency: currency.as_str().into(),

@@ -1,0 +1,137 @@
+//! Closed sets of names the core, the shell and the store share: which entity, which id,
+//! which operation, which running total. Each is an enum with the stable text the outputs, the
+//! refusals and the store spell. A leaf module, so the error type, the wallet and the machine
+//! can all name them without importing each other.
+
+use std::fmt;
+
+macro_rules! named {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident => $text:literal,)+ }) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $(#[doc = concat!("`", $text, "`")] $variant,)+
+        }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant,)+];
+
+            /// The stable text (outputs, refusals, the store).
+            pub fn name(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)+
+                }
+            }
+
+            /// The value whose [`Self::name`] is `text`.
+            pub fn from_name(text: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|v| v.name() == text)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.name())
+            }
+        }
+    };
+}
+
+named! {
+    /// The four kinds of entity, each a state machine of its own. The names are stored (the
+    /// ledger's `entity_kind`) and are metric labels: they never change.
+    EntityKind {
+        Machine => "machine",
+        Wallet => "wallet",
+        Pool => "pool",
+        Hall => "hall",
+    }
+}
+
+impl EntityKind {
+    /// The position in [`EntityKind::ALL`], for per-kind arrays of counters.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+named! {
+    /// Which kind of id failed validation.
+    IdKind {
+        Machine => "machine id",
+        Player => "player id",
+        Pool => "pool id",
+        Hall => "hall id",
+        Tx => "transaction id",
+        Server => "server id",
+    }
+}
+
+named! {
+    /// A wallet operation, as wallet outputs and the ledger name it.
+    WalletOpKind {
+        Deposit => "deposit",
+        Withdrawal => "withdrawal",
+        Bet => "bet",
+        Win => "win",
+        Rollback => "rollback",
+    }
+}
+
+named! {
+    /// A machine operation a refusal can name.
+    MachineOp {
+        Bet => "bet",
+        Win => "win",
+        GameEnd => "game end",
+        CashOut => "cash out",
+    }
+}
+
+named! {
+    /// A running total the core refuses to overflow.
+    Total {
+        Credits => "credits",
+        CoinInMeter => "coin in meter",
+        CoinOutMeter => "coin out meter",
+        CashInMeter => "cash in meter",
+        CashOutMeter => "cash out meter",
+        JackpotPaidMeter => "jackpot paid meter",
+        WalletBalance => "wallet balance",
+        WalletDeposits => "wallet deposits",
+        WalletTotals => "wallet totals",
+        WalletWins => "wallet wins",
+        GgrBets => "GGR bets",
+        GgrWins => "GGR wins",
+        JackpotLevel => "jackpot level",
+        JackpotPaid => "jackpot paid",
+        JackpotSeeds => "jackpot seeds",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for (i, k) in EntityKind::ALL.iter().enumerate() {
+            assert_eq!(EntityKind::from_name(k.name()), Some(*k));
+            assert_eq!(k.index(), i);
+        }
+        for k in IdKind::ALL {
+            assert_eq!(IdKind::from_name(k.name()), Some(*k));
+        }
+        for k in WalletOpKind::ALL {
+            assert_eq!(WalletOpKind::from_name(k.name()), Some(*k));
+        }
+        for k in MachineOp::ALL {
+            assert_eq!(MachineOp::from_name(k.name()), Some(*k));
+        }
+        for k in Total::ALL {
+            assert_eq!(Total::from_name(k.name()), Some(*k));
+        }
+        assert_eq!(Total::from_name("no such total"), None);
+    }
+}

@@ -1,0 +1,118 @@
+//! What the runtime is configured with: its bounds, the network's currency, the pools and
+//! which halls play for them.
+
+use std::collections::HashMap;
+
+use crate::domain::jackpot::PoolConfig;
+use crate::domain::machine::MachineProfile;
+use crate::domain::{Currency, HallId, PoolId};
+
+/// A jackpot pool and the halls whose machines play for it.
+#[derive(Clone, Debug)]
+pub struct PoolSpec {
+    pub id: PoolId,
+    pub config: PoolConfig,
+    /// Halls linked to it; `None` links every hall (a wide-area pool).
+    pub halls: Option<Vec<HallId>>,
+}
+
+/// Settings of the runtime. Every bound has its unit in its name.
+#[derive(Clone, Debug)]
+pub struct RuntimeConfig {
+    /// Threads (actix arbiters) the actors are spread over.
+    pub arbiters: usize,
+    /// Capacity of an actor's mailbox for messages from the ingest side.
+    pub mailbox_len_max: usize,
+    /// Transaction ids a wallet remembers for idempotency.
+    pub wallet_window_len: usize,
+    /// How far below zero a wallet may go.
+    pub wallet_credit_line_minor: i64,
+    /// Cash in at or above this raises an AML alert (0 = never).
+    pub large_cash_in_alert_minor: i64,
+    /// Windows a hall keeps open behind its newest one before publishing them.
+    pub ggr_grace_windows: i64,
+    /// Windows a hall keeps in memory.
+    pub ggr_windows_max: usize,
+    /// The network's currency (machines and halls).
+    pub currency: Currency,
+    pub pools: Vec<PoolSpec>,
+}
+
+/// The part of the configuration entities read when they create or tick a state.
+#[derive(Clone, Copy, Debug)]
+pub struct EntitySettings {
+    /// The network's currency (halls publish GGR in it).
+    pub currency: Currency,
+    /// Transaction ids a wallet remembers for idempotency.
+    pub wallet_window_len: usize,
+    /// How far below zero a wallet may go.
+    pub wallet_credit_line_minor: i64,
+    /// Windows a hall keeps open behind its newest one before publishing them.
+    pub ggr_grace_windows: i64,
+    /// Windows a hall keeps in memory.
+    pub ggr_windows_max: usize,
+}
+
+impl From<&RuntimeConfig> for EntitySettings {
+    fn from(c: &RuntimeConfig) -> Self {
+        Self {
+            currency: c.currency,
+            wallet_window_len: c.wallet_window_len,
+            wallet_credit_line_minor: c.wallet_credit_line_minor,
+            ggr_grace_windows: c.ggr_grace_windows,
+            ggr_windows_max: c.ggr_windows_max,
+        }
+    }
+}
+
+/// Which pools the machines of a hall play for, from the configuration.
+#[derive(Clone, Debug)]
+pub struct Directory {
+    currency: Currency,
+    large_cash_in_alert_minor: i64,
+    pools_by_hall: HashMap<HallId, Vec<PoolId>>,
+    wide_area_pools: Vec<PoolId>,
+}
+
+impl Directory {
+    /// The directory of a configuration.
+    pub fn new(config: &RuntimeConfig) -> Self {
+        let mut dir = Self {
+            currency: config.currency,
+            large_cash_in_alert_minor: config.large_cash_in_alert_minor,
+            pools_by_hall: HashMap::new(),
+            wide_area_pools: Vec::new(),
+        };
+        for p in &config.pools {
+            dir.add_pool(p);
+        }
+        dir
+    }
+
+    /// Links a pool to its halls (or to every hall).
+    pub fn add_pool(&mut self, p: &PoolSpec) {
+        match &p.halls {
+            None => self.wide_area_pools.push(p.id.clone()),
+            Some(halls) => {
+                for h in halls {
+                    self.pools_by_hall
+                        .entry(h.clone())
+                        .or_default()
+                        .push(p.id.clone());
+                }
+            }
+        }
+    }
+
+    /// The profile of a machine standing in `hall`.
+    pub fn machine_profile(&self, hall: &HallId) -> MachineProfile {
+        let mut pools = self.pools_by_hall.get(hall).cloned().unwrap_or_default();
+        pools.extend(self.wide_area_pools.iter().cloned());
+        MachineProfile {
+            hall: hall.clone(),
+            currency: self.currency,
+            pools,
+            large_cash_in_alert_minor: self.large_cash_in_alert_minor,
+        }
+    }
+}

@@ -1,0 +1,169 @@
+//! A machine's actor state: its state machine, the effects it routes (GGR to its hall,
+//! contributions and claims to its pools, alerts to the sink) and its ledger.
+
+use crate::domain::jackpot::{PoolCommand, PoolMeta};
+use crate::domain::machine::{MachineEffect, MachineState};
+use crate::domain::{Applied, MachineId, SourceKey};
+
+use crate::domain::EntityKind;
+use crate::shell::ack::AckToken;
+use crate::shell::actor::Entity;
+use crate::shell::context::{Counter, EntityContext};
+use crate::shell::ledger::{machine_movement, Ledger};
+use crate::shell::messages::{HallMsg, MachineMsg, PoolMsg, Remote};
+use crate::shell::ports::ledger::Movement;
+use crate::shell::ports::sink::Output;
+use crate::shell::ports::store::{EntityKey, Snapshot, Stash, Stored};
+
+pub struct MachineEntity {
+    id: MachineId,
+    state: Option<MachineState>,
+    fx: Vec<MachineEffect>,
+    ledger: Option<Ledger>,
+}
+
+impl Entity for MachineEntity {
+    type Id = MachineId;
+    type Msg = MachineMsg;
+    const KIND: EntityKind = EntityKind::Machine;
+
+    fn key(id: &MachineId) -> EntityKey {
+        EntityKey::Machine(id.clone())
+    }
+
+    fn ack(msg: &MachineMsg) -> &AckToken {
+        msg.ack()
+    }
+
+    fn restore(id: &MachineId, stored: Option<Stored>, cx: &dyn EntityContext) -> Self {
+        let ledger = Ledger::new(cx.keeps_ledger(), stored.as_ref());
+        let state = match stored.map(|s| s.snapshot) {
+            Some(Snapshot::Machine(s)) => Some(s),
+            _ => None,
+        };
+        Self {
+            id: id.clone(),
+            state,
+            fx: Vec::with_capacity(4),
+            ledger,
+        }
+    }
+
+    fn handle(&mut self, msg: MachineMsg, cx: &dyn EntityContext) {
+        match msg {
+            MachineMsg::Event {
+                hall,
+                meta,
+                cmd,
+                currency,
+                ack,
+            } => {
+                let id = &self.id;
+                let state = self.state.get_or_insert_with(|| {
+                    MachineState::new(id.clone(), cx.machine_profile(&hall))
+                });
+                self.fx.clear();
+                let credits_before = state.credits;
+                match state.apply(&hall, &meta, &cmd, currency, &mut self.fx) {
+                    Ok(Applied::Done) => {
+                        if let (Some(l), Some(kind)) = (&mut self.ledger, machine_movement(&cmd)) {
+                            let amount = state.credits - credits_before;
+                            debug_assert_ne!(amount, 0, "{cmd:?} moved no credits on {id}");
+                            l.push(kind, 0, amount, state.credits, meta.event_id, 1, meta.time);
+                        }
+                    }
+                    Ok(Applied::Duplicate) => cx.count(Counter::Duplicate),
+                    Err(e) => cx.refuse(id.to_string(), &e, meta.event_id, &ack),
+                }
+                if cfg!(debug_assertions) {
+                    state.assert_invariants();
+                }
+                let mut alerts = 0;
+                for effect in self.fx.drain(..) {
+                    match effect {
+                        MachineEffect::Ggr(d) => {
+                            let hall = d.hall.clone();
+                            cx.forward(Remote::Hall(hall, HallMsg::Delta(d, ack.clone())));
+                        }
+                        MachineEffect::Contribute { pool, bet } => {
+                            let msg = PoolMsg {
+                                meta: PoolMeta {
+                                    source: SourceKey::Machine(id.clone()),
+                                    seq: meta.seq,
+                                    cause: meta.event_id,
+                                },
+                                cmd: PoolCommand::Contribute {
+                                    machine: id.clone(),
+                                    bet,
+                                },
+                                ack: ack.clone(),
+                            };
+                            cx.forward(Remote::Pool(pool, msg));
+                        }
+                        MachineEffect::ClaimHit { pool, level } => {
+                            let msg = PoolMsg {
+                                meta: PoolMeta {
+                                    source: SourceKey::Machine(id.clone()),
+                                    seq: meta.seq,
+                                    cause: meta.event_id,
+                                },
+                                cmd: PoolCommand::Claim {
+                                    machine: id.clone(),
+                                    level,
+                                },
+                                ack: ack.clone(),
+                            };
+                            cx.forward(Remote::Pool(pool, msg));
+                        }
+                        MachineEffect::Alert(alert) => {
+                            let out = Output::Alert {
+                                alert,
+                                cause: meta.event_id,
+                                index: alerts,
+                            };
+                            alerts += 1;
+                            cx.emit(out, &ack);
+                        }
+                    }
+                }
+            }
+            MachineMsg::Award { hit, ack } => {
+                // A machine that has never sent an event cannot have hit; its profile comes
+                // from the hall it is first seen in, so an award must follow an event.
+                let Some(state) = self.state.as_mut() else {
+                    panic!("jackpot award for machine {} which has no state", self.id);
+                };
+                match state.apply_award(&hit.pool, hit.level, hit.hit_number, hit.amount) {
+                    Ok(Applied::Done) => {
+                        if let Some(l) = &mut self.ledger {
+                            // Paid by hand: the meter moves, the credits do not.
+                            l.push(
+                                Movement::JackpotPaid,
+                                hit.level,
+                                hit.amount.minor(),
+                                state.credits,
+                                hit.cause,
+                                1,
+                                state.last_event_time,
+                            );
+                        }
+                    }
+                    Ok(Applied::Duplicate) => {}
+                    Err(e) => cx.refuse(self.id.to_string(), &e, hit.cause, &ack),
+                }
+                if cfg!(debug_assertions) {
+                    state.assert_invariants();
+                }
+            }
+        }
+    }
+
+    fn snapshot(&self) -> Option<Snapshot> {
+        self.state.clone().map(Snapshot::Machine)
+    }
+
+    fn stash(&mut self, _cx: &dyn EntityContext) -> Option<Stash> {
+        let snapshot = self.state.clone().map(Snapshot::Machine)?;
+        Some(Ledger::stash(&mut self.ledger, snapshot))
+    }
+}

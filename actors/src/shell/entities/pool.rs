@@ -1,0 +1,177 @@
+//! A pool's actor state: its state machine with its source of hit points, the hits it
+//! publishes and awards, its throttled level publication and its ledger.
+
+use crate::domain::jackpot::{HitPointSource, JackpotHit, LevelConfig, PoolCommand, PoolState};
+use crate::domain::{Applied, DomainError, EntityKind, PoolId};
+
+use crate::shell::ack::AckToken;
+use crate::shell::actor::Entity;
+use crate::shell::context::EntityContext;
+use crate::shell::ledger::{Ledger, PoolLedger};
+use crate::shell::messages::{MachineMsg, PoolMsg, Remote};
+use crate::shell::ports::sink::{LevelView, Output};
+use crate::shell::ports::store::{EntityKey, Snapshot, Stash, Stored};
+
+pub struct PoolEntity {
+    state: PoolState,
+    rng: Box<dyn HitPointSource>,
+    hits: Vec<JackpotHit>,
+    dirty: bool,
+    ledger: Option<PoolLedger>,
+}
+
+impl PoolEntity {
+    /// An operator's change of a level's configuration, scheduled for the level's next reset
+    /// ([`PoolState::schedule_change`]); returns the pool's state before and after.
+    pub(crate) fn schedule_change(
+        &mut self,
+        level: u8,
+        config: LevelConfig,
+    ) -> Result<PoolChange, DomainError> {
+        let before = self.state.clone();
+        self.state.schedule_change(level, config)?;
+        if cfg!(debug_assertions) {
+            self.state.assert_invariants();
+        }
+        self.dirty = true;
+        Ok(PoolChange {
+            before,
+            after: self.state.clone(),
+        })
+    }
+
+    pub(crate) fn state(&self) -> &PoolState {
+        &self.state
+    }
+}
+
+/// A pool's state before and after an operator's change.
+#[derive(Clone, Debug)]
+pub struct PoolChange {
+    /// Before the change.
+    pub before: PoolState,
+    /// After it (the change waits in the level's `pending` until its next reset).
+    pub after: PoolState,
+}
+
+impl Entity for PoolEntity {
+    type Id = PoolId;
+    type Msg = PoolMsg;
+    const KIND: EntityKind = EntityKind::Pool;
+
+    fn key(id: &PoolId) -> EntityKey {
+        EntityKey::Pool(id.clone())
+    }
+
+    fn ack(msg: &PoolMsg) -> &AckToken {
+        &msg.ack
+    }
+
+    fn restore(id: &PoolId, stored: Option<Stored>, cx: &dyn EntityContext) -> Self {
+        let mut rng = cx.hit_points(id);
+        let ledger = Ledger::new(cx.keeps_ledger(), stored.as_ref());
+        let mut created = false;
+        let state = match stored.map(|s| s.snapshot) {
+            Some(Snapshot::Pool(s)) => s,
+            _ => {
+                created = true;
+                let config = cx
+                    .pool_config(id)
+                    .unwrap_or_else(|| panic!("pool {id} is not configured"));
+                PoolState::new(id.clone(), config, rng.as_mut())
+                    .unwrap_or_else(|e| panic!("pool {id}: {e}"))
+            }
+        };
+        // The operator funds every level's first seed when the pool is created.
+        let ledger = ledger.map(|l| PoolLedger::new(l, &state, created, cx.now()));
+        Self {
+            state,
+            rng,
+            hits: Vec::new(),
+            dirty: true,
+            ledger,
+        }
+    }
+
+    fn handle(&mut self, msg: PoolMsg, cx: &dyn EntityContext) {
+        self.hits.clear();
+        if let Some(l) = &mut self.ledger {
+            l.before(&self.state);
+        }
+        match self
+            .state
+            .apply(&msg.meta, &msg.cmd, self.rng.as_mut(), &mut self.hits)
+        {
+            Ok(Applied::Done) => self.dirty = true,
+            Ok(Applied::Duplicate) => {}
+            Err(e) => {
+                let entity = match &msg.cmd {
+                    PoolCommand::Contribute { machine, .. }
+                    | PoolCommand::Claim { machine, .. } => machine.to_string(),
+                };
+                cx.refuse(entity, &e, msg.meta.cause, &msg.ack);
+            }
+        }
+        // Whatever the outcome: the comparison with the levels before finds what moved.
+        if let Some(l) = &mut self.ledger {
+            l.after(&self.state, msg.meta.cause, || cx.now());
+        }
+        if cfg!(debug_assertions) {
+            self.state.assert_invariants();
+        }
+        for hit in self.hits.drain(..) {
+            cx.emit(
+                Output::JackpotHit {
+                    hit: hit.clone(),
+                    currency: self.state.currency,
+                },
+                &msg.ack,
+            );
+            let machine = hit.machine.clone();
+            cx.forward(Remote::Machine(
+                machine,
+                MachineMsg::Award {
+                    hit,
+                    ack: msg.ack.clone(),
+                },
+            ));
+        }
+    }
+
+    fn tick(&mut self, cx: &dyn EntityContext, _all: bool) {
+        if !std::mem::take(&mut self.dirty) {
+            return;
+        }
+        let levels = self
+            .state
+            .levels
+            .iter()
+            .enumerate()
+            .map(|(i, l)| LevelView {
+                level: i as u8,
+                name: l.config.name.clone(),
+                amount: l.level,
+                hits: l.hits,
+            })
+            .collect();
+        cx.emit(
+            Output::JackpotLevels {
+                pool: self.state.id.clone(),
+                currency: self.state.currency,
+                levels,
+            },
+            &AckToken::none(),
+        );
+    }
+
+    fn snapshot(&self) -> Option<Snapshot> {
+        Some(Snapshot::Pool(self.state.clone()))
+    }
+
+    fn stash(&mut self, cx: &dyn EntityContext) -> Option<Stash> {
+        Some(match &mut self.ledger {
+            Some(l) => l.stash(&self.state, cx.now()),
+            None => Stash::state(Snapshot::Pool(self.state.clone())),
+        })
+    }
+}

@@ -1,0 +1,92 @@
+//! The messages entities receive, and the envelope ([`Remote`]) of those one entity sends
+//! another, which may live in another process.
+
+use crate::domain::jackpot::{JackpotHit, PoolCommand, PoolMeta};
+use crate::domain::machine::{EventMeta, MachineCommand};
+use crate::domain::wallet::{WalletCommand, WalletMeta};
+use crate::domain::{Currency, GgrDelta, HallId, MachineId, PoolId};
+
+use crate::shell::ack::AckToken;
+
+pub enum MachineMsg {
+    /// An input event.
+    Event {
+        /// The hall named by the event's source.
+        hall: HallId,
+        /// Envelope facts.
+        meta: EventMeta,
+        cmd: MachineCommand,
+        /// The amount's currency, if any.
+        currency: Option<Currency>,
+        /// Completion of the input event.
+        ack: AckToken,
+    },
+    /// A jackpot award from a pool.
+    Award {
+        hit: JackpotHit,
+        /// Completion of the input event that caused it.
+        ack: AckToken,
+    },
+}
+
+impl MachineMsg {
+    /// Completion of the input event the message comes from.
+    pub fn ack(&self) -> &AckToken {
+        match self {
+            MachineMsg::Event { ack, .. } | MachineMsg::Award { ack, .. } => ack,
+        }
+    }
+}
+
+pub struct WalletMsg {
+    /// Envelope facts.
+    pub meta: WalletMeta,
+    pub cmd: WalletCommand,
+    /// The amount's currency.
+    pub currency: Currency,
+    /// Completion of the input event.
+    pub ack: AckToken,
+}
+
+/// A contribution or a claim for a pool.
+pub struct PoolMsg {
+    /// Who sent it, for deduplication.
+    pub meta: PoolMeta,
+    pub cmd: PoolCommand,
+    /// Completion of the input event.
+    pub ack: AckToken,
+}
+
+/// Messages for a hall's GGR aggregator.
+pub enum HallMsg {
+    /// A GGR delta from a machine or wallet.
+    Delta(GgrDelta, AckToken),
+}
+
+impl HallMsg {
+    /// Completion of the input event the message comes from.
+    pub fn ack(&self) -> &AckToken {
+        match self {
+            HallMsg::Delta(_, ack) => ack,
+        }
+    }
+}
+
+/// A message from one entity to another, which may live in another process.
+pub enum Remote {
+    /// A contribution or claim for a pool.
+    Pool(PoolId, PoolMsg),
+    /// A GGR delta for a hall.
+    Hall(HallId, HallMsg),
+    /// A jackpot award for a machine.
+    Machine(MachineId, MachineMsg),
+}
+
+/// Decides where messages between entities go. Without one, every entity is local. With
+/// Kafka, pools and halls live with the partitions of internal topics keyed by them, so the
+/// router produces these messages to those topics (holding the message's `AckToken` until
+/// the broker has them) and the instance owning the partition delivers them.
+pub trait EffectRouter: Send + Sync + 'static {
+    /// Takes the message if its target lives elsewhere; gives it back if it is local.
+    fn route(&self, msg: Remote) -> Option<Remote>;
+}

@@ -1,0 +1,125 @@
+//! The money ledger as entities record it: one [`LedgerEntry`] per money movement.
+
+use crate::domain::{EventId, Timestamp, WalletOpKind};
+
+/// What a ledger entry records: which balance or meter moved. Machines move their credits
+/// (bets, wins, cash in and out) and pass jackpot awards through; wallets move their balance;
+/// pools move a level's holdings (in micro-units).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Movement {
+    /// A wager: machine credits or wallet balance down.
+    Bet,
+    /// A payout: machine credits or wallet balance up.
+    Win,
+    /// A banknote into a machine.
+    BillIn,
+    /// A ticket redeemed at a machine.
+    TicketIn,
+    /// A cashless transfer into a machine.
+    CashlessIn,
+    /// A ticket printed by a machine.
+    TicketOut,
+    /// A cashless transfer out of a machine.
+    CashlessOut,
+    /// A cash out paid by hand.
+    Handpay,
+    /// A jackpot award paid by hand for a hit on the machine (its credits do not change).
+    JackpotPaid,
+    /// Money into a wallet.
+    Deposit,
+    /// Money out of a wallet.
+    Withdrawal,
+    /// A rolled-back bet refunded to a wallet.
+    Refund,
+    /// The operator funds a pool level's seed (at creation and after each hit).
+    Seed,
+    /// Bet contributions into a pool level (aggregated, see [`LedgerEntry::causes`]).
+    Contribution,
+    /// A pool level paid out by a hit.
+    Hit,
+}
+
+impl Movement {
+    /// Every movement, for lookups.
+    pub const ALL: [Movement; 15] = [
+        Movement::Bet,
+        Movement::Win,
+        Movement::BillIn,
+        Movement::TicketIn,
+        Movement::CashlessIn,
+        Movement::TicketOut,
+        Movement::CashlessOut,
+        Movement::Handpay,
+        Movement::JackpotPaid,
+        Movement::Deposit,
+        Movement::Withdrawal,
+        Movement::Refund,
+        Movement::Seed,
+        Movement::Contribution,
+        Movement::Hit,
+    ];
+
+    /// A short stable name (stored in the ledger).
+    pub fn code(self) -> &'static str {
+        match self {
+            Movement::Bet => "bet",
+            Movement::Win => "win",
+            Movement::BillIn => "bill_in",
+            Movement::TicketIn => "ticket_in",
+            Movement::CashlessIn => "cashless_in",
+            Movement::TicketOut => "ticket_out",
+            Movement::CashlessOut => "cashless_out",
+            Movement::Handpay => "handpay",
+            Movement::JackpotPaid => "jackpot_paid",
+            Movement::Deposit => "deposit",
+            Movement::Withdrawal => "withdrawal",
+            Movement::Refund => "refund",
+            Movement::Seed => "seed",
+            Movement::Contribution => "contribution",
+            Movement::Hit => "hit",
+        }
+    }
+
+    /// The movement with this [`Movement::code`].
+    pub fn from_code(code: &str) -> Option<Movement> {
+        Movement::ALL.into_iter().find(|m| m.code() == code)
+    }
+}
+
+/// One money movement of one entity, with its cause: the money ledger. Entities number their
+/// movements 1, 2, ... without gaps, and the number is stored with their state, so a movement
+/// replayed after a crash gets the same number and its write is an idempotent upsert.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LedgerEntry {
+    /// The entity's movement number (1, 2, ...).
+    pub n: u64,
+    /// What moved.
+    pub kind: Movement,
+    /// The pool level (0 for machines and wallets).
+    pub level: u8,
+    /// Signed change: minor units for machines and wallets, micro-units for pools.
+    pub amount: i64,
+    /// Balance after: machine credits, wallet balance, or the pool level's holdings
+    /// (level, reserve and remainder) in micro-units.
+    pub balance: i64,
+    /// The input event that caused it; for an aggregate, the last one folded in.
+    pub cause: EventId,
+    /// Input events folded into this entry: 1, except for pool contributions, which are
+    /// summed per level between two checkpoints (or until the level's next hit), and 0 for
+    /// the seed funded when a pool is created.
+    pub causes: u32,
+    /// Event time; pools record processing time (a pool command carries no event time).
+    pub time: Timestamp,
+}
+
+impl From<WalletOpKind> for Movement {
+    fn from(op: WalletOpKind) -> Self {
+        match op {
+            WalletOpKind::Deposit => Movement::Deposit,
+            WalletOpKind::Withdrawal => Movement::Withdrawal,
+            WalletOpKind::Bet => Movement::Bet,
+            WalletOpKind::Win => Movement::Win,
+            WalletOpKind::Rollback => Movement::Refund,
+        }
+    }
+}

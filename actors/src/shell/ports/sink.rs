@@ -1,0 +1,137 @@
+//! Where outputs go: the [`Output`] an entity emits and the [`EventSink`] port, with the
+//! in-memory sinks of tests, the demo and the benchmarks.
+
+use std::sync::Mutex;
+
+use crate::domain::ggr::WindowClosed;
+use crate::domain::jackpot::JackpotHit;
+use crate::domain::machine::Alert;
+use crate::domain::{Currency, EventId, PlayerId, PoolId, TxId, WalletOpKind};
+
+use crate::shell::ack::AckToken;
+
+/// One level of a pool as published.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LevelView {
+    /// Level index.
+    pub level: u8,
+    pub name: String,
+    /// Amount in minor units.
+    pub amount: i64,
+    /// Hits so far.
+    pub hits: u64,
+}
+
+/// An output event, before it is given its wire form and id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Output {
+    /// A hall's GGR window, published at close (and again, revised, after late events).
+    Ggr {
+        window: WindowClosed,
+        currency: Currency,
+    },
+    /// Current levels of a pool (throttled).
+    JackpotLevels {
+        pool: PoolId,
+        currency: Currency,
+        levels: Vec<LevelView>,
+    },
+    /// A jackpot hit (published at once).
+    JackpotHit { hit: JackpotHit, currency: Currency },
+    /// A wallet balance change.
+    Wallet {
+        player: PlayerId,
+        tx: TxId,
+        /// Which operation.
+        kind: WalletOpKind,
+        /// Signed change.
+        delta: i64,
+        /// Balance after.
+        balance: i64,
+        currency: Currency,
+        /// The input event.
+        cause: EventId,
+    },
+    Alert {
+        /// What happened.
+        alert: Alert,
+        /// The input event.
+        cause: EventId,
+        /// Position among the alerts of that event (0, 1, ...).
+        index: u32,
+    },
+    /// An input message that could not be decoded or validated.
+    Rejected {
+        /// Why, in words.
+        reason: String,
+        /// Why, as a short stable code (a metrics label).
+        code: &'static str,
+        /// The message's bytes, unchanged.
+        original: Vec<u8>,
+        /// The message's key.
+        key: Option<Vec<u8>>,
+        /// Source partition (-1 if not from Kafka).
+        partition: i32,
+        /// Source offset (-1 if not from Kafka).
+        offset: i64,
+    },
+    /// An input event the core refused (valid on the wire, refused by the rules).
+    Refused {
+        /// The entity the event addressed (machine or player id).
+        entity: String,
+        /// Why.
+        reason: String,
+        /// The input event.
+        cause: EventId,
+    },
+}
+
+/// Where outputs go. `emit` must not block; an implementation that completes later keeps a
+/// clone of `ack` until the output is durable (or calls [`AckToken::fail`]).
+pub trait EventSink: Send + Sync + 'static {
+    fn emit(&self, output: Output, ack: &AckToken);
+}
+
+/// A sink that keeps everything in memory (tests, demo).
+#[derive(Default)]
+pub struct MemorySink {
+    outputs: Mutex<Vec<Output>>,
+}
+
+impl MemorySink {
+    /// Everything emitted so far.
+    pub fn outputs(&self) -> Vec<Output> {
+        self.outputs.lock().expect("sink lock").clone()
+    }
+
+    /// Takes everything emitted so far.
+    pub fn take(&self) -> Vec<Output> {
+        std::mem::take(&mut *self.outputs.lock().expect("sink lock"))
+    }
+}
+
+impl EventSink for MemorySink {
+    fn emit(&self, output: Output, _ack: &AckToken) {
+        self.outputs.lock().expect("sink lock").push(output);
+    }
+}
+
+/// A sink that counts and drops (benchmarks).
+#[derive(Default)]
+pub struct NullSink {
+    count: std::sync::atomic::AtomicU64,
+}
+
+impl NullSink {
+    /// Outputs seen.
+    pub fn count(&self) -> u64 {
+        self.count.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+impl EventSink for NullSink {
+    fn emit(&self, _output: Output, _ack: &AckToken) {
+        self.count
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}

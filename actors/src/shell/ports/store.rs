@@ -1,0 +1,378 @@
+//! Where entity state is kept: the [`StateStore`] port, what goes through it (keys,
+//! snapshots, stashes, input positions), why a call failed ([`StoreError`]), and the
+//! in-memory store of tests and the demo.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use crate::domain::ggr::HallState;
+use crate::domain::jackpot::PoolState;
+use crate::domain::machine::MachineState;
+use crate::domain::wallet::WalletState;
+use crate::domain::{EntityKind, HallId, MachineId, PlayerId, PoolId};
+
+use crate::shell::ports::ledger::LedgerEntry;
+
+/// A boxed future, as ports return them.
+pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+
+/// Which entity a snapshot belongs to.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum EntityKey {
+    Machine(MachineId),
+    Wallet(PlayerId),
+    Pool(PoolId),
+    /// A hall's GGR.
+    Hall(HallId),
+}
+
+impl EntityKey {
+    pub fn kind(&self) -> EntityKind {
+        match self {
+            EntityKey::Machine(_) => EntityKind::Machine,
+            EntityKey::Wallet(_) => EntityKind::Wallet,
+            EntityKey::Pool(_) => EntityKind::Pool,
+            EntityKey::Hall(_) => EntityKind::Hall,
+        }
+    }
+
+    pub fn id_str(&self) -> &str {
+        match self {
+            EntityKey::Machine(id) => id.as_str(),
+            EntityKey::Wallet(id) => id.as_str(),
+            EntityKey::Pool(id) => id.as_str(),
+            EntityKey::Hall(id) => id.as_str(),
+        }
+    }
+}
+
+/// The state of one entity, as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Snapshot {
+    Machine(MachineState),
+    Wallet(WalletState),
+    Pool(PoolState),
+    /// A hall's GGR.
+    Hall(HallState),
+}
+
+impl Snapshot {
+    pub fn key(&self) -> EntityKey {
+        match self {
+            Snapshot::Machine(s) => EntityKey::Machine(s.id.clone()),
+            Snapshot::Wallet(s) => EntityKey::Wallet(s.id.clone()),
+            Snapshot::Pool(s) => EntityKey::Pool(s.id.clone()),
+            Snapshot::Hall(s) => EntityKey::Hall(s.id.clone()),
+        }
+    }
+}
+
+/// Why a store call failed, and whether trying again can help.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("store: {message}")]
+pub struct StoreError {
+    failure: Failure,
+    message: String,
+}
+
+/// Whether a failed store call may succeed if tried again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// The store is unreachable, overloaded or timed out: retry with backoff.
+    Transient,
+    /// Trying again cannot help (a record this build cannot read, a schema or configuration
+    /// the store refuses, a broken file): stop and say why.
+    Permanent,
+}
+
+impl StoreError {
+    /// A failure as its adapter classified it.
+    pub fn new(failure: Failure, message: impl Into<String>) -> Self {
+        Self {
+            failure,
+            message: message.into(),
+        }
+    }
+
+    /// A failure that may heal: the caller retries with backoff.
+    pub fn transient(message: impl Into<String>) -> Self {
+        Self {
+            failure: Failure::Transient,
+            message: message.into(),
+        }
+    }
+
+    /// A failure that cannot heal by retrying: the caller stops and reports it.
+    pub fn permanent(message: impl Into<String>) -> Self {
+        Self {
+            failure: Failure::Permanent,
+            message: message.into(),
+        }
+    }
+
+    /// Whether trying again may help.
+    pub fn failure(&self) -> Failure {
+        self.failure
+    }
+
+    /// True when trying again may help.
+    pub fn is_transient(&self) -> bool {
+        self.failure == Failure::Transient
+    }
+
+    /// What failed, without the `store: ` prefix of the display.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The same failure with `context` before its message (`context: message`).
+    pub fn context(self, context: impl std::fmt::Display) -> Self {
+        Self {
+            failure: self.failure,
+            message: format!("{context}: {}", self.message),
+        }
+    }
+}
+
+/// Retry timing for a failing store: the wait doubles from `first` up to `max` and a
+/// success resets it. A permanent failure gets no retry ([`Backoff::retry`]).
+#[derive(Debug, Clone)]
+pub struct Backoff {
+    first: Duration,
+    max: Duration,
+    delay: Duration,
+}
+
+impl Default for Backoff {
+    /// 100 ms doubling up to 5 s: the checkpoint retries.
+    fn default() -> Self {
+        Self::new(Duration::from_millis(100), Duration::from_secs(5))
+    }
+}
+
+impl Backoff {
+    /// A backoff starting at `first`, capped at `max`.
+    pub const fn new(first: Duration, max: Duration) -> Self {
+        Self {
+            first,
+            max,
+            delay: first,
+        }
+    }
+
+    /// The wait before the next attempt after a failure (and doubles the next one).
+    pub fn failed(&mut self) -> Duration {
+        let d = self.delay;
+        self.delay = (self.delay * 2).min(self.max);
+        d
+    }
+
+    /// The wait before the next attempt after `error`, or `None` when it is permanent and
+    /// there must be no next attempt.
+    pub fn retry(&mut self, error: &StoreError) -> Option<Duration> {
+        error.is_transient().then(|| self.failed())
+    }
+
+    /// Resets after a success.
+    pub fn succeeded(&mut self) {
+        self.delay = self.first;
+    }
+}
+
+/// What an entity hands to the store: its state, and the money movements since its
+/// previous hand-over.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stash {
+    /// The entity's current state.
+    pub snapshot: Snapshot,
+    /// The number of its last movement (the ledger's length for this entity).
+    pub movements: u64,
+    /// Its movements since the previous stash, in order.
+    pub ledger: Vec<LedgerEntry>,
+}
+
+impl Stash {
+    /// A stash of a state with no ledger.
+    pub fn state(snapshot: Snapshot) -> Self {
+        Self {
+            snapshot,
+            movements: 0,
+            ledger: Vec::new(),
+        }
+    }
+}
+
+/// What a store returns for an entity.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stored {
+    /// The entity's last stashed state.
+    pub snapshot: Snapshot,
+    /// The number of its last movement at that state.
+    pub movements: u64,
+}
+
+/// The input position a checkpoint reflects: the next offset to read from a partition.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Position {
+    pub topic: String,
+    pub partition: i32,
+    /// The next offset to read (everything before it is reflected in the stored state).
+    pub next_offset: i64,
+}
+
+/// Where entity state is kept. `stash` hands over a state synchronously (a passivating actor
+/// must be able to let go of its state before another actor for the same entity loads it);
+/// making it durable is the implementation's business.
+///
+/// Durable implementations are write-behind: `stash` only records the state (the latest per
+/// entity wins), `flush` writes everything stashed so far as one atomic checkpoint. Flush
+/// only at a consistent cut (no input in flight): a stored state whose effects on other
+/// entities are not stored with it cannot be recovered exactly.
+pub trait StateStore: Send + Sync + 'static {
+    /// The last state of an entity, if any (stashed but not yet flushed states first).
+    fn load(&self, key: &EntityKey) -> BoxFuture<Result<Option<Stored>, StoreError>>;
+    /// Hands over an entity's current state and its movements since the previous stash.
+    /// Must not block.
+    fn stash(&self, stash: Stash);
+    /// Every stored state (for recounts and audits; not on the hot path).
+    fn all(&self) -> BoxFuture<Result<Vec<Snapshot>, StoreError>>;
+    /// Makes everything stashed so far durable. Resolves to `true` when it is, `false` for a
+    /// store that keeps nothing across a restart (then no input offset may ever be stored,
+    /// and a restart replays the input from the start).
+    fn flush(&self) -> BoxFuture<Result<bool, StoreError>>;
+    /// Whether entities should record their money movements ([`LedgerEntry`]) for this
+    /// store. Entities record nothing otherwise (no cost on the hot path).
+    fn keeps_ledger(&self) -> bool {
+        false
+    }
+    /// Rows stashed and not yet durable (states and ledger entries). The source pauses
+    /// consumption while this is at `store.backlog-max` (backpressure).
+    fn backlog(&self) -> usize {
+        0
+    }
+    /// False while the store is failing (from a failed flush until the next one that
+    /// succeeds): readiness.
+    fn healthy(&self) -> bool {
+        true
+    }
+    /// Records the input position the next flush makes durable together with the state.
+    fn stash_position(&self, _position: Position) {}
+    /// The input positions stored with the last durable flush.
+    fn positions(&self) -> BoxFuture<Result<Vec<Position>, StoreError>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
+}
+
+/// A store in memory. Keeps no ledger unless made with [`MemoryStore::with_ledger`].
+#[derive(Default)]
+pub struct MemoryStore {
+    map: Mutex<HashMap<EntityKey, Stored>>,
+    ledger: Option<Mutex<Vec<(EntityKey, LedgerEntry)>>>,
+}
+
+impl MemoryStore {
+    /// A store in memory that keeps the money ledger too (tests of the ledger and audits).
+    pub fn with_ledger() -> Self {
+        Self {
+            map: Mutex::default(),
+            ledger: Some(Mutex::default()),
+        }
+    }
+
+    /// The ledger kept so far, in stash order (empty unless made with
+    /// [`MemoryStore::with_ledger`]).
+    pub fn ledger(&self) -> Vec<(EntityKey, LedgerEntry)> {
+        self.ledger
+            .as_ref()
+            .map(|l| l.lock().expect("store lock").clone())
+            .unwrap_or_default()
+    }
+
+    /// Every stored state with its movement count.
+    pub fn stored(&self) -> Vec<Stored> {
+        self.map
+            .lock()
+            .expect("store lock")
+            .values()
+            .cloned()
+            .collect()
+    }
+}
+
+impl StateStore for MemoryStore {
+    fn load(&self, key: &EntityKey) -> BoxFuture<Result<Option<Stored>, StoreError>> {
+        let got = self.map.lock().expect("store lock").get(key).cloned();
+        Box::pin(async move { Ok(got) })
+    }
+
+    fn stash(&self, stash: Stash) {
+        let key = stash.snapshot.key();
+        if let Some(l) = &self.ledger {
+            let mut l = l.lock().expect("store lock");
+            l.extend(stash.ledger.iter().map(|e| (key.clone(), *e)));
+        }
+        self.map.lock().expect("store lock").insert(
+            key,
+            Stored {
+                snapshot: stash.snapshot,
+                movements: stash.movements,
+            },
+        );
+    }
+
+    fn all(&self) -> BoxFuture<Result<Vec<Snapshot>, StoreError>> {
+        let all = self
+            .map
+            .lock()
+            .expect("store lock")
+            .values()
+            .map(|s| s.snapshot.clone())
+            .collect();
+        Box::pin(async move { Ok(all) })
+    }
+
+    fn flush(&self) -> BoxFuture<Result<bool, StoreError>> {
+        Box::pin(async { Ok(false) })
+    }
+
+    fn keeps_ledger(&self) -> bool {
+        self.ledger.is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_say_whether_to_retry() {
+        let t = StoreError::transient("timed out");
+        let p = StoreError::permanent("record version 2 is newer than this build reads (1)");
+        assert!(t.is_transient());
+        assert!(!p.is_transient());
+        assert_eq!(p.failure(), Failure::Permanent);
+        assert_eq!(t.to_string(), "store: timed out");
+        let c = p.clone().context("reading machine M-1");
+        assert_eq!(c.failure(), Failure::Permanent);
+        assert_eq!(
+            c.message(),
+            "reading machine M-1: record version 2 is newer than this build reads (1)"
+        );
+    }
+
+    #[test]
+    fn backoff_doubles_resets_and_stops_on_permanent_failures() {
+        let mut b = Backoff::new(Duration::from_millis(10), Duration::from_millis(35));
+        let t = StoreError::transient("unreachable");
+        assert_eq!(b.retry(&t), Some(Duration::from_millis(10)));
+        assert_eq!(b.retry(&t), Some(Duration::from_millis(20)));
+        assert_eq!(b.retry(&t), Some(Duration::from_millis(35)));
+        assert_eq!(b.retry(&t), Some(Duration::from_millis(35)));
+        assert_eq!(b.retry(&StoreError::permanent("corrupt")), None);
+        b.succeeded();
+        assert_eq!(b.failed(), Duration::from_millis(10));
+    }
+}

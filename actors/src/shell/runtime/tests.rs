@@ -1,0 +1,214 @@
+//! The runtime against stores that fail and a clock the test sets.
+
+use std::sync::atomic::AtomicU32;
+use std::sync::Mutex;
+
+use super::*;
+use crate::domain::jackpot::LevelConfig;
+use crate::domain::machine::{CashInKind, EventMeta, MachineCommand};
+use crate::domain::wallet::{WalletCommand, WalletMeta, WalletOp};
+use crate::domain::{Amount, Currency, EventId, PlayerId, TxId};
+use crate::shell::actor::load_state;
+use crate::shell::ports::clock::ManualClock;
+use crate::shell::ports::ledger::Movement;
+use crate::shell::ports::sink::MemorySink;
+use crate::shell::ports::store::{BoxFuture, EntityKey, MemoryStore, Stash, StoreError, Stored};
+use crate::shell::runtime::admin::PoolAdminError;
+
+const T0: i64 = 1_800_000_000_000;
+
+/// A store whose loads fail with `errors` (in order) before they succeed.
+#[derive(Default)]
+struct Failing {
+    errors: Mutex<Vec<StoreError>>,
+    loads: AtomicU32,
+}
+
+impl Failing {
+    fn with(errors: Vec<StoreError>) -> Self {
+        Self {
+            errors: Mutex::new(errors),
+            loads: AtomicU32::new(0),
+        }
+    }
+}
+
+impl StateStore for Failing {
+    fn load(&self, _key: &EntityKey) -> BoxFuture<Result<Option<Stored>, StoreError>> {
+        self.loads.fetch_add(1, Ordering::SeqCst);
+        let mut errors = self.errors.lock().unwrap();
+        let r = if errors.is_empty() {
+            Ok(None)
+        } else {
+            Err(errors.remove(0))
+        };
+        Box::pin(async move { r })
+    }
+    fn stash(&self, _stash: Stash) {}
+    fn all(&self) -> BoxFuture<Result<Vec<Snapshot>, StoreError>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
+    fn flush(&self) -> BoxFuture<Result<bool, StoreError>> {
+        Box::pin(async { Ok(false) })
+    }
+}
+
+struct Lowest;
+
+impl HitPointSource for Lowest {
+    fn draw(&mut self, _: &PoolId, _: u8, _: u64, lo: i64, _: i64) -> i64 {
+        lo
+    }
+}
+
+impl HitPointFactory for Lowest {
+    fn for_pool(&self, _pool: &PoolId) -> Box<dyn HitPointSource> {
+        Box::new(Lowest)
+    }
+}
+
+fn eur() -> Currency {
+    Currency::new("EUR").unwrap()
+}
+
+fn config() -> RuntimeConfig {
+    RuntimeConfig {
+        arbiters: 1,
+        mailbox_len_max: 16,
+        wallet_window_len: 16,
+        wallet_credit_line_minor: 0,
+        large_cash_in_alert_minor: 0,
+        ggr_grace_windows: 1,
+        ggr_windows_max: 4,
+        currency: eur(),
+        pools: vec![PoolSpec {
+            id: PoolId::new("P-1").unwrap(),
+            config: PoolConfig {
+                currency: eur(),
+                levels: vec![LevelConfig {
+                    name: "grand".into(),
+                    seed: 1_000,
+                    contribution_ppm: 10_000,
+                    ceiling: None,
+                    mystery: false,
+                }],
+            },
+            halls: None,
+        }],
+    }
+}
+
+fn start(store: Arc<dyn StateStore>, clock: Arc<dyn Clock>) -> Arc<Runtime> {
+    Runtime::start(
+        config(),
+        Arc::new(MemorySink::default()),
+        store,
+        Arc::new(Lowest),
+        clock,
+    )
+}
+
+fn deposit(n: u128) -> Input {
+    Input::Wallet {
+        player: PlayerId::new("P-1").unwrap(),
+        meta: WalletMeta {
+            event_id: EventId(n),
+            time: Timestamp(T0),
+            hall: HallId::new("H-1").unwrap(),
+        },
+        cmd: WalletCommand {
+            tx: TxId::new(&format!("D-{n}")).unwrap(),
+            op: WalletOp::Deposit(Amount::new(100).unwrap()),
+        },
+        currency: eur(),
+    }
+}
+
+/// An ack whose outcome lands in the returned flag (`None` until it completes).
+fn ack() -> (AckToken, Arc<Mutex<Option<bool>>>) {
+    let seen = Arc::new(Mutex::new(None));
+    let s = seen.clone();
+    (AckToken::new(move |ok| *s.lock().unwrap() = Some(ok)), seen)
+}
+
+#[actix_rt::test]
+async fn loading_retries_transient_failures_until_the_store_answers() {
+    let store = Failing::with(vec![
+        StoreError::transient("unreachable"),
+        StoreError::transient("timed out"),
+    ]);
+    let key = EntityKey::Wallet(PlayerId::new("P-1").unwrap());
+    assert_eq!(load_state(&store, &key).await.unwrap(), None);
+    assert_eq!(store.loads.load(Ordering::SeqCst), 3);
+}
+
+#[actix_rt::test]
+async fn loading_stops_at_a_permanent_failure() {
+    let store = Failing::with(vec![StoreError::permanent("record version 2 is too new")]);
+    let key = EntityKey::Wallet(PlayerId::new("P-1").unwrap());
+    let e = load_state(&store, &key).await.unwrap_err();
+    assert!(!e.is_transient());
+    assert_eq!(store.loads.load(Ordering::SeqCst), 1, "no retry");
+}
+
+#[actix_rt::test]
+async fn an_entity_that_cannot_load_fails_its_inputs_and_operator_calls() {
+    let store = Arc::new(Failing::with(
+        (0..2)
+            .map(|_| StoreError::permanent("record version 2 is too new"))
+            .collect(),
+    ));
+    let rt = start(store.clone(), Arc::new(ManualClock::at(Timestamp(T0))));
+    let (a1, seen1) = ack();
+    let (a2, seen2) = ack();
+    rt.dispatch(deposit(1), a1).await;
+    rt.dispatch(deposit(2), a2).await;
+    rt.quiesce().await;
+    assert_eq!(*seen1.lock().unwrap(), Some(false), "the input failed");
+    assert_eq!(*seen2.lock().unwrap(), Some(false), "every input fails");
+    assert_eq!(store.loads.load(Ordering::SeqCst), 1, "no retry");
+
+    let level = config().pools[0].config.levels[0].clone();
+    let e = rt
+        .schedule_level_change(&PoolId::new("P-1").unwrap(), 0, level)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, PoolAdminError::Store(_)), "{e}");
+    rt.stop();
+}
+
+#[actix_rt::test]
+async fn pool_ledger_entries_carry_the_runtime_clock() {
+    let store = Arc::new(MemoryStore::with_ledger());
+    let clock = Arc::new(ManualClock::at(Timestamp(42)));
+    let rt = start(store.clone(), clock.clone());
+    let machine = MachineId::new("M-1").unwrap();
+    let hall = HallId::new("H-1").unwrap();
+    let event = |seq: u64, cmd: MachineCommand| Input::Machine {
+        machine: machine.clone(),
+        hall: hall.clone(),
+        meta: EventMeta {
+            event_id: EventId(seq as u128),
+            seq,
+            time: Timestamp(T0),
+        },
+        cmd,
+        currency: Some(eur()),
+    };
+    let cash = MachineCommand::CashIn(CashInKind::Bill, Amount::new(1_000).unwrap());
+    rt.dispatch(event(1, cash), AckToken::none()).await;
+    clock.set(Timestamp(77));
+    let bet = MachineCommand::Bet(Amount::new(100).unwrap());
+    rt.dispatch(event(2, bet), AckToken::none()).await;
+    rt.quiesce().await;
+    clock.advance(1);
+    rt.checkpoint().await;
+    let pool: Vec<_> = store
+        .ledger()
+        .into_iter()
+        .filter(|(k, _)| matches!(k, EntityKey::Pool(_)))
+        .map(|(_, e)| (e.kind, e.time.0))
+        .collect();
+    assert_eq!(pool, [(Movement::Seed, 77), (Movement::Contribution, 78)]);
+    rt.stop();
+}

@@ -1,0 +1,155 @@
+//! A machine's state as stored.
+
+use pitboss_actors::domain::machine::{
+    AwardMark, MachineProfile, MachineState, MachineStatus, Meters,
+};
+use pitboss_actors::domain::{HallId, MachineId, PlayerId, PoolId, Timestamp};
+use pitboss_actors::shell::StoreError;
+use serde::{Deserialize, Serialize};
+
+use crate::store::codec::fields::{currency, id};
+
+#[derive(Serialize, Deserialize)]
+struct MetersDto {
+    coin_in: i64,
+    coin_out: i64,
+    games_played: i64,
+    games_won: i64,
+    bills_in: i64,
+    tickets_in: i64,
+    tickets_out: i64,
+    cashless_in: i64,
+    cashless_out: i64,
+    handpaid: i64,
+    jackpot_paid: i64,
+    doors_opened: i64,
+}
+
+#[derive(Serialize, Deserialize)]
+struct AwardDto {
+    pool: String,
+    level: u8,
+    hit_number: u64,
+}
+
+#[derive(Serialize, Deserialize)]
+pub(super) struct MachineDto {
+    id: String,
+    hall: String,
+    currency: String,
+    pools: Vec<String>,
+    large_cash_in_alert_minor: i64,
+    credits: i64,
+    meters: MetersDto,
+    last_seq: Option<u64>,
+    online: bool,
+    door_open: bool,
+    tilt: Option<u32>,
+    session: Option<String>,
+    game_open: bool,
+    game_won: bool,
+    last_event_time: i64,
+    awards: Vec<AwardDto>,
+}
+
+impl From<&MachineState> for MachineDto {
+    fn from(m: &MachineState) -> Self {
+        let t = &m.meters;
+        Self {
+            id: m.id.to_string(),
+            hall: m.profile.hall.to_string(),
+            currency: m.profile.currency.to_string(),
+            pools: m.profile.pools.iter().map(ToString::to_string).collect(),
+            large_cash_in_alert_minor: m.profile.large_cash_in_alert_minor,
+            credits: m.credits,
+            meters: MetersDto {
+                coin_in: t.coin_in,
+                coin_out: t.coin_out,
+                games_played: t.games_played,
+                games_won: t.games_won,
+                bills_in: t.bills_in,
+                tickets_in: t.tickets_in,
+                tickets_out: t.tickets_out,
+                cashless_in: t.cashless_in,
+                cashless_out: t.cashless_out,
+                handpaid: t.handpaid,
+                jackpot_paid: t.jackpot_paid,
+                doors_opened: t.doors_opened,
+            },
+            last_seq: m.last_seq,
+            online: m.status.online,
+            door_open: m.status.door_open,
+            tilt: m.status.tilt,
+            session: m.session.as_ref().map(ToString::to_string),
+            game_open: m.game_open,
+            game_won: m.game_won,
+            last_event_time: m.last_event_time.0,
+            awards: m
+                .awards
+                .iter()
+                .map(|a| AwardDto {
+                    pool: a.pool.to_string(),
+                    level: a.level,
+                    hit_number: a.hit_number,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl TryFrom<MachineDto> for MachineState {
+    type Error = StoreError;
+
+    fn try_from(d: MachineDto) -> Result<Self, StoreError> {
+        let t = d.meters;
+        Ok(MachineState {
+            id: id!(MachineId, d.id)?,
+            profile: MachineProfile {
+                hall: id!(HallId, d.hall)?,
+                currency: currency(&d.currency)?,
+                pools: d
+                    .pools
+                    .iter()
+                    .map(|p| id!(PoolId, p))
+                    .collect::<Result<_, _>>()?,
+                large_cash_in_alert_minor: d.large_cash_in_alert_minor,
+            },
+            credits: d.credits,
+            meters: Meters {
+                coin_in: t.coin_in,
+                coin_out: t.coin_out,
+                games_played: t.games_played,
+                games_won: t.games_won,
+                bills_in: t.bills_in,
+                tickets_in: t.tickets_in,
+                tickets_out: t.tickets_out,
+                cashless_in: t.cashless_in,
+                cashless_out: t.cashless_out,
+                handpaid: t.handpaid,
+                jackpot_paid: t.jackpot_paid,
+                doors_opened: t.doors_opened,
+            },
+            last_seq: d.last_seq,
+            status: MachineStatus {
+                online: d.online,
+                door_open: d.door_open,
+                tilt: d.tilt,
+            },
+            session: d.session.map(|p| id!(PlayerId, p)).transpose()?,
+            game_open: d.game_open,
+            game_won: d.game_won,
+            last_event_time: Timestamp(d.last_event_time),
+            awards: d
+                .awards
+                .into_iter()
+                .map(|a| {
+                    Ok(AwardMark {
+                        pool: id!(PoolId, a.pool)?,
+                        level: a.level,
+                        hit_number: a.hit_number,
+                    })
+                })
+                .collect::<Result<_, StoreError>>()?,
+        })
+    }
+}

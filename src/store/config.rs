@@ -1,0 +1,142 @@
+//! The `[store]` section of the configuration: which store, and its bounds and settings.
+//! The stores are opened from it alone.
+
+use std::path::PathBuf;
+
+use pitboss_actors::shell::StoreError;
+use serde::{Deserialize, Serialize};
+
+/// Which store holds the state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StoreKind {
+    /// A redb file in `data-dir`.
+    Embedded,
+    /// Memory only: nothing survives a restart.
+    Memory,
+    /// ScyllaDB or Cassandra.
+    Scylla,
+}
+
+/// The `[store]` section.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+pub struct StoreConfig {
+    /// Which store.
+    pub kind: StoreKind,
+    /// Directory of the embedded store's file (`pitboss.redb`).
+    pub data_dir: PathBuf,
+    /// How often the demo (and `pitboss-load store`) takes a checkpoint: every changed
+    /// actor stashes its state, then the store writes them as one checkpoint. `pitboss
+    /// run` checkpoints at `kafka.commit-interval-ms` instead.
+    pub flush_interval_ms: u64,
+    /// Most rows per write request: a CQL redo-log chunk holds at most this many items, and
+    /// at most this many statements are in flight while a checkpoint is applied. (The
+    /// embedded store writes a whole checkpoint in one transaction regardless.)
+    pub batch_len_max: usize,
+    /// Rows stashed but not yet durable (states and ledger entries) at which the source
+    /// pauses consumption until a checkpoint has written them.
+    pub backlog_max: usize,
+    /// ScyllaDB settings.
+    pub scylla: ScyllaConfig,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Self {
+            kind: StoreKind::Embedded,
+            data_dir: PathBuf::from("./data"),
+            flush_interval_ms: 1000,
+            batch_len_max: 1000,
+            backlog_max: 1_000_000,
+            scylla: ScyllaConfig::default(),
+        }
+    }
+}
+
+/// The `[store.scylla]` section.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+pub struct ScyllaConfig {
+    /// Contact points, `host:port`.
+    pub nodes: Vec<String>,
+    /// The keyspace.
+    pub keyspace: String,
+    /// The keyspace's replication, as CQL (used by `pitboss migrate` when it creates it).
+    pub replication: String,
+    /// Consistency of reads and writes: `one`, `two`, `three`, `quorum`, `all`,
+    /// `local_quorum`, `each_quorum`, `local_one`.
+    pub consistency: String,
+    /// Prefer replicas in this datacenter (empty: no preference).
+    pub local_dc: String,
+    /// Username for password authentication (empty: no authentication).
+    pub username: String,
+    /// Password (from the environment: `PITBOSS_STORE__SCYLLA__PASSWORD`).
+    #[serde(serialize_with = "redact")]
+    pub password: String,
+    /// Connect over TLS.
+    pub tls: bool,
+    /// PEM file of the CA that signed the nodes' certificates (empty: the system's roots
+    /// are not used; TLS then needs this file).
+    pub tls_ca_file: PathBuf,
+    /// PEM client certificate chain, for nodes that require client authentication.
+    pub tls_cert_file: PathBuf,
+    /// PEM private key of the client certificate.
+    pub tls_key_file: PathBuf,
+    /// Longest wait for one request, milliseconds.
+    pub request_timeout_ms: u64,
+    /// This instance's name: the key of its checkpoint redo log. Unique per instance
+    /// writing to the keyspace, and stable across its restarts.
+    pub instance: String,
+    /// Refresh the driver's schema metadata after DDL. Turn off only for the in-process CQL
+    /// server of the tests (kassandra), which miscounts bind markers in the driver's
+    /// metadata queries.
+    pub refresh_metadata_on_schema_agreement: bool,
+    /// Rows per page when reading many (audit, recount, recovery).
+    pub page_len: i32,
+}
+
+fn redact<S: serde::Serializer>(v: &str, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(if v.is_empty() { "" } else { "********" })
+}
+
+impl Default for ScyllaConfig {
+    fn default() -> Self {
+        Self {
+            nodes: vec!["127.0.0.1:9042".into()],
+            keyspace: "pitboss".into(),
+            replication: "{'class': 'NetworkTopologyStrategy', 'replication_factor': 3}".into(),
+            consistency: "local_quorum".into(),
+            local_dc: String::new(),
+            username: String::new(),
+            password: String::new(),
+            tls: false,
+            tls_ca_file: PathBuf::new(),
+            tls_cert_file: PathBuf::new(),
+            tls_key_file: PathBuf::new(),
+            request_timeout_ms: 5000,
+            instance: "pitboss-0".into(),
+            refresh_metadata_on_schema_agreement: true,
+            page_len: 1000,
+        }
+    }
+}
+
+impl StoreConfig {
+    /// Checks the bounds.
+    pub fn validate(&self) -> Result<(), StoreError> {
+        if self.batch_len_max == 0 || self.backlog_max == 0 || self.flush_interval_ms == 0 {
+            return Err(StoreError::permanent(format!(
+                "store.batch-len-max ({}), store.backlog-max ({}) and store.flush-interval-ms ({}) must be above 0",
+                self.batch_len_max, self.backlog_max, self.flush_interval_ms
+            )));
+        }
+        if self.scylla.page_len <= 0 {
+            return Err(StoreError::permanent(format!(
+                "store.scylla.page-len must be above 0, got {}",
+                self.scylla.page_len
+            )));
+        }
+        Ok(())
+    }
+}

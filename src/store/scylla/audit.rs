@@ -1,0 +1,100 @@
+//! What an audit reads from CQL: every state, the whole ledger, every GGR window.
+
+use futures::StreamExt;
+use pitboss_actors::domain::ggr::GgrTotals;
+use pitboss_actors::domain::{EventId, HallId, Timestamp};
+use pitboss_actors::shell::ports::BoxFuture;
+use pitboss_actors::shell::{LedgerEntry, Movement, StoreError, Stored};
+use scylla::value::CqlTimestamp;
+
+use crate::store::audit::{AuditSource, LedgerTotals};
+use crate::store::codec::{self, GgrRow};
+use crate::store::scylla::backend::Cql;
+use crate::store::scylla::errors::cql;
+use crate::store::scylla::statements::LedgerRow;
+
+impl AuditSource for Cql {
+    fn entities(&self) -> BoxFuture<Result<Vec<Stored>, StoreError>> {
+        let me = self.handle();
+        Box::pin(async move {
+            let mut out = Vec::new();
+            for stmt in me.st.scan_states.iter() {
+                let mut rows = me
+                    .session
+                    .execute_iter(stmt.clone(), ())
+                    .await
+                    .map_err(cql("scanning states"))?
+                    .rows_stream::<(Vec<u8>,)>()
+                    .map_err(cql("scanning states"))?;
+                while let Some(r) = rows.next().await {
+                    let (state,) = r.map_err(cql("scanning states"))?;
+                    let (snapshot, movements) = codec::decode_record(&state)?;
+                    out.push(Stored {
+                        snapshot,
+                        movements,
+                    });
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    fn scan_ledger(&self, mut totals: LedgerTotals) -> BoxFuture<Result<LedgerTotals, StoreError>> {
+        let me = self.handle();
+        Box::pin(async move {
+            let mut rows = me
+                .session
+                .execute_iter(me.st.scan_ledger.clone(), ())
+                .await
+                .map_err(cql("scanning the ledger"))?
+                .rows_stream::<LedgerRow>()
+                .map_err(cql("scanning the ledger"))?;
+            while let Some(r) = rows.next().await {
+                let (kind, id, n, movement, level, amount, balance, cause, causes, time) =
+                    r.map_err(cql("scanning the ledger"))?;
+                let key = codec::entity_key(&kind, &id)?;
+                let entry = LedgerEntry {
+                    n: n as u64,
+                    kind: Movement::from_code(&movement).ok_or_else(|| {
+                        StoreError::permanent(format!(
+                            "scylla: unknown ledger movement {movement:?}"
+                        ))
+                    })?,
+                    level: level as u8,
+                    amount,
+                    balance,
+                    cause: EventId(cause.as_u128()),
+                    causes: causes as u32,
+                    time: Timestamp(time.0),
+                };
+                totals.add(&key, &entry);
+            }
+            Ok(totals)
+        })
+    }
+
+    fn ggr_rows(&self) -> BoxFuture<Result<Option<Vec<GgrRow>>, StoreError>> {
+        let me = self.handle();
+        Box::pin(async move {
+            let mut rows = me
+                .session
+                .execute_iter(me.st.scan_ggr.clone(), ())
+                .await
+                .map_err(cql("scanning GGR"))?
+                .rows_stream::<(String, CqlTimestamp, i64, i64, i64, i32)>()
+                .map_err(cql("scanning GGR"))?;
+            let mut out = Vec::new();
+            while let Some(r) = rows.next().await {
+                let (hall, window, bets, wins, games, revision) = r.map_err(cql("scanning GGR"))?;
+                out.push(GgrRow {
+                    hall: HallId::new(&hall)
+                        .map_err(|e| StoreError::permanent(format!("GGR row: {e}")))?,
+                    window: Timestamp(window.0),
+                    totals: GgrTotals { bets, wins, games },
+                    revision: revision as u32,
+                });
+            }
+            Ok(Some(out))
+        })
+    }
+}

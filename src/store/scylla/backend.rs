@@ -1,0 +1,344 @@
+//! The CQL backend: connects, recovers a checkpoint the previous run committed but did not
+//! finish applying, writes checkpoints through the redo log, and reads states back.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use futures::future::BoxFuture as Fut;
+use futures::{StreamExt, TryStreamExt};
+use pitboss_actors::shell::ports::BoxFuture;
+use pitboss_actors::shell::{EntityKey, Position, StoreError, Stored};
+use scylla::client::session::Session;
+
+use crate::store::codec::{self, GgrRow};
+use crate::store::config::ScyllaConfig;
+use crate::store::scylla::errors::{cql, cql_error};
+use crate::store::scylla::redo::{prepare, Apply, LogItem};
+use crate::store::scylla::schema::valid_keyspace;
+use crate::store::scylla::session::session;
+use crate::store::scylla::statements::{
+    insert_ledger, prepare_all, upsert_ggr, upsert_position, upsert_state, Statements,
+};
+use crate::store::writebehind::{Backend, Batch, Written};
+
+/// Switches that stop a CQL checkpoint half way on purpose (recovery tests): the flush then
+/// fails as if the process had died at that point.
+#[derive(Debug, Default)]
+pub struct CqlFaults {
+    /// Stop after writing the redo log, before the commit point.
+    pub before_commit: std::sync::atomic::AtomicBool,
+    /// Stop right after the commit point, before applying to the tables.
+    pub after_commit: std::sync::atomic::AtomicBool,
+}
+
+/// The CQL backend (cheap to clone: a handle on a shared session).
+#[derive(Clone)]
+pub struct Cql(Arc<CqlInner>);
+
+pub(super) struct CqlInner {
+    pub(super) session: Arc<Session>,
+    pub(super) st: Arc<Statements>,
+    instance: String,
+    next_epoch: AtomicI64,
+    chunk_len: usize,
+    concurrency: usize,
+    /// Redo-log chunks of failed attempts, deleted once a later checkpoint is applied.
+    garbage: Mutex<Vec<(i64, i32)>>,
+    faults: CqlFaults,
+}
+
+impl Cql {
+    /// Connects, prepares every statement, and applies this instance's last checkpoint
+    /// again if it was committed but not marked applied (a crash in between).
+    pub async fn connect(cfg: &ScyllaConfig, batch_len_max: usize) -> Result<Self, StoreError> {
+        Ok(Cql(Arc::new(CqlInner::connect(cfg, batch_len_max).await?)))
+    }
+
+    pub(super) fn handle(&self) -> Arc<CqlInner> {
+        self.0.clone()
+    }
+
+    /// The fault switches (tests).
+    pub fn faults(&self) -> &CqlFaults {
+        &self.0.faults
+    }
+}
+
+impl CqlInner {
+    async fn connect(cfg: &ScyllaConfig, batch_len_max: usize) -> Result<Self, StoreError> {
+        valid_keyspace(&cfg.keyspace)?;
+        let session = session(cfg, Some(&cfg.keyspace)).await?;
+        let st = prepare_all(&session, cfg.page_len).await?;
+        let me = CqlInner {
+            session: Arc::new(session),
+            st: Arc::new(st),
+            instance: cfg.instance.clone(),
+            next_epoch: AtomicI64::new(1),
+            chunk_len: batch_len_max.max(1),
+            concurrency: batch_len_max.clamp(1, 1024),
+            garbage: Mutex::new(Vec::new()),
+            faults: CqlFaults::default(),
+        };
+        me.recover().await?;
+        Ok(me)
+    }
+
+    async fn head(&self) -> Result<Option<(i64, i32, bool)>, StoreError> {
+        let r = self
+            .session
+            .execute_unpaged(&self.st.read_head, (&self.instance,))
+            .await
+            .map_err(cql("reading the checkpoint head"))?
+            .into_rows_result()
+            .map_err(cql("reading the checkpoint head"))?;
+        r.maybe_first_row::<(i64, i32, bool)>()
+            .map_err(cql("reading the checkpoint head"))
+    }
+
+    async fn recover(&self) -> Result<(), StoreError> {
+        let head = self.head().await?;
+        let last = head.map_or(0, |h| h.0);
+        self.next_epoch.store(last + 1, Ordering::SeqCst);
+        if let Some((epoch, chunks, false)) = head {
+            tracing::warn!(instance = %self.instance, epoch, chunks, "applying a committed checkpoint again from the redo log (the previous run stopped while applying it)");
+            let mut apply = Apply::default();
+            for chunk in 0..chunks {
+                let r = self
+                    .session
+                    .execute_unpaged(&self.st.read_chunk, (&self.instance, epoch, chunk))
+                    .await
+                    .map_err(cql("reading the redo log"))?
+                    .into_rows_result()
+                    .map_err(cql("reading the redo log"))?;
+                let Some((body,)) = r
+                    .maybe_first_row::<(Vec<u8>,)>()
+                    .map_err(cql("reading the redo log"))?
+                else {
+                    return Err(StoreError::permanent(format!(
+                        "scylla: the redo log of checkpoint {epoch} of instance {} misses chunk {chunk} of {chunks}",
+                        self.instance
+                    )));
+                };
+                let items: Vec<LogItem> = rmp_serde::from_slice(&body).map_err(|e| {
+                    StoreError::permanent(format!(
+                        "scylla: redo log chunk {chunk} of checkpoint {epoch}: {e}"
+                    ))
+                })?;
+                for item in items {
+                    apply.add(item)?;
+                }
+            }
+            self.apply(&apply).await?;
+            self.write_head(epoch, chunks, true).await?;
+        }
+        // Chunks left by checkpoints applied before a crash, or by failed attempts.
+        let mut stale = Vec::new();
+        let mut rows = self
+            .session
+            .execute_iter(self.st.scan_log.clone(), ())
+            .await
+            .map_err(cql("scanning the redo log"))?
+            .rows_stream::<(String, i64, i32)>()
+            .map_err(cql("scanning the redo log"))?;
+        while let Some(row) = rows.next().await {
+            let (instance, epoch, chunk) = row.map_err(cql("scanning the redo log"))?;
+            if instance == self.instance {
+                stale.push((epoch, chunk));
+            }
+        }
+        self.delete_chunks(&stale).await;
+        Ok(())
+    }
+
+    async fn write_head(&self, epoch: i64, chunks: i32, applied: bool) -> Result<(), StoreError> {
+        self.session
+            .execute_unpaged(&self.st.head, (&self.instance, epoch, chunks, applied))
+            .await
+            .map_err(|e| cql_error(e, format_args!("writing checkpoint head {epoch}")))?;
+        Ok(())
+    }
+
+    async fn delete_chunks(&self, chunks: &[(i64, i32)]) {
+        let s = &*self.session;
+        let st = &*self.st;
+        let futs: Vec<Fut<'_, Result<(), StoreError>>> = chunks
+            .iter()
+            .map(|(epoch, chunk)| -> Fut<'_, Result<(), StoreError>> {
+                let (epoch, chunk) = (*epoch, *chunk);
+                Box::pin(async move {
+                    s.execute_unpaged(&st.delete_chunk, (&self.instance, epoch, chunk))
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| {
+                            cql_error(e, format_args!("deleting redo-log chunk {epoch}/{chunk}"))
+                        })
+                })
+            })
+            .collect();
+        let results: Vec<_> = futures::stream::iter(futs)
+            .buffer_unordered(self.concurrency)
+            .collect()
+            .await;
+        if let Some(Err(e)) = results.into_iter().find(Result::is_err) {
+            // Harmless: a later start deletes what is left.
+            tracing::warn!(error = %e, "deleting redo-log chunks failed");
+        }
+    }
+
+    async fn apply(&self, a: &Apply) -> Result<u64, StoreError> {
+        let s = &*self.session;
+        let st = &*self.st;
+        let mut futs: Vec<Fut<'_, Result<(), StoreError>>> = Vec::with_capacity(a.rows());
+        for (key, snapshot, movements, record) in &a.states {
+            futs.push(upsert_state(s, st, key, snapshot, *movements, record));
+        }
+        for (key, e) in &a.ledger {
+            futs.push(insert_ledger(s, st, key, e));
+        }
+        for r in &a.ggr {
+            futs.push(upsert_ggr(s, st, r));
+        }
+        for p in &a.positions {
+            futs.push(upsert_position(s, st, p));
+        }
+        let n = futs.len() as u64;
+        futures::stream::iter(futs)
+            .buffer_unordered(self.concurrency)
+            .try_collect::<Vec<()>>()
+            .await?;
+        Ok(n)
+    }
+
+    async fn write_now(&self, batch: &Batch, ggr: &[GgrRow]) -> Result<Written, StoreError> {
+        let (apply, chunks) = prepare(batch, ggr, self.chunk_len)?;
+        let epoch = self.next_epoch.fetch_add(1, Ordering::SeqCst);
+        let n = chunks.len() as i32;
+        let mut rows = 0u64;
+        // 1. The redo log.
+        let s = &*self.session;
+        let st = &*self.st;
+        let futs: Vec<Fut<'_, Result<(), StoreError>>> = chunks
+            .iter()
+            .enumerate()
+            .map(|(i, body)| -> Fut<'_, Result<(), StoreError>> {
+                Box::pin(async move {
+                    s.execute_unpaged(
+                        &st.log_chunk,
+                        (&self.instance, epoch, i as i32, body.as_slice()),
+                    )
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| cql_error(e, format_args!("redo-log chunk {i}")))
+                })
+            })
+            .collect();
+        let written: Result<Vec<()>, StoreError> = futures::stream::iter(futs)
+            .buffer_unordered(self.concurrency)
+            .try_collect()
+            .await;
+        if let Err(e) = written {
+            self.garbage
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .extend((0..n).map(|c| (epoch, c)));
+            return Err(e.context(format_args!(
+                "scylla: writing the redo log of checkpoint {epoch}"
+            )));
+        }
+        rows += n as u64;
+        if self.faults.before_commit.load(Ordering::Acquire) {
+            return Err(StoreError::transient(format!(
+                "scylla: injected fault before committing checkpoint {epoch}"
+            )));
+        }
+        // 2. The commit point. If this fails, the head may or may not point to `epoch`:
+        // either way its log is complete, so recovering it is correct, and the next attempt
+        // commits a newer epoch holding everything this one holds.
+        if let Err(e) = self.write_head(epoch, n, false).await {
+            self.garbage
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .extend((0..n).map(|c| (epoch, c)));
+            return Err(e);
+        }
+        if self.faults.after_commit.load(Ordering::Acquire) {
+            return Err(StoreError::transient(format!(
+                "scylla: injected fault after committing checkpoint {epoch}"
+            )));
+        }
+        // 3. Apply; 4. mark applied, clean up.
+        rows += 1 + self.apply(&apply).await?;
+        self.write_head(epoch, n, true).await?;
+        rows += 1;
+        let mut done: Vec<(i64, i32)> = (0..n).map(|c| (epoch, c)).collect();
+        done.append(&mut self.garbage.lock().unwrap_or_else(|p| p.into_inner()));
+        self.delete_chunks(&done).await;
+        // Bytes: the redo log, and about as much again in the tables.
+        let bytes = 2 * chunks.iter().map(|c| c.len() as u64).sum::<u64>();
+        Ok(Written { rows, bytes })
+    }
+
+    async fn read_now(&self, key: &EntityKey) -> Result<Option<Stored>, StoreError> {
+        let (stmt, id) = match key {
+            EntityKey::Machine(id) => (&self.st.read_machine, id.as_str()),
+            EntityKey::Wallet(id) => (&self.st.read_wallet, id.as_str()),
+            EntityKey::Pool(id) => (&self.st.read_pool, id.as_str()),
+            EntityKey::Hall(id) => (&self.st.read_hall, id.as_str()),
+        };
+        let what = format!("reading {} {id}", key.kind());
+        let r = self
+            .session
+            .execute_unpaged(stmt, (id,))
+            .await
+            .map_err(|e| cql_error(e, &what))?
+            .into_rows_result()
+            .map_err(|e| cql_error(e, &what))?;
+        let Some((state,)) = r
+            .maybe_first_row::<(Vec<u8>,)>()
+            .map_err(|e| cql_error(e, &what))?
+        else {
+            return Ok(None);
+        };
+        let (snapshot, movements) = codec::decode_record(&state).map_err(|e| e.context(&what))?;
+        Ok(Some(Stored {
+            snapshot,
+            movements,
+        }))
+    }
+}
+
+impl Backend for Cql {
+    fn write(&self, batch: Arc<Batch>, ggr: Vec<GgrRow>) -> BoxFuture<Result<Written, StoreError>> {
+        let me = self.handle();
+        Box::pin(async move { me.write_now(&batch, &ggr).await })
+    }
+
+    fn read(&self, key: &EntityKey) -> BoxFuture<Result<Option<Stored>, StoreError>> {
+        let me = self.handle();
+        let key = key.clone();
+        Box::pin(async move { me.read_now(&key).await })
+    }
+
+    fn read_positions(&self) -> BoxFuture<Result<Vec<Position>, StoreError>> {
+        let me = self.handle();
+        Box::pin(async move {
+            let mut rows = me
+                .session
+                .execute_iter(me.st.scan_positions.clone(), ())
+                .await
+                .map_err(cql("reading positions"))?
+                .rows_stream::<(String, i32, i64)>()
+                .map_err(cql("reading positions"))?;
+            let mut out = Vec::new();
+            while let Some(r) = rows.next().await {
+                let (topic, partition, next_offset) = r.map_err(cql("reading positions"))?;
+                out.push(Position {
+                    topic,
+                    partition,
+                    next_offset,
+                });
+            }
+            Ok(out)
+        })
+    }
+}
