@@ -106,8 +106,12 @@ fn start_background(state: &HttpState, stop: Arc<AtomicBool>) {
     actix_rt::spawn(async move {
         let mut t = tokio::time::interval(every);
         t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut seeded = false;
         while !stop.load(Ordering::Relaxed) {
             t.tick().await;
+            if !seeded {
+                seeded = census.seed_from_store(&rt).await;
+            }
             census.run(&rt).await;
         }
     });
