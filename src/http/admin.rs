@@ -129,6 +129,19 @@ fn parse_body<T: serde::de::DeserializeOwned>(body: serde_json::Value) -> Result
     serde_json::from_value(body).map_err(|e| invalid(format!("invalid request: {e}")))
 }
 
+/// The request body. Read by the handler rather than by the `Bytes` extractor, whose
+/// refusals (413 beyond the limit, 400 for a broken body) are plain text: errors are JSON.
+async fn read_body(payload: web::Payload) -> Result<web::Bytes, ApiError> {
+    match payload.to_bytes_limited(super::BODY_LEN_MAX).await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(e)) => Err(invalid(format!("unreadable request body: {e}"))),
+        Err(_) => Err(ApiError {
+            status: StatusCode::PAYLOAD_TOO_LARGE,
+            message: format!("request body larger than {} bytes", super::BODY_LEN_MAX),
+        }),
+    }
+}
+
 /// The body for the audit log (as JSON, or as text if it is not JSON), and its parse.
 fn json_body(raw: &[u8]) -> (serde_json::Value, Result<serde_json::Value, ApiError>) {
     match serde_json::from_slice::<serde_json::Value>(raw) {
@@ -166,8 +179,9 @@ fn admin_error(e: PoolAdminError) -> ApiError {
 pub async fn create_pool(
     state: web::Data<HttpState>,
     req: HttpRequest,
-    body: web::Bytes,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
+    let body = read_body(payload).await?;
     let who = authenticate(&state.config.api_keys, &req)?;
     let (body, parsed) = json_body(&body);
     let target = body
@@ -252,8 +266,9 @@ pub async fn change_level(
     state: web::Data<HttpState>,
     req: HttpRequest,
     path: web::Path<(String, String)>,
-    body: web::Bytes,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
+    let body = read_body(payload).await?;
     let who = authenticate(&state.config.api_keys, &req)?;
     let (pool_raw, level_raw) = path.into_inner();
     let (body, parsed) = json_body(&body);
