@@ -35,9 +35,6 @@ pub use config::HttpConfig;
 pub use feed::{JackpotFeed, TeeSink};
 pub use state::HttpState;
 
-/// Largest request body accepted (the admin API's JSON); a larger one is answered 413.
-pub const BODY_LEN_MAX: usize = 64 * 1024;
-
 /// A running server and its background tasks (feed flusher, census).
 pub struct HttpHandle {
     /// The bound address.
@@ -64,7 +61,7 @@ pub async fn serve(state: HttpState, addr: &str) -> std::io::Result<HttpHandle> 
         App::new()
             .app_data(data.clone())
             .app_data(feed.clone())
-            .app_data(web::PayloadConfig::new(BODY_LEN_MAX))
+            .app_data(web::PayloadConfig::new(admin::BODY_LEN_MAX))
             .app_data(web::QueryConfig::default().error_handler(|err, _req| {
                 error::ApiError::bad_request(format!("invalid query: {err}")).into()
             }))
