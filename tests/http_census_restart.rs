@@ -9,8 +9,8 @@
 //! HTTP side must list every hall, every machine with its stored status, and the per-hall
 //! gauges.
 //!
-//! The Prometheus recorder is installed only after the restart, so a gauge seen on
-//! `/metrics` was set by the restarted census (this file's binary runs nothing else).
+//! Before the restart nothing serves HTTP, so no census runs: a gauge seen on `/metrics`
+//! afterwards was set by the restarted census.
 
 mod http_util;
 
