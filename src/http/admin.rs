@@ -5,7 +5,8 @@
 //! - Every authenticated request that asks for a change is written to the audit log (who,
 //!   what, when, before, after, outcome) before it is answered. Refused attempts (403, 400,
 //!   404, 409) are logged too, with the reason. No change is made unless the log can be
-//!   opened for appending.
+//!   opened for appending. A body over [`BODY_LEN_MAX`] is refused (413) before the
+//!   key is looked at, so it is not logged.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -22,6 +23,9 @@ use super::state::HttpState;
 use super::views::{halls_of, pool_view, PoolView};
 use crate::clock::now_ms;
 use crate::telemetry;
+
+/// Largest request body accepted; a larger one is answered 413.
+pub const BODY_LEN_MAX: usize = 64 * 1024;
 
 struct Attempt<'a> {
     state: &'a HttpState,
@@ -129,6 +133,19 @@ fn parse_body<T: serde::de::DeserializeOwned>(body: serde_json::Value) -> Result
     serde_json::from_value(body).map_err(|e| invalid(format!("invalid request: {e}")))
 }
 
+/// The request body. Read by the handler rather than by the `Bytes` extractor, whose
+/// refusals (413 beyond the limit, 400 for a broken body) are plain text: errors are JSON.
+async fn read_body(payload: web::Payload) -> Result<web::Bytes, ApiError> {
+    match payload.to_bytes_limited(BODY_LEN_MAX).await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(e)) => Err(invalid(format!("unreadable request body: {e}"))),
+        Err(_) => Err(ApiError {
+            status: StatusCode::PAYLOAD_TOO_LARGE,
+            message: format!("request body larger than {} bytes", BODY_LEN_MAX),
+        }),
+    }
+}
+
 /// The body for the audit log (as JSON, or as text if it is not JSON), and its parse.
 fn json_body(raw: &[u8]) -> (serde_json::Value, Result<serde_json::Value, ApiError>) {
     match serde_json::from_slice::<serde_json::Value>(raw) {
@@ -170,8 +187,9 @@ fn admin_error(e: PoolAdminError) -> ApiError {
 pub async fn create_pool(
     state: web::Data<HttpState>,
     req: HttpRequest,
-    body: web::Bytes,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
+    let body = read_body(payload).await?;
     let who = authenticate(&state.config.api_keys, &req)?;
     let (body, parsed) = json_body(&body);
     let target = body
@@ -256,8 +274,9 @@ pub async fn change_level(
     state: web::Data<HttpState>,
     req: HttpRequest,
     path: web::Path<(String, String)>,
-    body: web::Bytes,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
+    let body = read_body(payload).await?;
     let who = authenticate(&state.config.api_keys, &req)?;
     let (pool_raw, level_raw) = path.into_inner();
     let (body, parsed) = json_body(&body);

@@ -7,11 +7,17 @@
 //! machine (bounded by `census-machines-max`). That is how a machine that went offline and
 //! stopped talking stays counted as offline. Reads go through `Runtime::inspect`, which
 //! never starts an actor.
+//!
+//! After a restart no actor is live, so the census starts from the stored states instead
+//! ([`Census::seed`], once, before its first round): every stored machine with its last
+//! status and every stored hall, within the same bounds. Without it, a hall or machine
+//! that received nothing since the restart (typically the offline, tilted and door-open
+//! ones) would be missing from the APIs and its gauges would be absent.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, RwLock};
 
-use pitboss_actors::domain::machine::MachineStatus;
+use pitboss_actors::domain::machine::{MachineState, MachineStatus};
 use pitboss_actors::domain::{HallId, MachineId};
 use pitboss_actors::shell::{HallEntity, MachineEntity, Runtime, Snapshot};
 use serde::Serialize;
@@ -51,6 +57,17 @@ pub struct MachineBrief {
     pub last_event_time_ms: i64,
     /// Its actor is live (else: last state seen before it was passivated).
     pub live: bool,
+}
+
+fn brief(m: &MachineState, live: bool) -> MachineBrief {
+    MachineBrief {
+        id: m.id.to_string(),
+        hall: m.profile.hall.to_string(),
+        status: status_of(&m.status),
+        credits_minor: m.credits,
+        last_event_time_ms: m.last_event_time.0,
+        live,
+    }
 }
 
 /// Machines of a hall by status.
@@ -126,6 +143,45 @@ impl Census {
         self.snapshot.read().expect("census lock").clone()
     }
 
+    /// Adds the machines and halls of `states` (the store's, at start) that the census does
+    /// not know yet, within its bounds; what it already saw of a live actor is newer and is
+    /// kept. Other entities are ignored.
+    pub fn seed(&self, states: &[Snapshot]) {
+        let mut machines = self.machines.lock().expect("census lock");
+        let mut halls = self.halls.lock().expect("census lock");
+        for s in states {
+            match s {
+                Snapshot::Machine(m) => {
+                    if machines.len() < self.machines_max && !machines.contains_key(&m.id) {
+                        machines.insert(m.id.clone(), brief(m, false));
+                    }
+                    if halls.len() < self.halls_max {
+                        halls.insert(m.profile.hall.clone());
+                    }
+                }
+                Snapshot::Hall(h) if halls.len() < self.halls_max => {
+                    halls.insert(h.id.clone());
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// [`Census::seed`] from the runtime's store. Returns false if the store could not be
+    /// read (the caller tries again at its next round).
+    pub async fn seed_from_store(&self, rt: &Runtime) -> bool {
+        match rt.store.all().await {
+            Ok(states) => {
+                self.seed(&states);
+                true
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "census: the stored states could not be read; retrying");
+                false
+            }
+        }
+    }
+
     /// Takes a census of the runtime's live machines and halls.
     pub async fn run(&self, rt: &Runtime) {
         const CHUNK: usize = 1024;
@@ -135,14 +191,7 @@ impl Census {
             let futs = chunk.iter().map(|id| rt.inspect::<MachineEntity>(id));
             for s in futures::future::join_all(futs).await.into_iter().flatten() {
                 if let Some(Snapshot::Machine(m)) = s {
-                    seen.push(MachineBrief {
-                        id: m.id.to_string(),
-                        hall: m.profile.hall.to_string(),
-                        status: status_of(&m.status),
-                        credits_minor: m.credits,
-                        last_event_time_ms: m.last_event_time.0,
-                        live: true,
-                    });
+                    seen.push(brief(&m, true));
                 }
             }
         }

@@ -61,7 +61,7 @@ pub async fn serve(state: HttpState, addr: &str) -> std::io::Result<HttpHandle> 
         App::new()
             .app_data(data.clone())
             .app_data(feed.clone())
-            .app_data(web::PayloadConfig::new(64 * 1024))
+            .app_data(web::PayloadConfig::new(admin::BODY_LEN_MAX))
             .app_data(web::QueryConfig::default().error_handler(|err, _req| {
                 error::ApiError::bad_request(format!("invalid query: {err}")).into()
             }))
@@ -106,8 +106,12 @@ fn start_background(state: &HttpState, stop: Arc<AtomicBool>) {
     actix_rt::spawn(async move {
         let mut t = tokio::time::interval(every);
         t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut seeded = false;
         while !stop.load(Ordering::Relaxed) {
             t.tick().await;
+            if !seeded {
+                seeded = census.seed_from_store(&rt).await;
+            }
             census.run(&rt).await;
         }
     });
