@@ -8,6 +8,7 @@ pub mod demo;
 pub mod direct;
 pub mod http;
 pub mod kafka;
+pub mod model;
 pub mod pipeline;
 pub mod readiness;
 pub mod recount;

@@ -235,8 +235,10 @@ impl Simulator {
             event_id: self.event_id(),
             schema_version: 1,
             source,
+            epoch: None,
             seq,
             event_time: now_ms,
+            receive_time: None,
             payload,
         };
         let delta = std::mem::take(&mut self.pending);
@@ -392,7 +394,13 @@ impl Simulator {
         let claimable = &self.machines[m].claimable;
         if !claimable.is_empty() && self.rng.gen_range(0..1_000_000) < self.progressive_ppm {
             let (pool, level) = claimable[self.rng.gen_range(0..claimable.len())].clone();
-            self.machine_event(m, now_ms, InputPayload::JackpotHit { pool, level });
+            self.machine_event(m, now_ms, InputPayload::JackpotHit {
+                    pool,
+                    level,
+                    amount: None,
+                    currency: None,
+                },
+            );
         }
     }
 

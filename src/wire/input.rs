@@ -18,10 +18,19 @@ pub struct InputEnvelope {
     pub schema_version: u32,
     /// Who sent the event.
     pub source: Source,
+    /// The source's sequence-number epoch (version 2, machine sources): raised by the
+    /// machine interface when its numbering restarts (RAM clear, gateway restart). Absent in
+    /// version 1, which means epoch 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epoch: Option<u64>,
     /// The source's sequence number.
     pub seq: u64,
     /// When the event happened at the source, in milliseconds since the Unix epoch.
     pub event_time: i64,
+    /// When the hall gateway received the event from the machine (version 2), ms since the
+    /// Unix epoch; kept through store-and-forward. The event time is checked against it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receive_time: Option<i64>,
     /// What happened.
     pub payload: InputPayload,
 }
@@ -84,11 +93,18 @@ pub enum InputPayload {
     CardIn { player: String },
     /// The player card was removed.
     CardOut {},
-    /// The machine reports a progressive hit; the pool decides the amount.
+    /// The machine reports a progressive hit.
     JackpotHit {
         pool: String,
         /// The level index (0 = first level).
         level: u8,
+        /// What the machine showed and paid, in minor units (version 2); without it the
+        /// pool pays the level's amount.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        amount: Option<i64>,
+        /// ISO 4217 code of `amount` (required with it).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        currency: Option<String>,
     },
     /// A cabinet door opened.
     DoorOpen {},
@@ -222,8 +238,10 @@ impl InputEnvelope {
                 machine: Some(machine.to_owned()),
                 server: None,
             },
+            epoch: None,
             seq,
             event_time,
+            receive_time: None,
             payload,
         }
     }
@@ -245,8 +263,10 @@ impl InputEnvelope {
                 machine: None,
                 server: Some(server.to_owned()),
             },
+            epoch: None,
             seq,
             event_time,
+            receive_time: None,
             payload,
         }
     }

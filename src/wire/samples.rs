@@ -64,6 +64,8 @@ pub fn inputs() -> Vec<InputEnvelope> {
         InputPayload::JackpotHit {
             pool: POOL.into(),
             level: 1,
+            amount: None,
+            currency: None,
         },
         InputPayload::DoorOpen {},
         InputPayload::DoorClose {},

@@ -264,7 +264,7 @@ impl<'a> RawEnvelope<'a> {
                 player: player.into(),
             },
             P::CardOut {} => R::CardOut(Empty {}),
-            P::JackpotHit { pool, level } => R::JackpotHit {
+            P::JackpotHit { pool, level, .. } => R::JackpotHit {
                 pool: pool.into(),
                 level: raw_int(*level),
             },

@@ -1,0 +1,819 @@
+//! A seeded generator of input streams that mixes every case `RULES.md` names into ordinary
+//! play: retries hours later, conflicting repeats, late gap-fills, epoch resets, skewed
+//! clocks, wrong currencies, bets rolled back after they were settled, claims on ineligible
+//! machines, amounts at the bounds, malformed messages. The same seed gives the same stream.
+//!
+//! It knows nothing of the rules' outcomes (the model decides those); it only keeps enough
+//! of its own books (sequence numbers, rough credits, open bets) to make play look real.
+
+use std::collections::BTreeMap;
+
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+
+use crate::wire::{InputEnvelope, InputPayload, Source};
+
+use super::{LevelSpec, ModelConfig, PoolSpec, AMOUNT_MAX};
+
+/// The network's currency in generated streams.
+pub const CURRENCY: &str = "EUR";
+/// Wallet credit line in generated streams.
+pub const CREDIT_LINE: i64 = 1_000;
+/// Large cash-in alert threshold in generated streams.
+pub const LARGE_CASH_IN: i64 = 50_000;
+/// The stream's start time (2026-03-29T00:30:00Z).
+pub const START_MS: i64 = 1_774_744_200_000;
+
+/// The size and mix of a stream.
+#[derive(Clone, Debug)]
+pub struct GenConfig {
+    /// Input messages to generate (at least).
+    pub events: usize,
+    /// Seed of the stream.
+    pub seed: u64,
+    /// Halls.
+    pub halls: usize,
+    /// Machines per hall.
+    pub machines_per_hall: usize,
+    /// Online players.
+    pub players: usize,
+    /// Per mille of steps that inject a special case instead of ordinary play.
+    pub special_per_mille: u32,
+}
+
+impl Default for GenConfig {
+    fn default() -> Self {
+        Self {
+            events: 10_000,
+            seed: 1,
+            halls: 3,
+            machines_per_hall: 4,
+            players: 6,
+            special_per_mille: 150,
+        }
+    }
+}
+
+/// One message of a stream.
+#[derive(Clone, Debug)]
+pub struct Item {
+    /// The message's bytes.
+    pub bytes: Vec<u8>,
+    /// The envelope, when the bytes are one (not for malformed bytes).
+    pub env: Option<InputEnvelope>,
+    /// Kafka key.
+    pub key: String,
+    /// The Kafka record timestamp it is produced with.
+    pub kafka_time: i64,
+}
+
+/// A generated stream and how many of each case it holds.
+#[derive(Clone, Debug, Default)]
+pub struct Generated {
+    /// The messages, in order.
+    pub items: Vec<Item>,
+    /// Cases by name.
+    pub cases: BTreeMap<&'static str, u64>,
+}
+
+/// The configuration streams from [`generate`] are meant for: two pools, one wide-area
+/// (a mystery level with a minimum bet, a capped progressive level, a mystery level) and one
+/// linked to the first hall only.
+pub fn model_config() -> ModelConfig {
+    let level = |name: &str, seed, ppm, ceiling, mystery, min_bet| LevelSpec {
+        name: name.to_owned(),
+        seed,
+        ppm,
+        ceiling,
+        mystery,
+        min_bet,
+    };
+    ModelConfig {
+        currency: CURRENCY.to_owned(),
+        credit_line: CREDIT_LINE,
+        large_cash_in: LARGE_CASH_IN,
+        clock_ahead_max_ms: 300_000,
+        clock_behind_max_ms: 7 * 86_400_000,
+        pools: vec![
+            PoolSpec {
+                id: "WAP-1".to_owned(),
+                halls: None,
+                levels: vec![
+                    level("grand", 50_000, 5_000, Some(200_000), true, 100),
+                    level("major", 10_000, 10_000, Some(40_000), false, 50),
+                    level("mini", 1_000, 20_000, Some(5_000), true, 0),
+                ],
+            },
+            PoolSpec {
+                id: "LAP-1".to_owned(),
+                halls: Some(vec![hall_name(0)]),
+                levels: vec![level("bonus", 2_000, 10_000, None, false, 0)],
+            },
+        ],
+    }
+}
+
+fn hall_name(h: usize) -> String {
+    format!("H-{h:02}")
+}
+
+struct Machine {
+    id: String,
+    hall: String,
+    v2: bool,
+    epoch: u64,
+    seq: u64,
+    credits: i64,
+    game_open: bool,
+    carded: Option<String>,
+    tilted: bool,
+    offline: bool,
+    /// Events held back, each with how many more events of this machine pass first.
+    held: Vec<(usize, InputEnvelope)>,
+}
+
+struct Player {
+    id: String,
+    v2: bool,
+    tx: u64,
+    balance: i64,
+    open_bets: Vec<(String, String, i64)>,
+    settled_bets: Vec<(String, String)>,
+}
+
+struct World {
+    rng: SmallRng,
+    now: i64,
+    ids: u64,
+    machines: Vec<Machine>,
+    players: Vec<Player>,
+    providers: Vec<String>,
+    halls: usize,
+    out: Generated,
+    /// Wallet commands sent, for retries and conflicts: (provider, payload).
+    sent_wallet: Vec<(String, InputPayload, bool)>,
+    /// Machine events sent, for exact redelivery.
+    sent_machine: Vec<Item>,
+}
+
+/// Generates a stream.
+pub fn generate(cfg: &GenConfig) -> Generated {
+    let mut rng = SmallRng::seed_from_u64(cfg.seed);
+    let halls = cfg.halls.max(2);
+    let mut machines = Vec::new();
+    for h in 0..halls {
+        for i in 0..cfg.machines_per_hall.max(1) {
+            machines.push(Machine {
+                id: format!("M-{h:02}-{i:03}"),
+                hall: hall_name(h),
+                v2: rng.gen_bool(0.6),
+                epoch: 0,
+                seq: 0,
+                credits: 0,
+                game_open: false,
+                carded: None,
+                tilted: false,
+                offline: false,
+                held: Vec::new(),
+            });
+        }
+    }
+    let players = (0..cfg.players.max(1))
+        .map(|i| Player {
+            id: format!("P-{i:05}"),
+            v2: rng.gen_bool(0.5),
+            tx: 0,
+            balance: 0,
+            open_bets: Vec::new(),
+            settled_bets: Vec::new(),
+        })
+        .collect();
+    let mut w = World {
+        rng,
+        now: START_MS,
+        ids: cfg.seed << 32,
+        machines,
+        players,
+        providers: vec!["GS-A".to_owned(), "GS-B".to_owned(), "PSP-1".to_owned()],
+        halls,
+        out: Generated::default(),
+        sent_wallet: Vec::new(),
+        sent_machine: Vec::new(),
+    };
+    while w.out.items.len() < cfg.events {
+        w.now += w.rng.gen_range(1..40);
+        if w.rng.gen_range(0..1000) < cfg.special_per_mille {
+            w.special();
+        } else if w.rng.gen_bool(0.7) {
+            let m = w.rng.gen_range(0..w.machines.len());
+            w.play_machine(m);
+        } else {
+            let p = w.rng.gen_range(0..w.players.len());
+            w.play_wallet(p);
+        }
+    }
+    // Whatever is still held back is delivered at the end, late.
+    for m in 0..w.machines.len() {
+        let held = std::mem::take(&mut w.machines[m].held);
+        for (_, env) in held {
+            w.push(env);
+        }
+    }
+    w.out
+}
+
+impl World {
+    fn case(&mut self, name: &'static str) {
+        *self.out.cases.entry(name).or_default() += 1;
+    }
+
+    fn next_id(&mut self) -> String {
+        self.ids += 1;
+        uuid::Uuid::from_u128(0x5eed_0000_0000_4000_8000_0000_0000_0000 | u128::from(self.ids))
+            .hyphenated()
+            .to_string()
+    }
+
+    fn push_item(&mut self, bytes: Vec<u8>, env: Option<InputEnvelope>, key: String) {
+        let item = Item {
+            bytes,
+            env,
+            key,
+            kafka_time: self.now,
+        };
+        self.out.items.push(item);
+    }
+
+    fn push(&mut self, env: InputEnvelope) {
+        let bytes = env.to_bytes();
+        let key = env.kafka_key().to_owned();
+        let is_machine = env.source.machine.is_some();
+        self.push_item(bytes, Some(env), key);
+        if is_machine {
+            let item = self.out.items.last().expect("just pushed").clone();
+            self.sent_machine.push(item);
+        }
+    }
+
+    /// A machine event, sent now or held back behind the machine's held events.
+    fn machine_event(&mut self, m: usize, payload: InputPayload) -> InputEnvelope {
+        let id = self.next_id();
+        let now = self.now;
+        let mach = &mut self.machines[m];
+        mach.seq += 1;
+        let env = InputEnvelope {
+            event_id: id,
+            schema_version: if mach.v2 { 2 } else { 1 },
+            source: Source {
+                hall: mach.hall.clone(),
+                machine: Some(mach.id.clone()),
+                server: None,
+            },
+            epoch: mach.v2.then_some(mach.epoch),
+            seq: mach.seq,
+            event_time: now,
+            receive_time: mach.v2.then_some(now + 3),
+            payload,
+        };
+        env
+    }
+
+    fn send_machine(&mut self, m: usize, payload: InputPayload) {
+        let env = self.machine_event(m, payload);
+        self.deliver_machine(m, env);
+    }
+
+    fn deliver_machine(&mut self, m: usize, env: InputEnvelope) {
+        self.push(env);
+        // Held events whose turn has come follow (late gap-fills).
+        let mut due = Vec::new();
+        let held = &mut self.machines[m].held;
+        for h in held.iter_mut() {
+            h.0 = h.0.saturating_sub(1);
+        }
+        while let Some(pos) = held.iter().position(|h| h.0 == 0) {
+            due.push(held.remove(pos).1);
+        }
+        for env in due {
+            self.push(env);
+        }
+    }
+
+    fn play_machine(&mut self, m: usize) {
+        let bet = *[10, 20, 50, 100, 200, 500].get(self.rng.gen_range(0..6)).unwrap_or(&10);
+        let mach = &self.machines[m];
+        if mach.credits < 500 {
+            let bill = [1_000, 2_000, 5_000, 10_000][self.rng.gen_range(0..4)];
+            self.machines[m].credits += bill;
+            self.send_machine(m, cash_in("bill", bill));
+            return;
+        }
+        if mach.game_open {
+            if self.rng.gen_bool(0.35) {
+                let win = bet * self.rng.gen_range(1..6);
+                self.machines[m].credits += win;
+                self.send_machine(m, money("win", win));
+            }
+            self.machines[m].game_open = false;
+            self.send_machine(m, InputPayload::GameEnd {});
+            return;
+        }
+        match self.rng.gen_range(0..100) {
+            0..=3 => {
+                let c = self.machines[m].credits;
+                self.machines[m].credits = 0;
+                self.send_machine(m, cash_out("ticket", c));
+            }
+            4..=5 => {
+                let player = format!("P-{:05}", self.rng.gen_range(0..self.players.len()));
+                if self.machines[m].carded.is_some() {
+                    self.machines[m].carded = None;
+                    self.send_machine(m, InputPayload::CardOut {});
+                } else {
+                    self.machines[m].carded = Some(player.clone());
+                    self.send_machine(m, InputPayload::CardIn { player });
+                }
+            }
+            6 => {
+                let open = self.machines[m].tilted;
+                self.machines[m].tilted = !open;
+                if open {
+                    self.send_machine(m, InputPayload::TiltClear {});
+                } else {
+                    self.send_machine(m, InputPayload::Tilt { code: 42 });
+                }
+            }
+            7 => {
+                let off = self.machines[m].offline;
+                self.machines[m].offline = !off;
+                if off {
+                    self.send_machine(m, InputPayload::CommsRestored {});
+                } else {
+                    self.send_machine(m, InputPayload::CommsLost {});
+                }
+            }
+            8 => {
+                self.send_machine(m, InputPayload::DoorOpen {});
+                self.send_machine(m, InputPayload::DoorClose {});
+            }
+            _ => {
+                self.machines[m].credits -= bet;
+                self.machines[m].game_open = true;
+                self.send_machine(m, money("bet", bet));
+            }
+        }
+    }
+
+    fn player_tx(&mut self, p: usize) -> String {
+        let pl = &mut self.players[p];
+        pl.tx += 1;
+        format!("T{}-{}", &pl.id[2..], pl.tx)
+    }
+
+    fn send_wallet(&mut self, p: usize, provider: &str, payload: InputPayload) {
+        let id = self.next_id();
+        let v2 = self.players[p].v2;
+        let env = InputEnvelope {
+            event_id: id,
+            schema_version: if v2 { 2 } else { 1 },
+            source: Source {
+                hall: "ONLINE-1".to_owned(),
+                machine: None,
+                server: Some(provider.to_owned()),
+            },
+            epoch: None,
+            seq: 0,
+            event_time: self.now,
+            receive_time: v2.then_some(self.now + 2),
+            payload: payload.clone(),
+        };
+        self.sent_wallet.push((provider.to_owned(), payload, v2));
+        self.push(env);
+    }
+
+    fn provider(&mut self) -> String {
+        self.providers[self.rng.gen_range(0..2)].clone()
+    }
+
+    fn play_wallet(&mut self, p: usize) {
+        let player = self.players[p].id.clone();
+        let tx = self.player_tx(p);
+        if self.players[p].balance < 300 {
+            let a = [500, 1_000, 5_000][self.rng.gen_range(0..3)];
+            self.players[p].balance += a;
+            self.send_wallet(p, "PSP-1", wallet("deposit", &player, &tx, a, None));
+            return;
+        }
+        let prov = self.provider();
+        match self.rng.gen_range(0..100) {
+            0..=49 => {
+                let a = [10, 50, 100, 200][self.rng.gen_range(0..4)];
+                self.players[p].balance -= a;
+                self.players[p].open_bets.push((prov.clone(), tx.clone(), a));
+                self.send_wallet(p, &prov, wallet("wallet_bet", &player, &tx, a, None));
+            }
+            50..=84 => {
+                let Some(i) = (!self.players[p].open_bets.is_empty())
+                    .then(|| self.rng.gen_range(0..self.players[p].open_bets.len()))
+                else {
+                    return;
+                };
+                let (bprov, btx, a) = self.players[p].open_bets.remove(i);
+                let win = a * self.rng.gen_range(1..4);
+                self.players[p].balance += win;
+                let named = self.rng.gen_bool(0.8).then(|| btx.clone());
+                self.players[p].settled_bets.push((bprov.clone(), btx));
+                self.send_wallet(p, &bprov, wallet("wallet_win", &player, &tx, win, named));
+            }
+            85..=92 => {
+                let Some((bprov, btx, a)) = self.players[p].open_bets.pop() else {
+                    return;
+                };
+                self.players[p].balance += a;
+                self.send_wallet(p, &bprov, rollback(&player, &tx, &btx));
+            }
+            _ => {
+                let a = self.players[p].balance / 2;
+                if a > 0 {
+                    self.players[p].balance -= a;
+                    self.send_wallet(p, "PSP-1", wallet("withdraw", &player, &tx, a, None));
+                }
+            }
+        }
+    }
+
+    /// One of the cases of `RULES.md`.
+    fn special(&mut self) {
+        let m = self.rng.gen_range(0..self.machines.len());
+        let p = self.rng.gen_range(0..self.players.len());
+        let player = self.players[p].id.clone();
+        match self.rng.gen_range(0..30) {
+            0 if !self.sent_wallet.is_empty() => {
+                self.case("retry_after_hours");
+                self.now += 3 * 3_600_000;
+                let back = self.sent_wallet.len().saturating_sub(300);
+                let i = self.rng.gen_range(0..=back.min(self.sent_wallet.len() - 1));
+                let (prov, payload, _) = self.sent_wallet[i].clone();
+                let p = self.player_index(payload.player().unwrap_or_default());
+                self.send_wallet(p, &prov, payload);
+            }
+            1 if !self.sent_wallet.is_empty() => {
+                self.case("conflicting_repeat");
+                let i = self.rng.gen_range(0..self.sent_wallet.len());
+                let (prov, payload, _) = self.sent_wallet[i].clone();
+                let p = self.player_index(payload.player().unwrap_or_default());
+                let (pl, tx) = tx_of(&payload);
+                self.send_wallet(p, &prov, wallet("wallet_bet", &pl, &tx, 4_999, None));
+            }
+            2 => {
+                self.case("late_gap_fill");
+                let env = self.machine_event(m, money("bet", 20));
+                let after = self.rng.gen_range(1..5);
+                self.machines[m].held.push((after, env));
+            }
+            3 if self.machines[m].v2 => {
+                self.case("epoch_reset");
+                self.machines[m].epoch += 1;
+                self.machines[m].seq = 0;
+                self.send_machine(m, cash_in("bill", 1_000));
+                self.machines[m].credits += 1_000;
+            }
+            4 if !self.sent_machine.is_empty() => {
+                self.case("duplicate_delivery");
+                let i = self.rng.gen_range(0..self.sent_machine.len());
+                let mut item = self.sent_machine[i].clone();
+                item.kafka_time = self.now;
+                self.out.items.push(item);
+            }
+            5 => {
+                self.case("skewed_clock");
+                let mut env = self.machine_event(m, cash_in("bill", 2_000));
+                self.machines[m].credits += 2_000;
+                env.event_time = if self.rng.gen_bool(0.5) {
+                    self.now + 2 * 3_600_000
+                } else {
+                    self.rng.gen_range(0..1_000_000)
+                };
+                self.deliver_machine(m, env);
+            }
+            6 => {
+                self.case("wrong_currency");
+                if self.rng.gen_bool(0.5) {
+                    let mut pay = money("bet", 100);
+                    if let InputPayload::Bet { currency, .. } = &mut pay {
+                        *currency = "USD".to_owned();
+                    }
+                    self.send_machine(m, pay);
+                } else {
+                    let tx = self.player_tx(p);
+                    let mut pay = wallet("deposit", &player, &tx, 100, None);
+                    if let InputPayload::Deposit { currency, .. } = &mut pay {
+                        *currency = "USD".to_owned();
+                    }
+                    self.send_wallet(p, "PSP-1", pay);
+                }
+            }
+            7 => {
+                self.case("settled_bet_rollback");
+                self.ensure_funds(p);
+                let prov = self.provider();
+                let b = self.player_tx(p);
+                self.send_wallet(p, &prov, wallet("wallet_bet", &player, &b, 50, None));
+                let t = self.player_tx(p);
+                self.send_wallet(p, &prov, wallet("wallet_win", &player, &t, 80, Some(b.clone())));
+                let r = self.player_tx(p);
+                self.send_wallet(p, &prov, rollback(&player, &r, &b));
+            }
+            8 => {
+                self.case("rollback_before_bet");
+                self.ensure_funds(p);
+                let prov = self.provider();
+                let b = self.player_tx(p);
+                let r = self.player_tx(p);
+                self.send_wallet(p, &prov, rollback(&player, &r, &b));
+                self.send_wallet(p, &prov, wallet("wallet_bet", &player, &b, 30, None));
+            }
+            9 => {
+                self.case("win_on_rolled_back_bet");
+                self.ensure_funds(p);
+                let prov = self.provider();
+                let b = self.player_tx(p);
+                self.send_wallet(p, &prov, wallet("wallet_bet", &player, &b, 40, None));
+                let r = self.player_tx(p);
+                self.send_wallet(p, &prov, rollback(&player, &r, &b));
+                let t = self.player_tx(p);
+                self.send_wallet(p, &prov, wallet("wallet_win", &player, &t, 90, Some(b)));
+            }
+            10 => {
+                self.case("win_unknown_bet");
+                let prov = self.provider();
+                let t = self.player_tx(p);
+                let ghost = format!("{t}-ghost");
+                self.send_wallet(p, &prov, wallet("wallet_win", &player, &t, 70, Some(ghost)));
+            }
+            11 => {
+                self.case("withdraw_on_credit");
+                let t = self.player_tx(p);
+                let a = self.players[p].balance.max(0) + CREDIT_LINE / 2;
+                self.send_wallet(p, "PSP-1", wallet("withdraw", &player, &t, a, None));
+            }
+            12 => {
+                self.case("cross_provider_same_tx");
+                self.ensure_funds(p);
+                let t = self.player_tx(p);
+                self.send_wallet(p, "GS-A", wallet("wallet_bet", &player, &t, 10, None));
+                self.send_wallet(p, "GS-B", wallet("wallet_bet", &player, &t, 10, None));
+            }
+            13 => {
+                self.case("bet_beyond_credits");
+                let c = self.machines[m].credits.max(0);
+                self.machines[m].credits = 0;
+                self.machines[m].game_open = true;
+                self.send_machine(m, money("bet", c + 5_000));
+            }
+            14 => {
+                self.case("cash_out_beyond_credits");
+                let c = self.machines[m].credits.max(0);
+                self.machines[m].credits = 0;
+                self.send_machine(m, cash_out("handpay", c + 700));
+            }
+            15 => {
+                self.case("bonus_win_outside_game");
+                if !self.machines[m].game_open {
+                    self.machines[m].credits += 300;
+                    self.send_machine(m, money("win", 300));
+                }
+            }
+            16 => {
+                self.case("game_end_without_bet");
+                if !self.machines[m].game_open {
+                    self.send_machine(m, InputPayload::GameEnd {});
+                }
+            }
+            17 => {
+                self.case("card_session_overlap");
+                let a = format!("P-{:05}", self.rng.gen_range(0..self.players.len()));
+                let b = format!("P-{:05}", self.players.len() + 7);
+                self.send_machine(m, InputPayload::CardIn { player: a });
+                self.send_machine(m, InputPayload::CardIn { player: b.clone() });
+                self.machines[m].carded = Some(b);
+            }
+            18 => {
+                self.case("card_out_without_session");
+                if self.machines[m].carded.is_none() {
+                    self.send_machine(m, InputPayload::CardOut {});
+                }
+            }
+            19 => {
+                self.case("machine_moved");
+                let h = self.rng.gen_range(0..self.halls);
+                self.machines[m].hall = hall_name(h);
+                self.send_machine(m, cash_in("bill", 1_000));
+                self.machines[m].credits += 1_000;
+            }
+            20 => {
+                // A progressive claim during a game, by a machine that may be ineligible.
+                self.case("progressive_claim");
+                let eligible = !self.machines[m].tilted && !self.machines[m].offline;
+                if !eligible {
+                    self.case("ineligible_claim");
+                }
+                if self.machines[m].credits < 100 {
+                    self.machines[m].credits += 1_000;
+                    self.send_machine(m, cash_in("bill", 1_000));
+                }
+                self.machines[m].credits -= 100;
+                self.machines[m].game_open = true;
+                self.send_machine(m, money("bet", 100));
+                let (pool, level) = if self.rng.gen_bool(0.8) {
+                    ("WAP-1", 1)
+                } else {
+                    ("LAP-1", 0)
+                };
+                let amount = if self.machines[m].v2 {
+                    if self.rng.gen_bool(0.3) {
+                        self.case("claim_amount_variance");
+                        Some(12_345)
+                    } else {
+                        None
+                    }
+                } else {
+                    None
+                };
+                self.send_machine(m, jackpot(pool, level, amount));
+                self.machines[m].game_open = false;
+                self.send_machine(m, InputPayload::GameEnd {});
+            }
+            21 => {
+                self.case("ineligible_claim");
+                if self.machines[m].game_open {
+                    self.machines[m].game_open = false;
+                    self.send_machine(m, InputPayload::GameEnd {});
+                }
+                let (pool, level) = [("WAP-1", 1u8), ("WAP-1", 0), ("WAP-1", 9), ("LAP-1", 0)]
+                    [self.rng.gen_range(0..4)];
+                self.send_machine(m, jackpot(pool, level, None));
+            }
+            22 => {
+                self.case("amount_at_bounds");
+                self.machines[m].credits += AMOUNT_MAX;
+                self.send_machine(m, cash_in("cashless", AMOUNT_MAX));
+            }
+            23 => {
+                self.case("invalid_amount");
+                let a = [0, -5, AMOUNT_MAX + 1][self.rng.gen_range(0..3)];
+                let env = self.machine_event(m, money("bet", a));
+                self.machines[m].seq -= 1;
+                self.push(env);
+            }
+            24 => {
+                self.case("malformed");
+                let len = self.rng.gen_range(0..40);
+                let bytes: Vec<u8> = (0..len).map(|_| self.rng.gen()).collect();
+                let key = self.machines[m].id.clone();
+                self.push_item(bytes, None, key);
+            }
+            25 => {
+                self.case("invalid_source");
+                let mut env = self.machine_event(m, money("bet", 10));
+                self.machines[m].seq -= 1;
+                env.source.server = Some("GS-A".to_owned());
+                self.push(env);
+            }
+            26 => {
+                self.case("unsupported_version");
+                let mut env = self.machine_event(m, money("bet", 10));
+                self.machines[m].seq -= 1;
+                env.schema_version = 3;
+                self.push(env);
+            }
+            27 => {
+                self.case("large_cash_in");
+                self.machines[m].credits += LARGE_CASH_IN;
+                self.send_machine(m, cash_in("bill", LARGE_CASH_IN));
+            }
+            28 if self.machines[m].v2 => {
+                self.case("stale_epoch");
+                for _ in 0..5 {
+                    self.machines[m].epoch += 1;
+                    self.machines[m].seq = 0;
+                    self.send_machine(m, cash_in("bill", 500));
+                    self.machines[m].credits += 500;
+                }
+                let mut env = self.machine_event(m, cash_in("bill", 500));
+                env.epoch = Some(0);
+                self.push(env);
+            }
+            _ => {
+                self.case("mystery_play");
+                if self.machines[m].credits < 1_000 {
+                    self.machines[m].credits += 10_000;
+                    self.send_machine(m, cash_in("bill", 10_000));
+                }
+                for _ in 0..3 {
+                    self.machines[m].credits -= 200;
+                    self.send_machine(m, money("bet", 200));
+                    self.send_machine(m, InputPayload::GameEnd {});
+                }
+                self.machines[m].game_open = false;
+            }
+        }
+    }
+
+    fn player_index(&self, id: &str) -> usize {
+        self.players.iter().position(|p| p.id == id).unwrap_or(0)
+    }
+
+    fn ensure_funds(&mut self, p: usize) {
+        if self.players[p].balance < 500 {
+            let player = self.players[p].id.clone();
+            let tx = self.player_tx(p);
+            self.players[p].balance += 1_000;
+            self.send_wallet(p, "PSP-1", wallet("deposit", &player, &tx, 1_000, None));
+        }
+    }
+}
+
+fn tx_of(p: &InputPayload) -> (String, String) {
+    match p {
+        InputPayload::Deposit { player, tx, .. }
+        | InputPayload::Withdraw { player, tx, .. }
+        | InputPayload::WalletBet { player, tx, .. }
+        | InputPayload::WalletWin { player, tx, .. }
+        | InputPayload::Rollback { player, tx, .. } => (player.clone(), tx.clone()),
+        _ => (String::new(), String::new()),
+    }
+}
+
+fn money(kind: &str, amount: i64) -> InputPayload {
+    let currency = CURRENCY.to_owned();
+    match kind {
+        "bet" => InputPayload::Bet { amount, currency },
+        _ => InputPayload::Win { amount, currency },
+    }
+}
+
+fn cash_in(kind: &str, amount: i64) -> InputPayload {
+    InputPayload::CashIn {
+        kind: kind.to_owned(),
+        amount,
+        currency: CURRENCY.to_owned(),
+    }
+}
+
+fn cash_out(kind: &str, amount: i64) -> InputPayload {
+    InputPayload::CashOut {
+        kind: kind.to_owned(),
+        amount: amount.max(1),
+        currency: CURRENCY.to_owned(),
+    }
+}
+
+fn jackpot(pool: &str, level: u8, amount: Option<i64>) -> InputPayload {
+    InputPayload::JackpotHit {
+        pool: pool.to_owned(),
+        level,
+        amount,
+        currency: amount.map(|_| CURRENCY.to_owned()),
+    }
+}
+
+fn wallet(kind: &str, player: &str, tx: &str, amount: i64, bet_tx: Option<String>) -> InputPayload {
+    let (player, tx, currency) = (player.to_owned(), tx.to_owned(), CURRENCY.to_owned());
+    match kind {
+        "deposit" => InputPayload::Deposit {
+            player,
+            tx,
+            amount,
+            currency,
+        },
+        "withdraw" => InputPayload::Withdraw {
+            player,
+            tx,
+            amount,
+            currency,
+        },
+        "wallet_bet" => InputPayload::WalletBet {
+            player,
+            tx,
+            amount,
+            currency,
+        },
+        _ => InputPayload::WalletWin {
+            player,
+            tx,
+            amount,
+            currency,
+            bet_tx,
+        },
+    }
+}
+
+fn rollback(player: &str, tx: &str, bet_tx: &str) -> InputPayload {
+    InputPayload::Rollback {
+        player: player.to_owned(),
+        tx: tx.to_owned(),
+        bet_tx: bet_tx.to_owned(),
+        currency: CURRENCY.to_owned(),
+    }
+}

@@ -1,0 +1,448 @@
+//! The M rules: a machine's sequence marks, facts, sessions and halls.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::validate::{MachineEvent, MachineWhat};
+use super::{pool, Hit, MachineView, Model, Outcome, Totals, EPOCHS_KEPT, HOLES_KEPT};
+
+const METERS: [&str; 12] = [
+    "coin_in",
+    "coin_out",
+    "games_played",
+    "games_won",
+    "bills_in",
+    "tickets_in",
+    "tickets_out",
+    "cashless_in",
+    "cashless_out",
+    "handpaid",
+    "jackpot_paid",
+    "doors_opened",
+];
+
+/// The numbers seen under one epoch (M-1): everything up to `high` that is in `seen` or at
+/// or below `floor` counts as seen; the rest are holes.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Marks {
+    high: u64,
+    seen: BTreeSet<u64>,
+    /// Numbers at or below this whose holes were forgotten.
+    floor: u64,
+}
+
+impl Marks {
+    fn is_hole(&self, n: u64) -> bool {
+        n > self.floor && n <= self.high && !self.seen.contains(&n)
+    }
+
+    /// Ranges of holes, lowest first.
+    fn holes(&self) -> Vec<(u64, u64)> {
+        let mut out = Vec::new();
+        let mut next = self.floor + 1;
+        for &n in self.seen.range(self.floor + 1..) {
+            if n > next {
+                out.push((next, n - 1));
+            }
+            next = n + 1;
+        }
+        if next <= self.high {
+            out.push((next, self.high));
+        }
+        out
+    }
+
+    fn see(&mut self, n: u64) {
+        let next = n == self.high + 1;
+        self.seen.insert(n);
+        self.high = self.high.max(n);
+        if next {
+            // The next number in line adds no hole.
+            return;
+        }
+        // Only the newest HOLES_KEPT ranges are kept: forget the oldest.
+        loop {
+            let holes = self.holes();
+            if holes.len() <= HOLES_KEPT {
+                break;
+            }
+            self.floor = holes[0].1;
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub(super) struct Machine {
+    hall: String,
+    pools: Vec<String>,
+    credits: i64,
+    meters: BTreeMap<&'static str, i64>,
+    session: Option<String>,
+    online: bool,
+    door_open: bool,
+    tilt: Option<u32>,
+    game_open: bool,
+    game_won: bool,
+    game_bet: i64,
+    last_booked: Option<i64>,
+}
+
+impl Machine {
+    fn new(hall: &str, pools: Vec<String>) -> Self {
+        Self {
+            hall: hall.to_owned(),
+            pools,
+            credits: 0,
+            meters: METERS.iter().map(|m| (*m, 0)).collect(),
+            session: None,
+            online: true,
+            door_open: false,
+            tilt: None,
+            game_open: false,
+            game_won: false,
+            game_bet: 0,
+            last_booked: None,
+        }
+    }
+
+    pub(super) fn view(&self) -> MachineView {
+        MachineView {
+            hall: self.hall.clone(),
+            credits: self.credits,
+            meters: self.meters.clone(),
+            session: self.session.clone(),
+            online: self.online,
+            door_open: self.door_open,
+            tilt: self.tilt,
+        }
+    }
+
+    pub(super) fn jackpot_paid(&mut self, amount: i64) {
+        *self.meters.get_mut("jackpot_paid").expect("meter") += amount;
+    }
+}
+
+/// What the sequence check decided.
+enum Seq {
+    Apply,
+    Repeat,
+    Stale,
+}
+
+impl Model {
+    /// M-1: decides whether (epoch, seq) is new, and records it.
+    fn sequence(&mut self, id: &str, epoch: u64, seq: u64) -> Seq {
+        let m = self.marks.entry(id.to_owned()).or_default();
+        let newest = m.keys().next_back().copied();
+        if !m.contains_key(&epoch) {
+            // Keep the EPOCHS_KEPT highest: an epoch below all of them when they are full
+            // cannot be told from a repeat.
+            if m.len() >= EPOCHS_KEPT && epoch < *m.keys().next().expect("full") {
+                let _ = m;
+                self.alert("sequence_stale");
+                return Seq::Stale;
+            }
+            let mut marks = Marks::default();
+            if seq > 1 {
+                // Numbers below the first seen may still arrive (M-1).
+                marks.high = seq - 1;
+            }
+            m.insert(epoch, marks);
+            if m.len() > EPOCHS_KEPT {
+                let lowest = *m.keys().next().expect("non-empty");
+                m.remove(&lowest);
+            }
+            if let Some(old) = newest {
+                if epoch > old {
+                    self.alert("sequence_reset");
+                }
+            }
+            let m = self.marks.get_mut(id).expect("machine exists");
+            m.get_mut(&epoch).expect("inserted").see(seq);
+            return Seq::Apply;
+        }
+        let marks = m.get_mut(&epoch).expect("known epoch");
+        if seq > marks.high {
+            let gap = seq > marks.high + 1;
+            marks.see(seq);
+            if gap {
+                self.alert("sequence_gap");
+            }
+            Seq::Apply
+        } else if marks.is_hole(seq) {
+            marks.see(seq);
+            Seq::Apply
+        } else if seq <= marks.floor && !marks.seen.contains(&seq) && seq > 0 {
+            // A hole that was forgotten (M-1).
+            self.alert("sequence_stale");
+            Seq::Stale
+        } else {
+            Seq::Repeat
+        }
+    }
+
+    pub(super) fn apply_machine(&mut self, ev: MachineEvent, kafka_time: Option<i64>) -> Outcome {
+        if !self.machines.contains_key(&ev.machine) {
+            let pools = self.pools_of(&ev.hall);
+            self.machines
+                .insert(ev.machine.clone(), Machine::new(&ev.hall, pools));
+        }
+        match self.sequence(&ev.machine, ev.epoch, ev.seq) {
+            Seq::Repeat => return Outcome::Repeat,
+            Seq::Stale => return Outcome::Refused("sequence_stale"),
+            Seq::Apply => {}
+        }
+        let booked = self.booked_time(ev.time, ev.receive.or(kafka_time));
+        // E-4: amounts in another currency are not counted.
+        let cur = match &ev.what {
+            MachineWhat::Bet(_, c)
+            | MachineWhat::Win(_, c)
+            | MachineWhat::CashIn(_, _, c)
+            | MachineWhat::CashOut(_, _, c) => Some(c.clone()),
+            MachineWhat::JackpotHit(_, _, Some((_, c))) => Some(c.clone()),
+            _ => None,
+        };
+        if let Some(c) = cur {
+            if c != self.cfg.currency {
+                self.alert("wrong_currency");
+                return Outcome::Refused("wrong_currency");
+            }
+        }
+        // M-5: the newest event decides where the machine stands.
+        let moved = {
+            let m = &self.machines[&ev.machine];
+            m.hall != ev.hall && m.last_booked.is_none_or(|t| booked >= t)
+        };
+        let outcome = self.machine_command(&ev, booked);
+        if outcome == Outcome::Applied {
+            if moved {
+                let pools = self.pools_of(&ev.hall);
+                let m = self.machines.get_mut(&ev.machine).expect("exists");
+                m.hall = ev.hall.clone();
+                m.pools = pools;
+                self.alert("machine_moved");
+            }
+            let m = self.machines.get_mut(&ev.machine).expect("exists");
+            m.last_booked = Some(m.last_booked.map_or(booked, |t| t.max(booked)));
+        }
+        outcome
+    }
+
+    fn machine_command(&mut self, ev: &MachineEvent, booked: i64) -> Outcome {
+        let id = ev.machine.as_str();
+        let hall = ev.hall.as_str();
+        let m = self.machines.get(id).expect("exists").clone();
+        let meter = |name: &str| m.meters[name];
+        // E-5: nothing is counted that would overflow a total.
+        let fits = |name: &str, a: i64| meter(name).checked_add(a).is_some();
+        match &ev.what {
+            MachineWhat::Bet(a, _) => {
+                let a = *a;
+                if !fits("coin_in", a) || m.credits.checked_sub(a).is_none() {
+                    self.alert("overflow");
+                    return Outcome::Refused("overflow");
+                }
+                if m.credits < a {
+                    self.alert("credit_variance");
+                }
+                let m = self.machines.get_mut(id).expect("exists");
+                m.credits -= a;
+                *m.meters.get_mut("coin_in").expect("meter") += a;
+                if !m.game_open {
+                    m.game_open = true;
+                    m.game_won = false;
+                    m.game_bet = 0;
+                }
+                m.game_bet += a;
+                let eligible = m.online && m.tilt.is_none();
+                let pools = m.pools.clone();
+                self.book(
+                    hall,
+                    booked,
+                    Totals {
+                        bets: a,
+                        ..Totals::default()
+                    },
+                );
+                for p in pools {
+                    self.contribute(&p, id, hall, a, eligible, booked);
+                }
+            }
+            MachineWhat::Win(a, _) => {
+                let a = *a;
+                if !fits("coin_out", a) || m.credits.checked_add(a).is_none() {
+                    self.alert("overflow");
+                    return Outcome::Refused("overflow");
+                }
+                if !m.game_open {
+                    self.alert("win_outside_game");
+                }
+                let m = self.machines.get_mut(id).expect("exists");
+                m.credits += a;
+                *m.meters.get_mut("coin_out").expect("meter") += a;
+                if m.game_open {
+                    m.game_won = true;
+                }
+                self.book(
+                    hall,
+                    booked,
+                    Totals {
+                        wins: a,
+                        ..Totals::default()
+                    },
+                );
+            }
+            MachineWhat::GameEnd => {
+                if !m.game_open {
+                    self.alert("game_end_without_bet");
+                }
+                let m = self.machines.get_mut(id).expect("exists");
+                *m.meters.get_mut("games_played").expect("meter") += 1;
+                if m.game_won {
+                    *m.meters.get_mut("games_won").expect("meter") += 1;
+                }
+                m.game_open = false;
+                m.game_won = false;
+                m.game_bet = 0;
+                self.book(
+                    hall,
+                    booked,
+                    Totals {
+                        games: 1,
+                        ..Totals::default()
+                    },
+                );
+            }
+            MachineWhat::CashIn(name, a, _) => {
+                let a = *a;
+                if !fits(name, a) || m.credits.checked_add(a).is_none() {
+                    self.alert("overflow");
+                    return Outcome::Refused("overflow");
+                }
+                if self.cfg.large_cash_in > 0 && a >= self.cfg.large_cash_in {
+                    self.alert("large_cash_in");
+                }
+                let m = self.machines.get_mut(id).expect("exists");
+                *m.meters.get_mut(name).expect("meter") += a;
+                m.credits += a;
+            }
+            MachineWhat::CashOut(name, a, _) => {
+                let a = *a;
+                if !fits(name, a) || m.credits.checked_sub(a).is_none() {
+                    self.alert("overflow");
+                    return Outcome::Refused("overflow");
+                }
+                if m.credits < a {
+                    self.alert("credit_variance");
+                }
+                let m = self.machines.get_mut(id).expect("exists");
+                *m.meters.get_mut(name).expect("meter") += a;
+                m.credits -= a;
+            }
+            MachineWhat::CardIn(p) => {
+                if m.session.as_ref().is_some_and(|s| s != p) {
+                    self.alert("card_session_overlap");
+                }
+                self.machines.get_mut(id).expect("exists").session = Some(p.clone());
+            }
+            MachineWhat::CardOut => {
+                if m.session.is_none() {
+                    self.alert("card_out_without_session");
+                }
+                self.machines.get_mut(id).expect("exists").session = None;
+            }
+            MachineWhat::JackpotHit(p, level, paid) => {
+                return self.claim(ev, &m, p, *level, paid.as_ref().map(|x| x.0), booked);
+            }
+            MachineWhat::DoorOpen => {
+                let m = self.machines.get_mut(id).expect("exists");
+                if !m.door_open {
+                    *m.meters.get_mut("doors_opened").expect("meter") += 1;
+                    m.door_open = true;
+                    self.alert("door_open");
+                }
+            }
+            MachineWhat::DoorClose => self.machines.get_mut(id).expect("exists").door_open = false,
+            MachineWhat::Tilt(code) => {
+                self.machines.get_mut(id).expect("exists").tilt = Some(*code);
+                self.alert("tilt");
+            }
+            MachineWhat::TiltClear => self.machines.get_mut(id).expect("exists").tilt = None,
+            MachineWhat::CommsLost => {
+                let m = self.machines.get_mut(id).expect("exists");
+                if m.online {
+                    m.online = false;
+                    self.alert("comms_lost");
+                }
+            }
+            MachineWhat::CommsRestored => self.machines.get_mut(id).expect("exists").online = true,
+        }
+        Outcome::Applied
+    }
+
+    /// P-3: a progressive claim, checked by the machine, then by the pool.
+    fn claim(
+        &mut self,
+        ev: &MachineEvent,
+        m: &Machine,
+        pool_id: &str,
+        level: u8,
+        reported: Option<i64>,
+        booked: i64,
+    ) -> Outcome {
+        if !m.pools.iter().any(|p| p == pool_id) {
+            self.alert("pool_not_linked");
+            return Outcome::Refused("pool_not_linked");
+        }
+        if !m.game_open || !m.online || m.tilt.is_some() {
+            self.alert("jackpot_not_eligible");
+            return Outcome::Refused("jackpot_not_eligible");
+        }
+        let p = self.pools.get_mut(pool_id).expect("configured pool");
+        let paid = match p.claim(level, m.game_bet, reported, &mut self.draw) {
+            Ok(paid) => paid,
+            Err(code) => {
+                self.alert(code);
+                return Outcome::Refused(code);
+            }
+        };
+        if paid.variance != 0 {
+            self.alert("jackpot_variance");
+        }
+        self.pay_hit(pool_id, level, &ev.machine, &ev.hall, paid, false, booked);
+        Outcome::Applied
+    }
+
+    /// P-4 and H-1: a hit pays the machine once and counts in its hall's revenue.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn pay_hit(
+        &mut self,
+        pool_id: &str,
+        level: u8,
+        machine: &str,
+        hall: &str,
+        paid: pool::Paid,
+        mystery: bool,
+        booked: i64,
+    ) {
+        self.machines
+            .get_mut(machine)
+            .expect("the winner exists")
+            .jackpot_paid(paid.to_machine);
+        self.book(
+            hall,
+            booked,
+            Totals {
+                jackpots: paid.to_machine,
+                ..Totals::default()
+            },
+        );
+        self.hits.push(Hit {
+            pool: pool_id.to_owned(),
+            level,
+            number: paid.number,
+            machine: machine.to_owned(),
+            amount: paid.to_machine,
+            mystery,
+        });
+    }
+}

@@ -1,0 +1,264 @@
+//! E-1 and E-2: what is a valid event, read straight from the envelope's fields.
+
+use crate::wire::{InputEnvelope, InputPayload};
+
+use super::AMOUNT_MAX;
+
+/// A valid event.
+#[derive(Clone, Debug)]
+pub enum Event {
+    /// From a machine.
+    Machine(MachineEvent),
+    /// A wallet command from a provider.
+    Wallet(WalletEvent),
+}
+
+/// A machine's event.
+#[derive(Clone, Debug)]
+pub struct MachineEvent {
+    /// Event id text.
+    pub id: String,
+    /// The machine.
+    pub machine: String,
+    /// The hall its source names.
+    pub hall: String,
+    /// Sequence epoch (0 in version 1).
+    pub epoch: u64,
+    /// Sequence number.
+    pub seq: u64,
+    /// Event time.
+    pub time: i64,
+    /// Receive time (version 2).
+    pub receive: Option<i64>,
+    /// What happened.
+    pub what: MachineWhat,
+}
+
+/// What a machine reports.
+#[derive(Clone, Debug)]
+pub enum MachineWhat {
+    /// A wager.
+    Bet(i64, String),
+    /// A payout.
+    Win(i64, String),
+    /// The game ended.
+    GameEnd,
+    /// Money in: meter name, amount, currency.
+    CashIn(&'static str, i64, String),
+    /// Money out: meter name, amount, currency.
+    CashOut(&'static str, i64, String),
+    /// Card in.
+    CardIn(String),
+    /// Card out.
+    CardOut,
+    /// A progressive hit: pool, level, amount and currency (version 2).
+    JackpotHit(String, u8, Option<(i64, String)>),
+    /// Door opened.
+    DoorOpen,
+    /// Door closed.
+    DoorClose,
+    /// Tilt with a code.
+    Tilt(u32),
+    /// Tilt cleared.
+    TiltClear,
+    /// Comms lost.
+    CommsLost,
+    /// Comms restored.
+    CommsRestored,
+}
+
+/// A wallet command.
+#[derive(Clone, Debug)]
+pub struct WalletEvent {
+    /// Event id text.
+    pub id: String,
+    /// The player.
+    pub player: String,
+    /// The provider (the source's server).
+    pub provider: String,
+    /// The hall (online brand) whose revenue it counts in.
+    pub hall: String,
+    /// The transaction id.
+    pub tx: String,
+    /// Event time.
+    pub time: i64,
+    /// Receive time (version 2).
+    pub receive: Option<i64>,
+    /// Currency of the command.
+    pub currency: String,
+    /// What it asks.
+    pub op: WalletOpModel,
+}
+
+/// A wallet operation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WalletOpModel {
+    /// Money in.
+    Deposit(i64),
+    /// Money out.
+    Withdraw(i64),
+    /// A wager.
+    Bet(i64),
+    /// A payout, naming the bet it settles or not.
+    Win(i64, Option<String>),
+    /// Cancel a bet.
+    Rollback(String),
+}
+
+fn id_ok(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_graphic())
+}
+
+fn id(s: &str) -> Result<String, &'static str> {
+    if id_ok(s) {
+        Ok(s.to_owned())
+    } else {
+        Err("invalid_id")
+    }
+}
+
+fn amount(a: i64) -> Result<i64, &'static str> {
+    if (1..=AMOUNT_MAX).contains(&a) {
+        Ok(a)
+    } else {
+        Err("invalid_amount")
+    }
+}
+
+fn currency(c: &str) -> Result<String, &'static str> {
+    if c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase()) {
+        Ok(c.to_owned())
+    } else {
+        Err("invalid_currency")
+    }
+}
+
+fn event_id_ok(s: &str) -> bool {
+    s.len() == 36 && uuid::Uuid::try_parse(s).is_ok()
+}
+
+/// E-1: the event, or the code it is rejected with.
+pub fn validate(env: &InputEnvelope) -> Result<Event, &'static str> {
+    let version = env.schema_version;
+    if version != 1 && version != 2 {
+        return Err("unsupported_version");
+    }
+    let v2 = version == 2;
+    if !event_id_ok(&env.event_id) {
+        return Err("invalid_id");
+    }
+    let hall = id(&env.source.hall)?;
+    let is_wallet = env.payload.player().is_some();
+    let receive = if v2 { env.receive_time } else { None };
+    match (&env.source.machine, &env.source.server) {
+        (Some(_), Some(_)) | (None, None) => Err("invalid_source"),
+        (Some(m), None) => {
+            if is_wallet {
+                return Err("invalid_source");
+            }
+            let machine = id(m)?;
+            use InputPayload as P;
+            let what = match &env.payload {
+                P::Bet { amount: a, currency: c } => MachineWhat::Bet(amount(*a)?, currency(c)?),
+                P::Win { amount: a, currency: c } => MachineWhat::Win(amount(*a)?, currency(c)?),
+                P::GameEnd {} => MachineWhat::GameEnd,
+                P::CashIn { kind, amount: a, currency: c } => {
+                    let meter = match kind.as_str() {
+                        "bill" => "bills_in",
+                        "ticket" => "tickets_in",
+                        "cashless" => "cashless_in",
+                        _ => return Err("malformed"),
+                    };
+                    MachineWhat::CashIn(meter, amount(*a)?, currency(c)?)
+                }
+                P::CashOut { kind, amount: a, currency: c } => {
+                    let meter = match kind.as_str() {
+                        "ticket" => "tickets_out",
+                        "cashless" => "cashless_out",
+                        "handpay" => "handpaid",
+                        _ => return Err("malformed"),
+                    };
+                    MachineWhat::CashOut(meter, amount(*a)?, currency(c)?)
+                }
+                P::CardIn { player } => MachineWhat::CardIn(id(player)?),
+                P::CardOut {} => MachineWhat::CardOut,
+                P::JackpotHit {
+                    pool,
+                    level,
+                    amount: a,
+                    currency: c,
+                } => {
+                    let paid = match (v2, a, c) {
+                        (true, Some(a), Some(c)) => Some((amount(*a)?, currency(c)?)),
+                        (true, Some(_), None) => return Err("missing_field"),
+                        _ => None,
+                    };
+                    MachineWhat::JackpotHit(id(pool)?, *level, paid)
+                }
+                P::DoorOpen {} => MachineWhat::DoorOpen,
+                P::DoorClose {} => MachineWhat::DoorClose,
+                P::Tilt { code } => MachineWhat::Tilt(*code),
+                P::TiltClear {} => MachineWhat::TiltClear,
+                P::CommsLost {} => MachineWhat::CommsLost,
+                P::CommsRestored {} => MachineWhat::CommsRestored,
+                _ => return Err("invalid_source"),
+            };
+            Ok(Event::Machine(MachineEvent {
+                id: env.event_id.clone(),
+                machine,
+                hall,
+                epoch: if v2 { env.epoch.unwrap_or(0) } else { 0 },
+                seq: env.seq,
+                time: env.event_time,
+                receive,
+                what,
+            }))
+        }
+        (None, Some(server)) => {
+            if !is_wallet {
+                return Err("invalid_source");
+            }
+            let provider = id(server)?;
+            use InputPayload as P;
+            let (player, tx, cur, op) = match &env.payload {
+                P::Deposit { player, tx, amount: a, currency: c } => {
+                    (player, tx, c, WalletOpModel::Deposit(amount(*a)?))
+                }
+                P::Withdraw { player, tx, amount: a, currency: c } => {
+                    (player, tx, c, WalletOpModel::Withdraw(amount(*a)?))
+                }
+                P::WalletBet { player, tx, amount: a, currency: c } => {
+                    (player, tx, c, WalletOpModel::Bet(amount(*a)?))
+                }
+                P::WalletWin {
+                    player,
+                    tx,
+                    amount: a,
+                    currency: c,
+                    bet_tx,
+                } => {
+                    let bet = bet_tx.as_deref().map(id).transpose()?;
+                    (player, tx, c, WalletOpModel::Win(amount(*a)?, bet))
+                }
+                P::Rollback {
+                    player,
+                    tx,
+                    bet_tx,
+                    currency: c,
+                } => (player, tx, c, WalletOpModel::Rollback(id(bet_tx)?)),
+                _ => return Err("invalid_source"),
+            };
+            Ok(Event::Wallet(WalletEvent {
+                id: env.event_id.clone(),
+                player: id(player)?,
+                provider,
+                hall,
+                tx: id(tx)?,
+                time: env.event_time,
+                receive,
+                currency: currency(cur)?,
+                op,
+            }))
+        }
+    }
+}

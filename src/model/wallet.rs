@@ -1,0 +1,241 @@
+//! The W rules: keys, repeats and conflicts, debits, settling and rolling back bets.
+
+use std::collections::BTreeMap;
+
+use super::validate::{WalletEvent, WalletOpModel};
+use super::{Answer, Model, Outcome, Totals, WalletView};
+
+/// What became of a bet (W-4, W-5).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum BetState {
+    Open,
+    Settled,
+    RolledBack,
+}
+
+/// An answered command, kept for ever (the core keeps at least the retention).
+#[derive(Clone, Debug)]
+enum Record {
+    /// A command and its answer; for an accepted bet, its state and booked time.
+    Answered {
+        op: WalletOpModel,
+        currency: String,
+        answer: Answer,
+        bet: Option<(BetState, i64, String)>,
+    },
+    /// A rollback arrived for a bet never seen (W-5).
+    Tombstone,
+}
+
+#[derive(Clone, Debug, Default)]
+pub(super) struct Wallet {
+    view: WalletView,
+    /// By (provider, tx).
+    records: BTreeMap<(String, String), Record>,
+}
+
+impl Wallet {
+    pub(super) fn view(&self) -> WalletView {
+        self.view.clone()
+    }
+}
+
+impl Model {
+    pub(super) fn apply_wallet(&mut self, ev: WalletEvent, kafka_time: Option<i64>) -> Outcome {
+        let credit_line = self.cfg.credit_line;
+        let network = self.cfg.currency.clone();
+        let w = self.wallets.entry(ev.player.clone()).or_default();
+        let key = (ev.provider.clone(), ev.tx.clone());
+        let answer_key = (ev.player.clone(), ev.provider.clone(), ev.tx.clone());
+        let tombstoned = match w.records.get(&key) {
+            // W-2: same content is a repeat, other content a conflict.
+            Some(Record::Answered { op, currency, .. }) => {
+                return if *op == ev.op && *currency == ev.currency {
+                    Outcome::Repeat
+                } else {
+                    Outcome::Refused("tx_conflict")
+                };
+            }
+            // W-5: a tombstone refuses the bet it was left for, and nothing else fits it.
+            Some(Record::Tombstone) if !matches!(ev.op, WalletOpModel::Bet(_)) => {
+                return Outcome::Refused("tx_conflict");
+            }
+            Some(Record::Tombstone) => true,
+            None => false,
+        };
+        let booked = self.booked_time(ev.time, ev.receive.or(kafka_time));
+        let w = self.wallets.get_mut(&ev.player).expect("exists");
+        let mut bet_state = None;
+        let mut revenue: Option<(String, i64, Totals)> = None;
+        let answer = if tombstoned {
+            Answer::Refused("bet_rolled_back")
+        } else if ev.currency != network {
+            // E-4.
+            Answer::Refused("wrong_currency")
+        } else {
+            let v = &mut w.view;
+            match &ev.op {
+                WalletOpModel::Deposit(a) => match v.balance.checked_add(*a) {
+                    None => Answer::Refused("overflow"),
+                    Some(b) => {
+                        v.balance = b;
+                        v.deposits += a;
+                        Answer::Applied {
+                            delta: *a,
+                            balance: b,
+                        }
+                    }
+                },
+                // W-3: a withdrawal never draws on credit.
+                WalletOpModel::Withdraw(a) => {
+                    if *a > v.balance {
+                        Answer::Refused("insufficient_funds")
+                    } else {
+                        v.balance -= a;
+                        v.withdrawals += a;
+                        Answer::Applied {
+                            delta: -a,
+                            balance: v.balance,
+                        }
+                    }
+                }
+                // W-3: a bet may use the credit line.
+                WalletOpModel::Bet(a) => {
+                    if *a > v.balance + credit_line {
+                        Answer::Refused("insufficient_funds")
+                    } else {
+                        v.balance -= a;
+                        v.bets += a;
+                        bet_state = Some((BetState::Open, booked, ev.hall.clone()));
+                        revenue = Some((
+                            ev.hall.clone(),
+                            booked,
+                            Totals {
+                                bets: *a,
+                                ..Totals::default()
+                            },
+                        ));
+                        Answer::Applied {
+                            delta: -a,
+                            balance: v.balance,
+                        }
+                    }
+                }
+                // W-4.
+                WalletOpModel::Win(a, bet_tx) => {
+                    let check = match bet_tx {
+                        None => Ok(None),
+                        Some(b) => {
+                            let bkey = (ev.provider.clone(), b.clone());
+                            match w.records.get(&bkey) {
+                                None => Err("bet_unknown"),
+                                Some(Record::Tombstone) => Err("bet_rolled_back"),
+                                Some(Record::Answered { op, answer, bet, .. }) => {
+                                    match (op, answer, bet) {
+                                        (WalletOpModel::Bet(_), Answer::Refused(_), _) => {
+                                            Err("bet_not_accepted")
+                                        }
+                                        (WalletOpModel::Bet(_), _, Some((BetState::RolledBack, _, _))) => {
+                                            Err("bet_rolled_back")
+                                        }
+                                        (WalletOpModel::Bet(_), _, Some(_)) => Ok(Some(bkey)),
+                                        _ => Err("bet_unknown"),
+                                    }
+                                }
+                            }
+                        }
+                    };
+                    match check {
+                        Err(code) => Answer::Refused(code),
+                        Ok(settles) => match w.view.balance.checked_add(*a) {
+                            None => Answer::Refused("overflow"),
+                            Some(b) => {
+                                w.view.balance = b;
+                                w.view.wins += a;
+                                if let Some(bkey) = settles {
+                                    if let Some(Record::Answered { bet: Some(s), .. }) =
+                                        w.records.get_mut(&bkey)
+                                    {
+                                        s.0 = BetState::Settled;
+                                    }
+                                }
+                                revenue = Some((
+                                    ev.hall.clone(),
+                                    booked,
+                                    Totals {
+                                        wins: *a,
+                                        ..Totals::default()
+                                    },
+                                ));
+                                Answer::Applied {
+                                    delta: *a,
+                                    balance: b,
+                                }
+                            }
+                        },
+                    }
+                }
+                // W-5.
+                WalletOpModel::Rollback(b) => {
+                    let bkey = (ev.provider.clone(), b.clone());
+                    let balance = w.view.balance;
+                    match w.records.get_mut(&bkey) {
+                        None => {
+                            w.records.insert(bkey, Record::Tombstone);
+                            Answer::Applied { delta: 0, balance }
+                        }
+                        Some(Record::Tombstone) => Answer::Applied { delta: 0, balance },
+                        Some(Record::Answered { op, answer, bet, .. }) => match (op, answer, bet)
+                        {
+                            (WalletOpModel::Bet(_), Answer::Refused(_), _) => {
+                                Answer::Applied { delta: 0, balance }
+                            }
+                            (WalletOpModel::Bet(a), _, Some(state)) => match state.0 {
+                                BetState::RolledBack => Answer::Applied { delta: 0, balance },
+                                BetState::Settled => Answer::Refused("bet_settled"),
+                                BetState::Open => {
+                                    let a = *a;
+                                    state.0 = BetState::RolledBack;
+                                    let (bet_time, bet_hall) = (state.1, state.2.clone());
+                                    w.view.balance += a;
+                                    w.view.refunds += a;
+                                    revenue = Some((
+                                        bet_hall,
+                                        bet_time,
+                                        Totals {
+                                            bets: -a,
+                                            ..Totals::default()
+                                        },
+                                    ));
+                                    Answer::Applied {
+                                        delta: a,
+                                        balance: w.view.balance,
+                                    }
+                                }
+                            },
+                            _ => Answer::Refused("rollback_of_non_bet"),
+                        },
+                    }
+                }
+            }
+        };
+        let w = self.wallets.get_mut(&ev.player).expect("exists");
+        w.records.insert(
+            key,
+            Record::Answered {
+                op: ev.op.clone(),
+                currency: ev.currency.clone(),
+                answer: answer.clone(),
+                bet: bet_state,
+            },
+        );
+        self.answers.insert(answer_key, answer.clone());
+        if let Some((hall, time, delta)) = revenue {
+            self.book(&hall, time, delta);
+        }
+        match answer {
+            Answer::Applied { .. } => Outcome::Applied,
+            Answer::Refused(code) => Outcome::Refused(code),
+        }
+    }
+}
