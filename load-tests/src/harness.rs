@@ -1127,6 +1127,8 @@ fn sentinel(cfg: &Config, kind: char, partition: i32) -> (String, Vec<u8>) {
             server: Some("GS-LOAD".into()),
         },
         seq: 1,
+        epoch: None,
+        receive_time: None,
         event_time: SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as i64),

@@ -453,6 +453,8 @@ fn restart(cfg: &Config, check: bool) -> anyhow::Result<(f64, f64, u64)> {
                     server: Some("GS-LOAD".into()),
                 },
                 seq: u64::from(i) + 1,
+                epoch: None,
+                receive_time: None,
                 event_time: 1_900_000_000_000,
                 payload: pitboss::wire::InputPayload::Deposit {
                     player: format!("P-{p:07}"),
