@@ -106,9 +106,9 @@ fn every_deploy_file_parses_and_uses_only_defined_metrics() {
         let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("");
         let text = std::fs::read_to_string(p).unwrap();
         let docs: Vec<serde_json::Value> = match ext {
-            "yml" | "yaml" => serde_yaml::Deserializer::from_str(&text)
+            "yml" | "yaml" => serde_norway::Deserializer::from_str(&text)
                 .map(|d| {
-                    let v = serde_yaml::Value::deserialize_from(d, p);
+                    let v = serde_norway::Value::deserialize_from(d, p);
                     serde_json::to_value(v).unwrap()
                 })
                 .collect(),
@@ -122,8 +122,8 @@ fn every_deploy_file_parses_and_uses_only_defined_metrics() {
         }
     }
     assert!(parsed >= 10, "only {parsed} YAML/JSON files under deploy/");
-    let alerts: serde_yaml::Value =
-        serde_yaml::from_str(&std::fs::read_to_string(deploy().join("alerts.yml")).unwrap())
+    let alerts: serde_norway::Value =
+        serde_norway::from_str(&std::fs::read_to_string(deploy().join("alerts.yml")).unwrap())
             .unwrap();
     let rules = alerts["groups"][0]["rules"].as_sequence().unwrap();
     let names: BTreeSet<&str> = rules.iter().filter_map(|r| r["alert"].as_str()).collect();
@@ -176,15 +176,15 @@ fn every_deploy_file_parses_and_uses_only_defined_metrics() {
     }
 }
 
-/// serde_yaml's Value from one document of a multi-document stream.
+/// serde_norway's Value from one document of a multi-document stream.
 trait FromDoc {
-    fn deserialize_from(d: serde_yaml::Deserializer<'_>, p: &Path) -> serde_yaml::Value;
+    fn deserialize_from(d: serde_norway::Deserializer<'_>, p: &Path) -> serde_norway::Value;
 }
 
-impl FromDoc for serde_yaml::Value {
-    fn deserialize_from(d: serde_yaml::Deserializer<'_>, p: &Path) -> serde_yaml::Value {
+impl FromDoc for serde_norway::Value {
+    fn deserialize_from(d: serde_norway::Deserializer<'_>, p: &Path) -> serde_norway::Value {
         use serde::Deserialize;
-        serde_yaml::Value::deserialize(d).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+        serde_norway::Value::deserialize(d).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
     }
 }
 

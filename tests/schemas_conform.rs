@@ -559,7 +559,7 @@ fn every_schema_file_compiles_with_its_references() {
 fn asyncapi() -> Value {
     let path = schemas_dir().join("asyncapi.yaml");
     let text = std::fs::read_to_string(&path).expect("schemas/asyncapi.yaml");
-    serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("asyncapi.yaml: {e}"))
+    serde_norway::from_str(&text).unwrap_or_else(|e| panic!("asyncapi.yaml: {e}"))
 }
 
 /// Every `$ref` in a document, with the JSON pointer of where it appears.

@@ -1101,8 +1101,9 @@ impl Running {
 /// User + system CPU seconds of this process (`RUSAGE_SELF`) or of its reaped children
 /// (`RUSAGE_CHILDREN`).
 fn cpu_secs(who: libc::c_int) -> f64 {
-    // SAFETY: getrusage writes into the zeroed struct we pass.
+    // SAFETY: rusage is plain integers, for which all zeroes is a valid value.
     let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: getrusage writes into the struct we pass, which lives for the call.
     if unsafe { libc::getrusage(who, &mut u) } != 0 {
         return 0.0;
     }
