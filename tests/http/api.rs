@@ -1,12 +1,10 @@
 //! The HTTP side of a running `pitboss demo`, through a plain HTTP client: health, the read
 //! APIs, the jackpot feed (Server-Sent Events) and the admin API with its audit log.
 
-mod http_util;
-
 use std::io::{BufRead, BufReader};
 use std::time::{Duration, Instant};
 
-use http_util::{get, send, wait_for, Demo, KEYS};
+use crate::support::{get, send, wait_for, Demo, KEYS};
 
 const VIEWER: &str = KEYS[0].0;
 const OPERATOR: &str = KEYS[1].0;

@@ -2,18 +2,16 @@
 //! chromium-driver, driven over WebDriver): the levels on the page count up, and a hit shows
 //! its banner. Fails (never skips) when chromium or chromedriver is not installed.
 
-mod http_util;
-
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use http_util::{free_port, get, require_binary, send, wait_for, Demo, Killed};
+use crate::support::{free_port, get, require_binary, send, wait_for, ChildGuard, Demo};
 use serde_json::{json, Value};
 
 struct Browser {
     base: String,
     session: String,
-    _driver: Killed,
+    _driver: ChildGuard,
     _profile: tempfile::TempDir,
 }
 
@@ -28,7 +26,7 @@ impl Browser {
             .stderr(Stdio::null())
             .spawn()
             .expect("chromedriver starts");
-        let killed = Killed(child);
+        let killed = ChildGuard(child);
         let base = format!("http://127.0.0.1:{port}");
         wait_for("chromedriver /status", Duration::from_secs(30), || {
             let r = get(&format!("{base}/status"), None).ok()?;

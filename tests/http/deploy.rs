@@ -3,13 +3,11 @@
 //! YAML and JSON file parses, and every metric the alerts and the dashboard use is defined
 //! in src/telemetry.rs.
 
-mod http_util;
-
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use http_util::require_binary;
+use crate::support::require_binary;
 use pitboss::telemetry::{Kind, METRICS};
 
 fn deploy() -> PathBuf {

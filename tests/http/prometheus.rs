@@ -1,12 +1,10 @@
 //! A real Prometheus (the Debian package) scrapes a running `pitboss demo` and its query API
 //! returns pitboss metrics. Fails (never skips) when prometheus is not installed.
 
-mod http_util;
-
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use http_util::{free_port, get, require_binary, wait_for, Demo, Killed};
+use crate::support::{free_port, get, require_binary, wait_for, ChildGuard, Demo};
 
 fn query(prom: &str, q: &str) -> Option<Vec<serde_json::Value>> {
     let url = format!(
@@ -58,7 +56,7 @@ fn prometheus_scrapes_the_demo() {
         .stderr(Stdio::null())
         .spawn()
         .expect("prometheus starts");
-    let _prom = Killed(child);
+    let _prom = ChildGuard(child);
     let prom = format!("http://127.0.0.1:{port}");
 
     // The target is up, and pitboss's own metrics arrive.

@@ -1,15 +1,17 @@
-//! Shared by the tests/http_*.rs files: a running `pitboss demo` with its HTTP side on a free
-//! port, a plain HTTP client, and waiting on a condition with a deadline (never a fixed sleep).
+//! Shared by the HTTP tests: a running `pitboss demo` with its HTTP side on a free port and
+//! the three API keys it knows, and the Debian peers they need. The HTTP client, the child
+//! guard and the waiter come from `testkit`.
 
 #![allow(dead_code)]
 
-use std::io::Read;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use sha2::{Digest, Sha256};
+pub use testkit::http::{get, send};
+pub use testkit::wait::wait_for;
+pub use testkit::{free_port, ChildGuard};
 
 /// The API keys the test configuration knows: (key, name, role).
 pub const KEYS: [(&str, &str, &str); 3] = [
@@ -17,30 +19,6 @@ pub const KEYS: [(&str, &str, &str); 3] = [
     ("operator-secret-2", "olga-operator", "operator"),
     ("admin-secret-3", "ada-admin", "admin"),
 ];
-
-/// A free TCP port on the loopback interface.
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .expect("bind port 0")
-        .local_addr()
-        .expect("local addr")
-        .port()
-}
-
-/// Polls `f` until it returns `Some`, or panics with `what` after `timeout`.
-pub fn wait_for<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {timeout:?} waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
 
 /// A binary that tests need, or a failure that says how to install it (never a skip).
 pub fn require_binary(name: &str, package: &str) -> PathBuf {
@@ -50,60 +28,14 @@ pub fn require_binary(name: &str, package: &str) -> PathBuf {
             return p;
         }
     }
-    panic!("{name} is not installed: apt-get install -y {package} (.ci/run installs it)");
-}
-
-/// An HTTP answer.
-#[derive(Debug)]
-pub struct Reply {
-    pub status: u16,
-    pub body: String,
-}
-
-impl Reply {
-    pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
-    }
-}
-
-fn reply(r: Result<ureq::Response, ureq::Error>) -> Result<Reply, String> {
-    let resp = match r {
-        Ok(r) => r,
-        Err(ureq::Error::Status(_, r)) => r,
-        Err(e) => return Err(e.to_string()),
-    };
-    let status = resp.status();
-    let mut body = String::new();
-    resp.into_reader()
-        .take(16 << 20)
-        .read_to_string(&mut body)
-        .map_err(|e| e.to_string())?;
-    Ok(Reply { status, body })
-}
-
-/// GET with optional bearer key.
-pub fn get(url: &str, key: Option<&str>) -> Result<Reply, String> {
-    let mut req = ureq::get(url).timeout(Duration::from_secs(10));
-    if let Some(k) = key {
-        req = req.set("Authorization", &format!("Bearer {k}"));
-    }
-    reply(req.call())
-}
-
-/// A request with a JSON body (POST, PATCH).
-pub fn send(method: &str, url: &str, key: Option<&str>, body: &str) -> Reply {
-    let mut req = ureq::request(method, url)
-        .timeout(Duration::from_secs(10))
-        .set("Content-Type", "application/json");
-    if let Some(k) = key {
-        req = req.set("X-Api-Key", k);
-    }
-    reply(req.send_string(body)).expect("request sent")
+    panic!(
+        "{name} is not installed: apt-get install -y {package} (scripts/test installs it as root)"
+    );
 }
 
 /// A `pitboss demo` child process serving HTTP; killed on drop.
 pub struct Demo {
-    child: Child,
+    child: ChildGuard,
     pub base: String,
     pub dir: tempfile::TempDir,
 }
@@ -174,7 +106,7 @@ mystery = true
             .spawn()
             .expect("the pitboss binary starts");
         let mut demo = Demo {
-            child,
+            child: ChildGuard(child),
             base: format!("http://127.0.0.1:{port}"),
             dir,
         };
@@ -194,22 +126,5 @@ mystery = true
 
     pub fn port(&self) -> u16 {
         self.base.rsplit(':').next().unwrap().parse().unwrap()
-    }
-}
-
-impl Drop for Demo {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A child process killed on drop (Prometheus, chromedriver).
-pub struct Killed(pub Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
     }
 }

@@ -2,7 +2,7 @@
 //! domain values decoding produces, and every way an input can be rejected.
 //!
 //! Golden files live in tests/golden/. After an intended change of the format, regenerate
-//! them with `UPDATE_GOLDEN=1 cargo test --test wire_golden` and review the diff.
+//! them with `UPDATE_GOLDEN=1 cargo test --test inproc wire_golden` and review the diff.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;

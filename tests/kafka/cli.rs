@@ -1,13 +1,9 @@
-// The serial guard is held for the whole test on purpose: tests that start a broker each
-// must not overlap on this machine.
-#![allow(clippy::await_holding_lock)]
 //! The real binary: `pitboss topics create` and `pitboss run --config FILE` against Tansu,
 //! with the embedded store and the HTTP side (readiness, metrics, read APIs) while it runs;
 //! SIGTERM stops `run` cleanly with exit code 0, and `pitboss audit` finds the stored ledger
 //! and state in agreement.
 
-mod http_util;
-mod support;
+use crate::support;
 
 use std::io::Read;
 use std::process::{Command, Stdio};
@@ -109,7 +105,7 @@ internal = 4
         .await
         .unwrap();
 
-    let port = http_util::free_port();
+    let port = testkit::free_port();
     let base = format!("http://127.0.0.1:{port}");
     let mut child = support::ChildGuard(
         Command::new(bin)
@@ -150,16 +146,16 @@ internal = 4
         let timeout = Duration::from_secs(40);
         let give_up = Instant::now() + Duration::from_secs(30);
         let mut last = String::new();
-        let ready = http_util::wait_for("/readyz answering", timeout, || {
-            let r = http_util::get(&format!("{b}/readyz"), None);
+        let ready = testkit::wait::wait_for("/readyz answering", timeout, || {
+            let r = testkit::http::get(&format!("{b}/readyz"), None);
             last = format!("{r:?}");
             r.ok()
                 .filter(|r| r.status == 200 || Instant::now() > give_up)
         });
         assert_eq!(ready.status, 200, "{last}");
         let give_up = Instant::now() + Duration::from_secs(30);
-        let metrics = http_util::wait_for("metrics after a commit", timeout, || {
-            http_util::get(&format!("{b}/metrics"), None)
+        let metrics = testkit::wait::wait_for("metrics after a commit", timeout, || {
+            testkit::http::get(&format!("{b}/metrics"), None)
                 .ok()
                 .filter(|r| {
                     r.body.contains("pitboss_offsets_committed_total") || Instant::now() > give_up
@@ -178,7 +174,7 @@ internal = 4
                 metrics.body
             );
         }
-        let pools = http_util::get(&format!("{b}/api/pools"), None).unwrap();
+        let pools = testkit::http::get(&format!("{b}/api/pools"), None).unwrap();
         assert_eq!(pools.status, 200, "{}", pools.body);
         assert!(
             pools.json()["pools"]

@@ -1,6 +1,3 @@
-// The serial guard is held for the whole test on purpose: tests that start a broker each
-// must not overlap on this machine.
-#![allow(clippy::await_holding_lock)]
 //! The crash test: `pitboss run` (the real binary, a child process) with the embedded store
 //! against a real broker (Tansu), killed with SIGKILL at random moments — at least five
 //! times — while a scenario streams into the input topic, and started again each time.
@@ -8,7 +5,7 @@
 //! exactly (no loss, no double count), the output topics hold what they must, and
 //! `pitboss audit` finds no difference between the money ledger and the stored state.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};

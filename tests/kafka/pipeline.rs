@@ -1,12 +1,9 @@
-// The serial guard is held for the whole test on purpose: tests that start a broker each
-// must not overlap on this machine.
-#![allow(clippy::await_holding_lock)]
 //! `pitboss run` against a real broker (Tansu): a simulated scenario produced with a plain
 //! producer comes out of the output topics with exact totals; malformed input lands in the
 //! rejected topic with its reason, bytes and position while processing continues; events
 //! delivered twice change no total.
 
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 use std::time::Duration;

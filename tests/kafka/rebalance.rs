@@ -1,13 +1,10 @@
-// The serial guard is held for the whole test on purpose: tests that start a broker each
-// must not overlap on this machine.
-#![allow(clippy::await_holding_lock)]
 //! A consumer-group rebalance loses and duplicates nothing: a second instance joins
 //! mid-stream (the first hands over the actors of the partitions it loses, through the
 //! store, before the revocation completes), processes its share, and leaves (handing its
 //! share back). The two instances share one store, which stands in for a shared durable
 //! store (ScyllaDB): this models the production setup, not a crash.
 
-mod support;
+use crate::support;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;

@@ -5,7 +5,7 @@
 //! output totals exact: with the in-memory store by a full replay (nothing was committed),
 //! with a store that reports its flushes durable by resuming after the committed offsets.
 
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 use std::time::Duration;

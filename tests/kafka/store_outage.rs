@@ -1,12 +1,9 @@
-// The serial guard is held for the whole test on purpose: tests that start a broker each
-// must not overlap on this machine.
-#![allow(clippy::await_holding_lock)]
 //! `pitboss run` against a real broker with the embedded store made to fail mid-stream:
 //! while the store fails, no offset is committed, `/readyz`'s flags say not ready, and once
 //! the backlog reaches its bound consumption pauses; when the store returns, processing
 //! resumes and the stored state and the output topics are exact.
 
-mod support;
+use crate::support;
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;

@@ -7,17 +7,15 @@
 //! - A CQL checkpoint stopped after its commit point is applied again from the redo log on
 //!   the next start; one stopped before its commit point leaves the previous checkpoint.
 
-mod support_store;
-
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::support::{assert_same_states, messages, small_network, CqlServer, Driver, Harness};
 use pitboss::recount::recount;
 use pitboss::sim::Simulator;
 use pitboss::store::{audit, AuditReport, Backoff, CqlFaults};
 use pitboss_actors::shell::{EntityKey, Position, Snapshot};
-use support_store::{assert_same_states, messages, small_network, CqlServer, Driver, Harness};
 
 const T0: i64 = 1_800_000_000_000;
 
@@ -253,12 +251,12 @@ async fn cql_checkpoint_stopped_before_its_commit_point_leaves_the_previous_one(
 async fn a_restarted_cql_server_keeps_its_data() {
     // The harness' own promise, which the outage test relies on.
     let mut server = CqlServer::start().await;
-    let cfg = support_store::scylla_config(
+    let cfg = crate::support::scylla_config(
         vec![server.addr.to_string()],
-        &support_store::unique_keyspace("restart"),
+        &testkit::names::unique_keyspace("restart"),
         true,
     );
-    support_store::migrate(&cfg).await;
+    crate::support::migrate(&cfg).await;
     server.stop();
     server.restart().await;
     pitboss::store::Cql::connect(&cfg, 10)

@@ -3,13 +3,11 @@
 //! repaired by replaying the input from the stored position — exactly, with the ledger
 //! agreeing with the state.
 
-mod support_store;
-
+use crate::support::{assert_same_states, messages, small_network, Driver, Harness};
 use pitboss::recount::recount;
 use pitboss::sim::Simulator;
 use pitboss::store::audit;
 use pitboss_actors::shell::{MachineEntity, Snapshot, WalletEntity};
-use support_store::{assert_same_states, messages, small_network, Driver, Harness};
 
 const T0: i64 = 1_800_000_000_000;
 
