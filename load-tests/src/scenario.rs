@@ -16,6 +16,7 @@ use std::path::Path;
 
 use anyhow::{bail, ensure, Context};
 use pitboss::config::PoolSection;
+use pitboss::store::StoreKind;
 use serde::Deserialize;
 
 /// Messages per game, on average, in the simulator's model (bet, game end, a win one time
@@ -168,7 +169,7 @@ pub struct PitbossSpec {
     pub hit_point_secret: String,
     /// Store kind of the spawned pitboss: "embedded" (default), "memory".
     #[serde(default = "default_store")]
-    pub store: String,
+    pub store: StoreKind,
     /// librdkafka settings for pitboss's consumer (`[kafka.consumer]`), e.g.
     /// `"fetch.wait.max.ms" = "5"`.
     #[serde(default)]
@@ -195,8 +196,8 @@ fn default_commit_ms() -> u64 {
 fn default_secret() -> String {
     "load-test-secret".into()
 }
-fn default_store() -> String {
-    "embedded".into()
+fn default_store() -> StoreKind {
+    StoreKind::Embedded
 }
 
 impl Default for PitbossSpec {
@@ -292,7 +293,7 @@ impl Scenario {
             "pitboss: partitions must be above 0"
         );
         ensure!(
-            matches!(self.pitboss.store.as_str(), "embedded" | "memory"),
+            matches!(self.pitboss.store, StoreKind::Embedded | StoreKind::Memory),
             "pitboss.store: \"embedded\" or \"memory\""
         );
         Ok(())
