@@ -34,7 +34,6 @@ pub struct Scenario {
     pub description: String,
     /// Seed of the simulator (the same seed gives the same events).
     pub seed: u64,
-    /// The network.
     pub network: NetworkSpec,
     /// How the machines and players play.
     pub play: PlaySpec,
@@ -115,7 +114,6 @@ pub enum Shape {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct RateSpec {
-    /// The shape.
     pub shape: Shape,
     /// Seconds of offered load (not used by `backlog`).
     #[serde(default)]
@@ -365,7 +363,6 @@ impl Scenario {
 pub struct Schedule {
     /// (start second, start event index, rate, events in the segment).
     segs: Vec<(f64, u64, f64, u64)>,
-    /// Total events.
     pub total: u64,
     /// Seconds the schedule spans.
     pub duration_secs: f64,

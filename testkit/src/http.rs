@@ -4,7 +4,6 @@
 use std::io::Read;
 use std::time::Duration;
 
-/// An HTTP answer.
 #[derive(Debug)]
 pub struct Reply {
     pub status: u16,

@@ -19,7 +19,6 @@ use crate::report::{Accounting, Check};
 pub struct Expected {
     /// Every entity's state.
     pub snapshots: Vec<Snapshot>,
-    /// Their recount.
     pub recount: Recount,
     /// The simulator's own totals.
     pub sent: SentTotals,

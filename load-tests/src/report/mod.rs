@@ -16,19 +16,12 @@ use serde::Serialize;
 /// Latency percentiles, milliseconds.
 #[derive(Debug, Clone, Copy, Default, Serialize)]
 pub struct LatencySummary {
-    /// Events sampled.
     pub samples: u64,
-    /// Median.
     pub p50_ms: f64,
-    /// 90th percentile.
     pub p90_ms: f64,
-    /// 99th percentile.
     pub p99_ms: f64,
-    /// 99.9th percentile.
     pub p999_ms: f64,
-    /// Largest.
     pub max_ms: f64,
-    /// Mean.
     pub mean_ms: f64,
 }
 
@@ -121,17 +114,13 @@ pub struct ExpectedTotals {
     pub wins: i64,
     /// GGR over all halls.
     pub ggr: i64,
-    /// Games.
     pub games: i64,
     /// Wallet balances.
     pub balances: i64,
     /// Jackpot hits in the reference (single-threaded order).
     pub reference_jackpot_hits: u64,
-    /// Machines, wallets, halls.
     pub machines: u64,
-    /// Wallets.
     pub wallets: u64,
-    /// Halls.
     pub halls: u64,
 }
 
@@ -162,24 +151,19 @@ impl ExpectedTotals {
 pub struct Accounting {
     /// Every check passed.
     pub ok: bool,
-    /// The expected totals.
     pub expected: ExpectedTotals,
     /// Distinct jackpot hits published.
     pub published_hits: u64,
-    /// The checks.
     pub checks: Vec<Check>,
 }
 
 /// The whole report (`report.json`).
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
-    /// Scenario name.
     pub scenario: String,
-    /// Its description.
     pub description: String,
     /// When the run started (UTC).
     pub started_utc: String,
-    /// Broker.
     pub brokers: String,
     /// pitboss started by the harness.
     pub spawned: bool,
@@ -187,13 +171,9 @@ pub struct Report {
     pub pitboss_config: String,
     /// pitboss's exit code after SIGTERM (with --spawn).
     pub pitboss_exit_code: Option<i32>,
-    /// Rate shape.
     pub shape: String,
-    /// Machines.
     pub machines: u64,
-    /// Players.
     pub players: u64,
-    /// Input partitions.
     pub input_partitions: i32,
     /// Events offered.
     pub events: u64,
@@ -230,11 +210,9 @@ pub struct Report {
     pub outputs_distinct: BTreeMap<String, u64>,
     /// Output records by kind.
     pub output_records: BTreeMap<String, u64>,
-    /// The accounting check.
     pub accounting: Accounting,
     /// (percentile, ms).
     pub percentile_curve: Vec<(f64, f64)>,
-    /// Per second.
     pub timeline: Vec<Second>,
     /// Where the files are.
     pub report_dir: String,
@@ -252,9 +230,7 @@ pub struct Report {
 /// The one-line headline (`--json`).
 #[derive(Debug, Serialize)]
 pub struct Headline<'a> {
-    /// Scenario.
     pub scenario: &'a str,
-    /// Events.
     pub events: u64,
     /// Mean offered rate.
     pub offered_events_per_sec: f64,
@@ -262,21 +238,13 @@ pub struct Headline<'a> {
     pub achieved_events_per_sec: f64,
     /// Backlog drain rate.
     pub drain_events_per_sec: Option<f64>,
-    /// Latency percentiles.
     pub p50_ms: f64,
-    /// p90.
     pub p90_ms: f64,
-    /// p99.
     pub p99_ms: f64,
-    /// p99.9.
     pub p999_ms: f64,
-    /// max.
     pub max_ms: f64,
-    /// Sampled events.
     pub latency_samples: u64,
-    /// Accounting passed.
     pub accounting_ok: bool,
-    /// The report directory.
     pub report: &'a str,
 }
 

@@ -18,9 +18,7 @@ pub struct Expected {
     pub balances: BTreeMap<String, i64>,
     /// Output ids of wallet changes, alerts and refusals.
     pub wallet_ids: BTreeSet<String>,
-    /// Alert ids.
     pub alert_ids: BTreeSet<String>,
-    /// Refusal ids.
     pub refused_ids: BTreeSet<String>,
     /// Messages rejected at the wire.
     pub rejected: usize,

@@ -199,17 +199,11 @@ impl EndReader {
 /// One record read back from an output topic.
 #[derive(Clone, Debug)]
 pub struct Rec {
-    /// Topic.
     pub topic: String,
-    /// Partition.
     pub partition: i32,
-    /// Offset.
     pub offset: i64,
-    /// Key.
     pub key: Option<Vec<u8>>,
-    /// Headers.
     pub headers: Vec<(String, Option<Vec<u8>>)>,
-    /// Payload.
     pub payload: Vec<u8>,
 }
 
