@@ -71,25 +71,12 @@ pub fn run(opts: KafkaOptions) -> anyhow::Result<KafkaReport> {
     cfg.sim.halls = opts.machines.div_ceil(100).max(1);
     cfg.sim.players = opts.players;
     cfg.sim.malformed_per_million = 0;
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    let prefix = format!("load-{}-{nanos}", std::process::id());
+    let prefix = testkit::unique("load");
     {
         let k = &mut cfg.kafka;
         k.brokers = opts.brokers.clone();
-        k.group_id = format!("{prefix}.pitboss");
+        testkit::names::prefix_topics(k, &prefix);
         k.internal_topics = opts.internal_topics;
-        let t = &mut k.topics;
-        t.input = format!("{prefix}.game-events");
-        t.ggr = format!("{prefix}.ggr");
-        t.jackpots = format!("{prefix}.jackpots");
-        t.wallet_events = format!("{prefix}.wallet-events");
-        t.alerts = format!("{prefix}.alerts");
-        t.rejected = format!("{prefix}.rejected");
-        t.pool_commands = format!("{prefix}.internal.pool-commands");
-        t.ggr_deltas = format!("{prefix}.internal.ggr-deltas");
-        t.machine_awards = format!("{prefix}.internal.machine-awards");
         k.partitions.input = opts.partitions;
         k.partitions.internal = opts.partitions;
         // A new group forms in about half the session timeout on Tansu: keep it short.

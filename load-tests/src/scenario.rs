@@ -16,6 +16,7 @@ use std::path::Path;
 
 use anyhow::{bail, ensure, Context};
 use pitboss::config::PoolSection;
+use pitboss::store::StoreKind;
 use serde::Deserialize;
 
 /// Messages per game, on average, in the simulator's model (bet, game end, a win one time
@@ -33,7 +34,6 @@ pub struct Scenario {
     pub description: String,
     /// Seed of the simulator (the same seed gives the same events).
     pub seed: u64,
-    /// The network.
     pub network: NetworkSpec,
     /// How the machines and players play.
     pub play: PlaySpec,
@@ -114,7 +114,6 @@ pub enum Shape {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct RateSpec {
-    /// The shape.
     pub shape: Shape,
     /// Seconds of offered load (not used by `backlog`).
     #[serde(default)]
@@ -168,7 +167,7 @@ pub struct PitbossSpec {
     pub hit_point_secret: String,
     /// Store kind of the spawned pitboss: "embedded" (default), "memory".
     #[serde(default = "default_store")]
-    pub store: String,
+    pub store: StoreKind,
     /// librdkafka settings for pitboss's consumer (`[kafka.consumer]`), e.g.
     /// `"fetch.wait.max.ms" = "5"`.
     #[serde(default)]
@@ -195,8 +194,8 @@ fn default_commit_ms() -> u64 {
 fn default_secret() -> String {
     "load-test-secret".into()
 }
-fn default_store() -> String {
-    "embedded".into()
+fn default_store() -> StoreKind {
+    StoreKind::Embedded
 }
 
 impl Default for PitbossSpec {
@@ -292,7 +291,7 @@ impl Scenario {
             "pitboss: partitions must be above 0"
         );
         ensure!(
-            matches!(self.pitboss.store.as_str(), "embedded" | "memory"),
+            matches!(self.pitboss.store, StoreKind::Embedded | StoreKind::Memory),
             "pitboss.store: \"embedded\" or \"memory\""
         );
         Ok(())
@@ -364,7 +363,6 @@ impl Scenario {
 pub struct Schedule {
     /// (start second, start event index, rate, events in the segment).
     segs: Vec<(f64, u64, f64, u64)>,
-    /// Total events.
     pub total: u64,
     /// Seconds the schedule spans.
     pub duration_secs: f64,

@@ -43,11 +43,11 @@ use super::audit::{AuditSource, LedgerTotals};
 use super::codec::{self, GgrRow};
 use super::writebehind::{Backend, Batch, Written};
 
-const ENTITIES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("entities");
-const JOURNAL: TableDefinition<&[u8], &[u8]> = TableDefinition::new("journal");
-const GGR: TableDefinition<&[u8], &[u8]> = TableDefinition::new("ggr");
-const POSITIONS: TableDefinition<&[u8], i64> = TableDefinition::new("positions");
-const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+const ENTITIES: TableDefinition<'static, &[u8], &[u8]> = TableDefinition::new("entities");
+const JOURNAL: TableDefinition<'static, &[u8], &[u8]> = TableDefinition::new("journal");
+const GGR: TableDefinition<'static, &[u8], &[u8]> = TableDefinition::new("ggr");
+const POSITIONS: TableDefinition<'static, &[u8], i64> = TableDefinition::new("positions");
+const META: TableDefinition<'static, &str, u64> = TableDefinition::new("meta");
 
 /// The layout version this build writes.
 const FORMAT: u64 = 1;

@@ -3,8 +3,8 @@
 //!
 //! The contract these types implement is written down in `schemas/` (one JSON Schema per
 //! event and output kind, and `schemas/asyncapi.yaml` for the topics and their keys);
-//! `tests/schemas_conform.rs` checks that what this module writes conforms to those files and
-//! `tests/wire_golden.rs` pins the bytes.
+//! `tests/inproc/schemas_conform.rs` checks that what this module writes conforms to those files and
+//! `tests/inproc/wire_golden.rs` pins the bytes.
 //!
 //! # Input
 //!

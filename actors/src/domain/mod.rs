@@ -2,7 +2,8 @@
 //!
 //! Architecture invariant: nothing in this module (or below it) imports actix, tokio, a
 //! Kafka or database client, reads a clock or draws randomness. Time arrives in the commands,
-//! randomness through [`jackpot::HitPointSource`]. `tests/architecture.rs` checks the imports.
+//! randomness through [`jackpot::HitPointSource`]. `tests/domain/architecture.rs` checks the
+//! imports.
 
 pub mod applied;
 pub mod error;

@@ -7,7 +7,7 @@
 //!
 //! Profiling (callgrind, `pitboss-load inproc`) showed decoding at about 4,600 instructions
 //! per event through the serde path, half of the whole pipeline's work; this path exists
-//! for that reason and is checked against the serde path by `tests/wire_fast_path.rs`.
+//! for that reason and is checked against the serde path by `tests/inproc/wire_fast_path.rs`.
 
 use std::borrow::Cow;
 

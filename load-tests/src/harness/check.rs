@@ -1,0 +1,366 @@
+//! The accounting check: the reference processor's end state (`pitboss::direct::Direct`,
+//! fed the same events) against what pitboss published and, with `--spawn`, stored.
+
+use std::collections::{BTreeMap, HashSet};
+
+use anyhow::{anyhow, Context};
+use pitboss::config::Config;
+use pitboss::direct::Direct;
+use pitboss::recount::{recount, Recount};
+use pitboss::sim::SentTotals;
+use pitboss::wire;
+use pitboss_actors::shell::{Snapshot, StateStore};
+
+use super::reader::Observed;
+use super::sentinel::{sentinel, Round, SENTINEL_MINOR};
+use crate::report::{Accounting, Check};
+
+/// What the reference processor ends with, and what the simulator says it sent.
+pub struct Expected {
+    /// Every entity's state.
+    pub snapshots: Vec<Snapshot>,
+    pub recount: Recount,
+    /// The simulator's own totals.
+    pub sent: SentTotals,
+    /// Sentinel deposits, minor units.
+    pub sentinel_deposits: i64,
+}
+
+/// The reference processor's end state once it has also applied the sentinel deposits
+/// (the final ones, and the warm-up ones if they were sent).
+pub fn expected(
+    cfg: &Config,
+    reference: Option<(Direct, SentTotals)>,
+    partitions: i32,
+    warm: bool,
+) -> anyhow::Result<Expected> {
+    let (mut d, sent) = reference.ok_or_else(|| anyhow!("no events were generated"))?;
+    let mut sentinel_deposits = 0;
+    let mut rounds = vec![Round::Final];
+    if warm {
+        rounds.push(Round::Warm);
+    }
+    for round in rounds {
+        for p in 0..partitions {
+            let (_, bytes) = sentinel(cfg, round, p);
+            d.apply(wire::decode_input(&bytes).context("a sentinel does not decode")?);
+            sentinel_deposits += SENTINEL_MINOR;
+        }
+    }
+    let snapshots = d.snapshots();
+    Ok(Expected {
+        recount: recount(&snapshots),
+        snapshots,
+        sent,
+        sentinel_deposits,
+    })
+}
+
+/// Every entity's state in the spawned pitboss's embedded store (read after it stopped).
+pub fn stored_state(cfg: &Config) -> anyhow::Result<Vec<Snapshot>> {
+    let store = pitboss::store::open_embedded(&cfg.store).with_context(|| {
+        format!(
+            "opening the embedded store in {}",
+            cfg.store.data_dir.display()
+        )
+    })?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(store.all())
+        .map_err(|e| anyhow!("reading the embedded store: {e}"))
+}
+
+/// The accounting check.
+///
+/// - The simulator's own totals against the reference processor's recount (a self-check
+///   of the harness).
+/// - Published: final wallet balance of every player (pitboss's last wallet output) equal
+///   to the reference's; rejections equal to the malformed messages sent; with `--spawn`
+///   (pitboss stopped cleanly, so every GGR window is published) bets, wins and games per
+///   hall summed over each window's last publication equal to the reference's.
+/// - Jackpots: which machine's contribution crosses a mystery hit point depends on the
+///   order in which contributions from different machines reach the pool, so hit counts
+///   and amounts are not compared with the single-threaded reference; they are compared
+///   between what pitboss published (distinct hits per pool and level, final levels) and
+///   what it stored.
+/// - Stored (`--spawn`, embedded store): the order-independent totals of the recount (cash
+///   in and out, deposits, withdrawals, balances, bets, wins, games, GGR, contributions)
+///   equal to the reference's, and the stored state's own conservation check.
+pub fn check(e: &Expected, o: &Observed, stored: Option<&[Snapshot]>, spawned: bool) -> Accounting {
+    let mut checks = Vec::new();
+    let mut push = |name: &str, diffs: Vec<String>, skipped: Option<String>| {
+        checks.push(Check {
+            name: name.to_string(),
+            ok: diffs.is_empty(),
+            skipped,
+            differences: diffs,
+        });
+    };
+
+    // 1. Harness self-check.
+    let mut r = e.recount.clone();
+    r.deposits -= e.sentinel_deposits;
+    let mut d = Vec::new();
+    let s = &e.sent;
+    for (name, sent, got) in [
+        ("cash_in", s.cash_in, r.cash_in),
+        ("cash_out", s.cash_out, r.cash_out),
+        ("deposits", s.deposits, r.deposits),
+        ("withdrawals", s.withdrawals, r.withdrawals),
+        ("bets", s.bets, r.bets),
+        ("wins", s.wins, r.wins),
+    ] {
+        if sent != got {
+            d.push(format!(
+                "{name}: simulator sent {sent}, reference applied {got}"
+            ));
+        }
+    }
+    if !e.recount.conservation_ok {
+        d.push("the reference processor's recount does not balance".into());
+    }
+    push("simulator = reference processor", d, None);
+
+    // 2. Wallet balances.
+    let mut exp_bal: BTreeMap<String, i64> = BTreeMap::new();
+    let mut exp_halls: BTreeMap<String, (i64, i64, i64)> = BTreeMap::new();
+    for snap in &e.snapshots {
+        match snap {
+            Snapshot::Wallet(w) => {
+                exp_bal.insert(w.id.to_string(), w.balance);
+            }
+            Snapshot::Hall(h) => {
+                exp_halls.insert(
+                    h.id.to_string(),
+                    (h.totals.bets, h.totals.wins, h.totals.games),
+                );
+            }
+            _ => {}
+        }
+    }
+    let mut d = Vec::new();
+    let players: std::collections::BTreeSet<&String> =
+        exp_bal.keys().chain(o.balances.keys()).collect();
+    for p in players {
+        let (want, got) = (exp_bal.get(p), o.balances.get(p));
+        if want.copied().unwrap_or(0) != got.copied().unwrap_or(0) {
+            d.push(format!(
+                "wallet {p}: expected balance {}, published {}",
+                want.map_or("none".into(), |v| v.to_string()),
+                got.map_or("none".into(), |v| v.to_string())
+            ));
+        }
+    }
+    push("wallet balances (published)", d, None);
+
+    // 3. Rejections.
+    let rejected = o.ids.get("rejected").map_or(0, HashSet::len) as u64;
+    let mut d = Vec::new();
+    if rejected != e.sent.malformed {
+        d.push(format!(
+            "rejections: {} malformed messages sent, {rejected} rejections published",
+            e.sent.malformed
+        ));
+    }
+    if o.undecodable.0 > 0 {
+        d.push(format!(
+            "{} output records do not decode (first: {})",
+            o.undecodable.0,
+            o.undecodable.1.clone().unwrap_or_default()
+        ));
+    }
+    push("rejections and output decoding", d, None);
+
+    // 4. GGR per hall.
+    if spawned {
+        let mut got: BTreeMap<String, (i64, i64, i64)> = BTreeMap::new();
+        for ((hall, _), (b, w, g)) in &o.ggr {
+            let x = got.entry(hall.clone()).or_default();
+            x.0 += b;
+            x.1 += w;
+            x.2 += g;
+        }
+        let mut d = Vec::new();
+        let halls: std::collections::BTreeSet<&String> =
+            exp_halls.keys().chain(got.keys()).collect();
+        for h in halls {
+            let want = exp_halls.get(h).copied().unwrap_or_default();
+            let have = got.get(h).copied().unwrap_or_default();
+            if want != have {
+                d.push(format!(
+                    "hall {h}: expected bets/wins/games {want:?} (GGR {}), published {have:?} (GGR {})",
+                    want.0 - want.1,
+                    have.0 - have.1
+                ));
+            }
+        }
+        push("GGR per hall (published)", d, None);
+    } else {
+        push(
+            "GGR per hall (published)",
+            Vec::new(),
+            Some("open GGR windows are published when pitboss stops: needs --spawn".into()),
+        );
+    }
+
+    // 5. Jackpots and 6. the stored state.
+    let stored = stored.filter(|s| !s.is_empty());
+    match stored {
+        Some(st) => {
+            let mut pools: BTreeMap<(String, u8), (u64, i64, i64)> = BTreeMap::new();
+            for snap in st {
+                if let Snapshot::Pool(p) = snap {
+                    for (i, l) in p.levels.iter().enumerate() {
+                        pools.insert((p.id.to_string(), i as u8), (l.hits, l.paid, l.level));
+                    }
+                }
+            }
+            let mut hits: BTreeMap<(String, u8), (u64, i64)> = BTreeMap::new();
+            for (pool, level, amount) in o.hits.values() {
+                let x = hits.entry((pool.clone(), *level)).or_default();
+                x.0 += 1;
+                x.1 += amount;
+            }
+            let mut d = Vec::new();
+            for ((pool, level), (h, paid, amount)) in &pools {
+                let (ph, ppaid) = hits
+                    .get(&(pool.clone(), *level))
+                    .copied()
+                    .unwrap_or_default();
+                if (ph, ppaid) != (*h, *paid) {
+                    d.push(format!(
+                        "pool {pool} level {level}: stored {h} hits paying {paid}, published {ph} hits paying {ppaid}"
+                    ));
+                }
+                let published_level = o
+                    .levels
+                    .get(pool)
+                    .and_then(|v| v.iter().find(|x| x.0 == *level))
+                    .map(|x| x.1);
+                if published_level.is_some_and(|v| v != *amount) {
+                    d.push(format!(
+                        "pool {pool} level {level}: stored amount {amount}, last published {}",
+                        published_level.unwrap_or_default()
+                    ));
+                }
+            }
+            for k in hits.keys() {
+                if !pools.contains_key(k) {
+                    d.push(format!(
+                        "pool {} level {}: hits published, none stored",
+                        k.0, k.1
+                    ));
+                }
+            }
+            push("jackpot hits and levels (published = stored)", d, None);
+
+            let sr = recount(st);
+            let er = &e.recount;
+            let mut d = Vec::new();
+            for (name, want, got) in [
+                ("cash_in", er.cash_in, sr.cash_in),
+                ("cash_out", er.cash_out, sr.cash_out),
+                ("deposits", er.deposits, sr.deposits),
+                ("withdrawals", er.withdrawals, sr.withdrawals),
+                ("wallet balances", er.balances, sr.balances),
+                ("bets", er.bets, sr.bets),
+                ("wins", er.wins, sr.wins),
+                ("games", er.games, sr.games),
+                ("ggr", er.ggr, sr.ggr),
+            ] {
+                if want != got {
+                    d.push(format!("{name}: expected {want}, stored {got}"));
+                }
+            }
+            if er.contributions_micro != sr.contributions_micro {
+                d.push(format!(
+                    "jackpot contributions (micro-units): expected {}, stored {}",
+                    er.contributions_micro, sr.contributions_micro
+                ));
+            }
+            if !sr.conservation_ok {
+                d.push(format!(
+                    "the stored state does not balance: entered {} micro-units, accounted {}",
+                    sr.entered_micro, sr.accounted_micro
+                ));
+            }
+            let hits_published = o.hits.len() as u64;
+            if sr.jackpot_hits != hits_published {
+                d.push(format!(
+                    "jackpot hits: stored {}, published {hits_published}",
+                    sr.jackpot_hits
+                ));
+            }
+            push("stored state (recount)", d, None);
+        }
+        None => {
+            let why = if spawned {
+                "the embedded store is empty or not used: this `pitboss run` did not store state"
+            } else {
+                "pitboss's store is not read without --spawn"
+            };
+            push(
+                "jackpot hits and levels (published = stored)",
+                Vec::new(),
+                Some(why.into()),
+            );
+            push("stored state (recount)", Vec::new(), Some(why.into()));
+        }
+    }
+
+    let ok = checks.iter().all(|c| c.ok);
+    Accounting {
+        ok,
+        expected: crate::report::ExpectedTotals::from(&e.recount, e.sentinel_deposits),
+        published_hits: o.hits.len() as u64,
+        checks,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use pitboss::sim::Simulator;
+
+    use super::*;
+
+    /// The check passes on outputs that agree with the reference and fails, naming the
+    /// difference, on one that does not.
+    #[test]
+    fn accounting_finds_a_wrong_balance() {
+        let mut cfg = Config::load_with_env(None, Vec::new()).unwrap();
+        cfg.sim.halls = 1;
+        cfg.sim.machines_per_hall = 5;
+        cfg.sim.players = 5;
+        cfg.sim.malformed_per_million = 0;
+        let mut sim = Simulator::new(&cfg).unwrap();
+        let mut d = Direct::new(cfg.runtime_config().unwrap(), &cfg.runtime.hit_point_secret);
+        for i in 0..2000 {
+            let m = sim.next(1_800_000_000_000 + i);
+            d.apply(wire::decode_input(&m.bytes).unwrap());
+        }
+        let e = expected(&cfg, Some((d, sim.sent().clone())), 2, false).unwrap();
+        let mut o = Observed::default();
+        for snap in &e.snapshots {
+            if let Snapshot::Wallet(w) = snap {
+                o.balances.insert(w.id.to_string(), w.balance);
+            }
+        }
+        let a = check(&e, &o, None, false);
+        assert!(a.ok, "{:?}", a.checks);
+        let (player, balance) = o
+            .balances
+            .iter()
+            .next()
+            .map(|(k, v)| (k.clone(), *v))
+            .unwrap();
+        o.balances.insert(player.clone(), balance + 1);
+        let a = check(&e, &o, None, false);
+        assert!(!a.ok);
+        let c = a.checks.iter().find(|c| !c.ok).unwrap();
+        assert!(c.differences[0].contains(&player), "{:?}", c.differences);
+        // With --spawn, missing GGR windows are a difference too.
+        let a = check(&e, &Observed::default(), None, true);
+        assert!(a.checks.iter().any(|c| c.name.starts_with("GGR") && !c.ok));
+    }
+}

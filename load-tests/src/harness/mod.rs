@@ -1,0 +1,459 @@
+//! `pitboss-load run`: offers a scenario to a pitboss over Kafka, open loop, measures the
+//! end-to-end latency and the throughput, and checks the money at the end.
+//!
+//! # How a run goes
+//!
+//! 1. The scenario becomes a pitboss configuration (`pitboss.toml` in the report
+//!    directory, pitboss's own `Config` serialised): `network`, `sim` and `pools` from the
+//!    scenario; topic names and the group id unique to the run; with `--spawn` a fresh data
+//!    directory (embedded store) and HTTP on `127.0.0.1:0`.
+//! 2. With `--spawn`: `pitboss topics create --config F`, then `pitboss run --config F` as a
+//!    child process (the `pitboss` binary next to `pitboss-load`, or `--pitboss-bin`).
+//!    Without it: a `pitboss run` must already consume the topics of `--pitboss-config F`
+//!    (write one with `--write-config F`, start pitboss with it, then run the harness).
+//! 3. Warm-up: one deposit for a dedicated player on every input partition; the clock
+//!    starts when pitboss has answered all of them (its consumer group is formed).
+//! 4. Open loop: event `i` is due at `t0 + schedule(i)`; the producer sends it when it is
+//!    due, whatever the broker or pitboss answered so far (it never waits on a delivery
+//!    acknowledgement; it only retries when librdkafka's local queue is full). Each
+//!    record's timestamp is its due time. A backlog scenario produces everything first,
+//!    then starts pitboss; there every event is "due" when pitboss starts.
+//! 5. Latency: outputs carry their cause (`pitboss-cause-event-id`); the simulator's event
+//!    ids are `(seed << 64) | n`, so the harness looks up event `n`'s due time and records
+//!    `arrival - due` (HdrHistogram, microseconds), once per event (its first output).
+//!    Only events that cause an output with a cause are sampled: wallet commands (a wallet
+//!    change or a refusal), alerts, jackpot hits. Machine bets and wins show up in GGR
+//!    windows, which carry no cause. The coverage is in the report.
+//! 6. End: one more deposit per input partition (the "final sentinels"). Partitions are
+//!    ordered, so when pitboss has answered every sentinel it has consumed every event.
+//!    With `--spawn` pitboss is then stopped with SIGTERM (it must exit 0; it drains what
+//!    is in flight and publishes every open GGR window and changed pool level), and the
+//!    output topics are read to their end.
+//! 7. Accounting: every event is generated before t0 (the simulator's cost stays out of
+//!    the measured window) and applied to the reference processor
+//!    (`pitboss::direct::Direct`) then; its end state is compared with what pitboss
+//!    published and stored, see [`check::check`].
+//!
+//! One concern a file: `config` (the scenario as pitboss's typed configuration), `child`
+//! (the spawned `pitboss run`), `sentinel` (the harness's own deposits), `sender` (the
+//! open-loop producer), `reader` (the output reader and latency), `check` (the accounting
+//! check), `summary` (the report of a run).
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use anyhow::{anyhow, bail, Context};
+use indicatif::{ProgressBar, ProgressStyle};
+use pitboss::config::Config;
+
+use crate::report::Report;
+use crate::scenario::Scenario;
+
+mod check;
+mod child;
+mod config;
+mod reader;
+mod sender;
+mod sentinel;
+mod summary;
+
+use child::PitbossChild;
+use reader::Reader;
+use sender::Sender;
+use sentinel::{Round, SENTINEL_TAG};
+
+/// Options of `pitboss-load run`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RunArgs {
+    /// The scenario file (load-tests/scenarios/*.toml).
+    #[arg(long)]
+    pub scenario: PathBuf,
+    /// Bootstrap servers of the broker.
+    #[arg(long)]
+    pub brokers: String,
+    /// Start (and stop) a pitboss with a fresh data directory and unique topics.
+    #[arg(long)]
+    pub spawn: bool,
+    /// The `pitboss` binary for --spawn (default: next to this executable).
+    #[arg(long)]
+    pub pitboss_bin: Option<PathBuf>,
+    /// Without --spawn: the configuration of the running pitboss (written by
+    /// --write-config; topics, pools and hit-point secret must be the ones it uses).
+    #[arg(long)]
+    pub pitboss_config: Option<PathBuf>,
+    /// Write the pitboss configuration for this scenario to FILE and exit (to start a
+    /// pitboss yourself, then run with --pitboss-config FILE).
+    #[arg(long)]
+    pub write_config: Option<PathBuf>,
+    /// Report directory (default: target/load-report/<scenario>-<UTC time>/).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Print one JSON line with the headline figures (the table goes to stderr).
+    #[arg(long)]
+    pub json: bool,
+    /// Override the scenario's duration, seconds.
+    #[arg(long)]
+    pub duration_secs: Option<f64>,
+    /// Override the scenario's rate (constant/peak/base), events/s.
+    #[arg(long)]
+    pub rate: Option<f64>,
+    /// Override the backlog size of a backlog scenario.
+    #[arg(long)]
+    pub backlog_events: Option<u64>,
+    /// Longest wait for pitboss to answer the final sentinels after the last event, seconds.
+    #[arg(long, default_value_t = 600)]
+    pub timeout_secs: u64,
+    /// `fetch.wait.max.ms` of the harness's output reader: the longest the broker may hold
+    /// a fetch, so at most what the reader adds to a measured latency. Short waits cost
+    /// broker CPU; with Tansu a long wait shows up in the latency (see BENCHMARKS.md).
+    #[arg(long, default_value_t = 5)]
+    pub reader_fetch_wait_ms: u32,
+    /// Also read the input topic back and measure due time -> input record readable
+    /// (the broker's own share of the latency, without pitboss). Costs harness and broker
+    /// CPU.
+    #[arg(long)]
+    pub measure_broker: bool,
+}
+
+/// What the run measured and checked.
+pub fn run(args: RunArgs) -> anyhow::Result<Option<Report>> {
+    let mut scn = Scenario::load(&args.scenario)?;
+    if let Some(d) = args.duration_secs {
+        scn.rate.duration_secs = d;
+    }
+    if let Some(r) = args.rate {
+        scn.rate.events_per_sec = Some(r);
+    }
+    if let Some(b) = args.backlog_events {
+        scn.rate.backlog_events = Some(b);
+    }
+    anyhow::ensure!(
+        scn.seed != SENTINEL_TAG,
+        "seed {SENTINEL_TAG} is reserved by the harness"
+    );
+    let sched = scn.schedule()?;
+    let stamp = utc_stamp(SystemTime::now());
+    let prefix = testkit::unique(&format!("load-{}", scn.name));
+
+    if let Some(path) = &args.write_config {
+        let data = path.with_extension("data");
+        let cfg = config::pitboss_config(&scn, &args.brokers, &prefix, &data, sched.peak_rate())?;
+        config::write(path, &scn, &cfg)?;
+        eprintln!(
+            "wrote {} (data directory {}): start `pitboss topics create --config {0}` and \
+             `pitboss run --config {0}`, then `pitboss-load run --scenario {} --brokers {} \
+             --pitboss-config {0}`",
+            path.display(),
+            data.display(),
+            args.scenario.display(),
+            args.brokers
+        );
+        return Ok(None);
+    }
+
+    let out = match &args.out {
+        Some(o) => o.clone(),
+        None => PathBuf::from("target/load-report").join(format!("{}-{stamp}", scn.name)),
+    };
+    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+
+    // The configuration of the pitboss under test.
+    let data_dir = tempfile::Builder::new()
+        .prefix("pitboss-load-data-")
+        .tempdir()
+        .context("creating a data directory")?;
+    let cfg_path = match (&args.pitboss_config, args.spawn) {
+        (Some(_), true) => bail!("--pitboss-config is for a pitboss you started; not with --spawn"),
+        (Some(p), false) => p.clone(),
+        (None, true) => {
+            let p = out.join("pitboss.toml");
+            let cfg = config::pitboss_config(
+                &scn,
+                &args.brokers,
+                &prefix,
+                data_dir.path(),
+                sched.peak_rate(),
+            )?;
+            config::write(&p, &scn, &cfg)?;
+            p
+        }
+        (None, false) => bail!(
+            "without --spawn, give --pitboss-config FILE: the configuration of the running \
+             pitboss (write one for this scenario with --write-config FILE, then start \
+             `pitboss run --config FILE`)"
+        ),
+    };
+    let mut cfg = Config::load(Some(&cfg_path))
+        .with_context(|| format!("loading pitboss configuration {}", cfg_path.display()))?;
+    cfg.kafka.brokers = args.brokers.clone();
+    if args.pitboss_config.is_some() {
+        // The running pitboss's file decides topics, pools and secret; the scenario the
+        // traffic (the written file carries the same sim section).
+        config::apply_sim(&mut cfg, &scn, sched.peak_rate())?;
+    }
+
+    let pitboss_bin = if args.spawn {
+        Some(locate_pitboss(args.pitboss_bin.as_deref())?)
+    } else {
+        None
+    };
+
+    let progress = progress_bar(sched.total);
+    let shared = Arc::new(Shared::new(cfg.sim.seed, sched.total as usize + 16));
+    let mut sender = Sender::new(&cfg, shared.clone(), progress.clone())?;
+    let gen_start = Instant::now();
+    sender.generate(&sched)?;
+    let generate_secs = gen_start.elapsed().as_secs_f64();
+    let harness_cpu0 = cpu_secs(libc::RUSAGE_SELF);
+
+    if let Some(bin) = &pitboss_bin {
+        progress.set_message("creating topics");
+        let o = Command::new(bin)
+            .args(["topics", "create", "--config"])
+            .arg(&cfg_path)
+            .output()
+            .with_context(|| format!("running {} topics create", bin.display()))?;
+        if !o.status.success() {
+            bail!(
+                "`{} topics create --config {}` failed ({}): {}{}",
+                bin.display(),
+                cfg_path.display(),
+                o.status,
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            );
+        }
+    }
+    let partitions = reader::input_partitions(&cfg)?;
+    let mut reader = Reader::start(
+        &cfg,
+        shared.clone(),
+        args.reader_fetch_wait_ms,
+        args.measure_broker && !sched.backlog,
+    )?;
+
+    let mut child: Option<PitbossChild> = None;
+    let timeout = Duration::from_secs(args.timeout_secs);
+    if sched.backlog {
+        progress.set_message("producing the backlog");
+        let fill_start = shared.now_ns();
+        sender.produce(&sched, true)?;
+        sender.produce_sentinels(Round::Final, partitions)?;
+        sender.flush()?;
+        // The fill rate counts until the broker acknowledged the whole backlog.
+        sender.last_send_ns = shared.now_ns() - fill_start;
+        shared.start_clock();
+        if let Some(bin) = &pitboss_bin {
+            child = Some(PitbossChild::spawn(bin, &cfg_path, &out)?);
+        } else {
+            eprintln!("backlog produced: start (or resume) pitboss now");
+        }
+        progress.set_message("pitboss draining the backlog");
+        reader.wait_sentinels(
+            Round::Final,
+            partitions,
+            timeout.max(Duration::from_secs(3600)),
+            child.as_mut(),
+            &progress,
+        )?;
+    } else {
+        if let Some(bin) = &pitboss_bin {
+            child = Some(PitbossChild::spawn(bin, &cfg_path, &out)?);
+        }
+        progress.set_message("waiting for pitboss to consume (warm-up)");
+        sender.produce_sentinels(Round::Warm, partitions)?;
+        reader.wait_sentinels(
+            Round::Warm,
+            partitions,
+            Duration::from_secs(120),
+            child.as_mut(),
+            &progress,
+        )?;
+        shared.start_clock();
+        progress.set_message("offering the scenario");
+        sender.produce(&sched, false)?;
+        sender.produce_sentinels(Round::Final, partitions)?;
+        progress.set_message("waiting for pitboss to catch up");
+        reader.wait_sentinels(Round::Final, partitions, timeout, child.as_mut(), &progress)?;
+    }
+    let caught_up_ns = shared.now_ns();
+    if cfg.kafka.internal_topics && child.is_some() {
+        // Effects between entities travel through the internal topics after the input is
+        // consumed: stop pitboss only once they are processed too, so that what it stores
+        // and publishes at shutdown is complete.
+        progress.set_message("waiting for the effects on the internal topics");
+        let t = &cfg.kafka.topics;
+        let topics = [&t.input, &t.pool_commands, &t.ggr_deltas, &t.machine_awards];
+        let topics: Vec<&str> = topics.iter().map(|n| n.as_str()).collect();
+        pitboss::kafka::admin::wait_committed_to_end(&cfg.kafka, &topics, timeout)
+            .map_err(|e| anyhow!(e))?;
+    }
+    let mut exit_code = None;
+    if let Some(mut c) = child.take() {
+        progress.set_message("stopping pitboss (SIGTERM)");
+        exit_code = Some(c.terminate(Duration::from_secs(120))?);
+    }
+    progress.set_message("reading the output topics to their end");
+    sender.flush()?;
+    let observed = reader.finish(Duration::from_secs(120))?;
+    let harness_cpu_secs = cpu_secs(libc::RUSAGE_SELF) - harness_cpu0;
+    // The children reaped so far: `pitboss topics create` and `pitboss run`.
+    let pitboss_cpu_secs = pitboss_bin
+        .is_some()
+        .then(|| cpu_secs(libc::RUSAGE_CHILDREN));
+    progress.finish_and_clear();
+
+    // Expected totals: the same events again, through the reference processor.
+    let expected = check::expected(&cfg, sender.reference.take(), partitions, sender.warm_sent)?;
+    let stored = if args.spawn && cfg.store.kind == pitboss::store::StoreKind::Embedded {
+        Some(check::stored_state(&cfg)?)
+    } else {
+        None
+    };
+    let accounting = check::check(&expected, &observed, stored.as_deref(), args.spawn);
+    let facts = summary::Facts {
+        scn: &scn,
+        sched: &sched,
+        args: &args,
+        cfg: &cfg,
+        cfg_path: &cfg_path,
+        out: &out,
+        sender: &sender,
+        t0_ns: shared.t0_ns.load(Ordering::Relaxed),
+        caught_up_ns,
+        generate_secs,
+        harness_cpu_secs,
+        pitboss_cpu_secs,
+    };
+    let report = summary::report(&facts, observed, accounting, exit_code);
+    drop(data_dir);
+    Ok(Some(report))
+}
+
+/// The `pitboss` binary: `explicit`, else next to this executable (test binaries live one
+/// level deeper, in `deps/`).
+pub fn locate_pitboss(explicit: Option<&Path>) -> anyhow::Result<PathBuf> {
+    if let Some(p) = explicit {
+        anyhow::ensure!(p.is_file(), "--pitboss-bin {} is not a file", p.display());
+        return Ok(p.to_path_buf());
+    }
+    let exe = std::env::current_exe().context("locating this executable")?;
+    let mut dir = exe
+        .parent()
+        .ok_or_else(|| anyhow!("{} has no directory", exe.display()))?
+        .to_path_buf();
+    if dir.file_name().is_some_and(|n| n == "deps") {
+        dir.pop();
+    }
+    let bin = dir.join(format!("pitboss{}", std::env::consts::EXE_SUFFIX));
+    if !bin.is_file() {
+        bail!(
+            "no pitboss binary at {}: build it with `cargo build --bin pitboss` (same profile \
+             and target directory as pitboss-load; `cargo build --release --bin pitboss` for a \
+             release pitboss-load), or pass --pitboss-bin PATH",
+            bin.display()
+        );
+    }
+    Ok(bin)
+}
+
+fn progress_bar(len: u64) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let pb = ProgressBar::new(len);
+    pb.set_style(
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} events {msg}",
+        )
+        .expect("valid template"),
+    );
+    pb.enable_steady_tick(Duration::from_millis(200));
+    pb
+}
+
+/// UTC time as `YYYYmmddTHHMMSSZ`.
+pub fn utc_stamp(t: SystemTime) -> String {
+    let t = time::OffsetDateTime::from(t);
+    format!(
+        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+/// User + system CPU seconds of this process (`RUSAGE_SELF`) or of its reaped children
+/// (`RUSAGE_CHILDREN`).
+fn cpu_secs(who: libc::c_int) -> f64 {
+    // SAFETY: rusage is plain integers, for which all zeroes is a valid value.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: getrusage writes into the struct we pass, which lives for the call.
+    if unsafe { libc::getrusage(who, &mut u) } != 0 {
+        return 0.0;
+    }
+    let t = |v: libc::timeval| v.tv_sec as f64 + v.tv_usec as f64 / 1e6;
+    t(u.ru_utime) + t(u.ru_stime)
+}
+
+/// The run's clock and the counters the sender and the reader share.
+pub struct Shared {
+    origin: Instant,
+    /// Start of the schedule, ns after `origin` (u64::MAX until set).
+    t0_ns: AtomicU64,
+    /// Due time of simulator event `n` (ns after t0), by `n`.
+    due_ns: Vec<AtomicU64>,
+    seed: u64,
+    warm_seen: AtomicUsize,
+    final_seen: AtomicUsize,
+    outputs: AtomicU64,
+    finish: AtomicBool,
+}
+
+impl Shared {
+    /// For a simulator with `seed` and up to `events` events.
+    fn new(seed: u64, events: usize) -> Self {
+        Self {
+            origin: Instant::now(),
+            t0_ns: AtomicU64::new(u64::MAX),
+            due_ns: (0..events).map(|_| AtomicU64::new(0)).collect(),
+            seed,
+            warm_seen: AtomicUsize::new(0),
+            final_seen: AtomicUsize::new(0),
+            outputs: AtomicU64::new(0),
+            finish: AtomicBool::new(false),
+        }
+    }
+
+    fn now_ns(&self) -> u64 {
+        self.origin.elapsed().as_nanos() as u64
+    }
+
+    /// t0: the schedule starts now.
+    fn start_clock(&self) {
+        self.t0_ns.store(self.now_ns(), Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::UNIX_EPOCH;
+
+    use super::*;
+
+    #[test]
+    fn utc_stamps() {
+        assert_eq!(utc_stamp(UNIX_EPOCH), "19700101T000000Z");
+        assert_eq!(
+            utc_stamp(UNIX_EPOCH + Duration::from_secs(1_795_000_000)),
+            "20261118T110640Z"
+        );
+    }
+}

@@ -1,0 +1,394 @@
+//! The reading side: one thread reads every output topic from the beginning, records each
+//! sampled event's latency (arrival - due time, by the output's cause id), counts the
+//! sentinels' answers and keeps what the accounting check compares (last balances, GGR
+//! windows, jackpot hits and levels, ids per kind).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, Context};
+use hdrhistogram::Histogram;
+use indicatif::ProgressBar;
+use pitboss::config::Config;
+use pitboss::wire::{self, OutputEvent};
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::{Headers, Message};
+use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
+use testkit::wait::poll_until;
+
+use super::child::PitbossChild;
+use super::sender::DUE_HEADER;
+use super::sentinel::{round_of, Round};
+use super::Shared;
+
+/// The cause header pitboss puts on outputs (`pitboss::kafka::sink`).
+const CAUSE_HEADER: &str = pitboss::kafka::sink::HEADER_CAUSE_EVENT_ID;
+
+/// What the output consumer saw.
+#[derive(Default)]
+pub struct Observed {
+    /// Last publication of each (hall, window): bets, wins, games.
+    pub ggr: HashMap<(String, i64), (i64, i64, i64)>,
+    /// Last published balance per player.
+    pub balances: HashMap<String, i64>,
+    /// Distinct jackpot hits: id -> (pool, level, amount).
+    pub hits: HashMap<String, (String, u8, i64)>,
+    /// Last published levels per pool: (level, amount, hits).
+    pub levels: HashMap<String, Vec<(u8, i64, u64)>>,
+    /// Distinct output ids per kind.
+    pub ids: BTreeMap<&'static str, HashSet<String>>,
+    /// Records per kind (duplicates included).
+    pub records: BTreeMap<&'static str, u64>,
+    /// Records that do not decode, with the first error.
+    pub undecodable: (u64, Option<String>),
+    /// Latency of each sampled event, microseconds.
+    pub hist: Option<Histogram<u64>>,
+    /// With --measure-broker: due time -> input record readable, microseconds.
+    pub broker_hist: Option<Histogram<u64>>,
+    /// Per second after t0: outputs, samples, and a latency histogram.
+    pub per_sec: Vec<(u64, u64, Option<Histogram<u64>>)>,
+    /// First output after t0, ns after t0.
+    pub first_output_ns: Option<u64>,
+    /// Last output, ns after t0.
+    pub last_output_ns: Option<u64>,
+    /// Arrival of the last latency sample (an output caused by a simulated event), ns
+    /// after t0.
+    pub last_sample_ns: Option<u64>,
+}
+
+/// The output reader's thread.
+pub struct Reader {
+    shared: Arc<Shared>,
+    consumer: Option<JoinHandle<anyhow::Result<Observed>>>,
+}
+
+impl Reader {
+    /// Assigns every partition of the output topics (and of the input topic if
+    /// `input_too`) from the beginning and starts reading.
+    pub fn start(
+        cfg: &Config,
+        shared: Arc<Shared>,
+        fetch_wait_ms: u32,
+        input_too: bool,
+    ) -> anyhow::Result<Self> {
+        let mut topics: Vec<String> = cfg
+            .kafka
+            .topics
+            .outputs()
+            .into_iter()
+            .map(str::to_string)
+            .collect();
+        topics.sort();
+        topics.dedup();
+        let input = input_too.then(|| cfg.kafka.topics.input.clone());
+        topics.extend(input.clone());
+        let mut consumers = Vec::new();
+        for t in &topics {
+            let mut c = ClientConfig::new();
+            for (k, v) in cfg.kafka.client_settings(&BTreeMap::new()) {
+                c.set(k, v);
+            }
+            c.set("bootstrap.servers", &cfg.kafka.brokers)
+                .set("group.id", format!("{}.load-reader", cfg.kafka.group_id))
+                .set("enable.auto.commit", "false")
+                .set("enable.partition.eof", "true")
+                // The broker may hold a fetch this long: it bounds what the reader adds to
+                // the measured latency.
+                .set("fetch.wait.max.ms", fetch_wait_ms.to_string());
+            let consumer: BaseConsumer = c.create().context("creating an output reader")?;
+            let mut tpl = TopicPartitionList::new();
+            for p in partition_ids(&consumer, t)? {
+                tpl.add_partition_offset(t, p, Offset::Beginning)?;
+            }
+            consumer
+                .assign(&tpl)
+                .context("assigning output partitions")?;
+            consumers.push((t.clone(), consumer));
+        }
+        let s = shared.clone();
+        let consumer = std::thread::Builder::new()
+            .name("load-reader".into())
+            .spawn(move || read_outputs(consumers, input, s))?;
+        Ok(Self {
+            shared,
+            consumer: Some(consumer),
+        })
+    }
+
+    /// Waits until pitboss has answered the sentinel deposit of `round` on each of the
+    /// `partitions`; an error if pitboss exits or `timeout` passes first.
+    pub fn wait_sentinels(
+        &self,
+        round: Round,
+        partitions: i32,
+        timeout: Duration,
+        mut child: Option<&mut PitbossChild>,
+        progress: &ProgressBar,
+    ) -> anyhow::Result<()> {
+        let counter = match round {
+            Round::Warm => &self.shared.warm_seen,
+            Round::Final => &self.shared.final_seen,
+        };
+        let deadline = Instant::now() + timeout;
+        let mut last_poll = Instant::now();
+        while counter.load(Ordering::Relaxed) < partitions as usize {
+            if let Some(c) = child.as_deref_mut() {
+                c.check_running()?;
+            }
+            if Instant::now() > deadline {
+                bail!(
+                    "pitboss answered {} of the {partitions} {} sentinel deposits within {timeout:?} \
+                     (it has not consumed every input partition); outputs seen so far: {}",
+                    counter.load(Ordering::Relaxed),
+                    round.name(),
+                    self.shared.outputs.load(Ordering::Relaxed)
+                );
+            }
+            if last_poll.elapsed() > Duration::from_millis(100) {
+                // Delivery reports (and errors) are served by the producer's own thread;
+                // this only refreshes the progress message.
+                progress.set_message(format!(
+                    "waiting for pitboss: {} outputs read",
+                    self.shared.outputs.load(Ordering::Relaxed)
+                ));
+                last_poll = Instant::now();
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        Ok(())
+    }
+
+    /// Reads the output topics to their end (call it once pitboss has stopped or caught
+    /// up) and returns what was seen.
+    pub fn finish(&mut self, timeout: Duration) -> anyhow::Result<Observed> {
+        self.shared.finish.store(true, Ordering::Relaxed);
+        let h = self
+            .consumer
+            .take()
+            .ok_or_else(|| anyhow!("the output reader was not started"))?;
+        if poll_until(timeout, Duration::from_millis(10), || {
+            h.is_finished().then_some(())
+        })
+        .is_none()
+        {
+            bail!("the output topics were not read to their end within {timeout:?}");
+        }
+        h.join()
+            .map_err(|_| anyhow!("the output reader panicked"))?
+    }
+}
+
+/// The partitions of `topic`, waiting up to 30 s for it to appear.
+fn partition_ids(c: &BaseConsumer, topic: &str) -> anyhow::Result<Vec<i32>> {
+    let found = poll_until(
+        Duration::from_secs(30),
+        Duration::from_millis(100),
+        || match c.fetch_metadata(Some(topic), Duration::from_secs(10)) {
+            Err(e) => Some(Err(e)),
+            Ok(md) => md
+                .topics()
+                .iter()
+                .find(|t| t.name() == topic && !t.partitions().is_empty())
+                .map(|t| Ok(t.partitions().iter().map(|p| p.id()).collect())),
+        },
+    );
+    match found {
+        Some(ids) => ids.with_context(|| format!("metadata of {topic}")),
+        None => bail!("topic {topic} does not exist (did `pitboss topics create` run?)"),
+    }
+}
+
+/// The number of partitions of the input topic.
+pub fn input_partitions(cfg: &Config) -> anyhow::Result<i32> {
+    let mut c = ClientConfig::new();
+    for (k, v) in cfg.kafka.client_settings(&BTreeMap::new()) {
+        c.set(k, v);
+    }
+    let consumer: BaseConsumer = c
+        .set("bootstrap.servers", &cfg.kafka.brokers)
+        .create()
+        .context("creating a metadata client")?;
+    Ok(partition_ids(&consumer, &cfg.kafka.topics.input)?.len() as i32)
+}
+
+fn new_hist(sigfig: u8) -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 3_600_000_000, sigfig).expect("valid histogram bounds")
+}
+
+/// The output reader: every partition of every output topic, from the beginning.
+fn read_outputs(
+    consumers: Vec<(String, BaseConsumer)>,
+    input: Option<String>,
+    shared: Arc<Shared>,
+) -> anyhow::Result<Observed> {
+    let mut obs = Observed {
+        hist: Some(new_hist(3)),
+        ..Observed::default()
+    };
+    let n_ids = shared.due_ns.len();
+    let mut sampled = vec![0u64; n_ids / 64 + 1];
+    let mut sentinels: HashSet<String> = HashSet::new();
+    // (topic, partition) -> at end of log.
+    let mut eof: HashMap<(usize, i32), bool> = HashMap::new();
+    let mut quiet_rounds = 0u32;
+    loop {
+        let mut got = false;
+        for (ti, (topic, c)) in consumers.iter().enumerate() {
+            for _ in 0..1024 {
+                let m = match c.poll(Duration::ZERO) {
+                    None => break,
+                    Some(Err(rdkafka::error::KafkaError::PartitionEOF(p))) => {
+                        eof.insert((ti, p), true);
+                        continue;
+                    }
+                    Some(Err(e)) => return Err(anyhow!("reading {topic}: {e}")),
+                    Some(Ok(m)) => m,
+                };
+                got = true;
+                eof.insert((ti, m.partition()), false);
+                let now = shared.now_ns();
+                let t0 = shared.t0_ns.load(Ordering::Relaxed);
+                let since_t0 = (t0 != u64::MAX && now >= t0).then(|| now - t0);
+                if input.as_deref() == Some(topic.as_str()) {
+                    // The broker floor: an input record readable by a consumer.
+                    let due = m
+                        .headers()
+                        .and_then(|h| h.iter().find(|x| x.key == DUE_HEADER))
+                        .and_then(|x| x.value)
+                        .and_then(|v| <[u8; 8]>::try_from(v).ok())
+                        .map(u64::from_be_bytes);
+                    if let (Some(s), Some(due)) = (since_t0, due) {
+                        obs.broker_hist
+                            .get_or_insert_with(|| new_hist(3))
+                            .saturating_record((s.saturating_sub(due) / 1000).max(1));
+                    }
+                    continue;
+                }
+                shared.outputs.fetch_add(1, Ordering::Relaxed);
+                if let Some(s) = since_t0 {
+                    obs.first_output_ns.get_or_insert(s);
+                    obs.last_output_ns = Some(s);
+                }
+                let sec = since_t0.map(|s| (s / 1_000_000_000) as usize);
+                if let Some(sec) = sec {
+                    if obs.per_sec.len() <= sec {
+                        obs.per_sec.resize_with(sec + 1, || (0, 0, None));
+                    }
+                    obs.per_sec[sec].0 += 1;
+                }
+                // Latency: from the cause's due time.
+                if let (Some(s), Some(h)) = (since_t0, m.headers()) {
+                    let cause = h
+                        .iter()
+                        .find(|x| x.key == CAUSE_HEADER)
+                        .and_then(|x| x.value);
+                    if let Some(id) = cause
+                        .and_then(|v| std::str::from_utf8(v).ok())
+                        .and_then(|v| uuid::Uuid::parse_str(v).ok())
+                    {
+                        let v = id.as_u128();
+                        let n = v as u64 as usize;
+                        if (v >> 64) as u64 == shared.seed
+                            && n < n_ids
+                            && sampled[n / 64] & (1 << (n % 64)) == 0
+                        {
+                            sampled[n / 64] |= 1 << (n % 64);
+                            obs.last_sample_ns = Some(s);
+                            let due = shared.due_ns[n].load(Ordering::Relaxed);
+                            let us = (s.saturating_sub(due) / 1000).max(1);
+                            if let Some(hist) = obs.hist.as_mut() {
+                                hist.saturating_record(us);
+                            }
+                            if let Some(sec) = sec {
+                                let slot = &mut obs.per_sec[sec];
+                                slot.1 += 1;
+                                slot.2
+                                    .get_or_insert_with(|| new_hist(2))
+                                    .saturating_record(us);
+                            }
+                        }
+                    }
+                }
+                let payload = m.payload().unwrap_or_default();
+                let ev = match wire::decode_output(payload) {
+                    Ok(ev) => ev,
+                    Err(e) => {
+                        obs.undecodable.0 += 1;
+                        obs.undecodable.1.get_or_insert_with(|| {
+                            format!("{topic}/{}@{}: {e}", m.partition(), m.offset())
+                        });
+                        continue;
+                    }
+                };
+                let kind = ev.kind();
+                *obs.records.entry(kind).or_insert(0) += 1;
+                obs.ids
+                    .entry(kind)
+                    .or_default()
+                    .insert(ev.output_id().to_string());
+                match ev {
+                    OutputEvent::Ggr(g) => {
+                        let p = g.payload;
+                        obs.ggr.insert(
+                            (p.hall.to_string(), p.window_start),
+                            (p.bets, p.wins, p.games),
+                        );
+                    }
+                    OutputEvent::Wallet(w) => {
+                        let p = w.payload;
+                        if let Some(round) = round_of(&p.player) {
+                            if sentinels.insert(p.player.to_string()) {
+                                let c = match round {
+                                    Round::Warm => &shared.warm_seen,
+                                    Round::Final => &shared.final_seen,
+                                };
+                                c.fetch_add(1, Ordering::Relaxed);
+                            }
+                        }
+                        obs.balances.insert(p.player.to_string(), p.balance);
+                    }
+                    OutputEvent::JackpotHit(h) => {
+                        let p = h.payload;
+                        obs.hits.insert(
+                            h.output_id.to_string(),
+                            (p.pool.to_string(), p.level, p.amount),
+                        );
+                    }
+                    OutputEvent::JackpotLevels(l) => {
+                        let p = l.payload;
+                        obs.levels.insert(
+                            p.pool.to_string(),
+                            p.levels
+                                .iter()
+                                .map(|x| (x.level, x.amount, x.hits))
+                                .collect(),
+                        );
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if got {
+            quiet_rounds = 0;
+            continue;
+        }
+        if shared.finish.load(Ordering::Relaxed) {
+            let parts: usize = consumers
+                .iter()
+                .map(|(_, c)| c.assignment().map_or(0, |a| a.count()))
+                .sum();
+            let at_end = eof.len() >= parts && eof.values().all(|e| *e);
+            quiet_rounds = if at_end { quiet_rounds + 1 } else { 0 };
+            if quiet_rounds >= 20 {
+                return Ok(obs);
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        } else {
+            std::thread::sleep(Duration::from_micros(200));
+        }
+    }
+}

@@ -1,0 +1,164 @@
+//! The report of a run, from what the sender, the reader and the check found.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::{Duration, UNIX_EPOCH};
+
+use pitboss::config::Config;
+
+use super::reader::Observed;
+use super::sender::Sender;
+use super::{utc_stamp, RunArgs};
+use crate::report::{Accounting, LatencySummary, Report, Second};
+use crate::scenario::{Scenario, Schedule};
+
+/// What the run was and what it measured besides the observations.
+pub struct Facts<'a> {
+    pub scn: &'a Scenario,
+    pub sched: &'a Schedule,
+    pub args: &'a RunArgs,
+    /// The configuration of the pitboss under test, and its file.
+    pub cfg: &'a Config,
+    pub cfg_path: &'a Path,
+    /// The report directory.
+    pub out: &'a Path,
+    pub sender: &'a Sender,
+    /// Start of the schedule and the moment pitboss had answered every final sentinel,
+    /// ns on the run's clock.
+    pub t0_ns: u64,
+    pub caught_up_ns: u64,
+    pub generate_secs: f64,
+    pub harness_cpu_secs: f64,
+    pub pitboss_cpu_secs: Option<f64>,
+}
+
+/// The report: latency, throughput over time, counts, the accounting check.
+pub fn report(
+    f: &Facts<'_>,
+    obs: Observed,
+    accounting: Accounting,
+    exit_code: Option<i32>,
+) -> Report {
+    let (scn, sched) = (f.scn, f.sched);
+    let events = sched.total;
+    // Caught up: pitboss had answered every final sentinel (it had consumed every
+    // event) and the last event that causes an output had its output (events consumed
+    // before a sentinel may still be in an actor's mailbox when the sentinel's answer
+    // arrives).
+    let t0 = f.t0_ns;
+    let caught_up_ns = f
+        .caught_up_ns
+        .saturating_sub(t0)
+        .max(obs.last_sample_ns.unwrap_or(0));
+    let hist = obs.hist.as_ref();
+    let latency = LatencySummary::from_hist(hist);
+    let broker_latency = obs
+        .broker_hist
+        .as_ref()
+        .map(|h| LatencySummary::from_hist(Some(h)));
+    let curve = crate::report::percentile_curve(hist);
+    let caught_up_s = caught_up_ns as f64 / 1e9;
+    let secs = if sched.backlog {
+        obs.per_sec.len()
+    } else {
+        obs.per_sec.len().max(f.sender.sent_per_sec.len())
+    };
+    let timeline: Vec<Second> = (0..secs)
+        .map(|s| {
+            let (outputs, samples, h) = obs.per_sec.get(s).map_or((0, 0, None), |x| {
+                (x.0, x.1, x.2.as_ref().map(|h| h.value_at_quantile(0.99)))
+            });
+            Second {
+                second: s as u64,
+                offered_events: if sched.backlog {
+                    0.0
+                } else {
+                    sched.rate_at(s as f64 + 0.5)
+                },
+                // A backlog was sent before t0: its fill rate is `sent_events_per_sec`.
+                sent_events: if sched.backlog {
+                    0
+                } else {
+                    f.sender.sent_per_sec.get(s).copied().unwrap_or(0)
+                },
+                outputs,
+                latency_samples: samples,
+                p99_ms: h.map(|v| v as f64 / 1000.0),
+            }
+        })
+        .collect();
+    let drain = match (obs.first_output_ns, sched.backlog) {
+        (Some(first), true) => {
+            let secs = caught_up_ns.saturating_sub(first) as f64 / 1e9;
+            Some((secs, events as f64 / secs.max(1e-9)))
+        }
+        _ => None,
+    };
+    let counts = obs
+        .ids
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.len() as u64))
+        .collect();
+    let mut records: BTreeMap<String, u64> = obs
+        .records
+        .iter()
+        .map(|(k, v)| (k.to_string(), *v))
+        .collect();
+    records.insert("undecodable".into(), obs.undecodable.0);
+    Report {
+        scenario: scn.name.clone(),
+        description: scn.description.clone(),
+        started_utc: utc_stamp(
+            UNIX_EPOCH + Duration::from_millis(f.sender.epoch0_ms.max(0) as u64),
+        ),
+        brokers: f.args.brokers.clone(),
+        spawned: f.args.spawn,
+        pitboss_config: f.cfg_path.display().to_string(),
+        pitboss_exit_code: exit_code,
+        shape: format!("{:?}", scn.rate.shape).to_lowercase(),
+        machines: scn.machines(),
+        players: u64::from(scn.network.players),
+        input_partitions: f.cfg.kafka.partitions.input,
+        events,
+        offered_secs: if sched.backlog {
+            0.0
+        } else {
+            sched.duration_secs
+        },
+        offered_events_per_sec: if sched.backlog {
+            0.0
+        } else {
+            events as f64 / sched.duration_secs.max(1e-9)
+        },
+        offered_peak_events_per_sec: if sched.backlog {
+            0.0
+        } else {
+            sched.peak_rate()
+        },
+        sent_secs: f.sender.last_send_ns as f64 / 1e9,
+        sent_events_per_sec: f.sender.produced as f64
+            / (f.sender.last_send_ns as f64 / 1e9).max(1e-9),
+        send_lag_max_ms: f.sender.send_lag_max_ns as f64 / 1e6,
+        caught_up_secs: caught_up_s,
+        achieved_events_per_sec: events as f64 / caught_up_s.max(1e-9),
+        drain_secs: drain.map(|d| d.0),
+        drain_events_per_sec: drain.map(|d| d.1),
+        latency,
+        broker_latency,
+        latency_coverage: if events > 0 {
+            latency.samples as f64 / events as f64
+        } else {
+            0.0
+        },
+        outputs_distinct: counts,
+        output_records: records,
+        accounting,
+        percentile_curve: curve,
+        timeline,
+        report_dir: f.out.display().to_string(),
+        generate_secs: f.generate_secs,
+        harness_cpu_secs: f.harness_cpu_secs,
+        pitboss_cpu_secs: f.pitboss_cpu_secs,
+        cores: std::thread::available_parallelism().map_or(0, |n| n.get()),
+    }
+}

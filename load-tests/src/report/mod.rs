@@ -1,0 +1,403 @@
+//! The report of `pitboss-load run`: a table on the terminal, `report.json`, `report.html`
+//! (inline SVG: latency percentile curve, throughput and p99 over time; no external
+//! resources, see `html`) and a one-line JSON headline.
+
+mod html;
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use hdrhistogram::Histogram;
+use pitboss::recount::Recount;
+use serde::Serialize;
+
+/// Latency percentiles, milliseconds.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct LatencySummary {
+    pub samples: u64,
+    pub p50_ms: f64,
+    pub p90_ms: f64,
+    pub p99_ms: f64,
+    pub p999_ms: f64,
+    pub max_ms: f64,
+    pub mean_ms: f64,
+}
+
+impl LatencySummary {
+    /// From a histogram of microseconds.
+    pub fn from_hist(h: Option<&Histogram<u64>>) -> Self {
+        let Some(h) = h.filter(|h| !h.is_empty()) else {
+            return Self::default();
+        };
+        let ms = |us: u64| us as f64 / 1000.0;
+        Self {
+            samples: h.len(),
+            p50_ms: ms(h.value_at_quantile(0.50)),
+            p90_ms: ms(h.value_at_quantile(0.90)),
+            p99_ms: ms(h.value_at_quantile(0.99)),
+            p999_ms: ms(h.value_at_quantile(0.999)),
+            max_ms: ms(h.max()),
+            mean_ms: h.mean() / 1000.0,
+        }
+    }
+}
+
+/// (percentile, milliseconds) points of the latency curve.
+pub fn percentile_curve(h: Option<&Histogram<u64>>) -> Vec<(f64, f64)> {
+    let Some(h) = h.filter(|h| !h.is_empty()) else {
+        return Vec::new();
+    };
+    const PS: [f64; 17] = [
+        0.0, 10.0, 25.0, 50.0, 75.0, 80.0, 90.0, 95.0, 97.0, 99.0, 99.5, 99.7, 99.9, 99.95, 99.99,
+        99.999, 100.0,
+    ];
+    PS.iter()
+        .map(|p| {
+            let us = if *p >= 100.0 {
+                h.max()
+            } else {
+                h.value_at_quantile(p / 100.0)
+            };
+            (*p, us as f64 / 1000.0)
+        })
+        .collect()
+}
+
+/// One second of the run (after t0).
+#[derive(Debug, Clone, Serialize)]
+pub struct Second {
+    /// Seconds after t0.
+    pub second: u64,
+    /// The scheduled rate, events/s.
+    pub offered_events: f64,
+    /// Events sent in that second.
+    pub sent_events: u64,
+    /// Output records read in that second.
+    pub outputs: u64,
+    /// Events whose first output arrived in that second.
+    pub latency_samples: u64,
+    /// p99 of those, ms.
+    pub p99_ms: Option<f64>,
+}
+
+/// One accounting check.
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    /// What is compared.
+    pub name: String,
+    /// No difference (true when skipped).
+    pub ok: bool,
+    /// Why it was not made, if it was not.
+    pub skipped: Option<String>,
+    /// The differences found.
+    pub differences: Vec<String>,
+}
+
+/// The harness's expected totals (reference processor), minor units.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExpectedTotals {
+    /// Cash into machines.
+    pub cash_in: i64,
+    /// Cash out of machines.
+    pub cash_out: i64,
+    /// Wallet deposits (the harness's sentinel deposits included).
+    pub deposits: i64,
+    /// The harness's sentinel deposits.
+    pub sentinel_deposits: i64,
+    /// Wallet withdrawals.
+    pub withdrawals: i64,
+    /// Bets over all halls.
+    pub bets: i64,
+    /// Wins over all halls.
+    pub wins: i64,
+    /// GGR over all halls.
+    pub ggr: i64,
+    pub games: i64,
+    /// Wallet balances.
+    pub balances: i64,
+    /// Jackpot hits in the reference (single-threaded order).
+    pub reference_jackpot_hits: u64,
+    pub machines: u64,
+    pub wallets: u64,
+    pub halls: u64,
+}
+
+impl ExpectedTotals {
+    /// From the reference's recount.
+    pub fn from(r: &Recount, sentinel_deposits: i64) -> Self {
+        Self {
+            cash_in: r.cash_in,
+            cash_out: r.cash_out,
+            deposits: r.deposits,
+            sentinel_deposits,
+            withdrawals: r.withdrawals,
+            bets: r.bets,
+            wins: r.wins,
+            ggr: r.ggr,
+            games: r.games,
+            balances: r.balances,
+            reference_jackpot_hits: r.jackpot_hits,
+            machines: r.machines,
+            wallets: r.wallets,
+            halls: r.halls,
+        }
+    }
+}
+
+/// The accounting check's result.
+#[derive(Debug, Clone, Serialize)]
+pub struct Accounting {
+    /// Every check passed.
+    pub ok: bool,
+    pub expected: ExpectedTotals,
+    /// Distinct jackpot hits published.
+    pub published_hits: u64,
+    pub checks: Vec<Check>,
+}
+
+/// The whole report (`report.json`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub scenario: String,
+    pub description: String,
+    /// When the run started (UTC).
+    pub started_utc: String,
+    pub brokers: String,
+    /// pitboss started by the harness.
+    pub spawned: bool,
+    /// The pitboss configuration used.
+    pub pitboss_config: String,
+    /// pitboss's exit code after SIGTERM (with --spawn).
+    pub pitboss_exit_code: Option<i32>,
+    pub shape: String,
+    pub machines: u64,
+    pub players: u64,
+    pub input_partitions: i32,
+    /// Events offered.
+    pub events: u64,
+    /// Seconds of offered load.
+    pub offered_secs: f64,
+    /// Mean offered rate.
+    pub offered_events_per_sec: f64,
+    /// Peak offered rate.
+    pub offered_peak_events_per_sec: f64,
+    /// Seconds from t0 to the last send (backlog: from the first send until the broker
+    /// acknowledged the whole backlog).
+    pub sent_secs: f64,
+    /// Events sent per second (mean).
+    pub sent_events_per_sec: f64,
+    /// Largest delay of a send after its due time (the producer falling behind), ms.
+    pub send_lag_max_ms: f64,
+    /// Seconds from t0 until pitboss had answered every final sentinel and the last
+    /// sampled event's output arrived.
+    pub caught_up_secs: f64,
+    /// Events / caught_up_secs: the throughput achieved end to end.
+    pub achieved_events_per_sec: f64,
+    /// Backlog: seconds from pitboss's first output to catching up.
+    pub drain_secs: Option<f64>,
+    /// Backlog: events / drain_secs.
+    pub drain_events_per_sec: Option<f64>,
+    /// Latency from an event's due time to its first output.
+    pub latency: LatencySummary,
+    /// With --measure-broker: from an event's due time until its input record is readable
+    /// from the broker (the broker's share, without pitboss).
+    pub broker_latency: Option<LatencySummary>,
+    /// Sampled events / events.
+    pub latency_coverage: f64,
+    /// Distinct outputs by kind.
+    pub outputs_distinct: BTreeMap<String, u64>,
+    /// Output records by kind.
+    pub output_records: BTreeMap<String, u64>,
+    pub accounting: Accounting,
+    /// (percentile, ms).
+    pub percentile_curve: Vec<(f64, f64)>,
+    pub timeline: Vec<Second>,
+    /// Where the files are.
+    pub report_dir: String,
+    /// Seconds spent generating the events and the reference result (before t0).
+    pub generate_secs: f64,
+    /// CPU seconds (user + system) the harness used from t0 to the end of reading
+    /// (producer, librdkafka threads, output reader).
+    pub harness_cpu_secs: f64,
+    /// CPU seconds of the spawned pitboss (`topics create` and `run`).
+    pub pitboss_cpu_secs: Option<f64>,
+    /// CPU cores of this machine.
+    pub cores: usize,
+}
+
+/// The one-line headline (`--json`).
+#[derive(Debug, Serialize)]
+pub struct Headline<'a> {
+    pub scenario: &'a str,
+    pub events: u64,
+    /// Mean offered rate.
+    pub offered_events_per_sec: f64,
+    /// Achieved end-to-end rate.
+    pub achieved_events_per_sec: f64,
+    /// Backlog drain rate.
+    pub drain_events_per_sec: Option<f64>,
+    pub p50_ms: f64,
+    pub p90_ms: f64,
+    pub p99_ms: f64,
+    pub p999_ms: f64,
+    pub max_ms: f64,
+    pub latency_samples: u64,
+    pub accounting_ok: bool,
+    pub report: &'a str,
+}
+
+impl Report {
+    /// The headline.
+    pub fn headline(&self) -> Headline<'_> {
+        let l = &self.latency;
+        Headline {
+            scenario: &self.scenario,
+            events: self.events,
+            offered_events_per_sec: round1(self.offered_events_per_sec),
+            achieved_events_per_sec: round1(self.achieved_events_per_sec),
+            drain_events_per_sec: self.drain_events_per_sec.map(round1),
+            p50_ms: l.p50_ms,
+            p90_ms: l.p90_ms,
+            p99_ms: l.p99_ms,
+            p999_ms: l.p999_ms,
+            max_ms: l.max_ms,
+            latency_samples: l.samples,
+            accounting_ok: self.accounting.ok,
+            report: &self.report_dir,
+        }
+    }
+
+    /// The terminal table.
+    pub fn table(&self) -> String {
+        let mut s = String::new();
+        let l = &self.latency;
+        let _ = writeln!(s, "scenario            {} ({})", self.scenario, self.shape);
+        let _ = writeln!(
+            s,
+            "network             {} machines, {} players, {} input partitions",
+            self.machines, self.players, self.input_partitions
+        );
+        let _ = writeln!(s, "events              {}", self.events);
+        if self.drain_events_per_sec.is_none() {
+            let _ = writeln!(
+                s,
+                "offered             {:.0} ev/s mean, {:.0} ev/s peak, over {:.1} s",
+                self.offered_events_per_sec, self.offered_peak_events_per_sec, self.offered_secs
+            );
+            let _ = writeln!(
+                s,
+                "sent                {:.0} ev/s (largest send lag {:.1} ms)",
+                self.sent_events_per_sec, self.send_lag_max_ms
+            );
+        }
+        let _ = writeln!(
+            s,
+            "achieved            {:.0} ev/s (all events processed {:.2} s after start)",
+            self.achieved_events_per_sec, self.caught_up_secs
+        );
+        if let (Some(r), Some(d)) = (self.drain_events_per_sec, self.drain_secs) {
+            let _ = writeln!(
+                s,
+                "backlog filled      {:.0} ev/s ({:.2} s until the broker acknowledged it)",
+                self.sent_events_per_sec, self.sent_secs
+            );
+            let _ = writeln!(
+                s,
+                "drain               {r:.0} ev/s ({d:.2} s from pitboss's first output)"
+            );
+        }
+        let _ = writeln!(
+            s,
+            "latency (ms)        p50 {:.2}  p90 {:.2}  p99 {:.2}  p99.9 {:.2}  max {:.2}  ({} events sampled, {:.1} %)",
+            l.p50_ms,
+            l.p90_ms,
+            l.p99_ms,
+            l.p999_ms,
+            l.max_ms,
+            l.samples,
+            self.latency_coverage * 100.0
+        );
+        if let Some(b) = &self.broker_latency {
+            let _ = writeln!(
+                s,
+                "broker alone (ms)   p50 {:.2}  p90 {:.2}  p99 {:.2}  p99.9 {:.2}  max {:.2}  (due -> input record readable, {} records)",
+                b.p50_ms, b.p90_ms, b.p99_ms, b.p999_ms, b.max_ms, b.samples
+            );
+        }
+        let outs: Vec<String> = self
+            .outputs_distinct
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect();
+        let _ = writeln!(s, "outputs (distinct)  {}", outs.join(", "));
+        let _ = writeln!(
+            s,
+            "accounting          {}",
+            if self.accounting.ok { "OK" } else { "FAILED" }
+        );
+        for c in &self.accounting.checks {
+            let status = match (&c.skipped, c.ok) {
+                (Some(_), _) => "skip",
+                (None, true) => "ok",
+                (None, false) => "FAIL",
+            };
+            let _ = writeln!(s, "  [{status:>4}] {}", c.name);
+            if let Some(why) = &c.skipped {
+                let _ = writeln!(s, "         {why}");
+            }
+            for d in c.differences.iter().take(20) {
+                let _ = writeln!(s, "         {d}");
+            }
+            if c.differences.len() > 20 {
+                let _ = writeln!(s, "         ... {} more", c.differences.len() - 20);
+            }
+        }
+        let _ = writeln!(
+            s,
+            "cpu                 harness {:.1} s{}, on {} cores (events generated in {:.1} s before the start)",
+            self.harness_cpu_secs,
+            self.pitboss_cpu_secs
+                .map_or(String::new(), |p| format!(", pitboss {p:.1} s")),
+            self.cores,
+            self.generate_secs
+        );
+        let _ = writeln!(s, "report              {}", self.report_dir);
+        s
+    }
+
+    /// Writes `report.json` and `report.html`; returns their paths.
+    pub fn write(&self, dir: &Path) -> anyhow::Result<(PathBuf, PathBuf)> {
+        std::fs::create_dir_all(dir)?;
+        let json = dir.join("report.json");
+        std::fs::write(&json, serde_json::to_string_pretty(self)?)
+            .with_context(|| format!("writing {}", json.display()))?;
+        let html = dir.join("report.html");
+        std::fs::write(&html, self.html())
+            .with_context(|| format!("writing {}", html.display()))?;
+        Ok((json, html))
+    }
+}
+
+fn round1(v: f64) -> f64 {
+    (v * 10.0).round() / 10.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latency_summary_in_ms() {
+        let mut h = Histogram::<u64>::new_with_bounds(1, 3_600_000_000, 3).unwrap();
+        for us in 1..=1000u64 {
+            h.record(us * 10).unwrap();
+        }
+        let l = LatencySummary::from_hist(Some(&h));
+        assert_eq!(l.samples, 1000);
+        assert!((l.p50_ms - 5.0).abs() < 0.01, "{}", l.p50_ms);
+        assert!((l.max_ms - 10.0).abs() < 0.01, "{}", l.max_ms);
+        assert_eq!(percentile_curve(Some(&h)).len(), 17);
+    }
+}

@@ -1,0 +1,155 @@
+//! The jackpot display page in a real headless Chromium (Debian's chromium and
+//! chromium-driver, driven over WebDriver): the levels on the page count up, and a hit shows
+//! its banner. Fails (never skips) when chromium or chromedriver is not installed.
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use crate::support::{free_port, get, require_binary, send, wait_for, ChildGuard, Demo};
+use serde_json::{json, Value};
+
+struct Browser {
+    base: String,
+    session: String,
+    _driver: ChildGuard,
+    _profile: tempfile::TempDir,
+}
+
+impl Browser {
+    fn start() -> Browser {
+        let chromium = require_binary("chromium", "chromium");
+        let driver = require_binary("chromedriver", "chromium-driver");
+        let port = free_port();
+        let child = Command::new(driver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        let killed = ChildGuard(child);
+        let base = format!("http://127.0.0.1:{port}");
+        wait_for("chromedriver /status", Duration::from_secs(30), || {
+            let r = get(&format!("{base}/status"), None).ok()?;
+            (r.json()["value"]["ready"] == true).then_some(())
+        });
+        let profile = tempfile::tempdir().unwrap();
+        let caps = json!({
+            "capabilities": { "alwaysMatch": {
+                "browserName": "chrome",
+                "goog:chromeOptions": {
+                    "binary": chromium,
+                    "args": [
+                        "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                        "--disable-background-networking", "--disable-component-update",
+                        "--disable-sync", "--window-size=1920,1080",
+                        format!("--user-data-dir={}", profile.path().display()),
+                    ]
+                }
+            }}
+        });
+        let r = send("POST", &format!("{base}/session"), None, &caps.to_string());
+        assert_eq!(r.status, 200, "new session: {}", r.body);
+        let session = r.json()["value"]["sessionId"]
+            .as_str()
+            .expect("session id")
+            .to_string();
+        Browser {
+            base,
+            session,
+            _driver: killed,
+            _profile: profile,
+        }
+    }
+
+    fn cmd(&self, path: &str, body: Value) -> Value {
+        let url = format!("{}/session/{}/{path}", self.base, self.session);
+        let r = send("POST", &url, None, &body.to_string());
+        assert_eq!(r.status, 200, "{path}: {}", r.body);
+        r.json()["value"].clone()
+    }
+
+    fn open(&self, url: &str) {
+        self.cmd("url", json!({ "url": url }));
+    }
+
+    fn eval(&self, script: &str) -> Value {
+        self.cmd("execute/sync", json!({ "script": script, "args": [] }))
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let url = format!("{}/session/{}", self.base, self.session);
+        let _ = ureq::delete(&url).call();
+    }
+}
+
+const AMOUNTS: &str = "return Array.from(document.querySelectorAll('.level .amount'))\
+    .map(e => [e.parentElement.dataset.pool + '/' + e.parentElement.dataset.level, Number(e.dataset.minor), e.textContent]);";
+
+#[test]
+fn the_jackpot_page_counts_up_and_shows_hits() {
+    let demo = Demo::start(2000, &[]);
+    let browser = Browser::start();
+    browser.open(&demo.url("/?hit_secs=4"));
+
+    // The pools appear with their levels, formatted in major units with the currency.
+    let first = wait_for("levels on the page", Duration::from_secs(30), || {
+        let v = browser.eval(AMOUNTS);
+        let rows = v.as_array()?.clone();
+        (rows.len() == 2).then_some(rows)
+    });
+    let text = first[1][2].as_str().unwrap();
+    assert!(text.starts_with('\u{20ac}') && text.contains('.'), "{text}");
+    assert_eq!(first[0][0], "FAST/0");
+
+    // The major level (never hit in a short run) counts up over a few seconds.
+    let major0 = first[0][1].as_f64().unwrap();
+    let major1 = wait_for(
+        "the major level to count up",
+        Duration::from_secs(30),
+        || {
+            let v = browser.eval(AMOUNTS);
+            let m = v.as_array()?.first()?[1].as_f64()?;
+            (m > major0).then_some(m)
+        },
+    );
+    assert!(major1 > major0);
+    // It is shown as it counts: the text matches the minor amount shown.
+    let row = &browser.eval(AMOUNTS)[0];
+    let minor = row[1].as_i64().unwrap();
+    let major: Vec<char> = (minor / 100).to_string().chars().collect();
+    let mut grouped = String::new();
+    for (i, c) in major.iter().enumerate() {
+        if i > 0 && (major.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(*c);
+    }
+    let expect = format!("{grouped}.{:02}", minor % 100);
+    assert_eq!(
+        row[2].as_str().unwrap().trim_start_matches('\u{20ac}'),
+        expect
+    );
+
+    // A hit (the mini level hits every few hundred bets) shows the banner with its amount.
+    let hit = wait_for("a hit banner", Duration::from_secs(60), || {
+        let v = browser.eval(
+            "const h = document.getElementById('hit');\
+             return h.classList.contains('show') ? [h.dataset.count, \
+               document.getElementById('hit-amount').textContent, \
+               document.getElementById('hit-machine').textContent, \
+               getComputedStyle(h).display] : null;",
+        );
+        v.as_array().cloned()
+    });
+    assert!(hit[0].as_str().unwrap().parse::<u64>().unwrap() >= 1);
+    assert!(hit[1].as_str().unwrap().starts_with('\u{20ac}'), "{hit:?}");
+    assert!(
+        hit[2].as_str().unwrap().starts_with("on machine M-"),
+        "{hit:?}"
+    );
+    assert_eq!(hit[3], "flex", "the banner is visible");
+    let conn = browser.eval("return document.getElementById('conn').textContent;");
+    assert_eq!(conn, "live");
+}

@@ -1,0 +1,1019 @@
+//! The wire format, pinned: golden bytes of every input and output kind, round trips, the
+//! domain values decoding produces, and every way an input can be rejected.
+//!
+//! Golden files live in tests/golden/. After an intended change of the format, regenerate
+//! them with `UPDATE_GOLDEN=1 cargo test --test inproc wire_golden` and review the diff.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use pitboss::wire::{
+    self, decode_input, decode_output, encode_output, encode_rejection, samples, InputEnvelope,
+    InputPayload, OutputEvent, Topic, WireError, MESSAGE_BYTES_MAX, OUTPUT_ID_NAMESPACE,
+    REASON_CODES, REJECTED_ORIGINAL_BYTES_MAX,
+};
+use pitboss_actors::domain::machine::{
+    CashInKind, CashOutKind, EventMeta, MachineCommand, SignificantEvent,
+};
+use pitboss_actors::domain::wallet::{WalletCommand, WalletMeta, WalletOp};
+use pitboss_actors::domain::{
+    Amount, Currency, EventId, HallId, MachineId, PlayerId, PoolId, Timestamp, TxId,
+};
+use pitboss_actors::shell::{Input, Output};
+use proptest::prelude::*;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+// ------------------------------------------------------------------ helpers
+
+fn golden_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("golden")
+}
+
+/// Every golden file: name (without extension) and the bytes the code writes today.
+fn golden_cases() -> Vec<(String, Vec<u8>)> {
+    let mut cases = Vec::new();
+    for env in samples::inputs() {
+        cases.push((format!("input_{}", env.payload.kind()), env.to_bytes()));
+    }
+    for (name, out) in samples::outputs() {
+        cases.push((format!("output_{name}"), encode_output(&out).bytes));
+    }
+    let err = decode_input(&[0xc1]).expect_err("0xc1 is never valid");
+    cases.push((
+        "output_rejected_undecodable".to_owned(),
+        encode_rejection(&err, &[0xc1], None, 0, 7).bytes,
+    ));
+    cases
+}
+
+/// A valid bet, as JSON, to mutate into invalid messages.
+fn bet_json() -> Value {
+    json!({
+        "event_id": samples::event_id(0).to_string(),
+        "schema_version": 1,
+        "source": { "hall": "H-1", "machine": "M-17" },
+        "seq": 1,
+        "event_time": samples::TIME_MS,
+        "payload": { "bet": { "amount": 250, "currency": "EUR" } }
+    })
+}
+
+/// A valid deposit, as JSON.
+fn deposit_json() -> Value {
+    json!({
+        "event_id": samples::event_id(14).to_string(),
+        "schema_version": 1,
+        "source": { "hall": "H-1", "server": "GS-1" },
+        "seq": 1,
+        "event_time": samples::TIME_MS,
+        "payload": { "deposit": { "player": "P-1001", "tx": "T-1", "amount": 10000, "currency": "EUR" } }
+    })
+}
+
+/// MessagePack of a JSON value, as a producer would write it (maps with field names).
+fn msgpack(v: &Value) -> Vec<u8> {
+    rmp_serde::to_vec_named(v).expect("JSON values serialize")
+}
+
+/// Sets (or adds) the field at `pointer`.
+fn with(mut v: Value, pointer: &str, new: Value) -> Value {
+    match pointer.rsplit_once('/') {
+        Some((parent, field)) => {
+            let parent = v.pointer_mut(parent).and_then(Value::as_object_mut);
+            parent
+                .unwrap_or_else(|| panic!("no object above {pointer}"))
+                .insert(field.to_owned(), new);
+        }
+        None => panic!("{pointer} is not a JSON pointer"),
+    }
+    v
+}
+
+fn without(mut v: Value, parent: &str, field: &str) -> Value {
+    v.pointer_mut(parent)
+        .and_then(Value::as_object_mut)
+        .unwrap_or_else(|| panic!("no object at {parent}"))
+        .remove(field)
+        .unwrap_or_else(|| panic!("no {field} at {parent}"));
+    v
+}
+
+fn v5(name: &str) -> Uuid {
+    Uuid::new_v5(&OUTPUT_ID_NAMESPACE, name.as_bytes())
+}
+
+// ------------------------------------------------------------------ golden bytes
+
+#[test]
+fn golden_bytes_of_every_input_and_output_kind() {
+    let dir = golden_dir();
+    let update = std::env::var_os("UPDATE_GOLDEN").is_some_and(|v| v == "1");
+    let cases = golden_cases();
+    let mut problems = Vec::new();
+    for (name, bytes) in &cases {
+        let path = dir.join(format!("{name}.msgpack"));
+        if update {
+            std::fs::create_dir_all(&dir).expect("create tests/golden");
+            std::fs::write(&path, bytes)
+                .unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+            continue;
+        }
+        match std::fs::read(&path) {
+            Ok(golden) if golden == *bytes => {}
+            Ok(golden) => problems.push(format!(
+                "{name}: bytes differ from the golden file ({} bytes written, {} in the file)",
+                bytes.len(),
+                golden.len()
+            )),
+            Err(e) => problems.push(format!("{name}: cannot read {}: {e}", path.display())),
+        }
+    }
+    // No golden file may outlive the case that wrote it.
+    let expected: BTreeSet<String> = cases.iter().map(|(n, _)| format!("{n}.msgpack")).collect();
+    let present: BTreeSet<String> = std::fs::read_dir(&dir)
+        .expect("tests/golden exists")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".msgpack"))
+        .collect();
+    for stale in present.difference(&expected) {
+        problems.push(format!("{stale}: golden file without a case (delete it)"));
+    }
+    assert!(
+        problems.is_empty(),
+        "golden mismatch (if the change is intended, rerun with UPDATE_GOLDEN=1 and review):\n{}",
+        problems.join("\n")
+    );
+    // 19 input kinds, 11 output samples (every alert kind), 1 rejection.
+    assert_eq!(cases.len(), 19 + 11 + 1);
+}
+
+#[test]
+fn golden_inputs_decode_to_their_samples() {
+    // The files on disk, not just today's encoder, must keep decoding.
+    for env in samples::inputs() {
+        let path = golden_dir().join(format!("input_{}.msgpack", env.payload.kind()));
+        let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert_eq!(InputEnvelope::from_bytes(&bytes).as_ref(), Ok(&env));
+        assert_eq!(decode_input(&bytes), Input::try_from(&env));
+    }
+}
+
+#[test]
+fn the_envelope_is_a_map_with_field_names() {
+    let bytes = samples::inputs()[0].to_bytes();
+    assert_eq!(bytes[0], 0x86, "fixmap of 6 fields");
+    assert_eq!(
+        &bytes[1..10],
+        b"\xa8event_id",
+        "first key is the field name"
+    );
+    let text = String::from_utf8_lossy(&bytes);
+    for field in [
+        "schema_version",
+        "source",
+        "hall",
+        "machine",
+        "seq",
+        "event_time",
+        "payload",
+        "bet",
+    ] {
+        assert!(text.contains(field), "{field} missing from {text:?}");
+    }
+    assert!(
+        !text.contains("server"),
+        "absent optional fields are not written"
+    );
+}
+
+// ------------------------------------------------------------------ inputs to the domain
+
+enum Expect {
+    Machine(MachineCommand, Option<&'static str>),
+    Wallet(&'static str, WalletOp),
+}
+
+fn expected_commands() -> Vec<Expect> {
+    use Expect::{Machine as M, Wallet as W};
+    let a = |v: i64| Amount::new(v).expect("valid");
+    let tx = |t: &str| TxId::new(t).expect("valid");
+    let eur = Some("EUR");
+    vec![
+        M(MachineCommand::Bet(a(250)), eur),
+        M(MachineCommand::Win(a(1_000)), eur),
+        M(MachineCommand::GameEnd, None),
+        M(MachineCommand::CashIn(CashInKind::Bill, a(5_000)), eur),
+        M(MachineCommand::CashOut(CashOutKind::Ticket, a(4_750)), eur),
+        M(
+            MachineCommand::CardIn(PlayerId::new("P-1001").expect("valid")),
+            None,
+        ),
+        M(MachineCommand::CardOut, None),
+        M(
+            MachineCommand::JackpotHit {
+                pool: PoolId::new("POOL-A").expect("valid"),
+                level: 1,
+            },
+            None,
+        ),
+        M(
+            MachineCommand::Significant(SignificantEvent::DoorOpen),
+            None,
+        ),
+        M(
+            MachineCommand::Significant(SignificantEvent::DoorClose),
+            None,
+        ),
+        M(
+            MachineCommand::Significant(SignificantEvent::Tilt(4_021)),
+            None,
+        ),
+        M(
+            MachineCommand::Significant(SignificantEvent::TiltClear),
+            None,
+        ),
+        M(
+            MachineCommand::Significant(SignificantEvent::CommsLost),
+            None,
+        ),
+        M(
+            MachineCommand::Significant(SignificantEvent::CommsRestored),
+            None,
+        ),
+        W("T-1", WalletOp::Deposit(a(10_000))),
+        W("T-2", WalletOp::Withdraw(a(2_000))),
+        W("T-3", WalletOp::Bet(a(100))),
+        W(
+            "T-4",
+            WalletOp::Win {
+                amount: a(300),
+                bet_tx: Some(tx("T-3")),
+            },
+        ),
+        W("T-5", WalletOp::Rollback { bet_tx: tx("T-3") }),
+    ]
+}
+
+#[test]
+fn every_input_kind_decodes_to_its_domain_command() {
+    let inputs = samples::inputs();
+    let expected = expected_commands();
+    assert_eq!(inputs.len(), expected.len());
+    let hall = HallId::new("H-1").expect("valid");
+    for (n, (env, exp)) in inputs.iter().zip(expected).enumerate() {
+        let event_id = EventId(samples::event_id(n as u16).as_u128());
+        let time = Timestamp(samples::TIME_MS + n as i64 * 1_000);
+        let want = match exp {
+            Expect::Machine(cmd, currency) => Input::Machine {
+                machine: MachineId::new("M-17").expect("valid"),
+                hall: hall.clone(),
+                meta: EventMeta {
+                    event_id,
+                    seq: n as u64 + 1,
+                    time,
+                },
+                cmd,
+                currency: currency.map(|c| Currency::new(c).expect("valid")),
+            },
+            Expect::Wallet(tx, op) => Input::Wallet {
+                player: PlayerId::new("P-1001").expect("valid"),
+                meta: WalletMeta {
+                    event_id,
+                    time,
+                    hall: hall.clone(),
+                },
+                cmd: WalletCommand {
+                    tx: TxId::new(tx).expect("valid"),
+                    op,
+                },
+                currency: Currency::new("EUR").expect("valid"),
+            },
+        };
+        let bytes = env.to_bytes();
+        assert_eq!(
+            decode_input(&bytes),
+            Ok(want.clone()),
+            "{}",
+            env.payload.kind()
+        );
+        assert_eq!(
+            Input::try_from(env),
+            Ok(want),
+            "in-process {}",
+            env.payload.kind()
+        );
+        assert_eq!(
+            InputEnvelope::from_bytes(&bytes).as_ref(),
+            Ok(env),
+            "owned round trip"
+        );
+    }
+}
+
+#[test]
+fn kafka_keys_are_machine_or_player() {
+    for env in samples::inputs() {
+        let want = if env.payload.player().is_some() {
+            "P-1001"
+        } else {
+            "M-17"
+        };
+        assert_eq!(env.kafka_key(), want, "{}", env.payload.kind());
+    }
+}
+
+#[test]
+fn added_fields_are_ignored_at_every_level() {
+    let plain = decode_input(&msgpack(&bet_json())).expect("valid bet");
+    let mut v = bet_json();
+    v["trace_id"] = json!("abc");
+    v["extra"] = json!({ "nested": [[[1, 2]], { "k": "v" }], "bin": null });
+    v["source"]["zone"] = json!("A");
+    v["payload"]["bet"]["denomination"] = json!(1);
+    assert_eq!(decode_input(&msgpack(&v)), Ok(plain.clone()));
+    // A producer that writes nil rather than leaving the other source field out.
+    let v = with(bet_json(), "/source/server", Value::Null);
+    assert_eq!(decode_input(&msgpack(&v)), Ok(plain));
+}
+
+#[test]
+fn wallet_win_without_bet_tx() {
+    let v = json!({
+        "event_id": samples::event_id(1).to_string(),
+        "schema_version": 1,
+        "source": { "hall": "H-1", "server": "GS-1" },
+        "seq": 9,
+        "event_time": samples::TIME_MS,
+        "payload": { "wallet_win": { "player": "P-1", "tx": "W-1", "amount": 5, "currency": "USD" } }
+    });
+    match decode_input(&msgpack(&v)) {
+        Ok(Input::Wallet { cmd, currency, .. }) => {
+            assert_eq!(
+                cmd.op,
+                WalletOp::Win {
+                    amount: Amount::new(5).expect("valid"),
+                    bet_tx: None
+                }
+            );
+            assert_eq!(currency.as_str(), "USD");
+        }
+        other => panic!("expected a wallet win, got {other:?}"),
+    }
+}
+
+// ------------------------------------------------------------------ rejected inputs
+
+fn oversize_bet() -> Vec<u8> {
+    let mut v = bet_json();
+    v["padding"] = json!("x".repeat(70_000));
+    msgpack(&v)
+}
+
+fn nested_too_deep() -> Vec<u8> {
+    let mut bytes = msgpack(&bet_json());
+    // One more field (fixmap of 6 -> 7): `deep`, 10 000 nested one-element arrays.
+    assert_eq!(bytes[0], 0x86);
+    bytes[0] = 0x87;
+    bytes.extend_from_slice(b"\xa4deep");
+    bytes.extend(std::iter::repeat_n(0x91, 10_000));
+    bytes.push(0xc0);
+    bytes
+}
+
+fn invalid_utf8() -> Vec<u8> {
+    let mut bytes = msgpack(&with(bet_json(), "/source/hall", json!("HALL")));
+    let at = bytes
+        .windows(4)
+        .position(|w| w == b"HALL")
+        .expect("hall in bytes");
+    bytes[at] = 0xff;
+    bytes
+}
+
+/// (case, message bytes, reason code, text the message must contain)
+fn bad_inputs() -> Vec<(&'static str, Vec<u8>, &'static str, String)> {
+    let good = msgpack(&bet_json());
+    let bet = |pointer: &str, value: Value| msgpack(&with(bet_json(), pointer, value));
+    let s = String::from;
+    vec![
+        ("empty", vec![], "malformed", s("malformed MessagePack: empty message")),
+        ("garbage", vec![0xc1, 0x00, 0x13], "malformed", s("an event must be a map")),
+        ("truncated", good[..good.len() - 1].to_vec(), "malformed", s("malformed MessagePack: truncated")),
+        ("trailing bytes", [good.as_slice(), &[0x00]].concat(), "malformed", s("1 trailing bytes after the event")),
+        ("array instead of map", msgpack(&json!(["x", 1])), "malformed", s("an event must be a map, found an array")),
+        (
+            "not UTF-8",
+            invalid_utf8(),
+            "malformed",
+            s("`source.hall` must be a string, got binary data (or a string that is not UTF-8)"),
+        ),
+        ("nested too deep", nested_too_deep(), "malformed", s("nested deeper than 32 levels")),
+        (
+            "unknown version",
+            bet("/schema_version", json!(7)),
+            "unsupported_version",
+            s("unsupported schema_version 7 (supported: 1)"),
+        ),
+        (
+            "unknown version, other shape",
+            msgpack(&json!({ "schema_version": 2, "events": ["a", "b"] })),
+            "unsupported_version",
+            s("unsupported schema_version 2 (supported: 1)"),
+        ),
+        (
+            "unknown version, negative amount",
+            msgpack(&with(with(bet_json(), "/schema_version", json!(3)), "/payload/bet/amount", json!(-5))),
+            "unsupported_version",
+            s("unsupported schema_version 3"),
+        ),
+        (
+            "schema_version of the wrong type",
+            bet("/schema_version", json!("1")),
+            "malformed",
+            s("`schema_version` must be an integer, got a string"),
+        ),
+        ("missing seq", msgpack(&without(bet_json(), "", "seq")), "missing_field", s("missing field `seq`")),
+        (
+            "missing schema_version",
+            msgpack(&without(bet_json(), "", "schema_version")),
+            "missing_field",
+            s("missing field `schema_version`"),
+        ),
+        (
+            "missing hall",
+            msgpack(&without(bet_json(), "/source", "hall")),
+            "missing_field",
+            s("missing field `hall`"),
+        ),
+        (
+            "missing amount",
+            msgpack(&without(bet_json(), "/payload/bet", "amount")),
+            "missing_field",
+            s("missing field `amount`"),
+        ),
+        ("negative amount", bet("/payload/bet/amount", json!(-5)), "invalid_amount", s("amount -5 is not positive")),
+        ("zero amount", bet("/payload/bet/amount", json!(0)), "invalid_amount", s("amount 0 is not positive")),
+        (
+            "amount above the maximum",
+            bet("/payload/bet/amount", json!(1_000_000_000_001i64)),
+            "invalid_amount",
+            s("amount 1000000000001 exceeds the maximum of 1000000000000 minor units"),
+        ),
+        (
+            "amount beyond i64",
+            bet("/payload/bet/amount", json!(u64::MAX)),
+            "invalid_amount",
+            s("amount 18446744073709551615 exceeds the maximum of 1000000000000 minor units"),
+        ),
+        (
+            "amount of the wrong type",
+            bet("/payload/bet/amount", json!("250")),
+            "malformed",
+            s("`amount` must be an integer number of minor units, got a string"),
+        ),
+        (
+            "seq of the wrong type",
+            bet("/seq", json!("1")),
+            "malformed",
+            s("`seq` must be an integer in 0..=18446744073709551615, got a string"),
+        ),
+        ("negative seq", bet("/seq", json!(-1)), "malformed", s("`seq` must be an integer in 0..=18446744073709551615, got -1")),
+        (
+            "event_time beyond i64",
+            bet("/event_time", json!(u64::MAX)),
+            "malformed",
+            s("`event_time` must be an integer in -9223372036854775808..=9223372036854775807, got 18446744073709551615"),
+        ),
+        ("currency of the wrong type", bet("/payload/bet/currency", json!(978)), "malformed", s("`currency` must be a string, got an integer")),
+        ("nil hall", bet("/source/hall", Value::Null), "malformed", s("`source.hall` must be a string, got nil")),
+        ("map as event_id", bet("/event_id", json!({ "a": [1, 2] })), "malformed", s("`event_id` must be a string, got a map")),
+        (
+            "payload of the wrong type",
+            bet("/payload", json!("bet")),
+            "malformed",
+            s("`payload` must be a map with exactly one key (the event kind), got a string"),
+        ),
+        (
+            "unknown payload kind",
+            bet("/payload", json!({ "jump": {} })),
+            "malformed",
+            s("`payload` has an unknown event kind `jump`, expected one of `bet`, `win`"),
+        ),
+        (
+            "two payload kinds",
+            bet("/payload", json!({ "bet": { "amount": 1, "currency": "EUR" }, "win": {} })),
+            "malformed",
+            s("exactly one key"),
+        ),
+        ("empty payload", bet("/payload", json!({})), "malformed", s("exactly one key")),
+        (
+            "unknown cash_in kind",
+            bet("/payload", json!({ "cash_in": { "kind": "coin", "amount": 100, "currency": "EUR" } })),
+            "malformed",
+            s("unknown cash_in kind \"coin\""),
+        ),
+        (
+            "level out of range",
+            bet("/payload", json!({ "jackpot_hit": { "pool": "P", "level": 300 } })),
+            "malformed",
+            s("`level` must be an integer in 0..=255, got 300"),
+        ),
+        (
+            "lower-case currency",
+            bet("/payload/bet/currency", json!("eur")),
+            "invalid_currency",
+            s("invalid currency code \"eur\""),
+        ),
+        ("machine id with a space", bet("/source/machine", json!("M 17")), "invalid_id", s("invalid machine id \"M 17\"")),
+        ("empty hall id", bet("/source/hall", json!("")), "invalid_id", s("invalid hall id \"\"")),
+        (
+            "event_id not a UUID",
+            bet("/event_id", json!("not-a-uuid")),
+            "invalid_id",
+            s("invalid event_id \"not-a-uuid\""),
+        ),
+        (
+            "event_id not hyphenated",
+            bet("/event_id", json!(samples::event_id(0).simple().to_string())),
+            "invalid_id",
+            s("invalid event_id"),
+        ),
+        (
+            "machine and server",
+            bet("/source", json!({ "hall": "H-1", "machine": "M-17", "server": "GS-1" })),
+            "invalid_source",
+            s("invalid source: source names both machine \"M-17\" and server \"GS-1\""),
+        ),
+        (
+            "neither machine nor server",
+            bet("/source", json!({ "hall": "H-1" })),
+            "invalid_source",
+            s("neither `machine` nor `server`"),
+        ),
+        (
+            "bet from a server",
+            bet("/source", json!({ "hall": "H-1", "server": "GS-1" })),
+            "invalid_source",
+            s("a `bet` event must come from a machine"),
+        ),
+        (
+            "deposit from a machine",
+            msgpack(&with(deposit_json(), "/source", json!({ "hall": "H-1", "machine": "M-17" }))),
+            "invalid_source",
+            s("a `deposit` command must come from a game server"),
+        ),
+        (
+            "deposit with a bad player",
+            msgpack(&with(deposit_json(), "/payload/deposit/player", json!("P\t1"))),
+            "invalid_id",
+            s("invalid player id"),
+        ),
+        (
+            "deposit with a negative amount",
+            msgpack(&with(deposit_json(), "/payload/deposit/amount", json!(-1))),
+            "invalid_amount",
+            s("amount -1 is not positive"),
+        ),
+        (
+            "oversize",
+            oversize_bet(),
+            "oversize",
+            format!("message of {} bytes exceeds the maximum of 65536 bytes", oversize_bet().len()),
+        ),
+    ]
+}
+
+#[test]
+fn bad_inputs_are_rejected_with_their_reason() {
+    let mut problems = Vec::new();
+    for (case, bytes, code, text) in bad_inputs() {
+        match decode_input(&bytes) {
+            Ok(input) => problems.push(format!("{case}: accepted as {input:?}")),
+            Err(e) => {
+                if e.code() != code || !e.to_string().contains(&text) {
+                    problems.push(format!(
+                        "{case}: got {} \"{e}\", want {code} containing {text:?}",
+                        e.code()
+                    ));
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "\n{}", problems.join("\n"));
+}
+
+#[test]
+fn in_process_envelopes_get_the_same_validation() {
+    let mut env = samples::inputs().remove(0);
+    env.payload = InputPayload::Bet {
+        amount: -5,
+        currency: "EUR".into(),
+    };
+    let err = Input::try_from(&env).expect_err("negative amount");
+    assert_eq!(
+        (err.code(), err.to_string().as_str()),
+        ("invalid_amount", "amount -5 is not positive")
+    );
+    assert_eq!(decode_input(&env.to_bytes()), Err(err));
+    env.schema_version = 2;
+    assert_eq!(Input::try_from(&env), Err(WireError::UnsupportedVersion(2)));
+}
+
+#[test]
+fn the_size_bound_is_inclusive() {
+    let mut v = bet_json();
+    v["padding"] = json!("");
+    let base = msgpack(&v).len();
+    // A str16 header (3 bytes) replaces the 1-byte fixstr header.
+    let pad = MESSAGE_BYTES_MAX - base - 2;
+    v["padding"] = json!("x".repeat(pad));
+    let bytes = msgpack(&v);
+    assert_eq!(bytes.len(), MESSAGE_BYTES_MAX);
+    assert!(
+        decode_input(&bytes).is_ok(),
+        "exactly MESSAGE_BYTES_MAX is accepted"
+    );
+    v["padding"] = json!("x".repeat(pad + 1));
+    assert_eq!(
+        decode_input(&msgpack(&v)).map_err(|e| e.code()),
+        Err("oversize")
+    );
+}
+
+#[test]
+fn every_strict_prefix_of_every_sample_is_malformed() {
+    for env in samples::inputs() {
+        let bytes = env.to_bytes();
+        for end in 0..bytes.len() {
+            let err = decode_input(&bytes[..end]).expect_err("a prefix is never an event");
+            assert_eq!(
+                err.code(),
+                "malformed",
+                "{} cut at {end}: {err}",
+                env.payload.kind()
+            );
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+    #[test]
+    fn decoding_arbitrary_bytes_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+        if let Err(e) = decode_input(&bytes) {
+            prop_assert!(REASON_CODES.contains(&e.code()));
+            prop_assert!(!e.to_string().is_empty());
+        }
+        let _ = InputEnvelope::from_bytes(&bytes);
+        let _ = decode_output(&bytes);
+    }
+
+    #[test]
+    fn decoding_corrupted_events_never_panics(
+        which in 0..19usize,
+        edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..6),
+        cut in any::<prop::sample::Index>(),
+        truncate in any::<bool>(),
+    ) {
+        let mut bytes = samples::inputs()[which].to_bytes();
+        for (at, value) in edits {
+            let i = at.index(bytes.len());
+            bytes[i] = value;
+        }
+        if truncate {
+            bytes.truncate(cut.index(bytes.len()));
+        }
+        match decode_input(&bytes) {
+            // Edits inside a string or a number may leave a valid event.
+            Ok(_) => {}
+            Err(e) => prop_assert!(REASON_CODES.contains(&e.code()), "{}", e.code()),
+        }
+        let _ = InputEnvelope::from_bytes(&bytes);
+        let _ = decode_output(&bytes);
+    }
+
+    #[test]
+    fn valid_amounts_round_trip(amount in 1..=pitboss_actors::domain::money::AMOUNT_MAX, seq in any::<u64>(), time in any::<i64>()) {
+        let env = InputEnvelope::machine(
+            samples::event_id(1),
+            "H-1",
+            "M-1",
+            seq,
+            time,
+            InputPayload::Win { amount, currency: "CHF".into() },
+        );
+        match decode_input(&env.to_bytes()) {
+            Ok(Input::Machine { meta, cmd: MachineCommand::Win(a), .. }) => {
+                prop_assert_eq!(a.minor(), amount);
+                prop_assert_eq!((meta.seq, meta.time), (seq, Timestamp(time)));
+            }
+            other => prop_assert!(false, "{:?}", other),
+        }
+    }
+}
+
+// ------------------------------------------------------------------ outputs
+
+/// (sample name, topic, key, id name (`{cause}`: the cause's text), cause sample number)
+fn output_expectations() -> Vec<(&'static str, Topic, &'static str, &'static str, Option<u16>)> {
+    vec![
+        ("ggr", Topic::Ggr, "H-1", "ggr H-1 1699999980000 0", None),
+        (
+            "jackpot_levels",
+            Topic::Jackpots,
+            "POOL-A",
+            "levels POOL-A 10512 3 502040 0",
+            None,
+        ),
+        (
+            "jackpot_hit",
+            Topic::Jackpots,
+            "POOL-A",
+            "hit POOL-A 1 1",
+            Some(7),
+        ),
+        (
+            "wallet",
+            Topic::WalletEvents,
+            "P-1001",
+            "{cause} wallet",
+            Some(16),
+        ),
+        (
+            "alert_sequence_gap",
+            Topic::Alerts,
+            "M-17",
+            "{cause} alert 0",
+            Some(0),
+        ),
+        (
+            "alert_large_cash_in",
+            Topic::Alerts,
+            "M-17",
+            "{cause} alert 0",
+            Some(3),
+        ),
+        (
+            "alert_door_open",
+            Topic::Alerts,
+            "M-17",
+            "{cause} alert 0",
+            Some(8),
+        ),
+        (
+            "alert_tilt",
+            Topic::Alerts,
+            "M-17",
+            "{cause} alert 0",
+            Some(10),
+        ),
+        (
+            "alert_comms_lost",
+            Topic::Alerts,
+            "M-17",
+            "{cause} alert 0",
+            Some(12),
+        ),
+        (
+            "refused",
+            Topic::Rejected,
+            "P-1001",
+            "{cause} refused",
+            Some(15),
+        ),
+        ("rejected", Topic::Rejected, "M-17", "rejected 3 42", None),
+    ]
+}
+
+#[test]
+fn outputs_have_their_topic_key_and_deterministic_id() {
+    let outputs = samples::outputs();
+    let expectations = output_expectations();
+    assert_eq!(outputs.len(), expectations.len());
+    for ((name, out), (want_name, topic, key, id_name, cause)) in outputs.iter().zip(expectations) {
+        assert_eq!(*name, want_name);
+        let rec = encode_output(out);
+        assert_eq!(rec.topic, topic, "{name}");
+        assert_eq!(rec.key, key, "{name}");
+        let cause_text = cause.map(|n| samples::event_id(n).to_string());
+        let id_name = id_name.replace("{cause}", cause_text.as_deref().unwrap_or("-"));
+        assert_eq!(rec.id, v5(&id_name), "{name}: id of {id_name:?}");
+        assert_eq!(rec.cause, cause_text, "{name}");
+        assert_eq!(encode_output(out), rec, "{name}: encoding is deterministic");
+
+        let decoded = decode_output(&rec.bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(decoded.output_id(), rec.id.to_string(), "{name}");
+    }
+}
+
+#[test]
+fn output_payloads_round_trip() {
+    let outputs: Vec<_> = samples::outputs()
+        .into_iter()
+        .map(|(n, o)| (n, encode_output(&o)))
+        .collect();
+    for (name, rec) in &outputs {
+        let decoded = decode_output(&rec.bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+        match decoded {
+            OutputEvent::Ggr(e) => {
+                assert_eq!(
+                    (&*e.kind, e.schema_version, e.cause_event_id),
+                    ("ggr", 1, None)
+                );
+                let p = e.payload;
+                assert_eq!((&*p.hall, &*p.currency, p.revision), ("H-1", "EUR", 0));
+                assert_eq!(
+                    (p.window_start, p.window_end),
+                    (1_699_999_980_000, 1_700_000_040_000)
+                );
+                assert_eq!(
+                    (p.bets, p.wins, p.ggr, p.games),
+                    (125_000, 98_250, 26_750, 500)
+                );
+            }
+            OutputEvent::JackpotLevels(e) => {
+                let p = e.payload;
+                assert_eq!(
+                    (&*p.pool, &*p.currency, p.levels.len()),
+                    ("POOL-A", "EUR", 2)
+                );
+                assert_eq!((p.levels[1].level, &*p.levels[1].name), (1, "Major"));
+                assert_eq!((p.levels[1].amount, p.levels[0].hits), (502_040, 3));
+            }
+            OutputEvent::JackpotHit(e) => {
+                assert_eq!(e.cause_event_id.as_deref(), rec.cause.as_deref());
+                let p = e.payload;
+                assert_eq!(
+                    (&*p.pool, p.level, &*p.name, p.amount),
+                    ("POOL-A", 1, "Major", 502_040)
+                );
+                assert_eq!(
+                    (&*p.machine, p.hit_number, &*p.currency),
+                    ("M-17", 1, "EUR")
+                );
+            }
+            OutputEvent::Wallet(e) => {
+                let p = e.payload;
+                assert_eq!((&*p.player, &*p.tx, &*p.kind), ("P-1001", "T-3", "bet"));
+                assert_eq!((p.delta, p.balance, &*p.currency), (-100, 7_900, "EUR"));
+            }
+            OutputEvent::Alert(e) => {
+                let p = e.payload;
+                assert_eq!(&*p.machine, "M-17");
+                let details = (p.expected, p.got, p.amount, p.code);
+                let want = match &*p.kind {
+                    "sequence_gap" => (Some(5), Some(8), None, None),
+                    "large_cash_in" => (None, None, Some(1_000_000), None),
+                    "tilt" => (None, None, None, Some(4_021)),
+                    "door_open" | "comms_lost" => (None, None, None, None),
+                    other => panic!("unexpected alert kind {other}"),
+                };
+                assert_eq!(details, want, "{name}");
+                assert_eq!(*name, format!("alert_{}", p.kind));
+            }
+            OutputEvent::Refused(e) => {
+                assert_eq!(&*e.payload.entity, "P-1001");
+                assert!(e.payload.reason.contains("exceeds available balance"));
+            }
+            OutputEvent::Rejected(e) => {
+                assert_eq!(e.cause_event_id, None);
+                let p = e.payload;
+                assert_eq!(
+                    (&*p.reason, &*p.reason_code),
+                    ("amount -5 is not positive", "invalid_amount")
+                );
+                assert_eq!(&*p.original.0, &[0x81, 0xa3, b'b', b'a', b'd', 0xc0]);
+                assert_eq!(p.original_len, 6);
+                assert_eq!(
+                    p.original_key.map(|k| k.0.into_owned()),
+                    Some(b"M-17".to_vec())
+                );
+                assert_eq!((p.partition, p.offset), (3, 42));
+            }
+        }
+    }
+}
+
+#[test]
+fn output_ids_change_with_what_makes_them_unique() {
+    let alert = |index| Output::Alert {
+        alert: pitboss_actors::domain::machine::Alert::DoorOpen {
+            machine: MachineId::new("M-1").expect("valid"),
+        },
+        cause: EventId(1),
+        index,
+    };
+    assert_ne!(encode_output(&alert(0)).id, encode_output(&alert(1)).id);
+
+    let mut levels = samples::outputs()
+        .into_iter()
+        .find(|(n, _)| *n == "jackpot_levels")
+        .expect("sample")
+        .1;
+    let before = encode_output(&levels).id;
+    if let Output::JackpotLevels { levels, .. } = &mut levels {
+        levels[0].amount += 1;
+    }
+    assert_ne!(
+        encode_output(&levels).id,
+        before,
+        "a new level amount is a new output"
+    );
+
+    // The namespace is part of the contract: pin one id.
+    let err = WireError::MissingField("seq".into());
+    assert_eq!(
+        encode_rejection(&err, b"x", None, 3, 42).id.to_string(),
+        v5("rejected 3 42").to_string()
+    );
+    assert_eq!(
+        OUTPUT_ID_NAMESPACE.to_string(),
+        "c7b92cd6-03ad-4093-b1cf-47bff804994d"
+    );
+}
+
+#[test]
+fn rejections_carry_the_reason_and_the_original() {
+    let bytes = msgpack(&with(bet_json(), "/payload/bet/amount", json!(-5)));
+    let err = decode_input(&bytes).expect_err("negative amount");
+    let rec = encode_rejection(&err, &bytes, Some(b"M-17"), 2, 1_234);
+    assert_eq!(
+        (rec.topic, rec.key.as_str(), rec.cause.as_deref()),
+        (Topic::Rejected, "M-17", None)
+    );
+    assert_eq!(rec.id, v5("rejected 2 1234"));
+    let same = encode_output(&Output::Rejected {
+        reason: err.to_string(),
+        code: err.code(),
+        original: bytes.clone(),
+        key: Some(b"M-17".to_vec()),
+        partition: 2,
+        offset: 1_234,
+    });
+    assert_eq!(same, rec, "encode_rejection and Output::Rejected agree");
+    match decode_output(&rec.bytes) {
+        Ok(OutputEvent::Rejected(e)) => {
+            assert_eq!(&*e.payload.original.0, bytes.as_slice());
+            assert_eq!(&*e.payload.reason_code, "invalid_amount");
+            assert_eq!(&*e.payload.reason, "amount -5 is not positive");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn rejections_of_huge_messages_are_cut_and_keyless_ones_have_an_empty_key() {
+    let huge = vec![0xab; 3 * MESSAGE_BYTES_MAX];
+    let err = decode_input(&huge).expect_err("oversize");
+    assert_eq!(err.code(), "oversize");
+    let rec = encode_rejection(&err, &huge, None, 0, 1);
+    assert_eq!(rec.key, "");
+    assert!(rec.bytes.len() < REJECTED_ORIGINAL_BYTES_MAX + 512);
+    match decode_output(&rec.bytes) {
+        Ok(OutputEvent::Rejected(e)) => {
+            assert_eq!(e.payload.original.0.len(), REJECTED_ORIGINAL_BYTES_MAX);
+            assert_eq!(e.payload.original_len, huge.len() as u64);
+            assert_eq!(e.payload.original_key, None);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn outputs_of_other_versions_or_kinds_are_refused() {
+    let rec = encode_output(&samples::outputs()[0].1);
+    let mut v: Value = rmp_serde::from_slice(&rec.bytes).expect("JSON-compatible output");
+    v["schema_version"] = json!(2);
+    assert_eq!(
+        decode_output(&msgpack(&v)).map_err(|e| e.code()),
+        Err("unsupported_version")
+    );
+    v["schema_version"] = json!(1);
+    v["kind"] = json!("weather");
+    let err = decode_output(&msgpack(&v)).expect_err("unknown kind");
+    assert!(
+        err.to_string().contains("unknown output kind \"weather\""),
+        "{err}"
+    );
+}
+
+#[test]
+fn topics_have_their_default_names() {
+    let names: Vec<_> = Topic::ALL.iter().map(|t| t.default_name()).collect();
+    assert_eq!(
+        names,
+        [
+            "pitboss.ggr",
+            "pitboss.jackpots",
+            "pitboss.wallet-events",
+            "pitboss.alerts",
+            "pitboss.rejected"
+        ]
+    );
+    assert_eq!(wire::GAME_EVENTS_TOPIC, "pitboss.game-events");
+    assert_eq!(Topic::WalletEvents.to_string(), "pitboss.wallet-events");
+}

@@ -1,0 +1,18 @@
+//! Integration tests against a real Kafka broker (Tansu, started per test on a free
+//! loopback port, see `testkit::tansu`): the pipeline's outputs, restarts, rebalances, a
+//! store outage, the real binary's `topics create` / `run` / SIGTERM, and `pitboss run`
+//! killed with SIGKILL mid-stream. They run one at a time (`support::serial`): each starts
+//! its own broker on the same two cores.
+
+// The serial guard is held for the whole test on purpose: tests that start a broker each
+// must not overlap on this machine.
+#![allow(clippy::await_holding_lock)]
+
+mod support;
+
+mod cli;
+mod crash_embedded;
+mod pipeline;
+mod rebalance;
+mod restart;
+mod store_outage;

@@ -1,0 +1,181 @@
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use pitboss::wire::{self, OutputEvent};
+
+use super::{Expected, Rec};
+
+/// The output records, decoded and grouped, with the checks every test makes.
+pub struct Outputs {
+    /// Every record, in (topic, partition, offset) order.
+    pub recs: Vec<Rec>,
+}
+
+fn header<'a>(r: &'a Rec, name: &str) -> Option<&'a [u8]> {
+    r.headers
+        .iter()
+        .find(|(k, _)| k == name)
+        .and_then(|(_, v)| v.as_deref())
+}
+
+impl Outputs {
+    /// Decodes every record and checks the envelope against the headers; checks that every
+    /// copy of an output id (except GGR windows, which a replay may revise under the same
+    /// id) carries the same bytes.
+    pub fn new(mut recs: Vec<Rec>) -> Self {
+        recs.sort_by(|a, b| {
+            (&a.topic, a.partition, a.offset).cmp(&(&b.topic, b.partition, b.offset))
+        });
+        let mut by_id: HashMap<String, &Rec> = HashMap::new();
+        for r in &recs {
+            let ev = wire::decode_output(&r.payload).unwrap_or_else(|e| {
+                panic!(
+                    "{}/{}@{} does not decode: {e}",
+                    r.topic, r.partition, r.offset
+                )
+            });
+            assert_eq!(
+                header(r, "pitboss-schema-version"),
+                Some(&b"1"[..]),
+                "schema version header"
+            );
+            assert_eq!(
+                header(r, "pitboss-output-id"),
+                Some(ev.output_id().as_bytes()),
+                "output id header"
+            );
+            let cause = match &ev {
+                OutputEvent::Wallet(e) => e.cause_event_id.as_deref(),
+                OutputEvent::Alert(e) => e.cause_event_id.as_deref(),
+                OutputEvent::Refused(e) => e.cause_event_id.as_deref(),
+                OutputEvent::JackpotHit(e) => e.cause_event_id.as_deref(),
+                _ => None,
+            };
+            assert_eq!(
+                header(r, "pitboss-cause-event-id"),
+                cause.map(str::as_bytes),
+                "cause header"
+            );
+            if matches!(ev, OutputEvent::Ggr(_)) {
+                continue;
+            }
+            if let Some(first) = by_id.get(ev.output_id()) {
+                assert_eq!(
+                    first.payload,
+                    r.payload,
+                    "output {} has two different contents ({}/{}@{} and @{})",
+                    ev.output_id(),
+                    r.topic,
+                    first.offset,
+                    r.partition,
+                    r.offset
+                );
+            } else {
+                by_id.insert(ev.output_id().to_string(), r);
+            }
+        }
+        Self { recs }
+    }
+
+    fn decoded(&self) -> impl Iterator<Item = (&Rec, OutputEvent<'_>)> {
+        self.recs
+            .iter()
+            .map(|r| (r, wire::decode_output(&r.payload).expect("checked")))
+    }
+
+    /// Per hall: bets, wins and games summed over windows, each window taken from its last
+    /// publication in the log.
+    pub fn ggr_by_hall(&self) -> BTreeMap<String, (i64, i64, i64)> {
+        let mut last: BTreeMap<(String, i64), (i64, i64, i64)> = BTreeMap::new();
+        for (_, ev) in self.decoded() {
+            if let OutputEvent::Ggr(g) = ev {
+                let p = &g.payload;
+                // Records are in log order: a later one replaces an earlier one.
+                last.insert(
+                    (p.hall.to_string(), p.window_start),
+                    (p.bets, p.wins, p.games),
+                );
+            }
+        }
+        let mut out: BTreeMap<String, (i64, i64, i64)> = BTreeMap::new();
+        for ((hall, _), (b, w, g)) in last {
+            let e = out.entry(hall).or_default();
+            e.0 += b;
+            e.1 += w;
+            e.2 += g;
+        }
+        out
+    }
+
+    /// Distinct ids of one kind.
+    pub fn ids(&self, kind: &str) -> BTreeSet<String> {
+        self.decoded()
+            .filter(|(_, ev)| ev.kind() == kind)
+            .map(|(_, ev)| ev.output_id().to_string())
+            .collect()
+    }
+
+    /// Final balance per player (last wallet output in the log).
+    pub fn balances(&self) -> BTreeMap<String, i64> {
+        let mut out = BTreeMap::new();
+        for (_, ev) in self.decoded() {
+            if let OutputEvent::Wallet(w) = ev {
+                out.insert(w.payload.player.to_string(), w.payload.balance);
+            }
+        }
+        out
+    }
+
+    /// Distinct jackpot hits: count and total amount.
+    pub fn hits(&self) -> (u64, i64) {
+        let mut seen = BTreeMap::new();
+        for (_, ev) in self.decoded() {
+            if let OutputEvent::JackpotHit(h) = ev {
+                seen.insert(h.output_id.to_string(), h.payload.amount);
+            }
+        }
+        (seen.len() as u64, seen.values().sum())
+    }
+
+    /// Distinct rejections: (reason, code, original, original_len, partition, offset).
+    pub fn rejections(&self) -> BTreeMap<String, (String, String, Vec<u8>, u64, i32, i64)> {
+        let mut out = BTreeMap::new();
+        for (_, ev) in self.decoded() {
+            if let OutputEvent::Rejected(r) = ev {
+                let p = &r.payload;
+                out.insert(
+                    r.output_id.to_string(),
+                    (
+                        p.reason.to_string(),
+                        p.reason_code.to_string(),
+                        p.original.0.to_vec(),
+                        p.original_len,
+                        p.partition,
+                        p.offset,
+                    ),
+                );
+            }
+        }
+        out
+    }
+
+    /// Checks GGR per hall, wallet ids and final balances, alert and refusal ids.
+    pub fn check(&self, e: &Expected) {
+        if self.ggr_by_hall() != e.halls {
+            // Show the windows as published, to tell a missing window from a wrong one.
+            for (r, ev) in self.decoded() {
+                if let OutputEvent::Ggr(g) = ev {
+                    eprintln!("{}@{} {:?}", r.partition, r.offset, g.payload);
+                }
+            }
+        }
+        assert_eq!(
+            self.ggr_by_hall(),
+            e.halls,
+            "GGR per hall (bets, wins, games)"
+        );
+        assert_eq!(self.ids("wallet"), e.wallet_ids, "wallet outputs");
+        assert_eq!(self.balances(), e.balances, "final wallet balances");
+        assert_eq!(self.ids("alert"), e.alert_ids, "alerts");
+        assert_eq!(self.ids("refused"), e.refused_ids, "refusals");
+    }
+}

@@ -1,0 +1,453 @@
+//! The store contract: one suite, run against every store — in memory, embedded (redb in a
+//! temporary directory), the ScyllaDB adapter against an in-process CQL server (kassandra),
+//! and the ScyllaDB adapter against a real ScyllaDB (ignored unless run with `--ignored` and
+//! `SCYLLA_URI=host:port`). Each test gets its own directory or keyspace.
+
+use std::sync::Arc;
+
+use crate::support::Harness;
+use pitboss::store::audit;
+use pitboss_actors::domain::ggr::HallState;
+use pitboss_actors::domain::jackpot::{LevelConfig, PoolConfig, PoolState, MICRO};
+use pitboss_actors::domain::machine::{MachineProfile, MachineState};
+use pitboss_actors::domain::wallet::{WalletCommand, WalletMeta, WalletOp, WalletState};
+use pitboss_actors::domain::{
+    Amount, Currency, EventId, HallId, MachineId, PlayerId, PoolId, Timestamp, TxId,
+};
+use pitboss_actors::shell::{
+    EntityKey, LedgerEntry, Movement, Position, Snapshot, Stash, StateStore, Stored,
+};
+
+const T0: i64 = 1_800_000_000_000;
+
+fn eur() -> Currency {
+    Currency::new("EUR").unwrap()
+}
+
+fn entry(n: u64, kind: Movement, amount: i64, balance: i64) -> LedgerEntry {
+    LedgerEntry {
+        n,
+        kind,
+        level: 0,
+        amount,
+        balance,
+        cause: EventId(0x1000 + n as u128),
+        causes: 1,
+        time: Timestamp(T0 + n as i64 * 1000),
+    }
+}
+
+/// A wallet after `deposits` deposits of 1,000 and a bet of 100 per deposit, with its
+/// ledger (movements numbered from 1).
+fn wallet(id: &str, deposits: u64) -> (WalletState, Vec<LedgerEntry>) {
+    let mut w = WalletState::new(PlayerId::new(id).unwrap(), eur(), 0, 64);
+    let mut ledger = Vec::new();
+    let meta = WalletMeta {
+        event_id: EventId(1),
+        time: Timestamp(T0),
+        hall: HallId::new("ONLINE-1").unwrap(),
+    };
+    let mut fx = Vec::new();
+    for i in 0..deposits {
+        for (j, op) in [
+            WalletOp::Deposit(Amount::new(1000).unwrap()),
+            WalletOp::Bet(Amount::new(100).unwrap()),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let kind = if j == 0 {
+                Movement::Deposit
+            } else {
+                Movement::Bet
+            };
+            let amount = if j == 0 { 1000 } else { -100 };
+            let cmd = WalletCommand {
+                tx: TxId::new(&format!("T-{i}-{j}")).unwrap(),
+                op,
+            };
+            w.apply(&meta, &cmd, eur(), &mut fx).unwrap();
+            ledger.push(entry(w.ops, kind, amount, w.balance));
+        }
+    }
+    w.assert_invariants();
+    (w, ledger)
+}
+
+/// A machine with `bills` bills of 500 in and one bet of 200, with its ledger.
+fn machine(id: &str, bills: u64) -> (MachineState, Vec<LedgerEntry>) {
+    let profile = MachineProfile {
+        hall: HallId::new("H-001").unwrap(),
+        currency: eur(),
+        pools: vec![PoolId::new("WAP-1").unwrap()],
+        large_cash_in_alert_minor: 0,
+    };
+    let mut m = MachineState::new(MachineId::new(id).unwrap(), profile);
+    let mut ledger = Vec::new();
+    for i in 0..bills {
+        m.meters.bills_in += 500;
+        m.credits += 500;
+        ledger.push(entry(i + 1, Movement::BillIn, 500, m.credits));
+    }
+    m.meters.coin_in += 200;
+    m.credits -= 200;
+    m.last_seq = Some(bills + 1);
+    ledger.push(entry(bills + 1, Movement::Bet, -200, m.credits));
+    m.assert_invariants();
+    (m, ledger)
+}
+
+struct NoHits;
+
+impl pitboss_actors::domain::jackpot::HitPointSource for NoHits {
+    fn draw(&mut self, _: &PoolId, _: u8, _: u64, _lo: i64, hi: i64) -> i64 {
+        hi
+    }
+}
+
+/// A pool with one level, seeded, and one aggregated contribution.
+fn pool(id: &str) -> (PoolState, Vec<LedgerEntry>) {
+    let config = PoolConfig {
+        currency: eur(),
+        levels: vec![LevelConfig {
+            name: "mini".into(),
+            seed: 1000,
+            contribution_ppm: 10_000,
+            ceiling: Some(1_000_000),
+            mystery: true,
+        }],
+    };
+    let mut p = PoolState::new(PoolId::new(id).unwrap(), config, &mut NoHits).unwrap();
+    let l = &mut p.levels[0];
+    // A contribution of 1% of a bet of 250: 2.5 minor units.
+    l.contributed_micro += 2_500_000;
+    l.level += 2;
+    l.frac += 500_000;
+    p.assert_invariants();
+    let held =
+        |l: &pitboss_actors::domain::jackpot::LevelState| (l.level + l.reserve) * MICRO + l.frac;
+    let mut seed = entry(1, Movement::Seed, 1000 * MICRO, 1000 * MICRO);
+    seed.causes = 0;
+    let mut contrib = entry(2, Movement::Contribution, 2_500_000, held(&p.levels[0]));
+    contrib.causes = 3;
+    (p, vec![seed, contrib])
+}
+
+fn hall(id: &str) -> HallState {
+    let mut h = HallState::new(HallId::new(id).unwrap());
+    let delta = pitboss_actors::domain::machine::GgrDelta {
+        source: pitboss_actors::domain::SourceKey::Machine(MachineId::new("M-1").unwrap()),
+        seq: 1,
+        hall: h.id.clone(),
+        window: Timestamp(T0).window_start(),
+        bets: 200,
+        wins: 50,
+        games: 1,
+    };
+    h.apply(&delta).unwrap();
+    h
+}
+
+fn stash(snapshot: Snapshot, ledger: Vec<LedgerEntry>) -> Stash {
+    Stash {
+        snapshot,
+        movements: ledger.last().map_or(0, |e| e.n),
+        ledger,
+    }
+}
+
+fn key_w(id: &str) -> EntityKey {
+    EntityKey::Wallet(PlayerId::new(id).unwrap())
+}
+
+async fn load(s: &Arc<dyn StateStore>, k: &EntityKey) -> Option<Stored> {
+    s.load(k).await.expect("load")
+}
+
+async fn flush(h: &Harness) {
+    let durable = h.store().flush().await.expect("flush");
+    assert_eq!(durable, h.durable(), "flush reports durability");
+}
+
+async fn assert_audit_clean(h: &Harness) {
+    let r = audit(h.audit_source().as_ref()).await.expect("audit");
+    assert!(r.ok(), "audit differences: {:#?}", r.differences);
+}
+
+// ---- the suite ----
+
+async fn missing_entities_load_as_none(h: Harness) {
+    assert_eq!(load(&h.store(), &key_w("nobody")).await, None);
+    assert!(h.store().all().await.unwrap().is_empty());
+}
+
+async fn stashed_states_load_before_and_after_flush_and_restart(mut h: Harness) {
+    let (w, wl) = wallet("P-1", 3);
+    let (m, ml) = machine("M-1", 4);
+    let (p, pl) = pool("WAP-1");
+    let hl = hall("H-001");
+    let stashes = vec![
+        stash(Snapshot::Wallet(w), wl),
+        stash(Snapshot::Machine(m), ml),
+        stash(Snapshot::Pool(p), pl),
+        stash(Snapshot::Hall(hl), Vec::new()),
+    ];
+    let s = h.store();
+    for st in &stashes {
+        s.stash(st.clone());
+    }
+    // Visible before any flush.
+    for st in &stashes {
+        let got = load(&s, &st.snapshot.key()).await.expect("stashed state");
+        assert_eq!(got.snapshot, st.snapshot);
+        assert_eq!(got.movements, st.movements);
+    }
+    if h.durable() {
+        assert!(s.backlog() > 0, "stashed rows wait for the flush");
+    }
+    flush(&h).await;
+    assert_eq!(s.backlog(), 0);
+    assert!(s.healthy());
+    drop(s);
+    h.reopen().await;
+    let s = h.store();
+    for st in &stashes {
+        let got = load(&s, &st.snapshot.key())
+            .await
+            .unwrap_or_else(|| panic!("{:?} lost across a restart", st.snapshot.key()));
+        assert_eq!(got.snapshot, st.snapshot, "exact round trip");
+        assert_eq!(got.movements, st.movements);
+    }
+    let mut all: Vec<String> = s
+        .all()
+        .await
+        .unwrap()
+        .iter()
+        .map(|x| format!("{:?}", x.key()))
+        .collect();
+    all.sort();
+    assert_eq!(all.len(), 4, "{all:?}");
+    assert_audit_clean(&h).await;
+}
+
+async fn repeated_stashes_of_one_entity_coalesce(mut h: Harness) {
+    let s = h.store();
+    let (_, full) = wallet("P-2", 20);
+    for k in 1..=20u64 {
+        let (w, _) = wallet("P-2", k);
+        // Each stash hands over the two movements since the previous one.
+        let new: Vec<_> = full[(2 * (k - 1)) as usize..(2 * k) as usize].to_vec();
+        s.stash(stash(Snapshot::Wallet(w), new));
+    }
+    if h.durable() {
+        assert_eq!(s.backlog(), 1 + 40, "one state, forty ledger entries");
+    }
+    flush(&h).await;
+    drop(s);
+    h.reopen().await;
+    let (last, _) = wallet("P-2", 20);
+    let got = load(&h.store(), &key_w("P-2")).await.expect("stored");
+    assert_eq!(got.snapshot, Snapshot::Wallet(last));
+    assert_eq!(got.movements, 40);
+    assert_audit_clean(&h).await;
+}
+
+async fn the_ledger_continues_across_flushes_and_restarts(mut h: Harness) {
+    let (_, full) = wallet("P-3", 6);
+    for round in 0..3u64 {
+        let (w, _) = wallet("P-3", 2 * (round + 1));
+        let new = full[(4 * round) as usize..(4 * (round + 1)) as usize].to_vec();
+        h.store().stash(stash(Snapshot::Wallet(w), new));
+        flush(&h).await;
+        h.reopen().await;
+        let got = load(&h.store(), &key_w("P-3")).await.expect("stored");
+        assert_eq!(got.movements, 4 * (round + 1));
+        assert_audit_clean(&h).await;
+    }
+}
+
+async fn flushing_nothing_is_cheap_and_true(h: Harness) {
+    flush(&h).await;
+    flush(&h).await;
+    assert_eq!(h.store().backlog(), 0);
+}
+
+async fn all_lists_stored_and_pending_states(h: Harness) {
+    let s = h.store();
+    let (a, al) = wallet("P-a", 1);
+    s.stash(stash(Snapshot::Wallet(a), al));
+    flush(&h).await;
+    let (b, bl) = wallet("P-b", 1);
+    s.stash(stash(Snapshot::Wallet(b), bl));
+    // P-a is stored, P-b only stashed: both are listed, once each.
+    let (a2, _) = wallet("P-a", 2);
+    s.stash(Stash {
+        snapshot: Snapshot::Wallet(a2.clone()),
+        movements: 4,
+        ledger: Vec::new(),
+    });
+    let all = s.all().await.unwrap();
+    assert_eq!(all.len(), 2);
+    assert!(
+        all.contains(&Snapshot::Wallet(a2)),
+        "the pending state wins"
+    );
+}
+
+async fn positions_are_stored_with_the_checkpoint(mut h: Harness) {
+    let s = h.store();
+    s.stash_position(Position {
+        topic: "pitboss.game-events".into(),
+        partition: 3,
+        next_offset: 1200,
+    });
+    s.stash_position(Position {
+        topic: "pitboss.game-events".into(),
+        partition: 3,
+        next_offset: 1500,
+    });
+    s.stash_position(Position {
+        topic: "pitboss.internal.pool-commands".into(),
+        partition: 0,
+        next_offset: 7,
+    });
+    flush(&h).await;
+    drop(s);
+    h.reopen().await;
+    let mut got = h.store().positions().await.unwrap();
+    got.sort();
+    if h.durable() {
+        assert_eq!(
+            got,
+            vec![
+                Position {
+                    topic: "pitboss.game-events".into(),
+                    partition: 3,
+                    next_offset: 1500
+                },
+                Position {
+                    topic: "pitboss.internal.pool-commands".into(),
+                    partition: 0,
+                    next_offset: 7
+                },
+            ]
+        );
+    } else {
+        assert!(
+            got.is_empty(),
+            "a store that keeps nothing has no positions"
+        );
+    }
+}
+
+async fn the_audit_reports_differences(h: Harness) {
+    let s = h.store();
+    // A machine whose ledger misses a bill: credits 800 in the state, 300 from the ledger.
+    let (m, mut ml) = machine("M-9", 2);
+    ml.remove(1);
+    ml[1].n = 2;
+    let movements = 3;
+    s.stash(Stash {
+        snapshot: Snapshot::Machine(m),
+        movements,
+        ledger: ml,
+    });
+    // A ledger with no state behind it cannot be stashed through the port; a wallet whose
+    // deposits disagree can.
+    let (mut w, wl) = wallet("P-9", 1);
+    w.totals.deposits += 1;
+    s.stash(stash(Snapshot::Wallet(w), wl));
+    flush(&h).await;
+    let r = audit(h.audit_source().as_ref()).await.unwrap();
+    let text = r.differences.join("\n");
+    assert!(
+        text.contains("machine M-9: credits is 800 in the state but 300 from the ledger"),
+        "{text}"
+    );
+    assert!(
+        text.contains("machine M-9: the state counts 3 movements"),
+        "{text}"
+    );
+    assert!(
+        text.contains("bills in is 1000 in the state but 500"),
+        "{text}"
+    );
+    assert!(
+        text.contains("wallet P-9: deposits is 1001 in the state but 1000 from the ledger"),
+        "{text}"
+    );
+    assert!(!r.ok());
+}
+
+async fn stashes_during_a_flush_are_not_lost(mut h: Harness) {
+    let s = h.store();
+    for i in 0..50 {
+        let (w, wl) = wallet(&format!("P-{i}"), 1);
+        s.stash(stash(Snapshot::Wallet(w), wl));
+    }
+    let flushing = {
+        let s = s.clone();
+        tokio::spawn(async move { s.flush().await })
+    };
+    for i in 50..100 {
+        let (w, wl) = wallet(&format!("P-{i}"), 1);
+        s.stash(stash(Snapshot::Wallet(w), wl));
+        tokio::task::yield_now().await;
+    }
+    // Everything stashed before this flush is durable when it resolves.
+    let second = s.flush().await.unwrap();
+    let first = flushing.await.unwrap().unwrap();
+    assert_eq!((first, second), (h.durable(), h.durable()));
+    drop(s);
+    h.reopen().await;
+    for i in 0..100 {
+        assert!(
+            load(&h.store(), &key_w(&format!("P-{i}"))).await.is_some(),
+            "P-{i} lost"
+        );
+    }
+    assert_audit_clean(&h).await;
+}
+
+macro_rules! suite {
+    ($($case:ident),* $(,)?) => {
+        mod memory {
+            $(#[tokio::test]
+            async fn $case() {
+                super::$case(super::Harness::memory()).await
+            })*
+        }
+        mod embedded {
+            $(#[tokio::test]
+            async fn $case() {
+                super::$case(super::Harness::embedded()).await
+            })*
+        }
+        mod kassandra {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                super::$case(super::Harness::kassandra().await).await
+            })*
+        }
+        /// Against a real ScyllaDB: `SCYLLA_URI=host:port`, with `--ignored`.
+        mod scylla {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[ignore = "needs a real ScyllaDB: set SCYLLA_URI"]
+            async fn $case() {
+                super::$case(super::Harness::scylla().await).await
+            })*
+        }
+    };
+}
+
+suite!(
+    missing_entities_load_as_none,
+    stashed_states_load_before_and_after_flush_and_restart,
+    repeated_stashes_of_one_entity_coalesce,
+    the_ledger_continues_across_flushes_and_restarts,
+    flushing_nothing_is_cheap_and_true,
+    all_lists_stored_and_pending_states,
+    positions_are_stored_with_the_checkpoint,
+    the_audit_reports_differences,
+    stashes_during_a_flush_are_not_lost,
+);

@@ -1,0 +1,397 @@
+//! Exact recovery: random states of every kind (including the parts no column shows: a
+//! wallet's idempotency window with its refusals, a pool's remainders, pending changes and
+//! hit points, the last sequence number per source) go through each store and come back
+//! equal.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+use crate::support::Harness;
+use pitboss::store::codec::{decode_record, encode_record};
+use pitboss_actors::domain::ggr::{GgrTotals, GgrWindow, HallState};
+use pitboss_actors::domain::jackpot::{LevelConfig, LevelState, PoolState};
+use pitboss_actors::domain::machine::{
+    AwardMark, MachineProfile, MachineState, MachineStatus, Meters,
+};
+use pitboss_actors::domain::wallet::{TxKind, TxRecord, WalletState, WalletTotals};
+use pitboss_actors::domain::{
+    Currency, DomainError, FastMap, HallId, IdKind, MachineId, PlayerId, PoolId, SessionError,
+    SourceKey, Subject, Timestamp, Total, TxId, WalletOpKind,
+};
+use pitboss_actors::shell::{Snapshot, Stash};
+use proptest::prelude::*;
+use proptest::test_runner::{Config as PtConfig, TestRunner};
+
+fn id() -> impl Strategy<Value = String> {
+    "[A-Z]{1,3}-[0-9]{1,5}"
+}
+
+fn currency() -> impl Strategy<Value = Currency> {
+    prop_oneof![Just("EUR"), Just("USD"), Just("GBP")].prop_map(|c| Currency::new(c).unwrap())
+}
+
+fn domain_error() -> impl Strategy<Value = DomainError> {
+    use prop::sample::select;
+    prop_oneof![
+        (select(WalletOpKind::ALL), any::<i64>(), any::<i64>(), id()).prop_map(
+            |(what, amount, available, player)| {
+                DomainError::InsufficientFunds {
+                    what,
+                    amount,
+                    available,
+                    player,
+                }
+            }
+        ),
+        (id(), id()).prop_map(|(tx, player)| DomainError::BetRolledBack { tx, player }),
+        (id(), id()).prop_map(|(tx, player)| DomainError::TxIdReused { tx, player }),
+        (id(), id(), id()).prop_map(|(tx, bet_tx, player)| DomainError::RollbackOfNonBet {
+            tx,
+            bet_tx,
+            player
+        }),
+        select(Total::ALL).prop_map(DomainError::Overflow),
+        (id(), id(), id()).prop_map(|(machine, player, current)| DomainError::Session(
+            SessionError::CardInWhileCarded {
+                machine,
+                player,
+                current
+            }
+        )),
+        id().prop_map(
+            |machine| DomainError::Session(SessionError::CardOutWithNoPlayer { machine })
+        ),
+        (id(), id(), id()).prop_map(|(machine, hall, named)| DomainError::WrongHall {
+            machine,
+            hall,
+            named
+        }),
+        (id(), currency(), currency()).prop_map(|(p, expected, got)| {
+            DomainError::WrongCurrency {
+                entity: Subject::Wallet(p),
+                expected: expected.to_string(),
+                got: got.to_string(),
+            }
+        }),
+        any::<i64>().prop_map(DomainError::NonPositiveAmount),
+        (select(IdKind::ALL), ".{0,8}")
+            .prop_map(|(what, value)| DomainError::InvalidId { what, value }),
+        (id(), any::<u8>()).prop_map(|(pool, level)| DomainError::UnknownLevel { pool, level }),
+    ]
+}
+
+fn tx_record() -> impl Strategy<Value = TxRecord> {
+    let kind = prop_oneof![
+        prop_oneof![
+            Just(TxKind::Deposit),
+            Just(TxKind::Withdrawal),
+            Just(TxKind::Win)
+        ],
+        (any::<i64>(), any::<bool>()).prop_map(|(amount, rolled_back)| TxKind::Bet {
+            amount,
+            rolled_back
+        }),
+        Just(TxKind::Rollback),
+        Just(TxKind::Tombstone),
+    ];
+    let outcome = prop_oneof![any::<i64>().prop_map(Ok), domain_error().prop_map(Err)];
+    (kind, outcome).prop_map(|(kind, outcome)| TxRecord { kind, outcome })
+}
+
+fn source() -> impl Strategy<Value = SourceKey> {
+    prop_oneof![
+        id().prop_map(|m| SourceKey::Machine(MachineId::new(&m).unwrap())),
+        id().prop_map(|p| SourceKey::Wallet(PlayerId::new(&p).unwrap())),
+    ]
+}
+
+fn machine() -> impl Strategy<Value = MachineState> {
+    (
+        (
+            id(),
+            id(),
+            currency(),
+            prop::collection::vec(id(), 0..3),
+            any::<i64>(),
+        ),
+        (
+            any::<i64>(),
+            prop::array::uniform12(any::<i64>()),
+            any::<Option<u64>>(),
+        ),
+        (
+            any::<bool>(),
+            any::<bool>(),
+            any::<Option<u32>>(),
+            prop::option::of(id()),
+        ),
+        (any::<bool>(), any::<bool>(), any::<i64>()),
+        prop::collection::vec((id(), any::<u8>(), any::<u64>()), 0..4),
+    )
+        .prop_map(
+            |((m, h, currency, pools, alert), (credits, mt, last_seq), st, (go, gw, t), aw)| {
+                MachineState {
+                    id: MachineId::new(&m).unwrap(),
+                    profile: MachineProfile {
+                        hall: HallId::new(&h).unwrap(),
+                        currency,
+                        pools: pools.iter().map(|p| PoolId::new(p).unwrap()).collect(),
+                        large_cash_in_alert_minor: alert,
+                    },
+                    credits,
+                    meters: Meters {
+                        coin_in: mt[0],
+                        coin_out: mt[1],
+                        games_played: mt[2],
+                        games_won: mt[3],
+                        bills_in: mt[4],
+                        tickets_in: mt[5],
+                        tickets_out: mt[6],
+                        cashless_in: mt[7],
+                        cashless_out: mt[8],
+                        handpaid: mt[9],
+                        jackpot_paid: mt[10],
+                        doors_opened: mt[11],
+                    },
+                    last_seq,
+                    status: MachineStatus {
+                        online: st.0,
+                        door_open: st.1,
+                        tilt: st.2,
+                    },
+                    session: st.3.map(|p| PlayerId::new(&p).unwrap()),
+                    game_open: go,
+                    game_won: gw,
+                    last_event_time: Timestamp(t),
+                    awards: aw
+                        .into_iter()
+                        .map(|(pool, level, hit_number)| AwardMark {
+                            pool: PoolId::new(&pool).unwrap(),
+                            level,
+                            hit_number,
+                        })
+                        .collect(),
+                }
+            },
+        )
+}
+
+fn wallet() -> impl Strategy<Value = WalletState> {
+    (
+        (id(), currency(), any::<i64>(), any::<i64>()),
+        prop::array::uniform5(any::<i64>()),
+        (any::<u64>(), 1usize..300),
+        prop::collection::btree_map(id(), tx_record(), 0..12),
+        any::<u64>(),
+    )
+        .prop_map(
+            |((p, currency, balance, credit_line), t, (ops, len), window, shuffle)| {
+                // The window's order is not the map's: rotate it by a random amount.
+                let mut order: VecDeque<TxId> =
+                    window.keys().map(|k| TxId::new(k).unwrap()).collect();
+                if !order.is_empty() {
+                    let n = order.len();
+                    order.rotate_left((shuffle % n as u64) as usize);
+                }
+                let window: FastMap<TxId, TxRecord> = window
+                    .into_iter()
+                    .map(|(k, v)| (TxId::new(&k).unwrap(), v))
+                    .collect();
+                WalletState {
+                    id: PlayerId::new(&p).unwrap(),
+                    currency,
+                    balance,
+                    credit_line,
+                    totals: WalletTotals {
+                        deposits: t[0],
+                        withdrawals: t[1],
+                        bets: t[2],
+                        wins: t[3],
+                        refunds: t[4],
+                    },
+                    ops,
+                    window_len: len,
+                    window_order: order,
+                    window,
+                }
+            },
+        )
+}
+
+fn level_config() -> impl Strategy<Value = LevelConfig> {
+    (
+        ".{0,10}",
+        any::<i64>(),
+        any::<i64>(),
+        any::<Option<i64>>(),
+        any::<bool>(),
+    )
+        .prop_map(
+            |(name, seed, contribution_ppm, ceiling, mystery)| LevelConfig {
+                name,
+                seed,
+                contribution_ppm,
+                ceiling,
+                mystery,
+            },
+        )
+}
+
+fn pool() -> impl Strategy<Value = PoolState> {
+    let level = (
+        level_config(),
+        prop::option::of(level_config()),
+        prop::array::uniform3(any::<i64>()),
+        any::<Option<i64>>(),
+        any::<u64>(),
+        any::<i128>(),
+        any::<i64>(),
+        any::<i64>(),
+    )
+        .prop_map(
+            |(config, pending, [level, frac, reserve], hit_point, hits, c, seeded, paid)| {
+                LevelState {
+                    config,
+                    pending,
+                    level,
+                    frac,
+                    reserve,
+                    hit_point,
+                    hits,
+                    contributed_micro: c,
+                    seeded,
+                    paid,
+                }
+            },
+        );
+    (
+        id(),
+        currency(),
+        prop::collection::vec(level, 1..5),
+        prop::collection::hash_map(source(), any::<u64>(), 0..6),
+    )
+        .prop_map(|(p, currency, levels, seqs)| PoolState {
+            id: PoolId::new(&p).unwrap(),
+            currency,
+            levels,
+            last_seq: seqs.into_iter().collect(),
+        })
+}
+
+fn hall() -> impl Strategy<Value = HallState> {
+    let totals = prop::array::uniform3(any::<i64>()).prop_map(|[bets, wins, games]| GgrTotals {
+        bets,
+        wins,
+        games,
+    });
+    let window =
+        (totals.clone(), any::<u32>(), any::<bool>()).prop_map(|(totals, revision, closed)| {
+            GgrWindow {
+                totals,
+                revision,
+                closed,
+            }
+        });
+    (
+        id(),
+        totals,
+        prop::collection::btree_map(any::<i64>(), window, 0..6),
+        any::<i64>(),
+        prop::collection::hash_map(source(), any::<u64>(), 0..6),
+    )
+        .prop_map(
+            |(h, totals, windows, watermark, seqs): (
+                _,
+                _,
+                BTreeMap<i64, GgrWindow>,
+                _,
+                HashMap<_, _>,
+            )| HallState {
+                id: HallId::new(&h).unwrap(),
+                totals,
+                windows: windows
+                    .into_iter()
+                    .map(|(k, w)| (Timestamp(k), w))
+                    .collect(),
+                watermark: Timestamp(watermark),
+                last_seq: seqs.into_iter().collect(),
+            },
+        )
+}
+
+fn snapshot() -> impl Strategy<Value = Snapshot> {
+    prop_oneof![
+        machine().prop_map(Snapshot::Machine),
+        wallet().prop_map(Snapshot::Wallet),
+        pool().prop_map(Snapshot::Pool),
+        hall().prop_map(Snapshot::Hall),
+    ]
+}
+
+proptest! {
+    #![proptest_config(PtConfig::with_cases(512))]
+
+    #[test]
+    fn records_decode_to_the_state_encoded(s in snapshot(), movements in any::<u64>()) {
+        let bytes = encode_record(&s, movements).unwrap();
+        let (back, m) = decode_record(&bytes).unwrap();
+        prop_assert_eq!(m, movements);
+        prop_assert_eq!(back, s);
+    }
+}
+
+/// Random batches of states through a store and a restart: each comes back equal.
+fn through_store(h: Harness, rt: &tokio::runtime::Runtime, cases: u32) {
+    let h = std::cell::RefCell::new(h);
+    let mut runner = TestRunner::new(PtConfig::with_cases(cases));
+    let batch = prop::collection::vec((snapshot(), any::<u64>()), 1..8);
+    runner
+        .run(&batch, |states| {
+            let mut h = h.borrow_mut();
+            rt.block_on(async {
+                let store = h.store();
+                for (s, m) in &states {
+                    store.stash(Stash {
+                        snapshot: s.clone(),
+                        movements: *m,
+                        ledger: Vec::new(),
+                    });
+                }
+                assert!(store.flush().await.unwrap());
+                drop(store);
+                h.reopen().await;
+                // Later states of the same entity win.
+                let mut last = HashMap::new();
+                for (s, m) in &states {
+                    last.insert(s.key(), (s.clone(), *m));
+                }
+                for (key, (s, m)) in last {
+                    let got = h.store().load(&key).await.unwrap().expect("stored");
+                    assert_eq!(got.snapshot, s);
+                    assert_eq!(got.movements, m);
+                }
+            });
+            Ok(())
+        })
+        .unwrap();
+}
+
+#[test]
+fn random_states_survive_the_embedded_store() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    through_store(Harness::embedded(), &rt, 64);
+}
+
+#[test]
+fn random_states_survive_the_cql_store() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let h = rt.block_on(Harness::kassandra());
+    through_store(h, &rt, 24);
+}
+
+#[test]
+#[ignore = "needs a real ScyllaDB: set SCYLLA_URI"]
+fn random_states_survive_a_real_scylladb() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let h = rt.block_on(Harness::scylla());
+    through_store(h, &rt, 24);
+}
