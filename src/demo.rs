@@ -103,8 +103,13 @@ impl EventSink for DemoSink {
                     hits.remove(0);
                 }
             }
-            Output::Refused { entity, reason, .. } => {
-                tracing::debug!(%entity, %reason, "refused");
+            Output::Refused {
+                entity,
+                code,
+                reason,
+                ..
+            } => {
+                tracing::debug!(%entity, code, %reason, "refused");
             }
             _ => {}
         }

@@ -394,7 +394,10 @@ impl Simulator {
         let claimable = &self.machines[m].claimable;
         if !claimable.is_empty() && self.rng.gen_range(0..1_000_000) < self.progressive_ppm {
             let (pool, level) = claimable[self.rng.gen_range(0..claimable.len())].clone();
-            self.machine_event(m, now_ms, InputPayload::JackpotHit {
+            self.machine_event(
+                m,
+                now_ms,
+                InputPayload::JackpotHit {
                     pool,
                     level,
                     amount: None,

@@ -13,7 +13,7 @@ use rand::{Rng, SeedableRng};
 
 use crate::wire::{InputEnvelope, InputPayload, Source};
 
-use super::{LevelSpec, ModelConfig, PoolSpec, AMOUNT_MAX};
+use super::types::{LevelSpec, ModelConfig, PoolSpec, AMOUNT_MAX};
 
 /// The network's currency in generated streams.
 pub const CURRENCY: &str = "EUR";
@@ -261,7 +261,7 @@ impl World {
         let now = self.now;
         let mach = &mut self.machines[m];
         mach.seq += 1;
-        let env = InputEnvelope {
+        InputEnvelope {
             event_id: id,
             schema_version: if mach.v2 { 2 } else { 1 },
             source: Source {
@@ -274,8 +274,7 @@ impl World {
             event_time: now,
             receive_time: mach.v2.then_some(now + 3),
             payload,
-        };
-        env
+        }
     }
 
     fn send_machine(&mut self, m: usize, payload: InputPayload) {
@@ -300,7 +299,9 @@ impl World {
     }
 
     fn play_machine(&mut self, m: usize) {
-        let bet = *[10, 20, 50, 100, 200, 500].get(self.rng.gen_range(0..6)).unwrap_or(&10);
+        let bet = *[10, 20, 50, 100, 200, 500]
+            .get(self.rng.gen_range(0..6))
+            .unwrap_or(&10);
         let mach = &self.machines[m];
         if mach.credits < 500 {
             let bill = [1_000, 2_000, 5_000, 10_000][self.rng.gen_range(0..4)];
@@ -409,7 +410,9 @@ impl World {
             0..=49 => {
                 let a = [10, 50, 100, 200][self.rng.gen_range(0..4)];
                 self.players[p].balance -= a;
-                self.players[p].open_bets.push((prov.clone(), tx.clone(), a));
+                self.players[p]
+                    .open_bets
+                    .push((prov.clone(), tx.clone(), a));
                 self.send_wallet(p, &prov, wallet("wallet_bet", &player, &tx, a, None));
             }
             50..=84 => {
@@ -520,7 +523,11 @@ impl World {
                 let b = self.player_tx(p);
                 self.send_wallet(p, &prov, wallet("wallet_bet", &player, &b, 50, None));
                 let t = self.player_tx(p);
-                self.send_wallet(p, &prov, wallet("wallet_win", &player, &t, 80, Some(b.clone())));
+                self.send_wallet(
+                    p,
+                    &prov,
+                    wallet("wallet_win", &player, &t, 80, Some(b.clone())),
+                );
                 let r = self.player_tx(p);
                 self.send_wallet(p, &prov, rollback(&player, &r, &b));
             }

@@ -1,125 +1,9 @@
 //! The M rules: a machine's sequence marks, facts, sessions and halls.
 
-use std::collections::{BTreeMap, BTreeSet};
-
+use super::entities::{Machine, Marks, Paid};
+use super::state::Model;
+use super::types::{Hit, Outcome, Totals, EPOCHS_KEPT};
 use super::validate::{MachineEvent, MachineWhat};
-use super::{pool, Hit, MachineView, Model, Outcome, Totals, EPOCHS_KEPT, HOLES_KEPT};
-
-const METERS: [&str; 12] = [
-    "coin_in",
-    "coin_out",
-    "games_played",
-    "games_won",
-    "bills_in",
-    "tickets_in",
-    "tickets_out",
-    "cashless_in",
-    "cashless_out",
-    "handpaid",
-    "jackpot_paid",
-    "doors_opened",
-];
-
-/// The numbers seen under one epoch (M-1): everything up to `high` that is in `seen` or at
-/// or below `floor` counts as seen; the rest are holes.
-#[derive(Clone, Debug, Default)]
-pub(super) struct Marks {
-    high: u64,
-    seen: BTreeSet<u64>,
-    /// Numbers at or below this whose holes were forgotten.
-    floor: u64,
-}
-
-impl Marks {
-    fn is_hole(&self, n: u64) -> bool {
-        n > self.floor && n <= self.high && !self.seen.contains(&n)
-    }
-
-    /// Ranges of holes, lowest first.
-    fn holes(&self) -> Vec<(u64, u64)> {
-        let mut out = Vec::new();
-        let mut next = self.floor + 1;
-        for &n in self.seen.range(self.floor + 1..) {
-            if n > next {
-                out.push((next, n - 1));
-            }
-            next = n + 1;
-        }
-        if next <= self.high {
-            out.push((next, self.high));
-        }
-        out
-    }
-
-    fn see(&mut self, n: u64) {
-        let next = n == self.high + 1;
-        self.seen.insert(n);
-        self.high = self.high.max(n);
-        if next {
-            // The next number in line adds no hole.
-            return;
-        }
-        // Only the newest HOLES_KEPT ranges are kept: forget the oldest.
-        loop {
-            let holes = self.holes();
-            if holes.len() <= HOLES_KEPT {
-                break;
-            }
-            self.floor = holes[0].1;
-        }
-    }
-}
-
-#[derive(Clone, Debug)]
-pub(super) struct Machine {
-    hall: String,
-    pools: Vec<String>,
-    credits: i64,
-    meters: BTreeMap<&'static str, i64>,
-    session: Option<String>,
-    online: bool,
-    door_open: bool,
-    tilt: Option<u32>,
-    game_open: bool,
-    game_won: bool,
-    game_bet: i64,
-    last_booked: Option<i64>,
-}
-
-impl Machine {
-    fn new(hall: &str, pools: Vec<String>) -> Self {
-        Self {
-            hall: hall.to_owned(),
-            pools,
-            credits: 0,
-            meters: METERS.iter().map(|m| (*m, 0)).collect(),
-            session: None,
-            online: true,
-            door_open: false,
-            tilt: None,
-            game_open: false,
-            game_won: false,
-            game_bet: 0,
-            last_booked: None,
-        }
-    }
-
-    pub(super) fn view(&self) -> MachineView {
-        MachineView {
-            hall: self.hall.clone(),
-            credits: self.credits,
-            meters: self.meters.clone(),
-            session: self.session.clone(),
-            online: self.online,
-            door_open: self.door_open,
-            tilt: self.tilt,
-        }
-    }
-
-    pub(super) fn jackpot_paid(&mut self, amount: i64) {
-        *self.meters.get_mut("jackpot_paid").expect("meter") += amount;
-    }
-}
 
 /// What the sequence check decided.
 enum Seq {
@@ -420,7 +304,7 @@ impl Model {
         level: u8,
         machine: &str,
         hall: &str,
-        paid: pool::Paid,
+        paid: Paid,
         mystery: bool,
         booked: i64,
     ) {

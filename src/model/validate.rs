@@ -2,7 +2,7 @@
 
 use crate::wire::{InputEnvelope, InputPayload};
 
-use super::AMOUNT_MAX;
+use super::types::AMOUNT_MAX;
 
 /// A valid event.
 #[derive(Clone, Debug)]
@@ -159,10 +159,20 @@ pub fn validate(env: &InputEnvelope) -> Result<Event, &'static str> {
             let machine = id(m)?;
             use InputPayload as P;
             let what = match &env.payload {
-                P::Bet { amount: a, currency: c } => MachineWhat::Bet(amount(*a)?, currency(c)?),
-                P::Win { amount: a, currency: c } => MachineWhat::Win(amount(*a)?, currency(c)?),
+                P::Bet {
+                    amount: a,
+                    currency: c,
+                } => MachineWhat::Bet(amount(*a)?, currency(c)?),
+                P::Win {
+                    amount: a,
+                    currency: c,
+                } => MachineWhat::Win(amount(*a)?, currency(c)?),
                 P::GameEnd {} => MachineWhat::GameEnd,
-                P::CashIn { kind, amount: a, currency: c } => {
+                P::CashIn {
+                    kind,
+                    amount: a,
+                    currency: c,
+                } => {
                     let meter = match kind.as_str() {
                         "bill" => "bills_in",
                         "ticket" => "tickets_in",
@@ -171,7 +181,11 @@ pub fn validate(env: &InputEnvelope) -> Result<Event, &'static str> {
                     };
                     MachineWhat::CashIn(meter, amount(*a)?, currency(c)?)
                 }
-                P::CashOut { kind, amount: a, currency: c } => {
+                P::CashOut {
+                    kind,
+                    amount: a,
+                    currency: c,
+                } => {
                     let meter = match kind.as_str() {
                         "ticket" => "tickets_out",
                         "cashless" => "cashless_out",
@@ -221,15 +235,24 @@ pub fn validate(env: &InputEnvelope) -> Result<Event, &'static str> {
             let provider = id(server)?;
             use InputPayload as P;
             let (player, tx, cur, op) = match &env.payload {
-                P::Deposit { player, tx, amount: a, currency: c } => {
-                    (player, tx, c, WalletOpModel::Deposit(amount(*a)?))
-                }
-                P::Withdraw { player, tx, amount: a, currency: c } => {
-                    (player, tx, c, WalletOpModel::Withdraw(amount(*a)?))
-                }
-                P::WalletBet { player, tx, amount: a, currency: c } => {
-                    (player, tx, c, WalletOpModel::Bet(amount(*a)?))
-                }
+                P::Deposit {
+                    player,
+                    tx,
+                    amount: a,
+                    currency: c,
+                } => (player, tx, c, WalletOpModel::Deposit(amount(*a)?)),
+                P::Withdraw {
+                    player,
+                    tx,
+                    amount: a,
+                    currency: c,
+                } => (player, tx, c, WalletOpModel::Withdraw(amount(*a)?)),
+                P::WalletBet {
+                    player,
+                    tx,
+                    amount: a,
+                    currency: c,
+                } => (player, tx, c, WalletOpModel::Bet(amount(*a)?)),
                 P::WalletWin {
                     player,
                     tx,

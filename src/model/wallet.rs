@@ -1,44 +1,9 @@
 //! The W rules: keys, repeats and conflicts, debits, settling and rolling back bets.
 
-use std::collections::BTreeMap;
-
+use super::entities::{BetState, Record};
+use super::state::Model;
+use super::types::{Answer, Outcome, Totals};
 use super::validate::{WalletEvent, WalletOpModel};
-use super::{Answer, Model, Outcome, Totals, WalletView};
-
-/// What became of a bet (W-4, W-5).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum BetState {
-    Open,
-    Settled,
-    RolledBack,
-}
-
-/// An answered command, kept for ever (the core keeps at least the retention).
-#[derive(Clone, Debug)]
-enum Record {
-    /// A command and its answer; for an accepted bet, its state and booked time.
-    Answered {
-        op: WalletOpModel,
-        currency: String,
-        answer: Answer,
-        bet: Option<(BetState, i64, String)>,
-    },
-    /// A rollback arrived for a bet never seen (W-5).
-    Tombstone,
-}
-
-#[derive(Clone, Debug, Default)]
-pub(super) struct Wallet {
-    view: WalletView,
-    /// By (provider, tx).
-    records: BTreeMap<(String, String), Record>,
-}
-
-impl Wallet {
-    pub(super) fn view(&self) -> WalletView {
-        self.view.clone()
-    }
-}
 
 impl Model {
     pub(super) fn apply_wallet(&mut self, ev: WalletEvent, kafka_time: Option<i64>) -> Outcome {
@@ -130,18 +95,20 @@ impl Model {
                             match w.records.get(&bkey) {
                                 None => Err("bet_unknown"),
                                 Some(Record::Tombstone) => Err("bet_rolled_back"),
-                                Some(Record::Answered { op, answer, bet, .. }) => {
-                                    match (op, answer, bet) {
-                                        (WalletOpModel::Bet(_), Answer::Refused(_), _) => {
-                                            Err("bet_not_accepted")
-                                        }
-                                        (WalletOpModel::Bet(_), _, Some((BetState::RolledBack, _, _))) => {
-                                            Err("bet_rolled_back")
-                                        }
-                                        (WalletOpModel::Bet(_), _, Some(_)) => Ok(Some(bkey)),
-                                        _ => Err("bet_unknown"),
+                                Some(Record::Answered {
+                                    op, answer, bet, ..
+                                }) => match (op, answer, bet) {
+                                    (WalletOpModel::Bet(_), Answer::Refused(_), _) => {
+                                        Err("bet_not_accepted")
                                     }
-                                }
+                                    (
+                                        WalletOpModel::Bet(_),
+                                        _,
+                                        Some((BetState::RolledBack, _, _)),
+                                    ) => Err("bet_rolled_back"),
+                                    (WalletOpModel::Bet(_), _, Some(_)) => Ok(Some(bkey)),
+                                    _ => Err("bet_unknown"),
+                                },
                             }
                         }
                     };
@@ -185,8 +152,9 @@ impl Model {
                             Answer::Applied { delta: 0, balance }
                         }
                         Some(Record::Tombstone) => Answer::Applied { delta: 0, balance },
-                        Some(Record::Answered { op, answer, bet, .. }) => match (op, answer, bet)
-                        {
+                        Some(Record::Answered {
+                            op, answer, bet, ..
+                        }) => match (op, answer, bet) {
                             (WalletOpModel::Bet(_), Answer::Refused(_), _) => {
                                 Answer::Applied { delta: 0, balance }
                             }

@@ -6,7 +6,7 @@ use pitboss_actors::domain::money::AMOUNT_MAX;
 use pitboss_actors::domain::DomainError;
 use thiserror::Error;
 
-use super::{MESSAGE_BYTES_MAX, SCHEMA_VERSION};
+use super::MESSAGE_BYTES_MAX;
 
 /// Every value [`WireError::code`] can return: a bounded label set for metrics.
 pub const REASON_CODES: [&str; 8] = [
@@ -34,10 +34,10 @@ pub enum WireError {
     Malformed(String),
     /// Well-formed MessagePack that does not have the shape of an event: a wrong type, an
     /// unknown payload kind, a payload with no or several kinds.
-    #[error("event does not match schema version 1: {0}")]
+    #[error("event does not match its schema: {0}")]
     Schema(String),
-    /// A `schema_version` other than [`SCHEMA_VERSION`].
-    #[error("unsupported schema_version {0} (supported: {SCHEMA_VERSION})")]
+    /// A `schema_version` this build does not read ([`super::INPUT_SCHEMA_VERSIONS`]).
+    #[error("unsupported schema_version {0} (supported: 1, 2)")]
     UnsupportedVersion(i128),
     /// A required field is absent.
     #[error("missing field `{0}`")]

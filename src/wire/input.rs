@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{WireError, SCHEMA_VERSION};
+use super::WireError;
 
 /// An input event as it travels on `pitboss.game-events`.
 ///
@@ -14,7 +14,7 @@ pub struct InputEnvelope {
     /// The event's id, a UUID in hyphenated text form; the idempotency key of everything
     /// the event causes.
     pub event_id: String,
-    /// The schema version; only [`SCHEMA_VERSION`] is accepted.
+    /// The schema version: 1 or 2 ([`super::INPUT_SCHEMA_VERSIONS`]).
     pub schema_version: u32,
     /// Who sent the event.
     pub source: Source,
@@ -232,7 +232,7 @@ impl InputEnvelope {
     ) -> Self {
         Self {
             event_id: event_id.hyphenated().to_string(),
-            schema_version: SCHEMA_VERSION,
+            schema_version: 1,
             source: Source {
                 hall: hall.to_owned(),
                 machine: Some(machine.to_owned()),
@@ -257,7 +257,7 @@ impl InputEnvelope {
     ) -> Self {
         Self {
             event_id: event_id.hyphenated().to_string(),
-            schema_version: SCHEMA_VERSION,
+            schema_version: 1,
             source: Source {
                 hall: hall.to_owned(),
                 machine: None,

@@ -55,8 +55,19 @@ pub use output::{
     REJECTED_ORIGINAL_BYTES_MAX,
 };
 
-/// The only schema version this build reads and writes.
-pub const SCHEMA_VERSION: u32 = 1;
+/// The schema version of every output this build writes. Version 2 added codes to refusals
+/// and alerts, net win to GGR windows, and the answer of every wallet command (RULES.md).
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// The input schema versions this build reads. Version 2 adds the sequence epoch and the
+/// receive time to the envelope, the paid amount to a progressive hit and the round to wallet
+/// commands; a version 1 event keeps the meaning of its fields (RULES.md, E-2).
+pub const INPUT_SCHEMA_VERSIONS: [u32; 2] = [1, 2];
+
+/// Whether this build reads input schema version `v`.
+pub fn input_version_supported(v: i128) -> bool {
+    INPUT_SCHEMA_VERSIONS.iter().any(|s| i128::from(*s) == v)
+}
 
 /// Largest input message accepted, in bytes. A real event is a few hundred bytes; the bound
 /// keeps a hostile or broken producer from making the decoder walk megabytes.

@@ -250,6 +250,7 @@ pub fn outputs() -> Vec<(&'static str, Output)> {
             "refused",
             Output::Refused {
                 entity: PLAYER.into(),
+                code: "insufficient_funds",
                 reason: "withdrawal 20000 exceeds available balance 8000 in wallet P-1001".into(),
                 cause: cause(15),
             },

@@ -12,7 +12,6 @@
 //! Before the restart nothing serves HTTP, so no census runs: a gauge seen on `/metrics`
 //! afterwards was set by the restarted census.
 
-
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -13,7 +13,6 @@
 //!   produce (a failing store, a missing metrics recorder) is named in `UNREACHABLE` with the
 //!   reason; any other listed status left unexercised fails the test.
 
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;

@@ -45,6 +45,35 @@ fn actors_src_has_no_import_cycle() {
 }
 
 /// The check itself: a planted cycle is found, and what is not a cycle is not reported.
+/// The independent model of the rules (`src/model/`) is a second reading of RULES.md: it may
+/// use the wire's owned input type and nothing of the core it checks, or it would only prove
+/// that the core agrees with itself.
+#[test]
+fn the_model_shares_no_code_with_the_core() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    collect_rs(&root.join("src/model"), &mut files);
+    assert!(files.len() >= 5, "src/model has {} files", files.len());
+    let mut offenders = Vec::new();
+    for f in &files {
+        let code = strip(&std::fs::read_to_string(f).expect("read"));
+        for (n, line) in code.lines().enumerate() {
+            let uses_core = line.contains("pitboss_actors");
+            let uses_crate = line
+                .match_indices("crate::")
+                .any(|(i, _)| !line[i..].starts_with("crate::wire"));
+            if uses_core || uses_crate {
+                offenders.push(format!("{}:{}: {}", f.display(), n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "the model imports what it checks:\n{}",
+        offenders.join("\n")
+    );
+}
+
 #[test]
 fn the_check_finds_planted_cycles_and_only_those() {
     let dir = std::env::temp_dir().join(format!("pitboss-architecture-{}", std::process::id()));

@@ -415,13 +415,13 @@ fn bad_inputs() -> Vec<(&'static str, Vec<u8>, &'static str, String)> {
             "unknown version",
             bet("/schema_version", json!(7)),
             "unsupported_version",
-            s("unsupported schema_version 7 (supported: 1)"),
+            s("unsupported schema_version 7 (supported: 1, 2)"),
         ),
         (
             "unknown version, other shape",
-            msgpack(&json!({ "schema_version": 2, "events": ["a", "b"] })),
+            msgpack(&json!({ "schema_version": 3, "events": ["a", "b"] })),
             "unsupported_version",
-            s("unsupported schema_version 2 (supported: 1)"),
+            s("unsupported schema_version 3 (supported: 1, 2)"),
         ),
         (
             "unknown version, negative amount",
@@ -618,8 +618,8 @@ fn in_process_envelopes_get_the_same_validation() {
         ("invalid_amount", "amount -5 is not positive")
     );
     assert_eq!(decode_input(&env.to_bytes()), Err(err));
-    env.schema_version = 2;
-    assert_eq!(Input::try_from(&env), Err(WireError::UnsupportedVersion(2)));
+    env.schema_version = 3;
+    assert_eq!(Input::try_from(&env), Err(WireError::UnsupportedVersion(3)));
 }
 
 #[test]
@@ -822,7 +822,7 @@ fn output_payloads_round_trip() {
             OutputEvent::Ggr(e) => {
                 assert_eq!(
                     (&*e.kind, e.schema_version, e.cause_event_id),
-                    ("ggr", 1, None)
+                    ("ggr", 2, None)
                 );
                 let p = e.payload;
                 assert_eq!((&*p.hall, &*p.currency, p.revision), ("H-1", "EUR", 0));
@@ -987,12 +987,14 @@ fn rejections_of_huge_messages_are_cut_and_keyless_ones_have_an_empty_key() {
 fn outputs_of_other_versions_or_kinds_are_refused() {
     let rec = encode_output(&samples::outputs()[0].1);
     let mut v: Value = rmp_serde::from_slice(&rec.bytes).expect("JSON-compatible output");
+    for old_or_unknown in [1, 3] {
+        v["schema_version"] = json!(old_or_unknown);
+        assert_eq!(
+            decode_output(&msgpack(&v)).map_err(|e| e.code()),
+            Err("unsupported_version")
+        );
+    }
     v["schema_version"] = json!(2);
-    assert_eq!(
-        decode_output(&msgpack(&v)).map_err(|e| e.code()),
-        Err("unsupported_version")
-    );
-    v["schema_version"] = json!(1);
     v["kind"] = json!("weather");
     let err = decode_output(&msgpack(&v)).expect_err("unknown kind");
     assert!(

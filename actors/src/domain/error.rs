@@ -131,6 +131,32 @@ pub enum DomainError {
     Overflow(Total),
 }
 
+impl DomainError {
+    /// The stable code of the refusal (RULES.md): what outputs, metrics and integrators
+    /// match on. The message may be reworded; a code never changes meaning.
+    pub fn code(&self) -> &'static str {
+        match self {
+            DomainError::InvalidId { .. } => "invalid_id",
+            DomainError::NonPositiveAmount(_) | DomainError::AmountTooLarge(_) => "invalid_amount",
+            DomainError::InvalidCurrency(_) => "invalid_currency",
+            DomainError::WrongCurrency { .. } => "wrong_currency",
+            DomainError::InsufficientCredits { .. } => "insufficient_credits",
+            DomainError::InsufficientFunds { .. } => "insufficient_funds",
+            DomainError::BetRolledBack { .. } => "bet_rolled_back",
+            DomainError::TxIdReused { .. } => "tx_conflict",
+            DomainError::RollbackOfNonBet { .. } => "rollback_of_non_bet",
+            DomainError::UnknownLevel { .. } => "unknown_level",
+            DomainError::MysteryClaim { .. } => "mystery_claim",
+            DomainError::PoolNotLinked { .. } => "pool_not_linked",
+            DomainError::NoGameInProgress { .. } => "no_game_in_progress",
+            DomainError::Session(_) => "session",
+            DomainError::WrongHall { .. } => "wrong_hall",
+            DomainError::InvalidPoolConfig(_) => "invalid_pool_config",
+            DomainError::Overflow(_) => "overflow",
+        }
+    }
+}
+
 /// The entity a currency refusal is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Subject {

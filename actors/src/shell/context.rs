@@ -48,6 +48,7 @@ pub trait EntityContext {
         self.emit(
             Output::Refused {
                 entity,
+                code: err.code(),
                 reason: err.to_string(),
                 cause,
             },

@@ -626,7 +626,10 @@ mod tests {
 
         let transient = StoreError::transient("the store timed out");
         p.flushed(Vec::new(), Instant::now(), Err(transient));
-        assert!(p.store_health.backing_off(), "a transient failure is retried");
+        assert!(
+            p.store_health.backing_off(),
+            "a transient failure is retried"
+        );
         assert!(!fatal.is_set());
 
         let permanent = StoreError::permanent("stored record version 2 is newer than this build");

@@ -13,7 +13,7 @@ use pitboss_actors::shell::Input;
 use serde::Deserialize;
 
 use super::input::InputEnvelope;
-use super::{scan, WireError, MESSAGE_BYTES_MAX, NESTING_DEPTH_MAX, SCHEMA_VERSION};
+use super::{input_version_supported, scan, WireError, MESSAGE_BYTES_MAX, NESTING_DEPTH_MAX};
 
 mod fast;
 mod raw;
@@ -88,7 +88,7 @@ fn version_first(bytes: &[u8], err: WireError) -> WireError {
     match VersionProbe::deserialize(&mut de) {
         Ok(VersionProbe {
             schema_version: Some(RawInt::Int(v)),
-        }) if v != i128::from(SCHEMA_VERSION) => WireError::UnsupportedVersion(v),
+        }) if !input_version_supported(v) => WireError::UnsupportedVersion(v),
         _ => err,
     }
 }

@@ -12,7 +12,7 @@ use pitboss_actors::domain::{
 use pitboss_actors::shell::Input;
 
 use super::raw::{RawEnvelope, RawInt, RawMoney, RawPayload, RawStr};
-use crate::wire::{WireError, SCHEMA_VERSION};
+use crate::wire::{input_version_supported, WireError};
 
 /// The text of a string field, or an error naming the field and what came instead.
 fn text<'s>(field: &'static str, v: &'s RawStr<'_>) -> Result<&'s str, WireError> {
@@ -55,7 +55,7 @@ pub(super) fn validate(env: RawEnvelope<'_>) -> Result<Input, WireError> {
             )));
         }
     };
-    if version != i128::from(SCHEMA_VERSION) {
+    if !input_version_supported(version) {
         return Err(WireError::UnsupportedVersion(version));
     }
     let event_id = parse_event_id(text("event_id", &env.event_id)?)?;

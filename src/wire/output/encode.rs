@@ -141,6 +141,7 @@ pub fn encode_output(out: &Output) -> OutputRecord {
         }
         Output::Refused {
             entity,
+            code,
             reason,
             cause,
         } => {
@@ -148,6 +149,7 @@ pub fn encode_output(out: &Output) -> OutputRecord {
             write_name(&mut name, format_args!("{cause} refused"));
             let payload = RefusedPayload {
                 entity: entity.as_str().into(),
+                code: (*code).into(),
                 reason: reason.as_str().into(),
             };
             record(

@@ -144,6 +144,9 @@ pub struct RefusedPayload<'a> {
     /// The machine or player the event addressed.
     #[serde(borrow)]
     pub entity: Cow<'a, str>,
+    /// Why, as a stable code (RULES.md).
+    #[serde(borrow)]
+    pub code: Cow<'a, str>,
     /// Why, in words.
     #[serde(borrow)]
     pub reason: Cow<'a, str>,

@@ -79,7 +79,9 @@ pub enum Output {
     Refused {
         /// The entity the event addressed (machine or player id).
         entity: String,
-        /// Why.
+        /// Why, as a stable code ([`crate::domain::DomainError::code`]).
+        code: &'static str,
+        /// Why, in words.
         reason: String,
         /// The input event.
         cause: EventId,

@@ -1,0 +1,270 @@
+//! The entities' state as the rules keep it: plain fields, and the arithmetic that belongs
+//! to one entity alone (a machine's sequence marks, a pool level's contributions and resets).
+//! Rules that involve several entities live in `machine.rs`, `wallet.rs` and `pool.rs`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::types::{
+    Answer, Draw, LevelSpec, LevelView, MachineView, PoolSpec, WalletView, HOLES_KEPT,
+};
+use super::validate::WalletOpModel;
+
+const METERS: [&str; 12] = [
+    "coin_in",
+    "coin_out",
+    "games_played",
+    "games_won",
+    "bills_in",
+    "tickets_in",
+    "tickets_out",
+    "cashless_in",
+    "cashless_out",
+    "handpaid",
+    "jackpot_paid",
+    "doors_opened",
+];
+
+/// The numbers seen under one epoch (M-1): everything up to `high` that is in `seen` or at
+/// or below `floor` counts as seen; the rest are holes.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Marks {
+    pub(super) high: u64,
+    pub(super) seen: BTreeSet<u64>,
+    /// Numbers at or below this whose holes were forgotten.
+    pub(super) floor: u64,
+}
+
+impl Marks {
+    pub(super) fn is_hole(&self, n: u64) -> bool {
+        n > self.floor && n <= self.high && !self.seen.contains(&n)
+    }
+
+    /// Ranges of holes, lowest first.
+    fn holes(&self) -> Vec<(u64, u64)> {
+        let mut out = Vec::new();
+        let mut next = self.floor + 1;
+        for &n in self.seen.range(self.floor + 1..) {
+            if n > next {
+                out.push((next, n - 1));
+            }
+            next = n + 1;
+        }
+        if next <= self.high {
+            out.push((next, self.high));
+        }
+        out
+    }
+
+    pub(super) fn see(&mut self, n: u64) {
+        let next = n == self.high + 1;
+        self.seen.insert(n);
+        self.high = self.high.max(n);
+        if next {
+            // The next number in line adds no hole.
+            return;
+        }
+        // Only the newest HOLES_KEPT ranges are kept: forget the oldest.
+        loop {
+            let holes = self.holes();
+            if holes.len() <= HOLES_KEPT {
+                break;
+            }
+            self.floor = holes[0].1;
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub(super) struct Machine {
+    pub(super) hall: String,
+    pub(super) pools: Vec<String>,
+    pub(super) credits: i64,
+    pub(super) meters: BTreeMap<&'static str, i64>,
+    pub(super) session: Option<String>,
+    pub(super) online: bool,
+    pub(super) door_open: bool,
+    pub(super) tilt: Option<u32>,
+    pub(super) game_open: bool,
+    pub(super) game_won: bool,
+    pub(super) game_bet: i64,
+    pub(super) last_booked: Option<i64>,
+}
+
+impl Machine {
+    pub(super) fn new(hall: &str, pools: Vec<String>) -> Self {
+        Self {
+            hall: hall.to_owned(),
+            pools,
+            credits: 0,
+            meters: METERS.iter().map(|m| (*m, 0)).collect(),
+            session: None,
+            online: true,
+            door_open: false,
+            tilt: None,
+            game_open: false,
+            game_won: false,
+            game_bet: 0,
+            last_booked: None,
+        }
+    }
+
+    pub(super) fn view(&self) -> MachineView {
+        MachineView {
+            hall: self.hall.clone(),
+            credits: self.credits,
+            meters: self.meters.clone(),
+            session: self.session.clone(),
+            online: self.online,
+            door_open: self.door_open,
+            tilt: self.tilt,
+        }
+    }
+
+    pub(super) fn jackpot_paid(&mut self, amount: i64) {
+        *self.meters.get_mut("jackpot_paid").expect("meter") += amount;
+    }
+}
+
+/// What became of a bet (W-4, W-5).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum BetState {
+    Open,
+    Settled,
+    RolledBack,
+}
+
+/// An answered command, kept for ever (the core keeps at least the retention).
+#[derive(Clone, Debug)]
+pub(super) enum Record {
+    /// A command and its answer; for an accepted bet, its state and booked time.
+    Answered {
+        op: WalletOpModel,
+        currency: String,
+        answer: Answer,
+        bet: Option<(BetState, i64, String)>,
+    },
+    /// A rollback arrived for a bet never seen (W-5).
+    Tombstone,
+}
+
+#[derive(Clone, Debug, Default)]
+pub(super) struct Wallet {
+    pub(super) view: WalletView,
+    /// By (provider, tx).
+    pub(super) records: BTreeMap<(String, String), Record>,
+}
+
+impl Wallet {
+    pub(super) fn view(&self) -> WalletView {
+        self.view.clone()
+    }
+}
+
+#[derive(Clone, Debug)]
+pub(super) struct Pool {
+    pub(super) id: String,
+    pub(super) specs: Vec<LevelSpec>,
+    pub(super) levels: Vec<LevelView>,
+}
+
+/// What a hit paid.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Paid {
+    /// The level's hit number.
+    pub number: u64,
+    /// What the machine was paid.
+    pub to_machine: i64,
+    /// What the machine was paid beyond (or short of) the level's amount.
+    pub variance: i64,
+}
+
+impl Pool {
+    pub(super) fn new(spec: &PoolSpec, draw: &mut Draw) -> Self {
+        let mut p = Self {
+            id: spec.id.clone(),
+            specs: spec.levels.clone(),
+            levels: spec
+                .levels
+                .iter()
+                .map(|l| LevelView {
+                    level: l.seed,
+                    seeded: l.seed,
+                    ..LevelView::default()
+                })
+                .collect(),
+        };
+        for i in 0..p.levels.len() {
+            p.draw_point(i, draw);
+        }
+        p
+    }
+
+    /// P-2: a mystery level's next hit point, between the level plus one and the ceiling.
+    fn draw_point(&mut self, i: usize, draw: &mut Draw) {
+        let spec = &self.specs[i];
+        let l = &mut self.levels[i];
+        l.hit_point = match (spec.mystery, spec.ceiling) {
+            (true, Some(ceiling)) => {
+                let lo = (l.level + 1).min(ceiling);
+                Some(draw(&self.id, i as u8, l.hits, lo, ceiling))
+            }
+            _ => None,
+        };
+    }
+
+    /// P-5: the level pays `amount`, is funded its seed again, and takes from its reserve.
+    pub(super) fn pay_and_reset(
+        &mut self,
+        i: usize,
+        amount: i64,
+        carry: i64,
+        draw: &mut Draw,
+    ) -> u64 {
+        let spec = self.specs[i].clone();
+        let l = &mut self.levels[i];
+        l.paid += amount;
+        l.hits += 1;
+        l.seeded += spec.seed;
+        l.level = spec.seed + carry;
+        let room = match spec.ceiling {
+            Some(cap) => (cap - l.level).max(0),
+            None => i64::MAX,
+        };
+        let take = l.reserve.min(room);
+        l.reserve -= take;
+        l.level += take;
+        let number = l.hits;
+        self.draw_point(i, draw);
+        number
+    }
+
+    /// P-3: a claim on a progressive level by a machine whose game bet `game_bet`.
+    pub(super) fn claim(
+        &mut self,
+        i: u8,
+        game_bet: i64,
+        reported: Option<i64>,
+        draw: &mut Draw,
+    ) -> Result<Paid, &'static str> {
+        let idx = i as usize;
+        let Some(spec) = self.specs.get(idx) else {
+            return Err("unknown_level");
+        };
+        if spec.mystery {
+            return Err("mystery_claim");
+        }
+        if game_bet < spec.min_bet {
+            return Err("jackpot_not_eligible");
+        }
+        let level = self.levels[idx].level;
+        let to_machine = reported.unwrap_or(level);
+        let variance = to_machine - level;
+        self.levels[idx].variance += variance;
+        let number = self.pay_and_reset(idx, level, 0, draw);
+        Ok(Paid {
+            number,
+            to_machine,
+            variance,
+        })
+    }
+}
