@@ -155,7 +155,7 @@ mod tests {
     fn messages_name_the_value() {
         assert_eq!(
             WireError::UnsupportedVersion(7).to_string(),
-            "unsupported schema_version 7 (supported: 1)"
+            "unsupported schema_version 7 (supported: 1, 2)"
         );
         assert_eq!(
             WireError::MissingField("seq".into()).to_string(),

@@ -1,0 +1,57 @@
+//! The checkpoint loop's answer to store failures: retry what may heal, stop on what cannot.
+
+use pitboss_actors::shell::{MemoryStore, SystemClock};
+
+use super::*;
+use crate::config::Config;
+use crate::rng::KeyedHitPoints;
+
+#[actix_rt::test]
+async fn the_checkpoint_loop_retries_what_may_heal_and_stops_on_what_cannot() {
+    let cfg = Config::load_with_env(None, Vec::new()).expect("defaults");
+    let rt = Runtime::start(
+        cfg.runtime_config().expect("runtime config"),
+        Arc::new(pitboss_actors::shell::NullSink::default()),
+        Arc::new(MemoryStore::default()),
+        Arc::new(KeyedHitPoints::new("test")),
+        Arc::new(SystemClock),
+    );
+    let fatal = Fatal::default();
+    // No broker is needed: the producer connects only when it sends.
+    let produce = Produce::new(&cfg.kafka, fatal.clone()).expect("producer");
+    let (commits, _committed) = std_mpsc::channel();
+    let settings = ProcessorSettings {
+        inflight_max: 16,
+        commit_interval: Duration::from_secs(1),
+        drain_timeout: Duration::from_secs(1),
+        producer_flush_timeout: Duration::from_secs(1),
+        store_backlog_max: 1_000,
+    };
+    let mut p = Processor::new(
+        rt.clone(),
+        settings,
+        Arc::new(RunStats::default()),
+        fatal.clone(),
+        commits,
+        produce,
+        None,
+        None,
+        TopicMap::new(Vec::new()),
+        Arc::new(Readiness::new()),
+    );
+
+    let transient = StoreError::transient("the store timed out");
+    p.flushed(Vec::new(), Instant::now(), Err(transient));
+    assert!(
+        p.store_health.backing_off(),
+        "a transient failure is retried"
+    );
+    assert!(!fatal.is_set());
+
+    let permanent = StoreError::permanent("stored record version 2 is newer than this build");
+    p.flushed(Vec::new(), Instant::now(), Err(permanent));
+    assert!(fatal.is_set(), "a permanent failure stops the processor");
+    let reason = fatal.reason().expect("a reason");
+    assert!(reason.contains("version 2 is newer"), "{reason}");
+    rt.stop();
+}

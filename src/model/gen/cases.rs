@@ -1,0 +1,319 @@
+//! The special cases mixed into ordinary play, one per `RULES.md` situation worth checking.
+
+use rand::Rng;
+
+use crate::wire::InputPayload;
+
+use super::super::types::AMOUNT_MAX;
+use super::{
+    cash_in, cash_out, hall_name, jackpot, money, rollback, wallet, World, CREDIT_LINE,
+    LARGE_CASH_IN,
+};
+
+impl World {
+    /// One of the cases of `RULES.md`.
+    pub(super) fn special(&mut self) {
+        let m = self.rng.gen_range(0..self.machines.len());
+        let p = self.rng.gen_range(0..self.players.len());
+        let player = self.players[p].id.clone();
+        match self.rng.gen_range(0..30) {
+            0 if !self.sent_wallet.is_empty() => {
+                self.case("retry_after_hours");
+                self.now += 3 * 3_600_000;
+                let back = self.sent_wallet.len().saturating_sub(300);
+                let i = self.rng.gen_range(0..=back.min(self.sent_wallet.len() - 1));
+                let (prov, payload, _) = self.sent_wallet[i].clone();
+                let p = self.player_index(payload.player().unwrap_or_default());
+                self.send_wallet(p, &prov, payload);
+            }
+            1 if !self.sent_wallet.is_empty() => {
+                self.case("conflicting_repeat");
+                let i = self.rng.gen_range(0..self.sent_wallet.len());
+                let (prov, payload, _) = self.sent_wallet[i].clone();
+                let p = self.player_index(payload.player().unwrap_or_default());
+                let (pl, tx) = tx_of(&payload);
+                self.send_wallet(p, &prov, wallet("wallet_bet", &pl, &tx, 4_999, None));
+            }
+            2 => {
+                self.case("late_gap_fill");
+                let env = self.machine_event(m, money("bet", 20));
+                let after = self.rng.gen_range(1..5);
+                self.machines[m].held.push((after, env));
+            }
+            3 if self.machines[m].v2 => {
+                self.case("epoch_reset");
+                self.machines[m].epoch += 1;
+                self.machines[m].seq = 0;
+                self.send_machine(m, cash_in("bill", 1_000));
+                self.machines[m].credits += 1_000;
+            }
+            4 if !self.sent_machine.is_empty() => {
+                self.case("duplicate_delivery");
+                let i = self.rng.gen_range(0..self.sent_machine.len());
+                let mut item = self.sent_machine[i].clone();
+                item.kafka_time = self.now;
+                self.out.items.push(item);
+            }
+            5 => {
+                self.case("skewed_clock");
+                let mut env = self.machine_event(m, cash_in("bill", 2_000));
+                self.machines[m].credits += 2_000;
+                env.event_time = if self.rng.gen_bool(0.5) {
+                    self.now + 2 * 3_600_000
+                } else {
+                    self.rng.gen_range(0..1_000_000)
+                };
+                self.deliver_machine(m, env);
+            }
+            6 => {
+                self.case("wrong_currency");
+                if self.rng.gen_bool(0.5) {
+                    let mut pay = money("bet", 100);
+                    if let InputPayload::Bet { currency, .. } = &mut pay {
+                        *currency = "USD".to_owned();
+                    }
+                    self.send_machine(m, pay);
+                } else {
+                    let tx = self.player_tx(p);
+                    let mut pay = wallet("deposit", &player, &tx, 100, None);
+                    if let InputPayload::Deposit { currency, .. } = &mut pay {
+                        *currency = "USD".to_owned();
+                    }
+                    self.send_wallet(p, "PSP-1", pay);
+                }
+            }
+            7 => {
+                self.case("settled_bet_rollback");
+                self.ensure_funds(p);
+                let prov = self.provider();
+                let b = self.player_tx(p);
+                self.send_wallet(p, &prov, wallet("wallet_bet", &player, &b, 50, None));
+                let t = self.player_tx(p);
+                self.send_wallet(
+                    p,
+                    &prov,
+                    wallet("wallet_win", &player, &t, 80, Some(b.clone())),
+                );
+                let r = self.player_tx(p);
+                self.send_wallet(p, &prov, rollback(&player, &r, &b));
+            }
+            8 => {
+                self.case("rollback_before_bet");
+                self.ensure_funds(p);
+                let prov = self.provider();
+                let b = self.player_tx(p);
+                let r = self.player_tx(p);
+                self.send_wallet(p, &prov, rollback(&player, &r, &b));
+                self.send_wallet(p, &prov, wallet("wallet_bet", &player, &b, 30, None));
+            }
+            9 => {
+                self.case("win_on_rolled_back_bet");
+                self.ensure_funds(p);
+                let prov = self.provider();
+                let b = self.player_tx(p);
+                self.send_wallet(p, &prov, wallet("wallet_bet", &player, &b, 40, None));
+                let r = self.player_tx(p);
+                self.send_wallet(p, &prov, rollback(&player, &r, &b));
+                let t = self.player_tx(p);
+                self.send_wallet(p, &prov, wallet("wallet_win", &player, &t, 90, Some(b)));
+            }
+            10 => {
+                self.case("win_unknown_bet");
+                let prov = self.provider();
+                let t = self.player_tx(p);
+                let ghost = format!("{t}-ghost");
+                self.send_wallet(p, &prov, wallet("wallet_win", &player, &t, 70, Some(ghost)));
+            }
+            11 => {
+                self.case("withdraw_on_credit");
+                let t = self.player_tx(p);
+                let a = self.players[p].balance.max(0) + CREDIT_LINE / 2;
+                self.send_wallet(p, "PSP-1", wallet("withdraw", &player, &t, a, None));
+            }
+            12 => {
+                self.case("cross_provider_same_tx");
+                self.ensure_funds(p);
+                let t = self.player_tx(p);
+                self.send_wallet(p, "GS-A", wallet("wallet_bet", &player, &t, 10, None));
+                self.send_wallet(p, "GS-B", wallet("wallet_bet", &player, &t, 10, None));
+            }
+            13 => {
+                self.case("bet_beyond_credits");
+                let c = self.machines[m].credits.max(0);
+                self.machines[m].credits = 0;
+                self.machines[m].game_open = true;
+                self.send_machine(m, money("bet", c + 5_000));
+            }
+            14 => {
+                self.case("cash_out_beyond_credits");
+                let c = self.machines[m].credits.max(0);
+                self.machines[m].credits = 0;
+                self.send_machine(m, cash_out("handpay", c + 700));
+            }
+            15 => {
+                self.case("bonus_win_outside_game");
+                if !self.machines[m].game_open {
+                    self.machines[m].credits += 300;
+                    self.send_machine(m, money("win", 300));
+                }
+            }
+            16 => {
+                self.case("game_end_without_bet");
+                if !self.machines[m].game_open {
+                    self.send_machine(m, InputPayload::GameEnd {});
+                }
+            }
+            17 => {
+                self.case("card_session_overlap");
+                let a = format!("P-{:05}", self.rng.gen_range(0..self.players.len()));
+                let b = format!("P-{:05}", self.players.len() + 7);
+                self.send_machine(m, InputPayload::CardIn { player: a });
+                self.send_machine(m, InputPayload::CardIn { player: b.clone() });
+                self.machines[m].carded = Some(b);
+            }
+            18 => {
+                self.case("card_out_without_session");
+                if self.machines[m].carded.is_none() {
+                    self.send_machine(m, InputPayload::CardOut {});
+                }
+            }
+            19 => {
+                self.case("machine_moved");
+                let h = self.rng.gen_range(0..self.halls);
+                self.machines[m].hall = hall_name(h);
+                self.send_machine(m, cash_in("bill", 1_000));
+                self.machines[m].credits += 1_000;
+            }
+            20 => {
+                // A progressive claim during a game, by a machine that may be ineligible.
+                self.case("progressive_claim");
+                let eligible = !self.machines[m].tilted && !self.machines[m].offline;
+                if !eligible {
+                    self.case("ineligible_claim");
+                }
+                if self.machines[m].credits < 100 {
+                    self.machines[m].credits += 1_000;
+                    self.send_machine(m, cash_in("bill", 1_000));
+                }
+                self.machines[m].credits -= 100;
+                self.machines[m].game_open = true;
+                self.send_machine(m, money("bet", 100));
+                let (pool, level) = if self.rng.gen_bool(0.8) {
+                    ("WAP-1", 1)
+                } else {
+                    ("LAP-1", 0)
+                };
+                let amount = if self.machines[m].v2 {
+                    if self.rng.gen_bool(0.3) {
+                        self.case("claim_amount_variance");
+                        Some(12_345)
+                    } else {
+                        None
+                    }
+                } else {
+                    None
+                };
+                self.send_machine(m, jackpot(pool, level, amount));
+                self.machines[m].game_open = false;
+                self.send_machine(m, InputPayload::GameEnd {});
+            }
+            21 => {
+                self.case("ineligible_claim");
+                if self.machines[m].game_open {
+                    self.machines[m].game_open = false;
+                    self.send_machine(m, InputPayload::GameEnd {});
+                }
+                let (pool, level) = [("WAP-1", 1u8), ("WAP-1", 0), ("WAP-1", 9), ("LAP-1", 0)]
+                    [self.rng.gen_range(0..4)];
+                self.send_machine(m, jackpot(pool, level, None));
+            }
+            22 => {
+                self.case("amount_at_bounds");
+                self.machines[m].credits += AMOUNT_MAX;
+                self.send_machine(m, cash_in("cashless", AMOUNT_MAX));
+            }
+            23 => {
+                self.case("invalid_amount");
+                let a = [0, -5, AMOUNT_MAX + 1][self.rng.gen_range(0..3)];
+                let env = self.machine_event(m, money("bet", a));
+                self.machines[m].seq -= 1;
+                self.push(env);
+            }
+            24 => {
+                self.case("malformed");
+                let len = self.rng.gen_range(0..40);
+                let bytes: Vec<u8> = (0..len).map(|_| self.rng.gen()).collect();
+                let key = self.machines[m].id.clone();
+                self.push_item(bytes, None, key);
+            }
+            25 => {
+                self.case("invalid_source");
+                let mut env = self.machine_event(m, money("bet", 10));
+                self.machines[m].seq -= 1;
+                env.source.server = Some("GS-A".to_owned());
+                self.push(env);
+            }
+            26 => {
+                self.case("unsupported_version");
+                let mut env = self.machine_event(m, money("bet", 10));
+                self.machines[m].seq -= 1;
+                env.schema_version = 3;
+                self.push(env);
+            }
+            27 => {
+                self.case("large_cash_in");
+                self.machines[m].credits += LARGE_CASH_IN;
+                self.send_machine(m, cash_in("bill", LARGE_CASH_IN));
+            }
+            28 if self.machines[m].v2 => {
+                self.case("stale_epoch");
+                for _ in 0..5 {
+                    self.machines[m].epoch += 1;
+                    self.machines[m].seq = 0;
+                    self.send_machine(m, cash_in("bill", 500));
+                    self.machines[m].credits += 500;
+                }
+                let mut env = self.machine_event(m, cash_in("bill", 500));
+                env.epoch = Some(0);
+                self.push(env);
+            }
+            _ => {
+                self.case("mystery_play");
+                if self.machines[m].credits < 1_000 {
+                    self.machines[m].credits += 10_000;
+                    self.send_machine(m, cash_in("bill", 10_000));
+                }
+                for _ in 0..3 {
+                    self.machines[m].credits -= 200;
+                    self.send_machine(m, money("bet", 200));
+                    self.send_machine(m, InputPayload::GameEnd {});
+                }
+                self.machines[m].game_open = false;
+            }
+        }
+    }
+
+    fn player_index(&self, id: &str) -> usize {
+        self.players.iter().position(|p| p.id == id).unwrap_or(0)
+    }
+
+    fn ensure_funds(&mut self, p: usize) {
+        if self.players[p].balance < 500 {
+            let player = self.players[p].id.clone();
+            let tx = self.player_tx(p);
+            self.players[p].balance += 1_000;
+            self.send_wallet(p, "PSP-1", wallet("deposit", &player, &tx, 1_000, None));
+        }
+    }
+}
+
+fn tx_of(p: &InputPayload) -> (String, String) {
+    match p {
+        InputPayload::Deposit { player, tx, .. }
+        | InputPayload::Withdraw { player, tx, .. }
+        | InputPayload::WalletBet { player, tx, .. }
+        | InputPayload::WalletWin { player, tx, .. }
+        | InputPayload::Rollback { player, tx, .. } => (player.clone(), tx.clone()),
+        _ => (String::new(), String::new()),
+    }
+}
