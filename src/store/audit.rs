@@ -14,7 +14,15 @@
 //!   the level's last balance;
 //! - halls (where the store keeps GGR rows): all-time bets, wins and games = the sums over
 //!   the hall's stored windows;
-//! - no ledger without a stored state.
+//! - no ledger without a stored state;
+//! - no input moved an entity twice: one input event is the cause of at most one movement of
+//!   a kind (and level) per entity (pool contributions, summed per checkpoint, and jackpot
+//!   awards, whose level is the pool's, are left out: their causes may repeat honestly);
+//! - every entry's balance is the previous entry's balance plus its amount (per entity; per
+//!   level for pools), starting from zero: the running balance is a chain without a break;
+//! - a store that records input positions holds state: positions with no state mean the
+//!   state was lost (or never written) while the input was marked consumed, and an audit of
+//!   such a store is not "0 differences".
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -22,7 +30,7 @@ use pitboss_actors::domain::jackpot::MICRO;
 use pitboss_actors::domain::HallId;
 use pitboss_actors::shell::ports::BoxFuture;
 use pitboss_actors::shell::{
-    EntityKey, LedgerEntry, MemoryStore, Movement, Snapshot, StoreError, Stored,
+    EntityKey, LedgerEntry, MemoryStore, Movement, Position, Snapshot, StoreError, Stored,
 };
 use serde::Serialize;
 
@@ -36,6 +44,10 @@ pub trait AuditSource: Send + Sync {
     fn scan_ledger(&self, totals: LedgerTotals) -> BoxFuture<Result<LedgerTotals, StoreError>>;
     /// Every stored GGR window; `None` if this store keeps no GGR rows.
     fn ggr_rows(&self) -> BoxFuture<Result<Option<Vec<GgrRow>>, StoreError>>;
+    /// The input positions stored with the last checkpoint.
+    fn positions(&self) -> BoxFuture<Result<Vec<Position>, StoreError>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
 }
 
 /// Per-entity sums of the ledger (bounded by the number of entities, not of entries).
@@ -54,6 +66,12 @@ struct EntityTotals {
     sums: Vec<(Movement, u8, i128)>,
     /// Per level: the highest movement number seen and its balance.
     last: Vec<(u8, u64, i64)>,
+    /// Causes seen, per (cause, movement, level), with the movement number.
+    causes: HashMap<(u128, Movement, u8), u64>,
+    /// Inputs that moved the entity twice: (cause, movement, level, first n, second n).
+    twice: Vec<(u128, Movement, u8, u64, u64)>,
+    /// Every entry's (chain, n, amount, balance, moves the balance), to check the chain.
+    chain: Vec<(u8, u64, i64, i64, bool)>,
 }
 
 impl LedgerTotals {
@@ -77,6 +95,25 @@ impl LedgerTotals {
             Some(s) => s.2 += e.amount as i128,
             None => t.sums.push((e.kind, e.level, e.amount as i128)),
         }
+        // Pool contributions are summed per checkpoint (their cause is the last one folded
+        // in) and a machine's jackpot awards carry the pool's level, so two awards of one bet
+        // from two pools may share it: neither is one movement per input.
+        let per_input =
+            e.causes == 1 && !matches!(e.kind, Movement::Contribution | Movement::JackpotPaid);
+        if per_input {
+            if let Some(first) = t.causes.insert((e.cause.0, e.kind, e.level), e.n) {
+                t.twice.push((e.cause.0, e.kind, e.level, first, e.n));
+            }
+        }
+        // Pools keep one balance per level; machines and wallets one for all their entries.
+        let chain = if matches!(key, EntityKey::Pool(_)) {
+            e.level
+        } else {
+            0
+        };
+        // A jackpot award is paid by hand: it passes the machine's meter, not its credits.
+        let moves = e.kind != Movement::JackpotPaid;
+        t.chain.push((chain, e.n, e.amount, e.balance, moves));
         match t.last.iter_mut().find(|(l, _, _)| *l == e.level) {
             Some(last) => {
                 if e.n > last.1 {
@@ -124,6 +161,8 @@ pub struct AuditReport {
     pub ledger_entries: u64,
     /// Halls whose GGR was checked against stored windows.
     pub halls_checked: u64,
+    /// Input positions stored.
+    pub positions: u64,
     /// Every difference found, one line each.
     pub differences: Vec<String>,
 }
@@ -140,11 +179,23 @@ pub async fn audit(src: &dyn AuditSource) -> Result<AuditReport, StoreError> {
     let states = src.entities().await?;
     let mut totals = src.scan_ledger(LedgerTotals::default()).await?;
     let ggr = src.ggr_rows().await?;
+    let positions = src.positions().await?;
     let mut report = AuditReport {
         entities: states.len() as u64,
         ledger_entries: totals.entries,
+        positions: positions.len() as u64,
         ..Default::default()
     };
+    if states.is_empty() && !positions.is_empty() {
+        let consumed: Vec<String> = positions
+            .iter()
+            .map(|p| format!("{}/{}@{}", p.topic, p.partition, p.next_offset))
+            .collect();
+        report.differences.push(format!(
+            "the store records input consumed up to {} but holds no state: the state is lost, or was never written",
+            consumed.join(", ")
+        ));
+    }
     let mut ggr_by_hall: Option<HashMap<HallId, (i128, i128, i128)>> = ggr.map(|rows| {
         let mut m: HashMap<HallId, (i128, i128, i128)> = HashMap::new();
         for r in rows {
@@ -161,6 +212,7 @@ pub async fn audit(src: &dyn AuditSource) -> Result<AuditReport, StoreError> {
         let t = totals.per.remove(&key).unwrap_or_default();
         let name = entity_name(&key);
         check_numbering(d, &name, &t, stored.movements);
+        check_causes_and_chain(d, &name, &t);
         match &stored.snapshot {
             Snapshot::Machine(m) => {
                 let credit_kinds = [
@@ -337,6 +389,37 @@ fn check_numbering(d: &mut Vec<String>, name: &str, t: &EntityTotals, movements:
     }
 }
 
+fn check_causes_and_chain(d: &mut Vec<String>, name: &str, t: &EntityTotals) {
+    for (cause, kind, level, first, second) in &t.twice {
+        d.push(format!(
+            "{name}: input {} moved its {} (level {level}) twice, movements {first} and {second}",
+            pitboss_actors::domain::EventId(*cause),
+            kind.code()
+        ));
+    }
+    let mut chain = t.chain.clone();
+    chain.sort_by_key(|(c, n, ..)| (*c, *n));
+    let mut prev: Option<(u8, i64)> = None;
+    for (c, n, amount, balance, moves) in chain {
+        let before = match prev {
+            Some((pc, b)) if pc == c => b,
+            _ => 0,
+        };
+        let expected = if moves {
+            before.checked_add(amount)
+        } else {
+            Some(before)
+        };
+        if expected != Some(balance) {
+            d.push(format!(
+                "{name}: movement {n} (chain {c}) has balance {balance}, but the balance before it was {before} and it moved {}",
+                if moves { amount } else { 0 }
+            ));
+        }
+        prev = Some((c, balance));
+    }
+}
+
 fn compare(d: &mut Vec<String>, name: &str, checks: &[(&str, i128, i128)]) {
     for (what, state, ledger) in checks {
         if state != ledger {
@@ -366,5 +449,10 @@ impl AuditSource for MemoryAudit {
 
     fn ggr_rows(&self) -> BoxFuture<Result<Option<Vec<GgrRow>>, StoreError>> {
         Box::pin(async { Ok(None) })
+    }
+
+    fn positions(&self) -> BoxFuture<Result<Vec<Position>, StoreError>> {
+        use pitboss_actors::shell::StateStore;
+        self.0.positions()
     }
 }

@@ -451,6 +451,10 @@ impl AuditSource for Redb {
         })
     }
 
+    fn positions(&self) -> BoxFuture<Result<Vec<Position>, StoreError>> {
+        Backend::read_positions(self)
+    }
+
     fn ggr_rows(&self) -> BoxFuture<Result<Option<Vec<GgrRow>>, StoreError>> {
         let r = self.check_reads();
         self.blocking(move |db, p| {

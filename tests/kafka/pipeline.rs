@@ -22,9 +22,9 @@ fn bad_messages() -> Vec<((String, Vec<u8>), &'static str)> {
         .into_iter()
         .find(|e| e.source.machine.is_some())
         .expect("a machine sample");
-    let mut v2: InputEnvelope = sample.clone();
-    v2.schema_version = 2;
-    v2.source.machine = Some("M-BAD-1".into());
+    let mut v3: InputEnvelope = sample.clone();
+    v3.schema_version = 3;
+    v3.source.machine = Some("M-BAD-1".into());
     let missing_seq = serde_json::json!({
         "event_id": "6f1c3a52-6a43-4a8e-9c53-2f1a3b4c5d6e",
         "schema_version": 1,
@@ -50,7 +50,7 @@ fn bad_messages() -> Vec<((String, Vec<u8>), &'static str)> {
     });
     vec![
         (("M-BAD-0".into(), vec![0xc1, 0x00, 0xff]), "malformed"),
-        (("M-BAD-1".into(), v2.to_bytes()), "unsupported_version"),
+        (("M-BAD-1".into(), v3.to_bytes()), "unsupported_version"),
         (
             (
                 "M-BAD-2".into(),

@@ -379,6 +379,64 @@ async fn the_audit_reports_differences(h: Harness) {
     assert!(!r.ok());
 }
 
+/// RULES.md, conservation and `pitboss audit`: an input applied twice, a running balance with
+/// a break in it, and a store that marks input consumed but holds no state are all found.
+async fn the_audit_finds_inputs_applied_twice_broken_chains_and_lost_state(h: Harness) {
+    let s = h.store();
+    // Consumed input, and nothing behind it.
+    s.stash_position(Position {
+        topic: "pitboss.game-events".into(),
+        partition: 3,
+        next_offset: 40,
+    });
+    flush(&h).await;
+    let r = audit(h.audit_source().as_ref()).await.unwrap();
+    if h.durable() {
+        let text = r.differences.join("\n");
+        assert!(
+            text.contains(
+                "records input consumed up to pitboss.game-events/3@40 but holds no state"
+            ),
+            "{text}"
+        );
+    } else {
+        assert!(
+            r.ok(),
+            "a store that keeps no positions: {:?}",
+            r.differences
+        );
+    }
+
+    // Two bills booked under one input event: every sum agrees, the cause does not.
+    let (m, mut ml) = machine("M-7", 2);
+    ml[1].cause = ml[0].cause;
+    s.stash(stash(Snapshot::Machine(m), ml));
+    // A running balance that breaks and mends: the sums and the last balance agree.
+    let (m, mut ml) = machine("M-6", 2);
+    ml[0].balance -= 100;
+    s.stash(stash(Snapshot::Machine(m), ml));
+    flush(&h).await;
+    let r = audit(h.audit_source().as_ref()).await.unwrap();
+    let text = r.differences.join("\n");
+    assert!(
+        text.contains(&format!(
+            "machine M-7: input {} moved its bill_in (level 0) twice, movements 1 and 2",
+            EventId(0x1001)
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("machine M-6: movement 1 (chain 0) has balance 400, but the balance before it was 0 and it moved 500"),
+        "{text}"
+    );
+    assert!(
+        text.contains("machine M-6: movement 2 (chain 0) has balance 1000, but the balance before it was 400 and it moved 500"),
+        "{text}"
+    );
+    assert!(!text.contains("machine M-6: credits"), "{text}");
+    assert!(!text.contains("machine M-7: credits"), "{text}");
+}
+
 async fn stashes_during_a_flush_are_not_lost(mut h: Harness) {
     let s = h.store();
     for i in 0..50 {
@@ -449,5 +507,6 @@ suite!(
     all_lists_stored_and_pending_states,
     positions_are_stored_with_the_checkpoint,
     the_audit_reports_differences,
+    the_audit_finds_inputs_applied_twice_broken_chains_and_lost_state,
     stashes_during_a_flush_are_not_lost,
 );

@@ -4,7 +4,7 @@ use futures::StreamExt;
 use pitboss_actors::domain::ggr::GgrTotals;
 use pitboss_actors::domain::{EventId, HallId, Timestamp};
 use pitboss_actors::shell::ports::BoxFuture;
-use pitboss_actors::shell::{LedgerEntry, Movement, StoreError, Stored};
+use pitboss_actors::shell::{LedgerEntry, Movement, Position, StoreError, Stored};
 use scylla::value::CqlTimestamp;
 
 use crate::store::audit::{AuditSource, LedgerTotals};
@@ -12,6 +12,7 @@ use crate::store::codec::{self, GgrRow};
 use crate::store::scylla::backend::Cql;
 use crate::store::scylla::errors::cql;
 use crate::store::scylla::statements::LedgerRow;
+use crate::store::writebehind::Backend;
 
 impl AuditSource for Cql {
     fn entities(&self) -> BoxFuture<Result<Vec<Stored>, StoreError>> {
@@ -71,6 +72,10 @@ impl AuditSource for Cql {
             }
             Ok(totals)
         })
+    }
+
+    fn positions(&self) -> BoxFuture<Result<Vec<Position>, StoreError>> {
+        Backend::read_positions(self)
     }
 
     fn ggr_rows(&self) -> BoxFuture<Result<Option<Vec<GgrRow>>, StoreError>> {

@@ -35,7 +35,7 @@ impl Outputs {
             });
             assert_eq!(
                 header(r, "pitboss-schema-version"),
-                Some(&b"1"[..]),
+                Some(wire::SCHEMA_VERSION.to_string().as_bytes()),
                 "schema version header"
             );
             assert_eq!(
