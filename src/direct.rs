@@ -37,6 +37,8 @@ pub struct Direct {
     mfx: Vec<MachineEffect>,
     wfx: Vec<WalletEffect>,
     hits: Vec<JackpotHit>,
+    /// Every jackpot hit, in the order they happened.
+    hit_log: Vec<JackpotHit>,
     /// Counts.
     pub stats: DirectStats,
 }
@@ -55,6 +57,7 @@ impl Direct {
             mfx: Vec::new(),
             wfx: Vec::new(),
             hits: Vec::new(),
+            hit_log: Vec::new(),
             stats: DirectStats::default(),
         }
     }
@@ -185,6 +188,7 @@ impl Direct {
             self.stats.refused += 1;
         }
         let hits = std::mem::take(&mut self.hits);
+        self.hit_log.extend(hits.iter().cloned());
         for hit in &hits {
             self.stats.outputs += 1;
             let m = self
@@ -195,6 +199,11 @@ impl Direct {
                 .expect("jackpot paid meter overflow");
         }
         self.hits = hits;
+    }
+
+    /// Every jackpot hit so far, in the order they happened.
+    pub fn hits(&self) -> &[JackpotHit] {
+        &self.hit_log
     }
 
     /// Every entity's state.

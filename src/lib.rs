@@ -9,6 +9,7 @@ pub mod direct;
 pub mod http;
 pub mod kafka;
 pub mod model;
+pub mod model_check;
 pub mod pipeline;
 pub mod readiness;
 pub mod recount;

@@ -1,0 +1,301 @@
+//! The core checked against the independent model ([`crate::model`]): the same stream of
+//! input bytes through both, then every machine, wallet, hall window, pool level and jackpot
+//! hit compared, field by field.
+//!
+//! The core side is the reference processor ([`Direct`]: the domain's state machines applied
+//! in one thread, effects routed by direct calls; the actor runtime is checked against
+//! `Direct` elsewhere). The model side is [`Model`], written from `RULES.md` alone. What this
+//! file shares between them is only what is not a rule: the configuration (translated from
+//! the model's [`ModelConfig`] into pitboss's own [`Config`]) and the mystery hit-point
+//! generator (an input to the rules, like the events).
+//!
+//! Used by `tests/inproc/model_check.rs` (many seeds, every difference a failure) and by
+//! `pitboss-load model --events N --seed S --json` (any seed, any size, a report).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use pitboss_actors::domain::jackpot::HitPointSource;
+use pitboss_actors::domain::PoolId;
+use pitboss_actors::shell::Snapshot;
+use rust_decimal::Decimal;
+
+use crate::config::{Config, LevelSection, PoolSection};
+use crate::direct::Direct;
+use crate::model::gen::{generate, model_config, GenConfig, Generated};
+use crate::model::{HallView, LevelView, MachineView, Model, ModelConfig, Totals, WalletView};
+use crate::rng::KeyedHitPoints;
+use crate::wire::decode_input;
+
+/// The secret both sides key mystery hit points with.
+pub const SECRET: &str = "model-check";
+
+/// What one comparison found.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    /// Inputs in the stream.
+    pub events: usize,
+    /// The generator's seed.
+    pub seed: u64,
+    /// Every difference, as a sentence naming the entity, the field and both values.
+    pub differences: Vec<String>,
+    /// How often each special case occurs in the stream (retries, late gap-fills, ...).
+    pub cases: BTreeMap<&'static str, u64>,
+    /// Alerts the model raised, by code.
+    pub alerts: BTreeMap<&'static str, u64>,
+    /// Refusals the model made, by code.
+    pub refusals: BTreeMap<&'static str, u64>,
+    /// Rejections, by code.
+    pub rejections: BTreeMap<&'static str, u64>,
+    /// Entities compared: machines, wallets, hall windows, pool levels, hits.
+    pub compared: u64,
+    /// Money that entered and money accounted for, per the model (micro-units).
+    pub conservation: (i128, i128),
+}
+
+impl Report {
+    /// No difference, and the model's own books balance.
+    pub fn ok(&self) -> bool {
+        self.differences.is_empty() && self.conservation.0 == self.conservation.1
+    }
+}
+
+/// pitboss's configuration for the model's: the same currency, bounds and pools.
+pub fn core_config(m: &ModelConfig) -> Config {
+    let mut cfg =
+        Config::load_with_env(None, std::iter::empty()).expect("the embedded defaults load");
+    cfg.network.currency = m.currency.clone();
+    cfg.runtime.wallet_credit_line_minor = m.credit_line;
+    cfg.runtime.large_cash_in_alert_minor = m.large_cash_in;
+    cfg.runtime.hit_point_secret = SECRET.to_owned();
+    // The model keeps every window; the core keeps this many in memory.
+    cfg.runtime.ggr_windows_max = 1 << 20;
+    cfg.pools = m
+        .pools
+        .iter()
+        .map(|p| PoolSection {
+            id: p.id.clone(),
+            halls: p.halls.clone().unwrap_or_default(),
+            levels: p
+                .levels
+                .iter()
+                .map(|l| LevelSection {
+                    name: l.name.clone(),
+                    seed_minor: l.seed,
+                    // ppm -> percent, exactly: 1 % = 10,000 ppm.
+                    contribution_percent: Decimal::new(l.ppm, 4),
+                    ceiling_minor: l.ceiling,
+                    mystery: l.mystery,
+                })
+                .collect(),
+        })
+        .collect();
+    cfg
+}
+
+/// Generates a stream with `gen` and compares the core with the model over it.
+pub fn run(gen: &GenConfig) -> Report {
+    let g = generate(gen);
+    let mut report = compare(&g, &model_config());
+    report.seed = gen.seed;
+    report
+}
+
+/// Runs `g` through the core and the model under `mcfg` and compares them.
+pub fn compare(g: &Generated, mcfg: &ModelConfig) -> Report {
+    let cfg = core_config(mcfg);
+    let rc = cfg
+        .runtime_config()
+        .expect("the model's configuration is a valid pitboss configuration");
+    let mut direct = Direct::new(rc, SECRET);
+    let mut keyed = KeyedHitPoints::new(SECRET);
+    let draw = Box::new(move |pool: &str, level: u8, reset: u64, lo: i64, hi: i64| {
+        let pool = PoolId::new(pool).expect("the model's pool ids are valid");
+        keyed.draw(&pool, level, reset, lo, hi)
+    });
+    let mut model = Model::new(mcfg.clone(), draw);
+    let mut core_rejected = 0u64;
+    for item in &g.items {
+        model.apply_bytes(&item.bytes, Some(item.kafka_time));
+        match decode_input(&item.bytes) {
+            Ok(input) => direct.apply(input),
+            Err(_) => core_rejected += 1,
+        }
+    }
+
+    let mut r = Report {
+        events: g.items.len(),
+        cases: g.cases.clone(),
+        alerts: model.alerts.clone(),
+        refusals: model.refusals.clone(),
+        rejections: model.rejections.clone(),
+        conservation: model.conservation(),
+        ..Report::default()
+    };
+    let model_rejected: u64 = model.rejections.values().sum();
+    if model_rejected != core_rejected {
+        r.differences.push(format!(
+            "rejected inputs: core {core_rejected}, model {model_rejected}"
+        ));
+    }
+    let core = CoreViews::of(&direct);
+    diff_maps(&mut r, "machine", &core.machines, &model.machines());
+    diff_maps(&mut r, "wallet", &core.wallets, &model.wallets());
+    diff_maps(&mut r, "hall", &core.halls, &model.halls);
+    diff_maps(&mut r, "pool", &core.pools, &model.pools());
+    let hits: Vec<String> = model
+        .hits
+        .iter()
+        .map(|h| {
+            format!(
+                "{} {} #{} {} {}",
+                h.pool, h.level, h.number, h.machine, h.amount
+            )
+        })
+        .collect();
+    r.compared += hits.len() as u64;
+    if hits != core.hits {
+        let first = hits
+            .iter()
+            .zip(&core.hits)
+            .position(|(a, b)| a != b)
+            .unwrap_or(hits.len().min(core.hits.len()));
+        r.differences.push(format!(
+            "jackpot hits: core {} hits, model {}; first difference at {first}: core {:?}, model {:?}",
+            core.hits.len(),
+            hits.len(),
+            core.hits.get(first),
+            hits.get(first)
+        ));
+    }
+    r
+}
+
+/// The core's states, translated into the model's views.
+struct CoreViews {
+    machines: BTreeMap<String, MachineView>,
+    wallets: BTreeMap<String, WalletView>,
+    halls: BTreeMap<String, HallView>,
+    pools: BTreeMap<String, Vec<LevelView>>,
+    hits: Vec<String>,
+}
+
+impl CoreViews {
+    fn of(direct: &Direct) -> Self {
+        let mut v = CoreViews {
+            machines: BTreeMap::new(),
+            wallets: BTreeMap::new(),
+            halls: BTreeMap::new(),
+            pools: BTreeMap::new(),
+            hits: direct
+                .hits()
+                .iter()
+                .map(|h| {
+                    format!(
+                        "{} {} #{} {} {}",
+                        h.pool, h.level, h.hit_number, h.machine, h.amount
+                    )
+                })
+                .collect(),
+        };
+        for s in direct.snapshots() {
+            match s {
+                Snapshot::Machine(m) => {
+                    let meters = &m.meters;
+                    let view = MachineView {
+                        hall: m.profile.hall.to_string(),
+                        credits: m.credits,
+                        meters: [
+                            ("coin_in", meters.coin_in),
+                            ("coin_out", meters.coin_out),
+                            ("games_played", meters.games_played),
+                            ("games_won", meters.games_won),
+                            ("bills_in", meters.bills_in),
+                            ("tickets_in", meters.tickets_in),
+                            ("tickets_out", meters.tickets_out),
+                            ("cashless_in", meters.cashless_in),
+                            ("cashless_out", meters.cashless_out),
+                            ("handpaid", meters.handpaid),
+                            ("jackpot_paid", meters.jackpot_paid),
+                            ("doors_opened", meters.doors_opened),
+                        ]
+                        .into_iter()
+                        .collect(),
+                        session: m.session.as_ref().map(|p| p.to_string()),
+                        online: m.status.online,
+                        door_open: m.status.door_open,
+                        tilt: m.status.tilt,
+                    };
+                    v.machines.insert(m.id.to_string(), view);
+                }
+                Snapshot::Wallet(w) => {
+                    let t = &w.totals;
+                    let view = WalletView {
+                        balance: w.balance,
+                        deposits: t.deposits,
+                        withdrawals: t.withdrawals,
+                        bets: t.bets,
+                        wins: t.wins,
+                        refunds: t.refunds,
+                    };
+                    v.wallets.insert(w.id.to_string(), view);
+                }
+                Snapshot::Hall(h) => {
+                    let totals = |t: &pitboss_actors::domain::ggr::GgrTotals| Totals {
+                        bets: t.bets,
+                        wins: t.wins,
+                        jackpots: 0,
+                        games: t.games,
+                    };
+                    let view = HallView {
+                        totals: totals(&h.totals),
+                        windows: h
+                            .windows
+                            .iter()
+                            .map(|(start, w)| (start.0, totals(&w.totals)))
+                            .collect(),
+                    };
+                    v.halls.insert(h.id.to_string(), view);
+                }
+                Snapshot::Pool(p) => {
+                    let levels = p
+                        .levels
+                        .iter()
+                        .map(|l| LevelView {
+                            level: l.level,
+                            frac: l.frac,
+                            reserve: l.reserve,
+                            contributed_micro: l.contributed_micro,
+                            seeded: l.seeded,
+                            paid: l.paid,
+                            hits: l.hits,
+                            variance: 0,
+                            hit_point: l.hit_point,
+                        })
+                        .collect();
+                    v.pools.insert(p.id.to_string(), levels);
+                }
+            }
+        }
+        v
+    }
+}
+
+/// Compares two maps of views: an entity on one side only, or with another value, is a
+/// difference (the first few fields that differ are named through `Debug`).
+fn diff_maps<V: PartialEq + std::fmt::Debug>(
+    r: &mut Report,
+    what: &str,
+    core: &BTreeMap<String, V>,
+    model: &BTreeMap<String, V>,
+) {
+    let keys: BTreeSet<&String> = core.keys().chain(model.keys()).collect();
+    for k in keys {
+        r.compared += 1;
+        match (core.get(k), model.get(k)) {
+            (Some(a), Some(b)) if a == b => {}
+            (a, b) => r
+                .differences
+                .push(format!("{what} {k}: core {a:?}, model {b:?}")),
+        }
+    }
+}
