@@ -5,7 +5,7 @@
 //! One `PITBOSS_` variable is not a key: [`CONFIG_FILE_ENV`] names the file (the binary's
 //! `--config`), so the environment layer leaves it out.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use pitboss_actors::domain::jackpot::{LevelConfig, PoolConfig};
 use pitboss_actors::domain::{Currency, HallId, PoolId};
@@ -88,8 +88,21 @@ pub struct RuntimeSection {
     pub ggr_windows_max: usize,
     pub passivate_idle_ms: u64,
     pub level_publish_interval_ms: u64,
+    /// The secret keying mystery hit points. `pitboss run` refuses the shipped placeholder
+    /// and anything shorter than [`SECRET_LEN_MIN`] characters (see [`Config::check_secret`]).
     pub hit_point_secret: String,
+    /// A file holding the secret (its content, less a trailing newline, replaces
+    /// `hit-point-secret`): a mounted Kubernetes or Docker secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hit_point_secret_file: Option<PathBuf>,
 }
+
+/// Hit-point secrets shorter than this many characters are refused by `pitboss run`: the
+/// secret is all that stands between an insider and the mystery hit points.
+pub const SECRET_LEN_MIN: usize = 32;
+
+/// The placeholder secret `deploy/pitboss.toml` ships with (the demo runs with it).
+pub const SHIPPED_SECRET: &str = "change-me";
 
 /// A jackpot pool.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -178,6 +191,14 @@ impl Config {
                 origin: "merged configuration".into(),
                 message: e.to_string(),
             })?;
+        let mut cfg = cfg;
+        if let Some(path) = &cfg.runtime.hit_point_secret_file {
+            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                path: path.display().to_string(),
+                source,
+            })?;
+            cfg.runtime.hit_point_secret = text.trim_end_matches(['\r', '\n']).to_owned();
+        }
         cfg.runtime_config()?;
         cfg.store
             .validate()
@@ -185,7 +206,39 @@ impl Config {
         Ok(cfg)
     }
 
-    /// The effective configuration as TOML.
+    /// Refuses a hit-point secret fit only for the demo: the shipped placeholder, or one
+    /// shorter than [`SECRET_LEN_MIN`] characters. `pitboss run` calls it before anything
+    /// else; the message never contains the secret.
+    pub fn check_secret(&self) -> Result<(), ConfigError> {
+        let secret = &self.runtime.hit_point_secret;
+        if secret == SHIPPED_SECRET {
+            return Err(ConfigError::Domain(format!(
+                "runtime.hit-point-secret is the shipped placeholder: set a secret of at least \
+                 {SECRET_LEN_MIN} characters (PITBOSS_RUNTIME__HIT_POINT_SECRET, or \
+                 runtime.hit-point-secret-file naming a file that holds it)"
+            )));
+        }
+        let len = secret.chars().count();
+        if len < SECRET_LEN_MIN {
+            return Err(ConfigError::Domain(format!(
+                "runtime.hit-point-secret has {len} characters; at least {SECRET_LEN_MIN} are \
+                 required (whoever guesses it can compute the mystery hit points)"
+            )));
+        }
+        Ok(())
+    }
+
+    /// The effective configuration as TOML, for people: the secret replaced by its length.
+    pub fn to_display_toml(&self) -> String {
+        let mut shown = self.clone();
+        shown.runtime.hit_point_secret = format!(
+            "<redacted: {} characters>",
+            self.runtime.hit_point_secret.chars().count()
+        );
+        shown.to_toml()
+    }
+
+    /// The effective configuration as TOML (the secret included: for files pitboss reads).
     pub fn to_toml(&self) -> String {
         toml::to_string_pretty(self).unwrap_or_else(|e| format!("# cannot render: {e}"))
     }

@@ -90,7 +90,7 @@ fn main() -> anyhow::Result<()> {
     let mut cfg = Config::load(cli.config.as_deref()).context("loading configuration")?;
     match cli.command {
         Command::Config => {
-            print!("{}", cfg.to_toml());
+            print!("{}", cfg.to_display_toml());
             Ok(())
         }
         Command::Migrate => {

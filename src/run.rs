@@ -101,7 +101,9 @@ pub async fn create_topics(cfg: &Config) -> anyhow::Result<Vec<(String, i32, boo
 
 /// Runs the processor with the configured store, serving HTTP on `http.addr`, until
 /// `shutdown` turns true (what `pitboss run` does). Call it inside an actix `System`.
+/// Refuses to start with a hit-point secret fit only for the demo ([`Config::check_secret`]).
 pub async fn run(cfg: Config, shutdown: Shutdown) -> anyhow::Result<RunReport> {
+    cfg.check_secret()?;
     let opts = RunOptions {
         http: true,
         ..RunOptions::default()

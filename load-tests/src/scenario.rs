@@ -192,7 +192,8 @@ fn default_commit_ms() -> u64 {
     5000
 }
 fn default_secret() -> String {
-    "load-test-secret".into()
+    // At least 32 characters: `pitboss run` refuses shorter ones.
+    "load-test-hit-point-secret-0123456789".into()
 }
 fn default_store() -> StoreKind {
     StoreKind::Embedded

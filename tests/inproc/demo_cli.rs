@@ -86,3 +86,48 @@ fn the_config_file_can_be_named_in_the_environment() {
     assert!(out.status.success(), "{err}");
     assert!(text.contains("currency = \"SEK\""), "{text}");
 }
+
+/// `pitboss run` with the shipped placeholder secret, or a short one, stops before it
+/// connects to anything, says why, and never prints the secret; `pitboss config` shows only
+/// its length; a secret file is read.
+#[test]
+fn pitboss_run_refuses_a_demo_grade_hit_point_secret() {
+    let run = |secret: &str| {
+        Command::new(env!("CARGO_BIN_EXE_pitboss"))
+            .arg("run")
+            .env("PITBOSS_RUNTIME__HIT_POINT_SECRET", secret)
+            // Nothing listens here: the check must come first.
+            .env("PITBOSS_KAFKA__BROKERS", "127.0.0.1:9")
+            .output()
+            .expect("the pitboss binary runs")
+    };
+    for (secret, expect) in [
+        ("change-me", "shipped placeholder"),
+        ("short-but-not-the-default", "at least 32 are required"),
+    ] {
+        let out = run(secret);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{secret}: started anyway");
+        assert!(stderr.contains(expect), "{secret}: {stderr}");
+        if secret != "change-me" {
+            assert!(!stderr.contains(secret), "the secret was printed: {stderr}");
+        }
+    }
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("secret");
+    let secret = "a-secret-from-a-file-0123456789-abcdef";
+    std::fs::write(&file, format!("{secret}\n")).expect("write secret");
+    let out = Command::new(env!("CARGO_BIN_EXE_pitboss"))
+        .arg("config")
+        .env("PITBOSS_RUNTIME__HIT_POINT_SECRET_FILE", &file)
+        .output()
+        .expect("the pitboss binary runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(!stdout.contains(secret), "the secret was printed: {stdout}");
+    assert!(
+        stdout.contains(&format!("<redacted: {} characters>", secret.len())),
+        "{stdout}"
+    );
+}

@@ -58,6 +58,8 @@ pub fn config(broker: &Broker, tag: &str) -> Config {
     cfg.sim.malformed_per_million = 2_000;
     cfg.sim.progressive_hit_per_million = 20_000;
     cfg.runtime.arbiters = 2;
+    // `pitboss run` refuses the shipped placeholder.
+    cfg.runtime.hit_point_secret = "kafka-tests-hit-point-secret-0123456789".into();
     let k = &mut cfg.kafka;
     k.brokers = broker.addr.clone();
     testkit::names::prefix_topics(k, &testkit::unique(tag));
