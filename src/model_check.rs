@@ -137,7 +137,7 @@ pub fn compare(g: &Generated, mcfg: &ModelConfig) -> Report {
             "rejected inputs: core {core_rejected}, model {model_rejected}"
         ));
     }
-    let core = CoreViews::of(&direct);
+    let core = CoreViews::of(&direct, mcfg);
     diff_maps(&mut r, "machine", &core.machines, &model.machines());
     diff_maps(&mut r, "wallet", &core.wallets, &model.wallets());
     diff_maps(&mut r, "hall", &core.halls, &model.halls);
@@ -167,7 +167,61 @@ pub fn compare(g: &Generated, mcfg: &ModelConfig) -> Report {
             hits.get(first)
         ));
     }
+    expect_jackpots(&mut r, mcfg, &core);
+    let progressive = |hits: &mut dyn Iterator<Item = bool>| hits.filter(|m| !m).count();
+    let (core_progressive, model_progressive) = (
+        progressive(&mut core.hit_kinds.iter().copied()),
+        progressive(&mut model.hits.iter().map(|h| h.mystery)),
+    );
+    if core_progressive != model_progressive {
+        r.differences.push(format!(
+            "progressive hits: core {core_progressive}, model {model_progressive}"
+        ));
+    }
     r
+}
+
+/// Jackpot money against what the configuration implies, whatever either side did: every
+/// level was funded its seed once at creation and once per hit (P-5: the configuration does
+/// not change in a generated stream), and every mystery award lies between the level's seed
+/// and its ceiling (P-2).
+fn expect_jackpots(r: &mut Report, mcfg: &ModelConfig, core: &CoreViews) {
+    for spec in &mcfg.pools {
+        let Some(levels) = core.pools.get(&spec.id) else {
+            continue;
+        };
+        for (i, (l, cfg)) in levels.iter().zip(&spec.levels).enumerate() {
+            let expected = i128::from(cfg.seed) * (1 + i128::from(l.hits));
+            if i128::from(l.seeded) != expected {
+                r.differences.push(format!(
+                    "pool {} level {i}: seeds funded {}, expected seed {} x (1 + {} hits) = {expected}",
+                    spec.id, l.seeded, cfg.seed, l.hits
+                ));
+            }
+        }
+    }
+    for (hit, mystery) in core.hit_list.iter().zip(&core.hit_kinds) {
+        let (pool, level, amount) = hit;
+        let Some(cfg) = mcfg
+            .pools
+            .iter()
+            .find(|p| &p.id == pool)
+            .and_then(|p| p.levels.get(usize::from(*level)))
+        else {
+            r.differences
+                .push(format!("a hit on an unconfigured level: {pool} {level}"));
+            continue;
+        };
+        if *mystery {
+            let ceiling = cfg.ceiling.unwrap_or(i64::MAX);
+            if *amount < cfg.seed || *amount > ceiling {
+                r.differences.push(format!(
+                    "mystery award {amount} on {pool} level {level} outside [{}, {ceiling}]",
+                    cfg.seed
+                ));
+            }
+        }
+    }
 }
 
 /// The core's states, translated into the model's views.
@@ -177,10 +231,13 @@ struct CoreViews {
     halls: BTreeMap<String, HallView>,
     pools: BTreeMap<String, Vec<LevelView>>,
     hits: Vec<String>,
+    /// (pool, level, amount) of each hit, and whether it was a mystery hit.
+    hit_list: Vec<(String, u8, i64)>,
+    hit_kinds: Vec<bool>,
 }
 
 impl CoreViews {
-    fn of(direct: &Direct) -> Self {
+    fn of(direct: &Direct, mcfg: &ModelConfig) -> Self {
         let mut v = CoreViews {
             machines: BTreeMap::new(),
             wallets: BTreeMap::new(),
@@ -196,7 +253,25 @@ impl CoreViews {
                     )
                 })
                 .collect(),
+            hit_list: direct
+                .hits()
+                .iter()
+                .map(|h| (h.pool.to_string(), h.level, h.amount.minor()))
+                .collect(),
+            hit_kinds: Vec::new(),
         };
+        // A hit is a mystery hit when its level is a mystery level.
+        v.hit_kinds = v
+            .hit_list
+            .iter()
+            .map(|(pool, level, _)| {
+                mcfg.pools
+                    .iter()
+                    .find(|p| &p.id == pool)
+                    .and_then(|p| p.levels.get(usize::from(*level)))
+                    .is_some_and(|l| l.mystery)
+            })
+            .collect();
         for s in direct.snapshots() {
             match s {
                 Snapshot::Machine(m) => {
