@@ -22,7 +22,10 @@ use rust_decimal::Decimal;
 use crate::config::{Config, LevelSection, PoolSection};
 use crate::direct::Direct;
 use crate::model::gen::{generate, model_config, GenConfig, Generated};
-use crate::model::{HallView, LevelView, MachineView, Model, ModelConfig, Totals, WalletView};
+use crate::model::{
+    Draw, HallView, LevelSpec, LevelView, MachineView, Model, ModelConfig, PoolSpec, Totals,
+    WalletView,
+};
 use crate::rng::KeyedHitPoints;
 use crate::wire::decode_input;
 
@@ -107,12 +110,7 @@ pub fn compare(g: &Generated, mcfg: &ModelConfig) -> Report {
         .runtime_config()
         .expect("the model's configuration is a valid pitboss configuration");
     let mut direct = Direct::new(rc, SECRET);
-    let mut keyed = KeyedHitPoints::new(SECRET);
-    let draw = Box::new(move |pool: &str, level: u8, reset: u64, lo: i64, hi: i64| {
-        let pool = PoolId::new(pool).expect("the model's pool ids are valid");
-        keyed.draw(&pool, level, reset, lo, hi)
-    });
-    let mut model = Model::new(mcfg.clone(), draw);
+    let mut model = Model::new(mcfg.clone(), draw(SECRET));
     let mut core_rejected = 0u64;
     for item in &g.items {
         model.apply_bytes(&item.bytes, Some(item.kafka_time));
@@ -137,11 +135,64 @@ pub fn compare(g: &Generated, mcfg: &ModelConfig) -> Report {
             "rejected inputs: core {core_rejected}, model {model_rejected}"
         ));
     }
-    let core = CoreViews::of(&direct, mcfg);
-    diff_maps(&mut r, "machine", &core.machines, &model.machines());
-    diff_maps(&mut r, "wallet", &core.wallets, &model.wallets());
-    diff_maps(&mut r, "hall", &core.halls, &model.halls);
-    diff_maps(&mut r, "pool", &core.pools, &model.pools());
+    check_states(&mut r, &direct, &model, mcfg);
+    r
+}
+
+/// Mystery hit points for the model, from the same keyed generator the core uses.
+pub fn draw(secret: &str) -> Draw {
+    let mut keyed = KeyedHitPoints::new(secret);
+    Box::new(move |pool: &str, level: u8, reset: u64, lo: i64, hi: i64| {
+        let pool = PoolId::new(pool).expect("the model's pool ids are valid");
+        keyed.draw(&pool, level, reset, lo, hi)
+    })
+}
+
+/// The model's configuration for a pitboss configuration (the load harness's scenarios).
+pub fn model_config_of(cfg: &Config) -> ModelConfig {
+    let ppm = |percent: Decimal| {
+        (percent * Decimal::from(10_000))
+            .trunc()
+            .try_into()
+            .expect("a contribution rate validated by the configuration")
+    };
+    ModelConfig {
+        currency: cfg.network.currency.clone(),
+        credit_line: cfg.runtime.wallet_credit_line_minor,
+        large_cash_in: cfg.runtime.large_cash_in_alert_minor,
+        clock_ahead_max_ms: 300_000,
+        clock_behind_max_ms: 7 * 86_400_000,
+        pools: cfg
+            .pools
+            .iter()
+            .map(|p| PoolSpec {
+                id: p.id.clone(),
+                halls: (!p.halls.is_empty()).then(|| p.halls.clone()),
+                levels: p
+                    .levels
+                    .iter()
+                    .map(|l| LevelSpec {
+                        name: l.name.clone(),
+                        seed: l.seed_minor,
+                        ppm: ppm(l.contribution_percent),
+                        ceiling: l.ceiling_minor,
+                        mystery: l.mystery,
+                        min_bet: 0,
+                    })
+                    .collect(),
+            })
+            .collect(),
+    }
+}
+
+/// Compares every entity of the core's reference processor with the model's, and the
+/// jackpot money of both with the configuration; adds what differs to `r`.
+pub fn check_states(r: &mut Report, direct: &Direct, model: &Model, mcfg: &ModelConfig) {
+    let core = CoreViews::of(direct, mcfg);
+    diff_maps(r, "machine", &core.machines, &model.machines());
+    diff_maps(r, "wallet", &core.wallets, &model.wallets());
+    diff_maps(r, "hall", &core.halls, &model.halls);
+    diff_maps(r, "pool", &core.pools, &model.pools());
     let hits: Vec<String> = model
         .hits
         .iter()
@@ -167,7 +218,7 @@ pub fn compare(g: &Generated, mcfg: &ModelConfig) -> Report {
             hits.get(first)
         ));
     }
-    expect_jackpots(&mut r, mcfg, &core);
+    expect_jackpots(r, mcfg, &core);
     let progressive = |hits: &mut dyn Iterator<Item = bool>| hits.filter(|m| !m).count();
     let (core_progressive, model_progressive) = (
         progressive(&mut core.hit_kinds.iter().copied()),
@@ -178,7 +229,6 @@ pub fn compare(g: &Generated, mcfg: &ModelConfig) -> Report {
             "progressive hits: core {core_progressive}, model {model_progressive}"
         ));
     }
-    r
 }
 
 /// Jackpot money against what the configuration implies, whatever either side did: every
@@ -224,6 +274,99 @@ fn expect_jackpots(r: &mut Report, mcfg: &ModelConfig, core: &CoreViews) {
     }
 }
 
+/// One jackpot hit, as the core or a consumer of its outputs saw it.
+#[derive(Clone, Debug)]
+pub struct HitRow {
+    /// Pool.
+    pub pool: String,
+    /// Level index.
+    pub level: u8,
+    /// The level's hit number.
+    pub number: u64,
+    /// The machine paid (empty when not known).
+    pub machine: String,
+    /// The amount paid.
+    pub amount: i64,
+}
+
+/// What a pitboss run stored (its entities' states) and published (its jackpot hits)
+/// against the model fed the same inputs, where the run's concurrency allows an exact
+/// comparison: every wallet, every machine's credits and meters but the jackpot one, every
+/// hall window's bets, wins and games, and each pool level's contributions exactly. Which
+/// machine wins a mystery level depends on the order in which contributions from different
+/// machines reach the pool, which a concurrent run does not fix; for pools and hits the
+/// comparison is therefore by the rules: seeds funded once plus once per hit, every mystery
+/// award within [seed, ceiling], each level's books balanced (P-6), and as many progressive
+/// hits as the model's.
+pub fn check_stored(
+    r: &mut Report,
+    stored: &[Snapshot],
+    hits: &[HitRow],
+    model: &Model,
+    mcfg: &ModelConfig,
+) {
+    let core = CoreViews::from_parts(stored, hits, mcfg);
+    let no_jackpots = |mut m: BTreeMap<String, MachineView>| {
+        for v in m.values_mut() {
+            v.meters.remove("jackpot_paid");
+        }
+        m
+    };
+    diff_maps(
+        r,
+        "machine (jackpot meter aside)",
+        &no_jackpots(core.machines.clone()),
+        &no_jackpots(model.machines()),
+    );
+    diff_maps(r, "wallet", &core.wallets, &model.wallets());
+    let no_hall_jackpots = |mut h: BTreeMap<String, HallView>| {
+        for v in h.values_mut() {
+            v.totals.jackpots = 0;
+            for w in v.windows.values_mut() {
+                w.jackpots = 0;
+            }
+        }
+        h
+    };
+    diff_maps(
+        r,
+        "hall (jackpots aside)",
+        &no_hall_jackpots(core.halls.clone()),
+        &no_hall_jackpots(model.halls.clone()),
+    );
+    let model_pools = model.pools();
+    for (pool, levels) in &core.pools {
+        for (i, l) in levels.iter().enumerate() {
+            r.compared += 1;
+            let m = model_pools.get(pool).and_then(|v| v.get(i));
+            if m.map(|m| m.contributed_micro) != Some(l.contributed_micro) {
+                r.differences.push(format!(
+                    "pool {pool} level {i}: contributions {} micro-units stored, model {:?}",
+                    l.contributed_micro,
+                    m.map(|m| m.contributed_micro)
+                ));
+            }
+            // P-6: what the operator funded and the bets contributed, less what the pool paid.
+            let books = (i128::from(l.seeded) - i128::from(l.paid)) * crate::model::MICRO
+                + l.contributed_micro;
+            if l.held_micro() != books {
+                r.differences.push(format!(
+                    "pool {pool} level {i}: holds {} micro-units, its books say {books}",
+                    l.held_micro()
+                ));
+            }
+        }
+    }
+    expect_jackpots(r, mcfg, &core);
+    let progressive = core.hit_kinds.iter().filter(|m| !**m).count();
+    let model_progressive = model.hits.iter().filter(|h| !h.mystery).count();
+    if progressive != model_progressive {
+        r.differences.push(format!(
+            "progressive hits: published {progressive}, model {model_progressive}"
+        ));
+    }
+}
+
 /// The core's states, translated into the model's views.
 struct CoreViews {
     machines: BTreeMap<String, MachineView>,
@@ -238,25 +381,38 @@ struct CoreViews {
 
 impl CoreViews {
     fn of(direct: &Direct, mcfg: &ModelConfig) -> Self {
+        let hits: Vec<HitRow> = direct
+            .hits()
+            .iter()
+            .map(|h| HitRow {
+                pool: h.pool.to_string(),
+                level: h.level,
+                number: h.hit_number,
+                machine: h.machine.to_string(),
+                amount: h.amount.minor(),
+            })
+            .collect();
+        Self::from_parts(&direct.snapshots(), &hits, mcfg)
+    }
+
+    fn from_parts(snapshots: &[Snapshot], hits: &[HitRow], mcfg: &ModelConfig) -> Self {
         let mut v = CoreViews {
             machines: BTreeMap::new(),
             wallets: BTreeMap::new(),
             halls: BTreeMap::new(),
             pools: BTreeMap::new(),
-            hits: direct
-                .hits()
+            hits: hits
                 .iter()
                 .map(|h| {
                     format!(
                         "{} {} #{} {} {}",
-                        h.pool, h.level, h.hit_number, h.machine, h.amount
+                        h.pool, h.level, h.number, h.machine, h.amount
                     )
                 })
                 .collect(),
-            hit_list: direct
-                .hits()
+            hit_list: hits
                 .iter()
-                .map(|h| (h.pool.to_string(), h.level, h.amount.minor()))
+                .map(|h| (h.pool.clone(), h.level, h.amount))
                 .collect(),
             hit_kinds: Vec::new(),
         };
@@ -272,7 +428,7 @@ impl CoreViews {
                     .is_some_and(|l| l.mystery)
             })
             .collect();
-        for s in direct.snapshots() {
+        for s in snapshots {
             match s {
                 Snapshot::Machine(m) => {
                     let meters = &m.meters;

@@ -10,6 +10,8 @@ use anyhow::{bail, Context};
 use indicatif::ProgressBar;
 use pitboss::config::Config;
 use pitboss::direct::Direct;
+use pitboss::model::Model;
+use pitboss::model_check;
 use pitboss::sim::{SentTotals, Simulator};
 use pitboss::wire;
 use rdkafka::message::{Header, OwnedHeaders};
@@ -47,6 +49,16 @@ impl ProducerContext for DeliveryCount {
     }
 }
 
+/// What the events should have done, by two independent readings of the rules.
+pub struct Reference {
+    /// The reference processor (the core's state machines in one thread).
+    pub direct: Direct,
+    /// The independent model of RULES.md.
+    pub model: Model,
+    /// What the simulator says it sent.
+    pub sent: SentTotals,
+}
+
 /// The producer and what it measured.
 pub struct Sender {
     cfg: Config,
@@ -54,8 +66,9 @@ pub struct Sender {
     producer: ThreadedProducer<DeliveryCount>,
     /// The events (key, bytes, carries a simulator event id), generated before t0.
     msgs: Vec<(String, Vec<u8>, bool)>,
-    /// The reference processor, fed the same events, and the simulator's totals.
-    pub reference: Option<(Direct, SentTotals)>,
+    /// The reference processor and the independent model, fed the same events, and the
+    /// simulator's totals.
+    pub reference: Option<Reference>,
     progress: ProgressBar,
     /// The wall clock at the start, ms since the epoch: event times count from it.
     pub epoch0_ms: i64,
@@ -139,6 +152,10 @@ impl Sender {
         let mut sim = Simulator::new(&self.cfg).context("creating the simulator")?;
         let rc = self.cfg.runtime_config()?;
         let mut d = Direct::new(rc, &self.cfg.runtime.hit_point_secret);
+        let mut model = Model::new(
+            model_check::model_config_of(&self.cfg),
+            model_check::draw(&self.cfg.runtime.hit_point_secret),
+        );
         let mut msgs = Vec::with_capacity(sched.total as usize);
         for i in 0..sched.total {
             let ts = event_time_ms(self.epoch0_ms, sched, i);
@@ -148,6 +165,8 @@ impl Sender {
             if let Ok(input) = wire::decode_input(&m.bytes) {
                 d.apply(input);
             }
+            // No receive time: the harness's event times are its own clock's (E-3).
+            model.apply_bytes(&m.bytes, None);
             let key = if m.key.is_empty() {
                 "-".to_string()
             } else {
@@ -159,7 +178,11 @@ impl Sender {
             }
         }
         self.msgs = msgs;
-        self.reference = Some((d, sim.sent().clone()));
+        self.reference = Some(Reference {
+            direct: d,
+            model,
+            sent: sim.sent().clone(),
+        });
         Ok(())
     }
 

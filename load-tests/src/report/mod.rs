@@ -87,7 +87,8 @@ pub struct Second {
 pub struct Check {
     /// What is compared.
     pub name: String,
-    /// No difference (true when skipped).
+    /// No difference. A skipped check is ok only without `--spawn` (the harness could not
+    /// read pitboss's store); under `--spawn` it is a failure.
     pub ok: bool,
     /// Why it was not made, if it was not.
     pub skipped: Option<String>,
@@ -339,7 +340,8 @@ impl Report {
         );
         for c in &self.accounting.checks {
             let status = match (&c.skipped, c.ok) {
-                (Some(_), _) => "skip",
+                (Some(_), true) => "skip",
+                (Some(_), false) => "FAIL",
                 (None, true) => "ok",
                 (None, false) => "FAIL",
             };
