@@ -202,7 +202,7 @@ impl Direct {
     }
 
     /// Every jackpot hit so far, in the order they happened.
-    pub fn hits(&self) -> &[JackpotHit] {
+    pub fn hit_log(&self) -> &[JackpotHit] {
         &self.hit_log
     }
 

@@ -382,7 +382,7 @@ struct CoreViews {
 impl CoreViews {
     fn of(direct: &Direct, mcfg: &ModelConfig) -> Self {
         let hits: Vec<HitRow> = direct
-            .hits()
+            .hit_log()
             .iter()
             .map(|h| HitRow {
                 pool: h.pool.to_string(),
