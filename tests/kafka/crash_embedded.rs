@@ -14,6 +14,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use pitboss::direct::Direct;
+use pitboss::model::Model;
+use pitboss::model_check;
 use pitboss::kafka::admin;
 use pitboss::recount::recount;
 use pitboss::sim::Simulator;
@@ -236,7 +238,25 @@ async fn pitboss_run_killed_repeatedly_ends_exact_and_audits_clean() {
     })
     .await
     .unwrap();
-    support::Outputs::new(recs).check(&e);
+    let outputs = support::Outputs::new(recs);
+    outputs.check(&e);
+
+    // The stored state and the published hits against the independent model of RULES.md.
+    let mcfg = model_check::model_config_of(&cfg);
+    let mut model = Model::new(
+        mcfg.clone(),
+        model_check::draw(&cfg.runtime.hit_point_secret),
+    );
+    for m in &msgs {
+        model.apply_bytes(&m.bytes, None);
+    }
+    let mut r = model_check::Report::default();
+    model_check::check_stored(&mut r, &states, &outputs.hit_rows(), &model, &mcfg);
+    assert!(
+        r.differences.is_empty(),
+        "the stored state differs from the model: {:#?}",
+        &r.differences[..r.differences.len().min(10)]
+    );
 
     // The ledger agrees with the state, entity by entity.
     support::assert_audit_clean(bin, &config);

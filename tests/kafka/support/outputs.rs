@@ -136,6 +136,27 @@ impl Outputs {
         (seen.len() as u64, seen.values().sum())
     }
 
+    /// Distinct jackpot hits, as the model checker reads them.
+    pub fn hit_rows(&self) -> Vec<pitboss::model_check::HitRow> {
+        let mut seen = BTreeMap::new();
+        for (_, ev) in self.decoded() {
+            if let OutputEvent::JackpotHit(h) = ev {
+                let p = &h.payload;
+                seen.insert(
+                    h.output_id.to_string(),
+                    pitboss::model_check::HitRow {
+                        pool: p.pool.to_string(),
+                        level: p.level,
+                        number: p.hit_number,
+                        machine: p.machine.to_string(),
+                        amount: p.amount,
+                    },
+                );
+            }
+        }
+        seen.into_values().collect()
+    }
+
     /// Distinct rejections: (reason, code, original, original_len, partition, offset).
     pub fn rejections(&self) -> BTreeMap<String, (String, String, Vec<u8>, u64, i32, i64)> {
         let mut out = BTreeMap::new();
