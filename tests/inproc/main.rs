@@ -9,6 +9,7 @@
 
 mod actors_pipeline;
 mod architecture;
+mod contract_statements;
 mod demo_cli;
 mod kafka_internal_schema;
 mod model_check;

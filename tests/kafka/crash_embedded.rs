@@ -14,9 +14,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use pitboss::direct::Direct;
+use pitboss::kafka::admin;
 use pitboss::model::Model;
 use pitboss::model_check;
-use pitboss::kafka::admin;
 use pitboss::recount::recount;
 use pitboss::sim::Simulator;
 use pitboss::wire;
