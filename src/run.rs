@@ -161,6 +161,9 @@ pub async fn run_with(
     let fatal = Fatal::default();
     let produce = Produce::new(&k, fatal.clone()).context("creating the Kafka producer")?;
     let sink = Arc::new(KafkaSink::new(produce.clone(), &t));
+    // The embedded store is this machine's disk: its instance must be alone in its group
+    // (a store passed in by a caller is the caller's business).
+    let local_store = opts.store.is_none() && cfg.store.kind == crate::store::StoreKind::Embedded;
     let store: Arc<dyn StateStore> = match opts.store {
         Some(s) => s,
         None => {
@@ -223,6 +226,7 @@ pub async fn run_with(
             drain_timeout: Duration::from_millis(k.drain_timeout_ms),
             producer_flush_timeout: Duration::from_millis(k.producer_flush_timeout_ms),
             store_backlog_max: cfg.store.backlog_max,
+            sole_member_of: local_store.then(|| count(&t.input) as usize),
         },
         stats.clone(),
         fatal.clone(),

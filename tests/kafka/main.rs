@@ -15,4 +15,5 @@ mod crash_embedded;
 mod pipeline;
 mod rebalance;
 mod restart;
+mod sole_member;
 mod store_outage;

@@ -71,6 +71,21 @@ pub struct ProcessorSettings {
     /// Rows stashed in the store and not yet durable at which consumption pauses while the
     /// store is failing (backpressure instead of growing memory).
     pub store_backlog_max: usize,
+    /// With a store local to this instance (the embedded store), the input topic's partition
+    /// count: the instance must be the group's only member, so a first assignment of fewer
+    /// partitions (other members exist) stops it before it consumes anything.
+    pub sole_member_of: Option<usize>,
+}
+
+/// Why an instance with a local store refuses a partial first assignment.
+pub fn sole_member_refusal(assigned: usize, partitions: usize) -> String {
+    format!(
+        "the embedded store keeps this instance's state on its own disk, so it must be its \
+         consumer group's only member, but the group has other members (this instance was \
+         assigned {assigned} of the input topic's {partitions} partitions): use \
+         store.kind = \"scylla\" to run several instances, or a group id of its own \
+         (kafka.group-id)"
+    )
 }
 
 pub struct Processor {
@@ -89,6 +104,8 @@ pub struct Processor {
     pending_awards: HeldAwards,
     readiness: Arc<Readiness>,
     store_health: StoreHealth,
+    /// An assignment has been received.
+    assigned_once: bool,
 }
 
 impl Processor {
@@ -127,6 +144,7 @@ impl Processor {
             topics,
             pending_awards: HeldAwards::default(),
             readiness,
+            assigned_once: false,
         }
     }
 
@@ -172,6 +190,11 @@ impl Processor {
                         let _ = reply.send(merge_offsets(before, offsets));
                     }
                     Some(Work::Assign { parts, reply }) => {
+                        if let Some(reason) = self.refuse_partial_first(&parts) {
+                            self.fatal.set(reason);
+                            let _ = reply.send(Vec::new());
+                            continue;
+                        }
                         self.readiness.set_consuming(true);
                         let positions = self.stored_positions(&parts).await;
                         let _ = reply.send(positions);
@@ -196,6 +219,26 @@ impl Processor {
                 }
                 _ = timer.tick(), if job.is_none() => job = self.periodic().await,
             }
+        }
+    }
+
+    /// The first assignment of an instance that must be its group's only member, when it is
+    /// partial. A later partial assignment (another instance joined) is logged: the joiner is
+    /// the one that leaves.
+    fn refuse_partial_first(&mut self, parts: &[Tp]) -> Option<String> {
+        let partitions = self.settings.sole_member_of?;
+        let first = !self.assigned_once;
+        self.assigned_once = true;
+        let input = parts.iter().filter(|(s, _)| *s == Src::Input).count();
+        if input >= partitions {
+            return None;
+        }
+        let reason = sole_member_refusal(input, partitions);
+        if first {
+            Some(reason)
+        } else {
+            tracing::error!(%reason, "another instance joined this instance's group");
+            None
         }
     }
 

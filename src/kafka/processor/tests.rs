@@ -26,6 +26,7 @@ async fn the_checkpoint_loop_retries_what_may_heal_and_stops_on_what_cannot() {
         drain_timeout: Duration::from_secs(1),
         producer_flush_timeout: Duration::from_secs(1),
         store_backlog_max: 1_000,
+        sole_member_of: None,
     };
     let mut p = Processor::new(
         rt.clone(),
