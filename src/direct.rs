@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use pitboss_actors::domain::ggr::HallState;
 use pitboss_actors::domain::jackpot::{JackpotHit, PoolCommand, PoolMeta, PoolState};
-use pitboss_actors::domain::machine::{MachineEffect, MachineState};
+use pitboss_actors::domain::machine::{MachineEffect, MachineEnv, MachineState};
 use pitboss_actors::domain::wallet::{WalletEffect, WalletState};
 use pitboss_actors::domain::{HallId, MachineId, PlayerId, PoolId, SourceKey};
 use pitboss_actors::shell::{Directory, HitPointFactory, Input, RuntimeConfig, Snapshot};
@@ -75,12 +75,18 @@ impl Direct {
                     MachineState::new(machine.clone(), directory.machine_profile(&hall))
                 });
                 self.mfx.clear();
+                let profile_of = |h: &HallId| directory.machine_profile(h);
+                let env = MachineEnv {
+                    skew: self.config.skew,
+                    profile_of: &profile_of,
+                };
                 if state
-                    .apply(&hall, &meta, &cmd, currency, &mut self.mfx)
+                    .apply(&hall, &meta, &cmd, currency, &env, &mut self.mfx)
                     .is_err()
                 {
                     self.stats.refused += 1;
                 }
+                let effect_seq = state.effect_seq;
                 let fx = std::mem::take(&mut self.mfx);
                 for effect in &fx {
                     match effect {
@@ -94,14 +100,14 @@ impl Direct {
                                 machine: machine.clone(),
                                 bet: *bet,
                             };
-                            self.pool_apply(pool, &machine, meta.seq, meta.event_id, cmd);
+                            self.pool_apply(pool, &machine, effect_seq, meta.event_id, cmd);
                         }
                         MachineEffect::ClaimHit { pool, level } => {
                             let cmd = PoolCommand::Claim {
                                 machine: machine.clone(),
                                 level: *level,
                             };
-                            self.pool_apply(pool, &machine, meta.seq, meta.event_id, cmd);
+                            self.pool_apply(pool, &machine, effect_seq, meta.event_id, cmd);
                         }
                         MachineEffect::Alert(_) => self.stats.outputs += 1,
                     }

@@ -108,7 +108,7 @@ pub async fn machine(
         tilt: m.status.tilt,
         credits: money(m.credits, &cur),
         meters,
-        last_seq: m.last_seq,
+        last_seq: m.last_seq(),
         last_event_time_ms: m.last_event_time.0,
         game_open: m.game_open,
         carded_player: m.session.as_ref().map(ToString::to_string),

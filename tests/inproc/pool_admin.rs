@@ -37,6 +37,7 @@ fn runtime() -> Arc<Runtime> {
         ggr_grace_windows: 1,
         ggr_windows_max: 10,
         currency: eur(),
+        skew: pitboss_actors::domain::SkewLimits::default(),
         pools: vec![PoolSpec {
             id: PoolId::new("P").unwrap(),
             config: PoolConfig {

@@ -146,8 +146,8 @@ fn golden_bytes_of_every_input_and_output_kind() {
         "golden mismatch (if the change is intended, rerun with UPDATE_GOLDEN=1 and review):\n{}",
         problems.join("\n")
     );
-    // 19 input kinds, 11 output samples (every alert kind), 1 rejection.
-    assert_eq!(cases.len(), 19 + 11 + 1);
+    // 19 input kinds, 22 output samples (every alert kind), 1 rejection.
+    assert_eq!(cases.len(), 19 + 22 + 1);
 }
 
 #[test]
@@ -270,11 +270,7 @@ fn every_input_kind_decodes_to_its_domain_command() {
             Expect::Machine(cmd, currency) => Input::Machine {
                 machine: MachineId::new("M-17").expect("valid"),
                 hall: hall.clone(),
-                meta: EventMeta {
-                    event_id,
-                    seq: n as u64 + 1,
-                    time,
-                },
+                meta: EventMeta::new(event_id, n as u64 + 1, time),
                 cmd,
                 currency: currency.map(|c| Currency::new(c).expect("valid")),
             },
@@ -772,6 +768,83 @@ fn output_expectations() -> Vec<(&'static str, Topic, &'static str, &'static str
             Some(10),
         ),
         (
+            "alert_sequence_reset",
+            Topic::Alerts,
+            "M-17",
+            "{cause} alert 0",
+            Some(1),
+        ),
+        (
+            "alert_sequence_stale",
+            Topic::Alerts,
+            "M-17",
+            "{cause} alert 0",
+            Some(2),
+        ),
+        (
+            "alert_credit_variance",
+            Topic::Alerts,
+            "M-17",
+            "{cause} alert 0",
+            Some(4),
+        ),
+        (
+            "alert_win_outside_game",
+            Topic::Alerts,
+            "M-17",
+            "{cause} alert 0",
+            Some(5),
+        ),
+        (
+            "alert_game_end_without_bet",
+            Topic::Alerts,
+            "M-17",
+            "{cause} alert 0",
+            Some(6),
+        ),
+        (
+            "alert_card_session_overlap",
+            Topic::Alerts,
+            "M-17",
+            "{cause} alert 0",
+            Some(7),
+        ),
+        (
+            "alert_card_out_without_session",
+            Topic::Alerts,
+            "M-17",
+            "{cause} alert 0",
+            Some(9),
+        ),
+        (
+            "alert_machine_moved",
+            Topic::Alerts,
+            "M-17",
+            "{cause} alert 0",
+            Some(11),
+        ),
+        (
+            "alert_clock_skew",
+            Topic::Alerts,
+            "M-17",
+            "{cause} alert 0",
+            Some(13),
+        ),
+        (
+            "alert_wrong_currency",
+            Topic::Alerts,
+            "M-17",
+            "{cause} alert 0",
+            Some(14),
+        ),
+        (
+            "alert_overflow",
+            Topic::Alerts,
+            "M-17",
+            "{cause} alert 0",
+            Some(17),
+        ),
+        (
             "alert_comms_lost",
             Topic::Alerts,
             "M-17",
@@ -868,12 +941,30 @@ fn output_payloads_round_trip() {
                 let want = match &*p.kind {
                     "sequence_gap" => (Some(5), Some(8), None, None),
                     "large_cash_in" => (None, None, Some(1_000_000), None),
+                    "credit_variance" => (None, None, Some(5_000), None),
+                    "win_outside_game" => (None, None, Some(500), None),
                     "tilt" => (None, None, None, Some(4_021)),
-                    "door_open" | "comms_lost" => (None, None, None, None),
+                    "door_open"
+                    | "comms_lost"
+                    | "sequence_reset"
+                    | "sequence_stale"
+                    | "game_end_without_bet"
+                    | "card_session_overlap"
+                    | "card_out_without_session"
+                    | "machine_moved"
+                    | "clock_skew"
+                    | "wrong_currency"
+                    | "overflow" => (None, None, None, None),
                     other => panic!("unexpected alert kind {other}"),
                 };
                 assert_eq!(details, want, "{name}");
                 assert_eq!(*name, format!("alert_{}", p.kind));
+                let severity = match &*p.kind {
+                    "win_outside_game" | "card_out_without_session" | "door_open" => "info",
+                    "sequence_stale" | "wrong_currency" | "overflow" => "critical",
+                    _ => "warning",
+                };
+                assert_eq!(&*p.severity, severity, "{name}");
             }
             OutputEvent::Refused(e) => {
                 assert_eq!(&*e.payload.entity, "P-1001");
@@ -1018,4 +1109,28 @@ fn topics_have_their_default_names() {
     );
     assert_eq!(wire::GAME_EVENTS_TOPIC, "pitboss.game-events");
     assert_eq!(Topic::WalletEvents.to_string(), "pitboss.wallet-events");
+}
+
+#[test]
+fn version_2_machine_events_carry_their_epoch_and_receive_time() {
+    // RULES.md E-2, M-1, E-3: both decoders read them; version 1 means epoch 0, no receive time.
+    let mut v = bet_json();
+    v["schema_version"] = json!(2);
+    v["epoch"] = json!(3);
+    v["receive_time"] = json!(samples::TIME_MS + 500);
+    let bytes = msgpack(&v);
+    for input in [
+        decode_input(&bytes),
+        pitboss::wire::decode_input_serde(&bytes),
+    ] {
+        let Ok(Input::Machine { meta, .. }) = input else {
+            panic!("a machine event: {input:?}")
+        };
+        assert_eq!(meta.epoch, 3);
+        assert_eq!(meta.receive_time, Some(Timestamp(samples::TIME_MS + 500)));
+    }
+    let Ok(Input::Machine { meta, .. }) = decode_input(&msgpack(&bet_json())) else {
+        panic!("a machine event")
+    };
+    assert_eq!((meta.epoch, meta.receive_time), (0, None));
 }

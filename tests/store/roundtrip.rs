@@ -10,7 +10,7 @@ use pitboss::store::codec::{decode_record, encode_record};
 use pitboss_actors::domain::ggr::{GgrTotals, GgrWindow, HallState};
 use pitboss_actors::domain::jackpot::{LevelConfig, LevelState, PoolState};
 use pitboss_actors::domain::machine::{
-    AwardMark, MachineProfile, MachineState, MachineStatus, Meters,
+    AwardMark, EpochMarks, MachineProfile, MachineState, MachineStatus, Meters,
 };
 use pitboss_actors::domain::wallet::{TxKind, TxRecord, WalletState, WalletTotals};
 use pitboss_actors::domain::{
@@ -116,7 +116,18 @@ fn machine() -> impl Strategy<Value = MachineState> {
         (
             any::<i64>(),
             prop::array::uniform12(any::<i64>()),
-            any::<Option<u64>>(),
+            (
+                prop::collection::vec(
+                    (
+                        any::<u64>(),
+                        any::<u64>(),
+                        prop::collection::vec(any::<(u64, u64)>(), 0..4),
+                        prop::collection::vec(any::<(u64, u64)>(), 0..3),
+                    ),
+                    0..5,
+                ),
+                any::<u64>(),
+            ),
         ),
         (
             any::<bool>(),
@@ -128,7 +139,13 @@ fn machine() -> impl Strategy<Value = MachineState> {
         prop::collection::vec((id(), any::<u8>(), any::<u64>()), 0..4),
     )
         .prop_map(
-            |((m, h, currency, pools, alert), (credits, mt, last_seq), st, (go, gw, t), aw)| {
+            |(
+                (m, h, currency, pools, alert),
+                (credits, mt, (marks, effect_seq)),
+                st,
+                (go, gw, t),
+                aw,
+            )| {
                 MachineState {
                     id: MachineId::new(&m).unwrap(),
                     profile: MachineProfile {
@@ -152,7 +169,16 @@ fn machine() -> impl Strategy<Value = MachineState> {
                         jackpot_paid: mt[10],
                         doors_opened: mt[11],
                     },
-                    last_seq,
+                    marks: marks
+                        .into_iter()
+                        .map(|(epoch, high, holes, forgotten)| EpochMarks {
+                            epoch,
+                            high,
+                            holes,
+                            forgotten,
+                        })
+                        .collect(),
+                    effect_seq,
                     status: MachineStatus {
                         online: st.0,
                         door_open: st.1,

@@ -129,6 +129,16 @@ pub enum DomainError {
     /// A running total would overflow; the command is refused rather than wrapping.
     #[error("{0} would overflow")]
     Overflow(Total),
+    /// A machine event of an epoch older than those kept, or in a forgotten hole: it cannot
+    /// be told from a repeat, so it is not applied (RULES.md M-1).
+    #[error("event {epoch}/{seq} of machine {machine} is too old to be told from a repeat")]
+    SequenceStale {
+        machine: String,
+        /// The event's epoch.
+        epoch: u64,
+        /// The event's sequence number.
+        seq: u64,
+    },
 }
 
 impl DomainError {
@@ -153,6 +163,7 @@ impl DomainError {
             DomainError::WrongHall { .. } => "wrong_hall",
             DomainError::InvalidPoolConfig(_) => "invalid_pool_config",
             DomainError::Overflow(_) => "overflow",
+            DomainError::SequenceStale { .. } => "sequence_stale",
         }
     }
 }

@@ -7,6 +7,7 @@ use std::sync::mpsc as std_mpsc;
 
 use pitboss_actors::domain::jackpot::JackpotHit;
 use pitboss_actors::domain::machine::GgrDelta;
+use pitboss_actors::domain::Timestamp;
 use pitboss_actors::shell::Input;
 use rdkafka::message::Message;
 
@@ -58,12 +59,17 @@ impl Batch {
             start..self.data.len()
         });
         let (partition, offset) = (m.partition(), m.offset());
-        self.decoded.push(Decoded::new(
-            src,
-            partition,
-            offset,
-            &self.data[payload.clone()],
-        ));
+        let mut decoded = Decoded::new(src, partition, offset, &self.data[payload.clone()]);
+        if let Decoded::Input(input) = &mut decoded {
+            // RULES.md E-3: without a receive time from the gateway, the Kafka record's
+            // timestamp is when the event was received.
+            if let Input::Machine { meta, .. } = input.as_mut() {
+                if meta.receive_time.is_none() {
+                    meta.receive_time = m.timestamp().to_millis().map(Timestamp);
+                }
+            }
+        }
+        self.decoded.push(decoded);
         self.msgs.push(Msg {
             src,
             partition,

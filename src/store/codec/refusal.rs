@@ -71,6 +71,11 @@ pub(super) enum DomainErrorDto {
     Session(String),
     InvalidPoolConfig(String),
     Overflow(String),
+    SequenceStale {
+        machine: String,
+        epoch: u64,
+        seq: u64,
+    },
 }
 
 impl From<&DomainError> for DomainErrorDto {
@@ -137,6 +142,15 @@ impl From<&DomainError> for DomainErrorDto {
             e @ (E::Session(_) | E::WrongHall { .. }) => D::Session(e.to_string()),
             E::InvalidPoolConfig(s) => D::InvalidPoolConfig(s),
             E::Overflow(w) => D::Overflow(w.name().into()),
+            E::SequenceStale {
+                machine,
+                epoch,
+                seq,
+            } => D::SequenceStale {
+                machine,
+                epoch,
+                seq,
+            },
         }
     }
 }
@@ -214,6 +228,15 @@ impl TryFrom<DomainErrorDto> for DomainError {
             D::Overflow(w) => {
                 E::Overflow(Total::from_name(&w).ok_or_else(|| unknown("total", &w))?)
             }
+            D::SequenceStale {
+                machine,
+                epoch,
+                seq,
+            } => E::SequenceStale {
+                machine,
+                epoch,
+                seq,
+            },
         })
     }
 }

@@ -78,7 +78,7 @@ pub fn upsert_state<'a>(
                             ("jackpot_paid", t.jackpot_paid),
                             ("doors_opened", t.doors_opened),
                         ]),
-                        m.last_seq.map(|s| s as i64),
+                        m.last_seq().map(|s| s as i64),
                         m.status.online,
                         ts(m.last_event_time),
                         mv,

@@ -125,6 +125,12 @@ pub(super) struct RawEnvelope<'a> {
     pub source: RawSource<'a>,
     pub seq: RawInt,
     pub event_time: RawInt,
+    /// Version 2: the sequence epoch (machine sources).
+    #[serde(default)]
+    pub epoch: Option<RawInt>,
+    /// Version 2: when the gateway received the event.
+    #[serde(default)]
+    pub receive_time: Option<RawInt>,
     #[serde(borrow)]
     pub payload: RawPayload<'a>,
 }
@@ -326,6 +332,8 @@ impl<'a> RawEnvelope<'a> {
             },
             seq: raw_int(env.seq),
             event_time: raw_int(env.event_time),
+            epoch: env.epoch.map(|e| RawInt::Int(i128::from(e))),
+            receive_time: env.receive_time.map(|t| RawInt::Int(i128::from(t))),
             payload,
         }
     }

@@ -61,6 +61,15 @@ pub(super) fn validate(env: RawEnvelope<'_>) -> Result<Input, WireError> {
     let event_id = parse_event_id(text("event_id", &env.event_id)?)?;
     let seq: u64 = int("seq", U64, env.seq)?;
     let time = Timestamp(int("event_time", I64, env.event_time)?);
+    let epoch: u64 = env
+        .epoch
+        .map(|e| int("epoch", U64, e))
+        .transpose()?
+        .unwrap_or(0);
+    let receive_time = env
+        .receive_time
+        .map(|t| int("receive_time", I64, t).map(Timestamp))
+        .transpose()?;
     let hall = HallId::new(text("source.hall", &env.source.hall)?)?;
     let kind = env.payload.kind();
     let machine = env
@@ -95,8 +104,10 @@ pub(super) fn validate(env: RawEnvelope<'_>) -> Result<Input, WireError> {
                 hall,
                 meta: EventMeta {
                     event_id,
+                    epoch,
                     seq,
                     time,
+                    receive_time,
                 },
                 cmd,
                 currency,

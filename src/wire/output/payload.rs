@@ -116,12 +116,19 @@ pub struct WalletPayload<'a> {
     pub currency: Cow<'a, str>,
 }
 
-/// An operator alert. Which detail fields are present depends on `kind`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// An operator alert. Which detail fields are present depends on `kind` (its stable code,
+/// RULES.md).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AlertPayload<'a> {
-    /// `sequence_gap`, `large_cash_in`, `door_open`, `tilt` or `comms_lost`.
+    /// The alert's code: `sequence_gap`, `sequence_reset`, `sequence_stale`,
+    /// `credit_variance`, `win_outside_game`, `game_end_without_bet`, `card_session_overlap`,
+    /// `card_out_without_session`, `machine_moved`, `clock_skew`, `wrong_currency`,
+    /// `overflow`, `large_cash_in`, `door_open`, `tilt` or `comms_lost`.
     #[serde(borrow)]
     pub kind: Cow<'a, str>,
+    /// `info`, `warning` or `critical`.
+    #[serde(borrow)]
+    pub severity: Cow<'a, str>,
     #[serde(borrow)]
     pub machine: Cow<'a, str>,
     /// `sequence_gap`: the sequence number expected.
@@ -130,9 +137,54 @@ pub struct AlertPayload<'a> {
     /// `sequence_gap`: the sequence number received.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub got: Option<u64>,
-    /// `large_cash_in`: the amount in minor units.
+    /// `sequence_reset`: the new epoch; `sequence_stale`: the event's epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epoch: Option<u64>,
+    /// `sequence_stale`: the event's sequence number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<u64>,
+    /// `sequence_reset`: the epoch before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_epoch: Option<u64>,
+    /// `sequence_reset`: the highest number of the epoch before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_high: Option<u64>,
+    /// `credit_variance`: `bet` or `cash_out`.
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    pub op: Option<Cow<'a, str>>,
+    /// `large_cash_in`, `win_outside_game`, `credit_variance`: the amount in minor units.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
+    /// `credit_variance`: the credits pitboss had.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credits: Option<i64>,
+    /// `credit_variance`: amount - credits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shortfall: Option<i64>,
+    /// `card_session_overlap`: the player carding in.
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    pub player: Option<Cow<'a, str>>,
+    /// `card_session_overlap`: the player whose session ended.
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    pub previous_player: Option<Cow<'a, str>>,
+    /// `machine_moved`: the hall the machine is in now.
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    pub hall: Option<Cow<'a, str>>,
+    /// `machine_moved`: the hall it was in.
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    pub previous_hall: Option<Cow<'a, str>>,
+    /// `clock_skew`: the event time, ms since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_time: Option<i64>,
+    /// `clock_skew`: the receive time the event was booked at.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receive_time: Option<i64>,
+    /// `wrong_currency`: the event's currency.
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<Cow<'a, str>>,
+    /// `overflow`: the running total that would overflow.
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<Cow<'a, str>>,
     /// `tilt`: the machine's tilt code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<u32>,

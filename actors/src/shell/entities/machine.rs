@@ -2,7 +2,7 @@
 //! contributions and claims to its pools, alerts to the sink) and its ledger.
 
 use crate::domain::jackpot::{PoolCommand, PoolMeta};
-use crate::domain::machine::{MachineEffect, MachineState};
+use crate::domain::machine::{MachineEffect, MachineEnv, MachineState};
 use crate::domain::{Applied, MachineId, SourceKey};
 
 use crate::domain::EntityKind;
@@ -64,7 +64,12 @@ impl Entity for MachineEntity {
                 });
                 self.fx.clear();
                 let credits_before = state.credits;
-                match state.apply(&hall, &meta, &cmd, currency, &mut self.fx) {
+                let profile_of = |h: &crate::domain::HallId| cx.machine_profile(h);
+                let env = MachineEnv {
+                    skew: cx.settings().skew,
+                    profile_of: &profile_of,
+                };
+                match state.apply(&hall, &meta, &cmd, currency, &env, &mut self.fx) {
                     Ok(Applied::Done) => {
                         if let (Some(l), Some(kind)) = (&mut self.ledger, machine_movement(&cmd)) {
                             let amount = state.credits - credits_before;
@@ -78,6 +83,9 @@ impl Entity for MachineEntity {
                 if cfg!(debug_assertions) {
                     state.assert_invariants();
                 }
+                // Halls and pools deduplicate by the machine's effect number, not by the
+                // event's (epoch, seq): a late gap-fill carries a lower seq.
+                let effect_seq = state.effect_seq;
                 let mut alerts = 0;
                 for effect in self.fx.drain(..) {
                     match effect {
@@ -89,7 +97,7 @@ impl Entity for MachineEntity {
                             let msg = PoolMsg {
                                 meta: PoolMeta {
                                     source: SourceKey::Machine(id.clone()),
-                                    seq: meta.seq,
+                                    seq: effect_seq,
                                     cause: meta.event_id,
                                 },
                                 cmd: PoolCommand::Contribute {
@@ -104,7 +112,7 @@ impl Entity for MachineEntity {
                             let msg = PoolMsg {
                                 meta: PoolMeta {
                                     source: SourceKey::Machine(id.clone()),
-                                    seq: meta.seq,
+                                    seq: effect_seq,
                                     cause: meta.event_id,
                                 },
                                 cmd: PoolCommand::Claim {
