@@ -197,8 +197,24 @@ impl Direct {
                 .machines
                 .get_mut(&hit.machine)
                 .expect("a hit follows the machine's event");
-            m.apply_award(&hit.pool, hit.level, hit.hit_number, hit.amount)
-                .expect("jackpot paid meter overflow");
+            let mut fx = Vec::new();
+            m.apply_award(
+                &hit.pool,
+                hit.level,
+                hit.hit_number,
+                hit.amount,
+                hit.cause,
+                &mut fx,
+            )
+            .expect("jackpot paid meter overflow");
+            for effect in fx {
+                if let MachineEffect::Ggr(d) = effect {
+                    self.hall(&d.hall)
+                        .apply(&d)
+                        .map(|_| ())
+                        .expect("GGR totals overflow");
+                }
+            }
         }
         self.hits = hits;
     }

@@ -133,6 +133,9 @@ pub struct GgrDeltaItem<'a> {
     pub wins: i64,
     /// Games completed.
     pub games: i64,
+    /// Jackpot awards paid, minor units (absent before RULES.md H-1: 0).
+    #[serde(default)]
+    pub jackpots: i64,
 }
 
 /// A jackpot award for a machine.
@@ -379,6 +382,7 @@ pub fn ggr_item(d: &GgrDelta) -> GgrDeltaItem<'_> {
         bets: d.bets,
         wins: d.wins,
         games: d.games,
+        jackpots: d.jackpots,
     }
 }
 
@@ -393,6 +397,7 @@ impl GgrDeltaItem<'_> {
             bets: self.bets,
             wins: self.wins,
             games: self.games,
+            jackpots: self.jackpots,
         })
     }
 }
@@ -483,6 +488,7 @@ mod tests {
             bets: -50,
             wins: 0,
             games: 0,
+            jackpots: 25,
         };
         let mut buf = BatchBuf::new(Kind::GgrDeltas);
         buf.push(&ggr_item(&d));

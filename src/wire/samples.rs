@@ -152,6 +152,7 @@ pub fn outputs() -> Vec<(&'static str, Output)> {
                         bets: 125_000,
                         wins: 98_250,
                         games: 500,
+                        jackpots: 10_000,
                     },
                     revision: 0,
                 },

@@ -86,6 +86,7 @@ fn every_internal_batch_kind_conforms() {
             bets: -20,
             wins: 0,
             games: 1,
+            jackpots: 300,
         }));
     }
     check(&v, b.message());

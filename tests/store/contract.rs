@@ -149,6 +149,7 @@ fn hall(id: &str) -> HallState {
         bets: 200,
         wins: 50,
         games: 1,
+        jackpots: 0,
     };
     h.apply(&delta).unwrap();
     h

@@ -10,12 +10,12 @@ use pitboss::store::codec::{decode_record, encode_record};
 use pitboss_actors::domain::ggr::{GgrTotals, GgrWindow, HallState};
 use pitboss_actors::domain::jackpot::{LevelConfig, LevelState, PoolState};
 use pitboss_actors::domain::machine::{
-    AwardMark, EpochMarks, MachineProfile, MachineState, MachineStatus, Meters,
+    AwardMark, EpochMarks, HitOrigin, MachineProfile, MachineState, MachineStatus, Meters,
 };
 use pitboss_actors::domain::wallet::{TxKind, TxRecord, WalletState, WalletTotals};
 use pitboss_actors::domain::{
-    Currency, DomainError, FastMap, HallId, IdKind, MachineId, PlayerId, PoolId, SessionError,
-    SourceKey, Subject, Timestamp, Total, TxId, WalletOpKind,
+    Currency, DomainError, EventId, FastMap, HallId, IdKind, MachineId, PlayerId, PoolId,
+    SessionError, SourceKey, Subject, Timestamp, Total, TxId, WalletOpKind,
 };
 use pitboss_actors::shell::{Snapshot, Stash};
 use proptest::prelude::*;
@@ -196,6 +196,13 @@ fn machine() -> impl Strategy<Value = MachineState> {
                             hit_number,
                         })
                         .collect(),
+                    hit_origins: (0..t.rem_euclid(3))
+                        .map(|i| HitOrigin {
+                            cause: EventId(i as u128 * 7),
+                            hall: HallId::new(&h).unwrap(),
+                            time: Timestamp(t.wrapping_add(i)),
+                        })
+                        .collect(),
                 }
             },
         )
@@ -304,11 +311,13 @@ fn pool() -> impl Strategy<Value = PoolState> {
 }
 
 fn hall() -> impl Strategy<Value = HallState> {
-    let totals = prop::array::uniform3(any::<i64>()).prop_map(|[bets, wins, games]| GgrTotals {
-        bets,
-        wins,
-        games,
-    });
+    let totals =
+        prop::array::uniform4(any::<i64>()).prop_map(|[bets, wins, games, jackpots]| GgrTotals {
+            bets,
+            wins,
+            games,
+            jackpots,
+        });
     let window =
         (totals.clone(), any::<u32>(), any::<bool>()).prop_map(|(totals, revision, closed)| {
             GgrWindow {

@@ -317,6 +317,24 @@ pub struct MachineState {
     pub last_event_time: Timestamp,
     /// The last jackpot award applied per pool level (replay deduplication).
     pub awards: Vec<AwardMark>,
+    /// Where and when the newest events that may cause a jackpot hit were booked, so that
+    /// an award counts in the hall and window of the hit (RULES.md H-1). At most
+    /// [`HIT_ORIGINS_KEPT`].
+    pub hit_origins: Vec<HitOrigin>,
+}
+
+/// Events whose booking a machine remembers for the awards they may cause.
+pub const HIT_ORIGINS_KEPT: usize = 16;
+
+/// The booking of an event that sent a contribution or a claim to a pool.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HitOrigin {
+    /// The input event.
+    pub cause: EventId,
+    /// Its hall.
+    pub hall: HallId,
+    /// Its booked time.
+    pub time: Timestamp,
 }
 
 /// The last hit number of a pool level paid to a machine.
@@ -536,6 +554,7 @@ impl MachineState {
             game_won: false,
             last_event_time: Timestamp::default(),
             awards: Vec::new(),
+            hit_origins: Vec::new(),
         }
     }
 
@@ -638,6 +657,7 @@ impl MachineState {
             hall,
             time: booked,
             seq: self.effect_seq,
+            cause: meta.event_id,
         };
         if let Err(e) = self.apply_command(&at, cmd, fx) {
             if let Some(p) = before {
@@ -674,7 +694,20 @@ impl MachineState {
             bets,
             wins,
             games,
+            jackpots: 0,
         })
+    }
+
+    /// Remembers where and when an event that reaches the pools was booked.
+    fn remember_origin(&mut self, at: &Booked<'_>) {
+        if self.hit_origins.len() >= HIT_ORIGINS_KEPT {
+            self.hit_origins.remove(0);
+        }
+        self.hit_origins.push(HitOrigin {
+            cause: at.cause,
+            hall: at.hall.clone(),
+            time: at.time,
+        });
     }
 
     fn variance(&self, op: MachineOp, amount: i64) -> Option<MachineEffect> {
@@ -713,6 +746,9 @@ impl MachineState {
                         pool: pool.clone(),
                         bet: *amount,
                     });
+                }
+                if !self.profile.pools.is_empty() {
+                    self.remember_origin(at);
                 }
             }
             MachineCommand::Win(amount) => {
@@ -806,6 +842,7 @@ impl MachineState {
                     pool: pool.clone(),
                     level: *level,
                 });
+                self.remember_origin(at);
             }
             MachineCommand::Significant(ev) => self.apply_significant(*ev, fx),
         }
@@ -843,7 +880,10 @@ impl MachineState {
             SignificantEvent::CommsRestored => self.status.online = true,
         }
     }
-    /// Records a jackpot award paid (by hand) for a hit on this machine.
+    /// Records a jackpot award paid (by hand) for a hit on this machine, and books it in the
+    /// hall's jackpots (RULES.md H-1), in the hall and window of the event that caused the
+    /// hit (`cause`; the machine's hall and newest booked time if it is no longer
+    /// remembered).
     ///
     /// Awards come from the pool actor, not from the machine's event stream, so they carry
     /// the pool level's hit number: hit numbers of one level only grow, and a number at or
@@ -854,6 +894,8 @@ impl MachineState {
         level: u8,
         hit_number: u64,
         amount: Amount,
+        cause: EventId,
+        fx: &mut Vec<MachineEffect>,
     ) -> Result<Applied, DomainError> {
         let mark = self
             .awards
@@ -870,6 +912,21 @@ impl MachineState {
             Total::JackpotPaidMeter,
         )?;
         self.meters.jackpot_paid = paid;
+        self.effect_seq += 1;
+        let (hall, time) = match self.hit_origins.iter().rev().find(|o| o.cause == cause) {
+            Some(o) => (o.hall.clone(), o.time),
+            None => (self.profile.hall.clone(), self.last_event_time),
+        };
+        fx.push(MachineEffect::Ggr(GgrDelta {
+            source: SourceKey::Machine(self.id.clone()),
+            seq: self.effect_seq,
+            hall,
+            window: time.window_start(),
+            bets: 0,
+            wins: 0,
+            games: 0,
+            jackpots: amount.minor(),
+        }));
         match mark {
             Some(m) => m.hit_number = hit_number,
             None => self.awards.push(AwardMark {
@@ -904,6 +961,7 @@ struct Booked<'a> {
     hall: &'a HallId,
     time: Timestamp,
     seq: u64,
+    cause: EventId,
 }
 
 fn sub(a: i64, b: i64, what: Total) -> Result<i64, DomainError> {

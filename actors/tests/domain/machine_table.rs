@@ -94,6 +94,7 @@ fn ggr_delta(meta: &EventMeta, bets: i64, wins: i64, games: i64) -> GgrDelta {
         bets,
         wins,
         games,
+        jackpots: 0,
     }
 }
 
@@ -213,6 +214,8 @@ fn run(case: &Case) {
     assert_eq!(m.effect_seq, before.effect_seq + 1, "{name}: effect number");
     expected.marks = m.marks.clone();
     expected.effect_seq = m.effect_seq;
+    // Where pool-reaching events were booked (for awards): held by its own test.
+    expected.hit_origins = m.hit_origins.clone();
     match (&case.outcome, &result) {
         (Ok(()), Ok(Applied::Done)) => {
             expected.last_event_time = meta.time;
@@ -1362,7 +1365,10 @@ fn awards_are_recorded_once_per_pool_level_hit() {
     for (pool, level, hit, amt, want, paid) in table {
         let credits = m.credits;
         let meters = m.meters.clone();
-        let r = m.apply_award(pool, level, hit, amount(amt));
+        let mut fx = Vec::new();
+        let r = m.apply_award(pool, level, hit, amount(amt), EventId(1), &mut fx);
+        // Applied: booked once in the hall's jackpots; a replay books nothing.
+        assert_eq!(fx.len(), usize::from(want == Applied::Done));
         assert_eq!(r, Ok(want), "{pool} level {level} hit {hit}");
         assert_eq!(
             m.meters.jackpot_paid, paid,
@@ -1385,7 +1391,7 @@ fn award_for_a_pool_the_machine_does_not_play_for_is_still_recorded() {
     // The pool decides who is paid; the machine only meters it.
     let mut m = machine();
     assert_eq!(
-        m.apply_award(&pool("P-9"), 0, 1, amount(10)),
+        m.apply_award(&pool("P-9"), 0, 1, amount(10), EventId(1), &mut Vec::new()),
         Ok(Applied::Done)
     );
     assert_eq!(m.meters.jackpot_paid, 10);
@@ -1429,4 +1435,48 @@ fn invariant_check_catches_tampered_credits() {
     let mut m = prepared(&[bill(1_000)]);
     m.credits += 1;
     m.assert_invariants();
+}
+
+#[test]
+fn award_is_booked_in_the_hall_jackpots_in_the_window_of_the_hit() {
+    // RULES.md H-1: bet at minute 0 (claiming a hit), a later event at minute 5, then the
+    // award arrives: it counts in the window and hall of the claim, not of the newest event.
+    let mut m = prepared(&[bill(1_000), bet(100)]);
+    let claim = EventMeta {
+        time: Timestamp(T0),
+        ..meta(3)
+    };
+    let mut fx = Vec::new();
+    let hit = MachineCommand::JackpotHit {
+        pool: pool("P-1"),
+        level: 0,
+    };
+    m.apply(&hall(), &claim, &hit, None, &env(), &mut fx)
+        .unwrap();
+    let later = EventMeta {
+        time: Timestamp(T0 + 300_000),
+        ..meta(4)
+    };
+    m.apply(&hall(), &later, &bill(10), None, &env(), &mut fx)
+        .unwrap();
+    fx.clear();
+    let r = m.apply_award(&pool("P-1"), 0, 1, amount(5_000), claim.event_id, &mut fx);
+    assert_eq!(r, Ok(Applied::Done));
+    assert_eq!(
+        fx,
+        vec![MachineEffect::Ggr(GgrDelta {
+            seq: 5,
+            bets: 0,
+            jackpots: 5_000,
+            ..ggr_delta(&claim, 0, 0, 0)
+        })]
+    );
+    // An award whose cause is no longer remembered counts at the newest booked time.
+    fx.clear();
+    m.apply_award(&pool("P-1"), 0, 2, amount(7), EventId(0xDEAD), &mut fx)
+        .unwrap();
+    let MachineEffect::Ggr(d) = &fx[0] else {
+        panic!("a GGR delta")
+    };
+    assert_eq!((d.window, d.jackpots), (later.time.window_start(), 7));
 }

@@ -204,6 +204,7 @@ fn machine_money_effects(
             bets,
             wins,
             games,
+            jackpots: 0,
         })
     };
     Some(match cmd {
@@ -320,7 +321,7 @@ proptest! {
                     prop_assert_eq!(&m, &before);
                 }
                 MachineOp::Award { level, hit, amount: a } => {
-                    let r = m.apply_award(&pool_id("P-1"), *level, *hit, amount(*a));
+                    let r = m.apply_award(&pool_id("P-1"), *level, *hit, amount(*a), EventId(1), &mut Vec::new());
                     m.assert_invariants();
                     let last = last_hit.get(level).copied().unwrap_or(0);
                     if *hit > last {
@@ -360,7 +361,7 @@ proptest! {
         }
         for op in &ops {
             if let MachineOp::Award { level, hit, amount: a } = op {
-                twin.apply_award(&pool_id("P-1"), *level, *hit, amount(*a)).unwrap();
+                twin.apply_award(&pool_id("P-1"), *level, *hit, amount(*a), EventId(1), &mut Vec::new()).unwrap();
             }
         }
         prop_assert_eq!(&twin, &m);
@@ -1098,8 +1099,23 @@ impl Network {
     fn pay(&mut self, hits: &[JackpotHit], d: &mut Delivery) -> Result<(), TestCaseError> {
         for h in hits {
             let j = self.machine_index(&h.machine);
-            let r = self.machines[j].apply_award(&h.pool, h.level, h.hit_number, h.amount);
+            let mut fx = Vec::new();
+            let r = self.machines[j].apply_award(
+                &h.pool,
+                h.level,
+                h.hit_number,
+                h.amount,
+                h.cause,
+                &mut fx,
+            );
             prop_assert_eq!(r, Ok(Applied::Done));
+            for e in fx {
+                if let MachineEffect::Ggr(delta) = e {
+                    prop_assert_eq!(delta.jackpots, h.amount.minor());
+                    prop_assert_eq!(self.hall.apply(&delta), Ok(Applied::Done));
+                    d.ggr.push(delta);
+                }
+            }
             self.machines[j].assert_invariants();
             d.awards.push(h.clone());
         }
@@ -1260,7 +1276,7 @@ proptest! {
                     }
                     for h in &d.awards {
                         let j = net.machine_index(&h.machine);
-                        let r = net.machines[j].apply_award(&h.pool, h.level, h.hit_number, h.amount);
+                        let r = net.machines[j].apply_award(&h.pool, h.level, h.hit_number, h.amount, h.cause, &mut Vec::new());
                         prop_assert_eq!(r, Ok(Applied::Duplicate));
                     }
                     prop_assert_eq!(&net, &before, "a redelivery changed the network");

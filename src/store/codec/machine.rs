@@ -1,9 +1,9 @@
 //! A machine's state as stored.
 
 use pitboss_actors::domain::machine::{
-    AwardMark, EpochMarks, MachineProfile, MachineState, MachineStatus, Meters,
+    AwardMark, EpochMarks, HitOrigin, MachineProfile, MachineState, MachineStatus, Meters,
 };
-use pitboss_actors::domain::{HallId, MachineId, PlayerId, PoolId, Timestamp};
+use pitboss_actors::domain::{EventId, HallId, MachineId, PlayerId, PoolId, Timestamp};
 use pitboss_actors::shell::StoreError;
 use serde::{Deserialize, Serialize};
 
@@ -30,6 +30,14 @@ struct AwardDto {
     pool: String,
     level: u8,
     hit_number: u64,
+}
+
+/// Where and when an event that reached the pools was booked (record version 2).
+#[derive(Serialize, Deserialize)]
+struct OriginDto {
+    cause: u128,
+    hall: String,
+    time: i64,
 }
 
 /// The sequence marks of one epoch (record version 2).
@@ -62,6 +70,9 @@ pub(super) struct MachineDto {
     /// Version 2.
     #[serde(default)]
     effect_seq: Option<u64>,
+    /// Version 2.
+    #[serde(default)]
+    hit_origins: Vec<OriginDto>,
     online: bool,
     door_open: bool,
     tilt: Option<u32>,
@@ -108,6 +119,15 @@ impl From<&MachineState> for MachineDto {
                 })
                 .collect(),
             effect_seq: Some(m.effect_seq),
+            hit_origins: m
+                .hit_origins
+                .iter()
+                .map(|o| OriginDto {
+                    cause: o.cause.0,
+                    hall: o.hall.to_string(),
+                    time: o.time.0,
+                })
+                .collect(),
             online: m.status.online,
             door_open: m.status.door_open,
             tilt: m.status.tilt,
@@ -179,6 +199,17 @@ impl TryFrom<MachineDto> for MachineState {
                     .collect(),
             },
             effect_seq: d.effect_seq.or(d.last_seq).unwrap_or(0),
+            hit_origins: d
+                .hit_origins
+                .into_iter()
+                .map(|o| {
+                    Ok(HitOrigin {
+                        cause: EventId(o.cause),
+                        hall: id!(HallId, o.hall)?,
+                        time: Timestamp(o.time),
+                    })
+                })
+                .collect::<Result<_, StoreError>>()?,
             status: MachineStatus {
                 online: d.online,
                 door_open: d.door_open,
@@ -212,6 +243,7 @@ impl MachineDto {
             last_seq: Some(last_seq),
             marks: Vec::new(),
             effect_seq: None,
+            hit_origins: Vec::new(),
             ..Self::from(m)
         }
     }

@@ -25,7 +25,8 @@ struct Record {
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 enum StateDto {
-    Machine(MachineDto),
+    /// Boxed: a machine's record is the largest.
+    Machine(Box<MachineDto>),
     Wallet(WalletDto),
     Pool(PoolDto),
     Hall(HallDto),
@@ -34,7 +35,7 @@ enum StateDto {
 /// Encodes an entity's state and movement count as a stored record.
 pub fn encode_record(snapshot: &Snapshot, movements: u64) -> Result<Vec<u8>, StoreError> {
     let state = match snapshot {
-        Snapshot::Machine(m) => StateDto::Machine(m.into()),
+        Snapshot::Machine(m) => StateDto::Machine(Box::new(m.into())),
         Snapshot::Wallet(w) => StateDto::Wallet(w.try_into()?),
         Snapshot::Pool(p) => StateDto::Pool(p.into()),
         Snapshot::Hall(h) => StateDto::Hall(h.into()),
@@ -59,7 +60,7 @@ pub fn decode_record(bytes: &[u8]) -> Result<(Snapshot, u64), StoreError> {
         )));
     }
     let snapshot = match rec.state {
-        StateDto::Machine(m) => Snapshot::Machine(m.try_into()?),
+        StateDto::Machine(m) => Snapshot::Machine((*m).try_into()?),
         StateDto::Wallet(w) => Snapshot::Wallet(w.try_into()?),
         StateDto::Pool(p) => Snapshot::Pool(p.try_into()?),
         StateDto::Hall(h) => Snapshot::Hall(h.try_into()?),
@@ -100,7 +101,7 @@ mod tests {
         let rec = Record {
             v: 1,
             movements: 3,
-            state: StateDto::Machine(MachineDto::version_1(&m, 41)),
+            state: StateDto::Machine(Box::new(MachineDto::version_1(&m, 41))),
         };
         let bytes = rmp_serde::to_vec_named(&rec).unwrap();
         let (snapshot, movements) = decode_record(&bytes).unwrap();

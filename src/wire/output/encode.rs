@@ -40,6 +40,8 @@ pub fn encode_output(out: &Output) -> OutputRecord {
                 bets: t.bets,
                 wins: t.wins,
                 ggr: t.bets.saturating_sub(t.wins),
+                jackpots: t.jackpots,
+                net_win: t.bets.saturating_sub(t.wins).saturating_sub(t.jackpots),
                 games: t.games,
                 revision: window.revision,
                 currency: currency.as_str().into(),

@@ -38,8 +38,13 @@ pub struct GgrPayload<'a> {
     pub bets: i64,
     /// Won.
     pub wins: i64,
-    /// bets - wins.
+    /// Gross gaming revenue: bets - wins.
     pub ggr: i64,
+    /// Jackpot awards paid on the hall's machines (progressive and mystery), in the window
+    /// of the hit.
+    pub jackpots: i64,
+    /// Net win: bets - wins - jackpots (RULES.md H-1).
+    pub net_win: i64,
     /// Games completed.
     pub games: i64,
     /// 0 for the first publication, then 1, 2, ... after late events.

@@ -141,7 +141,15 @@ impl Entity for MachineEntity {
                 let Some(state) = self.state.as_mut() else {
                     panic!("jackpot award for machine {} which has no state", self.id);
                 };
-                match state.apply_award(&hit.pool, hit.level, hit.hit_number, hit.amount) {
+                self.fx.clear();
+                match state.apply_award(
+                    &hit.pool,
+                    hit.level,
+                    hit.hit_number,
+                    hit.amount,
+                    hit.cause,
+                    &mut self.fx,
+                ) {
                     Ok(Applied::Done) => {
                         if let Some(l) = &mut self.ledger {
                             // Paid by hand: the meter moves, the credits do not.
@@ -161,6 +169,13 @@ impl Entity for MachineEntity {
                 }
                 if cfg!(debug_assertions) {
                     state.assert_invariants();
+                }
+                // The award in its hall's jackpots (RULES.md H-1).
+                for effect in self.fx.drain(..) {
+                    if let MachineEffect::Ggr(d) = effect {
+                        let hall = d.hall.clone();
+                        cx.forward(Remote::Hall(hall, HallMsg::Delta(d, ack.clone())));
+                    }
                 }
             }
         }
