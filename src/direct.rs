@@ -102,10 +102,17 @@ impl Direct {
                             };
                             self.pool_apply(pool, &machine, effect_seq, meta.event_id, cmd);
                         }
-                        MachineEffect::ClaimHit { pool, level } => {
+                        MachineEffect::ClaimHit {
+                            pool,
+                            level,
+                            bet,
+                            amount,
+                        } => {
                             let cmd = PoolCommand::Claim {
                                 machine: machine.clone(),
                                 level: *level,
+                                bet: *bet,
+                                amount: *amount,
                             };
                             self.pool_apply(pool, &machine, effect_seq, meta.event_id, cmd);
                         }

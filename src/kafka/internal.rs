@@ -102,12 +102,15 @@ pub struct PoolCommandItem<'a> {
     /// The machine that bet or hit.
     #[serde(borrow)]
     pub machine: Cow<'a, str>,
-    /// `contribute`: the bet, minor units.
+    /// `contribute`: the bet; `claim`: the bets of the machine's open game; minor units.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bet: Option<i64>,
     /// `claim`: the level index.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub level: Option<u8>,
+    /// `claim`: what the machine paid (version 2 claims), minor units.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<i64>,
     /// The input partition of the machine's events: where its awards must go.
     pub machine_partition: i32,
 }
@@ -319,11 +322,22 @@ pub fn pool_item<'a>(
     cause: &'a str,
 ) -> PoolCommandItem<'a> {
     let (source_kind, source) = source_kind(&meta.source);
-    let (op, machine, bet, level) = match cmd {
+    let (op, machine, bet, level, amount) = match cmd {
         PoolCommand::Contribute { machine, bet } => {
-            ("contribute", machine, Some(bet.minor()), None)
+            ("contribute", machine, Some(bet.minor()), None, None)
         }
-        PoolCommand::Claim { machine, level } => ("claim", machine, None, Some(*level)),
+        PoolCommand::Claim {
+            machine,
+            level,
+            bet,
+            amount,
+        } => (
+            "claim",
+            machine,
+            Some(*bet),
+            Some(*level),
+            amount.map(|a| a.minor()),
+        ),
     };
     PoolCommandItem {
         pool: pool.as_str().into(),
@@ -335,6 +349,7 @@ pub fn pool_item<'a>(
         machine: machine.as_str().into(),
         bet,
         level,
+        amount,
         machine_partition,
     }
 }
@@ -353,7 +368,12 @@ impl PoolCommandItem<'_> {
                 machine,
                 bet: Amount::new(bet)?,
             },
-            ("claim", _, Some(level)) => PoolCommand::Claim { machine, level },
+            ("claim", bet, Some(level)) => PoolCommand::Claim {
+                machine,
+                level,
+                bet: bet.unwrap_or(0),
+                amount: self.amount.map(Amount::new).transpose()?,
+            },
             (op, _, _) => {
                 return Err(InternalError::Invalid(format!(
                     "pool command {:?} without its field",
@@ -456,6 +476,8 @@ mod tests {
         let claim = PoolCommand::Claim {
             machine: MachineId::new("M-2").unwrap(),
             level: 2,
+            bet: 40,
+            amount: Some(Amount::new(5_005).unwrap()),
         };
         let mut buf = BatchBuf::new(Kind::PoolCommands);
         let mut t = [0u8; 36];

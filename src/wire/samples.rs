@@ -364,6 +364,67 @@ pub fn outputs() -> Vec<(&'static str, Output)> {
                 17,
             ),
         ),
+        (
+            "alert_unknown_level",
+            alert(
+                Alert::ClaimRefused {
+                    machine: machine.clone(),
+                    pool: pool.clone(),
+                    level: 9,
+                    code: "unknown_level",
+                },
+                18,
+            ),
+        ),
+        (
+            "alert_mystery_claim",
+            alert(
+                Alert::ClaimRefused {
+                    machine: machine.clone(),
+                    pool: pool.clone(),
+                    level: 1,
+                    code: "mystery_claim",
+                },
+                19,
+            ),
+        ),
+        (
+            "alert_pool_not_linked",
+            alert(
+                Alert::ClaimRefused {
+                    machine: machine.clone(),
+                    pool: pool.clone(),
+                    level: 1,
+                    code: "pool_not_linked",
+                },
+                20,
+            ),
+        ),
+        (
+            "alert_jackpot_not_eligible",
+            alert(
+                Alert::ClaimRefused {
+                    machine: machine.clone(),
+                    pool: pool.clone(),
+                    level: 1,
+                    code: "jackpot_not_eligible",
+                },
+                21,
+            ),
+        ),
+        (
+            "alert_jackpot_variance",
+            alert(
+                Alert::JackpotVariance {
+                    machine: machine.clone(),
+                    pool: pool.clone(),
+                    level: 1,
+                    level_amount: 502_040,
+                    paid: 502_100,
+                },
+                22,
+            ),
+        ),
         ("alert_comms_lost", alert(Alert::CommsLost { machine }, 12)),
         (
             "refused",

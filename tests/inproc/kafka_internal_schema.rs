@@ -67,6 +67,8 @@ fn every_internal_batch_kind_conforms() {
     let claim = PoolCommand::Claim {
         machine: m.clone(),
         level: 2,
+        bet: 40,
+        amount: Some(Amount::new(5_005).unwrap()),
     };
     b.push(&pool_item(&pool, &meta, &contribute, 3, &cause_text));
     b.push(&pool_item(&pool, &meta, &claim, 3, &cause_text));

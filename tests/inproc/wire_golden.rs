@@ -146,8 +146,8 @@ fn golden_bytes_of_every_input_and_output_kind() {
         "golden mismatch (if the change is intended, rerun with UPDATE_GOLDEN=1 and review):\n{}",
         problems.join("\n")
     );
-    // 19 input kinds, 22 output samples (every alert kind), 1 rejection.
-    assert_eq!(cases.len(), 19 + 22 + 1);
+    // 19 input kinds, 27 output samples (every alert kind), 1 rejection.
+    assert_eq!(cases.len(), 19 + 27 + 1);
 }
 
 #[test]
@@ -216,6 +216,7 @@ fn expected_commands() -> Vec<Expect> {
             MachineCommand::JackpotHit {
                 pool: PoolId::new("POOL-A").expect("valid"),
                 level: 1,
+                amount: None,
             },
             None,
         ),
@@ -845,6 +846,41 @@ fn output_expectations() -> Vec<(&'static str, Topic, &'static str, &'static str
             Some(17),
         ),
         (
+            "alert_unknown_level",
+            Topic::Alerts,
+            "M-17",
+            "{cause} alert 0",
+            Some(18),
+        ),
+        (
+            "alert_mystery_claim",
+            Topic::Alerts,
+            "M-17",
+            "{cause} alert 0",
+            Some(19),
+        ),
+        (
+            "alert_pool_not_linked",
+            Topic::Alerts,
+            "M-17",
+            "{cause} alert 0",
+            Some(20),
+        ),
+        (
+            "alert_jackpot_not_eligible",
+            Topic::Alerts,
+            "M-17",
+            "{cause} alert 0",
+            Some(21),
+        ),
+        (
+            "alert_jackpot_variance",
+            Topic::Alerts,
+            "M-17",
+            "{cause} alert 0",
+            Some(22),
+        ),
+        (
             "alert_comms_lost",
             Topic::Alerts,
             "M-17",
@@ -942,6 +978,7 @@ fn output_payloads_round_trip() {
                     "sequence_gap" => (Some(5), Some(8), None, None),
                     "large_cash_in" => (None, None, Some(1_000_000), None),
                     "credit_variance" => (None, None, Some(5_000), None),
+                    "jackpot_variance" => (None, None, Some(502_100), None),
                     "win_outside_game" => (None, None, Some(500), None),
                     "tilt" => (None, None, None, Some(4_021)),
                     "door_open"
@@ -954,7 +991,11 @@ fn output_payloads_round_trip() {
                     | "machine_moved"
                     | "clock_skew"
                     | "wrong_currency"
-                    | "overflow" => (None, None, None, None),
+                    | "overflow"
+                    | "unknown_level"
+                    | "mystery_claim"
+                    | "pool_not_linked"
+                    | "jackpot_not_eligible" => (None, None, None, None),
                     other => panic!("unexpected alert kind {other}"),
                 };
                 assert_eq!(details, want, "{name}");
@@ -1133,4 +1174,33 @@ fn version_2_machine_events_carry_their_epoch_and_receive_time() {
         panic!("a machine event")
     };
     assert_eq!((meta.epoch, meta.receive_time), (0, None));
+}
+
+#[test]
+fn version_2_jackpot_hit_carries_what_the_machine_paid() {
+    // RULES.md P-3: amount and currency together; one without the other is rejected.
+    let mut v = bet_json();
+    v["schema_version"] = json!(2);
+    v["payload"] = json!({ "jackpot_hit": { "pool": "POOL-A", "level": 1, "amount": 5_005, "currency": "EUR" } });
+    let bytes = msgpack(&v);
+    for input in [
+        decode_input(&bytes),
+        pitboss::wire::decode_input_serde(&bytes),
+    ] {
+        let Ok(Input::Machine { cmd, currency, .. }) = input else {
+            panic!("a machine event: {input:?}")
+        };
+        assert_eq!(
+            cmd,
+            MachineCommand::JackpotHit {
+                pool: PoolId::new("POOL-A").unwrap(),
+                level: 1,
+                amount: Some(Amount::new(5_005).unwrap()),
+            }
+        );
+        assert_eq!(currency, Some(Currency::new("EUR").unwrap()));
+    }
+    v["payload"] = json!({ "jackpot_hit": { "pool": "POOL-A", "level": 1, "amount": 5_005 } });
+    let err = decode_input(&msgpack(&v)).expect_err("amount without currency");
+    assert_eq!(err.code(), "missing_field");
 }

@@ -187,6 +187,7 @@ fn machine() -> impl Strategy<Value = MachineState> {
                     session: st.3.map(|p| PlayerId::new(&p).unwrap()),
                     game_open: go,
                     game_won: gw,
+                    game_bet: t.wrapping_mul(7),
                     last_event_time: Timestamp(t),
                     awards: aw
                         .into_iter()
@@ -293,6 +294,7 @@ fn pool() -> impl Strategy<Value = PoolState> {
                     contributed_micro: c,
                     seeded,
                     paid,
+                    variance: paid.wrapping_mul(3),
                 }
             },
         );

@@ -100,6 +100,17 @@ pub enum DomainError {
         /// The level index.
         level: u8,
     },
+    /// A progressive claim from a machine that may not win (RULES.md P-3): no game in
+    /// progress, the game's bet below the level's minimum, offline or in tilt.
+    #[error("machine {machine} may not win level {level} of pool {pool}: {why}")]
+    JackpotNotEligible {
+        machine: String,
+        pool: String,
+        /// The level index.
+        level: u8,
+        /// Why not.
+        why: String,
+    },
     /// A machine claimed a jackpot of a pool it does not play for.
     #[error("machine {machine} does not contribute to pool {pool}")]
     PoolNotLinked { machine: String, pool: String },
@@ -164,6 +175,7 @@ impl DomainError {
             DomainError::InvalidPoolConfig(_) => "invalid_pool_config",
             DomainError::Overflow(_) => "overflow",
             DomainError::SequenceStale { .. } => "sequence_stale",
+            DomainError::JackpotNotEligible { .. } => "jackpot_not_eligible",
         }
     }
 }

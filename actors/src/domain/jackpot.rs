@@ -14,6 +14,7 @@ use super::applied::Applied;
 use super::error::DomainError;
 use super::ids::{EventId, MachineId, PoolId, SourceKey};
 use super::kinds::Total;
+use super::machine::Alert;
 use super::money::{add, Amount, Currency};
 
 /// Micro-units per minor unit.
@@ -115,6 +116,9 @@ pub struct LevelState {
     pub seeded: i64,
     /// Everything paid out by hits, in minor units.
     pub paid: i64,
+    /// What machines paid beyond (or, negative, below) the level's amount on version 2
+    /// claims, funded by (or returned to) the operator (RULES.md P-3).
+    pub variance: i64,
 }
 
 impl LevelState {
@@ -190,6 +194,10 @@ pub enum PoolCommand {
         machine: MachineId,
         /// The level index.
         level: u8,
+        /// The bets of the machine's open game (reserved for the level's minimum bet).
+        bet: i64,
+        /// What the machine showed and paid (version 2), else the level's amount is paid.
+        amount: Option<Amount>,
     },
 }
 
@@ -235,6 +243,7 @@ impl PoolState {
                 hits: 0,
                 contributed_micro: 0,
                 paid: 0,
+                variance: 0,
             })
             .collect();
         for (i, l) in levels.iter_mut().enumerate() {
@@ -266,7 +275,12 @@ impl PoolState {
             PoolCommand::Contribute { machine, bet } => {
                 self.contribute(meta, machine, *bet, rng, hits)
             }
-            PoolCommand::Claim { machine, level } => self.claim(meta, machine, *level, rng, hits),
+            PoolCommand::Claim {
+                machine,
+                level,
+                amount,
+                ..
+            } => self.claim(meta, machine, *level, *amount, rng, hits),
         };
         // Refused or not, this (source, seq) has been decided once.
         self.last_seq.insert(meta.source.clone(), meta.seq);
@@ -319,6 +333,7 @@ impl PoolState {
         meta: &PoolMeta,
         machine: &MachineId,
         level: u8,
+        reported: Option<Amount>,
         rng: &mut dyn HitPointSource,
         hits: &mut Vec<JackpotHit>,
     ) -> Result<(), DomainError> {
@@ -337,8 +352,62 @@ impl PoolState {
             });
         }
         let amount = l.level;
-        hits.push(pay_and_reset(id, level, l, amount, 0, machine, meta, rng)?);
+        // Checked before anything changes.
+        let variance = reported.map_or(0, |r| r.minor() - amount);
+        let total = add(l.variance, variance, Total::JackpotPaid)?;
+        let mut hit = pay_and_reset(id, level, l, amount, 0, machine, meta, rng)?;
+        // What the EGM showed and paid is what the machine is paid (RULES.md P-3).
+        if let Some(r) = reported {
+            hit.amount = r;
+        }
+        l.variance = total;
+        hits.push(hit);
         Ok(())
+    }
+
+    /// The alert a claim raises (RULES.md P-3): its refusal, or the variance between what
+    /// the machine paid and the level's amount (`paid_before`: the level's `paid` before
+    /// the claim was applied).
+    pub fn claim_alert(
+        &self,
+        cmd: &PoolCommand,
+        result: &Result<Applied, DomainError>,
+        paid_before: i64,
+        hits: &[JackpotHit],
+    ) -> Option<Alert> {
+        let PoolCommand::Claim { machine, level, .. } = cmd else {
+            return None;
+        };
+        match result {
+            Err(e) => Some(Alert::ClaimRefused {
+                machine: machine.clone(),
+                pool: self.id.clone(),
+                level: *level,
+                code: e.code(),
+            }),
+            Ok(Applied::Done) => {
+                let hit = hits.iter().find(|h| h.level == *level)?;
+                let level_amount = self.levels[*level as usize].paid - paid_before;
+                (hit.amount.minor() != level_amount).then(|| Alert::JackpotVariance {
+                    machine: machine.clone(),
+                    pool: self.id.clone(),
+                    level: *level,
+                    level_amount,
+                    paid: hit.amount.minor(),
+                })
+            }
+            Ok(Applied::Duplicate) => None,
+        }
+    }
+
+    /// The level's `paid` before a claim, for [`PoolState::claim_alert`].
+    pub fn paid_of(&self, cmd: &PoolCommand) -> i64 {
+        match cmd {
+            PoolCommand::Claim { level, .. } => {
+                self.levels.get(*level as usize).map_or(0, |l| l.paid)
+            }
+            PoolCommand::Contribute { .. } => 0,
+        }
     }
 
     /// Schedules a configuration change of a level for its next reset, as controllers do:

@@ -69,11 +69,13 @@ pub enum MachineCommand {
     CardIn(PlayerId),
     /// The player removed the card.
     CardOut,
-    /// The machine reports a progressive hit on a level of a pool; the pool decides the amount.
+    /// The machine reports a progressive hit on a level of a pool (RULES.md P-3).
     JackpotHit {
         pool: PoolId,
         /// The level index.
         level: u8,
+        /// What the machine showed and paid (version 2); without it, the level's amount.
+        amount: Option<Amount>,
     },
     Significant(SignificantEvent),
 }
@@ -313,6 +315,8 @@ pub struct MachineState {
     pub game_open: bool,
     /// The open game paid something.
     pub game_won: bool,
+    /// Bets of the open game (0 with no game open).
+    pub game_bet: i64,
     /// Booked time (RULES.md E-3) of the newest event applied.
     pub last_event_time: Timestamp,
     /// The last jackpot award applied per pool level (replay deduplication).
@@ -359,6 +363,10 @@ pub enum MachineEffect {
         pool: PoolId,
         /// The level index.
         level: u8,
+        /// The open game's bets (the pool checks the level's minimum bet).
+        bet: i64,
+        /// What the machine paid, if it said (version 2).
+        amount: Option<Amount>,
     },
     /// An alert for the operators.
     Alert(Alert),
@@ -462,6 +470,27 @@ pub enum Alert {
     Overflow { machine: MachineId, total: Total },
     /// A large cash in for AML review (M-7).
     LargeCashIn { machine: MachineId, amount: i64 },
+    /// A progressive claim refused (P-3): the alert's code is the refusal's.
+    ClaimRefused {
+        machine: MachineId,
+        pool: PoolId,
+        /// The level index.
+        level: u8,
+        /// `unknown_level`, `mystery_claim`, `pool_not_linked` or `jackpot_not_eligible`.
+        code: &'static str,
+    },
+    /// A version 2 claim paid another amount than the level's (P-3): the difference is
+    /// booked as a jackpot variance.
+    JackpotVariance {
+        machine: MachineId,
+        pool: PoolId,
+        /// The level index.
+        level: u8,
+        /// The level's amount the pool paid.
+        level_amount: i64,
+        /// What the machine paid.
+        paid: i64,
+    },
     /// A cabinet door opened.
     DoorOpen { machine: MachineId },
     /// The machine tilted.
@@ -487,6 +516,8 @@ impl Alert {
             Alert::WrongCurrency { .. } => "wrong_currency",
             Alert::Overflow { .. } => "overflow",
             Alert::LargeCashIn { .. } => "large_cash_in",
+            Alert::ClaimRefused { code, .. } => code,
+            Alert::JackpotVariance { .. } => "jackpot_variance",
             Alert::DoorOpen { .. } => "door_open",
             Alert::Tilt { .. } => "tilt",
             Alert::CommsLost { .. } => "comms_lost",
@@ -522,6 +553,8 @@ impl Alert {
             | Alert::WrongCurrency { machine, .. }
             | Alert::Overflow { machine, .. }
             | Alert::LargeCashIn { machine, .. }
+            | Alert::ClaimRefused { machine, .. }
+            | Alert::JackpotVariance { machine, .. }
             | Alert::DoorOpen { machine }
             | Alert::Tilt { machine, .. }
             | Alert::CommsLost { machine } => machine,
@@ -552,6 +585,7 @@ impl MachineState {
             session: None,
             game_open: false,
             game_won: false,
+            game_bet: 0,
             last_event_time: Timestamp::default(),
             awards: Vec::new(),
             hit_origins: Vec::new(),
@@ -739,7 +773,9 @@ impl MachineState {
                 if !self.game_open {
                     self.game_open = true;
                     self.game_won = false;
+                    self.game_bet = 0;
                 }
+                self.game_bet = self.game_bet.saturating_add(a);
                 fx.push(self.ggr(at, a, 0, 0));
                 for pool in &self.profile.pools {
                     fx.push(MachineEffect::Contribute {
@@ -779,6 +815,7 @@ impl MachineState {
                 }
                 self.game_open = false;
                 self.game_won = false;
+                self.game_bet = 0;
                 fx.push(self.ggr(at, 0, 0, 1));
             }
             MachineCommand::CashIn(kind, amount) => {
@@ -831,16 +868,50 @@ impl MachineState {
                     }));
                 }
             }
-            MachineCommand::JackpotHit { pool, level } => {
+            MachineCommand::JackpotHit {
+                pool,
+                level,
+                amount,
+            } => {
+                let refuse = |e: DomainError, fx: &mut Vec<MachineEffect>| {
+                    fx.push(MachineEffect::Alert(Alert::ClaimRefused {
+                        machine: self.id.clone(),
+                        pool: pool.clone(),
+                        level: *level,
+                        code: e.code(),
+                    }));
+                    Err(e)
+                };
                 if !self.profile.pools.contains(pool) {
-                    return Err(DomainError::PoolNotLinked {
+                    let e = DomainError::PoolNotLinked {
                         machine: self.id.to_string(),
                         pool: pool.to_string(),
-                    });
+                    };
+                    return refuse(e, fx);
+                }
+                let why = if !self.game_open {
+                    Some("no game in progress")
+                } else if !self.status.online {
+                    Some("offline")
+                } else if self.status.tilt.is_some() {
+                    Some("in tilt")
+                } else {
+                    None
+                };
+                if let Some(why) = why {
+                    let e = DomainError::JackpotNotEligible {
+                        machine: self.id.to_string(),
+                        pool: pool.to_string(),
+                        level: *level,
+                        why: why.into(),
+                    };
+                    return refuse(e, fx);
                 }
                 fx.push(MachineEffect::ClaimHit {
                     pool: pool.clone(),
                     level: *level,
+                    bet: self.game_bet,
+                    amount: *amount,
                 });
                 self.remember_origin(at);
             }

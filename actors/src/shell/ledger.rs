@@ -281,6 +281,8 @@ mod tests {
         let claim = PoolCommand::Claim {
             machine: machine.clone(),
             level: 0,
+            bet: 0,
+            amount: None,
         };
         apply(&mut state, &mut l, 4, claim);
         let stash = l.stash(&state, Timestamp(999));

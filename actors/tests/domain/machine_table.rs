@@ -180,6 +180,15 @@ fn contribution(p: &str, a: i64) -> MachineEffect {
     }
 }
 
+fn claim_refused(p: &str, level: u8, code: &'static str) -> Vec<MachineEffect> {
+    vec![MachineEffect::Alert(Alert::ClaimRefused {
+        machine: machine_id(),
+        pool: pool(p),
+        level,
+        code,
+    })]
+}
+
 fn win_outside(a: i64) -> MachineEffect {
     MachineEffect::Alert(Alert::WinOutsideGame {
         machine: machine_id(),
@@ -214,8 +223,10 @@ fn run(case: &Case) {
     assert_eq!(m.effect_seq, before.effect_seq + 1, "{name}: effect number");
     expected.marks = m.marks.clone();
     expected.effect_seq = m.effect_seq;
-    // Where pool-reaching events were booked (for awards): held by its own test.
+    // Where pool-reaching events were booked (for awards) and the open game's bets (for
+    // claims): held by their own tests.
     expected.hit_origins = m.hit_origins.clone();
+    expected.game_bet = m.game_bet;
     match (&case.outcome, &result) {
         (Ok(()), Ok(Applied::Done)) => {
             expected.last_event_time = meta.time;
@@ -712,33 +723,76 @@ fn cases() -> Vec<Case> {
         },
         // ---- jackpot claims ----
         Case {
-            name: "jackpot hit on a linked pool asks the pool to pay",
-            setup: vec![],
+            name: "jackpot hit on a linked pool in a game asks the pool to pay",
+            setup: vec![bill(1_000), bet(100), bet(50)],
             cmd: MachineCommand::JackpotHit {
                 pool: pool("P-2"),
                 level: 3,
+                amount: Some(amount(5_005)),
             },
-            currency: None,
+            currency: Some("EUR"),
             outcome: Ok(()),
             change: no_change,
             effects: |_| {
                 vec![MachineEffect::ClaimHit {
                     pool: pool("P-2"),
                     level: 3,
+                    bet: 150,
+                    amount: Some(amount(5_005)),
                 }]
             },
         },
         Case {
-            name: "jackpot hit on a pool the machine does not play for is refused",
+            name: "jackpot_not_eligible: a claim with no game in progress is refused",
+            setup: vec![bill(1_000), bet(100), MachineCommand::GameEnd],
+            cmd: MachineCommand::JackpotHit {
+                pool: pool("P-2"),
+                level: 3,
+                amount: None,
+            },
+            currency: None,
+            outcome: Err("machine M-17 may not win level 3 of pool P-2: no game in progress"),
+            change: no_change,
+            effects: |_| claim_refused("P-2", 3, "jackpot_not_eligible"),
+        },
+        Case {
+            name: "jackpot_not_eligible: a claim from a tilted machine is refused",
+            setup: vec![bill(1_000), bet(100), sig(SignificantEvent::Tilt(7))],
+            cmd: MachineCommand::JackpotHit {
+                pool: pool("P-1"),
+                level: 0,
+                amount: None,
+            },
+            currency: None,
+            outcome: Err("machine M-17 may not win level 0 of pool P-1: in tilt"),
+            change: no_change,
+            effects: |_| claim_refused("P-1", 0, "jackpot_not_eligible"),
+        },
+        Case {
+            name: "jackpot_not_eligible: a claim from an offline machine is refused",
+            setup: vec![bill(1_000), bet(100), sig(SignificantEvent::CommsLost)],
+            cmd: MachineCommand::JackpotHit {
+                pool: pool("P-1"),
+                level: 0,
+                amount: None,
+            },
+            currency: None,
+            outcome: Err("machine M-17 may not win level 0 of pool P-1: offline"),
+            change: no_change,
+            effects: |_| claim_refused("P-1", 0, "jackpot_not_eligible"),
+        },
+        Case {
+            name: "pool_not_linked: a claim on a pool the machine does not play for is refused",
             setup: vec![bill(1_000)],
             cmd: MachineCommand::JackpotHit {
                 pool: pool("P-9"),
                 level: 0,
+                amount: None,
             },
             currency: None,
             outcome: Err("machine M-17 does not contribute to pool P-9"),
             change: no_change,
-            effects: no_effects,
+            effects: |_| claim_refused("P-9", 0, "pool_not_linked"),
         },
         // ---- significant events ----
         Case {
@@ -1325,6 +1379,7 @@ fn machine_without_pools_sends_no_contributions_and_refuses_every_claim() {
         &MachineCommand::JackpotHit {
             pool: pool("P-1"),
             level: 0,
+            amount: None,
         },
         None,
         &env(),
@@ -1337,7 +1392,7 @@ fn machine_without_pools_sends_no_contributions_and_refuses_every_claim() {
             pool: "P-1".into(),
         })
     );
-    assert!(fx.is_empty());
+    assert_eq!(fx, claim_refused("P-1", 0, "pool_not_linked"));
 }
 
 #[test]
@@ -1450,6 +1505,7 @@ fn award_is_booked_in_the_hall_jackpots_in_the_window_of_the_hit() {
     let hit = MachineCommand::JackpotHit {
         pool: pool("P-1"),
         level: 0,
+        amount: None,
     };
     m.apply(&hall(), &claim, &hit, None, &env(), &mut fx)
         .unwrap();

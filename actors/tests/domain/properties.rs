@@ -113,7 +113,7 @@ fn machine_cmd(pools: &'static [&'static str]) -> impl Strategy<Value = MachineC
             .prop_map(|p| MachineCommand::CardIn(PlayerId::new(p).unwrap())),
         1 => Just(MachineCommand::CardOut),
         1 => (prop::sample::select(pools), 0u8..4)
-            .prop_map(|(p, level)| MachineCommand::JackpotHit { pool: pool_id(p), level }),
+            .prop_map(|(p, level)| MachineCommand::JackpotHit { pool: pool_id(p), level, amount: None }),
         1 => significant().prop_map(MachineCommand::Significant),
     ]
 }
@@ -169,7 +169,12 @@ fn test_machine() -> MachineState {
 fn machine_must_refuse(m: &MachineState, cmd: &MachineCommand, foreign: bool) -> bool {
     foreign
         || match cmd {
-            MachineCommand::JackpotHit { pool, .. } => !m.profile.pools.contains(pool),
+            MachineCommand::JackpotHit { pool, .. } => {
+                !m.profile.pools.contains(pool)
+                    || !m.game_open
+                    || !m.status.online
+                    || m.status.tilt.is_some()
+            }
             _ => false,
         }
 }
@@ -224,9 +229,15 @@ fn machine_money_effects(
         | MachineCommand::CashOut(..)
         | MachineCommand::CardIn(_)
         | MachineCommand::CardOut => vec![],
-        MachineCommand::JackpotHit { pool, level } => vec![MachineEffect::ClaimHit {
+        MachineCommand::JackpotHit {
+            pool,
+            level,
+            amount,
+        } => vec![MachineEffect::ClaimHit {
             pool: pool.clone(),
             level: *level,
+            bet: m.game_bet,
+            amount: *amount,
         }],
         MachineCommand::Significant(_) => return None,
     })
@@ -786,7 +797,7 @@ fn check_hits(
                 );
                 prop_assert!(h.amount.minor() >= l.hit_point.unwrap().min(ceiling));
             }
-            PoolCommand::Claim { machine, level } => {
+            PoolCommand::Claim { machine, level, .. } => {
                 prop_assert_eq!(&h.machine, machine);
                 prop_assert_eq!(h.level, *level);
                 prop_assert!(!l.config.mystery);
@@ -856,7 +867,7 @@ proptest! {
                     (*machine, PoolCommand::Contribute { machine: machine_key(*machine), bet: amount(*bet) })
                 }
                 PoolOp::Claim { machine, level } => {
-                    (*machine, PoolCommand::Claim { machine: machine_key(*machine), level: *level })
+                    (*machine, PoolCommand::Claim { machine: machine_key(*machine), level: *level, bet: 0, amount: None })
                 }
             };
             let meta = pool_meta(&mut seqs, machine);
@@ -987,6 +998,7 @@ fn decode_machine_cmd(d: &mut Digits, pools: &[&str]) -> MachineCommand {
         19 => MachineCommand::JackpotHit {
             pool: pool_id(pools[d.take(pools.len() as u64) as usize]),
             level: d.take(4) as u8,
+            amount: None,
         },
         _ => MachineCommand::Significant(match d.take(6) {
             0 => SignificantEvent::DoorOpen,
@@ -1147,11 +1159,18 @@ impl Network {
                         bet,
                     }
                 }
-                MachineEffect::ClaimHit { pool, level } => {
+                MachineEffect::ClaimHit {
+                    pool,
+                    level,
+                    bet,
+                    amount,
+                } => {
                     prop_assert_eq!(&pool, &self.pool.id);
                     PoolCommand::Claim {
                         machine: machine.clone(),
                         level,
+                        bet,
+                        amount,
                     }
                 }
             };

@@ -79,6 +79,9 @@ pub(super) struct MachineDto {
     session: Option<String>,
     game_open: bool,
     game_won: bool,
+    /// Version 2.
+    #[serde(default)]
+    game_bet: i64,
     last_event_time: i64,
     awards: Vec<AwardDto>,
 }
@@ -134,6 +137,7 @@ impl From<&MachineState> for MachineDto {
             session: m.session.as_ref().map(ToString::to_string),
             game_open: m.game_open,
             game_won: m.game_won,
+            game_bet: m.game_bet,
             last_event_time: m.last_event_time.0,
             awards: m
                 .awards
@@ -218,6 +222,7 @@ impl TryFrom<MachineDto> for MachineState {
             session: d.session.map(|p| id!(PlayerId, p)).transpose()?,
             game_open: d.game_open,
             game_won: d.game_won,
+            game_bet: d.game_bet,
             last_event_time: Timestamp(d.last_event_time),
             awards: d
                 .awards

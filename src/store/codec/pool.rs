@@ -56,6 +56,9 @@ struct LevelDto {
     contributed_micro_lo: u64,
     seeded: i64,
     paid: i64,
+    /// Jackpot variances of version 2 claims (absent before RULES.md P-3: 0).
+    #[serde(default)]
+    variance: i64,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -88,6 +91,7 @@ impl From<&PoolState> for PoolDto {
                         contributed_micro_lo: lo,
                         seeded: l.seeded,
                         paid: l.paid,
+                        variance: l.variance,
                     }
                 })
                 .collect(),
@@ -117,6 +121,7 @@ impl TryFrom<PoolDto> for PoolState {
                     contributed_micro: join128(l.contributed_micro_hi, l.contributed_micro_lo),
                     seeded: l.seeded,
                     paid: l.paid,
+                    variance: l.variance,
                 })
                 .collect(),
             last_seq: seqs_from_dto(d.last_seq)?,

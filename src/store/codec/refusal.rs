@@ -76,6 +76,12 @@ pub(super) enum DomainErrorDto {
         epoch: u64,
         seq: u64,
     },
+    JackpotNotEligible {
+        machine: String,
+        pool: String,
+        level: u8,
+        why: String,
+    },
 }
 
 impl From<&DomainError> for DomainErrorDto {
@@ -150,6 +156,17 @@ impl From<&DomainError> for DomainErrorDto {
                 machine,
                 epoch,
                 seq,
+            },
+            E::JackpotNotEligible {
+                machine,
+                pool,
+                level,
+                why,
+            } => D::JackpotNotEligible {
+                machine,
+                pool,
+                level,
+                why,
             },
         }
     }
@@ -236,6 +253,17 @@ impl TryFrom<DomainErrorDto> for DomainError {
                 machine,
                 epoch,
                 seq,
+            },
+            D::JackpotNotEligible {
+                machine,
+                pool,
+                level,
+                why,
+            } => E::JackpotNotEligible {
+                machine,
+                pool,
+                level,
+                why,
             },
         })
     }

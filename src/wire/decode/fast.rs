@@ -290,6 +290,8 @@ fn read_payload<'a>(r: &mut Reader<'a>) -> Option<RawPayload<'a>> {
         b"jackpot_hit" => P::JackpotHit {
             pool: f.pool?,
             level: f.level?,
+            amount: f.amount,
+            currency: f.currency,
         },
         b"door_open" => P::DoorOpen(Empty {}),
         b"door_close" => P::DoorClose(Empty {}),

@@ -210,6 +210,11 @@ pub(super) enum RawPayload<'a> {
         #[serde(borrow)]
         pool: RawStr<'a>,
         level: RawInt,
+        /// Version 2: what the machine showed and paid.
+        #[serde(default)]
+        amount: Option<RawInt>,
+        #[serde(borrow, default)]
+        currency: Option<RawStr<'a>>,
     },
     DoorOpen(Empty),
     DoorClose(Empty),
@@ -270,9 +275,16 @@ impl<'a> RawEnvelope<'a> {
                 player: player.into(),
             },
             P::CardOut {} => R::CardOut(Empty {}),
-            P::JackpotHit { pool, level, .. } => R::JackpotHit {
+            P::JackpotHit {
+                pool,
+                level,
+                amount,
+                currency,
+            } => R::JackpotHit {
                 pool: pool.into(),
                 level: raw_int(*level),
+                amount: amount.map(raw_int),
+                currency: currency.as_ref().map(RawStr::from),
             },
             P::DoorOpen {} => R::DoorOpen(Empty {}),
             P::DoorClose {} => R::DoorClose(Empty {}),

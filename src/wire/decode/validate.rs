@@ -226,13 +226,35 @@ fn machine_command(p: RawPayload<'_>) -> Result<(MachineCommand, Option<Currency
             (C::CardIn(PlayerId::new(text("player", &player)?)?), None)
         }
         RawPayload::CardOut(_) => (C::CardOut, None),
-        RawPayload::JackpotHit { pool, level } => (
-            C::JackpotHit {
-                pool: PoolId::new(text("pool", &pool)?)?,
-                level: int("level", U8, level)?,
-            },
-            None,
-        ),
+        RawPayload::JackpotHit {
+            pool,
+            level,
+            amount: paid,
+            currency: cur,
+        } => {
+            let pool = PoolId::new(text("pool", &pool)?)?;
+            let level = int("level", U8, level)?;
+            match (paid, cur) {
+                (None, None) => (
+                    C::JackpotHit {
+                        pool,
+                        level,
+                        amount: None,
+                    },
+                    None,
+                ),
+                (Some(a), Some(c)) => (
+                    C::JackpotHit {
+                        pool,
+                        level,
+                        amount: Some(amount(a)?),
+                    },
+                    Some(currency(&c)?),
+                ),
+                (Some(_), None) => return Err(WireError::MissingField("currency".into())),
+                (None, Some(_)) => return Err(WireError::MissingField("amount".into())),
+            }
+        }
         RawPayload::DoorOpen(_) => (C::Significant(S::DoorOpen), None),
         RawPayload::DoorClose(_) => (C::Significant(S::DoorClose), None),
         RawPayload::Tilt { code } => (C::Significant(S::Tilt(int("code", U32, code)?)), None),

@@ -291,6 +291,22 @@ fn alert_payload(alert: &Alert) -> AlertPayload<'_> {
         }
         Alert::Overflow { total, .. } => p.total = Some(total.name().into()),
         Alert::Tilt { code, .. } => p.code = Some(*code),
+        Alert::ClaimRefused { pool, level, .. } => {
+            p.pool = Some(pool.as_str().into());
+            p.level = Some(*level);
+        }
+        Alert::JackpotVariance {
+            pool,
+            level,
+            level_amount,
+            paid,
+            ..
+        } => {
+            p.pool = Some(pool.as_str().into());
+            p.level = Some(*level);
+            p.level_amount = Some(*level_amount);
+            p.amount = Some(*paid);
+        }
         Alert::GameEndWithoutBet { .. }
         | Alert::CardOutWithoutSession { .. }
         | Alert::DoorOpen { .. }

@@ -128,7 +128,8 @@ pub struct AlertPayload<'a> {
     /// The alert's code: `sequence_gap`, `sequence_reset`, `sequence_stale`,
     /// `credit_variance`, `win_outside_game`, `game_end_without_bet`, `card_session_overlap`,
     /// `card_out_without_session`, `machine_moved`, `clock_skew`, `wrong_currency`,
-    /// `overflow`, `large_cash_in`, `door_open`, `tilt` or `comms_lost`.
+    /// `overflow`, `large_cash_in`, `door_open`, `tilt`, `comms_lost`, `unknown_level`,
+    /// `mystery_claim`, `pool_not_linked`, `jackpot_not_eligible` or `jackpot_variance`.
     #[serde(borrow)]
     pub kind: Cow<'a, str>,
     /// `info`, `warning` or `critical`.
@@ -193,6 +194,17 @@ pub struct AlertPayload<'a> {
     /// `tilt`: the machine's tilt code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<u32>,
+    /// Claim alerts (`unknown_level`, `mystery_claim`, `pool_not_linked`,
+    /// `jackpot_not_eligible`, `jackpot_variance`): the pool.
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    pub pool: Option<Cow<'a, str>>,
+    /// Claim alerts: the level index.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<u8>,
+    /// `jackpot_variance`: the level's amount the pool paid (`amount`: what the machine
+    /// paid).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level_amount: Option<i64>,
 }
 
 /// An input event the core refused (valid on the wire, refused by the rules).

@@ -108,7 +108,12 @@ impl Entity for MachineEntity {
                             };
                             cx.forward(Remote::Pool(pool, msg));
                         }
-                        MachineEffect::ClaimHit { pool, level } => {
+                        MachineEffect::ClaimHit {
+                            pool,
+                            level,
+                            bet,
+                            amount,
+                        } => {
                             let msg = PoolMsg {
                                 meta: PoolMeta {
                                     source: SourceKey::Machine(id.clone()),
@@ -118,6 +123,8 @@ impl Entity for MachineEntity {
                                 cmd: PoolCommand::Claim {
                                     machine: id.clone(),
                                     level,
+                                    bet,
+                                    amount,
                                 },
                                 ack: ack.clone(),
                             };
