@@ -139,6 +139,7 @@ fn apply(c: &mut Criterion) {
     let cmd = PoolCommand::Contribute {
         machine: mid,
         bet: Amount::new(100).expect("amount"),
+        eligible: true,
     };
     g.bench_function("pool_contribute_4_levels", |b| {
         b.iter(|| {

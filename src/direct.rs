@@ -95,10 +95,15 @@ impl Direct {
                             .apply(d)
                             .map(|_| ())
                             .expect("GGR totals overflow"),
-                        MachineEffect::Contribute { pool, bet } => {
+                        MachineEffect::Contribute {
+                            pool,
+                            bet,
+                            eligible,
+                        } => {
                             let cmd = PoolCommand::Contribute {
                                 machine: machine.clone(),
                                 bet: *bet,
+                                eligible: *eligible,
                             };
                             self.pool_apply(pool, &machine, effect_seq, meta.event_id, cmd);
                         }

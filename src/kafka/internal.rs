@@ -111,6 +111,10 @@ pub struct PoolCommandItem<'a> {
     /// `claim`: what the machine paid (version 2 claims), minor units.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
+    /// `contribute`: true when the machine may not win a mystery hit with it (offline or
+    /// in tilt, RULES.md P-2); absent when it may.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ineligible: Option<bool>,
     /// The input partition of the machine's events: where its awards must go.
     pub machine_partition: i32,
 }
@@ -322,8 +326,14 @@ pub fn pool_item<'a>(
     cause: &'a str,
 ) -> PoolCommandItem<'a> {
     let (source_kind, source) = source_kind(&meta.source);
+    let mut ineligible = None;
     let (op, machine, bet, level, amount) = match cmd {
-        PoolCommand::Contribute { machine, bet } => {
+        PoolCommand::Contribute {
+            machine,
+            bet,
+            eligible,
+        } => {
+            ineligible = (!eligible).then_some(true);
             ("contribute", machine, Some(bet.minor()), None, None)
         }
         PoolCommand::Claim {
@@ -350,6 +360,7 @@ pub fn pool_item<'a>(
         bet,
         level,
         amount,
+        ineligible,
         machine_partition,
     }
 }
@@ -367,6 +378,7 @@ impl PoolCommandItem<'_> {
             ("contribute", Some(bet), _) => PoolCommand::Contribute {
                 machine,
                 bet: Amount::new(bet)?,
+                eligible: self.ineligible != Some(true),
             },
             ("claim", bet, Some(level)) => PoolCommand::Claim {
                 machine,
@@ -466,6 +478,7 @@ mod tests {
             PoolCommand::Contribute {
                 machine: m,
                 bet: Amount::new(250).unwrap(),
+                eligible: true,
             },
         )
     }

@@ -63,6 +63,7 @@ fn every_internal_batch_kind_conforms() {
     let contribute = PoolCommand::Contribute {
         machine: m.clone(),
         bet: Amount::new(100).unwrap(),
+        eligible: true,
     };
     let claim = PoolCommand::Claim {
         machine: m.clone(),

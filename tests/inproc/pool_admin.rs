@@ -76,6 +76,7 @@ fn contribute(rt: &Arc<Runtime>, pool: &str, seq: u64) {
             cmd: PoolCommand::Contribute {
                 machine: m,
                 bet: Amount::new(100).unwrap(),
+                eligible: true,
             },
             ack: AckToken::none(),
         },

@@ -187,6 +187,9 @@ pub enum PoolCommand {
         /// The machine that took the bet.
         machine: MachineId,
         bet: Amount,
+        /// The machine may win a mystery hit with it: online and not in tilt (RULES.md
+        /// P-2). An ineligible contribution still contributes; the hit waits.
+        eligible: bool,
     },
     /// A progressive hit reported by a machine.
     Claim {
@@ -272,9 +275,11 @@ impl PoolState {
             }
         }
         let result = match cmd {
-            PoolCommand::Contribute { machine, bet } => {
-                self.contribute(meta, machine, *bet, rng, hits)
-            }
+            PoolCommand::Contribute {
+                machine,
+                bet,
+                eligible,
+            } => self.contribute(meta, machine, *bet, *eligible, rng, hits),
             PoolCommand::Claim {
                 machine,
                 level,
@@ -292,6 +297,7 @@ impl PoolState {
         meta: &PoolMeta,
         machine: &MachineId,
         bet: Amount,
+        eligible: bool,
         rng: &mut dyn HitPointSource,
         hits: &mut Vec<JackpotHit>,
     ) -> Result<(), DomainError> {
@@ -315,7 +321,7 @@ impl PoolState {
                 }
             }
             if let Some(point) = l.hit_point {
-                if l.level >= point {
+                if eligible && l.level >= point {
                     let ceiling = l.config.ceiling.unwrap_or(i64::MAX);
                     let amount = l.level.min(ceiling);
                     let overflow = l.level - amount;
@@ -467,12 +473,12 @@ impl PoolState {
             if l.config.mystery {
                 let point = l.hit_point.expect("mystery level has a hit point");
                 let ceiling = l.config.ceiling.expect("mystery level has a ceiling");
-                assert!(point <= ceiling.max(l.level));
-                // Only an overflow past the ceiling at a reset can leave a level at its hit
-                // point; it then hits on the next contribution.
+                // A level may stand at or past its hit point: an overflow past the ceiling at
+                // a reset, or ineligible contributions (RULES.md P-2); it hits on the next
+                // eligible contribution.
                 assert!(
-                    l.level < point || point == ceiling,
-                    "pool {} level {i}: at or past its hit point",
+                    point <= ceiling.max(l.level),
+                    "pool {} level {i}: hit point above its ceiling",
                     self.id
                 );
             }

@@ -356,8 +356,13 @@ pub struct AwardMark {
 pub enum MachineEffect {
     /// Add to the hall's GGR window.
     Ggr(GgrDelta),
-    /// A bet to contribute to a pool.
-    Contribute { pool: PoolId, bet: Amount },
+    /// A bet to contribute to a pool; `eligible`: the machine may win a mystery hit with
+    /// it (online, not in tilt: RULES.md P-2).
+    Contribute {
+        pool: PoolId,
+        bet: Amount,
+        eligible: bool,
+    },
     /// A claimed progressive hit for the pool to pay.
     ClaimHit {
         pool: PoolId,
@@ -777,10 +782,12 @@ impl MachineState {
                 }
                 self.game_bet = self.game_bet.saturating_add(a);
                 fx.push(self.ggr(at, a, 0, 0));
+                let eligible = self.status.online && self.status.tilt.is_none();
                 for pool in &self.profile.pools {
                     fx.push(MachineEffect::Contribute {
                         pool: pool.clone(),
                         bet: *amount,
+                        eligible,
                     });
                 }
                 if !self.profile.pools.is_empty() {

@@ -273,6 +273,7 @@ mod tests {
             let cmd = PoolCommand::Contribute {
                 machine: machine.clone(),
                 bet,
+                eligible: true,
             };
             apply(&mut state, &mut l, seq, cmd);
         }
@@ -312,6 +313,7 @@ mod tests {
         let cmd = PoolCommand::Contribute {
             machine: MachineId::new("M-1").unwrap(),
             bet: Amount::new(500).unwrap(),
+            eligible: true,
         };
         apply(&mut state, &mut l, 1, cmd);
         let stash = l.stash(&state, Timestamp(7));

@@ -141,6 +141,7 @@ impl Feeder {
         let cmd = PoolCommand::Contribute {
             machine: machine(m),
             bet: amount(bet),
+            eligible: true,
         };
         assert_eq!(p.apply(&meta, &cmd, rng, &mut hits), Ok(Applied::Done));
         p.assert_invariants();
@@ -664,6 +665,7 @@ fn replay_of_a_source_sequence_number_is_a_duplicate() {
     let contribute = |bet: i64| PoolCommand::Contribute {
         machine: machine("M-1"),
         bet: amount(bet),
+        eligible: true,
     };
     let meta = |source: &SourceKey, seq: u64| PoolMeta {
         source: source.clone(),
@@ -988,6 +990,7 @@ fn version_2_claim_pays_what_the_machine_paid_and_books_the_variance() {
     let bet = PoolCommand::Contribute {
         machine: machine("M-1"),
         bet: amount(10_000),
+        eligible: true,
     };
     p.apply(&meta(1), &bet, &mut rng, &mut hits).unwrap();
     assert_eq!(p.levels[0].level, 1_100);
@@ -1044,4 +1047,33 @@ fn version_2_claim_pays_what_the_machine_paid_and_books_the_variance() {
             code: "unknown_level",
         })
     );
+}
+
+#[test]
+fn an_ineligible_contribution_contributes_and_the_mystery_hit_waits() {
+    // RULES.md P-2: a tilted or offline machine's bet still grows the level past its hit
+    // point, but only the next eligible contribution wins it.
+    let mut rng = Scripted::new(&[1_050]);
+    let mut p = pool(vec![mystery("grand", 1_000, 10_000, 2_000)], &mut rng);
+    let m1 = SourceKey::Machine(machine("M-1"));
+    let meta = |seq: u64| PoolMeta {
+        source: m1.clone(),
+        seq,
+        cause: EventId(u128::from(seq)),
+    };
+    let contribute = |bet: i64, eligible: bool| PoolCommand::Contribute {
+        machine: machine("M-1"),
+        bet: amount(bet),
+        eligible,
+    };
+    let mut hits = Vec::new();
+    p.apply(&meta(1), &contribute(10_000, false), &mut rng, &mut hits)
+        .unwrap();
+    assert!(hits.is_empty(), "an ineligible contribution wins nothing");
+    assert_eq!(p.levels[0].level, 1_100);
+    p.apply(&meta(2), &contribute(100, true), &mut rng, &mut hits)
+        .unwrap();
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0].amount, amount(1_101));
+    p.assert_invariants();
 }

@@ -108,6 +108,7 @@ fn contributions(bet: i64) -> Vec<MachineEffect> {
         .map(|p| MachineEffect::Contribute {
             pool: pool(p),
             bet: amount(bet),
+            eligible: true,
         })
         .collect()
 }
@@ -177,6 +178,7 @@ fn contribution(p: &str, a: i64) -> MachineEffect {
     MachineEffect::Contribute {
         pool: pool(p),
         bet: amount(a),
+        eligible: true,
     }
 }
 

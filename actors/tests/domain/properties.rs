@@ -219,6 +219,7 @@ fn machine_money_effects(
                 fx.push(MachineEffect::Contribute {
                     pool: p.clone(),
                     bet: *a,
+                    eligible: m.status.online && m.status.tilt.is_none(),
                 });
             }
             fx
@@ -864,7 +865,7 @@ proptest! {
                     continue;
                 }
                 PoolOp::Contribute { machine, bet } => {
-                    (*machine, PoolCommand::Contribute { machine: machine_key(*machine), bet: amount(*bet) })
+                    (*machine, PoolCommand::Contribute { machine: machine_key(*machine), bet: amount(*bet), eligible: true })
                 }
                 PoolOp::Claim { machine, level } => {
                     (*machine, PoolCommand::Claim { machine: machine_key(*machine), level: *level, bet: 0, amount: None })
@@ -1152,11 +1153,16 @@ impl Network {
                     continue;
                 }
                 MachineEffect::Alert(_) => continue,
-                MachineEffect::Contribute { pool, bet } => {
+                MachineEffect::Contribute {
+                    pool,
+                    bet,
+                    eligible,
+                } => {
                     prop_assert_eq!(&pool, &self.pool.id);
                     PoolCommand::Contribute {
                         machine: machine.clone(),
                         bet,
+                        eligible,
                     }
                 }
                 MachineEffect::ClaimHit {

@@ -93,7 +93,11 @@ impl Entity for MachineEntity {
                             let hall = d.hall.clone();
                             cx.forward(Remote::Hall(hall, HallMsg::Delta(d, ack.clone())));
                         }
-                        MachineEffect::Contribute { pool, bet } => {
+                        MachineEffect::Contribute {
+                            pool,
+                            bet,
+                            eligible,
+                        } => {
                             let msg = PoolMsg {
                                 meta: PoolMeta {
                                     source: SourceKey::Machine(id.clone()),
@@ -103,6 +107,7 @@ impl Entity for MachineEntity {
                                 cmd: PoolCommand::Contribute {
                                     machine: id.clone(),
                                     bet,
+                                    eligible,
                                 },
                                 ack: ack.clone(),
                             };
