@@ -11,6 +11,7 @@ mod actors_pipeline;
 mod architecture;
 mod demo_cli;
 mod kafka_internal_schema;
+mod model_machines;
 mod pool_admin;
 mod schemas_conform;
 mod wire_fast_path;
