@@ -121,6 +121,9 @@ pub struct LevelSection {
     /// Mystery level (hit point drawn by the controller).
     #[serde(default)]
     pub mystery: bool,
+    /// The smallest bet (a game's bets, for a claim) that may win the level, minor units.
+    #[serde(default)]
+    pub min_bet_minor: i64,
 }
 
 /// The hall-network simulator.
@@ -208,6 +211,7 @@ impl Config {
                         .map_err(d)?,
                     ceiling: l.ceiling_minor,
                     mystery: l.mystery,
+                    min_bet: l.min_bet_minor,
                 });
             }
             let config = PoolConfig { currency, levels };

@@ -6,8 +6,7 @@
 //! hall and window its bets, wins, jackpots and games, per pool level its books.
 //!
 //! Restricted to machine events (wallet commands are left out of both) while the wallet
-//! rules are built elsewhere, and to levels without a minimum bet (RULES.md P-2 and the
-//! minimum bet of P-3 are not implemented in the core yet).
+//! rules are built elsewhere.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -23,15 +22,9 @@ use pitboss_actors::shell::{Input, PoolSpec, RuntimeConfig, Snapshot};
 
 const SECRET: &str = "model-comparison-secret";
 
-/// The generator's configuration without minimum bets (not in the core yet).
+/// The generator's configuration (minimum bets included).
 fn config() -> ModelConfig {
-    let mut c = model_config();
-    for p in &mut c.pools {
-        for l in &mut p.levels {
-            l.min_bet = 0;
-        }
-    }
-    c
+    model_config()
 }
 
 /// The same configuration, as the core reads it.
@@ -66,6 +59,7 @@ fn runtime_config(m: &ModelConfig) -> RuntimeConfig {
                             contribution_ppm: l.ppm,
                             ceiling: l.ceiling,
                             mystery: l.mystery,
+                            min_bet: l.min_bet,
                         })
                         .collect(),
                 },

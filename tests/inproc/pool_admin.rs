@@ -24,6 +24,7 @@ fn level(name: &str, seed: i64, ceiling: i64, ppm: i64) -> LevelConfig {
         contribution_ppm: ppm,
         ceiling: Some(ceiling),
         mystery: true,
+        min_bet: 0,
     }
 }
 

@@ -121,6 +121,7 @@ fn pool(id: &str) -> (PoolState, Vec<LedgerEntry>) {
             contribution_ppm: 10_000,
             ceiling: Some(1_000_000),
             mystery: true,
+            min_bet: 0,
         }],
     };
     let mut p = PoolState::new(PoolId::new(id).unwrap(), config, &mut NoHits).unwrap();

@@ -266,6 +266,7 @@ fn level_config() -> impl Strategy<Value = LevelConfig> {
                 contribution_ppm,
                 ceiling,
                 mystery,
+                min_bet: seed.wrapping_mul(3),
             },
         )
 }

@@ -44,6 +44,9 @@ pub struct LevelConfig {
     pub ceiling: Option<i64>,
     /// Mystery level: the controller picks a hit point; machines cannot claim it.
     pub mystery: bool,
+    /// The smallest bet (a game's bets, for a claim) that may win the level, minor units
+    /// (RULES.md P-2, P-3); 0 = any.
+    pub min_bet: i64,
 }
 
 impl LevelConfig {
@@ -72,6 +75,12 @@ impl LevelConfig {
             return bad(format!(
                 "level {}: seed {} out of range",
                 self.name, self.seed
+            ));
+        }
+        if self.min_bet < 0 || self.min_bet > super::money::AMOUNT_MAX {
+            return bad(format!(
+                "level {}: minimum bet {} out of range",
+                self.name, self.min_bet
             ));
         }
         if !(0..=MICRO).contains(&self.contribution_ppm) {
@@ -284,8 +293,8 @@ impl PoolState {
                 machine,
                 level,
                 amount,
-                ..
-            } => self.claim(meta, machine, *level, *amount, rng, hits),
+                bet,
+            } => self.claim(meta, machine, *level, *bet, *amount, rng, hits),
         };
         // Refused or not, this (source, seq) has been decided once.
         self.last_seq.insert(meta.source.clone(), meta.seq);
@@ -321,6 +330,8 @@ impl PoolState {
                 }
             }
             if let Some(point) = l.hit_point {
+                // RULES.md P-2: an ineligible contribution still contributes.
+                let eligible = eligible && bet.minor() >= l.config.min_bet;
                 if eligible && l.level >= point {
                     let ceiling = l.config.ceiling.unwrap_or(i64::MAX);
                     let amount = l.level.min(ceiling);
@@ -334,11 +345,13 @@ impl PoolState {
         Ok(())
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn claim(
         &mut self,
         meta: &PoolMeta,
         machine: &MachineId,
         level: u8,
+        bet: i64,
         reported: Option<Amount>,
         rng: &mut dyn HitPointSource,
         hits: &mut Vec<JackpotHit>,
@@ -355,6 +368,17 @@ impl PoolState {
             return Err(DomainError::MysteryClaim {
                 pool: id.to_string(),
                 level,
+            });
+        }
+        if bet < l.config.min_bet {
+            return Err(DomainError::JackpotNotEligible {
+                machine: machine.to_string(),
+                pool: id.to_string(),
+                level,
+                why: format!(
+                    "the game's bet {bet} is below the minimum {}",
+                    l.config.min_bet
+                ),
             });
         }
         let amount = l.level;

@@ -244,6 +244,7 @@ mod tests {
                 contribution_ppm: 10_000,
                 ceiling: None,
                 mystery: false,
+                min_bet: 0,
             }],
         };
         PoolState::new(PoolId::new("P-1").unwrap(), config, &mut Lowest).unwrap()

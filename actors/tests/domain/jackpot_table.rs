@@ -86,6 +86,7 @@ fn progressive(name: &str, seed: i64, ppm: i64, cap: Option<i64>) -> LevelConfig
         contribution_ppm: ppm,
         ceiling: cap,
         mystery: false,
+        min_bet: 0,
     }
 }
 
@@ -96,6 +97,7 @@ fn mystery(name: &str, seed: i64, ppm: i64, ceiling: i64) -> LevelConfig {
         contribution_ppm: ppm,
         ceiling: Some(ceiling),
         mystery: true,
+        min_bet: 0,
     }
 }
 
@@ -1075,5 +1077,60 @@ fn an_ineligible_contribution_contributes_and_the_mystery_hit_waits() {
         .unwrap();
     assert_eq!(hits.len(), 1);
     assert_eq!(hits[0].amount, amount(1_101));
+    p.assert_invariants();
+}
+
+#[test]
+fn minimum_bet_holds_back_mystery_hits_and_refuses_claims() {
+    // RULES.md P-2 and P-3: a contribution from a bet below the level's minimum contributes
+    // but cannot win; a claim whose game bet less than the minimum is refused.
+    let mut rng = Scripted::new(&[1_050]);
+    let mut p = pool(
+        vec![
+            LevelConfig {
+                min_bet: 500,
+                ..mystery("grand", 1_000, 100_000, 2_000)
+            },
+            LevelConfig {
+                min_bet: 200,
+                ..progressive("major", 1_000, 10_000, None)
+            },
+        ],
+        &mut rng,
+    );
+    let m1 = SourceKey::Machine(machine("M-1"));
+    let meta = |seq: u64| PoolMeta {
+        source: m1.clone(),
+        seq,
+        cause: EventId(u128::from(seq)),
+    };
+    let contribute = |bet: i64| PoolCommand::Contribute {
+        machine: machine("M-1"),
+        bet: amount(bet),
+        eligible: true,
+    };
+    let mut hits = Vec::new();
+    p.apply(&meta(1), &contribute(499), &mut rng, &mut hits)
+        .unwrap();
+    p.apply(&meta(2), &contribute(499), &mut rng, &mut hits)
+        .unwrap();
+    assert!(hits.is_empty(), "below the minimum bet: no hit");
+    assert!(p.levels[0].level >= 1_050);
+    p.apply(&meta(3), &contribute(500), &mut rng, &mut hits)
+        .unwrap();
+    assert_eq!(hits.len(), 1);
+    let claim = |bet: i64| PoolCommand::Claim {
+        machine: machine("M-1"),
+        level: 1,
+        bet,
+        amount: None,
+    };
+    let r = p.apply(&meta(4), &claim(199), &mut rng, &mut hits);
+    assert_eq!(r.map_err(|e| e.code()), Err("jackpot_not_eligible"));
+    assert_eq!(
+        p.apply(&meta(5), &claim(200), &mut rng, &mut hits),
+        Ok(Applied::Done)
+    );
+    assert_eq!(hits.len(), 2);
     p.assert_invariants();
 }

@@ -720,6 +720,7 @@ fn level_config(mystery: bool) -> impl Strategy<Value = LevelConfig> {
             contribution_ppm: ppm,
             ceiling: (mystery || capped).then_some(seed + span),
             mystery,
+            min_bet: 0,
         })
 }
 
@@ -1041,6 +1042,7 @@ fn busy_mystery_level() -> impl Strategy<Value = LevelConfig> {
         contribution_ppm: ppm,
         ceiling: Some(seed + span),
         mystery: true,
+        min_bet: 0,
     })
 }
 

@@ -16,6 +16,9 @@ struct LevelConfigDto {
     contribution_ppm: i64,
     ceiling: Option<i64>,
     mystery: bool,
+    /// Absent before RULES.md P-2/P-3 minimum bets: 0.
+    #[serde(default)]
+    min_bet: i64,
 }
 
 impl From<&LevelConfig> for LevelConfigDto {
@@ -26,6 +29,7 @@ impl From<&LevelConfig> for LevelConfigDto {
             contribution_ppm: c.contribution_ppm,
             ceiling: c.ceiling,
             mystery: c.mystery,
+            min_bet: c.min_bet,
         }
     }
 }
@@ -38,6 +42,7 @@ impl From<LevelConfigDto> for LevelConfig {
             contribution_ppm: d.contribution_ppm,
             ceiling: d.ceiling,
             mystery: d.mystery,
+            min_bet: d.min_bet,
         }
     }
 }

@@ -92,6 +92,7 @@ fn config() -> RuntimeConfig {
                     contribution_ppm: 10_000,
                     ceiling: None,
                     mystery: false,
+                    min_bet: 0,
                 }],
             },
             halls: None,
