@@ -3,7 +3,7 @@
 //! compare the actor pipeline with, and an oracle for tests (the actors must end in the same
 //! state for the same input).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use pitboss_actors::domain::ggr::HallState;
 use pitboss_actors::domain::jackpot::{JackpotHit, PoolCommand, PoolMeta, PoolState};
@@ -39,6 +39,10 @@ pub struct Direct {
     hits: Vec<JackpotHit>,
     /// Counts.
     pub stats: DirectStats,
+    /// Alerts raised, by code (machines and pools).
+    pub alerts: BTreeMap<&'static str, u64>,
+    /// Refusals, by code.
+    pub refusals: BTreeMap<&'static str, u64>,
 }
 
 impl Direct {
@@ -56,6 +60,8 @@ impl Direct {
             wfx: Vec::new(),
             hits: Vec::new(),
             stats: DirectStats::default(),
+            alerts: BTreeMap::new(),
+            refusals: BTreeMap::new(),
         }
     }
 
@@ -80,11 +86,9 @@ impl Direct {
                     skew: self.config.skew,
                     profile_of: &profile_of,
                 };
-                if state
-                    .apply(&hall, &meta, &cmd, currency, &env, &mut self.mfx)
-                    .is_err()
-                {
+                if let Err(e) = state.apply(&hall, &meta, &cmd, currency, &env, &mut self.mfx) {
                     self.stats.refused += 1;
+                    *self.refusals.entry(e.code()).or_default() += 1;
                 }
                 let effect_seq = state.effect_seq;
                 let fx = std::mem::take(&mut self.mfx);
@@ -121,7 +125,10 @@ impl Direct {
                             };
                             self.pool_apply(pool, &machine, effect_seq, meta.event_id, cmd);
                         }
-                        MachineEffect::Alert(_) => self.stats.outputs += 1,
+                        MachineEffect::Alert(a) => {
+                            self.stats.outputs += 1;
+                            *self.alerts.entry(a.code()).or_default() += 1;
+                        }
                     }
                 }
                 self.mfx = fx;
@@ -196,11 +203,15 @@ impl Direct {
         };
         self.hits.clear();
         let mut rng = hit_points.for_pool(pool);
-        if state
-            .apply(&meta, &cmd, rng.as_mut(), &mut self.hits)
-            .is_err()
-        {
+        let paid_before = state.paid_of(&cmd);
+        let result = state.apply(&meta, &cmd, rng.as_mut(), &mut self.hits);
+        if let Err(e) = &result {
             self.stats.refused += 1;
+            *self.refusals.entry(e.code()).or_default() += 1;
+        }
+        if let Some(a) = state.claim_alert(&cmd, &result, paid_before, &self.hits) {
+            self.stats.outputs += 1;
+            *self.alerts.entry(a.code()).or_default() += 1;
         }
         let hits = std::mem::take(&mut self.hits);
         for hit in &hits {

@@ -3,7 +3,8 @@
 //! currencies, facts beyond credits, claims on ineligible machines, bounds) mixed into
 //! ordinary play. Both read the same bytes; the core runs single-threaded (`Direct`, the
 //! same state machines as the actors). Compared: per machine its credits and meters, per
-//! hall and window its bets, wins, jackpots and games, per pool level its books.
+//! hall and window its bets, wins, jackpots and games, per pool level its books, and the
+//! count of every refusal and alert code.
 //!
 //! Restricted to machine events (wallet commands are left out of both) while the wallet
 //! rules are built elsewhere.
@@ -99,7 +100,8 @@ fn meters(m: &Meters) -> BTreeMap<&'static str, i64> {
 }
 
 /// Runs one generated stream through both and returns the differences, named.
-fn differences(seed: u64, events: usize) -> (Vec<String>, BTreeMap<&'static str, u64>) {
+/// Also returns the alert and refusal codes the core raised.
+fn differences(seed: u64, events: usize) -> (Vec<String>, BTreeSet<&'static str>) {
     let g = generate(&GenConfig {
         events,
         seed,
@@ -248,19 +250,36 @@ fn differences(seed: u64, events: usize) -> (Vec<String>, BTreeMap<&'static str,
             ));
         }
     }
-    (diffs, g.cases)
+    // What was refused and alerted, by code.
+    if core.refusals != model.refusals {
+        diffs.push(format!(
+            "refusals: core {:?} model {:?}",
+            core.refusals, model.refusals
+        ));
+    }
+    if core.alerts != model.alerts {
+        diffs.push(format!(
+            "alerts: core {:?} model {:?}",
+            core.alerts, model.alerts
+        ));
+    }
+    (
+        diffs,
+        core.alerts
+            .keys()
+            .chain(core.refusals.keys())
+            .copied()
+            .collect(),
+    )
 }
 
 #[test]
 fn core_and_model_agree_on_machines_halls_and_pools() {
     let mut total = 0;
+    let mut seen = BTreeSet::new();
     for seed in 1..=8 {
-        let (diffs, cases) = differences(seed, 6_000);
-        assert!(
-            cases.get("late_gap_fill").copied().unwrap_or(0) > 0
-                && cases.get("epoch_reset").copied().unwrap_or(0) > 0,
-            "seed {seed}: the stream lacks the machine cases: {cases:?}"
-        );
+        let (diffs, codes) = differences(seed, 6_000);
+        seen.extend(codes);
         total += diffs.len();
         assert!(
             diffs.is_empty(),
@@ -270,4 +289,20 @@ fn core_and_model_agree_on_machines_halls_and_pools() {
         );
     }
     assert_eq!(total, 0);
+    // The streams exercised the machine rules, not only ordinary play.
+    for code in [
+        "sequence_gap",
+        "sequence_reset",
+        "credit_variance",
+        "win_outside_game",
+        "game_end_without_bet",
+        "card_session_overlap",
+        "card_out_without_session",
+        "machine_moved",
+        "clock_skew",
+        "wrong_currency",
+        "jackpot_not_eligible",
+    ] {
+        assert!(seen.contains(code), "no {code} in {seen:?}");
+    }
 }
