@@ -357,7 +357,7 @@ impl Simulator {
                 },
             );
         }
-        // A game: bet, maybe a win, game end, rarely a progressive hit.
+        // A game: bet, maybe a win, rarely a progressive hit, game end.
         let affordable: Vec<i64> = self
             .bets
             .iter()
@@ -390,7 +390,8 @@ impl Simulator {
                 );
             }
         }
-        self.machine_event(m, now_ms, InputPayload::GameEnd {});
+        // A progressive hit happens during a game (RULES.md P-3: a claim after the game
+        // ended is not eligible).
         let claimable = &self.machines[m].claimable;
         if !claimable.is_empty() && self.rng.gen_range(0..1_000_000) < self.progressive_ppm {
             let (pool, level) = claimable[self.rng.gen_range(0..claimable.len())].clone();
@@ -405,6 +406,7 @@ impl Simulator {
                 },
             );
         }
+        self.machine_event(m, now_ms, InputPayload::GameEnd {});
     }
 
     fn wallet_event(&mut self, p: usize, now_ms: i64, payload: InputPayload) {
