@@ -7,7 +7,6 @@ use std::sync::mpsc as std_mpsc;
 
 use pitboss_actors::domain::jackpot::JackpotHit;
 use pitboss_actors::domain::machine::GgrDelta;
-use pitboss_actors::domain::Timestamp;
 use pitboss_actors::shell::Input;
 use rdkafka::message::Message;
 
@@ -59,17 +58,12 @@ impl Batch {
             start..self.data.len()
         });
         let (partition, offset) = (m.partition(), m.offset());
-        let mut decoded = Decoded::new(src, partition, offset, &self.data[payload.clone()]);
-        if let Decoded::Input(input) = &mut decoded {
-            // RULES.md E-3: without a receive time from the gateway, the Kafka record's
-            // timestamp is when the event was received.
-            if let Input::Machine { meta, .. } = input.as_mut() {
-                if meta.receive_time.is_none() {
-                    meta.receive_time = m.timestamp().to_millis().map(Timestamp);
-                }
-            }
-        }
-        self.decoded.push(decoded);
+        self.decoded.push(Decoded::new(
+            src,
+            partition,
+            offset,
+            &self.data[payload.clone()],
+        ));
         self.msgs.push(Msg {
             src,
             partition,
