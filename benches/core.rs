@@ -12,7 +12,7 @@ use pitboss::rng::KeyedHitPoints;
 use pitboss::sim::{SimMessage, Simulator};
 use pitboss::wire;
 use pitboss_actors::domain::jackpot::{PoolCommand, PoolMeta, PoolState};
-use pitboss_actors::domain::machine::{EventMeta, MachineCommand, MachineState};
+use pitboss_actors::domain::machine::{EventMeta, MachineCommand, MachineEnv, MachineState};
 use pitboss_actors::domain::wallet::{WalletCommand, WalletMeta, WalletOp, WalletState};
 use pitboss_actors::domain::{
     Amount, Currency, EventId, HallId, MachineId, PlayerId, SourceKey, Timestamp, TxId,
@@ -69,10 +69,11 @@ fn apply(c: &mut Criterion) {
         Amount::new(1_000_000_000).expect("amount"),
     );
     let bet = MachineCommand::Bet(Amount::new(100).expect("amount"));
-    let meta = |seq: u64| EventMeta {
-        event_id: EventId(seq as u128),
-        seq,
-        time: Timestamp(1_800_000_000_000),
+    let meta = |seq: u64| EventMeta::new(EventId(seq as u128), seq, Timestamp(1_800_000_000_000));
+    let profile_of = |h: &HallId| dir.machine_profile(h);
+    let env = MachineEnv {
+        skew: rc.skew,
+        profile_of: &profile_of,
     };
     g.bench_function("machine_bet", |b| {
         b.iter(|| {
@@ -80,13 +81,13 @@ fn apply(c: &mut Criterion) {
             fx.clear();
             if machine.credits < 100 {
                 machine
-                    .apply(&hall, &meta(seq), &cash, Some(eur), &mut fx)
+                    .apply(&hall, &meta(seq), &cash, Some(eur), &env, &mut fx)
                     .expect("cash in");
                 seq += 1;
             }
             black_box(
                 machine
-                    .apply(&hall, &meta(seq), &bet, Some(eur), &mut fx)
+                    .apply(&hall, &meta(seq), &bet, Some(eur), &env, &mut fx)
                     .expect("bet"),
             );
         })
@@ -138,6 +139,7 @@ fn apply(c: &mut Criterion) {
     let cmd = PoolCommand::Contribute {
         machine: mid,
         bet: Amount::new(100).expect("amount"),
+        eligible: true,
     };
     g.bench_function("pool_contribute_4_levels", |b| {
         b.iter(|| {

@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use pitboss_actors::domain::jackpot::{LevelConfig, PoolConfig};
-use pitboss_actors::domain::{Currency, HallId, PoolId};
+use pitboss_actors::domain::{Currency, HallId, PoolId, SkewLimits};
 use pitboss_actors::shell::{PoolSpec, RuntimeConfig};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -84,6 +84,8 @@ pub struct RuntimeSection {
     pub wallet_window_len: usize,
     pub wallet_credit_line_minor: i64,
     pub large_cash_in_alert_minor: i64,
+    pub clock_ahead_max_ms: i64,
+    pub clock_behind_max_ms: i64,
     pub ggr_grace_windows: i64,
     pub ggr_windows_max: usize,
     pub passivate_idle_ms: u64,
@@ -132,6 +134,9 @@ pub struct LevelSection {
     /// Mystery level (hit point drawn by the controller).
     #[serde(default)]
     pub mystery: bool,
+    /// The smallest bet (a game's bets, for a claim) that may win the level, minor units.
+    #[serde(default)]
+    pub min_bet_minor: i64,
 }
 
 /// The hall-network simulator.
@@ -259,6 +264,7 @@ impl Config {
                         .map_err(d)?,
                     ceiling: l.ceiling_minor,
                     mystery: l.mystery,
+                    min_bet: l.min_bet_minor,
                 });
             }
             let config = PoolConfig { currency, levels };
@@ -284,6 +290,11 @@ impl Config {
         } else {
             r.arbiters
         };
+        if r.clock_ahead_max_ms < 0 || r.clock_behind_max_ms < 0 {
+            return Err(ConfigError::Domain(
+                "clock-ahead-max-ms and clock-behind-max-ms must not be negative".into(),
+            ));
+        }
         if r.mailbox_len_max == 0 || r.inflight_events_max == 0 || r.wallet_window_len == 0 {
             return Err(ConfigError::Domain(
                 "mailbox-len-max, inflight-events-max and wallet-window-len must be above 0".into(),
@@ -295,6 +306,10 @@ impl Config {
             wallet_window_len: r.wallet_window_len,
             wallet_credit_line_minor: r.wallet_credit_line_minor,
             large_cash_in_alert_minor: r.large_cash_in_alert_minor,
+            skew: SkewLimits {
+                ahead_max_ms: r.clock_ahead_max_ms,
+                behind_max_ms: r.clock_behind_max_ms,
+            },
             ggr_grace_windows: r.ggr_grace_windows,
             ggr_windows_max: r.ggr_windows_max,
             currency,

@@ -3,11 +3,11 @@
 //! compare the actor pipeline with, and an oracle for tests (the actors must end in the same
 //! state for the same input).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use pitboss_actors::domain::ggr::HallState;
 use pitboss_actors::domain::jackpot::{JackpotHit, PoolCommand, PoolMeta, PoolState};
-use pitboss_actors::domain::machine::{MachineEffect, MachineState};
+use pitboss_actors::domain::machine::{MachineEffect, MachineEnv, MachineState};
 use pitboss_actors::domain::wallet::{WalletEffect, WalletState};
 use pitboss_actors::domain::{HallId, MachineId, PlayerId, PoolId, SourceKey};
 use pitboss_actors::shell::{Directory, HitPointFactory, Input, RuntimeConfig, Snapshot};
@@ -41,6 +41,10 @@ pub struct Direct {
     hit_log: Vec<JackpotHit>,
     /// Counts.
     pub stats: DirectStats,
+    /// Alerts raised, by code (machines and pools).
+    pub alerts: BTreeMap<&'static str, u64>,
+    /// Refusals, by code.
+    pub refusals: BTreeMap<&'static str, u64>,
 }
 
 impl Direct {
@@ -59,6 +63,8 @@ impl Direct {
             hits: Vec::new(),
             hit_log: Vec::new(),
             stats: DirectStats::default(),
+            alerts: BTreeMap::new(),
+            refusals: BTreeMap::new(),
         }
     }
 
@@ -78,12 +84,16 @@ impl Direct {
                     MachineState::new(machine.clone(), directory.machine_profile(&hall))
                 });
                 self.mfx.clear();
-                if state
-                    .apply(&hall, &meta, &cmd, currency, &mut self.mfx)
-                    .is_err()
-                {
+                let profile_of = |h: &HallId| directory.machine_profile(h);
+                let env = MachineEnv {
+                    skew: self.config.skew,
+                    profile_of: &profile_of,
+                };
+                if let Err(e) = state.apply(&hall, &meta, &cmd, currency, &env, &mut self.mfx) {
                     self.stats.refused += 1;
+                    *self.refusals.entry(e.code()).or_default() += 1;
                 }
+                let effect_seq = state.effect_seq;
                 let fx = std::mem::take(&mut self.mfx);
                 for effect in &fx {
                     match effect {
@@ -92,21 +102,36 @@ impl Direct {
                             .apply(d)
                             .map(|_| ())
                             .expect("GGR totals overflow"),
-                        MachineEffect::Contribute { pool, bet } => {
+                        MachineEffect::Contribute {
+                            pool,
+                            bet,
+                            eligible,
+                        } => {
                             let cmd = PoolCommand::Contribute {
                                 machine: machine.clone(),
                                 bet: *bet,
+                                eligible: *eligible,
                             };
-                            self.pool_apply(pool, &machine, meta.seq, meta.event_id, cmd);
+                            self.pool_apply(pool, &machine, effect_seq, meta.event_id, cmd);
                         }
-                        MachineEffect::ClaimHit { pool, level } => {
+                        MachineEffect::ClaimHit {
+                            pool,
+                            level,
+                            bet,
+                            amount,
+                        } => {
                             let cmd = PoolCommand::Claim {
                                 machine: machine.clone(),
                                 level: *level,
+                                bet: *bet,
+                                amount: *amount,
                             };
-                            self.pool_apply(pool, &machine, meta.seq, meta.event_id, cmd);
+                            self.pool_apply(pool, &machine, effect_seq, meta.event_id, cmd);
                         }
-                        MachineEffect::Alert(_) => self.stats.outputs += 1,
+                        MachineEffect::Alert(a) => {
+                            self.stats.outputs += 1;
+                            *self.alerts.entry(a.code()).or_default() += 1;
+                        }
                     }
                 }
                 self.mfx = fx;
@@ -181,11 +206,15 @@ impl Direct {
         };
         self.hits.clear();
         let mut rng = hit_points.for_pool(pool);
-        if state
-            .apply(&meta, &cmd, rng.as_mut(), &mut self.hits)
-            .is_err()
-        {
+        let paid_before = state.paid_of(&cmd);
+        let result = state.apply(&meta, &cmd, rng.as_mut(), &mut self.hits);
+        if let Err(e) = &result {
             self.stats.refused += 1;
+            *self.refusals.entry(e.code()).or_default() += 1;
+        }
+        if let Some(a) = state.claim_alert(&cmd, &result, paid_before, &self.hits) {
+            self.stats.outputs += 1;
+            *self.alerts.entry(a.code()).or_default() += 1;
         }
         let hits = std::mem::take(&mut self.hits);
         self.hit_log.extend(hits.iter().cloned());
@@ -195,8 +224,24 @@ impl Direct {
                 .machines
                 .get_mut(&hit.machine)
                 .expect("a hit follows the machine's event");
-            m.apply_award(&hit.pool, hit.level, hit.hit_number, hit.amount)
-                .expect("jackpot paid meter overflow");
+            let mut fx = Vec::new();
+            m.apply_award(
+                &hit.pool,
+                hit.level,
+                hit.hit_number,
+                hit.amount,
+                hit.cause,
+                &mut fx,
+            )
+            .expect("jackpot paid meter overflow");
+            for effect in fx {
+                if let MachineEffect::Ggr(d) = effect {
+                    self.hall(&d.hall)
+                        .apply(&d)
+                        .map(|_| ())
+                        .expect("GGR totals overflow");
+                }
+            }
         }
         self.hits = hits;
     }

@@ -69,6 +69,8 @@ pub fn core_config(m: &ModelConfig) -> Config {
     cfg.network.currency = m.currency.clone();
     cfg.runtime.wallet_credit_line_minor = m.credit_line;
     cfg.runtime.large_cash_in_alert_minor = m.large_cash_in;
+    cfg.runtime.clock_ahead_max_ms = m.clock_ahead_max_ms;
+    cfg.runtime.clock_behind_max_ms = m.clock_behind_max_ms;
     cfg.runtime.hit_point_secret = SECRET.to_owned();
     // The model keeps every window; the core keeps this many in memory.
     cfg.runtime.ggr_windows_max = 1 << 20;
@@ -88,6 +90,7 @@ pub fn core_config(m: &ModelConfig) -> Config {
                     contribution_percent: Decimal::new(l.ppm, 4),
                     ceiling_minor: l.ceiling,
                     mystery: l.mystery,
+                    min_bet_minor: l.min_bet,
                 })
                 .collect(),
         })
@@ -113,7 +116,8 @@ pub fn compare(g: &Generated, mcfg: &ModelConfig) -> Report {
     let mut model = Model::new(mcfg.clone(), draw(SECRET));
     let mut core_rejected = 0u64;
     for item in &g.items {
-        model.apply_bytes(&item.bytes, Some(item.kafka_time));
+        // No Kafka timestamp: the core does not use it as a receive time yet (RULES.md E-3).
+        model.apply_bytes(&item.bytes, None);
         match decode_input(&item.bytes) {
             Ok(input) => direct.apply(input),
             Err(_) => core_rejected += 1,
@@ -160,8 +164,8 @@ pub fn model_config_of(cfg: &Config) -> ModelConfig {
         currency: cfg.network.currency.clone(),
         credit_line: cfg.runtime.wallet_credit_line_minor,
         large_cash_in: cfg.runtime.large_cash_in_alert_minor,
-        clock_ahead_max_ms: 300_000,
-        clock_behind_max_ms: 7 * 86_400_000,
+        clock_ahead_max_ms: cfg.runtime.clock_ahead_max_ms,
+        clock_behind_max_ms: cfg.runtime.clock_behind_max_ms,
         pools: cfg
             .pools
             .iter()
@@ -177,7 +181,7 @@ pub fn model_config_of(cfg: &Config) -> ModelConfig {
                         ppm: ppm(l.contribution_percent),
                         ceiling: l.ceiling_minor,
                         mystery: l.mystery,
-                        min_bet: 0,
+                        min_bet: l.min_bet_minor,
                     })
                     .collect(),
             })
@@ -474,7 +478,7 @@ impl CoreViews {
                     let totals = |t: &pitboss_actors::domain::ggr::GgrTotals| Totals {
                         bets: t.bets,
                         wins: t.wins,
-                        jackpots: 0,
+                        jackpots: t.jackpots,
                         games: t.games,
                     };
                     let view = HallView {
@@ -499,7 +503,7 @@ impl CoreViews {
                             seeded: l.seeded,
                             paid: l.paid,
                             hits: l.hits,
-                            variance: 0,
+                            variance: l.variance,
                             hit_point: l.hit_point,
                         })
                         .collect();

@@ -47,6 +47,9 @@ pub struct Recount {
     pub jackpots_paid: i64,
     /// Jackpots paid (pool books).
     pub jackpots_paid_by_pools: i64,
+    /// What machines paid beyond the levels' amounts on version 2 claims, funded by the
+    /// operator (RULES.md P-3, P-6).
+    pub jackpot_variances: i64,
     pub jackpot_hits: u64,
     /// GGR summed over halls.
     pub ggr: i64,
@@ -96,6 +99,7 @@ pub fn recount(states: &[Snapshot]) -> Recount {
                     r.seeds_funded += l.seeded;
                     r.contributions_micro += l.contributed_micro;
                     r.jackpots_paid_by_pools += l.paid;
+                    r.jackpot_variances += l.variance;
                     r.jackpot_hits += l.hits;
                 }
             }
@@ -109,7 +113,11 @@ pub fn recount(states: &[Snapshot]) -> Recount {
         }
     }
     let m = MICRO as i128;
-    r.entered_micro = (r.cash_in as i128 + r.deposits as i128 + r.seeds_funded as i128) * m;
+    r.entered_micro = (r.cash_in as i128
+        + r.deposits as i128
+        + r.seeds_funded as i128
+        + r.jackpot_variances as i128)
+        * m;
     r.accounted_micro = (r.credits as i128 + r.balances as i128) * m
         + r.pools_held_micro
         + (r.cash_out as i128 + r.withdrawals as i128 + r.jackpots_paid as i128) * m
@@ -117,6 +125,6 @@ pub fn recount(states: &[Snapshot]) -> Recount {
         - r.contributions_micro;
     r.conservation_ok = r.entered_micro == r.accounted_micro
         && r.ggr == r.ggr_from_entities
-        && r.jackpots_paid == r.jackpots_paid_by_pools;
+        && r.jackpots_paid == r.jackpots_paid_by_pools + r.jackpot_variances;
     r
 }

@@ -390,7 +390,8 @@ impl Simulator {
                 );
             }
         }
-        // A progressive hit happens within the game that won it, before its end (P-3).
+        // A progressive hit happens during a game (RULES.md P-3: a claim after the game
+        // ended is not eligible).
         let claimable = &self.machines[m].claimable;
         if !claimable.is_empty() && self.rng.gen_range(0..1_000_000) < self.progressive_ppm {
             let (pool, level) = claimable[self.rng.gen_range(0..claimable.len())].clone();

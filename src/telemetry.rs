@@ -332,13 +332,7 @@ fn output_kind_index(o: &Output) -> usize {
 }
 
 fn alert_kind(a: &Alert) -> &'static str {
-    match a {
-        Alert::SequenceGap { .. } => "sequence_gap",
-        Alert::LargeCashIn { .. } => "large_cash_in",
-        Alert::DoorOpen { .. } => "door_open",
-        Alert::Tilt { .. } => "tilt",
-        Alert::CommsLost { .. } => "comms_lost",
-    }
+    a.code()
 }
 
 /// An output was handed to the sink: counts it, and follows jackpot levels and hits.

@@ -31,9 +31,13 @@ use pitboss::pipeline::{Inflight, Ingest, SourcePos};
 use pitboss::rng::KeyedHitPoints;
 use pitboss::sim::Simulator;
 use pitboss::store::{self, EmbeddedStore, StoreConfig, StoreKind};
-use pitboss_actors::domain::machine::{CashInKind, EventMeta, MachineCommand, MachineState};
+use pitboss_actors::domain::machine::{
+    CashInKind, EventMeta, MachineCommand, MachineEnv, MachineState,
+};
 use pitboss_actors::domain::wallet::{WalletCommand, WalletMeta, WalletOp, WalletState};
-use pitboss_actors::domain::{Amount, EventId, HallId, MachineId, PlayerId, Timestamp, TxId};
+use pitboss_actors::domain::{
+    Amount, EventId, HallId, MachineId, PlayerId, SkewLimits, Timestamp, TxId,
+};
 use pitboss_actors::shell::{
     LedgerEntry, Movement, NullSink, Position, Runtime, Snapshot, Stash, StateStore,
 };
@@ -274,20 +278,20 @@ fn populate(cfg: &Config, o: &StoreOptions) -> anyhow::Result<()> {
                     directory.machine_profile(&hall_id),
                 );
                 // No sequence number: the simulator numbers this machine's events from 1.
-                let meta = EventMeta {
-                    event_id: EventId(u64::MAX as u128 + i as u128),
-                    seq: 0,
-                    time: t0,
-                };
+                let meta = EventMeta::new(EventId(u64::MAX as u128 + i as u128), 0, t0);
                 mfx.clear();
                 st.apply(
                     &hall_id,
                     &meta,
                     &MachineCommand::CashIn(CashInKind::Bill, Amount::new(10_000)?),
                     None,
+                    &MachineEnv {
+                        skew: SkewLimits::default(),
+                        profile_of: &|h| directory.machine_profile(h),
+                    },
                     &mut mfx,
                 )?;
-                st.last_seq = None;
+                st.marks.clear();
                 s.stash(Stash {
                     snapshot: Snapshot::Machine(st),
                     movements: 1,

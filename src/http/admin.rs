@@ -112,6 +112,8 @@ pub struct NewLevel {
     ceiling_minor: Option<i64>,
     #[serde(default)]
     mystery: bool,
+    #[serde(default)]
+    min_bet_minor: i64,
 }
 
 /// `POST /api/admin/pools` body.
@@ -222,6 +224,7 @@ pub async fn create_pool(
                     .map_err(invalid)?,
                 ceiling: l.ceiling_minor,
                 mystery: l.mystery,
+                min_bet: l.min_bet_minor,
             });
         }
         let halls = if new.halls.is_empty() {
@@ -338,6 +341,7 @@ pub async fn change_level(
             .map_err(invalid)?,
             ceiling: base.ceiling_minor,
             mystery: base.mystery,
+            min_bet: base.min_bet_minor,
         };
         if let Some(s) = change.seed_minor {
             config.seed = s;

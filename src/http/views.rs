@@ -22,6 +22,8 @@ pub struct LevelConfigView {
     pub contribution_percent: String,
     /// Mystery level.
     pub mystery: bool,
+    /// The smallest bet that may win the level (0 = any).
+    pub min_bet_minor: i64,
 }
 
 impl From<&LevelConfig> for LevelConfigView {
@@ -32,6 +34,7 @@ impl From<&LevelConfig> for LevelConfigView {
             ceiling_minor: c.ceiling,
             contribution_percent: percent_of_ppm(c.contribution_ppm),
             mystery: c.mystery,
+            min_bet_minor: c.min_bet,
         }
     }
 }

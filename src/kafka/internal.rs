@@ -102,12 +102,19 @@ pub struct PoolCommandItem<'a> {
     /// The machine that bet or hit.
     #[serde(borrow)]
     pub machine: Cow<'a, str>,
-    /// `contribute`: the bet, minor units.
+    /// `contribute`: the bet; `claim`: the bets of the machine's open game; minor units.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bet: Option<i64>,
     /// `claim`: the level index.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub level: Option<u8>,
+    /// `claim`: what the machine paid (version 2 claims), minor units.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<i64>,
+    /// `contribute`: true when the machine may not win a mystery hit with it (offline or
+    /// in tilt, RULES.md P-2); absent when it may.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ineligible: Option<bool>,
     /// The input partition of the machine's events: where its awards must go.
     pub machine_partition: i32,
 }
@@ -133,6 +140,9 @@ pub struct GgrDeltaItem<'a> {
     pub wins: i64,
     /// Games completed.
     pub games: i64,
+    /// Jackpot awards paid, minor units (absent before RULES.md H-1: 0).
+    #[serde(default)]
+    pub jackpots: i64,
 }
 
 /// A jackpot award for a machine.
@@ -316,11 +326,28 @@ pub fn pool_item<'a>(
     cause: &'a str,
 ) -> PoolCommandItem<'a> {
     let (source_kind, source) = source_kind(&meta.source);
-    let (op, machine, bet, level) = match cmd {
-        PoolCommand::Contribute { machine, bet } => {
-            ("contribute", machine, Some(bet.minor()), None)
+    let mut ineligible = None;
+    let (op, machine, bet, level, amount) = match cmd {
+        PoolCommand::Contribute {
+            machine,
+            bet,
+            eligible,
+        } => {
+            ineligible = (!eligible).then_some(true);
+            ("contribute", machine, Some(bet.minor()), None, None)
         }
-        PoolCommand::Claim { machine, level } => ("claim", machine, None, Some(*level)),
+        PoolCommand::Claim {
+            machine,
+            level,
+            bet,
+            amount,
+        } => (
+            "claim",
+            machine,
+            Some(*bet),
+            Some(*level),
+            amount.map(|a| a.minor()),
+        ),
     };
     PoolCommandItem {
         pool: pool.as_str().into(),
@@ -332,6 +359,8 @@ pub fn pool_item<'a>(
         machine: machine.as_str().into(),
         bet,
         level,
+        amount,
+        ineligible,
         machine_partition,
     }
 }
@@ -349,8 +378,14 @@ impl PoolCommandItem<'_> {
             ("contribute", Some(bet), _) => PoolCommand::Contribute {
                 machine,
                 bet: Amount::new(bet)?,
+                eligible: self.ineligible != Some(true),
             },
-            ("claim", _, Some(level)) => PoolCommand::Claim { machine, level },
+            ("claim", bet, Some(level)) => PoolCommand::Claim {
+                machine,
+                level,
+                bet: bet.unwrap_or(0),
+                amount: self.amount.map(Amount::new).transpose()?,
+            },
             (op, _, _) => {
                 return Err(InternalError::Invalid(format!(
                     "pool command {:?} without its field",
@@ -379,6 +414,7 @@ pub fn ggr_item(d: &GgrDelta) -> GgrDeltaItem<'_> {
         bets: d.bets,
         wins: d.wins,
         games: d.games,
+        jackpots: d.jackpots,
     }
 }
 
@@ -393,6 +429,7 @@ impl GgrDeltaItem<'_> {
             bets: self.bets,
             wins: self.wins,
             games: self.games,
+            jackpots: self.jackpots,
         })
     }
 }
@@ -441,6 +478,7 @@ mod tests {
             PoolCommand::Contribute {
                 machine: m,
                 bet: Amount::new(250).unwrap(),
+                eligible: true,
             },
         )
     }
@@ -451,6 +489,8 @@ mod tests {
         let claim = PoolCommand::Claim {
             machine: MachineId::new("M-2").unwrap(),
             level: 2,
+            bet: 40,
+            amount: Some(Amount::new(5_005).unwrap()),
         };
         let mut buf = BatchBuf::new(Kind::PoolCommands);
         let mut t = [0u8; 36];
@@ -483,6 +523,7 @@ mod tests {
             bets: -50,
             wins: 0,
             games: 0,
+            jackpots: 25,
         };
         let mut buf = BatchBuf::new(Kind::GgrDeltas);
         buf.push(&ggr_item(&d));

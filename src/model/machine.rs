@@ -91,18 +91,28 @@ impl Model {
                 return Outcome::Refused("wrong_currency");
             }
         }
-        // M-5: the newest event decides where the machine stands.
+        // M-5: the newest event decides where the machine stands, and the event that moves
+        // it already plays for the new hall's pools.
         let moved = {
             let m = &self.machines[&ev.machine];
             m.hall != ev.hall && m.last_booked.is_none_or(|t| booked >= t)
         };
+        let before = self.machines[&ev.machine].clone();
+        if moved {
+            let pools = self.pools_of(&ev.hall);
+            let m = self.machines.get_mut(&ev.machine).expect("exists");
+            m.hall = ev.hall.clone();
+            m.pools = pools;
+        }
         let outcome = self.machine_command(&ev, booked);
+        if outcome != Outcome::Applied && moved {
+            // Not applied: it moved nothing either.
+            let m = self.machines.get_mut(&ev.machine).expect("exists");
+            m.hall = before.hall;
+            m.pools = before.pools;
+        }
         if outcome == Outcome::Applied {
             if moved {
-                let pools = self.pools_of(&ev.hall);
-                let m = self.machines.get_mut(&ev.machine).expect("exists");
-                m.hall = ev.hall.clone();
-                m.pools = pools;
                 self.alert("machine_moved");
             }
             let m = self.machines.get_mut(&ev.machine).expect("exists");

@@ -6,7 +6,8 @@ use pitboss_actors::domain::ggr::{GgrTotals, WindowClosed};
 use pitboss_actors::domain::jackpot::JackpotHit;
 use pitboss_actors::domain::machine::Alert;
 use pitboss_actors::domain::{
-    Amount, Currency, EventId, HallId, MachineId, PlayerId, PoolId, Timestamp, TxId,
+    Amount, Currency, EventId, HallId, MachineId, MachineOp, PlayerId, PoolId, Timestamp, Total,
+    TxId,
 };
 use pitboss_actors::shell::ports::LevelView;
 use pitboss_actors::shell::Output;
@@ -151,6 +152,7 @@ pub fn outputs() -> Vec<(&'static str, Output)> {
                         bets: 125_000,
                         wins: 98_250,
                         games: 500,
+                        jackpots: 10_000,
                     },
                     revision: 0,
                 },
@@ -243,6 +245,184 @@ pub fn outputs() -> Vec<(&'static str, Output)> {
                     code: 4_021,
                 },
                 10,
+            ),
+        ),
+        (
+            "alert_sequence_reset",
+            alert(
+                Alert::SequenceReset {
+                    machine: machine.clone(),
+                    old_epoch: 0,
+                    old_high: 8,
+                    epoch: 1,
+                },
+                1,
+            ),
+        ),
+        (
+            "alert_sequence_stale",
+            alert(
+                Alert::SequenceStale {
+                    machine: machine.clone(),
+                    epoch: 0,
+                    seq: 2,
+                },
+                2,
+            ),
+        ),
+        (
+            "alert_credit_variance",
+            alert(
+                Alert::CreditVariance {
+                    machine: machine.clone(),
+                    op: MachineOp::Bet,
+                    amount: 5_000,
+                    credits: 1_900,
+                    shortfall: 3_100,
+                },
+                4,
+            ),
+        ),
+        (
+            "alert_win_outside_game",
+            alert(
+                Alert::WinOutsideGame {
+                    machine: machine.clone(),
+                    amount: 500,
+                },
+                5,
+            ),
+        ),
+        (
+            "alert_game_end_without_bet",
+            alert(
+                Alert::GameEndWithoutBet {
+                    machine: machine.clone(),
+                },
+                6,
+            ),
+        ),
+        (
+            "alert_card_session_overlap",
+            alert(
+                Alert::CardSessionOverlap {
+                    machine: machine.clone(),
+                    player: PlayerId::new("P-2002").expect("sample player"),
+                    previous: player.clone(),
+                },
+                7,
+            ),
+        ),
+        (
+            "alert_card_out_without_session",
+            alert(
+                Alert::CardOutWithoutSession {
+                    machine: machine.clone(),
+                },
+                9,
+            ),
+        ),
+        (
+            "alert_machine_moved",
+            alert(
+                Alert::MachineMoved {
+                    machine: machine.clone(),
+                    from: hall.clone(),
+                    to: HallId::new("H-2").expect("sample hall"),
+                },
+                11,
+            ),
+        ),
+        (
+            "alert_clock_skew",
+            alert(
+                Alert::ClockSkew {
+                    machine: machine.clone(),
+                    event_time: Timestamp(TIME_MS + 3_600_000),
+                    receive_time: Timestamp(TIME_MS),
+                },
+                13,
+            ),
+        ),
+        (
+            "alert_wrong_currency",
+            alert(
+                Alert::WrongCurrency {
+                    machine: machine.clone(),
+                    currency: Currency::new("USD").expect("sample currency"),
+                },
+                14,
+            ),
+        ),
+        (
+            "alert_overflow",
+            alert(
+                Alert::Overflow {
+                    machine: machine.clone(),
+                    total: Total::CoinInMeter,
+                },
+                17,
+            ),
+        ),
+        (
+            "alert_unknown_level",
+            alert(
+                Alert::ClaimRefused {
+                    machine: machine.clone(),
+                    pool: pool.clone(),
+                    level: 9,
+                    code: "unknown_level",
+                },
+                18,
+            ),
+        ),
+        (
+            "alert_mystery_claim",
+            alert(
+                Alert::ClaimRefused {
+                    machine: machine.clone(),
+                    pool: pool.clone(),
+                    level: 1,
+                    code: "mystery_claim",
+                },
+                19,
+            ),
+        ),
+        (
+            "alert_pool_not_linked",
+            alert(
+                Alert::ClaimRefused {
+                    machine: machine.clone(),
+                    pool: pool.clone(),
+                    level: 1,
+                    code: "pool_not_linked",
+                },
+                20,
+            ),
+        ),
+        (
+            "alert_jackpot_not_eligible",
+            alert(
+                Alert::ClaimRefused {
+                    machine: machine.clone(),
+                    pool: pool.clone(),
+                    level: 1,
+                    code: "jackpot_not_eligible",
+                },
+                21,
+            ),
+        ),
+        (
+            "alert_jackpot_variance",
+            alert(
+                Alert::JackpotVariance {
+                    machine: machine.clone(),
+                    pool: pool.clone(),
+                    level: 1,
+                    level_amount: 502_040,
+                    paid: 502_100,
+                },
+                22,
             ),
         ),
         ("alert_comms_lost", alert(Alert::CommsLost { machine }, 12)),

@@ -63,10 +63,13 @@ fn every_internal_batch_kind_conforms() {
     let contribute = PoolCommand::Contribute {
         machine: m.clone(),
         bet: Amount::new(100).unwrap(),
+        eligible: true,
     };
     let claim = PoolCommand::Claim {
         machine: m.clone(),
         level: 2,
+        bet: 40,
+        amount: Some(Amount::new(5_005).unwrap()),
     };
     b.push(&pool_item(&pool, &meta, &contribute, 3, &cause_text));
     b.push(&pool_item(&pool, &meta, &claim, 3, &cause_text));
@@ -86,6 +89,7 @@ fn every_internal_batch_kind_conforms() {
             bets: -20,
             wins: 0,
             games: 1,
+            jackpots: 300,
         }));
     }
     check(&v, b.message());

@@ -13,6 +13,7 @@ mod contract_statements;
 mod demo_cli;
 mod kafka_internal_schema;
 mod model_check;
+mod model_machines;
 mod pool_admin;
 mod schemas_conform;
 mod wire_fast_path;

@@ -24,6 +24,7 @@ fn level(name: &str, seed: i64, ceiling: i64, ppm: i64) -> LevelConfig {
         contribution_ppm: ppm,
         ceiling: Some(ceiling),
         mystery: true,
+        min_bet: 0,
     }
 }
 
@@ -37,6 +38,7 @@ fn runtime() -> Arc<Runtime> {
         ggr_grace_windows: 1,
         ggr_windows_max: 10,
         currency: eur(),
+        skew: pitboss_actors::domain::SkewLimits::default(),
         pools: vec![PoolSpec {
             id: PoolId::new("P").unwrap(),
             config: PoolConfig {
@@ -75,6 +77,7 @@ fn contribute(rt: &Arc<Runtime>, pool: &str, seq: u64) {
             cmd: PoolCommand::Contribute {
                 machine: m,
                 bet: Amount::new(100).unwrap(),
+                eligible: true,
             },
             ack: AckToken::none(),
         },

@@ -146,8 +146,8 @@ fn golden_bytes_of_every_input_and_output_kind() {
         "golden mismatch (if the change is intended, rerun with UPDATE_GOLDEN=1 and review):\n{}",
         problems.join("\n")
     );
-    // 19 input kinds, 11 output samples (every alert kind), 1 rejection.
-    assert_eq!(cases.len(), 19 + 11 + 1);
+    // 19 input kinds, 27 output samples (every alert kind), 1 rejection.
+    assert_eq!(cases.len(), 19 + 27 + 1);
 }
 
 #[test]
@@ -216,6 +216,7 @@ fn expected_commands() -> Vec<Expect> {
             MachineCommand::JackpotHit {
                 pool: PoolId::new("POOL-A").expect("valid"),
                 level: 1,
+                amount: None,
             },
             None,
         ),
@@ -270,11 +271,7 @@ fn every_input_kind_decodes_to_its_domain_command() {
             Expect::Machine(cmd, currency) => Input::Machine {
                 machine: MachineId::new("M-17").expect("valid"),
                 hall: hall.clone(),
-                meta: EventMeta {
-                    event_id,
-                    seq: n as u64 + 1,
-                    time,
-                },
+                meta: EventMeta::new(event_id, n as u64 + 1, time),
                 cmd,
                 currency: currency.map(|c| Currency::new(c).expect("valid")),
             },
@@ -772,6 +769,118 @@ fn output_expectations() -> Vec<(&'static str, Topic, &'static str, &'static str
             Some(10),
         ),
         (
+            "alert_sequence_reset",
+            Topic::Alerts,
+            "M-17",
+            "{cause} alert 0",
+            Some(1),
+        ),
+        (
+            "alert_sequence_stale",
+            Topic::Alerts,
+            "M-17",
+            "{cause} alert 0",
+            Some(2),
+        ),
+        (
+            "alert_credit_variance",
+            Topic::Alerts,
+            "M-17",
+            "{cause} alert 0",
+            Some(4),
+        ),
+        (
+            "alert_win_outside_game",
+            Topic::Alerts,
+            "M-17",
+            "{cause} alert 0",
+            Some(5),
+        ),
+        (
+            "alert_game_end_without_bet",
+            Topic::Alerts,
+            "M-17",
+            "{cause} alert 0",
+            Some(6),
+        ),
+        (
+            "alert_card_session_overlap",
+            Topic::Alerts,
+            "M-17",
+            "{cause} alert 0",
+            Some(7),
+        ),
+        (
+            "alert_card_out_without_session",
+            Topic::Alerts,
+            "M-17",
+            "{cause} alert 0",
+            Some(9),
+        ),
+        (
+            "alert_machine_moved",
+            Topic::Alerts,
+            "M-17",
+            "{cause} alert 0",
+            Some(11),
+        ),
+        (
+            "alert_clock_skew",
+            Topic::Alerts,
+            "M-17",
+            "{cause} alert 0",
+            Some(13),
+        ),
+        (
+            "alert_wrong_currency",
+            Topic::Alerts,
+            "M-17",
+            "{cause} alert 0",
+            Some(14),
+        ),
+        (
+            "alert_overflow",
+            Topic::Alerts,
+            "M-17",
+            "{cause} alert 0",
+            Some(17),
+        ),
+        (
+            "alert_unknown_level",
+            Topic::Alerts,
+            "M-17",
+            "{cause} alert 0",
+            Some(18),
+        ),
+        (
+            "alert_mystery_claim",
+            Topic::Alerts,
+            "M-17",
+            "{cause} alert 0",
+            Some(19),
+        ),
+        (
+            "alert_pool_not_linked",
+            Topic::Alerts,
+            "M-17",
+            "{cause} alert 0",
+            Some(20),
+        ),
+        (
+            "alert_jackpot_not_eligible",
+            Topic::Alerts,
+            "M-17",
+            "{cause} alert 0",
+            Some(21),
+        ),
+        (
+            "alert_jackpot_variance",
+            Topic::Alerts,
+            "M-17",
+            "{cause} alert 0",
+            Some(22),
+        ),
+        (
             "alert_comms_lost",
             Topic::Alerts,
             "M-17",
@@ -868,12 +977,35 @@ fn output_payloads_round_trip() {
                 let want = match &*p.kind {
                     "sequence_gap" => (Some(5), Some(8), None, None),
                     "large_cash_in" => (None, None, Some(1_000_000), None),
+                    "credit_variance" => (None, None, Some(5_000), None),
+                    "jackpot_variance" => (None, None, Some(502_100), None),
+                    "win_outside_game" => (None, None, Some(500), None),
                     "tilt" => (None, None, None, Some(4_021)),
-                    "door_open" | "comms_lost" => (None, None, None, None),
+                    "door_open"
+                    | "comms_lost"
+                    | "sequence_reset"
+                    | "sequence_stale"
+                    | "game_end_without_bet"
+                    | "card_session_overlap"
+                    | "card_out_without_session"
+                    | "machine_moved"
+                    | "clock_skew"
+                    | "wrong_currency"
+                    | "overflow"
+                    | "unknown_level"
+                    | "mystery_claim"
+                    | "pool_not_linked"
+                    | "jackpot_not_eligible" => (None, None, None, None),
                     other => panic!("unexpected alert kind {other}"),
                 };
                 assert_eq!(details, want, "{name}");
                 assert_eq!(*name, format!("alert_{}", p.kind));
+                let severity = match &*p.kind {
+                    "win_outside_game" | "card_out_without_session" | "door_open" => "info",
+                    "sequence_stale" | "wrong_currency" | "overflow" => "critical",
+                    _ => "warning",
+                };
+                assert_eq!(&*p.severity, severity, "{name}");
             }
             OutputEvent::Refused(e) => {
                 assert_eq!(&*e.payload.entity, "P-1001");
@@ -1018,4 +1150,57 @@ fn topics_have_their_default_names() {
     );
     assert_eq!(wire::GAME_EVENTS_TOPIC, "pitboss.game-events");
     assert_eq!(Topic::WalletEvents.to_string(), "pitboss.wallet-events");
+}
+
+#[test]
+fn version_2_machine_events_carry_their_epoch_and_receive_time() {
+    // RULES.md E-2, M-1, E-3: both decoders read them; version 1 means epoch 0, no receive time.
+    let mut v = bet_json();
+    v["schema_version"] = json!(2);
+    v["epoch"] = json!(3);
+    v["receive_time"] = json!(samples::TIME_MS + 500);
+    let bytes = msgpack(&v);
+    for input in [
+        decode_input(&bytes),
+        pitboss::wire::decode_input_serde(&bytes),
+    ] {
+        let Ok(Input::Machine { meta, .. }) = input else {
+            panic!("a machine event: {input:?}")
+        };
+        assert_eq!(meta.epoch, 3);
+        assert_eq!(meta.receive_time, Some(Timestamp(samples::TIME_MS + 500)));
+    }
+    let Ok(Input::Machine { meta, .. }) = decode_input(&msgpack(&bet_json())) else {
+        panic!("a machine event")
+    };
+    assert_eq!((meta.epoch, meta.receive_time), (0, None));
+}
+
+#[test]
+fn version_2_jackpot_hit_carries_what_the_machine_paid() {
+    // RULES.md P-3: amount and currency together; one without the other is rejected.
+    let mut v = bet_json();
+    v["schema_version"] = json!(2);
+    v["payload"] = json!({ "jackpot_hit": { "pool": "POOL-A", "level": 1, "amount": 5_005, "currency": "EUR" } });
+    let bytes = msgpack(&v);
+    for input in [
+        decode_input(&bytes),
+        pitboss::wire::decode_input_serde(&bytes),
+    ] {
+        let Ok(Input::Machine { cmd, currency, .. }) = input else {
+            panic!("a machine event: {input:?}")
+        };
+        assert_eq!(
+            cmd,
+            MachineCommand::JackpotHit {
+                pool: PoolId::new("POOL-A").unwrap(),
+                level: 1,
+                amount: Some(Amount::new(5_005).unwrap()),
+            }
+        );
+        assert_eq!(currency, Some(Currency::new("EUR").unwrap()));
+    }
+    v["payload"] = json!({ "jackpot_hit": { "pool": "POOL-A", "level": 1, "amount": 5_005 } });
+    let err = decode_input(&msgpack(&v)).expect_err("amount without currency");
+    assert_eq!(err.code(), "missing_field");
 }

@@ -9,7 +9,7 @@ use crate::support::Harness;
 use pitboss::store::audit;
 use pitboss_actors::domain::ggr::HallState;
 use pitboss_actors::domain::jackpot::{LevelConfig, PoolConfig, PoolState, MICRO};
-use pitboss_actors::domain::machine::{MachineProfile, MachineState};
+use pitboss_actors::domain::machine::{EpochMarks, MachineProfile, MachineState};
 use pitboss_actors::domain::wallet::{WalletCommand, WalletMeta, WalletOp, WalletState};
 use pitboss_actors::domain::{
     Amount, Currency, EventId, HallId, MachineId, PlayerId, PoolId, Timestamp, TxId,
@@ -91,7 +91,13 @@ fn machine(id: &str, bills: u64) -> (MachineState, Vec<LedgerEntry>) {
     }
     m.meters.coin_in += 200;
     m.credits -= 200;
-    m.last_seq = Some(bills + 1);
+    m.marks = vec![EpochMarks {
+        epoch: 0,
+        high: bills + 1,
+        holes: Vec::new(),
+        forgotten: Vec::new(),
+    }];
+    m.effect_seq = bills + 1;
     ledger.push(entry(bills + 1, Movement::Bet, -200, m.credits));
     m.assert_invariants();
     (m, ledger)
@@ -115,6 +121,7 @@ fn pool(id: &str) -> (PoolState, Vec<LedgerEntry>) {
             contribution_ppm: 10_000,
             ceiling: Some(1_000_000),
             mystery: true,
+            min_bet: 0,
         }],
     };
     let mut p = PoolState::new(PoolId::new(id).unwrap(), config, &mut NoHits).unwrap();
@@ -143,6 +150,7 @@ fn hall(id: &str) -> HallState {
         bets: 200,
         wins: 50,
         games: 1,
+        jackpots: 0,
     };
     h.apply(&delta).unwrap();
     h

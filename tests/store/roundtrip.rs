@@ -10,12 +10,12 @@ use pitboss::store::codec::{decode_record, encode_record};
 use pitboss_actors::domain::ggr::{GgrTotals, GgrWindow, HallState};
 use pitboss_actors::domain::jackpot::{LevelConfig, LevelState, PoolState};
 use pitboss_actors::domain::machine::{
-    AwardMark, MachineProfile, MachineState, MachineStatus, Meters,
+    AwardMark, EpochMarks, HitOrigin, MachineProfile, MachineState, MachineStatus, Meters,
 };
 use pitboss_actors::domain::wallet::{TxKind, TxRecord, WalletState, WalletTotals};
 use pitboss_actors::domain::{
-    Currency, DomainError, FastMap, HallId, IdKind, MachineId, PlayerId, PoolId, SessionError,
-    SourceKey, Subject, Timestamp, Total, TxId, WalletOpKind,
+    Currency, DomainError, EventId, FastMap, HallId, IdKind, MachineId, PlayerId, PoolId,
+    SessionError, SourceKey, Subject, Timestamp, Total, TxId, WalletOpKind,
 };
 use pitboss_actors::shell::{Snapshot, Stash};
 use proptest::prelude::*;
@@ -116,7 +116,18 @@ fn machine() -> impl Strategy<Value = MachineState> {
         (
             any::<i64>(),
             prop::array::uniform12(any::<i64>()),
-            any::<Option<u64>>(),
+            (
+                prop::collection::vec(
+                    (
+                        any::<u64>(),
+                        any::<u64>(),
+                        prop::collection::vec(any::<(u64, u64)>(), 0..4),
+                        prop::collection::vec(any::<(u64, u64)>(), 0..3),
+                    ),
+                    0..5,
+                ),
+                any::<u64>(),
+            ),
         ),
         (
             any::<bool>(),
@@ -128,7 +139,13 @@ fn machine() -> impl Strategy<Value = MachineState> {
         prop::collection::vec((id(), any::<u8>(), any::<u64>()), 0..4),
     )
         .prop_map(
-            |((m, h, currency, pools, alert), (credits, mt, last_seq), st, (go, gw, t), aw)| {
+            |(
+                (m, h, currency, pools, alert),
+                (credits, mt, (marks, effect_seq)),
+                st,
+                (go, gw, t),
+                aw,
+            )| {
                 MachineState {
                     id: MachineId::new(&m).unwrap(),
                     profile: MachineProfile {
@@ -152,7 +169,16 @@ fn machine() -> impl Strategy<Value = MachineState> {
                         jackpot_paid: mt[10],
                         doors_opened: mt[11],
                     },
-                    last_seq,
+                    marks: marks
+                        .into_iter()
+                        .map(|(epoch, high, holes, forgotten)| EpochMarks {
+                            epoch,
+                            high,
+                            holes,
+                            forgotten,
+                        })
+                        .collect(),
+                    effect_seq,
                     status: MachineStatus {
                         online: st.0,
                         door_open: st.1,
@@ -161,6 +187,7 @@ fn machine() -> impl Strategy<Value = MachineState> {
                     session: st.3.map(|p| PlayerId::new(&p).unwrap()),
                     game_open: go,
                     game_won: gw,
+                    game_bet: t.wrapping_mul(7),
                     last_event_time: Timestamp(t),
                     awards: aw
                         .into_iter()
@@ -168,6 +195,13 @@ fn machine() -> impl Strategy<Value = MachineState> {
                             pool: PoolId::new(&pool).unwrap(),
                             level,
                             hit_number,
+                        })
+                        .collect(),
+                    hit_origins: (0..t.rem_euclid(3))
+                        .map(|i| HitOrigin {
+                            cause: EventId(i as u128 * 7),
+                            hall: HallId::new(&h).unwrap(),
+                            time: Timestamp(t.wrapping_add(i)),
                         })
                         .collect(),
                 }
@@ -232,6 +266,7 @@ fn level_config() -> impl Strategy<Value = LevelConfig> {
                 contribution_ppm,
                 ceiling,
                 mystery,
+                min_bet: seed.wrapping_mul(3),
             },
         )
 }
@@ -260,6 +295,7 @@ fn pool() -> impl Strategy<Value = PoolState> {
                     contributed_micro: c,
                     seeded,
                     paid,
+                    variance: paid.wrapping_mul(3),
                 }
             },
         );
@@ -278,11 +314,13 @@ fn pool() -> impl Strategy<Value = PoolState> {
 }
 
 fn hall() -> impl Strategy<Value = HallState> {
-    let totals = prop::array::uniform3(any::<i64>()).prop_map(|[bets, wins, games]| GgrTotals {
-        bets,
-        wins,
-        games,
-    });
+    let totals =
+        prop::array::uniform4(any::<i64>()).prop_map(|[bets, wins, games, jackpots]| GgrTotals {
+            bets,
+            wins,
+            games,
+            jackpots,
+        });
     let window =
         (totals.clone(), any::<u32>(), any::<bool>()).prop_map(|(totals, revision, closed)| {
             GgrWindow {

@@ -100,6 +100,17 @@ pub enum DomainError {
         /// The level index.
         level: u8,
     },
+    /// A progressive claim from a machine that may not win (RULES.md P-3): no game in
+    /// progress, the game's bet below the level's minimum, offline or in tilt.
+    #[error("machine {machine} may not win level {level} of pool {pool}: {why}")]
+    JackpotNotEligible {
+        machine: String,
+        pool: String,
+        /// The level index.
+        level: u8,
+        /// Why not.
+        why: String,
+    },
     /// A machine claimed a jackpot of a pool it does not play for.
     #[error("machine {machine} does not contribute to pool {pool}")]
     PoolNotLinked { machine: String, pool: String },
@@ -129,6 +140,16 @@ pub enum DomainError {
     /// A running total would overflow; the command is refused rather than wrapping.
     #[error("{0} would overflow")]
     Overflow(Total),
+    /// A machine event of an epoch older than those kept, or in a forgotten hole: it cannot
+    /// be told from a repeat, so it is not applied (RULES.md M-1).
+    #[error("event {epoch}/{seq} of machine {machine} is too old to be told from a repeat")]
+    SequenceStale {
+        machine: String,
+        /// The event's epoch.
+        epoch: u64,
+        /// The event's sequence number.
+        seq: u64,
+    },
 }
 
 impl DomainError {
@@ -153,6 +174,8 @@ impl DomainError {
             DomainError::WrongHall { .. } => "wrong_hall",
             DomainError::InvalidPoolConfig(_) => "invalid_pool_config",
             DomainError::Overflow(_) => "overflow",
+            DomainError::SequenceStale { .. } => "sequence_stale",
+            DomainError::JackpotNotEligible { .. } => "jackpot_not_eligible",
         }
     }
 }

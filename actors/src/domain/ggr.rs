@@ -1,4 +1,5 @@
-//! GGR (gross gaming revenue = bets - wins) per hall and one-minute window.
+//! GGR (gross gaming revenue = bets - wins) and net win (bets - wins - jackpots) per hall
+//! and one-minute window (RULES.md H-1).
 //!
 //! A hall's aggregator receives deltas from its machines and wallets. Windows close when the
 //! hall's event time has moved `grace_windows` windows past them; a closed window is
@@ -31,9 +32,11 @@ pub struct GgrDelta {
     pub wins: i64,
     /// Games completed.
     pub games: i64,
+    /// Jackpot awards paid on the hall's machines (progressive and mystery).
+    pub jackpots: i64,
 }
 
-/// Bets, wins and games of a window (or of all time).
+/// Bets, wins, jackpots and games of a window (or of all time).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct GgrTotals {
     /// Wagered, net of rolled-back bets.
@@ -42,6 +45,8 @@ pub struct GgrTotals {
     pub wins: i64,
     /// Games completed.
     pub games: i64,
+    /// Jackpot awards paid on the hall's machines, in the window of the hit.
+    pub jackpots: i64,
 }
 
 impl GgrTotals {
@@ -50,11 +55,18 @@ impl GgrTotals {
         self.bets - self.wins
     }
 
+    /// Net win: bets - wins - jackpots (revenue net of jackpot payouts).
+    pub fn net_win(&self) -> i64 {
+        self.bets - self.wins - self.jackpots
+    }
+
     fn add(&mut self, d: &GgrDelta) -> Result<(), DomainError> {
         let bets = add(self.bets, d.bets, Total::GgrBets)?;
         let wins = add(self.wins, d.wins, Total::GgrWins)?;
+        let jackpots = add(self.jackpots, d.jackpots, Total::GgrJackpots)?;
         self.bets = bets;
         self.wins = wins;
+        self.jackpots = jackpots;
         self.games += d.games;
         Ok(())
     }

@@ -14,6 +14,7 @@ use super::applied::Applied;
 use super::error::DomainError;
 use super::ids::{EventId, MachineId, PoolId, SourceKey};
 use super::kinds::Total;
+use super::machine::Alert;
 use super::money::{add, Amount, Currency};
 
 /// Micro-units per minor unit.
@@ -43,6 +44,9 @@ pub struct LevelConfig {
     pub ceiling: Option<i64>,
     /// Mystery level: the controller picks a hit point; machines cannot claim it.
     pub mystery: bool,
+    /// The smallest bet (a game's bets, for a claim) that may win the level, minor units
+    /// (RULES.md P-2, P-3); 0 = any.
+    pub min_bet: i64,
 }
 
 impl LevelConfig {
@@ -71,6 +75,12 @@ impl LevelConfig {
             return bad(format!(
                 "level {}: seed {} out of range",
                 self.name, self.seed
+            ));
+        }
+        if self.min_bet < 0 || self.min_bet > super::money::AMOUNT_MAX {
+            return bad(format!(
+                "level {}: minimum bet {} out of range",
+                self.name, self.min_bet
             ));
         }
         if !(0..=MICRO).contains(&self.contribution_ppm) {
@@ -115,6 +125,9 @@ pub struct LevelState {
     pub seeded: i64,
     /// Everything paid out by hits, in minor units.
     pub paid: i64,
+    /// What machines paid beyond (or, negative, below) the level's amount on version 2
+    /// claims, funded by (or returned to) the operator (RULES.md P-3).
+    pub variance: i64,
 }
 
 impl LevelState {
@@ -183,6 +196,9 @@ pub enum PoolCommand {
         /// The machine that took the bet.
         machine: MachineId,
         bet: Amount,
+        /// The machine may win a mystery hit with it: online and not in tilt (RULES.md
+        /// P-2). An ineligible contribution still contributes; the hit waits.
+        eligible: bool,
     },
     /// A progressive hit reported by a machine.
     Claim {
@@ -190,6 +206,10 @@ pub enum PoolCommand {
         machine: MachineId,
         /// The level index.
         level: u8,
+        /// The bets of the machine's open game (reserved for the level's minimum bet).
+        bet: i64,
+        /// What the machine showed and paid (version 2), else the level's amount is paid.
+        amount: Option<Amount>,
     },
 }
 
@@ -235,6 +255,7 @@ impl PoolState {
                 hits: 0,
                 contributed_micro: 0,
                 paid: 0,
+                variance: 0,
             })
             .collect();
         for (i, l) in levels.iter_mut().enumerate() {
@@ -263,10 +284,17 @@ impl PoolState {
             }
         }
         let result = match cmd {
-            PoolCommand::Contribute { machine, bet } => {
-                self.contribute(meta, machine, *bet, rng, hits)
-            }
-            PoolCommand::Claim { machine, level } => self.claim(meta, machine, *level, rng, hits),
+            PoolCommand::Contribute {
+                machine,
+                bet,
+                eligible,
+            } => self.contribute(meta, machine, *bet, *eligible, rng, hits),
+            PoolCommand::Claim {
+                machine,
+                level,
+                amount,
+                bet,
+            } => self.claim(meta, machine, *level, *bet, *amount, rng, hits),
         };
         // Refused or not, this (source, seq) has been decided once.
         self.last_seq.insert(meta.source.clone(), meta.seq);
@@ -278,6 +306,7 @@ impl PoolState {
         meta: &PoolMeta,
         machine: &MachineId,
         bet: Amount,
+        eligible: bool,
         rng: &mut dyn HitPointSource,
         hits: &mut Vec<JackpotHit>,
     ) -> Result<(), DomainError> {
@@ -301,7 +330,9 @@ impl PoolState {
                 }
             }
             if let Some(point) = l.hit_point {
-                if l.level >= point {
+                // RULES.md P-2: an ineligible contribution still contributes.
+                let eligible = eligible && bet.minor() >= l.config.min_bet;
+                if eligible && l.level >= point {
                     let ceiling = l.config.ceiling.unwrap_or(i64::MAX);
                     let amount = l.level.min(ceiling);
                     let overflow = l.level - amount;
@@ -314,11 +345,14 @@ impl PoolState {
         Ok(())
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn claim(
         &mut self,
         meta: &PoolMeta,
         machine: &MachineId,
         level: u8,
+        bet: i64,
+        reported: Option<Amount>,
         rng: &mut dyn HitPointSource,
         hits: &mut Vec<JackpotHit>,
     ) -> Result<(), DomainError> {
@@ -336,9 +370,74 @@ impl PoolState {
                 level,
             });
         }
+        if bet < l.config.min_bet {
+            return Err(DomainError::JackpotNotEligible {
+                machine: machine.to_string(),
+                pool: id.to_string(),
+                level,
+                why: format!(
+                    "the game's bet {bet} is below the minimum {}",
+                    l.config.min_bet
+                ),
+            });
+        }
         let amount = l.level;
-        hits.push(pay_and_reset(id, level, l, amount, 0, machine, meta, rng)?);
+        // Checked before anything changes.
+        let variance = reported.map_or(0, |r| r.minor() - amount);
+        let total = add(l.variance, variance, Total::JackpotPaid)?;
+        let mut hit = pay_and_reset(id, level, l, amount, 0, machine, meta, rng)?;
+        // What the EGM showed and paid is what the machine is paid (RULES.md P-3).
+        if let Some(r) = reported {
+            hit.amount = r;
+        }
+        l.variance = total;
+        hits.push(hit);
         Ok(())
+    }
+
+    /// The alert a claim raises (RULES.md P-3): its refusal, or the variance between what
+    /// the machine paid and the level's amount (`paid_before`: the level's `paid` before
+    /// the claim was applied).
+    pub fn claim_alert(
+        &self,
+        cmd: &PoolCommand,
+        result: &Result<Applied, DomainError>,
+        paid_before: i64,
+        hits: &[JackpotHit],
+    ) -> Option<Alert> {
+        let PoolCommand::Claim { machine, level, .. } = cmd else {
+            return None;
+        };
+        match result {
+            Err(e) => Some(Alert::ClaimRefused {
+                machine: machine.clone(),
+                pool: self.id.clone(),
+                level: *level,
+                code: e.code(),
+            }),
+            Ok(Applied::Done) => {
+                let hit = hits.iter().find(|h| h.level == *level)?;
+                let level_amount = self.levels[*level as usize].paid - paid_before;
+                (hit.amount.minor() != level_amount).then(|| Alert::JackpotVariance {
+                    machine: machine.clone(),
+                    pool: self.id.clone(),
+                    level: *level,
+                    level_amount,
+                    paid: hit.amount.minor(),
+                })
+            }
+            Ok(Applied::Duplicate) => None,
+        }
+    }
+
+    /// The level's `paid` before a claim, for [`PoolState::claim_alert`].
+    pub fn paid_of(&self, cmd: &PoolCommand) -> i64 {
+        match cmd {
+            PoolCommand::Claim { level, .. } => {
+                self.levels.get(*level as usize).map_or(0, |l| l.paid)
+            }
+            PoolCommand::Contribute { .. } => 0,
+        }
     }
 
     /// Schedules a configuration change of a level for its next reset, as controllers do:
@@ -398,12 +497,12 @@ impl PoolState {
             if l.config.mystery {
                 let point = l.hit_point.expect("mystery level has a hit point");
                 let ceiling = l.config.ceiling.expect("mystery level has a ceiling");
-                assert!(point <= ceiling.max(l.level));
-                // Only an overflow past the ceiling at a reset can leave a level at its hit
-                // point; it then hits on the next contribution.
+                // A level may stand at or past its hit point: an overflow past the ceiling at
+                // a reset, or ineligible contributions (RULES.md P-2); it hits on the next
+                // eligible contribution.
                 assert!(
-                    l.level < point || point == ceiling,
-                    "pool {} level {i}: at or past its hit point",
+                    point <= ceiling.max(l.level),
+                    "pool {} level {i}: hit point above its ceiling",
                     self.id
                 );
             }

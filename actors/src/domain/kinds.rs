@@ -104,6 +104,7 @@ named! {
         WalletWins => "wallet wins",
         GgrBets => "GGR bets",
         GgrWins => "GGR wins",
+        GgrJackpots => "GGR jackpots",
         JackpotLevel => "jackpot level",
         JackpotPaid => "jackpot paid",
         JackpotSeeds => "jackpot seeds",

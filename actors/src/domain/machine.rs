@@ -5,11 +5,11 @@
 //! Jackpot awards are paid by the pool as a handpay: they pass the `jackpot_paid` meter and
 //! leave the system without touching the credits.
 
-use super::error::{DomainError, SessionError, Subject};
+use super::error::{DomainError, Subject};
 use super::ids::{EventId, HallId, MachineId, PlayerId, PoolId, SourceKey};
 use super::kinds::{MachineOp, Total};
 use super::money::{add, Amount, Currency};
-use super::time::Timestamp;
+use super::time::{booked_time, SkewLimits, Timestamp};
 
 pub use super::applied::Applied;
 pub use super::ggr::GgrDelta;
@@ -69,11 +69,13 @@ pub enum MachineCommand {
     CardIn(PlayerId),
     /// The player removed the card.
     CardOut,
-    /// The machine reports a progressive hit on a level of a pool; the pool decides the amount.
+    /// The machine reports a progressive hit on a level of a pool (RULES.md P-3).
     JackpotHit {
         pool: PoolId,
         /// The level index.
         level: u8,
+        /// What the machine showed and paid (version 2); without it, the level's amount.
+        amount: Option<Amount>,
     },
     Significant(SignificantEvent),
 }
@@ -82,10 +84,27 @@ pub enum MachineCommand {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct EventMeta {
     pub event_id: EventId,
-    /// The source's sequence number.
+    /// The source's sequence-number epoch (0 for version 1 events).
+    pub epoch: u64,
+    /// The source's sequence number within its epoch.
     pub seq: u64,
     /// When the event happened at the source.
     pub time: Timestamp,
+    /// When the gateway (or Kafka) received it, if known (RULES.md E-3).
+    pub receive_time: Option<Timestamp>,
+}
+
+impl EventMeta {
+    /// The meta of an event of epoch 0 with no receive time.
+    pub fn new(event_id: EventId, seq: u64, time: Timestamp) -> Self {
+        Self {
+            event_id,
+            epoch: 0,
+            seq,
+            time,
+            receive_time: None,
+        }
+    }
 }
 
 /// Meters, as G2S and SAS keep them. They never go backwards.
@@ -184,16 +203,111 @@ pub struct MachineProfile {
     pub large_cash_in_alert_minor: i64,
 }
 
+/// Epochs whose sequence marks a machine keeps (RULES.md M-1).
+pub const EPOCHS_KEPT: usize = 4;
+/// Hole ranges a machine keeps per epoch (RULES.md M-1); as many forgotten ranges are kept
+/// to tell their late events (`sequence_stale`) from repeats.
+pub const HOLES_KEPT: usize = 64;
+
+/// The sequence numbers seen under one epoch: every number up to `high` was seen, except the
+/// holes (still expected) and the forgotten holes (no longer told apart from a repeat of a
+/// number seen; their events are refused as stale).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EpochMarks {
+    pub epoch: u64,
+    /// The highest number seen.
+    pub high: u64,
+    /// Ranges of numbers never seen below `high` (inclusive, ascending), at most
+    /// [`HOLES_KEPT`].
+    pub holes: Vec<(u64, u64)>,
+    /// Hole ranges forgotten when more than [`HOLES_KEPT`] were open (ascending), at most
+    /// [`HOLES_KEPT`].
+    pub forgotten: Vec<(u64, u64)>,
+}
+
+/// What the sequence check decided.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum SeqCheck {
+    Apply,
+    Repeat,
+    Stale,
+}
+
+impl EpochMarks {
+    /// The marks of an epoch whose first number is `seq`: the numbers below it are holes
+    /// (events from before pitboss saw the epoch may still arrive).
+    fn first(epoch: u64, seq: u64) -> Self {
+        let holes = if seq > 1 {
+            vec![(1, seq - 1)]
+        } else {
+            Vec::new()
+        };
+        Self {
+            epoch,
+            high: seq,
+            holes,
+            forgotten: Vec::new(),
+        }
+    }
+
+    fn check(&mut self, seq: u64, machine: &MachineId, fx: &mut Vec<MachineEffect>) -> SeqCheck {
+        if seq > self.high {
+            if seq > self.high + 1 {
+                fx.push(MachineEffect::Alert(Alert::SequenceGap {
+                    machine: machine.clone(),
+                    expected: self.high + 1,
+                    got: seq,
+                }));
+                self.holes.push((self.high + 1, seq - 1));
+                self.trim();
+            }
+            self.high = seq;
+            return SeqCheck::Apply;
+        }
+        if let Some(i) = self.holes.iter().position(|&(a, b)| a <= seq && seq <= b) {
+            // A late gap-fill: applied once, the hole closes.
+            let (a, b) = self.holes.remove(i);
+            if seq < b {
+                self.holes.insert(i, (seq + 1, b));
+            }
+            if a < seq {
+                self.holes.insert(i, (a, seq - 1));
+            }
+            self.trim();
+            return SeqCheck::Apply;
+        }
+        if self.forgotten.iter().any(|&(a, b)| a <= seq && seq <= b) {
+            return SeqCheck::Stale;
+        }
+        SeqCheck::Repeat
+    }
+
+    /// Forgets the oldest hole ranges beyond [`HOLES_KEPT`].
+    fn trim(&mut self) {
+        while self.holes.len() > HOLES_KEPT {
+            let oldest = self.holes.remove(0);
+            self.forgotten.push(oldest);
+            if self.forgotten.len() > HOLES_KEPT {
+                self.forgotten.remove(0);
+            }
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MachineState {
     pub id: MachineId,
     /// Hall, currency and pools.
     pub profile: MachineProfile,
-    /// Credits on the machine, in minor units.
+    /// Credits on the machine, in minor units; negative when the machine reported more play
+    /// than pitboss has seen money for (RULES.md M-2).
     pub credits: i64,
     pub meters: Meters,
-    /// The last sequence number seen from this machine.
-    pub last_seq: Option<u64>,
+    /// Sequence marks of the newest [`EPOCHS_KEPT`] epochs, ascending by epoch.
+    pub marks: Vec<EpochMarks>,
+    /// Numbers the effects this machine sends to halls and pools (one per event that
+    /// passed the sequence check), so that they deduplicate them whatever the epoch.
+    pub effect_seq: u64,
     pub status: MachineStatus,
     /// The carded-in player, if any.
     pub session: Option<PlayerId>,
@@ -201,10 +315,30 @@ pub struct MachineState {
     pub game_open: bool,
     /// The open game paid something.
     pub game_won: bool,
-    /// Event time of the last event applied.
+    /// Bets of the open game (0 with no game open).
+    pub game_bet: i64,
+    /// Booked time (RULES.md E-3) of the newest event applied.
     pub last_event_time: Timestamp,
     /// The last jackpot award applied per pool level (replay deduplication).
     pub awards: Vec<AwardMark>,
+    /// Where and when the newest events that may cause a jackpot hit were booked, so that
+    /// an award counts in the hall and window of the hit (RULES.md H-1). At most
+    /// [`HIT_ORIGINS_KEPT`].
+    pub hit_origins: Vec<HitOrigin>,
+}
+
+/// Events whose booking a machine remembers for the awards they may cause.
+pub const HIT_ORIGINS_KEPT: usize = 16;
+
+/// The booking of an event that sent a contribution or a claim to a pool.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HitOrigin {
+    /// The input event.
+    pub cause: EventId,
+    /// Its hall.
+    pub hall: HallId,
+    /// Its booked time.
+    pub time: Timestamp,
 }
 
 /// The last hit number of a pool level paid to a machine.
@@ -222,22 +356,53 @@ pub struct AwardMark {
 pub enum MachineEffect {
     /// Add to the hall's GGR window.
     Ggr(GgrDelta),
-    /// A bet to contribute to a pool.
-    Contribute { pool: PoolId, bet: Amount },
+    /// A bet to contribute to a pool; `eligible`: the machine may win a mystery hit with
+    /// it (online, not in tilt: RULES.md P-2).
+    Contribute {
+        pool: PoolId,
+        bet: Amount,
+        eligible: bool,
+    },
     /// A claimed progressive hit for the pool to pay.
     ClaimHit {
         pool: PoolId,
         /// The level index.
         level: u8,
+        /// The open game's bets (the pool checks the level's minimum bet).
+        bet: i64,
+        /// What the machine paid, if it said (version 2).
+        amount: Option<Amount>,
     },
     /// An alert for the operators.
     Alert(Alert),
 }
 
-/// Operator alerts.
+/// How urgent an alert is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Severity {
+    /// Worth knowing; nothing to do.
+    Info,
+    /// Someone should look (a variance, a device fault, an AML review).
+    Warning,
+    /// Money could not be counted: act now.
+    Critical,
+}
+
+impl Severity {
+    /// The stable text on the wire.
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+/// Operator alerts. Each has a stable code (RULES.md) and a severity.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Alert {
-    /// Sequence numbers skipped.
+    /// Sequence numbers skipped (M-1).
     SequenceGap {
         machine: MachineId,
         /// The number expected.
@@ -245,14 +410,170 @@ pub enum Alert {
         /// The number received.
         got: u64,
     },
-    /// A large cash in for AML review.
+    /// The machine's numbering restarted under a higher epoch (M-1).
+    SequenceReset {
+        machine: MachineId,
+        /// The epoch before.
+        old_epoch: u64,
+        /// Its highest number.
+        old_high: u64,
+        /// The new epoch.
+        epoch: u64,
+    },
+    /// An event too old to be told from a repeat: refused (M-1).
+    SequenceStale {
+        machine: MachineId,
+        epoch: u64,
+        seq: u64,
+    },
+    /// A bet or cash-out beyond pitboss's credits, applied (M-2).
+    CreditVariance {
+        machine: MachineId,
+        /// What the machine reported.
+        op: MachineOp,
+        /// The reported amount.
+        amount: i64,
+        /// The credits pitboss had.
+        credits: i64,
+        /// `amount - credits`: how far credits went below zero.
+        shortfall: i64,
+    },
+    /// A win with no game open (a bonus award), applied (M-3).
+    WinOutsideGame { machine: MachineId, amount: i64 },
+    /// A game end with no bet before it, counted (M-3).
+    GameEndWithoutBet { machine: MachineId },
+    /// A card-in ended another player's session (M-4).
+    CardSessionOverlap {
+        machine: MachineId,
+        /// The player carding in.
+        player: PlayerId,
+        /// The player whose session ended.
+        previous: PlayerId,
+    },
+    /// A card-out with nobody carded in (M-4).
+    CardOutWithoutSession { machine: MachineId },
+    /// The machine's event names another hall: it moved (M-5).
+    MachineMoved {
+        machine: MachineId,
+        /// The hall it was in.
+        from: HallId,
+        /// The hall it is in now.
+        to: HallId,
+    },
+    /// An event time beyond the skew limits: booked at the receive time (E-3).
+    ClockSkew {
+        machine: MachineId,
+        event_time: Timestamp,
+        receive_time: Timestamp,
+    },
+    /// An amount in another currency than the network's: refused (E-4).
+    WrongCurrency {
+        machine: MachineId,
+        currency: Currency,
+    },
+    /// Counting a fact would overflow a running total: refused (E-5).
+    Overflow { machine: MachineId, total: Total },
+    /// A large cash in for AML review (M-7).
     LargeCashIn { machine: MachineId, amount: i64 },
+    /// A progressive claim refused (P-3): the alert's code is the refusal's.
+    ClaimRefused {
+        machine: MachineId,
+        pool: PoolId,
+        /// The level index.
+        level: u8,
+        /// `unknown_level`, `mystery_claim`, `pool_not_linked` or `jackpot_not_eligible`.
+        code: &'static str,
+    },
+    /// A version 2 claim paid another amount than the level's (P-3): the difference is
+    /// booked as a jackpot variance.
+    JackpotVariance {
+        machine: MachineId,
+        pool: PoolId,
+        /// The level index.
+        level: u8,
+        /// The level's amount the pool paid.
+        level_amount: i64,
+        /// What the machine paid.
+        paid: i64,
+    },
     /// A cabinet door opened.
     DoorOpen { machine: MachineId },
     /// The machine tilted.
     Tilt { machine: MachineId, code: u32 },
     /// The machine lost communication.
     CommsLost { machine: MachineId },
+}
+
+impl Alert {
+    /// The stable code (RULES.md).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Alert::SequenceGap { .. } => "sequence_gap",
+            Alert::SequenceReset { .. } => "sequence_reset",
+            Alert::SequenceStale { .. } => "sequence_stale",
+            Alert::CreditVariance { .. } => "credit_variance",
+            Alert::WinOutsideGame { .. } => "win_outside_game",
+            Alert::GameEndWithoutBet { .. } => "game_end_without_bet",
+            Alert::CardSessionOverlap { .. } => "card_session_overlap",
+            Alert::CardOutWithoutSession { .. } => "card_out_without_session",
+            Alert::MachineMoved { .. } => "machine_moved",
+            Alert::ClockSkew { .. } => "clock_skew",
+            Alert::WrongCurrency { .. } => "wrong_currency",
+            Alert::Overflow { .. } => "overflow",
+            Alert::LargeCashIn { .. } => "large_cash_in",
+            Alert::ClaimRefused { code, .. } => code,
+            Alert::JackpotVariance { .. } => "jackpot_variance",
+            Alert::DoorOpen { .. } => "door_open",
+            Alert::Tilt { .. } => "tilt",
+            Alert::CommsLost { .. } => "comms_lost",
+        }
+    }
+
+    /// How urgent it is.
+    pub fn severity(&self) -> Severity {
+        match self {
+            Alert::WinOutsideGame { .. }
+            | Alert::CardOutWithoutSession { .. }
+            | Alert::DoorOpen { .. } => Severity::Info,
+            Alert::SequenceStale { .. } | Alert::WrongCurrency { .. } | Alert::Overflow { .. } => {
+                Severity::Critical
+            }
+            _ => Severity::Warning,
+        }
+    }
+
+    /// The machine it is about.
+    pub fn machine(&self) -> &MachineId {
+        match self {
+            Alert::SequenceGap { machine, .. }
+            | Alert::SequenceReset { machine, .. }
+            | Alert::SequenceStale { machine, .. }
+            | Alert::CreditVariance { machine, .. }
+            | Alert::WinOutsideGame { machine, .. }
+            | Alert::GameEndWithoutBet { machine }
+            | Alert::CardSessionOverlap { machine, .. }
+            | Alert::CardOutWithoutSession { machine }
+            | Alert::MachineMoved { machine, .. }
+            | Alert::ClockSkew { machine, .. }
+            | Alert::WrongCurrency { machine, .. }
+            | Alert::Overflow { machine, .. }
+            | Alert::LargeCashIn { machine, .. }
+            | Alert::ClaimRefused { machine, .. }
+            | Alert::JackpotVariance { machine, .. }
+            | Alert::DoorOpen { machine }
+            | Alert::Tilt { machine, .. }
+            | Alert::CommsLost { machine } => machine,
+        }
+    }
+}
+
+/// What the machine reads from the configuration while it applies an event.
+pub struct MachineEnv<'a> {
+    /// Clock skew limits (RULES.md E-3).
+    pub skew: SkewLimits,
+    /// The profile of a machine standing in a hall (RULES.md M-5: a machine that moves
+    /// takes its new hall's pools).
+    pub profile_of: &'a dyn Fn(&HallId) -> MachineProfile,
 }
 
 impl MachineState {
@@ -263,55 +584,100 @@ impl MachineState {
             profile,
             credits: 0,
             meters: Meters::default(),
-            last_seq: None,
+            marks: Vec::new(),
+            effect_seq: 0,
             status: MachineStatus::default(),
             session: None,
             game_open: false,
             game_won: false,
+            game_bet: 0,
             last_event_time: Timestamp::default(),
             awards: Vec::new(),
+            hit_origins: Vec::new(),
         }
+    }
+
+    /// The highest sequence number seen under the newest epoch.
+    pub fn last_seq(&self) -> Option<u64> {
+        self.marks.last().map(|m| m.high)
+    }
+
+    /// RULES.md M-1: whether (epoch, seq) is new, recording it.
+    fn sequence(&mut self, epoch: u64, seq: u64, fx: &mut Vec<MachineEffect>) -> SeqCheck {
+        if let Some(m) = self.marks.iter_mut().find(|m| m.epoch == epoch) {
+            return m.check(seq, &self.id, fx);
+        }
+        if self.marks.len() >= EPOCHS_KEPT && epoch < self.marks[0].epoch {
+            return SeqCheck::Stale;
+        }
+        if let Some(newest) = self.marks.last() {
+            if epoch > newest.epoch {
+                fx.push(MachineEffect::Alert(Alert::SequenceReset {
+                    machine: self.id.clone(),
+                    old_epoch: newest.epoch,
+                    old_high: newest.high,
+                    epoch,
+                }));
+            }
+        }
+        let at = self.marks.partition_point(|m| m.epoch < epoch);
+        self.marks.insert(at, EpochMarks::first(epoch, seq));
+        if self.marks.len() > EPOCHS_KEPT {
+            self.marks.remove(0);
+        }
+        SeqCheck::Apply
     }
 
     /// Applies one input event, sent from `hall`.
     ///
-    /// An event from another hall than the machine's is refused before anything else: it
-    /// changes nothing, not even the sequence number (a machine does not move between halls;
-    /// its profile and pools come from its hall). Then the sequence check: a number at or
-    /// below the last one seen is a repeat and changes nothing. Otherwise the number is
-    /// recorded even when the command is refused, so a refused command is refused once and
-    /// its redelivery is recognised as a repeat. A refused command leaves every other part of
-    /// the state unchanged.
+    /// First the sequence check (M-1): a repeat changes nothing; a stale event is refused.
+    /// Otherwise the number is recorded even when the command is refused, so a refused
+    /// command is refused once and its redelivery is recognised as a repeat. The event is
+    /// booked at its event time or, beyond the skew limits, its receive time (E-3). An
+    /// amount in another currency is refused (E-4), as is one that would overflow a total
+    /// (E-5); both alert. A refused command leaves every other part of the state unchanged.
+    /// An event naming another hall is counted there; if it is the newest the machine has
+    /// seen, the machine moves (M-5).
     pub fn apply(
         &mut self,
         hall: &HallId,
         meta: &EventMeta,
         cmd: &MachineCommand,
         currency: Option<Currency>,
+        env: &MachineEnv<'_>,
         fx: &mut Vec<MachineEffect>,
     ) -> Result<Applied, DomainError> {
-        if *hall != self.profile.hall {
-            return Err(DomainError::WrongHall {
-                machine: self.id.to_string(),
-                hall: self.profile.hall.to_string(),
-                named: hall.to_string(),
-            });
-        }
-        if let Some(last) = self.last_seq {
-            if meta.seq <= last {
-                return Ok(Applied::Duplicate);
-            }
-            if meta.seq > last + 1 {
-                fx.push(MachineEffect::Alert(Alert::SequenceGap {
+        match self.sequence(meta.epoch, meta.seq, fx) {
+            SeqCheck::Repeat => return Ok(Applied::Duplicate),
+            SeqCheck::Stale => {
+                fx.push(MachineEffect::Alert(Alert::SequenceStale {
                     machine: self.id.clone(),
-                    expected: last + 1,
-                    got: meta.seq,
+                    epoch: meta.epoch,
+                    seq: meta.seq,
                 }));
+                return Err(DomainError::SequenceStale {
+                    machine: self.id.to_string(),
+                    epoch: meta.epoch,
+                    seq: meta.seq,
+                });
             }
+            SeqCheck::Apply => {}
         }
-        self.last_seq = Some(meta.seq);
+        self.effect_seq += 1;
+        let (booked, skewed) = booked_time(env.skew, meta.time, meta.receive_time);
+        if skewed {
+            fx.push(MachineEffect::Alert(Alert::ClockSkew {
+                machine: self.id.clone(),
+                event_time: meta.time,
+                receive_time: booked,
+            }));
+        }
         if let Some(c) = currency {
             if c != self.profile.currency {
+                fx.push(MachineEffect::Alert(Alert::WrongCurrency {
+                    machine: self.id.clone(),
+                    currency: c,
+                }));
                 return Err(DomainError::WrongCurrency {
                     entity: Subject::Machine(self.id.to_string()),
                     expected: self.profile.currency.to_string(),
@@ -319,79 +685,136 @@ impl MachineState {
                 });
             }
         }
-        self.apply_command(meta, cmd, fx)?;
+        let moved = *hall != self.profile.hall && booked >= self.last_event_time;
+        let before = if moved {
+            let to = (env.profile_of)(hall);
+            Some(std::mem::replace(&mut self.profile, to))
+        } else {
+            None
+        };
+        let at = Booked {
+            hall,
+            time: booked,
+            seq: self.effect_seq,
+            cause: meta.event_id,
+        };
+        if let Err(e) = self.apply_command(&at, cmd, fx) {
+            if let Some(p) = before {
+                self.profile = p;
+            }
+            if let DomainError::Overflow(total) = e {
+                fx.push(MachineEffect::Alert(Alert::Overflow {
+                    machine: self.id.clone(),
+                    total,
+                }));
+            }
+            return Err(e);
+        }
+        if let Some(p) = before {
+            fx.push(MachineEffect::Alert(Alert::MachineMoved {
+                machine: self.id.clone(),
+                from: p.hall,
+                to: hall.clone(),
+            }));
+        }
         // Only once the command is applied: a refused command leaves the time alone too.
-        if meta.time > self.last_event_time {
-            self.last_event_time = meta.time;
+        if booked > self.last_event_time {
+            self.last_event_time = booked;
         }
         Ok(Applied::Done)
     }
 
-    fn ggr(&self, meta: &EventMeta, bets: i64, wins: i64, games: i64) -> MachineEffect {
+    fn ggr(&self, at: &Booked<'_>, bets: i64, wins: i64, games: i64) -> MachineEffect {
         MachineEffect::Ggr(GgrDelta {
             source: SourceKey::Machine(self.id.clone()),
-            seq: meta.seq,
-            hall: self.profile.hall.clone(),
-            window: meta.time.window_start(),
+            seq: at.seq,
+            hall: at.hall.clone(),
+            window: at.time.window_start(),
             bets,
             wins,
             games,
+            jackpots: 0,
+        })
+    }
+
+    /// Remembers where and when an event that reaches the pools was booked.
+    fn remember_origin(&mut self, at: &Booked<'_>) {
+        if self.hit_origins.len() >= HIT_ORIGINS_KEPT {
+            self.hit_origins.remove(0);
+        }
+        self.hit_origins.push(HitOrigin {
+            cause: at.cause,
+            hall: at.hall.clone(),
+            time: at.time,
+        });
+    }
+
+    fn variance(&self, op: MachineOp, amount: i64) -> Option<MachineEffect> {
+        (amount > self.credits).then(|| {
+            MachineEffect::Alert(Alert::CreditVariance {
+                machine: self.id.clone(),
+                op,
+                amount,
+                credits: self.credits,
+                shortfall: amount - self.credits,
+            })
         })
     }
 
     fn apply_command(
         &mut self,
-        meta: &EventMeta,
+        at: &Booked<'_>,
         cmd: &MachineCommand,
         fx: &mut Vec<MachineEffect>,
     ) -> Result<(), DomainError> {
         match cmd {
             MachineCommand::Bet(amount) => {
                 let a = amount.minor();
-                if a > self.credits {
-                    return Err(DomainError::InsufficientCredits {
-                        what: MachineOp::Bet,
-                        amount: a,
-                        credits: self.credits,
-                        machine: self.id.to_string(),
-                    });
-                }
+                let credits = sub(self.credits, a, Total::Credits)?;
                 let coin_in = add(self.meters.coin_in, a, Total::CoinInMeter)?;
-                self.credits -= a;
+                fx.extend(self.variance(MachineOp::Bet, a));
+                self.credits = credits;
                 self.meters.coin_in = coin_in;
                 if !self.game_open {
                     self.game_open = true;
                     self.game_won = false;
+                    self.game_bet = 0;
                 }
-                fx.push(self.ggr(meta, a, 0, 0));
+                self.game_bet = self.game_bet.saturating_add(a);
+                fx.push(self.ggr(at, a, 0, 0));
+                let eligible = self.status.online && self.status.tilt.is_none();
                 for pool in &self.profile.pools {
                     fx.push(MachineEffect::Contribute {
                         pool: pool.clone(),
                         bet: *amount,
+                        eligible,
                     });
+                }
+                if !self.profile.pools.is_empty() {
+                    self.remember_origin(at);
                 }
             }
             MachineCommand::Win(amount) => {
-                if !self.game_open {
-                    return Err(DomainError::NoGameInProgress {
-                        what: MachineOp::Win,
-                        machine: self.id.to_string(),
-                    });
-                }
                 let a = amount.minor();
                 let credits = add(self.credits, a, Total::Credits)?;
                 let coin_out = add(self.meters.coin_out, a, Total::CoinOutMeter)?;
                 self.credits = credits;
                 self.meters.coin_out = coin_out;
-                self.game_won = true;
-                fx.push(self.ggr(meta, 0, a, 0));
+                if self.game_open {
+                    self.game_won = true;
+                } else {
+                    fx.push(MachineEffect::Alert(Alert::WinOutsideGame {
+                        machine: self.id.clone(),
+                        amount: a,
+                    }));
+                }
+                fx.push(self.ggr(at, 0, a, 0));
             }
             MachineCommand::GameEnd => {
                 if !self.game_open {
-                    return Err(DomainError::NoGameInProgress {
-                        what: MachineOp::GameEnd,
-                        machine: self.id.to_string(),
-                    });
+                    fx.push(MachineEffect::Alert(Alert::GameEndWithoutBet {
+                        machine: self.id.clone(),
+                    }));
                 }
                 self.meters.games_played += 1;
                 if self.game_won {
@@ -399,7 +822,8 @@ impl MachineState {
                 }
                 self.game_open = false;
                 self.game_won = false;
-                fx.push(self.ggr(meta, 0, 0, 1));
+                self.game_bet = 0;
+                fx.push(self.ggr(at, 0, 0, 1));
             }
             MachineCommand::CashIn(kind, amount) => {
                 let a = amount.minor();
@@ -421,29 +845,24 @@ impl MachineState {
             }
             MachineCommand::CashOut(kind, amount) => {
                 let a = amount.minor();
-                if a > self.credits {
-                    return Err(DomainError::InsufficientCredits {
-                        what: MachineOp::CashOut,
-                        amount: a,
-                        credits: self.credits,
-                        machine: self.id.to_string(),
-                    });
-                }
+                let credits = sub(self.credits, a, Total::Credits)?;
+                let variance = self.variance(MachineOp::CashOut, a);
                 let meter = match kind {
                     CashOutKind::Ticket => &mut self.meters.tickets_out,
                     CashOutKind::Cashless => &mut self.meters.cashless_out,
                     CashOutKind::Handpay => &mut self.meters.handpaid,
                 };
                 *meter = add(*meter, a, Total::CashOutMeter)?;
-                self.credits -= a;
+                fx.extend(variance);
+                self.credits = credits;
             }
             MachineCommand::CardIn(player) => {
                 if let Some(current) = &self.session {
                     if current != player {
-                        return Err(DomainError::Session(SessionError::CardInWhileCarded {
-                            machine: self.id.to_string(),
-                            player: player.to_string(),
-                            current: current.to_string(),
+                        fx.push(MachineEffect::Alert(Alert::CardSessionOverlap {
+                            machine: self.id.clone(),
+                            player: player.clone(),
+                            previous: current.clone(),
                         }));
                     }
                 }
@@ -451,22 +870,57 @@ impl MachineState {
             }
             MachineCommand::CardOut => {
                 if self.session.take().is_none() {
-                    return Err(DomainError::Session(SessionError::CardOutWithNoPlayer {
-                        machine: self.id.to_string(),
+                    fx.push(MachineEffect::Alert(Alert::CardOutWithoutSession {
+                        machine: self.id.clone(),
                     }));
                 }
             }
-            MachineCommand::JackpotHit { pool, level } => {
+            MachineCommand::JackpotHit {
+                pool,
+                level,
+                amount,
+            } => {
+                let refuse = |e: DomainError, fx: &mut Vec<MachineEffect>| {
+                    fx.push(MachineEffect::Alert(Alert::ClaimRefused {
+                        machine: self.id.clone(),
+                        pool: pool.clone(),
+                        level: *level,
+                        code: e.code(),
+                    }));
+                    Err(e)
+                };
                 if !self.profile.pools.contains(pool) {
-                    return Err(DomainError::PoolNotLinked {
+                    let e = DomainError::PoolNotLinked {
                         machine: self.id.to_string(),
                         pool: pool.to_string(),
-                    });
+                    };
+                    return refuse(e, fx);
+                }
+                let why = if !self.game_open {
+                    Some("no game in progress")
+                } else if !self.status.online {
+                    Some("offline")
+                } else if self.status.tilt.is_some() {
+                    Some("in tilt")
+                } else {
+                    None
+                };
+                if let Some(why) = why {
+                    let e = DomainError::JackpotNotEligible {
+                        machine: self.id.to_string(),
+                        pool: pool.to_string(),
+                        level: *level,
+                        why: why.into(),
+                    };
+                    return refuse(e, fx);
                 }
                 fx.push(MachineEffect::ClaimHit {
                     pool: pool.clone(),
                     level: *level,
+                    bet: self.game_bet,
+                    amount: *amount,
                 });
+                self.remember_origin(at);
             }
             MachineCommand::Significant(ev) => self.apply_significant(*ev, fx),
         }
@@ -504,8 +958,10 @@ impl MachineState {
             SignificantEvent::CommsRestored => self.status.online = true,
         }
     }
-
-    /// Records a jackpot award paid (by hand) for a hit on this machine.
+    /// Records a jackpot award paid (by hand) for a hit on this machine, and books it in the
+    /// hall's jackpots (RULES.md H-1), in the hall and window of the event that caused the
+    /// hit (`cause`; the machine's hall and newest booked time if it is no longer
+    /// remembered).
     ///
     /// Awards come from the pool actor, not from the machine's event stream, so they carry
     /// the pool level's hit number: hit numbers of one level only grow, and a number at or
@@ -516,6 +972,8 @@ impl MachineState {
         level: u8,
         hit_number: u64,
         amount: Amount,
+        cause: EventId,
+        fx: &mut Vec<MachineEffect>,
     ) -> Result<Applied, DomainError> {
         let mark = self
             .awards
@@ -532,6 +990,21 @@ impl MachineState {
             Total::JackpotPaidMeter,
         )?;
         self.meters.jackpot_paid = paid;
+        self.effect_seq += 1;
+        let (hall, time) = match self.hit_origins.iter().rev().find(|o| o.cause == cause) {
+            Some(o) => (o.hall.clone(), o.time),
+            None => (self.profile.hall.clone(), self.last_event_time),
+        };
+        fx.push(MachineEffect::Ggr(GgrDelta {
+            source: SourceKey::Machine(self.id.clone()),
+            seq: self.effect_seq,
+            hall,
+            window: time.window_start(),
+            bets: 0,
+            wins: 0,
+            games: 0,
+            jackpots: amount.minor(),
+        }));
         match mark {
             Some(m) => m.hit_number = hit_number,
             None => self.awards.push(AwardMark {
@@ -552,7 +1025,6 @@ impl MachineState {
             "machine {}: credits {} != cash in - cash out - bets + wins = {}",
             self.id, self.credits, expected
         );
-        assert!(self.credits >= 0, "machine {}: negative credits", self.id);
         assert!(
             self.meters.dominates(&Meters::default()),
             "machine {}: negative meter",
@@ -560,4 +1032,16 @@ impl MachineState {
         );
         assert!(self.meters.games_won <= self.meters.games_played);
     }
+}
+
+/// Where and when an applied event is booked, and the number its effects carry.
+struct Booked<'a> {
+    hall: &'a HallId,
+    time: Timestamp,
+    seq: u64,
+    cause: EventId,
+}
+
+fn sub(a: i64, b: i64, what: Total) -> Result<i64, DomainError> {
+    a.checked_sub(b).ok_or(DomainError::Overflow(what))
 }

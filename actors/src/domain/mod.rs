@@ -27,4 +27,4 @@ pub use kinds::{EntityKind, IdKind, MachineOp, Total, WalletOpKind};
 pub type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 pub use ids::{EventId, HallId, MachineId, PlayerId, PoolId, ServerId, SourceKey, TxId};
 pub use money::{Amount, Currency};
-pub use time::Timestamp;
+pub use time::{SkewLimits, Timestamp};

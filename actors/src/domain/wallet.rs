@@ -257,6 +257,7 @@ impl WalletState {
             bets,
             wins,
             games: 0,
+            jackpots: 0,
         })
     }
 

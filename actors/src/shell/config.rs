@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use crate::domain::jackpot::PoolConfig;
 use crate::domain::machine::MachineProfile;
-use crate::domain::{Currency, HallId, PoolId};
+use crate::domain::{Currency, HallId, PoolId, SkewLimits};
 
 /// A jackpot pool and the halls whose machines play for it.
 #[derive(Clone, Debug)]
@@ -35,6 +35,8 @@ pub struct RuntimeConfig {
     pub ggr_windows_max: usize,
     /// The network's currency (machines and halls).
     pub currency: Currency,
+    /// How far event times may stray from receive times (RULES.md E-3).
+    pub skew: SkewLimits,
     pub pools: Vec<PoolSpec>,
 }
 
@@ -51,6 +53,8 @@ pub struct EntitySettings {
     pub ggr_grace_windows: i64,
     /// Windows a hall keeps in memory.
     pub ggr_windows_max: usize,
+    /// How far event times may stray from receive times (RULES.md E-3).
+    pub skew: SkewLimits,
 }
 
 impl From<&RuntimeConfig> for EntitySettings {
@@ -61,6 +65,7 @@ impl From<&RuntimeConfig> for EntitySettings {
             wallet_credit_line_minor: c.wallet_credit_line_minor,
             ggr_grace_windows: c.ggr_grace_windows,
             ggr_windows_max: c.ggr_windows_max,
+            skew: c.skew,
         }
     }
 }

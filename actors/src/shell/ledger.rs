@@ -244,6 +244,7 @@ mod tests {
                 contribution_ppm: 10_000,
                 ceiling: None,
                 mystery: false,
+                min_bet: 0,
             }],
         };
         PoolState::new(PoolId::new("P-1").unwrap(), config, &mut Lowest).unwrap()
@@ -273,6 +274,7 @@ mod tests {
             let cmd = PoolCommand::Contribute {
                 machine: machine.clone(),
                 bet,
+                eligible: true,
             };
             apply(&mut state, &mut l, seq, cmd);
         }
@@ -281,6 +283,8 @@ mod tests {
         let claim = PoolCommand::Claim {
             machine: machine.clone(),
             level: 0,
+            bet: 0,
+            amount: None,
         };
         apply(&mut state, &mut l, 4, claim);
         let stash = l.stash(&state, Timestamp(999));
@@ -310,6 +314,7 @@ mod tests {
         let cmd = PoolCommand::Contribute {
             machine: MachineId::new("M-1").unwrap(),
             bet: Amount::new(500).unwrap(),
+            eligible: true,
         };
         apply(&mut state, &mut l, 1, cmd);
         let stash = l.stash(&state, Timestamp(7));

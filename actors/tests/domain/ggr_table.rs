@@ -35,11 +35,17 @@ fn delta(source: &SourceKey, seq: u64, window: i64, bets: i64, wins: i64, games:
         bets,
         wins,
         games,
+        jackpots: 0,
     }
 }
 
 fn totals(bets: i64, wins: i64, games: i64) -> GgrTotals {
-    GgrTotals { bets, wins, games }
+    GgrTotals {
+        bets,
+        wins,
+        games,
+        jackpots: 0,
+    }
 }
 
 fn closed(window: i64, t: GgrTotals, revision: u32) -> WindowClosed {
@@ -120,6 +126,7 @@ fn deltas_add_up_per_window_and_in_total() {
             bets: a.bets + x.totals.bets,
             wins: a.wins + x.totals.wins,
             games: a.games + x.totals.games,
+            jackpots: a.jackpots + x.totals.jackpots,
         });
     assert_eq!(sum, h.totals, "the windows add up to the all-time totals");
     assert_eq!(h.last_seq[&m1], 3);
@@ -313,4 +320,20 @@ fn overflowing_delta_is_refused_and_changes_nothing() {
     let err = h.apply(&delta(&m, 2, 0, 11, 0, 0)).unwrap_err();
     assert_eq!(err.to_string(), "GGR bets would overflow");
     assert_eq!(h, before);
+}
+
+#[test]
+fn jackpots_count_in_net_win_not_in_ggr() {
+    // RULES.md H-1: bet 100, a progressive paid 5,000: GGR +100, net win -4,900.
+    let mut h = HallState::new(hall_id());
+    let m = SourceKey::Machine(MachineId::new("M-1").unwrap());
+    h.apply(&delta(&m, 1, 0, 100, 0, 0)).unwrap();
+    h.apply(&GgrDelta {
+        jackpots: 5_000,
+        ..delta(&m, 2, 0, 0, 0, 0)
+    })
+    .unwrap();
+    let t = &h.windows[&w(0)].totals;
+    assert_eq!((t.ggr(), t.jackpots, t.net_win()), (100, 5_000, -4_900));
+    assert_eq!(h.totals.net_win(), -4_900);
 }

@@ -9,6 +9,7 @@ use pitboss_actors::domain::jackpot::{
     HitPointSource, JackpotHit, LevelConfig, PoolCommand, PoolConfig, PoolMeta, PoolState,
     LEVELS_MAX, MICRO,
 };
+use pitboss_actors::domain::machine::Alert;
 use pitboss_actors::domain::money::AMOUNT_MAX;
 use pitboss_actors::domain::Applied;
 use pitboss_actors::domain::{
@@ -85,6 +86,7 @@ fn progressive(name: &str, seed: i64, ppm: i64, cap: Option<i64>) -> LevelConfig
         contribution_ppm: ppm,
         ceiling: cap,
         mystery: false,
+        min_bet: 0,
     }
 }
 
@@ -95,6 +97,7 @@ fn mystery(name: &str, seed: i64, ppm: i64, ceiling: i64) -> LevelConfig {
         contribution_ppm: ppm,
         ceiling: Some(ceiling),
         mystery: true,
+        min_bet: 0,
     }
 }
 
@@ -140,6 +143,7 @@ impl Feeder {
         let cmd = PoolCommand::Contribute {
             machine: machine(m),
             bet: amount(bet),
+            eligible: true,
         };
         assert_eq!(p.apply(&meta, &cmd, rng, &mut hits), Ok(Applied::Done));
         p.assert_invariants();
@@ -158,6 +162,8 @@ impl Feeder {
         let cmd = PoolCommand::Claim {
             machine: machine(m),
             level,
+            bet: 0,
+            amount: None,
         };
         let r = p.apply(&meta, &cmd, rng, &mut hits);
         p.assert_invariants();
@@ -661,6 +667,7 @@ fn replay_of_a_source_sequence_number_is_a_duplicate() {
     let contribute = |bet: i64| PoolCommand::Contribute {
         machine: machine("M-1"),
         bet: amount(bet),
+        eligible: true,
     };
     let meta = |source: &SourceKey, seq: u64| PoolMeta {
         source: source.clone(),
@@ -685,6 +692,8 @@ fn replay_of_a_source_sequence_number_is_a_duplicate() {
             PoolCommand::Claim {
                 machine: machine("M-1"),
                 level: 0,
+                bet: 0,
+                amount: None,
             },
         ),
     ] {
@@ -712,6 +721,8 @@ fn replay_of_a_source_sequence_number_is_a_duplicate() {
     let claim = PoolCommand::Claim {
         machine: machine("M-1"),
         level: 0,
+        bet: 0,
+        amount: None,
     };
     p.apply(&meta(&m1, 6), &claim, &mut rng, &mut hits).unwrap();
     assert_eq!(hits.len(), 1);
@@ -726,6 +737,8 @@ fn replay_of_a_source_sequence_number_is_a_duplicate() {
     let mystery_claim = PoolCommand::Claim {
         machine: machine("M-1"),
         level: 1,
+        bet: 0,
+        amount: None,
     };
     assert!(p
         .apply(&meta(&m1, 7), &mystery_claim, &mut rng, &mut hits)
@@ -961,4 +974,163 @@ fn absurd_rates_are_refused_without_overflowing() {
             "level a: contribution -9223372036854775808 ppm out of range".into()
         ))
     );
+}
+
+#[test]
+fn version_2_claim_pays_what_the_machine_paid_and_books_the_variance() {
+    // RULES.md P-3: the level resets at once; the machine is paid what the EGM showed; the
+    // difference is a jackpot variance, alerted; a refused claim is alerted with its code.
+    let mut rng = Scripted::new(&[]);
+    let mut p = pool(vec![progressive("mini", 1_000, 10_000, None)], &mut rng);
+    let m1 = SourceKey::Machine(machine("M-1"));
+    let meta = |seq: u64| PoolMeta {
+        source: m1.clone(),
+        seq,
+        cause: EventId(u128::from(seq)),
+    };
+    let mut hits = Vec::new();
+    let bet = PoolCommand::Contribute {
+        machine: machine("M-1"),
+        bet: amount(10_000),
+        eligible: true,
+    };
+    p.apply(&meta(1), &bet, &mut rng, &mut hits).unwrap();
+    assert_eq!(p.levels[0].level, 1_100);
+    let claim = PoolCommand::Claim {
+        machine: machine("M-1"),
+        level: 0,
+        bet: 10_000,
+        amount: Some(amount(1_150)),
+    };
+    let before = p.paid_of(&claim);
+    let r = p.apply(&meta(2), &claim, &mut rng, &mut hits);
+    assert_eq!(r, Ok(Applied::Done));
+    assert_eq!(hits[0].amount, amount(1_150));
+    assert_eq!(p.levels[0].level, 1_000, "reset to its seed");
+    assert_eq!((p.levels[0].paid, p.levels[0].variance), (1_100, 50));
+    assert_eq!(
+        p.claim_alert(&claim, &r, before, &hits),
+        Some(Alert::JackpotVariance {
+            machine: machine("M-1"),
+            pool: p.id.clone(),
+            level: 0,
+            level_amount: 1_100,
+            paid: 1_150,
+        })
+    );
+    p.assert_invariants();
+    // A version 1 claim is paid the level's amount: no variance.
+    hits.clear();
+    let v1 = PoolCommand::Claim {
+        machine: machine("M-1"),
+        level: 0,
+        bet: 10_000,
+        amount: None,
+    };
+    let before = p.paid_of(&v1);
+    let r = p.apply(&meta(3), &v1, &mut rng, &mut hits);
+    assert_eq!(hits[0].amount, amount(1_000));
+    assert_eq!(p.claim_alert(&v1, &r, before, &hits), None);
+    // unknown_level: refused and alerted.
+    let bad = PoolCommand::Claim {
+        machine: machine("M-1"),
+        level: 9,
+        bet: 10_000,
+        amount: None,
+    };
+    let r = p.apply(&meta(4), &bad, &mut rng, &mut hits);
+    assert_eq!(r.as_ref().map_err(DomainError::code), Err("unknown_level"));
+    assert_eq!(
+        p.claim_alert(&bad, &r, 0, &hits),
+        Some(Alert::ClaimRefused {
+            machine: machine("M-1"),
+            pool: p.id.clone(),
+            level: 9,
+            code: "unknown_level",
+        })
+    );
+}
+
+#[test]
+fn an_ineligible_contribution_contributes_and_the_mystery_hit_waits() {
+    // RULES.md P-2: a tilted or offline machine's bet still grows the level past its hit
+    // point, but only the next eligible contribution wins it.
+    let mut rng = Scripted::new(&[1_050]);
+    let mut p = pool(vec![mystery("grand", 1_000, 10_000, 2_000)], &mut rng);
+    let m1 = SourceKey::Machine(machine("M-1"));
+    let meta = |seq: u64| PoolMeta {
+        source: m1.clone(),
+        seq,
+        cause: EventId(u128::from(seq)),
+    };
+    let contribute = |bet: i64, eligible: bool| PoolCommand::Contribute {
+        machine: machine("M-1"),
+        bet: amount(bet),
+        eligible,
+    };
+    let mut hits = Vec::new();
+    p.apply(&meta(1), &contribute(10_000, false), &mut rng, &mut hits)
+        .unwrap();
+    assert!(hits.is_empty(), "an ineligible contribution wins nothing");
+    assert_eq!(p.levels[0].level, 1_100);
+    p.apply(&meta(2), &contribute(100, true), &mut rng, &mut hits)
+        .unwrap();
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0].amount, amount(1_101));
+    p.assert_invariants();
+}
+
+#[test]
+fn minimum_bet_holds_back_mystery_hits_and_refuses_claims() {
+    // RULES.md P-2 and P-3: a contribution from a bet below the level's minimum contributes
+    // but cannot win; a claim whose game bet less than the minimum is refused.
+    let mut rng = Scripted::new(&[1_050]);
+    let mut p = pool(
+        vec![
+            LevelConfig {
+                min_bet: 500,
+                ..mystery("grand", 1_000, 100_000, 2_000)
+            },
+            LevelConfig {
+                min_bet: 200,
+                ..progressive("major", 1_000, 10_000, None)
+            },
+        ],
+        &mut rng,
+    );
+    let m1 = SourceKey::Machine(machine("M-1"));
+    let meta = |seq: u64| PoolMeta {
+        source: m1.clone(),
+        seq,
+        cause: EventId(u128::from(seq)),
+    };
+    let contribute = |bet: i64| PoolCommand::Contribute {
+        machine: machine("M-1"),
+        bet: amount(bet),
+        eligible: true,
+    };
+    let mut hits = Vec::new();
+    p.apply(&meta(1), &contribute(499), &mut rng, &mut hits)
+        .unwrap();
+    p.apply(&meta(2), &contribute(499), &mut rng, &mut hits)
+        .unwrap();
+    assert!(hits.is_empty(), "below the minimum bet: no hit");
+    assert!(p.levels[0].level >= 1_050);
+    p.apply(&meta(3), &contribute(500), &mut rng, &mut hits)
+        .unwrap();
+    assert_eq!(hits.len(), 1);
+    let claim = |bet: i64| PoolCommand::Claim {
+        machine: machine("M-1"),
+        level: 1,
+        bet,
+        amount: None,
+    };
+    let r = p.apply(&meta(4), &claim(199), &mut rng, &mut hits);
+    assert_eq!(r.map_err(|e| e.code()), Err("jackpot_not_eligible"));
+    assert_eq!(
+        p.apply(&meta(5), &claim(200), &mut rng, &mut hits),
+        Ok(Applied::Done)
+    );
+    assert_eq!(hits.len(), 2);
+    p.assert_invariants();
 }

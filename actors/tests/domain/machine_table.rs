@@ -9,11 +9,11 @@
 
 use pitboss_actors::domain::machine::{
     Alert, Applied, CashInKind, CashOutKind, EventMeta, GgrDelta, MachineCommand, MachineEffect,
-    MachineProfile, MachineState, SignificantEvent,
+    MachineEnv, MachineProfile, MachineState, SignificantEvent, EPOCHS_KEPT, HOLES_KEPT,
 };
 use pitboss_actors::domain::{
     Amount, Currency, DomainError, EventId, HallId, MachineId, MachineOp, PlayerId, PoolId,
-    SourceKey, Timestamp,
+    SkewLimits, SourceKey, Timestamp, Total,
 };
 
 /// Event time of sequence number 0: 2023-11-14T22:13:20Z, 20 s into a minute.
@@ -54,21 +54,39 @@ fn profile(threshold: i64) -> MachineProfile {
     }
 }
 
+fn profile_of(h: &HallId) -> MachineProfile {
+    MachineProfile {
+        hall: h.clone(),
+        pools: vec![pool("P-9")],
+        ..profile(LARGE_CASH_IN)
+    }
+}
+
+/// The configuration the machine reads: default skew limits; every other hall plays for
+/// pool P-9.
+fn env() -> MachineEnv<'static> {
+    MachineEnv {
+        skew: SkewLimits::default(),
+        profile_of: &profile_of,
+    }
+}
+
 fn machine() -> MachineState {
     MachineState::new(machine_id(), profile(LARGE_CASH_IN))
 }
 
 /// The envelope of the event with sequence number `seq`: one second per number.
 fn meta(seq: u64) -> EventMeta {
-    EventMeta {
-        event_id: EventId(0xE000 + u128::from(seq)),
+    EventMeta::new(
+        EventId(0xE000 + u128::from(seq)),
         seq,
-        time: Timestamp(T0 + 1_000 * seq as i64),
-    }
+        Timestamp(T0 + 1_000 * seq as i64),
+    )
 }
 
-fn ggr(meta: &EventMeta, bets: i64, wins: i64, games: i64) -> MachineEffect {
-    MachineEffect::Ggr(GgrDelta {
+/// The GGR delta of an event in order (its effect number is its sequence number).
+fn ggr_delta(meta: &EventMeta, bets: i64, wins: i64, games: i64) -> GgrDelta {
+    GgrDelta {
         source: SourceKey::Machine(machine_id()),
         seq: meta.seq,
         hall: hall(),
@@ -76,7 +94,12 @@ fn ggr(meta: &EventMeta, bets: i64, wins: i64, games: i64) -> MachineEffect {
         bets,
         wins,
         games,
-    })
+        jackpots: 0,
+    }
+}
+
+fn ggr(meta: &EventMeta, bets: i64, wins: i64, games: i64) -> MachineEffect {
+    MachineEffect::Ggr(ggr_delta(meta, bets, wins, games))
 }
 
 fn contributions(bet: i64) -> Vec<MachineEffect> {
@@ -85,6 +108,7 @@ fn contributions(bet: i64) -> Vec<MachineEffect> {
         .map(|p| MachineEffect::Contribute {
             pool: pool(p),
             bet: amount(bet),
+            eligible: true,
         })
         .collect()
 }
@@ -114,7 +138,7 @@ fn prepared(cmds: &[MachineCommand]) -> MachineState {
     let mut m = machine();
     for (i, c) in cmds.iter().enumerate() {
         let mut fx = Vec::new();
-        let r = m.apply(&hall(), &meta(i as u64 + 1), c, None, &mut fx);
+        let r = m.apply(&hall(), &meta(i as u64 + 1), c, None, &env(), &mut fx);
         assert_eq!(r, Ok(Applied::Done), "setup event {c:?}");
         m.assert_invariants();
     }
@@ -140,6 +164,47 @@ struct Case {
 
 fn no_change(_: &mut MachineState) {}
 
+fn variance(op: MachineOp, amount: i64, credits: i64) -> MachineEffect {
+    MachineEffect::Alert(Alert::CreditVariance {
+        machine: machine_id(),
+        op,
+        amount,
+        credits,
+        shortfall: amount - credits,
+    })
+}
+
+fn contribution(p: &str, a: i64) -> MachineEffect {
+    MachineEffect::Contribute {
+        pool: pool(p),
+        bet: amount(a),
+        eligible: true,
+    }
+}
+
+fn claim_refused(p: &str, level: u8, code: &'static str) -> Vec<MachineEffect> {
+    vec![MachineEffect::Alert(Alert::ClaimRefused {
+        machine: machine_id(),
+        pool: pool(p),
+        level,
+        code,
+    })]
+}
+
+fn win_outside(a: i64) -> MachineEffect {
+    MachineEffect::Alert(Alert::WinOutsideGame {
+        machine: machine_id(),
+        amount: a,
+    })
+}
+
+fn wrong_currency(c: &str) -> Vec<MachineEffect> {
+    vec![MachineEffect::Alert(Alert::WrongCurrency {
+        machine: machine_id(),
+        currency: currency(c),
+    })]
+}
+
 fn no_effects(_: &EventMeta) -> Vec<MachineEffect> {
     Vec::new()
 }
@@ -152,10 +217,18 @@ fn run(case: &Case) {
     let meta = meta(seq);
     let cur = case.currency.map(currency);
     let mut fx = Vec::new();
-    let result = m.apply(&hall(), &meta, &case.cmd, cur, &mut fx);
+    let result = m.apply(&hall(), &meta, &case.cmd, cur, &env(), &mut fx);
 
     let mut expected = before.clone();
-    expected.last_seq = Some(seq);
+    // Every event that passes the sequence check is recorded and numbers its effects.
+    assert_eq!(m.last_seq(), Some(seq), "{name}: sequence number recorded");
+    assert_eq!(m.effect_seq, before.effect_seq + 1, "{name}: effect number");
+    expected.marks = m.marks.clone();
+    expected.effect_seq = m.effect_seq;
+    // Where pool-reaching events were booked (for awards) and the open game's bets (for
+    // claims): held by their own tests.
+    expected.hit_origins = m.hit_origins.clone();
+    expected.game_bet = m.game_bet;
     match (&case.outcome, &result) {
         (Ok(()), Ok(Applied::Done)) => {
             expected.last_event_time = meta.time;
@@ -176,7 +249,7 @@ fn run(case: &Case) {
     let after = m.clone();
     let mut fx = Vec::new();
     assert_eq!(
-        m.apply(&hall(), &meta, &case.cmd, cur, &mut fx),
+        m.apply(&hall(), &meta, &case.cmd, cur, &env(), &mut fx),
         Ok(Applied::Duplicate),
         "{name}: redelivery"
     );
@@ -259,22 +332,44 @@ fn cases() -> Vec<Case> {
             },
         },
         Case {
-            name: "bet larger than credits is refused",
+            name: "credit_variance: bet larger than credits is applied, credits go negative",
             setup: vec![bill(1_000)],
             cmd: bet(1_250),
             currency: None,
-            outcome: Err("bet 1250 exceeds credits 1000 on machine M-17"),
-            change: no_change,
-            effects: no_effects,
+            outcome: Ok(()),
+            change: |m| {
+                m.credits = -250;
+                m.meters.coin_in = 1_250;
+                m.game_open = true;
+            },
+            effects: |meta| {
+                vec![
+                    variance(MachineOp::Bet, 1_250, 1_000),
+                    ggr(meta, 1_250, 0, 0),
+                    contribution("P-1", 1_250),
+                    contribution("P-2", 1_250),
+                ]
+            },
         },
         Case {
-            name: "bet on an empty machine is refused",
+            name: "credit_variance: bet on an empty machine is applied",
             setup: vec![],
             cmd: bet(1),
             currency: None,
-            outcome: Err("bet 1 exceeds credits 0 on machine M-17"),
-            change: no_change,
-            effects: no_effects,
+            outcome: Ok(()),
+            change: |m| {
+                m.credits = -1;
+                m.meters.coin_in = 1;
+                m.game_open = true;
+            },
+            effects: |meta| {
+                vec![
+                    variance(MachineOp::Bet, 1, 0),
+                    ggr(meta, 1, 0, 0),
+                    contribution("P-1", 1),
+                    contribution("P-2", 1),
+                ]
+            },
         },
         Case {
             name: "bet in the machine's currency",
@@ -294,22 +389,22 @@ fn cases() -> Vec<Case> {
             },
         },
         Case {
-            name: "bet in another currency is refused",
+            name: "wrong_currency: bet in another currency is refused and alerted",
             setup: vec![bill(1_000)],
             cmd: bet(100),
             currency: Some("USD"),
             outcome: Err("currency USD does not match machine M-17's currency EUR"),
             change: no_change,
-            effects: no_effects,
+            effects: |_| wrong_currency("USD"),
         },
         Case {
-            name: "cash in in another currency is refused",
+            name: "wrong_currency: cash in in another currency is refused and alerted",
             setup: vec![],
             cmd: bill(500),
             currency: Some("GBP"),
             outcome: Err("currency GBP does not match machine M-17's currency EUR"),
             change: no_change,
-            effects: no_effects,
+            effects: |_| wrong_currency("GBP"),
         },
         // ---- wins and game end ----
         Case {
@@ -338,22 +433,28 @@ fn cases() -> Vec<Case> {
             effects: |meta| vec![ggr(meta, 0, 20, 0)],
         },
         Case {
-            name: "win with no game in progress is refused",
+            name: "win_outside_game: a win with no game in progress is applied",
             setup: vec![bill(1_000)],
             cmd: win(500),
             currency: None,
-            outcome: Err("win on machine M-17 with no game in progress"),
-            change: no_change,
-            effects: no_effects,
+            outcome: Ok(()),
+            change: |m| {
+                m.credits = 1_500;
+                m.meters.coin_out = 500;
+            },
+            effects: |meta| vec![win_outside(500), ggr(meta, 0, 500, 0)],
         },
         Case {
-            name: "win after the game ended is refused",
+            name: "win_outside_game: a win after the game ended is applied, the game stays lost",
             setup: vec![bill(1_000), bet(100), MachineCommand::GameEnd],
             cmd: win(500),
             currency: None,
-            outcome: Err("win on machine M-17 with no game in progress"),
-            change: no_change,
-            effects: no_effects,
+            outcome: Ok(()),
+            change: |m| {
+                m.credits = 1_400;
+                m.meters.coin_out = 500;
+            },
+            effects: |meta| vec![win_outside(500), ggr(meta, 0, 500, 0)],
         },
         Case {
             name: "game end of a won game counts a game played and won",
@@ -382,13 +483,20 @@ fn cases() -> Vec<Case> {
             effects: |meta| vec![ggr(meta, 0, 0, 1)],
         },
         Case {
-            name: "game end with no game in progress is refused",
+            name: "game_end_without_bet: counted as a game played",
             setup: vec![bill(1_000)],
             cmd: MachineCommand::GameEnd,
             currency: None,
-            outcome: Err("game end on machine M-17 with no game in progress"),
-            change: no_change,
-            effects: no_effects,
+            outcome: Ok(()),
+            change: |m| m.meters.games_played = 1,
+            effects: |meta| {
+                vec![
+                    MachineEffect::Alert(Alert::GameEndWithoutBet {
+                        machine: machine_id(),
+                    }),
+                    ggr(meta, 0, 0, 1),
+                ]
+            },
         },
         Case {
             name: "meters accumulate over several games",
@@ -536,22 +644,28 @@ fn cases() -> Vec<Case> {
             effects: no_effects,
         },
         Case {
-            name: "cash out larger than credits is refused",
+            name: "credit_variance: cash out larger than credits is applied",
             setup: vec![bill(1_000)],
             cmd: cash_out(CashOutKind::Ticket, 1_001),
             currency: None,
-            outcome: Err("cash out 1001 exceeds credits 1000 on machine M-17"),
-            change: no_change,
-            effects: no_effects,
+            outcome: Ok(()),
+            change: |m| {
+                m.credits = -1;
+                m.meters.tickets_out = 1_001;
+            },
+            effects: |_| vec![variance(MachineOp::CashOut, 1_001, 1_000)],
         },
         Case {
-            name: "handpay larger than credits is refused",
+            name: "credit_variance: handpay on an empty machine is applied",
             setup: vec![],
             cmd: cash_out(CashOutKind::Handpay, 10),
             currency: None,
-            outcome: Err("cash out 10 exceeds credits 0 on machine M-17"),
-            change: no_change,
-            effects: no_effects,
+            outcome: Ok(()),
+            change: |m| {
+                m.credits = -10;
+                m.meters.handpaid = 10;
+            },
+            effects: |_| vec![variance(MachineOp::CashOut, 10, 0)],
         },
         // ---- card in / out ----
         Case {
@@ -573,13 +687,19 @@ fn cases() -> Vec<Case> {
             effects: no_effects,
         },
         Case {
-            name: "card in while another player is carded in is refused",
+            name: "card_session_overlap: card in ends the other session and starts the new one",
             setup: vec![MachineCommand::CardIn(player("P-1"))],
             cmd: MachineCommand::CardIn(player("P-2")),
             currency: None,
-            outcome: Err("card in of player P-2 on machine M-17 while player P-1 is carded in"),
-            change: no_change,
-            effects: no_effects,
+            outcome: Ok(()),
+            change: |m| m.session = Some(player("P-2")),
+            effects: |_| {
+                vec![MachineEffect::Alert(Alert::CardSessionOverlap {
+                    machine: machine_id(),
+                    player: player("P-2"),
+                    previous: player("P-1"),
+                })]
+            },
         },
         Case {
             name: "card out closes the session",
@@ -591,43 +711,90 @@ fn cases() -> Vec<Case> {
             effects: no_effects,
         },
         Case {
-            name: "card out with nobody carded in is refused",
+            name: "card_out_without_session: nothing changes but the alert",
             setup: vec![],
             cmd: MachineCommand::CardOut,
             currency: None,
-            outcome: Err("card out on machine M-17 with no player carded in"),
+            outcome: Ok(()),
             change: no_change,
-            effects: no_effects,
+            effects: |_| {
+                vec![MachineEffect::Alert(Alert::CardOutWithoutSession {
+                    machine: machine_id(),
+                })]
+            },
         },
         // ---- jackpot claims ----
         Case {
-            name: "jackpot hit on a linked pool asks the pool to pay",
-            setup: vec![],
+            name: "jackpot hit on a linked pool in a game asks the pool to pay",
+            setup: vec![bill(1_000), bet(100), bet(50)],
             cmd: MachineCommand::JackpotHit {
                 pool: pool("P-2"),
                 level: 3,
+                amount: Some(amount(5_005)),
             },
-            currency: None,
+            currency: Some("EUR"),
             outcome: Ok(()),
             change: no_change,
             effects: |_| {
                 vec![MachineEffect::ClaimHit {
                     pool: pool("P-2"),
                     level: 3,
+                    bet: 150,
+                    amount: Some(amount(5_005)),
                 }]
             },
         },
         Case {
-            name: "jackpot hit on a pool the machine does not play for is refused",
+            name: "jackpot_not_eligible: a claim with no game in progress is refused",
+            setup: vec![bill(1_000), bet(100), MachineCommand::GameEnd],
+            cmd: MachineCommand::JackpotHit {
+                pool: pool("P-2"),
+                level: 3,
+                amount: None,
+            },
+            currency: None,
+            outcome: Err("machine M-17 may not win level 3 of pool P-2: no game in progress"),
+            change: no_change,
+            effects: |_| claim_refused("P-2", 3, "jackpot_not_eligible"),
+        },
+        Case {
+            name: "jackpot_not_eligible: a claim from a tilted machine is refused",
+            setup: vec![bill(1_000), bet(100), sig(SignificantEvent::Tilt(7))],
+            cmd: MachineCommand::JackpotHit {
+                pool: pool("P-1"),
+                level: 0,
+                amount: None,
+            },
+            currency: None,
+            outcome: Err("machine M-17 may not win level 0 of pool P-1: in tilt"),
+            change: no_change,
+            effects: |_| claim_refused("P-1", 0, "jackpot_not_eligible"),
+        },
+        Case {
+            name: "jackpot_not_eligible: a claim from an offline machine is refused",
+            setup: vec![bill(1_000), bet(100), sig(SignificantEvent::CommsLost)],
+            cmd: MachineCommand::JackpotHit {
+                pool: pool("P-1"),
+                level: 0,
+                amount: None,
+            },
+            currency: None,
+            outcome: Err("machine M-17 may not win level 0 of pool P-1: offline"),
+            change: no_change,
+            effects: |_| claim_refused("P-1", 0, "jackpot_not_eligible"),
+        },
+        Case {
+            name: "pool_not_linked: a claim on a pool the machine does not play for is refused",
             setup: vec![bill(1_000)],
             cmd: MachineCommand::JackpotHit {
                 pool: pool("P-9"),
                 level: 0,
+                amount: None,
             },
             currency: None,
             outcome: Err("machine M-17 does not contribute to pool P-9"),
             change: no_change,
-            effects: no_effects,
+            effects: |_| claim_refused("P-9", 0, "pool_not_linked"),
         },
         // ---- significant events ----
         Case {
@@ -750,7 +917,7 @@ fn table_of_commands() {
 }
 
 #[test]
-fn refused_bet_changes_nothing_but_the_sequence_number() {
+fn refused_event_changes_nothing_but_the_sequence_marks() {
     let mut m = prepared(&[bill(1_000)]);
     let before = m.clone();
     let mut fx = Vec::new();
@@ -759,39 +926,31 @@ fn refused_bet_changes_nothing_but_the_sequence_number() {
         time: Timestamp(T0 + 3_600_000),
         ..meta(2)
     };
+    let usd = Some(currency("USD"));
     let err = m
-        .apply(&hall(), &late, &bet(1_250), None, &mut fx)
+        .apply(&hall(), &late, &bet(1_250), usd, &env(), &mut fx)
         .unwrap_err();
-    assert_eq!(
-        err,
-        DomainError::InsufficientCredits {
-            what: MachineOp::Bet,
-            amount: 1_250,
-            credits: 1_000,
-            machine: "M-17".into(),
-        }
-    );
-    assert_eq!(
-        err.to_string(),
-        "bet 1250 exceeds credits 1000 on machine M-17"
-    );
-    assert!(fx.is_empty());
+    assert_eq!(err.code(), "wrong_currency");
+    assert_eq!(fx, wrong_currency("USD"));
     assert_eq!(
         m,
         MachineState {
-            last_seq: Some(2),
+            marks: m.marks.clone(),
+            effect_seq: 2,
             ..before.clone()
         }
     );
+    assert_eq!(m.last_seq(), Some(2));
     // Refused once: its redelivery is a repeat, not a second refusal.
+    fx.clear();
     assert_eq!(
-        m.apply(&hall(), &late, &bet(1_250), None, &mut fx),
+        m.apply(&hall(), &late, &bet(1_250), usd, &env(), &mut fx),
         Ok(Applied::Duplicate)
     );
     assert!(fx.is_empty());
     // The next event is applied normally.
     assert_eq!(
-        m.apply(&hall(), &meta(3), &bet(1_000), None, &mut fx),
+        m.apply(&hall(), &meta(3), &bet(1_000), None, &env(), &mut fx),
         Ok(Applied::Done)
     );
     assert_eq!(m.credits, 0);
@@ -799,10 +958,10 @@ fn refused_bet_changes_nothing_but_the_sequence_number() {
 }
 
 #[test]
-fn sequence_gap_is_reported_and_the_event_applied() {
+fn sequence_gap_is_reported_and_late_gap_fills_are_applied_once() {
     let mut m = prepared(&[bill(1_000)]);
     let mut fx = Vec::new();
-    let r = m.apply(&hall(), &meta(5), &bet(100), None, &mut fx);
+    let r = m.apply(&hall(), &meta(5), &bet(100), None, &env(), &mut fx);
     assert_eq!(r, Ok(Applied::Done));
     assert_eq!(
         fx[0],
@@ -812,49 +971,300 @@ fn sequence_gap_is_reported_and_the_event_applied() {
             got: 5,
         })
     );
-    assert_eq!(fx[1], ggr(&meta(5), 100, 0, 0));
     assert_eq!(fx.len(), 2 + 2, "gap alert, GGR and two contributions");
-    assert_eq!(m.last_seq, Some(5));
+    assert_eq!(m.last_seq(), Some(5));
+    assert_eq!(m.marks[0].holes, vec![(2, 4)]);
     assert_eq!(m.credits, 900);
 
     // The next number after the gap is in order again: no alert.
     fx.clear();
-    m.apply(&hall(), &meta(6), &win(10), None, &mut fx).unwrap();
-    assert_eq!(fx, vec![ggr(&meta(6), 0, 10, 0)]);
+    m.apply(&hall(), &meta(6), &win(10), None, &env(), &mut fx)
+        .unwrap();
+    assert!(!fx.iter().any(|e| matches!(e, MachineEffect::Alert(_))));
 
-    // The skipped numbers arriving late are repeats (the machine only moves forward).
-    for seq in 2..=6 {
-        let before = m.clone();
+    // The skipped numbers arriving late (store-and-forward) are applied once, in any order.
+    for seq in [3, 2, 4] {
         fx.clear();
         assert_eq!(
-            m.apply(&hall(), &meta(seq), &bill(777), None, &mut fx),
-            Ok(Applied::Duplicate)
+            m.apply(&hall(), &meta(seq), &bill(777), None, &env(), &mut fx),
+            Ok(Applied::Done),
+            "late gap-fill {seq}"
         );
         assert!(fx.is_empty());
+    }
+    assert!(m.marks[0].holes.is_empty());
+    assert_eq!(m.credits, 900 + 10 + 3 * 777);
+    // Then every number up to the highest is a repeat.
+    for seq in 1..=6 {
+        let before = m.clone();
+        assert_eq!(
+            m.apply(&hall(), &meta(seq), &bill(777), None, &env(), &mut fx),
+            Ok(Applied::Duplicate)
+        );
         assert_eq!(m, before);
     }
     m.assert_invariants();
 }
 
 #[test]
-fn sequence_gap_is_reported_even_when_the_command_is_refused() {
-    let mut m = prepared(&[bill(1_000)]);
-    let before = m.clone();
+fn late_gap_fill_settles_a_credit_variance() {
+    // The case: seq 1 cash in 2000, seq 3 bet (gap), seq 2 cash in 5000 arrives
+    // late, then seq 4 bet 5000: every fact counted, credits end where the EGM's are.
+    let mut m = prepared(&[bill(2_000)]);
     let mut fx = Vec::new();
-    let r = m.apply(&hall(), &meta(9), &bet(5_000), None, &mut fx);
-    assert!(matches!(r, Err(DomainError::InsufficientCredits { .. })));
+    m.apply(&hall(), &meta(3), &bet(100), None, &env(), &mut fx)
+        .unwrap();
+    m.apply(&hall(), &meta(2), &bill(5_000), None, &env(), &mut fx)
+        .unwrap();
+    fx.clear();
+    m.apply(&hall(), &meta(4), &bet(5_000), None, &env(), &mut fx)
+        .unwrap();
+    assert!(!fx
+        .iter()
+        .any(|e| matches!(e, MachineEffect::Alert(Alert::CreditVariance { .. }))));
+    assert_eq!(m.credits, 1_900);
+    assert_eq!(m.meters.coin_in, 5_100);
+    m.assert_invariants();
+}
+
+#[test]
+fn sequence_reset_starts_a_new_epoch_and_keeps_the_old_marks() {
+    let mut m = prepared(&[bill(1_000), bet(100), bet(100)]);
+    let mut fx = Vec::new();
+    let e1 = |seq: u64| EventMeta {
+        epoch: 1,
+        ..meta(seq)
+    };
+    assert_eq!(
+        m.apply(&hall(), &e1(1), &bet(50), None, &env(), &mut fx),
+        Ok(Applied::Done)
+    );
+    assert_eq!(
+        fx[0],
+        MachineEffect::Alert(Alert::SequenceReset {
+            machine: machine_id(),
+            old_epoch: 0,
+            old_high: 3,
+            epoch: 1,
+        })
+    );
+    assert_eq!(m.credits, 750);
+    // Late events of epoch 0 are still told apart: 3 is a repeat, 4 is new.
+    assert_eq!(
+        m.apply(&hall(), &meta(3), &bet(100), None, &env(), &mut fx),
+        Ok(Applied::Duplicate)
+    );
+    assert_eq!(
+        m.apply(&hall(), &meta(4), &bet(100), None, &env(), &mut fx),
+        Ok(Applied::Done)
+    );
+    assert_eq!(m.credits, 650);
+    assert_eq!(
+        m.apply(&hall(), &e1(1), &bet(50), None, &env(), &mut fx),
+        Ok(Applied::Duplicate)
+    );
+    // Halls and pools see one effect number per applied event, increasing across epochs.
+    assert_eq!(m.effect_seq, 5);
+    m.assert_invariants();
+}
+
+#[test]
+fn sequence_stale_refuses_events_of_epochs_no_longer_kept() {
+    let mut m = machine();
+    let mut fx = Vec::new();
+    for epoch in 1..=5u64 {
+        let e = EventMeta { epoch, ..meta(1) };
+        assert_eq!(
+            m.apply(&hall(), &e, &bill(10), None, &env(), &mut fx),
+            Ok(Applied::Done)
+        );
+    }
+    assert_eq!(m.marks.len(), EPOCHS_KEPT);
+    assert_eq!(m.marks[0].epoch, 2);
+    let before = m.clone();
+    fx.clear();
+    let old = EventMeta {
+        epoch: 1,
+        ..meta(2)
+    };
+    let err = m
+        .apply(&hall(), &old, &bill(10), None, &env(), &mut fx)
+        .unwrap_err();
+    assert_eq!(err.code(), "sequence_stale");
     assert_eq!(
         fx,
-        vec![MachineEffect::Alert(Alert::SequenceGap {
+        vec![MachineEffect::Alert(Alert::SequenceStale {
             machine: machine_id(),
-            expected: 2,
-            got: 9,
+            epoch: 1,
+            seq: 2,
+        })]
+    );
+    assert_eq!(m, before, "a stale event changes nothing");
+    // An epoch between the kept ones is still new: applied, no reset alert.
+    let mut m = machine();
+    for epoch in [2u64, 6] {
+        let e = EventMeta { epoch, ..meta(1) };
+        m.apply(&hall(), &e, &bill(10), None, &env(), &mut fx)
+            .unwrap();
+    }
+    fx.clear();
+    let mid = EventMeta {
+        epoch: 4,
+        ..meta(1)
+    };
+    assert_eq!(
+        m.apply(&hall(), &mid, &bill(10), None, &env(), &mut fx),
+        Ok(Applied::Done)
+    );
+    assert!(fx.is_empty());
+}
+
+#[test]
+fn first_event_records_the_numbers_below_it_as_holes() {
+    let mut m = machine();
+    let mut fx = Vec::new();
+    m.apply(&hall(), &meta(10), &bill(100), None, &env(), &mut fx)
+        .unwrap();
+    assert!(fx.is_empty(), "no gap alert on the first event");
+    assert_eq!(m.marks[0].holes, vec![(1, 9)]);
+    assert_eq!(
+        m.apply(&hall(), &meta(9), &bill(100), None, &env(), &mut fx),
+        Ok(Applied::Done)
+    );
+    assert_eq!(m.marks[0].holes, vec![(1, 8)]);
+    assert_eq!(m.credits, 200);
+}
+
+#[test]
+fn hole_ranges_are_bounded_and_forgotten_ones_are_stale() {
+    let mut m = prepared(&[bill(1)]);
+    let mut fx = Vec::new();
+    // Every other number: holes 2, 4, 6, ... one range each.
+    let mut seq = 1;
+    for _ in 0..HOLES_KEPT + 2 {
+        seq += 2;
+        m.apply(&hall(), &meta(seq), &bill(1), None, &env(), &mut fx)
+            .unwrap();
+    }
+    assert_eq!(m.marks[0].holes.len(), HOLES_KEPT);
+    assert_eq!(
+        m.marks[0].holes[0],
+        (6, 6),
+        "the two oldest ranges forgotten"
+    );
+    assert_eq!(m.marks[0].forgotten, vec![(2, 2), (4, 4)]);
+    let before = m.clone();
+    fx.clear();
+    let err = m
+        .apply(&hall(), &meta(2), &bill(1), None, &env(), &mut fx)
+        .unwrap_err();
+    assert_eq!(err.code(), "sequence_stale");
+    assert_eq!(m, before);
+    // A kept hole is still filled once.
+    assert_eq!(
+        m.apply(&hall(), &meta(6), &bill(1), None, &env(), &mut fx),
+        Ok(Applied::Done)
+    );
+    assert_eq!(
+        m.apply(&hall(), &meta(6), &bill(1), None, &env(), &mut fx),
+        Ok(Applied::Duplicate)
+    );
+}
+
+#[test]
+fn machine_moved_follows_the_newest_event_and_counts_in_the_named_hall() {
+    let mut m = prepared(&[bill(1_000)]);
+    let h2 = HallId::new("H-2").unwrap();
+    let mut fx = Vec::new();
+    m.apply(&h2, &meta(2), &bet(100), None, &env(), &mut fx)
+        .unwrap();
+    assert_eq!(m.profile.hall, h2);
+    assert_eq!(m.profile.pools, vec![pool("P-9")]);
+    assert_eq!(
+        fx,
+        vec![
+            MachineEffect::Ggr(GgrDelta {
+                hall: h2.clone(),
+                ..ggr_delta(&meta(2), 100, 0, 0)
+            }),
+            contribution("P-9", 100),
+            MachineEffect::Alert(Alert::MachineMoved {
+                machine: machine_id(),
+                from: hall(),
+                to: h2.clone(),
+            }),
+        ]
+    );
+    // An older event naming the old hall is counted there, and does not move it back.
+    fx.clear();
+    let early = EventMeta {
+        time: Timestamp(T0),
+        ..meta(3)
+    };
+    m.apply(&hall(), &early, &win(10), None, &env(), &mut fx)
+        .unwrap();
+    assert_eq!(m.profile.hall, h2);
+    assert_eq!(
+        fx,
+        vec![MachineEffect::Ggr(GgrDelta {
+            seq: 3,
+            ..ggr_delta(&early, 0, 10, 0)
+        })]
+    );
+}
+
+#[test]
+fn clock_skew_books_the_event_at_its_receive_time() {
+    let mut m = prepared(&[bill(1_000)]);
+    let mut fx = Vec::new();
+    let receive = Timestamp(T0 + 10_000);
+    let fast = EventMeta {
+        time: Timestamp(T0 + 3_600_000),
+        receive_time: Some(receive),
+        ..meta(2)
+    };
+    m.apply(&hall(), &fast, &bet(100), None, &env(), &mut fx)
+        .unwrap();
+    assert_eq!(
+        fx[0],
+        MachineEffect::Alert(Alert::ClockSkew {
+            machine: machine_id(),
+            event_time: fast.time,
+            receive_time: receive,
+        })
+    );
+    let MachineEffect::Ggr(d) = &fx[1] else {
+        panic!("GGR expected: {fx:?}")
+    };
+    assert_eq!(d.window, receive.window_start());
+    assert_eq!(m.last_event_time, receive);
+}
+
+#[test]
+fn overflow_refuses_the_fact_and_changes_nothing() {
+    let mut m = prepared(&[bill(1_000)]);
+    m.meters.coin_in = i64::MAX - 10;
+    m.credits = i64::MAX - 10;
+    m.meters.bills_in = i64::MAX;
+    m.meters.coin_out = i64::MAX;
+    let mut fx = Vec::new();
+    let before = m.clone();
+    let err = m
+        .apply(&hall(), &meta(2), &bet(100), None, &env(), &mut fx)
+        .unwrap_err();
+    assert_eq!(err.code(), "overflow");
+    assert_eq!(
+        fx,
+        vec![MachineEffect::Alert(Alert::Overflow {
+            machine: machine_id(),
+            total: Total::CoinInMeter,
         })]
     );
     assert_eq!(
         m,
         MachineState {
-            last_seq: Some(9),
+            marks: m.marks.clone(),
+            effect_seq: m.effect_seq,
             ..before
         }
     );
@@ -865,16 +1275,16 @@ fn first_event_may_have_any_sequence_number() {
     let mut m = machine();
     let mut fx = Vec::new();
     assert_eq!(
-        m.apply(&hall(), &meta(1_000), &bill(10), None, &mut fx),
+        m.apply(&hall(), &meta(1_000), &bill(10), None, &env(), &mut fx),
         Ok(Applied::Done)
     );
     assert!(fx.is_empty(), "no gap alert on the first event: {fx:?}");
-    assert_eq!(m.last_seq, Some(1_000));
+    assert_eq!(m.last_seq(), Some(1_000));
     // Sequence number 0 is a valid first number too, and 1 follows it without a gap.
     let mut m = machine();
-    m.apply(&hall(), &meta(0), &bill(10), None, &mut fx)
+    m.apply(&hall(), &meta(0), &bill(10), None, &env(), &mut fx)
         .unwrap();
-    m.apply(&hall(), &meta(1), &bill(10), None, &mut fx)
+    m.apply(&hall(), &meta(1), &bill(10), None, &env(), &mut fx)
         .unwrap();
     assert!(fx.is_empty());
     assert_eq!(m.credits, 20);
@@ -899,7 +1309,7 @@ fn repeats_change_nothing_whatever_they_carry() {
         // Even a repeat in the wrong currency is just a repeat.
         for cur in [None, Some(currency("USD"))] {
             assert_eq!(
-                m.apply(&hall(), &meta(seq), &cmd, cur, &mut fx),
+                m.apply(&hall(), &meta(seq), &cmd, cur, &env(), &mut fx),
                 Ok(Applied::Duplicate),
                 "seq {seq} {cmd:?}"
             );
@@ -918,9 +1328,10 @@ fn event_time_never_goes_backwards() {
         time: Timestamp(T0 - 120_000),
         ..meta(2)
     };
-    m.apply(&hall(), &early, &bet(100), None, &mut fx).unwrap();
+    m.apply(&hall(), &early, &bet(100), None, &env(), &mut fx)
+        .unwrap();
     assert_eq!(m.last_event_time, t1);
-    assert_eq!(m.last_seq, Some(2));
+    assert_eq!(m.last_seq(), Some(2));
     // The GGR of the event still counts in the window of its own event time.
     assert_eq!(fx[0], ggr(&early, 100, 0, 0));
     assert_eq!(
@@ -939,6 +1350,7 @@ fn large_cash_in_threshold_zero_never_alerts() {
         &meta(1),
         &MachineCommand::CashIn(CashInKind::Bill, amount(1_000_000_000_000)),
         None,
+        &env(),
         &mut fx,
     )
     .unwrap();
@@ -957,9 +1369,9 @@ fn machine_without_pools_sends_no_contributions_and_refuses_every_claim() {
         },
     );
     let mut fx = Vec::new();
-    m.apply(&hall(), &meta(1), &bill(100), None, &mut fx)
+    m.apply(&hall(), &meta(1), &bill(100), None, &env(), &mut fx)
         .unwrap();
-    m.apply(&hall(), &meta(2), &bet(100), None, &mut fx)
+    m.apply(&hall(), &meta(2), &bet(100), None, &env(), &mut fx)
         .unwrap();
     assert_eq!(fx, vec![ggr(&meta(2), 100, 0, 0)]);
     fx.clear();
@@ -969,8 +1381,10 @@ fn machine_without_pools_sends_no_contributions_and_refuses_every_claim() {
         &MachineCommand::JackpotHit {
             pool: pool("P-1"),
             level: 0,
+            amount: None,
         },
         None,
+        &env(),
         &mut fx,
     );
     assert_eq!(
@@ -980,7 +1394,7 @@ fn machine_without_pools_sends_no_contributions_and_refuses_every_claim() {
             pool: "P-1".into(),
         })
     );
-    assert!(fx.is_empty());
+    assert_eq!(fx, claim_refused("P-1", 0, "pool_not_linked"));
 }
 
 #[test]
@@ -1008,7 +1422,10 @@ fn awards_are_recorded_once_per_pool_level_hit() {
     for (pool, level, hit, amt, want, paid) in table {
         let credits = m.credits;
         let meters = m.meters.clone();
-        let r = m.apply_award(pool, level, hit, amount(amt));
+        let mut fx = Vec::new();
+        let r = m.apply_award(pool, level, hit, amount(amt), EventId(1), &mut fx);
+        // Applied: booked once in the hall's jackpots; a replay books nothing.
+        assert_eq!(fx.len(), usize::from(want == Applied::Done));
         assert_eq!(r, Ok(want), "{pool} level {level} hit {hit}");
         assert_eq!(
             m.meters.jackpot_paid, paid,
@@ -1023,7 +1440,7 @@ fn awards_are_recorded_once_per_pool_level_hit() {
     }
     assert_eq!(m.awards.len(), 3);
     // Awards do not touch the event sequence.
-    assert_eq!(m.last_seq, Some(2));
+    assert_eq!(m.last_seq(), Some(2));
 }
 
 #[test]
@@ -1031,7 +1448,7 @@ fn award_for_a_pool_the_machine_does_not_play_for_is_still_recorded() {
     // The pool decides who is paid; the machine only meters it.
     let mut m = machine();
     assert_eq!(
-        m.apply_award(&pool("P-9"), 0, 1, amount(10)),
+        m.apply_award(&pool("P-9"), 0, 1, amount(10), EventId(1), &mut Vec::new()),
         Ok(Applied::Done)
     );
     assert_eq!(m.meters.jackpot_paid, 10);
@@ -1055,7 +1472,7 @@ fn game_cycle_reconciles_meters_and_credits() {
     let mut prev = m.meters.clone();
     for (i, c) in script.iter().enumerate() {
         let mut fx = Vec::new();
-        m.apply(&hall(), &meta(i as u64 + 1), c, None, &mut fx)
+        m.apply(&hall(), &meta(i as u64 + 1), c, None, &env(), &mut fx)
             .unwrap();
         m.assert_invariants();
         assert!(m.meters.dominates(&prev));
@@ -1075,4 +1492,49 @@ fn invariant_check_catches_tampered_credits() {
     let mut m = prepared(&[bill(1_000)]);
     m.credits += 1;
     m.assert_invariants();
+}
+
+#[test]
+fn award_is_booked_in_the_hall_jackpots_in_the_window_of_the_hit() {
+    // RULES.md H-1: bet at minute 0 (claiming a hit), a later event at minute 5, then the
+    // award arrives: it counts in the window and hall of the claim, not of the newest event.
+    let mut m = prepared(&[bill(1_000), bet(100)]);
+    let claim = EventMeta {
+        time: Timestamp(T0),
+        ..meta(3)
+    };
+    let mut fx = Vec::new();
+    let hit = MachineCommand::JackpotHit {
+        pool: pool("P-1"),
+        level: 0,
+        amount: None,
+    };
+    m.apply(&hall(), &claim, &hit, None, &env(), &mut fx)
+        .unwrap();
+    let later = EventMeta {
+        time: Timestamp(T0 + 300_000),
+        ..meta(4)
+    };
+    m.apply(&hall(), &later, &bill(10), None, &env(), &mut fx)
+        .unwrap();
+    fx.clear();
+    let r = m.apply_award(&pool("P-1"), 0, 1, amount(5_000), claim.event_id, &mut fx);
+    assert_eq!(r, Ok(Applied::Done));
+    assert_eq!(
+        fx,
+        vec![MachineEffect::Ggr(GgrDelta {
+            seq: 5,
+            bets: 0,
+            jackpots: 5_000,
+            ..ggr_delta(&claim, 0, 0, 0)
+        })]
+    );
+    // An award whose cause is no longer remembered counts at the newest booked time.
+    fx.clear();
+    m.apply_award(&pool("P-1"), 0, 2, amount(7), EventId(0xDEAD), &mut fx)
+        .unwrap();
+    let MachineEffect::Ggr(d) = &fx[0] else {
+        panic!("a GGR delta")
+    };
+    assert_eq!((d.window, d.jackpots), (later.time.window_start(), 7));
 }

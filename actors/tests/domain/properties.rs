@@ -19,14 +19,14 @@ use pitboss_actors::domain::jackpot::{
 };
 use pitboss_actors::domain::machine::{
     Alert, Applied, CashInKind, CashOutKind, EventMeta, GgrDelta, MachineCommand, MachineEffect,
-    MachineProfile, MachineState, SignificantEvent,
+    MachineEnv, MachineProfile, MachineState, SignificantEvent,
 };
 use pitboss_actors::domain::wallet::{
     WalletCommand, WalletEffect, WalletMeta, WalletOp, WalletReply, WalletState,
 };
 use pitboss_actors::domain::{
-    Amount, Currency, DomainError, EventId, HallId, MachineId, PlayerId, PoolId, SourceKey,
-    Subject, Timestamp, TxId, WalletOpKind,
+    Amount, Currency, DomainError, EventId, HallId, MachineId, PlayerId, PoolId, SkewLimits,
+    SourceKey, Subject, Timestamp, TxId, WalletOpKind,
 };
 use proptest::prelude::*;
 use proptest::sample::Index;
@@ -113,7 +113,7 @@ fn machine_cmd(pools: &'static [&'static str]) -> impl Strategy<Value = MachineC
             .prop_map(|p| MachineCommand::CardIn(PlayerId::new(p).unwrap())),
         1 => Just(MachineCommand::CardOut),
         1 => (prop::sample::select(pools), 0u8..4)
-            .prop_map(|(p, level)| MachineCommand::JackpotHit { pool: pool_id(p), level }),
+            .prop_map(|(p, level)| MachineCommand::JackpotHit { pool: pool_id(p), level, amount: None }),
         1 => significant().prop_map(MachineCommand::Significant),
     ]
 }
@@ -164,35 +164,52 @@ fn test_machine() -> MachineState {
     )
 }
 
-/// Whether the machine must refuse `cmd`, judged from the state before it.
+/// Whether the machine must refuse `cmd`, judged from the state before it: facts are
+/// counted (RULES.md M-2..M-4); only another currency or an unlinked pool's claim is refused.
 fn machine_must_refuse(m: &MachineState, cmd: &MachineCommand, foreign: bool) -> bool {
     foreign
         || match cmd {
-            MachineCommand::Bet(a) => a.minor() > m.credits,
-            MachineCommand::Win(_) | MachineCommand::GameEnd => !m.game_open,
-            MachineCommand::CashOut(_, a) => a.minor() > m.credits,
-            MachineCommand::CardIn(p) => m.session.as_ref().is_some_and(|s| s != p),
-            MachineCommand::CardOut => m.session.is_none(),
-            MachineCommand::JackpotHit { pool, .. } => !m.profile.pools.contains(pool),
-            MachineCommand::CashIn(..) | MachineCommand::Significant(_) => false,
+            MachineCommand::JackpotHit { pool, .. } => {
+                !m.profile.pools.contains(pool)
+                    || !m.game_open
+                    || !m.status.online
+                    || m.status.tilt.is_some()
+            }
+            _ => false,
         }
+}
+
+fn env() -> MachineEnv<'static> {
+    MachineEnv {
+        skew: SkewLimits::default(),
+        profile_of: &|_| unreachable!("the test machine never moves"),
+    }
+}
+
+fn without_alerts(fx: &[MachineEffect]) -> Vec<MachineEffect> {
+    fx.iter()
+        .filter(|e| !matches!(e, MachineEffect::Alert(_)))
+        .cloned()
+        .collect()
 }
 
 /// The money effects an accepted command must produce (significant events aside).
 fn machine_money_effects(
     m: &MachineState,
     meta: &EventMeta,
+    effect_seq: u64,
     cmd: &MachineCommand,
 ) -> Option<Vec<MachineEffect>> {
     let ggr = |bets, wins, games| {
         MachineEffect::Ggr(GgrDelta {
             source: SourceKey::Machine(m.id.clone()),
-            seq: meta.seq,
+            seq: effect_seq,
             hall: hall_id(),
             window: meta.time.window_start(),
             bets,
             wins,
             games,
+            jackpots: 0,
         })
     };
     Some(match cmd {
@@ -202,25 +219,26 @@ fn machine_money_effects(
                 fx.push(MachineEffect::Contribute {
                     pool: p.clone(),
                     bet: *a,
+                    eligible: m.status.online && m.status.tilt.is_none(),
                 });
             }
             fx
         }
         MachineCommand::Win(a) => vec![ggr(0, a.minor(), 0)],
         MachineCommand::GameEnd => vec![ggr(0, 0, 1)],
-        MachineCommand::CashIn(_, a) if a.minor() >= LARGE => {
-            vec![MachineEffect::Alert(Alert::LargeCashIn {
-                machine: m.id.clone(),
-                amount: a.minor(),
-            })]
-        }
         MachineCommand::CashIn(..)
         | MachineCommand::CashOut(..)
         | MachineCommand::CardIn(_)
         | MachineCommand::CardOut => vec![],
-        MachineCommand::JackpotHit { pool, level } => vec![MachineEffect::ClaimHit {
+        MachineCommand::JackpotHit {
+            pool,
+            level,
+            amount,
+        } => vec![MachineEffect::ClaimHit {
             pool: pool.clone(),
             level: *level,
+            bet: m.game_bet,
+            amount: *amount,
         }],
         MachineCommand::Significant(_) => return None,
     })
@@ -254,19 +272,19 @@ proptest! {
             match op {
                 MachineOp::Event { step, cmd, foreign } => {
                     seq += step;
-                    let meta = EventMeta {
-                        event_id: EventId(u128::from(seq)),
+                    let meta = EventMeta::new(
+                        EventId(u128::from(seq)),
                         seq,
-                        time: Timestamp(T0 + 700 * seq as i64),
-                    };
+                        Timestamp(T0 + 700 * seq as i64),
+                    );
                     let cur = if *foreign { Some(usd()) } else { Some(eur()) };
                     let mut fx = Vec::new();
-                    let r = m.apply(&hall_id(), &meta, cmd, cur, &mut fx);
+                    let r = m.apply(&hall_id(), &meta, cmd, cur, &env(), &mut fx);
                     m.assert_invariants();
                     prop_assert!(m.meters.dominates(&before.meters), "a meter went back");
 
                     // A gap alert exactly when numbers were skipped.
-                    let gap = before.last_seq.is_some() && *step > 1;
+                    let gap = before.last_seq().is_some() && *step > 1;
                     let alerted = matches!(
                         fx.first(),
                         Some(MachineEffect::Alert(Alert::SequenceGap { .. }))
@@ -280,16 +298,20 @@ proptest! {
                             prop_assert!(!refuse, "{:?} accepted", cmd);
                             prop_assert_eq!(*applied, Applied::Done);
                             credits += credits_delta(cmd);
-                            if let Some(want) = machine_money_effects(&before, &meta, cmd) {
-                                prop_assert_eq!(fx_rest, &want[..]);
+                            if let Some(want) = machine_money_effects(&before, &meta, m.effect_seq, cmd) {
+                                prop_assert_eq!(without_alerts(fx_rest), want);
                             }
                         }
                         Err(e) => {
                             prop_assert!(refuse, "{:?} refused: {}", cmd, e);
                             // A refusal changes nothing but the sequence number.
-                            let want = MachineState { last_seq: Some(seq), ..before.clone() };
+                            let want = MachineState {
+                                marks: m.marks.clone(),
+                                effect_seq: m.effect_seq,
+                                ..before.clone()
+                            };
                             prop_assert_eq!(&m, &want);
-                            prop_assert!(fx_rest.is_empty());
+                            prop_assert!(without_alerts(fx_rest).is_empty());
                         }
                     }
                     prop_assert_eq!(m.credits, credits);
@@ -306,12 +328,12 @@ proptest! {
                     }
                     let (meta, cmd, cur) = i.get(&delivered);
                     let mut fx = Vec::new();
-                    prop_assert_eq!(m.apply(&hall_id(), meta, cmd, *cur, &mut fx), Ok(Applied::Duplicate));
+                    prop_assert_eq!(m.apply(&hall_id(), meta, cmd, *cur, &env(), &mut fx), Ok(Applied::Duplicate));
                     prop_assert!(fx.is_empty());
                     prop_assert_eq!(&m, &before);
                 }
                 MachineOp::Award { level, hit, amount: a } => {
-                    let r = m.apply_award(&pool_id("P-1"), *level, *hit, amount(*a));
+                    let r = m.apply_award(&pool_id("P-1"), *level, *hit, amount(*a), EventId(1), &mut Vec::new());
                     m.assert_invariants();
                     let last = last_hit.get(level).copied().unwrap_or(0);
                     if *hit > last {
@@ -334,12 +356,12 @@ proptest! {
             for i in &replay {
                 let (meta, cmd, cur) = i.get(&delivered);
                 let mut fx = Vec::new();
-                prop_assert_eq!(m.apply(&hall_id(), meta, cmd, *cur, &mut fx), Ok(Applied::Duplicate));
+                prop_assert_eq!(m.apply(&hall_id(), meta, cmd, *cur, &env(), &mut fx), Ok(Applied::Duplicate));
                 prop_assert!(fx.is_empty());
             }
             for (meta, cmd, cur) in delivered.iter().rev() {
                 let mut fx = Vec::new();
-                prop_assert_eq!(m.apply(&hall_id(), meta, cmd, *cur, &mut fx), Ok(Applied::Duplicate));
+                prop_assert_eq!(m.apply(&hall_id(), meta, cmd, *cur, &env(), &mut fx), Ok(Applied::Duplicate));
             }
         }
         prop_assert_eq!(&m, &end);
@@ -347,11 +369,11 @@ proptest! {
         // And a second machine fed the same stream without any redelivery ends identical.
         let mut twin = test_machine();
         for (meta, cmd, cur) in &delivered {
-            let _ = twin.apply(&hall_id(), meta, cmd, *cur, &mut Vec::new());
+            let _ = twin.apply(&hall_id(), meta, cmd, *cur, &env(), &mut Vec::new());
         }
         for op in &ops {
             if let MachineOp::Award { level, hit, amount: a } = op {
-                twin.apply_award(&pool_id("P-1"), *level, *hit, amount(*a)).unwrap();
+                twin.apply_award(&pool_id("P-1"), *level, *hit, amount(*a), EventId(1), &mut Vec::new()).unwrap();
             }
         }
         prop_assert_eq!(&twin, &m);
@@ -698,6 +720,7 @@ fn level_config(mystery: bool) -> impl Strategy<Value = LevelConfig> {
             contribution_ppm: ppm,
             ceiling: (mystery || capped).then_some(seed + span),
             mystery,
+            min_bet: 0,
         })
 }
 
@@ -776,7 +799,7 @@ fn check_hits(
                 );
                 prop_assert!(h.amount.minor() >= l.hit_point.unwrap().min(ceiling));
             }
-            PoolCommand::Claim { machine, level } => {
+            PoolCommand::Claim { machine, level, .. } => {
                 prop_assert_eq!(&h.machine, machine);
                 prop_assert_eq!(h.level, *level);
                 prop_assert!(!l.config.mystery);
@@ -843,10 +866,10 @@ proptest! {
                     continue;
                 }
                 PoolOp::Contribute { machine, bet } => {
-                    (*machine, PoolCommand::Contribute { machine: machine_key(*machine), bet: amount(*bet) })
+                    (*machine, PoolCommand::Contribute { machine: machine_key(*machine), bet: amount(*bet), eligible: true })
                 }
                 PoolOp::Claim { machine, level } => {
-                    (*machine, PoolCommand::Claim { machine: machine_key(*machine), level: *level })
+                    (*machine, PoolCommand::Claim { machine: machine_key(*machine), level: *level, bet: 0, amount: None })
                 }
             };
             let meta = pool_meta(&mut seqs, machine);
@@ -977,6 +1000,7 @@ fn decode_machine_cmd(d: &mut Digits, pools: &[&str]) -> MachineCommand {
         19 => MachineCommand::JackpotHit {
             pool: pool_id(pools[d.take(pools.len() as u64) as usize]),
             level: d.take(4) as u8,
+            amount: None,
         },
         _ => MachineCommand::Significant(match d.take(6) {
             0 => SignificantEvent::DoorOpen,
@@ -1018,6 +1042,7 @@ fn busy_mystery_level() -> impl Strategy<Value = LevelConfig> {
         contribution_ppm: ppm,
         ceiling: Some(seed + span),
         mystery: true,
+        min_bet: 0,
     })
 }
 
@@ -1089,8 +1114,23 @@ impl Network {
     fn pay(&mut self, hits: &[JackpotHit], d: &mut Delivery) -> Result<(), TestCaseError> {
         for h in hits {
             let j = self.machine_index(&h.machine);
-            let r = self.machines[j].apply_award(&h.pool, h.level, h.hit_number, h.amount);
+            let mut fx = Vec::new();
+            let r = self.machines[j].apply_award(
+                &h.pool,
+                h.level,
+                h.hit_number,
+                h.amount,
+                h.cause,
+                &mut fx,
+            );
             prop_assert_eq!(r, Ok(Applied::Done));
+            for e in fx {
+                if let MachineEffect::Ggr(delta) = e {
+                    prop_assert_eq!(delta.jackpots, h.amount.minor());
+                    prop_assert_eq!(self.hall.apply(&delta), Ok(Applied::Done));
+                    d.ggr.push(delta);
+                }
+            }
             self.machines[j].assert_invariants();
             d.awards.push(h.clone());
         }
@@ -1115,18 +1155,30 @@ impl Network {
                     continue;
                 }
                 MachineEffect::Alert(_) => continue,
-                MachineEffect::Contribute { pool, bet } => {
+                MachineEffect::Contribute {
+                    pool,
+                    bet,
+                    eligible,
+                } => {
                     prop_assert_eq!(&pool, &self.pool.id);
                     PoolCommand::Contribute {
                         machine: machine.clone(),
                         bet,
+                        eligible,
                     }
                 }
-                MachineEffect::ClaimHit { pool, level } => {
+                MachineEffect::ClaimHit {
+                    pool,
+                    level,
+                    bet,
+                    amount,
+                } => {
                     prop_assert_eq!(&pool, &self.pool.id);
                     PoolCommand::Claim {
                         machine: machine.clone(),
                         level,
+                        bet,
+                        amount,
                     }
                 }
             };
@@ -1210,14 +1262,14 @@ proptest! {
                 NetOp::Event { machine, step, cmd } => {
                     seqs[*machine] += step;
                     let seq = seqs[*machine];
-                    let meta = EventMeta {
-                        event_id: EventId(((*machine as u128) << 64) | u128::from(seq)),
+                    let meta = EventMeta::new(
+                        EventId(((*machine as u128) << 64) | u128::from(seq)),
                         seq,
                         // 20 s per number: a case spans several one-minute windows.
-                        time: Timestamp(T0 + 20_000 * seq as i64),
-                    };
+                        Timestamp(T0 + 20_000 * seq as i64),
+                    );
                     let mut fx = Vec::new();
-                    let r = net.machines[*machine].apply(&hall_id(), &meta, cmd, Some(eur()), &mut fx);
+                    let r = net.machines[*machine].apply(&hall_id(), &meta, cmd, Some(eur()), &env(), &mut fx);
                     net.machines[*machine].assert_invariants();
                     prop_assert!(!matches!(r, Ok(Applied::Duplicate)));
                     let mut d = Delivery {
@@ -1239,7 +1291,7 @@ proptest! {
                     let before = net.clone();
                     let mut fx = Vec::new();
                     let m = &mut net.machines[d.machine];
-                    prop_assert_eq!(m.apply(&hall_id(), &d.meta, &d.cmd, Some(eur()), &mut fx), Ok(Applied::Duplicate));
+                    prop_assert_eq!(m.apply(&hall_id(), &d.meta, &d.cmd, Some(eur()), &env(), &mut fx), Ok(Applied::Duplicate));
                     prop_assert!(fx.is_empty());
                     for (meta, cmd) in &d.pool_cmds {
                         let mut hits = Vec::new();
@@ -1251,7 +1303,7 @@ proptest! {
                     }
                     for h in &d.awards {
                         let j = net.machine_index(&h.machine);
-                        let r = net.machines[j].apply_award(&h.pool, h.level, h.hit_number, h.amount);
+                        let r = net.machines[j].apply_award(&h.pool, h.level, h.hit_number, h.amount, h.cause, &mut Vec::new());
                         prop_assert_eq!(r, Ok(Applied::Duplicate));
                     }
                     prop_assert_eq!(&net, &before, "a redelivery changed the network");

@@ -178,6 +178,7 @@ fn run(case: &Case) {
             bets,
             wins,
             games: 0,
+            jackpots: 0,
         }));
     }
     if let Some((kind, delta)) = case.changed {

@@ -7,12 +7,15 @@ use serde::{Deserialize, Serialize};
 
 use crate::store::codec::fields::{id, seqs_from_dto, seqs_to_dto, SourceDto};
 
-/// Bets, wins and games as stored.
+/// Bets, wins, games and jackpots as stored (jackpots absent in records written before
+/// RULES.md H-1: 0).
 #[derive(Serialize, Deserialize, Clone, Copy, Default, PartialEq, Eq, Debug)]
 pub(super) struct TotalsDto {
     bets: i64,
     wins: i64,
     games: i64,
+    #[serde(default)]
+    jackpots: i64,
 }
 
 impl From<&GgrTotals> for TotalsDto {
@@ -21,6 +24,7 @@ impl From<&GgrTotals> for TotalsDto {
             bets: t.bets,
             wins: t.wins,
             games: t.games,
+            jackpots: t.jackpots,
         }
     }
 }
@@ -31,6 +35,7 @@ impl From<TotalsDto> for GgrTotals {
             bets: t.bets,
             wins: t.wins,
             games: t.games,
+            jackpots: t.jackpots,
         }
     }
 }

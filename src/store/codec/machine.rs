@@ -1,9 +1,9 @@
 //! A machine's state as stored.
 
 use pitboss_actors::domain::machine::{
-    AwardMark, MachineProfile, MachineState, MachineStatus, Meters,
+    AwardMark, EpochMarks, HitOrigin, MachineProfile, MachineState, MachineStatus, Meters,
 };
-use pitboss_actors::domain::{HallId, MachineId, PlayerId, PoolId, Timestamp};
+use pitboss_actors::domain::{EventId, HallId, MachineId, PlayerId, PoolId, Timestamp};
 use pitboss_actors::shell::StoreError;
 use serde::{Deserialize, Serialize};
 
@@ -32,6 +32,26 @@ struct AwardDto {
     hit_number: u64,
 }
 
+/// Where and when an event that reached the pools was booked (record version 2).
+#[derive(Serialize, Deserialize)]
+struct OriginDto {
+    cause: u128,
+    hall: String,
+    time: i64,
+}
+
+/// The sequence marks of one epoch (record version 2).
+#[derive(Serialize, Deserialize)]
+struct MarksDto {
+    epoch: u64,
+    high: u64,
+    holes: Vec<(u64, u64)>,
+    forgotten: Vec<(u64, u64)>,
+}
+
+/// A machine as stored. Record version 1 kept one `last_seq`; version 2 keeps the marks of
+/// each epoch and the effect number. A version 1 record reads as epoch 0 with no holes, its
+/// effects numbered on from its last sequence number (what halls and pools saw from it).
 #[derive(Serialize, Deserialize)]
 pub(super) struct MachineDto {
     id: String,
@@ -41,13 +61,27 @@ pub(super) struct MachineDto {
     large_cash_in_alert_minor: i64,
     credits: i64,
     meters: MetersDto,
+    /// Version 1 only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     last_seq: Option<u64>,
+    /// Version 2.
+    #[serde(default)]
+    marks: Vec<MarksDto>,
+    /// Version 2.
+    #[serde(default)]
+    effect_seq: Option<u64>,
+    /// Version 2.
+    #[serde(default)]
+    hit_origins: Vec<OriginDto>,
     online: bool,
     door_open: bool,
     tilt: Option<u32>,
     session: Option<String>,
     game_open: bool,
     game_won: bool,
+    /// Version 2.
+    #[serde(default)]
+    game_bet: i64,
     last_event_time: i64,
     awards: Vec<AwardDto>,
 }
@@ -76,13 +110,34 @@ impl From<&MachineState> for MachineDto {
                 jackpot_paid: t.jackpot_paid,
                 doors_opened: t.doors_opened,
             },
-            last_seq: m.last_seq,
+            last_seq: None,
+            marks: m
+                .marks
+                .iter()
+                .map(|k| MarksDto {
+                    epoch: k.epoch,
+                    high: k.high,
+                    holes: k.holes.clone(),
+                    forgotten: k.forgotten.clone(),
+                })
+                .collect(),
+            effect_seq: Some(m.effect_seq),
+            hit_origins: m
+                .hit_origins
+                .iter()
+                .map(|o| OriginDto {
+                    cause: o.cause.0,
+                    hall: o.hall.to_string(),
+                    time: o.time.0,
+                })
+                .collect(),
             online: m.status.online,
             door_open: m.status.door_open,
             tilt: m.status.tilt,
             session: m.session.as_ref().map(ToString::to_string),
             game_open: m.game_open,
             game_won: m.game_won,
+            game_bet: m.game_bet,
             last_event_time: m.last_event_time.0,
             awards: m
                 .awards
@@ -129,7 +184,36 @@ impl TryFrom<MachineDto> for MachineState {
                 jackpot_paid: t.jackpot_paid,
                 doors_opened: t.doors_opened,
             },
-            last_seq: d.last_seq,
+            marks: match d.last_seq {
+                Some(high) if d.marks.is_empty() => vec![EpochMarks {
+                    epoch: 0,
+                    high,
+                    holes: Vec::new(),
+                    forgotten: Vec::new(),
+                }],
+                _ => d
+                    .marks
+                    .into_iter()
+                    .map(|k| EpochMarks {
+                        epoch: k.epoch,
+                        high: k.high,
+                        holes: k.holes,
+                        forgotten: k.forgotten,
+                    })
+                    .collect(),
+            },
+            effect_seq: d.effect_seq.or(d.last_seq).unwrap_or(0),
+            hit_origins: d
+                .hit_origins
+                .into_iter()
+                .map(|o| {
+                    Ok(HitOrigin {
+                        cause: EventId(o.cause),
+                        hall: id!(HallId, o.hall)?,
+                        time: Timestamp(o.time),
+                    })
+                })
+                .collect::<Result<_, StoreError>>()?,
             status: MachineStatus {
                 online: d.online,
                 door_open: d.door_open,
@@ -138,6 +222,7 @@ impl TryFrom<MachineDto> for MachineState {
             session: d.session.map(|p| id!(PlayerId, p)).transpose()?,
             game_open: d.game_open,
             game_won: d.game_won,
+            game_bet: d.game_bet,
             last_event_time: Timestamp(d.last_event_time),
             awards: d
                 .awards
@@ -151,5 +236,20 @@ impl TryFrom<MachineDto> for MachineState {
                 })
                 .collect::<Result<_, StoreError>>()?,
         })
+    }
+}
+
+impl MachineDto {
+    /// What record version 1 wrote for `m` with last sequence number `last_seq` (tests of
+    /// the upgrade path).
+    #[cfg(test)]
+    pub(super) fn version_1(m: &MachineState, last_seq: u64) -> Self {
+        Self {
+            last_seq: Some(last_seq),
+            marks: Vec::new(),
+            effect_seq: None,
+            hit_origins: Vec::new(),
+            ..Self::from(m)
+        }
     }
 }

@@ -16,6 +16,9 @@ struct LevelConfigDto {
     contribution_ppm: i64,
     ceiling: Option<i64>,
     mystery: bool,
+    /// Absent before RULES.md P-2/P-3 minimum bets: 0.
+    #[serde(default)]
+    min_bet: i64,
 }
 
 impl From<&LevelConfig> for LevelConfigDto {
@@ -26,6 +29,7 @@ impl From<&LevelConfig> for LevelConfigDto {
             contribution_ppm: c.contribution_ppm,
             ceiling: c.ceiling,
             mystery: c.mystery,
+            min_bet: c.min_bet,
         }
     }
 }
@@ -38,6 +42,7 @@ impl From<LevelConfigDto> for LevelConfig {
             contribution_ppm: d.contribution_ppm,
             ceiling: d.ceiling,
             mystery: d.mystery,
+            min_bet: d.min_bet,
         }
     }
 }
@@ -56,6 +61,9 @@ struct LevelDto {
     contributed_micro_lo: u64,
     seeded: i64,
     paid: i64,
+    /// Jackpot variances of version 2 claims (absent before RULES.md P-3: 0).
+    #[serde(default)]
+    variance: i64,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -88,6 +96,7 @@ impl From<&PoolState> for PoolDto {
                         contributed_micro_lo: lo,
                         seeded: l.seeded,
                         paid: l.paid,
+                        variance: l.variance,
                     }
                 })
                 .collect(),
@@ -117,6 +126,7 @@ impl TryFrom<PoolDto> for PoolState {
                     contributed_micro: join128(l.contributed_micro_hi, l.contributed_micro_lo),
                     seeded: l.seeded,
                     paid: l.paid,
+                    variance: l.variance,
                 })
                 .collect(),
             last_seq: seqs_from_dto(d.last_seq)?,

@@ -10,8 +10,9 @@ use crate::store::codec::machine::MachineDto;
 use crate::store::codec::pool::PoolDto;
 use crate::store::codec::wallet::WalletDto;
 
-/// The record format this build writes (and the newest it reads).
-pub const RECORD_VERSION: u32 = 1;
+/// The record format this build writes (and the newest it reads). Version 2: a machine keeps
+/// sequence marks per epoch and an effect number (version 1 machines still read).
+pub const RECORD_VERSION: u32 = 2;
 
 /// A stored entity record: format version, movement count, state.
 #[derive(Serialize, Deserialize)]
@@ -24,7 +25,8 @@ struct Record {
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 enum StateDto {
-    Machine(MachineDto),
+    /// Boxed: a machine's record is the largest.
+    Machine(Box<MachineDto>),
     Wallet(WalletDto),
     Pool(PoolDto),
     Hall(HallDto),
@@ -33,7 +35,7 @@ enum StateDto {
 /// Encodes an entity's state and movement count as a stored record.
 pub fn encode_record(snapshot: &Snapshot, movements: u64) -> Result<Vec<u8>, StoreError> {
     let state = match snapshot {
-        Snapshot::Machine(m) => StateDto::Machine(m.into()),
+        Snapshot::Machine(m) => StateDto::Machine(Box::new(m.into())),
         Snapshot::Wallet(w) => StateDto::Wallet(w.try_into()?),
         Snapshot::Pool(p) => StateDto::Pool(p.into()),
         Snapshot::Hall(h) => StateDto::Hall(h.into()),
@@ -58,7 +60,7 @@ pub fn decode_record(bytes: &[u8]) -> Result<(Snapshot, u64), StoreError> {
         )));
     }
     let snapshot = match rec.state {
-        StateDto::Machine(m) => Snapshot::Machine(m.try_into()?),
+        StateDto::Machine(m) => Snapshot::Machine((*m).try_into()?),
         StateDto::Wallet(w) => Snapshot::Wallet(w.try_into()?),
         StateDto::Pool(p) => Snapshot::Pool(p.try_into()?),
         StateDto::Hall(h) => Snapshot::Hall(h.try_into()?),
@@ -81,7 +83,36 @@ mod tests {
         };
         let bytes = rmp_serde::to_vec_named(&rec).unwrap();
         let e = decode_record(&bytes).unwrap_err();
-        assert!(e.to_string().contains("version 2"), "{e}");
+        assert!(e.to_string().contains("version 3"), "{e}");
         assert!(!e.is_transient(), "a newer record cannot heal: {e}");
+    }
+
+    #[test]
+    fn a_version_1_machine_record_reads_as_epoch_0_with_its_effects_numbered_on() {
+        use pitboss_actors::domain::machine::{MachineProfile, MachineState};
+        use pitboss_actors::domain::{Currency, MachineId};
+        let profile = MachineProfile {
+            hall: HallId::new("H-1").unwrap(),
+            currency: Currency::new("EUR").unwrap(),
+            pools: vec![],
+            large_cash_in_alert_minor: 0,
+        };
+        let m = MachineState::new(MachineId::new("M-1").unwrap(), profile);
+        let rec = Record {
+            v: 1,
+            movements: 3,
+            state: StateDto::Machine(Box::new(MachineDto::version_1(&m, 41))),
+        };
+        let bytes = rmp_serde::to_vec_named(&rec).unwrap();
+        let (snapshot, movements) = decode_record(&bytes).unwrap();
+        let Snapshot::Machine(read) = snapshot else {
+            panic!("a machine")
+        };
+        assert_eq!(movements, 3);
+        assert_eq!(read.last_seq(), Some(41));
+        assert_eq!(read.marks[0].epoch, 0);
+        assert!(read.marks[0].holes.is_empty());
+        // Halls and pools saw its effects numbered by sequence number: go on from there.
+        assert_eq!(read.effect_seq, 41);
     }
 }

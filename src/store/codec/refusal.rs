@@ -71,6 +71,17 @@ pub(super) enum DomainErrorDto {
     Session(String),
     InvalidPoolConfig(String),
     Overflow(String),
+    SequenceStale {
+        machine: String,
+        epoch: u64,
+        seq: u64,
+    },
+    JackpotNotEligible {
+        machine: String,
+        pool: String,
+        level: u8,
+        why: String,
+    },
 }
 
 impl From<&DomainError> for DomainErrorDto {
@@ -137,6 +148,26 @@ impl From<&DomainError> for DomainErrorDto {
             e @ (E::Session(_) | E::WrongHall { .. }) => D::Session(e.to_string()),
             E::InvalidPoolConfig(s) => D::InvalidPoolConfig(s),
             E::Overflow(w) => D::Overflow(w.name().into()),
+            E::SequenceStale {
+                machine,
+                epoch,
+                seq,
+            } => D::SequenceStale {
+                machine,
+                epoch,
+                seq,
+            },
+            E::JackpotNotEligible {
+                machine,
+                pool,
+                level,
+                why,
+            } => D::JackpotNotEligible {
+                machine,
+                pool,
+                level,
+                why,
+            },
         }
     }
 }
@@ -214,6 +245,26 @@ impl TryFrom<DomainErrorDto> for DomainError {
             D::Overflow(w) => {
                 E::Overflow(Total::from_name(&w).ok_or_else(|| unknown("total", &w))?)
             }
+            D::SequenceStale {
+                machine,
+                epoch,
+                seq,
+            } => E::SequenceStale {
+                machine,
+                epoch,
+                seq,
+            },
+            D::JackpotNotEligible {
+                machine,
+                pool,
+                level,
+                why,
+            } => E::JackpotNotEligible {
+                machine,
+                pool,
+                level,
+                why,
+            },
         })
     }
 }

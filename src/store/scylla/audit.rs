@@ -86,16 +86,22 @@ impl AuditSource for Cql {
                 .execute_iter(me.st.scan_ggr.clone(), ())
                 .await
                 .map_err(cql("scanning GGR"))?
-                .rows_stream::<(String, CqlTimestamp, i64, i64, i64, i32)>()
+                .rows_stream::<(String, CqlTimestamp, i64, i64, i64, Option<i64>, i32)>()
                 .map_err(cql("scanning GGR"))?;
             let mut out = Vec::new();
             while let Some(r) = rows.next().await {
-                let (hall, window, bets, wins, games, revision) = r.map_err(cql("scanning GGR"))?;
+                let (hall, window, bets, wins, games, jackpots, revision) =
+                    r.map_err(cql("scanning GGR"))?;
                 out.push(GgrRow {
                     hall: HallId::new(&hall)
                         .map_err(|e| StoreError::permanent(format!("GGR row: {e}")))?,
                     window: Timestamp(window.0),
-                    totals: GgrTotals { bets, wins, games },
+                    totals: GgrTotals {
+                        bets,
+                        wins,
+                        games,
+                        jackpots: jackpots.unwrap_or(0),
+                    },
                     revision: revision as u32,
                 });
             }

@@ -30,6 +30,8 @@ pub enum LogItem {
         bets: i64,
         wins: i64,
         games: i64,
+        #[serde(default)]
+        jackpots: i64,
         revision: u32,
     },
     Position {
@@ -79,12 +81,18 @@ impl Apply {
                 bets,
                 wins,
                 games,
+                jackpots,
                 revision,
             } => self.ggr.push(GgrRow {
                 hall: HallId::new(&hall)
                     .map_err(|e| StoreError::permanent(format!("redo log: {e}")))?,
                 window: Timestamp(window),
-                totals: GgrTotals { bets, wins, games },
+                totals: GgrTotals {
+                    bets,
+                    wins,
+                    games,
+                    jackpots,
+                },
                 revision,
             }),
             LogItem::Position {
@@ -148,6 +156,7 @@ pub fn prepare(
             bets: r.totals.bets,
             wins: r.totals.wins,
             games: r.totals.games,
+            jackpots: r.totals.jackpots,
             revision: r.revision,
         });
         apply.ggr.push(r.clone());

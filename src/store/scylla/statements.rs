@@ -78,7 +78,7 @@ pub fn upsert_state<'a>(
                             ("jackpot_paid", t.jackpot_paid),
                             ("doors_opened", t.doors_opened),
                         ]),
-                        m.last_seq.map(|s| s as i64),
+                        m.last_seq().map(|s| s as i64),
                         m.status.online,
                         ts(m.last_event_time),
                         mv,
@@ -212,6 +212,11 @@ pub fn upsert_ggr<'a>(
                 r.totals.wins,
                 r.totals.bets.checked_sub(r.totals.wins),
                 r.totals.games,
+                r.totals.jackpots,
+                r.totals
+                    .bets
+                    .checked_sub(r.totals.wins)
+                    .and_then(|g| g.checked_sub(r.totals.jackpots)),
                 r.revision as i32,
             ),
         )
@@ -271,7 +276,7 @@ pub async fn prepare_all(s: &Session, page_len: i32) -> Result<Statements, Store
         pool: p(s, "INSERT INTO jackpot_pools (pool_id, currency, levels, hits, movements, version, state) VALUES (?, ?, ?, ?, ?, ?, ?)", pl).await?,
         hall: p(s, "INSERT INTO halls (hall_id, bets, wins, games, ggr, watermark, movements, version, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", pl).await?,
         ledger: p(s, "INSERT INTO money_ledger (entity_kind, entity_id, day, n, kind, level, amount, balance, unit, cause, causes, event_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", pl).await?,
-        ggr: p(s, "INSERT INTO ggr_windows (hall_id, day, window_start, bets, wins, ggr, games, revision) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", pl).await?,
+        ggr: p(s, "INSERT INTO ggr_windows (hall_id, day, window_start, bets, wins, ggr, games, jackpots, net_win, revision) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", pl).await?,
         position: p(s, "INSERT INTO processor_positions (topic, partition, next_offset) VALUES (?, ?, ?)", pl).await?,
         log_chunk: p(s, "INSERT INTO checkpoint_log (instance, epoch, chunk, body) VALUES (?, ?, ?, ?)", pl).await?,
         head: p(s, "INSERT INTO checkpoint_head (instance, epoch, chunks, applied) VALUES (?, ?, ?, ?)", pl).await?,
@@ -289,7 +294,7 @@ pub async fn prepare_all(s: &Session, page_len: i32) -> Result<Statements, Store
             p(s, "SELECT state FROM halls", pl).await?,
         ],
         scan_ledger: p(s, "SELECT entity_kind, entity_id, n, kind, level, amount, balance, cause, causes, event_time FROM money_ledger", pl).await?,
-        scan_ggr: p(s, "SELECT hall_id, window_start, bets, wins, games, revision FROM ggr_windows", pl).await?,
+        scan_ggr: p(s, "SELECT hall_id, window_start, bets, wins, games, jackpots, revision FROM ggr_windows", pl).await?,
         scan_positions: p(s, "SELECT topic, partition, next_offset FROM processor_positions", pl).await?,
         scan_log: p(s, "SELECT instance, epoch, chunk FROM checkpoint_log", pl).await?,
     })

@@ -171,6 +171,7 @@ pub(super) fn read(bytes: &[u8]) -> Option<RawEnvelope<'_>> {
     let mut r = Reader { b: bytes, pos: 0 };
     let (mut event_id, mut version, mut source, mut seq, mut time, mut payload) =
         (None, None, None, None, None, None);
+    let (mut epoch, mut receive_time) = (None, None);
     fields(&mut r, 0, |k, r| {
         match k {
             b"event_id" => once(&mut event_id, r.str())?,
@@ -178,6 +179,8 @@ pub(super) fn read(bytes: &[u8]) -> Option<RawEnvelope<'_>> {
             b"source" => once(&mut source, read_source(r))?,
             b"seq" => once(&mut seq, r.int())?,
             b"event_time" => once(&mut time, r.int())?,
+            b"epoch" => once(&mut epoch, r.int())?,
+            b"receive_time" => once(&mut receive_time, r.int())?,
             b"payload" => once(&mut payload, read_payload(r))?,
             _ => return Some(false),
         }
@@ -192,6 +195,8 @@ pub(super) fn read(bytes: &[u8]) -> Option<RawEnvelope<'_>> {
         source: source?,
         seq: seq?,
         event_time: time?,
+        epoch,
+        receive_time,
         payload: payload?,
     })
 }
@@ -285,6 +290,8 @@ fn read_payload<'a>(r: &mut Reader<'a>) -> Option<RawPayload<'a>> {
         b"jackpot_hit" => P::JackpotHit {
             pool: f.pool?,
             level: f.level?,
+            amount: f.amount,
+            currency: f.currency,
         },
         b"door_open" => P::DoorOpen(Empty {}),
         b"door_close" => P::DoorClose(Empty {}),

@@ -125,6 +125,12 @@ pub(super) struct RawEnvelope<'a> {
     pub source: RawSource<'a>,
     pub seq: RawInt,
     pub event_time: RawInt,
+    /// Version 2: the sequence epoch (machine sources).
+    #[serde(default)]
+    pub epoch: Option<RawInt>,
+    /// Version 2: when the gateway received the event.
+    #[serde(default)]
+    pub receive_time: Option<RawInt>,
     #[serde(borrow)]
     pub payload: RawPayload<'a>,
 }
@@ -204,6 +210,11 @@ pub(super) enum RawPayload<'a> {
         #[serde(borrow)]
         pool: RawStr<'a>,
         level: RawInt,
+        /// Version 2: what the machine showed and paid.
+        #[serde(default)]
+        amount: Option<RawInt>,
+        #[serde(borrow, default)]
+        currency: Option<RawStr<'a>>,
     },
     DoorOpen(Empty),
     DoorClose(Empty),
@@ -264,9 +275,16 @@ impl<'a> RawEnvelope<'a> {
                 player: player.into(),
             },
             P::CardOut {} => R::CardOut(Empty {}),
-            P::JackpotHit { pool, level, .. } => R::JackpotHit {
+            P::JackpotHit {
+                pool,
+                level,
+                amount,
+                currency,
+            } => R::JackpotHit {
                 pool: pool.into(),
                 level: raw_int(*level),
+                amount: amount.map(raw_int),
+                currency: currency.as_ref().map(RawStr::from),
             },
             P::DoorOpen {} => R::DoorOpen(Empty {}),
             P::DoorClose {} => R::DoorClose(Empty {}),
@@ -326,6 +344,8 @@ impl<'a> RawEnvelope<'a> {
             },
             seq: raw_int(env.seq),
             event_time: raw_int(env.event_time),
+            epoch: env.epoch.map(|e| RawInt::Int(i128::from(e))),
+            receive_time: env.receive_time.map(|t| RawInt::Int(i128::from(t))),
             payload,
         }
     }

@@ -61,6 +61,15 @@ pub(super) fn validate(env: RawEnvelope<'_>) -> Result<Input, WireError> {
     let event_id = parse_event_id(text("event_id", &env.event_id)?)?;
     let seq: u64 = int("seq", U64, env.seq)?;
     let time = Timestamp(int("event_time", I64, env.event_time)?);
+    let epoch: u64 = env
+        .epoch
+        .map(|e| int("epoch", U64, e))
+        .transpose()?
+        .unwrap_or(0);
+    let receive_time = env
+        .receive_time
+        .map(|t| int("receive_time", I64, t).map(Timestamp))
+        .transpose()?;
     let hall = HallId::new(text("source.hall", &env.source.hall)?)?;
     let kind = env.payload.kind();
     let machine = env
@@ -95,8 +104,10 @@ pub(super) fn validate(env: RawEnvelope<'_>) -> Result<Input, WireError> {
                 hall,
                 meta: EventMeta {
                     event_id,
+                    epoch,
                     seq,
                     time,
+                    receive_time,
                 },
                 cmd,
                 currency,
@@ -215,13 +226,35 @@ fn machine_command(p: RawPayload<'_>) -> Result<(MachineCommand, Option<Currency
             (C::CardIn(PlayerId::new(text("player", &player)?)?), None)
         }
         RawPayload::CardOut(_) => (C::CardOut, None),
-        RawPayload::JackpotHit { pool, level } => (
-            C::JackpotHit {
-                pool: PoolId::new(text("pool", &pool)?)?,
-                level: int("level", U8, level)?,
-            },
-            None,
-        ),
+        RawPayload::JackpotHit {
+            pool,
+            level,
+            amount: paid,
+            currency: cur,
+        } => {
+            let pool = PoolId::new(text("pool", &pool)?)?;
+            let level = int("level", U8, level)?;
+            match (paid, cur) {
+                (None, None) => (
+                    C::JackpotHit {
+                        pool,
+                        level,
+                        amount: None,
+                    },
+                    None,
+                ),
+                (Some(a), Some(c)) => (
+                    C::JackpotHit {
+                        pool,
+                        level,
+                        amount: Some(amount(a)?),
+                    },
+                    Some(currency(&c)?),
+                ),
+                (Some(_), None) => return Err(WireError::MissingField("currency".into())),
+                (None, Some(_)) => return Err(WireError::MissingField("amount".into())),
+            }
+        }
         RawPayload::DoorOpen(_) => (C::Significant(S::DoorOpen), None),
         RawPayload::DoorClose(_) => (C::Significant(S::DoorClose), None),
         RawPayload::Tilt { code } => (C::Significant(S::Tilt(int("code", U32, code)?)), None),

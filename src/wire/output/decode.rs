@@ -23,8 +23,8 @@ pub enum OutputEvent<'a> {
     JackpotHit(OutputEnvelope<'a, JackpotHitPayload<'a>>),
     /// `wallet`
     Wallet(OutputEnvelope<'a, WalletPayload<'a>>),
-    /// `alert`
-    Alert(OutputEnvelope<'a, AlertPayload<'a>>),
+    /// `alert` (boxed: its payload has a field for every alert's details)
+    Alert(Box<OutputEnvelope<'a, AlertPayload<'a>>>),
     /// `refused`
     Refused(OutputEnvelope<'a, RefusedPayload<'a>>),
     /// `rejected`
@@ -83,7 +83,7 @@ pub fn decode_output(bytes: &[u8]) -> Result<OutputEvent<'_>, WireError> {
         KIND_LEVELS => OutputEvent::JackpotLevels(read(bytes)?),
         KIND_HIT => OutputEvent::JackpotHit(read(bytes)?),
         KIND_WALLET => OutputEvent::Wallet(read(bytes)?),
-        KIND_ALERT => OutputEvent::Alert(read(bytes)?),
+        KIND_ALERT => OutputEvent::Alert(Box::new(read(bytes)?)),
         KIND_REFUSED => OutputEvent::Refused(read(bytes)?),
         KIND_REJECTED => OutputEvent::Rejected(read(bytes)?),
         other => {

@@ -6,6 +6,7 @@ use std::fmt::{self, Write as _};
 
 use pitboss_actors::domain::machine::Alert;
 use pitboss_actors::domain::time::WINDOW_MS;
+use pitboss_actors::domain::MachineOp;
 use pitboss_actors::shell::Output;
 use serde::Serialize;
 use uuid::Uuid;
@@ -39,6 +40,8 @@ pub fn encode_output(out: &Output) -> OutputRecord {
                 bets: t.bets,
                 wins: t.wins,
                 ggr: t.bets.saturating_sub(t.wins),
+                jackpots: t.jackpots,
+                net_win: t.bets.saturating_sub(t.wins).saturating_sub(t.jackpots),
                 games: t.games,
                 revision: window.revision,
                 currency: currency.as_str().into(),
@@ -219,34 +222,97 @@ fn rejection(
 }
 
 fn alert_payload(alert: &Alert) -> AlertPayload<'_> {
-    let (kind, machine, expected, got, amount, code) = match alert {
-        Alert::SequenceGap {
-            machine,
-            expected,
-            got,
-        } => (
-            "sequence_gap",
-            machine,
-            Some(*expected),
-            Some(*got),
-            None,
-            None,
-        ),
-        Alert::LargeCashIn { machine, amount } => {
-            ("large_cash_in", machine, None, None, Some(*amount), None)
-        }
-        Alert::DoorOpen { machine } => ("door_open", machine, None, None, None, None),
-        Alert::Tilt { machine, code } => ("tilt", machine, None, None, None, Some(*code)),
-        Alert::CommsLost { machine } => ("comms_lost", machine, None, None, None, None),
+    let mut p = AlertPayload {
+        kind: alert.code().into(),
+        severity: alert.severity().name().into(),
+        machine: alert.machine().as_str().into(),
+        ..AlertPayload::default()
     };
-    AlertPayload {
-        kind: kind.into(),
-        machine: machine.as_str().into(),
-        expected,
-        got,
-        amount,
-        code,
+    match alert {
+        Alert::SequenceGap { expected, got, .. } => {
+            p.expected = Some(*expected);
+            p.got = Some(*got);
+        }
+        Alert::SequenceReset {
+            old_epoch,
+            old_high,
+            epoch,
+            ..
+        } => {
+            p.epoch = Some(*epoch);
+            p.previous_epoch = Some(*old_epoch);
+            p.previous_high = Some(*old_high);
+        }
+        Alert::SequenceStale { epoch, seq, .. } => {
+            p.epoch = Some(*epoch);
+            p.seq = Some(*seq);
+        }
+        Alert::CreditVariance {
+            op,
+            amount,
+            credits,
+            shortfall,
+            ..
+        } => {
+            p.op = Some(
+                match op {
+                    MachineOp::CashOut => "cash_out",
+                    _ => "bet",
+                }
+                .into(),
+            );
+            p.amount = Some(*amount);
+            p.credits = Some(*credits);
+            p.shortfall = Some(*shortfall);
+        }
+        Alert::WinOutsideGame { amount, .. } | Alert::LargeCashIn { amount, .. } => {
+            p.amount = Some(*amount);
+        }
+        Alert::CardSessionOverlap {
+            player, previous, ..
+        } => {
+            p.player = Some(player.as_str().into());
+            p.previous_player = Some(previous.as_str().into());
+        }
+        Alert::MachineMoved { from, to, .. } => {
+            p.hall = Some(to.as_str().into());
+            p.previous_hall = Some(from.as_str().into());
+        }
+        Alert::ClockSkew {
+            event_time,
+            receive_time,
+            ..
+        } => {
+            p.event_time = Some(event_time.0);
+            p.receive_time = Some(receive_time.0);
+        }
+        Alert::WrongCurrency { currency, .. } => {
+            p.currency = Some(currency.to_string().into());
+        }
+        Alert::Overflow { total, .. } => p.total = Some(total.name().into()),
+        Alert::Tilt { code, .. } => p.code = Some(*code),
+        Alert::ClaimRefused { pool, level, .. } => {
+            p.pool = Some(pool.as_str().into());
+            p.level = Some(*level);
+        }
+        Alert::JackpotVariance {
+            pool,
+            level,
+            level_amount,
+            paid,
+            ..
+        } => {
+            p.pool = Some(pool.as_str().into());
+            p.level = Some(*level);
+            p.level_amount = Some(*level_amount);
+            p.amount = Some(*paid);
+        }
+        Alert::GameEndWithoutBet { .. }
+        | Alert::CardOutWithoutSession { .. }
+        | Alert::DoorOpen { .. }
+        | Alert::CommsLost { .. } => {}
     }
+    p
 }
 
 fn write_name(name: &mut String, args: fmt::Arguments<'_>) {

@@ -38,8 +38,13 @@ pub struct GgrPayload<'a> {
     pub bets: i64,
     /// Won.
     pub wins: i64,
-    /// bets - wins.
+    /// Gross gaming revenue: bets - wins.
     pub ggr: i64,
+    /// Jackpot awards paid on the hall's machines (progressive and mystery), in the window
+    /// of the hit.
+    pub jackpots: i64,
+    /// Net win: bets - wins - jackpots (RULES.md H-1).
+    pub net_win: i64,
     /// Games completed.
     pub games: i64,
     /// 0 for the first publication, then 1, 2, ... after late events.
@@ -116,12 +121,20 @@ pub struct WalletPayload<'a> {
     pub currency: Cow<'a, str>,
 }
 
-/// An operator alert. Which detail fields are present depends on `kind`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// An operator alert. Which detail fields are present depends on `kind` (its stable code,
+/// RULES.md).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AlertPayload<'a> {
-    /// `sequence_gap`, `large_cash_in`, `door_open`, `tilt` or `comms_lost`.
+    /// The alert's code: `sequence_gap`, `sequence_reset`, `sequence_stale`,
+    /// `credit_variance`, `win_outside_game`, `game_end_without_bet`, `card_session_overlap`,
+    /// `card_out_without_session`, `machine_moved`, `clock_skew`, `wrong_currency`,
+    /// `overflow`, `large_cash_in`, `door_open`, `tilt`, `comms_lost`, `unknown_level`,
+    /// `mystery_claim`, `pool_not_linked`, `jackpot_not_eligible` or `jackpot_variance`.
     #[serde(borrow)]
     pub kind: Cow<'a, str>,
+    /// `info`, `warning` or `critical`.
+    #[serde(borrow)]
+    pub severity: Cow<'a, str>,
     #[serde(borrow)]
     pub machine: Cow<'a, str>,
     /// `sequence_gap`: the sequence number expected.
@@ -130,12 +143,68 @@ pub struct AlertPayload<'a> {
     /// `sequence_gap`: the sequence number received.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub got: Option<u64>,
-    /// `large_cash_in`: the amount in minor units.
+    /// `sequence_reset`: the new epoch; `sequence_stale`: the event's epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epoch: Option<u64>,
+    /// `sequence_stale`: the event's sequence number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<u64>,
+    /// `sequence_reset`: the epoch before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_epoch: Option<u64>,
+    /// `sequence_reset`: the highest number of the epoch before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_high: Option<u64>,
+    /// `credit_variance`: `bet` or `cash_out`.
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    pub op: Option<Cow<'a, str>>,
+    /// `large_cash_in`, `win_outside_game`, `credit_variance`: the amount in minor units.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
+    /// `credit_variance`: the credits pitboss had.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credits: Option<i64>,
+    /// `credit_variance`: amount - credits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shortfall: Option<i64>,
+    /// `card_session_overlap`: the player carding in.
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    pub player: Option<Cow<'a, str>>,
+    /// `card_session_overlap`: the player whose session ended.
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    pub previous_player: Option<Cow<'a, str>>,
+    /// `machine_moved`: the hall the machine is in now.
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    pub hall: Option<Cow<'a, str>>,
+    /// `machine_moved`: the hall it was in.
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    pub previous_hall: Option<Cow<'a, str>>,
+    /// `clock_skew`: the event time, ms since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_time: Option<i64>,
+    /// `clock_skew`: the receive time the event was booked at.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receive_time: Option<i64>,
+    /// `wrong_currency`: the event's currency.
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<Cow<'a, str>>,
+    /// `overflow`: the running total that would overflow.
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<Cow<'a, str>>,
     /// `tilt`: the machine's tilt code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<u32>,
+    /// Claim alerts (`unknown_level`, `mystery_claim`, `pool_not_linked`,
+    /// `jackpot_not_eligible`, `jackpot_variance`): the pool.
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    pub pool: Option<Cow<'a, str>>,
+    /// Claim alerts: the level index.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<u8>,
+    /// `jackpot_variance`: the level's amount the pool paid (`amount`: what the machine
+    /// paid).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level_amount: Option<i64>,
 }
 
 /// An input event the core refused (valid on the wire, refused by the rules).

@@ -2,7 +2,7 @@
 //! contributions and claims to its pools, alerts to the sink) and its ledger.
 
 use crate::domain::jackpot::{PoolCommand, PoolMeta};
-use crate::domain::machine::{MachineEffect, MachineState};
+use crate::domain::machine::{MachineEffect, MachineEnv, MachineState};
 use crate::domain::{Applied, MachineId, SourceKey};
 
 use crate::domain::EntityKind;
@@ -64,7 +64,12 @@ impl Entity for MachineEntity {
                 });
                 self.fx.clear();
                 let credits_before = state.credits;
-                match state.apply(&hall, &meta, &cmd, currency, &mut self.fx) {
+                let profile_of = |h: &crate::domain::HallId| cx.machine_profile(h);
+                let env = MachineEnv {
+                    skew: cx.settings().skew,
+                    profile_of: &profile_of,
+                };
+                match state.apply(&hall, &meta, &cmd, currency, &env, &mut self.fx) {
                     Ok(Applied::Done) => {
                         if let (Some(l), Some(kind)) = (&mut self.ledger, machine_movement(&cmd)) {
                             let amount = state.credits - credits_before;
@@ -78,6 +83,9 @@ impl Entity for MachineEntity {
                 if cfg!(debug_assertions) {
                     state.assert_invariants();
                 }
+                // Halls and pools deduplicate by the machine's effect number, not by the
+                // event's (epoch, seq): a late gap-fill carries a lower seq.
+                let effect_seq = state.effect_seq;
                 let mut alerts = 0;
                 for effect in self.fx.drain(..) {
                     match effect {
@@ -85,31 +93,43 @@ impl Entity for MachineEntity {
                             let hall = d.hall.clone();
                             cx.forward(Remote::Hall(hall, HallMsg::Delta(d, ack.clone())));
                         }
-                        MachineEffect::Contribute { pool, bet } => {
+                        MachineEffect::Contribute {
+                            pool,
+                            bet,
+                            eligible,
+                        } => {
                             let msg = PoolMsg {
                                 meta: PoolMeta {
                                     source: SourceKey::Machine(id.clone()),
-                                    seq: meta.seq,
+                                    seq: effect_seq,
                                     cause: meta.event_id,
                                 },
                                 cmd: PoolCommand::Contribute {
                                     machine: id.clone(),
                                     bet,
+                                    eligible,
                                 },
                                 ack: ack.clone(),
                             };
                             cx.forward(Remote::Pool(pool, msg));
                         }
-                        MachineEffect::ClaimHit { pool, level } => {
+                        MachineEffect::ClaimHit {
+                            pool,
+                            level,
+                            bet,
+                            amount,
+                        } => {
                             let msg = PoolMsg {
                                 meta: PoolMeta {
                                     source: SourceKey::Machine(id.clone()),
-                                    seq: meta.seq,
+                                    seq: effect_seq,
                                     cause: meta.event_id,
                                 },
                                 cmd: PoolCommand::Claim {
                                     machine: id.clone(),
                                     level,
+                                    bet,
+                                    amount,
                                 },
                                 ack: ack.clone(),
                             };
@@ -133,7 +153,15 @@ impl Entity for MachineEntity {
                 let Some(state) = self.state.as_mut() else {
                     panic!("jackpot award for machine {} which has no state", self.id);
                 };
-                match state.apply_award(&hit.pool, hit.level, hit.hit_number, hit.amount) {
+                self.fx.clear();
+                match state.apply_award(
+                    &hit.pool,
+                    hit.level,
+                    hit.hit_number,
+                    hit.amount,
+                    hit.cause,
+                    &mut self.fx,
+                ) {
                     Ok(Applied::Done) => {
                         if let Some(l) = &mut self.ledger {
                             // Paid by hand: the meter moves, the credits do not.
@@ -153,6 +181,13 @@ impl Entity for MachineEntity {
                 }
                 if cfg!(debug_assertions) {
                     state.assert_invariants();
+                }
+                // The award in its hall's jackpots (RULES.md H-1).
+                for effect in self.fx.drain(..) {
+                    if let MachineEffect::Ggr(d) = effect {
+                        let hall = d.hall.clone();
+                        cx.forward(Remote::Hall(hall, HallMsg::Delta(d, ack.clone())));
+                    }
                 }
             }
         }

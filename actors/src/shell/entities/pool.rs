@@ -12,6 +12,11 @@ use crate::shell::messages::{MachineMsg, PoolMsg, Remote};
 use crate::shell::ports::sink::{LevelView, Output};
 use crate::shell::ports::store::{EntityKey, Snapshot, Stash, Stored};
 
+/// The index of the alert a pool raises about a machine's event (a claim refused or paid
+/// with a variance): above any the machine itself raises about that event, so the output
+/// ids (`<cause> alert <index>`) never collide.
+pub const POOL_ALERT_INDEX: u32 = 1_000;
+
 pub struct PoolEntity {
     state: PoolState,
     rng: Box<dyn HitPointSource>,
@@ -98,10 +103,11 @@ impl Entity for PoolEntity {
         if let Some(l) = &mut self.ledger {
             l.before(&self.state);
         }
-        match self
+        let paid_before = self.state.paid_of(&msg.cmd);
+        let result = self
             .state
-            .apply(&msg.meta, &msg.cmd, self.rng.as_mut(), &mut self.hits)
-        {
+            .apply(&msg.meta, &msg.cmd, self.rng.as_mut(), &mut self.hits);
+        match &result {
             Ok(Applied::Done) => self.dirty = true,
             Ok(Applied::Duplicate) => {}
             Err(e) => {
@@ -109,8 +115,19 @@ impl Entity for PoolEntity {
                     PoolCommand::Contribute { machine, .. }
                     | PoolCommand::Claim { machine, .. } => machine.to_string(),
                 };
-                cx.refuse(entity, &e, msg.meta.cause, &msg.ack);
+                cx.refuse(entity, e, msg.meta.cause, &msg.ack);
             }
+        }
+        if let Some(alert) = self
+            .state
+            .claim_alert(&msg.cmd, &result, paid_before, &self.hits)
+        {
+            let out = Output::Alert {
+                alert,
+                cause: msg.meta.cause,
+                index: POOL_ALERT_INDEX,
+            };
+            cx.emit(out, &msg.ack);
         }
         // Whatever the outcome: the comparison with the levels before finds what moved.
         if let Some(l) = &mut self.ledger {

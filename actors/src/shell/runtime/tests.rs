@@ -81,6 +81,7 @@ fn config() -> RuntimeConfig {
         ggr_grace_windows: 1,
         ggr_windows_max: 4,
         currency: eur(),
+        skew: crate::domain::SkewLimits::default(),
         pools: vec![PoolSpec {
             id: PoolId::new("P-1").unwrap(),
             config: PoolConfig {
@@ -91,6 +92,7 @@ fn config() -> RuntimeConfig {
                     contribution_ppm: 10_000,
                     ceiling: None,
                     mystery: false,
+                    min_bet: 0,
                 }],
             },
             halls: None,
@@ -187,11 +189,7 @@ async fn pool_ledger_entries_carry_the_runtime_clock() {
     let event = |seq: u64, cmd: MachineCommand| Input::Machine {
         machine: machine.clone(),
         hall: hall.clone(),
-        meta: EventMeta {
-            event_id: EventId(seq as u128),
-            seq,
-            time: Timestamp(T0),
-        },
+        meta: EventMeta::new(EventId(seq as u128), seq, Timestamp(T0)),
         cmd,
         currency: Some(eur()),
     };
