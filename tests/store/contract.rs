@@ -12,7 +12,7 @@ use pitboss_actors::domain::jackpot::{LevelConfig, PoolConfig, PoolState, MICRO}
 use pitboss_actors::domain::machine::{MachineProfile, MachineState};
 use pitboss_actors::domain::wallet::{WalletCommand, WalletMeta, WalletOp, WalletState};
 use pitboss_actors::domain::{
-    Amount, Currency, EventId, HallId, MachineId, PlayerId, PoolId, Timestamp, TxId,
+    Amount, Currency, EventId, HallId, MachineId, PlayerId, PoolId, ServerId, Timestamp, TxId,
 };
 use pitboss_actors::shell::{
     EntityKey, LedgerEntry, Movement, Position, Snapshot, Stash, StateStore, Stored,
@@ -63,10 +63,11 @@ fn wallet(id: &str, deposits: u64) -> (WalletState, Vec<LedgerEntry>) {
             };
             let amount = if j == 0 { 1000 } else { -100 };
             let cmd = WalletCommand {
+                provider: ServerId::new("GS-1").unwrap(),
                 tx: TxId::new(&format!("T-{i}-{j}")).unwrap(),
                 op,
             };
-            w.apply(&meta, &cmd, eur(), &mut fx).unwrap();
+            w.apply(&meta, &cmd, eur(), &Vec::new(), &mut fx).unwrap();
             ledger.push(entry(w.ops, kind, amount, w.balance));
         }
     }
@@ -153,6 +154,7 @@ fn stash(snapshot: Snapshot, ledger: Vec<LedgerEntry>) -> Stash {
         snapshot,
         movements: ledger.last().map_or(0, |e| e.n),
         ledger,
+        txs: Vec::new(),
     }
 }
 
@@ -285,6 +287,7 @@ async fn all_lists_stored_and_pending_states(h: Harness) {
         snapshot: Snapshot::Wallet(a2.clone()),
         movements: 4,
         ledger: Vec::new(),
+        txs: Vec::new(),
     });
     let all = s.all().await.unwrap();
     assert_eq!(all.len(), 2);
@@ -351,6 +354,7 @@ async fn the_audit_reports_differences(h: Harness) {
         snapshot: Snapshot::Machine(m),
         movements,
         ledger: ml,
+        txs: Vec::new(),
     });
     // A ledger with no state behind it cannot be stashed through the port; a wallet whose
     // deposits disagree can.
