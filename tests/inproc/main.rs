@@ -13,5 +13,6 @@ mod demo_cli;
 mod kafka_internal_schema;
 mod pool_admin;
 mod schemas_conform;
+mod wallet_findings;
 mod wire_fast_path;
 mod wire_golden;
