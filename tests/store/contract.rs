@@ -10,7 +10,9 @@ use pitboss::store::audit;
 use pitboss_actors::domain::ggr::HallState;
 use pitboss_actors::domain::jackpot::{LevelConfig, PoolConfig, PoolState, MICRO};
 use pitboss_actors::domain::machine::{MachineProfile, MachineState};
-use pitboss_actors::domain::wallet::{WalletCommand, WalletMeta, WalletOp, WalletState};
+use pitboss_actors::domain::wallet::{
+    TxKey, TxRecord, WalletCommand, WalletEffect, WalletMeta, WalletOp, WalletState,
+};
 use pitboss_actors::domain::{
     Amount, Currency, EventId, HallId, MachineId, PlayerId, PoolId, ServerId, Timestamp, TxId,
 };
@@ -230,6 +232,80 @@ async fn stashed_states_load_before_and_after_flush_and_restart(mut h: Harness) 
     all.sort();
     assert_eq!(all.len(), 4, "{all:?}");
     assert_audit_clean(&h).await;
+}
+
+/// RULES.md W-1: every answer is stored with its checkpoint and read back by key (pending,
+/// flushed, after a restart); the latest record of a key wins; an unknown key is `None`.
+async fn wallet_transactions_are_recalled_before_and_after_flush_and_restart(mut h: Harness) {
+    let mut w = WalletState::new(PlayerId::new("P-7").unwrap(), eur(), 0, 2);
+    let meta = WalletMeta {
+        event_id: EventId(9),
+        time: Timestamp(T0),
+        hall: HallId::new("ONLINE-1").unwrap(),
+    };
+    let mut fx = Vec::new();
+    let c = |tx: &str, op| WalletCommand {
+        provider: ServerId::new("GS-1").unwrap(),
+        tx: TxId::new(tx).unwrap(),
+        op,
+    };
+    for (tx, op) in [
+        ("D-1", WalletOp::Deposit(Amount::new(1000).unwrap())),
+        ("B-1", WalletOp::Bet(Amount::new(100).unwrap())),
+        (
+            "R-1",
+            WalletOp::Rollback {
+                bet_tx: TxId::new("B-1").unwrap(),
+            },
+        ),
+        (
+            "R-2",
+            WalletOp::Rollback {
+                bet_tx: TxId::new("B-9").unwrap(),
+            },
+        ),
+    ] {
+        let _ = w.apply(&meta, &c(tx, op), eur(), &Vec::new(), &mut fx);
+    }
+    let txs: Vec<(TxKey, TxRecord)> = fx
+        .iter()
+        .filter_map(|e| match e {
+            WalletEffect::Remember(k, r) => Some((k.clone(), r.clone())),
+            _ => None,
+        })
+        .collect();
+    // The latest record per key, as the store must return it.
+    let mut want = std::collections::BTreeMap::new();
+    for (k, r) in &txs {
+        want.insert(k.clone(), r.clone());
+    }
+    let mut keys: Vec<TxKey> = want.keys().cloned().collect();
+    keys.push(TxKey {
+        provider: ServerId::new("GS-2").unwrap(),
+        tx: TxId::new("D-1").unwrap(),
+    });
+    let expected: Vec<(TxKey, Option<TxRecord>)> = keys
+        .iter()
+        .map(|k| (k.clone(), want.get(k).cloned()))
+        .collect();
+    let player = w.id.clone();
+    let s = h.store();
+    let mut st = Stash::state(Snapshot::Wallet(w));
+    st.txs = txs;
+    s.stash(st);
+    assert_eq!(s.recall(&player, &keys).await.unwrap(), expected, "pending");
+    flush(&h).await;
+    assert_eq!(s.recall(&player, &keys).await.unwrap(), expected, "flushed");
+    drop(s);
+    h.reopen().await;
+    let s = h.store();
+    if h.durable() {
+        assert_eq!(
+            s.recall(&player, &keys).await.unwrap(),
+            expected,
+            "after a restart"
+        );
+    }
 }
 
 async fn repeated_stashes_of_one_entity_coalesce(mut h: Harness) {
@@ -513,4 +589,5 @@ suite!(
     the_audit_reports_differences,
     the_audit_finds_inputs_applied_twice_broken_chains_and_lost_state,
     stashes_during_a_flush_are_not_lost,
+    wallet_transactions_are_recalled_before_and_after_flush_and_restart,
 );
