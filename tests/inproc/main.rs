@@ -14,5 +14,6 @@ mod kafka_internal_schema;
 mod pool_admin;
 mod schemas_conform;
 mod wallet_findings;
+mod wallet_model;
 mod wire_fast_path;
 mod wire_golden;
