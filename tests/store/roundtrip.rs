@@ -256,6 +256,7 @@ fn wallet() -> impl Strategy<Value = WalletState> {
                     ops,
                     window_len: len,
                     window_order: order,
+                    forgotten: ops / 3,
                     window,
                 }
             },

@@ -251,6 +251,9 @@ pub struct WalletState {
     pub window_order: VecDeque<TxKey>,
     /// Records in memory (every record is in the store too).
     pub window: FastMap<TxKey, TxRecord>,
+    /// Records that have left memory so far. While 0, a key not in memory was never
+    /// answered, and nothing needs to be read from the store.
+    pub forgotten: u64,
 }
 
 impl WalletState {
@@ -266,6 +269,7 @@ impl WalletState {
             window_len: window_len.max(1),
             window_order: VecDeque::new(),
             window: FastMap::default(),
+            forgotten: 0,
         }
     }
 
@@ -273,6 +277,10 @@ impl WalletState {
     /// reads them from the store and passes them to [`WalletState::apply`].
     pub fn missing(&self, cmd: &WalletCommand) -> Vec<TxKey> {
         let mut v = Vec::new();
+        if self.forgotten == 0 {
+            // Everything ever recorded is in memory.
+            return v;
+        }
         let key = cmd.key();
         if !self.window.contains_key(&key) {
             v.push(key);
@@ -297,6 +305,7 @@ impl WalletState {
         while self.window_order.len() > self.window_len {
             if let Some(old) = self.window_order.pop_front() {
                 self.window.remove(&old);
+                self.forgotten += 1;
             }
         }
     }

@@ -77,6 +77,9 @@ pub(super) struct WalletDto {
     /// found again.)
     #[serde(default)]
     txs: Vec<KeyedTxDto>,
+    /// Records that left memory (then a key not in memory is looked up in the store).
+    #[serde(default)]
+    forgotten: u64,
 }
 
 fn status_name(s: BetStatus) -> &'static str {
@@ -237,6 +240,7 @@ impl TryFrom<&WalletState> for WalletDto {
             ops: w.ops,
             window_len: w.window_len,
             txs,
+            forgotten: w.forgotten,
         })
     }
 }
@@ -277,6 +281,7 @@ impl TryFrom<WalletDto> for WalletState {
             window_len: d.window_len,
             window_order: order,
             window,
+            forgotten: d.forgotten,
         })
     }
 }
