@@ -26,6 +26,8 @@ struct BetDto {
     window: i64,
 }
 
+// A transient encoding form, one at a time: the size of the rare tombstone does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 enum TxDto {
