@@ -15,7 +15,7 @@ use pitboss_actors::domain::jackpot::{PoolCommand, PoolMeta, PoolState};
 use pitboss_actors::domain::machine::{EventMeta, MachineCommand, MachineEnv, MachineState};
 use pitboss_actors::domain::wallet::{WalletCommand, WalletMeta, WalletOp, WalletState};
 use pitboss_actors::domain::{
-    Amount, Currency, EventId, HallId, MachineId, PlayerId, SourceKey, Timestamp, TxId,
+    Amount, Currency, EventId, HallId, MachineId, PlayerId, ServerId, SourceKey, Timestamp, TxId,
 };
 use pitboss_actors::shell::{Directory, MemoryStore, NullSink, Runtime};
 
@@ -105,10 +105,12 @@ fn apply(c: &mut Criterion) {
         .apply(
             &wmeta,
             &WalletCommand {
+                provider: ServerId::new("PSP").expect("id"),
                 tx: TxId::new("dep").expect("id"),
                 op: WalletOp::Deposit(Amount::new(1_000_000_000_000).expect("amount")),
             },
             eur,
+            &Vec::new(),
             &mut wfx,
         )
         .expect("deposit");
@@ -117,13 +119,18 @@ fn apply(c: &mut Criterion) {
             || {
                 n += 1;
                 WalletCommand {
+                    provider: ServerId::new("GS").expect("id"),
                     tx: TxId::new(&format!("t{n}")).expect("id"),
                     op: WalletOp::Bet(Amount::new(10).expect("amount")),
                 }
             },
             |cmd| {
                 wfx.clear();
-                black_box(wallet.apply(&wmeta, &cmd, eur, &mut wfx).expect("bet"))
+                black_box(
+                    wallet
+                        .apply(&wmeta, &cmd, eur, &Vec::new(), &mut wfx)
+                        .expect("bet"),
+                )
             },
             BatchSize::SmallInput,
         )

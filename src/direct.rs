@@ -8,8 +8,10 @@ use std::collections::{BTreeMap, HashMap};
 use pitboss_actors::domain::ggr::HallState;
 use pitboss_actors::domain::jackpot::{JackpotHit, PoolCommand, PoolMeta, PoolState};
 use pitboss_actors::domain::machine::{MachineEffect, MachineEnv, MachineState};
-use pitboss_actors::domain::wallet::{WalletEffect, WalletState};
-use pitboss_actors::domain::{HallId, MachineId, PlayerId, PoolId, SourceKey};
+use pitboss_actors::domain::wallet::{
+    Answer, Answered, Recalled, TxKey, TxRecord, WalletEffect, WalletState,
+};
+use pitboss_actors::domain::{DomainError, HallId, MachineId, PlayerId, PoolId, SourceKey};
 use pitboss_actors::shell::{Directory, HitPointFactory, Input, RuntimeConfig, Snapshot};
 
 use crate::rng::KeyedHitPoints;
@@ -23,6 +25,19 @@ pub struct DirectStats {
     pub refused: u64,
     /// Outputs that would be published (alerts, wallet changes, hits).
     pub outputs: u64,
+}
+
+/// A wallet command's answer, as the reference processor published it (W-6).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WalletAnswer {
+    /// The wallet.
+    pub player: PlayerId,
+    /// The command's key.
+    pub key: TxKey,
+    /// The answer (for a repeat: the first one).
+    pub answered: Answered,
+    /// True when this republished an earlier answer.
+    pub repeat: bool,
 }
 
 /// A single-threaded processor without actors.
@@ -39,6 +54,14 @@ pub struct Direct {
     hits: Vec<JackpotHit>,
     /// Every jackpot hit, in the order they happened.
     hit_log: Vec<JackpotHit>,
+    /// Every wallet record ever made: the store the wallets' memory falls back on (W-1).
+    wallet_txs: HashMap<(PlayerId, TxKey), TxRecord>,
+    /// Whether `answers` and `conflicts` are kept ([`Direct::keeping_answers`]).
+    keep_answers: bool,
+    /// Every wallet answer published, in order (when kept).
+    pub answers: Vec<WalletAnswer>,
+    /// Every conflicting repeat refused (`tx_conflict`), in order: player, key, code.
+    pub conflicts: Vec<(PlayerId, TxKey, &'static str)>,
     /// Counts.
     pub stats: DirectStats,
     /// Alerts raised, by code (machines and pools).
@@ -62,10 +85,20 @@ impl Direct {
             wfx: Vec::new(),
             hits: Vec::new(),
             hit_log: Vec::new(),
+            wallet_txs: HashMap::new(),
+            keep_answers: false,
+            answers: Vec::new(),
+            conflicts: Vec::new(),
             stats: DirectStats::default(),
             alerts: BTreeMap::new(),
             refusals: BTreeMap::new(),
         }
+    }
+
+    /// Keeps every wallet answer and conflict (tests comparing answers one by one).
+    pub fn keeping_answers(mut self) -> Self {
+        self.keep_answers = true;
+        self
     }
 
     /// Applies one input event and everything it causes.
@@ -142,18 +175,26 @@ impl Direct {
                 cmd,
                 currency,
             } => {
-                let (credit, window) = (
+                let (credit, window, network) = (
                     self.config.wallet_credit_line_minor,
                     self.config.wallet_window_len,
+                    self.config.currency,
                 );
                 let state = self
                     .wallets
                     .entry(player.clone())
-                    .or_insert_with(|| WalletState::new(player.clone(), currency, credit, window));
+                    .or_insert_with(|| WalletState::new(player.clone(), network, credit, window));
+                // W-1: what is not in memory is read back from the "store".
+                let recalled: Recalled = state
+                    .missing(&cmd)
+                    .into_iter()
+                    .map(|k| {
+                        let r = self.wallet_txs.get(&(player.clone(), k.clone())).cloned();
+                        (k, r)
+                    })
+                    .collect();
                 self.wfx.clear();
-                if state.apply(&meta, &cmd, currency, &mut self.wfx).is_err() {
-                    self.stats.refused += 1;
-                }
+                let result = state.apply(&meta, &cmd, currency, &recalled, &mut self.wfx);
                 let fx = std::mem::take(&mut self.wfx);
                 for effect in &fx {
                     match effect {
@@ -162,7 +203,37 @@ impl Direct {
                             .apply(d)
                             .map(|_| ())
                             .expect("GGR totals overflow"),
-                        WalletEffect::Changed { .. } => self.stats.outputs += 1,
+                        WalletEffect::Changed { .. } => {}
+                        WalletEffect::Remember(k, r) => {
+                            self.wallet_txs
+                                .insert((player.clone(), k.clone()), r.clone());
+                        }
+                        WalletEffect::Answer {
+                            key,
+                            answered,
+                            repeat,
+                        } => {
+                            self.stats.outputs += 1;
+                            if !repeat && matches!(answered.answer, Answer::Refused(_)) {
+                                self.stats.refused += 1;
+                            }
+                            if self.keep_answers {
+                                self.answers.push(WalletAnswer {
+                                    player: player.clone(),
+                                    key: key.clone(),
+                                    answered: answered.clone(),
+                                    repeat: *repeat,
+                                });
+                            }
+                        }
+                    }
+                }
+                if let Err(e @ DomainError::TxConflict { .. }) = &result {
+                    // W-2: a conflict is answered by a `refused` output of its own.
+                    self.stats.refused += 1;
+                    self.stats.outputs += 1;
+                    if self.keep_answers {
+                        self.conflicts.push((player.clone(), cmd.key(), e.code()));
                     }
                 }
                 self.wfx = fx;

@@ -34,9 +34,11 @@ use pitboss::store::{self, EmbeddedStore, StoreConfig, StoreKind};
 use pitboss_actors::domain::machine::{
     CashInKind, EventMeta, MachineCommand, MachineEnv, MachineState,
 };
-use pitboss_actors::domain::wallet::{WalletCommand, WalletMeta, WalletOp, WalletState};
+use pitboss_actors::domain::wallet::{
+    WalletCommand, WalletEffect, WalletMeta, WalletOp, WalletState,
+};
 use pitboss_actors::domain::{
-    Amount, EventId, HallId, MachineId, PlayerId, SkewLimits, Timestamp, TxId,
+    Amount, EventId, HallId, MachineId, PlayerId, ServerId, SkewLimits, Timestamp, TxId,
 };
 use pitboss_actors::shell::{
     LedgerEntry, Movement, NullSink, Position, Runtime, Snapshot, Stash, StateStore,
@@ -254,6 +256,7 @@ fn populate(cfg: &Config, o: &StoreOptions) -> anyhow::Result<()> {
                     rc.wallet_window_len,
                 );
                 let cmd = WalletCommand {
+                    provider: ServerId::new("SEED")?,
                     tx: TxId::new(&format!("SEED-{}", i + 1))?,
                     op: WalletOp::Deposit(Amount::new(10_000)?),
                 };
@@ -263,11 +266,19 @@ fn populate(cfg: &Config, o: &StoreOptions) -> anyhow::Result<()> {
                     hall: HallId::new(&cfg.sim.online_hall)?,
                 };
                 fx.clear();
-                w.apply(&meta, &cmd, rc.currency, &mut fx)?;
+                w.apply(&meta, &cmd, rc.currency, &Vec::new(), &mut fx)?;
+                let txs = fx
+                    .drain(..)
+                    .filter_map(|e| match e {
+                        WalletEffect::Remember(k, r) => Some((k, r)),
+                        _ => None,
+                    })
+                    .collect();
                 s.stash(Stash {
                     snapshot: Snapshot::Wallet(w),
                     movements: 1,
                     ledger: vec![entry(Movement::Deposit, 10_000, 10_000, i as u64)],
+                    txs,
                 });
             }
             if i < o.machines {
@@ -296,6 +307,7 @@ fn populate(cfg: &Config, o: &StoreOptions) -> anyhow::Result<()> {
                     snapshot: Snapshot::Machine(st),
                     movements: 1,
                     ledger: vec![entry(Movement::BillIn, 10_000, 10_000, i as u64)],
+                    txs: Vec::new(),
                 });
             }
         }

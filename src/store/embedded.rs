@@ -18,6 +18,7 @@
 //! | journal    | checkpoint number, chunk (BE)         | the checkpoint's ledger pages        |
 //! | ggr        | hall id, 0x00, window start (BE)      | bets, wins, games, revision          |
 //! | positions  | topic, 0x00, partition (BE)           | next offset                          |
+//! | wallet_txs | player, provider, tx (each: length u16 BE, bytes) | a wallet's answered command or tombstone (RULES.md W-1) |
 //! | meta       | `format`                              | layout version                       |
 //!
 //! The ledger is a journal: each checkpoint appends its ledger pages (per entity, the
@@ -34,7 +35,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use pitboss_actors::domain::ggr::GgrTotals;
-use pitboss_actors::domain::{HallId, Timestamp};
+use pitboss_actors::domain::wallet::{Recalled, TxKey};
+use pitboss_actors::domain::{HallId, PlayerId, Timestamp};
 use pitboss_actors::shell::ports::BoxFuture;
 use pitboss_actors::shell::{EntityKey, Failure, Position, StoreError, Stored};
 use redb::{Database, ReadableTable, TableDefinition};
@@ -48,6 +50,7 @@ const JOURNAL: TableDefinition<'static, &[u8], &[u8]> = TableDefinition::new("jo
 const GGR: TableDefinition<'static, &[u8], &[u8]> = TableDefinition::new("ggr");
 const POSITIONS: TableDefinition<'static, &[u8], i64> = TableDefinition::new("positions");
 const META: TableDefinition<'static, &str, u64> = TableDefinition::new("meta");
+const WALLET_TXS: TableDefinition<'static, &[u8], &[u8]> = TableDefinition::new("wallet_txs");
 
 /// The layout version this build writes.
 const FORMAT: u64 = 1;
@@ -115,6 +118,16 @@ fn ggr_from_key(k: &[u8]) -> Result<(HallId, Timestamp), StoreError> {
         HallId::new(hall).map_err(|e| StoreError::permanent(format!("GGR key: {e}")))?,
         Timestamp(w),
     ))
+}
+
+/// A wallet transaction's key: each part length-prefixed, so no id can run into the next.
+fn tx_key(player: &PlayerId, key: &TxKey) -> Vec<u8> {
+    let mut k = Vec::with_capacity(64);
+    for part in [player.as_str(), key.provider.as_str(), key.tx.as_str()] {
+        k.extend_from_slice(&(part.len() as u16).to_be_bytes());
+        k.extend_from_slice(part.as_bytes());
+    }
+    k
 }
 
 fn position_key(topic: &str, partition: i32) -> Vec<u8> {
@@ -189,6 +202,8 @@ impl Redb {
                 .map_err(err("creating tables", &path))?;
             tx.open_table(GGR).map_err(err("creating tables", &path))?;
             tx.open_table(POSITIONS)
+                .map_err(err("creating tables", &path))?;
+            tx.open_table(WALLET_TXS)
                 .map_err(err("creating tables", &path))?;
         }
         tx.commit().map_err(err("creating tables", &path))?;
@@ -339,6 +354,22 @@ fn write_batch(
             bytes += (k.len() + value.len()) as u64;
         }
     }
+    if !batch.txs.is_empty() {
+        let mut txs = Vec::with_capacity(batch.txs.len());
+        for ((player, key), record) in &batch.txs {
+            txs.push((tx_key(player, key), codec::encode_tx(record)?));
+        }
+        txs.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let mut t = tx
+            .open_table(WALLET_TXS)
+            .map_err(err("opening wallet transactions", p))?;
+        for (k, v) in &txs {
+            t.insert(&k[..], &v[..])
+                .map_err(err("writing a wallet transaction", p))?;
+            rows += 1;
+            bytes += (k.len() + v.len()) as u64;
+        }
+    }
     {
         let mut t = tx
             .open_table(POSITIONS)
@@ -373,6 +404,30 @@ impl Backend for Redb {
         // A point read from the page cache takes microseconds: done inline rather than on a
         // blocking thread, which would cost more than the read.
         let got = self.read_now(key);
+        Box::pin(async move { got })
+    }
+
+    fn read_txs(
+        &self,
+        player: &PlayerId,
+        keys: &[TxKey],
+    ) -> BoxFuture<Result<Recalled, StoreError>> {
+        let got = self.check_reads().and_then(|()| {
+            let p = &self.path;
+            let tx = self.db.begin_read().map_err(err("starting a read", p))?;
+            let t = tx
+                .open_table(WALLET_TXS)
+                .map_err(err("opening wallet transactions", p))?;
+            keys.iter()
+                .map(|k| {
+                    let v = t
+                        .get(&tx_key(player, k)[..])
+                        .map_err(err("reading a wallet transaction", p))?;
+                    let r = v.map(|v| codec::decode_tx(v.value())).transpose()?;
+                    Ok((k.clone(), r))
+                })
+                .collect()
+        });
         Box::pin(async move { got })
     }
 

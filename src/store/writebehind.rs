@@ -16,7 +16,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use pitboss_actors::domain::ggr::GgrTotals;
-use pitboss_actors::domain::{HallId, Timestamp};
+use pitboss_actors::domain::wallet::{Recalled, TxKey, TxRecord};
+use pitboss_actors::domain::{HallId, PlayerId, Timestamp};
 use pitboss_actors::shell::ports::BoxFuture;
 use pitboss_actors::shell::{
     EntityKey, LedgerEntry, Position, Snapshot, Stash, StateStore, StoreError, Stored,
@@ -37,16 +38,27 @@ pub struct Batch {
     pub ledger_len: usize,
     /// The next offset to read, per (topic, partition).
     pub positions: BTreeMap<(String, i32), i64>,
+    /// Wallet transaction records made or changed since the previous checkpoint, the latest
+    /// per key (RULES.md W-1).
+    pub txs: HashMap<(PlayerId, TxKey), TxRecord>,
 }
 
 impl Batch {
     /// True when the batch writes nothing.
     pub fn is_empty(&self) -> bool {
-        self.entities.is_empty() && self.ledger_len == 0 && self.positions.is_empty()
+        self.entities.is_empty()
+            && self.ledger_len == 0
+            && self.positions.is_empty()
+            && self.txs.is_empty()
     }
 
     fn add(&mut self, stash: Stash) {
         let key = stash.snapshot.key();
+        if let Snapshot::Wallet(w) = &stash.snapshot {
+            for (k, r) in stash.txs {
+                self.txs.insert((w.id.clone(), k), r);
+            }
+        }
         if !stash.ledger.is_empty() {
             self.ledger_len += stash.ledger.len();
             match self.ledger.get_mut(&key) {
@@ -75,11 +87,14 @@ impl Batch {
         for (k, v) in older.positions {
             self.positions.entry(k).or_insert(v);
         }
+        for (k, v) in older.txs {
+            self.txs.entry(k).or_insert(v);
+        }
     }
 
-    /// Rows the batch holds before GGR rows: states and ledger entries.
+    /// Rows the batch holds before GGR rows: states, ledger entries and wallet transactions.
     pub fn len(&self) -> usize {
-        self.entities.len() + self.ledger_len
+        self.entities.len() + self.ledger_len + self.txs.len()
     }
 
     /// The batch's input positions.
@@ -112,6 +127,12 @@ pub trait Backend: AuditSource + Send + Sync + 'static {
     fn read(&self, key: &EntityKey) -> BoxFuture<Result<Option<Stored>, StoreError>>;
     /// The input positions stored with the last checkpoint.
     fn read_positions(&self) -> BoxFuture<Result<Vec<Position>, StoreError>>;
+    /// Stored wallet transactions of one player (RULES.md W-1); `None` for a key not stored.
+    fn read_txs(
+        &self,
+        player: &PlayerId,
+        keys: &[TxKey],
+    ) -> BoxFuture<Result<Recalled, StoreError>>;
 }
 
 /// Counters of a write-behind store.
@@ -221,6 +242,7 @@ impl Drop for Restore<'_> {
                 ledger: shared.ledger.clone(),
                 ledger_len: shared.ledger_len,
                 positions: shared.positions.clone(),
+                txs: shared.txs.clone(),
             });
             b.pending.merge_older(older);
         }
@@ -328,6 +350,34 @@ impl<B: Backend> StateStore for WriteBehind<B> {
 
     fn stash(&self, stash: Stash) {
         lock(&self.0.buffers).pending.add(stash);
+    }
+
+    fn recall(&self, player: &PlayerId, keys: &[TxKey]) -> BoxFuture<Result<Recalled, StoreError>> {
+        let mut found: Recalled = Vec::with_capacity(keys.len());
+        let mut rest: Vec<TxKey> = Vec::new();
+        {
+            let b = lock(&self.0.buffers);
+            for k in keys {
+                let id = (player.clone(), k.clone());
+                match b
+                    .pending
+                    .txs
+                    .get(&id)
+                    .or_else(|| b.inflight.as_ref().and_then(|i| i.txs.get(&id)))
+                {
+                    Some(r) => found.push((k.clone(), Some(r.clone()))),
+                    None => rest.push(k.clone()),
+                }
+            }
+        }
+        if rest.is_empty() {
+            return Box::pin(async move { Ok(found) });
+        }
+        let read = self.0.backend.read_txs(player, &rest);
+        Box::pin(async move {
+            found.extend(read.await?);
+            Ok(found)
+        })
     }
 
     fn all(&self) -> BoxFuture<Result<Vec<Snapshot>, StoreError>> {

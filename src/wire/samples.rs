@@ -6,11 +6,11 @@ use pitboss_actors::domain::ggr::{GgrTotals, WindowClosed};
 use pitboss_actors::domain::jackpot::JackpotHit;
 use pitboss_actors::domain::machine::Alert;
 use pitboss_actors::domain::{
-    Amount, Currency, EventId, HallId, MachineId, MachineOp, PlayerId, PoolId, Timestamp, Total,
-    TxId,
+    Amount, Currency, EventId, HallId, MachineId, MachineOp, PlayerId, PoolId, ServerId, Timestamp,
+    Total, TxId,
 };
 use pitboss_actors::shell::ports::LevelView;
-use pitboss_actors::shell::Output;
+use pitboss_actors::shell::{Output, WalletStatus};
 
 use super::{InputEnvelope, InputPayload};
 
@@ -199,12 +199,30 @@ pub fn outputs() -> Vec<(&'static str, Output)> {
             "wallet",
             Output::Wallet {
                 player: player.clone(),
+                provider: ServerId::new("GS-1").expect("sample server"),
                 tx: TxId::new("T-3").expect("sample tx"),
                 kind: pitboss_actors::domain::WalletOpKind::Bet,
-                delta: -100,
-                balance: 7_900,
+                status: WalletStatus::Applied {
+                    delta: -100,
+                    balance: 7_900,
+                },
                 currency: eur,
                 cause: cause(16),
+            },
+        ),
+        (
+            "wallet_refused",
+            Output::Wallet {
+                player: player.clone(),
+                provider: ServerId::new("GS-1").expect("sample server"),
+                tx: TxId::new("T-4").expect("sample tx"),
+                kind: pitboss_actors::domain::WalletOpKind::Withdrawal,
+                status: WalletStatus::Refused {
+                    code: "insufficient_funds",
+                    reason: "withdrawal 9000 exceeds available balance 7900 in wallet P-1".into(),
+                },
+                currency: eur,
+                cause: cause(17),
             },
         ),
         (

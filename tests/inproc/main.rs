@@ -16,5 +16,7 @@ mod model_check;
 mod model_machines;
 mod pool_admin;
 mod schemas_conform;
+mod wallet_findings;
+mod wallet_model;
 mod wire_fast_path;
 mod wire_golden;

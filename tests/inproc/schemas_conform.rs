@@ -178,6 +178,8 @@ const OUTPUT_KINDS: [&str; 7] = [
 fn output_kind(sample: &str) -> &str {
     if sample.starts_with("alert_") {
         "alert"
+    } else if sample.starts_with("wallet_") {
+        "wallet"
     } else {
         sample
     }

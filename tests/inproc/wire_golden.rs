@@ -17,7 +17,7 @@ use pitboss_actors::domain::machine::{
 };
 use pitboss_actors::domain::wallet::{WalletCommand, WalletMeta, WalletOp};
 use pitboss_actors::domain::{
-    Amount, Currency, EventId, HallId, MachineId, PlayerId, PoolId, Timestamp, TxId,
+    Amount, Currency, EventId, HallId, MachineId, PlayerId, PoolId, ServerId, Timestamp, TxId,
 };
 use pitboss_actors::shell::{Input, Output};
 use proptest::prelude::*;
@@ -146,8 +146,8 @@ fn golden_bytes_of_every_input_and_output_kind() {
         "golden mismatch (if the change is intended, rerun with UPDATE_GOLDEN=1 and review):\n{}",
         problems.join("\n")
     );
-    // 19 input kinds, 27 output samples (every alert kind), 1 rejection.
-    assert_eq!(cases.len(), 19 + 27 + 1);
+    // 19 input kinds, 28 output samples (both wallet answers, every alert kind), 1 rejection.
+    assert_eq!(cases.len(), 19 + 28 + 1);
 }
 
 #[test]
@@ -283,6 +283,7 @@ fn every_input_kind_decodes_to_its_domain_command() {
                     hall: hall.clone(),
                 },
                 cmd: WalletCommand {
+                    provider: ServerId::new(samples::SERVER).expect("valid"),
                     tx: TxId::new(tx).expect("valid"),
                     op,
                 },
@@ -737,8 +738,15 @@ fn output_expectations() -> Vec<(&'static str, Topic, &'static str, &'static str
             "wallet",
             Topic::WalletEvents,
             "P-1001",
-            "{cause} wallet",
+            "wallet P-1001 GS-1 T-3",
             Some(16),
+        ),
+        (
+            "wallet_refused",
+            Topic::WalletEvents,
+            "P-1001",
+            "wallet P-1001 GS-1 T-4",
+            Some(17),
         ),
         (
             "alert_sequence_gap",
@@ -967,8 +975,26 @@ fn output_payloads_round_trip() {
             }
             OutputEvent::Wallet(e) => {
                 let p = e.payload;
-                assert_eq!((&*p.player, &*p.tx, &*p.kind), ("P-1001", "T-3", "bet"));
-                assert_eq!((p.delta, p.balance, &*p.currency), (-100, 7_900, "EUR"));
+                assert_eq!(
+                    (&*p.player, &*p.provider, &*p.currency),
+                    ("P-1001", "GS-1", "EUR")
+                );
+                match &*p.status {
+                    "applied" => {
+                        assert_eq!((&*p.tx, &*p.kind), ("T-3", "bet"));
+                        assert_eq!(
+                            (p.delta, p.balance, &p.code),
+                            (Some(-100), Some(7_900), &None)
+                        );
+                    }
+                    status => {
+                        assert_eq!(status, "refused");
+                        assert_eq!((&*p.tx, &*p.kind), ("T-4", "withdrawal"));
+                        assert_eq!((p.delta, p.balance), (None, None));
+                        assert_eq!(p.code.as_deref(), Some("insufficient_funds"));
+                        assert!(p.reason.as_deref().is_some_and(|r| r.contains("9000")));
+                    }
+                }
             }
             OutputEvent::Alert(e) => {
                 let p = e.payload;

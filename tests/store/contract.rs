@@ -10,9 +10,11 @@ use pitboss::store::audit;
 use pitboss_actors::domain::ggr::HallState;
 use pitboss_actors::domain::jackpot::{LevelConfig, PoolConfig, PoolState, MICRO};
 use pitboss_actors::domain::machine::{EpochMarks, MachineProfile, MachineState};
-use pitboss_actors::domain::wallet::{WalletCommand, WalletMeta, WalletOp, WalletState};
+use pitboss_actors::domain::wallet::{
+    TxKey, TxRecord, WalletCommand, WalletEffect, WalletMeta, WalletOp, WalletState,
+};
 use pitboss_actors::domain::{
-    Amount, Currency, EventId, HallId, MachineId, PlayerId, PoolId, Timestamp, TxId,
+    Amount, Currency, EventId, HallId, MachineId, PlayerId, PoolId, ServerId, Timestamp, TxId,
 };
 use pitboss_actors::shell::{
     EntityKey, LedgerEntry, Movement, Position, Snapshot, Stash, StateStore, Stored,
@@ -63,10 +65,11 @@ fn wallet(id: &str, deposits: u64) -> (WalletState, Vec<LedgerEntry>) {
             };
             let amount = if j == 0 { 1000 } else { -100 };
             let cmd = WalletCommand {
+                provider: ServerId::new("GS-1").unwrap(),
                 tx: TxId::new(&format!("T-{i}-{j}")).unwrap(),
                 op,
             };
-            w.apply(&meta, &cmd, eur(), &mut fx).unwrap();
+            w.apply(&meta, &cmd, eur(), &Vec::new(), &mut fx).unwrap();
             ledger.push(entry(w.ops, kind, amount, w.balance));
         }
     }
@@ -161,6 +164,7 @@ fn stash(snapshot: Snapshot, ledger: Vec<LedgerEntry>) -> Stash {
         snapshot,
         movements: ledger.last().map_or(0, |e| e.n),
         ledger,
+        txs: Vec::new(),
     }
 }
 
@@ -238,6 +242,80 @@ async fn stashed_states_load_before_and_after_flush_and_restart(mut h: Harness) 
     assert_audit_clean(&h).await;
 }
 
+/// RULES.md W-1: every answer is stored with its checkpoint and read back by key (pending,
+/// flushed, after a restart); the latest record of a key wins; an unknown key is `None`.
+async fn wallet_transactions_are_recalled_before_and_after_flush_and_restart(mut h: Harness) {
+    let mut w = WalletState::new(PlayerId::new("P-7").unwrap(), eur(), 0, 2);
+    let meta = WalletMeta {
+        event_id: EventId(9),
+        time: Timestamp(T0),
+        hall: HallId::new("ONLINE-1").unwrap(),
+    };
+    let mut fx = Vec::new();
+    let c = |tx: &str, op| WalletCommand {
+        provider: ServerId::new("GS-1").unwrap(),
+        tx: TxId::new(tx).unwrap(),
+        op,
+    };
+    for (tx, op) in [
+        ("D-1", WalletOp::Deposit(Amount::new(1000).unwrap())),
+        ("B-1", WalletOp::Bet(Amount::new(100).unwrap())),
+        (
+            "R-1",
+            WalletOp::Rollback {
+                bet_tx: TxId::new("B-1").unwrap(),
+            },
+        ),
+        (
+            "R-2",
+            WalletOp::Rollback {
+                bet_tx: TxId::new("B-9").unwrap(),
+            },
+        ),
+    ] {
+        let _ = w.apply(&meta, &c(tx, op), eur(), &Vec::new(), &mut fx);
+    }
+    let txs: Vec<(TxKey, TxRecord)> = fx
+        .iter()
+        .filter_map(|e| match e {
+            WalletEffect::Remember(k, r) => Some((k.clone(), r.clone())),
+            _ => None,
+        })
+        .collect();
+    // The latest record per key, as the store must return it.
+    let mut want = std::collections::BTreeMap::new();
+    for (k, r) in &txs {
+        want.insert(k.clone(), r.clone());
+    }
+    let mut keys: Vec<TxKey> = want.keys().cloned().collect();
+    keys.push(TxKey {
+        provider: ServerId::new("GS-2").unwrap(),
+        tx: TxId::new("D-1").unwrap(),
+    });
+    let expected: Vec<(TxKey, Option<TxRecord>)> = keys
+        .iter()
+        .map(|k| (k.clone(), want.get(k).cloned()))
+        .collect();
+    let player = w.id.clone();
+    let s = h.store();
+    let mut st = Stash::state(Snapshot::Wallet(w));
+    st.txs = txs;
+    s.stash(st);
+    assert_eq!(s.recall(&player, &keys).await.unwrap(), expected, "pending");
+    flush(&h).await;
+    assert_eq!(s.recall(&player, &keys).await.unwrap(), expected, "flushed");
+    drop(s);
+    h.reopen().await;
+    let s = h.store();
+    if h.durable() {
+        assert_eq!(
+            s.recall(&player, &keys).await.unwrap(),
+            expected,
+            "after a restart"
+        );
+    }
+}
+
 async fn repeated_stashes_of_one_entity_coalesce(mut h: Harness) {
     let s = h.store();
     let (_, full) = wallet("P-2", 20);
@@ -293,6 +371,7 @@ async fn all_lists_stored_and_pending_states(h: Harness) {
         snapshot: Snapshot::Wallet(a2.clone()),
         movements: 4,
         ledger: Vec::new(),
+        txs: Vec::new(),
     });
     let all = s.all().await.unwrap();
     assert_eq!(all.len(), 2);
@@ -359,6 +438,7 @@ async fn the_audit_reports_differences(h: Harness) {
         snapshot: Snapshot::Machine(m),
         movements,
         ledger: ml,
+        txs: Vec::new(),
     });
     // A ledger with no state behind it cannot be stashed through the port; a wallet whose
     // deposits disagree can.
@@ -517,4 +597,5 @@ suite!(
     the_audit_reports_differences,
     the_audit_finds_inputs_applied_twice_broken_chains_and_lost_state,
     stashes_during_a_flush_are_not_lost,
+    wallet_transactions_are_recalled_before_and_after_flush_and_restart,
 );

@@ -12,10 +12,12 @@ use pitboss_actors::domain::jackpot::{LevelConfig, LevelState, PoolState};
 use pitboss_actors::domain::machine::{
     AwardMark, EpochMarks, HitOrigin, MachineProfile, MachineState, MachineStatus, Meters,
 };
-use pitboss_actors::domain::wallet::{TxKind, TxRecord, WalletState, WalletTotals};
+use pitboss_actors::domain::wallet::{
+    Answer, Answered, BetBooking, BetStatus, TxKey, TxRecord, WalletOp, WalletState, WalletTotals,
+};
 use pitboss_actors::domain::{
-    Currency, DomainError, EventId, FastMap, HallId, IdKind, MachineId, PlayerId, PoolId,
-    SessionError, SourceKey, Subject, Timestamp, Total, TxId, WalletOpKind,
+    Amount, Currency, DomainError, EventId, FastMap, HallId, IdKind, MachineId, PlayerId, PoolId,
+    ServerId, SessionError, SourceKey, Subject, Timestamp, Total, TxId, WalletOpKind,
 };
 use pitboss_actors::shell::{Snapshot, Stash};
 use proptest::prelude::*;
@@ -43,7 +45,26 @@ fn domain_error() -> impl Strategy<Value = DomainError> {
             }
         ),
         (id(), id()).prop_map(|(tx, player)| DomainError::BetRolledBack { tx, player }),
-        (id(), id()).prop_map(|(tx, player)| DomainError::TxIdReused { tx, player }),
+        (id(), id(), id()).prop_map(|(provider, tx, player)| DomainError::TxConflict {
+            provider,
+            tx,
+            player
+        }),
+        (id(), id(), id()).prop_map(|(tx, bet_tx, player)| DomainError::BetUnknown {
+            tx,
+            bet_tx,
+            player
+        }),
+        (id(), id(), id()).prop_map(|(tx, bet_tx, player)| DomainError::BetNotAccepted {
+            tx,
+            bet_tx,
+            player
+        }),
+        (id(), id(), id()).prop_map(|(tx, bet_tx, player)| DomainError::BetSettled {
+            tx,
+            bet_tx,
+            player
+        }),
         (id(), id(), id()).prop_map(|(tx, bet_tx, player)| DomainError::RollbackOfNonBet {
             tx,
             bet_tx,
@@ -79,22 +100,45 @@ fn domain_error() -> impl Strategy<Value = DomainError> {
     ]
 }
 
+fn wallet_op() -> impl Strategy<Value = WalletOp> {
+    let amount = || (1i64..=1_000_000_000_000).prop_map(|a| Amount::new(a).unwrap());
+    let tx = || id().prop_map(|t| TxId::new(&t).unwrap());
+    prop_oneof![
+        amount().prop_map(WalletOp::Deposit),
+        amount().prop_map(WalletOp::Withdraw),
+        amount().prop_map(WalletOp::Bet),
+        (amount(), prop::option::of(tx()))
+            .prop_map(|(amount, bet_tx)| WalletOp::Win { amount, bet_tx }),
+        tx().prop_map(|bet_tx| WalletOp::Rollback { bet_tx }),
+    ]
+}
+
 fn tx_record() -> impl Strategy<Value = TxRecord> {
-    let kind = prop_oneof![
-        prop_oneof![
-            Just(TxKind::Deposit),
-            Just(TxKind::Withdrawal),
-            Just(TxKind::Win)
-        ],
-        (any::<i64>(), any::<bool>()).prop_map(|(amount, rolled_back)| TxKind::Bet {
-            amount,
-            rolled_back
-        }),
-        Just(TxKind::Rollback),
-        Just(TxKind::Tombstone),
+    let answer = prop_oneof![
+        (any::<i64>(), any::<i64>())
+            .prop_map(|(delta, balance)| Answer::Applied { delta, balance }),
+        domain_error().prop_map(Answer::Refused),
     ];
-    let outcome = prop_oneof![any::<i64>().prop_map(Ok), domain_error().prop_map(Err)];
-    (kind, outcome).prop_map(|(kind, outcome)| TxRecord { kind, outcome })
+    let bet =
+        prop::option::of(
+            (0u8..3, id(), any::<i64>()).prop_map(|(s, hall, window)| BetBooking {
+                status: [BetStatus::Open, BetStatus::Settled, BetStatus::RolledBack][s as usize],
+                hall: HallId::new(&hall).unwrap(),
+                window: Timestamp(window),
+            }),
+        );
+    let answered = (wallet_op(), currency(), answer, any::<u128>(), bet).prop_map(
+        |(op, currency, answer, cause, bet)| {
+            TxRecord::Answered(Answered {
+                op,
+                currency,
+                answer,
+                cause: EventId(cause),
+                bet,
+            })
+        },
+    );
+    prop_oneof![answered, Just(TxRecord::Tombstone)]
 }
 
 fn source() -> impl Strategy<Value = SourceKey> {
@@ -220,16 +264,17 @@ fn wallet() -> impl Strategy<Value = WalletState> {
         .prop_map(
             |((p, currency, balance, credit_line), t, (ops, len), window, shuffle)| {
                 // The window's order is not the map's: rotate it by a random amount.
-                let mut order: VecDeque<TxId> =
-                    window.keys().map(|k| TxId::new(k).unwrap()).collect();
+                let key = |k: &str| TxKey {
+                    provider: ServerId::new(&format!("S{}", k.len())).unwrap(),
+                    tx: TxId::new(k).unwrap(),
+                };
+                let mut order: VecDeque<TxKey> = window.keys().map(|k| key(k)).collect();
                 if !order.is_empty() {
                     let n = order.len();
                     order.rotate_left((shuffle % n as u64) as usize);
                 }
-                let window: FastMap<TxId, TxRecord> = window
-                    .into_iter()
-                    .map(|(k, v)| (TxId::new(&k).unwrap(), v))
-                    .collect();
+                let window: FastMap<TxKey, TxRecord> =
+                    window.into_iter().map(|(k, v)| (key(&k), v)).collect();
                 WalletState {
                     id: PlayerId::new(&p).unwrap(),
                     currency,
@@ -245,6 +290,7 @@ fn wallet() -> impl Strategy<Value = WalletState> {
                     ops,
                     window_len: len,
                     window_order: order,
+                    forgotten: ops / 3,
                     window,
                 }
             },
@@ -392,6 +438,7 @@ fn through_store(h: Harness, rt: &tokio::runtime::Runtime, cases: u32) {
                         snapshot: s.clone(),
                         movements: *m,
                         ledger: Vec::new(),
+                        txs: Vec::new(),
                     });
                 }
                 assert!(store.flush().await.unwrap());

@@ -59,20 +59,52 @@ pub enum DomainError {
         /// The wallet's player.
         player: String,
     },
-    /// A late bet whose id was already rolled back.
-    #[error("bet {tx} in wallet {player} was rolled back before it arrived")]
+    /// A bet that was rolled back (before it arrived, or a win naming it after, W-4, W-5).
+    #[error("bet {tx} in wallet {player} was rolled back")]
     BetRolledBack {
         /// The bet's transaction id.
         tx: String,
         /// The wallet's player.
         player: String,
     },
-    /// A transaction id that holds a rollback's tombstone, reused for something else than
-    /// the bet it cancelled.
-    #[error("transaction {tx} in wallet {player} was already used for a rolled-back bet")]
-    TxIdReused {
+    /// A wallet command whose key (player, provider, tx) was answered before for other
+    /// content (RULES.md W-2): the first answer stands.
+    #[error("transaction {tx} of provider {provider} in wallet {player} was already answered for other content")]
+    TxConflict {
+        /// The sender.
+        provider: String,
         /// The transaction id.
         tx: String,
+        /// The wallet's player.
+        player: String,
+    },
+    /// A win names a bet that was never seen (W-4).
+    #[error("win {tx} names bet {bet_tx}, which wallet {player} has not seen")]
+    BetUnknown {
+        /// The win's transaction id.
+        tx: String,
+        /// The bet named.
+        bet_tx: String,
+        /// The wallet's player.
+        player: String,
+    },
+    /// A win names a bet that was refused (W-4).
+    #[error("win {tx} names bet {bet_tx}, which wallet {player} refused")]
+    BetNotAccepted {
+        /// The win's transaction id.
+        tx: String,
+        /// The bet named.
+        bet_tx: String,
+        /// The wallet's player.
+        player: String,
+    },
+    /// A rollback names a bet a win already settled (W-5).
+    #[error("rollback {tx} names bet {bet_tx}, which a win already settled in wallet {player}")]
+    BetSettled {
+        /// The rollback's transaction id.
+        tx: String,
+        /// The bet named.
+        bet_tx: String,
         /// The wallet's player.
         player: String,
     },
@@ -164,7 +196,10 @@ impl DomainError {
             DomainError::InsufficientCredits { .. } => "insufficient_credits",
             DomainError::InsufficientFunds { .. } => "insufficient_funds",
             DomainError::BetRolledBack { .. } => "bet_rolled_back",
-            DomainError::TxIdReused { .. } => "tx_conflict",
+            DomainError::TxConflict { .. } => "tx_conflict",
+            DomainError::BetUnknown { .. } => "bet_unknown",
+            DomainError::BetNotAccepted { .. } => "bet_not_accepted",
+            DomainError::BetSettled { .. } => "bet_settled",
             DomainError::RollbackOfNonBet { .. } => "rollback_of_non_bet",
             DomainError::UnknownLevel { .. } => "unknown_level",
             DomainError::MysteryClaim { .. } => "mystery_claim",

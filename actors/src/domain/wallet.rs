@@ -1,7 +1,12 @@
 //! The wallet state machine: a player's balance for online play (seamless wallet).
 //!
-//! Every command carries a transaction id and is applied at most once: a repeat within the
-//! idempotency window returns the first answer (success or refusal) and changes nothing.
+//! A command is identified by (provider, transaction id) within its wallet (RULES.md W-1):
+//! the provider is the sender (`source.server`). Every command is answered exactly once
+//! (W-6); a repeat with the same content gets the first answer again, the same key with
+//! other content is a conflict (W-2). The newest answers are kept in memory; every answer is
+//! also handed to the store ([`WalletEffect::Remember`]) and, when a key is not in memory,
+//! the shell reads it back and passes it in ([`WalletState::missing`], [`Recalled`]): the core
+//! itself never reads a store.
 
 use std::collections::VecDeque;
 
@@ -9,7 +14,7 @@ use super::FastMap;
 
 use super::error::{DomainError, Subject};
 use super::ggr::GgrDelta;
-use super::ids::{EventId, HallId, PlayerId, SourceKey, TxId};
+use super::ids::{EventId, HallId, PlayerId, ServerId, SourceKey, TxId};
 use super::kinds::{Total, WalletOpKind};
 use super::money::{add, Amount, Currency};
 use super::time::Timestamp;
@@ -48,15 +53,53 @@ impl WalletOp {
             WalletOp::Rollback { .. } => WalletOpKind::Rollback,
         }
     }
+
+    /// The bet the operation names (a win's `bet_tx`, a rollback's bet).
+    pub fn bet_tx(&self) -> Option<&TxId> {
+        match self {
+            WalletOp::Win { bet_tx, .. } => bet_tx.as_ref(),
+            WalletOp::Rollback { bet_tx } => Some(bet_tx),
+            _ => None,
+        }
+    }
 }
 
-/// A wallet command: an operation under a transaction id.
+/// A command's idempotency key within its wallet (W-1): who sent it and its transaction id.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TxKey {
+    /// The sender (`source.server`): game provider, payment service, cash desk.
+    pub provider: ServerId,
+    /// The sender's transaction id.
+    pub tx: TxId,
+}
+
+/// A wallet command: an operation under a provider's transaction id.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WalletCommand {
-    /// The idempotency key.
+    /// The sender (`source.server`), part of the idempotency key.
+    pub provider: ServerId,
+    /// The sender's transaction id, the rest of the key.
     pub tx: TxId,
     /// The operation.
     pub op: WalletOp,
+}
+
+impl WalletCommand {
+    /// The command's idempotency key.
+    pub fn key(&self) -> TxKey {
+        TxKey {
+            provider: self.provider.clone(),
+            tx: self.tx.clone(),
+        }
+    }
+
+    /// The key of the bet it names (same provider, W-4, W-5).
+    pub fn bet_key(&self) -> Option<TxKey> {
+        self.op.bet_tx().map(|b| TxKey {
+            provider: self.provider.clone(),
+            tx: b.clone(),
+        })
+    }
 }
 
 /// What the envelope tells the wallet.
@@ -84,33 +127,71 @@ pub struct WalletTotals {
     pub refunds: i64,
 }
 
-/// The kind of a remembered transaction.
+/// Where an accepted bet stands (W-4, W-5).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BetStatus {
+    /// Accepted, neither settled nor rolled back.
+    Open,
+    /// A win named it: it can no longer be rolled back.
+    Settled,
+    /// Refunded by a rollback.
+    RolledBack,
+}
+
+/// An accepted bet: where it stands and where its GGR was booked (a rollback reverses it
+/// there, W-5).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum TxKind {
-    Deposit,
-    Withdrawal,
-    Win,
-    /// A bet, with its amount and whether it has been rolled back.
-    Bet {
-        /// The amount wagered.
-        amount: i64,
-        /// Refunded by a rollback.
-        rolled_back: bool,
+pub struct BetBooking {
+    pub status: BetStatus,
+    /// The hall its GGR counted in.
+    pub hall: HallId,
+    /// The window its GGR counted in.
+    pub window: Timestamp,
+}
+
+/// The first answer to a command (W-6).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Answer {
+    /// Applied: the signed change and the balance after.
+    Applied {
+        /// Signed change of the balance (0 for a rollback that refunds nothing).
+        delta: i64,
+        /// Balance after.
+        balance: i64,
     },
-    /// A rollback, applied under its own transaction id.
-    Rollback,
-    /// A rollback arrived before its bet: the bet will be refused.
+    /// Refused, and why.
+    Refused(DomainError),
+}
+
+/// An answered command as remembered: its content (to tell a repeat from a conflict), its
+/// first answer and the input that got it (a repeat republishes both).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Answered {
+    /// The operation, with its amount and the bet it names.
+    pub op: WalletOp,
+    /// The command's currency.
+    pub currency: Currency,
+    /// The first answer.
+    pub answer: Answer,
+    /// The input event that got it.
+    pub cause: EventId,
+    /// For an accepted bet: where it stands.
+    pub bet: Option<BetBooking>,
+}
+
+/// What a remembered key holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TxRecord {
+    /// A command answered under the key.
+    Answered(Answered),
+    /// A rollback named this key before any bet arrived under it: the bet is refused if it
+    /// comes (W-5). Not an answer: nothing was asked under the key yet.
     Tombstone,
 }
 
-/// A remembered transaction and the answer it got.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TxRecord {
-    /// What it was.
-    pub kind: TxKind,
-    /// The first answer: the balance after it, or why it was refused.
-    pub outcome: Result<i64, DomainError>,
-}
+/// Records the shell read back from the store for keys [`WalletState::missing`] named, and
+/// the keys the store does not hold either.
+pub type Recalled = Vec<(TxKey, Option<TxRecord>)>;
 
 /// The answer to a wallet command.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -126,7 +207,7 @@ pub struct WalletReply {
 pub enum WalletEffect {
     /// Add to the hall's GGR.
     Ggr(GgrDelta),
-    /// Publish the balance change.
+    /// A money movement of the balance (the ledger).
     Changed {
         /// The transaction.
         tx: TxId,
@@ -137,31 +218,46 @@ pub enum WalletEffect {
         /// The balance after.
         balance: i64,
     },
+    /// Publish the answer to a command (W-6): every command gets one, a repeat the first
+    /// one again (its content and its first cause).
+    Answer {
+        /// The command's key.
+        key: TxKey,
+        /// What was answered.
+        answered: Answered,
+        /// True when this republishes an earlier answer.
+        repeat: bool,
+    },
+    /// Hand a record (new or changed) to the store with the next checkpoint (W-1).
+    Remember(TxKey, TxRecord),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WalletState {
     pub id: PlayerId,
-    /// The wallet's currency (fixed by the first command).
+    /// The wallet's currency: the network's, from its creation (E-4).
     pub currency: Currency,
     /// Balance in minor units.
     pub balance: i64,
-    /// How far below zero the balance may go (0 = no credit).
+    /// How far below zero a bet may take the balance (0 = no credit).
     pub credit_line: i64,
     /// Running totals.
     pub totals: WalletTotals,
     /// Count of applied money operations; sequences the wallet's GGR deltas.
     pub ops: u64,
-    /// How many transaction ids are remembered.
+    /// How many records are kept in memory.
     pub window_len: usize,
-    /// Remembered transaction ids, oldest first.
-    pub window_order: VecDeque<TxId>,
-    /// Remembered transactions.
-    pub window: FastMap<TxId, TxRecord>,
+    /// Keys in memory, oldest first.
+    pub window_order: VecDeque<TxKey>,
+    /// Records in memory (every record is in the store too).
+    pub window: FastMap<TxKey, TxRecord>,
+    /// Records that have left memory so far. While 0, a key not in memory was never
+    /// answered, and nothing needs to be read from the store.
+    pub forgotten: u64,
 }
 
 impl WalletState {
-    /// An empty wallet.
+    /// An empty wallet in the network's currency.
     pub fn new(id: PlayerId, currency: Currency, credit_line: i64, window_len: usize) -> Self {
         Self {
             id,
@@ -173,87 +269,169 @@ impl WalletState {
             window_len: window_len.max(1),
             window_order: VecDeque::new(),
             window: FastMap::default(),
+            forgotten: 0,
         }
     }
 
-    fn remember(&mut self, tx: TxId, record: TxRecord) {
-        if self.window.insert(tx.clone(), record).is_none() {
-            self.window_order.push_back(tx);
+    /// The keys `cmd` needs that are not in memory: its own and the bet it names. The shell
+    /// reads them from the store and passes them to [`WalletState::apply`].
+    pub fn missing(&self, cmd: &WalletCommand) -> Vec<TxKey> {
+        let mut v = Vec::new();
+        if self.forgotten == 0 {
+            // Everything ever recorded is in memory.
+            return v;
         }
+        let key = cmd.key();
+        if !self.window.contains_key(&key) {
+            v.push(key);
+        }
+        if let Some(b) = cmd.bet_key() {
+            if !self.window.contains_key(&b) && !v.contains(&b) {
+                v.push(b);
+            }
+        }
+        v
+    }
+
+    /// Keeps a record in memory as the newest; the oldest beyond the window leave memory
+    /// (they stay in the store).
+    fn remember(&mut self, key: TxKey, record: TxRecord) {
+        if self.window.insert(key.clone(), record).is_some() {
+            if let Some(pos) = self.window_order.iter().position(|k| k == &key) {
+                self.window_order.remove(pos);
+            }
+        }
+        self.window_order.push_back(key);
         while self.window_order.len() > self.window_len {
             if let Some(old) = self.window_order.pop_front() {
                 self.window.remove(&old);
+                self.forgotten += 1;
             }
         }
     }
 
-    /// Applies a command. A repeated transaction id returns the first answer unchanged.
+    /// Records a key and hands it to the store.
+    fn record(&mut self, key: TxKey, record: TxRecord, fx: &mut Vec<WalletEffect>) {
+        fx.push(WalletEffect::Remember(key.clone(), record.clone()));
+        self.remember(key, record);
+    }
+
+    /// The record of a key: in memory, else as recalled from the store.
+    fn lookup(&self, key: &TxKey, recalled: &Recalled) -> Option<TxRecord> {
+        self.window.get(key).cloned().or_else(|| {
+            recalled
+                .iter()
+                .find(|(k, _)| k == key)
+                .and_then(|(_, r)| r.clone())
+        })
+    }
+
+    /// Applies a command. `recalled` holds what the store has for the keys
+    /// [`WalletState::missing`] named (empty when everything needed is in memory).
+    ///
+    /// Every command gets a [`WalletEffect::Answer`] except a conflicting repeat, which is
+    /// returned as [`DomainError::TxConflict`] (the key's answer is taken, W-2). A refusal
+    /// is an answer too: `Ok` with `repeat` false and the refusal in the effect; the
+    /// returned `Err` is the refusal, for the caller's counters.
     pub fn apply(
         &mut self,
         meta: &WalletMeta,
         cmd: &WalletCommand,
         currency: Currency,
+        recalled: &Recalled,
         fx: &mut Vec<WalletEffect>,
     ) -> Result<WalletReply, DomainError> {
-        if let Some(rec) = self.window.get(&cmd.tx) {
-            return match (&rec.kind, &cmd.op) {
-                // A bet whose id holds a tombstone: refused, every time.
-                (TxKind::Tombstone, WalletOp::Bet(_)) => Err(DomainError::BetRolledBack {
-                    tx: cmd.tx.to_string(),
-                    player: self.id.to_string(),
-                }),
-                (TxKind::Tombstone, _) => Err(DomainError::TxIdReused {
-                    tx: cmd.tx.to_string(),
-                    player: self.id.to_string(),
-                }),
-                _ => rec.outcome.clone().map(|balance| WalletReply {
-                    balance,
-                    repeat: true,
-                }),
-            };
-        }
-        if currency != self.currency {
-            let err = DomainError::WrongCurrency {
+        let key = cmd.key();
+        let tombstoned = match self.lookup(&key, recalled) {
+            Some(TxRecord::Answered(first)) => {
+                if first.op == cmd.op && first.currency == currency {
+                    // W-2: a repeat: the first answer again, nothing changes.
+                    if !self.window.contains_key(&key) {
+                        self.remember(key.clone(), TxRecord::Answered(first.clone()));
+                    }
+                    let reply = match &first.answer {
+                        Answer::Applied { balance, .. } => Ok(WalletReply {
+                            balance: *balance,
+                            repeat: true,
+                        }),
+                        Answer::Refused(e) => Err(e.clone()),
+                    };
+                    fx.push(WalletEffect::Answer {
+                        key,
+                        answered: first,
+                        repeat: true,
+                    });
+                    return reply;
+                }
+                return Err(self.conflict(cmd));
+            }
+            // W-5: a tombstone waits for its bet; nothing else fits the key.
+            Some(TxRecord::Tombstone) if !matches!(cmd.op, WalletOp::Bet(_)) => {
+                return Err(self.conflict(cmd));
+            }
+            Some(TxRecord::Tombstone) => true,
+            None => false,
+        };
+        let mut bet = None;
+        let outcome = if tombstoned {
+            Err(DomainError::BetRolledBack {
+                tx: cmd.tx.to_string(),
+                player: self.id.to_string(),
+            })
+        } else if currency != self.currency {
+            // E-4: the wallet's currency is the network's.
+            Err(DomainError::WrongCurrency {
                 entity: Subject::Wallet(self.id.to_string()),
                 expected: self.currency.to_string(),
                 got: currency.to_string(),
-            };
-            return Err(err);
-        }
-        let result = self.apply_new(meta, cmd, fx);
-        let kind = match &cmd.op {
-            WalletOp::Bet(a) => TxKind::Bet {
-                amount: a.minor(),
-                rolled_back: false,
-            },
-            WalletOp::Rollback { .. } => TxKind::Rollback,
-            WalletOp::Deposit(_) => TxKind::Deposit,
-            WalletOp::Withdraw(_) => TxKind::Withdrawal,
-            WalletOp::Win { .. } => TxKind::Win,
+            })
+        } else {
+            self.apply_new(meta, cmd, recalled, &mut bet, fx)
         };
-        self.remember(
-            cmd.tx.clone(),
-            TxRecord {
-                kind,
-                outcome: result.clone(),
+        let answer = match &outcome {
+            Ok((delta, balance)) => Answer::Applied {
+                delta: *delta,
+                balance: *balance,
             },
-        );
-        result.map(|balance| WalletReply {
+            Err(e) => Answer::Refused(e.clone()),
+        };
+        let answered = Answered {
+            op: cmd.op.clone(),
+            currency,
+            answer,
+            cause: meta.event_id,
+            bet,
+        };
+        self.record(key.clone(), TxRecord::Answered(answered.clone()), fx);
+        fx.push(WalletEffect::Answer {
+            key,
+            answered,
+            repeat: false,
+        });
+        outcome.map(|(_, balance)| WalletReply {
             balance,
             repeat: false,
         })
+    }
+
+    fn conflict(&self, cmd: &WalletCommand) -> DomainError {
+        DomainError::TxConflict {
+            provider: cmd.provider.to_string(),
+            tx: cmd.tx.to_string(),
+            player: self.id.to_string(),
+        }
     }
 
     fn available(&self) -> i64 {
         self.balance + self.credit_line
     }
 
-    fn ggr(&self, meta: &WalletMeta, bets: i64, wins: i64) -> WalletEffect {
+    fn ggr(&self, hall: &HallId, window: Timestamp, bets: i64, wins: i64) -> WalletEffect {
         WalletEffect::Ggr(GgrDelta {
             source: SourceKey::Wallet(self.id.clone()),
             seq: self.ops,
-            hall: meta.hall.clone(),
-            window: meta.time.window_start(),
+            hall: hall.clone(),
+            window,
             bets,
             wins,
             games: 0,
@@ -270,13 +448,16 @@ impl WalletState {
         }
     }
 
+    /// Applies a command never answered before: its delta and the balance after, or why not.
     fn apply_new(
         &mut self,
         meta: &WalletMeta,
         cmd: &WalletCommand,
+        recalled: &Recalled,
+        bet: &mut Option<BetBooking>,
         fx: &mut Vec<WalletEffect>,
-    ) -> Result<i64, DomainError> {
-        match &cmd.op {
+    ) -> Result<(i64, i64), DomainError> {
+        let delta = match &cmd.op {
             WalletOp::Deposit(a) => {
                 let balance = add(self.balance, a.minor(), Total::WalletBalance)?;
                 let deposits = add(self.totals.deposits, a.minor(), Total::WalletDeposits)?;
@@ -284,19 +465,22 @@ impl WalletState {
                 self.totals.deposits = deposits;
                 self.ops += 1;
                 fx.push(self.changed(&cmd.tx, WalletOpKind::Deposit, a.minor()));
+                a.minor()
             }
             WalletOp::Withdraw(a) | WalletOp::Bet(a) => {
                 let is_bet = matches!(cmd.op, WalletOp::Bet(_));
-                let what = if is_bet {
-                    WalletOpKind::Bet
+                let (what, available) = if is_bet {
+                    // W-3: a bet may use the credit line ...
+                    (WalletOpKind::Bet, self.available())
                 } else {
-                    WalletOpKind::Withdrawal
+                    // ... a withdrawal never does.
+                    (WalletOpKind::Withdrawal, self.balance.max(0))
                 };
-                if a.minor() > self.available() {
+                if a.minor() > available {
                     return Err(DomainError::InsufficientFunds {
                         what,
                         amount: a.minor(),
-                        available: self.available(),
+                        available,
                         player: self.id.to_string(),
                     });
                 }
@@ -309,65 +493,128 @@ impl WalletState {
                 self.balance -= a.minor();
                 self.ops += 1;
                 if is_bet {
-                    fx.push(self.ggr(meta, a.minor(), 0));
+                    let window = meta.time.window_start();
+                    fx.push(self.ggr(&meta.hall, window, a.minor(), 0));
+                    *bet = Some(BetBooking {
+                        status: BetStatus::Open,
+                        hall: meta.hall.clone(),
+                        window,
+                    });
                 }
                 fx.push(self.changed(&cmd.tx, what, -a.minor()));
+                -a.minor()
             }
-            WalletOp::Win { amount, .. } => {
+            WalletOp::Win { amount, bet_tx } => {
+                // W-4: a win naming a bet settles it, if it stands.
+                let settles = match cmd.bet_key() {
+                    None => None,
+                    Some(bkey) => Some(self.settleable(cmd, &bkey, bet_tx, recalled)?),
+                };
                 let balance = add(self.balance, amount.minor(), Total::WalletBalance)?;
                 let wins = add(self.totals.wins, amount.minor(), Total::WalletWins)?;
                 self.balance = balance;
                 self.totals.wins = wins;
                 self.ops += 1;
-                fx.push(self.ggr(meta, 0, amount.minor()));
-                fx.push(self.changed(&cmd.tx, WalletOpKind::Win, amount.minor()));
-            }
-            WalletOp::Rollback { bet_tx } => {
-                let refund = match self.window.get_mut(bet_tx) {
-                    None => {
-                        // The bet has not arrived (or is older than the window): leave a
-                        // tombstone so the bet is refused if it turns up late.
-                        self.remember(
-                            bet_tx.clone(),
-                            TxRecord {
-                                kind: TxKind::Tombstone,
-                                outcome: Ok(self.balance),
-                            },
-                        );
-                        0
+                if let Some((bkey, mut first)) = settles {
+                    if let Some(b) = &mut first.bet {
+                        b.status = BetStatus::Settled;
                     }
-                    Some(rec) => match &mut rec.kind {
-                        TxKind::Bet {
-                            amount,
-                            rolled_back,
-                        } => {
-                            if *rolled_back || rec.outcome.is_err() {
-                                0
-                            } else {
-                                *rolled_back = true;
-                                *amount
-                            }
-                        }
-                        TxKind::Tombstone => 0,
-                        _ => {
-                            return Err(DomainError::RollbackOfNonBet {
-                                tx: cmd.tx.to_string(),
-                                bet_tx: bet_tx.to_string(),
-                                player: self.id.to_string(),
-                            })
-                        }
-                    },
-                };
-                if refund > 0 {
-                    self.balance += refund;
-                    self.totals.refunds += refund;
-                    self.ops += 1;
-                    fx.push(self.ggr(meta, -refund, 0));
-                    fx.push(self.changed(&cmd.tx, WalletOpKind::Rollback, refund));
+                    self.record(bkey, TxRecord::Answered(first), fx);
+                }
+                fx.push(self.ggr(&meta.hall, meta.time.window_start(), 0, amount.minor()));
+                fx.push(self.changed(&cmd.tx, WalletOpKind::Win, amount.minor()));
+                amount.minor()
+            }
+            WalletOp::Rollback { bet_tx } => self.roll_back(cmd, bet_tx, recalled, fx)?,
+        };
+        Ok((delta, self.balance))
+    }
+
+    /// The bet a win names, if it may be settled (W-4).
+    fn settleable(
+        &self,
+        cmd: &WalletCommand,
+        bkey: &TxKey,
+        bet_tx: &Option<TxId>,
+        recalled: &Recalled,
+    ) -> Result<(TxKey, Answered), DomainError> {
+        let bet_tx = bet_tx.as_ref().map(TxId::to_string).unwrap_or_default();
+        let (player, tx) = (self.id.to_string(), cmd.tx.to_string());
+        match self.lookup(bkey, recalled) {
+            Some(TxRecord::Tombstone) => Err(DomainError::BetRolledBack { tx: bet_tx, player }),
+            Some(TxRecord::Answered(first)) if matches!(first.op, WalletOp::Bet(_)) => {
+                match (&first.answer, first.bet.as_ref().map(|b| b.status)) {
+                    (Answer::Refused(_), _) | (_, None) => {
+                        Err(DomainError::BetNotAccepted { tx, bet_tx, player })
+                    }
+                    (_, Some(BetStatus::RolledBack)) => {
+                        Err(DomainError::BetRolledBack { tx: bet_tx, player })
+                    }
+                    (_, Some(_)) => Ok((bkey.clone(), first)),
                 }
             }
+            _ => Err(DomainError::BetUnknown { tx, bet_tx, player }),
         }
-        Ok(self.balance)
+    }
+
+    /// W-5: a rollback's refund (0 when there is nothing to refund), or why it is refused.
+    fn roll_back(
+        &mut self,
+        cmd: &WalletCommand,
+        bet_tx: &TxId,
+        recalled: &Recalled,
+        fx: &mut Vec<WalletEffect>,
+    ) -> Result<i64, DomainError> {
+        let bkey = TxKey {
+            provider: cmd.provider.clone(),
+            tx: bet_tx.clone(),
+        };
+        match self.lookup(&bkey, recalled) {
+            None => {
+                // The bet has not arrived: a tombstone refuses it should it come.
+                self.record(bkey, TxRecord::Tombstone, fx);
+                Ok(0)
+            }
+            Some(TxRecord::Tombstone) => Ok(0),
+            Some(TxRecord::Answered(mut first)) if matches!(first.op, WalletOp::Bet(_)) => {
+                let amount = match &first.op {
+                    WalletOp::Bet(a) => a.minor(),
+                    _ => 0,
+                };
+                let Some(booking) = first.bet.clone() else {
+                    // A refused bet: nothing to refund.
+                    return Ok(0);
+                };
+                match booking.status {
+                    BetStatus::RolledBack => Ok(0),
+                    BetStatus::Settled => Err(DomainError::BetSettled {
+                        tx: cmd.tx.to_string(),
+                        bet_tx: bet_tx.to_string(),
+                        player: self.id.to_string(),
+                    }),
+                    BetStatus::Open => {
+                        let balance = add(self.balance, amount, Total::WalletBalance)?;
+                        let refunds = add(self.totals.refunds, amount, Total::WalletTotals)?;
+                        self.balance = balance;
+                        self.totals.refunds = refunds;
+                        self.ops += 1;
+                        if let Some(b) = &mut first.bet {
+                            b.status = BetStatus::RolledBack;
+                        }
+                        self.record(bkey, TxRecord::Answered(first), fx);
+                        // Reversed in the bet's window, in the bet's hall.
+                        fx.push(self.ggr(&booking.hall, booking.window, -amount, 0));
+                        fx.push(self.changed(&cmd.tx, WalletOpKind::Rollback, amount));
+                        Ok(amount)
+                    }
+                }
+            }
+            Some(TxRecord::Answered(_)) => Err(DomainError::RollbackOfNonBet {
+                tx: cmd.tx.to_string(),
+                bet_tx: bet_tx.to_string(),
+                player: self.id.to_string(),
+            }),
+        }
     }
 
     /// Checks the wallet's invariants; panics on a broken one.

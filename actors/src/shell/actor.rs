@@ -17,7 +17,8 @@ use actix::fut::{wrap_future, ActorFutureExt};
 use actix::prelude::*;
 use dashmap::DashMap;
 
-use crate::domain::EntityKind;
+use crate::domain::wallet::{Recalled, TxKey};
+use crate::domain::{EntityKind, PlayerId};
 
 use crate::shell::ack::AckToken;
 use crate::shell::context::EntityContext;
@@ -38,6 +39,14 @@ pub trait Entity: Sized + Unpin + 'static {
     /// Builds the entity from its stored state (and movement count), or as new.
     fn restore(id: &Self::Id, stored: Option<Stored>, cx: &dyn EntityContext) -> Self;
     fn handle(&mut self, msg: Self::Msg, cx: &dyn EntityContext);
+    /// What a message needs read from the store before it can be handled (a wallet's
+    /// answers no longer in memory, RULES.md W-1): the player and the keys. The actor holds
+    /// its mailbox while it reads, then [`Entity::fill`]s the message and handles it.
+    fn prefetch(&self, _msg: &Self::Msg) -> Option<(PlayerId, Vec<TxKey>)> {
+        None
+    }
+    /// Gives a message what its prefetch read.
+    fn fill(_msg: &mut Self::Msg, _recalled: Recalled) {}
     /// The entity's current state (None if it has none yet).
     fn snapshot(&self) -> Option<Snapshot>;
     /// The entity's current state for the store, with the money movements recorded since
@@ -225,13 +234,66 @@ impl<E: Entity> Actor for EntityActor<E> {
     }
 }
 
+/// Reads what a message needs from the store, retrying transient failures like
+/// [`load_state`].
+async fn recall(
+    store: &dyn StateStore,
+    player: &PlayerId,
+    keys: &[TxKey],
+) -> Result<Recalled, StoreError> {
+    let mut backoff = Backoff::new(LOAD_RETRY_FIRST, LOAD_RETRY_MAX);
+    loop {
+        match store.recall(player, keys).await {
+            Ok(r) => return Ok(r),
+            Err(e) => match backoff.retry(&e) {
+                Some(delay) => {
+                    tracing::warn!(player = %player, error = %e, "reading wallet transactions failed; retrying");
+                    actix::clock::sleep(delay).await;
+                }
+                None => return Err(e),
+            },
+        }
+    }
+}
+
 impl<E: Entity> Handler<Deliver<E::Msg>> for EntityActor<E> {
     type Result = ();
 
-    fn handle(&mut self, msg: Deliver<E::Msg>, _ctx: &mut Self::Context) {
+    fn handle(&mut self, msg: Deliver<E::Msg>, ctx: &mut Self::Context) {
         self.processed += 1;
         self.touched = true;
         self.dirty = true;
+        let needs = match &self.entity {
+            Loaded::Ready(entity) => entity.prefetch(&msg.0),
+            _ => None,
+        };
+        if let Some((player, keys)) = needs {
+            let host = self.host.clone();
+            let read = async move { recall(host.store(), &player, &keys).await };
+            // `wait` holds the mailbox: the next message is handled after this one.
+            ctx.wait(
+                wrap_future::<_, Self>(read).map(move |read, act, _ctx| {
+                    let mut msg = msg.0;
+                    match (read, &mut act.entity) {
+                        (Ok(recalled), Loaded::Ready(entity)) => {
+                            E::fill(&mut msg, recalled);
+                            entity.handle(msg, act.host.context());
+                        }
+                        (Err(e), _) => {
+                            tracing::error!(
+                                kind = E::KIND.name(),
+                                id = %act.id,
+                                error = %e,
+                                "reading what an input needs failed and retrying cannot help: the input fails"
+                            );
+                            E::ack(&msg).fail();
+                        }
+                        (Ok(_), _) => E::ack(&msg).fail(),
+                    }
+                }),
+            );
+            return;
+        }
         match &mut self.entity {
             Loaded::Ready(entity) => entity.handle(msg.0, self.host.context()),
             Loaded::Failed(_) => E::ack(&msg.0).fail(),

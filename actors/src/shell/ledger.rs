@@ -59,6 +59,7 @@ impl Ledger {
             snapshot,
             movements: self.last,
             ledger: std::mem::take(&mut self.entries),
+            txs: Vec::new(),
         }
     }
 

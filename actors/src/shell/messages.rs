@@ -3,7 +3,7 @@
 
 use crate::domain::jackpot::{JackpotHit, PoolCommand, PoolMeta};
 use crate::domain::machine::{EventMeta, MachineCommand};
-use crate::domain::wallet::{WalletCommand, WalletMeta};
+use crate::domain::wallet::{Recalled, WalletCommand, WalletMeta};
 use crate::domain::{Currency, GgrDelta, HallId, MachineId, PoolId};
 
 use crate::shell::ack::AckToken;
@@ -44,6 +44,9 @@ pub struct WalletMsg {
     pub cmd: WalletCommand,
     /// The amount's currency.
     pub currency: Currency,
+    /// What the store held for the keys the command needs that were not in the wallet's
+    /// memory (filled by the actor before the command is handled).
+    pub recalled: Recalled,
     /// Completion of the input event.
     pub ack: AckToken,
 }

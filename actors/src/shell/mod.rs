@@ -26,7 +26,7 @@ pub use messages::{EffectRouter, HallMsg, MachineMsg, PoolMsg, Remote, WalletMsg
 pub use ports::{
     Backoff, Clock, EntityKey, EventSink, Failure, HitPointFactory, LedgerEntry, LevelView,
     ManualClock, MemorySink, MemoryStore, Movement, NullSink, Output, Position, Snapshot, Stash,
-    StateStore, StoreError, Stored, SystemClock,
+    StateStore, StoreError, Stored, SystemClock, WalletStatus,
 };
 pub use runtime::admin::PoolAdminError;
 pub use runtime::{Hosted, Runtime, RuntimeStats};

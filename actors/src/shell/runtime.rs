@@ -333,6 +333,7 @@ impl Runtime {
                     meta,
                     cmd,
                     currency,
+                    recalled: Vec::new(),
                     ack,
                 };
                 self.send::<WalletEntity>(&player, msg).await

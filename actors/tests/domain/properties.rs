@@ -22,11 +22,12 @@ use pitboss_actors::domain::machine::{
     MachineEnv, MachineProfile, MachineState, SignificantEvent,
 };
 use pitboss_actors::domain::wallet::{
-    WalletCommand, WalletEffect, WalletMeta, WalletOp, WalletReply, WalletState,
+    Recalled, TxKey, TxRecord, WalletCommand, WalletEffect, WalletMeta, WalletOp, WalletReply,
+    WalletState,
 };
 use pitboss_actors::domain::{
-    Amount, Currency, DomainError, EventId, HallId, MachineId, PlayerId, PoolId, SkewLimits,
-    SourceKey, Subject, Timestamp, TxId, WalletOpKind,
+    Amount, Currency, DomainError, EventId, HallId, MachineId, PlayerId, PoolId, ServerId,
+    SkewLimits, SourceKey, Subject, Timestamp, TxId, WalletOpKind,
 };
 use proptest::prelude::*;
 use proptest::sample::Index;
@@ -419,19 +420,29 @@ fn credit_line() -> impl Strategy<Value = i64> {
     prop_oneof![Just(0i64), 1i64..=1_500]
 }
 
-/// What the reference model remembers of a transaction id.
+/// Where an accepted bet stands, in the reference model.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum BetSt {
+    Open,
+    Settled,
+    RolledBack,
+}
+
+/// What the reference model remembers of a transaction id (one provider: the key is the id).
 #[derive(Clone, Debug)]
 enum Remembered {
     Answer {
-        /// `Some((amount, refunded))` for a bet that was applied.
-        bet: Option<(i64, bool)>,
-        is_bet: bool,
+        /// The content, to tell a repeat from a conflict (W-2).
+        op: WalletOp,
+        foreign: bool,
+        /// `Some((amount, state))` for a bet that was accepted.
+        bet: Option<(i64, BetSt)>,
         answer: Result<i64, DomainError>,
     },
     Tombstone,
 }
 
-/// An independent reference model of a wallet with an unbounded idempotency window.
+/// An independent reference model of a wallet that remembers every answer (RULES.md W).
 struct WalletModel {
     player: String,
     balance: i64,
@@ -456,92 +467,164 @@ impl WalletModel {
         foreign: bool,
     ) -> Result<WalletReply, DomainError> {
         let player = self.player.clone();
-        match self.seen.get(tx) {
-            Some(Remembered::Tombstone) => {
-                return Err(if matches!(op, WalletOp::Bet(_)) {
-                    DomainError::BetRolledBack {
-                        tx: tx.to_string(),
-                        player,
-                    }
+        let conflict = || DomainError::TxConflict {
+            provider: "GS-1".into(),
+            tx: tx.to_string(),
+            player: player.clone(),
+        };
+        let tombstoned = match self.seen.get(tx) {
+            Some(Remembered::Tombstone) if !matches!(op, WalletOp::Bet(_)) => {
+                return Err(conflict())
+            }
+            Some(Remembered::Tombstone) => true,
+            Some(Remembered::Answer {
+                op: op0,
+                foreign: f0,
+                answer,
+                ..
+            }) => {
+                return if op0 == op && *f0 == foreign {
+                    answer.clone().map(|balance| WalletReply {
+                        balance,
+                        repeat: true,
+                    })
                 } else {
-                    DomainError::TxIdReused {
-                        tx: tx.to_string(),
-                        player,
-                    }
-                })
+                    Err(conflict())
+                };
             }
-            Some(Remembered::Answer { answer, .. }) => {
-                return answer.clone().map(|balance| WalletReply {
-                    balance,
-                    repeat: true,
-                })
-            }
-            None => {}
-        }
-        if foreign {
-            return Err(DomainError::WrongCurrency {
+            None => false,
+        };
+        let mut bet = None;
+        let answer = if tombstoned {
+            Err(DomainError::BetRolledBack {
+                tx: tx.to_string(),
+                player: player.clone(),
+            })
+        } else if foreign {
+            Err(DomainError::WrongCurrency {
                 entity: Subject::Wallet(player.clone()),
                 expected: "EUR".into(),
                 got: "USD".into(),
-            });
-        }
-        let available = self.balance + self.credit_line;
-        let mut bet = None;
-        let answer = match op {
-            WalletOp::Deposit(a) | WalletOp::Win { amount: a, .. } => {
-                self.balance += a.minor();
-                Ok(self.balance)
-            }
-            WalletOp::Withdraw(a) | WalletOp::Bet(a) => {
-                let is_bet = matches!(op, WalletOp::Bet(_));
-                if a.minor() > available {
-                    Err(DomainError::InsufficientFunds {
-                        what: if is_bet {
-                            WalletOpKind::Bet
-                        } else {
-                            WalletOpKind::Withdrawal
-                        },
-                        amount: a.minor(),
-                        available,
-                        player: player.clone(),
+            })
+        } else {
+            match op {
+                WalletOp::Deposit(a) => {
+                    self.balance += a.minor();
+                    Ok(self.balance)
+                }
+                WalletOp::Win { amount, bet_tx } => {
+                    let check = match bet_tx {
+                        None => Ok(None),
+                        Some(b) => {
+                            let (t, bt) = (tx.to_string(), b.to_string());
+                            match self.seen.get(b) {
+                                Some(Remembered::Tombstone) => Err(DomainError::BetRolledBack {
+                                    tx: bt,
+                                    player: player.clone(),
+                                }),
+                                Some(Remembered::Answer {
+                                    op: WalletOp::Bet(_),
+                                    bet,
+                                    ..
+                                }) => match bet {
+                                    None => Err(DomainError::BetNotAccepted {
+                                        tx: t,
+                                        bet_tx: bt,
+                                        player: player.clone(),
+                                    }),
+                                    Some((_, BetSt::RolledBack)) => {
+                                        Err(DomainError::BetRolledBack {
+                                            tx: bt,
+                                            player: player.clone(),
+                                        })
+                                    }
+                                    Some(_) => Ok(Some(b.clone())),
+                                },
+                                _ => Err(DomainError::BetUnknown {
+                                    tx: t,
+                                    bet_tx: bt,
+                                    player: player.clone(),
+                                }),
+                            }
+                        }
+                    };
+                    check.map(|settles| {
+                        if let Some(b) = settles {
+                            if let Some(Remembered::Answer {
+                                bet: Some((_, st)), ..
+                            }) = self.seen.get_mut(&b)
+                            {
+                                *st = BetSt::Settled;
+                            }
+                        }
+                        self.balance += amount.minor();
+                        self.balance
                     })
-                } else {
-                    self.balance -= a.minor();
-                    if is_bet {
-                        bet = Some((a.minor(), false));
-                    }
-                    Ok(self.balance)
                 }
+                WalletOp::Withdraw(a) | WalletOp::Bet(a) => {
+                    let is_bet = matches!(op, WalletOp::Bet(_));
+                    // W-3: only a bet may use the credit line.
+                    let available = if is_bet {
+                        self.balance + self.credit_line
+                    } else {
+                        self.balance.max(0)
+                    };
+                    if a.minor() > available {
+                        Err(DomainError::InsufficientFunds {
+                            what: if is_bet {
+                                WalletOpKind::Bet
+                            } else {
+                                WalletOpKind::Withdrawal
+                            },
+                            amount: a.minor(),
+                            available,
+                            player: player.clone(),
+                        })
+                    } else {
+                        self.balance -= a.minor();
+                        if is_bet {
+                            bet = Some((a.minor(), BetSt::Open));
+                        }
+                        Ok(self.balance)
+                    }
+                }
+                WalletOp::Rollback { bet_tx } => match self.seen.get_mut(bet_tx) {
+                    None => {
+                        self.seen.insert(bet_tx.clone(), Remembered::Tombstone);
+                        Ok(self.balance)
+                    }
+                    Some(Remembered::Tombstone) => Ok(self.balance),
+                    Some(Remembered::Answer {
+                        op: WalletOp::Bet(_),
+                        bet,
+                        ..
+                    }) => match bet {
+                        None | Some((_, BetSt::RolledBack)) => Ok(self.balance),
+                        Some((_, BetSt::Settled)) => Err(DomainError::BetSettled {
+                            tx: tx.to_string(),
+                            bet_tx: bet_tx.to_string(),
+                            player: player.clone(),
+                        }),
+                        Some((a, st)) => {
+                            *st = BetSt::RolledBack;
+                            self.balance += *a;
+                            Ok(self.balance)
+                        }
+                    },
+                    Some(Remembered::Answer { .. }) => Err(DomainError::RollbackOfNonBet {
+                        tx: tx.to_string(),
+                        bet_tx: bet_tx.to_string(),
+                        player: player.clone(),
+                    }),
+                },
             }
-            WalletOp::Rollback { bet_tx } => match self.seen.get_mut(bet_tx) {
-                None => {
-                    self.seen.insert(bet_tx.clone(), Remembered::Tombstone);
-                    Ok(self.balance)
-                }
-                Some(Remembered::Tombstone) => Ok(self.balance),
-                Some(Remembered::Answer {
-                    bet: Some((a, refunded)),
-                    ..
-                }) => {
-                    if !*refunded {
-                        *refunded = true;
-                        self.balance += *a;
-                    }
-                    Ok(self.balance)
-                }
-                Some(Remembered::Answer { is_bet: true, .. }) => Ok(self.balance),
-                Some(Remembered::Answer { .. }) => Err(DomainError::RollbackOfNonBet {
-                    tx: tx.to_string(),
-                    bet_tx: bet_tx.to_string(),
-                    player: player.clone(),
-                }),
-            },
         };
         self.seen.insert(
             tx.clone(),
             Remembered::Answer {
+                op: op.clone(),
+                foreign,
                 bet,
-                is_bet: matches!(op, WalletOp::Bet(_)),
                 answer: answer.clone(),
             },
         );
@@ -557,6 +640,14 @@ fn wallet_meta() -> WalletMeta {
         event_id: EventId(1),
         time: Timestamp(T0),
         hall: hall_id(),
+    }
+}
+
+fn wallet_cmd(s: &WalletStep) -> WalletCommand {
+    WalletCommand {
+        provider: ServerId::new("GS-1").unwrap(),
+        tx: tx_id(s.tx),
+        op: s.op.clone(),
     }
 }
 
@@ -578,13 +669,10 @@ fn wallet_step_checked(
     s: &WalletStep,
 ) -> Result<Result<WalletReply, DomainError>, TestCaseError> {
     let before = w.clone();
-    let cmd = WalletCommand {
-        tx: tx_id(s.tx),
-        op: s.op.clone(),
-    };
+    let cmd = wallet_cmd(s);
     let cur = if s.foreign { usd() } else { eur() };
     let mut fx = Vec::new();
-    let got = w.apply(&wallet_meta(), &cmd, cur, &mut fx);
+    let got = w.apply(&wallet_meta(), &cmd, cur, &Vec::new(), &mut fx);
     check_wallet(w)?;
     let want = model.apply(&cmd.tx, &cmd.op, s.foreign);
     prop_assert_eq!(&got, &want, "{:?}", s);
@@ -594,7 +682,7 @@ fn wallet_step_checked(
         .iter()
         .map(|e| match e {
             WalletEffect::Changed { delta, .. } => *delta,
-            WalletEffect::Ggr(_) => 0,
+            _ => 0,
         })
         .sum();
     prop_assert_eq!(
@@ -602,23 +690,24 @@ fn wallet_step_checked(
         moved,
         "published changes add up to the balance move"
     );
-    match &got {
-        Ok(WalletReply { repeat: false, .. }) => {}
-        _ => {
-            prop_assert!(fx.is_empty());
-            let first_refusal = got.is_err() && !s.foreign && !before.window.contains_key(&cmd.tx);
-            if first_refusal {
-                // Remembered, to be answered the same way again; no money moved.
-                prop_assert!(w.window.contains_key(&cmd.tx));
-                prop_assert_eq!(
-                    (w.balance, &w.totals, w.ops),
-                    (before.balance, &before.totals, before.ops)
-                );
-            } else {
-                // A repeat, or a refusal that is not remembered: nothing changes at all.
-                prop_assert_eq!(w, &before);
-            }
-        }
+    let answers = fx
+        .iter()
+        .filter(|e| matches!(e, WalletEffect::Answer { .. }))
+        .count();
+    let conflict = matches!(got, Err(DomainError::TxConflict { .. }));
+    // W-6: one answer per command; a conflict is answered on its own (W-2).
+    prop_assert_eq!(answers, usize::from(!conflict));
+    let repeat = matches!(before.window.get(&cmd.key()), Some(TxRecord::Answered(_)));
+    if conflict || repeat {
+        // Nothing changes at all.
+        prop_assert_eq!(w, &before);
+    } else if got.is_err() {
+        // A first refusal: remembered, to be answered the same way again; no money moved.
+        prop_assert!(w.window.contains_key(&cmd.key()));
+        prop_assert_eq!(
+            (w.balance, &w.totals, w.ops),
+            (before.balance, &before.totals, before.ops)
+        );
     }
     Ok(got)
 }
@@ -657,28 +746,47 @@ proptest! {
         prop_assert_eq!(&w2, &once);
     }
 
+    /// W-1: a wallet with a small memory and every record in a store answers exactly as one
+    /// that keeps everything in memory.
     #[test]
-    fn wallet_with_a_small_window_keeps_its_invariants(
+    fn a_small_memory_with_the_store_behind_it_answers_as_a_large_one(
         credit in credit_line(),
         window in 1usize..6,
-        steps in prop::collection::vec(wallet_step(), 1..60),
+        steps in prop::collection::vec(wallet_step(), 1..80),
     ) {
-        let mut w = WalletState::new(PlayerId::new("P-1").unwrap(), eur(), credit, window);
-        for s in &steps {
-            let before = w.clone();
-            let cmd = WalletCommand { tx: tx_id(s.tx), op: s.op.clone() };
+        let mut small = WalletState::new(PlayerId::new("P-1").unwrap(), eur(), credit, window);
+        let mut large = WalletState::new(PlayerId::new("P-1").unwrap(), eur(), credit, 1_000);
+        let mut store: HashMap<TxKey, TxRecord> = HashMap::new();
+        for s in steps.iter().chain(&steps) {
+            let cmd = wallet_cmd(s);
             let cur = if s.foreign { usd() } else { eur() };
-            let r = w.apply(&wallet_meta(), &cmd, cur, &mut Vec::new());
-            check_wallet(&w)?;
-            prop_assert!(w.window.len() <= window);
-            if let Ok(reply) = r {
-                prop_assert_eq!(reply.repeat, before.window.contains_key(&cmd.tx));
-                if reply.repeat {
-                    prop_assert_eq!(&w, &before);
-                } else {
-                    prop_assert_eq!(reply.balance, w.balance);
+            let recalled: Recalled = small
+                .missing(&cmd)
+                .into_iter()
+                .map(|k| {
+                    let r = store.get(&k).cloned();
+                    (k, r)
+                })
+                .collect();
+            let mut fx = Vec::new();
+            let got = small.apply(&wallet_meta(), &cmd, cur, &recalled, &mut fx);
+            for e in fx {
+                if let WalletEffect::Remember(k, r) = e {
+                    store.insert(k, r);
                 }
             }
+            let want = large.apply(&wallet_meta(), &cmd, cur, &Vec::new(), &mut Vec::new());
+            check_wallet(&small)?;
+            prop_assert!(small.window.len() <= window);
+            prop_assert_eq!(&got, &want, "{:?}", s);
+            prop_assert_eq!(
+                (small.balance, &small.totals, small.ops),
+                (large.balance, &large.totals, large.ops)
+            );
+        }
+        // The store holds every record the large memory holds, as it stands.
+        for (k, r) in &large.window {
+            prop_assert_eq!(store.get(k), Some(r));
         }
     }
 }

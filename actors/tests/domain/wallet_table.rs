@@ -6,12 +6,12 @@
 //! and checks that the repeat returns the first answer and changes nothing.
 
 use pitboss_actors::domain::wallet::{
-    TxKind, WalletCommand, WalletEffect, WalletMeta, WalletOp, WalletReply, WalletState,
-    WalletTotals,
+    Answer, BetStatus, TxKey, TxRecord, WalletCommand, WalletEffect, WalletMeta, WalletOp,
+    WalletReply, WalletState, WalletTotals,
 };
 use pitboss_actors::domain::{
-    Amount, Currency, DomainError, EventId, GgrDelta, HallId, PlayerId, SourceKey, Subject,
-    Timestamp, TxId, WalletOpKind,
+    Amount, Currency, DomainError, EventId, GgrDelta, HallId, PlayerId, ServerId, SourceKey,
+    Subject, Timestamp, TxId, WalletOpKind,
 };
 
 const T0: i64 = 1_700_000_000_000;
@@ -49,7 +49,40 @@ fn wallet(credit_line: i64, window_len: usize) -> WalletState {
 }
 
 fn cmd(id: &str, op: WalletOp) -> WalletCommand {
-    WalletCommand { tx: tx(id), op }
+    WalletCommand {
+        provider: ServerId::new("GS-1").unwrap(),
+        tx: tx(id),
+        op,
+    }
+}
+
+fn key(id: &str) -> TxKey {
+    TxKey {
+        provider: ServerId::new("GS-1").unwrap(),
+        tx: tx(id),
+    }
+}
+
+/// The effects that move money or GGR (not the answers and records every command makes).
+fn money(fx: &[WalletEffect]) -> Vec<WalletEffect> {
+    fx.iter()
+        .filter(|e| matches!(e, WalletEffect::Ggr(_) | WalletEffect::Changed { .. }))
+        .cloned()
+        .collect()
+}
+
+/// The answers published, as (tx, repeat, answer).
+fn answers(fx: &[WalletEffect]) -> Vec<(String, bool, Answer)> {
+    fx.iter()
+        .filter_map(|e| match e {
+            WalletEffect::Answer {
+                key,
+                answered,
+                repeat,
+            } => Some((key.tx.to_string(), *repeat, answered.answer.clone())),
+            _ => None,
+        })
+        .collect()
 }
 
 fn deposit(a: i64) -> WalletOp {
@@ -82,7 +115,7 @@ fn apply(
     op: WalletOp,
     fx: &mut Vec<WalletEffect>,
 ) -> Result<WalletReply, DomainError> {
-    let r = w.apply(&meta(), &cmd(id, op), eur(), fx);
+    let r = w.apply(&meta(), &cmd(id, op), eur(), &Vec::new(), fx);
     w.assert_invariants();
     r
 }
@@ -189,12 +222,19 @@ fn run(case: &Case) {
             balance: w.balance,
         });
     }
-    assert_eq!(fx, want_fx, "{name}: effects");
+    assert_eq!(money(&fx), want_fx, "{name}: effects");
+    let conflict = matches!(got, Err(DomainError::TxConflict { .. }));
+    // W-6: every command is answered once (a conflict on its own, W-2).
+    assert_eq!(
+        answers(&fx).len(),
+        usize::from(!conflict),
+        "{name}: answers"
+    );
 
     // Every answered command is remembered; its repeat returns the first answer, unchanged.
-    if !matches!(got, Err(DomainError::WrongCurrency { .. })) {
+    if !conflict {
         assert!(
-            w.window.contains_key(&tx(case.tx)),
+            w.window.contains_key(&key(case.tx)),
             "{name}: not remembered"
         );
     }
@@ -203,7 +243,13 @@ fn run(case: &Case) {
     let again = apply(&mut w, case.tx, case.op.clone(), &mut fx);
     let want_again = got.map(|r| WalletReply { repeat: true, ..r });
     assert_eq!(again, want_again, "{name}: repeat");
-    assert!(fx.is_empty(), "{name}: repeat produced effects");
+    assert!(money(&fx).is_empty(), "{name}: repeat moved money");
+    let republished: Vec<bool> = answers(&fx).iter().map(|a| a.1).collect();
+    let want_republished: &[bool] = if conflict { &[] } else { &[true] };
+    assert_eq!(
+        republished, want_republished,
+        "{name}: the first answer again"
+    );
     assert_eq!(w, after, "{name}: repeat changed the wallet");
 }
 
@@ -399,18 +445,20 @@ fn cases() -> Vec<Case> {
             setup: vec![("D-1", deposit(500)), ("R-1", rollback("B-1"))],
             tx: "B-1",
             op: bet(100),
-            want: Err("bet B-1 in wallet P-1 was rolled back before it arrived"),
+            want: Err("bet B-1 in wallet P-1 was rolled back"),
             totals: same,
             ggr: None,
             changed: None,
         },
         Case {
-            name: "another operation under a tombstoned id is refused",
+            name: "another operation under a tombstoned key is a conflict",
             credit_line: 0,
             setup: vec![("D-1", deposit(500)), ("R-1", rollback("B-1"))],
             tx: "B-1",
             op: deposit(100),
-            want: Err("transaction B-1 in wallet P-1 was already used for a rolled-back bet"),
+            want: Err(
+                "transaction B-1 of provider GS-1 in wallet P-1 was already answered for other content",
+            ),
             totals: same,
             ggr: None,
             changed: None,
@@ -438,15 +486,104 @@ fn cases() -> Vec<Case> {
             changed: None,
         },
         Case {
-            name: "credit line lets a withdrawal take the balance below zero",
+            name: "a withdrawal never draws on the credit line (W-3)",
             credit_line: 1_000,
             setup: vec![],
             tx: "T-1",
             op: withdraw(1_000),
-            want: Ok(-1_000),
-            totals: |t| t.withdrawals = 1_000,
+            want: Err("withdrawal 1000 exceeds available balance 0 in wallet P-1"),
+            totals: same,
             ggr: None,
-            changed: Some(("withdrawal", -1_000)),
+            changed: None,
+        },
+        Case {
+            name: "a withdrawal takes at most the balance, credit line or not",
+            credit_line: 1_000,
+            setup: vec![("D-1", deposit(300))],
+            tx: "T-1",
+            op: withdraw(301),
+            want: Err("withdrawal 301 exceeds available balance 300 in wallet P-1"),
+            totals: same,
+            ggr: None,
+            changed: None,
+        },
+        Case {
+            name: "a win naming a bet never seen is refused (W-4)",
+            credit_line: 0,
+            setup: vec![("D-1", deposit(500))],
+            tx: "W-1",
+            op: win(250, Some("B-9")),
+            want: Err("win W-1 names bet B-9, which wallet P-1 has not seen"),
+            totals: same,
+            ggr: None,
+            changed: None,
+        },
+        Case {
+            name: "a win naming a refused bet is refused (W-4)",
+            credit_line: 0,
+            setup: vec![("B-1", bet(100))],
+            tx: "W-1",
+            op: win(250, Some("B-1")),
+            want: Err("win W-1 names bet B-1, which wallet P-1 refused"),
+            totals: same,
+            ggr: None,
+            changed: None,
+        },
+        Case {
+            name: "a win naming a rolled-back bet is refused (W-4)",
+            credit_line: 0,
+            setup: vec![
+                ("D-1", deposit(500)),
+                ("B-1", bet(100)),
+                ("R-1", rollback("B-1")),
+            ],
+            tx: "W-1",
+            op: win(250, Some("B-1")),
+            want: Err("bet B-1 in wallet P-1 was rolled back"),
+            totals: same,
+            ggr: None,
+            changed: None,
+        },
+        Case {
+            name: "a win naming a deposit is refused as an unknown bet (W-4)",
+            credit_line: 0,
+            setup: vec![("D-1", deposit(500))],
+            tx: "W-1",
+            op: win(250, Some("D-1")),
+            want: Err("win W-1 names bet D-1, which wallet P-1 has not seen"),
+            totals: same,
+            ggr: None,
+            changed: None,
+        },
+        Case {
+            name: "a settled bet cannot be rolled back (W-5)",
+            credit_line: 0,
+            setup: vec![
+                ("D-1", deposit(500)),
+                ("B-1", bet(100)),
+                ("W-1", win(250, Some("B-1"))),
+            ],
+            tx: "R-1",
+            op: rollback("B-1"),
+            want: Err("rollback R-1 names bet B-1, which a win already settled in wallet P-1"),
+            totals: same,
+            ggr: None,
+            changed: None,
+        },
+        Case {
+            name: "a second win may name a settled bet",
+            credit_line: 0,
+            setup: vec![
+                ("D-1", deposit(500)),
+                ("B-1", bet(100)),
+                ("W-1", win(250, Some("B-1"))),
+            ],
+            tx: "W-2",
+            op: win(50, Some("B-1")),
+            want: Ok(700),
+            totals: |t| t.wins = 300,
+            ggr: Some((0, 50)),
+            changed: Some(("win", 50)),
         },
         Case {
             name: "credit line used up: nothing more",
@@ -515,17 +652,79 @@ fn repeat_returns_the_first_answer_and_changes_nothing() {
     );
     // A refusal is repeated as the same refusal.
     assert_eq!(apply(&mut w, "X-1", withdraw(10_000), &mut fx), refused);
-    // The id decides, not the payload: a different operation under a used id is a repeat.
-    assert_eq!(apply(&mut w, "D-1", withdraw(1), &mut fx), repeat(1_000));
-    assert_eq!(apply(&mut w, "B-1", bet(999_999), &mut fx), repeat(700));
-    // Even in another currency.
+    assert_eq!(
+        answers(&fx),
+        [
+            (
+                "D-1".to_string(),
+                true,
+                Answer::Applied {
+                    delta: 1_000,
+                    balance: 1_000
+                }
+            ),
+            (
+                "B-1".to_string(),
+                true,
+                Answer::Applied {
+                    delta: -300,
+                    balance: 700
+                }
+            ),
+            (
+                "W-1".to_string(),
+                true,
+                Answer::Applied {
+                    delta: 50,
+                    balance: 750
+                }
+            ),
+            (
+                "X-1".to_string(),
+                true,
+                Answer::Refused(refused.clone().unwrap_err())
+            ),
+        ]
+    );
+    fx.clear();
+    // W-2: the key and the content decide: other content under a used key is a conflict,
+    // refused without an answer of its own (the key's answer is taken).
+    let conflict = |tx: &str| {
+        Err(DomainError::TxConflict {
+            provider: "GS-1".into(),
+            tx: tx.into(),
+            player: "P-1".into(),
+        })
+    };
+    assert_eq!(apply(&mut w, "D-1", withdraw(1), &mut fx), conflict("D-1"));
+    assert_eq!(apply(&mut w, "B-1", bet(999_999), &mut fx), conflict("B-1"));
+    assert_eq!(
+        apply(&mut w, "W-1", win(50, None), &mut fx),
+        conflict("W-1")
+    );
+    // Even the same amount in another currency.
     let usd = Currency::new("USD").unwrap();
     assert_eq!(
-        w.apply(&meta(), &cmd("D-1", deposit(1)), usd, &mut fx),
-        repeat(1_000)
+        w.apply(
+            &meta(),
+            &cmd("D-1", deposit(1_000)),
+            usd,
+            &Vec::new(),
+            &mut fx
+        ),
+        conflict("D-1")
     );
     assert!(fx.is_empty());
     assert_eq!(w, snapshot);
+    // Another provider's transaction 1001 is another command.
+    let other = WalletCommand {
+        provider: ServerId::new("GS-2").unwrap(),
+        ..cmd("D-1", withdraw(1))
+    };
+    assert_eq!(
+        w.apply(&meta(), &other, eur(), &Vec::new(), &mut fx),
+        fresh(749)
+    );
 }
 
 #[test]
@@ -547,27 +746,37 @@ fn refused_bet_stays_refused_after_funds_arrive() {
 }
 
 #[test]
-fn wrong_currency_is_refused_and_not_remembered() {
+fn wrong_currency_is_refused_and_answered() {
     let mut w = wallet(0, 64);
     let mut fx = Vec::new();
     let usd = Currency::new("USD").unwrap();
-    let r = w.apply(&meta(), &cmd("D-1", deposit(100)), usd, &mut fx);
-    assert_eq!(
-        r,
-        Err(DomainError::WrongCurrency {
-            entity: Subject::Wallet("P-1".into()),
-            expected: "EUR".into(),
-            got: "USD".into(),
-        })
+    let r = w.apply(
+        &meta(),
+        &cmd("D-1", deposit(100)),
+        usd,
+        &Vec::new(),
+        &mut fx,
     );
+    let e = DomainError::WrongCurrency {
+        entity: Subject::Wallet("P-1".into()),
+        expected: "EUR".into(),
+        got: "USD".into(),
+    };
+    assert_eq!(r, Err(e.clone()));
     assert_eq!(
-        r.unwrap_err().to_string(),
+        e.to_string(),
         "currency USD does not match wallet P-1's currency EUR"
     );
-    assert!(fx.is_empty());
-    assert_eq!(w, wallet(0, 64));
-    // The same id in the right currency is a first application.
-    assert_eq!(apply(&mut w, "D-1", deposit(100), &mut fx), fresh(100));
+    assert!(money(&fx).is_empty());
+    assert_eq!(answers(&fx), [("D-1".into(), false, Answer::Refused(e))]);
+    assert_eq!((w.balance, w.currency), (0, eur()));
+    // The same key in the right currency is other content: a conflict, the refusal stands.
+    fx.clear();
+    assert!(matches!(
+        apply(&mut w, "D-1", deposit(100), &mut fx),
+        Err(DomainError::TxConflict { .. })
+    ));
+    assert_eq!(w.balance, 0);
 }
 
 #[test]
@@ -577,31 +786,33 @@ fn rollback_of_unknown_bet_leaves_a_tombstone() {
     apply(&mut w, "D-1", deposit(1_000), &mut fx).unwrap();
     fx.clear();
     assert_eq!(apply(&mut w, "R-1", rollback("B-1"), &mut fx), fresh(1_000));
-    assert!(fx.is_empty());
-    assert_eq!(w.window[&tx("B-1")].kind, TxKind::Tombstone);
-    assert_eq!(w.window[&tx("R-1")].kind, TxKind::Rollback);
+    assert!(money(&fx).is_empty());
+    assert_eq!(w.window[&key("B-1")], TxRecord::Tombstone);
+    assert!(matches!(
+        &w.window[&key("R-1")],
+        TxRecord::Answered(a) if a.op == rollback("B-1")
+    ));
 
     // The late bet is refused, every time, and changes nothing.
+    let refused = Err(DomainError::BetRolledBack {
+        tx: "B-1".into(),
+        player: "P-1".into(),
+    });
+    assert_eq!(apply(&mut w, "B-1", bet(100), &mut fx), refused);
     let before = w.clone();
     for _ in 0..3 {
-        assert_eq!(
-            apply(&mut w, "B-1", bet(100), &mut fx),
-            Err(DomainError::BetRolledBack {
-                tx: "B-1".into(),
-                player: "P-1".into(),
-            })
-        );
+        assert_eq!(apply(&mut w, "B-1", bet(100), &mut fx), refused);
     }
-    assert!(fx.is_empty());
+    assert!(money(&fx).is_empty());
     assert_eq!(w, before);
     // The rollback's repeat is a repeat.
     assert_eq!(
         apply(&mut w, "R-1", rollback("B-1"), &mut fx),
         repeat(1_000)
     );
-    // A second rollback of the same missing bet finds the tombstone: no refund, no new one.
+    // A second rollback of the refused bet: no refund.
     assert_eq!(apply(&mut w, "R-2", rollback("B-1"), &mut fx), fresh(1_000));
-    assert!(fx.is_empty());
+    assert!(money(&fx).is_empty());
     assert_eq!(w.balance, 1_000);
     assert_eq!(w.totals, before.totals);
     assert_eq!(w.ops, before.ops);
@@ -614,13 +825,10 @@ fn rollback_refunds_once_only() {
     apply(&mut w, "D-1", deposit(1_000), &mut fx).unwrap();
     apply(&mut w, "B-1", bet(400), &mut fx).unwrap();
     assert_eq!(apply(&mut w, "R-1", rollback("B-1"), &mut fx), fresh(1_000));
-    assert_eq!(
-        w.window[&tx("B-1")].kind,
-        TxKind::Bet {
-            amount: 400,
-            rolled_back: true,
-        }
-    );
+    assert!(matches!(
+        &w.window[&key("B-1")],
+        TxRecord::Answered(a) if a.bet.as_ref().map(|b| b.status) == Some(BetStatus::RolledBack)
+    ));
     let after_refund = w.clone();
     fx.clear();
     // Repeat of the rollback: the first answer, nothing changes.
@@ -631,7 +839,7 @@ fn rollback_refunds_once_only() {
     // Other rollbacks of the same bet: answered, nothing refunded.
     assert_eq!(apply(&mut w, "R-2", rollback("B-1"), &mut fx), fresh(1_000));
     assert_eq!(apply(&mut w, "R-3", rollback("B-1"), &mut fx), fresh(1_000));
-    assert!(fx.is_empty());
+    assert!(money(&fx).is_empty());
     assert_eq!(w.totals.refunds, 400);
     assert_eq!(w.balance, 1_000);
     assert_eq!(w.ops, after_refund.ops);
@@ -658,10 +866,10 @@ fn credit_line_is_the_floor() {
     let mut w = wallet(500, 64);
     let mut fx = Vec::new();
     apply(&mut w, "B-1", bet(300), &mut fx).unwrap();
-    apply(&mut w, "W-1", withdraw(200), &mut fx).unwrap();
+    apply(&mut w, "B-2", bet(200), &mut fx).unwrap();
     assert_eq!(w.balance, -500);
     assert_eq!(
-        apply(&mut w, "B-2", bet(1), &mut fx),
+        apply(&mut w, "B-3", bet(1), &mut fx),
         Err(DomainError::InsufficientFunds {
             what: WalletOpKind::Bet,
             amount: 1,
@@ -669,10 +877,11 @@ fn credit_line_is_the_floor() {
             player: "P-1".into(),
         })
     );
-    // A refund moves the floor back up.
+    // A refund moves the floor back up; a withdrawal still gets nothing.
     apply(&mut w, "R-1", rollback("B-1"), &mut fx).unwrap();
     assert_eq!(w.balance, -200);
-    assert_eq!(apply(&mut w, "B-3", bet(300), &mut fx), fresh(-500));
+    assert!(apply(&mut w, "X-1", withdraw(1), &mut fx).is_err());
+    assert_eq!(apply(&mut w, "B-4", bet(300), &mut fx), fresh(-500));
 }
 
 #[test]
@@ -685,7 +894,7 @@ fn constructor_clamps_credit_line_and_window() {
 }
 
 #[test]
-fn idempotency_window_is_bounded_and_evicts_oldest_first() {
+fn memory_is_bounded_and_what_left_it_is_recalled() {
     let mut w = wallet(0, 3);
     let mut fx = Vec::new();
     for i in 1..=5 {
@@ -693,36 +902,62 @@ fn idempotency_window_is_bounded_and_evicts_oldest_first() {
         assert!(w.window.len() <= 3);
     }
     assert_eq!(w.balance, 50);
-    let remembered: Vec<&str> = w.window_order.iter().map(TxId::as_str).collect();
-    assert_eq!(remembered, ["D-3", "D-4", "D-5"]);
-    // Still in the window: a repeat.
+    let remembered = |w: &WalletState| -> Vec<String> {
+        w.window_order.iter().map(|k| k.tx.to_string()).collect()
+    };
+    assert_eq!(remembered(&w), ["D-3", "D-4", "D-5"]);
+    // In memory: a repeat, nothing to read.
+    assert!(w.missing(&cmd("D-5", deposit(10))).is_empty());
     assert_eq!(apply(&mut w, "D-5", deposit(10), &mut fx), repeat(50));
-    assert_eq!(apply(&mut w, "D-3", deposit(10), &mut fx), repeat(30));
-    // Beyond the window: forgotten, so the id is applied again (the window's documented bound).
-    assert_eq!(apply(&mut w, "D-1", deposit(10), &mut fx), fresh(60));
-    let remembered: Vec<&str> = w.window_order.iter().map(TxId::as_str).collect();
-    assert_eq!(remembered, ["D-4", "D-5", "D-1"]);
-    // Refusals take a place in the window too.
+    // Out of memory: the wallet names the key, and what the store holds decides (W-1).
+    let old = cmd("D-1", deposit(10));
+    assert_eq!(w.missing(&old), [key("D-1")]);
+    let stored: Vec<(TxKey, TxRecord)> = fx
+        .iter()
+        .filter_map(|e| match e {
+            WalletEffect::Remember(k, r) => Some((k.clone(), r.clone())),
+            _ => None,
+        })
+        .collect();
+    let recalled = vec![(
+        key("D-1"),
+        stored
+            .iter()
+            .find(|(k, _)| k == &key("D-1"))
+            .map(|(_, r)| r.clone()),
+    )];
+    assert!(
+        recalled[0].1.is_some(),
+        "every answer was handed to the store"
+    );
+    let r = w.apply(&meta(), &old, eur(), &recalled, &mut fx);
+    assert_eq!(r, repeat(10), "the first answer, from the store");
+    assert_eq!(w.balance, 50);
+    assert_eq!(remembered(&w), ["D-4", "D-5", "D-1"]);
+    // Refusals take a place in memory too.
     let _ = apply(&mut w, "X-1", withdraw(1_000), &mut fx);
-    let remembered: Vec<&str> = w.window_order.iter().map(TxId::as_str).collect();
-    assert_eq!(remembered, ["D-5", "D-1", "X-1"]);
+    assert_eq!(remembered(&w), ["D-5", "D-1", "X-1"]);
 }
 
 #[test]
-fn tombstone_takes_a_place_in_the_window() {
-    let mut w = wallet(0, 4);
+fn a_tombstone_out_of_memory_still_refuses_its_bet() {
+    let mut w = wallet(0, 2);
     let mut fx = Vec::new();
     apply(&mut w, "D-1", deposit(100), &mut fx).unwrap();
     apply(&mut w, "R-1", rollback("B-1"), &mut fx).unwrap();
-    let remembered: Vec<&str> = w.window_order.iter().map(TxId::as_str).collect();
-    assert_eq!(remembered, ["D-1", "B-1", "R-1"]);
-    // Two more commands push the tombstone out; then the late bet is no longer recognised.
     apply(&mut w, "D-2", deposit(100), &mut fx).unwrap();
-    assert!(apply(&mut w, "B-1", bet(10), &mut fx).is_err());
-    apply(&mut w, "D-3", deposit(100), &mut fx).unwrap();
-    apply(&mut w, "D-4", deposit(100), &mut fx).unwrap();
-    assert!(!w.window.contains_key(&tx("B-1")));
-    assert_eq!(apply(&mut w, "B-1", bet(10), &mut fx), fresh(390));
+    assert!(!w.window.contains_key(&key("B-1")));
+    assert!(fx
+        .iter()
+        .any(|e| matches!(e, WalletEffect::Remember(k, TxRecord::Tombstone) if k == &key("B-1"))));
+    let late = cmd("B-1", bet(10));
+    assert_eq!(w.missing(&late), [key("B-1")]);
+    let recalled = vec![(key("B-1"), Some(TxRecord::Tombstone))];
+    assert!(matches!(
+        w.apply(&meta(), &late, eur(), &recalled, &mut fx),
+        Err(DomainError::BetRolledBack { .. })
+    ));
+    assert_eq!(w.balance, 200);
 }
 
 #[test]
@@ -739,7 +974,7 @@ fn ggr_deltas_are_sequenced_by_applied_operations() {
         .iter()
         .filter_map(|e| match e {
             WalletEffect::Ggr(d) => Some((d.seq, d.bets, d.wins)),
-            WalletEffect::Changed { .. } => None,
+            _ => None,
         })
         .collect();
     assert_eq!(deltas, [(2, 100, 0), (3, 0, 30), (4, -100, 0)]);
@@ -754,7 +989,7 @@ fn ggr_deltas_are_sequenced_by_applied_operations() {
                 balance,
                 ..
             } => Some((kind.name(), *delta, *balance)),
-            WalletEffect::Ggr(_) => None,
+            _ => None,
         })
         .collect();
     assert_eq!(
@@ -766,4 +1001,39 @@ fn ggr_deltas_are_sequenced_by_applied_operations() {
             ("rollback", 100, 1_030)
         ]
     );
+}
+
+#[test]
+fn a_rollback_reverses_the_bet_in_the_bets_window() {
+    let mut w = wallet(0, 64);
+    let mut fx = Vec::new();
+    apply(&mut w, "D-1", deposit(1_000), &mut fx).unwrap();
+    // The bet at 23:59:59.5 (window 23:59), the rollback two seconds later.
+    let bet_time = Timestamp(T0 - T0.rem_euclid(86_400_000) + 86_399_500);
+    let at = |t: Timestamp| WalletMeta { time: t, ..meta() };
+    w.apply(
+        &at(bet_time),
+        &cmd("B-1", bet(100)),
+        eur(),
+        &Vec::new(),
+        &mut fx,
+    )
+    .unwrap();
+    fx.clear();
+    w.apply(
+        &at(Timestamp(bet_time.0 + 2_000)),
+        &cmd("R-1", rollback("B-1")),
+        eur(),
+        &Vec::new(),
+        &mut fx,
+    )
+    .unwrap();
+    let windows: Vec<(Timestamp, i64)> = fx
+        .iter()
+        .filter_map(|e| match e {
+            WalletEffect::Ggr(d) => Some((d.window, d.bets)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(windows, [(bet_time.window_start(), -100)]);
 }

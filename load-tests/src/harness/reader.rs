@@ -326,7 +326,8 @@ fn read_outputs(
                 };
                 let kind = ev.kind();
                 *obs.records.entry(kind).or_insert(0) += 1;
-                obs.ids
+                let first = obs
+                    .ids
                     .entry(kind)
                     .or_default()
                     .insert(ev.output_id().to_string());
@@ -349,7 +350,11 @@ fn read_outputs(
                                 c.fetch_add(1, Ordering::Relaxed);
                             }
                         }
-                        obs.balances.insert(p.player.to_string(), p.balance);
+                        // A repeat republishes an earlier answer (RULES.md W-2) under its id:
+                        // its balance is not the latest. A refusal carries no balance.
+                        if let (true, Some(b)) = (first, p.balance) {
+                            obs.balances.insert(p.player.to_string(), b);
+                        }
                     }
                     OutputEvent::JackpotHit(h) => {
                         let p = h.payload;

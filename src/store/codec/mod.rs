@@ -28,3 +28,4 @@ pub use ggr::{decode_ggr, encode_ggr, GgrRow};
 pub use keys::{day_of, entity_key, key_bytes, key_from_bytes};
 pub use ledger::{decode_entries, encode_entries};
 pub use record::{decode_record, encode_record, RECORD_VERSION};
+pub use wallet::{decode_tx, encode_tx, TX_RECORD_VERSION};

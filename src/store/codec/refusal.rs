@@ -42,10 +42,25 @@ pub(super) enum DomainErrorDto {
         tx: String,
         player: String,
     },
-    TxIdReused {
+    TxConflict {
+        provider: String,
         tx: String,
         player: String,
-        first: String,
+    },
+    BetUnknown {
+        tx: String,
+        bet_tx: String,
+        player: String,
+    },
+    BetNotAccepted {
+        tx: String,
+        bet_tx: String,
+        player: String,
+    },
+    BetSettled {
+        tx: String,
+        bet_tx: String,
+        player: String,
     },
     RollbackOfNonBet {
         tx: String,
@@ -128,11 +143,18 @@ impl From<&DomainError> for DomainErrorDto {
                 player,
             },
             E::BetRolledBack { tx, player } => D::BetRolledBack { tx, player },
-            E::TxIdReused { tx, player } => D::TxIdReused {
+            E::TxConflict {
+                provider,
                 tx,
                 player,
-                first: TX_REUSED_FIRST.into(),
+            } => D::TxConflict {
+                provider,
+                tx,
+                player,
             },
+            E::BetUnknown { tx, bet_tx, player } => D::BetUnknown { tx, bet_tx, player },
+            E::BetNotAccepted { tx, bet_tx, player } => D::BetNotAccepted { tx, bet_tx, player },
+            E::BetSettled { tx, bet_tx, player } => D::BetSettled { tx, bet_tx, player },
             E::RollbackOfNonBet { tx, bet_tx, player } => {
                 D::RollbackOfNonBet { tx, bet_tx, player }
             }
@@ -171,9 +193,6 @@ impl From<&DomainError> for DomainErrorDto {
         }
     }
 }
-
-/// What a reused transaction id was first used for, as stored (always a rolled-back bet).
-const TX_REUSED_FIRST: &str = "rolled-back bet";
 
 impl TryFrom<DomainErrorDto> for DomainError {
     type Error = StoreError;
@@ -223,12 +242,18 @@ impl TryFrom<DomainErrorDto> for DomainError {
                 player,
             },
             D::BetRolledBack { tx, player } => E::BetRolledBack { tx, player },
-            D::TxIdReused { tx, player, first } => {
-                if first != TX_REUSED_FIRST {
-                    return Err(unknown("first use of a transaction", &first));
-                }
-                E::TxIdReused { tx, player }
-            }
+            D::TxConflict {
+                provider,
+                tx,
+                player,
+            } => E::TxConflict {
+                provider,
+                tx,
+                player,
+            },
+            D::BetUnknown { tx, bet_tx, player } => E::BetUnknown { tx, bet_tx, player },
+            D::BetNotAccepted { tx, bet_tx, player } => E::BetNotAccepted { tx, bet_tx, player },
+            D::BetSettled { tx, bet_tx, player } => E::BetSettled { tx, bet_tx, player },
             D::RollbackOfNonBet { tx, bet_tx, player } => {
                 E::RollbackOfNonBet { tx, bet_tx, player }
             }

@@ -1,29 +1,64 @@
-//! A wallet's state as stored, with its idempotency window.
+//! A wallet's state as stored, with the answers it keeps in memory, and one answered
+//! command (a row of the wallet transaction table, RULES.md W-1).
 
 use std::collections::VecDeque;
 
-use pitboss_actors::domain::wallet::{TxKind, TxRecord, WalletState, WalletTotals};
-use pitboss_actors::domain::{DomainError, PlayerId, TxId, WalletOpKind};
+use pitboss_actors::domain::wallet::{
+    Answer, Answered, BetBooking, BetStatus, TxKey, TxRecord, WalletOp, WalletState, WalletTotals,
+};
+use pitboss_actors::domain::{
+    Amount, DomainError, EventId, HallId, PlayerId, ServerId, Timestamp, TxId, WalletOpKind,
+};
 use pitboss_actors::shell::StoreError;
 use serde::{Deserialize, Serialize};
 
-use crate::store::codec::fields::{currency, id, unknown};
+use crate::store::codec::fields::{bad, currency, id, unknown};
 use crate::store::codec::refusal::DomainErrorDto;
 
+/// The format of a stored wallet transaction ([`encode_tx`]).
+pub const TX_RECORD_VERSION: u32 = 1;
+
+#[derive(Serialize, Deserialize)]
+struct BetDto {
+    /// `open`, `settled` or `rolled_back`.
+    status: String,
+    hall: String,
+    window: i64,
+}
+
+// A transient encoding form, one at a time: the size of the rare tombstone does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-enum TxKindDto {
-    Other(String),
-    Bet { amount: i64, rolled_back: bool },
-    Rollback,
+enum TxDto {
+    Answered {
+        /// `deposit`, `withdrawal`, `bet`, `win` or `rollback`.
+        op: String,
+        /// The amount (0 for a rollback).
+        amount: i64,
+        /// The bet a win or rollback names.
+        bet_tx: Option<String>,
+        currency: String,
+        /// `Ok((delta, balance))` or the refusal.
+        answer: Result<(i64, i64), DomainErrorDto>,
+        cause: u128,
+        bet: Option<BetDto>,
+    },
     Tombstone,
 }
 
 #[derive(Serialize, Deserialize)]
-struct TxDto {
+struct KeyedTxDto {
+    provider: String,
     tx: String,
-    kind: TxKindDto,
-    outcome: Result<i64, DomainErrorDto>,
+    record: TxDto,
+}
+
+/// A stored wallet transaction: format version and record.
+#[derive(Serialize, Deserialize)]
+struct TxRow {
+    v: u32,
+    record: TxDto,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -39,43 +74,149 @@ pub(super) struct WalletDto {
     refunds: i64,
     ops: u64,
     window_len: usize,
-    /// The idempotency window, oldest first.
-    window: Vec<TxDto>,
+    /// The answers kept in memory, oldest first. (Records of format 1 kept a `window` of
+    /// transaction ids without their provider; it is not read: those answers are not
+    /// found again.)
+    #[serde(default)]
+    txs: Vec<KeyedTxDto>,
+    /// Records that left memory (then a key not in memory is looked up in the store).
+    #[serde(default)]
+    forgotten: u64,
+}
+
+fn status_name(s: BetStatus) -> &'static str {
+    match s {
+        BetStatus::Open => "open",
+        BetStatus::Settled => "settled",
+        BetStatus::RolledBack => "rolled_back",
+    }
+}
+
+fn tx_to_dto(r: &TxRecord) -> TxDto {
+    match r {
+        TxRecord::Tombstone => TxDto::Tombstone,
+        TxRecord::Answered(a) => {
+            let (amount, bet_tx) = match &a.op {
+                WalletOp::Deposit(x) | WalletOp::Withdraw(x) | WalletOp::Bet(x) => {
+                    (x.minor(), None)
+                }
+                WalletOp::Win { amount, bet_tx } => {
+                    (amount.minor(), bet_tx.as_ref().map(TxId::to_string))
+                }
+                WalletOp::Rollback { bet_tx } => (0, Some(bet_tx.to_string())),
+            };
+            TxDto::Answered {
+                op: a.op.kind().name().into(),
+                amount,
+                bet_tx,
+                currency: a.currency.to_string(),
+                answer: match &a.answer {
+                    Answer::Applied { delta, balance } => Ok((*delta, *balance)),
+                    Answer::Refused(e) => Err(e.into()),
+                },
+                cause: a.cause.0,
+                bet: a.bet.as_ref().map(|b| BetDto {
+                    status: status_name(b.status).into(),
+                    hall: b.hall.to_string(),
+                    window: b.window.0,
+                }),
+            }
+        }
+    }
+}
+
+fn tx_from_dto(d: TxDto) -> Result<TxRecord, StoreError> {
+    let TxDto::Answered {
+        op,
+        amount,
+        bet_tx,
+        currency: cur,
+        answer,
+        cause,
+        bet,
+    } = d
+    else {
+        return Ok(TxRecord::Tombstone);
+    };
+    let amt = || Amount::new(amount).map_err(|e| bad("wallet transaction amount", e));
+    let bet_tx = bet_tx.map(|b| id!(TxId, b)).transpose()?;
+    let op = match WalletOpKind::from_name(&op) {
+        Some(WalletOpKind::Deposit) => WalletOp::Deposit(amt()?),
+        Some(WalletOpKind::Withdrawal) => WalletOp::Withdraw(amt()?),
+        Some(WalletOpKind::Bet) => WalletOp::Bet(amt()?),
+        Some(WalletOpKind::Win) => WalletOp::Win {
+            amount: amt()?,
+            bet_tx,
+        },
+        Some(WalletOpKind::Rollback) => WalletOp::Rollback {
+            bet_tx: bet_tx.ok_or_else(|| bad("wallet rollback", "no bet named"))?,
+        },
+        None => return Err(unknown("wallet operation", &op)),
+    };
+    let bet = match bet {
+        None => None,
+        Some(b) => Some(BetBooking {
+            status: match b.status.as_str() {
+                "open" => BetStatus::Open,
+                "settled" => BetStatus::Settled,
+                "rolled_back" => BetStatus::RolledBack,
+                other => return Err(unknown("bet status", other)),
+            },
+            hall: id!(HallId, b.hall)?,
+            window: Timestamp(b.window),
+        }),
+    };
+    Ok(TxRecord::Answered(Answered {
+        op,
+        currency: currency(&cur)?,
+        answer: match answer {
+            Ok((delta, balance)) => Answer::Applied { delta, balance },
+            Err(e) => Answer::Refused(DomainError::try_from(e)?),
+        },
+        cause: EventId(cause),
+        bet,
+    }))
+}
+
+/// Encodes one wallet transaction record (a row of the wallet transaction table).
+pub fn encode_tx(r: &TxRecord) -> Result<Vec<u8>, StoreError> {
+    let row = TxRow {
+        v: TX_RECORD_VERSION,
+        record: tx_to_dto(r),
+    };
+    rmp_serde::to_vec_named(&row).map_err(|e| bad("encoding a wallet transaction", e))
+}
+
+/// Decodes one wallet transaction record.
+pub fn decode_tx(bytes: &[u8]) -> Result<TxRecord, StoreError> {
+    let row: TxRow = rmp_serde::from_slice(bytes).map_err(|e| bad("wallet transaction", e))?;
+    if row.v > TX_RECORD_VERSION {
+        return Err(StoreError::permanent(format!(
+            "stored wallet transaction version {} is newer than this build reads ({TX_RECORD_VERSION})",
+            row.v
+        )));
+    }
+    tx_from_dto(row.record)
 }
 
 impl TryFrom<&WalletState> for WalletDto {
     type Error = StoreError;
 
     fn try_from(w: &WalletState) -> Result<Self, StoreError> {
-        let window = w
+        let txs = w
             .window_order
             .iter()
-            .map(|tx| {
-                let rec = w.window.get(tx).ok_or_else(|| {
+            .map(|key| {
+                let rec = w.window.get(key).ok_or_else(|| {
                     StoreError::permanent(format!(
-                        "wallet {}: transaction {tx} is in the window order but not in the window",
-                        w.id
+                        "wallet {}: transaction {} {} is in the window order but not in the window",
+                        w.id, key.provider, key.tx
                     ))
                 })?;
-                Ok(TxDto {
-                    tx: tx.to_string(),
-                    kind: match &rec.kind {
-                        TxKind::Deposit => TxKindDto::Other(WalletOpKind::Deposit.name().into()),
-                        TxKind::Withdrawal => {
-                            TxKindDto::Other(WalletOpKind::Withdrawal.name().into())
-                        }
-                        TxKind::Win => TxKindDto::Other(WalletOpKind::Win.name().into()),
-                        TxKind::Bet {
-                            amount,
-                            rolled_back,
-                        } => TxKindDto::Bet {
-                            amount: *amount,
-                            rolled_back: *rolled_back,
-                        },
-                        TxKind::Rollback => TxKindDto::Rollback,
-                        TxKind::Tombstone => TxKindDto::Tombstone,
-                    },
-                    outcome: rec.outcome.as_ref().map(|b| *b).map_err(Into::into),
+                Ok(KeyedTxDto {
+                    provider: key.provider.to_string(),
+                    tx: key.tx.to_string(),
+                    record: tx_to_dto(rec),
                 })
             })
             .collect::<Result<_, StoreError>>()?;
@@ -100,7 +241,8 @@ impl TryFrom<&WalletState> for WalletDto {
             refunds: t.refunds,
             ops: w.ops,
             window_len: w.window_len,
-            window,
+            txs,
+            forgotten: w.forgotten,
         })
     }
 }
@@ -109,39 +251,21 @@ impl TryFrom<WalletDto> for WalletState {
     type Error = StoreError;
 
     fn try_from(d: WalletDto) -> Result<Self, StoreError> {
-        let mut order = VecDeque::with_capacity(d.window.len());
+        let mut order = VecDeque::with_capacity(d.txs.len());
         let mut window = pitboss_actors::domain::FastMap::default();
-        for t in d.window {
-            let tx = id!(TxId, t.tx)?;
-            let kind = match t.kind {
-                TxKindDto::Other(k) => match WalletOpKind::from_name(&k) {
-                    Some(WalletOpKind::Deposit) => TxKind::Deposit,
-                    Some(WalletOpKind::Withdrawal) => TxKind::Withdrawal,
-                    Some(WalletOpKind::Win) => TxKind::Win,
-                    _ => return Err(unknown("transaction kind", &k)),
-                },
-                TxKindDto::Bet {
-                    amount,
-                    rolled_back,
-                } => TxKind::Bet {
-                    amount,
-                    rolled_back,
-                },
-                TxKindDto::Rollback => TxKind::Rollback,
-                TxKindDto::Tombstone => TxKind::Tombstone,
+        for t in d.txs {
+            let key = TxKey {
+                provider: id!(ServerId, t.provider)?,
+                tx: id!(TxId, t.tx)?,
             };
-            let outcome = match t.outcome {
-                Ok(balance) => Ok(balance),
-                Err(e) => Err(DomainError::try_from(e)?),
-            };
-            let rec = TxRecord { kind, outcome };
-            if window.insert(tx.clone(), rec).is_some() {
+            let rec = tx_from_dto(t.record)?;
+            if window.insert(key.clone(), rec).is_some() {
                 return Err(StoreError::permanent(format!(
-                    "wallet {}: transaction {tx} appears twice in the stored window",
-                    d.id
+                    "wallet {}: transaction {} {} appears twice in the stored window",
+                    d.id, key.provider, key.tx
                 )));
             }
-            order.push_back(tx);
+            order.push_back(key);
         }
         Ok(WalletState {
             id: id!(PlayerId, d.id)?,
@@ -159,6 +283,7 @@ impl TryFrom<WalletDto> for WalletState {
             window_len: d.window_len,
             window_order: order,
             window,
+            forgotten: d.forgotten,
         })
     }
 }

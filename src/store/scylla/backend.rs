@@ -6,6 +6,8 @@ use std::sync::{Arc, Mutex};
 
 use futures::future::BoxFuture as Fut;
 use futures::{StreamExt, TryStreamExt};
+use pitboss_actors::domain::wallet::{Recalled, TxKey};
+use pitboss_actors::domain::PlayerId;
 use pitboss_actors::shell::ports::BoxFuture;
 use pitboss_actors::shell::{EntityKey, Position, StoreError, Stored};
 use scylla::client::session::Session;
@@ -17,7 +19,8 @@ use crate::store::scylla::redo::{prepare, Apply, LogItem};
 use crate::store::scylla::schema::valid_keyspace;
 use crate::store::scylla::session::session;
 use crate::store::scylla::statements::{
-    insert_ledger, prepare_all, upsert_ggr, upsert_position, upsert_state, Statements,
+    insert_ledger, prepare_all, upsert_ggr, upsert_position, upsert_state, upsert_wallet_tx,
+    Statements,
 };
 use crate::store::writebehind::{Backend, Batch, Written};
 
@@ -201,6 +204,9 @@ impl CqlInner {
         for p in &a.positions {
             futs.push(upsert_position(s, st, p));
         }
+        for t in &a.txs {
+            futs.push(upsert_wallet_tx(s, st, t));
+        }
         let n = futs.len() as u64;
         futures::stream::iter(futs)
             .buffer_unordered(self.concurrency)
@@ -307,7 +313,50 @@ impl CqlInner {
     }
 }
 
+impl CqlInner {
+    async fn read_txs_now(
+        &self,
+        player: &PlayerId,
+        keys: &[TxKey],
+    ) -> Result<Recalled, StoreError> {
+        let mut out = Vec::with_capacity(keys.len());
+        for k in keys {
+            let what = format!(
+                "reading wallet transaction {} {} of player {player}",
+                k.provider, k.tx
+            );
+            let r = self
+                .session
+                .execute_unpaged(
+                    &self.st.read_wallet_tx,
+                    (player.as_str(), k.provider.as_str(), k.tx.as_str()),
+                )
+                .await
+                .map_err(|e| cql_error(e, &what))?
+                .into_rows_result()
+                .map_err(|e| cql_error(e, &what))?;
+            let rec = r
+                .maybe_first_row::<(Vec<u8>,)>()
+                .map_err(|e| cql_error(e, &what))?
+                .map(|(b,)| codec::decode_tx(b.as_slice()).map_err(|e| e.context(&what)))
+                .transpose()?;
+            out.push((k.clone(), rec));
+        }
+        Ok(out)
+    }
+}
+
 impl Backend for Cql {
+    fn read_txs(
+        &self,
+        player: &PlayerId,
+        keys: &[TxKey],
+    ) -> BoxFuture<Result<Recalled, StoreError>> {
+        let me = self.handle();
+        let (player, keys) = (player.clone(), keys.to_vec());
+        Box::pin(async move { me.read_txs_now(&player, &keys).await })
+    }
+
     fn write(&self, batch: Arc<Batch>, ggr: Vec<GgrRow>) -> BoxFuture<Result<Written, StoreError>> {
         let me = self.handle();
         Box::pin(async move { me.write_now(&batch, &ggr).await })

@@ -2,7 +2,8 @@
 //! checkpoint (new, or recovered from its chunks) applies to the tables.
 
 use pitboss_actors::domain::ggr::GgrTotals;
-use pitboss_actors::domain::{HallId, Timestamp};
+use pitboss_actors::domain::wallet::TxKey;
+use pitboss_actors::domain::{DomainError, HallId, PlayerId, ServerId, Timestamp, TxId};
 use pitboss_actors::shell::{EntityKey, LedgerEntry, Position, Snapshot, StoreError};
 use serde::{Deserialize, Serialize};
 
@@ -39,6 +40,20 @@ pub enum LogItem {
         partition: i32,
         next_offset: i64,
     },
+    WalletTx {
+        player: String,
+        provider: String,
+        tx: String,
+        record: serde_bytes::ByteBuf,
+    },
+}
+
+/// A wallet transaction as the table gets it.
+pub struct WalletTxRow {
+    pub player: PlayerId,
+    pub key: TxKey,
+    /// Encoded ([`codec::encode_tx`]).
+    pub record: Vec<u8>,
 }
 
 /// A checkpoint ready to apply: what the tables get.
@@ -52,12 +67,18 @@ pub struct Apply {
     pub ggr: Vec<GgrRow>,
     /// Input positions.
     pub positions: Vec<Position>,
+    /// Wallet transactions.
+    pub txs: Vec<WalletTxRow>,
 }
 
 impl Apply {
     /// Rows the checkpoint writes.
     pub fn rows(&self) -> usize {
-        self.states.len() + self.ledger.len() + self.ggr.len() + self.positions.len()
+        self.states.len()
+            + self.ledger.len()
+            + self.ggr.len()
+            + self.positions.len()
+            + self.txs.len()
     }
 
     /// Adds an item read back from the redo log.
@@ -104,6 +125,24 @@ impl Apply {
                 partition,
                 next_offset,
             }),
+            LogItem::WalletTx {
+                player,
+                provider,
+                tx,
+                record,
+            } => {
+                let bad = |e: DomainError| StoreError::permanent(format!("redo log: {e}"));
+                // Decoded to check it, kept as written.
+                codec::decode_tx(&record)?;
+                self.txs.push(WalletTxRow {
+                    player: PlayerId::new(&player).map_err(bad)?,
+                    key: TxKey {
+                        provider: ServerId::new(&provider).map_err(bad)?,
+                        tx: TxId::new(&tx).map_err(bad)?,
+                    },
+                    record: record.into_vec(),
+                });
+            }
         }
         Ok(())
     }
@@ -160,6 +199,20 @@ pub fn prepare(
             revision: r.revision,
         });
         apply.ggr.push(r.clone());
+    }
+    for ((player, key), record) in &batch.txs {
+        let record = codec::encode_tx(record)?;
+        items.push(LogItem::WalletTx {
+            player: player.to_string(),
+            provider: key.provider.to_string(),
+            tx: key.tx.to_string(),
+            record: serde_bytes::ByteBuf::from(record.clone()),
+        });
+        apply.txs.push(WalletTxRow {
+            player: player.clone(),
+            key: key.clone(),
+            record,
+        });
     }
     for p in batch.position_list() {
         items.push(LogItem::Position {

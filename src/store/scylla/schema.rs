@@ -32,6 +32,10 @@ pub const SCHEMA: &[(&str, &str)] = &[
         "50_processor.cql",
         include_str!("../../../schemas/cql/50_processor.cql"),
     ),
+    (
+        "60_wallet_transactions.cql",
+        include_str!("../../../schemas/cql/60_wallet_transactions.cql"),
+    ),
 ];
 
 /// The statements of a CQL file: comments (`--`) removed, split at `;`.

@@ -11,6 +11,7 @@ use scylla::value::CqlTimestamp;
 
 use crate::store::codec::{self, GgrRow};
 use crate::store::scylla::errors::{cql_error, Classify};
+use crate::store::scylla::redo::WalletTxRow;
 
 /// Every statement the store runs, prepared once per session.
 pub struct Statements {
@@ -35,6 +36,10 @@ pub struct Statements {
     pub scan_ggr: PreparedStatement,
     pub scan_positions: PreparedStatement,
     pub scan_log: PreparedStatement,
+    /// Writes a wallet transaction.
+    pub wallet_tx: PreparedStatement,
+    /// Reads one wallet transaction by key.
+    pub read_wallet_tx: PreparedStatement,
 }
 
 /// An instant as CQL writes it.
@@ -250,6 +255,36 @@ pub fn upsert_position<'a>(
     })
 }
 
+/// Writes a wallet transaction (W-1).
+pub fn upsert_wallet_tx<'a>(
+    s: &'a Session,
+    st: &'a Statements,
+    t: &'a WalletTxRow,
+) -> Fut<'a, Result<(), StoreError>> {
+    Box::pin(async move {
+        s.execute_unpaged(
+            &st.wallet_tx,
+            (
+                t.player.as_str(),
+                t.key.provider.as_str(),
+                t.key.tx.as_str(),
+                t.record.as_slice(),
+            ),
+        )
+        .await
+        .map(|_| ())
+        .map_err(|e| {
+            cql_error(
+                e,
+                format_args!(
+                    "writing wallet transaction {} {} of player {}",
+                    t.key.provider, t.key.tx, t.player
+                ),
+            )
+        })
+    })
+}
+
 /// Prepares every statement; a missing table fails here, before anything is written.
 pub async fn prepare_all(s: &Session, page_len: i32) -> Result<Statements, StoreError> {
     async fn p(s: &Session, q: &str, page_len: i32) -> Result<PreparedStatement, StoreError> {
@@ -297,6 +332,8 @@ pub async fn prepare_all(s: &Session, page_len: i32) -> Result<Statements, Store
         scan_ggr: p(s, "SELECT hall_id, window_start, bets, wins, games, jackpots, revision FROM ggr_windows", pl).await?,
         scan_positions: p(s, "SELECT topic, partition, next_offset FROM processor_positions", pl).await?,
         scan_log: p(s, "SELECT instance, epoch, chunk FROM checkpoint_log", pl).await?,
+        wallet_tx: p(s, "INSERT INTO wallet_transactions (player_id, provider, tx, record) VALUES (?, ?, ?, ?)", pl).await?,
+        read_wallet_tx: p(s, "SELECT record FROM wallet_transactions WHERE player_id = ? AND provider = ? AND tx = ?", pl).await?,
     })
 }
 

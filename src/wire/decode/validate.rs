@@ -119,8 +119,8 @@ pub(super) fn validate(env: RawEnvelope<'_>) -> Result<Input, WireError> {
                     "a `{kind}` event must come from a machine (`source.machine`), not from server {s:?}"
                 )));
             }
-            ServerId::new(s)?;
-            let (player, cmd, currency) = wallet_command(env.payload)?;
+            let provider = ServerId::new(s)?;
+            let (player, cmd, currency) = wallet_command(provider, env.payload)?;
             Ok(Input::Wallet {
                 player,
                 meta: WalletMeta {
@@ -271,7 +271,10 @@ fn machine_command(p: RawPayload<'_>) -> Result<(MachineCommand, Option<Currency
     })
 }
 
-fn wallet_command(p: RawPayload<'_>) -> Result<(PlayerId, WalletCommand, Currency), WireError> {
+fn wallet_command(
+    provider: ServerId,
+    p: RawPayload<'_>,
+) -> Result<(PlayerId, WalletCommand, Currency), WireError> {
     let (player, tx, op, cur) = match p {
         RawPayload::Deposit(w) => (
             w.player,
@@ -314,5 +317,5 @@ fn wallet_command(p: RawPayload<'_>) -> Result<(PlayerId, WalletCommand, Currenc
     let player = PlayerId::new(text("player", &player)?)?;
     let tx = TxId::new(text("tx", &tx)?)?;
     let currency = currency(&cur)?;
-    Ok((player, WalletCommand { tx, op }, currency))
+    Ok((player, WalletCommand { provider, tx, op }, currency))
 }

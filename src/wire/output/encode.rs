@@ -7,7 +7,7 @@ use std::fmt::{self, Write as _};
 use pitboss_actors::domain::machine::Alert;
 use pitboss_actors::domain::time::WINDOW_MS;
 use pitboss_actors::domain::MachineOp;
-use pitboss_actors::shell::Output;
+use pitboss_actors::shell::{Output, WalletStatus};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -105,21 +105,37 @@ pub fn encode_output(out: &Output) -> OutputRecord {
         }
         Output::Wallet {
             player,
+            provider,
             tx,
             kind,
-            delta,
-            balance,
+            status,
             currency,
             cause,
         } => {
             let cause = cause.to_string();
-            write_name(&mut name, format_args!("{cause} wallet"));
+            write_name(&mut name, format_args!("wallet {player} {provider} {tx}"));
+            let (status, delta, balance, code, reason) = match status {
+                WalletStatus::Applied { delta, balance } => {
+                    ("applied", Some(*delta), Some(*balance), None, None)
+                }
+                WalletStatus::Refused { code, reason } => (
+                    "refused",
+                    None,
+                    None,
+                    Some(Cow::Borrowed(*code)),
+                    Some(Cow::Borrowed(reason.as_str())),
+                ),
+            };
             let payload = WalletPayload {
                 player: player.as_str().into(),
+                provider: provider.as_str().into(),
                 tx: tx.as_str().into(),
                 kind: kind.name().into(),
-                delta: *delta,
-                balance: *balance,
+                status: status.into(),
+                delta,
+                balance,
+                code,
+                reason,
                 currency: currency.as_str().into(),
             };
             record(

@@ -13,7 +13,7 @@
 //! | kind | name |
 //! | --- | --- |
 //! | `alert` | `<cause> alert <index>` |
-//! | `wallet` | `<cause> wallet` |
+//! | `wallet` | `wallet <player> <provider> <tx>` (a repeat republishes the first answer under it) |
 //! | `refused` | `<cause> refused` |
 //! | `jackpot_hit` | `hit <pool> <level> <hit_number>` |
 //! | `ggr` | `ggr <hall> <window_start_ms> <revision>` |

@@ -101,22 +101,37 @@ pub struct JackpotHitPayload<'a> {
     pub currency: Cow<'a, str>,
 }
 
-/// A wallet balance change.
+/// The answer to a wallet command (RULES.md W-6): `applied` with `delta` and `balance`, or
+/// `refused` with `code` and `reason`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WalletPayload<'a> {
     #[serde(borrow)]
     pub player: Cow<'a, str>,
+    /// The sender (`source.server`): with `tx`, the command's idempotency key.
+    #[serde(borrow)]
+    pub provider: Cow<'a, str>,
     /// The transaction id.
     #[serde(borrow)]
     pub tx: Cow<'a, str>,
     /// `deposit`, `withdrawal`, `bet`, `win` or `rollback`.
     #[serde(borrow)]
     pub kind: Cow<'a, str>,
-    /// Signed change in minor units.
-    pub delta: i64,
-    /// Balance after, in minor units.
-    pub balance: i64,
-    /// ISO 4217 code.
+    /// `applied` or `refused`.
+    #[serde(borrow)]
+    pub status: Cow<'a, str>,
+    /// Applied: signed change in minor units.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delta: Option<i64>,
+    /// Applied: balance after, in minor units.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub balance: Option<i64>,
+    /// Refused: the stable code (RULES.md).
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    pub code: Option<Cow<'a, str>>,
+    /// Refused: why, in words.
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<Cow<'a, str>>,
+    /// ISO 4217 code of the command.
     #[serde(borrow)]
     pub currency: Cow<'a, str>,
 }

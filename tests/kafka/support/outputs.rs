@@ -114,12 +114,18 @@ impl Outputs {
             .collect()
     }
 
-    /// Final balance per player (last wallet output in the log).
+    /// Final balance per player (last applied wallet answer in the log, a republished
+    /// repeat aside: its id was seen before and its balance is the one reported then).
     pub fn balances(&self) -> BTreeMap<String, i64> {
         let mut out = BTreeMap::new();
+        let mut seen = BTreeSet::new();
         for (_, ev) in self.decoded() {
             if let OutputEvent::Wallet(w) = ev {
-                out.insert(w.payload.player.to_string(), w.payload.balance);
+                if seen.insert(w.output_id.to_string()) {
+                    if let Some(b) = w.payload.balance {
+                        out.insert(w.payload.player.to_string(), b);
+                    }
+                }
             }
         }
         out

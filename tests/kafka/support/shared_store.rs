@@ -2,6 +2,8 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
+use pitboss_actors::domain::wallet::{Recalled, TxKey};
+use pitboss_actors::domain::PlayerId;
 use pitboss_actors::shell::ports::{BoxFuture, Position, Stash, Stored};
 use pitboss_actors::shell::{EntityKey, MemoryStore, Snapshot, StateStore, StoreError};
 
@@ -26,6 +28,9 @@ impl StateStore for SharedStore {
     }
     fn all(&self) -> BoxFuture<Result<Vec<Snapshot>, StoreError>> {
         self.inner.all()
+    }
+    fn recall(&self, player: &PlayerId, keys: &[TxKey]) -> BoxFuture<Result<Recalled, StoreError>> {
+        self.inner.recall(player, keys)
     }
     fn flush(&self) -> BoxFuture<Result<bool, StoreError>> {
         let pending = std::mem::take(&mut *self.pending.lock().unwrap());

@@ -1,15 +1,15 @@
 //! A wallet's actor state: its state machine, the effects it routes (GGR to the brand's
 //! hall, balance changes to the sink) and its ledger.
 
-use crate::domain::wallet::{WalletEffect, WalletState};
-use crate::domain::{EntityKind, PlayerId};
+use crate::domain::wallet::{Answer, Recalled, TxKey, TxRecord, WalletEffect, WalletState};
+use crate::domain::{DomainError, EntityKind, PlayerId};
 
 use crate::shell::ack::AckToken;
 use crate::shell::actor::Entity;
 use crate::shell::context::{Counter, EntityContext};
 use crate::shell::ledger::Ledger;
 use crate::shell::messages::{HallMsg, Remote, WalletMsg};
-use crate::shell::ports::sink::Output;
+use crate::shell::ports::sink::{Output, WalletStatus};
 use crate::shell::ports::store::{EntityKey, Snapshot, Stash, Stored};
 
 pub struct WalletEntity {
@@ -17,6 +17,34 @@ pub struct WalletEntity {
     state: Option<WalletState>,
     fx: Vec<WalletEffect>,
     ledger: Option<Ledger>,
+    /// Records made or changed since the last stash, in order: the next stash hands them
+    /// to the store (RULES.md W-1). Also read before the store: a record that left memory
+    /// may not be stashed yet.
+    pending: Vec<(TxKey, TxRecord)>,
+}
+
+impl WalletEntity {
+    fn pending(&self, key: &TxKey) -> Option<&TxRecord> {
+        self.pending
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, r)| r)
+    }
+}
+
+/// The published form of an answer.
+fn status(answer: &Answer) -> WalletStatus {
+    match answer {
+        Answer::Applied { delta, balance } => WalletStatus::Applied {
+            delta: *delta,
+            balance: *balance,
+        },
+        Answer::Refused(e) => WalletStatus::Refused {
+            code: e.code(),
+            reason: e.to_string(),
+        },
+    }
 }
 
 impl Entity for WalletEntity {
@@ -41,9 +69,24 @@ impl Entity for WalletEntity {
         Self {
             id: id.clone(),
             state,
-            fx: Vec::with_capacity(2),
+            fx: Vec::with_capacity(4),
             ledger,
+            pending: Vec::new(),
         }
+    }
+
+    fn prefetch(&self, msg: &WalletMsg) -> Option<(PlayerId, Vec<TxKey>)> {
+        let state = self.state.as_ref()?;
+        let keys: Vec<TxKey> = state
+            .missing(&msg.cmd)
+            .into_iter()
+            .filter(|k| self.pending(k).is_none())
+            .collect();
+        (!keys.is_empty()).then(|| (self.id.clone(), keys))
+    }
+
+    fn fill(msg: &mut WalletMsg, recalled: Recalled) {
+        msg.recalled = recalled;
     }
 
     fn handle(&mut self, msg: WalletMsg, cx: &dyn EntityContext) {
@@ -51,28 +94,41 @@ impl Entity for WalletEntity {
             meta,
             cmd,
             currency,
+            mut recalled,
             ack,
         } = msg;
         let id = &self.id;
         let state = self.state.get_or_insert_with(|| {
             let s = cx.settings();
+            // E-4: the network's currency, from creation.
             WalletState::new(
                 id.clone(),
-                currency,
+                s.currency,
                 s.wallet_credit_line_minor,
                 s.wallet_window_len,
             )
         });
+        for key in state.missing(&cmd) {
+            if let Some(r) = self
+                .pending
+                .iter()
+                .rev()
+                .find(|(k, _)| k == &key)
+                .map(|(_, r)| r.clone())
+            {
+                recalled.push((key, Some(r)));
+            }
+        }
         self.fx.clear();
-        match state.apply(&meta, &cmd, currency, &mut self.fx) {
-            Ok(reply) if reply.repeat => cx.count(Counter::Duplicate),
-            Ok(_) => {}
-            Err(e) => cx.refuse(id.to_string(), &e, meta.event_id, &ack),
+        if let Err(e) = state.apply(&meta, &cmd, currency, &recalled, &mut self.fx) {
+            if matches!(e, DomainError::TxConflict { .. }) {
+                // W-2: the key's answer is taken; the conflict is answered on its own.
+                cx.refuse(id.to_string(), &e, meta.event_id, &ack);
+            }
         }
         if cfg!(debug_assertions) {
             state.assert_invariants();
         }
-        let currency = state.currency;
         for effect in self.fx.drain(..) {
             match effect {
                 WalletEffect::Ggr(d) => {
@@ -80,23 +136,35 @@ impl Entity for WalletEntity {
                     cx.forward(Remote::Hall(hall, HallMsg::Delta(d, ack.clone())));
                 }
                 WalletEffect::Changed {
-                    tx,
                     kind,
                     delta,
                     balance,
+                    ..
                 } => {
                     if let Some(l) = &mut self.ledger {
                         l.push(kind.into(), 0, delta, balance, meta.event_id, 1, meta.time);
                     }
+                }
+                WalletEffect::Remember(key, record) => self.pending.push((key, record)),
+                WalletEffect::Answer {
+                    key,
+                    answered,
+                    repeat,
+                } => {
+                    if repeat {
+                        cx.count(Counter::Duplicate);
+                    } else if matches!(answered.answer, Answer::Refused(_)) {
+                        cx.count(Counter::Refused);
+                    }
                     cx.emit(
                         Output::Wallet {
                             player: id.clone(),
-                            tx,
-                            kind,
-                            delta,
-                            balance,
-                            currency,
-                            cause: meta.event_id,
+                            provider: key.provider,
+                            tx: key.tx,
+                            kind: answered.op.kind(),
+                            status: status(&answered.answer),
+                            currency: answered.currency,
+                            cause: answered.cause,
                         },
                         &ack,
                     )
@@ -111,6 +179,8 @@ impl Entity for WalletEntity {
 
     fn stash(&mut self, _cx: &dyn EntityContext) -> Option<Stash> {
         let snapshot = self.state.clone().map(Snapshot::Wallet)?;
-        Some(Ledger::stash(&mut self.ledger, snapshot))
+        let mut stash = Ledger::stash(&mut self.ledger, snapshot);
+        stash.txs = std::mem::take(&mut self.pending);
+        Some(stash)
     }
 }

@@ -12,7 +12,7 @@ pub mod store;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use ledger::{LedgerEntry, Movement};
 pub use random::HitPointFactory;
-pub use sink::{EventSink, LevelView, MemorySink, NullSink, Output};
+pub use sink::{EventSink, LevelView, MemorySink, NullSink, Output, WalletStatus};
 pub use store::{
     Backoff, BoxFuture, EntityKey, Failure, MemoryStore, Position, Snapshot, Stash, StateStore,
     StoreError, Stored,

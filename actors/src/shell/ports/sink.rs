@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use crate::domain::ggr::WindowClosed;
 use crate::domain::jackpot::JackpotHit;
 use crate::domain::machine::Alert;
-use crate::domain::{Currency, EventId, PlayerId, PoolId, TxId, WalletOpKind};
+use crate::domain::{Currency, EventId, PlayerId, PoolId, ServerId, TxId, WalletOpKind};
 
 use crate::shell::ack::AckToken;
 
@@ -20,6 +20,25 @@ pub struct LevelView {
     pub amount: i64,
     /// Hits so far.
     pub hits: u64,
+}
+
+/// How a wallet command was answered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WalletStatus {
+    /// Applied.
+    Applied {
+        /// Signed change of the balance.
+        delta: i64,
+        /// Balance after.
+        balance: i64,
+    },
+    /// Refused.
+    Refused {
+        /// [`crate::domain::DomainError::code`].
+        code: &'static str,
+        /// Why, in words.
+        reason: String,
+    },
 }
 
 /// An output event, before it is given its wire form and id.
@@ -38,18 +57,20 @@ pub enum Output {
     },
     /// A jackpot hit (published at once).
     JackpotHit { hit: JackpotHit, currency: Currency },
-    /// A wallet balance change.
+    /// The answer to a wallet command (RULES.md W-6): every command gets one, a repeat the
+    /// first one again (same content, same cause).
     Wallet {
         player: PlayerId,
+        /// The sender (`source.server`), part of the key.
+        provider: ServerId,
         tx: TxId,
         /// Which operation.
         kind: WalletOpKind,
-        /// Signed change.
-        delta: i64,
-        /// Balance after.
-        balance: i64,
+        /// Applied (signed change, balance after) or refused (code, reason).
+        status: WalletStatus,
+        /// The command's currency.
         currency: Currency,
-        /// The input event.
+        /// The input event that got the answer first.
         cause: EventId,
     },
     Alert {

@@ -11,7 +11,7 @@ use std::time::Duration;
 use crate::domain::ggr::HallState;
 use crate::domain::jackpot::PoolState;
 use crate::domain::machine::MachineState;
-use crate::domain::wallet::WalletState;
+use crate::domain::wallet::{Recalled, TxKey, TxRecord, WalletState};
 use crate::domain::{EntityKind, HallId, MachineId, PlayerId, PoolId};
 
 use crate::shell::ports::ledger::LedgerEntry;
@@ -192,6 +192,10 @@ pub struct Stash {
     pub movements: u64,
     /// Its movements since the previous stash, in order.
     pub ledger: Vec<LedgerEntry>,
+    /// A wallet's answered commands (and tombstones) recorded or changed since the previous
+    /// stash, in order (RULES.md W-1: every answer is stored with the checkpoint that
+    /// applied it). Empty for other entities.
+    pub txs: Vec<(TxKey, TxRecord)>,
 }
 
 impl Stash {
@@ -201,6 +205,7 @@ impl Stash {
             snapshot,
             movements: 0,
             ledger: Vec::new(),
+            txs: Vec::new(),
         }
     }
 }
@@ -258,6 +263,10 @@ pub trait StateStore: Send + Sync + 'static {
     fn healthy(&self) -> bool {
         true
     }
+    /// What the store holds for some of a wallet's command keys (stashed but not yet flushed
+    /// records first): RULES.md W-1, an answer no longer in the wallet's memory is read back.
+    /// A key the store does not hold comes back with `None`.
+    fn recall(&self, player: &PlayerId, keys: &[TxKey]) -> BoxFuture<Result<Recalled, StoreError>>;
     /// Records the input position the next flush makes durable together with the state.
     fn stash_position(&self, _position: Position) {}
     /// The input positions stored with the last durable flush.
@@ -270,6 +279,7 @@ pub trait StateStore: Send + Sync + 'static {
 #[derive(Default)]
 pub struct MemoryStore {
     map: Mutex<HashMap<EntityKey, Stored>>,
+    txs: Mutex<HashMap<(PlayerId, TxKey), TxRecord>>,
     ledger: Option<Mutex<Vec<(EntityKey, LedgerEntry)>>>,
 }
 
@@ -278,6 +288,7 @@ impl MemoryStore {
     pub fn with_ledger() -> Self {
         Self {
             map: Mutex::default(),
+            txs: Mutex::default(),
             ledger: Some(Mutex::default()),
         }
     }
@@ -310,6 +321,12 @@ impl StateStore for MemoryStore {
 
     fn stash(&self, stash: Stash) {
         let key = stash.snapshot.key();
+        if let (Snapshot::Wallet(w), false) = (&stash.snapshot, stash.txs.is_empty()) {
+            let mut txs = self.txs.lock().expect("store lock");
+            for (k, r) in &stash.txs {
+                txs.insert((w.id.clone(), k.clone()), r.clone());
+            }
+        }
         if let Some(l) = &self.ledger {
             let mut l = l.lock().expect("store lock");
             l.extend(stash.ledger.iter().map(|e| (key.clone(), *e)));
@@ -336,6 +353,15 @@ impl StateStore for MemoryStore {
 
     fn flush(&self) -> BoxFuture<Result<bool, StoreError>> {
         Box::pin(async { Ok(false) })
+    }
+
+    fn recall(&self, player: &PlayerId, keys: &[TxKey]) -> BoxFuture<Result<Recalled, StoreError>> {
+        let txs = self.txs.lock().expect("store lock");
+        let got: Recalled = keys
+            .iter()
+            .map(|k| (k.clone(), txs.get(&(player.clone(), k.clone())).cloned()))
+            .collect();
+        Box::pin(async move { Ok(got) })
     }
 
     fn keeps_ledger(&self) -> bool {

@@ -6,8 +6,8 @@ use std::sync::Mutex;
 use super::*;
 use crate::domain::jackpot::LevelConfig;
 use crate::domain::machine::{CashInKind, EventMeta, MachineCommand};
-use crate::domain::wallet::{WalletCommand, WalletMeta, WalletOp};
-use crate::domain::{Amount, Currency, EventId, PlayerId, TxId};
+use crate::domain::wallet::{Recalled, TxKey, WalletCommand, WalletMeta, WalletOp};
+use crate::domain::{Amount, Currency, EventId, PlayerId, ServerId, TxId};
 use crate::shell::actor::load_state;
 use crate::shell::ports::clock::ManualClock;
 use crate::shell::ports::ledger::Movement;
@@ -50,6 +50,14 @@ impl StateStore for Failing {
     }
     fn flush(&self) -> BoxFuture<Result<bool, StoreError>> {
         Box::pin(async { Ok(false) })
+    }
+    fn recall(
+        &self,
+        _player: &PlayerId,
+        keys: &[TxKey],
+    ) -> BoxFuture<Result<Recalled, StoreError>> {
+        let none = keys.iter().map(|k| (k.clone(), None)).collect();
+        Box::pin(async move { Ok(none) })
     }
 }
 
@@ -119,6 +127,7 @@ fn deposit(n: u128) -> Input {
             hall: HallId::new("H-1").unwrap(),
         },
         cmd: WalletCommand {
+            provider: ServerId::new("PSP").unwrap(),
             tx: TxId::new(&format!("D-{n}")).unwrap(),
             op: WalletOp::Deposit(Amount::new(100).unwrap()),
         },
