@@ -303,6 +303,7 @@ fn source_kind(s: &SourceKey) -> (&'static str, &str) {
     match s {
         SourceKey::Machine(m) => ("machine", m.as_str()),
         SourceKey::Wallet(p) => ("wallet", p.as_str()),
+        SourceKey::Award(m) => ("award", m.as_str()),
     }
 }
 
@@ -310,6 +311,7 @@ fn parse_source(kind: &str, id: &str) -> Result<SourceKey, InternalError> {
     match kind {
         "machine" => Ok(SourceKey::Machine(MachineId::new(id)?)),
         "wallet" => Ok(SourceKey::Wallet(PlayerId::new(id)?)),
+        "award" => Ok(SourceKey::Award(MachineId::new(id)?)),
         other => Err(InternalError::Invalid(format!(
             "source_kind {:?} (expected machine or wallet)",
             other.chars().take(32).collect::<String>()

@@ -23,6 +23,7 @@ async fn pitboss_run_processes_a_scenario_and_exits_0_on_sigterm() {
     let file = format!(
         r#"[runtime]
 arbiters = 2
+hit-point-secret = "{secret}"
 
 [store]
 kind = "embedded"
@@ -61,6 +62,7 @@ internal = 4
 "session.timeout.ms" = 6000
 "heartbeat.interval.ms" = 500
 "#,
+        secret = cfg.runtime.hit_point_secret,
         state = dir.path().join("state").display(),
         audit = dir.path().join("audit.jsonl").display(),
         halls = cfg.sim.halls,

@@ -223,6 +223,7 @@ fn machine() -> impl Strategy<Value = MachineState> {
                         })
                         .collect(),
                     effect_seq,
+                    award_seq: effect_seq / 2,
                     status: MachineStatus {
                         online: st.0,
                         door_open: st.1,

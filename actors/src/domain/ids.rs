@@ -104,6 +104,11 @@ pub enum SourceKey {
     Machine(MachineId),
     /// Effects of a wallet, sequenced by the wallet's count of applied operations.
     Wallet(PlayerId),
+    /// A machine's jackpot awards booked in its hall, sequenced by the machine's count of
+    /// awards applied. Awards reach a machine on their own topic, so their interleaving with
+    /// the machine's events differs from one run to a replay; numbering them apart keeps each
+    /// sequence the same under replay (the hall deduplicates by it).
+    Award(MachineId),
 }
 
 impl fmt::Display for SourceKey {
@@ -111,6 +116,7 @@ impl fmt::Display for SourceKey {
         match self {
             SourceKey::Machine(m) => write!(f, "machine {m}"),
             SourceKey::Wallet(p) => write!(f, "wallet {p}"),
+            SourceKey::Award(m) => write!(f, "award {m}"),
         }
     }
 }

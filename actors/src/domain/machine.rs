@@ -308,6 +308,9 @@ pub struct MachineState {
     /// Numbers the effects this machine sends to halls and pools (one per event that
     /// passed the sequence check), so that they deduplicate them whatever the epoch.
     pub effect_seq: u64,
+    /// Numbers the jackpot awards this machine books in its hall (their own sequence:
+    /// [`SourceKey::Award`]).
+    pub award_seq: u64,
     pub status: MachineStatus,
     /// The carded-in player, if any.
     pub session: Option<PlayerId>,
@@ -586,6 +589,7 @@ impl MachineState {
             meters: Meters::default(),
             marks: Vec::new(),
             effect_seq: 0,
+            award_seq: 0,
             status: MachineStatus::default(),
             session: None,
             game_open: false,
@@ -990,14 +994,14 @@ impl MachineState {
             Total::JackpotPaidMeter,
         )?;
         self.meters.jackpot_paid = paid;
-        self.effect_seq += 1;
+        self.award_seq += 1;
         let (hall, time) = match self.hit_origins.iter().rev().find(|o| o.cause == cause) {
             Some(o) => (o.hall.clone(), o.time),
             None => (self.profile.hall.clone(), self.last_event_time),
         };
         fx.push(MachineEffect::Ggr(GgrDelta {
-            source: SourceKey::Machine(self.id.clone()),
-            seq: self.effect_seq,
+            source: SourceKey::Award(self.id.clone()),
+            seq: self.award_seq,
             hall,
             window: time.window_start(),
             bets: 0,

@@ -48,6 +48,7 @@ pub(crate) use id;
 pub(super) enum SourceDto {
     Machine(String),
     Wallet(String),
+    Award(String),
 }
 
 impl From<&SourceKey> for SourceDto {
@@ -55,6 +56,7 @@ impl From<&SourceKey> for SourceDto {
         match s {
             SourceKey::Machine(m) => SourceDto::Machine(m.to_string()),
             SourceKey::Wallet(p) => SourceDto::Wallet(p.to_string()),
+            SourceKey::Award(m) => SourceDto::Award(m.to_string()),
         }
     }
 }
@@ -66,6 +68,7 @@ impl TryFrom<SourceDto> for SourceKey {
         Ok(match d {
             SourceDto::Machine(m) => SourceKey::Machine(id!(MachineId, m)?),
             SourceDto::Wallet(p) => SourceKey::Wallet(id!(PlayerId, p)?),
+            SourceDto::Award(m) => SourceKey::Award(id!(MachineId, m)?),
         })
     }
 }

@@ -70,6 +70,8 @@ pub(super) struct MachineDto {
     /// Version 2.
     #[serde(default)]
     effect_seq: Option<u64>,
+    #[serde(default)]
+    award_seq: u64,
     /// Version 2.
     #[serde(default)]
     hit_origins: Vec<OriginDto>,
@@ -122,6 +124,7 @@ impl From<&MachineState> for MachineDto {
                 })
                 .collect(),
             effect_seq: Some(m.effect_seq),
+            award_seq: m.award_seq,
             hit_origins: m
                 .hit_origins
                 .iter()
@@ -203,6 +206,7 @@ impl TryFrom<MachineDto> for MachineState {
                     .collect(),
             },
             effect_seq: d.effect_seq.or(d.last_seq).unwrap_or(0),
+            award_seq: d.award_seq,
             hit_origins: d
                 .hit_origins
                 .into_iter()
@@ -248,6 +252,7 @@ impl MachineDto {
             last_seq: Some(last_seq),
             marks: Vec::new(),
             effect_seq: None,
+            award_seq: 0,
             hit_origins: Vec::new(),
             ..Self::from(m)
         }
