@@ -46,8 +46,10 @@ fn order_free(states: &[Snapshot]) -> BTreeMap<String, String> {
                 paid += m.meters.jackpot_paid;
                 m.meters.jackpot_paid = 0;
                 m.awards.clear();
-                // Awards take effect numbers too.
+                // Which machine wins a mystery level depends on timing: its awards and their
+                // numbering (award_seq) too.
                 m.effect_seq = 0;
+                m.award_seq = 0;
                 out.insert(format!("machine {}", m.id), format!("{m:?}"));
             }
             Snapshot::Wallet(w) => {

@@ -286,6 +286,7 @@ fn compare(states: &[Snapshot], expected: &[Snapshot]) {
                     m.meters.jackpot_paid = 0;
                     m.awards.clear();
                     m.effect_seq = 0;
+                    m.award_seq = 0;
                     m
                 };
                 assert_eq!(strip(g), strip(w), "{k}");
