@@ -1523,7 +1523,9 @@ fn award_is_booked_in_the_hall_jackpots_in_the_window_of_the_hit() {
     assert_eq!(
         fx,
         vec![MachineEffect::Ggr(GgrDelta {
-            seq: 5,
+            // Awards are numbered apart from the machine's events (their own source).
+            source: SourceKey::Award(m.id.clone()),
+            seq: 1,
             bets: 0,
             jackpots: 5_000,
             ..ggr_delta(&claim, 0, 0, 0)
