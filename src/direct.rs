@@ -135,35 +135,14 @@ impl Direct {
                             .apply(d)
                             .map(|_| ())
                             .expect("GGR totals overflow"),
-                        MachineEffect::Contribute {
-                            pool,
-                            bet,
-                            eligible,
-                        } => {
-                            let cmd = PoolCommand::Contribute {
-                                machine: machine.clone(),
-                                bet: *bet,
-                                eligible: *eligible,
-                            };
-                            self.pool_apply(pool, &machine, effect_seq, meta.event_id, cmd);
-                        }
-                        MachineEffect::ClaimHit {
-                            pool,
-                            level,
-                            bet,
-                            amount,
-                        } => {
-                            let cmd = PoolCommand::Claim {
-                                machine: machine.clone(),
-                                level: *level,
-                                bet: *bet,
-                                amount: *amount,
-                            };
-                            self.pool_apply(pool, &machine, effect_seq, meta.event_id, cmd);
-                        }
                         MachineEffect::Alert(a) => {
                             self.stats.outputs += 1;
                             *self.alerts.entry(a.code()).or_default() += 1;
+                        }
+                        pooled => {
+                            if let Some((pool, cmd)) = PoolCommand::of_effect(pooled, &machine) {
+                                self.pool_apply(pool, &machine, effect_seq, meta.event_id, cmd);
+                            }
                         }
                     }
                 }

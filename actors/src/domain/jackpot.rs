@@ -14,7 +14,7 @@ use super::applied::Applied;
 use super::error::DomainError;
 use super::ids::{EventId, MachineId, PoolId, SourceKey};
 use super::kinds::Total;
-use super::machine::Alert;
+use super::machine::{Alert, MachineEffect};
 use super::money::{add, Amount, Currency};
 
 /// Micro-units per minor unit.
@@ -214,6 +214,46 @@ pub enum PoolCommand {
 }
 
 /// Where a pool command came from, for replay deduplication.
+impl PoolCommand {
+    /// The pool and the command a pool effect of `machine` asks of it (None for the other
+    /// effects): the one place that turns a machine's effect into a pool's command, whoever
+    /// routes it (actor shell, reference processor, tests).
+    pub fn of_effect<'a>(
+        effect: &'a MachineEffect,
+        machine: &MachineId,
+    ) -> Option<(&'a PoolId, PoolCommand)> {
+        match effect {
+            MachineEffect::Contribute {
+                pool,
+                bet,
+                eligible,
+            } => Some((
+                pool,
+                PoolCommand::Contribute {
+                    machine: machine.clone(),
+                    bet: *bet,
+                    eligible: *eligible,
+                },
+            )),
+            MachineEffect::ClaimHit {
+                pool,
+                level,
+                bet,
+                amount,
+            } => Some((
+                pool,
+                PoolCommand::Claim {
+                    machine: machine.clone(),
+                    level: *level,
+                    bet: *bet,
+                    amount: *amount,
+                },
+            )),
+            MachineEffect::Ggr(_) | MachineEffect::Alert(_) => None,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PoolMeta {
     /// The sender and its sequence number.

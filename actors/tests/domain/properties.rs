@@ -1263,31 +1263,11 @@ impl Network {
                     continue;
                 }
                 MachineEffect::Alert(_) => continue,
-                MachineEffect::Contribute {
-                    pool,
-                    bet,
-                    eligible,
-                } => {
-                    prop_assert_eq!(&pool, &self.pool.id);
-                    PoolCommand::Contribute {
-                        machine: machine.clone(),
-                        bet,
-                        eligible,
-                    }
-                }
-                MachineEffect::ClaimHit {
-                    pool,
-                    level,
-                    bet,
-                    amount,
-                } => {
-                    prop_assert_eq!(&pool, &self.pool.id);
-                    PoolCommand::Claim {
-                        machine: machine.clone(),
-                        level,
-                        bet,
-                        amount,
-                    }
+                pooled => {
+                    let (pool, cmd) =
+                        PoolCommand::of_effect(&pooled, &machine).expect("a pool effect");
+                    prop_assert_eq!(pool, &self.pool.id);
+                    cmd
                 }
             };
             let meta = PoolMeta {

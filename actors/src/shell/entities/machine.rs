@@ -93,48 +93,6 @@ impl Entity for MachineEntity {
                             let hall = d.hall.clone();
                             cx.forward(Remote::Hall(hall, HallMsg::Delta(d, ack.clone())));
                         }
-                        MachineEffect::Contribute {
-                            pool,
-                            bet,
-                            eligible,
-                        } => {
-                            let msg = PoolMsg {
-                                meta: PoolMeta {
-                                    source: SourceKey::Machine(id.clone()),
-                                    seq: effect_seq,
-                                    cause: meta.event_id,
-                                },
-                                cmd: PoolCommand::Contribute {
-                                    machine: id.clone(),
-                                    bet,
-                                    eligible,
-                                },
-                                ack: ack.clone(),
-                            };
-                            cx.forward(Remote::Pool(pool, msg));
-                        }
-                        MachineEffect::ClaimHit {
-                            pool,
-                            level,
-                            bet,
-                            amount,
-                        } => {
-                            let msg = PoolMsg {
-                                meta: PoolMeta {
-                                    source: SourceKey::Machine(id.clone()),
-                                    seq: effect_seq,
-                                    cause: meta.event_id,
-                                },
-                                cmd: PoolCommand::Claim {
-                                    machine: id.clone(),
-                                    level,
-                                    bet,
-                                    amount,
-                                },
-                                ack: ack.clone(),
-                            };
-                            cx.forward(Remote::Pool(pool, msg));
-                        }
                         MachineEffect::Alert(alert) => {
                             let out = Output::Alert {
                                 alert,
@@ -143,6 +101,20 @@ impl Entity for MachineEntity {
                             };
                             alerts += 1;
                             cx.emit(out, &ack);
+                        }
+                        pooled => {
+                            if let Some((pool, cmd)) = PoolCommand::of_effect(&pooled, id) {
+                                let msg = PoolMsg {
+                                    meta: PoolMeta {
+                                        source: SourceKey::Machine(id.clone()),
+                                        seq: effect_seq,
+                                        cause: meta.event_id,
+                                    },
+                                    cmd,
+                                    ack: ack.clone(),
+                                };
+                                cx.forward(Remote::Pool(pool.clone(), msg));
+                            }
                         }
                     }
                 }
