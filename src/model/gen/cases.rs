@@ -129,6 +129,14 @@ impl World {
                 let t = self.player_tx(p);
                 let a = self.players[p].balance.max(0) + CREDIT_LINE / 2;
                 self.send_wallet(p, "PSP-1", wallet("withdraw", &player, &t, a, None));
+                // Bets may use the credit line, up to it and not beyond (W-3).
+                self.case("bet_on_credit");
+                let prov = self.provider();
+                let t = self.player_tx(p);
+                self.send_wallet(p, &prov, wallet("wallet_bet", &player, &t, a, None));
+                let t = self.player_tx(p);
+                let beyond = CREDIT_LINE + 1;
+                self.send_wallet(p, &prov, wallet("wallet_bet", &player, &t, beyond, None));
             }
             12 => {
                 self.case("cross_provider_same_tx");
