@@ -175,6 +175,8 @@ pub async fn run(
     let store: Arc<dyn StateStore> = opened.store.clone();
     let feed = JackpotFeed::new(&cfg.http);
     let rt = app::start_runtime(&cfg, rc, sink.clone(), store.clone(), Some(&feed));
+    // GGR windows are published after the checkpoint holding them (RULES.md H-2).
+    rt.publish_after_checkpoint();
     let ingest = Ingest::new(rt.clone());
     let inflight = Inflight::new(cfg.runtime.inflight_events_max);
     let mut sim = Simulator::new(&cfg)?;
@@ -311,22 +313,26 @@ pub async fn run(
     rt.quiesce().await;
     jobs.stop();
     let duration = start.elapsed().as_secs_f64();
-    // The final checkpoint: everything to the store.
+    // The final checkpoint: everything to the store; its windows are then published, and a
+    // second checkpoint stores the emptied outboxes (RULES.md H-2).
     let mut attempts = 0;
-    loop {
-        match crate::store::checkpoint(&rt).await {
-            Ok(_) => {
-                checkpoints += 1;
-                break;
+    for _ in 0..2 {
+        loop {
+            match crate::store::checkpoint(&rt).await {
+                Ok(_) => {
+                    checkpoints += 1;
+                    break;
+                }
+                Err(e) if attempts < 10 && e.is_transient() => {
+                    attempts += 1;
+                    checkpoint_failures += 1;
+                    tokio::time::sleep(backoff.failed()).await;
+                    tracing::warn!(error = %e, "final checkpoint failed; retrying");
+                }
+                Err(e) => anyhow::bail!("the final checkpoint failed: {e}"),
             }
-            Err(e) if attempts < 10 && e.is_transient() => {
-                attempts += 1;
-                checkpoint_failures += 1;
-                tokio::time::sleep(backoff.failed()).await;
-                tracing::warn!(error = %e, "final checkpoint failed; retrying");
-            }
-            Err(e) => anyhow::bail!("the final checkpoint failed: {e}"),
         }
+        rt.quiesce().await;
     }
     let audit = match &opened.audit {
         Some(a) => Some(crate::store::audit(a.as_ref()).await?),

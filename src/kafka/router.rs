@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use dashmap::DashMap;
 use pitboss_actors::domain::jackpot::PoolCommand;
-use pitboss_actors::domain::MachineId;
+use pitboss_actors::domain::{HallId, MachineId};
 use pitboss_actors::shell::{AckToken, EffectRouter, HallMsg, MachineMsg, Remote};
 use serde::Serialize;
 
@@ -184,6 +184,11 @@ impl KafkaRouter {
         }
     }
 
+    /// The partition of the ggr-deltas topic a hall's deltas go to (its owner's).
+    pub fn hall_partition(&self, hall: &HallId) -> i32 {
+        self.partition_of(1, hall.as_str())
+    }
+
     fn partition_of(&self, lane: usize, key: &str) -> i32 {
         partition_for(key.as_bytes(), self.lanes[lane].parts.len() as i32)
     }
@@ -215,7 +220,8 @@ impl EffectRouter for KafkaRouter {
                 let cause = event_id_text(hit.cause, &mut text);
                 self.push(2, p, machine.as_str(), &award_item(&hit, cause), ack);
             }
-            other @ Remote::Machine(_, MachineMsg::Event { .. }) => return Some(other),
+            other @ (Remote::Machine(_, MachineMsg::Event { .. })
+            | Remote::Hall(_, HallMsg::Recalled(..) | HallMsg::Wake(_))) => return Some(other),
         }
         None
     }

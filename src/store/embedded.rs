@@ -37,8 +37,8 @@ use std::sync::Arc;
 use pitboss_actors::domain::ggr::GgrTotals;
 use pitboss_actors::domain::wallet::{Recalled, TxKey};
 use pitboss_actors::domain::{HallId, PlayerId, Timestamp};
-use pitboss_actors::shell::ports::BoxFuture;
-use pitboss_actors::shell::{EntityKey, Failure, Position, StoreError, Stored};
+use pitboss_actors::shell::ports::{BoxFuture, StoredWindows};
+use pitboss_actors::shell::{EntityKey, Failure, Position, Snapshot, StoreError, Stored};
 use redb::{Database, ReadableTable, TableDefinition};
 
 use super::audit::{AuditSource, LedgerTotals};
@@ -429,6 +429,52 @@ impl Backend for Redb {
                 .collect()
         });
         Box::pin(async move { got })
+    }
+
+    fn read_windows(
+        &self,
+        hall: &HallId,
+        windows: &[Timestamp],
+    ) -> BoxFuture<Result<StoredWindows, StoreError>> {
+        let got = self.check_reads().and_then(|()| {
+            let p = &self.path;
+            let tx = self.db.begin_read().map_err(err("starting a read", p))?;
+            let t = tx.open_table(GGR).map_err(err("opening GGR", p))?;
+            windows
+                .iter()
+                .map(|w| {
+                    let v = t
+                        .get(&ggr_key(hall, *w)[..])
+                        .map_err(err("reading a GGR window", p))?;
+                    let r = v.map(|v| codec::decode_ggr(v.value())).transpose()?;
+                    Ok((*w, r))
+                })
+                .collect()
+        });
+        Box::pin(async move { got })
+    }
+
+    fn halls_to_publish(&self) -> BoxFuture<Result<Vec<HallId>, StoreError>> {
+        let r = self.check_reads();
+        self.blocking(move |db, p| {
+            r?;
+            let tx = db.begin_read().map_err(err("starting a read", p))?;
+            let t = tx
+                .open_table(ENTITIES)
+                .map_err(err("opening entities", p))?;
+            // Hall keys start with their kind byte.
+            let (lo, hi): (&[u8], &[u8]) = (b"h", b"i");
+            let mut out = Vec::new();
+            for item in t.range(lo..hi).map_err(err("reading halls", p))? {
+                let (_, v) = item.map_err(err("reading halls", p))?;
+                if let (Snapshot::Hall(h), _) = codec::decode_record(v.value())? {
+                    if !h.outbox.is_empty() {
+                        out.push(h.id);
+                    }
+                }
+            }
+            Ok(out)
+        })
     }
 
     fn read_positions(&self) -> BoxFuture<Result<Vec<Position>, StoreError>> {

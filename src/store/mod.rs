@@ -129,10 +129,14 @@ pub async fn open_audit_source(s: &StoreConfig) -> Result<Box<dyn AuditSource>, 
 /// A checkpoint: every actor whose state changed hands it (and its ledger entries) to the
 /// store, then the store writes them as one atomic checkpoint. Resolves to `true` when the
 /// checkpoint is durable. Call it with nothing in flight (a consistent cut): the effects of
-/// every input an actor has applied must have reached their targets.
+/// every input an actor has applied must have reached their targets. Once the store has
+/// taken the checkpoint, the publications that waited for it go out (RULES.md H-2).
 pub async fn checkpoint(rt: &pitboss_actors::shell::Runtime) -> Result<bool, StoreError> {
     rt.checkpoint().await;
-    rt.store.flush().await
+    let durable = rt.store.flush().await?;
+    // What waited for this checkpoint is published (RULES.md H-2).
+    rt.release(&pitboss_actors::shell::AckToken::none());
+    Ok(durable)
 }
 
 /// `pitboss migrate`: creates what the configured store needs, idempotently. For ScyllaDB

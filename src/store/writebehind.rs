@@ -18,7 +18,7 @@ use std::time::Instant;
 use pitboss_actors::domain::ggr::GgrTotals;
 use pitboss_actors::domain::wallet::{Recalled, TxKey, TxRecord};
 use pitboss_actors::domain::{HallId, PlayerId, Timestamp};
-use pitboss_actors::shell::ports::BoxFuture;
+use pitboss_actors::shell::ports::{BoxFuture, StoredWindows};
 use pitboss_actors::shell::{
     EntityKey, LedgerEntry, Position, Snapshot, Stash, StateStore, StoreError, Stored,
 };
@@ -133,6 +133,14 @@ pub trait Backend: AuditSource + Send + Sync + 'static {
         player: &PlayerId,
         keys: &[TxKey],
     ) -> BoxFuture<Result<Recalled, StoreError>>;
+    /// Stored GGR windows of a hall (RULES.md H-2); `None` for a window not stored.
+    fn read_windows(
+        &self,
+        hall: &HallId,
+        windows: &[Timestamp],
+    ) -> BoxFuture<Result<StoredWindows, StoreError>>;
+    /// The stored halls whose outbox holds publications (RULES.md H-2).
+    fn halls_to_publish(&self) -> BoxFuture<Result<Vec<HallId>, StoreError>>;
 }
 
 /// Counters of a write-behind store.
@@ -377,6 +385,69 @@ impl<B: Backend> StateStore for WriteBehind<B> {
         Box::pin(async move {
             found.extend(read.await?);
             Ok(found)
+        })
+    }
+
+    fn recall_windows(
+        &self,
+        hall: &HallId,
+        windows: &[Timestamp],
+    ) -> BoxFuture<Result<StoredWindows, StoreError>> {
+        let mut found: StoredWindows = Vec::with_capacity(windows.len());
+        let mut rest: Vec<Timestamp> = Vec::new();
+        {
+            let b = lock(&self.0.buffers);
+            let key = EntityKey::Hall(hall.clone());
+            let stashed = |batch: &Batch| match batch.entities.get(&key) {
+                Some((Snapshot::Hall(h), _)) => Some(h.clone()),
+                _ => None,
+            };
+            let newer = stashed(&b.pending);
+            let older = b.inflight.as_deref().and_then(stashed);
+            for w in windows {
+                let hit = [&newer, &older]
+                    .into_iter()
+                    .flatten()
+                    .find_map(|h| h.windows.get(w))
+                    .map(|gw| (gw.totals.clone(), gw.revision));
+                match hit {
+                    Some(r) => found.push((*w, Some(r))),
+                    None => rest.push(*w),
+                }
+            }
+        }
+        if rest.is_empty() {
+            return Box::pin(async move { Ok(found) });
+        }
+        let read = self.0.backend.read_windows(hall, &rest);
+        Box::pin(async move {
+            found.extend(read.await?);
+            Ok(found)
+        })
+    }
+
+    fn halls_to_publish(&self) -> BoxFuture<Result<Vec<HallId>, StoreError>> {
+        let mut pending: HashMap<HallId, bool> = HashMap::new();
+        {
+            let b = lock(&self.0.buffers);
+            for batch in b.inflight.as_deref().into_iter().chain([&b.pending]) {
+                for (snapshot, _) in batch.entities.values() {
+                    if let Snapshot::Hall(h) = snapshot {
+                        pending.insert(h.id.clone(), !h.outbox.is_empty());
+                    }
+                }
+            }
+        }
+        let stored = self.0.backend.halls_to_publish();
+        Box::pin(async move {
+            let mut halls: Vec<HallId> = stored
+                .await?
+                .into_iter()
+                .filter(|h| !pending.contains_key(h))
+                .collect();
+            halls.extend(pending.into_iter().filter(|(_, w)| *w).map(|(h, _)| h));
+            halls.sort();
+            Ok(halls)
         })
     }
 

@@ -4,6 +4,13 @@
 //! A hall's aggregator receives deltas from its machines and wallets. Windows close when the
 //! hall's event time has moved `grace_windows` windows past them; a closed window is
 //! published once, and a late delta reopens it so the next close publishes a revision.
+//!
+//! RULES.md H-2: a closed window goes to the hall's outbox, which is part of its stored state;
+//! the shell publishes the outbox only once a checkpoint holding it is durable, so a crash can
+//! never publish one output id with two contents. Windows leave memory (beyond `windows_max`)
+//! only when published; a late delta for a window no longer in memory is applied to the
+//! window read back from the store ([`HallState::needs_recall`], [`HallState::recalled`]), so
+//! it continues its revisions instead of restarting at zero.
 
 use std::collections::BTreeMap;
 
@@ -106,6 +113,11 @@ pub struct HallState {
     pub watermark: Timestamp,
     /// The last sequence number applied per source.
     pub last_seq: FastMap<SourceKey, u64>,
+    /// Windows closed and not yet published, oldest first (RULES.md H-2).
+    pub outbox: Vec<WindowClosed>,
+    /// The newest window start that left memory: a window at or before it that is not in
+    /// memory may be in the store.
+    pub evicted_upto: Option<Timestamp>,
 }
 
 impl HallState {
@@ -117,6 +129,29 @@ impl HallState {
             windows: BTreeMap::new(),
             watermark: Timestamp::default(),
             last_seq: FastMap::default(),
+            outbox: Vec::new(),
+            evicted_upto: None,
+        }
+    }
+
+    /// Whether applying `d` needs its window read back from the store first: the window left
+    /// memory (it was published), and `d` is not a repeat.
+    pub fn needs_recall(&self, d: &GgrDelta) -> bool {
+        self.evicted_upto.is_some_and(|e| d.window <= e)
+            && !self.windows.contains_key(&d.window)
+            && self.last_seq.get(&d.source).is_none_or(|last| d.seq > *last)
+    }
+
+    /// Puts back a window read from the store (published: its totals and revision), so a
+    /// late delta revises it. `None` (the store never held it): nothing to put back, the
+    /// window starts at revision 0.
+    pub fn recalled(&mut self, window: Timestamp, stored: Option<(GgrTotals, u32)>) {
+        if let Some((totals, revision)) = stored {
+            self.windows.entry(window).or_insert(GgrWindow {
+                totals,
+                revision,
+                closed: true,
+            });
         }
     }
 
@@ -144,7 +179,8 @@ impl HallState {
     }
 
     /// Closes the windows that are `grace_windows` windows or more behind the watermark (all
-    /// open windows when `all`), and forgets closed windows beyond the newest `windows_max`.
+    /// open windows when `all`) into `out`, to be published at once, and forgets published
+    /// windows beyond the newest `windows_max`.
     pub fn close_windows(
         &mut self,
         grace_windows: i64,
@@ -152,6 +188,32 @@ impl HallState {
         windows_max: usize,
         out: &mut Vec<WindowClosed>,
     ) {
+        self.close(grace_windows, all, out);
+        self.evict(windows_max);
+    }
+
+    /// Closes due windows like [`HallState::close_windows`], into the outbox: they are
+    /// published by [`HallState::release`] once a checkpoint holding them is durable
+    /// (RULES.md H-2). Whether any window closed (the state changed).
+    pub fn close_into_outbox(&mut self, grace_windows: i64, all: bool, windows_max: usize) -> bool {
+        let before = self.outbox.len();
+        let mut outbox = std::mem::take(&mut self.outbox);
+        self.close(grace_windows, all, &mut outbox);
+        self.outbox = outbox;
+        self.evict(windows_max);
+        self.outbox.len() > before
+    }
+
+    /// Takes the oldest `n` publications of the outbox (those a durable checkpoint holds) to
+    /// publish them, and forgets published windows beyond the newest `windows_max`.
+    pub fn release(&mut self, n: usize, windows_max: usize) -> Vec<WindowClosed> {
+        let n = n.min(self.outbox.len());
+        let out: Vec<WindowClosed> = self.outbox.drain(..n).collect();
+        self.evict(windows_max);
+        out
+    }
+
+    fn close(&mut self, grace_windows: i64, all: bool, out: &mut Vec<WindowClosed>) {
         let limit = self.watermark.0 - grace_windows * WINDOW_MS;
         for (start, w) in self.windows.iter_mut() {
             if !all && start.0 >= limit {
@@ -167,13 +229,22 @@ impl HallState {
                 });
             }
         }
+    }
+
+    /// Forgets the oldest windows beyond `windows_max` that are published (closed, and not
+    /// waiting in the outbox).
+    fn evict(&mut self, windows_max: usize) {
         while self.windows.len() > windows_max {
-            match self.windows.first_key_value() {
-                Some((k, w)) if w.closed => {
-                    let k = *k;
-                    self.windows.remove(&k);
-                }
-                _ => break,
+            let Some((k, w)) = self.windows.first_key_value() else {
+                break;
+            };
+            let k = *k;
+            if !w.closed || self.outbox.iter().any(|o| o.window == k) {
+                break;
+            }
+            self.windows.remove(&k);
+            if self.evicted_upto.is_none_or(|e| k > e) {
+                self.evicted_upto = Some(k);
             }
         }
     }

@@ -17,14 +17,33 @@ use actix::fut::{wrap_future, ActorFutureExt};
 use actix::prelude::*;
 use dashmap::DashMap;
 
+use crate::domain::ggr::GgrTotals;
 use crate::domain::wallet::{Recalled, TxKey};
-use crate::domain::{EntityKind, PlayerId};
+use crate::domain::{EntityKind, HallId, PlayerId, Timestamp};
 
 use crate::shell::ack::AckToken;
 use crate::shell::context::EntityContext;
 use crate::shell::ports::store::{
     Backoff, EntityKey, Snapshot, Stash, StateStore, StoreError, Stored,
 };
+
+/// What a message needs read from the store before it can be handled.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Need {
+    /// A wallet's answers no longer in its memory (RULES.md W-1).
+    Txs(PlayerId, Vec<TxKey>),
+    /// A hall's published windows no longer in its memory (RULES.md H-2).
+    Windows(HallId, Vec<Timestamp>),
+}
+
+/// What the store held for a [`Need`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Found {
+    /// Per key, the stored answer or tombstone (`None`: never stored).
+    Txs(Recalled),
+    /// Per window, its stored totals and revision (`None`: never stored).
+    Windows(Vec<(Timestamp, Option<(GgrTotals, u32)>)>),
+}
 
 /// An entity kind the runtime can host: the glue between a domain state machine and its actor.
 pub trait Entity: Sized + Unpin + 'static {
@@ -40,13 +59,14 @@ pub trait Entity: Sized + Unpin + 'static {
     fn restore(id: &Self::Id, stored: Option<Stored>, cx: &dyn EntityContext) -> Self;
     fn handle(&mut self, msg: Self::Msg, cx: &dyn EntityContext);
     /// What a message needs read from the store before it can be handled (a wallet's
-    /// answers no longer in memory, RULES.md W-1): the player and the keys. The actor holds
-    /// its mailbox while it reads, then [`Entity::fill`]s the message and handles it.
-    fn prefetch(&self, _msg: &Self::Msg) -> Option<(PlayerId, Vec<TxKey>)> {
+    /// answers no longer in memory, RULES.md W-1; a hall's published windows, H-2). The
+    /// actor holds its mailbox while it reads, then [`Entity::fill`]s the message and
+    /// handles it.
+    fn prefetch(&self, _msg: &Self::Msg) -> Option<Need> {
         None
     }
     /// Gives a message what its prefetch read.
-    fn fill(_msg: &mut Self::Msg, _recalled: Recalled) {}
+    fn fill(_msg: &mut Self::Msg, _found: Found) {}
     /// The entity's current state (None if it has none yet).
     fn snapshot(&self) -> Option<Snapshot>;
     /// The entity's current state for the store, with the money movements recorded since
@@ -55,8 +75,22 @@ pub trait Entity: Sized + Unpin + 'static {
         self.snapshot().map(Stash::state)
     }
     /// Periodic work (throttled publications, window closing). `all` asks to publish
-    /// everything pending (before shutdown or passivation).
-    fn tick(&mut self, _cx: &dyn EntityContext, _all: bool) {}
+    /// everything pending (before shutdown or passivation). Whether the state changed (then
+    /// the next checkpoint hands it to the store).
+    fn tick(&mut self, _cx: &dyn EntityContext, _all: bool) -> bool {
+        false
+    }
+    /// A checkpoint holding the entity's last stash is durable: publish what waited for it
+    /// (RULES.md H-2). `ack` completes when the publications are delivered. Whether the
+    /// state changed.
+    fn release(&mut self, _cx: &dyn EntityContext, _ack: &AckToken) -> bool {
+        false
+    }
+    /// Whether the entity may leave memory when idle (not while publications wait for a
+    /// durable checkpoint: nothing would publish them).
+    fn may_passivate(&self) -> bool {
+        true
+    }
 }
 
 /// What an actor needs from the runtime hosting it, beyond what its entity may do.
@@ -236,18 +270,20 @@ impl<E: Entity> Actor for EntityActor<E> {
 
 /// Reads what a message needs from the store, retrying transient failures like
 /// [`load_state`].
-async fn recall(
-    store: &dyn StateStore,
-    player: &PlayerId,
-    keys: &[TxKey],
-) -> Result<Recalled, StoreError> {
+async fn recall(store: &dyn StateStore, need: &Need) -> Result<Found, StoreError> {
     let mut backoff = Backoff::new(LOAD_RETRY_FIRST, LOAD_RETRY_MAX);
     loop {
-        match store.recall(player, keys).await {
+        let read = match need {
+            Need::Txs(player, keys) => store.recall(player, keys).await.map(Found::Txs),
+            Need::Windows(hall, windows) => {
+                store.recall_windows(hall, windows).await.map(Found::Windows)
+            }
+        };
+        match read {
             Ok(r) => return Ok(r),
             Err(e) => match backoff.retry(&e) {
                 Some(delay) => {
-                    tracing::warn!(player = %player, error = %e, "reading wallet transactions failed; retrying");
+                    tracing::warn!(need = ?need, error = %e, "reading what an input needs from the store failed; retrying");
                     actix::clock::sleep(delay).await;
                 }
                 None => return Err(e),
@@ -267,9 +303,9 @@ impl<E: Entity> Handler<Deliver<E::Msg>> for EntityActor<E> {
             Loaded::Ready(entity) => entity.prefetch(&msg.0),
             _ => None,
         };
-        if let Some((player, keys)) = needs {
+        if let Some(need) = needs {
             let host = self.host.clone();
-            let read = async move { recall(host.store(), &player, &keys).await };
+            let read = async move { recall(host.store(), &need).await };
             // `wait` holds the mailbox: the next message is handled after this one.
             ctx.wait(
                 wrap_future::<_, Self>(read).map(move |read, act, _ctx| {
@@ -313,14 +349,20 @@ impl<E: Entity> Handler<Ping> for EntityActor<E> {
 
 impl<E: Entity> EntityActor<E> {
     /// Removes the actor's slot and hands its state to the store, if every message counted
-    /// for it has been processed; then stops the actor.
-    fn passivate(&mut self, ctx: &mut Context<Self>) {
+    /// for it has been processed; then stops the actor. Unless `forced`, an entity whose
+    /// publications wait for a durable checkpoint stays.
+    fn passivate(&mut self, ctx: &mut Context<Self>, forced: bool) {
         let (host, registry, processed) = (&self.host, &self.registry, self.processed);
         let Loaded::Ready(entity) = &mut self.entity else {
             return;
         };
         let cx = host.context();
-        entity.tick(cx, true);
+        if entity.tick(cx, true) {
+            self.dirty = true;
+        }
+        if !forced && !entity.may_passivate() {
+            return;
+        }
         let me = ctx.address();
         let removed = registry.remove_if(&self.id, |_, slot| {
             let idle = slot.addr == me && slot.sent.load(Ordering::Acquire) == processed;
@@ -345,7 +387,7 @@ impl<E: Entity> Handler<TryPassivate> for EntityActor<E> {
 
     fn handle(&mut self, _msg: TryPassivate, ctx: &mut Self::Context) {
         if !std::mem::take(&mut self.touched) {
-            self.passivate(ctx);
+            self.passivate(ctx, false);
         }
     }
 }
@@ -354,7 +396,7 @@ impl<E: Entity> Handler<Passivate> for EntityActor<E> {
     type Result = ();
 
     fn handle(&mut self, _msg: Passivate, ctx: &mut Self::Context) {
-        self.passivate(ctx);
+        self.passivate(ctx, true);
     }
 }
 
@@ -388,7 +430,29 @@ impl<E: Entity> Handler<Tick> for EntityActor<E> {
 
     fn handle(&mut self, msg: Tick, _ctx: &mut Self::Context) {
         if let Loaded::Ready(e) = &mut self.entity {
-            e.tick(self.host.context(), msg.all);
+            if e.tick(self.host.context(), msg.all) {
+                self.dirty = true;
+            }
+        }
+    }
+}
+
+/// A checkpoint is durable: publish what waited for it (RULES.md H-2). The token completes
+/// when the publications are delivered.
+pub struct Release(pub AckToken);
+
+impl Message for Release {
+    type Result = ();
+}
+
+impl<E: Entity> Handler<Release> for EntityActor<E> {
+    type Result = ();
+
+    fn handle(&mut self, msg: Release, _ctx: &mut Self::Context) {
+        if let Loaded::Ready(e) = &mut self.entity {
+            if e.release(self.host.context(), &msg.0) {
+                self.dirty = true;
+            }
         }
     }
 }

@@ -41,6 +41,11 @@ pub trait EntityContext {
     fn now(&self) -> Timestamp;
     /// Whether entities record their money movements (the store keeps a ledger).
     fn keeps_ledger(&self) -> bool;
+    /// Whether publications wait for a durable checkpoint holding them (RULES.md H-2: a
+    /// durable store), rather than go out at once.
+    fn publishes_after_checkpoint(&self) -> bool {
+        false
+    }
 
     /// Reports an input the core refused: counted, and published with its reason.
     fn refuse(&self, entity: String, err: &DomainError, cause: EventId, ack: &AckToken) {

@@ -1,6 +1,7 @@
 //! The messages entities receive, and the envelope ([`Remote`]) of those one entity sends
 //! another, which may live in another process.
 
+use crate::domain::ggr::GgrTotals;
 use crate::domain::jackpot::{JackpotHit, PoolCommand, PoolMeta};
 use crate::domain::machine::{EventMeta, MachineCommand};
 use crate::domain::wallet::{Recalled, WalletCommand, WalletMeta};
@@ -64,13 +65,19 @@ pub struct PoolMsg {
 pub enum HallMsg {
     /// A GGR delta from a machine or wallet.
     Delta(GgrDelta, AckToken),
+    /// A delta with its window as the store held it (the window had left memory: RULES.md
+    /// H-2); made by the actor from a `Delta`, never sent.
+    Recalled(GgrDelta, Option<(GgrTotals, u32)>, AckToken),
+    /// Loads the hall (its stored outbox waits to be published after the next durable
+    /// checkpoint); changes nothing.
+    Wake(AckToken),
 }
 
 impl HallMsg {
     /// Completion of the input event the message comes from.
     pub fn ack(&self) -> &AckToken {
         match self {
-            HallMsg::Delta(_, ack) => ack,
+            HallMsg::Delta(_, ack) | HallMsg::Recalled(_, _, ack) | HallMsg::Wake(ack) => ack,
         }
     }
 }

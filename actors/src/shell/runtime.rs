@@ -17,7 +17,7 @@ use crate::domain::{EntityKind, HallId, MachineId, PoolId, Timestamp};
 use crate::shell::ack::AckToken;
 use crate::shell::actor::{
     Checkpoint, Deliver, Entity, EntityActor, Exec, Host, Inspect, Passivate, Ping, Registry, Slot,
-    Tick, TryPassivate,
+    Release, Tick, TryPassivate,
 };
 use crate::shell::config::{Directory, EntitySettings, PoolSpec, RuntimeConfig};
 use crate::shell::context::{Counter, EntityContext};
@@ -100,6 +100,8 @@ pub struct Runtime {
     wallets: Arc<Registry<WalletEntity>>,
     pools: Arc<Registry<PoolEntity>>,
     halls: Arc<Registry<HallEntity>>,
+    /// Publications wait for a durable checkpoint (RULES.md H-2).
+    after_checkpoint: std::sync::atomic::AtomicBool,
 }
 
 impl Runtime {
@@ -136,7 +138,23 @@ impl Runtime {
             wallets: Arc::default(),
             pools: Arc::default(),
             halls: Arc::default(),
+            after_checkpoint: std::sync::atomic::AtomicBool::new(false),
         })
+    }
+
+    /// Makes publications (GGR windows) wait for a durable checkpoint holding them, published
+    /// by [`Runtime::release`] (RULES.md H-2). Set it before the first input, with a durable
+    /// store whose every successful flush is followed by `release`.
+    pub fn publish_after_checkpoint(&self) {
+        self.after_checkpoint.store(true, Ordering::Relaxed);
+    }
+
+    /// A flush made every stash so far durable: halls publish what their stashed outboxes
+    /// hold. `ack` completes when every publication is delivered.
+    pub fn release(&self, ack: &AckToken) {
+        for s in self.halls.iter() {
+            s.addr.do_send(Release(ack.clone()));
+        }
     }
 
     fn arbiter_for<K: Hash>(&self, id: &K) -> ArbiterHandle {
@@ -528,6 +546,10 @@ impl EntityContext for Runtime {
 
     fn keeps_ledger(&self) -> bool {
         self.store.keeps_ledger()
+    }
+
+    fn publishes_after_checkpoint(&self) -> bool {
+        self.after_checkpoint.load(Ordering::Relaxed)
     }
 }
 

@@ -337,3 +337,67 @@ fn jackpots_count_in_net_win_not_in_ggr() {
     assert_eq!((t.ggr(), t.jackpots, t.net_win()), (100, 5_000, -4_900));
     assert_eq!(h.totals.net_win(), -4_900);
 }
+
+/// RULES.md H-2: closed windows wait in the outbox; a window leaves memory only once its
+/// publication was released (a durable checkpoint held it), and its eviction is remembered.
+#[test]
+fn the_outbox_holds_publications_and_windows_leave_memory_only_once_published() {
+    let mut h = HallState::new(hall_id());
+    let m = machine("M-1");
+    for n in 0..4 {
+        apply(&mut h, &delta(&m, n as u64 + 1, n, 100, 0, 1));
+    }
+    // Grace 0 closes windows 0..=2 (3 is the newest); at most 1 window in memory.
+    assert!(h.close_into_outbox(0, false, 1));
+    assert!(!h.close_into_outbox(0, false, 1), "nothing new to close");
+    assert_eq!(
+        h.outbox,
+        vec![
+            closed(0, totals(100, 0, 1), 0),
+            closed(1, totals(100, 0, 1), 0),
+            closed(2, totals(100, 0, 1), 0),
+        ]
+    );
+    assert_eq!(h.windows.len(), 4, "nothing leaves memory before it is published");
+    assert_eq!(h.evicted_upto, None);
+    // The checkpoint held the first two: they are published; window 2 waits.
+    let out = h.release(2, 1);
+    assert_eq!(out, vec![closed(0, totals(100, 0, 1), 0), closed(1, totals(100, 0, 1), 0)]);
+    assert_eq!(h.outbox, vec![closed(2, totals(100, 0, 1), 0)]);
+    assert_eq!(h.windows.keys().copied().collect::<Vec<_>>(), vec![w(2), w(3)]);
+    assert_eq!(h.evicted_upto, Some(w(1)));
+    h.assert_invariants();
+}
+
+/// RULES.md H-2: a late delta for a window that left memory needs it read back; with the
+/// stored window put back, the delta revises it (next revision, full totals).
+#[test]
+fn a_late_delta_for_an_evicted_window_revises_the_stored_window() {
+    let mut h = HallState::new(hall_id());
+    let m = machine("M-1");
+    let p = wallet("P-1");
+    for n in 0..3 {
+        apply(&mut h, &delta(&m, n as u64 + 1, n, 100, 10, 1));
+    }
+    h.close_into_outbox(0, false, 1);
+    h.release(2, 1);
+    assert_eq!(h.evicted_upto, Some(w(1)));
+    let late = delta(&p, 1, 0, 40, 0, 1);
+    assert!(h.needs_recall(&late));
+    assert!(!h.needs_recall(&delta(&p, 1, 2, 40, 0, 1)), "window 2 is in memory");
+    assert!(!h.needs_recall(&delta(&m, 1, 0, 40, 0, 1)), "a repeat needs nothing");
+    h.recalled(w(0), Some((totals(100, 10, 1), 0)));
+    assert_eq!(apply(&mut h, &late), Applied::Done);
+    h.close_into_outbox(0, false, 1);
+    assert_eq!(h.outbox, vec![closed(0, totals(140, 10, 2), 1)]);
+    // A window the store never held starts at revision 0.
+    let mut h2 = HallState::new(hall_id());
+    h2.evicted_upto = Some(w(5));
+    let d = delta(&p, 1, 3, 40, 0, 1);
+    assert!(h2.needs_recall(&d));
+    h2.recalled(w(3), None);
+    apply(&mut h2, &d);
+    apply(&mut h2, &delta(&p, 2, 9, 1, 0, 0));
+    h2.close_into_outbox(0, false, 10);
+    assert_eq!(h2.outbox, vec![closed(3, totals(40, 0, 1), 0)]);
+}

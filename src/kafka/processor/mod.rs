@@ -124,6 +124,8 @@ impl Processor {
         topics: TopicMap,
         readiness: Arc<Readiness>,
     ) -> Self {
+        // RULES.md H-2: publications wait for the durable checkpoint that holds them.
+        rt.publish_after_checkpoint();
         Self {
             rt,
             inflight: Inflight::new(settings.inflight_max),
@@ -196,6 +198,7 @@ impl Processor {
                             continue;
                         }
                         self.readiness.set_consuming(true);
+                        self.wake_halls(&parts).await;
                         let positions = self.stored_positions(&parts).await;
                         let _ = reply.send(positions);
                     }
@@ -212,7 +215,11 @@ impl Processor {
                 },
                 result = async { job.as_mut().expect("a job").flush.as_mut().await }, if job.is_some() => {
                     let j = job.take().expect("a job");
+                    let durable = result.is_ok();
                     let offsets = self.flushed(j.offsets, j.began, result);
+                    if durable {
+                        self.release().await;
+                    }
                     if !offsets.is_empty() {
                         let _ = self.commits.send(offsets);
                     }
@@ -463,7 +470,57 @@ impl Processor {
     /// Waits for a checkpoint's flush; the offsets it made committable.
     async fn complete(&mut self, job: FlushJob) -> Offsets {
         let result = job.flush.await;
-        self.flushed(job.offsets, job.began, result)
+        let durable = result.is_ok();
+        let offsets = self.flushed(job.offsets, job.began, result);
+        if durable {
+            self.release().await;
+        }
+        offsets
+    }
+
+    /// A checkpoint is durable: halls publish the windows it holds (RULES.md H-2). The
+    /// publications count as work in flight, so the next checkpoint (which stores their
+    /// outboxes emptied) waits until the broker has them.
+    async fn release(&mut self) {
+        if self.fatal.is_set() {
+            return;
+        }
+        let fatal = self.fatal.clone();
+        let ack = self
+            .inflight
+            .begin(1, move |ok| {
+                if !ok {
+                    fatal.set("a GGR publication could not be delivered");
+                }
+            })
+            .await;
+        self.rt.release(&ack);
+    }
+
+    /// Loads the stored halls this instance owns whose outbox holds publications (after a
+    /// crash between a durable checkpoint and its publications, or a hand-over), so that
+    /// they publish after the next durable checkpoint (RULES.md H-2).
+    async fn wake_halls(&mut self, parts: &[Tp]) {
+        let halls = match self.rt.store.halls_to_publish().await {
+            Ok(h) => h,
+            Err(e) => {
+                // Not fatal: such a hall also publishes when its next delta loads it.
+                tracing::warn!(error = %e, "reading the halls with publications waiting failed");
+                return;
+            }
+        };
+        for hall in halls {
+            if let Some(r) = &self.router {
+                let tp = (Src::GgrDeltas, r.hall_partition(&hall));
+                if !parts.contains(&tp) {
+                    continue;
+                }
+                note(&mut self.owners.entry(tp).or_default().halls, &hall);
+            }
+            tracing::info!(%hall, "hall with GGR windows waiting to be published: loading it");
+            self.rt
+                .tell::<HallEntity>(&hall, HallMsg::Wake(AckToken::none()));
+        }
     }
 
     /// The consistent cut of a checkpoint (call it with nothing in flight): the positions of
@@ -604,10 +661,19 @@ impl Processor {
                 "in-flight work did not complete before shutdown; its offsets stay uncommitted"
             );
         }
-        // Publish every open GGR window and changed pool level.
+        // Publish every open GGR window and changed pool level: the windows after the
+        // checkpoint holding them is durable (RULES.md H-2); then a second checkpoint stores
+        // the emptied outboxes, once the broker has the publications.
         self.rt.tick(true);
         self.rt.quiesce().await;
-        self.round(None).await
+        let first = self.round(None).await;
+        self.rt.quiesce().await;
+        if !self.drain(self.settings.drain_timeout).await {
+            tracing::warn!("GGR publications were not delivered before shutdown; they are published again at the next start");
+            return first;
+        }
+        let second = self.round(None).await;
+        merge_offsets(first, second)
     }
 
     /// Sends every outbox and waits for the broker (on a blocking thread).

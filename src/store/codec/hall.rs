@@ -1,6 +1,6 @@
 //! A hall's GGR state as stored.
 
-use pitboss_actors::domain::ggr::{GgrTotals, GgrWindow, HallState};
+use pitboss_actors::domain::ggr::{GgrTotals, GgrWindow, HallState, WindowClosed};
 use pitboss_actors::domain::{HallId, Timestamp};
 use pitboss_actors::shell::StoreError;
 use serde::{Deserialize, Serialize};
@@ -48,6 +48,14 @@ struct WindowDto {
     closed: bool,
 }
 
+/// A publication waiting in the outbox (RULES.md H-2).
+#[derive(Serialize, Deserialize)]
+struct OutboxDto {
+    window: i64,
+    totals: TotalsDto,
+    revision: u32,
+}
+
 #[derive(Serialize, Deserialize)]
 pub(super) struct HallDto {
     id: String,
@@ -55,6 +63,13 @@ pub(super) struct HallDto {
     windows: Vec<WindowDto>,
     watermark: i64,
     last_seq: Vec<(SourceDto, u64)>,
+    /// Absent in records written before RULES.md H-2: empty.
+    #[serde(default)]
+    outbox: Vec<OutboxDto>,
+    /// Absent in records written before RULES.md H-2: none (windows evicted before were
+    /// published at once and are not read back).
+    #[serde(default)]
+    evicted_upto: Option<i64>,
 }
 
 impl From<&HallState> for HallDto {
@@ -74,6 +89,16 @@ impl From<&HallState> for HallDto {
                 .collect(),
             watermark: h.watermark.0,
             last_seq: seqs_to_dto(h.last_seq.iter()),
+            outbox: h
+                .outbox
+                .iter()
+                .map(|o| OutboxDto {
+                    window: o.window.0,
+                    totals: (&o.totals).into(),
+                    revision: o.revision,
+                })
+                .collect(),
+            evicted_upto: h.evicted_upto.map(|t| t.0),
         }
     }
 }
@@ -82,8 +107,20 @@ impl TryFrom<HallDto> for HallState {
     type Error = StoreError;
 
     fn try_from(d: HallDto) -> Result<Self, StoreError> {
+        let id = id!(HallId, d.id)?;
         Ok(HallState {
-            id: id!(HallId, d.id)?,
+            outbox: d
+                .outbox
+                .into_iter()
+                .map(|o| WindowClosed {
+                    hall: id.clone(),
+                    window: Timestamp(o.window),
+                    totals: o.totals.into(),
+                    revision: o.revision,
+                })
+                .collect(),
+            evicted_upto: d.evicted_upto.map(Timestamp),
+            id,
             totals: d.totals.into(),
             windows: d
                 .windows

@@ -6,10 +6,12 @@ use std::sync::{Arc, Mutex};
 
 use futures::future::BoxFuture as Fut;
 use futures::{StreamExt, TryStreamExt};
+use pitboss_actors::domain::ggr::GgrTotals;
 use pitboss_actors::domain::wallet::{Recalled, TxKey};
-use pitboss_actors::domain::PlayerId;
-use pitboss_actors::shell::ports::BoxFuture;
-use pitboss_actors::shell::{EntityKey, Position, StoreError, Stored};
+use pitboss_actors::domain::{HallId, PlayerId, Timestamp};
+use pitboss_actors::shell::ports::{BoxFuture, StoredWindows};
+use pitboss_actors::shell::{EntityKey, Position, Snapshot, StoreError, Stored};
+use scylla::value::CqlTimestamp;
 use scylla::client::session::Session;
 
 use crate::store::codec::{self, GgrRow};
@@ -346,7 +348,82 @@ impl CqlInner {
     }
 }
 
+impl CqlInner {
+    async fn read_windows_now(
+        &self,
+        hall: &HallId,
+        windows: &[Timestamp],
+    ) -> Result<StoredWindows, StoreError> {
+        let mut out = Vec::with_capacity(windows.len());
+        for w in windows {
+            let what = format!("reading GGR window {} of hall {hall}", w.0);
+            let mut rows = self
+                .session
+                .execute_iter(
+                    self.st.read_ggr_day.clone(),
+                    (hall.as_str(), codec::day_of(*w)),
+                )
+                .await
+                .map_err(|e| cql_error(e, &what))?
+                .rows_stream::<(CqlTimestamp, i64, i64, i64, Option<i64>, i32)>()
+                .map_err(|e| cql_error(e, &what))?;
+            let mut found = None;
+            while let Some(r) = rows.next().await {
+                let (start, bets, wins, games, jackpots, revision) =
+                    r.map_err(|e| cql_error(e, &what))?;
+                if start.0 == w.0 {
+                    let totals = GgrTotals {
+                        bets,
+                        wins,
+                        games,
+                        jackpots: jackpots.unwrap_or(0),
+                    };
+                    found = Some((totals, revision as u32));
+                }
+            }
+            out.push((*w, found));
+        }
+        Ok(out)
+    }
+
+    async fn halls_to_publish_now(&self) -> Result<Vec<HallId>, StoreError> {
+        let what = "scanning halls";
+        let mut rows = self
+            .session
+            .execute_iter(self.st.scan_halls.clone(), ())
+            .await
+            .map_err(|e| cql_error(e, what))?
+            .rows_stream::<(Vec<u8>,)>()
+            .map_err(|e| cql_error(e, what))?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next().await {
+            let (state,) = r.map_err(|e| cql_error(e, what))?;
+            if let (Snapshot::Hall(h), _) = codec::decode_record(&state)? {
+                if !h.outbox.is_empty() {
+                    out.push(h.id);
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
 impl Backend for Cql {
+    fn read_windows(
+        &self,
+        hall: &HallId,
+        windows: &[Timestamp],
+    ) -> BoxFuture<Result<StoredWindows, StoreError>> {
+        let me = self.handle();
+        let (hall, windows) = (hall.clone(), windows.to_vec());
+        Box::pin(async move { me.read_windows_now(&hall, &windows).await })
+    }
+
+    fn halls_to_publish(&self) -> BoxFuture<Result<Vec<HallId>, StoreError>> {
+        let me = self.handle();
+        Box::pin(async move { me.halls_to_publish_now().await })
+    }
+
     fn read_txs(
         &self,
         player: &PlayerId,

@@ -34,6 +34,10 @@ pub struct Statements {
     pub scan_states: [PreparedStatement; 4],
     pub scan_ledger: PreparedStatement,
     pub scan_ggr: PreparedStatement,
+    /// One partition (hall, day) of GGR windows (RULES.md H-2 reads a window back).
+    pub read_ggr_day: PreparedStatement,
+    /// Every hall's state (the halls whose outbox waits, RULES.md H-2).
+    pub scan_halls: PreparedStatement,
     pub scan_positions: PreparedStatement,
     pub scan_log: PreparedStatement,
     /// Writes a wallet transaction.
@@ -330,6 +334,10 @@ pub async fn prepare_all(s: &Session, page_len: i32) -> Result<Statements, Store
         ],
         scan_ledger: p(s, "SELECT entity_kind, entity_id, n, kind, level, amount, balance, cause, causes, event_time FROM money_ledger", pl).await?,
         scan_ggr: p(s, "SELECT hall_id, window_start, bets, wins, games, jackpots, revision FROM ggr_windows", pl).await?,
+        // By partition key only: the test server (kassandra) reads `window_start = ?` as
+        // `>=`, so the window is picked from the partition's rows (at most 1,440).
+        read_ggr_day: p(s, "SELECT window_start, bets, wins, games, jackpots, revision FROM ggr_windows WHERE hall_id = ? AND day = ?", pl).await?,
+        scan_halls: p(s, "SELECT state FROM halls", pl).await?,
         scan_positions: p(s, "SELECT topic, partition, next_offset FROM processor_positions", pl).await?,
         scan_log: p(s, "SELECT instance, epoch, chunk FROM checkpoint_log", pl).await?,
         wallet_tx: p(s, "INSERT INTO wallet_transactions (player_id, provider, tx, record) VALUES (?, ?, ?, ?)", pl).await?,

@@ -3,8 +3,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use pitboss_actors::domain::wallet::{Recalled, TxKey};
-use pitboss_actors::domain::PlayerId;
-use pitboss_actors::shell::ports::{BoxFuture, Position, Stash, Stored};
+use pitboss_actors::domain::{HallId, PlayerId, Timestamp};
+use pitboss_actors::shell::ports::{BoxFuture, Position, Stash, Stored, StoredWindows};
 use pitboss_actors::shell::{EntityKey, MemoryStore, Snapshot, StateStore, StoreError};
 
 /// A store in memory that reports its flushes durable and keeps the positions flushed with
@@ -31,6 +31,13 @@ impl StateStore for SharedStore {
     }
     fn recall(&self, player: &PlayerId, keys: &[TxKey]) -> BoxFuture<Result<Recalled, StoreError>> {
         self.inner.recall(player, keys)
+    }
+    fn recall_windows(
+        &self,
+        hall: &HallId,
+        windows: &[Timestamp],
+    ) -> BoxFuture<Result<StoredWindows, StoreError>> {
+        self.inner.recall_windows(hall, windows)
     }
     fn flush(&self) -> BoxFuture<Result<bool, StoreError>> {
         let pending = std::mem::take(&mut *self.pending.lock().unwrap());

@@ -1,18 +1,31 @@
 //! A hall's actor state: its GGR aggregator, and the windows it publishes when they close.
+//!
+//! With a durable store (RULES.md H-2) closed windows wait in the hall's outbox, which is
+//! stored with its state, and are published when the runtime says a checkpoint holding them
+//! is durable ([`Entity::release`]); a late delta for a window no longer in memory has the
+//! window read back from the store first ([`Entity::prefetch`]). Without one, windows are
+//! published as they close.
 
 use crate::domain::ggr::{HallState, WindowClosed};
-use crate::domain::{EntityKind, HallId};
+use crate::domain::{Currency, EntityKind, HallId};
 
 use crate::shell::ack::AckToken;
-use crate::shell::actor::Entity;
+use crate::shell::actor::{Entity, Found, Need};
 use crate::shell::context::EntityContext;
 use crate::shell::messages::HallMsg;
 use crate::shell::ports::sink::Output;
-use crate::shell::ports::store::{EntityKey, Snapshot, Stored};
+use crate::shell::ports::store::{EntityKey, Snapshot, Stash, Stored};
 
 pub struct HallEntity {
     state: HallState,
-    closed: Vec<WindowClosed>,
+    /// Publications of the outbox (its oldest) that the last stash held.
+    stashed: usize,
+}
+
+fn publish(cx: &dyn EntityContext, windows: Vec<WindowClosed>, currency: Currency, ack: &AckToken) {
+    for window in windows {
+        cx.emit(Output::Ggr { window, currency }, ack);
+    }
 }
 
 impl Entity for HallEntity {
@@ -33,14 +46,46 @@ impl Entity for HallEntity {
             Some(Snapshot::Hall(s)) => s,
             _ => HallState::new(id.clone()),
         };
-        Self {
-            state,
-            closed: Vec::new(),
+        // What the store gave back is stored, or stashed for the next flush.
+        let stashed = state.outbox.len();
+        Self { state, stashed }
+    }
+
+    fn prefetch(&self, msg: &HallMsg) -> Option<Need> {
+        match msg {
+            HallMsg::Delta(d, _) if self.state.needs_recall(d) => {
+                Some(Need::Windows(self.state.id.clone(), vec![d.window]))
+            }
+            _ => None,
         }
     }
 
+    fn fill(msg: &mut HallMsg, found: Found) {
+        let Found::Windows(windows) = found else {
+            return;
+        };
+        let taken = std::mem::replace(msg, HallMsg::Wake(AckToken::none()));
+        *msg = match taken {
+            HallMsg::Delta(d, ack) => {
+                let stored = windows
+                    .into_iter()
+                    .find(|(w, _)| *w == d.window)
+                    .and_then(|(_, s)| s);
+                HallMsg::Recalled(d, stored, ack)
+            }
+            other => other,
+        };
+    }
+
     fn handle(&mut self, msg: HallMsg, _cx: &dyn EntityContext) {
-        let HallMsg::Delta(d, ack) = msg;
+        let (d, ack) = match msg {
+            HallMsg::Delta(d, ack) => (d, ack),
+            HallMsg::Recalled(d, stored, ack) => {
+                self.state.recalled(d.window, stored);
+                (d, ack)
+            }
+            HallMsg::Wake(_) => return,
+        };
         if let Err(e) = self.state.apply(&d) {
             // Only an overflow of an all-time total gets here: the delta was accepted by its
             // machine or wallet, so it cannot be refused now. Fail the input: its offset
@@ -50,26 +95,42 @@ impl Entity for HallEntity {
         }
     }
 
-    fn tick(&mut self, cx: &dyn EntityContext, all: bool) {
+    fn tick(&mut self, cx: &dyn EntityContext, all: bool) -> bool {
         let s = cx.settings();
-        self.state.close_windows(
-            s.ggr_grace_windows,
-            all,
-            s.ggr_windows_max,
-            &mut self.closed,
-        );
-        for window in self.closed.drain(..) {
-            cx.emit(
-                Output::Ggr {
-                    window,
-                    currency: s.currency,
-                },
-                &AckToken::none(),
-            );
+        if cx.publishes_after_checkpoint() {
+            return self
+                .state
+                .close_into_outbox(s.ggr_grace_windows, all, s.ggr_windows_max);
         }
+        let mut closed = Vec::new();
+        self.state
+            .close_windows(s.ggr_grace_windows, all, s.ggr_windows_max, &mut closed);
+        let changed = !closed.is_empty();
+        publish(cx, closed, s.currency, &AckToken::none());
+        changed
+    }
+
+    fn release(&mut self, cx: &dyn EntityContext, ack: &AckToken) -> bool {
+        if self.stashed == 0 {
+            return false;
+        }
+        let s = cx.settings();
+        let out = self.state.release(self.stashed, s.ggr_windows_max);
+        self.stashed = 0;
+        publish(cx, out, s.currency, ack);
+        true
+    }
+
+    fn may_passivate(&self) -> bool {
+        self.state.outbox.is_empty()
     }
 
     fn snapshot(&self) -> Option<Snapshot> {
         Some(Snapshot::Hall(self.state.clone()))
+    }
+
+    fn stash(&mut self, _cx: &dyn EntityContext) -> Option<Stash> {
+        self.stashed = self.state.outbox.len();
+        self.snapshot().map(Stash::state)
     }
 }

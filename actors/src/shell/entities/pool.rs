@@ -155,9 +155,9 @@ impl Entity for PoolEntity {
         }
     }
 
-    fn tick(&mut self, cx: &dyn EntityContext, _all: bool) {
+    fn tick(&mut self, cx: &dyn EntityContext, _all: bool) -> bool {
         if !std::mem::take(&mut self.dirty) {
-            return;
+            return false;
         }
         let levels = self
             .state
@@ -179,6 +179,8 @@ impl Entity for PoolEntity {
             },
             &AckToken::none(),
         );
+        // Publishing the levels changes no stored state.
+        false
     }
 
     fn snapshot(&self) -> Option<Snapshot> {

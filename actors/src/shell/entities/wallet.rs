@@ -1,11 +1,11 @@
 //! A wallet's actor state: its state machine, the effects it routes (GGR to the brand's
 //! hall, balance changes to the sink) and its ledger.
 
-use crate::domain::wallet::{Answer, Recalled, TxKey, TxRecord, WalletEffect, WalletState};
+use crate::domain::wallet::{Answer, TxKey, TxRecord, WalletEffect, WalletState};
 use crate::domain::{DomainError, EntityKind, PlayerId};
 
 use crate::shell::ack::AckToken;
-use crate::shell::actor::Entity;
+use crate::shell::actor::{Entity, Found, Need};
 use crate::shell::context::{Counter, EntityContext};
 use crate::shell::ledger::Ledger;
 use crate::shell::messages::{HallMsg, Remote, WalletMsg};
@@ -75,18 +75,20 @@ impl Entity for WalletEntity {
         }
     }
 
-    fn prefetch(&self, msg: &WalletMsg) -> Option<(PlayerId, Vec<TxKey>)> {
+    fn prefetch(&self, msg: &WalletMsg) -> Option<Need> {
         let state = self.state.as_ref()?;
         let keys: Vec<TxKey> = state
             .missing(&msg.cmd)
             .into_iter()
             .filter(|k| self.pending(k).is_none())
             .collect();
-        (!keys.is_empty()).then(|| (self.id.clone(), keys))
+        (!keys.is_empty()).then(|| Need::Txs(self.id.clone(), keys))
     }
 
-    fn fill(msg: &mut WalletMsg, recalled: Recalled) {
-        msg.recalled = recalled;
+    fn fill(msg: &mut WalletMsg, found: Found) {
+        if let Found::Txs(recalled) = found {
+            msg.recalled = recalled;
+        }
     }
 
     fn handle(&mut self, msg: WalletMsg, cx: &dyn EntityContext) {

@@ -15,5 +15,5 @@ pub use random::HitPointFactory;
 pub use sink::{EventSink, LevelView, MemorySink, NullSink, Output, WalletStatus};
 pub use store::{
     Backoff, BoxFuture, EntityKey, Failure, MemoryStore, Position, Snapshot, Stash, StateStore,
-    StoreError, Stored,
+    StoreError, Stored, StoredWindows,
 };

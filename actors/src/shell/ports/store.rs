@@ -8,16 +8,20 @@ use std::pin::Pin;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use crate::domain::ggr::HallState;
+use crate::domain::ggr::{GgrTotals, HallState};
 use crate::domain::jackpot::PoolState;
 use crate::domain::machine::MachineState;
 use crate::domain::wallet::{Recalled, TxKey, TxRecord, WalletState};
-use crate::domain::{EntityKind, HallId, MachineId, PlayerId, PoolId};
+use crate::domain::{EntityKind, HallId, MachineId, PlayerId, PoolId, Timestamp};
 
 use crate::shell::ports::ledger::LedgerEntry;
 
 /// A boxed future, as ports return them.
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+
+/// Stored GGR windows of a hall: per window asked, its totals and revision (`None`: not
+/// stored).
+pub type StoredWindows = Vec<(Timestamp, Option<(GgrTotals, u32)>)>;
 
 /// Which entity a snapshot belongs to.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -267,6 +271,25 @@ pub trait StateStore: Send + Sync + 'static {
     /// records first): RULES.md W-1, an answer no longer in the wallet's memory is read back.
     /// A key the store does not hold comes back with `None`.
     fn recall(&self, player: &PlayerId, keys: &[TxKey]) -> BoxFuture<Result<Recalled, StoreError>>;
+    /// What the store holds for some GGR windows of a hall (RULES.md H-2: a window that
+    /// left the hall's memory is read back before a late delta revises it): per window, its
+    /// totals and revision, `None` for a window not stored.
+    fn recall_windows(&self, hall: &HallId, windows: &[Timestamp]) -> BoxFuture<Result<StoredWindows, StoreError>>;
+    /// The stored halls whose outbox holds publications not yet made (RULES.md H-2): the
+    /// processor loads them so that they publish after its next durable checkpoint.
+    fn halls_to_publish(&self) -> BoxFuture<Result<Vec<HallId>, StoreError>> {
+        let all = self.all();
+        Box::pin(async move {
+            Ok(all
+                .await?
+                .into_iter()
+                .filter_map(|s| match s {
+                    Snapshot::Hall(h) if !h.outbox.is_empty() => Some(h.id),
+                    _ => None,
+                })
+                .collect())
+        })
+    }
     /// Records the input position the next flush makes durable together with the state.
     fn stash_position(&self, _position: Position) {}
     /// The input positions stored with the last durable flush.
@@ -280,6 +303,7 @@ pub trait StateStore: Send + Sync + 'static {
 pub struct MemoryStore {
     map: Mutex<HashMap<EntityKey, Stored>>,
     txs: Mutex<HashMap<(PlayerId, TxKey), TxRecord>>,
+    ggr: Mutex<HashMap<(HallId, Timestamp), (GgrTotals, u32)>>,
     ledger: Option<Mutex<Vec<(EntityKey, LedgerEntry)>>>,
 }
 
@@ -289,6 +313,7 @@ impl MemoryStore {
         Self {
             map: Mutex::default(),
             txs: Mutex::default(),
+            ggr: Mutex::default(),
             ledger: Some(Mutex::default()),
         }
     }
@@ -327,6 +352,14 @@ impl StateStore for MemoryStore {
                 txs.insert((w.id.clone(), k.clone()), r.clone());
             }
         }
+        if let Snapshot::Hall(h) = &stash.snapshot {
+            // Like the durable stores' GGR rows: every window a hall held, kept after it
+            // leaves the hall's memory.
+            let mut ggr = self.ggr.lock().expect("store lock");
+            for (start, w) in &h.windows {
+                ggr.insert((h.id.clone(), *start), (w.totals.clone(), w.revision));
+            }
+        }
         if let Some(l) = &self.ledger {
             let mut l = l.lock().expect("store lock");
             l.extend(stash.ledger.iter().map(|e| (key.clone(), *e)));
@@ -360,6 +393,15 @@ impl StateStore for MemoryStore {
         let got: Recalled = keys
             .iter()
             .map(|k| (k.clone(), txs.get(&(player.clone(), k.clone())).cloned()))
+            .collect();
+        Box::pin(async move { Ok(got) })
+    }
+
+    fn recall_windows(&self, hall: &HallId, windows: &[Timestamp]) -> BoxFuture<Result<StoredWindows, StoreError>> {
+        let ggr = self.ggr.lock().expect("store lock");
+        let got: StoredWindows = windows
+            .iter()
+            .map(|w| (*w, ggr.get(&(hall.clone(), *w)).cloned()))
             .collect();
         Box::pin(async move { Ok(got) })
     }

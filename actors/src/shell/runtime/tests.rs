@@ -12,7 +12,9 @@ use crate::shell::actor::load_state;
 use crate::shell::ports::clock::ManualClock;
 use crate::shell::ports::ledger::Movement;
 use crate::shell::ports::sink::MemorySink;
-use crate::shell::ports::store::{BoxFuture, EntityKey, MemoryStore, Stash, StoreError, Stored};
+use crate::shell::ports::store::{
+    BoxFuture, EntityKey, MemoryStore, Stash, StoreError, Stored, StoredWindows,
+};
 use crate::shell::runtime::admin::PoolAdminError;
 
 const T0: i64 = 1_800_000_000_000;
@@ -57,6 +59,14 @@ impl StateStore for Failing {
         keys: &[TxKey],
     ) -> BoxFuture<Result<Recalled, StoreError>> {
         let none = keys.iter().map(|k| (k.clone(), None)).collect();
+        Box::pin(async move { Ok(none) })
+    }
+    fn recall_windows(
+        &self,
+        _hall: &HallId,
+        windows: &[Timestamp],
+    ) -> BoxFuture<Result<StoredWindows, StoreError>> {
+        let none = windows.iter().map(|w| (*w, None)).collect();
         Box::pin(async move { Ok(none) })
     }
 }
@@ -217,5 +227,89 @@ async fn pool_ledger_entries_carry_the_runtime_clock() {
         .map(|(_, e)| (e.kind, e.time.0))
         .collect();
     assert_eq!(pool, [(Movement::Seed, 77), (Movement::Contribution, 78)]);
+    rt.stop();
+}
+
+/// RULES.md H-2, in the runtime: closed windows wait for a checkpoint before they are
+/// published; a window that left memory is read back from the store when a late delta
+/// revises it, so the revision continues with full totals (findings 6 and 16).
+#[actix_rt::test]
+async fn windows_wait_for_the_checkpoint_and_a_late_delta_revises_the_stored_window() {
+    use crate::domain::ggr::GgrDelta;
+    use crate::domain::SourceKey;
+    use crate::domain::time::WINDOW_MS;
+    use crate::shell::entities::HallEntity;
+    use crate::shell::messages::HallMsg;
+
+    let store = Arc::new(MemoryStore::default());
+    let sink = Arc::new(MemorySink::default());
+    let rt = Runtime::start(
+        config(),
+        sink.clone(),
+        store.clone(),
+        Arc::new(Lowest),
+        Arc::new(ManualClock::at(Timestamp(T0))),
+    );
+    rt.publish_after_checkpoint();
+    let hall = HallId::new("H-1").unwrap();
+    let source = SourceKey::Machine(MachineId::new("M-1").unwrap());
+    let delta = |seq: u64, window: i64, bets: i64| GgrDelta {
+        source: source.clone(),
+        seq,
+        hall: hall.clone(),
+        window: Timestamp(T0 + window * WINDOW_MS),
+        bets,
+        wins: 0,
+        games: 1,
+        jackpots: 0,
+    };
+    let published = |sink: &MemorySink| -> Vec<(i64, u32, i64)> {
+        sink.take()
+            .into_iter()
+            .filter_map(|o| match o {
+                Output::Ggr { window, .. } => Some((
+                    (window.window.0 - T0) / WINDOW_MS,
+                    window.revision,
+                    window.totals.bets,
+                )),
+                _ => None,
+            })
+            .collect()
+    };
+    let checkpoint = |rt: Arc<Runtime>| async move {
+        rt.checkpoint().await;
+        rt.store.flush().await.unwrap();
+        rt.release(&AckToken::none());
+        rt.quiesce().await;
+    };
+    // Ten windows, one delta each: with a grace of one window, 0..=7 close.
+    for w in 0..10 {
+        rt.tell::<HallEntity>(&hall, HallMsg::Delta(delta(w as u64 + 1, w, 100 + w), AckToken::none()));
+    }
+    rt.quiesce().await;
+    rt.tick(false);
+    rt.quiesce().await;
+    assert_eq!(published(&sink), vec![], "nothing before the checkpoint holds it");
+    checkpoint(rt.clone()).await;
+    let first = published(&sink);
+    assert_eq!(first.len(), 8);
+    assert!(first.iter().all(|(_, rev, _)| *rev == 0));
+    // The published windows beyond the newest four left memory.
+    let Some(Snapshot::Hall(h)) = rt.inspect::<HallEntity>(&hall).await.unwrap() else {
+        panic!("no hall state");
+    };
+    assert_eq!(h.windows.len(), 4);
+    assert_eq!(h.evicted_upto, Some(Timestamp(T0 + 5 * WINDOW_MS)));
+    assert!(h.outbox.is_empty());
+
+    // A late delta for window 2, no longer in memory: read back, revised to revision 1
+    // with the full totals.
+    rt.tell::<HallEntity>(&hall, HallMsg::Delta(delta(11, 2, 50), AckToken::none()));
+    rt.quiesce().await;
+    rt.tick(false);
+    rt.quiesce().await;
+    assert_eq!(published(&sink), vec![], "the revision waits for a checkpoint too");
+    checkpoint(rt.clone()).await;
+    assert_eq!(published(&sink), vec![(2, 1, 102 + 50)]);
     rt.stop();
 }
