@@ -139,7 +139,10 @@ impl HallState {
     pub fn needs_recall(&self, d: &GgrDelta) -> bool {
         self.evicted_upto.is_some_and(|e| d.window <= e)
             && !self.windows.contains_key(&d.window)
-            && self.last_seq.get(&d.source).is_none_or(|last| d.seq > *last)
+            && self
+                .last_seq
+                .get(&d.source)
+                .is_none_or(|last| d.seq > *last)
     }
 
     /// Puts back a window read from the store (published: its totals and revision), so a

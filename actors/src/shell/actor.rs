@@ -275,9 +275,10 @@ async fn recall(store: &dyn StateStore, need: &Need) -> Result<Found, StoreError
     loop {
         let read = match need {
             Need::Txs(player, keys) => store.recall(player, keys).await.map(Found::Txs),
-            Need::Windows(hall, windows) => {
-                store.recall_windows(hall, windows).await.map(Found::Windows)
-            }
+            Need::Windows(hall, windows) => store
+                .recall_windows(hall, windows)
+                .await
+                .map(Found::Windows),
         };
         match read {
             Ok(r) => return Ok(r),

@@ -16,8 +16,8 @@ use crate::domain::{EntityKind, HallId, MachineId, PoolId, Timestamp};
 
 use crate::shell::ack::AckToken;
 use crate::shell::actor::{
-    Checkpoint, Deliver, Entity, EntityActor, Exec, Host, Inspect, Passivate, Ping, Registry, Slot,
-    Release, Tick, TryPassivate,
+    Checkpoint, Deliver, Entity, EntityActor, Exec, Host, Inspect, Passivate, Ping, Registry,
+    Release, Slot, Tick, TryPassivate,
 };
 use crate::shell::config::{Directory, EntitySettings, PoolSpec, RuntimeConfig};
 use crate::shell::context::{Counter, EntityContext};

@@ -358,13 +358,26 @@ fn the_outbox_holds_publications_and_windows_leave_memory_only_once_published() 
             closed(2, totals(100, 0, 1), 0),
         ]
     );
-    assert_eq!(h.windows.len(), 4, "nothing leaves memory before it is published");
+    assert_eq!(
+        h.windows.len(),
+        4,
+        "nothing leaves memory before it is published"
+    );
     assert_eq!(h.evicted_upto, None);
     // The checkpoint held the first two: they are published; window 2 waits.
     let out = h.release(2, 1);
-    assert_eq!(out, vec![closed(0, totals(100, 0, 1), 0), closed(1, totals(100, 0, 1), 0)]);
+    assert_eq!(
+        out,
+        vec![
+            closed(0, totals(100, 0, 1), 0),
+            closed(1, totals(100, 0, 1), 0)
+        ]
+    );
     assert_eq!(h.outbox, vec![closed(2, totals(100, 0, 1), 0)]);
-    assert_eq!(h.windows.keys().copied().collect::<Vec<_>>(), vec![w(2), w(3)]);
+    assert_eq!(
+        h.windows.keys().copied().collect::<Vec<_>>(),
+        vec![w(2), w(3)]
+    );
     assert_eq!(h.evicted_upto, Some(w(1)));
     h.assert_invariants();
 }
@@ -384,8 +397,14 @@ fn a_late_delta_for_an_evicted_window_revises_the_stored_window() {
     assert_eq!(h.evicted_upto, Some(w(1)));
     let late = delta(&p, 1, 0, 40, 0, 1);
     assert!(h.needs_recall(&late));
-    assert!(!h.needs_recall(&delta(&p, 1, 2, 40, 0, 1)), "window 2 is in memory");
-    assert!(!h.needs_recall(&delta(&m, 1, 0, 40, 0, 1)), "a repeat needs nothing");
+    assert!(
+        !h.needs_recall(&delta(&p, 1, 2, 40, 0, 1)),
+        "window 2 is in memory"
+    );
+    assert!(
+        !h.needs_recall(&delta(&m, 1, 0, 40, 0, 1)),
+        "a repeat needs nothing"
+    );
     h.recalled(w(0), Some((totals(100, 10, 1), 0)));
     assert_eq!(apply(&mut h, &late), Applied::Done);
     h.close_into_outbox(0, false, 1);

@@ -11,8 +11,8 @@ use pitboss_actors::domain::wallet::{Recalled, TxKey};
 use pitboss_actors::domain::{HallId, PlayerId, Timestamp};
 use pitboss_actors::shell::ports::{BoxFuture, StoredWindows};
 use pitboss_actors::shell::{EntityKey, Position, Snapshot, StoreError, Stored};
-use scylla::value::CqlTimestamp;
 use scylla::client::session::Session;
+use scylla::value::CqlTimestamp;
 
 use crate::store::codec::{self, GgrRow};
 use crate::store::config::ScyllaConfig;

@@ -274,7 +274,11 @@ pub trait StateStore: Send + Sync + 'static {
     /// What the store holds for some GGR windows of a hall (RULES.md H-2: a window that
     /// left the hall's memory is read back before a late delta revises it): per window, its
     /// totals and revision, `None` for a window not stored.
-    fn recall_windows(&self, hall: &HallId, windows: &[Timestamp]) -> BoxFuture<Result<StoredWindows, StoreError>>;
+    fn recall_windows(
+        &self,
+        hall: &HallId,
+        windows: &[Timestamp],
+    ) -> BoxFuture<Result<StoredWindows, StoreError>>;
     /// The stored halls whose outbox holds publications not yet made (RULES.md H-2): the
     /// processor loads them so that they publish after its next durable checkpoint.
     fn halls_to_publish(&self) -> BoxFuture<Result<Vec<HallId>, StoreError>> {
@@ -397,7 +401,11 @@ impl StateStore for MemoryStore {
         Box::pin(async move { Ok(got) })
     }
 
-    fn recall_windows(&self, hall: &HallId, windows: &[Timestamp]) -> BoxFuture<Result<StoredWindows, StoreError>> {
+    fn recall_windows(
+        &self,
+        hall: &HallId,
+        windows: &[Timestamp],
+    ) -> BoxFuture<Result<StoredWindows, StoreError>> {
         let ggr = self.ggr.lock().expect("store lock");
         let got: StoredWindows = windows
             .iter()

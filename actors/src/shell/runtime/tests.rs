@@ -236,8 +236,8 @@ async fn pool_ledger_entries_carry_the_runtime_clock() {
 #[actix_rt::test]
 async fn windows_wait_for_the_checkpoint_and_a_late_delta_revises_the_stored_window() {
     use crate::domain::ggr::GgrDelta;
-    use crate::domain::SourceKey;
     use crate::domain::time::WINDOW_MS;
+    use crate::domain::SourceKey;
     use crate::shell::entities::HallEntity;
     use crate::shell::messages::HallMsg;
 
@@ -284,12 +284,19 @@ async fn windows_wait_for_the_checkpoint_and_a_late_delta_revises_the_stored_win
     };
     // Ten windows, one delta each: with a grace of one window, 0..=7 close.
     for w in 0..10 {
-        rt.tell::<HallEntity>(&hall, HallMsg::Delta(delta(w as u64 + 1, w, 100 + w), AckToken::none()));
+        rt.tell::<HallEntity>(
+            &hall,
+            HallMsg::Delta(delta(w as u64 + 1, w, 100 + w), AckToken::none()),
+        );
     }
     rt.quiesce().await;
     rt.tick(false);
     rt.quiesce().await;
-    assert_eq!(published(&sink), vec![], "nothing before the checkpoint holds it");
+    assert_eq!(
+        published(&sink),
+        vec![],
+        "nothing before the checkpoint holds it"
+    );
     checkpoint(rt.clone()).await;
     let first = published(&sink);
     assert_eq!(first.len(), 8);
@@ -308,7 +315,11 @@ async fn windows_wait_for_the_checkpoint_and_a_late_delta_revises_the_stored_win
     rt.quiesce().await;
     rt.tick(false);
     rt.quiesce().await;
-    assert_eq!(published(&sink), vec![], "the revision waits for a checkpoint too");
+    assert_eq!(
+        published(&sink),
+        vec![],
+        "the revision waits for a checkpoint too"
+    );
     checkpoint(rt.clone()).await;
     assert_eq!(published(&sink), vec![(2, 1, 102 + 50)]);
     rt.stop();
