@@ -66,6 +66,10 @@ pub const HALL_GGR: &str = "pitboss_hall_ggr_minor";
 pub const HALL_BETS: &str = "pitboss_hall_bets_minor";
 /// All-time wins of a hall, minor units.
 pub const HALL_WINS: &str = "pitboss_hall_wins_minor";
+/// All-time jackpots paid to a hall's machines, minor units.
+pub const HALL_JACKPOTS: &str = "pitboss_hall_jackpots_minor";
+/// All-time net win (bets - wins - jackpots) of a hall, minor units.
+pub const HALL_NET_WIN: &str = "pitboss_hall_net_win_minor";
 /// Machines by hall and status (online, offline, door_open, tilt), from the census.
 pub const MACHINES: &str = "pitboss_machines";
 /// Store flush duration.
@@ -150,6 +154,8 @@ pub const METRICS: &[MetricDef] = &[
     def(HALL_GGR, Kind::Gauge, &["hall"], "All-time gross gaming revenue (bets - wins) of a hall, minor units."),
     def(HALL_BETS, Kind::Gauge, &["hall"], "All-time bets of a hall, net of rollbacks, minor units."),
     def(HALL_WINS, Kind::Gauge, &["hall"], "All-time wins of a hall, minor units."),
+    def(HALL_JACKPOTS, Kind::Gauge, &["hall"], "All-time jackpots paid to a hall's machines (progressive and mystery), minor units."),
+    def(HALL_NET_WIN, Kind::Gauge, &["hall"], "All-time net win (bets - wins - jackpots) of a hall, minor units."),
     def(MACHINES, Kind::Gauge, &["hall", "status"], "Machines by hall and status (online, offline, door_open, tilt)."),
     def(STORE_FLUSH, Kind::Histogram, &[], "Duration of a store flush (state made durable)."),
     def(STORE_BACKLOG, Kind::Gauge, &[], "Entity states handed to the store and not yet durable."),
@@ -389,10 +395,12 @@ pub fn ready(ready: bool) {
 }
 
 /// A hall's all-time totals (from the census), minor units.
-pub fn hall_totals(hall: &str, bets: i64, wins: i64) {
+pub fn hall_totals(hall: &str, bets: i64, wins: i64, jackpots: i64) {
     let h = hall.to_string();
     gauge!(HALL_BETS, "hall" => h.clone()).set(bets as f64);
     gauge!(HALL_WINS, "hall" => h.clone()).set(wins as f64);
+    gauge!(HALL_JACKPOTS, "hall" => h.clone()).set(jackpots as f64);
+    gauge!(HALL_NET_WIN, "hall" => h.clone()).set((bets - wins - jackpots) as f64);
     gauge!(HALL_GGR, "hall" => h).set((bets - wins) as f64);
 }
 

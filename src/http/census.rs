@@ -100,6 +100,10 @@ pub struct HallSummary {
     pub ggr_minor: i64,
     /// All-time GGR, formatted.
     pub ggr: String,
+    /// All-time jackpots paid to the hall's machines (progressive and mystery), minor units.
+    pub jackpots_minor: i64,
+    /// All-time net win (bets - wins - jackpots, RULES.md H-1), minor units.
+    pub net_win_minor: i64,
     /// GGR of the newest one-minute window, minor units.
     pub ggr_last_window_minor: i64,
     /// Games played.
@@ -234,14 +238,15 @@ impl Census {
         for chunk in hall_ids.chunks(CHUNK) {
             let futs = chunk.iter().map(|id| rt.inspect::<HallEntity>(id));
             for (id, s) in chunk.iter().zip(futures::future::join_all(futs).await) {
-                let (bets, wins, games, last) = match s {
+                let (bets, wins, jackpots, games, last) = match s {
                     Ok(Some(Snapshot::Hall(h))) => (
                         h.totals.bets,
                         h.totals.wins,
+                        h.totals.jackpots,
                         h.totals.games,
                         h.windows.values().next_back().map_or(0, |w| w.totals.ggr()),
                     ),
-                    _ => (0, 0, 0, 0),
+                    _ => (0, 0, 0, 0, 0),
                 };
                 summaries.insert(
                     id.to_string(),
@@ -252,6 +257,8 @@ impl Census {
                         wins_minor: wins,
                         ggr_minor: bets - wins,
                         ggr: format_minor(bets - wins, &cur),
+                        jackpots_minor: jackpots,
+                        net_win_minor: bets - wins - jackpots,
                         ggr_last_window_minor: last,
                         games,
                         machines: StatusCounts::default(),
@@ -273,7 +280,7 @@ impl Census {
             }
         }
         for h in summaries.values() {
-            telemetry::hall_totals(&h.id, h.bets_minor, h.wins_minor);
+            telemetry::hall_totals(&h.id, h.bets_minor, h.wins_minor, h.jackpots_minor);
             let c = &h.machines;
             telemetry::machines_by_status(&h.id, c.online, c.offline, c.door_open, c.tilt);
         }

@@ -41,6 +41,12 @@ fn health_read_apis_and_errors() {
         ggr,
         h1["bets_minor"].as_i64().unwrap() - h1["wins_minor"].as_i64().unwrap()
     );
+    // H-1: net win deducts the jackpots the hall's machines were paid.
+    assert_eq!(
+        h1["net_win_minor"].as_i64().unwrap(),
+        ggr - h1["jackpots_minor"].as_i64().unwrap(),
+        "{h1}"
+    );
 
     // A machine from the census, read by id.
     let list = get(&demo.url("/api/machines?hall=H-001&limit=3"), None)

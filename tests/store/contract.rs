@@ -292,6 +292,12 @@ async fn wallet_transactions_are_recalled_before_and_after_flush_and_restart(mut
         provider: ServerId::new("GS-2").unwrap(),
         tx: TxId::new("D-1").unwrap(),
     });
+    // A missing key that sorts before stored ones: a server that read `tx = ?` as
+    // `tx >= ?` would answer it with another transaction's record.
+    keys.push(TxKey {
+        provider: ServerId::new("GS-1").unwrap(),
+        tx: TxId::new("A-0").unwrap(),
+    });
     let expected: Vec<(TxKey, Option<TxRecord>)> = keys
         .iter()
         .map(|k| (k.clone(), want.get(k).cloned()))

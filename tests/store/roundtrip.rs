@@ -3,11 +3,11 @@
 //! hit points, the last sequence number per source) go through each store and come back
 //! equal.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{HashMap, VecDeque};
 
 use crate::support::Harness;
 use pitboss::store::codec::{decode_record, encode_record};
-use pitboss_actors::domain::ggr::{GgrTotals, GgrWindow, HallState};
+use pitboss_actors::domain::ggr::{GgrTotals, GgrWindow, HallState, WindowClosed};
 use pitboss_actors::domain::jackpot::{LevelConfig, LevelState, PoolState};
 use pitboss_actors::domain::machine::{
     AwardMark, EpochMarks, HitOrigin, MachineProfile, MachineState, MachineStatus, Meters,
@@ -376,22 +376,20 @@ fn hall() -> impl Strategy<Value = HallState> {
                 closed,
             }
         });
+    // The outbox: windows closed and waiting for a durable checkpoint (H-2).
+    let closed = (any::<i64>(), totals.clone(), any::<u32>());
     (
         id(),
         totals,
         prop::collection::btree_map(any::<i64>(), window, 0..6),
         any::<i64>(),
         prop::collection::hash_map(source(), any::<u64>(), 0..6),
+        prop::collection::vec(closed, 0..4),
+        any::<Option<i64>>(),
     )
-        .prop_map(
-            |(h, totals, windows, watermark, seqs): (
-                _,
-                _,
-                BTreeMap<i64, GgrWindow>,
-                _,
-                HashMap<_, _>,
-            )| HallState {
-                id: HallId::new(&h).unwrap(),
+        .prop_map(|(h, totals, windows, watermark, seqs, outbox, evicted)| {
+            let id = HallId::new(&h).unwrap();
+            HallState {
                 totals,
                 windows: windows
                     .into_iter()
@@ -399,8 +397,19 @@ fn hall() -> impl Strategy<Value = HallState> {
                     .collect(),
                 watermark: Timestamp(watermark),
                 last_seq: seqs.into_iter().collect(),
-            },
-        )
+                outbox: outbox
+                    .into_iter()
+                    .map(|(w, totals, revision)| WindowClosed {
+                        hall: id.clone(),
+                        window: Timestamp(w),
+                        totals,
+                        revision,
+                    })
+                    .collect(),
+                evicted_upto: evicted.map(Timestamp),
+                id,
+            }
+        })
 }
 
 fn snapshot() -> impl Strategy<Value = Snapshot> {

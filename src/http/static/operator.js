@@ -49,21 +49,22 @@
   });
 
   function halls(d) {
-    var cur = "EUR", t = { ggr: 0, last: 0, bets: 0, wins: 0, games: 0, on: 0, off: 0, door: 0, tilt: 0 };
+    var cur = "EUR", t = { ggr: 0, net: 0, last: 0, bets: 0, wins: 0, games: 0, on: 0, off: 0, door: 0, tilt: 0 };
     var rows = d.halls.map(function (h) {
       cur = h.currency;
       var m = h.machines;
-      t.ggr += h.ggr_minor; t.last += h.ggr_last_window_minor; t.bets += h.bets_minor;
+      t.ggr += h.ggr_minor; t.net += h.net_win_minor; t.last += h.ggr_last_window_minor; t.bets += h.bets_minor;
       t.wins += h.wins_minor; t.games += h.games; t.on += m.online; t.off += m.offline;
       t.door += m.door_open; t.tilt += m.tilt;
       return row([td(h.id), td(fmt(h.ggr_minor, cur), h.ggr_minor < 0 ? "neg" : ""),
+        td(fmt(h.net_win_minor, cur), h.net_win_minor < 0 ? "neg" : ""),
         td(fmt(h.ggr_last_window_minor, cur), h.ggr_last_window_minor < 0 ? "neg" : ""),
         td(fmt(h.bets_minor, cur)), td(fmt(h.wins_minor, cur)), td(num(h.games)),
         td(num(m.online), "ok"), td(num(m.offline), m.offline ? "bad" : ""),
         td(num(m.door_open), m.door_open ? "warn" : ""), td(num(m.tilt), m.tilt ? "warn" : "")]);
     });
     rows.push(row([td("All " + d.total + " halls" + (d.truncated ? " (list truncated)" : "")),
-      td(fmt(t.ggr, cur)), td(fmt(t.last, cur)), td(fmt(t.bets, cur)), td(fmt(t.wins, cur)),
+      td(fmt(t.ggr, cur)), td(fmt(t.net, cur)), td(fmt(t.last, cur)), td(fmt(t.bets, cur)), td(fmt(t.wins, cur)),
       td(num(t.games)), td(num(t.on)), td(num(t.off)), td(num(t.door)), td(num(t.tilt))], "total"));
     fill("halls", rows);
     document.getElementById("t-ggr").textContent = fmt(t.ggr, cur);

@@ -7,9 +7,9 @@
 
 use pitboss_actors::shell::{Failure, StoreError};
 use scylla::errors::{
-    DbError, ExecutionError, IntoRowsResultError, MaybeFirstRowError, NewSessionError,
-    NextPageError, NextRowError, PagerExecutionError, PrepareError, RequestAttemptError,
-    RequestError, TypeCheckError, UseKeyspaceError,
+    DbError, DeserializationError, ExecutionError, IntoRowsResultError, MaybeFirstRowError,
+    NewSessionError, NextPageError, NextRowError, PagerExecutionError, PrepareError,
+    RequestAttemptError, RequestError, RowsError, TypeCheckError, UseKeyspaceError,
 };
 
 use Failure::{Permanent, Transient};
@@ -173,7 +173,13 @@ macro_rules! permanent {
     };
 }
 
-permanent!(IntoRowsResultError, MaybeFirstRowError, TypeCheckError);
+permanent!(
+    IntoRowsResultError,
+    MaybeFirstRowError,
+    TypeCheckError,
+    RowsError,
+    DeserializationError
+);
 
 #[cfg(test)]
 mod tests {

@@ -341,7 +341,7 @@ pub async fn prepare_all(s: &Session, page_len: i32) -> Result<Statements, Store
         scan_positions: p(s, "SELECT topic, partition, next_offset FROM processor_positions", pl).await?,
         scan_log: p(s, "SELECT instance, epoch, chunk FROM checkpoint_log", pl).await?,
         wallet_tx: p(s, "INSERT INTO wallet_transactions (player_id, provider, tx, record) VALUES (?, ?, ?, ?)", pl).await?,
-        read_wallet_tx: p(s, "SELECT record FROM wallet_transactions WHERE player_id = ? AND provider = ? AND tx = ?", pl).await?,
+        read_wallet_tx: p(s, "SELECT provider, tx, record FROM wallet_transactions WHERE player_id = ? AND provider = ? AND tx = ? LIMIT 1", pl).await?,
     })
 }
 
