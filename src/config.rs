@@ -425,6 +425,10 @@ mod tests {
         let e =
             Config::load_with_env(Some(Path::new("/nonexistent/p.toml")), Vec::new()).unwrap_err();
         assert!(e.to_string().contains("/nonexistent/p.toml"), "{e}");
+        // W-1: a retention of 0 days would forget an answer before its retry.
+        std::fs::write(&path, "[store]\nwallet-tx-retention-days = 0\n").unwrap();
+        let e = Config::load_with_env(Some(&path), Vec::new()).unwrap_err();
+        assert!(e.to_string().contains("wallet-tx-retention-days"), "{e}");
     }
 
     #[test]

@@ -37,6 +37,9 @@ pub struct StoreConfig {
     /// Rows stashed but not yet durable (states and ledger entries) at which the source
     /// pauses consumption until a checkpoint has written them.
     pub backlog_max: usize,
+    /// How long a wallet command's answer is kept in the store for a retry (RULES.md W-1),
+    /// counted from its first answer: an older retry is a new command. Days, at least 1.
+    pub wallet_tx_retention_days: u32,
     /// ScyllaDB settings.
     pub scylla: ScyllaConfig,
 }
@@ -49,6 +52,7 @@ impl Default for StoreConfig {
             flush_interval_ms: 1000,
             batch_len_max: 1000,
             backlog_max: 1_000_000,
+            wallet_tx_retention_days: 30,
             scylla: ScyllaConfig::default(),
         }
     }
@@ -123,12 +127,23 @@ impl Default for ScyllaConfig {
 }
 
 impl StoreConfig {
+    /// The wallet-transaction retention in milliseconds.
+    pub fn wallet_tx_retention_ms(&self) -> i64 {
+        i64::from(self.wallet_tx_retention_days) * 86_400_000
+    }
+
     /// Checks the bounds.
     pub fn validate(&self) -> Result<(), StoreError> {
         if self.batch_len_max == 0 || self.backlog_max == 0 || self.flush_interval_ms == 0 {
             return Err(StoreError::permanent(format!(
                 "store.batch-len-max ({}), store.backlog-max ({}) and store.flush-interval-ms ({}) must be above 0",
                 self.batch_len_max, self.backlog_max, self.flush_interval_ms
+            )));
+        }
+        if !(1..=7300).contains(&self.wallet_tx_retention_days) {
+            return Err(StoreError::permanent(format!(
+                "store.wallet-tx-retention-days must be 1 to 7300 (a retry must find its first answer, RULES.md W-1; CQL's TTL ends at 20 years), got {}",
+                self.wallet_tx_retention_days
             )));
         }
         if self.scylla.page_len <= 0 {

@@ -19,6 +19,7 @@
 //! | ggr        | hall id, 0x00, window start (BE)      | bets, wins, games, revision          |
 //! | positions  | topic, 0x00, partition (BE)           | next offset                          |
 //! | wallet_txs | player, provider, tx (each: length u16 BE, bytes) | a wallet's answered command or tombstone (RULES.md W-1) |
+//! | wallet_tx_expiry | first-write time (ms, BE), then the wallet_txs key | nothing: the retention index |
 //! | meta       | `format`                              | layout version                       |
 //!
 //! The ledger is a journal: each checkpoint appends its ledger pages (per entity, the
@@ -29,6 +30,13 @@
 //! whole. A failed checkpoint is rolled back whole, so its number is reused by the next
 //! attempt and no movement is ever stored twice; the movement numbers inside (stored with
 //! each state) keep the per-entity order.
+//!
+//! Wallet transactions are kept for `store.wallet-tx-retention-days` from their first write
+//! (RULES.md W-1): the first write of a key also enters it in `wallet_tx_expiry`, ordered by
+//! time, and every checkpoint deletes, in the same transaction, the keys whose first write
+//! is older than the retention (at most [`EXPIRE_PER_CHECKPOINT`] of them, the rest at the
+//! next one). The cost follows what expires, not what is kept. Rows written before this
+//! index existed are kept.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -51,6 +59,44 @@ const GGR: TableDefinition<'static, &[u8], &[u8]> = TableDefinition::new("ggr");
 const POSITIONS: TableDefinition<'static, &[u8], i64> = TableDefinition::new("positions");
 const META: TableDefinition<'static, &str, u64> = TableDefinition::new("meta");
 const WALLET_TXS: TableDefinition<'static, &[u8], &[u8]> = TableDefinition::new("wallet_txs");
+const WALLET_TX_EXPIRY: TableDefinition<'static, &[u8], ()> =
+    TableDefinition::new("wallet_tx_expiry");
+
+/// Most wallet transactions one checkpoint deletes for age: a backlog (after a long stop)
+/// is worked off over several checkpoints instead of making one of them long.
+pub const EXPIRE_PER_CHECKPOINT: usize = 10_000;
+
+/// The wall clock, in ms since the epoch; tests pass their own.
+pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+
+/// How long wallet transactions are kept, and the clock that ages them.
+#[derive(Clone)]
+pub struct Retention {
+    /// Milliseconds from a key's first write.
+    pub wallet_tx_ms: i64,
+    pub clock: Clock,
+}
+
+impl Retention {
+    /// The given retention against the system clock.
+    pub fn wall(wallet_tx_ms: i64) -> Self {
+        Self {
+            wallet_tx_ms,
+            clock: Arc::new(|| {
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_millis() as i64)
+            }),
+        }
+    }
+}
+
+impl Default for Retention {
+    /// The default of `store.wallet-tx-retention-days` (30).
+    fn default() -> Self {
+        Self::wall(30 * 86_400_000)
+    }
+}
 
 /// The layout version this build writes.
 const FORMAT: u64 = 1;
@@ -74,6 +120,7 @@ pub struct Redb {
     db: Arc<Database>,
     path: PathBuf,
     faults: Arc<Faults>,
+    retention: Retention,
 }
 
 /// Whether a redb failure may heal. I/O may (a disk freed, a device back) and so may a lock
@@ -205,13 +252,22 @@ impl Redb {
                 .map_err(err("creating tables", &path))?;
             tx.open_table(WALLET_TXS)
                 .map_err(err("creating tables", &path))?;
+            tx.open_table(WALLET_TX_EXPIRY)
+                .map_err(err("creating tables", &path))?;
         }
         tx.commit().map_err(err("creating tables", &path))?;
         Ok(Self {
             db: Arc::new(db),
             path,
             faults,
+            retention: Retention::default(),
         })
+    }
+
+    /// Keeps wallet transactions for this retention (default: 30 days, system clock).
+    pub fn with_retention(mut self, retention: Retention) -> Self {
+        self.retention = retention;
+        self
     }
 
     /// The store file.
@@ -274,13 +330,54 @@ impl Redb {
     }
 }
 
+/// A `wallet_tx_expiry` key: the first-write time, then the `wallet_txs` key.
+fn expiry_key(at_ms: i64, tx_key: &[u8]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(8 + tx_key.len());
+    // Times before 1970 sort first: they are the oldest.
+    k.extend_from_slice(&at_ms.max(0).to_be_bytes());
+    k.extend_from_slice(tx_key);
+    k
+}
+
+/// Deletes the wallet transactions first written before `cutoff_ms` (at most
+/// [`EXPIRE_PER_CHECKPOINT`]), with their expiry entries. Returns the rows deleted.
+fn expire_txs(tx: &redb::WriteTransaction, p: &Path, cutoff_ms: i64) -> Result<u64, StoreError> {
+    let mut expiry = tx
+        .open_table(WALLET_TX_EXPIRY)
+        .map_err(err("opening the wallet transaction expiry", p))?;
+    let end = cutoff_ms.max(0).to_be_bytes();
+    let expired: Vec<Vec<u8>> = expiry
+        .range::<&[u8]>(..&end[..])
+        .map_err(err("reading the wallet transaction expiry", p))?
+        .take(EXPIRE_PER_CHECKPOINT)
+        .map(|e| e.map(|(k, _)| k.value().to_vec()))
+        .collect::<Result<_, _>>()
+        .map_err(err("reading the wallet transaction expiry", p))?;
+    if expired.is_empty() {
+        return Ok(0);
+    }
+    let mut t = tx
+        .open_table(WALLET_TXS)
+        .map_err(err("opening wallet transactions", p))?;
+    for k in &expired {
+        expiry
+            .remove(&k[..])
+            .map_err(err("deleting a wallet transaction expiry", p))?;
+        t.remove(&k[8..])
+            .map_err(err("deleting an expired wallet transaction", p))?;
+    }
+    Ok(2 * expired.len() as u64)
+}
+
 fn write_batch(
     db: &Database,
     p: &Path,
     batch: &Batch,
     ggr: &[GgrRow],
     faults: &Faults,
+    retention: &Retention,
 ) -> Result<Written, StoreError> {
+    let now = (retention.clock)();
     let mut tx = db.begin_write().map_err(err("starting a transaction", p))?;
     tx.set_quick_repair(true);
     let (mut rows, mut bytes) = (0u64, 0u64);
@@ -363,13 +460,27 @@ fn write_batch(
         let mut t = tx
             .open_table(WALLET_TXS)
             .map_err(err("opening wallet transactions", p))?;
+        let mut expiry = tx
+            .open_table(WALLET_TX_EXPIRY)
+            .map_err(err("opening the wallet transaction expiry", p))?;
         for (k, v) in &txs {
-            t.insert(&k[..], &v[..])
-                .map_err(err("writing a wallet transaction", p))?;
+            let first = t
+                .insert(&k[..], &v[..])
+                .map_err(err("writing a wallet transaction", p))?
+                .is_none();
             rows += 1;
             bytes += (k.len() + v.len()) as u64;
+            if first {
+                // Retention counts from the first answer (RULES.md W-1).
+                expiry
+                    .insert(&expiry_key(now, k)[..], ())
+                    .map_err(err("writing the wallet transaction expiry", p))?;
+                rows += 1;
+                bytes += k.len() as u64 + 8;
+            }
         }
     }
+    rows += expire_txs(&tx, p, now - retention.wallet_tx_ms)?;
     {
         let mut t = tx
             .open_table(POSITIONS)
@@ -396,8 +507,8 @@ fn write_batch(
 
 impl Backend for Redb {
     fn write(&self, batch: Arc<Batch>, ggr: Vec<GgrRow>) -> BoxFuture<Result<Written, StoreError>> {
-        let faults = self.faults.clone();
-        self.blocking(move |db, p| write_batch(db, p, &batch, &ggr, &faults))
+        let (faults, retention) = (self.faults.clone(), self.retention.clone());
+        self.blocking(move |db, p| write_batch(db, p, &batch, &ggr, &faults, &retention))
     }
 
     fn read(&self, key: &EntityKey) -> BoxFuture<Result<Option<Stored>, StoreError>> {
@@ -622,6 +733,63 @@ mod tests {
             .err()
             .expect("a newer layout is refused");
         assert!(!e.is_transient(), "{e}");
+    }
+
+    /// W-1 retention: a wallet transaction is deleted once its first write is older than the
+    /// retention, counted from the first write even when the record changed since.
+    #[test]
+    fn wallet_transactions_expire_after_the_retention_from_their_first_write() {
+        use pitboss_actors::domain::wallet::TxRecord;
+        use pitboss_actors::domain::{ServerId, TxId};
+        use redb::ReadableTableMetadata;
+        use std::sync::atomic::AtomicI64;
+
+        const DAY: i64 = 86_400_000;
+        let dir = tempfile::tempdir().unwrap();
+        let now = Arc::new(AtomicI64::new(100 * DAY));
+        let clock = now.clone();
+        let r = Redb::open(dir.path()).unwrap().with_retention(Retention {
+            wallet_tx_ms: 30 * DAY,
+            clock: Arc::new(move || clock.load(Ordering::SeqCst)),
+        });
+        let player = PlayerId::new("P-1").unwrap();
+        let key = |tx: &str| TxKey {
+            provider: ServerId::new("GS-1").unwrap(),
+            tx: TxId::new(tx).unwrap(),
+        };
+        let write = |txs: &[&str]| {
+            let mut b = Batch::default();
+            for tx in txs {
+                b.txs.insert((player.clone(), key(tx)), TxRecord::Tombstone);
+            }
+            write_batch(&r.db, &r.path, &b, &[], &r.faults, &r.retention).unwrap();
+        };
+        let held = |tx: &str| {
+            let rtx = r.db.begin_read().unwrap();
+            let t = rtx.open_table(WALLET_TXS).unwrap();
+            t.get(&tx_key(&player, &key(tx))[..]).unwrap().is_some()
+        };
+        write(&["T-1"]);
+        now.store(110 * DAY, Ordering::SeqCst);
+        write(&["T-2", "T-1"]); // T-1 rewritten: its retention still counts from day 100
+        now.store(130 * DAY - 1, Ordering::SeqCst);
+        write(&[]);
+        assert!(held("T-1") && held("T-2"), "within the retention");
+        now.store(130 * DAY + 1, Ordering::SeqCst);
+        write(&[]);
+        assert!(!held("T-1"), "T-1 expired 30 days after its first write");
+        assert!(held("T-2"), "T-2 is 20 days old");
+        now.store(140 * DAY + 1, Ordering::SeqCst);
+        write(&[]);
+        assert!(!held("T-2"));
+        let rtx = r.db.begin_read().unwrap();
+        assert!(
+            rtx.open_table(WALLET_TX_EXPIRY)
+                .unwrap()
+                .is_empty()
+                .unwrap(),
+            "the index holds nothing that was deleted"
+        );
     }
 
     #[test]

@@ -30,7 +30,7 @@ use pitboss_actors::shell::{MemoryStore, StateStore, StoreError};
 
 pub use audit::{audit, AuditReport, AuditSource, MemoryAudit};
 pub use config::{ScyllaConfig, StoreConfig, StoreKind};
-pub use embedded::{Faults, Redb};
+pub use embedded::{Clock, Faults, Redb, Retention};
 pub use pitboss_actors::shell::Backoff;
 pub use scylla::{Cql, CqlFaults};
 pub use writebehind::{Backend, WriteBehind, WriteStats};
@@ -43,7 +43,10 @@ pub type ScyllaStore = WriteBehind<Cql>;
 /// Opens the embedded store in `cfg.data-dir`.
 pub fn open_embedded(cfg: &StoreConfig) -> Result<Arc<EmbeddedStore>, StoreError> {
     cfg.validate()?;
-    Ok(Arc::new(WriteBehind::new(Redb::open(&cfg.data_dir)?)))
+    Ok(Arc::new(WriteBehind::new(
+        Redb::open(&cfg.data_dir)?
+            .with_retention(embedded::Retention::wall(cfg.wallet_tx_retention_ms())),
+    )))
 }
 
 /// Connects to ScyllaDB, recovers this instance's last checkpoint if it was not fully
@@ -51,7 +54,8 @@ pub fn open_embedded(cfg: &StoreConfig) -> Result<Arc<EmbeddedStore>, StoreError
 pub async fn open_scylla(cfg: &StoreConfig) -> Result<Arc<ScyllaStore>, StoreError> {
     cfg.validate()?;
     Ok(Arc::new(WriteBehind::new(
-        Cql::connect(&cfg.scylla, cfg.batch_len_max).await?,
+        Cql::connect_with_retention(&cfg.scylla, cfg.batch_len_max, cfg.wallet_tx_retention_days)
+            .await?,
     )))
 }
 

@@ -56,7 +56,19 @@ impl Cql {
     /// Connects, prepares every statement, and applies this instance's last checkpoint
     /// again if it was committed but not marked applied (a crash in between).
     pub async fn connect(cfg: &ScyllaConfig, batch_len_max: usize) -> Result<Self, StoreError> {
-        Ok(Cql(Arc::new(CqlInner::connect(cfg, batch_len_max).await?)))
+        Self::connect_with_retention(cfg, batch_len_max, 30).await
+    }
+
+    /// As [`Cql::connect`], keeping wallet transactions `retention_days` (RULES.md W-1: the
+    /// rows are written with that TTL, counted from their last write).
+    pub async fn connect_with_retention(
+        cfg: &ScyllaConfig,
+        batch_len_max: usize,
+        retention_days: u32,
+    ) -> Result<Self, StoreError> {
+        Ok(Cql(Arc::new(
+            CqlInner::connect(cfg, batch_len_max, retention_days).await?,
+        )))
     }
 
     pub(super) fn handle(&self) -> Arc<CqlInner> {
@@ -70,10 +82,14 @@ impl Cql {
 }
 
 impl CqlInner {
-    async fn connect(cfg: &ScyllaConfig, batch_len_max: usize) -> Result<Self, StoreError> {
+    async fn connect(
+        cfg: &ScyllaConfig,
+        batch_len_max: usize,
+        retention_days: u32,
+    ) -> Result<Self, StoreError> {
         valid_keyspace(&cfg.keyspace)?;
         let session = session(cfg, Some(&cfg.keyspace)).await?;
-        let st = prepare_all(&session, cfg.page_len).await?;
+        let st = prepare_all(&session, cfg.page_len, retention_days).await?;
         let me = CqlInner {
             session: Arc::new(session),
             st: Arc::new(st),

@@ -290,7 +290,12 @@ pub fn upsert_wallet_tx<'a>(
 }
 
 /// Prepares every statement; a missing table fails here, before anything is written.
-pub async fn prepare_all(s: &Session, page_len: i32) -> Result<Statements, StoreError> {
+/// Wallet transactions are written with a TTL of `retention_days` (RULES.md W-1).
+pub async fn prepare_all(
+    s: &Session,
+    page_len: i32,
+    retention_days: u32,
+) -> Result<Statements, StoreError> {
     async fn p(s: &Session, q: &str, page_len: i32) -> Result<PreparedStatement, StoreError> {
         let mut st = s.prepare(q).await.map_err(|e| {
             let failure = e.failure();
@@ -340,7 +345,9 @@ pub async fn prepare_all(s: &Session, page_len: i32) -> Result<Statements, Store
         scan_halls: p(s, "SELECT state FROM halls", pl).await?,
         scan_positions: p(s, "SELECT topic, partition, next_offset FROM processor_positions", pl).await?,
         scan_log: p(s, "SELECT instance, epoch, chunk FROM checkpoint_log", pl).await?,
-        wallet_tx: p(s, "INSERT INTO wallet_transactions (player_id, provider, tx, record) VALUES (?, ?, ?, ?)", pl).await?,
+        // A literal TTL (seconds; at most 20 years in CQL): the retention is fixed for the
+        // life of the process.
+        wallet_tx: p(s, &format!("INSERT INTO wallet_transactions (player_id, provider, tx, record) VALUES (?, ?, ?, ?) USING TTL {}", u64::from(retention_days.min(7300)) * 86_400), pl).await?,
         read_wallet_tx: p(s, "SELECT provider, tx, record FROM wallet_transactions WHERE player_id = ? AND provider = ? AND tx = ? LIMIT 1", pl).await?,
     })
 }
