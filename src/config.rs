@@ -88,6 +88,7 @@ pub struct RuntimeSection {
     pub clock_behind_max_ms: i64,
     pub ggr_grace_windows: i64,
     pub ggr_windows_max: usize,
+    pub source_expiry_hours: u32,
     pub passivate_idle_ms: u64,
     pub level_publish_interval_ms: u64,
     /// The secret keying mystery hit points. `pitboss run` refuses the shipped placeholder
@@ -295,9 +296,13 @@ impl Config {
                 "clock-ahead-max-ms and clock-behind-max-ms must not be negative".into(),
             ));
         }
-        if r.mailbox_len_max == 0 || r.inflight_events_max == 0 || r.wallet_window_len == 0 {
+        if r.mailbox_len_max == 0
+            || r.inflight_events_max == 0
+            || r.wallet_window_len == 0
+            || r.source_expiry_hours == 0
+        {
             return Err(ConfigError::Domain(
-                "mailbox-len-max, inflight-events-max and wallet-window-len must be above 0".into(),
+                "mailbox-len-max, inflight-events-max, wallet-window-len and source-expiry-hours must be above 0".into(),
             ));
         }
         Ok(RuntimeConfig {
@@ -312,6 +317,7 @@ impl Config {
             },
             ggr_grace_windows: r.ggr_grace_windows,
             ggr_windows_max: r.ggr_windows_max,
+            source_expiry_ms: i64::from(r.source_expiry_hours) * 3_600_000,
             currency,
             pools,
         })

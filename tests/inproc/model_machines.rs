@@ -39,6 +39,7 @@ fn runtime_config(m: &ModelConfig) -> RuntimeConfig {
         large_cash_in_alert_minor: m.large_cash_in,
         ggr_grace_windows: 1,
         ggr_windows_max: 1 << 20,
+        source_expiry_ms: 168 * 3_600_000,
         currency,
         skew: SkewLimits {
             ahead_max_ms: m.clock_ahead_max_ms,

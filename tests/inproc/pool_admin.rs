@@ -37,6 +37,7 @@ fn runtime() -> Arc<Runtime> {
         large_cash_in_alert_minor: 0,
         ggr_grace_windows: 1,
         ggr_windows_max: 10,
+        source_expiry_ms: 168 * 3_600_000,
         currency: eur(),
         skew: pitboss_actors::domain::SkewLimits::default(),
         pools: vec![PoolSpec {

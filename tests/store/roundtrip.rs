@@ -7,7 +7,7 @@ use std::collections::{HashMap, VecDeque};
 
 use crate::support::Harness;
 use pitboss::store::codec::{decode_record, encode_record};
-use pitboss_actors::domain::ggr::{GgrTotals, GgrWindow, HallState, WindowClosed};
+use pitboss_actors::domain::ggr::{GgrTotals, GgrWindow, HallState, SourceMark, WindowClosed};
 use pitboss_actors::domain::jackpot::{LevelConfig, LevelState, PoolState};
 use pitboss_actors::domain::machine::{
     AwardMark, EpochMarks, HitOrigin, MachineProfile, MachineState, MachineStatus, Meters,
@@ -383,7 +383,7 @@ fn hall() -> impl Strategy<Value = HallState> {
         totals,
         prop::collection::btree_map(any::<i64>(), window, 0..6),
         any::<i64>(),
-        prop::collection::hash_map(source(), any::<u64>(), 0..6),
+        prop::collection::hash_map(source(), (any::<u64>(), any::<i64>()), 0..6),
         prop::collection::vec(closed, 0..4),
         any::<Option<i64>>(),
     )
@@ -396,7 +396,18 @@ fn hall() -> impl Strategy<Value = HallState> {
                     .map(|(k, w)| (Timestamp(k), w))
                     .collect(),
                 watermark: Timestamp(watermark),
-                last_seq: seqs.into_iter().collect(),
+                last_seq: seqs
+                    .into_iter()
+                    .map(|(k, (seq, heard))| {
+                        (
+                            k,
+                            SourceMark {
+                                seq,
+                                heard: Timestamp(heard),
+                            },
+                        )
+                    })
+                    .collect(),
                 outbox: outbox
                     .into_iter()
                     .map(|(w, totals, revision)| WindowClosed {

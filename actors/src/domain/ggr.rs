@@ -11,6 +11,11 @@
 //! only when published; a late delta for a window no longer in memory is applied to the
 //! window read back from the store ([`HallState::needs_recall`], [`HallState::recalled`]), so
 //! it continues its revisions instead of restarting at zero.
+//!
+//! RULES.md H-3: the hall remembers, per source, the last sequence number applied and the
+//! hall's booked time when it was last heard from; [`HallState::expire_sources`] forgets the
+//! sources silent for longer than the configured expiry, so the map follows the sources
+//! active in that time, not every player who ever played.
 
 use std::collections::BTreeMap;
 
@@ -101,6 +106,15 @@ pub struct WindowClosed {
     pub revision: u32,
 }
 
+/// What a hall remembers of one source (RULES.md H-3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SourceMark {
+    /// The last sequence number applied.
+    pub seq: u64,
+    /// The hall's watermark when the source was last heard from.
+    pub heard: Timestamp,
+}
+
 /// The GGR state of one hall.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HallState {
@@ -111,8 +125,8 @@ pub struct HallState {
     pub windows: BTreeMap<Timestamp, GgrWindow>,
     /// The latest window start seen.
     pub watermark: Timestamp,
-    /// The last sequence number applied per source.
-    pub last_seq: FastMap<SourceKey, u64>,
+    /// The last sequence number applied per source, and when it was heard from (H-3).
+    pub last_seq: FastMap<SourceKey, SourceMark>,
     /// Windows closed and not yet published, oldest first (RULES.md H-2).
     pub outbox: Vec<WindowClosed>,
     /// The newest window start that left memory: a window at or before it that is not in
@@ -142,7 +156,7 @@ impl HallState {
             && self
                 .last_seq
                 .get(&d.source)
-                .is_none_or(|last| d.seq > *last)
+                .is_none_or(|last| d.seq > last.seq)
     }
 
     /// Puts back a window read from the store (published: its totals and revision), so a
@@ -161,7 +175,7 @@ impl HallState {
     /// Adds a delta, once per (source, sequence).
     pub fn apply(&mut self, d: &GgrDelta) -> Result<Applied, DomainError> {
         if let Some(last) = self.last_seq.get(&d.source) {
-            if d.seq <= *last {
+            if d.seq <= last.seq {
                 return Ok(Applied::Duplicate);
             }
         }
@@ -177,8 +191,27 @@ impl HallState {
         if d.window > self.watermark {
             self.watermark = d.window;
         }
-        self.last_seq.insert(d.source.clone(), d.seq);
+        let mark = SourceMark {
+            seq: d.seq,
+            heard: self.watermark,
+        };
+        match self.last_seq.get_mut(&d.source) {
+            Some(m) => *m = mark,
+            None => {
+                self.last_seq.insert(d.source.clone(), mark);
+            }
+        }
         Ok(Applied::Done)
+    }
+
+    /// RULES.md H-3: forgets the sources not heard from for more than `expiry_ms` of the
+    /// hall's booked time (its watermark). Returns how many were forgotten. A linear pass:
+    /// the shell calls it at most once per booked hour.
+    pub fn expire_sources(&mut self, expiry_ms: i64) -> usize {
+        let cutoff = self.watermark.0.saturating_sub(expiry_ms);
+        let before = self.last_seq.len();
+        self.last_seq.retain(|_, m| m.heard.0 >= cutoff);
+        before - self.last_seq.len()
     }
 
     /// Closes the windows that are `grace_windows` windows or more behind the watermark (all

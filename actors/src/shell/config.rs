@@ -33,6 +33,9 @@ pub struct RuntimeConfig {
     pub ggr_grace_windows: i64,
     /// Windows a hall keeps in memory.
     pub ggr_windows_max: usize,
+    /// A source a hall has not heard from for this long (its booked time) is forgotten
+    /// (RULES.md H-3).
+    pub source_expiry_ms: i64,
     /// The network's currency (machines and halls).
     pub currency: Currency,
     /// How far event times may stray from receive times (RULES.md E-3).
@@ -53,6 +56,8 @@ pub struct EntitySettings {
     pub ggr_grace_windows: i64,
     /// Windows a hall keeps in memory.
     pub ggr_windows_max: usize,
+    /// A source a hall has not heard from for this long is forgotten (RULES.md H-3).
+    pub source_expiry_ms: i64,
     /// How far event times may stray from receive times (RULES.md E-3).
     pub skew: SkewLimits,
 }
@@ -65,6 +70,7 @@ impl From<&RuntimeConfig> for EntitySettings {
             wallet_credit_line_minor: c.wallet_credit_line_minor,
             ggr_grace_windows: c.ggr_grace_windows,
             ggr_windows_max: c.ggr_windows_max,
+            source_expiry_ms: c.source_expiry_ms,
             skew: c.skew,
         }
     }

@@ -129,9 +129,47 @@ fn deltas_add_up_per_window_and_in_total() {
             jackpots: a.jackpots + x.totals.jackpots,
         });
     assert_eq!(sum, h.totals, "the windows add up to the all-time totals");
-    assert_eq!(h.last_seq[&m1], 3);
-    assert_eq!(h.last_seq[&m2], 2);
-    assert_eq!(h.last_seq[&p1], 3);
+    assert_eq!(h.last_seq[&m1].seq, 3);
+    assert_eq!(h.last_seq[&m2].seq, 2);
+    assert_eq!(h.last_seq[&p1].seq, 3);
+    // Each source was heard at the hall's watermark of its last delta (H-3).
+    assert_eq!(h.last_seq[&m1].heard, w(0));
+    assert_eq!(h.last_seq[&p1].heard, w(1));
+    assert_eq!(h.last_seq[&m2].heard, w(2));
+}
+
+/// RULES.md H-3: a source silent for longer than the expiry (in the hall's booked time) is
+/// forgotten; one heard from since is kept; a forgotten source that comes back with its next
+/// sequence number is applied as a new source.
+#[test]
+fn sources_silent_longer_than_the_expiry_are_forgotten() {
+    const HOUR: i64 = 3_600_000;
+    let mut h = HallState::new(hall_id());
+    let (m1, p1, p2) = (machine("M-1"), wallet("P-1"), wallet("P-2"));
+    let at = |source: &SourceKey, seq: u64, ms: i64| GgrDelta {
+        window: Timestamp(ms),
+        ..delta(source, seq, 0, 10, 0, 0)
+    };
+    assert_eq!(apply(&mut h, &at(&p1, 1, 0)), Applied::Done);
+    assert_eq!(apply(&mut h, &at(&p2, 1, 0)), Applied::Done);
+    assert_eq!(apply(&mut h, &at(&m1, 1, 100 * HOUR)), Applied::Done);
+    // P-2 is heard from again, but in an old window: heard at the hall's watermark.
+    assert_eq!(apply(&mut h, &at(&p2, 2, 0)), Applied::Done);
+    assert_eq!(
+        h.expire_sources(100 * HOUR),
+        0,
+        "P-1 silent exactly 100 h: kept"
+    );
+    assert_eq!(apply(&mut h, &at(&m1, 2, 100 * HOUR + 1)), Applied::Done);
+    assert_eq!(h.expire_sources(100 * HOUR), 1, "P-1 silent 100 h and 1 ms");
+    assert!(!h.last_seq.contains_key(&p1));
+    assert_eq!(h.last_seq[&p2].seq, 2);
+    assert_eq!(h.last_seq[&m1].seq, 2);
+    let totals = h.totals.clone();
+    // P-1 comes back with its next sequence number: applied once, remembered again.
+    assert_eq!(apply(&mut h, &at(&p1, 2, 100 * HOUR)), Applied::Done);
+    assert_eq!(apply(&mut h, &at(&p1, 2, 100 * HOUR)), Applied::Duplicate);
+    assert_eq!(h.totals.bets, totals.bets + 10);
 }
 
 #[test]

@@ -1,11 +1,13 @@
 //! A hall's GGR state as stored.
 
-use pitboss_actors::domain::ggr::{GgrTotals, GgrWindow, HallState, WindowClosed};
-use pitboss_actors::domain::{HallId, Timestamp};
+use std::collections::BTreeMap;
+
+use pitboss_actors::domain::ggr::{GgrTotals, GgrWindow, HallState, SourceMark, WindowClosed};
+use pitboss_actors::domain::{HallId, SourceKey, Timestamp};
 use pitboss_actors::shell::StoreError;
 use serde::{Deserialize, Serialize};
 
-use crate::store::codec::fields::{id, seqs_from_dto, seqs_to_dto, SourceDto};
+use crate::store::codec::fields::{id, SourceDto};
 
 /// Bets, wins, games and jackpots as stored (jackpots absent in records written before
 /// RULES.md H-1: 0).
@@ -63,6 +65,10 @@ pub(super) struct HallDto {
     windows: Vec<WindowDto>,
     watermark: i64,
     last_seq: Vec<(SourceDto, u64)>,
+    /// When each source of `last_seq` was last heard from (same order; RULES.md H-3).
+    /// Absent in records written before H-3: each source counts as heard at the watermark.
+    #[serde(default)]
+    heard: Vec<i64>,
     /// Absent in records written before RULES.md H-2: empty.
     #[serde(default)]
     outbox: Vec<OutboxDto>,
@@ -74,6 +80,9 @@ pub(super) struct HallDto {
 
 impl From<&HallState> for HallDto {
     fn from(h: &HallState) -> Self {
+        // Sorted, so one state always encodes to the same bytes.
+        let sorted: BTreeMap<&SourceKey, SourceMark> =
+            h.last_seq.iter().map(|(k, m)| (k, *m)).collect();
         Self {
             id: h.id.to_string(),
             totals: (&h.totals).into(),
@@ -88,7 +97,8 @@ impl From<&HallState> for HallDto {
                 })
                 .collect(),
             watermark: h.watermark.0,
-            last_seq: seqs_to_dto(h.last_seq.iter()),
+            last_seq: sorted.iter().map(|(k, m)| ((*k).into(), m.seq)).collect(),
+            heard: sorted.values().map(|m| m.heard.0).collect(),
             outbox: h
                 .outbox
                 .iter()
@@ -108,6 +118,28 @@ impl TryFrom<HallDto> for HallState {
 
     fn try_from(d: HallDto) -> Result<Self, StoreError> {
         let id = id!(HallId, d.id)?;
+        if !d.heard.is_empty() && d.heard.len() != d.last_seq.len() {
+            return Err(StoreError::permanent(format!(
+                "hall {id}: {} sources but {} heard times",
+                d.last_seq.len(),
+                d.heard.len()
+            )));
+        }
+        let heard = d.heard.into_iter().chain(std::iter::repeat(d.watermark));
+        let last_seq = d
+            .last_seq
+            .into_iter()
+            .zip(heard)
+            .map(|((k, seq), at)| {
+                Ok((
+                    SourceKey::try_from(k)?,
+                    SourceMark {
+                        seq,
+                        heard: Timestamp(at),
+                    },
+                ))
+            })
+            .collect::<Result<_, StoreError>>()?;
         Ok(HallState {
             outbox: d
                 .outbox
@@ -137,7 +169,50 @@ impl TryFrom<HallDto> for HallState {
                 })
                 .collect(),
             watermark: Timestamp(d.watermark),
-            last_seq: seqs_from_dto(d.last_seq)?,
+            last_seq,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pitboss_actors::domain::MachineId;
+
+    /// A hall stored before RULES.md H-3 has no heard times: its sources count as heard at
+    /// its watermark, so none is forgotten before a full expiry period has passed.
+    #[test]
+    fn a_hall_stored_before_source_expiry_hears_its_sources_at_the_watermark() {
+        let mut h = HallState::new(HallId::new("H-1").unwrap());
+        h.watermark = Timestamp(7_200_000);
+        let m = SourceKey::Machine(MachineId::new("M-1").unwrap());
+        h.last_seq.insert(
+            m.clone(),
+            SourceMark {
+                seq: 9,
+                heard: Timestamp(60_000),
+            },
+        );
+        let mut dto = HallDto::from(&h);
+        assert_eq!(dto.heard, vec![60_000]);
+        assert_eq!(HallState::try_from(HallDto::from(&h)).unwrap(), h);
+        dto.heard.clear();
+        let bytes = rmp_serde::to_vec_named(&dto).unwrap();
+        let old: HallState = rmp_serde::from_slice::<HallDto>(&bytes)
+            .unwrap()
+            .try_into()
+            .unwrap();
+        assert_eq!(
+            old.last_seq[&m],
+            SourceMark {
+                seq: 9,
+                heard: Timestamp(7_200_000)
+            }
+        );
+        dto.heard = vec![1, 2];
+        assert!(
+            HallState::try_from(dto).is_err(),
+            "heard times must match the sources"
+        );
     }
 }

@@ -20,6 +20,8 @@ pub struct HallEntity {
     state: HallState,
     /// Publications of the outbox (its oldest) that the last stash held.
     stashed: usize,
+    /// The booked hour of the last source expiry pass (RULES.md H-3).
+    swept_hour: i64,
 }
 
 fn publish(cx: &dyn EntityContext, windows: Vec<WindowClosed>, currency: Currency, ack: &AckToken) {
@@ -48,7 +50,11 @@ impl Entity for HallEntity {
         };
         // What the store gave back is stored, or stashed for the next flush.
         let stashed = state.outbox.len();
-        Self { state, stashed }
+        Self {
+            state,
+            stashed,
+            swept_hour: i64::MIN,
+        }
     }
 
     fn prefetch(&self, msg: &HallMsg) -> Option<Need> {
@@ -97,17 +103,25 @@ impl Entity for HallEntity {
 
     fn tick(&mut self, cx: &dyn EntityContext, all: bool) -> bool {
         let s = cx.settings();
+        // H-3: sources silent longer than the expiry are forgotten, in one pass per booked
+        // hour (the watermark's hour), so the cost is amortised over the hour's deltas.
+        let hour = self.state.watermark.0.div_euclid(3_600_000);
+        let expired = hour != self.swept_hour && {
+            self.swept_hour = hour;
+            self.state.expire_sources(s.source_expiry_ms) > 0
+        };
         if cx.publishes_after_checkpoint() {
             return self
                 .state
-                .close_into_outbox(s.ggr_grace_windows, all, s.ggr_windows_max);
+                .close_into_outbox(s.ggr_grace_windows, all, s.ggr_windows_max)
+                || expired;
         }
         let mut closed = Vec::new();
         self.state
             .close_windows(s.ggr_grace_windows, all, s.ggr_windows_max, &mut closed);
         let changed = !closed.is_empty();
         publish(cx, closed, s.currency, &AckToken::none());
-        changed
+        changed || expired
     }
 
     fn release(&mut self, cx: &dyn EntityContext, ack: &AckToken) -> bool {

@@ -98,6 +98,7 @@ fn config() -> RuntimeConfig {
         large_cash_in_alert_minor: 0,
         ggr_grace_windows: 1,
         ggr_windows_max: 4,
+        source_expiry_ms: 168 * 3_600_000,
         currency: eur(),
         skew: crate::domain::SkewLimits::default(),
         pools: vec![PoolSpec {
