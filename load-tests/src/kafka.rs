@@ -94,8 +94,14 @@ pub fn run(opts: KafkaOptions) -> anyhow::Result<KafkaReport> {
     // The events, generated before anything is timed.
     let mut sim = Simulator::new(&cfg)?;
     let t0 = 1_800_000_000_000i64;
+    // Each message with its event time: the record carries it, as a gateway whose clock
+    // agrees with its machines would stamp it (pitboss checks event times against record
+    // times, RULES.md E-3).
     let msgs: Vec<_> = (0..opts.events)
-        .map(|i| sim.next(t0 + (i as i64) / 50))
+        .map(|i| {
+            let t = t0 + (i as i64) / 50;
+            (sim.next(t), t)
+        })
         .collect();
 
     let system = actix_rt::System::new();
@@ -109,10 +115,11 @@ pub fn run(opts: KafkaOptions) -> anyhow::Result<KafkaReport> {
             .create()
             .context("creating the fill producer")?;
     let t = Instant::now();
-    for m in &msgs {
+    for (m, t) in &msgs {
         let mut rec = BaseRecord::to(&cfg.kafka.topics.input)
             .key(m.key.as_str())
-            .payload(&m.bytes[..]);
+            .payload(&m.bytes[..])
+            .timestamp(*t);
         loop {
             match producer.send(rec) {
                 Ok(()) => break,

@@ -82,6 +82,15 @@ async fn produce_and_run(
     cfg: &pitboss::config::Config,
     msgs: &[(String, Vec<u8>)],
 ) -> (RunReport, Outputs, Vec<(i32, i64)>) {
+    produce_stamped_and_run(cfg, msgs, None).await
+}
+
+/// [`produce_and_run`], every record stamped `stamp` when given.
+async fn produce_stamped_and_run(
+    cfg: &pitboss::config::Config,
+    msgs: &[(String, Vec<u8>)],
+    stamp: Option<i64>,
+) -> (RunReport, Outputs, Vec<(i32, i64)>) {
     pitboss::run::create_topics(cfg)
         .await
         .expect("create topics");
@@ -90,9 +99,12 @@ async fn produce_and_run(
         cfg.kafka.topics.input.clone(),
         msgs.to_vec(),
     );
-    let positions = tokio::task::spawn_blocking(move || support::produce(&brokers, &topic, &m))
-        .await
-        .unwrap();
+    let positions = tokio::task::spawn_blocking(move || match stamp {
+        Some(ts) => support::produce_stamped(&brokers, &topic, &m, |_| Some(ts)),
+        None => support::produce(&brokers, &topic, &m),
+    })
+    .await
+    .unwrap();
     let stats = Arc::new(RunStats::default());
     let (button, shutdown) = shutdown_channel();
     let opts = RunOptions {
@@ -232,4 +244,65 @@ async fn events_delivered_twice_change_no_total() {
     out.check(&expected);
     let (hits, paid) = out.hits();
     assert_eq!((hits, paid), (r.jackpot_hits, r.jackpots_paid_by_pools));
+}
+
+/// RULES.md E-3 through Kafka: a machine event without `receive_time` is checked against its
+/// record's timestamp. An EGM an hour fast (version 1, so no receive time of its own) has its
+/// bet booked at the record time, in that minute's window, with a `clock_skew` alert; one
+/// whose clock agrees is booked at its own time.
+#[actix_rt::test]
+async fn a_machine_clock_far_from_its_record_time_is_booked_at_the_record_time() {
+    let _serial = support::serial();
+    let broker = Broker::start();
+    let cfg = support::config(&broker, "clock");
+    let event = |id: &str, machine: &str, seq: u64, at: i64| {
+        let e = serde_json::json!({
+            "event_id": id,
+            "schema_version": 1,
+            "source": {"hall": "H-001", "machine": machine},
+            "seq": seq,
+            "event_time": at,
+            "payload": {"bet": {"amount": 100, "currency": "EUR"}},
+        });
+        (machine.to_string(), rmp_serde::to_vec_named(&e).unwrap())
+    };
+    const HOUR: i64 = 3_600_000;
+    // Both records are stamped T0 (the gateway received them then); M-FAST's clock says
+    // an hour later, M-OK's agrees.
+    let msgs = vec![
+        event(
+            "6f1c3a52-6a43-4a8e-9c53-2f1a3b4c5e01",
+            "M-FAST",
+            1,
+            T0 + HOUR,
+        ),
+        event("6f1c3a52-6a43-4a8e-9c53-2f1a3b4c5e02", "M-OK", 1, T0),
+    ];
+    let (_, out, _) = produce_stamped_and_run(&cfg, &msgs, Some(T0)).await;
+    let mut skews = Vec::new();
+    let mut windows = std::collections::BTreeSet::new();
+    for r in &out.recs {
+        match wire::decode_output(&r.payload).unwrap() {
+            wire::OutputEvent::Alert(a) if a.payload.kind == "clock_skew" => skews.push((
+                a.payload.machine.to_string(),
+                a.payload.event_time,
+                a.payload.receive_time,
+            )),
+            wire::OutputEvent::Ggr(g) => {
+                windows.insert(g.payload.window_start);
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(
+        skews,
+        vec![("M-FAST".to_string(), Some(T0 + HOUR), Some(T0))],
+        "one clock_skew alert, for the fast machine, naming both times"
+    );
+    let minute = T0 - T0.rem_euclid(60_000);
+    assert_eq!(
+        windows.into_iter().collect::<Vec<_>>(),
+        vec![minute],
+        "both bets are booked in the record time's window, none an hour ahead"
+    );
 }

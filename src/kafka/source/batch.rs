@@ -7,6 +7,7 @@ use std::sync::mpsc as std_mpsc;
 
 use pitboss_actors::domain::jackpot::JackpotHit;
 use pitboss_actors::domain::machine::GgrDelta;
+use pitboss_actors::domain::Timestamp;
 use pitboss_actors::shell::Input;
 use rdkafka::message::Message;
 
@@ -58,12 +59,9 @@ impl Batch {
             start..self.data.len()
         });
         let (partition, offset) = (m.partition(), m.offset());
-        self.decoded.push(Decoded::new(
-            src,
-            partition,
-            offset,
-            &self.data[payload.clone()],
-        ));
+        let mut decoded = Decoded::new(src, partition, offset, &self.data[payload.clone()]);
+        decoded.received_at(m.timestamp().to_millis());
+        self.decoded.push(decoded);
         self.msgs.push(Msg {
             src,
             partition,
@@ -142,6 +140,19 @@ impl Decoded {
                 "internal message at {src:?} partition {partition} offset {offset}: {e}"
             ))
         })
+    }
+
+    /// RULES.md E-3: a machine event that does not say when its gateway received it
+    /// (`receive_time`, wire version 2) is taken as received at its Kafka record's
+    /// timestamp, so its event time is checked against that.
+    pub fn received_at(&mut self, record_ms: Option<i64>) {
+        if let (Decoded::Input(input), Some(ms)) = (self, record_ms) {
+            if let Input::Machine { meta, .. } = input.as_mut() {
+                if meta.receive_time.is_none() {
+                    meta.receive_time = Some(Timestamp(ms));
+                }
+            }
+        }
     }
 
     /// Effects (internal) or events (input) it carries: its share of the in-flight bound.

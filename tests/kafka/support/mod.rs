@@ -26,7 +26,7 @@ pub use outputs::Outputs;
 pub use shared_store::SharedStore;
 pub use testkit::wait::wait_for_async as wait_for;
 pub use testkit::{Broker, ChildGuard};
-pub use topics::{keyed, produce, read_all, EndReader, Rec};
+pub use topics::{keyed, produce, produce_stamped, read_all, EndReader, Rec};
 
 /// Event time of the first simulated event (events are 20 ms apart).
 pub const T0: i64 = 1_800_000_000_000;

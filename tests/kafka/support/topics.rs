@@ -30,9 +30,34 @@ impl ProducerContext for Deliveries {
     }
 }
 
+/// The record timestamp a gateway whose clock agrees with its machines gives an event: the
+/// time it was received (else its event time). pitboss checks a machine event's time against
+/// its record's when the event has no `receive_time` (RULES.md E-3), so records of events
+/// stamped in the past or future (the tests' fixed times) carry those times. None for what
+/// is not a machine event.
+fn record_time(bytes: &[u8]) -> Option<i64> {
+    match pitboss::wire::decode_input(bytes).ok()? {
+        pitboss_actors::shell::Input::Machine { meta, .. } => {
+            Some(meta.receive_time.unwrap_or(meta.time).0)
+        }
+        _ => None,
+    }
+}
+
 /// Produces `msgs` (key, bytes) in order with a plain idempotent producer; returns each
-/// message's partition and offset. Blocking.
+/// message's partition and offset. Blocking. Each record carries the time it was received
+/// ([`record_time`]).
 pub fn produce(brokers: &str, topic: &str, msgs: &[(String, Vec<u8>)]) -> Vec<(i32, i64)> {
+    produce_stamped(brokers, topic, msgs, record_time)
+}
+
+/// [`produce`] with each record's timestamp from `stamp` (None: the producer's clock).
+pub fn produce_stamped(
+    brokers: &str,
+    topic: &str,
+    msgs: &[(String, Vec<u8>)],
+    stamp: impl Fn(&[u8]) -> Option<i64>,
+) -> Vec<(i32, i64)> {
     let ctx = Deliveries(Mutex::new(vec![None; msgs.len()]));
     let p: ThreadedProducer<Deliveries> = ClientConfig::new()
         .set("bootstrap.servers", brokers)
@@ -44,6 +69,9 @@ pub fn produce(brokers: &str, topic: &str, msgs: &[(String, Vec<u8>)]) -> Vec<(i
         let mut rec = BaseRecord::with_opaque_to(topic, i)
             .key(key.as_str())
             .payload(&bytes[..]);
+        if let Some(ts) = stamp(bytes) {
+            rec = rec.timestamp(ts);
+        }
         loop {
             match p.send(rec) {
                 Ok(()) => break,
