@@ -81,18 +81,21 @@ pub fn inputs() -> Vec<InputEnvelope> {
             tx: "T-1".into(),
             amount: 10_000,
             currency: cur(),
+            round: None,
         },
         InputPayload::Withdraw {
             player: player(),
             tx: "T-2".into(),
             amount: 2_000,
             currency: cur(),
+            round: None,
         },
         InputPayload::WalletBet {
             player: player(),
             tx: "T-3".into(),
             amount: 100,
             currency: cur(),
+            round: None,
         },
         InputPayload::WalletWin {
             player: player(),
@@ -100,12 +103,14 @@ pub fn inputs() -> Vec<InputEnvelope> {
             amount: 300,
             currency: cur(),
             bet_tx: Some("T-3".into()),
+            round: None,
         },
         InputPayload::Rollback {
             player: player(),
             tx: "T-5".into(),
             bet_tx: "T-3".into(),
             currency: cur(),
+            round: None,
         },
     ];
     let machine_count = machine.len();
@@ -207,6 +212,7 @@ pub fn outputs() -> Vec<(&'static str, Output)> {
                     balance: 7_900,
                 },
                 currency: eur,
+                round: None,
                 cause: cause(16),
             },
         ),
@@ -222,6 +228,7 @@ pub fn outputs() -> Vec<(&'static str, Output)> {
                     reason: "withdrawal 9000 exceeds available balance 7900 in wallet P-1".into(),
                 },
                 currency: eur,
+                round: None,
                 cause: cause(17),
             },
         ),

@@ -286,6 +286,7 @@ fn every_input_kind_decodes_to_its_domain_command() {
                     provider: ServerId::new(samples::SERVER).expect("valid"),
                     tx: TxId::new(tx).expect("valid"),
                     op,
+                    round: None,
                 },
                 currency: Currency::new("EUR").expect("valid"),
             },
