@@ -251,6 +251,19 @@ impl InputPayload {
             _ => None,
         }
     }
+
+    /// Sets (or clears) a wallet command's round; machine events have none and are left
+    /// as they are.
+    pub fn set_round(&mut self, to: Option<String>) {
+        match self {
+            InputPayload::Deposit { round, .. }
+            | InputPayload::Withdraw { round, .. }
+            | InputPayload::WalletBet { round, .. }
+            | InputPayload::WalletWin { round, .. }
+            | InputPayload::Rollback { round, .. } => *round = to,
+            _ => {}
+        }
+    }
 }
 
 impl InputEnvelope {

@@ -6,7 +6,7 @@ use crate::wire::InputPayload;
 
 use super::super::types::AMOUNT_MAX;
 use super::{
-    cash_in, cash_out, hall_name, jackpot, money, rollback, set_round, wallet, World, CREDIT_LINE,
+    cash_in, cash_out, hall_name, jackpot, money, rollback, wallet, World, CREDIT_LINE,
     LARGE_CASH_IN,
 };
 
@@ -301,7 +301,7 @@ impl World {
                     Some(r) => Some(format!("{r}-x")),
                     None => Some("R-other".to_owned()),
                 };
-                set_round(&mut payload, other);
+                payload.set_round(other);
                 let p = self.player_index(payload.player().unwrap_or_default());
                 self.send_wallet_as_is(p, &prov, payload);
             }
@@ -311,7 +311,7 @@ impl World {
                 self.case("invalid_round");
                 let t = self.player_tx(p);
                 let mut pay = wallet("deposit", &player, &t, 100, None);
-                set_round(&mut pay, Some("round 1".to_owned()));
+                pay.set_round(Some("round 1".to_owned()));
                 if !self.players[p].v2 {
                     self.players[p].balance += 100;
                 }

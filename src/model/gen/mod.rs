@@ -379,7 +379,7 @@ impl World {
     fn send_wallet(&mut self, p: usize, provider: &str, mut payload: InputPayload) {
         if self.players[p].v2 {
             let round = game_round(&payload);
-            set_round(&mut payload, round);
+            payload.set_round(round);
         }
         self.send_wallet_as_is(p, provider, payload);
     }
@@ -540,18 +540,6 @@ fn game_round(p: &InputPayload) -> Option<String> {
         }
         | InputPayload::Rollback { bet_tx: b, .. } => Some(format!("R-{b}")),
         _ => None,
-    }
-}
-
-/// Sets (or clears) a wallet command's round.
-fn set_round(p: &mut InputPayload, to: Option<String>) {
-    match p {
-        InputPayload::Deposit { round, .. }
-        | InputPayload::Withdraw { round, .. }
-        | InputPayload::WalletBet { round, .. }
-        | InputPayload::WalletWin { round, .. }
-        | InputPayload::Rollback { round, .. } => *round = to,
-        _ => {}
     }
 }
 
