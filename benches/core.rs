@@ -108,6 +108,7 @@ fn apply(c: &mut Criterion) {
                 provider: ServerId::new("PSP").expect("id"),
                 tx: TxId::new("dep").expect("id"),
                 op: WalletOp::Deposit(Amount::new(1_000_000_000_000).expect("amount")),
+                round: None,
             },
             eur,
             &Vec::new(),
@@ -122,6 +123,7 @@ fn apply(c: &mut Criterion) {
                     provider: ServerId::new("GS").expect("id"),
                     tx: TxId::new(&format!("t{n}")).expect("id"),
                     op: WalletOp::Bet(Amount::new(10).expect("amount")),
+                    round: None,
                 }
             },
             |cmd| {

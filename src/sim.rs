@@ -444,6 +444,7 @@ impl Simulator {
                     tx,
                     amount,
                     currency: cur,
+                    round: None,
                 },
             );
         }
@@ -461,6 +462,7 @@ impl Simulator {
                         tx,
                         amount,
                         currency: cur,
+                        round: None,
                     },
                 );
             }
@@ -478,6 +480,7 @@ impl Simulator {
                         tx,
                         bet_tx,
                         currency: cur,
+                        round: None,
                     },
                 );
             }
@@ -494,6 +497,7 @@ impl Simulator {
                     tx,
                     bet_tx: bet_tx.clone(),
                     currency: cur.clone(),
+                    round: None,
                 },
             );
             self.pending.late_bets += 1;
@@ -505,6 +509,7 @@ impl Simulator {
                     tx: bet_tx,
                     amount: min_bet,
                     currency: cur,
+                    round: None,
                 },
             );
         }
@@ -527,6 +532,7 @@ impl Simulator {
                 tx: tx.clone(),
                 amount: bet,
                 currency: cur.clone(),
+                round: None,
             },
         );
         if self.rng.gen_range(0..WIN_ONE_IN) == 0 {
@@ -546,6 +552,7 @@ impl Simulator {
                         amount: win,
                         currency: cur,
                         bet_tx: Some(tx),
+                        round: None,
                     },
                 );
             }

@@ -259,6 +259,7 @@ fn populate(cfg: &Config, o: &StoreOptions) -> anyhow::Result<()> {
                     provider: ServerId::new("SEED")?,
                     tx: TxId::new(&format!("SEED-{}", i + 1))?,
                     op: WalletOp::Deposit(Amount::new(10_000)?),
+                    round: None,
                 };
                 let meta = WalletMeta {
                     event_id: EventId(i as u128 + 1),
@@ -477,6 +478,7 @@ fn restart(cfg: &Config, check: bool) -> anyhow::Result<(f64, f64, u64)> {
                     tx: format!("LOAD-{p}"),
                     amount: 100,
                     currency: cfg.network.currency.clone(),
+                    round: None,
                 },
             }
             .to_bytes();

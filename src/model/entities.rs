@@ -140,6 +140,7 @@ pub(super) enum Record {
     Answered {
         op: WalletOpModel,
         currency: String,
+        round: Option<String>,
         answer: Answer,
         bet: Option<(BetState, i64, String)>,
     },

@@ -59,6 +59,9 @@ mod tests {
             "epoch_reset",
             "settled_bet_rollback",
             "ineligible_claim",
+            "round_conflict",
+            "round_ignored_in_v1",
+            "invalid_round",
         ] {
             assert!(
                 g.cases.get(case).copied().unwrap_or(0) > 0,

@@ -27,6 +27,9 @@ pub struct Model {
     pub hits: Vec<Hit>,
     /// Every wallet command's answer, by (player, provider, tx).
     pub answers: BTreeMap<(String, String, String), Answer>,
+    /// The round each answer echoes, by (player, provider, tx), for commands that named one
+    /// (W-6, E-2).
+    pub rounds: BTreeMap<(String, String, String), String>,
     /// Alerts by code.
     pub alerts: BTreeMap<&'static str, u64>,
     /// Refusals by code.
@@ -52,6 +55,7 @@ impl Model {
             halls: BTreeMap::new(),
             hits: Vec::new(),
             answers: BTreeMap::new(),
+            rounds: BTreeMap::new(),
             alerts: BTreeMap::new(),
             refusals: BTreeMap::new(),
             rejections: BTreeMap::new(),

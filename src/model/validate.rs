@@ -86,6 +86,9 @@ pub struct WalletEvent {
     pub receive: Option<i64>,
     /// Currency of the command.
     pub currency: String,
+    /// The game round it names (version 2); with the operation and the currency, its
+    /// content (W-2).
+    pub round: Option<String>,
     /// What it asks.
     pub op: WalletOpModel,
 }
@@ -240,18 +243,21 @@ pub fn validate(env: &InputEnvelope) -> Result<Event, &'static str> {
                     tx,
                     amount: a,
                     currency: c,
+                    ..
                 } => (player, tx, c, WalletOpModel::Deposit(amount(*a)?)),
                 P::Withdraw {
                     player,
                     tx,
                     amount: a,
                     currency: c,
+                    ..
                 } => (player, tx, c, WalletOpModel::Withdraw(amount(*a)?)),
                 P::WalletBet {
                     player,
                     tx,
                     amount: a,
                     currency: c,
+                    ..
                 } => (player, tx, c, WalletOpModel::Bet(amount(*a)?)),
                 P::WalletWin {
                     player,
@@ -259,6 +265,7 @@ pub fn validate(env: &InputEnvelope) -> Result<Event, &'static str> {
                     amount: a,
                     currency: c,
                     bet_tx,
+                    ..
                 } => {
                     let bet = bet_tx.as_deref().map(id).transpose()?;
                     (player, tx, c, WalletOpModel::Win(amount(*a)?, bet))
@@ -268,18 +275,28 @@ pub fn validate(env: &InputEnvelope) -> Result<Event, &'static str> {
                     tx,
                     bet_tx,
                     currency: c,
+                    ..
                 } => (player, tx, c, WalletOpModel::Rollback(id(bet_tx)?)),
                 _ => return Err("invalid_source"),
             };
+            let (player, tx, currency) = (id(player)?, id(tx)?, currency(cur)?);
+            // E-2: `round` is version 2's, an id like the others; a version 1 event has no
+            // such field, so one it carries means nothing.
+            let round = if v2 {
+                env.payload.round().map(id).transpose()?
+            } else {
+                None
+            };
             Ok(Event::Wallet(WalletEvent {
                 id: env.event_id.clone(),
-                player: id(player)?,
+                player,
                 provider,
                 hall,
-                tx: id(tx)?,
+                tx,
                 time: env.event_time,
                 receive,
-                currency: currency(cur)?,
+                currency,
+                round,
                 op,
             }))
         }

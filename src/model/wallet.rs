@@ -13,9 +13,15 @@ impl Model {
         let key = (ev.provider.clone(), ev.tx.clone());
         let answer_key = (ev.player.clone(), ev.provider.clone(), ev.tx.clone());
         let tombstoned = match w.records.get(&key) {
-            // W-2: same content is a repeat, other content a conflict.
-            Some(Record::Answered { op, currency, .. }) => {
-                return if *op == ev.op && *currency == ev.currency {
+            // W-2: same content (operation, amount, currency, bet, round) is a repeat, other
+            // content a conflict.
+            Some(Record::Answered {
+                op,
+                currency,
+                round,
+                ..
+            }) => {
+                return if *op == ev.op && *currency == ev.currency && *round == ev.round {
                     Outcome::Repeat
                 } else {
                     Outcome::Refused("tx_conflict")
@@ -193,10 +199,15 @@ impl Model {
             Record::Answered {
                 op: ev.op.clone(),
                 currency: ev.currency.clone(),
+                round: ev.round.clone(),
                 answer: answer.clone(),
                 bet: bet_state,
             },
         );
+        // W-6: the answer echoes the command's round.
+        if let Some(r) = &ev.round {
+            self.rounds.insert(answer_key.clone(), r.clone());
+        }
         self.answers.insert(answer_key, answer.clone());
         if let Some((hall, time, delta)) = revenue {
             self.book(&hall, time, delta);

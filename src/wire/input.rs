@@ -131,6 +131,10 @@ pub enum InputPayload {
         amount: i64,
         /// ISO 4217 code.
         currency: String,
+        /// The game provider's round (version 2, RULES.md E-2): part of the command's
+        /// content, echoed in its answer. Ignored in a version 1 event.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        round: Option<String>,
     },
     /// Money out of a wallet.
     Withdraw {
@@ -142,6 +146,10 @@ pub enum InputPayload {
         amount: i64,
         /// ISO 4217 code.
         currency: String,
+        /// The game provider's round (version 2, RULES.md E-2): part of the command's
+        /// content, echoed in its answer. Ignored in a version 1 event.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        round: Option<String>,
     },
     /// A wager debited from a wallet.
     WalletBet {
@@ -153,6 +161,10 @@ pub enum InputPayload {
         amount: i64,
         /// ISO 4217 code.
         currency: String,
+        /// The game provider's round (version 2, RULES.md E-2): part of the command's
+        /// content, echoed in its answer. Ignored in a version 1 event.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        round: Option<String>,
     },
     /// A payout credited to a wallet.
     WalletWin {
@@ -167,6 +179,10 @@ pub enum InputPayload {
         /// The bet it settles, if the game server says.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         bet_tx: Option<String>,
+        /// The game provider's round (version 2, RULES.md E-2): part of the command's
+        /// content, echoed in its answer. Ignored in a version 1 event.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        round: Option<String>,
     },
     /// Cancels a bet (refunds it, or refuses it in advance if it has not arrived).
     Rollback {
@@ -178,6 +194,10 @@ pub enum InputPayload {
         bet_tx: String,
         /// ISO 4217 code.
         currency: String,
+        /// The game provider's round (version 2, RULES.md E-2): part of the command's
+        /// content, echoed in its answer. Ignored in a version 1 event.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        round: Option<String>,
     },
 }
 
@@ -216,6 +236,32 @@ impl InputPayload {
             | InputPayload::WalletWin { player, .. }
             | InputPayload::Rollback { player, .. } => Some(player),
             _ => None,
+        }
+    }
+
+    /// The round a wallet command names (version 2), `None` without one and for machine
+    /// events.
+    pub fn round(&self) -> Option<&str> {
+        match self {
+            InputPayload::Deposit { round, .. }
+            | InputPayload::Withdraw { round, .. }
+            | InputPayload::WalletBet { round, .. }
+            | InputPayload::WalletWin { round, .. }
+            | InputPayload::Rollback { round, .. } => round.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// Sets (or clears) a wallet command's round; machine events have none and are left
+    /// as they are.
+    pub fn set_round(&mut self, to: Option<String>) {
+        match self {
+            InputPayload::Deposit { round, .. }
+            | InputPayload::Withdraw { round, .. }
+            | InputPayload::WalletBet { round, .. }
+            | InputPayload::WalletWin { round, .. }
+            | InputPayload::Rollback { round, .. } => *round = to,
+            _ => {}
         }
     }
 }

@@ -6,8 +6,8 @@ use pitboss_actors::domain::ggr::{GgrTotals, WindowClosed};
 use pitboss_actors::domain::jackpot::JackpotHit;
 use pitboss_actors::domain::machine::Alert;
 use pitboss_actors::domain::{
-    Amount, Currency, EventId, HallId, MachineId, MachineOp, PlayerId, PoolId, ServerId, Timestamp,
-    Total, TxId,
+    Amount, Currency, EventId, HallId, MachineId, MachineOp, PlayerId, PoolId, RoundId, ServerId,
+    Timestamp, Total, TxId,
 };
 use pitboss_actors::shell::ports::LevelView;
 use pitboss_actors::shell::{Output, WalletStatus};
@@ -26,6 +26,8 @@ pub const PLAYER: &str = "P-1001";
 pub const POOL: &str = "POOL-A";
 /// Currency of the samples.
 pub const CURRENCY: &str = "EUR";
+/// Game round named by the version 2 wallet samples ([`inputs_with_round`]).
+pub const ROUND: &str = "G-88231";
 /// Event time of the first sample, ms since the Unix epoch (2023-11-14T22:13:20Z).
 pub const TIME_MS: i64 = 1_700_000_000_000;
 
@@ -81,18 +83,21 @@ pub fn inputs() -> Vec<InputEnvelope> {
             tx: "T-1".into(),
             amount: 10_000,
             currency: cur(),
+            round: None,
         },
         InputPayload::Withdraw {
             player: player(),
             tx: "T-2".into(),
             amount: 2_000,
             currency: cur(),
+            round: None,
         },
         InputPayload::WalletBet {
             player: player(),
             tx: "T-3".into(),
             amount: 100,
             currency: cur(),
+            round: None,
         },
         InputPayload::WalletWin {
             player: player(),
@@ -100,12 +105,14 @@ pub fn inputs() -> Vec<InputEnvelope> {
             amount: 300,
             currency: cur(),
             bet_tx: Some("T-3".into()),
+            round: None,
         },
         InputPayload::Rollback {
             player: player(),
             tx: "T-5".into(),
             bet_tx: "T-3".into(),
             currency: cur(),
+            round: None,
         },
     ];
     let machine_count = machine.len();
@@ -127,8 +134,23 @@ pub fn inputs() -> Vec<InputEnvelope> {
         .collect()
 }
 
-/// One output of every kind (every alert kind separately), each with a name: the output
-/// kind, and for alerts `alert_<alert kind>`.
+/// The wallet commands of [`inputs`] as a game provider sends them in schema version 2,
+/// each naming its game round [`ROUND`] (RULES.md E-2); same ids, sequence numbers and times.
+pub fn inputs_with_round() -> Vec<InputEnvelope> {
+    inputs()
+        .into_iter()
+        .filter(|env| env.payload.player().is_some())
+        .map(|mut env| {
+            env.schema_version = 2;
+            env.payload.set_round(Some(ROUND.to_owned()));
+            env
+        })
+        .collect()
+}
+
+/// One output of every kind (every alert kind separately, and the wallet answer applied,
+/// echoing a round and refused), each with a name: the output kind, `wallet_<case>`, and for
+/// alerts `alert_<alert kind>`.
 pub fn outputs() -> Vec<(&'static str, Output)> {
     let eur = Currency::new(CURRENCY).expect("sample currency");
     let hall = HallId::new(HALL).expect("sample hall");
@@ -207,6 +229,23 @@ pub fn outputs() -> Vec<(&'static str, Output)> {
                     balance: 7_900,
                 },
                 currency: eur,
+                round: None,
+                cause: cause(16),
+            },
+        ),
+        (
+            "wallet_round",
+            Output::Wallet {
+                player: player.clone(),
+                provider: ServerId::new("GS-1").expect("sample server"),
+                tx: TxId::new("T-3").expect("sample tx"),
+                kind: pitboss_actors::domain::WalletOpKind::Bet,
+                status: WalletStatus::Applied {
+                    delta: -100,
+                    balance: 7_900,
+                },
+                currency: eur,
+                round: Some(RoundId::new(ROUND).expect("sample round")),
                 cause: cause(16),
             },
         ),
@@ -222,6 +261,7 @@ pub fn outputs() -> Vec<(&'static str, Output)> {
                     reason: "withdrawal 9000 exceeds available balance 7900 in wallet P-1".into(),
                 },
                 currency: eur,
+                round: None,
                 cause: cause(17),
             },
         ),

@@ -18,5 +18,6 @@ mod pool_admin;
 mod schemas_conform;
 mod wallet_findings;
 mod wallet_model;
+mod wallet_rounds;
 mod wire_fast_path;
 mod wire_golden;

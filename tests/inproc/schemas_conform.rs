@@ -210,6 +210,45 @@ fn every_input_kind_conforms_to_its_schema() {
 }
 
 #[test]
+fn version_2_wallet_commands_with_a_round_conform_to_their_schemas() {
+    // RULES.md E-2: every wallet command kind's schema documents `round` as an id.
+    let contract = Contract::load();
+    let mut problems = Vec::new();
+    let inputs = samples::inputs_with_round();
+    assert_eq!(inputs.len(), 5);
+    for env in &inputs {
+        let kind = env.payload.kind();
+        let value = to_json(&env.to_bytes());
+        assert_eq!(value["payload"][kind]["round"], json!(samples::ROUND));
+        for rel in [
+            format!("events/{kind}.schema.json"),
+            "events/envelope.schema.json".to_owned(),
+            "events/event.schema.json".to_owned(),
+        ] {
+            if let Err(e) = contract.check(&rel, &value) {
+                problems.push(e);
+            }
+        }
+        // An invalid round: the decoder rejects it (invalid_id), and so does the schema.
+        let mut bad = value.clone();
+        bad["payload"][kind]["round"] = json!("G 1");
+        let bytes = rmp_serde::to_vec_named(&bad).expect("serialize");
+        assert_eq!(
+            decode_input(&bytes).map_err(|e| e.code()).err(),
+            Some("invalid_id"),
+            "{kind}"
+        );
+        assert!(
+            !contract
+                .validator(&format!("events/{kind}.schema.json"))
+                .is_valid(&bad),
+            "events/{kind}.schema.json accepts an invalid round"
+        );
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
 fn a_kind_schema_accepts_no_other_kind() {
     let contract = Contract::load();
     let inputs = samples::inputs();
@@ -368,6 +407,14 @@ fn schemas_reject_what_the_decoder_rejects() {
         (
             "deposit without tx",
             drop(&deposit, "/payload/deposit", "tx"),
+        ),
+        (
+            "version 2 deposit with a round that is not an id",
+            edit(
+                &edit(&deposit, "/schema_version", json!(2)),
+                "/payload/deposit",
+                json!({ "player": "P-1001", "tx": "T-1", "amount": 1, "currency": "EUR", "round": "G 1" }),
+            ),
         ),
     ];
     let any_event = contract.validator("events/event.schema.json");

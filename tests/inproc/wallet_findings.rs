@@ -40,6 +40,7 @@ fn cmd(n: u128, provider: &str, tx: &str, op: WalletOp, currency: &str) -> Input
             provider: ServerId::new(provider).unwrap(),
             tx: TxId::new(tx).unwrap(),
             op,
+            round: None,
         },
         currency: Currency::new(currency).unwrap(),
     }

@@ -76,6 +76,36 @@ fn run(seed: u64, events: usize) {
     for k in core.keys().filter(|k| !model.answers.contains_key(*k)) {
         differences.push(format!("{k:?}: answered by the core only: {:?}", core[k]));
     }
+    // The round each answer echoes (RULES.md E-2, W-6): the first command's, repeats included.
+    let core_rounds: BTreeMap<Key, String> = direct
+        .answers
+        .iter()
+        .filter_map(|a| {
+            let key = (
+                a.player.to_string(),
+                a.key.provider.to_string(),
+                a.key.tx.to_string(),
+            );
+            Some((key, a.answered.round.as_ref()?.to_string()))
+        })
+        .collect();
+    if core_rounds != model.rounds {
+        let differ = core_rounds
+            .iter()
+            .filter(|(k, r)| model.rounds.get(*k) != Some(*r))
+            .chain(
+                model
+                    .rounds
+                    .iter()
+                    .filter(|(k, r)| core_rounds.get(*k) != Some(*r)),
+            )
+            .next();
+        differences.push(format!(
+            "rounds echoed: core {}, model {}; first difference at {differ:?}",
+            core_rounds.len(),
+            model.rounds.len()
+        ));
+    }
     let repeats = direct.answers.iter().filter(|a| a.repeat).count() as u64;
     if repeats != model.repeats {
         differences.push(format!("repeats: model {}, core {repeats}", model.repeats));
@@ -144,6 +174,14 @@ fn run(seed: u64, events: usize) {
         );
     }
     assert!(model.repeats > 0, "seed {seed}: no repeat");
+    assert!(!model.rounds.is_empty(), "seed {seed}: no round echoed");
+    for case in ["round_conflict", "round_ignored_in_v1", "invalid_round"] {
+        assert!(
+            g.cases.get(case).copied().unwrap_or(0) > 0,
+            "seed {seed}: no {case} in {:?}",
+            g.cases
+        );
+    }
 }
 
 #[test]

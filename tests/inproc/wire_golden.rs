@@ -38,6 +38,9 @@ fn golden_cases() -> Vec<(String, Vec<u8>)> {
     for env in samples::inputs() {
         cases.push((format!("input_{}", env.payload.kind()), env.to_bytes()));
     }
+    for env in samples::inputs_with_round() {
+        cases.push((format!("input_v2_{}", env.payload.kind()), env.to_bytes()));
+    }
     for (name, out) in samples::outputs() {
         cases.push((format!("output_{name}"), encode_output(&out).bytes));
     }
@@ -146,15 +149,23 @@ fn golden_bytes_of_every_input_and_output_kind() {
         "golden mismatch (if the change is intended, rerun with UPDATE_GOLDEN=1 and review):\n{}",
         problems.join("\n")
     );
-    // 19 input kinds, 28 output samples (both wallet answers, every alert kind), 1 rejection.
-    assert_eq!(cases.len(), 19 + 28 + 1);
+    // 19 input kinds, 5 version 2 wallet commands with a round, 29 output samples (the
+    // wallet answers: applied, with a round, refused; every alert kind), 1 rejection.
+    assert_eq!(cases.len(), 19 + 5 + 29 + 1);
 }
 
 #[test]
 fn golden_inputs_decode_to_their_samples() {
     // The files on disk, not just today's encoder, must keep decoding.
-    for env in samples::inputs() {
-        let path = golden_dir().join(format!("input_{}.msgpack", env.payload.kind()));
+    let named = |prefix: &'static str| {
+        move |env: InputEnvelope| (format!("{prefix}{}", env.payload.kind()), env)
+    };
+    for (name, env) in samples::inputs().into_iter().map(named("input_")).chain(
+        samples::inputs_with_round()
+            .into_iter()
+            .map(named("input_v2_")),
+    ) {
+        let path = golden_dir().join(format!("{name}.msgpack"));
         let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         assert_eq!(InputEnvelope::from_bytes(&bytes).as_ref(), Ok(&env));
         assert_eq!(decode_input(&bytes), Input::try_from(&env));
@@ -286,6 +297,7 @@ fn every_input_kind_decodes_to_its_domain_command() {
                     provider: ServerId::new(samples::SERVER).expect("valid"),
                     tx: TxId::new(tx).expect("valid"),
                     op,
+                    round: None,
                 },
                 currency: Currency::new("EUR").expect("valid"),
             },
@@ -643,7 +655,10 @@ fn the_size_bound_is_inclusive() {
 
 #[test]
 fn every_strict_prefix_of_every_sample_is_malformed() {
-    for env in samples::inputs() {
+    for env in samples::inputs()
+        .into_iter()
+        .chain(samples::inputs_with_round())
+    {
         let bytes = env.to_bytes();
         for end in 0..bytes.len() {
             let err = decode_input(&bytes[..end]).expect_err("a prefix is never an event");
@@ -736,6 +751,13 @@ fn output_expectations() -> Vec<(&'static str, Topic, &'static str, &'static str
         ),
         (
             "wallet",
+            Topic::WalletEvents,
+            "P-1001",
+            "wallet P-1001 GS-1 T-3",
+            Some(16),
+        ),
+        (
+            "wallet_round",
             Topic::WalletEvents,
             "P-1001",
             "wallet P-1001 GS-1 T-3",
@@ -979,6 +1001,8 @@ fn output_payloads_round_trip() {
                     (&*p.player, &*p.provider, &*p.currency),
                     ("P-1001", "GS-1", "EUR")
                 );
+                let round = (*name == "wallet_round").then_some(samples::ROUND);
+                assert_eq!(p.round.as_deref(), round, "{name}");
                 match &*p.status {
                     "applied" => {
                         assert_eq!((&*p.tx, &*p.kind), ("T-3", "bet"));
@@ -1229,4 +1253,136 @@ fn version_2_jackpot_hit_carries_what_the_machine_paid() {
     v["payload"] = json!({ "jackpot_hit": { "pool": "POOL-A", "level": 1, "amount": 5_005 } });
     let err = decode_input(&msgpack(&v)).expect_err("amount without currency");
     assert_eq!(err.code(), "missing_field");
+}
+
+#[test]
+fn version_2_wallet_commands_carry_their_round() {
+    // RULES.md E-2, W-2: both decoders read `round` from a version 2 wallet command; an
+    // invalid one is rejected like every id (`invalid_id`), one of another type is malformed.
+    let v2 = samples::inputs_with_round();
+    assert_eq!(v2.len(), 5, "every wallet command kind");
+    for env in &v2 {
+        let bytes = env.to_bytes();
+        assert!(wire::fast_path_accepts(&bytes), "{}", env.payload.kind());
+        for input in [
+            decode_input(&bytes),
+            pitboss::wire::decode_input_serde(&bytes),
+            Input::try_from(env),
+        ] {
+            let Ok(Input::Wallet { cmd, .. }) = input else {
+                panic!("a wallet command: {input:?}")
+            };
+            assert_eq!(
+                cmd.round.as_ref().map(|r| r.as_str()),
+                Some(samples::ROUND),
+                "{}",
+                env.payload.kind()
+            );
+        }
+    }
+    let mut v = with(deposit_json(), "/schema_version", json!(2));
+    v = with(v, "/payload/deposit/round", json!("G-1"));
+    let both = |v: &Value| {
+        let bytes = msgpack(v);
+        let fast = decode_input(&bytes);
+        assert_eq!(fast, pitboss::wire::decode_input_serde(&bytes), "{v}");
+        fast
+    };
+    let Ok(Input::Wallet { cmd, .. }) = both(&v) else {
+        panic!("a deposit")
+    };
+    assert_eq!(cmd.round.map(|r| r.to_string()), Some("G-1".to_owned()));
+    // Without a round, and with a nil one: none.
+    for round in [None, Some(Value::Null)] {
+        let mut v = with(deposit_json(), "/schema_version", json!(2));
+        if let Some(r) = round {
+            v = with(v, "/payload/deposit/round", r);
+        }
+        let Ok(Input::Wallet { cmd, .. }) = both(&v) else {
+            panic!("a deposit: {v}")
+        };
+        assert_eq!(cmd.round, None);
+    }
+    for (bad, code, text) in [
+        (json!("G 1"), "invalid_id", "round id"),
+        (json!(""), "invalid_id", "round id"),
+        (json!("G".repeat(65)), "invalid_id", "round id"),
+        (json!(42), "malformed", "`round` must be a string"),
+    ] {
+        let v = with(v.clone(), "/payload/deposit/round", bad.clone());
+        let err = both(&v).expect_err("an invalid round");
+        assert_eq!(err.code(), code, "{bad}: {err}");
+        assert!(err.to_string().contains(text), "{bad}: {err}");
+    }
+    // Every wallet command kind reads it, rollback and win included.
+    let mut v = with(
+        samples_json(samples::inputs_with_round()[4].to_bytes()),
+        "/payload/rollback/round",
+        json!("G 2"),
+    );
+    assert_eq!(both(&v).map_err(|e| e.code()), Err("invalid_id"));
+    v = with(v, "/payload/rollback/round", json!("G-2"));
+    let Ok(Input::Wallet { cmd, .. }) = both(&v) else {
+        panic!("a rollback")
+    };
+    assert_eq!(cmd.round.map(|r| r.to_string()), Some("G-2".to_owned()));
+}
+
+#[test]
+fn a_version_1_wallet_command_has_no_round() {
+    // RULES.md E-2: a version 1 event keeps the meaning of its fields; version 1 has no
+    // `round`, so one it carries is not read (as a version 1 event has epoch 0 and no receive
+    // time): neither validated as an id nor carried. It must still be a string.
+    for round in ["G-1", "G 1", ""] {
+        let v = with(deposit_json(), "/payload/deposit/round", json!(round));
+        let bytes = msgpack(&v);
+        for input in [
+            decode_input(&bytes),
+            pitboss::wire::decode_input_serde(&bytes),
+        ] {
+            let Ok(Input::Wallet { cmd, .. }) = input else {
+                panic!("a version 1 deposit with round {round:?}: {input:?}")
+            };
+            assert_eq!(cmd.round, None, "{round:?}");
+        }
+    }
+    let v = with(deposit_json(), "/payload/deposit/round", json!(7));
+    let bytes = msgpack(&v);
+    assert_eq!(decode_input(&bytes).map_err(|e| e.code()), Err("malformed"));
+    assert_eq!(
+        decode_input(&bytes),
+        pitboss::wire::decode_input_serde(&bytes)
+    );
+}
+
+#[test]
+fn the_wallet_answer_echoes_the_round_only_when_the_command_had_one() {
+    // RULES.md E-2, W-6: `round` in the `wallet` output, absent without one; the id does not
+    // depend on it (a repeat's answer is the first answer).
+    let outputs = samples::outputs();
+    let find = |n: &str| {
+        outputs
+            .iter()
+            .find(|(name, _)| *name == n)
+            .map(|(_, o)| encode_output(o))
+            .expect("sample")
+    };
+    let (with_round, without) = (find("wallet_round"), find("wallet"));
+    let OutputEvent::Wallet(e) = decode_output(&with_round.bytes).expect("decodes") else {
+        panic!("a wallet output")
+    };
+    assert_eq!(e.payload.round.as_deref(), Some(samples::ROUND));
+    let json = samples_json(with_round.bytes.clone());
+    assert_eq!(json["payload"]["round"], json!(samples::ROUND));
+    let json = samples_json(without.bytes.clone());
+    assert!(
+        json["payload"].get("round").is_none(),
+        "no round written: {json}"
+    );
+    assert_eq!(with_round.id, without.id, "the round is not part of the id");
+}
+
+/// A MessagePack map (a sample's bytes) as JSON, to edit.
+fn samples_json(bytes: Vec<u8>) -> Value {
+    rmp_serde::from_slice(&bytes).expect("a map with string keys and plain values")
 }

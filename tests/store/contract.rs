@@ -14,7 +14,8 @@ use pitboss_actors::domain::wallet::{
     TxKey, TxRecord, WalletCommand, WalletEffect, WalletMeta, WalletOp, WalletState,
 };
 use pitboss_actors::domain::{
-    Amount, Currency, EventId, HallId, MachineId, PlayerId, PoolId, ServerId, Timestamp, TxId,
+    Amount, Currency, EventId, HallId, MachineId, PlayerId, PoolId, RoundId, ServerId, Timestamp,
+    TxId,
 };
 use pitboss_actors::shell::{
     EntityKey, LedgerEntry, Movement, Position, Snapshot, Stash, StateStore, Stored,
@@ -68,6 +69,7 @@ fn wallet(id: &str, deposits: u64) -> (WalletState, Vec<LedgerEntry>) {
                 provider: ServerId::new("GS-1").unwrap(),
                 tx: TxId::new(&format!("T-{i}-{j}")).unwrap(),
                 op,
+                round: None,
             };
             w.apply(&meta, &cmd, eur(), &Vec::new(), &mut fx).unwrap();
             ledger.push(entry(w.ops, kind, amount, w.balance));
@@ -243,7 +245,8 @@ async fn stashed_states_load_before_and_after_flush_and_restart(mut h: Harness) 
 }
 
 /// RULES.md W-1: every answer is stored with its checkpoint and read back by key (pending,
-/// flushed, after a restart); the latest record of a key wins; an unknown key is `None`.
+/// flushed, after a restart); the latest record of a key wins; an unknown key is `None`. A
+/// record keeps its command's round (RULES.md E-2, W-2).
 async fn wallet_transactions_are_recalled_before_and_after_flush_and_restart(mut h: Harness) {
     let mut w = WalletState::new(PlayerId::new("P-7").unwrap(), eur(), 0, 2);
     let meta = WalletMeta {
@@ -256,6 +259,10 @@ async fn wallet_transactions_are_recalled_before_and_after_flush_and_restart(mut
         provider: ServerId::new("GS-1").unwrap(),
         tx: TxId::new(tx).unwrap(),
         op,
+        // The bet and its rollback name their game round.
+        round: ["B-1", "R-1"]
+            .contains(&tx)
+            .then(|| RoundId::new("G-77").unwrap()),
     };
     for (tx, op) in [
         ("D-1", WalletOp::Deposit(Amount::new(1000).unwrap())),
@@ -287,6 +294,11 @@ async fn wallet_transactions_are_recalled_before_and_after_flush_and_restart(mut
     for (k, r) in &txs {
         want.insert(k.clone(), r.clone());
     }
+    assert!(
+        want.values()
+            .any(|r| matches!(r, TxRecord::Answered(a) if a.round.is_some())),
+        "some records name a round"
+    );
     let mut keys: Vec<TxKey> = want.keys().cloned().collect();
     keys.push(TxKey {
         provider: ServerId::new("GS-2").unwrap(),

@@ -17,7 +17,7 @@ use pitboss_actors::domain::wallet::{
 };
 use pitboss_actors::domain::{
     Amount, Currency, DomainError, EventId, FastMap, HallId, IdKind, MachineId, PlayerId, PoolId,
-    ServerId, SessionError, SourceKey, Subject, Timestamp, Total, TxId, WalletOpKind,
+    RoundId, ServerId, SessionError, SourceKey, Subject, Timestamp, Total, TxId, WalletOpKind,
 };
 use pitboss_actors::shell::{Snapshot, Stash};
 use proptest::prelude::*;
@@ -127,11 +127,13 @@ fn tx_record() -> impl Strategy<Value = TxRecord> {
                 window: Timestamp(window),
             }),
         );
-    let answered = (wallet_op(), currency(), answer, any::<u128>(), bet).prop_map(
-        |(op, currency, answer, cause, bet)| {
+    let round = prop::option::of(id().prop_map(|r| RoundId::new(&r).unwrap()));
+    let answered = (wallet_op(), currency(), round, answer, any::<u128>(), bet).prop_map(
+        |(op, currency, round, answer, cause, bet)| {
             TxRecord::Answered(Answered {
                 op,
                 currency,
+                round,
                 answer,
                 cause: EventId(cause),
                 bet,

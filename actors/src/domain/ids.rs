@@ -78,6 +78,12 @@ string_id!(
     ServerId,
     IdKind::Server
 );
+string_id!(
+    /// A game provider's round (game round) id on a wallet command (RULES.md E-2, W-2):
+    /// part of the command's content, echoed in its answer.
+    RoundId,
+    IdKind::Round
+);
 
 /// The id of an input event (a UUID), the idempotency key of everything it causes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

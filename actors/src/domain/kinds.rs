@@ -65,6 +65,7 @@ named! {
         Hall => "hall id",
         Tx => "transaction id",
         Server => "server id",
+        Round => "round id",
     }
 }
 

@@ -25,6 +25,6 @@ pub use kinds::{EntityKind, IdKind, MachineOp, Total, WalletOpKind};
 /// string ids as the largest cost of applying GGR deltas and contributions; foldhash is
 /// several times faster and still seeded per process (no fixed collision pattern).
 pub type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
-pub use ids::{EventId, HallId, MachineId, PlayerId, PoolId, ServerId, SourceKey, TxId};
+pub use ids::{EventId, HallId, MachineId, PlayerId, PoolId, RoundId, ServerId, SourceKey, TxId};
 pub use money::{Amount, Currency};
 pub use time::{SkewLimits, Timestamp};

@@ -3,7 +3,8 @@
 //! A command is identified by (provider, transaction id) within its wallet (RULES.md W-1):
 //! the provider is the sender (`source.server`). Every command is answered exactly once
 //! (W-6); a repeat with the same content gets the first answer again, the same key with
-//! other content is a conflict (W-2). The newest answers are kept in memory; every answer is
+//! other content is a conflict (W-2). The content is the operation (with its amount and the
+//! bet it names), the currency and the game round (`round`, E-2). The newest answers are kept in memory; every answer is
 //! also handed to the store ([`WalletEffect::Remember`]) and, when a key is not in memory,
 //! the shell reads it back and passes it in ([`WalletState::missing`], [`Recalled`]): the core
 //! itself never reads a store.
@@ -14,7 +15,7 @@ use super::FastMap;
 
 use super::error::{DomainError, Subject};
 use super::ggr::GgrDelta;
-use super::ids::{EventId, HallId, PlayerId, ServerId, SourceKey, TxId};
+use super::ids::{EventId, HallId, PlayerId, RoundId, ServerId, SourceKey, TxId};
 use super::kinds::{Total, WalletOpKind};
 use super::money::{add, Amount, Currency};
 use super::time::Timestamp;
@@ -82,6 +83,9 @@ pub struct WalletCommand {
     pub tx: TxId,
     /// The operation.
     pub op: WalletOp,
+    /// The game provider's round the command belongs to (version 2 `round`, E-2): part of
+    /// the command's content (W-2), echoed in its answer (W-6). Not part of the key.
+    pub round: Option<RoundId>,
 }
 
 impl WalletCommand {
@@ -171,6 +175,8 @@ pub struct Answered {
     pub op: WalletOp,
     /// The command's currency.
     pub currency: Currency,
+    /// The command's round, if it named one (content, W-2; echoed, W-6).
+    pub round: Option<RoundId>,
     /// The first answer.
     pub answer: Answer,
     /// The input event that got it.
@@ -180,6 +186,9 @@ pub struct Answered {
 }
 
 /// What a remembered key holds.
+// Nearly every record is an answer; a tombstone is rare. Boxing the answer to shrink the
+// tombstone would add an allocation to every command.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TxRecord {
     /// A command answered under the key.
@@ -344,7 +353,7 @@ impl WalletState {
         let key = cmd.key();
         let tombstoned = match self.lookup(&key, recalled) {
             Some(TxRecord::Answered(first)) => {
-                if first.op == cmd.op && first.currency == currency {
+                if first.op == cmd.op && first.currency == currency && first.round == cmd.round {
                     // W-2: a repeat: the first answer again, nothing changes.
                     if !self.window.contains_key(&key) {
                         self.remember(key.clone(), TxRecord::Answered(first.clone()));
@@ -398,6 +407,7 @@ impl WalletState {
         let answered = Answered {
             op: cmd.op.clone(),
             currency,
+            round: cmd.round.clone(),
             answer,
             cause: meta.event_id,
             bet,

@@ -26,7 +26,7 @@ use pitboss_actors::domain::wallet::{
     WalletState,
 };
 use pitboss_actors::domain::{
-    Amount, Currency, DomainError, EventId, HallId, MachineId, PlayerId, PoolId, ServerId,
+    Amount, Currency, DomainError, EventId, HallId, MachineId, PlayerId, PoolId, RoundId, ServerId,
     SkewLimits, SourceKey, Subject, Timestamp, TxId, WalletOpKind,
 };
 use proptest::prelude::*;
@@ -391,10 +391,16 @@ struct WalletStep {
     tx: usize,
     op: WalletOp,
     foreign: bool,
+    /// The game round (version 2 `round`), one of two, or none.
+    round: Option<u8>,
 }
 
 fn tx_id(i: usize) -> TxId {
     TxId::new(&format!("T-{i}")).unwrap()
+}
+
+fn round_id(i: u8) -> RoundId {
+    RoundId::new(&format!("R-{i}")).unwrap()
 }
 
 fn wallet_op() -> impl Strategy<Value = WalletOp> {
@@ -409,11 +415,18 @@ fn wallet_op() -> impl Strategy<Value = WalletOp> {
 }
 
 fn wallet_step() -> impl Strategy<Value = WalletStep> {
-    (0..TX_IDS, wallet_op(), prop::bool::weighted(0.05)).prop_map(|(tx, op, foreign)| WalletStep {
-        tx,
-        op,
-        foreign,
-    })
+    (
+        0..TX_IDS,
+        wallet_op(),
+        prop::bool::weighted(0.05),
+        prop::option::weighted(0.2, 0..2u8),
+    )
+        .prop_map(|(tx, op, foreign, round)| WalletStep {
+            tx,
+            op,
+            foreign,
+            round,
+        })
 }
 
 fn credit_line() -> impl Strategy<Value = i64> {
@@ -435,6 +448,8 @@ enum Remembered {
         /// The content, to tell a repeat from a conflict (W-2).
         op: WalletOp,
         foreign: bool,
+        /// The round is content too (W-2).
+        round: Option<u8>,
         /// `Some((amount, state))` for a bet that was accepted.
         bet: Option<(i64, BetSt)>,
         answer: Result<i64, DomainError>,
@@ -465,6 +480,7 @@ impl WalletModel {
         tx: &TxId,
         op: &WalletOp,
         foreign: bool,
+        round: Option<u8>,
     ) -> Result<WalletReply, DomainError> {
         let player = self.player.clone();
         let conflict = || DomainError::TxConflict {
@@ -480,10 +496,11 @@ impl WalletModel {
             Some(Remembered::Answer {
                 op: op0,
                 foreign: f0,
+                round: r0,
                 answer,
                 ..
             }) => {
-                return if op0 == op && *f0 == foreign {
+                return if op0 == op && *f0 == foreign && *r0 == round {
                     answer.clone().map(|balance| WalletReply {
                         balance,
                         repeat: true,
@@ -624,6 +641,7 @@ impl WalletModel {
             Remembered::Answer {
                 op: op.clone(),
                 foreign,
+                round,
                 bet,
                 answer: answer.clone(),
             },
@@ -648,6 +666,7 @@ fn wallet_cmd(s: &WalletStep) -> WalletCommand {
         provider: ServerId::new("GS-1").unwrap(),
         tx: tx_id(s.tx),
         op: s.op.clone(),
+        round: s.round.map(round_id),
     }
 }
 
@@ -674,7 +693,7 @@ fn wallet_step_checked(
     let mut fx = Vec::new();
     let got = w.apply(&wallet_meta(), &cmd, cur, &Vec::new(), &mut fx);
     check_wallet(w)?;
-    let want = model.apply(&cmd.tx, &cmd.op, s.foreign);
+    let want = model.apply(&cmd.tx, &cmd.op, s.foreign, s.round);
     prop_assert_eq!(&got, &want, "{:?}", s);
     prop_assert_eq!(w.balance, model.balance);
     let moved = w.balance - before.balance;

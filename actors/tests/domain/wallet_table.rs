@@ -10,8 +10,8 @@ use pitboss_actors::domain::wallet::{
     WalletReply, WalletState, WalletTotals,
 };
 use pitboss_actors::domain::{
-    Amount, Currency, DomainError, EventId, GgrDelta, HallId, PlayerId, ServerId, SourceKey,
-    Subject, Timestamp, TxId, WalletOpKind,
+    Amount, Currency, DomainError, EventId, GgrDelta, HallId, PlayerId, RoundId, ServerId,
+    SourceKey, Subject, Timestamp, TxId, WalletOpKind,
 };
 
 const T0: i64 = 1_700_000_000_000;
@@ -53,6 +53,7 @@ fn cmd(id: &str, op: WalletOp) -> WalletCommand {
         provider: ServerId::new("GS-1").unwrap(),
         tx: tx(id),
         op,
+        round: None,
     }
 }
 
@@ -725,6 +726,146 @@ fn repeat_returns_the_first_answer_and_changes_nothing() {
         w.apply(&meta(), &other, eur(), &Vec::new(), &mut fx),
         fresh(749)
     );
+}
+
+/// A command naming a game round (version 2 `round`, RULES.md E-2).
+fn in_round(id: &str, op: WalletOp, round: Option<&str>) -> WalletCommand {
+    WalletCommand {
+        round: round.map(|r| RoundId::new(r).unwrap()),
+        ..cmd(id, op)
+    }
+}
+
+/// The rounds the published answers echo, as (tx, repeat, round).
+fn answer_rounds(fx: &[WalletEffect]) -> Vec<(String, bool, Option<String>)> {
+    fx.iter()
+        .filter_map(|e| match e {
+            WalletEffect::Answer {
+                key,
+                answered,
+                repeat,
+            } => Some((
+                key.tx.to_string(),
+                *repeat,
+                answered.round.as_ref().map(RoundId::to_string),
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_repeat_with_another_round_is_a_conflict_and_with_the_same_round_a_repeat() {
+    // W-2: the round is part of the content: under the same key, another round (or a round
+    // where the first had none, or none where it had one) is a conflict; the first answer
+    // stands. The same round is a repeat and gets the first answer, round included.
+    let mut w = wallet(0, 64);
+    let mut fx = Vec::new();
+    fn send(
+        w: &mut WalletState,
+        c: &WalletCommand,
+        fx: &mut Vec<WalletEffect>,
+    ) -> Result<WalletReply, DomainError> {
+        fx.clear();
+        let r = w.apply(&meta(), c, eur(), &Vec::new(), fx);
+        w.assert_invariants();
+        r
+    }
+    assert_eq!(
+        send(&mut w, &in_round("D-1", deposit(1_000), None), &mut fx),
+        fresh(1_000)
+    );
+    assert_eq!(
+        send(&mut w, &in_round("B-1", bet(300), Some("R-77")), &mut fx),
+        fresh(700)
+    );
+    assert_eq!(
+        answer_rounds(&fx),
+        [("B-1".to_string(), false, Some("R-77".to_string()))],
+        "the answer echoes the round"
+    );
+    let snapshot = w.clone();
+
+    let conflict = |tx: &str| {
+        Err(DomainError::TxConflict {
+            provider: "GS-1".into(),
+            tx: tx.into(),
+            player: "P-1".into(),
+        })
+    };
+    for other in [Some("R-78"), None] {
+        assert_eq!(
+            send(&mut w, &in_round("B-1", bet(300), other), &mut fx),
+            conflict("B-1"),
+            "bet B-1 in round {other:?}"
+        );
+        assert!(fx.is_empty(), "a conflict has no answer of its own");
+    }
+    assert_eq!(
+        send(
+            &mut w,
+            &in_round("D-1", deposit(1_000), Some("R-1")),
+            &mut fx
+        ),
+        conflict("D-1"),
+        "a round where the first had none"
+    );
+    assert_eq!(w, snapshot, "a conflict changes nothing");
+
+    // The same round: the first answer again, with its round and its balance.
+    assert_eq!(
+        send(&mut w, &in_round("B-1", bet(300), Some("R-77")), &mut fx),
+        repeat(700)
+    );
+    assert_eq!(
+        answer_rounds(&fx),
+        [("B-1".to_string(), true, Some("R-77".to_string()))]
+    );
+    assert_eq!(
+        answers(&fx)[0].2,
+        Answer::Applied {
+            delta: -300,
+            balance: 700
+        }
+    );
+    assert_eq!(w, snapshot, "a repeat changes nothing");
+
+    // The same holds for a key recalled from the store (W-1): the stored record keeps the
+    // round.
+    let mut small = wallet(0, 1);
+    let mut stored = Vec::new();
+    for c in [
+        in_round("D-1", deposit(1_000), None),
+        in_round("B-1", bet(300), Some("R-77")),
+        in_round("D-2", deposit(5), None),
+    ] {
+        send(&mut small, &c, &mut fx).unwrap();
+        stored.extend(fx.iter().filter_map(|e| match e {
+            WalletEffect::Remember(k, r) => Some((k.clone(), Some(r.clone()))),
+            _ => None,
+        }));
+    }
+    let late = in_round("B-1", bet(300), Some("R-78"));
+    assert_eq!(small.missing(&late), [key("B-1")]);
+    let recalled: Vec<_> = stored
+        .into_iter()
+        .filter(|(k, _)| k == &key("B-1"))
+        .collect();
+    assert_eq!(
+        small.apply(&meta(), &late, eur(), &recalled, &mut fx),
+        conflict("B-1")
+    );
+    fx.clear();
+    let retry = in_round("B-1", bet(300), Some("R-77"));
+    assert_eq!(
+        small.apply(&meta(), &retry, eur(), &recalled, &mut fx),
+        repeat(700)
+    );
+    assert_eq!(
+        answer_rounds(&fx),
+        [("B-1".to_string(), true, Some("R-77".to_string()))]
+    );
+    assert_eq!(small.balance, 705);
 }
 
 #[test]

@@ -66,6 +66,7 @@ pub fn sentinel(cfg: &Config, round: Round, partition: i32) -> (String, Vec<u8>)
             tx: format!("{player}-1"),
             amount: SENTINEL_MINOR,
             currency: cfg.network.currency.clone(),
+            round: None,
         },
     };
     (player, env.to_bytes())

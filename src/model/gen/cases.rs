@@ -16,7 +16,7 @@ impl World {
         let m = self.rng.gen_range(0..self.machines.len());
         let p = self.rng.gen_range(0..self.players.len());
         let player = self.players[p].id.clone();
-        match self.rng.gen_range(0..30) {
+        match self.rng.gen_range(0..32) {
             0 if !self.sent_wallet.is_empty() => {
                 self.case("retry_after_hours");
                 self.now += 3 * 3_600_000;
@@ -24,7 +24,8 @@ impl World {
                 let i = self.rng.gen_range(0..=back.min(self.sent_wallet.len() - 1));
                 let (prov, payload, _) = self.sent_wallet[i].clone();
                 let p = self.player_index(payload.player().unwrap_or_default());
-                self.send_wallet(p, &prov, payload);
+                // Exactly as sent the first time.
+                self.send_wallet_as_is(p, &prov, payload);
             }
             1 if !self.sent_wallet.is_empty() => {
                 self.case("conflicting_repeat");
@@ -284,6 +285,37 @@ impl World {
                 let mut env = self.machine_event(m, cash_in("bill", 500));
                 env.epoch = Some(0);
                 self.push(env);
+            }
+            29 if !self.sent_wallet.is_empty() => {
+                // The same command under its key with only the round changed: a conflict in
+                // version 2 (the round is content, W-2), a repeat in version 1 (no round).
+                let i = self.rng.gen_range(0..self.sent_wallet.len());
+                let (prov, mut payload, v2) = self.sent_wallet[i].clone();
+                self.case(if v2 {
+                    "round_conflict"
+                } else {
+                    "round_ignored_in_v1"
+                });
+                let other = match payload.round() {
+                    Some(_) if self.rng.gen_bool(0.5) => None,
+                    Some(r) => Some(format!("{r}-x")),
+                    None => Some("R-other".to_owned()),
+                };
+                payload.set_round(other);
+                let p = self.player_index(payload.player().unwrap_or_default());
+                self.send_wallet_as_is(p, &prov, payload);
+            }
+            30 => {
+                // A round that is not a valid id: rejected in version 2 (invalid_id), ignored
+                // in version 1.
+                self.case("invalid_round");
+                let t = self.player_tx(p);
+                let mut pay = wallet("deposit", &player, &t, 100, None);
+                pay.set_round(Some("round 1".to_owned()));
+                if !self.players[p].v2 {
+                    self.players[p].balance += 100;
+                }
+                self.send_wallet_as_is(p, "PSP-1", pay);
             }
             _ => {
                 self.case("mystery_play");

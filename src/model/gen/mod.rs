@@ -373,7 +373,19 @@ impl World {
         format!("T{}-{}", &pl.id[2..], pl.tx)
     }
 
-    fn send_wallet(&mut self, p: usize, provider: &str, payload: InputPayload) {
+    /// Sends a wallet command; a version 2 player's game commands name their game round
+    /// (RULES.md E-2): a bet its own, a win or rollback its bet's (a win naming no bet, its
+    /// own). Payments name none.
+    fn send_wallet(&mut self, p: usize, provider: &str, mut payload: InputPayload) {
+        if self.players[p].v2 {
+            let round = game_round(&payload);
+            payload.set_round(round);
+        }
+        self.send_wallet_as_is(p, provider, payload);
+    }
+
+    /// Sends a wallet command exactly as given.
+    fn send_wallet_as_is(&mut self, p: usize, provider: &str, payload: InputPayload) {
         let id = self.next_id();
         let v2 = self.players[p].v2;
         let env = InputEnvelope {
@@ -489,18 +501,21 @@ fn wallet(kind: &str, player: &str, tx: &str, amount: i64, bet_tx: Option<String
             tx,
             amount,
             currency,
+            round: None,
         },
         "withdraw" => InputPayload::Withdraw {
             player,
             tx,
             amount,
             currency,
+            round: None,
         },
         "wallet_bet" => InputPayload::WalletBet {
             player,
             tx,
             amount,
             currency,
+            round: None,
         },
         _ => InputPayload::WalletWin {
             player,
@@ -508,7 +523,23 @@ fn wallet(kind: &str, player: &str, tx: &str, amount: i64, bet_tx: Option<String
             amount,
             currency,
             bet_tx,
+            round: None,
         },
+    }
+}
+
+/// The game round of a game command: its bet's, else its own (`None` for payments).
+fn game_round(p: &InputPayload) -> Option<String> {
+    match p {
+        InputPayload::WalletBet { tx, .. }
+        | InputPayload::WalletWin {
+            tx, bet_tx: None, ..
+        } => Some(format!("R-{tx}")),
+        InputPayload::WalletWin {
+            bet_tx: Some(b), ..
+        }
+        | InputPayload::Rollback { bet_tx: b, .. } => Some(format!("R-{b}")),
+        _ => None,
     }
 }
 
@@ -518,5 +549,6 @@ fn rollback(player: &str, tx: &str, bet_tx: &str) -> InputPayload {
         tx: tx.to_owned(),
         bet_tx: bet_tx.to_owned(),
         currency: CURRENCY.to_owned(),
+        round: None,
     }
 }

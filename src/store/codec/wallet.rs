@@ -7,7 +7,8 @@ use pitboss_actors::domain::wallet::{
     Answer, Answered, BetBooking, BetStatus, TxKey, TxRecord, WalletOp, WalletState, WalletTotals,
 };
 use pitboss_actors::domain::{
-    Amount, DomainError, EventId, HallId, PlayerId, ServerId, Timestamp, TxId, WalletOpKind,
+    Amount, DomainError, EventId, HallId, PlayerId, RoundId, ServerId, Timestamp, TxId,
+    WalletOpKind,
 };
 use pitboss_actors::shell::StoreError;
 use serde::{Deserialize, Serialize};
@@ -39,6 +40,10 @@ enum TxDto {
         /// The bet a win or rollback names.
         bet_tx: Option<String>,
         currency: String,
+        /// The command's round (RULES.md E-2, W-2). Absent from records written before it
+        /// existed, which read as a command without one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        round: Option<String>,
         /// `Ok((delta, balance))` or the refusal.
         answer: Result<(i64, i64), DomainErrorDto>,
         cause: u128,
@@ -110,6 +115,7 @@ fn tx_to_dto(r: &TxRecord) -> TxDto {
                 amount,
                 bet_tx,
                 currency: a.currency.to_string(),
+                round: a.round.as_ref().map(RoundId::to_string),
                 answer: match &a.answer {
                     Answer::Applied { delta, balance } => Ok((*delta, *balance)),
                     Answer::Refused(e) => Err(e.into()),
@@ -131,6 +137,7 @@ fn tx_from_dto(d: TxDto) -> Result<TxRecord, StoreError> {
         amount,
         bet_tx,
         currency: cur,
+        round,
         answer,
         cause,
         bet,
@@ -140,6 +147,7 @@ fn tx_from_dto(d: TxDto) -> Result<TxRecord, StoreError> {
     };
     let amt = || Amount::new(amount).map_err(|e| bad("wallet transaction amount", e));
     let bet_tx = bet_tx.map(|b| id!(TxId, b)).transpose()?;
+    let round = round.map(|r| id!(RoundId, r)).transpose()?;
     let op = match WalletOpKind::from_name(&op) {
         Some(WalletOpKind::Deposit) => WalletOp::Deposit(amt()?),
         Some(WalletOpKind::Withdrawal) => WalletOp::Withdraw(amt()?),
@@ -169,6 +177,7 @@ fn tx_from_dto(d: TxDto) -> Result<TxRecord, StoreError> {
     Ok(TxRecord::Answered(Answered {
         op,
         currency: currency(&cur)?,
+        round,
         answer: match answer {
             Ok((delta, balance)) => Answer::Applied { delta, balance },
             Err(e) => Answer::Refused(DomainError::try_from(e)?),
@@ -285,5 +294,101 @@ impl TryFrom<WalletDto> for WalletState {
             window,
             forgotten: d.forgotten,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pitboss_actors::domain::Currency;
+
+    fn bet(round: Option<&str>) -> TxRecord {
+        TxRecord::Answered(Answered {
+            op: WalletOp::Bet(Amount::new(300).unwrap()),
+            currency: Currency::new("EUR").unwrap(),
+            round: round.map(|r| RoundId::new(r).unwrap()),
+            answer: Answer::Applied {
+                delta: -300,
+                balance: 700,
+            },
+            cause: EventId(42),
+            bet: Some(BetBooking {
+                status: BetStatus::Open,
+                hall: HallId::new("H-1").unwrap(),
+                window: Timestamp(1_700_000_000_000),
+            }),
+        })
+    }
+
+    #[test]
+    fn a_transaction_keeps_its_round() {
+        let r = bet(Some("R-77"));
+        assert_eq!(decode_tx(&encode_tx(&r).unwrap()).unwrap(), r);
+        let none = bet(None);
+        let bytes = encode_tx(&none).unwrap();
+        assert_eq!(decode_tx(&bytes).unwrap(), none);
+        assert!(
+            !bytes.windows(5).any(|w| w == b"round"),
+            "a command without a round is written as before rounds existed"
+        );
+    }
+
+    #[test]
+    fn a_transaction_stored_before_rounds_reads_without_one() {
+        // The row exactly as the build before RULES.md E-2's `round` wrote it.
+        #[derive(Serialize)]
+        #[serde(rename_all = "snake_case")]
+        enum OldTx {
+            Answered {
+                op: String,
+                amount: i64,
+                bet_tx: Option<String>,
+                currency: String,
+                answer: Result<(i64, i64), ()>,
+                cause: u128,
+                bet: Option<BetDto>,
+            },
+        }
+        #[derive(Serialize)]
+        struct OldRow {
+            v: u32,
+            record: OldTx,
+        }
+        let old = OldRow {
+            v: 1,
+            record: OldTx::Answered {
+                op: "bet".into(),
+                amount: 300,
+                bet_tx: None,
+                currency: "EUR".into(),
+                answer: Ok((-300, 700)),
+                cause: 42,
+                bet: Some(BetDto {
+                    status: "open".into(),
+                    hall: "H-1".into(),
+                    window: 1_700_000_000_000,
+                }),
+            },
+        };
+        let bytes = rmp_serde::to_vec_named(&old).unwrap();
+        assert_eq!(decode_tx(&bytes).unwrap(), bet(None));
+        // And the wallet snapshot's window, which holds the same records.
+        #[derive(Serialize)]
+        struct OldKeyed {
+            provider: String,
+            tx: String,
+            record: OldTx,
+        }
+        let keyed = rmp_serde::to_vec_named(&OldKeyed {
+            provider: "GS-1".into(),
+            tx: "B-1".into(),
+            record: old.record,
+        })
+        .unwrap();
+        let k: KeyedTxDto = rmp_serde::from_slice(&keyed).unwrap();
+        let TxRecord::Answered(a) = tx_from_dto(k.record).unwrap() else {
+            panic!("an answered record")
+        };
+        assert_eq!(a.round, None);
     }
 }

@@ -228,6 +228,7 @@ struct Fields<'a> {
     player: Option<RawStr<'a>>,
     tx: Option<RawStr<'a>>,
     bet_tx: Option<RawStr<'a>>,
+    round: Option<RawStr<'a>>,
     pool: Option<RawStr<'a>>,
     level: Option<RawInt>,
     code: Option<RawInt>,
@@ -247,6 +248,7 @@ fn read_payload<'a>(r: &mut Reader<'a>) -> Option<RawPayload<'a>> {
             b"player" => once(&mut f.player, r.str())?,
             b"tx" => once(&mut f.tx, r.str())?,
             b"bet_tx" => once(&mut f.bet_tx, r.str())?,
+            b"round" => once(&mut f.round, r.str())?,
             b"pool" => once(&mut f.pool, r.str())?,
             b"level" => once(&mut f.level, r.int())?,
             b"code" => once(&mut f.code, r.int())?,
@@ -276,6 +278,7 @@ fn read_payload<'a>(r: &mut Reader<'a>) -> Option<RawPayload<'a>> {
             amount: f.amount?,
             currency: f.currency?,
             bet_tx: if with_bet_tx { f.bet_tx } else { None },
+            round: f.round,
         })
     };
     use RawPayload as P;
@@ -308,6 +311,7 @@ fn read_payload<'a>(r: &mut Reader<'a>) -> Option<RawPayload<'a>> {
             tx: f.tx?,
             bet_tx: f.bet_tx?,
             currency: f.currency?,
+            round: f.round,
         }),
         _ => return None,
     })

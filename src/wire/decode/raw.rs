@@ -163,7 +163,8 @@ pub(super) struct RawCash<'a> {
     pub currency: RawStr<'a>,
 }
 
-/// A wallet command's fields (`amount` is absent from a rollback, `bet_tx` optional on a win).
+/// A wallet command's fields (`amount` is absent from a rollback, `bet_tx` optional on a win,
+/// `round` optional, read in version 2).
 #[derive(Deserialize)]
 pub(super) struct RawWallet<'a> {
     #[serde(borrow)]
@@ -175,6 +176,9 @@ pub(super) struct RawWallet<'a> {
     pub currency: RawStr<'a>,
     #[serde(borrow, default)]
     pub bet_tx: Option<RawStr<'a>>,
+    /// Version 2: the game provider's round.
+    #[serde(borrow, default)]
+    pub round: Option<RawStr<'a>>,
 }
 
 #[derive(Deserialize)]
@@ -187,6 +191,9 @@ pub(super) struct RawRollback<'a> {
     pub bet_tx: RawStr<'a>,
     #[serde(borrow)]
     pub currency: RawStr<'a>,
+    /// Version 2: the game provider's round.
+    #[serde(borrow, default)]
+    pub round: Option<RawStr<'a>>,
 }
 
 /// Fields of a kind that has none; any that are sent are ignored.
@@ -249,14 +256,18 @@ impl<'a> RawEnvelope<'a> {
             amount: raw_int(*amount),
             currency: currency.into(),
         };
-        let wallet =
-            |player: &'a String, tx: &'a String, amount: &i64, currency: &'a String| RawWallet {
-                player: player.into(),
-                tx: tx.into(),
-                amount: raw_int(*amount),
-                currency: currency.into(),
-                bet_tx: None,
-            };
+        let wallet = |player: &'a String,
+                      tx: &'a String,
+                      amount: &i64,
+                      currency: &'a String,
+                      round: &'a Option<String>| RawWallet {
+            player: player.into(),
+            tx: tx.into(),
+            amount: raw_int(*amount),
+            currency: currency.into(),
+            bet_tx: None,
+            round: round.as_ref().map(RawStr::from),
+        };
         let payload = match &env.payload {
             P::Bet { amount, currency } => R::Bet(money(amount, currency)),
             P::Win { amount, currency } => R::Win(money(amount, currency)),
@@ -299,39 +310,45 @@ impl<'a> RawEnvelope<'a> {
                 tx,
                 amount,
                 currency,
-            } => R::Deposit(wallet(player, tx, amount, currency)),
+                round,
+            } => R::Deposit(wallet(player, tx, amount, currency, round)),
             P::Withdraw {
                 player,
                 tx,
                 amount,
                 currency,
-            } => R::Withdraw(wallet(player, tx, amount, currency)),
+                round,
+            } => R::Withdraw(wallet(player, tx, amount, currency, round)),
             P::WalletBet {
                 player,
                 tx,
                 amount,
                 currency,
-            } => R::WalletBet(wallet(player, tx, amount, currency)),
+                round,
+            } => R::WalletBet(wallet(player, tx, amount, currency, round)),
             P::WalletWin {
                 player,
                 tx,
                 amount,
                 currency,
                 bet_tx,
+                round,
             } => R::WalletWin(RawWallet {
                 bet_tx: bet_tx.as_ref().map(RawStr::from),
-                ..wallet(player, tx, amount, currency)
+                ..wallet(player, tx, amount, currency, round)
             }),
             P::Rollback {
                 player,
                 tx,
                 bet_tx,
                 currency,
+                round,
             } => R::Rollback(RawRollback {
                 player: player.into(),
                 tx: tx.into(),
                 bet_tx: bet_tx.into(),
                 currency: currency.into(),
+                round: round.as_ref().map(RawStr::from),
             }),
         };
         RawEnvelope {

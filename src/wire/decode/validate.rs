@@ -7,7 +7,8 @@ use pitboss_actors::domain::machine::{
 };
 use pitboss_actors::domain::wallet::{WalletCommand, WalletMeta, WalletOp};
 use pitboss_actors::domain::{
-    Amount, Currency, EventId, HallId, MachineId, PlayerId, PoolId, ServerId, Timestamp, TxId,
+    Amount, Currency, EventId, HallId, MachineId, PlayerId, PoolId, RoundId, ServerId, Timestamp,
+    TxId,
 };
 use pitboss_actors::shell::Input;
 
@@ -120,7 +121,7 @@ pub(super) fn validate(env: RawEnvelope<'_>) -> Result<Input, WireError> {
                 )));
             }
             let provider = ServerId::new(s)?;
-            let (player, cmd, currency) = wallet_command(provider, env.payload)?;
+            let (player, cmd, currency) = wallet_command(provider, version, env.payload)?;
             Ok(Input::Wallet {
                 player,
                 meta: WalletMeta {
@@ -271,24 +272,48 @@ fn machine_command(p: RawPayload<'_>) -> Result<(MachineCommand, Option<Currency
     })
 }
 
+/// A wallet command's `round` (RULES.md E-2): in version 2 an id like the others; version 1
+/// has no such field, so there it means nothing (as `epoch` means 0 and `receive_time`
+/// nothing): it is not validated as an id and not carried. Either way it must be a string if
+/// it is there, like every field the envelope's owned form types.
+fn round(version: i128, raw: Option<&RawStr<'_>>) -> Result<Option<RoundId>, WireError> {
+    let Some(raw) = raw else {
+        return Ok(None);
+    };
+    let s = text("round", raw)?;
+    if version < 2 {
+        return Ok(None);
+    }
+    Ok(Some(RoundId::new(s)?))
+}
+
 fn wallet_command(
     provider: ServerId,
+    version: i128,
     p: RawPayload<'_>,
 ) -> Result<(PlayerId, WalletCommand, Currency), WireError> {
-    let (player, tx, op, cur) = match p {
+    let (player, tx, op, cur, round_raw) = match p {
         RawPayload::Deposit(w) => (
             w.player,
             w.tx,
             WalletOp::Deposit(amount(w.amount)?),
             w.currency,
+            w.round,
         ),
         RawPayload::Withdraw(w) => (
             w.player,
             w.tx,
             WalletOp::Withdraw(amount(w.amount)?),
             w.currency,
+            w.round,
         ),
-        RawPayload::WalletBet(w) => (w.player, w.tx, WalletOp::Bet(amount(w.amount)?), w.currency),
+        RawPayload::WalletBet(w) => (
+            w.player,
+            w.tx,
+            WalletOp::Bet(amount(w.amount)?),
+            w.currency,
+            w.round,
+        ),
         RawPayload::WalletWin(w) => {
             let bet_tx = match &w.bet_tx {
                 Some(b) => Some(TxId::new(text("bet_tx", b)?)?),
@@ -298,13 +323,13 @@ fn wallet_command(
                 amount: amount(w.amount)?,
                 bet_tx,
             };
-            (w.player, w.tx, op, w.currency)
+            (w.player, w.tx, op, w.currency, w.round)
         }
         RawPayload::Rollback(r) => {
             let op = WalletOp::Rollback {
                 bet_tx: TxId::new(text("bet_tx", &r.bet_tx)?)?,
             };
-            (r.player, r.tx, op, r.currency)
+            (r.player, r.tx, op, r.currency, r.round)
         }
         other => {
             // `validate` routes machine events elsewhere.
@@ -317,5 +342,15 @@ fn wallet_command(
     let player = PlayerId::new(text("player", &player)?)?;
     let tx = TxId::new(text("tx", &tx)?)?;
     let currency = currency(&cur)?;
-    Ok((player, WalletCommand { provider, tx, op }, currency))
+    let round = round(version, round_raw.as_ref())?;
+    Ok((
+        player,
+        WalletCommand {
+            provider,
+            tx,
+            op,
+            round,
+        },
+        currency,
+    ))
 }

@@ -110,6 +110,7 @@ pub fn encode_output(out: &Output) -> OutputRecord {
             kind,
             status,
             currency,
+            round,
             cause,
         } => {
             let cause = cause.to_string();
@@ -130,6 +131,7 @@ pub fn encode_output(out: &Output) -> OutputRecord {
                 player: player.as_str().into(),
                 provider: provider.as_str().into(),
                 tx: tx.as_str().into(),
+                round: round.as_ref().map(|r| r.as_str().into()),
                 kind: kind.name().into(),
                 status: status.into(),
                 delta,

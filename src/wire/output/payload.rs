@@ -113,6 +113,10 @@ pub struct WalletPayload<'a> {
     /// The transaction id.
     #[serde(borrow)]
     pub tx: Cow<'a, str>,
+    /// The game round the command named (version 2 `round`, RULES.md E-2); absent when it
+    /// named none.
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    pub round: Option<Cow<'a, str>>,
     /// `deposit`, `withdrawal`, `bet`, `win` or `rollback`.
     #[serde(borrow)]
     pub kind: Cow<'a, str>,

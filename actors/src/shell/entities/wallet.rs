@@ -166,6 +166,7 @@ impl Entity for WalletEntity {
                             kind: answered.op.kind(),
                             status: status(&answered.answer),
                             currency: answered.currency,
+                            round: answered.round,
                             cause: answered.cause,
                         },
                         &ack,

@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use crate::domain::ggr::WindowClosed;
 use crate::domain::jackpot::JackpotHit;
 use crate::domain::machine::Alert;
-use crate::domain::{Currency, EventId, PlayerId, PoolId, ServerId, TxId, WalletOpKind};
+use crate::domain::{Currency, EventId, PlayerId, PoolId, RoundId, ServerId, TxId, WalletOpKind};
 
 use crate::shell::ack::AckToken;
 
@@ -70,6 +70,8 @@ pub enum Output {
         status: WalletStatus,
         /// The command's currency.
         currency: Currency,
+        /// The command's round, echoed when it named one (RULES.md E-2).
+        round: Option<RoundId>,
         /// The input event that got the answer first.
         cause: EventId,
     },

@@ -141,6 +141,7 @@ fn deposit(n: u128) -> Input {
             provider: ServerId::new("PSP").unwrap(),
             tx: TxId::new(&format!("D-{n}")).unwrap(),
             op: WalletOp::Deposit(Amount::new(100).unwrap()),
+            round: None,
         },
         currency: eur(),
     }
