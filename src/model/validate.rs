@@ -207,7 +207,9 @@ pub fn validate(env: &InputEnvelope) -> Result<Event, &'static str> {
                 } => {
                     let paid = match (v2, a, c) {
                         (true, Some(a), Some(c)) => Some((amount(*a)?, currency(c)?)),
-                        (true, Some(_), None) => return Err("missing_field"),
+                        (true, Some(_), None) | (true, None, Some(_)) => {
+                            return Err("missing_field")
+                        }
                         _ => None,
                     };
                     MachineWhat::JackpotHit(id(pool)?, *level, paid)

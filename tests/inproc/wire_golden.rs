@@ -1227,6 +1227,42 @@ fn version_2_machine_events_carry_their_epoch_and_receive_time() {
 }
 
 #[test]
+fn a_version_1_event_keeps_its_meaning_whatever_version_2_fields_it_carries() {
+    // RULES.md E-2: a version 1 event keeps the meaning of its fields; an epoch, a receive
+    // time or a hit's amount in it (version 2 fields) mean nothing, as in the model.
+    let mut v = bet_json();
+    v["epoch"] = json!(3);
+    v["receive_time"] = json!(samples::TIME_MS + 500);
+    let mut hit = bet_json();
+    hit["payload"] = json!({ "jackpot_hit": { "pool": "POOL-A", "level": 1, "amount": 5_005, "currency": "USD" } });
+    let (bytes, hit_bytes) = (msgpack(&v), msgpack(&hit));
+    for (a, b) in [
+        (decode_input(&bytes), decode_input(&hit_bytes)),
+        (
+            pitboss::wire::decode_input_serde(&bytes),
+            pitboss::wire::decode_input_serde(&hit_bytes),
+        ),
+    ] {
+        let Ok(Input::Machine { meta, .. }) = a else {
+            panic!("a machine event: {a:?}")
+        };
+        assert_eq!((meta.epoch, meta.receive_time), (0, None));
+        let Ok(Input::Machine { cmd, currency, .. }) = b else {
+            panic!("a machine event: {b:?}")
+        };
+        assert_eq!(
+            cmd,
+            MachineCommand::JackpotHit {
+                pool: PoolId::new("POOL-A").unwrap(),
+                level: 1,
+                amount: None,
+            }
+        );
+        assert_eq!(currency, None);
+    }
+}
+
+#[test]
 fn version_2_jackpot_hit_carries_what_the_machine_paid() {
     // RULES.md P-3: amount and currency together; one without the other is rejected.
     let mut v = bet_json();

@@ -71,6 +71,10 @@ pub(super) fn validate(env: RawEnvelope<'_>) -> Result<Input, WireError> {
         .receive_time
         .map(|t| int("receive_time", I64, t).map(Timestamp))
         .transpose()?;
+    // RULES.md E-2: a version 1 event keeps the meaning of its fields; what version 2 added
+    // (validated above like any field) means nothing in it.
+    let v2 = version >= 2;
+    let (epoch, receive_time) = if v2 { (epoch, receive_time) } else { (0, None) };
     let hall = HallId::new(text("source.hall", &env.source.hall)?)?;
     let kind = env.payload.kind();
     let machine = env
@@ -99,7 +103,7 @@ pub(super) fn validate(env: RawEnvelope<'_>) -> Result<Input, WireError> {
                 )));
             }
             let machine = MachineId::new(m)?;
-            let (cmd, currency) = machine_command(env.payload)?;
+            let (cmd, currency) = machine_command(v2, env.payload)?;
             Ok(Input::Machine {
                 machine,
                 hall,
@@ -196,7 +200,10 @@ fn truncate(s: &str) -> &str {
     }
 }
 
-fn machine_command(p: RawPayload<'_>) -> Result<(MachineCommand, Option<Currency>), WireError> {
+fn machine_command(
+    v2: bool,
+    p: RawPayload<'_>,
+) -> Result<(MachineCommand, Option<Currency>), WireError> {
     use MachineCommand as C;
     use SignificantEvent as S;
     Ok(match p {
@@ -235,6 +242,8 @@ fn machine_command(p: RawPayload<'_>) -> Result<(MachineCommand, Option<Currency
         } => {
             let pool = PoolId::new(text("pool", &pool)?)?;
             let level = int("level", U8, level)?;
+            // Version 1 has no amount on a hit: the level's amount is paid (P-3).
+            let (paid, cur) = if v2 { (paid, cur) } else { (None, None) };
             match (paid, cur) {
                 (None, None) => (
                     C::JackpotHit {
