@@ -116,7 +116,7 @@ pub fn compare(g: &Generated, mcfg: &ModelConfig) -> Report {
     let mut model = Model::new(mcfg.clone(), draw(SECRET));
     let mut core_rejected = 0u64;
     for item in &g.items {
-        // No Kafka timestamp: the core does not use it as a receive time yet (RULES.md E-3).
+        // In process there is no Kafka timestamp (RULES.md E-3).
         model.apply_bytes(&item.bytes, None);
         match decode_input(&item.bytes) {
             Ok(input) => direct.apply(input),

@@ -98,7 +98,7 @@ impl Model {
         let outcome = match validate::validate(env) {
             Err(code) => Outcome::Rejected(code),
             Ok(Event::Machine(m)) => self.apply_machine(m, kafka_time),
-            Ok(Event::Wallet(w)) => self.apply_wallet(w, kafka_time),
+            Ok(Event::Wallet(w)) => self.apply_wallet(w),
         };
         self.count_outcome(outcome)
     }

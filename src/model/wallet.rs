@@ -6,7 +6,7 @@ use super::types::{Answer, Outcome, Totals};
 use super::validate::{WalletEvent, WalletOpModel};
 
 impl Model {
-    pub(super) fn apply_wallet(&mut self, ev: WalletEvent, kafka_time: Option<i64>) -> Outcome {
+    pub(super) fn apply_wallet(&mut self, ev: WalletEvent) -> Outcome {
         let credit_line = self.cfg.credit_line;
         let network = self.cfg.currency.clone();
         let w = self.wallets.entry(ev.player.clone()).or_default();
@@ -34,7 +34,8 @@ impl Model {
             Some(Record::Tombstone) => true,
             None => false,
         };
-        let booked = self.booked_time(ev.time, ev.receive.or(kafka_time));
+        // E-3 is for machine clocks: a wallet command is booked at its time as sent.
+        let booked = ev.time;
         let w = self.wallets.get_mut(&ev.player).expect("exists");
         let mut bet_state = None;
         let mut revenue: Option<(String, i64, Totals)> = None;

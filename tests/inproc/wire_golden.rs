@@ -809,7 +809,7 @@ fn output_expectations() -> Vec<(&'static str, Topic, &'static str, &'static str
             "alert_sequence_stale",
             Topic::Alerts,
             "M-17",
-            "{cause} alert 0",
+            "{cause} alert sequence_stale",
             Some(2),
         ),
         (
@@ -1090,6 +1090,18 @@ fn output_ids_change_with_what_makes_them_unique() {
         index,
     };
     assert_ne!(encode_output(&alert(0)).id, encode_output(&alert(1)).id);
+    // An event applied once (alert 0: here a sequence reset) and stale when delivered again
+    // (its epoch no longer kept, RULES.md M-1) must not publish two contents under one id.
+    let stale = Output::Alert {
+        alert: pitboss_actors::domain::machine::Alert::SequenceStale {
+            machine: MachineId::new("M-1").expect("valid"),
+            epoch: 2,
+            seq: 1,
+        },
+        cause: EventId(1),
+        index: 0,
+    };
+    assert_ne!(encode_output(&alert(0)).id, encode_output(&stale).id);
 
     let mut levels = samples::outputs()
         .into_iter()

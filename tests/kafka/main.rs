@@ -17,3 +17,4 @@ mod rebalance;
 mod restart;
 mod sole_member;
 mod store_outage;
+mod versions;

@@ -100,7 +100,7 @@ async fn produce_stamped_and_run(
         msgs.to_vec(),
     );
     let positions = tokio::task::spawn_blocking(move || match stamp {
-        Some(ts) => support::produce_stamped(&brokers, &topic, &m, |_| Some(ts)),
+        Some(ts) => support::produce_stamped(&brokers, &topic, &m, |_, _| Some(ts)),
         None => support::produce(&brokers, &topic, &m),
     })
     .await

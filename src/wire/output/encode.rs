@@ -155,7 +155,15 @@ pub fn encode_output(out: &Output) -> OutputRecord {
             index,
         } => {
             let cause = cause.to_string();
-            write_name(&mut name, format_args!("{cause} alert {index}"));
+            // A `sequence_stale` alert answers a delivery that was not applied, and an event
+            // can be applied once and be stale when delivered again (its epoch no longer
+            // kept, RULES.md M-1): its id must not be the applied delivery's first alert's.
+            match alert {
+                Alert::SequenceStale { .. } => {
+                    write_name(&mut name, format_args!("{cause} alert sequence_stale"));
+                }
+                _ => write_name(&mut name, format_args!("{cause} alert {index}")),
+            }
             let payload = alert_payload(alert);
             let key = payload.machine.clone();
             record(Topic::Alerts, &key, &name, KIND_ALERT, Some(cause), payload)

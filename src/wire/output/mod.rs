@@ -12,7 +12,7 @@
 //!
 //! | kind | name |
 //! | --- | --- |
-//! | `alert` | `<cause> alert <index>` |
+//! | `alert` | `<cause> alert <index>` (`<cause> alert sequence_stale` for that alert) |
 //! | `wallet` | `wallet <player> <provider> <tx>` (a repeat republishes the first answer under it) |
 //! | `refused` | `<cause> refused` |
 //! | `jackpot_hit` | `hit <pool> <level> <hit_number>` |

@@ -73,12 +73,14 @@ impl Outputs {
                 assert_eq!(
                     first.payload,
                     r.payload,
-                    "output {} has two different contents ({}/{}@{} and @{})",
+                    "output {} has two different contents ({}/{}@{} and @{}):\n{:?}\n{:?}",
                     ev.output_id(),
                     r.topic,
-                    first.offset,
                     r.partition,
-                    r.offset
+                    first.offset,
+                    r.offset,
+                    wire::decode_output(&first.payload),
+                    ev
                 );
             } else {
                 by_id.insert(ev.output_id().to_string(), r);

@@ -48,15 +48,16 @@ fn record_time(bytes: &[u8]) -> Option<i64> {
 /// message's partition and offset. Blocking. Each record carries the time it was received
 /// ([`record_time`]).
 pub fn produce(brokers: &str, topic: &str, msgs: &[(String, Vec<u8>)]) -> Vec<(i32, i64)> {
-    produce_stamped(brokers, topic, msgs, record_time)
+    produce_stamped(brokers, topic, msgs, |_, bytes| record_time(bytes))
 }
 
-/// [`produce`] with each record's timestamp from `stamp` (None: the producer's clock).
+/// [`produce`] with each record's timestamp from `stamp` (given the message's index and
+/// bytes; None: the producer's clock).
 pub fn produce_stamped(
     brokers: &str,
     topic: &str,
     msgs: &[(String, Vec<u8>)],
-    stamp: impl Fn(&[u8]) -> Option<i64>,
+    stamp: impl Fn(usize, &[u8]) -> Option<i64>,
 ) -> Vec<(i32, i64)> {
     let ctx = Deliveries(Mutex::new(vec![None; msgs.len()]));
     let p: ThreadedProducer<Deliveries> = ClientConfig::new()
@@ -69,7 +70,7 @@ pub fn produce_stamped(
         let mut rec = BaseRecord::with_opaque_to(topic, i)
             .key(key.as_str())
             .payload(&bytes[..]);
-        if let Some(ts) = stamp(bytes) {
+        if let Some(ts) = stamp(i, bytes) {
             rec = rec.timestamp(ts);
         }
         loop {

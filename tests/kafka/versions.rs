@@ -1,0 +1,126 @@
+//! Version 1 and version 2 producers against one `pitboss run` (RULES.md E-2): the model
+//! generator's stream, which mixes them with every listed case (retries, conflicts, late
+//! gap-fills, epoch resets, skewed clocks, wrong currencies, claims...), produced with each
+//! record's Kafka timestamp, processed with the embedded store; the stored state and the
+//! published hits are compared with the independent model of RULES.md.
+
+use crate::support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use pitboss::kafka::RunStats;
+use pitboss::model::gen::{generate, model_config, GenConfig};
+use pitboss::model::Model;
+use pitboss::model_check;
+use pitboss::run::{run_with, shutdown_channel, RunOptions};
+use pitboss_actors::shell::StateStore;
+use support::Broker;
+
+#[actix_rt::test]
+async fn version_1_and_version_2_producers_agree_with_the_model_through_kafka() {
+    let _serial = support::serial();
+    let broker = Broker::start();
+    let data = tempfile::tempdir().unwrap();
+    let mcfg = model_config();
+    let core = model_check::core_config(&mcfg);
+    let mut cfg = support::config(&broker, "versions");
+    cfg.network = core.network.clone();
+    cfg.runtime.wallet_credit_line_minor = core.runtime.wallet_credit_line_minor;
+    cfg.runtime.large_cash_in_alert_minor = core.runtime.large_cash_in_alert_minor;
+    cfg.runtime.clock_ahead_max_ms = core.runtime.clock_ahead_max_ms;
+    cfg.runtime.clock_behind_max_ms = core.runtime.clock_behind_max_ms;
+    cfg.runtime.ggr_windows_max = core.runtime.ggr_windows_max;
+    cfg.pools = core.pools.clone();
+    cfg.store.kind = pitboss::store::StoreKind::Embedded;
+    cfg.store.data_dir = data.path().join("state");
+
+    let g = generate(&GenConfig {
+        events: 6_000,
+        seed: 11,
+        ..GenConfig::default()
+    });
+    for case in [
+        "conflicting_repeat",
+        "late_gap_fill",
+        "epoch_reset",
+        "skewed_clock",
+    ] {
+        assert!(
+            g.cases.get(case).copied().unwrap_or(0) > 0,
+            "no {case} in the stream"
+        );
+    }
+    let versions: std::collections::BTreeSet<u32> = g
+        .items
+        .iter()
+        .filter_map(|i| i.env.as_ref().map(|e| e.schema_version))
+        .collect();
+    assert!(
+        versions.contains(&1) && versions.contains(&2),
+        "{versions:?}"
+    );
+
+    pitboss::run::create_topics(&cfg)
+        .await
+        .expect("create topics");
+    let msgs: Vec<(String, Vec<u8>)> = g
+        .items
+        .iter()
+        .map(|i| (i.key.clone(), i.bytes.clone()))
+        .collect();
+    let times: Vec<i64> = g.items.iter().map(|i| i.kafka_time).collect();
+    let (brokers, topic) = (cfg.kafka.brokers.clone(), cfg.kafka.topics.input.clone());
+    let m = msgs.clone();
+    tokio::task::spawn_blocking(move || {
+        support::produce_stamped(&brokers, &topic, &m, |i, _| Some(times[i]))
+    })
+    .await
+    .unwrap();
+
+    let store = pitboss::store::open_embedded(&cfg.store).unwrap();
+    let stats = Arc::new(RunStats::default());
+    let (button, shutdown) = shutdown_channel();
+    let opts = RunOptions {
+        store: Some(store.clone() as Arc<dyn StateStore>),
+        stats: stats.clone(),
+        ..Default::default()
+    };
+    let n = msgs.len() as u64;
+    let waiter = async {
+        support::wait_for(
+            "every input message completed",
+            Duration::from_secs(120),
+            || stats.inputs() >= n,
+        )
+        .await;
+        support::wait_caught_up(&cfg, std::slice::from_ref(&stats), Duration::from_secs(60)).await;
+        button.send(true).unwrap();
+    };
+    let (report, ()) = tokio::join!(run_with(cfg.clone(), opts, shutdown), waiter);
+    report.expect("pitboss run");
+    let states = store.all().await.unwrap();
+    let recs = tokio::task::spawn_blocking({
+        let (b, t) = (cfg.kafka.brokers.clone(), support::output_topics(&cfg));
+        move || support::read_all(&b, &t)
+    })
+    .await
+    .unwrap();
+    let outputs = support::Outputs::new(recs);
+
+    let mut model = Model::new(
+        mcfg.clone(),
+        model_check::draw(&cfg.runtime.hit_point_secret),
+    );
+    for item in &g.items {
+        model.apply_bytes(&item.bytes, Some(item.kafka_time));
+    }
+    let mut r = model_check::Report::default();
+    model_check::check_stored(&mut r, &states, &outputs.hit_rows(), &model, &mcfg);
+    assert!(r.compared > 0, "nothing was compared");
+    assert!(
+        r.differences.is_empty(),
+        "pitboss run and the model differ: {:#?}",
+        &r.differences[..r.differences.len().min(10)]
+    );
+}
