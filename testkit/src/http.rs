@@ -43,8 +43,20 @@ pub fn get(url: &str, key: Option<&str>) -> Result<Reply, String> {
 
 /// A request with a JSON body (POST, PATCH) and an optional `X-Api-Key`.
 pub fn send(method: &str, url: &str, key: Option<&str>, body: &str) -> Reply {
+    send_within(Duration::from_secs(10), method, url, key, body)
+}
+
+/// [`send`], waiting up to `timeout` for the answer (a request whose work is slow on a
+/// loaded machine, such as starting a browser).
+pub fn send_within(
+    timeout: Duration,
+    method: &str,
+    url: &str,
+    key: Option<&str>,
+    body: &str,
+) -> Reply {
     let mut req = ureq::request(method, url)
-        .timeout(Duration::from_secs(10))
+        .timeout(timeout)
         .set("Content-Type", "application/json");
     if let Some(k) = key {
         req = req.set("X-Api-Key", k);

@@ -5,7 +5,7 @@
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use crate::support::{free_port, get, require_binary, send, wait_for, ChildGuard, Demo};
+use crate::support::{free_port, get, require_binary, wait_for, ChildGuard, Demo};
 use serde_json::{json, Value};
 
 struct Browser {
@@ -47,7 +47,15 @@ impl Browser {
                 }
             }}
         });
-        let r = send("POST", &format!("{base}/session"), None, &caps.to_string());
+        // Starting Chromium takes seconds, more on a loaded 2-core machine with the other
+        // HTTP tests running: the new session gets a minute.
+        let r = testkit::http::send_within(
+            Duration::from_secs(60),
+            "POST",
+            &format!("{base}/session"),
+            None,
+            &caps.to_string(),
+        );
         assert_eq!(r.status, 200, "new session: {}", r.body);
         let session = r.json()["value"]["sessionId"]
             .as_str()
@@ -63,7 +71,14 @@ impl Browser {
 
     fn cmd(&self, path: &str, body: Value) -> Value {
         let url = format!("{}/session/{}/{path}", self.base, self.session);
-        let r = send("POST", &url, None, &body.to_string());
+        // A page load waits for the page: more than a plain request's 10 s under load.
+        let r = testkit::http::send_within(
+            Duration::from_secs(30),
+            "POST",
+            &url,
+            None,
+            &body.to_string(),
+        );
         assert_eq!(r.status, 200, "{path}: {}", r.body);
         r.json()["value"].clone()
     }
