@@ -80,10 +80,8 @@ pub struct WalletEvent {
     pub hall: String,
     /// The transaction id.
     pub tx: String,
-    /// Event time.
+    /// Event time (booked as sent: E-3 is for machine clocks).
     pub time: i64,
-    /// Receive time (version 2).
-    pub receive: Option<i64>,
     /// Currency of the command.
     pub currency: String,
     /// The game round it names (version 2); with the operation and the currency, its
@@ -296,7 +294,6 @@ pub fn validate(env: &InputEnvelope) -> Result<Event, &'static str> {
                 hall,
                 tx,
                 time: env.event_time,
-                receive,
                 currency,
                 round,
                 op,

@@ -15,8 +15,6 @@ use std::time::{Duration, Instant};
 
 use pitboss::direct::Direct;
 use pitboss::kafka::admin;
-use pitboss::model::Model;
-use pitboss::model_check;
 use pitboss::recount::recount;
 use pitboss::sim::Simulator;
 use pitboss::wire;
@@ -242,16 +240,8 @@ async fn pitboss_run_killed_repeatedly_ends_exact_and_audits_clean() {
     outputs.check(&e);
 
     // The stored state and the published hits against the independent model of RULES.md.
-    let mcfg = model_check::model_config_of(&cfg);
-    let mut model = Model::new(
-        mcfg.clone(),
-        model_check::draw(&cfg.runtime.hit_point_secret),
-    );
-    for m in &msgs {
-        model.apply_bytes(&m.bytes, None);
-    }
-    let mut r = model_check::Report::default();
-    model_check::check_stored(&mut r, &states, &outputs.hit_rows(), &model, &mcfg);
+    let inputs = msgs.iter().map(|m| (m.bytes.as_slice(), None));
+    let r = support::compare_with_model(&cfg, inputs, &states, &outputs);
     assert!(
         r.differences.is_empty(),
         "the stored state differs from the model: {:#?}",

@@ -5,11 +5,7 @@
 
 use crate::support;
 
-use std::sync::Arc;
-use std::time::Duration;
-
-use pitboss::kafka::RunStats;
-use pitboss::run::{run_with, shutdown_channel, RunOptions, RunReport};
+use pitboss::run::RunReport;
 use pitboss::sim::Simulator;
 use pitboss::wire::{self, InputEnvelope, REASON_CODES};
 use support::{Broker, Expected, Outputs, T0};
@@ -76,61 +72,14 @@ fn bad_messages() -> Vec<((String, Vec<u8>), &'static str)> {
     ]
 }
 
-/// Produces `msgs`, runs one processor until it has completed everything (input and
-/// internal topics), stops it, and reads back every output.
+/// Produces `msgs` (each record stamped with its receive time, `support::produce`), runs one
+/// processor on the in-memory store until it has completed everything, and reads back
+/// every output.
 async fn produce_and_run(
     cfg: &pitboss::config::Config,
     msgs: &[(String, Vec<u8>)],
 ) -> (RunReport, Outputs, Vec<(i32, i64)>) {
-    produce_stamped_and_run(cfg, msgs, None).await
-}
-
-/// [`produce_and_run`], every record stamped `stamp` when given.
-async fn produce_stamped_and_run(
-    cfg: &pitboss::config::Config,
-    msgs: &[(String, Vec<u8>)],
-    stamp: Option<i64>,
-) -> (RunReport, Outputs, Vec<(i32, i64)>) {
-    pitboss::run::create_topics(cfg)
-        .await
-        .expect("create topics");
-    let (brokers, topic, m) = (
-        cfg.kafka.brokers.clone(),
-        cfg.kafka.topics.input.clone(),
-        msgs.to_vec(),
-    );
-    let positions = tokio::task::spawn_blocking(move || match stamp {
-        Some(ts) => support::produce_stamped(&brokers, &topic, &m, |_, _| Some(ts)),
-        None => support::produce(&brokers, &topic, &m),
-    })
-    .await
-    .unwrap();
-    let stats = Arc::new(RunStats::default());
-    let (button, shutdown) = shutdown_channel();
-    let opts = RunOptions {
-        store: None,
-        stats: stats.clone(),
-        recount: true,
-        ..Default::default()
-    };
-    let n = msgs.len() as u64;
-    let waiter = async {
-        support::wait_for(
-            "every input message completed",
-            Duration::from_secs(120),
-            || stats.inputs() >= n,
-        )
-        .await;
-        support::wait_caught_up(cfg, std::slice::from_ref(&stats), Duration::from_secs(60)).await;
-        button.send(true).unwrap();
-    };
-    let (report, ()) = tokio::join!(run_with(cfg.clone(), opts, shutdown), waiter);
-    let report = report.expect("pitboss run");
-    let (brokers, topics) = (cfg.kafka.brokers.clone(), support::output_topics(cfg));
-    let recs = tokio::task::spawn_blocking(move || support::read_all(&brokers, &topics))
-        .await
-        .unwrap();
-    (report, Outputs::new(recs), positions)
+    support::produce_and_run(cfg, msgs, None, |_, bytes| support::record_time(bytes)).await
 }
 
 #[actix_rt::test]
@@ -278,7 +227,7 @@ async fn a_machine_clock_far_from_its_record_time_is_booked_at_the_record_time()
         ),
         event("6f1c3a52-6a43-4a8e-9c53-2f1a3b4c5e02", "M-OK", 1, T0),
     ];
-    let (_, out, _) = produce_stamped_and_run(&cfg, &msgs, Some(T0)).await;
+    let (_, out, _) = support::produce_and_run(&cfg, &msgs, None, |_, _| Some(T0)).await;
     let mut skews = Vec::new();
     let mut windows = std::collections::BTreeSet::new();
     for r in &out.recs {

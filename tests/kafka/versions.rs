@@ -7,13 +7,9 @@
 use crate::support;
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use pitboss::kafka::RunStats;
 use pitboss::model::gen::{generate, model_config, GenConfig};
-use pitboss::model::Model;
 use pitboss::model_check;
-use pitboss::run::{run_with, shutdown_channel, RunOptions};
 use pitboss_actors::shell::StateStore;
 use support::Broker;
 
@@ -61,62 +57,27 @@ async fn version_1_and_version_2_producers_agree_with_the_model_through_kafka() 
         "{versions:?}"
     );
 
-    pitboss::run::create_topics(&cfg)
-        .await
-        .expect("create topics");
     let msgs: Vec<(String, Vec<u8>)> = g
         .items
         .iter()
         .map(|i| (i.key.clone(), i.bytes.clone()))
         .collect();
     let times: Vec<i64> = g.items.iter().map(|i| i.kafka_time).collect();
-    let (brokers, topic) = (cfg.kafka.brokers.clone(), cfg.kafka.topics.input.clone());
-    let m = msgs.clone();
-    tokio::task::spawn_blocking(move || {
-        support::produce_stamped(&brokers, &topic, &m, |i, _| Some(times[i]))
-    })
-    .await
-    .unwrap();
-
     let store = pitboss::store::open_embedded(&cfg.store).unwrap();
-    let stats = Arc::new(RunStats::default());
-    let (button, shutdown) = shutdown_channel();
-    let opts = RunOptions {
-        store: Some(store.clone() as Arc<dyn StateStore>),
-        stats: stats.clone(),
-        ..Default::default()
-    };
-    let n = msgs.len() as u64;
-    let waiter = async {
-        support::wait_for(
-            "every input message completed",
-            Duration::from_secs(120),
-            || stats.inputs() >= n,
-        )
-        .await;
-        support::wait_caught_up(&cfg, std::slice::from_ref(&stats), Duration::from_secs(60)).await;
-        button.send(true).unwrap();
-    };
-    let (report, ()) = tokio::join!(run_with(cfg.clone(), opts, shutdown), waiter);
-    report.expect("pitboss run");
+    let (_, outputs, _) = support::produce_and_run(
+        &cfg,
+        &msgs,
+        Some(store.clone() as Arc<dyn StateStore>),
+        move |i, _| Some(times[i]),
+    )
+    .await;
     let states = store.all().await.unwrap();
-    let recs = tokio::task::spawn_blocking({
-        let (b, t) = (cfg.kafka.brokers.clone(), support::output_topics(&cfg));
-        move || support::read_all(&b, &t)
-    })
-    .await
-    .unwrap();
-    let outputs = support::Outputs::new(recs);
 
-    let mut model = Model::new(
-        mcfg.clone(),
-        model_check::draw(&cfg.runtime.hit_point_secret),
-    );
-    for item in &g.items {
-        model.apply_bytes(&item.bytes, Some(item.kafka_time));
-    }
-    let mut r = model_check::Report::default();
-    model_check::check_stored(&mut r, &states, &outputs.hit_rows(), &model, &mcfg);
+    let inputs = g
+        .items
+        .iter()
+        .map(|i| (i.bytes.as_slice(), Some(i.kafka_time)));
+    let r = support::compare_with_model(&cfg, inputs, &states, &outputs);
     assert!(r.compared > 0, "nothing was compared");
     assert!(
         r.differences.is_empty(),

@@ -2,7 +2,8 @@
 //! test, reading and writing topics with plain clients (`topics`), what a scenario must
 //! produce (`expected`), the checks of what landed on the output topics (`outputs`), a
 //! store standing in for a durable one (`shared_store`), waiting for the processors to
-//! catch up (`caught_up`) and the real binary's subcommands (`cli`). The broker, the child
+//! catch up (`caught_up`), one in-process run over produced input and its comparison with
+//! the model (`run`), and the real binary's subcommands (`cli`). The broker, the child
 //! guard and the naming come from `testkit`.
 
 #![allow(dead_code, clippy::type_complexity)]
@@ -11,6 +12,7 @@ mod caught_up;
 mod cli;
 mod expected;
 mod outputs;
+mod run;
 mod shared_store;
 mod topics;
 
@@ -23,10 +25,11 @@ pub use caught_up::wait_caught_up;
 pub use cli::{assert_audit_clean, topics_create_cli};
 pub use expected::{expected, Expected};
 pub use outputs::Outputs;
+pub use run::{compare_with_model, produce_and_run};
 pub use shared_store::SharedStore;
 pub use testkit::wait::wait_for_async as wait_for;
 pub use testkit::{Broker, ChildGuard};
-pub use topics::{keyed, produce, produce_stamped, read_all, EndReader, Rec};
+pub use topics::{keyed, produce, produce_stamped, read_all, record_time, EndReader, Rec};
 
 /// Event time of the first simulated event (events are 20 ms apart).
 pub const T0: i64 = 1_800_000_000_000;

@@ -35,7 +35,7 @@ impl ProducerContext for Deliveries {
 /// its record's when the event has no `receive_time` (RULES.md E-3), so records of events
 /// stamped in the past or future (the tests' fixed times) carry those times. None for what
 /// is not a machine event.
-fn record_time(bytes: &[u8]) -> Option<i64> {
+pub fn record_time(bytes: &[u8]) -> Option<i64> {
     match pitboss::wire::decode_input(bytes).ok()? {
         pitboss_actors::shell::Input::Machine { meta, .. } => {
             Some(meta.receive_time.unwrap_or(meta.time).0)
