@@ -126,6 +126,11 @@ struct InprocReport {
     pipeline_secs: f64,
     floor_secs: f64,
     raw_secs: f64,
+    /// CPU seconds (user + system, every thread of this process: `getrusage(RUSAGE_SELF)`)
+    /// spent in the timed pipeline part (the `pipeline_secs` window).
+    pipeline_cpu_secs: f64,
+    /// `pipeline_cpu_secs` × 10⁶ / `events`: µs of CPU per event through the pipeline.
+    cpu_us_per_event: f64,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -187,6 +192,10 @@ fn main() -> anyhow::Result<()> {
                 );
                 println!("raw loop events/s           {:.0}", r.raw_events_per_sec);
                 println!("ratio pipeline / floor      {:.3}", r.ratio);
+                println!(
+                    "pipeline CPU                {:.2} s, {:.2} µs per event",
+                    r.pipeline_cpu_secs, r.cpu_us_per_event
+                );
             }
             Ok(())
         }
@@ -318,45 +327,50 @@ fn inproc(events: usize, machines: u32, players: u32) -> anyhow::Result<InprocRe
     let arbiters = rc.arbiters;
     let inflight_max = cfg.runtime.inflight_events_max;
     let secret = cfg.runtime.hit_point_secret.clone();
-    let (floor_secs, pipeline_secs) = actix_rt::System::new().block_on(async move {
-        let sink = Arc::new(NullSink::default());
-        let rt = Runtime::start(
-            rc,
-            sink,
-            Arc::new(MemoryStore::default()),
-            Arc::new(KeyedHitPoints::new(&secret)),
-            Arc::new(pitboss_actors::shell::SystemClock),
-        );
-        let inflight = Inflight::new(inflight_max);
-        // Warm up: start every actor the events address (not timed).
-        ping_all(&rt, &inflight, &targets).await;
-        let t = Instant::now();
-        ping_all(&rt, &inflight, &targets).await;
-        let floor = t.elapsed().as_secs_f64();
+    let (floor_secs, pipeline_secs, pipeline_cpu_secs) =
+        actix_rt::System::new().block_on(async move {
+            let sink = Arc::new(NullSink::default());
+            let rt = Runtime::start(
+                rc,
+                sink,
+                Arc::new(MemoryStore::default()),
+                Arc::new(KeyedHitPoints::new(&secret)),
+                Arc::new(pitboss_actors::shell::SystemClock),
+            );
+            let inflight = Inflight::new(inflight_max);
+            // Warm up: start every actor the events address (not timed).
+            ping_all(&rt, &inflight, &targets).await;
+            let t = Instant::now();
+            ping_all(&rt, &inflight, &targets).await;
+            let floor = t.elapsed().as_secs_f64();
 
-        let ingest = Ingest::new(rt.clone());
-        let done = Arc::new(AtomicU64::new(0));
-        let t = Instant::now();
-        for chunk in msgs.chunks(256) {
-            let d = done.clone();
-            let n = chunk.len();
-            let ack = inflight
-                .begin(n, move |_| {
-                    d.fetch_add(n as u64, Ordering::Relaxed);
-                })
-                .await;
-            for m in chunk {
-                ingest
-                    .process(&m.bytes, Some(m.key.as_bytes()), SourcePos::default(), &ack)
+            let ingest = Ingest::new(rt.clone());
+            let done = Arc::new(AtomicU64::new(0));
+            // CPU readings right around the timed part: the process's every thread (this one
+            // ingests, the arbiters run the actors).
+            let cpu0 = harness::cpu_secs(libc::RUSAGE_SELF);
+            let t = Instant::now();
+            for chunk in msgs.chunks(256) {
+                let d = done.clone();
+                let n = chunk.len();
+                let ack = inflight
+                    .begin(n, move |_| {
+                        d.fetch_add(n as u64, Ordering::Relaxed);
+                    })
                     .await;
+                for m in chunk {
+                    ingest
+                        .process(&m.bytes, Some(m.key.as_bytes()), SourcePos::default(), &ack)
+                        .await;
+                }
             }
-        }
-        inflight.drained().await;
-        let pipeline = t.elapsed().as_secs_f64();
-        assert_eq!(done.load(Ordering::Relaxed) as usize, msgs.len());
-        rt.stop();
-        (floor, pipeline)
-    });
+            inflight.drained().await;
+            let pipeline = t.elapsed().as_secs_f64();
+            let pipeline_cpu = harness::cpu_secs(libc::RUSAGE_SELF) - cpu0;
+            assert_eq!(done.load(Ordering::Relaxed) as usize, msgs.len());
+            rt.stop();
+            (floor, pipeline, pipeline_cpu)
+        });
     let eps = |secs: f64| events as f64 / secs;
     Ok(InprocReport {
         events,
@@ -370,6 +384,8 @@ fn inproc(events: usize, machines: u32, players: u32) -> anyhow::Result<InprocRe
         pipeline_secs,
         floor_secs,
         raw_secs,
+        pipeline_cpu_secs,
+        cpu_us_per_event: pipeline_cpu_secs * 1e6 / events.max(1) as f64,
     })
 }
 

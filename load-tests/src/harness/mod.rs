@@ -392,7 +392,7 @@ pub fn utc_stamp(t: SystemTime) -> String {
 
 /// User + system CPU seconds of this process (`RUSAGE_SELF`) or of its reaped children
 /// (`RUSAGE_CHILDREN`).
-fn cpu_secs(who: libc::c_int) -> f64 {
+pub(crate) fn cpu_secs(who: libc::c_int) -> f64 {
     // SAFETY: rusage is plain integers, for which all zeroes is a valid value.
     let mut u: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: getrusage writes into the struct we pass, which lives for the call.
