@@ -228,6 +228,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<Option<Report>> {
             );
         }
     }
+    // RUSAGE_CHILDREN counts every child reaped so far: `topics create` now, `pitboss run`
+    // once it has exited. The difference is `pitboss run`'s alone.
+    let children_cpu0 = cpu_secs(libc::RUSAGE_CHILDREN);
     let partitions = reader::input_partitions(&cfg)?;
     let mut reader = Reader::start(
         &cfg,
@@ -301,10 +304,11 @@ pub fn run(args: RunArgs) -> anyhow::Result<Option<Report>> {
     sender.flush()?;
     let observed = reader.finish(Duration::from_secs(120))?;
     let harness_cpu_secs = cpu_secs(libc::RUSAGE_SELF) - harness_cpu0;
-    // The children reaped so far: `pitboss topics create` and `pitboss run`.
+    // `pitboss run` has been reaped (terminate waited for it): its CPU from start-up to
+    // exit, `topics create`'s taken out.
     let pitboss_cpu_secs = pitboss_bin
         .is_some()
-        .then(|| cpu_secs(libc::RUSAGE_CHILDREN));
+        .then(|| cpu_secs(libc::RUSAGE_CHILDREN) - children_cpu0);
     progress.finish_and_clear();
 
     // Expected totals: the same events again, through the reference processor.

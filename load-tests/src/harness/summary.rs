@@ -29,6 +29,7 @@ pub struct Facts<'a> {
     pub caught_up_ns: u64,
     pub generate_secs: f64,
     pub harness_cpu_secs: f64,
+    /// CPU seconds of `pitboss run` (with `--spawn`).
     pub pitboss_cpu_secs: Option<f64>,
 }
 
@@ -159,6 +160,7 @@ pub fn report(
         generate_secs: f.generate_secs,
         harness_cpu_secs: f.harness_cpu_secs,
         pitboss_cpu_secs: f.pitboss_cpu_secs,
+        pitboss_cpu_us_per_event: crate::report::us_per_event(f.pitboss_cpu_secs, events),
         cores: std::thread::available_parallelism().map_or(0, |n| n.get()),
     }
 }

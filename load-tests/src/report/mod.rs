@@ -222,8 +222,14 @@ pub struct Report {
     /// CPU seconds (user + system) the harness used from t0 to the end of reading
     /// (producer, librdkafka threads, output reader).
     pub harness_cpu_secs: f64,
-    /// CPU seconds of the spawned pitboss (`topics create` and `run`).
+    /// CPU seconds (user + system) of the spawned `pitboss run`, from its start to its exit
+    /// (start-up, warm-up and the drain after SIGTERM included; `pitboss topics create`
+    /// not). `None` without `--spawn`.
     pub pitboss_cpu_secs: Option<f64>,
+    /// `pitboss_cpu_secs` × 10⁶ / `events`: µs of pitboss CPU per event offered (the
+    /// scenario's events; the harness's few sentinel deposits are not counted). `None`
+    /// without `--spawn` or without events.
+    pub pitboss_cpu_us_per_event: Option<f64>,
     /// CPU cores of this machine.
     pub cores: usize,
 }
@@ -246,6 +252,8 @@ pub struct Headline<'a> {
     pub max_ms: f64,
     pub latency_samples: u64,
     pub accounting_ok: bool,
+    /// µs of `pitboss run` CPU per event offered (see [`Report::pitboss_cpu_us_per_event`]).
+    pub pitboss_cpu_us_per_event: Option<f64>,
     pub report: &'a str,
 }
 
@@ -266,6 +274,7 @@ impl Report {
             max_ms: l.max_ms,
             latency_samples: l.samples,
             accounting_ok: self.accounting.ok,
+            pitboss_cpu_us_per_event: self.pitboss_cpu_us_per_event.map(round1),
             report: &self.report_dir,
         }
     }
@@ -360,8 +369,11 @@ impl Report {
             s,
             "cpu                 harness {:.1} s{}, on {} cores (events generated in {:.1} s before the start)",
             self.harness_cpu_secs,
-            self.pitboss_cpu_secs
-                .map_or(String::new(), |p| format!(", pitboss {p:.1} s")),
+            match (self.pitboss_cpu_secs, self.pitboss_cpu_us_per_event) {
+                (Some(p), Some(us)) => format!(", pitboss {p:.1} s ({us:.1} µs per event)"),
+                (Some(p), None) => format!(", pitboss {p:.1} s"),
+                _ => String::new(),
+            },
             self.cores,
             self.generate_secs
         );
@@ -380,6 +392,14 @@ impl Report {
             .with_context(|| format!("writing {}", html.display()))?;
         Ok((json, html))
     }
+}
+
+/// `cpu_secs` × 10⁶ / `events`: µs of CPU per event; `None` without a CPU figure or
+/// without events.
+pub fn us_per_event(cpu_secs: Option<f64>, events: u64) -> Option<f64> {
+    cpu_secs
+        .filter(|_| events > 0)
+        .map(|c| c * 1e6 / events as f64)
 }
 
 fn round1(v: f64) -> f64 {
@@ -401,5 +421,12 @@ mod tests {
         assert!((l.p50_ms - 5.0).abs() < 0.01, "{}", l.p50_ms);
         assert!((l.max_ms - 10.0).abs() < 0.01, "{}", l.max_ms);
         assert_eq!(percentile_curve(Some(&h)).len(), 17);
+    }
+
+    #[test]
+    fn cpu_per_event_divides_by_events_offered() {
+        assert_eq!(us_per_event(Some(36.3), 1_000_000), Some(36.3));
+        assert_eq!(us_per_event(Some(2.0), 0), None);
+        assert_eq!(us_per_event(None, 1_000), None);
     }
 }
