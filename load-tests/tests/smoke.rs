@@ -1,7 +1,8 @@
 //! The smoke scenario end to end: a real broker (Tansu) on a free loopback port,
 //! `pitboss-load run --scenario scenarios/smoke.toml --spawn --json`, which starts a
 //! `pitboss run`, offers the scenario, stops pitboss and checks the money. The test asserts
-//! the accounting check passed and events went through.
+//! the accounting check passed, events went through and pitboss's CPU, memory and live
+//! actors were measured.
 //!
 //! Needs the `pitboss` binary next to `pitboss-load` (`cargo test --workspace` builds it;
 //! with `-p pitboss-load` run `cargo build --bin pitboss` first) and Tansu (see
@@ -91,6 +92,19 @@ fn smoke_scenario_passes_its_accounting_check() {
     );
     assert!(v["events"].as_u64().unwrap_or(0) > 0, "{line}");
     assert!(v["latency_samples"].as_u64().unwrap_or(0) > 0, "{line}");
+    // With --spawn the harness measures pitboss: its CPU, and its memory and live actors
+    // once a second (the smoke network's machines and players come alive during the run).
+    assert!(
+        v["pitboss_cpu_us_per_event"].as_f64().unwrap_or(0.0) > 0.0,
+        "{line}"
+    );
+    assert!(v["rss_peak_bytes"].as_u64().unwrap_or(0) > 0, "{line}");
+    assert!(
+        v["live_entities_peak"].as_u64().unwrap_or(0)
+            > v["live_entities_base"].as_u64().unwrap_or(u64::MAX),
+        "{line}"
+    );
+    assert!(v["rss_bytes_per_live_entity"].is_f64(), "{line}");
     for f in ["report.json", "report.html"] {
         assert!(out.path().join(f).is_file(), "{f} written");
     }

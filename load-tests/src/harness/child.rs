@@ -35,6 +35,11 @@ impl PitbossChild {
         })
     }
 
+    /// The process id of the running `pitboss run` (for reading its memory in `/proc`).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     fn tail(&self) -> String {
         let s = std::fs::read_to_string(&self.stderr_log).unwrap_or_default();
         let lines: Vec<&str> = s.lines().collect();

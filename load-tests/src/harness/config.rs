@@ -3,6 +3,7 @@
 //! scenario to configuration, checked by the compiler, serves both the file the harness
 //! writes and the traffic settings it applies to a configuration it is given.
 
+use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
 
 use anyhow::Context;
@@ -11,7 +12,9 @@ use pitboss::config::Config;
 use crate::scenario::Scenario;
 
 /// pitboss's defaults with the scenario's network, play, pools and pitboss settings; topics
-/// and group under `prefix`; HTTP on a free port; the store and the audit log in `data_dir`.
+/// and group under `prefix`; HTTP on a loopback port the system picks (`127.0.0.1:0`; with
+/// `--spawn` the harness writes a [`free_loopback_addr`] instead, to read `/metrics`); the
+/// store and the audit log in `data_dir`.
 pub fn pitboss_config(
     scn: &Scenario,
     brokers: &str,
@@ -53,6 +56,14 @@ pub fn pitboss_config(
     cfg.store.data_dir = data_dir.to_path_buf();
     cfg.store.flush_interval_ms = pb.commit_interval_ms;
     Ok(cfg)
+}
+
+/// A loopback address with a port that is free now: bound on `127.0.0.1:0`, read, and
+/// released for pitboss to bind (another process could take it meanwhile; pitboss would then
+/// fail to start, which the harness reports).
+pub fn free_loopback_addr() -> anyhow::Result<SocketAddr> {
+    let l = TcpListener::bind("127.0.0.1:0").context("binding a free loopback port")?;
+    l.local_addr().context("reading the bound port")
 }
 
 /// The scenario's traffic settings (`[sim]`) over a configuration.

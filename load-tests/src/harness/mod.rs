@@ -6,7 +6,8 @@
 //! 1. The scenario becomes a pitboss configuration (`pitboss.toml` in the report
 //!    directory, pitboss's own `Config` serialised): `network`, `sim` and `pools` from the
 //!    scenario; topic names and the group id unique to the run; with `--spawn` a fresh data
-//!    directory (embedded store) and HTTP on `127.0.0.1:0`.
+//!    directory (embedded store) and HTTP on a free loopback port (the harness reads its
+//!    `/metrics`).
 //! 2. With `--spawn`: `pitboss topics create --config F`, then `pitboss run --config F` as a
 //!    child process (the `pitboss` binary next to `pitboss-load`, or `--pitboss-bin`).
 //!    Without it: a `pitboss run` must already consume the topics of `--pitboss-config F`
@@ -29,7 +30,11 @@
 //!    With `--spawn` pitboss is then stopped with SIGTERM (it must exit 0; it drains what
 //!    is in flight and publishes every open GGR window and changed pool level), and the
 //!    output topics are read to their end.
-//! 7. Accounting: every event is generated before t0 (the simulator's cost stays out of
+//! 7. Resources (with `--spawn`): pitboss's CPU time (`getrusage(RUSAGE_CHILDREN)` once
+//!    it has exited, less what `topics create` used), and once a second from t0 until the
+//!    SIGTERM its resident memory and live actors (`sampler`), hence the memory per live
+//!    entity.
+//! 8. Accounting: every event is generated before t0 (the simulator's cost stays out of
 //!    the measured window) and applied to the reference processor
 //!    (`pitboss::direct::Direct`) then; its end state is compared with what pitboss
 //!    published and stored, see [`check::check`].
@@ -37,7 +42,7 @@
 //! One concern a file: `config` (the scenario as pitboss's typed configuration), `child`
 //! (the spawned `pitboss run`), `sentinel` (the harness's own deposits), `sender` (the
 //! open-loop producer), `reader` (the output reader and latency), `check` (the accounting
-//! check), `summary` (the report of a run).
+//! check), `sampler` (pitboss's memory and live actors), `summary` (the report of a run).
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -57,12 +62,14 @@ mod check;
 mod child;
 mod config;
 mod reader;
+mod sampler;
 mod sender;
 mod sentinel;
 mod summary;
 
 use child::PitbossChild;
 use reader::Reader;
+use sampler::{MemorySummary, Sampler};
 use sender::Sender;
 use sentinel::{Round, SENTINEL_TAG};
 
@@ -171,13 +178,15 @@ pub fn run(args: RunArgs) -> anyhow::Result<Option<Report>> {
         (Some(p), false) => p.clone(),
         (None, true) => {
             let p = out.join("pitboss.toml");
-            let cfg = config::pitboss_config(
+            let mut cfg = config::pitboss_config(
                 &scn,
                 &args.brokers,
                 &prefix,
                 data_dir.path(),
                 sched.peak_rate(),
             )?;
+            // A known port, so that the sampler can read pitboss's /metrics.
+            cfg.http.addr = config::free_loopback_addr()?.to_string();
             config::write(&p, &scn, &cfg)?;
             p
         }
@@ -231,6 +240,14 @@ pub fn run(args: RunArgs) -> anyhow::Result<Option<Report>> {
     // RUSAGE_CHILDREN counts every child reaped so far: `topics create` now, `pitboss run`
     // once it has exited. The difference is `pitboss run`'s alone.
     let children_cpu0 = cpu_secs(libc::RUSAGE_CHILDREN);
+    // Where the spawned pitboss serves /metrics (the address the harness wrote, or one a
+    // PITBOSS_* variable set, which pitboss applies too); `None` for a port it picks.
+    let metrics_addr = cfg
+        .http
+        .addr
+        .parse::<std::net::SocketAddr>()
+        .ok()
+        .filter(|a| a.port() != 0);
     let partitions = reader::input_partitions(&cfg)?;
     let mut reader = Reader::start(
         &cfg,
@@ -240,6 +257,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<Option<Report>> {
     )?;
 
     let mut child: Option<PitbossChild> = None;
+    let mut sampler: Option<Sampler> = None;
     let timeout = Duration::from_secs(args.timeout_secs);
     if sched.backlog {
         progress.set_message("producing the backlog");
@@ -251,7 +269,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<Option<Report>> {
         sender.last_send_ns = shared.now_ns() - fill_start;
         shared.start_clock();
         if let Some(bin) = &pitboss_bin {
-            child = Some(PitbossChild::spawn(bin, &cfg_path, &out)?);
+            let c = PitbossChild::spawn(bin, &cfg_path, &out)?;
+            sampler = Some(Sampler::start(c.pid(), metrics_addr, shared.clone())?);
+            child = Some(c);
         } else {
             eprintln!("backlog produced: start (or resume) pitboss now");
         }
@@ -277,6 +297,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<Option<Report>> {
             &progress,
         )?;
         shared.start_clock();
+        if let Some(c) = &child {
+            sampler = Some(Sampler::start(c.pid(), metrics_addr, shared.clone())?);
+        }
         progress.set_message("offering the scenario");
         sender.produce(&sched, false)?;
         sender.produce_sentinels(Round::Final, partitions)?;
@@ -295,6 +318,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<Option<Report>> {
         pitboss::kafka::admin::wait_committed_to_end(&cfg.kafka, &topics, timeout)
             .map_err(|e| anyhow!(e))?;
     }
+    // Sampled until pitboss is asked to stop (it then drains and closes its HTTP side).
+    let samples = sampler.take().map(Sampler::finish).unwrap_or_default();
     let mut exit_code = None;
     if let Some(mut c) = child.take() {
         progress.set_message("stopping pitboss (SIGTERM)");
@@ -310,6 +335,10 @@ pub fn run(args: RunArgs) -> anyhow::Result<Option<Report>> {
         .is_some()
         .then(|| cpu_secs(libc::RUSAGE_CHILDREN) - children_cpu0);
     progress.finish_and_clear();
+    let memory = MemorySummary::from_samples(&samples.samples);
+    if let (Some(e), None) = (&samples.scrape_error, memory.live_entities_peak) {
+        eprintln!("pitboss-load: no live actor count from pitboss's /metrics (last error: {e})");
+    }
 
     // Expected totals: the same events again, through the reference processor.
     let expected = check::expected(&cfg, sender.reference.take(), partitions, sender.warm_sent)?;
@@ -332,6 +361,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<Option<Report>> {
         generate_secs,
         harness_cpu_secs,
         pitboss_cpu_secs,
+        samples: &samples.samples,
+        memory,
     };
     let report = summary::report(&facts, observed, accounting, exit_code);
     drop(data_dir);

@@ -7,6 +7,7 @@ use std::time::{Duration, UNIX_EPOCH};
 use pitboss::config::Config;
 
 use super::reader::Observed;
+use super::sampler::{self, MemorySummary, Sample};
 use super::sender::Sender;
 use super::{utc_stamp, RunArgs};
 use crate::report::{Accounting, LatencySummary, Report, Second};
@@ -31,6 +32,10 @@ pub struct Facts<'a> {
     pub harness_cpu_secs: f64,
     /// CPU seconds of `pitboss run` (with `--spawn`).
     pub pitboss_cpu_secs: Option<f64>,
+    /// pitboss's memory and live actors, once a second from t0 (with `--spawn`; else empty).
+    pub samples: &'a [Sample],
+    /// What the samples come to.
+    pub memory: MemorySummary,
 }
 
 /// The report: latency, throughput over time, counts, the accounting check.
@@ -64,6 +69,7 @@ pub fn report(
     } else {
         obs.per_sec.len().max(f.sender.sent_per_sec.len())
     };
+    let sampled = sampler::per_second(f.samples, secs);
     let timeline: Vec<Second> = (0..secs)
         .map(|s| {
             let (outputs, samples, h) = obs.per_sec.get(s).map_or((0, 0, None), |x| {
@@ -85,6 +91,8 @@ pub fn report(
                 outputs,
                 latency_samples: samples,
                 p99_ms: h.map(|v| v as f64 / 1000.0),
+                rss_bytes: sampled[s].and_then(|x| x.rss_bytes),
+                live_entities: sampled[s].and_then(|x| x.live),
             }
         })
         .collect();
@@ -161,6 +169,11 @@ pub fn report(
         harness_cpu_secs: f.harness_cpu_secs,
         pitboss_cpu_secs: f.pitboss_cpu_secs,
         pitboss_cpu_us_per_event: crate::report::us_per_event(f.pitboss_cpu_secs, events),
+        rss_base_bytes: f.memory.rss_base_bytes,
+        rss_peak_bytes: f.memory.rss_peak_bytes,
+        live_entities_base: f.memory.live_entities_base,
+        live_entities_peak: f.memory.live_entities_peak,
+        rss_bytes_per_live_entity: f.memory.rss_bytes_per_live_entity,
         cores: std::thread::available_parallelism().map_or(0, |n| n.get()),
     }
 }

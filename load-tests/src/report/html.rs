@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::Report;
+use super::{Report, Second};
 
 impl Report {
     /// The HTML page (self-contained).
@@ -44,6 +44,21 @@ impl Report {
         s.push_str(&self.svg_timeline());
         s.push_str("<h2>p99 latency per second</h2>");
         s.push_str(&self.svg_p99());
+        if self.timeline.iter().any(|t| t.rss_bytes.is_some()) {
+            s.push_str("<h2>pitboss resident memory per second</h2>");
+            s.push_str(&self.svg_per_second("RSS MiB", "#2a8f4a", "MiB", |t| {
+                t.rss_bytes.map(|b| b as f64 / (1024.0 * 1024.0))
+            }));
+        }
+        if self.timeline.iter().any(|t| t.live_entities.is_some()) {
+            s.push_str("<h2>pitboss live entities per second</h2>");
+            s.push_str(&self.svg_per_second(
+                "live actors (machine, wallet, pool, hall)",
+                "#6a3fb0",
+                "entities",
+                |t| t.live_entities.map(|n| n as f64),
+            ));
+        }
         let _ = write!(s, "<h2>Summary</h2><pre>{}</pre>", esc(&self.table()));
         s.push_str("</body></html>\n");
         s
@@ -107,6 +122,25 @@ impl Report {
             "seconds",
             "per second",
         )
+    }
+
+    /// One per-second figure of the timeline (its seconds without a value left out).
+    fn svg_per_second(
+        &self,
+        name: &str,
+        color: &str,
+        yname: &str,
+        value: impl Fn(&Second) -> Option<f64>,
+    ) -> String {
+        let pts: Vec<(f64, f64)> = self
+            .timeline
+            .iter()
+            .filter_map(|t| value(t).map(|v| (t.second as f64, v)))
+            .collect();
+        let xmax = (self.timeline.len().max(1)) as f64;
+        let labels = x_labels(xmax);
+        let labels: Vec<(f64, &str)> = labels.iter().map(|(x, s)| (*x, s.as_str())).collect();
+        chart(&[(name, color, pts)], xmax, &labels, "seconds", yname)
     }
 
     fn svg_p99(&self) -> String {

@@ -80,6 +80,11 @@ pub struct Second {
     pub latency_samples: u64,
     /// p99 of those, ms.
     pub p99_ms: Option<f64>,
+    /// pitboss's resident memory at the last sample in that second, bytes (with
+    /// `--spawn`; `None` without a sample).
+    pub rss_bytes: Option<u64>,
+    /// pitboss's live actors (all kinds) at that sample.
+    pub live_entities: Option<u64>,
 }
 
 /// One accounting check.
@@ -230,6 +235,22 @@ pub struct Report {
     /// scenario's events; the harness's few sentinel deposits are not counted). `None`
     /// without `--spawn` or without events.
     pub pitboss_cpu_us_per_event: Option<f64>,
+    /// pitboss's resident memory (VmRSS) at the base sample (the first once the clock
+    /// started, pitboss warmed up), bytes. With `--spawn`; `None` otherwise.
+    pub rss_base_bytes: Option<u64>,
+    /// pitboss's largest resident memory over the samples (once a second from t0 until
+    /// SIGTERM), bytes.
+    pub rss_peak_bytes: Option<u64>,
+    /// pitboss's live actors (`pitboss_actors_active` summed over machine, wallet, pool,
+    /// hall) at the base sample.
+    pub live_entities_base: Option<u64>,
+    /// The most live actors of any sample.
+    pub live_entities_peak: Option<u64>,
+    /// (resident memory at the sample with the most live actors − `rss_base_bytes`) /
+    /// (`live_entities_peak` − `live_entities_base`), bytes: the memory an added live
+    /// entity costs, with everything else that grew meanwhile charged to it. `None` when
+    /// no entity was added or without `--spawn`.
+    pub rss_bytes_per_live_entity: Option<f64>,
     /// CPU cores of this machine.
     pub cores: usize,
 }
@@ -254,6 +275,14 @@ pub struct Headline<'a> {
     pub accounting_ok: bool,
     /// µs of `pitboss run` CPU per event offered (see [`Report::pitboss_cpu_us_per_event`]).
     pub pitboss_cpu_us_per_event: Option<f64>,
+    /// pitboss's resident memory at the start of the clock and at most, bytes.
+    pub rss_base_bytes: Option<u64>,
+    pub rss_peak_bytes: Option<u64>,
+    /// pitboss's live actors at the start of the clock and at most.
+    pub live_entities_base: Option<u64>,
+    pub live_entities_peak: Option<u64>,
+    /// Resident bytes per added live entity (see [`Report::rss_bytes_per_live_entity`]).
+    pub rss_bytes_per_live_entity: Option<f64>,
     pub report: &'a str,
 }
 
@@ -275,6 +304,11 @@ impl Report {
             latency_samples: l.samples,
             accounting_ok: self.accounting.ok,
             pitboss_cpu_us_per_event: self.pitboss_cpu_us_per_event.map(round1),
+            rss_base_bytes: self.rss_base_bytes,
+            rss_peak_bytes: self.rss_peak_bytes,
+            live_entities_base: self.live_entities_base,
+            live_entities_peak: self.live_entities_peak,
+            rss_bytes_per_live_entity: self.rss_bytes_per_live_entity.map(round1),
             report: &self.report_dir,
         }
     }
@@ -377,8 +411,32 @@ impl Report {
             self.cores,
             self.generate_secs
         );
+        if let Some(line) = self.memory_line() {
+            let _ = writeln!(s, "pitboss memory      {line}");
+        }
         let _ = writeln!(s, "report              {}", self.report_dir);
         s
+    }
+
+    /// pitboss's memory and live entities, in words (`None` without samples).
+    fn memory_line(&self) -> Option<String> {
+        let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
+        let peak = self.rss_peak_bytes?;
+        let mut s = match self.rss_base_bytes {
+            Some(base) => format!(
+                "RSS {:.1} MiB at the start, {:.1} MiB at most",
+                mib(base),
+                mib(peak)
+            ),
+            None => format!("RSS {:.1} MiB at most", mib(peak)),
+        };
+        if let (Some(b), Some(p)) = (self.live_entities_base, self.live_entities_peak) {
+            let _ = write!(s, "; live entities {b} at the start, {p} at most");
+        }
+        if let Some(per) = self.rss_bytes_per_live_entity {
+            let _ = write!(s, "; {per:.0} bytes per added live entity");
+        }
+        Some(s)
     }
 
     /// Writes `report.json` and `report.html`; returns their paths.
@@ -423,10 +481,105 @@ mod tests {
         assert_eq!(percentile_curve(Some(&h)).len(), 17);
     }
 
+    /// A report of `events` events with nothing measured yet, as without `--spawn`.
+    fn bare_report(events: u64) -> Report {
+        Report {
+            scenario: "t".into(),
+            description: String::new(),
+            started_utc: String::new(),
+            brokers: String::new(),
+            spawned: false,
+            pitboss_config: String::new(),
+            pitboss_exit_code: None,
+            shape: "constant".into(),
+            machines: 1,
+            players: 1,
+            input_partitions: 1,
+            events,
+            offered_secs: 1.0,
+            offered_events_per_sec: events as f64,
+            offered_peak_events_per_sec: events as f64,
+            sent_secs: 1.0,
+            sent_events_per_sec: events as f64,
+            send_lag_max_ms: 0.0,
+            caught_up_secs: 1.0,
+            achieved_events_per_sec: events as f64,
+            drain_secs: None,
+            drain_events_per_sec: None,
+            latency: LatencySummary::default(),
+            broker_latency: None,
+            latency_coverage: 0.0,
+            outputs_distinct: BTreeMap::new(),
+            output_records: BTreeMap::new(),
+            accounting: Accounting {
+                ok: true,
+                expected: ExpectedTotals::from(&Recount::default(), 0),
+                published_hits: 0,
+                checks: Vec::new(),
+            },
+            percentile_curve: Vec::new(),
+            timeline: Vec::new(),
+            report_dir: String::new(),
+            generate_secs: 0.0,
+            harness_cpu_secs: 0.0,
+            pitboss_cpu_secs: None,
+            pitboss_cpu_us_per_event: None,
+            rss_base_bytes: None,
+            rss_peak_bytes: None,
+            live_entities_base: None,
+            live_entities_peak: None,
+            rss_bytes_per_live_entity: None,
+            cores: 2,
+        }
+    }
+
     #[test]
     fn cpu_per_event_divides_by_events_offered() {
         assert_eq!(us_per_event(Some(36.3), 1_000_000), Some(36.3));
         assert_eq!(us_per_event(Some(2.0), 0), None);
         assert_eq!(us_per_event(None, 1_000), None);
+    }
+
+    #[test]
+    fn headline_without_spawn_has_null_resources() {
+        let v = serde_json::to_value(bare_report(1000).headline()).unwrap();
+        for k in [
+            "pitboss_cpu_us_per_event",
+            "rss_base_bytes",
+            "rss_peak_bytes",
+            "live_entities_base",
+            "live_entities_peak",
+            "rss_bytes_per_live_entity",
+        ] {
+            assert!(v.get(k).is_some_and(|x| x.is_null()), "{k} in {v}");
+        }
+        assert!(!bare_report(1000).table().contains("pitboss memory"));
+    }
+
+    #[test]
+    fn headline_and_table_carry_resources() {
+        let mut r = bare_report(1_000_000);
+        r.spawned = true;
+        r.pitboss_cpu_secs = Some(36.34);
+        r.pitboss_cpu_us_per_event = us_per_event(r.pitboss_cpu_secs, r.events);
+        r.rss_base_bytes = Some(100 << 20);
+        r.rss_peak_bytes = Some(300 << 20);
+        r.live_entities_base = Some(50);
+        r.live_entities_peak = Some(100_050);
+        r.rss_bytes_per_live_entity = Some(1234.56);
+        let v = serde_json::to_value(r.headline()).unwrap();
+        assert_eq!(v["pitboss_cpu_us_per_event"], 36.3);
+        assert_eq!(v["rss_base_bytes"], 100u64 << 20);
+        assert_eq!(v["rss_peak_bytes"], 300u64 << 20);
+        assert_eq!(v["live_entities_base"], 50);
+        assert_eq!(v["live_entities_peak"], 100_050);
+        assert_eq!(v["rss_bytes_per_live_entity"], 1234.6);
+        let t = r.table();
+        assert!(t.contains("36.3 µs per event"), "{t}");
+        assert!(
+            t.contains("RSS 100.0 MiB at the start, 300.0 MiB at most"),
+            "{t}"
+        );
+        assert!(t.contains("1235 bytes per added live entity"), "{t}");
     }
 }
