@@ -9,8 +9,9 @@
 
 use std::fmt::Display;
 use std::hash::Hash;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::ops::Deref;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use actix::fut::{wrap_future, ActorFutureExt};
@@ -108,10 +109,92 @@ pub struct Slot<E: Entity> {
     pub addr: Addr<EntityActor<E>>,
     /// Messages sent to it through the registry.
     pub sent: Arc<AtomicU64>,
+    /// `sent` when the previous idle sweep looked at it: unchanged at the next sweep means
+    /// the actor was idle in between ([`Registry::idle`]).
+    swept: AtomicU64,
 }
 
-/// Live actors of one kind, by id.
-pub type Registry<E> = DashMap<<E as Entity>::Id, Slot<E>, foldhash::fast::RandomState>;
+/// Live actors of one kind, by id (the map derefs to it), and what changed among them: the
+/// periodic jobs (checkpoints, the idle sweep, the census) cost what changed since their
+/// previous round, not what is live.
+///
+/// - `unstashed`: every actor whose state changed since its last [`Checkpoint`], listed
+///   once, by the actor itself when its first change after a checkpoint happens. A
+///   checkpoint takes the list and messages only those.
+/// - `changed`: once someone [`Registry::watch`]es, every entity whose state changed (or
+///   whose actor passivated) since the previous [`Registry::take_changed`], listed once.
+pub struct Registry<E: Entity> {
+    live: DashMap<E::Id, Slot<E>, foldhash::fast::RandomState>,
+    unstashed: Mutex<Vec<Addr<EntityActor<E>>>>,
+    changed: Mutex<Vec<(E::Id, Arc<AtomicBool>)>>,
+    watched: AtomicBool,
+}
+
+impl<E: Entity> Default for Registry<E> {
+    fn default() -> Self {
+        Self {
+            live: DashMap::default(),
+            unstashed: Mutex::new(Vec::new()),
+            changed: Mutex::new(Vec::new()),
+            watched: AtomicBool::new(false),
+        }
+    }
+}
+
+impl<E: Entity> Deref for Registry<E> {
+    type Target = DashMap<E::Id, Slot<E>, foldhash::fast::RandomState>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.live
+    }
+}
+
+impl<E: Entity> Registry<E> {
+    /// The actors whose state changed since their last checkpoint (the list starts anew).
+    pub fn take_unstashed(&self) -> Vec<Addr<EntityActor<E>>> {
+        std::mem::take(&mut *self.unstashed.lock().expect("registry lock"))
+    }
+
+    /// Starts listing changed entities for [`Registry::take_changed`]; changes before the
+    /// first call are not listed (read the live actors once instead).
+    pub fn watch(&self) {
+        self.watched.store(true, Ordering::SeqCst);
+    }
+
+    /// The entities whose state changed, or whose actor passivated, since the previous
+    /// call (each once). Read their state after this call: a change after it is listed for
+    /// the next one.
+    pub fn take_changed(&self) -> Vec<E::Id> {
+        let taken = std::mem::take(&mut *self.changed.lock().expect("registry lock"));
+        taken
+            .into_iter()
+            .map(|(id, noted)| {
+                noted.store(false, Ordering::SeqCst);
+                id
+            })
+            .collect()
+    }
+
+    /// The live actors that received no message since the previous call (and were live
+    /// then). Costs one atomic read per live actor, no message.
+    pub fn idle(&self) -> Vec<Addr<EntityActor<E>>> {
+        self.live
+            .iter()
+            .filter(|s| {
+                let sent = s.sent.load(Ordering::Acquire);
+                s.swept.swap(sent, Ordering::Relaxed) == sent
+            })
+            .map(|s| s.addr.clone())
+            .collect()
+    }
+
+    fn note_changed(&self, id: &E::Id, noted: &Arc<AtomicBool>) {
+        if self.watched.load(Ordering::Relaxed) && !noted.swap(true, Ordering::SeqCst) {
+            let mut changed = self.changed.lock().expect("registry lock");
+            changed.push((id.clone(), noted.clone()));
+        }
+    }
+}
 
 /// A message for an entity.
 pub struct Deliver<M>(pub M);
@@ -128,7 +211,8 @@ impl Message for Ping {
     type Result = ();
 }
 
-/// Asks an actor to passivate if it has been idle since the previous request.
+/// Asks an actor the idle sweep found idle to passivate (it stays if a message reached it
+/// since, or if its entity may not leave memory yet).
 pub struct TryPassivate;
 
 impl Message for TryPassivate {
@@ -183,8 +267,10 @@ pub struct EntityActor<E: Entity> {
     host: Arc<dyn Host>,
     registry: Arc<Registry<E>>,
     processed: u64,
-    touched: bool,
+    /// Changed since its last stash (then listed in the registry's `unstashed`).
     dirty: bool,
+    /// Listed in the registry's `changed` (reset by the reader of that list).
+    noted: Arc<AtomicBool>,
 }
 
 /// The first wait after a failed load; it doubles up to [`LOAD_RETRY_MAX`].
@@ -224,6 +310,7 @@ impl<E: Entity> EntityActor<E> {
     ) -> Slot<E> {
         let sent = Arc::new(AtomicU64::new(0));
         let id = id.clone();
+        let swept = AtomicU64::new(0);
         let addr = EntityActor::<E>::start_in_arbiter(arbiter, move |ctx| {
             ctx.set_mailbox_capacity(mailbox_len_max);
             EntityActor {
@@ -232,11 +319,11 @@ impl<E: Entity> EntityActor<E> {
                 host,
                 registry,
                 processed: 0,
-                touched: true,
                 dirty: false,
+                noted: Arc::new(AtomicBool::new(false)),
             }
         });
-        Slot { addr, sent }
+        Slot { addr, sent, swept }
     }
 }
 
@@ -298,8 +385,7 @@ impl<E: Entity> Handler<Deliver<E::Msg>> for EntityActor<E> {
 
     fn handle(&mut self, msg: Deliver<E::Msg>, ctx: &mut Self::Context) {
         self.processed += 1;
-        self.touched = true;
-        self.dirty = true;
+        self.changed(ctx);
         let needs = match &self.entity {
             Loaded::Ready(entity) => entity.prefetch(&msg.0),
             _ => None,
@@ -349,18 +435,34 @@ impl<E: Entity> Handler<Ping> for EntityActor<E> {
 }
 
 impl<E: Entity> EntityActor<E> {
+    /// Notes a change of state: listed for the next checkpoint (once until it) and for the
+    /// registry's watcher.
+    fn changed(&mut self, ctx: &Context<Self>) {
+        if !self.dirty {
+            self.dirty = true;
+            let mut unstashed = self.registry.unstashed.lock().expect("registry lock");
+            unstashed.push(ctx.address());
+        }
+        self.registry.note_changed(&self.id, &self.noted);
+    }
+
     /// Removes the actor's slot and hands its state to the store, if every message counted
     /// for it has been processed; then stops the actor. Unless `forced`, an entity whose
     /// publications wait for a durable checkpoint stays.
     fn passivate(&mut self, ctx: &mut Context<Self>, forced: bool) {
+        let ticked = match &mut self.entity {
+            Loaded::Ready(entity) => entity.tick(self.host.context(), true),
+            _ => return,
+        };
+        if ticked {
+            // Listed for the checkpoint in case the actor stays.
+            self.changed(ctx);
+        }
         let (host, registry, processed) = (&self.host, &self.registry, self.processed);
         let Loaded::Ready(entity) = &mut self.entity else {
             return;
         };
         let cx = host.context();
-        if entity.tick(cx, true) {
-            self.dirty = true;
-        }
         if !forced && !entity.may_passivate() {
             return;
         }
@@ -378,6 +480,7 @@ impl<E: Entity> EntityActor<E> {
         });
         if removed.is_some() {
             host.passivated(E::KIND);
+            registry.note_changed(&self.id, &self.noted);
             ctx.stop();
         }
     }
@@ -387,9 +490,7 @@ impl<E: Entity> Handler<TryPassivate> for EntityActor<E> {
     type Result = ();
 
     fn handle(&mut self, _msg: TryPassivate, ctx: &mut Self::Context) {
-        if !std::mem::take(&mut self.touched) {
-            self.passivate(ctx, false);
-        }
+        self.passivate(ctx, false);
     }
 }
 
@@ -429,10 +530,10 @@ impl<E: Entity> Handler<Inspect> for EntityActor<E> {
 impl<E: Entity> Handler<Tick> for EntityActor<E> {
     type Result = ();
 
-    fn handle(&mut self, msg: Tick, _ctx: &mut Self::Context) {
+    fn handle(&mut self, msg: Tick, ctx: &mut Self::Context) {
         if let Loaded::Ready(e) = &mut self.entity {
             if e.tick(self.host.context(), msg.all) {
-                self.dirty = true;
+                self.changed(ctx);
             }
         }
     }
@@ -449,10 +550,10 @@ impl Message for Release {
 impl<E: Entity> Handler<Release> for EntityActor<E> {
     type Result = ();
 
-    fn handle(&mut self, msg: Release, _ctx: &mut Self::Context) {
+    fn handle(&mut self, msg: Release, ctx: &mut Self::Context) {
         if let Loaded::Ready(e) = &mut self.entity {
             if e.release(self.host.context(), &msg.0) {
-                self.dirty = true;
+                self.changed(ctx);
             }
         }
     }
@@ -477,9 +578,8 @@ impl<E: Entity, R: Send + 'static> Message for Exec<E, R> {
 impl<E: Entity, R: Send + 'static> Handler<Exec<E, R>> for EntityActor<E> {
     type Result = MessageResult<Exec<E, R>>;
 
-    fn handle(&mut self, msg: Exec<E, R>, _ctx: &mut Self::Context) -> Self::Result {
+    fn handle(&mut self, msg: Exec<E, R>, ctx: &mut Self::Context) -> Self::Result {
         self.processed += 1;
-        self.touched = true;
         let entity = match &mut self.entity {
             Loaded::Ready(e) => e,
             Loaded::Failed(e) => return MessageResult(Err(e.clone())),
@@ -487,7 +587,7 @@ impl<E: Entity, R: Send + 'static> Handler<Exec<E, R>> for EntityActor<E> {
         };
         let (result, changed) = (msg.f)(entity);
         if changed {
-            self.dirty = true;
+            self.changed(ctx);
         }
         MessageResult(Ok(result))
     }

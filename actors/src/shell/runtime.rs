@@ -359,11 +359,11 @@ impl Runtime {
         }
     }
 
-    /// Asks every idle actor to passivate (those active since the previous sweep stay).
+    /// Asks every actor idle since the previous sweep to passivate. Only those are messaged:
+    /// a sweep costs one atomic read per live actor and one message per idle one.
     pub fn sweep_idle(&self) {
         fn sweep<E: Entity>(r: &Registry<E>) {
-            let addrs: Vec<_> = r.iter().map(|s| s.addr.clone()).collect();
-            for a in addrs {
+            for a in r.idle() {
                 a.do_send(TryPassivate);
             }
         }
@@ -404,11 +404,14 @@ impl Runtime {
     }
 
     /// Every live actor whose state changed since the last checkpoint hands it to the store;
-    /// resolves when all have. Upstream kinds (machines, wallets) go last, so a store that
-    /// writes in stash order persists an effect's target no later than its source.
+    /// resolves when all have. Only those actors are messaged (they list themselves when
+    /// they change), so a checkpoint costs what changed, not what is live. Upstream kinds
+    /// (machines, wallets) go last, so a store that writes in stash order persists an
+    /// effect's target no later than its source.
     pub async fn checkpoint(&self) {
         async fn each<E: Entity>(r: &Registry<E>) {
-            let addrs: Vec<_> = r.iter().map(|s| s.addr.clone()).collect();
+            let addrs = r.take_unstashed();
+            // An actor passivated since it listed itself has stashed already: its send fails.
             let replies = futures_join(addrs.iter().map(|a| a.send(Checkpoint)).collect()).await;
             drop(replies);
         }
@@ -467,6 +470,24 @@ impl Runtime {
             }
         }
         Ok(self.store.load(&E::key(id)).await?.map(|s| s.snapshot))
+    }
+
+    /// Starts listing the entities of kind `E` that change, for [`Runtime::take_changed`].
+    pub fn watch<E: Hosted>(&self) {
+        E::registry(self).watch();
+    }
+
+    /// The entities of kind `E` whose state changed, or whose actor passivated, since the
+    /// previous call (after [`Runtime::watch`]); read their state after this call.
+    pub fn take_changed<E: Hosted>(&self) -> Vec<E::Id> {
+        E::registry(self).take_changed()
+    }
+
+    /// State of one entity if its actor is live (`None` if not live or without state); never
+    /// starts an actor nor reads the store.
+    pub async fn inspect_live_one<E: Hosted>(&self, id: &E::Id) -> Option<Snapshot> {
+        let addr = E::registry(self).get(id).map(|s| s.addr.clone())?;
+        addr.send(Inspect).await.ok().flatten()
     }
 
     /// Live actors by kind (indexed by [`EntityKind::index`]).

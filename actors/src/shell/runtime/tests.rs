@@ -326,3 +326,143 @@ async fn windows_wait_for_the_checkpoint_and_a_late_delta_revises_the_stored_win
     assert_eq!(published(&sink), vec![(2, 1, 102 + 50)]);
     rt.stop();
 }
+
+/// A memory store that records which entities were stashed.
+#[derive(Default)]
+struct Counting {
+    inner: MemoryStore,
+    stashed: Mutex<Vec<EntityKey>>,
+}
+
+impl Counting {
+    /// The entities stashed since the previous call, sorted.
+    fn take(&self) -> Vec<EntityKey> {
+        let mut v = std::mem::take(&mut *self.stashed.lock().unwrap());
+        v.sort_by_key(|k| format!("{k:?}"));
+        v
+    }
+}
+
+impl StateStore for Counting {
+    fn load(&self, key: &EntityKey) -> BoxFuture<Result<Option<Stored>, StoreError>> {
+        self.inner.load(key)
+    }
+    fn stash(&self, stash: Stash) {
+        self.stashed.lock().unwrap().push(stash.snapshot.key());
+        self.inner.stash(stash);
+    }
+    fn all(&self) -> BoxFuture<Result<Vec<Snapshot>, StoreError>> {
+        self.inner.all()
+    }
+    fn flush(&self) -> BoxFuture<Result<bool, StoreError>> {
+        self.inner.flush()
+    }
+    fn recall(&self, player: &PlayerId, keys: &[TxKey]) -> BoxFuture<Result<Recalled, StoreError>> {
+        self.inner.recall(player, keys)
+    }
+    fn recall_windows(
+        &self,
+        hall: &HallId,
+        windows: &[Timestamp],
+    ) -> BoxFuture<Result<StoredWindows, StoreError>> {
+        self.inner.recall_windows(hall, windows)
+    }
+}
+
+fn deposit_by(player: &str, n: u128) -> Input {
+    let Input::Wallet {
+        meta,
+        cmd,
+        currency,
+        ..
+    } = deposit(n)
+    else {
+        unreachable!("a deposit is a wallet input")
+    };
+    Input::Wallet {
+        player: PlayerId::new(player).unwrap(),
+        meta,
+        cmd,
+        currency,
+    }
+}
+
+fn wallets(ids: &[&str]) -> Vec<EntityKey> {
+    ids.iter()
+        .map(|p| EntityKey::Wallet(PlayerId::new(p).unwrap()))
+        .collect()
+}
+
+/// Issue 14: the periodic rounds cost what changed, not what is live. A checkpoint stashes
+/// only the actors changed since the previous one; the watcher's list names exactly the
+/// entities that changed or passivated; the idle sweep passivates only the actors that
+/// received nothing for a whole sweep interval.
+#[actix_rt::test]
+async fn checkpoints_sweeps_and_the_change_list_follow_what_changed() {
+    let store = Arc::new(Counting::default());
+    let rt = start(store.clone(), Arc::new(ManualClock::at(Timestamp(T0))));
+    rt.watch::<WalletEntity>();
+    let mut n = 0;
+    let mut deposit_to = |p: &str| {
+        n += 1;
+        deposit_by(p, n)
+    };
+    for p in ["A", "B", "C"] {
+        rt.dispatch(deposit_to(p), AckToken::none()).await;
+    }
+    rt.quiesce().await;
+    rt.checkpoint().await;
+    assert_eq!(store.take(), wallets(&["A", "B", "C"]));
+    let mut changed = rt.take_changed::<WalletEntity>();
+    changed.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+    assert_eq!(
+        changed.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
+        ["A", "B", "C"]
+    );
+
+    // Nothing changed: nothing is stashed, nothing listed.
+    rt.checkpoint().await;
+    assert_eq!(store.take(), []);
+    assert!(rt.take_changed::<WalletEntity>().is_empty());
+
+    // One wallet changes: only it.
+    rt.dispatch(deposit_to("B"), AckToken::none()).await;
+    rt.quiesce().await;
+    rt.checkpoint().await;
+    assert_eq!(store.take(), wallets(&["B"]));
+    let changed = rt.take_changed::<WalletEntity>();
+    assert_eq!(
+        changed.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
+        ["B"]
+    );
+
+    // The first sweep sees every actor active since it started; C is used again before the
+    // second, which passivates A and B (stashing them) and keeps C.
+    rt.sweep_idle();
+    rt.quiesce().await;
+    assert_eq!(rt.live_actors()[EntityKind::Wallet.index()], 3);
+    rt.dispatch(deposit_to("C"), AckToken::none()).await;
+    rt.sweep_idle();
+    rt.quiesce().await;
+    assert_eq!(rt.live_actors()[EntityKind::Wallet.index()], 1);
+    assert_eq!(store.take(), wallets(&["A", "B"]));
+    rt.checkpoint().await;
+    assert_eq!(store.take(), wallets(&["C"]));
+    let mut changed = rt.take_changed::<WalletEntity>();
+    changed.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+    assert_eq!(
+        changed.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
+        ["A", "B", "C"]
+    );
+    // The passivated wallets come back with their state.
+    rt.dispatch(deposit_to("A"), AckToken::none()).await;
+    rt.quiesce().await;
+    let Some(Snapshot::Wallet(a)) = rt
+        .inspect_live_one::<WalletEntity>(&PlayerId::new("A").unwrap())
+        .await
+    else {
+        panic!("wallet A is live again with its state");
+    };
+    assert_eq!(a.balance, 200);
+    rt.stop();
+}
