@@ -146,20 +146,14 @@ pub async fn machines(
         }
     }
     let limit = q.limit.unwrap_or(100).min(state.config.list_len_max).max(1);
-    let snap = state.census.snapshot();
-    let matching: Vec<_> = snap
-        .machines
-        .iter()
-        .filter(|m| q.hall.as_ref().is_none_or(|h| &m.hall == h))
-        .filter(|m| q.status.as_ref().is_none_or(|s| m.status == s.as_str()))
-        .collect();
-    let total = matching.len();
-    let list: Vec<_> = matching.into_iter().take(limit).collect();
+    let page = state
+        .census
+        .machines(q.hall.as_deref(), q.status.as_deref(), limit);
     Ok(HttpResponse::Ok().json(serde_json::json!({
-        "census_at_ms": snap.at_ms,
-        "total": total,
-        "truncated": total > list.len(),
-        "machines": list,
+        "census_at_ms": page.at_ms,
+        "total": page.total,
+        "truncated": page.total > page.machines.len(),
+        "machines": page.machines,
     })))
 }
 
@@ -169,14 +163,12 @@ pub async fn halls(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     read_guard(&state, &req)?;
-    let snap = state.census.snapshot();
-    let limit = state.config.list_len_max;
-    let halls: Vec<_> = snap.halls.values().take(limit).collect();
+    let page = state.census.halls(state.config.list_len_max);
     Ok(HttpResponse::Ok().json(serde_json::json!({
-        "census_at_ms": snap.at_ms,
-        "total": snap.halls.len(),
-        "truncated": snap.halls.len() > halls.len(),
-        "halls": halls,
+        "census_at_ms": page.at_ms,
+        "total": page.total,
+        "truncated": page.total > page.halls.len(),
+        "halls": page.halls,
     })))
 }
 

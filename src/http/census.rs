@@ -1,24 +1,29 @@
-//! The census: every few seconds, the state of every live machine and hall, summed up per
-//! hall (GGR, machines by status) for the operator view, `/api/halls`, `/api/machines` and
-//! the `pitboss_machines` / `pitboss_hall_*` gauges.
+//! The census: every few seconds, the state of the machines and halls that changed since its
+//! previous round, summed up per hall (GGR, machines by status) for the operator view,
+//! `/api/halls`, `/api/machines` and the `pitboss_machines` / `pitboss_hall_*` gauges.
+//!
+//! A round costs what changed, not what is live: the runtime lists the entities whose state
+//! changed or whose actor passivated since the previous round (`Runtime::take_changed`), the
+//! census reads only those (`Runtime::inspect_live_one`, one message each) and updates its
+//! per-hall counts by difference. Only its first round reads every live machine and hall.
 //!
 //! A machine that goes quiet is passivated after a while; its status cannot have changed
 //! since (it received no event), so the census keeps the last status it saw for every
 //! machine (bounded by `census-machines-max`). That is how a machine that went offline and
-//! stopped talking stays counted as offline. Reads go through `Runtime::inspect`, which
-//! never starts an actor.
+//! stopped talking stays counted as offline. Reads never start an actor.
 //!
 //! After a restart no actor is live, so the census starts from the stored states instead
 //! ([`Census::seed`], once, before its first round): every stored machine with its last
-//! status and every stored hall, within the same bounds. Without it, a hall or machine
+//! status and every stored hall with its totals, within the same bounds. Without it, a hall or machine
 //! that received nothing since the restart (typically the offline, tilted and door-open
 //! ones) would be missing from the APIs and its gauges would be absent.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::RwLock;
 
+use pitboss_actors::domain::ggr::HallState;
 use pitboss_actors::domain::machine::{MachineState, MachineStatus};
-use pitboss_actors::domain::{HallId, MachineId};
 use pitboss_actors::shell::{HallEntity, MachineEntity, Runtime, Snapshot};
 use serde::Serialize;
 
@@ -112,63 +117,246 @@ pub struct HallSummary {
     pub machines: StatusCounts,
 }
 
-/// The latest census.
-#[derive(Clone, Debug, Default)]
-pub struct CensusSnapshot {
-    /// When it was taken, ms since the epoch (0: not yet).
+impl StatusCounts {
+    fn add(&mut self, status: &str, n: i64) {
+        let c = match status {
+            "offline" => &mut self.offline,
+            "tilt" => &mut self.tilt,
+            "door_open" => &mut self.door_open,
+            _ => &mut self.online,
+        };
+        *c = c.wrapping_add_signed(n);
+        self.total = self.total.wrapping_add_signed(n);
+    }
+}
+
+/// A hall's totals as its state last showed them.
+#[derive(Clone, Copy, Debug, Default)]
+struct HallTotals {
+    bets: i64,
+    wins: i64,
+    jackpots: i64,
+    games: i64,
+    last_window_ggr: i64,
+}
+
+impl From<&HallState> for HallTotals {
+    fn from(h: &HallState) -> Self {
+        Self {
+            bets: h.totals.bets,
+            wins: h.totals.wins,
+            jackpots: h.totals.jackpots,
+            games: h.totals.games,
+            last_window_ggr: h.windows.values().next_back().map_or(0, |w| w.totals.ggr()),
+        }
+    }
+}
+
+/// What the census knows, updated by difference each round.
+#[derive(Default)]
+struct Board {
+    /// When the last round ended, ms since the epoch (0: not yet).
+    at_ms: i64,
+    /// Machines by id.
+    machines: HashMap<String, MachineBrief>,
+    /// The same machines, ordered by hall then id (the listing order).
+    order: BTreeSet<(String, String)>,
+    /// Machines by status, per hall (every hall a known machine stands in).
+    counts: HashMap<String, StatusCounts>,
+    /// Halls by id, with their totals (zero for a hall known only from its machines).
+    halls: BTreeMap<String, HallTotals>,
+}
+
+impl Board {
+    /// Adds or replaces a machine (within `max` machines); its hall too (within `halls_max`).
+    /// Returns the halls whose counts changed.
+    fn put_machine(&mut self, b: MachineBrief, max: usize, halls_max: usize) -> Vec<String> {
+        if self.machines.len() >= max && !self.machines.contains_key(&b.id) {
+            return Vec::new();
+        }
+        let mut touched = Vec::with_capacity(2);
+        if let Some(old) = self.machines.get(&b.id) {
+            if old.hall == b.hall && old.status == b.status {
+                self.machines.insert(b.id.clone(), b);
+                return touched;
+            }
+            let old = self.machines.remove(&b.id).expect("present");
+            self.order.remove(&(old.hall.clone(), old.id.clone()));
+            if let Some(c) = self.counts.get_mut(&old.hall) {
+                c.add(old.status, -1);
+            }
+            touched.push(old.hall);
+        }
+        if self.halls.len() < halls_max {
+            self.halls.entry(b.hall.clone()).or_default();
+        }
+        self.counts
+            .entry(b.hall.clone())
+            .or_default()
+            .add(b.status, 1);
+        self.order.insert((b.hall.clone(), b.id.clone()));
+        touched.push(b.hall.clone());
+        self.machines.insert(b.id.clone(), b);
+        touched
+    }
+
+    /// A hall's totals (within `halls_max` halls).
+    fn put_hall(&mut self, id: String, t: HallTotals, halls_max: usize) -> bool {
+        if self.halls.len() >= halls_max && !self.halls.contains_key(&id) {
+            return false;
+        }
+        self.halls.insert(id, t);
+        true
+    }
+
+    fn summary(&self, id: &str, t: &HallTotals, currency: &str) -> HallSummary {
+        HallSummary {
+            id: id.to_string(),
+            currency: currency.to_string(),
+            bets_minor: t.bets,
+            wins_minor: t.wins,
+            ggr_minor: t.bets - t.wins,
+            ggr: format_minor(t.bets - t.wins, currency),
+            jackpots_minor: t.jackpots,
+            net_win_minor: t.bets - t.wins - t.jackpots,
+            ggr_last_window_minor: t.last_window_ggr,
+            games: t.games,
+            machines: self.counts.get(id).cloned().unwrap_or_default(),
+        }
+    }
+
+    /// Sets the gauges of the given halls.
+    fn export(&self, halls: &BTreeSet<String>) {
+        for id in halls {
+            let Some(t) = self.halls.get(id) else {
+                continue;
+            };
+            telemetry::hall_totals(id, t.bets, t.wins, t.jackpots);
+            let c = self.counts.get(id).cloned().unwrap_or_default();
+            telemetry::machines_by_status(id, c.online, c.offline, c.door_open, c.tilt);
+        }
+    }
+}
+
+/// A page of machines from the census.
+#[derive(Clone, Debug)]
+pub struct MachinePage {
+    /// When the census last ended a round, ms since the epoch (0: not yet).
     pub at_ms: i64,
-    /// Halls by id.
-    pub halls: BTreeMap<String, HallSummary>,
-    /// Machines, by hall then id.
+    /// Machines matching the filter.
+    pub total: usize,
+    /// The first of them, by hall then id.
     pub machines: Vec<MachineBrief>,
+}
+
+/// Halls from the census.
+#[derive(Clone, Debug)]
+pub struct HallPage {
+    /// When the census last ended a round, ms since the epoch (0: not yet).
+    pub at_ms: i64,
+    /// Halls known.
+    pub total: usize,
+    /// The first of them, by id.
+    pub halls: Vec<HallSummary>,
 }
 
 /// The census and what it remembers between rounds.
 pub struct Census {
-    snapshot: RwLock<Arc<CensusSnapshot>>,
-    machines: Mutex<HashMap<MachineId, MachineBrief>>,
-    halls: Mutex<BTreeSet<HallId>>,
+    board: RwLock<Board>,
+    /// The runtime lists changes for the census (set at the first round).
+    watching: AtomicBool,
     machines_max: usize,
     halls_max: usize,
+    currency: RwLock<String>,
 }
 
 impl Census {
     pub fn new(cfg: &HttpConfig) -> Self {
         Self {
-            snapshot: RwLock::new(Arc::new(CensusSnapshot::default())),
-            machines: Mutex::new(HashMap::new()),
-            halls: Mutex::new(BTreeSet::new()),
+            board: RwLock::new(Board::default()),
+            watching: AtomicBool::new(false),
             machines_max: cfg.census_machines_max,
             halls_max: cfg.census_halls_max,
+            currency: RwLock::new(String::new()),
         }
     }
 
-    pub fn snapshot(&self) -> Arc<CensusSnapshot> {
-        self.snapshot.read().expect("census lock").clone()
+    /// The machines in `hall` (all if `None`) with `status` (any if `None`): how many, and
+    /// the first `limit` by hall then id.
+    pub fn machines(&self, hall: Option<&str>, status: Option<&str>, limit: usize) -> MachinePage {
+        let b = self.board.read().expect("census lock");
+        let keys: Box<dyn Iterator<Item = &(String, String)>> = match hall {
+            Some(h) => Box::new(
+                b.order
+                    .range((h.to_string(), String::new())..)
+                    .take_while(move |(mh, _)| mh == h),
+            ),
+            None => Box::new(b.order.iter()),
+        };
+        let mut total = 0;
+        let mut machines = Vec::new();
+        for (_, id) in keys {
+            let m = &b.machines[id];
+            if status.is_some_and(|s| m.status != s) {
+                continue;
+            }
+            total += 1;
+            if machines.len() < limit {
+                machines.push(m.clone());
+            }
+        }
+        MachinePage {
+            at_ms: b.at_ms,
+            total,
+            machines,
+        }
+    }
+
+    /// The halls: how many, and the first `limit` by id.
+    pub fn halls(&self, limit: usize) -> HallPage {
+        let b = self.board.read().expect("census lock");
+        let cur = self.currency.read().expect("census lock").clone();
+        HallPage {
+            at_ms: b.at_ms,
+            total: b.halls.len(),
+            halls: b
+                .halls
+                .iter()
+                .take(limit)
+                .map(|(id, t)| b.summary(id, t, &cur))
+                .collect(),
+        }
     }
 
     /// Adds the machines and halls of `states` (the store's, at start) that the census does
     /// not know yet, within its bounds; what it already saw of a live actor is newer and is
     /// kept. Other entities are ignored.
     pub fn seed(&self, states: &[Snapshot]) {
-        let mut machines = self.machines.lock().expect("census lock");
-        let mut halls = self.halls.lock().expect("census lock");
+        let mut b = self.board.write().expect("census lock");
+        let mut touched = BTreeSet::new();
         for s in states {
             match s {
-                Snapshot::Machine(m) => {
-                    if machines.len() < self.machines_max && !machines.contains_key(&m.id) {
-                        machines.insert(m.id.clone(), brief(m, false));
-                    }
-                    if halls.len() < self.halls_max {
-                        halls.insert(m.profile.hall.clone());
-                    }
+                Snapshot::Machine(m) if !b.machines.contains_key(m.id.as_str()) => {
+                    touched.extend(b.put_machine(
+                        brief(m, false),
+                        self.machines_max,
+                        self.halls_max,
+                    ));
                 }
-                Snapshot::Hall(h) if halls.len() < self.halls_max => {
-                    halls.insert(h.id.clone());
+                Snapshot::Hall(h) => {
+                    let id = h.id.to_string();
+                    let known = b
+                        .halls
+                        .get(&id)
+                        .is_some_and(|t| t.bets != 0 || t.games != 0);
+                    if !known && b.put_hall(id.clone(), HallTotals::from(h), self.halls_max) {
+                        touched.insert(id);
+                    }
                 }
                 _ => {}
             }
         }
+        b.export(&touched);
     }
 
     /// [`Census::seed`] from the runtime's store. Returns false if the store could not be
@@ -186,109 +374,66 @@ impl Census {
         }
     }
 
-    /// Takes a census of the runtime's live machines and halls.
+    /// One round: reads the machines and halls that changed since the previous round (the
+    /// first round: every live one) and updates the counts, the totals and the gauges.
     pub async fn run(&self, rt: &Runtime) {
         const CHUNK: usize = 1024;
-        let ids = rt.live_machine_ids();
-        let mut seen = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(CHUNK) {
-            let futs = chunk.iter().map(|id| rt.inspect::<MachineEntity>(id));
-            for s in futures::future::join_all(futs).await.into_iter().flatten() {
-                if let Some(Snapshot::Machine(m)) = s {
-                    seen.push(brief(&m, true));
-                }
-            }
+        if self.currency.read().expect("census lock").is_empty() {
+            *self.currency.write().expect("census lock") = rt.config.currency.as_str().to_string();
         }
-        let live: BTreeSet<String> = seen.iter().map(|m| m.id.clone()).collect();
-        let machines: Vec<MachineBrief> = {
-            let mut known = self.machines.lock().expect("census lock");
-            for b in seen {
-                let Ok(id) = MachineId::new(&b.id) else {
-                    continue;
-                };
-                if known.len() < self.machines_max || known.contains_key(&id) {
-                    known.insert(id, b);
-                }
-            }
-            let mut all: Vec<MachineBrief> = known
-                .values()
-                .map(|b| MachineBrief {
-                    live: live.contains(&b.id),
-                    ..b.clone()
-                })
-                .collect();
-            all.sort_by(|a, b| (&a.hall, &a.id).cmp(&(&b.hall, &b.id)));
-            all
+        let (machine_ids, hall_ids) = if !self.watching.swap(true, Ordering::SeqCst) {
+            // Changes from now on are listed; read what is live once.
+            rt.watch::<MachineEntity>();
+            rt.watch::<HallEntity>();
+            (rt.live_machine_ids(), rt.live_hall_ids())
+        } else {
+            (
+                rt.take_changed::<MachineEntity>(),
+                rt.take_changed::<HallEntity>(),
+            )
         };
-        let hall_ids: Vec<HallId> = {
-            let mut halls = self.halls.lock().expect("census lock");
-            let candidates = rt
-                .live_hall_ids()
-                .into_iter()
-                .chain(machines.iter().filter_map(|m| HallId::new(&m.hall).ok()));
-            for h in candidates {
-                if halls.len() < self.halls_max {
-                    halls.insert(h);
-                }
-            }
-            halls.iter().cloned().collect()
-        };
-        let cur = rt.config.currency.as_str().to_string();
-        let mut summaries: BTreeMap<String, HallSummary> = BTreeMap::new();
-        for chunk in hall_ids.chunks(CHUNK) {
-            let futs = chunk.iter().map(|id| rt.inspect::<HallEntity>(id));
+        let mut machines = Vec::with_capacity(machine_ids.len());
+        for chunk in machine_ids.chunks(CHUNK) {
+            let futs = chunk
+                .iter()
+                .map(|id| rt.inspect_live_one::<MachineEntity>(id));
             for (id, s) in chunk.iter().zip(futures::future::join_all(futs).await) {
-                let (bets, wins, jackpots, games, last) = match s {
-                    Ok(Some(Snapshot::Hall(h))) => (
-                        h.totals.bets,
-                        h.totals.wins,
-                        h.totals.jackpots,
-                        h.totals.games,
-                        h.windows.values().next_back().map_or(0, |w| w.totals.ggr()),
-                    ),
-                    _ => (0, 0, 0, 0, 0),
-                };
-                summaries.insert(
-                    id.to_string(),
-                    HallSummary {
-                        id: id.to_string(),
-                        currency: cur.clone(),
-                        bets_minor: bets,
-                        wins_minor: wins,
-                        ggr_minor: bets - wins,
-                        ggr: format_minor(bets - wins, &cur),
-                        jackpots_minor: jackpots,
-                        net_win_minor: bets - wins - jackpots,
-                        ggr_last_window_minor: last,
-                        games,
-                        machines: StatusCounts::default(),
-                    },
-                );
+                machines.push(match s {
+                    Some(Snapshot::Machine(m)) => Ok(brief(&m, true)),
+                    _ => Err(id.clone()),
+                });
             }
         }
-        for m in &machines {
-            let Some(h) = summaries.get_mut(&m.hall) else {
-                continue;
-            };
-            let c = &mut h.machines;
-            c.total += 1;
-            match m.status {
-                "offline" => c.offline += 1,
-                "tilt" => c.tilt += 1,
-                "door_open" => c.door_open += 1,
-                _ => c.online += 1,
+        let mut halls = Vec::with_capacity(hall_ids.len());
+        for chunk in hall_ids.chunks(CHUNK) {
+            let futs = chunk.iter().map(|id| rt.inspect_live_one::<HallEntity>(id));
+            for s in futures::future::join_all(futs).await {
+                if let Some(Snapshot::Hall(h)) = s {
+                    halls.push((h.id.to_string(), HallTotals::from(&h)));
+                }
             }
         }
-        for h in summaries.values() {
-            telemetry::hall_totals(&h.id, h.bets_minor, h.wins_minor, h.jackpots_minor);
-            let c = &h.machines;
-            telemetry::machines_by_status(&h.id, c.online, c.offline, c.door_open, c.tilt);
+        let mut b = self.board.write().expect("census lock");
+        let mut touched = BTreeSet::new();
+        for m in machines {
+            match m {
+                Ok(brief) => {
+                    touched.extend(b.put_machine(brief, self.machines_max, self.halls_max));
+                }
+                // Passivated: its status cannot change until its next event; keep it.
+                Err(id) => {
+                    if let Some(m) = b.machines.get_mut(id.as_str()) {
+                        m.live = false;
+                    }
+                }
+            }
         }
-        let snap = CensusSnapshot {
-            at_ms: now_ms(),
-            halls: summaries,
-            machines,
-        };
-        *self.snapshot.write().expect("census lock") = Arc::new(snap);
+        for (id, t) in halls {
+            if b.put_hall(id.clone(), t, self.halls_max) {
+                touched.insert(id);
+            }
+        }
+        b.export(&touched);
+        b.at_ms = now_ms();
     }
 }
