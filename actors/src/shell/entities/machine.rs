@@ -18,8 +18,11 @@ use crate::shell::ports::store::{EntityKey, Snapshot, Stash, Stored};
 pub struct MachineEntity {
     id: MachineId,
     state: Option<MachineState>,
-    fx: Vec<MachineEffect>,
     ledger: Option<Ledger>,
+}
+
+thread_local! {
+    static FX: std::cell::Cell<Vec<MachineEffect>> = const { std::cell::Cell::new(Vec::new()) };
 }
 
 impl Entity for MachineEntity {
@@ -44,12 +47,12 @@ impl Entity for MachineEntity {
         Self {
             id: id.clone(),
             state,
-            fx: Vec::with_capacity(4),
             ledger,
         }
     }
 
     fn handle(&mut self, msg: MachineMsg, cx: &dyn EntityContext) {
+        let mut fx = super::take_scratch(&FX);
         match msg {
             MachineMsg::Event {
                 hall,
@@ -62,14 +65,13 @@ impl Entity for MachineEntity {
                 let state = self.state.get_or_insert_with(|| {
                     MachineState::new(id.clone(), cx.machine_profile(&hall))
                 });
-                self.fx.clear();
                 let credits_before = state.credits;
                 let profile_of = |h: &crate::domain::HallId| cx.machine_profile(h);
                 let env = MachineEnv {
                     skew: cx.settings().skew,
                     profile_of: &profile_of,
                 };
-                match state.apply(&hall, &meta, &cmd, currency, &env, &mut self.fx) {
+                match state.apply(&hall, &meta, &cmd, currency, &env, &mut fx) {
                     Ok(Applied::Done) => {
                         if let (Some(l), Some(kind)) = (&mut self.ledger, machine_movement(&cmd)) {
                             let amount = state.credits - credits_before;
@@ -87,7 +89,7 @@ impl Entity for MachineEntity {
                 // event's (epoch, seq): a late gap-fill carries a lower seq.
                 let effect_seq = state.effect_seq;
                 let mut alerts = 0;
-                for effect in self.fx.drain(..) {
+                for effect in fx.drain(..) {
                     match effect {
                         MachineEffect::Ggr(d) => {
                             let hall = d.hall.clone();
@@ -125,14 +127,13 @@ impl Entity for MachineEntity {
                 let Some(state) = self.state.as_mut() else {
                     panic!("jackpot award for machine {} which has no state", self.id);
                 };
-                self.fx.clear();
                 match state.apply_award(
                     &hit.pool,
                     hit.level,
                     hit.hit_number,
                     hit.amount,
                     hit.cause,
-                    &mut self.fx,
+                    &mut fx,
                 ) {
                     Ok(Applied::Done) => {
                         if let Some(l) = &mut self.ledger {
@@ -155,7 +156,7 @@ impl Entity for MachineEntity {
                     state.assert_invariants();
                 }
                 // The award in its hall's jackpots (RULES.md H-1).
-                for effect in self.fx.drain(..) {
+                for effect in fx.drain(..) {
                     if let MachineEffect::Ggr(d) = effect {
                         let hall = d.hall.clone();
                         cx.forward(Remote::Hall(hall, HallMsg::Delta(d, ack.clone())));
@@ -163,6 +164,7 @@ impl Entity for MachineEntity {
                 }
             }
         }
+        super::put_scratch(&FX, fx);
     }
 
     fn snapshot(&self) -> Option<Snapshot> {

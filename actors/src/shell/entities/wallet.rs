@@ -15,12 +15,15 @@ use crate::shell::ports::store::{EntityKey, Snapshot, Stash, Stored};
 pub struct WalletEntity {
     id: PlayerId,
     state: Option<WalletState>,
-    fx: Vec<WalletEffect>,
     ledger: Option<Ledger>,
     /// Records made or changed since the last stash, in order: the next stash hands them
     /// to the store (RULES.md W-1). Also read before the store: a record that left memory
     /// may not be stashed yet.
     pending: Vec<(TxKey, TxRecord)>,
+}
+
+thread_local! {
+    static FX: std::cell::Cell<Vec<WalletEffect>> = const { std::cell::Cell::new(Vec::new()) };
 }
 
 impl WalletEntity {
@@ -69,7 +72,6 @@ impl Entity for WalletEntity {
         Self {
             id: id.clone(),
             state,
-            fx: Vec::with_capacity(4),
             ledger,
             pending: Vec::new(),
         }
@@ -121,8 +123,8 @@ impl Entity for WalletEntity {
                 recalled.push((key, Some(r)));
             }
         }
-        self.fx.clear();
-        if let Err(e) = state.apply(&meta, &cmd, currency, &recalled, &mut self.fx) {
+        let mut fx = super::take_scratch(&FX);
+        if let Err(e) = state.apply(&meta, &cmd, currency, &recalled, &mut fx) {
             if matches!(e, DomainError::TxConflict { .. }) {
                 // W-2: the key's answer is taken; the conflict is answered on its own.
                 cx.refuse(id.to_string(), &e, meta.event_id, &ack);
@@ -131,7 +133,7 @@ impl Entity for WalletEntity {
         if cfg!(debug_assertions) {
             state.assert_invariants();
         }
-        for effect in self.fx.drain(..) {
+        for effect in fx.drain(..) {
             match effect {
                 WalletEffect::Ggr(d) => {
                     let hall = d.hall.clone();
@@ -174,6 +176,7 @@ impl Entity for WalletEntity {
                 }
             }
         }
+        super::put_scratch(&FX, fx);
     }
 
     fn snapshot(&self) -> Option<Snapshot> {
