@@ -56,7 +56,10 @@ enum Command {
         #[arg(long)]
         options: String,
     },
-    /// In-process throughput: actor pipeline vs actix floor vs raw loop, over the same events.
+    /// In-process throughput: actor pipeline vs actix floor (one empty message per event to
+    /// the same actor) vs raw loop, over the same events. Only successful completions count,
+    /// and the run fails unless the pipeline's end state balances and holds exactly the
+    /// money the simulator sent (its own sums, not the core's code).
     Inproc {
         /// Events to generate and process.
         #[arg(long, default_value_t = 1_000_000)]
@@ -324,6 +327,7 @@ fn inproc(events: usize, machines: u32, players: u32) -> anyhow::Result<InprocRe
     }
     let raw_secs = t.elapsed().as_secs_f64();
 
+    let sent = sim.sent().clone();
     let arbiters = rc.arbiters;
     let inflight_max = cfg.runtime.inflight_events_max;
     let secret = cfg.runtime.hit_point_secret.clone();
@@ -345,17 +349,21 @@ fn inproc(events: usize, machines: u32, players: u32) -> anyhow::Result<InprocRe
             let floor = t.elapsed().as_secs_f64();
 
             let ingest = Ingest::new(rt.clone());
+            // Only successful completions count: a failed input is counted apart and fails
+            // the run after the clock stops.
             let done = Arc::new(AtomicU64::new(0));
+            let failed = Arc::new(AtomicU64::new(0));
             // CPU readings right around the timed part: the process's every thread (this one
             // ingests, the arbiters run the actors).
             let cpu0 = harness::cpu_secs(libc::RUSAGE_SELF);
             let t = Instant::now();
             for chunk in msgs.chunks(256) {
-                let d = done.clone();
+                let (d, f) = (done.clone(), failed.clone());
                 let n = chunk.len();
                 let ack = inflight
-                    .begin(n, move |_| {
-                        d.fetch_add(n as u64, Ordering::Relaxed);
+                    .begin(n, move |ok| {
+                        let c = if ok { d } else { f };
+                        c.fetch_add(n as u64, Ordering::Relaxed);
                     })
                     .await;
                 for m in chunk {
@@ -367,10 +375,29 @@ fn inproc(events: usize, machines: u32, players: u32) -> anyhow::Result<InprocRe
             inflight.drained().await;
             let pipeline = t.elapsed().as_secs_f64();
             let pipeline_cpu = harness::cpu_secs(libc::RUSAGE_SELF) - cpu0;
-            assert_eq!(done.load(Ordering::Relaxed) as usize, msgs.len());
+            // What the clock timed must be a success: every input completed without failure
+            // and the end state holds exactly the money the simulator sent.
+            let (ok, bad) = (done.load(Ordering::Relaxed), failed.load(Ordering::Relaxed));
+            let states = rt.collect().await;
             rt.stop();
-            (floor, pipeline, pipeline_cpu)
-        });
+            anyhow::ensure!(
+                bad == 0 && ok as usize == msgs.len(),
+                "the pipeline failed inputs: {ok} of {} completed, {bad} failed",
+                msgs.len()
+            );
+            let states = states.map_err(|e| anyhow::anyhow!("reading the end state: {e}"))?;
+            let r = pitboss::recount::recount(&states);
+            anyhow::ensure!(
+                r.conservation_ok,
+                "the pipeline's end state does not balance: {r:#?}"
+            );
+            anyhow::ensure!(
+                sent.matches(&r),
+                "the pipeline's end state differs from what the simulator sent: sent {sent:?}, \
+                 recounted {r:#?}"
+            );
+            Ok::<_, anyhow::Error>((floor, pipeline, pipeline_cpu))
+        })?;
     let eps = |secs: f64| events as f64 / secs;
     Ok(InprocReport {
         events,
