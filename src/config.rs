@@ -90,6 +90,7 @@ pub struct RuntimeSection {
     pub ggr_windows_max: usize,
     pub source_expiry_hours: u32,
     pub passivate_idle_ms: u64,
+    pub live_actors_max: usize,
     pub level_publish_interval_ms: u64,
     /// The secret keying mystery hit points. `pitboss run` refuses the shipped placeholder
     /// and anything shorter than [`SECRET_LEN_MIN`] characters (see [`Config::check_secret`]).
@@ -318,6 +319,7 @@ impl Config {
             ggr_grace_windows: r.ggr_grace_windows,
             ggr_windows_max: r.ggr_windows_max,
             source_expiry_ms: i64::from(r.source_expiry_hours) * 3_600_000,
+            live_actors_max: r.live_actors_max,
             currency,
             pools,
         })

@@ -40,6 +40,7 @@ fn runtime_config(m: &ModelConfig) -> RuntimeConfig {
         ggr_grace_windows: 1,
         ggr_windows_max: 1 << 20,
         source_expiry_ms: 168 * 3_600_000,
+        live_actors_max: 0,
         currency,
         skew: SkewLimits {
             ahead_max_ms: m.clock_ahead_max_ms,

@@ -38,6 +38,7 @@ fn runtime() -> Arc<Runtime> {
         ggr_grace_windows: 1,
         ggr_windows_max: 10,
         source_expiry_ms: 168 * 3_600_000,
+        live_actors_max: 0,
         currency: eur(),
         skew: pitboss_actors::domain::SkewLimits::default(),
         pools: vec![PoolSpec {

@@ -175,17 +175,29 @@ impl<E: Entity> Registry<E> {
             .collect()
     }
 
-    /// The live actors that received no message since the previous call (and were live
-    /// then). Costs one atomic read per live actor, no message.
-    pub fn idle(&self) -> Vec<Addr<EntityActor<E>>> {
-        self.live
-            .iter()
-            .filter(|s| {
-                let sent = s.sent.load(Ordering::Acquire);
-                s.swept.swap(sent, Ordering::Relaxed) == sent
-            })
-            .map(|s| s.addr.clone())
-            .collect()
+    /// The live actors to ask to passivate: those that received no message since the
+    /// previous call (and were live then), and, while more than `max` would stay live (0:
+    /// no bound), as many of the others as bring the count to `max`, those that received
+    /// the fewest messages since the previous call first. Costs one atomic read per live
+    /// actor, no message; the selection only when over the bound.
+    pub fn sweep(&self, max: usize) -> Vec<Addr<EntityActor<E>>> {
+        let mut idle = Vec::new();
+        let mut busy = Vec::new();
+        for s in self.live.iter() {
+            let sent = s.sent.load(Ordering::Acquire);
+            let before = s.swept.swap(sent, Ordering::Relaxed);
+            if before == sent {
+                idle.push(s.addr.clone());
+            } else if max > 0 {
+                busy.push((sent.wrapping_sub(before), s.addr.clone()));
+            }
+        }
+        let excess = busy.len().saturating_sub(max);
+        if excess > 0 {
+            busy.select_nth_unstable_by_key(excess - 1, |b| b.0);
+            idle.extend(busy.into_iter().take(excess).map(|b| b.1));
+        }
+        idle
     }
 
     fn note_changed(&self, id: &E::Id, noted: &Arc<AtomicBool>) {

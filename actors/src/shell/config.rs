@@ -36,6 +36,9 @@ pub struct RuntimeConfig {
     /// A source a hall has not heard from for this long (its booked time) is forgotten
     /// (RULES.md H-3).
     pub source_expiry_ms: i64,
+    /// Live actors of one kind at most after an idle sweep (0: no bound): beyond it, the
+    /// sweep also passivates the least used of those active since the previous sweep.
+    pub live_actors_max: usize,
     /// The network's currency (machines and halls).
     pub currency: Currency,
     /// How far event times may stray from receive times (RULES.md E-3).

@@ -359,18 +359,21 @@ impl Runtime {
         }
     }
 
-    /// Asks every actor idle since the previous sweep to passivate. Only those are messaged:
-    /// a sweep costs one atomic read per live actor and one message per idle one.
+    /// Asks every actor idle since the previous sweep to passivate, and, where more than
+    /// `live-actors-max` of a kind would stay live, the least used of the others too. Only
+    /// those are messaged: a sweep costs one atomic read per live actor and one message per
+    /// actor asked.
     pub fn sweep_idle(&self) {
-        fn sweep<E: Entity>(r: &Registry<E>) {
-            for a in r.idle() {
+        fn sweep<E: Entity>(r: &Registry<E>, max: usize) {
+            for a in r.sweep(max) {
                 a.do_send(TryPassivate);
             }
         }
-        sweep(&self.machines);
-        sweep(&self.wallets);
-        sweep(&self.pools);
-        sweep(&self.halls);
+        let max = self.config.live_actors_max;
+        sweep(&self.machines, max);
+        sweep(&self.wallets, max);
+        sweep(&self.pools, max);
+        sweep(&self.halls, max);
     }
 
     /// Passivates the given entities now, idle or not (their state goes to the store), and

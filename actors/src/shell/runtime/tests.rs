@@ -99,6 +99,7 @@ fn config() -> RuntimeConfig {
         ggr_grace_windows: 1,
         ggr_windows_max: 4,
         source_expiry_ms: 168 * 3_600_000,
+        live_actors_max: 0,
         currency: eur(),
         skew: crate::domain::SkewLimits::default(),
         pools: vec![PoolSpec {
@@ -464,5 +465,46 @@ async fn checkpoints_sweeps_and_the_change_list_follow_what_changed() {
         panic!("wallet A is live again with its state");
     };
     assert_eq!(a.balance, 200);
+    rt.stop();
+}
+
+/// Issue 14: with `live_actors_max`, a sweep leaves at most that many actors of a kind live,
+/// passivating the least used of the busy ones (their state stashed, loaded back on their
+/// next event); without a bound only idle actors go.
+#[actix_rt::test]
+async fn a_sweep_keeps_the_live_actors_within_the_bound_least_used_first() {
+    let store = Arc::new(Counting::default());
+    let mut cfg = config();
+    cfg.live_actors_max = 2;
+    let rt = Runtime::start(
+        cfg,
+        Arc::new(MemorySink::default()),
+        store.clone(),
+        Arc::new(Lowest),
+        Arc::new(ManualClock::at(Timestamp(T0))),
+    );
+    let mut n = 0;
+    // A gets three deposits, B two, C and D one each: C and D are the least used.
+    for p in ["A", "A", "A", "B", "B", "C", "D"] {
+        n += 1;
+        rt.dispatch(deposit_by(p, n), AckToken::none()).await;
+    }
+    rt.quiesce().await;
+    store.take();
+    rt.sweep_idle();
+    rt.quiesce().await;
+    assert_eq!(rt.live_actors()[EntityKind::Wallet.index()], 2);
+    assert_eq!(store.take(), wallets(&["C", "D"]));
+    // C comes back with its state.
+    n += 1;
+    rt.dispatch(deposit_by("C", n), AckToken::none()).await;
+    rt.quiesce().await;
+    let Some(Snapshot::Wallet(c)) = rt
+        .inspect_live_one::<WalletEntity>(&PlayerId::new("C").unwrap())
+        .await
+    else {
+        panic!("wallet C is live again with its state");
+    };
+    assert_eq!(c.balance, 200);
     rt.stop();
 }
