@@ -10,7 +10,7 @@
 use std::fmt::Display;
 use std::hash::Hash;
 use std::ops::Deref;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -122,12 +122,14 @@ pub struct Slot<E: Entity> {
 ///   once, by the actor itself when its first change after a checkpoint happens. A
 ///   checkpoint takes the list and messages only those.
 /// - `changed`: once someone [`Registry::watch`]es, every entity whose state changed (or
-///   whose actor passivated) since the previous [`Registry::take_changed`], listed once.
+///   whose actor passivated) since the previous [`Registry::take_changed`], listed once per
+///   round: `round` counts the takes (0: nobody watches), and an actor lists itself when
+///   the round it last listed itself in is not the current one.
 pub struct Registry<E: Entity> {
     live: DashMap<E::Id, Slot<E>, foldhash::fast::RandomState>,
     unstashed: Mutex<Vec<Addr<EntityActor<E>>>>,
-    changed: Mutex<Vec<(E::Id, Arc<AtomicBool>)>>,
-    watched: AtomicBool,
+    changed: Mutex<Vec<E::Id>>,
+    round: AtomicU64,
 }
 
 impl<E: Entity> Default for Registry<E> {
@@ -136,7 +138,7 @@ impl<E: Entity> Default for Registry<E> {
             live: DashMap::default(),
             unstashed: Mutex::new(Vec::new()),
             changed: Mutex::new(Vec::new()),
-            watched: AtomicBool::new(false),
+            round: AtomicU64::new(0),
         }
     }
 }
@@ -158,21 +160,18 @@ impl<E: Entity> Registry<E> {
     /// Starts listing changed entities for [`Registry::take_changed`]; changes before the
     /// first call are not listed (read the live actors once instead).
     pub fn watch(&self) {
-        self.watched.store(true, Ordering::SeqCst);
+        let _ = self
+            .round
+            .compare_exchange(0, 1, Ordering::SeqCst, Ordering::SeqCst);
     }
 
     /// The entities whose state changed, or whose actor passivated, since the previous
     /// call (each once). Read their state after this call: a change after it is listed for
     /// the next one.
     pub fn take_changed(&self) -> Vec<E::Id> {
-        let taken = std::mem::take(&mut *self.changed.lock().expect("registry lock"));
-        taken
-            .into_iter()
-            .map(|(id, noted)| {
-                noted.store(false, Ordering::SeqCst);
-                id
-            })
-            .collect()
+        let mut changed = self.changed.lock().expect("registry lock");
+        self.round.fetch_add(1, Ordering::SeqCst);
+        std::mem::take(&mut *changed)
     }
 
     /// The live actors to ask to passivate: those that received no message since the
@@ -200,11 +199,17 @@ impl<E: Entity> Registry<E> {
         idle
     }
 
-    fn note_changed(&self, id: &E::Id, noted: &Arc<AtomicBool>) {
-        if self.watched.load(Ordering::Relaxed) && !noted.swap(true, Ordering::SeqCst) {
-            let mut changed = self.changed.lock().expect("registry lock");
-            changed.push((id.clone(), noted.clone()));
+    /// Lists `id` as changed in the current round, unless it is listed already (`noted`:
+    /// the round the actor last listed itself in) or nobody watches.
+    fn note_changed(&self, id: &E::Id, noted: &mut u64) {
+        let round = self.round.load(Ordering::Acquire);
+        if round == 0 || *noted == round {
+            return;
         }
+        // Under the lock the round cannot move: the id goes into the list of `round`.
+        let mut changed = self.changed.lock().expect("registry lock");
+        *noted = self.round.load(Ordering::Acquire);
+        changed.push(id.clone());
     }
 }
 
@@ -281,8 +286,8 @@ pub struct EntityActor<E: Entity> {
     processed: u64,
     /// Changed since its last stash (then listed in the registry's `unstashed`).
     dirty: bool,
-    /// Listed in the registry's `changed` (reset by the reader of that list).
-    noted: Arc<AtomicBool>,
+    /// The registry's round it last listed itself in as changed (0: never).
+    noted: u64,
 }
 
 /// The first wait after a failed load; it doubles up to [`LOAD_RETRY_MAX`].
@@ -332,7 +337,7 @@ impl<E: Entity> EntityActor<E> {
                 registry,
                 processed: 0,
                 dirty: false,
-                noted: Arc::new(AtomicBool::new(false)),
+                noted: 0,
             }
         });
         Slot { addr, sent, swept }
@@ -455,7 +460,7 @@ impl<E: Entity> EntityActor<E> {
             let mut unstashed = self.registry.unstashed.lock().expect("registry lock");
             unstashed.push(ctx.address());
         }
-        self.registry.note_changed(&self.id, &self.noted);
+        self.registry.note_changed(&self.id, &mut self.noted);
     }
 
     /// Removes the actor's slot and hands its state to the store, if every message counted
@@ -492,7 +497,7 @@ impl<E: Entity> EntityActor<E> {
         });
         if removed.is_some() {
             host.passivated(E::KIND);
-            registry.note_changed(&self.id, &self.noted);
+            registry.note_changed(&self.id, &mut self.noted);
             ctx.stop();
         }
     }
