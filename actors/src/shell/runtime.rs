@@ -466,13 +466,16 @@ impl Runtime {
 
     /// State of one entity, if it has any (live actor first, then the store).
     pub async fn inspect<E: Hosted>(&self, id: &E::Id) -> Result<Option<Snapshot>, StoreError> {
-        let addr = E::registry(self).get(id).map(|s| s.addr.clone());
-        if let Some(a) = addr {
-            if let Ok(s) = a.send(Inspect).await {
-                return Ok(s);
-            }
+        if let Some(live) = self.ask_live::<E>(id).await {
+            return Ok(live);
         }
         Ok(self.store.load(&E::key(id)).await?.map(|s| s.snapshot))
+    }
+
+    /// A live actor's answer to [`Inspect`] (`None`: no live actor, or it stopped).
+    async fn ask_live<E: Hosted>(&self, id: &E::Id) -> Option<Option<Snapshot>> {
+        let addr = E::registry(self).get(id).map(|s| s.addr.clone())?;
+        addr.send(Inspect).await.ok()
     }
 
     /// Starts listing the entities of kind `E` that change, for [`Runtime::take_changed`].
@@ -489,8 +492,7 @@ impl Runtime {
     /// State of one entity if its actor is live (`None` if not live or without state); never
     /// starts an actor nor reads the store.
     pub async fn inspect_live_one<E: Hosted>(&self, id: &E::Id) -> Option<Snapshot> {
-        let addr = E::registry(self).get(id).map(|s| s.addr.clone())?;
-        addr.send(Inspect).await.ok().flatten()
+        self.ask_live::<E>(id).await.flatten()
     }
 
     /// Live actors by kind (indexed by [`EntityKind::index`]).
