@@ -267,17 +267,18 @@ pub struct Census {
     watching: AtomicBool,
     machines_max: usize,
     halls_max: usize,
-    currency: RwLock<String>,
+    /// The network's currency (hall summaries are in it).
+    currency: String,
 }
 
 impl Census {
-    pub fn new(cfg: &HttpConfig) -> Self {
+    pub fn new(cfg: &HttpConfig, currency: &str) -> Self {
         Self {
             board: RwLock::new(Board::default()),
             watching: AtomicBool::new(false),
             machines_max: cfg.census_machines_max,
             halls_max: cfg.census_halls_max,
-            currency: RwLock::new(String::new()),
+            currency: currency.to_string(),
         }
     }
 
@@ -315,7 +316,6 @@ impl Census {
     /// The halls: how many, and the first `limit` by id.
     pub fn halls(&self, limit: usize) -> HallPage {
         let b = self.board.read().expect("census lock");
-        let cur = self.currency.read().expect("census lock").clone();
         HallPage {
             at_ms: b.at_ms,
             total: b.halls.len(),
@@ -323,7 +323,7 @@ impl Census {
                 .halls
                 .iter()
                 .take(limit)
-                .map(|(id, t)| b.summary(id, t, &cur))
+                .map(|(id, t)| b.summary(id, t, &self.currency))
                 .collect(),
         }
     }
@@ -378,9 +378,6 @@ impl Census {
     /// first round: every live one) and updates the counts, the totals and the gauges.
     pub async fn run(&self, rt: &Runtime) {
         const CHUNK: usize = 1024;
-        if self.currency.read().expect("census lock").is_empty() {
-            *self.currency.write().expect("census lock") = rt.config.currency.as_str().to_string();
-        }
         let (machine_ids, hall_ids) = if !self.watching.swap(true, Ordering::SeqCst) {
             // Changes from now on are listed; read what is live once.
             rt.watch::<MachineEntity>();

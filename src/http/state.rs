@@ -34,7 +34,7 @@ impl HttpState {
         readiness: Arc<Readiness>,
         config: HttpConfig,
     ) -> Self {
-        let census = Arc::new(Census::new(&config));
+        let census = Arc::new(Census::new(&config, runtime.config.currency.as_str()));
         let audit = Arc::new(AuditLog::new(&config.audit_log));
         Self {
             runtime,
