@@ -8,12 +8,8 @@
 //! once, then one at each whole second after its start (a slow scrape skips a tick rather
 //! than bunching samples). It stops when the harness stops pitboss, before the SIGTERM (a
 //! draining pitboss no longer serves `/metrics`).
-//!
-//! `/metrics` is read with a plain HTTP/1.0 GET over a `TcpStream`: one request a second
-//! does not need an HTTP client crate.
 
-use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::Arc;
@@ -28,9 +24,6 @@ pub const ACTORS_ACTIVE: &str = pitboss::telemetry::ACTORS_ACTIVE;
 
 /// Time between samples.
 const INTERVAL: Duration = Duration::from_secs(1);
-
-/// Longest a scrape of `/metrics` may take (connect, and each read or write).
-const SCRAPE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// One reading of the spawned pitboss.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,11 +73,11 @@ impl Sampler {
                     let rss_bytes = std::fs::read_to_string(format!("/proc/{pid}/status"))
                         .ok()
                         .and_then(|s| vm_rss_bytes(&s));
-                    let live = match metrics.map(|a| http_get(a, "/metrics")) {
+                    let live = match metrics.map(metrics_text) {
                         None => None,
                         Some(Ok(body)) => sum_gauge(&body, ACTORS_ACTIVE),
                         Some(Err(e)) => {
-                            out.scrape_error = Some(e.to_string());
+                            out.scrape_error = Some(e);
                             None
                         }
                     };
@@ -227,26 +220,16 @@ pub fn sum_gauge(text: &str, name: &str) -> Option<u64> {
     sum
 }
 
-/// GET `path` from `addr` (HTTP/1.0, the connection closed by the server after the
-/// answer); the body of a 200 answer.
-fn http_get(addr: SocketAddr, path: &str) -> io::Result<String> {
-    let mut s = TcpStream::connect_timeout(&addr, SCRAPE_TIMEOUT)?;
-    s.set_read_timeout(Some(SCRAPE_TIMEOUT))?;
-    s.set_write_timeout(Some(SCRAPE_TIMEOUT))?;
-    write!(s, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n")?;
-    let mut raw = Vec::new();
-    s.take(64 << 20).read_to_end(&mut raw)?;
-    let text = String::from_utf8_lossy(&raw);
-    let (head, body) = text
-        .split_once("\r\n\r\n")
-        .ok_or_else(|| io::Error::other(format!("GET http://{addr}{path}: no end of headers")))?;
-    let status = head.lines().next().unwrap_or_default();
-    if status.split_whitespace().nth(1) != Some("200") {
-        return Err(io::Error::other(format!(
-            "GET http://{addr}{path}: {status}"
-        )));
+/// The text of pitboss's `/metrics` at `addr` (testkit's HTTP client, as the tests use).
+fn metrics_text(addr: SocketAddr) -> Result<String, String> {
+    let reply = testkit::http::get(&format!("http://{addr}/metrics"), None)?;
+    if reply.status != 200 {
+        return Err(format!(
+            "GET http://{addr}/metrics: status {}",
+            reply.status
+        ));
     }
-    Ok(body.to_string())
+    Ok(reply.body)
 }
 
 #[cfg(test)]
