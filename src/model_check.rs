@@ -15,7 +15,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use pitboss_actors::domain::jackpot::HitPointSource;
-use pitboss_actors::domain::PoolId;
+use pitboss_actors::domain::{PoolId, ReportedMeter};
 use pitboss_actors::shell::Snapshot;
 use rust_decimal::Decimal;
 
@@ -459,6 +459,11 @@ impl CoreViews {
                         online: m.status.online,
                         door_open: m.status.door_open,
                         tilt: m.status.tilt,
+                        meter_variance: ReportedMeter::ALL
+                            .iter()
+                            .map(|r| (r.name(), m.meter_variance().get(*r)))
+                            .filter(|(_, v)| *v != 0)
+                            .collect(),
                     };
                     v.machines.insert(m.id.to_string(), view);
                 }

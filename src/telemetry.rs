@@ -217,7 +217,7 @@ pub fn handle() -> Option<PrometheusHandle> {
 }
 
 /// Every event kind [`event_kind`] returns: the label set of [`EVENTS_IN`].
-pub const EVENT_KINDS: [&str; 19] = [
+pub const EVENT_KINDS: [&str; 20] = [
     "bet",
     "win",
     "game_end",
@@ -237,6 +237,7 @@ pub const EVENT_KINDS: [&str; 19] = [
     "wallet_bet",
     "wallet_win",
     "wallet_rollback",
+    "meter_snapshot",
 ];
 
 /// The kind of an input event, one of [`EVENT_KINDS`].
@@ -264,6 +265,7 @@ fn event_kind_index(input: &Input) -> usize {
                 SignificantEvent::CommsLost => 12,
                 SignificantEvent::CommsRestored => 13,
             },
+            MachineCommand::MeterSnapshot { .. } => 19,
         },
         Input::Wallet { cmd, .. } => match cmd.op {
             WalletOp::Deposit(_) => 14,

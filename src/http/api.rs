@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use pitboss_actors::domain::time::WINDOW_MS;
-use pitboss_actors::domain::{Currency, HallId, MachineId, PlayerId, PoolId};
+use pitboss_actors::domain::{Currency, HallId, MachineId, PlayerId, PoolId, ReportedMeter};
 use pitboss_actors::shell::{HallEntity, MachineEntity, Snapshot, WalletEntity};
 use serde::{Deserialize, Serialize};
 
@@ -70,6 +70,19 @@ struct MachineView {
     game_open: bool,
     carded_player: Option<String>,
     pools: Vec<String>,
+    /// RULES.md M-8: the newest meter snapshot compared, if any.
+    last_snapshot: Option<SnapshotView>,
+    /// RULES.md M-8: the meter variance not explained, by meter (only those not zero).
+    meter_variance: BTreeMap<&'static str, i64>,
+}
+
+#[derive(Serialize)]
+struct SnapshotView {
+    event_id: String,
+    time_ms: i64,
+    reason: &'static str,
+    /// The meters the machine reported.
+    reported: BTreeMap<&'static str, i64>,
 }
 
 /// `GET /api/machines/{id}`.
@@ -113,6 +126,20 @@ pub async fn machine(
         game_open: m.game_open,
         carded_player: m.session.as_ref().map(ToString::to_string),
         pools: m.profile.pools.iter().map(ToString::to_string).collect(),
+        last_snapshot: m.baseline().map(|b| SnapshotView {
+            event_id: b.cause.to_string(),
+            time_ms: b.time.0,
+            reason: b.reason.name(),
+            reported: ReportedMeter::ALL
+                .iter()
+                .map(|r| (r.name(), b.reported.get(*r)))
+                .collect(),
+        }),
+        meter_variance: ReportedMeter::ALL
+            .iter()
+            .map(|r| (r.name(), m.meter_variance().get(*r)))
+            .filter(|(_, v)| *v != 0)
+            .collect(),
         currency: cur,
     };
     Ok(HttpResponse::Ok().json(view))

@@ -9,6 +9,9 @@ use super::types::{
 };
 use super::validate::WalletOpModel;
 
+/// Meters by name.
+pub(super) type MeterMap = BTreeMap<&'static str, i64>;
+
 const METERS: [&str; 12] = [
     "coin_in",
     "coin_out",
@@ -88,6 +91,11 @@ pub(super) struct Machine {
     pub(super) game_won: bool,
     pub(super) game_bet: i64,
     pub(super) last_booked: Option<i64>,
+    /// M-8: the last snapshot compared with: what the machine reported, and this machine's
+    /// own meters then (both by snapshot meter name).
+    pub(super) snapshot: Option<(MeterMap, MeterMap)>,
+    /// M-8: the sum of the variances of every snapshot, by meter.
+    pub(super) variance: BTreeMap<&'static str, i64>,
 }
 
 impl Machine {
@@ -105,6 +113,8 @@ impl Machine {
             game_won: false,
             game_bet: 0,
             last_booked: None,
+            snapshot: None,
+            variance: BTreeMap::new(),
         }
     }
 
@@ -117,6 +127,12 @@ impl Machine {
             online: self.online,
             door_open: self.door_open,
             tilt: self.tilt,
+            meter_variance: self
+                .variance
+                .iter()
+                .filter(|(_, v)| **v != 0)
+                .map(|(k, v)| (*k, *v))
+                .collect(),
         }
     }
 

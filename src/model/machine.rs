@@ -1,9 +1,11 @@
 //! The M rules: a machine's sequence marks, facts, sessions and halls.
 
+use std::collections::BTreeMap;
+
 use super::entities::{Machine, Marks, Paid};
 use super::state::Model;
 use super::types::{Hit, Outcome, Totals, EPOCHS_KEPT};
-use super::validate::{MachineEvent, MachineWhat};
+use super::validate::{MachineEvent, MachineWhat, SNAPSHOT_METERS};
 
 /// What the sequence check decided.
 enum Seq {
@@ -83,6 +85,7 @@ impl Model {
             | MachineWhat::CashIn(_, _, c)
             | MachineWhat::CashOut(_, _, c) => Some(c.clone()),
             MachineWhat::JackpotHit(_, _, Some((_, c))) => Some(c.clone()),
+            MachineWhat::MeterSnapshot(_, c) => Some(c.clone()),
             _ => None,
         };
         if let Some(c) = cur {
@@ -104,7 +107,14 @@ impl Model {
             m.hall = ev.hall.clone();
             m.pools = pools;
         }
-        let outcome = self.machine_command(&ev, booked);
+        // M-8: a snapshot taken before the newest event applied (a late gap-fill, an older
+        // epoch) is not compared.
+        let late = {
+            let marks = &self.marks[&ev.machine];
+            let (newest, m) = marks.iter().next_back().expect("just recorded");
+            *newest != ev.epoch || m.high != ev.seq
+        };
+        let outcome = self.machine_command(&ev, booked, late);
         if outcome != Outcome::Applied && moved {
             // Not applied: it moved nothing either.
             let m = self.machines.get_mut(&ev.machine).expect("exists");
@@ -121,7 +131,7 @@ impl Model {
         outcome
     }
 
-    fn machine_command(&mut self, ev: &MachineEvent, booked: i64) -> Outcome {
+    fn machine_command(&mut self, ev: &MachineEvent, booked: i64, late: bool) -> Outcome {
         let id = ev.machine.as_str();
         let hall = ev.hall.as_str();
         let m = self.machines.get(id).expect("exists").clone();
@@ -269,7 +279,59 @@ impl Model {
                 }
             }
             MachineWhat::CommsRestored => self.machines.get_mut(id).expect("exists").online = true,
+            MachineWhat::MeterSnapshot(reported, _) => {
+                if !late {
+                    return self.meter_snapshot(id, reported);
+                }
+            }
         }
+        Outcome::Applied
+    }
+
+    /// M-8: each meter's movement since the previous snapshot, on the machine and here; a
+    /// difference is a variance (jackpot excepted); a meter that went down starts over.
+    fn meter_snapshot(&mut self, id: &str, reported: &BTreeMap<&'static str, i64>) -> Outcome {
+        let m = self.machines.get(id).expect("exists");
+        fn own_name(name: &str) -> &str {
+            if name == "jackpot" {
+                "jackpot_paid"
+            } else {
+                name
+            }
+        }
+        let own: BTreeMap<&'static str, i64> = SNAPSHOT_METERS
+            .iter()
+            .map(|n| (*n, m.meters[own_name(n)]))
+            .collect();
+        let mut variance = m.variance.clone();
+        let mut alert = None;
+        if let Some((prev_reported, prev_own)) = &m.snapshot {
+            if SNAPSHOT_METERS
+                .iter()
+                .any(|n| reported[n] < prev_reported[n])
+            {
+                alert = Some("meter_reset");
+            } else {
+                for n in SNAPSHOT_METERS.iter().filter(|n| **n != "jackpot") {
+                    let diff = (reported[n] - prev_reported[n]) - (own[n] - prev_own[n]);
+                    if diff != 0 {
+                        let Some(sum) = variance.get(n).copied().unwrap_or(0).checked_add(diff)
+                        else {
+                            self.alert("overflow");
+                            return Outcome::Refused("overflow");
+                        };
+                        variance.insert(n, sum);
+                        alert = Some("meter_variance");
+                    }
+                }
+            }
+        }
+        if let Some(code) = alert {
+            self.alert(code);
+        }
+        let m = self.machines.get_mut(id).expect("exists");
+        m.variance = variance;
+        m.snapshot = Some((reported.clone(), own));
         Outcome::Applied
     }
 

@@ -94,6 +94,8 @@ pub struct MachineView {
     pub door_open: bool,
     /// Tilt code.
     pub tilt: Option<u32>,
+    /// M-8: the meter variance not explained, by snapshot meter name (only those not zero).
+    pub meter_variance: BTreeMap<&'static str, i64>,
 }
 
 /// A wallet as the rules see it (W-7).

@@ -1,5 +1,7 @@
 //! E-1 and E-2: what is a valid event, read straight from the envelope's fields.
 
+use std::collections::BTreeMap;
+
 use crate::wire::{InputEnvelope, InputPayload};
 
 use super::types::AMOUNT_MAX;
@@ -65,7 +67,24 @@ pub enum MachineWhat {
     CommsLost,
     /// Comms restored.
     CommsRestored,
+    /// Absolute meters (M-8), by their names in the snapshot, with the currency.
+    MeterSnapshot(BTreeMap<&'static str, i64>, String),
 }
+
+/// The meters a snapshot carries (M-8), by name.
+pub const SNAPSHOT_METERS: [&str; 11] = [
+    "coin_in",
+    "coin_out",
+    "jackpot",
+    "handpaid",
+    "games_played",
+    "games_won",
+    "bills_in",
+    "tickets_in",
+    "tickets_out",
+    "cashless_in",
+    "cashless_out",
+];
 
 /// A wallet command.
 #[derive(Clone, Debug)]
@@ -218,6 +237,34 @@ pub fn validate(env: &InputEnvelope) -> Result<Event, &'static str> {
                 P::TiltClear {} => MachineWhat::TiltClear,
                 P::CommsLost {} => MachineWhat::CommsLost,
                 P::CommsRestored {} => MachineWhat::CommsRestored,
+                P::MeterSnapshot {
+                    reason,
+                    currency: c,
+                    meters: m,
+                } => {
+                    if !["periodic", "door_close", "day_end", "request"].contains(&reason.as_str())
+                    {
+                        return Err("malformed");
+                    }
+                    let values = [
+                        m.coin_in,
+                        m.coin_out,
+                        m.jackpot,
+                        m.handpaid,
+                        m.games_played,
+                        m.games_won,
+                        m.bills_in,
+                        m.tickets_in,
+                        m.tickets_out,
+                        m.cashless_in,
+                        m.cashless_out,
+                    ];
+                    if values.iter().any(|v| *v < 0) {
+                        return Err("malformed");
+                    }
+                    let meters = SNAPSHOT_METERS.iter().copied().zip(values).collect();
+                    MachineWhat::MeterSnapshot(meters, currency(c)?)
+                }
                 _ => return Err("invalid_source"),
             };
             Ok(Event::Machine(MachineEvent {

@@ -121,6 +121,16 @@ pub enum InputPayload {
     CommsLost {},
     /// Communication restored.
     CommsRestored {},
+    /// The machine's absolute meters (RULES.md M-8), sent periodically, at door close and at
+    /// the end of the gaming day.
+    MeterSnapshot {
+        /// `periodic`, `door_close`, `day_end` or `request`.
+        reason: String,
+        /// ISO 4217 code of the money meters.
+        currency: String,
+        /// The meters, absolute.
+        meters: SnapshotMeters,
+    },
     /// Money into a wallet.
     Deposit {
         /// The wallet's player.
@@ -201,6 +211,27 @@ pub enum InputPayload {
     },
 }
 
+/// A machine's absolute meters as a snapshot carries them (RULES.md M-8): money in minor
+/// units, games as counts; each 0 to 2^63-1.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnapshotMeters {
+    /// Total wagered.
+    pub coin_in: i64,
+    /// Total won by games.
+    pub coin_out: i64,
+    /// Jackpot awards paid.
+    pub jackpot: i64,
+    /// Cancelled credits paid by hand.
+    pub handpaid: i64,
+    pub games_played: i64,
+    pub games_won: i64,
+    pub bills_in: i64,
+    pub tickets_in: i64,
+    pub tickets_out: i64,
+    pub cashless_in: i64,
+    pub cashless_out: i64,
+}
+
 impl InputPayload {
     /// The kind's name on the wire (the payload map's key).
     pub fn kind(&self) -> &'static str {
@@ -219,6 +250,7 @@ impl InputPayload {
             InputPayload::TiltClear {} => "tilt_clear",
             InputPayload::CommsLost {} => "comms_lost",
             InputPayload::CommsRestored {} => "comms_restored",
+            InputPayload::MeterSnapshot { .. } => "meter_snapshot",
             InputPayload::Deposit { .. } => "deposit",
             InputPayload::Withdraw { .. } => "withdraw",
             InputPayload::WalletBet { .. } => "wallet_bet",

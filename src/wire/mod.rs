@@ -47,7 +47,7 @@ mod scan;
 
 pub use decode::{decode_input, decode_input_serde, fast_path_accepts};
 pub use error::{WireError, REASON_CODES};
-pub use input::{InputEnvelope, InputPayload, Source};
+pub use input::{InputEnvelope, InputPayload, SnapshotMeters, Source};
 pub use output::{
     decode_output, encode_output, encode_rejection, AlertPayload, Bin, GgrPayload,
     JackpotHitPayload, JackpotLevelsPayload, LevelPayload, OutputEnvelope, OutputEvent,

@@ -4,14 +4,15 @@
 
 use pitboss_actors::domain::ggr::{GgrTotals, WindowClosed};
 use pitboss_actors::domain::jackpot::JackpotHit;
-use pitboss_actors::domain::machine::Alert;
+use pitboss_actors::domain::machine::{Alert, MeterDiff};
 use pitboss_actors::domain::{
-    Amount, Currency, EventId, HallId, MachineId, MachineOp, PlayerId, PoolId, RoundId, ServerId,
-    Timestamp, Total, TxId,
+    Amount, Currency, EventId, HallId, MachineId, MachineOp, PlayerId, PoolId, ReportedMeter,
+    RoundId, ServerId, SnapshotReason, Timestamp, Total, TxId,
 };
 use pitboss_actors::shell::ports::LevelView;
 use pitboss_actors::shell::{Output, WalletStatus};
 
+use super::input::SnapshotMeters;
 use super::{InputEnvelope, InputPayload};
 
 /// Hall of the samples.
@@ -36,9 +37,11 @@ pub fn event_id(n: u16) -> uuid::Uuid {
     uuid::Uuid::from_u128(0x0190_0b6e_7a4c_7d21_9e3f_5a60_0000_0000 | u128::from(n))
 }
 
-/// One input event of every kind, in the order of [`InputPayload`]'s variants. Machine events
-/// come from [`MACHINE`], wallet commands from [`SERVER`]; sample `n` has id `event_id(n)`,
-/// sequence number `n + 1` and time `TIME_MS + n * 1000`.
+/// One input event of every kind: the kinds of the first contract in the order of
+/// [`InputPayload`]'s variants, then those added later (`meter_snapshot`). Machine events
+/// come from [`MACHINE`], sample `n` with sequence number `n + 1`; wallet commands from
+/// [`SERVER`], numbered 1, 2, ...; sample `n` has id `event_id(n)` and time
+/// `TIME_MS + n * 1000`.
 pub fn inputs() -> Vec<InputEnvelope> {
     let cur = || CURRENCY.to_owned();
     let player = || PLAYER.to_owned();
@@ -116,6 +119,7 @@ pub fn inputs() -> Vec<InputEnvelope> {
         },
     ];
     let machine_count = machine.len();
+    let wallet_count = wallet.len();
     machine
         .into_iter()
         .map(|p| (p, true))
@@ -130,6 +134,38 @@ pub fn inputs() -> Vec<InputEnvelope> {
                 let seq = (i - machine_count) as u64 + 1;
                 InputEnvelope::wallet(event_id(n), HALL, SERVER, seq, time, payload)
             }
+        })
+        .chain(later_inputs((machine_count + wallet_count) as u16))
+        .collect()
+}
+
+/// Kinds added after the first contract, after every other sample so that theirs keep their
+/// ids: machine events from [`MACHINE`], sample `n` with sequence number `n + 1`.
+fn later_inputs(first: u16) -> Vec<InputEnvelope> {
+    let payloads = vec![InputPayload::MeterSnapshot {
+        reason: "door_close".into(),
+        currency: CURRENCY.into(),
+        meters: SnapshotMeters {
+            coin_in: 1_250_000,
+            coin_out: 1_130_500,
+            jackpot: 50_000,
+            handpaid: 120_000,
+            games_played: 4_812,
+            games_won: 1_377,
+            bills_in: 900_000,
+            tickets_in: 310_000,
+            tickets_out: 640_000,
+            cashless_in: 75_000,
+            cashless_out: 20_000,
+        },
+    }];
+    payloads
+        .into_iter()
+        .enumerate()
+        .map(|(i, payload)| {
+            let n = first + i as u16;
+            let time = TIME_MS + i64::from(n) * 1_000;
+            InputEnvelope::machine(event_id(n), HALL, MACHINE, u64::from(n) + 1, time, payload)
         })
         .collect()
 }
@@ -481,6 +517,42 @@ pub fn outputs() -> Vec<(&'static str, Output)> {
                     paid: 502_100,
                 },
                 22,
+            ),
+        ),
+        (
+            "alert_meter_variance",
+            alert(
+                Alert::MeterVariance {
+                    machine: machine.clone(),
+                    reason: SnapshotReason::DoorClose,
+                    previous: cause(13),
+                    previous_time: Timestamp(TIME_MS + 13_000),
+                    rows: vec![
+                        MeterDiff {
+                            meter: ReportedMeter::CoinIn,
+                            reported: 12_500,
+                            applied: 12_000,
+                        },
+                        MeterDiff {
+                            meter: ReportedMeter::GamesPlayed,
+                            reported: 50,
+                            applied: 48,
+                        },
+                    ],
+                },
+                19,
+            ),
+        ),
+        (
+            "alert_meter_reset",
+            alert(
+                Alert::MeterReset {
+                    machine: machine.clone(),
+                    meter: ReportedMeter::CoinIn,
+                    previous: 1_250_000,
+                    reported: 3_000,
+                },
+                19,
             ),
         ),
         ("alert_comms_lost", alert(Alert::CommsLost { machine }, 12)),

@@ -2,7 +2,8 @@
 //! RULES.md names for machines (late gap-fills, epoch resets, skewed clocks, wrong
 //! currencies, facts beyond credits, claims on ineligible machines, bounds) mixed into
 //! ordinary play. Both read the same bytes; the core runs single-threaded (`Direct`, the
-//! same state machines as the actors). Compared: per machine its credits and meters, per
+//! same state machines as the actors). Compared: per machine its credits, meters and
+//! unexplained meter variance (M-8, from generated meter snapshots), per
 //! hall and window its bets, wins, jackpots and games, per pool level its books, and the
 //! count of every refusal and alert code.
 //!
@@ -18,7 +19,7 @@ use pitboss::rng::KeyedHitPoints;
 use pitboss::wire;
 use pitboss_actors::domain::jackpot::{HitPointSource, LevelConfig, PoolConfig};
 use pitboss_actors::domain::machine::Meters;
-use pitboss_actors::domain::{Currency, HallId, PoolId, SkewLimits, Timestamp};
+use pitboss_actors::domain::{Currency, HallId, PoolId, ReportedMeter, SkewLimits, Timestamp};
 use pitboss_actors::shell::{Input, PoolSpec, RuntimeConfig, Snapshot};
 
 const SECRET: &str = "model-comparison-secret";
@@ -136,9 +137,19 @@ fn differences(seed: u64, events: usize) -> (Vec<String>, BTreeSet<&'static str>
     for s in core.snapshots() {
         match s {
             Snapshot::Machine(m) => {
+                let variance: BTreeMap<&'static str, i64> = ReportedMeter::ALL
+                    .iter()
+                    .map(|r| (r.name(), m.meter_variance().get(*r)))
+                    .filter(|(_, v)| *v != 0)
+                    .collect();
                 core_machines.insert(
                     m.id.to_string(),
-                    (m.profile.hall.to_string(), m.credits, meters(&m.meters)),
+                    (
+                        m.profile.hall.to_string(),
+                        m.credits,
+                        meters(&m.meters),
+                        variance,
+                    ),
                 );
             }
             Snapshot::Hall(h) => {
@@ -180,7 +191,7 @@ fn differences(seed: u64, events: usize) -> (Vec<String>, BTreeSet<&'static str>
     let model_machines: BTreeMap<String, _> = model
         .machines()
         .into_iter()
-        .map(|(id, v)| (id, (v.hall, v.credits, v.meters)))
+        .map(|(id, v)| (id, (v.hall, v.credits, v.meters, v.meter_variance)))
         .collect();
     let ids: BTreeSet<&String> = core_machines.keys().chain(model_machines.keys()).collect();
     for id in ids {
@@ -304,6 +315,8 @@ fn core_and_model_agree_on_machines_halls_and_pools() {
         "clock_skew",
         "wrong_currency",
         "jackpot_not_eligible",
+        "meter_variance",
+        "meter_reset",
     ] {
         assert!(seen.contains(code), "no {code} in {seen:?}");
     }

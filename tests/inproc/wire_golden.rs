@@ -13,11 +13,12 @@ use pitboss::wire::{
     REASON_CODES, REJECTED_ORIGINAL_BYTES_MAX,
 };
 use pitboss_actors::domain::machine::{
-    CashInKind, CashOutKind, EventMeta, MachineCommand, SignificantEvent,
+    CashInKind, CashOutKind, EventMeta, MachineCommand, MeterReport, SignificantEvent,
 };
 use pitboss_actors::domain::wallet::{WalletCommand, WalletMeta, WalletOp};
 use pitboss_actors::domain::{
-    Amount, Currency, EventId, HallId, MachineId, PlayerId, PoolId, ServerId, Timestamp, TxId,
+    Amount, Currency, EventId, HallId, MachineId, PlayerId, PoolId, ServerId, SnapshotReason,
+    Timestamp, TxId,
 };
 use pitboss_actors::shell::{Input, Output};
 use proptest::prelude::*;
@@ -149,9 +150,9 @@ fn golden_bytes_of_every_input_and_output_kind() {
         "golden mismatch (if the change is intended, rerun with UPDATE_GOLDEN=1 and review):\n{}",
         problems.join("\n")
     );
-    // 19 input kinds, 5 version 2 wallet commands with a round, 29 output samples (the
+    // 20 input kinds, 5 version 2 wallet commands with a round, 31 output samples (the
     // wallet answers: applied, with a round, refused; every alert kind), 1 rejection.
-    assert_eq!(cases.len(), 19 + 5 + 29 + 1);
+    assert_eq!(cases.len(), 20 + 5 + 31 + 1);
 }
 
 #[test]
@@ -266,6 +267,16 @@ fn expected_commands() -> Vec<Expect> {
             },
         ),
         W("T-5", WalletOp::Rollback { bet_tx: tx("T-3") }),
+        M(
+            MachineCommand::MeterSnapshot {
+                reason: SnapshotReason::DoorClose,
+                meters: MeterReport([
+                    1_250_000, 1_130_500, 50_000, 120_000, 4_812, 1_377, 900_000, 310_000, 640_000,
+                    75_000, 20_000,
+                ]),
+            },
+            Some("EUR"),
+        ),
     ]
 }
 
@@ -911,6 +922,20 @@ fn output_expectations() -> Vec<(&'static str, Topic, &'static str, &'static str
             Some(22),
         ),
         (
+            "alert_meter_variance",
+            Topic::Alerts,
+            "M-17",
+            "{cause} alert 0",
+            Some(19),
+        ),
+        (
+            "alert_meter_reset",
+            Topic::Alerts,
+            "M-17",
+            "{cause} alert 0",
+            Some(19),
+        ),
+        (
             "alert_comms_lost",
             Topic::Alerts,
             "M-17",
@@ -1046,6 +1071,35 @@ fn output_payloads_round_trip() {
                     | "mystery_claim"
                     | "pool_not_linked"
                     | "jackpot_not_eligible" => (None, None, None, None),
+                    "meter_variance" => {
+                        assert_eq!(p.reason.as_deref(), Some("door_close"));
+                        assert_eq!(
+                            p.previous_snapshot.as_deref(),
+                            Some(samples::event_id(13).to_string().as_str())
+                        );
+                        assert_eq!(p.previous_snapshot_time, Some(samples::TIME_MS + 13_000));
+                        let rows: Vec<_> = p
+                            .meters
+                            .iter()
+                            .flatten()
+                            .map(|r| (&*r.meter, r.reported, r.applied, r.variance))
+                            .collect();
+                        assert_eq!(
+                            rows,
+                            vec![
+                                ("coin_in", 12_500, 12_000, 500),
+                                ("games_played", 50, 48, 2)
+                            ]
+                        );
+                        (None, None, None, None)
+                    }
+                    "meter_reset" => {
+                        assert_eq!(
+                            (p.meter.as_deref(), p.previous_value, p.reported),
+                            (Some("coin_in"), Some(1_250_000), Some(3_000))
+                        );
+                        (None, None, None, None)
+                    }
                     other => panic!("unexpected alert kind {other}"),
                 };
                 assert_eq!(details, want, "{name}");

@@ -10,14 +10,16 @@ use pitboss::store::codec::{decode_record, encode_record};
 use pitboss_actors::domain::ggr::{GgrTotals, GgrWindow, HallState, SourceMark, WindowClosed};
 use pitboss_actors::domain::jackpot::{LevelConfig, LevelState, PoolState};
 use pitboss_actors::domain::machine::{
-    AwardMark, EpochMarks, HitOrigin, MachineProfile, MachineState, MachineStatus, Meters,
+    AwardMark, EpochMarks, HitOrigin, MachineProfile, MachineState, MachineStatus, MeterBaseline,
+    MeterReport, Meters, Reconciliation,
 };
 use pitboss_actors::domain::wallet::{
     Answer, Answered, BetBooking, BetStatus, TxKey, TxRecord, WalletOp, WalletState, WalletTotals,
 };
 use pitboss_actors::domain::{
     Amount, Currency, DomainError, EventId, FastMap, HallId, IdKind, MachineId, PlayerId, PoolId,
-    RoundId, ServerId, SessionError, SourceKey, Subject, Timestamp, Total, TxId, WalletOpKind,
+    RoundId, ServerId, SessionError, SnapshotReason, SourceKey, Subject, Timestamp, Total, TxId,
+    WalletOpKind,
 };
 use pitboss_actors::shell::{Snapshot, Stash};
 use proptest::prelude::*;
@@ -251,6 +253,21 @@ fn machine() -> impl Strategy<Value = MachineState> {
                             time: Timestamp(t.wrapping_add(i)),
                         })
                         .collect(),
+                    // RULES.md M-8, from the meters drawn: some machines have reported.
+                    reconcile: gw.then(|| {
+                        let report =
+                            |f: fn(usize) -> usize| MeterReport(std::array::from_fn(|i| mt[f(i)]));
+                        Box::new(Reconciliation {
+                            baseline: MeterBaseline {
+                                cause: EventId(t as u128),
+                                time: Timestamp(t),
+                                reason: SnapshotReason::ALL[(effect_seq % 4) as usize],
+                                reported: report(|i| i),
+                                applied: report(|i| 11 - i),
+                            },
+                            variance: report(|i| (i + 3) % 12),
+                        })
+                    }),
                 }
             },
         )

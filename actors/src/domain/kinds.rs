@@ -109,6 +109,53 @@ named! {
         JackpotLevel => "jackpot level",
         JackpotPaid => "jackpot paid",
         JackpotSeeds => "jackpot seeds",
+        MeterVariance => "meter variance",
+    }
+}
+
+named! {
+    /// Why a machine reported its absolute meters (RULES.md M-8).
+    SnapshotReason {
+        Periodic => "periodic",
+        DoorClose => "door_close",
+        DayEnd => "day_end",
+        Request => "request",
+    }
+}
+
+named! {
+    /// The meters a machine reports in a snapshot (RULES.md M-8), in the order of
+    /// [`MeterReport`](crate::domain::machine::MeterReport)'s values. The names are on the wire
+    /// (the snapshot's `meters` map, the variance alert's rows) and in the store.
+    ReportedMeter {
+        CoinIn => "coin_in",
+        CoinOut => "coin_out",
+        Jackpot => "jackpot",
+        Handpaid => "handpaid",
+        GamesPlayed => "games_played",
+        GamesWon => "games_won",
+        BillsIn => "bills_in",
+        TicketsIn => "tickets_in",
+        TicketsOut => "tickets_out",
+        CashlessIn => "cashless_in",
+        CashlessOut => "cashless_out",
+    }
+}
+
+impl ReportedMeter {
+    /// How many there are.
+    pub const COUNT: usize = 11;
+
+    /// The position in [`ReportedMeter::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// Whether a snapshot's change in this meter is compared with what pitboss applied
+    /// (RULES.md M-8): every meter but `jackpot`, whose awards reach the machine from its
+    /// pools asynchronously (P-6 reconciles jackpot money).
+    pub fn compared(self) -> bool {
+        self != ReportedMeter::Jackpot
     }
 }
 
@@ -133,6 +180,14 @@ mod tests {
         }
         for k in Total::ALL {
             assert_eq!(Total::from_name(k.name()), Some(*k));
+        }
+        for k in SnapshotReason::ALL {
+            assert_eq!(SnapshotReason::from_name(k.name()), Some(*k));
+        }
+        assert_eq!(ReportedMeter::ALL.len(), ReportedMeter::COUNT);
+        for (i, k) in ReportedMeter::ALL.iter().enumerate() {
+            assert_eq!(ReportedMeter::from_name(k.name()), Some(*k));
+            assert_eq!(k.index(), i);
         }
         assert_eq!(Total::from_name("no such total"), None);
     }

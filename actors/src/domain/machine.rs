@@ -7,7 +7,7 @@
 
 use super::error::{DomainError, Subject};
 use super::ids::{EventId, HallId, MachineId, PlayerId, PoolId, SourceKey};
-use super::kinds::{MachineOp, Total};
+use super::kinds::{MachineOp, ReportedMeter, SnapshotReason, Total};
 use super::money::{add, Amount, Currency};
 use super::time::{booked_time, SkewLimits, Timestamp};
 
@@ -78,6 +78,64 @@ pub enum MachineCommand {
         amount: Option<Amount>,
     },
     Significant(SignificantEvent),
+    /// The machine reports its absolute meters (RULES.md M-8): compared with the previous
+    /// snapshot plus what pitboss applied in between.
+    MeterSnapshot {
+        reason: SnapshotReason,
+        meters: MeterReport,
+    },
+}
+
+/// Absolute meters as a machine reports them in a snapshot (RULES.md M-8), one value per
+/// [`ReportedMeter`] in its order; money in minor units, games as counts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MeterReport(pub [i64; ReportedMeter::COUNT]);
+
+impl MeterReport {
+    pub fn get(&self, m: ReportedMeter) -> i64 {
+        self.0[m.index()]
+    }
+
+    pub fn set(&mut self, m: ReportedMeter, v: i64) {
+        self.0[m.index()] = v;
+    }
+
+    /// True when every value is zero.
+    pub fn is_zero(&self) -> bool {
+        self.0.iter().all(|v| *v == 0)
+    }
+}
+
+/// The snapshot the next one is compared with (RULES.md M-8): what the machine reported and
+/// what pitboss's own meters were when it was applied.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MeterBaseline {
+    /// The snapshot's input event.
+    pub cause: EventId,
+    /// Its booked time.
+    pub time: Timestamp,
+    pub reason: SnapshotReason,
+    /// The machine's meters.
+    pub reported: MeterReport,
+    /// pitboss's meters at that moment, in the same shape ([`Meters::report`]).
+    pub applied: MeterReport,
+}
+
+/// One meter that moved otherwise on the machine than in pitboss between two snapshots.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MeterDiff {
+    pub meter: ReportedMeter,
+    /// How much the machine's meter moved.
+    pub reported: i64,
+    /// How much pitboss's moved (the events it applied in between).
+    pub applied: i64,
+}
+
+impl MeterDiff {
+    /// `reported - applied`: positive when the machine counted more than pitboss saw.
+    pub fn variance(&self) -> i64 {
+        self.reported - self.applied
+    }
 }
 
 /// What the envelope of an input event tells the machine.
@@ -145,6 +203,25 @@ impl Meters {
     /// Total cash out (tickets, cashless, handpay); jackpot awards excluded.
     pub fn cash_out(&self) -> i64 {
         self.tickets_out + self.cashless_out + self.handpaid
+    }
+
+    /// pitboss's meters in the shape a machine reports them (RULES.md M-8): `jackpot` is
+    /// `jackpot_paid`, `handpaid` the cash outs paid by hand.
+    pub fn report(&self) -> MeterReport {
+        use ReportedMeter as R;
+        let mut r = MeterReport::default();
+        r.set(R::CoinIn, self.coin_in);
+        r.set(R::CoinOut, self.coin_out);
+        r.set(R::Jackpot, self.jackpot_paid);
+        r.set(R::Handpaid, self.handpaid);
+        r.set(R::GamesPlayed, self.games_played);
+        r.set(R::GamesWon, self.games_won);
+        r.set(R::BillsIn, self.bills_in);
+        r.set(R::TicketsIn, self.tickets_in);
+        r.set(R::TicketsOut, self.tickets_out);
+        r.set(R::CashlessIn, self.cashless_in);
+        r.set(R::CashlessOut, self.cashless_out);
+        r
     }
 
     /// True when every meter is at least the one in `earlier`.
@@ -328,6 +405,20 @@ pub struct MachineState {
     /// an award counts in the hall and window of the hit (RULES.md H-1). At most
     /// [`HIT_ORIGINS_KEPT`].
     pub hit_origins: Vec<HitOrigin>,
+    /// Meter reconciliation (RULES.md M-8), from the first snapshot on; boxed, so a machine
+    /// that reports none costs a pointer, not 300 bytes.
+    pub reconcile: Option<Box<Reconciliation>>,
+}
+
+/// A machine's meter reconciliation (RULES.md M-8).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reconciliation {
+    /// The newest meter snapshot applied, which the next is compared with.
+    pub baseline: MeterBaseline,
+    /// The variance not yet explained, per meter: the sum of every snapshot's `reported -
+    /// applied` since the first (a late gap-fill shows at the next snapshot as the
+    /// opposite variance, and the sum goes back to zero).
+    pub variance: MeterReport,
 }
 
 /// Events whose booking a machine remembers for the awards they may cause.
@@ -505,6 +596,28 @@ pub enum Alert {
     Tilt { machine: MachineId, code: u32 },
     /// The machine lost communication.
     CommsLost { machine: MachineId },
+    /// A meter snapshot differs from the previous one plus what pitboss applied in between
+    /// (M-8): every meter that differs, with both movements.
+    MeterVariance {
+        machine: MachineId,
+        /// Why the machine reported.
+        reason: SnapshotReason,
+        /// The snapshot compared with: its input event and booked time.
+        previous: EventId,
+        previous_time: Timestamp,
+        rows: Vec<MeterDiff>,
+    },
+    /// A reported meter went below its previous value (RAM clear, a replaced board, a
+    /// rollover): the snapshot starts a new baseline (M-8).
+    MeterReset {
+        machine: MachineId,
+        /// The first meter found lower.
+        meter: ReportedMeter,
+        /// Its value in the previous snapshot.
+        previous: i64,
+        /// Its value now.
+        reported: i64,
+    },
 }
 
 impl Alert {
@@ -529,6 +642,8 @@ impl Alert {
             Alert::DoorOpen { .. } => "door_open",
             Alert::Tilt { .. } => "tilt",
             Alert::CommsLost { .. } => "comms_lost",
+            Alert::MeterVariance { .. } => "meter_variance",
+            Alert::MeterReset { .. } => "meter_reset",
         }
     }
 
@@ -565,7 +680,9 @@ impl Alert {
             | Alert::JackpotVariance { machine, .. }
             | Alert::DoorOpen { machine }
             | Alert::Tilt { machine, .. }
-            | Alert::CommsLost { machine } => machine,
+            | Alert::CommsLost { machine }
+            | Alert::MeterVariance { machine, .. }
+            | Alert::MeterReset { machine, .. } => machine,
         }
     }
 }
@@ -598,7 +715,20 @@ impl MachineState {
             last_event_time: Timestamp::default(),
             awards: Vec::new(),
             hit_origins: Vec::new(),
+            reconcile: None,
         }
+    }
+
+    /// The newest meter snapshot applied (RULES.md M-8), if any.
+    pub fn baseline(&self) -> Option<&MeterBaseline> {
+        self.reconcile.as_ref().map(|r| &r.baseline)
+    }
+
+    /// The meter variance not yet explained (RULES.md M-8); zero before any snapshot.
+    pub fn meter_variance(&self) -> MeterReport {
+        self.reconcile
+            .as_ref()
+            .map_or_else(MeterReport::default, |r| r.variance)
     }
 
     /// The highest sequence number seen under the newest epoch.
@@ -696,11 +826,18 @@ impl MachineState {
         } else {
             None
         };
+        // A late gap-fill, or an event of an older epoch: it happened before the newest event
+        // applied (M-8 does not compare a snapshot taken before the baseline).
+        let late = self
+            .marks
+            .last()
+            .is_some_and(|m| m.epoch != meta.epoch || m.high != meta.seq);
         let at = Booked {
             hall,
             time: booked,
             seq: self.effect_seq,
             cause: meta.event_id,
+            late,
         };
         if let Err(e) = self.apply_command(&at, cmd, fx) {
             if let Some(p) = before {
@@ -927,7 +1064,77 @@ impl MachineState {
                 self.remember_origin(at);
             }
             MachineCommand::Significant(ev) => self.apply_significant(*ev, fx),
+            MachineCommand::MeterSnapshot { reason, meters } => {
+                self.apply_snapshot(at, *reason, meters, fx)?;
+            }
         }
+        Ok(())
+    }
+
+    /// RULES.md M-8: compares a snapshot with the baseline plus what was applied since, and
+    /// makes it the next baseline. A late snapshot (taken before events already applied)
+    /// changes nothing. A meter lower than in the baseline starts a new baseline.
+    fn apply_snapshot(
+        &mut self,
+        at: &Booked<'_>,
+        reason: SnapshotReason,
+        meters: &MeterReport,
+        fx: &mut Vec<MachineEffect>,
+    ) -> Result<(), DomainError> {
+        if at.late {
+            return Ok(());
+        }
+        let applied = self.meters.report();
+        let mut outstanding = self.meter_variance();
+        if let Some(base) = self.baseline() {
+            let lower = ReportedMeter::ALL
+                .iter()
+                .copied()
+                .find(|m| meters.get(*m) < base.reported.get(*m));
+            if let Some(meter) = lower {
+                fx.push(MachineEffect::Alert(Alert::MeterReset {
+                    machine: self.id.clone(),
+                    meter,
+                    previous: base.reported.get(meter),
+                    reported: meters.get(meter),
+                }));
+            } else {
+                let mut rows = Vec::new();
+                for &meter in ReportedMeter::ALL.iter().filter(|m| m.compared()) {
+                    // Reported meters are at least the baseline's (checked above) and
+                    // pitboss's never go backwards: both movements are non-negative.
+                    let row = MeterDiff {
+                        meter,
+                        reported: meters.get(meter) - base.reported.get(meter),
+                        applied: applied.get(meter) - base.applied.get(meter),
+                    };
+                    if row.variance() != 0 {
+                        let v = add(outstanding.get(meter), row.variance(), Total::MeterVariance)?;
+                        outstanding.set(meter, v);
+                        rows.push(row);
+                    }
+                }
+                if !rows.is_empty() {
+                    fx.push(MachineEffect::Alert(Alert::MeterVariance {
+                        machine: self.id.clone(),
+                        reason,
+                        previous: base.cause,
+                        previous_time: base.time,
+                        rows,
+                    }));
+                }
+            }
+        }
+        self.reconcile = Some(Box::new(Reconciliation {
+            baseline: MeterBaseline {
+                cause: at.cause,
+                time: at.time,
+                reason,
+                reported: *meters,
+                applied,
+            },
+            variance: outstanding,
+        }));
         Ok(())
     }
 
@@ -1044,6 +1251,8 @@ struct Booked<'a> {
     time: Timestamp,
     seq: u64,
     cause: EventId,
+    /// Applied after events that came after it (a late gap-fill, an older epoch).
+    late: bool,
 }
 
 fn sub(a: i64, b: i64, what: Total) -> Result<i64, DomainError> {

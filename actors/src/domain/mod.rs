@@ -19,7 +19,9 @@ pub mod wallet;
 pub use applied::Applied;
 pub use error::{DomainError, SessionError, Subject};
 pub use ggr::GgrDelta;
-pub use kinds::{EntityKind, IdKind, MachineOp, Total, WalletOpKind};
+pub use kinds::{
+    EntityKind, IdKind, MachineOp, ReportedMeter, SnapshotReason, Total, WalletOpKind,
+};
 
 /// The hash map of domain states: foldhash instead of SipHash. Profiling showed SipHash of
 /// string ids as the largest cost of applying GGR deltas and contributions; foldhash is

@@ -9,11 +9,12 @@
 
 use pitboss_actors::domain::machine::{
     Alert, Applied, CashInKind, CashOutKind, EventMeta, GgrDelta, MachineCommand, MachineEffect,
-    MachineEnv, MachineProfile, MachineState, SignificantEvent, EPOCHS_KEPT, HOLES_KEPT,
+    MachineEnv, MachineProfile, MachineState, MeterDiff, MeterReport, SignificantEvent,
+    EPOCHS_KEPT, HOLES_KEPT,
 };
 use pitboss_actors::domain::{
     Amount, Currency, DomainError, EventId, HallId, MachineId, MachineOp, PlayerId, PoolId,
-    SkewLimits, SourceKey, Timestamp, Total,
+    ReportedMeter, SkewLimits, SnapshotReason, SourceKey, Timestamp, Total,
 };
 
 /// Event time of sequence number 0: 2023-11-14T22:13:20Z, 20 s into a minute.
@@ -1539,4 +1540,175 @@ fn award_is_booked_in_the_hall_jackpots_in_the_window_of_the_hit() {
         panic!("a GGR delta")
     };
     assert_eq!((d.window, d.jackpots), (later.time.window_start(), 7));
+}
+
+// RULES.md M-8: meter snapshots and reconciliation.
+
+/// A snapshot reporting `coin_in`, `games_played` and `jackpot` (the rest 0), as of a
+/// machine that had played before pitboss saw it (coin in from 1,000,000).
+fn snapshot(coin_in: i64, games_played: i64, jackpot: i64) -> MachineCommand {
+    let mut meters = MeterReport::default();
+    meters.set(ReportedMeter::CoinIn, 1_000_000 + coin_in);
+    meters.set(ReportedMeter::GamesPlayed, 500 + games_played);
+    meters.set(ReportedMeter::Jackpot, jackpot);
+    MachineCommand::MeterSnapshot {
+        reason: SnapshotReason::Periodic,
+        meters,
+    }
+}
+
+fn apply_at(m: &mut MachineState, seq: u64, cmd: &MachineCommand) -> Vec<MachineEffect> {
+    let mut fx = Vec::new();
+    let r = m.apply(
+        &hall(),
+        &meta(seq),
+        cmd,
+        Some(currency("EUR")),
+        &env(),
+        &mut fx,
+    );
+    assert_eq!(r, Ok(Applied::Done), "event {seq}: {cmd:?}");
+    m.assert_invariants();
+    fx
+}
+
+fn alerts(fx: &[MachineEffect]) -> Vec<&Alert> {
+    fx.iter()
+        .filter_map(|e| match e {
+            MachineEffect::Alert(a) => Some(a),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn the_first_snapshot_is_a_baseline_and_one_that_agrees_raises_nothing() {
+    let mut m = prepared(&[bill(5_000)]);
+    assert!(apply_at(&mut m, 2, &snapshot(0, 0, 0)).is_empty());
+    let base = m.baseline().cloned().expect("a baseline");
+    assert_eq!(base.cause, meta(2).event_id);
+    assert_eq!(base.reported.get(ReportedMeter::CoinIn), 1_000_000);
+    assert_eq!(base.applied.get(ReportedMeter::BillsIn), 5_000);
+    apply_at(&mut m, 3, &bet(200));
+    apply_at(&mut m, 4, &MachineCommand::GameEnd);
+    // The bill counted before the baseline is not in the comparison.
+    let fx = apply_at(&mut m, 5, &snapshot(200, 1, 0));
+    assert!(alerts(&fx).is_empty(), "{fx:?}");
+    assert!(m.meter_variance().is_zero());
+    assert_eq!(m.baseline().unwrap().cause, meta(5).event_id);
+}
+
+#[test]
+fn a_variance_is_alerted_and_a_late_gap_fill_settles_it_at_the_next_snapshot() {
+    let mut m = prepared(&[bill(5_000)]);
+    apply_at(&mut m, 2, &snapshot(0, 0, 0));
+    // Event 3 (a bet of 100) is still in the gateway's buffer.
+    apply_at(&mut m, 4, &bet(200));
+    let fx = apply_at(&mut m, 5, &snapshot(300, 0, 0));
+    assert_eq!(
+        alerts(&fx),
+        vec![&Alert::MeterVariance {
+            machine: machine_id(),
+            reason: SnapshotReason::Periodic,
+            previous: meta(2).event_id,
+            previous_time: meta(2).time,
+            rows: vec![MeterDiff {
+                meter: ReportedMeter::CoinIn,
+                reported: 300,
+                applied: 200,
+            }],
+        }]
+    );
+    assert_eq!(m.meter_variance().get(ReportedMeter::CoinIn), 100);
+    // The late bet is counted, and the next snapshot shows the opposite variance: the sum
+    // is back to zero.
+    apply_at(&mut m, 3, &bet(100));
+    let fx = apply_at(&mut m, 6, &snapshot(300, 0, 0));
+    let [Alert::MeterVariance { rows, previous, .. }] = alerts(&fx)[..] else {
+        panic!("one variance alert: {fx:?}");
+    };
+    assert_eq!(*previous, meta(5).event_id);
+    assert_eq!(rows[0].variance(), -100);
+    assert!(m.meter_variance().is_zero());
+}
+
+#[test]
+fn a_meter_below_the_baseline_starts_a_new_baseline() {
+    let mut m = prepared(&[bill(5_000)]);
+    apply_at(&mut m, 2, &snapshot(0, 0, 0));
+    apply_at(&mut m, 3, &bet(100));
+    // A RAM clear: the machine's meters start again from zero.
+    let mut cleared = MeterReport::default();
+    cleared.set(ReportedMeter::CoinIn, 40);
+    let cmd = MachineCommand::MeterSnapshot {
+        reason: SnapshotReason::Request,
+        meters: cleared,
+    };
+    let fx = apply_at(&mut m, 4, &cmd);
+    assert_eq!(
+        alerts(&fx),
+        vec![&Alert::MeterReset {
+            machine: machine_id(),
+            meter: ReportedMeter::CoinIn,
+            previous: 1_000_000,
+            reported: 40,
+        }]
+    );
+    assert!(
+        m.meter_variance().is_zero(),
+        "nothing compared across a reset"
+    );
+    let base = m.baseline().unwrap();
+    assert_eq!(base.reported, cleared);
+    assert_eq!(base.reason, SnapshotReason::Request);
+    // Compared from the new baseline on.
+    apply_at(&mut m, 5, &bet(10));
+    let mut next = cleared;
+    next.set(ReportedMeter::CoinIn, 50);
+    let cmd = MachineCommand::MeterSnapshot {
+        reason: SnapshotReason::DayEnd,
+        meters: next,
+    };
+    assert!(alerts(&apply_at(&mut m, 6, &cmd)).is_empty());
+}
+
+#[test]
+fn a_late_snapshot_is_not_compared_and_the_jackpot_meter_is_not_compared() {
+    let mut m = prepared(&[bill(5_000)]);
+    apply_at(&mut m, 2, &snapshot(0, 0, 0));
+    apply_at(&mut m, 4, &bet(100));
+    // Snapshot 3 was taken before the bet already applied: it changes nothing.
+    let before = m.clone();
+    let fx = apply_at(&mut m, 3, &snapshot(999, 9, 0));
+    assert!(fx.is_empty(), "{fx:?}");
+    assert_eq!(m.reconcile, before.reconcile);
+    // Awards reach the machine from its pools asynchronously: a jackpot the machine
+    // counted that pitboss has not booked yet is no variance.
+    let fx = apply_at(&mut m, 5, &snapshot(100, 0, 25_000));
+    assert!(alerts(&fx).is_empty(), "{fx:?}");
+    // A repeat is a repeat; another currency is refused (E-4) and leaves the baseline.
+    let mut fx = Vec::new();
+    let again = m.apply(
+        &hall(),
+        &meta(5),
+        &snapshot(100, 0, 25_000),
+        None,
+        &env(),
+        &mut fx,
+    );
+    assert_eq!(again, Ok(Applied::Duplicate));
+    let base = m.reconcile.clone();
+    let usd = m.apply(
+        &hall(),
+        &meta(6),
+        &snapshot(7, 0, 0),
+        Some(currency("USD")),
+        &env(),
+        &mut fx,
+    );
+    assert!(
+        matches!(usd, Err(DomainError::WrongCurrency { .. })),
+        "{usd:?}"
+    );
+    assert_eq!(m.reconcile, base);
 }

@@ -241,7 +241,7 @@ fn machine_money_effects(
             bet: m.game_bet,
             amount: *amount,
         }],
-        MachineCommand::Significant(_) => return None,
+        MachineCommand::Significant(_) | MachineCommand::MeterSnapshot { .. } => return None,
     })
 }
 

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
-use crate::wire::{InputEnvelope, InputPayload, Source};
+use crate::wire::{InputEnvelope, InputPayload, SnapshotMeters, Source};
 
 mod cases;
 
@@ -132,6 +132,12 @@ struct Machine {
     offline: bool,
     /// Events held back, each with how many more events of this machine pass first.
     held: Vec<(usize, InputEnvelope)>,
+    /// The machine's own absolute meters (RULES.md M-8): from a history before the stream,
+    /// moved by the money events it sends through [`World::send_machine`] (not by the
+    /// special cases, which is what makes variances).
+    meters: SnapshotMeters,
+    /// The open game paid something.
+    game_won: bool,
 }
 
 struct Player {
@@ -145,6 +151,9 @@ struct Player {
 
 struct World {
     rng: SmallRng,
+    /// Draws the meter snapshots (RULES.md M-8) apart from `rng`, so that adding them left
+    /// the rest of every seed's stream as it was.
+    snap_rng: SmallRng,
     now: i64,
     ids: u64,
     machines: Vec<Machine>,
@@ -161,6 +170,7 @@ struct World {
 /// Generates a stream.
 pub fn generate(cfg: &GenConfig) -> Generated {
     let mut rng = SmallRng::seed_from_u64(cfg.seed);
+    let mut snap_rng = SmallRng::seed_from_u64(cfg.seed ^ 0x6d65_7465_7273);
     let halls = cfg.halls.max(2);
     let mut machines = Vec::new();
     for h in 0..halls {
@@ -177,6 +187,12 @@ pub fn generate(cfg: &GenConfig) -> Generated {
                 tilted: false,
                 offline: false,
                 held: Vec::new(),
+                meters: SnapshotMeters {
+                    coin_in: snap_rng.gen_range(0..1_000_000),
+                    games_played: snap_rng.gen_range(0..10_000),
+                    ..SnapshotMeters::default()
+                },
+                game_won: false,
             });
         }
     }
@@ -192,6 +208,7 @@ pub fn generate(cfg: &GenConfig) -> Generated {
         .collect();
     let mut w = World {
         rng,
+        snap_rng,
         now: START_MS,
         ids: cfg.seed << 32,
         machines,
@@ -209,6 +226,9 @@ pub fn generate(cfg: &GenConfig) -> Generated {
         } else if w.rng.gen_bool(0.7) {
             let m = w.rng.gen_range(0..w.machines.len());
             w.play_machine(m);
+            if w.snap_rng.gen_range(0..100) == 0 {
+                w.send_snapshot(m);
+            }
         } else {
             let p = w.rng.gen_range(0..w.players.len());
             w.play_wallet(p);
@@ -280,8 +300,30 @@ impl World {
     }
 
     fn send_machine(&mut self, m: usize, payload: InputPayload) {
+        self.machines[m].count(&payload);
         let env = self.machine_event(m, payload);
         self.deliver_machine(m, env);
+    }
+
+    /// A meter snapshot of the machine's own meters (RULES.md M-8); now and then after a
+    /// RAM clear (every meter from zero).
+    fn send_snapshot(&mut self, m: usize) {
+        self.case("meter_snapshot");
+        if self.snap_rng.gen_range(0..25) == 0 {
+            self.case("meter_reset");
+            self.machines[m].meters = SnapshotMeters::default();
+        }
+        let reason =
+            ["periodic", "door_close", "day_end", "request"][self.snap_rng.gen_range(0..4)];
+        let meters = self.machines[m].meters;
+        self.send_machine(
+            m,
+            InputPayload::MeterSnapshot {
+                reason: reason.to_owned(),
+                currency: CURRENCY.to_owned(),
+                meters,
+            },
+        );
     }
 
     fn deliver_machine(&mut self, m: usize, env: InputEnvelope) {
@@ -465,6 +507,37 @@ fn money(kind: &str, amount: i64) -> InputPayload {
     match kind {
         "bet" => InputPayload::Bet { amount, currency },
         _ => InputPayload::Win { amount, currency },
+    }
+}
+
+impl Machine {
+    /// Moves the machine's own meters as the event it sends does.
+    fn count(&mut self, payload: &InputPayload) {
+        let m = &mut self.meters;
+        match payload {
+            InputPayload::Bet { amount, .. } => m.coin_in += amount,
+            InputPayload::Win { amount, .. } => {
+                m.coin_out += amount;
+                self.game_won = true;
+            }
+            InputPayload::GameEnd {} => {
+                m.games_played += 1;
+                if std::mem::take(&mut self.game_won) {
+                    m.games_won += 1;
+                }
+            }
+            InputPayload::CashIn { kind, amount, .. } => match kind.as_str() {
+                "bill" => m.bills_in += amount,
+                "ticket" => m.tickets_in += amount,
+                _ => m.cashless_in += amount,
+            },
+            InputPayload::CashOut { kind, amount, .. } => match kind.as_str() {
+                "ticket" => m.tickets_out += amount,
+                "cashless" => m.cashless_out += amount,
+                _ => m.handpaid += amount,
+            },
+            _ => {}
+        }
     }
 }
 

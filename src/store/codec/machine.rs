@@ -1,9 +1,12 @@
 //! A machine's state as stored.
 
 use pitboss_actors::domain::machine::{
-    AwardMark, EpochMarks, HitOrigin, MachineProfile, MachineState, MachineStatus, Meters,
+    AwardMark, EpochMarks, HitOrigin, MachineProfile, MachineState, MachineStatus, MeterBaseline,
+    MeterReport, Meters, Reconciliation,
 };
-use pitboss_actors::domain::{EventId, HallId, MachineId, PlayerId, PoolId, Timestamp};
+use pitboss_actors::domain::{
+    EventId, HallId, MachineId, PlayerId, PoolId, ReportedMeter, SnapshotReason, Timestamp,
+};
 use pitboss_actors::shell::StoreError;
 use serde::{Deserialize, Serialize};
 
@@ -49,6 +52,34 @@ struct MarksDto {
     forgotten: Vec<(u64, u64)>,
 }
 
+/// The meter snapshot the next is compared with (record version 3, RULES.md M-8). Meter
+/// values are stored by name, so a meter added later reads as absent (0) in older records.
+#[derive(Serialize, Deserialize)]
+struct BaselineDto {
+    cause: u128,
+    time: i64,
+    reason: String,
+    reported: Vec<(String, i64)>,
+    applied: Vec<(String, i64)>,
+}
+
+fn report_dto(r: &MeterReport) -> Vec<(String, i64)> {
+    ReportedMeter::ALL
+        .iter()
+        .map(|m| (m.name().to_owned(), r.get(*m)))
+        .collect()
+}
+
+fn report_of(rows: Vec<(String, i64)>) -> Result<MeterReport, StoreError> {
+    let mut r = MeterReport::default();
+    for (name, v) in rows {
+        let m = ReportedMeter::from_name(&name)
+            .ok_or_else(|| StoreError::permanent(format!("stored meter {name:?} is unknown")))?;
+        r.set(m, v);
+    }
+    Ok(r)
+}
+
 /// A machine as stored. Record version 1 kept one `last_seq`; version 2 keeps the marks of
 /// each epoch and the effect number. A version 1 record reads as epoch 0 with no holes, its
 /// effects numbered on from its last sequence number (what halls and pools saw from it).
@@ -86,6 +117,12 @@ pub(super) struct MachineDto {
     game_bet: i64,
     last_event_time: i64,
     awards: Vec<AwardDto>,
+    /// Version 3.
+    #[serde(default)]
+    baseline: Option<BaselineDto>,
+    /// Version 3: the unexplained meter variance, by meter (only those not zero).
+    #[serde(default)]
+    meter_variance: Vec<(String, i64)>,
 }
 
 impl From<&MachineState> for MachineDto {
@@ -150,6 +187,17 @@ impl From<&MachineState> for MachineDto {
                     level: a.level,
                     hit_number: a.hit_number,
                 })
+                .collect(),
+            baseline: m.baseline().map(|b| BaselineDto {
+                cause: b.cause.0,
+                time: b.time.0,
+                reason: b.reason.name().to_owned(),
+                reported: report_dto(&b.reported),
+                applied: report_dto(&b.applied),
+            }),
+            meter_variance: report_dto(&m.meter_variance())
+                .into_iter()
+                .filter(|(_, v)| *v != 0)
                 .collect(),
         }
     }
@@ -239,6 +287,24 @@ impl TryFrom<MachineDto> for MachineState {
                     })
                 })
                 .collect::<Result<_, StoreError>>()?,
+            reconcile: match d.baseline {
+                None => None,
+                Some(b) => Some(Box::new(Reconciliation {
+                    baseline: MeterBaseline {
+                        cause: EventId(b.cause),
+                        time: Timestamp(b.time),
+                        reason: SnapshotReason::from_name(&b.reason).ok_or_else(|| {
+                            StoreError::permanent(format!(
+                                "stored snapshot reason {:?} is unknown",
+                                b.reason
+                            ))
+                        })?,
+                        reported: report_of(b.reported)?,
+                        applied: report_of(b.applied)?,
+                    },
+                    variance: report_of(d.meter_variance)?,
+                })),
+            },
         })
     }
 }

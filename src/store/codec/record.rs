@@ -11,8 +11,10 @@ use crate::store::codec::pool::PoolDto;
 use crate::store::codec::wallet::WalletDto;
 
 /// The record format this build writes (and the newest it reads). Version 2: a machine keeps
-/// sequence marks per epoch and an effect number (version 1 machines still read).
-pub const RECORD_VERSION: u32 = 2;
+/// sequence marks per epoch and an effect number (version 1 machines still read). Version 3:
+/// a machine keeps its meter snapshot baseline and unexplained variance (RULES.md M-8;
+/// older machines read without them), so a build that would drop them refuses the record.
+pub const RECORD_VERSION: u32 = 3;
 
 /// A stored entity record: format version, movement count, state.
 #[derive(Serialize, Deserialize)]
@@ -83,7 +85,7 @@ mod tests {
         };
         let bytes = rmp_serde::to_vec_named(&rec).unwrap();
         let e = decode_record(&bytes).unwrap_err();
-        assert!(e.to_string().contains("version 3"), "{e}");
+        assert!(e.to_string().contains("version 4"), "{e}");
         assert!(!e.is_transient(), "a newer record cannot heal: {e}");
     }
 

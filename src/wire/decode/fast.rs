@@ -12,8 +12,8 @@
 use std::borrow::Cow;
 
 use super::raw::{
-    Empty, RawCash, RawEnvelope, RawInt, RawMoney, RawPayload, RawRollback, RawSource, RawStr,
-    RawWallet,
+    Empty, RawCash, RawEnvelope, RawInt, RawMeters, RawMoney, RawPayload, RawRollback, RawSource,
+    RawStr, RawWallet,
 };
 use crate::wire::NESTING_DEPTH_MAX;
 
@@ -232,6 +232,46 @@ struct Fields<'a> {
     pool: Option<RawStr<'a>>,
     level: Option<RawInt>,
     code: Option<RawInt>,
+    reason: Option<RawStr<'a>>,
+    meters: Option<RawMeters>,
+}
+
+/// A meter snapshot's `meters` map: every meter once, integers only.
+fn read_meters(r: &mut Reader<'_>) -> Option<RawMeters> {
+    let mut v: [Option<RawInt>; 11] = [None; 11];
+    const NAMES: [&[u8]; 11] = [
+        b"coin_in",
+        b"coin_out",
+        b"jackpot",
+        b"handpaid",
+        b"games_played",
+        b"games_won",
+        b"bills_in",
+        b"tickets_in",
+        b"tickets_out",
+        b"cashless_in",
+        b"cashless_out",
+    ];
+    fields(r, 3, |k, r| {
+        let Some(i) = NAMES.iter().position(|n| *n == k) else {
+            return Some(false);
+        };
+        once(&mut v[i], r.int())?;
+        Some(true)
+    })?;
+    Some(RawMeters {
+        coin_in: v[0]?,
+        coin_out: v[1]?,
+        jackpot: v[2]?,
+        handpaid: v[3]?,
+        games_played: v[4]?,
+        games_won: v[5]?,
+        bills_in: v[6]?,
+        tickets_in: v[7]?,
+        tickets_out: v[8]?,
+        cashless_in: v[9]?,
+        cashless_out: v[10]?,
+    })
 }
 
 fn read_payload<'a>(r: &mut Reader<'a>) -> Option<RawPayload<'a>> {
@@ -252,6 +292,8 @@ fn read_payload<'a>(r: &mut Reader<'a>) -> Option<RawPayload<'a>> {
             b"pool" => once(&mut f.pool, r.str())?,
             b"level" => once(&mut f.level, r.int())?,
             b"code" => once(&mut f.code, r.int())?,
+            b"reason" => once(&mut f.reason, r.str())?,
+            b"meters" => once(&mut f.meters, read_meters(r))?,
             _ => return Some(false),
         }
         Some(true)
@@ -302,6 +344,11 @@ fn read_payload<'a>(r: &mut Reader<'a>) -> Option<RawPayload<'a>> {
         b"tilt_clear" => P::TiltClear(Empty {}),
         b"comms_lost" => P::CommsLost(Empty {}),
         b"comms_restored" => P::CommsRestored(Empty {}),
+        b"meter_snapshot" => P::MeterSnapshot {
+            reason: f.reason?,
+            currency: f.currency?,
+            meters: Box::new(f.meters?),
+        },
         b"deposit" => P::Deposit(wallet(f, false)?),
         b"withdraw" => P::Withdraw(wallet(f, false)?),
         b"wallet_bet" => P::WalletBet(wallet(f, false)?),

@@ -196,6 +196,41 @@ pub(super) struct RawRollback<'a> {
     pub round: Option<RawStr<'a>>,
 }
 
+/// A meter snapshot's meters (RULES.md M-8): every one required.
+#[derive(Deserialize)]
+pub(super) struct RawMeters {
+    pub coin_in: RawInt,
+    pub coin_out: RawInt,
+    pub jackpot: RawInt,
+    pub handpaid: RawInt,
+    pub games_played: RawInt,
+    pub games_won: RawInt,
+    pub bills_in: RawInt,
+    pub tickets_in: RawInt,
+    pub tickets_out: RawInt,
+    pub cashless_in: RawInt,
+    pub cashless_out: RawInt,
+}
+
+impl RawMeters {
+    /// The values in [`ReportedMeter`](pitboss_actors::domain::ReportedMeter) order.
+    pub fn values(&self) -> [RawInt; 11] {
+        [
+            self.coin_in,
+            self.coin_out,
+            self.jackpot,
+            self.handpaid,
+            self.games_played,
+            self.games_won,
+            self.bills_in,
+            self.tickets_in,
+            self.tickets_out,
+            self.cashless_in,
+            self.cashless_out,
+        ]
+    }
+}
+
 /// Fields of a kind that has none; any that are sent are ignored.
 #[derive(Deserialize)]
 pub(super) struct Empty {}
@@ -231,6 +266,14 @@ pub(super) enum RawPayload<'a> {
     TiltClear(Empty),
     CommsLost(Empty),
     CommsRestored(Empty),
+    MeterSnapshot {
+        #[serde(borrow)]
+        reason: RawStr<'a>,
+        #[serde(borrow)]
+        currency: RawStr<'a>,
+        /// Boxed: eleven leaves, a rare kind.
+        meters: Box<RawMeters>,
+    },
     Deposit(#[serde(borrow)] RawWallet<'a>),
     Withdraw(#[serde(borrow)] RawWallet<'a>),
     WalletBet(#[serde(borrow)] RawWallet<'a>),
@@ -305,6 +348,27 @@ impl<'a> RawEnvelope<'a> {
             P::TiltClear {} => R::TiltClear(Empty {}),
             P::CommsLost {} => R::CommsLost(Empty {}),
             P::CommsRestored {} => R::CommsRestored(Empty {}),
+            P::MeterSnapshot {
+                reason,
+                currency,
+                meters: m,
+            } => R::MeterSnapshot {
+                reason: reason.into(),
+                currency: currency.into(),
+                meters: Box::new(RawMeters {
+                    coin_in: raw_int(m.coin_in),
+                    coin_out: raw_int(m.coin_out),
+                    jackpot: raw_int(m.jackpot),
+                    handpaid: raw_int(m.handpaid),
+                    games_played: raw_int(m.games_played),
+                    games_won: raw_int(m.games_won),
+                    bills_in: raw_int(m.bills_in),
+                    tickets_in: raw_int(m.tickets_in),
+                    tickets_out: raw_int(m.tickets_out),
+                    cashless_in: raw_int(m.cashless_in),
+                    cashless_out: raw_int(m.cashless_out),
+                }),
+            },
             P::Deposit {
                 player,
                 tx,
@@ -385,6 +449,7 @@ impl RawPayload<'_> {
             RawPayload::TiltClear(_) => "tilt_clear",
             RawPayload::CommsLost(_) => "comms_lost",
             RawPayload::CommsRestored(_) => "comms_restored",
+            RawPayload::MeterSnapshot { .. } => "meter_snapshot",
             RawPayload::Deposit(_) => "deposit",
             RawPayload::Withdraw(_) => "withdraw",
             RawPayload::WalletBet(_) => "wallet_bet",

@@ -3,16 +3,16 @@
 //! Every error names the field and the value.
 
 use pitboss_actors::domain::machine::{
-    CashInKind, CashOutKind, EventMeta, MachineCommand, SignificantEvent,
+    CashInKind, CashOutKind, EventMeta, MachineCommand, MeterReport, SignificantEvent,
 };
 use pitboss_actors::domain::wallet::{WalletCommand, WalletMeta, WalletOp};
 use pitboss_actors::domain::{
-    Amount, Currency, EventId, HallId, MachineId, PlayerId, PoolId, RoundId, ServerId, Timestamp,
-    TxId,
+    Amount, Currency, EventId, HallId, MachineId, PlayerId, PoolId, ReportedMeter, RoundId,
+    ServerId, SnapshotReason, Timestamp, TxId,
 };
 use pitboss_actors::shell::Input;
 
-use super::raw::{RawEnvelope, RawInt, RawMoney, RawPayload, RawStr};
+use super::raw::{RawEnvelope, RawInt, RawMeters, RawMoney, RawPayload, RawStr};
 use crate::wire::{input_version_supported, WireError};
 
 /// The text of a string field, or an error naming the field and what came instead.
@@ -193,6 +193,40 @@ fn cash_out_kind(kind: &RawStr<'_>) -> Result<CashOutKind, WireError> {
     }
 }
 
+fn snapshot_reason(reason: &RawStr<'_>) -> Result<SnapshotReason, WireError> {
+    let text = text("reason", reason)?;
+    SnapshotReason::from_name(text).ok_or_else(|| {
+        WireError::Schema(format!(
+            "unknown meter_snapshot reason {:?} (expected periodic, door_close, day_end or request)",
+            truncate(text)
+        ))
+    })
+}
+
+/// A snapshot's meters (RULES.md M-8): each an integer from 0 to 2^63-1.
+fn meters(raw: &RawMeters) -> Result<MeterReport, WireError> {
+    let mut report = MeterReport::default();
+    for (meter, v) in ReportedMeter::ALL.iter().zip(raw.values()) {
+        let value = match v {
+            RawInt::Int(i) if i >= 0 && i <= i128::from(i64::MAX) => i as i64,
+            RawInt::Int(i) => {
+                return Err(WireError::Schema(format!(
+                    "`meters.{meter}` must be an integer in 0..={}, got {i}",
+                    i64::MAX
+                )))
+            }
+            RawInt::Other(what) => {
+                return Err(WireError::Schema(format!(
+                    "`meters.{meter}` must be an integer in 0..={}, got {what}",
+                    i64::MAX
+                )))
+            }
+        };
+        report.set(*meter, value);
+    }
+    Ok(report)
+}
+
 fn truncate(s: &str) -> &str {
     match s.char_indices().nth(32) {
         Some((i, _)) => &s[..i],
@@ -271,6 +305,17 @@ fn machine_command(
         RawPayload::TiltClear(_) => (C::Significant(S::TiltClear), None),
         RawPayload::CommsLost(_) => (C::Significant(S::CommsLost), None),
         RawPayload::CommsRestored(_) => (C::Significant(S::CommsRestored), None),
+        RawPayload::MeterSnapshot {
+            reason,
+            currency: cur,
+            meters: m,
+        } => (
+            C::MeterSnapshot {
+                reason: snapshot_reason(&reason)?,
+                meters: meters(&m)?,
+            },
+            Some(currency(&cur)?),
+        ),
         other => {
             // `validate` routes wallet commands elsewhere.
             return Err(WireError::InvalidSource(format!(

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::payload::{
     AlertPayload, Bin, GgrPayload, JackpotHitPayload, JackpotLevelsPayload, LevelPayload,
-    OutputEnvelope, RefusedPayload, RejectedPayload, WalletPayload,
+    MeterVarianceRow, OutputEnvelope, RefusedPayload, RejectedPayload, WalletPayload,
 };
 use super::{
     OutputRecord, Topic, KIND_ALERT, KIND_GGR, KIND_HIT, KIND_LEVELS, KIND_REFUSED, KIND_REJECTED,
@@ -332,6 +332,37 @@ fn alert_payload(alert: &Alert) -> AlertPayload<'_> {
             p.level = Some(*level);
             p.level_amount = Some(*level_amount);
             p.amount = Some(*paid);
+        }
+        Alert::MeterVariance {
+            reason,
+            previous,
+            previous_time,
+            rows,
+            ..
+        } => {
+            p.reason = Some(reason.name().into());
+            p.previous_snapshot = Some(previous.to_string().into());
+            p.previous_snapshot_time = Some(previous_time.0);
+            p.meters = Some(
+                rows.iter()
+                    .map(|r| MeterVarianceRow {
+                        meter: r.meter.name().into(),
+                        reported: r.reported,
+                        applied: r.applied,
+                        variance: r.variance(),
+                    })
+                    .collect(),
+            );
+        }
+        Alert::MeterReset {
+            meter,
+            previous,
+            reported,
+            ..
+        } => {
+            p.meter = Some(meter.name().into());
+            p.previous_value = Some(*previous);
+            p.reported = Some(*reported);
         }
         Alert::GameEndWithoutBet { .. }
         | Alert::CardOutWithoutSession { .. }

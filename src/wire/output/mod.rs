@@ -38,7 +38,7 @@ pub use decode::{decode_output, OutputEvent};
 pub use encode::{encode_output, encode_rejection};
 pub use payload::{
     AlertPayload, Bin, GgrPayload, JackpotHitPayload, JackpotLevelsPayload, LevelPayload,
-    OutputEnvelope, RefusedPayload, RejectedPayload, WalletPayload,
+    MeterVarianceRow, OutputEnvelope, RefusedPayload, RejectedPayload, WalletPayload,
 };
 
 /// The namespace of every output id (UUID v5).

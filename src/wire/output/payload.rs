@@ -148,7 +148,8 @@ pub struct AlertPayload<'a> {
     /// `credit_variance`, `win_outside_game`, `game_end_without_bet`, `card_session_overlap`,
     /// `card_out_without_session`, `machine_moved`, `clock_skew`, `wrong_currency`,
     /// `overflow`, `large_cash_in`, `door_open`, `tilt`, `comms_lost`, `unknown_level`,
-    /// `mystery_claim`, `pool_not_linked`, `jackpot_not_eligible` or `jackpot_variance`.
+    /// `mystery_claim`, `pool_not_linked`, `jackpot_not_eligible`, `jackpot_variance`,
+    /// `meter_variance` or `meter_reset`.
     #[serde(borrow)]
     pub kind: Cow<'a, str>,
     /// `info`, `warning` or `critical`.
@@ -224,6 +225,42 @@ pub struct AlertPayload<'a> {
     /// paid).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub level_amount: Option<i64>,
+    /// `meter_variance`: why the machine reported (`periodic`, `door_close`, `day_end`,
+    /// `request`).
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<Cow<'a, str>>,
+    /// `meter_variance`: the input event of the snapshot compared with.
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    pub previous_snapshot: Option<Cow<'a, str>>,
+    /// `meter_variance`: that snapshot's booked time, ms since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_snapshot_time: Option<i64>,
+    /// `meter_variance`: every meter that moved otherwise on the machine than in pitboss.
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    pub meters: Option<Vec<MeterVarianceRow<'a>>>,
+    /// `meter_reset`: the meter found lower than in the previous snapshot.
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    pub meter: Option<Cow<'a, str>>,
+    /// `meter_reset`: its value in the previous snapshot (`reported`: its value now).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_value: Option<i64>,
+    /// `meter_reset`: the meter's value now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reported: Option<i64>,
+}
+
+/// One meter of a `meter_variance` alert (RULES.md M-8).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MeterVarianceRow<'a> {
+    /// The meter's name (`coin_in`, `games_played`, ...).
+    #[serde(borrow)]
+    pub meter: Cow<'a, str>,
+    /// How much the machine's meter moved since the previous snapshot.
+    pub reported: i64,
+    /// How much pitboss's moved (the events it applied in between).
+    pub applied: i64,
+    /// `reported - applied`.
+    pub variance: i64,
 }
 
 /// An input event the core refused (valid on the wire, refused by the rules).
