@@ -280,6 +280,7 @@ fn populate(cfg: &Config, o: &StoreOptions) -> anyhow::Result<()> {
                     movements: 1,
                     ledger: vec![entry(Movement::Deposit, 10_000, 10_000, i as u64)],
                     txs,
+                    log: Vec::new(),
                 });
             }
             if i < o.machines {
@@ -309,6 +310,7 @@ fn populate(cfg: &Config, o: &StoreOptions) -> anyhow::Result<()> {
                     movements: 1,
                     ledger: vec![entry(Movement::BillIn, 10_000, 10_000, i as u64)],
                     txs: Vec::new(),
+                    log: Vec::new(),
                 });
             }
         }

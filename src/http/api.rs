@@ -145,6 +145,70 @@ pub async fn machine(
     Ok(HttpResponse::Ok().json(view))
 }
 
+/// Query of `GET /api/machines/{id}/events`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventsQuery {
+    before: Option<u64>,
+    limit: Option<usize>,
+}
+
+#[derive(Serialize)]
+struct LogView {
+    number: u64,
+    code: &'static str,
+    time_ms: i64,
+    event_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tilt_code: Option<u32>,
+    meters: BTreeMap<&'static str, i64>,
+}
+
+/// `GET /api/machines/{id}/events?before=&limit=`: the machine's event log (RULES.md M-9),
+/// newest first, `limit` entries (default 50) numbered below `before` (default: from the
+/// newest); `next_before` pages on. What the last checkpoint stored, plus what was handed to
+/// the store since (a live machine's newest entries reach it at its next checkpoint).
+pub async fn machine_events(
+    state: web::Data<HttpState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    q: web::Query<EventsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    read_guard(&state, &req)?;
+    let id = parse_id(&path, "machine id", MachineId::new)?;
+    let Some(Snapshot::Machine(m)) = state.runtime.inspect::<MachineEntity>(&id).await? else {
+        return Err(ApiError::not_found(format!("machine {id} not found")));
+    };
+    let newest = m.log_seq.saturating_add(1);
+    let before = q.before.map_or(newest, |b| b.min(newest));
+    let limit = q.limit.unwrap_or(50).min(state.config.list_len_max).max(1);
+    let entries = state.runtime.store.machine_log(&id, before, limit).await?;
+    let next_before = entries
+        .last()
+        .filter(|e| entries.len() == limit && e.number > 1)
+        .map(|e| e.number);
+    let events: Vec<LogView> = entries
+        .into_iter()
+        .map(|e| LogView {
+            number: e.number,
+            code: e.code.name(),
+            time_ms: e.time.0,
+            event_id: e.cause.to_string(),
+            tilt_code: e.tilt,
+            meters: ReportedMeter::ALL
+                .iter()
+                .map(|r| (r.name(), e.meters.get(*r)))
+                .collect(),
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "machine": id.as_str(),
+        "newest": m.log_seq,
+        "events": events,
+        "next_before": next_before,
+    })))
+}
+
 /// Query of `GET /api/machines`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -130,6 +130,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/api/pools/{id}", web::get().to(api::pool))
         .route("/api/machines", web::get().to(api::machines))
         .route("/api/machines/{id}", web::get().to(api::machine))
+        .route(
+            "/api/machines/{id}/events",
+            web::get().to(api::machine_events),
+        )
         .route("/api/wallets/{id}", web::get().to(api::wallet))
         .route("/api/halls", web::get().to(api::halls))
         .route("/api/halls/{id}/ggr", web::get().to(api::hall_ggr))

@@ -20,6 +20,7 @@
 //! | positions  | topic, 0x00, partition (BE)           | next offset                          |
 //! | wallet_txs | player, provider, tx (each: length u16 BE, bytes) | a wallet's answered command or tombstone (RULES.md W-1) |
 //! | wallet_tx_expiry | first-write time (ms, BE), then the wallet_txs key | nothing: the retention index |
+//! | machine_log | machine id, 0x00, entry number (BE)  | a machine's event log entry (RULES.md M-9) |
 //! | meta       | `format`                              | layout version                       |
 //!
 //! The ledger is a journal: each checkpoint appends its ledger pages (per entity, the
@@ -43,8 +44,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use pitboss_actors::domain::ggr::GgrTotals;
+use pitboss_actors::domain::machine::LogEntry;
 use pitboss_actors::domain::wallet::{Recalled, TxKey};
-use pitboss_actors::domain::{HallId, PlayerId, Timestamp};
+use pitboss_actors::domain::{HallId, MachineId, PlayerId, Timestamp};
 use pitboss_actors::shell::ports::{BoxFuture, StoredWindows};
 use pitboss_actors::shell::{EntityKey, Failure, Position, Snapshot, StoreError, Stored};
 use redb::{Database, ReadableTable, TableDefinition};
@@ -59,6 +61,7 @@ const GGR: TableDefinition<'static, &[u8], &[u8]> = TableDefinition::new("ggr");
 const POSITIONS: TableDefinition<'static, &[u8], i64> = TableDefinition::new("positions");
 const META: TableDefinition<'static, &str, u64> = TableDefinition::new("meta");
 const WALLET_TXS: TableDefinition<'static, &[u8], &[u8]> = TableDefinition::new("wallet_txs");
+const MACHINE_LOG: TableDefinition<'static, &[u8], &[u8]> = TableDefinition::new("machine_log");
 const WALLET_TX_EXPIRY: TableDefinition<'static, &[u8], ()> =
     TableDefinition::new("wallet_tx_expiry");
 
@@ -177,6 +180,15 @@ fn tx_key(player: &PlayerId, key: &TxKey) -> Vec<u8> {
     k
 }
 
+/// A `machine_log` key: the machine (printable ASCII, no 0x00), 0x00, the entry number.
+fn log_key(machine: &MachineId, number: u64) -> Vec<u8> {
+    let mut k = Vec::with_capacity(machine.as_str().len() + 9);
+    k.extend_from_slice(machine.as_str().as_bytes());
+    k.push(0);
+    k.extend_from_slice(&number.to_be_bytes());
+    k
+}
+
 fn position_key(topic: &str, partition: i32) -> Vec<u8> {
     let mut k = Vec::with_capacity(topic.len() + 5);
     k.extend_from_slice(topic.as_bytes());
@@ -253,6 +265,8 @@ impl Redb {
             tx.open_table(WALLET_TXS)
                 .map_err(err("creating tables", &path))?;
             tx.open_table(WALLET_TX_EXPIRY)
+                .map_err(err("creating tables", &path))?;
+            tx.open_table(MACHINE_LOG)
                 .map_err(err("creating tables", &path))?;
         }
         tx.commit().map_err(err("creating tables", &path))?;
@@ -501,6 +515,18 @@ fn write_batch(
         }
     }
     rows += expire_txs(&tx, p, now - retention.wallet_tx_ms)?;
+    if !batch.log.is_empty() {
+        let mut t = tx
+            .open_table(MACHINE_LOG)
+            .map_err(err("opening the machine log", p))?;
+        for ((machine, number), e) in &batch.log {
+            let (k, v) = (log_key(machine, *number), codec::encode_log(e)?);
+            t.insert(&k[..], &v[..])
+                .map_err(err("writing a machine log entry", p))?;
+            rows += 1;
+            bytes += (k.len() + v.len()) as u64;
+        }
+    }
     {
         let mut t = tx
             .open_table(POSITIONS)
@@ -567,6 +593,32 @@ impl Backend for Redb {
             codec::decode_ggr,
         );
         Box::pin(async move { got })
+    }
+
+    fn read_log(
+        &self,
+        machine: &MachineId,
+        before: u64,
+        limit: usize,
+    ) -> BoxFuture<Result<Vec<LogEntry>, StoreError>> {
+        let r = self.check_reads();
+        let (lo, hi) = (log_key(machine, 0), log_key(machine, before));
+        self.blocking(move |db, p| {
+            r?;
+            let tx = db.begin_read().map_err(err("starting a read", p))?;
+            let t = tx
+                .open_table(MACHINE_LOG)
+                .map_err(err("opening the machine log", p))?;
+            let mut out = Vec::new();
+            let range = t
+                .range(&lo[..]..&hi[..])
+                .map_err(err("reading the machine log", p))?;
+            for item in range.rev().take(limit) {
+                let (_, v) = item.map_err(err("reading the machine log", p))?;
+                out.push(codec::decode_log(v.value())?);
+            }
+            Ok(out)
+        })
     }
 
     fn halls_to_publish(&self) -> BoxFuture<Result<Vec<HallId>, StoreError>> {

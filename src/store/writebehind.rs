@@ -16,8 +16,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use pitboss_actors::domain::ggr::GgrTotals;
+use pitboss_actors::domain::machine::LogEntry;
 use pitboss_actors::domain::wallet::{Recalled, TxKey, TxRecord};
-use pitboss_actors::domain::{HallId, PlayerId, Timestamp};
+use pitboss_actors::domain::{HallId, MachineId, PlayerId, Timestamp};
 use pitboss_actors::shell::ports::{BoxFuture, StoredWindows};
 use pitboss_actors::shell::{
     EntityKey, LedgerEntry, Position, Snapshot, Stash, StateStore, StoreError, Stored,
@@ -41,6 +42,9 @@ pub struct Batch {
     /// Wallet transaction records made or changed since the previous checkpoint, the latest
     /// per key (RULES.md W-1).
     pub txs: HashMap<(PlayerId, TxKey), TxRecord>,
+    /// Machines' event log entries made since the previous checkpoint (RULES.md M-9), by
+    /// machine and number.
+    pub log: BTreeMap<(MachineId, u64), LogEntry>,
 }
 
 impl Batch {
@@ -50,6 +54,7 @@ impl Batch {
             && self.ledger_len == 0
             && self.positions.is_empty()
             && self.txs.is_empty()
+            && self.log.is_empty()
     }
 
     fn add(&mut self, stash: Stash) {
@@ -57,6 +62,11 @@ impl Batch {
         if let Snapshot::Wallet(w) = &stash.snapshot {
             for (k, r) in stash.txs {
                 self.txs.insert((w.id.clone(), k), r);
+            }
+        }
+        if let Snapshot::Machine(m) = &stash.snapshot {
+            for e in stash.log {
+                self.log.insert((m.id.clone(), e.number), e);
             }
         }
         if !stash.ledger.is_empty() {
@@ -90,11 +100,23 @@ impl Batch {
         for (k, v) in older.txs {
             self.txs.entry(k).or_insert(v);
         }
+        for (k, v) in older.log {
+            self.log.entry(k).or_insert(v);
+        }
     }
 
-    /// Rows the batch holds before GGR rows: states, ledger entries and wallet transactions.
+    /// The batch's log entries of `machine` numbered below `before`, newest first.
+    fn log_of(&self, machine: &MachineId, before: u64) -> impl Iterator<Item = &LogEntry> {
+        self.log
+            .range((machine.clone(), 0)..(machine.clone(), before))
+            .rev()
+            .map(|(_, e)| e)
+    }
+
+    /// Rows the batch holds before GGR rows: states, ledger entries, wallet transactions and
+    /// machine log entries.
     pub fn len(&self) -> usize {
-        self.entities.len() + self.ledger_len + self.txs.len()
+        self.entities.len() + self.ledger_len + self.txs.len() + self.log.len()
     }
 
     /// The batch's input positions.
@@ -141,6 +163,14 @@ pub trait Backend: AuditSource + Send + Sync + 'static {
     ) -> BoxFuture<Result<StoredWindows, StoreError>>;
     /// The stored halls whose outbox holds publications (RULES.md H-2).
     fn halls_to_publish(&self) -> BoxFuture<Result<Vec<HallId>, StoreError>>;
+    /// A machine's stored event log (RULES.md M-9), newest first: at most `limit` entries
+    /// numbered below `before`.
+    fn read_log(
+        &self,
+        machine: &MachineId,
+        before: u64,
+        limit: usize,
+    ) -> BoxFuture<Result<Vec<LogEntry>, StoreError>>;
 }
 
 /// Counters of a write-behind store.
@@ -251,6 +281,7 @@ impl Drop for Restore<'_> {
                 ledger_len: shared.ledger_len,
                 positions: shared.positions.clone(),
                 txs: shared.txs.clone(),
+                log: shared.log.clone(),
             });
             b.pending.merge_older(older);
         }
@@ -358,6 +389,31 @@ impl<B: Backend> StateStore for WriteBehind<B> {
 
     fn stash(&self, stash: Stash) {
         lock(&self.0.buffers).pending.add(stash);
+    }
+
+    fn machine_log(
+        &self,
+        machine: &MachineId,
+        before: u64,
+        limit: usize,
+    ) -> BoxFuture<Result<Vec<LogEntry>, StoreError>> {
+        // Entries not yet durable first (newer than any stored), then the backend's.
+        let mut got: Vec<LogEntry> = {
+            let b = lock(&self.0.buffers);
+            let mut v: Vec<LogEntry> = b.pending.log_of(machine, before).cloned().collect();
+            if let Some(i) = &b.inflight {
+                v.extend(i.log_of(machine, before).cloned());
+            }
+            v
+        };
+        let read = self.0.backend.read_log(machine, before, limit);
+        Box::pin(async move {
+            got.extend(read.await?);
+            got.sort_unstable_by_key(|e| std::cmp::Reverse(e.number));
+            got.dedup_by_key(|e| e.number);
+            got.truncate(limit);
+            Ok(got)
+        })
     }
 
     fn recall(&self, player: &PlayerId, keys: &[TxKey]) -> BoxFuture<Result<Recalled, StoreError>> {

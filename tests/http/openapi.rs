@@ -52,6 +52,12 @@ const UNREACHABLE: &[(&str, &str, u16, &str)] = &[
         "needs a store that fails reads",
     ),
     (
+        "/api/machines/{id}/events",
+        "get",
+        503,
+        "needs a store that fails reads",
+    ),
+    (
         "/api/wallets/{id}",
         "get",
         503,
@@ -545,6 +551,7 @@ fn every_answer_of_a_running_demo_is_as_the_document_says() {
         "/api/machines/{}",
         list.json()["machines"][0]["id"].as_str().unwrap()
     );
+    let events = format!("{machine}/events");
     let wallet = wait_for("a funded wallet", Duration::from_secs(30), || {
         Some(get(&c, "/api/wallets/P-0000001", Bearer(VIEWER))).filter(|a| a.status == 200)
     });
@@ -580,6 +587,12 @@ fn every_answer_of_a_running_demo_is_as_the_document_says() {
         ("get", "/api/machines/{id}", &machine, NoKey, None, 401),
         ("get", "/api/machines/{id}", "/api/machines/M-NOPE", Bearer(VIEWER), None, 404),
         ("get", "/api/machines/{id}", "/api/machines/has%20space", Bearer(VIEWER), None, 400),
+        ("get", "/api/machines/{id}/events", &events, Bearer(VIEWER), None, 200),
+        ("get", "/api/machines/{id}/events", &format!("{events}?before=1&limit=2"), Bearer(VIEWER), None, 200),
+        ("get", "/api/machines/{id}/events", &events, NoKey, None, 401),
+        ("get", "/api/machines/{id}/events", "/api/machines/M-NOPE/events", Bearer(VIEWER), None, 404),
+        ("get", "/api/machines/{id}/events", "/api/machines/has%20space/events", Bearer(VIEWER), None, 400),
+        ("get", "/api/machines/{id}/events", &format!("{events}?before=soon"), Bearer(VIEWER), None, 400),
         ("get", "/api/wallets/{id}", "/api/wallets/P-0000001", NoKey, None, 401),
         ("get", "/api/wallets/{id}", "/api/wallets/P-nobody", Bearer(VIEWER), None, 404),
         ("get", "/api/wallets/{id}", "/api/wallets/has%20space", Bearer(VIEWER), None, 400),

@@ -9,13 +9,15 @@ use crate::support::Harness;
 use pitboss::store::audit;
 use pitboss_actors::domain::ggr::HallState;
 use pitboss_actors::domain::jackpot::{LevelConfig, PoolConfig, PoolState, MICRO};
-use pitboss_actors::domain::machine::{EpochMarks, MachineProfile, MachineState};
+use pitboss_actors::domain::machine::{
+    EpochMarks, LogEntry, MachineProfile, MachineState, MeterReport,
+};
 use pitboss_actors::domain::wallet::{
     TxKey, TxRecord, WalletCommand, WalletEffect, WalletMeta, WalletOp, WalletState,
 };
 use pitboss_actors::domain::{
-    Amount, Currency, EventId, HallId, MachineId, PlayerId, PoolId, RoundId, ServerId, Timestamp,
-    TxId,
+    Amount, Currency, EventId, HallId, LogCode, MachineId, PlayerId, PoolId, ReportedMeter,
+    RoundId, ServerId, Timestamp, TxId,
 };
 use pitboss_actors::shell::{
     EntityKey, LedgerEntry, Movement, Position, Snapshot, Stash, StateStore, Stored,
@@ -167,6 +169,7 @@ fn stash(snapshot: Snapshot, ledger: Vec<LedgerEntry>) -> Stash {
         movements: ledger.last().map_or(0, |e| e.n),
         ledger,
         txs: Vec::new(),
+        log: Vec::new(),
     }
 }
 
@@ -390,6 +393,7 @@ async fn all_lists_stored_and_pending_states(h: Harness) {
         movements: 4,
         ledger: Vec::new(),
         txs: Vec::new(),
+        log: Vec::new(),
     });
     let all = s.all().await.unwrap();
     assert_eq!(all.len(), 2);
@@ -457,6 +461,7 @@ async fn the_audit_reports_differences(h: Harness) {
         movements,
         ledger: ml,
         txs: Vec::new(),
+        log: Vec::new(),
     });
     // A ledger with no state behind it cannot be stashed through the port; a wallet whose
     // deposits disagree can.
@@ -573,6 +578,80 @@ async fn stashes_during_a_flush_are_not_lost(mut h: Harness) {
     assert_audit_clean(&h).await;
 }
 
+/// Entries `from..=to` of a machine's event log (RULES.md M-9), each with its own meters.
+fn log_entries(from: u64, to: u64) -> Vec<LogEntry> {
+    (from..=to)
+        .map(|n| {
+            let mut meters = MeterReport::default();
+            meters.set(ReportedMeter::CoinIn, n as i64 * 100);
+            meters.set(ReportedMeter::GamesPlayed, n as i64);
+            LogEntry {
+                number: n,
+                code: if n % 3 == 0 {
+                    LogCode::Tilt
+                } else {
+                    LogCode::MeterSnapshot
+                },
+                time: Timestamp(T0 + n as i64),
+                cause: EventId(u128::from(n) << 8),
+                tilt: (n % 3 == 0).then_some(n as u32),
+                meters,
+            }
+        })
+        .collect()
+}
+
+async fn machine_log_pages_newest_first_before_and_after_flush_and_restart(mut h: Harness) {
+    let (m1, _) = machine("M-1", 1);
+    let (m10, _) = machine("M-10", 1);
+    let id = m1.id.clone();
+    let all = log_entries(1, 1_100);
+    let s = h.store();
+    let stash_log = |m: &MachineState, log: Vec<LogEntry>| {
+        let mut st = Stash::state(Snapshot::Machine(m.clone()));
+        st.log = log;
+        st
+    };
+    // The first 600 durable, the rest only stashed; another machine whose id extends this
+    // one's.
+    s.stash(stash_log(&m1, all[..600].to_vec()));
+    flush(&h).await;
+    s.stash(stash_log(&m1, all[600..].to_vec()));
+    s.stash(stash_log(&m10, log_entries(1, 3)));
+    let numbers = |v: &[LogEntry]| v.iter().map(|e| e.number).collect::<Vec<_>>();
+    let page = s.machine_log(&id, 1_101, 5).await.unwrap();
+    assert_eq!(numbers(&page), vec![1_100, 1_099, 1_098, 1_097, 1_096]);
+    assert_eq!(page[0], all[1_099], "the entry as stashed");
+    // Across what is stashed and what is durable.
+    let page = s.machine_log(&id, 603, 5).await.unwrap();
+    assert_eq!(numbers(&page), vec![602, 601, 600, 599, 598]);
+    flush(&h).await;
+    // Across a CQL partition boundary (1,024 numbers a partition).
+    let page = s.machine_log(&id, 1_030, 10).await.unwrap();
+    assert_eq!(numbers(&page), (1_020..1_030).rev().collect::<Vec<_>>());
+    drop(s);
+    h.reopen().await;
+    let s = h.store();
+    if h.durable() {
+        // Paging through the whole log gives every entry once, newest first, as stashed.
+        let mut got = Vec::new();
+        let mut before = 1_101;
+        loop {
+            let page = s.machine_log(&id, before, 100).await.unwrap();
+            let Some(last) = page.last() else { break };
+            before = last.number;
+            got.extend(page);
+        }
+        let want: Vec<LogEntry> = all.iter().rev().cloned().collect();
+        assert_eq!(got, want, "after a restart");
+        assert_eq!(
+            numbers(&s.machine_log(&m10.id, 4, 10).await.unwrap()),
+            vec![3, 2, 1]
+        );
+        assert!(s.machine_log(&id, 1, 10).await.unwrap().is_empty());
+    }
+}
+
 macro_rules! suite {
     ($($case:ident),* $(,)?) => {
         mod memory {
@@ -616,4 +695,5 @@ suite!(
     the_audit_finds_inputs_applied_twice_broken_chains_and_lost_state,
     stashes_during_a_flush_are_not_lost,
     wallet_transactions_are_recalled_before_and_after_flush_and_restart,
+    machine_log_pages_newest_first_before_and_after_flush_and_restart,
 );

@@ -228,6 +228,7 @@ fn machine() -> impl Strategy<Value = MachineState> {
                         .collect(),
                     effect_seq,
                     award_seq: effect_seq / 2,
+                    log_seq: effect_seq / 3,
                     status: MachineStatus {
                         online: st.0,
                         door_open: st.1,
@@ -479,6 +480,7 @@ fn through_store(h: Harness, rt: &tokio::runtime::Runtime, cases: u32) {
                         movements: *m,
                         ledger: Vec::new(),
                         txs: Vec::new(),
+                        log: Vec::new(),
                     });
                 }
                 assert!(store.flush().await.unwrap());

@@ -249,7 +249,7 @@ impl PoolCommand {
                     amount: *amount,
                 },
             )),
-            MachineEffect::Ggr(_) | MachineEffect::Alert(_) => None,
+            MachineEffect::Ggr(_) | MachineEffect::Alert(_) | MachineEffect::Log(_) => None,
         }
     }
 }

@@ -114,6 +114,22 @@ named! {
 }
 
 named! {
+    /// What an entry of a machine's event log records (RULES.md M-9). Stored and on the
+    /// API: the names never change.
+    LogCode {
+        DoorOpen => "door_open",
+        DoorClose => "door_close",
+        Tilt => "tilt",
+        TiltClear => "tilt_clear",
+        CommsLost => "comms_lost",
+        CommsRestored => "comms_restored",
+        MeterSnapshot => "meter_snapshot",
+        MeterVariance => "meter_variance",
+        MeterReset => "meter_reset",
+    }
+}
+
+named! {
     /// Why a machine reported its absolute meters (RULES.md M-8).
     SnapshotReason {
         Periodic => "periodic",
@@ -180,6 +196,9 @@ mod tests {
         }
         for k in Total::ALL {
             assert_eq!(Total::from_name(k.name()), Some(*k));
+        }
+        for k in LogCode::ALL {
+            assert_eq!(LogCode::from_name(k.name()), Some(*k));
         }
         for k in SnapshotReason::ALL {
             assert_eq!(SnapshotReason::from_name(k.name()), Some(*k));

@@ -7,7 +7,7 @@
 
 use super::error::{DomainError, Subject};
 use super::ids::{EventId, HallId, MachineId, PlayerId, PoolId, SourceKey};
-use super::kinds::{MachineOp, ReportedMeter, SnapshotReason, Total};
+use super::kinds::{LogCode, MachineOp, ReportedMeter, SnapshotReason, Total};
 use super::money::{add, Amount, Currency};
 use super::time::{booked_time, SkewLimits, Timestamp};
 
@@ -129,6 +129,24 @@ pub struct MeterDiff {
     pub reported: i64,
     /// How much pitboss's moved (the events it applied in between).
     pub applied: i64,
+}
+
+/// An entry of a machine's event log (RULES.md M-9): a significant event or a meter
+/// snapshot, numbered per machine from 1, with the meters at that moment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogEntry {
+    /// The entry's number in the machine's log (1, 2, ...).
+    pub number: u64,
+    pub code: LogCode,
+    /// The booked time of the event (RULES.md E-3).
+    pub time: Timestamp,
+    /// The input event.
+    pub cause: EventId,
+    /// A tilt's code.
+    pub tilt: Option<u32>,
+    /// For a snapshot and what it found (`meter_snapshot`, `meter_variance`,
+    /// `meter_reset`), the meters the machine reported; otherwise pitboss's own.
+    pub meters: MeterReport,
 }
 
 impl MeterDiff {
@@ -405,6 +423,8 @@ pub struct MachineState {
     /// an award counts in the hall and window of the hit (RULES.md H-1). At most
     /// [`HIT_ORIGINS_KEPT`].
     pub hit_origins: Vec<HitOrigin>,
+    /// The number of the newest entry of the machine's event log (RULES.md M-9).
+    pub log_seq: u64,
     /// Meter reconciliation (RULES.md M-8), from the first snapshot on; boxed, so a machine
     /// that reports none costs a pointer, not 300 bytes.
     pub reconcile: Option<Box<Reconciliation>>,
@@ -469,6 +489,8 @@ pub enum MachineEffect {
     },
     /// An alert for the operators.
     Alert(Alert),
+    /// An entry for the machine's event log (RULES.md M-9), stored with its state.
+    Log(LogEntry),
 }
 
 /// How urgent an alert is.
@@ -716,7 +738,28 @@ impl MachineState {
             awards: Vec::new(),
             hit_origins: Vec::new(),
             reconcile: None,
+            log_seq: 0,
         }
+    }
+
+    /// Numbers an entry of the machine's event log (RULES.md M-9).
+    fn log(
+        &mut self,
+        at: &Booked<'_>,
+        code: LogCode,
+        tilt: Option<u32>,
+        meters: MeterReport,
+        fx: &mut Vec<MachineEffect>,
+    ) {
+        self.log_seq += 1;
+        fx.push(MachineEffect::Log(LogEntry {
+            number: self.log_seq,
+            code,
+            time: at.time,
+            cause: at.cause,
+            tilt,
+            meters,
+        }));
     }
 
     /// The newest meter snapshot applied (RULES.md M-8), if any.
@@ -1063,7 +1106,19 @@ impl MachineState {
                 });
                 self.remember_origin(at);
             }
-            MachineCommand::Significant(ev) => self.apply_significant(*ev, fx),
+            MachineCommand::Significant(ev) => {
+                self.apply_significant(*ev, fx);
+                let (code, tilt) = match ev {
+                    SignificantEvent::DoorOpen => (LogCode::DoorOpen, None),
+                    SignificantEvent::DoorClose => (LogCode::DoorClose, None),
+                    SignificantEvent::Tilt(c) => (LogCode::Tilt, Some(*c)),
+                    SignificantEvent::TiltClear => (LogCode::TiltClear, None),
+                    SignificantEvent::CommsLost => (LogCode::CommsLost, None),
+                    SignificantEvent::CommsRestored => (LogCode::CommsRestored, None),
+                };
+                let meters = self.meters.report();
+                self.log(at, code, tilt, meters, fx);
+            }
             MachineCommand::MeterSnapshot { reason, meters } => {
                 self.apply_snapshot(at, *reason, meters, fx)?;
             }
@@ -1072,8 +1127,8 @@ impl MachineState {
     }
 
     /// RULES.md M-8: compares a snapshot with the baseline plus what was applied since, and
-    /// makes it the next baseline. A late snapshot (taken before events already applied)
-    /// changes nothing. A meter lower than in the baseline starts a new baseline.
+    /// makes it the next baseline. A late snapshot (taken before events already applied) is
+    /// only logged. A meter lower than in the baseline starts a new baseline.
     fn apply_snapshot(
         &mut self,
         at: &Booked<'_>,
@@ -1082,16 +1137,20 @@ impl MachineState {
         fx: &mut Vec<MachineEffect>,
     ) -> Result<(), DomainError> {
         if at.late {
+            // In the log (M-9), compared with nothing.
+            self.log(at, LogCode::MeterSnapshot, None, *meters, fx);
             return Ok(());
         }
         let applied = self.meters.report();
         let mut outstanding = self.meter_variance();
+        let mut code = LogCode::MeterSnapshot;
         if let Some(base) = self.baseline() {
             let lower = ReportedMeter::ALL
                 .iter()
                 .copied()
                 .find(|m| meters.get(*m) < base.reported.get(*m));
             if let Some(meter) = lower {
+                code = LogCode::MeterReset;
                 fx.push(MachineEffect::Alert(Alert::MeterReset {
                     machine: self.id.clone(),
                     meter,
@@ -1115,6 +1174,7 @@ impl MachineState {
                     }
                 }
                 if !rows.is_empty() {
+                    code = LogCode::MeterVariance;
                     fx.push(MachineEffect::Alert(Alert::MeterVariance {
                         machine: self.id.clone(),
                         reason,
@@ -1135,6 +1195,7 @@ impl MachineState {
             },
             variance: outstanding,
         }));
+        self.log(at, code, None, *meters, fx);
         Ok(())
     }
 

@@ -20,7 +20,7 @@ pub use applied::Applied;
 pub use error::{DomainError, SessionError, Subject};
 pub use ggr::GgrDelta;
 pub use kinds::{
-    EntityKind, IdKind, MachineOp, ReportedMeter, SnapshotReason, Total, WalletOpKind,
+    EntityKind, IdKind, LogCode, MachineOp, ReportedMeter, SnapshotReason, Total, WalletOpKind,
 };
 
 /// The hash map of domain states: foldhash instead of SipHash. Profiling showed SipHash of

@@ -60,6 +60,7 @@ impl Ledger {
             movements: self.last,
             ledger: std::mem::take(&mut self.entries),
             txs: Vec::new(),
+            log: Vec::new(),
         }
     }
 

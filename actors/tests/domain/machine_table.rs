@@ -8,13 +8,13 @@
 //! Each case then redelivers the same event and checks that it is a repeat that changes nothing.
 
 use pitboss_actors::domain::machine::{
-    Alert, Applied, CashInKind, CashOutKind, EventMeta, GgrDelta, MachineCommand, MachineEffect,
-    MachineEnv, MachineProfile, MachineState, MeterDiff, MeterReport, SignificantEvent,
-    EPOCHS_KEPT, HOLES_KEPT,
+    Alert, Applied, CashInKind, CashOutKind, EventMeta, GgrDelta, LogEntry, MachineCommand,
+    MachineEffect, MachineEnv, MachineProfile, MachineState, MeterDiff, MeterReport,
+    SignificantEvent, EPOCHS_KEPT, HOLES_KEPT,
 };
 use pitboss_actors::domain::{
-    Amount, Currency, DomainError, EventId, HallId, MachineId, MachineOp, PlayerId, PoolId,
-    ReportedMeter, SkewLimits, SnapshotReason, SourceKey, Timestamp, Total,
+    Amount, Currency, DomainError, EventId, HallId, LogCode, MachineId, MachineOp, PlayerId,
+    PoolId, ReportedMeter, SkewLimits, SnapshotReason, SourceKey, Timestamp, Total,
 };
 
 /// Event time of sequence number 0: 2023-11-14T22:13:20Z, 20 s into a minute.
@@ -204,6 +204,19 @@ fn wrong_currency(c: &str) -> Vec<MachineEffect> {
         machine: machine_id(),
         currency: currency(c),
     })]
+}
+
+/// The event log entry (RULES.md M-9) of a significant event applied as event `meta.seq` to
+/// a machine with no money meters moved, after one entry per earlier event.
+fn logged(meta: &EventMeta, code: LogCode, tilt: Option<u32>) -> MachineEffect {
+    MachineEffect::Log(LogEntry {
+        number: meta.seq,
+        code,
+        time: meta.time,
+        cause: meta.event_id,
+        tilt,
+        meters: MeterReport::default(),
+    })
 }
 
 fn no_effects(_: &EventMeta) -> Vec<MachineEffect> {
@@ -807,11 +820,14 @@ fn cases() -> Vec<Case> {
             change: |m| {
                 m.meters.doors_opened = 1;
                 m.status.door_open = true;
+                m.log_seq += 1;
             },
-            effects: |_| {
-                vec![MachineEffect::Alert(Alert::DoorOpen {
+            effects: |meta| {
+                let mut fx = vec![MachineEffect::Alert(Alert::DoorOpen {
                     machine: machine_id(),
-                })]
+                })];
+                fx.push(logged(meta, LogCode::DoorOpen, None));
+                fx
             },
         },
         Case {
@@ -820,8 +836,10 @@ fn cases() -> Vec<Case> {
             cmd: sig(SignificantEvent::DoorOpen),
             currency: None,
             outcome: Ok(()),
-            change: no_change,
-            effects: no_effects,
+            change: |m| {
+                m.log_seq += 1;
+            },
+            effects: |meta| vec![logged(meta, LogCode::DoorOpen, None)],
         },
         Case {
             name: "door close",
@@ -829,8 +847,11 @@ fn cases() -> Vec<Case> {
             cmd: sig(SignificantEvent::DoorClose),
             currency: None,
             outcome: Ok(()),
-            change: |m| m.status.door_open = false,
-            effects: no_effects,
+            change: |m| {
+                m.status.door_open = false;
+                m.log_seq += 1;
+            },
+            effects: |meta| vec![logged(meta, LogCode::DoorClose, None)],
         },
         Case {
             name: "door reopened after closing counts a second opening",
@@ -844,11 +865,14 @@ fn cases() -> Vec<Case> {
             change: |m| {
                 m.meters.doors_opened = 2;
                 m.status.door_open = true;
+                m.log_seq += 1;
             },
-            effects: |_| {
-                vec![MachineEffect::Alert(Alert::DoorOpen {
+            effects: |meta| {
+                let mut fx = vec![MachineEffect::Alert(Alert::DoorOpen {
                     machine: machine_id(),
-                })]
+                })];
+                fx.push(logged(meta, LogCode::DoorOpen, None));
+                fx
             },
         },
         Case {
@@ -857,12 +881,17 @@ fn cases() -> Vec<Case> {
             cmd: sig(SignificantEvent::Tilt(42)),
             currency: None,
             outcome: Ok(()),
-            change: |m| m.status.tilt = Some(42),
-            effects: |_| {
-                vec![MachineEffect::Alert(Alert::Tilt {
+            change: |m| {
+                m.status.tilt = Some(42);
+                m.log_seq += 1;
+            },
+            effects: |meta| {
+                let mut fx = vec![MachineEffect::Alert(Alert::Tilt {
                     machine: machine_id(),
                     code: 42,
-                })]
+                })];
+                fx.push(logged(meta, LogCode::Tilt, Some(42)));
+                fx
             },
         },
         Case {
@@ -871,8 +900,11 @@ fn cases() -> Vec<Case> {
             cmd: sig(SignificantEvent::TiltClear),
             currency: None,
             outcome: Ok(()),
-            change: |m| m.status.tilt = None,
-            effects: no_effects,
+            change: |m| {
+                m.status.tilt = None;
+                m.log_seq += 1;
+            },
+            effects: |meta| vec![logged(meta, LogCode::TiltClear, None)],
         },
         Case {
             name: "comms lost flags offline and alerts",
@@ -880,11 +912,16 @@ fn cases() -> Vec<Case> {
             cmd: sig(SignificantEvent::CommsLost),
             currency: None,
             outcome: Ok(()),
-            change: |m| m.status.online = false,
-            effects: |_| {
-                vec![MachineEffect::Alert(Alert::CommsLost {
+            change: |m| {
+                m.status.online = false;
+                m.log_seq += 1;
+            },
+            effects: |meta| {
+                let mut fx = vec![MachineEffect::Alert(Alert::CommsLost {
                     machine: machine_id(),
-                })]
+                })];
+                fx.push(logged(meta, LogCode::CommsLost, None));
+                fx
             },
         },
         Case {
@@ -893,8 +930,10 @@ fn cases() -> Vec<Case> {
             cmd: sig(SignificantEvent::CommsLost),
             currency: None,
             outcome: Ok(()),
-            change: no_change,
-            effects: no_effects,
+            change: |m| {
+                m.log_seq += 1;
+            },
+            effects: |meta| vec![logged(meta, LogCode::CommsLost, None)],
         },
         Case {
             name: "comms restored",
@@ -902,8 +941,11 @@ fn cases() -> Vec<Case> {
             cmd: sig(SignificantEvent::CommsRestored),
             currency: None,
             outcome: Ok(()),
-            change: |m| m.status.online = true,
-            effects: no_effects,
+            change: |m| {
+                m.status.online = true;
+                m.log_seq += 1;
+            },
+            effects: |meta| vec![logged(meta, LogCode::CommsRestored, None)],
         },
     ]
 }
@@ -1584,7 +1626,14 @@ fn alerts(fx: &[MachineEffect]) -> Vec<&Alert> {
 #[test]
 fn the_first_snapshot_is_a_baseline_and_one_that_agrees_raises_nothing() {
     let mut m = prepared(&[bill(5_000)]);
-    assert!(apply_at(&mut m, 2, &snapshot(0, 0, 0)).is_empty());
+    let fx = apply_at(&mut m, 2, &snapshot(0, 0, 0));
+    assert!(alerts(&fx).is_empty(), "{fx:?}");
+    // In the event log (M-9) with what the machine reported.
+    let [MachineEffect::Log(entry)] = &fx[..] else {
+        panic!("one log entry: {fx:?}");
+    };
+    assert_eq!((entry.number, entry.code), (1, LogCode::MeterSnapshot));
+    assert_eq!(entry.meters.get(ReportedMeter::CoinIn), 1_000_000);
     let base = m.baseline().cloned().expect("a baseline");
     assert_eq!(base.cause, meta(2).event_id);
     assert_eq!(base.reported.get(ReportedMeter::CoinIn), 1_000_000);
@@ -1680,8 +1729,12 @@ fn a_late_snapshot_is_not_compared_and_the_jackpot_meter_is_not_compared() {
     // Snapshot 3 was taken before the bet already applied: it changes nothing.
     let before = m.clone();
     let fx = apply_at(&mut m, 3, &snapshot(999, 9, 0));
-    assert!(fx.is_empty(), "{fx:?}");
+    let [MachineEffect::Log(entry)] = &fx[..] else {
+        panic!("only logged: {fx:?}");
+    };
+    assert_eq!(entry.code, LogCode::MeterSnapshot);
     assert_eq!(m.reconcile, before.reconcile);
+    assert_eq!(m.log_seq, before.log_seq + 1);
     // Awards reach the machine from its pools asynchronously: a jackpot the machine
     // counted that pitboss has not booked yet is no variance.
     let fx = apply_at(&mut m, 5, &snapshot(100, 0, 25_000));

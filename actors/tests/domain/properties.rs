@@ -1281,7 +1281,7 @@ impl Network {
                     d.ggr.push(delta);
                     continue;
                 }
-                MachineEffect::Alert(_) => continue,
+                MachineEffect::Alert(_) | MachineEffect::Log(_) => continue,
                 pooled => {
                     let (pool, cmd) =
                         PoolCommand::of_effect(&pooled, &machine).expect("a pool effect");

@@ -103,6 +103,9 @@ pub(super) struct MachineDto {
     effect_seq: Option<u64>,
     #[serde(default)]
     award_seq: u64,
+    /// Version 3: the newest event log entry's number (RULES.md M-9).
+    #[serde(default)]
+    log_seq: u64,
     /// Version 2.
     #[serde(default)]
     hit_origins: Vec<OriginDto>,
@@ -162,6 +165,7 @@ impl From<&MachineState> for MachineDto {
                 .collect(),
             effect_seq: Some(m.effect_seq),
             award_seq: m.award_seq,
+            log_seq: m.log_seq,
             hit_origins: m
                 .hit_origins
                 .iter()
@@ -255,6 +259,7 @@ impl TryFrom<MachineDto> for MachineState {
             },
             effect_seq: d.effect_seq.or(d.last_seq).unwrap_or(0),
             award_seq: d.award_seq,
+            log_seq: d.log_seq,
             hit_origins: d
                 .hit_origins
                 .into_iter()
@@ -319,6 +324,7 @@ impl MachineDto {
             marks: Vec::new(),
             effect_seq: None,
             award_seq: 0,
+            log_seq: 0,
             hit_origins: Vec::new(),
             ..Self::from(m)
         }

@@ -10,7 +10,8 @@
 //! - [`keys`]: entity keys as stored, and the ledger's day;
 //! - [`record`]: an entity's record, over one DTO set per entity ([`machine`], [`wallet`]
 //!   with the refusals of its idempotency window in [`refusal`], [`pool`], [`hall`]);
-//! - [`ledger`]: pages of ledger entries; [`ggr`]: GGR rows;
+//! - [`ledger`]: pages of ledger entries; [`ggr`]: GGR rows; [`log`]: machines' event log
+//!   entries;
 //! - [`fields`]: what several DTOs share.
 
 pub mod fields;
@@ -18,6 +19,7 @@ pub mod ggr;
 pub mod hall;
 pub mod keys;
 pub mod ledger;
+pub mod log;
 pub mod machine;
 pub mod pool;
 pub mod record;
@@ -27,5 +29,6 @@ pub mod wallet;
 pub use ggr::{decode_ggr, encode_ggr, GgrRow};
 pub use keys::{day_of, entity_key, key_bytes, key_from_bytes};
 pub use ledger::{decode_entries, encode_entries};
+pub use log::{decode_log, encode_log, LOG_RECORD_VERSION};
 pub use record::{decode_record, encode_record, RECORD_VERSION};
 pub use wallet::{decode_tx, encode_tx, TX_RECORD_VERSION};

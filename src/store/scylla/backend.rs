@@ -7,8 +7,9 @@ use std::sync::{Arc, Mutex};
 use futures::future::BoxFuture as Fut;
 use futures::{StreamExt, TryStreamExt};
 use pitboss_actors::domain::ggr::GgrTotals;
+use pitboss_actors::domain::machine::LogEntry;
 use pitboss_actors::domain::wallet::{Recalled, TxKey};
-use pitboss_actors::domain::{HallId, PlayerId, Timestamp};
+use pitboss_actors::domain::{HallId, MachineId, PlayerId, Timestamp};
 use pitboss_actors::shell::ports::{BoxFuture, StoredWindows};
 use pitboss_actors::shell::{EntityKey, Position, Snapshot, StoreError, Stored};
 use scylla::client::session::Session;
@@ -21,8 +22,8 @@ use crate::store::scylla::redo::{prepare, Apply, LogItem};
 use crate::store::scylla::schema::valid_keyspace;
 use crate::store::scylla::session::session;
 use crate::store::scylla::statements::{
-    insert_ledger, prepare_all, upsert_ggr, upsert_position, upsert_state, upsert_wallet_tx,
-    Statements,
+    insert_ledger, prepare_all, upsert_ggr, upsert_log, upsert_position, upsert_state,
+    upsert_wallet_tx, Statements, LOG_BUCKET,
 };
 use crate::store::writebehind::{Backend, Batch, Written};
 
@@ -225,6 +226,9 @@ impl CqlInner {
         for t in &a.txs {
             futs.push(upsert_wallet_tx(s, st, t));
         }
+        for r in &a.log {
+            futs.push(upsert_log(s, st, r));
+        }
         let n = futs.len() as u64;
         futures::stream::iter(futs)
             .buffer_unordered(self.concurrency)
@@ -332,6 +336,48 @@ impl CqlInner {
 }
 
 impl CqlInner {
+    /// A machine's event log, newest first (RULES.md M-9): partition by partition from the
+    /// bucket of `before - 1` down, each read whole by its key (with paging) and its entries
+    /// picked and ordered here.
+    async fn read_log_now(
+        &self,
+        machine: &MachineId,
+        before: u64,
+        limit: usize,
+    ) -> Result<Vec<LogEntry>, StoreError> {
+        let what = format!("reading the event log of machine {machine}");
+        let mut out = Vec::new();
+        let Some(last) = before.checked_sub(1) else {
+            return Ok(out);
+        };
+        let mut bucket = last / LOG_BUCKET;
+        loop {
+            let mut rows = self
+                .session
+                .execute_iter(
+                    self.st.read_machine_log.clone(),
+                    (machine.as_str(), bucket as i64),
+                )
+                .await
+                .map_err(|e| cql_error(e, &what))?
+                .rows_stream::<(i64, Vec<u8>)>()
+                .map_err(|e| cql_error(e, &what))?;
+            let mut part = Vec::new();
+            while let Some(r) = rows.next().await {
+                let (number, record) = r.map_err(|e| cql_error(e, &what))?;
+                if (number as u64) < before {
+                    part.push(codec::decode_log(&record).map_err(|e| e.context(&what))?);
+                }
+            }
+            part.sort_unstable_by_key(|e| std::cmp::Reverse(e.number));
+            out.extend(part.into_iter().take(limit - out.len()));
+            if out.len() >= limit || bucket == 0 {
+                return Ok(out);
+            }
+            bucket -= 1;
+        }
+    }
+
     async fn read_txs_now(
         &self,
         player: &PlayerId,
@@ -447,6 +493,17 @@ impl Backend for Cql {
     fn halls_to_publish(&self) -> BoxFuture<Result<Vec<HallId>, StoreError>> {
         let me = self.handle();
         Box::pin(async move { me.halls_to_publish_now().await })
+    }
+
+    fn read_log(
+        &self,
+        machine: &MachineId,
+        before: u64,
+        limit: usize,
+    ) -> BoxFuture<Result<Vec<LogEntry>, StoreError>> {
+        let me = self.handle();
+        let machine = machine.clone();
+        Box::pin(async move { me.read_log_now(&machine, before, limit).await })
     }
 
     fn read_txs(

@@ -3,7 +3,7 @@
 
 use pitboss_actors::domain::ggr::GgrTotals;
 use pitboss_actors::domain::wallet::TxKey;
-use pitboss_actors::domain::{DomainError, HallId, PlayerId, ServerId, Timestamp, TxId};
+use pitboss_actors::domain::{DomainError, HallId, MachineId, PlayerId, ServerId, Timestamp, TxId};
 use pitboss_actors::shell::{EntityKey, LedgerEntry, Position, Snapshot, StoreError};
 use serde::{Deserialize, Serialize};
 
@@ -46,6 +46,19 @@ pub enum LogItem {
         tx: String,
         record: serde_bytes::ByteBuf,
     },
+    MachineLog {
+        machine: String,
+        number: u64,
+        record: serde_bytes::ByteBuf,
+    },
+}
+
+/// A machine's event log entry as the table gets it (RULES.md M-9).
+pub struct LogRow {
+    pub machine: MachineId,
+    pub number: u64,
+    /// Encoded ([`codec::encode_log`]).
+    pub record: Vec<u8>,
 }
 
 /// A wallet transaction as the table gets it.
@@ -69,6 +82,8 @@ pub struct Apply {
     pub positions: Vec<Position>,
     /// Wallet transactions.
     pub txs: Vec<WalletTxRow>,
+    /// Machines' event log entries.
+    pub log: Vec<LogRow>,
 }
 
 impl Apply {
@@ -79,6 +94,7 @@ impl Apply {
             + self.ggr.len()
             + self.positions.len()
             + self.txs.len()
+            + self.log.len()
     }
 
     /// Adds an item read back from the redo log.
@@ -140,6 +156,20 @@ impl Apply {
                         provider: ServerId::new(&provider).map_err(bad)?,
                         tx: TxId::new(&tx).map_err(bad)?,
                     },
+                    record: record.into_vec(),
+                });
+            }
+            LogItem::MachineLog {
+                machine,
+                number,
+                record,
+            } => {
+                // Decoded to check it, kept as written.
+                codec::decode_log(&record)?;
+                self.log.push(LogRow {
+                    machine: MachineId::new(&machine)
+                        .map_err(|e| StoreError::permanent(format!("redo log: {e}")))?,
+                    number,
                     record: record.into_vec(),
                 });
             }
@@ -211,6 +241,19 @@ pub fn prepare(
         apply.txs.push(WalletTxRow {
             player: player.clone(),
             key: key.clone(),
+            record,
+        });
+    }
+    for ((machine, number), e) in &batch.log {
+        let record = codec::encode_log(e)?;
+        items.push(LogItem::MachineLog {
+            machine: machine.to_string(),
+            number: *number,
+            record: serde_bytes::ByteBuf::from(record.clone()),
+        });
+        apply.log.push(LogRow {
+            machine: machine.clone(),
+            number: *number,
             record,
         });
     }

@@ -36,6 +36,10 @@ pub const SCHEMA: &[(&str, &str)] = &[
         "60_wallet_transactions.cql",
         include_str!("../../../schemas/cql/60_wallet_transactions.cql"),
     ),
+    (
+        "70_machine_log.cql",
+        include_str!("../../../schemas/cql/70_machine_log.cql"),
+    ),
 ];
 
 /// The statements of a CQL file: comments (`--`) removed, split at `;`.

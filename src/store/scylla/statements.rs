@@ -11,7 +11,7 @@ use scylla::value::CqlTimestamp;
 
 use crate::store::codec::{self, GgrRow};
 use crate::store::scylla::errors::{cql_error, Classify};
-use crate::store::scylla::redo::WalletTxRow;
+use crate::store::scylla::redo::{LogRow, WalletTxRow};
 
 /// Every statement the store runs, prepared once per session.
 pub struct Statements {
@@ -44,7 +44,14 @@ pub struct Statements {
     pub wallet_tx: PreparedStatement,
     /// Reads one wallet transaction by key.
     pub read_wallet_tx: PreparedStatement,
+    /// Writes a machine's event log entry (RULES.md M-9).
+    pub machine_log: PreparedStatement,
+    /// Reads one partition (machine, bucket) of a machine's event log.
+    pub read_machine_log: PreparedStatement,
 }
+
+/// Entries of a machine's event log per CQL partition (`machine_log.bucket`).
+pub const LOG_BUCKET: u64 = 1024;
 
 /// An instant as CQL writes it.
 pub fn ts(t: Timestamp) -> CqlTimestamp {
@@ -289,6 +296,34 @@ pub fn upsert_wallet_tx<'a>(
     })
 }
 
+/// Writes a machine's event log entry (RULES.md M-9).
+pub fn upsert_log<'a>(
+    s: &'a Session,
+    st: &'a Statements,
+    r: &'a LogRow,
+) -> Fut<'a, Result<(), StoreError>> {
+    Box::pin(async move {
+        let bucket = (r.number / LOG_BUCKET) as i64;
+        s.execute_unpaged(
+            &st.machine_log,
+            (
+                r.machine.as_str(),
+                bucket,
+                r.number as i64,
+                r.record.as_slice(),
+            ),
+        )
+        .await
+        .map(|_| ())
+        .map_err(|e| {
+            cql_error(
+                e,
+                format_args!("writing log entry {} of machine {}", r.number, r.machine),
+            )
+        })
+    })
+}
+
 /// Prepares every statement; a missing table fails here, before anything is written.
 /// Wallet transactions are written with a TTL of `retention_days` (RULES.md W-1).
 pub async fn prepare_all(
@@ -349,6 +384,8 @@ pub async fn prepare_all(
         // life of the process.
         wallet_tx: p(s, &format!("INSERT INTO wallet_transactions (player_id, provider, tx, record) VALUES (?, ?, ?, ?) USING TTL {}", u64::from(retention_days.min(7300)) * 86_400), pl).await?,
         read_wallet_tx: p(s, "SELECT provider, tx, record FROM wallet_transactions WHERE player_id = ? AND provider = ? AND tx = ? LIMIT 1", pl).await?,
+        machine_log: p(s, "INSERT INTO machine_log (machine_id, bucket, number, record) VALUES (?, ?, ?, ?)", pl).await?,
+        read_machine_log: p(s, "SELECT number, record FROM machine_log WHERE machine_id = ? AND bucket = ?", pl).await?,
     })
 }
 

@@ -2,8 +2,9 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
+use pitboss_actors::domain::machine::LogEntry;
 use pitboss_actors::domain::wallet::{Recalled, TxKey};
-use pitboss_actors::domain::{HallId, PlayerId, Timestamp};
+use pitboss_actors::domain::{HallId, MachineId, PlayerId, Timestamp};
 use pitboss_actors::shell::ports::{BoxFuture, Position, Stash, Stored, StoredWindows};
 use pitboss_actors::shell::{EntityKey, MemoryStore, Snapshot, StateStore, StoreError};
 
@@ -38,6 +39,14 @@ impl StateStore for SharedStore {
         windows: &[Timestamp],
     ) -> BoxFuture<Result<StoredWindows, StoreError>> {
         self.inner.recall_windows(hall, windows)
+    }
+    fn machine_log(
+        &self,
+        machine: &MachineId,
+        before: u64,
+        limit: usize,
+    ) -> BoxFuture<Result<Vec<LogEntry>, StoreError>> {
+        self.inner.machine_log(machine, before, limit)
     }
     fn flush(&self) -> BoxFuture<Result<bool, StoreError>> {
         let pending = std::mem::take(&mut *self.pending.lock().unwrap());

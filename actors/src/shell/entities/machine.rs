@@ -2,7 +2,7 @@
 //! contributions and claims to its pools, alerts to the sink) and its ledger.
 
 use crate::domain::jackpot::{PoolCommand, PoolMeta};
-use crate::domain::machine::{MachineEffect, MachineEnv, MachineState};
+use crate::domain::machine::{LogEntry, MachineEffect, MachineEnv, MachineState};
 use crate::domain::{Applied, MachineId, SourceKey};
 
 use crate::domain::EntityKind;
@@ -19,6 +19,8 @@ pub struct MachineEntity {
     id: MachineId,
     state: Option<MachineState>,
     ledger: Option<Ledger>,
+    /// Event log entries (RULES.md M-9) made since the last stash.
+    log: Vec<LogEntry>,
 }
 
 thread_local! {
@@ -48,6 +50,7 @@ impl Entity for MachineEntity {
             id: id.clone(),
             state,
             ledger,
+            log: Vec::new(),
         }
     }
 
@@ -95,6 +98,7 @@ impl Entity for MachineEntity {
                             let hall = d.hall.clone();
                             cx.forward(Remote::Hall(hall, HallMsg::Delta(d, ack.clone())));
                         }
+                        MachineEffect::Log(entry) => self.log.push(entry),
                         MachineEffect::Alert(alert) => {
                             let out = Output::Alert {
                                 alert,
@@ -173,6 +177,8 @@ impl Entity for MachineEntity {
 
     fn stash(&mut self, _cx: &dyn EntityContext) -> Option<Stash> {
         let snapshot = self.state.clone().map(Snapshot::Machine)?;
-        Some(Ledger::stash(&mut self.ledger, snapshot))
+        let mut stash = Ledger::stash(&mut self.ledger, snapshot);
+        stash.log = std::mem::take(&mut self.log);
+        Some(stash)
     }
 }

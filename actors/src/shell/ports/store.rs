@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use crate::domain::ggr::{GgrTotals, HallState};
 use crate::domain::jackpot::PoolState;
-use crate::domain::machine::MachineState;
+use crate::domain::machine::{LogEntry, MachineState};
 use crate::domain::wallet::{Recalled, TxKey, TxRecord, WalletState};
 use crate::domain::{EntityKind, HallId, MachineId, PlayerId, PoolId, Timestamp};
 
@@ -200,6 +200,9 @@ pub struct Stash {
     /// stash, in order (RULES.md W-1: every answer is stored with the checkpoint that
     /// applied it). Empty for other entities.
     pub txs: Vec<(TxKey, TxRecord)>,
+    /// A machine's event log entries (RULES.md M-9) made since the previous stash, in
+    /// order, stored with the checkpoint that made them. Empty for other entities.
+    pub log: Vec<LogEntry>,
 }
 
 impl Stash {
@@ -210,6 +213,7 @@ impl Stash {
             movements: 0,
             ledger: Vec::new(),
             txs: Vec::new(),
+            log: Vec::new(),
         }
     }
 }
@@ -294,6 +298,16 @@ pub trait StateStore: Send + Sync + 'static {
                 .collect())
         })
     }
+    /// A machine's event log (RULES.md M-9), newest first: at most `limit` entries numbered
+    /// below `before`, stashed ones included. For the newest entries `before` is the
+    /// machine's `log_seq + 1`: a store may read its way down from `before` (the CQL store
+    /// reads a partition per 1,024 numbers), so it must not be far above it.
+    fn machine_log(
+        &self,
+        machine: &MachineId,
+        before: u64,
+        limit: usize,
+    ) -> BoxFuture<Result<Vec<LogEntry>, StoreError>>;
     /// Records the input position the next flush makes durable together with the state.
     fn stash_position(&self, _position: Position) {}
     /// The input positions stored with the last durable flush.
@@ -309,6 +323,7 @@ pub struct MemoryStore {
     txs: Mutex<HashMap<(PlayerId, TxKey), TxRecord>>,
     ggr: Mutex<HashMap<(HallId, Timestamp), (GgrTotals, u32)>>,
     ledger: Option<Mutex<Vec<(EntityKey, LedgerEntry)>>>,
+    log: Mutex<HashMap<MachineId, std::collections::BTreeMap<u64, LogEntry>>>,
 }
 
 impl MemoryStore {
@@ -319,6 +334,7 @@ impl MemoryStore {
             txs: Mutex::default(),
             ggr: Mutex::default(),
             ledger: Some(Mutex::default()),
+            log: Mutex::default(),
         }
     }
 
@@ -368,6 +384,13 @@ impl StateStore for MemoryStore {
             let mut l = l.lock().expect("store lock");
             l.extend(stash.ledger.iter().map(|e| (key.clone(), *e)));
         }
+        if let (Snapshot::Machine(m), false) = (&stash.snapshot, stash.log.is_empty()) {
+            let mut log = self.log.lock().expect("store lock");
+            let entries = log.entry(m.id.clone()).or_default();
+            for e in &stash.log {
+                entries.insert(e.number, e.clone());
+            }
+        }
         self.map.lock().expect("store lock").insert(
             key,
             Stored {
@@ -416,6 +439,28 @@ impl StateStore for MemoryStore {
 
     fn keeps_ledger(&self) -> bool {
         self.ledger.is_some()
+    }
+
+    fn machine_log(
+        &self,
+        machine: &MachineId,
+        before: u64,
+        limit: usize,
+    ) -> BoxFuture<Result<Vec<LogEntry>, StoreError>> {
+        let got = self
+            .log
+            .lock()
+            .expect("store lock")
+            .get(machine)
+            .map(|m| {
+                m.range(..before)
+                    .rev()
+                    .take(limit)
+                    .map(|(_, e)| e.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        Box::pin(async move { Ok(got) })
     }
 }
 

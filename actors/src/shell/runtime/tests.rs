@@ -5,7 +5,7 @@ use std::sync::Mutex;
 
 use super::*;
 use crate::domain::jackpot::LevelConfig;
-use crate::domain::machine::{CashInKind, EventMeta, MachineCommand};
+use crate::domain::machine::{CashInKind, EventMeta, LogEntry, MachineCommand};
 use crate::domain::wallet::{Recalled, TxKey, WalletCommand, WalletMeta, WalletOp};
 use crate::domain::{Amount, Currency, EventId, PlayerId, ServerId, TxId};
 use crate::shell::actor::load_state;
@@ -68,6 +68,15 @@ impl StateStore for Failing {
     ) -> BoxFuture<Result<StoredWindows, StoreError>> {
         let none = windows.iter().map(|w| (*w, None)).collect();
         Box::pin(async move { Ok(none) })
+    }
+    fn machine_log(
+        &self,
+        _machine: &MachineId,
+        _before: u64,
+        _limit: usize,
+    ) -> BoxFuture<Result<Vec<LogEntry>, StoreError>> {
+        // Stores nothing, so it holds no log.
+        Box::pin(async { Ok(Vec::new()) })
     }
 }
 
@@ -368,6 +377,14 @@ impl StateStore for Counting {
     ) -> BoxFuture<Result<StoredWindows, StoreError>> {
         self.inner.recall_windows(hall, windows)
     }
+    fn machine_log(
+        &self,
+        machine: &MachineId,
+        before: u64,
+        limit: usize,
+    ) -> BoxFuture<Result<Vec<LogEntry>, StoreError>> {
+        self.inner.machine_log(machine, before, limit)
+    }
 }
 
 fn deposit_by(player: &str, n: u128) -> Input {
@@ -507,4 +524,60 @@ async fn a_sweep_keeps_the_live_actors_within_the_bound_least_used_first() {
     };
     assert_eq!(c.balance, 200);
     rt.stop();
+}
+
+/// RULES.md M-9: the entries a machine's events make reach the store's machine log with the
+/// checkpoint (and with passivation), numbered in order; nothing is lost or doubled.
+#[actix_rt::test]
+async fn a_machines_event_log_reaches_the_store_with_its_checkpoints() {
+    use crate::domain::machine::SignificantEvent as S;
+    use crate::domain::LogCode;
+
+    let store = Arc::new(MemoryStore::default());
+    let rt = start(store.clone(), Arc::new(ManualClock::at(Timestamp(T0))));
+    let machine = MachineId::new("M-7").unwrap();
+    let event = |seq: u64, cmd: MachineCommand| Input::Machine {
+        machine: machine.clone(),
+        hall: HallId::new("H-1").unwrap(),
+        meta: EventMeta::new(EventId(u128::from(seq)), seq, Timestamp(T0 + seq as i64)),
+        cmd,
+        currency: None,
+    };
+    let sig = |e| MachineCommand::Significant(e);
+    for (seq, e) in [(1, S::DoorOpen), (2, S::DoorClose), (3, S::Tilt(7))] {
+        rt.dispatch(event(seq, sig(e)), AckToken::none()).await;
+    }
+    rt.quiesce().await;
+    // Not in the store before the machine hands its state over.
+    assert!(store
+        .machine_log(&machine, 100, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    rt.checkpoint().await;
+    let codes = |v: Vec<crate::domain::machine::LogEntry>| {
+        v.into_iter()
+            .map(|e| (e.number, e.code, e.tilt))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        codes(store.machine_log(&machine, 100, 10).await.unwrap()),
+        vec![
+            (3, LogCode::Tilt, Some(7)),
+            (2, LogCode::DoorClose, None),
+            (1, LogCode::DoorOpen, None)
+        ]
+    );
+    // A repeat makes no entry; the next event after passivation goes on from 4.
+    rt.dispatch(event(3, sig(S::Tilt(7))), AckToken::none())
+        .await;
+    rt.dispatch(event(4, sig(S::TiltClear)), AckToken::none())
+        .await;
+    rt.quiesce().await;
+    rt.passivate_now::<crate::shell::entities::MachineEntity>(std::slice::from_ref(&machine))
+        .await;
+    assert_eq!(
+        codes(store.machine_log(&machine, 5, 2).await.unwrap()),
+        vec![(4, LogCode::TiltClear, None), (3, LogCode::Tilt, Some(7))]
+    );
 }
