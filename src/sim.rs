@@ -1,5 +1,6 @@
 //! The built-in hall-network simulator: halls of machines played by players (bets, wins,
-//! game ends, cash in and out, card in/out, progressive hits, doors) and online players
+//! game ends, cash in and out, card in/out, progressive hits, doors, meter snapshots at
+//! door close) and online players
 //! betting through a game server against their wallets. Deterministic for a given seed.
 //!
 //! It keeps its own model of every machine's credits and every wallet's balance so that what
@@ -15,7 +16,7 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::recount::Recount;
-use crate::wire::{InputEnvelope, InputPayload, Source};
+use crate::wire::{InputEnvelope, InputPayload, SnapshotMeters, Source};
 
 /// One message for the processor.
 #[derive(Clone, Debug)]
@@ -81,6 +82,10 @@ struct SimMachine {
     carded: Option<usize>,
     door_open: bool,
     claimable: Vec<(String, u8)>,
+    /// The machine's own meters, reported at each door close (RULES.md M-8).
+    meters: SnapshotMeters,
+    /// The open game paid something.
+    game_won: bool,
 }
 
 struct SimPlayer {
@@ -155,6 +160,8 @@ impl Simulator {
                     carded: None,
                     door_open: false,
                     claimable: claimable.clone(),
+                    meters: SnapshotMeters::default(),
+                    game_won: false,
                 });
             }
         }
@@ -279,6 +286,7 @@ impl Simulator {
 
     fn machine_event(&mut self, m: usize, now_ms: i64, payload: InputPayload) {
         let mach = &mut self.machines[m];
+        mach.meters.count(&payload, &mut mach.game_won);
         mach.seq += 1;
         let (key, seq) = (mach.id.clone(), mach.seq);
         let source = Source {
@@ -301,7 +309,22 @@ impl Simulator {
                 InputPayload::DoorOpen {}
             };
             self.machines[m].door_open = !self.machines[m].door_open;
-            return self.machine_event(m, now_ms, payload);
+            let closed = matches!(payload, InputPayload::DoorClose {});
+            self.machine_event(m, now_ms, payload);
+            if closed {
+                // Machines report their meters at door close (RULES.md M-8).
+                let meters = self.machines[m].meters;
+                self.machine_event(
+                    m,
+                    now_ms,
+                    InputPayload::MeterSnapshot {
+                        reason: "door_close".into(),
+                        currency: cur,
+                        meters,
+                    },
+                );
+            }
+            return;
         }
         if roll < 60 && !self.players.is_empty() {
             let payload = match mach.carded {

@@ -232,6 +232,38 @@ pub struct SnapshotMeters {
     pub cashless_out: i64,
 }
 
+impl SnapshotMeters {
+    /// Moves the meters as a machine's own would for an event it sends (simulators and
+    /// generators that report snapshots): `game_won` is the open game's "paid something"
+    /// flag, set by a win and taken by the game end.
+    pub fn count(&mut self, payload: &InputPayload, game_won: &mut bool) {
+        match payload {
+            InputPayload::Bet { amount, .. } => self.coin_in += amount,
+            InputPayload::Win { amount, .. } => {
+                self.coin_out += amount;
+                *game_won = true;
+            }
+            InputPayload::GameEnd {} => {
+                self.games_played += 1;
+                if std::mem::take(game_won) {
+                    self.games_won += 1;
+                }
+            }
+            InputPayload::CashIn { kind, amount, .. } => match kind.as_str() {
+                "bill" => self.bills_in += amount,
+                "ticket" => self.tickets_in += amount,
+                _ => self.cashless_in += amount,
+            },
+            InputPayload::CashOut { kind, amount, .. } => match kind.as_str() {
+                "ticket" => self.tickets_out += amount,
+                "cashless" => self.cashless_out += amount,
+                _ => self.handpaid += amount,
+            },
+            _ => {}
+        }
+    }
+}
+
 impl InputPayload {
     /// The kind's name on the wire (the payload map's key).
     pub fn kind(&self) -> &'static str {

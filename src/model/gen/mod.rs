@@ -300,7 +300,8 @@ impl World {
     }
 
     fn send_machine(&mut self, m: usize, payload: InputPayload) {
-        self.machines[m].count(&payload);
+        let mach = &mut self.machines[m];
+        mach.meters.count(&payload, &mut mach.game_won);
         let env = self.machine_event(m, payload);
         self.deliver_machine(m, env);
     }
@@ -507,37 +508,6 @@ fn money(kind: &str, amount: i64) -> InputPayload {
     match kind {
         "bet" => InputPayload::Bet { amount, currency },
         _ => InputPayload::Win { amount, currency },
-    }
-}
-
-impl Machine {
-    /// Moves the machine's own meters as the event it sends does.
-    fn count(&mut self, payload: &InputPayload) {
-        let m = &mut self.meters;
-        match payload {
-            InputPayload::Bet { amount, .. } => m.coin_in += amount,
-            InputPayload::Win { amount, .. } => {
-                m.coin_out += amount;
-                self.game_won = true;
-            }
-            InputPayload::GameEnd {} => {
-                m.games_played += 1;
-                if std::mem::take(&mut self.game_won) {
-                    m.games_won += 1;
-                }
-            }
-            InputPayload::CashIn { kind, amount, .. } => match kind.as_str() {
-                "bill" => m.bills_in += amount,
-                "ticket" => m.tickets_in += amount,
-                _ => m.cashless_in += amount,
-            },
-            InputPayload::CashOut { kind, amount, .. } => match kind.as_str() {
-                "ticket" => m.tickets_out += amount,
-                "cashless" => m.cashless_out += amount,
-                _ => m.handpaid += amount,
-            },
-            _ => {}
-        }
     }
 }
 
