@@ -84,6 +84,7 @@ pub struct RuntimeSection {
     pub wallet_window_len: usize,
     pub wallet_credit_line_minor: i64,
     pub large_cash_in_alert_minor: i64,
+    pub handpay_threshold_minor: i64,
     pub clock_ahead_max_ms: i64,
     pub clock_behind_max_ms: i64,
     pub ggr_grace_windows: i64,
@@ -312,6 +313,7 @@ impl Config {
             wallet_window_len: r.wallet_window_len,
             wallet_credit_line_minor: r.wallet_credit_line_minor,
             large_cash_in_alert_minor: r.large_cash_in_alert_minor,
+            handpay_threshold_minor: r.handpay_threshold_minor,
             skew: SkewLimits {
                 ahead_max_ms: r.clock_ahead_max_ms,
                 behind_max_ms: r.clock_behind_max_ms,

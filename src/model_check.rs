@@ -69,6 +69,7 @@ pub fn core_config(m: &ModelConfig) -> Config {
     cfg.network.currency = m.currency.clone();
     cfg.runtime.wallet_credit_line_minor = m.credit_line;
     cfg.runtime.large_cash_in_alert_minor = m.large_cash_in;
+    cfg.runtime.handpay_threshold_minor = m.handpay_threshold;
     cfg.runtime.clock_ahead_max_ms = m.clock_ahead_max_ms;
     cfg.runtime.clock_behind_max_ms = m.clock_behind_max_ms;
     cfg.runtime.hit_point_secret = SECRET.to_owned();
@@ -164,6 +165,7 @@ pub fn model_config_of(cfg: &Config) -> ModelConfig {
         currency: cfg.network.currency.clone(),
         credit_line: cfg.runtime.wallet_credit_line_minor,
         large_cash_in: cfg.runtime.large_cash_in_alert_minor,
+        handpay_threshold: cfg.runtime.handpay_threshold_minor,
         clock_ahead_max_ms: cfg.runtime.clock_ahead_max_ms,
         clock_behind_max_ms: cfg.runtime.clock_behind_max_ms,
         pools: cfg
@@ -451,6 +453,7 @@ impl CoreViews {
                             ("cashless_out", meters.cashless_out),
                             ("handpaid", meters.handpaid),
                             ("jackpot_paid", meters.jackpot_paid),
+                            ("jackpot_handpaid", meters.jackpot_handpaid),
                             ("doors_opened", meters.doors_opened),
                         ]
                         .into_iter()

@@ -41,6 +41,8 @@ pub struct Recount {
     pub pools_held_micro: i128,
     /// Tickets, cashless transfers and handpays out of machines.
     pub cash_out: i64,
+    /// Game wins paid by hand (jackpot handpays, RULES.md M-10), summed over machines.
+    pub handpaid_wins: i64,
     /// Wallet withdrawals.
     pub withdrawals: i64,
     /// Jackpots paid (machine meters).
@@ -80,10 +82,13 @@ pub fn recount(states: &[Snapshot]) -> Recount {
             Snapshot::Machine(m) => {
                 r.machines += 1;
                 r.cash_in += m.meters.cash_in();
+                // Jackpot handpays leave by hand too, never through the credits (M-10).
                 r.cash_out += m.meters.cash_out();
+                r.handpaid_wins += m.meters.jackpot_handpaid;
                 r.credits += m.credits;
                 r.jackpots_paid += m.meters.jackpot_paid;
-                r.ggr_from_entities += m.meters.coin_in - m.meters.coin_out;
+                r.ggr_from_entities +=
+                    m.meters.coin_in - m.meters.coin_out - m.meters.jackpot_handpaid;
             }
             Snapshot::Wallet(w) => {
                 r.wallets += 1;
@@ -120,7 +125,11 @@ pub fn recount(states: &[Snapshot]) -> Recount {
         * m;
     r.accounted_micro = (r.credits as i128 + r.balances as i128) * m
         + r.pools_held_micro
-        + (r.cash_out as i128 + r.withdrawals as i128 + r.jackpots_paid as i128) * m
+        + (r.cash_out as i128
+            + r.handpaid_wins as i128
+            + r.withdrawals as i128
+            + r.jackpots_paid as i128)
+            * m
         + r.ggr as i128 * m
         - r.contributions_micro;
     r.conservation_ok = r.entered_micro == r.accounted_micro

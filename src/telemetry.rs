@@ -217,7 +217,7 @@ pub fn handle() -> Option<PrometheusHandle> {
 }
 
 /// Every event kind [`event_kind`] returns: the label set of [`EVENTS_IN`].
-pub const EVENT_KINDS: [&str; 20] = [
+pub const EVENT_KINDS: [&str; 22] = [
     "bet",
     "win",
     "game_end",
@@ -238,6 +238,8 @@ pub const EVENT_KINDS: [&str; 20] = [
     "wallet_win",
     "wallet_rollback",
     "meter_snapshot",
+    "handpay_pending",
+    "handpay_reset",
 ];
 
 /// The kind of an input event, one of [`EVENT_KINDS`].
@@ -266,6 +268,8 @@ fn event_kind_index(input: &Input) -> usize {
                 SignificantEvent::CommsRestored => 13,
             },
             MachineCommand::MeterSnapshot { .. } => 19,
+            MachineCommand::HandpayPending { .. } => 20,
+            MachineCommand::HandpayReset { .. } => 21,
         },
         Input::Wallet { cmd, .. } => match cmd.op {
             WalletOp::Deposit(_) => 14,

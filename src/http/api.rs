@@ -74,6 +74,20 @@ struct MachineView {
     last_snapshot: Option<SnapshotView>,
     /// RULES.md M-8: the meter variance not explained, by meter (only those not zero).
     meter_variance: BTreeMap<&'static str, i64>,
+    /// RULES.md M-10: handpays pending, oldest first.
+    handpays: Vec<HandpayView>,
+}
+
+#[derive(Serialize)]
+struct HandpayView {
+    kind: &'static str,
+    amount: Money,
+    event_id: String,
+    hall: String,
+    /// Booked time of the lock-up.
+    since_ms: i64,
+    /// Wall-clock time since then, seconds (0 if the booked time is ahead).
+    age_secs: i64,
 }
 
 #[derive(Serialize)]
@@ -110,6 +124,7 @@ pub async fn machine(
         ("cashless_out_minor", mt.cashless_out),
         ("handpaid_minor", mt.handpaid),
         ("jackpot_paid_minor", mt.jackpot_paid),
+        ("jackpot_handpaid_minor", mt.jackpot_handpaid),
         ("doors_opened", mt.doors_opened),
     ]);
     let view = MachineView {
@@ -140,6 +155,18 @@ pub async fn machine(
             .map(|r| (r.name(), m.meter_variance().get(*r)))
             .filter(|(_, v)| *v != 0)
             .collect(),
+        handpays: m
+            .handpays
+            .iter()
+            .map(|h| HandpayView {
+                kind: h.kind.name(),
+                amount: money(h.amount, &cur),
+                event_id: h.cause.to_string(),
+                hall: h.hall.to_string(),
+                since_ms: h.time.0,
+                age_secs: (crate::clock::now_ms() - h.time.0).max(0) / 1_000,
+            })
+            .collect(),
         currency: cur,
     };
     Ok(HttpResponse::Ok().json(view))
@@ -161,6 +188,10 @@ struct LogView {
     event_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     tilt_code: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    amount_minor: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    attendant: Option<String>,
     meters: BTreeMap<&'static str, i64>,
 }
 
@@ -195,6 +226,8 @@ pub async fn machine_events(
             time_ms: e.time.0,
             event_id: e.cause.to_string(),
             tilt_code: e.tilt,
+            amount_minor: e.amount,
+            attendant: e.attendant.as_ref().map(ToString::to_string),
             meters: ReportedMeter::ALL
                 .iter()
                 .map(|r| (r.name(), e.meters.get(*r)))

@@ -12,7 +12,7 @@ use super::validate::WalletOpModel;
 /// Meters by name.
 pub(super) type MeterMap = BTreeMap<&'static str, i64>;
 
-const METERS: [&str; 12] = [
+const METERS: [&str; 13] = [
     "coin_in",
     "coin_out",
     "games_played",
@@ -24,6 +24,7 @@ const METERS: [&str; 12] = [
     "cashless_out",
     "handpaid",
     "jackpot_paid",
+    "jackpot_handpaid",
     "doors_opened",
 ];
 
@@ -91,6 +92,8 @@ pub(super) struct Machine {
     pub(super) game_won: bool,
     pub(super) game_bet: i64,
     pub(super) last_booked: Option<i64>,
+    /// M-10: handpays pending, oldest first: kind, amount, hall and booked time.
+    pub(super) handpays: std::collections::VecDeque<(&'static str, i64, String, i64)>,
     /// M-8: the last snapshot compared with: what the machine reported, and this machine's
     /// own meters then (both by snapshot meter name).
     pub(super) snapshot: Option<(MeterMap, MeterMap)>,
@@ -113,6 +116,7 @@ impl Machine {
             game_won: false,
             game_bet: 0,
             last_booked: None,
+            handpays: std::collections::VecDeque::new(),
             snapshot: None,
             variance: BTreeMap::new(),
         }

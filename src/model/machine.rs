@@ -85,7 +85,9 @@ impl Model {
             | MachineWhat::CashIn(_, _, c)
             | MachineWhat::CashOut(_, _, c) => Some(c.clone()),
             MachineWhat::JackpotHit(_, _, Some((_, c))) => Some(c.clone()),
-            MachineWhat::MeterSnapshot(_, c) => Some(c.clone()),
+            MachineWhat::MeterSnapshot(_, c) | MachineWhat::HandpayPending(_, _, c) => {
+                Some(c.clone())
+            }
             _ => None,
         };
         if let Some(c) = cur {
@@ -179,6 +181,9 @@ impl Model {
                 }
                 if !m.game_open {
                     self.alert("win_outside_game");
+                }
+                if self.cfg.handpay_threshold > 0 && a >= self.cfg.handpay_threshold {
+                    self.alert("win_above_handpay_threshold");
                 }
                 let m = self.machines.get_mut(id).expect("exists");
                 m.credits += a;
@@ -284,7 +289,59 @@ impl Model {
                     return self.meter_snapshot(id, reported);
                 }
             }
+            MachineWhat::HandpayPending(kind, a, _) => {
+                self.alert("handpay_pending");
+                let m = self.machines.get_mut(id).expect("exists");
+                if *kind == "jackpot" && m.game_open {
+                    m.game_won = true;
+                }
+                m.handpays.push_back((kind, *a, hall.to_owned(), booked));
+            }
+            MachineWhat::HandpayReset(_) => return self.handpay_reset(id),
         }
+        Outcome::Applied
+    }
+
+    /// M-10: the oldest handpay pending is paid: cancelled credits leave the credits by hand;
+    /// a jackpot is a win paid by hand, in the hall and window where it was pending.
+    fn handpay_reset(&mut self, id: &str) -> Outcome {
+        let m = self.machines.get(id).expect("exists");
+        let Some((kind, a, hall, at)) = m.handpays.front().cloned() else {
+            self.alert("handpay_reset_without_pending");
+            return Outcome::Applied;
+        };
+        if kind == "cancelled_credits" {
+            if m.meters["handpaid"].checked_add(a).is_none() || m.credits.checked_sub(a).is_none() {
+                self.alert("overflow");
+                return Outcome::Refused("overflow");
+            }
+            if m.credits < a {
+                self.alert("credit_variance");
+            }
+            let m = self.machines.get_mut(id).expect("exists");
+            m.credits -= a;
+            *m.meters.get_mut("handpaid").expect("meter") += a;
+        } else {
+            if m.meters["jackpot_handpaid"].checked_add(a).is_none() {
+                self.alert("overflow");
+                return Outcome::Refused("overflow");
+            }
+            let m = self.machines.get_mut(id).expect("exists");
+            *m.meters.get_mut("jackpot_handpaid").expect("meter") += a;
+            self.book(
+                &hall,
+                at,
+                Totals {
+                    wins: a,
+                    ..Totals::default()
+                },
+            );
+        }
+        self.machines
+            .get_mut(id)
+            .expect("exists")
+            .handpays
+            .pop_front();
         Outcome::Applied
     }
 

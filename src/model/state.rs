@@ -183,8 +183,11 @@ impl Model {
         for m in self.machines.values() {
             let v = m.view();
             let cash_in = v.meters["bills_in"] + v.meters["tickets_in"] + v.meters["cashless_in"];
-            let cash_out =
-                v.meters["tickets_out"] + v.meters["cashless_out"] + v.meters["handpaid"];
+            // M-10: a jackpot handpay leaves by hand, beside the cash outs.
+            let cash_out = v.meters["tickets_out"]
+                + v.meters["cashless_out"]
+                + v.meters["handpaid"]
+                + v.meters["jackpot_handpaid"];
             entered += i128::from(cash_in) * MICRO;
             accounted += i128::from(v.credits + cash_out + v.meters["jackpot_paid"]) * MICRO;
         }

@@ -54,6 +54,8 @@ pub struct ModelConfig {
     pub credit_line: i64,
     /// Cash-in at or above this raises an alert; 0 = never (M-7).
     pub large_cash_in: i64,
+    /// A credited win at or above this raises an alert; 0 = never (M-10).
+    pub handpay_threshold: i64,
     /// E-3.
     pub clock_ahead_max_ms: i64,
     /// E-3.
@@ -84,7 +86,7 @@ pub struct MachineView {
     pub credits: i64,
     /// Meters by name (`coin_in`, `coin_out`, `games_played`, `games_won`, `bills_in`,
     /// `tickets_in`, `tickets_out`, `cashless_in`, `cashless_out`, `handpaid`,
-    /// `jackpot_paid`, `doors_opened`).
+    /// `jackpot_paid`, `jackpot_handpaid`, `doors_opened`).
     pub meters: BTreeMap<&'static str, i64>,
     /// Carded-in player.
     pub session: Option<String>,

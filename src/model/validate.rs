@@ -69,6 +69,10 @@ pub enum MachineWhat {
     CommsRestored,
     /// Absolute meters (M-8), by their names in the snapshot, with the currency.
     MeterSnapshot(BTreeMap<&'static str, i64>, String),
+    /// A handpay pending (M-10): kind, amount, currency.
+    HandpayPending(&'static str, i64, String),
+    /// A handpay reset by an attendant (M-10).
+    HandpayReset(String),
 }
 
 /// The meters a snapshot carries (M-8), by name.
@@ -265,6 +269,19 @@ pub fn validate(env: &InputEnvelope) -> Result<Event, &'static str> {
                     let meters = SNAPSHOT_METERS.iter().copied().zip(values).collect();
                     MachineWhat::MeterSnapshot(meters, currency(c)?)
                 }
+                P::HandpayPending {
+                    kind,
+                    amount: a,
+                    currency: c,
+                } => {
+                    let kind = match kind.as_str() {
+                        "cancelled_credits" => "cancelled_credits",
+                        "jackpot" => "jackpot",
+                        _ => return Err("malformed"),
+                    };
+                    MachineWhat::HandpayPending(kind, amount(*a)?, currency(c)?)
+                }
+                P::HandpayReset { attendant } => MachineWhat::HandpayReset(id(attendant)?),
                 _ => return Err("invalid_source"),
             };
             Ok(Event::Machine(MachineEvent {

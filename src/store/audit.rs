@@ -5,7 +5,8 @@
 //! - the ledger's movements are numbered 1..=n without gaps, and n is the movement count
 //!   stored with the state;
 //! - machines: credits = the sum of credit movements = the last entry's balance; every money
-//!   meter (coin in/out, bills, tickets in/out, cashless in/out, handpaid, jackpot paid) = the
+//!   meter (coin in/out, bills, tickets in/out, cashless in/out, handpaid, jackpot paid,
+//!   jackpot handpaid) = the
 //!   sum of its movements;
 //! - wallets: balance = the sum of movements = the last balance; deposits, withdrawals,
 //!   bets, wins, refunds = the sums of their movements;
@@ -111,8 +112,9 @@ impl LedgerTotals {
         } else {
             0
         };
-        // A jackpot award is paid by hand: it passes the machine's meter, not its credits.
-        let moves = e.kind != Movement::JackpotPaid;
+        // A jackpot award and a jackpot handpay are paid by hand: they pass the machine's
+        // meters, not its credits.
+        let moves = !matches!(e.kind, Movement::JackpotPaid | Movement::HandpaidWin);
         t.chain.push((chain, e.n, e.amount, e.balance, moves));
         match t.last.iter_mut().find(|(l, _, _)| *l == e.level) {
             Some(last) => {
@@ -227,7 +229,7 @@ pub async fn audit(src: &dyn AuditSource) -> Result<AuditReport, StoreError> {
                 ];
                 let credits: i128 = credit_kinds.iter().map(|k| t.sum(*k, 0)).sum();
                 let mt = &m.meters;
-                let checks: [(&str, i128, i128); 11] = [
+                let checks: [(&str, i128, i128); 12] = [
                     ("credits", m.credits as i128, credits),
                     ("coin in", mt.coin_in as i128, -t.sum(Movement::Bet, 0)),
                     ("coin out", mt.coin_out as i128, t.sum(Movement::Win, 0)),
@@ -258,6 +260,11 @@ pub async fn audit(src: &dyn AuditSource) -> Result<AuditReport, StoreError> {
                         -t.sum(Movement::Handpay, 0),
                     ),
                     ("jackpot paid", mt.jackpot_paid as i128, jackpot_paid(&t)),
+                    (
+                        "jackpot handpaid",
+                        mt.jackpot_handpaid as i128,
+                        t.sum(Movement::HandpaidWin, 0),
+                    ),
                     (
                         "credits (last balance)",
                         m.credits as i128,

@@ -131,6 +131,21 @@ pub enum InputPayload {
         /// The meters, absolute.
         meters: SnapshotMeters,
     },
+    /// The machine locked up to pay by hand (RULES.md M-10).
+    HandpayPending {
+        /// `cancelled_credits` (the player's credits) or `jackpot` (a win above the
+        /// machine's handpay limit).
+        kind: String,
+        /// Amount in minor units.
+        amount: i64,
+        /// ISO 4217 code.
+        currency: String,
+    },
+    /// An attendant paid the oldest pending handpay and reset the machine (RULES.md M-10).
+    HandpayReset {
+        /// The attendant's id.
+        attendant: String,
+    },
     /// Money into a wallet.
     Deposit {
         /// The wallet's player.
@@ -283,6 +298,8 @@ impl InputPayload {
             InputPayload::CommsLost {} => "comms_lost",
             InputPayload::CommsRestored {} => "comms_restored",
             InputPayload::MeterSnapshot { .. } => "meter_snapshot",
+            InputPayload::HandpayPending { .. } => "handpay_pending",
+            InputPayload::HandpayReset { .. } => "handpay_reset",
             InputPayload::Deposit { .. } => "deposit",
             InputPayload::Withdraw { .. } => "withdraw",
             InputPayload::WalletBet { .. } => "wallet_bet",

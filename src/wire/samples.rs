@@ -6,8 +6,8 @@ use pitboss_actors::domain::ggr::{GgrTotals, WindowClosed};
 use pitboss_actors::domain::jackpot::JackpotHit;
 use pitboss_actors::domain::machine::{Alert, MeterDiff};
 use pitboss_actors::domain::{
-    Amount, Currency, EventId, HallId, MachineId, MachineOp, PlayerId, PoolId, ReportedMeter,
-    RoundId, ServerId, SnapshotReason, Timestamp, Total, TxId,
+    Amount, AttendantId, Currency, EventId, HallId, HandpayKind, MachineId, MachineOp, PlayerId,
+    PoolId, ReportedMeter, RoundId, ServerId, SnapshotReason, Timestamp, Total, TxId,
 };
 use pitboss_actors::shell::ports::LevelView;
 use pitboss_actors::shell::{Output, WalletStatus};
@@ -142,23 +142,33 @@ pub fn inputs() -> Vec<InputEnvelope> {
 /// Kinds added after the first contract, after every other sample so that theirs keep their
 /// ids: machine events from [`MACHINE`], sample `n` with sequence number `n + 1`.
 fn later_inputs(first: u16) -> Vec<InputEnvelope> {
-    let payloads = vec![InputPayload::MeterSnapshot {
-        reason: "door_close".into(),
-        currency: CURRENCY.into(),
-        meters: SnapshotMeters {
-            coin_in: 1_250_000,
-            coin_out: 1_130_500,
-            jackpot: 50_000,
-            handpaid: 120_000,
-            games_played: 4_812,
-            games_won: 1_377,
-            bills_in: 900_000,
-            tickets_in: 310_000,
-            tickets_out: 640_000,
-            cashless_in: 75_000,
-            cashless_out: 20_000,
+    let payloads = vec![
+        InputPayload::MeterSnapshot {
+            reason: "door_close".into(),
+            currency: CURRENCY.into(),
+            meters: SnapshotMeters {
+                coin_in: 1_250_000,
+                coin_out: 1_130_500,
+                jackpot: 50_000,
+                handpaid: 120_000,
+                games_played: 4_812,
+                games_won: 1_377,
+                bills_in: 900_000,
+                tickets_in: 310_000,
+                tickets_out: 640_000,
+                cashless_in: 75_000,
+                cashless_out: 20_000,
+            },
         },
-    }];
+        InputPayload::HandpayPending {
+            kind: "jackpot".into(),
+            amount: 250_000,
+            currency: CURRENCY.into(),
+        },
+        InputPayload::HandpayReset {
+            attendant: "ATT-7".into(),
+        },
+    ];
     payloads
         .into_iter()
         .enumerate()
@@ -553,6 +563,38 @@ pub fn outputs() -> Vec<(&'static str, Output)> {
                     reported: 3_000,
                 },
                 19,
+            ),
+        ),
+        (
+            "alert_handpay_pending",
+            alert(
+                Alert::HandpayPending {
+                    machine: machine.clone(),
+                    kind: HandpayKind::Jackpot,
+                    amount: 250_000,
+                },
+                20,
+            ),
+        ),
+        (
+            "alert_handpay_reset_without_pending",
+            alert(
+                Alert::HandpayResetWithoutPending {
+                    machine: machine.clone(),
+                    attendant: AttendantId::new("ATT-7").expect("sample attendant"),
+                },
+                21,
+            ),
+        ),
+        (
+            "alert_win_above_handpay_threshold",
+            alert(
+                Alert::WinAboveHandpayThreshold {
+                    machine: machine.clone(),
+                    amount: 150_000,
+                    threshold: 120_000,
+                },
+                1,
             ),
         ),
         ("alert_comms_lost", alert(Alert::CommsLost { machine }, 12)),

@@ -38,6 +38,7 @@ fn runtime_config(m: &ModelConfig) -> RuntimeConfig {
         wallet_window_len: 256,
         wallet_credit_line_minor: m.credit_line,
         large_cash_in_alert_minor: m.large_cash_in,
+        handpay_threshold_minor: m.handpay_threshold,
         ggr_grace_windows: 1,
         ggr_windows_max: 1 << 20,
         source_expiry_ms: 168 * 3_600_000,
@@ -98,6 +99,7 @@ fn meters(m: &Meters) -> BTreeMap<&'static str, i64> {
         ("cashless_out", m.cashless_out),
         ("handpaid", m.handpaid),
         ("jackpot_paid", m.jackpot_paid),
+        ("jackpot_handpaid", m.jackpot_handpaid),
         ("doors_opened", m.doors_opened),
     ])
 }
@@ -317,6 +319,9 @@ fn core_and_model_agree_on_machines_halls_and_pools() {
         "jackpot_not_eligible",
         "meter_variance",
         "meter_reset",
+        "handpay_pending",
+        "handpay_reset_without_pending",
+        "win_above_handpay_threshold",
     ] {
         assert!(seen.contains(code), "no {code} in {seen:?}");
     }

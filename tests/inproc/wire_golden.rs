@@ -17,8 +17,8 @@ use pitboss_actors::domain::machine::{
 };
 use pitboss_actors::domain::wallet::{WalletCommand, WalletMeta, WalletOp};
 use pitboss_actors::domain::{
-    Amount, Currency, EventId, HallId, MachineId, PlayerId, PoolId, ServerId, SnapshotReason,
-    Timestamp, TxId,
+    Amount, AttendantId, Currency, EventId, HallId, HandpayKind, MachineId, PlayerId, PoolId,
+    ServerId, SnapshotReason, Timestamp, TxId,
 };
 use pitboss_actors::shell::{Input, Output};
 use proptest::prelude::*;
@@ -150,9 +150,9 @@ fn golden_bytes_of_every_input_and_output_kind() {
         "golden mismatch (if the change is intended, rerun with UPDATE_GOLDEN=1 and review):\n{}",
         problems.join("\n")
     );
-    // 20 input kinds, 5 version 2 wallet commands with a round, 31 output samples (the
+    // 22 input kinds, 5 version 2 wallet commands with a round, 34 output samples (the
     // wallet answers: applied, with a round, refused; every alert kind), 1 rejection.
-    assert_eq!(cases.len(), 20 + 5 + 31 + 1);
+    assert_eq!(cases.len(), 22 + 5 + 34 + 1);
 }
 
 #[test]
@@ -276,6 +276,19 @@ fn expected_commands() -> Vec<Expect> {
                 ]),
             },
             Some("EUR"),
+        ),
+        M(
+            MachineCommand::HandpayPending {
+                kind: HandpayKind::Jackpot,
+                amount: a(250_000),
+            },
+            Some("EUR"),
+        ),
+        M(
+            MachineCommand::HandpayReset {
+                attendant: AttendantId::new("ATT-7").expect("valid"),
+            },
+            None,
         ),
     ]
 }
@@ -936,6 +949,27 @@ fn output_expectations() -> Vec<(&'static str, Topic, &'static str, &'static str
             Some(19),
         ),
         (
+            "alert_handpay_pending",
+            Topic::Alerts,
+            "M-17",
+            "{cause} alert 0",
+            Some(20),
+        ),
+        (
+            "alert_handpay_reset_without_pending",
+            Topic::Alerts,
+            "M-17",
+            "{cause} alert 0",
+            Some(21),
+        ),
+        (
+            "alert_win_above_handpay_threshold",
+            Topic::Alerts,
+            "M-17",
+            "{cause} alert 0",
+            Some(1),
+        ),
+        (
             "alert_comms_lost",
             Topic::Alerts,
             "M-17",
@@ -1092,6 +1126,18 @@ fn output_payloads_round_trip() {
                             ]
                         );
                         (None, None, None, None)
+                    }
+                    "handpay_pending" => {
+                        assert_eq!(p.handpay_kind.as_deref(), Some("jackpot"));
+                        (None, None, Some(250_000), None)
+                    }
+                    "handpay_reset_without_pending" => {
+                        assert_eq!(p.attendant.as_deref(), Some("ATT-7"));
+                        (None, None, None, None)
+                    }
+                    "win_above_handpay_threshold" => {
+                        assert_eq!(p.threshold, Some(120_000));
+                        (None, None, Some(150_000), None)
                     }
                     "meter_reset" => {
                         assert_eq!(

@@ -16,8 +16,8 @@ use pitboss_actors::domain::wallet::{
     TxKey, TxRecord, WalletCommand, WalletEffect, WalletMeta, WalletOp, WalletState,
 };
 use pitboss_actors::domain::{
-    Amount, Currency, EventId, HallId, LogCode, MachineId, PlayerId, PoolId, ReportedMeter,
-    RoundId, ServerId, Timestamp, TxId,
+    Amount, AttendantId, Currency, EventId, HallId, LogCode, MachineId, PlayerId, PoolId,
+    ReportedMeter, RoundId, ServerId, Timestamp, TxId,
 };
 use pitboss_actors::shell::{
     EntityKey, LedgerEntry, Movement, Position, Snapshot, Stash, StateStore, Stored,
@@ -88,6 +88,7 @@ fn machine(id: &str, bills: u64) -> (MachineState, Vec<LedgerEntry>) {
         currency: eur(),
         pools: vec![PoolId::new("WAP-1").unwrap()],
         large_cash_in_alert_minor: 0,
+        handpay_threshold_minor: 0,
     };
     let mut m = MachineState::new(MachineId::new(id).unwrap(), profile);
     let mut ledger = Vec::new();
@@ -595,6 +596,8 @@ fn log_entries(from: u64, to: u64) -> Vec<LogEntry> {
                 time: Timestamp(T0 + n as i64),
                 cause: EventId(u128::from(n) << 8),
                 tilt: (n % 3 == 0).then_some(n as u32),
+                amount: (n % 5 == 0).then_some(n as i64 * 10),
+                attendant: (n % 5 == 0).then(|| AttendantId::new("ATT-9").unwrap()),
                 meters,
             }
         })

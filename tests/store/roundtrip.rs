@@ -11,15 +11,15 @@ use pitboss_actors::domain::ggr::{GgrTotals, GgrWindow, HallState, SourceMark, W
 use pitboss_actors::domain::jackpot::{LevelConfig, LevelState, PoolState};
 use pitboss_actors::domain::machine::{
     AwardMark, EpochMarks, HitOrigin, MachineProfile, MachineState, MachineStatus, MeterBaseline,
-    MeterReport, Meters, Reconciliation,
+    MeterReport, Meters, OpenHandpay, Reconciliation,
 };
 use pitboss_actors::domain::wallet::{
     Answer, Answered, BetBooking, BetStatus, TxKey, TxRecord, WalletOp, WalletState, WalletTotals,
 };
 use pitboss_actors::domain::{
-    Amount, Currency, DomainError, EventId, FastMap, HallId, IdKind, MachineId, PlayerId, PoolId,
-    RoundId, ServerId, SessionError, SnapshotReason, SourceKey, Subject, Timestamp, Total, TxId,
-    WalletOpKind,
+    Amount, Currency, DomainError, EventId, FastMap, HallId, HandpayKind, IdKind, MachineId,
+    PlayerId, PoolId, RoundId, ServerId, SessionError, SnapshotReason, SourceKey, Subject,
+    Timestamp, Total, TxId, WalletOpKind,
 };
 use pitboss_actors::shell::{Snapshot, Stash};
 use proptest::prelude::*;
@@ -201,6 +201,7 @@ fn machine() -> impl Strategy<Value = MachineState> {
                         currency,
                         pools: pools.iter().map(|p| PoolId::new(p).unwrap()).collect(),
                         large_cash_in_alert_minor: alert,
+                        handpay_threshold_minor: alert / 2,
                     },
                     credits,
                     meters: Meters {
@@ -215,6 +216,7 @@ fn machine() -> impl Strategy<Value = MachineState> {
                         cashless_out: mt[8],
                         handpaid: mt[9],
                         jackpot_paid: mt[10],
+                        jackpot_handpaid: mt[11] / 3,
                         doors_opened: mt[11],
                     },
                     marks: marks
@@ -229,6 +231,16 @@ fn machine() -> impl Strategy<Value = MachineState> {
                     effect_seq,
                     award_seq: effect_seq / 2,
                     log_seq: effect_seq / 3,
+                    // RULES.md M-10: some machines wait for handpays.
+                    handpays: (0..effect_seq % 3)
+                        .map(|i| OpenHandpay {
+                            kind: HandpayKind::ALL[(i % 2) as usize],
+                            amount: (i as i64 + 1) * 1_000,
+                            cause: EventId(u128::from(i) + 5),
+                            hall: HallId::new(&h).unwrap(),
+                            time: Timestamp(t.wrapping_sub(i as i64)),
+                        })
+                        .collect(),
                     status: MachineStatus {
                         online: st.0,
                         door_open: st.1,

@@ -85,6 +85,12 @@ string_id!(
     IdKind::Round
 );
 
+string_id!(
+    /// The attendant who paid a handpay and reset the machine (RULES.md M-10).
+    AttendantId,
+    IdKind::Attendant
+);
+
 /// The id of an input event (a UUID), the idempotency key of everything it causes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct EventId(pub u128);

@@ -249,7 +249,10 @@ impl PoolCommand {
                     amount: *amount,
                 },
             )),
-            MachineEffect::Ggr(_) | MachineEffect::Alert(_) | MachineEffect::Log(_) => None,
+            MachineEffect::Ggr(_)
+            | MachineEffect::Alert(_)
+            | MachineEffect::Log(_)
+            | MachineEffect::HandpaidWin(_) => None,
         }
     }
 }

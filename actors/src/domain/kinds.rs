@@ -66,6 +66,7 @@ named! {
         Tx => "transaction id",
         Server => "server id",
         Round => "round id",
+        Attendant => "attendant id",
     }
 }
 
@@ -99,6 +100,7 @@ named! {
         CashInMeter => "cash in meter",
         CashOutMeter => "cash out meter",
         JackpotPaidMeter => "jackpot paid meter",
+        JackpotHandpaidMeter => "jackpot handpaid meter",
         WalletBalance => "wallet balance",
         WalletDeposits => "wallet deposits",
         WalletTotals => "wallet totals",
@@ -126,6 +128,16 @@ named! {
         MeterSnapshot => "meter_snapshot",
         MeterVariance => "meter_variance",
         MeterReset => "meter_reset",
+        HandpayPending => "handpay_pending",
+        HandpayReset => "handpay_reset",
+    }
+}
+
+named! {
+    /// What a machine locked up to pay by hand (RULES.md M-10).
+    HandpayKind {
+        CancelledCredits => "cancelled_credits",
+        Jackpot => "jackpot",
     }
 }
 
@@ -196,6 +208,9 @@ mod tests {
         }
         for k in Total::ALL {
             assert_eq!(Total::from_name(k.name()), Some(*k));
+        }
+        for k in HandpayKind::ALL {
+            assert_eq!(HandpayKind::from_name(k.name()), Some(*k));
         }
         for k in LogCode::ALL {
             assert_eq!(LogCode::from_name(k.name()), Some(*k));

@@ -6,8 +6,8 @@
 //! leave the system without touching the credits.
 
 use super::error::{DomainError, Subject};
-use super::ids::{EventId, HallId, MachineId, PlayerId, PoolId, SourceKey};
-use super::kinds::{LogCode, MachineOp, ReportedMeter, SnapshotReason, Total};
+use super::ids::{AttendantId, EventId, HallId, MachineId, PlayerId, PoolId, SourceKey};
+use super::kinds::{HandpayKind, LogCode, MachineOp, ReportedMeter, SnapshotReason, Total};
 use super::money::{add, Amount, Currency};
 use super::time::{booked_time, SkewLimits, Timestamp};
 
@@ -84,6 +84,28 @@ pub enum MachineCommand {
         reason: SnapshotReason,
         meters: MeterReport,
     },
+    /// The machine locked up to pay `amount` by hand (RULES.md M-10).
+    HandpayPending {
+        kind: HandpayKind,
+        amount: Amount,
+    },
+    /// An attendant paid the oldest pending handpay and reset the machine (RULES.md M-10).
+    HandpayReset {
+        attendant: AttendantId,
+    },
+}
+
+/// A handpay the machine locked up for and no attendant has reset yet (RULES.md M-10).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpenHandpay {
+    pub kind: HandpayKind,
+    /// Minor units.
+    pub amount: i64,
+    /// The `handpay_pending` event.
+    pub cause: EventId,
+    /// Where and when it was booked (a jackpot's win counts there, RULES.md H-1).
+    pub hall: HallId,
+    pub time: Timestamp,
 }
 
 /// Absolute meters as a machine reports them in a snapshot (RULES.md M-8), one value per
@@ -144,6 +166,10 @@ pub struct LogEntry {
     pub cause: EventId,
     /// A tilt's code.
     pub tilt: Option<u32>,
+    /// A handpay's amount (minor units).
+    pub amount: Option<i64>,
+    /// Who reset a handpay.
+    pub attendant: Option<AttendantId>,
     /// For a snapshot and what it found (`meter_snapshot`, `meter_variance`,
     /// `meter_reset`), the meters the machine reported; otherwise pitboss's own.
     pub meters: MeterReport,
@@ -208,6 +234,9 @@ pub struct Meters {
     pub handpaid: i64,
     /// Jackpot awards paid (by hand) for hits on this machine.
     pub jackpot_paid: i64,
+    /// Game wins paid by hand (jackpot handpays, RULES.md M-10): won, never on the credit
+    /// meter.
+    pub jackpot_handpaid: i64,
     /// Times a door was opened.
     pub doors_opened: i64,
 }
@@ -250,7 +279,7 @@ impl Meters {
         a.iter().zip(b.iter()).all(|(x, y)| x >= y)
     }
 
-    fn as_array(&self) -> [i64; 12] {
+    fn as_array(&self) -> [i64; 13] {
         [
             self.coin_in,
             self.coin_out,
@@ -263,6 +292,7 @@ impl Meters {
             self.cashless_out,
             self.handpaid,
             self.jackpot_paid,
+            self.jackpot_handpaid,
             self.doors_opened,
         ]
     }
@@ -297,6 +327,9 @@ pub struct MachineProfile {
     pub pools: Vec<PoolId>,
     /// Cash in at or above this amount raises an AML review alert (0 = never).
     pub large_cash_in_alert_minor: i64,
+    /// A win credited at or above this amount should have been a handpay (RULES.md M-10):
+    /// alerted (0 = never).
+    pub handpay_threshold_minor: i64,
 }
 
 /// Epochs whose sequence marks a machine keeps (RULES.md M-1).
@@ -426,6 +459,8 @@ pub struct MachineState {
     pub hit_origins: Vec<HitOrigin>,
     /// The number of the newest entry of the machine's event log (RULES.md M-9).
     pub log_seq: u64,
+    /// Handpays pending, oldest first (RULES.md M-10).
+    pub handpays: Vec<OpenHandpay>,
     /// Meter reconciliation (RULES.md M-8), from the first snapshot on; boxed, so a machine
     /// that reports none costs a pointer, not 300 bytes.
     pub reconcile: Option<Box<Reconciliation>>,
@@ -492,6 +527,9 @@ pub enum MachineEffect {
     Alert(Alert),
     /// An entry for the machine's event log (RULES.md M-9), stored with its state.
     Log(LogEntry),
+    /// A game win paid by hand (a jackpot handpay reset, RULES.md M-10): the ledger books it;
+    /// the credits do not move.
+    HandpaidWin(i64),
 }
 
 /// How urgent an alert is.
@@ -630,6 +668,23 @@ pub enum Alert {
         previous_time: Timestamp,
         rows: Vec<MeterDiff>,
     },
+    /// The machine locked up for a handpay (M-10): an attendant must pay it.
+    HandpayPending {
+        machine: MachineId,
+        kind: HandpayKind,
+        amount: i64,
+    },
+    /// A handpay reset with no handpay pending (M-10): nothing is booked.
+    HandpayResetWithoutPending {
+        machine: MachineId,
+        attendant: AttendantId,
+    },
+    /// A win credited at or above the handpay threshold (M-10): counted as reported.
+    WinAboveHandpayThreshold {
+        machine: MachineId,
+        amount: i64,
+        threshold: i64,
+    },
     /// A reported meter went below its previous value (RAM clear, a replaced board, a
     /// rollover): the snapshot starts a new baseline (M-8).
     MeterReset {
@@ -667,6 +722,9 @@ impl Alert {
             Alert::CommsLost { .. } => "comms_lost",
             Alert::MeterVariance { .. } => "meter_variance",
             Alert::MeterReset { .. } => "meter_reset",
+            Alert::HandpayPending { .. } => "handpay_pending",
+            Alert::HandpayResetWithoutPending { .. } => "handpay_reset_without_pending",
+            Alert::WinAboveHandpayThreshold { .. } => "win_above_handpay_threshold",
         }
     }
 
@@ -705,7 +763,10 @@ impl Alert {
             | Alert::Tilt { machine, .. }
             | Alert::CommsLost { machine }
             | Alert::MeterVariance { machine, .. }
-            | Alert::MeterReset { machine, .. } => machine,
+            | Alert::MeterReset { machine, .. }
+            | Alert::HandpayPending { machine, .. }
+            | Alert::HandpayResetWithoutPending { machine, .. }
+            | Alert::WinAboveHandpayThreshold { machine, .. } => machine,
         }
     }
 }
@@ -740,27 +801,33 @@ impl MachineState {
             hit_origins: Vec::new(),
             reconcile: None,
             log_seq: 0,
+            handpays: Vec::new(),
         }
     }
 
     /// Numbers an entry of the machine's event log (RULES.md M-9).
-    fn log(
+    fn log<'f>(
         &mut self,
         at: &Booked<'_>,
         code: LogCode,
-        tilt: Option<u32>,
         meters: MeterReport,
-        fx: &mut Vec<MachineEffect>,
-    ) {
+        fx: &'f mut Vec<MachineEffect>,
+    ) -> &'f mut LogEntry {
         self.log_seq += 1;
         fx.push(MachineEffect::Log(LogEntry {
             number: self.log_seq,
             code,
             time: at.time,
             cause: at.cause,
-            tilt,
+            tilt: None,
+            amount: None,
+            attendant: None,
             meters,
         }));
+        match fx.last_mut() {
+            Some(MachineEffect::Log(e)) => e,
+            _ => unreachable!("just pushed"),
+        }
     }
 
     /// The newest meter snapshot applied (RULES.md M-8), if any.
@@ -993,6 +1060,14 @@ impl MachineState {
                         amount: a,
                     }));
                 }
+                let threshold = self.profile.handpay_threshold_minor;
+                if threshold > 0 && a >= threshold {
+                    fx.push(MachineEffect::Alert(Alert::WinAboveHandpayThreshold {
+                        machine: self.id.clone(),
+                        amount: a,
+                        threshold,
+                    }));
+                }
                 fx.push(self.ggr(at, 0, a, 0));
             }
             MachineCommand::GameEnd => {
@@ -1118,12 +1193,87 @@ impl MachineState {
                     SignificantEvent::CommsRestored => (LogCode::CommsRestored, None),
                 };
                 let meters = self.meters.report();
-                self.log(at, code, tilt, meters, fx);
+                self.log(at, code, meters, fx).tilt = tilt;
             }
             MachineCommand::MeterSnapshot { reason, meters } => {
                 self.apply_snapshot(at, *reason, meters, fx)?;
             }
+            MachineCommand::HandpayPending { kind, amount } => {
+                let a = amount.minor();
+                if *kind == HandpayKind::Jackpot && self.game_open {
+                    self.game_won = true;
+                }
+                self.handpays.push(OpenHandpay {
+                    kind: *kind,
+                    amount: a,
+                    cause: at.cause,
+                    hall: at.hall.clone(),
+                    time: at.time,
+                });
+                fx.push(MachineEffect::Alert(Alert::HandpayPending {
+                    machine: self.id.clone(),
+                    kind: *kind,
+                    amount: a,
+                }));
+                let meters = self.meters.report();
+                self.log(at, LogCode::HandpayPending, meters, fx).amount = Some(a);
+            }
+            MachineCommand::HandpayReset { attendant } => self.handpay_reset(at, attendant, fx)?,
         }
+        Ok(())
+    }
+
+    /// RULES.md M-10: pays the oldest pending handpay. Cancelled credits leave the credit
+    /// meter as a cash out by hand; a jackpot is a game win paid by hand, counted in the
+    /// hall where and when it was pending. Without one pending nothing is booked.
+    fn handpay_reset(
+        &mut self,
+        at: &Booked<'_>,
+        attendant: &AttendantId,
+        fx: &mut Vec<MachineEffect>,
+    ) -> Result<(), DomainError> {
+        let Some(h) = self.handpays.first().cloned() else {
+            fx.push(MachineEffect::Alert(Alert::HandpayResetWithoutPending {
+                machine: self.id.clone(),
+                attendant: attendant.clone(),
+            }));
+            let meters = self.meters.report();
+            self.log(at, LogCode::HandpayReset, meters, fx).attendant = Some(attendant.clone());
+            return Ok(());
+        };
+        match h.kind {
+            HandpayKind::CancelledCredits => {
+                let credits = sub(self.credits, h.amount, Total::Credits)?;
+                let handpaid = add(self.meters.handpaid, h.amount, Total::CashOutMeter)?;
+                fx.extend(self.variance(MachineOp::CashOut, h.amount));
+                self.credits = credits;
+                self.meters.handpaid = handpaid;
+            }
+            HandpayKind::Jackpot => {
+                let paid = add(
+                    self.meters.jackpot_handpaid,
+                    h.amount,
+                    Total::JackpotHandpaidMeter,
+                )?;
+                self.meters.jackpot_handpaid = paid;
+                fx.push(MachineEffect::Ggr(GgrDelta {
+                    source: SourceKey::Machine(self.id.clone()),
+                    seq: at.seq,
+                    hall: h.hall.clone(),
+                    window: h.time.window_start(),
+                    bets: 0,
+                    wins: h.amount,
+                    games: 0,
+                    jackpots: 0,
+                }));
+                fx.push(MachineEffect::HandpaidWin(h.amount));
+            }
+        }
+        self.handpays.remove(0);
+        let meters = self.meters.report();
+        let e = self.log(at, LogCode::HandpayReset, meters, fx);
+        e.amount = Some(h.amount);
+        e.attendant = Some(attendant.clone());
         Ok(())
     }
 
@@ -1139,7 +1289,7 @@ impl MachineState {
     ) -> Result<(), DomainError> {
         if at.late {
             // In the log (M-9), compared with nothing.
-            self.log(at, LogCode::MeterSnapshot, None, *meters, fx);
+            self.log(at, LogCode::MeterSnapshot, *meters, fx);
             return Ok(());
         }
         let applied = self.meters.report();
@@ -1196,7 +1346,7 @@ impl MachineState {
             },
             variance: outstanding,
         }));
-        self.log(at, code, None, *meters, fx);
+        self.log(at, code, *meters, fx);
         Ok(())
     }
 
@@ -1304,6 +1454,7 @@ impl MachineState {
             self.id
         );
         assert!(self.meters.games_won <= self.meters.games_played);
+        assert!(self.handpays.iter().all(|h| h.amount > 0));
     }
 }
 

@@ -20,13 +20,16 @@ pub use applied::Applied;
 pub use error::{DomainError, SessionError, Subject};
 pub use ggr::GgrDelta;
 pub use kinds::{
-    EntityKind, IdKind, LogCode, MachineOp, ReportedMeter, SnapshotReason, Total, WalletOpKind,
+    EntityKind, HandpayKind, IdKind, LogCode, MachineOp, ReportedMeter, SnapshotReason, Total,
+    WalletOpKind,
 };
 
 /// The hash map of domain states: foldhash instead of SipHash. Profiling showed SipHash of
 /// string ids as the largest cost of applying GGR deltas and contributions; foldhash is
 /// several times faster and still seeded per process (no fixed collision pattern).
 pub type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
-pub use ids::{EventId, HallId, MachineId, PlayerId, PoolId, RoundId, ServerId, SourceKey, TxId};
+pub use ids::{
+    AttendantId, EventId, HallId, MachineId, PlayerId, PoolId, RoundId, ServerId, SourceKey, TxId,
+};
 pub use money::{Amount, Currency};
 pub use time::{SkewLimits, Timestamp};

@@ -29,6 +29,9 @@ pub struct RuntimeConfig {
     pub wallet_credit_line_minor: i64,
     /// Cash in at or above this raises an AML alert (0 = never).
     pub large_cash_in_alert_minor: i64,
+    /// A win credited at or above this should have been a handpay: alerted (0 = never,
+    /// RULES.md M-10).
+    pub handpay_threshold_minor: i64,
     /// Windows a hall keeps open behind its newest one before publishing them.
     pub ggr_grace_windows: i64,
     /// Windows a hall keeps in memory.
@@ -84,6 +87,7 @@ impl From<&RuntimeConfig> for EntitySettings {
 pub struct Directory {
     currency: Currency,
     large_cash_in_alert_minor: i64,
+    handpay_threshold_minor: i64,
     pools_by_hall: HashMap<HallId, Vec<PoolId>>,
     wide_area_pools: Vec<PoolId>,
 }
@@ -94,6 +98,7 @@ impl Directory {
         let mut dir = Self {
             currency: config.currency,
             large_cash_in_alert_minor: config.large_cash_in_alert_minor,
+            handpay_threshold_minor: config.handpay_threshold_minor,
             pools_by_hall: HashMap::new(),
             wide_area_pools: Vec::new(),
         };
@@ -127,6 +132,7 @@ impl Directory {
             currency: self.currency,
             pools,
             large_cash_in_alert_minor: self.large_cash_in_alert_minor,
+            handpay_threshold_minor: self.handpay_threshold_minor,
         }
     }
 }

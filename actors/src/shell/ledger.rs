@@ -84,6 +84,8 @@ pub fn machine_movement(cmd: &MachineCommand) -> Option<Movement> {
         MachineCommand::CashOut(CashOutKind::Ticket, _) => Movement::TicketOut,
         MachineCommand::CashOut(CashOutKind::Cashless, _) => Movement::CashlessOut,
         MachineCommand::CashOut(CashOutKind::Handpay, _) => Movement::Handpay,
+        // Cancelled credits paid by hand (a jackpot's reset moves no credits: RULES.md M-10).
+        MachineCommand::HandpayReset { .. } => Movement::Handpay,
         _ => return None,
     })
 }

@@ -13,8 +13,9 @@ use pitboss_actors::domain::machine::{
     SignificantEvent, EPOCHS_KEPT, HOLES_KEPT,
 };
 use pitboss_actors::domain::{
-    Amount, Currency, DomainError, EventId, HallId, LogCode, MachineId, MachineOp, PlayerId,
-    PoolId, ReportedMeter, SkewLimits, SnapshotReason, SourceKey, Timestamp, Total,
+    Amount, AttendantId, Currency, DomainError, EventId, HallId, HandpayKind, LogCode, MachineId,
+    MachineOp, PlayerId, PoolId, ReportedMeter, SkewLimits, SnapshotReason, SourceKey, Timestamp,
+    Total,
 };
 
 /// Event time of sequence number 0: 2023-11-14T22:13:20Z, 20 s into a minute.
@@ -52,6 +53,7 @@ fn profile(threshold: i64) -> MachineProfile {
         currency: currency("EUR"),
         pools: vec![pool("P-1"), pool("P-2")],
         large_cash_in_alert_minor: threshold,
+        handpay_threshold_minor: 0,
     }
 }
 
@@ -215,6 +217,8 @@ fn logged(meta: &EventMeta, code: LogCode, tilt: Option<u32>) -> MachineEffect {
         time: meta.time,
         cause: meta.event_id,
         tilt,
+        amount: None,
+        attendant: None,
         meters: MeterReport::default(),
     })
 }
@@ -1764,4 +1768,121 @@ fn a_late_snapshot_is_not_compared_and_the_jackpot_meter_is_not_compared() {
         "{usd:?}"
     );
     assert_eq!(m.reconcile, base);
+}
+
+// RULES.md M-10: handpays.
+
+fn pending(kind: HandpayKind, a: i64) -> MachineCommand {
+    MachineCommand::HandpayPending {
+        kind,
+        amount: amount(a),
+    }
+}
+
+fn reset(who: &str) -> MachineCommand {
+    MachineCommand::HandpayReset {
+        attendant: AttendantId::new(who).unwrap(),
+    }
+}
+
+#[test]
+fn cancelled_credits_are_paid_at_the_reset_as_a_cash_out_by_hand() {
+    let mut m = prepared(&[bill(5_000)]);
+    let fx = apply_at(&mut m, 2, &pending(HandpayKind::CancelledCredits, 5_000));
+    assert_eq!(
+        alerts(&fx),
+        vec![&Alert::HandpayPending {
+            machine: machine_id(),
+            kind: HandpayKind::CancelledCredits,
+            amount: 5_000,
+        }]
+    );
+    // Nothing is paid yet: the machine is locked for it.
+    assert_eq!((m.credits, m.meters.handpaid), (5_000, 0));
+    assert_eq!(m.handpays.len(), 1);
+    let fx = apply_at(&mut m, 3, &reset("ATT-1"));
+    assert!(alerts(&fx).is_empty(), "{fx:?}");
+    assert_eq!((m.credits, m.meters.handpaid), (0, 5_000));
+    assert!(m.handpays.is_empty());
+    let [MachineEffect::Log(e)] = &fx[..] else {
+        panic!("one log entry: {fx:?}");
+    };
+    assert_eq!(e.code, LogCode::HandpayReset);
+    assert_eq!(e.amount, Some(5_000));
+    assert_eq!(e.attendant, AttendantId::new("ATT-1").ok());
+}
+
+#[test]
+fn a_jackpot_handpay_is_a_win_paid_by_hand_in_the_window_it_was_pending() {
+    let mut m = prepared(&[bill(5_000), bet(100)]);
+    apply_at(&mut m, 3, &pending(HandpayKind::Jackpot, 250_000));
+    assert!(m.game_won, "the open game paid something");
+    let fx = apply_at(&mut m, 4, &reset("ATT-2"));
+    // Credits unchanged; the win is in GGR where and when the machine locked up.
+    assert_eq!(m.credits, 4_900);
+    assert_eq!(m.meters.jackpot_handpaid, 250_000);
+    assert_eq!(m.meters.coin_out, 0);
+    let mut delta = ggr_delta(&meta(3), 0, 250_000, 0);
+    delta.seq = 4;
+    assert!(fx.contains(&MachineEffect::Ggr(delta)), "{fx:?}");
+    assert!(fx.contains(&MachineEffect::HandpaidWin(250_000)), "{fx:?}");
+    m.assert_invariants();
+}
+
+#[test]
+fn handpays_are_paid_oldest_first_and_a_reset_without_one_books_nothing() {
+    let mut m = prepared(&[bill(1_000)]);
+    let before = m.clone();
+    let fx = apply_at(&mut m, 2, &reset("ATT-3"));
+    assert_eq!(
+        alerts(&fx),
+        vec![&Alert::HandpayResetWithoutPending {
+            machine: machine_id(),
+            attendant: AttendantId::new("ATT-3").unwrap(),
+        }]
+    );
+    assert_eq!((m.credits, &m.meters), (before.credits, &before.meters));
+    apply_at(&mut m, 3, &pending(HandpayKind::CancelledCredits, 1_500));
+    apply_at(&mut m, 4, &pending(HandpayKind::Jackpot, 70_000));
+    // The first is beyond the credits: paid as reported, the shortfall alerted (M-2).
+    let fx = apply_at(&mut m, 5, &reset("ATT-3"));
+    assert!(
+        alerts(&fx)
+            .iter()
+            .any(|a| matches!(a, Alert::CreditVariance { shortfall: 500, .. })),
+        "{fx:?}"
+    );
+    assert_eq!((m.credits, m.handpays.len()), (-500, 1));
+    apply_at(&mut m, 6, &reset("ATT-3"));
+    assert_eq!(m.meters.jackpot_handpaid, 70_000);
+    assert!(m.handpays.is_empty());
+}
+
+#[test]
+fn a_credited_win_above_the_handpay_threshold_is_counted_and_alerted() {
+    let mut m = MachineState::new(
+        machine_id(),
+        MachineProfile {
+            handpay_threshold_minor: 120_000,
+            ..profile(LARGE_CASH_IN)
+        },
+    );
+    let mut fx = Vec::new();
+    m.apply(&hall(), &meta(1), &win(119_999), None, &env(), &mut fx)
+        .unwrap();
+    assert!(!fx.iter().any(|e| matches!(
+        e,
+        MachineEffect::Alert(Alert::WinAboveHandpayThreshold { .. })
+    )));
+    fx.clear();
+    m.apply(&hall(), &meta(2), &win(120_000), None, &env(), &mut fx)
+        .unwrap();
+    assert!(
+        fx.contains(&MachineEffect::Alert(Alert::WinAboveHandpayThreshold {
+            machine: machine_id(),
+            amount: 120_000,
+            threshold: 120_000,
+        }))
+    );
+    assert_eq!(m.credits, 239_999);
 }

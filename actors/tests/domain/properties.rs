@@ -161,6 +161,7 @@ fn test_machine() -> MachineState {
             currency: eur(),
             pools: vec![pool_id("P-1"), pool_id("P-2")],
             large_cash_in_alert_minor: LARGE,
+            handpay_threshold_minor: 0,
         },
     )
 }
@@ -241,7 +242,10 @@ fn machine_money_effects(
             bet: m.game_bet,
             amount: *amount,
         }],
-        MachineCommand::Significant(_) | MachineCommand::MeterSnapshot { .. } => return None,
+        MachineCommand::Significant(_)
+        | MachineCommand::MeterSnapshot { .. }
+        | MachineCommand::HandpayPending { .. }
+        | MachineCommand::HandpayReset { .. } => return None,
     })
 }
 
@@ -1218,6 +1222,7 @@ impl Network {
                             vec![]
                         },
                         large_cash_in_alert_minor: LARGE,
+                        handpay_threshold_minor: 0,
                     },
                 )
             })
@@ -1281,7 +1286,9 @@ impl Network {
                     d.ggr.push(delta);
                     continue;
                 }
-                MachineEffect::Alert(_) | MachineEffect::Log(_) => continue,
+                MachineEffect::Alert(_) | MachineEffect::Log(_) | MachineEffect::HandpaidWin(_) => {
+                    continue
+                }
                 pooled => {
                     let (pool, cmd) =
                         PoolCommand::of_effect(&pooled, &machine).expect("a pool effect");

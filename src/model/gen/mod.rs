@@ -23,6 +23,8 @@ pub const CURRENCY: &str = "EUR";
 pub const CREDIT_LINE: i64 = 1_000;
 /// Large cash-in alert threshold in generated streams.
 pub const LARGE_CASH_IN: i64 = 50_000;
+/// A credited win at or above this is alerted (RULES.md M-10).
+pub const HANDPAY_THRESHOLD: i64 = 40_000;
 /// The stream's start time (2026-03-29T00:30:00Z).
 pub const START_MS: i64 = 1_774_744_200_000;
 
@@ -94,6 +96,7 @@ pub fn model_config() -> ModelConfig {
         currency: CURRENCY.to_owned(),
         credit_line: CREDIT_LINE,
         large_cash_in: LARGE_CASH_IN,
+        handpay_threshold: HANDPAY_THRESHOLD,
         clock_ahead_max_ms: 300_000,
         clock_behind_max_ms: 7 * 86_400_000,
         pools: vec![
@@ -138,6 +141,8 @@ struct Machine {
     meters: SnapshotMeters,
     /// The open game paid something.
     game_won: bool,
+    /// Handpays pending (RULES.md M-10): cancelled credits or a jackpot, and the amount.
+    handpays: std::collections::VecDeque<(bool, i64)>,
 }
 
 struct Player {
@@ -193,6 +198,7 @@ pub fn generate(cfg: &GenConfig) -> Generated {
                     ..SnapshotMeters::default()
                 },
                 game_won: false,
+                handpays: std::collections::VecDeque::new(),
             });
         }
     }
@@ -226,8 +232,10 @@ pub fn generate(cfg: &GenConfig) -> Generated {
         } else if w.rng.gen_bool(0.7) {
             let m = w.rng.gen_range(0..w.machines.len());
             w.play_machine(m);
-            if w.snap_rng.gen_range(0..100) == 0 {
-                w.send_snapshot(m);
+            match w.snap_rng.gen_range(0..200) {
+                0 | 1 => w.send_snapshot(m),
+                2 => w.handpay(m),
+                _ => {}
             }
         } else {
             let p = w.rng.gen_range(0..w.players.len());
@@ -304,6 +312,65 @@ impl World {
         mach.meters.count(&payload, &mut mach.game_won);
         let env = self.machine_event(m, payload);
         self.deliver_machine(m, env);
+    }
+
+    /// A handpay step (RULES.md M-10): the machine locks up for its credits or for a jackpot,
+    /// an attendant resets the oldest pending one; now and then a reset with nothing
+    /// pending, a second lock-up before the reset, or a big win credited instead.
+    fn handpay(&mut self, m: usize) {
+        self.case("handpay");
+        let roll = self.snap_rng.gen_range(0..10);
+        let pending = !self.machines[m].handpays.is_empty();
+        if roll == 0 {
+            self.case("win_above_handpay_threshold");
+            self.machines[m].credits += HANDPAY_THRESHOLD;
+            return self.send_machine(m, money("win", HANDPAY_THRESHOLD));
+        }
+        if pending && roll > 2 {
+            let (cancelled, amount) = self.machines[m].handpays.pop_front().expect("pending");
+            let mach = &mut self.machines[m];
+            if cancelled {
+                mach.credits -= amount;
+                mach.meters.handpaid += amount;
+            } else {
+                mach.meters.jackpot += amount;
+            }
+            return self.send_machine(
+                m,
+                InputPayload::HandpayReset {
+                    attendant: "ATT-1".to_owned(),
+                },
+            );
+        }
+        if !pending && roll == 1 {
+            self.case("handpay_reset_without_pending");
+            return self.send_machine(
+                m,
+                InputPayload::HandpayReset {
+                    attendant: "ATT-2".to_owned(),
+                },
+            );
+        }
+        let credits = self.machines[m].credits;
+        let (cancelled, amount) = if credits > 0 && self.snap_rng.gen_bool(0.5) {
+            (true, credits)
+        } else {
+            (false, self.snap_rng.gen_range(1_000..100_000))
+        };
+        self.machines[m].handpays.push_back((cancelled, amount));
+        let kind = if cancelled {
+            "cancelled_credits"
+        } else {
+            "jackpot"
+        };
+        self.send_machine(
+            m,
+            InputPayload::HandpayPending {
+                kind: kind.to_owned(),
+                amount,
+                currency: CURRENCY.to_owned(),
+            },
+        );
     }
 
     /// A meter snapshot of the machine's own meters (RULES.md M-8); now and then after a

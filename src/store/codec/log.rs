@@ -2,7 +2,7 @@
 //! a format version; meters by name, so a meter added later reads as 0 in older entries.
 
 use pitboss_actors::domain::machine::{LogEntry, MeterReport};
-use pitboss_actors::domain::{EventId, LogCode, ReportedMeter, Timestamp};
+use pitboss_actors::domain::{AttendantId, EventId, LogCode, ReportedMeter, Timestamp};
 use pitboss_actors::shell::StoreError;
 use serde::{Deserialize, Serialize};
 
@@ -20,6 +20,10 @@ struct LogDto {
     cause: u128,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     tilt: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    amount: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    attendant: Option<String>,
     meters: Vec<(String, i64)>,
 }
 
@@ -32,6 +36,8 @@ pub fn encode_log(e: &LogEntry) -> Result<Vec<u8>, StoreError> {
         time: e.time.0,
         cause: e.cause.0,
         tilt: e.tilt,
+        amount: e.amount,
+        attendant: e.attendant.as_ref().map(ToString::to_string),
         meters: ReportedMeter::ALL
             .iter()
             .map(|m| (m.name().to_owned(), e.meters.get(*m)))
@@ -64,6 +70,12 @@ pub fn decode_log(bytes: &[u8]) -> Result<LogEntry, StoreError> {
         time: Timestamp(d.time),
         cause: EventId(d.cause),
         tilt: d.tilt,
+        amount: d.amount,
+        attendant: d
+            .attendant
+            .map(|a| AttendantId::new(&a))
+            .transpose()
+            .map_err(|e| StoreError::permanent(format!("stored log entry: {e}")))?,
         meters,
     })
 }
@@ -84,6 +96,8 @@ mod tests {
                 time: Timestamp(1_700_000_000_000),
                 cause: EventId(99),
                 tilt,
+                amount: Some(12_000),
+                attendant: Some(AttendantId::new("ATT-3").unwrap()),
                 meters,
             };
             assert_eq!(decode_log(&encode_log(&e).unwrap()).unwrap(), e);
@@ -95,6 +109,8 @@ mod tests {
             time: 0,
             cause: 0,
             tilt: None,
+            amount: None,
+            attendant: None,
             meters: vec![],
         };
         let e = decode_log(&rmp_serde::to_vec_named(&newer).unwrap()).unwrap_err();

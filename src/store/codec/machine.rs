@@ -2,10 +2,11 @@
 
 use pitboss_actors::domain::machine::{
     AwardMark, EpochMarks, HitOrigin, MachineProfile, MachineState, MachineStatus, MeterBaseline,
-    MeterReport, Meters, Reconciliation,
+    MeterReport, Meters, OpenHandpay, Reconciliation,
 };
 use pitboss_actors::domain::{
-    EventId, HallId, MachineId, PlayerId, PoolId, ReportedMeter, SnapshotReason, Timestamp,
+    EventId, HallId, HandpayKind, MachineId, PlayerId, PoolId, ReportedMeter, SnapshotReason,
+    Timestamp,
 };
 use pitboss_actors::shell::StoreError;
 use serde::{Deserialize, Serialize};
@@ -25,7 +26,20 @@ struct MetersDto {
     cashless_out: i64,
     handpaid: i64,
     jackpot_paid: i64,
+    /// Version 3 (RULES.md M-10).
+    #[serde(default)]
+    jackpot_handpaid: i64,
     doors_opened: i64,
+}
+
+/// A handpay pending (record version 3, RULES.md M-10).
+#[derive(Serialize, Deserialize)]
+struct HandpayDto {
+    kind: String,
+    amount: i64,
+    cause: u128,
+    hall: String,
+    time: i64,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -90,6 +104,9 @@ pub(super) struct MachineDto {
     currency: String,
     pools: Vec<String>,
     large_cash_in_alert_minor: i64,
+    /// Version 3.
+    #[serde(default)]
+    handpay_threshold_minor: i64,
     credits: i64,
     meters: MetersDto,
     /// Version 1 only.
@@ -126,6 +143,9 @@ pub(super) struct MachineDto {
     /// Version 3: the unexplained meter variance, by meter (only those not zero).
     #[serde(default)]
     meter_variance: Vec<(String, i64)>,
+    /// Version 3: handpays pending, oldest first.
+    #[serde(default)]
+    handpays: Vec<HandpayDto>,
 }
 
 impl From<&MachineState> for MachineDto {
@@ -137,6 +157,7 @@ impl From<&MachineState> for MachineDto {
             currency: m.profile.currency.to_string(),
             pools: m.profile.pools.iter().map(ToString::to_string).collect(),
             large_cash_in_alert_minor: m.profile.large_cash_in_alert_minor,
+            handpay_threshold_minor: m.profile.handpay_threshold_minor,
             credits: m.credits,
             meters: MetersDto {
                 coin_in: t.coin_in,
@@ -150,6 +171,7 @@ impl From<&MachineState> for MachineDto {
                 cashless_out: t.cashless_out,
                 handpaid: t.handpaid,
                 jackpot_paid: t.jackpot_paid,
+                jackpot_handpaid: t.jackpot_handpaid,
                 doors_opened: t.doors_opened,
             },
             last_seq: None,
@@ -203,6 +225,17 @@ impl From<&MachineState> for MachineDto {
                 .into_iter()
                 .filter(|(_, v)| *v != 0)
                 .collect(),
+            handpays: m
+                .handpays
+                .iter()
+                .map(|h| HandpayDto {
+                    kind: h.kind.name().to_owned(),
+                    amount: h.amount,
+                    cause: h.cause.0,
+                    hall: h.hall.to_string(),
+                    time: h.time.0,
+                })
+                .collect(),
         }
     }
 }
@@ -223,6 +256,7 @@ impl TryFrom<MachineDto> for MachineState {
                     .map(|p| id!(PoolId, p))
                     .collect::<Result<_, _>>()?,
                 large_cash_in_alert_minor: d.large_cash_in_alert_minor,
+                handpay_threshold_minor: d.handpay_threshold_minor,
             },
             credits: d.credits,
             meters: Meters {
@@ -237,6 +271,7 @@ impl TryFrom<MachineDto> for MachineState {
                 cashless_out: t.cashless_out,
                 handpaid: t.handpaid,
                 jackpot_paid: t.jackpot_paid,
+                jackpot_handpaid: t.jackpot_handpaid,
                 doors_opened: t.doors_opened,
             },
             marks: match d.last_seq {
@@ -260,6 +295,24 @@ impl TryFrom<MachineDto> for MachineState {
             effect_seq: d.effect_seq.or(d.last_seq).unwrap_or(0),
             award_seq: d.award_seq,
             log_seq: d.log_seq,
+            handpays: d
+                .handpays
+                .into_iter()
+                .map(|h| {
+                    Ok(OpenHandpay {
+                        kind: HandpayKind::from_name(&h.kind).ok_or_else(|| {
+                            StoreError::permanent(format!(
+                                "stored handpay kind {:?} is unknown",
+                                h.kind
+                            ))
+                        })?,
+                        amount: h.amount,
+                        cause: EventId(h.cause),
+                        hall: id!(HallId, h.hall)?,
+                        time: Timestamp(h.time),
+                    })
+                })
+                .collect::<Result<_, StoreError>>()?,
             hit_origins: d
                 .hit_origins
                 .into_iter()

@@ -98,6 +98,7 @@ mod tests {
             currency: Currency::new("EUR").unwrap(),
             pools: vec![],
             large_cash_in_alert_minor: 0,
+            handpay_threshold_minor: 0,
         };
         let m = MachineState::new(MachineId::new("M-1").unwrap(), profile);
         let rec = Record {

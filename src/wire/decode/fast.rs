@@ -234,6 +234,7 @@ struct Fields<'a> {
     code: Option<RawInt>,
     reason: Option<RawStr<'a>>,
     meters: Option<RawMeters>,
+    attendant: Option<RawStr<'a>>,
 }
 
 /// A meter snapshot's `meters` map: every meter once, integers only.
@@ -294,6 +295,7 @@ fn read_payload<'a>(r: &mut Reader<'a>) -> Option<RawPayload<'a>> {
             b"code" => once(&mut f.code, r.int())?,
             b"reason" => once(&mut f.reason, r.str())?,
             b"meters" => once(&mut f.meters, read_meters(r))?,
+            b"attendant" => once(&mut f.attendant, r.str())?,
             _ => return Some(false),
         }
         Some(true)
@@ -344,6 +346,10 @@ fn read_payload<'a>(r: &mut Reader<'a>) -> Option<RawPayload<'a>> {
         b"tilt_clear" => P::TiltClear(Empty {}),
         b"comms_lost" => P::CommsLost(Empty {}),
         b"comms_restored" => P::CommsRestored(Empty {}),
+        b"handpay_pending" => P::HandpayPending(cash(f)?),
+        b"handpay_reset" => P::HandpayReset {
+            attendant: f.attendant?,
+        },
         b"meter_snapshot" => P::MeterSnapshot {
             reason: f.reason?,
             currency: f.currency?,

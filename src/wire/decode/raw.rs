@@ -274,6 +274,11 @@ pub(super) enum RawPayload<'a> {
         /// Boxed: eleven leaves, a rare kind.
         meters: Box<RawMeters>,
     },
+    HandpayPending(#[serde(borrow)] RawCash<'a>),
+    HandpayReset {
+        #[serde(borrow)]
+        attendant: RawStr<'a>,
+    },
     Deposit(#[serde(borrow)] RawWallet<'a>),
     Withdraw(#[serde(borrow)] RawWallet<'a>),
     WalletBet(#[serde(borrow)] RawWallet<'a>),
@@ -369,6 +374,14 @@ impl<'a> RawEnvelope<'a> {
                     cashless_out: raw_int(m.cashless_out),
                 }),
             },
+            P::HandpayPending {
+                kind,
+                amount,
+                currency,
+            } => R::HandpayPending(cash(kind, amount, currency)),
+            P::HandpayReset { attendant } => R::HandpayReset {
+                attendant: attendant.into(),
+            },
             P::Deposit {
                 player,
                 tx,
@@ -450,6 +463,8 @@ impl RawPayload<'_> {
             RawPayload::CommsLost(_) => "comms_lost",
             RawPayload::CommsRestored(_) => "comms_restored",
             RawPayload::MeterSnapshot { .. } => "meter_snapshot",
+            RawPayload::HandpayPending(_) => "handpay_pending",
+            RawPayload::HandpayReset { .. } => "handpay_reset",
             RawPayload::Deposit(_) => "deposit",
             RawPayload::Withdraw(_) => "withdraw",
             RawPayload::WalletBet(_) => "wallet_bet",

@@ -7,8 +7,8 @@ use pitboss_actors::domain::machine::{
 };
 use pitboss_actors::domain::wallet::{WalletCommand, WalletMeta, WalletOp};
 use pitboss_actors::domain::{
-    Amount, Currency, EventId, HallId, MachineId, PlayerId, PoolId, ReportedMeter, RoundId,
-    ServerId, SnapshotReason, Timestamp, TxId,
+    Amount, AttendantId, Currency, EventId, HallId, HandpayKind, MachineId, PlayerId, PoolId,
+    ReportedMeter, RoundId, ServerId, SnapshotReason, Timestamp, TxId,
 };
 use pitboss_actors::shell::Input;
 
@@ -305,6 +305,31 @@ fn machine_command(
         RawPayload::TiltClear(_) => (C::Significant(S::TiltClear), None),
         RawPayload::CommsLost(_) => (C::Significant(S::CommsLost), None),
         RawPayload::CommsRestored(_) => (C::Significant(S::CommsRestored), None),
+        RawPayload::HandpayPending(c) => {
+            let kind = match text("kind", &c.kind)? {
+                "cancelled_credits" => HandpayKind::CancelledCredits,
+                "jackpot" => HandpayKind::Jackpot,
+                other => {
+                    return Err(WireError::Schema(format!(
+                        "unknown handpay_pending kind {:?} (expected cancelled_credits or jackpot)",
+                        truncate(other)
+                    )))
+                }
+            };
+            (
+                C::HandpayPending {
+                    kind,
+                    amount: amount(c.amount)?,
+                },
+                Some(currency(&c.currency)?),
+            )
+        }
+        RawPayload::HandpayReset { attendant } => (
+            C::HandpayReset {
+                attendant: AttendantId::new(text("attendant", &attendant)?)?,
+            },
+            None,
+        ),
         RawPayload::MeterSnapshot {
             reason,
             currency: cur,

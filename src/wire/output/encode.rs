@@ -364,6 +364,19 @@ fn alert_payload(alert: &Alert) -> AlertPayload<'_> {
             p.previous_value = Some(*previous);
             p.reported = Some(*reported);
         }
+        Alert::HandpayPending { kind, amount, .. } => {
+            p.handpay_kind = Some(kind.name().into());
+            p.amount = Some(*amount);
+        }
+        Alert::HandpayResetWithoutPending { attendant, .. } => {
+            p.attendant = Some(attendant.as_str().into());
+        }
+        Alert::WinAboveHandpayThreshold {
+            amount, threshold, ..
+        } => {
+            p.amount = Some(*amount);
+            p.threshold = Some(*threshold);
+        }
         Alert::GameEndWithoutBet { .. }
         | Alert::CardOutWithoutSession { .. }
         | Alert::DoorOpen { .. }

@@ -149,7 +149,8 @@ pub struct AlertPayload<'a> {
     /// `card_out_without_session`, `machine_moved`, `clock_skew`, `wrong_currency`,
     /// `overflow`, `large_cash_in`, `door_open`, `tilt`, `comms_lost`, `unknown_level`,
     /// `mystery_claim`, `pool_not_linked`, `jackpot_not_eligible`, `jackpot_variance`,
-    /// `meter_variance` or `meter_reset`.
+    /// `meter_variance`, `meter_reset`, `handpay_pending`, `handpay_reset_without_pending` or
+    /// `win_above_handpay_threshold`.
     #[serde(borrow)]
     pub kind: Cow<'a, str>,
     /// `info`, `warning` or `critical`.
@@ -247,6 +248,15 @@ pub struct AlertPayload<'a> {
     /// `meter_reset`: the meter's value now.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reported: Option<i64>,
+    /// `handpay_pending`: `cancelled_credits` or `jackpot` (`amount`: how much).
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    pub handpay_kind: Option<Cow<'a, str>>,
+    /// `handpay_reset_without_pending`: who reset the machine.
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    pub attendant: Option<Cow<'a, str>>,
+    /// `win_above_handpay_threshold`: the hall's handpay threshold (`amount`: the win).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<i64>,
 }
 
 /// One meter of a `meter_variance` alert (RULES.md M-8).

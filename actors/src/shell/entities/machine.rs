@@ -2,7 +2,7 @@
 //! contributions and claims to its pools, alerts to the sink) and its ledger.
 
 use crate::domain::jackpot::{PoolCommand, PoolMeta};
-use crate::domain::machine::{LogEntry, MachineEffect, MachineEnv, MachineState};
+use crate::domain::machine::{LogEntry, MachineCommand, MachineEffect, MachineEnv, MachineState};
 use crate::domain::{Applied, MachineId, SourceKey};
 
 use crate::domain::EntityKind;
@@ -78,8 +78,15 @@ impl Entity for MachineEntity {
                     Ok(Applied::Done) => {
                         if let (Some(l), Some(kind)) = (&mut self.ledger, machine_movement(&cmd)) {
                             let amount = state.credits - credits_before;
-                            debug_assert_ne!(amount, 0, "{cmd:?} moved no credits on {id}");
-                            l.push(kind, 0, amount, state.credits, meta.event_id, 1, meta.time);
+                            // Only a handpay reset may move no credits (a jackpot's, or none
+                            // pending: RULES.md M-10).
+                            debug_assert!(
+                                amount != 0 || matches!(cmd, MachineCommand::HandpayReset { .. }),
+                                "{cmd:?} moved no credits on {id}"
+                            );
+                            if amount != 0 {
+                                l.push(kind, 0, amount, state.credits, meta.event_id, 1, meta.time);
+                            }
                         }
                     }
                     Ok(Applied::Duplicate) => cx.count(Counter::Duplicate),
@@ -99,6 +106,20 @@ impl Entity for MachineEntity {
                             cx.forward(Remote::Hall(hall, HallMsg::Delta(d, ack.clone())));
                         }
                         MachineEffect::Log(entry) => self.log.push(entry),
+                        MachineEffect::HandpaidWin(amount) => {
+                            if let Some(l) = &mut self.ledger {
+                                // Paid by hand: the meter moves, the credits do not.
+                                l.push(
+                                    Movement::HandpaidWin,
+                                    0,
+                                    amount,
+                                    state.credits,
+                                    meta.event_id,
+                                    1,
+                                    meta.time,
+                                );
+                            }
+                        }
                         MachineEffect::Alert(alert) => {
                             let out = Output::Alert {
                                 alert,

@@ -37,11 +37,13 @@ pub enum Movement {
     Contribution,
     /// A pool level paid out by a hit.
     Hit,
+    /// A game win paid by hand at a jackpot handpay's reset (its credits do not change).
+    HandpaidWin,
 }
 
 impl Movement {
     /// Every movement, for lookups.
-    pub const ALL: [Movement; 15] = [
+    pub const ALL: [Movement; 16] = [
         Movement::Bet,
         Movement::Win,
         Movement::BillIn,
@@ -57,6 +59,7 @@ impl Movement {
         Movement::Seed,
         Movement::Contribution,
         Movement::Hit,
+        Movement::HandpaidWin,
     ];
 
     /// A short stable name (stored in the ledger).
@@ -77,6 +80,7 @@ impl Movement {
             Movement::Seed => "seed",
             Movement::Contribution => "contribution",
             Movement::Hit => "hit",
+            Movement::HandpaidWin => "handpaid_win",
         }
     }
 

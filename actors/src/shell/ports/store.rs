@@ -54,6 +54,10 @@ impl EntityKey {
 }
 
 /// The state of one entity, as stored.
+///
+/// A machine's state is the largest by far; a snapshot is a transient value (a stash, a
+/// read), so boxing it would cost an allocation per hand-over to save bytes nobody keeps.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Snapshot {
     Machine(MachineState),

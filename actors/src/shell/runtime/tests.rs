@@ -105,6 +105,7 @@ fn config() -> RuntimeConfig {
         wallet_window_len: 16,
         wallet_credit_line_minor: 0,
         large_cash_in_alert_minor: 0,
+        handpay_threshold_minor: 0,
         ggr_grace_windows: 1,
         ggr_windows_max: 4,
         source_expiry_ms: 168 * 3_600_000,
