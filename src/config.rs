@@ -2,8 +2,9 @@
 //! then environment variables `PITBOSS_<SECTION>__<KEY>` (`-` written as `_`). Unknown keys
 //! are errors, so a typo never silently falls back to a default.
 //!
-//! One `PITBOSS_` variable is not a key: [`CONFIG_FILE_ENV`] names the file (the binary's
-//! `--config`), so the environment layer leaves it out.
+//! Two `PITBOSS_` variables are not keys: [`CONFIG_FILE_ENV`] names the file (the binary's
+//! `--config`) and [`API_KEY_ENV`] holds the admin key `pitboss backup` presents, so the
+//! environment layer leaves them out.
 
 use std::path::{Path, PathBuf};
 
@@ -17,6 +18,12 @@ pub const DEFAULTS: &str = include_str!("../deploy/pitboss.toml");
 
 /// The environment variable that names the configuration file (`--config`).
 pub const CONFIG_FILE_ENV: &str = "PITBOSS_CONFIG";
+
+// --- Backups (issue 15) ---
+/// The environment variable holding the admin API key `pitboss backup` presents to a
+/// running instance: not a configuration key either.
+pub const API_KEY_ENV: &str = "PITBOSS_API_KEY";
+// --- end of backups ---
 
 /// Why the configuration cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -181,7 +188,7 @@ impl Config {
             merge(&mut value, layer);
         }
         for (k, v) in env {
-            if k == CONFIG_FILE_ENV {
+            if k == CONFIG_FILE_ENV || k == API_KEY_ENV {
                 continue;
             }
             if let Some(rest) = k.strip_prefix("PITBOSS_") {
