@@ -43,7 +43,11 @@ fn embedded_only(cfg: &Config, what: &str) -> anyhow::Result<()> {
 /// The URL of the instance this configuration describes: its `http.addr`, with an
 /// unspecified address (`0.0.0.0`, `[::]`) replaced by loopback.
 fn default_url(cfg: &Config) -> String {
-    let addr = cfg.http.addr.replace("0.0.0.0", "127.0.0.1").replace("[::]", "[::1]");
+    let addr = cfg
+        .http
+        .addr
+        .replace("0.0.0.0", "127.0.0.1")
+        .replace("[::]", "[::1]");
     format!("http://{addr}")
 }
 

@@ -526,6 +526,57 @@ mod tests {
         assert_eq!(cfg.kafka, KafkaConfig::default());
     }
 
+    // --- Backups (issue 15) ---
+    #[test]
+    fn the_backup_schedule_layers_and_is_validated() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.toml");
+        let c = Config::load_with_env(None, Vec::new()).unwrap();
+        assert_eq!(
+            (c.store.backup_interval_secs, c.store.backup_keep),
+            (0, 7),
+            "off by default"
+        );
+        std::fs::write(
+            &path,
+            "[store]\ndata-dir = \"/var/lib/pitboss\"\nbackup-dir = \"/backups/pitboss\"\nbackup-interval-secs = 3600\n",
+        )
+        .unwrap();
+        let env = vec![("PITBOSS_STORE__BACKUP_KEEP".to_string(), "3".to_string())];
+        let c = Config::load_with_env(Some(&path), env).unwrap();
+        assert_eq!(c.store.backup_dir, PathBuf::from("/backups/pitboss"));
+        assert_eq!(
+            (c.store.backup_interval_secs, c.store.backup_keep),
+            (3600, 3)
+        );
+        // The admin key for `pitboss backup` is not a configuration key.
+        let env = vec![(API_KEY_ENV.to_string(), "k".to_string())];
+        Config::load_with_env(Some(&path), env).unwrap();
+
+        for (text, needle) in [
+            ("backup-interval-secs = 3600\n", "backup-dir is empty"),
+            (
+                "backup-dir = \"/b\"\nbackup-interval-secs = 10\n",
+                "at least 60",
+            ),
+            ("backup-keep = 0\n", "backup-keep must be at least 1"),
+            (
+                "data-dir = \"/data\"\nbackup-dir = \"/data/backups\"\nbackup-interval-secs = 60\n",
+                "must not contain each other",
+            ),
+            (
+                "kind = \"scylla\"\nbackup-dir = \"/b\"\nbackup-interval-secs = 60\n",
+                "snapshots",
+            ),
+            ("backup-every = 60\n", "unknown field `backup-every`"),
+        ] {
+            std::fs::write(&path, format!("[store]\n{text}")).unwrap();
+            let e = Config::load_with_env(Some(&path), Vec::new()).unwrap_err();
+            assert!(e.to_string().contains(needle), "{text}: {e}");
+        }
+    }
+    // --- end of backups ---
+
     #[test]
     fn the_embedded_http_defaults_match_the_code() {
         let c = Config::load_with_env(None, Vec::new()).unwrap();

@@ -54,7 +54,11 @@ pub async fn backup(
 ) -> Result<HttpResponse, ApiError> {
     let raw = match body.to_bytes_limited(BODY_LEN_MAX).await {
         Ok(Ok(b)) => b,
-        Ok(Err(e)) => return Err(ApiError::bad_request(format!("unreadable request body: {e}"))),
+        Ok(Err(e)) => {
+            return Err(ApiError::bad_request(format!(
+                "unreadable request body: {e}"
+            )))
+        }
         Err(_) => {
             return Err(ApiError {
                 status: StatusCode::PAYLOAD_TOO_LARGE,

@@ -419,7 +419,10 @@ fn scan(
     src: &Path,
     dst: Option<(&Database, &Path)>,
 ) -> Result<Cut, BackupError> {
-    for t in rtx.list_tables().map_err(rd("listing the tables of", src))? {
+    for t in rtx
+        .list_tables()
+        .map_err(rd("listing the tables of", src))?
+    {
         if !TABLES.contains(&t.name()) {
             return Err(BackupError::UnknownTable {
                 path: src.to_path_buf(),
@@ -435,7 +438,10 @@ fn scan(
     rows.insert("ggr".into(), copy_table(rtx, GGR, at, &mut d)?);
     rows.insert("positions".into(), copy_table(rtx, POSITIONS, at, &mut d)?);
     rows.insert("meta".into(), copy_table(rtx, META, at, &mut d)?);
-    rows.insert("wallet_txs".into(), copy_table(rtx, WALLET_TXS, at, &mut d)?);
+    rows.insert(
+        "wallet_txs".into(),
+        copy_table(rtx, WALLET_TXS, at, &mut d)?,
+    );
     rows.insert(
         "wallet_tx_expiry".into(),
         copy_table(rtx, WALLET_TX_EXPIRY, at, &mut d)?,
@@ -747,7 +753,9 @@ impl Backups {
         let manifest = taken?;
         let check = if check {
             let report = self::check(to).await;
-            let (at, ok) = report.as_ref().map_or((now_ms(), false), |r| (r.at_ms, r.ok));
+            let (at, ok) = report
+                .as_ref()
+                .map_or((now_ms(), false), |r| (r.at_ms, r.ok));
             self.record_check(at, ok);
             Some(report?)
         } else {
@@ -803,7 +811,11 @@ pub async fn take_offline(data_dir: &Path, to: &Path, check: bool) -> Result<Tak
         backup_from(&db, &src, &dir)
     })
     .await?;
-    let check = if check { Some(self::check(to).await?) } else { None };
+    let check = if check {
+        Some(self::check(to).await?)
+    } else {
+        None
+    };
     Ok(Taken {
         dir: to.to_path_buf(),
         manifest,
@@ -819,7 +831,11 @@ fn scheduled(dir: &Path) -> Vec<(PathBuf, Option<Manifest>)> {
     };
     let mut out: Vec<(PathBuf, Option<Manifest>)> = entries
         .filter_map(Result::ok)
-        .filter(|e| e.file_name().to_string_lossy().starts_with(SCHEDULED_PREFIX))
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with(SCHEDULED_PREFIX)
+        })
         .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
         .map(|e| {
             let p = e.path();
@@ -921,12 +937,11 @@ pub async fn run_schedule(backups: Arc<Backups>, schedule: Schedule, stop: Arc<A
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::config::Config;
-    use crate::pipeline::{Ingest, Inflight, SourcePos};
+    use crate::pipeline::{Inflight, Ingest, SourcePos};
     use crate::sim::Simulator;
     use crate::store::{AuditSource, EmbeddedStore, WriteBehind};
     use pitboss_actors::shell::{NullSink, Position, Runtime};
@@ -955,7 +970,9 @@ mod tests {
                 cfg.runtime_config().unwrap(),
                 Arc::new(NullSink::default()),
                 store.clone(),
-                Arc::new(crate::rng::KeyedHitPoints::new(&cfg.runtime.hit_point_secret)),
+                Arc::new(crate::rng::KeyedHitPoints::new(
+                    &cfg.runtime.hit_point_secret,
+                )),
                 Arc::new(pitboss_actors::shell::SystemClock),
             );
             Self {
@@ -1143,7 +1160,9 @@ mod tests {
         assert!(t.check.unwrap().ok);
         assert_eq!(t.manifest.consumed("in"), 500);
         let restored = dir.path().join("r");
-        restore_into(&dir.path().join("x"), &restored).await.unwrap();
+        restore_into(&dir.path().join("x"), &restored)
+            .await
+            .unwrap();
         assert_eq!(entities(&Redb::open(&restored).unwrap()).await, want);
     }
 
@@ -1197,7 +1216,10 @@ mod tests {
             "pitboss-20231114T221320.000Z"
         );
         let removed = prune(dir.path(), 2);
-        assert_eq!(removed, vec![unfinished.clone(), names[0].clone(), names[1].clone()]);
+        assert_eq!(
+            removed,
+            vec![unfinished.clone(), names[0].clone(), names[1].clone()]
+        );
         assert!(names[2].exists() && names[3].exists() && other.exists());
         let b = Backups::new(Arc::new(Redb::open(&dir.path().join("s")).unwrap()));
         b.adopt_newest(dir.path());
@@ -1216,7 +1238,11 @@ mod tests {
             keep: 1,
         };
         let stop = Arc::new(AtomicBool::new(false));
-        let job = actix_rt::spawn(run_schedule(backups.clone(), schedule.clone(), stop.clone()));
+        let job = actix_rt::spawn(run_schedule(
+            backups.clone(),
+            schedule.clone(),
+            stop.clone(),
+        ));
         let deadline = std::time::Instant::now() + Duration::from_secs(60);
         let finished = |d: &Path| {
             scheduled(d)
@@ -1240,7 +1266,10 @@ mod tests {
             if now.len() == 1 && now[0] != first {
                 break;
             }
-            assert!(std::time::Instant::now() < deadline, "no second backup: {now:?}");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no second backup: {now:?}"
+            );
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
         stop.store(true, Ordering::SeqCst);
@@ -1249,7 +1278,8 @@ mod tests {
         assert!(s.backup.unwrap().1 && s.check.unwrap().1, "{s:?}");
         assert!(!first.exists(), "backup-keep = 1 removed the older one");
         let newest = &finished(&schedule.dir)[0];
-        let c: CheckReport = serde_json::from_slice(&fs::read(newest.join(CHECK)).unwrap()).unwrap();
+        let c: CheckReport =
+            serde_json::from_slice(&fs::read(newest.join(CHECK)).unwrap()).unwrap();
         assert!(c.ok, "{c:?}");
     }
 }

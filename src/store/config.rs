@@ -173,7 +173,9 @@ impl StoreConfig {
     fn validate_backup(&self) -> Result<(), StoreError> {
         let bad = |m: String| Err(StoreError::permanent(m));
         if self.backup_keep == 0 {
-            return bad("store.backup-keep must be at least 1 (the newest backup is always kept)".into());
+            return bad(
+                "store.backup-keep must be at least 1 (the newest backup is always kept)".into(),
+            );
         }
         if self.backup_interval_secs == 0 {
             return Ok(());

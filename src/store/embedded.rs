@@ -53,12 +53,15 @@ use super::audit::{AuditSource, LedgerTotals};
 use super::codec::{self, GgrRow};
 use super::writebehind::{Backend, Batch, Written};
 
-pub(super) const ENTITIES: TableDefinition<'static, &[u8], &[u8]> = TableDefinition::new("entities");
+pub(super) const ENTITIES: TableDefinition<'static, &[u8], &[u8]> =
+    TableDefinition::new("entities");
 pub(super) const JOURNAL: TableDefinition<'static, &[u8], &[u8]> = TableDefinition::new("journal");
 pub(super) const GGR: TableDefinition<'static, &[u8], &[u8]> = TableDefinition::new("ggr");
-pub(super) const POSITIONS: TableDefinition<'static, &[u8], i64> = TableDefinition::new("positions");
+pub(super) const POSITIONS: TableDefinition<'static, &[u8], i64> =
+    TableDefinition::new("positions");
 pub(super) const META: TableDefinition<'static, &str, u64> = TableDefinition::new("meta");
-pub(super) const WALLET_TXS: TableDefinition<'static, &[u8], &[u8]> = TableDefinition::new("wallet_txs");
+pub(super) const WALLET_TXS: TableDefinition<'static, &[u8], &[u8]> =
+    TableDefinition::new("wallet_txs");
 pub(super) const WALLET_TX_EXPIRY: TableDefinition<'static, &[u8], ()> =
     TableDefinition::new("wallet_tx_expiry");
 

@@ -251,7 +251,10 @@ async fn a_backup_under_load_restores_audits_clean_and_replays_to_the_running_st
             .map(|p| (p.topic.clone(), p.partition, p.next_offset))
             .collect();
         want.sort();
-        assert_eq!(positions, want, "the restored store holds the backup's positions");
+        assert_eq!(
+            positions, want,
+            "the restored store holds the backup's positions"
+        );
     }
 
     // B replays the input from the backup's positions while A goes on.
@@ -264,7 +267,10 @@ async fn a_backup_under_load_restores_audits_clean_and_replays_to_the_running_st
     for cfg in [&a, &b, &a, &b] {
         wait_committed_to_end(cfg).await;
     }
-    eprintln!("both instances at the end {:?} after B started", started.elapsed());
+    eprintln!(
+        "both instances at the end {:?} after B started",
+        started.elapsed()
+    );
     stop(run_a, "A", &log_a);
     stop(run_b, "B", &log_b);
 
