@@ -114,8 +114,9 @@ pub enum BackupError {
     Redb {
         what: &'static str,
         path: PathBuf,
+        /// Boxed: redb's error is large, and this enum travels in every `Result` here.
         #[source]
-        source: redb::Error,
+        source: Box<redb::Error>,
     },
     /// This process is already taking a backup.
     #[error("a backup is already being taken by this process; try again when it is done")]
@@ -143,7 +144,7 @@ fn rd<'a, E: Into<redb::Error>>(
     move |e| BackupError::Redb {
         what,
         path: path.to_path_buf(),
-        source: e.into(),
+        source: Box::new(e.into()),
     }
 }
 
