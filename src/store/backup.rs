@@ -29,8 +29,9 @@
 //! **Why rows, not pages.** Copying table by table into a fresh file gives a compact file
 //! whose content can be checked independently of redb's page layout: the content digest is
 //! computed from the rows while they are copied and again from the restored file, so a
-//! restore proves that it holds exactly what the backup read. A table this build does not
-//! know stops the backup rather than leaving it out.
+//! restore proves that it holds exactly what the backup read. Every table in the file is
+//! copied: one this module does not name is copied as bytes to bytes (the store's own
+//! layout), and one of another type stops the backup rather than being left out.
 //!
 //! **Restore** ([`restore_into`]) refuses a data directory that is not empty, checks the
 //! manifest and the file's SHA-256, copies the file into place (synced, then renamed),
@@ -98,8 +99,8 @@ pub enum BackupError {
     /// The backup's bytes or rows are not what its manifest says.
     #[error("backup {dir} does not verify: {why}")]
     Corrupt { dir: PathBuf, why: String },
-    /// The store holds a table this build does not know.
-    #[error("{path} holds table `{table}`, which this build does not know: back it up with the pitboss version that wrote it")]
+    /// The store holds a table of a type this build does not know.
+    #[error("{path} holds table `{table}` of a type this build does not know: back it up with the pitboss version that wrote it")]
     UnknownTable { path: PathBuf, table: String },
     /// A file system call failed.
     #[error("{what} {path}: {source}")]
@@ -334,7 +335,7 @@ fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), BackupEr
     sync_dir(dir)
 }
 
-/// The tables of the store, every one: a backup copies all of them.
+/// The tables of the store with their types; any other table is copied as bytes to bytes.
 const TABLES: [&str; 7] = [
     "entities",
     "journal",
@@ -364,7 +365,7 @@ fn digest_bytes(d: &mut Sha256, b: &[u8]) {
 /// does not exist counts as empty. Returns the rows.
 fn copy_table<K: redb::Key + 'static, V: redb::Value + 'static>(
     rtx: &ReadTransaction,
-    def: TableDefinition<'static, K, V>,
+    def: TableDefinition<'_, K, V>,
     (src, dst): (&Path, Option<(&Database, &Path)>),
     digest: &mut Sha256,
 ) -> Result<u64, BackupError> {
@@ -372,6 +373,12 @@ fn copy_table<K: redb::Key + 'static, V: redb::Value + 'static>(
     let table = match rtx.open_table(def) {
         Ok(t) => t,
         Err(redb::TableError::TableDoesNotExist(_)) => return Ok(0),
+        Err(redb::TableError::TableTypeMismatch { .. }) => {
+            return Err(BackupError::UnknownTable {
+                path: src.to_path_buf(),
+                table: def.name().to_string(),
+            })
+        }
         Err(e) => return Err(rd("opening a table of", src)(e)),
     };
     let mut rows = 0u64;
@@ -420,17 +427,16 @@ fn scan(
     src: &Path,
     dst: Option<(&Database, &Path)>,
 ) -> Result<Cut, BackupError> {
-    for t in rtx
+    // Tables this list does not name (a layout newer than this module) are copied too, as
+    // bytes to bytes, which is how the store keeps its tables; one of another type stops
+    // the backup rather than being left out.
+    let mut others: Vec<String> = rtx
         .list_tables()
         .map_err(rd("listing the tables of", src))?
-    {
-        if !TABLES.contains(&t.name()) {
-            return Err(BackupError::UnknownTable {
-                path: src.to_path_buf(),
-                table: t.name().to_string(),
-            });
-        }
-    }
+        .map(|t| t.name().to_string())
+        .filter(|n| !TABLES.contains(&n.as_str()))
+        .collect();
+    others.sort();
     let mut d = Sha256::new();
     let mut rows = BTreeMap::new();
     let at = (src, dst);
@@ -447,6 +453,10 @@ fn scan(
         "wallet_tx_expiry".into(),
         copy_table(rtx, WALLET_TX_EXPIRY, at, &mut d)?,
     );
+    for name in &others {
+        let def = TableDefinition::<&[u8], &[u8]>::new(name);
+        rows.insert(name.clone(), copy_table(rtx, def, at, &mut d)?);
+    }
     let (mut checkpoint, mut store_layout) = (0, 0);
     match rtx.open_table(META) {
         Ok(meta) => {
@@ -1167,20 +1177,43 @@ mod tests {
         assert_eq!(entities(&Redb::open(&restored).unwrap()).await, want);
     }
 
-    #[test]
-    fn an_unknown_table_stops_the_backup() {
+    /// A table added to the layout later is copied (bytes to bytes) and restored; one of
+    /// another type stops the backup instead of being left out.
+    #[actix_rt::test]
+    async fn tables_unknown_to_this_module_are_copied_or_refused() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("s.redb");
-        let db = Database::create(&path).unwrap();
+        let data = dir.path().join("data");
+        drop(Redb::open(&data).unwrap());
+        let path = data.join(embedded::FILE_NAME);
+        let db = Database::open(&path).unwrap();
         let w = db.begin_write().unwrap();
-        w.open_table(TableDefinition::<&str, u64>::new("added_later"))
+        w.open_table(TableDefinition::<&[u8], &[u8]>::new("added_later"))
+            .unwrap()
+            .insert(&b"k"[..], &b"v"[..])
+            .unwrap();
+        w.commit().unwrap();
+        let m = backup_from(&db, &path, &dir.path().join("b")).unwrap();
+        assert_eq!(m.rows["added_later"], 1);
+        let restored = dir.path().join("r");
+        restore_into(&dir.path().join("b"), &restored)
+            .await
+            .unwrap();
+        let copy = Database::open(restored.join(embedded::FILE_NAME)).unwrap();
+        let r = copy.begin_read().unwrap();
+        let t = r
+            .open_table(TableDefinition::<&[u8], &[u8]>::new("added_later"))
+            .unwrap();
+        assert_eq!(t.get(&b"k"[..]).unwrap().unwrap().value(), b"v");
+
+        let w = db.begin_write().unwrap();
+        w.open_table(TableDefinition::<&str, u64>::new("typed_later"))
             .unwrap()
             .insert("k", 1)
             .unwrap();
         w.commit().unwrap();
-        let e = backup_from(&db, &path, &dir.path().join("b")).unwrap_err();
-        assert!(e.to_string().contains("table `added_later`"), "{e}");
-        assert!(!dir.path().join("b").exists());
+        let e = backup_from(&db, &path, &dir.path().join("c")).unwrap_err();
+        assert!(e.to_string().contains("table `typed_later`"), "{e}");
+        assert!(!dir.path().join("c").exists());
     }
 
     #[test]
