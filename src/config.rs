@@ -2,8 +2,9 @@
 //! then environment variables `PITBOSS_<SECTION>__<KEY>` (`-` written as `_`). Unknown keys
 //! are errors, so a typo never silently falls back to a default.
 //!
-//! One `PITBOSS_` variable is not a key: [`CONFIG_FILE_ENV`] names the file (the binary's
-//! `--config`), so the environment layer leaves it out.
+//! Two `PITBOSS_` variables are not keys: [`CONFIG_FILE_ENV`] names the file (the binary's
+//! `--config`) and [`API_KEY_ENV`] holds the admin key `pitboss backup` presents, so the
+//! environment layer leaves them out.
 
 use std::path::{Path, PathBuf};
 
@@ -17,6 +18,12 @@ pub const DEFAULTS: &str = include_str!("../deploy/pitboss.toml");
 
 /// The environment variable that names the configuration file (`--config`).
 pub const CONFIG_FILE_ENV: &str = "PITBOSS_CONFIG";
+
+// --- Backups (issue 15) ---
+/// The environment variable holding the admin API key `pitboss backup` presents to a
+/// running instance: not a configuration key either.
+pub const API_KEY_ENV: &str = "PITBOSS_API_KEY";
+// --- end of backups ---
 
 /// Why the configuration cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -182,7 +189,7 @@ impl Config {
             merge(&mut value, layer);
         }
         for (k, v) in env {
-            if k == CONFIG_FILE_ENV {
+            if k == CONFIG_FILE_ENV || k == API_KEY_ENV {
                 continue;
             }
             if let Some(rest) = k.strip_prefix("PITBOSS_") {
@@ -520,6 +527,57 @@ mod tests {
         let cfg = Config::load_with_env(Some(&path), Vec::new()).unwrap();
         assert_eq!(cfg.kafka, KafkaConfig::default());
     }
+
+    // --- Backups (issue 15) ---
+    #[test]
+    fn the_backup_schedule_layers_and_is_validated() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.toml");
+        let c = Config::load_with_env(None, Vec::new()).unwrap();
+        assert_eq!(
+            (c.store.backup_interval_secs, c.store.backup_keep),
+            (0, 7),
+            "off by default"
+        );
+        std::fs::write(
+            &path,
+            "[store]\ndata-dir = \"/var/lib/pitboss\"\nbackup-dir = \"/backups/pitboss\"\nbackup-interval-secs = 3600\n",
+        )
+        .unwrap();
+        let env = vec![("PITBOSS_STORE__BACKUP_KEEP".to_string(), "3".to_string())];
+        let c = Config::load_with_env(Some(&path), env).unwrap();
+        assert_eq!(c.store.backup_dir, PathBuf::from("/backups/pitboss"));
+        assert_eq!(
+            (c.store.backup_interval_secs, c.store.backup_keep),
+            (3600, 3)
+        );
+        // The admin key for `pitboss backup` is not a configuration key.
+        let env = vec![(API_KEY_ENV.to_string(), "k".to_string())];
+        Config::load_with_env(Some(&path), env).unwrap();
+
+        for (text, needle) in [
+            ("backup-interval-secs = 3600\n", "backup-dir is empty"),
+            (
+                "backup-dir = \"/b\"\nbackup-interval-secs = 10\n",
+                "at least 60",
+            ),
+            ("backup-keep = 0\n", "backup-keep must be at least 1"),
+            (
+                "data-dir = \"/data\"\nbackup-dir = \"/data/backups\"\nbackup-interval-secs = 60\n",
+                "must not contain each other",
+            ),
+            (
+                "kind = \"scylla\"\nbackup-dir = \"/b\"\nbackup-interval-secs = 60\n",
+                "snapshots",
+            ),
+            ("backup-every = 60\n", "unknown field `backup-every`"),
+        ] {
+            std::fs::write(&path, format!("[store]\n{text}")).unwrap();
+            let e = Config::load_with_env(Some(&path), Vec::new()).unwrap_err();
+            assert!(e.to_string().contains(needle), "{text}: {e}");
+        }
+    }
+    // --- end of backups ---
 
     #[test]
     fn the_embedded_http_defaults_match_the_code() {

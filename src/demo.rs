@@ -189,7 +189,12 @@ pub async fn run(
     readiness.set_consuming(true);
     readiness.set_store_reachable(true);
     let http = if opts.http {
-        match app::serve_http(&rt, feed, &readiness, &cfg.http).await {
+        // The demo holds its embedded store too: it serves backups of it like `pitboss run`.
+        let backups = opened
+            .embedded
+            .clone()
+            .map(|r| Arc::new(crate::store::backup::Backups::new(r)));
+        match app::serve_http_with(&rt, feed, &readiness, &cfg.http, backups).await {
             Ok(h) => {
                 eprintln!(
                     "jackpot display: http://{0}/  operator view: http://{0}/operator  metrics: http://{0}/metrics",

@@ -2,6 +2,7 @@
 //! (`pitboss-actors`): configuration, wire format, ingest, the simulator and the demo.
 
 pub mod app;
+pub mod backup;
 pub mod clock;
 pub mod config;
 pub mod demo;

@@ -5,7 +5,7 @@
 //! `server::run`: the binary connects it to SIGINT/SIGTERM, tests to a button.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -27,6 +27,7 @@ use crate::kafka::source::{Source, TopicMap};
 use crate::kafka::{Fatal, RunStats, Src};
 use crate::readiness::Readiness;
 use crate::recount::{recount, Recount};
+use crate::store::backup::{run_schedule, Backups, Schedule};
 
 pub use crate::app::shutdown_channel;
 
@@ -164,14 +165,25 @@ pub async fn run_with(
     // The embedded store is this machine's disk: its instance must be alone in its group
     // (a store passed in by a caller is the caller's business).
     let local_store = opts.store.is_none() && cfg.store.kind == crate::store::StoreKind::Embedded;
-    let store: Arc<dyn StateStore> = match opts.store {
-        Some(s) => s,
+    let (store, embedded): (Arc<dyn StateStore>, _) = match opts.store {
+        Some(s) => (s, None),
         None => {
-            app::open_store(&cfg, false)
+            let opened = app::open_store(&cfg, false)
                 .await
-                .with_context(|| format!("opening the {:?} store", cfg.store.kind))?
-                .store
+                .with_context(|| format!("opening the {:?} store", cfg.store.kind))?;
+            (opened.store, opened.embedded)
         }
+    };
+    // Backups of the embedded store are taken here: redb locks the file to this process.
+    let backups = embedded.map(|r| Arc::new(Backups::new(r)));
+    let backup_schedule = match (&backups, Schedule::from_config(&cfg.store)) {
+        (Some(b), Some(schedule)) => {
+            let stop = Arc::new(AtomicBool::new(false));
+            tracing::info!(dir = %schedule.dir.display(), every = ?schedule.interval, keep = schedule.keep, "scheduled backups");
+            actix_rt::spawn(run_schedule(b.clone(), schedule, stop.clone()));
+            Some(stop)
+        }
+        _ => None,
     };
     let readiness = opts.readiness.clone();
     readiness.set_store_reachable(true);
@@ -197,7 +209,7 @@ pub async fn run_with(
     };
     let jobs = PeriodicJobs::start(&rt, &cfg.runtime);
     let http = if let Some(feed) = feed {
-        let h = app::serve_http(&rt, feed, &readiness, &cfg.http)
+        let h = app::serve_http_with(&rt, feed, &readiness, &cfg.http, backups.clone())
             .await
             .with_context(|| format!("serving HTTP on {} (http.addr)", cfg.http.addr))?;
         tracing::info!(addr = %h.addr, "serving metrics, health, the jackpot feed and the APIs");
@@ -251,6 +263,9 @@ pub async fn run_with(
     .await?;
     drop(source);
     jobs.stop();
+    if let Some(stop) = &backup_schedule {
+        stop.store(true, Ordering::Relaxed);
+    }
     if let Some(r) = &router {
         r.stop();
     }

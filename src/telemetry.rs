@@ -15,7 +15,8 @@
 //! - the Kafka consumer: [`consumer_lag`], [`partitions_assigned`], [`offsets_committed`],
 //!   [`kafka_error`];
 //! - the durable stores: [`store_flush`], [`store_backlog`], [`store_error`];
-//! - the HTTP side: [`feed_clients`], [`feed_lagged`], [`admin_action`].
+//! - the HTTP side: [`feed_clients`], [`feed_lagged`], [`admin_action`];
+//! - backups (`store::backup`): [`backup_result`], [`restore_check_result`].
 
 use std::sync::atomic::Ordering;
 use std::sync::OnceLock;
@@ -96,6 +97,17 @@ pub const FEED_CLIENTS: &str = "pitboss_feed_clients";
 pub const FEED_LAGGED: &str = "pitboss_feed_lagged_total";
 /// Admin API actions, by action and outcome.
 pub const ADMIN_ACTIONS: &str = "pitboss_admin_actions_total";
+// --- Backups (issue 15): `store::backup` emits these. ---
+/// When the last backup of the embedded store ended, seconds since the epoch.
+pub const BACKUP_LAST_TIME: &str = "pitboss_backup_last_time_seconds";
+/// Whether the last backup succeeded (1) or failed (0).
+pub const BACKUP_LAST_SUCCESS: &str = "pitboss_backup_last_success";
+/// When the last restore check (a backup restored into a scratch directory and audited)
+/// ended, seconds since the epoch.
+pub const RESTORE_CHECK_LAST_TIME: &str = "pitboss_backup_restore_check_last_time_seconds";
+/// Whether the last restore check restored and audited clean (1) or not (0).
+pub const RESTORE_CHECK_LAST_SUCCESS: &str = "pitboss_backup_restore_check_last_success";
+// --- end of backups ---
 
 /// What kind of metric a name is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -169,6 +181,11 @@ pub const METRICS: &[MetricDef] = &[
     def(FEED_CLIENTS, Kind::Gauge, &[], "Clients connected to the jackpot display feed."),
     def(FEED_LAGGED, Kind::Counter, &[], "Times a feed client fell behind and was resynchronised."),
     def(ADMIN_ACTIONS, Kind::Counter, &["action", "outcome"], "Admin API actions, by action and outcome."),
+    // Backups (issue 15).
+    def(BACKUP_LAST_TIME, Kind::Gauge, &[], "When the last backup of the embedded store ended, seconds since the epoch."),
+    def(BACKUP_LAST_SUCCESS, Kind::Gauge, &[], "1 if the last backup succeeded, else 0."),
+    def(RESTORE_CHECK_LAST_TIME, Kind::Gauge, &[], "When the last restore check of a backup (restored and audited) ended, seconds since the epoch."),
+    def(RESTORE_CHECK_LAST_SUCCESS, Kind::Gauge, &[], "1 if the last restore check restored the backup and audited it with no difference, else 0."),
 ];
 
 /// Histogram buckets, seconds: 100 us to 30 s.
@@ -485,6 +502,22 @@ pub fn feed_lagged() {
 pub fn admin_action(action: &'static str, outcome: &'static str) {
     counter!(ADMIN_ACTIONS, "action" => action, "outcome" => outcome).increment(1);
 }
+
+// --- Backups (issue 15) ---
+
+/// A backup ended at `at_ms` (ms since the epoch), successfully or not (`store::backup`).
+pub fn backup_result(at_ms: i64, ok: bool) {
+    gauge!(BACKUP_LAST_TIME).set(at_ms as f64 / 1000.0);
+    gauge!(BACKUP_LAST_SUCCESS).set(if ok { 1.0 } else { 0.0 });
+}
+
+/// A restore check ended at `at_ms`: the backup restored and audited clean, or not.
+pub fn restore_check_result(at_ms: i64, ok: bool) {
+    gauge!(RESTORE_CHECK_LAST_TIME).set(at_ms as f64 / 1000.0);
+    gauge!(RESTORE_CHECK_LAST_SUCCESS).set(if ok { 1.0 } else { 0.0 });
+}
+
+// --- end of backups ---
 
 #[cfg(test)]
 mod tests {

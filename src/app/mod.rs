@@ -18,6 +18,7 @@ use crate::config::Config;
 use crate::http::{self, HttpConfig, HttpHandle, HttpState, JackpotFeed, TeeSink};
 use crate::readiness::Readiness;
 use crate::rng::KeyedHitPoints;
+use crate::store::backup::Backups;
 use crate::store::{self, Opened};
 
 pub use jobs::PeriodicJobs;
@@ -61,6 +62,18 @@ pub async fn serve_http(
     readiness: &Arc<Readiness>,
     cfg: &HttpConfig,
 ) -> std::io::Result<HttpHandle> {
-    let state = HttpState::new(rt.clone(), feed, readiness.clone(), cfg.clone());
+    serve_http_with(rt, feed, readiness, cfg, None).await
+}
+
+/// [`serve_http`], also serving backups of the embedded store this process holds.
+pub async fn serve_http_with(
+    rt: &Arc<Runtime>,
+    feed: Arc<JackpotFeed>,
+    readiness: &Arc<Readiness>,
+    cfg: &HttpConfig,
+    backups: Option<Arc<Backups>>,
+) -> std::io::Result<HttpHandle> {
+    let state =
+        HttpState::new(rt.clone(), feed, readiness.clone(), cfg.clone()).with_backups(backups);
     http::serve(state, &cfg.addr).await
 }

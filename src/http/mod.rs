@@ -11,6 +11,7 @@ pub mod admin;
 pub mod api;
 pub mod audit;
 pub mod auth;
+pub mod backup;
 pub mod census;
 pub mod config;
 pub mod error;
@@ -143,5 +144,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::patch().to(admin::change_level),
         )
         .route("/api/admin/audit", web::get().to(admin::audit))
+        .route("/api/admin/backup", web::post().to(backup::backup))
         .default_service(web::to(api::not_found));
 }

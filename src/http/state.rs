@@ -10,6 +10,7 @@ use super::census::Census;
 use super::config::HttpConfig;
 use super::feed::JackpotFeed;
 use crate::readiness::Readiness;
+use crate::store::backup::Backups;
 use crate::telemetry;
 
 /// Everything the handlers share.
@@ -24,6 +25,9 @@ pub struct HttpState {
     /// The Prometheus recorder's handle (`None`: `/metrics` answers 503).
     pub metrics: Option<PrometheusHandle>,
     pub config: Arc<HttpConfig>,
+    /// Backups of the embedded store this process holds (`POST /api/admin/backup`); `None`
+    /// when it keeps none (the endpoint answers 503).
+    pub backups: Option<Arc<Backups>>,
 }
 
 impl HttpState {
@@ -44,6 +48,13 @@ impl HttpState {
             audit,
             metrics: telemetry::handle(),
             config: Arc::new(config),
+            backups: None,
         }
+    }
+
+    /// Serves backups of this embedded store.
+    pub fn with_backups(mut self, backups: Option<Arc<Backups>>) -> Self {
+        self.backups = backups;
+        self
     }
 }

@@ -40,9 +40,19 @@ pub struct StoreConfig {
     /// How long a wallet command's answer is kept in the store for a retry (RULES.md W-1),
     /// counted from its first answer: an older retry is a new command. Days, at least 1.
     pub wallet_tx_retention_days: u32,
+    /// Where scheduled backups of the embedded store go (`store::backup`): one directory
+    /// per backup, `pitboss-<UTC time>`. Empty: no schedule.
+    pub backup_dir: PathBuf,
+    /// Seconds between scheduled backups taken by `pitboss run`; 0 = no schedule.
+    pub backup_interval_secs: u64,
+    /// Scheduled backups kept in `backup-dir` (the newest; older ones are removed).
+    pub backup_keep: u32,
     /// ScyllaDB settings.
     pub scylla: ScyllaConfig,
 }
+
+/// Scheduled backups may not come more often than this: each copies the whole store.
+pub const BACKUP_INTERVAL_SECS_MIN: u64 = 60;
 
 impl Default for StoreConfig {
     fn default() -> Self {
@@ -53,6 +63,9 @@ impl Default for StoreConfig {
             batch_len_max: 1000,
             backlog_max: 1_000_000,
             wallet_tx_retention_days: 30,
+            backup_dir: PathBuf::new(),
+            backup_interval_secs: 0,
+            backup_keep: 7,
             scylla: ScyllaConfig::default(),
         }
     }
@@ -146,11 +159,53 @@ impl StoreConfig {
                 self.wallet_tx_retention_days
             )));
         }
+        self.validate_backup()?;
         if self.scylla.page_len <= 0 {
             return Err(StoreError::permanent(format!(
                 "store.scylla.page-len must be above 0, got {}",
                 self.scylla.page_len
             )));
+        }
+        Ok(())
+    }
+
+    /// Checks the backup schedule (`backup-dir`, `backup-interval-secs`, `backup-keep`).
+    fn validate_backup(&self) -> Result<(), StoreError> {
+        let bad = |m: String| Err(StoreError::permanent(m));
+        if self.backup_keep == 0 {
+            return bad(
+                "store.backup-keep must be at least 1 (the newest backup is always kept)".into(),
+            );
+        }
+        if self.backup_interval_secs == 0 {
+            return Ok(());
+        }
+        if self.kind != StoreKind::Embedded {
+            return bad(format!(
+                "store.backup-interval-secs = {} schedules backups of the embedded store, but store.kind is {:?}: back up ScyllaDB with its own snapshots (README, \"Backups\")",
+                self.backup_interval_secs,
+                self.kind
+            ));
+        }
+        if self.backup_interval_secs < BACKUP_INTERVAL_SECS_MIN {
+            return bad(format!(
+                "store.backup-interval-secs must be 0 (off) or at least {BACKUP_INTERVAL_SECS_MIN} (each backup copies the whole store), got {}",
+                self.backup_interval_secs
+            ));
+        }
+        if self.backup_dir.as_os_str().is_empty() {
+            return bad("store.backup-interval-secs is set but store.backup-dir is empty: say where the backups go".into());
+        }
+        let inside = |a: &std::path::Path, b: &std::path::Path| {
+            let (a, b) = (std::path::absolute(a), std::path::absolute(b));
+            matches!((a, b), (Ok(a), Ok(b)) if a.starts_with(&b))
+        };
+        if inside(&self.backup_dir, &self.data_dir) || inside(&self.data_dir, &self.backup_dir) {
+            return bad(format!(
+                "store.backup-dir {} and store.data-dir {} must not contain each other: a backup on the data directory is lost with it, and a restore needs an empty data directory",
+                self.backup_dir.display(),
+                self.data_dir.display()
+            ));
         }
         Ok(())
     }

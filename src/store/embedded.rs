@@ -55,14 +55,18 @@ use super::audit::{AuditSource, LedgerTotals};
 use super::codec::{self, GgrRow};
 use super::writebehind::{Backend, Batch, Written};
 
-const ENTITIES: TableDefinition<'static, &[u8], &[u8]> = TableDefinition::new("entities");
-const JOURNAL: TableDefinition<'static, &[u8], &[u8]> = TableDefinition::new("journal");
-const GGR: TableDefinition<'static, &[u8], &[u8]> = TableDefinition::new("ggr");
-const POSITIONS: TableDefinition<'static, &[u8], i64> = TableDefinition::new("positions");
-const META: TableDefinition<'static, &str, u64> = TableDefinition::new("meta");
-const WALLET_TXS: TableDefinition<'static, &[u8], &[u8]> = TableDefinition::new("wallet_txs");
-const MACHINE_LOG: TableDefinition<'static, &[u8], &[u8]> = TableDefinition::new("machine_log");
-const WALLET_TX_EXPIRY: TableDefinition<'static, &[u8], ()> =
+pub(super) const ENTITIES: TableDefinition<'static, &[u8], &[u8]> =
+    TableDefinition::new("entities");
+pub(super) const JOURNAL: TableDefinition<'static, &[u8], &[u8]> = TableDefinition::new("journal");
+pub(super) const GGR: TableDefinition<'static, &[u8], &[u8]> = TableDefinition::new("ggr");
+pub(super) const POSITIONS: TableDefinition<'static, &[u8], i64> =
+    TableDefinition::new("positions");
+pub(super) const META: TableDefinition<'static, &str, u64> = TableDefinition::new("meta");
+pub(super) const WALLET_TXS: TableDefinition<'static, &[u8], &[u8]> =
+    TableDefinition::new("wallet_txs");
+pub(super) const MACHINE_LOG: TableDefinition<'static, &[u8], &[u8]> =
+    TableDefinition::new("machine_log");
+pub(super) const WALLET_TX_EXPIRY: TableDefinition<'static, &[u8], ()> =
     TableDefinition::new("wallet_tx_expiry");
 
 /// Most wallet transactions one checkpoint deletes for age: a backlog (after a long stop)
@@ -102,7 +106,7 @@ impl Default for Retention {
 }
 
 /// The layout version this build writes.
-const FORMAT: u64 = 1;
+pub(super) const FORMAT: u64 = 1;
 
 /// The file name in the data directory.
 pub const FILE_NAME: &str = "pitboss.redb";
@@ -197,6 +201,19 @@ fn position_key(topic: &str, partition: i32) -> Vec<u8> {
     k
 }
 
+/// A `positions` row as the position it records.
+pub(super) fn position_from_key(k: &[u8], next_offset: i64) -> Result<Position, StoreError> {
+    let bad = || StoreError::permanent(format!("malformed position key {k:?}"));
+    let split = k.len().checked_sub(5).ok_or_else(bad)?;
+    let topic = std::str::from_utf8(&k[..split]).map_err(|_| bad())?;
+    let raw: [u8; 4] = k[split + 1..].try_into().map_err(|_| bad())?;
+    Ok(Position {
+        topic: topic.to_string(),
+        partition: i32::from_be_bytes(raw),
+        next_offset,
+    })
+}
+
 fn journal_key(checkpoint: u64, chunk: u32) -> [u8; 12] {
     let mut k = [0u8; 12];
     k[..8].copy_from_slice(&checkpoint.to_be_bytes());
@@ -287,6 +304,12 @@ impl Redb {
     /// The store file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The open database, for a backup's read transaction (`store::backup`): redb locks the
+    /// file, so only the process holding it can read it while it runs.
+    pub(super) fn database(&self) -> &Database {
+        &self.db
     }
 
     /// Reads each key of `keys` (an id and its table key) in one read transaction, inline:
@@ -655,16 +678,7 @@ impl Backend for Redb {
             let mut out = Vec::new();
             for item in t.iter().map_err(err("reading positions", p))? {
                 let (k, v) = item.map_err(err("reading positions", p))?;
-                let k = k.value();
-                let bad = || StoreError::permanent(format!("malformed position key {k:?}"));
-                let split = k.len().checked_sub(5).ok_or_else(bad)?;
-                let topic = std::str::from_utf8(&k[..split]).map_err(|_| bad())?;
-                let raw: [u8; 4] = k[split + 1..].try_into().map_err(|_| bad())?;
-                out.push(Position {
-                    topic: topic.to_string(),
-                    partition: i32::from_be_bytes(raw),
-                    next_offset: v.value(),
-                });
+                out.push(position_from_key(k.value(), v.value())?);
             }
             Ok(out)
         })

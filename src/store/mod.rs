@@ -18,6 +18,7 @@
 //! the `[store]` section alone ([`config`]).
 
 pub mod audit;
+pub mod backup;
 pub mod codec;
 pub mod config;
 pub mod embedded;
@@ -65,6 +66,9 @@ pub struct Opened {
     pub store: Arc<dyn StateStore>,
     /// Its durable side, for audits (`None` for the in-memory store).
     pub audit: Option<Arc<dyn AuditSource>>,
+    /// The embedded store's file, for backups taken by this process ([`backup::Backups`]);
+    /// `None` for the other stores.
+    pub embedded: Option<Arc<Redb>>,
 }
 
 /// Opens the store the configuration names, with its audit source.
@@ -73,11 +77,13 @@ pub async fn open(s: &StoreConfig) -> Result<Opened, StoreError> {
         StoreKind::Memory => Opened {
             store: Arc::new(MemoryStore::default()),
             audit: None,
+            embedded: None,
         },
         StoreKind::Embedded => {
             let store = open_embedded(s)?;
             let audit: Arc<dyn AuditSource> = store.backend().clone();
             Opened {
+                embedded: Some(store.backend().clone()),
                 store,
                 audit: Some(audit),
             }
@@ -88,6 +94,7 @@ pub async fn open(s: &StoreConfig) -> Result<Opened, StoreError> {
             Opened {
                 store,
                 audit: Some(audit),
+                embedded: None,
             }
         }
     })

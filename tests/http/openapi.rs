@@ -75,6 +75,12 @@ const UNREACHABLE: &[(&str, &str, u16, &str)] = &[
         503,
         "needs a store that fails reads",
     ),
+    (
+        "/api/admin/backup",
+        "post",
+        503,
+        "needs an instance without an embedded store (the demo holds one)",
+    ),
 ];
 
 const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
@@ -620,6 +626,30 @@ fn every_answer_of_a_running_demo_is_as_the_document_says() {
     let mini = "/api/admin/pools/LAP-9/levels/mini";
     let change = r#"{"seed_minor": 1500, "ceiling_minor": 25000}"#;
     let audit = "/api/admin/audit";
+    // A backup of the demo's embedded store, taken while it runs.
+    let backup = "/api/admin/backup";
+    let backup_to = |name: &str| json!({ "to": demo.dir.path().join(name) }).to_string();
+    let (first_backup, second_backup) = (backup_to("backup-1"), backup_to("backup-2"));
+    #[rustfmt::skip]
+    run(&mut c, vec![
+        ("post", backup, backup, NoKey, Some(&first_backup), 401),
+        ("post", backup, backup, Bearer(OPERATOR), Some(&first_backup), 403),
+        ("post", backup, backup, Bearer(ADMIN), Some(r#"{"to": "relative/dir"}"#), 400),
+        ("post", backup, backup, Bearer(ADMIN), Some(r#"{"into": "/tmp"}"#), 400),
+        ("post", backup, backup, Bearer(ADMIN), Some(&first_backup), 201),
+        ("post", backup, backup, Header(ADMIN), Some(&first_backup), 409),
+        ("post", backup, backup, Bearer(ADMIN), Some(&big), 413),
+    ]);
+    let manifest: Value = serde_json::from_slice(
+        &std::fs::read(demo.dir.path().join("backup-1/manifest.json"))
+            .expect("the backup's manifest"),
+    )
+    .unwrap();
+    c.validate(
+        "/components/schemas/BackupManifest",
+        &manifest,
+        "backup-1/manifest.json",
+    );
     #[rustfmt::skip]
     run(&mut c, vec![
         ("post", create, create, NoKey, Some(new_pool), 401),
@@ -687,7 +717,12 @@ fn every_answer_of_a_running_demo_is_as_the_document_says() {
         ("post", create, create, Bearer(ADMIN), Some(&other_pool), 500),
         ("patch", level, mini, Bearer(OPERATOR), Some(change), 500),
         ("get", audit, audit, Bearer(ADMIN), None, 500),
+        ("post", backup, backup, Bearer(ADMIN), Some(&second_backup), 500),
     ]);
+    assert!(
+        !demo.dir.path().join("backup-2").exists(),
+        "no backup is taken without its audit entry"
+    );
     assert_eq!(
         get(&c, "/api/pools/LAP-11", NoKey).status,
         404,

@@ -1,8 +1,9 @@
 //! Integration tests against a real Kafka broker (Tansu, started per test on a free
 //! loopback port, see `testkit::tansu`): the pipeline's outputs, restarts, rebalances, a
-//! store outage, the real binary's `topics create` / `run` / SIGTERM, and `pitboss run`
-//! killed with SIGKILL mid-stream. They run one at a time (`support::serial`): each starts
-//! its own broker on the same two cores.
+//! store outage, the real binary's `topics create` / `run` / SIGTERM, `pitboss run`
+//! killed with SIGKILL mid-stream, and a backup taken under load, restored and replayed.
+//! They run one at a time (`support::serial`): each starts its own broker on the same two
+//! cores.
 
 // The serial guard is held for the whole test on purpose: tests that start a broker each
 // must not overlap on this machine.
@@ -10,6 +11,7 @@
 
 mod support;
 
+mod backup;
 mod cli;
 mod crash_embedded;
 mod pipeline;
