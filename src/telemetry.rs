@@ -73,6 +73,8 @@ pub const HALL_JACKPOTS: &str = "pitboss_hall_jackpots_minor";
 pub const HALL_NET_WIN: &str = "pitboss_hall_net_win_minor";
 /// Machines by hall and status (online, offline, door_open, tilt), from the census.
 pub const MACHINES: &str = "pitboss_machines";
+pub const HANDPAYS_OPEN: &str = "pitboss_handpays_open";
+pub const HANDPAY_OLDEST_AGE: &str = "pitboss_handpay_oldest_age_seconds";
 /// Store flush duration.
 pub const STORE_FLUSH: &str = "pitboss_store_flush_seconds";
 /// Entity states handed to the store and not yet durable.
@@ -169,6 +171,8 @@ pub const METRICS: &[MetricDef] = &[
     def(HALL_JACKPOTS, Kind::Gauge, &["hall"], "All-time jackpots paid to a hall's machines (progressive and mystery), minor units."),
     def(HALL_NET_WIN, Kind::Gauge, &["hall"], "All-time net win (bets - wins - jackpots) of a hall, minor units."),
     def(MACHINES, Kind::Gauge, &["hall", "status"], "Machines by hall and status (online, offline, door_open, tilt)."),
+    def(HANDPAYS_OPEN, Kind::Gauge, &[], "Handpays pending (machines locked up until an attendant pays and resets them), from the census."),
+    def(HANDPAY_OLDEST_AGE, Kind::Gauge, &[], "Age of the oldest handpay pending, seconds (0 when none)."),
     def(STORE_FLUSH, Kind::Histogram, &[], "Duration of a store flush (state made durable)."),
     def(STORE_BACKLOG, Kind::Gauge, &[], "Entity states handed to the store and not yet durable."),
     def(STORE_ERRORS, Kind::Counter, &["op"], "Store errors, by operation (load, flush, other)."),
@@ -437,6 +441,12 @@ pub fn machines_by_status(hall: &str, online: u64, offline: u64, door_open: u64,
     ] {
         gauge!(MACHINES, "hall" => hall.to_string(), "status" => status).set(n as f64);
     }
+}
+
+/// Handpays pending and the age of the oldest, ms (from the census, RULES.md M-10).
+pub fn handpays_open(open: usize, oldest_age_ms: Option<i64>) {
+    gauge!(HANDPAYS_OPEN).set(open as f64);
+    gauge!(HANDPAY_OLDEST_AGE).set(oldest_age_ms.unwrap_or(0) as f64 / 1_000.0);
 }
 
 /// A checkpoint's flush made the stashed state durable in `elapsed` (the processor and the

@@ -281,6 +281,41 @@ pub async fn machines(
     })))
 }
 
+/// `GET /api/handpays?limit=`: the handpays pending across the census's machines, oldest
+/// first, with their age (RULES.md M-10).
+pub async fn handpays(
+    state: web::Data<HttpState>,
+    req: HttpRequest,
+    q: web::Query<LimitQuery>,
+) -> Result<HttpResponse, ApiError> {
+    read_guard(&state, &req)?;
+    let limit = q.limit.unwrap_or(100).min(state.config.list_len_max).max(1);
+    let page = state.census.handpays(limit);
+    let now = crate::clock::now_ms();
+    let handpays: Vec<serde_json::Value> = page
+        .handpays
+        .iter()
+        .map(|h| {
+            let mut v = serde_json::to_value(h).unwrap_or_default();
+            v["age_secs"] = ((now - h.since_ms).max(0) / 1_000).into();
+            v
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "census_at_ms": page.at_ms,
+        "total": page.total,
+        "truncated": page.total > page.handpays.len(),
+        "handpays": handpays,
+    })))
+}
+
+/// Query of `GET /api/handpays`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitQuery {
+    limit: Option<usize>,
+}
+
 /// `GET /api/halls`: every hall the census knows, with GGR and machine counts.
 pub async fn halls(
     state: web::Data<HttpState>,

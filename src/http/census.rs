@@ -62,6 +62,23 @@ pub struct MachineBrief {
     pub last_event_time_ms: i64,
     /// Its actor is live (else: last state seen before it was passivated).
     pub live: bool,
+    /// Its handpays pending (RULES.md M-10), oldest first; listed by `/api/handpays`.
+    #[serde(skip)]
+    pub handpays: Vec<HandpayBrief>,
+}
+
+/// A handpay pending, as the census lists it (RULES.md M-10).
+#[derive(Clone, Debug, Serialize)]
+pub struct HandpayBrief {
+    pub machine: String,
+    pub hall: String,
+    /// `cancelled_credits` or `jackpot`.
+    pub kind: &'static str,
+    pub amount_minor: i64,
+    /// The `handpay_pending` event.
+    pub event_id: String,
+    /// Booked time of the lock-up, ms since the epoch.
+    pub since_ms: i64,
 }
 
 fn brief(m: &MachineState, live: bool) -> MachineBrief {
@@ -72,6 +89,18 @@ fn brief(m: &MachineState, live: bool) -> MachineBrief {
         credits_minor: m.credits,
         last_event_time_ms: m.last_event_time.0,
         live,
+        handpays: m
+            .handpays
+            .iter()
+            .map(|h| HandpayBrief {
+                machine: m.id.to_string(),
+                hall: h.hall.to_string(),
+                kind: h.kind.name(),
+                amount_minor: h.amount,
+                event_id: h.cause.to_string(),
+                since_ms: h.time.0,
+            })
+            .collect(),
     }
 }
 
@@ -165,6 +194,9 @@ struct Board {
     counts: HashMap<String, StatusCounts>,
     /// Halls by id, with their totals (zero for a hall known only from its machines).
     halls: BTreeMap<String, HallTotals>,
+    /// Handpays pending, oldest first (by lock-up time, machine, position), kept by
+    /// difference as machines change: the oldest is the first.
+    handpays: BTreeMap<(i64, String, usize), HandpayBrief>,
 }
 
 impl Board {
@@ -175,6 +207,15 @@ impl Board {
             return Vec::new();
         }
         let mut touched = Vec::with_capacity(2);
+        if let Some(old) = self.machines.get(&b.id) {
+            for (i, h) in old.handpays.iter().enumerate() {
+                self.handpays.remove(&(h.since_ms, b.id.clone(), i));
+            }
+        }
+        for (i, h) in b.handpays.iter().enumerate() {
+            self.handpays
+                .insert((h.since_ms, b.id.clone(), i), h.clone());
+        }
         if let Some(old) = self.machines.get(&b.id) {
             if old.hall == b.hall && old.status == b.status {
                 self.machines.insert(b.id.clone(), b);
@@ -249,6 +290,17 @@ pub struct MachinePage {
     pub machines: Vec<MachineBrief>,
 }
 
+/// Handpays pending from the census (RULES.md M-10).
+#[derive(Clone, Debug)]
+pub struct HandpayPage {
+    /// When the census last ended a round, ms since the epoch (0: not yet).
+    pub at_ms: i64,
+    /// Handpays pending.
+    pub total: usize,
+    /// The oldest of them, oldest first.
+    pub handpays: Vec<HandpayBrief>,
+}
+
 /// Halls from the census.
 #[derive(Clone, Debug)]
 pub struct HallPage {
@@ -310,6 +362,16 @@ impl Census {
             at_ms: b.at_ms,
             total,
             machines,
+        }
+    }
+
+    /// The handpays pending (RULES.md M-10): how many, and the oldest `limit`.
+    pub fn handpays(&self, limit: usize) -> HandpayPage {
+        let b = self.board.read().expect("census lock");
+        HandpayPage {
+            at_ms: b.at_ms,
+            total: b.handpays.len(),
+            handpays: b.handpays.values().take(limit).cloned().collect(),
         }
     }
 
@@ -432,5 +494,61 @@ impl Census {
         }
         b.export(&touched);
         b.at_ms = now_ms();
+        // The oldest is the first: the gauges cost nothing per machine.
+        let oldest = b.handpays.keys().next().map(|(since, _, _)| *since);
+        telemetry::handpays_open(b.handpays.len(), oldest.map(|t| (b.at_ms - t).max(0)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(id: &str, handpays: &[(i64, i64)]) -> MachineBrief {
+        MachineBrief {
+            id: id.into(),
+            hall: "H-1".into(),
+            status: "online",
+            credits_minor: 0,
+            last_event_time_ms: 0,
+            live: true,
+            handpays: handpays
+                .iter()
+                .map(|(since, amount)| HandpayBrief {
+                    machine: id.into(),
+                    hall: "H-1".into(),
+                    kind: "jackpot",
+                    amount_minor: *amount,
+                    event_id: String::new(),
+                    since_ms: *since,
+                })
+                .collect(),
+        }
+    }
+
+    /// RULES.md M-10: the list of pending handpays follows the machines by difference,
+    /// oldest first, whatever their status does.
+    #[test]
+    fn pending_handpays_follow_the_machines_oldest_first() {
+        let mut b = Board::default();
+        b.put_machine(m("M-1", &[(300, 10)]), 10, 10);
+        b.put_machine(m("M-2", &[(100, 20), (400, 30)]), 10, 10);
+        let list = |b: &Board| {
+            b.handpays
+                .values()
+                .map(|h| (h.machine.clone(), h.amount_minor))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            list(&b),
+            [("M-2".into(), 20), ("M-1".into(), 10), ("M-2".into(), 30)]
+        );
+        // M-2's oldest is paid (same status: the fast path), M-1's too (and it tilts).
+        b.put_machine(m("M-2", &[(400, 30)]), 10, 10);
+        let mut tilted = m("M-1", &[]);
+        tilted.status = "tilt";
+        b.put_machine(tilted, 10, 10);
+        assert_eq!(list(&b), [("M-2".into(), 30)]);
+        assert_eq!(b.handpays.keys().next().map(|k| k.0), Some(400));
     }
 }

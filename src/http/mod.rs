@@ -135,6 +135,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/api/machines/{id}/events",
             web::get().to(api::machine_events),
         )
+        .route("/api/handpays", web::get().to(api::handpays))
         .route("/api/wallets/{id}", web::get().to(api::wallet))
         .route("/api/halls", web::get().to(api::halls))
         .route("/api/halls/{id}/ggr", web::get().to(api::hall_ggr))
