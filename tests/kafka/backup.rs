@@ -16,14 +16,12 @@ use crate::support;
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::process::Command;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use pitboss::config::Config;
 use pitboss::http::{ApiKey, Role};
-use pitboss::kafka::admin;
 use pitboss::recount::recount;
 use pitboss::sim::Simulator;
 use pitboss::store::backup::Taken;
@@ -33,23 +31,6 @@ use support::{Broker, T0};
 
 const EVENTS: usize = 16_000;
 const ADMIN_KEY: &str = "backup-test-admin-key-0123456789";
-
-fn start_run(bin: &str, config: &Path, log: &Path) -> Child {
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(log)
-        .unwrap();
-    Command::new(bin)
-        .args(["run", "--config"])
-        .arg(config)
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("starting pitboss run")
-}
 
 /// Runs the binary with `args`; (succeeded, stdout, stderr).
 fn cli(bin: &str, args: &[&str], config: &Path, env: &[(&str, &str)]) -> (bool, String, String) {
@@ -66,27 +47,10 @@ fn cli(bin: &str, args: &[&str], config: &Path, env: &[(&str, &str)]) -> (bool, 
     )
 }
 
-fn committed_input(cfg: &Config) -> i64 {
-    let input = cfg.kafka.topics.input.as_str();
-    admin::group_progress(&cfg.kafka, &[input], Duration::from_secs(5))
-        .expect("the group's progress")
-        .iter()
-        .map(|p| p.committed)
-        .sum()
-}
-
 async fn wait_committed_to_end(cfg: &Config) {
     let cfg = cfg.clone();
     tokio::task::spawn_blocking(move || {
-        let topics: Vec<String> = support::consumed_topics(&cfg)
-            .into_iter()
-            .map(|(_, n)| n)
-            .collect();
-        let topics: Vec<&str> = topics.iter().map(String::as_str).collect();
-        if let Err(e) = admin::wait_committed_to_end(&cfg.kafka, &topics, Duration::from_secs(240))
-        {
-            panic!("{e}");
-        }
+        support::wait_committed_to_end(&cfg, Duration::from_secs(240))
     })
     .await
     .unwrap();
@@ -149,23 +113,8 @@ async fn a_backup_under_load_restores_audits_clean_and_replays_to_the_running_st
     let keyed = support::keyed(&msgs);
 
     // The stream is produced over about 40 s while A consumes it.
-    let produced = Arc::new(AtomicBool::new(false));
-    let producer = {
-        let (brokers, topic, keyed, done) = (
-            a.kafka.brokers.clone(),
-            a.kafka.topics.input.clone(),
-            keyed.clone(),
-            produced.clone(),
-        );
-        std::thread::spawn(move || {
-            for chunk in keyed.chunks(EVENTS / 40) {
-                support::produce(&brokers, &topic, chunk);
-                std::thread::sleep(Duration::from_millis(1_000));
-            }
-            done.store(true, Ordering::SeqCst);
-        })
-    };
-    let run_a = support::ChildGuard(start_run(bin, &config_a, &log_a));
+    let (producer, produced) = support::produce_paced(&a, &keyed, 40);
+    let run_a = support::ChildGuard(support::start_run(bin, &config_a, &log_a));
 
     // Under load: A has committed a quarter of the stream and the producer is still going.
     let c = a.clone();
@@ -173,7 +122,7 @@ async fn a_backup_under_load_restores_audits_clean_and_replays_to_the_running_st
         testkit::wait::wait_for(
             "instance A to commit a quarter of the stream",
             Duration::from_secs(120),
-            || (committed_input(&c) >= EVENTS as i64 / 4).then_some(()),
+            || (support::committed_input(&c) >= EVENTS as i64 / 4).then_some(()),
         )
     })
     .await
@@ -258,7 +207,7 @@ async fn a_backup_under_load_restores_audits_clean_and_replays_to_the_running_st
     }
 
     // B replays the input from the backup's positions while A goes on.
-    let run_b = support::ChildGuard(start_run(bin, &config_b, &log_b));
+    let run_b = support::ChildGuard(support::start_run(bin, &config_b, &log_b));
     let started = Instant::now();
     producer.join().unwrap();
     assert!(produced.load(Ordering::SeqCst));

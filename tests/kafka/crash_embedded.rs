@@ -7,14 +7,11 @@
 
 use crate::support;
 
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::process::Command;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use pitboss::direct::Direct;
-use pitboss::kafka::admin;
 use pitboss::recount::recount;
 use pitboss::sim::Simulator;
 use pitboss::wire;
@@ -24,45 +21,6 @@ use support::{Broker, T0};
 
 const EVENTS: usize = 24_000;
 const KILLS: usize = 6;
-
-fn start_run(bin: &str, config: &Path, log: &Path) -> Child {
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(log)
-        .unwrap();
-    Command::new(bin)
-        .args(["run", "--config"])
-        .arg(config)
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("starting pitboss run")
-}
-
-/// The group's committed offsets summed over the input topic's partitions.
-fn committed_input(cfg: &pitboss::config::Config) -> i64 {
-    let input = cfg.kafka.topics.input.as_str();
-    admin::group_progress(&cfg.kafka, &[input], Duration::from_secs(5))
-        .expect("the group's progress")
-        .iter()
-        .map(|p| p.committed)
-        .sum()
-}
-
-/// The group's committed offsets reach the end of every topic it consumes, and stay there.
-fn wait_committed_to_end(cfg: &pitboss::config::Config, timeout: Duration) {
-    let topics: Vec<String> = support::consumed_topics(cfg)
-        .into_iter()
-        .map(|(_, n)| n)
-        .collect();
-    let topics: Vec<&str> = topics.iter().map(String::as_str).collect();
-    if let Err(e) = admin::wait_committed_to_end(&cfg.kafka, &topics, timeout) {
-        panic!("{e}");
-    }
-}
 
 #[actix_rt::test]
 async fn pitboss_run_killed_repeatedly_ends_exact_and_audits_clean() {
@@ -87,22 +45,7 @@ async fn pitboss_run_killed_repeatedly_ends_exact_and_audits_clean() {
     let keyed = support::keyed(&msgs);
 
     // The scenario streams in while pitboss is killed and restarted.
-    let produced = Arc::new(AtomicBool::new(false));
-    let producer = {
-        let (brokers, topic, keyed, done) = (
-            cfg.kafka.brokers.clone(),
-            cfg.kafka.topics.input.clone(),
-            keyed.clone(),
-            produced.clone(),
-        );
-        std::thread::spawn(move || {
-            for chunk in keyed.chunks(EVENTS / 60) {
-                support::produce(&brokers, &topic, chunk);
-                std::thread::sleep(Duration::from_millis(1_000));
-            }
-            done.store(true, Ordering::SeqCst);
-        })
-    };
+    let (producer, produced) = support::produce_paced(&cfg, &keyed, 60);
 
     let seed: u64 = std::env::var("CRASH_SEED")
         .ok()
@@ -112,7 +55,7 @@ async fn pitboss_run_killed_repeatedly_ends_exact_and_audits_clean() {
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     let mut committed = 0;
     for kill in 0..KILLS {
-        let mut child = support::ChildGuard(start_run(bin, &config, &log));
+        let mut child = support::ChildGuard(support::start_run(bin, &config, &log));
         // Wait until this run has committed something (so it is assigned and processing;
         // a new member first waits for the killed one's session to expire), then kill it
         // at a random moment of its work: mid-batch, mid-checkpoint, mid-commit.
@@ -122,7 +65,7 @@ async fn pitboss_run_killed_repeatedly_ends_exact_and_audits_clean() {
         let progressed = tokio::task::spawn_blocking(move || {
             let deadline = Instant::now() + Duration::from_secs(90);
             loop {
-                let now = committed_input(&c2);
+                let now = support::committed_input(&c2);
                 if now > before {
                     return now;
                 }
@@ -150,11 +93,11 @@ async fn pitboss_run_killed_repeatedly_ends_exact_and_audits_clean() {
         // once it has stopped moving, so the next run's progress is its own.
         let c2 = cfg.clone();
         committed = tokio::task::spawn_blocking(move || {
-            let (mut last, mut same) = (committed_input(&c2), 0);
+            let (mut last, mut same) = (support::committed_input(&c2), 0);
             let deadline = Instant::now() + Duration::from_secs(20);
             while same < 10 && Instant::now() < deadline {
                 std::thread::sleep(Duration::from_millis(100));
-                let now = committed_input(&c2);
+                let now = support::committed_input(&c2);
                 if now == last {
                     same += 1;
                 } else {
@@ -194,11 +137,13 @@ async fn pitboss_run_killed_repeatedly_ends_exact_and_audits_clean() {
     }
 
     // The last run: until everything is processed and committed, then SIGTERM.
-    let mut child = support::ChildGuard(start_run(bin, &config, &log));
+    let mut child = support::ChildGuard(support::start_run(bin, &config, &log));
     let c2 = cfg.clone();
-    tokio::task::spawn_blocking(move || wait_committed_to_end(&c2, Duration::from_secs(240)))
-        .await
-        .unwrap();
+    tokio::task::spawn_blocking(move || {
+        support::wait_committed_to_end(&c2, Duration::from_secs(240))
+    })
+    .await
+    .unwrap();
     let pid = child.id().to_string();
     Command::new("kill").args(["-TERM", &pid]).status().unwrap();
     let status = child.wait().unwrap();

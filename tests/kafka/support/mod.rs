@@ -22,7 +22,10 @@ use pitboss::config::Config;
 use pitboss::kafka::Src;
 
 pub use caught_up::wait_caught_up;
-pub use cli::{assert_audit_clean, topics_create_cli};
+pub use cli::{
+    assert_audit_clean, committed_input, produce_paced, start_run, topics_create_cli,
+    wait_committed_to_end,
+};
 pub use expected::{expected, Expected};
 pub use outputs::Outputs;
 pub use run::{compare_with_model, produce_and_run};
