@@ -238,7 +238,7 @@ pub fn handle() -> Option<PrometheusHandle> {
 }
 
 /// Every event kind [`event_kind`] returns: the label set of [`EVENTS_IN`].
-pub const EVENT_KINDS: [&str; 22] = [
+pub const EVENT_KINDS: [&str; 24] = [
     "bet",
     "win",
     "game_end",
@@ -261,6 +261,8 @@ pub const EVENT_KINDS: [&str; 22] = [
     "meter_snapshot",
     "handpay_pending",
     "handpay_reset",
+    "power_off",
+    "power_on",
 ];
 
 /// The kind of an input event, one of [`EVENT_KINDS`].
@@ -287,6 +289,8 @@ fn event_kind_index(input: &Input) -> usize {
                 SignificantEvent::TiltClear => 11,
                 SignificantEvent::CommsLost => 12,
                 SignificantEvent::CommsRestored => 13,
+                SignificantEvent::PowerOff => 22,
+                SignificantEvent::PowerOn => 23,
             },
             MachineCommand::MeterSnapshot { .. } => 19,
             MachineCommand::HandpayPending { .. } => 20,

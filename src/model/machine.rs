@@ -283,7 +283,15 @@ impl Model {
                     self.alert("comms_lost");
                 }
             }
-            MachineWhat::CommsRestored => self.machines.get_mut(id).expect("exists").online = true,
+            MachineWhat::CommsRestored | MachineWhat::PowerOn => {
+                self.machines.get_mut(id).expect("exists").online = true
+            }
+            MachineWhat::PowerOff => {
+                // M-6: a machine without power is offline (its contributions are not eligible,
+                // it cannot claim), and it is alerted.
+                self.alert("power_off");
+                self.machines.get_mut(id).expect("exists").online = false;
+            }
             MachineWhat::MeterSnapshot(reported, _) => {
                 if !late {
                     return self.meter_snapshot(id, reported);

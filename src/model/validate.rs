@@ -67,6 +67,10 @@ pub enum MachineWhat {
     CommsLost,
     /// Comms restored.
     CommsRestored,
+    /// Power lost.
+    PowerOff,
+    /// Powered on.
+    PowerOn,
     /// Absolute meters (M-8), by their names in the snapshot, with the currency.
     MeterSnapshot(BTreeMap<&'static str, i64>, String),
     /// A handpay pending (M-10): kind, amount, currency.
@@ -241,6 +245,8 @@ pub fn validate(env: &InputEnvelope) -> Result<Event, &'static str> {
                 P::TiltClear {} => MachineWhat::TiltClear,
                 P::CommsLost {} => MachineWhat::CommsLost,
                 P::CommsRestored {} => MachineWhat::CommsRestored,
+                P::PowerOff {} => MachineWhat::PowerOff,
+                P::PowerOn {} => MachineWhat::PowerOn,
                 P::MeterSnapshot {
                     reason,
                     currency: c,

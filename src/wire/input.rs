@@ -121,6 +121,10 @@ pub enum InputPayload {
     CommsLost {},
     /// Communication restored.
     CommsRestored {},
+    /// The machine lost its power (RULES.md M-6).
+    PowerOff {},
+    /// The machine was powered on.
+    PowerOn {},
     /// The machine's absolute meters (RULES.md M-8), sent periodically, at door close and at
     /// the end of the gaming day.
     MeterSnapshot {
@@ -297,6 +301,8 @@ impl InputPayload {
             InputPayload::TiltClear {} => "tilt_clear",
             InputPayload::CommsLost {} => "comms_lost",
             InputPayload::CommsRestored {} => "comms_restored",
+            InputPayload::PowerOff {} => "power_off",
+            InputPayload::PowerOn {} => "power_on",
             InputPayload::MeterSnapshot { .. } => "meter_snapshot",
             InputPayload::HandpayPending { .. } => "handpay_pending",
             InputPayload::HandpayReset { .. } => "handpay_reset",

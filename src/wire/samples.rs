@@ -168,6 +168,8 @@ fn later_inputs(first: u16) -> Vec<InputEnvelope> {
         InputPayload::HandpayReset {
             attendant: "ATT-7".into(),
         },
+        InputPayload::PowerOff {},
+        InputPayload::PowerOn {},
     ];
     payloads
         .into_iter()
@@ -595,6 +597,15 @@ pub fn outputs() -> Vec<(&'static str, Output)> {
                     threshold: 120_000,
                 },
                 1,
+            ),
+        ),
+        (
+            "alert_power_off",
+            alert(
+                Alert::PowerOff {
+                    machine: machine.clone(),
+                },
+                22,
             ),
         ),
         ("alert_comms_lost", alert(Alert::CommsLost { machine }, 12)),

@@ -322,6 +322,7 @@ fn core_and_model_agree_on_machines_halls_and_pools() {
         "handpay_pending",
         "handpay_reset_without_pending",
         "win_above_handpay_threshold",
+        "power_off",
     ] {
         assert!(seen.contains(code), "no {code} in {seen:?}");
     }

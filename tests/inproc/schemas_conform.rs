@@ -164,7 +164,7 @@ fn to_json(bytes: &[u8]) -> Value {
         .0
 }
 
-const INPUT_KINDS: usize = 22;
+const INPUT_KINDS: usize = 24;
 const OUTPUT_KINDS: [&str; 7] = [
     "ggr",
     "jackpot_levels",

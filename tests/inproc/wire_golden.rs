@@ -150,9 +150,9 @@ fn golden_bytes_of_every_input_and_output_kind() {
         "golden mismatch (if the change is intended, rerun with UPDATE_GOLDEN=1 and review):\n{}",
         problems.join("\n")
     );
-    // 22 input kinds, 5 version 2 wallet commands with a round, 34 output samples (the
+    // 24 input kinds, 5 version 2 wallet commands with a round, 35 output samples (the
     // wallet answers: applied, with a round, refused; every alert kind), 1 rejection.
-    assert_eq!(cases.len(), 22 + 5 + 34 + 1);
+    assert_eq!(cases.len(), 24 + 5 + 35 + 1);
 }
 
 #[test]
@@ -290,6 +290,11 @@ fn expected_commands() -> Vec<Expect> {
             },
             None,
         ),
+        M(
+            MachineCommand::Significant(SignificantEvent::PowerOff),
+            None,
+        ),
+        M(MachineCommand::Significant(SignificantEvent::PowerOn), None),
     ]
 }
 
@@ -970,6 +975,13 @@ fn output_expectations() -> Vec<(&'static str, Topic, &'static str, &'static str
             Some(1),
         ),
         (
+            "alert_power_off",
+            Topic::Alerts,
+            "M-17",
+            "{cause} alert 0",
+            Some(22),
+        ),
+        (
             "alert_comms_lost",
             Topic::Alerts,
             "M-17",
@@ -1092,6 +1104,7 @@ fn output_payloads_round_trip() {
                     "tilt" => (None, None, None, Some(4_021)),
                     "door_open"
                     | "comms_lost"
+                    | "power_off"
                     | "sequence_reset"
                     | "sequence_stale"
                     | "game_end_without_bet"

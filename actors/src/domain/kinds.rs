@@ -130,6 +130,9 @@ named! {
         MeterReset => "meter_reset",
         HandpayPending => "handpay_pending",
         HandpayReset => "handpay_reset",
+        PowerOff => "power_off",
+        PowerOn => "power_on",
+        SequenceReset => "sequence_reset",
     }
 }
 

@@ -51,6 +51,10 @@ pub enum SignificantEvent {
     CommsLost,
     /// Communication restored.
     CommsRestored,
+    /// The machine lost its power (or was switched off).
+    PowerOff,
+    /// The machine was powered on.
+    PowerOn,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -657,6 +661,8 @@ pub enum Alert {
     Tilt { machine: MachineId, code: u32 },
     /// The machine lost communication.
     CommsLost { machine: MachineId },
+    /// The machine lost its power (M-6).
+    PowerOff { machine: MachineId },
     /// A meter snapshot differs from the previous one plus what pitboss applied in between
     /// (M-8): every meter that differs, with both movements.
     MeterVariance {
@@ -720,6 +726,7 @@ impl Alert {
             Alert::DoorOpen { .. } => "door_open",
             Alert::Tilt { .. } => "tilt",
             Alert::CommsLost { .. } => "comms_lost",
+            Alert::PowerOff { .. } => "power_off",
             Alert::MeterVariance { .. } => "meter_variance",
             Alert::MeterReset { .. } => "meter_reset",
             Alert::HandpayPending { .. } => "handpay_pending",
@@ -762,6 +769,7 @@ impl Alert {
             | Alert::DoorOpen { machine }
             | Alert::Tilt { machine, .. }
             | Alert::CommsLost { machine }
+            | Alert::PowerOff { machine }
             | Alert::MeterVariance { machine, .. }
             | Alert::MeterReset { machine, .. }
             | Alert::HandpayPending { machine, .. }
@@ -892,6 +900,7 @@ impl MachineState {
         env: &MachineEnv<'_>,
         fx: &mut Vec<MachineEffect>,
     ) -> Result<Applied, DomainError> {
+        let newest_epoch = self.marks.last().map(|m| m.epoch);
         match self.sequence(meta.epoch, meta.seq, fx) {
             SeqCheck::Repeat => return Ok(Applied::Duplicate),
             SeqCheck::Stale => {
@@ -910,6 +919,19 @@ impl MachineState {
         }
         self.effect_seq += 1;
         let (booked, skewed) = booked_time(env.skew, meta.time, meta.receive_time);
+        if newest_epoch.is_some_and(|e| meta.epoch > e) {
+            // A new epoch (RAM clear, gateway restart): in the event log (M-9) with the
+            // `sequence_reset` alert, whatever becomes of the event itself.
+            let at = Booked {
+                hall,
+                time: booked,
+                seq: self.effect_seq,
+                cause: meta.event_id,
+                late: false,
+            };
+            let meters = self.meters.report();
+            self.log(&at, LogCode::SequenceReset, meters, fx);
+        }
         if skewed {
             fx.push(MachineEffect::Alert(Alert::ClockSkew {
                 machine: self.id.clone(),
@@ -1191,6 +1213,8 @@ impl MachineState {
                     SignificantEvent::TiltClear => (LogCode::TiltClear, None),
                     SignificantEvent::CommsLost => (LogCode::CommsLost, None),
                     SignificantEvent::CommsRestored => (LogCode::CommsRestored, None),
+                    SignificantEvent::PowerOff => (LogCode::PowerOff, None),
+                    SignificantEvent::PowerOn => (LogCode::PowerOn, None),
                 };
                 let meters = self.meters.report();
                 self.log(at, code, meters, fx).tilt = tilt;
@@ -1378,7 +1402,15 @@ impl MachineState {
                 }
                 self.status.online = false;
             }
-            SignificantEvent::CommsRestored => self.status.online = true,
+            SignificantEvent::CommsRestored | SignificantEvent::PowerOn => {
+                self.status.online = true
+            }
+            SignificantEvent::PowerOff => {
+                fx.push(MachineEffect::Alert(Alert::PowerOff {
+                    machine: self.id.clone(),
+                }));
+                self.status.online = false;
+            }
         }
     }
     /// Records a jackpot award paid (by hand) for a hit on this machine, and books it in the

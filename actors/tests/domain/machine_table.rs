@@ -1886,3 +1886,50 @@ fn a_credited_win_above_the_handpay_threshold_is_counted_and_alerted() {
     );
     assert_eq!(m.credits, 239_999);
 }
+
+#[test]
+fn power_off_takes_the_machine_offline_with_an_alert_and_both_are_logged() {
+    let mut m = prepared(&[bill(1_000)]);
+    let fx = apply_at(&mut m, 2, &sig(SignificantEvent::PowerOff));
+    assert_eq!(
+        alerts(&fx),
+        vec![&Alert::PowerOff {
+            machine: machine_id()
+        }]
+    );
+    assert!(!m.status.online);
+    assert!(fx
+        .iter()
+        .any(|e| matches!(e, MachineEffect::Log(l) if l.code == LogCode::PowerOff)));
+    let fx = apply_at(&mut m, 3, &sig(SignificantEvent::PowerOn));
+    assert!(m.status.online);
+    assert!(alerts(&fx).is_empty());
+    assert!(fx
+        .iter()
+        .any(|e| matches!(e, MachineEffect::Log(l) if l.code == LogCode::PowerOn)));
+}
+
+#[test]
+fn a_new_epoch_is_logged_as_a_sequence_reset_even_when_its_event_is_refused() {
+    let mut m = prepared(&[bill(1_000)]);
+    let mut fx = Vec::new();
+    let mut next = meta(1);
+    next.epoch = 1;
+    let r = m.apply(
+        &hall(),
+        &next,
+        &bill(500),
+        Some(currency("USD")),
+        &env(),
+        &mut fx,
+    );
+    assert!(matches!(r, Err(DomainError::WrongCurrency { .. })), "{r:?}");
+    let logged: Vec<_> = fx
+        .iter()
+        .filter_map(|e| match e {
+            MachineEffect::Log(l) => Some((l.number, l.code)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(logged, vec![(1, LogCode::SequenceReset)]);
+}

@@ -143,6 +143,8 @@ struct Machine {
     game_won: bool,
     /// Handpays pending (RULES.md M-10): cancelled credits or a jackpot, and the amount.
     handpays: std::collections::VecDeque<(bool, i64)>,
+    /// Switched off (RULES.md M-6).
+    powered_off: bool,
 }
 
 struct Player {
@@ -199,6 +201,7 @@ pub fn generate(cfg: &GenConfig) -> Generated {
                 },
                 game_won: false,
                 handpays: std::collections::VecDeque::new(),
+                powered_off: false,
             });
         }
     }
@@ -235,6 +238,17 @@ pub fn generate(cfg: &GenConfig) -> Generated {
             match w.snap_rng.gen_range(0..200) {
                 0 | 1 => w.send_snapshot(m),
                 2 => w.handpay(m),
+                3 => {
+                    // M-6: a power cut and, later, power back.
+                    w.case("power_off");
+                    let off = std::mem::replace(&mut w.machines[m].powered_off, false);
+                    if off {
+                        w.send_machine(m, InputPayload::PowerOn {});
+                    } else {
+                        w.machines[m].powered_off = true;
+                        w.send_machine(m, InputPayload::PowerOff {});
+                    }
+                }
                 _ => {}
             }
         } else {

@@ -346,6 +346,8 @@ fn read_payload<'a>(r: &mut Reader<'a>) -> Option<RawPayload<'a>> {
         b"tilt_clear" => P::TiltClear(Empty {}),
         b"comms_lost" => P::CommsLost(Empty {}),
         b"comms_restored" => P::CommsRestored(Empty {}),
+        b"power_off" => P::PowerOff(Empty {}),
+        b"power_on" => P::PowerOn(Empty {}),
         b"handpay_pending" => P::HandpayPending(cash(f)?),
         b"handpay_reset" => P::HandpayReset {
             attendant: f.attendant?,

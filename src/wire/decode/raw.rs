@@ -266,6 +266,8 @@ pub(super) enum RawPayload<'a> {
     TiltClear(Empty),
     CommsLost(Empty),
     CommsRestored(Empty),
+    PowerOff(Empty),
+    PowerOn(Empty),
     MeterSnapshot {
         #[serde(borrow)]
         reason: RawStr<'a>,
@@ -353,6 +355,8 @@ impl<'a> RawEnvelope<'a> {
             P::TiltClear {} => R::TiltClear(Empty {}),
             P::CommsLost {} => R::CommsLost(Empty {}),
             P::CommsRestored {} => R::CommsRestored(Empty {}),
+            P::PowerOff {} => R::PowerOff(Empty {}),
+            P::PowerOn {} => R::PowerOn(Empty {}),
             P::MeterSnapshot {
                 reason,
                 currency,
@@ -462,6 +466,8 @@ impl RawPayload<'_> {
             RawPayload::TiltClear(_) => "tilt_clear",
             RawPayload::CommsLost(_) => "comms_lost",
             RawPayload::CommsRestored(_) => "comms_restored",
+            RawPayload::PowerOff(_) => "power_off",
+            RawPayload::PowerOn(_) => "power_on",
             RawPayload::MeterSnapshot { .. } => "meter_snapshot",
             RawPayload::HandpayPending(_) => "handpay_pending",
             RawPayload::HandpayReset { .. } => "handpay_reset",

@@ -305,6 +305,8 @@ fn machine_command(
         RawPayload::TiltClear(_) => (C::Significant(S::TiltClear), None),
         RawPayload::CommsLost(_) => (C::Significant(S::CommsLost), None),
         RawPayload::CommsRestored(_) => (C::Significant(S::CommsRestored), None),
+        RawPayload::PowerOff(_) => (C::Significant(S::PowerOff), None),
+        RawPayload::PowerOn(_) => (C::Significant(S::PowerOn), None),
         RawPayload::HandpayPending(c) => {
             let kind = match text("kind", &c.kind)? {
                 "cancelled_credits" => HandpayKind::CancelledCredits,

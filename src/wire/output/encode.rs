@@ -380,7 +380,8 @@ fn alert_payload(alert: &Alert) -> AlertPayload<'_> {
         Alert::GameEndWithoutBet { .. }
         | Alert::CardOutWithoutSession { .. }
         | Alert::DoorOpen { .. }
-        | Alert::CommsLost { .. } => {}
+        | Alert::CommsLost { .. }
+        | Alert::PowerOff { .. } => {}
     }
     p
 }
