@@ -23,12 +23,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::RwLock;
 
 use pitboss_actors::domain::ggr::HallState;
-use pitboss_actors::domain::machine::{MachineState, MachineStatus};
-use pitboss_actors::shell::{HallEntity, MachineEntity, Runtime, Snapshot};
+use pitboss_actors::domain::machine::{Alert, MachineState, MachineStatus};
+use pitboss_actors::domain::{EventId, HallId, MachineId, Timestamp};
+use pitboss_actors::shell::{AckToken, HallEntity, MachineEntity, Output, Runtime, Snapshot};
 use serde::Serialize;
 
 use super::config::HttpConfig;
 use super::money::format_minor;
+use super::silence::{Found, Silence};
 use crate::clock::now_ms;
 use crate::telemetry;
 
@@ -65,6 +67,9 @@ pub struct MachineBrief {
     /// Its handpays pending (RULES.md M-10), oldest first; listed by `/api/handpays`.
     #[serde(skip)]
     pub handpays: Vec<HandpayBrief>,
+    /// Its effect number: moves with every event it applies (silence detection, M-11).
+    #[serde(skip)]
+    pub effect_seq: u64,
 }
 
 /// A handpay pending, as the census lists it (RULES.md M-10).
@@ -89,6 +94,7 @@ fn brief(m: &MachineState, live: bool) -> MachineBrief {
         credits_minor: m.credits,
         last_event_time_ms: m.last_event_time.0,
         live,
+        effect_seq: m.effect_seq,
         handpays: m
             .handpays
             .iter()
@@ -315,6 +321,8 @@ pub struct HallPage {
 /// The census and what it remembers between rounds.
 pub struct Census {
     board: RwLock<Board>,
+    /// pitboss's own silence detection (RULES.md M-11), fed by the rounds.
+    silence: std::sync::Mutex<Silence>,
     /// The runtime lists changes for the census (set at the first round).
     watching: AtomicBool,
     machines_max: usize,
@@ -327,6 +335,9 @@ impl Census {
     pub fn new(cfg: &HttpConfig, currency: &str) -> Self {
         Self {
             board: RwLock::new(Board::default()),
+            silence: std::sync::Mutex::new(Silence::new(
+                i64::try_from(cfg.machine_silence_secs.saturating_mul(1_000)).unwrap_or(i64::MAX),
+            )),
             watching: AtomicBool::new(false),
             machines_max: cfg.census_machines_max,
             halls_max: cfg.census_halls_max,
@@ -396,7 +407,18 @@ impl Census {
     pub fn seed(&self, states: &[Snapshot]) {
         let mut b = self.board.write().expect("census lock");
         let mut touched = BTreeSet::new();
+        let now = now_ms();
+        let mut silence = self.silence.lock().expect("silence lock");
         for s in states {
+            if let Snapshot::Machine(m) = s {
+                silence.known(
+                    m.id.as_str(),
+                    m.profile.hall.as_str(),
+                    m.effect_seq,
+                    m.last_event_time.0,
+                    now,
+                );
+            }
             match s {
                 Snapshot::Machine(m) if !b.machines.contains_key(m.id.as_str()) => {
                     touched.extend(b.put_machine(
@@ -474,9 +496,20 @@ impl Census {
         }
         let mut b = self.board.write().expect("census lock");
         let mut touched = BTreeSet::new();
+        let now = now_ms();
+        let mut found = Vec::new();
+        let mut silence = self.silence.lock().expect("silence lock");
         for m in machines {
             match m {
                 Ok(brief) => {
+                    silence.seen(
+                        &brief.id,
+                        &brief.hall,
+                        brief.effect_seq,
+                        brief.last_event_time_ms,
+                        now,
+                        &mut found,
+                    );
                     touched.extend(b.put_machine(brief, self.machines_max, self.halls_max));
                 }
                 // Passivated: its status cannot change until its next event; keep it.
@@ -492,13 +525,102 @@ impl Census {
                 touched.insert(id);
             }
         }
+        silence.tick(now, &mut found);
+        drop(silence);
+        for f in found {
+            if let Some(out) = silence_alert(f) {
+                rt.sink.emit(out, &AckToken::none());
+            }
+        }
         b.export(&touched);
-        b.at_ms = now_ms();
+        b.at_ms = now;
         // The oldest is the first: the gauges cost nothing per machine.
         let oldest = b.handpays.keys().next().map(|(since, _, _)| *since);
         telemetry::handpays_open(b.handpays.len(), oldest.map(|t| (b.at_ms - t).max(0)));
     }
 }
+
+/// The alert of a silence finding (RULES.md M-11). It answers no input: its `cause` is a
+/// UUID v5 naming the silence (the machine, the time of its last event before it, and what
+/// happened), so the same silence found again (after a restart, by another instance) is
+/// published under the same id.
+fn silence_alert(f: Found) -> Option<Output> {
+    let ids =
+        |machine: &str, hall: &str| Some((MachineId::new(machine).ok()?, HallId::new(hall).ok()?));
+    let (name, alert) = match f {
+        Found::Silent {
+            machine,
+            hall,
+            last_event_ms,
+            silent_ms,
+        } => {
+            let (m, h) = ids(&machine, &hall)?;
+            (
+                format!("silent {machine} {last_event_ms}"),
+                Alert::MachineSilent {
+                    machine: m,
+                    hall: h,
+                    last_event_time: Timestamp(last_event_ms),
+                    silent_secs: silent_ms / 1_000,
+                },
+            )
+        }
+        Found::Back {
+            machine,
+            hall,
+            silent_since_event_ms,
+        } => {
+            let (m, h) = ids(&machine, &hall)?;
+            (
+                format!("heard {machine} {silent_since_event_ms}"),
+                Alert::MachineSilenceCleared {
+                    machine: m,
+                    hall: h,
+                },
+            )
+        }
+        Found::LocationOffline {
+            hall,
+            machine,
+            last_event_ms,
+            machines,
+        } => {
+            let (m, h) = ids(&machine, &hall)?;
+            (
+                format!("offline {hall} {machine} {last_event_ms}"),
+                Alert::LocationOffline {
+                    machine: m,
+                    hall: h,
+                    machines,
+                },
+            )
+        }
+        Found::LocationOnline {
+            hall,
+            machine,
+            silent_since_event_ms,
+        } => {
+            let (m, h) = ids(&machine, &hall)?;
+            (
+                format!("online {hall} {machine} {silent_since_event_ms}"),
+                Alert::LocationOnline {
+                    machine: m,
+                    hall: h,
+                },
+            )
+        }
+    };
+    let cause = uuid::Uuid::new_v5(&SILENCE_NAMESPACE, name.as_bytes());
+    Some(Output::Alert {
+        alert,
+        cause: EventId(cause.as_u128()),
+        index: 0,
+    })
+}
+
+/// The namespace of the silence alerts' causes.
+const SILENCE_NAMESPACE: uuid::Uuid =
+    uuid::Uuid::from_u128(0x5113_4ce0_6d1e_4b5a_9c2f_70a1_e55e_0000);
 
 #[cfg(test)]
 mod tests {
@@ -512,6 +634,7 @@ mod tests {
             credits_minor: 0,
             last_event_time_ms: 0,
             live: true,
+            effect_seq: 0,
             handpays: handpays
                 .iter()
                 .map(|(since, amount)| HandpayBrief {

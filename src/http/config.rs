@@ -28,6 +28,9 @@ pub struct HttpConfig {
     pub census_machines_max: usize,
     /// Halls the census remembers at most.
     pub census_halls_max: usize,
+    /// A machine pitboss has not heard from for this long (wall clock) is silent, and a hall
+    /// whose machines all are is offline (RULES.md M-11); 0 = off.
+    pub machine_silence_secs: u64,
     /// Items a list endpoint returns at most.
     pub list_len_max: usize,
     /// Read APIs (machines, wallets, halls) need a key with the viewer role.
@@ -51,6 +54,7 @@ impl Default for HttpConfig {
             census_interval_ms: 2000,
             census_machines_max: 100_000,
             census_halls_max: 10_000,
+            machine_silence_secs: 900,
             list_len_max: 1000,
             read_requires_key: false,
             audit_log: "data/audit.jsonl".into(),

@@ -19,6 +19,7 @@ pub mod feed;
 pub mod health;
 pub mod money;
 pub mod pages;
+pub mod silence;
 pub mod state;
 pub mod views;
 

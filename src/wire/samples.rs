@@ -608,6 +608,49 @@ pub fn outputs() -> Vec<(&'static str, Output)> {
                 22,
             ),
         ),
+        (
+            "alert_machine_silent",
+            alert(
+                Alert::MachineSilent {
+                    machine: machine.clone(),
+                    hall: hall.clone(),
+                    last_event_time: Timestamp(TIME_MS),
+                    silent_secs: 900,
+                },
+                23,
+            ),
+        ),
+        (
+            "alert_machine_silence_cleared",
+            alert(
+                Alert::MachineSilenceCleared {
+                    machine: machine.clone(),
+                    hall: hall.clone(),
+                },
+                24,
+            ),
+        ),
+        (
+            "alert_location_offline",
+            alert(
+                Alert::LocationOffline {
+                    machine: machine.clone(),
+                    hall: hall.clone(),
+                    machines: 48,
+                },
+                25,
+            ),
+        ),
+        (
+            "alert_location_online",
+            alert(
+                Alert::LocationOnline {
+                    machine: machine.clone(),
+                    hall: hall.clone(),
+                },
+                26,
+            ),
+        ),
         ("alert_comms_lost", alert(Alert::CommsLost { machine }, 12)),
         (
             "refused",

@@ -150,9 +150,9 @@ fn golden_bytes_of_every_input_and_output_kind() {
         "golden mismatch (if the change is intended, rerun with UPDATE_GOLDEN=1 and review):\n{}",
         problems.join("\n")
     );
-    // 24 input kinds, 5 version 2 wallet commands with a round, 35 output samples (the
+    // 24 input kinds, 5 version 2 wallet commands with a round, 39 output samples (the
     // wallet answers: applied, with a round, refused; every alert kind), 1 rejection.
-    assert_eq!(cases.len(), 24 + 5 + 35 + 1);
+    assert_eq!(cases.len(), 24 + 5 + 39 + 1);
 }
 
 #[test]
@@ -982,6 +982,34 @@ fn output_expectations() -> Vec<(&'static str, Topic, &'static str, &'static str
             Some(22),
         ),
         (
+            "alert_machine_silent",
+            Topic::Alerts,
+            "M-17",
+            "{cause} alert 0",
+            Some(23),
+        ),
+        (
+            "alert_machine_silence_cleared",
+            Topic::Alerts,
+            "M-17",
+            "{cause} alert 0",
+            Some(24),
+        ),
+        (
+            "alert_location_offline",
+            Topic::Alerts,
+            "M-17",
+            "{cause} alert 0",
+            Some(25),
+        ),
+        (
+            "alert_location_online",
+            Topic::Alerts,
+            "M-17",
+            "{cause} alert 0",
+            Some(26),
+        ),
+        (
             "alert_comms_lost",
             Topic::Alerts,
             "M-17",
@@ -1105,6 +1133,8 @@ fn output_payloads_round_trip() {
                     "door_open"
                     | "comms_lost"
                     | "power_off"
+                    | "machine_silence_cleared"
+                    | "location_online"
                     | "sequence_reset"
                     | "sequence_stale"
                     | "game_end_without_bet"
@@ -1152,6 +1182,17 @@ fn output_payloads_round_trip() {
                         assert_eq!(p.threshold, Some(120_000));
                         (None, None, Some(150_000), None)
                     }
+                    "machine_silent" => {
+                        assert_eq!(
+                            (p.hall.as_deref(), p.event_time, p.silent_secs),
+                            (Some("H-1"), Some(samples::TIME_MS), Some(900))
+                        );
+                        (None, None, None, None)
+                    }
+                    "location_offline" => {
+                        assert_eq!((p.hall.as_deref(), p.machines), (Some("H-1"), Some(48)));
+                        (None, None, None, None)
+                    }
                     "meter_reset" => {
                         assert_eq!(
                             (p.meter.as_deref(), p.previous_value, p.reported),
@@ -1164,7 +1205,11 @@ fn output_payloads_round_trip() {
                 assert_eq!(details, want, "{name}");
                 assert_eq!(*name, format!("alert_{}", p.kind));
                 let severity = match &*p.kind {
-                    "win_outside_game" | "card_out_without_session" | "door_open" => "info",
+                    "win_outside_game"
+                    | "card_out_without_session"
+                    | "door_open"
+                    | "machine_silence_cleared"
+                    | "location_online" => "info",
                     "sequence_stale" | "wrong_currency" | "overflow" => "critical",
                     _ => "warning",
                 };

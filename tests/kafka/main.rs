@@ -17,6 +17,7 @@ mod crash_embedded;
 mod pipeline;
 mod rebalance;
 mod restart;
+mod silence;
 mod sole_member;
 mod store_outage;
 mod versions;

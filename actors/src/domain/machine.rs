@@ -663,6 +663,26 @@ pub enum Alert {
     CommsLost { machine: MachineId },
     /// The machine lost its power (M-6).
     PowerOff { machine: MachineId },
+    /// pitboss has heard nothing from the machine for the silence time (M-11).
+    MachineSilent {
+        machine: MachineId,
+        hall: HallId,
+        /// Its last event's booked time.
+        last_event_time: Timestamp,
+        /// Seconds since pitboss last heard from it.
+        silent_secs: i64,
+    },
+    /// A silent machine was heard again (M-11): clears its `machine_silent`.
+    MachineSilenceCleared { machine: MachineId, hall: HallId },
+    /// Every machine of the hall is silent (M-11); `machine` is the last to fall silent.
+    LocationOffline {
+        machine: MachineId,
+        hall: HallId,
+        /// The machines the hall has.
+        machines: u64,
+    },
+    /// A machine of an offline hall was heard again (M-11): clears its `location_offline`.
+    LocationOnline { machine: MachineId, hall: HallId },
     /// A meter snapshot differs from the previous one plus what pitboss applied in between
     /// (M-8): every meter that differs, with both movements.
     MeterVariance {
@@ -727,6 +747,10 @@ impl Alert {
             Alert::Tilt { .. } => "tilt",
             Alert::CommsLost { .. } => "comms_lost",
             Alert::PowerOff { .. } => "power_off",
+            Alert::MachineSilent { .. } => "machine_silent",
+            Alert::MachineSilenceCleared { .. } => "machine_silence_cleared",
+            Alert::LocationOffline { .. } => "location_offline",
+            Alert::LocationOnline { .. } => "location_online",
             Alert::MeterVariance { .. } => "meter_variance",
             Alert::MeterReset { .. } => "meter_reset",
             Alert::HandpayPending { .. } => "handpay_pending",
@@ -740,7 +764,9 @@ impl Alert {
         match self {
             Alert::WinOutsideGame { .. }
             | Alert::CardOutWithoutSession { .. }
-            | Alert::DoorOpen { .. } => Severity::Info,
+            | Alert::DoorOpen { .. }
+            | Alert::MachineSilenceCleared { .. }
+            | Alert::LocationOnline { .. } => Severity::Info,
             Alert::SequenceStale { .. } | Alert::WrongCurrency { .. } | Alert::Overflow { .. } => {
                 Severity::Critical
             }
@@ -770,6 +796,10 @@ impl Alert {
             | Alert::Tilt { machine, .. }
             | Alert::CommsLost { machine }
             | Alert::PowerOff { machine }
+            | Alert::MachineSilent { machine, .. }
+            | Alert::MachineSilenceCleared { machine, .. }
+            | Alert::LocationOffline { machine, .. }
+            | Alert::LocationOnline { machine, .. }
             | Alert::MeterVariance { machine, .. }
             | Alert::MeterReset { machine, .. }
             | Alert::HandpayPending { machine, .. }

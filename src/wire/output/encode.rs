@@ -382,6 +382,23 @@ fn alert_payload(alert: &Alert) -> AlertPayload<'_> {
         | Alert::DoorOpen { .. }
         | Alert::CommsLost { .. }
         | Alert::PowerOff { .. } => {}
+        Alert::MachineSilent {
+            hall,
+            last_event_time,
+            silent_secs,
+            ..
+        } => {
+            p.hall = Some(hall.as_str().into());
+            p.event_time = Some(last_event_time.0);
+            p.silent_secs = Some(*silent_secs);
+        }
+        Alert::MachineSilenceCleared { hall, .. } | Alert::LocationOnline { hall, .. } => {
+            p.hall = Some(hall.as_str().into());
+        }
+        Alert::LocationOffline { hall, machines, .. } => {
+            p.hall = Some(hall.as_str().into());
+            p.machines = Some(*machines);
+        }
     }
     p
 }

@@ -257,6 +257,13 @@ pub struct AlertPayload<'a> {
     /// `win_above_handpay_threshold`: the hall's handpay threshold (`amount`: the win).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub threshold: Option<i64>,
+    /// `machine_silent`: seconds since pitboss last heard from the machine (`event_time`:
+    /// its last event's time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub silent_secs: Option<i64>,
+    /// `location_offline`: the machines the hall has (all silent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub machines: Option<u64>,
 }
 
 /// One meter of a `meter_variance` alert (RULES.md M-8).
