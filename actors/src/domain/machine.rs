@@ -529,8 +529,9 @@ pub enum MachineEffect {
     },
     /// An alert for the operators.
     Alert(Alert),
-    /// An entry for the machine's event log (RULES.md M-9), stored with its state.
-    Log(LogEntry),
+    /// An entry for the machine's event log (RULES.md M-9), stored with its state. Boxed: an
+    /// entry is rare and twice the size of the other effects, which every bet moves.
+    Log(Box<LogEntry>),
     /// A game win paid by hand (a jackpot handpay reset, RULES.md M-10): the ledger books it;
     /// the credits do not move.
     HandpaidWin(i64),
@@ -852,7 +853,7 @@ impl MachineState {
         fx: &'f mut Vec<MachineEffect>,
     ) -> &'f mut LogEntry {
         self.log_seq += 1;
-        fx.push(MachineEffect::Log(LogEntry {
+        fx.push(MachineEffect::Log(Box::new(LogEntry {
             number: self.log_seq,
             code,
             time: at.time,
@@ -861,7 +862,7 @@ impl MachineState {
             amount: None,
             attendant: None,
             meters,
-        }));
+        })));
         match fx.last_mut() {
             Some(MachineEffect::Log(e)) => e,
             _ => unreachable!("just pushed"),

@@ -211,7 +211,7 @@ fn wrong_currency(c: &str) -> Vec<MachineEffect> {
 /// The event log entry (RULES.md M-9) of a significant event applied as event `meta.seq` to
 /// a machine with no money meters moved, after one entry per earlier event.
 fn logged(meta: &EventMeta, code: LogCode, tilt: Option<u32>) -> MachineEffect {
-    MachineEffect::Log(LogEntry {
+    MachineEffect::Log(Box::new(LogEntry {
         number: meta.seq,
         code,
         time: meta.time,
@@ -220,7 +220,7 @@ fn logged(meta: &EventMeta, code: LogCode, tilt: Option<u32>) -> MachineEffect {
         amount: None,
         attendant: None,
         meters: MeterReport::default(),
-    })
+    }))
 }
 
 fn no_effects(_: &EventMeta) -> Vec<MachineEffect> {

@@ -105,7 +105,7 @@ impl Entity for MachineEntity {
                             let hall = d.hall.clone();
                             cx.forward(Remote::Hall(hall, HallMsg::Delta(d, ack.clone())));
                         }
-                        MachineEffect::Log(entry) => self.log.push(entry),
+                        MachineEffect::Log(entry) => self.log.push(*entry),
                         MachineEffect::HandpaidWin(amount) => {
                             if let Some(l) = &mut self.ledger {
                                 // Paid by hand: the meter moves, the credits do not.
