@@ -8,7 +8,6 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AuditEntry {
@@ -96,23 +95,8 @@ impl AuditLog {
     }
 }
 
-/// ms since the epoch as RFC 3339 UTC with milliseconds (`2023-11-14T22:13:20.000Z`).
-pub fn rfc3339(ms: i64) -> String {
-    // The clock gives ms within a few centuries of the epoch, far inside the range of
-    // `OffsetDateTime` (years -9999..=9999); the epoch stands in for anything beyond it.
-    let t = OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .unwrap_or(OffsetDateTime::UNIX_EPOCH);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second(),
-        t.millisecond()
-    )
-}
+// ms since the epoch as RFC 3339 UTC with milliseconds (`2023-11-14T22:13:20.000Z`).
+pub use crate::clock::rfc3339;
 
 #[cfg(test)]
 mod tests {

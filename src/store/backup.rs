@@ -233,25 +233,9 @@ pub struct Taken {
     pub check: Option<CheckReport>,
 }
 
-/// ms since the epoch as RFC 3339 UTC with milliseconds.
-fn utc(ms: i64) -> String {
-    let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second(),
-        t.millisecond()
-    )
-}
-
 /// The directory name of a scheduled backup taken at `ms`: sorts by time.
 pub fn scheduled_name(ms: i64) -> String {
-    let s = utc(ms).replace(['-', ':'], "");
+    let s = crate::clock::rfc3339(ms).replace(['-', ':'], "");
     format!("{SCHEDULED_PREFIX}{s}")
 }
 
@@ -524,7 +508,7 @@ fn backup_from(db: &Database, src: &Path, to: &Path) -> Result<Manifest, BackupE
             store_layout: cut.store_layout,
             pitboss_version: env!("CARGO_PKG_VERSION").to_string(),
             created_at_ms,
-            created_at: utc(created_at_ms),
+            created_at: crate::clock::rfc3339(created_at_ms),
             checkpoint: cut.checkpoint,
             positions: cut.positions,
             rows: cut.rows,
@@ -1230,7 +1214,7 @@ mod tests {
             store_layout: FORMAT,
             pitboss_version: "test".into(),
             created_at_ms: at,
-            created_at: utc(at),
+            created_at: crate::clock::rfc3339(at),
             checkpoint: 0,
             positions: Vec::new(),
             rows: BTreeMap::new(),
