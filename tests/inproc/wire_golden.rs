@@ -270,10 +270,10 @@ fn expected_commands() -> Vec<Expect> {
         M(
             MachineCommand::MeterSnapshot {
                 reason: SnapshotReason::DoorClose,
-                meters: MeterReport([
+                meters: Box::new(MeterReport([
                     1_250_000, 1_130_500, 50_000, 120_000, 4_812, 1_377, 900_000, 310_000, 640_000,
                     75_000, 20_000,
-                ]),
+                ])),
             },
             Some("EUR"),
         ),

@@ -1599,7 +1599,7 @@ fn snapshot(coin_in: i64, games_played: i64, jackpot: i64) -> MachineCommand {
     meters.set(ReportedMeter::Jackpot, jackpot);
     MachineCommand::MeterSnapshot {
         reason: SnapshotReason::Periodic,
-        meters,
+        meters: Box::new(meters),
     }
 }
 
@@ -1695,7 +1695,7 @@ fn a_meter_below_the_baseline_starts_a_new_baseline() {
     cleared.set(ReportedMeter::CoinIn, 40);
     let cmd = MachineCommand::MeterSnapshot {
         reason: SnapshotReason::Request,
-        meters: cleared,
+        meters: Box::new(cleared),
     };
     let fx = apply_at(&mut m, 4, &cmd);
     assert_eq!(
@@ -1720,7 +1720,7 @@ fn a_meter_below_the_baseline_starts_a_new_baseline() {
     next.set(ReportedMeter::CoinIn, 50);
     let cmd = MachineCommand::MeterSnapshot {
         reason: SnapshotReason::DayEnd,
-        meters: next,
+        meters: Box::new(next),
     };
     assert!(alerts(&apply_at(&mut m, 6, &cmd)).is_empty());
 }

@@ -339,7 +339,7 @@ fn machine_command(
         } => (
             C::MeterSnapshot {
                 reason: snapshot_reason(&reason)?,
-                meters: meters(&m)?,
+                meters: Box::new(meters(&m)?),
             },
             Some(currency(&cur)?),
         ),
