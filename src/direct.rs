@@ -12,7 +12,9 @@ use pitboss_actors::domain::wallet::{
     Answer, Answered, Recalled, TxKey, TxRecord, WalletEffect, WalletState,
 };
 use pitboss_actors::domain::{DomainError, HallId, MachineId, PlayerId, PoolId, SourceKey};
-use pitboss_actors::shell::{Directory, HitPointFactory, Input, RuntimeConfig, Snapshot};
+use pitboss_actors::shell::{
+    Directory, EntityKey, HitPointFactory, Input, RuntimeConfig, Snapshot,
+};
 
 use crate::rng::KeyedHitPoints;
 
@@ -58,6 +60,9 @@ pub struct Direct {
     wallet_txs: HashMap<(PlayerId, TxKey), TxRecord>,
     /// Whether `answers` and `conflicts` are kept ([`Direct::keeping_answers`]).
     keep_answers: bool,
+    /// The entities the last input's effects were delivered to, when traced
+    /// ([`Direct::tracing_deliveries`]).
+    delivered: Option<Vec<EntityKey>>,
     /// Every wallet answer published, in order (when kept).
     pub answers: Vec<WalletAnswer>,
     /// Every conflicting repeat refused (`tx_conflict`), in order: player, key, code.
@@ -87,6 +92,7 @@ impl Direct {
             hit_log: Vec::new(),
             wallet_txs: HashMap::new(),
             keep_answers: false,
+            delivered: None,
             answers: Vec::new(),
             conflicts: Vec::new(),
             stats: DirectStats::default(),
@@ -101,9 +107,34 @@ impl Direct {
         self
     }
 
+    /// Records, for each input, the entities its effects are delivered to
+    /// ([`Direct::delivered`]).
+    pub fn tracing_deliveries(mut self) -> Self {
+        self.delivered = Some(Vec::new());
+        self
+    }
+
+    /// The entities the effects of the last input applied were delivered to, one per
+    /// delivery, in order: in the actor pipeline, the messages between actors that input
+    /// caused (GGR deltas to halls, contributions and claims to pools, awards to machines).
+    /// Empty unless [`Direct::tracing_deliveries`].
+    pub fn delivered(&self) -> &[EntityKey] {
+        self.delivered.as_deref().unwrap_or_default()
+    }
+
+    /// Notes a delivery to the entity `key` gives (when traced).
+    fn deliver(&mut self, key: impl FnOnce() -> EntityKey) {
+        if let Some(d) = &mut self.delivered {
+            d.push(key());
+        }
+    }
+
     /// Applies one input event and everything it causes.
     pub fn apply(&mut self, input: Input) {
         self.stats.events += 1;
+        if let Some(d) = &mut self.delivered {
+            d.clear();
+        }
         match input {
             Input::Machine {
                 machine,
@@ -130,17 +161,20 @@ impl Direct {
                 let fx = std::mem::take(&mut self.mfx);
                 for effect in &fx {
                     match effect {
-                        MachineEffect::Ggr(d) => self
-                            .hall(&d.hall)
-                            .apply(d)
-                            .map(|_| ())
-                            .expect("GGR totals overflow"),
+                        MachineEffect::Ggr(d) => {
+                            self.deliver(|| EntityKey::Hall(d.hall.clone()));
+                            self.hall(&d.hall)
+                                .apply(d)
+                                .map(|_| ())
+                                .expect("GGR totals overflow")
+                        }
                         MachineEffect::Alert(a) => {
                             self.stats.outputs += 1;
                             *self.alerts.entry(a.code()).or_default() += 1;
                         }
                         pooled => {
                             if let Some((pool, cmd)) = PoolCommand::of_effect(pooled, &machine) {
+                                self.deliver(|| EntityKey::Pool(pool.clone()));
                                 self.pool_apply(pool, &machine, effect_seq, meta.event_id, cmd);
                             }
                         }
@@ -177,11 +211,13 @@ impl Direct {
                 let fx = std::mem::take(&mut self.wfx);
                 for effect in &fx {
                     match effect {
-                        WalletEffect::Ggr(d) => self
-                            .hall(&d.hall)
-                            .apply(d)
-                            .map(|_| ())
-                            .expect("GGR totals overflow"),
+                        WalletEffect::Ggr(d) => {
+                            self.deliver(|| EntityKey::Hall(d.hall.clone()));
+                            self.hall(&d.hall)
+                                .apply(d)
+                                .map(|_| ())
+                                .expect("GGR totals overflow")
+                        }
                         WalletEffect::Changed { .. } => {}
                         WalletEffect::Remember(k, r) => {
                             self.wallet_txs
@@ -270,6 +306,7 @@ impl Direct {
         self.hit_log.extend(hits.iter().cloned());
         for hit in &hits {
             self.stats.outputs += 1;
+            self.deliver(|| EntityKey::Machine(hit.machine.clone()));
             let m = self
                 .machines
                 .get_mut(&hit.machine)
@@ -286,6 +323,7 @@ impl Direct {
             .expect("jackpot paid meter overflow");
             for effect in fx {
                 if let MachineEffect::Ggr(d) = effect {
+                    self.deliver(|| EntityKey::Hall(d.hall.clone()));
                     self.hall(&d.hall)
                         .apply(&d)
                         .map(|_| ())

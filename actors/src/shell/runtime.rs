@@ -505,6 +505,21 @@ impl Runtime {
         ]
     }
 
+    /// Messages sent so far through the registries to the live actors, by kind (indexed by
+    /// [`EntityKind::index`]): inputs, messages between actors and pings. An actor's count
+    /// leaves with it when it passivates (benchmarks read it on a runtime that does not).
+    pub fn messages_sent(&self) -> [u64; 4] {
+        fn sum<E: Entity>(r: &Registry<E>) -> u64 {
+            r.iter().map(|s| s.sent.load(Ordering::Relaxed)).sum()
+        }
+        [
+            sum(&self.machines),
+            sum(&self.wallets),
+            sum(&self.pools),
+            sum(&self.halls),
+        ]
+    }
+
     /// Stops the arbiters (their actors stop with them).
     pub fn stop(&self) {
         for a in &self.arbiters {
