@@ -193,6 +193,7 @@ pub async fn run_with(
         let map = Arc::new(DashMap::new());
         let r = KafkaRouter::start(
             produce.clone(),
+            opts.stats.clone(),
             RouterTopics {
                 pool_commands: (t.pool_commands.clone(), count(&t.pool_commands)),
                 ggr_deltas: (t.ggr_deltas.clone(), count(&t.ggr_deltas)),

@@ -28,6 +28,7 @@ use serde::Serialize;
 use super::internal::{award_item, event_id_text, ggr_item, pool_item, BatchBuf, Kind};
 use super::partition::partition_for;
 use super::producer::{Delivery, Produce};
+use super::stats::RunStats;
 
 /// A message never grows beyond this many bytes (Kafka's default limit is 1 MB).
 const OUTBOX_BYTES_MAX: usize = 512 * 1024;
@@ -51,6 +52,7 @@ pub type MachinePartitions = Arc<DashMap<MachineId, i32>>;
 
 pub struct KafkaRouter {
     produce: Arc<Produce>,
+    stats: Arc<RunStats>,
     lanes: [Lane; 3],
     machine_partitions: MachinePartitions,
     input_partitions: i32,
@@ -73,6 +75,7 @@ impl KafkaRouter {
     /// Starts the router and its outbox flusher thread.
     pub fn start(
         produce: Arc<Produce>,
+        stats: Arc<RunStats>,
         topics: RouterTopics,
         machine_partitions: MachinePartitions,
         items_max: usize,
@@ -93,6 +96,7 @@ impl KafkaRouter {
         let input_partitions = topics.machine_awards.1;
         let r = Arc::new(Self {
             produce,
+            stats,
             lanes: [
                 lane(topics.pool_commands, Kind::PoolCommands),
                 lane(topics.ggr_deltas, Kind::GgrDeltas),
@@ -155,6 +159,7 @@ impl KafkaRouter {
             None,
             Box::new(Delivery::Many(acks)),
         );
+        self.stats.internal_sent.fetch_add(1, Ordering::Relaxed);
         ob.buf.clear();
     }
 

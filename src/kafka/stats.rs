@@ -19,6 +19,9 @@ pub struct RunStats {
     pub internal_completed: AtomicU64,
     /// Effects carried by those internal messages.
     pub internal_items: AtomicU64,
+    /// Internal messages handed to the producer (by this instance's router). With one
+    /// instance, equal to `internal_completed` when nothing is under way.
+    pub internal_sent: AtomicU64,
     /// Offset commits requested.
     pub commits: AtomicU64,
     /// Partition assignments received.
