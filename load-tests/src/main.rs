@@ -1,28 +1,17 @@
 //! `pitboss-load`: measures pitboss. `inproc` compares, over the same events, the actor
-//! pipeline with the framework's floor and with a single-threaded loop without actors;
+//! pipeline with the framework's floors and with a single-threaded loop without actors;
 //! `run` offers a scenario (load-tests/scenarios/) to a pitboss over Kafka, open loop, and
 //! reports latency, throughput and an accounting check; `model` checks the core against the
 //! independent model of RULES.md over a generated stream.
 
 mod harness;
+mod inproc;
 mod kafka;
 mod report;
 mod scenario;
 mod store;
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
-use std::time::Instant;
-
-use anyhow::Context;
 use clap::{Parser, Subcommand};
-use pitboss::config::Config;
-use pitboss::direct::Direct;
-use pitboss::pipeline::{Inflight, Ingest, SourcePos};
-use pitboss::rng::KeyedHitPoints;
-use pitboss::sim::{SimMessage, Simulator};
-use pitboss::wire;
-use pitboss_actors::shell::{Input, MachineEntity, MemoryStore, NullSink, Runtime, WalletEntity};
 use serde::Serialize;
 
 #[derive(Parser)]
@@ -56,10 +45,12 @@ enum Command {
         #[arg(long)]
         options: String,
     },
-    /// In-process throughput: actor pipeline vs actix floor (one empty message per event to
-    /// the same actor) vs raw loop, over the same events. Only successful completions count,
-    /// and the run fails unless the pipeline's end state balances and holds exactly the
-    /// money the simulator sent (its own sums, not the core's code).
+    /// In-process throughput: actor pipeline vs two floors of empty messages (the actix
+    /// floor: one per event to its actor; the fan-out floor: one per message the pipeline
+    /// sends for the event, to the same actors) vs raw loop, over the same events. Only
+    /// successful completions count, and the run fails unless the pipeline's end state
+    /// balances and holds exactly the money the simulator sent (its own sums, not the
+    /// core's code).
     Inproc {
         /// Events to generate and process.
         #[arg(long, default_value_t = 1_000_000)]
@@ -74,8 +65,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Kafka throughput: `pitboss run` (outputs produced) vs a bare consumer, over one
-    /// freshly filled topic.
+    /// Kafka throughput: `pitboss run` (outputs produced, committed to the end) vs a bare
+    /// consumer and vs the Kafka I/O floor (the same records consumed and produced by a bare
+    /// client), over one freshly filled topic.
     Kafka {
         /// Bootstrap servers of the broker to measure against.
         #[arg(long)]
@@ -96,6 +88,10 @@ enum Command {
         /// the default of `pitboss run`; false: every entity in this process).
         #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
         internal_topics: bool,
+        /// pitboss's checkpoint and commit interval (`kafka.commit-interval-ms`); the clock
+        /// stops at the commit that covers the last event.
+        #[arg(long, default_value_t = kafka::COMMIT_INTERVAL_MS)]
+        commit_interval_ms: u64,
         /// Print one JSON line instead of a table.
         #[arg(long)]
         json: bool,
@@ -114,26 +110,6 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-}
-
-#[derive(Serialize)]
-struct InprocReport {
-    events: usize,
-    machines: u32,
-    players: u32,
-    arbiters: usize,
-    events_per_sec: f64,
-    actix_floor_events_per_sec: f64,
-    raw_events_per_sec: f64,
-    ratio: f64,
-    pipeline_secs: f64,
-    floor_secs: f64,
-    raw_secs: f64,
-    /// CPU seconds (user + system, every thread of this process: `getrusage(RUSAGE_SELF)`)
-    /// spent in the timed pipeline part (the `pipeline_secs` window).
-    pipeline_cpu_secs: f64,
-    /// `pipeline_cpu_secs` × 10⁶ / `events`: µs of CPU per event through the pipeline.
-    cpu_us_per_event: f64,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -157,6 +133,7 @@ fn main() -> anyhow::Result<()> {
             players,
             partitions,
             internal_topics,
+            commit_interval_ms,
             json,
         } => {
             let r = kafka::run(kafka::KafkaOptions {
@@ -166,6 +143,7 @@ fn main() -> anyhow::Result<()> {
                 players,
                 partitions,
                 internal_topics,
+                commit_interval_ms,
             })?;
             if json {
                 println!("{}", serde_json::to_string(&r)?);
@@ -181,24 +159,11 @@ fn main() -> anyhow::Result<()> {
             players,
             json,
         } => {
-            let r = inproc(events, machines, players)?;
+            let r = inproc::run(events, machines, players)?;
             if json {
                 println!("{}", serde_json::to_string(&r)?);
             } else {
-                println!("events                      {}", r.events);
-                println!("machines / players          {} / {}", r.machines, r.players);
-                println!("arbiters (actor threads)    {}", r.arbiters);
-                println!("pipeline events/s           {:.0}", r.events_per_sec);
-                println!(
-                    "actix floor events/s        {:.0}",
-                    r.actix_floor_events_per_sec
-                );
-                println!("raw loop events/s           {:.0}", r.raw_events_per_sec);
-                println!("ratio pipeline / floor      {:.3}", r.ratio);
-                println!(
-                    "pipeline CPU                {:.2} s, {:.2} µs per event",
-                    r.pipeline_cpu_secs, r.cpu_us_per_event
-                );
+                println!("{}", r.table());
             }
             Ok(())
         }
@@ -297,136 +262,4 @@ fn run_scenario(args: harness::RunArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
-}
-
-fn inproc(events: usize, machines: u32, players: u32) -> anyhow::Result<InprocReport> {
-    let mut cfg = Config::load(None).context("loading configuration")?;
-    cfg.sim.machines_per_hall = 100;
-    cfg.sim.halls = machines.div_ceil(100).max(1);
-    cfg.sim.players = players;
-    cfg.sim.malformed_per_million = 0;
-    let rc = cfg.runtime_config()?;
-    let mut sim = Simulator::new(&cfg)?;
-    // Event time advances as in a network producing 50,000 events/s.
-    let t0 = 1_800_000_000_000i64;
-    let msgs: Vec<SimMessage> = (0..events)
-        .map(|i| sim.next(t0 + (i as i64) / 50))
-        .collect();
-    let targets: Vec<Input> = msgs
-        .iter()
-        .map(|m| wire::decode_input(&m.bytes))
-        .collect::<Result<_, _>>()
-        .context("the simulator produced an undecodable event")?;
-
-    // Ceiling: decode and apply in one thread, no actors.
-    let mut direct = Direct::new(rc.clone(), &cfg.runtime.hit_point_secret);
-    let t = Instant::now();
-    for m in &msgs {
-        let input = wire::decode_input(&m.bytes).expect("decoded above");
-        direct.apply(input);
-    }
-    let raw_secs = t.elapsed().as_secs_f64();
-
-    let sent = sim.sent().clone();
-    let arbiters = rc.arbiters;
-    let inflight_max = cfg.runtime.inflight_events_max;
-    let secret = cfg.runtime.hit_point_secret.clone();
-    let (floor_secs, pipeline_secs, pipeline_cpu_secs) =
-        actix_rt::System::new().block_on(async move {
-            let sink = Arc::new(NullSink::default());
-            let rt = Runtime::start(
-                rc,
-                sink,
-                Arc::new(MemoryStore::default()),
-                Arc::new(KeyedHitPoints::new(&secret)),
-                Arc::new(pitboss_actors::shell::SystemClock),
-            );
-            let inflight = Inflight::new(inflight_max);
-            // Warm up: start every actor the events address (not timed).
-            ping_all(&rt, &inflight, &targets).await;
-            let t = Instant::now();
-            ping_all(&rt, &inflight, &targets).await;
-            let floor = t.elapsed().as_secs_f64();
-
-            let ingest = Ingest::new(rt.clone());
-            // Only successful completions count: a failed input is counted apart and fails
-            // the run after the clock stops.
-            let done = Arc::new(AtomicU64::new(0));
-            let failed = Arc::new(AtomicU64::new(0));
-            // CPU readings right around the timed part: the process's every thread (this one
-            // ingests, the arbiters run the actors).
-            let cpu0 = harness::cpu_secs(libc::RUSAGE_SELF);
-            let t = Instant::now();
-            for chunk in msgs.chunks(256) {
-                let (d, f) = (done.clone(), failed.clone());
-                let n = chunk.len();
-                let ack = inflight
-                    .begin(n, move |ok| {
-                        let c = if ok { d } else { f };
-                        c.fetch_add(n as u64, Ordering::Relaxed);
-                    })
-                    .await;
-                for m in chunk {
-                    ingest
-                        .process(&m.bytes, Some(m.key.as_bytes()), SourcePos::default(), &ack)
-                        .await;
-                }
-            }
-            inflight.drained().await;
-            let pipeline = t.elapsed().as_secs_f64();
-            let pipeline_cpu = harness::cpu_secs(libc::RUSAGE_SELF) - cpu0;
-            // What the clock timed must be a success: every input completed without failure
-            // and the end state holds exactly the money the simulator sent.
-            let (ok, bad) = (done.load(Ordering::Relaxed), failed.load(Ordering::Relaxed));
-            let states = rt.collect().await;
-            rt.stop();
-            anyhow::ensure!(
-                bad == 0 && ok as usize == msgs.len(),
-                "the pipeline failed inputs: {ok} of {} completed, {bad} failed",
-                msgs.len()
-            );
-            let states = states.map_err(|e| anyhow::anyhow!("reading the end state: {e}"))?;
-            let r = pitboss::recount::recount(&states);
-            anyhow::ensure!(
-                r.conservation_ok,
-                "the pipeline's end state does not balance: {r:#?}"
-            );
-            anyhow::ensure!(
-                sent.matches(&r),
-                "the pipeline's end state differs from what the simulator sent: sent {sent:?}, \
-                 recounted {r:#?}"
-            );
-            Ok::<_, anyhow::Error>((floor, pipeline, pipeline_cpu))
-        })?;
-    let eps = |secs: f64| events as f64 / secs;
-    Ok(InprocReport {
-        events,
-        machines,
-        players,
-        arbiters,
-        events_per_sec: eps(pipeline_secs),
-        actix_floor_events_per_sec: eps(floor_secs),
-        raw_events_per_sec: eps(raw_secs),
-        ratio: floor_secs / pipeline_secs,
-        pipeline_secs,
-        floor_secs,
-        raw_secs,
-        pipeline_cpu_secs,
-        cpu_us_per_event: pipeline_cpu_secs * 1e6 / events.max(1) as f64,
-    })
-}
-
-async fn ping_all(rt: &Arc<Runtime>, inflight: &Inflight, targets: &[Input]) {
-    for chunk in targets.chunks(256) {
-        let ack = inflight.begin(chunk.len(), |_| {}).await;
-        for t in chunk {
-            match t {
-                Input::Machine { machine, .. } => {
-                    rt.ping::<MachineEntity>(machine, ack.clone()).await
-                }
-                Input::Wallet { player, .. } => rt.ping::<WalletEntity>(player, ack.clone()).await,
-            }
-        }
-    }
-    inflight.drained().await;
 }
