@@ -250,6 +250,15 @@ impl Message for Checkpoint {
     type Result = ();
 }
 
+/// A round trip and nothing else: answered once everything sent to the actor before it is
+/// handled ([`crate::shell::Runtime::quiesce`] waits on it; unlike [`Inspect`] it clones no
+/// state).
+pub struct Barrier;
+
+impl Message for Barrier {
+    type Result = ();
+}
+
 /// Asks an actor for its state.
 pub struct Inspect;
 
@@ -531,6 +540,12 @@ impl<E: Entity> Handler<Checkpoint> for EntityActor<E> {
             }
         }
     }
+}
+
+impl<E: Entity> Handler<Barrier> for EntityActor<E> {
+    type Result = ();
+
+    fn handle(&mut self, _msg: Barrier, _ctx: &mut Self::Context) {}
 }
 
 impl<E: Entity> Handler<Inspect> for EntityActor<E> {

@@ -16,8 +16,8 @@ use crate::domain::{EntityKind, HallId, MachineId, PoolId, Timestamp};
 
 use crate::shell::ack::AckToken;
 use crate::shell::actor::{
-    Checkpoint, Deliver, Entity, EntityActor, Exec, Host, Inspect, Passivate, Ping, Registry,
-    Release, Slot, Tick, TryPassivate,
+    Barrier, Checkpoint, Deliver, Entity, EntityActor, Exec, Host, Inspect, Passivate, Ping,
+    Registry, Release, Slot, Tick, TryPassivate,
 };
 use crate::shell::config::{Directory, EntitySettings, PoolSpec, RuntimeConfig};
 use crate::shell::context::{Counter, EntityContext};
@@ -424,12 +424,20 @@ impl Runtime {
         each(&self.machines).await;
     }
 
-    /// Waits until every actor has handled everything sent to it so far (a `Tick` round
-    /// trip through each of them, twice: effects of the first round reach downstream actors
-    /// before the second).
+    /// Waits until every actor has handled everything sent to it so far (a [`Barrier`]
+    /// round trip through each of them, three times: effects of a round reach downstream
+    /// actors before the next). It clones no state: with many live actors it runs at every
+    /// shutdown and backup.
     pub async fn quiesce(&self) {
+        async fn barrier<E: Entity>(r: &Registry<E>) {
+            let addrs: Vec<_> = r.iter().map(|s| s.addr.clone()).collect();
+            drop(futures_join(addrs.iter().map(|a| a.send(Barrier)).collect()).await);
+        }
         for _ in 0..3 {
-            self.inspect_live().await;
+            barrier(&self.machines).await;
+            barrier(&self.wallets).await;
+            barrier(&self.pools).await;
+            barrier(&self.halls).await;
         }
     }
 
