@@ -24,7 +24,7 @@ use crate::kafka::producer::Produce;
 use crate::kafka::router::{KafkaRouter, RouterTopics};
 use crate::kafka::sink::KafkaSink;
 use crate::kafka::source::{Source, TopicMap};
-use crate::kafka::{Fatal, RunStats, Src};
+use crate::kafka::{Fatal, RunStats};
 use crate::readiness::Readiness;
 use crate::recount::{recount, Recount};
 use crate::store::backup::{run_schedule, Backups, Schedule};
@@ -131,12 +131,7 @@ pub async fn run_with(
             .with_context(|| format!("creating topics on {}", k.brokers))?;
     }
     let t = k.topics.clone();
-    let mut consumed = vec![(Src::Input, t.input.clone())];
-    if internal {
-        consumed.push((Src::PoolCommands, t.pool_commands.clone()));
-        consumed.push((Src::GgrDeltas, t.ggr_deltas.clone()));
-        consumed.push((Src::MachineAwards, t.machine_awards.clone()));
-    }
+    let consumed = t.consumed(internal);
     let counts = {
         let k = k.clone();
         let names: Vec<String> = consumed.iter().map(|(_, n)| n.clone()).collect();

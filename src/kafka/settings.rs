@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::Src;
 use crate::wire::{Topic, GAME_EVENTS_TOPIC};
 
 /// Kafka settings (see `deploy/pitboss.toml` for each key's meaning).
@@ -120,6 +121,26 @@ impl TopicNames {
     /// The internal topics: pool commands, GGR deltas, machine awards.
     pub fn internal(&self) -> [&str; 3] {
         [&self.pool_commands, &self.ggr_deltas, &self.machine_awards]
+    }
+
+    /// The configured name of a consumed topic, by its role.
+    pub fn consumed_name(&self, src: Src) -> &str {
+        match src {
+            Src::Input => &self.input,
+            Src::PoolCommands => &self.pool_commands,
+            Src::GgrDeltas => &self.ggr_deltas,
+            Src::MachineAwards => &self.machine_awards,
+        }
+    }
+
+    /// The topics a processor consumes, by role: the input, and with `internal` the
+    /// internal topics.
+    pub fn consumed(&self, internal: bool) -> Vec<(Src, String)> {
+        Src::ALL
+            .iter()
+            .filter(|s| internal || **s == Src::Input)
+            .map(|s| (*s, self.consumed_name(*s).to_string()))
+            .collect()
     }
 }
 

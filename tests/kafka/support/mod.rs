@@ -90,12 +90,5 @@ pub fn output_topics(cfg: &Config) -> Vec<String> {
 
 /// The topics a processor consumes, by role.
 pub fn consumed_topics(cfg: &Config) -> Vec<(Src, String)> {
-    let t = &cfg.kafka.topics;
-    let mut v = vec![(Src::Input, t.input.clone())];
-    if cfg.kafka.internal_topics {
-        v.push((Src::PoolCommands, t.pool_commands.clone()));
-        v.push((Src::GgrDeltas, t.ggr_deltas.clone()));
-        v.push((Src::MachineAwards, t.machine_awards.clone()));
-    }
-    v
+    cfg.kafka.topics.consumed(cfg.kafka.internal_topics)
 }
