@@ -64,6 +64,7 @@ mod config;
 mod reader;
 mod sampler;
 mod sender;
+pub(crate) use sender::DeliveryCount;
 mod sentinel;
 mod summary;
 

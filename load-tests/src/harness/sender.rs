@@ -25,10 +25,36 @@ use crate::scenario::Schedule;
 /// Header on every simulated input record: its due time, ns after t0 (u64 big-endian).
 pub const DUE_HEADER: &str = "pitboss-load-due-ns";
 
-struct DeliveryCount {
+/// A producer context counting the broker's acknowledgements and failures (the first
+/// failure's reason kept).
+#[derive(Default)]
+pub(crate) struct DeliveryCount {
     errors: AtomicU64,
     acked: AtomicU64,
     first_error: Mutex<Option<String>>,
+}
+
+impl DeliveryCount {
+    /// Records the broker acknowledged.
+    pub(crate) fn acked(&self) -> u64 {
+        self.acked.load(Ordering::Relaxed)
+    }
+
+    /// An error if any record of `what` was not delivered, naming the first failure.
+    pub(crate) fn check(&self, what: &str) -> anyhow::Result<()> {
+        let errors = self.errors.load(Ordering::Relaxed);
+        if errors > 0 {
+            bail!(
+                "{errors} {what} were not delivered to the broker (first error: {})",
+                self.first_error
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .clone()
+                    .unwrap_or_default()
+            );
+        }
+        Ok(())
+    }
 }
 
 impl ClientContext for DeliveryCount {}
@@ -90,11 +116,7 @@ impl Sender {
         // Gateways send at once; a long linger would be latency the harness adds.
         pc.set("linger.ms", "1");
         let producer: ThreadedProducer<DeliveryCount> = pc
-            .create_with_context(DeliveryCount {
-                errors: AtomicU64::new(0),
-                acked: AtomicU64::new(0),
-                first_error: Mutex::default(),
-            })
+            .create_with_context(DeliveryCount::default())
             .context("creating the load producer")?;
         Ok(Self {
             cfg: cfg.clone(),
@@ -264,19 +286,7 @@ impl Sender {
         self.producer
             .flush(Duration::from_secs(300))
             .context("the broker did not acknowledge the produced events")?;
-        let ctx = self.producer.context();
-        let errors = ctx.errors.load(Ordering::Relaxed);
-        if errors > 0 {
-            bail!(
-                "{errors} events were not delivered to the broker (first error: {})",
-                ctx.first_error
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .clone()
-                    .unwrap_or_default()
-            );
-        }
-        Ok(())
+        self.producer.context().check("events")
     }
 }
 

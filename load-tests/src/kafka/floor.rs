@@ -3,8 +3,7 @@
 //! **Kafka I/O floor**, a bare client doing the Kafka work pitboss did and nothing else.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
@@ -14,10 +13,11 @@ use pitboss::kafka::settings::KafkaConfig;
 use pitboss::kafka::source::consumer_config;
 use pitboss::kafka::{RunStats, Src};
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
-use rdkafka::message::{DeliveryResult, Message};
-use rdkafka::producer::{BaseRecord, Producer, ProducerContext, ThreadedProducer};
+use rdkafka::message::Message;
+use rdkafka::producer::{BaseRecord, Producer, ThreadedProducer};
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
-use rdkafka::ClientContext;
+
+use crate::harness::DeliveryCount;
 
 /// The records of one topic pitboss produced to, read back in partition order.
 pub struct TopicRecords {
@@ -128,15 +128,7 @@ pub fn wait_committed(
     let consumer: BaseConsumer = consumer_config(cfg)
         .create()
         .context("creating the offset reader")?;
-    let t = &cfg.topics;
-    let name = |src: Src| -> &str {
-        match src {
-            Src::Input => &t.input,
-            Src::PoolCommands => &t.pool_commands,
-            Src::GgrDeltas => &t.ggr_deltas,
-            Src::MachineAwards => &t.machine_awards,
-        }
-    };
+    let name = |src: Src| cfg.topics.consumed_name(src);
     let deadline = Instant::now() + timeout;
     loop {
         if Instant::now() > deadline {
@@ -174,28 +166,6 @@ pub fn wait_committed(
     }
 }
 
-#[derive(Default)]
-struct Deliveries {
-    ok: AtomicU64,
-    failed: AtomicU64,
-}
-
-struct Counting(Arc<Deliveries>);
-
-impl ClientContext for Counting {}
-
-impl ProducerContext for Counting {
-    type DeliveryOpaque = ();
-    fn delivery(&self, r: &DeliveryResult<'_>, _: ()) {
-        let c = if r.is_ok() {
-            &self.0.ok
-        } else {
-            &self.0.failed
-        };
-        c.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
 /// The floor topic of one of pitboss's topics.
 pub fn floor_topic(topic: &str) -> String {
     format!("{topic}.floor")
@@ -229,9 +199,8 @@ pub fn io_floor(
             .map(|(_, f)| f.as_str()),
     );
     consumer.subscribe(&subscribed)?;
-    let deliveries = Arc::new(Deliveries::default());
-    let producer: ThreadedProducer<Counting> = producer_config(cfg)
-        .create_with_context(Counting(deliveries.clone()))
+    let producer: ThreadedProducer<DeliveryCount> = producer_config(cfg)
+        .create_with_context(DeliveryCount::default())
         .context("creating the floor producer")?;
     let internal_total: usize = produced
         .iter()
@@ -295,12 +264,11 @@ pub fn io_floor(
         .context("the I/O floor's commit")?;
     let secs = first.map_or(0.0, |f| f.elapsed().as_secs_f64());
     std::hint::black_box(bytes);
-    let (ok, failed) = (
-        deliveries.ok.load(Ordering::Relaxed),
-        deliveries.failed.load(Ordering::Relaxed),
-    );
-    if failed > 0 || ok != total as u64 {
-        bail!("the I/O floor's records: {ok} of {total} acknowledged, {failed} failed");
+    let deliveries = producer.context();
+    deliveries.check("I/O floor records")?;
+    let ok = deliveries.acked();
+    if ok != total as u64 {
+        bail!("the I/O floor's records: {ok} of {total} acknowledged");
     }
     Ok(secs)
 }
