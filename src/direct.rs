@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use pitboss_actors::domain::ggr::HallState;
+use pitboss_actors::domain::ggr::{GgrDelta, HallState};
 use pitboss_actors::domain::jackpot::{JackpotHit, PoolCommand, PoolMeta, PoolState};
 use pitboss_actors::domain::machine::{MachineEffect, MachineEnv, MachineState};
 use pitboss_actors::domain::wallet::{
@@ -161,13 +161,7 @@ impl Direct {
                 let fx = std::mem::take(&mut self.mfx);
                 for effect in &fx {
                     match effect {
-                        MachineEffect::Ggr(d) => {
-                            self.deliver(|| EntityKey::Hall(d.hall.clone()));
-                            self.hall(&d.hall)
-                                .apply(d)
-                                .map(|_| ())
-                                .expect("GGR totals overflow")
-                        }
+                        MachineEffect::Ggr(d) => self.ggr(d),
                         MachineEffect::Alert(a) => {
                             self.stats.outputs += 1;
                             *self.alerts.entry(a.code()).or_default() += 1;
@@ -211,13 +205,7 @@ impl Direct {
                 let fx = std::mem::take(&mut self.wfx);
                 for effect in &fx {
                     match effect {
-                        WalletEffect::Ggr(d) => {
-                            self.deliver(|| EntityKey::Hall(d.hall.clone()));
-                            self.hall(&d.hall)
-                                .apply(d)
-                                .map(|_| ())
-                                .expect("GGR totals overflow")
-                        }
+                        WalletEffect::Ggr(d) => self.ggr(d),
                         WalletEffect::Changed { .. } => {}
                         WalletEffect::Remember(k, r) => {
                             self.wallet_txs
@@ -254,6 +242,15 @@ impl Direct {
                 self.wfx = fx;
             }
         }
+    }
+
+    /// Delivers a GGR delta to its hall.
+    fn ggr(&mut self, d: &GgrDelta) {
+        self.deliver(|| EntityKey::Hall(d.hall.clone()));
+        self.hall(&d.hall)
+            .apply(d)
+            .map(|_| ())
+            .expect("GGR totals overflow")
     }
 
     fn hall(&mut self, id: &HallId) -> &mut HallState {
@@ -323,11 +320,7 @@ impl Direct {
             .expect("jackpot paid meter overflow");
             for effect in fx {
                 if let MachineEffect::Ggr(d) = effect {
-                    self.deliver(|| EntityKey::Hall(d.hall.clone()));
-                    self.hall(&d.hall)
-                        .apply(&d)
-                        .map(|_| ())
-                        .expect("GGR totals overflow");
+                    self.ggr(&d);
                 }
             }
         }

@@ -333,7 +333,6 @@ pub fn run(events: usize, machines: u32, players: u32) -> anyhow::Result<InprocR
             fanout_floor,
             pipeline,
             pipeline_cpu,
-            pipeline_messages: pipeline_by_kind.iter().sum(),
             by_kind: pipeline_by_kind,
         })
     })?;
@@ -354,7 +353,7 @@ pub fn run(events: usize, machines: u32, players: u32) -> anyhow::Result<InprocR
         fanout_floor_secs: timed.fanout_floor,
         raw_secs,
         fanout_messages,
-        pipeline_messages: timed.pipeline_messages,
+        pipeline_messages: timed.by_kind.iter().sum(),
         pipeline_messages_by_kind: MessagesByKind {
             machine: timed.by_kind[EntityKind::Machine.index()],
             wallet: timed.by_kind[EntityKind::Wallet.index()],
@@ -372,7 +371,6 @@ struct Timed {
     fanout_floor: f64,
     pipeline: f64,
     pipeline_cpu: f64,
-    pipeline_messages: u64,
     by_kind: [u64; 4],
 }
 
