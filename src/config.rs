@@ -9,6 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use pitboss_actors::domain::jackpot::{LevelConfig, PoolConfig};
+use pitboss_actors::domain::voucher::VoucherPolicy;
 use pitboss_actors::domain::{Currency, HallId, PoolId, SkewLimits};
 use pitboss_actors::shell::{PoolSpec, RuntimeConfig};
 use rust_decimal::Decimal;
@@ -70,6 +71,65 @@ pub struct Config {
     /// Where entity state is kept (`pitboss demo`, `run`, `migrate`, `audit`).
     #[serde(default)]
     pub store: crate::store::StoreConfig,
+    /// TITO vouchers: expiry, redemption holds, halls whose tickets stay at home (RULES.md V).
+    #[serde(default)]
+    pub vouchers: VoucherSection,
+}
+
+/// The `[vouchers]` section (RULES.md V-3, V-6).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct VoucherSection {
+    /// Days a voucher stays redeemable after its issue (0: never expires).
+    pub expiry_days: u32,
+    /// How long a redemption request holds a voucher for its redeemer, in seconds.
+    pub hold_secs: u64,
+    /// Halls with their own expiry, in days (hall id -> days).
+    #[serde(default)]
+    pub hall_expiry_days: std::collections::BTreeMap<String, u32>,
+    /// Halls whose vouchers are redeemed only in the hall itself.
+    #[serde(default)]
+    pub home_only_halls: Vec<String>,
+}
+
+impl Default for VoucherSection {
+    /// 30 days, a 60 s hold, every voucher redeemable anywhere (deploy/pitboss.toml).
+    fn default() -> Self {
+        Self {
+            expiry_days: 30,
+            hold_secs: 60,
+            hall_expiry_days: Default::default(),
+            home_only_halls: Vec::new(),
+        }
+    }
+}
+
+impl VoucherSection {
+    /// The policy the voucher actors apply.
+    pub fn policy(&self) -> Result<VoucherPolicy, ConfigError> {
+        let hall =
+            |h: &String| HallId::new(h).map_err(|e| ConfigError::Domain(format!("vouchers: {e}")));
+        if self.hold_secs == 0 || self.hold_secs > 86_400 {
+            return Err(ConfigError::Domain(format!(
+                "vouchers.hold-secs must be 1 to 86400, got {}",
+                self.hold_secs
+            )));
+        }
+        Ok(VoucherPolicy {
+            expiry_days: self.expiry_days,
+            hall_expiry_days: self
+                .hall_expiry_days
+                .iter()
+                .map(|(h, d)| Ok((hall(h)?, *d)))
+                .collect::<Result<_, ConfigError>>()?,
+            hold_ms: self.hold_secs as i64 * 1000,
+            home_only: self
+                .home_only_halls
+                .iter()
+                .map(hall)
+                .collect::<Result<_, _>>()?,
+        })
+    }
 }
 
 /// Network-wide facts.
@@ -331,6 +391,7 @@ impl Config {
             live_actors_max: r.live_actors_max,
             currency,
             pools,
+            vouchers: self.vouchers.policy()?,
         })
     }
 }

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use pitboss_actors::domain::HallId;
+use pitboss_actors::domain::{EntityKind, HallId};
 use pitboss_actors::shell::{
     AckToken, EventSink, HallEntity, Output, Runtime, Snapshot, StateStore,
 };
@@ -60,6 +60,7 @@ impl DemoSink {
             Output::Alert { .. } => "alert",
             Output::Rejected { .. } => "rejected",
             Output::Refused { .. } => "refused",
+            Output::Voucher { .. } => "voucher",
         }
     }
 
@@ -134,12 +135,18 @@ pub struct DemoSummary {
     /// Outputs by kind.
     pub outputs: BTreeMap<&'static str, u64>,
     pub jackpot_hits: u64,
-    /// Live actors at the end: machine, wallet, pool, hall.
-    pub live_actors: [usize; 4],
+    /// Live actors at the end: machine, wallet, pool, hall, voucher.
+    pub live_actors: [usize; EntityKind::COUNT],
     /// Actors passivated during the run (all kinds).
     pub passivated: u64,
     /// What the simulator sent (its own count).
     pub generator: SentTotals,
+    /// Vouchers issued, redeemed, expired (RULES.md V), and what the open ones are for: from
+    /// the recount, here for a quick look.
+    pub vouchers_issued: u64,
+    pub vouchers_redeemed: u64,
+    pub vouchers_expired: u64,
+    pub voucher_liability_minor: i64,
     /// The recount from the entities' state.
     pub recount: Recount,
     /// The simulator's totals agree with the recount.
@@ -368,6 +375,10 @@ pub async fn run(
             && (generator_matches || opts.keep_data)
             && audit.as_ref().is_none_or(|a| a.ok()),
         generator_matches,
+        vouchers_issued: recount.vouchers_issued,
+        vouchers_redeemed: recount.vouchers_redeemed,
+        vouchers_expired: recount.vouchers_expired,
+        voucher_liability_minor: recount.voucher_liability,
         recount,
         store: format!("{:?}", cfg.store.kind).to_lowercase(),
         checkpoints,

@@ -8,10 +8,15 @@ use std::collections::{BTreeMap, HashMap};
 use pitboss_actors::domain::ggr::{GgrDelta, HallState};
 use pitboss_actors::domain::jackpot::{JackpotHit, PoolCommand, PoolMeta, PoolState};
 use pitboss_actors::domain::machine::{MachineEffect, MachineEnv, MachineState};
+use pitboss_actors::domain::voucher::{
+    Reply, VoucherEffect, VoucherMeta, VoucherPolicy, VoucherState,
+};
 use pitboss_actors::domain::wallet::{
     Answer, Answered, Recalled, TxKey, TxRecord, WalletEffect, WalletState,
 };
-use pitboss_actors::domain::{DomainError, HallId, MachineId, PlayerId, PoolId, SourceKey};
+use pitboss_actors::domain::{
+    DomainError, HallId, MachineId, PlayerId, PoolId, SourceKey, ValidationNo,
+};
 use pitboss_actors::shell::{
     Directory, EntityKey, HitPointFactory, Input, RuntimeConfig, Snapshot,
 };
@@ -51,6 +56,8 @@ pub struct Direct {
     wallets: HashMap<PlayerId, WalletState>,
     pools: HashMap<PoolId, PoolState>,
     halls: HashMap<HallId, HallState>,
+    vouchers: HashMap<ValidationNo, VoucherState>,
+    vfx: Vec<VoucherEffect>,
     mfx: Vec<MachineEffect>,
     wfx: Vec<WalletEffect>,
     hits: Vec<JackpotHit>,
@@ -86,6 +93,8 @@ impl Direct {
             wallets: HashMap::new(),
             pools: HashMap::new(),
             halls: HashMap::new(),
+            vouchers: HashMap::new(),
+            vfx: Vec::new(),
             mfx: Vec::new(),
             wfx: Vec::new(),
             hits: Vec::new(),
@@ -166,6 +175,17 @@ impl Direct {
                             self.stats.outputs += 1;
                             *self.alerts.entry(a.code()).or_default() += 1;
                         }
+                        MachineEffect::Voucher(t) => {
+                            self.deliver(|| EntityKey::Voucher(t.validation));
+                            let meta = VoucherMeta {
+                                event_id: meta.event_id,
+                                time: t.at,
+                                hall: t.hall.clone(),
+                            };
+                            self.voucher(t.validation, |v, policy, fx| {
+                                v.apply_fact(&meta, &t.fact, policy, fx)
+                            });
+                        }
                         pooled => {
                             if let Some((pool, cmd)) = PoolCommand::of_effect(pooled, &machine) {
                                 self.deliver(|| EntityKey::Pool(pool.clone()));
@@ -241,7 +261,62 @@ impl Direct {
                 }
                 self.wfx = fx;
             }
+            Input::Voucher {
+                validation,
+                meta,
+                cmd,
+                currency,
+            } => {
+                self.voucher(validation, |v, policy, fx| {
+                    let currency = currency.unwrap_or(v.currency);
+                    v.apply(&meta, &cmd, currency, policy, fx)
+                });
+            }
         }
+    }
+
+    /// Applies a command or fact to a voucher and counts what it published (RULES.md V).
+    fn voucher(
+        &mut self,
+        validation: ValidationNo,
+        f: impl FnOnce(
+            &mut VoucherState,
+            &VoucherPolicy,
+            &mut Vec<VoucherEffect>,
+        ) -> Result<Reply, DomainError>,
+    ) {
+        let network = self.config.currency;
+        let state = self
+            .vouchers
+            .entry(validation)
+            .or_insert_with(|| VoucherState::new(validation, network));
+        let mut fx = std::mem::take(&mut self.vfx);
+        fx.clear();
+        let result = f(state, &self.config.vouchers, &mut fx);
+        if let Err(e) = &result {
+            // A conflicting repeat (V-7) or a total beyond the bounds: a `refused` output.
+            self.stats.refused += 1;
+            self.stats.outputs += 1;
+            *self.refusals.entry(e.code()).or_default() += 1;
+        }
+        let repeat = matches!(result, Ok(Reply::Repeat));
+        for effect in &fx {
+            match effect {
+                VoucherEffect::Moved { .. } => {}
+                VoucherEffect::Note(n) => {
+                    self.stats.outputs += 1;
+                    if let (Some(e), false) = (&n.refused, repeat) {
+                        self.stats.refused += 1;
+                        *self.refusals.entry(e.code()).or_default() += 1;
+                    }
+                }
+                VoucherEffect::Alert(a) => {
+                    self.stats.outputs += 1;
+                    *self.alerts.entry(a.code()).or_default() += 1;
+                }
+            }
+        }
+        self.vfx = fx;
     }
 
     /// Delivers a GGR delta to its hall.
@@ -339,6 +414,7 @@ impl Direct {
         v.extend(self.wallets.values().cloned().map(Snapshot::Wallet));
         v.extend(self.pools.values().cloned().map(Snapshot::Pool));
         v.extend(self.halls.values().cloned().map(Snapshot::Hall));
+        v.extend(self.vouchers.values().cloned().map(Snapshot::Voucher));
         v
     }
 }

@@ -8,6 +8,13 @@
 //!    + GGR (bets - wins, as the halls counted it) - jackpot contributions
 //! ```
 //!
+//! Vouchers (RULES.md V) are a liability beside it: every voucher issued is still owed
+//! (issued or held), redeemed, expired or voided, once:
+//!
+//! ```text
+//! vouchers issued == liability + redeemed + expired + voided
+//! ```
+//!
 //! Jackpot contributions are part of the bets (so of GGR) but sit in the pools, hence the
 //! subtraction. Pool holdings and contributions are exact in micro-units (10^-6 minor units),
 //! so the equation is checked in micro-units with no rounding.
@@ -69,8 +76,27 @@ pub struct Recount {
     pub entered_micro: i128,
     /// Money accounted for (micro-units): held + left + GGR - contributions.
     pub accounted_micro: i128,
+    /// Vouchers seen (issued or not: a voucher also answers requests for unknown numbers).
+    pub vouchers: u64,
+    /// Vouchers issued (RULES.md V-2), and how many of them are now redeemed (at machines or
+    /// desks, V-4, V-5), expired or voided (V-6); the rest are open.
+    pub vouchers_issued: u64,
+    pub vouchers_redeemed: u64,
+    pub vouchers_expired: u64,
+    pub vouchers_voided: u64,
+    /// The amounts of the same vouchers, minor units.
+    pub voucher_issued: i64,
+    pub voucher_redeemed: i64,
+    pub voucher_expired: i64,
+    pub voucher_voided: i64,
+    /// Still owed: the vouchers issued or held (V-8).
+    pub voucher_liability: i64,
+    /// Money machines credited on numbers no open voucher covered (V-5).
+    pub voucher_unbacked: i64,
+    /// Money machines printed under numbers already in use (V-5).
+    pub voucher_reprinted: i64,
     /// `entered_micro == accounted_micro`, halls agree with machines and wallets, pools agree
-    /// with machines.
+    /// with machines, and every voucher issued is owed, redeemed, expired or voided.
     pub conservation_ok: bool,
 }
 
@@ -108,6 +134,27 @@ pub fn recount(states: &[Snapshot]) -> Recount {
                     r.jackpot_hits += l.hits;
                 }
             }
+            Snapshot::Voucher(v) => {
+                use pitboss_actors::domain::voucher::VoucherStatus as S;
+                r.vouchers += 1;
+                r.voucher_unbacked += v.unbacked;
+                r.voucher_reprinted += v.reprinted;
+                let Some(issue) = &v.issue else { continue };
+                r.vouchers_issued += 1;
+                r.voucher_issued += issue.amount;
+                let (count, bucket) = match v.status {
+                    S::Issued | S::Held { .. } => (None, &mut r.voucher_liability),
+                    S::Redeemed { .. } => (Some(&mut r.vouchers_redeemed), &mut r.voucher_redeemed),
+                    S::Expired { .. } => (Some(&mut r.vouchers_expired), &mut r.voucher_expired),
+                    S::Voided { .. } => (Some(&mut r.vouchers_voided), &mut r.voucher_voided),
+                    // An issued voucher is never unissued again.
+                    S::Unissued => continue,
+                };
+                *bucket += issue.amount;
+                if let Some(c) = count {
+                    *c += 1;
+                }
+            }
             Snapshot::Hall(h) => {
                 r.halls += 1;
                 r.ggr += h.totals.ggr();
@@ -134,6 +181,8 @@ pub fn recount(states: &[Snapshot]) -> Recount {
         - r.contributions_micro;
     r.conservation_ok = r.entered_micro == r.accounted_micro
         && r.ggr == r.ggr_from_entities
-        && r.jackpots_paid == r.jackpots_paid_by_pools + r.jackpot_variances;
+        && r.jackpots_paid == r.jackpots_paid_by_pools + r.jackpot_variances
+        && r.voucher_issued
+            == r.voucher_liability + r.voucher_redeemed + r.voucher_expired + r.voucher_voided;
     r
 }

@@ -193,6 +193,7 @@ pub async fn run_with(
                 pool_commands: (t.pool_commands.clone(), count(&t.pool_commands)),
                 ggr_deltas: (t.ggr_deltas.clone(), count(&t.ggr_deltas)),
                 machine_awards: (t.machine_awards.clone(), count(&t.machine_awards)),
+                voucher_facts: (t.voucher_facts.clone(), count(&t.voucher_facts)),
             },
             map.clone(),
             k.outbox_items_max,

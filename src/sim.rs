@@ -48,6 +48,11 @@ pub struct SentTotals {
     pub bets: i64,
     /// Wins (machines and wallets).
     pub wins: i64,
+    /// Tickets printed by machines or sold at desks, with validation numbers (RULES.md V-2).
+    pub vouchers_issued: i64,
+    /// Redemptions asked for (a machine's gateway or a desk, RULES.md V-3); how many end
+    /// redeemed is the processor's to say (a request can meet a ticket not issued yet).
+    pub voucher_requests: u64,
 }
 
 impl SentTotals {
@@ -61,6 +66,8 @@ impl SentTotals {
         self.withdrawals += d.withdrawals;
         self.bets += d.bets;
         self.wins += d.wins;
+        self.vouchers_issued += d.vouchers_issued;
+        self.voucher_requests += d.voucher_requests;
     }
 
     /// The processor's recount agrees with what was sent.
@@ -71,6 +78,7 @@ impl SentTotals {
             && self.withdrawals == r.withdrawals
             && self.bets == r.bets
             && self.wins == r.wins
+            && self.vouchers_issued == r.voucher_issued
     }
 }
 
@@ -86,6 +94,9 @@ struct SimMachine {
     meters: SnapshotMeters,
     /// The open game paid something.
     game_won: bool,
+    /// A ticket this machine asked to redeem (RULES.md V-3): it credits it at its next
+    /// cash in, as a machine does once its host authorised the ticket.
+    awaiting: Option<(String, i64)>,
 }
 
 struct SimPlayer {
@@ -115,7 +126,21 @@ pub struct Simulator {
     /// What the next pushed message carries (counted when it is handed out, not when made).
     pending: SentTotals,
     sent: SentTotals,
+    /// Tickets printed or sold and not yet asked for, oldest first, with the message count
+    /// at their issue: one is redeemed only `TICKET_AGE_MIN` messages later, as a ticket
+    /// leaves the hall with its player, so its issue is applied first.
+    tickets: std::collections::VecDeque<(String, i64, u64)>,
+    /// Validation numbers given so far.
+    ticket_no: u64,
+    /// Messages made so far.
+    made: u64,
 }
+
+/// Messages between a ticket's issue and its redemption, at least.
+const TICKET_AGE_MIN: u64 = 5_000;
+
+/// A cash desk of the simulated network (source.server of its voucher commands).
+const SIM_DESK: &str = "DESK-1";
 
 /// Probability that a game pays; the win size is set so that the long-run RTP holds.
 const WIN_ONE_IN: i64 = 4;
@@ -162,6 +187,7 @@ impl Simulator {
                     claimable: claimable.clone(),
                     meters: SnapshotMeters::default(),
                     game_won: false,
+                    awaiting: None,
                 });
             }
         }
@@ -199,6 +225,9 @@ impl Simulator {
             queue: Default::default(),
             pending: SentTotals::default(),
             sent: SentTotals::default(),
+            tickets: Default::default(),
+            ticket_no: 0,
+            made: 0,
         })
     }
 
@@ -249,6 +278,7 @@ impl Simulator {
             payload,
         };
         let delta = std::mem::take(&mut self.pending);
+        self.made += 1;
         self.queue.push_back((
             SimMessage {
                 key,
@@ -343,6 +373,28 @@ impl Simulator {
             return self.machine_event(m, now_ms, payload);
         }
         if mach.credits < min_bet {
+            if let Some((validation, amount)) = self.machines[m].awaiting.take() {
+                // RULES.md V-5: the authorised ticket is credited.
+                self.machines[m].credits += amount;
+                self.pending.cash_in += amount;
+                return self.machine_event(
+                    m,
+                    now_ms,
+                    InputPayload::CashIn {
+                        kind: "ticket".into(),
+                        amount,
+                        currency: cur,
+                        validation: Some(validation),
+                    },
+                );
+            }
+            let old = self
+                .tickets
+                .front()
+                .is_some_and(|t| t.2 + TICKET_AGE_MIN <= self.made);
+            if old && self.rng.gen_range(0..4) == 0 {
+                return self.redeem_ticket(m, now_ms);
+            }
             let bill = self.bills[self.rng.gen_range(0..self.bills.len())];
             let kind = if self.rng.gen_range(0..10) == 0 {
                 "ticket"
@@ -358,6 +410,7 @@ impl Simulator {
                     kind: kind.into(),
                     amount: bill,
                     currency: cur,
+                    validation: None,
                 },
             );
         }
@@ -370,6 +423,11 @@ impl Simulator {
             };
             self.machines[m].credits = 0;
             self.pending.cash_out += all;
+            // A ticket carries its validation number (RULES.md V-2), when there is money.
+            let validation = (kind == "ticket" && all > 0).then(|| self.new_ticket(all));
+            if validation.is_some() {
+                self.pending.vouchers_issued += all;
+            }
             return self.machine_event(
                 m,
                 now_ms,
@@ -377,6 +435,7 @@ impl Simulator {
                     kind: kind.into(),
                     amount: all,
                     currency: cur,
+                    validation,
                 },
             );
         }
@@ -430,6 +489,77 @@ impl Simulator {
             );
         }
         self.machine_event(m, now_ms, InputPayload::GameEnd {});
+    }
+
+    /// A new validation number for a ticket of `amount`, remembered for redemption.
+    fn new_ticket(&mut self, amount: i64) -> String {
+        self.ticket_no += 1;
+        // 18 digits: a system number (the seed's last two digits) and a counter.
+        let v = format!("{:02}{:016}", self.seed % 100, self.ticket_no);
+        self.tickets.push_back((v.clone(), amount, self.made));
+        v
+    }
+
+    /// A voucher command, keyed by its validation number (RULES.md V-1), from machine `m`'s
+    /// gateway or from the desk.
+    fn voucher_command(&mut self, m: Option<usize>, now_ms: i64, payload: InputPayload) {
+        let key = payload.voucher().unwrap_or_default().to_string();
+        self.pending.voucher_requests +=
+            u64::from(matches!(payload, InputPayload::VoucherRedeem { .. }));
+        let (hall, machine, server) = match m {
+            Some(m) => {
+                let mach = &self.machines[m];
+                (self.halls[mach.hall].clone(), Some(mach.id.clone()), None)
+            }
+            None => (self.halls[0].clone(), None, Some(SIM_DESK.to_string())),
+        };
+        self.server_seq += 1;
+        let source = Source {
+            hall,
+            machine,
+            server,
+        };
+        self.push(key, source, self.server_seq, now_ms, payload);
+    }
+
+    /// The oldest open ticket is redeemed: at machine `m` (a request now, the credit at its
+    /// next cash in) or, one time in three, paid at the desk (a request, then the commit);
+    /// one time in twenty the desk also sells a new ticket for cash.
+    fn redeem_ticket(&mut self, m: usize, now_ms: i64) {
+        let Some((validation, amount, _)) = self.tickets.pop_front() else {
+            return;
+        };
+        let cur = self.currency.clone();
+        let tx = format!("T-{}", self.made);
+        let request = InputPayload::VoucherRedeem {
+            validation: validation.clone(),
+            tx: tx.clone(),
+            amount,
+            currency: cur.clone(),
+        };
+        if self.rng.gen_range(0..3) == 0 {
+            self.voucher_command(None, now_ms, request);
+            let commit = InputPayload::VoucherCommit {
+                validation,
+                tx: format!("{tx}-c"),
+            };
+            self.voucher_command(None, now_ms, commit);
+            if self.rng.gen_range(0..20) == 0 {
+                let amount = self.bills[self.rng.gen_range(0..self.bills.len())];
+                let validation = self.new_ticket(amount);
+                self.pending.vouchers_issued += amount;
+                let issue = InputPayload::VoucherIssue {
+                    validation,
+                    tx: format!("{tx}-i"),
+                    amount,
+                    currency: cur,
+                };
+                self.voucher_command(None, now_ms, issue);
+            }
+        } else {
+            self.voucher_command(Some(m), now_ms, request);
+            self.machines[m].awaiting = Some((validation, amount));
+        }
     }
 
     fn wallet_event(&mut self, p: usize, now_ms: i64, payload: InputPayload) {

@@ -26,6 +26,7 @@ use metrics::{counter, describe_counter, describe_gauge, describe_histogram, gau
 use metrics::{histogram, Unit};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use pitboss_actors::domain::machine::{Alert, MachineCommand, SignificantEvent};
+use pitboss_actors::domain::voucher::VoucherOp;
 use pitboss_actors::domain::wallet::WalletOp;
 use pitboss_actors::domain::EntityKind;
 use pitboss_actors::shell::{Input, Output, Runtime};
@@ -74,6 +75,10 @@ pub const HALL_NET_WIN: &str = "pitboss_hall_net_win_minor";
 /// Machines by hall and status (online, offline, door_open, tilt), from the census.
 pub const MACHINES: &str = "pitboss_machines";
 pub const HANDPAYS_OPEN: &str = "pitboss_handpays_open";
+/// Open vouchers (RULES.md V-8), from the census.
+pub const VOUCHERS_OPEN: &str = "pitboss_vouchers_open";
+/// Outstanding ticket liability, minor units, from the census.
+pub const VOUCHER_LIABILITY: &str = "pitboss_voucher_liability_minor";
 pub const HANDPAY_OLDEST_AGE: &str = "pitboss_handpay_oldest_age_seconds";
 /// Store flush duration.
 pub const STORE_FLUSH: &str = "pitboss_store_flush_seconds";
@@ -172,6 +177,8 @@ pub const METRICS: &[MetricDef] = &[
     def(HALL_NET_WIN, Kind::Gauge, &["hall"], "All-time net win (bets - wins - jackpots) of a hall, minor units."),
     def(MACHINES, Kind::Gauge, &["hall", "status"], "Machines by hall and status (online, offline, door_open, tilt)."),
     def(HANDPAYS_OPEN, Kind::Gauge, &[], "Handpays pending (machines locked up until an attendant pays and resets them), from the census."),
+    def(VOUCHERS_OPEN, Kind::Gauge, &[], "Vouchers (TITO tickets) issued or held and not yet redeemed, expired or voided, from the census (RULES.md V-8)."),
+    def(VOUCHER_LIABILITY, Kind::Gauge, &[], "Outstanding ticket liability: what the open vouchers are for, minor units, from the census (RULES.md V-8)."),
     def(HANDPAY_OLDEST_AGE, Kind::Gauge, &[], "Age of the oldest handpay pending, seconds (0 when none)."),
     def(STORE_FLUSH, Kind::Histogram, &[], "Duration of a store flush (state made durable)."),
     def(STORE_BACKLOG, Kind::Gauge, &[], "Entity states handed to the store and not yet durable."),
@@ -238,7 +245,7 @@ pub fn handle() -> Option<PrometheusHandle> {
 }
 
 /// Every event kind [`event_kind`] returns: the label set of [`EVENTS_IN`].
-pub const EVENT_KINDS: [&str; 24] = [
+pub const EVENT_KINDS: [&str; 29] = [
     "bet",
     "win",
     "game_end",
@@ -263,6 +270,11 @@ pub const EVENT_KINDS: [&str; 24] = [
     "handpay_reset",
     "power_off",
     "power_on",
+    "voucher_issue",
+    "voucher_redeem",
+    "voucher_commit",
+    "voucher_cancel",
+    "voucher_void",
 ];
 
 /// The kind of an input event, one of [`EVENT_KINDS`].
@@ -303,6 +315,13 @@ fn event_kind_index(input: &Input) -> usize {
             WalletOp::Win { .. } => 17,
             WalletOp::Rollback { .. } => 18,
         },
+        Input::Voucher { cmd, .. } => match cmd.op {
+            VoucherOp::Issue(_) => 24,
+            VoucherOp::Redeem(_) => 25,
+            VoucherOp::Commit => 26,
+            VoucherOp::Cancel => 27,
+            VoucherOp::Void(_) => 28,
+        },
     }
 }
 
@@ -312,7 +331,7 @@ struct HotHandles {
     outputs: Vec<Counter>,
 }
 
-const OUTPUT_KINDS: [&str; 7] = [
+const OUTPUT_KINDS: [&str; 8] = [
     "ggr",
     "jackpot_levels",
     "jackpot_hit",
@@ -320,6 +339,7 @@ const OUTPUT_KINDS: [&str; 7] = [
     "alert",
     "rejected",
     "refused",
+    "voucher",
 ];
 
 fn hot() -> &'static HotHandles {
@@ -365,6 +385,7 @@ fn output_kind_index(o: &Output) -> usize {
         Output::Alert { .. } => 4,
         Output::Rejected { .. } => 5,
         Output::Refused { .. } => 6,
+        Output::Voucher { .. } => 7,
     }
 }
 
@@ -451,6 +472,12 @@ pub fn machines_by_status(hall: &str, online: u64, offline: u64, door_open: u64,
 pub fn handpays_open(open: usize, oldest_age_ms: Option<i64>) {
     gauge!(HANDPAYS_OPEN).set(open as f64);
     gauge!(HANDPAY_OLDEST_AGE).set(oldest_age_ms.unwrap_or(0) as f64 / 1_000.0);
+}
+
+/// Open vouchers and what they are for (from the census, RULES.md V-8).
+pub fn voucher_liability(open: usize, minor: i64) {
+    gauge!(VOUCHERS_OPEN).set(open as f64);
+    gauge!(VOUCHER_LIABILITY).set(minor as f64);
 }
 
 /// A checkpoint's flush made the stashed state durable in `elapsed` (the processor and the

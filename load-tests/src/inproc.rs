@@ -25,7 +25,7 @@ use pitboss::wire;
 use pitboss_actors::domain::EntityKind;
 use pitboss_actors::shell::{
     EntityKey, HallEntity, Input, MachineEntity, MemoryStore, NullSink, PoolEntity, Runtime,
-    Snapshot, WalletEntity,
+    Snapshot, VoucherEntity, WalletEntity,
 };
 use serde::Serialize;
 
@@ -145,6 +145,7 @@ impl Fanout {
             let own = match &input {
                 Input::Machine { machine, .. } => EntityKey::Machine(machine.clone()),
                 Input::Wallet { player, .. } => EntityKey::Wallet(player.clone()),
+                Input::Voucher { validation, .. } => EntityKey::Voucher(*validation),
             };
             ping(&mut f, &own);
             direct.apply(input);
@@ -162,8 +163,8 @@ impl Fanout {
     }
 
     /// Messages by entity kind (indexed by [`EntityKind::index`]).
-    fn by_kind(&self) -> [u64; 4] {
-        let mut n = [0; 4];
+    fn by_kind(&self) -> [u64; EntityKind::COUNT] {
+        let mut n = [0; EntityKind::COUNT];
         for &i in &self.pings {
             n[self.keys[i as usize].kind().index()] += 1;
         }
@@ -191,6 +192,7 @@ impl Fanout {
                         EntityKey::Wallet(id) => rt.ping::<WalletEntity>(id, ack).await,
                         EntityKey::Pool(id) => rt.ping::<PoolEntity>(id, ack).await,
                         EntityKey::Hall(id) => rt.ping::<HallEntity>(id, ack).await,
+                        EntityKey::Voucher(id) => rt.ping::<VoucherEntity>(id, ack).await,
                     }
                 }
             }
@@ -293,7 +295,7 @@ pub fn run(events: usize, machines: u32, players: u32) -> anyhow::Result<InprocR
         let pipeline_cpu = harness::cpu_secs(libc::RUSAGE_SELF) - cpu0;
         // Nothing passivates here: the registries' counts cover every message.
         let sent_after = rt.messages_sent();
-        let pipeline_by_kind: [u64; 4] = std::array::from_fn(|k| sent_after[k] - sent_before[k]);
+        let pipeline_by_kind: [u64; EntityKind::COUNT] = std::array::from_fn(|k| sent_after[k] - sent_before[k]);
         // What the clock timed must be a success: every input completed without failure
         // and the end state holds exactly the money the simulator sent.
         let (ok, bad) = (done.load(Ordering::Relaxed), failed.load(Ordering::Relaxed));
@@ -324,7 +326,7 @@ pub fn run(events: usize, machines: u32, players: u32) -> anyhow::Result<InprocR
         }
         anyhow::ensure!(
             pipeline_by_kind == expected,
-            "the fan-out floor's messages (by kind: machine, wallet, pool, hall) {:?} do not \
+            "the fan-out floor's messages (by kind: machine, wallet, pool, hall, voucher) {:?} do not \
              match the pipeline's {pipeline_by_kind:?} ({extra_hits} more hits in the pipeline)",
             fanout.by_kind()
         );
@@ -359,6 +361,7 @@ pub fn run(events: usize, machines: u32, players: u32) -> anyhow::Result<InprocR
             wallet: timed.by_kind[EntityKind::Wallet.index()],
             pool: timed.by_kind[EntityKind::Pool.index()],
             hall: timed.by_kind[EntityKind::Hall.index()],
+            voucher: timed.by_kind[EntityKind::Voucher.index()],
         },
         pipeline_cpu_secs: timed.pipeline_cpu,
         cpu_us_per_event: timed.pipeline_cpu * 1e6 / events.max(1) as f64,
@@ -371,7 +374,7 @@ struct Timed {
     fanout_floor: f64,
     pipeline: f64,
     pipeline_cpu: f64,
-    by_kind: [u64; 4],
+    by_kind: [u64; EntityKind::COUNT],
 }
 
 /// Messages by the kind of actor they went to.
@@ -381,4 +384,5 @@ struct MessagesByKind {
     wallet: u64,
     pool: u64,
     hall: u64,
+    voucher: u64,
 }

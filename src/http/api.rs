@@ -6,8 +6,10 @@ use std::collections::BTreeMap;
 
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use pitboss_actors::domain::time::WINDOW_MS;
-use pitboss_actors::domain::{Currency, HallId, MachineId, PlayerId, PoolId, ReportedMeter};
-use pitboss_actors::shell::{HallEntity, MachineEntity, Snapshot, WalletEntity};
+use pitboss_actors::domain::{
+    Currency, HallId, MachineId, PlayerId, PoolId, ReportedMeter, ValidationNo,
+};
+use pitboss_actors::shell::{HallEntity, MachineEntity, Snapshot, VoucherEntity, WalletEntity};
 use serde::{Deserialize, Serialize};
 
 use super::auth::{authorize, Role};
@@ -373,6 +375,115 @@ pub async fn wallet(
         operations: w.ops,
         remembered_transactions: w.window_order.len(),
     }))
+}
+
+/// A voucher as the API shows it (RULES.md V).
+#[derive(Serialize)]
+struct VoucherView {
+    validation: String,
+    /// `unissued`, `issued`, `held`, `redeemed`, `expired` or `voided`.
+    status: &'static str,
+    currency: String,
+    amount_minor: i64,
+    amount: Money,
+    /// What the house owes on it (its amount while issued or held).
+    liability_minor: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    issuing_hall: Option<String>,
+    /// `machine <id>` or `desk <id>`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    issued_by: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    issued_at_ms: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expires_at_ms: Option<i64>,
+    /// Held: who holds it and until when; redeemed: by whom and when.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    holder: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hold_until_ms: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    redeemed_by: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    redeemed_at_ms: Option<i64>,
+    /// Expired or voided: when (and a void's reason).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    closed_at_ms: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    void_reason: Option<String>,
+    /// Variances (RULES.md V-5): credited by machines beyond what it covered, and printed
+    /// by machines under its number after its issue.
+    unbacked_minor: i64,
+    reprinted_minor: i64,
+    /// Commands it keeps the answers of (RULES.md V-7).
+    remembered_commands: usize,
+}
+
+/// `GET /api/vouchers/{validation}`: one voucher (a live actor, else the store).
+pub async fn voucher(
+    state: web::Data<HttpState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    use pitboss_actors::domain::voucher::VoucherStatus as S;
+    read_guard(&state, &req)?;
+    let id = parse_id(&path, "validation number", ValidationNo::new)?;
+    let Some(Snapshot::Voucher(v)) = state.runtime.inspect::<VoucherEntity>(&id).await? else {
+        return Err(ApiError::not_found(format!("voucher {id} not found")));
+    };
+    if v.status == S::Unissued {
+        return Err(ApiError::not_found(format!(
+            "voucher {id} was never issued"
+        )));
+    }
+    let cur = v.currency.as_str();
+    let issue = v.issue.as_ref();
+    let (holder, hold_until, redeemed_by, redeemed_at, closed_at, void_reason) = match &v.status {
+        S::Held { by, until } => (Some(by.to_string()), Some(until.0), None, None, None, None),
+        S::Redeemed { by, at } => (None, None, Some(by.to_string()), Some(at.0), None, None),
+        S::Expired { at } => (None, None, None, None, Some(at.0), None),
+        S::Voided { at, reason } => (None, None, None, None, Some(at.0), Some(reason.clone())),
+        S::Issued | S::Unissued => (None, None, None, None, None, None),
+    };
+    Ok(HttpResponse::Ok().json(VoucherView {
+        validation: v.number.to_string(),
+        status: v.status.name(),
+        currency: cur.to_string(),
+        amount_minor: v.amount(),
+        amount: money(v.amount(), cur),
+        liability_minor: v.liability(),
+        issuing_hall: issue.map(|i| i.hall.to_string()),
+        issued_by: issue.map(|i| i.by.to_string()),
+        issued_at_ms: issue.map(|i| i.at.0),
+        expires_at_ms: issue.and_then(|i| i.expires).map(|t| t.0),
+        holder,
+        hold_until_ms: hold_until,
+        redeemed_by,
+        redeemed_at_ms: redeemed_at,
+        closed_at_ms: closed_at,
+        void_reason,
+        unbacked_minor: v.unbacked,
+        reprinted_minor: v.reprinted,
+        remembered_commands: v.answered.len(),
+    }))
+}
+
+/// `GET /api/vouchers/liability`: outstanding ticket liability per issuing hall and in
+/// total, from the census (RULES.md V-8).
+pub async fn voucher_liability(
+    state: web::Data<HttpState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    read_guard(&state, &req)?;
+    let page = state.census.liability();
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "census_at_ms": page.at_ms,
+        "currency": page.currency,
+        "open_vouchers": page.open_vouchers,
+        "liability_minor": page.liability_minor,
+        "liability": format_minor(page.liability_minor, &page.currency),
+        "halls": page.halls,
+    })))
 }
 
 /// Query of `GET /api/halls/{id}/ggr`: window starts, ms since the Unix epoch.

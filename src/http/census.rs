@@ -17,6 +17,10 @@
 //! status and every stored hall with its totals, within the same bounds. Without it, a hall or machine
 //! that received nothing since the restart (typically the offline, tilted and door-open
 //! ones) would be missing from the APIs and its gauges would be absent.
+//!
+//! It also keeps the open vouchers (RULES.md V-8) by difference, as they change: the
+//! outstanding ticket liability per issuing hall (`/api/vouchers/liability`, the operator
+//! view, `pitboss_voucher_liability_minor`). Only open vouchers are kept.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -24,8 +28,11 @@ use std::sync::RwLock;
 
 use pitboss_actors::domain::ggr::HallState;
 use pitboss_actors::domain::machine::{Alert, MachineState, MachineStatus};
+use pitboss_actors::domain::voucher::VoucherState;
 use pitboss_actors::domain::{EventId, HallId, MachineId, Timestamp};
-use pitboss_actors::shell::{AckToken, HallEntity, MachineEntity, Output, Runtime, Snapshot};
+use pitboss_actors::shell::{
+    AckToken, HallEntity, MachineEntity, Output, Runtime, Snapshot, VoucherEntity,
+};
 use serde::Serialize;
 
 use super::config::HttpConfig;
@@ -203,6 +210,12 @@ struct Board {
     /// Handpays pending, oldest first (by lock-up time, machine, position), kept by
     /// difference as machines change: the oldest is the first.
     handpays: BTreeMap<(i64, String, usize), HandpayBrief>,
+    /// Open vouchers (RULES.md V-8), by validation number: the issuing hall and the amount
+    /// owed. Only open ones are kept: a voucher redeemed, expired or voided leaves.
+    vouchers: HashMap<String, (String, i64)>,
+    /// Ticket liability per issuing hall: open vouchers and the amount owed, kept by
+    /// difference as vouchers change.
+    liability: BTreeMap<String, (u64, i64)>,
 }
 
 impl Board {
@@ -245,6 +258,27 @@ impl Board {
         touched.push(b.hall.clone());
         self.machines.insert(b.id.clone(), b);
         touched
+    }
+
+    /// A voucher as it stands now: open (owed by its issuing hall) or not.
+    fn put_voucher(&mut self, v: &VoucherState) {
+        let id = v.number.to_string();
+        if let Some((hall, owed)) = self.vouchers.remove(&id) {
+            if let Some(l) = self.liability.get_mut(&hall) {
+                l.0 -= 1;
+                l.1 -= owed;
+                if l.0 == 0 {
+                    self.liability.remove(&hall);
+                }
+            }
+        }
+        if let (true, Some(issue)) = (v.status.is_open(), &v.issue) {
+            let hall = issue.hall.to_string();
+            let l = self.liability.entry(hall.clone()).or_default();
+            l.0 += 1;
+            l.1 += issue.amount;
+            self.vouchers.insert(id, (hall, issue.amount));
+        }
     }
 
     /// A hall's totals (within `halls_max` halls).
@@ -305,6 +339,32 @@ pub struct HandpayPage {
     pub total: usize,
     /// The oldest of them, oldest first.
     pub handpays: Vec<HandpayBrief>,
+}
+
+/// Outstanding ticket liability per issuing hall (RULES.md V-8), from the census.
+#[derive(Clone, Debug, Serialize)]
+pub struct LiabilityRow {
+    pub hall: String,
+    /// Vouchers issued or held, not yet redeemed, expired or voided.
+    pub open_vouchers: u64,
+    /// What they are for, minor units.
+    pub liability_minor: i64,
+    /// The same, for display.
+    pub liability: String,
+}
+
+/// Ticket liability from the census.
+#[derive(Clone, Debug)]
+pub struct LiabilityPage {
+    /// When the census last ended a round, ms since the epoch (0: not yet).
+    pub at_ms: i64,
+    pub currency: String,
+    /// Open vouchers across the network.
+    pub open_vouchers: u64,
+    /// Their amounts, minor units.
+    pub liability_minor: i64,
+    /// Per issuing hall, by id.
+    pub halls: Vec<LiabilityRow>,
 }
 
 /// Halls from the census.
@@ -386,6 +446,28 @@ impl Census {
         }
     }
 
+    /// Outstanding ticket liability, per issuing hall and in total (RULES.md V-8).
+    pub fn liability(&self) -> LiabilityPage {
+        let b = self.board.read().expect("census lock");
+        let halls: Vec<LiabilityRow> = b
+            .liability
+            .iter()
+            .map(|(hall, (n, owed))| LiabilityRow {
+                hall: hall.clone(),
+                open_vouchers: *n,
+                liability_minor: *owed,
+                liability: format_minor(*owed, &self.currency),
+            })
+            .collect();
+        LiabilityPage {
+            at_ms: b.at_ms,
+            currency: self.currency.clone(),
+            open_vouchers: halls.iter().map(|h| h.open_vouchers).sum(),
+            liability_minor: halls.iter().map(|h| h.liability_minor).sum(),
+            halls,
+        }
+    }
+
     /// The halls: how many, and the first `limit` by id.
     pub fn halls(&self, limit: usize) -> HallPage {
         let b = self.board.read().expect("census lock");
@@ -420,6 +502,9 @@ impl Census {
                 );
             }
             match s {
+                Snapshot::Voucher(v) if !b.vouchers.contains_key(v.number.as_str()) => {
+                    b.put_voucher(v);
+                }
                 Snapshot::Machine(m) if !b.machines.contains_key(m.id.as_str()) => {
                     touched.extend(b.put_machine(
                         brief(m, false),
@@ -462,17 +547,35 @@ impl Census {
     /// first round: every live one) and updates the counts, the totals and the gauges.
     pub async fn run(&self, rt: &Runtime) {
         const CHUNK: usize = 1024;
-        let (machine_ids, hall_ids) = if !self.watching.swap(true, Ordering::SeqCst) {
+        let (machine_ids, hall_ids, voucher_ids) = if !self.watching.swap(true, Ordering::SeqCst) {
             // Changes from now on are listed; read what is live once.
             rt.watch::<MachineEntity>();
             rt.watch::<HallEntity>();
-            (rt.live_machine_ids(), rt.live_hall_ids())
+            rt.watch::<VoucherEntity>();
+            (
+                rt.live_machine_ids(),
+                rt.live_hall_ids(),
+                rt.live_ids::<VoucherEntity>(),
+            )
         } else {
             (
                 rt.take_changed::<MachineEntity>(),
                 rt.take_changed::<HallEntity>(),
+                rt.take_changed::<VoucherEntity>(),
             )
         };
+        let mut vouchers = Vec::with_capacity(voucher_ids.len());
+        for chunk in voucher_ids.chunks(CHUNK) {
+            let futs = chunk
+                .iter()
+                .map(|id| rt.inspect_live_one::<VoucherEntity>(id));
+            for s in futures::future::join_all(futs).await {
+                // A passivated voucher changes nothing until its next message.
+                if let Some(Snapshot::Voucher(v)) = s {
+                    vouchers.push(v);
+                }
+            }
+        }
         let mut machines = Vec::with_capacity(machine_ids.len());
         for chunk in machine_ids.chunks(CHUNK) {
             let futs = chunk
@@ -525,6 +628,9 @@ impl Census {
                 touched.insert(id);
             }
         }
+        for v in &vouchers {
+            b.put_voucher(v);
+        }
         silence.tick(now, &mut found);
         drop(silence);
         for f in found {
@@ -537,6 +643,7 @@ impl Census {
         // The oldest is the first: the gauges cost nothing per machine.
         let oldest = b.handpays.keys().next().map(|(since, _, _)| *since);
         telemetry::handpays_open(b.handpays.len(), oldest.map(|t| (b.at_ms - t).max(0)));
+        telemetry::voucher_liability(b.vouchers.len(), b.liability.values().map(|l| l.1).sum());
     }
 }
 

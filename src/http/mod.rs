@@ -137,6 +137,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::get().to(api::machine_events),
         )
         .route("/api/handpays", web::get().to(api::handpays))
+        .route(
+            "/api/vouchers/liability",
+            web::get().to(api::voucher_liability),
+        )
+        .route("/api/vouchers/{validation}", web::get().to(api::voucher))
         .route("/api/wallets/{id}", web::get().to(api::wallet))
         .route("/api/halls", web::get().to(api::halls))
         .route("/api/halls/{id}/ggr", web::get().to(api::hall_ggr))

@@ -60,6 +60,10 @@ pub fn topic_specs(cfg: &KafkaConfig, internal: bool) -> Vec<TopicSpec> {
             name: t.machine_awards.clone(),
             partitions: p.input,
         });
+        out.push(TopicSpec {
+            name: t.voucher_facts.clone(),
+            partitions: p.internal,
+        });
     }
     out
 }

@@ -21,9 +21,12 @@ use std::borrow::Cow;
 
 use pitboss_actors::domain::jackpot::{JackpotHit, PoolCommand, PoolMeta};
 use pitboss_actors::domain::machine::GgrDelta;
+use pitboss_actors::domain::voucher::{Party, VoucherCommand, VoucherFact, VoucherMeta, VoucherOp};
 use pitboss_actors::domain::{
-    Amount, DomainError, EventId, HallId, MachineId, PlayerId, PoolId, SourceKey, Timestamp,
+    Amount, Currency, DomainError, EventId, HallId, MachineId, PlayerId, PoolId, ServerId,
+    SourceKey, Timestamp, TxId, ValidationNo, VoucherOpKind,
 };
+use pitboss_actors::shell::VoucherMsg;
 use serde::{Deserialize, Serialize};
 
 /// The only internal schema version this build reads and writes.
@@ -41,6 +44,8 @@ pub enum Kind {
     GgrDeltas,
     /// Jackpot awards for machines, on the partition of the machine's input events.
     MachineAwards,
+    /// Voucher commands and machines' ticket facts, partitioned by validation number.
+    VoucherFacts,
 }
 
 impl Kind {
@@ -50,6 +55,7 @@ impl Kind {
             Kind::PoolCommands => "pool_commands",
             Kind::GgrDeltas => "ggr_deltas",
             Kind::MachineAwards => "machine_awards",
+            Kind::VoucherFacts => "voucher_facts",
         }
     }
 }
@@ -165,6 +171,179 @@ pub struct MachineAwardItem<'a> {
     /// The input event that caused it (UUID text).
     #[serde(borrow)]
     pub cause: Cow<'a, str>,
+}
+
+/// A voucher command (from the input topic) or a machine's ticket fact, for the instance
+/// that owns the voucher (RULES.md V).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VoucherItem<'a> {
+    /// The validation number.
+    #[serde(borrow)]
+    pub validation: Cow<'a, str>,
+    /// The input event (UUID text).
+    #[serde(borrow)]
+    pub cause: Cow<'a, str>,
+    /// Event time (a fact: the machine's booked time), ms since the Unix epoch.
+    pub time: i64,
+    /// The sender's hall.
+    #[serde(borrow)]
+    pub hall: Cow<'a, str>,
+    /// `machine` or `desk`.
+    #[serde(borrow)]
+    pub party_kind: Cow<'a, str>,
+    #[serde(borrow)]
+    pub party: Cow<'a, str>,
+    /// `issue`, `redeem`, `commit`, `cancel`, `void` (commands), `printed`, `credited`
+    /// (facts).
+    #[serde(borrow)]
+    pub op: Cow<'a, str>,
+    /// A command's transaction id.
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    pub tx: Option<Cow<'a, str>>,
+    /// Minor units (issue, redeem, facts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<i64>,
+    /// A command's currency, if it named one.
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<Cow<'a, str>>,
+    /// A void's reason.
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<Cow<'a, str>>,
+}
+
+/// What a voucher item carries, validated: the message without its completion token.
+pub enum VoucherParts {
+    Command(VoucherMeta, VoucherCommand, Option<Currency>),
+    Fact(VoucherMeta, VoucherFact),
+}
+
+/// The item for a voucher message.
+pub fn voucher_item<'a>(
+    validation: &'a ValidationNo,
+    msg: &'a VoucherMsg,
+    cause: &'a str,
+) -> VoucherItem<'a> {
+    let party = |p: &'a Party| match p {
+        Party::Machine(m) => ("machine", m.as_str()),
+        Party::Desk(d) => ("desk", d.as_str()),
+    };
+    let (meta, (party_kind, party), op, tx, amount, currency, reason) = match msg {
+        VoucherMsg::Command {
+            meta,
+            cmd,
+            currency,
+            ..
+        } => {
+            let (amount, reason) = match &cmd.op {
+                VoucherOp::Issue(a) | VoucherOp::Redeem(a) => (Some(a.minor()), None),
+                VoucherOp::Void(r) => (None, Some(r.as_str().into())),
+                VoucherOp::Commit | VoucherOp::Cancel => (None, None),
+            };
+            (
+                meta,
+                party(&cmd.party),
+                cmd.op.kind(),
+                Some(cmd.tx.as_str().into()),
+                amount,
+                currency.as_ref().map(|c| c.as_str().to_owned().into()),
+                reason,
+            )
+        }
+        VoucherMsg::Fact { meta, fact, .. } => {
+            let (op, m, a) = match fact {
+                VoucherFact::Printed(m, a) => (VoucherOpKind::Printed, m, a),
+                VoucherFact::Credited(m, a) => (VoucherOpKind::Credited, m, a),
+            };
+            (
+                meta,
+                ("machine", m.as_str()),
+                op,
+                None,
+                Some(a.minor()),
+                None,
+                None,
+            )
+        }
+    };
+    VoucherItem {
+        validation: validation.as_str().into(),
+        cause: cause.into(),
+        time: meta.time.0,
+        hall: meta.hall.as_str().into(),
+        party_kind: party_kind.into(),
+        party: party.into(),
+        op: op.name().into(),
+        tx,
+        amount,
+        currency,
+        reason,
+    }
+}
+
+impl VoucherItem<'_> {
+    /// Validates into the domain's types.
+    pub fn to_domain(&self) -> Result<(ValidationNo, VoucherParts), InternalError> {
+        let validation = ValidationNo::new(&self.validation)?;
+        let meta = VoucherMeta {
+            event_id: parse_event_id(&self.cause)?,
+            time: Timestamp(self.time),
+            hall: HallId::new(&self.hall)?,
+        };
+        let party = match &*self.party_kind {
+            "machine" => Party::Machine(MachineId::new(&self.party)?),
+            "desk" => Party::Desk(ServerId::new(&self.party)?),
+            other => {
+                return Err(InternalError::Invalid(format!(
+                    "party_kind {:?} (expected machine or desk)",
+                    other.chars().take(32).collect::<String>()
+                )))
+            }
+        };
+        let amount = || -> Result<Amount, InternalError> {
+            Ok(Amount::new(self.amount.ok_or_else(|| {
+                InternalError::Invalid("a voucher item without its amount".into())
+            })?)?)
+        };
+        let op = VoucherOpKind::from_name(&self.op).ok_or_else(|| {
+            InternalError::Invalid(format!(
+                "voucher op {:?}",
+                self.op.chars().take(32).collect::<String>()
+            ))
+        })?;
+        let machine = || match &party {
+            Party::Machine(m) => Ok(m.clone()),
+            Party::Desk(_) => Err(InternalError::Invalid("a ticket fact from a desk".into())),
+        };
+        let op = match op {
+            VoucherOpKind::Printed => {
+                let fact = VoucherFact::Printed(machine()?, amount()?);
+                return Ok((validation, VoucherParts::Fact(meta, fact)));
+            }
+            VoucherOpKind::Credited => {
+                let fact = VoucherFact::Credited(machine()?, amount()?);
+                return Ok((validation, VoucherParts::Fact(meta, fact)));
+            }
+            VoucherOpKind::Issue => VoucherOp::Issue(amount()?),
+            VoucherOpKind::Redeem => VoucherOp::Redeem(amount()?),
+            VoucherOpKind::Commit => VoucherOp::Commit,
+            VoucherOpKind::Cancel => VoucherOp::Cancel,
+            VoucherOpKind::Void => VoucherOp::Void(self.reason.as_deref().unwrap_or("").into()),
+            VoucherOpKind::Expire | VoucherOpKind::Release => {
+                return Err(InternalError::Invalid(format!(
+                    "voucher op {op} is not a message"
+                )))
+            }
+        };
+        let tx = TxId::new(self.tx.as_deref().unwrap_or(""))?;
+        let currency = self.currency.as_deref().map(Currency::new).transpose()?;
+        let cmd = VoucherCommand { party, tx, op };
+        Ok((validation, VoucherParts::Command(meta, cmd, currency)))
+    }
+}
+
+/// Decodes a batch of voucher messages.
+pub fn decode_voucher_facts(bytes: &[u8]) -> Result<Vec<VoucherItem<'_>>, InternalError> {
+    decode(bytes, Kind::VoucherFacts)
 }
 
 #[derive(Deserialize)]

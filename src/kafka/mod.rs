@@ -49,15 +49,18 @@ pub enum Src {
     GgrDeltas,
     /// Internal: machine awards.
     MachineAwards,
+    /// Internal: voucher commands and ticket facts.
+    VoucherFacts,
 }
 
 impl Src {
     /// Every role, in a fixed order.
-    pub const ALL: [Src; 4] = [
+    pub const ALL: [Src; 5] = [
         Src::Input,
         Src::PoolCommands,
         Src::GgrDeltas,
         Src::MachineAwards,
+        Src::VoucherFacts,
     ];
 }
 

@@ -6,7 +6,10 @@
 //! - `Remote::Machine` (award) -> machine-awards, on the partition number of the machine's
 //!   input events (carried in the pool command as `machine_partition`), so the instance that
 //!   owns the machine's input partition also owns its awards (range assignment, equal
-//!   partition counts: checked at start).
+//!   partition counts: checked at start);
+//! - `Remote::Voucher` (a voucher command from the input topic, or a machine's ticket fact)
+//!   -> voucher-facts, partition murmur2(validation number): whichever instance received it,
+//!   one instance owns each voucher (RULES.md V).
 //!
 //! Effects are buffered per (topic, partition) in an outbox and sent as one Kafka message
 //! holding many of them (keyed by the first one's entity), when `outbox-items-max` are waiting or every
@@ -22,10 +25,12 @@ use std::time::Duration;
 use dashmap::DashMap;
 use pitboss_actors::domain::jackpot::PoolCommand;
 use pitboss_actors::domain::{HallId, MachineId};
-use pitboss_actors::shell::{AckToken, EffectRouter, HallMsg, MachineMsg, Remote};
+use pitboss_actors::shell::{AckToken, EffectRouter, HallMsg, MachineMsg, Remote, VoucherMsg};
 use serde::Serialize;
 
-use super::internal::{award_item, event_id_text, ggr_item, pool_item, BatchBuf, Kind};
+use super::internal::{
+    award_item, event_id_text, ggr_item, pool_item, voucher_item, BatchBuf, Kind,
+};
 use super::partition::partition_for;
 use super::producer::{Delivery, Produce};
 use super::stats::RunStats;
@@ -53,7 +58,7 @@ pub type MachinePartitions = Arc<DashMap<MachineId, i32>>;
 pub struct KafkaRouter {
     produce: Arc<Produce>,
     stats: Arc<RunStats>,
-    lanes: [Lane; 3],
+    lanes: [Lane; 4],
     machine_partitions: MachinePartitions,
     input_partitions: i32,
     items_max: usize,
@@ -69,6 +74,8 @@ pub struct RouterTopics {
     pub ggr_deltas: (String, i32),
     /// machine-awards: name, partitions (equal to the input topic's).
     pub machine_awards: (String, i32),
+    /// voucher-facts: name, partitions.
+    pub voucher_facts: (String, i32),
 }
 
 impl KafkaRouter {
@@ -101,6 +108,7 @@ impl KafkaRouter {
                 lane(topics.pool_commands, Kind::PoolCommands),
                 lane(topics.ggr_deltas, Kind::GgrDeltas),
                 lane(topics.machine_awards, Kind::MachineAwards),
+                lane(topics.voucher_facts, Kind::VoucherFacts),
             ],
             machine_partitions,
             input_partitions,
@@ -224,6 +232,19 @@ impl EffectRouter for KafkaRouter {
                     .clamp(0, self.lanes[2].parts.len() as i32 - 1);
                 let cause = event_id_text(hit.cause, &mut text);
                 self.push(2, p, machine.as_str(), &award_item(&hit, cause), ack);
+            }
+            Remote::Voucher(validation, m) => {
+                // Every voucher message, command or fact, goes to the voucher's owner: the
+                // instance with its partition of voucher-facts (RULES.md V).
+                let p = self.partition_of(3, validation.as_str());
+                let cause = match &m {
+                    VoucherMsg::Command { meta, .. } | VoucherMsg::Fact { meta, .. } => {
+                        event_id_text(meta.event_id, &mut text)
+                    }
+                };
+                let item = voucher_item(&validation, &m, cause);
+                let ack = m.ack().clone();
+                self.push(3, p, validation.as_str(), &item, ack);
             }
             other @ (Remote::Machine(_, MachineMsg::Event { .. })
             | Remote::Hall(_, HallMsg::Recalled(..) | HallMsg::Wake(_))) => return Some(other),

@@ -83,6 +83,10 @@ pub struct TopicNames {
     pub pool_commands: String,
     pub ggr_deltas: String,
     pub machine_awards: String,
+    pub vouchers: String,
+    /// Voucher commands and machines' ticket facts between instances (RULES.md V),
+    /// partitioned by validation number.
+    pub voucher_facts: String,
 }
 
 impl Default for TopicNames {
@@ -97,6 +101,8 @@ impl Default for TopicNames {
             pool_commands: "pitboss.internal.pool-commands".into(),
             ggr_deltas: "pitboss.internal.ggr-deltas".into(),
             machine_awards: "pitboss.internal.machine-awards".into(),
+            vouchers: Topic::Vouchers.default_name().into(),
+            voucher_facts: "pitboss.internal.voucher-facts".into(),
         }
     }
 }
@@ -110,6 +116,7 @@ impl TopicNames {
             Topic::WalletEvents => &self.wallet_events,
             Topic::Alerts => &self.alerts,
             Topic::Rejected => &self.rejected,
+            Topic::Vouchers => &self.vouchers,
         }
     }
 
@@ -118,9 +125,14 @@ impl TopicNames {
         Topic::ALL.iter().map(|t| self.output(*t)).collect()
     }
 
-    /// The internal topics: pool commands, GGR deltas, machine awards.
-    pub fn internal(&self) -> [&str; 3] {
-        [&self.pool_commands, &self.ggr_deltas, &self.machine_awards]
+    /// The internal topics: pool commands, GGR deltas, machine awards, voucher messages.
+    pub fn internal(&self) -> [&str; 4] {
+        [
+            &self.pool_commands,
+            &self.ggr_deltas,
+            &self.machine_awards,
+            &self.voucher_facts,
+        ]
     }
 
     /// The configured name of a consumed topic, by its role.
@@ -130,6 +142,7 @@ impl TopicNames {
             Src::PoolCommands => &self.pool_commands,
             Src::GgrDeltas => &self.ggr_deltas,
             Src::MachineAwards => &self.machine_awards,
+            Src::VoucherFacts => &self.voucher_facts,
         }
     }
 

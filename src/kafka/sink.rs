@@ -29,8 +29,8 @@ pub const HEADER_CAUSE_EVENT_ID: &str = "pitboss-cause-event-id";
 /// Produces outputs to the output topics.
 pub struct KafkaSink {
     produce: Arc<Produce>,
-    topics: [Arc<str>; 5],
-    counts: [AtomicU64; 5],
+    topics: [Arc<str>; Topic::ALL.len()],
+    counts: [AtomicU64; Topic::ALL.len()],
     version: String,
 }
 
@@ -41,6 +41,7 @@ fn index(t: Topic) -> usize {
         Topic::WalletEvents => 2,
         Topic::Alerts => 3,
         Topic::Rejected => 4,
+        Topic::Vouchers => 5,
     }
 }
 

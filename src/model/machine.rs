@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use super::entities::{Machine, Marks, Paid};
 use super::state::Model;
+use super::tickets::Fact;
 use super::types::{Hit, Outcome, Totals, EPOCHS_KEPT};
 use super::validate::{MachineEvent, MachineWhat, SNAPSHOT_METERS};
 
@@ -82,8 +83,8 @@ impl Model {
         let cur = match &ev.what {
             MachineWhat::Bet(_, c)
             | MachineWhat::Win(_, c)
-            | MachineWhat::CashIn(_, _, c)
-            | MachineWhat::CashOut(_, _, c) => Some(c.clone()),
+            | MachineWhat::CashIn(_, _, c, _)
+            | MachineWhat::CashOut(_, _, c, _) => Some(c.clone()),
             MachineWhat::JackpotHit(_, _, Some((_, c))) => Some(c.clone()),
             MachineWhat::MeterSnapshot(_, c) | MachineWhat::HandpayPending(_, _, c) => {
                 Some(c.clone())
@@ -129,6 +130,17 @@ impl Model {
             }
             let m = self.machines.get_mut(&ev.machine).expect("exists");
             m.last_booked = Some(m.last_booked.map_or(booked, |t| t.max(booked)));
+            // V-2, V-5: a ticket with its validation number, once the machine counted it
+            // (never for a repeat or a refused event), is a fact for its voucher, at the
+            // machine's booked time and in the hall the event names.
+            let fact = match &ev.what {
+                MachineWhat::CashOut("tickets_out", a, _, Some(v)) => Some((v, Fact::Printed(*a))),
+                MachineWhat::CashIn("tickets_in", a, _, Some(v)) => Some((v, Fact::Credited(*a))),
+                _ => None,
+            };
+            if let Some((number, fact)) = fact {
+                self.voucher_fact(number, &ev.machine, &ev.hall, booked, &ev.id, fact);
+            }
         }
         outcome
     }
@@ -221,7 +233,7 @@ impl Model {
                     },
                 );
             }
-            MachineWhat::CashIn(name, a, _) => {
+            MachineWhat::CashIn(name, a, _, _) => {
                 let a = *a;
                 if !fits(name, a) || m.credits.checked_add(a).is_none() {
                     self.alert("overflow");
@@ -234,7 +246,7 @@ impl Model {
                 *m.meters.get_mut(name).expect("meter") += a;
                 m.credits += a;
             }
-            MachineWhat::CashOut(name, a, _) => {
+            MachineWhat::CashOut(name, a, _, _) => {
                 let a = *a;
                 if !fits(name, a) || m.credits.checked_sub(a).is_none() {
                     self.alert("overflow");

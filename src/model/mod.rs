@@ -20,16 +20,20 @@ pub mod gen;
 mod machine;
 mod pool;
 mod state;
+mod tickets;
 mod types;
 mod validate;
+mod voucher;
 mod wallet;
 
 pub use state::Model;
 pub use types::{
     Answer, Draw, HallView, Hit, LevelSpec, LevelView, MachineView, ModelConfig, Outcome, PoolSpec,
-    Totals, WalletView, AMOUNT_MAX, EPOCHS_KEPT, HOLES_KEPT, MICRO, WINDOW_MS,
+    Totals, VoucherView, WalletView, AMOUNT_MAX, DAY_MS, EPOCHS_KEPT, HOLES_KEPT, MICRO,
+    VOUCHER_ANSWERS_KEPT, VOUCHER_FACTS_KEPT, WINDOW_MS,
 };
-pub use validate::Event;
+pub use validate::{Event, Party};
+pub use voucher::VoucherAnswers;
 
 #[cfg(test)]
 mod tests {
@@ -94,5 +98,386 @@ mod tests {
             );
         }
         assert!(m.hits.iter().any(|h| h.mystery) && m.hits.iter().any(|h| !h.mystery));
+    }
+
+    /// RULES.md V: the generated voucher flows reach every rule, every refusal and every
+    /// alert of it; the vouchers' books agree with the machines' tickets (V-8) and money is
+    /// conserved with the vouchers' liability in the equation.
+    #[test]
+    fn a_generated_stream_exercises_every_voucher_rule() {
+        let g = generate(&GenConfig {
+            events: 20_000,
+            seed: 7,
+            ..GenConfig::default()
+        });
+        let mut m = Model::new(model_config(), draw());
+        for item in &g.items {
+            m.apply_bytes(&item.bytes, Some(item.kafka_time));
+        }
+        let (entered, accounted) = m.conservation();
+        assert_eq!(entered, accounted);
+        for (printed, booked) in m.ticket_books() {
+            assert_eq!(
+                printed, booked,
+                "V-8: machines' tickets against the vouchers"
+            );
+        }
+        for case in [
+            "voucher_printed",
+            "ticket_without_number",
+            "voucher_machine_redeem",
+            "voucher_desk_redeem",
+            "voucher_cancel",
+            "voucher_pending_elsewhere",
+            "voucher_amount_mismatch",
+            "voucher_redeemed_twice",
+            "voucher_redeemed_without_hold",
+            "voucher_credit_unbacked",
+            "voucher_amount_variance",
+            "voucher_reprinted",
+            "voucher_desk_issue",
+            "voucher_exists",
+            "voucher_void",
+            "voucher_hold_lapsed",
+            "voucher_expired",
+            "voucher_repeat",
+            "voucher_tx_conflict",
+            "voucher_wrong_hall",
+            "voucher_invalid_number",
+            "validation_on_bill",
+            "voucher_invalid_source",
+            "voucher_wrong_currency",
+            "voucher_not_held",
+            "voucher_unknown",
+        ] {
+            assert!(
+                g.cases.get(case).copied().unwrap_or(0) > 0,
+                "no {case} in {:?}",
+                g.cases
+            );
+        }
+        for code in [
+            "voucher_unknown",
+            "voucher_already_redeemed",
+            "voucher_pending_elsewhere",
+            "voucher_expired",
+            "voucher_voided",
+            "voucher_amount_mismatch",
+            "voucher_exists",
+            "voucher_not_held",
+            "voucher_wrong_hall",
+            "wrong_currency",
+            "tx_conflict",
+        ] {
+            assert!(
+                m.voucher_refusals.contains_key(code),
+                "no voucher refusal {code}: {:?}",
+                m.voucher_refusals
+            );
+        }
+        for code in [
+            "voucher_number_reused",
+            "voucher_credit_unbacked",
+            "voucher_redeemed_without_hold",
+            "voucher_amount_variance",
+            "voucher_hold_released",
+        ] {
+            assert!(
+                m.voucher_alerts.contains_key(code),
+                "no voucher alert {code}: {:?}",
+                m.voucher_alerts
+            );
+        }
+        for code in ["invalid_id", "invalid_source"] {
+            assert!(m.rejections.contains_key(code), "{:?}", m.rejections);
+        }
+        let statuses: std::collections::BTreeSet<&str> =
+            m.vouchers().values().map(|v| v.status).collect();
+        for s in ["unissued", "issued", "redeemed", "expired", "voided"] {
+            assert!(statuses.contains(s), "no {s} voucher: {statuses:?}");
+        }
+        // Vouchers are a few per cent of the stream.
+        let voucher_items = g
+            .items
+            .iter()
+            .filter(|i| {
+                i.env
+                    .as_ref()
+                    .is_some_and(|e| e.payload.voucher().is_some())
+            })
+            .count();
+        assert!(
+            voucher_items * 100 < g.items.len() * 10 && voucher_items * 100 > g.items.len(),
+            "{voucher_items} voucher commands in {}",
+            g.items.len()
+        );
+    }
+
+    /// RULES.md V, one sequence at a time, as the rules read.
+    mod vouchers {
+        use super::super::gen::{model_config, CURRENCY, START_MS};
+        use super::super::{Model, Outcome};
+        use crate::wire::{InputEnvelope, InputPayload, Source};
+
+        const N: &str = "000000000000000042";
+
+        struct T {
+            m: Model,
+            ids: u128,
+            seqs: std::collections::BTreeMap<String, u64>,
+        }
+
+        impl T {
+            fn new() -> Self {
+                Self {
+                    m: Model::new(model_config(), Box::new(|_, _, _, lo, _| lo)),
+                    ids: 0,
+                    seqs: Default::default(),
+                }
+            }
+
+            fn env(
+                &mut self,
+                hall: &str,
+                machine: Option<&str>,
+                desk: Option<&str>,
+                t: i64,
+                p: InputPayload,
+            ) -> InputEnvelope {
+                self.ids += 1;
+                let seq = match (machine, &p) {
+                    (Some(m), p) if p.voucher().is_none() => {
+                        let s = self.seqs.entry(m.to_owned()).or_default();
+                        *s += 1;
+                        *s
+                    }
+                    _ => 0,
+                };
+                InputEnvelope {
+                    event_id: uuid::Uuid::from_u128(
+                        0xfeed_0000_0000_4000_8000_0000_0000_0000 | self.ids,
+                    )
+                    .hyphenated()
+                    .to_string(),
+                    schema_version: 2,
+                    source: Source {
+                        hall: hall.to_owned(),
+                        machine: machine.map(str::to_owned),
+                        server: desk.map(str::to_owned),
+                    },
+                    epoch: machine.map(|_| 0),
+                    seq,
+                    event_time: START_MS + t,
+                    receive_time: None,
+                    payload: p,
+                }
+            }
+
+            fn desk(&mut self, desk: &str, hall: &str, t: i64, p: InputPayload) -> Outcome {
+                let e = self.env(hall, None, Some(desk), t, p);
+                self.m.apply(&e, None)
+            }
+
+            fn machine(&mut self, machine: &str, hall: &str, t: i64, p: InputPayload) -> Outcome {
+                let e = self.env(hall, Some(machine), None, t, p);
+                self.m.apply(&e, None)
+            }
+
+            fn status(&self) -> (&'static str, i64, i64) {
+                let v = &self.m.vouchers()[N];
+                (v.status, v.unbacked, v.reprinted)
+            }
+        }
+
+        fn redeem(tx: &str, amount: i64) -> InputPayload {
+            InputPayload::VoucherRedeem {
+                validation: N.to_owned(),
+                tx: tx.to_owned(),
+                amount,
+                currency: CURRENCY.to_owned(),
+            }
+        }
+
+        fn print(amount: i64) -> InputPayload {
+            InputPayload::CashOut {
+                kind: "ticket".to_owned(),
+                amount,
+                currency: CURRENCY.to_owned(),
+                validation: Some(N.to_owned()),
+            }
+        }
+
+        fn credit(amount: i64) -> InputPayload {
+            InputPayload::CashIn {
+                kind: "ticket".to_owned(),
+                amount,
+                currency: CURRENCY.to_owned(),
+                validation: Some(N.to_owned()),
+            }
+        }
+
+        fn simple(kind: &str, tx: &str) -> InputPayload {
+            let (validation, tx) = (N.to_owned(), tx.to_owned());
+            match kind {
+                "commit" => InputPayload::VoucherCommit { validation, tx },
+                "cancel" => InputPayload::VoucherCancel { validation, tx },
+                _ => InputPayload::VoucherVoid {
+                    validation,
+                    tx,
+                    reason: "stolen".to_owned(),
+                },
+            }
+        }
+
+        #[test]
+        fn a_printed_ticket_is_held_paid_once_and_the_rest_is_refused_or_unbacked() {
+            let mut t = T::new();
+            assert_eq!(
+                t.desk("CAGE-02", "H-02", 0, redeem("r0", 500)),
+                Outcome::Refused("voucher_unknown")
+            );
+            assert_eq!(t.machine("M-1", "H-02", 1, print(500)), Outcome::Applied);
+            assert_eq!(t.status(), ("issued", 0, 0));
+            assert_eq!(
+                t.desk("CAGE-02", "H-02", 2, redeem("r1", 400)),
+                Outcome::Refused("voucher_amount_mismatch")
+            );
+            assert_eq!(
+                t.desk("CAGE-02", "H-02", 3, redeem("r2", 500)),
+                Outcome::Applied
+            );
+            assert_eq!(
+                t.machine("M-2", "H-02", 4, redeem("r3", 500)),
+                Outcome::Refused("voucher_pending_elsewhere")
+            );
+            assert_eq!(
+                t.machine("M-2", "H-02", 5, simple("cancel", "c1")),
+                Outcome::Refused("voucher_not_held")
+            );
+            assert_eq!(
+                t.desk("CAGE-02", "H-02", 6, simple("commit", "k1")),
+                Outcome::Applied
+            );
+            assert_eq!(
+                t.desk("CAGE-02", "H-02", 6, simple("commit", "k1")),
+                Outcome::Repeat
+            );
+            assert_eq!(
+                t.desk("CAGE-02", "H-02", 7, redeem("r2", 501)),
+                Outcome::Refused("tx_conflict")
+            );
+            assert_eq!(
+                t.desk("CAGE-02", "H-02", 8, simple("commit", "k2")),
+                Outcome::Refused("voucher_already_redeemed")
+            );
+            assert_eq!(t.status(), ("redeemed", 0, 0));
+            assert_eq!(t.machine("M-2", "H-02", 9, credit(500)), Outcome::Applied);
+            assert_eq!(t.machine("M-3", "H-02", 10, print(700)), Outcome::Applied);
+            assert_eq!(t.status(), ("redeemed", 500, 700));
+            assert_eq!(t.m.voucher_alerts.get("voucher_credit_unbacked"), Some(&1));
+            assert_eq!(t.m.voucher_alerts.get("voucher_number_reused"), Some(&1));
+            let (entered, accounted) = t.m.conservation();
+            assert_eq!(entered, accounted);
+        }
+
+        #[test]
+        fn a_hold_lapses_and_an_expired_voucher_stays_expired() {
+            let mut t = T::new();
+            // H-00 keeps its tickets a day (the generator's configuration).
+            assert_eq!(
+                t.desk(
+                    "CAGE-00",
+                    "H-00",
+                    0,
+                    InputPayload::VoucherIssue {
+                        validation: N.to_owned(),
+                        tx: "i1".to_owned(),
+                        amount: 900,
+                        currency: CURRENCY.to_owned(),
+                    }
+                ),
+                Outcome::Applied
+            );
+            assert_eq!(
+                t.machine("M-1", "H-02", 10, redeem("r1", 900)),
+                Outcome::Applied
+            );
+            assert_eq!(
+                t.desk("CAGE-00", "H-00", 60_009, redeem("r2", 900)),
+                Outcome::Refused("voucher_pending_elsewhere")
+            );
+            assert_eq!(
+                t.desk("CAGE-00", "H-00", 60_010, redeem("r3", 900)),
+                Outcome::Applied
+            );
+            assert_eq!(t.m.voucher_alerts.get("voucher_hold_released"), Some(&1));
+            assert_eq!(
+                t.desk("BO", "H-00", 60_011, simple("void", "v1")),
+                Outcome::Refused("voucher_pending_elsewhere")
+            );
+            assert_eq!(
+                t.desk("CAGE-00", "H-00", 60_012, simple("cancel", "c1")),
+                Outcome::Applied
+            );
+            assert_eq!(t.status(), ("issued", 0, 0));
+            // A hold that lasts past the expiry: the voucher does not expire under it, and
+            // expires at the next message once the hold is released.
+            assert_eq!(
+                t.desk("CAGE-00", "H-00", 86_399_990, redeem("r4", 900)),
+                Outcome::Applied
+            );
+            assert_eq!(
+                t.desk("BO", "H-00", 86_400_001, simple("void", "v2")),
+                Outcome::Refused("voucher_pending_elsewhere")
+            );
+            assert_eq!(
+                t.desk("CAGE-00", "H-00", 86_400_002, simple("cancel", "c2")),
+                Outcome::Applied
+            );
+            assert_eq!(t.status(), ("issued", 0, 0));
+            assert_eq!(
+                t.desk("CAGE-00", "H-00", 86_400_003, redeem("r5", 900)),
+                Outcome::Refused("voucher_expired")
+            );
+            assert_eq!(
+                t.machine("M-1", "H-00", 86_400_004, credit(900)),
+                Outcome::Applied
+            );
+            assert_eq!(t.status(), ("expired", 900, 0));
+            let (entered, accounted) = t.m.conservation();
+            assert_eq!(entered, accounted);
+        }
+
+        #[test]
+        fn a_credit_settles_the_voucher_with_its_variance_and_home_only_halls_keep_theirs() {
+            let mut t = T::new();
+            // H-01 is home-only in the generator's configuration.
+            assert_eq!(t.machine("M-1", "H-01", 0, print(1_000)), Outcome::Applied);
+            assert_eq!(
+                t.machine("M-2", "H-02", 1, redeem("r1", 1_000)),
+                Outcome::Refused("voucher_wrong_hall")
+            );
+            let mut usd = redeem("r2", 1_000);
+            if let InputPayload::VoucherRedeem { currency, .. } = &mut usd {
+                *currency = "USD".to_owned();
+            }
+            assert_eq!(
+                t.machine("M-3", "H-01", 2, usd),
+                Outcome::Refused("wrong_currency")
+            );
+            assert_eq!(
+                t.machine("M-3", "H-01", 3, redeem("r3", 1_000)),
+                Outcome::Applied
+            );
+            assert_eq!(t.machine("M-3", "H-01", 4, credit(1_020)), Outcome::Applied);
+            assert_eq!(t.status(), ("redeemed", 20, 0));
+            assert_eq!(t.m.voucher_alerts.get("voucher_amount_variance"), Some(&1));
+            assert_eq!(
+                t.m.voucher_alerts.get("voucher_redeemed_without_hold"),
+                None
+            );
+            let (entered, accounted) = t.m.conservation();
+            assert_eq!(entered, accounted);
+        }
     }
 }

@@ -6,9 +6,10 @@ use std::collections::BTreeMap;
 use crate::wire::InputEnvelope;
 
 use super::entities::{Machine, Marks, Pool, Wallet};
+use super::tickets::Voucher;
 use super::types::{
-    Answer, Draw, HallView, Hit, LevelView, MachineView, ModelConfig, Outcome, Totals, WalletView,
-    MICRO, WINDOW_MS,
+    Answer, Draw, HallView, Hit, LevelView, MachineView, ModelConfig, Outcome, Totals, VoucherView,
+    WalletView, MICRO, WINDOW_MS,
 };
 use super::validate::{self, Event};
 
@@ -21,7 +22,11 @@ pub struct Model {
     pub(super) marks: BTreeMap<String, BTreeMap<u64, Marks>>,
     pub(super) wallets: BTreeMap<String, Wallet>,
     pub(super) pools: BTreeMap<String, Pool>,
-    /// Halls' revenue.
+    /// Vouchers by validation number (V-1): every number a message reached.
+    pub(super) vouchers: BTreeMap<String, Voucher>,
+    /// V-8: the amounts of the tickets with a validation number machines counted: printed
+    /// (cash out) and credited (cash in).
+    pub(super) ticket_books: (i64, i64),
     pub halls: BTreeMap<String, HallView>,
     /// Jackpot hits in the order they happened.
     pub hits: Vec<Hit>,
@@ -36,6 +41,13 @@ pub struct Model {
     pub refusals: BTreeMap<&'static str, u64>,
     /// Rejections by code.
     pub rejections: BTreeMap<&'static str, u64>,
+    /// Wallet commands refused, by code (also counted in `refusals`).
+    pub wallet_refusals: BTreeMap<&'static str, u64>,
+    /// The vouchers' own alerts by code (also counted in `alerts`).
+    pub voucher_alerts: BTreeMap<&'static str, u64>,
+    /// Voucher commands refused, by code (also counted in `refusals`): a repeat of a
+    /// refused command is a repeat, not counted again.
+    pub voucher_refusals: BTreeMap<&'static str, u64>,
     /// Repeats recognised.
     pub repeats: u64,
     /// Inputs seen.
@@ -52,6 +64,8 @@ impl Model {
             marks: BTreeMap::new(),
             wallets: BTreeMap::new(),
             pools: BTreeMap::new(),
+            vouchers: BTreeMap::new(),
+            ticket_books: (0, 0),
             halls: BTreeMap::new(),
             hits: Vec::new(),
             answers: BTreeMap::new(),
@@ -59,6 +73,9 @@ impl Model {
             alerts: BTreeMap::new(),
             refusals: BTreeMap::new(),
             rejections: BTreeMap::new(),
+            wallet_refusals: BTreeMap::new(),
+            voucher_alerts: BTreeMap::new(),
+            voucher_refusals: BTreeMap::new(),
             repeats: 0,
             inputs: 0,
         };
@@ -98,7 +115,20 @@ impl Model {
         let outcome = match validate::validate(env) {
             Err(code) => Outcome::Rejected(code),
             Ok(Event::Machine(m)) => self.apply_machine(m, kafka_time),
-            Ok(Event::Wallet(w)) => self.apply_wallet(w),
+            Ok(Event::Wallet(w)) => {
+                let o = self.apply_wallet(w);
+                if let Outcome::Refused(code) = o {
+                    *self.wallet_refusals.entry(code).or_default() += 1;
+                }
+                o
+            }
+            Ok(Event::Voucher(v)) => {
+                let o = self.apply_voucher(v);
+                if let Outcome::Refused(code) = o {
+                    *self.voucher_refusals.entry(code).or_default() += 1;
+                }
+                o
+            }
         };
         self.count_outcome(outcome)
     }
@@ -175,8 +205,60 @@ impl Model {
             .collect()
     }
 
+    /// Every voucher's state, by validation number (V-2..V-6).
+    pub fn vouchers(&self) -> BTreeMap<String, VoucherView> {
+        self.vouchers
+            .iter()
+            .map(|(n, v)| (n.clone(), v.view()))
+            .collect()
+    }
+
+    /// V-8, per hall: the open vouchers' amounts (the liability), by issuing hall.
+    pub fn voucher_liability(&self) -> BTreeMap<String, i64> {
+        let mut out = BTreeMap::new();
+        for v in self.vouchers.values() {
+            if let Some(h) = &v.view().hall {
+                *out.entry(h.clone()).or_default() += v.liability();
+            }
+        }
+        out
+    }
+
+    /// V-8's machine side: the tickets with a validation number that machines printed and
+    /// credited, against what the vouchers booked of them: (printed, issued + reprinted)
+    /// and (credited, redeemed at machines + unbacked). Each pair is equal.
+    pub fn ticket_books(&self) -> [(i64, i64); 2] {
+        let (mut issued, mut credited) = (0, 0);
+        for v in self.vouchers.values() {
+            let view = v.view();
+            issued += v.books.printed + view.reprinted;
+            credited += v.books.credited + view.unbacked;
+        }
+        [
+            (self.ticket_books.0, issued),
+            (self.ticket_books.1, credited),
+        ]
+    }
+
     /// The conservation equation of `RULES.md`, in micro-units: money in, and money
     /// accounted for. Equal when no unit was lost or invented.
+    ///
+    /// Vouchers (V) extend it as follows (a reading: `RULES.md` states the equation without
+    /// them). A ticket with a validation number is not money leaving the house or entering
+    /// it: it moves a machine's credits into a voucher's liability (printed) and back
+    /// (credited). So the part of the machines' `tickets_out` that issued a voucher, and
+    /// the part of their `tickets_in` that redeemed one (the voucher's amount), are moved
+    /// off the two sides, and the vouchers' own books take their place:
+    /// ```text
+    /// ... + desk sales                       (cash a desk took in for a ticket: money in)
+    ///   == ... + voucher liability            (open vouchers: money the house holds, owes)
+    ///        + desk payments                  (a desk's commit: money out)
+    ///        + expired + voided               (liability that left unpaid)
+    /// ```
+    /// What stays in the machines' meters is honest money movement: a reprinted ticket
+    /// (owed by nobody) left the house like any cash out, and a credited amount no open
+    /// voucher covered (`unbacked`, signed) entered like a cash in. With V-8 (per voucher:
+    /// issued - redeemed - expired - voided = liability) the equation balances.
     pub fn conservation(&self) -> (i128, i128) {
         let mut entered: i128 = 0;
         let mut accounted: i128 = 0;
@@ -204,6 +286,12 @@ impl Model {
         }
         for h in self.halls.values() {
             accounted += i128::from(h.totals.ggr()) * MICRO;
+        }
+        for v in self.vouchers.values() {
+            let b = v.books;
+            entered += i128::from(b.sold - b.credited) * MICRO;
+            accounted +=
+                i128::from(v.liability() + b.paid + b.expired + b.voided - b.printed) * MICRO;
         }
         (entered, accounted)
     }

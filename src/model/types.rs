@@ -1,7 +1,7 @@
 //! What the rules are about, in plain data: the configuration they read, what they decide
 //! ([`Outcome`], [`Answer`]) and the views of machines, wallets, halls and pools they produce.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// One minute, the GGR window (H-1).
 pub const WINDOW_MS: i64 = 60_000;
@@ -13,6 +13,12 @@ pub const AMOUNT_MAX: i64 = 1_000_000_000_000;
 pub const EPOCHS_KEPT: usize = 4;
 /// Hole ranges a machine keeps per epoch (M-1).
 pub const HOLES_KEPT: usize = 64;
+/// One day, the unit of a voucher's expiry (V-6).
+pub const DAY_MS: i64 = 86_400_000;
+/// Answers a voucher remembers, the newest (V-7).
+pub const VOUCHER_ANSWERS_KEPT: usize = 32;
+/// Causes of the machine facts a voucher applied that it remembers, the newest (V-7).
+pub const VOUCHER_FACTS_KEPT: usize = 16;
 
 /// Draws a mystery hit point: `(pool, level, reset count, lo, hi) -> point in lo..=hi`.
 pub type Draw = Box<dyn FnMut(&str, u8, u64, i64, i64) -> i64 + Send>;
@@ -62,6 +68,29 @@ pub struct ModelConfig {
     pub clock_behind_max_ms: i64,
     /// The jackpot pools.
     pub pools: Vec<PoolSpec>,
+    /// V-6: days a voucher stays redeemable after its issue (`vouchers.expiry-days`,
+    /// default 30; 0 = never).
+    pub voucher_expiry_days: u32,
+    /// V-6: the issuing halls with an expiry of their own (`vouchers.hall-expiry-days`).
+    pub voucher_hall_expiry_days: BTreeMap<String, u32>,
+    /// V-3: how long a redemption request holds a voucher (`vouchers.hold-secs`, default
+    /// 60 s), in milliseconds; whole seconds, since the configuration counts in seconds.
+    pub voucher_hold_ms: i64,
+    /// V-3: halls whose vouchers are redeemed only by senders in the hall itself
+    /// (`vouchers.home-only-halls`).
+    pub voucher_home_only_halls: BTreeSet<String>,
+}
+
+impl ModelConfig {
+    /// V-6: when a voucher issued at `at` in `hall` expires, if it does.
+    pub fn voucher_expiry(&self, hall: &str, at: i64) -> Option<i64> {
+        let days = self
+            .voucher_hall_expiry_days
+            .get(hall)
+            .copied()
+            .unwrap_or(self.voucher_expiry_days);
+        (days > 0).then(|| at.saturating_add(i64::from(days) * DAY_MS))
+    }
 }
 
 /// What became of one input.
@@ -203,6 +232,23 @@ pub struct Hit {
     pub amount: i64,
     /// A mystery hit (decided by the pool), else a progressive claim.
     pub mystery: bool,
+}
+
+/// A voucher as the rules see it (V-2..V-6).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VoucherView {
+    /// `unissued`, `issued`, `held`, `redeemed`, `expired` or `voided`.
+    pub status: &'static str,
+    /// Its amount (0 while unissued).
+    pub amount: i64,
+    /// The issuing hall (`None` while unissued).
+    pub hall: Option<String>,
+    /// What machines credited on it beyond what it owed (V-5), signed.
+    pub unbacked: i64,
+    /// What machines printed under its number once it was in use (V-2).
+    pub reprinted: i64,
+    /// Who issued it (V-2): `machine <id>` or `desk <id>`; `None` while unissued.
+    pub issuer: Option<String>,
 }
 
 /// The answer a wallet command got (W-6).

@@ -13,6 +13,8 @@ pub enum Event {
     Machine(MachineEvent),
     /// A wallet command from a provider.
     Wallet(WalletEvent),
+    /// A voucher command from a machine's gateway or a desk (V-2..V-6).
+    Voucher(VoucherEvent),
 }
 
 /// A machine's event.
@@ -45,10 +47,10 @@ pub enum MachineWhat {
     Win(i64, String),
     /// The game ended.
     GameEnd,
-    /// Money in: meter name, amount, currency.
-    CashIn(&'static str, i64, String),
-    /// Money out: meter name, amount, currency.
-    CashOut(&'static str, i64, String),
+    /// Money in: meter name, amount, currency, and a ticket's validation number (V-5).
+    CashIn(&'static str, i64, String, Option<String>),
+    /// Money out: meter name, amount, currency, and a ticket's validation number (V-2).
+    CashOut(&'static str, i64, String, Option<String>),
     /// Card in.
     CardIn(String),
     /// Card out.
@@ -133,6 +135,144 @@ pub enum WalletOpModel {
     Rollback(String),
 }
 
+/// Who sends a voucher command or reports a ticket (V-2..V-4): a machine (its gateway), or
+/// a server (a cash desk, a back office). A machine and a server of the same name are two
+/// parties.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Party {
+    /// `source.machine`.
+    Machine(String),
+    /// `source.server`.
+    Desk(String),
+}
+
+/// A voucher command.
+#[derive(Clone, Debug)]
+pub struct VoucherEvent {
+    /// Event id text.
+    pub id: String,
+    /// The voucher's validation number (V-1).
+    pub validation: String,
+    /// Who sent it.
+    pub party: Party,
+    /// The sender's hall (`source.hall`).
+    pub hall: String,
+    /// The sender's transaction id (V-7).
+    pub tx: String,
+    /// Event time, as sent (V-6: the voucher's time is the event time of what it applies).
+    pub time: i64,
+    /// The currency of the amount; `None` for the commands that name no amount.
+    pub currency: Option<String>,
+    /// What it asks.
+    pub op: VoucherOpModel,
+}
+
+/// A voucher operation; with the currency, a command's content (V-7).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum VoucherOpModel {
+    /// A desk sells a ticket for this amount (V-2).
+    Issue(i64),
+    /// A redemption request naming the amount the ticket shows (V-3).
+    Redeem(i64),
+    /// A desk pays the ticket it holds (V-4).
+    Commit,
+    /// The holder releases its hold (V-4).
+    Cancel,
+    /// A back office voids the voucher, with a reason (V-6).
+    Void(String),
+}
+
+/// V-1: exactly 18 decimal digits, leading zeros kept.
+fn validation(s: &str) -> Result<String, &'static str> {
+    if s.len() == 18 && s.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(s.to_owned())
+    } else {
+        Err("invalid_id")
+    }
+}
+
+/// A ticket's validation number on a cash event: only a `ticket` carries one (a bill or a
+/// cashless transfer naming one is not a valid event), and it is 18 digits (V-1).
+fn ticket_number(kind: &str, v: &Option<String>) -> Result<Option<String>, &'static str> {
+    match v {
+        None => Ok(None),
+        Some(_) if kind != "ticket" => Err("invalid_id"),
+        Some(v) => validation(v).map(Some),
+    }
+}
+
+/// Whether the payload is a voucher command (V-2..V-6).
+fn is_voucher(p: &InputPayload) -> bool {
+    use InputPayload as P;
+    matches!(
+        p,
+        P::VoucherIssue { .. }
+            | P::VoucherRedeem { .. }
+            | P::VoucherCommit { .. }
+            | P::VoucherCancel { .. }
+            | P::VoucherVoid { .. }
+    )
+}
+
+/// What a voucher command carries: operation, validation number, transaction id and the
+/// currency of its amount (E-1 on each).
+type VoucherFields = (VoucherOpModel, String, String, Option<String>);
+
+/// A voucher command's fields, or the code it is rejected with.
+fn voucher_command(p: &InputPayload) -> Result<VoucherFields, &'static str> {
+    use InputPayload as P;
+    let read = |v: &str, tx: &str| -> Result<(String, String), &'static str> {
+        Ok((validation(v)?, id(tx)?))
+    };
+    match p {
+        P::VoucherIssue {
+            validation: v,
+            tx,
+            amount: a,
+            currency: c,
+        } => {
+            let (v, tx) = read(v, tx)?;
+            Ok((
+                VoucherOpModel::Issue(amount(*a)?),
+                v,
+                tx,
+                Some(currency(c)?),
+            ))
+        }
+        P::VoucherRedeem {
+            validation: v,
+            tx,
+            amount: a,
+            currency: c,
+        } => {
+            let (v, tx) = read(v, tx)?;
+            Ok((
+                VoucherOpModel::Redeem(amount(*a)?),
+                v,
+                tx,
+                Some(currency(c)?),
+            ))
+        }
+        P::VoucherCommit { validation: v, tx } => {
+            let (v, tx) = read(v, tx)?;
+            Ok((VoucherOpModel::Commit, v, tx, None))
+        }
+        P::VoucherCancel { validation: v, tx } => {
+            let (v, tx) = read(v, tx)?;
+            Ok((VoucherOpModel::Cancel, v, tx, None))
+        }
+        P::VoucherVoid {
+            validation: v,
+            tx,
+            reason,
+        } => {
+            let (v, tx) = read(v, tx)?;
+            Ok((VoucherOpModel::Void(reason.clone()), v, tx, None))
+        }
+        _ => Err("invalid_source"),
+    }
+}
+
 fn id_ok(s: &str) -> bool {
     !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_graphic())
 }
@@ -185,6 +325,28 @@ pub fn validate(env: &InputEnvelope) -> Result<Event, &'static str> {
                 return Err("invalid_source");
             }
             let machine = id(m)?;
+            if is_voucher(&env.payload) {
+                // V-3, V-4: a machine's gateway asks for a ticket and releases it; issuing,
+                // paying at a desk and voiding are a server's (E-1).
+                use InputPayload as P;
+                if !matches!(
+                    env.payload,
+                    P::VoucherRedeem { .. } | P::VoucherCancel { .. }
+                ) {
+                    return Err("invalid_source");
+                }
+                let (op, validation, tx, currency) = voucher_command(&env.payload)?;
+                return Ok(Event::Voucher(VoucherEvent {
+                    id: env.event_id.clone(),
+                    validation,
+                    party: Party::Machine(machine),
+                    hall,
+                    tx,
+                    time: env.event_time,
+                    currency,
+                    op,
+                }));
+            }
             use InputPayload as P;
             let what = match &env.payload {
                 P::Bet {
@@ -200,6 +362,7 @@ pub fn validate(env: &InputEnvelope) -> Result<Event, &'static str> {
                     kind,
                     amount: a,
                     currency: c,
+                    validation: v,
                 } => {
                     let meter = match kind.as_str() {
                         "bill" => "bills_in",
@@ -207,12 +370,14 @@ pub fn validate(env: &InputEnvelope) -> Result<Event, &'static str> {
                         "cashless" => "cashless_in",
                         _ => return Err("malformed"),
                     };
-                    MachineWhat::CashIn(meter, amount(*a)?, currency(c)?)
+                    let v = ticket_number(kind, v)?;
+                    MachineWhat::CashIn(meter, amount(*a)?, currency(c)?, v)
                 }
                 P::CashOut {
                     kind,
                     amount: a,
                     currency: c,
+                    validation: v,
                 } => {
                     let meter = match kind.as_str() {
                         "ticket" => "tickets_out",
@@ -220,7 +385,8 @@ pub fn validate(env: &InputEnvelope) -> Result<Event, &'static str> {
                         "handpay" => "handpaid",
                         _ => return Err("malformed"),
                     };
-                    MachineWhat::CashOut(meter, amount(*a)?, currency(c)?)
+                    let v = ticket_number(kind, v)?;
+                    MachineWhat::CashOut(meter, amount(*a)?, currency(c)?, v)
                 }
                 P::CardIn { player } => MachineWhat::CardIn(id(player)?),
                 P::CardOut {} => MachineWhat::CardOut,
@@ -302,6 +468,21 @@ pub fn validate(env: &InputEnvelope) -> Result<Event, &'static str> {
             }))
         }
         (None, Some(server)) => {
+            if is_voucher(&env.payload) {
+                // V-2..V-6: a desk or back office may send every voucher command.
+                let desk = id(server)?;
+                let (op, validation, tx, currency) = voucher_command(&env.payload)?;
+                return Ok(Event::Voucher(VoucherEvent {
+                    id: env.event_id.clone(),
+                    validation,
+                    party: Party::Desk(desk),
+                    hall,
+                    tx,
+                    time: env.event_time,
+                    currency,
+                    op,
+                }));
+            }
             if !is_wallet {
                 return Err("invalid_source");
             }

@@ -13,6 +13,9 @@
 //! - pools, per level: contributed, seeded and paid = the sums of contributions, seeds and
 //!   hits; the holdings (level + reserve + remainder) = the sum of the level's movements =
 //!   the level's last balance;
+//! - vouchers: the liability (the amount while issued or held, else 0) = the sum of its
+//!   movements = the last balance; issued, redeemed, expired and voided = the sums of their
+//!   movements, each the whole amount or nothing as the status says;
 //! - halls (where the store keeps GGR rows): all-time bets, wins and games = the sums over
 //!   the hall's stored windows;
 //! - no ledger without a stored state;
@@ -325,6 +328,39 @@ pub async fn audit(src: &dyn AuditSource) -> Result<AuditReport, StoreError> {
                     ];
                     compare(d, &format!("{name} level {i} ({})", l.config.name), &checks);
                 }
+            }
+            Snapshot::Voucher(v) => {
+                use pitboss_actors::domain::voucher::VoucherStatus as S;
+                // RULES.md V-8: the liability is the voucher's amount while open, and each
+                // way out is booked once, for the whole amount.
+                let amount = v.amount() as i128;
+                let was = |closed: bool| if closed { amount } else { 0 };
+                let all: i128 = t.sums.iter().map(|s| s.2).sum();
+                let checks: [(&str, i128, i128); 6] = [
+                    ("liability", v.liability() as i128, all),
+                    (
+                        "liability (last balance)",
+                        v.liability() as i128,
+                        t.last_balance(0).map_or(0, i128::from),
+                    ),
+                    ("issued", amount, t.sum(Movement::VoucherIssue, 0)),
+                    (
+                        "redeemed",
+                        was(matches!(v.status, S::Redeemed { .. })),
+                        -t.sum(Movement::VoucherRedeem, 0),
+                    ),
+                    (
+                        "expired",
+                        was(matches!(v.status, S::Expired { .. })),
+                        -t.sum(Movement::VoucherExpire, 0),
+                    ),
+                    (
+                        "voided",
+                        was(matches!(v.status, S::Voided { .. })),
+                        -t.sum(Movement::VoucherVoid, 0),
+                    ),
+                ];
+                compare(d, &name, &checks);
             }
             Snapshot::Hall(h) => {
                 if let Some(by_hall) = ggr_by_hall.as_mut() {

@@ -79,6 +79,10 @@ pub enum InputPayload {
         amount: i64,
         /// ISO 4217 code.
         currency: String,
+        /// A `ticket`'s validation number (18 digits): the voucher it redeems (RULES.md
+        /// V-5). Only with kind `ticket`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        validation: Option<String>,
     },
     /// Money left the machine.
     CashOut {
@@ -88,6 +92,10 @@ pub enum InputPayload {
         amount: i64,
         /// ISO 4217 code.
         currency: String,
+        /// A `ticket`'s validation number (18 digits): the voucher it issues (RULES.md
+        /// V-2). Only with kind `ticket`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        validation: Option<String>,
     },
     /// A player card was inserted.
     CardIn { player: String },
@@ -149,6 +157,37 @@ pub enum InputPayload {
     HandpayReset {
         /// The attendant's id.
         attendant: String,
+    },
+    /// A cash desk sells a ticket (RULES.md V-2); `source.server` is the desk. Kafka key:
+    /// the validation number.
+    VoucherIssue {
+        /// 18 digits.
+        validation: String,
+        /// The desk's transaction id (V-7).
+        tx: String,
+        /// Amount in minor units.
+        amount: i64,
+        /// ISO 4217 code.
+        currency: String,
+    },
+    /// A redemption request (V-3) from a machine's gateway (`source.machine`) or a desk
+    /// (`source.server`), with the amount the ticket shows.
+    VoucherRedeem {
+        validation: String,
+        tx: String,
+        amount: i64,
+        currency: String,
+    },
+    /// A desk pays the voucher it holds (V-4); `source.server` is the desk.
+    VoucherCommit { validation: String, tx: String },
+    /// The holder releases its hold (V-4): machine or desk.
+    VoucherCancel { validation: String, tx: String },
+    /// A back office voids an issued voucher (V-6); `source.server` is the back office.
+    VoucherVoid {
+        validation: String,
+        tx: String,
+        /// Why, in words (audited).
+        reason: String,
     },
     /// Money into a wallet.
     Deposit {
@@ -311,6 +350,23 @@ impl InputPayload {
             InputPayload::WalletBet { .. } => "wallet_bet",
             InputPayload::WalletWin { .. } => "wallet_win",
             InputPayload::Rollback { .. } => "rollback",
+            InputPayload::VoucherIssue { .. } => "voucher_issue",
+            InputPayload::VoucherRedeem { .. } => "voucher_redeem",
+            InputPayload::VoucherCommit { .. } => "voucher_commit",
+            InputPayload::VoucherCancel { .. } => "voucher_cancel",
+            InputPayload::VoucherVoid { .. } => "voucher_void",
+        }
+    }
+
+    /// The validation number of a voucher command (RULES.md V-1), `None` for other events.
+    pub fn voucher(&self) -> Option<&str> {
+        match self {
+            InputPayload::VoucherIssue { validation, .. }
+            | InputPayload::VoucherRedeem { validation, .. }
+            | InputPayload::VoucherCommit { validation, .. }
+            | InputPayload::VoucherCancel { validation, .. }
+            | InputPayload::VoucherVoid { validation, .. } => Some(validation),
+            _ => None,
         }
     }
 
@@ -404,12 +460,14 @@ impl InputEnvelope {
         }
     }
 
-    /// The Kafka key the event is produced with: the player for wallet commands, the machine
-    /// otherwise (empty if the source names none).
+    /// The Kafka key the event is produced with: the player for wallet commands, the
+    /// validation number for voucher commands (RULES.md V-1), the machine otherwise (empty
+    /// if the source names none).
     pub fn kafka_key(&self) -> &str {
-        match self.payload.player() {
-            Some(player) => player,
-            None => self.source.machine.as_deref().unwrap_or(""),
+        match (self.payload.player(), self.payload.voucher()) {
+            (Some(player), _) => player,
+            (None, Some(validation)) => validation,
+            (None, None) => self.source.machine.as_deref().unwrap_or(""),
         }
     }
 

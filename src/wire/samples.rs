@@ -5,9 +5,11 @@
 use pitboss_actors::domain::ggr::{GgrTotals, WindowClosed};
 use pitboss_actors::domain::jackpot::JackpotHit;
 use pitboss_actors::domain::machine::{Alert, MeterDiff};
+use pitboss_actors::domain::voucher::{Party, VoucherNote};
 use pitboss_actors::domain::{
-    Amount, AttendantId, Currency, EventId, HallId, HandpayKind, MachineId, MachineOp, PlayerId,
-    PoolId, ReportedMeter, RoundId, ServerId, SnapshotReason, Timestamp, Total, TxId,
+    Amount, AttendantId, Currency, DomainError, EventId, HallId, HandpayKind, MachineId, MachineOp,
+    PlayerId, PoolId, ReportedMeter, RoundId, ServerId, SnapshotReason, Timestamp, Total, TxId,
+    ValidationNo, VoucherOpKind, VoucherRefusal,
 };
 use pitboss_actors::shell::ports::LevelView;
 use pitboss_actors::shell::{Output, WalletStatus};
@@ -29,6 +31,11 @@ pub const POOL: &str = "POOL-A";
 pub const CURRENCY: &str = "EUR";
 /// Game round named by the version 2 wallet samples ([`inputs_with_round`]).
 pub const ROUND: &str = "G-88231";
+/// Validation number of the voucher samples (RULES.md V-1).
+pub const VALIDATION: &str = "001234567890123456";
+/// Cash desk of the voucher samples.
+pub const DESK: &str = "DESK-1";
+
 /// Event time of the first sample, ms since the Unix epoch (2023-11-14T22:13:20Z).
 pub const TIME_MS: i64 = 1_700_000_000_000;
 
@@ -59,11 +66,13 @@ pub fn inputs() -> Vec<InputEnvelope> {
             kind: "bill".into(),
             amount: 5_000,
             currency: cur(),
+            validation: None,
         },
         InputPayload::CashOut {
             kind: "ticket".into(),
             amount: 4_750,
             currency: cur(),
+            validation: None,
         },
         InputPayload::CardIn { player: player() },
         InputPayload::CardOut {},
@@ -136,6 +145,62 @@ pub fn inputs() -> Vec<InputEnvelope> {
             }
         })
         .chain(later_inputs((machine_count + wallet_count) as u16))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .chain(voucher_inputs(
+            (machine_count + wallet_count + LATER) as u16,
+        ))
+        .collect()
+}
+
+/// How many kinds [`later_inputs`] adds.
+const LATER: usize = 5;
+
+/// The voucher commands (RULES.md V), after every other sample: from the cash desk
+/// [`DESK`] (`voucher_redeem` from [`MACHINE`]'s gateway), numbered 1, 2, ... as the desk's
+/// messages, keyed by [`VALIDATION`].
+fn voucher_inputs(first: u16) -> Vec<InputEnvelope> {
+    let v = || VALIDATION.to_owned();
+    let payloads = vec![
+        InputPayload::VoucherIssue {
+            validation: v(),
+            tx: "V-1".into(),
+            amount: 2_500,
+            currency: CURRENCY.into(),
+        },
+        InputPayload::VoucherRedeem {
+            validation: v(),
+            tx: "V-2".into(),
+            amount: 2_500,
+            currency: CURRENCY.into(),
+        },
+        InputPayload::VoucherCommit {
+            validation: v(),
+            tx: "V-3".into(),
+        },
+        InputPayload::VoucherCancel {
+            validation: v(),
+            tx: "V-4".into(),
+        },
+        InputPayload::VoucherVoid {
+            validation: v(),
+            tx: "V-5".into(),
+            reason: "ticket reported stolen".into(),
+        },
+    ];
+    payloads
+        .into_iter()
+        .enumerate()
+        .map(|(i, payload)| {
+            let n = first + i as u16;
+            let time = TIME_MS + i64::from(n) * 1_000;
+            let seq = i as u64 + 1;
+            if matches!(payload, InputPayload::VoucherRedeem { .. }) {
+                InputEnvelope::machine(event_id(n), HALL, MACHINE, seq, time, payload)
+            } else {
+                InputEnvelope::wallet(event_id(n), HALL, DESK, seq, time, payload)
+            }
+        })
         .collect()
 }
 
@@ -671,6 +736,139 @@ pub fn outputs() -> Vec<(&'static str, Output)> {
                 partition: 3,
                 offset: 42,
             },
+        ),
+    ]
+    .into_iter()
+    .chain(voucher_outputs())
+    .collect()
+}
+
+/// The voucher outputs (RULES.md V-8) and alerts (V-5, V-6), after every other sample: the
+/// answer to a machine's redemption request, a refused desk commit, a machine's printed
+/// ticket, and one alert of each voucher kind.
+fn voucher_outputs() -> Vec<(&'static str, Output)> {
+    let eur = Currency::new(CURRENCY).expect("sample currency");
+    let hall = HallId::new(HALL).expect("sample hall");
+    let machine = MachineId::new(MACHINE).expect("sample machine");
+    let desk = Party::Desk(ServerId::new(DESK).expect("sample desk"));
+    let v = ValidationNo::new(VALIDATION).expect("sample validation number");
+    let cause = |n: u16| EventId(event_id(n).as_u128());
+    let first = (inputs().len() - 5) as u16;
+    let note = |op, party: Party, tx: Option<&str>, status, n: u16| VoucherNote {
+        op,
+        party,
+        tx: tx.map(|t| TxId::new(t).expect("sample tx")),
+        amount: 2_500,
+        refused: None,
+        status,
+        voucher: Some((2_500, hall.clone())),
+        cause: cause(n),
+        time: Timestamp(TIME_MS + i64::from(n) * 1_000),
+    };
+    let out = |note| Output::Voucher {
+        validation: v,
+        currency: eur,
+        note,
+    };
+    let alert = |alert: Alert, n: u16| Output::Alert {
+        alert,
+        cause: cause(n),
+        index: 2_000,
+    };
+    let mut refused = note(
+        VoucherOpKind::Commit,
+        desk.clone(),
+        Some("V-3"),
+        "held",
+        first + 2,
+    );
+    refused.amount = 0;
+    refused.refused = Some(DomainError::Voucher {
+        refusal: VoucherRefusal::NotHeld,
+        validation: VALIDATION.into(),
+        detail: format!("is held, not held by desk {DESK}"),
+    });
+    vec![
+        (
+            "voucher",
+            out(note(
+                VoucherOpKind::Redeem,
+                Party::Machine(machine.clone()),
+                Some("V-2"),
+                "held",
+                first + 1,
+            )),
+        ),
+        ("voucher_refused", out(refused)),
+        (
+            "voucher_printed",
+            out(note(
+                VoucherOpKind::Printed,
+                Party::Machine(machine.clone()),
+                None,
+                "issued",
+                4,
+            )),
+        ),
+        (
+            "alert_voucher_number_reused",
+            alert(
+                Alert::VoucherNumberReused {
+                    machine: machine.clone(),
+                    validation: v,
+                    amount: 700,
+                    status: "redeemed",
+                },
+                4,
+            ),
+        ),
+        (
+            "alert_voucher_credit_unbacked",
+            alert(
+                Alert::VoucherCreditUnbacked {
+                    machine: machine.clone(),
+                    validation: v,
+                    amount: 2_500,
+                    status: "redeemed",
+                },
+                3,
+            ),
+        ),
+        (
+            "alert_voucher_redeemed_without_hold",
+            alert(
+                Alert::VoucherRedeemedWithoutHold {
+                    machine: machine.clone(),
+                    validation: v,
+                    amount: 2_500,
+                    holder: Some(format!("desk {DESK}")),
+                },
+                3,
+            ),
+        ),
+        (
+            "alert_voucher_amount_variance",
+            alert(
+                Alert::VoucherAmountVariance {
+                    machine,
+                    validation: v,
+                    voucher: 2_500,
+                    credited: 2_600,
+                },
+                3,
+            ),
+        ),
+        (
+            "alert_voucher_hold_released",
+            alert(
+                Alert::VoucherHoldReleased {
+                    validation: v,
+                    holder: format!("desk {DESK}"),
+                    machine: None,
+                    amount: 2_500,
+                },
+                first + 3,
+            ),
         ),
     ]
 }

@@ -46,6 +46,8 @@ pub fn prefix_topics(kafka: &mut KafkaConfig, prefix: &str) {
     t.pool_commands = format!("{prefix}.internal.pool-commands");
     t.ggr_deltas = format!("{prefix}.internal.ggr-deltas");
     t.machine_awards = format!("{prefix}.internal.machine-awards");
+    t.vouchers = format!("{prefix}.vouchers");
+    t.voucher_facts = format!("{prefix}.internal.voucher-facts");
 }
 
 /// Consumer settings for a group that must form quickly: Tansu assigns a new group's

@@ -147,6 +147,7 @@ async fn after_a_restart_the_census_lists_every_stored_hall_and_machine() {
                         kind: "bill".into(),
                         amount: 5_000,
                         currency: cur.clone(),
+                        validation: None,
                     },
                 )
                 .await;
@@ -223,6 +224,7 @@ async fn after_a_restart_the_census_lists_every_stored_hall_and_machine() {
             kind: "bill".into(),
             amount: 700,
             currency: cur.clone(),
+            validation: None,
         },
     )
     .await;

@@ -70,6 +70,12 @@ const UNREACHABLE: &[(&str, &str, u16, &str)] = &[
         "needs a store that fails reads",
     ),
     (
+        "/api/vouchers/{validation}",
+        "get",
+        503,
+        "needs a store that fails reads",
+    ),
+    (
         "/api/admin/pools/{id}/levels/{level}",
         "patch",
         503,
@@ -577,6 +583,28 @@ fn every_answer_of_a_running_demo_is_as_the_document_says() {
         &ggr,
         "GET /api/halls/H-001/ggr",
     );
+    // RULES.md V: the simulator's first ticket (seed 42: numbers 42 and a counter) once the
+    // census counts open vouchers.
+    let liability = wait_for("an open voucher", Duration::from_secs(30), || {
+        let a = get(&c, "/api/vouchers/liability", Bearer(VIEWER));
+        (a.status == 200 && a.json()["open_vouchers"].as_u64().unwrap_or(0) > 0).then_some(a)
+    });
+    c.check(
+        "get",
+        "/api/vouchers/liability",
+        &liability,
+        "GET /api/vouchers/liability",
+    );
+    let voucher = wait_for("the first ticket", Duration::from_secs(30), || {
+        Some(get(&c, "/api/vouchers/420000000000000001", Bearer(VIEWER)))
+            .filter(|a| a.status == 200)
+    });
+    c.check(
+        "get",
+        "/api/vouchers/{validation}",
+        &voucher,
+        "GET /api/vouchers/420000000000000001",
+    );
     let start = ggr.json()["windows"][0]["start_ms"].as_i64().unwrap();
     let one_window = format!("/api/halls/H-001/ggr?from={start}&to={}", start + 1);
     #[rustfmt::skip]
@@ -605,6 +633,10 @@ fn every_answer_of_a_running_demo_is_as_the_document_says() {
         ("get", "/api/handpays", "/api/handpays", Bearer(VIEWER), None, 200),
         ("get", "/api/handpays", "/api/handpays?limit=many", Bearer(VIEWER), None, 400),
         ("get", "/api/handpays", "/api/handpays", NoKey, None, 401),
+        ("get", "/api/vouchers/liability", "/api/vouchers/liability", NoKey, None, 401),
+        ("get", "/api/vouchers/{validation}", "/api/vouchers/420000000000000001", NoKey, None, 401),
+        ("get", "/api/vouchers/{validation}", "/api/vouchers/999999999999999999", Bearer(VIEWER), None, 404),
+        ("get", "/api/vouchers/{validation}", "/api/vouchers/12345", Bearer(VIEWER), None, 400),
         ("get", "/api/halls", "/api/halls", Bearer(VIEWER), None, 200),
         ("get", "/api/halls", "/api/halls", NoKey, None, 401),
         ("get", "/api/halls/{id}/ggr", &one_window, Bearer(VIEWER), None, 200),

@@ -4,11 +4,13 @@
 //! ordinary play. Both read the same bytes; the core runs single-threaded (`Direct`, the
 //! same state machines as the actors). Compared: per machine its credits, meters and
 //! unexplained meter variance (M-8, from generated meter snapshots), per
-//! hall and window its bets, wins, jackpots and games, per pool level its books, and the
-//! count of every refusal and alert code.
+//! hall and window its bets, wins, jackpots and games, per pool level its books, per voucher
+//! (RULES.md V: the machines' tickets with their validation numbers, and the voucher
+//! commands of gateways and desks) its status, amount, hall, issuer, `unbacked` and
+//! `reprinted`, and the count of every refusal and alert code.
 //!
-//! Restricted to machine events (wallet commands are left out of both) while the wallet
-//! rules are built elsewhere.
+//! Restricted to machine events and voucher commands (wallet commands are left out of both):
+//! the wallet rules are compared elsewhere.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -19,6 +21,7 @@ use pitboss::rng::KeyedHitPoints;
 use pitboss::wire;
 use pitboss_actors::domain::jackpot::{HitPointSource, LevelConfig, PoolConfig};
 use pitboss_actors::domain::machine::Meters;
+use pitboss_actors::domain::voucher::VoucherPolicy;
 use pitboss_actors::domain::{Currency, HallId, PoolId, ReportedMeter, SkewLimits, Timestamp};
 use pitboss_actors::shell::{Input, PoolSpec, RuntimeConfig, Snapshot};
 
@@ -74,6 +77,20 @@ fn runtime_config(m: &ModelConfig) -> RuntimeConfig {
                     .map(|hs| hs.iter().map(|h| HallId::new(h).unwrap()).collect()),
             })
             .collect(),
+        vouchers: VoucherPolicy {
+            expiry_days: m.voucher_expiry_days,
+            hall_expiry_days: m
+                .voucher_hall_expiry_days
+                .iter()
+                .map(|(h, d)| (HallId::new(h).unwrap(), *d))
+                .collect(),
+            hold_ms: m.voucher_hold_ms,
+            home_only: m
+                .voucher_home_only_halls
+                .iter()
+                .map(|h| HallId::new(h).unwrap())
+                .collect(),
+        },
     }
 }
 
@@ -116,9 +133,10 @@ fn differences(seed: u64, events: usize) -> (Vec<String>, BTreeSet<&'static str>
     let mut model = Model::new(mc.clone(), draw());
     let mut core = Direct::new(runtime_config(&mc), SECRET);
     for item in &g.items {
-        // Machine events only (see the module's comment); malformed messages are E-1.
+        // Machine events and voucher commands only (see the module's comment); malformed
+        // messages are E-1.
         let Some(env) = &item.env else { continue };
-        if env.source.machine.is_none() {
+        if env.payload.player().is_some() {
             continue;
         }
         model.apply_bytes(&item.bytes, Some(item.kafka_time));
@@ -136,6 +154,7 @@ fn differences(seed: u64, events: usize) -> (Vec<String>, BTreeSet<&'static str>
     let mut core_machines = BTreeMap::new();
     let mut core_halls = BTreeMap::new();
     let mut core_pools = BTreeMap::new();
+    let mut core_vouchers = BTreeMap::new();
     for s in core.snapshots() {
         match s {
             Snapshot::Machine(m) => {
@@ -187,7 +206,37 @@ fn differences(seed: u64, events: usize) -> (Vec<String>, BTreeSet<&'static str>
                     (levels, p.levels.iter().map(|l| l.hits).collect::<Vec<_>>()),
                 );
             }
+            Snapshot::Voucher(v) => {
+                core_vouchers.insert(
+                    v.number.to_string(),
+                    (
+                        v.status.name(),
+                        v.issue
+                            .as_ref()
+                            .map(|i| (i.amount, i.hall.to_string(), i.by.to_string())),
+                        v.unbacked,
+                        v.reprinted,
+                    ),
+                );
+            }
             Snapshot::Wallet(_) => {}
+        }
+    }
+    let model_vouchers: BTreeMap<String, _> = model
+        .vouchers()
+        .into_iter()
+        .map(|(n, v)| {
+            let issue = v.hall.map(|h| (v.amount, h, v.issuer.unwrap_or_default()));
+            (n, (v.status, issue, v.unbacked, v.reprinted))
+        })
+        .collect();
+    let ids: BTreeSet<&String> = core_vouchers.keys().chain(model_vouchers.keys()).collect();
+    for id in ids {
+        let (c, m) = (core_vouchers.get(id), model_vouchers.get(id));
+        if c != m {
+            diffs.push(format!(
+                "voucher {id}: core {c:?} model {m:?} (status, (amount, hall, issuer), unbacked, reprinted)"
+            ));
         }
     }
     let model_machines: BTreeMap<String, _> = model
@@ -323,6 +372,22 @@ fn core_and_model_agree_on_machines_halls_and_pools() {
         "handpay_reset_without_pending",
         "win_above_handpay_threshold",
         "power_off",
+        // RULES.md V.
+        "voucher_unknown",
+        "voucher_already_redeemed",
+        "voucher_pending_elsewhere",
+        "voucher_expired",
+        "voucher_voided",
+        "voucher_amount_mismatch",
+        "voucher_exists",
+        "voucher_not_held",
+        "voucher_wrong_hall",
+        "tx_conflict",
+        "voucher_number_reused",
+        "voucher_credit_unbacked",
+        "voucher_redeemed_without_hold",
+        "voucher_amount_variance",
+        "voucher_hold_released",
     ] {
         assert!(seen.contains(code), "no {code} in {seen:?}");
     }

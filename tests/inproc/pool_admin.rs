@@ -42,6 +42,7 @@ fn runtime() -> Arc<Runtime> {
         live_actors_max: 0,
         currency: eur(),
         skew: pitboss_actors::domain::SkewLimits::default(),
+        vouchers: Default::default(),
         pools: vec![PoolSpec {
             id: PoolId::new("P").unwrap(),
             config: PoolConfig {

@@ -164,8 +164,8 @@ fn to_json(bytes: &[u8]) -> Value {
         .0
 }
 
-const INPUT_KINDS: usize = 24;
-const OUTPUT_KINDS: [&str; 7] = [
+const INPUT_KINDS: usize = 29;
+const OUTPUT_KINDS: [&str; 8] = [
     "ggr",
     "jackpot_levels",
     "jackpot_hit",
@@ -173,6 +173,7 @@ const OUTPUT_KINDS: [&str; 7] = [
     "alert",
     "refused",
     "rejected",
+    "voucher",
 ];
 
 fn output_kind(sample: &str) -> &str {
@@ -180,6 +181,8 @@ fn output_kind(sample: &str) -> &str {
         "alert"
     } else if sample.starts_with("wallet_") {
         "wallet"
+    } else if sample.starts_with("voucher_") {
+        "voucher"
     } else {
         sample
     }
@@ -760,6 +763,8 @@ fn asyncapi_keys_match_the_code() {
                 | InputPayload::Rollback { .. }
         ) {
             "player id"
+        } else if env.payload.voucher().is_some() {
+            "validation number"
         } else {
             "machine id"
         };
@@ -776,7 +781,9 @@ fn asyncapi_keys_match_the_code() {
             "ggr" => "hall id",
             "jackpot_levels" | "jackpot_hit" => "pool id",
             "wallet" => "player id",
+            "alert" if rec.key == samples::VALIDATION => "validation number",
             "alert" => "machine id",
+            "voucher" => "validation number",
             "refused" => "entity id",
             _ => "original message's key",
         };

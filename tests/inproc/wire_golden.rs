@@ -15,10 +15,11 @@ use pitboss::wire::{
 use pitboss_actors::domain::machine::{
     CashInKind, CashOutKind, EventMeta, MachineCommand, MeterReport, SignificantEvent,
 };
+use pitboss_actors::domain::voucher::{Party, VoucherCommand, VoucherMeta, VoucherOp};
 use pitboss_actors::domain::wallet::{WalletCommand, WalletMeta, WalletOp};
 use pitboss_actors::domain::{
     Amount, AttendantId, Currency, EventId, HallId, HandpayKind, MachineId, PlayerId, PoolId,
-    ServerId, SnapshotReason, Timestamp, TxId,
+    ServerId, SnapshotReason, Timestamp, TxId, ValidationNo,
 };
 use pitboss_actors::shell::{Input, Output};
 use proptest::prelude::*;
@@ -150,9 +151,10 @@ fn golden_bytes_of_every_input_and_output_kind() {
         "golden mismatch (if the change is intended, rerun with UPDATE_GOLDEN=1 and review):\n{}",
         problems.join("\n")
     );
-    // 24 input kinds, 5 version 2 wallet commands with a round, 39 output samples (the
-    // wallet answers: applied, with a round, refused; every alert kind), 1 rejection.
-    assert_eq!(cases.len(), 24 + 5 + 39 + 1);
+    // 29 input kinds, 5 version 2 wallet commands with a round, 47 output samples (the
+    // wallet answers: applied, with a round, refused; every alert kind; a voucher's answer
+    // applied and refused and a ticket fact), 1 rejection.
+    assert_eq!(cases.len(), 29 + 5 + 47 + 1);
 }
 
 #[test]
@@ -206,10 +208,12 @@ fn the_envelope_is_a_map_with_field_names() {
 enum Expect {
     Machine(MachineCommand, Option<&'static str>),
     Wallet(&'static str, WalletOp),
+    /// A voucher command: the sender (a machine, else the desk), tx, op, currency.
+    Voucher(bool, &'static str, VoucherOp, Option<&'static str>),
 }
 
 fn expected_commands() -> Vec<Expect> {
-    use Expect::{Machine as M, Wallet as W};
+    use Expect::{Machine as M, Voucher as V, Wallet as W};
     let a = |v: i64| Amount::new(v).expect("valid");
     let tx = |t: &str| TxId::new(t).expect("valid");
     let eur = Some("EUR");
@@ -218,7 +222,10 @@ fn expected_commands() -> Vec<Expect> {
         M(MachineCommand::Win(a(1_000)), eur),
         M(MachineCommand::GameEnd, None),
         M(MachineCommand::CashIn(CashInKind::Bill, a(5_000)), eur),
-        M(MachineCommand::CashOut(CashOutKind::Ticket, a(4_750)), eur),
+        M(
+            MachineCommand::CashOut(CashOutKind::Ticket(None), a(4_750)),
+            eur,
+        ),
         M(
             MachineCommand::CardIn(PlayerId::new("P-1001").expect("valid")),
             None,
@@ -295,6 +302,16 @@ fn expected_commands() -> Vec<Expect> {
             None,
         ),
         M(MachineCommand::Significant(SignificantEvent::PowerOn), None),
+        V(false, "V-1", VoucherOp::Issue(a(2_500)), eur),
+        V(true, "V-2", VoucherOp::Redeem(a(2_500)), eur),
+        V(false, "V-3", VoucherOp::Commit, None),
+        V(false, "V-4", VoucherOp::Cancel, None),
+        V(
+            false,
+            "V-5",
+            VoucherOp::Void("ticket reported stolen".into()),
+            None,
+        ),
     ]
 }
 
@@ -330,6 +347,24 @@ fn every_input_kind_decodes_to_its_domain_command() {
                 },
                 currency: Currency::new("EUR").expect("valid"),
             },
+            Expect::Voucher(from_machine, tx, op, currency) => Input::Voucher {
+                validation: ValidationNo::new(samples::VALIDATION).expect("valid"),
+                meta: VoucherMeta {
+                    event_id,
+                    time,
+                    hall: hall.clone(),
+                },
+                cmd: VoucherCommand {
+                    party: if from_machine {
+                        Party::Machine(MachineId::new("M-17").expect("valid"))
+                    } else {
+                        Party::Desk(ServerId::new(samples::DESK).expect("valid"))
+                    },
+                    tx: TxId::new(tx).expect("valid"),
+                    op,
+                },
+                currency: currency.map(|c| Currency::new(c).expect("valid")),
+            },
         };
         let bytes = env.to_bytes();
         assert_eq!(
@@ -353,10 +388,12 @@ fn every_input_kind_decodes_to_its_domain_command() {
 }
 
 #[test]
-fn kafka_keys_are_machine_or_player() {
+fn kafka_keys_are_machine_player_or_validation_number() {
     for env in samples::inputs() {
         let want = if env.payload.player().is_some() {
             "P-1001"
+        } else if env.payload.voucher().is_some() {
+            samples::VALIDATION
         } else {
             "M-17"
         };
@@ -1024,6 +1061,62 @@ fn output_expectations() -> Vec<(&'static str, Topic, &'static str, &'static str
             Some(15),
         ),
         ("rejected", Topic::Rejected, "M-17", "rejected 3 42", None),
+        (
+            "voucher",
+            Topic::Vouchers,
+            samples::VALIDATION,
+            "voucher 001234567890123456 machine M-17 V-2",
+            Some(25),
+        ),
+        (
+            "voucher_refused",
+            Topic::Vouchers,
+            samples::VALIDATION,
+            "voucher 001234567890123456 desk DESK-1 V-3",
+            Some(26),
+        ),
+        (
+            "voucher_printed",
+            Topic::Vouchers,
+            samples::VALIDATION,
+            "voucher 001234567890123456 printed {cause}",
+            Some(4),
+        ),
+        (
+            "alert_voucher_number_reused",
+            Topic::Alerts,
+            "M-17",
+            "{cause} alert 2000",
+            Some(4),
+        ),
+        (
+            "alert_voucher_credit_unbacked",
+            Topic::Alerts,
+            "M-17",
+            "{cause} alert 2000",
+            Some(3),
+        ),
+        (
+            "alert_voucher_redeemed_without_hold",
+            Topic::Alerts,
+            "M-17",
+            "{cause} alert 2000",
+            Some(3),
+        ),
+        (
+            "alert_voucher_amount_variance",
+            Topic::Alerts,
+            "M-17",
+            "{cause} alert 2000",
+            Some(3),
+        ),
+        (
+            "alert_voucher_hold_released",
+            Topic::Alerts,
+            samples::VALIDATION,
+            "{cause} alert 2000",
+            Some(27),
+        ),
     ]
 }
 
@@ -1121,9 +1214,31 @@ fn output_payloads_round_trip() {
             }
             OutputEvent::Alert(e) => {
                 let p = e.payload;
-                assert_eq!(&*p.machine, "M-17");
+                let machine = (*name != "alert_voucher_hold_released").then_some("M-17");
+                assert_eq!(p.machine.as_deref(), machine, "{name}");
+                let voucher = name
+                    .starts_with("alert_voucher")
+                    .then_some(samples::VALIDATION);
+                assert_eq!(p.validation.as_deref(), voucher, "{name}");
                 let details = (p.expected, p.got, p.amount, p.code);
                 let want = match &*p.kind {
+                    "voucher_number_reused" | "voucher_credit_unbacked" => {
+                        assert_eq!(p.voucher_status.as_deref(), Some("redeemed"));
+                        let amount = if &*p.kind == "voucher_number_reused" {
+                            700
+                        } else {
+                            2_500
+                        };
+                        (None, None, Some(amount), None)
+                    }
+                    "voucher_redeemed_without_hold" | "voucher_hold_released" => {
+                        assert_eq!(p.holder.as_deref(), Some("desk DESK-1"));
+                        (None, None, Some(2_500), None)
+                    }
+                    "voucher_amount_variance" => {
+                        assert_eq!(p.voucher_amount, Some(2_500));
+                        (None, None, Some(2_600), None)
+                    }
                     "sequence_gap" => (Some(5), Some(8), None, None),
                     "large_cash_in" => (None, None, Some(1_000_000), None),
                     "credit_variance" => (None, None, Some(5_000), None),
@@ -1210,10 +1325,59 @@ fn output_payloads_round_trip() {
                     | "door_open"
                     | "machine_silence_cleared"
                     | "location_online" => "info",
-                    "sequence_stale" | "wrong_currency" | "overflow" => "critical",
+                    "sequence_stale"
+                    | "wrong_currency"
+                    | "overflow"
+                    | "voucher_number_reused"
+                    | "voucher_credit_unbacked" => "critical",
                     _ => "warning",
                 };
                 assert_eq!(&*p.severity, severity, "{name}");
+            }
+            OutputEvent::Voucher(e) => {
+                assert_eq!(e.cause_event_id.as_deref(), rec.cause.as_deref());
+                let p = e.payload;
+                assert_eq!(
+                    (&*p.validation, &*p.currency, p.voucher_amount),
+                    (samples::VALIDATION, "EUR", Some(2_500))
+                );
+                assert_eq!(p.issuing_hall.as_deref(), Some("H-1"));
+                let got = (
+                    &*p.op,
+                    &*p.party_kind,
+                    &*p.party,
+                    p.tx.as_deref(),
+                    &*p.status,
+                    p.code.as_deref(),
+                    &*p.voucher_status,
+                    p.amount,
+                );
+                let want = match *name {
+                    "voucher" => (
+                        "redeem",
+                        "machine",
+                        "M-17",
+                        Some("V-2"),
+                        "applied",
+                        None,
+                        "held",
+                        2_500,
+                    ),
+                    "voucher_refused" => (
+                        "commit",
+                        "desk",
+                        "DESK-1",
+                        Some("V-3"),
+                        "refused",
+                        Some("voucher_not_held"),
+                        "held",
+                        0,
+                    ),
+                    _ => (
+                        "printed", "machine", "M-17", None, "applied", None, "issued", 2_500,
+                    ),
+                };
+                assert_eq!(got, want, "{name}");
             }
             OutputEvent::Refused(e) => {
                 assert_eq!(&*e.payload.entity, "P-1001");
@@ -1365,7 +1529,8 @@ fn topics_have_their_default_names() {
             "pitboss.jackpots",
             "pitboss.wallet-events",
             "pitboss.alerts",
-            "pitboss.rejected"
+            "pitboss.rejected",
+            "pitboss.vouchers"
         ]
     );
     assert_eq!(wire::GAME_EVENTS_TOPIC, "pitboss.game-events");
@@ -1591,4 +1756,110 @@ fn the_wallet_answer_echoes_the_round_only_when_the_command_had_one() {
 /// A MessagePack map (a sample's bytes) as JSON, to edit.
 fn samples_json(bytes: Vec<u8>) -> Value {
     rmp_serde::from_slice(&bytes).expect("a map with string keys and plain values")
+}
+
+// ------------------------------------------------------------------ vouchers (RULES.md V-1)
+
+fn ticket_json(kind: &str, cash: &str, validation: Value) -> Value {
+    json!({
+        "event_id": samples::event_id(40).to_string(),
+        "schema_version": 1,
+        "source": { "hall": "H-1", "machine": "M-17" },
+        "seq": 9,
+        "event_time": samples::TIME_MS,
+        "payload": { cash: {
+            "kind": kind, "amount": 2_500, "currency": "EUR", "validation": validation
+        } }
+    })
+}
+
+#[test]
+fn a_tickets_validation_number_reaches_the_machine_command_on_both_paths() {
+    let v = ValidationNo::new(samples::VALIDATION).expect("valid");
+    for (cash, want) in [
+        (
+            "cash_in",
+            MachineCommand::CashIn(CashInKind::Ticket(Some(v)), Amount::new(2_500).unwrap()),
+        ),
+        (
+            "cash_out",
+            MachineCommand::CashOut(CashOutKind::Ticket(Some(v)), Amount::new(2_500).unwrap()),
+        ),
+    ] {
+        let bytes = msgpack(&ticket_json("ticket", cash, json!(samples::VALIDATION)));
+        let Ok(Input::Machine { cmd, .. }) = decode_input(&bytes) else {
+            panic!("{cash} with a validation number decodes")
+        };
+        assert_eq!(cmd, want, "{cash}");
+        // The serde path (an owned envelope) reads the same.
+        let env = InputEnvelope::from_bytes(&bytes).expect("owned");
+        let Ok(Input::Machine { cmd, .. }) = Input::try_from(&env) else {
+            panic!("{cash}: owned envelope")
+        };
+        assert_eq!(cmd, want, "{cash} (owned)");
+    }
+}
+
+#[test]
+fn bad_validation_numbers_and_voucher_commands_from_the_wrong_sender_are_rejected() {
+    let code = |v: &Value| decode_input(&msgpack(v)).expect_err("rejected").code();
+    for bad in [
+        json!("12345678901234567"),
+        json!("1234567890123456789"),
+        json!("12345678901234567x"),
+        json!(123456789012345678_u64),
+    ] {
+        let c = code(&ticket_json("ticket", "cash_out", bad.clone()));
+        assert!(c == "invalid_id" || c == "malformed", "{bad}: {c}");
+    }
+    // A number on a bill: not a ticket.
+    assert_eq!(
+        code(&ticket_json("bill", "cash_in", json!(samples::VALIDATION))),
+        "invalid_id"
+    );
+    let voucher = |kind: &str, source: Value, body: Value| {
+        json!({
+            "event_id": samples::event_id(41).to_string(),
+            "schema_version": 1,
+            "source": source,
+            "seq": 1,
+            "event_time": samples::TIME_MS,
+            "payload": { kind: body }
+        })
+    };
+    let machine = json!({ "hall": "H-1", "machine": "M-17" });
+    let desk = json!({ "hall": "H-1", "server": "DESK-1" });
+    let issue =
+        json!({ "validation": samples::VALIDATION, "tx": "V-1", "amount": 100, "currency": "EUR" });
+    assert_eq!(
+        code(&voucher("voucher_issue", machine.clone(), issue.clone())),
+        "invalid_source",
+        "a machine issues by printing, not by command"
+    );
+    let commit = json!({ "validation": samples::VALIDATION, "tx": "V-3" });
+    assert_eq!(
+        code(&voucher("voucher_commit", machine, commit.clone())),
+        "invalid_source",
+        "a machine commits by crediting the ticket"
+    );
+    assert_eq!(
+        code(&voucher(
+            "voucher_issue",
+            desk.clone(),
+            without(issue, "", "amount")
+        )),
+        "missing_field"
+    );
+    assert_eq!(
+        code(&voucher("voucher_void", desk.clone(), commit.clone())),
+        "missing_field",
+        "a void gives its reason"
+    );
+    let blank = with(commit.clone(), "/reason", json!("  "));
+    assert_eq!(
+        code(&voucher("voucher_void", desk.clone(), blank)),
+        "malformed"
+    );
+    let short = with(commit, "/validation", json!("42"));
+    assert_eq!(code(&voucher("voucher_cancel", desk, short)), "invalid_id");
 }

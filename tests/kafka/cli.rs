@@ -52,6 +52,8 @@ rejected = "{rejected}"
 pool-commands = "{pool}"
 ggr-deltas = "{deltas}"
 machine-awards = "{awards}"
+vouchers = "{vouchers}"
+voucher-facts = "{voucher_facts}"
 
 [kafka.partitions]
 input = 4
@@ -79,6 +81,8 @@ internal = 4
         pool = t.pool_commands,
         deltas = t.ggr_deltas,
         awards = t.machine_awards,
+        vouchers = t.vouchers,
+        voucher_facts = t.voucher_facts,
     );
     std::fs::write(&path, file).unwrap();
     let bin = env!("CARGO_BIN_EXE_pitboss");
@@ -93,7 +97,11 @@ internal = 4
         listing.contains(&format!("{}\t4\tcreated", t.machine_awards)),
         "{listing}"
     );
-    assert_eq!(listing.lines().count(), 9, "{listing}");
+    assert!(
+        listing.contains(&format!("{}\t4\tcreated", t.voucher_facts)),
+        "{listing}"
+    );
+    assert_eq!(listing.lines().count(), 11, "{listing}");
 
     let mut sim = Simulator::new(&cfg).unwrap();
     let msgs = support::keyed(

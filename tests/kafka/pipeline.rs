@@ -233,7 +233,7 @@ async fn a_machine_clock_far_from_its_record_time_is_booked_at_the_record_time()
     for r in &out.recs {
         match wire::decode_output(&r.payload).unwrap() {
             wire::OutputEvent::Alert(a) if a.payload.kind == "clock_skew" => skews.push((
-                a.payload.machine.to_string(),
+                a.payload.machine.as_deref().unwrap_or_default().to_string(),
                 a.payload.event_time,
                 a.payload.receive_time,
             )),

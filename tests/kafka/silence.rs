@@ -23,7 +23,10 @@ fn alerts(cfg: &pitboss::config::Config) -> Vec<(String, String)> {
     )
     .iter()
     .filter_map(|r| match decode_output(&r.payload).ok()? {
-        OutputEvent::Alert(e) => Some((e.payload.kind.to_string(), e.payload.machine.to_string())),
+        OutputEvent::Alert(e) => Some((
+            e.payload.kind.to_string(),
+            e.payload.machine.as_deref().unwrap_or_default().to_string(),
+        )),
         _ => None,
     })
     .collect()
@@ -52,6 +55,7 @@ async fn machines_that_stop_sending_are_silent_their_hall_offline_and_the_next_e
                 kind: "bill".into(),
                 amount: 1_000,
                 currency: cfg.network.currency.clone(),
+                validation: None,
             },
         );
         (machine.to_owned(), env.to_bytes())

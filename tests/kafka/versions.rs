@@ -29,6 +29,7 @@ async fn version_1_and_version_2_producers_agree_with_the_model_through_kafka() 
     cfg.runtime.clock_behind_max_ms = core.runtime.clock_behind_max_ms;
     cfg.runtime.ggr_windows_max = core.runtime.ggr_windows_max;
     cfg.pools = core.pools.clone();
+    cfg.vouchers = core.vouchers.clone();
     cfg.store.kind = pitboss::store::StoreKind::Embedded;
     cfg.store.data_dir = data.path().join("state");
 

@@ -12,12 +12,13 @@ use pitboss_actors::domain::jackpot::{LevelConfig, PoolConfig, PoolState, MICRO}
 use pitboss_actors::domain::machine::{
     EpochMarks, LogEntry, MachineProfile, MachineState, MeterReport,
 };
+use pitboss_actors::domain::voucher::VoucherState;
 use pitboss_actors::domain::wallet::{
     TxKey, TxRecord, WalletCommand, WalletEffect, WalletMeta, WalletOp, WalletState,
 };
 use pitboss_actors::domain::{
     Amount, AttendantId, Currency, EventId, HallId, LogCode, MachineId, PlayerId, PoolId,
-    ReportedMeter, RoundId, ServerId, Timestamp, TxId,
+    ReportedMeter, RoundId, ServerId, Timestamp, TxId, ValidationNo,
 };
 use pitboss_actors::shell::{
     EntityKey, LedgerEntry, Movement, Position, Snapshot, Stash, StateStore, Stored,
@@ -164,6 +165,64 @@ fn hall(id: &str) -> HallState {
     h
 }
 
+/// A voucher a machine printed and a desk redeemed (RULES.md V), with its ledger: the
+/// liability up at the issue, down at the redemption.
+fn voucher(number: &str) -> (VoucherState, Vec<LedgerEntry>) {
+    use pitboss_actors::domain::voucher::{
+        Party, VoucherCommand, VoucherEffect, VoucherFact, VoucherMeta, VoucherOp, VoucherPolicy,
+    };
+    let mut v = VoucherState::new(ValidationNo::new(number).unwrap(), eur());
+    let policy = VoucherPolicy::default();
+    let meta = |n: u128| VoucherMeta {
+        event_id: EventId(0x2000 + n),
+        time: Timestamp(T0 + n as i64 * 1000),
+        hall: HallId::new("H-001").unwrap(),
+    };
+    let desk = Party::Desk(ServerId::new("DESK-1").unwrap());
+    let cmd = |tx: &str, op| VoucherCommand {
+        party: desk.clone(),
+        tx: TxId::new(tx).unwrap(),
+        op,
+    };
+    let mut fx = Vec::new();
+    let printed = VoucherFact::Printed(MachineId::new("M-1").unwrap(), Amount::new(2_500).unwrap());
+    v.apply_fact(&meta(1), &printed, &policy, &mut fx).unwrap();
+    let redeem = cmd("R-1", VoucherOp::Redeem(Amount::new(2_500).unwrap()));
+    v.apply(&meta(2), &redeem, eur(), &policy, &mut fx).unwrap();
+    v.apply(
+        &meta(3),
+        &cmd("C-1", VoucherOp::Commit),
+        eur(),
+        &policy,
+        &mut fx,
+    )
+    .unwrap();
+    let ledger = fx
+        .iter()
+        .filter_map(|e| match e {
+            VoucherEffect::Moved {
+                kind,
+                delta,
+                liability,
+                time,
+            } => Some((*kind, *delta, *liability, *time)),
+            _ => None,
+        })
+        .enumerate()
+        .map(|(i, (kind, delta, liability, time))| LedgerEntry {
+            n: i as u64 + 1,
+            kind: kind.into(),
+            level: 0,
+            amount: delta,
+            balance: liability,
+            cause: EventId(0x2000 + if i == 0 { 1 } else { 3 }),
+            causes: 1,
+            time,
+        })
+        .collect();
+    (v, ledger)
+}
+
 fn stash(snapshot: Snapshot, ledger: Vec<LedgerEntry>) -> Stash {
     Stash {
         snapshot,
@@ -204,11 +263,14 @@ async fn stashed_states_load_before_and_after_flush_and_restart(mut h: Harness) 
     let (m, ml) = machine("M-1", 4);
     let (p, pl) = pool("WAP-1");
     let hl = hall("H-001");
+    let (v, vl) = voucher("000000000000000042");
+    assert_eq!(vl.len(), 2, "issued and redeemed");
     let stashes = vec![
         stash(Snapshot::Wallet(w), wl),
         stash(Snapshot::Machine(m), ml),
         stash(Snapshot::Pool(p), pl),
         stash(Snapshot::Hall(hl), Vec::new()),
+        stash(Snapshot::Voucher(v), vl),
     ];
     let s = h.store();
     for st in &stashes {
@@ -244,7 +306,7 @@ async fn stashed_states_load_before_and_after_flush_and_restart(mut h: Harness) 
         .map(|x| format!("{:?}", x.key()))
         .collect();
     all.sort();
-    assert_eq!(all.len(), 4, "{all:?}");
+    assert_eq!(all.len(), 5, "{all:?}");
     assert_audit_clean(&h).await;
 }
 

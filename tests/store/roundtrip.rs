@@ -13,13 +13,16 @@ use pitboss_actors::domain::machine::{
     AwardMark, EpochMarks, HitOrigin, MachineProfile, MachineState, MachineStatus, MeterBaseline,
     MeterReport, Meters, OpenHandpay, Reconciliation,
 };
+use pitboss_actors::domain::voucher::{
+    Answered as VoucherAnswered, Issue, Party, VoucherNote, VoucherOp, VoucherState, VoucherStatus,
+};
 use pitboss_actors::domain::wallet::{
     Answer, Answered, BetBooking, BetStatus, TxKey, TxRecord, WalletOp, WalletState, WalletTotals,
 };
 use pitboss_actors::domain::{
     Amount, Currency, DomainError, EventId, FastMap, HallId, HandpayKind, IdKind, MachineId,
     PlayerId, PoolId, RoundId, ServerId, SessionError, SnapshotReason, SourceKey, Subject,
-    Timestamp, Total, TxId, WalletOpKind,
+    Timestamp, Total, TxId, ValidationNo, VoucherRefusal, WalletOpKind,
 };
 use pitboss_actors::shell::{Snapshot, Stash};
 use proptest::prelude::*;
@@ -99,6 +102,27 @@ fn domain_error() -> impl Strategy<Value = DomainError> {
         (select(IdKind::ALL), ".{0,8}")
             .prop_map(|(what, value)| DomainError::InvalidId { what, value }),
         (id(), any::<u8>()).prop_map(|(pool, level)| DomainError::UnknownLevel { pool, level }),
+        (select(VoucherRefusal::ALL), "[0-9]{18}", ".{0,24}").prop_map(
+            |(refusal, validation, detail)| DomainError::Voucher {
+                refusal,
+                validation,
+                detail
+            }
+        ),
+        (id(), id(), "[0-9]{18}").prop_map(|(party, tx, validation)| {
+            DomainError::VoucherTxConflict {
+                party,
+                tx,
+                validation,
+            }
+        }),
+        ("[0-9]{18}", currency(), currency()).prop_map(|(v, expected, got)| {
+            DomainError::WrongCurrency {
+                entity: Subject::Voucher(v),
+                expected: expected.to_string(),
+                got: got.to_string(),
+            }
+        }),
     ]
 }
 
@@ -455,12 +479,129 @@ fn hall() -> impl Strategy<Value = HallState> {
         })
 }
 
+fn party() -> impl Strategy<Value = Party> {
+    prop_oneof![
+        id().prop_map(|m| Party::Machine(MachineId::new(&m).unwrap())),
+        id().prop_map(|d| Party::Desk(ServerId::new(&d).unwrap())),
+    ]
+}
+
+fn voucher_status() -> impl Strategy<Value = VoucherStatus> {
+    prop_oneof![
+        Just(VoucherStatus::Issued),
+        (party(), any::<i64>()).prop_map(|(by, t)| VoucherStatus::Held {
+            by,
+            until: Timestamp(t)
+        }),
+        (party(), any::<i64>()).prop_map(|(by, t)| VoucherStatus::Redeemed {
+            by,
+            at: Timestamp(t)
+        }),
+        any::<i64>().prop_map(|t| VoucherStatus::Expired { at: Timestamp(t) }),
+        (any::<i64>(), "[a-z ]{0,20}").prop_map(|(t, reason)| VoucherStatus::Voided {
+            at: Timestamp(t),
+            reason
+        }),
+    ]
+}
+
+fn voucher_op() -> impl Strategy<Value = VoucherOp> {
+    let amount = (1i64..1_000_000).prop_map(|a| Amount::new(a).unwrap());
+    prop_oneof![
+        amount.clone().prop_map(VoucherOp::Issue),
+        amount.prop_map(VoucherOp::Redeem),
+        Just(VoucherOp::Commit),
+        Just(VoucherOp::Cancel),
+        "[a-z ]{1,20}".prop_map(VoucherOp::Void),
+    ]
+}
+
+/// A voucher with every part a record must keep (RULES.md V): its issue, where it stands,
+/// its variances, the facts it applied and the answers it keeps, refusals included.
+fn voucher() -> impl Strategy<Value = VoucherState> {
+    let answered = (
+        party(),
+        id(),
+        voucher_op(),
+        currency(),
+        prop::option::of(domain_error()),
+        any::<u128>(),
+        any::<i64>(),
+        prop::option::of((any::<i64>(), id())),
+    )
+        .prop_map(|(party, tx, op, currency, refused, cause, time, voucher)| {
+            let tx = TxId::new(&tx).unwrap();
+            let note = VoucherNote {
+                op: op.kind(),
+                party: party.clone(),
+                tx: Some(tx.clone()),
+                amount: 7,
+                refused,
+                status: "held",
+                voucher: voucher.map(|(a, h)| (a, HallId::new(&h).unwrap())),
+                cause: EventId(cause),
+                time: Timestamp(time),
+            };
+            VoucherAnswered {
+                party,
+                tx,
+                op,
+                currency,
+                note,
+            }
+        });
+    let issue = (
+        any::<i64>(),
+        id(),
+        party(),
+        any::<i64>(),
+        any::<Option<i64>>(),
+        any::<u128>(),
+    )
+        .prop_map(|(amount, hall, by, at, expires, cause)| Issue {
+            amount,
+            hall: HallId::new(&hall).unwrap(),
+            by,
+            at: Timestamp(at),
+            expires: expires.map(Timestamp),
+            cause: EventId(cause),
+        });
+    (
+        0u64..1_000_000_000_000_000_000,
+        currency(),
+        prop::option::of((issue, voucher_status())),
+        any::<i64>(),
+        any::<i64>(),
+        prop::collection::vec(any::<u128>(), 0..4),
+        prop::collection::vec(answered, 0..4),
+    )
+        .prop_map(
+            |(n, currency, issued, unbacked, reprinted, facts, answered)| {
+                let (issue, status) = match issued {
+                    Some((i, s)) => (Some(i), s),
+                    None => (None, VoucherStatus::Unissued),
+                };
+                VoucherState {
+                    number: ValidationNo::new(&format!("{n:018}")).unwrap(),
+                    currency,
+                    issue,
+                    status,
+                    unbacked,
+                    reprinted,
+                    facts: facts.into_iter().map(EventId).collect(),
+                    answered: answered.into_iter().collect(),
+                }
+            },
+        )
+}
+
 fn snapshot() -> impl Strategy<Value = Snapshot> {
     prop_oneof![
         machine().prop_map(Snapshot::Machine),
         wallet().prop_map(Snapshot::Wallet),
         pool().prop_map(Snapshot::Pool),
         hall().prop_map(Snapshot::Hall),
+        voucher().prop_map(Snapshot::Voucher),
     ]
 }
 

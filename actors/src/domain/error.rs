@@ -4,7 +4,7 @@ use std::fmt;
 
 use thiserror::Error;
 
-use super::kinds::{IdKind, MachineOp, Total, WalletOpKind};
+use super::kinds::{IdKind, MachineOp, Total, VoucherRefusal, WalletOpKind};
 
 /// A command the core refuses. The state is unchanged when one is returned.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -182,6 +182,27 @@ pub enum DomainError {
         /// The event's sequence number.
         seq: u64,
     },
+    /// A voucher command whose key (voucher, sender, tx) was answered before for other
+    /// content (RULES.md V-7): the first answer stands.
+    #[error("transaction {tx} of {party} on voucher {validation} was already answered for other content")]
+    VoucherTxConflict {
+        /// The sender.
+        party: String,
+        /// The transaction id.
+        tx: String,
+        /// The validation number.
+        validation: String,
+    },
+    /// A voucher command refused (RULES.md V-2..V-6): the code says why, the detail what.
+    #[error("voucher {validation}: {detail}")]
+    Voucher {
+        /// Why, as a stable code.
+        refusal: VoucherRefusal,
+        /// The validation number.
+        validation: String,
+        /// What was found, in words.
+        detail: String,
+    },
 }
 
 impl DomainError {
@@ -211,6 +232,8 @@ impl DomainError {
             DomainError::Overflow(_) => "overflow",
             DomainError::SequenceStale { .. } => "sequence_stale",
             DomainError::JackpotNotEligible { .. } => "jackpot_not_eligible",
+            DomainError::Voucher { refusal, .. } => refusal.name(),
+            DomainError::VoucherTxConflict { .. } => "tx_conflict",
         }
     }
 }
@@ -222,6 +245,8 @@ pub enum Subject {
     Machine(String),
     /// A wallet, by player id.
     Wallet(String),
+    /// A voucher, by validation number.
+    Voucher(String),
 }
 
 impl fmt::Display for Subject {
@@ -229,6 +254,7 @@ impl fmt::Display for Subject {
         match self {
             Subject::Machine(id) => write!(f, "machine {id}"),
             Subject::Wallet(id) => write!(f, "wallet {id}"),
+            Subject::Voucher(id) => write!(f, "voucher {id}"),
         }
     }
 }

@@ -91,6 +91,46 @@ string_id!(
     IdKind::Attendant
 );
 
+/// A TITO voucher's validation number (RULES.md V-1): exactly 18 decimal digits, as
+/// machines print them (leading zeros kept). Held as its digits, so it is `Copy`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ValidationNo([u8; ValidationNo::DIGITS]);
+
+impl ValidationNo {
+    /// Digits in a validation number.
+    pub const DIGITS: usize = 18;
+
+    /// Validates and wraps a validation number: exactly 18 ASCII digits.
+    pub fn new(s: &str) -> Result<Self, DomainError> {
+        if s.len() != Self::DIGITS || !s.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(DomainError::InvalidId {
+                what: IdKind::Validation,
+                value: s.chars().take(ID_LEN_MAX).collect(),
+            });
+        }
+        let mut digits = [0u8; Self::DIGITS];
+        digits.copy_from_slice(s.as_bytes());
+        Ok(Self(digits))
+    }
+
+    /// The digits as text.
+    pub fn as_str(&self) -> &str {
+        // Only ASCII digits are ever stored.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+
+    /// The number (below 10^18).
+    pub fn get(self) -> u64 {
+        self.as_str().parse().unwrap_or_default()
+    }
+}
+
+impl fmt::Display for ValidationNo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The id of an input event (a UUID), the idempotency key of everything it causes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct EventId(pub u128);
@@ -144,6 +184,23 @@ mod tests {
         assert!(MachineId::new("has space").is_err());
         assert!(MachineId::new(&"x".repeat(65)).is_err());
         assert_eq!(MachineId::new("M-17").unwrap().to_string(), "M-17");
+    }
+
+    #[test]
+    fn validation_numbers_are_eighteen_digits_and_keep_their_zeros() {
+        let v = ValidationNo::new("000123456789012345").unwrap();
+        assert_eq!(v.to_string(), "000123456789012345");
+        assert_eq!(v.get(), 123_456_789_012_345);
+        assert!(ValidationNo::new("999999999999999999").is_ok());
+        for bad in [
+            "",
+            "12345678901234567",
+            "1234567890123456789",
+            "12345678901234567x",
+            "+23456789012345678",
+        ] {
+            assert!(ValidationNo::new(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

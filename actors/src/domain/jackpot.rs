@@ -252,7 +252,8 @@ impl PoolCommand {
             MachineEffect::Ggr(_)
             | MachineEffect::Alert(_)
             | MachineEffect::Log(_)
-            | MachineEffect::HandpaidWin(_) => None,
+            | MachineEffect::HandpaidWin(_)
+            | MachineEffect::Voucher(_) => None,
         }
     }
 }

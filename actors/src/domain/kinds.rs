@@ -39,17 +39,21 @@ macro_rules! named {
 }
 
 named! {
-    /// The four kinds of entity, each a state machine of its own. The names are stored (the
+    /// The five kinds of entity, each a state machine of its own. The names are stored (the
     /// ledger's `entity_kind`) and are metric labels: they never change.
     EntityKind {
         Machine => "machine",
         Wallet => "wallet",
         Pool => "pool",
         Hall => "hall",
+        Voucher => "voucher",
     }
 }
 
 impl EntityKind {
+    /// How many there are (the length of per-kind arrays).
+    pub const COUNT: usize = 5;
+
     /// The position in [`EntityKind::ALL`], for per-kind arrays of counters.
     pub fn index(self) -> usize {
         self as usize
@@ -67,6 +71,7 @@ named! {
         Server => "server id",
         Round => "round id",
         Attendant => "attendant id",
+        Validation => "validation number",
     }
 }
 
@@ -78,6 +83,36 @@ named! {
         Bet => "bet",
         Win => "win",
         Rollback => "rollback",
+    }
+}
+
+named! {
+    /// A voucher command or fact, as voucher outputs name it (RULES.md V-2..V-7).
+    VoucherOpKind {
+        Issue => "issue",
+        Redeem => "redeem",
+        Commit => "commit",
+        Cancel => "cancel",
+        Void => "void",
+        Printed => "printed",
+        Credited => "credited",
+        Expire => "expire",
+        Release => "release",
+    }
+}
+
+named! {
+    /// Why a voucher command is refused (RULES.md V-2..V-6): the stable codes.
+    VoucherRefusal {
+        Unknown => "voucher_unknown",
+        AlreadyRedeemed => "voucher_already_redeemed",
+        PendingElsewhere => "voucher_pending_elsewhere",
+        Expired => "voucher_expired",
+        Voided => "voucher_voided",
+        AmountMismatch => "voucher_amount_mismatch",
+        Exists => "voucher_exists",
+        NotHeld => "voucher_not_held",
+        WrongHall => "voucher_wrong_hall",
     }
 }
 
@@ -112,6 +147,7 @@ named! {
         JackpotPaid => "jackpot paid",
         JackpotSeeds => "jackpot seeds",
         MeterVariance => "meter variance",
+        VoucherVariance => "voucher variance",
     }
 }
 
@@ -206,6 +242,13 @@ mod tests {
         for k in WalletOpKind::ALL {
             assert_eq!(WalletOpKind::from_name(k.name()), Some(*k));
         }
+        for k in VoucherRefusal::ALL {
+            assert_eq!(VoucherRefusal::from_name(k.name()), Some(*k));
+        }
+        for k in VoucherOpKind::ALL {
+            assert_eq!(VoucherOpKind::from_name(k.name()), Some(*k));
+        }
+        assert_eq!(EntityKind::ALL.len(), EntityKind::COUNT);
         for k in MachineOp::ALL {
             assert_eq!(MachineOp::from_name(k.name()), Some(*k));
         }

@@ -6,7 +6,9 @@
 //! leave the system without touching the credits.
 
 use super::error::{DomainError, Subject};
-use super::ids::{AttendantId, EventId, HallId, MachineId, PlayerId, PoolId, SourceKey};
+use super::ids::{
+    AttendantId, EventId, HallId, MachineId, PlayerId, PoolId, SourceKey, ValidationNo,
+};
 use super::kinds::{HandpayKind, LogCode, MachineOp, ReportedMeter, SnapshotReason, Total};
 use super::money::{add, Amount, Currency};
 use super::time::{booked_time, SkewLimits, Timestamp};
@@ -19,8 +21,9 @@ pub use super::ggr::GgrDelta;
 pub enum CashInKind {
     /// A banknote in the bill validator.
     Bill,
-    /// A TITO ticket redeemed at this machine.
-    Ticket,
+    /// A TITO ticket redeemed at this machine, with its validation number if the gateway
+    /// sent one (then the voucher is redeemed, RULES.md V-5).
+    Ticket(Option<ValidationNo>),
     /// An electronic transfer from a cashless account.
     Cashless,
 }
@@ -28,8 +31,9 @@ pub enum CashInKind {
 /// How money left a machine.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CashOutKind {
-    /// A TITO ticket printed by this machine.
-    Ticket,
+    /// A TITO ticket printed by this machine, with its validation number if the gateway
+    /// sent one (then the voucher is issued, RULES.md V-2).
+    Ticket(Option<ValidationNo>),
     /// An electronic transfer to a cashless account.
     Cashless,
     /// Paid by hand by an attendant.
@@ -536,6 +540,30 @@ pub enum MachineEffect {
     /// A game win paid by hand (a jackpot handpay reset, RULES.md M-10): the ledger books it;
     /// the credits do not move.
     HandpaidWin(i64),
+    /// A ticket the machine printed or credited, for its voucher (RULES.md V-2, V-5). Boxed:
+    /// rare, and larger than the effects every bet moves.
+    Voucher(Box<TicketFact>),
+}
+
+/// A fact a machine reported about a ticket, forwarded by the machine after applying it
+/// (RULES.md V-2, V-5): defined with the machine, which reports it; the voucher imports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum VoucherFact {
+    /// The machine printed the ticket (cash out to ticket).
+    Printed(MachineId, Amount),
+    /// The machine credited the ticket (ticket in).
+    Credited(MachineId, Amount),
+}
+
+/// A ticket a machine printed or credited, as its voucher receives it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TicketFact {
+    pub validation: ValidationNo,
+    pub fact: VoucherFact,
+    /// The hall the machine stands in.
+    pub hall: HallId,
+    /// The event's booked time.
+    pub at: Timestamp,
 }
 
 /// How urgent an alert is.
@@ -724,6 +752,51 @@ pub enum Alert {
         /// Its value now.
         reported: i64,
     },
+    /// A machine printed a ticket under a validation number already in use (V-5): counted
+    /// at the machine, not owed again (`reprinted` on the voucher).
+    VoucherNumberReused {
+        machine: MachineId,
+        validation: ValidationNo,
+        amount: i64,
+        /// Where the voucher stood.
+        status: &'static str,
+    },
+    /// A machine credited a ticket no open voucher covers (V-5): counted at the machine,
+    /// `unbacked` on the voucher.
+    VoucherCreditUnbacked {
+        machine: MachineId,
+        validation: ValidationNo,
+        amount: i64,
+        /// Where the voucher stood.
+        status: &'static str,
+    },
+    /// A machine credited an open voucher that was not held for it (V-5): redeemed.
+    VoucherRedeemedWithoutHold {
+        machine: MachineId,
+        validation: ValidationNo,
+        amount: i64,
+        /// Who held it, if anyone.
+        holder: Option<String>,
+    },
+    /// A machine credited another amount than the voucher's (V-5): redeemed, the difference
+    /// `unbacked` on the voucher.
+    VoucherAmountVariance {
+        machine: MachineId,
+        validation: ValidationNo,
+        /// The voucher's amount.
+        voucher: i64,
+        /// What the machine credited.
+        credited: i64,
+    },
+    /// A redemption hold lapsed uncommitted (V-6): the voucher is open again.
+    VoucherHoldReleased {
+        validation: ValidationNo,
+        /// Who held it.
+        holder: String,
+        /// The holder, if a machine.
+        machine: Option<MachineId>,
+        amount: i64,
+    },
 }
 
 impl Alert {
@@ -758,6 +831,11 @@ impl Alert {
             Alert::HandpayPending { .. } => "handpay_pending",
             Alert::HandpayResetWithoutPending { .. } => "handpay_reset_without_pending",
             Alert::WinAboveHandpayThreshold { .. } => "win_above_handpay_threshold",
+            Alert::VoucherNumberReused { .. } => "voucher_number_reused",
+            Alert::VoucherCreditUnbacked { .. } => "voucher_credit_unbacked",
+            Alert::VoucherRedeemedWithoutHold { .. } => "voucher_redeemed_without_hold",
+            Alert::VoucherAmountVariance { .. } => "voucher_amount_variance",
+            Alert::VoucherHoldReleased { .. } => "voucher_hold_released",
         }
     }
 
@@ -769,16 +847,23 @@ impl Alert {
             | Alert::DoorOpen { .. }
             | Alert::MachineSilenceCleared { .. }
             | Alert::LocationOnline { .. } => Severity::Info,
-            Alert::SequenceStale { .. } | Alert::WrongCurrency { .. } | Alert::Overflow { .. } => {
-                Severity::Critical
-            }
+            Alert::SequenceStale { .. }
+            | Alert::WrongCurrency { .. }
+            | Alert::Overflow { .. }
+            | Alert::VoucherNumberReused { .. }
+            | Alert::VoucherCreditUnbacked { .. } => Severity::Critical,
             _ => Severity::Warning,
         }
     }
 
-    /// The machine it is about.
-    pub fn machine(&self) -> &MachineId {
-        match self {
+    /// The machine it is about (every alert but a voucher hold of a desk has one).
+    pub fn machine(&self) -> Option<&MachineId> {
+        Some(match self {
+            Alert::VoucherHoldReleased { machine, .. } => return machine.as_ref(),
+            Alert::VoucherNumberReused { machine, .. }
+            | Alert::VoucherCreditUnbacked { machine, .. }
+            | Alert::VoucherRedeemedWithoutHold { machine, .. }
+            | Alert::VoucherAmountVariance { machine, .. } => machine,
             Alert::SequenceGap { machine, .. }
             | Alert::SequenceReset { machine, .. }
             | Alert::SequenceStale { machine, .. }
@@ -807,6 +892,18 @@ impl Alert {
             | Alert::HandpayPending { machine, .. }
             | Alert::HandpayResetWithoutPending { machine, .. }
             | Alert::WinAboveHandpayThreshold { machine, .. } => machine,
+        })
+    }
+
+    /// The voucher it is about, if any (RULES.md V-5, V-6).
+    pub fn voucher(&self) -> Option<ValidationNo> {
+        match self {
+            Alert::VoucherNumberReused { validation, .. }
+            | Alert::VoucherCreditUnbacked { validation, .. }
+            | Alert::VoucherRedeemedWithoutHold { validation, .. }
+            | Alert::VoucherAmountVariance { validation, .. }
+            | Alert::VoucherHoldReleased { validation, .. } => Some(*validation),
+            _ => None,
         }
     }
 }
@@ -1043,6 +1140,20 @@ impl MachineState {
         })
     }
 
+    fn ticket(
+        &self,
+        validation: ValidationNo,
+        at: &Booked<'_>,
+        fact: VoucherFact,
+    ) -> MachineEffect {
+        MachineEffect::Voucher(Box::new(TicketFact {
+            validation,
+            fact,
+            hall: at.hall.clone(),
+            at: at.time,
+        }))
+    }
+
     /// Remembers where and when an event that reaches the pools was booked.
     fn remember_origin(&mut self, at: &Booked<'_>) {
         if self.hit_origins.len() >= HIT_ORIGINS_KEPT {
@@ -1144,11 +1255,14 @@ impl MachineState {
                 let credits = add(self.credits, a, Total::Credits)?;
                 let meter = match kind {
                     CashInKind::Bill => &mut self.meters.bills_in,
-                    CashInKind::Ticket => &mut self.meters.tickets_in,
+                    CashInKind::Ticket(_) => &mut self.meters.tickets_in,
                     CashInKind::Cashless => &mut self.meters.cashless_in,
                 };
                 *meter = add(*meter, a, Total::CashInMeter)?;
                 self.credits = credits;
+                if let CashInKind::Ticket(Some(v)) = kind {
+                    fx.push(self.ticket(*v, at, VoucherFact::Credited(self.id.clone(), *amount)));
+                }
                 let threshold = self.profile.large_cash_in_alert_minor;
                 if threshold > 0 && a >= threshold {
                     fx.push(MachineEffect::Alert(Alert::LargeCashIn {
@@ -1162,13 +1276,16 @@ impl MachineState {
                 let credits = sub(self.credits, a, Total::Credits)?;
                 let variance = self.variance(MachineOp::CashOut, a);
                 let meter = match kind {
-                    CashOutKind::Ticket => &mut self.meters.tickets_out,
+                    CashOutKind::Ticket(_) => &mut self.meters.tickets_out,
                     CashOutKind::Cashless => &mut self.meters.cashless_out,
                     CashOutKind::Handpay => &mut self.meters.handpaid,
                 };
                 *meter = add(*meter, a, Total::CashOutMeter)?;
                 fx.extend(variance);
                 self.credits = credits;
+                if let CashOutKind::Ticket(Some(v)) = kind {
+                    fx.push(self.ticket(*v, at, VoucherFact::Printed(self.id.clone(), *amount)));
+                }
             }
             MachineCommand::CardIn(player) => {
                 if let Some(current) = &self.session {

@@ -14,6 +14,7 @@ pub mod kinds;
 pub mod machine;
 pub mod money;
 pub mod time;
+pub mod voucher;
 pub mod wallet;
 
 pub use applied::Applied;
@@ -21,7 +22,7 @@ pub use error::{DomainError, SessionError, Subject};
 pub use ggr::GgrDelta;
 pub use kinds::{
     EntityKind, HandpayKind, IdKind, LogCode, MachineOp, ReportedMeter, SnapshotReason, Total,
-    WalletOpKind,
+    VoucherOpKind, VoucherRefusal, WalletOpKind,
 };
 
 /// The hash map of domain states: foldhash instead of SipHash. Profiling showed SipHash of
@@ -30,6 +31,7 @@ pub use kinds::{
 pub type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 pub use ids::{
     AttendantId, EventId, HallId, MachineId, PlayerId, PoolId, RoundId, ServerId, SourceKey, TxId,
+    ValidationNo,
 };
 pub use money::{Amount, Currency};
 pub use time::{SkewLimits, Timestamp};

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use crate::domain::jackpot::PoolConfig;
 use crate::domain::machine::MachineProfile;
+use crate::domain::voucher::VoucherPolicy;
 use crate::domain::{Currency, HallId, PoolId, SkewLimits};
 
 /// A jackpot pool and the halls whose machines play for it.
@@ -47,6 +48,8 @@ pub struct RuntimeConfig {
     /// How far event times may stray from receive times (RULES.md E-3).
     pub skew: SkewLimits,
     pub pools: Vec<PoolSpec>,
+    /// Voucher expiry, holds and where a hall's tickets may be redeemed (RULES.md V).
+    pub vouchers: VoucherPolicy,
 }
 
 /// The part of the configuration entities read when they create or tick a state.

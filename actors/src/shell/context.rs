@@ -5,6 +5,7 @@
 
 use crate::domain::jackpot::{HitPointSource, PoolConfig};
 use crate::domain::machine::MachineProfile;
+use crate::domain::voucher::VoucherPolicy;
 use crate::domain::{DomainError, EventId, HallId, PoolId, Timestamp};
 
 use crate::shell::ack::AckToken;
@@ -37,6 +38,8 @@ pub trait EntityContext {
     fn hit_points(&self, pool: &PoolId) -> Box<dyn HitPointSource>;
     /// The settings entities read.
     fn settings(&self) -> &EntitySettings;
+    /// The network's voucher policy (RULES.md V).
+    fn voucher_policy(&self) -> &VoucherPolicy;
     /// Processing time.
     fn now(&self) -> Timestamp;
     /// Whether entities record their money movements (the store keeps a ledger).

@@ -2,8 +2,9 @@
 //! turned into a domain command for one entity.
 
 use crate::domain::machine::{EventMeta, MachineCommand};
+use crate::domain::voucher::{VoucherCommand, VoucherMeta};
 use crate::domain::wallet::{WalletCommand, WalletMeta};
-use crate::domain::{Currency, HallId, MachineId, PlayerId};
+use crate::domain::{Currency, HallId, MachineId, PlayerId, ValidationNo};
 
 /// A validated input event addressed to one entity.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,6 +29,15 @@ pub enum Input {
         /// The currency of the amount.
         currency: Currency,
     },
+    /// A voucher command (RULES.md V-2..V-6).
+    Voucher {
+        validation: ValidationNo,
+        /// Event id, event time, the sender's hall.
+        meta: VoucherMeta,
+        cmd: VoucherCommand,
+        /// The currency of the amount (`None`: the command names no amount).
+        currency: Option<Currency>,
+    },
 }
 
 impl Input {
@@ -35,6 +45,7 @@ impl Input {
         match self {
             Input::Machine { meta, .. } => meta.event_id,
             Input::Wallet { meta, .. } => meta.event_id,
+            Input::Voucher { meta, .. } => meta.event_id,
         }
     }
 }

@@ -79,9 +79,9 @@ pub fn machine_movement(cmd: &MachineCommand) -> Option<Movement> {
         MachineCommand::Bet(_) => Movement::Bet,
         MachineCommand::Win(_) => Movement::Win,
         MachineCommand::CashIn(CashInKind::Bill, _) => Movement::BillIn,
-        MachineCommand::CashIn(CashInKind::Ticket, _) => Movement::TicketIn,
+        MachineCommand::CashIn(CashInKind::Ticket(_), _) => Movement::TicketIn,
         MachineCommand::CashIn(CashInKind::Cashless, _) => Movement::CashlessIn,
-        MachineCommand::CashOut(CashOutKind::Ticket, _) => Movement::TicketOut,
+        MachineCommand::CashOut(CashOutKind::Ticket(_), _) => Movement::TicketOut,
         MachineCommand::CashOut(CashOutKind::Cashless, _) => Movement::CashlessOut,
         MachineCommand::CashOut(CashOutKind::Handpay, _) => Movement::Handpay,
         // Cancelled credits paid by hand (a jackpot's reset moves no credits: RULES.md M-10).

@@ -4,8 +4,9 @@
 use crate::domain::ggr::GgrTotals;
 use crate::domain::jackpot::{JackpotHit, PoolCommand, PoolMeta};
 use crate::domain::machine::{EventMeta, MachineCommand};
+use crate::domain::voucher::{VoucherCommand, VoucherFact, VoucherMeta};
 use crate::domain::wallet::{Recalled, WalletCommand, WalletMeta};
-use crate::domain::{Currency, GgrDelta, HallId, MachineId, PoolId};
+use crate::domain::{Currency, GgrDelta, HallId, MachineId, PoolId, ValidationNo};
 
 use crate::shell::ack::AckToken;
 
@@ -82,6 +83,35 @@ impl HallMsg {
     }
 }
 
+/// Messages for a voucher.
+pub enum VoucherMsg {
+    /// A command of a cash desk, a machine's gateway or the back office (an input event).
+    Command {
+        meta: VoucherMeta,
+        cmd: VoucherCommand,
+        /// The amount's currency (`None`: the command names no amount).
+        currency: Option<Currency>,
+        /// Completion of the input event.
+        ack: AckToken,
+    },
+    /// A ticket a machine printed or credited (RULES.md V-2, V-5), forwarded by the machine.
+    Fact {
+        meta: VoucherMeta,
+        fact: VoucherFact,
+        /// Completion of the input event that caused it.
+        ack: AckToken,
+    },
+}
+
+impl VoucherMsg {
+    /// Completion of the input event the message comes from.
+    pub fn ack(&self) -> &AckToken {
+        match self {
+            VoucherMsg::Command { ack, .. } | VoucherMsg::Fact { ack, .. } => ack,
+        }
+    }
+}
+
 /// A message from one entity to another, which may live in another process.
 pub enum Remote {
     /// A contribution or claim for a pool.
@@ -90,6 +120,8 @@ pub enum Remote {
     Hall(HallId, HallMsg),
     /// A jackpot award for a machine.
     Machine(MachineId, MachineMsg),
+    /// A ticket fact for a voucher.
+    Voucher(ValidationNo, VoucherMsg),
 }
 
 /// Decides where messages between entities go. Without one, every entity is local. With

@@ -20,9 +20,11 @@ pub mod runtime;
 pub use ack::AckToken;
 pub use config::{Directory, EntitySettings, PoolSpec, RuntimeConfig};
 pub use context::{Counter, EntityContext};
-pub use entities::{HallEntity, MachineEntity, PoolChange, PoolEntity, WalletEntity};
+pub use entities::{
+    HallEntity, MachineEntity, PoolChange, PoolEntity, VoucherEntity, WalletEntity,
+};
 pub use input::Input;
-pub use messages::{EffectRouter, HallMsg, MachineMsg, PoolMsg, Remote, WalletMsg};
+pub use messages::{EffectRouter, HallMsg, MachineMsg, PoolMsg, Remote, VoucherMsg, WalletMsg};
 pub use ports::{
     Backoff, Clock, EntityKey, EventSink, Failure, HitPointFactory, LedgerEntry, LevelView,
     ManualClock, MemorySink, MemoryStore, Movement, NullSink, Output, Position, Snapshot, Stash,

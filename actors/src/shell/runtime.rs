@@ -21,9 +21,9 @@ use crate::shell::actor::{
 };
 use crate::shell::config::{Directory, EntitySettings, PoolSpec, RuntimeConfig};
 use crate::shell::context::{Counter, EntityContext};
-use crate::shell::entities::{HallEntity, MachineEntity, PoolEntity, WalletEntity};
+use crate::shell::entities::{HallEntity, MachineEntity, PoolEntity, VoucherEntity, WalletEntity};
 use crate::shell::input::Input;
-use crate::shell::messages::{EffectRouter, MachineMsg, Remote, WalletMsg};
+use crate::shell::messages::{EffectRouter, MachineMsg, Remote, VoucherMsg, WalletMsg};
 use crate::shell::ports::clock::Clock;
 use crate::shell::ports::random::HitPointFactory;
 use crate::shell::ports::sink::{EventSink, Output};
@@ -39,9 +39,9 @@ struct PoolTable {
 #[derive(Default, Debug)]
 pub struct RuntimeStats {
     /// Actors started, by kind (indexed by [`EntityKind::index`]).
-    pub started: [AtomicU64; 4],
+    pub started: [AtomicU64; EntityKind::COUNT],
     /// Actors passivated, by kind.
-    pub passivated: [AtomicU64; 4],
+    pub passivated: [AtomicU64; EntityKind::COUNT],
     /// Repeated inputs recognised and skipped.
     pub duplicates: AtomicU64,
     /// Inputs refused by the core.
@@ -63,6 +63,12 @@ impl Hosted for MachineEntity {
 impl Hosted for WalletEntity {
     fn registry(rt: &Runtime) -> &Arc<Registry<Self>> {
         &rt.wallets
+    }
+}
+
+impl Hosted for VoucherEntity {
+    fn registry(rt: &Runtime) -> &Arc<Registry<Self>> {
+        &rt.vouchers
     }
 }
 
@@ -100,6 +106,7 @@ pub struct Runtime {
     wallets: Arc<Registry<WalletEntity>>,
     pools: Arc<Registry<PoolEntity>>,
     halls: Arc<Registry<HallEntity>>,
+    vouchers: Arc<Registry<VoucherEntity>>,
     /// Publications wait for a durable checkpoint (RULES.md H-2).
     after_checkpoint: std::sync::atomic::AtomicBool,
 }
@@ -138,6 +145,7 @@ impl Runtime {
             wallets: Arc::default(),
             pools: Arc::default(),
             halls: Arc::default(),
+            vouchers: Arc::default(),
             after_checkpoint: std::sync::atomic::AtomicBool::new(false),
         })
     }
@@ -233,6 +241,7 @@ impl Runtime {
             Remote::Pool(id, m) => self.tell::<PoolEntity>(&id, m),
             Remote::Hall(id, m) => self.tell::<HallEntity>(&id, m),
             Remote::Machine(id, m) => self.tell::<MachineEntity>(&id, m),
+            Remote::Voucher(id, m) => self.tell::<VoucherEntity>(&id, m),
         }
     }
 
@@ -356,6 +365,26 @@ impl Runtime {
                 };
                 self.send::<WalletEntity>(&player, msg).await
             }
+            Input::Voucher {
+                validation,
+                meta,
+                cmd,
+                currency,
+            } => {
+                let msg = VoucherMsg::Command {
+                    meta,
+                    cmd,
+                    currency,
+                    ack,
+                };
+                if self.router.get().is_some() {
+                    // Several instances: the voucher lives with its partition of the internal
+                    // topic (its machines' ticket facts go there too), not with the input's.
+                    self.forward(Remote::Voucher(validation, msg));
+                } else {
+                    self.send::<VoucherEntity>(&validation, msg).await
+                }
+            }
         }
     }
 
@@ -374,6 +403,7 @@ impl Runtime {
         sweep(&self.wallets, max);
         sweep(&self.pools, max);
         sweep(&self.halls, max);
+        sweep(&self.vouchers, max);
     }
 
     /// Passivates the given entities now, idle or not (their state goes to the store), and
@@ -420,6 +450,7 @@ impl Runtime {
         }
         each(&self.halls).await;
         each(&self.pools).await;
+        each(&self.vouchers).await;
         each(&self.wallets).await;
         each(&self.machines).await;
     }
@@ -438,6 +469,7 @@ impl Runtime {
             barrier(&self.wallets).await;
             barrier(&self.pools).await;
             barrier(&self.halls).await;
+            barrier(&self.vouchers).await;
         }
     }
 
@@ -452,6 +484,7 @@ impl Runtime {
         inspect(&self.wallets, &mut out).await;
         inspect(&self.pools, &mut out).await;
         inspect(&self.halls, &mut out).await;
+        inspect(&self.vouchers, &mut out).await;
         out
     }
 
@@ -504,19 +537,20 @@ impl Runtime {
     }
 
     /// Live actors by kind (indexed by [`EntityKind::index`]).
-    pub fn live_actors(&self) -> [usize; 4] {
+    pub fn live_actors(&self) -> [usize; EntityKind::COUNT] {
         [
             self.machines.len(),
             self.wallets.len(),
             self.pools.len(),
             self.halls.len(),
+            self.vouchers.len(),
         ]
     }
 
     /// Messages sent so far through the registries to the live actors, by kind (indexed by
     /// [`EntityKind::index`]): inputs, messages between actors and pings. An actor's count
     /// leaves with it when it passivates (benchmarks read it on a runtime that does not).
-    pub fn messages_sent(&self) -> [u64; 4] {
+    pub fn messages_sent(&self) -> [u64; EntityKind::COUNT] {
         fn sum<E: Entity>(r: &Registry<E>) -> u64 {
             r.iter().map(|s| s.sent.load(Ordering::Relaxed)).sum()
         }
@@ -525,6 +559,7 @@ impl Runtime {
             sum(&self.wallets),
             sum(&self.pools),
             sum(&self.halls),
+            sum(&self.vouchers),
         ]
     }
 
@@ -538,6 +573,11 @@ impl Runtime {
     /// The ids of the live machines (for read APIs and tests).
     pub fn live_machine_ids(&self) -> Vec<MachineId> {
         self.machines.iter().map(|s| s.key().clone()).collect()
+    }
+
+    /// The ids of the live entities of kind `E` (the census's first round).
+    pub fn live_ids<E: Hosted>(&self) -> Vec<E::Id> {
+        E::registry(self).iter().map(|s| s.key().clone()).collect()
     }
 
     /// The ids of the live halls (for read APIs).
@@ -587,6 +627,10 @@ impl EntityContext for Runtime {
 
     fn settings(&self) -> &EntitySettings {
         &self.settings
+    }
+
+    fn voucher_policy(&self) -> &crate::domain::voucher::VoucherPolicy {
+        &self.config.vouchers
     }
 
     fn now(&self) -> Timestamp {

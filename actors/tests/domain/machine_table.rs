@@ -10,12 +10,13 @@
 use pitboss_actors::domain::machine::{
     Alert, Applied, CashInKind, CashOutKind, EventMeta, GgrDelta, LogEntry, MachineCommand,
     MachineEffect, MachineEnv, MachineProfile, MachineState, MeterDiff, MeterReport,
-    SignificantEvent, EPOCHS_KEPT, HOLES_KEPT,
+    SignificantEvent, TicketFact, EPOCHS_KEPT, HOLES_KEPT,
 };
+use pitboss_actors::domain::voucher::VoucherFact;
 use pitboss_actors::domain::{
     Amount, AttendantId, Currency, DomainError, EventId, HallId, HandpayKind, LogCode, MachineId,
     MachineOp, PlayerId, PoolId, ReportedMeter, SkewLimits, SnapshotReason, SourceKey, Timestamp,
-    Total,
+    Total, ValidationNo,
 };
 
 /// Event time of sequence number 0: 2023-11-14T22:13:20Z, 20 s into a minute.
@@ -29,6 +30,10 @@ fn amount(minor: i64) -> Amount {
 
 fn currency(code: &str) -> Currency {
     Currency::new(code).expect("valid test currency")
+}
+
+fn validation() -> ValidationNo {
+    ValidationNo::new("000000000000004242").unwrap()
 }
 
 fn machine_id() -> MachineId {
@@ -557,7 +562,7 @@ fn cases() -> Vec<Case> {
         Case {
             name: "ticket in",
             setup: vec![bill(100)],
-            cmd: MachineCommand::CashIn(Ticket, amount(2_000)),
+            cmd: MachineCommand::CashIn(Ticket(None), amount(2_000)),
             currency: None,
             outcome: Ok(()),
             change: |m| {
@@ -581,7 +586,7 @@ fn cases() -> Vec<Case> {
         Case {
             name: "cash in just below the AML threshold raises no alert",
             setup: vec![],
-            cmd: MachineCommand::CashIn(Ticket, amount(LARGE_CASH_IN - 1)),
+            cmd: MachineCommand::CashIn(Ticket(None), amount(LARGE_CASH_IN - 1)),
             currency: None,
             outcome: Ok(()),
             change: |m| {
@@ -628,7 +633,7 @@ fn cases() -> Vec<Case> {
         Case {
             name: "ticket out",
             setup: vec![bill(1_000)],
-            cmd: cash_out(CashOutKind::Ticket, 400),
+            cmd: cash_out(CashOutKind::Ticket(None), 400),
             currency: None,
             outcome: Ok(()),
             change: |m| {
@@ -636,6 +641,44 @@ fn cases() -> Vec<Case> {
                 m.meters.tickets_out = 400;
             },
             effects: no_effects,
+        },
+        Case {
+            name: "ticket out with a validation number issues its voucher (V-2)",
+            setup: vec![bill(1_000)],
+            cmd: cash_out(CashOutKind::Ticket(Some(validation())), 400),
+            currency: None,
+            outcome: Ok(()),
+            change: |m| {
+                m.credits = 600;
+                m.meters.tickets_out = 400;
+            },
+            effects: |_| {
+                vec![MachineEffect::Voucher(Box::new(TicketFact {
+                    validation: validation(),
+                    fact: VoucherFact::Printed(machine_id(), amount(400)),
+                    hall: hall(),
+                    at: Timestamp(T0 + 2_000),
+                }))]
+            },
+        },
+        Case {
+            name: "ticket in with a validation number redeems its voucher (V-5)",
+            setup: vec![],
+            cmd: MachineCommand::CashIn(CashInKind::Ticket(Some(validation())), amount(700)),
+            currency: None,
+            outcome: Ok(()),
+            change: |m| {
+                m.credits = 700;
+                m.meters.tickets_in = 700;
+            },
+            effects: |_| {
+                vec![MachineEffect::Voucher(Box::new(TicketFact {
+                    validation: validation(),
+                    fact: VoucherFact::Credited(machine_id(), amount(700)),
+                    hall: hall(),
+                    at: Timestamp(T0 + 1_000),
+                }))]
+            },
         },
         Case {
             name: "cashless out of all credits",
@@ -664,7 +707,7 @@ fn cases() -> Vec<Case> {
         Case {
             name: "credit_variance: cash out larger than credits is applied",
             setup: vec![bill(1_000)],
-            cmd: cash_out(CashOutKind::Ticket, 1_001),
+            cmd: cash_out(CashOutKind::Ticket(None), 1_001),
             currency: None,
             outcome: Ok(()),
             change: |m| {
@@ -1505,14 +1548,14 @@ fn award_for_a_pool_the_machine_does_not_play_for_is_still_recorded() {
 fn game_cycle_reconciles_meters_and_credits() {
     let mut m = machine();
     let script = [
-        MachineCommand::CashIn(CashInKind::Ticket, amount(2_000)),
+        MachineCommand::CashIn(CashInKind::Ticket(None), amount(2_000)),
         MachineCommand::CashIn(CashInKind::Cashless, amount(500)),
         bet(200),
         win(1_000),
         MachineCommand::GameEnd,
         bet(300),
         MachineCommand::GameEnd,
-        cash_out(CashOutKind::Ticket, 1_000),
+        cash_out(CashOutKind::Ticket(None), 1_000),
         cash_out(CashOutKind::Cashless, 500),
         cash_out(CashOutKind::Handpay, 1_500),
     ];

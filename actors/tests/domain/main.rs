@@ -8,4 +8,5 @@ mod ggr_table;
 mod jackpot_table;
 mod machine_table;
 mod properties;
+mod voucher_table;
 mod wallet_table;

@@ -78,14 +78,14 @@ fn hall_id() -> HallId {
 fn cash_in_kind() -> impl Strategy<Value = CashInKind> {
     prop_oneof![
         Just(CashInKind::Bill),
-        Just(CashInKind::Ticket),
+        Just(CashInKind::Ticket(None)),
         Just(CashInKind::Cashless)
     ]
 }
 
 fn cash_out_kind() -> impl Strategy<Value = CashOutKind> {
     prop_oneof![
-        Just(CashOutKind::Ticket),
+        Just(CashOutKind::Ticket(None)),
         Just(CashOutKind::Cashless),
         Just(CashOutKind::Handpay)
     ]
@@ -1111,9 +1111,13 @@ impl Digits {
 /// Decodes a machine command from random digits; 0 decodes to the simplest command (a bill
 /// of 1), so shrinking a failing case moves towards simple commands.
 fn decode_machine_cmd(d: &mut Digits, pools: &[&str]) -> MachineCommand {
-    const IN: [CashInKind; 3] = [CashInKind::Bill, CashInKind::Ticket, CashInKind::Cashless];
+    const IN: [CashInKind; 3] = [
+        CashInKind::Bill,
+        CashInKind::Ticket(None),
+        CashInKind::Cashless,
+    ];
     const OUT: [CashOutKind; 3] = [
-        CashOutKind::Ticket,
+        CashOutKind::Ticket(None),
         CashOutKind::Cashless,
         CashOutKind::Handpay,
     ];

@@ -313,9 +313,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<Option<Report>> {
         // consumed: stop pitboss only once they are processed too, so that what it stores
         // and publishes at shutdown is complete.
         progress.set_message("waiting for the effects on the internal topics");
-        let t = &cfg.kafka.topics;
-        let topics = [&t.input, &t.pool_commands, &t.ggr_deltas, &t.machine_awards];
-        let topics: Vec<&str> = topics.iter().map(|n| n.as_str()).collect();
+        let consumed = cfg.kafka.topics.consumed(true);
+        let topics: Vec<&str> = consumed.iter().map(|(_, n)| n.as_str()).collect();
         pitboss::kafka::admin::wait_committed_to_end(&cfg.kafka, &topics, timeout)
             .map_err(|e| anyhow!(e))?;
     }

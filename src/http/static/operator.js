@@ -90,6 +90,31 @@
     fill("attention", rows);
   }
 
+  // RULES.md V-8: what the open vouchers are for, per issuing hall.
+  function liability(d) {
+    var cur = d.currency;
+    var rows = d.halls.map(function (h) {
+      return row([td(h.hall), td(num(h.open_vouchers)), td(fmt(h.liability_minor, cur))]);
+    });
+    rows.push(row([td("All halls"), td(num(d.open_vouchers)), td(fmt(d.liability_minor, cur))], "total"));
+    fill("liability", rows);
+    document.getElementById("t-liability").textContent = fmt(d.liability_minor, cur);
+  }
+
+  // RULES.md M-10: handpays waiting for an attendant, oldest first.
+  function handpays(d, cur) {
+    var rows = d.handpays.map(function (h) {
+      var mins = Math.floor(h.age_secs / 60);
+      return row([td(h.machine), td(h.hall, "l"), td(h.kind.replace("_", " "), "l"),
+        td(fmt(h.amount_minor, cur)), td(mins + " min", mins >= 15 ? "bad" : "warn")]);
+    });
+    if (!rows.length) rows.push(row([td("none", "ok"), td(""), td(""), td(""), td("")]));
+    fill("handpays", rows);
+    var t = document.getElementById("t-handpays");
+    t.textContent = num(d.total);
+    t.className = "v " + (d.total ? "warn" : "ok");
+  }
+
   function pools(d) {
     var rows = [];
     d.pools.forEach(function (p) {
@@ -113,13 +138,16 @@
   function refresh() {
     Promise.all([get("/api/halls"), get("/api/pools"),
       get("/api/machines?status=offline&limit=50"), get("/api/machines?status=tilt&limit=25"),
-      get("/api/machines?status=door_open&limit=25")])
+      get("/api/machines?status=door_open&limit=25"), get("/api/vouchers/liability"),
+      get("/api/handpays?limit=25")])
       .then(function (r) {
         document.getElementById("keybox").classList.remove("show");
         document.getElementById("keyerr").textContent = "";
         var cur = halls(r[0]);
         pools(r[1]);
         attention([r[2], r[3], r[4]], cur);
+        liability(r[5]);
+        handpays(r[6], cur);
         var at = r[0].census_at_ms ? new Date(r[0].census_at_ms).toLocaleTimeString() : "–";
         document.getElementById("updated").textContent = "census " + at;
       })

@@ -18,10 +18,11 @@ use pitboss_actors::domain::MachineId;
 use pitboss_actors::shell::ports::{BoxFuture, Position};
 use pitboss_actors::shell::{
     AckToken, HallEntity, HallMsg, Input, MachineEntity, MachineMsg, Output, PoolEntity, PoolMsg,
-    Runtime, StoreError,
+    Runtime, StoreError, VoucherEntity, VoucherMsg,
 };
 use tokio::sync::mpsc;
 
+use super::internal::VoucherParts;
 use super::producer::Produce;
 use super::router::{KafkaRouter, MachinePartitions};
 use super::source::{Batch, Decoded, Offsets, TopicMap, Work};
@@ -365,6 +366,23 @@ impl Processor {
                         }
                     }
                 }
+                Decoded::Voucher(v) => {
+                    let owned = self.owners.entry(tp).or_default();
+                    for (validation, parts) in v {
+                        note(&mut owned.vouchers, &validation);
+                        let ack = ack.clone();
+                        let msg = match parts {
+                            VoucherParts::Command(meta, cmd, currency) => VoucherMsg::Command {
+                                meta,
+                                cmd,
+                                currency,
+                                ack,
+                            },
+                            VoucherParts::Fact(meta, fact) => VoucherMsg::Fact { meta, fact, ack },
+                        };
+                        self.rt.tell::<VoucherEntity>(&validation, msg);
+                    }
+                }
                 Decoded::Bad(reason) => {
                     ack.fail();
                     self.fatal.set(reason);
@@ -386,6 +404,8 @@ impl Processor {
                 }
             }
             Input::Wallet { player, .. } => note(&mut owned.wallets, player),
+            // With internal topics the runtime sends it on to the voucher's owner.
+            Input::Voucher { validation, .. } => note(&mut owned.vouchers, validation),
         }
         let waiting = match &input {
             Input::Machine { machine, .. } if !self.pending_awards.is_empty() => self

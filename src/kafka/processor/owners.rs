@@ -4,8 +4,10 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use pitboss_actors::domain::{HallId, MachineId, PlayerId, PoolId};
-use pitboss_actors::shell::{HallEntity, MachineEntity, PoolEntity, Runtime, WalletEntity};
+use pitboss_actors::domain::{HallId, MachineId, PlayerId, PoolId, ValidationNo};
+use pitboss_actors::shell::{
+    HallEntity, MachineEntity, PoolEntity, Runtime, VoucherEntity, WalletEntity,
+};
 
 use crate::kafka::router::MachinePartitions;
 
@@ -17,6 +19,7 @@ pub(super) struct Owned {
     pub wallets: HashSet<PlayerId>,
     pub pools: HashSet<PoolId>,
     pub halls: HashSet<HallId>,
+    pub vouchers: HashSet<ValidationNo>,
 }
 
 impl Owned {
@@ -25,10 +28,15 @@ impl Owned {
         self.wallets.extend(o.wallets);
         self.pools.extend(o.pools);
         self.halls.extend(o.halls);
+        self.vouchers.extend(o.vouchers);
     }
 
     pub fn len(&self) -> usize {
-        self.machines.len() + self.wallets.len() + self.pools.len() + self.halls.len()
+        self.machines.len()
+            + self.wallets.len()
+            + self.pools.len()
+            + self.halls.len()
+            + self.vouchers.len()
     }
 
     /// Passivates every entity now: their state goes to the store.
@@ -38,6 +46,7 @@ impl Owned {
             wallets,
             pools,
             halls,
+            vouchers,
         } = self;
         rt.passivate_now::<MachineEntity>(&machines.into_iter().collect::<Vec<_>>())
             .await;
@@ -46,6 +55,8 @@ impl Owned {
         rt.passivate_now::<PoolEntity>(&pools.into_iter().collect::<Vec<_>>())
             .await;
         rt.passivate_now::<HallEntity>(&halls.into_iter().collect::<Vec<_>>())
+            .await;
+        rt.passivate_now::<VoucherEntity>(&vouchers.into_iter().collect::<Vec<_>>())
             .await;
     }
 }

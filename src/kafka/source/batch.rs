@@ -12,7 +12,8 @@ use pitboss_actors::shell::Input;
 use rdkafka::message::Message;
 
 use crate::kafka::internal::{
-    decode_ggr_deltas, decode_machine_awards, decode_pool_commands, InternalError, PoolParts,
+    decode_ggr_deltas, decode_machine_awards, decode_pool_commands, decode_voucher_facts,
+    InternalError, PoolParts, VoucherParts,
 };
 use crate::kafka::{Src, Tp};
 use crate::wire;
@@ -105,6 +106,8 @@ pub enum Decoded {
     Pool(Vec<PoolParts>),
     Ggr(Vec<GgrDelta>),
     Award(Vec<JackpotHit>),
+    /// Voucher commands and ticket facts for the vouchers this instance owns.
+    Voucher(Vec<(pitboss_actors::domain::ValidationNo, VoucherParts)>),
     /// An internal message that cannot be read: an internal failure.
     Bad(String),
 }
@@ -134,6 +137,9 @@ impl Decoded {
             Src::MachineAwards => decode_machine_awards(bytes)
                 .and_then(|v| all(v, |i| i.to_domain()))
                 .map(Decoded::Award),
+            Src::VoucherFacts => decode_voucher_facts(bytes)
+                .and_then(|v| all(v, |i| i.to_domain()))
+                .map(Decoded::Voucher),
         };
         internal.unwrap_or_else(|e| {
             Decoded::Bad(format!(
@@ -162,6 +168,7 @@ impl Decoded {
             Decoded::Pool(v) => v.len(),
             Decoded::Ggr(v) => v.len(),
             Decoded::Award(v) => v.len(),
+            Decoded::Voucher(v) => v.len(),
             _ => 1,
         }
     }

@@ -1,12 +1,14 @@
 //! A seeded generator of input streams that mixes every case `RULES.md` names into ordinary
 //! play: retries hours later, conflicting repeats, late gap-fills, epoch resets, skewed
 //! clocks, wrong currencies, bets rolled back after they were settled, claims on ineligible
-//! machines, amounts at the bounds, malformed messages. The same seed gives the same stream.
+//! machines, amounts at the bounds, malformed messages, and voucher flows (`vouchers.rs`:
+//! tickets with validation numbers printed, requested, paid, cancelled, voided, expired,
+//! credited twice, ...). The same seed gives the same stream.
 //!
 //! It knows nothing of the rules' outcomes (the model decides those); it only keeps enough
 //! of its own books (sequence numbers, rough credits, open bets) to make play look real.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
@@ -14,6 +16,8 @@ use rand::{Rng, SeedableRng};
 use crate::wire::{InputEnvelope, InputPayload, SnapshotMeters, Source};
 
 mod cases;
+mod tickets;
+mod vouchers;
 
 use super::types::{LevelSpec, ModelConfig, PoolSpec};
 
@@ -27,6 +31,13 @@ pub const LARGE_CASH_IN: i64 = 50_000;
 pub const HANDPAY_THRESHOLD: i64 = 40_000;
 /// The stream's start time (2026-03-29T00:30:00Z).
 pub const START_MS: i64 = 1_774_744_200_000;
+/// How long a redemption request holds a voucher in generated streams (RULES.md V-3).
+pub const VOUCHER_HOLD_MS: i64 = 60_000;
+/// The hall whose vouchers expire after a day in generated streams (RULES.md V-6); the
+/// others keep the default 30 days.
+pub const SHORT_EXPIRY_HALL: usize = 0;
+/// The hall whose vouchers are redeemed only in the hall in generated streams (V-3).
+pub const HOME_ONLY_HALL: usize = 1;
 
 /// The size and mix of a stream.
 #[derive(Clone, Debug)]
@@ -43,6 +54,9 @@ pub struct GenConfig {
     pub players: usize,
     /// Per mille of steps that inject a special case instead of ordinary play.
     pub special_per_mille: u32,
+    /// Per mille of steps followed by a voucher flow (RULES.md V: a ticket requested and
+    /// paid, cancelled, requested twice, credited without a request, voided, ...).
+    pub voucher_per_mille: u32,
 }
 
 impl Default for GenConfig {
@@ -54,6 +68,7 @@ impl Default for GenConfig {
             machines_per_hall: 4,
             players: 6,
             special_per_mille: 150,
+            voucher_per_mille: 25,
         }
     }
 }
@@ -115,6 +130,10 @@ pub fn model_config() -> ModelConfig {
                 levels: vec![level("bonus", 2_000, 10_000, None, false, 0)],
             },
         ],
+        voucher_expiry_days: 30,
+        voucher_hall_expiry_days: BTreeMap::from([(hall_name(SHORT_EXPIRY_HALL), 1)]),
+        voucher_hold_ms: VOUCHER_HOLD_MS,
+        voucher_home_only_halls: BTreeSet::from([hall_name(HOME_ONLY_HALL)]),
     }
 }
 
@@ -172,6 +191,10 @@ struct World {
     sent_wallet: Vec<(String, InputPayload, bool)>,
     /// Machine events sent, for exact redelivery.
     sent_machine: Vec<Item>,
+    /// Vouchers (RULES.md V): their own generator, so that adding them left the rest of
+    /// every seed's stream as it was (but for the validation numbers on tickets, and the
+    /// voucher flows between steps), and the generator's own books of them.
+    vouchers: tickets::Vouchers,
 }
 
 /// Generates a stream.
@@ -227,6 +250,7 @@ pub fn generate(cfg: &GenConfig) -> Generated {
         out: Generated::default(),
         sent_wallet: Vec::new(),
         sent_machine: Vec::new(),
+        vouchers: tickets::Vouchers::new(cfg.seed),
     };
     while w.out.items.len() < cfg.events {
         w.now += w.rng.gen_range(1..40);
@@ -254,6 +278,9 @@ pub fn generate(cfg: &GenConfig) -> Generated {
         } else {
             let p = w.rng.gen_range(0..w.players.len());
             w.play_wallet(p);
+        }
+        if w.vouchers.rng.gen_range(0..1000) < cfg.voucher_per_mille {
+            w.voucher_flow();
         }
     }
     // Whatever is still held back is delivered at the end, late.
@@ -449,7 +476,13 @@ impl World {
             0..=3 => {
                 let c = self.machines[m].credits;
                 self.machines[m].credits = 0;
-                self.send_machine(m, cash_out("ticket", c));
+                // Most tickets carry their validation number (RULES.md V-2); a producer that
+                // sends none is counted at the machine only.
+                let payload = match self.print_number(m, c.max(1)) {
+                    Some(number) => ticket_out(c, number),
+                    None => cash_out("ticket", c),
+                };
+                self.send_machine(m, payload);
             }
             4..=5 => {
                 let player = format!("P-{:05}", self.rng.gen_range(0..self.players.len()));
@@ -597,6 +630,7 @@ fn cash_in(kind: &str, amount: i64) -> InputPayload {
         kind: kind.to_owned(),
         amount,
         currency: CURRENCY.to_owned(),
+        validation: None,
     }
 }
 
@@ -605,6 +639,27 @@ fn cash_out(kind: &str, amount: i64) -> InputPayload {
         kind: kind.to_owned(),
         amount: amount.max(1),
         currency: CURRENCY.to_owned(),
+        validation: None,
+    }
+}
+
+/// A ticket credited with its validation number (RULES.md V-5).
+fn ticket_in(amount: i64, number: String) -> InputPayload {
+    InputPayload::CashIn {
+        kind: "ticket".to_owned(),
+        amount,
+        currency: CURRENCY.to_owned(),
+        validation: Some(number),
+    }
+}
+
+/// A ticket printed with its validation number (RULES.md V-2).
+fn ticket_out(amount: i64, number: String) -> InputPayload {
+    InputPayload::CashOut {
+        kind: "ticket".to_owned(),
+        amount: amount.max(1),
+        currency: CURRENCY.to_owned(),
+        validation: Some(number),
     }
 }
 

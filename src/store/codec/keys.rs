@@ -2,7 +2,7 @@
 //! embedded store); and the UTC day that partitions the CQL ledger and GGR tables.
 
 use pitboss_actors::domain::{
-    DomainError, EntityKind, HallId, MachineId, PlayerId, PoolId, Timestamp,
+    DomainError, EntityKind, HallId, MachineId, PlayerId, PoolId, Timestamp, ValidationNo,
 };
 use pitboss_actors::shell::{EntityKey, StoreError};
 
@@ -19,6 +19,7 @@ pub fn entity_key(kind: &str, id: &str) -> Result<EntityKey, StoreError> {
         EntityKind::Wallet => EntityKey::Wallet(PlayerId::new(id).map_err(bad)?),
         EntityKind::Pool => EntityKey::Pool(PoolId::new(id).map_err(bad)?),
         EntityKind::Hall => EntityKey::Hall(HallId::new(id).map_err(bad)?),
+        EntityKind::Voucher => EntityKey::Voucher(ValidationNo::new(id).map_err(bad)?),
     })
 }
 
@@ -29,6 +30,7 @@ fn tag(kind: EntityKind) -> u8 {
         EntityKind::Wallet => b'w',
         EntityKind::Pool => b'p',
         EntityKind::Hall => b'h',
+        EntityKind::Voucher => b'v',
     }
 }
 

@@ -9,7 +9,8 @@
 //!
 //! - [`keys`]: entity keys as stored, and the ledger's day;
 //! - [`record`]: an entity's record, over one DTO set per entity ([`machine`], [`wallet`]
-//!   with the refusals of its idempotency window in [`refusal`], [`pool`], [`hall`]);
+//!   with the refusals of its idempotency window in [`refusal`], [`pool`], [`hall`],
+//!   [`voucher`]);
 //! - [`ledger`]: pages of ledger entries; [`ggr`]: GGR rows; [`log`]: machines' event log
 //!   entries;
 //! - [`fields`]: what several DTOs share.
@@ -24,6 +25,7 @@ pub mod machine;
 pub mod pool;
 pub mod record;
 pub mod refusal;
+pub mod voucher;
 pub mod wallet;
 
 pub use ggr::{decode_ggr, encode_ggr, GgrRow};

@@ -8,6 +8,7 @@ use crate::store::codec::fields::bad;
 use crate::store::codec::hall::HallDto;
 use crate::store::codec::machine::MachineDto;
 use crate::store::codec::pool::PoolDto;
+use crate::store::codec::voucher::VoucherDto;
 use crate::store::codec::wallet::WalletDto;
 
 /// The record format this build writes (and the newest it reads). Version 2: a machine keeps
@@ -32,6 +33,7 @@ enum StateDto {
     Wallet(WalletDto),
     Pool(PoolDto),
     Hall(HallDto),
+    Voucher(VoucherDto),
 }
 
 /// Encodes an entity's state and movement count as a stored record.
@@ -41,6 +43,7 @@ pub fn encode_record(snapshot: &Snapshot, movements: u64) -> Result<Vec<u8>, Sto
         Snapshot::Wallet(w) => StateDto::Wallet(w.try_into()?),
         Snapshot::Pool(p) => StateDto::Pool(p.into()),
         Snapshot::Hall(h) => StateDto::Hall(h.into()),
+        Snapshot::Voucher(v) => StateDto::Voucher(v.into()),
     };
     let rec = Record {
         v: RECORD_VERSION,
@@ -66,6 +69,7 @@ pub fn decode_record(bytes: &[u8]) -> Result<(Snapshot, u64), StoreError> {
         StateDto::Wallet(w) => Snapshot::Wallet(w.try_into()?),
         StateDto::Pool(p) => Snapshot::Pool(p.try_into()?),
         StateDto::Hall(h) => Snapshot::Hall(h.try_into()?),
+        StateDto::Voucher(v) => Snapshot::Voucher(v.try_into()?),
     };
     Ok((snapshot, rec.movements))
 }

@@ -2,7 +2,7 @@
 //! included, so every [`DomainError`] has a stored form.
 
 use pitboss_actors::domain::{
-    DomainError, IdKind, MachineOp, SessionError, Subject, Total, WalletOpKind,
+    DomainError, IdKind, MachineOp, SessionError, Subject, Total, VoucherRefusal, WalletOpKind,
 };
 use pitboss_actors::shell::StoreError;
 use serde::{Deserialize, Serialize};
@@ -97,6 +97,16 @@ pub(super) enum DomainErrorDto {
         level: u8,
         why: String,
     },
+    Voucher {
+        refusal: String,
+        validation: String,
+        detail: String,
+    },
+    VoucherTxConflict {
+        party: String,
+        tx: String,
+        validation: String,
+    },
 }
 
 impl From<&DomainError> for DomainErrorDto {
@@ -189,6 +199,24 @@ impl From<&DomainError> for DomainErrorDto {
                 pool,
                 level,
                 why,
+            },
+            E::Voucher {
+                refusal,
+                validation,
+                detail,
+            } => D::Voucher {
+                refusal: refusal.name().into(),
+                validation,
+                detail,
+            },
+            E::VoucherTxConflict {
+                party,
+                tx,
+                validation,
+            } => D::VoucherTxConflict {
+                party,
+                tx,
+                validation,
             },
         }
     }
@@ -290,6 +318,25 @@ impl TryFrom<DomainErrorDto> for DomainError {
                 level,
                 why,
             },
+            D::Voucher {
+                refusal,
+                validation,
+                detail,
+            } => E::Voucher {
+                refusal: VoucherRefusal::from_name(&refusal)
+                    .ok_or_else(|| unknown("voucher refusal", &refusal))?,
+                validation,
+                detail,
+            },
+            D::VoucherTxConflict {
+                party,
+                tx,
+                validation,
+            } => E::VoucherTxConflict {
+                party,
+                tx,
+                validation,
+            },
         })
     }
 }
@@ -299,6 +346,7 @@ fn subject(text: &str) -> Result<Subject, StoreError> {
     match text.split_once(' ') {
         Some(("machine", id)) => Ok(Subject::Machine(id.into())),
         Some(("wallet", id)) => Ok(Subject::Wallet(id.into())),
+        Some(("voucher", id)) => Ok(Subject::Voucher(id.into())),
         _ => Err(unknown("refusal subject", text)),
     }
 }

@@ -19,6 +19,7 @@ pub struct Statements {
     pub wallet: PreparedStatement,
     pub pool: PreparedStatement,
     pub hall: PreparedStatement,
+    pub voucher: PreparedStatement,
     pub ledger: PreparedStatement,
     pub ggr: PreparedStatement,
     pub position: PreparedStatement,
@@ -31,7 +32,8 @@ pub struct Statements {
     pub read_wallet: PreparedStatement,
     pub read_pool: PreparedStatement,
     pub read_hall: PreparedStatement,
-    pub scan_states: [PreparedStatement; 4],
+    pub read_voucher: PreparedStatement,
+    pub scan_states: [PreparedStatement; 5],
     pub scan_ledger: PreparedStatement,
     pub scan_ggr: PreparedStatement,
     /// One partition (hall, day) of GGR windows (RULES.md H-2 reads a window back).
@@ -160,6 +162,29 @@ pub fn upsert_state<'a>(
                         h.totals.games,
                         h.totals.bets.checked_sub(h.totals.wins),
                         ts(h.watermark),
+                        mv,
+                        v,
+                        record,
+                    ),
+                )
+                .await
+            }
+            Snapshot::Voucher(t) => {
+                let issue = t.issue.as_ref();
+                s.execute_unpaged(
+                    &st.voucher,
+                    (
+                        t.number.as_str(),
+                        t.status.name(),
+                        t.amount(),
+                        t.currency.as_str(),
+                        issue.map(|i| i.hall.as_str()),
+                        issue.map(|i| i.by.to_string()),
+                        issue.map(|i| ts(i.at)),
+                        issue.and_then(|i| i.expires).map(ts),
+                        t.liability(),
+                        t.unbacked,
+                        t.reprinted,
                         mv,
                         v,
                         record,
@@ -353,6 +378,7 @@ pub async fn prepare_all(
         machine: p(s, "INSERT INTO machines (machine_id, hall_id, currency, credits, meters, last_seq, online, last_event_time, movements, version, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", pl).await?,
         wallet: p(s, "INSERT INTO wallets (player_id, currency, balance, deposits, withdrawals, bets, wins, refunds, ops, movements, version, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", pl).await?,
         pool: p(s, "INSERT INTO jackpot_pools (pool_id, currency, levels, hits, movements, version, state) VALUES (?, ?, ?, ?, ?, ?, ?)", pl).await?,
+        voucher: p(s, "INSERT INTO voucher_states (validation_number, status, amount, currency, hall_id, issued_by, issued_at, expires_at, liability, unbacked, reprinted, movements, version, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", pl).await?,
         hall: p(s, "INSERT INTO halls (hall_id, bets, wins, games, ggr, watermark, movements, version, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", pl).await?,
         ledger: p(s, "INSERT INTO money_ledger (entity_kind, entity_id, day, n, kind, level, amount, balance, unit, cause, causes, event_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", pl).await?,
         ggr: p(s, "INSERT INTO ggr_windows (hall_id, day, window_start, bets, wins, ggr, games, jackpots, net_win, revision) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", pl).await?,
@@ -366,11 +392,13 @@ pub async fn prepare_all(
         read_wallet: p(s, "SELECT state FROM wallets WHERE player_id = ?", pl).await?,
         read_pool: p(s, "SELECT state FROM jackpot_pools WHERE pool_id = ?", pl).await?,
         read_hall: p(s, "SELECT state FROM halls WHERE hall_id = ?", pl).await?,
+        read_voucher: p(s, "SELECT state FROM voucher_states WHERE validation_number = ?", pl).await?,
         scan_states: [
             p(s, "SELECT state FROM machines", pl).await?,
             p(s, "SELECT state FROM wallets", pl).await?,
             p(s, "SELECT state FROM jackpot_pools", pl).await?,
             p(s, "SELECT state FROM halls", pl).await?,
+            p(s, "SELECT state FROM voucher_states", pl).await?,
         ],
         scan_ledger: p(s, "SELECT entity_kind, entity_id, n, kind, level, amount, balance, cause, causes, event_time FROM money_ledger", pl).await?,
         scan_ggr: p(s, "SELECT hall_id, window_start, bets, wins, games, jackpots, revision FROM ggr_windows", pl).await?,

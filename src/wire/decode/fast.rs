@@ -13,7 +13,7 @@ use std::borrow::Cow;
 
 use super::raw::{
     Empty, RawCash, RawEnvelope, RawInt, RawMeters, RawMoney, RawPayload, RawRollback, RawSource,
-    RawStr, RawWallet,
+    RawStr, RawVoucher, RawWallet,
 };
 use crate::wire::NESTING_DEPTH_MAX;
 
@@ -237,6 +237,7 @@ struct Fields<'a> {
     /// larger.
     meters: Option<Box<RawMeters>>,
     attendant: Option<RawStr<'a>>,
+    validation: Option<RawStr<'a>>,
 }
 
 /// A meter snapshot's `meters` map: every meter once, integers only.
@@ -298,6 +299,7 @@ fn read_payload<'a>(r: &mut Reader<'a>) -> Option<RawPayload<'a>> {
             b"reason" => once(&mut f.reason, r.str())?,
             b"meters" => once(&mut f.meters, read_meters(r).map(Box::new))?,
             b"attendant" => once(&mut f.attendant, r.str())?,
+            b"validation" => once(&mut f.validation, r.str())?,
             _ => return Some(false),
         }
         Some(true)
@@ -315,6 +317,16 @@ fn read_payload<'a>(r: &mut Reader<'a>) -> Option<RawPayload<'a>> {
             kind: f.kind?,
             amount: f.amount?,
             currency: f.currency?,
+            validation: f.validation,
+        })
+    };
+    let voucher = |f: Fields<'a>| -> Option<RawVoucher<'a>> {
+        Some(RawVoucher {
+            validation: f.validation?,
+            tx: f.tx?,
+            amount: f.amount,
+            currency: f.currency,
+            reason: f.reason,
         })
     };
     let wallet = |f: Fields<'a>, with_bet_tx: bool| -> Option<RawWallet<'a>> {
@@ -350,7 +362,10 @@ fn read_payload<'a>(r: &mut Reader<'a>) -> Option<RawPayload<'a>> {
         b"comms_restored" => P::CommsRestored(Empty {}),
         b"power_off" => P::PowerOff(Empty {}),
         b"power_on" => P::PowerOn(Empty {}),
-        b"handpay_pending" => P::HandpayPending(cash(f)?),
+        b"handpay_pending" => P::HandpayPending(RawCash {
+            validation: None,
+            ..cash(f)?
+        }),
         b"handpay_reset" => P::HandpayReset {
             attendant: f.attendant?,
         },
@@ -370,6 +385,11 @@ fn read_payload<'a>(r: &mut Reader<'a>) -> Option<RawPayload<'a>> {
             currency: f.currency?,
             round: f.round,
         }),
+        b"voucher_issue" => P::VoucherIssue(voucher(f)?),
+        b"voucher_redeem" => P::VoucherRedeem(voucher(f)?),
+        b"voucher_commit" => P::VoucherCommit(voucher(f)?),
+        b"voucher_cancel" => P::VoucherCancel(voucher(f)?),
+        b"voucher_void" => P::VoucherVoid(voucher(f)?),
         _ => return None,
     })
 }

@@ -153,7 +153,7 @@ pub(super) struct RawMoney<'a> {
     pub currency: RawStr<'a>,
 }
 
-/// Cash in or out: how, amount and currency.
+/// Cash in or out: how, amount and currency (and a ticket's validation number).
 #[derive(Deserialize)]
 pub(super) struct RawCash<'a> {
     #[serde(borrow)]
@@ -161,6 +161,25 @@ pub(super) struct RawCash<'a> {
     pub amount: RawInt,
     #[serde(borrow)]
     pub currency: RawStr<'a>,
+    /// A ticket's validation number (RULES.md V-2, V-5).
+    #[serde(borrow, default)]
+    pub validation: Option<RawStr<'a>>,
+}
+
+/// A voucher command's fields (`amount` and `currency` on an issue or a redemption request,
+/// `reason` on a void).
+#[derive(Deserialize)]
+pub(super) struct RawVoucher<'a> {
+    #[serde(borrow)]
+    pub validation: RawStr<'a>,
+    #[serde(borrow)]
+    pub tx: RawStr<'a>,
+    #[serde(default)]
+    pub amount: Option<RawInt>,
+    #[serde(borrow, default)]
+    pub currency: Option<RawStr<'a>>,
+    #[serde(borrow, default)]
+    pub reason: Option<RawStr<'a>>,
 }
 
 /// A wallet command's fields (`amount` is absent from a rollback, `bet_tx` optional on a win,
@@ -286,6 +305,11 @@ pub(super) enum RawPayload<'a> {
     WalletBet(#[serde(borrow)] RawWallet<'a>),
     WalletWin(#[serde(borrow)] RawWallet<'a>),
     Rollback(#[serde(borrow)] RawRollback<'a>),
+    VoucherIssue(#[serde(borrow)] RawVoucher<'a>),
+    VoucherRedeem(#[serde(borrow)] RawVoucher<'a>),
+    VoucherCommit(#[serde(borrow)] RawVoucher<'a>),
+    VoucherCancel(#[serde(borrow)] RawVoucher<'a>),
+    VoucherVoid(#[serde(borrow)] RawVoucher<'a>),
 }
 
 pub(super) fn raw_int(v: impl Into<i128>) -> RawInt {
@@ -305,7 +329,23 @@ impl<'a> RawEnvelope<'a> {
             kind: kind.into(),
             amount: raw_int(*amount),
             currency: currency.into(),
+            validation: None,
         };
+        let voucher = |validation: &'a String, tx: &'a String| RawVoucher {
+            validation: validation.into(),
+            tx: tx.into(),
+            amount: None,
+            currency: None,
+            reason: None,
+        };
+        let priced =
+            |validation: &'a String, tx: &'a String, amount: &i64, currency: &'a String| {
+                RawVoucher {
+                    amount: Some(raw_int(*amount)),
+                    currency: Some(currency.into()),
+                    ..voucher(validation, tx)
+                }
+            };
         let wallet = |player: &'a String,
                       tx: &'a String,
                       amount: &i64,
@@ -326,12 +366,20 @@ impl<'a> RawEnvelope<'a> {
                 kind,
                 amount,
                 currency,
-            } => R::CashIn(cash(kind, amount, currency)),
+                validation,
+            } => R::CashIn(RawCash {
+                validation: validation.as_ref().map(RawStr::from),
+                ..cash(kind, amount, currency)
+            }),
             P::CashOut {
                 kind,
                 amount,
                 currency,
-            } => R::CashOut(cash(kind, amount, currency)),
+                validation,
+            } => R::CashOut(RawCash {
+                validation: validation.as_ref().map(RawStr::from),
+                ..cash(kind, amount, currency)
+            }),
             P::CardIn { player } => R::CardIn {
                 player: player.into(),
             },
@@ -431,6 +479,28 @@ impl<'a> RawEnvelope<'a> {
                 currency: currency.into(),
                 round: round.as_ref().map(RawStr::from),
             }),
+            P::VoucherIssue {
+                validation,
+                tx,
+                amount,
+                currency,
+            } => R::VoucherIssue(priced(validation, tx, amount, currency)),
+            P::VoucherRedeem {
+                validation,
+                tx,
+                amount,
+                currency,
+            } => R::VoucherRedeem(priced(validation, tx, amount, currency)),
+            P::VoucherCommit { validation, tx } => R::VoucherCommit(voucher(validation, tx)),
+            P::VoucherCancel { validation, tx } => R::VoucherCancel(voucher(validation, tx)),
+            P::VoucherVoid {
+                validation,
+                tx,
+                reason,
+            } => R::VoucherVoid(RawVoucher {
+                reason: Some(reason.into()),
+                ..voucher(validation, tx)
+            }),
         };
         RawEnvelope {
             event_id: (&env.event_id).into(),
@@ -476,6 +546,11 @@ impl RawPayload<'_> {
             RawPayload::WalletBet(_) => "wallet_bet",
             RawPayload::WalletWin(_) => "wallet_win",
             RawPayload::Rollback(_) => "rollback",
+            RawPayload::VoucherIssue(_) => "voucher_issue",
+            RawPayload::VoucherRedeem(_) => "voucher_redeem",
+            RawPayload::VoucherCommit(_) => "voucher_commit",
+            RawPayload::VoucherCancel(_) => "voucher_cancel",
+            RawPayload::VoucherVoid(_) => "voucher_void",
         }
     }
 
@@ -487,6 +562,17 @@ impl RawPayload<'_> {
                 | RawPayload::WalletBet(_)
                 | RawPayload::WalletWin(_)
                 | RawPayload::Rollback(_)
+        )
+    }
+
+    pub fn is_voucher_command(&self) -> bool {
+        matches!(
+            self,
+            RawPayload::VoucherIssue(_)
+                | RawPayload::VoucherRedeem(_)
+                | RawPayload::VoucherCommit(_)
+                | RawPayload::VoucherCancel(_)
+                | RawPayload::VoucherVoid(_)
         )
     }
 }

@@ -5,14 +5,15 @@
 use pitboss_actors::domain::machine::{
     CashInKind, CashOutKind, EventMeta, MachineCommand, MeterReport, SignificantEvent,
 };
+use pitboss_actors::domain::voucher::{Party, VoucherCommand, VoucherMeta, VoucherOp};
 use pitboss_actors::domain::wallet::{WalletCommand, WalletMeta, WalletOp};
 use pitboss_actors::domain::{
     Amount, AttendantId, Currency, EventId, HallId, HandpayKind, MachineId, PlayerId, PoolId,
-    ReportedMeter, RoundId, ServerId, SnapshotReason, Timestamp, TxId,
+    ReportedMeter, RoundId, ServerId, SnapshotReason, Timestamp, TxId, ValidationNo,
 };
 use pitboss_actors::shell::Input;
 
-use super::raw::{RawEnvelope, RawInt, RawMeters, RawMoney, RawPayload, RawStr};
+use super::raw::{RawEnvelope, RawInt, RawMeters, RawMoney, RawPayload, RawStr, RawVoucher};
 use crate::wire::{input_version_supported, WireError};
 
 /// The text of a string field, or an error naming the field and what came instead.
@@ -96,6 +97,22 @@ pub(super) fn validate(env: RawEnvelope<'_>) -> Result<Input, WireError> {
         (None, None) => Err(WireError::InvalidSource(
             "source names neither `machine` nor `server`".to_owned(),
         )),
+        (Some(m), None) if env.payload.is_voucher_command() => {
+            if !matches!(
+                env.payload,
+                RawPayload::VoucherRedeem(_) | RawPayload::VoucherCancel(_)
+            ) {
+                return Err(WireError::InvalidSource(format!(
+                    "a `{kind}` command must come from a cash desk or back office (`source.server`), not from machine {m:?}"
+                )));
+            }
+            let party = Party::Machine(MachineId::new(m)?);
+            voucher_command(party, event_id, time, hall, env.payload)
+        }
+        (None, Some(s)) if env.payload.is_voucher_command() => {
+            let party = Party::Desk(ServerId::new(s)?);
+            voucher_command(party, event_id, time, hall, env.payload)
+        }
         (Some(m), None) => {
             if env.payload.is_wallet_command() {
                 return Err(WireError::InvalidSource(format!(
@@ -172,7 +189,7 @@ fn money(m: &RawMoney<'_>) -> Result<(Amount, Option<Currency>), WireError> {
 fn cash_in_kind(kind: &RawStr<'_>) -> Result<CashInKind, WireError> {
     match text("kind", kind)? {
         "bill" => Ok(CashInKind::Bill),
-        "ticket" => Ok(CashInKind::Ticket),
+        "ticket" => Ok(CashInKind::Ticket(None)),
         "cashless" => Ok(CashInKind::Cashless),
         other => Err(WireError::Schema(format!(
             "unknown cash_in kind {:?} (expected bill, ticket or cashless)",
@@ -183,7 +200,7 @@ fn cash_in_kind(kind: &RawStr<'_>) -> Result<CashInKind, WireError> {
 
 fn cash_out_kind(kind: &RawStr<'_>) -> Result<CashOutKind, WireError> {
     match text("kind", kind)? {
-        "ticket" => Ok(CashOutKind::Ticket),
+        "ticket" => Ok(CashOutKind::Ticket(None)),
         "cashless" => Ok(CashOutKind::Cashless),
         "handpay" => Ok(CashOutKind::Handpay),
         other => Err(WireError::Schema(format!(
@@ -192,6 +209,89 @@ fn cash_out_kind(kind: &RawStr<'_>) -> Result<CashOutKind, WireError> {
         ))),
     }
 }
+
+/// A ticket's validation number, if the cash movement carries one (RULES.md V-1).
+fn ticket(raw: &Option<RawStr<'_>>) -> Result<Option<ValidationNo>, WireError> {
+    raw.as_ref()
+        .map(|v| Ok(ValidationNo::new(text("validation", v)?)?))
+        .transpose()
+}
+
+/// A validation number on a cash movement that is not a ticket (RULES.md V-1).
+fn validation_off_ticket(kind: &str) -> WireError {
+    WireError::Domain(pitboss_actors::domain::DomainError::InvalidId {
+        what: pitboss_actors::domain::IdKind::Validation,
+        value: format!("a validation number on a {kind} that is not a ticket"),
+    })
+}
+
+/// A voucher command (RULES.md V-2..V-6) from `party`.
+fn voucher_command(
+    party: Party,
+    event_id: EventId,
+    time: Timestamp,
+    hall: HallId,
+    p: RawPayload<'_>,
+) -> Result<Input, WireError> {
+    let priced = |v: &RawVoucher<'_>| -> Result<(Amount, Currency), WireError> {
+        let a = v
+            .amount
+            .ok_or_else(|| WireError::MissingField("amount".into()))?;
+        let c = v
+            .currency
+            .as_ref()
+            .ok_or_else(|| WireError::MissingField("currency".into()))?;
+        Ok((amount(a)?, currency(c)?))
+    };
+    let (v, op, cur) = match p {
+        RawPayload::VoucherIssue(v) => {
+            let (a, c) = priced(&v)?;
+            (v, VoucherOp::Issue(a), Some(c))
+        }
+        RawPayload::VoucherRedeem(v) => {
+            let (a, c) = priced(&v)?;
+            (v, VoucherOp::Redeem(a), Some(c))
+        }
+        RawPayload::VoucherCommit(v) => (v, VoucherOp::Commit, None),
+        RawPayload::VoucherCancel(v) => (v, VoucherOp::Cancel, None),
+        RawPayload::VoucherVoid(v) => {
+            let reason = v
+                .reason
+                .as_ref()
+                .ok_or_else(|| WireError::MissingField("reason".into()))?;
+            let reason = text("reason", reason)?;
+            if reason.trim().is_empty() || reason.len() > VOID_REASON_LEN_MAX {
+                return Err(WireError::Schema(format!(
+                    "`reason` must be 1 to {VOID_REASON_LEN_MAX} bytes of text, got {} bytes",
+                    reason.len()
+                )));
+            }
+            let op = VoucherOp::Void(reason.to_owned());
+            (v, op, None)
+        }
+        other => {
+            return Err(WireError::InvalidSource(format!(
+                "a `{}` event is not a voucher command",
+                other.kind()
+            )))
+        }
+    };
+    let validation = ValidationNo::new(text("validation", &v.validation)?)?;
+    let tx = TxId::new(text("tx", &v.tx)?)?;
+    Ok(Input::Voucher {
+        validation,
+        meta: VoucherMeta {
+            event_id,
+            time,
+            hall,
+        },
+        cmd: VoucherCommand { party, tx, op },
+        currency: cur,
+    })
+}
+
+/// The longest reason a void may give, in bytes.
+pub const VOID_REASON_LEN_MAX: usize = 256;
 
 fn snapshot_reason(reason: &RawStr<'_>) -> Result<SnapshotReason, WireError> {
     let text = text("reason", reason)?;
@@ -251,14 +351,22 @@ fn machine_command(
         }
         RawPayload::GameEnd(_) => (C::GameEnd, None),
         RawPayload::CashIn(c) => {
-            let kind = cash_in_kind(&c.kind)?;
+            let kind = match (cash_in_kind(&c.kind)?, ticket(&c.validation)?) {
+                (CashInKind::Ticket(_), v) => CashInKind::Ticket(v),
+                (k, None) => k,
+                (_, Some(_)) => return Err(validation_off_ticket("cash_in")),
+            };
             (
                 C::CashIn(kind, amount(c.amount)?),
                 Some(currency(&c.currency)?),
             )
         }
         RawPayload::CashOut(c) => {
-            let kind = cash_out_kind(&c.kind)?;
+            let kind = match (cash_out_kind(&c.kind)?, ticket(&c.validation)?) {
+                (CashOutKind::Ticket(_), v) => CashOutKind::Ticket(v),
+                (k, None) => k,
+                (_, Some(_)) => return Err(validation_off_ticket("cash_out")),
+            };
             (
                 C::CashOut(kind, amount(c.amount)?),
                 Some(currency(&c.currency)?),

@@ -5,10 +5,11 @@ use serde::Deserialize;
 
 use super::payload::{
     AlertPayload, GgrPayload, JackpotHitPayload, JackpotLevelsPayload, OutputEnvelope,
-    RefusedPayload, RejectedPayload, WalletPayload,
+    RefusedPayload, RejectedPayload, VoucherPayload, WalletPayload,
 };
 use super::{
-    KIND_ALERT, KIND_GGR, KIND_HIT, KIND_LEVELS, KIND_REFUSED, KIND_REJECTED, KIND_WALLET,
+    KIND_ALERT, KIND_GGR, KIND_HIT, KIND_LEVELS, KIND_REFUSED, KIND_REJECTED, KIND_VOUCHER,
+    KIND_WALLET,
 };
 use crate::wire::{scan, WireError, NESTING_DEPTH_MAX, SCHEMA_VERSION};
 
@@ -29,6 +30,8 @@ pub enum OutputEvent<'a> {
     Refused(OutputEnvelope<'a, RefusedPayload<'a>>),
     /// `rejected`
     Rejected(OutputEnvelope<'a, RejectedPayload<'a>>),
+    /// `voucher`
+    Voucher(OutputEnvelope<'a, VoucherPayload<'a>>),
 }
 
 impl OutputEvent<'_> {
@@ -43,6 +46,7 @@ impl OutputEvent<'_> {
             OutputEvent::Alert(_) => KIND_ALERT,
             OutputEvent::Refused(_) => KIND_REFUSED,
             OutputEvent::Rejected(_) => KIND_REJECTED,
+            OutputEvent::Voucher(_) => KIND_VOUCHER,
         }
     }
 
@@ -56,6 +60,7 @@ impl OutputEvent<'_> {
             OutputEvent::Alert(e) => &e.output_id,
             OutputEvent::Refused(e) => &e.output_id,
             OutputEvent::Rejected(e) => &e.output_id,
+            OutputEvent::Voucher(e) => &e.output_id,
         }
     }
 }
@@ -86,6 +91,7 @@ pub fn decode_output(bytes: &[u8]) -> Result<OutputEvent<'_>, WireError> {
         KIND_ALERT => OutputEvent::Alert(Box::new(read(bytes)?)),
         KIND_REFUSED => OutputEvent::Refused(read(bytes)?),
         KIND_REJECTED => OutputEvent::Rejected(read(bytes)?),
+        KIND_VOUCHER => OutputEvent::Voucher(read(bytes)?),
         other => {
             return Err(WireError::Schema(format!(
                 "unknown output kind {:?}",

@@ -6,18 +6,20 @@ use std::fmt::{self, Write as _};
 
 use pitboss_actors::domain::machine::Alert;
 use pitboss_actors::domain::time::WINDOW_MS;
-use pitboss_actors::domain::MachineOp;
+use pitboss_actors::domain::voucher::Party;
+use pitboss_actors::domain::{MachineOp, VoucherOpKind};
 use pitboss_actors::shell::{Output, WalletStatus};
 use serde::Serialize;
 use uuid::Uuid;
 
 use super::payload::{
     AlertPayload, Bin, GgrPayload, JackpotHitPayload, JackpotLevelsPayload, LevelPayload,
-    MeterVarianceRow, OutputEnvelope, RefusedPayload, RejectedPayload, WalletPayload,
+    MeterVarianceRow, OutputEnvelope, RefusedPayload, RejectedPayload, VoucherPayload,
+    WalletPayload,
 };
 use super::{
     OutputRecord, Topic, KIND_ALERT, KIND_GGR, KIND_HIT, KIND_LEVELS, KIND_REFUSED, KIND_REJECTED,
-    KIND_WALLET, OUTPUT_ID_NAMESPACE, REJECTED_ORIGINAL_BYTES_MAX,
+    KIND_VOUCHER, KIND_WALLET, OUTPUT_ID_NAMESPACE, REJECTED_ORIGINAL_BYTES_MAX,
 };
 use crate::wire::{WireError, SCHEMA_VERSION};
 
@@ -165,8 +167,73 @@ pub fn encode_output(out: &Output) -> OutputRecord {
                 _ => write_name(&mut name, format_args!("{cause} alert {index}")),
             }
             let payload = alert_payload(alert);
-            let key = payload.machine.clone();
+            // Keyed by the machine; a desk's lapsed voucher hold by the validation number.
+            let key = payload
+                .machine
+                .clone()
+                .or_else(|| payload.validation.clone())
+                .unwrap_or_default();
             record(Topic::Alerts, &key, &name, KIND_ALERT, Some(cause), payload)
+        }
+        Output::Voucher {
+            validation,
+            currency,
+            note,
+        } => {
+            // RULES.md V-8: an answer is named by its key, a fact by its cause, a lapse by
+            // the voucher and its time: the same whichever message made it happen.
+            let (party_kind, party) = match &note.party {
+                Party::Machine(m) => ("machine", m.as_str()),
+                Party::Desk(d) => ("desk", d.as_str()),
+            };
+            let op = note.op.name();
+            match (&note.tx, note.op) {
+                (Some(tx), _) => write_name(
+                    &mut name,
+                    format_args!("voucher {validation} {party_kind} {party} {tx}"),
+                ),
+                (None, VoucherOpKind::Expire) => {
+                    write_name(&mut name, format_args!("voucher {validation} expire"))
+                }
+                (None, VoucherOpKind::Release) => write_name(
+                    &mut name,
+                    format_args!("voucher {validation} release {}", note.time.0),
+                ),
+                (None, _) => write_name(
+                    &mut name,
+                    format_args!("voucher {validation} {op} {}", note.cause),
+                ),
+            }
+            let payload = VoucherPayload {
+                validation: validation.as_str().into(),
+                op: op.into(),
+                party_kind: party_kind.into(),
+                party: party.into(),
+                tx: note.tx.as_ref().map(|t| t.as_str().into()),
+                status: if note.refused.is_some() {
+                    "refused"
+                } else {
+                    "applied"
+                }
+                .into(),
+                code: note.refused.as_ref().map(|e| e.code().into()),
+                reason: note.refused.as_ref().map(|e| e.to_string().into()),
+                amount: note.amount,
+                voucher_status: note.status.into(),
+                voucher_amount: note.voucher.as_ref().map(|(a, _)| *a),
+                issuing_hall: note.voucher.as_ref().map(|(_, h)| h.as_str().into()),
+                time: note.time.0,
+                currency: currency.as_str().into(),
+            };
+            let cause = note.cause.to_string();
+            record(
+                Topic::Vouchers,
+                validation.as_str(),
+                &name,
+                KIND_VOUCHER,
+                Some(cause),
+                payload,
+            )
         }
         Output::Refused {
             entity,
@@ -251,7 +318,8 @@ fn alert_payload(alert: &Alert) -> AlertPayload<'_> {
     let mut p = AlertPayload {
         kind: alert.code().into(),
         severity: alert.severity().name().into(),
-        machine: alert.machine().as_str().into(),
+        machine: alert.machine().map(|m| m.as_str().into()),
+        validation: alert.voucher().map(|v| v.to_string().into()),
         ..AlertPayload::default()
     };
     match alert {
@@ -398,6 +466,25 @@ fn alert_payload(alert: &Alert) -> AlertPayload<'_> {
         Alert::LocationOffline { hall, machines, .. } => {
             p.hall = Some(hall.as_str().into());
             p.machines = Some(*machines);
+        }
+        Alert::VoucherNumberReused { amount, status, .. }
+        | Alert::VoucherCreditUnbacked { amount, status, .. } => {
+            p.amount = Some(*amount);
+            p.voucher_status = Some((*status).into());
+        }
+        Alert::VoucherRedeemedWithoutHold { amount, holder, .. } => {
+            p.amount = Some(*amount);
+            p.holder = holder.as_ref().map(|h| h.as_str().into());
+        }
+        Alert::VoucherAmountVariance {
+            voucher, credited, ..
+        } => {
+            p.amount = Some(*credited);
+            p.voucher_amount = Some(*voucher);
+        }
+        Alert::VoucherHoldReleased { holder, amount, .. } => {
+            p.amount = Some(*amount);
+            p.holder = Some(holder.as_str().into());
         }
     }
     p

@@ -38,7 +38,8 @@ pub use decode::{decode_output, OutputEvent};
 pub use encode::{encode_output, encode_rejection};
 pub use payload::{
     AlertPayload, Bin, GgrPayload, JackpotHitPayload, JackpotLevelsPayload, LevelPayload,
-    MeterVarianceRow, OutputEnvelope, RefusedPayload, RejectedPayload, WalletPayload,
+    MeterVarianceRow, OutputEnvelope, RefusedPayload, RejectedPayload, VoucherPayload,
+    WalletPayload,
 };
 
 /// The namespace of every output id (UUID v5).
@@ -61,16 +62,19 @@ pub enum Topic {
     Alerts,
     /// Refused and rejected input, keyed by the entity (or the original message's key).
     Rejected,
+    /// Voucher answers, ticket facts and lapses, keyed by validation number (RULES.md V-8).
+    Vouchers,
 }
 
 impl Topic {
     /// Every output topic.
-    pub const ALL: [Topic; 5] = [
+    pub const ALL: [Topic; 6] = [
         Topic::Ggr,
         Topic::Jackpots,
         Topic::WalletEvents,
         Topic::Alerts,
         Topic::Rejected,
+        Topic::Vouchers,
     ];
 
     /// The topic's name unless configured otherwise.
@@ -81,6 +85,7 @@ impl Topic {
             Topic::WalletEvents => "pitboss.wallet-events",
             Topic::Alerts => "pitboss.alerts",
             Topic::Rejected => "pitboss.rejected",
+            Topic::Vouchers => "pitboss.vouchers",
         }
     }
 }
@@ -113,3 +118,4 @@ const KIND_WALLET: &str = "wallet";
 const KIND_ALERT: &str = "alert";
 const KIND_REFUSED: &str = "refused";
 const KIND_REJECTED: &str = "rejected";
+const KIND_VOUCHER: &str = "voucher";

@@ -140,6 +140,54 @@ pub struct WalletPayload<'a> {
     pub currency: Cow<'a, str>,
 }
 
+/// What happened to a voucher (RULES.md V-8): a command's answer, a machine's ticket fact,
+/// an expiry or a lapsed hold.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VoucherPayload<'a> {
+    /// The validation number (18 digits).
+    #[serde(borrow)]
+    pub validation: Cow<'a, str>,
+    /// `issue`, `redeem`, `commit`, `cancel`, `void`, `printed`, `credited`, `expire` or
+    /// `release`.
+    #[serde(borrow)]
+    pub op: Cow<'a, str>,
+    /// `machine` or `desk`: who sent it (for a lapse: the holder or the issuer).
+    #[serde(borrow)]
+    pub party_kind: Cow<'a, str>,
+    /// The machine's or desk's id.
+    #[serde(borrow)]
+    pub party: Cow<'a, str>,
+    /// A command's transaction id.
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    pub tx: Option<Cow<'a, str>>,
+    /// `applied` or `refused`.
+    #[serde(borrow)]
+    pub status: Cow<'a, str>,
+    /// Refused: the stable code (RULES.md).
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<Cow<'a, str>>,
+    /// Refused: why, in words.
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<Cow<'a, str>>,
+    /// The amount the command or fact named (minor units; 0 when it names none).
+    pub amount: i64,
+    /// Where the voucher stands after it: `unissued`, `issued`, `held`, `redeemed`,
+    /// `expired` or `voided`.
+    #[serde(borrow)]
+    pub voucher_status: Cow<'a, str>,
+    /// The voucher's amount, once issued.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voucher_amount: Option<i64>,
+    /// The issuing hall, once issued.
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    pub issuing_hall: Option<Cow<'a, str>>,
+    /// When it was booked (event time; a lapse: its own time), ms since the Unix epoch.
+    pub time: i64,
+    /// ISO 4217 code.
+    #[serde(borrow)]
+    pub currency: Cow<'a, str>,
+}
+
 /// An operator alert. Which detail fields are present depends on `kind` (its stable code,
 /// RULES.md).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -156,8 +204,21 @@ pub struct AlertPayload<'a> {
     /// `info`, `warning` or `critical`.
     #[serde(borrow)]
     pub severity: Cow<'a, str>,
-    #[serde(borrow)]
-    pub machine: Cow<'a, str>,
+    /// The machine it is about (absent from a `voucher_hold_released` of a desk's hold).
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    pub machine: Option<Cow<'a, str>>,
+    /// `voucher_*`: the validation number.
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    pub validation: Option<Cow<'a, str>>,
+    /// `voucher_redeemed_without_hold`, `voucher_hold_released`: who held the voucher.
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    pub holder: Option<Cow<'a, str>>,
+    /// `voucher_number_reused`, `voucher_credit_unbacked`: where the voucher stood.
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    pub voucher_status: Option<Cow<'a, str>>,
+    /// `voucher_amount_variance`: the voucher's amount (`amount` is what was credited).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voucher_amount: Option<i64>,
     /// `sequence_gap`: the sequence number expected.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected: Option<u64>,

@@ -20,6 +20,10 @@ pub struct Expected {
     pub wallet_ids: BTreeSet<String>,
     pub alert_ids: BTreeSet<String>,
     pub refused_ids: BTreeSet<String>,
+    /// Output ids of voucher answers, facts and expiries (lapsed holds left out), and the
+    /// alerts vouchers raise with their kinds (RULES.md V): see [`super::Outputs::check`].
+    pub voucher_ids: BTreeSet<String>,
+    pub voucher_alerts: BTreeMap<String, &'static str>,
     /// Messages rejected at the wire.
     pub rejected: usize,
 }
@@ -76,8 +80,16 @@ pub async fn expected(cfg: &Config, msgs: &[(String, Vec<u8>)]) -> Expected {
             Output::Wallet { .. } => {
                 e.wallet_ids.insert(id);
             }
+            Output::Alert { alert, .. } if alert.voucher().is_some() => {
+                e.voucher_alerts.insert(id, alert.code());
+            }
             Output::Alert { .. } => {
                 e.alert_ids.insert(id);
+            }
+            Output::Voucher { note, .. }
+                if note.op != pitboss_actors::domain::VoucherOpKind::Release =>
+            {
+                e.voucher_ids.insert(id);
             }
             Output::Refused { .. } => {
                 e.refused_ids.insert(id);

@@ -59,6 +59,7 @@ impl Outputs {
                 OutputEvent::Alert(e) => e.cause_event_id.as_deref(),
                 OutputEvent::Refused(e) => e.cause_event_id.as_deref(),
                 OutputEvent::JackpotHit(e) => e.cause_event_id.as_deref(),
+                OutputEvent::Voucher(e) => e.cause_event_id.as_deref(),
                 _ => None,
             };
             assert_eq!(
@@ -206,7 +207,44 @@ impl Outputs {
     }
 
     /// Checks GGR per hall, wallet ids and final balances, alert and refusal ids.
+    /// The ids of the alerts vouchers raise (with their kinds), or of the others.
+    fn alerts(&self, voucher: bool) -> BTreeMap<String, String> {
+        self.decoded()
+            .filter_map(|(_, ev)| match ev {
+                OutputEvent::Alert(a) if a.payload.kind.starts_with("voucher_") == voucher => {
+                    Some((a.output_id.to_string(), a.payload.kind.to_string()))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Everything the in-process run of the same input published, by id: GGR, wallets,
+    /// alerts, refusals, and the vouchers' answers, ticket facts and expiries.
+    ///
+    /// A voucher's messages come from several partitions (its commands through its own, a
+    /// machine's ticket-in through the machine's), and an open-loop generator does not wait
+    /// for the authorisation a real gateway waits for: a ticket-in can reach the voucher
+    /// before the redemption request produced before it, or even before the print that
+    /// issued it (a backlog read partition by partition). The voucher's alerts and lapsed
+    /// holds then differ from the in-process run's; its answers, facts and expiries are
+    /// published under the same ids. Only those are compared here.
     pub fn check(&self, e: &Expected) {
+        self.check_others(e);
+        let released = |ev: &OutputEvent<'_>| matches!(ev, OutputEvent::Voucher(v) if v.payload.op == "release");
+        let vouchers: BTreeSet<String> = self
+            .decoded()
+            .filter(|(_, ev)| ev.kind() == "voucher" && !released(ev))
+            .map(|(_, ev)| ev.output_id().to_string())
+            .collect();
+        assert_eq!(vouchers, e.voucher_ids, "voucher outputs");
+        // Voucher alerts depend on that order (a ticket-in ahead of its print is
+        // `voucher_credit_unbacked`; README.md, limits): they are published and
+        // decode (above); which ones is not compared with the in-process run.
+        let _ = &e.voucher_alerts;
+    }
+
+    fn check_others(&self, e: &Expected) {
         if self.ggr_by_hall() != e.halls {
             // Show the windows as published, to tell a missing window from a wrong one.
             for (r, ev) in self.decoded() {
@@ -222,7 +260,8 @@ impl Outputs {
         );
         assert_eq!(self.ids("wallet"), e.wallet_ids, "wallet outputs");
         assert_eq!(self.balances(), e.balances, "final wallet balances");
-        assert_eq!(self.ids("alert"), e.alert_ids, "alerts");
+        let alerts: BTreeSet<String> = self.alerts(false).into_keys().collect();
+        assert_eq!(alerts, e.alert_ids, "alerts");
         assert_eq!(self.ids("refused"), e.refused_ids, "refusals");
     }
 }

@@ -2,7 +2,10 @@
 //! contributions and claims to its pools, alerts to the sink) and its ledger.
 
 use crate::domain::jackpot::{PoolCommand, PoolMeta};
-use crate::domain::machine::{LogEntry, MachineCommand, MachineEffect, MachineEnv, MachineState};
+use crate::domain::machine::{
+    LogEntry, MachineCommand, MachineEffect, MachineEnv, MachineState, TicketFact,
+};
+use crate::domain::voucher::VoucherMeta;
 use crate::domain::{Applied, MachineId, SourceKey};
 
 use crate::domain::EntityKind;
@@ -10,7 +13,7 @@ use crate::shell::ack::AckToken;
 use crate::shell::actor::Entity;
 use crate::shell::context::{Counter, EntityContext};
 use crate::shell::ledger::{machine_movement, Ledger};
-use crate::shell::messages::{HallMsg, MachineMsg, PoolMsg, Remote};
+use crate::shell::messages::{HallMsg, MachineMsg, PoolMsg, Remote, VoucherMsg};
 use crate::shell::ports::ledger::Movement;
 use crate::shell::ports::sink::Output;
 use crate::shell::ports::store::{EntityKey, Snapshot, Stash, Stored};
@@ -106,6 +109,22 @@ impl Entity for MachineEntity {
                             cx.forward(Remote::Hall(hall, HallMsg::Delta(d, ack.clone())));
                         }
                         MachineEffect::Log(entry) => self.log.push(*entry),
+                        MachineEffect::Voucher(t) => {
+                            let TicketFact {
+                                validation,
+                                fact,
+                                hall,
+                                at,
+                            } = *t;
+                            let meta = VoucherMeta {
+                                event_id: meta.event_id,
+                                time: at,
+                                hall,
+                            };
+                            let ack = ack.clone();
+                            let msg = VoucherMsg::Fact { meta, fact, ack };
+                            cx.forward(Remote::Voucher(validation, msg));
+                        }
                         MachineEffect::HandpaidWin(amount) => {
                             if let Some(l) = &mut self.ledger {
                                 // Paid by hand: the meter moves, the credits do not.

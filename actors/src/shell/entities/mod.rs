@@ -1,15 +1,17 @@
-//! The four entity kinds the runtime hosts. Each feeds its domain state machine and routes
+//! The five entity kinds the runtime hosts. Each feeds its domain state machine and routes
 //! the effects through its [`EntityContext`](crate::shell::context::EntityContext); no
 //! business rule lives here.
 
 pub mod hall;
 pub mod machine;
 pub mod pool;
+pub mod voucher;
 pub mod wallet;
 
 pub use hall::HallEntity;
 pub use machine::MachineEntity;
 pub use pool::{PoolChange, PoolEntity};
+pub use voucher::VoucherEntity;
 pub use wallet::WalletEntity;
 
 /// A per-thread effects buffer: what an entity's message fills, shared by the entities of

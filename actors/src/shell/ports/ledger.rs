@@ -39,11 +39,19 @@ pub enum Movement {
     Hit,
     /// A game win paid by hand at a jackpot handpay's reset (its credits do not change).
     HandpaidWin,
+    /// A voucher issued: its liability up (RULES.md V-2).
+    VoucherIssue,
+    /// A voucher redeemed at a machine or a desk: its liability down (V-4, V-5).
+    VoucherRedeem,
+    /// A voucher expired unredeemed (V-6).
+    VoucherExpire,
+    /// A voucher voided by an operator (V-6).
+    VoucherVoid,
 }
 
 impl Movement {
     /// Every movement, for lookups.
-    pub const ALL: [Movement; 16] = [
+    pub const ALL: [Movement; 20] = [
         Movement::Bet,
         Movement::Win,
         Movement::BillIn,
@@ -60,6 +68,10 @@ impl Movement {
         Movement::Contribution,
         Movement::Hit,
         Movement::HandpaidWin,
+        Movement::VoucherIssue,
+        Movement::VoucherRedeem,
+        Movement::VoucherExpire,
+        Movement::VoucherVoid,
     ];
 
     /// A short stable name (stored in the ledger).
@@ -81,6 +93,10 @@ impl Movement {
             Movement::Contribution => "contribution",
             Movement::Hit => "hit",
             Movement::HandpaidWin => "handpaid_win",
+            Movement::VoucherIssue => "voucher_issue",
+            Movement::VoucherRedeem => "voucher_redeem",
+            Movement::VoucherExpire => "voucher_expire",
+            Movement::VoucherVoid => "voucher_void",
         }
     }
 

@@ -6,6 +6,8 @@ use std::sync::Mutex;
 use crate::domain::ggr::WindowClosed;
 use crate::domain::jackpot::JackpotHit;
 use crate::domain::machine::Alert;
+use crate::domain::voucher::VoucherNote;
+use crate::domain::ValidationNo;
 use crate::domain::{Currency, EventId, PlayerId, PoolId, RoundId, ServerId, TxId, WalletOpKind};
 
 use crate::shell::ack::AckToken;
@@ -74,6 +76,14 @@ pub enum Output {
         round: Option<RoundId>,
         /// The input event that got the answer first.
         cause: EventId,
+    },
+    /// What happened to a voucher (RULES.md V): a command's answer (a repeat gets the first
+    /// one again), a machine's ticket fact applied, an expiry or a lapsed hold booked.
+    Voucher {
+        validation: ValidationNo,
+        /// The voucher's currency.
+        currency: Currency,
+        note: VoucherNote,
     },
     Alert {
         /// What happened.

@@ -11,8 +11,9 @@ use std::time::Duration;
 use crate::domain::ggr::{GgrTotals, HallState};
 use crate::domain::jackpot::PoolState;
 use crate::domain::machine::{LogEntry, MachineState};
+use crate::domain::voucher::VoucherState;
 use crate::domain::wallet::{Recalled, TxKey, TxRecord, WalletState};
-use crate::domain::{EntityKind, HallId, MachineId, PlayerId, PoolId, Timestamp};
+use crate::domain::{EntityKind, HallId, MachineId, PlayerId, PoolId, Timestamp, ValidationNo};
 
 use crate::shell::ports::ledger::LedgerEntry;
 
@@ -31,6 +32,8 @@ pub enum EntityKey {
     Pool(PoolId),
     /// A hall's GGR.
     Hall(HallId),
+    /// A TITO voucher.
+    Voucher(ValidationNo),
 }
 
 impl EntityKey {
@@ -40,6 +43,7 @@ impl EntityKey {
             EntityKey::Wallet(_) => EntityKind::Wallet,
             EntityKey::Pool(_) => EntityKind::Pool,
             EntityKey::Hall(_) => EntityKind::Hall,
+            EntityKey::Voucher(_) => EntityKind::Voucher,
         }
     }
 
@@ -49,6 +53,7 @@ impl EntityKey {
             EntityKey::Wallet(id) => id.as_str(),
             EntityKey::Pool(id) => id.as_str(),
             EntityKey::Hall(id) => id.as_str(),
+            EntityKey::Voucher(id) => id.as_str(),
         }
     }
 }
@@ -65,6 +70,8 @@ pub enum Snapshot {
     Pool(PoolState),
     /// A hall's GGR.
     Hall(HallState),
+    /// A TITO voucher.
+    Voucher(VoucherState),
 }
 
 impl Snapshot {
@@ -74,6 +81,7 @@ impl Snapshot {
             Snapshot::Wallet(s) => EntityKey::Wallet(s.id.clone()),
             Snapshot::Pool(s) => EntityKey::Pool(s.id.clone()),
             Snapshot::Hall(s) => EntityKey::Hall(s.id.clone()),
+            Snapshot::Voucher(s) => EntityKey::Voucher(s.number),
         }
     }
 }

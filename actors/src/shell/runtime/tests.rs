@@ -112,6 +112,7 @@ fn config() -> RuntimeConfig {
         live_actors_max: 0,
         currency: eur(),
         skew: crate::domain::SkewLimits::default(),
+        vouchers: Default::default(),
         pools: vec![PoolSpec {
             id: PoolId::new("P-1").unwrap(),
             config: PoolConfig {
