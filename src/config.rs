@@ -74,6 +74,9 @@ pub struct Config {
     /// TITO vouchers: expiry, redemption holds, halls whose tickets stay at home (RULES.md V).
     #[serde(default)]
     pub vouchers: VoucherSection,
+    /// The synchronous gateway for cash desks and game providers (off unless `addr` is set).
+    #[serde(default)]
+    pub gateway: crate::gateway::GatewayConfig,
 }
 
 /// The `[vouchers]` section (RULES.md V-3, V-6).
@@ -278,6 +281,7 @@ impl Config {
         cfg.store
             .validate()
             .map_err(|e| ConfigError::Domain(e.message().to_owned()))?;
+        cfg.gateway.validate().map_err(ConfigError::Domain)?;
         Ok(cfg)
     }
 
@@ -639,6 +643,12 @@ mod tests {
         }
     }
     // --- end of backups ---
+
+    #[test]
+    fn the_embedded_gateway_defaults_match_the_code() {
+        let cfg = Config::load_with_env(None, Vec::new()).unwrap();
+        assert_eq!(cfg.gateway, crate::gateway::GatewayConfig::default());
+    }
 
     #[test]
     fn the_embedded_http_defaults_match_the_code() {

@@ -7,6 +7,7 @@ pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod direct;
+pub mod gateway;
 pub mod http;
 pub mod kafka;
 pub mod model;

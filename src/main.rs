@@ -65,6 +65,14 @@ enum Command {
         #[arg(long, value_name = "HOST:PORT")]
         http_addr: Option<String>,
     },
+    /// Serve only the synchronous gateway (the `[gateway]` section) for cash desks and game
+    /// providers, until SIGINT or SIGTERM: requests become commands on the input topic and
+    /// are answered with what the processing instances publish.
+    Gateway {
+        /// Listen here (overrides gateway.addr).
+        #[arg(long, value_name = "HOST:PORT")]
+        addr: Option<String>,
+    },
     // --- Backups (issue 15) ---
     /// Back up the embedded store into DIR (empty or new): one checkpoint's states, ledger
     /// and input positions. If `pitboss run` holds the store, that instance takes the backup
@@ -247,6 +255,26 @@ fn main() -> anyhow::Result<()> {
                 report.durable_store
             );
             Ok(())
+        }
+        Command::Gateway { addr } => {
+            if let Some(a) = addr {
+                cfg.gateway.addr = a;
+            }
+            if cfg.gateway.addr.is_empty() {
+                anyhow::bail!("no gateway address: set gateway.addr or pass --addr");
+            }
+            pitboss::telemetry::install();
+            let (button, mut shutdown) = app::shutdown_channel();
+            app::stop_on_signals(button);
+            actix_rt::System::new().block_on(async move {
+                let g =
+                    pitboss::gateway::serve(&cfg.gateway, &cfg.kafka, &cfg.network.currency, None)
+                        .await?;
+                eprintln!("pitboss gateway: http://{}/gateway/v1/", g.addr);
+                shutdown.requested().await;
+                g.stop().await;
+                anyhow::Ok(())
+            })
         }
         Command::Topics {
             action: TopicsAction::Create,

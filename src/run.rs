@@ -219,6 +219,16 @@ pub async fn run_with(
         None
     };
 
+    let gateway = if cfg.gateway.addr.is_empty() {
+        None
+    } else {
+        let g = crate::gateway::serve(&cfg.gateway, &k, &cfg.network.currency, Some(rt.clone()))
+            .await
+            .context("starting the gateway (gateway.addr)")?;
+        eprintln!("pitboss run: gateway http://{}/gateway/v1/", g.addr);
+        Some(g)
+    };
+
     let stats = opts.stats.clone();
     let (work_tx, work_rx) = mpsc::channel(4);
     let (commit_tx, commit_rx) = std::sync::mpsc::channel();
@@ -249,6 +259,9 @@ pub async fn run_with(
     let stopper = source.stopper();
     let outcome = processor.run(work_rx, shutdown, stopper).await;
     readiness.set_shutting_down();
+    if let Some(g) = gateway {
+        g.stop().await;
+    }
     if let Some(h) = http {
         h.stop().await;
     }

@@ -104,6 +104,10 @@ pub const FEED_CLIENTS: &str = "pitboss_feed_clients";
 pub const FEED_LAGGED: &str = "pitboss_feed_lagged_total";
 /// Admin API actions, by action and outcome.
 pub const ADMIN_ACTIONS: &str = "pitboss_admin_actions_total";
+/// Gateway requests answered, by scope, operation and outcome.
+pub const GATEWAY_REQUESTS: &str = "pitboss_gateway_requests_total";
+/// Time from a gateway request to its answer (or its timeout).
+pub const GATEWAY_SECONDS: &str = "pitboss_gateway_request_seconds";
 // --- Backups (issue 15): `store::backup` emits these. ---
 /// When the last backup of the embedded store ended, seconds since the epoch.
 pub const BACKUP_LAST_TIME: &str = "pitboss_backup_last_time_seconds";
@@ -192,6 +196,8 @@ pub const METRICS: &[MetricDef] = &[
     def(FEED_CLIENTS, Kind::Gauge, &[], "Clients connected to the jackpot display feed."),
     def(FEED_LAGGED, Kind::Counter, &[], "Times a feed client fell behind and was resynchronised."),
     def(ADMIN_ACTIONS, Kind::Counter, &["action", "outcome"], "Admin API actions, by action and outcome."),
+    def(GATEWAY_REQUESTS, Kind::Counter, &["scope", "op", "outcome"], "Synchronous gateway requests, by scope (wallet, vouchers), operation and outcome (applied, refused, conflict, invalid, timeout, unavailable, unauthorized)."),
+    def(GATEWAY_SECONDS, Kind::Histogram, &["scope"], "Time from a gateway request to its answer or its timeout."),
     // Backups (issue 15).
     def(BACKUP_LAST_TIME, Kind::Gauge, &[], "When the last backup of the embedded store ended, seconds since the epoch."),
     def(BACKUP_LAST_SUCCESS, Kind::Gauge, &[], "1 if the last backup succeeded, else 0."),
@@ -537,6 +543,17 @@ pub fn feed_clients(n: usize) {
 /// A feed client fell behind and was resynchronised.
 pub fn feed_lagged() {
     counter!(FEED_LAGGED).increment(1);
+}
+
+/// A gateway request answered; every label comes from the gateway's fixed sets.
+pub fn gateway_request(
+    scope: &'static str,
+    op: &'static str,
+    outcome: &'static str,
+    took: std::time::Duration,
+) {
+    counter!(GATEWAY_REQUESTS, "scope" => scope, "op" => op, "outcome" => outcome).increment(1);
+    histogram!(GATEWAY_SECONDS, "scope" => scope).record(took.as_secs_f64());
 }
 
 /// An admin action; `action` and `outcome` come from the admin API's fixed sets.

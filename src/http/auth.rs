@@ -44,7 +44,8 @@ pub struct Principal {
     pub role: Role,
 }
 
-fn presented_key(req: &HttpRequest) -> Option<&str> {
+/// The key a request presents (`Authorization: Bearer` or `X-Api-Key`), if any.
+pub(crate) fn presented_key(req: &HttpRequest) -> Option<&str> {
     if let Some(v) = req.headers().get("authorization") {
         let v = v.to_str().ok()?;
         return v.strip_prefix("Bearer ").map(str::trim);
@@ -56,7 +57,7 @@ fn presented_key(req: &HttpRequest) -> Option<&str> {
 }
 
 /// Compares without an early exit, so the time taken does not tell how much matched.
-fn same(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 

@@ -14,6 +14,7 @@ mod support;
 mod backup;
 mod cli;
 mod crash_embedded;
+mod gateway;
 mod pipeline;
 mod rebalance;
 mod restart;

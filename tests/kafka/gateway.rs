@@ -1,0 +1,640 @@
+// The serial guard is held for the whole test on purpose: the tests of this file share
+// the machine with a broker each and must not overlap.
+#![allow(clippy::await_holding_lock)]
+//! The synchronous gateway (issue 12) against a real broker and `pitboss run`: a desk's or a
+//! provider's request becomes a command on the input topic, the owning actor applies it, and
+//! the request is answered with the entity's own answer. A request nobody answers in time
+//! gets 504 and is safe to retry with the same `tx`: the command is applied once.
+
+use crate::support;
+
+use std::time::Duration;
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use jsonschema::{Draft, Validator};
+use pitboss::gateway::{GatewayKey, Scope};
+use pitboss::run::{run_with, shutdown_channel, RunOptions};
+use pitboss::wire::{decode_output, OutputEvent};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use support::Broker;
+use testkit::http::Reply;
+
+const DESK_KEY: &str = "desk-key-for-the-gateway-test";
+const PROVIDER_KEY: &str = "provider-key-for-the-gateway-test";
+const LIMITED_KEY: &str = "limited-key-for-the-gateway-test";
+
+fn key(name: &str, secret: &str, server: &str, scopes: Vec<Scope>) -> GatewayKey {
+    GatewayKey {
+        name: name.into(),
+        key_sha256: hex::encode(Sha256::digest(secret.as_bytes())),
+        hall: "H-GW".into(),
+        server: server.into(),
+        scopes,
+        rate_per_sec: 0,
+    }
+}
+
+const DOC_URI: &str = "https://pitboss.example/schemas/gateway-openapi.yaml";
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn spec() -> Value {
+    let text = std::fs::read_to_string(root().join("schemas/gateway-openapi.yaml"))
+        .expect("schemas/gateway-openapi.yaml");
+    serde_norway::from_str(&text).unwrap_or_else(|e| panic!("gateway-openapi.yaml: {e}"))
+}
+
+fn token(s: &str) -> String {
+    s.replace('~', "~0").replace('/', "~1")
+}
+
+fn validator(doc: &Value, pointer: &str) -> Validator {
+    let resource = Draft::Draft202012.create_resource(doc.clone());
+    let target = format!(
+        "{DOC_URI}#{}",
+        pointer.replace('{', "%7B").replace('}', "%7D")
+    );
+    jsonschema::options()
+        .with_draft(Draft::Draft202012)
+        .with_resource(DOC_URI, resource)
+        .build(&json!({ "$ref": target }))
+        .unwrap_or_else(|e| panic!("gateway-openapi.yaml#{pointer} does not compile: {e}"))
+}
+
+/// The path template of the document a concrete path is an instance of.
+fn template(path: &str) -> Option<&'static str> {
+    let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    match segs.as_slice() {
+        ["gateway", "v1", "wallet", _] => Some("/gateway/v1/wallet/{op}"),
+        ["gateway", "v1", "vouchers", _] => Some("/gateway/v1/vouchers/{op}"),
+        ["gateway", "v1", "wallet", _, "balance"] => Some("/gateway/v1/wallet/{player}/balance"),
+        ["gateway", "v1", "vouchers", _, "status"] => {
+            Some("/gateway/v1/vouchers/{validation}/status")
+        }
+        _ => None,
+    }
+}
+
+/// Every answer is checked against the document: its status listed for the operation and
+/// its body valid against that status's schema; a request meant to be valid is checked
+/// against the request schema too.
+struct Spec {
+    doc: Value,
+}
+
+impl Spec {
+    fn response_schema(&self, path: &str, method: &str, status: u16) -> String {
+        let Some(t) = template(path) else {
+            // An unknown route: the failure schema.
+            return "/components/schemas/Failure".into();
+        };
+        let at = format!("/paths/{}/{method}/responses/{status}", token(t));
+        let r = self
+            .doc
+            .pointer(&at)
+            .unwrap_or_else(|| panic!("{method} {t}: status {status} is not in the document"));
+        let base = match r.get("$ref").and_then(Value::as_str) {
+            Some(x) => x.trim_start_matches('#').to_string(),
+            None => at,
+        };
+        format!("{base}/content/application~1json/schema")
+    }
+
+    fn check(&self, path: &str, method: &str, request: Option<&Value>, r: &Reply) {
+        let v = validator(&self.doc, &self.response_schema(path, method, r.status));
+        let body = r.json();
+        let errors: Vec<String> = v.iter_errors(&body).map(|e| e.to_string()).collect();
+        assert!(
+            errors.is_empty(),
+            "{method} {path} {}: {errors:?}\n{}",
+            r.status,
+            r.body
+        );
+        if let (Some(req), true) = (request, r.status != 400) {
+            let schema = if path.contains("/wallet/") {
+                "WalletRequest"
+            } else {
+                "VoucherRequest"
+            };
+            let v = validator(&self.doc, &format!("/components/schemas/{schema}"));
+            assert!(v.is_valid(req), "request not valid against {schema}: {req}");
+        }
+    }
+}
+
+/// One call on a blocking thread (the client blocks; the servers run on this test's system),
+/// its answer checked against the document.
+async fn call(
+    spec: &Spec,
+    method: &'static str,
+    base: &str,
+    path: &str,
+    key: Option<&'static str>,
+    headers: &[(&'static str, &'static str)],
+    body: Option<Value>,
+) -> Reply {
+    let url = format!("{base}{path}");
+    let (headers, b) = (headers.to_vec(), body.clone());
+    let r = tokio::task::spawn_blocking(move || {
+        let mut req = ureq::request(method, &url).timeout(Duration::from_secs(30));
+        if let Some(k) = key {
+            req = req.set("X-Api-Key", k);
+        }
+        for (h, v) in headers {
+            req = req.set(h, v);
+        }
+        let resp = match b {
+            Some(b) => req
+                .set("Content-Type", "application/json")
+                .send_string(&b.to_string()),
+            None => req.call(),
+        };
+        let resp = match resp {
+            Ok(r) => r,
+            Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("{method} {url}: {e}"),
+        };
+        let status = resp.status();
+        let body = resp.into_string().expect("body");
+        Reply { status, body }
+    })
+    .await
+    .unwrap();
+    spec.check(path, &method.to_lowercase(), body.as_ref(), &r);
+    r
+}
+
+async fn post(
+    spec: &Spec,
+    base: &str,
+    path: &str,
+    key: Option<&'static str>,
+    body: Value,
+) -> Reply {
+    call(spec, "POST", base, path, key, &[], Some(body)).await
+}
+
+async fn get(spec: &Spec, base: &str, path: &str, key: Option<&'static str>) -> Reply {
+    call(spec, "GET", base, path, key, &[], None).await
+}
+
+fn code(r: &Reply) -> String {
+    r.json()["code"].as_str().unwrap_or_default().to_owned()
+}
+
+/// Every (path, method) of src/gateway/routes.rs: each `.route("<path>", web::<method>()`.
+fn code_routes() -> BTreeSet<(String, String)> {
+    let src = std::fs::read_to_string(root().join("src/gateway/routes.rs")).expect("routes.rs");
+    let mut out = BTreeSet::new();
+    for (i, _) in src.match_indices(".route(") {
+        let rest = &src[i + ".route(".len()..];
+        let open = rest.find('"').expect("a route's path literal");
+        let close = open + 1 + rest[open + 1..].find('"').expect("closing quote");
+        let after = &rest[close..];
+        let m = after.find("web::").expect("a route's method") + "web::".len();
+        let method: String = after[m..]
+            .chars()
+            .take_while(char::is_ascii_alphabetic)
+            .collect();
+        out.insert((rest[open + 1..close].to_string(), method));
+    }
+    out
+}
+
+#[test]
+fn the_gateway_document_lists_exactly_the_served_routes_and_its_schemas_compile() {
+    let doc = spec();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let mut documented = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, _) in item.as_object().expect("path item") {
+            documented.insert((path.clone(), method.clone()));
+        }
+    }
+    assert_eq!(code_routes(), documented);
+    for name in doc["components"]["schemas"]
+        .as_object()
+        .expect("schemas")
+        .keys()
+    {
+        validator(&doc, &format!("/components/schemas/{}", token(name)));
+    }
+}
+
+#[actix_rt::test]
+async fn desks_and_providers_get_the_entitys_answer_and_a_timed_out_request_is_applied_once() {
+    let _serial = support::serial();
+    let spec = Spec { doc: spec() };
+    let broker = Broker::start();
+    let mut cfg = support::config(&broker, "gateway");
+    let mut limited = key("limited", LIMITED_KEY, "PROV-SLOW", vec![Scope::Wallet]);
+    limited.rate_per_sec = 1;
+    cfg.gateway.keys = vec![
+        key(
+            "desk 1",
+            DESK_KEY,
+            "DESK-GW",
+            vec![Scope::Wallet, Scope::Vouchers],
+        ),
+        key("provider", PROVIDER_KEY, "PROV-GW", vec![Scope::Wallet]),
+        limited,
+    ];
+    cfg.gateway.deadline_ms = 1_500;
+    pitboss::run::create_topics(&cfg)
+        .await
+        .expect("create topics");
+
+    // A gateway alone: nothing processes the input yet, so the request times out.
+    let mut alone = cfg.gateway.clone();
+    alone.addr = "127.0.0.1:0".into();
+    let first = pitboss::gateway::serve(&alone, &cfg.kafka, &cfg.network.currency, None)
+        .await
+        .expect("gateway alone");
+    let a = format!("http://{}", first.addr);
+    let s = &spec;
+    let deposit = json!({"player": "P-GW-1", "tx": "dep-1", "amount": 5_000});
+    let r = post(
+        s,
+        &a,
+        "/gateway/v1/wallet/deposit",
+        Some(DESK_KEY),
+        deposit.clone(),
+    )
+    .await;
+    assert_eq!(
+        (r.status, code(&r)),
+        (504, "gateway_timeout".into()),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("retry with the same tx"), "{}", r.body);
+    // A gateway alone has no runtime to read from.
+    let r = get(s, &a, "/gateway/v1/wallet/P-GW-1/balance", Some(DESK_KEY)).await;
+    assert_eq!(
+        (r.status, code(&r)),
+        (503, "reads_unavailable".into()),
+        "{}",
+        r.body
+    );
+
+    // Bad requests are answered here and never sent.
+    let r = post(s, &a, "/gateway/v1/wallet/deposit", None, deposit.clone()).await;
+    assert_eq!(
+        (r.status, code(&r)),
+        (401, "unauthorized".into()),
+        "{}",
+        r.body
+    );
+    let issue = json!({"validation": "000000000000000042", "tx": "iss-1", "amount": 2_500});
+    let r = post(
+        s,
+        &a,
+        "/gateway/v1/vouchers/issue",
+        Some(PROVIDER_KEY),
+        issue.clone(),
+    )
+    .await;
+    assert_eq!(
+        (r.status, code(&r)),
+        (403, "forbidden".into()),
+        "{}",
+        r.body
+    );
+    let bad = json!({"validation": "42", "tx": "iss-0", "amount": 2_500});
+    let r = post(s, &a, "/gateway/v1/vouchers/issue", Some(DESK_KEY), bad).await;
+    assert_eq!(
+        (r.status, code(&r)),
+        (400, "invalid_id".into()),
+        "{}",
+        r.body
+    );
+    let r = post(
+        s,
+        &a,
+        "/gateway/v1/wallet/deposit",
+        Some(DESK_KEY),
+        json!({"player": "P-GW-1", "tx": "x"}),
+    )
+    .await;
+    assert_eq!(
+        (r.status, code(&r)),
+        (400, "missing_field".into()),
+        "{}",
+        r.body
+    );
+    let r = post(
+        s,
+        &a,
+        "/gateway/v1/wallet/deposit",
+        Some(DESK_KEY),
+        json!({"player": "P-GW-1", "amount": 1}),
+    )
+    .await;
+    assert_eq!(
+        (r.status, code(&r)),
+        (400, "missing_field".into()),
+        "{}",
+        r.body
+    );
+    let r = post(
+        s,
+        &a,
+        "/gateway/v1/wallet/deposit",
+        Some(DESK_KEY),
+        json!({"player": "P-GW-1", "tx": "t", "amount": -5}),
+    )
+    .await;
+    assert_eq!(
+        (r.status, code(&r)),
+        (400, "invalid_amount".into()),
+        "{}",
+        r.body
+    );
+    let r = post(
+        s,
+        &a,
+        "/gateway/v1/wallet/deposit",
+        Some(DESK_KEY),
+        json!({"player": "P-GW-1", "tx": "t", "amount": 5, "pin": 1234}),
+    )
+    .await;
+    assert_eq!(
+        (r.status, code(&r)),
+        (400, "malformed".into()),
+        "{}",
+        r.body
+    );
+    let r = call(
+        s,
+        "POST",
+        &a,
+        "/gateway/v1/wallet/deposit",
+        Some(DESK_KEY),
+        &[("Idempotency-Key", "other")],
+        Some(deposit.clone()),
+    )
+    .await;
+    assert_eq!(
+        (r.status, code(&r)),
+        (400, "idempotency_key_mismatch".into()),
+        "{}",
+        r.body
+    );
+    let r = post(
+        s,
+        &a,
+        "/gateway/v1/wallet/steal",
+        Some(DESK_KEY),
+        deposit.clone(),
+    )
+    .await;
+    assert_eq!(
+        (r.status, code(&r)),
+        (404, "unknown_operation".into()),
+        "{}",
+        r.body
+    );
+    let r = get(s, &a, "/gateway/v2/anything", Some(DESK_KEY)).await;
+    assert_eq!(
+        (r.status, code(&r)),
+        (404, "not_found".into()),
+        "{}",
+        r.body
+    );
+
+    // Now `pitboss run`, serving its own gateway beside the processor.
+    cfg.gateway.addr = format!("127.0.0.1:{}", testkit::names::free_port());
+    cfg.gateway.deadline_ms = 20_000;
+    let b = format!("http://{}", cfg.gateway.addr);
+    let (button, shutdown) = shutdown_channel();
+    let rest = async {
+        // The retry through the first gateway gets the first (and only) application.
+        let retried = retry_until_answered(s, &a, &deposit).await;
+        assert_eq!(retried.status, 200, "{}", retried.body);
+        let j = retried.json();
+        assert_eq!(j["status"], "applied");
+        assert_eq!(
+            (
+                j["answer"]["balance"].as_i64(),
+                j["answer"]["delta"].as_i64()
+            ),
+            (Some(5_000), Some(5_000))
+        );
+        // The same command through the run's gateway: the same answer, the same output.
+        let again = post(
+            s,
+            &b,
+            "/gateway/v1/wallet/deposit",
+            Some(DESK_KEY),
+            deposit.clone(),
+        )
+        .await;
+        assert_eq!(again.status, 200, "{}", again.body);
+        assert_eq!(again.json()["output_id"], j["output_id"]);
+        assert_eq!(again.json()["answer"]["balance"], 5_000);
+        // The same tx with other content: refused, the first answer stands.
+        let other = json!({"player": "P-GW-1", "tx": "dep-1", "amount": 6_000});
+        let r = post(s, &b, "/gateway/v1/wallet/deposit", Some(DESK_KEY), other).await;
+        assert_eq!(
+            (r.status, code(&r)),
+            (409, "tx_conflict".into()),
+            "{}",
+            r.body
+        );
+        // The key in the Idempotency-Key header instead of the body.
+        let r = call(
+            s,
+            "POST",
+            &b,
+            "/gateway/v1/wallet/deposit",
+            Some(DESK_KEY),
+            &[("Idempotency-Key", "dep-2")],
+            Some(json!({"player": "P-GW-1", "amount": 500})),
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(
+            (
+                r.json()["answer"]["tx"].as_str(),
+                r.json()["answer"]["balance"].as_i64()
+            ),
+            (Some("dep-2"), Some(5_500))
+        );
+        // A provider's bet, and a withdrawal beyond the balance.
+        let bet = json!({"player": "P-GW-1", "tx": "bet-1", "amount": 1_000, "round": "R-1"});
+        let r = post(s, &b, "/gateway/v1/wallet/bet", Some(PROVIDER_KEY), bet).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.json()["answer"]["balance"], 4_500);
+        assert_eq!(r.json()["answer"]["provider"], "PROV-GW");
+        let w = json!({"player": "P-GW-1", "tx": "wd-1", "amount": 9_000});
+        let r = post(s, &b, "/gateway/v1/wallet/withdraw", Some(DESK_KEY), w).await;
+        assert_eq!(
+            (r.status, code(&r)),
+            (422, "insufficient_funds".into()),
+            "{}",
+            r.body
+        );
+        assert_eq!(r.json()["answer"]["status"], "refused");
+        let r = get(
+            s,
+            &b,
+            "/gateway/v1/wallet/P-GW-1/balance",
+            Some(PROVIDER_KEY),
+        )
+        .await;
+        assert_eq!(
+            (r.status, r.json()["balance"].as_i64()),
+            (200, Some(4_500)),
+            "{}",
+            r.body
+        );
+        let r = get(
+            s,
+            &b,
+            "/gateway/v1/wallet/P-NOBODY/balance",
+            Some(PROVIDER_KEY),
+        )
+        .await;
+        assert_eq!(
+            (r.status, code(&r)),
+            (404, "wallet_unknown".into()),
+            "{}",
+            r.body
+        );
+        // A key limited to one request a second: the second at once is refused.
+        let r = get(
+            s,
+            &b,
+            "/gateway/v1/wallet/P-GW-1/balance",
+            Some(LIMITED_KEY),
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let r = get(
+            s,
+            &b,
+            "/gateway/v1/wallet/P-GW-1/balance",
+            Some(LIMITED_KEY),
+        )
+        .await;
+        assert_eq!(
+            (r.status, code(&r)),
+            (429, "rate_limited".into()),
+            "{}",
+            r.body
+        );
+
+        // A ticket sold at the desk, looked up, held for payment, paid.
+        let r = post(
+            s,
+            &b,
+            "/gateway/v1/vouchers/issue",
+            Some(DESK_KEY),
+            issue.clone(),
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.json()["answer"]["voucher_status"], "issued");
+        let r = get(
+            s,
+            &b,
+            "/gateway/v1/vouchers/000000000000000042/status",
+            Some(DESK_KEY),
+        )
+        .await;
+        assert_eq!(
+            (
+                r.status,
+                r.json()["status"].as_str(),
+                r.json()["amount"].as_i64()
+            ),
+            (200, Some("issued"), Some(2_500)),
+            "{}",
+            r.body
+        );
+        let redeem = json!({"validation": "000000000000000042", "tx": "red-1", "amount": 2_500});
+        let r = post(s, &b, "/gateway/v1/vouchers/redeem", Some(DESK_KEY), redeem).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.json()["answer"]["voucher_status"], "held");
+        let commit = json!({"validation": "000000000000000042", "tx": "red-1-c"});
+        let r = post(s, &b, "/gateway/v1/vouchers/commit", Some(DESK_KEY), commit).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.json()["answer"]["voucher_status"], "redeemed");
+        let twice = json!({"validation": "000000000000000042", "tx": "red-2", "amount": 2_500});
+        let r = post(s, &b, "/gateway/v1/vouchers/redeem", Some(DESK_KEY), twice).await;
+        assert_eq!(
+            (r.status, code(&r)),
+            (422, "voucher_already_redeemed".into()),
+            "{}",
+            r.body
+        );
+        let r = get(
+            s,
+            &b,
+            "/gateway/v1/vouchers/000000000000000043/status",
+            Some(DESK_KEY),
+        )
+        .await;
+        assert_eq!(
+            (r.status, code(&r)),
+            (404, "voucher_unknown".into()),
+            "{}",
+            r.body
+        );
+
+        // The deposit was applied once, though it was sent three times.
+        let c = cfg.clone();
+        let deposits = tokio::task::spawn_blocking(move || {
+            support::read_all(
+                &c.kafka.brokers,
+                std::slice::from_ref(&c.kafka.topics.wallet_events),
+            )
+            .iter()
+            .filter_map(|r| match decode_output(&r.payload).ok()? {
+                OutputEvent::Wallet(e) if e.payload.tx == "dep-1" => {
+                    Some((e.output_id.to_string(), e.payload.status.to_string()))
+                }
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+        })
+        .await
+        .unwrap();
+        assert!(!deposits.is_empty());
+        assert!(
+            deposits
+                .iter()
+                .all(|d| d == &deposits[0] && d.1 == "applied"),
+            "one answer, published again for each repeat: {deposits:?}"
+        );
+        button.send(true).unwrap();
+    };
+    let opts = RunOptions::default();
+    let (report, ()) = tokio::join!(run_with(cfg.clone(), opts, shutdown), rest);
+    report.expect("pitboss run stops cleanly");
+    first.stop().await;
+}
+
+/// Retries the timed-out deposit until the processor (starting meanwhile) answers it: a
+/// 504 while the run's consumer joins its group is the answer a real client retries on.
+async fn retry_until_answered(spec: &Spec, base: &str, deposit: &Value) -> Reply {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let r = post(
+            spec,
+            base,
+            "/gateway/v1/wallet/deposit",
+            Some(DESK_KEY),
+            deposit.clone(),
+        )
+        .await;
+        if r.status != 504 || std::time::Instant::now() > deadline {
+            return r;
+        }
+    }
+}
