@@ -267,9 +267,14 @@ fn main() -> anyhow::Result<()> {
             let (button, mut shutdown) = app::shutdown_channel();
             app::stop_on_signals(button);
             actix_rt::System::new().block_on(async move {
-                let g =
-                    pitboss::gateway::serve(&cfg.gateway, &cfg.kafka, &cfg.network.currency, None)
-                        .await?;
+                let g = pitboss::gateway::serve(
+                    &cfg.gateway,
+                    &cfg.kafka,
+                    &cfg.network.currency,
+                    None,
+                    None,
+                )
+                .await?;
                 eprintln!("pitboss gateway: http://{}/gateway/v1/", g.addr);
                 shutdown.requested().await;
                 g.stop().await;

@@ -205,10 +205,23 @@ pub async fn run_with(
         (None, None)
     };
     let jobs = PeriodicJobs::start(&rt, &cfg.runtime);
+    // Commands sent to the input topic and answered (the gateway, the admin API's voucher
+    // void); its reply listener starts with the gateway, or at the first void.
+    let commands = Arc::new(
+        crate::gateway::Commands::new(&k, cfg.gateway.waiting_max)
+            .context("creating the command channel")?,
+    );
     let http = if let Some(feed) = feed {
-        let h = app::serve_http_with(&rt, feed, &readiness, &cfg.http, backups.clone())
-            .await
-            .with_context(|| format!("serving HTTP on {} (http.addr)", cfg.http.addr))?;
+        let h = app::serve_http_with(
+            &rt,
+            feed,
+            &readiness,
+            &cfg.http,
+            backups.clone(),
+            Some(commands.clone()),
+        )
+        .await
+        .with_context(|| format!("serving HTTP on {} (http.addr)", cfg.http.addr))?;
         tracing::info!(addr = %h.addr, "serving metrics, health, the jackpot feed and the APIs");
         eprintln!(
             "pitboss run: http://{0}/metrics  http://{0}/readyz  jackpot display http://{0}/",
@@ -222,9 +235,15 @@ pub async fn run_with(
     let gateway = if cfg.gateway.addr.is_empty() {
         None
     } else {
-        let g = crate::gateway::serve(&cfg.gateway, &k, &cfg.network.currency, Some(rt.clone()))
-            .await
-            .context("starting the gateway (gateway.addr)")?;
+        let g = crate::gateway::serve(
+            &cfg.gateway,
+            &k,
+            &cfg.network.currency,
+            Some(rt.clone()),
+            Some(commands.clone()),
+        )
+        .await
+        .context("starting the gateway (gateway.addr)")?;
         eprintln!("pitboss run: gateway http://{}/gateway/v1/", g.addr);
         Some(g)
     };
@@ -265,6 +284,7 @@ pub async fn run_with(
     if let Some(h) = http {
         h.stop().await;
     }
+    commands.clone().stop().await;
     source.stop();
     let source = tokio::task::spawn_blocking(move || {
         source.join();

@@ -62,7 +62,7 @@ pub async fn serve_http(
     readiness: &Arc<Readiness>,
     cfg: &HttpConfig,
 ) -> std::io::Result<HttpHandle> {
-    serve_http_with(rt, feed, readiness, cfg, None).await
+    serve_http_with(rt, feed, readiness, cfg, None, None).await
 }
 
 /// [`serve_http`], also serving backups of the embedded store this process holds.
@@ -72,8 +72,10 @@ pub async fn serve_http_with(
     readiness: &Arc<Readiness>,
     cfg: &HttpConfig,
     backups: Option<Arc<Backups>>,
+    commands: Option<Arc<crate::gateway::Commands>>,
 ) -> std::io::Result<HttpHandle> {
-    let state =
-        HttpState::new(rt.clone(), feed, readiness.clone(), cfg.clone()).with_backups(backups);
+    let state = HttpState::new(rt.clone(), feed, readiness.clone(), cfg.clone())
+        .with_backups(backups)
+        .with_commands(commands);
     http::serve(state, &cfg.addr).await
 }

@@ -24,6 +24,7 @@
 //! retry with the same content is the same event; the same `tx` with other content is
 //! another event, which the entity refuses `tx_conflict`.
 
+mod commands;
 mod reads;
 mod replies;
 mod routes;
@@ -35,14 +36,14 @@ use std::time::{Duration, Instant};
 
 use actix_web::{web, App, HttpServer};
 use anyhow::Context;
-use rdkafka::producer::FutureProducer;
 use serde::{Deserialize, Serialize};
 
 use pitboss_actors::shell::Runtime;
 
 use crate::kafka::KafkaConfig;
 
-pub use replies::{Answer, ReplyListener, Waiters};
+pub use commands::{Commands, SubmitError};
+pub use replies::{voucher_key, wallet_key, Answer, ReplyListener, Waiters};
 pub use routes::routes;
 
 /// What a gateway key may do.
@@ -161,9 +162,7 @@ impl GatewayConfig {
 pub struct Gateway {
     pub(crate) cfg: GatewayConfig,
     pub(crate) currency: String,
-    pub(crate) input_topic: String,
-    pub(crate) producer: FutureProducer,
-    pub(crate) waiters: Arc<Waiters>,
+    pub(crate) commands: Arc<Commands>,
     /// `pitboss run`'s runtime, for the reads; none in a gateway alone.
     pub(crate) runtime: Option<Arc<Runtime>>,
     seq: AtomicU64,
@@ -224,21 +223,19 @@ impl RateLimit {
     }
 }
 
-/// A running gateway: its server and its reply listener.
+/// A running gateway: its server and its command channel.
 pub struct GatewayHandle {
     /// The bound address.
     pub addr: SocketAddr,
     server: actix_web::dev::ServerHandle,
-    listener: ReplyListener,
+    commands: Arc<Commands>,
 }
 
 impl GatewayHandle {
-    /// Stops the server (requests in flight are dropped) and the listener.
+    /// Stops the server (requests in flight are dropped) and the reply listener.
     pub async fn stop(self) {
         self.server.stop(false).await;
-        let l = self.listener;
-        // Joining the listener's thread blocks for up to one poll.
-        let _ = tokio::task::spawn_blocking(move || l.stop()).await;
+        self.commands.stop().await;
     }
 }
 
@@ -253,30 +250,21 @@ pub async fn serve(
     kafka: &KafkaConfig,
     currency: &str,
     runtime: Option<Arc<Runtime>>,
+    commands: Option<Arc<Commands>>,
 ) -> anyhow::Result<GatewayHandle> {
     cfg.validate().map_err(|e| anyhow::anyhow!(e))?;
-    let mut pc = crate::kafka::producer::producer_config(kafka);
-    // A person is waiting: send at once rather than batch.
-    pc.set("linger.ms", "0");
-    let producer: FutureProducer = pc.create().context("creating the gateway's producer")?;
-    let waiters = Arc::new(Waiters::default());
-    let answer_topics = vec![
-        kafka.topics.wallet_events.clone(),
-        kafka.topics.vouchers.clone(),
-        kafka.topics.rejected.clone(),
-    ];
-    let listener = {
-        let (k, w) = (kafka.clone(), waiters.clone());
-        tokio::task::spawn_blocking(move || ReplyListener::start(&k, &answer_topics, w))
-            .await?
-            .context("starting the gateway's reply listener")?
+    let commands = match commands {
+        Some(c) => c,
+        None => Arc::new(Commands::new(kafka, cfg.waiting_max)?),
     };
+    commands
+        .start()
+        .await
+        .context("starting the gateway's reply listener")?;
     let state = web::Data::new(Gateway {
         cfg: cfg.clone(),
         currency: currency.to_owned(),
-        input_topic: kafka.topics.input.clone(),
-        producer,
-        waiters,
+        commands: commands.clone(),
         runtime,
         limits: cfg
             .keys
@@ -307,7 +295,7 @@ pub async fn serve(
     Ok(GatewayHandle {
         addr,
         server: handle,
-        listener,
+        commands,
     })
 }
 

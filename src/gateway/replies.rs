@@ -203,7 +203,7 @@ fn cause_of(cause: Option<&str>) -> String {
 /// A thread reading the answer topics from where they ended when it started.
 pub struct ReplyListener {
     stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
+    thread: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl ReplyListener {
@@ -272,14 +272,15 @@ impl ReplyListener {
             })?;
         Ok(Self {
             stop,
-            thread: Some(thread),
+            thread: Mutex::new(Some(thread)),
         })
     }
 
     /// Stops the thread and waits for it.
-    pub fn stop(mut self) {
+    pub fn stop(&self) {
         self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
+        let thread = self.thread.lock().map(|mut t| t.take()).unwrap_or(None);
+        if let Some(t) = thread {
             let _ = t.join();
         }
     }

@@ -5,12 +5,11 @@ use std::time::{Duration, Instant};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use pitboss_actors::shell::Input;
-use rdkafka::producer::FutureRecord;
-use rdkafka::util::Timeout;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::replies::{voucher_key, wallet_key, Answer, NotRegistered};
+use super::replies::{voucher_key, wallet_key, Answer};
+use super::SubmitError;
 use super::{Gateway, GatewayKey, Scope};
 use crate::http::auth::{presented_key, same};
 use crate::wire::{InputEnvelope, InputPayload};
@@ -464,66 +463,52 @@ async fn answer(
         return ("invalid", Fail::bad(e.code(), e.to_string()).response());
     }
     let event_text = event_id.hyphenated().to_string();
-    let registration =
-        match gw
-            .waiters
-            .register(command.answer_key, &event_text, gw.cfg.waiting_max)
-        {
-            Ok(r) => r,
-            Err(NotRegistered::Busy) => {
-                return (
-                    "unavailable",
-                    failure(
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        "gateway_busy",
-                        "too many requests are waiting for their answer; retry with the same tx",
-                    ),
-                )
-            }
-            Err(NotRegistered::InProgress) => return (
-                "conflict",
-                failure(
-                    StatusCode::CONFLICT,
-                    "request_in_progress",
-                    "the same command is already waiting for its answer; retry with the same tx",
-                ),
-            ),
-        };
-    let bytes = env.to_bytes();
-    let record = FutureRecord::to(&gw.input_topic)
-        .key(env.kafka_key())
-        .payload(&bytes);
     let deadline = gw.deadline();
-    if let Err((e, _)) = gw.producer.send(record, Timeout::After(deadline)).await {
-        crate::telemetry::kafka_error("produce");
-        tracing::warn!(error = %e, "gateway: producing a command failed");
-        return (
+    match gw
+        .commands
+        .submit(&env, command.answer_key, started, deadline)
+        .await
+    {
+        Ok(a) => reply(a, &event_text),
+        Err(e) => submit_failure(&e, deadline),
+    }
+}
+
+/// The answer to a command that got none.
+pub(crate) fn submit_failure(e: &SubmitError, deadline: Duration) -> (&'static str, HttpResponse) {
+    let (outcome, status, code, message) = match e {
+        SubmitError::Busy => (
             "unavailable",
-            failure(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "gateway_busy",
+            "too many requests are waiting for their answer; retry with the same tx".to_owned(),
+        ),
+        SubmitError::InProgress => (
+            "conflict",
+            StatusCode::CONFLICT,
+            "request_in_progress",
+            "the same command is already waiting for its answer; retry with the same tx".to_owned(),
+        ),
+        SubmitError::Broker(e) | SubmitError::Listener(e) => {
+            tracing::warn!(error = %e, "gateway: a command could not be sent");
+            (
+                "unavailable",
                 StatusCode::SERVICE_UNAVAILABLE,
                 "broker_unavailable",
                 format!("the command could not be sent ({e}); retry with the same tx"),
-            ),
-        );
-    }
-    let left = deadline
-        .saturating_sub(started.elapsed())
-        .max(Duration::from_millis(1));
-    let mut registration = registration;
-    match tokio::time::timeout(left, &mut registration.answer).await {
-        Ok(Ok(a)) => reply(a, &event_text),
-        _ => (
+            )
+        }
+        SubmitError::Timeout => (
             "timeout",
-            failure(
-                StatusCode::GATEWAY_TIMEOUT,
-                "gateway_timeout",
-                format!(
-                    "no answer within {} ms; the command may still be applied: retry with the same tx, which is answered with its first answer",
-                    deadline.as_millis()
-                ),
+            StatusCode::GATEWAY_TIMEOUT,
+            "gateway_timeout",
+            format!(
+                "no answer within {} ms; the command may still be applied: retry with the same tx, which is answered with its first answer",
+                deadline.as_millis()
             ),
         ),
-    }
+    };
+    (outcome, failure(status, code, message))
 }
 
 /// The answer to the client: the entity's own answer, with a status that says what it was.
@@ -544,7 +529,7 @@ struct Reply<'a> {
     answer: &'a serde_json::Value,
 }
 
-fn reply(a: Answer, event_id: &str) -> (&'static str, HttpResponse) {
+pub(crate) fn reply(a: Answer, event_id: &str) -> (&'static str, HttpResponse) {
     let (outcome, status) = match (a.status.as_str(), a.code.as_deref()) {
         ("applied", _) => ("applied", StatusCode::OK),
         (_, Some("tx_conflict")) => ("conflict", StatusCode::CONFLICT),

@@ -27,45 +27,42 @@ use crate::telemetry;
 /// Largest request body accepted; a larger one is answered 413.
 pub const BODY_LEN_MAX: usize = 64 * 1024;
 
-struct Attempt<'a> {
-    state: &'a HttpState,
-    who: Principal,
-    action: &'static str,
-    metric: &'static str,
-    target: String,
-    request: serde_json::Value,
+pub(super) struct Attempt<'a> {
+    pub(super) state: &'a HttpState,
+    pub(super) who: Principal,
+    pub(super) action: &'static str,
+    pub(super) metric: &'static str,
+    pub(super) target: String,
+    pub(super) request: serde_json::Value,
+}
+
+/// The audit outcome of a refusal, by its status.
+pub(super) fn outcome_of(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::FORBIDDEN => "forbidden",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::CONFLICT => "conflict",
+        StatusCode::BAD_REQUEST => "invalid",
+        StatusCode::UNPROCESSABLE_ENTITY => "refused",
+        StatusCode::GATEWAY_TIMEOUT => "timeout",
+        StatusCode::SERVICE_UNAVAILABLE => "unavailable",
+        _ => "error",
+    }
 }
 
 impl Attempt<'_> {
-    /// Writes the entry, then answers. The log was checked writable before the change; a
-    /// write that still fails turns the answer into a 500 (the change stays made, and the
-    /// failure is logged as an error).
-    fn finish(
+    /// Writes the entry (who, what, when, before, after, outcome). The log was checked
+    /// writable before the change; a write that still fails is a 500 (the change stays
+    /// made, and the failure is logged as an error).
+    pub(super) fn record(
         self,
-        result: Result<(StatusCode, Option<PoolView>, PoolView), ApiError>,
-    ) -> Result<HttpResponse, ApiError> {
+        status: StatusCode,
+        outcome: &'static str,
+        error: Option<String>,
+        before: Option<serde_json::Value>,
+        after: Option<serde_json::Value>,
+    ) -> Result<AuditEntry, ApiError> {
         let at_ms = now_ms();
-        let (status, outcome, error, before, after) = match &result {
-            Ok((status, before, after)) => (
-                *status,
-                "ok",
-                None,
-                before
-                    .as_ref()
-                    .map(|b| serde_json::to_value(b).expect("views serialize")),
-                Some(serde_json::to_value(after).expect("views serialize")),
-            ),
-            Err(e) => {
-                let outcome = match e.status {
-                    StatusCode::FORBIDDEN => "forbidden",
-                    StatusCode::NOT_FOUND => "not_found",
-                    StatusCode::CONFLICT => "conflict",
-                    StatusCode::BAD_REQUEST => "invalid",
-                    _ => "error",
-                };
-                (e.status, outcome, Some(e.message.clone()), None, None)
-            }
-        };
         let entry = AuditEntry {
             at_ms,
             at: rfc3339(at_ms),
@@ -88,15 +85,40 @@ impl Attempt<'_> {
                 message: format!("audit log write failed: {e}"),
             });
         }
+        Ok(entry)
+    }
+
+    /// Writes the entry of a pool change, then answers.
+    fn finish(
+        self,
+        result: Result<(StatusCode, Option<PoolView>, PoolView), ApiError>,
+    ) -> Result<HttpResponse, ApiError> {
+        let view = |v: &PoolView| serde_json::to_value(v).expect("views serialize");
         match result {
             Ok((status, before, after)) => {
+                let entry = self.record(
+                    status,
+                    "ok",
+                    None,
+                    before.as_ref().map(view),
+                    Some(view(&after)),
+                )?;
                 Ok(HttpResponse::build(status).json(serde_json::json!({
                     "pool": after,
                     "before": before,
                     "audit": entry.at,
                 })))
             }
-            Err(e) => Err(e),
+            Err(e) => {
+                self.record(
+                    e.status,
+                    outcome_of(e.status),
+                    Some(e.message.clone()),
+                    None,
+                    None,
+                )?;
+                Err(e)
+            }
         }
     }
 }
@@ -137,7 +159,7 @@ fn parse_body<T: serde::de::DeserializeOwned>(body: serde_json::Value) -> Result
 
 /// The request body. Read by the handler rather than by the `Bytes` extractor, whose
 /// refusals (413 beyond the limit, 400 for a broken body) are plain text: errors are JSON.
-async fn read_body(payload: web::Payload) -> Result<web::Bytes, ApiError> {
+pub(super) async fn read_body(payload: web::Payload) -> Result<web::Bytes, ApiError> {
     match payload.to_bytes_limited(BODY_LEN_MAX).await {
         Ok(Ok(bytes)) => Ok(bytes),
         Ok(Err(e)) => Err(invalid(format!("unreadable request body: {e}"))),
@@ -149,7 +171,7 @@ async fn read_body(payload: web::Payload) -> Result<web::Bytes, ApiError> {
 }
 
 /// The body for the audit log (as JSON, or as text if it is not JSON), and its parse.
-fn json_body(raw: &[u8]) -> (serde_json::Value, Result<serde_json::Value, ApiError>) {
+pub(super) fn json_body(raw: &[u8]) -> (serde_json::Value, Result<serde_json::Value, ApiError>) {
     match serde_json::from_slice::<serde_json::Value>(raw) {
         Ok(v) => (v.clone(), Ok(v)),
         Err(e) => {
@@ -163,7 +185,7 @@ fn json_body(raw: &[u8]) -> (serde_json::Value, Result<serde_json::Value, ApiErr
 }
 
 /// No change is made unless its audit entry can be written.
-fn audit_writable(state: &HttpState) -> Result<(), ApiError> {
+pub(super) fn audit_writable(state: &HttpState) -> Result<(), ApiError> {
     state.audit.check_writable().map_err(|e| ApiError {
         status: StatusCode::INTERNAL_SERVER_ERROR,
         message: format!("audit log not writable, nothing changed: {e}"),

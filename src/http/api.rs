@@ -379,7 +379,7 @@ pub async fn wallet(
 
 /// A voucher as the API shows it (RULES.md V).
 #[derive(Serialize)]
-struct VoucherView {
+pub(super) struct VoucherView {
     validation: String,
     /// `unissued`, `issued`, `held`, `redeemed`, `expired` or `voided`.
     status: &'static str,
@@ -436,6 +436,12 @@ pub async fn voucher(
             "voucher {id} was never issued"
         )));
     }
+    Ok(HttpResponse::Ok().json(voucher_view(&v)))
+}
+
+/// The API's view of a voucher's state.
+pub(super) fn voucher_view(v: &pitboss_actors::domain::voucher::VoucherState) -> VoucherView {
+    use pitboss_actors::domain::voucher::VoucherStatus as S;
     let cur = v.currency.as_str();
     let issue = v.issue.as_ref();
     let (holder, hold_until, redeemed_by, redeemed_at, closed_at, void_reason) = match &v.status {
@@ -445,7 +451,7 @@ pub async fn voucher(
         S::Voided { at, reason } => (None, None, None, None, Some(at.0), Some(reason.clone())),
         S::Issued | S::Unissued => (None, None, None, None, None, None),
     };
-    Ok(HttpResponse::Ok().json(VoucherView {
+    VoucherView {
         validation: v.number.to_string(),
         status: v.status.name(),
         currency: cur.to_string(),
@@ -465,7 +471,7 @@ pub async fn voucher(
         unbacked_minor: v.unbacked,
         reprinted_minor: v.reprinted,
         remembered_commands: v.answered.len(),
-    }))
+    }
 }
 
 /// `GET /api/vouchers/liability`: outstanding ticket liability per issuing hall and in

@@ -19,13 +19,14 @@ pub struct AuditEntry {
     pub who: String,
     /// The key's role.
     pub role: String,
-    /// `pool.create` or `pool.level.change`.
+    /// `pool.create`, `pool.level.change`, `store.backup` or `voucher.void`.
     pub action: String,
     /// The pool (and level) acted on.
     pub target: String,
     /// The request body as received.
     pub request: serde_json::Value,
-    /// `ok`, or why it was refused (`forbidden`, `invalid`, `not_found`, `conflict`).
+    /// `ok`, or why not (`forbidden`, `invalid`, `not_found`, `conflict`, `refused`,
+    /// `timeout`, `unavailable`, `error`).
     pub outcome: String,
     /// The HTTP status answered.
     pub status: u16,

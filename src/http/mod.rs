@@ -22,6 +22,7 @@ pub mod pages;
 pub mod silence;
 pub mod state;
 pub mod views;
+pub mod voucher_admin;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -149,6 +150,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/api/admin/pools/{id}/levels/{level}",
             web::patch().to(admin::change_level),
+        )
+        .route(
+            "/api/admin/vouchers/{validation}/void",
+            web::post().to(voucher_admin::void),
         )
         .route("/api/admin/audit", web::get().to(admin::audit))
         .route("/api/admin/backup", web::post().to(backup::backup))

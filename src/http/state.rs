@@ -28,6 +28,9 @@ pub struct HttpState {
     /// Backups of the embedded store this process holds (`POST /api/admin/backup`); `None`
     /// when it keeps none (the endpoint answers 503).
     pub backups: Option<Arc<Backups>>,
+    /// The command channel to the input topic (`pitboss run`): the admin API's voucher void;
+    /// `None` in the demo (the endpoint answers 503).
+    pub commands: Option<Arc<crate::gateway::Commands>>,
 }
 
 impl HttpState {
@@ -49,7 +52,14 @@ impl HttpState {
             metrics: telemetry::handle(),
             config: Arc::new(config),
             backups: None,
+            commands: None,
         }
+    }
+
+    /// Sends admin commands (a voucher void) through the input topic.
+    pub fn with_commands(mut self, commands: Option<Arc<crate::gateway::Commands>>) -> Self {
+        self.commands = commands;
+        self
     }
 
     /// Serves backups of this embedded store.

@@ -82,6 +82,30 @@ const UNREACHABLE: &[(&str, &str, u16, &str)] = &[
         "needs a store that fails reads",
     ),
     (
+        "/api/admin/vouchers/{validation}/void",
+        "post",
+        200,
+        "needs pitboss run's input topic (tests/kafka/gateway.rs voids a voucher through it)",
+    ),
+    (
+        "/api/admin/vouchers/{validation}/void",
+        "post",
+        409,
+        "needs pitboss run's input topic and a tx answered for another void",
+    ),
+    (
+        "/api/admin/vouchers/{validation}/void",
+        "post",
+        422,
+        "needs pitboss run's input topic (tests/kafka/gateway.rs has a void refused)",
+    ),
+    (
+        "/api/admin/vouchers/{validation}/void",
+        "post",
+        504,
+        "needs pitboss run's input topic with no instance consuming it",
+    ),
+    (
         "/api/admin/backup",
         "post",
         503,
@@ -661,6 +685,9 @@ fn every_answer_of_a_running_demo_is_as_the_document_says() {
     let mini = "/api/admin/pools/LAP-9/levels/mini";
     let change = r#"{"seed_minor": 1500, "ceiling_minor": 25000}"#;
     let audit = "/api/admin/audit";
+    let void = "/api/admin/vouchers/{validation}/void";
+    let void_one = "/api/admin/vouchers/000000000000000042/void";
+    let why = r#"{"reason": "damaged ticket"}"#;
     // A backup of the demo's embedded store, taken while it runs.
     let backup = "/api/admin/backup";
     let backup_to = |name: &str| json!({ "to": demo.dir.path().join(name) }).to_string();
@@ -703,6 +730,13 @@ fn every_answer_of_a_running_demo_is_as_the_document_says() {
         ("patch", level, mini, Bearer(OPERATOR), Some("{}"), 400),
         ("patch", level, mini, Bearer(OPERATOR), Some(r#"{"seed_minor": 9999999, "ceiling_minor": 10}"#), 400),
         ("patch", level, mini, Bearer(OPERATOR), Some(&big), 413),
+        ("post", void, void_one, NoKey, Some(why), 401),
+        ("post", void, void_one, Bearer(VIEWER), Some(why), 403),
+        ("post", void, void_one, Bearer(OPERATOR), Some("{not json"), 400),
+        ("post", void, void_one, Bearer(OPERATOR), Some(r#"{"why": "x"}"#), 400),
+        ("post", void, "/api/admin/vouchers/42/void", Bearer(OPERATOR), Some(why), 400),
+        ("post", void, void_one, Bearer(OPERATOR), Some(&big), 413),
+        ("post", void, void_one, Bearer(OPERATOR), Some(why), 503),
         ("get", audit, audit, NoKey, None, 401),
         ("get", audit, audit, Bearer(OPERATOR), None, 403),
         ("get", audit, "/api/admin/audit?limit=all", Bearer(ADMIN), None, 400),
@@ -752,6 +786,7 @@ fn every_answer_of_a_running_demo_is_as_the_document_says() {
         ("post", create, create, Bearer(ADMIN), Some(&other_pool), 500),
         ("patch", level, mini, Bearer(OPERATOR), Some(change), 500),
         ("get", audit, audit, Bearer(ADMIN), None, 500),
+        ("post", void, void_one, Bearer(OPERATOR), Some(why), 500),
         ("post", backup, backup, Bearer(ADMIN), Some(&second_backup), 500),
     ]);
     assert!(

@@ -25,6 +25,7 @@ use testkit::http::Reply;
 const DESK_KEY: &str = "desk-key-for-the-gateway-test";
 const PROVIDER_KEY: &str = "provider-key-for-the-gateway-test";
 const LIMITED_KEY: &str = "limited-key-for-the-gateway-test";
+const OPERATOR_KEY: &str = "operator-key-for-the-gateway-test";
 
 fn key(name: &str, secret: &str, server: &str, scopes: Vec<Scope>) -> GatewayKey {
     GatewayKey {
@@ -252,7 +253,7 @@ async fn desks_and_providers_get_the_entitys_answer_and_a_timed_out_request_is_a
     // A gateway alone: nothing processes the input yet, so the request times out.
     let mut alone = cfg.gateway.clone();
     alone.addr = "127.0.0.1:0".into();
-    let first = pitboss::gateway::serve(&alone, &cfg.kafka, &cfg.network.currency, None)
+    let first = pitboss::gateway::serve(&alone, &cfg.kafka, &cfg.network.currency, None, None)
         .await
         .expect("gateway alone");
     let a = format!("http://{}", first.addr);
@@ -407,7 +408,16 @@ async fn desks_and_providers_get_the_entitys_answer_and_a_timed_out_request_is_a
         r.body
     );
 
-    // Now `pitboss run`, serving its own gateway beside the processor.
+    // Now `pitboss run`, serving its own gateway beside the processor, and its admin API.
+    let dir = tempfile::tempdir().expect("temp dir");
+    cfg.http.addr = format!("127.0.0.1:{}", testkit::names::free_port());
+    cfg.http.audit_log = dir.path().join("audit.jsonl").display().to_string();
+    cfg.http.api_keys = vec![pitboss::http::ApiKey {
+        name: "ops-alice".into(),
+        key_sha256: hex::encode(Sha256::digest(OPERATOR_KEY.as_bytes())),
+        role: pitboss::http::Role::Operator,
+    }];
+    let admin = format!("http://{}", cfg.http.addr);
     cfg.gateway.addr = format!("127.0.0.1:{}", testkit::names::free_port());
     cfg.gateway.deadline_ms = 20_000;
     let b = format!("http://{}", cfg.gateway.addr);
@@ -587,6 +597,58 @@ async fn desks_and_providers_get_the_entitys_answer_and_a_timed_out_request_is_a
             r.body
         );
 
+        // An operator voids a ticket through the admin API: the void goes through the input
+        // topic, the voucher answers, the audit log says who, why, before and after.
+        let other = json!({"validation": "000000000000000044", "tx": "iss-2", "amount": 700});
+        let r = post(s, &b, "/gateway/v1/vouchers/issue", Some(DESK_KEY), other).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let void = |number: &'static str| {
+            let url = format!("{admin}/api/admin/vouchers/{number}/void");
+            tokio::task::spawn_blocking(move || {
+                testkit::http::send_within(
+                    Duration::from_secs(30),
+                    "POST",
+                    &url,
+                    Some(OPERATOR_KEY),
+                    r#"{"reason": "printed in error"}"#,
+                )
+            })
+        };
+        let r = void("000000000000000044").await.unwrap();
+        assert_eq!(r.status, 200, "{}", r.body);
+        let first_void = r.json();
+        assert_eq!(first_void["voucher"]["voucher_status"], "voided");
+        assert_eq!(first_void["before"]["status"], "issued");
+        let r = void("000000000000000044").await.unwrap();
+        assert_eq!(
+            r.status, 200,
+            "the same void again gets the first answer: {}",
+            r.body
+        );
+        assert_eq!(r.json()["output_id"], first_void["output_id"]);
+        let r = void("000000000000000042").await.unwrap();
+        assert_eq!(r.status, 422, "{}", r.body);
+        assert!(r.body.contains("voucher_already_redeemed"), "{}", r.body);
+        let r = get(
+            s,
+            &b,
+            "/gateway/v1/vouchers/000000000000000044/status",
+            Some(DESK_KEY),
+        )
+        .await;
+        assert_eq!(r.json()["status"], "voided", "{}", r.body);
+        let log = std::fs::read_to_string(dir.path().join("audit.jsonl")).expect("audit log");
+        let voids: Vec<Value> = log
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .filter(|e| e["action"] == "voucher.void")
+            .collect();
+        assert_eq!(voids.len(), 3, "{log}");
+        assert_eq!(voids[0]["who"], "ops-alice");
+        assert_eq!(voids[0]["outcome"], "ok");
+        assert_eq!(voids[0]["after"]["voucher_status"], "voided");
+        assert_eq!(voids[2]["outcome"], "refused");
+
         // The deposit was applied once, though it was sent three times.
         let c = cfg.clone();
         let deposits = tokio::task::spawn_blocking(move || {
@@ -614,7 +676,10 @@ async fn desks_and_providers_get_the_entitys_answer_and_a_timed_out_request_is_a
         );
         button.send(true).unwrap();
     };
-    let opts = RunOptions::default();
+    let opts = RunOptions {
+        http: true,
+        ..RunOptions::default()
+    };
     let (report, ()) = tokio::join!(run_with(cfg.clone(), opts, shutdown), rest);
     report.expect("pitboss run stops cleanly");
     first.stop().await;
