@@ -4,6 +4,7 @@
 //! reports latency, throughput and an accounting check; `model` checks the core against the
 //! independent model of RULES.md over a generated stream.
 
+mod gateway;
 mod harness;
 mod inproc;
 mod kafka;
@@ -96,6 +97,33 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The synchronous gateway under an open-loop HTTP load (a provider's deposits, bets and
+    /// wins): latency percentiles from each request's due time, answers by status, and the
+    /// applied answers checked against the balances pitboss recounts. Non-zero exit if the
+    /// accounting fails.
+    Gateway {
+        /// Bootstrap servers of the broker to measure against.
+        #[arg(long)]
+        brokers: String,
+        /// Requests offered per second.
+        #[arg(long, default_value_t = 500)]
+        rate: u64,
+        /// Seconds of load.
+        #[arg(long, default_value_t = 20)]
+        duration_secs: u64,
+        /// Players the requests are spread over.
+        #[arg(long, default_value_t = 2_000)]
+        players: u32,
+        /// Concurrent HTTP clients.
+        #[arg(long, default_value_t = 64)]
+        clients: usize,
+        /// Partitions of the input topic (and of the internal ones).
+        #[arg(long, default_value_t = 8)]
+        partitions: i32,
+        /// Print one JSON line instead of the report.
+        #[arg(long)]
+        json: bool,
+    },
     /// The core against the independent model of RULES.md: a generated stream (with
     /// retries, late gap-fills, epoch resets, conflicts, rollbacks, skewed clocks, jackpot
     /// claims) through both, every entity compared. Non-zero exit on any difference.
@@ -153,6 +181,34 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Model { events, seed, json } => model(events, seed, json),
+        Command::Gateway {
+            brokers,
+            rate,
+            duration_secs,
+            players,
+            clients,
+            partitions,
+            json,
+        } => {
+            let r = gateway::run(gateway::GatewayOptions {
+                brokers,
+                rate,
+                duration_secs,
+                players,
+                clients,
+                partitions,
+            })?;
+            if json {
+                println!("{}", serde_json::to_string(&r)?);
+            } else {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            }
+            anyhow::ensure!(
+                r.accounting_ok(),
+                "the gateway's accounting failed (see the report)"
+            );
+            Ok(())
+        }
         Command::Inproc {
             events,
             machines,
