@@ -8,8 +8,9 @@ use pitboss_actors::domain::{PlayerId, ValidationNo};
 use pitboss_actors::shell::{Snapshot, VoucherEntity, WalletEntity};
 use serde::Serialize;
 
+use super::config::Scope;
 use super::routes::{admitted, failure};
-use super::{Gateway, Scope};
+use super::state::Gateway;
 
 /// A wallet's balance.
 #[derive(Serialize)]

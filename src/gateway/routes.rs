@@ -8,9 +8,10 @@ use pitboss_actors::shell::Input;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::commands::SubmitError;
+use super::config::{GatewayKey, Scope};
 use super::replies::{voucher_key, wallet_key, Answer};
-use super::SubmitError;
-use super::{Gateway, GatewayKey, Scope};
+use super::state::Gateway;
 use crate::http::auth::{presented_key, same};
 use crate::wire::{InputEnvelope, InputPayload};
 
@@ -20,21 +21,6 @@ pub const BODY_LEN_MAX: usize = 16 * 1024;
 /// The namespace of the event ids the gateway derives (UUID v5).
 const EVENT_ID_NAMESPACE: uuid::Uuid =
     uuid::Uuid::from_u128(0x7069_7462_6f73_7367_6174_6577_6179_0001);
-
-/// Every route of the gateway.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/gateway/v1/wallet/{op}", web::post().to(wallet))
-        .route("/gateway/v1/vouchers/{op}", web::post().to(vouchers))
-        .route(
-            "/gateway/v1/wallet/{player}/balance",
-            web::get().to(super::reads::balance),
-        )
-        .route(
-            "/gateway/v1/vouchers/{validation}/status",
-            web::get().to(super::reads::voucher),
-        )
-        .default_service(web::to(not_found));
-}
 
 /// A failure before or instead of an answer.
 #[derive(Debug, Serialize)]
@@ -88,7 +74,7 @@ pub(super) fn failure(
     })
 }
 
-async fn not_found() -> HttpResponse {
+pub(super) async fn not_found() -> HttpResponse {
     failure(
         StatusCode::NOT_FOUND,
         "not_found",
@@ -324,7 +310,7 @@ pub(super) fn admitted<'a>(
     Ok(key)
 }
 
-async fn wallet(
+pub(super) async fn wallet(
     gw: web::Data<Gateway>,
     req: HttpRequest,
     op: web::Path<String>,
@@ -333,7 +319,7 @@ async fn wallet(
     handle(&gw, &req, Scope::Wallet, &op, &body).await
 }
 
-async fn vouchers(
+pub(super) async fn vouchers(
     gw: web::Data<Gateway>,
     req: HttpRequest,
     op: web::Path<String>,

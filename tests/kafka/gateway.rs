@@ -188,9 +188,9 @@ fn code(r: &Reply) -> String {
     r.json()["code"].as_str().unwrap_or_default().to_owned()
 }
 
-/// Every (path, method) of src/gateway/routes.rs: each `.route("<path>", web::<method>()`.
+/// Every (path, method) of src/gateway/mod.rs: each `.route("<path>", web::<method>()`.
 fn code_routes() -> BTreeSet<(String, String)> {
-    let src = std::fs::read_to_string(root().join("src/gateway/routes.rs")).expect("routes.rs");
+    let src = std::fs::read_to_string(root().join("src/gateway/mod.rs")).expect("mod.rs");
     let mut out = BTreeSet::new();
     for (i, _) in src.match_indices(".route(") {
         let rest = &src[i + ".route(".len()..];
