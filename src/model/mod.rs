@@ -149,6 +149,7 @@ mod tests {
             "voucher_wrong_currency",
             "voucher_not_held",
             "voucher_unknown",
+            "voucher_credit_before_print",
         ] {
             assert!(
                 g.cases.get(case).copied().unwrap_or(0) > 0,
@@ -376,6 +377,18 @@ mod tests {
             assert_eq!(t.status(), ("redeemed", 500, 700));
             assert_eq!(t.m.voucher_alerts.get("voucher_credit_unbacked"), Some(&1));
             assert_eq!(t.m.voucher_alerts.get("voucher_number_reused"), Some(&1));
+            let (entered, accounted) = t.m.conservation();
+            assert_eq!(entered, accounted);
+        }
+
+        #[test]
+        fn a_ticket_in_read_before_its_print_is_redeemed_by_the_print() {
+            let mut t = T::new();
+            assert_eq!(t.machine("M-2", "H-02", 0, credit(600)), Outcome::Applied);
+            assert_eq!(t.status(), ("unissued", 600, 0));
+            assert_eq!(t.machine("M-1", "H-02", 1, print(500)), Outcome::Applied);
+            assert_eq!(t.status(), ("redeemed", 100, 0));
+            assert_eq!(t.m.voucher_alerts.get("voucher_amount_variance"), Some(&1));
             let (entered, accounted) = t.m.conservation();
             assert_eq!(entered, accounted);
         }

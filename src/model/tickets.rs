@@ -87,6 +87,8 @@ pub(super) struct Voucher {
     pub(super) unbacked: i64,
     /// V-2: printed under its number once it was in use.
     pub(super) reprinted: i64,
+    /// V-5: the first credit while unissued (its machine and amount), for its print.
+    pub(super) early: Option<(String, i64)>,
     /// V-7: the newest answers.
     pub(super) answers: VecDeque<Answered>,
     /// V-7: the input event ids of the newest machine facts applied.
@@ -118,6 +120,7 @@ impl Voucher {
             expires: None,
             unbacked: 0,
             reprinted: 0,
+            early: None,
             answers: VecDeque::new(),
             facts: VecDeque::new(),
             books: Books::default(),
@@ -151,6 +154,37 @@ impl Voucher {
         self.hall = Some(hall.to_owned());
         self.issuer = Some(by);
         self.expires = expires;
+    }
+}
+
+/// What issuing a voucher that a machine credited early did (V-5).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Early {
+    /// No credit waited.
+    None,
+    /// Redeemed by it; the credit was for another amount than the voucher's (a variance).
+    Redeemed { variance: bool },
+    /// `unbacked` would overflow (E-5).
+    Overflow,
+}
+
+impl Voucher {
+    /// V-5: a voucher just issued that a machine credited before (read ahead of its issue)
+    /// is redeemed by that credit: redeemed by a machine for its amount, and `unbacked`
+    /// keeps only what the credit differed by.
+    pub(super) fn redeem_early(&mut self) -> Early {
+        let Some((_, credited)) = self.early.take() else {
+            return Early::None;
+        };
+        let Some(left) = self.unbacked.checked_sub(self.amount) else {
+            return Early::Overflow;
+        };
+        self.unbacked = left;
+        self.status = Status::Redeemed;
+        self.books.credited += self.amount;
+        Early::Redeemed {
+            variance: credited != self.amount,
+        }
     }
 }
 

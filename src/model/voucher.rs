@@ -14,7 +14,7 @@
 //!   `voucher_pending_elsewhere`").
 
 use super::state::Model;
-use super::tickets::{Answered, Fact, Status, Voucher};
+use super::tickets::{Answered, Early, Fact, Status, Voucher};
 use super::types::{Outcome, VOUCHER_ANSWERS_KEPT, VOUCHER_FACTS_KEPT};
 use super::validate::{Party, VoucherEvent, VoucherOpModel};
 
@@ -133,6 +133,16 @@ impl Model {
                 }
                 v.issue(*a, &ev.hall, ev.party.clone(), expires);
                 v.books.sold += a;
+                // V-5: a machine's credit read before this sale redeems it.
+                match v.redeem_early() {
+                    Early::None => {}
+                    Early::Redeemed { variance } => {
+                        if variance {
+                            self.voucher_alert("voucher_amount_variance");
+                        }
+                    }
+                    Early::Overflow => return Err("overflow"),
+                }
             }
             // V-3, in its order.
             VoucherOpModel::Redeem(a) => {
@@ -219,6 +229,16 @@ impl Model {
                 if v.status == Status::Unissued {
                     v.issue(a, hall, me, expires);
                     v.books.printed += a;
+                    // V-5: a ticket-in read before this print is redeemed by it.
+                    match v.redeem_early() {
+                        Early::None => {}
+                        Early::Redeemed { variance } => {
+                            if variance {
+                                alerts.push("voucher_amount_variance");
+                            }
+                        }
+                        Early::Overflow => return self.voucher_overflow(),
+                    }
                 } else {
                     // A number in use: counted at the machine, owed nothing new.
                     let Some(sum) = v.reprinted.checked_add(a) else {
@@ -249,6 +269,10 @@ impl Model {
                         return self.voucher_overflow();
                     };
                     v.unbacked = sum;
+                    if v.status == Status::Unissued && v.early.is_none() {
+                        // V-5: its print may still come.
+                        v.early = Some((machine.to_owned(), a));
+                    }
                     alerts.push("voucher_credit_unbacked");
                 }
             }

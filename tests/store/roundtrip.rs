@@ -14,7 +14,8 @@ use pitboss_actors::domain::machine::{
     MeterReport, Meters, OpenHandpay, Reconciliation,
 };
 use pitboss_actors::domain::voucher::{
-    Answered as VoucherAnswered, Issue, Party, VoucherNote, VoucherOp, VoucherState, VoucherStatus,
+    Answered as VoucherAnswered, EarlyCredit, Issue, Party, VoucherNote, VoucherOp, VoucherState,
+    VoucherStatus,
 };
 use pitboss_actors::domain::wallet::{
     Answer, Answered, BetBooking, BetStatus, TxKey, TxRecord, WalletOp, WalletState, WalletTotals,
@@ -574,13 +575,23 @@ fn voucher() -> impl Strategy<Value = VoucherState> {
         any::<i64>(),
         prop::collection::vec(any::<u128>(), 0..4),
         prop::collection::vec(answered, 0..4),
+        prop::option::of((0u32..1000, any::<i64>(), any::<i64>())),
     )
         .prop_map(
-            |(n, currency, issued, unbacked, reprinted, facts, answered)| {
+            |(n, currency, issued, unbacked, reprinted, facts, answered, early)| {
                 let (issue, status) = match issued {
                     Some((i, s)) => (Some(i), s),
                     None => (None, VoucherStatus::Unissued),
                 };
+                // A credit waits for its print only while the voucher is unissued.
+                let early =
+                    early
+                        .filter(|_| status == VoucherStatus::Unissued)
+                        .map(|(m, amount, at)| EarlyCredit {
+                            machine: MachineId::new(&format!("M-{m}")).unwrap(),
+                            amount,
+                            at: Timestamp(at),
+                        });
                 VoucherState {
                     number: ValidationNo::new(&format!("{n:018}")).unwrap(),
                     currency,
@@ -588,6 +599,7 @@ fn voucher() -> impl Strategy<Value = VoucherState> {
                     status,
                     unbacked,
                     reprinted,
+                    early,
                     facts: facts.into_iter().map(EventId).collect(),
                     answered: answered.into_iter().collect(),
                 }

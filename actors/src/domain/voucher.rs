@@ -189,6 +189,18 @@ pub struct Issue {
     pub cause: EventId,
 }
 
+/// A machine's ticket-in on a number nobody had issued yet (V-5): kept until the print that
+/// issued it arrives, which it then redeems.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EarlyCredit {
+    /// The machine that credited it.
+    pub machine: MachineId,
+    /// What it credited (minor units).
+    pub amount: i64,
+    /// When (the machine's booked time).
+    pub at: Timestamp,
+}
+
 /// A money movement of a voucher's liability (the ledger).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum VoucherMove {
@@ -270,6 +282,8 @@ pub struct VoucherState {
     pub unbacked: i64,
     /// Money machines printed under this number after it was in use (V-5).
     pub reprinted: i64,
+    /// The first credit on this number while it was unissued, waiting for its print (V-5).
+    pub early: Option<EarlyCredit>,
     /// Causes of the machine facts applied, oldest first (at most [`FACTS_KEPT`]).
     pub facts: VecDeque<EventId>,
     /// Commands answered, oldest first (at most [`ANSWERS_KEPT`]).
@@ -286,6 +300,7 @@ impl VoucherState {
             status: VoucherStatus::Unissued,
             unbacked: 0,
             reprinted: 0,
+            early: None,
             facts: VecDeque::new(),
             answered: VecDeque::new(),
         }
@@ -341,6 +356,36 @@ impl VoucherState {
             liability: self.liability(),
             time,
         }
+    }
+
+    /// V-5: a voucher just issued (for `a`, at `t`) that a machine credited before its issue
+    /// was read (a ticket-in and its print reach the voucher from different partitions) is
+    /// redeemed by that credit at once, as if the credit came after: the credit leaves
+    /// `unbacked` but for what it differed from the voucher (alerted as a variance).
+    fn redeem_early(
+        &mut self,
+        a: i64,
+        t: Timestamp,
+        fx: &mut Vec<VoucherEffect>,
+    ) -> Result<(), DomainError> {
+        let Some(early) = self.early.take() else {
+            return Ok(());
+        };
+        self.unbacked = add(self.unbacked, -a, Total::VoucherVariance)?;
+        if early.amount != a {
+            fx.push(VoucherEffect::Alert(Alert::VoucherAmountVariance {
+                machine: early.machine.clone(),
+                validation: self.number,
+                voucher: a,
+                credited: early.amount,
+            }));
+        }
+        self.status = VoucherStatus::Redeemed {
+            by: Party::Machine(early.machine),
+            at: t,
+        };
+        fx.push(self.moved(VoucherMove::Redeem, -a, t));
+        Ok(())
     }
 
     /// V-6: books what has lapsed by `now`: a hold past its time is released (an alert),
@@ -415,6 +460,7 @@ impl VoucherState {
                     });
                     self.status = VoucherStatus::Issued;
                     fx.push(self.moved(VoucherMove::Issue, a, t));
+                    self.redeem_early(a, t, fx)?;
                 } else {
                     self.reprinted = add(self.reprinted, a, Total::VoucherVariance)?;
                     fx.push(VoucherEffect::Alert(Alert::VoucherNumberReused {
@@ -456,6 +502,14 @@ impl VoucherState {
                     fx.push(self.moved(VoucherMove::Redeem, -amount, t));
                 } else {
                     self.unbacked = add(self.unbacked, a, Total::VoucherVariance)?;
+                    if self.status == VoucherStatus::Unissued && self.early.is_none() {
+                        // V-5: its print may still come (read late from another partition).
+                        self.early = Some(EarlyCredit {
+                            machine: machine.clone(),
+                            amount: a,
+                            at: t,
+                        });
+                    }
                     fx.push(VoucherEffect::Alert(Alert::VoucherCreditUnbacked {
                         machine: machine.clone(),
                         validation: self.number,
@@ -592,6 +646,7 @@ impl VoucherState {
                 });
                 self.status = VoucherStatus::Issued;
                 fx.push(self.moved(VoucherMove::Issue, a.minor(), t));
+                self.redeem_early(a.minor(), t, fx)?;
             }
             VoucherOp::Redeem(a) => {
                 if let Some(e) = self.closed() {
@@ -687,6 +742,11 @@ impl VoucherState {
         assert!(
             self.reprinted >= 0,
             "voucher {}: reprinted below 0",
+            self.number
+        );
+        assert!(
+            self.early.is_none() || self.status == VoucherStatus::Unissued,
+            "voucher {}: an early credit waits only while unissued",
             self.number
         );
         assert!(self.answered.len() <= ANSWERS_KEPT);

@@ -300,6 +300,56 @@ fn v5_a_machines_ticket_in_is_counted_whatever_the_voucher_says() {
 }
 
 #[test]
+fn v5_a_ticket_in_read_before_its_print_is_redeemed_by_the_print() {
+    // The credit first (read ahead from another partition): unbacked, kept as early.
+    let mut t = T::new();
+    t.fact(meta(1, 0, "H-1"), credited("M-2", 500));
+    assert_eq!(t.v.unbacked, 500);
+    assert_eq!(t.alerts(), vec!["voucher_credit_unbacked"]);
+    // A second credit before the print stays unbacked: a ticket is paid once.
+    t.fact(meta(2, 1, "H-1"), credited("M-3", 500));
+    assert_eq!(t.v.unbacked, 1_000);
+    // The print: issued, then redeemed by the first credit's machine; liability 0.
+    t.fact(meta(3, 2, "H-1"), printed("M-1", 500));
+    assert_eq!(
+        t.moves(),
+        vec![
+            (VoucherMove::Issue, 500, 500),
+            (VoucherMove::Redeem, -500, 0)
+        ]
+    );
+    assert!(t.alerts().is_empty(), "{:?}", t.fx);
+    assert_eq!(t.v.unbacked, 500, "only the second credit is unbacked");
+    assert_eq!(t.v.early, None);
+    assert!(matches!(
+        &t.v.status,
+        VoucherStatus::Redeemed { by, at } if *by == m("M-2") && *at == Timestamp(2)
+    ));
+    assert_eq!(t.v.liability(), 0);
+
+    // Another amount credited than printed: the difference stays, alerted.
+    let mut t = T::new();
+    t.fact(meta(1, 0, "H-1"), credited("M-2", 700));
+    t.fact(meta(2, 1, "H-1"), printed("M-1", 500));
+    assert_eq!(t.v.unbacked, 200);
+    assert_eq!(t.alerts(), vec!["voucher_amount_variance"]);
+
+    // A desk's sale read after the credit is redeemed by it the same way.
+    let mut t = T::new();
+    t.fact(meta(1, 0, "H-1"), credited("M-2", 400));
+    let sale = cmd(desk("D-1"), "s1", VoucherOp::Issue(amount(400)));
+    assert_eq!(t.answer(meta(2, 1, "H-1"), sale), None);
+    assert_eq!(
+        t.moves(),
+        vec![
+            (VoucherMove::Issue, 400, 400),
+            (VoucherMove::Redeem, -400, 0)
+        ]
+    );
+    assert_eq!(t.v.unbacked, 0);
+}
+
+#[test]
 fn v6_expiry_is_booked_at_its_own_time_when_the_voucher_is_next_touched() {
     let mut t = T::new();
     t.policy

@@ -240,7 +240,7 @@ impl World {
 
     /// One voucher flow.
     pub(super) fn voucher_flow(&mut self) {
-        let roll = self.vouchers.rng.gen_range(0..27);
+        let roll = self.vouchers.rng.gen_range(0..28);
         match roll {
             // Requested by a machine's gateway, then credited by it.
             0..=3 => {
@@ -578,6 +578,26 @@ impl World {
                     let tx = self.vouchers.tx();
                     self.send_voucher(&Sender::Machine(m), cancel(&number, tx));
                 }
+            }
+            // A ticket-in read before the print that issued it (they travel on different
+            // partitions): the print redeems it (RULES.md V-5), sometimes for another amount.
+            27 => {
+                let printer = self.any_machine();
+                let c = self.machines[printer].credits;
+                if c <= 0 || c > AMOUNT_MAX {
+                    return;
+                }
+                self.case("voucher_credit_before_print");
+                let number = self.vouchers.fresh();
+                let credited = if self.vouchers.rng.gen_bool(0.8) {
+                    c
+                } else {
+                    c.saturating_add(100).min(AMOUNT_MAX)
+                };
+                let m = self.any_machine();
+                self.credit(m, credited, &number);
+                self.machines[printer].credits = 0;
+                self.send_machine(printer, super::ticket_out(c, number));
             }
             // A number never issued asked for.
             _ => {

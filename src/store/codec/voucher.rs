@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 
 use pitboss_actors::domain::voucher::{
-    Answered, Issue, Party, VoucherNote, VoucherOp, VoucherState, VoucherStatus,
+    Answered, EarlyCredit, Issue, Party, VoucherNote, VoucherOp, VoucherState, VoucherStatus,
 };
 use pitboss_actors::domain::{
     Amount, DomainError, EventId, HallId, MachineId, ServerId, Timestamp, TxId, ValidationNo,
@@ -92,6 +92,13 @@ struct AnsweredDto {
 }
 
 #[derive(Serialize, Deserialize)]
+struct EarlyDto {
+    machine: String,
+    amount: i64,
+    at: i64,
+}
+
+#[derive(Serialize, Deserialize)]
 pub(super) struct VoucherDto {
     number: String,
     currency: String,
@@ -99,6 +106,9 @@ pub(super) struct VoucherDto {
     status: StatusDto,
     unbacked: i64,
     reprinted: i64,
+    /// A credit waiting for its print (V-5); absent in states stored before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    early: Option<Box<EarlyDto>>,
     facts: Vec<u128>,
     answered: Vec<AnsweredDto>,
 }
@@ -188,6 +198,13 @@ impl From<&VoucherState> for VoucherDto {
             status,
             unbacked: v.unbacked,
             reprinted: v.reprinted,
+            early: v.early.as_ref().map(|e| {
+                Box::new(EarlyDto {
+                    machine: e.machine.to_string(),
+                    amount: e.amount,
+                    at: e.at.0,
+                })
+            }),
             facts: v.facts.iter().map(|e| e.0).collect(),
             answered: v
                 .answered
@@ -289,6 +306,16 @@ impl TryFrom<VoucherDto> for VoucherState {
             status,
             unbacked: d.unbacked,
             reprinted: d.reprinted,
+            early: d
+                .early
+                .map(|e| {
+                    Ok::<_, StoreError>(EarlyCredit {
+                        machine: id!(MachineId, e.machine)?,
+                        amount: e.amount,
+                        at: Timestamp(e.at),
+                    })
+                })
+                .transpose()?,
             facts: d.facts.into_iter().map(EventId).collect(),
             answered,
         })
