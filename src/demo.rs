@@ -45,6 +45,8 @@ pub struct DemoOptions {
 #[derive(Default)]
 pub struct DemoSink {
     counts: Mutex<BTreeMap<&'static str, u64>>,
+    /// Alerts by code.
+    alerts: Mutex<BTreeMap<&'static str, u64>>,
     levels: Mutex<BTreeMap<String, Vec<(String, i64)>>>,
     hits: Mutex<Vec<String>>,
     hit_count: AtomicU64,
@@ -82,6 +84,14 @@ impl EventSink for DemoSink {
             .expect("lock")
             .entry(Self::kind(&output))
             .or_default() += 1;
+        if let Output::Alert { alert, .. } = &output {
+            *self
+                .alerts
+                .lock()
+                .expect("lock")
+                .entry(alert.code())
+                .or_default() += 1;
+        }
         match output {
             Output::JackpotLevels { pool, levels, .. } => {
                 let v = levels.into_iter().map(|l| (l.name, l.amount)).collect();
@@ -147,6 +157,18 @@ pub struct DemoSummary {
     pub vouchers_redeemed: u64,
     pub vouchers_expired: u64,
     pub voucher_liability_minor: i64,
+    /// Handpays of cancelled credits paid by attendants (RULES.md M-10), as the simulator
+    /// sent them.
+    pub handpays: u64,
+    /// Meter snapshots machines reported (RULES.md M-8), as the simulator sent them.
+    pub meter_snapshots: u64,
+    /// Snapshots that disagreed with pitboss's meters (`meter_variance` alerts).
+    pub meter_variances: u64,
+    /// Machines found silent or reporting lost communication (`machine_silent` and
+    /// `comms_lost` alerts, RULES.md M-11).
+    pub comms_lost_alerts: u64,
+    /// Alerts by code.
+    pub alerts: BTreeMap<&'static str, u64>,
     /// The recount from the entities' state.
     pub recount: Recount,
     /// The simulator's totals agree with the recount.
@@ -355,6 +377,9 @@ pub async fn run(
     let generator = sim.sent().clone();
     let generator_matches = generator.matches(&recount);
     let stats = &rt.stats;
+    let alerts = sink.alerts.lock().expect("lock").clone();
+    let alert_count = |code: &str| alerts.get(code).copied().unwrap_or(0);
+    let (handpays, meter_snapshots) = (generator.handpays, generator.meter_snapshots);
     let summary = DemoSummary {
         duration_secs: duration,
         events_processed: processed.load(Ordering::Relaxed),
@@ -379,6 +404,11 @@ pub async fn run(
         vouchers_redeemed: recount.vouchers_redeemed,
         vouchers_expired: recount.vouchers_expired,
         voucher_liability_minor: recount.voucher_liability,
+        handpays,
+        meter_snapshots,
+        meter_variances: alert_count("meter_variance"),
+        comms_lost_alerts: alert_count("machine_silent") + alert_count("comms_lost"),
+        alerts: alerts.clone(),
         recount,
         store: format!("{:?}", cfg.store.kind).to_lowercase(),
         checkpoints,

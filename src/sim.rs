@@ -53,6 +53,10 @@ pub struct SentTotals {
     /// Redemptions asked for (a machine's gateway or a desk, RULES.md V-3); how many end
     /// redeemed is the processor's to say (a request can meet a ticket not issued yet).
     pub voucher_requests: u64,
+    /// Handpays of cancelled credits paid by an attendant (RULES.md M-10: the reset sent).
+    pub handpays: u64,
+    /// Meter snapshots machines reported (RULES.md M-8).
+    pub meter_snapshots: u64,
 }
 
 impl SentTotals {
@@ -68,6 +72,8 @@ impl SentTotals {
         self.wins += d.wins;
         self.vouchers_issued += d.vouchers_issued;
         self.voucher_requests += d.voucher_requests;
+        self.handpays += d.handpays;
+        self.meter_snapshots += d.meter_snapshots;
     }
 
     /// The processor's recount agrees with what was sent.
@@ -97,6 +103,9 @@ struct SimMachine {
     /// A ticket this machine asked to redeem (RULES.md V-3): it credits it at its next
     /// cash in, as a machine does once its host authorised the ticket.
     awaiting: Option<(String, i64)>,
+    /// Cancelled credits the machine locked up for (RULES.md M-10); an attendant pays them
+    /// at the machine's next step.
+    handpay: Option<i64>,
 }
 
 struct SimPlayer {
@@ -188,6 +197,7 @@ impl Simulator {
                     meters: SnapshotMeters::default(),
                     game_won: false,
                     awaiting: None,
+                    handpay: None,
                 });
             }
         }
@@ -329,6 +339,16 @@ impl Simulator {
 
     fn step_machine(&mut self, m: usize, now_ms: i64) {
         let cur = self.currency.clone();
+        if let Some(amount) = self.machines[m].handpay.take() {
+            // The attendant pays the locked-up credits by hand (RULES.md M-10).
+            let mach = &mut self.machines[m];
+            mach.credits = 0;
+            mach.meters.handpaid += amount;
+            self.pending.cash_out += amount;
+            self.pending.handpays += 1;
+            let attendant = format!("ATT-{}", self.halls[mach.hall].trim_start_matches("H-"));
+            return self.machine_event(m, now_ms, InputPayload::HandpayReset { attendant });
+        }
         let min_bet = *self.bets.iter().min().expect("bets checked non-empty");
         let roll = self.rng.gen_range(0..10_000);
         let mach = &self.machines[m];
@@ -344,6 +364,7 @@ impl Simulator {
             if closed {
                 // Machines report their meters at door close (RULES.md M-8).
                 let meters = self.machines[m].meters;
+                self.pending.meter_snapshots += 1;
                 self.machine_event(
                     m,
                     now_ms,
@@ -421,6 +442,19 @@ impl Simulator {
             } else {
                 "ticket"
             };
+            if kind == "handpay" && all > 0 {
+                // The machine locks up until an attendant pays (RULES.md M-10).
+                self.machines[m].handpay = Some(all);
+                return self.machine_event(
+                    m,
+                    now_ms,
+                    InputPayload::HandpayPending {
+                        kind: "cancelled_credits".into(),
+                        amount: all,
+                        currency: cur,
+                    },
+                );
+            }
             self.machines[m].credits = 0;
             self.pending.cash_out += all;
             // A ticket carries its validation number (RULES.md V-2), when there is money.
