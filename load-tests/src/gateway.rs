@@ -171,19 +171,7 @@ pub fn run(o: GatewayOptions) -> anyhow::Result<GatewayReport> {
     let mut cfg = Config::load(None).context("loading configuration")?;
     cfg.runtime.hit_point_secret = "pitboss-load-gateway-hit-point-secret-0123".into();
     let prefix = testkit::unique("gwload");
-    {
-        let k = &mut cfg.kafka;
-        k.brokers = o.brokers.clone();
-        testkit::names::prefix_topics(k, &prefix);
-        k.partitions.input = o.partitions;
-        k.partitions.internal = o.partitions;
-        k.consumer
-            .entry("session.timeout.ms".into())
-            .or_insert_with(|| toml::Value::String("6000".into()));
-    }
-    let state_dir = std::env::temp_dir().join(format!("{prefix}-state"));
-    cfg.store.kind = pitboss::store::StoreKind::Embedded;
-    cfg.store.data_dir = state_dir.clone();
+    let state_dir = crate::kafka::measured_run(&mut cfg, &o.brokers, &prefix, o.partitions);
     let port = testkit::names::free_port();
     cfg.gateway.addr = format!("127.0.0.1:{port}");
     cfg.gateway.deadline_ms = 10_000;

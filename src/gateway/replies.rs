@@ -139,40 +139,18 @@ impl Waiters {
         let (keys, answer) = match &ev {
             OutputEvent::Wallet(e) => {
                 let p = &e.payload;
-                (
-                    vec![
-                        wallet_key(&p.player, &p.provider, &p.tx, &p.kind),
-                        cause_of(e.cause_event_id.as_deref()),
-                    ],
-                    Answer {
-                        kind: "wallet",
-                        output_id,
-                        cause_event_id: e.cause_event_id.as_deref().map(str::to_owned),
-                        status: p.status.to_string(),
-                        code: p.code.as_deref().map(str::to_owned),
-                        payload: serde_json::to_value(p).unwrap_or_default(),
-                    },
-                )
+                let key = wallet_key(&p.player, &p.provider, &p.tx, &p.kind);
+                let a = answer("wallet", output_id, e, &p.status, p.code.as_deref());
+                (vec![key, cause_of(e.cause_event_id.as_deref())], a)
             }
             OutputEvent::Voucher(e) => {
                 let p = &e.payload;
                 let Some(tx) = p.tx.as_deref() else {
                     return;
                 };
-                (
-                    vec![
-                        voucher_key(&p.validation, &p.party, tx, &p.op),
-                        cause_of(e.cause_event_id.as_deref()),
-                    ],
-                    Answer {
-                        kind: "voucher",
-                        output_id,
-                        cause_event_id: e.cause_event_id.as_deref().map(str::to_owned),
-                        status: p.status.to_string(),
-                        code: p.code.as_deref().map(str::to_owned),
-                        payload: serde_json::to_value(p).unwrap_or_default(),
-                    },
-                )
+                let key = voucher_key(&p.validation, &p.party, tx, &p.op);
+                let a = answer("voucher", output_id, e, &p.status, p.code.as_deref());
+                (vec![key, cause_of(e.cause_event_id.as_deref())], a)
             }
             OutputEvent::Refused(e) => {
                 let Some(cause) = e.cause_event_id.as_deref() else {
@@ -193,6 +171,24 @@ impl Waiters {
             _ => return,
         };
         self.deliver(&keys, answer);
+    }
+}
+
+/// An answer read from an output envelope.
+fn answer<P: serde::Serialize>(
+    kind: &'static str,
+    output_id: String,
+    e: &crate::wire::OutputEnvelope<'_, P>,
+    status: &str,
+    code: Option<&str>,
+) -> Answer {
+    Answer {
+        kind,
+        output_id,
+        cause_event_id: e.cause_event_id.as_deref().map(str::to_owned),
+        status: status.to_owned(),
+        code: code.map(str::to_owned),
+        payload: serde_json::to_value(&e.payload).unwrap_or_default(),
     }
 }
 

@@ -109,6 +109,31 @@ pub struct KafkaReport {
     internal_bytes: u64,
 }
 
+/// Points `cfg` at `brokers` with topics of their own (`prefix`) of `partitions`
+/// partitions, a short session timeout, and the store `pitboss run` uses by default
+/// (embedded) in a fresh directory, which it returns (the caller removes it at the end),
+/// so a figure includes checkpoints to disk.
+pub fn measured_run(
+    cfg: &mut Config,
+    brokers: &str,
+    prefix: &str,
+    partitions: i32,
+) -> std::path::PathBuf {
+    let k = &mut cfg.kafka;
+    k.brokers = brokers.to_owned();
+    testkit::names::prefix_topics(k, prefix);
+    k.partitions.input = partitions;
+    k.partitions.internal = partitions;
+    // A new group forms in about half the session timeout on Tansu: keep it short.
+    k.consumer
+        .entry("session.timeout.ms".into())
+        .or_insert_with(|| toml::Value::String("6000".into()));
+    let state_dir = std::env::temp_dir().join(format!("{prefix}-state"));
+    cfg.store.kind = pitboss::store::StoreKind::Embedded;
+    cfg.store.data_dir = state_dir.clone();
+    state_dir
+}
+
 /// Runs the measurement.
 pub fn run(opts: KafkaOptions) -> anyhow::Result<KafkaReport> {
     let mut cfg = Config::load(None).context("loading configuration")?;
@@ -117,24 +142,9 @@ pub fn run(opts: KafkaOptions) -> anyhow::Result<KafkaReport> {
     cfg.sim.players = opts.players;
     cfg.sim.malformed_per_million = 0;
     let prefix = testkit::unique("load");
-    {
-        let k = &mut cfg.kafka;
-        k.brokers = opts.brokers.clone();
-        testkit::names::prefix_topics(k, &prefix);
-        k.internal_topics = opts.internal_topics;
-        k.partitions.input = opts.partitions;
-        k.partitions.internal = opts.partitions;
-        k.commit_interval_ms = opts.commit_interval_ms;
-        // A new group forms in about half the session timeout on Tansu: keep it short.
-        k.consumer
-            .entry("session.timeout.ms".into())
-            .or_insert_with(|| toml::Value::String("6000".into()));
-    }
-    // The store `pitboss run` uses by default: embedded, in a fresh directory (removed at
-    // the end), so the figure includes checkpoints to disk.
-    let state_dir = std::env::temp_dir().join(format!("{prefix}-state"));
-    cfg.store.kind = pitboss::store::StoreKind::Embedded;
-    cfg.store.data_dir = state_dir.clone();
+    let state_dir = measured_run(&mut cfg, &opts.brokers, &prefix, opts.partitions);
+    cfg.kafka.internal_topics = opts.internal_topics;
+    cfg.kafka.commit_interval_ms = opts.commit_interval_ms;
     let arbiters = cfg.runtime_config()?.arbiters;
 
     // The events, generated before anything is timed.
