@@ -69,14 +69,18 @@ pub struct GatewayHandle {
     /// The bound address.
     pub addr: SocketAddr,
     server: actix_web::dev::ServerHandle,
-    commands: Arc<Commands>,
+    /// The command channel, if the gateway made its own (one passed in is its owner's to
+    /// stop: `pitboss run` shares it with the admin API).
+    own_commands: Option<Arc<Commands>>,
 }
 
 impl GatewayHandle {
     /// Stops the server (requests in flight are dropped) and the reply listener.
     pub async fn stop(self) {
         self.server.stop(false).await;
-        self.commands.stop().await;
+        if let Some(c) = self.own_commands {
+            c.stop().await;
+        }
     }
 }
 
@@ -94,9 +98,12 @@ pub async fn serve(
     commands: Option<Arc<Commands>>,
 ) -> anyhow::Result<GatewayHandle> {
     cfg.validate().map_err(|e| anyhow::anyhow!(e))?;
-    let commands = match commands {
-        Some(c) => c,
-        None => Arc::new(Commands::new(kafka, cfg.waiting_max)?),
+    let (commands, own_commands) = match commands {
+        Some(c) => (c, None),
+        None => {
+            let c = Arc::new(Commands::new(kafka, cfg.waiting_max)?);
+            (c.clone(), Some(c))
+        }
     };
     commands
         .start()
@@ -130,6 +137,6 @@ pub async fn serve(
     Ok(GatewayHandle {
         addr,
         server: handle,
-        commands,
+        own_commands,
     })
 }

@@ -345,11 +345,23 @@ async fn handle(
     body: &[u8],
 ) -> HttpResponse {
     let started = Instant::now();
-    let (outcome, response) = answer(gw, req, scope, op, body, started).await;
+    // The key is checked once; its name goes to the log (never the key itself).
+    let (who, (outcome, response)) = match admitted(gw, req, scope) {
+        Ok(key) => (
+            key.name.as_str(),
+            answer(gw, req, key, scope, op, body, started).await,
+        ),
+        Err(f) => {
+            let outcome = if f.code == "rate_limited" {
+                "rate_limited"
+            } else {
+                "unauthorized"
+            };
+            ("-", (outcome, f.response()))
+        }
+    };
     let took = started.elapsed();
     crate::telemetry::gateway_request(scope.name(), op_label(op), outcome, took);
-    // Every call, without its key: who (the key's name), what, how it ended.
-    let who = authenticate(gw, req).map_or("-", |(_, k)| k.name.as_str());
     tracing::info!(
         target: "pitboss::gateway",
         key = who,
@@ -366,22 +378,12 @@ async fn handle(
 async fn answer(
     gw: &Gateway,
     req: &HttpRequest,
+    key: &GatewayKey,
     scope: Scope,
     op: &str,
     body: &[u8],
     started: Instant,
 ) -> (&'static str, HttpResponse) {
-    let key = match admitted(gw, req, scope) {
-        Ok(k) => k,
-        Err(f) => {
-            let outcome = if f.code == "rate_limited" {
-                "rate_limited"
-            } else {
-                "unauthorized"
-            };
-            return (outcome, f.response());
-        }
-    };
     let idempotency = match req.headers().get("idempotency-key").map(|v| v.to_str()) {
         Some(Err(_)) => {
             let f = Fail::bad("malformed", "Idempotency-Key is not visible ASCII");
