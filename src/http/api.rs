@@ -311,6 +311,48 @@ pub async fn handpays(
     })))
 }
 
+/// Query of `GET /api/alerts`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertsQuery {
+    hall: Option<String>,
+    limit: Option<usize>,
+}
+
+/// `GET /api/alerts?hall=&limit=`: the open alerts from the census (an alert raised and its
+/// clear not seen yet: machines offline, doors open, tilts, meter variances not explained,
+/// handpays pending, silent machines, offline halls), warnings first, then oldest first,
+/// with their age and what clears each.
+pub async fn alerts(
+    state: web::Data<HttpState>,
+    req: HttpRequest,
+    q: web::Query<AlertsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    read_guard(&state, &req)?;
+    if let Some(h) = &q.hall {
+        parse_id(h, "hall id", HallId::new)?;
+    }
+    let limit = q.limit.unwrap_or(100).min(state.config.list_len_max);
+    let page = state.census.alerts(q.hall.as_deref(), limit);
+    let now = crate::clock::now_ms();
+    let alerts: Vec<serde_json::Value> = page
+        .alerts
+        .iter()
+        .map(|a| {
+            let mut v = serde_json::to_value(a).unwrap_or_default();
+            v["age_secs"] = ((now - a.since_ms).max(0) / 1_000).into();
+            v
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "census_at_ms": page.at_ms,
+        "total": page.total,
+        "truncated": page.total > page.alerts.len(),
+        "by_code": page.by_code,
+        "alerts": alerts,
+    })))
+}
+
 /// Query of `GET /api/handpays`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -29,7 +29,7 @@ use std::sync::RwLock;
 use pitboss_actors::domain::ggr::HallState;
 use pitboss_actors::domain::machine::{Alert, MachineState, MachineStatus};
 use pitboss_actors::domain::voucher::VoucherState;
-use pitboss_actors::domain::{EventId, HallId, MachineId, Timestamp};
+use pitboss_actors::domain::{EventId, HallId, MachineId, ReportedMeter, Timestamp};
 use pitboss_actors::shell::{
     AckToken, HallEntity, MachineEntity, Output, Runtime, Snapshot, VoucherEntity,
 };
@@ -77,6 +77,100 @@ pub struct MachineBrief {
     /// Its effect number: moves with every event it applies (silence detection, M-11).
     #[serde(skip)]
     pub effect_seq: u64,
+    /// The conditions its state shows that an alert raised and a later event clears (door
+    /// open, tilt, offline, a meter variance not explained): its open alerts.
+    #[serde(skip)]
+    pub conditions: Vec<Condition>,
+}
+
+/// A condition of a machine's state that an alert raised and that is not cleared yet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Condition {
+    /// The open alert's code.
+    pub code: &'static str,
+    /// What the operator needs to know (a tilt's code, the meters that differ).
+    pub detail: String,
+    /// When it began, if the state says (a variance: its snapshot's booked time); else the
+    /// booked time of the machine's newest event when the census first saw it.
+    pub since_ms: Option<i64>,
+}
+
+/// An alert that is still open: raised, and its clear not seen yet (see [`Census::alerts`]).
+#[derive(Clone, Debug, Serialize)]
+pub struct OpenAlert {
+    /// The alert's code: `machine_offline` (raised by `comms_lost` or `power_off`),
+    /// `door_open`, `tilt`, `meter_variance`, `handpay_pending`, `machine_silent` or
+    /// `location_offline`.
+    pub code: &'static str,
+    /// `info`, `warning` or `critical`.
+    pub severity: &'static str,
+    pub hall: String,
+    /// The machine (absent for a hall's `location_offline`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub machine: Option<String>,
+    /// When it began, ms since the epoch (booked time).
+    pub since_ms: i64,
+    /// Details; empty if the code says it all.
+    pub detail: String,
+    /// What clears it.
+    pub cleared_by: &'static str,
+}
+
+/// The event that clears an open alert, by its code.
+fn cleared_by(code: &str) -> &'static str {
+    match code {
+        "machine_offline" => "comms_restored or power_on",
+        "door_open" => "door_close",
+        "tilt" => "tilt_clear",
+        "meter_variance" => "a snapshot that explains it (the variance back to zero)",
+        "handpay_pending" => "handpay_reset",
+        "machine_silent" => "the machine's next event (machine_silence_cleared)",
+        "location_offline" => "an event of one of its machines (location_online)",
+        _ => "",
+    }
+}
+
+/// The severity of an open alert, as its alert has it (RULES.md, alert severities).
+fn severity_of(code: &str) -> &'static str {
+    match code {
+        "door_open" => "info",
+        _ => "warning",
+    }
+}
+
+/// The open conditions of a machine's state.
+fn conditions(m: &MachineState) -> Vec<Condition> {
+    let mut c = Vec::new();
+    let plain = |code, detail: &str| Condition {
+        code,
+        detail: detail.to_string(),
+        since_ms: None,
+    };
+    if !m.status.online {
+        c.push(plain("machine_offline", "comms lost or power off"));
+    }
+    if m.status.door_open {
+        c.push(plain("door_open", ""));
+    }
+    if let Some(code) = m.status.tilt {
+        c.push(plain("tilt", &format!("tilt code {code}")));
+    }
+    if let Some(r) = &m.reconcile {
+        let moved: Vec<String> = ReportedMeter::ALL
+            .iter()
+            .map(|meter| (meter.name(), r.variance.get(*meter)))
+            .filter(|(_, v)| *v != 0)
+            .map(|(name, v)| format!("{name} {v:+}"))
+            .collect();
+        if !moved.is_empty() {
+            c.push(Condition {
+                code: "meter_variance",
+                detail: moved.join(", "),
+                since_ms: Some(r.baseline.time.0),
+            });
+        }
+    }
+    c
 }
 
 /// A handpay pending, as the census lists it (RULES.md M-10).
@@ -102,6 +196,7 @@ fn brief(m: &MachineState, live: bool) -> MachineBrief {
         last_event_time_ms: m.last_event_time.0,
         live,
         effect_seq: m.effect_seq,
+        conditions: conditions(m),
         handpays: m
             .handpays
             .iter()
@@ -216,6 +311,9 @@ struct Board {
     /// Ticket liability per issuing hall: open vouchers and the amount owed, kept by
     /// difference as vouchers change.
     liability: BTreeMap<String, (u64, i64)>,
+    /// Open alerts of machines' states and of silence, by subject (machine, or hall for
+    /// `location_offline`) and code, kept by difference (handpays are in `handpays`).
+    open: BTreeMap<(String, &'static str), OpenAlert>,
 }
 
 impl Board {
@@ -226,6 +324,7 @@ impl Board {
             return Vec::new();
         }
         let mut touched = Vec::with_capacity(2);
+        self.put_conditions(&b);
         if let Some(old) = self.machines.get(&b.id) {
             for (i, h) in old.handpays.iter().enumerate() {
                 self.handpays.remove(&(h.since_ms, b.id.clone(), i));
@@ -258,6 +357,93 @@ impl Board {
         touched.push(b.hall.clone());
         self.machines.insert(b.id.clone(), b);
         touched
+    }
+
+    /// A machine's open conditions as they stand now: those gone leave, new ones open (since
+    /// the state says, else its newest event's time), those kept keep their start.
+    fn put_conditions(&mut self, b: &MachineBrief) {
+        let old: Vec<&'static str> = self
+            .machines
+            .get(&b.id)
+            .map(|m| m.conditions.iter().map(|c| c.code).collect())
+            .unwrap_or_default();
+        for code in old {
+            if !b.conditions.iter().any(|c| c.code == code) {
+                self.open.remove(&(b.id.clone(), code));
+            }
+        }
+        for c in &b.conditions {
+            let since = c.since_ms.unwrap_or(b.last_event_time_ms);
+            let a = self
+                .open
+                .entry((b.id.clone(), c.code))
+                .or_insert_with(|| OpenAlert {
+                    code: c.code,
+                    severity: severity_of(c.code),
+                    hall: b.hall.clone(),
+                    machine: Some(b.id.clone()),
+                    since_ms: since,
+                    detail: String::new(),
+                    cleared_by: cleared_by(c.code),
+                });
+            a.detail.clone_from(&c.detail);
+            a.hall.clone_from(&b.hall);
+            if c.since_ms.is_some() {
+                a.since_ms = since;
+            }
+        }
+    }
+
+    /// What a silence round found, as open alerts: a silence opens, the next event clears it.
+    fn put_silence(&mut self, f: &Found, now_ms: i64) {
+        match f {
+            Found::Silent {
+                machine,
+                hall,
+                last_event_ms,
+                ..
+            } => {
+                let code = "machine_silent";
+                self.open.insert(
+                    (machine.clone(), code),
+                    OpenAlert {
+                        code,
+                        severity: severity_of(code),
+                        hall: hall.clone(),
+                        machine: Some(machine.clone()),
+                        since_ms: *last_event_ms,
+                        detail: "no event since".into(),
+                        cleared_by: cleared_by(code),
+                    },
+                );
+            }
+            Found::Back { machine, .. } => {
+                self.open.remove(&(machine.clone(), "machine_silent"));
+            }
+            Found::LocationOffline {
+                hall,
+                machine,
+                machines,
+                ..
+            } => {
+                let code = "location_offline";
+                self.open.insert(
+                    (hall.clone(), code),
+                    OpenAlert {
+                        code,
+                        severity: severity_of(code),
+                        hall: hall.clone(),
+                        machine: None,
+                        since_ms: now_ms,
+                        detail: format!("all {machines} machines silent, the last {machine}"),
+                        cleared_by: cleared_by(code),
+                    },
+                );
+            }
+            Found::LocationOnline { hall, .. } => {
+                self.open.remove(&(hall.clone(), "location_offline"));
+            }
+        }
     }
 
     /// A voucher as it stands now: open (owed by its issuing hall) or not.
@@ -367,6 +553,19 @@ pub struct LiabilityPage {
     pub halls: Vec<LiabilityRow>,
 }
 
+/// The open alerts from the census.
+#[derive(Clone, Debug)]
+pub struct AlertPage {
+    /// When the census last ended a round, ms since the epoch (0: not yet).
+    pub at_ms: i64,
+    /// Open alerts matching the filter.
+    pub total: usize,
+    /// How many of them by code.
+    pub by_code: BTreeMap<&'static str, u64>,
+    /// The first of them: most severe first, then oldest first.
+    pub alerts: Vec<OpenAlert>,
+}
+
 /// Halls from the census.
 #[derive(Clone, Debug)]
 pub struct HallPage {
@@ -443,6 +642,61 @@ impl Census {
             at_ms: b.at_ms,
             total: b.handpays.len(),
             handpays: b.handpays.values().take(limit).cloned().collect(),
+        }
+    }
+
+    /// The open alerts (of `hall` if given): conditions of the machines' states that an
+    /// alert raised and no event has cleared yet (offline, door open, tilt, a meter variance
+    /// not explained), handpays pending, silent machines and offline halls. How many, by
+    /// code, and the first `limit`: warnings before infos, then oldest first. A round's cost
+    /// follows what changed; a listing's, the open alerts.
+    pub fn alerts(&self, hall: Option<&str>, limit: usize) -> AlertPage {
+        let b = self.board.read().expect("census lock");
+        let handpays = b.handpays.values().map(|h| OpenAlert {
+            code: "handpay_pending",
+            severity: severity_of("handpay_pending"),
+            hall: h.hall.clone(),
+            machine: Some(h.machine.clone()),
+            since_ms: h.since_ms,
+            detail: format!(
+                "{} {}",
+                h.kind,
+                format_minor(h.amount_minor, &self.currency)
+            ),
+            cleared_by: cleared_by("handpay_pending"),
+        });
+        let mut all: Vec<OpenAlert> = b
+            .open
+            .values()
+            .cloned()
+            .chain(handpays)
+            .filter(|a| hall.is_none_or(|h| a.hall == h))
+            .collect();
+        let rank = |s: &str| match s {
+            "critical" => 0,
+            "warning" => 1,
+            _ => 2,
+        };
+        all.sort_by(|x, y| {
+            (rank(x.severity), x.since_ms, &x.hall, &x.machine, x.code).cmp(&(
+                rank(y.severity),
+                y.since_ms,
+                &y.hall,
+                &y.machine,
+                y.code,
+            ))
+        });
+        let mut by_code = BTreeMap::new();
+        for a in &all {
+            *by_code.entry(a.code).or_insert(0) += 1;
+        }
+        let total = all.len();
+        all.truncate(limit);
+        AlertPage {
+            at_ms: b.at_ms,
+            total,
+            by_code,
+            alerts: all,
         }
     }
 
@@ -633,6 +887,9 @@ impl Census {
         }
         silence.tick(now, &mut found);
         drop(silence);
+        for f in &found {
+            b.put_silence(f, now);
+        }
         for f in found {
             if let Some(out) = silence_alert(f) {
                 rt.sink.emit(out, &AckToken::none());
@@ -742,6 +999,7 @@ mod tests {
             last_event_time_ms: 0,
             live: true,
             effect_seq: 0,
+            conditions: Vec::new(),
             handpays: handpays
                 .iter()
                 .map(|(since, amount)| HandpayBrief {
@@ -780,5 +1038,148 @@ mod tests {
         b.put_machine(tilted, 10, 10);
         assert_eq!(list(&b), [("M-2".into(), 30)]);
         assert_eq!(b.handpays.keys().next().map(|k| k.0), Some(400));
+    }
+
+    fn codes(b: &Board) -> Vec<(String, &'static str, i64)> {
+        b.open
+            .values()
+            .map(|a| {
+                (
+                    a.machine.clone().unwrap_or_else(|| a.hall.clone()),
+                    a.code,
+                    a.since_ms,
+                )
+            })
+            .collect()
+    }
+
+    /// The open alerts follow the machines' states by difference: a condition opens when
+    /// the census first sees it (since the machine's newest event then, or the time its
+    /// state gives), keeps its start while it lasts, and leaves when the state clears it.
+    #[test]
+    fn open_alerts_open_with_their_condition_and_close_with_its_clear() {
+        let cond = |code, since_ms| Condition {
+            code,
+            detail: String::new(),
+            since_ms,
+        };
+        let mut b = Board::default();
+        let mut m1 = m("M-1", &[]);
+        m1.last_event_time_ms = 1_000;
+        m1.conditions = vec![cond("tilt", None), cond("meter_variance", Some(700))];
+        b.put_machine(m1.clone(), 10, 10);
+        assert_eq!(
+            codes(&b),
+            [
+                ("M-1".into(), "meter_variance", 700),
+                ("M-1".into(), "tilt", 1_000)
+            ]
+        );
+        // Later events: the tilt keeps its start; the variance is explained and leaves.
+        m1.last_event_time_ms = 5_000;
+        m1.conditions = vec![cond("tilt", None), cond("door_open", None)];
+        b.put_machine(m1.clone(), 10, 10);
+        assert_eq!(
+            codes(&b),
+            [
+                ("M-1".into(), "door_open", 5_000),
+                ("M-1".into(), "tilt", 1_000)
+            ]
+        );
+        m1.conditions.clear();
+        b.put_machine(m1, 10, 10);
+        assert!(codes(&b).is_empty());
+
+        // Silence opens and its clear closes it; a hall's offline the same.
+        b.put_silence(
+            &Found::Silent {
+                machine: "M-2".into(),
+                hall: "H-1".into(),
+                last_event_ms: 200,
+                silent_ms: 900_000,
+            },
+            1_000_000,
+        );
+        b.put_silence(
+            &Found::LocationOffline {
+                hall: "H-1".into(),
+                machine: "M-2".into(),
+                last_event_ms: 200,
+                machines: 1,
+            },
+            1_000_000,
+        );
+        assert_eq!(
+            codes(&b),
+            [
+                ("H-1".into(), "location_offline", 1_000_000),
+                ("M-2".into(), "machine_silent", 200)
+            ]
+        );
+        b.put_silence(
+            &Found::Back {
+                machine: "M-2".into(),
+                hall: "H-1".into(),
+                silent_since_event_ms: 200,
+            },
+            1_100_000,
+        );
+        b.put_silence(
+            &Found::LocationOnline {
+                hall: "H-1".into(),
+                machine: "M-2".into(),
+                silent_since_event_ms: 200,
+            },
+            1_100_000,
+        );
+        assert!(codes(&b).is_empty());
+    }
+
+    /// The listing: handpays pending among them, warnings before infos, oldest first, a
+    /// hall's only when asked for, counted by code.
+    #[test]
+    fn the_open_alerts_list_orders_by_severity_then_age() {
+        let cfg = HttpConfig::default();
+        let census = Census::new(&cfg, "EUR");
+        {
+            let mut b = census.board.write().unwrap();
+            let mut door = m("M-1", &[]);
+            door.last_event_time_ms = 100;
+            door.conditions = vec![Condition {
+                code: "door_open",
+                detail: String::new(),
+                since_ms: None,
+            }];
+            b.put_machine(door, 10, 10);
+            let mut tilt = m("M-2", &[(300, 125_000)]);
+            tilt.hall = "H-2".into();
+            tilt.handpays[0].hall = "H-2".into();
+            tilt.last_event_time_ms = 500;
+            tilt.conditions = vec![Condition {
+                code: "tilt",
+                detail: "tilt code 17".into(),
+                since_ms: None,
+            }];
+            b.put_machine(tilt, 10, 10);
+        }
+        let page = census.alerts(None, 10);
+        let got: Vec<(&str, &str, i64, &str)> = page
+            .alerts
+            .iter()
+            .map(|a| (a.code, a.severity, a.since_ms, a.detail.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("handpay_pending", "warning", 300, "jackpot 1250.00"),
+                ("tilt", "warning", 500, "tilt code 17"),
+                ("door_open", "info", 100, ""),
+            ]
+        );
+        assert_eq!(page.total, 3);
+        assert_eq!(page.by_code.get("tilt"), Some(&1));
+        let h2 = census.alerts(Some("H-2"), 1);
+        assert_eq!((h2.total, h2.alerts.len()), (2, 1));
+        assert_eq!(h2.alerts[0].cleared_by, "handpay_reset");
     }
 }

@@ -138,6 +138,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::get().to(api::machine_events),
         )
         .route("/api/handpays", web::get().to(api::handpays))
+        .route("/api/alerts", web::get().to(api::alerts))
         .route(
             "/api/vouchers/liability",
             web::get().to(api::voucher_liability),

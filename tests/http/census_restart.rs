@@ -338,6 +338,68 @@ async fn after_a_restart_the_census_lists_every_stored_hall_and_machine() {
         );
     }
 
+    // The open alerts (issue 12): each machine left offline, tilted or with its door open
+    // is listed with its alert, stored before the restart; an online machine is not.
+    let alerts = get_json(format!("{base}/api/alerts?limit=1000")).await;
+    let open: BTreeMap<String, String> = alerts["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["machine"].as_str().unwrap().to_string(),
+                a["code"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let want: BTreeMap<String, String> = HALLS
+        .iter()
+        .flat_map(|h| (0..3).map(move |i| (machine_id(h, i), i)))
+        .map(|(m, i)| {
+            let code = match final_status(i) {
+                "offline" => "machine_offline",
+                other => other,
+            };
+            (m, code.to_string())
+        })
+        .collect();
+    assert_eq!(open, want, "/api/alerts after the restart: {alerts}");
+    assert_eq!(alerts["total"], 12, "{alerts}");
+    assert_eq!(alerts["by_code"]["tilt"], 4, "{alerts}");
+    let tilt = alerts["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["code"] == "tilt")
+        .unwrap();
+    assert_eq!(tilt["detail"], "tilt code 17", "{tilt}");
+    assert_eq!(tilt["cleared_by"], "tilt_clear", "{tilt}");
+    let one_hall = get_json(format!("{base}/api/alerts?hall={hall}")).await;
+    assert_eq!(one_hall["total"], 3, "{one_hall}");
+
+    // A tilt cleared leaves the list at the census's next round.
+    let tilted = machine_id(hall, 0);
+    f.send(hall, &tilted, InputPayload::TiltClear {}).await;
+    f.drained().await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let a = get_json(format!("{base}/api/alerts?hall={hall}")).await;
+        let listed = a["alerts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["machine"] == tilted.as_str());
+        if !listed {
+            assert_eq!(a["total"], 2, "{a}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the cleared tilt stayed open: {a}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
     http.stop().await;
     rt.stop();
 }

@@ -115,6 +115,21 @@
     t.className = "v " + (d.total ? "warn" : "ok");
   }
 
+  // Issue 12: alerts raised whose clear has not come, warnings first, then oldest first.
+  function alerts(d) {
+    var rows = d.alerts.map(function (a) {
+      var mins = Math.floor(a.age_secs / 60);
+      return row([td(a.code.replace(/_/g, " "), a.severity === "info" ? "l" : "l warn"),
+        td(a.hall, "l"), td(a.machine || "–", "l"), td(a.detail || "–", "l"),
+        td(mins + " min", mins >= 15 ? "bad" : "warn"), td(a.cleared_by, "l muted")]);
+    });
+    if (!rows.length) rows.push(row([td("none", "ok"), td(""), td(""), td(""), td(""), td("")]));
+    fill("alerts", rows);
+    var t = document.getElementById("t-alerts");
+    t.textContent = num(d.total);
+    t.className = "v " + (d.total ? "warn" : "ok");
+  }
+
   function pools(d) {
     var rows = [];
     d.pools.forEach(function (p) {
@@ -139,7 +154,7 @@
     Promise.all([get("/api/halls"), get("/api/pools"),
       get("/api/machines?status=offline&limit=50"), get("/api/machines?status=tilt&limit=25"),
       get("/api/machines?status=door_open&limit=25"), get("/api/vouchers/liability"),
-      get("/api/handpays?limit=25")])
+      get("/api/handpays?limit=25"), get("/api/alerts?limit=50")])
       .then(function (r) {
         document.getElementById("keybox").classList.remove("show");
         document.getElementById("keyerr").textContent = "";
@@ -148,6 +163,7 @@
         attention([r[2], r[3], r[4]], cur);
         liability(r[5]);
         handpays(r[6], cur);
+        alerts(r[7]);
         var at = r[0].census_at_ms ? new Date(r[0].census_at_ms).toLocaleTimeString() : "–";
         document.getElementById("updated").textContent = "census " + at;
       })
