@@ -28,10 +28,11 @@ use std::sync::RwLock;
 
 use pitboss_actors::domain::ggr::HallState;
 use pitboss_actors::domain::machine::{Alert, MachineState, MachineStatus};
-use pitboss_actors::domain::voucher::VoucherState;
-use pitboss_actors::domain::{EventId, HallId, MachineId, ReportedMeter, Timestamp};
+use pitboss_actors::domain::voucher::{VoucherMeta, VoucherState};
+use pitboss_actors::domain::{EventId, HallId, MachineId, ReportedMeter, Timestamp, ValidationNo};
 use pitboss_actors::shell::{
-    AckToken, HallEntity, MachineEntity, Output, Runtime, Snapshot, VoucherEntity,
+    AckToken, HallEntity, MachineEntity, Output, Remote, Runtime, Snapshot, VoucherEntity,
+    VoucherMsg,
 };
 use serde::Serialize;
 
@@ -314,7 +315,31 @@ struct Board {
     /// Open alerts of machines' states and of silence, by subject (machine, or hall for
     /// `location_offline`) and code, kept by difference (handpays are in `handpays`).
     open: BTreeMap<(String, &'static str), OpenAlert>,
+    /// The sweep (RULES.md V-6): open vouchers with something to lapse (a hold's end, an
+    /// expiry), by when the sweep looks at them next, then validation number.
+    sweep: BTreeSet<(i64, String)>,
+    /// Per voucher in `sweep`: what it waits for.
+    lapses: HashMap<String, Lapse>,
 }
+
+/// A voucher waiting for the sweep.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Lapse {
+    /// When it lapses (booked time, ms since the epoch).
+    at: i64,
+    /// Its key in `Board::sweep`.
+    next: i64,
+    /// Lapses sent for it without the census seeing it change.
+    sent: u8,
+}
+
+/// How long the sweep waits for a lapse it sent to show before it sends it again.
+const LAPSE_RETRY_MS: i64 = 60_000;
+
+/// How often the sweep sends a voucher's lapse. A voucher the census knows only from the
+/// store at start and that lives with another instance never shows its change here; its
+/// owner's census sweeps it.
+const LAPSE_SENDS_MAX: u8 = 3;
 
 impl Board {
     /// Adds or replaces a machine (within `max` machines); its hall too (within `halls_max`).
@@ -357,6 +382,35 @@ impl Board {
         touched.push(b.hall.clone());
         self.machines.insert(b.id.clone(), b);
         touched
+    }
+
+    /// The vouchers whose lapse is due by `now_ms`, with the time each lapses at and its
+    /// issuing hall; each is looked at again after [`LAPSE_RETRY_MS`] unless its change
+    /// shows first, at most [`LAPSE_SENDS_MAX`] times.
+    fn due_lapses(&mut self, now_ms: i64) -> Vec<(String, i64, String)> {
+        let mut due = Vec::new();
+        while let Some((next, id)) = self.sweep.first().cloned() {
+            if next > now_ms {
+                break;
+            }
+            self.sweep.pop_first();
+            let Some(l) = self.lapses.get_mut(&id) else {
+                continue;
+            };
+            if l.sent >= LAPSE_SENDS_MAX {
+                self.lapses.remove(&id);
+                continue;
+            }
+            l.sent += 1;
+            l.next = now_ms + LAPSE_RETRY_MS;
+            let at = l.at;
+            self.sweep.insert((l.next, id.clone()));
+            let hall = self.vouchers.get(&id).map(|(h, _)| h.clone());
+            if let Some(hall) = hall {
+                due.push((id, at, hall));
+            }
+        }
+        due
     }
 
     /// A machine's open conditions as they stand now: those gone leave, new ones open (since
@@ -449,6 +503,21 @@ impl Board {
     /// A voucher as it stands now: open (owed by its issuing hall) or not.
     fn put_voucher(&mut self, v: &VoucherState) {
         let id = v.number.to_string();
+        if let Some(l) = self.lapses.remove(&id) {
+            self.sweep.remove(&(l.next, id.clone()));
+        }
+        if let Some(at) = v.next_lapse() {
+            let at = at.0;
+            self.lapses.insert(
+                id.clone(),
+                Lapse {
+                    at,
+                    next: at,
+                    sent: 0,
+                },
+            );
+            self.sweep.insert((at, id.clone()));
+        }
         if let Some((hall, owed)) = self.vouchers.remove(&id) {
             if let Some(l) = self.liability.get_mut(&hall) {
                 l.0 -= 1;
@@ -895,13 +964,40 @@ impl Census {
                 rt.sink.emit(out, &AckToken::none());
             }
         }
+        let lapses = b.due_lapses(now);
         b.export(&touched);
         b.at_ms = now;
         // The oldest is the first: the gauges cost nothing per machine.
         let oldest = b.handpays.keys().next().map(|(since, _, _)| *since);
         telemetry::handpays_open(b.handpays.len(), oldest.map(|t| (b.at_ms - t).max(0)));
         telemetry::voucher_liability(b.vouchers.len(), b.liability.values().map(|l| l.1).sum());
+        drop(b);
+        for (id, at, hall) in lapses {
+            if let Some(msg) = lapse_message(&id, at, &hall) {
+                rt.forward(msg);
+            }
+        }
     }
+}
+
+/// The sweep's message for a voucher that lapses at `at` (RULES.md V-6): to its owner, like
+/// a machine's ticket fact. It answers no input: its cause is a UUID v5 naming the voucher
+/// and the time, so a lapse sent again (a retry, a restart, another instance) books nothing
+/// new and publishes under the same ids.
+fn lapse_message(id: &str, at: i64, hall: &str) -> Option<Remote> {
+    let number = ValidationNo::new(id).ok()?;
+    let cause = uuid::Uuid::new_v5(&SILENCE_NAMESPACE, format!("lapse {id} {at}").as_bytes());
+    Some(Remote::Voucher(
+        number,
+        VoucherMsg::Lapse {
+            meta: VoucherMeta {
+                event_id: EventId(cause.as_u128()),
+                time: Timestamp(at),
+                hall: HallId::new(hall).ok()?,
+            },
+            ack: AckToken::none(),
+        },
+    ))
 }
 
 /// The alert of a silence finding (RULES.md M-11). It answers no input: its `cause` is a
@@ -982,7 +1078,7 @@ fn silence_alert(f: Found) -> Option<Output> {
     })
 }
 
-/// The namespace of the silence alerts' causes.
+/// The namespace of the silence alerts' and the sweep's lapses' causes.
 const SILENCE_NAMESPACE: uuid::Uuid =
     uuid::Uuid::from_u128(0x5113_4ce0_6d1e_4b5a_9c2f_70a1_e55e_0000);
 
@@ -1181,5 +1277,63 @@ mod tests {
         let h2 = census.alerts(Some("H-2"), 1);
         assert_eq!((h2.total, h2.alerts.len()), (2, 1));
         assert_eq!(h2.alerts[0].cleared_by, "handpay_reset");
+    }
+
+    /// RULES.md V-6, the sweep: an open voucher waits for its next lapse; when due it is
+    /// sent (with the time it lapses at), looked at again after a while if its change does
+    /// not show, at most a few times; a change (lapsed, redeemed) takes it off.
+    #[test]
+    fn the_sweep_sends_each_due_lapse_and_retries_a_few_times() {
+        use pitboss_actors::domain::voucher::{Issue, Party, VoucherStatus};
+        use pitboss_actors::domain::{Currency, ServerId};
+        let issued = |number: &str, expires: i64| {
+            let mut v = VoucherState::new(
+                ValidationNo::new(number).unwrap(),
+                Currency::new("EUR").unwrap(),
+            );
+            v.issue = Some(Issue {
+                amount: 500,
+                hall: HallId::new("H-1").unwrap(),
+                by: Party::Desk(ServerId::new("D-1").unwrap()),
+                at: Timestamp(0),
+                expires: Some(Timestamp(expires)),
+                cause: EventId(1),
+            });
+            v.status = VoucherStatus::Issued;
+            v
+        };
+        let (a, b) = ("100000000000000001", "100000000000000002");
+        let mut board = Board::default();
+        let va = issued(a, 1_000);
+        board.put_voucher(&va);
+        board.put_voucher(&issued(b, 5_000));
+        assert!(board.due_lapses(999).is_empty());
+        assert_eq!(
+            board.due_lapses(1_000),
+            [(a.to_string(), 1_000, "H-1".to_string())]
+        );
+        // Not yet seen to change: again after the retry time, with the same lapse time.
+        assert!(board
+            .due_lapses(1_000 + LAPSE_RETRY_MS - 1)
+            .iter()
+            .all(|d| d.0 != a));
+        assert_eq!(
+            board.due_lapses(1_000 + LAPSE_RETRY_MS),
+            [(a.to_string(), 1_000, "H-1".to_string())]
+        );
+        let _ = board.due_lapses(i64::MAX / 4);
+        let _ = board.due_lapses(i64::MAX / 2);
+        assert!(
+            board.due_lapses(i64::MAX).is_empty(),
+            "at most LAPSE_SENDS_MAX sends"
+        );
+        // A change takes a voucher off: b expired.
+        let mut vb = issued(b, 5_000);
+        vb.status = VoucherStatus::Expired {
+            at: Timestamp(5_000),
+        };
+        board.put_voucher(&vb);
+        assert!(board.lapses.is_empty() && board.sweep.is_empty());
+        assert!(lapse_message(a, 1_000, "H-1").is_some());
     }
 }

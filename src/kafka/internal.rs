@@ -194,7 +194,7 @@ pub struct VoucherItem<'a> {
     #[serde(borrow)]
     pub party: Cow<'a, str>,
     /// `issue`, `redeem`, `commit`, `cancel`, `void` (commands), `printed`, `credited`
-    /// (facts).
+    /// (facts), `expire` (the sweep's lapse, RULES.md V-6).
     #[serde(borrow)]
     pub op: Cow<'a, str>,
     /// A command's transaction id.
@@ -215,7 +215,12 @@ pub struct VoucherItem<'a> {
 pub enum VoucherParts {
     Command(VoucherMeta, VoucherCommand, Option<Currency>),
     Fact(VoucherMeta, VoucherFact),
+    /// The sweep's lapse (RULES.md V-6).
+    Lapse(VoucherMeta),
 }
+
+/// The sender named on a sweep's lapse item (RULES.md V-6): pitboss itself.
+const LAPSE_PARTY: &str = "pitboss-sweep";
 
 /// The item for a voucher message.
 pub fn voucher_item<'a>(
@@ -264,6 +269,16 @@ pub fn voucher_item<'a>(
                 None,
             )
         }
+        // The sweep's: what lapsed by its time; sent by pitboss itself.
+        VoucherMsg::Lapse { meta, .. } => (
+            meta,
+            ("desk", LAPSE_PARTY),
+            VoucherOpKind::Expire,
+            None,
+            None,
+            None,
+            None,
+        ),
     };
     VoucherItem {
         validation: validation.as_str().into(),
@@ -328,7 +343,9 @@ impl VoucherItem<'_> {
             VoucherOpKind::Commit => VoucherOp::Commit,
             VoucherOpKind::Cancel => VoucherOp::Cancel,
             VoucherOpKind::Void => VoucherOp::Void(self.reason.as_deref().unwrap_or("").into()),
-            VoucherOpKind::Expire | VoucherOpKind::Release => {
+            // The sweep's lapse travels as `expire`: book what lapsed by its time.
+            VoucherOpKind::Expire => return Ok((validation, VoucherParts::Lapse(meta))),
+            VoucherOpKind::Release => {
                 return Err(InternalError::Invalid(format!(
                     "voucher op {op} is not a message"
                 )))
@@ -734,6 +751,31 @@ mod tests {
                 .unwrap(),
             hit
         );
+    }
+
+    /// RULES.md V-6: the sweep's lapse reaches the voucher's owner as what it is.
+    #[test]
+    fn a_sweeps_lapse_round_trips() {
+        let validation = ValidationNo::new("100000000000000001").unwrap();
+        let meta = VoucherMeta {
+            event_id: EventId(77),
+            time: Timestamp(1_800_000_000_000),
+            hall: HallId::new("H-1").unwrap(),
+        };
+        let msg = VoucherMsg::Lapse {
+            meta: meta.clone(),
+            ack: pitboss_actors::shell::AckToken::none(),
+        };
+        let mut t = [0u8; 36];
+        let cause = event_id_text(meta.event_id, &mut t).to_owned();
+        let mut buf = BatchBuf::new(Kind::VoucherFacts);
+        buf.push(&voucher_item(&validation, &msg, &cause));
+        let bytes = buf.message().to_vec();
+        let items = decode_voucher_facts(&bytes).unwrap();
+        match items[0].to_domain().unwrap() {
+            (v, VoucherParts::Lapse(m)) => assert_eq!((v, m), (validation, meta)),
+            _ => panic!("not a lapse: {:?}", items[0]),
+        }
     }
 
     #[test]

@@ -238,9 +238,9 @@ impl EffectRouter for KafkaRouter {
                 // instance with its partition of voucher-facts (RULES.md V).
                 let p = self.partition_of(3, validation.as_str());
                 let cause = match &m {
-                    VoucherMsg::Command { meta, .. } | VoucherMsg::Fact { meta, .. } => {
-                        event_id_text(meta.event_id, &mut text)
-                    }
+                    VoucherMsg::Command { meta, .. }
+                    | VoucherMsg::Fact { meta, .. }
+                    | VoucherMsg::Lapse { meta, .. } => event_id_text(meta.event_id, &mut text),
                 };
                 let item = voucher_item(&validation, &m, cause);
                 let ack = m.ack().clone();

@@ -11,3 +11,4 @@ mod census_restart;
 mod deploy;
 mod openapi;
 mod prometheus;
+mod voucher_sweep;

@@ -431,6 +431,30 @@ impl VoucherState {
         }
     }
 
+    /// When something of this voucher lapses next, if anything does (V-6): a hold's end,
+    /// else an open voucher's expiry. The sweep books it then ([`VoucherState::apply_lapse`]).
+    pub fn next_lapse(&self) -> Option<Timestamp> {
+        match &self.status {
+            VoucherStatus::Held { until, .. } => Some(*until),
+            VoucherStatus::Issued => self.issue.as_ref().and_then(|i| i.expires),
+            _ => None,
+        }
+    }
+
+    /// V-6, the sweep: books what has lapsed by `meta.time` (a hold's end, an expiry), as
+    /// the voucher's next message would, for a voucher nobody touches again. `meta.time` is
+    /// the time it lapsed at, so applying it again, or after a message that booked it
+    /// already, changes nothing ([`Reply::Repeat`]).
+    pub fn apply_lapse(&mut self, meta: &VoucherMeta, fx: &mut Vec<VoucherEffect>) -> Reply {
+        let before = fx.len();
+        self.lapse(meta, fx);
+        if fx.len() == before {
+            Reply::Repeat
+        } else {
+            Reply::Done
+        }
+    }
+
     /// Applies a fact a machine reported (V-2 printed, V-5 credited). Counted whatever the
     /// voucher's state; a contradiction is a variance and an alert. A fact already applied
     /// (its cause kept) changes nothing.

@@ -101,13 +101,19 @@ pub enum VoucherMsg {
         /// Completion of the input event that caused it.
         ack: AckToken,
     },
+    /// The sweep (RULES.md V-6): book what has lapsed by `meta.time` (a hold's end, an
+    /// expiry) on a voucher nobody touched since. `meta.event_id` names the lapse (the
+    /// voucher and its time), so a repeat publishes under the same ids.
+    Lapse { meta: VoucherMeta, ack: AckToken },
 }
 
 impl VoucherMsg {
     /// Completion of the input event the message comes from.
     pub fn ack(&self) -> &AckToken {
         match self {
-            VoucherMsg::Command { ack, .. } | VoucherMsg::Fact { ack, .. } => ack,
+            VoucherMsg::Command { ack, .. }
+            | VoucherMsg::Fact { ack, .. }
+            | VoucherMsg::Lapse { ack, .. } => ack,
         }
     }
 }

@@ -403,6 +403,63 @@ fn v6_a_lapsed_hold_is_released_with_an_alert_and_a_held_voucher_waits_for_it_to
     assert_eq!(t.moves(), vec![(VoucherMove::Expire, -600, 0)]);
 }
 
+/// V-6, the sweep: a lapse sent at the time something lapses books what the voucher's next
+/// message would have (a hold released, then an expiry at its own time), and nothing when
+/// sent again or too early.
+#[test]
+fn v6_the_sweeps_lapse_books_what_the_next_message_would_and_only_once() {
+    let mut t = T::new();
+    t.policy
+        .hall_expiry_days
+        .insert(HallId::new("H-1").unwrap(), 1);
+    t.fact(meta(1, 0, "H-1"), printed("M-1", 600));
+    let req = cmd(desk("D-1"), "r1", VoucherOp::Redeem(amount(600)));
+    assert_eq!(t.answer(meta(2, DAY - 10, "H-1"), req), None);
+    let hold_end = DAY - 10 + t.policy.hold_ms;
+    assert_eq!(t.v.next_lapse(), Some(Timestamp(hold_end)));
+    let lapse = |t: &mut T, n: u128, at: i64| {
+        t.fx.clear();
+        let r = t.v.apply_lapse(&meta(n, at, "H-1"), &mut t.fx);
+        t.v.assert_invariants();
+        r
+    };
+    // Too early: nothing.
+    assert_eq!(lapse(&mut t, 3, hold_end - 1), Reply::Repeat);
+    assert!(t.fx.is_empty());
+    // At the hold's end: released; the expiry (passed meanwhile) is at the hold's end too.
+    assert_eq!(lapse(&mut t, 4, hold_end), Reply::Done);
+    assert_eq!(t.alerts(), vec!["voucher_hold_released"]);
+    assert_eq!(t.moves(), vec![(VoucherMove::Expire, -600, 0)]);
+    let Some(VoucherEffect::Moved { time, .. }) =
+        t.fx.iter()
+            .find(|e| matches!(e, VoucherEffect::Moved { .. }))
+    else {
+        panic!("{:?}", t.fx)
+    };
+    assert_eq!(*time, Timestamp(DAY), "booked at the expiry time");
+    assert_eq!(t.v.next_lapse(), None);
+    // Sent again: nothing.
+    assert_eq!(lapse(&mut t, 4, hold_end), Reply::Repeat);
+    assert!(t.fx.is_empty());
+
+    // An issued voucher lapses at its expiry: the same movement as a late touch books.
+    let mut t = T::new();
+    t.policy
+        .hall_expiry_days
+        .insert(HallId::new("H-1").unwrap(), 1);
+    t.fact(meta(1, 1_000, "H-1"), printed("M-1", 600));
+    assert_eq!(t.v.next_lapse(), Some(Timestamp(1_000 + DAY)));
+    assert_eq!(lapse(&mut t, 2, 1_000 + DAY), Reply::Done);
+    assert_eq!(t.moves(), vec![(VoucherMove::Expire, -600, 0)]);
+    assert!(t.alerts().is_empty());
+    let req = cmd(m("M-2"), "r1", VoucherOp::Redeem(amount(600)));
+    assert_eq!(
+        t.answer(meta(3, 1_000 + 2 * DAY, "H-1"), req),
+        Some("voucher_expired")
+    );
+    assert!(t.moves().is_empty(), "expired once");
+}
+
 #[test]
 fn v6_an_operator_voids_an_issued_voucher_only() {
     let mut t = T::new();

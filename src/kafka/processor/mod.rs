@@ -379,6 +379,7 @@ impl Processor {
                                 ack,
                             },
                             VoucherParts::Fact(meta, fact) => VoucherMsg::Fact { meta, fact, ack },
+                            VoucherParts::Lapse(meta) => VoucherMsg::Lapse { meta, ack },
                         };
                         self.rt.tell::<VoucherEntity>(&validation, msg);
                     }

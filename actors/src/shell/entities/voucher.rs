@@ -82,6 +82,10 @@ impl Entity for VoucherEntity {
                 let r = state.apply_fact(&meta, &fact, policy, &mut fx);
                 (meta, ack, r)
             }
+            VoucherMsg::Lapse { meta, ack } => {
+                let r = state.apply_lapse(&meta, &mut fx);
+                (meta, ack, Ok(r))
+            }
         };
         match outcome {
             Ok(Reply::Done) => {}
