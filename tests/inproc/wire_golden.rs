@@ -561,7 +561,7 @@ fn bad_inputs() -> Vec<(&'static str, Vec<u8>, &'static str, String)> {
             "event_time beyond i64",
             bet("/event_time", json!(u64::MAX)),
             "malformed",
-            s("`event_time` must be an integer in -9223372036854775808..=9223372036854775807, got 18446744073709551615"),
+            s("`event_time` must be an integer in 0..=253402300799999 (1970 to 9999, ms since the Unix epoch), got 18446744073709551615"),
         ),
         ("currency of the wrong type", bet("/payload/bet/currency", json!(978)), "malformed", s("`currency` must be a string, got an integer")),
         ("nil hall", bet("/source/hall", Value::Null), "malformed", s("`source.hall` must be a string, got nil")),
@@ -681,6 +681,42 @@ fn bad_inputs_are_rejected_with_their_reason() {
     assert!(problems.is_empty(), "\n{}", problems.join("\n"));
 }
 
+/// RULES.md E-1: an event time (or a version 2 receive time) outside 1970 to 9999 is
+/// rejected `malformed`, naming the field and the bound; both ends are accepted. (Found by
+/// `pitboss-load fuzz`: an event time near the smallest integer overflowed the start of its
+/// GGR window inside the machine's actor.)
+#[test]
+fn an_event_time_outside_1970_to_9999_is_rejected() {
+    let max = 253_402_300_799_999i64;
+    for (t, ok) in [
+        (0, true),
+        (max, true),
+        (-1, false),
+        (max + 1, false),
+        (i64::MIN, false),
+        (i64::MAX, false),
+    ] {
+        let mut v = bet_json();
+        v["event_time"] = json!(t);
+        let got = decode_input(&msgpack(&v));
+        if ok {
+            assert!(got.is_ok(), "event_time {t}: {got:?}");
+        } else {
+            let e = got.expect_err("rejected");
+            assert_eq!(e.code(), "malformed", "event_time {t}");
+            assert!(
+                e.to_string()
+                    .contains("`event_time` must be an integer in 0..=253402300799999"),
+                "{e}"
+            );
+        }
+        let mut v = bet_json();
+        v["schema_version"] = json!(2);
+        v["receive_time"] = json!(t);
+        assert_eq!(decode_input(&msgpack(&v)).is_ok(), ok, "receive_time {t}");
+    }
+}
+
 #[test]
 fn in_process_envelopes_get_the_same_validation() {
     let mut env = samples::inputs().remove(0);
@@ -776,7 +812,7 @@ proptest! {
     }
 
     #[test]
-    fn valid_amounts_round_trip(amount in 1..=pitboss_actors::domain::money::AMOUNT_MAX, seq in any::<u64>(), time in any::<i64>()) {
+    fn valid_amounts_round_trip(amount in 1..=pitboss_actors::domain::money::AMOUNT_MAX, seq in any::<u64>(), time in 0..=253_402_300_799_999i64) {
         let env = InputEnvelope::machine(
             samples::event_id(1),
             "H-1",

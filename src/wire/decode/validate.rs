@@ -45,7 +45,22 @@ fn int<T: TryFrom<i128>>(
 const U8: &str = "0..=255";
 const U32: &str = "0..=4294967295";
 const U64: &str = "0..=18446744073709551615";
-const I64: &str = "-9223372036854775808..=9223372036854775807";
+/// The latest time an event may carry: 9999-12-31T23:59:59.999Z, in ms since the epoch
+/// (RULES.md E-1). Times before the epoch are refused too: no machine or server plays
+/// before 1970, and a bound keeps the time arithmetic (windows, days, expiries) in range.
+pub const TIME_MS_MAX: i64 = 253_402_300_799_999;
+const TIME: &str = "0..=253402300799999 (1970 to 9999, ms since the Unix epoch)";
+
+/// A time field: ms since the Unix epoch, within [`TIME_MS_MAX`].
+fn time_ms(field: &'static str, v: RawInt) -> Result<Timestamp, WireError> {
+    let t: i64 = int(field, TIME, v)?;
+    if !(0..=TIME_MS_MAX).contains(&t) {
+        return Err(WireError::Schema(format!(
+            "`{field}` must be an integer in {TIME}, got {t}"
+        )));
+    }
+    Ok(Timestamp(t))
+}
 
 /// Validates a decoded envelope into a domain input.
 pub(super) fn validate(env: RawEnvelope<'_>) -> Result<Input, WireError> {
@@ -62,7 +77,7 @@ pub(super) fn validate(env: RawEnvelope<'_>) -> Result<Input, WireError> {
     }
     let event_id = parse_event_id(text("event_id", &env.event_id)?)?;
     let seq: u64 = int("seq", U64, env.seq)?;
-    let time = Timestamp(int("event_time", I64, env.event_time)?);
+    let time = time_ms("event_time", env.event_time)?;
     let epoch: u64 = env
         .epoch
         .map(|e| int("epoch", U64, e))
@@ -70,7 +85,7 @@ pub(super) fn validate(env: RawEnvelope<'_>) -> Result<Input, WireError> {
         .unwrap_or(0);
     let receive_time = env
         .receive_time
-        .map(|t| int("receive_time", I64, t).map(Timestamp))
+        .map(|t| time_ms("receive_time", t))
         .transpose()?;
     // RULES.md E-2: a version 1 event keeps the meaning of its fields; what version 2 added
     // (validated above like any field) means nothing in it.
