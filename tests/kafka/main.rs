@@ -22,3 +22,4 @@ mod silence;
 mod sole_member;
 mod store_outage;
 mod versions;
+mod voucher_sweep;
