@@ -77,6 +77,9 @@ pub struct Config {
     /// The synchronous gateway for cash desks and game providers (off unless `addr` is set).
     #[serde(default)]
     pub gateway: crate::gateway::GatewayConfig,
+    /// Gaming days: the halls' time zones and rollover (issue 13, RULES.md H-4).
+    #[serde(default)]
+    pub gaming_day: crate::gaming_day::GamingDaySection,
 }
 
 /// The `[vouchers]` section (RULES.md V-3, V-6).
@@ -325,6 +328,8 @@ impl Config {
     /// The runtime's settings, validated.
     pub fn runtime_config(&self) -> Result<RuntimeConfig, ConfigError> {
         let d = |e: pitboss_actors::domain::DomainError| ConfigError::Domain(e.to_string());
+        // Checked here so that a bad time zone stops `run` and `demo` at start.
+        crate::gaming_day::GamingDays::new(&self.gaming_day).map_err(ConfigError::Domain)?;
         let currency = Currency::new(&self.network.currency).map_err(d)?;
         let mut pools = Vec::new();
         for p in &self.pools {

@@ -223,7 +223,8 @@ pub async fn run(
             .embedded
             .clone()
             .map(|r| Arc::new(crate::store::backup::Backups::new(r)));
-        match app::serve_http_with(&rt, feed, &readiness, &cfg.http, backups, None).await {
+        let reports = app::reports(&cfg, &opened)?;
+        match app::serve_http_with(&rt, feed, &readiness, &cfg.http, backups, None, reports).await {
             Ok(h) => {
                 eprintln!(
                     "jackpot display: http://{0}/  operator view: http://{0}/operator  metrics: http://{0}/metrics",

@@ -22,6 +22,31 @@ struct Cli {
     command: Command,
 }
 
+/// The reports `pitboss report` makes.
+#[derive(Subcommand)]
+enum ReportCommand {
+    /// One gaming day per hall and for the network (each hall's day in its own time zone
+    /// from its rollover, `[gaming-day]`), summed from the stored GGR windows. Exits non-zero
+    /// with a message for a date without data, an unknown hall or a bad date.
+    GamingDay {
+        /// The gaming day, YYYY-MM-DD.
+        #[arg(long)]
+        date: String,
+        /// Only this hall.
+        #[arg(long)]
+        hall: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ReportFormat::Json)]
+        format: ReportFormat,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ReportFormat {
+    Json,
+    Csv,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Run a simulated hall network through the processor, in-process, with a live summary.
@@ -49,6 +74,11 @@ enum Command {
     },
     /// Print the effective configuration (defaults, file and environment merged).
     Config,
+    /// Reports from the stored state.
+    Report {
+        #[command(subcommand)]
+        report: ReportCommand,
+    },
     /// Create what the configured store needs (ScyllaDB: keyspace and tables from
     /// schemas/cql; embedded: the file and its tables). Safe to run again.
     Migrate,
@@ -133,6 +163,35 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Config => {
             print!("{}", cfg.to_display_toml());
+            Ok(())
+        }
+        Command::Report {
+            report: ReportCommand::GamingDay { date, hall, format },
+        } => {
+            let days = pitboss::gaming_day::GamingDays::new(&cfg.gaming_day)
+                .map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+            let rt = tokio::runtime::Runtime::new()?;
+            let rows = rt.block_on(async {
+                let src = pitboss::store::open_audit_source(&cfg.store).await?;
+                src.ggr_rows().await
+            })?;
+            let Some(rows) = rows else {
+                anyhow::bail!(
+                    "store.kind {:?} keeps no GGR windows: nothing to report from",
+                    cfg.store.kind
+                );
+            };
+            let report = pitboss::report::gaming_day(
+                &rows,
+                &days,
+                &date,
+                hall.as_deref(),
+                &cfg.network.currency,
+            )?;
+            match format {
+                ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+                ReportFormat::Csv => print!("{}", report.csv()),
+            }
             Ok(())
         }
         Command::Migrate => {

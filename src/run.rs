@@ -160,13 +160,14 @@ pub async fn run_with(
     // The embedded store is this machine's disk: its instance must be alone in its group
     // (a store passed in by a caller is the caller's business).
     let local_store = opts.store.is_none() && cfg.store.kind == crate::store::StoreKind::Embedded;
-    let (store, embedded): (Arc<dyn StateStore>, _) = match opts.store {
-        Some(s) => (s, None),
+    let (store, embedded, reports): (Arc<dyn StateStore>, _, _) = match opts.store {
+        Some(s) => (s, None, None),
         None => {
             let opened = app::open_store(&cfg, false)
                 .await
                 .with_context(|| format!("opening the {:?} store", cfg.store.kind))?;
-            (opened.store, opened.embedded)
+            let reports = app::reports(&cfg, &opened)?;
+            (opened.store, opened.embedded, reports)
         }
     };
     // Backups of the embedded store are taken here: redb locks the file to this process.
@@ -219,6 +220,7 @@ pub async fn run_with(
             &cfg.http,
             backups.clone(),
             Some(commands.clone()),
+            reports,
         )
         .await
         .with_context(|| format!("serving HTTP on {} (http.addr)", cfg.http.addr))?;

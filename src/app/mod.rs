@@ -62,10 +62,11 @@ pub async fn serve_http(
     readiness: &Arc<Readiness>,
     cfg: &HttpConfig,
 ) -> std::io::Result<HttpHandle> {
-    serve_http_with(rt, feed, readiness, cfg, None, None).await
+    serve_http_with(rt, feed, readiness, cfg, None, None, None).await
 }
 
-/// [`serve_http`], also serving backups of the embedded store this process holds.
+/// [`serve_http`], also serving backups of the embedded store this process holds, admin
+/// commands through the input topic and reports from the store.
 pub async fn serve_http_with(
     rt: &Arc<Runtime>,
     feed: Arc<JackpotFeed>,
@@ -73,9 +74,29 @@ pub async fn serve_http_with(
     cfg: &HttpConfig,
     backups: Option<Arc<Backups>>,
     commands: Option<Arc<crate::gateway::Commands>>,
+    reports: Option<Arc<crate::report::Reports>>,
 ) -> std::io::Result<HttpHandle> {
     let state = HttpState::new(rt.clone(), feed, readiness.clone(), cfg.clone())
         .with_backups(backups)
-        .with_commands(commands);
+        .with_commands(commands)
+        .with_reports(reports);
     http::serve(state, &cfg.addr).await
+}
+
+/// The reports a process serves from the store it opened (`None` for the in-memory store,
+/// which keeps nothing to report from).
+pub fn reports(
+    cfg: &crate::config::Config,
+    opened: &crate::store::Opened,
+) -> anyhow::Result<Option<Arc<crate::report::Reports>>> {
+    let Some(source) = opened.audit.clone() else {
+        return Ok(None);
+    };
+    let days = crate::gaming_day::GamingDays::new(&cfg.gaming_day)
+        .map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+    Ok(Some(Arc::new(crate::report::Reports {
+        source,
+        days,
+        currency: cfg.network.currency.clone(),
+    })))
 }

@@ -616,6 +616,64 @@ pub async fn hall_ggr(
     })))
 }
 
+/// Query of `GET /api/reports/gaming-day`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GamingDayQuery {
+    date: String,
+    hall: Option<String>,
+    format: Option<String>,
+}
+
+/// `GET /api/reports/gaming-day?date=&hall=&format=json|csv`: one gaming day per hall and
+/// for the network, each hall's day in its own time zone from its rollover (issue 13), summed
+/// from the stored GGR windows.
+pub async fn gaming_day(
+    state: web::Data<HttpState>,
+    req: HttpRequest,
+    q: web::Query<GamingDayQuery>,
+) -> Result<HttpResponse, ApiError> {
+    read_guard(&state, &req)?;
+    let csv = match q.format.as_deref() {
+        None | Some("json") => false,
+        Some("csv") => true,
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "format {other:?} (expected json or csv)"
+            )))
+        }
+    };
+    let Some(reports) = state.reports.clone() else {
+        return Err(ApiError::unavailable(
+            "no reports: this process keeps no stored state (store.kind memory)",
+        ));
+    };
+    let rows = reports
+        .source
+        .ggr_rows()
+        .await
+        .map_err(|e| ApiError::unavailable(format!("reading the stored GGR windows: {e}")))?
+        .unwrap_or_default();
+    let report = crate::report::gaming_day(
+        &rows,
+        &reports.days,
+        &q.date,
+        q.hall.as_deref(),
+        &reports.currency,
+    )
+    .map_err(|e| match e {
+        crate::report::ReportError::BadRequest(m) => ApiError::bad_request(m),
+        crate::report::ReportError::NoData(m) => ApiError::not_found(m),
+    })?;
+    Ok(if csv {
+        HttpResponse::Ok()
+            .content_type("text/csv; charset=utf-8")
+            .body(report.csv())
+    } else {
+        HttpResponse::Ok().json(report)
+    })
+}
+
 /// Anything else: 404 as JSON.
 pub async fn not_found(req: HttpRequest) -> HttpResponse {
     ApiError::not_found(format!("no route for {} {}", req.method(), req.path())).error_response()

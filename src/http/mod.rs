@@ -139,6 +139,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/api/handpays", web::get().to(api::handpays))
         .route("/api/alerts", web::get().to(api::alerts))
+        .route("/api/reports/gaming-day", web::get().to(api::gaming_day))
         .route(
             "/api/vouchers/liability",
             web::get().to(api::voucher_liability),

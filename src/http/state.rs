@@ -31,6 +31,9 @@ pub struct HttpState {
     /// The command channel to the input topic (`pitboss run`): the admin API's voucher void;
     /// `None` in the demo (the endpoint answers 503).
     pub commands: Option<Arc<crate::gateway::Commands>>,
+    /// Reports from the stored state (`GET /api/reports/...`); `None` with the in-memory
+    /// store (the endpoints answer 503).
+    pub reports: Option<Arc<crate::report::Reports>>,
 }
 
 impl HttpState {
@@ -53,7 +56,14 @@ impl HttpState {
             config: Arc::new(config),
             backups: None,
             commands: None,
+            reports: None,
         }
+    }
+
+    /// Serves reports from this store.
+    pub fn with_reports(mut self, reports: Option<Arc<crate::report::Reports>>) -> Self {
+        self.reports = reports;
+        self
     }
 
     /// Sends admin commands (a voucher void) through the input topic.

@@ -40,6 +40,12 @@ const UNREACHABLE: &[(&str, &str, u16, &str)] = &[
     ("/readyz", "get", 503, "needs a failing store or a shutdown"),
     ("/api/pools", "get", 503, "needs a store that fails reads"),
     (
+        "/api/reports/gaming-day",
+        "get",
+        503,
+        "needs the in-memory store or a store that fails reads (the demo holds an embedded one)",
+    ),
+    (
         "/api/pools/{id}",
         "get",
         503,
@@ -631,6 +637,22 @@ fn every_answer_of_a_running_demo_is_as_the_document_says() {
     );
     let start = ggr.json()["windows"][0]["start_ms"].as_i64().unwrap();
     let one_window = format!("/api/halls/H-001/ggr?from={start}&to={}", start + 1);
+    // The gaming day (UTC, rolling over at 06:00 by default) of the demo's first window.
+    let day = jiff::Timestamp::from_millisecond(start - 6 * 3_600_000)
+        .unwrap()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date();
+    let report = format!("/api/reports/gaming-day?date={day}");
+    let (report_csv, report_hall) = (
+        format!("{report}&format=csv"),
+        format!("{report}&hall=H-001"),
+    );
+    let rep = "/api/reports/gaming-day";
+    // The windows reach the store at the demo's checkpoints.
+    let stored = wait_for("a stored GGR window", Duration::from_secs(60), || {
+        Some(get(&c, &report, Bearer(VIEWER))).filter(|a| a.status == 200)
+    });
+    c.check("get", rep, &stored, &format!("GET {report}"));
     #[rustfmt::skip]
     run(&mut c, vec![
         ("get", "/api/machines", "/api/machines", Header(VIEWER), None, 200),
@@ -662,6 +684,14 @@ fn every_answer_of_a_running_demo_is_as_the_document_says() {
         ("get", "/api/alerts", "/api/alerts?hall=has%20space", Bearer(VIEWER), None, 400),
         ("get", "/api/alerts", "/api/alerts?severity=high", Bearer(VIEWER), None, 400),
         ("get", "/api/alerts", "/api/alerts", NoKey, None, 401),
+        ("get", rep, &report_csv, Bearer(VIEWER), None, 200),
+        ("get", rep, &report_hall, Bearer(VIEWER), None, 200),
+        ("get", rep, "/api/reports/gaming-day?date=2001-01-01", Bearer(VIEWER), None, 404),
+        ("get", rep, "/api/reports/gaming-day?date=2026-01-01&hall=H-NONE", Bearer(VIEWER), None, 404),
+        ("get", rep, "/api/reports/gaming-day?date=31.12.2026", Bearer(VIEWER), None, 400),
+        ("get", rep, "/api/reports/gaming-day?date=2026-01-01&format=xml", Bearer(VIEWER), None, 400),
+        ("get", rep, "/api/reports/gaming-day", Bearer(VIEWER), None, 400),
+        ("get", rep, &report, NoKey, None, 401),
         ("get", "/api/vouchers/liability", "/api/vouchers/liability", NoKey, None, 401),
         ("get", "/api/vouchers/{validation}", "/api/vouchers/420000000000000001", NoKey, None, 401),
         ("get", "/api/vouchers/{validation}", "/api/vouchers/999999999999999999", Bearer(VIEWER), None, 404),

@@ -131,3 +131,114 @@ fn pitboss_run_refuses_a_demo_grade_hit_point_secret() {
         "{stdout}"
     );
 }
+
+/// `pitboss report gaming-day` (issue 13) over what a demo stored: the gaming days the demo
+/// touched (UTC, 06:00 by default: today's and, near the rollover, the one before) add up to
+/// every hall's bets and GGR as the demo's recount counted them; the CSV says the same; a
+/// date without data, an unknown hall and a bad date are clear errors with a non-zero exit.
+#[test]
+fn the_gaming_day_report_adds_up_to_what_the_demo_booked() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let summary = dir.path().join("s.json");
+    let pitboss = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_pitboss"))
+            .args(args)
+            .env("PITBOSS_STORE__DATA_DIR", dir.path())
+            .env("PITBOSS_SIM__HALLS", "3")
+            .env("PITBOSS_SIM__PLAYERS", "500")
+            .output()
+            .expect("the pitboss binary runs")
+    };
+    let out = pitboss(&[
+        "demo",
+        "--duration",
+        "2",
+        "--rate",
+        "5000",
+        "--quiet",
+        "--summary-json",
+        summary.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&summary).expect("summary")).expect("JSON");
+    let (bets, ggr) = (
+        s["recount"]["bets"].as_i64().expect("bets"),
+        s["recount"]["ggr"].as_i64().expect("ggr"),
+    );
+    assert!(bets > 0, "{s}");
+
+    // The gaming days around now (UTC, rolling over at 06:00).
+    let today = (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(6))
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date();
+    let (mut handle, mut net, mut days) = (0, 0, 0);
+    for date in [today.yesterday().unwrap(), today] {
+        let date = date.to_string();
+        let out = pitboss(&["report", "gaming-day", "--date", &date]);
+        let text = String::from_utf8_lossy(&out.stdout);
+        if !out.status.success() {
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                err.contains(&format!("no GGR recorded for gaming day {date}")),
+                "{err}"
+            );
+            continue;
+        }
+        days += 1;
+        let r: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+        assert_eq!(r["date"], date.as_str());
+        let halls = r["halls"].as_array().expect("halls");
+        let sum = |k: &str| halls.iter().map(|h| h[k].as_i64().unwrap()).sum::<i64>();
+        assert_eq!(
+            sum("handle_minor"),
+            r["network"]["handle_minor"].as_i64().unwrap()
+        );
+        assert_eq!(r["halls"][0]["minutes"], 1440);
+        handle += r["network"]["handle_minor"].as_i64().unwrap();
+        net += r["network"]["ggr_minor"].as_i64().unwrap();
+        // The CSV: a header, the halls, the network line with the same handle.
+        let out = pitboss(&["report", "gaming-day", "--date", &date, "--format", "csv"]);
+        assert!(out.status.success());
+        let csv = String::from_utf8_lossy(&out.stdout);
+        let lines: Vec<&str> = csv.lines().collect();
+        assert!(lines[0].starts_with("date,hall,time_zone,"), "{csv}");
+        assert_eq!(lines.len(), halls.len() + 2, "{csv}");
+        let network: Vec<&str> = lines.last().unwrap().split(',').collect();
+        assert_eq!(network[1], "NETWORK");
+        assert_eq!(
+            network[7],
+            r["network"]["handle_minor"].to_string(),
+            "{csv}"
+        );
+    }
+    assert!(days >= 1, "the demo's day has a report");
+    assert_eq!(
+        (handle, net),
+        (bets, ggr),
+        "the days add up to every hall's bets and GGR"
+    );
+
+    for (args, want) in [
+        (
+            vec!["--date", "2001-01-01"],
+            "no GGR recorded for gaming day 2001-01-01",
+        ),
+        (vec!["--date", "31.12.2026"], "is not a date YYYY-MM-DD"),
+        (
+            vec!["--date", "2026-01-01", "--hall", "H-NONE"],
+            "hall H-NONE has no GGR recorded at all",
+        ),
+    ] {
+        let mut all = vec!["report", "gaming-day"];
+        all.extend(args);
+        let out = pitboss(&all);
+        assert!(!out.status.success(), "{all:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(want), "{all:?}: {err}");
+    }
+}
