@@ -232,6 +232,13 @@ pub struct SimConfig {
     pub bill_minor: Vec<i64>,
     pub progressive_hit_per_million: u32,
     pub malformed_per_million: u32,
+    /// Per million machine steps: the machine stops sending for `silence-secs` (RULES.md
+    /// M-11: pitboss notices by itself).
+    #[serde(default)]
+    pub silence_per_million: u32,
+    /// How long a machine that falls silent stays so, seconds.
+    #[serde(default)]
+    pub silence_secs: u64,
 }
 
 impl Config {

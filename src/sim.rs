@@ -57,6 +57,8 @@ pub struct SentTotals {
     pub handpays: u64,
     /// Meter snapshots machines reported (RULES.md M-8).
     pub meter_snapshots: u64,
+    /// Times a machine stopped sending for a while without saying so (RULES.md M-11).
+    pub silences: u64,
 }
 
 impl SentTotals {
@@ -74,6 +76,7 @@ impl SentTotals {
         self.voucher_requests += d.voucher_requests;
         self.handpays += d.handpays;
         self.meter_snapshots += d.meter_snapshots;
+        self.silences += d.silences;
     }
 
     /// The processor's recount agrees with what was sent.
@@ -106,6 +109,8 @@ struct SimMachine {
     /// Cancelled credits the machine locked up for (RULES.md M-10); an attendant pays them
     /// at the machine's next step.
     handpay: Option<i64>,
+    /// Silent (sends nothing, says nothing) until this time (RULES.md M-11).
+    silent_until: i64,
 }
 
 struct SimPlayer {
@@ -129,6 +134,9 @@ pub struct Simulator {
     online_share_ppm: u32,
     progressive_ppm: u32,
     malformed_ppm: u32,
+    /// Per million machine steps: the machine falls silent for `silence_ms`.
+    silence_ppm: u32,
+    silence_ms: i64,
     seed: u64,
     next_id: u64,
     queue: std::collections::VecDeque<(SimMessage, SentTotals)>,
@@ -170,6 +178,11 @@ impl Simulator {
             !s.bill_minor.is_empty() && s.bill_minor.iter().all(|b| *b > 0),
             "sim.bill-minor needs positive sizes"
         );
+        anyhow::ensure!(
+            s.silence_per_million <= 100_000,
+            "sim.silence-per-million must be at most 100000 (a tenth of the machine steps), got {}",
+            s.silence_per_million
+        );
         let halls: Vec<String> = (1..=s.halls).map(|h| format!("H-{h:03}")).collect();
         let rc = cfg.runtime_config()?;
         let mut machines = Vec::new();
@@ -198,6 +211,7 @@ impl Simulator {
                     game_won: false,
                     awaiting: None,
                     handpay: None,
+                    silent_until: 0,
                 });
             }
         }
@@ -230,6 +244,8 @@ impl Simulator {
             },
             progressive_ppm: s.progressive_hit_per_million,
             malformed_ppm: s.malformed_per_million,
+            silence_ppm: s.silence_per_million,
+            silence_ms: i64::try_from(s.silence_secs.saturating_mul(1_000)).unwrap_or(i64::MAX),
             seed: s.seed,
             next_id: 0,
             queue: Default::default(),
@@ -319,7 +335,22 @@ impl Simulator {
             let p = self.rng.gen_range(0..self.players.len());
             self.step_player(p, now_ms);
         } else {
-            let m = self.rng.gen_range(0..self.machines.len());
+            // A silent machine sends nothing: another is picked. Should the picks keep
+            // landing on silent ones (a tiny network), the last one speaks again early rather
+            // than the stream stalling.
+            let mut m = self.rng.gen_range(0..self.machines.len());
+            for _ in 0..8 {
+                if now_ms >= self.machines[m].silent_until {
+                    break;
+                }
+                m = self.rng.gen_range(0..self.machines.len());
+            }
+            if self.silence_ppm > 0 && self.rng.gen_range(0..1_000_000) < self.silence_ppm {
+                // It stops sending (a cut cable): no event, no comms_lost.
+                self.machines[m].silent_until = now_ms.saturating_add(self.silence_ms);
+                self.sent.silences += 1;
+                return;
+            }
             self.step_machine(m, now_ms);
         }
     }
@@ -744,5 +775,58 @@ impl Simulator {
                 );
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sim(machines: u32, players: u32, silence_ppm: u32) -> Simulator {
+        let mut cfg = Config::load_with_env(None, Vec::new()).expect("defaults");
+        cfg.sim.halls = 1;
+        cfg.sim.machines_per_hall = machines;
+        cfg.sim.players = players;
+        cfg.sim.malformed_per_million = 0;
+        cfg.sim.silence_per_million = silence_ppm;
+        cfg.sim.silence_secs = 60;
+        Simulator::new(&cfg).expect("sim")
+    }
+
+    /// RULES.md M-11: machines fall silent (nothing sent, nothing said) and speak again after
+    /// their silence; the stream never stalls, even when every machine is silent.
+    #[test]
+    fn machines_fall_silent_and_the_stream_goes_on() {
+        let mut s = sim(100, 0, 100_000);
+        let t = 1_800_000_000_000;
+        for _ in 0..5_000 {
+            s.next(t);
+        }
+        let silent = s.machines.iter().filter(|m| m.silent_until > t).count();
+        assert!(silent > 50, "most machines fell silent: {silent}");
+        assert!(
+            s.sent().silences as usize >= silent,
+            "each silence is counted"
+        );
+        // A minute later they speak again.
+        let before = s.sent().messages;
+        for _ in 0..100 {
+            s.next(t + 61_000);
+        }
+        assert_eq!(s.sent().messages, before + 100);
+        // One machine, no players, always falling silent: still a stream.
+        let mut one = sim(1, 0, 100_000);
+        for _ in 0..1_000 {
+            one.next(t);
+        }
+        assert_eq!(one.sent().messages, 1_000);
+        // Too much silence is a configuration error.
+        let mut cfg = Config::load_with_env(None, Vec::new()).expect("defaults");
+        cfg.sim.silence_per_million = 100_001;
+        let e = Simulator::new(&cfg).err().expect("refused").to_string();
+        assert!(
+            e.contains("sim.silence-per-million must be at most 100000"),
+            "{e}"
+        );
     }
 }
