@@ -219,7 +219,8 @@ fn main() -> anyhow::Result<()> {
             }
             anyhow::ensure!(
                 r.ok,
-                "the fuzz run failed (seed {}): see panics, failed_inputs, hung,                  rejections_without_reason, conservation_ok and audit_ok above",
+                "the fuzz run failed (seed {}): see panics, failed_inputs, hung, \
+                 rejections_without_reason, conservation_ok and audit_ok above",
                 r.seed
             );
             Ok(())

@@ -294,21 +294,30 @@ pub async fn handpays(
     let limit = q.limit.unwrap_or(100).min(state.config.list_len_max).max(1);
     let page = state.census.handpays(limit);
     let now = crate::clock::now_ms();
-    let handpays: Vec<serde_json::Value> = page
-        .handpays
-        .iter()
-        .map(|h| {
-            let mut v = serde_json::to_value(h).unwrap_or_default();
-            v["age_secs"] = ((now - h.since_ms).max(0) / 1_000).into();
-            v
-        })
-        .collect();
+    let handpays = with_age(&page.handpays, now, |h| h.since_ms);
     Ok(HttpResponse::Ok().json(serde_json::json!({
         "census_at_ms": page.at_ms,
         "total": page.total,
         "truncated": page.total > page.handpays.len(),
         "handpays": handpays,
     })))
+}
+
+/// Each item as JSON with its `age_secs`: whole seconds from its `since` (booked time) to
+/// `now` (0 if the booked time is ahead).
+fn with_age<T: serde::Serialize>(
+    items: &[T],
+    now: i64,
+    since: impl Fn(&T) -> i64,
+) -> Vec<serde_json::Value> {
+    items
+        .iter()
+        .map(|item| {
+            let mut v = serde_json::to_value(item).unwrap_or_default();
+            v["age_secs"] = ((now - since(item)).max(0) / 1_000).into();
+            v
+        })
+        .collect()
 }
 
 /// Query of `GET /api/alerts`.
@@ -335,15 +344,7 @@ pub async fn alerts(
     let limit = q.limit.unwrap_or(100).min(state.config.list_len_max);
     let page = state.census.alerts(q.hall.as_deref(), limit);
     let now = crate::clock::now_ms();
-    let alerts: Vec<serde_json::Value> = page
-        .alerts
-        .iter()
-        .map(|a| {
-            let mut v = serde_json::to_value(a).unwrap_or_default();
-            v["age_secs"] = ((now - a.since_ms).max(0) / 1_000).into();
-            v
-        })
-        .collect();
+    let alerts = with_age(&page.alerts, now, |a| a.since_ms);
     Ok(HttpResponse::Ok().json(serde_json::json!({
         "census_at_ms": page.at_ms,
         "total": page.total,
