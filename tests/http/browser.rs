@@ -1,6 +1,7 @@
-//! The jackpot display page in a real headless Chromium (Debian's chromium and
-//! chromium-driver, driven over WebDriver): the levels on the page count up, and a hit shows
-//! its banner. Fails (never skips) when chromium or chromedriver is not installed.
+//! The jackpot display page and the operator page in a real headless Chromium (Debian's
+//! chromium and chromium-driver, driven over WebDriver): the levels on the page count up, a
+//! hit shows its banner, and the operator page's scripts fill its tables (the open alerts
+//! among them). Fails (never skips) when chromium or chromedriver is not installed.
 
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -167,4 +168,42 @@ fn the_jackpot_page_counts_up_and_shows_hits() {
     assert_eq!(hit[3], "flex", "the banner is visible");
     let conn = browser.eval("return document.getElementById('conn').textContent;");
     assert_eq!(conn, "live");
+}
+
+/// The operator page in the browser (issue 12): with a viewer's key, its scripts fill every
+/// table, the open alerts included (a count on the tile, a row per alert or "none"), and the
+/// census time shows, not an error.
+#[test]
+fn the_operator_page_lists_the_open_alerts() {
+    let demo = Demo::start(2000, &[]);
+    let browser = Browser::start();
+    browser.open(&demo.url("/operator"));
+    let viewer = crate::support::KEYS[0].0;
+    browser.eval(&format!(
+        "sessionStorage.setItem('pitboss-key', '{viewer}'); return true;"
+    ));
+    browser.open(&demo.url("/operator"));
+    let page = wait_for("the operator page filled", Duration::from_secs(30), || {
+        let v = browser.eval(
+            "return [document.getElementById('t-alerts').textContent, \
+             document.querySelectorAll('#alerts tbody tr').length, \
+             document.getElementById('updated').textContent, \
+             document.querySelectorAll('#halls tbody tr').length];",
+        );
+        let updated = v[2].as_str()?;
+        (v[0].as_str()? != "\u{2013}" && updated.starts_with("census")).then_some(v)
+    });
+    let tile = page[0].as_str().unwrap();
+    assert!(
+        tile.replace(',', "").parse::<u64>().is_ok(),
+        "the tile counts the open alerts: {page}"
+    );
+    assert!(
+        page[1].as_u64().unwrap() >= 1,
+        "an alert row or \"none\": {page}"
+    );
+    assert!(
+        page[3].as_u64().unwrap() >= 2,
+        "the halls are listed: {page}"
+    );
 }
