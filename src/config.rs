@@ -333,10 +333,15 @@ impl Config {
     }
 
     /// The runtime's settings, validated.
+    /// The halls' gaming-day rules (`[gaming-day]`, RULES.md H-4).
+    pub fn gaming_days(&self) -> Result<crate::gaming_day::GamingDays, ConfigError> {
+        crate::gaming_day::GamingDays::new(&self.gaming_day).map_err(ConfigError::Domain)
+    }
+
     pub fn runtime_config(&self) -> Result<RuntimeConfig, ConfigError> {
         let d = |e: pitboss_actors::domain::DomainError| ConfigError::Domain(e.to_string());
         // Checked here so that a bad time zone stops `run` and `demo` at start.
-        crate::gaming_day::GamingDays::new(&self.gaming_day).map_err(ConfigError::Domain)?;
+        self.gaming_days()?;
         let currency = Currency::new(&self.network.currency).map_err(d)?;
         let mut pools = Vec::new();
         for p in &self.pools {

@@ -168,26 +168,20 @@ fn main() -> anyhow::Result<()> {
         Command::Report {
             report: ReportCommand::GamingDay { date, hall, format },
         } => {
-            let days = pitboss::gaming_day::GamingDays::new(&cfg.gaming_day)
-                .map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+            let days = cfg.gaming_days()?;
             let rt = tokio::runtime::Runtime::new()?;
-            let rows = rt.block_on(async {
+            let report = rt.block_on(async {
                 let src = pitboss::store::open_audit_source(&cfg.store).await?;
-                src.ggr_rows().await
+                let report = pitboss::report::read_gaming_day(
+                    src.as_ref(),
+                    &days,
+                    &date,
+                    hall.as_deref(),
+                    &cfg.network.currency,
+                )
+                .await?;
+                anyhow::Ok(report)
             })?;
-            let Some(rows) = rows else {
-                anyhow::bail!(
-                    "store.kind {:?} keeps no GGR windows: nothing to report from",
-                    cfg.store.kind
-                );
-            };
-            let report = pitboss::report::gaming_day(
-                &rows,
-                &days,
-                &date,
-                hall.as_deref(),
-                &cfg.network.currency,
-            )?;
             match format {
                 ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
                 ReportFormat::Csv => print!("{}", report.csv()),

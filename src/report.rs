@@ -16,6 +16,7 @@ use serde::Serialize;
 use crate::gaming_day::{DayBounds, GamingDays};
 use crate::store::codec::GgrRow;
 use crate::store::AuditSource;
+use pitboss_actors::domain::Timestamp;
 
 /// What the HTTP side reports from: the store's durable side and the gaming-day rules.
 pub struct Reports {
@@ -74,6 +75,35 @@ pub enum ReportError {
     BadRequest(String),
     #[error("{0}")]
     NoData(String),
+    /// The store could not be read, or keeps no GGR windows.
+    #[error("{0}")]
+    Store(String),
+}
+
+/// Reads the windows `date`'s gaming days can hold from `source` and makes the report: the
+/// read covers two days either side of the date in UTC (a zone is at most 14 hours from UTC
+/// and a rollover falls within its local day), not the whole history.
+pub async fn read_gaming_day(
+    source: &dyn AuditSource,
+    days: &GamingDays,
+    date: &str,
+    hall: Option<&str>,
+    currency: &str,
+) -> Result<GamingDayReport, ReportError> {
+    const DAY_MS: i64 = 86_400_000;
+    let d = crate::gaming_day::parse_date(date).map_err(ReportError::BadRequest)?;
+    let midnight = d
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .map_err(|e| ReportError::BadRequest(format!("date {date}: {e}")))?
+        .timestamp()
+        .as_millisecond();
+    let (from, to) = (midnight - 2 * DAY_MS, midnight + 3 * DAY_MS);
+    let rows = source
+        .ggr_rows_between(Timestamp(from), Timestamp(to))
+        .await
+        .map_err(|e| ReportError::Store(format!("reading the stored GGR windows: {e}")))?
+        .ok_or_else(|| ReportError::Store("this store keeps no GGR windows".into()))?;
+    gaming_day(&rows, days, date, hall, currency)
 }
 
 /// The report of `date` (`YYYY-MM-DD`), of one hall or of every hall, from the stored GGR

@@ -166,11 +166,7 @@ fn main() -> anyhow::Result<()> {
         Command::Run(args) => run_scenario(args),
         Command::Store { options, json } => {
             let r = store::run(options)?;
-            if json {
-                println!("{}", serde_json::to_string(&r)?);
-            } else {
-                println!("{}", serde_json::to_string_pretty(&r)?);
-            }
+            print_json(&r, json)?;
             Ok(())
         }
         Command::StoreChild { options } => store::child(serde_json::from_str(&options)?),
@@ -212,11 +208,7 @@ fn main() -> anyhow::Result<()> {
                 seed,
                 valid_percent,
             })?;
-            if json {
-                println!("{}", serde_json::to_string(&r)?);
-            } else {
-                println!("{}", serde_json::to_string_pretty(&r)?);
-            }
+            print_json(&r, json)?;
             anyhow::ensure!(
                 r.ok,
                 "the fuzz run failed (seed {}): see panics, failed_inputs, hung, \
@@ -242,11 +234,7 @@ fn main() -> anyhow::Result<()> {
                 clients,
                 partitions,
             })?;
-            if json {
-                println!("{}", serde_json::to_string(&r)?);
-            } else {
-                println!("{}", serde_json::to_string_pretty(&r)?);
-            }
+            print_json(&r, json)?;
             anyhow::ensure!(
                 r.accounting_ok(),
                 "the gateway's accounting failed (see the report)"
@@ -361,5 +349,16 @@ fn run_scenario(args: harness::RunArgs) -> anyhow::Result<()> {
             j.display()
         );
     }
+    Ok(())
+}
+
+/// A report as one JSON line (`--json`) or as indented JSON.
+fn print_json<T: Serialize>(r: &T, one_line: bool) -> anyhow::Result<()> {
+    let text = if one_line {
+        serde_json::to_string(r)?
+    } else {
+        serde_json::to_string_pretty(r)?
+    };
+    println!("{text}");
     Ok(())
 }

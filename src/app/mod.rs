@@ -92,11 +92,9 @@ pub fn reports(
     let Some(source) = opened.audit.clone() else {
         return Ok(None);
     };
-    let days = crate::gaming_day::GamingDays::new(&cfg.gaming_day)
-        .map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
     Ok(Some(Arc::new(crate::report::Reports {
         source,
-        days,
+        days: cfg.gaming_days()?,
         currency: cfg.network.currency.clone(),
     })))
 }

@@ -649,22 +649,18 @@ pub async fn gaming_day(
             "no reports: this process keeps no stored state (store.kind memory)",
         ));
     };
-    let rows = reports
-        .source
-        .ggr_rows()
-        .await
-        .map_err(|e| ApiError::unavailable(format!("reading the stored GGR windows: {e}")))?
-        .unwrap_or_default();
-    let report = crate::report::gaming_day(
-        &rows,
+    let report = crate::report::read_gaming_day(
+        reports.source.as_ref(),
         &reports.days,
         &q.date,
         q.hall.as_deref(),
         &reports.currency,
     )
+    .await
     .map_err(|e| match e {
         crate::report::ReportError::BadRequest(m) => ApiError::bad_request(m),
         crate::report::ReportError::NoData(m) => ApiError::not_found(m),
+        crate::report::ReportError::Store(m) => ApiError::unavailable(m),
     })?;
     Ok(if csv {
         HttpResponse::Ok()

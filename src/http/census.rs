@@ -117,6 +117,27 @@ pub struct OpenAlert {
     pub cleared_by: &'static str,
 }
 
+impl OpenAlert {
+    /// An open alert of `code`, with the severity and the clear its code has.
+    fn new(
+        code: &'static str,
+        hall: String,
+        machine: Option<String>,
+        since_ms: i64,
+        detail: String,
+    ) -> Self {
+        Self {
+            code,
+            severity: severity_of(code),
+            hall,
+            machine,
+            since_ms,
+            detail,
+            cleared_by: cleared_by(code),
+        }
+    }
+}
+
 /// The event that clears an open alert, by its code.
 fn cleared_by(code: &str) -> &'static str {
     match code {
@@ -428,18 +449,15 @@ impl Board {
         }
         for c in &b.conditions {
             let since = c.since_ms.unwrap_or(b.last_event_time_ms);
-            let a = self
-                .open
-                .entry((b.id.clone(), c.code))
-                .or_insert_with(|| OpenAlert {
-                    code: c.code,
-                    severity: severity_of(c.code),
-                    hall: b.hall.clone(),
-                    machine: Some(b.id.clone()),
-                    since_ms: since,
-                    detail: String::new(),
-                    cleared_by: cleared_by(c.code),
-                });
+            let a = self.open.entry((b.id.clone(), c.code)).or_insert_with(|| {
+                OpenAlert::new(
+                    c.code,
+                    b.hall.clone(),
+                    Some(b.id.clone()),
+                    since,
+                    String::new(),
+                )
+            });
             a.detail.clone_from(&c.detail);
             a.hall.clone_from(&b.hall);
             if c.since_ms.is_some() {
@@ -460,15 +478,13 @@ impl Board {
                 let code = "machine_silent";
                 self.open.insert(
                     (machine.clone(), code),
-                    OpenAlert {
+                    OpenAlert::new(
                         code,
-                        severity: severity_of(code),
-                        hall: hall.clone(),
-                        machine: Some(machine.clone()),
-                        since_ms: *last_event_ms,
-                        detail: "no event since".into(),
-                        cleared_by: cleared_by(code),
-                    },
+                        hall.clone(),
+                        Some(machine.clone()),
+                        *last_event_ms,
+                        "no event since".into(),
+                    ),
                 );
             }
             Found::Back { machine, .. } => {
@@ -483,15 +499,13 @@ impl Board {
                 let code = "location_offline";
                 self.open.insert(
                     (hall.clone(), code),
-                    OpenAlert {
+                    OpenAlert::new(
                         code,
-                        severity: severity_of(code),
-                        hall: hall.clone(),
-                        machine: None,
-                        since_ms: now_ms,
-                        detail: format!("all {machines} machines silent, the last {machine}"),
-                        cleared_by: cleared_by(code),
-                    },
+                        hall.clone(),
+                        None,
+                        now_ms,
+                        format!("all {machines} machines silent, the last {machine}"),
+                    ),
                 );
             }
             Found::LocationOnline { hall, .. } => {
@@ -721,18 +735,18 @@ impl Census {
     /// follows what changed; a listing's, the open alerts.
     pub fn alerts(&self, hall: Option<&str>, limit: usize) -> AlertPage {
         let b = self.board.read().expect("census lock");
-        let handpays = b.handpays.values().map(|h| OpenAlert {
-            code: "handpay_pending",
-            severity: severity_of("handpay_pending"),
-            hall: h.hall.clone(),
-            machine: Some(h.machine.clone()),
-            since_ms: h.since_ms,
-            detail: format!(
-                "{} {}",
-                h.kind,
-                format_minor(h.amount_minor, &self.currency)
-            ),
-            cleared_by: cleared_by("handpay_pending"),
+        let handpays = b.handpays.values().map(|h| {
+            OpenAlert::new(
+                "handpay_pending",
+                h.hall.clone(),
+                Some(h.machine.clone()),
+                h.since_ms,
+                format!(
+                    "{} {}",
+                    h.kind,
+                    format_minor(h.amount_minor, &self.currency)
+                ),
+            )
         });
         let mut all: Vec<OpenAlert> = b
             .open

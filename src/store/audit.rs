@@ -31,7 +31,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use pitboss_actors::domain::jackpot::MICRO;
-use pitboss_actors::domain::HallId;
+use pitboss_actors::domain::{HallId, Timestamp};
 use pitboss_actors::shell::ports::BoxFuture;
 use pitboss_actors::shell::{
     EntityKey, LedgerEntry, MemoryStore, Movement, Position, Snapshot, StoreError, Stored,
@@ -48,6 +48,23 @@ pub trait AuditSource: Send + Sync {
     fn scan_ledger(&self, totals: LedgerTotals) -> BoxFuture<Result<LedgerTotals, StoreError>>;
     /// Every stored GGR window; `None` if this store keeps no GGR rows.
     fn ggr_rows(&self) -> BoxFuture<Result<Option<Vec<GgrRow>>, StoreError>>;
+    /// The stored GGR windows whose start is in `[from, to)`, of every hall; `None` if this
+    /// store keeps no GGR rows. By default a filtered [`AuditSource::ggr_rows`]; a store
+    /// that can read a range per hall does so (the embedded store).
+    fn ggr_rows_between(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> BoxFuture<Result<Option<Vec<GgrRow>>, StoreError>> {
+        let all = self.ggr_rows();
+        Box::pin(async move {
+            Ok(all.await?.map(|rows| {
+                rows.into_iter()
+                    .filter(|r| r.window >= from && r.window < to)
+                    .collect()
+            }))
+        })
+    }
     /// The input positions stored with the last checkpoint.
     fn positions(&self) -> BoxFuture<Result<Vec<Position>, StoreError>> {
         Box::pin(async { Ok(Vec::new()) })

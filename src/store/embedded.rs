@@ -162,6 +162,18 @@ fn ggr_key(hall: &HallId, window: Timestamp) -> Vec<u8> {
     k
 }
 
+/// A stored GGR row from its key and value.
+fn ggr_row(k: &[u8], v: &[u8]) -> Result<GgrRow, StoreError> {
+    let (hall, window) = ggr_from_key(k)?;
+    let (totals, revision): (GgrTotals, u32) = codec::decode_ggr(v)?;
+    Ok(GgrRow {
+        hall,
+        window,
+        totals,
+        revision,
+    })
+}
+
 fn ggr_from_key(k: &[u8]) -> Result<(HallId, Timestamp), StoreError> {
     let bad = || StoreError::permanent(format!("malformed GGR key {k:?}"));
     let split = k.len().checked_sub(9).ok_or_else(bad)?;
@@ -746,14 +758,43 @@ impl AuditSource for Redb {
             let mut out = Vec::new();
             for item in t.iter().map_err(err("reading GGR", p))? {
                 let (k, v) = item.map_err(err("reading GGR", p))?;
-                let (hall, window) = ggr_from_key(k.value())?;
-                let (totals, revision): (GgrTotals, u32) = codec::decode_ggr(v.value())?;
-                out.push(GgrRow {
-                    hall,
-                    window,
-                    totals,
-                    revision,
-                });
+                out.push(ggr_row(k.value(), v.value())?);
+            }
+            Ok(Some(out))
+        })
+    }
+
+    /// Per hall, a range of its windows: the keys sort by hall then window, so each hall is
+    /// one seek to its first key and one range read, whatever the history stored.
+    fn ggr_rows_between(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> BoxFuture<Result<Option<Vec<GgrRow>>, StoreError>> {
+        let r = self.check_reads();
+        self.blocking(move |db, p| {
+            r?;
+            let tx = db.begin_read().map_err(err("starting a read", p))?;
+            let t = tx.open_table(GGR).map_err(err("opening GGR", p))?;
+            let mut out = Vec::new();
+            // The first key of the next hall is at or after `hall` + 0x01: a hall id has no
+            // byte below 0x20, and its keys are `hall` + 0x00 + window.
+            let mut next_hall: Vec<u8> = Vec::new();
+            loop {
+                let first = t
+                    .range(&next_hall[..]..)
+                    .map_err(err("reading GGR", p))?
+                    .next();
+                let Some(item) = first else { break };
+                let (k, _) = item.map_err(err("reading GGR", p))?;
+                let (hall, _) = ggr_from_key(k.value())?;
+                let (lo, hi) = (ggr_key(&hall, from), ggr_key(&hall, to));
+                for item in t.range(&lo[..]..&hi[..]).map_err(err("reading GGR", p))? {
+                    let (k, v) = item.map_err(err("reading GGR", p))?;
+                    out.push(ggr_row(k.value(), v.value())?);
+                }
+                next_hall = hall.as_str().as_bytes().to_vec();
+                next_hall.push(1);
             }
             Ok(Some(out))
         })
@@ -870,5 +911,49 @@ mod tests {
         let c = ggr_key(&h, Timestamp(60_000));
         assert!(a < b && b < c);
         assert_eq!(ggr_from_key(&c).unwrap(), (h, Timestamp(60_000)));
+    }
+
+    /// The report's read (issue 13): per hall, only the windows in the range, halls whose
+    /// ids prefix each other included; the same rows as the full scan filtered.
+    #[test]
+    fn ggr_rows_between_reads_each_halls_range() {
+        use pitboss_actors::domain::ggr::GgrTotals;
+        let dir = tempfile::tempdir().unwrap();
+        let r = Redb::open(dir.path()).unwrap();
+        let mut rows = Vec::new();
+        for hall in ["H-001", "H-0010", "H-002", "Z"] {
+            for minute in 0..10 {
+                rows.push(GgrRow {
+                    hall: HallId::new(hall).unwrap(),
+                    window: Timestamp(minute * 60_000),
+                    totals: GgrTotals {
+                        bets: minute + 1,
+                        ..GgrTotals::default()
+                    },
+                    revision: 0,
+                });
+            }
+        }
+        write_batch(
+            &r.db,
+            &r.path,
+            &Batch::default(),
+            &rows,
+            &r.faults,
+            &r.retention,
+        )
+        .unwrap();
+        let (from, to) = (Timestamp(3 * 60_000), Timestamp(7 * 60_000));
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let got = rt
+            .block_on(AuditSource::ggr_rows_between(&r, from, to))
+            .unwrap()
+            .unwrap();
+        let want: Vec<GgrRow> = rows
+            .into_iter()
+            .filter(|w| w.window >= from && w.window < to)
+            .collect();
+        assert_eq!(got.len(), 16);
+        assert_eq!(got, want);
     }
 }
