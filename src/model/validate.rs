@@ -315,6 +315,12 @@ pub fn validate(env: &InputEnvelope) -> Result<Event, &'static str> {
     if !event_id_ok(&env.event_id) {
         return Err("invalid_id");
     }
+    // E-1: times run from 1970 to the end of 9999 (a version 1 event's receive time too:
+    // read like any field, E-2, then ignored).
+    let in_range = |t: i64| (0..=253_402_300_799_999).contains(&t);
+    if !in_range(env.event_time) || env.receive_time.is_some_and(|t| !in_range(t)) {
+        return Err("malformed");
+    }
     let hall = id(&env.source.hall)?;
     let is_wallet = env.payload.player().is_some();
     let receive = if v2 { env.receive_time } else { None };

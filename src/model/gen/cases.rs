@@ -241,6 +241,14 @@ impl World {
                 self.machines[m].credits += AMOUNT_MAX;
                 self.send_machine(m, cash_in("cashless", AMOUNT_MAX));
             }
+            23 if self.rng.gen_bool(0.25) => {
+                // E-1: a time before 1970 or after 9999 is no time a source sends.
+                self.case("time_out_of_range");
+                let mut env = self.machine_event(m, money("bet", 10));
+                self.machines[m].seq -= 1;
+                env.event_time = [-1, 253_402_300_800_000, i64::MIN][self.rng.gen_range(0..3)];
+                self.push(env);
+            }
             23 => {
                 self.case("invalid_amount");
                 let a = [0, -5, AMOUNT_MAX + 1][self.rng.gen_range(0..3)];
