@@ -13,7 +13,9 @@ use pitboss::sim::{SimMessage, Simulator};
 use pitboss::wire;
 use pitboss_actors::domain::jackpot::{PoolCommand, PoolMeta, PoolState};
 use pitboss_actors::domain::machine::{EventMeta, MachineCommand, MachineEnv, MachineState};
-use pitboss_actors::domain::wallet::{WalletCommand, WalletMeta, WalletOp, WalletState};
+use pitboss_actors::domain::wallet::{
+    WalletCommand, WalletMeta, WalletOp, WalletRules, WalletState,
+};
 use pitboss_actors::domain::{
     Amount, Currency, EventId, HallId, MachineId, PlayerId, ServerId, SourceKey, Timestamp, TxId,
 };
@@ -100,6 +102,7 @@ fn apply(c: &mut Criterion) {
         hall: hall.clone(),
     };
     let mut wfx = Vec::new();
+    let rules = WalletRules::default();
     let mut n = 0u64;
     wallet
         .apply(
@@ -110,7 +113,8 @@ fn apply(c: &mut Criterion) {
                 op: WalletOp::Deposit(Amount::new(1_000_000_000_000).expect("amount")),
                 round: None,
             },
-            eur,
+            Some(eur),
+            &WalletRules::default(),
             &Vec::new(),
             &mut wfx,
         )
@@ -130,7 +134,7 @@ fn apply(c: &mut Criterion) {
                 wfx.clear();
                 black_box(
                     wallet
-                        .apply(&wmeta, &cmd, eur, &Vec::new(), &mut wfx)
+                        .apply(&wmeta, &cmd, Some(eur), &rules, &Vec::new(), &mut wfx)
                         .expect("bet"),
                 )
             },

@@ -156,6 +156,10 @@ pub struct RuntimeSection {
     pub inflight_events_max: usize,
     pub wallet_window_len: usize,
     pub wallet_credit_line_minor: i64,
+    /// RULES.md W-8: the largest withdrawal a player whose identity is not verified may
+    /// make; absent: no such limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wallet_kyc_withdrawal_max_minor: Option<i64>,
     pub large_cash_in_alert_minor: i64,
     pub handpay_threshold_minor: i64,
     pub clock_ahead_max_ms: i64,
@@ -386,6 +390,11 @@ impl Config {
                 "clock-ahead-max-ms and clock-behind-max-ms must not be negative".into(),
             ));
         }
+        if r.wallet_kyc_withdrawal_max_minor.is_some_and(|m| m < 0) {
+            return Err(ConfigError::Domain(
+                "wallet-kyc-withdrawal-max-minor must not be negative (0: an unverified player may not withdraw at all)".into(),
+            ));
+        }
         if r.mailbox_len_max == 0
             || r.inflight_events_max == 0
             || r.wallet_window_len == 0
@@ -400,6 +409,7 @@ impl Config {
             mailbox_len_max: r.mailbox_len_max,
             wallet_window_len: r.wallet_window_len,
             wallet_credit_line_minor: r.wallet_credit_line_minor,
+            wallet_kyc_withdrawal_max_minor: r.wallet_kyc_withdrawal_max_minor,
             large_cash_in_alert_minor: r.large_cash_in_alert_minor,
             handpay_threshold_minor: r.handpay_threshold_minor,
             skew: SkewLimits {

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use pitboss_actors::domain::{EntityKind, HallId};
 use pitboss_actors::shell::{
-    AckToken, EventSink, HallEntity, Output, Runtime, Snapshot, StateStore,
+    AckToken, EventSink, HallEntity, Output, Runtime, Snapshot, StateStore, WalletStatus,
 };
 use serde::Serialize;
 
@@ -50,6 +50,9 @@ pub struct DemoSink {
     levels: Mutex<BTreeMap<String, Vec<(String, i64)>>>,
     hits: Mutex<Vec<String>>,
     hit_count: AtomicU64,
+    /// Refused wallet commands by key (player, provider, tx) with their code: a repeat
+    /// republishes its answer, and is counted once.
+    wallet_refusals: Mutex<HashMap<(String, String, String), &'static str>>,
 }
 
 impl DemoSink {
@@ -122,6 +125,16 @@ impl EventSink for DemoSink {
             } => {
                 tracing::debug!(%entity, code, %reason, "refused");
             }
+            Output::Wallet {
+                player,
+                provider,
+                tx,
+                status: WalletStatus::Refused { code, .. },
+                ..
+            } => {
+                let key = (player.to_string(), provider.to_string(), tx.to_string());
+                self.wallet_refusals.lock().expect("lock").insert(key, code);
+            }
             _ => {}
         }
     }
@@ -169,6 +182,11 @@ pub struct DemoSummary {
     pub comms_lost_alerts: u64,
     /// Alerts by code.
     pub alerts: BTreeMap<&'static str, u64>,
+    /// Wallet commands refused by RULES.md W-8 (`kyc_required`, `player_blocked`); the
+    /// simulator's count of those it sent to be refused must agree.
+    pub kyc_refusals: u64,
+    /// Wallet commands refused, by code (each command once).
+    pub wallet_refusals: BTreeMap<&'static str, u64>,
     /// The recount from the entities' state.
     pub recount: Recount,
     /// The simulator's totals agree with the recount.
@@ -376,7 +394,13 @@ pub async fn run(
     let states = rt.collect().await?;
     let recount = recount(&states);
     let generator = sim.sent().clone();
-    let generator_matches = generator.matches(&recount);
+    let mut wallet_refusals: BTreeMap<&'static str, u64> = BTreeMap::new();
+    for code in sink.wallet_refusals.lock().expect("lock").values() {
+        *wallet_refusals.entry(code).or_default() += 1;
+    }
+    let refused_as = |code: &str| wallet_refusals.get(code).copied().unwrap_or(0);
+    let kyc_refusals = refused_as("kyc_required") + refused_as("player_blocked");
+    let generator_matches = generator.matches(&recount) && generator.kyc_refusals == kyc_refusals;
     let stats = &rt.stats;
     let alerts = sink.alerts.lock().expect("lock").clone();
     let alert_count = |code: &str| alerts.get(code).copied().unwrap_or(0);
@@ -410,6 +434,8 @@ pub async fn run(
         meter_variances: alert_count("meter_variance"),
         comms_lost_alerts: alert_count("machine_silent") + alert_count("comms_lost"),
         alerts: alerts.clone(),
+        kyc_refusals,
+        wallet_refusals,
         recount,
         store: format!("{:?}", cfg.store.kind).to_lowercase(),
         checkpoints,

@@ -12,7 +12,7 @@ use pitboss_actors::domain::voucher::{
     Reply, VoucherEffect, VoucherMeta, VoucherPolicy, VoucherState,
 };
 use pitboss_actors::domain::wallet::{
-    Answer, Answered, Recalled, TxKey, TxRecord, WalletEffect, WalletState,
+    Answer, Answered, Recalled, TxKey, TxRecord, WalletEffect, WalletRules, WalletState,
 };
 use pitboss_actors::domain::{
     DomainError, HallId, MachineId, PlayerId, PoolId, SourceKey, ValidationNo,
@@ -221,7 +221,10 @@ impl Direct {
                     })
                     .collect();
                 self.wfx.clear();
-                let result = state.apply(&meta, &cmd, currency, &recalled, &mut self.wfx);
+                let rules = WalletRules {
+                    kyc_withdrawal_max: self.config.wallet_kyc_withdrawal_max_minor,
+                };
+                let result = state.apply(&meta, &cmd, currency, &rules, &recalled, &mut self.wfx);
                 let fx = std::mem::take(&mut self.wfx);
                 for effect in &fx {
                     match effect {

@@ -68,6 +68,7 @@ pub fn core_config(m: &ModelConfig) -> Config {
         Config::load_with_env(None, std::iter::empty()).expect("the embedded defaults load");
     cfg.network.currency = m.currency.clone();
     cfg.runtime.wallet_credit_line_minor = m.credit_line;
+    cfg.runtime.wallet_kyc_withdrawal_max_minor = m.kyc_withdrawal_max;
     cfg.runtime.large_cash_in_alert_minor = m.large_cash_in;
     cfg.runtime.handpay_threshold_minor = m.handpay_threshold;
     cfg.runtime.clock_ahead_max_ms = m.clock_ahead_max_ms;
@@ -210,6 +211,7 @@ pub fn model_config_of(cfg: &Config) -> ModelConfig {
     ModelConfig {
         currency: cfg.network.currency.clone(),
         credit_line: cfg.runtime.wallet_credit_line_minor,
+        kyc_withdrawal_max: cfg.runtime.wallet_kyc_withdrawal_max_minor,
         large_cash_in: cfg.runtime.large_cash_in_alert_minor,
         handpay_threshold: cfg.runtime.handpay_threshold_minor,
         clock_ahead_max_ms: cfg.runtime.clock_ahead_max_ms,
@@ -545,6 +547,7 @@ impl CoreViews {
                         bets: t.bets,
                         wins: t.wins,
                         refunds: t.refunds,
+                        kyc: w.kyc.name().to_owned(),
                     };
                     v.wallets.insert(w.id.to_string(), view);
                 }

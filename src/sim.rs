@@ -59,6 +59,11 @@ pub struct SentTotals {
     pub meter_snapshots: u64,
     /// Times a machine stopped sending for a while without saying so (RULES.md M-11).
     pub silences: u64,
+    /// KYC statuses sent by the KYC service (RULES.md W-8).
+    pub kyc_statuses: u64,
+    /// Commands sent that W-8 must refuse: a withdrawal above the limit by an unverified
+    /// player (`kyc_required`), a deposit by a blocked one (`player_blocked`).
+    pub kyc_refusals: u64,
 }
 
 impl SentTotals {
@@ -77,6 +82,8 @@ impl SentTotals {
         self.handpays += d.handpays;
         self.meter_snapshots += d.meter_snapshots;
         self.silences += d.silences;
+        self.kyc_statuses += d.kyc_statuses;
+        self.kyc_refusals += d.kyc_refusals;
     }
 
     /// The processor's recount agrees with what was sent.
@@ -118,6 +125,8 @@ struct SimPlayer {
     balance: i64,
     tx: u64,
     last_bet: Option<(String, i64)>,
+    /// The KYC service said `verified` (RULES.md W-8).
+    verified: bool,
 }
 
 pub struct Simulator {
@@ -137,6 +146,8 @@ pub struct Simulator {
     /// Per million machine steps: the machine falls silent for `silence_ms`.
     silence_ppm: u32,
     silence_ms: i64,
+    /// RULES.md W-8: the largest withdrawal of an unverified player (the runtime's).
+    kyc_max: Option<i64>,
     seed: u64,
     next_id: u64,
     queue: std::collections::VecDeque<(SimMessage, SentTotals)>,
@@ -158,6 +169,9 @@ const TICKET_AGE_MIN: u64 = 5_000;
 
 /// A cash desk of the simulated network (source.server of its voucher commands).
 const SIM_DESK: &str = "DESK-1";
+
+/// The KYC service of the simulated network (RULES.md W-8).
+const SIM_KYC: &str = "KYC-1";
 
 /// Probability that a game pays; the win size is set so that the long-run RTP holds.
 const WIN_ONE_IN: i64 = 4;
@@ -221,6 +235,7 @@ impl Simulator {
                 balance: 0,
                 tx: 0,
                 last_bet: None,
+                verified: false,
             })
             .collect();
         let pct_to_ppm = |d: Decimal| (d * Decimal::from(10_000)).to_u32().unwrap_or(0);
@@ -246,6 +261,7 @@ impl Simulator {
             malformed_ppm: s.malformed_per_million,
             silence_ppm: s.silence_per_million,
             silence_ms: i64::try_from(s.silence_secs.saturating_mul(1_000)).unwrap_or(i64::MAX),
+            kyc_max: rc.wallet_kyc_withdrawal_max_minor,
             seed: s.seed,
             next_id: 0,
             queue: Default::default(),
@@ -638,6 +654,65 @@ impl Simulator {
         self.push(key, source, seq, now_ms, payload);
     }
 
+    /// RULES.md W-8 in play: an unverified player asks for more than the limit (refused
+    /// `kyc_required`) and the KYC service then verifies them; now and then a player is
+    /// blocked, tries a deposit (refused `player_blocked`) and the block is lifted (back to
+    /// what the player was).
+    fn step_kyc(&mut self, p: usize, now_ms: i64, status: &str) {
+        let (player, tx) = (self.players[p].id.clone(), self.new_tx(p));
+        self.pending.kyc_statuses += 1;
+        self.server_seq += 1;
+        let source = Source {
+            hall: self.online_hall.clone(),
+            machine: None,
+            server: Some(SIM_KYC.into()),
+        };
+        let payload = InputPayload::KycStatus {
+            player: player.clone(),
+            tx,
+            status: status.into(),
+        };
+        let seq = self.server_seq;
+        self.push(player, source, seq, now_ms, payload);
+    }
+
+    fn kyc_step(&mut self, p: usize, now_ms: i64, max: i64, block: bool) {
+        let (cur, player) = (self.currency.clone(), self.players[p].id.clone());
+        let tx = self.new_tx(p);
+        if !block {
+            // Called for an unverified player only. The refusal is counted with the message
+            // that gets it (a run may stop between two messages).
+            self.pending.kyc_refusals += 1;
+            let payload = InputPayload::Withdraw {
+                player,
+                tx,
+                amount: max.saturating_add(1),
+                currency: cur,
+                round: None,
+            };
+            self.wallet_event(p, now_ms, payload);
+            self.players[p].verified = true;
+            return self.step_kyc(p, now_ms, "verified");
+        }
+        self.step_kyc(p, now_ms, "blocked");
+        self.pending.kyc_refusals += 1;
+        let amount = self.bills[self.rng.gen_range(0..self.bills.len())];
+        let payload = InputPayload::Deposit {
+            player,
+            tx,
+            amount,
+            currency: cur,
+            round: None,
+        };
+        self.wallet_event(p, now_ms, payload);
+        let back = if self.players[p].verified {
+            "verified"
+        } else {
+            "unverified"
+        };
+        self.step_kyc(p, now_ms, back);
+    }
+
     fn new_tx(&mut self, p: usize) -> String {
         let pl = &mut self.players[p];
         pl.tx += 1;
@@ -667,7 +742,11 @@ impl Simulator {
             );
         }
         if roll < 100 {
-            let amount = self.players[p].balance / 2;
+            let mut amount = self.players[p].balance / 2;
+            if let Some(max) = self.kyc_max.filter(|_| !self.players[p].verified) {
+                // W-8: an unverified player asks for no more than the limit here.
+                amount = amount.min(max);
+            }
             if amount > 0 {
                 let tx = self.new_tx(p);
                 self.players[p].balance -= amount;
@@ -731,6 +810,15 @@ impl Simulator {
                 },
             );
         }
+        if roll < 220 {
+            // W-8 (RULES.md): in seven of ten thousand steps an unverified player asks for
+            // more than the limit and is then verified; in three a player is blocked for a
+            // while.
+            let block = roll >= 217;
+            if let Some(max) = self.kyc_max.filter(|_| block || !self.players[p].verified) {
+                return self.kyc_step(p, now_ms, max, block);
+            }
+        }
         let affordable: Vec<i64> = self
             .bets
             .iter()
@@ -791,6 +879,43 @@ mod tests {
         cfg.sim.silence_per_million = silence_ppm;
         cfg.sim.silence_secs = 60;
         Simulator::new(&cfg).expect("sim")
+    }
+
+    /// RULES.md W-8: unverified players ask for more than the limit (to be refused) and are
+    /// verified; players are blocked, try a deposit (to be refused) and are let go; every
+    /// message decodes, and no other withdrawal of an unverified player is above the limit.
+    #[test]
+    fn players_meet_the_kyc_rules() {
+        let mut s = sim(10, 500, 0);
+        let max = s
+            .kyc_max
+            .expect("the shipped configuration sets a KYC limit");
+        let (mut statuses, mut blocked, mut above) = (0u64, 0u64, 0u64);
+        // Each player's last status, as the wallet will see it.
+        let mut status_of = std::collections::HashMap::new();
+        for _ in 0..400_000 {
+            let m = s.next(1_800_000_000_000);
+            let env = crate::wire::InputEnvelope::from_bytes(&m.bytes);
+            match env.map(|e| e.payload) {
+                Ok(InputPayload::KycStatus { player, status, .. }) => {
+                    statuses += 1;
+                    blocked += u64::from(status == "blocked");
+                    status_of.insert(player, status);
+                }
+                Ok(InputPayload::Withdraw { player, amount, .. })
+                    if amount > max
+                        && status_of.get(&player).map(String::as_str) != Some("verified") =>
+                {
+                    above += 1;
+                }
+                _ => {}
+            }
+        }
+        let sent = s.sent();
+        assert_eq!(sent.kyc_statuses, statuses);
+        assert!(blocked > 0 && above > 0, "blocked {blocked}, above {above}");
+        // Each block refuses one deposit; each withdrawal above the limit is refused.
+        assert_eq!(sent.kyc_refusals, blocked + above);
     }
 
     /// RULES.md M-11: machines fall silent (nothing sent, nothing said) and speak again after

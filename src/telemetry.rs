@@ -251,7 +251,7 @@ pub fn handle() -> Option<PrometheusHandle> {
 }
 
 /// Every event kind [`event_kind`] returns: the label set of [`EVENTS_IN`].
-pub const EVENT_KINDS: [&str; 29] = [
+pub const EVENT_KINDS: [&str; 30] = [
     "bet",
     "win",
     "game_end",
@@ -281,6 +281,7 @@ pub const EVENT_KINDS: [&str; 29] = [
     "voucher_commit",
     "voucher_cancel",
     "voucher_void",
+    "kyc_status",
 ];
 
 /// The kind of an input event, one of [`EVENT_KINDS`].
@@ -320,6 +321,7 @@ fn event_kind_index(input: &Input) -> usize {
             WalletOp::Bet(_) => 16,
             WalletOp::Win { .. } => 17,
             WalletOp::Rollback { .. } => 18,
+            WalletOp::Kyc(_) => 29,
         },
         Input::Voucher { cmd, .. } => match cmd.op {
             VoucherOp::Issue(_) => 24,

@@ -35,7 +35,7 @@ use pitboss_actors::domain::machine::{
     CashInKind, EventMeta, MachineCommand, MachineEnv, MachineState,
 };
 use pitboss_actors::domain::wallet::{
-    WalletCommand, WalletEffect, WalletMeta, WalletOp, WalletState,
+    WalletCommand, WalletEffect, WalletMeta, WalletOp, WalletRules, WalletState,
 };
 use pitboss_actors::domain::{
     Amount, EventId, HallId, MachineId, PlayerId, ServerId, SkewLimits, Timestamp, TxId,
@@ -267,7 +267,10 @@ fn populate(cfg: &Config, o: &StoreOptions) -> anyhow::Result<()> {
                     hall: HallId::new(&cfg.sim.online_hall)?,
                 };
                 fx.clear();
-                w.apply(&meta, &cmd, rc.currency, &Vec::new(), &mut fx)?;
+                let rules = WalletRules {
+                    kyc_withdrawal_max: rc.wallet_kyc_withdrawal_max_minor,
+                };
+                w.apply(&meta, &cmd, Some(rc.currency), &rules, &Vec::new(), &mut fx)?;
                 let txs = fx
                     .drain(..)
                     .filter_map(|e| match e {

@@ -58,6 +58,8 @@ pub struct ModelConfig {
     pub currency: String,
     /// How far below zero a wallet's bets may take it (W-3).
     pub credit_line: i64,
+    /// W-8: the largest withdrawal a player not verified may make; `None`: no such limit.
+    pub kyc_withdrawal_max: Option<i64>,
     /// Cash-in at or above this raises an alert; 0 = never (M-7).
     pub large_cash_in: i64,
     /// A credited win at or above this raises an alert; 0 = never (M-10).
@@ -144,6 +146,8 @@ pub struct WalletView {
     pub wins: i64,
     /// Refunded.
     pub refunds: i64,
+    /// W-8: `unverified` until a KYC status names the player, then the last one applied.
+    pub kyc: String,
 }
 
 /// Totals of a hall or of one of its windows (H-1).

@@ -133,6 +133,8 @@ pub enum WalletOpModel {
     Win(i64, Option<String>),
     /// Cancel a bet.
     Rollback(String),
+    /// W-8: the KYC provider's word (`unverified`, `verified`, `blocked`).
+    Kyc(String),
 }
 
 /// Who sends a voucher command or reports a ticket (V-2..V-4): a machine (its gateway), or
@@ -534,6 +536,24 @@ pub fn validate(env: &InputEnvelope) -> Result<Event, &'static str> {
                     currency: c,
                     ..
                 } => (player, tx, c, WalletOpModel::Rollback(id(bet_tx)?)),
+                P::KycStatus { player, tx, status } => {
+                    let (player, tx) = (id(player)?, id(tx)?);
+                    // W-8: one of three words; no amount, so no currency (the wallet's own).
+                    if !["unverified", "verified", "blocked"].contains(&status.as_str()) {
+                        return Err("malformed");
+                    }
+                    return Ok(Event::Wallet(WalletEvent {
+                        id: env.event_id.clone(),
+                        player,
+                        provider,
+                        hall,
+                        tx,
+                        time: env.event_time,
+                        currency: String::new(),
+                        round: None,
+                        op: WalletOpModel::Kyc(status.clone()),
+                    }));
+                }
                 _ => return Err("invalid_source"),
             };
             let (player, tx, currency) = (id(player)?, id(tx)?, currency(cur)?);

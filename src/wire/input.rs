@@ -252,6 +252,17 @@ pub enum InputPayload {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         round: Option<String>,
     },
+    /// The KYC provider's word on a player (RULES.md W-8): `unverified`, `verified` or
+    /// `blocked`. A wallet command (Kafka key: the player), answered like the others;
+    /// `source.server` is the KYC service.
+    KycStatus {
+        /// The wallet's player.
+        player: String,
+        /// Transaction id (idempotency key).
+        tx: String,
+        /// `unverified`, `verified` or `blocked`.
+        status: String,
+    },
     /// Cancels a bet (refunds it, or refuses it in advance if it has not arrived).
     Rollback {
         /// The wallet's player.
@@ -350,6 +361,7 @@ impl InputPayload {
             InputPayload::WalletBet { .. } => "wallet_bet",
             InputPayload::WalletWin { .. } => "wallet_win",
             InputPayload::Rollback { .. } => "rollback",
+            InputPayload::KycStatus { .. } => "kyc_status",
             InputPayload::VoucherIssue { .. } => "voucher_issue",
             InputPayload::VoucherRedeem { .. } => "voucher_redeem",
             InputPayload::VoucherCommit { .. } => "voucher_commit",
@@ -377,7 +389,8 @@ impl InputPayload {
             | InputPayload::Withdraw { player, .. }
             | InputPayload::WalletBet { player, .. }
             | InputPayload::WalletWin { player, .. }
-            | InputPayload::Rollback { player, .. } => Some(player),
+            | InputPayload::Rollback { player, .. }
+            | InputPayload::KycStatus { player, .. } => Some(player),
             _ => None,
         }
     }

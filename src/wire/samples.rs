@@ -150,7 +150,30 @@ pub fn inputs() -> Vec<InputEnvelope> {
         .chain(voucher_inputs(
             (machine_count + wallet_count + LATER) as u16,
         ))
+        .chain(std::iter::once(kyc_input(
+            (machine_count + wallet_count + LATER + VOUCHER_KINDS) as u16,
+        )))
         .collect()
+}
+
+/// How many kinds [`voucher_inputs`] adds.
+const VOUCHER_KINDS: usize = 5;
+
+/// A KYC status (RULES.md W-8) from the KYC service `KYC-1`, after every other sample.
+fn kyc_input(n: u16) -> InputEnvelope {
+    let payload = InputPayload::KycStatus {
+        player: PLAYER.into(),
+        tx: "K-1".into(),
+        status: "verified".into(),
+    };
+    InputEnvelope::wallet(
+        event_id(n),
+        HALL,
+        "KYC-1",
+        1,
+        TIME_MS + i64::from(n) * 1_000,
+        payload,
+    )
 }
 
 /// How many kinds [`later_inputs`] adds.
@@ -252,7 +275,10 @@ fn later_inputs(first: u16) -> Vec<InputEnvelope> {
 pub fn inputs_with_round() -> Vec<InputEnvelope> {
     inputs()
         .into_iter()
-        .filter(|env| env.payload.player().is_some())
+        // A KYC status names no round (RULES.md W-8).
+        .filter(|env| {
+            env.payload.player().is_some() && !matches!(env.payload, InputPayload::KycStatus { .. })
+        })
         .map(|mut env| {
             env.schema_version = 2;
             env.payload.set_round(Some(ROUND.to_owned()));
@@ -376,6 +402,39 @@ pub fn outputs() -> Vec<(&'static str, Output)> {
                 currency: eur,
                 round: None,
                 cause: cause(17),
+            },
+        ),
+        (
+            "wallet_kyc_required",
+            Output::Wallet {
+                player: player.clone(),
+                provider: ServerId::new("PSP-1").expect("sample server"),
+                tx: TxId::new("T-9").expect("sample tx"),
+                kind: pitboss_actors::domain::WalletOpKind::Withdrawal,
+                status: WalletStatus::Refused {
+                    code: "kyc_required",
+                    reason: "withdrawal 250000 from wallet P-1001 is above 100000, and the player is unverified: identity verification is required".into(),
+                },
+                currency: eur,
+                round: None,
+                cause: cause(18),
+            },
+        ),
+        (
+            "wallet_kyc_status",
+            Output::Wallet {
+                player: player.clone(),
+                provider: ServerId::new("KYC-1").expect("sample server"),
+                tx: TxId::new("K-1").expect("sample tx"),
+                kind: pitboss_actors::domain::WalletOpKind::KycStatus,
+                status: WalletStatus::Applied {
+                    delta: 0,
+                    balance: 7_900,
+                },
+                currency: eur,
+                round: None,
+                // The KYC sample, the last input.
+                cause: cause((inputs().len() - 1) as u16),
             },
         ),
         (
@@ -753,7 +812,7 @@ fn voucher_outputs() -> Vec<(&'static str, Output)> {
     let desk = Party::Desk(ServerId::new(DESK).expect("sample desk"));
     let v = ValidationNo::new(VALIDATION).expect("sample validation number");
     let cause = |n: u16| EventId(event_id(n).as_u128());
-    let first = (inputs().len() - 5) as u16;
+    let first = (inputs().len() - VOUCHER_KINDS - 1) as u16;
     let note = |op, party: Party, tx: Option<&str>, status, n: u16| VoucherNote {
         op,
         party,

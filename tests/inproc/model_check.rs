@@ -7,7 +7,7 @@
 use pitboss::model::gen::GenConfig;
 use pitboss::model_check;
 
-fn check(seed: u64, events: usize) {
+fn check(seed: u64, events: usize) -> model_check::Report {
     let r = model_check::run(&GenConfig {
         events,
         seed,
@@ -24,6 +24,7 @@ fn check(seed: u64, events: usize) {
         r.differences.len(),
         &r.differences[..r.differences.len().min(10)]
     );
+    r
 }
 
 #[test]
@@ -35,5 +36,28 @@ fn the_core_agrees_with_the_model_over_ten_generated_streams() {
 
 #[test]
 fn the_core_agrees_with_the_model_over_a_long_stream() {
-    check(4242, 100_000);
+    let r = check(4242, 100_000);
+    // RULES.md W-8 was exercised, not only compared: the stream carried each KYC case and
+    // the model refused for each reason (and rejected the status no rule names).
+    for case in [
+        "kyc_required",
+        "kyc_verified",
+        "player_blocked",
+        "win_while_blocked",
+        "kyc_limit_edge",
+        "kyc_invalid_status",
+    ] {
+        assert!(
+            r.cases.get(case).copied().unwrap_or(0) > 0,
+            "no {case} case: {:?}",
+            r.cases
+        );
+    }
+    for code in ["kyc_required", "player_blocked"] {
+        assert!(
+            r.refusals.get(code).copied().unwrap_or(0) > 0,
+            "no {code} refusal: {:?}",
+            r.refusals
+        );
+    }
 }

@@ -40,6 +40,7 @@ fn runtime_config(m: &ModelConfig) -> RuntimeConfig {
         mailbox_len_max: 64,
         wallet_window_len: 256,
         wallet_credit_line_minor: m.credit_line,
+        wallet_kyc_withdrawal_max_minor: None,
         large_cash_in_alert_minor: m.large_cash_in,
         handpay_threshold_minor: m.handpay_threshold,
         ggr_grace_windows: 1,

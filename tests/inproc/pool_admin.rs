@@ -34,6 +34,7 @@ fn runtime() -> Arc<Runtime> {
         mailbox_len_max: 64,
         wallet_window_len: 16,
         wallet_credit_line_minor: 0,
+        wallet_kyc_withdrawal_max_minor: None,
         large_cash_in_alert_minor: 0,
         handpay_threshold_minor: 0,
         ggr_grace_windows: 1,

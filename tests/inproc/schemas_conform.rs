@@ -164,7 +164,7 @@ fn to_json(bytes: &[u8]) -> Value {
         .0
 }
 
-const INPUT_KINDS: usize = 29;
+const INPUT_KINDS: usize = 30;
 const OUTPUT_KINDS: [&str; 8] = [
     "ggr",
     "jackpot_levels",
@@ -761,6 +761,7 @@ fn asyncapi_keys_match_the_code() {
                 | InputPayload::WalletBet { .. }
                 | InputPayload::WalletWin { .. }
                 | InputPayload::Rollback { .. }
+                | InputPayload::KycStatus { .. }
         ) {
             "player id"
         } else if env.payload.voucher().is_some() {

@@ -42,7 +42,7 @@ fn cmd(n: u128, provider: &str, tx: &str, op: WalletOp, currency: &str) -> Input
             op,
             round: None,
         },
-        currency: Currency::new(currency).unwrap(),
+        currency: Some(Currency::new(currency).unwrap()),
     }
 }
 

@@ -10,7 +10,9 @@ use std::collections::BTreeMap;
 
 use pitboss::config::Config;
 use pitboss::direct::Direct;
-use pitboss::model::gen::{generate, model_config, GenConfig, CREDIT_LINE, CURRENCY};
+use pitboss::model::gen::{
+    generate, model_config, GenConfig, CREDIT_LINE, CURRENCY, KYC_WITHDRAWAL_MAX,
+};
 use pitboss::model::{Answer as ModelAnswer, Model};
 use pitboss::wire::decode_input;
 use pitboss_actors::domain::wallet::Answer;
@@ -31,6 +33,7 @@ fn run(seed: u64, events: usize) {
         .expect("runtime config");
     rc.currency = Currency::new(CURRENCY).unwrap();
     rc.wallet_credit_line_minor = CREDIT_LINE;
+    rc.wallet_kyc_withdrawal_max_minor = Some(KYC_WITHDRAWAL_MAX);
     let mut direct = Direct::new(rc, "model").keeping_answers();
     let mut model = Model::new(model_config(), Box::new(|_, _, _, lo, _| lo));
     let mut commands = 0u64;

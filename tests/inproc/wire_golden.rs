@@ -18,8 +18,8 @@ use pitboss_actors::domain::machine::{
 use pitboss_actors::domain::voucher::{Party, VoucherCommand, VoucherMeta, VoucherOp};
 use pitboss_actors::domain::wallet::{WalletCommand, WalletMeta, WalletOp};
 use pitboss_actors::domain::{
-    Amount, AttendantId, Currency, EventId, HallId, HandpayKind, MachineId, PlayerId, PoolId,
-    ServerId, SnapshotReason, Timestamp, TxId, ValidationNo,
+    Amount, AttendantId, Currency, EventId, HallId, HandpayKind, KycStatus, MachineId, PlayerId,
+    PoolId, ServerId, SnapshotReason, Timestamp, TxId, ValidationNo,
 };
 use pitboss_actors::shell::{Input, Output};
 use proptest::prelude::*;
@@ -151,10 +151,10 @@ fn golden_bytes_of_every_input_and_output_kind() {
         "golden mismatch (if the change is intended, rerun with UPDATE_GOLDEN=1 and review):\n{}",
         problems.join("\n")
     );
-    // 29 input kinds, 5 version 2 wallet commands with a round, 47 output samples (the
-    // wallet answers: applied, with a round, refused; every alert kind; a voucher's answer
-    // applied and refused and a ticket fact), 1 rejection.
-    assert_eq!(cases.len(), 29 + 5 + 47 + 1);
+    // 30 input kinds, 5 version 2 wallet commands with a round, 49 output samples (the
+    // wallet answers: applied, with a round, refused, refused for KYC, a KYC status; every
+    // alert kind; a voucher's answer applied and refused and a ticket fact), 1 rejection.
+    assert_eq!(cases.len(), 30 + 5 + 49 + 1);
 }
 
 #[test]
@@ -210,6 +210,8 @@ enum Expect {
     Wallet(&'static str, WalletOp),
     /// A voucher command: the sender (a machine, else the desk), tx, op, currency.
     Voucher(bool, &'static str, VoucherOp, Option<&'static str>),
+    /// A KYC status from the KYC service `KYC-1` (RULES.md W-8): tx, status; no currency.
+    Kyc(&'static str, KycStatus),
 }
 
 fn expected_commands() -> Vec<Expect> {
@@ -312,6 +314,7 @@ fn expected_commands() -> Vec<Expect> {
             VoucherOp::Void("ticket reported stolen".into()),
             None,
         ),
+        Expect::Kyc("K-1", KycStatus::Verified),
     ]
 }
 
@@ -345,7 +348,7 @@ fn every_input_kind_decodes_to_its_domain_command() {
                     op,
                     round: None,
                 },
-                currency: Currency::new("EUR").expect("valid"),
+                currency: Some(Currency::new("EUR").expect("valid")),
             },
             Expect::Voucher(from_machine, tx, op, currency) => Input::Voucher {
                 validation: ValidationNo::new(samples::VALIDATION).expect("valid"),
@@ -364,6 +367,21 @@ fn every_input_kind_decodes_to_its_domain_command() {
                     op,
                 },
                 currency: currency.map(|c| Currency::new(c).expect("valid")),
+            },
+            Expect::Kyc(tx, status) => Input::Wallet {
+                player: PlayerId::new("P-1001").expect("valid"),
+                meta: WalletMeta {
+                    event_id,
+                    time,
+                    hall: hall.clone(),
+                },
+                cmd: WalletCommand {
+                    provider: ServerId::new("KYC-1").expect("valid"),
+                    tx: TxId::new(tx).expect("valid"),
+                    op: WalletOp::Kyc(status),
+                    round: None,
+                },
+                currency: None,
             },
         };
         let bytes = env.to_bytes();
@@ -434,7 +452,7 @@ fn wallet_win_without_bet_tx() {
                     bet_tx: None
                 }
             );
-            assert_eq!(currency.as_str(), "USD");
+            assert_eq!(currency.expect("a currency").as_str(), "USD");
         }
         other => panic!("expected a wallet win, got {other:?}"),
     }
@@ -873,6 +891,20 @@ fn output_expectations() -> Vec<(&'static str, Topic, &'static str, &'static str
             Some(17),
         ),
         (
+            "wallet_kyc_required",
+            Topic::WalletEvents,
+            "P-1001",
+            "wallet P-1001 PSP-1 T-9",
+            Some(18),
+        ),
+        (
+            "wallet_kyc_status",
+            Topic::WalletEvents,
+            "P-1001",
+            "wallet P-1001 KYC-1 K-1",
+            Some(29),
+        ),
+        (
             "alert_sequence_gap",
             Topic::Alerts,
             "M-17",
@@ -1222,6 +1254,31 @@ fn output_payloads_round_trip() {
                     (&*p.machine, p.hit_number, &*p.currency),
                     ("M-17", 1, "EUR")
                 );
+            }
+            OutputEvent::Wallet(e) if name.starts_with("wallet_kyc") => {
+                // RULES.md W-8: a refusal for want of verification, and a KYC status applied
+                // (no money moved).
+                let p = e.payload;
+                assert_eq!((&*p.player, &*p.currency), ("P-1001", "EUR"));
+                if *name == "wallet_kyc_required" {
+                    assert_eq!(
+                        (&*p.provider, &*p.tx, &*p.kind),
+                        ("PSP-1", "T-9", "withdrawal")
+                    );
+                    assert_eq!(
+                        (&*p.status, p.code.as_deref()),
+                        ("refused", Some("kyc_required"))
+                    );
+                } else {
+                    assert_eq!(
+                        (&*p.provider, &*p.tx, &*p.kind),
+                        ("KYC-1", "K-1", "kyc_status")
+                    );
+                    assert_eq!(
+                        (&*p.status, p.delta, p.balance),
+                        ("applied", Some(0), Some(7_900))
+                    );
+                }
             }
             OutputEvent::Wallet(e) => {
                 let p = e.payload;

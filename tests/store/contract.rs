@@ -14,7 +14,7 @@ use pitboss_actors::domain::machine::{
 };
 use pitboss_actors::domain::voucher::VoucherState;
 use pitboss_actors::domain::wallet::{
-    TxKey, TxRecord, WalletCommand, WalletEffect, WalletMeta, WalletOp, WalletState,
+    TxKey, TxRecord, WalletCommand, WalletEffect, WalletMeta, WalletOp, WalletRules, WalletState,
 };
 use pitboss_actors::domain::{
     Amount, AttendantId, Currency, EventId, HallId, LogCode, MachineId, PlayerId, PoolId,
@@ -74,7 +74,15 @@ fn wallet(id: &str, deposits: u64) -> (WalletState, Vec<LedgerEntry>) {
                 op,
                 round: None,
             };
-            w.apply(&meta, &cmd, eur(), &Vec::new(), &mut fx).unwrap();
+            w.apply(
+                &meta,
+                &cmd,
+                Some(eur()),
+                &WalletRules::default(),
+                &Vec::new(),
+                &mut fx,
+            )
+            .unwrap();
             ledger.push(entry(w.ops, kind, amount, w.balance));
         }
     }
@@ -346,7 +354,14 @@ async fn wallet_transactions_are_recalled_before_and_after_flush_and_restart(mut
             },
         ),
     ] {
-        let _ = w.apply(&meta, &c(tx, op), eur(), &Vec::new(), &mut fx);
+        let _ = w.apply(
+            &meta,
+            &c(tx, op),
+            Some(eur()),
+            &WalletRules::default(),
+            &Vec::new(),
+            &mut fx,
+        );
     }
     let txs: Vec<(TxKey, TxRecord)> = fx
         .iter()

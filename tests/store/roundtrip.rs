@@ -21,9 +21,9 @@ use pitboss_actors::domain::wallet::{
     Answer, Answered, BetBooking, BetStatus, TxKey, TxRecord, WalletOp, WalletState, WalletTotals,
 };
 use pitboss_actors::domain::{
-    Amount, Currency, DomainError, EventId, FastMap, HallId, HandpayKind, IdKind, MachineId,
-    PlayerId, PoolId, RoundId, ServerId, SessionError, SnapshotReason, SourceKey, Subject,
-    Timestamp, Total, TxId, ValidationNo, VoucherRefusal, WalletOpKind,
+    Amount, Currency, DomainError, EventId, FastMap, HallId, HandpayKind, IdKind, KycStatus,
+    MachineId, PlayerId, PoolId, RoundId, ServerId, SessionError, SnapshotReason, SourceKey,
+    Subject, Timestamp, Total, TxId, ValidationNo, VoucherRefusal, WalletOpKind,
 };
 use pitboss_actors::shell::{Snapshot, Stash};
 use proptest::prelude::*;
@@ -77,6 +77,21 @@ fn domain_error() -> impl Strategy<Value = DomainError> {
             player
         }),
         select(Total::ALL).prop_map(DomainError::Overflow),
+        (any::<i64>(), any::<i64>(), select(KycStatus::ALL), id()).prop_map(
+            |(amount, max, status, player)| DomainError::KycRequired {
+                amount,
+                max,
+                status,
+                player,
+            }
+        ),
+        (select(WalletOpKind::ALL), any::<i64>(), id()).prop_map(|(what, amount, player)| {
+            DomainError::PlayerBlocked {
+                what,
+                amount,
+                player,
+            }
+        }),
         (id(), id(), id()).prop_map(|(machine, player, current)| DomainError::Session(
             SessionError::CardInWhileCarded {
                 machine,
@@ -137,6 +152,7 @@ fn wallet_op() -> impl Strategy<Value = WalletOp> {
         (amount(), prop::option::of(tx()))
             .prop_map(|(amount, bet_tx)| WalletOp::Win { amount, bet_tx }),
         tx().prop_map(|bet_tx| WalletOp::Rollback { bet_tx }),
+        prop::sample::select(KycStatus::ALL).prop_map(WalletOp::Kyc),
     ]
 }
 
@@ -317,10 +333,10 @@ fn wallet() -> impl Strategy<Value = WalletState> {
         prop::array::uniform5(any::<i64>()),
         (any::<u64>(), 1usize..300),
         prop::collection::btree_map(id(), tx_record(), 0..12),
-        any::<u64>(),
+        (any::<u64>(), prop::sample::select(KycStatus::ALL)),
     )
         .prop_map(
-            |((p, currency, balance, credit_line), t, (ops, len), window, shuffle)| {
+            |((p, currency, balance, credit_line), t, (ops, len), window, (shuffle, kyc))| {
                 // The window's order is not the map's: rotate it by a random amount.
                 let key = |k: &str| TxKey {
                     provider: ServerId::new(&format!("S{}", k.len())).unwrap(),
@@ -346,6 +362,7 @@ fn wallet() -> impl Strategy<Value = WalletState> {
                         refunds: t[4],
                     },
                     ops,
+                    kyc,
                     window_len: len,
                     window_order: order,
                     forgotten: ops / 3,

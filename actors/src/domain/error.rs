@@ -4,7 +4,7 @@ use std::fmt;
 
 use thiserror::Error;
 
-use super::kinds::{IdKind, MachineOp, Total, VoucherRefusal, WalletOpKind};
+use super::kinds::{IdKind, KycStatus, MachineOp, Total, VoucherRefusal, WalletOpKind};
 
 /// A command the core refuses. The state is unchanged when one is returned.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -56,6 +56,29 @@ pub enum DomainError {
         amount: i64,
         /// Balance plus credit line.
         available: i64,
+        /// The wallet's player.
+        player: String,
+    },
+    /// A withdrawal above the configured amount by a player whose identity is not verified
+    /// (RULES.md W-8).
+    #[error("withdrawal {amount} from wallet {player} is above {max}, and the player is {status}: identity verification is required")]
+    KycRequired {
+        /// Requested amount.
+        amount: i64,
+        /// The largest withdrawal an unverified player may make.
+        max: i64,
+        /// The player's KYC status (not verified).
+        status: KycStatus,
+        /// The wallet's player.
+        player: String,
+    },
+    /// A deposit, withdrawal or bet by a player the KYC provider blocked (RULES.md W-8).
+    #[error("{what} {amount} refused: player {player} is blocked")]
+    PlayerBlocked {
+        /// What was refused.
+        what: WalletOpKind,
+        /// Requested amount.
+        amount: i64,
         /// The wallet's player.
         player: String,
     },
@@ -216,6 +239,8 @@ impl DomainError {
             DomainError::WrongCurrency { .. } => "wrong_currency",
             DomainError::InsufficientCredits { .. } => "insufficient_credits",
             DomainError::InsufficientFunds { .. } => "insufficient_funds",
+            DomainError::KycRequired { .. } => "kyc_required",
+            DomainError::PlayerBlocked { .. } => "player_blocked",
             DomainError::BetRolledBack { .. } => "bet_rolled_back",
             DomainError::TxConflict { .. } => "tx_conflict",
             DomainError::BetUnknown { .. } => "bet_unknown",

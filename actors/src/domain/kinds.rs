@@ -83,6 +83,24 @@ named! {
         Bet => "bet",
         Win => "win",
         Rollback => "rollback",
+        KycStatus => "kyc_status",
+    }
+}
+
+named! {
+    /// Where a player stands with identity checks (RULES.md W-8), as the KYC provider's
+    /// `kyc_status` event says.
+    KycStatus {
+        Unverified => "unverified",
+        Verified => "verified",
+        Blocked => "blocked",
+    }
+}
+
+impl Default for KycStatus {
+    /// A player no KYC event has named yet is unverified (W-8).
+    fn default() -> Self {
+        KycStatus::Unverified
     }
 }
 
@@ -241,6 +259,9 @@ mod tests {
         }
         for k in WalletOpKind::ALL {
             assert_eq!(WalletOpKind::from_name(k.name()), Some(*k));
+        }
+        for k in KycStatus::ALL {
+            assert_eq!(KycStatus::from_name(k.name()), Some(*k));
         }
         for k in VoucherRefusal::ALL {
             assert_eq!(VoucherRefusal::from_name(k.name()), Some(*k));

@@ -21,8 +21,8 @@ pub use applied::Applied;
 pub use error::{DomainError, SessionError, Subject};
 pub use ggr::GgrDelta;
 pub use kinds::{
-    EntityKind, HandpayKind, IdKind, LogCode, MachineOp, ReportedMeter, SnapshotReason, Total,
-    VoucherOpKind, VoucherRefusal, WalletOpKind,
+    EntityKind, HandpayKind, IdKind, KycStatus, LogCode, MachineOp, ReportedMeter, SnapshotReason,
+    Total, VoucherOpKind, VoucherRefusal, WalletOpKind,
 };
 
 /// The hash map of domain states: foldhash instead of SipHash. Profiling showed SipHash of

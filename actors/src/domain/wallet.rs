@@ -16,7 +16,7 @@ use super::FastMap;
 use super::error::{DomainError, Subject};
 use super::ggr::GgrDelta;
 use super::ids::{EventId, HallId, PlayerId, RoundId, ServerId, SourceKey, TxId};
-use super::kinds::{Total, WalletOpKind};
+use super::kinds::{KycStatus, Total, WalletOpKind};
 use super::money::{add, Amount, Currency};
 use super::time::Timestamp;
 
@@ -41,6 +41,8 @@ pub enum WalletOp {
         /// The bet to cancel.
         bet_tx: TxId,
     },
+    /// The KYC provider's word on the player (RULES.md W-8): moves no money.
+    Kyc(KycStatus),
 }
 
 impl WalletOp {
@@ -52,6 +54,7 @@ impl WalletOp {
             WalletOp::Bet(_) => WalletOpKind::Bet,
             WalletOp::Win { .. } => WalletOpKind::Win,
             WalletOp::Rollback { .. } => WalletOpKind::Rollback,
+            WalletOp::Kyc(_) => WalletOpKind::KycStatus,
         }
     }
 
@@ -104,6 +107,15 @@ impl WalletCommand {
             tx: b.clone(),
         })
     }
+}
+
+/// The configured rules a wallet applies (they may change between runs, so they are not
+/// part of its state).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WalletRules {
+    /// The largest withdrawal a player whose identity is not verified may make (RULES.md
+    /// W-8); `None`: no such limit.
+    pub kyc_withdrawal_max: Option<i64>,
 }
 
 /// What the envelope tells the wallet.
@@ -254,6 +266,8 @@ pub struct WalletState {
     pub totals: WalletTotals,
     /// Count of applied money operations; sequences the wallet's GGR deltas.
     pub ops: u64,
+    /// The player's KYC status, as the last `kyc_status` command set it (RULES.md W-8).
+    pub kyc: KycStatus,
     /// How many records are kept in memory.
     pub window_len: usize,
     /// Keys in memory, oldest first.
@@ -275,6 +289,7 @@ impl WalletState {
             credit_line: credit_line.max(0),
             totals: WalletTotals::default(),
             ops: 0,
+            kyc: KycStatus::Unverified,
             window_len: window_len.max(1),
             window_order: VecDeque::new(),
             window: FastMap::default(),
@@ -335,8 +350,10 @@ impl WalletState {
         })
     }
 
-    /// Applies a command. `recalled` holds what the store has for the keys
-    /// [`WalletState::missing`] named (empty when everything needed is in memory).
+    /// Applies a command. `currency` is the command's (`None` for a command without an
+    /// amount: a KYC status, which takes the wallet's own). `recalled` holds what the store
+    /// has for the keys [`WalletState::missing`] named (empty when everything needed is in
+    /// memory).
     ///
     /// Every command gets a [`WalletEffect::Answer`] except a conflicting repeat, which is
     /// returned as [`DomainError::TxConflict`] (the key's answer is taken, W-2). A refusal
@@ -346,10 +363,12 @@ impl WalletState {
         &mut self,
         meta: &WalletMeta,
         cmd: &WalletCommand,
-        currency: Currency,
+        currency: Option<Currency>,
+        rules: &WalletRules,
         recalled: &Recalled,
         fx: &mut Vec<WalletEffect>,
     ) -> Result<WalletReply, DomainError> {
+        let currency = currency.unwrap_or(self.currency);
         let key = cmd.key();
         let tombstoned = match self.lookup(&key, recalled) {
             Some(TxRecord::Answered(first)) => {
@@ -395,7 +414,7 @@ impl WalletState {
                 got: currency.to_string(),
             })
         } else {
-            self.apply_new(meta, cmd, recalled, &mut bet, fx)
+            self.apply_new(meta, cmd, rules, recalled, &mut bet, fx)
         };
         let answer = match &outcome {
             Ok((delta, balance)) => Answer::Applied {
@@ -463,10 +482,12 @@ impl WalletState {
         &mut self,
         meta: &WalletMeta,
         cmd: &WalletCommand,
+        rules: &WalletRules,
         recalled: &Recalled,
         bet: &mut Option<BetBooking>,
         fx: &mut Vec<WalletEffect>,
     ) -> Result<(i64, i64), DomainError> {
+        self.check_kyc(&cmd.op, rules)?;
         let delta = match &cmd.op {
             WalletOp::Deposit(a) => {
                 let balance = add(self.balance, a.minor(), Total::WalletBalance)?;
@@ -536,8 +557,48 @@ impl WalletState {
                 amount.minor()
             }
             WalletOp::Rollback { bet_tx } => self.roll_back(cmd, bet_tx, recalled, fx)?,
+            WalletOp::Kyc(status) => {
+                self.kyc = *status;
+                0
+            }
         };
         Ok((delta, self.balance))
+    }
+
+    /// W-8: a blocked player may not deposit, withdraw or bet; a player who is not verified
+    /// may not withdraw more than the configured amount. Wins and rollbacks settle what was
+    /// already wagered and are never refused for KYC (refusing them would keep the player's
+    /// money).
+    fn check_kyc(&self, op: &WalletOp, rules: &WalletRules) -> Result<(), DomainError> {
+        let (what, amount) = match op {
+            WalletOp::Deposit(a) => (WalletOpKind::Deposit, a.minor()),
+            WalletOp::Withdraw(a) => (WalletOpKind::Withdrawal, a.minor()),
+            WalletOp::Bet(a) => (WalletOpKind::Bet, a.minor()),
+            WalletOp::Win { .. } | WalletOp::Rollback { .. } | WalletOp::Kyc(_) => return Ok(()),
+        };
+        let player = || self.id.to_string();
+        if self.kyc == KycStatus::Blocked {
+            return Err(DomainError::PlayerBlocked {
+                what,
+                amount,
+                player: player(),
+            });
+        }
+        match rules.kyc_withdrawal_max {
+            Some(max)
+                if what == WalletOpKind::Withdrawal
+                    && amount > max
+                    && self.kyc != KycStatus::Verified =>
+            {
+                Err(DomainError::KycRequired {
+                    amount,
+                    max,
+                    status: self.kyc,
+                    player: player(),
+                })
+            }
+            _ => Ok(()),
+        }
     }
 
     /// The bet a win names, if it may be settled (W-4).

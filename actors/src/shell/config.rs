@@ -28,6 +28,8 @@ pub struct RuntimeConfig {
     pub wallet_window_len: usize,
     /// How far below zero a wallet may go.
     pub wallet_credit_line_minor: i64,
+    /// The largest withdrawal an unverified player may make (RULES.md W-8; `None`: no limit).
+    pub wallet_kyc_withdrawal_max_minor: Option<i64>,
     /// Cash in at or above this raises an AML alert (0 = never).
     pub large_cash_in_alert_minor: i64,
     /// A win credited at or above this should have been a handpay: alerted (0 = never,
@@ -61,6 +63,8 @@ pub struct EntitySettings {
     pub wallet_window_len: usize,
     /// How far below zero a wallet may go.
     pub wallet_credit_line_minor: i64,
+    /// The largest withdrawal an unverified player may make (RULES.md W-8; `None`: no limit).
+    pub wallet_kyc_withdrawal_max_minor: Option<i64>,
     /// Windows a hall keeps open behind its newest one before publishing them.
     pub ggr_grace_windows: i64,
     /// Windows a hall keeps in memory.
@@ -77,6 +81,7 @@ impl From<&RuntimeConfig> for EntitySettings {
             currency: c.currency,
             wallet_window_len: c.wallet_window_len,
             wallet_credit_line_minor: c.wallet_credit_line_minor,
+            wallet_kyc_withdrawal_max_minor: c.wallet_kyc_withdrawal_max_minor,
             ggr_grace_windows: c.ggr_grace_windows,
             ggr_windows_max: c.ggr_windows_max,
             source_expiry_ms: c.source_expiry_ms,

@@ -26,8 +26,8 @@ pub enum Input {
         /// Event id, event time, hall (brand).
         meta: WalletMeta,
         cmd: WalletCommand,
-        /// The currency of the amount.
-        currency: Currency,
+        /// The currency of the amount (`None`: the command names no amount, RULES.md W-8).
+        currency: Option<Currency>,
     },
     /// A voucher command (RULES.md V-2..V-6).
     Voucher {

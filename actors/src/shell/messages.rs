@@ -44,8 +44,8 @@ pub struct WalletMsg {
     /// Envelope facts.
     pub meta: WalletMeta,
     pub cmd: WalletCommand,
-    /// The amount's currency.
-    pub currency: Currency,
+    /// The amount's currency (`None`: the command names no amount, W-8).
+    pub currency: Option<Currency>,
     /// What the store held for the keys the command needs that were not in the wallet's
     /// memory (filled by the actor before the command is handled).
     pub recalled: Recalled,

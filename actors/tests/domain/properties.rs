@@ -23,7 +23,7 @@ use pitboss_actors::domain::machine::{
 };
 use pitboss_actors::domain::wallet::{
     Recalled, TxKey, TxRecord, WalletCommand, WalletEffect, WalletMeta, WalletOp, WalletReply,
-    WalletState,
+    WalletRules, WalletState,
 };
 use pitboss_actors::domain::{
     Amount, Currency, DomainError, EventId, HallId, MachineId, PlayerId, PoolId, RoundId, ServerId,
@@ -638,6 +638,9 @@ impl WalletModel {
                         player: player.clone(),
                     }),
                 },
+                // The strategy sends no KYC status; `wallet_table` and the independent
+                // model check W-8.
+                WalletOp::Kyc(_) => unreachable!("no KYC status is generated here"),
             }
         };
         self.seen.insert(
@@ -695,7 +698,14 @@ fn wallet_step_checked(
     let cmd = wallet_cmd(s);
     let cur = if s.foreign { usd() } else { eur() };
     let mut fx = Vec::new();
-    let got = w.apply(&wallet_meta(), &cmd, cur, &Vec::new(), &mut fx);
+    let got = w.apply(
+        &wallet_meta(),
+        &cmd,
+        Some(cur),
+        &WalletRules::default(),
+        &Vec::new(),
+        &mut fx,
+    );
     check_wallet(w)?;
     let want = model.apply(&cmd.tx, &cmd.op, s.foreign, s.round);
     prop_assert_eq!(&got, &want, "{:?}", s);
@@ -792,13 +802,13 @@ proptest! {
                 })
                 .collect();
             let mut fx = Vec::new();
-            let got = small.apply(&wallet_meta(), &cmd, cur, &recalled, &mut fx);
+            let got = small.apply(&wallet_meta(), &cmd, Some(cur), &WalletRules::default(), &recalled, &mut fx);
             for e in fx {
                 if let WalletEffect::Remember(k, r) = e {
                     store.insert(k, r);
                 }
             }
-            let want = large.apply(&wallet_meta(), &cmd, cur, &Vec::new(), &mut Vec::new());
+            let want = large.apply(&wallet_meta(), &cmd, Some(cur), &WalletRules::default(), &Vec::new(), &mut Vec::new());
             check_wallet(&small)?;
             prop_assert!(small.window.len() <= window);
             prop_assert_eq!(&got, &want, "{:?}", s);

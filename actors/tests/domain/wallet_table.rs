@@ -7,11 +7,11 @@
 
 use pitboss_actors::domain::wallet::{
     Answer, BetStatus, TxKey, TxRecord, WalletCommand, WalletEffect, WalletMeta, WalletOp,
-    WalletReply, WalletState, WalletTotals,
+    WalletReply, WalletRules, WalletState, WalletTotals,
 };
 use pitboss_actors::domain::{
-    Amount, Currency, DomainError, EventId, GgrDelta, HallId, PlayerId, RoundId, ServerId,
-    SourceKey, Subject, Timestamp, TxId, WalletOpKind,
+    Amount, Currency, DomainError, EventId, GgrDelta, HallId, KycStatus, PlayerId, RoundId,
+    ServerId, SourceKey, Subject, Timestamp, TxId, WalletOpKind,
 };
 
 const T0: i64 = 1_700_000_000_000;
@@ -116,7 +116,14 @@ fn apply(
     op: WalletOp,
     fx: &mut Vec<WalletEffect>,
 ) -> Result<WalletReply, DomainError> {
-    let r = w.apply(&meta(), &cmd(id, op), eur(), &Vec::new(), fx);
+    let r = w.apply(
+        &meta(),
+        &cmd(id, op),
+        Some(eur()),
+        &WalletRules::default(),
+        &Vec::new(),
+        fx,
+    );
     w.assert_invariants();
     r
 }
@@ -709,7 +716,8 @@ fn repeat_returns_the_first_answer_and_changes_nothing() {
         w.apply(
             &meta(),
             &cmd("D-1", deposit(1_000)),
-            usd,
+            Some(usd),
+            &WalletRules::default(),
             &Vec::new(),
             &mut fx
         ),
@@ -723,7 +731,14 @@ fn repeat_returns_the_first_answer_and_changes_nothing() {
         ..cmd("D-1", withdraw(1))
     };
     assert_eq!(
-        w.apply(&meta(), &other, eur(), &Vec::new(), &mut fx),
+        w.apply(
+            &meta(),
+            &other,
+            Some(eur()),
+            &WalletRules::default(),
+            &Vec::new(),
+            &mut fx
+        ),
         fresh(749)
     );
 }
@@ -767,7 +782,14 @@ fn a_repeat_with_another_round_is_a_conflict_and_with_the_same_round_a_repeat() 
         fx: &mut Vec<WalletEffect>,
     ) -> Result<WalletReply, DomainError> {
         fx.clear();
-        let r = w.apply(&meta(), c, eur(), &Vec::new(), fx);
+        let r = w.apply(
+            &meta(),
+            c,
+            Some(eur()),
+            &WalletRules::default(),
+            &Vec::new(),
+            fx,
+        );
         w.assert_invariants();
         r
     }
@@ -852,13 +874,27 @@ fn a_repeat_with_another_round_is_a_conflict_and_with_the_same_round_a_repeat() 
         .filter(|(k, _)| k == &key("B-1"))
         .collect();
     assert_eq!(
-        small.apply(&meta(), &late, eur(), &recalled, &mut fx),
+        small.apply(
+            &meta(),
+            &late,
+            Some(eur()),
+            &WalletRules::default(),
+            &recalled,
+            &mut fx
+        ),
         conflict("B-1")
     );
     fx.clear();
     let retry = in_round("B-1", bet(300), Some("R-77"));
     assert_eq!(
-        small.apply(&meta(), &retry, eur(), &recalled, &mut fx),
+        small.apply(
+            &meta(),
+            &retry,
+            Some(eur()),
+            &WalletRules::default(),
+            &recalled,
+            &mut fx
+        ),
         repeat(700)
     );
     assert_eq!(
@@ -894,7 +930,8 @@ fn wrong_currency_is_refused_and_answered() {
     let r = w.apply(
         &meta(),
         &cmd("D-1", deposit(100)),
-        usd,
+        Some(usd),
+        &WalletRules::default(),
         &Vec::new(),
         &mut fx,
     );
@@ -1071,7 +1108,14 @@ fn memory_is_bounded_and_what_left_it_is_recalled() {
         recalled[0].1.is_some(),
         "every answer was handed to the store"
     );
-    let r = w.apply(&meta(), &old, eur(), &recalled, &mut fx);
+    let r = w.apply(
+        &meta(),
+        &old,
+        Some(eur()),
+        &WalletRules::default(),
+        &recalled,
+        &mut fx,
+    );
     assert_eq!(r, repeat(10), "the first answer, from the store");
     assert_eq!(w.balance, 50);
     assert_eq!(remembered(&w), ["D-4", "D-5", "D-1"]);
@@ -1095,7 +1139,14 @@ fn a_tombstone_out_of_memory_still_refuses_its_bet() {
     assert_eq!(w.missing(&late), [key("B-1")]);
     let recalled = vec![(key("B-1"), Some(TxRecord::Tombstone))];
     assert!(matches!(
-        w.apply(&meta(), &late, eur(), &recalled, &mut fx),
+        w.apply(
+            &meta(),
+            &late,
+            Some(eur()),
+            &WalletRules::default(),
+            &recalled,
+            &mut fx
+        ),
         Err(DomainError::BetRolledBack { .. })
     ));
     assert_eq!(w.balance, 200);
@@ -1155,7 +1206,8 @@ fn a_rollback_reverses_the_bet_in_the_bets_window() {
     w.apply(
         &at(bet_time),
         &cmd("B-1", bet(100)),
-        eur(),
+        Some(eur()),
+        &WalletRules::default(),
         &Vec::new(),
         &mut fx,
     )
@@ -1164,7 +1216,8 @@ fn a_rollback_reverses_the_bet_in_the_bets_window() {
     w.apply(
         &at(Timestamp(bet_time.0 + 2_000)),
         &cmd("R-1", rollback("B-1")),
-        eur(),
+        Some(eur()),
+        &WalletRules::default(),
         &Vec::new(),
         &mut fx,
     )
@@ -1177,4 +1230,165 @@ fn a_rollback_reverses_the_bet_in_the_bets_window() {
         })
         .collect();
     assert_eq!(windows, [(bet_time.window_start(), -100)]);
+}
+
+/// Applies a command under a KYC withdrawal limit (W-8); a KYC status names no currency.
+fn apply_kyc(
+    w: &mut WalletState,
+    id: &str,
+    op: WalletOp,
+    max: Option<i64>,
+    fx: &mut Vec<WalletEffect>,
+) -> Result<WalletReply, DomainError> {
+    let currency = (!matches!(op, WalletOp::Kyc(_))).then(eur);
+    let rules = WalletRules {
+        kyc_withdrawal_max: max,
+    };
+    let r = w.apply(&meta(), &cmd(id, op), currency, &rules, &Vec::new(), fx);
+    w.assert_invariants();
+    r
+}
+
+#[test]
+fn w8_an_unverified_player_withdraws_up_to_the_limit_and_a_verified_one_beyond() {
+    let max = Some(1_000);
+    let mut fx = Vec::new();
+    let mut w = wallet(0, 64);
+    apply_kyc(&mut w, "D-1", deposit(5_000), max, &mut fx).unwrap();
+    // A player nobody verified yet is unverified.
+    assert_eq!(w.kyc, KycStatus::Unverified);
+    // At the limit: allowed.
+    assert_eq!(
+        apply_kyc(&mut w, "W-1", withdraw(1_000), max, &mut fx),
+        fresh(4_000)
+    );
+    // One above: refused, nothing moves, the refusal is the answer.
+    fx.clear();
+    let before = w.clone();
+    let refused = apply_kyc(&mut w, "W-2", withdraw(1_001), max, &mut fx);
+    let e = DomainError::KycRequired {
+        amount: 1_001,
+        max: 1_000,
+        status: KycStatus::Unverified,
+        player: "P-1".into(),
+    };
+    assert_eq!(refused, Err(e.clone()));
+    assert_eq!(e.code(), "kyc_required");
+    assert!(money(&fx).is_empty());
+    assert_eq!(answers(&fx), [("W-2".into(), false, Answer::Refused(e))]);
+    assert_eq!((w.balance, &w.totals), (before.balance, &before.totals));
+    // Deposits and bets are not limited.
+    assert_eq!(
+        apply_kyc(&mut w, "B-1", bet(3_000), max, &mut fx),
+        fresh(1_000)
+    );
+    // The KYC provider verifies the player: an answer like any other, no money moved.
+    fx.clear();
+    assert_eq!(
+        apply_kyc(
+            &mut w,
+            "K-1",
+            WalletOp::Kyc(KycStatus::Verified),
+            max,
+            &mut fx
+        ),
+        fresh(1_000)
+    );
+    assert!(money(&fx).is_empty());
+    assert_eq!(
+        answers(&fx),
+        [(
+            "K-1".into(),
+            false,
+            Answer::Applied {
+                delta: 0,
+                balance: 1_000
+            }
+        )]
+    );
+    assert_eq!(w.kyc, KycStatus::Verified);
+    assert_eq!(w.ops, 3, "a KYC status is not a money operation");
+    apply_kyc(&mut w, "D-2", deposit(5_000), max, &mut fx).unwrap();
+    assert_eq!(
+        apply_kyc(&mut w, "W-3", withdraw(6_000), max, &mut fx),
+        fresh(0)
+    );
+    // The refused withdrawal's repeat still gets its first answer (W-2), now verified.
+    fx.clear();
+    let again = apply_kyc(&mut w, "W-2", withdraw(1_001), max, &mut fx);
+    assert!(matches!(again, Err(DomainError::KycRequired { .. })));
+    assert_eq!(answers(&fx).len(), 1);
+    assert!(answers(&fx)[0].1, "a repeat");
+    // Without a configured limit nobody is held back.
+    let mut free = wallet(0, 64);
+    apply_kyc(&mut free, "D-1", deposit(5_000), None, &mut fx).unwrap();
+    assert_eq!(
+        apply_kyc(&mut free, "W-1", withdraw(5_000), None, &mut fx),
+        fresh(0)
+    );
+}
+
+#[test]
+fn w8_a_blocked_player_may_not_pay_in_stake_or_take_out_but_is_paid_what_is_owed() {
+    let mut fx = Vec::new();
+    let mut w = wallet(500, 64);
+    apply_kyc(&mut w, "D-1", deposit(1_000), None, &mut fx).unwrap();
+    apply_kyc(&mut w, "B-1", bet(100), None, &mut fx).unwrap();
+    apply_kyc(&mut w, "B-2", bet(50), None, &mut fx).unwrap();
+    apply_kyc(
+        &mut w,
+        "K-1",
+        WalletOp::Kyc(KycStatus::Blocked),
+        None,
+        &mut fx,
+    )
+    .unwrap();
+    let before = w.clone();
+    for (id, op, what, amount) in [
+        ("D-2", deposit(10), WalletOpKind::Deposit, 10),
+        ("B-3", bet(10), WalletOpKind::Bet, 10),
+        ("W-1", withdraw(10), WalletOpKind::Withdrawal, 10),
+    ] {
+        fx.clear();
+        let e = DomainError::PlayerBlocked {
+            what,
+            amount,
+            player: "P-1".into(),
+        };
+        assert_eq!(
+            apply_kyc(&mut w, id, op, Some(1_000_000), &mut fx),
+            Err(e.clone())
+        );
+        assert_eq!(e.code(), "player_blocked");
+        assert!(money(&fx).is_empty());
+    }
+    assert_eq!((w.balance, &w.totals), (before.balance, &before.totals));
+    // A win for a bet placed before the block, and a rollback of another, still apply:
+    // refusing them would keep the player's money.
+    assert_eq!(
+        apply_kyc(&mut w, "N-1", win(300, Some("B-1")), None, &mut fx),
+        fresh(1_150)
+    );
+    assert_eq!(
+        apply_kyc(&mut w, "R-1", rollback("B-2"), None, &mut fx),
+        fresh(1_200)
+    );
+    // Lifting the block (back to unverified) lets the player pay in again.
+    apply_kyc(
+        &mut w,
+        "K-2",
+        WalletOp::Kyc(KycStatus::Unverified),
+        None,
+        &mut fx,
+    )
+    .unwrap();
+    assert_eq!(
+        apply_kyc(&mut w, "D-2b", deposit(10), None, &mut fx),
+        fresh(1_210)
+    );
+    // A KYC status conflicts with another command under its key, like any command (W-2).
+    assert!(matches!(
+        apply_kyc(&mut w, "K-2", deposit(10), None, &mut fx),
+        Err(DomainError::TxConflict { .. })
+    ));
 }

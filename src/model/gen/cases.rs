@@ -6,8 +6,8 @@ use crate::wire::InputPayload;
 
 use super::super::types::AMOUNT_MAX;
 use super::{
-    cash_in, cash_out, hall_name, jackpot, money, rollback, wallet, World, CREDIT_LINE,
-    LARGE_CASH_IN,
+    cash_in, cash_out, hall_name, jackpot, kyc, money, rollback, wallet, World, CREDIT_LINE,
+    KYC_WITHDRAWAL_MAX, LARGE_CASH_IN,
 };
 
 impl World {
@@ -16,7 +16,7 @@ impl World {
         let m = self.rng.gen_range(0..self.machines.len());
         let p = self.rng.gen_range(0..self.players.len());
         let player = self.players[p].id.clone();
-        match self.rng.gen_range(0..32) {
+        match self.rng.gen_range(0..33) {
             0 if !self.sent_wallet.is_empty() => {
                 self.case("retry_after_hours");
                 self.now += 3 * 3_600_000;
@@ -325,6 +325,55 @@ impl World {
                 }
                 self.send_wallet_as_is(p, "PSP-1", pay);
             }
+            31 => {
+                // W-8: a blocked player may not pay in, stake or take out; a win for a bet
+                // placed before still counts. Then the KYC provider lifts the block.
+                self.case("player_blocked");
+                let prov = self.provider();
+                self.ensure_funds(p);
+                let b = self.player_tx(p);
+                self.players[p].balance -= 20;
+                self.send_wallet(p, &prov, wallet("wallet_bet", &player, &b, 20, None));
+                let t = self.player_tx(p);
+                self.send_wallet(p, "KYC-1", kyc(&player, &t, "blocked"));
+                let t = self.player_tx(p);
+                self.send_wallet(p, "PSP-1", wallet("deposit", &player, &t, 500, None));
+                let t = self.player_tx(p);
+                self.send_wallet(p, &prov, wallet("wallet_bet", &player, &t, 10, None));
+                let t = self.player_tx(p);
+                self.send_wallet(p, "PSP-1", wallet("withdraw", &player, &t, 1, None));
+                self.case("win_while_blocked");
+                let t = self.player_tx(p);
+                self.players[p].balance += 60;
+                self.send_wallet(p, &prov, wallet("wallet_win", &player, &t, 60, Some(b)));
+                if self.rng.gen_bool(0.3) {
+                    // Not one of the three words: rejected at the wire (malformed).
+                    self.case("kyc_invalid_status");
+                    let t = self.player_tx(p);
+                    self.send_wallet(p, "KYC-1", kyc(&player, &t, "pending"));
+                }
+                let t = self.player_tx(p);
+                let back = if self.players[p].verified {
+                    "verified"
+                } else {
+                    "unverified"
+                };
+                self.send_wallet(p, "KYC-1", kyc(&player, &t, back));
+                if !self.players[p].verified {
+                    // Just at the limit is allowed; one more is not (W-8).
+                    self.case("kyc_limit_edge");
+                    let t = self.player_tx(p);
+                    self.players[p].balance += KYC_WITHDRAWAL_MAX + 1;
+                    let d = KYC_WITHDRAWAL_MAX + 1;
+                    self.send_wallet(p, "PSP-1", wallet("deposit", &player, &t, d, None));
+                    let t = self.player_tx(p);
+                    self.send_wallet(p, "PSP-1", wallet("withdraw", &player, &t, d, None));
+                    let t = self.player_tx(p);
+                    self.players[p].balance -= KYC_WITHDRAWAL_MAX;
+                    let w = KYC_WITHDRAWAL_MAX;
+                    self.send_wallet(p, "PSP-1", wallet("withdraw", &player, &t, w, None));
+                }
+            }
             _ => {
                 self.case("mystery_play");
                 if self.machines[m].credits < 1_000 {
@@ -361,7 +410,8 @@ fn tx_of(p: &InputPayload) -> (String, String) {
         | InputPayload::Withdraw { player, tx, .. }
         | InputPayload::WalletBet { player, tx, .. }
         | InputPayload::WalletWin { player, tx, .. }
-        | InputPayload::Rollback { player, tx, .. } => (player.clone(), tx.clone()),
+        | InputPayload::Rollback { player, tx, .. }
+        | InputPayload::KycStatus { player, tx, .. } => (player.clone(), tx.clone()),
         _ => (String::new(), String::new()),
     }
 }

@@ -25,6 +25,9 @@ use super::types::{LevelSpec, ModelConfig, PoolSpec};
 pub const CURRENCY: &str = "EUR";
 /// Wallet credit line in generated streams.
 pub const CREDIT_LINE: i64 = 1_000;
+/// The largest withdrawal a player not verified may make in generated streams (RULES.md
+/// W-8).
+pub const KYC_WITHDRAWAL_MAX: i64 = 2_000;
 /// Large cash-in alert threshold in generated streams.
 pub const LARGE_CASH_IN: i64 = 50_000;
 /// A credited win at or above this is alerted (RULES.md M-10).
@@ -110,6 +113,7 @@ pub fn model_config() -> ModelConfig {
     ModelConfig {
         currency: CURRENCY.to_owned(),
         credit_line: CREDIT_LINE,
+        kyc_withdrawal_max: Some(KYC_WITHDRAWAL_MAX),
         large_cash_in: LARGE_CASH_IN,
         handpay_threshold: HANDPAY_THRESHOLD,
         clock_ahead_max_ms: 300_000,
@@ -173,6 +177,8 @@ struct Player {
     balance: i64,
     open_bets: Vec<(String, String, i64)>,
     settled_bets: Vec<(String, String)>,
+    /// The KYC provider said `verified` (RULES.md W-8).
+    verified: bool,
 }
 
 struct World {
@@ -236,6 +242,7 @@ pub fn generate(cfg: &GenConfig) -> Generated {
             balance: 0,
             open_bets: Vec::new(),
             settled_bets: Vec::new(),
+            verified: false,
         })
         .collect();
     let mut w = World {
@@ -608,6 +615,19 @@ impl World {
             }
             _ => {
                 let a = self.players[p].balance / 2;
+                if a > KYC_WITHDRAWAL_MAX && !self.players[p].verified {
+                    // W-8: above the limit an unverified player is refused; the KYC provider
+                    // verifies most of them in time.
+                    if self.rng.gen_bool(0.5) {
+                        self.case("kyc_required");
+                        self.send_wallet(p, "PSP-1", wallet("withdraw", &player, &tx, a, None));
+                        return;
+                    }
+                    self.case("kyc_verified");
+                    self.players[p].verified = true;
+                    self.send_wallet(p, "KYC-1", kyc(&player, &tx, "verified"));
+                    return;
+                }
                 if a > 0 {
                     self.players[p].balance -= a;
                     self.send_wallet(p, "PSP-1", wallet("withdraw", &player, &tx, a, None));
@@ -719,6 +739,15 @@ fn game_round(p: &InputPayload) -> Option<String> {
         }
         | InputPayload::Rollback { bet_tx: b, .. } => Some(format!("R-{b}")),
         _ => None,
+    }
+}
+
+/// A KYC status (RULES.md W-8).
+fn kyc(player: &str, tx: &str, status: &str) -> InputPayload {
+    InputPayload::KycStatus {
+        player: player.to_owned(),
+        tx: tx.to_owned(),
+        status: status.to_owned(),
     }
 }
 

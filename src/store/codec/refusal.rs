@@ -2,7 +2,8 @@
 //! included, so every [`DomainError`] has a stored form.
 
 use pitboss_actors::domain::{
-    DomainError, IdKind, MachineOp, SessionError, Subject, Total, VoucherRefusal, WalletOpKind,
+    DomainError, IdKind, KycStatus, MachineOp, SessionError, Subject, Total, VoucherRefusal,
+    WalletOpKind,
 };
 use pitboss_actors::shell::StoreError;
 use serde::{Deserialize, Serialize};
@@ -36,6 +37,17 @@ pub(super) enum DomainErrorDto {
         what: String,
         amount: i64,
         available: i64,
+        player: String,
+    },
+    KycRequired {
+        amount: i64,
+        max: i64,
+        status: String,
+        player: String,
+    },
+    PlayerBlocked {
+        what: String,
+        amount: i64,
         player: String,
     },
     BetRolledBack {
@@ -150,6 +162,26 @@ impl From<&DomainError> for DomainErrorDto {
                 what: what.name().into(),
                 amount,
                 available,
+                player,
+            },
+            E::KycRequired {
+                amount,
+                max,
+                status,
+                player,
+            } => D::KycRequired {
+                amount,
+                max,
+                status: status.name().into(),
+                player,
+            },
+            E::PlayerBlocked {
+                what,
+                amount,
+                player,
+            } => D::PlayerBlocked {
+                what: what.name().into(),
+                amount,
                 player,
             },
             E::BetRolledBack { tx, player } => D::BetRolledBack { tx, player },
@@ -267,6 +299,28 @@ impl TryFrom<DomainErrorDto> for DomainError {
                     .ok_or_else(|| unknown("wallet operation", &what))?,
                 amount,
                 available,
+                player,
+            },
+            D::KycRequired {
+                amount,
+                max,
+                status,
+                player,
+            } => E::KycRequired {
+                amount,
+                max,
+                status: KycStatus::from_name(&status)
+                    .ok_or_else(|| unknown("KYC status", &status))?,
+                player,
+            },
+            D::PlayerBlocked {
+                what,
+                amount,
+                player,
+            } => E::PlayerBlocked {
+                what: WalletOpKind::from_name(&what)
+                    .ok_or_else(|| unknown("wallet operation", &what))?,
+                amount,
                 player,
             },
             D::BetRolledBack { tx, player } => E::BetRolledBack { tx, player },

@@ -7,7 +7,7 @@ use pitboss_actors::domain::wallet::{
     Answer, Answered, BetBooking, BetStatus, TxKey, TxRecord, WalletOp, WalletState, WalletTotals,
 };
 use pitboss_actors::domain::{
-    Amount, DomainError, EventId, HallId, PlayerId, RoundId, ServerId, Timestamp, TxId,
+    Amount, DomainError, EventId, HallId, KycStatus, PlayerId, RoundId, ServerId, Timestamp, TxId,
     WalletOpKind,
 };
 use pitboss_actors::shell::StoreError;
@@ -48,6 +48,9 @@ enum TxDto {
         answer: Result<(i64, i64), DomainErrorDto>,
         cause: u128,
         bet: Option<BetDto>,
+        /// A KYC status command's status (RULES.md W-8).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        kyc: Option<String>,
     },
     Tombstone,
 }
@@ -87,6 +90,10 @@ pub(super) struct WalletDto {
     /// Records that left memory (then a key not in memory is looked up in the store).
     #[serde(default)]
     forgotten: u64,
+    /// The player's KYC status (RULES.md W-8); absent: unverified (and states written
+    /// before W-8 existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    kyc: Option<String>,
 }
 
 fn status_name(s: BetStatus) -> &'static str {
@@ -109,6 +116,11 @@ fn tx_to_dto(r: &TxRecord) -> TxDto {
                     (amount.minor(), bet_tx.as_ref().map(TxId::to_string))
                 }
                 WalletOp::Rollback { bet_tx } => (0, Some(bet_tx.to_string())),
+                WalletOp::Kyc(_) => (0, None),
+            };
+            let kyc = match &a.op {
+                WalletOp::Kyc(s) => Some(s.name().to_owned()),
+                _ => None,
             };
             TxDto::Answered {
                 op: a.op.kind().name().into(),
@@ -126,6 +138,7 @@ fn tx_to_dto(r: &TxRecord) -> TxDto {
                     hall: b.hall.to_string(),
                     window: b.window.0,
                 }),
+                kyc,
             }
         }
     }
@@ -141,6 +154,7 @@ fn tx_from_dto(d: TxDto) -> Result<TxRecord, StoreError> {
         answer,
         cause,
         bet,
+        kyc,
     } = d
     else {
         return Ok(TxRecord::Tombstone);
@@ -159,6 +173,10 @@ fn tx_from_dto(d: TxDto) -> Result<TxRecord, StoreError> {
         Some(WalletOpKind::Rollback) => WalletOp::Rollback {
             bet_tx: bet_tx.ok_or_else(|| bad("wallet rollback", "no bet named"))?,
         },
+        Some(WalletOpKind::KycStatus) => {
+            let s = kyc.ok_or_else(|| bad("wallet KYC status", "no status"))?;
+            WalletOp::Kyc(KycStatus::from_name(&s).ok_or_else(|| unknown("KYC status", &s))?)
+        }
         None => return Err(unknown("wallet operation", &op)),
     };
     let bet = match bet {
@@ -252,6 +270,7 @@ impl TryFrom<&WalletState> for WalletDto {
             window_len: w.window_len,
             txs,
             forgotten: w.forgotten,
+            kyc: (w.kyc != KycStatus::Unverified).then(|| w.kyc.name().to_owned()),
         })
     }
 }
@@ -293,6 +312,10 @@ impl TryFrom<WalletDto> for WalletState {
             window_order: order,
             window,
             forgotten: d.forgotten,
+            kyc: match d.kyc {
+                None => KycStatus::Unverified,
+                Some(s) => KycStatus::from_name(&s).ok_or_else(|| unknown("KYC status", &s))?,
+            },
         })
     }
 }

@@ -12,8 +12,8 @@
 use std::borrow::Cow;
 
 use super::raw::{
-    Empty, RawCash, RawEnvelope, RawInt, RawMeters, RawMoney, RawPayload, RawRollback, RawSource,
-    RawStr, RawVoucher, RawWallet,
+    Empty, RawCash, RawEnvelope, RawInt, RawKyc, RawMeters, RawMoney, RawPayload, RawRollback,
+    RawSource, RawStr, RawVoucher, RawWallet,
 };
 use crate::wire::NESTING_DEPTH_MAX;
 
@@ -238,6 +238,7 @@ struct Fields<'a> {
     meters: Option<Box<RawMeters>>,
     attendant: Option<RawStr<'a>>,
     validation: Option<RawStr<'a>>,
+    status: Option<RawStr<'a>>,
 }
 
 /// A meter snapshot's `meters` map: every meter once, integers only.
@@ -300,6 +301,7 @@ fn read_payload<'a>(r: &mut Reader<'a>) -> Option<RawPayload<'a>> {
             b"meters" => once(&mut f.meters, read_meters(r).map(Box::new))?,
             b"attendant" => once(&mut f.attendant, r.str())?,
             b"validation" => once(&mut f.validation, r.str())?,
+            b"status" => once(&mut f.status, r.str())?,
             _ => return Some(false),
         }
         Some(true)
@@ -384,6 +386,11 @@ fn read_payload<'a>(r: &mut Reader<'a>) -> Option<RawPayload<'a>> {
             bet_tx: f.bet_tx?,
             currency: f.currency?,
             round: f.round,
+        }),
+        b"kyc_status" => P::KycStatus(RawKyc {
+            player: f.player?,
+            tx: f.tx?,
+            status: f.status?,
         }),
         b"voucher_issue" => P::VoucherIssue(voucher(f)?),
         b"voucher_redeem" => P::VoucherRedeem(voucher(f)?),

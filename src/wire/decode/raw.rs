@@ -215,6 +215,17 @@ pub(super) struct RawRollback<'a> {
     pub round: Option<RawStr<'a>>,
 }
 
+/// A KYC status (RULES.md W-8).
+#[derive(Deserialize)]
+pub(super) struct RawKyc<'a> {
+    #[serde(borrow)]
+    pub player: RawStr<'a>,
+    #[serde(borrow)]
+    pub tx: RawStr<'a>,
+    #[serde(borrow)]
+    pub status: RawStr<'a>,
+}
+
 /// A meter snapshot's meters (RULES.md M-8): every one required.
 #[derive(Deserialize)]
 pub(super) struct RawMeters {
@@ -305,6 +316,7 @@ pub(super) enum RawPayload<'a> {
     WalletBet(#[serde(borrow)] RawWallet<'a>),
     WalletWin(#[serde(borrow)] RawWallet<'a>),
     Rollback(#[serde(borrow)] RawRollback<'a>),
+    KycStatus(#[serde(borrow)] RawKyc<'a>),
     VoucherIssue(#[serde(borrow)] RawVoucher<'a>),
     VoucherRedeem(#[serde(borrow)] RawVoucher<'a>),
     VoucherCommit(#[serde(borrow)] RawVoucher<'a>),
@@ -479,6 +491,11 @@ impl<'a> RawEnvelope<'a> {
                 currency: currency.into(),
                 round: round.as_ref().map(RawStr::from),
             }),
+            P::KycStatus { player, tx, status } => R::KycStatus(RawKyc {
+                player: player.into(),
+                tx: tx.into(),
+                status: status.into(),
+            }),
             P::VoucherIssue {
                 validation,
                 tx,
@@ -546,6 +563,7 @@ impl RawPayload<'_> {
             RawPayload::WalletBet(_) => "wallet_bet",
             RawPayload::WalletWin(_) => "wallet_win",
             RawPayload::Rollback(_) => "rollback",
+            RawPayload::KycStatus(_) => "kyc_status",
             RawPayload::VoucherIssue(_) => "voucher_issue",
             RawPayload::VoucherRedeem(_) => "voucher_redeem",
             RawPayload::VoucherCommit(_) => "voucher_commit",
@@ -562,6 +580,7 @@ impl RawPayload<'_> {
                 | RawPayload::WalletBet(_)
                 | RawPayload::WalletWin(_)
                 | RawPayload::Rollback(_)
+                | RawPayload::KycStatus(_)
         )
     }
 

@@ -8,8 +8,8 @@ use pitboss_actors::domain::machine::{
 use pitboss_actors::domain::voucher::{Party, VoucherCommand, VoucherMeta, VoucherOp};
 use pitboss_actors::domain::wallet::{WalletCommand, WalletMeta, WalletOp};
 use pitboss_actors::domain::{
-    Amount, AttendantId, Currency, EventId, HallId, HandpayKind, MachineId, PlayerId, PoolId,
-    ReportedMeter, RoundId, ServerId, SnapshotReason, Timestamp, TxId, ValidationNo,
+    Amount, AttendantId, Currency, EventId, HallId, HandpayKind, KycStatus, MachineId, PlayerId,
+    PoolId, ReportedMeter, RoundId, ServerId, SnapshotReason, Timestamp, TxId, ValidationNo,
 };
 use pitboss_actors::shell::Input;
 
@@ -491,11 +491,21 @@ fn round(version: i128, raw: Option<&RawStr<'_>>) -> Result<Option<RoundId>, Wir
     Ok(Some(RoundId::new(s)?))
 }
 
+fn kyc_status(status: &RawStr<'_>) -> Result<KycStatus, WireError> {
+    let text = text("status", status)?;
+    KycStatus::from_name(text).ok_or_else(|| {
+        WireError::Schema(format!(
+            "unknown kyc_status status {:?} (expected unverified, verified or blocked)",
+            truncate(text)
+        ))
+    })
+}
+
 fn wallet_command(
     provider: ServerId,
     version: i128,
     p: RawPayload<'_>,
-) -> Result<(PlayerId, WalletCommand, Currency), WireError> {
+) -> Result<(PlayerId, WalletCommand, Option<Currency>), WireError> {
     let (player, tx, op, cur, round_raw) = match p {
         RawPayload::Deposit(w) => (
             w.player,
@@ -535,6 +545,19 @@ fn wallet_command(
             };
             (r.player, r.tx, op, r.currency, r.round)
         }
+        RawPayload::KycStatus(k) => {
+            // No amount, no currency, no round: the wallet's own currency (W-8).
+            let player = PlayerId::new(text("player", &k.player)?)?;
+            let tx = TxId::new(text("tx", &k.tx)?)?;
+            let op = WalletOp::Kyc(kyc_status(&k.status)?);
+            let cmd = WalletCommand {
+                provider,
+                tx,
+                op,
+                round: None,
+            };
+            return Ok((player, cmd, None));
+        }
         other => {
             // `validate` routes machine events elsewhere.
             return Err(WireError::InvalidSource(format!(
@@ -555,6 +578,6 @@ fn wallet_command(
             op,
             round,
         },
-        currency,
+        Some(currency),
     ))
 }

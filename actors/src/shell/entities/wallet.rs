@@ -1,7 +1,7 @@
 //! A wallet's actor state: its state machine, the effects it routes (GGR to the brand's
 //! hall, balance changes to the sink) and its ledger.
 
-use crate::domain::wallet::{Answer, TxKey, TxRecord, WalletEffect, WalletState};
+use crate::domain::wallet::{Answer, TxKey, TxRecord, WalletEffect, WalletRules, WalletState};
 use crate::domain::{DomainError, EntityKind, PlayerId};
 
 use crate::shell::ack::AckToken;
@@ -9,6 +9,7 @@ use crate::shell::actor::{Entity, Found, Need};
 use crate::shell::context::{Counter, EntityContext};
 use crate::shell::ledger::Ledger;
 use crate::shell::messages::{HallMsg, Remote, WalletMsg};
+use crate::shell::ports::ledger::Movement;
 use crate::shell::ports::sink::{Output, WalletStatus};
 use crate::shell::ports::store::{EntityKey, Snapshot, Stash, Stored};
 
@@ -123,8 +124,11 @@ impl Entity for WalletEntity {
                 recalled.push((key, Some(r)));
             }
         }
+        let rules = WalletRules {
+            kyc_withdrawal_max: cx.settings().wallet_kyc_withdrawal_max_minor,
+        };
         let mut fx = super::take_scratch(&FX);
-        if let Err(e) = state.apply(&meta, &cmd, currency, &recalled, &mut fx) {
+        if let Err(e) = state.apply(&meta, &cmd, currency, &rules, &recalled, &mut fx) {
             if matches!(e, DomainError::TxConflict { .. }) {
                 // W-2: the key's answer is taken; the conflict is answered on its own.
                 cx.refuse(id.to_string(), &e, meta.event_id, &ack);
@@ -145,8 +149,8 @@ impl Entity for WalletEntity {
                     balance,
                     ..
                 } => {
-                    if let Some(l) = &mut self.ledger {
-                        l.push(kind.into(), 0, delta, balance, meta.event_id, 1, meta.time);
+                    if let (Some(l), Some(m)) = (&mut self.ledger, Movement::of_wallet(kind)) {
+                        l.push(m, 0, delta, balance, meta.event_id, 1, meta.time);
                     }
                 }
                 WalletEffect::Remember(key, record) => self.pending.push((key, record)),

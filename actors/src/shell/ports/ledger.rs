@@ -132,14 +132,17 @@ pub struct LedgerEntry {
     pub time: Timestamp,
 }
 
-impl From<WalletOpKind> for Movement {
-    fn from(op: WalletOpKind) -> Self {
+impl Movement {
+    /// The movement a wallet operation books; `None` for a KYC status, which moves no money
+    /// (the core never reports a balance change for it).
+    pub fn of_wallet(op: WalletOpKind) -> Option<Movement> {
         match op {
-            WalletOpKind::Deposit => Movement::Deposit,
-            WalletOpKind::Withdrawal => Movement::Withdrawal,
-            WalletOpKind::Bet => Movement::Bet,
-            WalletOpKind::Win => Movement::Win,
-            WalletOpKind::Rollback => Movement::Refund,
+            WalletOpKind::Deposit => Some(Movement::Deposit),
+            WalletOpKind::Withdrawal => Some(Movement::Withdrawal),
+            WalletOpKind::Bet => Some(Movement::Bet),
+            WalletOpKind::Win => Some(Movement::Win),
+            WalletOpKind::Rollback => Some(Movement::Refund),
+            WalletOpKind::KycStatus => None,
         }
     }
 }

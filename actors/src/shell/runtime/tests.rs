@@ -104,6 +104,7 @@ fn config() -> RuntimeConfig {
         mailbox_len_max: 16,
         wallet_window_len: 16,
         wallet_credit_line_minor: 0,
+        wallet_kyc_withdrawal_max_minor: None,
         large_cash_in_alert_minor: 0,
         handpay_threshold_minor: 0,
         ggr_grace_windows: 1,
@@ -155,7 +156,7 @@ fn deposit(n: u128) -> Input {
             op: WalletOp::Deposit(Amount::new(100).unwrap()),
             round: None,
         },
-        currency: eur(),
+        currency: Some(eur()),
     }
 }
 
