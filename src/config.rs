@@ -80,6 +80,10 @@ pub struct Config {
     /// Gaming days: the halls' time zones and rollover (issue 13, RULES.md H-4).
     #[serde(default)]
     pub gaming_day: crate::gaming_day::GamingDaySection,
+    /// Responsible-gaming limits: the jurisdiction's time zone and the cooling-off (RULES.md
+    /// W-9).
+    #[serde(default)]
+    pub responsible_gaming: crate::calendar::ResponsibleGamingSection,
 }
 
 /// The `[vouchers]` section (RULES.md V-3, V-6).
@@ -347,6 +351,9 @@ impl Config {
         // Checked here so that a bad time zone stops `run` and `demo` at start.
         self.gaming_days()?;
         let currency = Currency::new(&self.network.currency).map_err(d)?;
+        let rg = &self.responsible_gaming;
+        let calendar =
+            crate::calendar::ZoneCalendar::new(&rg.time_zone).map_err(ConfigError::Domain)?;
         let mut pools = Vec::new();
         for p in &self.pools {
             let id = PoolId::new(&p.id).map_err(d)?;
@@ -410,6 +417,8 @@ impl Config {
             wallet_window_len: r.wallet_window_len,
             wallet_credit_line_minor: r.wallet_credit_line_minor,
             wallet_kyc_withdrawal_max_minor: r.wallet_kyc_withdrawal_max_minor,
+            wallet_cooling_off_ms: i64::from(rg.cooling_off_hours) * 3_600_000,
+            calendar: std::sync::Arc::new(calendar),
             large_cash_in_alert_minor: r.large_cash_in_alert_minor,
             handpay_threshold_minor: r.handpay_threshold_minor,
             skew: SkewLimits {

@@ -185,6 +185,9 @@ pub struct DemoSummary {
     /// Wallet commands refused by RULES.md W-8 (`kyc_required`, `player_blocked`); the
     /// simulator's count of those it sent to be refused must agree.
     pub kyc_refusals: u64,
+    /// Deposits and bets refused by RULES.md W-9 (`self_excluded`, `limit_deposit`); the
+    /// simulator's count of those it sent to be refused must agree.
+    pub limit_refusals: u64,
     /// Wallet commands refused, by code (each command once).
     pub wallet_refusals: BTreeMap<&'static str, u64>,
     /// The recount from the entities' state.
@@ -400,7 +403,10 @@ pub async fn run(
     }
     let refused_as = |code: &str| wallet_refusals.get(code).copied().unwrap_or(0);
     let kyc_refusals = refused_as("kyc_required") + refused_as("player_blocked");
-    let generator_matches = generator.matches(&recount) && generator.kyc_refusals == kyc_refusals;
+    let limit_refusals = refused_as("self_excluded") + refused_as("limit_deposit");
+    let generator_matches = generator.matches(&recount)
+        && generator.kyc_refusals == kyc_refusals
+        && generator.limit_refusals == limit_refusals;
     let stats = &rt.stats;
     let alerts = sink.alerts.lock().expect("lock").clone();
     let alert_count = |code: &str| alerts.get(code).copied().unwrap_or(0);
@@ -435,6 +441,7 @@ pub async fn run(
         comms_lost_alerts: alert_count("machine_silent") + alert_count("comms_lost"),
         alerts: alerts.clone(),
         kyc_refusals,
+        limit_refusals,
         wallet_refusals,
         recount,
         store: format!("{:?}", cfg.store.kind).to_lowercase(),

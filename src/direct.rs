@@ -223,6 +223,8 @@ impl Direct {
                 self.wfx.clear();
                 let rules = WalletRules {
                     kyc_withdrawal_max: self.config.wallet_kyc_withdrawal_max_minor,
+                    cooling_off_ms: self.config.wallet_cooling_off_ms,
+                    calendar: self.config.calendar.as_ref(),
                 };
                 let result = state.apply(&meta, &cmd, currency, &rules, &recalled, &mut self.wfx);
                 let fx = std::mem::take(&mut self.wfx);

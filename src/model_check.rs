@@ -69,6 +69,9 @@ pub fn core_config(m: &ModelConfig) -> Config {
     cfg.network.currency = m.currency.clone();
     cfg.runtime.wallet_credit_line_minor = m.credit_line;
     cfg.runtime.wallet_kyc_withdrawal_max_minor = m.kyc_withdrawal_max;
+    cfg.responsible_gaming.time_zone = m.limits_time_zone.clone();
+    cfg.responsible_gaming.cooling_off_hours =
+        u32::try_from(m.cooling_off_ms / 3_600_000).expect("a cooling-off of whole hours");
     cfg.runtime.large_cash_in_alert_minor = m.large_cash_in;
     cfg.runtime.handpay_threshold_minor = m.handpay_threshold;
     cfg.runtime.clock_ahead_max_ms = m.clock_ahead_max_ms;
@@ -212,6 +215,8 @@ pub fn model_config_of(cfg: &Config) -> ModelConfig {
         currency: cfg.network.currency.clone(),
         credit_line: cfg.runtime.wallet_credit_line_minor,
         kyc_withdrawal_max: cfg.runtime.wallet_kyc_withdrawal_max_minor,
+        cooling_off_ms: i64::from(cfg.responsible_gaming.cooling_off_hours) * 3_600_000,
+        limits_time_zone: cfg.responsible_gaming.time_zone.clone(),
         large_cash_in: cfg.runtime.large_cash_in_alert_minor,
         handpay_threshold: cfg.runtime.handpay_threshold_minor,
         clock_ahead_max_ms: cfg.runtime.clock_ahead_max_ms,

@@ -64,6 +64,9 @@ pub struct SentTotals {
     /// Commands sent that W-8 must refuse: a withdrawal above the limit by an unverified
     /// player (`kyc_required`), a deposit by a blocked one (`player_blocked`).
     pub kyc_refusals: u64,
+    /// Deposits sent that W-9 must refuse: by a self-excluded player (`self_excluded`) or
+    /// above a deposit limit (`limit_deposit`).
+    pub limit_refusals: u64,
 }
 
 impl SentTotals {
@@ -84,6 +87,7 @@ impl SentTotals {
         self.silences += d.silences;
         self.kyc_statuses += d.kyc_statuses;
         self.kyc_refusals += d.kyc_refusals;
+        self.limit_refusals += d.limit_refusals;
     }
 
     /// The processor's recount agrees with what was sent.
@@ -127,6 +131,10 @@ struct SimPlayer {
     last_bet: Option<(String, i64)>,
     /// The KYC service said `verified` (RULES.md W-8).
     verified: bool,
+    /// Self-excluded until then: no deposits, no bets (RULES.md W-9).
+    excluded_until: i64,
+    /// A deposit limit it asked to remove waits until then: no deposits (W-9).
+    limited_until: i64,
 }
 
 pub struct Simulator {
@@ -148,6 +156,8 @@ pub struct Simulator {
     silence_ms: i64,
     /// RULES.md W-8: the largest withdrawal of an unverified player (the runtime's).
     kyc_max: Option<i64>,
+    /// RULES.md W-9: how long a removed deposit limit waits.
+    cooling_off_ms: i64,
     seed: u64,
     next_id: u64,
     queue: std::collections::VecDeque<(SimMessage, SentTotals)>,
@@ -172,6 +182,9 @@ const SIM_DESK: &str = "DESK-1";
 
 /// The KYC service of the simulated network (RULES.md W-8).
 const SIM_KYC: &str = "KYC-1";
+
+/// The responsible-gaming service of the simulated network (RULES.md W-9).
+const SIM_RG: &str = "RG-1";
 
 /// Probability that a game pays; the win size is set so that the long-run RTP holds.
 const WIN_ONE_IN: i64 = 4;
@@ -236,6 +249,8 @@ impl Simulator {
                 tx: 0,
                 last_bet: None,
                 verified: false,
+                excluded_until: i64::MIN,
+                limited_until: i64::MIN,
             })
             .collect();
         let pct_to_ppm = |d: Decimal| (d * Decimal::from(10_000)).to_u32().unwrap_or(0);
@@ -262,6 +277,7 @@ impl Simulator {
             silence_ppm: s.silence_per_million,
             silence_ms: i64::try_from(s.silence_secs.saturating_mul(1_000)).unwrap_or(i64::MAX),
             kyc_max: rc.wallet_kyc_withdrawal_max_minor,
+            cooling_off_ms: rc.wallet_cooling_off_ms,
             seed: s.seed,
             next_id: 0,
             queue: Default::default(),
@@ -713,6 +729,67 @@ impl Simulator {
         self.step_kyc(p, now_ms, back);
     }
 
+    /// RULES.md W-9 in play, one step in five thousand: a player excludes themself for ten
+    /// minutes and tries a deposit (refused `self_excluded`), or sets a daily deposit limit of
+    /// one minor unit, tries a deposit (refused `limit_deposit`) and removes the limit, which
+    /// waits out the cooling-off (no deposits meanwhile).
+    fn limit_step(&mut self, p: usize, now_ms: i64, exclude: bool) {
+        let (cur, player) = (self.currency.clone(), self.players[p].id.clone());
+        let source = |s: &Self| Source {
+            hall: s.online_hall.clone(),
+            machine: None,
+            server: Some(SIM_RG.into()),
+        };
+        let tx = self.new_tx(p);
+        let payload = if exclude {
+            let until = now_ms.saturating_add(600_000);
+            self.players[p].excluded_until = until;
+            InputPayload::SelfExclusion {
+                player: player.clone(),
+                tx,
+                until,
+            }
+        } else {
+            InputPayload::DepositLimit {
+                player: player.clone(),
+                tx,
+                period: "day".into(),
+                amount: Some(1),
+                currency: Some(cur.clone()),
+            }
+        };
+        self.server_seq += 1;
+        let seq = self.server_seq;
+        let src = source(self);
+        self.push(player.clone(), src, seq, now_ms, payload);
+        let tx = self.new_tx(p);
+        let amount = self.bills[self.rng.gen_range(0..self.bills.len())].max(2);
+        self.pending.limit_refusals += 1;
+        let deposit = InputPayload::Deposit {
+            player: player.clone(),
+            tx,
+            amount,
+            currency: cur,
+            round: None,
+        };
+        self.wallet_event(p, now_ms, deposit);
+        if !exclude {
+            let tx = self.new_tx(p);
+            self.players[p].limited_until = now_ms.saturating_add(self.cooling_off_ms);
+            let remove = InputPayload::DepositLimit {
+                player: player.clone(),
+                tx,
+                period: "day".into(),
+                amount: None,
+                currency: None,
+            };
+            self.server_seq += 1;
+            let seq = self.server_seq;
+            let src = source(self);
+            self.push(player, src, seq, now_ms, remove);
+        }
+    }
+
     fn new_tx(&mut self, p: usize) -> String {
         let pl = &mut self.players[p];
         pl.tx += 1;
@@ -724,7 +801,34 @@ impl Simulator {
         let player = self.players[p].id.clone();
         let min_bet = *self.bets.iter().min().expect("bets checked non-empty");
         let roll = self.rng.gen_range(0..10_000);
+        if now_ms < self.players[p].excluded_until {
+            // W-9: a self-excluded player may still take money out, nothing else.
+            let amount = self.players[p]
+                .balance
+                .min(self.kyc_max.unwrap_or(i64::MAX));
+            if roll < 100 && amount > 0 && self.players[p].verified {
+                let tx = self.new_tx(p);
+                self.players[p].balance -= amount;
+                self.pending.withdrawals += amount;
+                let payload = InputPayload::Withdraw {
+                    player,
+                    tx,
+                    amount,
+                    currency: cur,
+                    round: None,
+                };
+                self.wallet_event(p, now_ms, payload);
+            }
+            return;
+        }
+        if roll < 2 {
+            return self.limit_step(p, now_ms, roll == 0);
+        }
         if self.players[p].balance < min_bet {
+            if now_ms < self.players[p].limited_until {
+                // W-9: a deposit limit of 1 waits out its removal; nothing to stake.
+                return;
+            }
             let amount = self.bills[self.rng.gen_range(0..self.bills.len())];
             let tx = self.new_tx(p);
             self.players[p].balance += amount;
@@ -891,12 +995,18 @@ mod tests {
             .kyc_max
             .expect("the shipped configuration sets a KYC limit");
         let (mut statuses, mut blocked, mut above) = (0u64, 0u64, 0u64);
+        let (mut exclusions, mut limits, mut removals) = (0u64, 0u64, 0u64);
         // Each player's last status, as the wallet will see it.
         let mut status_of = std::collections::HashMap::new();
         for _ in 0..400_000 {
             let m = s.next(1_800_000_000_000);
             let env = crate::wire::InputEnvelope::from_bytes(&m.bytes);
             match env.map(|e| e.payload) {
+                Ok(InputPayload::SelfExclusion { .. }) => exclusions += 1,
+                Ok(InputPayload::DepositLimit { amount, .. }) => {
+                    limits += u64::from(amount.is_some());
+                    removals += u64::from(amount.is_none());
+                }
                 Ok(InputPayload::KycStatus { player, status, .. }) => {
                     statuses += 1;
                     blocked += u64::from(status == "blocked");
@@ -916,6 +1026,16 @@ mod tests {
         assert!(blocked > 0 && above > 0, "blocked {blocked}, above {above}");
         // Each block refuses one deposit; each withdrawal above the limit is refused.
         assert_eq!(sent.kyc_refusals, blocked + above);
+        // RULES.md W-9: each self-exclusion and each limit of one minor unit is followed by
+        // a deposit to be refused; each such limit is removed again.
+        assert!(exclusions > 0 && limits > 0, "{exclusions} {limits}");
+        // (The run may stop between a step's messages.)
+        assert!(
+            limits - removals <= 1,
+            "{limits} limits, {removals} removals"
+        );
+        assert!(exclusions + limits - sent.limit_refusals <= 1);
+        assert!(sent.limit_refusals <= exclusions + limits);
     }
 
     /// RULES.md M-11: machines fall silent (nothing sent, nothing said) and speak again after

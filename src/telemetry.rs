@@ -251,7 +251,7 @@ pub fn handle() -> Option<PrometheusHandle> {
 }
 
 /// Every event kind [`event_kind`] returns: the label set of [`EVENTS_IN`].
-pub const EVENT_KINDS: [&str; 30] = [
+pub const EVENT_KINDS: [&str; 32] = [
     "bet",
     "win",
     "game_end",
@@ -282,6 +282,8 @@ pub const EVENT_KINDS: [&str; 30] = [
     "voucher_cancel",
     "voucher_void",
     "kyc_status",
+    "deposit_limit",
+    "self_exclusion",
 ];
 
 /// The kind of an input event, one of [`EVENT_KINDS`].
@@ -322,6 +324,8 @@ fn event_kind_index(input: &Input) -> usize {
             WalletOp::Win { .. } => 17,
             WalletOp::Rollback { .. } => 18,
             WalletOp::Kyc(_) => 29,
+            WalletOp::DepositLimit { .. } => 30,
+            WalletOp::SelfExclude { .. } => 31,
         },
         Input::Voucher { cmd, .. } => match cmd.op {
             VoucherOp::Issue(_) => 24,

@@ -269,6 +269,8 @@ fn populate(cfg: &Config, o: &StoreOptions) -> anyhow::Result<()> {
                 fx.clear();
                 let rules = WalletRules {
                     kyc_withdrawal_max: rc.wallet_kyc_withdrawal_max_minor,
+                    cooling_off_ms: rc.wallet_cooling_off_ms,
+                    calendar: rc.calendar.as_ref(),
                 };
                 w.apply(&meta, &cmd, Some(rc.currency), &rules, &Vec::new(), &mut fx)?;
                 let txs = fx

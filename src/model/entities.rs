@@ -173,6 +173,14 @@ pub(super) struct Wallet {
     pub(super) view: WalletView,
     /// By (provider, tx).
     pub(super) records: BTreeMap<(String, String), Record>,
+    /// W-9: the deposit limits in force, by period name.
+    pub(super) deposit_limits: BTreeMap<String, i64>,
+    /// W-9: changes waiting out the cooling-off: period -> (new limit, from when).
+    pub(super) waiting: BTreeMap<String, (Option<i64>, i64)>,
+    /// W-9: excluded until (exclusive).
+    pub(super) excluded_until: Option<i64>,
+    /// W-9: period name -> (the start of the latest period a deposit counted in, its sum).
+    pub(super) deposits_in: BTreeMap<String, (i64, i64)>,
 }
 
 impl Wallet {

@@ -60,6 +60,10 @@ pub struct ModelConfig {
     pub credit_line: i64,
     /// W-8: the largest withdrawal a player not verified may make; `None`: no such limit.
     pub kyc_withdrawal_max: Option<i64>,
+    /// W-9: how long a raised or removed deposit limit waits, in ms.
+    pub cooling_off_ms: i64,
+    /// W-9: the jurisdiction's time zone (IANA) deposit limits count days, weeks, months in.
+    pub limits_time_zone: String,
     /// Cash-in at or above this raises an alert; 0 = never (M-7).
     pub large_cash_in: i64,
     /// A credited win at or above this raises an alert; 0 = never (M-10).

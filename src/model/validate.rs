@@ -135,6 +135,10 @@ pub enum WalletOpModel {
     Rollback(String),
     /// W-8: the KYC provider's word (`unverified`, `verified`, `blocked`).
     Kyc(String),
+    /// W-9: a deposit limit for `day`, `week` or `month`; `None` removes it.
+    DepositLimit(String, Option<i64>),
+    /// W-9: excluded until this time (ms).
+    SelfExclusion(i64),
 }
 
 /// Who sends a voucher command or reports a ticket (V-2..V-4): a machine (its gateway), or
@@ -552,6 +556,53 @@ pub fn validate(env: &InputEnvelope) -> Result<Event, &'static str> {
                         currency: String::new(),
                         round: None,
                         op: WalletOpModel::Kyc(status.clone()),
+                    }));
+                }
+                P::DepositLimit {
+                    player,
+                    tx,
+                    period,
+                    amount: a,
+                    currency: c,
+                } => {
+                    let (player, tx) = (id(player)?, id(tx)?);
+                    if !["day", "week", "month"].contains(&period.as_str()) {
+                        return Err("malformed");
+                    }
+                    // An amount comes with its currency; none removes the limit.
+                    let (limit, cur) = match (a, c) {
+                        (None, _) => (None, String::new()),
+                        (Some(_), None) => return Err("missing_field"),
+                        (Some(a), Some(c)) => (Some(amount(*a)?), currency(c)?),
+                    };
+                    return Ok(Event::Wallet(WalletEvent {
+                        id: env.event_id.clone(),
+                        player,
+                        provider,
+                        hall,
+                        tx,
+                        time: env.event_time,
+                        currency: cur,
+                        round: None,
+                        op: WalletOpModel::DepositLimit(period.clone(), limit),
+                    }));
+                }
+                P::SelfExclusion { player, tx, until } => {
+                    let (player, tx) = (id(player)?, id(tx)?);
+                    // E-1's bound holds for every time a source sends.
+                    if !(0..=253_402_300_799_999).contains(until) {
+                        return Err("malformed");
+                    }
+                    return Ok(Event::Wallet(WalletEvent {
+                        id: env.event_id.clone(),
+                        player,
+                        provider,
+                        hall,
+                        tx,
+                        time: env.event_time,
+                        currency: String::new(),
+                        round: None,
+                        op: WalletOpModel::SelfExclusion(*until),
                     }));
                 }
                 _ => return Err("invalid_source"),

@@ -9,6 +9,8 @@ impl Model {
     pub(super) fn apply_wallet(&mut self, ev: WalletEvent) -> Outcome {
         let credit_line = self.cfg.credit_line;
         let kyc_max = self.cfg.kyc_withdrawal_max;
+        let cooling_off = self.cfg.cooling_off_ms;
+        let zone = self.cfg.limits_time_zone.clone();
         let network = self.cfg.currency.clone();
         let w = self.wallets.entry(ev.player.clone()).or_default();
         let key = (ev.provider.clone(), ev.tx.clone());
@@ -42,8 +44,8 @@ impl Model {
         let mut revenue: Option<(String, i64, Totals)> = None;
         let answer = if tombstoned {
             Answer::Refused("bet_rolled_back")
-        } else if !matches!(ev.op, WalletOpModel::Kyc(_)) && ev.currency != network {
-            // E-4 (a KYC status names no currency).
+        } else if !ev.currency.is_empty() && ev.currency != network {
+            // E-4 (a KYC status, a self-exclusion or a limit removed names no currency).
             Answer::Refused("wrong_currency")
         } else {
             let v = &mut w.view;
@@ -67,10 +69,94 @@ impl Model {
                 }
                 _ => None,
             };
+            // W-9: changes whose cooling-off has passed are in force; then a self-excluded
+            // player may not pay in or stake, and a deposit may not take a period's deposits
+            // above its limit.
+            let now = ev.time;
+            let due: Vec<String> = w
+                .waiting
+                .iter()
+                .filter(|(_, (_, from))| *from <= now)
+                .map(|(p, _)| p.clone())
+                .collect();
+            for p in due {
+                if let Some((limit, _)) = w.waiting.remove(&p) {
+                    match limit {
+                        Some(l) => w.deposit_limits.insert(p, l),
+                        None => w.deposit_limits.remove(&p),
+                    };
+                }
+            }
+            let excluded = w.excluded_until.filter(|until| now < *until);
+            let mut counted: Vec<(String, i64, i64)> = Vec::new();
+            let refusal = refusal.or_else(|| match &ev.op {
+                WalletOpModel::Deposit(_) | WalletOpModel::Bet(_) if excluded.is_some() => {
+                    Some("self_excluded")
+                }
+                WalletOpModel::Deposit(a) => {
+                    for (name, start) in local_periods(&zone, now) {
+                        // A later period starts from nothing; an earlier one (a late
+                        // command) counts in the latest.
+                        let (start, sum) = match w.deposits_in.get(name) {
+                            Some((s, sum)) if *s >= start => (*s, *sum),
+                            _ => (start, 0),
+                        };
+                        counted.push((name.to_owned(), start, sum));
+                    }
+                    counted
+                        .iter()
+                        .any(|(name, _, sum)| {
+                            w.deposit_limits
+                                .get(name)
+                                .is_some_and(|limit| sum.saturating_add(*a) > *limit)
+                        })
+                        .then_some("limit_deposit")
+                }
+                _ => None,
+            });
             if let Some(code) = refusal {
                 Answer::Refused(code)
             } else {
+                if let WalletOpModel::Deposit(a) = &ev.op {
+                    for (name, start, sum) in counted {
+                        w.deposits_in.insert(name, (start, sum.saturating_add(*a)));
+                    }
+                }
                 match &ev.op {
+                    WalletOpModel::DepositLimit(period, limit) => {
+                        // Lower (or a first limit): at once; higher or removed: after the
+                        // cooling-off. A newer change replaces one still waiting.
+                        w.waiting.remove(period);
+                        let in_force = w.deposit_limits.get(period).copied();
+                        let at_once = match (limit, in_force) {
+                            (Some(new), Some(old)) => *new <= old,
+                            (None, Some(_)) => false,
+                            (_, None) => true,
+                        };
+                        if at_once {
+                            match limit {
+                                Some(l) => w.deposit_limits.insert(period.clone(), *l),
+                                None => w.deposit_limits.remove(period),
+                            };
+                        } else {
+                            let from = now.saturating_add(cooling_off);
+                            w.waiting.insert(period.clone(), (*limit, from));
+                        }
+                        Answer::Applied {
+                            delta: 0,
+                            balance: w.view.balance,
+                        }
+                    }
+                    WalletOpModel::SelfExclusion(until) => match excluded {
+                        Some(end) if *until < end => Answer::Refused("self_exclusion_active"),
+                        _ => {
+                            w.excluded_until = Some(*until);
+                            Answer::Applied {
+                                delta: 0,
+                                balance: w.view.balance,
+                            }
+                        }
+                    },
                     WalletOpModel::Kyc(s) => {
                         v.kyc = s.clone();
                         Answer::Applied {
@@ -250,4 +336,32 @@ impl Model {
             Answer::Refused(code) => Outcome::Refused(code),
         }
     }
+}
+
+/// W-9: the local day, week (from Monday) and month the instant `t` (ms) falls in, each as
+/// the instant it started, in the jurisdiction's zone.
+fn local_periods(zone: &str, t: i64) -> [(&'static str, i64); 3] {
+    let tz = jiff::tz::TimeZone::get(zone).expect("a time zone the configuration checked");
+    // The last day of 9999 is past jiff's range: it counts as the day before.
+    let t = t.min(jiff::Timestamp::MAX.as_millisecond());
+    let at = jiff::Timestamp::from_millisecond(t)
+        .expect("E-1 bounds event times")
+        .to_zoned(tz.clone());
+    let start = |d: jiff::civil::Date| {
+        d.to_zoned(tz.clone())
+            .and_then(|z| z.start_of_day())
+            .expect("a day in range")
+            .timestamp()
+            .as_millisecond()
+    };
+    let date = at.date();
+    let monday = date
+        .checked_sub(jiff::Span::new().days(i64::from(date.weekday().to_monday_zero_offset())))
+        .expect("a day in range");
+    let first = date.first_of_month();
+    [
+        ("day", start(date)),
+        ("week", start(monday)),
+        ("month", start(first)),
+    ]
 }

@@ -263,6 +263,32 @@ pub enum InputPayload {
         /// `unverified`, `verified` or `blocked`.
         status: String,
     },
+    /// A player's deposit limit for a period (RULES.md W-9): `day`, `week` or `month` in
+    /// the jurisdiction's local time; without `amount` the limit is removed. A wallet
+    /// command; `source.server` is the operator's responsible-gaming service.
+    DepositLimit {
+        /// The wallet's player.
+        player: String,
+        /// Transaction id (idempotency key).
+        tx: String,
+        /// `day`, `week` or `month`.
+        period: String,
+        /// The limit in minor units; absent: no limit.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        amount: Option<i64>,
+        /// ISO 4217 code, with `amount`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        currency: Option<String>,
+    },
+    /// A player excludes themself from deposits and bets until a time (RULES.md W-9).
+    SelfExclusion {
+        /// The wallet's player.
+        player: String,
+        /// Transaction id (idempotency key).
+        tx: String,
+        /// The end of the exclusion, ms since the Unix epoch.
+        until: i64,
+    },
     /// Cancels a bet (refunds it, or refuses it in advance if it has not arrived).
     Rollback {
         /// The wallet's player.
@@ -362,6 +388,8 @@ impl InputPayload {
             InputPayload::WalletWin { .. } => "wallet_win",
             InputPayload::Rollback { .. } => "rollback",
             InputPayload::KycStatus { .. } => "kyc_status",
+            InputPayload::DepositLimit { .. } => "deposit_limit",
+            InputPayload::SelfExclusion { .. } => "self_exclusion",
             InputPayload::VoucherIssue { .. } => "voucher_issue",
             InputPayload::VoucherRedeem { .. } => "voucher_redeem",
             InputPayload::VoucherCommit { .. } => "voucher_commit",
@@ -390,7 +418,9 @@ impl InputPayload {
             | InputPayload::WalletBet { player, .. }
             | InputPayload::WalletWin { player, .. }
             | InputPayload::Rollback { player, .. }
-            | InputPayload::KycStatus { player, .. } => Some(player),
+            | InputPayload::KycStatus { player, .. }
+            | InputPayload::DepositLimit { player, .. }
+            | InputPayload::SelfExclusion { player, .. } => Some(player),
             _ => None,
         }
     }

@@ -150,30 +150,58 @@ pub fn inputs() -> Vec<InputEnvelope> {
         .chain(voucher_inputs(
             (machine_count + wallet_count + LATER) as u16,
         ))
-        .chain(std::iter::once(kyc_input(
+        .chain(player_rule_inputs(
             (machine_count + wallet_count + LATER + VOUCHER_KINDS) as u16,
-        )))
+        ))
         .collect()
 }
 
 /// How many kinds [`voucher_inputs`] adds.
 const VOUCHER_KINDS: usize = 5;
 
-/// A KYC status (RULES.md W-8) from the KYC service `KYC-1`, after every other sample.
-fn kyc_input(n: u16) -> InputEnvelope {
-    let payload = InputPayload::KycStatus {
-        player: PLAYER.into(),
-        tx: "K-1".into(),
-        status: "verified".into(),
-    };
-    InputEnvelope::wallet(
-        event_id(n),
-        HALL,
-        "KYC-1",
-        1,
-        TIME_MS + i64::from(n) * 1_000,
-        payload,
-    )
+/// How many kinds [`player_rule_inputs`] adds.
+const PLAYER_RULE_KINDS: usize = 3;
+
+/// After every other sample: a KYC status (RULES.md W-8) from the KYC service `KYC-1`, a
+/// deposit limit and a self-exclusion (W-9) from the responsible-gaming service `RG-1`.
+fn player_rule_inputs(first: u16) -> Vec<InputEnvelope> {
+    let payloads = [
+        (
+            "KYC-1",
+            InputPayload::KycStatus {
+                player: PLAYER.into(),
+                tx: "K-1".into(),
+                status: "verified".into(),
+            },
+        ),
+        (
+            "RG-1",
+            InputPayload::DepositLimit {
+                player: PLAYER.into(),
+                tx: "L-1".into(),
+                period: "week".into(),
+                amount: Some(50_000),
+                currency: Some(CURRENCY.into()),
+            },
+        ),
+        (
+            "RG-1",
+            InputPayload::SelfExclusion {
+                player: PLAYER.into(),
+                tx: "L-2".into(),
+                until: TIME_MS + 30 * 86_400_000,
+            },
+        ),
+    ];
+    payloads
+        .into_iter()
+        .enumerate()
+        .map(|(i, (server, payload))| {
+            let n = first + i as u16;
+            let time = TIME_MS + i64::from(n) * 1_000;
+            InputEnvelope::wallet(event_id(n), HALL, server, i as u64 + 1, time, payload)
+        })
+        .collect()
 }
 
 /// How many kinds [`later_inputs`] adds.
@@ -275,9 +303,15 @@ fn later_inputs(first: u16) -> Vec<InputEnvelope> {
 pub fn inputs_with_round() -> Vec<InputEnvelope> {
     inputs()
         .into_iter()
-        // A KYC status names no round (RULES.md W-8).
+        // A player rule (RULES.md W-8, W-9) names no round.
         .filter(|env| {
-            env.payload.player().is_some() && !matches!(env.payload, InputPayload::KycStatus { .. })
+            env.payload.player().is_some()
+                && !matches!(
+                    env.payload,
+                    InputPayload::KycStatus { .. }
+                        | InputPayload::DepositLimit { .. }
+                        | InputPayload::SelfExclusion { .. }
+                )
         })
         .map(|mut env| {
             env.schema_version = 2;
@@ -433,8 +467,24 @@ pub fn outputs() -> Vec<(&'static str, Output)> {
                 },
                 currency: eur,
                 round: None,
-                // The KYC sample, the last input.
-                cause: cause((inputs().len() - 1) as u16),
+                // The KYC sample, after the vouchers'.
+                cause: cause((inputs().len() - PLAYER_RULE_KINDS) as u16),
+            },
+        ),
+        (
+            "wallet_limit_deposit",
+            Output::Wallet {
+                player: player.clone(),
+                provider: ServerId::new("PSP-1").expect("sample server"),
+                tx: TxId::new("T-10").expect("sample tx"),
+                kind: pitboss_actors::domain::WalletOpKind::Deposit,
+                status: WalletStatus::Refused {
+                    code: "limit_deposit",
+                    reason: "deposit 20000 refused: player P-1001 deposited 40000 this week of a limit of 50000".into(),
+                },
+                currency: eur,
+                round: None,
+                cause: cause(18),
             },
         ),
         (
@@ -812,7 +862,7 @@ fn voucher_outputs() -> Vec<(&'static str, Output)> {
     let desk = Party::Desk(ServerId::new(DESK).expect("sample desk"));
     let v = ValidationNo::new(VALIDATION).expect("sample validation number");
     let cause = |n: u16| EventId(event_id(n).as_u128());
-    let first = (inputs().len() - VOUCHER_KINDS - 1) as u16;
+    let first = (inputs().len() - VOUCHER_KINDS - PLAYER_RULE_KINDS) as u16;
     let note = |op, party: Party, tx: Option<&str>, status, n: u16| VoucherNote {
         op,
         party,

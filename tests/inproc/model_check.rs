@@ -37,8 +37,9 @@ fn the_core_agrees_with_the_model_over_ten_generated_streams() {
 #[test]
 fn the_core_agrees_with_the_model_over_a_long_stream() {
     let r = check(4242, 100_000);
-    // RULES.md W-8 was exercised, not only compared: the stream carried each KYC case and
-    // the model refused for each reason (and rejected the status no rule names).
+    // RULES.md W-8 and W-9 were exercised, not only compared: the stream carried each KYC
+    // and limit case and the model refused for each reason (and rejected the status and the
+    // period no rule names).
     for case in [
         "kyc_required",
         "kyc_verified",
@@ -46,6 +47,11 @@ fn the_core_agrees_with_the_model_over_a_long_stream() {
         "win_while_blocked",
         "kyc_limit_edge",
         "kyc_invalid_status",
+        "deposit_limit",
+        "limit_raise_waits",
+        "limit_invalid_period",
+        "self_excluded",
+        "self_exclusion_active",
     ] {
         assert!(
             r.cases.get(case).copied().unwrap_or(0) > 0,
@@ -53,7 +59,13 @@ fn the_core_agrees_with_the_model_over_a_long_stream() {
             r.cases
         );
     }
-    for code in ["kyc_required", "player_blocked"] {
+    for code in [
+        "kyc_required",
+        "player_blocked",
+        "limit_deposit",
+        "self_excluded",
+        "self_exclusion_active",
+    ] {
         assert!(
             r.refusals.get(code).copied().unwrap_or(0) > 0,
             "no {code} refusal: {:?}",

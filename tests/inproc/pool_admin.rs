@@ -35,6 +35,8 @@ fn runtime() -> Arc<Runtime> {
         wallet_window_len: 16,
         wallet_credit_line_minor: 0,
         wallet_kyc_withdrawal_max_minor: None,
+        wallet_cooling_off_ms: 86_400_000,
+        calendar: std::sync::Arc::new(pitboss_actors::domain::limits::UtcCalendar),
         large_cash_in_alert_minor: 0,
         handpay_threshold_minor: 0,
         ggr_grace_windows: 1,

@@ -164,7 +164,7 @@ fn to_json(bytes: &[u8]) -> Value {
         .0
 }
 
-const INPUT_KINDS: usize = 30;
+const INPUT_KINDS: usize = 32;
 const OUTPUT_KINDS: [&str; 8] = [
     "ggr",
     "jackpot_levels",
@@ -762,6 +762,8 @@ fn asyncapi_keys_match_the_code() {
                 | InputPayload::WalletWin { .. }
                 | InputPayload::Rollback { .. }
                 | InputPayload::KycStatus { .. }
+                | InputPayload::DepositLimit { .. }
+                | InputPayload::SelfExclusion { .. }
         ) {
             "player id"
         } else if env.payload.voucher().is_some() {

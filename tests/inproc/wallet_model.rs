@@ -8,12 +8,12 @@
 
 use std::collections::BTreeMap;
 
-use pitboss::config::Config;
 use pitboss::direct::Direct;
 use pitboss::model::gen::{
     generate, model_config, GenConfig, CREDIT_LINE, CURRENCY, KYC_WITHDRAWAL_MAX,
 };
 use pitboss::model::{Answer as ModelAnswer, Model};
+use pitboss::model_check;
 use pitboss::wire::decode_input;
 use pitboss_actors::domain::wallet::Answer;
 use pitboss_actors::domain::Currency;
@@ -27,13 +27,13 @@ fn run(seed: u64, events: usize) {
         seed,
         ..GenConfig::default()
     });
-    let mut rc = Config::load_with_env(None, Vec::new())
-        .expect("default config")
+    // The model's bounds: currency, credit line, KYC limit, the limits' zone and cooling-off.
+    let rc = model_check::core_config(&model_config())
         .runtime_config()
         .expect("runtime config");
-    rc.currency = Currency::new(CURRENCY).unwrap();
-    rc.wallet_credit_line_minor = CREDIT_LINE;
-    rc.wallet_kyc_withdrawal_max_minor = Some(KYC_WITHDRAWAL_MAX);
+    assert_eq!(rc.currency, Currency::new(CURRENCY).unwrap());
+    assert_eq!(rc.wallet_credit_line_minor, CREDIT_LINE);
+    assert_eq!(rc.wallet_kyc_withdrawal_max_minor, Some(KYC_WITHDRAWAL_MAX));
     let mut direct = Direct::new(rc, "model").keeping_answers();
     let mut model = Model::new(model_config(), Box::new(|_, _, _, lo, _| lo));
     let mut commands = 0u64;

@@ -12,6 +12,7 @@ use pitboss::wire::{
     InputPayload, OutputEvent, Topic, WireError, MESSAGE_BYTES_MAX, OUTPUT_ID_NAMESPACE,
     REASON_CODES, REJECTED_ORIGINAL_BYTES_MAX,
 };
+use pitboss_actors::domain::limits::DepositPeriod;
 use pitboss_actors::domain::machine::{
     CashInKind, CashOutKind, EventMeta, MachineCommand, MeterReport, SignificantEvent,
 };
@@ -151,10 +152,11 @@ fn golden_bytes_of_every_input_and_output_kind() {
         "golden mismatch (if the change is intended, rerun with UPDATE_GOLDEN=1 and review):\n{}",
         problems.join("\n")
     );
-    // 30 input kinds, 5 version 2 wallet commands with a round, 49 output samples (the
-    // wallet answers: applied, with a round, refused, refused for KYC, a KYC status; every
-    // alert kind; a voucher's answer applied and refused and a ticket fact), 1 rejection.
-    assert_eq!(cases.len(), 30 + 5 + 49 + 1);
+    // 32 input kinds, 5 version 2 wallet commands with a round, 50 output samples (the
+    // wallet answers: applied, with a round, refused, refused for KYC, a KYC status, refused
+    // for a deposit limit; every alert kind; a voucher's answer applied and refused and a
+    // ticket fact), 1 rejection.
+    assert_eq!(cases.len(), 32 + 5 + 50 + 1);
 }
 
 #[test]
@@ -210,8 +212,8 @@ enum Expect {
     Wallet(&'static str, WalletOp),
     /// A voucher command: the sender (a machine, else the desk), tx, op, currency.
     Voucher(bool, &'static str, VoucherOp, Option<&'static str>),
-    /// A KYC status from the KYC service `KYC-1` (RULES.md W-8): tx, status; no currency.
-    Kyc(&'static str, KycStatus),
+    /// A player rule from its service (RULES.md W-8, W-9): the sender, tx, op, currency.
+    Rule(&'static str, &'static str, WalletOp, Option<&'static str>),
 }
 
 fn expected_commands() -> Vec<Expect> {
@@ -314,7 +316,24 @@ fn expected_commands() -> Vec<Expect> {
             VoucherOp::Void("ticket reported stolen".into()),
             None,
         ),
-        Expect::Kyc("K-1", KycStatus::Verified),
+        Expect::Rule("KYC-1", "K-1", WalletOp::Kyc(KycStatus::Verified), None),
+        Expect::Rule(
+            "RG-1",
+            "L-1",
+            WalletOp::DepositLimit {
+                period: DepositPeriod::Week,
+                amount: Some(a(50_000)),
+            },
+            eur,
+        ),
+        Expect::Rule(
+            "RG-1",
+            "L-2",
+            WalletOp::SelfExclude {
+                until: Timestamp(samples::TIME_MS + 30 * 86_400_000),
+            },
+            None,
+        ),
     ]
 }
 
@@ -368,7 +387,7 @@ fn every_input_kind_decodes_to_its_domain_command() {
                 },
                 currency: currency.map(|c| Currency::new(c).expect("valid")),
             },
-            Expect::Kyc(tx, status) => Input::Wallet {
+            Expect::Rule(server, tx, op, currency) => Input::Wallet {
                 player: PlayerId::new("P-1001").expect("valid"),
                 meta: WalletMeta {
                     event_id,
@@ -376,12 +395,12 @@ fn every_input_kind_decodes_to_its_domain_command() {
                     hall: hall.clone(),
                 },
                 cmd: WalletCommand {
-                    provider: ServerId::new("KYC-1").expect("valid"),
+                    provider: ServerId::new(server).expect("valid"),
                     tx: TxId::new(tx).expect("valid"),
-                    op: WalletOp::Kyc(status),
+                    op,
                     round: None,
                 },
-                currency: None,
+                currency: currency.map(|c| Currency::new(c).expect("valid")),
             },
         };
         let bytes = env.to_bytes();
@@ -905,6 +924,13 @@ fn output_expectations() -> Vec<(&'static str, Topic, &'static str, &'static str
             Some(29),
         ),
         (
+            "wallet_limit_deposit",
+            Topic::WalletEvents,
+            "P-1001",
+            "wallet P-1001 PSP-1 T-10",
+            Some(18),
+        ),
+        (
             "alert_sequence_gap",
             Topic::Alerts,
             "M-17",
@@ -1253,6 +1279,18 @@ fn output_payloads_round_trip() {
                 assert_eq!(
                     (&*p.machine, p.hit_number, &*p.currency),
                     ("M-17", 1, "EUR")
+                );
+            }
+            OutputEvent::Wallet(e) if *name == "wallet_limit_deposit" => {
+                // RULES.md W-9: a deposit above the period's limit.
+                let p = e.payload;
+                assert_eq!(
+                    (&*p.provider, &*p.tx, &*p.kind),
+                    ("PSP-1", "T-10", "deposit")
+                );
+                assert_eq!(
+                    (&*p.status, p.code.as_deref()),
+                    ("refused", Some("limit_deposit"))
                 );
             }
             OutputEvent::Wallet(e) if name.starts_with("wallet_kyc") => {

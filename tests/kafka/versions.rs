@@ -24,6 +24,7 @@ async fn version_1_and_version_2_producers_agree_with_the_model_through_kafka() 
     cfg.network = core.network.clone();
     cfg.runtime.wallet_credit_line_minor = core.runtime.wallet_credit_line_minor;
     cfg.runtime.wallet_kyc_withdrawal_max_minor = core.runtime.wallet_kyc_withdrawal_max_minor;
+    cfg.responsible_gaming = core.responsible_gaming.clone();
     cfg.runtime.large_cash_in_alert_minor = core.runtime.large_cash_in_alert_minor;
     cfg.runtime.handpay_threshold_minor = core.runtime.handpay_threshold_minor;
     cfg.runtime.clock_ahead_max_ms = core.runtime.clock_ahead_max_ms;

@@ -9,6 +9,7 @@ use crate::support::Harness;
 use pitboss::store::codec::{decode_record, encode_record};
 use pitboss_actors::domain::ggr::{GgrTotals, GgrWindow, HallState, SourceMark, WindowClosed};
 use pitboss_actors::domain::jackpot::{LevelConfig, LevelState, PoolState};
+use pitboss_actors::domain::limits::{DepositPeriod, Deposited, Limits};
 use pitboss_actors::domain::machine::{
     AwardMark, EpochMarks, HitOrigin, MachineProfile, MachineState, MachineStatus, MeterBaseline,
     MeterReport, Meters, OpenHandpay, Reconciliation,
@@ -85,6 +86,34 @@ fn domain_error() -> impl Strategy<Value = DomainError> {
                 player,
             }
         ),
+        (select(WalletOpKind::ALL), any::<i64>(), id()).prop_map(|(what, until, player)| {
+            DomainError::SelfExcluded {
+                what,
+                until,
+                player,
+            }
+        }),
+        (
+            select(DepositPeriod::ALL.to_vec()),
+            (any::<i64>(), any::<i64>(), any::<i64>()),
+            id()
+        )
+            .prop_map(|(period, (limit, used, amount), player)| {
+                DomainError::LimitDeposit {
+                    period,
+                    limit,
+                    used,
+                    amount,
+                    player,
+                }
+            }),
+        (any::<i64>(), any::<i64>(), id()).prop_map(|(until, asked, player)| {
+            DomainError::SelfExclusionActive {
+                until,
+                asked,
+                player,
+            }
+        }),
         (select(WalletOpKind::ALL), any::<i64>(), id()).prop_map(|(what, amount, player)| {
             DomainError::PlayerBlocked {
                 what,
@@ -153,6 +182,14 @@ fn wallet_op() -> impl Strategy<Value = WalletOp> {
             .prop_map(|(amount, bet_tx)| WalletOp::Win { amount, bet_tx }),
         tx().prop_map(|bet_tx| WalletOp::Rollback { bet_tx }),
         prop::sample::select(KycStatus::ALL).prop_map(WalletOp::Kyc),
+        (
+            prop::sample::select(DepositPeriod::ALL.to_vec()),
+            prop::option::of(amount())
+        )
+            .prop_map(|(period, amount)| WalletOp::DepositLimit { period, amount }),
+        any::<i64>().prop_map(|t| WalletOp::SelfExclude {
+            until: Timestamp(t)
+        }),
     ]
 }
 
@@ -327,16 +364,57 @@ fn machine() -> impl Strategy<Value = MachineState> {
         )
 }
 
+/// RULES.md W-9: what a wallet deposited per period, and its limits.
+fn deposits_and_limits() -> impl Strategy<Value = (Deposited, Option<Box<Limits>>)> {
+    let period = || prop::sample::select(DepositPeriod::ALL.to_vec());
+    (
+        prop::array::uniform3((any::<i64>(), any::<i64>())),
+        prop::option::of((
+            prop::array::uniform3(prop::option::of(any::<i64>())),
+            prop::collection::vec(
+                (period(), prop::option::of(any::<i64>()), any::<i64>()),
+                0..3,
+            ),
+            prop::option::of(any::<i64>()),
+        )),
+    )
+        .prop_map(|(d, l)| {
+            (
+                d.map(|(t, s)| (Timestamp(t), s)),
+                l.map(|(deposit, pending, until)| {
+                    Box::new(Limits {
+                        deposit,
+                        pending: pending
+                            .into_iter()
+                            .map(|(p, a, t)| (p, a, Timestamp(t)))
+                            .collect(),
+                        excluded_until: until.map(Timestamp),
+                    })
+                }),
+            )
+        })
+}
+
 fn wallet() -> impl Strategy<Value = WalletState> {
     (
         (id(), currency(), any::<i64>(), any::<i64>()),
         prop::array::uniform5(any::<i64>()),
         (any::<u64>(), 1usize..300),
         prop::collection::btree_map(id(), tx_record(), 0..12),
-        (any::<u64>(), prop::sample::select(KycStatus::ALL)),
+        (
+            any::<u64>(),
+            prop::sample::select(KycStatus::ALL),
+            deposits_and_limits(),
+        ),
     )
         .prop_map(
-            |((p, currency, balance, credit_line), t, (ops, len), window, (shuffle, kyc))| {
+            |(
+                (p, currency, balance, credit_line),
+                t,
+                (ops, len),
+                window,
+                (shuffle, kyc, (deposited, limits)),
+            )| {
                 // The window's order is not the map's: rotate it by a random amount.
                 let key = |k: &str| TxKey {
                     provider: ServerId::new(&format!("S{}", k.len())).unwrap(),
@@ -363,6 +441,8 @@ fn wallet() -> impl Strategy<Value = WalletState> {
                     },
                     ops,
                     kyc,
+                    deposited,
+                    limits,
                     window_len: len,
                     window_order: order,
                     forgotten: ops / 3,

@@ -5,6 +5,7 @@ use std::fmt;
 use thiserror::Error;
 
 use super::kinds::{IdKind, KycStatus, MachineOp, Total, VoucherRefusal, WalletOpKind};
+use super::limits::DepositPeriod;
 
 /// A command the core refuses. The state is unchanged when one is returned.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -79,6 +80,40 @@ pub enum DomainError {
         what: WalletOpKind,
         /// Requested amount.
         amount: i64,
+        /// The wallet's player.
+        player: String,
+    },
+    /// A deposit or bet by a self-excluded player (RULES.md W-9).
+    #[error("{what} refused: player {player} is self-excluded until {until} ms")]
+    SelfExcluded {
+        /// What was refused.
+        what: WalletOpKind,
+        /// The end of the exclusion, ms since the Unix epoch.
+        until: i64,
+        /// The wallet's player.
+        player: String,
+    },
+    /// A deposit that would take a period's deposits above the player's limit (RULES.md W-9).
+    #[error("deposit {amount} refused: player {player} deposited {used} this {period} of a limit of {limit}", period = period.name())]
+    LimitDeposit {
+        /// The period whose limit it breaks.
+        period: DepositPeriod,
+        /// The limit.
+        limit: i64,
+        /// Deposited in the period so far.
+        used: i64,
+        /// The deposit asked for.
+        amount: i64,
+        /// The wallet's player.
+        player: String,
+    },
+    /// A self-exclusion shorter than the one in force (RULES.md W-9): it cannot be cut short.
+    #[error("player {player} is self-excluded until {until} ms; an exclusion until {asked} ms cannot shorten it")]
+    SelfExclusionActive {
+        /// The exclusion in force, ms since the Unix epoch.
+        until: i64,
+        /// The end asked for.
+        asked: i64,
         /// The wallet's player.
         player: String,
     },
@@ -241,6 +276,9 @@ impl DomainError {
             DomainError::InsufficientFunds { .. } => "insufficient_funds",
             DomainError::KycRequired { .. } => "kyc_required",
             DomainError::PlayerBlocked { .. } => "player_blocked",
+            DomainError::SelfExcluded { .. } => "self_excluded",
+            DomainError::LimitDeposit { .. } => "limit_deposit",
+            DomainError::SelfExclusionActive { .. } => "self_exclusion_active",
             DomainError::BetRolledBack { .. } => "bet_rolled_back",
             DomainError::TxConflict { .. } => "tx_conflict",
             DomainError::BetUnknown { .. } => "bet_unknown",

@@ -84,6 +84,8 @@ named! {
         Win => "win",
         Rollback => "rollback",
         KycStatus => "kyc_status",
+        DepositLimit => "deposit_limit",
+        SelfExclusion => "self_exclusion",
     }
 }
 

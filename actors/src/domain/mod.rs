@@ -11,6 +11,7 @@ pub mod ggr;
 pub mod ids;
 pub mod jackpot;
 pub mod kinds;
+pub mod limits;
 pub mod machine;
 pub mod money;
 pub mod time;

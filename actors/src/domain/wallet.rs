@@ -17,6 +17,7 @@ use super::error::{DomainError, Subject};
 use super::ggr::GgrDelta;
 use super::ids::{EventId, HallId, PlayerId, RoundId, ServerId, SourceKey, TxId};
 use super::kinds::{KycStatus, Total, WalletOpKind};
+use super::limits::{self, Calendar, DepositPeriod, Deposited, LimitRefusal, Limits, UtcCalendar};
 use super::money::{add, Amount, Currency};
 use super::time::Timestamp;
 
@@ -43,6 +44,14 @@ pub enum WalletOp {
     },
     /// The KYC provider's word on the player (RULES.md W-8): moves no money.
     Kyc(KycStatus),
+    /// Sets (or, with no amount, removes) the player's deposit limit for a period (RULES.md
+    /// W-9): moves no money.
+    DepositLimit {
+        period: DepositPeriod,
+        amount: Option<Amount>,
+    },
+    /// Excludes the player from deposits and bets until a time (RULES.md W-9).
+    SelfExclude { until: Timestamp },
 }
 
 impl WalletOp {
@@ -55,6 +64,8 @@ impl WalletOp {
             WalletOp::Win { .. } => WalletOpKind::Win,
             WalletOp::Rollback { .. } => WalletOpKind::Rollback,
             WalletOp::Kyc(_) => WalletOpKind::KycStatus,
+            WalletOp::DepositLimit { .. } => WalletOpKind::DepositLimit,
+            WalletOp::SelfExclude { .. } => WalletOpKind::SelfExclusion,
         }
     }
 
@@ -111,11 +122,30 @@ impl WalletCommand {
 
 /// The configured rules a wallet applies (they may change between runs, so they are not
 /// part of its state).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct WalletRules {
+#[derive(Clone, Copy, Debug)]
+pub struct WalletRules<'a> {
     /// The largest withdrawal a player whose identity is not verified may make (RULES.md
     /// W-8); `None`: no such limit.
     pub kyc_withdrawal_max: Option<i64>,
+    /// How long a raised or removed deposit limit waits before it takes effect (RULES.md
+    /// W-9), in milliseconds.
+    pub cooling_off_ms: i64,
+    /// Where days, weeks and months start in the jurisdiction's local time (W-9).
+    pub calendar: &'a dyn Calendar,
+}
+
+/// The default cooling-off of a raised deposit limit: 24 hours (RULES.md W-9).
+pub const COOLING_OFF_MS_DEFAULT: i64 = 24 * 3_600_000;
+
+impl Default for WalletRules<'static> {
+    /// No KYC limit, a 24-hour cooling-off, periods in UTC.
+    fn default() -> Self {
+        Self {
+            kyc_withdrawal_max: None,
+            cooling_off_ms: COOLING_OFF_MS_DEFAULT,
+            calendar: &UtcCalendar,
+        }
+    }
 }
 
 /// What the envelope tells the wallet.
@@ -268,6 +298,10 @@ pub struct WalletState {
     pub ops: u64,
     /// The player's KYC status, as the last `kyc_status` command set it (RULES.md W-8).
     pub kyc: KycStatus,
+    /// What the player deposited in the current day, week and month (RULES.md W-9).
+    pub deposited: Deposited,
+    /// The player's responsible-gaming limits, once any was set (RULES.md W-9).
+    pub limits: Option<Box<Limits>>,
     /// How many records are kept in memory.
     pub window_len: usize,
     /// Keys in memory, oldest first.
@@ -290,6 +324,8 @@ impl WalletState {
             totals: WalletTotals::default(),
             ops: 0,
             kyc: KycStatus::Unverified,
+            deposited: Deposited::default(),
+            limits: None,
             window_len: window_len.max(1),
             window_order: VecDeque::new(),
             window: FastMap::default(),
@@ -364,7 +400,7 @@ impl WalletState {
         meta: &WalletMeta,
         cmd: &WalletCommand,
         currency: Option<Currency>,
-        rules: &WalletRules,
+        rules: &WalletRules<'_>,
         recalled: &Recalled,
         fx: &mut Vec<WalletEffect>,
     ) -> Result<WalletReply, DomainError> {
@@ -482,18 +518,25 @@ impl WalletState {
         &mut self,
         meta: &WalletMeta,
         cmd: &WalletCommand,
-        rules: &WalletRules,
+        rules: &WalletRules<'_>,
         recalled: &Recalled,
         bet: &mut Option<BetBooking>,
         fx: &mut Vec<WalletEffect>,
     ) -> Result<(i64, i64), DomainError> {
         self.check_kyc(&cmd.op, rules)?;
+        let deposited = self.check_limits(meta.time, &cmd.op, rules)?;
         let delta = match &cmd.op {
             WalletOp::Deposit(a) => {
                 let balance = add(self.balance, a.minor(), Total::WalletBalance)?;
                 let deposits = add(self.totals.deposits, a.minor(), Total::WalletDeposits)?;
                 self.balance = balance;
                 self.totals.deposits = deposits;
+                if let Some(mut d) = deposited {
+                    for (_, sum) in &mut d {
+                        *sum = sum.saturating_add(a.minor());
+                    }
+                    self.deposited = d;
+                }
                 self.ops += 1;
                 fx.push(self.changed(&cmd.tx, WalletOpKind::Deposit, a.minor()));
                 a.minor()
@@ -561,20 +604,93 @@ impl WalletState {
                 self.kyc = *status;
                 0
             }
+            WalletOp::DepositLimit { period, amount } => {
+                let limits = self.limits.get_or_insert_with(Box::default);
+                let limit = amount.map(|a| a.minor());
+                limits.set_deposit(*period, limit, meta.time, rules.cooling_off_ms);
+                0
+            }
+            WalletOp::SelfExclude { until } => {
+                let limits = self.limits.get_or_insert_with(Box::default);
+                if let Some(current) = limits.excluded_at(meta.time) {
+                    if *until < current {
+                        return Err(DomainError::SelfExclusionActive {
+                            until: current.0,
+                            asked: until.0,
+                            player: self.id.to_string(),
+                        });
+                    }
+                }
+                limits.excluded_until = Some(*until);
+                0
+            }
         };
         Ok((delta, self.balance))
+    }
+
+    /// W-9: the pending limit changes whose cooling-off ended are taken in; a self-excluded
+    /// player may not deposit or bet; a deposit may not take a period's deposits above its
+    /// limit. For a deposit, the period sums it adds to (to be kept if it applies).
+    fn check_limits(
+        &mut self,
+        t: Timestamp,
+        op: &WalletOp,
+        rules: &WalletRules<'_>,
+    ) -> Result<Option<Deposited>, DomainError> {
+        let player = || self.id.to_string();
+        if let Some(l) = &mut self.limits {
+            l.settle(t);
+        }
+        let refusal = match (op, self.limits.as_deref()) {
+            (WalletOp::Deposit(_) | WalletOp::Bet(_), Some(l)) => {
+                l.excluded_at(t).map(LimitRefusal::SelfExcluded)
+            }
+            _ => None,
+        };
+        let deposited = match op {
+            WalletOp::Deposit(_) => {
+                Some(limits::current(&self.deposited, rules.calendar.periods(t)))
+            }
+            _ => None,
+        };
+        let refusal = refusal.or_else(|| match (op, self.limits.as_deref(), &deposited) {
+            (WalletOp::Deposit(a), Some(l), Some(d)) => limits::deposit_refusal(l, d, a.minor()),
+            _ => None,
+        });
+        match refusal {
+            None => Ok(deposited),
+            Some(LimitRefusal::SelfExcluded(until)) => Err(DomainError::SelfExcluded {
+                what: op.kind(),
+                until: until.0,
+                player: player(),
+            }),
+            Some(LimitRefusal::Deposit(period, limit, used)) => Err(DomainError::LimitDeposit {
+                period,
+                limit,
+                used,
+                amount: match op {
+                    WalletOp::Deposit(a) => a.minor(),
+                    _ => 0,
+                },
+                player: player(),
+            }),
+        }
     }
 
     /// W-8: a blocked player may not deposit, withdraw or bet; a player who is not verified
     /// may not withdraw more than the configured amount. Wins and rollbacks settle what was
     /// already wagered and are never refused for KYC (refusing them would keep the player's
     /// money).
-    fn check_kyc(&self, op: &WalletOp, rules: &WalletRules) -> Result<(), DomainError> {
+    fn check_kyc(&self, op: &WalletOp, rules: &WalletRules<'_>) -> Result<(), DomainError> {
         let (what, amount) = match op {
             WalletOp::Deposit(a) => (WalletOpKind::Deposit, a.minor()),
             WalletOp::Withdraw(a) => (WalletOpKind::Withdrawal, a.minor()),
             WalletOp::Bet(a) => (WalletOpKind::Bet, a.minor()),
-            WalletOp::Win { .. } | WalletOp::Rollback { .. } | WalletOp::Kyc(_) => return Ok(()),
+            WalletOp::Win { .. }
+            | WalletOp::Rollback { .. }
+            | WalletOp::Kyc(_)
+            | WalletOp::DepositLimit { .. }
+            | WalletOp::SelfExclude { .. } => return Ok(()),
         };
         let player = || self.id.to_string();
         if self.kyc == KycStatus::Blocked {

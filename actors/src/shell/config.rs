@@ -2,8 +2,10 @@
 //! which halls play for them.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::domain::jackpot::PoolConfig;
+use crate::domain::limits::Calendar;
 use crate::domain::machine::MachineProfile;
 use crate::domain::voucher::VoucherPolicy;
 use crate::domain::{Currency, HallId, PoolId, SkewLimits};
@@ -30,6 +32,11 @@ pub struct RuntimeConfig {
     pub wallet_credit_line_minor: i64,
     /// The largest withdrawal an unverified player may make (RULES.md W-8; `None`: no limit).
     pub wallet_kyc_withdrawal_max_minor: Option<i64>,
+    /// How long a raised or removed deposit limit waits (RULES.md W-9).
+    pub wallet_cooling_off_ms: i64,
+    /// Where days, weeks and months start for deposit limits: the jurisdiction's local time
+    /// (RULES.md W-9).
+    pub calendar: Arc<dyn Calendar>,
     /// Cash in at or above this raises an AML alert (0 = never).
     pub large_cash_in_alert_minor: i64,
     /// A win credited at or above this should have been a handpay: alerted (0 = never,
@@ -65,6 +72,8 @@ pub struct EntitySettings {
     pub wallet_credit_line_minor: i64,
     /// The largest withdrawal an unverified player may make (RULES.md W-8; `None`: no limit).
     pub wallet_kyc_withdrawal_max_minor: Option<i64>,
+    /// How long a raised or removed deposit limit waits (RULES.md W-9).
+    pub wallet_cooling_off_ms: i64,
     /// Windows a hall keeps open behind its newest one before publishing them.
     pub ggr_grace_windows: i64,
     /// Windows a hall keeps in memory.
@@ -82,6 +91,7 @@ impl From<&RuntimeConfig> for EntitySettings {
             wallet_window_len: c.wallet_window_len,
             wallet_credit_line_minor: c.wallet_credit_line_minor,
             wallet_kyc_withdrawal_max_minor: c.wallet_kyc_withdrawal_max_minor,
+            wallet_cooling_off_ms: c.wallet_cooling_off_ms,
             ggr_grace_windows: c.ggr_grace_windows,
             ggr_windows_max: c.ggr_windows_max,
             source_expiry_ms: c.source_expiry_ms,

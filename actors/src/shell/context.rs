@@ -4,6 +4,7 @@
 //! the store or the arbiters.
 
 use crate::domain::jackpot::{HitPointSource, PoolConfig};
+use crate::domain::limits::Calendar;
 use crate::domain::machine::MachineProfile;
 use crate::domain::voucher::VoucherPolicy;
 use crate::domain::{DomainError, EventId, HallId, PoolId, Timestamp};
@@ -40,6 +41,8 @@ pub trait EntityContext {
     fn settings(&self) -> &EntitySettings;
     /// The network's voucher policy (RULES.md V).
     fn voucher_policy(&self) -> &VoucherPolicy;
+    /// Where days, weeks and months start in the jurisdiction's local time (RULES.md W-9).
+    fn calendar(&self) -> &dyn Calendar;
     /// Processing time.
     fn now(&self) -> Timestamp;
     /// Whether entities record their money movements (the store keeps a ledger).

@@ -633,6 +633,10 @@ impl EntityContext for Runtime {
         &self.config.vouchers
     }
 
+    fn calendar(&self) -> &dyn crate::domain::limits::Calendar {
+        self.config.calendar.as_ref()
+    }
+
     fn now(&self) -> Timestamp {
         self.clock.now()
     }

@@ -640,7 +640,9 @@ impl WalletModel {
                 },
                 // The strategy sends no KYC status; `wallet_table` and the independent
                 // model check W-8.
-                WalletOp::Kyc(_) => unreachable!("no KYC status is generated here"),
+                WalletOp::Kyc(_) | WalletOp::DepositLimit { .. } | WalletOp::SelfExclude { .. } => {
+                    unreachable!("no KYC status or limit is generated here")
+                }
             }
         };
         self.seen.insert(

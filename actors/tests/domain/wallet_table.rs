@@ -5,6 +5,7 @@
 //! totals, the operation count and the effects exactly. Each case then repeats the command
 //! and checks that the repeat returns the first answer and changes nothing.
 
+use pitboss_actors::domain::limits::DepositPeriod;
 use pitboss_actors::domain::wallet::{
     Answer, BetStatus, TxKey, TxRecord, WalletCommand, WalletEffect, WalletMeta, WalletOp,
     WalletReply, WalletRules, WalletState, WalletTotals,
@@ -1243,6 +1244,7 @@ fn apply_kyc(
     let currency = (!matches!(op, WalletOp::Kyc(_))).then(eur);
     let rules = WalletRules {
         kyc_withdrawal_max: max,
+        ..WalletRules::default()
     };
     let r = w.apply(&meta(), &cmd(id, op), currency, &rules, &Vec::new(), fx);
     w.assert_invariants();
@@ -1391,4 +1393,257 @@ fn w8_a_blocked_player_may_not_pay_in_stake_or_take_out_but_is_paid_what_is_owed
         apply_kyc(&mut w, "K-2", deposit(10), None, &mut fx),
         Err(DomainError::TxConflict { .. })
     ));
+}
+
+/// Applies a command at `t` under the default rules (UTC periods, 24-hour cooling-off).
+fn apply_at(
+    w: &mut WalletState,
+    id: &str,
+    op: WalletOp,
+    t: i64,
+    fx: &mut Vec<WalletEffect>,
+) -> Result<WalletReply, DomainError> {
+    let currency = match &op {
+        WalletOp::SelfExclude { .. } | WalletOp::DepositLimit { amount: None, .. } => None,
+        _ => Some(eur()),
+    };
+    let m = WalletMeta {
+        time: Timestamp(t),
+        ..meta()
+    };
+    let r = w.apply(
+        &m,
+        &cmd(id, op),
+        currency,
+        &WalletRules::default(),
+        &Vec::new(),
+        fx,
+    );
+    w.assert_invariants();
+    r
+}
+
+fn limit(period: DepositPeriod, a: Option<i64>) -> WalletOp {
+    WalletOp::DepositLimit {
+        period,
+        amount: a.map(amount),
+    }
+}
+
+const HOUR: i64 = 3_600_000;
+/// 2026-03-04T00:00:00Z, a Wednesday.
+const WED: i64 = 1_772_582_400_000;
+
+#[test]
+fn w9_deposits_count_per_utc_day_week_and_month_against_their_limits() {
+    let mut fx = Vec::new();
+    let mut w = wallet(0, 64);
+    // Deposited before any limit: it counts once one is set.
+    apply_at(&mut w, "D-1", deposit(600), WED + HOUR, &mut fx).unwrap();
+    apply_at(
+        &mut w,
+        "L-1",
+        limit(DepositPeriod::Day, Some(1_000)),
+        WED + 2 * HOUR,
+        &mut fx,
+    )
+    .unwrap();
+    assert_eq!(w.ops, 1, "a limit is not a money operation");
+    // 600 + 400 = the limit: allowed; one more: refused, nothing moves.
+    assert_eq!(
+        apply_at(&mut w, "D-2", deposit(400), WED + 3 * HOUR, &mut fx),
+        fresh(1_000)
+    );
+    let before = (w.balance, w.totals.clone(), w.deposited);
+    fx.clear();
+    let e = DomainError::LimitDeposit {
+        period: DepositPeriod::Day,
+        limit: 1_000,
+        used: 1_000,
+        amount: 1,
+        player: "P-1".into(),
+    };
+    assert_eq!(
+        apply_at(&mut w, "D-3", deposit(1), WED + 4 * HOUR, &mut fx),
+        Err(e.clone())
+    );
+    assert_eq!(e.code(), "limit_deposit");
+    assert!(money(&fx).is_empty());
+    assert_eq!((w.balance, w.totals.clone(), w.deposited), before);
+    // The next UTC day starts from nothing; bets and withdrawals are not limited.
+    assert_eq!(
+        apply_at(&mut w, "D-4", deposit(1_000), WED + 25 * HOUR, &mut fx),
+        fresh(2_000)
+    );
+    assert_eq!(
+        apply_at(&mut w, "B-1", bet(1_500), WED + 26 * HOUR, &mut fx),
+        fresh(500)
+    );
+    // A weekly limit counts Monday to Sunday: 2,000 so far this week.
+    apply_at(
+        &mut w,
+        "L-2",
+        limit(DepositPeriod::Week, Some(2_500)),
+        WED + 27 * HOUR,
+        &mut fx,
+    )
+    .unwrap();
+    let refused = apply_at(&mut w, "D-5", deposit(501), WED + 49 * HOUR, &mut fx);
+    assert!(
+        matches!(
+            refused,
+            Err(DomainError::LimitDeposit {
+                period: DepositPeriod::Week,
+                used: 2_000,
+                ..
+            })
+        ),
+        "{refused:?}"
+    );
+    // Monday 2026-03-09: a new week (and day); the month goes on.
+    let monday = WED + 5 * 24 * HOUR;
+    apply_at(
+        &mut w,
+        "L-3",
+        limit(DepositPeriod::Month, Some(3_000)),
+        monday,
+        &mut fx,
+    )
+    .unwrap();
+    assert_eq!(
+        apply_at(&mut w, "D-6", deposit(1_000), monday + HOUR, &mut fx),
+        fresh(1_500)
+    );
+    let refused = apply_at(&mut w, "D-7", deposit(1), monday + 2 * HOUR, &mut fx);
+    assert!(
+        matches!(
+            refused,
+            Err(DomainError::LimitDeposit {
+                period: DepositPeriod::Day,
+                ..
+            })
+        ),
+        "the day's limit is full first: {refused:?}"
+    );
+    let refused = apply_at(&mut w, "D-8", deposit(1), monday + 25 * HOUR, &mut fx);
+    assert!(
+        matches!(
+            refused,
+            Err(DomainError::LimitDeposit {
+                period: DepositPeriod::Month,
+                used: 3_000,
+                ..
+            })
+        ),
+        "{refused:?}"
+    );
+}
+
+#[test]
+fn w9_a_lower_limit_is_at_once_a_higher_one_or_a_removal_after_the_cooling_off() {
+    let mut fx = Vec::new();
+    let mut w = wallet(0, 64);
+    apply_at(
+        &mut w,
+        "L-1",
+        limit(DepositPeriod::Day, Some(100)),
+        WED,
+        &mut fx,
+    )
+    .unwrap();
+    apply_at(
+        &mut w,
+        "L-2",
+        limit(DepositPeriod::Day, Some(5_000)),
+        WED + HOUR,
+        &mut fx,
+    )
+    .unwrap();
+    // Still 100 for the next 24 hours.
+    assert!(apply_at(&mut w, "D-1", deposit(101), WED + 2 * HOUR, &mut fx).is_err());
+    assert!(apply_at(&mut w, "D-2", deposit(101), WED + 25 * HOUR - 1, &mut fx).is_err());
+    assert_eq!(
+        apply_at(&mut w, "D-3", deposit(4_000), WED + 25 * HOUR, &mut fx),
+        fresh(4_000)
+    );
+    // A removal waits too; a lower limit meanwhile replaces the waiting removal at once.
+    apply_at(
+        &mut w,
+        "L-3",
+        limit(DepositPeriod::Day, None),
+        WED + 30 * HOUR,
+        &mut fx,
+    )
+    .unwrap();
+    assert!(apply_at(&mut w, "D-4", deposit(5_001), WED + 31 * HOUR, &mut fx).is_err());
+    apply_at(
+        &mut w,
+        "L-4",
+        limit(DepositPeriod::Day, Some(10)),
+        WED + 32 * HOUR,
+        &mut fx,
+    )
+    .unwrap();
+    assert!(apply_at(&mut w, "D-5", deposit(11), WED + 100 * HOUR, &mut fx).is_err());
+    assert_eq!(
+        apply_at(&mut w, "D-6", deposit(10), WED + 100 * HOUR, &mut fx),
+        fresh(4_010)
+    );
+}
+
+#[test]
+fn w9_a_self_excluded_player_may_not_pay_in_or_stake_and_cannot_cut_it_short() {
+    let mut fx = Vec::new();
+    let mut w = wallet(0, 64);
+    apply_at(&mut w, "D-1", deposit(1_000), WED, &mut fx).unwrap();
+    apply_at(&mut w, "B-1", bet(100), WED + 1, &mut fx).unwrap();
+    let until = WED + 48 * HOUR;
+    let op = WalletOp::SelfExclude {
+        until: Timestamp(until),
+    };
+    assert_eq!(apply_at(&mut w, "X-1", op, WED + HOUR, &mut fx), fresh(900));
+    for (id, op, what) in [
+        ("D-2", deposit(10), WalletOpKind::Deposit),
+        ("B-2", bet(10), WalletOpKind::Bet),
+    ] {
+        let e = DomainError::SelfExcluded {
+            what,
+            until,
+            player: "P-1".into(),
+        };
+        assert_eq!(
+            apply_at(&mut w, id, op, WED + 2 * HOUR, &mut fx),
+            Err(e.clone())
+        );
+        assert_eq!(e.code(), "self_excluded");
+    }
+    // The player's money is not held: withdrawals, wins and rollbacks apply.
+    assert_eq!(
+        apply_at(&mut w, "W-1", withdraw(100), WED + 3 * HOUR, &mut fx),
+        fresh(800)
+    );
+    assert_eq!(
+        apply_at(&mut w, "N-1", win(50, Some("B-1")), WED + 3 * HOUR, &mut fx),
+        fresh(850)
+    );
+    // Shorter: refused; longer: extends.
+    let shorter = WalletOp::SelfExclude {
+        until: Timestamp(until - 1),
+    };
+    let r = apply_at(&mut w, "X-2", shorter, WED + 4 * HOUR, &mut fx);
+    assert!(
+        matches!(r, Err(DomainError::SelfExclusionActive { .. })),
+        "{r:?}"
+    );
+    assert_eq!(r.unwrap_err().code(), "self_exclusion_active");
+    let longer = WalletOp::SelfExclude {
+        until: Timestamp(until + HOUR),
+    };
+    apply_at(&mut w, "X-3", longer, WED + 4 * HOUR, &mut fx).unwrap();
+    assert!(apply_at(&mut w, "D-3", deposit(10), until + HOUR - 1, &mut fx).is_err());
+    // Over: play again.
+    assert_eq!(
+        apply_at(&mut w, "D-4", deposit(10), until + HOUR, &mut fx),
+        fresh(860)
+    );
 }

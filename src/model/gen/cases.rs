@@ -6,8 +6,8 @@ use crate::wire::InputPayload;
 
 use super::super::types::AMOUNT_MAX;
 use super::{
-    cash_in, cash_out, hall_name, jackpot, kyc, money, rollback, wallet, World, CREDIT_LINE,
-    KYC_WITHDRAWAL_MAX, LARGE_CASH_IN,
+    cash_in, cash_out, deposit_limit, hall_name, jackpot, kyc, money, rollback, self_exclusion,
+    wallet, World, CREDIT_LINE, KYC_WITHDRAWAL_MAX, LARGE_CASH_IN,
 };
 
 impl World {
@@ -16,7 +16,7 @@ impl World {
         let m = self.rng.gen_range(0..self.machines.len());
         let p = self.rng.gen_range(0..self.players.len());
         let player = self.players[p].id.clone();
-        match self.rng.gen_range(0..33) {
+        match self.rng.gen_range(0..34) {
             0 if !self.sent_wallet.is_empty() => {
                 self.case("retry_after_hours");
                 self.now += 3 * 3_600_000;
@@ -374,6 +374,51 @@ impl World {
                     self.send_wallet(p, "PSP-1", wallet("withdraw", &player, &t, w, None));
                 }
             }
+            32 => {
+                // W-9: a limit lowered (at once), a deposit over it refused and one within it
+                // taken, a limit raised (after the cooling-off), a self-exclusion that refuses
+                // deposits and bets but not withdrawals and cannot be cut short.
+                let period = ["day", "week", "month"][self.rng.gen_range(0..3)];
+                self.case("deposit_limit");
+                let t = self.player_tx(p);
+                self.send_wallet(p, "RG-1", deposit_limit(&player, &t, period, Some(3_000)));
+                for a in [2_000, 1_500, 500] {
+                    let t = self.player_tx(p);
+                    self.send_wallet(p, "PSP-1", wallet("deposit", &player, &t, a, None));
+                }
+                self.players[p].balance += 2_500;
+                self.case("limit_raise_waits");
+                let t = self.player_tx(p);
+                let (raise, remove) = (Some(50_000), self.rng.gen_bool(0.3));
+                let to = if remove { None } else { raise };
+                self.send_wallet(p, "RG-1", deposit_limit(&player, &t, period, to));
+                let t = self.player_tx(p);
+                self.send_wallet(p, "PSP-1", wallet("deposit", &player, &t, 1_000, None));
+                if self.rng.gen_bool(0.2) {
+                    self.case("limit_invalid_period");
+                    let t = self.player_tx(p);
+                    self.send_wallet(p, "RG-1", deposit_limit(&player, &t, "year", Some(1)));
+                }
+                if self.rng.gen_bool(0.5) {
+                    self.case("self_excluded");
+                    let until = self.now + 600_000;
+                    let t = self.player_tx(p);
+                    self.send_wallet(p, "RG-1", self_exclusion(&player, &t, until));
+                    let t = self.player_tx(p);
+                    self.send_wallet(p, "PSP-1", wallet("deposit", &player, &t, 100, None));
+                    let t = self.player_tx(p);
+                    let prov = self.provider();
+                    self.send_wallet(p, &prov, wallet("wallet_bet", &player, &t, 10, None));
+                    let t = self.player_tx(p);
+                    self.players[p].balance -= 1;
+                    self.send_wallet(p, "PSP-1", wallet("withdraw", &player, &t, 1, None));
+                    self.case("self_exclusion_active");
+                    let t = self.player_tx(p);
+                    self.send_wallet(p, "RG-1", self_exclusion(&player, &t, until - 1));
+                    let t = self.player_tx(p);
+                    self.send_wallet(p, "RG-1", self_exclusion(&player, &t, until + 60_000));
+                }
+            }
             _ => {
                 self.case("mystery_play");
                 if self.machines[m].credits < 1_000 {
@@ -411,7 +456,9 @@ fn tx_of(p: &InputPayload) -> (String, String) {
         | InputPayload::WalletBet { player, tx, .. }
         | InputPayload::WalletWin { player, tx, .. }
         | InputPayload::Rollback { player, tx, .. }
-        | InputPayload::KycStatus { player, tx, .. } => (player.clone(), tx.clone()),
+        | InputPayload::KycStatus { player, tx, .. }
+        | InputPayload::DepositLimit { player, tx, .. }
+        | InputPayload::SelfExclusion { player, tx, .. } => (player.clone(), tx.clone()),
         _ => (String::new(), String::new()),
     }
 }

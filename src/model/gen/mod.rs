@@ -28,6 +28,11 @@ pub const CREDIT_LINE: i64 = 1_000;
 /// The largest withdrawal a player not verified may make in generated streams (RULES.md
 /// W-8).
 pub const KYC_WITHDRAWAL_MAX: i64 = 2_000;
+/// How long a raised deposit limit waits in generated streams (RULES.md W-9): an hour.
+pub const COOLING_OFF_MS: i64 = 3_600_000;
+/// The jurisdiction's zone of generated streams (RULES.md W-9): the stream starts on the
+/// night Vienna moves its clocks forward.
+pub const LIMITS_TIME_ZONE: &str = "Europe/Vienna";
 /// Large cash-in alert threshold in generated streams.
 pub const LARGE_CASH_IN: i64 = 50_000;
 /// A credited win at or above this is alerted (RULES.md M-10).
@@ -114,6 +119,8 @@ pub fn model_config() -> ModelConfig {
         currency: CURRENCY.to_owned(),
         credit_line: CREDIT_LINE,
         kyc_withdrawal_max: Some(KYC_WITHDRAWAL_MAX),
+        cooling_off_ms: COOLING_OFF_MS,
+        limits_time_zone: LIMITS_TIME_ZONE.to_owned(),
         large_cash_in: LARGE_CASH_IN,
         handpay_threshold: HANDPAY_THRESHOLD,
         clock_ahead_max_ms: 300_000,
@@ -739,6 +746,26 @@ fn game_round(p: &InputPayload) -> Option<String> {
         }
         | InputPayload::Rollback { bet_tx: b, .. } => Some(format!("R-{b}")),
         _ => None,
+    }
+}
+
+/// A deposit limit (RULES.md W-9); `None` removes it.
+fn deposit_limit(player: &str, tx: &str, period: &str, amount: Option<i64>) -> InputPayload {
+    InputPayload::DepositLimit {
+        player: player.to_owned(),
+        tx: tx.to_owned(),
+        period: period.to_owned(),
+        amount,
+        currency: amount.map(|_| CURRENCY.to_owned()),
+    }
+}
+
+/// A self-exclusion until `until` (RULES.md W-9).
+fn self_exclusion(player: &str, tx: &str, until: i64) -> InputPayload {
+    InputPayload::SelfExclusion {
+        player: player.to_owned(),
+        tx: tx.to_owned(),
+        until,
     }
 }
 

@@ -1,6 +1,7 @@
 //! Refusals as stored: a wallet remembers the first answer to each transaction, refusals
 //! included, so every [`DomainError`] has a stored form.
 
+use pitboss_actors::domain::limits::DepositPeriod;
 use pitboss_actors::domain::{
     DomainError, IdKind, KycStatus, MachineOp, SessionError, Subject, Total, VoucherRefusal,
     WalletOpKind,
@@ -48,6 +49,23 @@ pub(super) enum DomainErrorDto {
     PlayerBlocked {
         what: String,
         amount: i64,
+        player: String,
+    },
+    SelfExcluded {
+        what: String,
+        until: i64,
+        player: String,
+    },
+    LimitDeposit {
+        period: String,
+        limit: i64,
+        used: i64,
+        amount: i64,
+        player: String,
+    },
+    SelfExclusionActive {
+        until: i64,
+        asked: i64,
         player: String,
     },
     BetRolledBack {
@@ -182,6 +200,37 @@ impl From<&DomainError> for DomainErrorDto {
             } => D::PlayerBlocked {
                 what: what.name().into(),
                 amount,
+                player,
+            },
+            E::SelfExcluded {
+                what,
+                until,
+                player,
+            } => D::SelfExcluded {
+                what: what.name().into(),
+                until,
+                player,
+            },
+            E::LimitDeposit {
+                period,
+                limit,
+                used,
+                amount,
+                player,
+            } => D::LimitDeposit {
+                period: period.name().into(),
+                limit,
+                used,
+                amount,
+                player,
+            },
+            E::SelfExclusionActive {
+                until,
+                asked,
+                player,
+            } => D::SelfExclusionActive {
+                until,
+                asked,
                 player,
             },
             E::BetRolledBack { tx, player } => D::BetRolledBack { tx, player },
@@ -321,6 +370,39 @@ impl TryFrom<DomainErrorDto> for DomainError {
                 what: WalletOpKind::from_name(&what)
                     .ok_or_else(|| unknown("wallet operation", &what))?,
                 amount,
+                player,
+            },
+            D::SelfExcluded {
+                what,
+                until,
+                player,
+            } => E::SelfExcluded {
+                what: WalletOpKind::from_name(&what)
+                    .ok_or_else(|| unknown("wallet operation", &what))?,
+                until,
+                player,
+            },
+            D::LimitDeposit {
+                period,
+                limit,
+                used,
+                amount,
+                player,
+            } => E::LimitDeposit {
+                period: DepositPeriod::from_name(&period)
+                    .ok_or_else(|| unknown("deposit period", &period))?,
+                limit,
+                used,
+                amount,
+                player,
+            },
+            D::SelfExclusionActive {
+                until,
+                asked,
+                player,
+            } => E::SelfExclusionActive {
+                until,
+                asked,
                 player,
             },
             D::BetRolledBack { tx, player } => E::BetRolledBack { tx, player },

@@ -3,6 +3,7 @@
 
 use std::collections::VecDeque;
 
+use pitboss_actors::domain::limits::{DepositPeriod, Limits};
 use pitboss_actors::domain::wallet::{
     Answer, Answered, BetBooking, BetStatus, TxKey, TxRecord, WalletOp, WalletState, WalletTotals,
 };
@@ -51,6 +52,15 @@ enum TxDto {
         /// A KYC status command's status (RULES.md W-8).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         kyc: Option<String>,
+        /// A deposit limit's period (RULES.md W-9); its amount is `limit`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        period: Option<String>,
+        /// A deposit limit's amount (absent: the limit removed).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        limit: Option<i64>,
+        /// A self-exclusion's end (RULES.md W-9).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        until: Option<i64>,
     },
     Tombstone,
 }
@@ -94,6 +104,21 @@ pub(super) struct WalletDto {
     /// before W-8 existed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     kyc: Option<String>,
+    /// Deposits in the current day, week and month: (period start, sum) (RULES.md W-9).
+    #[serde(default)]
+    deposited: [(i64, i64); 3],
+    /// The responsible-gaming limits, once any was set (RULES.md W-9).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    limits: Option<LimitsDto>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct LimitsDto {
+    /// Day, week, month.
+    deposit: [Option<i64>; 3],
+    /// (period, limit, effective at).
+    pending: Vec<(String, Option<i64>, i64)>,
+    excluded_until: Option<i64>,
 }
 
 fn status_name(s: BetStatus) -> &'static str {
@@ -116,11 +141,22 @@ fn tx_to_dto(r: &TxRecord) -> TxDto {
                     (amount.minor(), bet_tx.as_ref().map(TxId::to_string))
                 }
                 WalletOp::Rollback { bet_tx } => (0, Some(bet_tx.to_string())),
-                WalletOp::Kyc(_) => (0, None),
+                WalletOp::Kyc(_) | WalletOp::DepositLimit { .. } | WalletOp::SelfExclude { .. } => {
+                    (0, None)
+                }
             };
             let kyc = match &a.op {
                 WalletOp::Kyc(s) => Some(s.name().to_owned()),
                 _ => None,
+            };
+            let (period, limit, until) = match &a.op {
+                WalletOp::DepositLimit { period, amount } => (
+                    Some(period.name().to_owned()),
+                    amount.map(|a| a.minor()),
+                    None,
+                ),
+                WalletOp::SelfExclude { until } => (None, None, Some(until.0)),
+                _ => (None, None, None),
             };
             TxDto::Answered {
                 op: a.op.kind().name().into(),
@@ -139,6 +175,9 @@ fn tx_to_dto(r: &TxRecord) -> TxDto {
                     window: b.window.0,
                 }),
                 kyc,
+                period,
+                limit,
+                until,
             }
         }
     }
@@ -155,6 +194,9 @@ fn tx_from_dto(d: TxDto) -> Result<TxRecord, StoreError> {
         cause,
         bet,
         kyc,
+        period,
+        limit,
+        until,
     } = d
     else {
         return Ok(TxRecord::Tombstone);
@@ -177,6 +219,19 @@ fn tx_from_dto(d: TxDto) -> Result<TxRecord, StoreError> {
             let s = kyc.ok_or_else(|| bad("wallet KYC status", "no status"))?;
             WalletOp::Kyc(KycStatus::from_name(&s).ok_or_else(|| unknown("KYC status", &s))?)
         }
+        Some(WalletOpKind::DepositLimit) => {
+            let p = period.ok_or_else(|| bad("wallet deposit limit", "no period"))?;
+            WalletOp::DepositLimit {
+                period: DepositPeriod::from_name(&p)
+                    .ok_or_else(|| unknown("deposit period", &p))?,
+                amount: limit
+                    .map(|l| Amount::new(l).map_err(|e| bad("deposit limit", e)))
+                    .transpose()?,
+            }
+        }
+        Some(WalletOpKind::SelfExclusion) => WalletOp::SelfExclude {
+            until: Timestamp(until.ok_or_else(|| bad("wallet self-exclusion", "no end"))?),
+        },
         None => return Err(unknown("wallet operation", &op)),
     };
     let bet = match bet {
@@ -271,6 +326,16 @@ impl TryFrom<&WalletState> for WalletDto {
             txs,
             forgotten: w.forgotten,
             kyc: (w.kyc != KycStatus::Unverified).then(|| w.kyc.name().to_owned()),
+            deposited: w.deposited.map(|(t, s)| (t.0, s)),
+            limits: w.limits.as_deref().map(|l| LimitsDto {
+                deposit: l.deposit,
+                pending: l
+                    .pending
+                    .iter()
+                    .map(|(p, a, t)| (p.name().to_owned(), *a, t.0))
+                    .collect(),
+                excluded_until: l.excluded_until.map(|t| t.0),
+            }),
         })
     }
 }
@@ -315,6 +380,23 @@ impl TryFrom<WalletDto> for WalletState {
             kyc: match d.kyc {
                 None => KycStatus::Unverified,
                 Some(s) => KycStatus::from_name(&s).ok_or_else(|| unknown("KYC status", &s))?,
+            },
+            deposited: d.deposited.map(|(t, s)| (Timestamp(t), s)),
+            limits: match d.limits {
+                None => None,
+                Some(l) => Some(Box::new(Limits {
+                    deposit: l.deposit,
+                    pending: l
+                        .pending
+                        .into_iter()
+                        .map(|(p, a, t)| {
+                            DepositPeriod::from_name(&p)
+                                .map(|p| (p, a, Timestamp(t)))
+                                .ok_or_else(|| unknown("deposit period", &p))
+                        })
+                        .collect::<Result<_, _>>()?,
+                    excluded_until: l.excluded_until.map(Timestamp),
+                })),
             },
         })
     }

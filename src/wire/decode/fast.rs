@@ -12,8 +12,8 @@
 use std::borrow::Cow;
 
 use super::raw::{
-    Empty, RawCash, RawEnvelope, RawInt, RawKyc, RawMeters, RawMoney, RawPayload, RawRollback,
-    RawSource, RawStr, RawVoucher, RawWallet,
+    Empty, RawCash, RawDepositLimit, RawEnvelope, RawInt, RawKyc, RawMeters, RawMoney, RawPayload,
+    RawRollback, RawSelfExclusion, RawSource, RawStr, RawVoucher, RawWallet,
 };
 use crate::wire::NESTING_DEPTH_MAX;
 
@@ -239,6 +239,8 @@ struct Fields<'a> {
     attendant: Option<RawStr<'a>>,
     validation: Option<RawStr<'a>>,
     status: Option<RawStr<'a>>,
+    period: Option<RawStr<'a>>,
+    until: Option<RawInt>,
 }
 
 /// A meter snapshot's `meters` map: every meter once, integers only.
@@ -302,6 +304,8 @@ fn read_payload<'a>(r: &mut Reader<'a>) -> Option<RawPayload<'a>> {
             b"attendant" => once(&mut f.attendant, r.str())?,
             b"validation" => once(&mut f.validation, r.str())?,
             b"status" => once(&mut f.status, r.str())?,
+            b"period" => once(&mut f.period, r.str())?,
+            b"until" => once(&mut f.until, r.int())?,
             _ => return Some(false),
         }
         Some(true)
@@ -391,6 +395,18 @@ fn read_payload<'a>(r: &mut Reader<'a>) -> Option<RawPayload<'a>> {
             player: f.player?,
             tx: f.tx?,
             status: f.status?,
+        }),
+        b"deposit_limit" => P::DepositLimit(RawDepositLimit {
+            player: f.player?,
+            tx: f.tx?,
+            period: f.period?,
+            amount: f.amount,
+            currency: f.currency,
+        }),
+        b"self_exclusion" => P::SelfExclusion(RawSelfExclusion {
+            player: f.player?,
+            tx: f.tx?,
+            until: f.until?,
         }),
         b"voucher_issue" => P::VoucherIssue(voucher(f)?),
         b"voucher_redeem" => P::VoucherRedeem(voucher(f)?),

@@ -226,6 +226,31 @@ pub(super) struct RawKyc<'a> {
     pub status: RawStr<'a>,
 }
 
+/// A deposit limit (RULES.md W-9).
+#[derive(Deserialize)]
+pub(super) struct RawDepositLimit<'a> {
+    #[serde(borrow)]
+    pub player: RawStr<'a>,
+    #[serde(borrow)]
+    pub tx: RawStr<'a>,
+    #[serde(borrow)]
+    pub period: RawStr<'a>,
+    #[serde(default)]
+    pub amount: Option<RawInt>,
+    #[serde(borrow, default)]
+    pub currency: Option<RawStr<'a>>,
+}
+
+/// A self-exclusion (RULES.md W-9).
+#[derive(Deserialize)]
+pub(super) struct RawSelfExclusion<'a> {
+    #[serde(borrow)]
+    pub player: RawStr<'a>,
+    #[serde(borrow)]
+    pub tx: RawStr<'a>,
+    pub until: RawInt,
+}
+
 /// A meter snapshot's meters (RULES.md M-8): every one required.
 #[derive(Deserialize)]
 pub(super) struct RawMeters {
@@ -317,6 +342,8 @@ pub(super) enum RawPayload<'a> {
     WalletWin(#[serde(borrow)] RawWallet<'a>),
     Rollback(#[serde(borrow)] RawRollback<'a>),
     KycStatus(#[serde(borrow)] RawKyc<'a>),
+    DepositLimit(#[serde(borrow)] RawDepositLimit<'a>),
+    SelfExclusion(#[serde(borrow)] RawSelfExclusion<'a>),
     VoucherIssue(#[serde(borrow)] RawVoucher<'a>),
     VoucherRedeem(#[serde(borrow)] RawVoucher<'a>),
     VoucherCommit(#[serde(borrow)] RawVoucher<'a>),
@@ -496,6 +523,24 @@ impl<'a> RawEnvelope<'a> {
                 tx: tx.into(),
                 status: status.into(),
             }),
+            P::DepositLimit {
+                player,
+                tx,
+                period,
+                amount,
+                currency,
+            } => R::DepositLimit(RawDepositLimit {
+                player: player.into(),
+                tx: tx.into(),
+                period: period.into(),
+                amount: amount.map(raw_int),
+                currency: currency.as_ref().map(RawStr::from),
+            }),
+            P::SelfExclusion { player, tx, until } => R::SelfExclusion(RawSelfExclusion {
+                player: player.into(),
+                tx: tx.into(),
+                until: raw_int(*until),
+            }),
             P::VoucherIssue {
                 validation,
                 tx,
@@ -564,6 +609,8 @@ impl RawPayload<'_> {
             RawPayload::WalletWin(_) => "wallet_win",
             RawPayload::Rollback(_) => "rollback",
             RawPayload::KycStatus(_) => "kyc_status",
+            RawPayload::DepositLimit(_) => "deposit_limit",
+            RawPayload::SelfExclusion(_) => "self_exclusion",
             RawPayload::VoucherIssue(_) => "voucher_issue",
             RawPayload::VoucherRedeem(_) => "voucher_redeem",
             RawPayload::VoucherCommit(_) => "voucher_commit",
@@ -581,6 +628,8 @@ impl RawPayload<'_> {
                 | RawPayload::WalletWin(_)
                 | RawPayload::Rollback(_)
                 | RawPayload::KycStatus(_)
+                | RawPayload::DepositLimit(_)
+                | RawPayload::SelfExclusion(_)
         )
     }
 

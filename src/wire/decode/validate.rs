@@ -2,6 +2,7 @@
 //! decoder (or an [`InputEnvelope`](crate::wire::InputEnvelope) built in process) filled it.
 //! Every error names the field and the value.
 
+use pitboss_actors::domain::limits::DepositPeriod;
 use pitboss_actors::domain::machine::{
     CashInKind, CashOutKind, EventMeta, MachineCommand, MeterReport, SignificantEvent,
 };
@@ -554,6 +555,43 @@ fn wallet_command(
                 provider,
                 tx,
                 op,
+                round: None,
+            };
+            return Ok((player, cmd, None));
+        }
+        RawPayload::DepositLimit(l) => {
+            let player = PlayerId::new(text("player", &l.player)?)?;
+            let tx = TxId::new(text("tx", &l.tx)?)?;
+            let period_text = text("period", &l.period)?;
+            let period = DepositPeriod::from_name(period_text).ok_or_else(|| {
+                WireError::Schema(format!(
+                    "unknown deposit_limit period {:?} (expected day, week or month)",
+                    truncate(period_text)
+                ))
+            })?;
+            // W-9: an amount needs its currency; no amount removes the limit.
+            let (amount, cur) = match (l.amount, &l.currency) {
+                (None, _) => (None, None),
+                (Some(_), None) => return Err(WireError::MissingField("currency".into())),
+                (Some(a), Some(c)) => (Some(amount(a)?), Some(currency(c)?)),
+            };
+            let op = WalletOp::DepositLimit { period, amount };
+            let cmd = WalletCommand {
+                provider,
+                tx,
+                op,
+                round: None,
+            };
+            return Ok((player, cmd, cur));
+        }
+        RawPayload::SelfExclusion(x) => {
+            let player = PlayerId::new(text("player", &x.player)?)?;
+            let tx = TxId::new(text("tx", &x.tx)?)?;
+            let until = time_ms("until", x.until)?;
+            let cmd = WalletCommand {
+                provider,
+                tx,
+                op: WalletOp::SelfExclude { until },
                 round: None,
             };
             return Ok((player, cmd, None));

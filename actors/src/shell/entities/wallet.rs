@@ -126,6 +126,8 @@ impl Entity for WalletEntity {
         }
         let rules = WalletRules {
             kyc_withdrawal_max: cx.settings().wallet_kyc_withdrawal_max_minor,
+            cooling_off_ms: cx.settings().wallet_cooling_off_ms,
+            calendar: cx.calendar(),
         };
         let mut fx = super::take_scratch(&FX);
         if let Err(e) = state.apply(&meta, &cmd, currency, &rules, &recalled, &mut fx) {

@@ -142,7 +142,9 @@ impl Movement {
             WalletOpKind::Bet => Some(Movement::Bet),
             WalletOpKind::Win => Some(Movement::Win),
             WalletOpKind::Rollback => Some(Movement::Refund),
-            WalletOpKind::KycStatus => None,
+            WalletOpKind::KycStatus | WalletOpKind::DepositLimit | WalletOpKind::SelfExclusion => {
+                None
+            }
         }
     }
 }

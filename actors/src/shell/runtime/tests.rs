@@ -105,6 +105,8 @@ fn config() -> RuntimeConfig {
         wallet_window_len: 16,
         wallet_credit_line_minor: 0,
         wallet_kyc_withdrawal_max_minor: None,
+        wallet_cooling_off_ms: 86_400_000,
+        calendar: std::sync::Arc::new(crate::domain::limits::UtcCalendar),
         large_cash_in_alert_minor: 0,
         handpay_threshold_minor: 0,
         ggr_grace_windows: 1,
