@@ -51,6 +51,22 @@ pub(super) fn outcome_of(status: StatusCode) -> &'static str {
 }
 
 impl Attempt<'_> {
+    /// Records a refused attempt (its status, outcome and message) and returns the error.
+    pub(super) fn refuse<T>(
+        self,
+        e: ApiError,
+        before: Option<serde_json::Value>,
+    ) -> Result<T, ApiError> {
+        self.record(
+            e.status,
+            outcome_of(e.status),
+            Some(e.message.clone()),
+            before,
+            None,
+        )?;
+        Err(e)
+    }
+
     /// Writes the entry (who, what, when, before, after, outcome). The log was checked
     /// writable before the change; a write that still fails is a 500 (the change stays
     /// made, and the failure is logged as an error).

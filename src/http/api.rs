@@ -5,7 +5,9 @@
 use std::collections::BTreeMap;
 
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
+use pitboss_actors::domain::limits::DepositPeriod;
 use pitboss_actors::domain::time::WINDOW_MS;
+use pitboss_actors::domain::wallet::WalletState;
 use pitboss_actors::domain::{
     Currency, HallId, MachineId, PlayerId, PoolId, ReportedMeter, ValidationNo,
 };
@@ -376,8 +378,10 @@ pub async fn halls(
     })))
 }
 
+/// A wallet as the API shows it: its money, and the player's KYC status and limits (RULES.md
+/// W-8, W-9).
 #[derive(Serialize)]
-struct WalletView {
+pub(super) struct WalletView {
     player: String,
     currency: String,
     balance: Money,
@@ -389,6 +393,86 @@ struct WalletView {
     refunds_minor: i64,
     operations: u64,
     remembered_transactions: usize,
+    /// `unverified`, `verified` or `blocked` (W-8).
+    kyc: &'static str,
+    /// The deposit limits in force, by period (W-9); absent periods have none.
+    deposit_limits_minor: BTreeMap<&'static str, i64>,
+    /// Raised or removed limits waiting out the cooling-off.
+    pending_limits: Vec<PendingLimit>,
+    /// Deposited in the current day, week and month (each from the period's start).
+    deposited: BTreeMap<&'static str, PeriodSum>,
+    /// Self-excluded until then (ms), if an exclusion was ever set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    self_excluded_until_ms: Option<i64>,
+}
+
+#[derive(Serialize)]
+struct PendingLimit {
+    period: &'static str,
+    /// The new limit; absent: the limit is removed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    limit_minor: Option<i64>,
+    effective_at_ms: i64,
+}
+
+#[derive(Serialize)]
+struct PeriodSum {
+    since_ms: i64,
+    minor: i64,
+}
+
+/// The API's view of a wallet's state.
+pub(super) fn wallet_view(w: &WalletState) -> WalletView {
+    let cur = w.currency.as_str();
+    let limits = w.limits.as_deref();
+    let mut deposit_limits_minor = BTreeMap::new();
+    let mut pending_limits = Vec::new();
+    if let Some(l) = limits {
+        for (p, limit) in DepositPeriod::ALL.iter().zip(l.deposit) {
+            if let Some(limit) = limit {
+                deposit_limits_minor.insert(p.name(), limit);
+            }
+        }
+        pending_limits = l
+            .pending
+            .iter()
+            .map(|(p, limit, at)| PendingLimit {
+                period: p.name(),
+                limit_minor: *limit,
+                effective_at_ms: at.0,
+            })
+            .collect();
+    }
+    WalletView {
+        player: w.id.to_string(),
+        currency: cur.to_string(),
+        balance: money(w.balance, cur),
+        credit_line_minor: w.credit_line,
+        deposits_minor: w.totals.deposits,
+        withdrawals_minor: w.totals.withdrawals,
+        bets_minor: w.totals.bets,
+        wins_minor: w.totals.wins,
+        refunds_minor: w.totals.refunds,
+        operations: w.ops,
+        remembered_transactions: w.window_order.len(),
+        kyc: w.kyc.name(),
+        deposit_limits_minor,
+        pending_limits,
+        deposited: DepositPeriod::ALL
+            .iter()
+            .zip(w.deposited)
+            .map(|(p, (since, minor))| {
+                (
+                    p.name(),
+                    PeriodSum {
+                        since_ms: since.0,
+                        minor,
+                    },
+                )
+            })
+            .collect(),
+        self_excluded_until_ms: limits.and_then(|l| l.excluded_until).map(|t| t.0),
+    }
 }
 
 /// `GET /api/wallets/{id}`.
@@ -404,20 +488,7 @@ pub async fn wallet(
             "wallet of player {id} not found"
         )));
     };
-    let cur = w.currency.as_str();
-    Ok(HttpResponse::Ok().json(WalletView {
-        player: w.id.to_string(),
-        currency: cur.to_string(),
-        balance: money(w.balance, cur),
-        credit_line_minor: w.credit_line,
-        deposits_minor: w.totals.deposits,
-        withdrawals_minor: w.totals.withdrawals,
-        bets_minor: w.totals.bets,
-        wins_minor: w.totals.wins,
-        refunds_minor: w.totals.refunds,
-        operations: w.ops,
-        remembered_transactions: w.window_order.len(),
-    }))
+    Ok(HttpResponse::Ok().json(wallet_view(&w)))
 }
 
 /// A voucher as the API shows it (RULES.md V).

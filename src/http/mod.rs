@@ -13,12 +13,14 @@ pub mod audit;
 pub mod auth;
 pub mod backup;
 pub mod census;
+mod command_admin;
 pub mod config;
 pub mod error;
 pub mod feed;
 pub mod health;
 pub mod money;
 pub mod pages;
+pub mod player_admin;
 pub mod silence;
 pub mod state;
 pub mod views;
@@ -156,6 +158,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/api/admin/vouchers/{validation}/void",
             web::post().to(voucher_admin::void),
+        )
+        .route(
+            "/api/admin/players/{player}/limits",
+            web::post().to(player_admin::set_limit),
         )
         .route("/api/admin/audit", web::get().to(admin::audit))
         .route("/api/admin/backup", web::post().to(backup::backup))

@@ -13,19 +13,18 @@
 
 use std::time::{Duration, Instant};
 
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use pitboss_actors::domain::ValidationNo;
 use pitboss_actors::shell::{Snapshot, VoucherEntity};
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 
-use super::admin::{audit_writable, json_body, outcome_of, read_body, Attempt};
+use super::admin::{audit_writable, json_body, read_body, Attempt};
 use super::api::voucher_view;
 use super::auth::{authenticate, forbidden, Role};
+use super::command_admin::{idempotency_tx, submit_audited, Submission};
 use super::error::ApiError;
 use super::state::HttpState;
-use crate::gateway::{voucher_key, SubmitError};
+use crate::gateway::voucher_key;
 use crate::wire::{InputEnvelope, InputPayload};
 
 /// The sender of operators' voids.
@@ -65,14 +64,7 @@ pub async fn void(
         request,
     };
     let refuse = |attempt: Attempt<'_>, e: ApiError, before: Option<serde_json::Value>| {
-        attempt.record(
-            e.status,
-            outcome_of(e.status),
-            Some(e.message.clone()),
-            before,
-            None,
-        )?;
-        Err(e)
+        attempt.refuse(e, before)
     };
     if who.role < Role::Operator {
         return refuse(attempt, forbidden(&who, Role::Operator), None);
@@ -110,16 +102,9 @@ pub async fn void(
             return refuse(attempt, e, None);
         }
     };
-    let tx = match req.headers().get("idempotency-key").map(|v| v.to_str()) {
-        Some(Ok(k)) if !k.is_empty() => k.to_owned(),
-        Some(_) => {
-            let e = ApiError::bad_request("Idempotency-Key must be visible ASCII, not empty");
-            return refuse(attempt, e, before);
-        }
-        None => {
-            let digest = Sha256::digest(format!("{} {id} {reason}", who.name).as_bytes());
-            format!("void-{}", &hex::encode(digest)[..24])
-        }
+    let tx = match idempotency_tx(&req, &format!("{} {id} {reason}", who.name), "void") {
+        Ok(tx) => tx,
+        Err(e) => return refuse(attempt, e, before),
     };
     let payload = InputPayload::VoucherVoid {
         validation: id.to_string(),
@@ -141,56 +126,15 @@ pub async fn void(
         let e = ApiError::bad_request(format!("{}: {e}", e.code()));
         return refuse(attempt, e, before);
     }
-    let key = voucher_key(&id.to_string(), BACK_OFFICE, &tx, "void");
-    let answer = match commands.submit(&env, key, started, DEADLINE).await {
-        Ok(a) => a,
-        Err(e) => {
-            let (status, message) = match e {
-                SubmitError::Timeout => (
-                    StatusCode::GATEWAY_TIMEOUT,
-                    format!(
-                        "no answer within {} s; the void may still be applied: retry with the same Idempotency-Key ({tx})",
-                        DEADLINE.as_secs()
-                    ),
-                ),
-                other => (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    format!("the void could not be sent ({other:?}); nothing changed, retry"),
-                ),
-            };
-            return refuse(attempt, ApiError { status, message }, before);
-        }
+    let submission = Submission {
+        env: &env,
+        answer_key: voucher_key(&id.to_string(), BACK_OFFICE, &tx, "void"),
+        tx: &tx,
+        what: "void",
+        started,
+        deadline: DEADLINE,
     };
-    if answer.status != "applied" {
-        let code = answer.code.clone().unwrap_or_default();
-        let why = answer.payload["reason"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
-        let status = if code == "tx_conflict" {
-            StatusCode::CONFLICT
-        } else {
-            StatusCode::UNPROCESSABLE_ENTITY
-        };
-        attempt.record(
-            status,
-            outcome_of(status),
-            Some(format!("{code}: {why}")),
-            before,
-            Some(answer.payload.clone()),
-        )?;
-        return Err(ApiError {
-            status,
-            message: format!("{code}: {why}"),
-        });
-    }
-    let entry = attempt.record(
-        StatusCode::OK,
-        "ok",
-        None,
-        before.clone(),
-        Some(answer.payload.clone()),
-    )?;
+    let (answer, entry) = submit_audited(attempt, &commands, submission, before.clone()).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({
         "voucher": answer.payload,
         "before": before,

@@ -112,6 +112,30 @@ const UNREACHABLE: &[(&str, &str, u16, &str)] = &[
         "needs pitboss run's input topic with no instance consuming it",
     ),
     (
+        "/api/admin/players/{player}/limits",
+        "post",
+        200,
+        "needs pitboss run's input topic (tests/kafka/gateway.rs sets a player's limits through it)",
+    ),
+    (
+        "/api/admin/players/{player}/limits",
+        "post",
+        409,
+        "needs pitboss run's input topic and a tx answered for another change",
+    ),
+    (
+        "/api/admin/players/{player}/limits",
+        "post",
+        422,
+        "needs pitboss run's input topic (tests/kafka/gateway.rs has a shortened exclusion refused)",
+    ),
+    (
+        "/api/admin/players/{player}/limits",
+        "post",
+        504,
+        "needs pitboss run's input topic with no instance consuming it",
+    ),
+    (
         "/api/admin/backup",
         "post",
         503,
@@ -723,6 +747,9 @@ fn every_answer_of_a_running_demo_is_as_the_document_says() {
     let void = "/api/admin/vouchers/{validation}/void";
     let void_one = "/api/admin/vouchers/000000000000000042/void";
     let why = r#"{"reason": "damaged ticket"}"#;
+    let limits = "/api/admin/players/{player}/limits";
+    let limit_one = "/api/admin/players/P-0000001/limits";
+    let day_limit = r#"{"deposit_limit": {"period": "day", "amount": 50000}}"#;
     // A backup of the demo's embedded store, taken while it runs.
     let backup = "/api/admin/backup";
     let backup_to = |name: &str| json!({ "to": demo.dir.path().join(name) }).to_string();
@@ -772,6 +799,14 @@ fn every_answer_of_a_running_demo_is_as_the_document_says() {
         ("post", void, "/api/admin/vouchers/42/void", Bearer(OPERATOR), Some(why), 400),
         ("post", void, void_one, Bearer(OPERATOR), Some(&big), 413),
         ("post", void, void_one, Bearer(OPERATOR), Some(why), 503),
+        ("post", limits, limit_one, NoKey, Some(day_limit), 401),
+        ("post", limits, limit_one, Bearer(VIEWER), Some(day_limit), 403),
+        ("post", limits, limit_one, Bearer(OPERATOR), Some("{not json"), 400),
+        ("post", limits, limit_one, Bearer(OPERATOR), Some(r#"{"deposit_limit": {"period": "year", "amount": 5}}"#), 400),
+        ("post", limits, limit_one, Bearer(OPERATOR), Some(r#"{"self_exclusion": {"until": -1}}"#), 400),
+        ("post", limits, "/api/admin/players/P%20X/limits", Bearer(OPERATOR), Some(day_limit), 400),
+        ("post", limits, limit_one, Bearer(OPERATOR), Some(&big), 413),
+        ("post", limits, limit_one, Bearer(OPERATOR), Some(day_limit), 503),
         ("get", audit, audit, NoKey, None, 401),
         ("get", audit, audit, Bearer(OPERATOR), None, 403),
         ("get", audit, "/api/admin/audit?limit=all", Bearer(ADMIN), None, 400),
@@ -822,6 +857,7 @@ fn every_answer_of_a_running_demo_is_as_the_document_says() {
         ("patch", level, mini, Bearer(OPERATOR), Some(change), 500),
         ("get", audit, audit, Bearer(ADMIN), None, 500),
         ("post", void, void_one, Bearer(OPERATOR), Some(why), 500),
+        ("post", limits, limit_one, Bearer(OPERATOR), Some(day_limit), 500),
         ("post", backup, backup, Bearer(ADMIN), Some(&second_backup), 500),
     ]);
     assert!(

@@ -649,6 +649,65 @@ async fn desks_and_providers_get_the_entitys_answer_and_a_timed_out_request_is_a
         assert_eq!(voids[0]["after"]["voucher_status"], "voided");
         assert_eq!(voids[2]["outcome"], "refused");
 
+        // An operator sets a player's limits through the admin API (RULES.md W-9): the
+        // wallet's owner applies them, the gateway's next deposit meets them, the audit log
+        // keeps who and what.
+        let limit = |body: String| {
+            let url = format!("{admin}/api/admin/players/P-GW-1/limits");
+            tokio::task::spawn_blocking(move || {
+                testkit::http::send_within(
+                    Duration::from_secs(30),
+                    "POST",
+                    &url,
+                    Some(OPERATOR_KEY),
+                    &body,
+                )
+            })
+        };
+        let day = r#"{"deposit_limit": {"period": "day", "amount": 100}}"#;
+        let r = limit(day.to_owned()).await.unwrap();
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.json()["answer"]["kind"], "deposit_limit", "{}", r.body);
+        assert_eq!(r.json()["before"]["kyc"], "unverified", "{}", r.body);
+        // The day's deposits so far (5,000) already pass the new limit of 100.
+        let over = json!({"player": "P-GW-1", "tx": "dep-limited", "amount": 1});
+        let r = post(s, &b, "/gateway/v1/wallet/deposit", Some(DESK_KEY), over).await;
+        assert_eq!(
+            (r.status, code(&r)),
+            (422, "limit_deposit".into()),
+            "{}",
+            r.body
+        );
+        let until = pitboss::clock::now_ms() + 3_600_000;
+        let exclusion = format!(r#"{{"self_exclusion": {{"until": {until}}}}}"#);
+        let r = limit(exclusion).await.unwrap();
+        assert_eq!(r.status, 200, "{}", r.body);
+        let shorter = format!(r#"{{"self_exclusion": {{"until": {}}}}}"#, until - 1);
+        let r = limit(shorter).await.unwrap();
+        assert_eq!(r.status, 422, "{}", r.body);
+        assert!(r.body.contains("self_exclusion_active"), "{}", r.body);
+        let bet = json!({"player": "P-GW-1", "tx": "bet-excluded", "amount": 10, "round": "R-9"});
+        let r = post(s, &b, "/gateway/v1/wallet/bet", Some(PROVIDER_KEY), bet).await;
+        assert_eq!(
+            (r.status, code(&r)),
+            (422, "self_excluded".into()),
+            "{}",
+            r.body
+        );
+        let r = get(s, &b, "/gateway/v1/wallet/P-GW-1/balance", Some(DESK_KEY)).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let log = std::fs::read_to_string(dir.path().join("audit.jsonl")).expect("audit log");
+        let changes: Vec<Value> = log
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .filter(|e| e["action"] == "player.limit")
+            .collect();
+        assert_eq!(changes.len(), 3, "{log}");
+        assert_eq!(
+            (&changes[0]["outcome"], &changes[2]["outcome"]),
+            (&json!("ok"), &json!("refused"))
+        );
+
         // The deposit was applied once, though it was sent three times.
         let c = cfg.clone();
         let deposits = tokio::task::spawn_blocking(move || {

@@ -1,0 +1,115 @@
+//! What the admin API's commands share (the voucher void, a player's limits): an operator's
+//! change is the command its service would send, submitted through the input topic to the
+//! entity that owns it (the gateway's command channel, [`crate::gateway::Commands`]); the
+//! entity's answer is the request's, and the attempt is audited either way.
+
+use std::time::{Duration, Instant};
+
+use actix_web::http::StatusCode;
+use actix_web::HttpRequest;
+use sha2::{Digest, Sha256};
+
+use super::admin::{outcome_of, Attempt};
+use super::audit::AuditEntry;
+use super::error::ApiError;
+use crate::gateway::{Answer, Commands, SubmitError};
+use crate::wire::InputEnvelope;
+
+/// A command ready to go: the event, the key its answer comes under, and for messages its
+/// `tx` and what it is (`void`, `change`).
+pub(super) struct Submission<'a> {
+    pub(super) env: &'a InputEnvelope,
+    pub(super) answer_key: String,
+    pub(super) tx: &'a str,
+    pub(super) what: &'static str,
+    pub(super) started: Instant,
+    pub(super) deadline: Duration,
+}
+
+/// The command's `tx`: the `Idempotency-Key` header if given, else `{prefix}-` and a digest
+/// of `content` (the same request twice is one command).
+pub(super) fn idempotency_tx(
+    req: &HttpRequest,
+    content: &str,
+    prefix: &str,
+) -> Result<String, ApiError> {
+    match req.headers().get("idempotency-key").map(|v| v.to_str()) {
+        Some(Ok(k)) if !k.is_empty() => Ok(k.to_owned()),
+        Some(_) => Err(ApiError::bad_request(
+            "Idempotency-Key must be visible ASCII, not empty",
+        )),
+        None => {
+            let digest = Sha256::digest(content.as_bytes());
+            Ok(format!("{prefix}-{}", &hex::encode(digest)[..24]))
+        }
+    }
+}
+
+/// Submits the command and waits for the entity's answer: applied, it is returned with the
+/// audit entry written; refused (422, or 409 for `tx_conflict`), timed out (504) or not sent
+/// (503), the attempt is audited and the error returned.
+pub(super) async fn submit_audited(
+    attempt: Attempt<'_>,
+    commands: &Commands,
+    s: Submission<'_>,
+    before: Option<serde_json::Value>,
+) -> Result<(Answer, AuditEntry), ApiError> {
+    let answer = match commands
+        .submit(s.env, s.answer_key, s.started, s.deadline)
+        .await
+    {
+        Ok(a) => a,
+        Err(e) => {
+            let (status, message) = match e {
+                SubmitError::Timeout => (
+                    StatusCode::GATEWAY_TIMEOUT,
+                    format!(
+                        "no answer within {} s; the {} may still be applied: retry with the same Idempotency-Key ({})",
+                        s.deadline.as_secs(),
+                        s.what,
+                        s.tx
+                    ),
+                ),
+                other => (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    format!(
+                        "the {} could not be sent ({other:?}); nothing changed, retry",
+                        s.what
+                    ),
+                ),
+            };
+            return attempt.refuse(ApiError { status, message }, before);
+        }
+    };
+    if answer.status != "applied" {
+        let code = answer.code.clone().unwrap_or_default();
+        let why = answer.payload["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let status = if code == "tx_conflict" {
+            StatusCode::CONFLICT
+        } else {
+            StatusCode::UNPROCESSABLE_ENTITY
+        };
+        attempt.record(
+            status,
+            outcome_of(status),
+            Some(format!("{code}: {why}")),
+            before,
+            Some(answer.payload.clone()),
+        )?;
+        return Err(ApiError {
+            status,
+            message: format!("{code}: {why}"),
+        });
+    }
+    let entry = attempt.record(
+        StatusCode::OK,
+        "ok",
+        None,
+        before,
+        Some(answer.payload.clone()),
+    )?;
+    Ok((answer, entry))
+}

@@ -1,0 +1,167 @@
+//! The admin API's responsible-gaming limits (issue 13, RULES.md W-9): an operator sets a
+//! player's deposit limit or self-exclusion, audited.
+//!
+//! Like the voucher void ([`super::voucher_admin`]), the change is the wallet command the
+//! responsible-gaming service would send (`deposit_limit` or `self_exclusion`, from
+//! [`BACK_OFFICE`]): it goes through the input topic to the instance that owns the wallet,
+//! which applies W-9 (a lower limit at once, a higher one after the cooling-off), and the
+//! request is answered with the wallet's answer. The audit entry names the operator, the
+//! wallet before (its KYC status and limits included) and the answer. Only `pitboss run` has
+//! an input topic: the demo answers 503 and changes nothing.
+//!
+//! The command's `tx` is the `Idempotency-Key` header if given, else derived from the
+//! operator, the player and the request: the same request sent twice gets the first answer.
+
+use std::time::{Duration, Instant};
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use pitboss_actors::domain::PlayerId;
+use pitboss_actors::shell::{Snapshot, WalletEntity};
+use serde::Deserialize;
+
+use super::admin::{audit_writable, json_body, read_body, Attempt};
+use super::api::wallet_view;
+use super::auth::{authenticate, forbidden, Role};
+use super::command_admin::{idempotency_tx, submit_audited, Submission};
+use super::error::ApiError;
+use super::state::HttpState;
+use super::voucher_admin::BACK_OFFICE;
+use crate::gateway::wallet_key;
+use crate::wire::{InputEnvelope, InputPayload};
+
+/// How long a change waits for the wallet's answer.
+const DEADLINE: Duration = Duration::from_secs(10);
+
+/// The namespace of the limit events' ids (UUID v5).
+const EVENT_ID_NAMESPACE: uuid::Uuid =
+    uuid::Uuid::from_u128(0x7069_7462_6f73_7376_6c69_6d69_7473_0001);
+
+/// One change per request.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+enum LimitBody {
+    /// A deposit limit for `day`, `week` or `month`; no `amount` removes it.
+    DepositLimit {
+        period: String,
+        #[serde(default)]
+        amount: Option<i64>,
+    },
+    /// Excluded until this time (ms since the Unix epoch).
+    SelfExclusion { until: i64 },
+}
+
+/// `POST /api/admin/players/{player}/limits` (operator).
+pub async fn set_limit(
+    state: web::Data<HttpState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let started = Instant::now();
+    let raw = read_body(payload).await?;
+    let who = authenticate(&state.config.api_keys, &req)?;
+    let (request, parsed) = json_body(&raw);
+    let target = path.into_inner();
+    let attempt = Attempt {
+        state: &state,
+        who: who.clone(),
+        action: "player.limit",
+        metric: "player_limit",
+        target: target.clone(),
+        request: request.clone(),
+    };
+    let refuse = |attempt: Attempt<'_>, e: ApiError, before: Option<serde_json::Value>| {
+        attempt.refuse(e, before)
+    };
+    if who.role < Role::Operator {
+        return refuse(attempt, forbidden(&who, Role::Operator), None);
+    }
+    audit_writable(&state)?;
+    let body = match parsed.and_then(|v| {
+        serde_json::from_value::<LimitBody>(v)
+            .map_err(|e| ApiError::bad_request(format!("invalid request: {e}")))
+    }) {
+        Ok(b) => b,
+        Err(e) => return refuse(attempt, e, None),
+    };
+    let player = match PlayerId::new(&target) {
+        Ok(id) => id,
+        Err(e) => {
+            let e = ApiError::bad_request(format!("invalid player id: {e}"));
+            return refuse(attempt, e, None);
+        }
+    };
+    let tx = match idempotency_tx(&req, &format!("{} {player} {request}", who.name), "limit") {
+        Ok(tx) => tx,
+        Err(e) => return refuse(attempt, e, None),
+    };
+    let currency = state.runtime.config.currency.to_string();
+    let payload = match body {
+        LimitBody::DepositLimit { period, amount } => InputPayload::DepositLimit {
+            player: player.to_string(),
+            tx: tx.clone(),
+            period,
+            amount,
+            currency: amount.map(|_| currency),
+        },
+        LimitBody::SelfExclusion { until } => InputPayload::SelfExclusion {
+            player: player.to_string(),
+            tx: tx.clone(),
+            until,
+        },
+    };
+    let kind = match &payload {
+        InputPayload::SelfExclusion { .. } => "self_exclusion",
+        _ => "deposit_limit",
+    };
+    let content = serde_json::to_string(&payload).expect("payloads serialize");
+    let event_id = uuid::Uuid::new_v5(&EVENT_ID_NAMESPACE, content.as_bytes());
+    let now = crate::clock::now_ms();
+    let env = InputEnvelope::wallet(
+        event_id,
+        BACK_OFFICE,
+        BACK_OFFICE,
+        now.max(1) as u64,
+        now,
+        payload,
+    );
+    // Checked as the processor checks it (an unknown period, a limit of 0, a time outside
+    // 1970 to 9999 are refused here).
+    if let Err(e) = pitboss_actors::shell::Input::try_from(&env) {
+        let e = ApiError::bad_request(format!("{}: {e}", e.code()));
+        return refuse(attempt, e, None);
+    }
+    let Some(commands) = state.commands.clone() else {
+        let e = ApiError::unavailable(
+            "a limit goes through the input topic to the wallet's owner: served by pitboss run, \
+             not by the demo; nothing changed",
+        );
+        return refuse(attempt, e, None);
+    };
+    let before = match state.runtime.inspect::<WalletEntity>(&player).await {
+        Ok(Some(Snapshot::Wallet(w))) => {
+            Some(serde_json::to_value(wallet_view(&w)).expect("views serialize"))
+        }
+        Ok(_) => None,
+        Err(e) => {
+            let e = ApiError::unavailable(format!("the store did not answer: {e}"));
+            return refuse(attempt, e, None);
+        }
+    };
+    let submission = Submission {
+        env: &env,
+        answer_key: wallet_key(player.as_str(), BACK_OFFICE, &tx, kind),
+        tx: &tx,
+        what: "change",
+        started,
+        deadline: DEADLINE,
+    };
+    let (answer, entry) = submit_audited(attempt, &commands, submission, before.clone()).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "answer": answer.payload,
+        "before": before,
+        "tx": tx,
+        "output_id": answer.output_id,
+        "audit": entry.at,
+    })))
+}
