@@ -6,14 +6,69 @@
 use std::time::{Duration, Instant};
 
 use actix_web::http::StatusCode;
-use actix_web::HttpRequest;
+use actix_web::{web, HttpRequest};
+use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
-use super::admin::{outcome_of, Attempt};
+use super::admin::{audit_writable, json_body, outcome_of, read_body, Attempt};
 use super::audit::AuditEntry;
+use super::auth::{authenticate, forbidden, Principal, Role};
 use super::error::ApiError;
+use super::state::HttpState;
 use crate::gateway::{Answer, Commands, SubmitError};
 use crate::wire::InputEnvelope;
+
+/// An operator's request, authenticated, authorised and parsed; refusals up to here are
+/// audited (a body too large or a key unknown is refused before, unaudited).
+pub(super) struct Opened<'a, T> {
+    pub(super) attempt: Attempt<'a>,
+    pub(super) who: Principal,
+    /// The request body as sent (JSON), for the audit and the derived `tx`.
+    pub(super) request: serde_json::Value,
+    pub(super) body: T,
+    pub(super) started: Instant,
+}
+
+/// Opens an operator's command on `target`: reads the body, checks the key (operator at
+/// least) and that the audit log is writable, and parses the body as `T`.
+pub(super) async fn open<'a, T: DeserializeOwned>(
+    state: &'a HttpState,
+    req: &HttpRequest,
+    target: String,
+    payload: web::Payload,
+    action: &'static str,
+    metric: &'static str,
+) -> Result<Opened<'a, T>, ApiError> {
+    let started = Instant::now();
+    let raw = read_body(payload).await?;
+    let who = authenticate(&state.config.api_keys, req)?;
+    let (request, parsed) = json_body(&raw);
+    let attempt = Attempt {
+        state,
+        who: who.clone(),
+        action,
+        metric,
+        target,
+        request: request.clone(),
+    };
+    if who.role < Role::Operator {
+        return attempt.refuse(forbidden(&who, Role::Operator), None);
+    }
+    audit_writable(state)?;
+    match parsed.and_then(|v| {
+        serde_json::from_value::<T>(v)
+            .map_err(|e| ApiError::bad_request(format!("invalid request: {e}")))
+    }) {
+        Ok(body) => Ok(Opened {
+            attempt,
+            who,
+            request,
+            body,
+            started,
+        }),
+        Err(e) => attempt.refuse(e, None),
+    }
+}
 
 /// A command ready to go: the event, the key its answer comes under, and for messages its
 /// `tx` and what it is (`void`, `change`).

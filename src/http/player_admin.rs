@@ -12,17 +12,16 @@
 //! The command's `tx` is the `Idempotency-Key` header if given, else derived from the
 //! operator, the player and the request: the same request sent twice gets the first answer.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use pitboss_actors::domain::PlayerId;
 use pitboss_actors::shell::{Snapshot, WalletEntity};
 use serde::Deserialize;
 
-use super::admin::{audit_writable, json_body, read_body, Attempt};
+use super::admin::Attempt;
 use super::api::wallet_view;
-use super::auth::{authenticate, forbidden, Role};
-use super::command_admin::{idempotency_tx, submit_audited, Submission};
+use super::command_admin::{idempotency_tx, open, submit_audited, Opened, Submission};
 use super::error::ApiError;
 use super::state::HttpState;
 use super::voucher_admin::BACK_OFFICE;
@@ -57,32 +56,24 @@ pub async fn set_limit(
     path: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let started = Instant::now();
-    let raw = read_body(payload).await?;
-    let who = authenticate(&state.config.api_keys, &req)?;
-    let (request, parsed) = json_body(&raw);
     let target = path.into_inner();
-    let attempt = Attempt {
-        state: &state,
-        who: who.clone(),
-        action: "player.limit",
-        metric: "player_limit",
-        target: target.clone(),
-        request: request.clone(),
-    };
+    let Opened {
+        attempt,
+        who,
+        request,
+        body,
+        started,
+    } = open::<LimitBody>(
+        &state,
+        &req,
+        target.clone(),
+        payload,
+        "player.limit",
+        "player_limit",
+    )
+    .await?;
     let refuse = |attempt: Attempt<'_>, e: ApiError, before: Option<serde_json::Value>| {
         attempt.refuse(e, before)
-    };
-    if who.role < Role::Operator {
-        return refuse(attempt, forbidden(&who, Role::Operator), None);
-    }
-    audit_writable(&state)?;
-    let body = match parsed.and_then(|v| {
-        serde_json::from_value::<LimitBody>(v)
-            .map_err(|e| ApiError::bad_request(format!("invalid request: {e}")))
-    }) {
-        Ok(b) => b,
-        Err(e) => return refuse(attempt, e, None),
     };
     let player = match PlayerId::new(&target) {
         Ok(id) => id,

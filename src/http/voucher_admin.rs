@@ -11,17 +11,16 @@
 //! The command's `tx` is the `Idempotency-Key` header if given, else derived from the
 //! operator, the voucher and the reason: the same void sent twice gets the first answer.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use pitboss_actors::domain::ValidationNo;
 use pitboss_actors::shell::{Snapshot, VoucherEntity};
 use serde::Deserialize;
 
-use super::admin::{audit_writable, json_body, read_body, Attempt};
+use super::admin::Attempt;
 use super::api::voucher_view;
-use super::auth::{authenticate, forbidden, Role};
-use super::command_admin::{idempotency_tx, submit_audited, Submission};
+use super::command_admin::{idempotency_tx, open, submit_audited, Opened, Submission};
 use super::error::ApiError;
 use super::state::HttpState;
 use crate::gateway::voucher_key;
@@ -50,32 +49,24 @@ pub async fn void(
     path: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let started = Instant::now();
-    let raw = read_body(payload).await?;
-    let who = authenticate(&state.config.api_keys, &req)?;
-    let (request, parsed) = json_body(&raw);
     let target = path.into_inner();
-    let attempt = Attempt {
-        state: &state,
-        who: who.clone(),
-        action: "voucher.void",
-        metric: "voucher_void",
-        target: target.clone(),
-        request,
-    };
+    let Opened {
+        attempt,
+        who,
+        body: VoidBody { reason },
+        started,
+        ..
+    } = open(
+        &state,
+        &req,
+        target.clone(),
+        payload,
+        "voucher.void",
+        "voucher_void",
+    )
+    .await?;
     let refuse = |attempt: Attempt<'_>, e: ApiError, before: Option<serde_json::Value>| {
         attempt.refuse(e, before)
-    };
-    if who.role < Role::Operator {
-        return refuse(attempt, forbidden(&who, Role::Operator), None);
-    }
-    audit_writable(&state)?;
-    let reason = match parsed.and_then(|v| {
-        serde_json::from_value::<VoidBody>(v)
-            .map_err(|e| ApiError::bad_request(format!("invalid request: {e}")))
-    }) {
-        Ok(b) => b.reason,
-        Err(e) => return refuse(attempt, e, None),
     };
     let id = match ValidationNo::new(&target) {
         Ok(id) => id,

@@ -500,6 +500,19 @@ pub fn validate(env: &InputEnvelope) -> Result<Event, &'static str> {
             }
             let provider = id(server)?;
             use InputPayload as P;
+            let rule = |player, tx, currency, op| {
+                Event::Wallet(WalletEvent {
+                    id: env.event_id.clone(),
+                    player,
+                    provider: provider.clone(),
+                    hall: hall.clone(),
+                    tx,
+                    time: env.event_time,
+                    currency,
+                    round: None,
+                    op,
+                })
+            };
             let (player, tx, cur, op) = match &env.payload {
                 P::Deposit {
                     player,
@@ -540,23 +553,15 @@ pub fn validate(env: &InputEnvelope) -> Result<Event, &'static str> {
                     currency: c,
                     ..
                 } => (player, tx, c, WalletOpModel::Rollback(id(bet_tx)?)),
+                // W-8, W-9: the player rules name no round; only a limit names a currency.
                 P::KycStatus { player, tx, status } => {
                     let (player, tx) = (id(player)?, id(tx)?);
                     // W-8: one of three words; no amount, so no currency (the wallet's own).
                     if !["unverified", "verified", "blocked"].contains(&status.as_str()) {
                         return Err("malformed");
                     }
-                    return Ok(Event::Wallet(WalletEvent {
-                        id: env.event_id.clone(),
-                        player,
-                        provider,
-                        hall,
-                        tx,
-                        time: env.event_time,
-                        currency: String::new(),
-                        round: None,
-                        op: WalletOpModel::Kyc(status.clone()),
-                    }));
+                    let op = WalletOpModel::Kyc(status.clone());
+                    return Ok(rule(player, tx, String::new(), op));
                 }
                 P::DepositLimit {
                     player,
@@ -575,17 +580,8 @@ pub fn validate(env: &InputEnvelope) -> Result<Event, &'static str> {
                         (Some(_), None) => return Err("missing_field"),
                         (Some(a), Some(c)) => (Some(amount(*a)?), currency(c)?),
                     };
-                    return Ok(Event::Wallet(WalletEvent {
-                        id: env.event_id.clone(),
-                        player,
-                        provider,
-                        hall,
-                        tx,
-                        time: env.event_time,
-                        currency: cur,
-                        round: None,
-                        op: WalletOpModel::DepositLimit(period.clone(), limit),
-                    }));
+                    let op = WalletOpModel::DepositLimit(period.clone(), limit);
+                    return Ok(rule(player, tx, cur, op));
                 }
                 P::SelfExclusion { player, tx, until } => {
                     let (player, tx) = (id(player)?, id(tx)?);
@@ -593,17 +589,8 @@ pub fn validate(env: &InputEnvelope) -> Result<Event, &'static str> {
                     if !(0..=253_402_300_799_999).contains(until) {
                         return Err("malformed");
                     }
-                    return Ok(Event::Wallet(WalletEvent {
-                        id: env.event_id.clone(),
-                        player,
-                        provider,
-                        hall,
-                        tx,
-                        time: env.event_time,
-                        currency: String::new(),
-                        round: None,
-                        op: WalletOpModel::SelfExclusion(*until),
-                    }));
+                    let op = WalletOpModel::SelfExclusion(*until);
+                    return Ok(rule(player, tx, String::new(), op));
                 }
                 _ => return Err("invalid_source"),
             };
