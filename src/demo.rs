@@ -188,6 +188,11 @@ pub struct DemoSummary {
     /// Deposits and bets refused by RULES.md W-9 (`self_excluded`, `limit_deposit`); the
     /// simulator's count of those it sent to be refused must agree.
     pub limit_refusals: u64,
+    /// Rows of the gaming-day report (a hall's day, RULES.md H-4) over the days the run
+    /// touched; absent without a store that keeps GGR windows, or with `--keep-data`.
+    pub gaming_day_rows: Option<u64>,
+    /// Those rows' handle equals the recount's bets (part of `conservation_ok`).
+    pub gaming_days_ok: Option<bool>,
     /// Wallet commands refused, by code (each command once).
     pub wallet_refusals: BTreeMap<&'static str, u64>,
     /// The recount from the entities' state.
@@ -204,6 +209,38 @@ pub struct DemoSummary {
     pub audit: Option<crate::store::AuditReport>,
     /// The recount balances, agrees with the simulator, and the audit found no difference.
     pub conservation_ok: bool,
+}
+
+/// The rows of the gaming-day reports of the days `span` (ms) touched in any of `halls`, and
+/// their handle.
+async fn gaming_day_rows(
+    cfg: &Config,
+    source: &dyn crate::store::AuditSource,
+    halls: &[HallId],
+    span: (i64, i64),
+) -> anyhow::Result<(u64, i64)> {
+    let days = cfg.gaming_days()?;
+    let mut dates = std::collections::BTreeSet::new();
+    for h in halls {
+        let rule = days.rule(h.as_str());
+        for t in [span.0, span.1] {
+            dates.insert(rule.day_of(t).map_err(anyhow::Error::msg)?);
+        }
+    }
+    let (mut rows, mut handle) = (0, 0);
+    for date in dates {
+        let date = date.to_string();
+        let currency = &cfg.network.currency;
+        match crate::report::read_gaming_day(source, &days, &date, None, currency).await {
+            Ok(r) => {
+                rows += r.halls.len() as u64;
+                handle += r.network.handle_minor;
+            }
+            Err(crate::report::ReportError::NoData(_)) => {}
+            Err(e) => anyhow::bail!("the gaming-day report of {date}: {e}"),
+        }
+    }
+    Ok((rows, handle))
 }
 
 /// Formats minor units as major units with two decimals.
@@ -265,6 +302,7 @@ pub async fn run(
         None
     };
     let start = Instant::now();
+    let start_ms = now_ms();
     let deadline = opts
         .duration_secs
         .map(|s| start + Duration::from_secs_f64(s));
@@ -396,6 +434,15 @@ pub async fn run(
     };
     let states = rt.collect().await?;
     let recount = recount(&states);
+    // RULES.md H-4: the gaming-day report of the days the run touched adds up to the recount
+    // (a durable store keeps the GGR windows; another run's data would add to them).
+    let gaming_day = match (&opened.audit, opts.keep_data) {
+        (Some(source), false) => {
+            Some(gaming_day_rows(&cfg, source.as_ref(), &halls, (start_ms, now_ms())).await?)
+        }
+        _ => None,
+    };
+    let gaming_days_ok = gaming_day.map(|(_, handle)| handle == recount.bets);
     let generator = sim.sent().clone();
     let mut wallet_refusals: BTreeMap<&'static str, u64> = BTreeMap::new();
     for code in sink.wallet_refusals.lock().expect("lock").values() {
@@ -427,7 +474,10 @@ pub async fn run(
             .map(|a| a.load(Ordering::Relaxed))
             .sum(),
         generator,
+        gaming_day_rows: gaming_day.map(|(rows, _)| rows),
+        gaming_days_ok,
         conservation_ok: recount.conservation_ok
+            && gaming_days_ok != Some(false)
             && (generator_matches || opts.keep_data)
             && audit.as_ref().is_none_or(|a| a.ok()),
         generator_matches,

@@ -171,6 +171,10 @@ fn the_gaming_day_report_adds_up_to_what_the_demo_booked() {
         s["recount"]["ggr"].as_i64().expect("ggr"),
     );
     assert!(bets > 0, "{s}");
+    // The demo checked the same itself: its summary counts the rows of the days it touched
+    // and counts their agreement in `conservation_ok`.
+    assert_eq!(s["gaming_days_ok"], true, "{s}");
+    assert!(s["gaming_day_rows"].as_u64().is_some_and(|n| n >= 3), "{s}");
 
     // The gaming days around now (UTC, rolling over at 06:00).
     let today = (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(6))
