@@ -790,6 +790,21 @@ impl Simulator {
         }
     }
 
+    /// A withdrawal the wallet will apply: counted, and taken off the player's balance.
+    fn withdraw(&mut self, p: usize, now_ms: i64, amount: i64) {
+        let (player, tx) = (self.players[p].id.clone(), self.new_tx(p));
+        self.players[p].balance -= amount;
+        self.pending.withdrawals += amount;
+        let payload = InputPayload::Withdraw {
+            player,
+            tx,
+            amount,
+            currency: self.currency.clone(),
+            round: None,
+        };
+        self.wallet_event(p, now_ms, payload);
+    }
+
     fn new_tx(&mut self, p: usize) -> String {
         let pl = &mut self.players[p];
         pl.tx += 1;
@@ -807,17 +822,7 @@ impl Simulator {
                 .balance
                 .min(self.kyc_max.unwrap_or(i64::MAX));
             if roll < 100 && amount > 0 && self.players[p].verified {
-                let tx = self.new_tx(p);
-                self.players[p].balance -= amount;
-                self.pending.withdrawals += amount;
-                let payload = InputPayload::Withdraw {
-                    player,
-                    tx,
-                    amount,
-                    currency: cur,
-                    round: None,
-                };
-                self.wallet_event(p, now_ms, payload);
+                self.withdraw(p, now_ms, amount);
             }
             return;
         }
@@ -852,20 +857,7 @@ impl Simulator {
                 amount = amount.min(max);
             }
             if amount > 0 {
-                let tx = self.new_tx(p);
-                self.players[p].balance -= amount;
-                self.pending.withdrawals += amount;
-                return self.wallet_event(
-                    p,
-                    now_ms,
-                    InputPayload::Withdraw {
-                        player,
-                        tx,
-                        amount,
-                        currency: cur,
-                        round: None,
-                    },
-                );
+                return self.withdraw(p, now_ms, amount);
             }
         }
         if roll < 200 {

@@ -101,10 +101,8 @@ pub async fn set_limit(
             until,
         },
     };
-    let kind = match &payload {
-        InputPayload::SelfExclusion { .. } => "self_exclusion",
-        _ => "deposit_limit",
-    };
+    // The answer's kind is the command's (`deposit_limit`, `self_exclusion`).
+    let kind = payload.kind();
     let content = serde_json::to_string(&payload).expect("payloads serialize");
     let event_id = uuid::Uuid::new_v5(&EVENT_ID_NAMESPACE, content.as_bytes());
     let now = crate::clock::now_ms();

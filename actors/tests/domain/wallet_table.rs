@@ -1233,7 +1233,32 @@ fn a_rollback_reverses_the_bet_in_the_bets_window() {
     assert_eq!(windows, [(bet_time.window_start(), -100)]);
 }
 
-/// Applies a command under a KYC withdrawal limit (W-8); a KYC status names no currency.
+/// Applies a command at `t` under `rules` and checks the invariants. The player rules (a KYC
+/// status, a self-exclusion, a limit removed) name no currency; the rest name the wallet's.
+fn apply_under(
+    w: &mut WalletState,
+    id: &str,
+    op: WalletOp,
+    t: i64,
+    rules: &WalletRules<'_>,
+    fx: &mut Vec<WalletEffect>,
+) -> Result<WalletReply, DomainError> {
+    let currency = match &op {
+        WalletOp::Kyc(_)
+        | WalletOp::SelfExclude { .. }
+        | WalletOp::DepositLimit { amount: None, .. } => None,
+        _ => Some(eur()),
+    };
+    let m = WalletMeta {
+        time: Timestamp(t),
+        ..meta()
+    };
+    let r = w.apply(&m, &cmd(id, op), currency, rules, &Vec::new(), fx);
+    w.assert_invariants();
+    r
+}
+
+/// Applies a command under a KYC withdrawal limit (W-8).
 fn apply_kyc(
     w: &mut WalletState,
     id: &str,
@@ -1241,14 +1266,11 @@ fn apply_kyc(
     max: Option<i64>,
     fx: &mut Vec<WalletEffect>,
 ) -> Result<WalletReply, DomainError> {
-    let currency = (!matches!(op, WalletOp::Kyc(_))).then(eur);
     let rules = WalletRules {
         kyc_withdrawal_max: max,
         ..WalletRules::default()
     };
-    let r = w.apply(&meta(), &cmd(id, op), currency, &rules, &Vec::new(), fx);
-    w.assert_invariants();
-    r
+    apply_under(w, id, op, T0, &rules, fx)
 }
 
 #[test]
@@ -1403,24 +1425,7 @@ fn apply_at(
     t: i64,
     fx: &mut Vec<WalletEffect>,
 ) -> Result<WalletReply, DomainError> {
-    let currency = match &op {
-        WalletOp::SelfExclude { .. } | WalletOp::DepositLimit { amount: None, .. } => None,
-        _ => Some(eur()),
-    };
-    let m = WalletMeta {
-        time: Timestamp(t),
-        ..meta()
-    };
-    let r = w.apply(
-        &m,
-        &cmd(id, op),
-        currency,
-        &WalletRules::default(),
-        &Vec::new(),
-        fx,
-    );
-    w.assert_invariants();
-    r
+    apply_under(w, id, op, t, &WalletRules::default(), fx)
 }
 
 fn limit(period: DepositPeriod, a: Option<i64>) -> WalletOp {
