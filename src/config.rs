@@ -150,6 +150,10 @@ pub struct NetworkConfig {
     pub currency: String,
 }
 
+fn default_transfer_hold_secs() -> u32 {
+    (pitboss_actors::domain::transfer::TRANSFER_HOLD_MS_DEFAULT / 1000) as u32
+}
+
 /// Actor runtime settings (see deploy/pitboss.toml for each key's meaning).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -164,6 +168,10 @@ pub struct RuntimeSection {
     /// make; absent: no such limit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wallet_kyc_withdrawal_max_minor: Option<i64>,
+    /// RULES.md W-10: how long a wallet holds a cashless transfer for its machine's
+    /// acknowledgement before giving the money back.
+    #[serde(default = "default_transfer_hold_secs")]
+    pub wallet_transfer_hold_secs: u32,
     pub large_cash_in_alert_minor: i64,
     pub handpay_threshold_minor: i64,
     pub clock_ahead_max_ms: i64,
@@ -418,6 +426,7 @@ impl Config {
             wallet_credit_line_minor: r.wallet_credit_line_minor,
             wallet_kyc_withdrawal_max_minor: r.wallet_kyc_withdrawal_max_minor,
             wallet_cooling_off_ms: i64::from(rg.cooling_off_hours) * 3_600_000,
+            wallet_transfer_hold_ms: i64::from(r.wallet_transfer_hold_secs) * 1000,
             calendar: std::sync::Arc::new(calendar),
             large_cash_in_alert_minor: r.large_cash_in_alert_minor,
             handpay_threshold_minor: r.handpay_threshold_minor,

@@ -224,6 +224,7 @@ impl Direct {
                 let rules = WalletRules {
                     kyc_withdrawal_max: self.config.wallet_kyc_withdrawal_max_minor,
                     cooling_off_ms: self.config.wallet_cooling_off_ms,
+                    transfer_hold_ms: self.config.wallet_transfer_hold_ms,
                     calendar: self.config.calendar.as_ref(),
                 };
                 let result = state.apply(&meta, &cmd, currency, &rules, &recalled, &mut self.wfx);
@@ -232,6 +233,10 @@ impl Direct {
                     match effect {
                         WalletEffect::Ggr(d) => self.ggr(d),
                         WalletEffect::Changed { .. } => {}
+                        WalletEffect::Alert(a) => {
+                            self.stats.outputs += 1;
+                            *self.alerts.entry(a.code()).or_default() += 1;
+                        }
                         WalletEffect::Remember(k, r) => {
                             self.wallet_txs
                                 .insert((player.clone(), k.clone()), r.clone());

@@ -251,7 +251,7 @@ pub fn handle() -> Option<PrometheusHandle> {
 }
 
 /// Every event kind [`event_kind`] returns: the label set of [`EVENTS_IN`].
-pub const EVENT_KINDS: [&str; 32] = [
+pub const EVENT_KINDS: [&str; 34] = [
     "bet",
     "win",
     "game_end",
@@ -284,6 +284,8 @@ pub const EVENT_KINDS: [&str; 32] = [
     "kyc_status",
     "deposit_limit",
     "self_exclusion",
+    "transfer_request",
+    "transfer_cancel",
 ];
 
 /// The kind of an input event, one of [`EVENT_KINDS`].
@@ -326,6 +328,8 @@ fn event_kind_index(input: &Input) -> usize {
             WalletOp::Kyc(_) => 29,
             WalletOp::DepositLimit { .. } => 30,
             WalletOp::SelfExclude { .. } => 31,
+            WalletOp::TransferRequest { .. } => 32,
+            WalletOp::TransferCancel { .. } => 33,
         },
         Input::Voucher { cmd, .. } => match cmd.op {
             VoucherOp::Issue(_) => 24,

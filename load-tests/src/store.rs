@@ -270,6 +270,7 @@ fn populate(cfg: &Config, o: &StoreOptions) -> anyhow::Result<()> {
                 let rules = WalletRules {
                     kyc_withdrawal_max: rc.wallet_kyc_withdrawal_max_minor,
                     cooling_off_ms: rc.wallet_cooling_off_ms,
+                    transfer_hold_ms: rc.wallet_transfer_hold_ms,
                     calendar: rc.calendar.as_ref(),
                 };
                 w.apply(&meta, &cmd, Some(rc.currency), &rules, &Vec::new(), &mut fx)?;

@@ -247,6 +247,7 @@ impl EffectRouter for KafkaRouter {
                 self.push(3, p, validation.as_str(), &item, ack);
             }
             other @ (Remote::Machine(_, MachineMsg::Event { .. })
+            | Remote::Wallet(..)
             | Remote::Hall(_, HallMsg::Recalled(..) | HallMsg::Wake(_))) => return Some(other),
         }
         None

@@ -36,6 +36,7 @@ fn runtime() -> Arc<Runtime> {
         wallet_credit_line_minor: 0,
         wallet_kyc_withdrawal_max_minor: None,
         wallet_cooling_off_ms: 86_400_000,
+        wallet_transfer_hold_ms: 60_000,
         calendar: std::sync::Arc::new(pitboss_actors::domain::limits::UtcCalendar),
         large_cash_in_alert_minor: 0,
         handpay_threshold_minor: 0,

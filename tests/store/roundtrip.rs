@@ -14,6 +14,7 @@ use pitboss_actors::domain::machine::{
     AwardMark, EpochMarks, HitOrigin, MachineProfile, MachineState, MachineStatus, MeterBaseline,
     MeterReport, Meters, OpenHandpay, Reconciliation,
 };
+use pitboss_actors::domain::transfer::{Hold, Transfers};
 use pitboss_actors::domain::voucher::{
     Answered as VoucherAnswered, EarlyCredit, Issue, Party, VoucherNote, VoucherOp, VoucherState,
     VoucherStatus,
@@ -395,10 +396,38 @@ fn deposits_and_limits() -> impl Strategy<Value = (Deposited, Option<Box<Limits>
         })
 }
 
+fn transfers() -> impl Strategy<Value = Option<Box<Transfers>>> {
+    prop::option::of(
+        (
+            prop::collection::vec((id(), id(), any::<i64>(), any::<i64>()), 0..3),
+            prop::collection::vec((id(), any::<u128>()), 0..3),
+            any::<i64>(),
+        )
+            .prop_map(|(holds, done, unbacked)| {
+                Box::new(Transfers {
+                    holds: holds
+                        .into_iter()
+                        .map(|(t, m, amount, until)| Hold {
+                            transfer: TxId::new(&t).unwrap(),
+                            machine: MachineId::new(&m).unwrap(),
+                            amount,
+                            until: Timestamp(until),
+                        })
+                        .collect(),
+                    done: done
+                        .into_iter()
+                        .map(|(t, c)| (TxId::new(&t).unwrap(), EventId(c)))
+                        .collect(),
+                    unbacked,
+                })
+            }),
+    )
+}
+
 fn wallet() -> impl Strategy<Value = WalletState> {
     (
         (id(), currency(), any::<i64>(), any::<i64>()),
-        prop::array::uniform5(any::<i64>()),
+        (prop::array::uniform7(any::<i64>()), transfers()),
         (any::<u64>(), 1usize..300),
         prop::collection::btree_map(id(), tx_record(), 0..12),
         (
@@ -410,7 +439,7 @@ fn wallet() -> impl Strategy<Value = WalletState> {
         .prop_map(
             |(
                 (p, currency, balance, credit_line),
-                t,
+                (t, transfers),
                 (ops, len),
                 window,
                 (shuffle, kyc, (deposited, limits)),
@@ -438,11 +467,14 @@ fn wallet() -> impl Strategy<Value = WalletState> {
                         bets: t[2],
                         wins: t[3],
                         refunds: t[4],
+                        to_machines: t[5],
+                        from_machines: t[6],
                     },
                     ops,
                     kyc,
                     deposited,
                     limits,
+                    transfers,
                     window_len: len,
                     window_order: order,
                     forgotten: ops / 3,

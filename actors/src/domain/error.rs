@@ -107,6 +107,14 @@ pub enum DomainError {
         /// The wallet's player.
         player: String,
     },
+    /// A cancel of a transfer the wallet holds nothing for (RULES.md W-10).
+    #[error("transfer {transfer} of wallet {player} is not held{}", if *acknowledged { ": its machine acknowledged it" } else { ": never requested, cancelled or lapsed" })]
+    TransferNotHeld {
+        transfer: String,
+        player: String,
+        /// True when a machine took it.
+        acknowledged: bool,
+    },
     /// A self-exclusion shorter than the one in force (RULES.md W-9): it cannot be cut short.
     #[error("player {player} is self-excluded until {until} ms; an exclusion until {asked} ms cannot shorten it")]
     SelfExclusionActive {
@@ -279,6 +287,7 @@ impl DomainError {
             DomainError::SelfExcluded { .. } => "self_excluded",
             DomainError::LimitDeposit { .. } => "limit_deposit",
             DomainError::SelfExclusionActive { .. } => "self_exclusion_active",
+            DomainError::TransferNotHeld { .. } => "transfer_not_held",
             DomainError::BetRolledBack { .. } => "bet_rolled_back",
             DomainError::TxConflict { .. } => "tx_conflict",
             DomainError::BetUnknown { .. } => "bet_unknown",

@@ -86,6 +86,11 @@ named! {
         KycStatus => "kyc_status",
         DepositLimit => "deposit_limit",
         SelfExclusion => "self_exclusion",
+        TransferRequest => "transfer_request",
+        TransferCancel => "transfer_cancel",
+        TransferRelease => "transfer_release",
+        TransferSettle => "transfer_settle",
+        TransferFromMachine => "transfer_from_machine",
     }
 }
 

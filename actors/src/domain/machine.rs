@@ -7,7 +7,7 @@
 
 use super::error::{DomainError, Subject};
 use super::ids::{
-    AttendantId, EventId, HallId, MachineId, PlayerId, PoolId, SourceKey, ValidationNo,
+    AttendantId, EventId, HallId, MachineId, PlayerId, PoolId, SourceKey, TxId, ValidationNo,
 };
 use super::kinds::{HandpayKind, LogCode, MachineOp, ReportedMeter, SnapshotReason, Total};
 use super::money::{add, Amount, Currency};
@@ -797,6 +797,43 @@ pub enum Alert {
         machine: Option<MachineId>,
         amount: i64,
     },
+    /// A wallet's hold for a transfer to a machine lapsed unacknowledged (W-10): the money
+    /// is back in the wallet.
+    TransferHoldReleased {
+        machine: MachineId,
+        player: PlayerId,
+        transfer: TxId,
+        amount: i64,
+    },
+    /// A machine acknowledged a transfer its wallet held nothing for (W-10): paid from the
+    /// wallet's balance, what the balance could not cover `unbacked`.
+    TransferWithoutHold {
+        machine: MachineId,
+        player: PlayerId,
+        transfer: TxId,
+        amount: i64,
+        unbacked: i64,
+    },
+    /// A machine acknowledged another amount than its wallet held (W-10).
+    TransferAmountVariance {
+        machine: MachineId,
+        player: PlayerId,
+        transfer: TxId,
+        /// What the wallet held.
+        held: i64,
+        /// What the machine took.
+        amount: i64,
+        unbacked: i64,
+    },
+    /// A machine acknowledged a transfer a second time (W-10).
+    TransferAcknowledgedTwice {
+        machine: MachineId,
+        player: PlayerId,
+        transfer: TxId,
+        amount: i64,
+        /// `to_machine` or `from_machine`.
+        direction: &'static str,
+    },
 }
 
 impl Alert {
@@ -836,6 +873,10 @@ impl Alert {
             Alert::VoucherRedeemedWithoutHold { .. } => "voucher_redeemed_without_hold",
             Alert::VoucherAmountVariance { .. } => "voucher_amount_variance",
             Alert::VoucherHoldReleased { .. } => "voucher_hold_released",
+            Alert::TransferHoldReleased { .. } => "transfer_hold_released",
+            Alert::TransferWithoutHold { .. } => "transfer_without_hold",
+            Alert::TransferAmountVariance { .. } => "transfer_amount_variance",
+            Alert::TransferAcknowledgedTwice { .. } => "transfer_acknowledged_twice",
         }
     }
 
@@ -851,7 +892,14 @@ impl Alert {
             | Alert::WrongCurrency { .. }
             | Alert::Overflow { .. }
             | Alert::VoucherNumberReused { .. }
-            | Alert::VoucherCreditUnbacked { .. } => Severity::Critical,
+            | Alert::VoucherCreditUnbacked { .. }
+            | Alert::TransferAcknowledgedTwice { .. } => Severity::Critical,
+            Alert::TransferWithoutHold { unbacked, .. }
+            | Alert::TransferAmountVariance { unbacked, .. }
+                if *unbacked != 0 =>
+            {
+                Severity::Critical
+            }
             _ => Severity::Warning,
         }
     }
@@ -864,6 +912,10 @@ impl Alert {
             | Alert::VoucherCreditUnbacked { machine, .. }
             | Alert::VoucherRedeemedWithoutHold { machine, .. }
             | Alert::VoucherAmountVariance { machine, .. } => machine,
+            Alert::TransferHoldReleased { machine, .. }
+            | Alert::TransferWithoutHold { machine, .. }
+            | Alert::TransferAmountVariance { machine, .. }
+            | Alert::TransferAcknowledgedTwice { machine, .. } => machine,
             Alert::SequenceGap { machine, .. }
             | Alert::SequenceReset { machine, .. }
             | Alert::SequenceStale { machine, .. }

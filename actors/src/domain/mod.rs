@@ -15,6 +15,7 @@ pub mod limits;
 pub mod machine;
 pub mod money;
 pub mod time;
+pub mod transfer;
 pub mod voucher;
 pub mod wallet;
 

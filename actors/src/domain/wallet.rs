@@ -13,13 +13,16 @@ use std::collections::VecDeque;
 
 use super::FastMap;
 
+use super::applied::Applied;
 use super::error::{DomainError, Subject};
 use super::ggr::GgrDelta;
-use super::ids::{EventId, HallId, PlayerId, RoundId, ServerId, SourceKey, TxId};
+use super::ids::{EventId, HallId, MachineId, PlayerId, RoundId, ServerId, SourceKey, TxId};
 use super::kinds::{KycStatus, Total, WalletOpKind};
 use super::limits::{self, Calendar, DepositPeriod, Deposited, LimitRefusal, Limits, UtcCalendar};
+use super::machine::Alert;
 use super::money::{add, Amount, Currency};
 use super::time::Timestamp;
+use super::transfer::{Direction, Hold, TransferFact, Transfers, TRANSFER_HOLD_MS_DEFAULT};
 
 /// What a wallet command asks for.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -52,6 +55,11 @@ pub enum WalletOp {
     },
     /// Excludes the player from deposits and bets until a time (RULES.md W-9).
     SelfExclude { until: Timestamp },
+    /// Holds money for a cashless transfer to a machine (RULES.md W-10); the command's `tx`
+    /// is the transfer id the machine acknowledges.
+    TransferRequest { machine: MachineId, amount: Amount },
+    /// Gives back the money held for a transfer the machine did not take (W-10).
+    TransferCancel { transfer: TxId },
 }
 
 impl WalletOp {
@@ -66,6 +74,8 @@ impl WalletOp {
             WalletOp::Kyc(_) => WalletOpKind::KycStatus,
             WalletOp::DepositLimit { .. } => WalletOpKind::DepositLimit,
             WalletOp::SelfExclude { .. } => WalletOpKind::SelfExclusion,
+            WalletOp::TransferRequest { .. } => WalletOpKind::TransferRequest,
+            WalletOp::TransferCancel { .. } => WalletOpKind::TransferCancel,
         }
     }
 
@@ -132,6 +142,8 @@ pub struct WalletRules<'a> {
     pub cooling_off_ms: i64,
     /// Where days, weeks and months start in the jurisdiction's local time (W-9).
     pub calendar: &'a dyn Calendar,
+    /// How long a transfer's hold waits for its machine (RULES.md W-10), in milliseconds.
+    pub transfer_hold_ms: i64,
 }
 
 /// The default cooling-off of a raised deposit limit: 24 hours (RULES.md W-9).
@@ -144,6 +156,7 @@ impl Default for WalletRules<'static> {
             kyc_withdrawal_max: None,
             cooling_off_ms: COOLING_OFF_MS_DEFAULT,
             calendar: &UtcCalendar,
+            transfer_hold_ms: TRANSFER_HOLD_MS_DEFAULT,
         }
     }
 }
@@ -171,6 +184,10 @@ pub struct WalletTotals {
     pub wins: i64,
     /// Refunded by rollbacks.
     pub refunds: i64,
+    /// Paid to machines by acknowledged cashless transfers (RULES.md W-10).
+    pub to_machines: i64,
+    /// Received from machines by cashless transfers (W-10).
+    pub from_machines: i64,
 }
 
 /// Where an accepted bet stands (W-4, W-5).
@@ -281,6 +298,9 @@ pub enum WalletEffect {
     },
     /// Hand a record (new or changed) to the store with the next checkpoint (W-1).
     Remember(TxKey, TxRecord),
+    /// An operator alert (a lapsed transfer hold, a machine's acknowledgement that does not
+    /// match, RULES.md W-10).
+    Alert(Alert),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -302,6 +322,8 @@ pub struct WalletState {
     pub deposited: Deposited,
     /// The player's responsible-gaming limits, once any was set (RULES.md W-9).
     pub limits: Option<Box<Limits>>,
+    /// Cashless transfers held and acknowledged, once any was asked for (RULES.md W-10).
+    pub transfers: Option<Box<Transfers>>,
     /// How many records are kept in memory.
     pub window_len: usize,
     /// Keys in memory, oldest first.
@@ -326,6 +348,7 @@ impl WalletState {
             kyc: KycStatus::Unverified,
             deposited: Deposited::default(),
             limits: None,
+            transfers: None,
             window_len: window_len.max(1),
             window_order: VecDeque::new(),
             window: FastMap::default(),
@@ -405,6 +428,7 @@ impl WalletState {
         fx: &mut Vec<WalletEffect>,
     ) -> Result<WalletReply, DomainError> {
         let currency = currency.unwrap_or(self.currency);
+        self.lapse(meta.time, fx);
         let key = cmd.key();
         let tombstoned = match self.lookup(&key, recalled) {
             Some(TxRecord::Answered(first)) => {
@@ -624,8 +648,212 @@ impl WalletState {
                 limits.excluded_until = Some(*until);
                 0
             }
+            WalletOp::TransferRequest { machine, amount } => {
+                let delta = self.hold(meta, cmd, machine, amount.minor(), rules)?;
+                if delta != 0 {
+                    fx.push(self.changed(&cmd.tx, WalletOpKind::TransferRequest, delta));
+                }
+                delta
+            }
+            WalletOp::TransferCancel { transfer } => {
+                let hold = self.transfers.as_mut().and_then(|t| t.take_hold(transfer));
+                let Some(hold) = hold else {
+                    let acknowledged = self
+                        .transfers
+                        .as_ref()
+                        .is_some_and(|t| t.acknowledged(transfer));
+                    return Err(DomainError::TransferNotHeld {
+                        transfer: transfer.to_string(),
+                        player: self.id.to_string(),
+                        acknowledged,
+                    });
+                };
+                self.balance += hold.amount;
+                self.ops += 1;
+                self.tidy_transfers();
+                fx.push(self.changed(&cmd.tx, WalletOpKind::TransferCancel, hold.amount));
+                hold.amount
+            }
         };
         Ok((delta, self.balance))
+    }
+
+    /// W-10: holds a transfer's amount for its machine: the balance (never the credit line)
+    /// pays it. A transfer a machine acknowledged already (its acknowledgement was read
+    /// first) holds nothing: the money has moved.
+    fn hold(
+        &mut self,
+        meta: &WalletMeta,
+        cmd: &WalletCommand,
+        machine: &MachineId,
+        amount: i64,
+        rules: &WalletRules<'_>,
+    ) -> Result<i64, DomainError> {
+        let t = self.transfers.get_or_insert_with(Box::default);
+        if t.acknowledged(&cmd.tx) {
+            return Ok(0);
+        }
+        if t.holds.iter().any(|h| h.transfer == cmd.tx) {
+            // Another sender's request under the same transfer id.
+            return Err(self.conflict(cmd));
+        }
+        let available = self.balance.max(0);
+        if amount > available {
+            self.tidy_transfers();
+            return Err(DomainError::InsufficientFunds {
+                what: WalletOpKind::TransferRequest,
+                amount,
+                available,
+                player: self.id.to_string(),
+            });
+        }
+        let until = Timestamp(meta.time.0.saturating_add(rules.transfer_hold_ms.max(0)));
+        t.holds.push(Hold {
+            transfer: cmd.tx.clone(),
+            machine: machine.clone(),
+            amount,
+            until,
+        });
+        self.balance -= amount;
+        self.ops += 1;
+        Ok(-amount)
+    }
+
+    /// The money held for transfers to machines (W-10).
+    pub fn held(&self) -> i64 {
+        self.transfers.as_ref().map_or(0, |t| t.held())
+    }
+
+    /// What machines acknowledged beyond the wallet's funds (W-10).
+    pub fn unbacked(&self) -> i64 {
+        self.transfers.as_ref().map_or(0, |t| t.unbacked)
+    }
+
+    fn tidy_transfers(&mut self) {
+        if self.transfers.as_ref().is_some_and(|t| t.is_empty()) {
+            self.transfers = None;
+        }
+    }
+
+    /// W-10: before anything at time `t`, the holds whose time has passed go back to the
+    /// balance, each booked and alerted.
+    fn lapse(&mut self, t: Timestamp, fx: &mut Vec<WalletEffect>) {
+        let Some(transfers) = self.transfers.as_mut() else {
+            return;
+        };
+        for hold in transfers.lapsed(t) {
+            self.balance += hold.amount;
+            self.ops += 1;
+            fx.push(self.changed(&hold.transfer, WalletOpKind::TransferRelease, hold.amount));
+            fx.push(WalletEffect::Alert(Alert::TransferHoldReleased {
+                machine: hold.machine,
+                player: self.id.clone(),
+                transfer: hold.transfer,
+                amount: hold.amount,
+            }));
+        }
+        self.tidy_transfers();
+    }
+
+    /// Applies a machine's word on a transfer (W-10). The machine took or sent the money:
+    /// it is never refused. To a machine: the hold pays it; what the machine took beyond
+    /// the hold comes from the balance, what the balance cannot cover is `unbacked`; what it
+    /// took below the hold goes back to the balance. From a machine: the wallet receives
+    /// it. An acknowledgement applied already (the same transfer and event) is a
+    /// [`Applied::Duplicate`].
+    pub fn apply_transfer(
+        &mut self,
+        meta: &WalletMeta,
+        fact: &TransferFact,
+        fx: &mut Vec<WalletEffect>,
+    ) -> Result<Applied, DomainError> {
+        self.lapse(meta.time, fx);
+        let t = self.transfers.get_or_insert_with(Box::default);
+        if t.done
+            .iter()
+            .any(|(x, cause)| x == &fact.transfer && *cause == meta.event_id)
+        {
+            self.tidy_transfers();
+            return Ok(Applied::Duplicate);
+        }
+        let amount = fact.amount.minor();
+        let twice = t.acknowledged(&fact.transfer);
+        let (player, transfer, machine) =
+            (self.id.clone(), fact.transfer.clone(), fact.machine.clone());
+        match fact.direction {
+            Direction::FromMachine => {
+                let balance = add(self.balance, amount, Total::WalletBalance)?;
+                let received = add(self.totals.from_machines, amount, Total::WalletTotals)?;
+                self.balance = balance;
+                self.totals.from_machines = received;
+                self.ops += 1;
+                fx.push(self.changed(&fact.transfer, WalletOpKind::TransferFromMachine, amount));
+                if twice {
+                    fx.push(WalletEffect::Alert(Alert::TransferAcknowledgedTwice {
+                        machine,
+                        player,
+                        transfer,
+                        amount,
+                        direction: "from_machine",
+                    }));
+                }
+            }
+            Direction::ToMachine if twice => {
+                // The player asked once: the second take is the machine's, not the wallet's.
+                t.unbacked = add(t.unbacked, amount, Total::WalletTotals)?;
+                fx.push(WalletEffect::Alert(Alert::TransferAcknowledgedTwice {
+                    machine,
+                    player,
+                    transfer,
+                    amount,
+                    direction: "to_machine",
+                }));
+            }
+            Direction::ToMachine => {
+                let hold = t.take_hold(&fact.transfer);
+                let held = hold.as_ref().map_or(0, |h| h.amount);
+                // Beyond the hold, the balance pays what it can.
+                let extra = (amount - held).max(0);
+                let paid = extra.min(self.balance.max(0));
+                let unbacked = extra - paid;
+                let to_machines = add(
+                    self.totals.to_machines,
+                    amount - unbacked,
+                    Total::WalletTotals,
+                )?;
+                t.unbacked = add(t.unbacked, unbacked, Total::WalletTotals)?;
+                self.totals.to_machines = to_machines;
+                // Below the hold, the rest goes back.
+                let delta = (held - amount).max(0) - paid;
+                self.balance += delta;
+                self.ops += 1;
+                if delta != 0 {
+                    fx.push(self.changed(&fact.transfer, WalletOpKind::TransferSettle, delta));
+                }
+                if hold.is_none() {
+                    fx.push(WalletEffect::Alert(Alert::TransferWithoutHold {
+                        machine,
+                        player,
+                        transfer,
+                        amount,
+                        unbacked,
+                    }));
+                } else if held != amount {
+                    fx.push(WalletEffect::Alert(Alert::TransferAmountVariance {
+                        machine,
+                        player,
+                        transfer,
+                        held,
+                        amount,
+                        unbacked,
+                    }));
+                }
+            }
+        }
+        if let Some(t) = self.transfers.as_mut() {
+            t.acknowledge(fact.transfer.clone(), meta.event_id);
+        }
+        Ok(Applied::Done)
     }
 
     /// W-9: the pending limit changes whose cooling-off ended are taken in; a self-excluded
@@ -642,9 +870,10 @@ impl WalletState {
             l.settle(t);
         }
         let refusal = match (op, self.limits.as_deref()) {
-            (WalletOp::Deposit(_) | WalletOp::Bet(_), Some(l)) => {
-                l.excluded_at(t).map(LimitRefusal::SelfExcluded)
-            }
+            (
+                WalletOp::Deposit(_) | WalletOp::Bet(_) | WalletOp::TransferRequest { .. },
+                Some(l),
+            ) => l.excluded_at(t).map(LimitRefusal::SelfExcluded),
             _ => None,
         };
         let deposited = match op {
@@ -690,7 +919,11 @@ impl WalletState {
             | WalletOp::Rollback { .. }
             | WalletOp::Kyc(_)
             | WalletOp::DepositLimit { .. }
-            | WalletOp::SelfExclude { .. } => return Ok(()),
+            | WalletOp::SelfExclude { .. }
+            | WalletOp::TransferCancel { .. } => return Ok(()),
+            WalletOp::TransferRequest { amount, .. } => {
+                (WalletOpKind::TransferRequest, amount.minor())
+            }
         };
         let player = || self.id.to_string();
         if self.kyc == KycStatus::Blocked {
@@ -807,12 +1040,21 @@ impl WalletState {
     /// Checks the wallet's invariants; panics on a broken one.
     pub fn assert_invariants(&self) {
         let t = &self.totals;
-        let expected = t.deposits - t.withdrawals - t.bets + t.wins + t.refunds;
+        let expected = t.deposits - t.withdrawals - t.bets + t.wins + t.refunds - t.to_machines
+            + t.from_machines;
         assert_eq!(
-            self.balance, expected,
-            "wallet {}: balance {} != deposits - withdrawals - bets + wins + refunds = {}",
-            self.id, self.balance, expected
+            self.balance + self.held(),
+            expected,
+            "wallet {}: balance {} + held {} != deposits - withdrawals - bets + wins + refunds - to machines + from machines = {}",
+            self.id,
+            self.balance,
+            self.held(),
+            expected
         );
+        if let Some(tr) = &self.transfers {
+            assert!(!tr.is_empty(), "wallet {}: an empty transfers box", self.id);
+            assert!(tr.holds.iter().all(|h| h.amount > 0) && tr.unbacked >= 0);
+        }
         assert!(
             self.balance >= -self.credit_line,
             "wallet {}: balance {} below credit line {}",

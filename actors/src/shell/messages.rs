@@ -4,9 +4,10 @@
 use crate::domain::ggr::GgrTotals;
 use crate::domain::jackpot::{JackpotHit, PoolCommand, PoolMeta};
 use crate::domain::machine::{EventMeta, MachineCommand};
+use crate::domain::transfer::TransferFact;
 use crate::domain::voucher::{VoucherCommand, VoucherFact, VoucherMeta};
 use crate::domain::wallet::{Recalled, WalletCommand, WalletMeta};
-use crate::domain::{Currency, GgrDelta, HallId, MachineId, PoolId, ValidationNo};
+use crate::domain::{Currency, GgrDelta, HallId, MachineId, PlayerId, PoolId, ValidationNo};
 
 use crate::shell::ack::AckToken;
 
@@ -40,17 +41,37 @@ impl MachineMsg {
     }
 }
 
-pub struct WalletMsg {
-    /// Envelope facts.
-    pub meta: WalletMeta,
-    pub cmd: WalletCommand,
-    /// The amount's currency (`None`: the command names no amount, W-8).
-    pub currency: Option<Currency>,
-    /// What the store held for the keys the command needs that were not in the wallet's
-    /// memory (filled by the actor before the command is handled).
-    pub recalled: Recalled,
-    /// Completion of the input event.
-    pub ack: AckToken,
+pub enum WalletMsg {
+    /// A command from the input topic.
+    Command {
+        /// Envelope facts.
+        meta: WalletMeta,
+        cmd: WalletCommand,
+        /// The amount's currency (`None`: the command names no amount, W-8).
+        currency: Option<Currency>,
+        /// What the store held for the keys the command needs that were not in the
+        /// wallet's memory (filled by the actor before the command is handled).
+        recalled: Recalled,
+        /// Completion of the input event.
+        ack: AckToken,
+    },
+    /// A machine's word on a cashless transfer (RULES.md W-10), forwarded by the machine:
+    /// `meta` is the machine's event (its id, booked time and hall).
+    Transfer {
+        meta: WalletMeta,
+        fact: TransferFact,
+        /// Completion of the input event that caused it.
+        ack: AckToken,
+    },
+}
+
+impl WalletMsg {
+    /// Completion of the input event the message comes from.
+    pub fn ack(&self) -> &AckToken {
+        match self {
+            WalletMsg::Command { ack, .. } | WalletMsg::Transfer { ack, .. } => ack,
+        }
+    }
 }
 
 /// A contribution or a claim for a pool.
@@ -128,6 +149,8 @@ pub enum Remote {
     Machine(MachineId, MachineMsg),
     /// A ticket fact for a voucher.
     Voucher(ValidationNo, VoucherMsg),
+    /// A transfer fact for a wallet (RULES.md W-10).
+    Wallet(PlayerId, WalletMsg),
 }
 
 /// Decides where messages between entities go. Without one, every entity is local. With

@@ -242,6 +242,7 @@ impl Runtime {
             Remote::Hall(id, m) => self.tell::<HallEntity>(&id, m),
             Remote::Machine(id, m) => self.tell::<MachineEntity>(&id, m),
             Remote::Voucher(id, m) => self.tell::<VoucherEntity>(&id, m),
+            Remote::Wallet(id, m) => self.tell::<WalletEntity>(&id, m),
         }
     }
 
@@ -356,7 +357,7 @@ impl Runtime {
                 cmd,
                 currency,
             } => {
-                let msg = WalletMsg {
+                let msg = WalletMsg::Command {
                     meta,
                     cmd,
                     currency,

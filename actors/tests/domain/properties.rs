@@ -638,10 +638,14 @@ impl WalletModel {
                         player: player.clone(),
                     }),
                 },
-                // The strategy sends no KYC status; `wallet_table` and the independent
-                // model check W-8.
-                WalletOp::Kyc(_) | WalletOp::DepositLimit { .. } | WalletOp::SelfExclude { .. } => {
-                    unreachable!("no KYC status or limit is generated here")
+                // The strategy sends no KYC status, limit or transfer; `wallet_table` and
+                // the independent model check W-8 to W-10.
+                WalletOp::Kyc(_)
+                | WalletOp::DepositLimit { .. }
+                | WalletOp::SelfExclude { .. }
+                | WalletOp::TransferRequest { .. }
+                | WalletOp::TransferCancel { .. } => {
+                    unreachable!("no KYC status, limit or transfer is generated here")
                 }
             }
         };

@@ -1652,3 +1652,376 @@ fn w9_a_self_excluded_player_may_not_pay_in_or_stake_and_cannot_cut_it_short() {
         fresh(860)
     );
 }
+
+// --- W-10: cashless transfers ---------------------------------------------------------
+
+fn machine(id: &str) -> pitboss_actors::domain::MachineId {
+    pitboss_actors::domain::MachineId::new(id).unwrap()
+}
+
+fn transfer_request(m: &str, a: i64) -> WalletOp {
+    WalletOp::TransferRequest {
+        machine: machine(m),
+        amount: amount(a),
+    }
+}
+
+fn transfer_cancel(t: &str) -> WalletOp {
+    WalletOp::TransferCancel { transfer: tx(t) }
+}
+
+/// A machine's acknowledgement (`ToMachine`) or cash-out (`FromMachine`) of a transfer, by
+/// the machine's event `event` at `t`.
+fn fact(
+    w: &mut WalletState,
+    t: &str,
+    direction: Direction,
+    a: i64,
+    event: u128,
+    at: i64,
+    fx: &mut Vec<WalletEffect>,
+) -> Applied {
+    let m = WalletMeta {
+        event_id: EventId(event),
+        time: Timestamp(at),
+        hall: hall(),
+    };
+    let f = TransferFact {
+        transfer: tx(t),
+        machine: machine("EGM-1"),
+        direction,
+        amount: amount(a),
+    };
+    let r = w
+        .apply_transfer(&m, &f, fx)
+        .expect("a transfer fact is never refused");
+    w.assert_invariants();
+    r
+}
+
+fn alerts(fx: &[WalletEffect]) -> Vec<&'static str> {
+    fx.iter()
+        .filter_map(|e| match e {
+            WalletEffect::Alert(a) => Some(a.code()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn ledger(fx: &[WalletEffect]) -> Vec<(WalletOpKind, i64)> {
+    fx.iter()
+        .filter_map(|e| match e {
+            WalletEffect::Changed { kind, delta, .. } => Some((*kind, *delta)),
+            _ => None,
+        })
+        .collect()
+}
+
+use pitboss_actors::domain::transfer::{Direction, TransferFact};
+use pitboss_actors::domain::Applied;
+
+#[test]
+fn w10_a_request_holds_the_money_and_the_machines_acknowledgement_pays_it() {
+    let rules = WalletRules::default();
+    let mut fx = Vec::new();
+    let mut w = wallet(500, 64);
+    apply_under(&mut w, "D-1", deposit(1_000), T0, &rules, &mut fx).unwrap();
+    fx.clear();
+    // Held: the balance drops, the hold keeps the money.
+    assert_eq!(
+        apply_under(
+            &mut w,
+            "T-1",
+            transfer_request("EGM-1", 700),
+            T0,
+            &rules,
+            &mut fx
+        ),
+        fresh(300)
+    );
+    assert_eq!((w.balance, w.held()), (300, 700));
+    assert_eq!(ledger(&fx), vec![(WalletOpKind::TransferRequest, -700)]);
+    // The credit line never pays a transfer.
+    fx.clear();
+    let refused = apply_under(
+        &mut w,
+        "T-2",
+        transfer_request("EGM-1", 301),
+        T0,
+        &rules,
+        &mut fx,
+    );
+    assert_eq!(refused.unwrap_err().code(), "insufficient_funds");
+    // The machine takes it: the hold pays, the balance does not move again.
+    fx.clear();
+    assert_eq!(
+        fact(
+            &mut w,
+            "T-1",
+            Direction::ToMachine,
+            700,
+            100,
+            T0 + 1_000,
+            &mut fx
+        ),
+        Applied::Done
+    );
+    assert_eq!((w.balance, w.held(), w.totals.to_machines), (300, 0, 700));
+    assert!(ledger(&fx).is_empty() && alerts(&fx).is_empty());
+    // The same fact again (a redelivery) is a duplicate; a cancel finds nothing held.
+    fx.clear();
+    assert_eq!(
+        fact(
+            &mut w,
+            "T-1",
+            Direction::ToMachine,
+            700,
+            100,
+            T0 + 1_000,
+            &mut fx
+        ),
+        Applied::Duplicate
+    );
+    let e = apply_under(
+        &mut w,
+        "C-1",
+        transfer_cancel("T-1"),
+        T0 + 2_000,
+        &rules,
+        &mut fx,
+    );
+    assert_eq!(
+        e,
+        Err(DomainError::TransferNotHeld {
+            transfer: "T-1".into(),
+            player: "P-1".into(),
+            acknowledged: true,
+        })
+    );
+    assert_eq!(e.unwrap_err().code(), "transfer_not_held");
+    assert_eq!(w.balance, 300);
+}
+
+#[test]
+fn w10_a_cancel_or_a_lapse_gives_the_hold_back_and_a_late_acknowledgement_pays_from_the_balance() {
+    let rules = WalletRules {
+        transfer_hold_ms: 10_000,
+        ..WalletRules::default()
+    };
+    let mut fx = Vec::new();
+    let mut w = wallet(0, 64);
+    apply_under(&mut w, "D-1", deposit(1_000), T0, &rules, &mut fx).unwrap();
+    apply_under(
+        &mut w,
+        "T-1",
+        transfer_request("EGM-1", 400),
+        T0,
+        &rules,
+        &mut fx,
+    )
+    .unwrap();
+    fx.clear();
+    assert_eq!(
+        apply_under(
+            &mut w,
+            "C-1",
+            transfer_cancel("T-1"),
+            T0 + 1,
+            &rules,
+            &mut fx
+        ),
+        fresh(1_000)
+    );
+    assert_eq!(ledger(&fx), vec![(WalletOpKind::TransferCancel, 400)]);
+    assert!(
+        w.transfers.is_none(),
+        "nothing held or remembered: no box kept"
+    );
+    // A hold nobody answers lapses at the first message after its time.
+    apply_under(
+        &mut w,
+        "T-2",
+        transfer_request("EGM-1", 600),
+        T0,
+        &rules,
+        &mut fx,
+    )
+    .unwrap();
+    fx.clear();
+    apply_under(&mut w, "B-1", bet(100), T0 + 10_000, &rules, &mut fx).unwrap();
+    assert_eq!(w.held(), 600, "a hold lasts until its time, inclusive");
+    fx.clear();
+    apply_under(&mut w, "B-2", bet(100), T0 + 10_001, &rules, &mut fx).unwrap();
+    assert_eq!((w.held(), w.balance), (0, 800));
+    assert_eq!(alerts(&fx), vec!["transfer_hold_released"]);
+    assert_eq!(
+        ledger(&fx),
+        vec![
+            (WalletOpKind::TransferRelease, 600),
+            (WalletOpKind::Bet, -100)
+        ]
+    );
+    // The machine took it after all: the balance pays what it can, the rest is unbacked.
+    fx.clear();
+    fact(
+        &mut w,
+        "T-2",
+        Direction::ToMachine,
+        600,
+        200,
+        T0 + 20_000,
+        &mut fx,
+    );
+    assert_eq!(
+        (w.balance, w.totals.to_machines, w.unbacked()),
+        (200, 600, 0)
+    );
+    assert_eq!(alerts(&fx), vec!["transfer_without_hold"]);
+    fx.clear();
+    fact(
+        &mut w,
+        "T-3",
+        Direction::ToMachine,
+        500,
+        201,
+        T0 + 20_000,
+        &mut fx,
+    );
+    assert_eq!(
+        (w.balance, w.totals.to_machines, w.unbacked()),
+        (0, 800, 300)
+    );
+    assert_eq!(ledger(&fx), vec![(WalletOpKind::TransferSettle, -200)]);
+    match &fx[..] {
+        [WalletEffect::Changed { .. }, WalletEffect::Alert(a)] => {
+            assert_eq!(a.code(), "transfer_without_hold");
+            assert_eq!(a.severity().name(), "critical", "money nobody paid for");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn w10_the_machines_amount_counts_and_a_second_acknowledgement_is_not_paid_twice() {
+    let rules = WalletRules::default();
+    let mut fx = Vec::new();
+    let mut w = wallet(0, 64);
+    apply_under(&mut w, "D-1", deposit(1_000), T0, &rules, &mut fx).unwrap();
+    apply_under(
+        &mut w,
+        "T-1",
+        transfer_request("EGM-1", 400),
+        T0,
+        &rules,
+        &mut fx,
+    )
+    .unwrap();
+    apply_under(
+        &mut w,
+        "T-2",
+        transfer_request("EGM-1", 400),
+        T0,
+        &rules,
+        &mut fx,
+    )
+    .unwrap();
+    // Less than held: the rest goes back.
+    fx.clear();
+    fact(&mut w, "T-1", Direction::ToMachine, 300, 100, T0, &mut fx);
+    assert_eq!((w.balance, w.held()), (300, 400));
+    assert_eq!(ledger(&fx), vec![(WalletOpKind::TransferSettle, 100)]);
+    assert_eq!(alerts(&fx), vec!["transfer_amount_variance"]);
+    // More than held: the balance pays the difference.
+    fx.clear();
+    fact(&mut w, "T-2", Direction::ToMachine, 450, 101, T0, &mut fx);
+    assert_eq!((w.balance, w.held(), w.totals.to_machines), (250, 0, 750));
+    assert_eq!(ledger(&fx), vec![(WalletOpKind::TransferSettle, -50)]);
+    // The same transfer acknowledged by another event: the player asked once.
+    fx.clear();
+    fact(&mut w, "T-2", Direction::ToMachine, 450, 102, T0, &mut fx);
+    assert_eq!((w.balance, w.unbacked()), (250, 450));
+    assert_eq!(alerts(&fx), vec!["transfer_acknowledged_twice"]);
+    // A request read after its acknowledgement holds nothing: the money moved.
+    fx.clear();
+    fact(&mut w, "T-5", Direction::ToMachine, 100, 104, T0, &mut fx);
+    assert_eq!(alerts(&fx), vec!["transfer_without_hold"]);
+    assert_eq!(
+        apply_under(
+            &mut w,
+            "T-5",
+            transfer_request("EGM-1", 100),
+            T0,
+            &rules,
+            &mut fx
+        ),
+        fresh(150)
+    );
+    assert_eq!(w.held(), 0);
+    // From a machine: the wallet receives what the machine sent.
+    fx.clear();
+    fact(
+        &mut w,
+        "T-9",
+        Direction::FromMachine,
+        1_200,
+        103,
+        T0,
+        &mut fx,
+    );
+    assert_eq!((w.balance, w.totals.from_machines), (1_350, 1_200));
+    assert_eq!(
+        ledger(&fx),
+        vec![(WalletOpKind::TransferFromMachine, 1_200)]
+    );
+}
+
+#[test]
+fn w10_a_blocked_or_self_excluded_player_may_not_send_money_to_a_machine() {
+    let rules = WalletRules::default();
+    let mut fx = Vec::new();
+    let mut w = wallet(0, 64);
+    apply_under(&mut w, "D-1", deposit(1_000), T0, &rules, &mut fx).unwrap();
+    apply_under(
+        &mut w,
+        "K-1",
+        WalletOp::Kyc(KycStatus::Blocked),
+        T0,
+        &rules,
+        &mut fx,
+    )
+    .unwrap();
+    let e = apply_under(
+        &mut w,
+        "T-1",
+        transfer_request("EGM-1", 100),
+        T0,
+        &rules,
+        &mut fx,
+    );
+    assert_eq!(e.unwrap_err().code(), "player_blocked");
+    apply_under(
+        &mut w,
+        "K-2",
+        WalletOp::Kyc(KycStatus::Verified),
+        T0,
+        &rules,
+        &mut fx,
+    )
+    .unwrap();
+    let until = WalletOp::SelfExclude {
+        until: Timestamp(T0 + 1_000_000),
+    };
+    apply_under(&mut w, "X-1", until, T0, &rules, &mut fx).unwrap();
+    let e = apply_under(
+        &mut w,
+        "T-2",
+        transfer_request("EGM-1", 100),
+        T0,
+        &rules,
+        &mut fx,
+    );
+    assert_eq!(e.unwrap_err().code(), "self_excluded");
+    // Money from a machine is always received.
+    fact(&mut w, "T-3", Direction::FromMachine, 50, 100, T0, &mut fx);
+    assert_eq!((w.balance, w.held()), (1_050, 0));
+}

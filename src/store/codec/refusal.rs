@@ -68,6 +68,11 @@ pub(super) enum DomainErrorDto {
         asked: i64,
         player: String,
     },
+    TransferNotHeld {
+        transfer: String,
+        player: String,
+        acknowledged: bool,
+    },
     BetRolledBack {
         tx: String,
         player: String,
@@ -232,6 +237,15 @@ impl From<&DomainError> for DomainErrorDto {
                 until,
                 asked,
                 player,
+            },
+            E::TransferNotHeld {
+                transfer,
+                player,
+                acknowledged,
+            } => D::TransferNotHeld {
+                transfer,
+                player,
+                acknowledged,
             },
             E::BetRolledBack { tx, player } => D::BetRolledBack { tx, player },
             E::TxConflict {
@@ -404,6 +418,15 @@ impl TryFrom<DomainErrorDto> for DomainError {
                 until,
                 asked,
                 player,
+            },
+            D::TransferNotHeld {
+                transfer,
+                player,
+                acknowledged,
+            } => E::TransferNotHeld {
+                transfer,
+                player,
+                acknowledged,
             },
             D::BetRolledBack { tx, player } => E::BetRolledBack { tx, player },
             D::TxConflict {

@@ -4,12 +4,13 @@
 use std::collections::VecDeque;
 
 use pitboss_actors::domain::limits::{DepositPeriod, Limits};
+use pitboss_actors::domain::transfer::{Hold, Transfers};
 use pitboss_actors::domain::wallet::{
     Answer, Answered, BetBooking, BetStatus, TxKey, TxRecord, WalletOp, WalletState, WalletTotals,
 };
 use pitboss_actors::domain::{
-    Amount, DomainError, EventId, HallId, KycStatus, PlayerId, RoundId, ServerId, Timestamp, TxId,
-    WalletOpKind,
+    Amount, DomainError, EventId, HallId, KycStatus, MachineId, PlayerId, RoundId, ServerId,
+    Timestamp, TxId, WalletOpKind,
 };
 use pitboss_actors::shell::StoreError;
 use serde::{Deserialize, Serialize};
@@ -61,6 +62,12 @@ enum TxDto {
         /// A self-exclusion's end (RULES.md W-9).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         until: Option<i64>,
+        /// A transfer request's machine (RULES.md W-10).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        machine: Option<String>,
+        /// The transfer a cancel names (W-10).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        transfer: Option<String>,
     },
     Tombstone,
 }
@@ -110,6 +117,23 @@ pub(super) struct WalletDto {
     /// The responsible-gaming limits, once any was set (RULES.md W-9).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     limits: Option<LimitsDto>,
+    /// Paid to and received from machines by cashless transfers (RULES.md W-10).
+    #[serde(default)]
+    to_machines: i64,
+    #[serde(default)]
+    from_machines: i64,
+    /// Transfers held and acknowledged (W-10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    transfers: Option<TransfersDto>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct TransfersDto {
+    /// (transfer, machine, amount, until).
+    holds: Vec<(String, String, i64, i64)>,
+    /// (transfer, acknowledging event), oldest first.
+    done: Vec<(String, u128)>,
+    unbacked: i64,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -141,9 +165,16 @@ fn tx_to_dto(r: &TxRecord) -> TxDto {
                     (amount.minor(), bet_tx.as_ref().map(TxId::to_string))
                 }
                 WalletOp::Rollback { bet_tx } => (0, Some(bet_tx.to_string())),
-                WalletOp::Kyc(_) | WalletOp::DepositLimit { .. } | WalletOp::SelfExclude { .. } => {
-                    (0, None)
-                }
+                WalletOp::TransferRequest { amount, .. } => (amount.minor(), None),
+                WalletOp::Kyc(_)
+                | WalletOp::DepositLimit { .. }
+                | WalletOp::SelfExclude { .. }
+                | WalletOp::TransferCancel { .. } => (0, None),
+            };
+            let (machine, transfer) = match &a.op {
+                WalletOp::TransferRequest { machine, .. } => (Some(machine.to_string()), None),
+                WalletOp::TransferCancel { transfer } => (None, Some(transfer.to_string())),
+                _ => (None, None),
             };
             let kyc = match &a.op {
                 WalletOp::Kyc(s) => Some(s.name().to_owned()),
@@ -178,6 +209,8 @@ fn tx_to_dto(r: &TxRecord) -> TxDto {
                 period,
                 limit,
                 until,
+                machine,
+                transfer,
             }
         }
     }
@@ -197,6 +230,8 @@ fn tx_from_dto(d: TxDto) -> Result<TxRecord, StoreError> {
         period,
         limit,
         until,
+        machine,
+        transfer,
     } = d
     else {
         return Ok(TxRecord::Tombstone);
@@ -232,7 +267,25 @@ fn tx_from_dto(d: TxDto) -> Result<TxRecord, StoreError> {
         Some(WalletOpKind::SelfExclusion) => WalletOp::SelfExclude {
             until: Timestamp(until.ok_or_else(|| bad("wallet self-exclusion", "no end"))?),
         },
-        None => return Err(unknown("wallet operation", &op)),
+        Some(WalletOpKind::TransferRequest) => WalletOp::TransferRequest {
+            machine: id!(
+                MachineId,
+                machine.ok_or_else(|| bad("wallet transfer request", "no machine"))?
+            )?,
+            amount: amt()?,
+        },
+        Some(WalletOpKind::TransferCancel) => WalletOp::TransferCancel {
+            transfer: id!(
+                TxId,
+                transfer.ok_or_else(|| bad("wallet transfer cancel", "no transfer"))?
+            )?,
+        },
+        Some(
+            WalletOpKind::TransferRelease
+            | WalletOpKind::TransferSettle
+            | WalletOpKind::TransferFromMachine,
+        )
+        | None => return Err(unknown("wallet operation", &op)),
     };
     let bet = match bet {
         None => None,
@@ -336,6 +389,24 @@ impl TryFrom<&WalletState> for WalletDto {
                     .collect(),
                 excluded_until: l.excluded_until.map(|t| t.0),
             }),
+            to_machines: t.to_machines,
+            from_machines: t.from_machines,
+            transfers: w.transfers.as_deref().map(|t| TransfersDto {
+                holds: t
+                    .holds
+                    .iter()
+                    .map(|h| {
+                        (
+                            h.transfer.to_string(),
+                            h.machine.to_string(),
+                            h.amount,
+                            h.until.0,
+                        )
+                    })
+                    .collect(),
+                done: t.done.iter().map(|(x, c)| (x.to_string(), c.0)).collect(),
+                unbacked: t.unbacked,
+            }),
         })
     }
 }
@@ -371,6 +442,8 @@ impl TryFrom<WalletDto> for WalletState {
                 bets: d.bets,
                 wins: d.wins,
                 refunds: d.refunds,
+                to_machines: d.to_machines,
+                from_machines: d.from_machines,
             },
             ops: d.ops,
             window_len: d.window_len,
@@ -396,6 +469,29 @@ impl TryFrom<WalletDto> for WalletState {
                         })
                         .collect::<Result<_, _>>()?,
                     excluded_until: l.excluded_until.map(Timestamp),
+                })),
+            },
+            transfers: match d.transfers {
+                None => None,
+                Some(t) => Some(Box::new(Transfers {
+                    holds: t
+                        .holds
+                        .into_iter()
+                        .map(|(x, m, amount, until)| {
+                            Ok(Hold {
+                                transfer: id!(TxId, x)?,
+                                machine: id!(MachineId, m)?,
+                                amount,
+                                until: Timestamp(until),
+                            })
+                        })
+                        .collect::<Result<_, StoreError>>()?,
+                    done: t
+                        .done
+                        .into_iter()
+                        .map(|(x, c)| Ok((id!(TxId, x)?, EventId(c))))
+                        .collect::<Result<_, StoreError>>()?,
+                    unbacked: t.unbacked,
                 })),
             },
         })

@@ -486,6 +486,54 @@ fn alert_payload(alert: &Alert) -> AlertPayload<'_> {
             p.amount = Some(*amount);
             p.holder = Some(holder.as_str().into());
         }
+        Alert::TransferHoldReleased {
+            player,
+            transfer,
+            amount,
+            ..
+        } => {
+            p.player = Some(player.as_str().into());
+            p.transfer = Some(transfer.as_str().into());
+            p.amount = Some(*amount);
+        }
+        Alert::TransferWithoutHold {
+            player,
+            transfer,
+            amount,
+            unbacked,
+            ..
+        } => {
+            p.player = Some(player.as_str().into());
+            p.transfer = Some(transfer.as_str().into());
+            p.amount = Some(*amount);
+            p.unbacked = Some(*unbacked);
+        }
+        Alert::TransferAmountVariance {
+            player,
+            transfer,
+            held,
+            amount,
+            unbacked,
+            ..
+        } => {
+            p.player = Some(player.as_str().into());
+            p.transfer = Some(transfer.as_str().into());
+            p.amount = Some(*amount);
+            p.held = Some(*held);
+            p.unbacked = Some(*unbacked);
+        }
+        Alert::TransferAcknowledgedTwice {
+            player,
+            transfer,
+            amount,
+            direction,
+            ..
+        } => {
+            p.player = Some(player.as_str().into());
+            p.transfer = Some(transfer.as_str().into());
+            p.amount = Some(*amount);
+            p.direction = Some((*direction).into());
+        }
     }
     p
 }

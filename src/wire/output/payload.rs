@@ -325,6 +325,19 @@ pub struct AlertPayload<'a> {
     /// `location_offline`: the machines the hall has (all silent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub machines: Option<u64>,
+    /// `transfer_*`: the cashless transfer's id (RULES.md W-10; `player`: its wallet).
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    pub transfer: Option<Cow<'a, str>>,
+    /// `transfer_amount_variance`: what the wallet held (`amount`: what the machine took).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held: Option<i64>,
+    /// `transfer_without_hold`, `transfer_amount_variance`: what the machine took that the
+    /// wallet could not pay.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unbacked: Option<i64>,
+    /// `transfer_acknowledged_twice`: `to_machine` or `from_machine`.
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    pub direction: Option<Cow<'a, str>>,
 }
 
 /// One meter of a `meter_variance` alert (RULES.md M-8).

@@ -2,7 +2,7 @@
 //! hall, balance changes to the sink) and its ledger.
 
 use crate::domain::wallet::{Answer, TxKey, TxRecord, WalletEffect, WalletRules, WalletState};
-use crate::domain::{DomainError, EntityKind, PlayerId};
+use crate::domain::{Applied, DomainError, EntityKind, PlayerId};
 
 use crate::shell::ack::AckToken;
 use crate::shell::actor::{Entity, Found, Need};
@@ -61,7 +61,7 @@ impl Entity for WalletEntity {
     }
 
     fn ack(msg: &WalletMsg) -> &AckToken {
-        &msg.ack
+        msg.ack()
     }
 
     fn restore(id: &PlayerId, stored: Option<Stored>, cx: &dyn EntityContext) -> Self {
@@ -80,8 +80,11 @@ impl Entity for WalletEntity {
 
     fn prefetch(&self, msg: &WalletMsg) -> Option<Need> {
         let state = self.state.as_ref()?;
+        let WalletMsg::Command { cmd, .. } = msg else {
+            return None;
+        };
         let keys: Vec<TxKey> = state
-            .missing(&msg.cmd)
+            .missing(cmd)
             .into_iter()
             .filter(|k| self.pending(k).is_none())
             .collect();
@@ -89,19 +92,12 @@ impl Entity for WalletEntity {
     }
 
     fn fill(msg: &mut WalletMsg, found: Found) {
-        if let Found::Txs(recalled) = found {
-            msg.recalled = recalled;
+        if let (Found::Txs(found), WalletMsg::Command { recalled, .. }) = (found, msg) {
+            *recalled = found;
         }
     }
 
     fn handle(&mut self, msg: WalletMsg, cx: &dyn EntityContext) {
-        let WalletMsg {
-            meta,
-            cmd,
-            currency,
-            mut recalled,
-            ack,
-        } = msg;
         let id = &self.id;
         let state = self.state.get_or_insert_with(|| {
             let s = cx.settings();
@@ -113,32 +109,55 @@ impl Entity for WalletEntity {
                 s.wallet_window_len,
             )
         });
-        for key in state.missing(&cmd) {
-            if let Some(r) = self
-                .pending
-                .iter()
-                .rev()
-                .find(|(k, _)| k == &key)
-                .map(|(_, r)| r.clone())
-            {
-                recalled.push((key, Some(r)));
-            }
-        }
-        let rules = WalletRules {
-            kyc_withdrawal_max: cx.settings().wallet_kyc_withdrawal_max_minor,
-            cooling_off_ms: cx.settings().wallet_cooling_off_ms,
-            calendar: cx.calendar(),
-        };
         let mut fx = super::take_scratch(&FX);
-        if let Err(e) = state.apply(&meta, &cmd, currency, &rules, &recalled, &mut fx) {
-            if matches!(e, DomainError::TxConflict { .. }) {
-                // W-2: the key's answer is taken; the conflict is answered on its own.
-                cx.refuse(id.to_string(), &e, meta.event_id, &ack);
+        let (meta, ack) = match msg {
+            WalletMsg::Command {
+                meta,
+                cmd,
+                currency,
+                mut recalled,
+                ack,
+            } => {
+                for key in state.missing(&cmd) {
+                    if let Some(r) = self
+                        .pending
+                        .iter()
+                        .rev()
+                        .find(|(k, _)| k == &key)
+                        .map(|(_, r)| r.clone())
+                    {
+                        recalled.push((key, Some(r)));
+                    }
+                }
+                let s = cx.settings();
+                let rules = WalletRules {
+                    kyc_withdrawal_max: s.wallet_kyc_withdrawal_max_minor,
+                    cooling_off_ms: s.wallet_cooling_off_ms,
+                    calendar: cx.calendar(),
+                    transfer_hold_ms: s.wallet_transfer_hold_ms,
+                };
+                if let Err(e) = state.apply(&meta, &cmd, currency, &rules, &recalled, &mut fx) {
+                    if matches!(e, DomainError::TxConflict { .. }) {
+                        // W-2: the key's answer is taken; the conflict is answered on its own.
+                        cx.refuse(id.to_string(), &e, meta.event_id, &ack);
+                    }
+                }
+                (meta, ack)
             }
-        }
+            WalletMsg::Transfer { meta, fact, ack } => {
+                // W-10: the machine's word is never refused; an overflow is reported.
+                match state.apply_transfer(&meta, &fact, &mut fx) {
+                    Ok(Applied::Done) => {}
+                    Ok(Applied::Duplicate) => cx.count(Counter::Duplicate),
+                    Err(e) => cx.refuse(id.to_string(), &e, meta.event_id, &ack),
+                }
+                (meta, ack)
+            }
+        };
         if cfg!(debug_assertions) {
             state.assert_invariants();
         }
+        let mut alerts = WALLET_ALERT_INDEX;
         for effect in fx.drain(..) {
             match effect {
                 WalletEffect::Ggr(d) => {
@@ -156,6 +175,15 @@ impl Entity for WalletEntity {
                     }
                 }
                 WalletEffect::Remember(key, record) => self.pending.push((key, record)),
+                WalletEffect::Alert(alert) => {
+                    let out = Output::Alert {
+                        alert,
+                        cause: meta.event_id,
+                        index: alerts,
+                    };
+                    alerts += 1;
+                    cx.emit(out, &ack);
+                }
                 WalletEffect::Answer {
                     key,
                     answered,
@@ -196,3 +224,8 @@ impl Entity for WalletEntity {
         Some(stash)
     }
 }
+
+/// The index of a wallet's first alert about an event (RULES.md W-10): a machine's alerts
+/// about the same transfer event take 0, 1, ..., a pool's 1000, a voucher's 2000 (the output
+/// id is v5 of `<cause> alert <index>`).
+pub const WALLET_ALERT_INDEX: u32 = 3000;

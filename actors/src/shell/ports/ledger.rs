@@ -47,11 +47,19 @@ pub enum Movement {
     VoucherExpire,
     /// A voucher voided by an operator (V-6).
     VoucherVoid,
+    /// Money held in a wallet for a cashless transfer to a machine (RULES.md W-10).
+    TransferHold,
+    /// A transfer's hold given back to the wallet: cancelled or lapsed (W-10).
+    TransferRelease,
+    /// What the machine's acknowledgement moved beyond or below the hold (W-10).
+    TransferSettle,
+    /// A cashless transfer from a machine into a wallet (W-10).
+    TransferIn,
 }
 
 impl Movement {
     /// Every movement, for lookups.
-    pub const ALL: [Movement; 20] = [
+    pub const ALL: [Movement; 24] = [
         Movement::Bet,
         Movement::Win,
         Movement::BillIn,
@@ -72,6 +80,10 @@ impl Movement {
         Movement::VoucherRedeem,
         Movement::VoucherExpire,
         Movement::VoucherVoid,
+        Movement::TransferHold,
+        Movement::TransferRelease,
+        Movement::TransferSettle,
+        Movement::TransferIn,
     ];
 
     /// A short stable name (stored in the ledger).
@@ -97,6 +109,10 @@ impl Movement {
             Movement::VoucherRedeem => "voucher_redeem",
             Movement::VoucherExpire => "voucher_expire",
             Movement::VoucherVoid => "voucher_void",
+            Movement::TransferHold => "transfer_hold",
+            Movement::TransferRelease => "transfer_release",
+            Movement::TransferSettle => "transfer_settle",
+            Movement::TransferIn => "transfer_in",
         }
     }
 
@@ -142,6 +158,12 @@ impl Movement {
             WalletOpKind::Bet => Some(Movement::Bet),
             WalletOpKind::Win => Some(Movement::Win),
             WalletOpKind::Rollback => Some(Movement::Refund),
+            WalletOpKind::TransferRequest => Some(Movement::TransferHold),
+            WalletOpKind::TransferCancel | WalletOpKind::TransferRelease => {
+                Some(Movement::TransferRelease)
+            }
+            WalletOpKind::TransferSettle => Some(Movement::TransferSettle),
+            WalletOpKind::TransferFromMachine => Some(Movement::TransferIn),
             WalletOpKind::KycStatus | WalletOpKind::DepositLimit | WalletOpKind::SelfExclusion => {
                 None
             }

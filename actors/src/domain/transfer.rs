@@ -1,0 +1,111 @@
+//! Cashless transfers between a player's wallet and a machine (RULES.md W-10, AFT-style).
+//!
+//! Wallet to machine is two-phase: the wallet service's `transfer_request` holds the amount
+//! in the wallet (the balance drops, the hold keeps it), the machine's acknowledgement (its
+//! cashless cash-in naming the transfer) commits it, a `transfer_cancel` or the hold's lapse
+//! gives it back. Machine to wallet is one fact: the machine's cashless cash-out naming the
+//! transfer credits the wallet. The machine is the authority on what it took or sent: the
+//! wallet books what the machine reports, and whatever the wallet's funds cannot cover is
+//! kept as `unbacked` and alerted, never invented or dropped.
+
+use std::collections::VecDeque;
+
+use super::ids::{EventId, MachineId, TxId};
+use super::money::Amount;
+use super::time::Timestamp;
+
+/// How long a transfer's hold lasts when the configuration does not say: 60 seconds
+/// (`runtime.wallet-transfer-hold-secs`).
+pub const TRANSFER_HOLD_MS_DEFAULT: i64 = 60_000;
+
+/// How many acknowledged transfers a wallet remembers (to tell a redelivered fact from a
+/// second acknowledgement, and a request read after its acknowledgement).
+pub const TRANSFERS_DONE_KEPT: usize = 32;
+
+/// Which way a machine says a transfer moved money.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    /// The machine took the money in (its cashless cash-in): the wallet pays it.
+    ToMachine,
+    /// The machine sent its credits out (its cashless cash-out): the wallet receives them.
+    FromMachine,
+}
+
+/// A machine's word on a transfer, forwarded from the machine to the wallet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TransferFact {
+    /// The transfer id (the wallet service's `tx` of its request).
+    pub transfer: TxId,
+    /// The machine that moved the money.
+    pub machine: MachineId,
+    pub direction: Direction,
+    /// What the machine moved.
+    pub amount: Amount,
+}
+
+/// Money held in a wallet for a transfer to a machine that has not acknowledged it yet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hold {
+    pub transfer: TxId,
+    pub machine: MachineId,
+    /// Minor units.
+    pub amount: i64,
+    /// The hold lapses (the money goes back to the balance) at the first message the wallet
+    /// applies with a later time.
+    pub until: Timestamp,
+}
+
+/// A wallet's transfers in flight and the ones it remembers.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Transfers {
+    /// Holds waiting for their machine, oldest first.
+    pub holds: Vec<Hold>,
+    /// The newest acknowledged transfers, oldest first, with the acknowledging event.
+    pub done: VecDeque<(TxId, EventId)>,
+    /// Acknowledged to machines beyond what the wallet could pay (W-10): counted at the
+    /// machine, owed by nobody, alerted.
+    pub unbacked: i64,
+}
+
+impl Transfers {
+    /// The money held for transfers in flight.
+    pub fn held(&self) -> i64 {
+        self.holds.iter().map(|h| h.amount).sum()
+    }
+
+    /// True when nothing is held, remembered or unbacked (then the wallet keeps no box).
+    pub fn is_empty(&self) -> bool {
+        self.holds.is_empty() && self.done.is_empty() && self.unbacked == 0
+    }
+
+    /// The hold of a transfer, removed.
+    pub fn take_hold(&mut self, transfer: &TxId) -> Option<Hold> {
+        let i = self.holds.iter().position(|h| &h.transfer == transfer)?;
+        Some(self.holds.remove(i))
+    }
+
+    /// Whether a machine acknowledged the transfer already.
+    pub fn acknowledged(&self, transfer: &TxId) -> bool {
+        self.done.iter().any(|(t, _)| t == transfer)
+    }
+
+    /// Remembers an acknowledgement (the oldest beyond [`TRANSFERS_DONE_KEPT`] forgotten).
+    pub fn acknowledge(&mut self, transfer: TxId, cause: EventId) {
+        self.done.push_back((transfer, cause));
+        while self.done.len() > TRANSFERS_DONE_KEPT {
+            self.done.pop_front();
+        }
+    }
+
+    /// The holds whose time has passed at `t`, removed, oldest first.
+    pub fn lapsed(&mut self, t: Timestamp) -> Vec<Hold> {
+        if self.holds.iter().all(|h| h.until >= t) {
+            return Vec::new();
+        }
+        let (gone, kept) = std::mem::take(&mut self.holds)
+            .into_iter()
+            .partition(|h| h.until < t);
+        self.holds = kept;
+        gone
+    }
+}
