@@ -8,11 +8,12 @@ use std::collections::{BTreeMap, HashMap};
 use pitboss_actors::domain::ggr::{GgrDelta, HallState};
 use pitboss_actors::domain::jackpot::{JackpotHit, PoolCommand, PoolMeta, PoolState};
 use pitboss_actors::domain::machine::{MachineEffect, MachineEnv, MachineState};
+use pitboss_actors::domain::transfer::TransferFact;
 use pitboss_actors::domain::voucher::{
     Reply, VoucherEffect, VoucherMeta, VoucherPolicy, VoucherState,
 };
 use pitboss_actors::domain::wallet::{
-    Answer, Answered, Recalled, TxKey, TxRecord, WalletEffect, WalletRules, WalletState,
+    Answer, Answered, Recalled, TxKey, TxRecord, WalletEffect, WalletMeta, WalletRules, WalletState,
 };
 use pitboss_actors::domain::{
     DomainError, HallId, MachineId, PlayerId, PoolId, SourceKey, ValidationNo,
@@ -186,6 +187,15 @@ impl Direct {
                                 v.apply_fact(&meta, &t.fact, policy, fx)
                             });
                         }
+                        MachineEffect::Transfer(t) => {
+                            self.deliver(|| EntityKey::Wallet(t.player.clone()));
+                            let meta = WalletMeta {
+                                event_id: meta.event_id,
+                                time: t.at,
+                                hall: t.hall.clone(),
+                            };
+                            self.wallet_transfer(&t.player, &meta, &t.fact);
+                        }
                         pooled => {
                             if let Some((pool, cmd)) = PoolCommand::of_effect(pooled, &machine) {
                                 self.deliver(|| EntityKey::Pool(pool.clone()));
@@ -286,6 +296,32 @@ impl Direct {
     }
 
     /// Applies a command or fact to a voucher and counts what it published (RULES.md V).
+    /// A machine's transfer fact applied to its wallet (RULES.md W-10).
+    fn wallet_transfer(&mut self, player: &PlayerId, meta: &WalletMeta, fact: &TransferFact) {
+        let (credit, window, network) = (
+            self.config.wallet_credit_line_minor,
+            self.config.wallet_window_len,
+            self.config.currency,
+        );
+        let state = self
+            .wallets
+            .entry(player.clone())
+            .or_insert_with(|| WalletState::new(player.clone(), network, credit, window));
+        let mut fx = std::mem::take(&mut self.wfx);
+        fx.clear();
+        if let Err(e) = state.apply_transfer(meta, fact, &mut fx) {
+            self.stats.refused += 1;
+            *self.refusals.entry(e.code()).or_default() += 1;
+        }
+        for effect in &fx {
+            if let WalletEffect::Alert(a) = effect {
+                self.stats.outputs += 1;
+                *self.alerts.entry(a.code()).or_default() += 1;
+            }
+        }
+        self.wfx = fx;
+    }
+
     fn voucher(
         &mut self,
         validation: ValidationNo,

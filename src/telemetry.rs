@@ -26,6 +26,7 @@ use metrics::{counter, describe_counter, describe_gauge, describe_histogram, gau
 use metrics::{histogram, Unit};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use pitboss_actors::domain::machine::{Alert, MachineCommand, SignificantEvent};
+use pitboss_actors::domain::transfer::Direction;
 use pitboss_actors::domain::voucher::VoucherOp;
 use pitboss_actors::domain::wallet::WalletOp;
 use pitboss_actors::domain::EntityKind;
@@ -302,6 +303,10 @@ fn event_kind_index(input: &Input) -> usize {
             MachineCommand::GameEnd => 2,
             MachineCommand::CashIn(..) => 3,
             MachineCommand::CashOut(..) => 4,
+            MachineCommand::Transfer(t) => match t.direction {
+                Direction::ToMachine => 3,
+                Direction::FromMachine => 4,
+            },
             MachineCommand::CardIn(_) => 5,
             MachineCommand::CardOut => 6,
             MachineCommand::JackpotHit { .. } => 7,

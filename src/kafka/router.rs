@@ -246,6 +246,10 @@ impl EffectRouter for KafkaRouter {
                 let ack = m.ack().clone();
                 self.push(3, p, validation.as_str(), &item, ack);
             }
+            // RULES.md W-10: a machine's transfer fact goes to its wallet's actor on this
+            // instance. No input produces one yet (the wire does not accept transfers); the
+            // internal topic that takes it to the instance owning the wallet's partition is
+            // to come with them.
             other @ (Remote::Machine(_, MachineMsg::Event { .. })
             | Remote::Wallet(..)
             | Remote::Hall(_, HallMsg::Recalled(..) | HallMsg::Wake(_))) => return Some(other),

@@ -253,7 +253,8 @@ impl PoolCommand {
             | MachineEffect::Alert(_)
             | MachineEffect::Log(_)
             | MachineEffect::HandpaidWin(_)
-            | MachineEffect::Voucher(_) => None,
+            | MachineEffect::Voucher(_)
+            | MachineEffect::Transfer(_) => None,
         }
     }
 }

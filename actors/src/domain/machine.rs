@@ -12,6 +12,7 @@ use super::ids::{
 use super::kinds::{HandpayKind, LogCode, MachineOp, ReportedMeter, SnapshotReason, Total};
 use super::money::{add, Amount, Currency};
 use super::time::{booked_time, SkewLimits, Timestamp};
+use super::transfer::{Direction, TransferFact};
 
 pub use super::applied::Applied;
 pub use super::ggr::GgrDelta;
@@ -102,6 +103,33 @@ pub enum MachineCommand {
     HandpayReset {
         attendant: AttendantId,
     },
+    /// A cashless transfer naming its wallet (RULES.md W-10): counted like a cashless cash
+    /// in or out, then forwarded to the player's wallet. Boxed: rare, and larger than the
+    /// commands every game moves.
+    Transfer(Box<MachineTransfer>),
+}
+
+/// A cashless transfer as the machine reports it (RULES.md W-10).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MachineTransfer {
+    /// To the machine (its cashless cash-in) or from it (its cashless cash-out).
+    pub direction: Direction,
+    /// The transfer id (the wallet's request's `tx`).
+    pub transfer: TxId,
+    /// Whose wallet.
+    pub player: PlayerId,
+    pub amount: Amount,
+}
+
+/// A transfer a machine applied, as its wallet receives it (RULES.md W-10).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WalletTransferFact {
+    pub player: PlayerId,
+    pub fact: TransferFact,
+    /// The hall the machine stands in.
+    pub hall: HallId,
+    /// The event's booked time.
+    pub at: Timestamp,
 }
 
 /// A handpay the machine locked up for and no attendant has reset yet (RULES.md M-10).
@@ -543,6 +571,8 @@ pub enum MachineEffect {
     /// A ticket the machine printed or credited, for its voucher (RULES.md V-2, V-5). Boxed:
     /// rare, and larger than the effects every bet moves.
     Voucher(Box<TicketFact>),
+    /// A cashless transfer the machine applied, for its wallet (RULES.md W-10). Boxed: rare.
+    Transfer(Box<WalletTransferFact>),
 }
 
 /// A fact a machine reported about a ticket, forwarded by the machine after applying it
@@ -1237,6 +1267,26 @@ impl MachineState {
         fx: &mut Vec<MachineEffect>,
     ) -> Result<(), DomainError> {
         match cmd {
+            MachineCommand::Transfer(t) => {
+                let cash = match t.direction {
+                    Direction::ToMachine => MachineCommand::CashIn(CashInKind::Cashless, t.amount),
+                    Direction::FromMachine => {
+                        MachineCommand::CashOut(CashOutKind::Cashless, t.amount)
+                    }
+                };
+                self.apply_command(at, &cash, fx)?;
+                fx.push(MachineEffect::Transfer(Box::new(WalletTransferFact {
+                    player: t.player.clone(),
+                    fact: TransferFact {
+                        transfer: t.transfer.clone(),
+                        machine: self.id.clone(),
+                        direction: t.direction,
+                        amount: t.amount,
+                    },
+                    hall: at.hall.clone(),
+                    at: at.time,
+                })));
+            }
             MachineCommand::Bet(amount) => {
                 let a = amount.minor();
                 let credits = sub(self.credits, a, Total::Credits)?;

@@ -7,6 +7,7 @@
 
 use crate::domain::jackpot::{LevelState, PoolState, MICRO};
 use crate::domain::machine::{CashInKind, CashOutKind, MachineCommand};
+use crate::domain::transfer::Direction;
 use crate::domain::{EventId, Timestamp};
 
 use crate::shell::ports::ledger::{LedgerEntry, Movement};
@@ -84,6 +85,10 @@ pub fn machine_movement(cmd: &MachineCommand) -> Option<Movement> {
         MachineCommand::CashOut(CashOutKind::Ticket(_), _) => Movement::TicketOut,
         MachineCommand::CashOut(CashOutKind::Cashless, _) => Movement::CashlessOut,
         MachineCommand::CashOut(CashOutKind::Handpay, _) => Movement::Handpay,
+        MachineCommand::Transfer(t) => match t.direction {
+            Direction::ToMachine => Movement::CashlessIn,
+            Direction::FromMachine => Movement::CashlessOut,
+        },
         // Cancelled credits paid by hand (a jackpot's reset moves no credits: RULES.md M-10).
         MachineCommand::HandpayReset { .. } => Movement::Handpay,
         _ => return None,

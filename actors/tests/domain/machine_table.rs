@@ -12,7 +12,10 @@ use pitboss_actors::domain::machine::{
     MachineEffect, MachineEnv, MachineProfile, MachineState, MeterDiff, MeterReport,
     SignificantEvent, TicketFact, EPOCHS_KEPT, HOLES_KEPT,
 };
+use pitboss_actors::domain::machine::{MachineTransfer, WalletTransferFact};
+use pitboss_actors::domain::transfer::{Direction, TransferFact};
 use pitboss_actors::domain::voucher::VoucherFact;
+use pitboss_actors::domain::TxId;
 use pitboss_actors::domain::{
     Amount, AttendantId, Currency, DomainError, EventId, HallId, HandpayKind, LogCode, MachineId,
     MachineOp, PlayerId, PoolId, ReportedMeter, SkewLimits, SnapshotReason, SourceKey, Timestamp,
@@ -135,6 +138,29 @@ fn bill(a: i64) -> MachineCommand {
 
 fn cash_out(kind: CashOutKind, a: i64) -> MachineCommand {
     MachineCommand::CashOut(kind, amount(a))
+}
+
+fn transfer(direction: Direction, a: i64) -> MachineCommand {
+    MachineCommand::Transfer(Box::new(MachineTransfer {
+        direction,
+        transfer: TxId::new("T-1").unwrap(),
+        player: player("P-1"),
+        amount: amount(a),
+    }))
+}
+
+fn transfer_fact(direction: Direction, a: i64, at: i64) -> MachineEffect {
+    MachineEffect::Transfer(Box::new(WalletTransferFact {
+        player: player("P-1"),
+        fact: TransferFact {
+            transfer: TxId::new("T-1").unwrap(),
+            machine: machine_id(),
+            direction,
+            amount: amount(a),
+        },
+        hall: hall(),
+        at: Timestamp(at),
+    }))
 }
 
 fn sig(ev: SignificantEvent) -> MachineCommand {
@@ -678,6 +704,47 @@ fn cases() -> Vec<Case> {
                     hall: hall(),
                     at: Timestamp(T0 + 1_000),
                 }))]
+            },
+        },
+        Case {
+            name: "a transfer to the machine counts as cashless in and reaches the wallet (W-10)",
+            setup: vec![],
+            cmd: transfer(Direction::ToMachine, 700),
+            currency: None,
+            outcome: Ok(()),
+            change: |m| {
+                m.credits = 700;
+                m.meters.cashless_in = 700;
+            },
+            effects: |_| vec![transfer_fact(Direction::ToMachine, 700, T0 + 1_000)],
+        },
+        Case {
+            name: "a transfer from the machine counts as cashless out and reaches the wallet (W-10)",
+            setup: vec![bill(1_000)],
+            cmd: transfer(Direction::FromMachine, 400),
+            currency: None,
+            outcome: Ok(()),
+            change: |m| {
+                m.credits = 600;
+                m.meters.cashless_out = 400;
+            },
+            effects: |_| vec![transfer_fact(Direction::FromMachine, 400, T0 + 2_000)],
+        },
+        Case {
+            name: "a transfer from the machine beyond its credits is counted like a cash out (W-10, M-2)",
+            setup: vec![bill(100)],
+            cmd: transfer(Direction::FromMachine, 400),
+            currency: None,
+            outcome: Ok(()),
+            change: |m| {
+                m.credits = -300;
+                m.meters.cashless_out = 400;
+            },
+            effects: |_| {
+                vec![
+                    variance(MachineOp::CashOut, 400, 100),
+                    transfer_fact(Direction::FromMachine, 400, T0 + 2_000),
+                ]
             },
         },
         Case {

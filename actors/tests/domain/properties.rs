@@ -230,6 +230,7 @@ fn machine_money_effects(
         MachineCommand::GameEnd => vec![ggr(0, 0, 1)],
         MachineCommand::CashIn(..)
         | MachineCommand::CashOut(..)
+        | MachineCommand::Transfer(_)
         | MachineCommand::CardIn(_)
         | MachineCommand::CardOut => vec![],
         MachineCommand::JackpotHit {

@@ -4,8 +4,10 @@
 use crate::domain::jackpot::{PoolCommand, PoolMeta};
 use crate::domain::machine::{
     LogEntry, MachineCommand, MachineEffect, MachineEnv, MachineState, TicketFact,
+    WalletTransferFact,
 };
 use crate::domain::voucher::VoucherMeta;
+use crate::domain::wallet::WalletMeta;
 use crate::domain::{Applied, MachineId, SourceKey};
 
 use crate::domain::EntityKind;
@@ -13,7 +15,7 @@ use crate::shell::ack::AckToken;
 use crate::shell::actor::Entity;
 use crate::shell::context::{Counter, EntityContext};
 use crate::shell::ledger::{machine_movement, Ledger};
-use crate::shell::messages::{HallMsg, MachineMsg, PoolMsg, Remote, VoucherMsg};
+use crate::shell::messages::{HallMsg, MachineMsg, PoolMsg, Remote, VoucherMsg, WalletMsg};
 use crate::shell::ports::ledger::Movement;
 use crate::shell::ports::sink::Output;
 use crate::shell::ports::store::{EntityKey, Snapshot, Stash, Stored};
@@ -124,6 +126,23 @@ impl Entity for MachineEntity {
                             let ack = ack.clone();
                             let msg = VoucherMsg::Fact { meta, fact, ack };
                             cx.forward(Remote::Voucher(validation, msg));
+                        }
+                        MachineEffect::Transfer(t) => {
+                            // RULES.md W-10: the wallet books what the machine moved.
+                            let WalletTransferFact {
+                                player,
+                                fact,
+                                hall,
+                                at,
+                            } = *t;
+                            let meta = WalletMeta {
+                                event_id: meta.event_id,
+                                time: at,
+                                hall,
+                            };
+                            let ack = ack.clone();
+                            let msg = WalletMsg::Transfer { meta, fact, ack };
+                            cx.forward(Remote::Wallet(player, msg));
                         }
                         MachineEffect::HandpaidWin(amount) => {
                             if let Some(l) = &mut self.ledger {

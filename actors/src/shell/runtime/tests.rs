@@ -587,3 +587,84 @@ async fn a_machines_event_log_reaches_the_store_with_its_checkpoints() {
         vec![(4, LogCode::TiltClear, None), (3, LogCode::Tilt, Some(7))]
     );
 }
+
+/// RULES.md W-10 in the runtime: a machine's transfer reaches the player's wallet actor,
+/// which pays it from the hold its request made; the machine counts its cashless meter, and
+/// both ledgers book it.
+#[actix_rt::test]
+async fn a_machines_transfer_reaches_its_wallet_and_pays_the_hold() {
+    use crate::domain::machine::MachineTransfer;
+    use crate::domain::transfer::Direction;
+    use crate::shell::entities::{MachineEntity, WalletEntity};
+
+    let store = Arc::new(MemoryStore::with_ledger());
+    let rt = start(store.clone(), Arc::new(ManualClock::at(Timestamp(T0))));
+    let player = PlayerId::new("P-1").unwrap();
+    let machine = MachineId::new("M-1").unwrap();
+    for n in 1..=5 {
+        rt.dispatch(deposit(n), AckToken::none()).await;
+    }
+    let Input::Wallet { meta, .. } = deposit(6) else {
+        unreachable!()
+    };
+    let request = Input::Wallet {
+        player: player.clone(),
+        meta,
+        cmd: WalletCommand {
+            provider: ServerId::new("AFT-HOST").unwrap(),
+            tx: TxId::new("T-1").unwrap(),
+            op: WalletOp::TransferRequest {
+                machine: machine.clone(),
+                amount: Amount::new(300).unwrap(),
+            },
+            round: None,
+        },
+        currency: Some(eur()),
+    };
+    rt.dispatch(request, AckToken::none()).await;
+    let transfer = MachineCommand::Transfer(Box::new(MachineTransfer {
+        direction: Direction::ToMachine,
+        transfer: TxId::new("T-1").unwrap(),
+        player: player.clone(),
+        amount: Amount::new(300).unwrap(),
+    }));
+    let (token, done) = ack();
+    let event = Input::Machine {
+        machine: machine.clone(),
+        hall: HallId::new("H-1").unwrap(),
+        meta: EventMeta::new(EventId(100), 1, Timestamp(T0 + 1_000)),
+        cmd: transfer,
+        currency: Some(eur()),
+    };
+    rt.dispatch(event, token).await;
+    rt.quiesce().await;
+    assert_eq!(
+        *done.lock().unwrap(),
+        Some(true),
+        "the event completes once the wallet has it"
+    );
+    let Some(Snapshot::Wallet(w)) = rt.inspect::<WalletEntity>(&player).await.unwrap() else {
+        panic!("no wallet")
+    };
+    assert_eq!((w.balance, w.held(), w.totals.to_machines), (200, 0, 300));
+    let Some(Snapshot::Machine(m)) = rt.inspect::<MachineEntity>(&machine).await.unwrap() else {
+        panic!("no machine")
+    };
+    assert_eq!((m.credits, m.meters.cashless_in), (300, 300));
+    rt.checkpoint().await;
+    let mut kinds: Vec<_> = store
+        .ledger()
+        .into_iter()
+        .filter(|(_, e)| e.cause == EventId(6) || e.cause == EventId(100))
+        .map(|(k, e)| (matches!(k, EntityKey::Wallet(_)), e.kind, e.amount))
+        .collect();
+    kinds.sort_by_key(|(w, _, a)| (*w, *a));
+    assert_eq!(
+        kinds,
+        [
+            (false, Movement::CashlessIn, 300),
+            (true, Movement::TransferHold, -300)
+        ]
+    );
+    rt.stop();
+}
