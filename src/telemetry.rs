@@ -26,7 +26,6 @@ use metrics::{counter, describe_counter, describe_gauge, describe_histogram, gau
 use metrics::{histogram, Unit};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use pitboss_actors::domain::machine::{Alert, MachineCommand, SignificantEvent};
-use pitboss_actors::domain::transfer::Direction;
 use pitboss_actors::domain::voucher::VoucherOp;
 use pitboss_actors::domain::wallet::WalletOp;
 use pitboss_actors::domain::EntityKind;
@@ -252,7 +251,7 @@ pub fn handle() -> Option<PrometheusHandle> {
 }
 
 /// Every event kind [`event_kind`] returns: the label set of [`EVENTS_IN`].
-pub const EVENT_KINDS: [&str; 34] = [
+pub const EVENT_KINDS: [&str; 35] = [
     "bet",
     "win",
     "game_end",
@@ -287,6 +286,7 @@ pub const EVENT_KINDS: [&str; 34] = [
     "self_exclusion",
     "transfer_request",
     "transfer_cancel",
+    "cashless_transfer",
 ];
 
 /// The kind of an input event, one of [`EVENT_KINDS`].
@@ -303,10 +303,7 @@ fn event_kind_index(input: &Input) -> usize {
             MachineCommand::GameEnd => 2,
             MachineCommand::CashIn(..) => 3,
             MachineCommand::CashOut(..) => 4,
-            MachineCommand::Transfer(t) => match t.direction {
-                Direction::ToMachine => 3,
-                Direction::FromMachine => 4,
-            },
+            MachineCommand::Transfer(_) => 34,
             MachineCommand::CardIn(_) => 5,
             MachineCommand::CardOut => 6,
             MachineCommand::JackpotHit { .. } => 7,

@@ -289,6 +289,45 @@ pub enum InputPayload {
         /// The end of the exclusion, ms since the Unix epoch.
         until: i64,
     },
+    /// Holds money in the player's wallet for a cashless transfer to a machine (RULES.md
+    /// W-10). A wallet command; `source.server` is the cashless host; `tx` is the transfer
+    /// id the machine's `cashless_transfer` names.
+    TransferRequest {
+        /// The wallet's player.
+        player: String,
+        /// The transfer id (idempotency key).
+        tx: String,
+        /// The machine the money is for.
+        machine: String,
+        /// Amount in minor units.
+        amount: i64,
+        /// ISO 4217 code.
+        currency: String,
+    },
+    /// Gives back the money held for a transfer its machine did not take (RULES.md W-10).
+    TransferCancel {
+        /// The wallet's player.
+        player: String,
+        /// Transaction id of the cancel itself.
+        tx: String,
+        /// The transfer to cancel.
+        transfer: String,
+    },
+    /// A cashless transfer the machine made (RULES.md W-10): `to_machine` (credits in from
+    /// the player's wallet, the acknowledgement of a `transfer_request`) or `from_machine`
+    /// (credits out to the wallet). A machine event, counted as a cashless cash in or out.
+    CashlessTransfer {
+        /// The transfer id.
+        transfer: String,
+        /// Whose wallet.
+        player: String,
+        /// `to_machine` or `from_machine`.
+        direction: String,
+        /// Amount in minor units.
+        amount: i64,
+        /// ISO 4217 code.
+        currency: String,
+    },
     /// Cancels a bet (refunds it, or refuses it in advance if it has not arrived).
     Rollback {
         /// The wallet's player.
@@ -395,6 +434,9 @@ impl InputPayload {
             InputPayload::VoucherCommit { .. } => "voucher_commit",
             InputPayload::VoucherCancel { .. } => "voucher_cancel",
             InputPayload::VoucherVoid { .. } => "voucher_void",
+            InputPayload::TransferRequest { .. } => "transfer_request",
+            InputPayload::TransferCancel { .. } => "transfer_cancel",
+            InputPayload::CashlessTransfer { .. } => "cashless_transfer",
         }
     }
 
@@ -420,7 +462,9 @@ impl InputPayload {
             | InputPayload::Rollback { player, .. }
             | InputPayload::KycStatus { player, .. }
             | InputPayload::DepositLimit { player, .. }
-            | InputPayload::SelfExclusion { player, .. } => Some(player),
+            | InputPayload::SelfExclusion { player, .. }
+            | InputPayload::TransferRequest { player, .. }
+            | InputPayload::TransferCancel { player, .. } => Some(player),
             _ => None,
         }
     }

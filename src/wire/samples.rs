@@ -153,7 +153,44 @@ pub fn inputs() -> Vec<InputEnvelope> {
         .chain(player_rule_inputs(
             (machine_count + wallet_count + LATER + VOUCHER_KINDS) as u16,
         ))
+        .chain(transfer_inputs(
+            (machine_count + wallet_count + LATER + VOUCHER_KINDS + PLAYER_RULE_KINDS) as u16,
+        ))
         .collect()
+}
+
+/// How many kinds [`transfer_inputs`] adds.
+const TRANSFER_KINDS: usize = 3;
+
+/// Last: a cashless transfer (RULES.md W-10) requested and cancelled by the cashless host
+/// `AFT-1`, and a machine's acknowledgement of it.
+fn transfer_inputs(first: u16) -> Vec<InputEnvelope> {
+    let time = |n: u16| TIME_MS + i64::from(n) * 1_000;
+    let request = InputPayload::TransferRequest {
+        player: PLAYER.into(),
+        tx: "X-1".into(),
+        machine: MACHINE.into(),
+        amount: 2_000,
+        currency: CURRENCY.into(),
+    };
+    let cancel = InputPayload::TransferCancel {
+        player: PLAYER.into(),
+        tx: "X-2".into(),
+        transfer: "X-1".into(),
+    };
+    let ack = InputPayload::CashlessTransfer {
+        transfer: "X-1".into(),
+        player: PLAYER.into(),
+        direction: "to_machine".into(),
+        amount: 2_000,
+        currency: CURRENCY.into(),
+    };
+    let (a, b, c) = (first, first + 1, first + 2);
+    vec![
+        InputEnvelope::wallet(event_id(a), HALL, "AFT-1", 1, time(a), request),
+        InputEnvelope::wallet(event_id(b), HALL, "AFT-1", 2, time(b), cancel),
+        InputEnvelope::machine(event_id(c), HALL, MACHINE, u64::from(c) + 1, time(c), ack),
+    ]
 }
 
 /// How many kinds [`voucher_inputs`] adds.
@@ -311,6 +348,8 @@ pub fn inputs_with_round() -> Vec<InputEnvelope> {
                     InputPayload::KycStatus { .. }
                         | InputPayload::DepositLimit { .. }
                         | InputPayload::SelfExclusion { .. }
+                        | InputPayload::TransferRequest { .. }
+                        | InputPayload::TransferCancel { .. }
                 )
         })
         .map(|mut env| {
@@ -468,7 +507,7 @@ pub fn outputs() -> Vec<(&'static str, Output)> {
                 currency: eur,
                 round: None,
                 // The KYC sample, after the vouchers'.
-                cause: cause((inputs().len() - PLAYER_RULE_KINDS) as u16),
+                cause: cause((inputs().len() - PLAYER_RULE_KINDS - TRANSFER_KINDS) as u16),
             },
         ),
         (
@@ -849,12 +888,85 @@ pub fn outputs() -> Vec<(&'static str, Output)> {
     ]
     .into_iter()
     .chain(voucher_outputs())
+    .chain(transfer_outputs())
     .collect()
 }
 
 /// The voucher outputs (RULES.md V-8) and alerts (V-5, V-6), after every other sample: the
 /// answer to a machine's redemption request, a refused desk commit, a machine's printed
 /// ticket, and one alert of each voucher kind.
+/// The alerts a wallet raises about cashless transfers (RULES.md W-10), about the transfer
+/// samples: index 3000 on, after a machine's, a pool's and a voucher's.
+fn transfer_outputs() -> Vec<(&'static str, Output)> {
+    let machine = MachineId::new(MACHINE).expect("sample machine");
+    let player = PlayerId::new(PLAYER).expect("sample player");
+    let transfer = TxId::new("X-1").expect("sample transfer");
+    let last = (inputs().len() - 1) as u16;
+    let alert = |alert: Alert, n: u16, index: u32| Output::Alert {
+        alert,
+        cause: EventId(event_id(n).as_u128()),
+        index,
+    };
+    vec![
+        (
+            "alert_transfer_hold_released",
+            alert(
+                Alert::TransferHoldReleased {
+                    machine: machine.clone(),
+                    player: player.clone(),
+                    transfer: transfer.clone(),
+                    amount: 2_000,
+                },
+                last - 1,
+                3_000,
+            ),
+        ),
+        (
+            "alert_transfer_without_hold",
+            alert(
+                Alert::TransferWithoutHold {
+                    machine: machine.clone(),
+                    player: player.clone(),
+                    transfer: transfer.clone(),
+                    amount: 2_000,
+                    unbacked: 500,
+                },
+                last,
+                3_000,
+            ),
+        ),
+        (
+            "alert_transfer_amount_variance",
+            alert(
+                Alert::TransferAmountVariance {
+                    machine: machine.clone(),
+                    player: player.clone(),
+                    transfer: transfer.clone(),
+                    held: 2_000,
+                    amount: 2_100,
+                    unbacked: 0,
+                },
+                last,
+                3_001,
+            ),
+        ),
+        (
+            "alert_transfer_acknowledged_twice",
+            alert(
+                Alert::TransferAcknowledgedTwice {
+                    machine,
+                    player,
+                    transfer,
+                    amount: 2_000,
+                    direction: "to_machine",
+                },
+                last,
+                3_002,
+            ),
+        ),
+    ]
+}
+
 fn voucher_outputs() -> Vec<(&'static str, Output)> {
     let eur = Currency::new(CURRENCY).expect("sample currency");
     let hall = HallId::new(HALL).expect("sample hall");
@@ -862,7 +974,7 @@ fn voucher_outputs() -> Vec<(&'static str, Output)> {
     let desk = Party::Desk(ServerId::new(DESK).expect("sample desk"));
     let v = ValidationNo::new(VALIDATION).expect("sample validation number");
     let cause = |n: u16| EventId(event_id(n).as_u128());
-    let first = (inputs().len() - VOUCHER_KINDS - PLAYER_RULE_KINDS) as u16;
+    let first = (inputs().len() - VOUCHER_KINDS - PLAYER_RULE_KINDS - TRANSFER_KINDS) as u16;
     let note = |op, party: Party, tx: Option<&str>, status, n: u16| VoucherNote {
         op,
         party,

@@ -164,7 +164,7 @@ fn to_json(bytes: &[u8]) -> Value {
         .0
 }
 
-const INPUT_KINDS: usize = 32;
+const INPUT_KINDS: usize = 35;
 const OUTPUT_KINDS: [&str; 8] = [
     "ggr",
     "jackpot_levels",
@@ -764,6 +764,8 @@ fn asyncapi_keys_match_the_code() {
                 | InputPayload::KycStatus { .. }
                 | InputPayload::DepositLimit { .. }
                 | InputPayload::SelfExclusion { .. }
+                | InputPayload::TransferRequest { .. }
+                | InputPayload::TransferCancel { .. }
         ) {
             "player id"
         } else if env.payload.voucher().is_some() {

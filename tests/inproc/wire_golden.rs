@@ -14,8 +14,10 @@ use pitboss::wire::{
 };
 use pitboss_actors::domain::limits::DepositPeriod;
 use pitboss_actors::domain::machine::{
-    CashInKind, CashOutKind, EventMeta, MachineCommand, MeterReport, SignificantEvent,
+    CashInKind, CashOutKind, EventMeta, MachineCommand, MachineTransfer, MeterReport,
+    SignificantEvent,
 };
+use pitboss_actors::domain::transfer::Direction;
 use pitboss_actors::domain::voucher::{Party, VoucherCommand, VoucherMeta, VoucherOp};
 use pitboss_actors::domain::wallet::{WalletCommand, WalletMeta, WalletOp};
 use pitboss_actors::domain::{
@@ -152,11 +154,11 @@ fn golden_bytes_of_every_input_and_output_kind() {
         "golden mismatch (if the change is intended, rerun with UPDATE_GOLDEN=1 and review):\n{}",
         problems.join("\n")
     );
-    // 32 input kinds, 5 version 2 wallet commands with a round, 50 output samples (the
+    // 35 input kinds, 5 version 2 wallet commands with a round, 54 output samples (the
     // wallet answers: applied, with a round, refused, refused for KYC, a KYC status, refused
     // for a deposit limit; every alert kind; a voucher's answer applied and refused and a
     // ticket fact), 1 rejection.
-    assert_eq!(cases.len(), 32 + 5 + 50 + 1);
+    assert_eq!(cases.len(), 35 + 5 + 54 + 1);
 }
 
 #[test]
@@ -333,6 +335,32 @@ fn expected_commands() -> Vec<Expect> {
                 until: Timestamp(samples::TIME_MS + 30 * 86_400_000),
             },
             None,
+        ),
+        Expect::Rule(
+            "AFT-1",
+            "X-1",
+            WalletOp::TransferRequest {
+                machine: MachineId::new("M-17").expect("valid"),
+                amount: a(2_000),
+            },
+            eur,
+        ),
+        Expect::Rule(
+            "AFT-1",
+            "X-2",
+            WalletOp::TransferCancel {
+                transfer: tx("X-1"),
+            },
+            None,
+        ),
+        M(
+            MachineCommand::Transfer(Box::new(MachineTransfer {
+                direction: Direction::ToMachine,
+                transfer: tx("X-1"),
+                player: PlayerId::new("P-1001").expect("valid"),
+                amount: a(2_000),
+            })),
+            eur,
         ),
     ]
 }
@@ -1211,6 +1239,34 @@ fn output_expectations() -> Vec<(&'static str, Topic, &'static str, &'static str
             "{cause} alert 2000",
             Some(27),
         ),
+        (
+            "alert_transfer_hold_released",
+            Topic::Alerts,
+            "M-17",
+            "{cause} alert 3000",
+            Some(33),
+        ),
+        (
+            "alert_transfer_without_hold",
+            Topic::Alerts,
+            "M-17",
+            "{cause} alert 3000",
+            Some(34),
+        ),
+        (
+            "alert_transfer_amount_variance",
+            Topic::Alerts,
+            "M-17",
+            "{cause} alert 3001",
+            Some(34),
+        ),
+        (
+            "alert_transfer_acknowledged_twice",
+            Topic::Alerts,
+            "M-17",
+            "{cause} alert 3002",
+            Some(34),
+        ),
     ]
 }
 
@@ -1370,6 +1426,26 @@ fn output_payloads_round_trip() {
                         assert_eq!(p.voucher_amount, Some(2_500));
                         (None, None, Some(2_600), None)
                     }
+                    kind if kind.starts_with("transfer_") => {
+                        // RULES.md W-10: the wallet's player and the transfer.
+                        assert_eq!(
+                            (p.player.as_deref(), p.transfer.as_deref()),
+                            (Some("P-1001"), Some("X-1")),
+                            "{name}"
+                        );
+                        let (held, unbacked, direction, amount) = match kind {
+                            "transfer_hold_released" => (None, None, None, 2_000),
+                            "transfer_without_hold" => (None, Some(500), None, 2_000),
+                            "transfer_amount_variance" => (Some(2_000), Some(0), None, 2_100),
+                            _ => (None, None, Some("to_machine"), 2_000),
+                        };
+                        assert_eq!(
+                            (p.held, p.unbacked, p.direction.as_deref()),
+                            (held, unbacked, direction),
+                            "{name}"
+                        );
+                        (None, None, Some(amount), None)
+                    }
                     "sequence_gap" => (Some(5), Some(8), None, None),
                     "large_cash_in" => (None, None, Some(1_000_000), None),
                     "credit_variance" => (None, None, Some(5_000), None),
@@ -1460,7 +1536,14 @@ fn output_payloads_round_trip() {
                     | "wrong_currency"
                     | "overflow"
                     | "voucher_number_reused"
-                    | "voucher_credit_unbacked" => "critical",
+                    | "voucher_credit_unbacked"
+                    | "transfer_acknowledged_twice" => "critical",
+                    // Critical when a machine took money no wallet funds covered (W-10).
+                    "transfer_without_hold" | "transfer_amount_variance"
+                        if p.unbacked != Some(0) =>
+                    {
+                        "critical"
+                    }
                     _ => "warning",
                 };
                 assert_eq!(&*p.severity, severity, "{name}");

@@ -12,8 +12,9 @@
 use std::borrow::Cow;
 
 use super::raw::{
-    Empty, RawCash, RawDepositLimit, RawEnvelope, RawInt, RawKyc, RawMeters, RawMoney, RawPayload,
-    RawRollback, RawSelfExclusion, RawSource, RawStr, RawVoucher, RawWallet,
+    Empty, RawCash, RawCashlessTransfer, RawDepositLimit, RawEnvelope, RawInt, RawKyc, RawMeters,
+    RawMoney, RawPayload, RawRollback, RawSelfExclusion, RawSource, RawStr, RawTransferCancel,
+    RawTransferRequest, RawVoucher, RawWallet,
 };
 use crate::wire::NESTING_DEPTH_MAX;
 
@@ -241,6 +242,9 @@ struct Fields<'a> {
     status: Option<RawStr<'a>>,
     period: Option<RawStr<'a>>,
     until: Option<RawInt>,
+    machine: Option<RawStr<'a>>,
+    transfer: Option<RawStr<'a>>,
+    direction: Option<RawStr<'a>>,
 }
 
 /// A meter snapshot's `meters` map: every meter once, integers only.
@@ -306,6 +310,9 @@ fn read_payload<'a>(r: &mut Reader<'a>) -> Option<RawPayload<'a>> {
             b"status" => once(&mut f.status, r.str())?,
             b"period" => once(&mut f.period, r.str())?,
             b"until" => once(&mut f.until, r.int())?,
+            b"machine" => once(&mut f.machine, r.str())?,
+            b"transfer" => once(&mut f.transfer, r.str())?,
+            b"direction" => once(&mut f.direction, r.str())?,
             _ => return Some(false),
         }
         Some(true)
@@ -407,6 +414,25 @@ fn read_payload<'a>(r: &mut Reader<'a>) -> Option<RawPayload<'a>> {
             player: f.player?,
             tx: f.tx?,
             until: f.until?,
+        }),
+        b"transfer_request" => P::TransferRequest(RawTransferRequest {
+            player: f.player?,
+            tx: f.tx?,
+            machine: f.machine?,
+            amount: f.amount?,
+            currency: f.currency?,
+        }),
+        b"transfer_cancel" => P::TransferCancel(RawTransferCancel {
+            player: f.player?,
+            tx: f.tx?,
+            transfer: f.transfer?,
+        }),
+        b"cashless_transfer" => P::CashlessTransfer(RawCashlessTransfer {
+            transfer: f.transfer?,
+            player: f.player?,
+            direction: f.direction?,
+            amount: f.amount?,
+            currency: f.currency?,
         }),
         b"voucher_issue" => P::VoucherIssue(voucher(f)?),
         b"voucher_redeem" => P::VoucherRedeem(voucher(f)?),

@@ -251,6 +251,45 @@ pub(super) struct RawSelfExclusion<'a> {
     pub until: RawInt,
 }
 
+/// A cashless transfer request (RULES.md W-10).
+#[derive(Deserialize)]
+pub(super) struct RawTransferRequest<'a> {
+    #[serde(borrow)]
+    pub player: RawStr<'a>,
+    #[serde(borrow)]
+    pub tx: RawStr<'a>,
+    #[serde(borrow)]
+    pub machine: RawStr<'a>,
+    pub amount: RawInt,
+    #[serde(borrow)]
+    pub currency: RawStr<'a>,
+}
+
+/// A cashless transfer's cancel (RULES.md W-10).
+#[derive(Deserialize)]
+pub(super) struct RawTransferCancel<'a> {
+    #[serde(borrow)]
+    pub player: RawStr<'a>,
+    #[serde(borrow)]
+    pub tx: RawStr<'a>,
+    #[serde(borrow)]
+    pub transfer: RawStr<'a>,
+}
+
+/// A machine's cashless transfer (RULES.md W-10).
+#[derive(Deserialize)]
+pub(super) struct RawCashlessTransfer<'a> {
+    #[serde(borrow)]
+    pub transfer: RawStr<'a>,
+    #[serde(borrow)]
+    pub player: RawStr<'a>,
+    #[serde(borrow)]
+    pub direction: RawStr<'a>,
+    pub amount: RawInt,
+    #[serde(borrow)]
+    pub currency: RawStr<'a>,
+}
+
 /// A meter snapshot's meters (RULES.md M-8): every one required.
 #[derive(Deserialize)]
 pub(super) struct RawMeters {
@@ -344,6 +383,9 @@ pub(super) enum RawPayload<'a> {
     KycStatus(#[serde(borrow)] RawKyc<'a>),
     DepositLimit(#[serde(borrow)] RawDepositLimit<'a>),
     SelfExclusion(#[serde(borrow)] RawSelfExclusion<'a>),
+    TransferRequest(#[serde(borrow)] RawTransferRequest<'a>),
+    TransferCancel(#[serde(borrow)] RawTransferCancel<'a>),
+    CashlessTransfer(#[serde(borrow)] RawCashlessTransfer<'a>),
     VoucherIssue(#[serde(borrow)] RawVoucher<'a>),
     VoucherRedeem(#[serde(borrow)] RawVoucher<'a>),
     VoucherCommit(#[serde(borrow)] RawVoucher<'a>),
@@ -541,6 +583,41 @@ impl<'a> RawEnvelope<'a> {
                 tx: tx.into(),
                 until: raw_int(*until),
             }),
+            P::TransferRequest {
+                player,
+                tx,
+                machine,
+                amount,
+                currency,
+            } => R::TransferRequest(RawTransferRequest {
+                player: player.into(),
+                tx: tx.into(),
+                machine: machine.into(),
+                amount: raw_int(*amount),
+                currency: currency.into(),
+            }),
+            P::TransferCancel {
+                player,
+                tx,
+                transfer,
+            } => R::TransferCancel(RawTransferCancel {
+                player: player.into(),
+                tx: tx.into(),
+                transfer: transfer.into(),
+            }),
+            P::CashlessTransfer {
+                transfer,
+                player,
+                direction,
+                amount,
+                currency,
+            } => R::CashlessTransfer(RawCashlessTransfer {
+                transfer: transfer.into(),
+                player: player.into(),
+                direction: direction.into(),
+                amount: raw_int(*amount),
+                currency: currency.into(),
+            }),
             P::VoucherIssue {
                 validation,
                 tx,
@@ -611,6 +688,9 @@ impl RawPayload<'_> {
             RawPayload::KycStatus(_) => "kyc_status",
             RawPayload::DepositLimit(_) => "deposit_limit",
             RawPayload::SelfExclusion(_) => "self_exclusion",
+            RawPayload::TransferRequest(_) => "transfer_request",
+            RawPayload::TransferCancel(_) => "transfer_cancel",
+            RawPayload::CashlessTransfer(_) => "cashless_transfer",
             RawPayload::VoucherIssue(_) => "voucher_issue",
             RawPayload::VoucherRedeem(_) => "voucher_redeem",
             RawPayload::VoucherCommit(_) => "voucher_commit",
@@ -630,6 +710,8 @@ impl RawPayload<'_> {
                 | RawPayload::KycStatus(_)
                 | RawPayload::DepositLimit(_)
                 | RawPayload::SelfExclusion(_)
+                | RawPayload::TransferRequest(_)
+                | RawPayload::TransferCancel(_)
         )
     }
 

@@ -4,8 +4,10 @@
 
 use pitboss_actors::domain::limits::DepositPeriod;
 use pitboss_actors::domain::machine::{
-    CashInKind, CashOutKind, EventMeta, MachineCommand, MeterReport, SignificantEvent,
+    CashInKind, CashOutKind, EventMeta, MachineCommand, MachineTransfer, MeterReport,
+    SignificantEvent,
 };
+use pitboss_actors::domain::transfer::Direction;
 use pitboss_actors::domain::voucher::{Party, VoucherCommand, VoucherMeta, VoucherOp};
 use pitboss_actors::domain::wallet::{WalletCommand, WalletMeta, WalletOp};
 use pitboss_actors::domain::{
@@ -467,6 +469,27 @@ fn machine_command(
             },
             Some(currency(&cur)?),
         ),
+        RawPayload::CashlessTransfer(t) => {
+            let direction = match text("direction", &t.direction)? {
+                "to_machine" => Direction::ToMachine,
+                "from_machine" => Direction::FromMachine,
+                other => {
+                    return Err(WireError::Schema(format!(
+                        "unknown cashless_transfer direction {:?} (expected to_machine or from_machine)",
+                        truncate(other)
+                    )))
+                }
+            };
+            (
+                C::Transfer(Box::new(MachineTransfer {
+                    direction,
+                    transfer: TxId::new(text("transfer", &t.transfer)?)?,
+                    player: PlayerId::new(text("player", &t.player)?)?,
+                    amount: amount(t.amount)?,
+                })),
+                Some(currency(&t.currency)?),
+            )
+        }
         other => {
             // `validate` routes wallet commands elsewhere.
             return Err(WireError::InvalidSource(format!(
@@ -592,6 +615,36 @@ fn wallet_command(
                 provider,
                 tx,
                 op: WalletOp::SelfExclude { until },
+                round: None,
+            };
+            return Ok((player, cmd, None));
+        }
+        RawPayload::TransferRequest(t) => {
+            let player = PlayerId::new(text("player", &t.player)?)?;
+            let tx = TxId::new(text("tx", &t.tx)?)?;
+            let op = WalletOp::TransferRequest {
+                machine: MachineId::new(text("machine", &t.machine)?)?,
+                amount: amount(t.amount)?,
+            };
+            let cur = currency(&t.currency)?;
+            let cmd = WalletCommand {
+                provider,
+                tx,
+                op,
+                round: None,
+            };
+            return Ok((player, cmd, Some(cur)));
+        }
+        RawPayload::TransferCancel(t) => {
+            let player = PlayerId::new(text("player", &t.player)?)?;
+            let tx = TxId::new(text("tx", &t.tx)?)?;
+            let op = WalletOp::TransferCancel {
+                transfer: TxId::new(text("transfer", &t.transfer)?)?,
+            };
+            let cmd = WalletCommand {
+                provider,
+                tx,
+                op,
                 round: None,
             };
             return Ok((player, cmd, None));
