@@ -2,11 +2,16 @@
 //! that every unit of money that entered is held, has left, or is GGR.
 //!
 //! ```text
-//! cash in + deposits + seeds funded
-//!   == credits + wallet balances + pool holdings
-//!    + cash out + withdrawals + jackpots paid
+//! cash in + deposits + seeds funded + transfers from machines
+//!   == credits + wallet balances + held for transfers + pool holdings
+//!    + cash out + withdrawals + jackpots paid + transfers to machines
 //!    + GGR (bets - wins, as the halls counted it) - jackpot contributions
 //! ```
+//!
+//! A cashless transfer (RULES.md W-10) is counted where it enters a machine (its cashless
+//! cash-in) and where it leaves the wallet (`to_machines`), so it is money that moved, not
+//! money that entered twice; what a machine took that no wallet paid (`unbacked`) entered
+//! at the machine only, and is reported beside the equation.
 //!
 //! Vouchers (RULES.md V) are a liability beside it: every voucher issued is still owed
 //! (issued or held), redeemed, expired or voided, once:
@@ -72,7 +77,7 @@ pub struct Recount {
     pub games: i64,
     /// Jackpot contributions, micro-units.
     pub contributions_micro: i128,
-    /// Money in (micro-units): cash in + deposits + seeds.
+    /// Money in (micro-units): cash in + deposits + transfers from machines + seeds.
     pub entered_micro: i128,
     /// Money accounted for (micro-units): held + left + GGR - contributions.
     pub accounted_micro: i128,
@@ -93,6 +98,13 @@ pub struct Recount {
     pub voucher_liability: i64,
     /// Money machines credited on numbers no open voucher covered (V-5).
     pub voucher_unbacked: i64,
+    /// Cashless transfers (RULES.md W-10): held in wallets for machines that have not
+    /// acknowledged yet, paid by wallets to machines, received by wallets from machines,
+    /// and taken by machines beyond what any wallet paid.
+    pub transfers_held: i64,
+    pub transfers_to_machines: i64,
+    pub transfers_from_machines: i64,
+    pub transfers_unbacked: i64,
     /// Money machines printed under numbers already in use (V-5).
     pub voucher_reprinted: i64,
     /// `entered_micro == accounted_micro`, halls agree with machines and wallets, pools agree
@@ -121,6 +133,10 @@ pub fn recount(states: &[Snapshot]) -> Recount {
                 r.deposits += w.totals.deposits;
                 r.withdrawals += w.totals.withdrawals;
                 r.balances += w.balance;
+                r.transfers_held += w.held();
+                r.transfers_to_machines += w.totals.to_machines;
+                r.transfers_from_machines += w.totals.from_machines;
+                r.transfers_unbacked += w.unbacked();
                 r.ggr_from_entities += w.totals.bets - w.totals.refunds - w.totals.wins;
             }
             Snapshot::Pool(p) => {
@@ -167,14 +183,16 @@ pub fn recount(states: &[Snapshot]) -> Recount {
     let m = MICRO as i128;
     r.entered_micro = (r.cash_in as i128
         + r.deposits as i128
+        + r.transfers_from_machines as i128
         + r.seeds_funded as i128
         + r.jackpot_variances as i128)
         * m;
-    r.accounted_micro = (r.credits as i128 + r.balances as i128) * m
+    r.accounted_micro = (r.credits as i128 + r.balances as i128 + r.transfers_held as i128) * m
         + r.pools_held_micro
         + (r.cash_out as i128
             + r.handpaid_wins as i128
             + r.withdrawals as i128
+            + r.transfers_to_machines as i128
             + r.jackpots_paid as i128)
             * m
         + r.ggr as i128 * m

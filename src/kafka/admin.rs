@@ -64,6 +64,10 @@ pub fn topic_specs(cfg: &KafkaConfig, internal: bool) -> Vec<TopicSpec> {
             name: t.voucher_facts.clone(),
             partitions: p.internal,
         });
+        out.push(TopicSpec {
+            name: t.wallet_transfers.clone(),
+            partitions: p.input,
+        });
     }
     out
 }

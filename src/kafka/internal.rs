@@ -4,7 +4,8 @@
 //! One Kafka message carries a batch of effects for one partition:
 //!
 //! ```text
-//! { schema_version: 1, kind: "pool_commands" | "ggr_deltas" | "machine_awards",
+//! { schema_version: 1, kind: "pool_commands" | "ggr_deltas" | "machine_awards"
+//!   | "voucher_facts" | "wallet_transfers",
 //!   items: [ { ...item fields }, ... ] }
 //! ```
 //!
@@ -21,7 +22,9 @@ use std::borrow::Cow;
 
 use pitboss_actors::domain::jackpot::{JackpotHit, PoolCommand, PoolMeta};
 use pitboss_actors::domain::machine::GgrDelta;
+use pitboss_actors::domain::transfer::{Direction, TransferFact};
 use pitboss_actors::domain::voucher::{Party, VoucherCommand, VoucherFact, VoucherMeta, VoucherOp};
+use pitboss_actors::domain::wallet::WalletMeta;
 use pitboss_actors::domain::{
     Amount, Currency, DomainError, EventId, HallId, MachineId, PlayerId, PoolId, ServerId,
     SourceKey, Timestamp, TxId, ValidationNo, VoucherOpKind,
@@ -46,6 +49,9 @@ pub enum Kind {
     MachineAwards,
     /// Voucher commands and machines' ticket facts, partitioned by validation number.
     VoucherFacts,
+    /// Machines' cashless transfers for wallets (RULES.md W-10), on the partition of the
+    /// player's wallet commands (murmur2 of the player id, input topic's partition count).
+    WalletTransfers,
 }
 
 impl Kind {
@@ -56,6 +62,7 @@ impl Kind {
             Kind::GgrDeltas => "ggr_deltas",
             Kind::MachineAwards => "machine_awards",
             Kind::VoucherFacts => "voucher_facts",
+            Kind::WalletTransfers => "wallet_transfers",
         }
     }
 }
@@ -361,6 +368,89 @@ impl VoucherItem<'_> {
 /// Decodes a batch of voucher messages.
 pub fn decode_voucher_facts(bytes: &[u8]) -> Result<Vec<VoucherItem<'_>>, InternalError> {
     decode(bytes, Kind::VoucherFacts)
+}
+
+/// A machine's cashless transfer for its player's wallet (RULES.md W-10).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WalletTransferItem<'a> {
+    /// The wallet's player.
+    #[serde(borrow)]
+    pub player: Cow<'a, str>,
+    /// The machine's event (UUID text): with `transfer`, what the wallet deduplicates by.
+    #[serde(borrow)]
+    pub cause: Cow<'a, str>,
+    /// The event's booked time, ms since the Unix epoch.
+    pub time: i64,
+    /// The machine's hall.
+    #[serde(borrow)]
+    pub hall: Cow<'a, str>,
+    /// The machine that moved the money.
+    #[serde(borrow)]
+    pub machine: Cow<'a, str>,
+    /// The transfer id.
+    #[serde(borrow)]
+    pub transfer: Cow<'a, str>,
+    /// `to_machine` or `from_machine`.
+    #[serde(borrow)]
+    pub direction: Cow<'a, str>,
+    /// Minor units.
+    pub amount: i64,
+}
+
+/// The item for a machine's transfer fact.
+pub fn wallet_transfer_item<'a>(
+    player: &'a PlayerId,
+    meta: &'a WalletMeta,
+    fact: &'a TransferFact,
+    cause: &'a str,
+) -> WalletTransferItem<'a> {
+    WalletTransferItem {
+        player: player.as_str().into(),
+        cause: cause.into(),
+        time: meta.time.0,
+        hall: meta.hall.as_str().into(),
+        machine: fact.machine.as_str().into(),
+        transfer: fact.transfer.as_str().into(),
+        direction: match fact.direction {
+            Direction::ToMachine => "to_machine",
+            Direction::FromMachine => "from_machine",
+        }
+        .into(),
+        amount: fact.amount.minor(),
+    }
+}
+
+impl WalletTransferItem<'_> {
+    /// Validates into the domain's types.
+    pub fn to_domain(&self) -> Result<(PlayerId, WalletMeta, TransferFact), InternalError> {
+        let direction = match &*self.direction {
+            "to_machine" => Direction::ToMachine,
+            "from_machine" => Direction::FromMachine,
+            other => {
+                return Err(InternalError::Invalid(format!(
+                    "direction {:?} (expected to_machine or from_machine)",
+                    other.chars().take(32).collect::<String>()
+                )))
+            }
+        };
+        let meta = WalletMeta {
+            event_id: parse_event_id(&self.cause)?,
+            time: Timestamp(self.time),
+            hall: HallId::new(&self.hall)?,
+        };
+        let fact = TransferFact {
+            transfer: TxId::new(&self.transfer)?,
+            machine: MachineId::new(&self.machine)?,
+            direction,
+            amount: Amount::new(self.amount)?,
+        };
+        Ok((PlayerId::new(&self.player)?, meta, fact))
+    }
+}
+
+/// Decodes a batch of machines' transfer facts.
+pub fn decode_wallet_transfers(bytes: &[u8]) -> Result<Vec<WalletTransferItem<'_>>, InternalError> {
+    decode(bytes, Kind::WalletTransfers)
 }
 
 #[derive(Deserialize)]
@@ -776,6 +866,36 @@ mod tests {
             (v, VoucherParts::Lapse(m)) => assert_eq!((v, m), (validation, meta)),
             _ => panic!("not a lapse: {:?}", items[0]),
         }
+    }
+
+    #[test]
+    fn a_transfer_fact_survives_the_round_trip_and_a_bad_direction_is_refused() {
+        let player = PlayerId::new("P-7").unwrap();
+        let meta = WalletMeta {
+            event_id: EventId(91),
+            time: Timestamp(1_800_000_000_000),
+            hall: HallId::new("H-1").unwrap(),
+        };
+        let fact = TransferFact {
+            transfer: TxId::new("X-1").unwrap(),
+            machine: MachineId::new("M-17").unwrap(),
+            direction: Direction::FromMachine,
+            amount: Amount::new(2_500).unwrap(),
+        };
+        let mut t = [0u8; 36];
+        let cause = event_id_text(meta.event_id, &mut t).to_owned();
+        let mut buf = BatchBuf::new(Kind::WalletTransfers);
+        buf.push(&wallet_transfer_item(&player, &meta, &fact, &cause));
+        let bytes = buf.message().to_vec();
+        let items = decode_wallet_transfers(&bytes).unwrap();
+        assert_eq!(items[0].to_domain().unwrap(), (player, meta, fact));
+        let mut bad = items[0].clone();
+        bad.direction = "sideways".into();
+        assert!(matches!(bad.to_domain(), Err(InternalError::Invalid(_))));
+        assert!(matches!(
+            decode_voucher_facts(&bytes),
+            Err(InternalError::Kind { .. })
+        ));
     }
 
     #[test]

@@ -51,16 +51,19 @@ pub enum Src {
     MachineAwards,
     /// Internal: voucher commands and ticket facts.
     VoucherFacts,
+    /// Internal: machines' cashless transfers for wallets.
+    WalletTransfers,
 }
 
 impl Src {
     /// Every role, in a fixed order.
-    pub const ALL: [Src; 5] = [
+    pub const ALL: [Src; 6] = [
         Src::Input,
         Src::PoolCommands,
         Src::GgrDeltas,
         Src::MachineAwards,
         Src::VoucherFacts,
+        Src::WalletTransfers,
     ];
 }
 

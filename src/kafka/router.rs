@@ -9,7 +9,11 @@
 //!   partition counts: checked at start);
 //! - `Remote::Voucher` (a voucher command from the input topic, or a machine's ticket fact)
 //!   -> voucher-facts, partition murmur2(validation number): whichever instance received it,
-//!   one instance owns each voucher (RULES.md V).
+//!   one instance owns each voucher (RULES.md V);
+//! - `Remote::Wallet` (a machine's cashless transfer, RULES.md W-10) -> wallet-transfers,
+//!   partition murmur2(player id) among the input topic's partition count: the partition
+//!   Kafka's default partitioner gives the player's wallet commands, so the instance that
+//!   owns the wallet receives it (wallet commands must be produced with it, README).
 //!
 //! Effects are buffered per (topic, partition) in an outbox and sent as one Kafka message
 //! holding many of them (keyed by the first one's entity), when `outbox-items-max` are waiting or every
@@ -25,11 +29,14 @@ use std::time::Duration;
 use dashmap::DashMap;
 use pitboss_actors::domain::jackpot::PoolCommand;
 use pitboss_actors::domain::{HallId, MachineId};
-use pitboss_actors::shell::{AckToken, EffectRouter, HallMsg, MachineMsg, Remote, VoucherMsg};
+use pitboss_actors::shell::{
+    AckToken, EffectRouter, HallMsg, MachineMsg, Remote, VoucherMsg, WalletMsg,
+};
 use serde::Serialize;
 
 use super::internal::{
-    award_item, event_id_text, ggr_item, pool_item, voucher_item, BatchBuf, Kind,
+    award_item, event_id_text, ggr_item, pool_item, voucher_item, wallet_transfer_item, BatchBuf,
+    Kind,
 };
 use super::partition::partition_for;
 use super::producer::{Delivery, Produce};
@@ -58,7 +65,7 @@ pub type MachinePartitions = Arc<DashMap<MachineId, i32>>;
 pub struct KafkaRouter {
     produce: Arc<Produce>,
     stats: Arc<RunStats>,
-    lanes: [Lane; 4],
+    lanes: [Lane; 5],
     machine_partitions: MachinePartitions,
     input_partitions: i32,
     items_max: usize,
@@ -76,6 +83,8 @@ pub struct RouterTopics {
     pub machine_awards: (String, i32),
     /// voucher-facts: name, partitions.
     pub voucher_facts: (String, i32),
+    /// wallet-transfers: name, partitions (equal to the input topic's).
+    pub wallet_transfers: (String, i32),
 }
 
 impl KafkaRouter {
@@ -109,6 +118,7 @@ impl KafkaRouter {
                 lane(topics.ggr_deltas, Kind::GgrDeltas),
                 lane(topics.machine_awards, Kind::MachineAwards),
                 lane(topics.voucher_facts, Kind::VoucherFacts),
+                lane(topics.wallet_transfers, Kind::WalletTransfers),
             ],
             machine_partitions,
             input_partitions,
@@ -202,6 +212,12 @@ impl KafkaRouter {
         self.partition_of(1, hall.as_str())
     }
 
+    /// The partition of wallet-transfers a player's transfers go to: the input partition
+    /// Kafka's default partitioner gives the player's wallet commands.
+    pub fn wallet_partition(&self, player: &str) -> i32 {
+        self.partition_of(4, player)
+    }
+
     fn partition_of(&self, lane: usize, key: &str) -> i32 {
         partition_for(key.as_bytes(), self.lanes[lane].parts.len() as i32)
     }
@@ -246,12 +262,15 @@ impl EffectRouter for KafkaRouter {
                 let ack = m.ack().clone();
                 self.push(3, p, validation.as_str(), &item, ack);
             }
-            // RULES.md W-10: a machine's transfer fact goes to its wallet's actor on this
-            // instance. No input produces one yet (the wire does not accept transfers); the
-            // internal topic that takes it to the instance owning the wallet's partition is
-            // to come with them.
+            Remote::Wallet(player, WalletMsg::Transfer { meta, fact, ack }) => {
+                // RULES.md W-10: to the owner of the player's wallet commands.
+                let p = self.partition_of(4, player.as_str());
+                let cause = event_id_text(meta.event_id, &mut text);
+                let item = wallet_transfer_item(&player, &meta, &fact, cause);
+                self.push(4, p, player.as_str(), &item, ack);
+            }
             other @ (Remote::Machine(_, MachineMsg::Event { .. })
-            | Remote::Wallet(..)
+            | Remote::Wallet(_, WalletMsg::Command { .. })
             | Remote::Hall(_, HallMsg::Recalled(..) | HallMsg::Wake(_))) => return Some(other),
         }
         None

@@ -87,6 +87,9 @@ pub struct TopicNames {
     /// Voucher commands and machines' ticket facts between instances (RULES.md V),
     /// partitioned by validation number.
     pub voucher_facts: String,
+    /// Machines' cashless transfers for wallets between instances (RULES.md W-10),
+    /// partitioned like the wallets' commands (its partition count must equal the input's).
+    pub wallet_transfers: String,
 }
 
 impl Default for TopicNames {
@@ -103,6 +106,7 @@ impl Default for TopicNames {
             machine_awards: "pitboss.internal.machine-awards".into(),
             vouchers: Topic::Vouchers.default_name().into(),
             voucher_facts: "pitboss.internal.voucher-facts".into(),
+            wallet_transfers: "pitboss.internal.wallet-transfers".into(),
         }
     }
 }
@@ -125,13 +129,15 @@ impl TopicNames {
         Topic::ALL.iter().map(|t| self.output(*t)).collect()
     }
 
-    /// The internal topics: pool commands, GGR deltas, machine awards, voucher messages.
-    pub fn internal(&self) -> [&str; 4] {
+    /// The internal topics: pool commands, GGR deltas, machine awards, voucher messages,
+    /// wallet transfers.
+    pub fn internal(&self) -> [&str; 5] {
         [
             &self.pool_commands,
             &self.ggr_deltas,
             &self.machine_awards,
             &self.voucher_facts,
+            &self.wallet_transfers,
         ]
     }
 
@@ -143,6 +149,7 @@ impl TopicNames {
             Src::GgrDeltas => &self.ggr_deltas,
             Src::MachineAwards => &self.machine_awards,
             Src::VoucherFacts => &self.voucher_facts,
+            Src::WalletTransfers => &self.wallet_transfers,
         }
     }
 
@@ -161,7 +168,8 @@ impl TopicNames {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
 pub struct PartitionCounts {
-    /// The input topic (and the machine-awards topic, which must match it).
+    /// The input topic (and the machine-awards and wallet-transfers topics, which must match
+    /// it).
     pub input: i32,
     /// Each output topic.
     pub outputs: i32,

@@ -296,7 +296,7 @@ pub async fn audit(src: &dyn AuditSource) -> Result<AuditReport, StoreError> {
             Snapshot::Wallet(w) => {
                 let all: i128 = t.sums.iter().map(|s| s.2).sum();
                 let wt = &w.totals;
-                let checks: [(&str, i128, i128); 7] = [
+                let checks: [(&str, i128, i128); 9] = [
                     ("balance", w.balance as i128, all),
                     (
                         "balance (last balance)",
@@ -312,6 +312,20 @@ pub async fn audit(src: &dyn AuditSource) -> Result<AuditReport, StoreError> {
                     ("bets", wt.bets as i128, -t.sum(Movement::Bet, 0)),
                     ("wins", wt.wins as i128, t.sum(Movement::Win, 0)),
                     ("refunds", wt.refunds as i128, t.sum(Movement::Refund, 0)),
+                    // RULES.md W-10: what the holds took and did not give back is what
+                    // machines took or still may take.
+                    (
+                        "to machines + held",
+                        wt.to_machines as i128 + w.held() as i128,
+                        -(t.sum(Movement::TransferHold, 0)
+                            + t.sum(Movement::TransferRelease, 0)
+                            + t.sum(Movement::TransferSettle, 0)),
+                    ),
+                    (
+                        "from machines",
+                        wt.from_machines as i128,
+                        t.sum(Movement::TransferIn, 0),
+                    ),
                 ];
                 compare(d, &name, &checks);
             }

@@ -48,6 +48,7 @@ pub fn prefix_topics(kafka: &mut KafkaConfig, prefix: &str) {
     t.machine_awards = format!("{prefix}.internal.machine-awards");
     t.vouchers = format!("{prefix}.vouchers");
     t.voucher_facts = format!("{prefix}.internal.voucher-facts");
+    t.wallet_transfers = format!("{prefix}.internal.wallet-transfers");
 }
 
 /// Consumer settings for a group that must form quickly: Tansu assigns a new group's

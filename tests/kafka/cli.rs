@@ -54,6 +54,7 @@ ggr-deltas = "{deltas}"
 machine-awards = "{awards}"
 vouchers = "{vouchers}"
 voucher-facts = "{voucher_facts}"
+wallet-transfers = "{wallet_transfers}"
 
 [kafka.partitions]
 input = 4
@@ -83,6 +84,7 @@ internal = 4
         awards = t.machine_awards,
         vouchers = t.vouchers,
         voucher_facts = t.voucher_facts,
+        wallet_transfers = t.wallet_transfers,
     );
     std::fs::write(&path, file).unwrap();
     let bin = env!("CARGO_BIN_EXE_pitboss");
@@ -101,7 +103,11 @@ internal = 4
         listing.contains(&format!("{}\t4\tcreated", t.voucher_facts)),
         "{listing}"
     );
-    assert_eq!(listing.lines().count(), 11, "{listing}");
+    assert!(
+        listing.contains(&format!("{}\t4\tcreated", t.wallet_transfers)),
+        "{listing}"
+    );
+    assert_eq!(listing.lines().count(), 12, "{listing}");
 
     let mut sim = Simulator::new(&cfg).unwrap();
     let msgs = support::keyed(

@@ -21,5 +21,6 @@ mod restart;
 mod silence;
 mod sole_member;
 mod store_outage;
+mod transfers;
 mod versions;
 mod voucher_sweep;

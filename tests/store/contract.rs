@@ -90,6 +90,94 @@ fn wallet(id: &str, deposits: u64) -> (WalletState, Vec<LedgerEntry>) {
     (w, ledger)
 }
 
+/// A wallet with cashless transfers (RULES.md W-10), built by the core: a deposit of 1,000,
+/// two holds (400 and 300), the first taken by its machine as 350 (50 settled back), the
+/// second still held, and 120 from a machine; its ledger from the core's own movements.
+fn wallet_with_transfers(id: &str) -> (WalletState, Vec<LedgerEntry>) {
+    use pitboss_actors::domain::transfer::{Direction, TransferFact};
+    let mut w = WalletState::new(PlayerId::new(id).unwrap(), eur(), 0, 64);
+    let meta = |n: u128| WalletMeta {
+        event_id: EventId(0x2000 + n),
+        time: Timestamp(T0 + n as i64),
+        hall: HallId::new("ONLINE-1").unwrap(),
+    };
+    let machine = MachineId::new("M-1").unwrap();
+    let amount = |a: i64| Amount::new(a).unwrap();
+    let mut fx = Vec::new();
+    let ops = [
+        ("D-1", WalletOp::Deposit(amount(1_000))),
+        (
+            "X-1",
+            WalletOp::TransferRequest {
+                machine: machine.clone(),
+                amount: amount(400),
+            },
+        ),
+        (
+            "X-2",
+            WalletOp::TransferRequest {
+                machine: machine.clone(),
+                amount: amount(300),
+            },
+        ),
+    ];
+    for (n, (tx, op)) in ops.into_iter().enumerate() {
+        let cmd = WalletCommand {
+            provider: ServerId::new("AFT-1").unwrap(),
+            tx: TxId::new(tx).unwrap(),
+            op,
+            round: None,
+        };
+        let rules = WalletRules::default();
+        w.apply(
+            &meta(n as u128),
+            &cmd,
+            Some(eur()),
+            &rules,
+            &Vec::new(),
+            &mut fx,
+        )
+        .unwrap();
+    }
+    for (n, transfer, direction, a) in [
+        (3, "X-1", Direction::ToMachine, 350),
+        (4, "X-3", Direction::FromMachine, 120),
+    ] {
+        let fact = TransferFact {
+            transfer: TxId::new(transfer).unwrap(),
+            machine: machine.clone(),
+            direction,
+            amount: amount(a),
+        };
+        w.apply_transfer(&meta(n), &fact, &mut fx).unwrap();
+    }
+    w.assert_invariants();
+    let ledger: Vec<LedgerEntry> = fx
+        .iter()
+        .filter_map(|e| match e {
+            WalletEffect::Changed {
+                kind,
+                delta,
+                balance,
+                ..
+            } => Movement::of_wallet(*kind).map(|m| (m, *delta, *balance)),
+            _ => None,
+        })
+        .enumerate()
+        .map(|(i, (m, delta, balance))| entry(i as u64 + 1, m, delta, balance))
+        .collect();
+    assert_eq!(
+        (
+            w.balance,
+            w.held(),
+            w.totals.to_machines,
+            w.totals.from_machines
+        ),
+        (1_000 - 400 - 300 + 50 + 120, 300, 350, 120)
+    );
+    (w, ledger)
+}
+
 /// A machine with `bills` bills of 500 in and one bet of 200, with its ledger.
 fn machine(id: &str, bills: u64) -> (MachineState, Vec<LedgerEntry>) {
     let profile = MachineProfile {
@@ -273,7 +361,10 @@ async fn stashed_states_load_before_and_after_flush_and_restart(mut h: Harness) 
     let hl = hall("H-001");
     let (v, vl) = voucher("000000000000000042");
     assert_eq!(vl.len(), 2, "issued and redeemed");
+    let (wt, wtl) = wallet_with_transfers("P-AFT");
+    assert_eq!(wtl.len(), 5, "deposit, two holds, a settle, one in");
     let stashes = vec![
+        stash(Snapshot::Wallet(wt), wtl),
         stash(Snapshot::Wallet(w), wl),
         stash(Snapshot::Machine(m), ml),
         stash(Snapshot::Pool(p), pl),
@@ -314,7 +405,7 @@ async fn stashed_states_load_before_and_after_flush_and_restart(mut h: Harness) 
         .map(|x| format!("{:?}", x.key()))
         .collect();
     all.sort();
-    assert_eq!(all.len(), 5, "{all:?}");
+    assert_eq!(all.len(), 6, "{all:?}");
     assert_audit_clean(&h).await;
 }
 
@@ -546,6 +637,19 @@ async fn the_audit_reports_differences(h: Harness) {
     let (mut w, wl) = wallet("P-9", 1);
     w.totals.deposits += 1;
     s.stash(stash(Snapshot::Wallet(w), wl));
+    // A wallet whose ledger misses a transfer's settlement (RULES.md W-10).
+    let (w, mut wl) = wallet_with_transfers("P-8");
+    let settle = wl
+        .iter()
+        .position(|e| e.kind == Movement::TransferSettle)
+        .unwrap();
+    wl.remove(settle);
+    for (i, e) in wl.iter_mut().enumerate() {
+        e.n = i as u64 + 1;
+    }
+    let mut st = stash(Snapshot::Wallet(w), wl);
+    st.movements += 1;
+    s.stash(st);
     flush(&h).await;
     let r = audit(h.audit_source().as_ref()).await.unwrap();
     let text = r.differences.join("\n");
@@ -563,6 +667,10 @@ async fn the_audit_reports_differences(h: Harness) {
     );
     assert!(
         text.contains("wallet P-9: deposits is 1001 in the state but 1000 from the ledger"),
+        "{text}"
+    );
+    assert!(
+        text.contains("wallet P-8: to machines + held is 650 in the state but 700 from the ledger"),
         "{text}"
     );
     assert!(!r.ok());

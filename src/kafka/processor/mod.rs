@@ -18,7 +18,7 @@ use pitboss_actors::domain::MachineId;
 use pitboss_actors::shell::ports::{BoxFuture, Position};
 use pitboss_actors::shell::{
     AckToken, HallEntity, HallMsg, Input, MachineEntity, MachineMsg, Output, PoolEntity, PoolMsg,
-    Runtime, StoreError, VoucherEntity, VoucherMsg,
+    Runtime, StoreError, VoucherEntity, VoucherMsg, WalletEntity, WalletMsg,
 };
 use tokio::sync::mpsc;
 
@@ -107,6 +107,9 @@ pub struct Processor {
     store_health: StoreHealth,
     /// An assignment has been received.
     assigned_once: bool,
+    /// A wallet command came on another partition than Kafka's default partitioner gives
+    /// its player (said once).
+    misplaced_wallet_said: bool,
 }
 
 impl Processor {
@@ -148,6 +151,7 @@ impl Processor {
             pending_awards: HeldAwards::default(),
             readiness,
             assigned_once: false,
+            misplaced_wallet_said: false,
         }
     }
 
@@ -384,6 +388,18 @@ impl Processor {
                         self.rt.tell::<VoucherEntity>(&validation, msg);
                     }
                 }
+                Decoded::Transfer(v) => {
+                    let owned = self.owners.entry(tp).or_default();
+                    for (player, meta, fact) in v {
+                        note(&mut owned.wallets, &player);
+                        let msg = WalletMsg::Transfer {
+                            meta,
+                            fact,
+                            ack: ack.clone(),
+                        };
+                        self.rt.tell::<WalletEntity>(&player, msg);
+                    }
+                }
                 Decoded::Bad(reason) => {
                     ack.fail();
                     self.fatal.set(reason);
@@ -404,7 +420,25 @@ impl Processor {
                     }
                 }
             }
-            Input::Wallet { player, .. } => note(&mut owned.wallets, player),
+            Input::Wallet { player, .. } => {
+                note(&mut owned.wallets, player);
+                if let Some(r) = &self.router {
+                    if !self.misplaced_wallet_said
+                        && r.wallet_partition(player.as_str()) != partition
+                    {
+                        self.misplaced_wallet_said = true;
+                        tracing::error!(
+                            %player,
+                            partition,
+                            expected = r.wallet_partition(player.as_str()),
+                            "a wallet command came on another partition than Kafka's default \
+                             (murmur2) partitioner gives its player: produce wallet commands \
+                             with it (librdkafka: partitioner=murmur2_random), or a machine's \
+                             cashless transfer may reach an instance that does not own the wallet"
+                        );
+                    }
+                }
+            }
             // With internal topics the runtime sends it on to the voucher's owner.
             Input::Voucher { validation, .. } => note(&mut owned.vouchers, validation),
         }

@@ -13,7 +13,7 @@ use rdkafka::message::Message;
 
 use crate::kafka::internal::{
     decode_ggr_deltas, decode_machine_awards, decode_pool_commands, decode_voucher_facts,
-    InternalError, PoolParts, VoucherParts,
+    decode_wallet_transfers, InternalError, PoolParts, VoucherParts,
 };
 use crate::kafka::{Src, Tp};
 use crate::wire;
@@ -73,6 +73,13 @@ impl Batch {
     }
 }
 
+/// A machine's transfer fact for a wallet: the player, the machine's event, the fact.
+pub type TransferParts = (
+    pitboss_actors::domain::PlayerId,
+    pitboss_actors::domain::wallet::WalletMeta,
+    pitboss_actors::domain::transfer::TransferFact,
+);
+
 /// Offsets to commit: partition and the next offset to consume.
 pub type Offsets = Vec<(Tp, i64)>;
 
@@ -108,6 +115,8 @@ pub enum Decoded {
     Award(Vec<JackpotHit>),
     /// Voucher commands and ticket facts for the vouchers this instance owns.
     Voucher(Vec<(pitboss_actors::domain::ValidationNo, VoucherParts)>),
+    /// Machines' cashless transfers for the wallets this instance owns (RULES.md W-10).
+    Transfer(Vec<TransferParts>),
     /// An internal message that cannot be read: an internal failure.
     Bad(String),
 }
@@ -140,6 +149,9 @@ impl Decoded {
             Src::VoucherFacts => decode_voucher_facts(bytes)
                 .and_then(|v| all(v, |i| i.to_domain()))
                 .map(Decoded::Voucher),
+            Src::WalletTransfers => decode_wallet_transfers(bytes)
+                .and_then(|v| all(v, |i| i.to_domain()))
+                .map(Decoded::Transfer),
         };
         internal.unwrap_or_else(|e| {
             Decoded::Bad(format!(
@@ -169,6 +181,7 @@ impl Decoded {
             Decoded::Ggr(v) => v.len(),
             Decoded::Award(v) => v.len(),
             Decoded::Voucher(v) => v.len(),
+            Decoded::Transfer(v) => v.len(),
             _ => 1,
         }
     }

@@ -64,6 +64,8 @@ pub fn produce_stamped(
         .set("bootstrap.servers", brokers)
         .set("enable.idempotence", "true")
         .set("linger.ms", "5")
+        // As README asks of every producer of wallet commands (RULES.md W-10).
+        .set("partitioner", "murmur2_random")
         .create_with_context(ctx)
         .expect("producer");
     for (i, (key, bytes)) in msgs.iter().enumerate() {

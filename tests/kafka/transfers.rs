@@ -1,0 +1,209 @@
+// The serial guard is held for the whole test on purpose: the tests of this file share
+// the machine with a broker each and must not overlap.
+#![allow(clippy::await_holding_lock)]
+//! Cashless transfers through `pitboss run` and the broker (RULES.md W-10): the cashless
+//! host's `transfer_request` holds the money in the wallet, the machine's
+//! `cashless_transfer` events are counted at the machine and cross the internal
+//! wallet-transfers topic to the wallet's owner, which pays from the hold, receives a
+//! transfer from the machine, and alerts a second acknowledgement instead of paying it;
+//! the recount balances with the transfers in it.
+
+use crate::support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use pitboss::kafka::internal::decode_wallet_transfers;
+use pitboss::kafka::partition::partition_for;
+use pitboss::kafka::RunStats;
+use pitboss::run::{run_with, shutdown_channel, RunOptions};
+use pitboss::wire::{decode_output, InputEnvelope, InputPayload, OutputEvent};
+use support::Broker;
+
+const PLAYER: &str = "P-AFT-1";
+const MACHINE: &str = "M-AFT-1";
+const HALL: &str = "H-001";
+
+/// (kind, tx, delta, balance) of the player's wallet outputs, and (kind, transfer) of the
+/// transfer alerts, in publication order.
+type Seen = (Vec<(String, String, i64, i64)>, Vec<(String, String)>);
+
+fn seen(cfg: &pitboss::config::Config) -> Seen {
+    let t = &cfg.kafka.topics;
+    let mut wallet = Vec::new();
+    let mut alerts = Vec::new();
+    for r in support::read_all(
+        &cfg.kafka.brokers,
+        &[t.wallet_events.clone(), t.alerts.clone()],
+    ) {
+        match decode_output(&r.payload).expect("every output decodes") {
+            OutputEvent::Wallet(w) if w.payload.player == PLAYER => wallet.push((
+                w.payload.kind.to_string(),
+                w.payload.tx.to_string(),
+                w.payload.delta.unwrap_or_default(),
+                w.payload.balance.unwrap_or_default(),
+            )),
+            OutputEvent::Alert(a) if a.payload.kind.starts_with("transfer_") => alerts.push((
+                a.payload.kind.to_string(),
+                a.payload
+                    .transfer
+                    .as_deref()
+                    .unwrap_or_default()
+                    .to_string(),
+            )),
+            _ => {}
+        }
+    }
+    (wallet, alerts)
+}
+
+#[actix_rt::test]
+async fn a_transfer_crosses_the_internal_topic_and_pays_from_the_hold() {
+    let _serial = support::serial();
+    let broker = Broker::start();
+    let cfg = support::config(&broker, "transfers");
+    assert!(
+        cfg.kafka.internal_topics,
+        "the transfer must cross the internal topic"
+    );
+    pitboss::run::create_topics(&cfg)
+        .await
+        .expect("create topics");
+    let now = pitboss::clock::now_ms();
+    let cur = cfg.network.currency.clone();
+    let id = |n: u128| uuid::Uuid::from_u128(0xaf70_0000 + n);
+    let wallet = |n: u128, server: &str, payload: InputPayload| {
+        let env = InputEnvelope::wallet(id(n), HALL, server, n as u64, now + n as i64, payload);
+        (env.kafka_key().to_owned(), env.to_bytes())
+    };
+    let machine = |n: u128, seq: u64, transfer: &str, direction: &str, amount: i64| {
+        let payload = InputPayload::CashlessTransfer {
+            transfer: transfer.into(),
+            player: PLAYER.into(),
+            direction: direction.into(),
+            amount,
+            currency: cur.clone(),
+        };
+        let env = InputEnvelope::machine(id(n), HALL, MACHINE, seq, now + n as i64, payload);
+        (env.kafka_key().to_owned(), env.to_bytes())
+    };
+    let msgs = vec![
+        wallet(
+            1,
+            "PSP-1",
+            InputPayload::Deposit {
+                player: PLAYER.into(),
+                tx: "D-1".into(),
+                amount: 10_000,
+                currency: cur.clone(),
+                round: None,
+            },
+        ),
+        wallet(
+            2,
+            "AFT-1",
+            InputPayload::TransferRequest {
+                player: PLAYER.into(),
+                tx: "X-1".into(),
+                machine: MACHINE.into(),
+                amount: 4_000,
+                currency: cur.clone(),
+            },
+        ),
+        machine(3, 1, "X-1", "to_machine", 4_000),
+        machine(4, 2, "X-2", "from_machine", 1_500),
+        // The machine acknowledges X-1 a second time (a new event): counted at the machine,
+        // not paid again by the wallet.
+        machine(5, 3, "X-1", "to_machine", 4_000),
+    ];
+    let stats = Arc::new(RunStats::default());
+    let (button, shutdown) = shutdown_channel();
+    let opts = RunOptions {
+        stats: stats.clone(),
+        recount: true,
+        ..Default::default()
+    };
+    let rest = async {
+        let (brokers, topic) = (cfg.kafka.brokers.clone(), cfg.kafka.topics.input.clone());
+        tokio::task::spawn_blocking(move || support::produce(&brokers, &topic, &msgs))
+            .await
+            .unwrap();
+        let c = cfg.clone();
+        let got = tokio::task::spawn_blocking(move || {
+            testkit::wait::wait_for(
+                "the wallet's answers and the second acknowledgement's alert",
+                Duration::from_secs(60),
+                || {
+                    let got = seen(&c);
+                    let done = got.0.len() == 2
+                        && got.1.iter().any(|a| a.0 == "transfer_acknowledged_twice");
+                    done.then_some(got)
+                },
+            )
+        })
+        .await
+        .unwrap();
+        button.send(true).unwrap();
+        got
+    };
+    let (report, (wallet_out, alerts)) = tokio::join!(run_with(cfg.clone(), opts, shutdown), rest);
+    let report = report.expect("pitboss run stops cleanly");
+
+    // The commands are answered; the machine's facts are booked, not answered.
+    assert_eq!(
+        wallet_out,
+        vec![
+            ("deposit".into(), "D-1".into(), 10_000, 10_000),
+            ("transfer_request".into(), "X-1".into(), -4_000, 6_000),
+        ]
+    );
+    assert_eq!(
+        alerts,
+        vec![("transfer_acknowledged_twice".into(), "X-1".into())],
+        "a hold paid in full raises nothing; the second take is alerted"
+    );
+
+    // The three facts crossed the internal topic, on the partition of the player's wallet
+    // commands.
+    let t = &cfg.kafka.topics;
+    let recs = support::read_all(
+        &cfg.kafka.brokers,
+        std::slice::from_ref(&t.wallet_transfers),
+    );
+    let mut items = Vec::new();
+    for r in &recs {
+        assert_eq!(
+            r.partition,
+            partition_for(PLAYER.as_bytes(), cfg.kafka.partitions.input)
+        );
+        for i in decode_wallet_transfers(&r.payload).expect("an internal batch") {
+            items.push((i.transfer.to_string(), i.direction.to_string(), i.amount));
+        }
+    }
+    items.sort();
+    assert_eq!(
+        items,
+        vec![
+            ("X-1".into(), "to_machine".into(), 4_000),
+            ("X-1".into(), "to_machine".into(), 4_000),
+            ("X-2".into(), "from_machine".into(), 1_500),
+        ]
+    );
+
+    // The end state, recounted: the hold took 4,000 from the balance and the machine took
+    // exactly that; the machine's 1,500 came back to the wallet; the second acknowledgement
+    // paid nothing and is unbacked. The machine counted what it reported: 8,000 in, 1,500
+    // out, so 6,500 credits. Every unit is accounted for.
+    let r = report.recount.as_ref().expect("recounted");
+    assert!(r.conservation_ok, "{r:#?}");
+    assert_eq!(
+        (r.balances, r.transfers_held, r.transfers_to_machines),
+        (7_500, 0, 4_000),
+        "{r:#?}"
+    );
+    assert_eq!(
+        (r.transfers_from_machines, r.transfers_unbacked, r.credits),
+        (1_500, 4_000, 6_500),
+        "{r:#?}"
+    );
+}
