@@ -411,11 +411,7 @@ pub fn wallet_transfer_item<'a>(
         hall: meta.hall.as_str().into(),
         machine: fact.machine.as_str().into(),
         transfer: fact.transfer.as_str().into(),
-        direction: match fact.direction {
-            Direction::ToMachine => "to_machine",
-            Direction::FromMachine => "from_machine",
-        }
-        .into(),
+        direction: fact.direction.name().into(),
         amount: fact.amount.minor(),
     }
 }
@@ -423,16 +419,12 @@ pub fn wallet_transfer_item<'a>(
 impl WalletTransferItem<'_> {
     /// Validates into the domain's types.
     pub fn to_domain(&self) -> Result<(PlayerId, WalletMeta, TransferFact), InternalError> {
-        let direction = match &*self.direction {
-            "to_machine" => Direction::ToMachine,
-            "from_machine" => Direction::FromMachine,
-            other => {
-                return Err(InternalError::Invalid(format!(
-                    "direction {:?} (expected to_machine or from_machine)",
-                    other.chars().take(32).collect::<String>()
-                )))
-            }
-        };
+        let direction = Direction::from_name(&self.direction).ok_or_else(|| {
+            InternalError::Invalid(format!(
+                "direction {:?} (expected to_machine or from_machine)",
+                self.direction.chars().take(32).collect::<String>()
+            ))
+        })?;
         let meta = WalletMeta {
             event_id: parse_event_id(&self.cause)?,
             time: Timestamp(self.time),

@@ -31,6 +31,23 @@ pub enum Direction {
     FromMachine,
 }
 
+impl Direction {
+    /// The name on the wire, the internal topic and alerts.
+    pub fn name(self) -> &'static str {
+        match self {
+            Direction::ToMachine => "to_machine",
+            Direction::FromMachine => "from_machine",
+        }
+    }
+
+    /// The direction of a name, if it is one.
+    pub fn from_name(name: &str) -> Option<Self> {
+        [Direction::ToMachine, Direction::FromMachine]
+            .into_iter()
+            .find(|d| d.name() == name)
+    }
+}
+
 /// A machine's word on a transfer, forwarded from the machine to the wallet.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TransferFact {

@@ -794,7 +794,7 @@ impl WalletState {
                         player,
                         transfer,
                         amount,
-                        direction: "from_machine",
+                        direction: Direction::FromMachine.name(),
                     }));
                 }
             }
@@ -806,7 +806,7 @@ impl WalletState {
                     player,
                     transfer,
                     amount,
-                    direction: "to_machine",
+                    direction: Direction::ToMachine.name(),
                 }));
             }
             Direction::ToMachine => {

@@ -470,16 +470,13 @@ fn machine_command(
             Some(currency(&cur)?),
         ),
         RawPayload::CashlessTransfer(t) => {
-            let direction = match text("direction", &t.direction)? {
-                "to_machine" => Direction::ToMachine,
-                "from_machine" => Direction::FromMachine,
-                other => {
-                    return Err(WireError::Schema(format!(
-                        "unknown cashless_transfer direction {:?} (expected to_machine or from_machine)",
-                        truncate(other)
-                    )))
-                }
-            };
+            let name = text("direction", &t.direction)?;
+            let direction = Direction::from_name(name).ok_or_else(|| {
+                WireError::Schema(format!(
+                    "unknown cashless_transfer direction {:?} (expected to_machine or from_machine)",
+                    truncate(name)
+                ))
+            })?;
             (
                 C::Transfer(Box::new(MachineTransfer {
                     direction,
