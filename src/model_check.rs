@@ -106,6 +106,14 @@ pub fn core_config(m: &ModelConfig) -> Config {
         "the model's voucher hold ({} ms) is not a whole number of seconds",
         m.voucher_hold_ms
     );
+    // RULES.md W-10: so does a transfer's hold.
+    assert!(
+        m.transfer_hold_ms >= 0 && m.transfer_hold_ms % 1_000 == 0,
+        "the model's transfer hold ({} ms) is not a whole number of seconds",
+        m.transfer_hold_ms
+    );
+    cfg.runtime.wallet_transfer_hold_secs =
+        u32::try_from(m.transfer_hold_ms / 1_000).expect("a transfer hold in range");
     cfg.vouchers = VoucherSection {
         expiry_days: m.voucher_expiry_days,
         hold_secs: (m.voucher_hold_ms / 1_000) as u64,
@@ -226,6 +234,7 @@ pub fn model_config_of(cfg: &Config) -> ModelConfig {
         voucher_hold_ms: i64::try_from(cfg.vouchers.hold_secs)
             .map_or(i64::MAX, |s| s.saturating_mul(1_000)),
         voucher_home_only_halls: cfg.vouchers.home_only_halls.iter().cloned().collect(),
+        transfer_hold_ms: i64::from(cfg.runtime.wallet_transfer_hold_secs) * 1_000,
         pools: cfg
             .pools
             .iter()
@@ -553,6 +562,10 @@ impl CoreViews {
                         wins: t.wins,
                         refunds: t.refunds,
                         kyc: w.kyc.name().to_owned(),
+                        held: w.held(),
+                        to_machines: t.to_machines,
+                        from_machines: t.from_machines,
+                        unbacked: w.unbacked(),
                     };
                     v.wallets.insert(w.id.to_string(), view);
                 }

@@ -181,6 +181,10 @@ pub(super) struct Wallet {
     pub(super) excluded_until: Option<i64>,
     /// W-9: period name -> (the start of the latest period a deposit counted in, its sum).
     pub(super) deposits_in: BTreeMap<String, (i64, i64)>,
+    /// W-10: transfer id -> (amount held, the time it is held until).
+    pub(super) holds: BTreeMap<String, (i64, i64)>,
+    /// W-10: the newest acknowledgements, (transfer id, event id), oldest first.
+    pub(super) acks: std::collections::VecDeque<(String, String)>,
 }
 
 impl Wallet {
@@ -190,6 +194,7 @@ impl Wallet {
             // W-8: nobody is verified until the KYC provider says so.
             v.kyc = "unverified".to_owned();
         }
+        v.held = self.holds.values().map(|(a, _)| a).sum();
         v
     }
 }

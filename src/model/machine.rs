@@ -84,7 +84,8 @@ impl Model {
             MachineWhat::Bet(_, c)
             | MachineWhat::Win(_, c)
             | MachineWhat::CashIn(_, _, c, _)
-            | MachineWhat::CashOut(_, _, c, _) => Some(c.clone()),
+            | MachineWhat::CashOut(_, _, c, _)
+            | MachineWhat::Transfer(_, _, _, _, c) => Some(c.clone()),
             MachineWhat::JackpotHit(_, _, Some((_, c))) => Some(c.clone()),
             MachineWhat::MeterSnapshot(_, c) | MachineWhat::HandpayPending(_, _, c) => {
                 Some(c.clone())
@@ -140,6 +141,10 @@ impl Model {
             };
             if let Some((number, fact)) = fact {
                 self.voucher_fact(number, &ev.machine, &ev.hall, booked, &ev.id, fact);
+            }
+            // W-10: a transfer the machine counted is its wallet's fact, at the booked time.
+            if let MachineWhat::Transfer(transfer, player, to_machine, a, _) = &ev.what {
+                self.transfer_fact(player, transfer, &ev.id, *to_machine, *a, booked);
             }
         }
         outcome
@@ -233,31 +238,14 @@ impl Model {
                     },
                 );
             }
-            MachineWhat::CashIn(name, a, _, _) => {
-                let a = *a;
-                if !fits(name, a) || m.credits.checked_add(a).is_none() {
-                    self.alert("overflow");
-                    return Outcome::Refused("overflow");
-                }
-                if self.cfg.large_cash_in > 0 && a >= self.cfg.large_cash_in {
-                    self.alert("large_cash_in");
-                }
-                let m = self.machines.get_mut(id).expect("exists");
-                *m.meters.get_mut(name).expect("meter") += a;
-                m.credits += a;
+            MachineWhat::CashIn(name, a, _, _) => return self.cash_in(id, &m, name, *a),
+            MachineWhat::CashOut(name, a, _, _) => return self.cash_out(id, &m, name, *a),
+            // W-10: a transfer is the machine's cashless cash-in or cash-out.
+            MachineWhat::Transfer(_, _, true, a, _) => {
+                return self.cash_in(id, &m, "cashless_in", *a)
             }
-            MachineWhat::CashOut(name, a, _, _) => {
-                let a = *a;
-                if !fits(name, a) || m.credits.checked_sub(a).is_none() {
-                    self.alert("overflow");
-                    return Outcome::Refused("overflow");
-                }
-                if m.credits < a {
-                    self.alert("credit_variance");
-                }
-                let m = self.machines.get_mut(id).expect("exists");
-                *m.meters.get_mut(name).expect("meter") += a;
-                m.credits -= a;
+            MachineWhat::Transfer(_, _, false, a, _) => {
+                return self.cash_out(id, &m, "cashless_out", *a)
             }
             MachineWhat::CardIn(p) => {
                 if m.session.as_ref().is_some_and(|s| s != p) {
@@ -319,6 +307,36 @@ impl Model {
             }
             MachineWhat::HandpayReset(_) => return self.handpay_reset(id),
         }
+        Outcome::Applied
+    }
+
+    /// Money in at the meter `name` (M-2, M-7, E-5).
+    fn cash_in(&mut self, id: &str, m: &Machine, name: &'static str, a: i64) -> Outcome {
+        if m.meters[name].checked_add(a).is_none() || m.credits.checked_add(a).is_none() {
+            self.alert("overflow");
+            return Outcome::Refused("overflow");
+        }
+        if self.cfg.large_cash_in > 0 && a >= self.cfg.large_cash_in {
+            self.alert("large_cash_in");
+        }
+        let m = self.machines.get_mut(id).expect("exists");
+        *m.meters.get_mut(name).expect("meter") += a;
+        m.credits += a;
+        Outcome::Applied
+    }
+
+    /// Money out at the meter `name`: counted even beyond the credits, with a variance (M-2).
+    fn cash_out(&mut self, id: &str, m: &Machine, name: &'static str, a: i64) -> Outcome {
+        if m.meters[name].checked_add(a).is_none() || m.credits.checked_sub(a).is_none() {
+            self.alert("overflow");
+            return Outcome::Refused("overflow");
+        }
+        if m.credits < a {
+            self.alert("credit_variance");
+        }
+        let m = self.machines.get_mut(id).expect("exists");
+        *m.meters.get_mut(name).expect("meter") += a;
+        m.credits -= a;
         Outcome::Applied
     }
 

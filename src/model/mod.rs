@@ -38,7 +38,7 @@ pub use voucher::VoucherAnswers;
 #[cfg(test)]
 mod tests {
     use super::gen::{generate, model_config, GenConfig};
-    use super::{Draw, Model};
+    use super::{Draw, Model, WalletView};
 
     fn draw() -> Draw {
         Box::new(|_pool, _level, reset, lo, hi| lo + (reset as i64 * 7919) % (hi - lo + 1))
@@ -212,6 +212,249 @@ mod tests {
             "{voucher_items} voucher commands in {}",
             g.items.len()
         );
+    }
+
+    /// RULES.md W-10: the generated transfer flows reach every case, alert and refusal of
+    /// the rule, and money is conserved with holds and transfers in the equation.
+    #[test]
+    fn a_generated_stream_exercises_every_transfer_rule() {
+        let g = generate(&GenConfig {
+            events: 20_000,
+            seed: 7,
+            ..GenConfig::default()
+        });
+        let mut m = Model::new(model_config(), draw());
+        for item in &g.items {
+            m.apply_bytes(&item.bytes, Some(item.kafka_time));
+        }
+        let (entered, accounted) = m.conservation();
+        assert_eq!(entered, accounted);
+        for case in [
+            "transfer_paid",
+            "transfer_retry",
+            "transfer_cancel_after_ack",
+            "transfer_amount_variance",
+            "transfer_unbacked",
+            "transfer_cancelled",
+            "transfer_not_held",
+            "transfer_hold_lapsed",
+            "transfer_ack_after_lapse",
+            "transfer_without_hold",
+            "transfer_acknowledged_twice",
+            "transfer_ack_before_request",
+            "transfer_from_machine",
+            "transfer_insufficient_funds",
+            "transfer_player_blocked",
+            "transfer_self_excluded",
+            "transfer_invalid_direction",
+            "transfer_wrong_currency",
+        ] {
+            assert!(
+                g.cases.get(case).copied().unwrap_or(0) > 0,
+                "no {case} in {:?}",
+                g.cases
+            );
+        }
+        for code in [
+            "transfer_hold_released",
+            "transfer_without_hold",
+            "transfer_amount_variance",
+            "transfer_acknowledged_twice",
+        ] {
+            assert!(
+                m.alerts.contains_key(code),
+                "no alert {code}: {:?}",
+                m.alerts
+            );
+        }
+        assert!(
+            m.wallet_refusals.contains_key("transfer_not_held"),
+            "{:?}",
+            m.wallet_refusals
+        );
+        let wallets = m.wallets();
+        for (what, f) in [
+            (
+                "paid to machines",
+                (|w: &WalletView| w.to_machines) as fn(&WalletView) -> i64,
+            ),
+            ("received from machines", |w| w.from_machines),
+            ("unbacked", |w| w.unbacked),
+        ] {
+            assert!(wallets.values().any(|w| f(w) > 0), "no wallet {what}");
+        }
+    }
+
+    /// RULES.md W-10, one sequence, as the rule reads.
+    mod transfers {
+        use super::super::gen::{model_config, CURRENCY, START_MS, TRANSFER_HOLD_MS};
+        use super::super::{Answer, Model, Outcome};
+        use crate::wire::{InputEnvelope, InputPayload, Source};
+
+        const PLAYER: &str = "P-1";
+
+        struct T {
+            m: Model,
+            ids: u128,
+            seq: u64,
+        }
+
+        impl T {
+            fn send(&mut self, machine: bool, t: i64, payload: InputPayload) -> Outcome {
+                self.ids += 1;
+                if machine {
+                    self.seq += 1;
+                }
+                let env = InputEnvelope {
+                    event_id: uuid::Uuid::from_u128(
+                        0xaf70_0000_0000_4000_8000_0000_0000_0000 | self.ids,
+                    )
+                    .hyphenated()
+                    .to_string(),
+                    schema_version: 2,
+                    source: Source {
+                        hall: "H-00".to_owned(),
+                        machine: machine.then(|| "M-1".to_owned()),
+                        server: (!machine).then(|| "AFT-1".to_owned()),
+                    },
+                    epoch: machine.then_some(0),
+                    seq: if machine { self.seq } else { 0 },
+                    event_time: START_MS + t,
+                    receive_time: None,
+                    payload,
+                };
+                self.m.apply(&env, None)
+            }
+
+            fn host(&mut self, t: i64, payload: InputPayload) -> Outcome {
+                self.send(false, t, payload)
+            }
+
+            fn took(&mut self, t: i64, transfer: &str, direction: &str, amount: i64) -> Outcome {
+                let payload = InputPayload::CashlessTransfer {
+                    transfer: transfer.to_owned(),
+                    player: PLAYER.to_owned(),
+                    direction: direction.to_owned(),
+                    amount,
+                    currency: CURRENCY.to_owned(),
+                };
+                self.send(true, t, payload)
+            }
+
+            /// (balance, held, to machines, from machines, unbacked).
+            fn wallet(&self) -> (i64, i64, i64, i64, i64) {
+                let w = &self.m.wallets()[PLAYER];
+                (
+                    w.balance,
+                    w.held,
+                    w.to_machines,
+                    w.from_machines,
+                    w.unbacked,
+                )
+            }
+
+            fn alerts(&self, code: &str) -> u64 {
+                self.m.alerts.get(code).copied().unwrap_or(0)
+            }
+        }
+
+        fn request(tx: &str, amount: i64) -> InputPayload {
+            InputPayload::TransferRequest {
+                player: PLAYER.to_owned(),
+                tx: tx.to_owned(),
+                machine: "M-1".to_owned(),
+                amount,
+                currency: CURRENCY.to_owned(),
+            }
+        }
+
+        fn cancel(tx: &str, transfer: &str) -> InputPayload {
+            InputPayload::TransferCancel {
+                player: PLAYER.to_owned(),
+                tx: tx.to_owned(),
+                transfer: transfer.to_owned(),
+            }
+        }
+
+        fn deposit(tx: &str, amount: i64) -> InputPayload {
+            InputPayload::Deposit {
+                player: PLAYER.to_owned(),
+                tx: tx.to_owned(),
+                amount,
+                currency: CURRENCY.to_owned(),
+                round: None,
+            }
+        }
+
+        #[test]
+        fn holds_are_paid_given_back_lapse_and_what_nothing_pays_is_unbacked() {
+            let mut t = T {
+                m: Model::new(model_config(), Box::new(|_, _, _, lo, _| lo)),
+                ids: 0,
+                seq: 0,
+            };
+            assert_eq!(t.host(0, deposit("D-1", 1_000)), Outcome::Applied);
+            // Held, then taken for less: the rest goes back.
+            assert_eq!(t.host(1, request("X-1", 300)), Outcome::Applied);
+            assert_eq!(t.wallet(), (700, 300, 0, 0, 0));
+            assert_eq!(t.took(2, "X-1", "to_machine", 250), Outcome::Applied);
+            assert_eq!(t.wallet(), (750, 0, 250, 0, 0));
+            assert_eq!(t.alerts("transfer_amount_variance"), 1);
+            // Taken again by another event: not paid twice, all unbacked; nothing to cancel.
+            assert_eq!(t.took(3, "X-1", "to_machine", 250), Outcome::Applied);
+            assert_eq!(t.wallet(), (750, 0, 250, 0, 250));
+            assert_eq!(t.alerts("transfer_acknowledged_twice"), 1);
+            assert_eq!(
+                t.host(4, cancel("C-1", "X-1")),
+                Outcome::Refused("transfer_not_held")
+            );
+            // A hold lapses at the first thing after its time, before that thing.
+            assert_eq!(t.host(10, request("X-2", 500)), Outcome::Applied);
+            let after = 10 + TRANSFER_HOLD_MS;
+            assert_eq!(t.host(after, deposit("D-2", 1)), Outcome::Applied);
+            assert_eq!(t.wallet(), (251, 500, 250, 0, 250));
+            assert_eq!(t.host(after + 1, deposit("D-3", 1)), Outcome::Applied);
+            assert_eq!(t.wallet(), (752, 0, 250, 0, 250));
+            assert_eq!(t.alerts("transfer_hold_released"), 1);
+            // The machine takes it anyway: the balance pays, without a hold.
+            assert_eq!(
+                t.took(after + 2, "X-2", "to_machine", 600),
+                Outcome::Applied
+            );
+            assert_eq!(t.wallet(), (152, 0, 850, 0, 250));
+            assert_eq!(t.alerts("transfer_without_hold"), 1);
+            // The balance, never the credit line, pays a hold.
+            assert_eq!(
+                t.host(after + 3, request("X-3", 153)),
+                Outcome::Refused("insufficient_funds")
+            );
+            // Taken before it was asked for, beyond the balance: the balance pays what it
+            // has, the rest is unbacked; the request read after holds nothing.
+            assert_eq!(
+                t.took(after + 4, "X-4", "to_machine", 400),
+                Outcome::Applied
+            );
+            assert_eq!(t.wallet(), (0, 0, 1_002, 0, 498));
+            assert_eq!(t.host(after + 5, request("X-4", 400)), Outcome::Applied);
+            let key = (PLAYER.to_owned(), "AFT-1".to_owned(), "X-4".to_owned());
+            assert_eq!(
+                t.m.answers[&key],
+                Answer::Applied {
+                    delta: 0,
+                    balance: 0
+                }
+            );
+            // A cancel gives a hold back; from a machine, the wallet receives.
+            assert_eq!(
+                t.took(after + 6, "X-5", "from_machine", 200),
+                Outcome::Applied
+            );
+            assert_eq!(t.host(after + 7, request("X-6", 150)), Outcome::Applied);
+            assert_eq!(t.host(after + 8, cancel("C-2", "X-6")), Outcome::Applied);
+            assert_eq!(t.wallet(), (200, 0, 1_002, 200, 498));
+            let (entered, accounted) = t.m.conservation();
+            assert_eq!(entered, accounted);
+        }
     }
 
     /// RULES.md V, one sequence at a time, as the rules read.

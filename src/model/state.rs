@@ -275,8 +275,12 @@ impl Model {
         }
         for w in self.wallets.values() {
             let v = w.view();
-            entered += i128::from(v.deposits) * MICRO;
-            accounted += i128::from(v.balance + v.withdrawals) * MICRO;
+            // W-10: a transfer moves money between a wallet and a machine's cashless meters:
+            // held and paid to machines are the wallet's, received from machines came in
+            // through a machine's cash-out (what nobody paid, `unbacked`, entered at the
+            // machine only).
+            entered += i128::from(v.deposits + v.from_machines) * MICRO;
+            accounted += i128::from(v.balance + v.withdrawals + v.held + v.to_machines) * MICRO;
         }
         for levels in self.pools.values() {
             for l in &levels.levels {

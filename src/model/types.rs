@@ -19,6 +19,8 @@ pub const DAY_MS: i64 = 86_400_000;
 pub const VOUCHER_ANSWERS_KEPT: usize = 32;
 /// Causes of the machine facts a voucher applied that it remembers, the newest (V-7).
 pub const VOUCHER_FACTS_KEPT: usize = 16;
+/// Machine acknowledgements of transfers a wallet remembers, the newest (W-10).
+pub const TRANSFER_ACKS_KEPT: usize = 32;
 
 /// Draws a mystery hit point: `(pool, level, reset count, lo, hi) -> point in lo..=hi`.
 pub type Draw = Box<dyn FnMut(&str, u8, u64, i64, i64) -> i64 + Send>;
@@ -85,6 +87,9 @@ pub struct ModelConfig {
     /// V-3: halls whose vouchers are redeemed only by senders in the hall itself
     /// (`vouchers.home-only-halls`).
     pub voucher_home_only_halls: BTreeSet<String>,
+    /// W-10: how long a transfer request holds its amount
+    /// (`runtime.wallet-transfer-hold-secs`, default 60 s), in milliseconds.
+    pub transfer_hold_ms: i64,
 }
 
 impl ModelConfig {
@@ -152,6 +157,14 @@ pub struct WalletView {
     pub refunds: i64,
     /// W-8: `unverified` until a KYC status names the player, then the last one applied.
     pub kyc: String,
+    /// W-10: held for transfers to machines not acknowledged yet.
+    pub held: i64,
+    /// W-10: paid to machines by their acknowledgements.
+    pub to_machines: i64,
+    /// W-10: received from machines.
+    pub from_machines: i64,
+    /// W-10: what machines took that the wallet could not pay (counted at the machine).
+    pub unbacked: i64,
 }
 
 /// Totals of a hall or of one of its windows (H-1).

@@ -79,6 +79,9 @@ pub enum MachineWhat {
     HandpayPending(&'static str, i64, String),
     /// A handpay reset by an attendant (M-10).
     HandpayReset(String),
+    /// A cashless transfer (W-10): transfer id, player, `true` to the machine (its
+    /// cashless cash-in) or `false` from it (its cashless cash-out), amount, currency.
+    Transfer(String, String, bool, i64, String),
 }
 
 /// The meters a snapshot carries (M-8), by name.
@@ -139,6 +142,10 @@ pub enum WalletOpModel {
     DepositLimit(String, Option<i64>),
     /// W-9: excluded until this time (ms).
     SelfExclusion(i64),
+    /// W-10: hold this amount for a transfer (the command's tx) to this machine.
+    TransferRequest(String, i64),
+    /// W-10: give back the hold of this transfer.
+    TransferCancel(String),
 }
 
 /// Who sends a voucher command or reports a ticket (V-2..V-4): a machine (its gateway), or
@@ -466,6 +473,27 @@ pub fn validate(env: &InputEnvelope) -> Result<Event, &'static str> {
                     MachineWhat::HandpayPending(kind, amount(*a)?, currency(c)?)
                 }
                 P::HandpayReset { attendant } => MachineWhat::HandpayReset(id(attendant)?),
+                // W-10: one of two directions, else not an event (malformed).
+                P::CashlessTransfer {
+                    transfer,
+                    player,
+                    direction,
+                    amount: a,
+                    currency: c,
+                } => {
+                    let to_machine = match direction.as_str() {
+                        "to_machine" => true,
+                        "from_machine" => false,
+                        _ => return Err("malformed"),
+                    };
+                    MachineWhat::Transfer(
+                        id(transfer)?,
+                        id(player)?,
+                        to_machine,
+                        amount(*a)?,
+                        currency(c)?,
+                    )
+                }
                 _ => return Err("invalid_source"),
             };
             Ok(Event::Machine(MachineEvent {
@@ -590,6 +618,28 @@ pub fn validate(env: &InputEnvelope) -> Result<Event, &'static str> {
                         return Err("malformed");
                     }
                     let op = WalletOpModel::SelfExclusion(*until);
+                    return Ok(rule(player, tx, String::new(), op));
+                }
+                // W-10: a transfer request names its machine and amount (no round); a
+                // cancel names the transfer, no amount (so no currency: the wallet's own).
+                P::TransferRequest {
+                    player,
+                    tx,
+                    machine,
+                    amount: a,
+                    currency: c,
+                } => {
+                    let (player, tx, c) = (id(player)?, id(tx)?, currency(c)?);
+                    let op = WalletOpModel::TransferRequest(id(machine)?, amount(*a)?);
+                    return Ok(rule(player, tx, c, op));
+                }
+                P::TransferCancel {
+                    player,
+                    tx,
+                    transfer,
+                } => {
+                    let (player, tx) = (id(player)?, id(tx)?);
+                    let op = WalletOpModel::TransferCancel(id(transfer)?);
                     return Ok(rule(player, tx, String::new(), op));
                 }
                 _ => return Err("invalid_source"),

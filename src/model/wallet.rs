@@ -2,7 +2,7 @@
 
 use super::entities::{BetState, Record};
 use super::state::Model;
-use super::types::{Answer, Outcome, Totals};
+use super::types::{Answer, Outcome, Totals, TRANSFER_ACKS_KEPT};
 use super::validate::{WalletEvent, WalletOpModel};
 
 impl Model {
@@ -12,7 +12,12 @@ impl Model {
         let cooling_off = self.cfg.cooling_off_ms;
         let zone = self.cfg.limits_time_zone.clone();
         let network = self.cfg.currency.clone();
-        let w = self.wallets.entry(ev.player.clone()).or_default();
+        let hold_ms = self.cfg.transfer_hold_ms;
+        self.wallets.entry(ev.player.clone()).or_default();
+        // W-10: before anything (a repeat and a conflict too), the holds whose time has
+        // passed go back.
+        self.lapse_holds(&ev.player, ev.time);
+        let w = self.wallets.get_mut(&ev.player).expect("exists");
         let key = (ev.provider.clone(), ev.tx.clone());
         let answer_key = (ev.player.clone(), ev.provider.clone(), ev.tx.clone());
         let tombstoned = match w.records.get(&key) {
@@ -57,7 +62,10 @@ impl Model {
                 v.kyc.as_str()
             };
             let refusal = match &ev.op {
-                WalletOpModel::Deposit(_) | WalletOpModel::Bet(_) | WalletOpModel::Withdraw(_)
+                WalletOpModel::Deposit(_)
+                | WalletOpModel::Bet(_)
+                | WalletOpModel::Withdraw(_)
+                | WalletOpModel::TransferRequest(..)
                     if status == "blocked" =>
                 {
                     Some("player_blocked")
@@ -90,7 +98,11 @@ impl Model {
             let excluded = w.excluded_until.filter(|until| now < *until);
             let mut counted: Vec<(String, i64, i64)> = Vec::new();
             let refusal = refusal.or_else(|| match &ev.op {
-                WalletOpModel::Deposit(_) | WalletOpModel::Bet(_) if excluded.is_some() => {
+                WalletOpModel::Deposit(_)
+                | WalletOpModel::Bet(_)
+                | WalletOpModel::TransferRequest(..)
+                    if excluded.is_some() =>
+                {
                     Some("self_excluded")
                 }
                 WalletOpModel::Deposit(a) => {
@@ -172,6 +184,39 @@ impl Model {
                             Answer::Applied {
                                 delta: *a,
                                 balance: b,
+                            }
+                        }
+                    },
+                    // W-10: the balance above zero (never the credit line) pays a hold; a
+                    // transfer its machine acknowledged first holds nothing.
+                    WalletOpModel::TransferRequest(_, a) => {
+                        if w.acks.iter().any(|(t, _)| *t == ev.tx) {
+                            Answer::Applied {
+                                delta: 0,
+                                balance: w.view.balance,
+                            }
+                        } else if w.holds.contains_key(&ev.tx) {
+                            // Held already under another sender's key.
+                            Answer::Refused("tx_conflict")
+                        } else if *a > w.view.balance.max(0) {
+                            Answer::Refused("insufficient_funds")
+                        } else {
+                            w.view.balance -= a;
+                            let until = ev.time.saturating_add(hold_ms);
+                            w.holds.insert(ev.tx.clone(), (*a, until));
+                            Answer::Applied {
+                                delta: -a,
+                                balance: w.view.balance,
+                            }
+                        }
+                    }
+                    WalletOpModel::TransferCancel(t) => match w.holds.remove(t) {
+                        None => Answer::Refused("transfer_not_held"),
+                        Some((a, _)) => {
+                            w.view.balance += a;
+                            Answer::Applied {
+                                delta: a,
+                                balance: w.view.balance,
                             }
                         }
                     },
@@ -334,6 +379,81 @@ impl Model {
         match answer {
             Answer::Applied { .. } => Outcome::Applied,
             Answer::Refused(code) => Outcome::Refused(code),
+        }
+    }
+}
+
+impl Model {
+    /// W-10: before a wallet applies anything at `t`, each hold whose time is before `t`
+    /// lapses: the money goes back to the balance, alerted.
+    fn lapse_holds(&mut self, player: &str, t: i64) {
+        let Some(w) = self.wallets.get_mut(player) else {
+            return;
+        };
+        let gone: Vec<String> = w
+            .holds
+            .iter()
+            .filter(|(_, (_, until))| *until < t)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in &gone {
+            let (a, _) = w.holds.remove(k).expect("listed");
+            w.view.balance += a;
+        }
+        for _ in &gone {
+            self.alert("transfer_hold_released");
+        }
+    }
+
+    /// W-10: a machine's word on a transfer, at the machine's booked time: a fact, never
+    /// refused. To the machine, the hold pays; the balance above zero pays what the machine
+    /// took beyond it; what nothing pays is `unbacked`; what it took below the hold goes
+    /// back. From the machine, the wallet receives it. A second acknowledgement of a
+    /// transfer is not paid again (to a machine: all unbacked); the same acknowledgement
+    /// redelivered (same transfer and event, among the newest kept) changes nothing.
+    pub(super) fn transfer_fact(
+        &mut self,
+        player: &str,
+        transfer: &str,
+        event: &str,
+        to_machine: bool,
+        amount: i64,
+        t: i64,
+    ) {
+        self.wallets.entry(player.to_owned()).or_default();
+        self.lapse_holds(player, t);
+        let w = self.wallets.get_mut(player).expect("exists");
+        if w.acks.iter().any(|(x, e)| x == transfer && e == event) {
+            return;
+        }
+        let twice = w.acks.iter().any(|(x, _)| x == transfer);
+        let mut alert = twice.then_some("transfer_acknowledged_twice");
+        if !to_machine {
+            w.view.balance += amount;
+            w.view.from_machines += amount;
+        } else if twice {
+            w.view.unbacked += amount;
+        } else {
+            let held = w.holds.remove(transfer).map(|(a, _)| a);
+            let h = held.unwrap_or(0);
+            let beyond = (amount - h).max(0);
+            let paid = beyond.min(w.view.balance.max(0));
+            let unbacked = beyond - paid;
+            w.view.balance += (h - amount).max(0) - paid;
+            w.view.to_machines += amount - unbacked;
+            w.view.unbacked += unbacked;
+            alert = match held {
+                None => Some("transfer_without_hold"),
+                Some(h) if h != amount => Some("transfer_amount_variance"),
+                Some(_) => None,
+            };
+        }
+        w.acks.push_back((transfer.to_owned(), event.to_owned()));
+        while w.acks.len() > TRANSFER_ACKS_KEPT {
+            w.acks.pop_front();
+        }
+        if let Some(code) = alert {
+            self.alert(code);
         }
     }
 }

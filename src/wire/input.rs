@@ -393,6 +393,14 @@ impl SnapshotMeters {
                 "cashless" => self.cashless_out += amount,
                 _ => self.handpaid += amount,
             },
+            // RULES.md W-10: a transfer is a cashless cash-in or cash-out.
+            InputPayload::CashlessTransfer {
+                direction, amount, ..
+            } => match direction.as_str() {
+                "to_machine" => self.cashless_in += amount,
+                "from_machine" => self.cashless_out += amount,
+                _ => {}
+            },
             _ => {}
         }
     }

@@ -37,7 +37,7 @@ fn the_core_agrees_with_the_model_over_ten_generated_streams() {
 #[test]
 fn the_core_agrees_with_the_model_over_a_long_stream() {
     let r = check(4242, 100_000);
-    // RULES.md W-8 and W-9 were exercised, not only compared: the stream carried each KYC
+    // RULES.md W-8, W-9 and W-10 were exercised, not only compared: the stream carried each KYC
     // and limit case and the model refused for each reason (and rejected the status and the
     // period no rule names).
     for case in [
@@ -52,6 +52,14 @@ fn the_core_agrees_with_the_model_over_a_long_stream() {
         "limit_invalid_period",
         "self_excluded",
         "self_exclusion_active",
+        "transfer_paid",
+        "transfer_amount_variance",
+        "transfer_unbacked",
+        "transfer_hold_lapsed",
+        "transfer_ack_before_request",
+        "transfer_acknowledged_twice",
+        "transfer_from_machine_beyond_credits",
+        "transfer_invalid_direction",
     ] {
         assert!(
             r.cases.get(case).copied().unwrap_or(0) > 0,
@@ -65,11 +73,25 @@ fn the_core_agrees_with_the_model_over_a_long_stream() {
         "limit_deposit",
         "self_excluded",
         "self_exclusion_active",
+        "transfer_not_held",
     ] {
         assert!(
             r.refusals.get(code).copied().unwrap_or(0) > 0,
             "no {code} refusal: {:?}",
             r.refusals
+        );
+    }
+    // RULES.md W-10: every alert of the rule was raised, and compared by count.
+    for code in [
+        "transfer_hold_released",
+        "transfer_without_hold",
+        "transfer_amount_variance",
+        "transfer_acknowledged_twice",
+    ] {
+        assert!(
+            r.alerts.get(code).copied().unwrap_or(0) > 0,
+            "no {code} alert: {:?}",
+            r.alerts
         );
     }
 }

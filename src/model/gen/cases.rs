@@ -439,7 +439,7 @@ impl World {
         self.players.iter().position(|p| p.id == id).unwrap_or(0)
     }
 
-    fn ensure_funds(&mut self, p: usize) {
+    pub(super) fn ensure_funds(&mut self, p: usize) {
         if self.players[p].balance < 500 {
             let player = self.players[p].id.clone();
             let tx = self.player_tx(p);

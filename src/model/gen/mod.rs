@@ -17,6 +17,8 @@ use crate::wire::{InputEnvelope, InputPayload, SnapshotMeters, Source};
 
 mod cases;
 mod tickets;
+mod transfer_books;
+mod transfers;
 mod vouchers;
 
 use super::types::{LevelSpec, ModelConfig, PoolSpec};
@@ -41,6 +43,9 @@ pub const HANDPAY_THRESHOLD: i64 = 40_000;
 pub const START_MS: i64 = 1_774_744_200_000;
 /// How long a redemption request holds a voucher in generated streams (RULES.md V-3).
 pub const VOUCHER_HOLD_MS: i64 = 60_000;
+/// How long a cashless transfer's request holds its amount in generated streams (RULES.md
+/// W-10).
+pub const TRANSFER_HOLD_MS: i64 = 60_000;
 /// The hall whose vouchers expire after a day in generated streams (RULES.md V-6); the
 /// others keep the default 30 days.
 pub const SHORT_EXPIRY_HALL: usize = 0;
@@ -65,6 +70,9 @@ pub struct GenConfig {
     /// Per mille of steps followed by a voucher flow (RULES.md V: a ticket requested and
     /// paid, cancelled, requested twice, credited without a request, voided, ...).
     pub voucher_per_mille: u32,
+    /// Per mille of steps followed by a cashless transfer flow (RULES.md W-10: a hold paid
+    /// by its machine, cancelled, lapsed, acknowledged with another amount or twice, ...).
+    pub transfer_per_mille: u32,
 }
 
 impl Default for GenConfig {
@@ -77,6 +85,7 @@ impl Default for GenConfig {
             players: 6,
             special_per_mille: 150,
             voucher_per_mille: 25,
+            transfer_per_mille: 15,
         }
     }
 }
@@ -145,6 +154,7 @@ pub fn model_config() -> ModelConfig {
         voucher_hall_expiry_days: BTreeMap::from([(hall_name(SHORT_EXPIRY_HALL), 1)]),
         voucher_hold_ms: VOUCHER_HOLD_MS,
         voucher_home_only_halls: BTreeSet::from([hall_name(HOME_ONLY_HALL)]),
+        transfer_hold_ms: TRANSFER_HOLD_MS,
     }
 }
 
@@ -208,6 +218,9 @@ struct World {
     /// every seed's stream as it was (but for the validation numbers on tickets, and the
     /// voucher flows between steps), and the generator's own books of them.
     vouchers: tickets::Vouchers,
+    /// Cashless transfers (RULES.md W-10): their own random draws and ids, for the same
+    /// reason.
+    transfers: transfer_books::Transfers,
 }
 
 /// Generates a stream.
@@ -265,6 +278,7 @@ pub fn generate(cfg: &GenConfig) -> Generated {
         sent_wallet: Vec::new(),
         sent_machine: Vec::new(),
         vouchers: tickets::Vouchers::new(cfg.seed),
+        transfers: transfer_books::Transfers::new(cfg.seed),
     };
     while w.out.items.len() < cfg.events {
         w.now += w.rng.gen_range(1..40);
@@ -295,6 +309,9 @@ pub fn generate(cfg: &GenConfig) -> Generated {
         }
         if w.vouchers.rng.gen_range(0..1000) < cfg.voucher_per_mille {
             w.voucher_flow();
+        }
+        if w.transfers.rng.gen_range(0..1000) < cfg.transfer_per_mille {
+            w.transfer_flow();
         }
     }
     // Whatever is still held back is delivered at the end, late.
@@ -555,11 +572,25 @@ impl World {
         self.send_wallet_as_is(p, provider, payload);
     }
 
-    /// Sends a wallet command exactly as given.
+    /// Sends a wallet command exactly as given, and keeps it for retries and conflicts.
     fn send_wallet_as_is(&mut self, p: usize, provider: &str, payload: InputPayload) {
+        let v2 = self.players[p].v2;
+        let env = self.wallet_envelope(p, provider, payload.clone(), self.now);
+        self.sent_wallet.push((provider.to_owned(), payload, v2));
+        self.push(env);
+    }
+
+    /// A wallet command from `provider` sent at `time`.
+    fn wallet_envelope(
+        &mut self,
+        p: usize,
+        provider: &str,
+        payload: InputPayload,
+        time: i64,
+    ) -> InputEnvelope {
         let id = self.next_id();
         let v2 = self.players[p].v2;
-        let env = InputEnvelope {
+        InputEnvelope {
             event_id: id,
             schema_version: if v2 { 2 } else { 1 },
             source: Source {
@@ -569,12 +600,10 @@ impl World {
             },
             epoch: None,
             seq: 0,
-            event_time: self.now,
-            receive_time: v2.then_some(self.now + 2),
-            payload: payload.clone(),
-        };
-        self.sent_wallet.push((provider.to_owned(), payload, v2));
-        self.push(env);
+            event_time: time,
+            receive_time: v2.then_some(time + 2),
+            payload,
+        }
     }
 
     fn provider(&mut self) -> String {
