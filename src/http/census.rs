@@ -29,10 +29,13 @@ use std::sync::RwLock;
 use pitboss_actors::domain::ggr::HallState;
 use pitboss_actors::domain::machine::{Alert, MachineState, MachineStatus};
 use pitboss_actors::domain::voucher::{VoucherMeta, VoucherState};
-use pitboss_actors::domain::{EventId, HallId, MachineId, ReportedMeter, Timestamp, ValidationNo};
+use pitboss_actors::domain::wallet::WalletMeta;
+use pitboss_actors::domain::{
+    EventId, HallId, MachineId, PlayerId, ReportedMeter, Timestamp, ValidationNo,
+};
 use pitboss_actors::shell::{
     AckToken, HallEntity, MachineEntity, Output, Remote, Runtime, Snapshot, VoucherEntity,
-    VoucherMsg,
+    VoucherMsg, WalletMsg,
 };
 use serde::Serialize;
 
@@ -871,6 +874,15 @@ impl Census {
         match rt.store.all().await {
             Ok(states) => {
                 self.seed(&states);
+                // RULES.md W-10: the stored wallets' holds are the sweep's too (no wallet is
+                // live after a restart to note its own).
+                for s in &states {
+                    if let Snapshot::Wallet(w) = s {
+                        if let Some(until) = w.next_lapse() {
+                            rt.note_hold(&w.id, until);
+                        }
+                    }
+                }
                 true
             }
             Err(e) => {
@@ -991,8 +1003,36 @@ impl Census {
                 rt.forward(msg);
             }
         }
+        for (player, until) in rt.take_lapsed_holds(now) {
+            rt.forward(hold_lapse_message(player, until));
+        }
     }
 }
+
+/// The sweep's message for a wallet whose hold for a transfer lapsed after `until` (RULES.md
+/// W-10): to the wallet's owner, at the first instant after the hold's time. It answers no
+/// input: its cause is a UUID v5 naming the wallet and the time, so a lapse sent again (a
+/// restart, another instance) is published under the same ids and releases nothing twice.
+fn hold_lapse_message(player: PlayerId, until: Timestamp) -> Remote {
+    let cause = uuid::Uuid::new_v5(
+        &SILENCE_NAMESPACE,
+        format!("transfer lapse {player} {}", until.0).as_bytes(),
+    );
+    Remote::Wallet(
+        player,
+        WalletMsg::Lapse {
+            meta: WalletMeta {
+                event_id: EventId(cause.as_u128()),
+                time: Timestamp(until.0.saturating_add(1)),
+                hall: HallId::new(SWEEP_HALL).expect("a valid id"),
+            },
+            ack: AckToken::none(),
+        },
+    )
+}
+
+/// The hall a sweep's lapse names: it books nothing in any hall.
+const SWEEP_HALL: &str = "sweep";
 
 /// The sweep's message for a voucher that lapses at `at` (RULES.md V-6): to its owner, like
 /// a machine's ticket fact. It answers no input: its cause is a UUID v5 naming the voucher

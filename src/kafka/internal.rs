@@ -397,11 +397,15 @@ pub struct WalletTransferItem<'a> {
     pub amount: i64,
 }
 
-/// The item for a machine's transfer fact.
+/// The `direction` of an item that carries the sweep's lapse of a wallet's holds, not a
+/// machine's fact (its `machine` and `transfer` are empty, its `amount` 0).
+const LAPSE: &str = "lapse";
+
+/// The item for a machine's transfer fact, or (without one) for the sweep's lapse.
 pub fn wallet_transfer_item<'a>(
     player: &'a PlayerId,
     meta: &'a WalletMeta,
-    fact: &'a TransferFact,
+    fact: Option<&'a TransferFact>,
     cause: &'a str,
 ) -> WalletTransferItem<'a> {
     WalletTransferItem {
@@ -409,34 +413,38 @@ pub fn wallet_transfer_item<'a>(
         cause: cause.into(),
         time: meta.time.0,
         hall: meta.hall.as_str().into(),
-        machine: fact.machine.as_str().into(),
-        transfer: fact.transfer.as_str().into(),
-        direction: fact.direction.name().into(),
-        amount: fact.amount.minor(),
+        machine: fact.map_or("", |f| f.machine.as_str()).into(),
+        transfer: fact.map_or("", |f| f.transfer.as_str()).into(),
+        direction: fact.map_or(LAPSE, |f| f.direction.name()).into(),
+        amount: fact.map_or(0, |f| f.amount.minor()),
     }
 }
 
 impl WalletTransferItem<'_> {
-    /// Validates into the domain's types.
-    pub fn to_domain(&self) -> Result<(PlayerId, WalletMeta, TransferFact), InternalError> {
-        let direction = Direction::from_name(&self.direction).ok_or_else(|| {
-            InternalError::Invalid(format!(
-                "direction {:?} (expected to_machine or from_machine)",
-                self.direction.chars().take(32).collect::<String>()
-            ))
-        })?;
+    /// Validates into the domain's types: a fact, or `None` for a lapse.
+    pub fn to_domain(&self) -> Result<(PlayerId, WalletMeta, Option<TransferFact>), InternalError> {
         let meta = WalletMeta {
             event_id: parse_event_id(&self.cause)?,
             time: Timestamp(self.time),
             hall: HallId::new(&self.hall)?,
         };
+        let player = PlayerId::new(&self.player)?;
+        if self.direction == LAPSE {
+            return Ok((player, meta, None));
+        }
+        let direction = Direction::from_name(&self.direction).ok_or_else(|| {
+            InternalError::Invalid(format!(
+                "direction {:?} (expected to_machine, from_machine or lapse)",
+                self.direction.chars().take(32).collect::<String>()
+            ))
+        })?;
         let fact = TransferFact {
             transfer: TxId::new(&self.transfer)?,
             machine: MachineId::new(&self.machine)?,
             direction,
             amount: Amount::new(self.amount)?,
         };
-        Ok((PlayerId::new(&self.player)?, meta, fact))
+        Ok((player, meta, Some(fact)))
     }
 }
 
@@ -861,7 +869,7 @@ mod tests {
     }
 
     #[test]
-    fn a_transfer_fact_survives_the_round_trip_and_a_bad_direction_is_refused() {
+    fn a_transfer_fact_and_a_lapse_survive_the_round_trip_and_a_bad_direction_is_refused() {
         let player = PlayerId::new("P-7").unwrap();
         let meta = WalletMeta {
             event_id: EventId(91),
@@ -877,10 +885,16 @@ mod tests {
         let mut t = [0u8; 36];
         let cause = event_id_text(meta.event_id, &mut t).to_owned();
         let mut buf = BatchBuf::new(Kind::WalletTransfers);
-        buf.push(&wallet_transfer_item(&player, &meta, &fact, &cause));
+        buf.push(&wallet_transfer_item(&player, &meta, Some(&fact), &cause));
+        // The sweep's lapse travels in the same batches (RULES.md W-10).
+        buf.push(&wallet_transfer_item(&player, &meta, None, &cause));
         let bytes = buf.message().to_vec();
         let items = decode_wallet_transfers(&bytes).unwrap();
-        assert_eq!(items[0].to_domain().unwrap(), (player, meta, fact));
+        assert_eq!(
+            items[0].to_domain().unwrap(),
+            (player.clone(), meta.clone(), Some(fact))
+        );
+        assert_eq!(items[1].to_domain().unwrap(), (player, meta, None));
         let mut bad = items[0].clone();
         bad.direction = "sideways".into();
         assert!(matches!(bad.to_domain(), Err(InternalError::Invalid(_))));

@@ -266,7 +266,14 @@ impl EffectRouter for KafkaRouter {
                 // RULES.md W-10: to the owner of the player's wallet commands.
                 let p = self.partition_of(4, player.as_str());
                 let cause = event_id_text(meta.event_id, &mut text);
-                let item = wallet_transfer_item(&player, &meta, &fact, cause);
+                let item = wallet_transfer_item(&player, &meta, Some(&fact), cause);
+                self.push(4, p, player.as_str(), &item, ack);
+            }
+            Remote::Wallet(player, WalletMsg::Lapse { meta, ack }) => {
+                // The sweep's lapse goes the same way, to the wallet's owner.
+                let p = self.partition_of(4, player.as_str());
+                let cause = event_id_text(meta.event_id, &mut text);
+                let item = wallet_transfer_item(&player, &meta, None, cause);
                 self.push(4, p, player.as_str(), &item, ack);
             }
             other @ (Remote::Machine(_, MachineMsg::Event { .. })

@@ -11,4 +11,5 @@ mod census_restart;
 mod deploy;
 mod openapi;
 mod prometheus;
+mod transfer_sweep;
 mod voucher_sweep;

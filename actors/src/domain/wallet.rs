@@ -724,6 +724,21 @@ impl WalletState {
         self.transfers.as_ref().map_or(0, |t| t.held())
     }
 
+    /// W-10: the time the wallet's first hold lapses after (its `until`), if it holds any:
+    /// a message at a later time releases it.
+    pub fn next_lapse(&self) -> Option<Timestamp> {
+        self.transfers
+            .as_ref()
+            .and_then(|t| t.holds.iter().map(|h| h.until).min())
+    }
+
+    /// W-10, the sweep: the holds whose time is before `meta.time` lapse, as they would
+    /// before any message at that time (nothing else changes). A lapse sent again changes
+    /// nothing.
+    pub fn apply_lapse(&mut self, meta: &WalletMeta, fx: &mut Vec<WalletEffect>) {
+        self.lapse(meta.time, fx);
+    }
+
     /// What machines acknowledged beyond the wallet's funds (W-10).
     pub fn unbacked(&self) -> i64 {
         self.transfers.as_ref().map_or(0, |t| t.unbacked)

@@ -7,7 +7,7 @@ use crate::domain::jackpot::{HitPointSource, PoolConfig};
 use crate::domain::limits::Calendar;
 use crate::domain::machine::MachineProfile;
 use crate::domain::voucher::VoucherPolicy;
-use crate::domain::{DomainError, EventId, HallId, PoolId, Timestamp};
+use crate::domain::{DomainError, EventId, HallId, PlayerId, PoolId, Timestamp};
 
 use crate::shell::ack::AckToken;
 use crate::shell::config::EntitySettings;
@@ -52,6 +52,11 @@ pub trait EntityContext {
     fn publishes_after_checkpoint(&self) -> bool {
         false
     }
+
+    /// RULES.md W-10: the player's wallet holds money for a transfer until `until`; the
+    /// runtime's sweep sends it a lapse once that time has passed (a runtime without a
+    /// sweep leaves the hold to lapse at the wallet's next message).
+    fn hold_until(&self, _player: &PlayerId, _until: Timestamp) {}
 
     /// Reports an input the core refused: counted, and published with its reason.
     fn refuse(&self, entity: String, err: &DomainError, cause: EventId, ack: &AckToken) {

@@ -63,13 +63,18 @@ pub enum WalletMsg {
         /// Completion of the input event that caused it.
         ack: AckToken,
     },
+    /// The sweep (RULES.md W-10): the holds whose time is before `meta.time` lapse, with
+    /// nothing else to apply. `meta.event_id` names the lapse (not an input).
+    Lapse { meta: WalletMeta, ack: AckToken },
 }
 
 impl WalletMsg {
     /// Completion of the input event the message comes from.
     pub fn ack(&self) -> &AckToken {
         match self {
-            WalletMsg::Command { ack, .. } | WalletMsg::Transfer { ack, .. } => ack,
+            WalletMsg::Command { ack, .. }
+            | WalletMsg::Transfer { ack, .. }
+            | WalletMsg::Lapse { ack, .. } => ack,
         }
     }
 }

@@ -12,7 +12,7 @@ use actix::prelude::*;
 
 use crate::domain::jackpot::{HitPointSource, PoolConfig};
 use crate::domain::machine::MachineProfile;
-use crate::domain::{EntityKind, HallId, MachineId, PoolId, Timestamp};
+use crate::domain::{EntityKind, HallId, MachineId, PlayerId, PoolId, Timestamp};
 
 use crate::shell::ack::AckToken;
 use crate::shell::actor::{
@@ -109,6 +109,9 @@ pub struct Runtime {
     vouchers: Arc<Registry<VoucherEntity>>,
     /// Publications wait for a durable checkpoint (RULES.md H-2).
     after_checkpoint: std::sync::atomic::AtomicBool,
+    /// RULES.md W-10: wallets holding money for a transfer, by the time the hold lapses
+    /// after, for the sweep ([`Runtime::take_lapsed_holds`]).
+    holds: std::sync::Mutex<std::collections::BTreeSet<(i64, PlayerId)>>,
 }
 
 impl Runtime {
@@ -147,7 +150,33 @@ impl Runtime {
             halls: Arc::default(),
             vouchers: Arc::default(),
             after_checkpoint: std::sync::atomic::AtomicBool::new(false),
+            holds: Default::default(),
         })
+    }
+
+    /// RULES.md W-10: notes that `player`'s wallet holds money until `until` (the census
+    /// notes the holds of the stored wallets at start; a wallet notes its own as it holds).
+    pub fn note_hold(&self, player: &PlayerId, until: Timestamp) {
+        self.holds
+            .lock()
+            .expect("holds lock")
+            .insert((until.0, player.clone()));
+    }
+
+    /// RULES.md W-10, the sweep: the wallets with a hold whose time is before `now_ms`, each
+    /// with that time (removed: a wallet that still holds something after its lapse notes
+    /// it again).
+    pub fn take_lapsed_holds(&self, now_ms: i64) -> Vec<(PlayerId, Timestamp)> {
+        let mut holds = self.holds.lock().expect("holds lock");
+        let mut due = Vec::new();
+        while let Some((until, _)) = holds.first() {
+            if *until >= now_ms {
+                break;
+            }
+            let (until, player) = holds.pop_first().expect("just seen");
+            due.push((player, Timestamp(until)));
+        }
+        due
     }
 
     /// Makes publications (GGR windows) wait for a durable checkpoint holding them, published
@@ -648,6 +677,10 @@ impl EntityContext for Runtime {
 
     fn publishes_after_checkpoint(&self) -> bool {
         self.after_checkpoint.load(Ordering::Relaxed)
+    }
+
+    fn hold_until(&self, player: &PlayerId, until: Timestamp) {
+        self.note_hold(player, until);
     }
 }
 

@@ -392,10 +392,10 @@ impl Processor {
                     let owned = self.owners.entry(tp).or_default();
                     for (player, meta, fact) in v {
                         note(&mut owned.wallets, &player);
-                        let msg = WalletMsg::Transfer {
-                            meta,
-                            fact,
-                            ack: ack.clone(),
+                        let ack = ack.clone();
+                        let msg = match fact {
+                            Some(fact) => WalletMsg::Transfer { meta, fact, ack },
+                            None => WalletMsg::Lapse { meta, ack },
                         };
                         self.rt.tell::<WalletEntity>(&player, msg);
                     }

@@ -73,11 +73,12 @@ impl Batch {
     }
 }
 
-/// A machine's transfer fact for a wallet: the player, the machine's event, the fact.
+/// A machine's transfer fact for a wallet: the player, the machine's event, the fact; or,
+/// without a fact, the sweep's lapse of the wallet's holds (RULES.md W-10).
 pub type TransferParts = (
     pitboss_actors::domain::PlayerId,
     pitboss_actors::domain::wallet::WalletMeta,
-    pitboss_actors::domain::transfer::TransferFact,
+    Option<pitboss_actors::domain::transfer::TransferFact>,
 );
 
 /// Offsets to commit: partition and the next offset to consume.
@@ -115,7 +116,8 @@ pub enum Decoded {
     Award(Vec<JackpotHit>),
     /// Voucher commands and ticket facts for the vouchers this instance owns.
     Voucher(Vec<(pitboss_actors::domain::ValidationNo, VoucherParts)>),
-    /// Machines' cashless transfers for the wallets this instance owns (RULES.md W-10).
+    /// Machines' cashless transfers, and the sweep's lapses, for the wallets this instance
+    /// owns (RULES.md W-10).
     Transfer(Vec<TransferParts>),
     /// An internal message that cannot be read: an internal failure.
     Bad(String),

@@ -153,9 +153,17 @@ impl Entity for WalletEntity {
                 }
                 (meta, ack)
             }
+            WalletMsg::Lapse { meta, ack } => {
+                state.apply_lapse(&meta, &mut fx);
+                (meta, ack)
+            }
         };
         if cfg!(debug_assertions) {
             state.assert_invariants();
+        }
+        // W-10: a hold still waiting is the sweep's to lapse if nothing else comes.
+        if let Some(until) = state.next_lapse() {
+            cx.hold_until(id, until);
         }
         let mut alerts = WALLET_ALERT_INDEX;
         for effect in fx.drain(..) {
