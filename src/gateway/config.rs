@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Scope {
-    /// Wallet commands: deposit, withdraw, bet, win, rollback (a game provider, a desk).
+    /// Wallet commands: deposit, withdraw, bet, win, rollback (a game provider, a desk), and
+    /// a cashless host's transfer_request and transfer_cancel (RULES.md W-10).
     Wallet,
     /// Voucher commands: issue, redeem, commit, cancel, void (a cash desk, a back office).
     Vouchers,

@@ -97,6 +97,12 @@ struct WalletBody {
     round: Option<String>,
     #[serde(default)]
     bet_tx: Option<String>,
+    /// `transfer_request`: the machine the money is held for (RULES.md W-10).
+    #[serde(default)]
+    machine: Option<String>,
+    /// `transfer_cancel`: the transfer whose hold goes back.
+    #[serde(default)]
+    transfer: Option<String>,
 }
 
 /// The body of a voucher command.
@@ -189,10 +195,31 @@ fn wallet_command(
                 round: b.round.clone(),
             },
         ),
+        // RULES.md W-10: a cashless host's hold for a machine, and its release.
+        "transfer_request" => (
+            "transfer_request",
+            "transfer_request",
+            InputPayload::TransferRequest {
+                amount: amount(&b)?,
+                machine: b.machine.clone().ok_or_else(|| missing("machine"))?,
+                player: b.player.clone(),
+                tx: b.tx.clone(),
+                currency,
+            },
+        ),
+        "transfer_cancel" => (
+            "transfer_cancel",
+            "transfer_cancel",
+            InputPayload::TransferCancel {
+                transfer: b.transfer.clone().ok_or_else(|| missing("transfer"))?,
+                player: b.player.clone(),
+                tx: b.tx.clone(),
+            },
+        ),
         _ => {
             return Err(unknown_op(
                 "wallet",
-                "deposit, withdraw, bet, win, rollback",
+                "deposit, withdraw, bet, win, rollback, transfer_request, transfer_cancel",
             ))
         }
     };

@@ -490,6 +490,57 @@ async fn desks_and_providers_get_the_entitys_answer_and_a_timed_out_request_is_a
             r.body
         );
         assert_eq!(r.json()["answer"]["status"], "refused");
+        // RULES.md W-10: a cashless host holds money for a machine and gives it back; a
+        // second cancel finds nothing held, and a request names its machine.
+        let hold = json!({"player": "P-GW-1", "tx": "XF-GW-1", "machine": "M-GW-1", "amount": 700});
+        let r = post(
+            s,
+            &b,
+            "/gateway/v1/wallet/transfer_request",
+            Some(DESK_KEY),
+            hold,
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(
+            (
+                r.json()["answer"]["kind"].as_str(),
+                r.json()["answer"]["delta"].as_i64(),
+                r.json()["answer"]["balance"].as_i64()
+            ),
+            (Some("transfer_request"), Some(-700), Some(3_800))
+        );
+        for (tx, status, delta) in [("XC-GW-1", 200, Some(700)), ("XC-GW-2", 422, None)] {
+            let cancel = json!({"player": "P-GW-1", "tx": tx, "transfer": "XF-GW-1"});
+            let r = post(
+                s,
+                &b,
+                "/gateway/v1/wallet/transfer_cancel",
+                Some(DESK_KEY),
+                cancel,
+            )
+            .await;
+            assert_eq!(r.status, status, "{}", r.body);
+            assert_eq!(r.json()["answer"]["delta"].as_i64(), delta, "{}", r.body);
+            if status == 422 {
+                assert_eq!(code(&r), "transfer_not_held", "{}", r.body);
+            }
+        }
+        let no_machine = json!({"player": "P-GW-1", "tx": "XF-GW-2", "amount": 700});
+        let r = post(
+            s,
+            &b,
+            "/gateway/v1/wallet/transfer_request",
+            Some(DESK_KEY),
+            no_machine,
+        )
+        .await;
+        assert_eq!(
+            (r.status, code(&r)),
+            (400, "missing_field".into()),
+            "{}",
+            r.body
+        );
         let r = get(
             s,
             &b,
