@@ -255,6 +255,14 @@ pub struct SimConfig {
     /// How long a machine that falls silent stays so, seconds.
     #[serde(default)]
     pub silence_secs: u64,
+    /// Carded players move money to and from their machines by cashless transfers
+    /// (RULES.md W-10).
+    #[serde(default = "yes")]
+    pub cashless_transfers: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Config {

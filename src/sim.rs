@@ -67,6 +67,12 @@ pub struct SentTotals {
     /// Deposits sent that W-9 must refuse: by a self-excluded player (`self_excluded`) or
     /// above a deposit limit (`limit_deposit`).
     pub limit_refusals: u64,
+    /// Cashless transfers from carded players' wallets to their machines (RULES.md W-10):
+    /// the cashless host's request and the machine's acknowledgement, counted in `cash_in`.
+    pub transfers_to_machines: i64,
+    /// Cashless transfers of machines' credits to their carded players' wallets (W-10),
+    /// counted in `cash_out`.
+    pub transfers_from_machines: i64,
 }
 
 impl SentTotals {
@@ -88,9 +94,14 @@ impl SentTotals {
         self.kyc_statuses += d.kyc_statuses;
         self.kyc_refusals += d.kyc_refusals;
         self.limit_refusals += d.limit_refusals;
+        self.transfers_to_machines += d.transfers_to_machines;
+        self.transfers_from_machines += d.transfers_from_machines;
     }
 
-    /// The processor's recount agrees with what was sent.
+    /// The processor's recount agrees with what was sent. Transfers (RULES.md W-10): what
+    /// machines took is what their wallets paid plus what nobody paid (`unbacked`: a
+    /// machine's acknowledgement read before its wallet had the money, as a run across
+    /// partitions may read it), and what they sent is what the wallets received.
     pub fn matches(&self, r: &Recount) -> bool {
         self.cash_in == r.cash_in
             && self.cash_out == r.cash_out
@@ -99,6 +110,8 @@ impl SentTotals {
             && self.bets == r.bets
             && self.wins == r.wins
             && self.vouchers_issued == r.voucher_issued
+            && self.transfers_to_machines == r.transfers_to_machines + r.transfers_unbacked
+            && self.transfers_from_machines == r.transfers_from_machines
     }
 }
 
@@ -172,6 +185,10 @@ pub struct Simulator {
     ticket_no: u64,
     /// Messages made so far.
     made: u64,
+    /// Cashless transfers made so far (their ids).
+    transfers: u64,
+    /// Carded players transfer to and from their machines (RULES.md W-10).
+    cashless: bool,
 }
 
 /// Messages between a ticket's issue and its redemption, at least.
@@ -185,6 +202,9 @@ const SIM_KYC: &str = "KYC-1";
 
 /// The responsible-gaming service of the simulated network (RULES.md W-9).
 const SIM_RG: &str = "RG-1";
+
+/// The cashless host of the simulated network (RULES.md W-10).
+const SIM_AFT: &str = "AFT-1";
 
 /// Probability that a game pays; the win size is set so that the long-run RTP holds.
 const WIN_ONE_IN: i64 = 4;
@@ -286,6 +306,8 @@ impl Simulator {
             tickets: Default::default(),
             ticket_no: 0,
             made: 0,
+            transfers: 0,
+            cashless: s.cashless_transfers,
         })
     }
 
@@ -472,6 +494,18 @@ impl Simulator {
                     },
                 );
             }
+            if let Some(p) = self.machines[m].carded.filter(|_| self.cashless) {
+                // RULES.md W-10: the carded player moves money from the wallet to the
+                // machine (the host holds it, the machine takes it), when there is some.
+                let amount = self.bills[self.rng.gen_range(0..self.bills.len())];
+                let player = &self.players[p];
+                if self.rng.gen_range(0..3) == 0
+                    && player.balance >= amount
+                    && now_ms >= player.excluded_until
+                {
+                    return self.transfer(m, p, now_ms, amount, true);
+                }
+            }
             let old = self
                 .tickets
                 .front()
@@ -517,6 +551,12 @@ impl Simulator {
                         currency: cur,
                     },
                 );
+            }
+            if let Some(p) = self.machines[m].carded.filter(|_| all > 0 && self.cashless) {
+                if self.rng.gen_range(0..4) == 0 {
+                    // RULES.md W-10: the credits go to the carded player's wallet.
+                    return self.transfer(m, p, now_ms, all, false);
+                }
             }
             self.machines[m].credits = 0;
             self.pending.cash_out += all;
@@ -586,6 +626,55 @@ impl Simulator {
             );
         }
         self.machine_event(m, now_ms, InputPayload::GameEnd {});
+    }
+
+    /// A cashless transfer between player `p`'s wallet and machine `m` (RULES.md W-10): to
+    /// the machine, the cashless host's request holds the amount and the machine's
+    /// acknowledgement takes it; from the machine, its credits go to the wallet in one fact.
+    fn transfer(&mut self, m: usize, p: usize, now_ms: i64, amount: i64, to_machine: bool) {
+        self.transfers += 1;
+        let id = format!("XF-{:02}-{}", self.seed % 100, self.transfers);
+        let player = self.players[p].id.clone();
+        if to_machine {
+            self.players[p].balance -= amount;
+            self.server_seq += 1;
+            let source = Source {
+                hall: self.online_hall.clone(),
+                machine: None,
+                server: Some(SIM_AFT.into()),
+            };
+            let request = InputPayload::TransferRequest {
+                player: player.clone(),
+                tx: id.clone(),
+                machine: self.machines[m].id.clone(),
+                amount,
+                currency: self.currency.clone(),
+            };
+            self.push(player.clone(), source, self.server_seq, now_ms, request);
+            self.machines[m].credits += amount;
+            self.pending.cash_in += amount;
+            self.pending.transfers_to_machines += amount;
+        } else {
+            // The player's own books leave it out: the wallet receives it when the machine's
+            // fact reaches it, which another partition may delay past the player's next
+            // commands (then a withdrawal counting on it would be refused).
+            self.machines[m].credits -= amount;
+            self.pending.cash_out += amount;
+            self.pending.transfers_from_machines += amount;
+        }
+        let direction = if to_machine {
+            "to_machine"
+        } else {
+            "from_machine"
+        };
+        let fact = InputPayload::CashlessTransfer {
+            transfer: id,
+            player,
+            direction: direction.into(),
+            amount,
+            currency: self.currency.clone(),
+        };
+        self.machine_event(m, now_ms, fact);
     }
 
     /// A new validation number for a ticket of `amount`, remembered for redemption.
@@ -980,6 +1069,48 @@ mod tests {
     /// RULES.md W-8: unverified players ask for more than the limit (to be refused) and are
     /// verified; players are blocked, try a deposit (to be refused) and are let go; every
     /// message decodes, and no other withdrawal of an unverified player is above the limit.
+    /// RULES.md W-10 in play: carded players move money to their machines (the host's
+    /// request before the machine's acknowledgement, same transfer, same amount) and
+    /// machines send credits to their players' wallets; the totals count them.
+    #[test]
+    fn carded_players_transfer_to_and_from_their_machines() {
+        let mut s = sim(4, 3, 0);
+        let (mut requested, mut to, mut from) = (std::collections::BTreeMap::new(), 0, 0);
+        for i in 0..50_000 {
+            let m = s.next(1_000 + i);
+            let env = InputEnvelope::from_bytes(&m.bytes).expect("an event");
+            match env.payload {
+                InputPayload::TransferRequest { tx, amount, .. } => {
+                    requested.insert(tx, amount);
+                }
+                InputPayload::CashlessTransfer {
+                    transfer,
+                    direction,
+                    amount,
+                    ..
+                } => {
+                    if direction == "to_machine" {
+                        assert_eq!(requested.get(&transfer), Some(&amount), "{transfer}");
+                        to += amount;
+                    } else {
+                        assert_eq!(direction, "from_machine");
+                        assert!(!requested.contains_key(&transfer), "{transfer}");
+                        from += amount;
+                    }
+                }
+                _ => {}
+            }
+        }
+        assert!(to > 0 && from > 0, "to machines {to}, from machines {from}");
+        assert_eq!(
+            (
+                s.sent().transfers_to_machines,
+                s.sent().transfers_from_machines
+            ),
+            (to, from)
+        );
+    }
+
     #[test]
     fn players_meet_the_kyc_rules() {
         let mut s = sim(10, 500, 0);

@@ -14,6 +14,7 @@ use pitboss::rng::KeyedHitPoints;
 use pitboss::sim::Simulator;
 use pitboss::wire;
 use pitboss_actors::domain::ggr::GgrTotals;
+use pitboss_actors::domain::wallet::{Answer, TxRecord};
 use pitboss_actors::domain::WalletOpKind;
 use pitboss_actors::shell::{MemorySink, MemoryStore, Output, Runtime, Snapshot, WalletStatus};
 
@@ -53,10 +54,22 @@ fn order_free(states: &[Snapshot]) -> BTreeMap<String, String> {
                 out.insert(format!("machine {}", m.id), format!("{m:?}"));
             }
             Snapshot::Wallet(w) => {
+                // Each answer's balance after it depends on when a machine's transfer reached
+                // the wallet (RULES.md W-10: a fact from another actor, in no fixed order
+                // with the player's commands); the final balance is compared, and every
+                // answer's delta.
                 let mut window: Vec<String> = w
                     .window
                     .iter()
-                    .map(|(k, v)| format!("{k:?}={v:?}"))
+                    .map(|(k, v)| {
+                        let mut v = v.clone();
+                        if let TxRecord::Answered(a) = &mut v {
+                            if let Answer::Applied { balance, .. } = &mut a.answer {
+                                *balance = 0;
+                            }
+                        }
+                        format!("{k:?}={v:?}")
+                    })
                     .collect();
                 window.sort();
                 let fixed = (w.balance, &w.totals, w.ops, &w.window_order);

@@ -63,6 +63,13 @@ pub fn config(broker: &Broker, tag: &str) -> Config {
     cfg.sim.players = 50;
     cfg.sim.malformed_per_million = 2_000;
     cfg.sim.progressive_hit_per_million = 20_000;
+    // No cashless transfers (RULES.md W-10) in the simulated streams of these tests: they
+    // compare the wallets' published answers (their ids, contents and the last balance) with
+    // an in-process run, and a machine's transfer reaches its wallet through the internal
+    // topic in no fixed order with the player's commands, so the balance an answer reports
+    // depends on that order (README.md, known limits). Transfers through Kafka are followed
+    // by `transfers.rs`.
+    cfg.sim.cashless_transfers = false;
     cfg.runtime.arbiters = 2;
     // `pitboss run` refuses the shipped placeholder.
     cfg.runtime.hit_point_secret = "kafka-tests-hit-point-secret-0123456789".into();
