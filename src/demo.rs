@@ -170,6 +170,14 @@ pub struct DemoSummary {
     pub vouchers_redeemed: u64,
     pub vouchers_expired: u64,
     pub voucher_liability_minor: i64,
+    /// Cashless transfers between wallets and machines (RULES.md W-10), as the simulator
+    /// sent them, and what the recount found of them: held (in the conservation equation),
+    /// paid to machines, received from them, and `unbacked`.
+    pub cashless_transfers: u64,
+    pub transfers_held_minor: i64,
+    pub transfers_to_machines_minor: i64,
+    pub transfers_from_machines_minor: i64,
+    pub transfers_unbacked_minor: i64,
     /// Handpays of cancelled credits paid by attendants (RULES.md M-10), as the simulator
     /// sent them.
     pub handpays: u64,
@@ -458,6 +466,7 @@ pub async fn run(
     let alerts = sink.alerts.lock().expect("lock").clone();
     let alert_count = |code: &str| alerts.get(code).copied().unwrap_or(0);
     let (handpays, meter_snapshots) = (generator.handpays, generator.meter_snapshots);
+    let cashless_transfers = generator.cashless_transfers;
     let summary = DemoSummary {
         duration_secs: duration,
         events_processed: processed.load(Ordering::Relaxed),
@@ -485,6 +494,11 @@ pub async fn run(
         vouchers_redeemed: recount.vouchers_redeemed,
         vouchers_expired: recount.vouchers_expired,
         voucher_liability_minor: recount.voucher_liability,
+        cashless_transfers,
+        transfers_held_minor: recount.transfers_held,
+        transfers_to_machines_minor: recount.transfers_to_machines,
+        transfers_from_machines_minor: recount.transfers_from_machines,
+        transfers_unbacked_minor: recount.transfers_unbacked,
         handpays,
         meter_snapshots,
         meter_variances: alert_count("meter_variance"),

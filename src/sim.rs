@@ -67,6 +67,8 @@ pub struct SentTotals {
     /// Deposits sent that W-9 must refuse: by a self-excluded player (`self_excluded`) or
     /// above a deposit limit (`limit_deposit`).
     pub limit_refusals: u64,
+    /// Cashless transfers made (RULES.md W-10), both directions.
+    pub cashless_transfers: u64,
     /// Cashless transfers from carded players' wallets to their machines (RULES.md W-10):
     /// the cashless host's request and the machine's acknowledgement, counted in `cash_in`.
     pub transfers_to_machines: i64,
@@ -94,6 +96,7 @@ impl SentTotals {
         self.kyc_statuses += d.kyc_statuses;
         self.kyc_refusals += d.kyc_refusals;
         self.limit_refusals += d.limit_refusals;
+        self.cashless_transfers += d.cashless_transfers;
         self.transfers_to_machines += d.transfers_to_machines;
         self.transfers_from_machines += d.transfers_from_machines;
     }
@@ -633,6 +636,7 @@ impl Simulator {
     /// acknowledgement takes it; from the machine, its credits go to the wallet in one fact.
     fn transfer(&mut self, m: usize, p: usize, now_ms: i64, amount: i64, to_machine: bool) {
         self.transfers += 1;
+        self.pending.cashless_transfers += 1;
         let id = format!("XF-{:02}-{}", self.seed % 100, self.transfers);
         let player = self.players[p].id.clone();
         if to_machine {

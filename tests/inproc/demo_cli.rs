@@ -41,6 +41,16 @@ fn demo_runs_for_a_duration_and_reconciles() {
         "every malformed message is rejected"
     );
     assert!(s["recount"]["cash_in"].as_i64().expect("cash_in") > 0);
+    // RULES.md W-10: what carded players moved to machines, the recount found paid by their
+    // wallets or unbacked (a short run makes a few; `sim::tests` makes many).
+    s["cashless_transfers"]
+        .as_u64()
+        .expect("cashless_transfers");
+    assert_eq!(
+        s["transfers_to_machines_minor"].as_i64().unwrap()
+            + s["transfers_unbacked_minor"].as_i64().unwrap(),
+        s["generator"]["transfers_to_machines"].as_i64().unwrap()
+    );
     assert_eq!(
         s["recount"]["entered_micro"],
         s["recount"]["accounted_micro"]
