@@ -207,3 +207,45 @@ async fn a_transfer_crosses_the_internal_topic_and_pays_from_the_hold() {
         "{r:#?}"
     );
 }
+
+/// The transfers' internal topic must have the input topic's partition count (a transfer
+/// goes to the partition number its player's commands come from): `pitboss run` refuses to
+/// start on a mismatched topic, saying which and why, instead of delivering transfers to
+/// instances that do not own the wallets.
+#[actix_rt::test]
+async fn pitboss_run_refuses_a_transfers_topic_partitioned_unlike_the_input() {
+    let _serial = support::serial();
+    let broker = Broker::start();
+    let cfg = support::config(&broker, "transfers-mismatch");
+    let t = &cfg.kafka.topics;
+    assert_eq!(cfg.kafka.partitions.input, 4);
+    // Someone created the transfers topic by hand with another count.
+    pitboss::kafka::admin::create_topics(
+        &cfg.kafka,
+        &[pitboss::kafka::admin::TopicSpec {
+            name: t.wallet_transfers.clone(),
+            partitions: 2,
+        }],
+    )
+    .await
+    .expect("create the mismatched topic");
+    pitboss::run::create_topics(&cfg)
+        .await
+        .expect("create the other topics");
+    let (_button, shutdown) = shutdown_channel();
+    let opts = RunOptions {
+        http: false,
+        ..RunOptions::default()
+    };
+    let err = run_with(cfg.clone(), opts, shutdown)
+        .await
+        .expect_err("a mismatched transfers topic is refused");
+    let msg = format!("{err:#}");
+    assert!(
+        msg.contains(&format!(
+            "topic {} has 2 partitions but the input topic {} has 4",
+            t.wallet_transfers, t.input
+        )) && msg.contains("its player's wallet commands"),
+        "{msg}"
+    );
+}
