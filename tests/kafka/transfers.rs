@@ -249,3 +249,109 @@ async fn pitboss_run_refuses_a_transfers_topic_partitioned_unlike_the_input() {
         "{msg}"
     );
 }
+
+/// The sweep (RULES.md W-10) through `pitboss run`: a hold two minutes old that nothing
+/// touches again is released; the lapse crosses the internal transfers topic to the wallet's
+/// owner (an item of direction `lapse`), the alert is published once, and the recount finds
+/// the money back in the balance.
+#[actix_rt::test]
+async fn the_sweep_lapses_a_hold_through_the_internal_topic() {
+    let _serial = support::serial();
+    let broker = Broker::start();
+    let mut cfg = support::config(&broker, "transfers-sweep");
+    cfg.http.addr = "127.0.0.1:0".into();
+    cfg.http.census_interval_ms = 100;
+    let dir = tempfile::tempdir().expect("tempdir");
+    cfg.http.audit_log = dir.path().join("audit.jsonl").display().to_string();
+    pitboss::run::create_topics(&cfg)
+        .await
+        .expect("create topics");
+    let now = pitboss::clock::now_ms();
+    let cur = cfg.network.currency.clone();
+    let msgs: Vec<(String, Vec<u8>)> = [
+        (
+            "PSP-1",
+            now - 180_000,
+            InputPayload::Deposit {
+                player: PLAYER.into(),
+                tx: "D-1".into(),
+                amount: 10_000,
+                currency: cur.clone(),
+                round: None,
+            },
+        ),
+        (
+            "AFT-1",
+            now - 120_000,
+            InputPayload::TransferRequest {
+                player: PLAYER.into(),
+                tx: "X-9".into(),
+                machine: MACHINE.into(),
+                amount: 4_000,
+                currency: cur.clone(),
+            },
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    .map(|(n, (server, time, payload))| {
+        let id = uuid::Uuid::from_u128(0xaf71_0000 + n as u128);
+        let env = InputEnvelope::wallet(id, HALL, server, n as u64, time, payload);
+        (env.kafka_key().to_owned(), env.to_bytes())
+    })
+    .collect();
+    let (button, shutdown) = shutdown_channel();
+    let opts = RunOptions {
+        http: true,
+        recount: true,
+        ..Default::default()
+    };
+    let rest = async {
+        let (brokers, topic) = (cfg.kafka.brokers.clone(), cfg.kafka.topics.input.clone());
+        tokio::task::spawn_blocking(move || support::produce(&brokers, &topic, &msgs))
+            .await
+            .unwrap();
+        let c = cfg.clone();
+        let got = tokio::task::spawn_blocking(move || {
+            testkit::wait::wait_for("the lapsed hold's alert", Duration::from_secs(60), || {
+                let got = seen(&c);
+                got.1
+                    .iter()
+                    .any(|a| a == &("transfer_hold_released".to_string(), "X-9".to_string()))
+                    .then_some(got)
+            })
+        })
+        .await
+        .unwrap();
+        button.send(true).unwrap();
+        got
+    };
+    let (report, (_, alerts)) = tokio::join!(run_with(cfg.clone(), opts, shutdown), rest);
+    let report = report.expect("pitboss run stops cleanly");
+    assert_eq!(
+        alerts,
+        vec![("transfer_hold_released".into(), "X-9".into())],
+        "released once"
+    );
+    let t = &cfg.kafka.topics;
+    let lapses: Vec<String> = support::read_all(
+        &cfg.kafka.brokers,
+        std::slice::from_ref(&t.wallet_transfers),
+    )
+    .iter()
+    .flat_map(|r| {
+        decode_wallet_transfers(&r.payload)
+            .expect("an internal batch")
+            .into_iter()
+            .map(|i| format!("{} {}", i.player, i.direction))
+            .collect::<Vec<_>>()
+    })
+    .collect();
+    assert!(
+        !lapses.is_empty() && lapses.iter().all(|l| l == &format!("{PLAYER} lapse")),
+        "{lapses:?}"
+    );
+    let r = report.recount.as_ref().expect("recounted");
+    assert!(r.conservation_ok, "{r:#?}");
+    assert_eq!((r.balances, r.transfers_held), (10_000, 0));
+}
