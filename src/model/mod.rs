@@ -44,8 +44,8 @@ mod tests {
         Box::new(|_pool, _level, reset, lo, hi| lo + (reset as i64 * 7919) % (hi - lo + 1))
     }
 
-    #[test]
-    fn a_generated_stream_conserves_money() {
+    /// The model over seed 7's 20,000 events, its books balanced.
+    fn balanced_run() -> (super::gen::Generated, Model) {
         let g = generate(&GenConfig {
             events: 20_000,
             seed: 7,
@@ -57,6 +57,12 @@ mod tests {
         }
         let (entered, accounted) = m.conservation();
         assert_eq!(entered, accounted);
+        (g, m)
+    }
+
+    #[test]
+    fn a_generated_stream_conserves_money() {
+        let (g, m) = balanced_run();
         for case in [
             "retry_after_hours",
             "late_gap_fill",
@@ -105,17 +111,7 @@ mod tests {
     /// conserved with the vouchers' liability in the equation.
     #[test]
     fn a_generated_stream_exercises_every_voucher_rule() {
-        let g = generate(&GenConfig {
-            events: 20_000,
-            seed: 7,
-            ..GenConfig::default()
-        });
-        let mut m = Model::new(model_config(), draw());
-        for item in &g.items {
-            m.apply_bytes(&item.bytes, Some(item.kafka_time));
-        }
-        let (entered, accounted) = m.conservation();
-        assert_eq!(entered, accounted);
+        let (g, m) = balanced_run();
         for (printed, booked) in m.ticket_books() {
             assert_eq!(
                 printed, booked,
@@ -218,17 +214,7 @@ mod tests {
     /// the rule, and money is conserved with holds and transfers in the equation.
     #[test]
     fn a_generated_stream_exercises_every_transfer_rule() {
-        let g = generate(&GenConfig {
-            events: 20_000,
-            seed: 7,
-            ..GenConfig::default()
-        });
-        let mut m = Model::new(model_config(), draw());
-        for item in &g.items {
-            m.apply_bytes(&item.bytes, Some(item.kafka_time));
-        }
-        let (entered, accounted) = m.conservation();
-        assert_eq!(entered, accounted);
+        let (g, m) = balanced_run();
         for case in [
             "transfer_paid",
             "transfer_retry",

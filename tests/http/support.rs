@@ -128,3 +128,38 @@ mystery = true
         self.base.rsplit(':').next().unwrap().parse().unwrap()
     }
 }
+
+/// Sends each `(server, event time, payload)` as a wallet or desk command (schema version 1,
+/// hall `hall`, event ids from `id_base` on) through the ingest path every message takes, and
+/// waits until the runtime has applied them all.
+pub async fn ingest_commands(
+    rt: &std::sync::Arc<pitboss_actors::shell::Runtime>,
+    hall: &str,
+    id_base: u128,
+    sends: Vec<(&str, i64, pitboss::wire::InputPayload)>,
+) {
+    use pitboss::pipeline::{Inflight, Ingest, SourcePos};
+    let ingest = Ingest::new(rt.clone());
+    let inflight = Inflight::new(16);
+    for (i, (server, time, payload)) in sends.into_iter().enumerate() {
+        let ev = pitboss::wire::InputEnvelope::wallet(
+            uuid::Uuid::from_u128(id_base + i as u128),
+            hall,
+            server,
+            0,
+            time,
+            payload,
+        );
+        let ack = inflight.begin(1, |ok| assert!(ok, "an input failed")).await;
+        let key = ev.kafka_key().to_string();
+        let pos = SourcePos {
+            partition: 0,
+            offset: i as i64,
+        };
+        ingest
+            .process(&ev.to_bytes(), Some(key.as_bytes()), pos, &ack)
+            .await;
+    }
+    inflight.drained().await;
+    rt.quiesce().await;
+}

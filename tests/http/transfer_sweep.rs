@@ -15,10 +15,9 @@ use std::time::{Duration, Instant};
 use pitboss::app;
 use pitboss::config::Config;
 use pitboss::http::JackpotFeed;
-use pitboss::pipeline::{Inflight, Ingest, SourcePos};
 use pitboss::readiness::Readiness;
 use pitboss::store::StoreKind;
-use pitboss::wire::{InputEnvelope, InputPayload};
+use pitboss::wire::InputPayload;
 use pitboss_actors::domain::machine::Alert;
 use pitboss_actors::shell::{MemorySink, Output, Snapshot};
 
@@ -73,29 +72,7 @@ async fn the_sweep_releases_a_lapsed_transfer_hold_nobody_touches_again() {
         ("PSP-1", now, deposit("P-2")),
         ("AFT-1", now, request("P-2", "XF-2")),
     ];
-    let ingest = Ingest::new(rt.clone());
-    let inflight = Inflight::new(16);
-    for (i, (server, time, payload)) in sends.into_iter().enumerate() {
-        let ev = InputEnvelope::wallet(
-            uuid::Uuid::from_u128(0xaf7_0000 + i as u128),
-            "ONLINE-1",
-            server,
-            0,
-            time,
-            payload,
-        );
-        let ack = inflight.begin(1, |ok| assert!(ok, "an input failed")).await;
-        let key = ev.kafka_key().to_string();
-        let pos = SourcePos {
-            partition: 0,
-            offset: i as i64,
-        };
-        ingest
-            .process(&ev.to_bytes(), Some(key.as_bytes()), pos, &ack)
-            .await;
-    }
-    inflight.drained().await;
-    rt.quiesce().await;
+    crate::support::ingest_commands(&rt, "ONLINE-1", 0xaf7_0000, sends.into()).await;
 
     // The sweep releases the lapsed hold by itself, alerted once with its amount.
     let released = |sink: &MemorySink| {

@@ -16,10 +16,9 @@ use std::time::{Duration, Instant};
 use pitboss::app;
 use pitboss::config::Config;
 use pitboss::http::JackpotFeed;
-use pitboss::pipeline::{Inflight, Ingest, SourcePos};
 use pitboss::readiness::Readiness;
 use pitboss::store::StoreKind;
-use pitboss::wire::{InputEnvelope, InputPayload};
+use pitboss::wire::InputPayload;
 use pitboss_actors::domain::machine::Alert;
 use pitboss_actors::domain::voucher::VoucherStatus;
 use pitboss_actors::domain::{Timestamp, VoucherOpKind};
@@ -59,8 +58,6 @@ async fn the_sweep_expires_vouchers_and_releases_holds_nobody_touches_again() {
     let base = format!("http://{}", http.addr);
 
     let now = pitboss::clock::now_ms();
-    let ingest = Ingest::new(rt.clone());
-    let inflight = Inflight::new(16);
     let sends = [
         (
             "DESK-1",
@@ -93,27 +90,7 @@ async fn the_sweep_expires_vouchers_and_releases_holds_nobody_touches_again() {
             },
         ),
     ];
-    for (i, (desk, time, payload)) in sends.into_iter().enumerate() {
-        let ev = InputEnvelope::wallet(
-            uuid::Uuid::from_u128(0x5eed_0000 + i as u128),
-            "H-1",
-            desk,
-            0,
-            time,
-            payload,
-        );
-        let ack = inflight.begin(1, |ok| assert!(ok, "an input failed")).await;
-        let key = ev.kafka_key().to_string();
-        let pos = SourcePos {
-            partition: 0,
-            offset: i as i64,
-        };
-        ingest
-            .process(&ev.to_bytes(), Some(key.as_bytes()), pos, &ack)
-            .await;
-    }
-    inflight.drained().await;
-    rt.quiesce().await;
+    crate::support::ingest_commands(&rt, "H-1", 0x5eed_0000, sends.into()).await;
 
     // The sweep books both lapses by itself.
     let lapsed = |sink: &MemorySink| {
