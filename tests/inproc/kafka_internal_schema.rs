@@ -4,11 +4,15 @@
 use std::path::PathBuf;
 
 use jsonschema::Resource;
-use pitboss::kafka::internal::{award_item, event_id_text, ggr_item, pool_item, BatchBuf, Kind};
+use pitboss::kafka::internal::{
+    award_item, event_id_text, ggr_item, pool_item, wallet_transfer_item, BatchBuf, Kind,
+};
 use pitboss_actors::domain::jackpot::{JackpotHit, PoolCommand, PoolMeta};
 use pitboss_actors::domain::machine::GgrDelta;
+use pitboss_actors::domain::transfer::{Direction, TransferFact};
+use pitboss_actors::domain::wallet::WalletMeta;
 use pitboss_actors::domain::{
-    Amount, EventId, HallId, MachineId, PlayerId, PoolId, SourceKey, Timestamp,
+    Amount, EventId, HallId, MachineId, PlayerId, PoolId, SourceKey, Timestamp, TxId,
 };
 use serde_json::Value;
 
@@ -107,6 +111,30 @@ fn every_internal_batch_kind_conforms() {
     b.push(&award_item(&hit, &cause_text));
     check(&v, b.message());
 
+    // RULES.md W-10: a machine's transfer and the sweep's lapse of a hold.
+    let mut b = BatchBuf::new(Kind::WalletTransfers);
+    let player = PlayerId::new("P-1").unwrap();
+    let wmeta = WalletMeta {
+        event_id: cause,
+        time: Timestamp(1_800_000_000_000),
+        hall: HallId::new("H-001").unwrap(),
+    };
+    let fact = TransferFact {
+        transfer: TxId::new("XF-1").unwrap(),
+        machine: MachineId::new("M-001-00001").unwrap(),
+        direction: Direction::ToMachine,
+        amount: Amount::new(2_000).unwrap(),
+    };
+    b.push(&wallet_transfer_item(
+        &player,
+        &wmeta,
+        Some(&fact),
+        &cause_text,
+    ));
+    b.push(&wallet_transfer_item(&player, &wmeta, None, &cause_text));
+    let json = check(&v, b.message());
+    assert_eq!(json["items"][1]["direction"], "lapse");
+
     // An empty batch is valid too (never sent, but well-formed).
     check(&v, BatchBuf::new(Kind::GgrDeltas).message());
 }
@@ -124,6 +152,16 @@ fn the_schema_refuses_what_the_reader_refuses() {
         }]
     });
     assert!(!v.is_valid(&bad), "a contribution without its bet");
+    let bad = serde_json::json!({
+        "schema_version": 1,
+        "kind": "wallet_transfers",
+        "items": [{
+            "player": "P-1", "cause": "01234567-89ab-cdef-0123-456789abcdef",
+            "time": 1, "hall": "H-1", "machine": "M-1", "transfer": "XF-1",
+            "direction": "lapse", "amount": 0
+        }]
+    });
+    assert!(!v.is_valid(&bad), "a lapse naming a machine and a transfer");
     let bad = serde_json::json!({"schema_version": 2, "kind": "ggr_deltas", "items": []});
     assert!(!v.is_valid(&bad), "another schema version");
 }
