@@ -262,19 +262,17 @@ impl EffectRouter for KafkaRouter {
                 let ack = m.ack().clone();
                 self.push(3, p, validation.as_str(), &item, ack);
             }
-            Remote::Wallet(player, WalletMsg::Transfer { meta, fact, ack }) => {
-                // RULES.md W-10: to the owner of the player's wallet commands.
+            Remote::Wallet(player, m @ (WalletMsg::Transfer { .. } | WalletMsg::Lapse { .. })) => {
+                // RULES.md W-10: a machine's transfer, or the sweep's lapse of a hold, to the
+                // owner of the player's wallet commands.
+                let (meta, fact) = match &m {
+                    WalletMsg::Transfer { meta, fact, .. } => (meta, Some(fact)),
+                    WalletMsg::Lapse { meta, .. } | WalletMsg::Command { meta, .. } => (meta, None),
+                };
                 let p = self.partition_of(4, player.as_str());
                 let cause = event_id_text(meta.event_id, &mut text);
-                let item = wallet_transfer_item(&player, &meta, Some(&fact), cause);
-                self.push(4, p, player.as_str(), &item, ack);
-            }
-            Remote::Wallet(player, WalletMsg::Lapse { meta, ack }) => {
-                // The sweep's lapse goes the same way, to the wallet's owner.
-                let p = self.partition_of(4, player.as_str());
-                let cause = event_id_text(meta.event_id, &mut text);
-                let item = wallet_transfer_item(&player, &meta, None, cause);
-                self.push(4, p, player.as_str(), &item, ack);
+                let item = wallet_transfer_item(&player, meta, fact, cause);
+                self.push(4, p, player.as_str(), &item, m.ack().clone());
             }
             other @ (Remote::Machine(_, MachineMsg::Event { .. })
             | Remote::Wallet(_, WalletMsg::Command { .. })

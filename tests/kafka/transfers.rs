@@ -10,12 +10,8 @@
 
 use crate::support;
 
-use std::sync::Arc;
-use std::time::Duration;
-
 use pitboss::kafka::internal::decode_wallet_transfers;
 use pitboss::kafka::partition::partition_for;
-use pitboss::kafka::RunStats;
 use pitboss::run::{run_with, shutdown_channel, RunOptions};
 use pitboss::wire::{decode_output, InputEnvelope, InputPayload, OutputEvent};
 use support::Broker;
@@ -116,37 +112,23 @@ async fn a_transfer_crosses_the_internal_topic_and_pays_from_the_hold() {
         // not paid again by the wallet.
         machine(5, 3, "X-1", "to_machine", 4_000),
     ];
-    let stats = Arc::new(RunStats::default());
-    let (button, shutdown) = shutdown_channel();
     let opts = RunOptions {
-        stats: stats.clone(),
         recount: true,
         ..Default::default()
     };
-    let rest = async {
-        let (brokers, topic) = (cfg.kafka.brokers.clone(), cfg.kafka.topics.input.clone());
-        tokio::task::spawn_blocking(move || support::produce(&brokers, &topic, &msgs))
-            .await
-            .unwrap();
-        let c = cfg.clone();
-        let got = tokio::task::spawn_blocking(move || {
-            testkit::wait::wait_for(
-                "the wallet's answers and the second acknowledgement's alert",
-                Duration::from_secs(60),
-                || {
-                    let got = seen(&c);
-                    let done = got.0.len() == 2
-                        && got.1.iter().any(|a| a.0 == "transfer_acknowledged_twice");
-                    done.then_some(got)
-                },
-            )
-        })
-        .await
-        .unwrap();
-        button.send(true).unwrap();
-        got
-    };
-    let (report, (wallet_out, alerts)) = tokio::join!(run_with(cfg.clone(), opts, shutdown), rest);
+    let (report, (wallet_out, alerts)) = support::run_until(
+        &cfg,
+        opts,
+        msgs,
+        "the wallet's answers and the second acknowledgement's alert",
+        |c| {
+            let got = seen(c);
+            let done =
+                got.0.len() == 2 && got.1.iter().any(|a| a.0 == "transfer_acknowledged_twice");
+            done.then_some(got)
+        },
+    )
+    .await;
     let report = report.expect("pitboss run stops cleanly");
 
     // The commands are answered; the machine's facts are booked, not answered.
@@ -300,33 +282,20 @@ async fn the_sweep_lapses_a_hold_through_the_internal_topic() {
         (env.kafka_key().to_owned(), env.to_bytes())
     })
     .collect();
-    let (button, shutdown) = shutdown_channel();
     let opts = RunOptions {
         http: true,
         recount: true,
         ..Default::default()
     };
-    let rest = async {
-        let (brokers, topic) = (cfg.kafka.brokers.clone(), cfg.kafka.topics.input.clone());
-        tokio::task::spawn_blocking(move || support::produce(&brokers, &topic, &msgs))
-            .await
-            .unwrap();
-        let c = cfg.clone();
-        let got = tokio::task::spawn_blocking(move || {
-            testkit::wait::wait_for("the lapsed hold's alert", Duration::from_secs(60), || {
-                let got = seen(&c);
-                got.1
-                    .iter()
-                    .any(|a| a == &("transfer_hold_released".to_string(), "X-9".to_string()))
-                    .then_some(got)
-            })
+    let (report, (_, alerts)) =
+        support::run_until(&cfg, opts, msgs, "the lapsed hold's alert", |c| {
+            let got = seen(c);
+            got.1
+                .iter()
+                .any(|a| a == &("transfer_hold_released".to_string(), "X-9".to_string()))
+                .then_some(got)
         })
-        .await
-        .unwrap();
-        button.send(true).unwrap();
-        got
-    };
-    let (report, (_, alerts)) = tokio::join!(run_with(cfg.clone(), opts, shutdown), rest);
+        .await;
     let report = report.expect("pitboss run stops cleanly");
     assert_eq!(
         alerts,

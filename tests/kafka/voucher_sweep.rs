@@ -8,11 +8,7 @@
 
 use crate::support;
 
-use std::sync::Arc;
-use std::time::Duration;
-
-use pitboss::kafka::RunStats;
-use pitboss::run::{run_with, shutdown_channel, RunOptions};
+use pitboss::run::RunOptions;
 use pitboss::wire::{decode_output, InputEnvelope, InputPayload, OutputEvent};
 use support::Broker;
 
@@ -102,47 +98,34 @@ async fn the_sweep_books_expiries_and_lapsed_holds_through_the_internal_topic() 
             },
         ),
     ];
-    let stats = Arc::new(RunStats::default());
-    let (button, shutdown) = shutdown_channel();
     let opts = RunOptions {
-        stats: stats.clone(),
         http: true,
         ..Default::default()
     };
-    let rest = async {
-        let (brokers, topic) = (cfg.kafka.brokers.clone(), cfg.kafka.topics.input.clone());
-        tokio::task::spawn_blocking(move || support::produce(&brokers, &topic, &msgs))
-            .await
-            .unwrap();
-        let c = cfg.clone();
-        let got = tokio::task::spawn_blocking(move || {
-            testkit::wait::wait_for(
-                "the sweep's expiry and release on the vouchers topic",
-                Duration::from_secs(60),
-                || {
-                    let got = notes(&c);
-                    let has = |v: &str, op: &str| got.iter().any(|n| n.0 == v && n.1 == op);
-                    (has(OLD, "expire") && has(HELD, "release")).then_some(got)
-                },
-            )
-        })
-        .await
-        .unwrap();
-        let expire: Vec<_> = got.iter().filter(|n| n.1 == "expire").collect();
-        assert_eq!(expire.len(), 1, "{got:?}");
-        assert_eq!(expire[0].0, OLD);
-        assert_eq!(expire[0].2, "expired");
-        assert_eq!(expire[0].3, now - DAY_MS, "booked at the expiry time");
-        let release: Vec<_> = got.iter().filter(|n| n.1 == "release").collect();
-        assert_eq!(release.len(), 1, "{got:?}");
-        assert_eq!(
-            (release[0].0.as_str(), release[0].2.as_str()),
-            (HELD, "issued")
-        );
-        button.send(true).unwrap();
-    };
-    let (report, ()) = tokio::join!(run_with(cfg.clone(), opts, shutdown), rest);
+    let (report, got) = support::run_until(
+        &cfg,
+        opts,
+        msgs,
+        "the sweep's expiry and release on the vouchers topic",
+        |c| {
+            let got = notes(c);
+            let has = |v: &str, op: &str| got.iter().any(|n| n.0 == v && n.1 == op);
+            (has(OLD, "expire") && has(HELD, "release")).then_some(got)
+        },
+    )
+    .await;
     report.expect("pitboss run stops cleanly");
+    let expire: Vec<_> = got.iter().filter(|n| n.1 == "expire").collect();
+    assert_eq!(expire.len(), 1, "{got:?}");
+    assert_eq!(expire[0].0, OLD);
+    assert_eq!(expire[0].2, "expired");
+    assert_eq!(expire[0].3, now - DAY_MS, "booked at the expiry time");
+    let release: Vec<_> = got.iter().filter(|n| n.1 == "release").collect();
+    assert_eq!(release.len(), 1, "{got:?}");
+    assert_eq!(
+        (release[0].0.as_str(), release[0].2.as_str()),
+        (HELD, "issued")
+    );
     // Nothing more after the stop (a retry would republish under the same id, not book again).
     let got = notes(&cfg);
     assert_eq!(got.iter().filter(|n| n.1 == "expire").count(), 1, "{got:?}");

@@ -28,7 +28,7 @@ pub use cli::{
 };
 pub use expected::{expected, Expected};
 pub use outputs::Outputs;
-pub use run::{compare_with_model, produce_and_run};
+pub use run::{compare_with_model, produce_and_run, run_until};
 pub use shared_store::SharedStore;
 pub use testkit::wait::wait_for_async as wait_for;
 pub use testkit::{Broker, ChildGuard};

@@ -11,7 +11,7 @@ use pitboss::model_check;
 use pitboss::run::{run_with, shutdown_channel, RunOptions, RunReport};
 use pitboss_actors::shell::{Snapshot, StateStore};
 
-use super::{output_topics, produce_stamped, read_all, wait_caught_up, wait_for, Outputs};
+use super::{output_topics, produce, produce_stamped, read_all, wait_caught_up, wait_for, Outputs};
 
 /// Creates the topics, produces `msgs` with each record's timestamp from `stamp` (given
 /// the message's index and bytes; None: the producer's clock), runs one processor (on
@@ -83,4 +83,32 @@ pub fn compare_with_model<'a>(
     let mut r = model_check::Report::default();
     model_check::check_stored(&mut r, states, &outputs.hit_rows(), &model, &mcfg);
     r
+}
+
+/// Produces `msgs` to the input topic (created already), runs one processor with `opts`
+/// until `found` (polled off the runtime, up to 60 s) finds what the test waits for, stops
+/// it, and returns the run's result and what was found.
+pub async fn run_until<T: Send + 'static>(
+    cfg: &Config,
+    opts: RunOptions,
+    msgs: Vec<(String, Vec<u8>)>,
+    what: &'static str,
+    mut found: impl FnMut(&Config) -> Option<T> + Send + 'static,
+) -> (anyhow::Result<RunReport>, T) {
+    let (button, shutdown) = shutdown_channel();
+    let rest = async {
+        let (brokers, topic) = (cfg.kafka.brokers.clone(), cfg.kafka.topics.input.clone());
+        tokio::task::spawn_blocking(move || produce(&brokers, &topic, &msgs))
+            .await
+            .unwrap();
+        let c = cfg.clone();
+        let got = tokio::task::spawn_blocking(move || {
+            testkit::wait::wait_for(what, Duration::from_secs(60), || found(&c))
+        })
+        .await
+        .unwrap();
+        button.send(true).unwrap();
+        got
+    };
+    tokio::join!(run_with(cfg.clone(), opts, shutdown), rest)
 }
