@@ -1,5 +1,6 @@
 //! The owned form of an input event, as producers build and encode it.
 
+use pitboss_actors::domain::transfer::Direction;
 use serde::{Deserialize, Serialize};
 
 use super::WireError;
@@ -396,10 +397,10 @@ impl SnapshotMeters {
             // RULES.md W-10: a transfer is a cashless cash-in or cash-out.
             InputPayload::CashlessTransfer {
                 direction, amount, ..
-            } => match direction.as_str() {
-                "to_machine" => self.cashless_in += amount,
-                "from_machine" => self.cashless_out += amount,
-                _ => {}
+            } => match Direction::from_name(direction) {
+                Some(Direction::ToMachine) => self.cashless_in += amount,
+                Some(Direction::FromMachine) => self.cashless_out += amount,
+                None => {}
             },
             _ => {}
         }
