@@ -143,25 +143,16 @@ pub async fn run_with(
         .map_err(|e| anyhow!(e))?
     };
     let count = |name: &str| counts.get(name).copied().unwrap_or(0);
-    for (topic, why) in [
-        (
-            &t.machine_awards,
-            "an award goes to the partition number its machine's events come from",
-        ),
-        (
-            &t.wallet_transfers,
-            "a transfer goes to the partition its player's wallet commands come from",
-        ),
-    ] {
-        if internal && count(topic) != count(&t.input) {
-            bail!(
-                "topic {topic} has {} partitions but the input topic {} has {}: they must be \
-                 equal ({why})",
-                count(topic),
-                t.input,
-                count(&t.input)
-            );
-        }
+    // An award goes to the partition number its machine's events come from.
+    if internal && count(&t.machine_awards) != count(&t.input) {
+        bail!(
+            "topic {} has {} partitions but the input topic {} has {}: they must be equal (an \
+             award goes to the partition number its machine's events come from)",
+            t.machine_awards,
+            count(&t.machine_awards),
+            t.input,
+            count(&t.input)
+        );
     }
 
     let fatal = Fatal::default();

@@ -64,9 +64,11 @@ pub fn topic_specs(cfg: &KafkaConfig, internal: bool) -> Vec<TopicSpec> {
             name: t.voucher_facts.clone(),
             partitions: p.internal,
         });
+        // A wallet lives with its partition of this topic (its commands and its machines'
+        // transfers both come through it), like a voucher with voucher-facts.
         out.push(TopicSpec {
             name: t.wallet_transfers.clone(),
-            partitions: p.input,
+            partitions: p.internal,
         });
     }
     out

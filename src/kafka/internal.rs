@@ -24,13 +24,15 @@ use pitboss_actors::domain::jackpot::{JackpotHit, PoolCommand, PoolMeta};
 use pitboss_actors::domain::machine::GgrDelta;
 use pitboss_actors::domain::transfer::{Direction, TransferFact};
 use pitboss_actors::domain::voucher::{Party, VoucherCommand, VoucherFact, VoucherMeta, VoucherOp};
-use pitboss_actors::domain::wallet::WalletMeta;
+use pitboss_actors::domain::wallet::{WalletCommand, WalletMeta};
 use pitboss_actors::domain::{
-    Amount, Currency, DomainError, EventId, HallId, MachineId, PlayerId, PoolId, ServerId,
+    Amount, Currency, DomainError, EventId, HallId, MachineId, PlayerId, PoolId, RoundId, ServerId,
     SourceKey, Timestamp, TxId, ValidationNo, VoucherOpKind,
 };
 use pitboss_actors::shell::VoucherMsg;
 use serde::{Deserialize, Serialize};
+
+use crate::store::codec::wallet::OpFields;
 
 /// The only internal schema version this build reads and writes.
 pub const INTERNAL_SCHEMA_VERSION: u32 = 1;
@@ -390,11 +392,127 @@ pub struct WalletTransferItem<'a> {
     /// The transfer id.
     #[serde(borrow)]
     pub transfer: Cow<'a, str>,
-    /// `to_machine` or `from_machine`.
+    /// `to_machine` or `from_machine`; `lapse` for the sweep's lapse; `command` for a wallet
+    /// command from the input topic.
     #[serde(borrow)]
     pub direction: Cow<'a, str>,
     /// Minor units.
     pub amount: i64,
+    /// A machine's transfer: the machine's effect number for the event, by which the wallet
+    /// applies a redelivered fact once however old (0 or absent: not numbered, an item
+    /// written before it existed).
+    #[serde(default)]
+    pub seq: u64,
+    /// A wallet command (direction `command`): with several instances every wallet command
+    /// goes through this topic, so that a wallet's commands and its machines' transfers are
+    /// applied in one order, the same on every replay.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<WalletCommandItem>,
+}
+
+/// A wallet command on the internal transfers topic.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WalletCommandItem {
+    pub provider: String,
+    pub tx: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub round: Option<String>,
+    /// The amount's currency (`None`: the command names none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    pub op: String,
+    pub amount: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bet_tx: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kyc: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub period: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub machine: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transfer: Option<String>,
+}
+
+/// What an item of the internal transfers topic carries for a wallet (RULES.md W-10).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WalletParts {
+    /// A machine's transfer.
+    Fact(TransferFact),
+    /// The sweep's lapse of the wallet's holds.
+    Lapse,
+    /// A command from the input topic, with its amount's currency.
+    Command(WalletCommand, Option<Currency>),
+}
+
+/// The `direction` of an item that carries a wallet command.
+const COMMAND: &str = "command";
+
+/// The item for a wallet command.
+pub fn wallet_command_item<'a>(
+    player: &'a PlayerId,
+    meta: &'a WalletMeta,
+    cmd: &WalletCommand,
+    currency: Option<&Currency>,
+    cause: &'a str,
+) -> WalletTransferItem<'a> {
+    let f = OpFields::of(&cmd.op);
+    WalletTransferItem {
+        player: player.as_str().into(),
+        cause: cause.into(),
+        time: meta.time.0,
+        hall: meta.hall.as_str().into(),
+        machine: "".into(),
+        transfer: "".into(),
+        direction: COMMAND.into(),
+        amount: 0,
+        seq: 0,
+        command: Some(WalletCommandItem {
+            provider: cmd.provider.to_string(),
+            tx: cmd.tx.to_string(),
+            round: cmd.round.as_ref().map(|r| r.to_string()),
+            currency: currency.map(|c| c.to_string()),
+            op: f.op,
+            amount: f.amount,
+            bet_tx: f.bet_tx,
+            kyc: f.kyc,
+            period: f.period,
+            limit: f.limit,
+            until: f.until,
+            machine: f.machine,
+            transfer: f.transfer,
+        }),
+    }
+}
+
+impl WalletCommandItem {
+    fn to_domain(&self) -> Result<(WalletCommand, Option<Currency>), InternalError> {
+        let op = OpFields {
+            op: self.op.clone(),
+            amount: self.amount,
+            bet_tx: self.bet_tx.clone(),
+            kyc: self.kyc.clone(),
+            period: self.period.clone(),
+            limit: self.limit,
+            until: self.until,
+            machine: self.machine.clone(),
+            transfer: self.transfer.clone(),
+        }
+        .to_op()
+        .map_err(|e| InternalError::Invalid(format!("a wallet command: {e}")))?;
+        let cmd = WalletCommand {
+            provider: ServerId::new(&self.provider)?,
+            tx: TxId::new(&self.tx)?,
+            op,
+            round: self.round.as_deref().map(RoundId::new).transpose()?,
+        };
+        let currency = self.currency.as_deref().map(Currency::new).transpose()?;
+        Ok((cmd, currency))
+    }
 }
 
 /// The `direction` of an item that carries the sweep's lapse of a wallet's holds, not a
@@ -417,12 +535,14 @@ pub fn wallet_transfer_item<'a>(
         transfer: fact.map_or("", |f| f.transfer.as_str()).into(),
         direction: fact.map_or(LAPSE, |f| f.direction.name()).into(),
         amount: fact.map_or(0, |f| f.amount.minor()),
+        seq: fact.map_or(0, |f| f.seq),
+        command: None,
     }
 }
 
 impl WalletTransferItem<'_> {
-    /// Validates into the domain's types: a fact, or `None` for a lapse.
-    pub fn to_domain(&self) -> Result<(PlayerId, WalletMeta, Option<TransferFact>), InternalError> {
+    /// Validates into the domain's types.
+    pub fn to_domain(&self) -> Result<(PlayerId, WalletMeta, WalletParts), InternalError> {
         let meta = WalletMeta {
             event_id: parse_event_id(&self.cause)?,
             time: Timestamp(self.time),
@@ -430,7 +550,14 @@ impl WalletTransferItem<'_> {
         };
         let player = PlayerId::new(&self.player)?;
         if self.direction == LAPSE {
-            return Ok((player, meta, None));
+            return Ok((player, meta, WalletParts::Lapse));
+        }
+        if self.direction == COMMAND {
+            let c = self.command.as_ref().ok_or_else(|| {
+                InternalError::Invalid("a wallet command item without its command".into())
+            })?;
+            let (cmd, currency) = c.to_domain()?;
+            return Ok((player, meta, WalletParts::Command(cmd, currency)));
         }
         let direction = Direction::from_name(&self.direction).ok_or_else(|| {
             InternalError::Invalid(format!(
@@ -443,8 +570,9 @@ impl WalletTransferItem<'_> {
             machine: MachineId::new(&self.machine)?,
             direction,
             amount: Amount::new(self.amount)?,
+            seq: self.seq,
         };
-        Ok((player, meta, Some(fact)))
+        Ok((player, meta, WalletParts::Fact(fact)))
     }
 }
 
@@ -753,6 +881,7 @@ impl MachineAwardItem<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pitboss_actors::domain::wallet::WalletOp;
 
     fn sample_pool() -> (PoolId, PoolMeta, PoolCommand) {
         let m = MachineId::new("M-001-00001").unwrap();
@@ -881,6 +1010,7 @@ mod tests {
             machine: MachineId::new("M-17").unwrap(),
             direction: Direction::FromMachine,
             amount: Amount::new(2_500).unwrap(),
+            seq: 41,
         };
         let mut t = [0u8; 36];
         let cause = event_id_text(meta.event_id, &mut t).to_owned();
@@ -892,9 +1022,67 @@ mod tests {
         let items = decode_wallet_transfers(&bytes).unwrap();
         assert_eq!(
             items[0].to_domain().unwrap(),
-            (player.clone(), meta.clone(), Some(fact))
+            (player.clone(), meta.clone(), WalletParts::Fact(fact))
         );
-        assert_eq!(items[1].to_domain().unwrap(), (player, meta, None));
+        assert_eq!(
+            items[1].to_domain().unwrap(),
+            (player.clone(), meta.clone(), WalletParts::Lapse)
+        );
+        // A wallet command travels the same way, every kind of operation intact.
+        for (op, currency) in [
+            (
+                WalletOp::Win {
+                    amount: Amount::new(700).unwrap(),
+                    bet_tx: Some(TxId::new("B-1").unwrap()),
+                },
+                Some("EUR"),
+            ),
+            (
+                WalletOp::TransferRequest {
+                    machine: MachineId::new("M-1").unwrap(),
+                    amount: Amount::new(50).unwrap(),
+                },
+                Some("EUR"),
+            ),
+            (
+                WalletOp::TransferCancel {
+                    transfer: TxId::new("X-1").unwrap(),
+                },
+                None,
+            ),
+            (
+                WalletOp::SelfExclude {
+                    until: Timestamp(1_900_000_000_000),
+                },
+                None,
+            ),
+        ] {
+            let cmd = WalletCommand {
+                provider: ServerId::new("GS-1").unwrap(),
+                tx: TxId::new("T-1").unwrap(),
+                op,
+                round: Some(RoundId::new("R-1").unwrap()),
+            };
+            let currency = currency.map(|c| Currency::new(c).unwrap());
+            let mut buf = BatchBuf::new(Kind::WalletTransfers);
+            buf.push(&wallet_command_item(
+                &player,
+                &meta,
+                &cmd,
+                currency.as_ref(),
+                &cause,
+            ));
+            let bytes = buf.message().to_vec();
+            let items = decode_wallet_transfers(&bytes).unwrap();
+            assert_eq!(
+                items[0].to_domain().unwrap(),
+                (
+                    player.clone(),
+                    meta.clone(),
+                    WalletParts::Command(cmd, currency)
+                )
+            );
+        }
         let mut bad = items[0].clone();
         bad.direction = "sideways".into();
         assert!(matches!(bad.to_domain(), Err(InternalError::Invalid(_))));

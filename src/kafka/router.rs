@@ -10,10 +10,10 @@
 //! - `Remote::Voucher` (a voucher command from the input topic, or a machine's ticket fact)
 //!   -> voucher-facts, partition murmur2(validation number): whichever instance received it,
 //!   one instance owns each voucher (RULES.md V);
-//! - `Remote::Wallet` (a machine's cashless transfer, RULES.md W-10) -> wallet-transfers,
-//!   partition murmur2(player id) among the input topic's partition count: the partition
-//!   Kafka's default partitioner gives the player's wallet commands, so the instance that
-//!   owns the wallet receives it (wallet commands must be produced with it, README).
+//! - `Remote::Wallet` (a wallet command from the input topic, a machine's cashless transfer,
+//!   the sweep's lapse of a hold; RULES.md W-10) -> wallet-transfers, partition
+//!   murmur2(player id): the wallet lives with that partition, which orders its commands and
+//!   its machines' transfers once, the same on every replay.
 //!
 //! Effects are buffered per (topic, partition) in an outbox and sent as one Kafka message
 //! holding many of them (keyed by the first one's entity), when `outbox-items-max` are waiting or every
@@ -35,8 +35,8 @@ use pitboss_actors::shell::{
 use serde::Serialize;
 
 use super::internal::{
-    award_item, event_id_text, ggr_item, pool_item, voucher_item, wallet_transfer_item, BatchBuf,
-    Kind,
+    award_item, event_id_text, ggr_item, pool_item, voucher_item, wallet_command_item,
+    wallet_transfer_item, BatchBuf, Kind,
 };
 use super::partition::partition_for;
 use super::producer::{Delivery, Produce};
@@ -83,7 +83,7 @@ pub struct RouterTopics {
     pub machine_awards: (String, i32),
     /// voucher-facts: name, partitions.
     pub voucher_facts: (String, i32),
-    /// wallet-transfers: name, partitions (equal to the input topic's).
+    /// wallet-transfers: name, partitions.
     pub wallet_transfers: (String, i32),
 }
 
@@ -212,12 +212,6 @@ impl KafkaRouter {
         self.partition_of(1, hall.as_str())
     }
 
-    /// The partition of wallet-transfers a player's transfers go to: the input partition
-    /// Kafka's default partitioner gives the player's wallet commands.
-    pub fn wallet_partition(&self, player: &str) -> i32 {
-        self.partition_of(4, player)
-    }
-
     fn partition_of(&self, lane: usize, key: &str) -> i32 {
         partition_for(key.as_bytes(), self.lanes[lane].parts.len() as i32)
     }
@@ -274,8 +268,24 @@ impl EffectRouter for KafkaRouter {
                 let item = wallet_transfer_item(&player, meta, fact, cause);
                 self.push(4, p, player.as_str(), &item, m.ack().clone());
             }
+            Remote::Wallet(
+                player,
+                WalletMsg::Command {
+                    meta,
+                    cmd,
+                    currency,
+                    ack,
+                    ..
+                },
+            ) => {
+                // A wallet command goes the same way as its machines' transfers, so that the
+                // wallet applies both in one order, the internal partition's (RULES.md W-10).
+                let p = self.partition_of(4, player.as_str());
+                let cause = event_id_text(meta.event_id, &mut text);
+                let item = wallet_command_item(&player, &meta, &cmd, currency.as_ref(), cause);
+                self.push(4, p, player.as_str(), &item, ack);
+            }
             other @ (Remote::Machine(_, MachineMsg::Event { .. })
-            | Remote::Wallet(_, WalletMsg::Command { .. })
             | Remote::Hall(_, HallMsg::Recalled(..) | HallMsg::Wake(_))) => return Some(other),
         }
         None

@@ -168,12 +168,11 @@ impl TopicNames {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
 pub struct PartitionCounts {
-    /// The input topic (and the machine-awards and wallet-transfers topics, which must match
-    /// it).
+    /// The input topic (and the machine-awards topic, which must match it).
     pub input: i32,
     /// Each output topic.
     pub outputs: i32,
-    /// The pool-commands and GGR-deltas topics.
+    /// The pool-commands, GGR-deltas, voucher-facts and wallet-transfers topics.
     pub internal: i32,
     /// Replication factor of every topic created.
     pub replication_factor: i32,

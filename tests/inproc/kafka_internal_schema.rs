@@ -5,14 +5,16 @@ use std::path::PathBuf;
 
 use jsonschema::Resource;
 use pitboss::kafka::internal::{
-    award_item, event_id_text, ggr_item, pool_item, wallet_transfer_item, BatchBuf, Kind,
+    award_item, event_id_text, ggr_item, pool_item, wallet_command_item, wallet_transfer_item,
+    BatchBuf, Kind,
 };
 use pitboss_actors::domain::jackpot::{JackpotHit, PoolCommand, PoolMeta};
 use pitboss_actors::domain::machine::GgrDelta;
 use pitboss_actors::domain::transfer::{Direction, TransferFact};
-use pitboss_actors::domain::wallet::WalletMeta;
+use pitboss_actors::domain::wallet::{WalletCommand, WalletMeta, WalletOp};
 use pitboss_actors::domain::{
-    Amount, EventId, HallId, MachineId, PlayerId, PoolId, SourceKey, Timestamp, TxId,
+    Amount, Currency, EventId, HallId, MachineId, PlayerId, PoolId, ServerId, SourceKey, Timestamp,
+    TxId,
 };
 use serde_json::Value;
 
@@ -124,6 +126,7 @@ fn every_internal_batch_kind_conforms() {
         machine: MachineId::new("M-001-00001").unwrap(),
         direction: Direction::ToMachine,
         amount: Amount::new(2_000).unwrap(),
+        seq: 7,
     };
     b.push(&wallet_transfer_item(
         &player,
@@ -132,8 +135,27 @@ fn every_internal_batch_kind_conforms() {
         &cause_text,
     ));
     b.push(&wallet_transfer_item(&player, &wmeta, None, &cause_text));
+    // A wallet command from the input topic goes the same way (the wallet's order).
+    let cmd = WalletCommand {
+        provider: ServerId::new("GS-1").unwrap(),
+        tx: TxId::new("T-1").unwrap(),
+        op: WalletOp::TransferRequest {
+            machine: MachineId::new("M-001-00001").unwrap(),
+            amount: Amount::new(2_000).unwrap(),
+        },
+        round: None,
+    };
+    let eur = Currency::new("EUR").unwrap();
+    b.push(&wallet_command_item(
+        &player,
+        &wmeta,
+        &cmd,
+        Some(&eur),
+        &cause_text,
+    ));
     let json = check(&v, b.message());
     assert_eq!(json["items"][1]["direction"], "lapse");
+    assert_eq!(json["items"][2]["command"]["op"], "transfer_request");
 
     // An empty batch is valid too (never sent, but well-formed).
     check(&v, BatchBuf::new(Kind::GgrDeltas).message());
@@ -162,6 +184,16 @@ fn the_schema_refuses_what_the_reader_refuses() {
         }]
     });
     assert!(!v.is_valid(&bad), "a lapse naming a machine and a transfer");
+    let bad = serde_json::json!({
+        "schema_version": 1,
+        "kind": "wallet_transfers",
+        "items": [{
+            "player": "P-1", "cause": "01234567-89ab-cdef-0123-456789abcdef",
+            "time": 1, "hall": "H-1", "machine": "", "transfer": "",
+            "direction": "command", "amount": 0
+        }]
+    });
+    assert!(!v.is_valid(&bad), "a command item without its command");
     let bad = serde_json::json!({"schema_version": 2, "kind": "ggr_deltas", "items": []});
     assert!(!v.is_valid(&bad), "another schema version");
 }

@@ -35,12 +35,11 @@ async fn version_1_and_version_2_producers_agree_with_the_model_through_kafka() 
     cfg.store.kind = pitboss::store::StoreKind::Embedded;
     cfg.store.data_dir = data.path().join("state");
 
-    // No cashless transfers (RULES.md W-10) in this stream: a transfer's two halves come from
-    // two partitions (the host's command under the player's key, the machine's fact under
-    // the machine's, then the internal topic), so a concurrent run fixes no order between
-    // a machine's fact and the player's later commands, which the wallets' exact comparison
-    // below needs. Transfers through Kafka are followed by `transfers.rs`; against the
-    // model, in process (`model_check`).
+    // No cashless transfers (RULES.md W-10) in this stream: a wallet applies its commands
+    // and its machines' transfers in the order the internal transfers topic fixed, which a
+    // consumer reading several partitions makes other than the input's, and the wallets'
+    // exact comparison with the model below reads the input in order. Transfers against the
+    // model: in process (`model_check`).
     let g = generate(&GenConfig {
         events: 6_000,
         seed: 11,

@@ -148,6 +148,7 @@ fn wallet_with_transfers(id: &str) -> (WalletState, Vec<LedgerEntry>) {
             machine: machine.clone(),
             direction,
             amount: amount(a),
+            seq: n as u64,
         };
         w.apply_transfer(&meta(n), &fact, &mut fx).unwrap();
     }

@@ -402,8 +402,9 @@ fn transfers() -> impl Strategy<Value = Option<Box<Transfers>>> {
             prop::collection::vec((id(), id(), any::<i64>(), any::<i64>()), 0..3),
             prop::collection::vec((id(), any::<u128>()), 0..3),
             any::<i64>(),
+            prop::collection::btree_map(id(), any::<u64>(), 0..3),
         )
-            .prop_map(|(holds, done, unbacked)| {
+            .prop_map(|(holds, done, unbacked, seen)| {
                 Box::new(Transfers {
                     holds: holds
                         .into_iter()
@@ -419,6 +420,10 @@ fn transfers() -> impl Strategy<Value = Option<Box<Transfers>>> {
                         .map(|(t, c)| (TxId::new(&t).unwrap(), EventId(c)))
                         .collect(),
                     unbacked,
+                    seen: seen
+                        .into_iter()
+                        .map(|(m, s)| (MachineId::new(&m).unwrap(), s))
+                        .collect(),
                 })
             }),
     )

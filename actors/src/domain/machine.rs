@@ -1282,6 +1282,7 @@ impl MachineState {
                         machine: self.id.clone(),
                         direction: t.direction,
                         amount: t.amount,
+                        seq: at.seq,
                     },
                     hall: at.hall.clone(),
                     at: at.time,

@@ -8,7 +8,7 @@
 //! wallet books what the machine reports, and whatever the wallet's funds cannot cover is
 //! kept as `unbacked` and alerted, never invented or dropped.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 
 use super::ids::{EventId, MachineId, TxId};
 use super::money::Amount;
@@ -58,6 +58,12 @@ pub struct TransferFact {
     pub direction: Direction,
     /// What the machine moved.
     pub amount: Amount,
+    /// The machine's effect number for the event (it grows with every event the machine
+    /// applies): a machine's facts reach a wallet in this order, so one at or below the
+    /// last the wallet applied from that machine is a redelivery, however old. 0: not
+    /// numbered (an item written before the number existed), told apart by the newest
+    /// acknowledgements alone.
+    pub seq: u64,
 }
 
 /// Money held in a wallet for a transfer to a machine that has not acknowledged it yet.
@@ -82,6 +88,10 @@ pub struct Transfers {
     /// Acknowledged to machines beyond what the wallet could pay (W-10): counted at the
     /// machine, owed by nobody, alerted.
     pub unbacked: i64,
+    /// Per machine, the effect number of the newest fact applied from it
+    /// ([`TransferFact::seq`]): a fact redelivered after a crash, at or below it, is applied
+    /// once however many acknowledgements came between.
+    pub seen: BTreeMap<MachineId, u64>,
 }
 
 impl Transfers {
@@ -92,7 +102,7 @@ impl Transfers {
 
     /// True when nothing is held, remembered or unbacked (then the wallet keeps no box).
     pub fn is_empty(&self) -> bool {
-        self.holds.is_empty() && self.done.is_empty() && self.unbacked == 0
+        self.holds.is_empty() && self.done.is_empty() && self.unbacked == 0 && self.seen.is_empty()
     }
 
     /// The hold of a transfer, removed.
@@ -104,6 +114,12 @@ impl Transfers {
     /// Whether a machine acknowledged the transfer already.
     pub fn acknowledged(&self, transfer: &TxId) -> bool {
         self.done.iter().any(|(t, _)| t == transfer)
+    }
+
+    /// Whether the fact was applied already: its machine's effect number is at or below the
+    /// newest applied from that machine.
+    pub fn redelivered(&self, fact: &TransferFact) -> bool {
+        fact.seq > 0 && self.seen.get(&fact.machine).is_some_and(|s| fact.seq <= *s)
     }
 
     /// Remembers an acknowledgement (the oldest beyond [`TRANSFERS_DONE_KEPT`] forgotten).

@@ -784,9 +784,10 @@ impl WalletState {
     ) -> Result<Applied, DomainError> {
         self.lapse(meta.time, fx);
         let t = self.transfers.get_or_insert_with(Box::default);
-        if t.done
-            .iter()
-            .any(|(x, cause)| x == &fact.transfer && *cause == meta.event_id)
+        if t.redelivered(fact)
+            || t.done
+                .iter()
+                .any(|(x, cause)| x == &fact.transfer && *cause == meta.event_id)
         {
             self.tidy_transfers();
             return Ok(Applied::Duplicate);
@@ -867,6 +868,9 @@ impl WalletState {
         }
         if let Some(t) = self.transfers.as_mut() {
             t.acknowledge(fact.transfer.clone(), meta.event_id);
+            if fact.seq > 0 {
+                t.seen.insert(fact.machine.clone(), fact.seq);
+            }
         }
         Ok(Applied::Done)
     }

@@ -393,7 +393,14 @@ impl Runtime {
                     recalled: Vec::new(),
                     ack,
                 };
-                self.send::<WalletEntity>(&player, msg).await
+                if self.router.get().is_some() {
+                    // Several instances: the wallet lives with its partition of the internal
+                    // transfers topic, where its machines' transfers go too (RULES.md W-10),
+                    // so that it applies both in one order, the same on every replay.
+                    self.forward(Remote::Wallet(player, msg));
+                } else {
+                    self.send::<WalletEntity>(&player, msg).await
+                }
             }
             Input::Voucher {
                 validation,

@@ -149,7 +149,9 @@ fn transfer(direction: Direction, a: i64) -> MachineCommand {
     }))
 }
 
-fn transfer_fact(direction: Direction, a: i64, at: i64) -> MachineEffect {
+/// The wallet's fact of a transfer, numbered by the machine's effect number `seq` (its
+/// count of applied events: the setup's and the command).
+fn transfer_fact(direction: Direction, a: i64, at: i64, seq: u64) -> MachineEffect {
     MachineEffect::Transfer(Box::new(WalletTransferFact {
         player: player("P-1"),
         fact: TransferFact {
@@ -157,6 +159,7 @@ fn transfer_fact(direction: Direction, a: i64, at: i64) -> MachineEffect {
             machine: machine_id(),
             direction,
             amount: amount(a),
+            seq,
         },
         hall: hall(),
         at: Timestamp(at),
@@ -716,7 +719,7 @@ fn cases() -> Vec<Case> {
                 m.credits = 700;
                 m.meters.cashless_in = 700;
             },
-            effects: |_| vec![transfer_fact(Direction::ToMachine, 700, T0 + 1_000)],
+            effects: |_| vec![transfer_fact(Direction::ToMachine, 700, T0 + 1_000, 1)],
         },
         Case {
             name: "a transfer from the machine counts as cashless out and reaches the wallet (W-10)",
@@ -728,7 +731,7 @@ fn cases() -> Vec<Case> {
                 m.credits = 600;
                 m.meters.cashless_out = 400;
             },
-            effects: |_| vec![transfer_fact(Direction::FromMachine, 400, T0 + 2_000)],
+            effects: |_| vec![transfer_fact(Direction::FromMachine, 400, T0 + 2_000, 2)],
         },
         Case {
             name: "a transfer from the machine beyond its credits is counted like a cash out (W-10, M-2)",
@@ -743,7 +746,7 @@ fn cases() -> Vec<Case> {
             effects: |_| {
                 vec![
                     variance(MachineOp::CashOut, 400, 100),
-                    transfer_fact(Direction::FromMachine, 400, T0 + 2_000),
+                    transfer_fact(Direction::FromMachine, 400, T0 + 2_000, 2),
                 ]
             },
         },

@@ -1686,11 +1686,14 @@ fn fact(
         time: Timestamp(at),
         hall: hall(),
     };
+    // Not numbered: these cases tell a redelivery by the newest acknowledgements (the
+    // machine's effect number has its own case).
     let f = TransferFact {
         transfer: tx(t),
         machine: machine("EGM-1"),
         direction,
         amount: amount(a),
+        seq: 0,
     };
     let r = w
         .apply_transfer(&m, &f, fx)
@@ -1973,6 +1976,48 @@ fn w10_the_machines_amount_counts_and_a_second_acknowledgement_is_not_paid_twice
         ledger(&fx),
         vec![(WalletOpKind::TransferFromMachine, 1_200)]
     );
+}
+
+/// A machine's facts carry its effect number, and reach the wallet in its order: a fact
+/// redelivered after a crash (the machine's events replayed from a checkpoint) is applied
+/// once, however many acknowledgements came between, where the newest 32 the wallet keeps
+/// would have forgotten it.
+#[test]
+fn w10_a_fact_redelivered_after_many_others_is_applied_once() {
+    let mut fx = Vec::new();
+    let mut w = wallet(0, 64);
+    let numbered = |w: &mut WalletState, n: u64, machine_name: &str, fx: &mut Vec<WalletEffect>| {
+        let m = WalletMeta {
+            event_id: EventId(u128::from(n)),
+            time: Timestamp(T0),
+            hall: hall(),
+        };
+        let f = TransferFact {
+            transfer: tx(&format!("X-{n}")),
+            machine: machine(machine_name),
+            direction: Direction::FromMachine,
+            amount: amount(10),
+            seq: n,
+        };
+        w.apply_transfer(&m, &f, fx).expect("never refused")
+    };
+    for n in 1..=100 {
+        assert_eq!(numbered(&mut w, n, "EGM-1", &mut fx), Applied::Done);
+    }
+    assert_eq!(w.balance, 1_000);
+    // The replay: every one of them again, the oldest long forgotten by the kept 32.
+    for n in 1..=100 {
+        assert_eq!(
+            numbered(&mut w, n, "EGM-1", &mut fx),
+            Applied::Duplicate,
+            "fact {n}"
+        );
+    }
+    assert_eq!((w.balance, w.totals.from_machines), (1_000, 1_000));
+    // Another machine's numbers are its own.
+    assert_eq!(numbered(&mut w, 5, "EGM-2", &mut fx), Applied::Done);
+    assert_eq!(w.balance, 1_010);
+    w.assert_invariants();
 }
 
 #[test]

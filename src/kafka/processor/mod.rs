@@ -22,7 +22,7 @@ use pitboss_actors::shell::{
 };
 use tokio::sync::mpsc;
 
-use super::internal::VoucherParts;
+use super::internal::{VoucherParts, WalletParts};
 use super::producer::Produce;
 use super::router::{KafkaRouter, MachinePartitions};
 use super::source::{Batch, Decoded, Offsets, TopicMap, Work};
@@ -107,9 +107,6 @@ pub struct Processor {
     store_health: StoreHealth,
     /// An assignment has been received.
     assigned_once: bool,
-    /// A wallet command came on another partition than Kafka's default partitioner gives
-    /// its player (said once).
-    misplaced_wallet_said: bool,
 }
 
 impl Processor {
@@ -151,7 +148,6 @@ impl Processor {
             pending_awards: HeldAwards::default(),
             readiness,
             assigned_once: false,
-            misplaced_wallet_said: false,
         }
     }
 
@@ -394,8 +390,15 @@ impl Processor {
                         note(&mut owned.wallets, &player);
                         let ack = ack.clone();
                         let msg = match fact {
-                            Some(fact) => WalletMsg::Transfer { meta, fact, ack },
-                            None => WalletMsg::Lapse { meta, ack },
+                            WalletParts::Fact(fact) => WalletMsg::Transfer { meta, fact, ack },
+                            WalletParts::Lapse => WalletMsg::Lapse { meta, ack },
+                            WalletParts::Command(cmd, currency) => WalletMsg::Command {
+                                meta,
+                                cmd,
+                                currency,
+                                recalled: Vec::new(),
+                                ack,
+                            },
                         };
                         self.rt.tell::<WalletEntity>(&player, msg);
                     }
@@ -420,23 +423,11 @@ impl Processor {
                     }
                 }
             }
+            // With internal topics the runtime sends it on to the wallet's owner: the
+            // instance with its partition of the internal transfers topic (RULES.md W-10).
             Input::Wallet { player, .. } => {
-                note(&mut owned.wallets, player);
-                if let Some(r) = &self.router {
-                    if !self.misplaced_wallet_said
-                        && r.wallet_partition(player.as_str()) != partition
-                    {
-                        self.misplaced_wallet_said = true;
-                        tracing::error!(
-                            %player,
-                            partition,
-                            expected = r.wallet_partition(player.as_str()),
-                            "a wallet command came on another partition than Kafka's default \
-                             (murmur2) partitioner gives its player: produce wallet commands \
-                             with it (librdkafka: partitioner=murmur2_random), or a machine's \
-                             cashless transfer may reach an instance that does not own the wallet"
-                        );
-                    }
+                if self.router.is_none() {
+                    note(&mut owned.wallets, player);
                 }
             }
             // With internal topics the runtime sends it on to the voucher's owner.

@@ -73,12 +73,12 @@ impl Batch {
     }
 }
 
-/// A machine's transfer fact for a wallet: the player, the machine's event, the fact; or,
-/// without a fact, the sweep's lapse of the wallet's holds (RULES.md W-10).
+/// A message for a wallet on the internal transfers topic: a machine's transfer fact, the
+/// sweep's lapse of its holds, or a command from the input topic (RULES.md W-10).
 pub type TransferParts = (
     pitboss_actors::domain::PlayerId,
     pitboss_actors::domain::wallet::WalletMeta,
-    Option<pitboss_actors::domain::transfer::TransferFact>,
+    crate::kafka::internal::WalletParts,
 );
 
 /// Offsets to commit: partition and the next offset to consume.

@@ -134,6 +134,10 @@ struct TransfersDto {
     /// (transfer, acknowledging event), oldest first.
     done: Vec<(String, u128)>,
     unbacked: i64,
+    /// (machine, effect number of the newest fact applied from it). Absent from wallets
+    /// stored before it existed, which read as none applied.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    seen: Vec<(String, u64)>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -153,44 +157,161 @@ fn status_name(s: BetStatus) -> &'static str {
     }
 }
 
+/// A wallet operation as plain fields: how the store's transaction rows and the internal
+/// wallet topic's items carry it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OpFields {
+    /// The operation's kind name (`WalletOpKind::name`).
+    pub op: String,
+    /// The amount (0 for the operations without one).
+    pub amount: i64,
+    /// The bet a win or rollback names.
+    pub bet_tx: Option<String>,
+    /// A KYC status command's status (RULES.md W-8).
+    pub kyc: Option<String>,
+    /// A deposit limit's period and amount (W-9; no amount: the limit removed).
+    pub period: Option<String>,
+    pub limit: Option<i64>,
+    /// A self-exclusion's end (W-9).
+    pub until: Option<i64>,
+    /// A transfer request's machine and a cancel's transfer (W-10).
+    pub machine: Option<String>,
+    pub transfer: Option<String>,
+}
+
+impl OpFields {
+    /// The fields of an operation.
+    pub fn of(op: &WalletOp) -> Self {
+        let (amount, bet_tx) = match op {
+            WalletOp::Deposit(x) | WalletOp::Withdraw(x) | WalletOp::Bet(x) => (x.minor(), None),
+            WalletOp::Win { amount, bet_tx } => {
+                (amount.minor(), bet_tx.as_ref().map(TxId::to_string))
+            }
+            WalletOp::Rollback { bet_tx } => (0, Some(bet_tx.to_string())),
+            WalletOp::TransferRequest { amount, .. } => (amount.minor(), None),
+            WalletOp::Kyc(_)
+            | WalletOp::DepositLimit { .. }
+            | WalletOp::SelfExclude { .. }
+            | WalletOp::TransferCancel { .. } => (0, None),
+        };
+        let (machine, transfer) = match op {
+            WalletOp::TransferRequest { machine, .. } => (Some(machine.to_string()), None),
+            WalletOp::TransferCancel { transfer } => (None, Some(transfer.to_string())),
+            _ => (None, None),
+        };
+        let kyc = match op {
+            WalletOp::Kyc(s) => Some(s.name().to_owned()),
+            _ => None,
+        };
+        let (period, limit, until) = match op {
+            WalletOp::DepositLimit { period, amount } => (
+                Some(period.name().to_owned()),
+                amount.map(|a| a.minor()),
+                None,
+            ),
+            WalletOp::SelfExclude { until } => (None, None, Some(until.0)),
+            _ => (None, None, None),
+        };
+        OpFields {
+            op: op.kind().name().into(),
+            amount,
+            bet_tx,
+            kyc,
+            period,
+            limit,
+            until,
+            machine,
+            transfer,
+        }
+    }
+
+    /// The operation, validated.
+    ///
+    /// # Errors
+    ///
+    /// An unknown kind, or a field the kind needs missing or invalid.
+    pub fn to_op(self) -> Result<WalletOp, StoreError> {
+        let OpFields {
+            op,
+            amount,
+            bet_tx,
+            kyc,
+            period,
+            limit,
+            until,
+            machine,
+            transfer,
+        } = self;
+        let amt = || Amount::new(amount).map_err(|e| bad("wallet transaction amount", e));
+        let bet_tx = bet_tx.map(|b| id!(TxId, b)).transpose()?;
+        Ok(match WalletOpKind::from_name(&op) {
+            Some(WalletOpKind::Deposit) => WalletOp::Deposit(amt()?),
+            Some(WalletOpKind::Withdrawal) => WalletOp::Withdraw(amt()?),
+            Some(WalletOpKind::Bet) => WalletOp::Bet(amt()?),
+            Some(WalletOpKind::Win) => WalletOp::Win {
+                amount: amt()?,
+                bet_tx,
+            },
+            Some(WalletOpKind::Rollback) => WalletOp::Rollback {
+                bet_tx: bet_tx.ok_or_else(|| bad("wallet rollback", "no bet named"))?,
+            },
+            Some(WalletOpKind::KycStatus) => {
+                let s = kyc.ok_or_else(|| bad("wallet KYC status", "no status"))?;
+                WalletOp::Kyc(KycStatus::from_name(&s).ok_or_else(|| unknown("KYC status", &s))?)
+            }
+            Some(WalletOpKind::DepositLimit) => {
+                let p = period.ok_or_else(|| bad("wallet deposit limit", "no period"))?;
+                WalletOp::DepositLimit {
+                    period: DepositPeriod::from_name(&p)
+                        .ok_or_else(|| unknown("deposit period", &p))?,
+                    amount: limit
+                        .map(|l| Amount::new(l).map_err(|e| bad("deposit limit", e)))
+                        .transpose()?,
+                }
+            }
+            Some(WalletOpKind::SelfExclusion) => WalletOp::SelfExclude {
+                until: Timestamp(until.ok_or_else(|| bad("wallet self-exclusion", "no end"))?),
+            },
+            Some(WalletOpKind::TransferRequest) => WalletOp::TransferRequest {
+                machine: id!(
+                    MachineId,
+                    machine.ok_or_else(|| bad("wallet transfer request", "no machine"))?
+                )?,
+                amount: amt()?,
+            },
+            Some(WalletOpKind::TransferCancel) => WalletOp::TransferCancel {
+                transfer: id!(
+                    TxId,
+                    transfer.ok_or_else(|| bad("wallet transfer cancel", "no transfer"))?
+                )?,
+            },
+            Some(
+                WalletOpKind::TransferRelease
+                | WalletOpKind::TransferSettle
+                | WalletOpKind::TransferFromMachine,
+            )
+            | None => return Err(unknown("wallet operation", &op)),
+        })
+    }
+}
+
 fn tx_to_dto(r: &TxRecord) -> TxDto {
     match r {
         TxRecord::Tombstone => TxDto::Tombstone,
         TxRecord::Answered(a) => {
-            let (amount, bet_tx) = match &a.op {
-                WalletOp::Deposit(x) | WalletOp::Withdraw(x) | WalletOp::Bet(x) => {
-                    (x.minor(), None)
-                }
-                WalletOp::Win { amount, bet_tx } => {
-                    (amount.minor(), bet_tx.as_ref().map(TxId::to_string))
-                }
-                WalletOp::Rollback { bet_tx } => (0, Some(bet_tx.to_string())),
-                WalletOp::TransferRequest { amount, .. } => (amount.minor(), None),
-                WalletOp::Kyc(_)
-                | WalletOp::DepositLimit { .. }
-                | WalletOp::SelfExclude { .. }
-                | WalletOp::TransferCancel { .. } => (0, None),
-            };
-            let (machine, transfer) = match &a.op {
-                WalletOp::TransferRequest { machine, .. } => (Some(machine.to_string()), None),
-                WalletOp::TransferCancel { transfer } => (None, Some(transfer.to_string())),
-                _ => (None, None),
-            };
-            let kyc = match &a.op {
-                WalletOp::Kyc(s) => Some(s.name().to_owned()),
-                _ => None,
-            };
-            let (period, limit, until) = match &a.op {
-                WalletOp::DepositLimit { period, amount } => (
-                    Some(period.name().to_owned()),
-                    amount.map(|a| a.minor()),
-                    None,
-                ),
-                WalletOp::SelfExclude { until } => (None, None, Some(until.0)),
-                _ => (None, None, None),
-            };
+            let OpFields {
+                op,
+                amount,
+                bet_tx,
+                kyc,
+                period,
+                limit,
+                until,
+                machine,
+                transfer,
+            } = OpFields::of(&a.op);
             TxDto::Answered {
-                op: a.op.kind().name().into(),
+                op,
                 amount,
                 bet_tx,
                 currency: a.currency.to_string(),
@@ -236,57 +357,19 @@ fn tx_from_dto(d: TxDto) -> Result<TxRecord, StoreError> {
     else {
         return Ok(TxRecord::Tombstone);
     };
-    let amt = || Amount::new(amount).map_err(|e| bad("wallet transaction amount", e));
-    let bet_tx = bet_tx.map(|b| id!(TxId, b)).transpose()?;
     let round = round.map(|r| id!(RoundId, r)).transpose()?;
-    let op = match WalletOpKind::from_name(&op) {
-        Some(WalletOpKind::Deposit) => WalletOp::Deposit(amt()?),
-        Some(WalletOpKind::Withdrawal) => WalletOp::Withdraw(amt()?),
-        Some(WalletOpKind::Bet) => WalletOp::Bet(amt()?),
-        Some(WalletOpKind::Win) => WalletOp::Win {
-            amount: amt()?,
-            bet_tx,
-        },
-        Some(WalletOpKind::Rollback) => WalletOp::Rollback {
-            bet_tx: bet_tx.ok_or_else(|| bad("wallet rollback", "no bet named"))?,
-        },
-        Some(WalletOpKind::KycStatus) => {
-            let s = kyc.ok_or_else(|| bad("wallet KYC status", "no status"))?;
-            WalletOp::Kyc(KycStatus::from_name(&s).ok_or_else(|| unknown("KYC status", &s))?)
-        }
-        Some(WalletOpKind::DepositLimit) => {
-            let p = period.ok_or_else(|| bad("wallet deposit limit", "no period"))?;
-            WalletOp::DepositLimit {
-                period: DepositPeriod::from_name(&p)
-                    .ok_or_else(|| unknown("deposit period", &p))?,
-                amount: limit
-                    .map(|l| Amount::new(l).map_err(|e| bad("deposit limit", e)))
-                    .transpose()?,
-            }
-        }
-        Some(WalletOpKind::SelfExclusion) => WalletOp::SelfExclude {
-            until: Timestamp(until.ok_or_else(|| bad("wallet self-exclusion", "no end"))?),
-        },
-        Some(WalletOpKind::TransferRequest) => WalletOp::TransferRequest {
-            machine: id!(
-                MachineId,
-                machine.ok_or_else(|| bad("wallet transfer request", "no machine"))?
-            )?,
-            amount: amt()?,
-        },
-        Some(WalletOpKind::TransferCancel) => WalletOp::TransferCancel {
-            transfer: id!(
-                TxId,
-                transfer.ok_or_else(|| bad("wallet transfer cancel", "no transfer"))?
-            )?,
-        },
-        Some(
-            WalletOpKind::TransferRelease
-            | WalletOpKind::TransferSettle
-            | WalletOpKind::TransferFromMachine,
-        )
-        | None => return Err(unknown("wallet operation", &op)),
-    };
+    let op = OpFields {
+        op,
+        amount,
+        bet_tx,
+        kyc,
+        period,
+        limit,
+        until,
+        machine,
+        transfer,
+    }
+    .to_op()?;
     let bet = match bet {
         None => None,
         Some(b) => Some(BetBooking {
@@ -406,6 +489,7 @@ impl TryFrom<&WalletState> for WalletDto {
                     .collect(),
                 done: t.done.iter().map(|(x, c)| (x.to_string(), c.0)).collect(),
                 unbacked: t.unbacked,
+                seen: t.seen.iter().map(|(m, s)| (m.to_string(), *s)).collect(),
             }),
         })
     }
@@ -492,6 +576,11 @@ impl TryFrom<WalletDto> for WalletState {
                         .map(|(x, c)| Ok((id!(TxId, x)?, EventId(c))))
                         .collect::<Result<_, StoreError>>()?,
                     unbacked: t.unbacked,
+                    seen: t
+                        .seen
+                        .into_iter()
+                        .map(|(m, s)| Ok((id!(MachineId, m)?, s)))
+                        .collect::<Result<_, StoreError>>()?,
                 })),
             },
         })

@@ -64,11 +64,12 @@ pub fn config(broker: &Broker, tag: &str) -> Config {
     cfg.sim.malformed_per_million = 2_000;
     cfg.sim.progressive_hit_per_million = 20_000;
     // No cashless transfers (RULES.md W-10) in the simulated streams of these tests: they
-    // compare the wallets' published answers (their ids, contents and the last balance) with
-    // an in-process run, and a machine's transfer reaches its wallet through the internal
-    // topic in no fixed order with the player's commands, so the balance an answer reports
-    // depends on that order (README.md, known limits). Transfers through Kafka are followed
-    // by `transfers.rs`.
+    // compare the wallets' published answers and stored state with an in-process run in
+    // input order, and a wallet applies its commands and its machines' transfers in the order
+    // the internal transfers topic fixed, which a consumer interleaving its partitions makes
+    // other than the input's (the books balance in any order; what is paid and `unbacked`
+    // does not). Transfers through Kafka, across kills, are followed by `transfers.rs` and
+    // `crash_embedded.rs`.
     cfg.sim.cashless_transfers = false;
     cfg.runtime.arbiters = 2;
     // `pitboss run` refuses the shipped placeholder.
