@@ -141,7 +141,7 @@ impl Waiters {
                 let p = &e.payload;
                 let key = wallet_key(&p.player, &p.provider, &p.tx, &p.kind);
                 let a = answer("wallet", output_id, e, &p.status, p.code.as_deref());
-                (vec![key, cause_of(e.cause_event_id.as_deref())], a)
+                (keys_of(key, e.cause_event_id.as_deref()), a)
             }
             OutputEvent::Voucher(e) => {
                 let p = &e.payload;
@@ -150,7 +150,7 @@ impl Waiters {
                 };
                 let key = voucher_key(&p.validation, &p.party, tx, &p.op);
                 let a = answer("voucher", output_id, e, &p.status, p.code.as_deref());
-                (vec![key, cause_of(e.cause_event_id.as_deref())], a)
+                (keys_of(key, e.cause_event_id.as_deref()), a)
             }
             OutputEvent::Refused(e) => {
                 let Some(cause) = e.cause_event_id.as_deref() else {
@@ -192,8 +192,17 @@ fn answer<P: serde::Serialize>(
     }
 }
 
-fn cause_of(cause: Option<&str>) -> String {
-    cause.map(cause_key).unwrap_or_default()
+/// Where an answer goes: an answer that names its cause answers only the request of that
+/// event (the same content from the same sender is the same event, so a retry finds it).
+/// A first answer published again (its command repeated) must not answer a request of other
+/// content under the same transaction key, which waits for its own refusal (`tx_conflict`);
+/// the extra hop wallet commands take through the internal topic made that race common. An
+/// answer without a cause goes by its answer key.
+fn keys_of(answer_key: String, cause: Option<&str>) -> Vec<String> {
+    match cause {
+        Some(c) => vec![cause_key(c)],
+        None => vec![answer_key],
+    }
 }
 
 /// A thread reading the answer topics from where they ended when it started.
