@@ -142,6 +142,34 @@ fn apply(c: &mut Criterion) {
         )
     });
 
+    // RULES.md W-9: every bet and deposit asks the jurisdiction's calendar which day, week
+    // and month it falls in. A bet in the day of the one before is answered from the
+    // per-thread cache; one on another day each time converts time zones (both checked
+    // against each other before they are timed).
+    let vienna = pitboss::calendar::ZoneCalendar::new("Europe/Vienna").expect("a zone");
+    let day = 86_400_000i64;
+    let t0 = 1_800_000_000_000i64;
+    {
+        use pitboss_actors::domain::limits::Calendar;
+        let same = vienna.periods(Timestamp(t0 + 1));
+        let other = pitboss::calendar::ZoneCalendar::new("Europe/Vienna").expect("a zone");
+        assert_eq!(same, other.periods(Timestamp(t0 + 1)));
+        let mut k = 0i64;
+        g.bench_function("calendar_vienna_same_day", |b| {
+            b.iter(|| {
+                k = (k + 1) % 1_000;
+                black_box(vienna.periods(Timestamp(t0 + k)))
+            })
+        });
+        let mut d = 0i64;
+        g.bench_function("calendar_vienna_another_day", |b| {
+            b.iter(|| {
+                d = (d + 1) % 1_000;
+                black_box(vienna.periods(Timestamp(t0 + d * day)))
+            })
+        });
+    }
+
     let spec = rc.pools[0].clone();
     let mut hp = KeyedHitPoints::new("bench");
     let mut pool = PoolState::new(spec.id.clone(), spec.config.clone(), &mut hp).expect("pool");
