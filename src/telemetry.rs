@@ -25,6 +25,7 @@ use std::time::Duration;
 use metrics::{counter, describe_counter, describe_gauge, describe_histogram, gauge, Counter};
 use metrics::{histogram, Unit};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use pitboss_actors::domain::limits::LimitKind;
 use pitboss_actors::domain::machine::{Alert, MachineCommand, SignificantEvent};
 use pitboss_actors::domain::voucher::VoucherOp;
 use pitboss_actors::domain::wallet::WalletOp;
@@ -251,7 +252,7 @@ pub fn handle() -> Option<PrometheusHandle> {
 }
 
 /// Every event kind [`event_kind`] returns: the label set of [`EVENTS_IN`].
-pub const EVENT_KINDS: [&str; 35] = [
+pub const EVENT_KINDS: [&str; 36] = [
     "bet",
     "win",
     "game_end",
@@ -287,6 +288,7 @@ pub const EVENT_KINDS: [&str; 35] = [
     "transfer_request",
     "transfer_cancel",
     "cashless_transfer",
+    "loss_limit",
 ];
 
 /// The kind of an input event, one of [`EVENT_KINDS`].
@@ -328,7 +330,14 @@ fn event_kind_index(input: &Input) -> usize {
             WalletOp::Win { .. } => 17,
             WalletOp::Rollback { .. } => 18,
             WalletOp::Kyc(_) => 29,
-            WalletOp::DepositLimit { .. } => 30,
+            WalletOp::Limit {
+                kind: LimitKind::Deposit,
+                ..
+            } => 30,
+            WalletOp::Limit {
+                kind: LimitKind::Loss,
+                ..
+            } => 35,
             WalletOp::SelfExclude { .. } => 31,
             WalletOp::TransferRequest { .. } => 32,
             WalletOp::TransferCancel { .. } => 33,

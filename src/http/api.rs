@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
-use pitboss_actors::domain::limits::DepositPeriod;
+use pitboss_actors::domain::limits::{DepositPeriod, LimitKind, PeriodSums};
 use pitboss_actors::domain::time::WINDOW_MS;
 use pitboss_actors::domain::wallet::WalletState;
 use pitboss_actors::domain::{
@@ -397,10 +397,14 @@ pub(super) struct WalletView {
     kyc: &'static str,
     /// The deposit limits in force, by period (W-9); absent periods have none.
     deposit_limits_minor: BTreeMap<&'static str, i64>,
+    /// The loss limits in force, by period (W-9); absent periods have none.
+    loss_limits_minor: BTreeMap<&'static str, i64>,
     /// Raised or removed limits waiting out the cooling-off.
     pending_limits: Vec<PendingLimit>,
     /// Deposited in the current day, week and month (each from the period's start).
     deposited: BTreeMap<&'static str, PeriodSum>,
+    /// Lost (bets less wins and refunds) in the current day, week and month.
+    lost: BTreeMap<&'static str, PeriodSum>,
     /// Self-excluded until then (ms), if an exclusion was ever set.
     #[serde(skip_serializing_if = "Option::is_none")]
     self_excluded_until_ms: Option<i64>,
@@ -408,6 +412,8 @@ pub(super) struct WalletView {
 
 #[derive(Serialize)]
 struct PendingLimit {
+    /// `deposit` or `loss`.
+    kind: &'static str,
     period: &'static str,
     /// The new limit; absent: the limit is removed.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -425,18 +431,38 @@ struct PeriodSum {
 pub(super) fn wallet_view(w: &WalletState) -> WalletView {
     let cur = w.currency.as_str();
     let limits = w.limits.as_deref();
-    let mut deposit_limits_minor = BTreeMap::new();
+    let in_force = |kind| {
+        let Some(l) = limits else {
+            return BTreeMap::new();
+        };
+        DepositPeriod::ALL
+            .iter()
+            .zip(*l.in_force(kind))
+            .filter_map(|(p, limit)| Some((p.name(), limit?)))
+            .collect()
+    };
+    let per_period = |sums: PeriodSums| {
+        DepositPeriod::ALL
+            .iter()
+            .zip(sums)
+            .map(|(p, (since, minor))| {
+                (
+                    p.name(),
+                    PeriodSum {
+                        since_ms: since.0,
+                        minor,
+                    },
+                )
+            })
+            .collect()
+    };
     let mut pending_limits = Vec::new();
     if let Some(l) = limits {
-        for (p, limit) in DepositPeriod::ALL.iter().zip(l.deposit) {
-            if let Some(limit) = limit {
-                deposit_limits_minor.insert(p.name(), limit);
-            }
-        }
         pending_limits = l
             .pending
             .iter()
-            .map(|(p, limit, at)| PendingLimit {
+            .map(|(kind, p, limit, at)| PendingLimit {
+                kind: kind.name(),
                 period: p.name(),
                 limit_minor: *limit,
                 effective_at_ms: at.0,
@@ -456,21 +482,11 @@ pub(super) fn wallet_view(w: &WalletState) -> WalletView {
         operations: w.ops,
         remembered_transactions: w.window_order.len(),
         kyc: w.kyc.name(),
-        deposit_limits_minor,
+        deposit_limits_minor: in_force(LimitKind::Deposit),
+        loss_limits_minor: in_force(LimitKind::Loss),
         pending_limits,
-        deposited: DepositPeriod::ALL
-            .iter()
-            .zip(w.deposited)
-            .map(|(p, (since, minor))| {
-                (
-                    p.name(),
-                    PeriodSum {
-                        since_ms: since.0,
-                        minor,
-                    },
-                )
-            })
-            .collect(),
+        deposited: per_period(w.deposited),
+        lost: per_period(w.lost),
         self_excluded_until_ms: limits.and_then(|l| l.excluded_until).map(|t| t.0),
     }
 }

@@ -173,14 +173,17 @@ pub(super) struct Wallet {
     pub(super) view: WalletView,
     /// By (provider, tx).
     pub(super) records: BTreeMap<(String, String), Record>,
-    /// W-9: the deposit limits in force, by period name.
-    pub(super) deposit_limits: BTreeMap<String, i64>,
-    /// W-9: changes waiting out the cooling-off: period -> (new limit, from when).
-    pub(super) waiting: BTreeMap<String, (Option<i64>, i64)>,
+    /// W-9: the limits in force, by (`deposit` or `loss`, period name).
+    pub(super) limits: BTreeMap<(String, String), i64>,
+    /// W-9: changes waiting out the cooling-off: (kind, period) -> (new limit, from when).
+    pub(super) waiting: BTreeMap<(String, String), (Option<i64>, i64)>,
     /// W-9: excluded until (exclusive).
     pub(super) excluded_until: Option<i64>,
     /// W-9: period name -> (the start of the latest period a deposit counted in, its sum).
     pub(super) deposits_in: BTreeMap<String, (i64, i64)>,
+    /// W-9: period name -> (the start of the latest period a bet, win or refund counted in,
+    /// bets less wins and refunds in it).
+    pub(super) losses_in: BTreeMap<String, (i64, i64)>,
     /// W-10: transfer id -> (amount held, the time it is held until).
     pub(super) holds: BTreeMap<String, (i64, i64)>,
     /// W-10: the newest acknowledgements, (transfer id, event id), oldest first.

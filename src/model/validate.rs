@@ -138,8 +138,8 @@ pub enum WalletOpModel {
     Rollback(String),
     /// W-8: the KYC provider's word (`unverified`, `verified`, `blocked`).
     Kyc(String),
-    /// W-9: a deposit limit for `day`, `week` or `month`; `None` removes it.
-    DepositLimit(String, Option<i64>),
+    /// W-9: a `deposit` or `loss` limit for `day`, `week` or `month`; `None` removes it.
+    Limit(String, String, Option<i64>),
     /// W-9: excluded until this time (ms).
     SelfExclusion(i64),
     /// W-10: hold this amount for a transfer (the command's tx) to this machine.
@@ -597,7 +597,19 @@ pub fn validate(env: &InputEnvelope) -> Result<Event, &'static str> {
                     period,
                     amount: a,
                     currency: c,
+                }
+                | P::LossLimit {
+                    player,
+                    tx,
+                    period,
+                    amount: a,
+                    currency: c,
                 } => {
+                    let kind = if matches!(env.payload, P::LossLimit { .. }) {
+                        "loss"
+                    } else {
+                        "deposit"
+                    };
                     let (player, tx) = (id(player)?, id(tx)?);
                     if !["day", "week", "month"].contains(&period.as_str()) {
                         return Err("malformed");
@@ -608,7 +620,7 @@ pub fn validate(env: &InputEnvelope) -> Result<Event, &'static str> {
                         (Some(_), None) => return Err("missing_field"),
                         (Some(a), Some(c)) => (Some(amount(*a)?), currency(c)?),
                     };
-                    let op = WalletOpModel::DepositLimit(period.clone(), limit);
+                    let op = WalletOpModel::Limit(kind.to_owned(), period.clone(), limit);
                     return Ok(rule(player, tx, cur, op));
                 }
                 P::SelfExclusion { player, tx, until } => {

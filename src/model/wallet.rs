@@ -46,6 +46,7 @@ impl Model {
         let booked = ev.time;
         let w = self.wallets.get_mut(&ev.player).expect("exists");
         let mut bet_state = None;
+        let mut won_back = 0;
         let mut revenue: Option<(String, i64, Totals)> = None;
         let answer = if tombstoned {
             Answer::Refused("bet_rolled_back")
@@ -78,10 +79,11 @@ impl Model {
                 _ => None,
             };
             // W-9: changes whose cooling-off has passed are in force; then a self-excluded
-            // player may not pay in or stake, and a deposit may not take a period's deposits
-            // above its limit.
+            // player may not pay in or stake, a deposit may not take a period's deposits
+            // above its limit, and a bet may not take a period's loss (were it lost) above
+            // its limit.
             let now = ev.time;
-            let due: Vec<String> = w
+            let due: Vec<(String, String)> = w
                 .waiting
                 .iter()
                 .filter(|(_, (_, from))| *from <= now)
@@ -90,8 +92,8 @@ impl Model {
             for p in due {
                 if let Some((limit, _)) = w.waiting.remove(&p) {
                     match limit {
-                        Some(l) => w.deposit_limits.insert(p, l),
-                        None => w.deposit_limits.remove(&p),
+                        Some(l) => w.limits.insert(p, l),
+                        None => w.limits.remove(&p),
                     };
                 }
             }
@@ -105,24 +107,20 @@ impl Model {
                 {
                     Some("self_excluded")
                 }
-                WalletOpModel::Deposit(a) => {
-                    for (name, start) in local_periods(&zone, now) {
-                        // A later period starts from nothing; an earlier one (a late
-                        // command) counts in the latest.
-                        let (start, sum) = match w.deposits_in.get(name) {
-                            Some((s, sum)) if *s >= start => (*s, *sum),
-                            _ => (start, 0),
-                        };
-                        counted.push((name.to_owned(), start, sum));
-                    }
+                WalletOpModel::Deposit(a) | WalletOpModel::Bet(a) => {
+                    let (kind, sums, code) = match &ev.op {
+                        WalletOpModel::Deposit(_) => ("deposit", &w.deposits_in, "limit_deposit"),
+                        _ => ("loss", &w.losses_in, "limit_loss"),
+                    };
+                    counted = in_periods(sums, &zone, now);
                     counted
                         .iter()
                         .any(|(name, _, sum)| {
-                            w.deposit_limits
-                                .get(name)
+                            w.limits
+                                .get(&(kind.to_owned(), name.clone()))
                                 .is_some_and(|limit| sum.saturating_add(*a) > *limit)
                         })
-                        .then_some("limit_deposit")
+                        .then_some(code)
                 }
                 _ => None,
             });
@@ -130,16 +128,17 @@ impl Model {
                 Answer::Refused(code)
             } else {
                 if let WalletOpModel::Deposit(a) = &ev.op {
-                    for (name, start, sum) in counted {
+                    for (name, start, sum) in counted.drain(..) {
                         w.deposits_in.insert(name, (start, sum.saturating_add(*a)));
                     }
                 }
                 match &ev.op {
-                    WalletOpModel::DepositLimit(period, limit) => {
+                    WalletOpModel::Limit(kind, period, limit) => {
                         // Lower (or a first limit): at once; higher or removed: after the
                         // cooling-off. A newer change replaces one still waiting.
-                        w.waiting.remove(period);
-                        let in_force = w.deposit_limits.get(period).copied();
+                        let which = (kind.clone(), period.clone());
+                        w.waiting.remove(&which);
+                        let in_force = w.limits.get(&which).copied();
                         let at_once = match (limit, in_force) {
                             (Some(new), Some(old)) => *new <= old,
                             (None, Some(_)) => false,
@@ -147,12 +146,12 @@ impl Model {
                         };
                         if at_once {
                             match limit {
-                                Some(l) => w.deposit_limits.insert(period.clone(), *l),
-                                None => w.deposit_limits.remove(period),
+                                Some(l) => w.limits.insert(which, *l),
+                                None => w.limits.remove(&which),
                             };
                         } else {
                             let from = now.saturating_add(cooling_off);
-                            w.waiting.insert(period.clone(), (*limit, from));
+                            w.waiting.insert(which, (*limit, from));
                         }
                         Answer::Applied {
                             delta: 0,
@@ -240,6 +239,9 @@ impl Model {
                         } else {
                             v.balance -= a;
                             v.bets += a;
+                            for (name, start, sum) in std::mem::take(&mut counted) {
+                                w.losses_in.insert(name, (start, sum.saturating_add(*a)));
+                            }
                             bet_state = Some((BetState::Open, booked, ev.hall.clone()));
                             revenue = Some((
                                 ev.hall.clone(),
@@ -288,6 +290,7 @@ impl Model {
                                 Some(b) => {
                                     w.view.balance = b;
                                     w.view.wins += a;
+                                    won_back = *a;
                                     if let Some(bkey) = settles {
                                         if let Some(Record::Answered { bet: Some(s), .. }) =
                                             w.records.get_mut(&bkey)
@@ -336,6 +339,7 @@ impl Model {
                                         let (bet_time, bet_hall) = (state.1, state.2.clone());
                                         w.view.balance += a;
                                         w.view.refunds += a;
+                                        won_back = a;
                                         revenue = Some((
                                             bet_hall,
                                             bet_time,
@@ -358,6 +362,13 @@ impl Model {
             }
         };
         let w = self.wallets.get_mut(&ev.player).expect("exists");
+        // W-9: a win or a refund lowers the loss of the period it is applied in.
+        if won_back != 0 {
+            for (name, start, sum) in in_periods(&w.losses_in, &zone, ev.time) {
+                w.losses_in
+                    .insert(name, (start, sum.saturating_sub(won_back)));
+            }
+        }
         w.records.insert(
             key,
             Record::Answered {
@@ -460,6 +471,25 @@ impl Model {
 
 /// W-9: the local day, week (from Monday) and month the instant `t` (ms) falls in, each as
 /// the instant it started, in the jurisdiction's zone.
+/// The sums a command at `now` adds to, per period: (name, start, sum so far). A later
+/// period starts from nothing; an earlier one (a late command) counts in the latest.
+fn in_periods(
+    sums: &std::collections::BTreeMap<String, (i64, i64)>,
+    zone: &str,
+    now: i64,
+) -> Vec<(String, i64, i64)> {
+    local_periods(zone, now)
+        .into_iter()
+        .map(|(name, start)| {
+            let (start, sum) = match sums.get(name) {
+                Some((s, sum)) if *s >= start => (*s, *sum),
+                _ => (start, 0),
+            };
+            (name.to_owned(), start, sum)
+        })
+        .collect()
+}
+
 fn local_periods(zone: &str, t: i64) -> [(&'static str, i64); 3] {
     let tz = jiff::tz::TimeZone::get(zone).expect("a time zone the configuration checked");
     // The last day of 9999 is past jiff's range: it counts as the day before.

@@ -281,6 +281,23 @@ pub enum InputPayload {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         currency: Option<String>,
     },
+    /// A player's loss limit for a period (RULES.md W-9): the most the player may lose (bets
+    /// less wins and refunds) in a local day, week or month; without `amount` the limit is
+    /// removed. A wallet command like `deposit_limit`.
+    LossLimit {
+        /// The wallet's player.
+        player: String,
+        /// Transaction id (idempotency key).
+        tx: String,
+        /// `day`, `week` or `month`.
+        period: String,
+        /// The limit in minor units; absent: no limit.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        amount: Option<i64>,
+        /// ISO 4217 code, with `amount`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        currency: Option<String>,
+    },
     /// A player excludes themself from deposits and bets until a time (RULES.md W-9).
     SelfExclusion {
         /// The wallet's player.
@@ -437,6 +454,7 @@ impl InputPayload {
             InputPayload::Rollback { .. } => "rollback",
             InputPayload::KycStatus { .. } => "kyc_status",
             InputPayload::DepositLimit { .. } => "deposit_limit",
+            InputPayload::LossLimit { .. } => "loss_limit",
             InputPayload::SelfExclusion { .. } => "self_exclusion",
             InputPayload::VoucherIssue { .. } => "voucher_issue",
             InputPayload::VoucherRedeem { .. } => "voucher_redeem",
@@ -471,6 +489,7 @@ impl InputPayload {
             | InputPayload::Rollback { player, .. }
             | InputPayload::KycStatus { player, .. }
             | InputPayload::DepositLimit { player, .. }
+            | InputPayload::LossLimit { player, .. }
             | InputPayload::SelfExclusion { player, .. }
             | InputPayload::TransferRequest { player, .. }
             | InputPayload::TransferCancel { player, .. } => Some(player),

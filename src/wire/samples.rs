@@ -156,7 +156,35 @@ pub fn inputs() -> Vec<InputEnvelope> {
         .chain(transfer_inputs(
             (machine_count + wallet_count + LATER + VOUCHER_KINDS + PLAYER_RULE_KINDS) as u16,
         ))
+        .chain(limit_inputs(
+            (machine_count + wallet_count + LATER + VOUCHER_KINDS + PLAYER_RULE_KINDS) as u16
+                + TRANSFER_KINDS as u16,
+        ))
         .collect()
+}
+
+/// How many kinds [`limit_inputs`] adds.
+const LIMIT_KINDS: usize = 1;
+
+/// Last of all: a loss limit (RULES.md W-9) from the responsible-gaming service `RG-1`, its
+/// fourth message.
+fn limit_inputs(first: u16) -> Vec<InputEnvelope> {
+    let payload = InputPayload::LossLimit {
+        player: PLAYER.into(),
+        tx: "L-3".into(),
+        period: "day".into(),
+        amount: Some(20_000),
+        currency: Some(CURRENCY.into()),
+    };
+    let time = TIME_MS + i64::from(first) * 1_000;
+    vec![InputEnvelope::wallet(
+        event_id(first),
+        HALL,
+        "RG-1",
+        4,
+        time,
+        payload,
+    )]
 }
 
 /// How many kinds [`transfer_inputs`] adds.
@@ -347,6 +375,7 @@ pub fn inputs_with_round() -> Vec<InputEnvelope> {
                     env.payload,
                     InputPayload::KycStatus { .. }
                         | InputPayload::DepositLimit { .. }
+                        | InputPayload::LossLimit { .. }
                         | InputPayload::SelfExclusion { .. }
                         | InputPayload::TransferRequest { .. }
                         | InputPayload::TransferCancel { .. }
@@ -507,7 +536,9 @@ pub fn outputs() -> Vec<(&'static str, Output)> {
                 currency: eur,
                 round: None,
                 // The KYC sample, after the vouchers'.
-                cause: cause((inputs().len() - PLAYER_RULE_KINDS - TRANSFER_KINDS) as u16),
+                cause: cause(
+                    (inputs().len() - PLAYER_RULE_KINDS - TRANSFER_KINDS - LIMIT_KINDS) as u16,
+                ),
             },
         ),
         (
@@ -524,6 +555,22 @@ pub fn outputs() -> Vec<(&'static str, Output)> {
                 currency: eur,
                 round: None,
                 cause: cause(18),
+            },
+        ),
+        (
+            "wallet_limit_loss",
+            Output::Wallet {
+                player: player.clone(),
+                provider: ServerId::new("GS-1").expect("sample server"),
+                tx: TxId::new("T-11").expect("sample tx"),
+                kind: pitboss_actors::domain::WalletOpKind::Bet,
+                status: WalletStatus::Refused {
+                    code: "limit_loss",
+                    reason: "bet 500 refused: player P-1001 lost 19800 this day of a limit of 20000".into(),
+                },
+                currency: eur,
+                round: None,
+                cause: cause(16),
             },
         ),
         (
@@ -901,7 +948,7 @@ fn transfer_outputs() -> Vec<(&'static str, Output)> {
     let machine = MachineId::new(MACHINE).expect("sample machine");
     let player = PlayerId::new(PLAYER).expect("sample player");
     let transfer = TxId::new("X-1").expect("sample transfer");
-    let last = (inputs().len() - 1) as u16;
+    let last = (inputs().len() - 1 - LIMIT_KINDS) as u16;
     let alert = |alert: Alert, n: u16, index: u32| Output::Alert {
         alert,
         cause: EventId(event_id(n).as_u128()),
@@ -974,7 +1021,8 @@ fn voucher_outputs() -> Vec<(&'static str, Output)> {
     let desk = Party::Desk(ServerId::new(DESK).expect("sample desk"));
     let v = ValidationNo::new(VALIDATION).expect("sample validation number");
     let cause = |n: u16| EventId(event_id(n).as_u128());
-    let first = (inputs().len() - VOUCHER_KINDS - PLAYER_RULE_KINDS - TRANSFER_KINDS) as u16;
+    let first =
+        (inputs().len() - VOUCHER_KINDS - PLAYER_RULE_KINDS - TRANSFER_KINDS - LIMIT_KINDS) as u16;
     let note = |op, party: Party, tx: Option<&str>, status, n: u16| VoucherNote {
         op,
         party,

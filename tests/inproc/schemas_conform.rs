@@ -164,7 +164,7 @@ fn to_json(bytes: &[u8]) -> Value {
         .0
 }
 
-const INPUT_KINDS: usize = 35;
+const INPUT_KINDS: usize = 36;
 const OUTPUT_KINDS: [&str; 8] = [
     "ggr",
     "jackpot_levels",
@@ -763,6 +763,7 @@ fn asyncapi_keys_match_the_code() {
                 | InputPayload::Rollback { .. }
                 | InputPayload::KycStatus { .. }
                 | InputPayload::DepositLimit { .. }
+                | InputPayload::LossLimit { .. }
                 | InputPayload::SelfExclusion { .. }
                 | InputPayload::TransferRequest { .. }
                 | InputPayload::TransferCancel { .. }

@@ -12,7 +12,7 @@ use pitboss::wire::{
     InputPayload, OutputEvent, Topic, WireError, MESSAGE_BYTES_MAX, OUTPUT_ID_NAMESPACE,
     REASON_CODES, REJECTED_ORIGINAL_BYTES_MAX,
 };
-use pitboss_actors::domain::limits::DepositPeriod;
+use pitboss_actors::domain::limits::{DepositPeriod, LimitKind};
 use pitboss_actors::domain::machine::{
     CashInKind, CashOutKind, EventMeta, MachineCommand, MachineTransfer, MeterReport,
     SignificantEvent,
@@ -154,11 +154,11 @@ fn golden_bytes_of_every_input_and_output_kind() {
         "golden mismatch (if the change is intended, rerun with UPDATE_GOLDEN=1 and review):\n{}",
         problems.join("\n")
     );
-    // 35 input kinds, 5 version 2 wallet commands with a round, 54 output samples (the
+    // 36 input kinds, 5 version 2 wallet commands with a round, 55 output samples (the
     // wallet answers: applied, with a round, refused, refused for KYC, a KYC status, refused
-    // for a deposit limit; every alert kind; a voucher's answer applied and refused and a
-    // ticket fact), 1 rejection.
-    assert_eq!(cases.len(), 35 + 5 + 54 + 1);
+    // for a deposit limit and for a loss limit; every alert kind; a voucher's answer applied
+    // and refused and a ticket fact), 1 rejection.
+    assert_eq!(cases.len(), 36 + 5 + 55 + 1);
 }
 
 #[test]
@@ -322,7 +322,8 @@ fn expected_commands() -> Vec<Expect> {
         Expect::Rule(
             "RG-1",
             "L-1",
-            WalletOp::DepositLimit {
+            WalletOp::Limit {
+                kind: LimitKind::Deposit,
                 period: DepositPeriod::Week,
                 amount: Some(a(50_000)),
             },
@@ -360,6 +361,16 @@ fn expected_commands() -> Vec<Expect> {
                 player: PlayerId::new("P-1001").expect("valid"),
                 amount: a(2_000),
             })),
+            eur,
+        ),
+        Expect::Rule(
+            "RG-1",
+            "L-3",
+            WalletOp::Limit {
+                kind: LimitKind::Loss,
+                period: DepositPeriod::Day,
+                amount: Some(a(20_000)),
+            },
             eur,
         ),
     ]
@@ -959,6 +970,13 @@ fn output_expectations() -> Vec<(&'static str, Topic, &'static str, &'static str
             Some(18),
         ),
         (
+            "wallet_limit_loss",
+            Topic::WalletEvents,
+            "P-1001",
+            "wallet P-1001 GS-1 T-11",
+            Some(16),
+        ),
+        (
             "alert_sequence_gap",
             Topic::Alerts,
             "M-17",
@@ -1347,6 +1365,15 @@ fn output_payloads_round_trip() {
                 assert_eq!(
                     (&*p.status, p.code.as_deref()),
                     ("refused", Some("limit_deposit"))
+                );
+            }
+            OutputEvent::Wallet(e) if *name == "wallet_limit_loss" => {
+                // RULES.md W-9: a bet that would take the period's loss above its limit.
+                let p = e.payload;
+                assert_eq!((&*p.provider, &*p.tx, &*p.kind), ("GS-1", "T-11", "bet"));
+                assert_eq!(
+                    (&*p.status, p.code.as_deref()),
+                    ("refused", Some("limit_loss"))
                 );
             }
             OutputEvent::Wallet(e) if name.starts_with("wallet_kyc") => {

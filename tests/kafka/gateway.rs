@@ -729,6 +729,20 @@ async fn desks_and_providers_get_the_entitys_answer_and_a_timed_out_request_is_a
             "{}",
             r.body
         );
+        // A weekly loss limit of 1,500: the bet of 1,000 (bet-1) counts, so a bet of 600 would
+        // take the week's loss past it (it is refused before its funds are looked at).
+        let week = r#"{"loss_limit": {"period": "week", "amount": 1500}}"#;
+        let r = limit(week.to_owned()).await.unwrap();
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.json()["answer"]["kind"], "loss_limit", "{}", r.body);
+        let bet = json!({"player": "P-GW-1", "tx": "bet-lossy", "amount": 600, "round": "R-8"});
+        let r = post(s, &b, "/gateway/v1/wallet/bet", Some(PROVIDER_KEY), bet).await;
+        assert_eq!(
+            (r.status, code(&r)),
+            (422, "limit_loss".into()),
+            "{}",
+            r.body
+        );
         let until = pitboss::clock::now_ms() + 3_600_000;
         let exclusion = format!(r#"{{"self_exclusion": {{"until": {until}}}}}"#);
         let r = limit(exclusion).await.unwrap();
@@ -753,9 +767,9 @@ async fn desks_and_providers_get_the_entitys_answer_and_a_timed_out_request_is_a
             .map(|l| serde_json::from_str::<Value>(l).unwrap())
             .filter(|e| e["action"] == "player.limit")
             .collect();
-        assert_eq!(changes.len(), 3, "{log}");
+        assert_eq!(changes.len(), 4, "{log}");
         assert_eq!(
-            (&changes[0]["outcome"], &changes[2]["outcome"]),
+            (&changes[0]["outcome"], &changes[3]["outcome"]),
             (&json!("ok"), &json!("refused"))
         );
 

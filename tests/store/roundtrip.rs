@@ -9,7 +9,7 @@ use crate::support::Harness;
 use pitboss::store::codec::{decode_record, encode_record};
 use pitboss_actors::domain::ggr::{GgrTotals, GgrWindow, HallState, SourceMark, WindowClosed};
 use pitboss_actors::domain::jackpot::{LevelConfig, LevelState, PoolState};
-use pitboss_actors::domain::limits::{DepositPeriod, Deposited, Limits};
+use pitboss_actors::domain::limits::{DepositPeriod, Deposited, LimitKind, Limits, Lost};
 use pitboss_actors::domain::machine::{
     AwardMark, EpochMarks, HitOrigin, MachineProfile, MachineState, MachineStatus, MeterBaseline,
     MeterReport, Meters, OpenHandpay, Reconciliation,
@@ -108,6 +108,20 @@ fn domain_error() -> impl Strategy<Value = DomainError> {
                     player,
                 }
             }),
+        (
+            select(DepositPeriod::ALL.to_vec()),
+            (any::<i64>(), any::<i64>(), any::<i64>()),
+            id()
+        )
+            .prop_map(|(period, (limit, lost, amount), player)| {
+                DomainError::LimitLoss {
+                    period,
+                    limit,
+                    lost,
+                    amount,
+                    player,
+                }
+            }),
         (any::<i64>(), any::<i64>(), id()).prop_map(|(until, asked, player)| {
             DomainError::SelfExclusionActive {
                 until,
@@ -184,10 +198,15 @@ fn wallet_op() -> impl Strategy<Value = WalletOp> {
         tx().prop_map(|bet_tx| WalletOp::Rollback { bet_tx }),
         prop::sample::select(KycStatus::ALL).prop_map(WalletOp::Kyc),
         (
+            prop::sample::select(LimitKind::ALL.to_vec()),
             prop::sample::select(DepositPeriod::ALL.to_vec()),
             prop::option::of(amount())
         )
-            .prop_map(|(period, amount)| WalletOp::DepositLimit { period, amount }),
+            .prop_map(|(kind, period, amount)| WalletOp::Limit {
+                kind,
+                period,
+                amount
+            }),
         any::<i64>().prop_map(|t| WalletOp::SelfExclude {
             until: Timestamp(t)
         }),
@@ -365,29 +384,40 @@ fn machine() -> impl Strategy<Value = MachineState> {
         )
 }
 
-/// RULES.md W-9: what a wallet deposited per period, and its limits.
-fn deposits_and_limits() -> impl Strategy<Value = (Deposited, Option<Box<Limits>>)> {
+/// RULES.md W-9: what a wallet deposited and lost per period, and its limits (pending
+/// changes kept deposit limits first, as the core keeps them).
+fn deposits_and_limits() -> impl Strategy<Value = (Deposited, Lost, Option<Box<Limits>>)> {
     let period = || prop::sample::select(DepositPeriod::ALL.to_vec());
+    let sums = || prop::array::uniform3((any::<i64>(), any::<i64>()));
+    let limits = || prop::array::uniform3(prop::option::of(any::<i64>()));
+    let pending = || {
+        prop::collection::vec(
+            (period(), prop::option::of(any::<i64>()), any::<i64>()),
+            0..3,
+        )
+    };
     (
-        prop::array::uniform3((any::<i64>(), any::<i64>())),
+        (sums(), sums()),
         prop::option::of((
-            prop::array::uniform3(prop::option::of(any::<i64>())),
-            prop::collection::vec(
-                (period(), prop::option::of(any::<i64>()), any::<i64>()),
-                0..3,
-            ),
+            (limits(), limits()),
+            (pending(), pending()),
             prop::option::of(any::<i64>()),
         )),
     )
-        .prop_map(|(d, l)| {
+        .prop_map(|((d, lost), l)| {
+            let sums = |s: [(i64, i64); 3]| s.map(|(t, s)| (Timestamp(t), s));
             (
-                d.map(|(t, s)| (Timestamp(t), s)),
-                l.map(|(deposit, pending, until)| {
+                sums(d),
+                sums(lost),
+                l.map(|((deposit, loss), (deposits, losses), until)| {
+                    let deposits = deposits.into_iter().map(|p| (LimitKind::Deposit, p));
+                    let losses = losses.into_iter().map(|p| (LimitKind::Loss, p));
                     Box::new(Limits {
                         deposit,
-                        pending: pending
-                            .into_iter()
-                            .map(|(p, a, t)| (p, a, Timestamp(t)))
+                        loss,
+                        pending: deposits
+                            .chain(losses)
+                            .map(|(k, (p, a, t))| (k, p, a, Timestamp(t)))
                             .collect(),
                         excluded_until: until.map(Timestamp),
                     })
@@ -447,7 +477,7 @@ fn wallet() -> impl Strategy<Value = WalletState> {
                 (t, transfers),
                 (ops, len),
                 window,
-                (shuffle, kyc, (deposited, limits)),
+                (shuffle, kyc, (deposited, lost, limits)),
             )| {
                 // The window's order is not the map's: rotate it by a random amount.
                 let key = |k: &str| TxKey {
@@ -478,6 +508,7 @@ fn wallet() -> impl Strategy<Value = WalletState> {
                     ops,
                     kyc,
                     deposited,
+                    lost,
                     limits,
                     transfers,
                     window_len: len,

@@ -107,6 +107,21 @@ pub enum DomainError {
         /// The wallet's player.
         player: String,
     },
+    /// A bet that, were it lost, would take a period's net loss above the player's limit
+    /// (RULES.md W-9).
+    #[error("bet {amount} refused: player {player} lost {lost} this {period} of a limit of {limit}", period = period.name())]
+    LimitLoss {
+        /// The period whose limit it breaks.
+        period: DepositPeriod,
+        /// The limit.
+        limit: i64,
+        /// Lost in the period so far (bets less wins and refunds).
+        lost: i64,
+        /// The bet asked for.
+        amount: i64,
+        /// The wallet's player.
+        player: String,
+    },
     /// A cancel of a transfer the wallet holds nothing for (RULES.md W-10).
     #[error("transfer {transfer} of wallet {player} is not held{}", if *acknowledged { ": its machine acknowledged it" } else { ": never requested, cancelled or lapsed" })]
     TransferNotHeld {
@@ -286,6 +301,7 @@ impl DomainError {
             DomainError::PlayerBlocked { .. } => "player_blocked",
             DomainError::SelfExcluded { .. } => "self_excluded",
             DomainError::LimitDeposit { .. } => "limit_deposit",
+            DomainError::LimitLoss { .. } => "limit_loss",
             DomainError::SelfExclusionActive { .. } => "self_exclusion_active",
             DomainError::TransferNotHeld { .. } => "transfer_not_held",
             DomainError::BetRolledBack { .. } => "bet_rolled_back",

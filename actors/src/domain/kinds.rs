@@ -85,6 +85,7 @@ named! {
         Rollback => "rollback",
         KycStatus => "kyc_status",
         DepositLimit => "deposit_limit",
+        LossLimit => "loss_limit",
         SelfExclusion => "self_exclusion",
         TransferRequest => "transfer_request",
         TransferCancel => "transfer_cancel",

@@ -1,13 +1,38 @@
-//! Responsible-gaming limits of a wallet (RULES.md W-9): deposit limits per day, week and
-//! month in the jurisdiction's local time, self-exclusion until a time, and the cooling-off
-//! that delays every change that protects the player less.
+//! Responsible-gaming limits of a wallet (RULES.md W-9): deposit and loss limits per day,
+//! week and month in the jurisdiction's local time, self-exclusion until a time, and the
+//! cooling-off that delays every change that protects the player less.
 //!
 //! The periods come from a [`Calendar`] the shell passes in (the jurisdiction's time zone is
 //! configuration); the core only compares the period starts it is given.
 
 use super::time::Timestamp;
 
-/// A deposit limit's period, in the jurisdiction's local time: a day from midnight, a week
+/// What a limit caps: the deposits of a period, or its net loss (bets less wins and refunds).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum LimitKind {
+    Deposit,
+    Loss,
+}
+
+impl LimitKind {
+    /// Both kinds, in index order.
+    pub const ALL: [LimitKind; 2] = [LimitKind::Deposit, LimitKind::Loss];
+
+    /// The stable text (the store's pending changes).
+    pub fn name(self) -> &'static str {
+        match self {
+            LimitKind::Deposit => "deposit",
+            LimitKind::Loss => "loss",
+        }
+    }
+
+    /// The kind whose [`Self::name`] is `text`.
+    pub fn from_name(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.name() == text)
+    }
+}
+
+/// A limit's period, in the jurisdiction's local time: a day from midnight, a week
 /// from Monday's midnight, a month from the first's midnight.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum DepositPeriod {
@@ -103,16 +128,26 @@ impl Calendar for UtcCalendar {
 pub struct Limits {
     /// The deposit limit in force per period (day, week, month), in minor units.
     pub deposit: [Option<i64>; 3],
-    /// Raised or removed deposit limits waiting out the cooling-off: (period, the new limit,
-    /// when it takes effect), at most one per period.
-    pub pending: Vec<(DepositPeriod, Option<i64>, Timestamp)>,
+    /// The loss limit in force per period (day, week, month), in minor units.
+    pub loss: [Option<i64>; 3],
+    /// Raised or removed limits waiting out the cooling-off: (kind, period, the new limit,
+    /// when it takes effect), at most one per kind and period; the deposit limits' first
+    /// (the order the store keeps them in).
+    pub pending: Vec<(LimitKind, DepositPeriod, Option<i64>, Timestamp)>,
     /// Self-excluded until this time (exclusive).
     pub excluded_until: Option<Timestamp>,
 }
 
-/// What a wallet has deposited in its current day, week and month: (period start, sum).
-/// Kept for every wallet, so that a limit set mid-period counts the period's deposits.
-pub type Deposited = [(Timestamp, i64); 3];
+/// A sum per current day, week and month: (period start, sum). Kept for every wallet, so
+/// that a limit set mid-period counts what the period held before it.
+pub type PeriodSums = [(Timestamp, i64); 3];
+
+/// What a wallet has deposited in its current day, week and month.
+pub type Deposited = PeriodSums;
+
+/// What a wallet has lost in its current day, week and month: bets less wins and refunds
+/// (negative when the player is ahead).
+pub type Lost = PeriodSums;
 
 /// Why a limit refuses a command.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -122,15 +157,22 @@ pub enum LimitRefusal {
     /// A deposit would take the period's deposits above its limit: (period, limit, already
     /// deposited in the period).
     Deposit(DepositPeriod, i64, i64),
+    /// A bet would take the period's net loss above its limit: (period, limit, already lost
+    /// in the period).
+    Loss(DepositPeriod, i64, i64),
 }
 
 impl Limits {
     /// Takes in the pending changes whose cooling-off ended at or before `t`.
     pub fn settle(&mut self, t: Timestamp) {
-        let deposit = &mut self.deposit;
-        self.pending.retain(|(period, limit, at)| {
+        let (deposit, loss) = (&mut self.deposit, &mut self.loss);
+        self.pending.retain(|(kind, period, limit, at)| {
             if *at <= t {
-                deposit[period.index()] = *limit;
+                let in_force = match kind {
+                    LimitKind::Deposit => &mut *deposit,
+                    LimitKind::Loss => &mut *loss,
+                };
+                in_force[period.index()] = *limit;
                 false
             } else {
                 true
@@ -143,38 +185,51 @@ impl Limits {
         self.excluded_until.filter(|until| t < *until)
     }
 
-    /// Sets a deposit limit (`None`: removes it): at once if it is lower than the limit in
-    /// force (or the first), else after `cooling_off_ms` from `t`. Returns when it takes
-    /// effect.
-    pub fn set_deposit(
+    /// The limits of a kind in force, per period.
+    pub fn in_force(&self, kind: LimitKind) -> &[Option<i64>; 3] {
+        match kind {
+            LimitKind::Deposit => &self.deposit,
+            LimitKind::Loss => &self.loss,
+        }
+    }
+
+    /// Sets a limit (`None`: removes it): at once if it is lower than the limit in force (or
+    /// the first), else after `cooling_off_ms` from `t`. Returns when it takes effect.
+    pub fn set(
         &mut self,
+        kind: LimitKind,
         period: DepositPeriod,
         limit: Option<i64>,
         t: Timestamp,
         cooling_off_ms: i64,
     ) -> Timestamp {
-        self.pending.retain(|(p, _, _)| *p != period);
-        let lower = match (limit, self.deposit[period.index()]) {
+        self.pending
+            .retain(|(k, p, _, _)| (*k, *p) != (kind, period));
+        let lower = match (limit, self.in_force(kind)[period.index()]) {
             (Some(new), Some(old)) => new <= old,
             (Some(_), None) => true,
             (None, None) => true,
             (None, Some(_)) => false,
         };
         if lower {
-            self.deposit[period.index()] = limit;
+            match kind {
+                LimitKind::Deposit => self.deposit[period.index()] = limit,
+                LimitKind::Loss => self.loss[period.index()] = limit,
+            }
             t
         } else {
             let at = Timestamp(t.0.saturating_add(cooling_off_ms.max(0)));
-            self.pending.push((period, limit, at));
+            let place = self.pending.partition_point(|(k, ..)| *k <= kind);
+            self.pending.insert(place, (kind, period, limit, at));
             at
         }
     }
 }
 
-/// The period sums a deposit at `periods` would add to: a period that started after the
+/// The period sums a command at `periods` would add to: a period that started after the
 /// kept one starts from 0; an earlier one (a late command) counts in the kept one.
-pub fn current(deposited: &Deposited, periods: Periods) -> Deposited {
-    let mut out = *deposited;
+pub fn current(sums: &PeriodSums, periods: Periods) -> PeriodSums {
+    let mut out = *sums;
     for (i, start) in periods.0.iter().enumerate() {
         if *start > out[i].0 {
             out[i] = (*start, 0);
@@ -183,12 +238,28 @@ pub fn current(deposited: &Deposited, periods: Periods) -> Deposited {
     out
 }
 
-/// The limit a deposit of `amount` would break, if any.
-pub fn deposit_refusal(limits: &Limits, now: &Deposited, amount: i64) -> Option<LimitRefusal> {
+/// Adds `amount` to every period's sum.
+pub fn add_to(sums: &mut PeriodSums, amount: i64) {
+    for (_, sum) in sums {
+        *sum = sum.saturating_add(amount);
+    }
+}
+
+/// The limit of `kind` that `amount` more in the periods' sums `now` would break, if any: a
+/// deposit against the deposit limits, a bet (lost if it loses) against the loss limits.
+pub fn refusal(
+    limits: &Limits,
+    kind: LimitKind,
+    now: &PeriodSums,
+    amount: i64,
+) -> Option<LimitRefusal> {
     DepositPeriod::ALL.into_iter().find_map(|p| {
-        let limit = limits.deposit[p.index()]?;
+        let limit = limits.in_force(kind)[p.index()]?;
         let used = now[p.index()].1;
-        (used.saturating_add(amount) > limit).then_some(LimitRefusal::Deposit(p, limit, used))
+        (used.saturating_add(amount) > limit).then_some(match kind {
+            LimitKind::Deposit => LimitRefusal::Deposit(p, limit, used),
+            LimitKind::Loss => LimitRefusal::Loss(p, limit, used),
+        })
     })
 }
 
@@ -219,24 +290,56 @@ mod tests {
     fn a_lower_limit_is_at_once_a_higher_one_after_the_cooling_off() {
         let mut l = Limits::default();
         let t = Timestamp(1_000);
-        assert_eq!(l.set_deposit(DepositPeriod::Day, Some(500), t, 60), t);
+        let day = DepositPeriod::Day;
+        assert_eq!(l.set(LimitKind::Deposit, day, Some(500), t, 60), t);
         assert_eq!(l.deposit[0], Some(500));
-        assert_eq!(l.set_deposit(DepositPeriod::Day, Some(400), t, 60), t);
+        assert_eq!(l.set(LimitKind::Deposit, day, Some(400), t, 60), t);
         assert_eq!(
-            l.set_deposit(DepositPeriod::Day, Some(900), t, 60),
+            l.set(LimitKind::Deposit, day, Some(900), t, 60),
             Timestamp(1_060)
         );
+        // A loss limit is another limit: its own first one is at once, and it leaves the
+        // deposit limit's pending raise alone.
+        assert_eq!(l.set(LimitKind::Loss, day, Some(700), t, 60), t);
+        assert_eq!((l.loss[0], l.pending.len()), (Some(700), 1));
         assert_eq!(l.deposit[0], Some(400));
         l.settle(Timestamp(1_059));
         assert_eq!(l.deposit[0], Some(400));
         l.settle(Timestamp(1_060));
         assert_eq!((l.deposit[0], l.pending.len()), (Some(900), 0));
         // Removing is raising to no limit.
-        l.set_deposit(DepositPeriod::Day, None, Timestamp(2_000), 60);
+        l.set(LimitKind::Deposit, day, None, Timestamp(2_000), 60);
         assert_eq!(l.deposit[0], Some(900));
         // A lower limit meanwhile replaces the pending removal.
-        l.set_deposit(DepositPeriod::Day, Some(100), Timestamp(2_010), 60);
+        l.set(LimitKind::Deposit, day, Some(100), Timestamp(2_010), 60);
         l.settle(Timestamp(9_999));
         assert_eq!(l.deposit[0], Some(100));
+        // A raised loss limit waits like a deposit limit, and settles into the loss limits.
+        l.set(LimitKind::Loss, day, Some(800), Timestamp(3_000), 60);
+        l.settle(Timestamp(3_059));
+        assert_eq!(l.loss[0], Some(700));
+        l.settle(Timestamp(3_060));
+        assert_eq!((l.loss[0], l.deposit[0]), (Some(800), Some(100)));
+    }
+
+    #[test]
+    fn a_refusal_names_the_first_period_its_kind_breaks() {
+        let mut l = Limits::default();
+        let t = Timestamp(0);
+        l.set(LimitKind::Loss, DepositPeriod::Week, Some(1_000), t, 0);
+        let now: PeriodSums = [(t, 100), (t, 900), (t, 900)];
+        assert_eq!(refusal(&l, LimitKind::Loss, &now, 100), None);
+        assert_eq!(
+            refusal(&l, LimitKind::Loss, &now, 101),
+            Some(LimitRefusal::Loss(DepositPeriod::Week, 1_000, 900))
+        );
+        // No deposit limit: deposits are not refused by the loss limit.
+        assert_eq!(refusal(&l, LimitKind::Deposit, &now, 10_000), None);
+        // A player ahead (a negative loss) may stake more than the limit.
+        let ahead: PeriodSums = [(t, -500); 3];
+        assert_eq!(refusal(&l, LimitKind::Loss, &ahead, 1_500), None);
+        let mut sums = ahead;
+        add_to(&mut sums, 1_501);
+        assert_eq!(sums[1].1, 1_001);
     }
 }

@@ -18,7 +18,10 @@ use super::error::{DomainError, Subject};
 use super::ggr::GgrDelta;
 use super::ids::{EventId, HallId, MachineId, PlayerId, RoundId, ServerId, SourceKey, TxId};
 use super::kinds::{KycStatus, Total, WalletOpKind};
-use super::limits::{self, Calendar, DepositPeriod, Deposited, LimitRefusal, Limits, UtcCalendar};
+use super::limits::{
+    self, Calendar, DepositPeriod, Deposited, LimitKind, LimitRefusal, Limits, Lost, PeriodSums,
+    UtcCalendar,
+};
 use super::machine::Alert;
 use super::money::{add, Amount, Currency};
 use super::time::Timestamp;
@@ -47,9 +50,10 @@ pub enum WalletOp {
     },
     /// The KYC provider's word on the player (RULES.md W-8): moves no money.
     Kyc(KycStatus),
-    /// Sets (or, with no amount, removes) the player's deposit limit for a period (RULES.md
-    /// W-9): moves no money.
-    DepositLimit {
+    /// Sets (or, with no amount, removes) the player's deposit or loss limit for a period
+    /// (RULES.md W-9): moves no money.
+    Limit {
+        kind: LimitKind,
         period: DepositPeriod,
         amount: Option<Amount>,
     },
@@ -72,7 +76,14 @@ impl WalletOp {
             WalletOp::Win { .. } => WalletOpKind::Win,
             WalletOp::Rollback { .. } => WalletOpKind::Rollback,
             WalletOp::Kyc(_) => WalletOpKind::KycStatus,
-            WalletOp::DepositLimit { .. } => WalletOpKind::DepositLimit,
+            WalletOp::Limit {
+                kind: LimitKind::Deposit,
+                ..
+            } => WalletOpKind::DepositLimit,
+            WalletOp::Limit {
+                kind: LimitKind::Loss,
+                ..
+            } => WalletOpKind::LossLimit,
             WalletOp::SelfExclude { .. } => WalletOpKind::SelfExclusion,
             WalletOp::TransferRequest { .. } => WalletOpKind::TransferRequest,
             WalletOp::TransferCancel { .. } => WalletOpKind::TransferCancel,
@@ -320,6 +331,9 @@ pub struct WalletState {
     pub kyc: KycStatus,
     /// What the player deposited in the current day, week and month (RULES.md W-9).
     pub deposited: Deposited,
+    /// What the player lost (bets less wins and refunds) in the current day, week and month
+    /// (RULES.md W-9).
+    pub lost: Lost,
     /// The player's responsible-gaming limits, once any was set (RULES.md W-9).
     pub limits: Option<Box<Limits>>,
     /// Cashless transfers held and acknowledged, once any was asked for (RULES.md W-10).
@@ -347,6 +361,7 @@ impl WalletState {
             ops: 0,
             kyc: KycStatus::Unverified,
             deposited: Deposited::default(),
+            lost: Lost::default(),
             limits: None,
             transfers: None,
             window_len: window_len.max(1),
@@ -548,17 +563,15 @@ impl WalletState {
         fx: &mut Vec<WalletEffect>,
     ) -> Result<(i64, i64), DomainError> {
         self.check_kyc(&cmd.op, rules)?;
-        let deposited = self.check_limits(meta.time, &cmd.op, rules)?;
+        let sums = self.check_limits(meta.time, &cmd.op, rules)?;
         let delta = match &cmd.op {
             WalletOp::Deposit(a) => {
                 let balance = add(self.balance, a.minor(), Total::WalletBalance)?;
                 let deposits = add(self.totals.deposits, a.minor(), Total::WalletDeposits)?;
                 self.balance = balance;
                 self.totals.deposits = deposits;
-                if let Some(mut d) = deposited {
-                    for (_, sum) in &mut d {
-                        *sum = sum.saturating_add(a.minor());
-                    }
+                if let Some(mut d) = sums {
+                    limits::add_to(&mut d, a.minor());
                     self.deposited = d;
                 }
                 self.ops += 1;
@@ -590,6 +603,10 @@ impl WalletState {
                 *total = add(*total, a.minor(), Total::WalletTotals)?;
                 self.balance -= a.minor();
                 self.ops += 1;
+                if let (true, Some(mut lost)) = (is_bet, sums) {
+                    limits::add_to(&mut lost, a.minor());
+                    self.lost = lost;
+                }
                 if is_bet {
                     let window = meta.time.window_start();
                     fx.push(self.ggr(&meta.hall, window, a.minor(), 0));
@@ -613,6 +630,7 @@ impl WalletState {
                 self.balance = balance;
                 self.totals.wins = wins;
                 self.ops += 1;
+                self.count_loss(meta.time, -amount.minor(), rules);
                 if let Some((bkey, mut first)) = settles {
                     if let Some(b) = &mut first.bet {
                         b.status = BetStatus::Settled;
@@ -623,15 +641,23 @@ impl WalletState {
                 fx.push(self.changed(&cmd.tx, WalletOpKind::Win, amount.minor()));
                 amount.minor()
             }
-            WalletOp::Rollback { bet_tx } => self.roll_back(cmd, bet_tx, recalled, fx)?,
+            WalletOp::Rollback { bet_tx } => {
+                let refund = self.roll_back(cmd, bet_tx, recalled, fx)?;
+                self.count_loss(meta.time, -refund, rules);
+                refund
+            }
             WalletOp::Kyc(status) => {
                 self.kyc = *status;
                 0
             }
-            WalletOp::DepositLimit { period, amount } => {
+            WalletOp::Limit {
+                kind,
+                period,
+                amount,
+            } => {
                 let limits = self.limits.get_or_insert_with(Box::default);
                 let limit = amount.map(|a| a.minor());
-                limits.set_deposit(*period, limit, meta.time, rules.cooling_off_ms);
+                limits.set(*kind, *period, limit, meta.time, rules.cooling_off_ms);
                 0
             }
             WalletOp::SelfExclude { until } => {
@@ -875,16 +901,25 @@ impl WalletState {
         Ok(Applied::Done)
     }
 
+    /// W-9: a win or a refund lowers the loss of the period it is applied in.
+    fn count_loss(&mut self, t: Timestamp, amount: i64, rules: &WalletRules<'_>) {
+        if amount != 0 {
+            let mut lost = limits::current(&self.lost, rules.calendar.periods(t));
+            limits::add_to(&mut lost, amount);
+            self.lost = lost;
+        }
+    }
+
     /// W-9: the pending limit changes whose cooling-off ended are taken in; a self-excluded
     /// player may not deposit or bet; a deposit may not take a period's deposits above its
-    /// limit. For a deposit, the period sums it adds to (to be kept if it applies).
+    /// limit, nor a bet (were it lost) the period's loss. For a deposit or a bet, the period
+    /// sums it adds to (to be kept if it applies).
     fn check_limits(
         &mut self,
         t: Timestamp,
         op: &WalletOp,
         rules: &WalletRules<'_>,
-    ) -> Result<Option<Deposited>, DomainError> {
-        let player = || self.id.to_string();
+    ) -> Result<Option<PeriodSums>, DomainError> {
         if let Some(l) = &mut self.limits {
             l.settle(t);
         }
@@ -895,33 +930,49 @@ impl WalletState {
             ) => l.excluded_at(t).map(LimitRefusal::SelfExcluded),
             _ => None,
         };
-        let deposited = match op {
-            WalletOp::Deposit(_) => {
-                Some(limits::current(&self.deposited, rules.calendar.periods(t)))
-            }
-            _ => None,
+        let (kind, sums, amount) = match op {
+            WalletOp::Deposit(a) => (LimitKind::Deposit, &self.deposited, a.minor()),
+            WalletOp::Bet(a) => (LimitKind::Loss, &self.lost, a.minor()),
+            _ => return refusal.map_or(Ok(None), |r| Err(self.limit_error(op, r))),
         };
-        let refusal = refusal.or_else(|| match (op, self.limits.as_deref(), &deposited) {
-            (WalletOp::Deposit(a), Some(l), Some(d)) => limits::deposit_refusal(l, d, a.minor()),
-            _ => None,
+        let now = limits::current(sums, rules.calendar.periods(t));
+        let refusal = refusal.or_else(|| {
+            let l = self.limits.as_deref()?;
+            limits::refusal(l, kind, &now, amount)
         });
         match refusal {
-            None => Ok(deposited),
-            Some(LimitRefusal::SelfExcluded(until)) => Err(DomainError::SelfExcluded {
+            None => Ok(Some(now)),
+            Some(r) => Err(self.limit_error(op, r)),
+        }
+    }
+
+    /// The refusal a limit gives `op`.
+    fn limit_error(&self, op: &WalletOp, refusal: LimitRefusal) -> DomainError {
+        let player = || self.id.to_string();
+        let amount = match op {
+            WalletOp::Deposit(a) | WalletOp::Bet(a) => a.minor(),
+            _ => 0,
+        };
+        match refusal {
+            LimitRefusal::SelfExcluded(until) => DomainError::SelfExcluded {
                 what: op.kind(),
                 until: until.0,
                 player: player(),
-            }),
-            Some(LimitRefusal::Deposit(period, limit, used)) => Err(DomainError::LimitDeposit {
+            },
+            LimitRefusal::Deposit(period, limit, used) => DomainError::LimitDeposit {
                 period,
                 limit,
                 used,
-                amount: match op {
-                    WalletOp::Deposit(a) => a.minor(),
-                    _ => 0,
-                },
+                amount,
                 player: player(),
-            }),
+            },
+            LimitRefusal::Loss(period, limit, lost) => DomainError::LimitLoss {
+                period,
+                limit,
+                lost,
+                amount,
+                player: player(),
+            },
         }
     }
 
@@ -937,7 +988,7 @@ impl WalletState {
             WalletOp::Win { .. }
             | WalletOp::Rollback { .. }
             | WalletOp::Kyc(_)
-            | WalletOp::DepositLimit { .. }
+            | WalletOp::Limit { .. }
             | WalletOp::SelfExclude { .. }
             | WalletOp::TransferCancel { .. } => return Ok(()),
             WalletOp::TransferRequest { amount, .. } => {

@@ -642,7 +642,7 @@ impl WalletModel {
                 // The strategy sends no KYC status, limit or transfer; `wallet_table` and
                 // the independent model check W-8 to W-10.
                 WalletOp::Kyc(_)
-                | WalletOp::DepositLimit { .. }
+                | WalletOp::Limit { .. }
                 | WalletOp::SelfExclude { .. }
                 | WalletOp::TransferRequest { .. }
                 | WalletOp::TransferCancel { .. } => {

@@ -5,7 +5,7 @@
 //! totals, the operation count and the effects exactly. Each case then repeats the command
 //! and checks that the repeat returns the first answer and changes nothing.
 
-use pitboss_actors::domain::limits::DepositPeriod;
+use pitboss_actors::domain::limits::{DepositPeriod, LimitKind};
 use pitboss_actors::domain::wallet::{
     Answer, BetStatus, TxKey, TxRecord, WalletCommand, WalletEffect, WalletMeta, WalletOp,
     WalletReply, WalletRules, WalletState, WalletTotals,
@@ -1244,9 +1244,9 @@ fn apply_under(
     fx: &mut Vec<WalletEffect>,
 ) -> Result<WalletReply, DomainError> {
     let currency = match &op {
-        WalletOp::Kyc(_)
-        | WalletOp::SelfExclude { .. }
-        | WalletOp::DepositLimit { amount: None, .. } => None,
+        WalletOp::Kyc(_) | WalletOp::SelfExclude { .. } | WalletOp::Limit { amount: None, .. } => {
+            None
+        }
         _ => Some(eur()),
     };
     let m = WalletMeta {
@@ -1429,7 +1429,16 @@ fn apply_at(
 }
 
 fn limit(period: DepositPeriod, a: Option<i64>) -> WalletOp {
-    WalletOp::DepositLimit {
+    WalletOp::Limit {
+        kind: LimitKind::Deposit,
+        period,
+        amount: a.map(amount),
+    }
+}
+
+fn loss_limit(period: DepositPeriod, a: Option<i64>) -> WalletOp {
+    WalletOp::Limit {
+        kind: LimitKind::Loss,
         period,
         amount: a.map(amount),
     }
@@ -1541,6 +1550,124 @@ fn w9_deposits_count_per_utc_day_week_and_month_against_their_limits() {
             })
         ),
         "{refused:?}"
+    );
+}
+
+#[test]
+fn w9_bets_count_their_net_loss_per_period_against_the_loss_limits() {
+    let mut fx = Vec::new();
+    let mut w = wallet(0, 64);
+    apply_at(&mut w, "D-1", deposit(10_000), WED, &mut fx).unwrap();
+    // Lost before any limit: it counts once one is set (bets 700, a win of 200 back).
+    apply_at(&mut w, "B-1", bet(700), WED + HOUR, &mut fx).unwrap();
+    apply_at(&mut w, "W-1", win(200, Some("B-1")), WED + HOUR, &mut fx).unwrap();
+    assert_eq!(w.lost[0].1, 500);
+    apply_at(
+        &mut w,
+        "L-1",
+        loss_limit(DepositPeriod::Day, Some(1_000)),
+        WED + 2 * HOUR,
+        &mut fx,
+    )
+    .unwrap();
+    assert_eq!(w.ops, 3, "a limit is not a money operation");
+    // 500 lost + 500 = the limit: allowed; one more: refused, nothing moves.
+    assert_eq!(
+        apply_at(&mut w, "B-2", bet(500), WED + 3 * HOUR, &mut fx),
+        fresh(9_000)
+    );
+    let before = (w.balance, w.totals.clone(), w.lost);
+    fx.clear();
+    let e = DomainError::LimitLoss {
+        period: DepositPeriod::Day,
+        limit: 1_000,
+        lost: 1_000,
+        amount: 1,
+        player: "P-1".into(),
+    };
+    assert_eq!(
+        apply_at(&mut w, "B-3", bet(1), WED + 4 * HOUR, &mut fx),
+        Err(e.clone())
+    );
+    assert_eq!(e.code(), "limit_loss");
+    assert!(money(&fx).is_empty());
+    assert_eq!((w.balance, w.totals.clone(), w.lost), before);
+    // Deposits and withdrawals are not limited by a loss limit.
+    apply_at(&mut w, "D-2", deposit(5_000), WED + 4 * HOUR, &mut fx).unwrap();
+    apply_at(&mut w, "X-1", withdraw(100), WED + 4 * HOUR, &mut fx).unwrap();
+    // A refund lowers the period's loss, and so does a win: room to stake again.
+    apply_at(&mut w, "R-1", rollback("B-2"), WED + 5 * HOUR, &mut fx).unwrap();
+    assert_eq!(w.lost[0].1, 500);
+    apply_at(&mut w, "B-4", bet(500), WED + 5 * HOUR, &mut fx).unwrap();
+    apply_at(
+        &mut w,
+        "W-2",
+        win(300, Some("B-4")),
+        WED + 6 * HOUR,
+        &mut fx,
+    )
+    .unwrap();
+    assert_eq!(
+        apply_at(&mut w, "B-5", bet(300), WED + 6 * HOUR, &mut fx),
+        fresh(13_900)
+    );
+    // A player ahead may stake more than the limit: the win is counted as won back.
+    let next = WED + 25 * HOUR;
+    apply_at(&mut w, "W-3", win(2_000, None), next, &mut fx).unwrap();
+    assert_eq!(w.lost[0], (Timestamp(WED + 24 * HOUR), -2_000));
+    assert_eq!(
+        apply_at(&mut w, "B-6", bet(3_000), next + HOUR, &mut fx),
+        fresh(12_900)
+    );
+    let refused = apply_at(&mut w, "B-7", bet(1), next + HOUR, &mut fx);
+    assert!(
+        matches!(
+            refused,
+            Err(DomainError::LimitLoss {
+                period: DepositPeriod::Day,
+                lost: 1_000,
+                ..
+            })
+        ),
+        "{refused:?}"
+    );
+    // A raised loss limit waits out the cooling-off; a weekly one counts the week so far
+    // (1,000 on Wednesday and 1,000 on Thursday).
+    apply_at(
+        &mut w,
+        "L-2",
+        loss_limit(DepositPeriod::Day, Some(5_000)),
+        next + 2 * HOUR,
+        &mut fx,
+    )
+    .unwrap();
+    assert!(apply_at(&mut w, "B-8", bet(1), next + 3 * HOUR, &mut fx).is_err());
+    apply_at(
+        &mut w,
+        "L-3",
+        loss_limit(DepositPeriod::Week, Some(2_500)),
+        next + 3 * HOUR,
+        &mut fx,
+    )
+    .unwrap();
+    let after = next + 26 * HOUR;
+    let refused = apply_at(&mut w, "B-9", bet(501), after, &mut fx);
+    assert!(
+        matches!(
+            refused,
+            Err(DomainError::LimitLoss {
+                period: DepositPeriod::Week,
+                limit: 2_500,
+                lost: 2_000,
+                amount: 501,
+                ..
+            })
+        ),
+        "{refused:?}"
+    );
+    assert_eq!(
+        apply_at(&mut w, "B-10", bet(500), after, &mut fx),
+        fresh(12_400)
     );
 }
 

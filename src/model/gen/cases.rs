@@ -6,8 +6,8 @@ use crate::wire::InputPayload;
 
 use super::super::types::AMOUNT_MAX;
 use super::{
-    cash_in, cash_out, deposit_limit, hall_name, jackpot, kyc, money, rollback, self_exclusion,
-    wallet, World, CREDIT_LINE, KYC_WITHDRAWAL_MAX, LARGE_CASH_IN,
+    cash_in, cash_out, deposit_limit, hall_name, jackpot, kyc, loss_limit, money, rollback,
+    self_exclusion, wallet, World, CREDIT_LINE, KYC_WITHDRAWAL_MAX, LARGE_CASH_IN,
 };
 
 impl World {
@@ -16,7 +16,7 @@ impl World {
         let m = self.rng.gen_range(0..self.machines.len());
         let p = self.rng.gen_range(0..self.players.len());
         let player = self.players[p].id.clone();
-        match self.rng.gen_range(0..34) {
+        match self.rng.gen_range(0..35) {
             0 if !self.sent_wallet.is_empty() => {
                 self.case("retry_after_hours");
                 self.now += 3 * 3_600_000;
@@ -419,6 +419,40 @@ impl World {
                     self.send_wallet(p, "RG-1", self_exclusion(&player, &t, until + 60_000));
                 }
             }
+            34 => {
+                // W-9: a loss limit: bets count against it less what comes back; a bet past
+                // it is refused whatever the funds; a win (or a refund) makes room again; a
+                // raise waits out the cooling-off. What the player lost before counts.
+                let period = ["day", "week", "month"][self.rng.gen_range(0..3)];
+                self.case("loss_limit");
+                let t = self.player_tx(p);
+                self.players[p].balance += 4_000;
+                self.send_wallet(p, "PSP-1", wallet("deposit", &player, &t, 4_000, None));
+                let t = self.player_tx(p);
+                self.send_wallet(p, "RG-1", loss_limit(&player, &t, period, Some(2_000)));
+                let prov = self.provider();
+                let mut first = None;
+                for _ in 0..5 {
+                    let t = self.player_tx(p);
+                    first.get_or_insert_with(|| t.clone());
+                    self.send_wallet(p, &prov, wallet("wallet_bet", &player, &t, 600, None));
+                }
+                self.players[p].balance -= 3_000;
+                let t = self.player_tx(p);
+                let win = wallet("wallet_win", &player, &t, 1_200, first);
+                self.send_wallet(p, &prov, win);
+                self.players[p].balance += 1_200;
+                let t = self.player_tx(p);
+                self.send_wallet(p, &prov, wallet("wallet_bet", &player, &t, 600, None));
+                self.players[p].balance -= 600;
+                if self.rng.gen_bool(0.5) {
+                    self.case("loss_limit_raise_waits");
+                    let t = self.player_tx(p);
+                    self.send_wallet(p, "RG-1", loss_limit(&player, &t, period, None));
+                    let t = self.player_tx(p);
+                    self.send_wallet(p, &prov, wallet("wallet_bet", &player, &t, 1_500, None));
+                }
+            }
             _ => {
                 self.case("mystery_play");
                 if self.machines[m].credits < 1_000 {
@@ -458,6 +492,7 @@ fn tx_of(p: &InputPayload) -> (String, String) {
         | InputPayload::Rollback { player, tx, .. }
         | InputPayload::KycStatus { player, tx, .. }
         | InputPayload::DepositLimit { player, tx, .. }
+        | InputPayload::LossLimit { player, tx, .. }
         | InputPayload::SelfExclusion { player, tx, .. } => (player.clone(), tx.clone()),
         _ => (String::new(), String::new()),
     }

@@ -789,6 +789,26 @@ fn deposit_limit(player: &str, tx: &str, period: &str, amount: Option<i64>) -> I
     }
 }
 
+/// A loss limit (RULES.md W-9); `None` removes it.
+fn loss_limit(player: &str, tx: &str, period: &str, amount: Option<i64>) -> InputPayload {
+    match deposit_limit(player, tx, period, amount) {
+        InputPayload::DepositLimit {
+            player,
+            tx,
+            period,
+            amount,
+            currency,
+        } => InputPayload::LossLimit {
+            player,
+            tx,
+            period,
+            amount,
+            currency,
+        },
+        other => other,
+    }
+}
+
 /// A self-exclusion until `until` (RULES.md W-9).
 fn self_exclusion(player: &str, tx: &str, until: i64) -> InputPayload {
     InputPayload::SelfExclusion {

@@ -3,7 +3,7 @@
 
 use std::collections::VecDeque;
 
-use pitboss_actors::domain::limits::{DepositPeriod, Limits};
+use pitboss_actors::domain::limits::{DepositPeriod, LimitKind, Limits};
 use pitboss_actors::domain::transfer::{Hold, Transfers};
 use pitboss_actors::domain::wallet::{
     Answer, Answered, BetBooking, BetStatus, TxKey, TxRecord, WalletOp, WalletState, WalletTotals,
@@ -114,6 +114,10 @@ pub(super) struct WalletDto {
     /// Deposits in the current day, week and month: (period start, sum) (RULES.md W-9).
     #[serde(default)]
     deposited: [(i64, i64); 3],
+    /// Net loss in the current day, week and month: (period start, sum) (RULES.md W-9).
+    /// Absent from wallets stored before loss limits existed, which read as nothing lost.
+    #[serde(default)]
+    lost: [(i64, i64); 3],
     /// The responsible-gaming limits, once any was set (RULES.md W-9).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     limits: Option<LimitsDto>,
@@ -144,9 +148,24 @@ struct TransfersDto {
 struct LimitsDto {
     /// Day, week, month.
     deposit: [Option<i64>; 3],
-    /// (period, limit, effective at).
+    /// (period, limit, effective at): raised deposit limits waiting.
     pending: Vec<(String, Option<i64>, i64)>,
     excluded_until: Option<i64>,
+    /// Day, week, month (absent from limits stored before loss limits existed).
+    #[serde(default)]
+    loss: [Option<i64>; 3],
+    /// (period, limit, effective at): raised loss limits waiting.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    loss_pending: Vec<(String, Option<i64>, i64)>,
+}
+
+/// The pending changes of one kind, as the store keeps them.
+fn pending_of(l: &Limits, kind: LimitKind) -> Vec<(String, Option<i64>, i64)> {
+    l.pending
+        .iter()
+        .filter(|(k, ..)| *k == kind)
+        .map(|(_, p, a, t)| (p.name().to_owned(), *a, t.0))
+        .collect()
 }
 
 fn status_name(s: BetStatus) -> &'static str {
@@ -190,7 +209,7 @@ impl OpFields {
             WalletOp::Rollback { bet_tx } => (0, Some(bet_tx.to_string())),
             WalletOp::TransferRequest { amount, .. } => (amount.minor(), None),
             WalletOp::Kyc(_)
-            | WalletOp::DepositLimit { .. }
+            | WalletOp::Limit { .. }
             | WalletOp::SelfExclude { .. }
             | WalletOp::TransferCancel { .. } => (0, None),
         };
@@ -204,7 +223,7 @@ impl OpFields {
             _ => None,
         };
         let (period, limit, until) = match op {
-            WalletOp::DepositLimit { period, amount } => (
+            WalletOp::Limit { period, amount, .. } => (
                 Some(period.name().to_owned()),
                 amount.map(|a| a.minor()),
                 None,
@@ -259,13 +278,18 @@ impl OpFields {
                 let s = kyc.ok_or_else(|| bad("wallet KYC status", "no status"))?;
                 WalletOp::Kyc(KycStatus::from_name(&s).ok_or_else(|| unknown("KYC status", &s))?)
             }
-            Some(WalletOpKind::DepositLimit) => {
-                let p = period.ok_or_else(|| bad("wallet deposit limit", "no period"))?;
-                WalletOp::DepositLimit {
+            Some(k @ (WalletOpKind::DepositLimit | WalletOpKind::LossLimit)) => {
+                let p = period.ok_or_else(|| bad("wallet limit", "no period"))?;
+                WalletOp::Limit {
+                    kind: if k == WalletOpKind::LossLimit {
+                        LimitKind::Loss
+                    } else {
+                        LimitKind::Deposit
+                    },
                     period: DepositPeriod::from_name(&p)
-                        .ok_or_else(|| unknown("deposit period", &p))?,
+                        .ok_or_else(|| unknown("limit period", &p))?,
                     amount: limit
-                        .map(|l| Amount::new(l).map_err(|e| bad("deposit limit", e)))
+                        .map(|l| Amount::new(l).map_err(|e| bad("limit", e)))
                         .transpose()?,
                 }
             }
@@ -463,14 +487,13 @@ impl TryFrom<&WalletState> for WalletDto {
             forgotten: w.forgotten,
             kyc: (w.kyc != KycStatus::Unverified).then(|| w.kyc.name().to_owned()),
             deposited: w.deposited.map(|(t, s)| (t.0, s)),
+            lost: w.lost.map(|(t, s)| (t.0, s)),
             limits: w.limits.as_deref().map(|l| LimitsDto {
                 deposit: l.deposit,
-                pending: l
-                    .pending
-                    .iter()
-                    .map(|(p, a, t)| (p.name().to_owned(), *a, t.0))
-                    .collect(),
+                pending: pending_of(l, LimitKind::Deposit),
                 excluded_until: l.excluded_until.map(|t| t.0),
+                loss: l.loss,
+                loss_pending: pending_of(l, LimitKind::Loss),
             }),
             to_machines: t.to_machines,
             from_machines: t.from_machines,
@@ -539,17 +562,21 @@ impl TryFrom<WalletDto> for WalletState {
                 Some(s) => KycStatus::from_name(&s).ok_or_else(|| unknown("KYC status", &s))?,
             },
             deposited: d.deposited.map(|(t, s)| (Timestamp(t), s)),
+            lost: d.lost.map(|(t, s)| (Timestamp(t), s)),
             limits: match d.limits {
                 None => None,
                 Some(l) => Some(Box::new(Limits {
                     deposit: l.deposit,
+                    loss: l.loss,
                     pending: l
                         .pending
                         .into_iter()
-                        .map(|(p, a, t)| {
+                        .map(|p| (LimitKind::Deposit, p))
+                        .chain(l.loss_pending.into_iter().map(|p| (LimitKind::Loss, p)))
+                        .map(|(k, (p, a, t))| {
                             DepositPeriod::from_name(&p)
-                                .map(|p| (p, a, Timestamp(t)))
-                                .ok_or_else(|| unknown("deposit period", &p))
+                                .map(|p| (k, p, a, Timestamp(t)))
+                                .ok_or_else(|| unknown("limit period", &p))
                         })
                         .collect::<Result<_, _>>()?,
                     excluded_until: l.excluded_until.map(Timestamp),

@@ -403,13 +403,20 @@ fn read_payload<'a>(r: &mut Reader<'a>) -> Option<RawPayload<'a>> {
             tx: f.tx?,
             status: f.status?,
         }),
-        b"deposit_limit" => P::DepositLimit(RawDepositLimit {
-            player: f.player?,
-            tx: f.tx?,
-            period: f.period?,
-            amount: f.amount,
-            currency: f.currency,
-        }),
+        b"deposit_limit" | b"loss_limit" => {
+            let limit = RawDepositLimit {
+                player: f.player?,
+                tx: f.tx?,
+                period: f.period?,
+                amount: f.amount,
+                currency: f.currency,
+            };
+            if kind == b"loss_limit" {
+                P::LossLimit(limit)
+            } else {
+                P::DepositLimit(limit)
+            }
+        }
         b"self_exclusion" => P::SelfExclusion(RawSelfExclusion {
             player: f.player?,
             tx: f.tx?,

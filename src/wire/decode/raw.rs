@@ -226,7 +226,7 @@ pub(super) struct RawKyc<'a> {
     pub status: RawStr<'a>,
 }
 
-/// A deposit limit (RULES.md W-9).
+/// A deposit or loss limit (RULES.md W-9).
 #[derive(Deserialize)]
 pub(super) struct RawDepositLimit<'a> {
     #[serde(borrow)]
@@ -382,6 +382,7 @@ pub(super) enum RawPayload<'a> {
     Rollback(#[serde(borrow)] RawRollback<'a>),
     KycStatus(#[serde(borrow)] RawKyc<'a>),
     DepositLimit(#[serde(borrow)] RawDepositLimit<'a>),
+    LossLimit(#[serde(borrow)] RawDepositLimit<'a>),
     SelfExclusion(#[serde(borrow)] RawSelfExclusion<'a>),
     TransferRequest(#[serde(borrow)] RawTransferRequest<'a>),
     TransferCancel(#[serde(borrow)] RawTransferCancel<'a>),
@@ -571,13 +572,27 @@ impl<'a> RawEnvelope<'a> {
                 period,
                 amount,
                 currency,
-            } => R::DepositLimit(RawDepositLimit {
-                player: player.into(),
-                tx: tx.into(),
-                period: period.into(),
-                amount: amount.map(raw_int),
-                currency: currency.as_ref().map(RawStr::from),
-            }),
+            }
+            | P::LossLimit {
+                player,
+                tx,
+                period,
+                amount,
+                currency,
+            } => {
+                let limit = RawDepositLimit {
+                    player: player.into(),
+                    tx: tx.into(),
+                    period: period.into(),
+                    amount: amount.map(raw_int),
+                    currency: currency.as_ref().map(RawStr::from),
+                };
+                if matches!(env.payload, P::LossLimit { .. }) {
+                    R::LossLimit(limit)
+                } else {
+                    R::DepositLimit(limit)
+                }
+            }
             P::SelfExclusion { player, tx, until } => R::SelfExclusion(RawSelfExclusion {
                 player: player.into(),
                 tx: tx.into(),
@@ -687,6 +702,7 @@ impl RawPayload<'_> {
             RawPayload::Rollback(_) => "rollback",
             RawPayload::KycStatus(_) => "kyc_status",
             RawPayload::DepositLimit(_) => "deposit_limit",
+            RawPayload::LossLimit(_) => "loss_limit",
             RawPayload::SelfExclusion(_) => "self_exclusion",
             RawPayload::TransferRequest(_) => "transfer_request",
             RawPayload::TransferCancel(_) => "transfer_cancel",
@@ -709,6 +725,7 @@ impl RawPayload<'_> {
                 | RawPayload::Rollback(_)
                 | RawPayload::KycStatus(_)
                 | RawPayload::DepositLimit(_)
+                | RawPayload::LossLimit(_)
                 | RawPayload::SelfExclusion(_)
                 | RawPayload::TransferRequest(_)
                 | RawPayload::TransferCancel(_)

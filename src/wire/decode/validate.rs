@@ -2,7 +2,7 @@
 //! decoder (or an [`InputEnvelope`](crate::wire::InputEnvelope) built in process) filled it.
 //! Every error names the field and the value.
 
-use pitboss_actors::domain::limits::DepositPeriod;
+use pitboss_actors::domain::limits::{DepositPeriod, LimitKind};
 use pitboss_actors::domain::machine::{
     CashInKind, CashOutKind, EventMeta, MachineCommand, MachineTransfer, MeterReport,
     SignificantEvent,
@@ -527,6 +527,10 @@ fn wallet_command(
     version: i128,
     p: RawPayload<'_>,
 ) -> Result<(PlayerId, WalletCommand, Option<Currency>), WireError> {
+    let (kind, name) = match p {
+        RawPayload::LossLimit(_) => (LimitKind::Loss, "loss_limit"),
+        _ => (LimitKind::Deposit, "deposit_limit"),
+    };
     let (player, tx, op, cur, round_raw) = match p {
         RawPayload::Deposit(w) => (
             w.player,
@@ -579,13 +583,13 @@ fn wallet_command(
             };
             return Ok((player, cmd, None));
         }
-        RawPayload::DepositLimit(l) => {
+        RawPayload::DepositLimit(l) | RawPayload::LossLimit(l) => {
             let player = PlayerId::new(text("player", &l.player)?)?;
             let tx = TxId::new(text("tx", &l.tx)?)?;
             let period_text = text("period", &l.period)?;
             let period = DepositPeriod::from_name(period_text).ok_or_else(|| {
                 WireError::Schema(format!(
-                    "unknown deposit_limit period {:?} (expected day, week or month)",
+                    "unknown {name} period {:?} (expected day, week or month)",
                     truncate(period_text)
                 ))
             })?;
@@ -595,7 +599,11 @@ fn wallet_command(
                 (Some(_), None) => return Err(WireError::MissingField("currency".into())),
                 (Some(a), Some(c)) => (Some(amount(a)?), Some(currency(c)?)),
             };
-            let op = WalletOp::DepositLimit { period, amount };
+            let op = WalletOp::Limit {
+                kind,
+                period,
+                amount,
+            };
             let cmd = WalletCommand {
                 provider,
                 tx,

@@ -164,9 +164,10 @@ impl Movement {
             }
             WalletOpKind::TransferSettle => Some(Movement::TransferSettle),
             WalletOpKind::TransferFromMachine => Some(Movement::TransferIn),
-            WalletOpKind::KycStatus | WalletOpKind::DepositLimit | WalletOpKind::SelfExclusion => {
-                None
-            }
+            WalletOpKind::KycStatus
+            | WalletOpKind::DepositLimit
+            | WalletOpKind::LossLimit
+            | WalletOpKind::SelfExclusion => None,
         }
     }
 }
