@@ -22,6 +22,14 @@ pub struct ResponsibleGamingSection {
     /// How long a raised or removed deposit limit waits before it takes effect, in hours.
     #[serde(default = "day_hours")]
     pub cooling_off_hours: u32,
+    /// The longest break between a player's bets and wins that keeps a playing session
+    /// going, in minutes (session limits, RULES.md W-9).
+    #[serde(default = "half_hour")]
+    pub session_break_minutes: u32,
+}
+
+fn half_hour() -> u32 {
+    30
 }
 
 fn utc() -> String {
@@ -37,6 +45,7 @@ impl Default for ResponsibleGamingSection {
         Self {
             time_zone: utc(),
             cooling_off_hours: day_hours(),
+            session_break_minutes: half_hour(),
         }
     }
 }

@@ -370,6 +370,11 @@ impl Config {
         let rg = &self.responsible_gaming;
         let calendar =
             crate::calendar::ZoneCalendar::new(&rg.time_zone).map_err(ConfigError::Domain)?;
+        if rg.session_break_minutes == 0 {
+            return Err(ConfigError::Domain(
+                "responsible-gaming.session-break-minutes must be above 0".into(),
+            ));
+        }
         let mut pools = Vec::new();
         for p in &self.pools {
             let id = PoolId::new(&p.id).map_err(d)?;
@@ -435,6 +440,7 @@ impl Config {
             wallet_kyc_withdrawal_max_minor: r.wallet_kyc_withdrawal_max_minor,
             wallet_cooling_off_ms: i64::from(rg.cooling_off_hours) * 3_600_000,
             wallet_transfer_hold_ms: i64::from(r.wallet_transfer_hold_secs) * 1000,
+            wallet_session_break_ms: i64::from(rg.session_break_minutes) * 60_000,
             calendar: std::sync::Arc::new(calendar),
             large_cash_in_alert_minor: r.large_cash_in_alert_minor,
             handpay_threshold_minor: r.handpay_threshold_minor,

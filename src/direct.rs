@@ -235,6 +235,7 @@ impl Direct {
                     kyc_withdrawal_max: self.config.wallet_kyc_withdrawal_max_minor,
                     cooling_off_ms: self.config.wallet_cooling_off_ms,
                     transfer_hold_ms: self.config.wallet_transfer_hold_ms,
+                    session_break_ms: self.config.wallet_session_break_ms,
                     calendar: self.config.calendar.as_ref(),
                 };
                 let result = state.apply(&meta, &cmd, currency, &rules, &recalled, &mut self.wfx);

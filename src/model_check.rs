@@ -72,6 +72,8 @@ pub fn core_config(m: &ModelConfig) -> Config {
     cfg.responsible_gaming.time_zone = m.limits_time_zone.clone();
     cfg.responsible_gaming.cooling_off_hours =
         u32::try_from(m.cooling_off_ms / 3_600_000).expect("a cooling-off of whole hours");
+    cfg.responsible_gaming.session_break_minutes =
+        u32::try_from(m.session_break_ms / 60_000).expect("a session break of whole minutes");
     cfg.runtime.large_cash_in_alert_minor = m.large_cash_in;
     cfg.runtime.handpay_threshold_minor = m.handpay_threshold;
     cfg.runtime.clock_ahead_max_ms = m.clock_ahead_max_ms;
@@ -235,6 +237,7 @@ pub fn model_config_of(cfg: &Config) -> ModelConfig {
             .map_or(i64::MAX, |s| s.saturating_mul(1_000)),
         voucher_home_only_halls: cfg.vouchers.home_only_halls.iter().cloned().collect(),
         transfer_hold_ms: i64::from(cfg.runtime.wallet_transfer_hold_secs) * 1_000,
+        session_break_ms: i64::from(cfg.responsible_gaming.session_break_minutes) * 60_000,
         pools: cfg
             .pools
             .iter()

@@ -252,7 +252,7 @@ pub fn handle() -> Option<PrometheusHandle> {
 }
 
 /// Every event kind [`event_kind`] returns: the label set of [`EVENTS_IN`].
-pub const EVENT_KINDS: [&str; 36] = [
+pub const EVENT_KINDS: [&str; 37] = [
     "bet",
     "win",
     "game_end",
@@ -289,6 +289,7 @@ pub const EVENT_KINDS: [&str; 36] = [
     "transfer_cancel",
     "cashless_transfer",
     "loss_limit",
+    "session_limit",
 ];
 
 /// The kind of an input event, one of [`EVENT_KINDS`].
@@ -338,6 +339,7 @@ fn event_kind_index(input: &Input) -> usize {
                 kind: LimitKind::Loss,
                 ..
             } => 35,
+            WalletOp::SessionLimit { .. } => 36,
             WalletOp::SelfExclude { .. } => 31,
             WalletOp::TransferRequest { .. } => 32,
             WalletOp::TransferCancel { .. } => 33,

@@ -271,6 +271,7 @@ fn populate(cfg: &Config, o: &StoreOptions) -> anyhow::Result<()> {
                     kyc_withdrawal_max: rc.wallet_kyc_withdrawal_max_minor,
                     cooling_off_ms: rc.wallet_cooling_off_ms,
                     transfer_hold_ms: rc.wallet_transfer_hold_ms,
+                    session_break_ms: rc.wallet_session_break_ms,
                     calendar: rc.calendar.as_ref(),
                 };
                 w.apply(&meta, &cmd, Some(rc.currency), &rules, &Vec::new(), &mut fx)?;

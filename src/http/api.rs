@@ -405,19 +405,36 @@ pub(super) struct WalletView {
     deposited: BTreeMap<&'static str, PeriodSum>,
     /// Lost (bets less wins and refunds) in the current day, week and month.
     lost: BTreeMap<&'static str, PeriodSum>,
+    /// The session limit in force, in minutes (W-9).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    session_limit_minutes: Option<i64>,
+    /// The player's latest playing session: its first and latest bet or win.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    session: Option<SessionView>,
     /// Self-excluded until then (ms), if an exclusion was ever set.
     #[serde(skip_serializing_if = "Option::is_none")]
     self_excluded_until_ms: Option<i64>,
 }
 
 #[derive(Serialize)]
+struct SessionView {
+    start_ms: i64,
+    last_ms: i64,
+}
+
+#[derive(Serialize)]
 struct PendingLimit {
-    /// `deposit` or `loss`.
+    /// `deposit`, `loss` or `session`.
     kind: &'static str,
-    period: &'static str,
-    /// The new limit; absent: the limit is removed.
+    /// The period of a deposit or loss limit (a session limit has none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    period: Option<&'static str>,
+    /// The new deposit or loss limit; absent: the limit is removed.
     #[serde(skip_serializing_if = "Option::is_none")]
     limit_minor: Option<i64>,
+    /// The new session limit in minutes; absent: the limit is removed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    limit_minutes: Option<i64>,
     effective_at_ms: i64,
 }
 
@@ -463,11 +480,21 @@ pub(super) fn wallet_view(w: &WalletState) -> WalletView {
             .iter()
             .map(|(kind, p, limit, at)| PendingLimit {
                 kind: kind.name(),
-                period: p.name(),
+                period: Some(p.name()),
                 limit_minor: *limit,
+                limit_minutes: None,
                 effective_at_ms: at.0,
             })
             .collect();
+        if let Some((limit, at)) = l.session_pending {
+            pending_limits.push(PendingLimit {
+                kind: "session",
+                period: None,
+                limit_minor: None,
+                limit_minutes: limit.map(|ms| ms / 60_000),
+                effective_at_ms: at.0,
+            });
+        }
     }
     WalletView {
         player: w.id.to_string(),
@@ -487,6 +514,11 @@ pub(super) fn wallet_view(w: &WalletState) -> WalletView {
         pending_limits,
         deposited: per_period(w.deposited),
         lost: per_period(w.lost),
+        session_limit_minutes: limits.and_then(|l| l.session).map(|ms| ms / 60_000),
+        session: w.session.map(|s| SessionView {
+            start_ms: s.start.0,
+            last_ms: s.last.0,
+        }),
         self_excluded_until_ms: limits.and_then(|l| l.excluded_until).map(|t| t.0),
     }
 }

@@ -1,8 +1,8 @@
 //! The admin API's responsible-gaming limits (issue 13, RULES.md W-9): an operator sets a
-//! player's deposit or loss limit or self-exclusion, audited.
+//! player's deposit, loss or session limit or self-exclusion, audited.
 //!
 //! Like the voucher void ([`super::voucher_admin`]), the change is the wallet command the
-//! responsible-gaming service would send (`deposit_limit`, `loss_limit` or `self_exclusion`, from
+//! responsible-gaming service would send (`deposit_limit`, `loss_limit`, `session_limit` or `self_exclusion`, from
 //! [`BACK_OFFICE`]): it goes through the input topic to the instance that owns the wallet,
 //! which applies W-9 (a lower limit at once, a higher one after the cooling-off), and the
 //! request is answered with the wallet's answer. The audit entry names the operator, the
@@ -50,6 +50,11 @@ enum LimitBody {
         period: String,
         #[serde(default)]
         amount: Option<i64>,
+    },
+    /// The longest a playing session may last, in minutes; none removes it.
+    SessionLimit {
+        #[serde(default)]
+        minutes: Option<i64>,
     },
     /// Excluded until this time (ms since the Unix epoch).
     SelfExclusion { until: i64 },
@@ -108,13 +113,18 @@ pub async fn set_limit(
             amount,
             currency: amount.map(|_| currency),
         },
+        LimitBody::SessionLimit { minutes } => InputPayload::SessionLimit {
+            player: player.to_string(),
+            tx: tx.clone(),
+            minutes,
+        },
         LimitBody::SelfExclusion { until } => InputPayload::SelfExclusion {
             player: player.to_string(),
             tx: tx.clone(),
             until,
         },
     };
-    // The answer's kind is the command's (`deposit_limit`, `loss_limit`, `self_exclusion`).
+    // The answer's kind is the command's (`deposit_limit`, `self_exclusion`, ...).
     let kind = payload.kind();
     let content = serde_json::to_string(&payload).expect("payloads serialize");
     let event_id = uuid::Uuid::new_v5(&EVENT_ID_NAMESPACE, content.as_bytes());

@@ -184,6 +184,8 @@ pub(super) struct Wallet {
     /// W-9: period name -> (the start of the latest period a bet, win or refund counted in,
     /// bets less wins and refunds in it).
     pub(super) losses_in: BTreeMap<String, (i64, i64)>,
+    /// W-9: the playing session: (its first, its latest) applied bet or win.
+    pub(super) session: Option<(i64, i64)>,
     /// W-10: transfer id -> (amount held, the time it is held until).
     pub(super) holds: BTreeMap<String, (i64, i64)>,
     /// W-10: the newest acknowledgements, (transfer id, event id), oldest first.

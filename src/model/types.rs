@@ -90,6 +90,9 @@ pub struct ModelConfig {
     /// W-10: how long a transfer request holds its amount
     /// (`runtime.wallet-transfer-hold-secs`, default 60 s), in milliseconds.
     pub transfer_hold_ms: i64,
+    /// W-9: the longest break that keeps a playing session going
+    /// (`responsible-gaming.session-break-minutes`, default 30), in milliseconds.
+    pub session_break_ms: i64,
 }
 
 impl ModelConfig {

@@ -138,7 +138,8 @@ pub enum WalletOpModel {
     Rollback(String),
     /// W-8: the KYC provider's word (`unverified`, `verified`, `blocked`).
     Kyc(String),
-    /// W-9: a `deposit` or `loss` limit for `day`, `week` or `month`; `None` removes it.
+    /// W-9: a `deposit` or `loss` limit for `day`, `week` or `month`, or a `session` limit
+    /// in ms (no period); `None` removes it.
     Limit(String, String, Option<i64>),
     /// W-9: excluded until this time (ms).
     SelfExclusion(i64),
@@ -622,6 +623,21 @@ pub fn validate(env: &InputEnvelope) -> Result<Event, &'static str> {
                     };
                     let op = WalletOpModel::Limit(kind.to_owned(), period.clone(), limit);
                     return Ok(rule(player, tx, cur, op));
+                }
+                P::SessionLimit {
+                    player,
+                    tx,
+                    minutes,
+                } => {
+                    let (player, tx) = (id(player)?, id(tx)?);
+                    // A minute to a day, kept in ms under the kind `session` (no period).
+                    let limit = match minutes {
+                        None => None,
+                        Some(m) if (1..=1_440).contains(m) => Some(m * 60_000),
+                        Some(_) => return Err("malformed"),
+                    };
+                    let op = WalletOpModel::Limit("session".to_owned(), String::new(), limit);
+                    return Ok(rule(player, tx, String::new(), op));
                 }
                 P::SelfExclusion { player, tx, until } => {
                     let (player, tx) = (id(player)?, id(tx)?);

@@ -13,6 +13,7 @@ impl Model {
         let zone = self.cfg.limits_time_zone.clone();
         let network = self.cfg.currency.clone();
         let hold_ms = self.cfg.transfer_hold_ms;
+        let session_break = self.cfg.session_break_ms;
         self.wallets.entry(ev.player.clone()).or_default();
         // W-10: before anything (a repeat and a conflict too), the holds whose time has
         // passed go back.
@@ -113,14 +114,26 @@ impl Model {
                         _ => ("loss", &w.losses_in, "limit_loss"),
                     };
                     counted = in_periods(sums, &zone, now);
-                    counted
-                        .iter()
-                        .any(|(name, _, sum)| {
-                            w.limits
-                                .get(&(kind.to_owned(), name.clone()))
-                                .is_some_and(|limit| sum.saturating_add(*a) > *limit)
-                        })
-                        .then_some(code)
+                    let over = counted.iter().any(|(name, _, sum)| {
+                        w.limits
+                            .get(&(kind.to_owned(), name.clone()))
+                            .is_some_and(|limit| sum.saturating_add(*a) > *limit)
+                    });
+                    // A bet in a session (one that goes on: the latest bet or win at most
+                    // the break before it) that has lasted the session limit.
+                    let long = kind == "loss"
+                        && w.limits
+                            .get(&("session".to_owned(), String::new()))
+                            .is_some_and(|limit| {
+                                session_of(w.session, now, session_break).0 + limit <= now
+                            });
+                    if over {
+                        Some(code)
+                    } else if long {
+                        Some("limit_session")
+                    } else {
+                        None
+                    }
                 }
                 _ => None,
             });
@@ -362,6 +375,17 @@ impl Model {
             }
         };
         let w = self.wallets.get_mut(&ev.player).expect("exists");
+        // W-9: an applied bet or win plays in the session.
+        let played = matches!(
+            (&ev.op, &answer),
+            (
+                WalletOpModel::Bet(_) | WalletOpModel::Win(..),
+                Answer::Applied { .. }
+            )
+        );
+        if played && !tombstoned {
+            w.session = Some(session_of(w.session, ev.time, session_break));
+        }
         // W-9: a win or a refund lowers the loss of the period it is applied in.
         if won_back != 0 {
             for (name, start, sum) in in_periods(&w.losses_in, &zone, ev.time) {
@@ -471,6 +495,15 @@ impl Model {
 
 /// W-9: the local day, week (from Monday) and month the instant `t` (ms) falls in, each as
 /// the instant it started, in the jurisdiction's zone.
+/// The session a bet or win at `t` plays in: the current one if its latest is at most the
+/// break before `t` (kept its latest if `t` is earlier), else a new one from `t`.
+fn session_of(current: Option<(i64, i64)>, t: i64, break_ms: i64) -> (i64, i64) {
+    match current {
+        Some((start, last)) if t - last <= break_ms => (start, last.max(t)),
+        _ => (t, t),
+    }
+}
+
 /// The sums a command at `now` adds to, per period: (name, start, sum so far). A later
 /// period starts from nothing; an earlier one (a late command) counts in the latest.
 fn in_periods(

@@ -298,6 +298,18 @@ pub enum InputPayload {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         currency: Option<String>,
     },
+    /// A player's session limit (RULES.md W-9): the longest a playing session (bets and
+    /// wins with no break longer than `responsible-gaming.session-break-minutes`) may last,
+    /// in minutes (1 to 1440); without `minutes` the limit is removed.
+    SessionLimit {
+        /// The wallet's player.
+        player: String,
+        /// Transaction id (idempotency key).
+        tx: String,
+        /// The limit in minutes; absent: no limit.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        minutes: Option<i64>,
+    },
     /// A player excludes themself from deposits and bets until a time (RULES.md W-9).
     SelfExclusion {
         /// The wallet's player.
@@ -455,6 +467,7 @@ impl InputPayload {
             InputPayload::KycStatus { .. } => "kyc_status",
             InputPayload::DepositLimit { .. } => "deposit_limit",
             InputPayload::LossLimit { .. } => "loss_limit",
+            InputPayload::SessionLimit { .. } => "session_limit",
             InputPayload::SelfExclusion { .. } => "self_exclusion",
             InputPayload::VoucherIssue { .. } => "voucher_issue",
             InputPayload::VoucherRedeem { .. } => "voucher_redeem",
@@ -490,6 +503,7 @@ impl InputPayload {
             | InputPayload::KycStatus { player, .. }
             | InputPayload::DepositLimit { player, .. }
             | InputPayload::LossLimit { player, .. }
+            | InputPayload::SessionLimit { player, .. }
             | InputPayload::SelfExclusion { player, .. }
             | InputPayload::TransferRequest { player, .. }
             | InputPayload::TransferCancel { player, .. } => Some(player),

@@ -164,27 +164,32 @@ pub fn inputs() -> Vec<InputEnvelope> {
 }
 
 /// How many kinds [`limit_inputs`] adds.
-const LIMIT_KINDS: usize = 1;
+const LIMIT_KINDS: usize = 2;
 
-/// Last of all: a loss limit (RULES.md W-9) from the responsible-gaming service `RG-1`, its
-/// fourth message.
+/// Last of all: a loss limit and a session limit (RULES.md W-9) from the responsible-gaming
+/// service `RG-1`, its fourth and fifth messages.
 fn limit_inputs(first: u16) -> Vec<InputEnvelope> {
-    let payload = InputPayload::LossLimit {
+    let loss = InputPayload::LossLimit {
         player: PLAYER.into(),
         tx: "L-3".into(),
         period: "day".into(),
         amount: Some(20_000),
         currency: Some(CURRENCY.into()),
     };
-    let time = TIME_MS + i64::from(first) * 1_000;
-    vec![InputEnvelope::wallet(
-        event_id(first),
-        HALL,
-        "RG-1",
-        4,
-        time,
-        payload,
-    )]
+    let session = InputPayload::SessionLimit {
+        player: PLAYER.into(),
+        tx: "L-4".into(),
+        minutes: Some(120),
+    };
+    [loss, session]
+        .into_iter()
+        .enumerate()
+        .map(|(i, payload)| {
+            let n = first + i as u16;
+            let time = TIME_MS + i64::from(n) * 1_000;
+            InputEnvelope::wallet(event_id(n), HALL, "RG-1", 4 + i as u64, time, payload)
+        })
+        .collect()
 }
 
 /// How many kinds [`transfer_inputs`] adds.
@@ -376,6 +381,7 @@ pub fn inputs_with_round() -> Vec<InputEnvelope> {
                     InputPayload::KycStatus { .. }
                         | InputPayload::DepositLimit { .. }
                         | InputPayload::LossLimit { .. }
+                        | InputPayload::SessionLimit { .. }
                         | InputPayload::SelfExclusion { .. }
                         | InputPayload::TransferRequest { .. }
                         | InputPayload::TransferCancel { .. }
@@ -567,6 +573,22 @@ pub fn outputs() -> Vec<(&'static str, Output)> {
                 status: WalletStatus::Refused {
                     code: "limit_loss",
                     reason: "bet 500 refused: player P-1001 lost 19800 this day of a limit of 20000".into(),
+                },
+                currency: eur,
+                round: None,
+                cause: cause(16),
+            },
+        ),
+        (
+            "wallet_limit_session",
+            Output::Wallet {
+                player: player.clone(),
+                provider: ServerId::new("GS-1").expect("sample server"),
+                tx: TxId::new("T-12").expect("sample tx"),
+                kind: pitboss_actors::domain::WalletOpKind::Bet,
+                status: WalletStatus::Refused {
+                    code: "limit_session",
+                    reason: "bet 100 refused: player P-1001's session, from 1767225600000, has lasted its limit of 120 minutes".into(),
                 },
                 currency: eur,
                 round: None,

@@ -805,6 +805,8 @@ fn every_answer_of_a_running_demo_is_as_the_document_says() {
         ("post", limits, limit_one, Bearer(OPERATOR), Some(r#"{"deposit_limit": {"period": "year", "amount": 5}}"#), 400),
         ("post", limits, limit_one, Bearer(OPERATOR), Some(r#"{"loss_limit": {"period": "year", "amount": 5}}"#), 400),
         ("post", limits, limit_one, Bearer(OPERATOR), Some(r#"{"loss_limit": {"period": "week", "amount": 0}}"#), 400),
+        ("post", limits, limit_one, Bearer(OPERATOR), Some(r#"{"session_limit": {"minutes": 0}}"#), 400),
+        ("post", limits, limit_one, Bearer(OPERATOR), Some(r#"{"session_limit": {"minutes": 1441}}"#), 400),
         ("post", limits, limit_one, Bearer(OPERATOR), Some(r#"{"self_exclusion": {"until": -1}}"#), 400),
         ("post", limits, "/api/admin/players/P%20X/limits", Bearer(OPERATOR), Some(day_limit), 400),
         ("post", limits, limit_one, Bearer(OPERATOR), Some(&big), 413),

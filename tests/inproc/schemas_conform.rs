@@ -164,7 +164,7 @@ fn to_json(bytes: &[u8]) -> Value {
         .0
 }
 
-const INPUT_KINDS: usize = 36;
+const INPUT_KINDS: usize = 37;
 const OUTPUT_KINDS: [&str; 8] = [
     "ggr",
     "jackpot_levels",
@@ -764,6 +764,7 @@ fn asyncapi_keys_match_the_code() {
                 | InputPayload::KycStatus { .. }
                 | InputPayload::DepositLimit { .. }
                 | InputPayload::LossLimit { .. }
+                | InputPayload::SessionLimit { .. }
                 | InputPayload::SelfExclusion { .. }
                 | InputPayload::TransferRequest { .. }
                 | InputPayload::TransferCancel { .. }

@@ -154,11 +154,11 @@ fn golden_bytes_of_every_input_and_output_kind() {
         "golden mismatch (if the change is intended, rerun with UPDATE_GOLDEN=1 and review):\n{}",
         problems.join("\n")
     );
-    // 36 input kinds, 5 version 2 wallet commands with a round, 55 output samples (the
+    // 37 input kinds, 5 version 2 wallet commands with a round, 56 output samples (the
     // wallet answers: applied, with a round, refused, refused for KYC, a KYC status, refused
-    // for a deposit limit and for a loss limit; every alert kind; a voucher's answer applied
-    // and refused and a ticket fact), 1 rejection.
-    assert_eq!(cases.len(), 36 + 5 + 55 + 1);
+    // for a deposit limit, a loss limit and a session limit; every alert kind; a voucher's
+    // answer applied and refused and a ticket fact), 1 rejection.
+    assert_eq!(cases.len(), 37 + 5 + 56 + 1);
 }
 
 #[test]
@@ -372,6 +372,12 @@ fn expected_commands() -> Vec<Expect> {
                 amount: Some(a(20_000)),
             },
             eur,
+        ),
+        Expect::Rule(
+            "RG-1",
+            "L-4",
+            WalletOp::SessionLimit { minutes: Some(120) },
+            None,
         ),
     ]
 }
@@ -977,6 +983,13 @@ fn output_expectations() -> Vec<(&'static str, Topic, &'static str, &'static str
             Some(16),
         ),
         (
+            "wallet_limit_session",
+            Topic::WalletEvents,
+            "P-1001",
+            "wallet P-1001 GS-1 T-12",
+            Some(16),
+        ),
+        (
             "alert_sequence_gap",
             Topic::Alerts,
             "M-17",
@@ -1374,6 +1387,15 @@ fn output_payloads_round_trip() {
                 assert_eq!(
                     (&*p.status, p.code.as_deref()),
                     ("refused", Some("limit_loss"))
+                );
+            }
+            OutputEvent::Wallet(e) if *name == "wallet_limit_session" => {
+                // RULES.md W-9: a bet in a session that has lasted its limit.
+                let p = e.payload;
+                assert_eq!((&*p.provider, &*p.tx, &*p.kind), ("GS-1", "T-12", "bet"));
+                assert_eq!(
+                    (&*p.status, p.code.as_deref()),
+                    ("refused", Some("limit_session"))
                 );
             }
             OutputEvent::Wallet(e) if name.starts_with("wallet_kyc") => {

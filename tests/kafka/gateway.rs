@@ -743,6 +743,17 @@ async fn desks_and_providers_get_the_entitys_answer_and_a_timed_out_request_is_a
             "{}",
             r.body
         );
+        // A session limit: the answer is the wallet's, and the wallet view shows it.
+        let session = r#"{"session_limit": {"minutes": 90}}"#;
+        let r = limit(session.to_owned()).await.unwrap();
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.json()["answer"]["kind"], "session_limit", "{}", r.body);
+        assert_eq!(
+            r.json()["before"]["loss_limits_minor"]["week"],
+            1500,
+            "{}",
+            r.body
+        );
         let until = pitboss::clock::now_ms() + 3_600_000;
         let exclusion = format!(r#"{{"self_exclusion": {{"until": {until}}}}}"#);
         let r = limit(exclusion).await.unwrap();
@@ -767,9 +778,9 @@ async fn desks_and_providers_get_the_entitys_answer_and_a_timed_out_request_is_a
             .map(|l| serde_json::from_str::<Value>(l).unwrap())
             .filter(|e| e["action"] == "player.limit")
             .collect();
-        assert_eq!(changes.len(), 4, "{log}");
+        assert_eq!(changes.len(), 5, "{log}");
         assert_eq!(
-            (&changes[0]["outcome"], &changes[3]["outcome"]),
+            (&changes[0]["outcome"], &changes[4]["outcome"]),
             (&json!("ok"), &json!("refused"))
         );
 

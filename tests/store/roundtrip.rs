@@ -9,7 +9,7 @@ use crate::support::Harness;
 use pitboss::store::codec::{decode_record, encode_record};
 use pitboss_actors::domain::ggr::{GgrTotals, GgrWindow, HallState, SourceMark, WindowClosed};
 use pitboss_actors::domain::jackpot::{LevelConfig, LevelState, PoolState};
-use pitboss_actors::domain::limits::{DepositPeriod, Deposited, LimitKind, Limits, Lost};
+use pitboss_actors::domain::limits::{DepositPeriod, Deposited, LimitKind, Limits, Lost, Session};
 use pitboss_actors::domain::machine::{
     AwardMark, EpochMarks, HitOrigin, MachineProfile, MachineState, MachineStatus, MeterBaseline,
     MeterReport, Meters, OpenHandpay, Reconciliation,
@@ -122,6 +122,14 @@ fn domain_error() -> impl Strategy<Value = DomainError> {
                     player,
                 }
             }),
+        (any::<i64>(), any::<i64>(), any::<i64>(), id()).prop_map(
+            |(minutes, started, amount, player)| DomainError::LimitSession {
+                minutes,
+                started,
+                amount,
+                player,
+            }
+        ),
         (any::<i64>(), any::<i64>(), id()).prop_map(|(until, asked, player)| {
             DomainError::SelfExclusionActive {
                 until,
@@ -207,6 +215,7 @@ fn wallet_op() -> impl Strategy<Value = WalletOp> {
                 period,
                 amount
             }),
+        prop::option::of(any::<u32>()).prop_map(|minutes| WalletOp::SessionLimit { minutes }),
         any::<i64>().prop_map(|t| WalletOp::SelfExclude {
             until: Timestamp(t)
         }),
@@ -402,6 +411,10 @@ fn deposits_and_limits() -> impl Strategy<Value = (Deposited, Lost, Option<Box<L
             (limits(), limits()),
             (pending(), pending()),
             prop::option::of(any::<i64>()),
+            (
+                prop::option::of(any::<i64>()),
+                prop::option::of((prop::option::of(any::<i64>()), any::<i64>())),
+            ),
         )),
     )
         .prop_map(|((d, lost), l)| {
@@ -409,19 +422,23 @@ fn deposits_and_limits() -> impl Strategy<Value = (Deposited, Lost, Option<Box<L
             (
                 sums(d),
                 sums(lost),
-                l.map(|((deposit, loss), (deposits, losses), until)| {
-                    let deposits = deposits.into_iter().map(|p| (LimitKind::Deposit, p));
-                    let losses = losses.into_iter().map(|p| (LimitKind::Loss, p));
-                    Box::new(Limits {
-                        deposit,
-                        loss,
-                        pending: deposits
-                            .chain(losses)
-                            .map(|(k, (p, a, t))| (k, p, a, Timestamp(t)))
-                            .collect(),
-                        excluded_until: until.map(Timestamp),
-                    })
-                }),
+                l.map(
+                    |((deposit, loss), (deposits, losses), until, (session, waiting))| {
+                        let deposits = deposits.into_iter().map(|p| (LimitKind::Deposit, p));
+                        let losses = losses.into_iter().map(|p| (LimitKind::Loss, p));
+                        Box::new(Limits {
+                            deposit,
+                            loss,
+                            pending: deposits
+                                .chain(losses)
+                                .map(|(k, (p, a, t))| (k, p, a, Timestamp(t)))
+                                .collect(),
+                            excluded_until: until.map(Timestamp),
+                            session,
+                            session_pending: waiting.map(|(a, t)| (a, Timestamp(t))),
+                        })
+                    },
+                ),
             )
         })
 }
@@ -509,6 +526,11 @@ fn wallet() -> impl Strategy<Value = WalletState> {
                     kyc,
                     deposited,
                     lost,
+                    // A session on some wallets, from the numbers already drawn.
+                    session: (shuffle % 3 != 0).then_some(Session {
+                        start: Timestamp(balance),
+                        last: Timestamp(credit_line),
+                    }),
                     limits,
                     transfers,
                     window_len: len,

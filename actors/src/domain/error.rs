@@ -122,6 +122,18 @@ pub enum DomainError {
         /// The wallet's player.
         player: String,
     },
+    /// A bet in a playing session that has lasted the player's session limit (RULES.md W-9).
+    #[error("bet {amount} refused: player {player}'s session, from {started}, has lasted its limit of {minutes} minutes")]
+    LimitSession {
+        /// The limit, in minutes.
+        minutes: i64,
+        /// When the session began, ms since the Unix epoch.
+        started: i64,
+        /// The bet asked for.
+        amount: i64,
+        /// The wallet's player.
+        player: String,
+    },
     /// A cancel of a transfer the wallet holds nothing for (RULES.md W-10).
     #[error("transfer {transfer} of wallet {player} is not held{}", if *acknowledged { ": its machine acknowledged it" } else { ": never requested, cancelled or lapsed" })]
     TransferNotHeld {
@@ -302,6 +314,7 @@ impl DomainError {
             DomainError::SelfExcluded { .. } => "self_excluded",
             DomainError::LimitDeposit { .. } => "limit_deposit",
             DomainError::LimitLoss { .. } => "limit_loss",
+            DomainError::LimitSession { .. } => "limit_session",
             DomainError::SelfExclusionActive { .. } => "self_exclusion_active",
             DomainError::TransferNotHeld { .. } => "transfer_not_held",
             DomainError::BetRolledBack { .. } => "bet_rolled_back",

@@ -86,6 +86,7 @@ named! {
         KycStatus => "kyc_status",
         DepositLimit => "deposit_limit",
         LossLimit => "loss_limit",
+        SessionLimit => "session_limit",
         SelfExclusion => "self_exclusion",
         TransferRequest => "transfer_request",
         TransferCancel => "transfer_cancel",

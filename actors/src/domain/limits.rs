@@ -136,6 +136,35 @@ pub struct Limits {
     pub pending: Vec<(LimitKind, DepositPeriod, Option<i64>, Timestamp)>,
     /// Self-excluded until this time (exclusive).
     pub excluded_until: Option<Timestamp>,
+    /// The longest a playing session may last, in milliseconds (whole minutes).
+    pub session: Option<i64>,
+    /// A raised or removed session limit waiting out the cooling-off: (the new limit, when
+    /// it takes effect).
+    pub session_pending: Option<(Option<i64>, Timestamp)>,
+}
+
+/// A playing session (RULES.md W-9): the first and the latest applied bet or win of a run in
+/// which none follows the one before by more than the configured break.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Session {
+    /// The first bet or win of the session.
+    pub start: Timestamp,
+    /// The latest (by time) bet or win of the session.
+    pub last: Timestamp,
+}
+
+impl Session {
+    /// The session a bet or win at `t` plays in: `current` continued when `t` is at most
+    /// `break_ms` after its latest, else a new one from `t`.
+    pub fn at(current: Option<Session>, t: Timestamp, break_ms: i64) -> Session {
+        match current {
+            Some(s) if t.0 <= s.last.0.saturating_add(break_ms) => Session {
+                start: s.start,
+                last: s.last.max(t),
+            },
+            _ => Session { start: t, last: t },
+        }
+    }
 }
 
 /// A sum per current day, week and month: (period start, sum). Kept for every wallet, so
@@ -160,11 +189,19 @@ pub enum LimitRefusal {
     /// A bet would take the period's net loss above its limit: (period, limit, already lost
     /// in the period).
     Loss(DepositPeriod, i64, i64),
+    /// A bet in a session that has lasted its limit: (limit in ms, the session's start).
+    Session(i64, Timestamp),
 }
 
 impl Limits {
     /// Takes in the pending changes whose cooling-off ended at or before `t`.
     pub fn settle(&mut self, t: Timestamp) {
+        if let Some((limit, at)) = self.session_pending {
+            if at <= t {
+                self.session = limit;
+                self.session_pending = None;
+            }
+        }
         let (deposit, loss) = (&mut self.deposit, &mut self.loss);
         self.pending.retain(|(kind, period, limit, at)| {
             if *at <= t {
@@ -183,6 +220,39 @@ impl Limits {
     /// Self-excluded at `t`.
     pub fn excluded_at(&self, t: Timestamp) -> Option<Timestamp> {
         self.excluded_until.filter(|until| t < *until)
+    }
+
+    /// Sets the session limit (`None`: removes it), in milliseconds: at once if it is lower
+    /// than the limit in force (or the first), else after `cooling_off_ms` from `t`. Returns
+    /// when it takes effect.
+    pub fn set_session(
+        &mut self,
+        limit: Option<i64>,
+        t: Timestamp,
+        cooling_off_ms: i64,
+    ) -> Timestamp {
+        self.session_pending = None;
+        let lower = match (limit, self.session) {
+            (Some(new), Some(old)) => new <= old,
+            (_, None) => true,
+            (None, Some(_)) => false,
+        };
+        if lower {
+            self.session = limit;
+            t
+        } else {
+            let at = Timestamp(t.0.saturating_add(cooling_off_ms.max(0)));
+            self.session_pending = Some((limit, at));
+            at
+        }
+    }
+
+    /// The refusal of a bet at `t` in `session` (the session it would play in), if the
+    /// session has lasted the limit.
+    pub fn session_refusal(&self, session: Session, t: Timestamp) -> Option<LimitRefusal> {
+        let limit = self.session?;
+        (t.0.saturating_sub(session.start.0) >= limit)
+            .then_some(LimitRefusal::Session(limit, session.start))
     }
 
     /// The limits of a kind in force, per period.
@@ -320,6 +390,57 @@ mod tests {
         assert_eq!(l.loss[0], Some(700));
         l.settle(Timestamp(3_060));
         assert_eq!((l.loss[0], l.deposit[0]), (Some(800), Some(100)));
+    }
+
+    #[test]
+    fn a_session_runs_while_no_break_is_longer_than_the_configured_one() {
+        let t = |ms| Timestamp(ms);
+        let s = Session::at(None, t(1_000), 100);
+        assert_eq!(
+            s,
+            Session {
+                start: t(1_000),
+                last: t(1_000)
+            }
+        );
+        let s = Session::at(Some(s), t(1_100), 100);
+        assert_eq!(
+            s,
+            Session {
+                start: t(1_000),
+                last: t(1_100)
+            }
+        );
+        // A late one inside the session keeps its latest.
+        let s = Session::at(Some(s), t(1_050), 100);
+        assert_eq!(s.last, t(1_100));
+        // A break of more than 100 starts a new session.
+        let s = Session::at(Some(s), t(1_201), 100);
+        assert_eq!(
+            s,
+            Session {
+                start: t(1_201),
+                last: t(1_201)
+            }
+        );
+        let mut l = Limits::default();
+        assert_eq!(l.session_refusal(s, t(9_999)), None);
+        l.set_session(Some(60_000), t(0), 10);
+        assert_eq!(l.session_refusal(s, t(61_200)), None);
+        assert_eq!(
+            l.session_refusal(s, t(61_201)),
+            Some(LimitRefusal::Session(60_000, t(1_201)))
+        );
+        // A longer limit waits; a shorter one is at once and drops the waiting one.
+        assert_eq!(l.set_session(Some(120_000), t(5), 10), t(15));
+        l.settle(t(14));
+        assert_eq!(l.session, Some(60_000));
+        l.settle(t(15));
+        assert_eq!((l.session, l.session_pending), (Some(120_000), None));
+        l.set_session(None, t(20), 10);
+        l.set_session(Some(30_000), t(21), 10);
+        l.settle(t(1_000));
+        assert_eq!((l.session, l.session_pending), (Some(30_000), None));
     }
 
     #[test]

@@ -20,7 +20,7 @@ use super::ids::{EventId, HallId, MachineId, PlayerId, RoundId, ServerId, Source
 use super::kinds::{KycStatus, Total, WalletOpKind};
 use super::limits::{
     self, Calendar, DepositPeriod, Deposited, LimitKind, LimitRefusal, Limits, Lost, PeriodSums,
-    UtcCalendar,
+    Session, UtcCalendar,
 };
 use super::machine::Alert;
 use super::money::{add, Amount, Currency};
@@ -57,6 +57,9 @@ pub enum WalletOp {
         period: DepositPeriod,
         amount: Option<Amount>,
     },
+    /// Sets (or, with none, removes) the longest a playing session may last, in minutes
+    /// (RULES.md W-9): moves no money.
+    SessionLimit { minutes: Option<u32> },
     /// Excludes the player from deposits and bets until a time (RULES.md W-9).
     SelfExclude { until: Timestamp },
     /// Holds money for a cashless transfer to a machine (RULES.md W-10); the command's `tx`
@@ -84,6 +87,7 @@ impl WalletOp {
                 kind: LimitKind::Loss,
                 ..
             } => WalletOpKind::LossLimit,
+            WalletOp::SessionLimit { .. } => WalletOpKind::SessionLimit,
             WalletOp::SelfExclude { .. } => WalletOpKind::SelfExclusion,
             WalletOp::TransferRequest { .. } => WalletOpKind::TransferRequest,
             WalletOp::TransferCancel { .. } => WalletOpKind::TransferCancel,
@@ -155,7 +159,13 @@ pub struct WalletRules<'a> {
     pub calendar: &'a dyn Calendar,
     /// How long a transfer's hold waits for its machine (RULES.md W-10), in milliseconds.
     pub transfer_hold_ms: i64,
+    /// The longest break between bets and wins that keeps a playing session going (RULES.md
+    /// W-9), in milliseconds.
+    pub session_break_ms: i64,
 }
+
+/// The default break that ends a playing session: 30 minutes (RULES.md W-9).
+pub const SESSION_BREAK_MS_DEFAULT: i64 = 30 * 60_000;
 
 /// The default cooling-off of a raised deposit limit: 24 hours (RULES.md W-9).
 pub const COOLING_OFF_MS_DEFAULT: i64 = 24 * 3_600_000;
@@ -168,6 +178,7 @@ impl Default for WalletRules<'static> {
             cooling_off_ms: COOLING_OFF_MS_DEFAULT,
             calendar: &UtcCalendar,
             transfer_hold_ms: TRANSFER_HOLD_MS_DEFAULT,
+            session_break_ms: SESSION_BREAK_MS_DEFAULT,
         }
     }
 }
@@ -334,6 +345,8 @@ pub struct WalletState {
     /// What the player lost (bets less wins and refunds) in the current day, week and month
     /// (RULES.md W-9).
     pub lost: Lost,
+    /// The player's playing session: its first and latest bet or win (RULES.md W-9).
+    pub session: Option<Session>,
     /// The player's responsible-gaming limits, once any was set (RULES.md W-9).
     pub limits: Option<Box<Limits>>,
     /// Cashless transfers held and acknowledged, once any was asked for (RULES.md W-10).
@@ -362,6 +375,7 @@ impl WalletState {
             kyc: KycStatus::Unverified,
             deposited: Deposited::default(),
             lost: Lost::default(),
+            session: None,
             limits: None,
             transfers: None,
             window_len: window_len.max(1),
@@ -606,6 +620,7 @@ impl WalletState {
                 if let (true, Some(mut lost)) = (is_bet, sums) {
                     limits::add_to(&mut lost, a.minor());
                     self.lost = lost;
+                    self.play(meta.time, rules);
                 }
                 if is_bet {
                     let window = meta.time.window_start();
@@ -631,6 +646,7 @@ impl WalletState {
                 self.totals.wins = wins;
                 self.ops += 1;
                 self.count_loss(meta.time, -amount.minor(), rules);
+                self.play(meta.time, rules);
                 if let Some((bkey, mut first)) = settles {
                     if let Some(b) = &mut first.bet {
                         b.status = BetStatus::Settled;
@@ -658,6 +674,12 @@ impl WalletState {
                 let limits = self.limits.get_or_insert_with(Box::default);
                 let limit = amount.map(|a| a.minor());
                 limits.set(*kind, *period, limit, meta.time, rules.cooling_off_ms);
+                0
+            }
+            WalletOp::SessionLimit { minutes } => {
+                let limits = self.limits.get_or_insert_with(Box::default);
+                let limit = minutes.map(|m| i64::from(m) * 60_000);
+                limits.set_session(limit, meta.time, rules.cooling_off_ms);
                 0
             }
             WalletOp::SelfExclude { until } => {
@@ -901,6 +923,11 @@ impl WalletState {
         Ok(Applied::Done)
     }
 
+    /// W-9: an applied bet or win plays in the player's session.
+    fn play(&mut self, t: Timestamp, rules: &WalletRules<'_>) {
+        self.session = Some(Session::at(self.session, t, rules.session_break_ms));
+    }
+
     /// W-9: a win or a refund lowers the loss of the period it is applied in.
     fn count_loss(&mut self, t: Timestamp, amount: i64, rules: &WalletRules<'_>) {
         if amount != 0 {
@@ -938,7 +965,12 @@ impl WalletState {
         let now = limits::current(sums, rules.calendar.periods(t));
         let refusal = refusal.or_else(|| {
             let l = self.limits.as_deref()?;
-            limits::refusal(l, kind, &now, amount)
+            limits::refusal(l, kind, &now, amount).or_else(|| match kind {
+                LimitKind::Loss => {
+                    l.session_refusal(Session::at(self.session, t, rules.session_break_ms), t)
+                }
+                LimitKind::Deposit => None,
+            })
         });
         match refusal {
             None => Ok(Some(now)),
@@ -973,6 +1005,12 @@ impl WalletState {
                 amount,
                 player: player(),
             },
+            LimitRefusal::Session(limit, started) => DomainError::LimitSession {
+                minutes: limit / 60_000,
+                started: started.0,
+                amount,
+                player: player(),
+            },
         }
     }
 
@@ -989,6 +1027,7 @@ impl WalletState {
             | WalletOp::Rollback { .. }
             | WalletOp::Kyc(_)
             | WalletOp::Limit { .. }
+            | WalletOp::SessionLimit { .. }
             | WalletOp::SelfExclude { .. }
             | WalletOp::TransferCancel { .. } => return Ok(()),
             WalletOp::TransferRequest { amount, .. } => {

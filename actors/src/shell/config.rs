@@ -36,6 +36,8 @@ pub struct RuntimeConfig {
     pub wallet_cooling_off_ms: i64,
     /// How long a transfer's hold waits for its machine (RULES.md W-10).
     pub wallet_transfer_hold_ms: i64,
+    /// The longest break that keeps a playing session going (RULES.md W-9).
+    pub wallet_session_break_ms: i64,
     /// Where days, weeks and months start for deposit limits: the jurisdiction's local time
     /// (RULES.md W-9).
     pub calendar: Arc<dyn Calendar>,
@@ -78,6 +80,8 @@ pub struct EntitySettings {
     pub wallet_cooling_off_ms: i64,
     /// How long a transfer's hold waits for its machine (RULES.md W-10).
     pub wallet_transfer_hold_ms: i64,
+    /// The longest break that keeps a playing session going (RULES.md W-9).
+    pub wallet_session_break_ms: i64,
     /// Windows a hall keeps open behind its newest one before publishing them.
     pub ggr_grace_windows: i64,
     /// Windows a hall keeps in memory.
@@ -97,6 +101,7 @@ impl From<&RuntimeConfig> for EntitySettings {
             wallet_kyc_withdrawal_max_minor: c.wallet_kyc_withdrawal_max_minor,
             wallet_cooling_off_ms: c.wallet_cooling_off_ms,
             wallet_transfer_hold_ms: c.wallet_transfer_hold_ms,
+            wallet_session_break_ms: c.wallet_session_break_ms,
             ggr_grace_windows: c.ggr_grace_windows,
             ggr_windows_max: c.ggr_windows_max,
             source_expiry_ms: c.source_expiry_ms,

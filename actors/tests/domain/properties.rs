@@ -643,6 +643,7 @@ impl WalletModel {
                 // the independent model check W-8 to W-10.
                 WalletOp::Kyc(_)
                 | WalletOp::Limit { .. }
+                | WalletOp::SessionLimit { .. }
                 | WalletOp::SelfExclude { .. }
                 | WalletOp::TransferRequest { .. }
                 | WalletOp::TransferCancel { .. } => {

@@ -1672,6 +1672,73 @@ fn w9_bets_count_their_net_loss_per_period_against_the_loss_limits() {
 }
 
 #[test]
+fn w9_a_session_that_lasted_its_limit_refuses_bets_until_a_break_ends_it() {
+    let mut fx = Vec::new();
+    let mut w = wallet(0, 64);
+    let minute = 60_000;
+    let brk = WalletRules::default().session_break_ms;
+    assert_eq!(brk, 30 * minute);
+    apply_at(&mut w, "D-1", deposit(10_000), WED, &mut fx).unwrap();
+    // Played before the limit existed: the session counts from its first bet.
+    apply_at(&mut w, "B-1", bet(10), WED, &mut fx).unwrap();
+    let limit = WalletOp::SessionLimit { minutes: Some(60) };
+    apply_at(&mut w, "S-1", limit, WED + 10 * minute, &mut fx).unwrap();
+    assert_eq!(w.ops, 2, "a limit is not a money operation");
+    // Breaks of up to 30 minutes keep the session going: 29 minutes, then 29 more.
+    apply_at(&mut w, "B-2", bet(10), WED + 29 * minute, &mut fx).unwrap();
+    apply_at(
+        &mut w,
+        "W-1",
+        win(5, Some("B-2")),
+        WED + 58 * minute,
+        &mut fx,
+    )
+    .unwrap();
+    assert_eq!(
+        apply_at(&mut w, "B-3", bet(10), WED + 60 * minute - 1, &mut fx),
+        fresh(9_975)
+    );
+    // An hour after its first bet, the session refuses bets; nothing moves.
+    let before = (w.balance, w.totals.clone(), w.session);
+    fx.clear();
+    let e = DomainError::LimitSession {
+        minutes: 60,
+        started: WED,
+        amount: 10,
+        player: "P-1".into(),
+    };
+    assert_eq!(
+        apply_at(&mut w, "B-4", bet(10), WED + 60 * minute, &mut fx),
+        Err(e.clone())
+    );
+    assert_eq!(e.code(), "limit_session");
+    assert!(money(&fx).is_empty());
+    assert_eq!((w.balance, w.totals.clone(), w.session), before);
+    // Refused bets do not keep it going; deposits and withdrawals are not play.
+    apply_at(&mut w, "D-2", deposit(100), WED + 70 * minute, &mut fx).unwrap();
+    let last = WED + 60 * minute - 1;
+    assert!(apply_at(&mut w, "B-5", bet(10), last + brk, &mut fx).is_err());
+    // A break of more than 30 minutes since the last bet or win starts a new session.
+    assert_eq!(
+        apply_at(&mut w, "B-6", bet(10), last + brk + 1, &mut fx),
+        fresh(10_065)
+    );
+    assert_eq!(w.session.map(|s| s.start), Some(Timestamp(last + brk + 1)));
+    // A longer limit waits out the cooling-off; a removal too.
+    let t = last + brk + 2;
+    let longer = WalletOp::SessionLimit { minutes: Some(120) };
+    apply_at(&mut w, "S-2", longer, t, &mut fx).unwrap();
+    assert_eq!(w.limits.as_ref().and_then(|l| l.session), Some(60 * minute));
+    apply_at(&mut w, "B-7", bet(10), t + 25 * minute, &mut fx).unwrap();
+    apply_at(&mut w, "B-8", bet(10), t + 50 * minute, &mut fx).unwrap();
+    let refused = apply_at(&mut w, "B-9", bet(10), t + 61 * minute, &mut fx);
+    assert!(
+        matches!(refused, Err(DomainError::LimitSession { minutes: 60, .. })),
+        "{refused:?}"
+    );
+}
+
+#[test]
 fn w9_a_lower_limit_is_at_once_a_higher_one_or_a_removal_after_the_cooling_off() {
     let mut fx = Vec::new();
     let mut w = wallet(0, 64);

@@ -7,7 +7,8 @@ use crate::wire::InputPayload;
 use super::super::types::AMOUNT_MAX;
 use super::{
     cash_in, cash_out, deposit_limit, hall_name, jackpot, kyc, loss_limit, money, rollback,
-    self_exclusion, wallet, World, CREDIT_LINE, KYC_WITHDRAWAL_MAX, LARGE_CASH_IN,
+    self_exclusion, session_limit, wallet, World, CREDIT_LINE, KYC_WITHDRAWAL_MAX, LARGE_CASH_IN,
+    SESSION_BREAK_MS,
 };
 
 impl World {
@@ -16,7 +17,7 @@ impl World {
         let m = self.rng.gen_range(0..self.machines.len());
         let p = self.rng.gen_range(0..self.players.len());
         let player = self.players[p].id.clone();
-        match self.rng.gen_range(0..35) {
+        match self.rng.gen_range(0..34) {
             0 if !self.sent_wallet.is_empty() => {
                 self.case("retry_after_hours");
                 self.now += 3 * 3_600_000;
@@ -419,18 +420,39 @@ impl World {
                     self.send_wallet(p, "RG-1", self_exclusion(&player, &t, until + 60_000));
                 }
             }
-            34 => {
+            _ => {
+                self.case("mystery_play");
+                if self.machines[m].credits < 1_000 {
+                    self.machines[m].credits += 10_000;
+                    self.send_machine(m, cash_in("bill", 10_000));
+                }
+                for _ in 0..3 {
+                    self.machines[m].credits -= 200;
+                    self.send_machine(m, money("bet", 200));
+                    self.send_machine(m, InputPayload::GameEnd {});
+                }
+                self.machines[m].game_open = false;
+            }
+        }
+    }
+
+    /// RULES.md W-9's loss and session limits for a player, from their own random draws.
+    pub(super) fn limit_flow(&mut self) {
+        let p = self.limits_rng.gen_range(0..self.players.len());
+        let player = self.players[p].id.clone();
+        match self.limits_rng.gen_range(0..2) {
+            0 => {
                 // W-9: a loss limit: bets count against it less what comes back; a bet past
                 // it is refused whatever the funds; a win (or a refund) makes room again; a
                 // raise waits out the cooling-off. What the player lost before counts.
-                let period = ["day", "week", "month"][self.rng.gen_range(0..3)];
+                let period = ["day", "week", "month"][self.limits_rng.gen_range(0..3)];
                 self.case("loss_limit");
                 let t = self.player_tx(p);
                 self.players[p].balance += 4_000;
                 self.send_wallet(p, "PSP-1", wallet("deposit", &player, &t, 4_000, None));
                 let t = self.player_tx(p);
                 self.send_wallet(p, "RG-1", loss_limit(&player, &t, period, Some(2_000)));
-                let prov = self.provider();
+                let prov = self.providers[self.limits_rng.gen_range(0..2)].clone();
                 let mut first = None;
                 for _ in 0..5 {
                     let t = self.player_tx(p);
@@ -445,7 +467,7 @@ impl World {
                 let t = self.player_tx(p);
                 self.send_wallet(p, &prov, wallet("wallet_bet", &player, &t, 600, None));
                 self.players[p].balance -= 600;
-                if self.rng.gen_bool(0.5) {
+                if self.limits_rng.gen_bool(0.5) {
                     self.case("loss_limit_raise_waits");
                     let t = self.player_tx(p);
                     self.send_wallet(p, "RG-1", loss_limit(&player, &t, period, None));
@@ -454,17 +476,35 @@ impl World {
                 }
             }
             _ => {
-                self.case("mystery_play");
-                if self.machines[m].credits < 1_000 {
-                    self.machines[m].credits += 10_000;
-                    self.send_machine(m, cash_in("bill", 10_000));
+                // W-9: a session limit of a minute: bets within it taken, one a minute into
+                // the session refused, one after a break longer than the configured one taken
+                // (a new session); a removal waits out the cooling-off.
+                self.case("session_limit");
+                let prov = self.providers[self.limits_rng.gen_range(0..2)].clone();
+                let t = self.player_tx(p);
+                self.send_wallet(p, "RG-1", session_limit(&player, &t, Some(1)));
+                self.ensure_funds(p);
+                // The game server's clock runs ahead for these bets (a wallet command is
+                // booked at its time as sent, E-3): the stream's own time does not jump.
+                let base = self.now;
+                let ahead = [0, 30_000, 61_000, 61_000 + SESSION_BREAK_MS + 1];
+                for (i, step) in ahead.into_iter().enumerate() {
+                    if i == 3 {
+                        self.case("session_break");
+                    }
+                    self.now = base + step;
+                    let t = self.player_tx(p);
+                    self.send_wallet(p, &prov, wallet("wallet_bet", &player, &t, 10, None));
+                    self.players[p].balance -= 10;
                 }
-                for _ in 0..3 {
-                    self.machines[m].credits -= 200;
-                    self.send_machine(m, money("bet", 200));
-                    self.send_machine(m, InputPayload::GameEnd {});
+                self.now = base;
+                let t = self.player_tx(p);
+                self.send_wallet(p, "RG-1", session_limit(&player, &t, None));
+                if self.limits_rng.gen_bool(0.2) {
+                    self.case("session_limit_invalid");
+                    let t = self.player_tx(p);
+                    self.send_wallet(p, "RG-1", session_limit(&player, &t, Some(1_441)));
                 }
-                self.machines[m].game_open = false;
             }
         }
     }
@@ -493,6 +533,7 @@ fn tx_of(p: &InputPayload) -> (String, String) {
         | InputPayload::KycStatus { player, tx, .. }
         | InputPayload::DepositLimit { player, tx, .. }
         | InputPayload::LossLimit { player, tx, .. }
+        | InputPayload::SessionLimit { player, tx, .. }
         | InputPayload::SelfExclusion { player, tx, .. } => (player.clone(), tx.clone()),
         _ => (String::new(), String::new()),
     }

@@ -46,6 +46,11 @@ pub const VOUCHER_HOLD_MS: i64 = 60_000;
 /// How long a cashless transfer's request holds its amount in generated streams (RULES.md
 /// W-10).
 pub const TRANSFER_HOLD_MS: i64 = 60_000;
+
+/// W-9: the break that ends a playing session in the generated streams: 2 minutes (the
+/// default is 30), so that the session cases do not stretch a stream's time past its
+/// vouchers' expiry.
+pub const SESSION_BREAK_MS: i64 = 2 * 60_000;
 /// The hall whose vouchers expire after a day in generated streams (RULES.md V-6); the
 /// others keep the default 30 days.
 pub const SHORT_EXPIRY_HALL: usize = 0;
@@ -155,6 +160,7 @@ pub fn model_config() -> ModelConfig {
         voucher_hold_ms: VOUCHER_HOLD_MS,
         voucher_home_only_halls: BTreeSet::from([hall_name(HOME_ONLY_HALL)]),
         transfer_hold_ms: TRANSFER_HOLD_MS,
+        session_break_ms: SESSION_BREAK_MS,
     }
 }
 
@@ -221,7 +227,12 @@ struct World {
     /// Cashless transfers (RULES.md W-10): their own random draws and ids, for the same
     /// reason.
     transfers: transfer_books::Transfers,
+    /// Loss and session limits (RULES.md W-9): their own random draws, for the same reason.
+    limits_rng: SmallRng,
 }
+
+/// How often, per thousand steps, a loss or session limit flow (RULES.md W-9) is mixed in.
+const LIMIT_FLOWS_PER_MILLE: u32 = 2;
 
 /// Generates a stream.
 pub fn generate(cfg: &GenConfig) -> Generated {
@@ -279,6 +290,7 @@ pub fn generate(cfg: &GenConfig) -> Generated {
         sent_machine: Vec::new(),
         vouchers: tickets::Vouchers::new(cfg.seed),
         transfers: transfer_books::Transfers::new(cfg.seed),
+        limits_rng: SmallRng::seed_from_u64(cfg.seed ^ 0x0000_6c69_6d69_7473),
     };
     while w.out.items.len() < cfg.events {
         w.now += w.rng.gen_range(1..40);
@@ -313,7 +325,13 @@ pub fn generate(cfg: &GenConfig) -> Generated {
         if w.transfers.rng.gen_range(0..1000) < cfg.transfer_per_mille {
             w.transfer_flow();
         }
+        if w.limits_rng.gen_range(0..1000) < LIMIT_FLOWS_PER_MILLE {
+            w.limit_flow();
+        }
     }
+    // Last, a ticket sold at a desk: every stream ends with a voucher owed (RULES.md V-8's
+    // liability above zero), whatever its random flows redeemed or expired before.
+    w.desk_issue(None);
     // Whatever is still held back is delivered at the end, late.
     for m in 0..w.machines.len() {
         let held = std::mem::take(&mut w.machines[m].held);
@@ -806,6 +824,15 @@ fn loss_limit(player: &str, tx: &str, period: &str, amount: Option<i64>) -> Inpu
             currency,
         },
         other => other,
+    }
+}
+
+/// A session limit in minutes (RULES.md W-9); `None` removes it.
+fn session_limit(player: &str, tx: &str, minutes: Option<i64>) -> InputPayload {
+    InputPayload::SessionLimit {
+        player: player.to_owned(),
+        tx: tx.to_owned(),
+        minutes,
     }
 }
 

@@ -203,7 +203,7 @@ impl World {
     }
 
     /// A desk sells a ticket (RULES.md V-2); its index.
-    fn desk_issue(&mut self, hall: Option<String>) -> usize {
+    pub(super) fn desk_issue(&mut self, hall: Option<String>) -> usize {
         self.case("voucher_desk_issue");
         let hall = hall.unwrap_or_else(|| self.any_hall());
         let desk = cage(&hall);

@@ -28,9 +28,9 @@ struct Record {
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 enum StateDto {
-    /// Boxed: a machine's record is the largest.
+    /// Boxed: a machine's and a wallet's records are the largest.
     Machine(Box<MachineDto>),
-    Wallet(WalletDto),
+    Wallet(Box<WalletDto>),
     Pool(PoolDto),
     Hall(HallDto),
     Voucher(VoucherDto),
@@ -40,7 +40,7 @@ enum StateDto {
 pub fn encode_record(snapshot: &Snapshot, movements: u64) -> Result<Vec<u8>, StoreError> {
     let state = match snapshot {
         Snapshot::Machine(m) => StateDto::Machine(Box::new(m.into())),
-        Snapshot::Wallet(w) => StateDto::Wallet(w.try_into()?),
+        Snapshot::Wallet(w) => StateDto::Wallet(Box::new(w.try_into()?)),
         Snapshot::Pool(p) => StateDto::Pool(p.into()),
         Snapshot::Hall(h) => StateDto::Hall(h.into()),
         Snapshot::Voucher(v) => StateDto::Voucher(v.into()),
@@ -66,7 +66,7 @@ pub fn decode_record(bytes: &[u8]) -> Result<(Snapshot, u64), StoreError> {
     }
     let snapshot = match rec.state {
         StateDto::Machine(m) => Snapshot::Machine((*m).try_into()?),
-        StateDto::Wallet(w) => Snapshot::Wallet(w.try_into()?),
+        StateDto::Wallet(w) => Snapshot::Wallet((*w).try_into()?),
         StateDto::Pool(p) => Snapshot::Pool(p.try_into()?),
         StateDto::Hall(h) => Snapshot::Hall(h.try_into()?),
         StateDto::Voucher(v) => Snapshot::Voucher(v.try_into()?),

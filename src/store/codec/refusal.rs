@@ -70,6 +70,12 @@ pub(super) enum DomainErrorDto {
         amount: i64,
         player: String,
     },
+    LimitSession {
+        minutes: i64,
+        started: i64,
+        amount: i64,
+        player: String,
+    },
     SelfExclusionActive {
         until: i64,
         asked: i64,
@@ -233,6 +239,17 @@ impl From<&DomainError> for DomainErrorDto {
                 period: period.name().into(),
                 limit,
                 used,
+                amount,
+                player,
+            },
+            E::LimitSession {
+                minutes,
+                started,
+                amount,
+                player,
+            } => D::LimitSession {
+                minutes,
+                started,
                 amount,
                 player,
             },
@@ -427,6 +444,17 @@ impl TryFrom<DomainErrorDto> for DomainError {
                     .ok_or_else(|| unknown("deposit period", &period))?,
                 limit,
                 used,
+                amount,
+                player,
+            },
+            D::LimitSession {
+                minutes,
+                started,
+                amount,
+                player,
+            } => E::LimitSession {
+                minutes,
+                started,
                 amount,
                 player,
             },

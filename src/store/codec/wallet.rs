@@ -3,7 +3,7 @@
 
 use std::collections::VecDeque;
 
-use pitboss_actors::domain::limits::{DepositPeriod, LimitKind, Limits};
+use pitboss_actors::domain::limits::{DepositPeriod, LimitKind, Limits, Session};
 use pitboss_actors::domain::transfer::{Hold, Transfers};
 use pitboss_actors::domain::wallet::{
     Answer, Answered, BetBooking, BetStatus, TxKey, TxRecord, WalletOp, WalletState, WalletTotals,
@@ -118,6 +118,9 @@ pub(super) struct WalletDto {
     /// Absent from wallets stored before loss limits existed, which read as nothing lost.
     #[serde(default)]
     lost: [(i64, i64); 3],
+    /// The playing session: (first, latest) bet or win (RULES.md W-9).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    session: Option<(i64, i64)>,
     /// The responsible-gaming limits, once any was set (RULES.md W-9).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     limits: Option<LimitsDto>,
@@ -157,6 +160,12 @@ struct LimitsDto {
     /// (period, limit, effective at): raised loss limits waiting.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     loss_pending: Vec<(String, Option<i64>, i64)>,
+    /// The session limit in ms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    session: Option<i64>,
+    /// (limit, effective at): a raised session limit waiting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    session_pending: Option<(Option<i64>, i64)>,
 }
 
 /// The pending changes of one kind, as the store keeps them.
@@ -210,6 +219,7 @@ impl OpFields {
             WalletOp::TransferRequest { amount, .. } => (amount.minor(), None),
             WalletOp::Kyc(_)
             | WalletOp::Limit { .. }
+            | WalletOp::SessionLimit { .. }
             | WalletOp::SelfExclude { .. }
             | WalletOp::TransferCancel { .. } => (0, None),
         };
@@ -228,6 +238,7 @@ impl OpFields {
                 amount.map(|a| a.minor()),
                 None,
             ),
+            WalletOp::SessionLimit { minutes } => (None, minutes.map(i64::from), None),
             WalletOp::SelfExclude { until } => (None, None, Some(until.0)),
             _ => (None, None, None),
         };
@@ -293,6 +304,11 @@ impl OpFields {
                         .transpose()?,
                 }
             }
+            Some(WalletOpKind::SessionLimit) => WalletOp::SessionLimit {
+                minutes: limit
+                    .map(|m| u32::try_from(m).map_err(|e| bad("session limit", e)))
+                    .transpose()?,
+            },
             Some(WalletOpKind::SelfExclusion) => WalletOp::SelfExclude {
                 until: Timestamp(until.ok_or_else(|| bad("wallet self-exclusion", "no end"))?),
             },
@@ -488,12 +504,15 @@ impl TryFrom<&WalletState> for WalletDto {
             kyc: (w.kyc != KycStatus::Unverified).then(|| w.kyc.name().to_owned()),
             deposited: w.deposited.map(|(t, s)| (t.0, s)),
             lost: w.lost.map(|(t, s)| (t.0, s)),
+            session: w.session.map(|s| (s.start.0, s.last.0)),
             limits: w.limits.as_deref().map(|l| LimitsDto {
                 deposit: l.deposit,
                 pending: pending_of(l, LimitKind::Deposit),
                 excluded_until: l.excluded_until.map(|t| t.0),
                 loss: l.loss,
                 loss_pending: pending_of(l, LimitKind::Loss),
+                session: l.session,
+                session_pending: l.session_pending.map(|(a, t)| (a, t.0)),
             }),
             to_machines: t.to_machines,
             from_machines: t.from_machines,
@@ -563,6 +582,10 @@ impl TryFrom<WalletDto> for WalletState {
             },
             deposited: d.deposited.map(|(t, s)| (Timestamp(t), s)),
             lost: d.lost.map(|(t, s)| (Timestamp(t), s)),
+            session: d.session.map(|(start, last)| Session {
+                start: Timestamp(start),
+                last: Timestamp(last),
+            }),
             limits: match d.limits {
                 None => None,
                 Some(l) => Some(Box::new(Limits {
@@ -580,6 +603,8 @@ impl TryFrom<WalletDto> for WalletState {
                         })
                         .collect::<Result<_, _>>()?,
                     excluded_until: l.excluded_until.map(Timestamp),
+                    session: l.session,
+                    session_pending: l.session_pending.map(|(a, t)| (a, Timestamp(t))),
                 })),
             },
             transfers: match d.transfers {

@@ -13,8 +13,8 @@ use std::borrow::Cow;
 
 use super::raw::{
     Empty, RawCash, RawCashlessTransfer, RawDepositLimit, RawEnvelope, RawInt, RawKyc, RawMeters,
-    RawMoney, RawPayload, RawRollback, RawSelfExclusion, RawSource, RawStr, RawTransferCancel,
-    RawTransferRequest, RawVoucher, RawWallet,
+    RawMoney, RawPayload, RawRollback, RawSelfExclusion, RawSessionLimit, RawSource, RawStr,
+    RawTransferCancel, RawTransferRequest, RawVoucher, RawWallet,
 };
 use crate::wire::NESTING_DEPTH_MAX;
 
@@ -242,6 +242,7 @@ struct Fields<'a> {
     status: Option<RawStr<'a>>,
     period: Option<RawStr<'a>>,
     until: Option<RawInt>,
+    minutes: Option<RawInt>,
     machine: Option<RawStr<'a>>,
     transfer: Option<RawStr<'a>>,
     direction: Option<RawStr<'a>>,
@@ -310,6 +311,7 @@ fn read_payload<'a>(r: &mut Reader<'a>) -> Option<RawPayload<'a>> {
             b"status" => once(&mut f.status, r.str())?,
             b"period" => once(&mut f.period, r.str())?,
             b"until" => once(&mut f.until, r.int())?,
+            b"minutes" => once(&mut f.minutes, r.int())?,
             b"machine" => once(&mut f.machine, r.str())?,
             b"transfer" => once(&mut f.transfer, r.str())?,
             b"direction" => once(&mut f.direction, r.str())?,
@@ -417,6 +419,11 @@ fn read_payload<'a>(r: &mut Reader<'a>) -> Option<RawPayload<'a>> {
                 P::DepositLimit(limit)
             }
         }
+        b"session_limit" => P::SessionLimit(RawSessionLimit {
+            player: f.player?,
+            tx: f.tx?,
+            minutes: f.minutes,
+        }),
         b"self_exclusion" => P::SelfExclusion(RawSelfExclusion {
             player: f.player?,
             tx: f.tx?,

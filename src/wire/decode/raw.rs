@@ -241,6 +241,17 @@ pub(super) struct RawDepositLimit<'a> {
     pub currency: Option<RawStr<'a>>,
 }
 
+/// A session limit (RULES.md W-9).
+#[derive(Deserialize)]
+pub(super) struct RawSessionLimit<'a> {
+    #[serde(borrow)]
+    pub player: RawStr<'a>,
+    #[serde(borrow)]
+    pub tx: RawStr<'a>,
+    #[serde(default)]
+    pub minutes: Option<RawInt>,
+}
+
 /// A self-exclusion (RULES.md W-9).
 #[derive(Deserialize)]
 pub(super) struct RawSelfExclusion<'a> {
@@ -383,6 +394,7 @@ pub(super) enum RawPayload<'a> {
     KycStatus(#[serde(borrow)] RawKyc<'a>),
     DepositLimit(#[serde(borrow)] RawDepositLimit<'a>),
     LossLimit(#[serde(borrow)] RawDepositLimit<'a>),
+    SessionLimit(#[serde(borrow)] RawSessionLimit<'a>),
     SelfExclusion(#[serde(borrow)] RawSelfExclusion<'a>),
     TransferRequest(#[serde(borrow)] RawTransferRequest<'a>),
     TransferCancel(#[serde(borrow)] RawTransferCancel<'a>),
@@ -593,6 +605,15 @@ impl<'a> RawEnvelope<'a> {
                     R::DepositLimit(limit)
                 }
             }
+            P::SessionLimit {
+                player,
+                tx,
+                minutes,
+            } => R::SessionLimit(RawSessionLimit {
+                player: player.into(),
+                tx: tx.into(),
+                minutes: minutes.map(raw_int),
+            }),
             P::SelfExclusion { player, tx, until } => R::SelfExclusion(RawSelfExclusion {
                 player: player.into(),
                 tx: tx.into(),
@@ -703,6 +724,7 @@ impl RawPayload<'_> {
             RawPayload::KycStatus(_) => "kyc_status",
             RawPayload::DepositLimit(_) => "deposit_limit",
             RawPayload::LossLimit(_) => "loss_limit",
+            RawPayload::SessionLimit(_) => "session_limit",
             RawPayload::SelfExclusion(_) => "self_exclusion",
             RawPayload::TransferRequest(_) => "transfer_request",
             RawPayload::TransferCancel(_) => "transfer_cancel",
@@ -726,6 +748,7 @@ impl RawPayload<'_> {
                 | RawPayload::KycStatus(_)
                 | RawPayload::DepositLimit(_)
                 | RawPayload::LossLimit(_)
+                | RawPayload::SessionLimit(_)
                 | RawPayload::SelfExclusion(_)
                 | RawPayload::TransferRequest(_)
                 | RawPayload::TransferCancel(_)

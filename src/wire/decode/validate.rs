@@ -48,6 +48,7 @@ fn int<T: TryFrom<i128>>(
 const U8: &str = "0..=255";
 const U32: &str = "0..=4294967295";
 const U64: &str = "0..=18446744073709551615";
+const SESSION_MINUTES: &str = "1..=1440 (a minute to a day)";
 /// The latest time an event may carry: 9999-12-31T23:59:59.999Z, in ms since the epoch
 /// (RULES.md E-1). Times before the epoch are refused too: no machine or server plays
 /// before 1970, and a bound keeps the time arithmetic (windows, days, expiries) in range.
@@ -611,6 +612,31 @@ fn wallet_command(
                 round: None,
             };
             return Ok((player, cmd, cur));
+        }
+        RawPayload::SessionLimit(x) => {
+            let player = PlayerId::new(text("player", &x.player)?)?;
+            let tx = TxId::new(text("tx", &x.tx)?)?;
+            // W-9: 1 minute to a day; no `minutes` removes the limit.
+            let minutes = x
+                .minutes
+                .map(|m| {
+                    int::<u32>("minutes", SESSION_MINUTES, m)
+                        .ok()
+                        .filter(|m| (1..=1_440).contains(m))
+                        .ok_or_else(|| {
+                            WireError::Schema(format!(
+                                "`minutes` must be an integer in {SESSION_MINUTES}"
+                            ))
+                        })
+                })
+                .transpose()?;
+            let cmd = WalletCommand {
+                provider,
+                tx,
+                op: WalletOp::SessionLimit { minutes },
+                round: None,
+            };
+            return Ok((player, cmd, None));
         }
         RawPayload::SelfExclusion(x) => {
             let player = PlayerId::new(text("player", &x.player)?)?;

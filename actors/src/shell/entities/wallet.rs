@@ -135,6 +135,7 @@ impl Entity for WalletEntity {
                     cooling_off_ms: s.wallet_cooling_off_ms,
                     calendar: cx.calendar(),
                     transfer_hold_ms: s.wallet_transfer_hold_ms,
+                    session_break_ms: s.wallet_session_break_ms,
                 };
                 if let Err(e) = state.apply(&meta, &cmd, currency, &rules, &recalled, &mut fx) {
                     if matches!(e, DomainError::TxConflict { .. }) {

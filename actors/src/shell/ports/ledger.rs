@@ -167,6 +167,7 @@ impl Movement {
             WalletOpKind::KycStatus
             | WalletOpKind::DepositLimit
             | WalletOpKind::LossLimit
+            | WalletOpKind::SessionLimit
             | WalletOpKind::SelfExclusion => None,
         }
     }

@@ -107,6 +107,7 @@ fn config() -> RuntimeConfig {
         wallet_kyc_withdrawal_max_minor: None,
         wallet_cooling_off_ms: 86_400_000,
         wallet_transfer_hold_ms: 60_000,
+        wallet_session_break_ms: 1_800_000,
         calendar: std::sync::Arc::new(crate::domain::limits::UtcCalendar),
         large_cash_in_alert_minor: 0,
         handpay_threshold_minor: 0,
