@@ -196,6 +196,15 @@ impl Direct {
                             };
                             self.wallet_transfer(&t.player, &meta, &t.fact);
                         }
+                        MachineEffect::CardIn(c) => {
+                            self.deliver(|| EntityKey::Wallet(c.player.clone()));
+                            let meta = WalletMeta {
+                                event_id: meta.event_id,
+                                time: c.at,
+                                hall: c.hall.clone(),
+                            };
+                            self.wallet_card_in(&c.player, &meta, &machine);
+                        }
                         pooled => {
                             if let Some((pool, cmd)) = PoolCommand::of_effect(pooled, &machine) {
                                 self.deliver(|| EntityKey::Pool(pool.clone()));
@@ -314,6 +323,24 @@ impl Direct {
             self.stats.refused += 1;
             *self.refusals.entry(e.code()).or_default() += 1;
         }
+        for effect in &fx {
+            if let WalletEffect::Alert(a) = effect {
+                self.stats.outputs += 1;
+                *self.alerts.entry(a.code()).or_default() += 1;
+            }
+        }
+        self.wfx = fx;
+    }
+
+    /// RULES.md W-9: a card-in reaches the player's wallet, if there is one (a card-in
+    /// creates none).
+    fn wallet_card_in(&mut self, player: &PlayerId, meta: &WalletMeta, machine: &MachineId) {
+        let Some(state) = self.wallets.get(player) else {
+            return;
+        };
+        let mut fx = std::mem::take(&mut self.wfx);
+        fx.clear();
+        state.apply_card_in(meta, machine, &mut fx);
         for effect in &fx {
             if let WalletEffect::Alert(a) = effect {
                 self.stats.outputs += 1;

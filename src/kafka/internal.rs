@@ -447,6 +447,8 @@ pub enum WalletParts {
     Lapse,
     /// A command from the input topic, with its amount's currency.
     Command(WalletCommand, Option<Currency>),
+    /// A player's card-in at this machine (RULES.md W-9).
+    CardIn(MachineId),
 }
 
 /// The `direction` of an item that carries a wallet command.
@@ -540,6 +542,31 @@ pub fn wallet_transfer_item<'a>(
     }
 }
 
+/// The `direction` of an item that carries a player's card-in at a machine (RULES.md W-9;
+/// its `transfer` is empty, its `amount` 0).
+const CARD_IN: &str = "card_in";
+
+/// The item for a player's card-in at a machine.
+pub fn wallet_card_in_item<'a>(
+    player: &'a PlayerId,
+    meta: &'a WalletMeta,
+    machine: &'a MachineId,
+    cause: &'a str,
+) -> WalletTransferItem<'a> {
+    WalletTransferItem {
+        player: player.as_str().into(),
+        cause: cause.into(),
+        time: meta.time.0,
+        hall: meta.hall.as_str().into(),
+        machine: machine.as_str().into(),
+        transfer: "".into(),
+        direction: CARD_IN.into(),
+        amount: 0,
+        seq: 0,
+        command: None,
+    }
+}
+
 impl WalletTransferItem<'_> {
     /// Validates into the domain's types.
     pub fn to_domain(&self) -> Result<(PlayerId, WalletMeta, WalletParts), InternalError> {
@@ -552,6 +579,10 @@ impl WalletTransferItem<'_> {
         if self.direction == LAPSE {
             return Ok((player, meta, WalletParts::Lapse));
         }
+        if self.direction == CARD_IN {
+            let machine = MachineId::new(&self.machine)?;
+            return Ok((player, meta, WalletParts::CardIn(machine)));
+        }
         if self.direction == COMMAND {
             let c = self.command.as_ref().ok_or_else(|| {
                 InternalError::Invalid("a wallet command item without its command".into())
@@ -561,7 +592,7 @@ impl WalletTransferItem<'_> {
         }
         let direction = Direction::from_name(&self.direction).ok_or_else(|| {
             InternalError::Invalid(format!(
-                "direction {:?} (expected to_machine, from_machine or lapse)",
+                "direction {:?} (expected to_machine, from_machine, lapse, command or card_in)",
                 self.direction.chars().take(32).collect::<String>()
             ))
         })?;
@@ -1018,8 +1049,15 @@ mod tests {
         buf.push(&wallet_transfer_item(&player, &meta, Some(&fact), &cause));
         // The sweep's lapse travels in the same batches (RULES.md W-10).
         buf.push(&wallet_transfer_item(&player, &meta, None, &cause));
+        // And a player's card-in at a machine (RULES.md W-9).
+        let machine = MachineId::new("M-18").unwrap();
+        buf.push(&wallet_card_in_item(&player, &meta, &machine, &cause));
         let bytes = buf.message().to_vec();
         let items = decode_wallet_transfers(&bytes).unwrap();
+        assert_eq!(
+            items[2].to_domain().unwrap(),
+            (player.clone(), meta.clone(), WalletParts::CardIn(machine))
+        );
         assert_eq!(
             items[0].to_domain().unwrap(),
             (player.clone(), meta.clone(), WalletParts::Fact(fact))

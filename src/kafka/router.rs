@@ -35,8 +35,8 @@ use pitboss_actors::shell::{
 use serde::Serialize;
 
 use super::internal::{
-    award_item, event_id_text, ggr_item, pool_item, voucher_item, wallet_command_item,
-    wallet_transfer_item, BatchBuf, Kind,
+    award_item, event_id_text, ggr_item, pool_item, voucher_item, wallet_card_in_item,
+    wallet_command_item, wallet_transfer_item, BatchBuf, Kind,
 };
 use super::partition::partition_for;
 use super::producer::{Delivery, Produce};
@@ -261,12 +261,26 @@ impl EffectRouter for KafkaRouter {
                 // owner of the player's wallet commands.
                 let (meta, fact) = match &m {
                     WalletMsg::Transfer { meta, fact, .. } => (meta, Some(fact)),
-                    WalletMsg::Lapse { meta, .. } | WalletMsg::Command { meta, .. } => (meta, None),
+                    WalletMsg::Lapse { meta, .. }
+                    | WalletMsg::Command { meta, .. }
+                    | WalletMsg::CardIn { meta, .. } => (meta, None),
                 };
                 let p = self.partition_of(4, player.as_str());
                 let cause = event_id_text(meta.event_id, &mut text);
                 let item = wallet_transfer_item(&player, meta, fact, cause);
                 self.push(4, p, player.as_str(), &item, m.ack().clone());
+            }
+            Remote::Wallet(
+                player,
+                WalletMsg::CardIn {
+                    meta, machine, ack, ..
+                },
+            ) => {
+                // RULES.md W-9: a card-in to the owner of the player's wallet.
+                let p = self.partition_of(4, player.as_str());
+                let cause = event_id_text(meta.event_id, &mut text);
+                let item = wallet_card_in_item(&player, &meta, &machine, cause);
+                self.push(4, p, player.as_str(), &item, ack);
             }
             Remote::Wallet(
                 player,

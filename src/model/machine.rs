@@ -252,6 +252,11 @@ impl Model {
                     self.alert("card_session_overlap");
                 }
                 self.machines.get_mut(id).expect("exists").session = Some(p.clone());
+                // W-9: a card-in of a player self-excluded at the event's (booked) time.
+                let excluded = self.wallets.get(p).and_then(|w| w.excluded_until);
+                if excluded.is_some_and(|until| booked < until) {
+                    self.alert("self_excluded_card_in");
+                }
             }
             MachineWhat::CardOut => {
                 if m.session.is_none() {

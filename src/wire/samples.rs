@@ -965,7 +965,8 @@ pub fn outputs() -> Vec<(&'static str, Output)> {
 /// answer to a machine's redemption request, a refused desk commit, a machine's printed
 /// ticket, and one alert of each voucher kind.
 /// The alerts a wallet raises about cashless transfers (RULES.md W-10), about the transfer
-/// samples: index 3000 on, after a machine's, a pool's and a voucher's.
+/// samples, and about a card-in (W-9): index 3000 on, after a machine's, a pool's and a
+/// voucher's.
 fn transfer_outputs() -> Vec<(&'static str, Output)> {
     let machine = MachineId::new(MACHINE).expect("sample machine");
     let player = PlayerId::new(PLAYER).expect("sample player");
@@ -1031,6 +1032,19 @@ fn transfer_outputs() -> Vec<(&'static str, Output)> {
                 },
                 last,
                 3_002,
+            ),
+        ),
+        (
+            // RULES.md W-9: about the card-in sample (5), raised by the player's wallet.
+            "alert_self_excluded_card_in",
+            alert(
+                Alert::SelfExcludedCardIn {
+                    machine: MachineId::new(MACHINE).expect("sample machine"),
+                    player: PlayerId::new(PLAYER).expect("sample player"),
+                    until: Timestamp(TIME_MS + 86_400_000),
+                },
+                5,
+                3_000,
             ),
         ),
     ]

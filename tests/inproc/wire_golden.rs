@@ -154,11 +154,11 @@ fn golden_bytes_of_every_input_and_output_kind() {
         "golden mismatch (if the change is intended, rerun with UPDATE_GOLDEN=1 and review):\n{}",
         problems.join("\n")
     );
-    // 37 input kinds, 5 version 2 wallet commands with a round, 56 output samples (the
+    // 37 input kinds, 5 version 2 wallet commands with a round, 57 output samples (the
     // wallet answers: applied, with a round, refused, refused for KYC, a KYC status, refused
     // for a deposit limit, a loss limit and a session limit; every alert kind; a voucher's
     // answer applied and refused and a ticket fact), 1 rejection.
-    assert_eq!(cases.len(), 37 + 5 + 56 + 1);
+    assert_eq!(cases.len(), 37 + 5 + 57 + 1);
 }
 
 #[test]
@@ -1298,6 +1298,13 @@ fn output_expectations() -> Vec<(&'static str, Topic, &'static str, &'static str
             "{cause} alert 3002",
             Some(34),
         ),
+        (
+            "alert_self_excluded_card_in",
+            Topic::Alerts,
+            "M-17",
+            "{cause} alert 3000",
+            Some(5),
+        ),
     ]
 }
 
@@ -1494,6 +1501,12 @@ fn output_payloads_round_trip() {
                             "{name}"
                         );
                         (None, None, Some(amount), None)
+                    }
+                    "self_excluded_card_in" => {
+                        // RULES.md W-9: the player and the exclusion's end.
+                        assert_eq!(p.player.as_deref(), Some("P-1001"));
+                        assert_eq!(p.until, Some(samples::TIME_MS + 86_400_000));
+                        (None, None, None, None)
                     }
                     "sequence_gap" => (Some(5), Some(8), None, None),
                     "large_cash_in" => (None, None, Some(1_000_000), None),

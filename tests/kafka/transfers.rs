@@ -295,3 +295,121 @@ async fn the_sweep_lapses_a_hold_through_the_internal_topic() {
     assert!(r.conservation_ok, "{r:#?}");
     assert_eq!((r.balances, r.transfers_held), (10_000, 0));
 }
+
+/// RULES.md W-9 through `pitboss run`: a self-excluded player's card-in at a machine crosses
+/// the internal transfers topic (an item of direction `card_in`) to the wallet's owner, which
+/// raises `self_excluded_card_in` once; a card-in of a player without a wallet raises nothing
+/// and creates no wallet.
+#[actix_rt::test]
+async fn a_self_excluded_players_card_in_reaches_the_wallet_and_raises_an_alert() {
+    let _serial = support::serial();
+    let broker = Broker::start();
+    let cfg = support::config(&broker, "card-in");
+    pitboss::run::create_topics(&cfg)
+        .await
+        .expect("create topics");
+    let now = pitboss::clock::now_ms();
+    let until = now + 86_400_000;
+    let id = |n: u128| uuid::Uuid::from_u128(0xaf72_0000 + n);
+    let exclusion = InputEnvelope::wallet(
+        id(1),
+        HALL,
+        "RG-1",
+        1,
+        now,
+        InputPayload::SelfExclusion {
+            player: PLAYER.into(),
+            tx: "SE-1".into(),
+            until,
+        },
+    );
+    let card_in = |n: u128, machine: &str, player: &str| {
+        let payload = InputPayload::CardIn {
+            player: player.into(),
+        };
+        let env = InputEnvelope::machine(id(n), HALL, machine, 1, now + n as i64, payload);
+        (env.kafka_key().to_owned(), env.to_bytes())
+    };
+    // The card-ins are produced once the exclusion is answered: a card-in that reaches the
+    // wallet before its exclusion raises nothing (RULES.md W-9), and the input topic's
+    // partitions are read in no fixed order.
+    let later = vec![
+        card_in(2, "M-AFT-2", "P-NO-WALLET"),
+        card_in(3, MACHINE, PLAYER),
+    ];
+    let (brokers, input) = (cfg.kafka.brokers.clone(), cfg.kafka.topics.input.clone());
+    let mut sent = false;
+    let opts = RunOptions {
+        recount: true,
+        ..Default::default()
+    };
+    let msgs = vec![(exclusion.kafka_key().to_owned(), exclusion.to_bytes())];
+    let (report, alerts) = support::run_until(&cfg, opts, msgs, "the card-in's alert", move |c| {
+        let t = &c.kafka.topics;
+        let mut answered = false;
+        let mut alerts = Vec::new();
+        for r in support::read_all(
+            &c.kafka.brokers,
+            &[t.wallet_events.clone(), t.alerts.clone()],
+        ) {
+            match decode_output(&r.payload).expect("every output decodes") {
+                OutputEvent::Wallet(w) => answered |= w.payload.tx == "SE-1",
+                OutputEvent::Alert(a) => alerts.push((
+                    a.payload.kind.to_string(),
+                    a.payload.player.as_deref().unwrap_or_default().to_string(),
+                    a.payload.machine.as_deref().unwrap_or_default().to_string(),
+                    a.payload.until,
+                )),
+                _ => {}
+            }
+        }
+        if answered && !sent {
+            support::produce(&brokers, &input, &later);
+            sent = true;
+        }
+        alerts
+            .iter()
+            .any(|a| a.0 == "self_excluded_card_in")
+            .then_some(alerts)
+    })
+    .await;
+    let report = report.expect("pitboss run stops cleanly");
+    assert_eq!(
+        alerts,
+        vec![(
+            "self_excluded_card_in".into(),
+            PLAYER.into(),
+            MACHINE.into(),
+            Some(until)
+        )],
+        "one alert, for the excluded player only"
+    );
+    // Both card-ins crossed the internal topic, each on its player's partition.
+    let t = &cfg.kafka.topics;
+    let mut items = Vec::new();
+    for r in support::read_all(
+        &cfg.kafka.brokers,
+        std::slice::from_ref(&t.wallet_transfers),
+    ) {
+        for i in decode_wallet_transfers(&r.payload).expect("an internal batch") {
+            assert_eq!(
+                r.partition,
+                partition_for(i.player.as_bytes(), cfg.kafka.partitions.internal)
+            );
+            items.push((i.player.to_string(), i.direction.to_string()));
+        }
+    }
+    items.sort();
+    assert_eq!(
+        items,
+        vec![
+            ("P-AFT-1".into(), "card_in".into()),
+            ("P-AFT-1".into(), "command".into()),
+            ("P-NO-WALLET".into(), "card_in".into()),
+        ]
+    );
+    // Nothing moved; the player without a wallet has none.
+    let r = report.recount.as_ref().expect("recounted");
+    assert!(r.conservation_ok, "{r:#?}");
+    assert_eq!((r.wallets, r.balances, r.credits), (1, 0, 0), "{r:#?}");
+}

@@ -254,7 +254,8 @@ impl PoolCommand {
             | MachineEffect::Log(_)
             | MachineEffect::HandpaidWin(_)
             | MachineEffect::Voucher(_)
-            | MachineEffect::Transfer(_) => None,
+            | MachineEffect::Transfer(_)
+            | MachineEffect::CardIn(_) => None,
         }
     }
 }

@@ -132,6 +132,17 @@ pub struct WalletTransferFact {
     pub at: Timestamp,
 }
 
+/// A player's card-in, as the player's wallet receives it (RULES.md W-9: a self-excluded
+/// player's card-in raises an alert there; the machine does not know the wallet).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlayerCardIn {
+    pub player: PlayerId,
+    /// The hall the machine stands in.
+    pub hall: HallId,
+    /// The event's booked time.
+    pub at: Timestamp,
+}
+
 /// A handpay the machine locked up for and no attendant has reset yet (RULES.md M-10).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OpenHandpay {
@@ -573,6 +584,8 @@ pub enum MachineEffect {
     Voucher(Box<TicketFact>),
     /// A cashless transfer the machine applied, for its wallet (RULES.md W-10). Boxed: rare.
     Transfer(Box<WalletTransferFact>),
+    /// A player carded in, for the player's wallet (RULES.md W-9). Boxed: rare.
+    CardIn(Box<PlayerCardIn>),
 }
 
 /// A fact a machine reported about a ticket, forwarded by the machine after applying it
@@ -864,6 +877,13 @@ pub enum Alert {
         /// `to_machine` or `from_machine`.
         direction: &'static str,
     },
+    /// A self-excluded player carded in at a machine (W-9): raised by the player's wallet.
+    SelfExcludedCardIn {
+        machine: MachineId,
+        player: PlayerId,
+        /// The exclusion's end (exclusive).
+        until: Timestamp,
+    },
 }
 
 impl Alert {
@@ -907,6 +927,7 @@ impl Alert {
             Alert::TransferWithoutHold { .. } => "transfer_without_hold",
             Alert::TransferAmountVariance { .. } => "transfer_amount_variance",
             Alert::TransferAcknowledgedTwice { .. } => "transfer_acknowledged_twice",
+            Alert::SelfExcludedCardIn { .. } => "self_excluded_card_in",
         }
     }
 
@@ -945,7 +966,8 @@ impl Alert {
             Alert::TransferHoldReleased { machine, .. }
             | Alert::TransferWithoutHold { machine, .. }
             | Alert::TransferAmountVariance { machine, .. }
-            | Alert::TransferAcknowledgedTwice { machine, .. } => machine,
+            | Alert::TransferAcknowledgedTwice { machine, .. }
+            | Alert::SelfExcludedCardIn { machine, .. } => machine,
             Alert::SequenceGap { machine, .. }
             | Alert::SequenceReset { machine, .. }
             | Alert::SequenceStale { machine, .. }
@@ -1401,6 +1423,11 @@ impl MachineState {
                     }
                 }
                 self.session = Some(player.clone());
+                fx.push(MachineEffect::CardIn(Box::new(PlayerCardIn {
+                    player: player.clone(),
+                    hall: at.hall.clone(),
+                    at: at.time,
+                })));
             }
             MachineCommand::CardOut => {
                 if self.session.take().is_none() {

@@ -787,6 +787,29 @@ impl WalletState {
         self.lapse(meta.time, fx);
     }
 
+    /// W-9: a player carded in at a machine at `meta.time`; a self-exclusion in force then
+    /// raises `self_excluded_card_in`. Nothing changes: the card reader reported a fact, and
+    /// the machine lets the player play (what the player stakes there is the machine's to
+    /// count); the alert tells the hall to act.
+    pub fn apply_card_in(
+        &self,
+        meta: &WalletMeta,
+        machine: &MachineId,
+        fx: &mut Vec<WalletEffect>,
+    ) {
+        if let Some(until) = self
+            .limits
+            .as_deref()
+            .and_then(|l| l.excluded_at(meta.time))
+        {
+            fx.push(WalletEffect::Alert(Alert::SelfExcludedCardIn {
+                machine: machine.clone(),
+                player: self.id.clone(),
+                until,
+            }));
+        }
+    }
+
     /// What machines acknowledged beyond the wallet's funds (W-10).
     pub fn unbacked(&self) -> i64 {
         self.transfers.as_ref().map_or(0, |t| t.unbacked)

@@ -63,6 +63,14 @@ pub enum WalletMsg {
         /// Completion of the input event that caused it.
         ack: AckToken,
     },
+    /// A player's card-in at a machine (RULES.md W-9), forwarded by the machine: `meta` is
+    /// the machine's event.
+    CardIn {
+        meta: WalletMeta,
+        machine: MachineId,
+        /// Completion of the input event that caused it.
+        ack: AckToken,
+    },
     /// The sweep (RULES.md W-10): the holds whose time is before `meta.time` lapse, with
     /// nothing else to apply. `meta.event_id` names the lapse (not an input).
     Lapse { meta: WalletMeta, ack: AckToken },
@@ -74,6 +82,7 @@ impl WalletMsg {
         match self {
             WalletMsg::Command { ack, .. }
             | WalletMsg::Transfer { ack, .. }
+            | WalletMsg::CardIn { ack, .. }
             | WalletMsg::Lapse { ack, .. } => ack,
         }
     }

@@ -12,7 +12,7 @@ use pitboss_actors::domain::machine::{
     MachineEffect, MachineEnv, MachineProfile, MachineState, MeterDiff, MeterReport,
     SignificantEvent, TicketFact, EPOCHS_KEPT, HOLES_KEPT,
 };
-use pitboss_actors::domain::machine::{MachineTransfer, WalletTransferFact};
+use pitboss_actors::domain::machine::{MachineTransfer, PlayerCardIn, WalletTransferFact};
 use pitboss_actors::domain::transfer::{Direction, TransferFact};
 use pitboss_actors::domain::voucher::VoucherFact;
 use pitboss_actors::domain::TxId;
@@ -163,6 +163,15 @@ fn transfer_fact(direction: Direction, a: i64, at: i64, seq: u64) -> MachineEffe
         },
         hall: hall(),
         at: Timestamp(at),
+    }))
+}
+
+/// A card-in for the player's wallet (RULES.md W-9), at the command's time.
+fn carded(meta: &EventMeta, p: &str) -> MachineEffect {
+    MachineEffect::CardIn(Box::new(PlayerCardIn {
+        player: player(p),
+        hall: hall(),
+        at: meta.time,
     }))
 }
 
@@ -806,7 +815,7 @@ fn cases() -> Vec<Case> {
             currency: None,
             outcome: Ok(()),
             change: |m| m.session = Some(player("P-1")),
-            effects: no_effects,
+            effects: |meta| vec![carded(meta, "P-1")],
         },
         Case {
             name: "card in of the carded-in player again is accepted",
@@ -815,7 +824,7 @@ fn cases() -> Vec<Case> {
             currency: None,
             outcome: Ok(()),
             change: no_change,
-            effects: no_effects,
+            effects: |meta| vec![carded(meta, "P-1")],
         },
         Case {
             name: "card_session_overlap: card in ends the other session and starts the new one",
@@ -824,12 +833,15 @@ fn cases() -> Vec<Case> {
             currency: None,
             outcome: Ok(()),
             change: |m| m.session = Some(player("P-2")),
-            effects: |_| {
-                vec![MachineEffect::Alert(Alert::CardSessionOverlap {
-                    machine: machine_id(),
-                    player: player("P-2"),
-                    previous: player("P-1"),
-                })]
+            effects: |meta| {
+                vec![
+                    MachineEffect::Alert(Alert::CardSessionOverlap {
+                        machine: machine_id(),
+                        player: player("P-2"),
+                        previous: player("P-1"),
+                    }),
+                    carded(meta, "P-2"),
+                ]
             },
         },
         Case {

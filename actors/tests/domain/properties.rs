@@ -19,7 +19,7 @@ use pitboss_actors::domain::jackpot::{
 };
 use pitboss_actors::domain::machine::{
     Alert, Applied, CashInKind, CashOutKind, EventMeta, GgrDelta, MachineCommand, MachineEffect,
-    MachineEnv, MachineProfile, MachineState, SignificantEvent,
+    MachineEnv, MachineProfile, MachineState, PlayerCardIn, SignificantEvent,
 };
 use pitboss_actors::domain::wallet::{
     Recalled, TxKey, TxRecord, WalletCommand, WalletEffect, WalletMeta, WalletOp, WalletReply,
@@ -231,8 +231,13 @@ fn machine_money_effects(
         MachineCommand::CashIn(..)
         | MachineCommand::CashOut(..)
         | MachineCommand::Transfer(_)
-        | MachineCommand::CardIn(_)
         | MachineCommand::CardOut => vec![],
+        // RULES.md W-9: for the player's wallet.
+        MachineCommand::CardIn(p) => vec![MachineEffect::CardIn(Box::new(PlayerCardIn {
+            player: p.clone(),
+            hall: hall_id(),
+            at: meta.time,
+        }))],
         MachineCommand::JackpotHit {
             pool,
             level,
@@ -1308,9 +1313,10 @@ impl Network {
                     d.ggr.push(delta);
                     continue;
                 }
-                MachineEffect::Alert(_) | MachineEffect::Log(_) | MachineEffect::HandpaidWin(_) => {
-                    continue
-                }
+                MachineEffect::Alert(_)
+                | MachineEffect::Log(_)
+                | MachineEffect::HandpaidWin(_)
+                | MachineEffect::CardIn(_) => continue,
                 pooled => {
                     let (pool, cmd) =
                         PoolCommand::of_effect(&pooled, &machine).expect("a pool effect");

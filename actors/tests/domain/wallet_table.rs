@@ -1847,6 +1847,42 @@ fn w9_a_self_excluded_player_may_not_pay_in_or_stake_and_cannot_cut_it_short() {
     );
 }
 
+#[test]
+fn w9_a_self_excluded_players_card_in_raises_an_alert_and_changes_nothing() {
+    use pitboss_actors::domain::machine::Alert;
+    let mut fx = Vec::new();
+    let mut w = wallet(0, 64);
+    let m = pitboss_actors::domain::MachineId::new("M-9").unwrap();
+    let at = |t: i64| WalletMeta {
+        time: Timestamp(t),
+        ..meta()
+    };
+    // Not excluded: nothing.
+    w.apply_card_in(&at(WED), &m, &mut fx);
+    assert!(fx.is_empty(), "{fx:?}");
+    let until = WED + 48 * HOUR;
+    let op = WalletOp::SelfExclude {
+        until: Timestamp(until),
+    };
+    apply_at(&mut w, "X-1", op, WED + HOUR, &mut fx).unwrap();
+    fx.clear();
+    let before = w.clone();
+    // In force: the alert names the machine, the player and the end; nothing moves.
+    w.apply_card_in(&at(until - 1), &m, &mut fx);
+    let alert = Alert::SelfExcludedCardIn {
+        machine: m.clone(),
+        player: player(),
+        until: Timestamp(until),
+    };
+    assert_eq!(alert.code(), "self_excluded_card_in");
+    assert_eq!(fx, vec![WalletEffect::Alert(alert)]);
+    assert_eq!(w, before);
+    // Over (the end is exclusive): nothing.
+    fx.clear();
+    w.apply_card_in(&at(until), &m, &mut fx);
+    assert!(fx.is_empty(), "{fx:?}");
+}
+
 // --- W-10: cashless transfers ---------------------------------------------------------
 
 fn machine(id: &str) -> pitboss_actors::domain::MachineId {

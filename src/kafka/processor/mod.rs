@@ -392,6 +392,9 @@ impl Processor {
                         let msg = match fact {
                             WalletParts::Fact(fact) => WalletMsg::Transfer { meta, fact, ack },
                             WalletParts::Lapse => WalletMsg::Lapse { meta, ack },
+                            WalletParts::CardIn(machine) => {
+                                WalletMsg::CardIn { meta, machine, ack }
+                            }
                             WalletParts::Command(cmd, currency) => WalletMsg::Command {
                                 meta,
                                 cmd,

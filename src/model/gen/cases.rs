@@ -405,6 +405,16 @@ impl World {
                     let until = self.now + 600_000;
                     let t = self.player_tx(p);
                     self.send_wallet(p, "RG-1", self_exclusion(&player, &t, until));
+                    // The player cards in at a machine while excluded: an alert from the
+                    // wallet, nothing refused at the machine.
+                    self.case("self_excluded_card_in");
+                    self.machines[m].carded = Some(player.clone());
+                    self.send_machine(
+                        m,
+                        InputPayload::CardIn {
+                            player: player.clone(),
+                        },
+                    );
                     let t = self.player_tx(p);
                     self.send_wallet(p, "PSP-1", wallet("deposit", &player, &t, 100, None));
                     let t = self.player_tx(p);

@@ -534,6 +534,10 @@ fn alert_payload(alert: &Alert) -> AlertPayload<'_> {
             p.amount = Some(*amount);
             p.direction = Some((*direction).into());
         }
+        Alert::SelfExcludedCardIn { player, until, .. } => {
+            p.player = Some(player.as_str().into());
+            p.until = Some(until.0);
+        }
     }
     p
 }

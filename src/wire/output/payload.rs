@@ -338,6 +338,10 @@ pub struct AlertPayload<'a> {
     /// `transfer_acknowledged_twice`: `to_machine` or `from_machine`.
     #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
     pub direction: Option<Cow<'a, str>>,
+    /// `self_excluded_card_in`: when the player's self-exclusion ends (exclusive), ms since
+    /// the Unix epoch (RULES.md W-9).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<i64>,
 }
 
 /// One meter of a `meter_variance` alert (RULES.md M-8).

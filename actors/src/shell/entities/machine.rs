@@ -3,7 +3,7 @@
 
 use crate::domain::jackpot::{PoolCommand, PoolMeta};
 use crate::domain::machine::{
-    LogEntry, MachineCommand, MachineEffect, MachineEnv, MachineState, TicketFact,
+    LogEntry, MachineCommand, MachineEffect, MachineEnv, MachineState, PlayerCardIn, TicketFact,
     WalletTransferFact,
 };
 use crate::domain::voucher::VoucherMeta;
@@ -142,6 +142,21 @@ impl Entity for MachineEntity {
                             };
                             let ack = ack.clone();
                             let msg = WalletMsg::Transfer { meta, fact, ack };
+                            cx.forward(Remote::Wallet(player, msg));
+                        }
+                        MachineEffect::CardIn(c) => {
+                            // RULES.md W-9: the wallet knows the player's self-exclusion.
+                            let PlayerCardIn { player, hall, at } = *c;
+                            let meta = WalletMeta {
+                                event_id: meta.event_id,
+                                time: at,
+                                hall,
+                            };
+                            let msg = WalletMsg::CardIn {
+                                meta,
+                                machine: id.clone(),
+                                ack: ack.clone(),
+                            };
                             cx.forward(Remote::Wallet(player, msg));
                         }
                         MachineEffect::HandpaidWin(amount) => {

@@ -99,6 +99,10 @@ impl Entity for WalletEntity {
 
     fn handle(&mut self, msg: WalletMsg, cx: &dyn EntityContext) {
         let id = &self.id;
+        if matches!(msg, WalletMsg::CardIn { .. }) && self.state.is_none() {
+            // W-9: a player without a wallet has no limits; a card-in creates none.
+            return;
+        }
         let state = self.state.get_or_insert_with(|| {
             let s = cx.settings();
             // E-4: the network's currency, from creation.
@@ -152,6 +156,10 @@ impl Entity for WalletEntity {
                     Ok(Applied::Duplicate) => cx.count(Counter::Duplicate),
                     Err(e) => cx.refuse(id.to_string(), &e, meta.event_id, &ack),
                 }
+                (meta, ack)
+            }
+            WalletMsg::CardIn { meta, machine, ack } => {
+                state.apply_card_in(&meta, &machine, &mut fx);
                 (meta, ack)
             }
             WalletMsg::Lapse { meta, ack } => {
