@@ -21,9 +21,10 @@ pub struct Expected {
     pub alert_ids: BTreeSet<String>,
     pub refused_ids: BTreeSet<String>,
     /// Output ids of voucher answers, facts and expiries (lapsed holds left out), and the
-    /// alerts vouchers raise with their kinds (RULES.md V): see [`super::Outputs::check`].
+    /// alerts that depend on the order of two input partitions, with their kinds (RULES.md V,
+    /// W-9): see [`super::Outputs::check`].
     pub voucher_ids: BTreeSet<String>,
-    pub voucher_alerts: BTreeMap<String, &'static str>,
+    pub crossing_alerts: BTreeMap<String, &'static str>,
     /// Messages rejected at the wire.
     pub rejected: usize,
 }
@@ -80,8 +81,8 @@ pub async fn expected(cfg: &Config, msgs: &[(String, Vec<u8>)]) -> Expected {
             Output::Wallet { .. } => {
                 e.wallet_ids.insert(id);
             }
-            Output::Alert { alert, .. } if alert.voucher().is_some() => {
-                e.voucher_alerts.insert(id, alert.code());
+            Output::Alert { alert, .. } if super::outputs::cross_partition(alert.code()) => {
+                e.crossing_alerts.insert(id, alert.code());
             }
             Output::Alert { .. } => {
                 e.alert_ids.insert(id);

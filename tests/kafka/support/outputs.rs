@@ -206,12 +206,12 @@ impl Outputs {
         out
     }
 
-    /// Checks GGR per hall, wallet ids and final balances, alert and refusal ids.
-    /// The ids of the alerts vouchers raise (with their kinds), or of the others.
-    fn alerts(&self, voucher: bool) -> BTreeMap<String, String> {
+    /// The ids of the alerts that depend on the order of two input partitions (with their
+    /// kinds), or of the others.
+    fn alerts(&self, crossing: bool) -> BTreeMap<String, String> {
         self.decoded()
             .filter_map(|(_, ev)| match ev {
-                OutputEvent::Alert(a) if a.payload.kind.starts_with("voucher_") == voucher => {
+                OutputEvent::Alert(a) if cross_partition(&a.payload.kind) == crossing => {
                     Some((a.output_id.to_string(), a.payload.kind.to_string()))
                 }
                 _ => None,
@@ -239,9 +239,11 @@ impl Outputs {
             .collect();
         assert_eq!(vouchers, e.voucher_ids, "voucher outputs");
         // Voucher alerts depend on that order (a ticket-in ahead of its print is
-        // `voucher_credit_unbacked`; README.md, limits): they are published and
-        // decode (above); which ones is not compared with the in-process run.
-        let _ = &e.voucher_alerts;
+        // `voucher_credit_unbacked`; README.md, limits), and so does a self-excluded
+        // player's card-in (the machine's partition against the wallet's: RULES.md W-9):
+        // they are published and decode (above); which ones is not compared with the
+        // in-process run.
+        let _ = &e.crossing_alerts;
     }
 
     fn check_others(&self, e: &Expected) {
@@ -264,4 +266,11 @@ impl Outputs {
         assert_eq!(alerts, e.alert_ids, "alerts");
         assert_eq!(self.ids("refused"), e.refused_ids, "refusals");
     }
+}
+
+/// Alerts whose occurrence depends on the order in which two input partitions are read: a
+/// voucher's (its commands against a machine's tickets, RULES.md V) and a self-excluded
+/// player's card-in (the machine's card-in against the wallet's exclusion, W-9).
+pub fn cross_partition(kind: &str) -> bool {
+    kind.starts_with("voucher_") || kind == "self_excluded_card_in"
 }
