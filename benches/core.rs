@@ -76,6 +76,7 @@ fn apply(c: &mut Criterion) {
     let env = MachineEnv {
         skew: rc.skew,
         profile_of: &profile_of,
+        theoretical_hold_ppm: rc.theoretical_hold_ppm,
     };
     g.bench_function("machine_bet", |b| {
         b.iter(|| {

@@ -150,6 +150,10 @@ pub struct NetworkConfig {
     pub currency: String,
 }
 
+fn default_theoretical_hold_percent() -> Decimal {
+    Decimal::from(8)
+}
+
 fn default_transfer_hold_secs() -> u32 {
     (pitboss_actors::domain::transfer::TRANSFER_HOLD_MS_DEFAULT / 1000) as u32
 }
@@ -174,6 +178,9 @@ pub struct RuntimeSection {
     pub wallet_transfer_hold_secs: u32,
     pub large_cash_in_alert_minor: i64,
     pub handpay_threshold_minor: i64,
+    /// RULES.md M-12: a machine's theoretical hold, percent of coin in (exact to 0.0001).
+    #[serde(default = "default_theoretical_hold_percent")]
+    pub theoretical_hold_percent: Decimal,
     pub clock_ahead_max_ms: i64,
     pub clock_behind_max_ms: i64,
     pub ggr_grace_windows: i64,
@@ -444,6 +451,13 @@ impl Config {
             calendar: std::sync::Arc::new(calendar),
             large_cash_in_alert_minor: r.large_cash_in_alert_minor,
             handpay_threshold_minor: r.handpay_threshold_minor,
+            theoretical_hold_ppm: LevelConfig::ppm_from_percent(r.theoretical_hold_percent)
+                .map_err(|_| {
+                    ConfigError::Domain(format!(
+                        "runtime.theoretical-hold-percent {} must be between 0 and 100 in steps of 0.0001",
+                        r.theoretical_hold_percent
+                    ))
+                })?,
             skew: SkewLimits {
                 ahead_max_ms: r.clock_ahead_max_ms,
                 behind_max_ms: r.clock_behind_max_ms,

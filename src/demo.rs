@@ -66,6 +66,7 @@ impl DemoSink {
             Output::Rejected { .. } => "rejected",
             Output::Refused { .. } => "refused",
             Output::Voucher { .. } => "voucher",
+            Output::RatedSession { .. } => "rated_session",
         }
     }
 

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use pitboss_actors::domain::ggr::{GgrDelta, HallState};
 use pitboss_actors::domain::jackpot::{JackpotHit, PoolCommand, PoolMeta, PoolState};
-use pitboss_actors::domain::machine::{MachineEffect, MachineEnv, MachineState};
+use pitboss_actors::domain::machine::{MachineEffect, MachineEnv, MachineState, RatedSession};
 use pitboss_actors::domain::transfer::TransferFact;
 use pitboss_actors::domain::voucher::{
     Reply, VoucherEffect, VoucherMeta, VoucherPolicy, VoucherState,
@@ -81,6 +81,8 @@ pub struct Direct {
     pub alerts: BTreeMap<&'static str, u64>,
     /// Refusals, by code.
     pub refusals: BTreeMap<&'static str, u64>,
+    /// Rated card sessions, as the machines ended them (RULES.md M-12).
+    pub sessions: Vec<(MachineId, RatedSession)>,
 }
 
 impl Direct {
@@ -108,6 +110,7 @@ impl Direct {
             stats: DirectStats::default(),
             alerts: BTreeMap::new(),
             refusals: BTreeMap::new(),
+            sessions: Vec::new(),
         }
     }
 
@@ -162,6 +165,7 @@ impl Direct {
                 let env = MachineEnv {
                     skew: self.config.skew,
                     profile_of: &profile_of,
+                    theoretical_hold_ppm: self.config.theoretical_hold_ppm,
                 };
                 if let Err(e) = state.apply(&hall, &meta, &cmd, currency, &env, &mut self.mfx) {
                     self.stats.refused += 1;
@@ -195,6 +199,10 @@ impl Direct {
                                 hall: t.hall.clone(),
                             };
                             self.wallet_transfer(&t.player, &meta, &t.fact);
+                        }
+                        MachineEffect::Rated(r) => {
+                            self.stats.outputs += 1;
+                            self.sessions.push((machine.clone(), (**r).clone()));
                         }
                         MachineEffect::CardIn(c) => {
                             self.deliver(|| EntityKey::Wallet(c.player.clone()));

@@ -23,8 +23,8 @@ use crate::config::{Config, LevelSection, PoolSection, VoucherSection};
 use crate::direct::Direct;
 use crate::model::gen::{generate, model_config, GenConfig, Generated};
 use crate::model::{
-    Draw, HallView, LevelSpec, LevelView, MachineView, Model, ModelConfig, PoolSpec, Totals,
-    VoucherAnswers, VoucherView, WalletView,
+    Draw, HallView, LevelSpec, LevelView, MachineView, Model, ModelConfig, PoolSpec, SessionRow,
+    Totals, VoucherAnswers, VoucherView, WalletView,
 };
 use crate::rng::KeyedHitPoints;
 use crate::wire::decode_input;
@@ -53,6 +53,9 @@ pub struct Report {
     pub compared: u64,
     /// Money that entered and money accounted for, per the model (micro-units).
     pub conservation: (i128, i128),
+    /// Rated card sessions the model published (RULES.md M-12), and how many of them had
+    /// games.
+    pub sessions: (u64, u64),
 }
 
 impl Report {
@@ -76,6 +79,7 @@ pub fn core_config(m: &ModelConfig) -> Config {
         u32::try_from(m.session_break_ms / 60_000).expect("a session break of whole minutes");
     cfg.runtime.large_cash_in_alert_minor = m.large_cash_in;
     cfg.runtime.handpay_threshold_minor = m.handpay_threshold;
+    cfg.runtime.theoretical_hold_percent = Decimal::new(m.theoretical_hold_ppm, 4);
     cfg.runtime.clock_ahead_max_ms = m.clock_ahead_max_ms;
     cfg.runtime.clock_behind_max_ms = m.clock_behind_max_ms;
     cfg.runtime.hit_point_secret = SECRET.to_owned();
@@ -168,7 +172,44 @@ pub fn compare(g: &Generated, mcfg: &ModelConfig) -> Report {
     }
     check_states(&mut r, &direct, &model, mcfg);
     check_codes(&mut r, &direct, &model);
+    check_sessions(&mut r, &direct, &model);
     r
+}
+
+/// RULES.md M-12: every rated session, field by field, in the order they ended.
+pub fn check_sessions(r: &mut Report, direct: &Direct, model: &Model) {
+    let core: Vec<SessionRow> = direct
+        .sessions
+        .iter()
+        .map(|(machine, s)| SessionRow {
+            machine: machine.to_string(),
+            player: s.player.to_string(),
+            hall: s.hall.to_string(),
+            start: s.rating.start.0,
+            end: s.end.0,
+            ended_by: s.ended_by.name(),
+            coin_in: s.rating.coin_in,
+            coin_out: s.rating.coin_out,
+            games: s.rating.games,
+            theoretical_win: s.theoretical_win,
+        })
+        .collect();
+    let played = model.sessions.iter().filter(|s| s.games > 0).count();
+    r.sessions = (model.sessions.len() as u64, played as u64);
+    r.compared += model.sessions.len() as u64;
+    if core.len() != model.sessions.len() {
+        r.differences.push(format!(
+            "rated sessions: core {}, model {}",
+            core.len(),
+            model.sessions.len()
+        ));
+    }
+    for (i, (c, m)) in core.iter().zip(&model.sessions).enumerate() {
+        if c != m {
+            r.differences
+                .push(format!("rated session {i}: core {c:?}, model {m:?}"));
+        }
+    }
 }
 
 /// The count of every alert code, and of every refusal code but the wallets' (the
@@ -238,6 +279,10 @@ pub fn model_config_of(cfg: &Config) -> ModelConfig {
         voucher_home_only_halls: cfg.vouchers.home_only_halls.iter().cloned().collect(),
         transfer_hold_ms: i64::from(cfg.runtime.wallet_transfer_hold_secs) * 1_000,
         session_break_ms: i64::from(cfg.responsible_gaming.session_break_minutes) * 60_000,
+        theoretical_hold_ppm: (cfg.runtime.theoretical_hold_percent * Decimal::from(10_000))
+            .trunc()
+            .try_into()
+            .expect("a theoretical hold validated by the configuration"),
         pools: cfg
             .pools
             .iter()

@@ -360,7 +360,7 @@ struct HotHandles {
     outputs: Vec<Counter>,
 }
 
-const OUTPUT_KINDS: [&str; 8] = [
+const OUTPUT_KINDS: [&str; 9] = [
     "ggr",
     "jackpot_levels",
     "jackpot_hit",
@@ -369,6 +369,7 @@ const OUTPUT_KINDS: [&str; 8] = [
     "rejected",
     "refused",
     "voucher",
+    "rated_session",
 ];
 
 fn hot() -> &'static HotHandles {
@@ -415,6 +416,7 @@ fn output_kind_index(o: &Output) -> usize {
         Output::Rejected { .. } => 5,
         Output::Refused { .. } => 6,
         Output::Voucher { .. } => 7,
+        Output::RatedSession { .. } => 8,
     }
 }
 

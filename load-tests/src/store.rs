@@ -308,6 +308,7 @@ fn populate(cfg: &Config, o: &StoreOptions) -> anyhow::Result<()> {
                     &MachineEnv {
                         skew: SkewLimits::default(),
                         profile_of: &|h| directory.machine_profile(h),
+                        theoretical_hold_ppm: rc.theoretical_hold_ppm,
                     },
                     &mut mfx,
                 )?;

@@ -90,6 +90,8 @@ pub struct TopicNames {
     /// Machines' cashless transfers for wallets between instances (RULES.md W-10),
     /// partitioned like the wallets' commands (its partition count must equal the input's).
     pub wallet_transfers: String,
+    /// Rated card sessions (RULES.md M-12).
+    pub sessions: String,
 }
 
 impl Default for TopicNames {
@@ -107,6 +109,7 @@ impl Default for TopicNames {
             vouchers: Topic::Vouchers.default_name().into(),
             voucher_facts: "pitboss.internal.voucher-facts".into(),
             wallet_transfers: "pitboss.internal.wallet-transfers".into(),
+            sessions: Topic::Sessions.default_name().into(),
         }
     }
 }
@@ -121,6 +124,7 @@ impl TopicNames {
             Topic::Alerts => &self.alerts,
             Topic::Rejected => &self.rejected,
             Topic::Vouchers => &self.vouchers,
+            Topic::Sessions => &self.sessions,
         }
     }
 

@@ -42,6 +42,7 @@ fn index(t: Topic) -> usize {
         Topic::Alerts => 3,
         Topic::Rejected => 4,
         Topic::Vouchers => 5,
+        Topic::Sessions => 6,
     }
 }
 

@@ -85,6 +85,9 @@ pub(super) struct Machine {
     pub(super) credits: i64,
     pub(super) meters: BTreeMap<&'static str, i64>,
     pub(super) session: Option<String>,
+    /// M-12: the carded-in player's session so far: its card-in's booked time, coin in,
+    /// coin out and games (none when nobody is carded in).
+    pub(super) rating: Option<(i64, i64, i64, u64)>,
     pub(super) online: bool,
     pub(super) door_open: bool,
     pub(super) tilt: Option<u32>,
@@ -109,6 +112,7 @@ impl Machine {
             credits: 0,
             meters: METERS.iter().map(|m| (*m, 0)).collect(),
             session: None,
+            rating: None,
             online: true,
             door_open: false,
             tilt: None,

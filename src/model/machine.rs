@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use super::entities::{Machine, Marks, Paid};
 use super::state::Model;
 use super::tickets::Fact;
-use super::types::{Hit, Outcome, Totals, EPOCHS_KEPT};
+use super::types::{Hit, Outcome, SessionRow, Totals, EPOCHS_KEPT};
 use super::validate::{MachineEvent, MachineWhat, SNAPSHOT_METERS};
 
 /// What the sequence check decided.
@@ -150,6 +150,33 @@ impl Model {
         outcome
     }
 
+    /// M-12: the carded-in player's session on machine `id` ends at `end`, rated: its coin
+    /// in times the theoretical hold, rounded down.
+    fn end_session(&mut self, id: &str, hall: &str, end: i64, ended_by: &'static str) {
+        let m = self.machines.get_mut(id).expect("exists");
+        let (Some(player), Some((start, coin_in, coin_out, games))) =
+            (m.session.clone(), m.rating.take())
+        else {
+            return;
+        };
+        let theoretical_win = i64::try_from(
+            i128::from(coin_in) * i128::from(self.cfg.theoretical_hold_ppm) / 1_000_000,
+        )
+        .expect("a theoretical win below the coin in");
+        self.sessions.push(SessionRow {
+            machine: id.to_owned(),
+            player,
+            hall: hall.to_owned(),
+            start,
+            end,
+            ended_by,
+            coin_in,
+            coin_out,
+            games,
+            theoretical_win,
+        });
+    }
+
     fn machine_command(&mut self, ev: &MachineEvent, booked: i64, late: bool) -> Outcome {
         let id = ev.machine.as_str();
         let hall = ev.hall.as_str();
@@ -170,6 +197,10 @@ impl Model {
                 let m = self.machines.get_mut(id).expect("exists");
                 m.credits -= a;
                 *m.meters.get_mut("coin_in").expect("meter") += a;
+                // M-12: the carded-in player's session counts the bet.
+                if let Some(r) = &mut m.rating {
+                    r.1 += a;
+                }
                 if !m.game_open {
                     m.game_open = true;
                     m.game_won = false;
@@ -205,6 +236,9 @@ impl Model {
                 let m = self.machines.get_mut(id).expect("exists");
                 m.credits += a;
                 *m.meters.get_mut("coin_out").expect("meter") += a;
+                if let Some(r) = &mut m.rating {
+                    r.2 += a;
+                }
                 if m.game_open {
                     m.game_won = true;
                 }
@@ -223,6 +257,9 @@ impl Model {
                 }
                 let m = self.machines.get_mut(id).expect("exists");
                 *m.meters.get_mut("games_played").expect("meter") += 1;
+                if let Some(r) = &mut m.rating {
+                    r.3 += 1;
+                }
                 if m.game_won {
                     *m.meters.get_mut("games_won").expect("meter") += 1;
                 }
@@ -248,10 +285,16 @@ impl Model {
                 return self.cash_out(id, &m, "cashless_out", *a)
             }
             MachineWhat::CardIn(p) => {
-                if m.session.as_ref().is_some_and(|s| s != p) {
+                let again = m.session.as_ref() == Some(p);
+                if m.session.is_some() && !again {
                     self.alert("card_session_overlap");
+                    self.end_session(id, hall, booked, "card_in");
                 }
-                self.machines.get_mut(id).expect("exists").session = Some(p.clone());
+                let m = self.machines.get_mut(id).expect("exists");
+                if !again {
+                    m.rating = Some((booked, 0, 0, 0));
+                }
+                m.session = Some(p.clone());
                 // W-9: a card-in of a player self-excluded at the event's (booked) time.
                 let excluded = self.wallets.get(p).and_then(|w| w.excluded_until);
                 if excluded.is_some_and(|until| booked < until) {
@@ -262,6 +305,7 @@ impl Model {
                 if m.session.is_none() {
                     self.alert("card_out_without_session");
                 }
+                self.end_session(id, hall, booked, "card_out");
                 self.machines.get_mut(id).expect("exists").session = None;
             }
             MachineWhat::JackpotHit(p, level, paid) => {

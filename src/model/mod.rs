@@ -29,8 +29,8 @@ mod wallet;
 pub use state::Model;
 pub use types::{
     Answer, Draw, HallView, Hit, LevelSpec, LevelView, MachineView, ModelConfig, Outcome, PoolSpec,
-    Totals, VoucherView, WalletView, AMOUNT_MAX, DAY_MS, EPOCHS_KEPT, HOLES_KEPT, MICRO,
-    VOUCHER_ANSWERS_KEPT, VOUCHER_FACTS_KEPT, WINDOW_MS,
+    SessionRow, Totals, VoucherView, WalletView, AMOUNT_MAX, DAY_MS, EPOCHS_KEPT, HOLES_KEPT,
+    MICRO, VOUCHER_ANSWERS_KEPT, VOUCHER_FACTS_KEPT, WINDOW_MS,
 };
 pub use validate::{Event, Party};
 pub use voucher::VoucherAnswers;

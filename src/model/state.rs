@@ -8,8 +8,8 @@ use crate::wire::InputEnvelope;
 use super::entities::{Machine, Marks, Pool, Wallet};
 use super::tickets::Voucher;
 use super::types::{
-    Answer, Draw, HallView, Hit, LevelView, MachineView, ModelConfig, Outcome, Totals, VoucherView,
-    WalletView, MICRO, WINDOW_MS,
+    Answer, Draw, HallView, Hit, LevelView, MachineView, ModelConfig, Outcome, SessionRow, Totals,
+    VoucherView, WalletView, MICRO, WINDOW_MS,
 };
 use super::validate::{self, Event};
 
@@ -30,6 +30,8 @@ pub struct Model {
     pub halls: BTreeMap<String, HallView>,
     /// Jackpot hits in the order they happened.
     pub hits: Vec<Hit>,
+    /// Rated card sessions in the order they ended (M-12).
+    pub sessions: Vec<SessionRow>,
     /// Every wallet command's answer, by (player, provider, tx).
     pub answers: BTreeMap<(String, String, String), Answer>,
     /// The round each answer echoes, by (player, provider, tx), for commands that named one
@@ -68,6 +70,7 @@ impl Model {
             ticket_books: (0, 0),
             halls: BTreeMap::new(),
             hits: Vec::new(),
+            sessions: Vec::new(),
             answers: BTreeMap::new(),
             rounds: BTreeMap::new(),
             alerts: BTreeMap::new(),

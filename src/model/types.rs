@@ -93,6 +93,9 @@ pub struct ModelConfig {
     /// W-9: the longest break that keeps a playing session going
     /// (`responsible-gaming.session-break-minutes`, default 30), in milliseconds.
     pub session_break_ms: i64,
+    /// M-12: a machine's theoretical hold, parts per million of coin in
+    /// (`runtime.theoretical-hold-percent`, default 8).
+    pub theoretical_hold_ppm: i64,
 }
 
 impl ModelConfig {
@@ -239,6 +242,25 @@ impl LevelView {
     pub fn held_micro(&self) -> i128 {
         (i128::from(self.level) + i128::from(self.reserve)) * MICRO + i128::from(self.frac)
     }
+}
+
+/// A card session that ended, rated (M-12).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SessionRow {
+    pub machine: String,
+    pub player: String,
+    /// The hall of the event that ended it.
+    pub hall: String,
+    /// The card-in's booked time.
+    pub start: i64,
+    /// The ending event's booked time.
+    pub end: i64,
+    /// `card_out` or `card_in`.
+    pub ended_by: &'static str,
+    pub coin_in: i64,
+    pub coin_out: i64,
+    pub games: u64,
+    pub theoretical_win: i64,
 }
 
 /// A jackpot hit (P-4).

@@ -4,7 +4,7 @@
 
 use pitboss_actors::domain::ggr::{GgrTotals, WindowClosed};
 use pitboss_actors::domain::jackpot::JackpotHit;
-use pitboss_actors::domain::machine::{Alert, MeterDiff};
+use pitboss_actors::domain::machine::{Alert, MeterDiff, RatedSession, Rating, SessionEnd};
 use pitboss_actors::domain::voucher::{Party, VoucherNote};
 use pitboss_actors::domain::{
     Amount, AttendantId, Currency, DomainError, EventId, HallId, HandpayKind, MachineId, MachineOp,
@@ -958,7 +958,37 @@ pub fn outputs() -> Vec<(&'static str, Output)> {
     .into_iter()
     .chain(voucher_outputs())
     .chain(transfer_outputs())
+    .chain(session_outputs())
     .collect()
+}
+
+/// A rated card session (RULES.md M-12): carded in by the card-in sample (5), ended by the
+/// card-out sample (6), after 2,500 in bets, 1,000 in wins and 3 games, at an 8 % hold.
+fn session_outputs() -> Vec<(&'static str, Output)> {
+    let cause = |n: u16| EventId(event_id(n).as_u128());
+    let time = |n: i64| Timestamp(TIME_MS + n * 1_000);
+    vec![(
+        "rated_session",
+        Output::RatedSession {
+            machine: MachineId::new(MACHINE).expect("sample machine"),
+            currency: Currency::new(CURRENCY).expect("sample currency"),
+            session: Box::new(RatedSession {
+                player: PlayerId::new(PLAYER).expect("sample player"),
+                hall: HallId::new(HALL).expect("sample hall"),
+                rating: Rating {
+                    start: time(5),
+                    started_by: cause(5),
+                    coin_in: 2_500,
+                    coin_out: 1_000,
+                    games: 3,
+                },
+                end: time(6),
+                ended_by: SessionEnd::CardOut,
+                theoretical_win: 200,
+            }),
+            cause: cause(6),
+        },
+    )]
 }
 
 /// The voucher outputs (RULES.md V-8) and alerts (V-5, V-6), after every other sample: the

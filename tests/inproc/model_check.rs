@@ -103,4 +103,7 @@ fn the_core_agrees_with_the_model_over_a_long_stream() {
             r.alerts
         );
     }
+    // RULES.md M-12: card sessions were rated, played ones among them, and compared.
+    let (sessions, played) = r.sessions;
+    assert!(played > 0 && sessions > played, "{:?}", r.sessions);
 }

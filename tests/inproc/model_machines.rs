@@ -47,6 +47,7 @@ fn runtime_config(m: &ModelConfig) -> RuntimeConfig {
         calendar: std::sync::Arc::new(pitboss_actors::domain::limits::UtcCalendar),
         large_cash_in_alert_minor: m.large_cash_in,
         handpay_threshold_minor: m.handpay_threshold,
+        theoretical_hold_ppm: m.theoretical_hold_ppm,
         ggr_grace_windows: 1,
         ggr_windows_max: 1 << 20,
         source_expiry_ms: 168 * 3_600_000,

@@ -165,7 +165,7 @@ fn to_json(bytes: &[u8]) -> Value {
 }
 
 const INPUT_KINDS: usize = 37;
-const OUTPUT_KINDS: [&str; 8] = [
+const OUTPUT_KINDS: [&str; 9] = [
     "ggr",
     "jackpot_levels",
     "jackpot_hit",
@@ -174,6 +174,7 @@ const OUTPUT_KINDS: [&str; 8] = [
     "refused",
     "rejected",
     "voucher",
+    "rated_session",
 ];
 
 fn output_kind(sample: &str) -> &str {
@@ -791,6 +792,7 @@ fn asyncapi_keys_match_the_code() {
             "alert" if rec.key == samples::VALIDATION => "validation number",
             "alert" => "machine id",
             "voucher" => "validation number",
+            "rated_session" => "player id",
             "refused" => "entity id",
             _ => "original message's key",
         };

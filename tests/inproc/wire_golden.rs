@@ -154,11 +154,11 @@ fn golden_bytes_of_every_input_and_output_kind() {
         "golden mismatch (if the change is intended, rerun with UPDATE_GOLDEN=1 and review):\n{}",
         problems.join("\n")
     );
-    // 37 input kinds, 5 version 2 wallet commands with a round, 57 output samples (the
+    // 37 input kinds, 5 version 2 wallet commands with a round, 58 output samples (the
     // wallet answers: applied, with a round, refused, refused for KYC, a KYC status, refused
     // for a deposit limit, a loss limit and a session limit; every alert kind; a voucher's
-    // answer applied and refused and a ticket fact), 1 rejection.
-    assert_eq!(cases.len(), 37 + 5 + 57 + 1);
+    // answer applied and refused and a ticket fact; a rated session), 1 rejection.
+    assert_eq!(cases.len(), 37 + 5 + 58 + 1);
 }
 
 #[test]
@@ -1305,6 +1305,13 @@ fn output_expectations() -> Vec<(&'static str, Topic, &'static str, &'static str
             "{cause} alert 3000",
             Some(5),
         ),
+        (
+            "rated_session",
+            Topic::Sessions,
+            samples::PLAYER,
+            "{cause} rated_session",
+            Some(6),
+        ),
     ]
 }
 
@@ -1610,6 +1617,34 @@ fn output_payloads_round_trip() {
                 };
                 assert_eq!(&*p.severity, severity, "{name}");
             }
+            OutputEvent::RatedSession(e) => {
+                // RULES.md M-12: what the machine applied while the player was carded in.
+                assert_eq!((&*e.kind, e.schema_version), ("rated_session", 2));
+                assert_eq!(e.cause_event_id.as_deref(), rec.cause.as_deref());
+                let p = e.payload;
+                assert_eq!(
+                    (&*p.machine, &*p.player, &*p.hall, &*p.currency),
+                    ("M-17", "P-1001", "H-1", "EUR")
+                );
+                assert_eq!(
+                    (p.start, p.end, &*p.ended_by),
+                    (
+                        samples::TIME_MS + 5_000,
+                        samples::TIME_MS + 6_000,
+                        "card_out"
+                    )
+                );
+                assert_eq!(p.started_by, samples::event_id(5).to_string());
+                assert_eq!(
+                    (p.coin_in, p.coin_out, p.games),
+                    (2_500, 1_000, 3),
+                    "{name}"
+                );
+                assert_eq!(
+                    (p.average_bet, p.theoretical_win, p.actual_win),
+                    (833, 200, 1_500)
+                );
+            }
             OutputEvent::Voucher(e) => {
                 assert_eq!(e.cause_event_id.as_deref(), rec.cause.as_deref());
                 let p = e.payload;
@@ -1806,7 +1841,8 @@ fn topics_have_their_default_names() {
             "pitboss.wallet-events",
             "pitboss.alerts",
             "pitboss.rejected",
-            "pitboss.vouchers"
+            "pitboss.vouchers",
+            "pitboss.sessions"
         ]
     );
     assert_eq!(wire::GAME_EVENTS_TOPIC, "pitboss.game-events");

@@ -299,9 +299,10 @@ async fn the_sweep_lapses_a_hold_through_the_internal_topic() {
 /// RULES.md W-9 through `pitboss run`: a self-excluded player's card-in at a machine crosses
 /// the internal transfers topic (an item of direction `card_in`) to the wallet's owner, which
 /// raises `self_excluded_card_in` once; a card-in of a player without a wallet raises nothing
-/// and creates no wallet.
+/// and creates no wallet. That player's card session (RULES.md M-12) is rated on
+/// `pitboss.sessions` at the card-out.
 #[actix_rt::test]
-async fn a_self_excluded_players_card_in_reaches_the_wallet_and_raises_an_alert() {
+async fn a_self_excluded_players_card_in_raises_an_alert_and_a_card_session_is_rated() {
     let _serial = support::serial();
     let broker = Broker::start();
     let cfg = support::config(&broker, "card-in");
@@ -323,19 +324,43 @@ async fn a_self_excluded_players_card_in_reaches_the_wallet_and_raises_an_alert(
             until,
         },
     );
-    let card_in = |n: u128, machine: &str, player: &str| {
-        let payload = InputPayload::CardIn {
-            player: player.into(),
-        };
-        let env = InputEnvelope::machine(id(n), HALL, machine, 1, now + n as i64, payload);
+    let event = |n: u128, machine: &str, seq: u64, payload: InputPayload| {
+        let env = InputEnvelope::machine(id(n), HALL, machine, seq, now + n as i64, payload);
         (env.kafka_key().to_owned(), env.to_bytes())
     };
+    let card_in = |player: &str| InputPayload::CardIn {
+        player: player.into(),
+    };
+    let cur = cfg.network.currency.clone();
     // The card-ins are produced once the exclusion is answered: a card-in that reaches the
     // wallet before its exclusion raises nothing (RULES.md W-9), and the input topic's
     // partitions are read in no fixed order.
     let later = vec![
-        card_in(2, "M-AFT-2", "P-NO-WALLET"),
-        card_in(3, MACHINE, PLAYER),
+        event(2, "M-AFT-2", 1, card_in("P-NO-WALLET")),
+        event(3, MACHINE, 1, card_in(PLAYER)),
+        // RULES.md M-12: a session with play in it, ended by the card-out.
+        event(
+            4,
+            "M-AFT-2",
+            2,
+            InputPayload::CashIn {
+                kind: "bill".into(),
+                amount: 1_000,
+                currency: cur.clone(),
+                validation: None,
+            },
+        ),
+        event(
+            5,
+            "M-AFT-2",
+            3,
+            InputPayload::Bet {
+                amount: 250,
+                currency: cur.clone(),
+            },
+        ),
+        event(6, "M-AFT-2", 4, InputPayload::GameEnd {}),
+        event(7, "M-AFT-2", 5, InputPayload::CardOut {}),
     ];
     let (brokers, input) = (cfg.kafka.brokers.clone(), cfg.kafka.topics.input.clone());
     let mut sent = false;
@@ -344,16 +369,31 @@ async fn a_self_excluded_players_card_in_reaches_the_wallet_and_raises_an_alert(
         ..Default::default()
     };
     let msgs = vec![(exclusion.kafka_key().to_owned(), exclusion.to_bytes())];
-    let (report, alerts) = support::run_until(&cfg, opts, msgs, "the card-in's alert", move |c| {
+    let what = "the card-in's alert and the rated session";
+    let (report, (alerts, sessions)) = support::run_until(&cfg, opts, msgs, what, move |c| {
         let t = &c.kafka.topics;
         let mut answered = false;
         let mut alerts = Vec::new();
+        let mut sessions = Vec::new();
         for r in support::read_all(
             &c.kafka.brokers,
-            &[t.wallet_events.clone(), t.alerts.clone()],
+            &[
+                t.wallet_events.clone(),
+                t.alerts.clone(),
+                t.sessions.clone(),
+            ],
         ) {
             match decode_output(&r.payload).expect("every output decodes") {
                 OutputEvent::Wallet(w) => answered |= w.payload.tx == "SE-1",
+                OutputEvent::RatedSession(s) => {
+                    let p = s.payload;
+                    sessions.push((
+                        p.player.to_string(),
+                        p.machine.to_string(),
+                        (p.coin_in, p.coin_out, p.games, p.theoretical_win),
+                        (p.start, p.end, p.ended_by.to_string()),
+                    ));
+                }
                 OutputEvent::Alert(a) => alerts.push((
                     a.payload.kind.to_string(),
                     a.payload.player.as_deref().unwrap_or_default().to_string(),
@@ -367,10 +407,8 @@ async fn a_self_excluded_players_card_in_reaches_the_wallet_and_raises_an_alert(
             support::produce(&brokers, &input, &later);
             sent = true;
         }
-        alerts
-            .iter()
-            .any(|a| a.0 == "self_excluded_card_in")
-            .then_some(alerts)
+        let alerted = alerts.iter().any(|a| a.0 == "self_excluded_card_in");
+        (alerted && !sessions.is_empty()).then_some((alerts, sessions))
     })
     .await;
     let report = report.expect("pitboss run stops cleanly");
@@ -383,6 +421,17 @@ async fn a_self_excluded_players_card_in_reaches_the_wallet_and_raises_an_alert(
             Some(until)
         )],
         "one alert, for the excluded player only"
+    );
+    // Carded in at the event of now + 2 ms, out at now + 7 ms; 250 bet at the default 8 %
+    // hold: a theoretical win of 20.
+    assert_eq!(
+        sessions,
+        vec![(
+            "P-NO-WALLET".into(),
+            "M-AFT-2".into(),
+            (250, 0, 1, 20),
+            (now + 2, now + 7, "card_out".into())
+        )]
     );
     // Both card-ins crossed the internal topic, each on its player's partition.
     let t = &cfg.kafka.topics;
@@ -411,5 +460,5 @@ async fn a_self_excluded_players_card_in_reaches_the_wallet_and_raises_an_alert(
     // Nothing moved; the player without a wallet has none.
     let r = report.recount.as_ref().expect("recounted");
     assert!(r.conservation_ok, "{r:#?}");
-    assert_eq!((r.wallets, r.balances, r.credits), (1, 0, 0), "{r:#?}");
+    assert_eq!((r.wallets, r.balances, r.credits), (1, 0, 750), "{r:#?}");
 }

@@ -12,7 +12,7 @@ use pitboss_actors::domain::jackpot::{LevelConfig, LevelState, PoolState};
 use pitboss_actors::domain::limits::{DepositPeriod, Deposited, LimitKind, Limits, Lost, Session};
 use pitboss_actors::domain::machine::{
     AwardMark, EpochMarks, HitOrigin, MachineProfile, MachineState, MachineStatus, MeterBaseline,
-    MeterReport, Meters, OpenHandpay, Reconciliation,
+    MeterReport, Meters, OpenHandpay, Rating, Reconciliation,
 };
 use pitboss_actors::domain::transfer::{Hold, Transfers};
 use pitboss_actors::domain::voucher::{
@@ -353,7 +353,17 @@ fn machine() -> impl Strategy<Value = MachineState> {
                         door_open: st.1,
                         tilt: st.2,
                     },
-                    session: st.3.map(|p| PlayerId::new(&p).unwrap()),
+                    session: st.3.clone().map(|p| PlayerId::new(&p).unwrap()),
+                    // RULES.md M-12: a carded-in player's session is rated (mostly).
+                    rating: st.3.filter(|_| t % 5 != 0).map(|_| {
+                        Box::new(Rating {
+                            start: Timestamp(t.wrapping_sub(60_000)),
+                            started_by: EventId(t as u128 ^ 0x5e55),
+                            coin_in: mt[0] / 2,
+                            coin_out: mt[1] / 3,
+                            games: mt[2] as u64 / 2,
+                        })
+                    }),
                     game_open: go,
                     game_won: gw,
                     game_bet: t.wrapping_mul(7),

@@ -255,7 +255,8 @@ impl PoolCommand {
             | MachineEffect::HandpaidWin(_)
             | MachineEffect::Voucher(_)
             | MachineEffect::Transfer(_)
-            | MachineEffect::CardIn(_) => None,
+            | MachineEffect::CardIn(_)
+            | MachineEffect::Rated(_) => None,
         }
     }
 }

@@ -380,6 +380,77 @@ pub struct MachineProfile {
     pub handpay_threshold_minor: i64,
 }
 
+/// A player's card session being rated (RULES.md M-12): what the machine applied while the
+/// player was carded in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rating {
+    /// The card-in's booked time.
+    pub start: Timestamp,
+    /// The card-in event.
+    pub started_by: EventId,
+    /// Bets, minor units.
+    pub coin_in: i64,
+    /// Wins, minor units.
+    pub coin_out: i64,
+    /// Game ends.
+    pub games: u64,
+}
+
+/// How a card session ended (RULES.md M-12).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SessionEnd {
+    /// The player's card-out.
+    CardOut,
+    /// Another player's card-in (M-4).
+    CardIn,
+}
+
+impl SessionEnd {
+    /// The stable name (`card_out`, `card_in`).
+    pub fn name(self) -> &'static str {
+        match self {
+            SessionEnd::CardOut => "card_out",
+            SessionEnd::CardIn => "card_in",
+        }
+    }
+}
+
+/// A card session that ended, rated (RULES.md M-12), for the player-tracking topic.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RatedSession {
+    pub player: PlayerId,
+    /// The hall of the event that ended it.
+    pub hall: HallId,
+    /// What the machine applied while the player was carded in, and when it began.
+    pub rating: Rating,
+    /// The ending event's booked time.
+    pub end: Timestamp,
+    pub ended_by: SessionEnd,
+    /// Coin in times the hall's theoretical hold, rounded down to the minor unit.
+    pub theoretical_win: i64,
+}
+
+impl RatedSession {
+    /// Coin in per game, rounded down (0 without a game).
+    pub fn average_bet(&self) -> i64 {
+        match i64::try_from(self.rating.games) {
+            Ok(g) if g > 0 => self.rating.coin_in / g,
+            _ => 0,
+        }
+    }
+
+    /// What the machine won from the player: coin in less coin out.
+    pub fn actual_win(&self) -> i64 {
+        self.rating.coin_in.saturating_sub(self.rating.coin_out)
+    }
+}
+
+/// `coin_in` times `ppm` parts per million, rounded down (RULES.md M-12).
+pub fn theoretical_win(coin_in: i64, ppm: i64) -> i64 {
+    let w = i128::from(coin_in) * i128::from(ppm) / 1_000_000;
+    i64::try_from(w).unwrap_or(i64::MAX)
+}
+
 /// Epochs whose sequence marks a machine keeps (RULES.md M-1).
 pub const EPOCHS_KEPT: usize = 4;
 /// Hole ranges a machine keeps per epoch (RULES.md M-1); as many forgotten ranges are kept
@@ -491,6 +562,10 @@ pub struct MachineState {
     pub status: MachineStatus,
     /// The carded-in player, if any.
     pub session: Option<PlayerId>,
+    /// The carded-in player's session as rated so far (RULES.md M-12); boxed: a machine
+    /// without a carded player costs a pointer. `None` with a player carded in: the card-in
+    /// came before ratings existed (that session is not rated).
+    pub rating: Option<Box<Rating>>,
     /// A game has been bet on and has not ended.
     pub game_open: bool,
     /// The open game paid something.
@@ -586,6 +661,8 @@ pub enum MachineEffect {
     Transfer(Box<WalletTransferFact>),
     /// A player carded in, for the player's wallet (RULES.md W-9). Boxed: rare.
     CardIn(Box<PlayerCardIn>),
+    /// A card session ended, rated (RULES.md M-12). Boxed: rare.
+    Rated(Box<RatedSession>),
 }
 
 /// A fact a machine reported about a ticket, forwarded by the machine after applying it
@@ -1019,6 +1096,9 @@ pub struct MachineEnv<'a> {
     /// The profile of a machine standing in a hall (RULES.md M-5: a machine that moves
     /// takes its new hall's pools).
     pub profile_of: &'a dyn Fn(&HallId) -> MachineProfile,
+    /// A machine's theoretical hold, parts per million of coin in (RULES.md M-12: a rated
+    /// session's theoretical win).
+    pub theoretical_hold_ppm: i64,
 }
 
 impl MachineState {
@@ -1034,6 +1114,7 @@ impl MachineState {
             award_seq: 0,
             status: MachineStatus::default(),
             session: None,
+            rating: None,
             game_open: false,
             game_won: false,
             game_bet: 0,
@@ -1161,6 +1242,7 @@ impl MachineState {
                 seq: self.effect_seq,
                 cause: meta.event_id,
                 late: false,
+                hold_ppm: env.theoretical_hold_ppm,
             };
             let meters = self.meters.report();
             self.log(&at, LogCode::SequenceReset, meters, fx);
@@ -1204,6 +1286,7 @@ impl MachineState {
             seq: self.effect_seq,
             cause: meta.event_id,
             late,
+            hold_ppm: env.theoretical_hold_ppm,
         };
         if let Err(e) = self.apply_command(&at, cmd, fx) {
             if let Some(p) = before {
@@ -1229,6 +1312,22 @@ impl MachineState {
             self.last_event_time = booked;
         }
         Ok(Applied::Done)
+    }
+
+    /// M-12: the carded-in player's session ends at `at`; a rated one is published.
+    fn end_session(&mut self, at: &Booked<'_>, how: SessionEnd, fx: &mut Vec<MachineEffect>) {
+        let rating = self.rating.take();
+        if let (Some(player), Some(rating)) = (&self.session, rating) {
+            let theoretical_win = theoretical_win(rating.coin_in, at.hold_ppm);
+            fx.push(MachineEffect::Rated(Box::new(RatedSession {
+                player: player.clone(),
+                hall: at.hall.clone(),
+                rating: *rating,
+                end: at.time,
+                ended_by: how,
+                theoretical_win,
+            })));
+        }
     }
 
     fn ggr(&self, at: &Booked<'_>, bets: i64, wins: i64, games: i64) -> MachineEffect {
@@ -1323,6 +1422,9 @@ impl MachineState {
                     self.game_bet = 0;
                 }
                 self.game_bet = self.game_bet.saturating_add(a);
+                if let Some(r) = &mut self.rating {
+                    r.coin_in = r.coin_in.saturating_add(a);
+                }
                 fx.push(self.ggr(at, a, 0, 0));
                 let eligible = self.status.online && self.status.tilt.is_none();
                 for pool in &self.profile.pools {
@@ -1342,6 +1444,9 @@ impl MachineState {
                 let coin_out = add(self.meters.coin_out, a, Total::CoinOutMeter)?;
                 self.credits = credits;
                 self.meters.coin_out = coin_out;
+                if let Some(r) = &mut self.rating {
+                    r.coin_out = r.coin_out.saturating_add(a);
+                }
                 if self.game_open {
                     self.game_won = true;
                 } else {
@@ -1369,6 +1474,9 @@ impl MachineState {
                 self.meters.games_played += 1;
                 if self.game_won {
                     self.meters.games_won += 1;
+                }
+                if let Some(r) = &mut self.rating {
+                    r.games += 1;
                 }
                 self.game_open = false;
                 self.game_won = false;
@@ -1413,14 +1521,26 @@ impl MachineState {
                 }
             }
             MachineCommand::CardIn(player) => {
+                let again = self.session.as_ref() == Some(player);
                 if let Some(current) = &self.session {
-                    if current != player {
+                    if !again {
                         fx.push(MachineEffect::Alert(Alert::CardSessionOverlap {
                             machine: self.id.clone(),
                             player: player.clone(),
                             previous: current.clone(),
                         }));
+                        self.end_session(at, SessionEnd::CardIn, fx);
                     }
+                }
+                if !again {
+                    // M-12: the new session is rated from its card-in on.
+                    self.rating = Some(Box::new(Rating {
+                        start: at.time,
+                        started_by: at.cause,
+                        coin_in: 0,
+                        coin_out: 0,
+                        games: 0,
+                    }));
                 }
                 self.session = Some(player.clone());
                 fx.push(MachineEffect::CardIn(Box::new(PlayerCardIn {
@@ -1430,6 +1550,7 @@ impl MachineState {
                 })));
             }
             MachineCommand::CardOut => {
+                self.end_session(at, SessionEnd::CardOut, fx);
                 if self.session.take().is_none() {
                     fx.push(MachineEffect::Alert(Alert::CardOutWithoutSession {
                         machine: self.id.clone(),
@@ -1766,6 +1887,8 @@ impl MachineState {
         );
         assert!(self.meters.games_won <= self.meters.games_played);
         assert!(self.handpays.iter().all(|h| h.amount > 0));
+        // M-12: a session is rated only while a player is carded in.
+        assert!(self.rating.is_none() || self.session.is_some());
     }
 }
 
@@ -1777,6 +1900,8 @@ struct Booked<'a> {
     cause: EventId,
     /// Applied after events that came after it (a late gap-fill, an older epoch).
     late: bool,
+    /// The theoretical hold (RULES.md M-12), from the environment.
+    hold_ppm: i64,
 }
 
 fn sub(a: i64, b: i64, what: Total) -> Result<i64, DomainError> {

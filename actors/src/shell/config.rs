@@ -46,6 +46,8 @@ pub struct RuntimeConfig {
     /// A win credited at or above this should have been a handpay: alerted (0 = never,
     /// RULES.md M-10).
     pub handpay_threshold_minor: i64,
+    /// A machine's theoretical hold, parts per million of coin in (RULES.md M-12).
+    pub theoretical_hold_ppm: i64,
     /// Windows a hall keeps open behind its newest one before publishing them.
     pub ggr_grace_windows: i64,
     /// Windows a hall keeps in memory.
@@ -90,6 +92,8 @@ pub struct EntitySettings {
     pub source_expiry_ms: i64,
     /// How far event times may stray from receive times (RULES.md E-3).
     pub skew: SkewLimits,
+    /// A machine's theoretical hold, parts per million of coin in (RULES.md M-12).
+    pub theoretical_hold_ppm: i64,
 }
 
 impl From<&RuntimeConfig> for EntitySettings {
@@ -106,6 +110,7 @@ impl From<&RuntimeConfig> for EntitySettings {
             ggr_windows_max: c.ggr_windows_max,
             source_expiry_ms: c.source_expiry_ms,
             skew: c.skew,
+            theoretical_hold_ppm: c.theoretical_hold_ppm,
         }
     }
 }

@@ -12,7 +12,9 @@ use pitboss_actors::domain::machine::{
     MachineEffect, MachineEnv, MachineProfile, MachineState, MeterDiff, MeterReport,
     SignificantEvent, TicketFact, EPOCHS_KEPT, HOLES_KEPT,
 };
-use pitboss_actors::domain::machine::{MachineTransfer, PlayerCardIn, WalletTransferFact};
+use pitboss_actors::domain::machine::{
+    MachineTransfer, PlayerCardIn, RatedSession, Rating, SessionEnd, WalletTransferFact,
+};
 use pitboss_actors::domain::transfer::{Direction, TransferFact};
 use pitboss_actors::domain::voucher::VoucherFact;
 use pitboss_actors::domain::TxId;
@@ -26,6 +28,8 @@ use pitboss_actors::domain::{
 const T0: i64 = 1_700_000_000_000;
 /// Cash in at or above this raises an AML alert on the test machine.
 const LARGE_CASH_IN: i64 = 1_000_000;
+/// The theoretical hold the machine rates card sessions with (RULES.md M-12): 8 %.
+const HOLD_PPM: i64 = 80_000;
 
 fn amount(minor: i64) -> Amount {
     Amount::new(minor).expect("valid test amount")
@@ -79,6 +83,7 @@ fn env() -> MachineEnv<'static> {
     MachineEnv {
         skew: SkewLimits::default(),
         profile_of: &profile_of,
+        theoretical_hold_ppm: HOLD_PPM,
     }
 }
 
@@ -172,6 +177,29 @@ fn carded(meta: &EventMeta, p: &str) -> MachineEffect {
         player: player(p),
         hall: hall(),
         at: meta.time,
+    }))
+}
+
+/// A session rated from event `from` on (RULES.md M-12).
+fn rating(from: u64, coin_in: i64, coin_out: i64, games: u64) -> Box<Rating> {
+    Box::new(Rating {
+        start: meta(from).time,
+        started_by: meta(from).event_id,
+        coin_in,
+        coin_out,
+        games,
+    })
+}
+
+/// A session of `p` rated `r`, ended by event `end` (RULES.md M-12).
+fn rated(p: &str, r: Rating, end: u64, how: SessionEnd, theo: i64) -> MachineEffect {
+    MachineEffect::Rated(Box::new(RatedSession {
+        player: player(p),
+        hall: hall(),
+        rating: r,
+        end: meta(end).time,
+        ended_by: how,
+        theoretical_win: theo,
     }))
 }
 
@@ -814,7 +842,10 @@ fn cases() -> Vec<Case> {
             cmd: MachineCommand::CardIn(player("P-1")),
             currency: None,
             outcome: Ok(()),
-            change: |m| m.session = Some(player("P-1")),
+            change: |m| {
+                m.session = Some(player("P-1"));
+                m.rating = Some(rating(1, 0, 0, 0));
+            },
             effects: |meta| vec![carded(meta, "P-1")],
         },
         Case {
@@ -832,7 +863,10 @@ fn cases() -> Vec<Case> {
             cmd: MachineCommand::CardIn(player("P-2")),
             currency: None,
             outcome: Ok(()),
-            change: |m| m.session = Some(player("P-2")),
+            change: |m| {
+                m.session = Some(player("P-2"));
+                m.rating = Some(rating(2, 0, 0, 0));
+            },
             effects: |meta| {
                 vec![
                     MachineEffect::Alert(Alert::CardSessionOverlap {
@@ -840,6 +874,7 @@ fn cases() -> Vec<Case> {
                         player: player("P-2"),
                         previous: player("P-1"),
                     }),
+                    rated("P-1", *rating(1, 0, 0, 0), 2, SessionEnd::CardIn, 0),
                     carded(meta, "P-2"),
                 ]
             },
@@ -850,8 +885,39 @@ fn cases() -> Vec<Case> {
             cmd: MachineCommand::CardOut,
             currency: None,
             outcome: Ok(()),
-            change: |m| m.session = None,
-            effects: no_effects,
+            change: |m| {
+                m.session = None;
+                m.rating = None;
+            },
+            effects: |_| vec![rated("P-1", *rating(1, 0, 0, 0), 2, SessionEnd::CardOut, 0)],
+        },
+        Case {
+            name: "M-12: a card-out rates the session with the play applied since the card-in",
+            setup: vec![
+                bill(1_000),
+                MachineCommand::CardIn(player("P-1")),
+                bet(300),
+                win(100),
+                MachineCommand::GameEnd,
+                bet(5),
+            ],
+            cmd: MachineCommand::CardOut,
+            currency: None,
+            outcome: Ok(()),
+            change: |m| {
+                m.session = None;
+                m.rating = None;
+            },
+            // 305 x 8 % = 24.4: rounded down.
+            effects: |_| {
+                vec![rated(
+                    "P-1",
+                    *rating(2, 305, 100, 1),
+                    7,
+                    SessionEnd::CardOut,
+                    24,
+                )]
+            },
         },
         Case {
             name: "card_out_without_session: nothing changes but the alert",

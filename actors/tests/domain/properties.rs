@@ -18,8 +18,9 @@ use pitboss_actors::domain::jackpot::{
     HitPointSource, JackpotHit, LevelConfig, PoolCommand, PoolConfig, PoolMeta, PoolState, MICRO,
 };
 use pitboss_actors::domain::machine::{
-    Alert, Applied, CashInKind, CashOutKind, EventMeta, GgrDelta, MachineCommand, MachineEffect,
-    MachineEnv, MachineProfile, MachineState, PlayerCardIn, SignificantEvent,
+    theoretical_win, Alert, Applied, CashInKind, CashOutKind, EventMeta, GgrDelta, MachineCommand,
+    MachineEffect, MachineEnv, MachineProfile, MachineState, PlayerCardIn, RatedSession,
+    SessionEnd, SignificantEvent,
 };
 use pitboss_actors::domain::wallet::{
     Recalled, TxKey, TxRecord, WalletCommand, WalletEffect, WalletMeta, WalletOp, WalletReply,
@@ -36,6 +37,8 @@ use rand_chacha::ChaCha8Rng;
 
 const T0: i64 = 1_700_000_000_000;
 const M: i128 = MICRO as i128;
+/// The theoretical hold sessions are rated with (RULES.md M-12): 8.75 %.
+const HOLD_PPM: i64 = 87_500;
 
 /// The number of cases: `PROPTEST_CASES` if set, else `default`.
 fn cases(default: u32) -> u32 {
@@ -185,6 +188,7 @@ fn env() -> MachineEnv<'static> {
     MachineEnv {
         skew: SkewLimits::default(),
         profile_of: &|_| unreachable!("the test machine never moves"),
+        theoretical_hold_ppm: HOLD_PPM,
     }
 }
 
@@ -214,6 +218,18 @@ fn machine_money_effects(
             jackpots: 0,
         })
     };
+    let rated = |how: SessionEnd| {
+        let (player, rating) = (m.session.clone()?, m.rating.as_deref()?.clone());
+        let theoretical_win = theoretical_win(rating.coin_in, HOLD_PPM);
+        Some(MachineEffect::Rated(Box::new(RatedSession {
+            player,
+            hall: hall_id(),
+            rating,
+            end: meta.time,
+            ended_by: how,
+            theoretical_win,
+        })))
+    };
     Some(match cmd {
         MachineCommand::Bet(a) => {
             let mut fx = vec![ggr(a.minor(), 0, 0)];
@@ -228,16 +244,24 @@ fn machine_money_effects(
         }
         MachineCommand::Win(a) => vec![ggr(0, a.minor(), 0)],
         MachineCommand::GameEnd => vec![ggr(0, 0, 1)],
-        MachineCommand::CashIn(..)
-        | MachineCommand::CashOut(..)
-        | MachineCommand::Transfer(_)
-        | MachineCommand::CardOut => vec![],
-        // RULES.md W-9: for the player's wallet.
-        MachineCommand::CardIn(p) => vec![MachineEffect::CardIn(Box::new(PlayerCardIn {
-            player: p.clone(),
-            hall: hall_id(),
-            at: meta.time,
-        }))],
+        MachineCommand::CashIn(..) | MachineCommand::CashOut(..) | MachineCommand::Transfer(_) => {
+            vec![]
+        }
+        // RULES.md M-12: the session ends, rated with what was applied since its card-in.
+        MachineCommand::CardOut => rated(SessionEnd::CardOut).into_iter().collect(),
+        MachineCommand::CardIn(p) => {
+            let mut fx = Vec::new();
+            if m.session.as_ref().is_some_and(|s| s != p) {
+                fx.extend(rated(SessionEnd::CardIn));
+            }
+            // RULES.md W-9: for the player's wallet.
+            fx.push(MachineEffect::CardIn(Box::new(PlayerCardIn {
+                player: p.clone(),
+                hall: hall_id(),
+                at: meta.time,
+            })));
+            fx
+        }
         MachineCommand::JackpotHit {
             pool,
             level,
@@ -1316,7 +1340,8 @@ impl Network {
                 MachineEffect::Alert(_)
                 | MachineEffect::Log(_)
                 | MachineEffect::HandpaidWin(_)
-                | MachineEffect::CardIn(_) => continue,
+                | MachineEffect::CardIn(_)
+                | MachineEffect::Rated(_) => continue,
                 pooled => {
                     let (pool, cmd) =
                         PoolCommand::of_effect(&pooled, &machine).expect("a pool effect");

@@ -51,6 +51,9 @@ pub const TRANSFER_HOLD_MS: i64 = 60_000;
 /// default is 30), so that the session cases do not stretch a stream's time past its
 /// vouchers' expiry.
 pub const SESSION_BREAK_MS: i64 = 2 * 60_000;
+/// M-12: the theoretical hold rated sessions are computed with (8.75 %: a rate whose
+/// products are rarely whole, so rounding down shows).
+pub const THEORETICAL_HOLD_PPM: i64 = 87_500;
 /// The hall whose vouchers expire after a day in generated streams (RULES.md V-6); the
 /// others keep the default 30 days.
 pub const SHORT_EXPIRY_HALL: usize = 0;
@@ -161,6 +164,7 @@ pub fn model_config() -> ModelConfig {
         voucher_home_only_halls: BTreeSet::from([hall_name(HOME_ONLY_HALL)]),
         transfer_hold_ms: TRANSFER_HOLD_MS,
         session_break_ms: SESSION_BREAK_MS,
+        theoretical_hold_ppm: THEORETICAL_HOLD_PPM,
     }
 }
 

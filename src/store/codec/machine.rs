@@ -2,7 +2,7 @@
 
 use pitboss_actors::domain::machine::{
     AwardMark, EpochMarks, HitOrigin, MachineProfile, MachineState, MachineStatus, MeterBaseline,
-    MeterReport, Meters, OpenHandpay, Reconciliation,
+    MeterReport, Meters, OpenHandpay, Rating, Reconciliation,
 };
 use pitboss_actors::domain::{
     EventId, HallId, HandpayKind, MachineId, PlayerId, PoolId, ReportedMeter, SnapshotReason,
@@ -55,6 +55,16 @@ struct OriginDto {
     cause: u128,
     hall: String,
     time: i64,
+}
+
+/// The carded-in player's session as rated so far (RULES.md M-12).
+#[derive(Serialize, Deserialize)]
+struct RatingDto {
+    start: i64,
+    started_by: u128,
+    coin_in: i64,
+    coin_out: i64,
+    games: u64,
 }
 
 /// The sequence marks of one epoch (record version 2).
@@ -130,6 +140,9 @@ pub(super) struct MachineDto {
     door_open: bool,
     tilt: Option<u32>,
     session: Option<String>,
+    /// Since rated sessions (RULES.md M-12); absent: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    rating: Option<RatingDto>,
     game_open: bool,
     game_won: bool,
     /// Version 2.
@@ -201,6 +214,13 @@ impl From<&MachineState> for MachineDto {
             door_open: m.status.door_open,
             tilt: m.status.tilt,
             session: m.session.as_ref().map(ToString::to_string),
+            rating: m.rating.as_deref().map(|r| RatingDto {
+                start: r.start.0,
+                started_by: r.started_by.0,
+                coin_in: r.coin_in,
+                coin_out: r.coin_out,
+                games: r.games,
+            }),
             game_open: m.game_open,
             game_won: m.game_won,
             game_bet: m.game_bet,
@@ -330,6 +350,15 @@ impl TryFrom<MachineDto> for MachineState {
                 tilt: d.tilt,
             },
             session: d.session.map(|p| id!(PlayerId, p)).transpose()?,
+            rating: d.rating.map(|r| {
+                Box::new(Rating {
+                    start: Timestamp(r.start),
+                    started_by: EventId(r.started_by),
+                    coin_in: r.coin_in,
+                    coin_out: r.coin_out,
+                    games: r.games,
+                })
+            }),
             game_open: d.game_open,
             game_won: d.game_won,
             game_bet: d.game_bet,

@@ -5,11 +5,11 @@ use serde::Deserialize;
 
 use super::payload::{
     AlertPayload, GgrPayload, JackpotHitPayload, JackpotLevelsPayload, OutputEnvelope,
-    RefusedPayload, RejectedPayload, VoucherPayload, WalletPayload,
+    RatedSessionPayload, RefusedPayload, RejectedPayload, VoucherPayload, WalletPayload,
 };
 use super::{
-    KIND_ALERT, KIND_GGR, KIND_HIT, KIND_LEVELS, KIND_REFUSED, KIND_REJECTED, KIND_VOUCHER,
-    KIND_WALLET,
+    KIND_ALERT, KIND_GGR, KIND_HIT, KIND_LEVELS, KIND_REFUSED, KIND_REJECTED, KIND_SESSION,
+    KIND_VOUCHER, KIND_WALLET,
 };
 use crate::wire::{scan, WireError, NESTING_DEPTH_MAX, SCHEMA_VERSION};
 
@@ -32,11 +32,13 @@ pub enum OutputEvent<'a> {
     Rejected(OutputEnvelope<'a, RejectedPayload<'a>>),
     /// `voucher`
     Voucher(OutputEnvelope<'a, VoucherPayload<'a>>),
+    /// `rated_session`
+    RatedSession(OutputEnvelope<'a, RatedSessionPayload<'a>>),
 }
 
 impl OutputEvent<'_> {
     /// The output's `kind`, as written (`ggr`, `jackpot_levels`, `jackpot_hit`, `wallet`,
-    /// `alert`, `refused`, `rejected`).
+    /// `alert`, `refused`, `rejected`, `voucher`, `rated_session`).
     pub fn kind(&self) -> &'static str {
         match self {
             OutputEvent::Ggr(_) => KIND_GGR,
@@ -47,6 +49,7 @@ impl OutputEvent<'_> {
             OutputEvent::Refused(_) => KIND_REFUSED,
             OutputEvent::Rejected(_) => KIND_REJECTED,
             OutputEvent::Voucher(_) => KIND_VOUCHER,
+            OutputEvent::RatedSession(_) => KIND_SESSION,
         }
     }
 
@@ -61,6 +64,7 @@ impl OutputEvent<'_> {
             OutputEvent::Refused(e) => &e.output_id,
             OutputEvent::Rejected(e) => &e.output_id,
             OutputEvent::Voucher(e) => &e.output_id,
+            OutputEvent::RatedSession(e) => &e.output_id,
         }
     }
 }
@@ -92,6 +96,7 @@ pub fn decode_output(bytes: &[u8]) -> Result<OutputEvent<'_>, WireError> {
         KIND_REFUSED => OutputEvent::Refused(read(bytes)?),
         KIND_REJECTED => OutputEvent::Rejected(read(bytes)?),
         KIND_VOUCHER => OutputEvent::Voucher(read(bytes)?),
+        KIND_SESSION => OutputEvent::RatedSession(read(bytes)?),
         other => {
             return Err(WireError::Schema(format!(
                 "unknown output kind {:?}",

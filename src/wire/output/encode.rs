@@ -14,12 +14,12 @@ use uuid::Uuid;
 
 use super::payload::{
     AlertPayload, Bin, GgrPayload, JackpotHitPayload, JackpotLevelsPayload, LevelPayload,
-    MeterVarianceRow, OutputEnvelope, RefusedPayload, RejectedPayload, VoucherPayload,
-    WalletPayload,
+    MeterVarianceRow, OutputEnvelope, RatedSessionPayload, RefusedPayload, RejectedPayload,
+    VoucherPayload, WalletPayload,
 };
 use super::{
     OutputRecord, Topic, KIND_ALERT, KIND_GGR, KIND_HIT, KIND_LEVELS, KIND_REFUSED, KIND_REJECTED,
-    KIND_VOUCHER, KIND_WALLET, OUTPUT_ID_NAMESPACE, REJECTED_ORIGINAL_BYTES_MAX,
+    KIND_SESSION, KIND_VOUCHER, KIND_WALLET, OUTPUT_ID_NAMESPACE, REJECTED_ORIGINAL_BYTES_MAX,
 };
 use crate::wire::{WireError, SCHEMA_VERSION};
 
@@ -231,6 +231,41 @@ pub fn encode_output(out: &Output) -> OutputRecord {
                 validation.as_str(),
                 &name,
                 KIND_VOUCHER,
+                Some(cause),
+                payload,
+            )
+        }
+        Output::RatedSession {
+            machine,
+            currency,
+            session,
+            cause,
+        } => {
+            // RULES.md M-12: one session ends per event at most.
+            let cause = cause.to_string();
+            write_name(&mut name, format_args!("{cause} rated_session"));
+            let r = &session.rating;
+            let payload = RatedSessionPayload {
+                machine: machine.as_str().into(),
+                player: session.player.as_str().into(),
+                hall: session.hall.as_str().into(),
+                start: r.start.0,
+                end: session.end.0,
+                started_by: r.started_by.to_string().into(),
+                ended_by: session.ended_by.name().into(),
+                coin_in: r.coin_in,
+                coin_out: r.coin_out,
+                games: r.games,
+                average_bet: session.average_bet(),
+                theoretical_win: session.theoretical_win,
+                actual_win: session.actual_win(),
+                currency: currency.as_str().into(),
+            };
+            record(
+                Topic::Sessions,
+                session.player.as_str(),
+                &name,
+                KIND_SESSION,
                 Some(cause),
                 payload,
             )

@@ -38,8 +38,8 @@ pub use decode::{decode_output, OutputEvent};
 pub use encode::{encode_output, encode_rejection};
 pub use payload::{
     AlertPayload, Bin, GgrPayload, JackpotHitPayload, JackpotLevelsPayload, LevelPayload,
-    MeterVarianceRow, OutputEnvelope, RefusedPayload, RejectedPayload, VoucherPayload,
-    WalletPayload,
+    MeterVarianceRow, OutputEnvelope, RatedSessionPayload, RefusedPayload, RejectedPayload,
+    VoucherPayload, WalletPayload,
 };
 
 /// The namespace of every output id (UUID v5).
@@ -64,17 +64,20 @@ pub enum Topic {
     Rejected,
     /// Voucher answers, ticket facts and lapses, keyed by validation number (RULES.md V-8).
     Vouchers,
+    /// Rated card sessions (player tracking), keyed by player id (RULES.md M-12).
+    Sessions,
 }
 
 impl Topic {
     /// Every output topic.
-    pub const ALL: [Topic; 6] = [
+    pub const ALL: [Topic; 7] = [
         Topic::Ggr,
         Topic::Jackpots,
         Topic::WalletEvents,
         Topic::Alerts,
         Topic::Rejected,
         Topic::Vouchers,
+        Topic::Sessions,
     ];
 
     /// The topic's name unless configured otherwise.
@@ -86,6 +89,7 @@ impl Topic {
             Topic::Alerts => "pitboss.alerts",
             Topic::Rejected => "pitboss.rejected",
             Topic::Vouchers => "pitboss.vouchers",
+            Topic::Sessions => "pitboss.sessions",
         }
     }
 }
@@ -119,3 +123,4 @@ const KIND_ALERT: &str = "alert";
 const KIND_REFUSED: &str = "refused";
 const KIND_REJECTED: &str = "rejected";
 const KIND_VOUCHER: &str = "voucher";
+const KIND_SESSION: &str = "rated_session";

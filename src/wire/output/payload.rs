@@ -188,6 +188,45 @@ pub struct VoucherPayload<'a> {
     pub currency: Cow<'a, str>,
 }
 
+/// A card session that ended, rated (RULES.md M-12): what the machine applied while the
+/// player was carded in.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RatedSessionPayload<'a> {
+    #[serde(borrow)]
+    pub machine: Cow<'a, str>,
+    /// The carded-in player.
+    #[serde(borrow)]
+    pub player: Cow<'a, str>,
+    /// The hall of the event that ended the session.
+    #[serde(borrow)]
+    pub hall: Cow<'a, str>,
+    /// The card-in's booked time, ms since the Unix epoch.
+    pub start: i64,
+    /// The ending event's booked time, ms since the Unix epoch.
+    pub end: i64,
+    /// The card-in event (UUID).
+    #[serde(borrow)]
+    pub started_by: Cow<'a, str>,
+    /// `card_out`, or `card_in` (another player's card ended it).
+    #[serde(borrow)]
+    pub ended_by: Cow<'a, str>,
+    /// Bets, minor units.
+    pub coin_in: i64,
+    /// Wins, minor units.
+    pub coin_out: i64,
+    /// Game ends.
+    pub games: u64,
+    /// Coin in per game, rounded down (0 without a game), minor units.
+    pub average_bet: i64,
+    /// Coin in times the theoretical hold, rounded down, minor units.
+    pub theoretical_win: i64,
+    /// Coin in less coin out: what the machine won from the player, minor units.
+    pub actual_win: i64,
+    /// ISO 4217 code.
+    #[serde(borrow)]
+    pub currency: Cow<'a, str>,
+}
+
 /// An operator alert. Which detail fields are present depends on `kind` (its stable code,
 /// RULES.md).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -60,6 +60,7 @@ impl Outputs {
                 OutputEvent::Refused(e) => e.cause_event_id.as_deref(),
                 OutputEvent::JackpotHit(e) => e.cause_event_id.as_deref(),
                 OutputEvent::Voucher(e) => e.cause_event_id.as_deref(),
+                OutputEvent::RatedSession(e) => e.cause_event_id.as_deref(),
                 _ => None,
             };
             assert_eq!(

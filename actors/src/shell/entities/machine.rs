@@ -78,6 +78,7 @@ impl Entity for MachineEntity {
                 let env = MachineEnv {
                     skew: cx.settings().skew,
                     profile_of: &profile_of,
+                    theoretical_hold_ppm: cx.settings().theoretical_hold_ppm,
                 };
                 match state.apply(&hall, &meta, &cmd, currency, &env, &mut fx) {
                     Ok(Applied::Done) => {
@@ -158,6 +159,16 @@ impl Entity for MachineEntity {
                                 ack: ack.clone(),
                             };
                             cx.forward(Remote::Wallet(player, msg));
+                        }
+                        MachineEffect::Rated(session) => {
+                            // RULES.md M-12: the player-tracking topic.
+                            let out = Output::RatedSession {
+                                machine: id.clone(),
+                                currency: state.profile.currency,
+                                session,
+                                cause: meta.event_id,
+                            };
+                            cx.emit(out, &ack);
                         }
                         MachineEffect::HandpaidWin(amount) => {
                             if let Some(l) = &mut self.ledger {

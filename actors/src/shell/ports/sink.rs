@@ -5,10 +5,10 @@ use std::sync::Mutex;
 
 use crate::domain::ggr::WindowClosed;
 use crate::domain::jackpot::JackpotHit;
-use crate::domain::machine::Alert;
+use crate::domain::machine::{Alert, RatedSession};
 use crate::domain::voucher::VoucherNote;
-use crate::domain::ValidationNo;
 use crate::domain::{Currency, EventId, PlayerId, PoolId, RoundId, ServerId, TxId, WalletOpKind};
+use crate::domain::{MachineId, ValidationNo};
 
 use crate::shell::ack::AckToken;
 
@@ -84,6 +84,16 @@ pub enum Output {
         /// The voucher's currency.
         currency: Currency,
         note: VoucherNote,
+    },
+    /// A card session ended, rated (RULES.md M-12): published once, named by the event
+    /// that ended it.
+    RatedSession {
+        machine: MachineId,
+        /// The machine's currency.
+        currency: Currency,
+        session: Box<RatedSession>,
+        /// The event that ended it.
+        cause: EventId,
     },
     Alert {
         /// What happened.
