@@ -154,6 +154,27 @@ fn default_theoretical_hold_percent() -> Decimal {
     Decimal::from(8)
 }
 
+fn default_loyalty_points_per_minor_unit() -> Decimal {
+    Decimal::new(1, 2)
+}
+
+/// RULES.md M-12: points per minor unit in millionths, exactly (0 to 1,000,000 points).
+fn micro_points(rate: Decimal) -> Result<i64, ConfigError> {
+    let bad = || {
+        ConfigError::Domain(format!(
+            "runtime.loyalty-points-per-minor-unit {rate} must be between 0 and 1000000 in steps of 0.000001"
+        ))
+    };
+    let micro = rate.checked_mul(Decimal::from(1_000_000)).ok_or_else(bad)?;
+    if micro.fract() != Decimal::ZERO
+        || micro < Decimal::ZERO
+        || micro > Decimal::from(1_000_000_000_000i64)
+    {
+        return Err(bad());
+    }
+    i64::try_from(micro.trunc()).map_err(|_| bad())
+}
+
 fn default_transfer_hold_secs() -> u32 {
     (pitboss_actors::domain::transfer::TRANSFER_HOLD_MS_DEFAULT / 1000) as u32
 }
@@ -181,6 +202,10 @@ pub struct RuntimeSection {
     /// RULES.md M-12: a machine's theoretical hold, percent of coin in (exact to 0.0001).
     #[serde(default = "default_theoretical_hold_percent")]
     pub theoretical_hold_percent: Decimal,
+    /// RULES.md M-12: loyalty points per minor unit of a rated session's theoretical win
+    /// (exact to 0.000001; 0 = none).
+    #[serde(default = "default_loyalty_points_per_minor_unit")]
+    pub loyalty_points_per_minor_unit: Decimal,
     pub clock_ahead_max_ms: i64,
     pub clock_behind_max_ms: i64,
     pub ggr_grace_windows: i64,
@@ -458,6 +483,7 @@ impl Config {
                         r.theoretical_hold_percent
                     ))
                 })?,
+            loyalty_micro_points: micro_points(r.loyalty_points_per_minor_unit)?,
             skew: SkewLimits {
                 ahead_max_ms: r.clock_ahead_max_ms,
                 behind_max_ms: r.clock_behind_max_ms,

@@ -166,6 +166,7 @@ impl Direct {
                     skew: self.config.skew,
                     profile_of: &profile_of,
                     theoretical_hold_ppm: self.config.theoretical_hold_ppm,
+                    loyalty_micro_points: self.config.loyalty_micro_points,
                 };
                 if let Err(e) = state.apply(&hall, &meta, &cmd, currency, &env, &mut self.mfx) {
                     self.stats.refused += 1;
@@ -203,6 +204,22 @@ impl Direct {
                         MachineEffect::Rated(r) => {
                             self.stats.outputs += 1;
                             self.sessions.push((machine.clone(), (**r).clone()));
+                            if r.points > 0 {
+                                // RULES.md M-12: the player's points.
+                                self.deliver(|| EntityKey::Wallet(r.player.clone()));
+                                let (credit, window, network) = (
+                                    self.config.wallet_credit_line_minor,
+                                    self.config.wallet_window_len,
+                                    self.config.currency,
+                                );
+                                let player = r.player.clone();
+                                self.wallets
+                                    .entry(player.clone())
+                                    .or_insert_with(|| {
+                                        WalletState::new(player, network, credit, window)
+                                    })
+                                    .apply_points(&machine, effect_seq, r.points);
+                            }
                         }
                         MachineEffect::CardIn(c) => {
                             self.deliver(|| EntityKey::Wallet(c.player.clone()));

@@ -53,9 +53,9 @@ pub struct Report {
     pub compared: u64,
     /// Money that entered and money accounted for, per the model (micro-units).
     pub conservation: (i128, i128),
-    /// Rated card sessions the model published (RULES.md M-12), and how many of them had
-    /// games.
-    pub sessions: (u64, u64),
+    /// Rated card sessions the model published (RULES.md M-12), how many of them had games,
+    /// and how many earned loyalty points.
+    pub sessions: (u64, u64, u64),
 }
 
 impl Report {
@@ -80,6 +80,7 @@ pub fn core_config(m: &ModelConfig) -> Config {
     cfg.runtime.large_cash_in_alert_minor = m.large_cash_in;
     cfg.runtime.handpay_threshold_minor = m.handpay_threshold;
     cfg.runtime.theoretical_hold_percent = Decimal::new(m.theoretical_hold_ppm, 4);
+    cfg.runtime.loyalty_points_per_minor_unit = Decimal::new(m.loyalty_micro_points, 6);
     cfg.runtime.clock_ahead_max_ms = m.clock_ahead_max_ms;
     cfg.runtime.clock_behind_max_ms = m.clock_behind_max_ms;
     cfg.runtime.hit_point_secret = SECRET.to_owned();
@@ -192,10 +193,12 @@ pub fn check_sessions(r: &mut Report, direct: &Direct, model: &Model) {
             coin_out: s.rating.coin_out,
             games: s.rating.games,
             theoretical_win: s.theoretical_win,
+            points: s.points,
         })
         .collect();
     let played = model.sessions.iter().filter(|s| s.games > 0).count();
-    r.sessions = (model.sessions.len() as u64, played as u64);
+    let earned = model.sessions.iter().filter(|s| s.points > 0).count();
+    r.sessions = (model.sessions.len() as u64, played as u64, earned as u64);
     r.compared += model.sessions.len() as u64;
     if core.len() != model.sessions.len() {
         r.differences.push(format!(
@@ -283,6 +286,11 @@ pub fn model_config_of(cfg: &Config) -> ModelConfig {
             .trunc()
             .try_into()
             .expect("a theoretical hold validated by the configuration"),
+        loyalty_micro_points: (cfg.runtime.loyalty_points_per_minor_unit
+            * Decimal::from(1_000_000))
+        .trunc()
+        .try_into()
+        .expect("a loyalty rate validated by the configuration"),
         pools: cfg
             .pools
             .iter()
@@ -614,6 +622,7 @@ impl CoreViews {
                         to_machines: t.to_machines,
                         from_machines: t.from_machines,
                         unbacked: w.unbacked(),
+                        points: w.points(),
                     };
                     v.wallets.insert(w.id.to_string(), view);
                 }

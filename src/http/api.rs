@@ -414,6 +414,8 @@ pub(super) struct WalletView {
     /// Self-excluded until then (ms), if an exclusion was ever set.
     #[serde(skip_serializing_if = "Option::is_none")]
     self_excluded_until_ms: Option<i64>,
+    /// The loyalty points of the player's rated card sessions (RULES.md M-12).
+    loyalty_points: i64,
 }
 
 #[derive(Serialize)]
@@ -520,6 +522,7 @@ pub(super) fn wallet_view(w: &WalletState) -> WalletView {
             last_ms: s.last.0,
         }),
         self_excluded_until_ms: limits.and_then(|l| l.excluded_until).map(|t| t.0),
+        loyalty_points: w.points(),
     }
 }
 

@@ -449,6 +449,9 @@ pub enum WalletParts {
     Command(WalletCommand, Option<Currency>),
     /// A player's card-in at this machine (RULES.md W-9).
     CardIn(MachineId),
+    /// A rated session's loyalty points from this machine, with the machine's effect number
+    /// (RULES.md M-12).
+    Points(MachineId, u64, i64),
 }
 
 /// The `direction` of an item that carries a wallet command.
@@ -567,6 +570,33 @@ pub fn wallet_card_in_item<'a>(
     }
 }
 
+/// The `direction` of an item that carries a rated session's loyalty points (RULES.md
+/// M-12; `amount`: the points, `seq`: the machine's effect number, `transfer` empty).
+const POINTS: &str = "points";
+
+/// The item for a rated session's loyalty points.
+pub fn wallet_points_item<'a>(
+    player: &'a PlayerId,
+    meta: &'a WalletMeta,
+    machine: &'a MachineId,
+    seq: u64,
+    points: i64,
+    cause: &'a str,
+) -> WalletTransferItem<'a> {
+    WalletTransferItem {
+        player: player.as_str().into(),
+        cause: cause.into(),
+        time: meta.time.0,
+        hall: meta.hall.as_str().into(),
+        machine: machine.as_str().into(),
+        transfer: "".into(),
+        direction: POINTS.into(),
+        amount: points,
+        seq,
+        command: None,
+    }
+}
+
 impl WalletTransferItem<'_> {
     /// Validates into the domain's types.
     pub fn to_domain(&self) -> Result<(PlayerId, WalletMeta, WalletParts), InternalError> {
@@ -578,6 +608,20 @@ impl WalletTransferItem<'_> {
         let player = PlayerId::new(&self.player)?;
         if self.direction == LAPSE {
             return Ok((player, meta, WalletParts::Lapse));
+        }
+        if self.direction == POINTS {
+            let machine = MachineId::new(&self.machine)?;
+            if self.amount <= 0 {
+                return Err(InternalError::Invalid(format!(
+                    "loyalty points {} (expected more than 0)",
+                    self.amount
+                )));
+            }
+            return Ok((
+                player,
+                meta,
+                WalletParts::Points(machine, self.seq, self.amount),
+            ));
         }
         if self.direction == CARD_IN {
             let machine = MachineId::new(&self.machine)?;
@@ -592,7 +636,7 @@ impl WalletTransferItem<'_> {
         }
         let direction = Direction::from_name(&self.direction).ok_or_else(|| {
             InternalError::Invalid(format!(
-                "direction {:?} (expected to_machine, from_machine, lapse, command or card_in)",
+                "direction {:?} (expected to_machine, from_machine, lapse, command, card_in or points)",
                 self.direction.chars().take(32).collect::<String>()
             ))
         })?;
@@ -1056,8 +1100,27 @@ mod tests {
         let items = decode_wallet_transfers(&bytes).unwrap();
         assert_eq!(
             items[2].to_domain().unwrap(),
-            (player.clone(), meta.clone(), WalletParts::CardIn(machine))
+            (
+                player.clone(),
+                meta.clone(),
+                WalletParts::CardIn(machine.clone())
+            )
         );
+        // And a rated session's loyalty points (RULES.md M-12); none is not an item.
+        let mut pts = BatchBuf::new(Kind::WalletTransfers);
+        pts.push(&wallet_points_item(&player, &meta, &machine, 9, 42, &cause));
+        pts.push(&wallet_points_item(&player, &meta, &machine, 10, 0, &cause));
+        let pts = pts.message().to_vec();
+        let pts = decode_wallet_transfers(&pts).unwrap();
+        assert_eq!(
+            pts[0].to_domain().unwrap(),
+            (
+                player.clone(),
+                meta.clone(),
+                WalletParts::Points(machine, 9, 42)
+            )
+        );
+        assert!(pts[1].to_domain().is_err());
         assert_eq!(
             items[0].to_domain().unwrap(),
             (player.clone(), meta.clone(), WalletParts::Fact(fact))

@@ -36,7 +36,7 @@ use serde::Serialize;
 
 use super::internal::{
     award_item, event_id_text, ggr_item, pool_item, voucher_item, wallet_card_in_item,
-    wallet_command_item, wallet_transfer_item, BatchBuf, Kind,
+    wallet_command_item, wallet_points_item, wallet_transfer_item, BatchBuf, Kind,
 };
 use super::partition::partition_for;
 use super::producer::{Delivery, Produce};
@@ -263,12 +263,29 @@ impl EffectRouter for KafkaRouter {
                     WalletMsg::Transfer { meta, fact, .. } => (meta, Some(fact)),
                     WalletMsg::Lapse { meta, .. }
                     | WalletMsg::Command { meta, .. }
-                    | WalletMsg::CardIn { meta, .. } => (meta, None),
+                    | WalletMsg::CardIn { meta, .. }
+                    | WalletMsg::Points { meta, .. } => (meta, None),
                 };
                 let p = self.partition_of(4, player.as_str());
                 let cause = event_id_text(meta.event_id, &mut text);
                 let item = wallet_transfer_item(&player, meta, fact, cause);
                 self.push(4, p, player.as_str(), &item, m.ack().clone());
+            }
+            Remote::Wallet(
+                player,
+                WalletMsg::Points {
+                    meta,
+                    machine,
+                    seq,
+                    points,
+                    ack,
+                },
+            ) => {
+                // RULES.md M-12: a rated session's points to the owner of the player's wallet.
+                let p = self.partition_of(4, player.as_str());
+                let cause = event_id_text(meta.event_id, &mut text);
+                let item = wallet_points_item(&player, &meta, &machine, seq, points, cause);
+                self.push(4, p, player.as_str(), &item, ack);
             }
             Remote::Wallet(
                 player,

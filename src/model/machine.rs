@@ -159,10 +159,17 @@ impl Model {
         else {
             return;
         };
-        let theoretical_win = i64::try_from(
-            i128::from(coin_in) * i128::from(self.cfg.theoretical_hold_ppm) / 1_000_000,
-        )
-        .expect("a theoretical win below the coin in");
+        // Rounded down: a product of whole numbers, divided.
+        let share = |amount: i64, per_million: i64| {
+            i64::try_from(i128::from(amount) * i128::from(per_million) / 1_000_000)
+                .expect("a share that fits")
+        };
+        let theoretical_win = share(coin_in, self.cfg.theoretical_hold_ppm);
+        let points = share(theoretical_win, self.cfg.loyalty_micro_points);
+        if points > 0 {
+            // The player's state keeps the points (a player without a wallet gets one).
+            self.wallets.entry(player.clone()).or_default().view.points += points;
+        }
         self.sessions.push(SessionRow {
             machine: id.to_owned(),
             player,
@@ -174,6 +181,7 @@ impl Model {
             coin_out,
             games,
             theoretical_win,
+            points,
         });
     }
 

@@ -96,6 +96,9 @@ pub struct ModelConfig {
     /// M-12: a machine's theoretical hold, parts per million of coin in
     /// (`runtime.theoretical-hold-percent`, default 8).
     pub theoretical_hold_ppm: i64,
+    /// M-12: loyalty points per minor unit of theoretical win, in millionths
+    /// (`runtime.loyalty-points-per-minor-unit`, default 0.01).
+    pub loyalty_micro_points: i64,
 }
 
 impl ModelConfig {
@@ -171,6 +174,8 @@ pub struct WalletView {
     pub from_machines: i64,
     /// W-10: what machines took that the wallet could not pay (counted at the machine).
     pub unbacked: i64,
+    /// M-12: the loyalty points of the player's rated sessions.
+    pub points: i64,
 }
 
 /// Totals of a hall or of one of its windows (H-1).
@@ -261,6 +266,8 @@ pub struct SessionRow {
     pub coin_out: i64,
     pub games: u64,
     pub theoretical_win: i64,
+    /// The player's loyalty points for it.
+    pub points: i64,
 }
 
 /// A jackpot hit (P-4).

@@ -985,6 +985,7 @@ fn session_outputs() -> Vec<(&'static str, Output)> {
                 end: time(6),
                 ended_by: SessionEnd::CardOut,
                 theoretical_win: 200,
+                points: 2,
             }),
             cause: cause(6),
         },

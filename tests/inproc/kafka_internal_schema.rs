@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use jsonschema::Resource;
 use pitboss::kafka::internal::{
     award_item, event_id_text, ggr_item, pool_item, wallet_card_in_item, wallet_command_item,
-    wallet_transfer_item, BatchBuf, Kind,
+    wallet_points_item, wallet_transfer_item, BatchBuf, Kind,
 };
 use pitboss_actors::domain::jackpot::{JackpotHit, PoolCommand, PoolMeta};
 use pitboss_actors::domain::machine::GgrDelta;
@@ -156,10 +156,20 @@ fn every_internal_batch_kind_conforms() {
     // RULES.md W-9: a player's card-in, for the wallet's self-exclusion.
     let machine = MachineId::new("M-001-00002").unwrap();
     b.push(&wallet_card_in_item(&player, &wmeta, &machine, &cause_text));
+    // RULES.md M-12: a rated session's loyalty points.
+    b.push(&wallet_points_item(
+        &player,
+        &wmeta,
+        &machine,
+        12,
+        30,
+        &cause_text,
+    ));
     let json = check(&v, b.message());
     assert_eq!(json["items"][1]["direction"], "lapse");
     assert_eq!(json["items"][2]["command"]["op"], "transfer_request");
     assert_eq!(json["items"][3]["direction"], "card_in");
+    assert_eq!(json["items"][4]["direction"], "points");
 
     // An empty batch is valid too (never sent, but well-formed).
     check(&v, BatchBuf::new(Kind::GgrDeltas).message());

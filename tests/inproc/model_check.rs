@@ -103,7 +103,12 @@ fn the_core_agrees_with_the_model_over_a_long_stream() {
             r.alerts
         );
     }
-    // RULES.md M-12: card sessions were rated, played ones among them, and compared.
-    let (sessions, played) = r.sessions;
-    assert!(played > 0 && sessions > played, "{:?}", r.sessions);
+    // RULES.md M-12: card sessions were rated, played ones among them, some earning points
+    // and some not, and compared (the points with the wallets too).
+    let (sessions, played, earned) = r.sessions;
+    assert!(
+        played > 0 && sessions > played && earned > 0 && earned < played,
+        "{:?}",
+        r.sessions
+    );
 }

@@ -48,6 +48,7 @@ fn runtime_config(m: &ModelConfig) -> RuntimeConfig {
         large_cash_in_alert_minor: m.large_cash_in,
         handpay_threshold_minor: m.handpay_threshold,
         theoretical_hold_ppm: m.theoretical_hold_ppm,
+        loyalty_micro_points: m.loyalty_micro_points,
         ggr_grace_windows: 1,
         ggr_windows_max: 1 << 20,
         source_expiry_ms: 168 * 3_600_000,

@@ -42,6 +42,7 @@ fn runtime() -> Arc<Runtime> {
         large_cash_in_alert_minor: 0,
         handpay_threshold_minor: 0,
         theoretical_hold_ppm: 80_000,
+        loyalty_micro_points: 10_000,
         ggr_grace_windows: 1,
         ggr_windows_max: 10,
         source_expiry_ms: 168 * 3_600_000,

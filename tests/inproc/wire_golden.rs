@@ -1641,8 +1641,8 @@ fn output_payloads_round_trip() {
                     "{name}"
                 );
                 assert_eq!(
-                    (p.average_bet, p.theoretical_win, p.actual_win),
-                    (833, 200, 1_500)
+                    (p.average_bet, p.theoretical_win, p.actual_win, p.points),
+                    (833, 200, 1_500, 2)
                 );
             }
             OutputEvent::Voucher(e) => {

@@ -345,7 +345,7 @@ async fn a_self_excluded_players_card_in_raises_an_alert_and_a_card_session_is_r
             2,
             InputPayload::CashIn {
                 kind: "bill".into(),
-                amount: 1_000,
+                amount: 5_000,
                 currency: cur.clone(),
                 validation: None,
             },
@@ -355,7 +355,7 @@ async fn a_self_excluded_players_card_in_raises_an_alert_and_a_card_session_is_r
             "M-AFT-2",
             3,
             InputPayload::Bet {
-                amount: 250,
+                amount: 2_500,
                 currency: cur.clone(),
             },
         ),
@@ -390,7 +390,7 @@ async fn a_self_excluded_players_card_in_raises_an_alert_and_a_card_session_is_r
                     sessions.push((
                         p.player.to_string(),
                         p.machine.to_string(),
-                        (p.coin_in, p.coin_out, p.games, p.theoretical_win),
+                        (p.coin_in, p.coin_out, p.games, p.theoretical_win, p.points),
                         (p.start, p.end, p.ended_by.to_string()),
                     ));
                 }
@@ -422,14 +422,15 @@ async fn a_self_excluded_players_card_in_raises_an_alert_and_a_card_session_is_r
         )],
         "one alert, for the excluded player only"
     );
-    // Carded in at the event of now + 2 ms, out at now + 7 ms; 250 bet at the default 8 %
-    // hold: a theoretical win of 20.
+    // Carded in at the event of now + 2 ms, out at now + 7 ms; 2,500 bet at the default 8 %
+    // hold: a theoretical win of 200, and at the default 0.01 points per minor unit, 2
+    // loyalty points.
     assert_eq!(
         sessions,
         vec![(
             "P-NO-WALLET".into(),
             "M-AFT-2".into(),
-            (250, 0, 1, 20),
+            (2_500, 0, 1, 200, 2),
             (now + 2, now + 7, "card_out".into())
         )]
     );
@@ -455,10 +456,12 @@ async fn a_self_excluded_players_card_in_raises_an_alert_and_a_card_session_is_r
             ("P-AFT-1".into(), "card_in".into()),
             ("P-AFT-1".into(), "command".into()),
             ("P-NO-WALLET".into(), "card_in".into()),
+            ("P-NO-WALLET".into(), "points".into()),
         ]
     );
-    // Nothing moved; the player without a wallet has none.
+    // No money moved between wallets and machines; the card-in made no wallet, the points
+    // made the player's state.
     let r = report.recount.as_ref().expect("recounted");
     assert!(r.conservation_ok, "{r:#?}");
-    assert_eq!((r.wallets, r.balances, r.credits), (1, 0, 750), "{r:#?}");
+    assert_eq!((r.wallets, r.balances, r.credits), (2, 0, 2_500), "{r:#?}");
 }

@@ -20,7 +20,8 @@ use pitboss_actors::domain::voucher::{
     VoucherStatus,
 };
 use pitboss_actors::domain::wallet::{
-    Answer, Answered, BetBooking, BetStatus, TxKey, TxRecord, WalletOp, WalletState, WalletTotals,
+    Answer, Answered, BetBooking, BetStatus, Loyalty, TxKey, TxRecord, WalletOp, WalletState,
+    WalletTotals,
 };
 use pitboss_actors::domain::{
     Amount, Currency, DomainError, EventId, FastMap, HallId, HandpayKind, IdKind, KycStatus,
@@ -543,6 +544,13 @@ fn wallet() -> impl Strategy<Value = WalletState> {
                     }),
                     limits,
                     transfers,
+                    // RULES.md M-12: points on some wallets, with the machines counted.
+                    loyalty: (shuffle % 4 == 1).then(|| {
+                        Box::new(Loyalty {
+                            points: ops as i64,
+                            seen: [(MachineId::new("M-7").unwrap(), ops / 2)].into(),
+                        })
+                    }),
                     window_len: len,
                     window_order: order,
                     forgotten: ops / 3,

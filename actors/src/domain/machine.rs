@@ -428,6 +428,9 @@ pub struct RatedSession {
     pub ended_by: SessionEnd,
     /// Coin in times the hall's theoretical hold, rounded down to the minor unit.
     pub theoretical_win: i64,
+    /// The player's loyalty points for it: the theoretical win times the points per minor
+    /// unit, rounded down.
+    pub points: i64,
 }
 
 impl RatedSession {
@@ -445,9 +448,10 @@ impl RatedSession {
     }
 }
 
-/// `coin_in` times `ppm` parts per million, rounded down (RULES.md M-12).
-pub fn theoretical_win(coin_in: i64, ppm: i64) -> i64 {
-    let w = i128::from(coin_in) * i128::from(ppm) / 1_000_000;
+/// `amount` times `ppm` parts per million, rounded down (RULES.md M-12: a theoretical win,
+/// and the loyalty points for it).
+pub fn theoretical_win(amount: i64, ppm: i64) -> i64 {
+    let w = i128::from(amount) * i128::from(ppm) / 1_000_000;
     i64::try_from(w).unwrap_or(i64::MAX)
 }
 
@@ -1099,6 +1103,8 @@ pub struct MachineEnv<'a> {
     /// A machine's theoretical hold, parts per million of coin in (RULES.md M-12: a rated
     /// session's theoretical win).
     pub theoretical_hold_ppm: i64,
+    /// Loyalty points per minor unit of theoretical win, in millionths (RULES.md M-12).
+    pub loyalty_micro_points: i64,
 }
 
 impl MachineState {
@@ -1243,6 +1249,7 @@ impl MachineState {
                 cause: meta.event_id,
                 late: false,
                 hold_ppm: env.theoretical_hold_ppm,
+                micro_points: env.loyalty_micro_points,
             };
             let meters = self.meters.report();
             self.log(&at, LogCode::SequenceReset, meters, fx);
@@ -1287,6 +1294,7 @@ impl MachineState {
             cause: meta.event_id,
             late,
             hold_ppm: env.theoretical_hold_ppm,
+            micro_points: env.loyalty_micro_points,
         };
         if let Err(e) = self.apply_command(&at, cmd, fx) {
             if let Some(p) = before {
@@ -1318,14 +1326,16 @@ impl MachineState {
     fn end_session(&mut self, at: &Booked<'_>, how: SessionEnd, fx: &mut Vec<MachineEffect>) {
         let rating = self.rating.take();
         if let (Some(player), Some(rating)) = (&self.session, rating) {
-            let theoretical_win = theoretical_win(rating.coin_in, at.hold_ppm);
+            let theo = theoretical_win(rating.coin_in, at.hold_ppm);
+            let points = theoretical_win(theo, at.micro_points);
             fx.push(MachineEffect::Rated(Box::new(RatedSession {
                 player: player.clone(),
                 hall: at.hall.clone(),
                 rating: *rating,
                 end: at.time,
                 ended_by: how,
-                theoretical_win,
+                theoretical_win: theo,
+                points,
             })));
         }
     }
@@ -1902,6 +1912,8 @@ struct Booked<'a> {
     late: bool,
     /// The theoretical hold (RULES.md M-12), from the environment.
     hold_ppm: i64,
+    /// Loyalty points per minor unit of theoretical win, in millionths (M-12).
+    micro_points: i64,
 }
 
 fn sub(a: i64, b: i64, what: Total) -> Result<i64, DomainError> {

@@ -9,7 +9,7 @@
 //! the shell reads it back and passes it in ([`WalletState::missing`], [`Recalled`]): the core
 //! itself never reads a store.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 
 use super::FastMap;
 
@@ -325,6 +325,15 @@ pub enum WalletEffect {
     Alert(Alert),
 }
 
+/// A player's loyalty account (RULES.md M-12): the points of the player's rated sessions.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Loyalty {
+    pub points: i64,
+    /// Per machine, the effect number of the newest rated session counted from it: a session
+    /// redelivered after a crash (at or below it) is counted once.
+    pub seen: BTreeMap<MachineId, u64>,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WalletState {
     pub id: PlayerId,
@@ -351,6 +360,8 @@ pub struct WalletState {
     pub limits: Option<Box<Limits>>,
     /// Cashless transfers held and acknowledged, once any was asked for (RULES.md W-10).
     pub transfers: Option<Box<Transfers>>,
+    /// The player's loyalty points, once a rated session earned any (RULES.md M-12).
+    pub loyalty: Option<Box<Loyalty>>,
     /// How many records are kept in memory.
     pub window_len: usize,
     /// Keys in memory, oldest first.
@@ -378,6 +389,7 @@ impl WalletState {
             session: None,
             limits: None,
             transfers: None,
+            loyalty: None,
             window_len: window_len.max(1),
             window_order: VecDeque::new(),
             window: FastMap::default(),
@@ -808,6 +820,23 @@ impl WalletState {
                 until,
             }));
         }
+    }
+
+    /// M-12: a rated session at `machine` (its effect number `seq`) earned the player
+    /// `points`. A session counted already from that machine is a duplicate.
+    pub fn apply_points(&mut self, machine: &MachineId, seq: u64, points: i64) -> Applied {
+        let l = self.loyalty.get_or_insert_with(Box::default);
+        if l.seen.get(machine).is_some_and(|s| seq <= *s) {
+            return Applied::Duplicate;
+        }
+        l.seen.insert(machine.clone(), seq);
+        l.points = l.points.saturating_add(points);
+        Applied::Done
+    }
+
+    /// The player's loyalty points (M-12).
+    pub fn points(&self) -> i64 {
+        self.loyalty.as_ref().map_or(0, |l| l.points)
     }
 
     /// What machines acknowledged beyond the wallet's funds (W-10).

@@ -48,6 +48,9 @@ pub struct RuntimeConfig {
     pub handpay_threshold_minor: i64,
     /// A machine's theoretical hold, parts per million of coin in (RULES.md M-12).
     pub theoretical_hold_ppm: i64,
+    /// Loyalty points per minor unit of a rated session's theoretical win, in millionths
+    /// (RULES.md M-12).
+    pub loyalty_micro_points: i64,
     /// Windows a hall keeps open behind its newest one before publishing them.
     pub ggr_grace_windows: i64,
     /// Windows a hall keeps in memory.
@@ -94,6 +97,9 @@ pub struct EntitySettings {
     pub skew: SkewLimits,
     /// A machine's theoretical hold, parts per million of coin in (RULES.md M-12).
     pub theoretical_hold_ppm: i64,
+    /// Loyalty points per minor unit of a rated session's theoretical win, in millionths
+    /// (RULES.md M-12).
+    pub loyalty_micro_points: i64,
 }
 
 impl From<&RuntimeConfig> for EntitySettings {
@@ -111,6 +117,7 @@ impl From<&RuntimeConfig> for EntitySettings {
             source_expiry_ms: c.source_expiry_ms,
             skew: c.skew,
             theoretical_hold_ppm: c.theoretical_hold_ppm,
+            loyalty_micro_points: c.loyalty_micro_points,
         }
     }
 }

@@ -71,6 +71,16 @@ pub enum WalletMsg {
         /// Completion of the input event that caused it.
         ack: AckToken,
     },
+    /// A rated session's loyalty points (RULES.md M-12), forwarded by the machine: `seq` is
+    /// the machine's effect number for the event that ended the session.
+    Points {
+        meta: WalletMeta,
+        machine: MachineId,
+        seq: u64,
+        points: i64,
+        /// Completion of the input event that caused it.
+        ack: AckToken,
+    },
     /// The sweep (RULES.md W-10): the holds whose time is before `meta.time` lapse, with
     /// nothing else to apply. `meta.event_id` names the lapse (not an input).
     Lapse { meta: WalletMeta, ack: AckToken },
@@ -83,6 +93,7 @@ impl WalletMsg {
             WalletMsg::Command { ack, .. }
             | WalletMsg::Transfer { ack, .. }
             | WalletMsg::CardIn { ack, .. }
+            | WalletMsg::Points { ack, .. }
             | WalletMsg::Lapse { ack, .. } => ack,
         }
     }

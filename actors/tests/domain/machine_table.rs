@@ -30,6 +30,8 @@ const T0: i64 = 1_700_000_000_000;
 const LARGE_CASH_IN: i64 = 1_000_000;
 /// The theoretical hold the machine rates card sessions with (RULES.md M-12): 8 %.
 const HOLD_PPM: i64 = 80_000;
+/// Loyalty points per minor unit of theoretical win, in millionths: 0.5.
+const POINTS_MICRO: i64 = 500_000;
 
 fn amount(minor: i64) -> Amount {
     Amount::new(minor).expect("valid test amount")
@@ -84,6 +86,7 @@ fn env() -> MachineEnv<'static> {
         skew: SkewLimits::default(),
         profile_of: &profile_of,
         theoretical_hold_ppm: HOLD_PPM,
+        loyalty_micro_points: POINTS_MICRO,
     }
 }
 
@@ -200,6 +203,7 @@ fn rated(p: &str, r: Rating, end: u64, how: SessionEnd, theo: i64) -> MachineEff
         end: meta(end).time,
         ended_by: how,
         theoretical_win: theo,
+        points: theo * POINTS_MICRO / 1_000_000,
     }))
 }
 

@@ -39,6 +39,8 @@ const T0: i64 = 1_700_000_000_000;
 const M: i128 = MICRO as i128;
 /// The theoretical hold sessions are rated with (RULES.md M-12): 8.75 %.
 const HOLD_PPM: i64 = 87_500;
+/// Loyalty points per minor unit of theoretical win, in millionths: 0.3.
+const POINTS_MICRO: i64 = 300_000;
 
 /// The number of cases: `PROPTEST_CASES` if set, else `default`.
 fn cases(default: u32) -> u32 {
@@ -189,6 +191,7 @@ fn env() -> MachineEnv<'static> {
         skew: SkewLimits::default(),
         profile_of: &|_| unreachable!("the test machine never moves"),
         theoretical_hold_ppm: HOLD_PPM,
+        loyalty_micro_points: POINTS_MICRO,
     }
 }
 
@@ -228,6 +231,7 @@ fn machine_money_effects(
             end: meta.time,
             ended_by: how,
             theoretical_win,
+            points: theoretical_win * POINTS_MICRO / 1_000_000,
         })))
     };
     Some(match cmd {

@@ -1883,6 +1883,24 @@ fn w9_a_self_excluded_players_card_in_raises_an_alert_and_changes_nothing() {
     assert!(fx.is_empty(), "{fx:?}");
 }
 
+#[test]
+fn m12_a_rated_sessions_points_are_counted_once_per_machine_and_effect_number() {
+    use pitboss_actors::domain::Applied;
+    let mut w = wallet(0, 64);
+    let (m1, m2) = (machine("M-1"), machine("M-2"));
+    assert_eq!(w.points(), 0);
+    assert_eq!(w.apply_points(&m1, 5, 30), Applied::Done);
+    // Redelivered after a crash: the same number, or an older one, is not counted again.
+    assert_eq!(w.apply_points(&m1, 5, 30), Applied::Duplicate);
+    assert_eq!(w.apply_points(&m1, 3, 7), Applied::Duplicate);
+    // Another machine numbers its own; a newer session of the first counts.
+    assert_eq!(w.apply_points(&m2, 1, 4), Applied::Done);
+    assert_eq!(w.apply_points(&m1, 9, 6), Applied::Done);
+    assert_eq!(w.points(), 40);
+    // Points are not money.
+    assert_eq!((w.balance, w.ops), (0, 0));
+}
+
 // --- W-10: cashless transfers ---------------------------------------------------------
 
 fn machine(id: &str) -> pitboss_actors::domain::MachineId {

@@ -395,6 +395,13 @@ impl Processor {
                             WalletParts::CardIn(machine) => {
                                 WalletMsg::CardIn { meta, machine, ack }
                             }
+                            WalletParts::Points(machine, seq, points) => WalletMsg::Points {
+                                meta,
+                                machine,
+                                seq,
+                                points,
+                                ack,
+                            },
                             WalletParts::Command(cmd, currency) => WalletMsg::Command {
                                 meta,
                                 cmd,

@@ -54,6 +54,9 @@ pub const SESSION_BREAK_MS: i64 = 2 * 60_000;
 /// M-12: the theoretical hold rated sessions are computed with (8.75 %: a rate whose
 /// products are rarely whole, so rounding down shows).
 pub const THEORETICAL_HOLD_PPM: i64 = 87_500;
+/// M-12: loyalty points per minor unit of theoretical win, in millionths (0.15: most
+/// sessions earn some, some none).
+pub const LOYALTY_MICRO_POINTS: i64 = 150_000;
 /// The hall whose vouchers expire after a day in generated streams (RULES.md V-6); the
 /// others keep the default 30 days.
 pub const SHORT_EXPIRY_HALL: usize = 0;
@@ -165,6 +168,7 @@ pub fn model_config() -> ModelConfig {
         transfer_hold_ms: TRANSFER_HOLD_MS,
         session_break_ms: SESSION_BREAK_MS,
         theoretical_hold_ppm: THEORETICAL_HOLD_PPM,
+        loyalty_micro_points: LOYALTY_MICRO_POINTS,
     }
 }
 

@@ -6,7 +6,8 @@ use std::collections::VecDeque;
 use pitboss_actors::domain::limits::{DepositPeriod, LimitKind, Limits, Session};
 use pitboss_actors::domain::transfer::{Hold, Transfers};
 use pitboss_actors::domain::wallet::{
-    Answer, Answered, BetBooking, BetStatus, TxKey, TxRecord, WalletOp, WalletState, WalletTotals,
+    Answer, Answered, BetBooking, BetStatus, Loyalty, TxKey, TxRecord, WalletOp, WalletState,
+    WalletTotals,
 };
 use pitboss_actors::domain::{
     Amount, DomainError, EventId, HallId, KycStatus, MachineId, PlayerId, RoundId, ServerId,
@@ -132,6 +133,9 @@ pub(super) struct WalletDto {
     /// Transfers held and acknowledged (W-10).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     transfers: Option<TransfersDto>,
+    /// Loyalty points and, per machine, the newest rated session counted (RULES.md M-12).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    loyalty: Option<(i64, Vec<(String, u64)>)>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -533,6 +537,10 @@ impl TryFrom<&WalletState> for WalletDto {
                 unbacked: t.unbacked,
                 seen: t.seen.iter().map(|(m, s)| (m.to_string(), *s)).collect(),
             }),
+            loyalty: w.loyalty.as_deref().map(|l| {
+                let seen = l.seen.iter().map(|(m, s)| (m.to_string(), *s)).collect();
+                (l.points, seen)
+            }),
         })
     }
 }
@@ -630,6 +638,16 @@ impl TryFrom<WalletDto> for WalletState {
                     unbacked: t.unbacked,
                     seen: t
                         .seen
+                        .into_iter()
+                        .map(|(m, s)| Ok((id!(MachineId, m)?, s)))
+                        .collect::<Result<_, StoreError>>()?,
+                })),
+            },
+            loyalty: match d.loyalty {
+                None => None,
+                Some((points, seen)) => Some(Box::new(Loyalty {
+                    points,
+                    seen: seen
                         .into_iter()
                         .map(|(m, s)| Ok((id!(MachineId, m)?, s)))
                         .collect::<Result<_, StoreError>>()?,

@@ -259,6 +259,7 @@ pub fn encode_output(out: &Output) -> OutputRecord {
                 average_bet: session.average_bet(),
                 theoretical_win: session.theoretical_win,
                 actual_win: session.actual_win(),
+                points: session.points,
                 currency: currency.as_str().into(),
             };
             record(

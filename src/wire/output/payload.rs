@@ -222,6 +222,9 @@ pub struct RatedSessionPayload<'a> {
     pub theoretical_win: i64,
     /// Coin in less coin out: what the machine won from the player, minor units.
     pub actual_win: i64,
+    /// The loyalty points the player earned: the theoretical win times the points per
+    /// minor unit, rounded down.
+    pub points: i64,
     /// ISO 4217 code.
     #[serde(borrow)]
     pub currency: Cow<'a, str>,

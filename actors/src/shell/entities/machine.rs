@@ -79,6 +79,7 @@ impl Entity for MachineEntity {
                     skew: cx.settings().skew,
                     profile_of: &profile_of,
                     theoretical_hold_ppm: cx.settings().theoretical_hold_ppm,
+                    loyalty_micro_points: cx.settings().loyalty_micro_points,
                 };
                 match state.apply(&hall, &meta, &cmd, currency, &env, &mut fx) {
                     Ok(Applied::Done) => {
@@ -161,7 +162,22 @@ impl Entity for MachineEntity {
                             cx.forward(Remote::Wallet(player, msg));
                         }
                         MachineEffect::Rated(session) => {
-                            // RULES.md M-12: the player-tracking topic.
+                            // RULES.md M-12: the player's points, then the player-tracking
+                            // topic.
+                            if session.points > 0 {
+                                let msg = WalletMsg::Points {
+                                    meta: WalletMeta {
+                                        event_id: meta.event_id,
+                                        time: session.end,
+                                        hall: session.hall.clone(),
+                                    },
+                                    machine: id.clone(),
+                                    seq: effect_seq,
+                                    points: session.points,
+                                    ack: ack.clone(),
+                                };
+                                cx.forward(Remote::Wallet(session.player.clone(), msg));
+                            }
                             let out = Output::RatedSession {
                                 machine: id.clone(),
                                 currency: state.profile.currency,

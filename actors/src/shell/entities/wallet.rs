@@ -158,6 +158,18 @@ impl Entity for WalletEntity {
                 }
                 (meta, ack)
             }
+            WalletMsg::Points {
+                meta,
+                machine,
+                seq,
+                points,
+                ack,
+            } => {
+                if state.apply_points(&machine, seq, points) == Applied::Duplicate {
+                    cx.count(Counter::Duplicate);
+                }
+                (meta, ack)
+            }
             WalletMsg::CardIn { meta, machine, ack } => {
                 state.apply_card_in(&meta, &machine, &mut fx);
                 (meta, ack)
