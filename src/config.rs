@@ -8,6 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
+use pitboss_actors::domain::aml::AmlRules;
 use pitboss_actors::domain::jackpot::{LevelConfig, PoolConfig};
 use pitboss_actors::domain::voucher::VoucherPolicy;
 use pitboss_actors::domain::{Currency, HallId, PoolId, SkewLimits};
@@ -84,6 +85,66 @@ pub struct Config {
     /// W-9).
     #[serde(default)]
     pub responsible_gaming: crate::calendar::ResponsibleGamingSection,
+    /// Patron cash thresholds (RULES.md W-11).
+    #[serde(default)]
+    pub aml: AmlSection,
+}
+
+/// The `[aml]` section (RULES.md W-11): minor units; 0 turns a check off.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct AmlSection {
+    /// A patron's cash in (or out) in a local day at or above this is logged (a `log` case).
+    pub log_threshold_minor: i64,
+    /// ... at or above this, reportable (a `report` case).
+    pub report_threshold_minor: i64,
+    /// A cash-in at or above this and below the reportable threshold is near it.
+    pub structuring_floor_minor: i64,
+    /// This many near-threshold cash-ins within the window are a `structuring` case (0: off).
+    pub structuring_count: u32,
+    pub structuring_window_hours: u32,
+}
+
+impl Default for AmlSection {
+    fn default() -> Self {
+        Self {
+            log_threshold_minor: 300_000,
+            report_threshold_minor: 1_000_000,
+            structuring_floor_minor: 900_000,
+            structuring_count: 3,
+            structuring_window_hours: 24,
+        }
+    }
+}
+
+impl AmlSection {
+    /// The domain's thresholds.
+    pub fn rules(&self) -> Result<AmlRules, ConfigError> {
+        let a = self;
+        if a.log_threshold_minor < 0
+            || a.report_threshold_minor < 0
+            || a.structuring_floor_minor < 0
+        {
+            return Err(ConfigError::Domain(
+                "aml thresholds must be 0 (off) or above".into(),
+            ));
+        }
+        if a.structuring_count > 0
+            && (a.report_threshold_minor == 0
+                || a.structuring_floor_minor >= a.report_threshold_minor)
+        {
+            return Err(ConfigError::Domain(
+                "aml.structuring-floor-minor must be below aml.report-threshold-minor (above 0) when aml.structuring-count is above 0".into(),
+            ));
+        }
+        Ok(AmlRules {
+            log_minor: a.log_threshold_minor,
+            report_minor: a.report_threshold_minor,
+            structuring_floor_minor: a.structuring_floor_minor,
+            structuring_count: a.structuring_count,
+            structuring_window_ms: i64::from(a.structuring_window_hours) * 3_600_000,
+        })
+    }
 }
 
 /// The `[vouchers]` section (RULES.md V-3, V-6).
@@ -484,6 +545,7 @@ impl Config {
                     ))
                 })?,
             loyalty_micro_points: micro_points(r.loyalty_points_per_minor_unit)?,
+            aml: self.aml.rules()?,
             skew: SkewLimits {
                 ahead_max_ms: r.clock_ahead_max_ms,
                 behind_max_ms: r.clock_behind_max_ms,

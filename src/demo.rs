@@ -67,6 +67,7 @@ impl DemoSink {
             Output::Refused { .. } => "refused",
             Output::Voucher { .. } => "voucher",
             Output::RatedSession { .. } => "rated_session",
+            Output::AmlCase { .. } => "aml_case",
         }
     }
 

@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use pitboss_actors::domain::aml::{AmlCase, CashDir};
 use pitboss_actors::domain::ggr::{GgrDelta, HallState};
 use pitboss_actors::domain::jackpot::{JackpotHit, PoolCommand, PoolMeta, PoolState};
 use pitboss_actors::domain::machine::{MachineEffect, MachineEnv, MachineState, RatedSession};
@@ -83,6 +84,8 @@ pub struct Direct {
     pub refusals: BTreeMap<&'static str, u64>,
     /// Rated card sessions, as the machines ended them (RULES.md M-12).
     pub sessions: Vec<(MachineId, RatedSession)>,
+    /// AML cases, as the wallets opened them (RULES.md W-11).
+    pub cases: Vec<AmlCase>,
 }
 
 impl Direct {
@@ -111,6 +114,7 @@ impl Direct {
             alerts: BTreeMap::new(),
             refusals: BTreeMap::new(),
             sessions: Vec::new(),
+            cases: Vec::new(),
         }
     }
 
@@ -221,6 +225,18 @@ impl Direct {
                                     .apply_points(&machine, effect_seq, r.points);
                             }
                         }
+                        MachineEffect::Cash(c) => {
+                            // RULES.md W-11: the carded-in player's cash.
+                            self.deliver(|| EntityKey::Wallet(c.player.clone()));
+                            let meta = WalletMeta {
+                                event_id: meta.event_id,
+                                time: c.at,
+                                hall: c.hall.clone(),
+                            };
+                            self.wallet_cash(
+                                &c.player, &meta, &machine, effect_seq, c.amount, c.dir,
+                            );
+                        }
                         MachineEffect::CardIn(c) => {
                             self.deliver(|| EntityKey::Wallet(c.player.clone()));
                             let meta = WalletMeta {
@@ -271,6 +287,7 @@ impl Direct {
                     transfer_hold_ms: self.config.wallet_transfer_hold_ms,
                     session_break_ms: self.config.wallet_session_break_ms,
                     calendar: self.config.calendar.as_ref(),
+                    aml: self.config.aml,
                 };
                 let result = state.apply(&meta, &cmd, currency, &rules, &recalled, &mut self.wfx);
                 let fx = std::mem::take(&mut self.wfx);
@@ -285,6 +302,10 @@ impl Direct {
                         WalletEffect::Remember(k, r) => {
                             self.wallet_txs
                                 .insert((player.clone(), k.clone()), r.clone());
+                        }
+                        WalletEffect::Case(c) => {
+                            self.stats.outputs += 1;
+                            self.cases.push((**c).clone());
                         }
                         WalletEffect::Answer {
                             key,
@@ -355,6 +376,50 @@ impl Direct {
             }
         }
         self.wfx = fx;
+    }
+
+    /// RULES.md W-11: a machine's cash fact reaches the player's wallet (made if need be).
+    fn wallet_cash(
+        &mut self,
+        player: &PlayerId,
+        meta: &WalletMeta,
+        machine: &MachineId,
+        seq: u64,
+        amount: i64,
+        dir: CashDir,
+    ) {
+        let (credit, window, network) = (
+            self.config.wallet_credit_line_minor,
+            self.config.wallet_window_len,
+            self.config.currency,
+        );
+        let rules = WalletRules {
+            kyc_withdrawal_max: self.config.wallet_kyc_withdrawal_max_minor,
+            cooling_off_ms: self.config.wallet_cooling_off_ms,
+            calendar: &*self.config.calendar,
+            transfer_hold_ms: self.config.wallet_transfer_hold_ms,
+            session_break_ms: self.config.wallet_session_break_ms,
+            aml: self.config.aml,
+        };
+        let state = self
+            .wallets
+            .entry(player.clone())
+            .or_insert_with(|| WalletState::new(player.clone(), network, credit, window));
+        let mut fx = std::mem::take(&mut self.wfx);
+        fx.clear();
+        state.apply_cash(meta, machine, seq, amount, dir, &rules, &mut fx);
+        self.count_cases(&fx);
+        self.wfx = fx;
+    }
+
+    /// RULES.md W-11: the cases a wallet opened, counted and kept.
+    fn count_cases(&mut self, fx: &[WalletEffect]) {
+        for effect in fx {
+            if let WalletEffect::Case(c) = effect {
+                self.stats.outputs += 1;
+                self.cases.push((**c).clone());
+            }
+        }
     }
 
     /// RULES.md W-9: a card-in reaches the player's wallet, if there is one (a card-in

@@ -19,12 +19,12 @@ use pitboss_actors::domain::{PoolId, ReportedMeter};
 use pitboss_actors::shell::Snapshot;
 use rust_decimal::Decimal;
 
-use crate::config::{Config, LevelSection, PoolSection, VoucherSection};
+use crate::config::{AmlSection, Config, LevelSection, PoolSection, VoucherSection};
 use crate::direct::Direct;
 use crate::model::gen::{generate, model_config, GenConfig, Generated};
 use crate::model::{
-    Draw, HallView, LevelSpec, LevelView, MachineView, Model, ModelConfig, PoolSpec, SessionRow,
-    Totals, VoucherAnswers, VoucherView, WalletView,
+    AmlModel, CaseRow, Draw, HallView, LevelSpec, LevelView, MachineView, Model, ModelConfig,
+    MoveRow, PoolSpec, SessionRow, Totals, VoucherAnswers, VoucherView, WalletView,
 };
 use crate::rng::KeyedHitPoints;
 use crate::wire::decode_input;
@@ -56,6 +56,8 @@ pub struct Report {
     /// Rated card sessions the model published (RULES.md M-12), how many of them had games,
     /// and how many earned loyalty points.
     pub sessions: (u64, u64, u64),
+    /// AML cases the model opened, by kind (RULES.md W-11).
+    pub aml_cases: BTreeMap<&'static str, u64>,
 }
 
 impl Report {
@@ -81,6 +83,19 @@ pub fn core_config(m: &ModelConfig) -> Config {
     cfg.runtime.handpay_threshold_minor = m.handpay_threshold;
     cfg.runtime.theoretical_hold_percent = Decimal::new(m.theoretical_hold_ppm, 4);
     cfg.runtime.loyalty_points_per_minor_unit = Decimal::new(m.loyalty_micro_points, 6);
+    // RULES.md W-11: the configuration counts the structuring window in whole hours.
+    assert!(
+        m.aml.structuring_window_ms % 3_600_000 == 0,
+        "the model's structuring window is not a whole number of hours"
+    );
+    cfg.aml = AmlSection {
+        log_threshold_minor: m.aml.log_minor,
+        report_threshold_minor: m.aml.report_minor,
+        structuring_floor_minor: m.aml.structuring_floor_minor,
+        structuring_count: m.aml.structuring_count,
+        structuring_window_hours: u32::try_from(m.aml.structuring_window_ms / 3_600_000)
+            .expect("a window in range"),
+    };
     cfg.runtime.clock_ahead_max_ms = m.clock_ahead_max_ms;
     cfg.runtime.clock_behind_max_ms = m.clock_behind_max_ms;
     cfg.runtime.hit_point_secret = SECRET.to_owned();
@@ -174,7 +189,63 @@ pub fn compare(g: &Generated, mcfg: &ModelConfig) -> Report {
     check_states(&mut r, &direct, &model, mcfg);
     check_codes(&mut r, &direct, &model);
     check_sessions(&mut r, &direct, &model);
+    check_cases(&mut r, &direct, &model);
     r
+}
+
+/// RULES.md W-11: every AML case, field by field with its evidence, in the order opened.
+pub fn check_cases(r: &mut Report, direct: &Direct, model: &Model) {
+    // Event ids as UUIDs, whatever their spelling.
+    let uuid = |s: &str| uuid::Uuid::parse_str(s).map_or_else(|_| s.to_owned(), |u| u.to_string());
+    let core: Vec<CaseRow> = direct
+        .cases
+        .iter()
+        .map(|c| CaseRow {
+            player: c.player.to_string(),
+            kind: c.kind.name(),
+            dir: c.dir.name(),
+            day: c.day.0,
+            total: c.total,
+            threshold: c.threshold,
+            evidence: c
+                .evidence
+                .iter()
+                .map(|m| MoveRow {
+                    event_id: uuid(&m.cause.to_string()),
+                    amount: m.amount,
+                    time: m.at.0,
+                    dir: m.dir.name(),
+                    machine: m.machine.as_ref().map(ToString::to_string),
+                })
+                .collect(),
+            left_out: c.left_out,
+            currency: c.currency.to_string(),
+        })
+        .collect();
+    let mut modelled = model.cases.clone();
+    for c in &mut modelled {
+        for m in &mut c.evidence {
+            m.event_id = uuid(&m.event_id);
+        }
+    }
+    for kind in ["log", "report", "structuring"] {
+        let n = modelled.iter().filter(|c| c.kind == kind).count() as u64;
+        r.aml_cases.insert(kind, n);
+    }
+    r.compared += modelled.len() as u64;
+    if core.len() != modelled.len() {
+        r.differences.push(format!(
+            "AML cases: core {}, model {}",
+            core.len(),
+            modelled.len()
+        ));
+    }
+    for (i, (c, m)) in core.iter().zip(&modelled).enumerate() {
+        if c != m {
+            r.differences
+                .push(format!("AML case {i}: core {c:?}, model {m:?}"));
+        }
+    }
 }
 
 /// RULES.md M-12: every rated session, field by field, in the order they ended.
@@ -286,6 +357,13 @@ pub fn model_config_of(cfg: &Config) -> ModelConfig {
             .trunc()
             .try_into()
             .expect("a theoretical hold validated by the configuration"),
+        aml: AmlModel {
+            log_minor: cfg.aml.log_threshold_minor,
+            report_minor: cfg.aml.report_threshold_minor,
+            structuring_floor_minor: cfg.aml.structuring_floor_minor,
+            structuring_count: cfg.aml.structuring_count,
+            structuring_window_ms: i64::from(cfg.aml.structuring_window_hours) * 3_600_000,
+        },
         loyalty_micro_points: (cfg.runtime.loyalty_points_per_minor_unit
             * Decimal::from(1_000_000))
         .trunc()

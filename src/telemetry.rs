@@ -360,7 +360,7 @@ struct HotHandles {
     outputs: Vec<Counter>,
 }
 
-const OUTPUT_KINDS: [&str; 9] = [
+const OUTPUT_KINDS: [&str; 10] = [
     "ggr",
     "jackpot_levels",
     "jackpot_hit",
@@ -370,6 +370,7 @@ const OUTPUT_KINDS: [&str; 9] = [
     "refused",
     "voucher",
     "rated_session",
+    "aml_case",
 ];
 
 fn hot() -> &'static HotHandles {
@@ -417,6 +418,7 @@ fn output_kind_index(o: &Output) -> usize {
         Output::Refused { .. } => 6,
         Output::Voucher { .. } => 7,
         Output::RatedSession { .. } => 8,
+        Output::AmlCase { .. } => 9,
     }
 }
 

@@ -273,6 +273,7 @@ fn populate(cfg: &Config, o: &StoreOptions) -> anyhow::Result<()> {
                     transfer_hold_ms: rc.wallet_transfer_hold_ms,
                     session_break_ms: rc.wallet_session_break_ms,
                     calendar: rc.calendar.as_ref(),
+                    aml: rc.aml,
                 };
                 w.apply(&meta, &cmd, Some(rc.currency), &rules, &Vec::new(), &mut fx)?;
                 let txs = fx

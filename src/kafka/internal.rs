@@ -20,6 +20,7 @@
 
 use std::borrow::Cow;
 
+use pitboss_actors::domain::aml::CashDir;
 use pitboss_actors::domain::jackpot::{JackpotHit, PoolCommand, PoolMeta};
 use pitboss_actors::domain::machine::GgrDelta;
 use pitboss_actors::domain::transfer::{Direction, TransferFact};
@@ -452,6 +453,9 @@ pub enum WalletParts {
     /// A rated session's loyalty points from this machine, with the machine's effect number
     /// (RULES.md M-12).
     Points(MachineId, u64, i64),
+    /// Cash of the carded-in player at this machine, with the machine's effect number
+    /// (RULES.md W-11).
+    Cash(MachineId, u64, i64, CashDir),
 }
 
 /// The `direction` of an item that carries a wallet command.
@@ -570,6 +574,39 @@ pub fn wallet_card_in_item<'a>(
     }
 }
 
+/// The `direction`s of items that carry a carded-in player's cash at a machine (RULES.md
+/// W-11; `amount`: the cash, `seq`: the machine's effect number, `transfer` empty).
+const CASH_IN: &str = "cash_in";
+const CASH_OUT: &str = "cash_out";
+
+/// The item for a carded-in player's cash at a machine.
+pub fn wallet_cash_item<'a>(
+    player: &'a PlayerId,
+    meta: &'a WalletMeta,
+    machine: &'a MachineId,
+    seq: u64,
+    amount: i64,
+    dir: CashDir,
+    cause: &'a str,
+) -> WalletTransferItem<'a> {
+    let direction = match dir {
+        CashDir::In => CASH_IN,
+        CashDir::Out => CASH_OUT,
+    };
+    WalletTransferItem {
+        player: player.as_str().into(),
+        cause: cause.into(),
+        time: meta.time.0,
+        hall: meta.hall.as_str().into(),
+        machine: machine.as_str().into(),
+        transfer: "".into(),
+        direction: direction.into(),
+        amount,
+        seq,
+        command: None,
+    }
+}
+
 /// The `direction` of an item that carries a rated session's loyalty points (RULES.md
 /// M-12; `amount`: the points, `seq`: the machine's effect number, `transfer` empty).
 const POINTS: &str = "points";
@@ -609,6 +646,20 @@ impl WalletTransferItem<'_> {
         if self.direction == LAPSE {
             return Ok((player, meta, WalletParts::Lapse));
         }
+        if self.direction == CASH_IN || self.direction == CASH_OUT {
+            let machine = MachineId::new(&self.machine)?;
+            let amount = Amount::new(self.amount)?.minor();
+            let dir = if self.direction == CASH_IN {
+                CashDir::In
+            } else {
+                CashDir::Out
+            };
+            return Ok((
+                player,
+                meta,
+                WalletParts::Cash(machine, self.seq, amount, dir),
+            ));
+        }
         if self.direction == POINTS {
             let machine = MachineId::new(&self.machine)?;
             if self.amount <= 0 {
@@ -636,7 +687,7 @@ impl WalletTransferItem<'_> {
         }
         let direction = Direction::from_name(&self.direction).ok_or_else(|| {
             InternalError::Invalid(format!(
-                "direction {:?} (expected to_machine, from_machine, lapse, command, card_in or points)",
+                "direction {:?} (expected to_machine, from_machine, lapse, command, card_in, points, cash_in or cash_out)",
                 self.direction.chars().take(32).collect::<String>()
             ))
         })?;
@@ -1117,10 +1168,25 @@ mod tests {
             (
                 player.clone(),
                 meta.clone(),
-                WalletParts::Points(machine, 9, 42)
+                WalletParts::Points(machine.clone(), 9, 42)
             )
         );
         assert!(pts[1].to_domain().is_err());
+        // And a carded-in player's cash (RULES.md W-11), both ways.
+        let mut cash = BatchBuf::new(Kind::WalletTransfers);
+        for dir in [CashDir::In, CashDir::Out] {
+            cash.push(&wallet_cash_item(
+                &player, &meta, &machine, 11, 5_000, dir, &cause,
+            ));
+        }
+        let cash = cash.message().to_vec();
+        let cash = decode_wallet_transfers(&cash).unwrap();
+        for (i, dir) in [CashDir::In, CashDir::Out].into_iter().enumerate() {
+            assert_eq!(
+                cash[i].to_domain().unwrap().2,
+                WalletParts::Cash(machine.clone(), 11, 5_000, dir)
+            );
+        }
         assert_eq!(
             items[0].to_domain().unwrap(),
             (player.clone(), meta.clone(), WalletParts::Fact(fact))

@@ -36,7 +36,8 @@ use serde::Serialize;
 
 use super::internal::{
     award_item, event_id_text, ggr_item, pool_item, voucher_item, wallet_card_in_item,
-    wallet_command_item, wallet_points_item, wallet_transfer_item, BatchBuf, Kind,
+    wallet_cash_item, wallet_command_item, wallet_points_item, wallet_transfer_item, BatchBuf,
+    Kind,
 };
 use super::partition::partition_for;
 use super::producer::{Delivery, Produce};
@@ -264,12 +265,30 @@ impl EffectRouter for KafkaRouter {
                     WalletMsg::Lapse { meta, .. }
                     | WalletMsg::Command { meta, .. }
                     | WalletMsg::CardIn { meta, .. }
-                    | WalletMsg::Points { meta, .. } => (meta, None),
+                    | WalletMsg::Points { meta, .. }
+                    | WalletMsg::Cash { meta, .. } => (meta, None),
                 };
                 let p = self.partition_of(4, player.as_str());
                 let cause = event_id_text(meta.event_id, &mut text);
                 let item = wallet_transfer_item(&player, meta, fact, cause);
                 self.push(4, p, player.as_str(), &item, m.ack().clone());
+            }
+            Remote::Wallet(
+                player,
+                WalletMsg::Cash {
+                    meta,
+                    machine,
+                    seq,
+                    amount,
+                    dir,
+                    ack,
+                },
+            ) => {
+                // RULES.md W-11: a carded-in player's cash to the owner of the wallet.
+                let p = self.partition_of(4, player.as_str());
+                let cause = event_id_text(meta.event_id, &mut text);
+                let item = wallet_cash_item(&player, &meta, &machine, seq, amount, dir, cause);
+                self.push(4, p, player.as_str(), &item, ack);
             }
             Remote::Wallet(
                 player,

@@ -92,6 +92,8 @@ pub struct TopicNames {
     pub wallet_transfers: String,
     /// Rated card sessions (RULES.md M-12).
     pub sessions: String,
+    /// AML cases (RULES.md W-11).
+    pub compliance: String,
 }
 
 impl Default for TopicNames {
@@ -110,6 +112,7 @@ impl Default for TopicNames {
             voucher_facts: "pitboss.internal.voucher-facts".into(),
             wallet_transfers: "pitboss.internal.wallet-transfers".into(),
             sessions: Topic::Sessions.default_name().into(),
+            compliance: Topic::Compliance.default_name().into(),
         }
     }
 }
@@ -125,6 +128,7 @@ impl TopicNames {
             Topic::Rejected => &self.rejected,
             Topic::Vouchers => &self.vouchers,
             Topic::Sessions => &self.sessions,
+            Topic::Compliance => &self.compliance,
         }
     }
 

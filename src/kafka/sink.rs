@@ -43,6 +43,7 @@ fn index(t: Topic) -> usize {
         Topic::Rejected => 4,
         Topic::Vouchers => 5,
         Topic::Sessions => 6,
+        Topic::Compliance => 7,
     }
 }
 

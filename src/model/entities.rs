@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::types::{
-    Answer, Draw, LevelSpec, LevelView, MachineView, PoolSpec, WalletView, HOLES_KEPT,
+    Answer, Draw, LevelSpec, LevelView, MachineView, MoveRow, PoolSpec, WalletView, HOLES_KEPT,
 };
 use super::validate::WalletOpModel;
 
@@ -194,6 +194,20 @@ pub(super) struct Wallet {
     pub(super) holds: BTreeMap<String, (i64, i64)>,
     /// W-10: the newest acknowledgements, (transfer id, event id), oldest first.
     pub(super) acks: std::collections::VecDeque<(String, String)>,
+    /// W-11: the patron's cash of the latest local day counted.
+    pub(super) cash: Option<CashDay>,
+}
+
+/// W-11: a patron's cash of one local day.
+#[derive(Clone, Debug, Default)]
+pub(super) struct CashDay {
+    pub(super) day: i64,
+    /// Every move of the day, in order.
+    pub(super) moves: Vec<MoveRow>,
+    /// The cases opened this day: (way, kind).
+    pub(super) opened: std::collections::BTreeSet<(&'static str, &'static str)>,
+    /// Cash-ins just under the reportable threshold not yet in a structuring case (any day).
+    pub(super) near: Vec<MoveRow>,
 }
 
 impl Wallet {

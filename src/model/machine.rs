@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use super::entities::{Machine, Marks, Paid};
 use super::state::Model;
 use super::tickets::Fact;
-use super::types::{Hit, Outcome, SessionRow, Totals, EPOCHS_KEPT};
+use super::types::{Hit, MoveRow, Outcome, SessionRow, Totals, EPOCHS_KEPT};
 use super::validate::{MachineEvent, MachineWhat, SNAPSHOT_METERS};
 
 /// What the sequence check decided.
@@ -150,6 +150,27 @@ impl Model {
         outcome
     }
 
+    /// W-11: cash at a machine with a player carded in is the player's.
+    fn machine_cash(
+        &mut self,
+        ev: &MachineEvent,
+        m: &Machine,
+        booked: i64,
+        a: i64,
+        dir: &'static str,
+    ) {
+        if let Some(player) = &m.session {
+            let mv = MoveRow {
+                event_id: ev.id.clone(),
+                amount: a,
+                time: booked,
+                dir,
+                machine: Some(ev.machine.clone()),
+            };
+            self.patron_cash(player, mv);
+        }
+    }
+
     /// M-12: the carded-in player's session on machine `id` ends at `end`, rated: its coin
     /// in times the theoretical hold, rounded down.
     fn end_session(&mut self, id: &str, hall: &str, end: i64, ended_by: &'static str) {
@@ -283,8 +304,22 @@ impl Model {
                     },
                 );
             }
-            MachineWhat::CashIn(name, a, _, _) => return self.cash_in(id, &m, name, *a),
-            MachineWhat::CashOut(name, a, _, _) => return self.cash_out(id, &m, name, *a),
+            MachineWhat::CashIn(name, a, _, _) => {
+                let outcome = self.cash_in(id, &m, name, *a);
+                // W-11: bills of the carded-in player are the player's cash in.
+                if outcome == Outcome::Applied && *name == "bills_in" {
+                    self.machine_cash(ev, &m, booked, *a, "in");
+                }
+                return outcome;
+            }
+            MachineWhat::CashOut(name, a, _, _) => {
+                let outcome = self.cash_out(id, &m, name, *a);
+                // ... and a handpay the player's cash out.
+                if outcome == Outcome::Applied && *name == "handpaid" {
+                    self.machine_cash(ev, &m, booked, *a, "out");
+                }
+                return outcome;
+            }
             // W-10: a transfer is the machine's cashless cash-in or cash-out.
             MachineWhat::Transfer(_, _, true, a, _) => {
                 return self.cash_in(id, &m, "cashless_in", *a)

@@ -15,6 +15,7 @@
 //! What it produces, [`Model`]'s public maps and counters, is what [`crate::model_check`]
 //! compares with the core's states and outputs.
 
+mod aml;
 mod entities;
 pub mod gen;
 mod machine;
@@ -28,9 +29,9 @@ mod wallet;
 
 pub use state::Model;
 pub use types::{
-    Answer, Draw, HallView, Hit, LevelSpec, LevelView, MachineView, ModelConfig, Outcome, PoolSpec,
-    SessionRow, Totals, VoucherView, WalletView, AMOUNT_MAX, DAY_MS, EPOCHS_KEPT, HOLES_KEPT,
-    MICRO, VOUCHER_ANSWERS_KEPT, VOUCHER_FACTS_KEPT, WINDOW_MS,
+    AmlModel, Answer, CaseRow, Draw, HallView, Hit, LevelSpec, LevelView, MachineView, ModelConfig,
+    MoveRow, Outcome, PoolSpec, SessionRow, Totals, VoucherView, WalletView, AMOUNT_MAX, DAY_MS,
+    EPOCHS_KEPT, HOLES_KEPT, MICRO, VOUCHER_ANSWERS_KEPT, VOUCHER_FACTS_KEPT, WINDOW_MS,
 };
 pub use validate::{Event, Party};
 pub use voucher::VoucherAnswers;

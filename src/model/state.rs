@@ -8,8 +8,8 @@ use crate::wire::InputEnvelope;
 use super::entities::{Machine, Marks, Pool, Wallet};
 use super::tickets::Voucher;
 use super::types::{
-    Answer, Draw, HallView, Hit, LevelView, MachineView, ModelConfig, Outcome, SessionRow, Totals,
-    VoucherView, WalletView, MICRO, WINDOW_MS,
+    Answer, CaseRow, Draw, HallView, Hit, LevelView, MachineView, ModelConfig, Outcome, SessionRow,
+    Totals, VoucherView, WalletView, MICRO, WINDOW_MS,
 };
 use super::validate::{self, Event};
 
@@ -32,6 +32,8 @@ pub struct Model {
     pub hits: Vec<Hit>,
     /// Rated card sessions in the order they ended (M-12).
     pub sessions: Vec<SessionRow>,
+    /// AML cases in the order they opened (W-11).
+    pub cases: Vec<CaseRow>,
     /// Every wallet command's answer, by (player, provider, tx).
     pub answers: BTreeMap<(String, String, String), Answer>,
     /// The round each answer echoes, by (player, provider, tx), for commands that named one
@@ -71,6 +73,7 @@ impl Model {
             halls: BTreeMap::new(),
             hits: Vec::new(),
             sessions: Vec::new(),
+            cases: Vec::new(),
             answers: BTreeMap::new(),
             rounds: BTreeMap::new(),
             alerts: BTreeMap::new(),

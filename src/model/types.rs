@@ -99,6 +99,8 @@ pub struct ModelConfig {
     /// M-12: loyalty points per minor unit of theoretical win, in millionths
     /// (`runtime.loyalty-points-per-minor-unit`, default 0.01).
     pub loyalty_micro_points: i64,
+    /// W-11: the patron-cash thresholds (`[aml]`).
+    pub aml: AmlModel,
 }
 
 impl ModelConfig {
@@ -247,6 +249,46 @@ impl LevelView {
     pub fn held_micro(&self) -> i128 {
         (i128::from(self.level) + i128::from(self.reserve)) * MICRO + i128::from(self.frac)
     }
+}
+
+/// W-11: the patron-cash thresholds, minor units (0: off).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AmlModel {
+    pub log_minor: i64,
+    pub report_minor: i64,
+    pub structuring_floor_minor: i64,
+    pub structuring_count: u32,
+    pub structuring_window_ms: i64,
+}
+
+/// A patron's cash move (W-11).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MoveRow {
+    /// The input event (UUID text).
+    pub event_id: String,
+    pub amount: i64,
+    /// Its time (a machine's: booked).
+    pub time: i64,
+    /// `in` or `out`.
+    pub dir: &'static str,
+    /// The machine; `None` for the wallet.
+    pub machine: Option<String>,
+}
+
+/// A case for the compliance officers (W-11).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CaseRow {
+    pub player: String,
+    /// `log`, `report` or `structuring`.
+    pub kind: &'static str,
+    pub dir: &'static str,
+    /// The local day's start.
+    pub day: i64,
+    pub total: i64,
+    pub threshold: i64,
+    pub evidence: Vec<MoveRow>,
+    pub left_out: u32,
+    pub currency: String,
 }
 
 /// A card session that ended, rated (M-12).

@@ -2,7 +2,7 @@
 
 use super::entities::{BetState, Record};
 use super::state::Model;
-use super::types::{Answer, Outcome, Totals, TRANSFER_ACKS_KEPT};
+use super::types::{Answer, MoveRow, Outcome, Totals, TRANSFER_ACKS_KEPT};
 use super::validate::{WalletEvent, WalletOpModel};
 
 impl Model {
@@ -411,6 +411,24 @@ impl Model {
         if let Some((hall, time, delta)) = revenue {
             self.book(&hall, time, delta);
         }
+        // W-11: an applied deposit is cash in, an applied withdrawal cash out.
+        if let (Answer::Applied { .. }, false) = (&answer, tombstoned) {
+            let cash = match ev.op {
+                WalletOpModel::Deposit(a) => Some((a, "in")),
+                WalletOpModel::Withdraw(a) => Some((a, "out")),
+                _ => None,
+            };
+            if let Some((amount, dir)) = cash {
+                let mv = MoveRow {
+                    event_id: ev.id.clone(),
+                    amount,
+                    time: ev.time,
+                    dir,
+                    machine: None,
+                };
+                self.patron_cash(&ev.player, mv);
+            }
+        }
         match answer {
             Answer::Applied { .. } => Outcome::Applied,
             Answer::Refused(code) => Outcome::Refused(code),
@@ -521,6 +539,11 @@ fn in_periods(
             (name.to_owned(), start, sum)
         })
         .collect()
+}
+
+/// W-11: the start of the local day `t` falls in.
+pub(super) fn local_day(zone: &str, t: i64) -> i64 {
+    local_periods(zone, t)[0].1
 }
 
 fn local_periods(zone: &str, t: i64) -> [(&'static str, i64); 3] {

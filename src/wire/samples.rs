@@ -2,6 +2,7 @@
 //! values: the fixtures of the golden and schema-conformance tests, and examples for docs
 //! and tools that check the contract.
 
+use pitboss_actors::domain::aml::{AmlCase, CaseKind, CashDir, CashMove};
 use pitboss_actors::domain::ggr::{GgrTotals, WindowClosed};
 use pitboss_actors::domain::jackpot::JackpotHit;
 use pitboss_actors::domain::machine::{Alert, MeterDiff, RatedSession, Rating, SessionEnd};
@@ -959,7 +960,36 @@ pub fn outputs() -> Vec<(&'static str, Output)> {
     .chain(voucher_outputs())
     .chain(transfer_outputs())
     .chain(session_outputs())
+    .chain(case_outputs())
     .collect()
+}
+
+/// An AML case (RULES.md W-11): the reportable threshold reached in a day by the bill of
+/// the cash-in sample (3, at the machine) and the deposit sample (14).
+fn case_outputs() -> Vec<(&'static str, Output)> {
+    let mv = |n: u16, amount: i64, machine: Option<&str>| CashMove {
+        cause: EventId(event_id(n).as_u128()),
+        amount,
+        at: Timestamp(TIME_MS + i64::from(n) * 1_000),
+        dir: CashDir::In,
+        machine: machine.map(|m| MachineId::new(m).expect("sample machine")),
+    };
+    vec![(
+        "aml_case",
+        Output::AmlCase {
+            case: Box::new(AmlCase {
+                player: PlayerId::new(PLAYER).expect("sample player"),
+                currency: Currency::new(CURRENCY).expect("sample currency"),
+                kind: CaseKind::Report,
+                dir: CashDir::In,
+                day: Timestamp(TIME_MS - TIME_MS % 86_400_000),
+                total: 15_000,
+                threshold: 10_000,
+                evidence: vec![mv(3, 5_000, Some(MACHINE)), mv(14, 10_000, None)],
+                left_out: 0,
+            }),
+        },
+    )]
 }
 
 /// A rated card session (RULES.md M-12): carded in by the card-in sample (5), ended by the

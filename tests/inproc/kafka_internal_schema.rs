@@ -5,9 +5,10 @@ use std::path::PathBuf;
 
 use jsonschema::Resource;
 use pitboss::kafka::internal::{
-    award_item, event_id_text, ggr_item, pool_item, wallet_card_in_item, wallet_command_item,
-    wallet_points_item, wallet_transfer_item, BatchBuf, Kind,
+    award_item, event_id_text, ggr_item, pool_item, wallet_card_in_item, wallet_cash_item,
+    wallet_command_item, wallet_points_item, wallet_transfer_item, BatchBuf, Kind,
 };
+use pitboss_actors::domain::aml::CashDir;
 use pitboss_actors::domain::jackpot::{JackpotHit, PoolCommand, PoolMeta};
 use pitboss_actors::domain::machine::GgrDelta;
 use pitboss_actors::domain::transfer::{Direction, TransferFact};
@@ -165,11 +166,22 @@ fn every_internal_batch_kind_conforms() {
         30,
         &cause_text,
     ));
+    // RULES.md W-11: a carded-in player's cash at a machine.
+    b.push(&wallet_cash_item(
+        &player,
+        &wmeta,
+        &machine,
+        13,
+        5_000,
+        CashDir::Out,
+        &cause_text,
+    ));
     let json = check(&v, b.message());
     assert_eq!(json["items"][1]["direction"], "lapse");
     assert_eq!(json["items"][2]["command"]["op"], "transfer_request");
     assert_eq!(json["items"][3]["direction"], "card_in");
     assert_eq!(json["items"][4]["direction"], "points");
+    assert_eq!(json["items"][5]["direction"], "cash_out");
 
     // An empty batch is valid too (never sent, but well-formed).
     check(&v, BatchBuf::new(Kind::GgrDeltas).message());

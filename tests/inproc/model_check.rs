@@ -103,6 +103,14 @@ fn the_core_agrees_with_the_model_over_a_long_stream() {
             r.alerts
         );
     }
+    // RULES.md W-11: every kind of AML case was opened, and compared with its evidence.
+    for kind in ["log", "report", "structuring"] {
+        assert!(
+            r.aml_cases.get(kind).copied().unwrap_or(0) > 0,
+            "no {kind} case: {:?}",
+            r.aml_cases
+        );
+    }
     // RULES.md M-12: card sessions were rated, played ones among them, some earning points
     // and some not, and compared (the points with the wallets too).
     let (sessions, played, earned) = r.sessions;

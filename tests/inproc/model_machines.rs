@@ -49,6 +49,13 @@ fn runtime_config(m: &ModelConfig) -> RuntimeConfig {
         handpay_threshold_minor: m.handpay_threshold,
         theoretical_hold_ppm: m.theoretical_hold_ppm,
         loyalty_micro_points: m.loyalty_micro_points,
+        aml: pitboss_actors::domain::aml::AmlRules {
+            log_minor: m.aml.log_minor,
+            report_minor: m.aml.report_minor,
+            structuring_floor_minor: m.aml.structuring_floor_minor,
+            structuring_count: m.aml.structuring_count,
+            structuring_window_ms: m.aml.structuring_window_ms,
+        },
         ggr_grace_windows: 1,
         ggr_windows_max: 1 << 20,
         source_expiry_ms: 168 * 3_600_000,

@@ -43,6 +43,7 @@ fn runtime() -> Arc<Runtime> {
         handpay_threshold_minor: 0,
         theoretical_hold_ppm: 80_000,
         loyalty_micro_points: 10_000,
+        aml: Default::default(),
         ggr_grace_windows: 1,
         ggr_windows_max: 10,
         source_expiry_ms: 168 * 3_600_000,

@@ -165,7 +165,7 @@ fn to_json(bytes: &[u8]) -> Value {
 }
 
 const INPUT_KINDS: usize = 37;
-const OUTPUT_KINDS: [&str; 9] = [
+const OUTPUT_KINDS: [&str; 10] = [
     "ggr",
     "jackpot_levels",
     "jackpot_hit",
@@ -175,6 +175,7 @@ const OUTPUT_KINDS: [&str; 9] = [
     "rejected",
     "voucher",
     "rated_session",
+    "aml_case",
 ];
 
 fn output_kind(sample: &str) -> &str {
@@ -792,7 +793,7 @@ fn asyncapi_keys_match_the_code() {
             "alert" if rec.key == samples::VALIDATION => "validation number",
             "alert" => "machine id",
             "voucher" => "validation number",
-            "rated_session" => "player id",
+            "rated_session" | "aml_case" => "player id",
             "refused" => "entity id",
             _ => "original message's key",
         };

@@ -154,11 +154,11 @@ fn golden_bytes_of_every_input_and_output_kind() {
         "golden mismatch (if the change is intended, rerun with UPDATE_GOLDEN=1 and review):\n{}",
         problems.join("\n")
     );
-    // 37 input kinds, 5 version 2 wallet commands with a round, 58 output samples (the
+    // 37 input kinds, 5 version 2 wallet commands with a round, 59 output samples (the
     // wallet answers: applied, with a round, refused, refused for KYC, a KYC status, refused
     // for a deposit limit, a loss limit and a session limit; every alert kind; a voucher's
-    // answer applied and refused and a ticket fact; a rated session), 1 rejection.
-    assert_eq!(cases.len(), 37 + 5 + 58 + 1);
+    // answer applied and refused and a ticket fact; a rated session; an AML case), 1 rejection.
+    assert_eq!(cases.len(), 37 + 5 + 59 + 1);
 }
 
 #[test]
@@ -1312,6 +1312,13 @@ fn output_expectations() -> Vec<(&'static str, Topic, &'static str, &'static str
             "{cause} rated_session",
             Some(6),
         ),
+        (
+            "aml_case",
+            Topic::Compliance,
+            samples::PLAYER,
+            "aml P-1001 1699920000000 in report",
+            Some(14),
+        ),
     ]
 }
 
@@ -1617,6 +1624,44 @@ fn output_payloads_round_trip() {
                 };
                 assert_eq!(&*p.severity, severity, "{name}");
             }
+            OutputEvent::AmlCase(e) => {
+                // RULES.md W-11: the case, its threshold and its evidence.
+                assert_eq!((&*e.kind, e.schema_version), ("aml_case", 2));
+                assert_eq!(e.cause_event_id.as_deref(), rec.cause.as_deref());
+                let p = e.payload;
+                assert_eq!(
+                    (&*p.player, &*p.case, &*p.direction, &*p.currency),
+                    ("P-1001", "report", "in", "EUR")
+                );
+                assert_eq!(
+                    (p.day, p.total, p.threshold, p.left_out),
+                    (1_699_920_000_000, 15_000, 10_000, 0)
+                );
+                let evidence: Vec<_> = p
+                    .evidence
+                    .iter()
+                    .map(|m| {
+                        (
+                            &*m.event_id,
+                            m.amount,
+                            m.time,
+                            &*m.direction,
+                            m.machine.as_deref(),
+                        )
+                    })
+                    .collect();
+                let (bill, deposit) = (
+                    samples::event_id(3).to_string(),
+                    samples::event_id(14).to_string(),
+                );
+                assert_eq!(
+                    evidence,
+                    [
+                        (&*bill, 5_000, samples::TIME_MS + 3_000, "in", Some("M-17")),
+                        (&*deposit, 10_000, samples::TIME_MS + 14_000, "in", None),
+                    ]
+                );
+            }
             OutputEvent::RatedSession(e) => {
                 // RULES.md M-12: what the machine applied while the player was carded in.
                 assert_eq!((&*e.kind, e.schema_version), ("rated_session", 2));
@@ -1842,7 +1887,8 @@ fn topics_have_their_default_names() {
             "pitboss.alerts",
             "pitboss.rejected",
             "pitboss.vouchers",
-            "pitboss.sessions"
+            "pitboss.sessions",
+            "pitboss.compliance"
         ]
     );
     assert_eq!(wire::GAME_EVENTS_TOPIC, "pitboss.game-events");

@@ -305,7 +305,9 @@ async fn the_sweep_lapses_a_hold_through_the_internal_topic() {
 async fn a_self_excluded_players_card_in_raises_an_alert_and_a_card_session_is_rated() {
     let _serial = support::serial();
     let broker = Broker::start();
-    let cfg = support::config(&broker, "card-in");
+    let mut cfg = support::config(&broker, "card-in");
+    // RULES.md W-11: the bill below is the carded-in player's cash, and logged.
+    cfg.aml.log_threshold_minor = 5_000;
     pitboss::run::create_topics(&cfg)
         .await
         .expect("create topics");
@@ -370,47 +372,66 @@ async fn a_self_excluded_players_card_in_raises_an_alert_and_a_card_session_is_r
     };
     let msgs = vec![(exclusion.kafka_key().to_owned(), exclusion.to_bytes())];
     let what = "the card-in's alert and the rated session";
-    let (report, (alerts, sessions)) = support::run_until(&cfg, opts, msgs, what, move |c| {
-        let t = &c.kafka.topics;
-        let mut answered = false;
-        let mut alerts = Vec::new();
-        let mut sessions = Vec::new();
-        for r in support::read_all(
-            &c.kafka.brokers,
-            &[
-                t.wallet_events.clone(),
-                t.alerts.clone(),
-                t.sessions.clone(),
-            ],
-        ) {
-            match decode_output(&r.payload).expect("every output decodes") {
-                OutputEvent::Wallet(w) => answered |= w.payload.tx == "SE-1",
-                OutputEvent::RatedSession(s) => {
-                    let p = s.payload;
-                    sessions.push((
-                        p.player.to_string(),
-                        p.machine.to_string(),
-                        (p.coin_in, p.coin_out, p.games, p.theoretical_win, p.points),
-                        (p.start, p.end, p.ended_by.to_string()),
-                    ));
+    let (report, (alerts, sessions, cases)) =
+        support::run_until(&cfg, opts, msgs, what, move |c| {
+            let t = &c.kafka.topics;
+            let mut answered = false;
+            let mut alerts = Vec::new();
+            let mut sessions = Vec::new();
+            let mut cases = Vec::new();
+            for r in support::read_all(
+                &c.kafka.brokers,
+                &[
+                    t.wallet_events.clone(),
+                    t.alerts.clone(),
+                    t.sessions.clone(),
+                    t.compliance.clone(),
+                ],
+            ) {
+                match decode_output(&r.payload).expect("every output decodes") {
+                    OutputEvent::Wallet(w) => answered |= w.payload.tx == "SE-1",
+                    OutputEvent::AmlCase(a) => {
+                        let p = a.payload;
+                        let machines: Vec<String> = p
+                            .evidence
+                            .iter()
+                            .map(|m| m.machine.as_deref().unwrap_or_default().to_string())
+                            .collect();
+                        cases.push((
+                            p.player.to_string(),
+                            p.case.to_string(),
+                            p.direction.to_string(),
+                            p.total,
+                            machines,
+                        ));
+                    }
+                    OutputEvent::RatedSession(s) => {
+                        let p = s.payload;
+                        sessions.push((
+                            p.player.to_string(),
+                            p.machine.to_string(),
+                            (p.coin_in, p.coin_out, p.games, p.theoretical_win, p.points),
+                            (p.start, p.end, p.ended_by.to_string()),
+                        ));
+                    }
+                    OutputEvent::Alert(a) => alerts.push((
+                        a.payload.kind.to_string(),
+                        a.payload.player.as_deref().unwrap_or_default().to_string(),
+                        a.payload.machine.as_deref().unwrap_or_default().to_string(),
+                        a.payload.until,
+                    )),
+                    _ => {}
                 }
-                OutputEvent::Alert(a) => alerts.push((
-                    a.payload.kind.to_string(),
-                    a.payload.player.as_deref().unwrap_or_default().to_string(),
-                    a.payload.machine.as_deref().unwrap_or_default().to_string(),
-                    a.payload.until,
-                )),
-                _ => {}
             }
-        }
-        if answered && !sent {
-            support::produce(&brokers, &input, &later);
-            sent = true;
-        }
-        let alerted = alerts.iter().any(|a| a.0 == "self_excluded_card_in");
-        (alerted && !sessions.is_empty()).then_some((alerts, sessions))
-    })
-    .await;
+            if answered && !sent {
+                support::produce(&brokers, &input, &later);
+                sent = true;
+            }
+            let alerted = alerts.iter().any(|a| a.0 == "self_excluded_card_in");
+            (alerted && !sessions.is_empty() && !cases.is_empty())
+                .then_some((alerts, sessions, cases))
+        })
+        .await;
     let report = report.expect("pitboss run stops cleanly");
     assert_eq!(
         alerts,
@@ -421,6 +442,17 @@ async fn a_self_excluded_players_card_in_raises_an_alert_and_a_card_session_is_r
             Some(until)
         )],
         "one alert, for the excluded player only"
+    );
+    // RULES.md W-11: the 5,000 bill of the carded-in player reached the logging threshold.
+    assert_eq!(
+        cases,
+        vec![(
+            "P-NO-WALLET".into(),
+            "log".into(),
+            "in".into(),
+            5_000,
+            vec!["M-AFT-2".to_string()]
+        )]
     );
     // Carded in at the event of now + 2 ms, out at now + 7 ms; 2,500 bet at the default 8 %
     // hold: a theoretical win of 200, and at the default 0.01 points per minor unit, 2
@@ -456,6 +488,7 @@ async fn a_self_excluded_players_card_in_raises_an_alert_and_a_card_session_is_r
             ("P-AFT-1".into(), "card_in".into()),
             ("P-AFT-1".into(), "command".into()),
             ("P-NO-WALLET".into(), "card_in".into()),
+            ("P-NO-WALLET".into(), "cash_in".into()),
             ("P-NO-WALLET".into(), "points".into()),
         ]
     );

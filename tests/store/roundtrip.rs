@@ -7,6 +7,7 @@ use std::collections::{HashMap, VecDeque};
 
 use crate::support::Harness;
 use pitboss::store::codec::{decode_record, encode_record};
+use pitboss_actors::domain::aml::{CashDir, CashMove, PatronCash};
 use pitboss_actors::domain::ggr::{GgrTotals, GgrWindow, HallState, SourceMark, WindowClosed};
 use pitboss_actors::domain::jackpot::{LevelConfig, LevelState, PoolState};
 use pitboss_actors::domain::limits::{DepositPeriod, Deposited, LimitKind, Limits, Lost, Session};
@@ -549,6 +550,26 @@ fn wallet() -> impl Strategy<Value = WalletState> {
                         Box::new(Loyalty {
                             points: ops as i64,
                             seen: [(MachineId::new("M-7").unwrap(), ops / 2)].into(),
+                        })
+                    }),
+                    // RULES.md W-11: the day's cash on some wallets.
+                    cash: (shuffle % 5 == 2).then(|| {
+                        let mv = |n: u64, dir| CashMove {
+                            cause: EventId(u128::from(n)),
+                            amount: balance.wrapping_add(n as i64),
+                            at: Timestamp(credit_line),
+                            dir,
+                            machine: n.is_multiple_of(2).then(|| MachineId::new("M-3").unwrap()),
+                        };
+                        Box::new(PatronCash {
+                            day: Timestamp(credit_line),
+                            cash_in: balance,
+                            cash_out: ops as i64,
+                            opened: (ops % 16) as u8,
+                            moves: vec![mv(1, CashDir::In), mv(2, CashDir::Out)],
+                            left_out: (3, 4),
+                            near: vec![mv(4, CashDir::In)],
+                            seen: [(MachineId::new("M-3").unwrap(), ops)].into(),
                         })
                     }),
                     window_len: len,

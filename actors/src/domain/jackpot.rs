@@ -256,7 +256,8 @@ impl PoolCommand {
             | MachineEffect::Voucher(_)
             | MachineEffect::Transfer(_)
             | MachineEffect::CardIn(_)
-            | MachineEffect::Rated(_) => None,
+            | MachineEffect::Rated(_)
+            | MachineEffect::Cash(_) => None,
         }
     }
 }

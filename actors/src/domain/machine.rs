@@ -14,6 +14,7 @@ use super::money::{add, Amount, Currency};
 use super::time::{booked_time, SkewLimits, Timestamp};
 use super::transfer::{Direction, TransferFact};
 
+use super::aml::CashDir;
 pub use super::applied::Applied;
 pub use super::ggr::GgrDelta;
 
@@ -667,6 +668,22 @@ pub enum MachineEffect {
     CardIn(Box<PlayerCardIn>),
     /// A card session ended, rated (RULES.md M-12). Boxed: rare.
     Rated(Box<RatedSession>),
+    /// Cash of the carded-in player, for the player's wallet (RULES.md W-11). Boxed: rare.
+    Cash(Box<PatronCashFact>),
+}
+
+/// Cash a carded-in player paid in (bills) or took out (a handpay) at a machine (RULES.md
+/// W-11), as the player's wallet receives it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PatronCashFact {
+    pub player: PlayerId,
+    /// The hall the machine stands in.
+    pub hall: HallId,
+    /// The event's booked time.
+    pub at: Timestamp,
+    /// Minor units.
+    pub amount: i64,
+    pub dir: CashDir,
 }
 
 /// A fact a machine reported about a ticket, forwarded by the machine after applying it
@@ -1322,6 +1339,19 @@ impl MachineState {
         Ok(Applied::Done)
     }
 
+    /// W-11: cash paid in or taken out while a player is carded in is the player's.
+    fn patron_cash(&self, at: &Booked<'_>, amount: i64, dir: CashDir, fx: &mut Vec<MachineEffect>) {
+        if let Some(player) = &self.session {
+            fx.push(MachineEffect::Cash(Box::new(PatronCashFact {
+                player: player.clone(),
+                hall: at.hall.clone(),
+                at: at.time,
+                amount,
+                dir,
+            })));
+        }
+    }
+
     /// M-12: the carded-in player's session ends at `at`; a rated one is published.
     fn end_session(&mut self, at: &Booked<'_>, how: SessionEnd, fx: &mut Vec<MachineEffect>) {
         let rating = self.rating.take();
@@ -1513,6 +1543,9 @@ impl MachineState {
                         amount: a,
                     }));
                 }
+                if matches!(kind, CashInKind::Bill) {
+                    self.patron_cash(at, a, CashDir::In, fx);
+                }
             }
             MachineCommand::CashOut(kind, amount) => {
                 let a = amount.minor();
@@ -1528,6 +1561,9 @@ impl MachineState {
                 self.credits = credits;
                 if let CashOutKind::Ticket(Some(v)) = kind {
                     fx.push(self.ticket(*v, at, VoucherFact::Printed(self.id.clone(), *amount)));
+                }
+                if matches!(kind, CashOutKind::Handpay) {
+                    self.patron_cash(at, a, CashDir::Out, fx);
                 }
             }
             MachineCommand::CardIn(player) => {

@@ -5,6 +5,7 @@
 //! randomness through [`jackpot::HitPointSource`]. `tests/domain/architecture.rs` checks the
 //! imports.
 
+pub mod aml;
 pub mod applied;
 pub mod error;
 pub mod ggr;

@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, VecDeque};
 
 use super::FastMap;
 
+use super::aml::{AmlCase, AmlRules, CashDir, CashMove, PatronCash};
 use super::applied::Applied;
 use super::error::{DomainError, Subject};
 use super::ggr::GgrDelta;
@@ -162,6 +163,8 @@ pub struct WalletRules<'a> {
     /// The longest break between bets and wins that keeps a playing session going (RULES.md
     /// W-9), in milliseconds.
     pub session_break_ms: i64,
+    /// The patron-cash thresholds (RULES.md W-11).
+    pub aml: AmlRules,
 }
 
 /// The default break that ends a playing session: 30 minutes (RULES.md W-9).
@@ -179,6 +182,7 @@ impl Default for WalletRules<'static> {
             calendar: &UtcCalendar,
             transfer_hold_ms: TRANSFER_HOLD_MS_DEFAULT,
             session_break_ms: SESSION_BREAK_MS_DEFAULT,
+            aml: AmlRules::default(),
         }
     }
 }
@@ -323,6 +327,8 @@ pub enum WalletEffect {
     /// An operator alert (a lapsed transfer hold, a machine's acknowledgement that does not
     /// match, RULES.md W-10).
     Alert(Alert),
+    /// A case for the compliance officers (RULES.md W-11). Boxed: rare.
+    Case(Box<AmlCase>),
 }
 
 /// A player's loyalty account (RULES.md M-12): the points of the player's rated sessions.
@@ -362,6 +368,8 @@ pub struct WalletState {
     pub transfers: Option<Box<Transfers>>,
     /// The player's loyalty points, once a rated session earned any (RULES.md M-12).
     pub loyalty: Option<Box<Loyalty>>,
+    /// The player's cash of the current local day, once any was counted (RULES.md W-11).
+    pub cash: Option<Box<PatronCash>>,
     /// How many records are kept in memory.
     pub window_len: usize,
     /// Keys in memory, oldest first.
@@ -390,6 +398,7 @@ impl WalletState {
             limits: None,
             transfers: None,
             loyalty: None,
+            cash: None,
             window_len: window_len.max(1),
             window_order: VecDeque::new(),
             window: FastMap::default(),
@@ -602,6 +611,7 @@ impl WalletState {
                 }
                 self.ops += 1;
                 fx.push(self.changed(&cmd.tx, WalletOpKind::Deposit, a.minor()));
+                self.count_cash(meta, None, a.minor(), CashDir::In, rules, fx);
                 a.minor()
             }
             WalletOp::Withdraw(a) | WalletOp::Bet(a) => {
@@ -644,6 +654,9 @@ impl WalletState {
                     });
                 }
                 fx.push(self.changed(&cmd.tx, what, -a.minor()));
+                if !is_bet {
+                    self.count_cash(meta, None, a.minor(), CashDir::Out, rules, fx);
+                }
                 -a.minor()
             }
             WalletOp::Win { amount, bet_tx } => {
@@ -832,6 +845,54 @@ impl WalletState {
         l.seen.insert(machine.clone(), seq);
         l.points = l.points.saturating_add(points);
         Applied::Done
+    }
+
+    /// W-11: a machine's cash fact for its carded-in player (`seq`: the machine's effect
+    /// number): bills paid in, a handpay taken out. A fact counted already from that machine
+    /// is a duplicate.
+    #[allow(clippy::too_many_arguments)]
+    pub fn apply_cash(
+        &mut self,
+        meta: &WalletMeta,
+        machine: &MachineId,
+        seq: u64,
+        amount: i64,
+        dir: CashDir,
+        rules: &WalletRules<'_>,
+        fx: &mut Vec<WalletEffect>,
+    ) -> Applied {
+        if !self.cash.as_deref().is_none_or(|c| c.fresh(machine, seq)) {
+            return Applied::Duplicate;
+        }
+        self.count_cash(meta, Some(machine), amount, dir, rules, fx);
+        if let Some(c) = self.cash.as_mut() {
+            c.saw(machine, seq);
+        }
+        Applied::Done
+    }
+
+    /// W-11: counts a cash move in the player's local day; the cases it opens are effects.
+    fn count_cash(
+        &mut self,
+        meta: &WalletMeta,
+        machine: Option<&MachineId>,
+        amount: i64,
+        dir: CashDir,
+        rules: &WalletRules<'_>,
+        fx: &mut Vec<WalletEffect>,
+    ) {
+        let day = rules.calendar.periods(meta.time).0[0];
+        let mv = CashMove {
+            cause: meta.event_id,
+            amount,
+            at: meta.time,
+            dir,
+            machine: machine.cloned(),
+        };
+        let cash = self.cash.get_or_insert_with(Box::default);
+        for case in cash.count(&self.id, self.currency, mv, day, &rules.aml) {
+            fx.push(WalletEffect::Case(Box::new(case)));
+        }
     }
 
     /// The player's loyalty points (M-12).

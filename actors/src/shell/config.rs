@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::domain::aml::AmlRules;
 use crate::domain::jackpot::PoolConfig;
 use crate::domain::limits::Calendar;
 use crate::domain::machine::MachineProfile;
@@ -51,6 +52,8 @@ pub struct RuntimeConfig {
     /// Loyalty points per minor unit of a rated session's theoretical win, in millionths
     /// (RULES.md M-12).
     pub loyalty_micro_points: i64,
+    /// Patron-cash thresholds (RULES.md W-11).
+    pub aml: AmlRules,
     /// Windows a hall keeps open behind its newest one before publishing them.
     pub ggr_grace_windows: i64,
     /// Windows a hall keeps in memory.
@@ -100,6 +103,8 @@ pub struct EntitySettings {
     /// Loyalty points per minor unit of a rated session's theoretical win, in millionths
     /// (RULES.md M-12).
     pub loyalty_micro_points: i64,
+    /// Patron-cash thresholds (RULES.md W-11).
+    pub aml: AmlRules,
 }
 
 impl From<&RuntimeConfig> for EntitySettings {
@@ -118,6 +123,7 @@ impl From<&RuntimeConfig> for EntitySettings {
             skew: c.skew,
             theoretical_hold_ppm: c.theoretical_hold_ppm,
             loyalty_micro_points: c.loyalty_micro_points,
+            aml: c.aml,
         }
     }
 }

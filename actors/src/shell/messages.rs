@@ -1,6 +1,7 @@
 //! The messages entities receive, and the envelope ([`Remote`]) of those one entity sends
 //! another, which may live in another process.
 
+use crate::domain::aml::CashDir;
 use crate::domain::ggr::GgrTotals;
 use crate::domain::jackpot::{JackpotHit, PoolCommand, PoolMeta};
 use crate::domain::machine::{EventMeta, MachineCommand};
@@ -81,6 +82,17 @@ pub enum WalletMsg {
         /// Completion of the input event that caused it.
         ack: AckToken,
     },
+    /// A machine's cash fact for its carded-in player (RULES.md W-11): `seq` is the
+    /// machine's effect number for the event.
+    Cash {
+        meta: WalletMeta,
+        machine: MachineId,
+        seq: u64,
+        amount: i64,
+        dir: CashDir,
+        /// Completion of the input event that caused it.
+        ack: AckToken,
+    },
     /// The sweep (RULES.md W-10): the holds whose time is before `meta.time` lapse, with
     /// nothing else to apply. `meta.event_id` names the lapse (not an input).
     Lapse { meta: WalletMeta, ack: AckToken },
@@ -94,6 +106,7 @@ impl WalletMsg {
             | WalletMsg::Transfer { ack, .. }
             | WalletMsg::CardIn { ack, .. }
             | WalletMsg::Points { ack, .. }
+            | WalletMsg::Cash { ack, .. }
             | WalletMsg::Lapse { ack, .. } => ack,
         }
     }

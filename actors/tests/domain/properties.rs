@@ -13,14 +13,15 @@
 
 use std::collections::HashMap;
 
+use pitboss_actors::domain::aml::CashDir;
 use pitboss_actors::domain::ggr::HallState;
 use pitboss_actors::domain::jackpot::{
     HitPointSource, JackpotHit, LevelConfig, PoolCommand, PoolConfig, PoolMeta, PoolState, MICRO,
 };
 use pitboss_actors::domain::machine::{
     theoretical_win, Alert, Applied, CashInKind, CashOutKind, EventMeta, GgrDelta, MachineCommand,
-    MachineEffect, MachineEnv, MachineProfile, MachineState, PlayerCardIn, RatedSession,
-    SessionEnd, SignificantEvent,
+    MachineEffect, MachineEnv, MachineProfile, MachineState, PatronCashFact, PlayerCardIn,
+    RatedSession, SessionEnd, SignificantEvent,
 };
 use pitboss_actors::domain::wallet::{
     Recalled, TxKey, TxRecord, WalletCommand, WalletEffect, WalletMeta, WalletOp, WalletReply,
@@ -221,6 +222,20 @@ fn machine_money_effects(
             jackpots: 0,
         })
     };
+    let patron = |amount: i64, dir: CashDir| -> Vec<MachineEffect> {
+        m.session
+            .iter()
+            .map(|p| {
+                MachineEffect::Cash(Box::new(PatronCashFact {
+                    player: p.clone(),
+                    hall: hall_id(),
+                    at: meta.time,
+                    amount,
+                    dir,
+                }))
+            })
+            .collect()
+    };
     let rated = |how: SessionEnd| {
         let (player, rating) = (m.session.clone()?, m.rating.as_deref()?.clone());
         let theoretical_win = theoretical_win(rating.coin_in, HOLD_PPM);
@@ -248,6 +263,9 @@ fn machine_money_effects(
         }
         MachineCommand::Win(a) => vec![ggr(0, a.minor(), 0)],
         MachineCommand::GameEnd => vec![ggr(0, 0, 1)],
+        // RULES.md W-11: bills in and handpays out of a carded-in player are the player's.
+        MachineCommand::CashIn(CashInKind::Bill, a) => patron(a.minor(), CashDir::In),
+        MachineCommand::CashOut(CashOutKind::Handpay, a) => patron(a.minor(), CashDir::Out),
         MachineCommand::CashIn(..) | MachineCommand::CashOut(..) | MachineCommand::Transfer(_) => {
             vec![]
         }
@@ -1345,7 +1363,8 @@ impl Network {
                 | MachineEffect::Log(_)
                 | MachineEffect::HandpaidWin(_)
                 | MachineEffect::CardIn(_)
-                | MachineEffect::Rated(_) => continue,
+                | MachineEffect::Rated(_)
+                | MachineEffect::Cash(_) => continue,
                 pooled => {
                     let (pool, cmd) =
                         PoolCommand::of_effect(&pooled, &machine).expect("a pool effect");

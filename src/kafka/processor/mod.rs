@@ -395,6 +395,14 @@ impl Processor {
                             WalletParts::CardIn(machine) => {
                                 WalletMsg::CardIn { meta, machine, ack }
                             }
+                            WalletParts::Cash(machine, seq, amount, dir) => WalletMsg::Cash {
+                                meta,
+                                machine,
+                                seq,
+                                amount,
+                                dir,
+                                ack,
+                            },
                             WalletParts::Points(machine, seq, points) => WalletMsg::Points {
                                 meta,
                                 machine,

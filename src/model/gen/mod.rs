@@ -21,7 +21,7 @@ mod transfer_books;
 mod transfers;
 mod vouchers;
 
-use super::types::{LevelSpec, ModelConfig, PoolSpec};
+use super::types::{AmlModel, LevelSpec, ModelConfig, PoolSpec};
 
 /// The network's currency in generated streams.
 pub const CURRENCY: &str = "EUR";
@@ -169,6 +169,15 @@ pub fn model_config() -> ModelConfig {
         session_break_ms: SESSION_BREAK_MS,
         theoretical_hold_ppm: THEORETICAL_HOLD_PPM,
         loyalty_micro_points: LOYALTY_MICRO_POINTS,
+        // W-11: thresholds the generated cash reaches: bills of 10,000 are near the
+        // reportable threshold, three of them in an hour are structuring.
+        aml: AmlModel {
+            log_minor: 30_000,
+            report_minor: 100_000,
+            structuring_floor_minor: 9_000,
+            structuring_count: 3,
+            structuring_window_ms: 3_600_000,
+        },
     }
 }
 

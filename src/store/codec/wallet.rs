@@ -3,6 +3,7 @@
 
 use std::collections::VecDeque;
 
+use pitboss_actors::domain::aml::{CashDir, CashMove, PatronCash};
 use pitboss_actors::domain::limits::{DepositPeriod, LimitKind, Limits, Session};
 use pitboss_actors::domain::transfer::{Hold, Transfers};
 use pitboss_actors::domain::wallet::{
@@ -136,6 +137,45 @@ pub(super) struct WalletDto {
     /// Loyalty points and, per machine, the newest rated session counted (RULES.md M-12).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     loyalty: Option<(i64, Vec<(String, u64)>)>,
+    /// The patron's cash of the current local day (RULES.md W-11).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    cash: Option<CashDto>,
+}
+
+/// A cash move: (cause, amount, time, `true` for in, machine).
+type MoveDto = (u128, i64, i64, bool, Option<String>);
+
+#[derive(Serialize, Deserialize)]
+struct CashDto {
+    day: i64,
+    cash_in: i64,
+    cash_out: i64,
+    opened: u8,
+    moves: Vec<MoveDto>,
+    left_out: (u32, u32),
+    near: Vec<MoveDto>,
+    seen: Vec<(String, u64)>,
+}
+
+fn move_dto(m: &CashMove) -> MoveDto {
+    (
+        m.cause.0,
+        m.amount,
+        m.at.0,
+        m.dir == CashDir::In,
+        m.machine.as_ref().map(ToString::to_string),
+    )
+}
+
+fn move_of(d: MoveDto) -> Result<CashMove, StoreError> {
+    let (cause, amount, at, inward, machine) = d;
+    Ok(CashMove {
+        cause: EventId(cause),
+        amount,
+        at: Timestamp(at),
+        dir: if inward { CashDir::In } else { CashDir::Out },
+        machine: machine.map(|m| id!(MachineId, m)).transpose()?,
+    })
 }
 
 #[derive(Serialize, Deserialize)]
@@ -541,6 +581,16 @@ impl TryFrom<&WalletState> for WalletDto {
                 let seen = l.seen.iter().map(|(m, s)| (m.to_string(), *s)).collect();
                 (l.points, seen)
             }),
+            cash: w.cash.as_deref().map(|c| CashDto {
+                day: c.day.0,
+                cash_in: c.cash_in,
+                cash_out: c.cash_out,
+                opened: c.opened,
+                moves: c.moves.iter().map(move_dto).collect(),
+                left_out: c.left_out,
+                near: c.near.iter().map(move_dto).collect(),
+                seen: c.seen.iter().map(|(m, s)| (m.to_string(), *s)).collect(),
+            }),
         })
     }
 }
@@ -637,6 +687,23 @@ impl TryFrom<WalletDto> for WalletState {
                         .collect::<Result<_, StoreError>>()?,
                     unbacked: t.unbacked,
                     seen: t
+                        .seen
+                        .into_iter()
+                        .map(|(m, s)| Ok((id!(MachineId, m)?, s)))
+                        .collect::<Result<_, StoreError>>()?,
+                })),
+            },
+            cash: match d.cash {
+                None => None,
+                Some(c) => Some(Box::new(PatronCash {
+                    day: Timestamp(c.day),
+                    cash_in: c.cash_in,
+                    cash_out: c.cash_out,
+                    opened: c.opened,
+                    moves: c.moves.into_iter().map(move_of).collect::<Result<_, _>>()?,
+                    left_out: c.left_out,
+                    near: c.near.into_iter().map(move_of).collect::<Result<_, _>>()?,
+                    seen: c
                         .seen
                         .into_iter()
                         .map(|(m, s)| Ok((id!(MachineId, m)?, s)))

@@ -4,12 +4,13 @@ use serde::de::IgnoredAny;
 use serde::Deserialize;
 
 use super::payload::{
-    AlertPayload, GgrPayload, JackpotHitPayload, JackpotLevelsPayload, OutputEnvelope,
-    RatedSessionPayload, RefusedPayload, RejectedPayload, VoucherPayload, WalletPayload,
+    AlertPayload, AmlCasePayload, GgrPayload, JackpotHitPayload, JackpotLevelsPayload,
+    OutputEnvelope, RatedSessionPayload, RefusedPayload, RejectedPayload, VoucherPayload,
+    WalletPayload,
 };
 use super::{
-    KIND_ALERT, KIND_GGR, KIND_HIT, KIND_LEVELS, KIND_REFUSED, KIND_REJECTED, KIND_SESSION,
-    KIND_VOUCHER, KIND_WALLET,
+    KIND_ALERT, KIND_CASE, KIND_GGR, KIND_HIT, KIND_LEVELS, KIND_REFUSED, KIND_REJECTED,
+    KIND_SESSION, KIND_VOUCHER, KIND_WALLET,
 };
 use crate::wire::{scan, WireError, NESTING_DEPTH_MAX, SCHEMA_VERSION};
 
@@ -34,11 +35,13 @@ pub enum OutputEvent<'a> {
     Voucher(OutputEnvelope<'a, VoucherPayload<'a>>),
     /// `rated_session`
     RatedSession(OutputEnvelope<'a, RatedSessionPayload<'a>>),
+    /// `aml_case`
+    AmlCase(OutputEnvelope<'a, AmlCasePayload<'a>>),
 }
 
 impl OutputEvent<'_> {
     /// The output's `kind`, as written (`ggr`, `jackpot_levels`, `jackpot_hit`, `wallet`,
-    /// `alert`, `refused`, `rejected`, `voucher`, `rated_session`).
+    /// `alert`, `refused`, `rejected`, `voucher`, `rated_session`, `aml_case`).
     pub fn kind(&self) -> &'static str {
         match self {
             OutputEvent::Ggr(_) => KIND_GGR,
@@ -50,6 +53,7 @@ impl OutputEvent<'_> {
             OutputEvent::Rejected(_) => KIND_REJECTED,
             OutputEvent::Voucher(_) => KIND_VOUCHER,
             OutputEvent::RatedSession(_) => KIND_SESSION,
+            OutputEvent::AmlCase(_) => KIND_CASE,
         }
     }
 
@@ -65,6 +69,7 @@ impl OutputEvent<'_> {
             OutputEvent::Rejected(e) => &e.output_id,
             OutputEvent::Voucher(e) => &e.output_id,
             OutputEvent::RatedSession(e) => &e.output_id,
+            OutputEvent::AmlCase(e) => &e.output_id,
         }
     }
 }
@@ -97,6 +102,7 @@ pub fn decode_output(bytes: &[u8]) -> Result<OutputEvent<'_>, WireError> {
         KIND_REJECTED => OutputEvent::Rejected(read(bytes)?),
         KIND_VOUCHER => OutputEvent::Voucher(read(bytes)?),
         KIND_SESSION => OutputEvent::RatedSession(read(bytes)?),
+        KIND_CASE => OutputEvent::AmlCase(read(bytes)?),
         other => {
             return Err(WireError::Schema(format!(
                 "unknown output kind {:?}",

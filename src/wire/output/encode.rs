@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 use std::fmt::{self, Write as _};
 
+use pitboss_actors::domain::aml::CaseKind;
 use pitboss_actors::domain::machine::Alert;
 use pitboss_actors::domain::time::WINDOW_MS;
 use pitboss_actors::domain::voucher::Party;
@@ -13,13 +14,14 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::payload::{
-    AlertPayload, Bin, GgrPayload, JackpotHitPayload, JackpotLevelsPayload, LevelPayload,
-    MeterVarianceRow, OutputEnvelope, RatedSessionPayload, RefusedPayload, RejectedPayload,
-    VoucherPayload, WalletPayload,
+    AlertPayload, AmlCasePayload, Bin, CashMovePayload, GgrPayload, JackpotHitPayload,
+    JackpotLevelsPayload, LevelPayload, MeterVarianceRow, OutputEnvelope, RatedSessionPayload,
+    RefusedPayload, RejectedPayload, VoucherPayload, WalletPayload,
 };
 use super::{
-    OutputRecord, Topic, KIND_ALERT, KIND_GGR, KIND_HIT, KIND_LEVELS, KIND_REFUSED, KIND_REJECTED,
-    KIND_SESSION, KIND_VOUCHER, KIND_WALLET, OUTPUT_ID_NAMESPACE, REJECTED_ORIGINAL_BYTES_MAX,
+    OutputRecord, Topic, KIND_ALERT, KIND_CASE, KIND_GGR, KIND_HIT, KIND_LEVELS, KIND_REFUSED,
+    KIND_REJECTED, KIND_SESSION, KIND_VOUCHER, KIND_WALLET, OUTPUT_ID_NAMESPACE,
+    REJECTED_ORIGINAL_BYTES_MAX,
 };
 use crate::wire::{WireError, SCHEMA_VERSION};
 
@@ -232,6 +234,55 @@ pub fn encode_output(out: &Output) -> OutputRecord {
                 &name,
                 KIND_VOUCHER,
                 Some(cause),
+                payload,
+            )
+        }
+        Output::AmlCase { case } => {
+            // RULES.md W-11: a threshold's case once per patron, day and way; a structuring
+            // case once per cash-in that completes it.
+            let last = case.evidence.last().map(|m| m.cause.to_string());
+            let (kind, dir) = (case.kind.name(), case.dir.name());
+            match case.kind {
+                CaseKind::Structuring => write_name(
+                    &mut name,
+                    format_args!(
+                        "aml {} structuring {}",
+                        case.player,
+                        last.as_deref().unwrap_or("-")
+                    ),
+                ),
+                _ => write_name(
+                    &mut name,
+                    format_args!("aml {} {} {dir} {kind}", case.player, case.day.0),
+                ),
+            }
+            let payload = AmlCasePayload {
+                player: case.player.as_str().into(),
+                case: kind.into(),
+                direction: dir.into(),
+                day: case.day.0,
+                total: case.total,
+                threshold: case.threshold,
+                evidence: case
+                    .evidence
+                    .iter()
+                    .map(|m| CashMovePayload {
+                        event_id: m.cause.to_string().into(),
+                        amount: m.amount,
+                        time: m.at.0,
+                        direction: m.dir.name().into(),
+                        machine: m.machine.as_ref().map(|x| x.as_str().into()),
+                    })
+                    .collect(),
+                left_out: case.left_out,
+                currency: case.currency.as_str().into(),
+            };
+            record(
+                Topic::Compliance,
+                case.player.as_str(),
+                &name,
+                KIND_CASE,
+                last,
                 payload,
             )
         }

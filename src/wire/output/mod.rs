@@ -37,9 +37,9 @@ mod payload;
 pub use decode::{decode_output, OutputEvent};
 pub use encode::{encode_output, encode_rejection};
 pub use payload::{
-    AlertPayload, Bin, GgrPayload, JackpotHitPayload, JackpotLevelsPayload, LevelPayload,
-    MeterVarianceRow, OutputEnvelope, RatedSessionPayload, RefusedPayload, RejectedPayload,
-    VoucherPayload, WalletPayload,
+    AlertPayload, AmlCasePayload, Bin, CashMovePayload, GgrPayload, JackpotHitPayload,
+    JackpotLevelsPayload, LevelPayload, MeterVarianceRow, OutputEnvelope, RatedSessionPayload,
+    RefusedPayload, RejectedPayload, VoucherPayload, WalletPayload,
 };
 
 /// The namespace of every output id (UUID v5).
@@ -66,11 +66,13 @@ pub enum Topic {
     Vouchers,
     /// Rated card sessions (player tracking), keyed by player id (RULES.md M-12).
     Sessions,
+    /// AML cases for the compliance officers, keyed by player id (RULES.md W-11).
+    Compliance,
 }
 
 impl Topic {
     /// Every output topic.
-    pub const ALL: [Topic; 7] = [
+    pub const ALL: [Topic; 8] = [
         Topic::Ggr,
         Topic::Jackpots,
         Topic::WalletEvents,
@@ -78,6 +80,7 @@ impl Topic {
         Topic::Rejected,
         Topic::Vouchers,
         Topic::Sessions,
+        Topic::Compliance,
     ];
 
     /// The topic's name unless configured otherwise.
@@ -90,6 +93,7 @@ impl Topic {
             Topic::Rejected => "pitboss.rejected",
             Topic::Vouchers => "pitboss.vouchers",
             Topic::Sessions => "pitboss.sessions",
+            Topic::Compliance => "pitboss.compliance",
         }
     }
 }
@@ -124,3 +128,4 @@ const KIND_REFUSED: &str = "refused";
 const KIND_REJECTED: &str = "rejected";
 const KIND_VOUCHER: &str = "voucher";
 const KIND_SESSION: &str = "rated_session";
+const KIND_CASE: &str = "aml_case";

@@ -188,6 +188,51 @@ pub struct VoucherPayload<'a> {
     pub currency: Cow<'a, str>,
 }
 
+/// A case for the compliance officers (RULES.md W-11): a patron's cash in a local day
+/// reached a threshold, or cash-ins just under the reportable one came close together.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AmlCasePayload<'a> {
+    #[serde(borrow)]
+    pub player: Cow<'a, str>,
+    /// `log`, `report` or `structuring`.
+    #[serde(borrow)]
+    pub case: Cow<'a, str>,
+    /// `in` or `out`.
+    #[serde(borrow)]
+    pub direction: Cow<'a, str>,
+    /// The start of the local day counted, ms since the Unix epoch.
+    pub day: i64,
+    /// The day's total that way when the case opened (structuring: the cited cash-ins' sum).
+    pub total: i64,
+    /// The threshold reached, minor units.
+    pub threshold: i64,
+    /// The moves that make the case, oldest first.
+    #[serde(borrow)]
+    pub evidence: Vec<CashMovePayload<'a>>,
+    /// Moves of the day that way beyond those cited.
+    pub left_out: u32,
+    /// ISO 4217 code.
+    #[serde(borrow)]
+    pub currency: Cow<'a, str>,
+}
+
+/// One cash move an AML case cites.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CashMovePayload<'a> {
+    /// The input event (UUID).
+    #[serde(borrow)]
+    pub event_id: Cow<'a, str>,
+    pub amount: i64,
+    /// ms since the Unix epoch (a machine's: the booked time).
+    pub time: i64,
+    /// `in` or `out`.
+    #[serde(borrow)]
+    pub direction: Cow<'a, str>,
+    /// The machine, absent for the wallet itself.
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    pub machine: Option<Cow<'a, str>>,
+}
+
 /// A card session that ended, rated (RULES.md M-12): what the machine applied while the
 /// player was carded in.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

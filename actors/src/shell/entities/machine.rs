@@ -161,6 +161,22 @@ impl Entity for MachineEntity {
                             };
                             cx.forward(Remote::Wallet(player, msg));
                         }
+                        MachineEffect::Cash(c) => {
+                            // RULES.md W-11: the carded-in player's cash, to the wallet.
+                            let msg = WalletMsg::Cash {
+                                meta: WalletMeta {
+                                    event_id: meta.event_id,
+                                    time: c.at,
+                                    hall: c.hall.clone(),
+                                },
+                                machine: id.clone(),
+                                seq: effect_seq,
+                                amount: c.amount,
+                                dir: c.dir,
+                                ack: ack.clone(),
+                            };
+                            cx.forward(Remote::Wallet(c.player.clone(), msg));
+                        }
                         MachineEffect::Rated(session) => {
                             // RULES.md M-12: the player's points, then the player-tracking
                             // topic.

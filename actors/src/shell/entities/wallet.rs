@@ -37,6 +37,19 @@ impl WalletEntity {
     }
 }
 
+/// The wallet's rules, from the configuration.
+fn rules(cx: &dyn EntityContext) -> WalletRules<'_> {
+    let s = cx.settings();
+    WalletRules {
+        kyc_withdrawal_max: s.wallet_kyc_withdrawal_max_minor,
+        cooling_off_ms: s.wallet_cooling_off_ms,
+        calendar: cx.calendar(),
+        transfer_hold_ms: s.wallet_transfer_hold_ms,
+        session_break_ms: s.wallet_session_break_ms,
+        aml: s.aml,
+    }
+}
+
 /// The published form of an answer.
 fn status(answer: &Answer) -> WalletStatus {
     match answer {
@@ -133,14 +146,7 @@ impl Entity for WalletEntity {
                         recalled.push((key, Some(r)));
                     }
                 }
-                let s = cx.settings();
-                let rules = WalletRules {
-                    kyc_withdrawal_max: s.wallet_kyc_withdrawal_max_minor,
-                    cooling_off_ms: s.wallet_cooling_off_ms,
-                    calendar: cx.calendar(),
-                    transfer_hold_ms: s.wallet_transfer_hold_ms,
-                    session_break_ms: s.wallet_session_break_ms,
-                };
+                let rules = rules(cx);
                 if let Err(e) = state.apply(&meta, &cmd, currency, &rules, &recalled, &mut fx) {
                     if matches!(e, DomainError::TxConflict { .. }) {
                         // W-2: the key's answer is taken; the conflict is answered on its own.
@@ -155,6 +161,22 @@ impl Entity for WalletEntity {
                     Ok(Applied::Done) => {}
                     Ok(Applied::Duplicate) => cx.count(Counter::Duplicate),
                     Err(e) => cx.refuse(id.to_string(), &e, meta.event_id, &ack),
+                }
+                (meta, ack)
+            }
+            WalletMsg::Cash {
+                meta,
+                machine,
+                seq,
+                amount,
+                dir,
+                ack,
+            } => {
+                // W-11: the machine's word on a carded-in player's cash.
+                let rules = rules(cx);
+                let applied = state.apply_cash(&meta, &machine, seq, amount, dir, &rules, &mut fx);
+                if applied == Applied::Duplicate {
+                    cx.count(Counter::Duplicate);
                 }
                 (meta, ack)
             }
@@ -204,6 +226,7 @@ impl Entity for WalletEntity {
                     }
                 }
                 WalletEffect::Remember(key, record) => self.pending.push((key, record)),
+                WalletEffect::Case(case) => cx.emit(Output::AmlCase { case }, &ack),
                 WalletEffect::Alert(alert) => {
                     let out = Output::Alert {
                         alert,

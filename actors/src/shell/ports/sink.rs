@@ -3,6 +3,7 @@
 
 use std::sync::Mutex;
 
+use crate::domain::aml::AmlCase;
 use crate::domain::ggr::WindowClosed;
 use crate::domain::jackpot::JackpotHit;
 use crate::domain::machine::{Alert, RatedSession};
@@ -85,6 +86,8 @@ pub enum Output {
         currency: Currency,
         note: VoucherNote,
     },
+    /// A case for the compliance officers (RULES.md W-11).
+    AmlCase { case: Box<AmlCase> },
     /// A card session ended, rated (RULES.md M-12): published once, named by the event
     /// that ended it.
     RatedSession {

@@ -113,6 +113,7 @@ fn config() -> RuntimeConfig {
         handpay_threshold_minor: 0,
         theoretical_hold_ppm: 80_000,
         loyalty_micro_points: 10_000,
+        aml: Default::default(),
         ggr_grace_windows: 1,
         ggr_windows_max: 4,
         source_expiry_ms: 168 * 3_600_000,
