@@ -211,17 +211,7 @@ impl Direct {
                             if r.points > 0 {
                                 // RULES.md M-12: the player's points.
                                 self.deliver(|| EntityKey::Wallet(r.player.clone()));
-                                let (credit, window, network) = (
-                                    self.config.wallet_credit_line_minor,
-                                    self.config.wallet_window_len,
-                                    self.config.currency,
-                                );
-                                let player = r.player.clone();
-                                self.wallets
-                                    .entry(player.clone())
-                                    .or_insert_with(|| {
-                                        WalletState::new(player, network, credit, window)
-                                    })
+                                wallet_of(&mut self.wallets, &self.config, &r.player)
                                     .apply_points(&machine, effect_seq, r.points);
                             }
                         }
@@ -262,15 +252,7 @@ impl Direct {
                 cmd,
                 currency,
             } => {
-                let (credit, window, network) = (
-                    self.config.wallet_credit_line_minor,
-                    self.config.wallet_window_len,
-                    self.config.currency,
-                );
-                let state = self
-                    .wallets
-                    .entry(player.clone())
-                    .or_insert_with(|| WalletState::new(player.clone(), network, credit, window));
+                let state = wallet_of(&mut self.wallets, &self.config, &player);
                 // W-1: what is not in memory is read back from the "store".
                 let recalled: Recalled = state
                     .missing(&cmd)
@@ -281,14 +263,7 @@ impl Direct {
                     })
                     .collect();
                 self.wfx.clear();
-                let rules = WalletRules {
-                    kyc_withdrawal_max: self.config.wallet_kyc_withdrawal_max_minor,
-                    cooling_off_ms: self.config.wallet_cooling_off_ms,
-                    transfer_hold_ms: self.config.wallet_transfer_hold_ms,
-                    session_break_ms: self.config.wallet_session_break_ms,
-                    calendar: self.config.calendar.as_ref(),
-                    aml: self.config.aml,
-                };
+                let rules = rules_of(&self.config);
                 let result = state.apply(&meta, &cmd, currency, &rules, &recalled, &mut self.wfx);
                 let fx = std::mem::take(&mut self.wfx);
                 for effect in &fx {
@@ -354,15 +329,7 @@ impl Direct {
     /// Applies a command or fact to a voucher and counts what it published (RULES.md V).
     /// A machine's transfer fact applied to its wallet (RULES.md W-10).
     fn wallet_transfer(&mut self, player: &PlayerId, meta: &WalletMeta, fact: &TransferFact) {
-        let (credit, window, network) = (
-            self.config.wallet_credit_line_minor,
-            self.config.wallet_window_len,
-            self.config.currency,
-        );
-        let state = self
-            .wallets
-            .entry(player.clone())
-            .or_insert_with(|| WalletState::new(player.clone(), network, credit, window));
+        let state = wallet_of(&mut self.wallets, &self.config, player);
         let mut fx = std::mem::take(&mut self.wfx);
         fx.clear();
         if let Err(e) = state.apply_transfer(meta, fact, &mut fx) {
@@ -388,23 +355,8 @@ impl Direct {
         amount: i64,
         dir: CashDir,
     ) {
-        let (credit, window, network) = (
-            self.config.wallet_credit_line_minor,
-            self.config.wallet_window_len,
-            self.config.currency,
-        );
-        let rules = WalletRules {
-            kyc_withdrawal_max: self.config.wallet_kyc_withdrawal_max_minor,
-            cooling_off_ms: self.config.wallet_cooling_off_ms,
-            calendar: &*self.config.calendar,
-            transfer_hold_ms: self.config.wallet_transfer_hold_ms,
-            session_break_ms: self.config.wallet_session_break_ms,
-            aml: self.config.aml,
-        };
-        let state = self
-            .wallets
-            .entry(player.clone())
-            .or_insert_with(|| WalletState::new(player.clone(), network, credit, window));
+        let rules = rules_of(&self.config);
+        let state = wallet_of(&mut self.wallets, &self.config, player);
         let mut fx = std::mem::take(&mut self.wfx);
         fx.clear();
         state.apply_cash(meta, machine, seq, amount, dir, &rules, &mut fx);
@@ -580,5 +532,33 @@ impl Direct {
         v.extend(self.halls.values().cloned().map(Snapshot::Hall));
         v.extend(self.vouchers.values().cloned().map(Snapshot::Voucher));
         v
+    }
+}
+
+/// A player's wallet, made (in the network's currency) if it is not there yet.
+fn wallet_of<'a>(
+    wallets: &'a mut HashMap<PlayerId, WalletState>,
+    config: &RuntimeConfig,
+    player: &PlayerId,
+) -> &'a mut WalletState {
+    wallets.entry(player.clone()).or_insert_with(|| {
+        WalletState::new(
+            player.clone(),
+            config.currency,
+            config.wallet_credit_line_minor,
+            config.wallet_window_len,
+        )
+    })
+}
+
+/// The wallets' rules of a configuration.
+fn rules_of(config: &RuntimeConfig) -> WalletRules<'_> {
+    WalletRules {
+        kyc_withdrawal_max: config.wallet_kyc_withdrawal_max_minor,
+        cooling_off_ms: config.wallet_cooling_off_ms,
+        transfer_hold_ms: config.wallet_transfer_hold_ms,
+        session_break_ms: config.wallet_session_break_ms,
+        calendar: config.calendar.as_ref(),
+        aml: config.aml,
     }
 }

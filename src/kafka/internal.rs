@@ -553,11 +553,23 @@ pub fn wallet_transfer_item<'a>(
 /// its `transfer` is empty, its `amount` 0).
 const CARD_IN: &str = "card_in";
 
-/// The item for a player's card-in at a machine.
-pub fn wallet_card_in_item<'a>(
+/// The `direction`s of items that carry a carded-in player's cash at a machine (RULES.md
+/// W-11; `amount`: the cash, `seq`: the machine's effect number, `transfer` empty).
+const CASH_IN: &str = "cash_in";
+const CASH_OUT: &str = "cash_out";
+
+/// The `direction` of an item that carries a rated session's loyalty points (RULES.md
+/// M-12; `amount`: the points, `seq`: the machine's effect number, `transfer` empty).
+const POINTS: &str = "points";
+
+/// An item a machine sends its player's wallet about the player, not about a transfer:
+/// `direction` says what, `amount` how much, `seq` the machine's effect number.
+fn player_item<'a>(
     player: &'a PlayerId,
     meta: &'a WalletMeta,
     machine: &'a MachineId,
+    direction: &'static str,
+    (amount, seq): (i64, u64),
     cause: &'a str,
 ) -> WalletTransferItem<'a> {
     WalletTransferItem {
@@ -567,17 +579,22 @@ pub fn wallet_card_in_item<'a>(
         hall: meta.hall.as_str().into(),
         machine: machine.as_str().into(),
         transfer: "".into(),
-        direction: CARD_IN.into(),
-        amount: 0,
-        seq: 0,
+        direction: direction.into(),
+        amount,
+        seq,
         command: None,
     }
 }
 
-/// The `direction`s of items that carry a carded-in player's cash at a machine (RULES.md
-/// W-11; `amount`: the cash, `seq`: the machine's effect number, `transfer` empty).
-const CASH_IN: &str = "cash_in";
-const CASH_OUT: &str = "cash_out";
+/// The item for a player's card-in at a machine.
+pub fn wallet_card_in_item<'a>(
+    player: &'a PlayerId,
+    meta: &'a WalletMeta,
+    machine: &'a MachineId,
+    cause: &'a str,
+) -> WalletTransferItem<'a> {
+    player_item(player, meta, machine, CARD_IN, (0, 0), cause)
+}
 
 /// The item for a carded-in player's cash at a machine.
 pub fn wallet_cash_item<'a>(
@@ -593,23 +610,8 @@ pub fn wallet_cash_item<'a>(
         CashDir::In => CASH_IN,
         CashDir::Out => CASH_OUT,
     };
-    WalletTransferItem {
-        player: player.as_str().into(),
-        cause: cause.into(),
-        time: meta.time.0,
-        hall: meta.hall.as_str().into(),
-        machine: machine.as_str().into(),
-        transfer: "".into(),
-        direction: direction.into(),
-        amount,
-        seq,
-        command: None,
-    }
+    player_item(player, meta, machine, direction, (amount, seq), cause)
 }
-
-/// The `direction` of an item that carries a rated session's loyalty points (RULES.md
-/// M-12; `amount`: the points, `seq`: the machine's effect number, `transfer` empty).
-const POINTS: &str = "points";
 
 /// The item for a rated session's loyalty points.
 pub fn wallet_points_item<'a>(
@@ -620,18 +622,7 @@ pub fn wallet_points_item<'a>(
     points: i64,
     cause: &'a str,
 ) -> WalletTransferItem<'a> {
-    WalletTransferItem {
-        player: player.as_str().into(),
-        cause: cause.into(),
-        time: meta.time.0,
-        hall: meta.hall.as_str().into(),
-        machine: machine.as_str().into(),
-        transfer: "".into(),
-        direction: POINTS.into(),
-        amount: points,
-        seq,
-        command: None,
-    }
+    player_item(player, meta, machine, POINTS, (points, seq), cause)
 }
 
 impl WalletTransferItem<'_> {
