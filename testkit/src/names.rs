@@ -49,6 +49,8 @@ pub fn prefix_topics(kafka: &mut KafkaConfig, prefix: &str) {
     t.vouchers = format!("{prefix}.vouchers");
     t.voucher_facts = format!("{prefix}.internal.voucher-facts");
     t.wallet_transfers = format!("{prefix}.internal.wallet-transfers");
+    t.sessions = format!("{prefix}.sessions");
+    t.compliance = format!("{prefix}.compliance");
 }
 
 /// Consumer settings for a group that must form quickly: Tansu assigns a new group's

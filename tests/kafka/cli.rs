@@ -55,6 +55,8 @@ machine-awards = "{awards}"
 vouchers = "{vouchers}"
 voucher-facts = "{voucher_facts}"
 wallet-transfers = "{wallet_transfers}"
+sessions = "{sessions}"
+compliance = "{compliance}"
 
 [kafka.partitions]
 input = 4
@@ -85,6 +87,8 @@ internal = 4
         vouchers = t.vouchers,
         voucher_facts = t.voucher_facts,
         wallet_transfers = t.wallet_transfers,
+        sessions = t.sessions,
+        compliance = t.compliance,
     );
     std::fs::write(&path, file).unwrap();
     let bin = env!("CARGO_BIN_EXE_pitboss");
@@ -107,7 +111,7 @@ internal = 4
         listing.contains(&format!("{}\t4\tcreated", t.wallet_transfers)),
         "{listing}"
     );
-    assert_eq!(listing.lines().count(), 12, "{listing}");
+    assert_eq!(listing.lines().count(), 14, "{listing}");
 
     let mut sim = Simulator::new(&cfg).unwrap();
     let msgs = support::keyed(
