@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct GamingDaySection {
-    /// IANA time zone name (`Europe/Vienna`, `America/Las_Vegas`, `UTC`).
+    /// IANA time zone name (`Europe/Vienna`, `America/Los_Angeles`, `UTC`).
     pub time_zone: String,
     /// Local time the gaming day starts at, `HH:MM`.
     pub start: String,

@@ -35,6 +35,10 @@ enum ReportCommand {
         /// Only this hall.
         #[arg(long)]
         hall: Option<String>,
+        /// Add one row per machine (from the stored ledger: a pass over all of it); with
+        /// `--format csv` the machine rows are printed instead of the hall rows.
+        #[arg(long)]
+        machines: bool,
         /// Output format.
         #[arg(long, value_enum, default_value_t = ReportFormat::Json)]
         format: ReportFormat,
@@ -166,13 +170,20 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Report {
-            report: ReportCommand::GamingDay { date, hall, format },
+            report:
+                ReportCommand::GamingDay {
+                    date,
+                    hall,
+                    machines,
+                    format,
+                },
         } => {
+            let hold_ppm = cfg.runtime_config()?.theoretical_hold_ppm;
             let days = cfg.gaming_days()?;
             let rt = tokio::runtime::Runtime::new()?;
             let report = rt.block_on(async {
                 let src = pitboss::store::open_audit_source(&cfg.store).await?;
-                let report = pitboss::report::read_gaming_day(
+                let mut report = pitboss::report::read_gaming_day(
                     src.as_ref(),
                     &days,
                     &date,
@@ -180,10 +191,16 @@ fn main() -> anyhow::Result<()> {
                     &cfg.network.currency,
                 )
                 .await?;
+                if machines {
+                    report
+                        .add_machines(src.as_ref(), &days, hall.as_deref(), hold_ppm)
+                        .await?;
+                }
                 anyhow::Ok(report)
             })?;
             match format {
                 ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+                ReportFormat::Csv if machines => print!("{}", report.machines_csv()),
                 ReportFormat::Csv => print!("{}", report.csv()),
             }
             Ok(())

@@ -96,5 +96,6 @@ pub fn reports(
         source,
         days: cfg.gaming_days()?,
         currency: cfg.network.currency.clone(),
+        hold_ppm: cfg.runtime_config()?.theoretical_hold_ppm,
     })))
 }

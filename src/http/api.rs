@@ -746,11 +746,13 @@ pub struct GamingDayQuery {
     date: String,
     hall: Option<String>,
     format: Option<String>,
+    level: Option<String>,
 }
 
-/// `GET /api/reports/gaming-day?date=&hall=&format=json|csv`: one gaming day per hall and
-/// for the network, each hall's day in its own time zone from its rollover (issue 13), summed
-/// from the stored GGR windows.
+/// `GET /api/reports/gaming-day?date=&hall=&format=json|csv&level=halls|machines`: one
+/// gaming day per hall and for the network, each hall's day in its own time zone from its
+/// rollover (issue 13), summed from the stored GGR windows; with `level=machines` also one
+/// row per machine from the stored ledger (in CSV, the machine rows instead of the halls').
 pub async fn gaming_day(
     state: web::Data<HttpState>,
     req: HttpRequest,
@@ -766,12 +768,26 @@ pub async fn gaming_day(
             )))
         }
     };
+    let machines = match q.level.as_deref() {
+        None | Some("halls") => false,
+        Some("machines") => true,
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "level {other:?} (expected halls or machines)"
+            )))
+        }
+    };
     let Some(reports) = state.reports.clone() else {
         return Err(ApiError::unavailable(
             "no reports: this process keeps no stored state (store.kind memory)",
         ));
     };
-    let report = crate::report::read_gaming_day(
+    let report_error = |e| match e {
+        crate::report::ReportError::BadRequest(m) => ApiError::bad_request(m),
+        crate::report::ReportError::NoData(m) => ApiError::not_found(m),
+        crate::report::ReportError::Store(m) => ApiError::unavailable(m),
+    };
+    let mut report = crate::report::read_gaming_day(
         reports.source.as_ref(),
         &reports.days,
         &q.date,
@@ -779,15 +795,26 @@ pub async fn gaming_day(
         &reports.currency,
     )
     .await
-    .map_err(|e| match e {
-        crate::report::ReportError::BadRequest(m) => ApiError::bad_request(m),
-        crate::report::ReportError::NoData(m) => ApiError::not_found(m),
-        crate::report::ReportError::Store(m) => ApiError::unavailable(m),
-    })?;
+    .map_err(report_error)?;
+    if machines {
+        report
+            .add_machines(
+                reports.source.as_ref(),
+                &reports.days,
+                q.hall.as_deref(),
+                reports.hold_ppm,
+            )
+            .await
+            .map_err(report_error)?;
+    }
     Ok(if csv {
         HttpResponse::Ok()
             .content_type("text/csv; charset=utf-8")
-            .body(report.csv())
+            .body(if machines {
+                report.machines_csv()
+            } else {
+                report.csv()
+            })
     } else {
         HttpResponse::Ok().json(report)
     })

@@ -44,8 +44,11 @@ use super::codec::GgrRow;
 pub trait AuditSource: Send + Sync {
     /// Every stored entity state, with its movement count.
     fn entities(&self) -> BoxFuture<Result<Vec<Stored>, StoreError>>;
-    /// Adds every stored ledger entry to `totals` and hands them back.
-    fn scan_ledger(&self, totals: LedgerTotals) -> BoxFuture<Result<LedgerTotals, StoreError>>;
+    /// Hands every stored ledger entry to `sink`, then hands the sink back.
+    fn scan_ledger(
+        &self,
+        sink: Box<dyn LedgerSink>,
+    ) -> BoxFuture<Result<Box<dyn LedgerSink>, StoreError>>;
     /// Every stored GGR window; `None` if this store keeps no GGR rows.
     fn ggr_rows(&self) -> BoxFuture<Result<Option<Vec<GgrRow>>, StoreError>>;
     /// The stored GGR windows whose start is in `[from, to)`, of every hall; `None` if this
@@ -68,6 +71,33 @@ pub trait AuditSource: Send + Sync {
     /// The input positions stored with the last checkpoint.
     fn positions(&self) -> BoxFuture<Result<Vec<Position>, StoreError>> {
         Box::pin(async { Ok(Vec::new()) })
+    }
+}
+
+/// What a scan of the stored ledger hands each entry to: the audit's totals
+/// ([`LedgerTotals`]), the gaming-day report's machine rows (`crate::report`).
+pub trait LedgerSink: Send + 'static {
+    /// One entry of `key`'s ledger.
+    fn add(&mut self, key: &EntityKey, e: &LedgerEntry);
+    /// Back to the sink's own type, after the scan.
+    fn into_any(self: Box<Self>) -> Box<dyn std::any::Any>;
+}
+
+/// Scans `src`'s ledger into `sink` and gives it back as its own type.
+pub async fn scan_into<S: LedgerSink>(src: &dyn AuditSource, sink: S) -> Result<S, StoreError> {
+    let back = src.scan_ledger(Box::new(sink)).await?;
+    back.into_any()
+        .downcast::<S>()
+        .map(|s| *s)
+        .map_err(|_| StoreError::permanent("a ledger scan handed back another sink"))
+}
+
+impl LedgerSink for LedgerTotals {
+    fn add(&mut self, key: &EntityKey, e: &LedgerEntry) {
+        LedgerTotals::add(self, key, e)
+    }
+    fn into_any(self: Box<Self>) -> Box<dyn std::any::Any> {
+        self
     }
 }
 
@@ -199,7 +229,7 @@ impl AuditReport {
 /// Audits a store.
 pub async fn audit(src: &dyn AuditSource) -> Result<AuditReport, StoreError> {
     let states = src.entities().await?;
-    let mut totals = src.scan_ledger(LedgerTotals::default()).await?;
+    let mut totals = scan_into(src, LedgerTotals::default()).await?;
     let ggr = src.ggr_rows().await?;
     let positions = src.positions().await?;
     let mut report = AuditReport {
@@ -514,7 +544,10 @@ impl AuditSource for MemoryAudit {
         Box::pin(async move { Ok(all) })
     }
 
-    fn scan_ledger(&self, mut totals: LedgerTotals) -> BoxFuture<Result<LedgerTotals, StoreError>> {
+    fn scan_ledger(
+        &self,
+        mut totals: Box<dyn LedgerSink>,
+    ) -> BoxFuture<Result<Box<dyn LedgerSink>, StoreError>> {
         for (k, e) in self.0.ledger() {
             totals.add(&k, &e);
         }

@@ -51,7 +51,7 @@ use pitboss_actors::shell::ports::{BoxFuture, StoredWindows};
 use pitboss_actors::shell::{EntityKey, Failure, Position, Snapshot, StoreError, Stored};
 use redb::{Database, ReadableTable, TableDefinition};
 
-use super::audit::{AuditSource, LedgerTotals};
+use super::audit::{AuditSource, LedgerSink};
 use super::codec::{self, GgrRow};
 use super::writebehind::{Backend, Batch, Written};
 
@@ -721,7 +721,10 @@ impl AuditSource for Redb {
         })
     }
 
-    fn scan_ledger(&self, mut totals: LedgerTotals) -> BoxFuture<Result<LedgerTotals, StoreError>> {
+    fn scan_ledger(
+        &self,
+        mut totals: Box<dyn LedgerSink>,
+    ) -> BoxFuture<Result<Box<dyn LedgerSink>, StoreError>> {
         let r = self.check_reads();
         self.blocking(move |db, p| {
             r?;

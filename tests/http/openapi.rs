@@ -671,6 +671,10 @@ fn every_answer_of_a_running_demo_is_as_the_document_says() {
         format!("{report}&format=csv"),
         format!("{report}&hall=H-001"),
     );
+    let (report_machines, report_machines_csv) = (
+        format!("{report}&hall=H-001&level=machines"),
+        format!("{report}&level=machines&format=csv"),
+    );
     let rep = "/api/reports/gaming-day";
     // The windows reach the store at the demo's checkpoints.
     let stored = wait_for("a stored GGR window", Duration::from_secs(60), || {
@@ -710,6 +714,9 @@ fn every_answer_of_a_running_demo_is_as_the_document_says() {
         ("get", "/api/alerts", "/api/alerts", NoKey, None, 401),
         ("get", rep, &report_csv, Bearer(VIEWER), None, 200),
         ("get", rep, &report_hall, Bearer(VIEWER), None, 200),
+        ("get", rep, &report_machines, Bearer(VIEWER), None, 200),
+        ("get", rep, &report_machines_csv, Bearer(VIEWER), None, 200),
+        ("get", rep, &format!("{report}&level=tables"), Bearer(VIEWER), None, 400),
         ("get", rep, "/api/reports/gaming-day?date=2001-01-01", Bearer(VIEWER), None, 404),
         ("get", rep, "/api/reports/gaming-day?date=2026-01-01&hall=H-NONE", Bearer(VIEWER), None, 404),
         ("get", rep, "/api/reports/gaming-day?date=31.12.2026", Bearer(VIEWER), None, 400),

@@ -229,6 +229,41 @@ fn the_gaming_day_report_adds_up_to_what_the_demo_booked() {
             r["network"]["handle_minor"].to_string(),
             "{csv}"
         );
+        // The machine rows (from the ledger): a land hall's machines' coin in is its handle.
+        let out = pitboss(&[
+            "report",
+            "gaming-day",
+            "--date",
+            &date,
+            "--machines",
+            "--format",
+            "csv",
+        ]);
+        assert!(out.status.success());
+        let csv = String::from_utf8_lossy(&out.stdout);
+        let lines: Vec<&str> = csv.lines().collect();
+        assert!(
+            lines[0].starts_with("date,hall,machine,currency,coin_in_minor,"),
+            "{csv}"
+        );
+        assert!(lines.len() > halls.len(), "{csv}");
+        for h in halls {
+            let hall = h["hall"].as_str().unwrap();
+            if hall == "ONLINE-1" {
+                continue;
+            }
+            let coin_in: i64 = lines[1..]
+                .iter()
+                .map(|l| l.split(',').collect::<Vec<_>>())
+                .filter(|f| f[1] == hall)
+                .map(|f| f[4].parse::<i64>().unwrap())
+                .sum();
+            assert_eq!(
+                coin_in,
+                h["handle_minor"].as_i64().unwrap(),
+                "{hall}: {csv}"
+            );
+        }
     }
     assert!(days >= 1, "the demo's day has a report");
     assert_eq!(

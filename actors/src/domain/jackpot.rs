@@ -252,7 +252,7 @@ impl PoolCommand {
             MachineEffect::Ggr(_)
             | MachineEffect::Alert(_)
             | MachineEffect::Log(_)
-            | MachineEffect::HandpaidWin(_)
+            | MachineEffect::HandpaidWin(..)
             | MachineEffect::Voucher(_)
             | MachineEffect::Transfer(_)
             | MachineEffect::CardIn(_)

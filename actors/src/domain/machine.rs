@@ -656,9 +656,10 @@ pub enum MachineEffect {
     /// An entry for the machine's event log (RULES.md M-9), stored with its state. Boxed: an
     /// entry is rare and twice the size of the other effects, which every bet moves.
     Log(Box<LogEntry>),
-    /// A game win paid by hand (a jackpot handpay reset, RULES.md M-10): the ledger books it;
+    /// A game win paid by hand (a jackpot handpay reset, RULES.md M-10): the ledger books it
+    /// at the booked time of the handpay's lock-up (where its hall's window counts the win);
     /// the credits do not move.
-    HandpaidWin(i64),
+    HandpaidWin(i64, Timestamp),
     /// A ticket the machine printed or credited, for its voucher (RULES.md V-2, V-5). Boxed:
     /// rare, and larger than the effects every bet moves.
     Voucher(Box<TicketFact>),
@@ -1736,7 +1737,7 @@ impl MachineState {
                     games: 0,
                     jackpots: 0,
                 }));
-                fx.push(MachineEffect::HandpaidWin(h.amount));
+                fx.push(MachineEffect::HandpaidWin(h.amount, h.time));
             }
         }
         self.handpays.remove(0);
@@ -1867,6 +1868,16 @@ impl MachineState {
     /// Awards come from the pool actor, not from the machine's event stream, so they carry
     /// the pool level's hit number: hit numbers of one level only grow, and a number at or
     /// below the last one recorded for that level is a replay and changes nothing.
+    /// Where and when the award of a hit caused by `cause` is booked (RULES.md H-1): where
+    /// and when the event that caused it was, or, if the machine no longer remembers it, its
+    /// hall and newest event time.
+    pub fn award_origin(&self, cause: EventId) -> (HallId, Timestamp) {
+        match self.hit_origins.iter().rev().find(|o| o.cause == cause) {
+            Some(o) => (o.hall.clone(), o.time),
+            None => (self.profile.hall.clone(), self.last_event_time),
+        }
+    }
+
     pub fn apply_award(
         &mut self,
         pool: &PoolId,
@@ -1876,6 +1887,7 @@ impl MachineState {
         cause: EventId,
         fx: &mut Vec<MachineEffect>,
     ) -> Result<Applied, DomainError> {
+        let (hall, time) = self.award_origin(cause);
         let mark = self
             .awards
             .iter_mut()
@@ -1892,10 +1904,6 @@ impl MachineState {
         )?;
         self.meters.jackpot_paid = paid;
         self.award_seq += 1;
-        let (hall, time) = match self.hit_origins.iter().rev().find(|o| o.cause == cause) {
-            Some(o) => (o.hall.clone(), o.time),
-            None => (self.profile.hall.clone(), self.last_event_time),
-        };
         fx.push(MachineEffect::Ggr(GgrDelta {
             source: SourceKey::Award(self.id.clone()),
             seq: self.award_seq,

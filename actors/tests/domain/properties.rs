@@ -1361,7 +1361,7 @@ impl Network {
                 }
                 MachineEffect::Alert(_)
                 | MachineEffect::Log(_)
-                | MachineEffect::HandpaidWin(_)
+                | MachineEffect::HandpaidWin(..)
                 | MachineEffect::CardIn(_)
                 | MachineEffect::Rated(_)
                 | MachineEffect::Cash(_) => continue,

@@ -7,7 +7,7 @@ use pitboss_actors::shell::ports::BoxFuture;
 use pitboss_actors::shell::{LedgerEntry, Movement, Position, StoreError, Stored};
 use scylla::value::CqlTimestamp;
 
-use crate::store::audit::{AuditSource, LedgerTotals};
+use crate::store::audit::{AuditSource, LedgerSink};
 use crate::store::codec::{self, GgrRow};
 use crate::store::scylla::backend::Cql;
 use crate::store::scylla::errors::cql;
@@ -40,7 +40,10 @@ impl AuditSource for Cql {
         })
     }
 
-    fn scan_ledger(&self, mut totals: LedgerTotals) -> BoxFuture<Result<LedgerTotals, StoreError>> {
+    fn scan_ledger(
+        &self,
+        mut totals: Box<dyn LedgerSink>,
+    ) -> BoxFuture<Result<Box<dyn LedgerSink>, StoreError>> {
         let me = self.handle();
         Box::pin(async move {
             let mut rows = me

@@ -6,6 +6,7 @@ use crate::domain::machine::{
     LogEntry, MachineCommand, MachineEffect, MachineEnv, MachineState, PlayerCardIn, TicketFact,
     WalletTransferFact,
 };
+use crate::domain::time::booked_time;
 use crate::domain::voucher::VoucherMeta;
 use crate::domain::wallet::WalletMeta;
 use crate::domain::{Applied, MachineId, SourceKey};
@@ -83,6 +84,9 @@ impl Entity for MachineEntity {
                 };
                 match state.apply(&hall, &meta, &cmd, currency, &env, &mut fx) {
                     Ok(Applied::Done) => {
+                        // The ledger books a movement at the event's booked time (RULES.md
+                        // E-3), as its hall's window does: a gaming day sums either alike.
+                        let (booked, _) = booked_time(env.skew, meta.time, meta.receive_time);
                         if let (Some(l), Some(kind)) = (&mut self.ledger, machine_movement(&cmd)) {
                             let amount = state.credits - credits_before;
                             // Only a handpay reset may move no credits (a jackpot's, or none
@@ -92,7 +96,7 @@ impl Entity for MachineEntity {
                                 "{cmd:?} moved no credits on {id}"
                             );
                             if amount != 0 {
-                                l.push(kind, 0, amount, state.credits, meta.event_id, 1, meta.time);
+                                l.push(kind, 0, amount, state.credits, meta.event_id, 1, booked);
                             }
                         }
                     }
@@ -202,7 +206,7 @@ impl Entity for MachineEntity {
                             };
                             cx.emit(out, &ack);
                         }
-                        MachineEffect::HandpaidWin(amount) => {
+                        MachineEffect::HandpaidWin(amount, at) => {
                             if let Some(l) = &mut self.ledger {
                                 // Paid by hand: the meter moves, the credits do not.
                                 l.push(
@@ -212,7 +216,7 @@ impl Entity for MachineEntity {
                                     state.credits,
                                     meta.event_id,
                                     1,
-                                    meta.time,
+                                    at,
                                 );
                             }
                         }
@@ -248,6 +252,8 @@ impl Entity for MachineEntity {
                 let Some(state) = self.state.as_mut() else {
                     panic!("jackpot award for machine {} which has no state", self.id);
                 };
+                // Booked where its hall's window counts it (RULES.md H-1).
+                let (_, at) = state.award_origin(hit.cause);
                 match state.apply_award(
                     &hit.pool,
                     hit.level,
@@ -266,7 +272,7 @@ impl Entity for MachineEntity {
                                 state.credits,
                                 hit.cause,
                                 1,
-                                state.last_event_time,
+                                at,
                             );
                         }
                     }

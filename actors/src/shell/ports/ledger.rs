@@ -144,7 +144,10 @@ pub struct LedgerEntry {
     /// summed per level between two checkpoints (or until the level's next hit), and 0 for
     /// the seed funded when a pool is created.
     pub causes: u32,
-    /// Event time; pools record processing time (a pool command carries no event time).
+    /// When it is booked. A machine's movements carry the booked time its hall's GGR window
+    /// counts them at (RULES.md E-3, H-4): the event's booked time, a jackpot handpay's
+    /// lock-up time, a linked jackpot award's hit time. Wallets and vouchers record event
+    /// time; pools processing time (a pool command carries no event time).
     pub time: Timestamp,
 }
 

@@ -4,10 +4,15 @@
 //! and every zone's offset is a whole number of minutes, so each window falls in exactly one
 //! gaming day of its hall: the report is exact, and the hall rows sum to the network row.
 //!
-//! What the windows hold is what the report can say: handle (bets, net of rolled-back bets),
-//! wins, jackpots paid, GGR, net win and games. Per-machine rows and the machine-only figures
-//! (drop, tickets, cashless, handpays, theoretical win) need per-machine daily meters, which
-//! are not stored yet.
+//! What the windows hold is what the hall rows can say: handle (bets, net of rolled-back
+//! bets), wins, jackpots paid, GGR, net win and games. The machine rows ([`machines`], asked
+//! for with `--machines` / `level=machines`) add per machine what only its ledger says: drop,
+//! tickets, cashless, handpays and theoretical win.
+
+mod error;
+pub mod machines;
+
+pub use error::ReportError;
 
 use std::collections::BTreeMap;
 
@@ -25,6 +30,8 @@ pub struct Reports {
     pub days: GamingDays,
     /// The network's currency.
     pub currency: String,
+    /// The theoretical hold the machine rows apply, parts per million.
+    pub hold_ppm: i64,
 }
 
 /// One row: a hall's gaming day, or the network's sum of them.
@@ -66,18 +73,9 @@ pub struct GamingDayReport {
     pub halls: Vec<DayRow>,
     /// Their sum.
     pub network: DayRow,
-}
-
-/// Why a report could not be made.
-#[derive(Debug, PartialEq, Eq, thiserror::Error)]
-pub enum ReportError {
-    #[error("{0}")]
-    BadRequest(String),
-    #[error("{0}")]
-    NoData(String),
-    /// The store could not be read, or keeps no GGR windows.
-    #[error("{0}")]
-    Store(String),
+    /// Per machine, by hall then machine, when asked for (see [`machines`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub machines: Option<Vec<machines::MachineDayRow>>,
 }
 
 /// Reads the windows `date`'s gaming days can hold from `source` and makes the report: the
@@ -188,6 +186,7 @@ pub fn gaming_day(
         currency: currency.to_string(),
         halls: halls.into_values().collect(),
         network,
+        machines: None,
     })
 }
 
@@ -218,6 +217,30 @@ impl GamingDayReport {
             ));
         }
         out
+    }
+}
+
+impl GamingDayReport {
+    /// Adds the machine rows of the report's date (and hall, when one was asked for).
+    pub async fn add_machines(
+        &mut self,
+        source: &dyn AuditSource,
+        days: &GamingDays,
+        hall: Option<&str>,
+        hold_ppm: i64,
+    ) -> Result<(), ReportError> {
+        let rows = machines::read_machine_rows(source, days, &self.date, hall, hold_ppm).await?;
+        self.machines = Some(rows);
+        Ok(())
+    }
+
+    /// The machine rows as CSV: a header, then one line per machine (none unless added).
+    pub fn machines_csv(&self) -> String {
+        machines::csv(
+            &self.date,
+            &self.currency,
+            self.machines.as_deref().unwrap_or_default(),
+        )
     }
 }
 

@@ -1,0 +1,136 @@
+//! The gaming-day report's machine rows (RULES.md H-4) agree exactly with its hall rows: each
+//! machine's ledger is booked at the times its hall's GGR windows count, so for every day and
+//! every hall the machines' coin in, wins and jackpots sum to the hall's handle, wins and
+//! jackpots. Run over two and a half days of simulated play with halls in three time zones
+//! (one across its own rollover), against the embedded store and the CQL adapter.
+
+use std::collections::BTreeSet;
+
+use crate::support::{small_network, Driver, Harness};
+use pitboss::gaming_day::HallGamingDay;
+use pitboss::report::read_gaming_day;
+use pitboss::sim::Simulator;
+
+/// 2027-01-15T08:00:00Z.
+const T0: i64 = 1_800_000_000_000;
+/// Event time advances 30 s per message: 6 000 messages are 50 hours.
+const STEP_MS: i64 = 30_000;
+
+async fn machine_rows_sum_to_the_hall_rows(mut h: Harness) {
+    let mut cfg = small_network();
+    cfg.gaming_day.time_zone = "Europe/Vienna".into();
+    cfg.gaming_day.start = "06:00".into();
+    cfg.gaming_day.halls.insert(
+        "H-002".into(),
+        HallGamingDay {
+            time_zone: Some("America/Los_Angeles".into()),
+            start: Some("04:00".into()),
+        },
+    );
+    cfg.gaming_day.halls.insert(
+        "H-003".into(),
+        HallGamingDay {
+            time_zone: Some("Asia/Tokyo".into()),
+            start: None,
+        },
+    );
+    let days = cfg.gaming_days().unwrap();
+    let hold_ppm = cfg.runtime_config().unwrap().theoretical_hold_ppm;
+    let mut sim = Simulator::new(&cfg).unwrap();
+    let msgs: Vec<_> = (0..6_000).map(|i| sim.next(T0 + i * STEP_MS)).collect();
+    let mut d = Driver::start(&cfg, h.store());
+    d.feed(&msgs).await;
+    assert!(d.checkpoint().await.unwrap());
+    d.rt.stop();
+    drop(d);
+    h.reopen().await;
+    let source = h.audit_source();
+
+    let mut dates = BTreeSet::new();
+    for hall in ["H-001", "H-002", "H-003"] {
+        let rule = days.rule(hall);
+        for t in [T0, T0 + 6_000 * STEP_MS] {
+            dates.insert(rule.day_of(t).unwrap());
+        }
+    }
+    let (mut halls_checked, mut machines_checked) = (0, 0);
+    for date in dates {
+        let date = date.to_string();
+        let mut report = read_gaming_day(source.as_ref(), &days, &date, None, "EUR")
+            .await
+            .unwrap();
+        report
+            .add_machines(source.as_ref(), &days, None, hold_ppm)
+            .await
+            .unwrap();
+        let machines = report.machines.clone().unwrap();
+        for hall in &report.halls {
+            if hall.hall == cfg.sim.online_hall {
+                continue;
+            }
+            let rows: Vec<_> = machines.iter().filter(|m| m.hall == hall.hall).collect();
+            assert!(!rows.is_empty(), "{date} {}: no machine rows", hall.hall);
+            let sum = |f: fn(&pitboss::report::machines::MachineDayRow) -> i64| -> i64 {
+                rows.iter().map(|r| f(r)).sum()
+            };
+            let ctx = format!("{date} {}", hall.hall);
+            assert_eq!(
+                sum(|r| r.coin_in_minor),
+                hall.handle_minor,
+                "{ctx}: coin in"
+            );
+            assert_eq!(
+                sum(|r| r.coin_out_minor + r.handpaid_wins_minor),
+                hall.wins_minor,
+                "{ctx}: wins"
+            );
+            assert_eq!(
+                sum(|r| r.jackpots_minor),
+                hall.jackpots_minor,
+                "{ctx}: jackpots"
+            );
+            assert_eq!(sum(|r| r.ggr_minor), hall.ggr_minor, "{ctx}: GGR");
+            assert_eq!(
+                sum(|r| r.net_win_minor),
+                hall.net_win_minor,
+                "{ctx}: net win"
+            );
+            assert!(hall.handle_minor > 0, "{ctx}: the day saw play");
+            halls_checked += 1;
+        }
+        for r in &machines {
+            assert_eq!(r.drop_minor, r.bills_in_minor + r.tickets_in_minor);
+            assert!(r.coin_in_minor >= 0 && r.movements > 0, "{r:?}");
+            machines_checked += 1;
+        }
+        // One hall's machine rows are that hall's rows of the whole report.
+        let one = &report.halls[0].hall;
+        let mut only = read_gaming_day(source.as_ref(), &days, &date, Some(one), "EUR")
+            .await
+            .unwrap();
+        only.add_machines(source.as_ref(), &days, Some(one), hold_ppm)
+            .await
+            .unwrap();
+        let want: Vec<_> = machines
+            .iter()
+            .filter(|m| &m.hall == one)
+            .cloned()
+            .collect();
+        assert_eq!(only.machines.unwrap(), want, "{date} {one}");
+        let csv = report.machines_csv();
+        assert_eq!(csv.lines().count(), machines.len() + 1, "{csv}");
+    }
+    // Three halls over two or three gaming days each.
+    assert!(halls_checked >= 6, "{halls_checked} hall days checked");
+    assert!(machines_checked > 60, "{machines_checked} machine rows");
+}
+
+#[actix_rt::test]
+async fn embedded_machine_rows_sum_to_the_hall_rows() {
+    machine_rows_sum_to_the_hall_rows(Harness::embedded()).await;
+}
+
+#[actix_rt::test]
+async fn cql_machine_rows_sum_to_the_hall_rows() {
+    machine_rows_sum_to_the_hall_rows(Harness::kassandra().await).await;
+}
