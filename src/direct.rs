@@ -270,17 +270,12 @@ impl Direct {
                     match effect {
                         WalletEffect::Ggr(d) => self.ggr(d),
                         WalletEffect::Changed { .. } => {}
-                        WalletEffect::Alert(a) => {
-                            self.stats.outputs += 1;
-                            *self.alerts.entry(a.code()).or_default() += 1;
+                        WalletEffect::Alert(_) | WalletEffect::Case(_) => {
+                            self.count_wallet_output(effect);
                         }
                         WalletEffect::Remember(k, r) => {
                             self.wallet_txs
                                 .insert((player.clone(), k.clone()), r.clone());
-                        }
-                        WalletEffect::Case(c) => {
-                            self.stats.outputs += 1;
-                            self.cases.push((**c).clone());
                         }
                         WalletEffect::Answer {
                             key,
@@ -336,12 +331,7 @@ impl Direct {
             self.stats.refused += 1;
             *self.refusals.entry(e.code()).or_default() += 1;
         }
-        for effect in &fx {
-            if let WalletEffect::Alert(a) = effect {
-                self.stats.outputs += 1;
-                *self.alerts.entry(a.code()).or_default() += 1;
-            }
-        }
+        fx.iter().for_each(|e| self.count_wallet_output(e));
         self.wfx = fx;
     }
 
@@ -360,17 +350,23 @@ impl Direct {
         let mut fx = std::mem::take(&mut self.wfx);
         fx.clear();
         state.apply_cash(meta, machine, seq, amount, dir, &rules, &mut fx);
-        self.count_cases(&fx);
+        fx.iter().for_each(|e| self.count_wallet_output(e));
         self.wfx = fx;
     }
 
-    /// RULES.md W-11: the cases a wallet opened, counted and kept.
-    fn count_cases(&mut self, fx: &[WalletEffect]) {
-        for effect in fx {
-            if let WalletEffect::Case(c) = effect {
+    /// A wallet's alert (counted by code) or AML case (RULES.md W-11, kept): an output each;
+    /// other effects are the caller's.
+    fn count_wallet_output(&mut self, effect: &WalletEffect) {
+        match effect {
+            WalletEffect::Alert(a) => {
+                self.stats.outputs += 1;
+                *self.alerts.entry(a.code()).or_default() += 1;
+            }
+            WalletEffect::Case(c) => {
                 self.stats.outputs += 1;
                 self.cases.push((**c).clone());
             }
+            _ => {}
         }
     }
 
@@ -383,12 +379,7 @@ impl Direct {
         let mut fx = std::mem::take(&mut self.wfx);
         fx.clear();
         state.apply_card_in(meta, machine, &mut fx);
-        for effect in &fx {
-            if let WalletEffect::Alert(a) = effect {
-                self.stats.outputs += 1;
-                *self.alerts.entry(a.code()).or_default() += 1;
-            }
-        }
+        fx.iter().for_each(|e| self.count_wallet_output(e));
         self.wfx = fx;
     }
 
