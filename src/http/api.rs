@@ -356,6 +356,36 @@ pub async fn alerts(
     })))
 }
 
+/// Query of `GET /api/compliance/cases`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CasesQuery {
+    player: Option<String>,
+    limit: Option<usize>,
+}
+
+/// `GET /api/compliance/cases?player=&limit=`: the AML cases this process opened since it
+/// started (RULES.md W-11), newest first, each with its evidence; the newest
+/// `aml-cases-kept` are kept (the compliance topic has them all).
+pub async fn aml_cases(
+    state: web::Data<HttpState>,
+    req: HttpRequest,
+    q: web::Query<CasesQuery>,
+) -> Result<HttpResponse, ApiError> {
+    read_guard(&state, &req)?;
+    if let Some(p) = &q.player {
+        parse_id(p, "player id", PlayerId::new)?;
+    }
+    let limit = q.limit.unwrap_or(100).min(state.config.list_len_max);
+    let page = state.feed.cases.page(q.player.as_deref(), limit);
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "total": page.total,
+        "opened": page.opened,
+        "truncated": page.total > page.cases.len(),
+        "cases": page.cases,
+    })))
+}
+
 /// Query of `GET /api/handpays`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

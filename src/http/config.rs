@@ -33,6 +33,8 @@ pub struct HttpConfig {
     pub machine_silence_secs: u64,
     /// Items a list endpoint returns at most.
     pub list_len_max: usize,
+    /// AML cases the operator's case book keeps (the newest; RULES.md W-11).
+    pub aml_cases_kept: usize,
     /// Read APIs (machines, wallets, halls) need a key with the viewer role.
     pub read_requires_key: bool,
     /// The admin audit log: JSON lines, append-only.
@@ -56,6 +58,7 @@ impl Default for HttpConfig {
             census_halls_max: 10_000,
             machine_silence_secs: 900,
             list_len_max: 1000,
+            aml_cases_kept: 1000,
             read_requires_key: false,
             audit_log: "data/audit.jsonl".into(),
             api_keys: Vec::new(),

@@ -11,6 +11,8 @@
 //!   so what it drops is old level updates.
 //!
 //! Every event is rendered to its SSE frame once, not once per client.
+//!
+//! The tee also hands AML cases to the feed's [`CaseBook`], the operator's list of them.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -23,6 +25,7 @@ use pitboss_actors::shell::{AckToken, EventSink, LevelView, Output};
 use serde::Serialize;
 use tokio::sync::broadcast;
 
+use super::cases::CaseBook;
 use super::config::HttpConfig;
 use super::error::ApiError;
 use super::money::{format_minor, minor_digits};
@@ -103,6 +106,8 @@ pub struct JackpotFeed {
     recent_hits_max: usize,
     clients_max: usize,
     keepalive: Duration,
+    /// The AML cases the tee saw (RULES.md W-11), for `/api/compliance/cases`.
+    pub cases: CaseBook,
 }
 
 impl JackpotFeed {
@@ -122,6 +127,7 @@ impl JackpotFeed {
             recent_hits_max: cfg.feed_recent_hits_max.max(1),
             clients_max: cfg.feed_clients_max,
             keepalive: Duration::from_millis(cfg.feed_keepalive_ms.max(100)),
+            cases: CaseBook::new(cfg.aml_cases_kept),
         })
     }
 
@@ -265,6 +271,8 @@ impl EventSink for TeeSink {
             Output::JackpotLevels { .. } | Output::JackpotHit { .. }
         ) {
             self.feed.publish(&output);
+        } else if matches!(output, Output::AmlCase { .. }) {
+            self.feed.cases.record(&output);
         }
         self.inner.emit(output, ack);
     }

@@ -12,6 +12,7 @@ pub mod api;
 pub mod audit;
 pub mod auth;
 pub mod backup;
+pub mod cases;
 pub mod census;
 mod command_admin;
 pub mod config;
@@ -141,6 +142,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/api/handpays", web::get().to(api::handpays))
         .route("/api/alerts", web::get().to(api::alerts))
+        .route("/api/compliance/cases", web::get().to(api::aml_cases))
         .route("/api/reports/gaming-day", web::get().to(api::gaming_day))
         .route(
             "/api/vouchers/liability",

@@ -560,6 +560,10 @@ fn every_answer_of_a_running_demo_is_as_the_document_says() {
         &[
             ("PITBOSS_HTTP__READ_REQUIRES_KEY", "true"),
             ("PITBOSS_HTTP__FEED_CLIENTS_MAX", "1"),
+            // Low AML thresholds: the demo's patrons open cases within seconds.
+            ("PITBOSS_AML__LOG_THRESHOLD_MINOR", "1000"),
+            ("PITBOSS_AML__REPORT_THRESHOLD_MINOR", "5000"),
+            ("PITBOSS_AML__STRUCTURING_FLOOR_MINOR", "4000"),
         ],
     );
     let mut c = Checker {
@@ -681,6 +685,18 @@ fn every_answer_of_a_running_demo_is_as_the_document_says() {
         Some(get(&c, &report, Bearer(VIEWER))).filter(|a| a.status == 200)
     });
     c.check("get", rep, &stored, &format!("GET {report}"));
+    // RULES.md W-11: the cases the demo's wallets opened, with their evidence.
+    let cases = "/api/compliance/cases";
+    let opened = wait_for("an AML case", Duration::from_secs(60), || {
+        Some(get(&c, cases, Bearer(VIEWER))).filter(|a| a.json()["total"].as_u64() > Some(0))
+    });
+    c.check("get", cases, &opened, "GET /api/compliance/cases");
+    let first = &opened.json()["cases"][0];
+    assert!(!first["evidence"].as_array().unwrap().is_empty(), "{first}");
+    let one_player = format!(
+        "{cases}?player={}&limit=1",
+        first["player"].as_str().unwrap()
+    );
     #[rustfmt::skip]
     run(&mut c, vec![
         ("get", "/api/machines", "/api/machines", Header(VIEWER), None, 200),
@@ -712,6 +728,10 @@ fn every_answer_of_a_running_demo_is_as_the_document_says() {
         ("get", "/api/alerts", "/api/alerts?hall=has%20space", Bearer(VIEWER), None, 400),
         ("get", "/api/alerts", "/api/alerts?severity=high", Bearer(VIEWER), None, 400),
         ("get", "/api/alerts", "/api/alerts", NoKey, None, 401),
+        ("get", cases, &one_player, Bearer(VIEWER), None, 200),
+        ("get", cases, "/api/compliance/cases?player=has%20space", Bearer(VIEWER), None, 400),
+        ("get", cases, "/api/compliance/cases?kind=log", Bearer(VIEWER), None, 400),
+        ("get", cases, cases, NoKey, None, 401),
         ("get", rep, &report_csv, Bearer(VIEWER), None, 200),
         ("get", rep, &report_hall, Bearer(VIEWER), None, 200),
         ("get", rep, &report_machines, Bearer(VIEWER), None, 200),

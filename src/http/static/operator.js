@@ -130,6 +130,21 @@
     t.className = "v " + (d.total ? "warn" : "ok");
   }
 
+  // RULES.md W-11: the AML cases opened since the start, newest first.
+  function cases(d) {
+    var rows = d.cases.map(function (c) {
+      return row([td(c.case, c.case === "log" ? "l" : "l warn"), td(c.player, "l"),
+        td(c.direction, "l"), td(fmt(c.total_minor, c.currency)),
+        td(fmt(c.threshold_minor, c.currency)), td(num(c.evidence.length + c.left_out)),
+        td(new Date(c.at_ms).toLocaleString(), "l muted")]);
+    });
+    if (!rows.length) rows.push(row([td("none", "ok"), td(""), td(""), td(""), td(""), td(""), td("")]));
+    fill("cases", rows);
+    var t = document.getElementById("t-cases");
+    t.textContent = num(d.total);
+    t.className = "v " + (d.total ? "warn" : "ok");
+  }
+
   function pools(d) {
     var rows = [];
     d.pools.forEach(function (p) {
@@ -154,7 +169,8 @@
     Promise.all([get("/api/halls"), get("/api/pools"),
       get("/api/machines?status=offline&limit=50"), get("/api/machines?status=tilt&limit=25"),
       get("/api/machines?status=door_open&limit=25"), get("/api/vouchers/liability"),
-      get("/api/handpays?limit=25"), get("/api/alerts?limit=50")])
+      get("/api/handpays?limit=25"), get("/api/alerts?limit=50"),
+      get("/api/compliance/cases?limit=25")])
       .then(function (r) {
         document.getElementById("keybox").classList.remove("show");
         document.getElementById("keyerr").textContent = "";
@@ -164,6 +180,7 @@
         liability(r[5]);
         handpays(r[6], cur);
         alerts(r[7]);
+        cases(r[8]);
         var at = r[0].census_at_ms ? new Date(r[0].census_at_ms).toLocaleTimeString() : "–";
         document.getElementById("updated").textContent = "census " + at;
       })
