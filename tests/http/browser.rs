@@ -172,10 +172,18 @@ fn the_jackpot_page_counts_up_and_shows_hits() {
 
 /// The operator page in the browser (issue 12): with a viewer's key, its scripts fill every
 /// table, the open alerts included (a count on the tile, a row per alert or "none"), and the
-/// census time shows, not an error.
+/// census time shows, not an error; with low AML thresholds the demo's cases are listed
+/// (RULES.md W-11).
 #[test]
 fn the_operator_page_lists_the_open_alerts() {
-    let demo = Demo::start(2000, &[]);
+    let demo = Demo::start(
+        2000,
+        &[
+            ("PITBOSS_AML__LOG_THRESHOLD_MINOR", "1000"),
+            ("PITBOSS_AML__REPORT_THRESHOLD_MINOR", "5000"),
+            ("PITBOSS_AML__STRUCTURING_FLOOR_MINOR", "4000"),
+        ],
+    );
     let browser = Browser::start();
     browser.open(&demo.url("/operator"));
     let viewer = crate::support::KEYS[0].0;
@@ -188,11 +196,19 @@ fn the_operator_page_lists_the_open_alerts() {
             "return [document.getElementById('t-alerts').textContent, \
              document.querySelectorAll('#alerts tbody tr').length, \
              document.getElementById('updated').textContent, \
-             document.querySelectorAll('#halls tbody tr').length];",
+             document.querySelectorAll('#halls tbody tr').length, \
+             document.getElementById('t-cases').textContent, \
+             document.querySelector('#cases tbody tr td').textContent];",
         );
         let updated = v[2].as_str()?;
-        (v[0].as_str()? != "\u{2013}" && updated.starts_with("census")).then_some(v)
+        let cases: u64 = v[4].as_str()?.replace(',', "").parse().ok()?;
+        (v[0].as_str()? != "\u{2013}" && updated.starts_with("census") && cases > 0).then_some(v)
     });
+    let kind = page[5].as_str().unwrap();
+    assert!(
+        ["log", "report", "structuring"].contains(&kind),
+        "a case row: {page}"
+    );
     let tile = page[0].as_str().unwrap();
     assert!(
         tile.replace(',', "").parse::<u64>().is_ok(),
