@@ -30,7 +30,7 @@ use pitboss_actors::domain::{
     Amount, Currency, DomainError, EventId, HallId, MachineId, PlayerId, PoolId, RoundId, ServerId,
     SourceKey, Timestamp, TxId, ValidationNo, VoucherOpKind,
 };
-use pitboss_actors::shell::VoucherMsg;
+use pitboss_actors::shell::{PlayerFact, VoucherMsg};
 use serde::{Deserialize, Serialize};
 
 use crate::store::codec::wallet::OpFields;
@@ -448,14 +448,9 @@ pub enum WalletParts {
     Lapse,
     /// A command from the input topic, with its amount's currency.
     Command(WalletCommand, Option<Currency>),
-    /// A player's card-in at this machine (RULES.md W-9).
-    CardIn(MachineId),
-    /// A rated session's loyalty points from this machine, with the machine's effect number
-    /// (RULES.md M-12).
-    Points(MachineId, u64, i64),
-    /// Cash of the carded-in player at this machine, with the machine's effect number
-    /// (RULES.md W-11).
-    Cash(MachineId, u64, i64, CashDir),
+    /// What this machine tells the wallet about the player's play there, with the machine's
+    /// effect number (0 for a card-in: RULES.md W-9, M-12, W-11).
+    Player(MachineId, u64, PlayerFact),
 }
 
 /// The `direction` of an item that carries a wallet command.
@@ -586,43 +581,23 @@ fn player_item<'a>(
     }
 }
 
-/// The item for a player's card-in at a machine.
-pub fn wallet_card_in_item<'a>(
-    player: &'a PlayerId,
-    meta: &'a WalletMeta,
-    machine: &'a MachineId,
-    cause: &'a str,
-) -> WalletTransferItem<'a> {
-    player_item(player, meta, machine, CARD_IN, (0, 0), cause)
-}
-
-/// The item for a carded-in player's cash at a machine.
-pub fn wallet_cash_item<'a>(
+/// The item for what a machine tells a player's wallet: a card-in (amount and number 0),
+/// a rated session's points or a carded-in player's cash (with the machine's effect number).
+pub fn wallet_player_item<'a>(
     player: &'a PlayerId,
     meta: &'a WalletMeta,
     machine: &'a MachineId,
     seq: u64,
-    amount: i64,
-    dir: CashDir,
+    fact: PlayerFact,
     cause: &'a str,
 ) -> WalletTransferItem<'a> {
-    let direction = match dir {
-        CashDir::In => CASH_IN,
-        CashDir::Out => CASH_OUT,
+    let (direction, amount, seq) = match fact {
+        PlayerFact::CardIn => (CARD_IN, 0, 0),
+        PlayerFact::Points(points) => (POINTS, points, seq),
+        PlayerFact::Cash(amount, CashDir::In) => (CASH_IN, amount, seq),
+        PlayerFact::Cash(amount, CashDir::Out) => (CASH_OUT, amount, seq),
     };
     player_item(player, meta, machine, direction, (amount, seq), cause)
-}
-
-/// The item for a rated session's loyalty points.
-pub fn wallet_points_item<'a>(
-    player: &'a PlayerId,
-    meta: &'a WalletMeta,
-    machine: &'a MachineId,
-    seq: u64,
-    points: i64,
-    cause: &'a str,
-) -> WalletTransferItem<'a> {
-    player_item(player, meta, machine, POINTS, (points, seq), cause)
 }
 
 impl WalletTransferItem<'_> {
@@ -645,11 +620,8 @@ impl WalletTransferItem<'_> {
             } else {
                 CashDir::Out
             };
-            return Ok((
-                player,
-                meta,
-                WalletParts::Cash(machine, self.seq, amount, dir),
-            ));
+            let fact = PlayerFact::Cash(amount, dir);
+            return Ok((player, meta, WalletParts::Player(machine, self.seq, fact)));
         }
         if self.direction == POINTS {
             let machine = MachineId::new(&self.machine)?;
@@ -659,15 +631,13 @@ impl WalletTransferItem<'_> {
                     self.amount
                 )));
             }
-            return Ok((
-                player,
-                meta,
-                WalletParts::Points(machine, self.seq, self.amount),
-            ));
+            let fact = PlayerFact::Points(self.amount);
+            return Ok((player, meta, WalletParts::Player(machine, self.seq, fact)));
         }
         if self.direction == CARD_IN {
             let machine = MachineId::new(&self.machine)?;
-            return Ok((player, meta, WalletParts::CardIn(machine)));
+            let fact = PlayerFact::CardIn;
+            return Ok((player, meta, WalletParts::Player(machine, 0, fact)));
         }
         if self.direction == COMMAND {
             let c = self.command.as_ref().ok_or_else(|| {
@@ -1137,7 +1107,10 @@ mod tests {
         buf.push(&wallet_transfer_item(&player, &meta, None, &cause));
         // And a player's card-in at a machine (RULES.md W-9).
         let machine = MachineId::new("M-18").unwrap();
-        buf.push(&wallet_card_in_item(&player, &meta, &machine, &cause));
+        let card_in = PlayerFact::CardIn;
+        buf.push(&wallet_player_item(
+            &player, &meta, &machine, 0, card_in, &cause,
+        ));
         let bytes = buf.message().to_vec();
         let items = decode_wallet_transfers(&bytes).unwrap();
         assert_eq!(
@@ -1145,13 +1118,17 @@ mod tests {
             (
                 player.clone(),
                 meta.clone(),
-                WalletParts::CardIn(machine.clone())
+                WalletParts::Player(machine.clone(), 0, card_in)
             )
         );
         // And a rated session's loyalty points (RULES.md M-12); none is not an item.
         let mut pts = BatchBuf::new(Kind::WalletTransfers);
-        pts.push(&wallet_points_item(&player, &meta, &machine, 9, 42, &cause));
-        pts.push(&wallet_points_item(&player, &meta, &machine, 10, 0, &cause));
+        for (seq, points) in [(9, 42), (10, 0)] {
+            let fact = PlayerFact::Points(points);
+            pts.push(&wallet_player_item(
+                &player, &meta, &machine, seq, fact, &cause,
+            ));
+        }
         let pts = pts.message().to_vec();
         let pts = decode_wallet_transfers(&pts).unwrap();
         assert_eq!(
@@ -1159,15 +1136,16 @@ mod tests {
             (
                 player.clone(),
                 meta.clone(),
-                WalletParts::Points(machine.clone(), 9, 42)
+                WalletParts::Player(machine.clone(), 9, PlayerFact::Points(42))
             )
         );
         assert!(pts[1].to_domain().is_err());
         // And a carded-in player's cash (RULES.md W-11), both ways.
         let mut cash = BatchBuf::new(Kind::WalletTransfers);
         for dir in [CashDir::In, CashDir::Out] {
-            cash.push(&wallet_cash_item(
-                &player, &meta, &machine, 11, 5_000, dir, &cause,
+            let fact = PlayerFact::Cash(5_000, dir);
+            cash.push(&wallet_player_item(
+                &player, &meta, &machine, 11, fact, &cause,
             ));
         }
         let cash = cash.message().to_vec();
@@ -1175,7 +1153,7 @@ mod tests {
         for (i, dir) in [CashDir::In, CashDir::Out].into_iter().enumerate() {
             assert_eq!(
                 cash[i].to_domain().unwrap().2,
-                WalletParts::Cash(machine.clone(), 11, 5_000, dir)
+                WalletParts::Player(machine.clone(), 11, PlayerFact::Cash(5_000, dir))
             );
         }
         assert_eq!(

@@ -35,9 +35,8 @@ use pitboss_actors::shell::{
 use serde::Serialize;
 
 use super::internal::{
-    award_item, event_id_text, ggr_item, pool_item, voucher_item, wallet_card_in_item,
-    wallet_cash_item, wallet_command_item, wallet_points_item, wallet_transfer_item, BatchBuf,
-    Kind,
+    award_item, event_id_text, ggr_item, pool_item, voucher_item, wallet_command_item,
+    wallet_player_item, wallet_transfer_item, BatchBuf, Kind,
 };
 use super::partition::partition_for;
 use super::producer::{Delivery, Produce};
@@ -264,9 +263,7 @@ impl EffectRouter for KafkaRouter {
                     WalletMsg::Transfer { meta, fact, .. } => (meta, Some(fact)),
                     WalletMsg::Lapse { meta, .. }
                     | WalletMsg::Command { meta, .. }
-                    | WalletMsg::CardIn { meta, .. }
-                    | WalletMsg::Points { meta, .. }
-                    | WalletMsg::Cash { meta, .. } => (meta, None),
+                    | WalletMsg::Player { meta, .. } => (meta, None),
                 };
                 let p = self.partition_of(4, player.as_str());
                 let cause = event_id_text(meta.event_id, &mut text);
@@ -275,47 +272,19 @@ impl EffectRouter for KafkaRouter {
             }
             Remote::Wallet(
                 player,
-                WalletMsg::Cash {
+                WalletMsg::Player {
                     meta,
                     machine,
                     seq,
-                    amount,
-                    dir,
+                    fact,
                     ack,
                 },
             ) => {
-                // RULES.md W-11: a carded-in player's cash to the owner of the wallet.
+                // RULES.md W-9, M-12, W-11: a card-in, a rated session's points or a
+                // carded-in player's cash, to the owner of the player's wallet.
                 let p = self.partition_of(4, player.as_str());
                 let cause = event_id_text(meta.event_id, &mut text);
-                let item = wallet_cash_item(&player, &meta, &machine, seq, amount, dir, cause);
-                self.push(4, p, player.as_str(), &item, ack);
-            }
-            Remote::Wallet(
-                player,
-                WalletMsg::Points {
-                    meta,
-                    machine,
-                    seq,
-                    points,
-                    ack,
-                },
-            ) => {
-                // RULES.md M-12: a rated session's points to the owner of the player's wallet.
-                let p = self.partition_of(4, player.as_str());
-                let cause = event_id_text(meta.event_id, &mut text);
-                let item = wallet_points_item(&player, &meta, &machine, seq, points, cause);
-                self.push(4, p, player.as_str(), &item, ack);
-            }
-            Remote::Wallet(
-                player,
-                WalletMsg::CardIn {
-                    meta, machine, ack, ..
-                },
-            ) => {
-                // RULES.md W-9: a card-in to the owner of the player's wallet.
-                let p = self.partition_of(4, player.as_str());
-                let cause = event_id_text(meta.event_id, &mut text);
-                let item = wallet_card_in_item(&player, &meta, &machine, cause);
+                let item = wallet_player_item(&player, &meta, &machine, seq, fact, cause);
                 self.push(4, p, player.as_str(), &item, ack);
             }
             Remote::Wallet(

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use jsonschema::Resource;
 use pitboss::kafka::internal::{
-    award_item, event_id_text, ggr_item, pool_item, wallet_card_in_item, wallet_cash_item,
-    wallet_command_item, wallet_points_item, wallet_transfer_item, BatchBuf, Kind,
+    award_item, event_id_text, ggr_item, pool_item, wallet_command_item, wallet_player_item,
+    wallet_transfer_item, BatchBuf, Kind,
 };
 use pitboss_actors::domain::aml::CashDir;
 use pitboss_actors::domain::jackpot::{JackpotHit, PoolCommand, PoolMeta};
@@ -17,6 +17,7 @@ use pitboss_actors::domain::{
     Amount, Currency, EventId, HallId, MachineId, PlayerId, PoolId, ServerId, SourceKey, Timestamp,
     TxId,
 };
+use pitboss_actors::shell::PlayerFact;
 use serde_json::Value;
 
 const BASE: &str = "https://pitboss.example/schemas/";
@@ -156,26 +157,22 @@ fn every_internal_batch_kind_conforms() {
     ));
     // RULES.md W-9: a player's card-in, for the wallet's self-exclusion.
     let machine = MachineId::new("M-001-00002").unwrap();
-    b.push(&wallet_card_in_item(&player, &wmeta, &machine, &cause_text));
     // RULES.md M-12: a rated session's loyalty points.
-    b.push(&wallet_points_item(
-        &player,
-        &wmeta,
-        &machine,
-        12,
-        30,
-        &cause_text,
-    ));
     // RULES.md W-11: a carded-in player's cash at a machine.
-    b.push(&wallet_cash_item(
-        &player,
-        &wmeta,
-        &machine,
-        13,
-        5_000,
-        CashDir::Out,
-        &cause_text,
-    ));
+    for (seq, fact) in [
+        (0, PlayerFact::CardIn),
+        (12, PlayerFact::Points(30)),
+        (13, PlayerFact::Cash(5_000, CashDir::Out)),
+    ] {
+        b.push(&wallet_player_item(
+            &player,
+            &wmeta,
+            &machine,
+            seq,
+            fact,
+            &cause_text,
+        ));
+    }
     let json = check(&v, b.message());
     assert_eq!(json["items"][1]["direction"], "lapse");
     assert_eq!(json["items"][2]["command"]["op"], "transfer_request");

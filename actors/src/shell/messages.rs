@@ -64,32 +64,15 @@ pub enum WalletMsg {
         /// Completion of the input event that caused it.
         ack: AckToken,
     },
-    /// A player's card-in at a machine (RULES.md W-9), forwarded by the machine: `meta` is
-    /// the machine's event.
-    CardIn {
-        meta: WalletMeta,
-        machine: MachineId,
-        /// Completion of the input event that caused it.
-        ack: AckToken,
-    },
-    /// A rated session's loyalty points (RULES.md M-12), forwarded by the machine: `seq` is
-    /// the machine's effect number for the event that ended the session.
-    Points {
+    /// What a machine tells the wallet about the player's play there (a card-in, points,
+    /// cash), forwarded by the machine: `meta` is the machine's event, `seq` the machine's
+    /// effect number for it (the wallet counts points and cash once per machine and number;
+    /// a card-in's is not used, and the internal topic carries 0 for it).
+    Player {
         meta: WalletMeta,
         machine: MachineId,
         seq: u64,
-        points: i64,
-        /// Completion of the input event that caused it.
-        ack: AckToken,
-    },
-    /// A machine's cash fact for its carded-in player (RULES.md W-11): `seq` is the
-    /// machine's effect number for the event.
-    Cash {
-        meta: WalletMeta,
-        machine: MachineId,
-        seq: u64,
-        amount: i64,
-        dir: CashDir,
+        fact: PlayerFact,
         /// Completion of the input event that caused it.
         ack: AckToken,
     },
@@ -98,15 +81,24 @@ pub enum WalletMsg {
     Lapse { meta: WalletMeta, ack: AckToken },
 }
 
+/// What a machine tells a player's wallet about the player's play there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PlayerFact {
+    /// The player's card-in (RULES.md W-9: the wallet knows the self-exclusion).
+    CardIn,
+    /// A rated session's loyalty points, above 0 (RULES.md M-12).
+    Points(i64),
+    /// Cash of the carded-in player (RULES.md W-11).
+    Cash(i64, CashDir),
+}
+
 impl WalletMsg {
     /// Completion of the input event the message comes from.
     pub fn ack(&self) -> &AckToken {
         match self {
             WalletMsg::Command { ack, .. }
             | WalletMsg::Transfer { ack, .. }
-            | WalletMsg::CardIn { ack, .. }
-            | WalletMsg::Points { ack, .. }
-            | WalletMsg::Cash { ack, .. }
+            | WalletMsg::Player { ack, .. }
             | WalletMsg::Lapse { ack, .. } => ack,
         }
     }

@@ -24,7 +24,9 @@ pub use entities::{
     HallEntity, MachineEntity, PoolChange, PoolEntity, VoucherEntity, WalletEntity,
 };
 pub use input::Input;
-pub use messages::{EffectRouter, HallMsg, MachineMsg, PoolMsg, Remote, VoucherMsg, WalletMsg};
+pub use messages::{
+    EffectRouter, HallMsg, MachineMsg, PlayerFact, PoolMsg, Remote, VoucherMsg, WalletMsg,
+};
 pub use ports::{
     Backoff, Clock, EntityKey, EventSink, Failure, HitPointFactory, LedgerEntry, LevelView,
     ManualClock, MemorySink, MemoryStore, Movement, NullSink, Output, Position, Snapshot, Stash,

@@ -392,22 +392,11 @@ impl Processor {
                         let msg = match fact {
                             WalletParts::Fact(fact) => WalletMsg::Transfer { meta, fact, ack },
                             WalletParts::Lapse => WalletMsg::Lapse { meta, ack },
-                            WalletParts::CardIn(machine) => {
-                                WalletMsg::CardIn { meta, machine, ack }
-                            }
-                            WalletParts::Cash(machine, seq, amount, dir) => WalletMsg::Cash {
+                            WalletParts::Player(machine, seq, fact) => WalletMsg::Player {
                                 meta,
                                 machine,
                                 seq,
-                                amount,
-                                dir,
-                                ack,
-                            },
-                            WalletParts::Points(machine, seq, points) => WalletMsg::Points {
-                                meta,
-                                machine,
-                                seq,
-                                points,
+                                fact,
                                 ack,
                             },
                             WalletParts::Command(cmd, currency) => WalletMsg::Command {

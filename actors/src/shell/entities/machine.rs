@@ -16,7 +16,9 @@ use crate::shell::ack::AckToken;
 use crate::shell::actor::Entity;
 use crate::shell::context::{Counter, EntityContext};
 use crate::shell::ledger::{machine_movement, Ledger};
-use crate::shell::messages::{HallMsg, MachineMsg, PoolMsg, Remote, VoucherMsg, WalletMsg};
+use crate::shell::messages::{
+    HallMsg, MachineMsg, PlayerFact, PoolMsg, Remote, VoucherMsg, WalletMsg,
+};
 use crate::shell::ports::ledger::Movement;
 use crate::shell::ports::sink::Output;
 use crate::shell::ports::store::{EntityKey, Snapshot, Stash, Stored};
@@ -109,6 +111,18 @@ impl Entity for MachineEntity {
                 // Halls and pools deduplicate by the machine's effect number, not by the
                 // event's (epoch, seq): a late gap-fill carries a lower seq.
                 let effect_seq = state.effect_seq;
+                // What the machine tells a player's wallet (RULES.md W-9, W-11, M-12).
+                let player_msg = |hall, time, fact| WalletMsg::Player {
+                    meta: WalletMeta {
+                        event_id: meta.event_id,
+                        time,
+                        hall,
+                    },
+                    machine: id.clone(),
+                    seq: effect_seq,
+                    fact,
+                    ack: ack.clone(),
+                };
                 let mut alerts = 0;
                 for effect in fx.drain(..) {
                     match effect {
@@ -153,49 +167,21 @@ impl Entity for MachineEntity {
                         MachineEffect::CardIn(c) => {
                             // RULES.md W-9: the wallet knows the player's self-exclusion.
                             let PlayerCardIn { player, hall, at } = *c;
-                            let meta = WalletMeta {
-                                event_id: meta.event_id,
-                                time: at,
-                                hall,
-                            };
-                            let msg = WalletMsg::CardIn {
-                                meta,
-                                machine: id.clone(),
-                                ack: ack.clone(),
-                            };
+                            let msg = player_msg(hall, at, PlayerFact::CardIn);
                             cx.forward(Remote::Wallet(player, msg));
                         }
                         MachineEffect::Cash(c) => {
                             // RULES.md W-11: the carded-in player's cash, to the wallet.
-                            let msg = WalletMsg::Cash {
-                                meta: WalletMeta {
-                                    event_id: meta.event_id,
-                                    time: c.at,
-                                    hall: c.hall.clone(),
-                                },
-                                machine: id.clone(),
-                                seq: effect_seq,
-                                amount: c.amount,
-                                dir: c.dir,
-                                ack: ack.clone(),
-                            };
+                            let fact = PlayerFact::Cash(c.amount, c.dir);
+                            let msg = player_msg(c.hall.clone(), c.at, fact);
                             cx.forward(Remote::Wallet(c.player.clone(), msg));
                         }
                         MachineEffect::Rated(session) => {
                             // RULES.md M-12: the player's points, then the player-tracking
                             // topic.
                             if session.points > 0 {
-                                let msg = WalletMsg::Points {
-                                    meta: WalletMeta {
-                                        event_id: meta.event_id,
-                                        time: session.end,
-                                        hall: session.hall.clone(),
-                                    },
-                                    machine: id.clone(),
-                                    seq: effect_seq,
-                                    points: session.points,
-                                    ack: ack.clone(),
-                                };
+                                let fact = PlayerFact::Points(session.points);
+                                let msg = player_msg(session.hall.clone(), session.end, fact);
                                 cx.forward(Remote::Wallet(session.player.clone(), msg));
                             }
                             let out = Output::RatedSession {

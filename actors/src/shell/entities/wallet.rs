@@ -8,7 +8,7 @@ use crate::shell::ack::AckToken;
 use crate::shell::actor::{Entity, Found, Need};
 use crate::shell::context::{Counter, EntityContext};
 use crate::shell::ledger::Ledger;
-use crate::shell::messages::{HallMsg, Remote, WalletMsg};
+use crate::shell::messages::{HallMsg, PlayerFact, Remote, WalletMsg};
 use crate::shell::ports::ledger::Movement;
 use crate::shell::ports::sink::{Output, WalletStatus};
 use crate::shell::ports::store::{EntityKey, Snapshot, Stash, Stored};
@@ -112,7 +112,14 @@ impl Entity for WalletEntity {
 
     fn handle(&mut self, msg: WalletMsg, cx: &dyn EntityContext) {
         let id = &self.id;
-        if matches!(msg, WalletMsg::CardIn { .. }) && self.state.is_none() {
+        if let (
+            WalletMsg::Player {
+                fact: PlayerFact::CardIn,
+                ..
+            },
+            None,
+        ) = (&msg, &self.state)
+        {
             // W-9: a player without a wallet has no limits; a card-in creates none.
             return;
         }
@@ -164,36 +171,30 @@ impl Entity for WalletEntity {
                 }
                 (meta, ack)
             }
-            WalletMsg::Cash {
+            WalletMsg::Player {
                 meta,
                 machine,
                 seq,
-                amount,
-                dir,
+                fact,
                 ack,
             } => {
-                // W-11: the machine's word on a carded-in player's cash.
-                let rules = rules(cx);
-                let applied = state.apply_cash(&meta, &machine, seq, amount, dir, &rules, &mut fx);
+                let applied = match fact {
+                    // W-11: the machine's word on a carded-in player's cash.
+                    PlayerFact::Cash(amount, dir) => {
+                        let rules = rules(cx);
+                        state.apply_cash(&meta, &machine, seq, amount, dir, &rules, &mut fx)
+                    }
+                    // M-12: a rated session's points.
+                    PlayerFact::Points(points) => state.apply_points(&machine, seq, points),
+                    // W-9: the self-exclusion's alert.
+                    PlayerFact::CardIn => {
+                        state.apply_card_in(&meta, &machine, &mut fx);
+                        Applied::Done
+                    }
+                };
                 if applied == Applied::Duplicate {
                     cx.count(Counter::Duplicate);
                 }
-                (meta, ack)
-            }
-            WalletMsg::Points {
-                meta,
-                machine,
-                seq,
-                points,
-                ack,
-            } => {
-                if state.apply_points(&machine, seq, points) == Applied::Duplicate {
-                    cx.count(Counter::Duplicate);
-                }
-                (meta, ack)
-            }
-            WalletMsg::CardIn { meta, machine, ack } => {
-                state.apply_card_in(&meta, &machine, &mut fx);
                 (meta, ack)
             }
             WalletMsg::Lapse { meta, ack } => {
