@@ -166,7 +166,7 @@ fn main() -> anyhow::Result<()> {
     let mut cfg = Config::load(cli.config.as_deref()).context("loading configuration")?;
     match cli.command {
         Command::Config => {
-            print!("{}", cfg.to_display_toml());
+            stdout(&cfg.to_display_toml())?;
             Ok(())
         }
         Command::Report {
@@ -199,9 +199,9 @@ fn main() -> anyhow::Result<()> {
                 anyhow::Ok(report)
             })?;
             match format {
-                ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
-                ReportFormat::Csv if machines => print!("{}", report.machines_csv()),
-                ReportFormat::Csv => print!("{}", report.csv()),
+                ReportFormat::Json => stdout(&(serde_json::to_string_pretty(&report)? + "\n"))?,
+                ReportFormat::Csv if machines => stdout(&report.machines_csv())?,
+                ReportFormat::Csv => stdout(&report.csv())?,
             }
             Ok(())
         }
@@ -400,5 +400,16 @@ fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
+    }
+}
+
+/// Writes `text` to standard output; a reader that went away (`pitboss report ... | head`)
+/// ends the output quietly, as for any Unix filter, instead of a panic.
+fn stdout(text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => r,
     }
 }
