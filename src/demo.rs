@@ -198,6 +198,10 @@ pub struct DemoSummary {
     /// Deposits and bets refused by RULES.md W-9 (`self_excluded`, `limit_deposit`); the
     /// simulator's count of those it sent to be refused must agree.
     pub limit_refusals: u64,
+    /// Rated card sessions published (RULES.md M-12).
+    pub rated_sessions: u64,
+    /// AML cases opened (RULES.md W-11).
+    pub aml_cases: u64,
     /// Rows of the gaming-day report (a hall's day, RULES.md H-4) over the days the run
     /// touched; absent without a store that keeps GGR windows, or with `--keep-data`.
     pub gaming_day_rows: Option<u64>,
@@ -469,6 +473,8 @@ pub async fn run(
     let alert_count = |code: &str| alerts.get(code).copied().unwrap_or(0);
     let (handpays, meter_snapshots) = (generator.handpays, generator.meter_snapshots);
     let cashless_transfers = generator.cashless_transfers;
+    let outputs = sink.counts.lock().expect("lock").clone();
+    let output_count = |kind: &str| outputs.get(kind).copied().unwrap_or(0);
     let summary = DemoSummary {
         duration_secs: duration,
         events_processed: processed.load(Ordering::Relaxed),
@@ -476,7 +482,9 @@ pub async fn run(
         rejected: ingest.stats.rejected.load(Ordering::Relaxed),
         refused: stats.refused.load(Ordering::Relaxed),
         duplicates: stats.duplicates.load(Ordering::Relaxed),
-        outputs: sink.counts.lock().expect("lock").clone(),
+        rated_sessions: output_count("rated_session"),
+        aml_cases: output_count("aml_case"),
+        outputs,
         jackpot_hits: sink.hit_count.load(Ordering::Relaxed),
         live_actors: rt.live_actors(),
         passivated: stats

@@ -41,6 +41,17 @@ fn demo_runs_for_a_duration_and_reconciles() {
         "every malformed message is rejected"
     );
     assert!(s["recount"]["cash_in"].as_i64().expect("cash_in") > 0);
+    // RULES.md M-12 and W-11: the sessions and cases published, as the outputs count them.
+    for (field, kind) in [
+        ("rated_sessions", "rated_session"),
+        ("aml_cases", "aml_case"),
+    ] {
+        assert_eq!(
+            s[field].as_u64().expect(field),
+            s["outputs"][kind].as_u64().unwrap_or(0),
+            "{field}"
+        );
+    }
     // RULES.md W-10: what carded players moved to machines, the recount found paid by their
     // wallets or unbacked (a short run makes a few; `sim::tests` makes many).
     s["cashless_transfers"]
