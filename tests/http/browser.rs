@@ -198,7 +198,7 @@ fn the_operator_page_lists_the_open_alerts() {
              document.getElementById('updated').textContent, \
              document.querySelectorAll('#halls tbody tr').length, \
              document.getElementById('t-cases').textContent, \
-             document.querySelector('#cases tbody tr td').textContent];",
+             (document.querySelector('#cases tbody tr td') || {}).textContent || ''];",
         );
         let updated = v[2].as_str()?;
         let cases: u64 = v[4].as_str()?.replace(',', "").parse().ok()?;
