@@ -812,11 +812,6 @@ pub async fn gaming_day(
             "no reports: this process keeps no stored state (store.kind memory)",
         ));
     };
-    let report_error = |e| match e {
-        crate::report::ReportError::BadRequest(m) => ApiError::bad_request(m),
-        crate::report::ReportError::NoData(m) => ApiError::not_found(m),
-        crate::report::ReportError::Store(m) => ApiError::unavailable(m),
-    };
     let mut report = crate::report::read_gaming_day(
         reports.source.as_ref(),
         &reports.days,
@@ -824,8 +819,7 @@ pub async fn gaming_day(
         q.hall.as_deref(),
         &reports.currency,
     )
-    .await
-    .map_err(report_error)?;
+    .await?;
     if machines {
         report
             .add_machines(
@@ -834,8 +828,7 @@ pub async fn gaming_day(
                 q.hall.as_deref(),
                 reports.hold_ppm,
             )
-            .await
-            .map_err(report_error)?;
+            .await?;
     }
     Ok(if csv {
         HttpResponse::Ok()

@@ -59,3 +59,14 @@ impl From<StoreError> for ApiError {
         ApiError::unavailable(e.to_string())
     }
 }
+
+impl From<crate::report::ReportError> for ApiError {
+    /// A bad date or hall is 400, a day without data 404, a store that cannot be read 503.
+    fn from(e: crate::report::ReportError) -> Self {
+        match e {
+            crate::report::ReportError::BadRequest(m) => ApiError::bad_request(m),
+            crate::report::ReportError::NoData(m) => ApiError::not_found(m),
+            crate::report::ReportError::Store(m) => ApiError::unavailable(m),
+        }
+    }
+}

@@ -149,27 +149,29 @@ impl LedgerSink for Days {
         if e.time.0 < b.start_ms || e.time.0 >= b.end_ms {
             return;
         }
+        // The meter a movement counts on. Credits down are negative in the ledger (-1); the
+        // meters count up.
+        type Meter = fn(&mut MachineDayRow) -> &mut i64;
+        let (meter, sign): (Meter, i64) = match e.kind {
+            Movement::Bet => (|r| &mut r.coin_in_minor, -1),
+            Movement::Win => (|r| &mut r.coin_out_minor, 1),
+            Movement::HandpaidWin => (|r| &mut r.handpaid_wins_minor, 1),
+            Movement::JackpotPaid => (|r| &mut r.jackpots_minor, 1),
+            Movement::BillIn => (|r| &mut r.bills_in_minor, 1),
+            Movement::TicketIn => (|r| &mut r.tickets_in_minor, 1),
+            Movement::CashlessIn => (|r| &mut r.cashless_in_minor, 1),
+            Movement::TicketOut => (|r| &mut r.tickets_out_minor, -1),
+            Movement::CashlessOut => (|r| &mut r.cashless_out_minor, -1),
+            Movement::Handpay => (|r| &mut r.handpays_minor, -1),
+            // Wallet, pool and voucher movements: not a machine's.
+            _ => return,
+        };
         let r = match self.rows.get_mut(k) {
             Some(r) => r,
             None => self.rows.entry(k.clone()).or_default(),
         };
         r.movements += 1;
-        // Credits down are negative in the ledger; the meters count up.
-        let a = e.amount;
-        match e.kind {
-            Movement::Bet => r.coin_in_minor -= a,
-            Movement::Win => r.coin_out_minor += a,
-            Movement::HandpaidWin => r.handpaid_wins_minor += a,
-            Movement::JackpotPaid => r.jackpots_minor += a,
-            Movement::BillIn => r.bills_in_minor += a,
-            Movement::TicketIn => r.tickets_in_minor += a,
-            Movement::CashlessIn => r.cashless_in_minor += a,
-            Movement::TicketOut => r.tickets_out_minor -= a,
-            Movement::CashlessOut => r.cashless_out_minor -= a,
-            Movement::Handpay => r.handpays_minor -= a,
-            // Wallet, pool and voucher movements: not a machine's.
-            _ => r.movements -= 1,
-        }
+        *meter(r) += sign * e.amount;
     }
 
     fn into_any(self: Box<Self>) -> Box<dyn std::any::Any> {

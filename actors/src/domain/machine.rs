@@ -1860,14 +1860,6 @@ impl MachineState {
             }
         }
     }
-    /// Records a jackpot award paid (by hand) for a hit on this machine, and books it in the
-    /// hall's jackpots (RULES.md H-1), in the hall and window of the event that caused the
-    /// hit (`cause`; the machine's hall and newest booked time if it is no longer
-    /// remembered).
-    ///
-    /// Awards come from the pool actor, not from the machine's event stream, so they carry
-    /// the pool level's hit number: hit numbers of one level only grow, and a number at or
-    /// below the last one recorded for that level is a replay and changes nothing.
     /// Where and when the award of a hit caused by `cause` is booked (RULES.md H-1): where
     /// and when the event that caused it was, or, if the machine no longer remembers it, its
     /// hall and newest event time.
@@ -1878,6 +1870,14 @@ impl MachineState {
         }
     }
 
+    /// Records a jackpot award paid (by hand) for a hit on this machine, and books it in the
+    /// hall's jackpots (RULES.md H-1), in the hall and window of the event that caused the
+    /// hit (`cause`; the machine's hall and newest booked time if it is no longer
+    /// remembered).
+    ///
+    /// Awards come from the pool actor, not from the machine's event stream, so they carry
+    /// the pool level's hit number: hit numbers of one level only grow, and a number at or
+    /// below the last one recorded for that level is a replay and changes nothing.
     pub fn apply_award(
         &mut self,
         pool: &PoolId,

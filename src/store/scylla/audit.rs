@@ -2,15 +2,14 @@
 //! a few days, by partition, for the gaming-day report).
 
 use futures::StreamExt;
-use pitboss_actors::domain::ggr::GgrTotals;
 use pitboss_actors::domain::{EventId, HallId, Timestamp};
 use pitboss_actors::shell::ports::BoxFuture;
-use pitboss_actors::shell::{LedgerEntry, Movement, Position, Snapshot, StoreError, Stored};
+use pitboss_actors::shell::{LedgerEntry, Movement, Position, StoreError, Stored};
 use scylla::value::CqlTimestamp;
 
 use crate::store::audit::{AuditSource, LedgerSink};
 use crate::store::codec::{self, GgrRow};
-use crate::store::scylla::backend::Cql;
+use crate::store::scylla::backend::{ggr_totals, Cql};
 use crate::store::scylla::errors::cql;
 use crate::store::scylla::statements::LedgerRow;
 use crate::store::writebehind::Backend;
@@ -96,17 +95,13 @@ impl AuditSource for Cql {
             while let Some(r) = rows.next().await {
                 let (hall, window, bets, wins, games, jackpots, revision) =
                     r.map_err(cql("scanning GGR"))?;
+                let (totals, revision) = ggr_totals((bets, wins, games, jackpots, revision));
                 out.push(GgrRow {
                     hall: HallId::new(&hall)
                         .map_err(|e| StoreError::permanent(format!("GGR row: {e}")))?,
                     window: Timestamp(window.0),
-                    totals: GgrTotals {
-                        bets,
-                        wins,
-                        games,
-                        jackpots: jackpots.unwrap_or(0),
-                    },
-                    revision: revision as u32,
+                    totals,
+                    revision,
                 });
             }
             Ok(Some(out))
@@ -125,22 +120,9 @@ impl AuditSource for Cql {
         const DAY_MS: i64 = 86_400_000;
         let me = self.handle();
         Box::pin(async move {
-            let mut halls = Vec::new();
-            let mut states = me
-                .session
-                .execute_iter(me.st.scan_halls.clone(), ())
-                .await
-                .map_err(cql("scanning halls"))?
-                .rows_stream::<(Vec<u8>,)>()
-                .map_err(cql("scanning halls"))?;
-            while let Some(r) = states.next().await {
-                let (state,) = r.map_err(cql("scanning halls"))?;
-                if let (Snapshot::Hall(h), _) = codec::decode_record(&state)? {
-                    halls.push(h.id);
-                }
-            }
+            let halls = me.stored_halls().await?;
             let mut out = Vec::new();
-            for hall in &halls {
+            for hall in halls.iter().map(|h| &h.id) {
                 let mut day = from.0.div_euclid(DAY_MS) * DAY_MS;
                 while day < to.0 {
                     let mut rows = me
@@ -159,16 +141,13 @@ impl AuditSource for Cql {
                         if window.0 < from.0 || window.0 >= to.0 {
                             continue;
                         }
+                        let (totals, revision) =
+                            ggr_totals((bets, wins, games, jackpots, revision));
                         out.push(GgrRow {
                             hall: hall.clone(),
                             window: Timestamp(window.0),
-                            totals: GgrTotals {
-                                bets,
-                                wins,
-                                games,
-                                jackpots: jackpots.unwrap_or(0),
-                            },
-                            revision: revision as u32,
+                            totals,
+                            revision,
                         });
                     }
                     day += DAY_MS;

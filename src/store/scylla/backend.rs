@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use futures::future::BoxFuture as Fut;
 use futures::{StreamExt, TryStreamExt};
-use pitboss_actors::domain::ggr::GgrTotals;
+use pitboss_actors::domain::ggr::{GgrTotals, HallState};
 use pitboss_actors::domain::machine::LogEntry;
 use pitboss_actors::domain::wallet::{Recalled, TxKey};
 use pitboss_actors::domain::{HallId, MachineId, PlayerId, Timestamp};
@@ -444,13 +444,7 @@ impl CqlInner {
                 let (start, bets, wins, games, jackpots, revision) =
                     r.map_err(|e| cql_error(e, &what))?;
                 if start.0 == w.0 {
-                    let totals = GgrTotals {
-                        bets,
-                        wins,
-                        games,
-                        jackpots: jackpots.unwrap_or(0),
-                    };
-                    found = Some((totals, revision as u32));
+                    found = Some(ggr_totals((bets, wins, games, jackpots, revision)));
                 }
             }
             out.push((*w, found));
@@ -459,6 +453,16 @@ impl CqlInner {
     }
 
     async fn halls_to_publish_now(&self) -> Result<Vec<HallId>, StoreError> {
+        let halls = self.stored_halls().await?;
+        Ok(halls
+            .into_iter()
+            .filter(|h| !h.outbox.is_empty())
+            .map(|h| h.id)
+            .collect())
+    }
+
+    /// Every stored hall's state.
+    pub(super) async fn stored_halls(&self) -> Result<Vec<HallState>, StoreError> {
         let what = "scanning halls";
         let mut rows = self
             .session
@@ -471,13 +475,25 @@ impl CqlInner {
         while let Some(r) = rows.next().await {
             let (state,) = r.map_err(|e| cql_error(e, what))?;
             if let (Snapshot::Hall(h), _) = codec::decode_record(&state)? {
-                if !h.outbox.is_empty() {
-                    out.push(h.id);
-                }
+                out.push(h);
             }
         }
         Ok(out)
     }
+}
+
+/// The columns of a GGR window as read (`jackpots` is absent in rows written before RULES.md
+/// H-1), as the window's totals and revision.
+pub(super) fn ggr_totals(
+    (bets, wins, games, jackpots, revision): (i64, i64, i64, Option<i64>, i32),
+) -> (GgrTotals, u32) {
+    let totals = GgrTotals {
+        bets,
+        wins,
+        games,
+        jackpots: jackpots.unwrap_or(0),
+    };
+    (totals, revision as u32)
 }
 
 impl Backend for Cql {

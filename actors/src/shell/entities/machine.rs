@@ -86,9 +86,6 @@ impl Entity for MachineEntity {
                 };
                 match state.apply(&hall, &meta, &cmd, currency, &env, &mut fx) {
                     Ok(Applied::Done) => {
-                        // The ledger books a movement at the event's booked time (RULES.md
-                        // E-3), as its hall's window does: a gaming day sums either alike.
-                        let (booked, _) = booked_time(env.skew, meta.time, meta.receive_time);
                         if let (Some(l), Some(kind)) = (&mut self.ledger, machine_movement(&cmd)) {
                             let amount = state.credits - credits_before;
                             // Only a handpay reset may move no credits (a jackpot's, or none
@@ -98,7 +95,10 @@ impl Entity for MachineEntity {
                                 "{cmd:?} moved no credits on {id}"
                             );
                             if amount != 0 {
-                                l.push(kind, 0, amount, state.credits, meta.event_id, 1, booked);
+                                // At the event's booked time (RULES.md E-3), as its hall's
+                                // window counts it: a gaming day sums either alike.
+                                let (at, _) = booked_time(env.skew, meta.time, meta.receive_time);
+                                l.push(kind, 0, amount, state.credits, meta.event_id, 1, at);
                             }
                         }
                     }
