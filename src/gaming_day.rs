@@ -25,6 +25,14 @@ pub struct GamingDaySection {
     /// Halls with their own time zone or rollover (hall id -> settings).
     #[serde(default)]
     pub halls: BTreeMap<String, HallGamingDay>,
+    /// How often `pitboss run` publishes the hall days that closed or were revised since
+    /// its last look, on the reports topic (RULES.md H-5), ms.
+    #[serde(default = "default_publish_interval_ms")]
+    pub publish_interval_ms: u64,
+}
+
+fn default_publish_interval_ms() -> u64 {
+    5_000
 }
 
 impl Default for GamingDaySection {
@@ -34,6 +42,7 @@ impl Default for GamingDaySection {
             time_zone: "UTC".into(),
             start: "06:00".into(),
             halls: BTreeMap::new(),
+            publish_interval_ms: default_publish_interval_ms(),
         }
     }
 }

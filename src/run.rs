@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context};
 use dashmap::DashMap;
-use pitboss_actors::shell::StateStore;
+use pitboss_actors::shell::{EventSink, StateStore};
 use serde::Serialize;
 use tokio::sync::mpsc;
 
@@ -27,6 +27,7 @@ use crate::kafka::source::{Source, TopicMap};
 use crate::kafka::{Fatal, RunStats};
 use crate::readiness::Readiness;
 use crate::recount::{recount, Recount};
+use crate::report::publish::{DayPublisher, DayTee};
 use crate::store::backup::{run_schedule, Backups, Schedule};
 
 pub use crate::app::shutdown_channel;
@@ -185,7 +186,33 @@ pub async fn run_with(
     let readiness = opts.readiness.clone();
     readiness.set_store_reachable(true);
     let feed = opts.http.then(|| JackpotFeed::new(&cfg.http));
-    let rt = app::start_runtime(&cfg, rc, sink.clone(), store, feed.as_ref());
+    // Each hall's gaming day on the reports topic at its close (RULES.md H-5), from a store
+    // that keeps GGR windows.
+    let publisher = reports.clone().map(|r| {
+        let sink = sink.clone();
+        Arc::new(DayPublisher::new(
+            r,
+            cfg.runtime.ggr_grace_windows,
+            Box::new(move |rec| sink.produce_record(&rec)),
+        ))
+    });
+    let outputs: Arc<dyn EventSink> = match &publisher {
+        Some(p) => Arc::new(DayTee::new(sink.clone(), p.clone())),
+        None => sink.clone(),
+    };
+    let rt = app::start_runtime(&cfg, rc, outputs, store, feed.as_ref());
+    let publishing = publisher.as_ref().map(|p| {
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let every = Duration::from_millis(cfg.gaming_day.publish_interval_ms.max(1));
+        let p = p.clone();
+        actix_rt::spawn(app::every_until_stopped(every, stopped, move || {
+            let p = p.clone();
+            async move {
+                p.tick().await;
+            }
+        }));
+        stop
+    });
     let (router, machine_partitions) = if internal {
         let map = Arc::new(DashMap::new());
         let r = KafkaRouter::start(
@@ -299,6 +326,11 @@ pub async fn run_with(
     jobs.stop();
     if let Some(stop) = &backup_schedule {
         stop.store(true, Ordering::Relaxed);
+    }
+    if let (Some(p), Some(stop)) = (&publisher, &publishing) {
+        // The days the last windows closed, before the producer's last flush.
+        stop.send_replace(true);
+        p.tick().await;
     }
     if let Some(r) = &router {
         r.stop();

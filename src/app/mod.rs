@@ -21,7 +21,7 @@ use crate::rng::KeyedHitPoints;
 use crate::store::backup::Backups;
 use crate::store::{self, Opened};
 
-pub use jobs::PeriodicJobs;
+pub use jobs::{every_until_stopped, PeriodicJobs};
 pub use shutdown::{shutdown_channel, stop_on_signals, Shutdown};
 
 /// Opens the configured store. `fresh` first deletes the embedded store's file: the demo's

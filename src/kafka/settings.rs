@@ -94,6 +94,8 @@ pub struct TopicNames {
     pub sessions: String,
     /// AML cases (RULES.md W-11).
     pub compliance: String,
+    /// Gaming-day reports at each day's close, and their revisions (RULES.md H-5).
+    pub reports: String,
 }
 
 impl Default for TopicNames {
@@ -113,6 +115,7 @@ impl Default for TopicNames {
             wallet_transfers: "pitboss.internal.wallet-transfers".into(),
             sessions: Topic::Sessions.default_name().into(),
             compliance: Topic::Compliance.default_name().into(),
+            reports: Topic::Reports.default_name().into(),
         }
     }
 }
@@ -129,6 +132,7 @@ impl TopicNames {
             Topic::Vouchers => &self.vouchers,
             Topic::Sessions => &self.sessions,
             Topic::Compliance => &self.compliance,
+            Topic::Reports => &self.reports,
         }
     }
 

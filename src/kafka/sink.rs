@@ -17,7 +17,7 @@ use rdkafka::message::{Header, OwnedHeaders};
 
 use super::producer::{Delivery, Produce};
 use super::settings::TopicNames;
-use crate::wire::{self, Topic, SCHEMA_VERSION};
+use crate::wire::{self, OutputRecord, Topic, SCHEMA_VERSION};
 
 /// Header names.
 pub const HEADER_SCHEMA_VERSION: &str = "pitboss-schema-version";
@@ -44,6 +44,7 @@ fn index(t: Topic) -> usize {
         Topic::Vouchers => 5,
         Topic::Sessions => 6,
         Topic::Compliance => 7,
+        Topic::Reports => 8,
     }
 }
 
@@ -67,9 +68,14 @@ impl KafkaSink {
     }
 }
 
-impl EventSink for KafkaSink {
-    fn emit(&self, output: Output, ack: &AckToken) {
-        let rec = wire::encode_output(&output);
+impl KafkaSink {
+    /// Produces a record made outside the runtime (a gaming-day report, RULES.md H-5): no
+    /// input waits for it; a failed delivery stops the process, as any output's does.
+    pub fn produce_record(&self, rec: &OutputRecord) {
+        self.send(rec, Delivery::Many(Vec::new()));
+    }
+
+    fn send(&self, rec: &OutputRecord, delivery: Delivery) {
         let i = index(rec.topic);
         self.counts[i].fetch_add(1, Ordering::Relaxed);
         let mut id = [0u8; uuid::fmt::Hyphenated::LENGTH];
@@ -95,7 +101,14 @@ impl EventSink for KafkaSink {
             Some(rec.key.as_bytes()),
             &rec.bytes,
             Some(headers),
-            Box::new(Delivery::One(ack.clone())),
+            Box::new(delivery),
         );
+    }
+}
+
+impl EventSink for KafkaSink {
+    fn emit(&self, output: Output, ack: &AckToken) {
+        let rec = wire::encode_output(&output);
+        self.send(&rec, Delivery::One(ack.clone()));
     }
 }

@@ -11,6 +11,7 @@
 
 mod error;
 pub mod machines;
+pub mod publish;
 
 pub use error::ReportError;
 
@@ -60,6 +61,10 @@ pub struct DayRow {
     pub games: i64,
     /// One-minute windows that booked something.
     pub windows: u64,
+    /// The sum of those windows' revisions: it grows with each late correction of a
+    /// window of the day (the revision of the published report, RULES.md H-5).
+    #[serde(skip)]
+    pub revisions: u64,
 }
 
 /// The report of one gaming day.
@@ -78,16 +83,10 @@ pub struct GamingDayReport {
     pub machines: Option<Vec<machines::MachineDayRow>>,
 }
 
-/// Reads the windows `date`'s gaming days can hold from `source` and makes the report: the
-/// read covers two days either side of the date in UTC (a zone is at most 14 hours from UTC
-/// and a rollover falls within its local day), not the whole history.
-pub async fn read_gaming_day(
-    source: &dyn AuditSource,
-    days: &GamingDays,
-    date: &str,
-    hall: Option<&str>,
-    currency: &str,
-) -> Result<GamingDayReport, ReportError> {
+/// The range of window starts `date`'s gaming days can hold: two days either side of the
+/// date in UTC (a zone is at most 14 hours from UTC and a rollover falls within its local
+/// day).
+fn around(date: &str) -> Result<(Timestamp, Timestamp), ReportError> {
     const DAY_MS: i64 = 86_400_000;
     let d = crate::gaming_day::parse_date(date).map_err(ReportError::BadRequest)?;
     let midnight = d
@@ -95,13 +94,62 @@ pub async fn read_gaming_day(
         .map_err(|e| ReportError::BadRequest(format!("date {date}: {e}")))?
         .timestamp()
         .as_millisecond();
-    let (from, to) = (midnight - 2 * DAY_MS, midnight + 3 * DAY_MS);
-    let rows = source
-        .ggr_rows_between(Timestamp(from), Timestamp(to))
+    Ok((
+        Timestamp(midnight - 2 * DAY_MS),
+        Timestamp(midnight + 3 * DAY_MS),
+    ))
+}
+
+/// The stored windows of [`around`] `date`, of `hall` or of every hall.
+async fn read_rows(
+    source: &dyn AuditSource,
+    date: &str,
+    hall: Option<&str>,
+) -> Result<Vec<GgrRow>, ReportError> {
+    let (from, to) = around(date)?;
+    let hall = hall
+        .map(pitboss_actors::domain::HallId::new)
+        .transpose()
+        .map_err(|e| ReportError::BadRequest(format!("bad hall id: {e}")))?;
+    source
+        .ggr_rows_between(from, to, hall)
         .await
         .map_err(|e| ReportError::Store(format!("reading the stored GGR windows: {e}")))?
-        .ok_or_else(|| ReportError::Store("this store keeps no GGR windows".into()))?;
+        .ok_or_else(|| ReportError::Store("this store keeps no GGR windows".into()))
+}
+
+/// Reads the windows `date`'s gaming days can hold from `source` (not the whole history)
+/// and makes the report.
+pub async fn read_gaming_day(
+    source: &dyn AuditSource,
+    days: &GamingDays,
+    date: &str,
+    hall: Option<&str>,
+    currency: &str,
+) -> Result<GamingDayReport, ReportError> {
+    let rows = read_rows(source, date, hall).await?;
     gaming_day(&rows, days, date, hall, currency)
+}
+
+/// One hall's row of `date`'s report, with the start of the hall's newest stored window in
+/// the read (up to three days after the date): what the publisher needs to tell a closed
+/// day (RULES.md H-5).
+pub(crate) async fn read_hall_day(
+    source: &dyn AuditSource,
+    days: &GamingDays,
+    date: &str,
+    hall: &str,
+    currency: &str,
+) -> Result<(DayRow, i64), ReportError> {
+    let rows = read_rows(source, date, Some(hall)).await?;
+    let newest = rows.iter().map(|r| r.window.0).max().unwrap_or(i64::MIN);
+    let report = gaming_day(&rows, days, date, Some(hall), currency)?;
+    let row = report.halls.into_iter().next().ok_or_else(|| {
+        ReportError::NoData(format!(
+            "no GGR recorded for gaming day {date} in hall {hall}"
+        ))
+    })?;
+    Ok((row, newest))
 }
 
 /// The report of `date` (`YYYY-MM-DD`), of one hall or of every hall, from the stored GGR
@@ -160,6 +208,7 @@ pub fn gaming_day(
         row.net_win_minor += t.net_win();
         row.games += t.games;
         row.windows += 1;
+        row.revisions += u64::from(r.revision);
     }
     if halls.is_empty() {
         return Err(ReportError::NoData(format!(
@@ -179,6 +228,7 @@ pub fn gaming_day(
         network.net_win_minor += h.net_win_minor;
         network.games += h.games;
         network.windows += h.windows;
+        network.revisions += h.revisions;
         network.minutes = network.minutes.max(h.minutes);
     }
     Ok(GamingDayReport {

@@ -51,19 +51,22 @@ pub trait AuditSource: Send + Sync {
     ) -> BoxFuture<Result<Box<dyn LedgerSink>, StoreError>>;
     /// Every stored GGR window; `None` if this store keeps no GGR rows.
     fn ggr_rows(&self) -> BoxFuture<Result<Option<Vec<GgrRow>>, StoreError>>;
-    /// The stored GGR windows whose start is in `[from, to)`, of every hall; `None` if this
-    /// store keeps no GGR rows. By default a filtered [`AuditSource::ggr_rows`]; a store
-    /// that can read a range per hall does so (the embedded store).
+    /// The stored GGR windows whose start is in `[from, to)`, of `hall` or of every hall;
+    /// `None` if this store keeps no GGR rows. By default a filtered
+    /// [`AuditSource::ggr_rows`]; a store that can read a range per hall does so (the
+    /// embedded and CQL stores).
     fn ggr_rows_between(
         &self,
         from: Timestamp,
         to: Timestamp,
+        hall: Option<HallId>,
     ) -> BoxFuture<Result<Option<Vec<GgrRow>>, StoreError>> {
         let all = self.ggr_rows();
         Box::pin(async move {
             Ok(all.await?.map(|rows| {
                 rows.into_iter()
                     .filter(|r| r.window >= from && r.window < to)
+                    .filter(|r| hall.as_ref().is_none_or(|h| *h == r.hall))
                     .collect()
             }))
         })

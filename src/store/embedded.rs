@@ -773,6 +773,7 @@ impl AuditSource for Redb {
         &self,
         from: Timestamp,
         to: Timestamp,
+        hall: Option<HallId>,
     ) -> BoxFuture<Result<Option<Vec<GgrRow>>, StoreError>> {
         let r = self.check_reads();
         self.blocking(move |db, p| {
@@ -780,6 +781,14 @@ impl AuditSource for Redb {
             let tx = db.begin_read().map_err(err("starting a read", p))?;
             let t = tx.open_table(GGR).map_err(err("opening GGR", p))?;
             let mut out = Vec::new();
+            if let Some(hall) = hall {
+                let (lo, hi) = (ggr_key(&hall, from), ggr_key(&hall, to));
+                for item in t.range(&lo[..]..&hi[..]).map_err(err("reading GGR", p))? {
+                    let (k, v) = item.map_err(err("reading GGR", p))?;
+                    out.push(ggr_row(k.value(), v.value())?);
+                }
+                return Ok(Some(out));
+            }
             // The first key of the next hall is at or after `hall` + 0x01: a hall id has no
             // byte below 0x20, and its keys are `hall` + 0x00 + window.
             let mut next_hall: Vec<u8> = Vec::new();
@@ -949,7 +958,7 @@ mod tests {
         let (from, to) = (Timestamp(3 * 60_000), Timestamp(7 * 60_000));
         let rt = tokio::runtime::Runtime::new().unwrap();
         let got = rt
-            .block_on(AuditSource::ggr_rows_between(&r, from, to))
+            .block_on(AuditSource::ggr_rows_between(&r, from, to, None))
             .unwrap()
             .unwrap();
         let want: Vec<GgrRow> = rows
@@ -958,5 +967,14 @@ mod tests {
             .collect();
         assert_eq!(got.len(), 16);
         assert_eq!(got, want);
+        // One hall: its own range, not the hall whose id it prefixes.
+        let h = HallId::new("H-001").unwrap();
+        let one = rt
+            .block_on(AuditSource::ggr_rows_between(&r, from, to, Some(h.clone())))
+            .unwrap()
+            .unwrap();
+        let want_one: Vec<GgrRow> = want.into_iter().filter(|w| w.hall == h).collect();
+        assert_eq!(one.len(), 4);
+        assert_eq!(one, want_one);
     }
 }

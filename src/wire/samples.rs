@@ -396,6 +396,40 @@ pub fn inputs_with_round() -> Vec<InputEnvelope> {
         .collect()
 }
 
+/// Every sample output as a record ready to produce, with its name: [`outputs`] encoded,
+/// then a hall's gaming-day report (RULES.md H-5), which the publisher makes outside the
+/// runtime.
+pub fn records() -> Vec<(&'static str, super::OutputRecord)> {
+    let mut v: Vec<(&'static str, super::OutputRecord)> = outputs()
+        .iter()
+        .map(|(name, out)| (*name, super::encode_output(out)))
+        .collect();
+    v.push(("gaming_day", super::encode_gaming_day(&gaming_day())));
+    v
+}
+
+/// A hall's gaming day (RULES.md H-4, H-5): Vienna, 25 October 2026, the 25-hour day of the
+/// change back to winter time, revised twice by late events.
+pub fn gaming_day() -> super::GamingDayPayload<'static> {
+    super::GamingDayPayload {
+        hall: HALL.into(),
+        date: "2026-10-25".into(),
+        time_zone: "Europe/Vienna".into(),
+        day_start: "2026-10-25T06:00:00+01:00".into(),
+        day_end: "2026-10-26T06:00:00+01:00".into(),
+        minutes: 1_500,
+        handle: 1_250_000,
+        wins: 1_100_000,
+        jackpots: 50_000,
+        ggr: 150_000,
+        net_win: 100_000,
+        games: 9_876,
+        windows: 1_320,
+        revision: 2,
+        currency: CURRENCY.into(),
+    }
+}
+
 /// One output of every kind (every alert kind separately, and the wallet answer applied,
 /// echoing a round and refused), each with a name: the output kind, `wallet_<case>`, and for
 /// alerts `alert_<alert kind>`.

@@ -51,6 +51,7 @@ pub fn prefix_topics(kafka: &mut KafkaConfig, prefix: &str) {
     t.wallet_transfers = format!("{prefix}.internal.wallet-transfers");
     t.sessions = format!("{prefix}.sessions");
     t.compliance = format!("{prefix}.compliance");
+    t.reports = format!("{prefix}.reports");
 }
 
 /// Consumer settings for a group that must form quickly: Tansu assigns a new group's

@@ -8,9 +8,9 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use pitboss::wire::{
-    self, decode_input, decode_output, encode_output, encode_rejection, samples, InputEnvelope,
-    InputPayload, OutputEvent, Topic, WireError, MESSAGE_BYTES_MAX, OUTPUT_ID_NAMESPACE,
-    REASON_CODES, REJECTED_ORIGINAL_BYTES_MAX,
+    self, decode_input, decode_output, encode_gaming_day, encode_output, encode_rejection, samples,
+    InputEnvelope, InputPayload, OutputEvent, Topic, WireError, MESSAGE_BYTES_MAX,
+    OUTPUT_ID_NAMESPACE, REASON_CODES, REJECTED_ORIGINAL_BYTES_MAX,
 };
 use pitboss_actors::domain::limits::{DepositPeriod, LimitKind};
 use pitboss_actors::domain::machine::{
@@ -46,8 +46,8 @@ fn golden_cases() -> Vec<(String, Vec<u8>)> {
     for env in samples::inputs_with_round() {
         cases.push((format!("input_v2_{}", env.payload.kind()), env.to_bytes()));
     }
-    for (name, out) in samples::outputs() {
-        cases.push((format!("output_{name}"), encode_output(&out).bytes));
+    for (name, rec) in samples::records() {
+        cases.push((format!("output_{name}"), rec.bytes));
     }
     let err = decode_input(&[0xc1]).expect_err("0xc1 is never valid");
     cases.push((
@@ -157,8 +157,9 @@ fn golden_bytes_of_every_input_and_output_kind() {
     // 37 input kinds, 5 version 2 wallet commands with a round, 59 output samples (the
     // wallet answers: applied, with a round, refused, refused for KYC, a KYC status, refused
     // for a deposit limit, a loss limit and a session limit; every alert kind; a voucher's
-    // answer applied and refused and a ticket fact; a rated session; an AML case), 1 rejection.
-    assert_eq!(cases.len(), 37 + 5 + 59 + 1);
+    // answer applied and refused and a ticket fact; a rated session; an AML case), a gaming
+    // day, 1 rejection.
+    assert_eq!(cases.len(), 37 + 5 + 59 + 1 + 1);
 }
 
 #[test]
@@ -1343,6 +1344,40 @@ fn outputs_have_their_topic_key_and_deterministic_id() {
     }
 }
 
+/// A hall's gaming day (RULES.md H-5): on the reports topic, keyed by hall, named by its
+/// content; another revision or another total is another id; it reads back as written.
+#[test]
+fn a_gaming_day_report_is_named_by_its_content() {
+    let day = samples::gaming_day();
+    let rec = encode_gaming_day(&day);
+    assert_eq!(
+        (rec.topic, rec.key.as_str(), rec.cause.as_deref()),
+        (Topic::Reports, "H-1", None)
+    );
+    assert_eq!(
+        rec.id,
+        v5("gaming-day H-1 2026-10-25 2 1250000 1100000 50000 9876 1320")
+    );
+    assert_eq!(encode_gaming_day(&day), rec, "deterministic");
+    let mut revised = day.clone();
+    revised.revision = 3;
+    assert_ne!(encode_gaming_day(&revised).id, rec.id);
+    let mut more = day.clone();
+    more.wins += 1;
+    more.ggr -= 1;
+    more.net_win -= 1;
+    assert_ne!(encode_gaming_day(&more).id, rec.id);
+    match decode_output(&rec.bytes).expect("decodes") {
+        OutputEvent::GamingDay(e) => {
+            assert_eq!((&*e.kind, e.schema_version), ("gaming_day", 2));
+            assert_eq!(e.output_id, rec.id.to_string());
+            assert_eq!(e.cause_event_id, None);
+            assert_eq!(e.payload, day);
+        }
+        other => panic!("decoded as {}", other.kind()),
+    }
+}
+
 #[test]
 fn output_payloads_round_trip() {
     let outputs: Vec<_> = samples::outputs()
@@ -1662,6 +1697,9 @@ fn output_payloads_round_trip() {
                     ]
                 );
             }
+            OutputEvent::GamingDay(_) => {
+                unreachable!("{name}: the runtime emits no gaming day (the publisher does)")
+            }
             OutputEvent::RatedSession(e) => {
                 // RULES.md M-12: what the machine applied while the player was carded in.
                 assert_eq!((&*e.kind, e.schema_version), ("rated_session", 2));
@@ -1888,7 +1926,8 @@ fn topics_have_their_default_names() {
             "pitboss.rejected",
             "pitboss.vouchers",
             "pitboss.sessions",
-            "pitboss.compliance"
+            "pitboss.compliance",
+            "pitboss.reports"
         ]
     );
     assert_eq!(wire::GAME_EVENTS_TOPIC, "pitboss.game-events");

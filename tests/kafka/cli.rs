@@ -57,6 +57,7 @@ voucher-facts = "{voucher_facts}"
 wallet-transfers = "{wallet_transfers}"
 sessions = "{sessions}"
 compliance = "{compliance}"
+reports = "{reports}"
 
 [kafka.partitions]
 input = 4
@@ -89,6 +90,7 @@ internal = 4
         wallet_transfers = t.wallet_transfers,
         sessions = t.sessions,
         compliance = t.compliance,
+        reports = t.reports,
     );
     std::fs::write(&path, file).unwrap();
     let bin = env!("CARGO_BIN_EXE_pitboss");
@@ -111,7 +113,7 @@ internal = 4
         listing.contains(&format!("{}\t4\tcreated", t.wallet_transfers)),
         "{listing}"
     );
-    assert_eq!(listing.lines().count(), 14, "{listing}");
+    assert_eq!(listing.lines().count(), 15, "{listing}");
 
     let mut sim = Simulator::new(&cfg).unwrap();
     let msgs = support::keyed(

@@ -17,6 +17,7 @@ mod crash_embedded;
 mod gateway;
 mod pipeline;
 mod rebalance;
+mod reports;
 mod restart;
 mod silence;
 mod sole_member;

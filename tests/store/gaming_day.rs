@@ -60,7 +60,11 @@ async fn machine_rows_sum_to_the_hall_rows(mut h: Harness) {
             .cloned()
             .collect();
         let (from, to) = (Timestamp(from), Timestamp(to));
-        let mut got = source.ggr_rows_between(from, to).await.unwrap().unwrap();
+        let mut got = source
+            .ggr_rows_between(from, to, None)
+            .await
+            .unwrap()
+            .unwrap();
         want.sort_by_key(key);
         got.sort_by_key(key);
         assert!(!want.is_empty());

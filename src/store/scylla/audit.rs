@@ -116,13 +116,17 @@ impl AuditSource for Cql {
         &self,
         from: Timestamp,
         to: Timestamp,
+        hall: Option<HallId>,
     ) -> BoxFuture<Result<Option<Vec<GgrRow>>, StoreError>> {
         const DAY_MS: i64 = 86_400_000;
         let me = self.handle();
         Box::pin(async move {
-            let halls = me.stored_halls().await?;
+            let halls = match hall {
+                Some(h) => vec![h],
+                None => me.stored_halls().await?.into_iter().map(|h| h.id).collect(),
+            };
             let mut out = Vec::new();
-            for hall in halls.iter().map(|h| &h.id) {
+            for hall in &halls {
                 let mut day = from.0.div_euclid(DAY_MS) * DAY_MS;
                 while day < to.0 {
                     let mut rows = me

@@ -4,13 +4,13 @@ use serde::de::IgnoredAny;
 use serde::Deserialize;
 
 use super::payload::{
-    AlertPayload, AmlCasePayload, GgrPayload, JackpotHitPayload, JackpotLevelsPayload,
-    OutputEnvelope, RatedSessionPayload, RefusedPayload, RejectedPayload, VoucherPayload,
-    WalletPayload,
+    AlertPayload, AmlCasePayload, GamingDayPayload, GgrPayload, JackpotHitPayload,
+    JackpotLevelsPayload, OutputEnvelope, RatedSessionPayload, RefusedPayload, RejectedPayload,
+    VoucherPayload, WalletPayload,
 };
 use super::{
-    KIND_ALERT, KIND_CASE, KIND_GGR, KIND_HIT, KIND_LEVELS, KIND_REFUSED, KIND_REJECTED,
-    KIND_SESSION, KIND_VOUCHER, KIND_WALLET,
+    KIND_ALERT, KIND_CASE, KIND_GAMING_DAY, KIND_GGR, KIND_HIT, KIND_LEVELS, KIND_REFUSED,
+    KIND_REJECTED, KIND_SESSION, KIND_VOUCHER, KIND_WALLET,
 };
 use crate::wire::{scan, WireError, NESTING_DEPTH_MAX, SCHEMA_VERSION};
 
@@ -37,11 +37,13 @@ pub enum OutputEvent<'a> {
     RatedSession(OutputEnvelope<'a, RatedSessionPayload<'a>>),
     /// `aml_case`
     AmlCase(OutputEnvelope<'a, AmlCasePayload<'a>>),
+    /// `gaming_day`
+    GamingDay(OutputEnvelope<'a, GamingDayPayload<'a>>),
 }
 
 impl OutputEvent<'_> {
     /// The output's `kind`, as written (`ggr`, `jackpot_levels`, `jackpot_hit`, `wallet`,
-    /// `alert`, `refused`, `rejected`, `voucher`, `rated_session`, `aml_case`).
+    /// `alert`, `refused`, `rejected`, `voucher`, `rated_session`, `aml_case`, `gaming_day`).
     pub fn kind(&self) -> &'static str {
         match self {
             OutputEvent::Ggr(_) => KIND_GGR,
@@ -54,6 +56,7 @@ impl OutputEvent<'_> {
             OutputEvent::Voucher(_) => KIND_VOUCHER,
             OutputEvent::RatedSession(_) => KIND_SESSION,
             OutputEvent::AmlCase(_) => KIND_CASE,
+            OutputEvent::GamingDay(_) => KIND_GAMING_DAY,
         }
     }
 
@@ -70,6 +73,7 @@ impl OutputEvent<'_> {
             OutputEvent::Voucher(e) => &e.output_id,
             OutputEvent::RatedSession(e) => &e.output_id,
             OutputEvent::AmlCase(e) => &e.output_id,
+            OutputEvent::GamingDay(e) => &e.output_id,
         }
     }
 }
@@ -103,6 +107,7 @@ pub fn decode_output(bytes: &[u8]) -> Result<OutputEvent<'_>, WireError> {
         KIND_VOUCHER => OutputEvent::Voucher(read(bytes)?),
         KIND_SESSION => OutputEvent::RatedSession(read(bytes)?),
         KIND_CASE => OutputEvent::AmlCase(read(bytes)?),
+        KIND_GAMING_DAY => OutputEvent::GamingDay(read(bytes)?),
         other => {
             return Err(WireError::Schema(format!(
                 "unknown output kind {:?}",

@@ -14,13 +14,13 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::payload::{
-    AlertPayload, AmlCasePayload, Bin, CashMovePayload, GgrPayload, JackpotHitPayload,
-    JackpotLevelsPayload, LevelPayload, MeterVarianceRow, OutputEnvelope, RatedSessionPayload,
-    RefusedPayload, RejectedPayload, VoucherPayload, WalletPayload,
+    AlertPayload, AmlCasePayload, Bin, CashMovePayload, GamingDayPayload, GgrPayload,
+    JackpotHitPayload, JackpotLevelsPayload, LevelPayload, MeterVarianceRow, OutputEnvelope,
+    RatedSessionPayload, RefusedPayload, RejectedPayload, VoucherPayload, WalletPayload,
 };
 use super::{
-    OutputRecord, Topic, KIND_ALERT, KIND_CASE, KIND_GGR, KIND_HIT, KIND_LEVELS, KIND_REFUSED,
-    KIND_REJECTED, KIND_SESSION, KIND_VOUCHER, KIND_WALLET, OUTPUT_ID_NAMESPACE,
+    OutputRecord, Topic, KIND_ALERT, KIND_CASE, KIND_GAMING_DAY, KIND_GGR, KIND_HIT, KIND_LEVELS,
+    KIND_REFUSED, KIND_REJECTED, KIND_SESSION, KIND_VOUCHER, KIND_WALLET, OUTPUT_ID_NAMESPACE,
     REJECTED_ORIGINAL_BYTES_MAX,
 };
 use crate::wire::{WireError, SCHEMA_VERSION};
@@ -376,6 +376,24 @@ pub fn encode_rejection(
         partition,
         offset,
     )
+}
+
+/// A hall's gaming-day report as an output on [`Topic::Reports`], keyed by hall (RULES.md
+/// H-5). Its id is named by its content (see the table in [`super`]): publishing an
+/// unchanged day again yields the same id, and two contents never share one.
+pub fn encode_gaming_day(day: &GamingDayPayload<'_>) -> OutputRecord {
+    let name = format!(
+        "gaming-day {} {} {} {} {} {} {} {}",
+        day.hall,
+        day.date,
+        day.revision,
+        day.handle,
+        day.wins,
+        day.jackpots,
+        day.games,
+        day.windows
+    );
+    record(Topic::Reports, &day.hall, &name, KIND_GAMING_DAY, None, day)
 }
 
 fn rejection(

@@ -19,10 +19,12 @@
 //! | `ggr` | `ggr <hall> <window_start_ms> <revision>` |
 //! | `jackpot_levels` | `levels <pool>` then ` <amount> <hits>` for every level in order |
 //! | `rejected` | `rejected <partition> <offset>` |
+//! | `gaming_day` | `gaming-day <hall> <date> <revision> <handle> <wins> <jackpots> <games> <windows>` |
 //!
 //! A replay of the same input therefore yields the same ids, and consumers drop duplicates
 //! by id. Pool levels are identified by their content: publishing an unchanged pool again
-//! yields the same id.
+//! yields the same id. So is a hall's gaming-day report (RULES.md H-5): an unchanged day
+//! published again has the same id, and a revised one a new id.
 
 use std::fmt;
 
@@ -35,11 +37,11 @@ mod encode;
 mod payload;
 
 pub use decode::{decode_output, OutputEvent};
-pub use encode::{encode_output, encode_rejection};
+pub use encode::{encode_gaming_day, encode_output, encode_rejection};
 pub use payload::{
-    AlertPayload, AmlCasePayload, Bin, CashMovePayload, GgrPayload, JackpotHitPayload,
-    JackpotLevelsPayload, LevelPayload, MeterVarianceRow, OutputEnvelope, RatedSessionPayload,
-    RefusedPayload, RejectedPayload, VoucherPayload, WalletPayload,
+    AlertPayload, AmlCasePayload, Bin, CashMovePayload, GamingDayPayload, GgrPayload,
+    JackpotHitPayload, JackpotLevelsPayload, LevelPayload, MeterVarianceRow, OutputEnvelope,
+    RatedSessionPayload, RefusedPayload, RejectedPayload, VoucherPayload, WalletPayload,
 };
 
 /// The namespace of every output id (UUID v5).
@@ -68,11 +70,14 @@ pub enum Topic {
     Sessions,
     /// AML cases for the compliance officers, keyed by player id (RULES.md W-11).
     Compliance,
+    /// Each hall's gaming-day report at the day's close and its revisions, keyed by hall id
+    /// (RULES.md H-5).
+    Reports,
 }
 
 impl Topic {
     /// Every output topic.
-    pub const ALL: [Topic; 8] = [
+    pub const ALL: [Topic; 9] = [
         Topic::Ggr,
         Topic::Jackpots,
         Topic::WalletEvents,
@@ -81,6 +86,7 @@ impl Topic {
         Topic::Vouchers,
         Topic::Sessions,
         Topic::Compliance,
+        Topic::Reports,
     ];
 
     /// The topic's name unless configured otherwise.
@@ -94,6 +100,7 @@ impl Topic {
             Topic::Vouchers => "pitboss.vouchers",
             Topic::Sessions => "pitboss.sessions",
             Topic::Compliance => "pitboss.compliance",
+            Topic::Reports => "pitboss.reports",
         }
     }
 }
@@ -129,3 +136,4 @@ const KIND_REJECTED: &str = "rejected";
 const KIND_VOUCHER: &str = "voucher";
 const KIND_SESSION: &str = "rated_session";
 const KIND_CASE: &str = "aml_case";
+const KIND_GAMING_DAY: &str = "gaming_day";

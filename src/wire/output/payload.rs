@@ -275,6 +275,49 @@ pub struct RatedSessionPayload<'a> {
     pub currency: Cow<'a, str>,
 }
 
+/// A hall's gaming day, published at the day's close and again at each revision (RULES.md
+/// H-5): the hall row of the gaming-day report (H-4), summed from the hall's stored
+/// one-minute GGR windows whose start falls in the day.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GamingDayPayload<'a> {
+    #[serde(borrow)]
+    pub hall: Cow<'a, str>,
+    /// The gaming day's date, `YYYY-MM-DD`.
+    #[serde(borrow)]
+    pub date: Cow<'a, str>,
+    /// The hall's IANA time zone.
+    #[serde(borrow)]
+    pub time_zone: Cow<'a, str>,
+    /// The day's first instant, local time with its offset (RFC 3339).
+    #[serde(borrow)]
+    pub day_start: Cow<'a, str>,
+    /// The next day's first instant (exclusive).
+    #[serde(borrow)]
+    pub day_end: Cow<'a, str>,
+    /// Minutes in the day: 1440, or 1380 / 1500 across a daylight-saving change.
+    pub minutes: i64,
+    /// Wagered (coin in and wallet bets, net of rolled-back bets), minor units.
+    pub handle: i64,
+    /// Won, minor units.
+    pub wins: i64,
+    /// Jackpot awards paid, minor units.
+    pub jackpots: i64,
+    /// Handle - wins.
+    pub ggr: i64,
+    /// GGR - jackpots.
+    pub net_win: i64,
+    /// Games completed.
+    pub games: i64,
+    /// One-minute windows that booked something.
+    pub windows: u64,
+    /// The sum of the day's window revisions: it grows with every late correction of a
+    /// window of the day, so the highest revision of a hall's day is its current report.
+    pub revision: u64,
+    /// ISO 4217 code.
+    #[serde(borrow)]
+    pub currency: Cow<'a, str>,
+}
+
 /// An operator alert. Which detail fields are present depends on `kind` (its stable code,
 /// RULES.md).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
