@@ -75,6 +75,17 @@ async fn machine_rows_sum_to_the_hall_rows(mut h: Harness) {
             got.len(),
             want.len()
         );
+        // One hall's range (the gaming-day publisher's read, RULES.md H-5).
+        let hall = want[0].hall.clone();
+        let mut one = source
+            .ggr_rows_between(from, to, Some(hall.clone()))
+            .await
+            .unwrap()
+            .unwrap();
+        one.sort_by_key(key);
+        let want_one: Vec<_> = want.iter().filter(|r| r.hall == hall).cloned().collect();
+        assert!(!want_one.is_empty() && want_one.len() < want.len());
+        assert!(one == want_one, "{hall}'s windows of [{from:?}, {to:?})");
     }
 
     let mut dates = BTreeSet::new();
