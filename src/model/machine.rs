@@ -374,15 +374,23 @@ impl Model {
                     m.online = false;
                     self.alert("comms_lost");
                 }
+                // M-12: silent, the machine rates no more; the player stays carded in.
+                self.end_session(id, hall, booked, "comms_lost");
             }
             MachineWhat::CommsRestored | MachineWhat::PowerOn => {
-                self.machines.get_mut(id).expect("exists").online = true
+                let m = self.machines.get_mut(id).expect("exists");
+                m.online = true;
+                // M-12: back, it rates a new session of the player still carded in.
+                if m.session.is_some() && m.rating.is_none() {
+                    m.rating = Some((booked, 0, 0, 0));
+                }
             }
             MachineWhat::PowerOff => {
                 // M-6: a machine without power is offline (its contributions are not eligible,
                 // it cannot claim), and it is alerted.
                 self.alert("power_off");
                 self.machines.get_mut(id).expect("exists").online = false;
+                self.end_session(id, hall, booked, "power_off");
             }
             MachineWhat::MeterSnapshot(reported, _) => {
                 if !late {

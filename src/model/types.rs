@@ -302,7 +302,7 @@ pub struct SessionRow {
     pub start: i64,
     /// The ending event's booked time.
     pub end: i64,
-    /// `card_out` or `card_in`.
+    /// `card_out`, `card_in`, `comms_lost` or `power_off`.
     pub ended_by: &'static str,
     pub coin_in: i64,
     pub coin_out: i64,

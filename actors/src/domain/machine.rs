@@ -404,14 +404,20 @@ pub enum SessionEnd {
     CardOut,
     /// Another player's card-in (M-4).
     CardIn,
+    /// The machine fell silent: its gateway reported `comms_lost` (M-6).
+    CommsLost,
+    /// The machine lost its power.
+    PowerOff,
 }
 
 impl SessionEnd {
-    /// The stable name (`card_out`, `card_in`).
+    /// The stable name (`card_out`, `card_in`, `comms_lost`, `power_off`).
     pub fn name(self) -> &'static str {
         match self {
             SessionEnd::CardOut => "card_out",
             SessionEnd::CardIn => "card_in",
+            SessionEnd::CommsLost => "comms_lost",
+            SessionEnd::PowerOff => "power_off",
         }
     }
 }
@@ -1353,6 +1359,28 @@ impl MachineState {
         }
     }
 
+    /// M-12: a machine that falls silent (its gateway's `comms_lost`) or loses power ends
+    /// the rated session, the player still carded in; its return (`comms_restored`,
+    /// `power_on`) starts a new rated session for the player from that event on.
+    fn cut_rating(&mut self, ev: SignificantEvent, at: &Booked<'_>, fx: &mut Vec<MachineEffect>) {
+        match ev {
+            SignificantEvent::CommsLost => self.end_session(at, SessionEnd::CommsLost, fx),
+            SignificantEvent::PowerOff => self.end_session(at, SessionEnd::PowerOff, fx),
+            SignificantEvent::CommsRestored | SignificantEvent::PowerOn
+                if self.session.is_some() && self.rating.is_none() =>
+            {
+                self.rating = Some(Box::new(Rating {
+                    start: at.time,
+                    started_by: at.cause,
+                    coin_in: 0,
+                    coin_out: 0,
+                    games: 0,
+                }));
+            }
+            _ => {}
+        }
+    }
+
     /// M-12: the carded-in player's session ends at `at`; a rated one is published.
     fn end_session(&mut self, at: &Booked<'_>, how: SessionEnd, fx: &mut Vec<MachineEffect>) {
         let rating = self.rating.take();
@@ -1653,6 +1681,7 @@ impl MachineState {
             }
             MachineCommand::Significant(ev) => {
                 self.apply_significant(*ev, fx);
+                self.cut_rating(*ev, at, fx);
                 let (code, tilt) = match ev {
                     SignificantEvent::DoorOpen => (LogCode::DoorOpen, None),
                     SignificantEvent::DoorClose => (LogCode::DoorClose, None),

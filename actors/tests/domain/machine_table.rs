@@ -298,6 +298,13 @@ fn logged(meta: &EventMeta, code: LogCode, tilt: Option<u32>) -> MachineEffect {
     }))
 }
 
+fn log_entry(fx: MachineEffect) -> LogEntry {
+    match fx {
+        MachineEffect::Log(e) => *e,
+        other => panic!("not a log entry: {other:?}"),
+    }
+}
+
 fn no_effects(_: &EventMeta) -> Vec<MachineEffect> {
     Vec::new()
 }
@@ -1145,6 +1152,85 @@ fn cases() -> Vec<Case> {
                 m.log_seq += 1;
             },
             effects: |meta| vec![logged(meta, LogCode::CommsRestored, None)],
+        },
+        Case {
+            name: "M-12: comms lost ends the rated session; the player stays carded in",
+            setup: vec![
+                bill(1_000),
+                MachineCommand::CardIn(player("P-1")),
+                bet(300),
+                MachineCommand::GameEnd,
+            ],
+            cmd: sig(SignificantEvent::CommsLost),
+            currency: None,
+            outcome: Ok(()),
+            change: |m| {
+                m.status.online = false;
+                m.log_seq += 1;
+                m.rating = None;
+            },
+            // 300 x 8 % = 24.
+            effects: |meta| {
+                vec![
+                    MachineEffect::Alert(Alert::CommsLost {
+                        machine: machine_id(),
+                    }),
+                    rated("P-1", *rating(2, 300, 0, 1), 5, SessionEnd::CommsLost, 24),
+                    // The machine's first log entry, with the meters after the bet and the
+                    // game end (coin in, games played, bills in).
+                    MachineEffect::Log(Box::new(LogEntry {
+                        number: 1,
+                        meters: MeterReport([300, 0, 0, 0, 1, 0, 1_000, 0, 0, 0, 0]),
+                        ..log_entry(logged(meta, LogCode::CommsLost, None))
+                    })),
+                ]
+            },
+        },
+        Case {
+            name: "M-12: comms restored rates a new session of the player still carded in",
+            setup: vec![
+                MachineCommand::CardIn(player("P-1")),
+                sig(SignificantEvent::CommsLost),
+            ],
+            cmd: sig(SignificantEvent::CommsRestored),
+            currency: None,
+            outcome: Ok(()),
+            change: |m| {
+                m.status.online = true;
+                m.log_seq += 1;
+                m.rating = Some(rating(3, 0, 0, 0));
+            },
+            // The second log entry (a card-in is not logged).
+            effects: |meta| {
+                vec![MachineEffect::Log(Box::new(LogEntry {
+                    number: 2,
+                    ..log_entry(logged(meta, LogCode::CommsRestored, None))
+                }))]
+            },
+        },
+        Case {
+            name: "M-12: power off ends the rated session",
+            setup: vec![MachineCommand::CardIn(player("P-1"))],
+            cmd: sig(SignificantEvent::PowerOff),
+            currency: None,
+            outcome: Ok(()),
+            change: |m| {
+                m.status.online = false;
+                m.log_seq += 1;
+                m.rating = None;
+            },
+            effects: |meta| {
+                vec![
+                    MachineEffect::Alert(Alert::PowerOff {
+                        machine: machine_id(),
+                    }),
+                    rated("P-1", *rating(1, 0, 0, 0), 2, SessionEnd::PowerOff, 0),
+                    MachineEffect::Log(Box::new(LogEntry {
+                        number: 1,
+                        ..log_entry(logged(meta, LogCode::PowerOff, None))
+                    })),
+                ]
+            },
         },
     ]
 }

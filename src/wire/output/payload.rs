@@ -249,10 +249,12 @@ pub struct RatedSessionPayload<'a> {
     pub start: i64,
     /// The ending event's booked time, ms since the Unix epoch.
     pub end: i64,
-    /// The card-in event (UUID).
+    /// The card-in event (UUID), or the `comms_restored` / `power_on` that resumed rating the
+    /// player still carded in (RULES.md M-12).
     #[serde(borrow)]
     pub started_by: Cow<'a, str>,
-    /// `card_out`, or `card_in` (another player's card ended it).
+    /// `card_out`, `card_in` (another player's card ended it), `comms_lost` or `power_off`
+    /// (the machine fell silent or lost power, RULES.md M-12).
     #[serde(borrow)]
     pub ended_by: Cow<'a, str>,
     /// Bets, minor units.
