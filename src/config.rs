@@ -6,13 +6,14 @@
 //! `--config`) and [`API_KEY_ENV`] holds the admin key `pitboss backup` presents, so the
 //! environment layer leaves them out.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use pitboss_actors::domain::aml::AmlRules;
 use pitboss_actors::domain::jackpot::{LevelConfig, PoolConfig};
 use pitboss_actors::domain::voucher::VoucherPolicy;
-use pitboss_actors::domain::{Currency, HallId, PoolId, SkewLimits};
-use pitboss_actors::shell::{PoolSpec, RuntimeConfig};
+use pitboss_actors::domain::{Currency, HallId, MachineId, PoolId, SkewLimits};
+use pitboss_actors::shell::{HoldOverrides, PoolSpec, RuntimeConfig};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -215,6 +216,32 @@ fn default_theoretical_hold_percent() -> Decimal {
     Decimal::from(8)
 }
 
+/// A theoretical hold in parts per million; `setting` names it in the error.
+fn hold_ppm(setting: &str, percent: Decimal) -> Result<i64, ConfigError> {
+    LevelConfig::ppm_from_percent(percent).map_err(|_| {
+        ConfigError::Domain(format!(
+            "{setting} {percent} must be between 0 and 100 in steps of 0.0001"
+        ))
+    })
+}
+
+/// The halls' and machines' own theoretical holds of `[runtime]` (RULES.md M-12).
+fn hold_overrides(r: &RuntimeSection) -> Result<HoldOverrides, ConfigError> {
+    let mut o = HoldOverrides::default();
+    for (hall, percent) in &r.theoretical_hold_percent_halls {
+        let setting = format!("runtime.theoretical-hold-percent-halls.{hall}");
+        let id = HallId::new(hall).map_err(|e| ConfigError::Domain(format!("{setting}: {e}")))?;
+        o.halls.insert(id, hold_ppm(&setting, *percent)?);
+    }
+    for (machine, percent) in &r.theoretical_hold_percent_machines {
+        let setting = format!("runtime.theoretical-hold-percent-machines.{machine}");
+        let id =
+            MachineId::new(machine).map_err(|e| ConfigError::Domain(format!("{setting}: {e}")))?;
+        o.machines.insert(id, hold_ppm(&setting, *percent)?);
+    }
+    Ok(o)
+}
+
 fn default_loyalty_points_per_minor_unit() -> Decimal {
     Decimal::new(1, 2)
 }
@@ -282,6 +309,13 @@ pub struct RuntimeSection {
     /// `hit-point-secret`): a mounted Kubernetes or Docker secret.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hit_point_secret_file: Option<PathBuf>,
+    /// RULES.md M-12: halls' own theoretical holds, percent (hall id -> decimal string).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub theoretical_hold_percent_halls: BTreeMap<String, Decimal>,
+    /// RULES.md M-12: machines' own theoretical holds, percent (machine id -> decimal
+    /// string); a machine's own beats its hall's.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub theoretical_hold_percent_machines: BTreeMap<String, Decimal>,
 }
 
 /// Hit-point secrets shorter than this many characters are refused by `pitboss run`: the
@@ -537,13 +571,11 @@ impl Config {
             calendar: std::sync::Arc::new(calendar),
             large_cash_in_alert_minor: r.large_cash_in_alert_minor,
             handpay_threshold_minor: r.handpay_threshold_minor,
-            theoretical_hold_ppm: LevelConfig::ppm_from_percent(r.theoretical_hold_percent)
-                .map_err(|_| {
-                    ConfigError::Domain(format!(
-                        "runtime.theoretical-hold-percent {} must be between 0 and 100 in steps of 0.0001",
-                        r.theoretical_hold_percent
-                    ))
-                })?,
+            theoretical_hold_ppm: hold_ppm(
+                "runtime.theoretical-hold-percent",
+                r.theoretical_hold_percent,
+            )?,
+            hold_overrides: std::sync::Arc::new(hold_overrides(r)?),
             loyalty_micro_points: micro_points(r.loyalty_points_per_minor_unit)?,
             aml: self.aml.rules()?,
             skew: SkewLimits {
@@ -653,6 +685,48 @@ mod tests {
         let c = Config::load_with_env(Some(&path), env).unwrap();
         assert_eq!(c.runtime.mailbox_len_max, 9);
         assert_eq!(c.network.currency, "GBP");
+    }
+
+    /// RULES.md M-12: halls' and machines' own theoretical holds; a machine's beats its
+    /// hall's, which beats the network's; a bad one names its setting.
+    #[test]
+    fn halls_and_machines_may_have_their_own_theoretical_hold() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.toml");
+        std::fs::write(
+            &path,
+            "[runtime]\ntheoretical-hold-percent = \"8\"\n\
+             [runtime.theoretical-hold-percent-halls]\n\"H-2\" = \"5.25\"\n\
+             [runtime.theoretical-hold-percent-machines]\n\"M-7\" = \"12.3456\"\n",
+        )
+        .unwrap();
+        let rc = Config::load_with_env(Some(&path), Vec::new())
+            .unwrap()
+            .runtime_config()
+            .unwrap();
+        let of = |machine: &str, hall: &str| {
+            rc.hold_overrides.of(
+                &MachineId::new(machine).unwrap(),
+                &HallId::new(hall).unwrap(),
+                rc.theoretical_hold_ppm,
+            )
+        };
+        assert_eq!(of("M-1", "H-1"), 80_000);
+        assert_eq!(of("M-1", "H-2"), 52_500);
+        assert_eq!(of("M-7", "H-2"), 123_456);
+        assert_eq!(of("M-7", "H-1"), 123_456);
+        std::fs::write(
+            &path,
+            "[runtime.theoretical-hold-percent-halls]\n\"H-2\" = \"101\"\n",
+        )
+        .unwrap();
+        // Refused when the configuration is loaded.
+        let e = Config::load_with_env(Some(&path), Vec::new()).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("runtime.theoretical-hold-percent-halls.H-2 101"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -178,7 +178,7 @@ fn main() -> anyhow::Result<()> {
                     format,
                 },
         } => {
-            let hold_ppm = cfg.runtime_config()?.theoretical_hold_ppm;
+            let holds = pitboss::report::machines::Holds::of_config(&cfg.runtime_config()?);
             let days = cfg.gaming_days()?;
             let rt = tokio::runtime::Runtime::new()?;
             let report = rt.block_on(async {
@@ -193,7 +193,7 @@ fn main() -> anyhow::Result<()> {
                 .await?;
                 if machines {
                     report
-                        .add_machines(src.as_ref(), &days, hall.as_deref(), hold_ppm)
+                        .add_machines(src.as_ref(), &days, hall.as_deref(), &holds)
                         .await?;
                 }
                 anyhow::Ok(report)

@@ -82,6 +82,14 @@ pub fn core_config(m: &ModelConfig) -> Config {
     cfg.runtime.large_cash_in_alert_minor = m.large_cash_in;
     cfg.runtime.handpay_threshold_minor = m.handpay_threshold;
     cfg.runtime.theoretical_hold_percent = Decimal::new(m.theoretical_hold_ppm, 4);
+    let percent = |holds: &std::collections::BTreeMap<String, i64>| {
+        holds
+            .iter()
+            .map(|(k, ppm)| (k.clone(), Decimal::new(*ppm, 4)))
+            .collect()
+    };
+    cfg.runtime.theoretical_hold_percent_halls = percent(&m.hall_holds_ppm);
+    cfg.runtime.theoretical_hold_percent_machines = percent(&m.machine_holds_ppm);
     cfg.runtime.loyalty_points_per_minor_unit = Decimal::new(m.loyalty_micro_points, 6);
     // RULES.md W-11: the configuration counts the structuring window in whole hours.
     assert!(
@@ -353,10 +361,19 @@ pub fn model_config_of(cfg: &Config) -> ModelConfig {
         voucher_home_only_halls: cfg.vouchers.home_only_halls.iter().cloned().collect(),
         transfer_hold_ms: i64::from(cfg.runtime.wallet_transfer_hold_secs) * 1_000,
         session_break_ms: i64::from(cfg.responsible_gaming.session_break_minutes) * 60_000,
-        theoretical_hold_ppm: (cfg.runtime.theoretical_hold_percent * Decimal::from(10_000))
-            .trunc()
-            .try_into()
-            .expect("a theoretical hold validated by the configuration"),
+        theoretical_hold_ppm: ppm(cfg.runtime.theoretical_hold_percent),
+        hall_holds_ppm: cfg
+            .runtime
+            .theoretical_hold_percent_halls
+            .iter()
+            .map(|(k, p)| (k.clone(), ppm(*p)))
+            .collect(),
+        machine_holds_ppm: cfg
+            .runtime
+            .theoretical_hold_percent_machines
+            .iter()
+            .map(|(k, p)| (k.clone(), ppm(*p)))
+            .collect(),
         aml: AmlModel {
             log_minor: cfg.aml.log_threshold_minor,
             report_minor: cfg.aml.report_threshold_minor,

@@ -96,6 +96,6 @@ pub fn reports(
         source,
         days: cfg.gaming_days()?,
         currency: cfg.network.currency.clone(),
-        hold_ppm: cfg.runtime_config()?.theoretical_hold_ppm,
+        holds: crate::report::machines::Holds::of_config(&cfg.runtime_config()?),
     })))
 }

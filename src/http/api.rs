@@ -826,7 +826,7 @@ pub async fn gaming_day(
                 reports.source.as_ref(),
                 &reports.days,
                 q.hall.as_deref(),
-                reports.hold_ppm,
+                &reports.holds,
             )
             .await?;
     }

@@ -185,7 +185,15 @@ impl Model {
             i64::try_from(i128::from(amount) * i128::from(per_million) / 1_000_000)
                 .expect("a share that fits")
         };
-        let theoretical_win = share(coin_in, self.cfg.theoretical_hold_ppm);
+        // The machine's own hold, else the hall's of the ending event, else the network's.
+        let hold = match self.cfg.machine_holds_ppm.get(id) {
+            Some(h) => *h,
+            None => match self.cfg.hall_holds_ppm.get(hall) {
+                Some(h) => *h,
+                None => self.cfg.theoretical_hold_ppm,
+            },
+        };
+        let theoretical_win = share(coin_in, hold);
         let points = share(theoretical_win, self.cfg.loyalty_micro_points);
         if points > 0 {
             // The player's state keeps the points (a player without a wallet gets one).

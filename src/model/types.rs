@@ -96,6 +96,11 @@ pub struct ModelConfig {
     /// M-12: a machine's theoretical hold, parts per million of coin in
     /// (`runtime.theoretical-hold-percent`, default 8).
     pub theoretical_hold_ppm: i64,
+    /// M-12: halls' own holds (`runtime.theoretical-hold-percent-halls`), parts per million.
+    pub hall_holds_ppm: BTreeMap<String, i64>,
+    /// M-12: machines' own holds (`runtime.theoretical-hold-percent-machines`), which beat
+    /// their hall's.
+    pub machine_holds_ppm: BTreeMap<String, i64>,
     /// M-12: loyalty points per minor unit of theoretical win, in millionths
     /// (`runtime.loyalty-points-per-minor-unit`, default 0.01).
     pub loyalty_micro_points: i64,

@@ -14,15 +14,43 @@
 //! path.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use pitboss_actors::domain::machine::theoretical_win;
-use pitboss_actors::shell::{EntityKey, LedgerEntry, Movement, Snapshot};
+use pitboss_actors::domain::{HallId, MachineId};
+use pitboss_actors::shell::{
+    EntityKey, HoldOverrides, LedgerEntry, Movement, RuntimeConfig, Snapshot,
+};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Serialize;
 
 use super::error::ReportError;
 use crate::gaming_day::{DayBounds, GamingDays};
 use crate::store::{AuditSource, LedgerSink};
+
+/// The theoretical holds the machine rows apply (RULES.md M-12): a machine's own, else its
+/// hall's, else the network's.
+#[derive(Clone, Debug, Default)]
+pub struct Holds {
+    /// The network's, parts per million of coin in.
+    pub network_ppm: i64,
+    pub overrides: Arc<HoldOverrides>,
+}
+
+impl Holds {
+    /// The holds a runtime configuration rates sessions with.
+    pub fn of_config(rc: &RuntimeConfig) -> Self {
+        Self {
+            network_ppm: rc.theoretical_hold_ppm,
+            overrides: rc.hold_overrides.clone(),
+        }
+    }
+
+    /// The hold of `machine` standing in `hall`, parts per million.
+    pub fn of(&self, machine: &MachineId, hall: &HallId) -> i64 {
+        self.overrides.of(machine, hall, self.network_ppm)
+    }
+}
 
 /// One machine's gaming day. Amounts in minor units.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -56,7 +84,8 @@ pub struct MachineDayRow {
     pub cashless_out_minor: i64,
     /// Cancelled credits paid by hand (a cash-out, not a win).
     pub handpays_minor: i64,
-    /// The theoretical hold applied, percent (`runtime.theoretical-hold-percent`).
+    /// The theoretical hold applied, percent: the machine's own, its hall's or the network's
+    /// (`runtime.theoretical-hold-percent`, `-machines`, `-halls`).
     pub theoretical_hold_percent: String,
     /// Coin in x the theoretical hold, rounded down (as a rated session's, RULES.md M-12).
     pub theoretical_win_minor: i64,
@@ -67,13 +96,13 @@ pub struct MachineDayRow {
 }
 
 /// The machine rows of `date` (`YYYY-MM-DD`), of one hall or of every hall, by hall then
-/// machine; `hold_ppm` is the theoretical hold in parts per million.
+/// machine; each row's theoretical win at the machine's hold in its (current) hall.
 pub async fn read_machine_rows(
     source: &dyn AuditSource,
     days: &GamingDays,
     date: &str,
     hall: Option<&str>,
-    hold_ppm: i64,
+    holds: &Holds,
 ) -> Result<Vec<MachineDayRow>, ReportError> {
     let d = crate::gaming_day::parse_date(date).map_err(ReportError::BadRequest)?;
     let states = source
@@ -84,6 +113,7 @@ pub async fn read_machine_rows(
         of: HashMap::new(),
         rows: BTreeMap::new(),
     };
+    let mut hold_of: HashMap<(String, String), i64> = HashMap::new();
     for s in states {
         let Snapshot::Machine(m) = s.snapshot else {
             continue;
@@ -94,22 +124,26 @@ pub async fn read_machine_rows(
         }
         let bounds = days.rule(h).bounds(d).map_err(ReportError::BadRequest)?;
         let key = (h.to_string(), m.id.to_string());
+        hold_of.insert(key.clone(), holds.of(&m.id, &m.profile.hall));
         sink.of.insert(m.id.to_string(), (key, bounds));
     }
     let sink = crate::store::scan_into(source, sink)
         .await
         .map_err(|e| ReportError::Store(format!("reading the stored ledger: {e}")))?;
-    let theoretical_hold_percent = percent(Decimal::new(hold_ppm, 4));
     Ok(sink
         .rows
         .into_iter()
         .map(|((hall, machine), mut r)| {
+            let hold_ppm = hold_of
+                .get(&(hall.clone(), machine.clone()))
+                .copied()
+                .unwrap_or(holds.network_ppm);
             r.machine = machine;
             r.hall = hall;
             r.drop_minor = r.bills_in_minor + r.tickets_in_minor;
             r.ggr_minor = r.coin_in_minor - r.coin_out_minor - r.handpaid_wins_minor;
             r.net_win_minor = r.ggr_minor - r.jackpots_minor;
-            r.theoretical_hold_percent = theoretical_hold_percent.clone();
+            r.theoretical_hold_percent = percent(Decimal::new(hold_ppm, 4));
             r.theoretical_win_minor = theoretical_win(r.coin_in_minor, hold_ppm);
             r.hold_percent = if r.coin_in_minor == 0 {
                 String::new()

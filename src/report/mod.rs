@@ -31,8 +31,8 @@ pub struct Reports {
     pub days: GamingDays,
     /// The network's currency.
     pub currency: String,
-    /// The theoretical hold the machine rows apply, parts per million.
-    pub hold_ppm: i64,
+    /// The theoretical holds the machine rows apply.
+    pub holds: machines::Holds,
 }
 
 /// One row: a hall's gaming day, or the network's sum of them.
@@ -277,9 +277,9 @@ impl GamingDayReport {
         source: &dyn AuditSource,
         days: &GamingDays,
         hall: Option<&str>,
-        hold_ppm: i64,
+        holds: &machines::Holds,
     ) -> Result<(), ReportError> {
-        let rows = machines::read_machine_rows(source, days, &self.date, hall, hold_ppm).await?;
+        let rows = machines::read_machine_rows(source, days, &self.date, hall, holds).await?;
         self.machines = Some(rows);
         Ok(())
     }

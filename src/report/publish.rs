@@ -294,7 +294,7 @@ mod tests {
             source: rows.clone(),
             days,
             currency: "EUR".into(),
-            hold_ppm: 0,
+            holds: Default::default(),
         });
         let out = sent.clone();
         let p = DayPublisher::new(reports, 2, Box::new(move |r| out.lock().unwrap().push(r)));

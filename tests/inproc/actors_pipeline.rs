@@ -28,6 +28,14 @@ fn small_network() -> Config {
     cfg.runtime.arbiters = 2;
     // Small mailboxes so the ingest side meets backpressure.
     cfg.runtime.mailbox_len_max = 4;
+    // RULES.md M-12: a hall and a machine of their own theoretical hold (the runtime reads
+    // them per event, the reference too: the wallets' loyalty points must agree).
+    cfg.runtime
+        .theoretical_hold_percent_halls
+        .insert("H-002".into(), rust_decimal::Decimal::new(525, 2));
+    cfg.runtime
+        .theoretical_hold_percent_machines
+        .insert("M-001-00003".into(), rust_decimal::Decimal::new(31, 0));
     cfg
 }
 
@@ -72,7 +80,10 @@ fn order_free(states: &[Snapshot]) -> BTreeMap<String, String> {
                     })
                     .collect();
                 window.sort();
-                let fixed = (w.balance, &w.totals, w.ops, &w.window_order);
+                // Loyalty points (RULES.md M-12) are summed over the player's sessions, in
+                // any order.
+                let points = w.loyalty.as_ref().map(|l| l.points);
+                let fixed = (w.balance, &w.totals, w.ops, &w.window_order, points);
                 out.insert(format!("wallet {}", w.id), format!("{fixed:?} {window:?}"));
             }
             Snapshot::Pool(p) => {

@@ -48,6 +48,18 @@ fn runtime_config(m: &ModelConfig) -> RuntimeConfig {
         large_cash_in_alert_minor: m.large_cash_in,
         handpay_threshold_minor: m.handpay_threshold,
         theoretical_hold_ppm: m.theoretical_hold_ppm,
+        hold_overrides: std::sync::Arc::new(pitboss_actors::shell::HoldOverrides {
+            halls: m
+                .hall_holds_ppm
+                .iter()
+                .map(|(h, p)| (HallId::new(h).unwrap(), *p))
+                .collect(),
+            machines: m
+                .machine_holds_ppm
+                .iter()
+                .map(|(id, p)| (pitboss_actors::domain::MachineId::new(id).unwrap(), *p))
+                .collect(),
+        }),
         loyalty_micro_points: m.loyalty_micro_points,
         aml: pitboss_actors::domain::aml::AmlRules {
             log_minor: m.aml.log_minor,

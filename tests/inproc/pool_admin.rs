@@ -42,6 +42,7 @@ fn runtime() -> Arc<Runtime> {
         large_cash_in_alert_minor: 0,
         handpay_threshold_minor: 0,
         theoretical_hold_ppm: 80_000,
+        hold_overrides: Default::default(),
         loyalty_micro_points: 10_000,
         aml: Default::default(),
         ggr_grace_windows: 1,

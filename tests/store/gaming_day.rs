@@ -35,8 +35,15 @@ async fn machine_rows_sum_to_the_hall_rows(mut h: Harness) {
             start: None,
         },
     );
+    // RULES.md M-12: a hall and a machine of their own theoretical hold.
+    cfg.runtime
+        .theoretical_hold_percent_halls
+        .insert("H-002".into(), rust_decimal::Decimal::new(525, 2));
+    cfg.runtime
+        .theoretical_hold_percent_machines
+        .insert("M-002-00001".into(), rust_decimal::Decimal::new(1, 0));
     let days = cfg.gaming_days().unwrap();
-    let hold_ppm = cfg.runtime_config().unwrap().theoretical_hold_ppm;
+    let holds = pitboss::report::machines::Holds::of_config(&cfg.runtime_config().unwrap());
     let mut sim = Simulator::new(&cfg).unwrap();
     let msgs: Vec<_> = (0..6_000).map(|i| sim.next(T0 + i * STEP_MS)).collect();
     let mut d = Driver::start(&cfg, h.store());
@@ -96,13 +103,14 @@ async fn machine_rows_sum_to_the_hall_rows(mut h: Harness) {
         }
     }
     let (mut halls_checked, mut machines_checked) = (0, 0);
+    let mut holds_seen = BTreeSet::new();
     for date in dates {
         let date = date.to_string();
         let mut report = read_gaming_day(source.as_ref(), &days, &date, None, "EUR")
             .await
             .unwrap();
         report
-            .add_machines(source.as_ref(), &days, None, hold_ppm)
+            .add_machines(source.as_ref(), &days, None, &holds)
             .await
             .unwrap();
         let machines = report.machines.clone().unwrap();
@@ -142,6 +150,20 @@ async fn machine_rows_sum_to_the_hall_rows(mut h: Harness) {
         }
         for r in &machines {
             assert_eq!(r.drop_minor, r.bills_in_minor + r.tickets_in_minor);
+            // Each machine's theoretical win at its own hold, else its hall's, else the
+            // network's 8 %, rounded down.
+            let (percent, ppm) = match (r.hall.as_str(), r.machine.as_str()) {
+                (_, "M-002-00001") => ("1.00", 10_000),
+                ("H-002", _) => ("5.25", 52_500),
+                _ => ("8.00", 80_000),
+            };
+            holds_seen.insert(percent);
+            assert_eq!(r.theoretical_hold_percent, percent, "{r:?}");
+            assert_eq!(
+                r.theoretical_win_minor,
+                r.coin_in_minor * ppm / 1_000_000,
+                "{r:?}"
+            );
             assert!(r.coin_in_minor >= 0 && r.movements > 0, "{r:?}");
             machines_checked += 1;
         }
@@ -150,7 +172,7 @@ async fn machine_rows_sum_to_the_hall_rows(mut h: Harness) {
         let mut only = read_gaming_day(source.as_ref(), &days, &date, Some(one), "EUR")
             .await
             .unwrap();
-        only.add_machines(source.as_ref(), &days, Some(one), hold_ppm)
+        only.add_machines(source.as_ref(), &days, Some(one), &holds)
             .await
             .unwrap();
         let want: Vec<_> = machines
@@ -165,6 +187,11 @@ async fn machine_rows_sum_to_the_hall_rows(mut h: Harness) {
     // Three halls over two or three gaming days each.
     assert!(halls_checked >= 6, "{halls_checked} hall days checked");
     assert!(machines_checked > 60, "{machines_checked} machine rows");
+    assert_eq!(
+        holds_seen,
+        BTreeSet::from(["1.00", "5.25", "8.00"]),
+        "a machine's own hold, a hall's and the network's"
+    );
 }
 
 #[actix_rt::test]

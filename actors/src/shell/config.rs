@@ -9,7 +9,25 @@ use crate::domain::jackpot::PoolConfig;
 use crate::domain::limits::Calendar;
 use crate::domain::machine::MachineProfile;
 use crate::domain::voucher::VoucherPolicy;
-use crate::domain::{Currency, HallId, PoolId, SkewLimits};
+use crate::domain::{Currency, HallId, MachineId, PoolId, SkewLimits};
+
+/// Halls' and machines' own theoretical holds, parts per million of coin in (RULES.md
+/// M-12): a machine's own, else its hall's, else the network's.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HoldOverrides {
+    pub halls: HashMap<HallId, i64>,
+    pub machines: HashMap<MachineId, i64>,
+}
+
+impl HoldOverrides {
+    /// The theoretical hold of `machine` standing in `hall`; `network` without an override.
+    pub fn of(&self, machine: &MachineId, hall: &HallId, network: i64) -> i64 {
+        if let Some(p) = self.machines.get(machine) {
+            return *p;
+        }
+        self.halls.get(hall).copied().unwrap_or(network)
+    }
+}
 
 /// A jackpot pool and the halls whose machines play for it.
 #[derive(Clone, Debug)]
@@ -47,8 +65,10 @@ pub struct RuntimeConfig {
     /// A win credited at or above this should have been a handpay: alerted (0 = never,
     /// RULES.md M-10).
     pub handpay_threshold_minor: i64,
-    /// A machine's theoretical hold, parts per million of coin in (RULES.md M-12).
+    /// The network's theoretical hold, parts per million of coin in (RULES.md M-12).
     pub theoretical_hold_ppm: i64,
+    /// Halls' and machines' own theoretical holds.
+    pub hold_overrides: Arc<HoldOverrides>,
     /// Loyalty points per minor unit of a rated session's theoretical win, in millionths
     /// (RULES.md M-12).
     pub loyalty_micro_points: i64,
@@ -74,7 +94,7 @@ pub struct RuntimeConfig {
 }
 
 /// The part of the configuration entities read when they create or tick a state.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct EntitySettings {
     /// The network's currency (halls publish GGR in it).
     pub currency: Currency,
@@ -98,13 +118,23 @@ pub struct EntitySettings {
     pub source_expiry_ms: i64,
     /// How far event times may stray from receive times (RULES.md E-3).
     pub skew: SkewLimits,
-    /// A machine's theoretical hold, parts per million of coin in (RULES.md M-12).
+    /// The network's theoretical hold, parts per million of coin in (RULES.md M-12).
     pub theoretical_hold_ppm: i64,
+    /// Halls' and machines' own theoretical holds.
+    pub hold_overrides: Arc<HoldOverrides>,
     /// Loyalty points per minor unit of a rated session's theoretical win, in millionths
     /// (RULES.md M-12).
     pub loyalty_micro_points: i64,
     /// Patron-cash thresholds (RULES.md W-11).
     pub aml: AmlRules,
+}
+
+impl EntitySettings {
+    /// The theoretical hold of `machine` standing in `hall` (RULES.md M-12).
+    pub fn theoretical_hold_ppm_of(&self, machine: &MachineId, hall: &HallId) -> i64 {
+        self.hold_overrides
+            .of(machine, hall, self.theoretical_hold_ppm)
+    }
 }
 
 impl From<&RuntimeConfig> for EntitySettings {
@@ -122,6 +152,7 @@ impl From<&RuntimeConfig> for EntitySettings {
             source_expiry_ms: c.source_expiry_ms,
             skew: c.skew,
             theoretical_hold_ppm: c.theoretical_hold_ppm,
+            hold_overrides: c.hold_overrides.clone(),
             loyalty_micro_points: c.loyalty_micro_points,
             aml: c.aml,
         }

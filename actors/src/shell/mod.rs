@@ -18,7 +18,7 @@ pub mod ports;
 pub mod runtime;
 
 pub use ack::AckToken;
-pub use config::{Directory, EntitySettings, PoolSpec, RuntimeConfig};
+pub use config::{Directory, EntitySettings, HoldOverrides, PoolSpec, RuntimeConfig};
 pub use context::{Counter, EntityContext};
 pub use entities::{
     HallEntity, MachineEntity, PoolChange, PoolEntity, VoucherEntity, WalletEntity,

@@ -168,6 +168,9 @@ pub fn model_config() -> ModelConfig {
         transfer_hold_ms: TRANSFER_HOLD_MS,
         session_break_ms: SESSION_BREAK_MS,
         theoretical_hold_ppm: THEORETICAL_HOLD_PPM,
+        // M-12: a hall of its own hold, and in it a machine of its own.
+        hall_holds_ppm: BTreeMap::from([(hall_name(1), 52_500)]),
+        machine_holds_ppm: BTreeMap::from([(format!("M-{:02}-{:03}", 1, 0), 123_400)]),
         loyalty_micro_points: LOYALTY_MICRO_POINTS,
         // W-11: thresholds the generated cash reaches: bills of 10,000 are near the
         // reportable threshold, three of them in an hour are structuring.
