@@ -446,6 +446,19 @@ pub(super) struct WalletView {
     self_excluded_until_ms: Option<i64>,
     /// The loyalty points of the player's rated card sessions (RULES.md M-12).
     loyalty_points: i64,
+    /// The player's cash of the latest local day any was counted in (RULES.md W-11).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    patron_cash: Option<PatronCashView>,
+}
+
+#[derive(Serialize)]
+struct PatronCashView {
+    /// The local day's first instant, ms since the epoch.
+    day_start_ms: i64,
+    cash_in_minor: i64,
+    cash_out_minor: i64,
+    /// AML cases the day opened (RULES.md W-11), by way and threshold.
+    cases_opened: Vec<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -553,6 +566,21 @@ pub(super) fn wallet_view(w: &WalletState) -> WalletView {
         }),
         self_excluded_until_ms: limits.and_then(|l| l.excluded_until).map(|t| t.0),
         loyalty_points: w.points(),
+        patron_cash: w.cash.as_deref().map(|c| PatronCashView {
+            day_start_ms: c.day.0,
+            cash_in_minor: c.cash_in,
+            cash_out_minor: c.cash_out,
+            cases_opened: [
+                (1, "in_log"),
+                (2, "in_report"),
+                (4, "out_log"),
+                (8, "out_report"),
+            ]
+            .into_iter()
+            .filter(|(bit, _)| c.opened & bit != 0)
+            .map(|(_, name)| name)
+            .collect(),
+        }),
     }
 }
 

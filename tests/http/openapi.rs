@@ -631,6 +631,15 @@ fn every_answer_of_a_running_demo_is_as_the_document_says() {
         &wallet,
         "GET /api/wallets/P-0000001",
     );
+    // A funded wallet's deposits are patron cash (RULES.md W-11): the field checked above
+    // is there.
+    assert!(
+        wallet.json()["patron_cash"]["cash_in_minor"]
+            .as_i64()
+            .is_some_and(|v| v > 0),
+        "{}",
+        wallet.body
+    );
     let ggr = wait_for("a GGR window", Duration::from_secs(30), || {
         let a = get(&c, "/api/halls/H-001/ggr", Bearer(VIEWER));
         (a.status == 200 && !a.json()["windows"].as_array()?.is_empty()).then_some(a)
