@@ -397,6 +397,19 @@ pub struct Rating {
     pub games: u64,
 }
 
+impl Rating {
+    /// A rating starting at the event `at`, nothing applied yet.
+    fn starting_at(at: &Booked<'_>) -> Box<Rating> {
+        Box::new(Rating {
+            start: at.time,
+            started_by: at.cause,
+            coin_in: 0,
+            coin_out: 0,
+            games: 0,
+        })
+    }
+}
+
 /// How a card session ended (RULES.md M-12).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SessionEnd {
@@ -1369,13 +1382,7 @@ impl MachineState {
             SignificantEvent::CommsRestored | SignificantEvent::PowerOn
                 if self.session.is_some() && self.rating.is_none() =>
             {
-                self.rating = Some(Box::new(Rating {
-                    start: at.time,
-                    started_by: at.cause,
-                    coin_in: 0,
-                    coin_out: 0,
-                    games: 0,
-                }));
+                self.rating = Some(Rating::starting_at(at));
             }
             _ => {}
         }
@@ -1609,13 +1616,7 @@ impl MachineState {
                 }
                 if !again {
                     // M-12: the new session is rated from its card-in on.
-                    self.rating = Some(Box::new(Rating {
-                        start: at.time,
-                        started_by: at.cause,
-                        coin_in: 0,
-                        coin_out: 0,
-                        games: 0,
-                    }));
+                    self.rating = Some(Rating::starting_at(at));
                 }
                 self.session = Some(player.clone());
                 fx.push(MachineEffect::CardIn(Box::new(PlayerCardIn {
