@@ -68,6 +68,7 @@ impl DemoSink {
             Output::Voucher { .. } => "voucher",
             Output::RatedSession { .. } => "rated_session",
             Output::AmlCase { .. } => "aml_case",
+            Output::Transfer { .. } => "transfer",
         }
     }
 

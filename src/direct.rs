@@ -14,7 +14,8 @@ use pitboss_actors::domain::voucher::{
     Reply, VoucherEffect, VoucherMeta, VoucherPolicy, VoucherState,
 };
 use pitboss_actors::domain::wallet::{
-    Answer, Answered, Recalled, TxKey, TxRecord, WalletEffect, WalletMeta, WalletRules, WalletState,
+    Answer, Answered, Recalled, TransferSettled, TxKey, TxRecord, WalletEffect, WalletMeta,
+    WalletRules, WalletState,
 };
 use pitboss_actors::domain::{
     DomainError, HallId, MachineId, PlayerId, PoolId, SourceKey, ValidationNo,
@@ -86,6 +87,9 @@ pub struct Direct {
     pub sessions: Vec<(MachineId, RatedSession)>,
     /// AML cases, as the wallets opened them (RULES.md W-11).
     pub cases: Vec<AmlCase>,
+    /// What machines' transfer acknowledgements settled, per player, as the wallets
+    /// published it (RULES.md W-10).
+    pub transfers: Vec<(PlayerId, TransferSettled)>,
 }
 
 impl Direct {
@@ -114,6 +118,7 @@ impl Direct {
             alerts: BTreeMap::new(),
             refusals: BTreeMap::new(),
             sessions: Vec::new(),
+            transfers: Vec::new(),
             cases: Vec::new(),
         }
     }
@@ -274,7 +279,9 @@ impl Direct {
                     match effect {
                         WalletEffect::Ggr(d) => self.ggr(d),
                         WalletEffect::Changed { .. } => {}
-                        WalletEffect::Alert(_) | WalletEffect::Case(_) => {
+                        WalletEffect::Alert(_)
+                        | WalletEffect::Case(_)
+                        | WalletEffect::Transfer(_) => {
                             self.count_wallet_output(effect);
                         }
                         WalletEffect::Remember(k, r) => {
@@ -335,7 +342,12 @@ impl Direct {
             self.stats.refused += 1;
             *self.refusals.entry(e.code()).or_default() += 1;
         }
-        fx.iter().for_each(|e| self.count_wallet_output(e));
+        for e in &fx {
+            if let WalletEffect::Transfer(t) = e {
+                self.transfers.push((player.clone(), (**t).clone()));
+            }
+            self.count_wallet_output(e);
+        }
         self.wfx = fx;
     }
 
@@ -370,6 +382,7 @@ impl Direct {
                 self.stats.outputs += 1;
                 self.cases.push((**c).clone());
             }
+            WalletEffect::Transfer(_) => self.stats.outputs += 1,
             _ => {}
         }
     }

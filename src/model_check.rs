@@ -24,7 +24,7 @@ use crate::direct::Direct;
 use crate::model::gen::{generate, model_config, GenConfig, Generated};
 use crate::model::{
     AmlModel, CaseRow, Draw, HallView, LevelSpec, LevelView, MachineView, Model, ModelConfig,
-    MoveRow, PoolSpec, SessionRow, Totals, VoucherAnswers, VoucherView, WalletView,
+    MoveRow, PoolSpec, SessionRow, Totals, TransferRow, VoucherAnswers, VoucherView, WalletView,
 };
 use crate::rng::KeyedHitPoints;
 use crate::wire::decode_input;
@@ -197,6 +197,7 @@ pub fn compare(g: &Generated, mcfg: &ModelConfig) -> Report {
     check_states(&mut r, &direct, &model, mcfg);
     check_codes(&mut r, &direct, &model);
     check_sessions(&mut r, &direct, &model);
+    check_transfers(&mut r, &direct, &model);
     check_cases(&mut r, &direct, &model);
     r
 }
@@ -252,6 +253,40 @@ pub fn check_cases(r: &mut Report, direct: &Direct, model: &Model) {
         if c != m {
             r.differences
                 .push(format!("AML case {i}: core {c:?}, model {m:?}"));
+        }
+    }
+}
+
+/// RULES.md W-10: what every transfer acknowledgement settled, field by field, in the order
+/// the wallets applied them.
+pub fn check_transfers(r: &mut Report, direct: &Direct, model: &Model) {
+    let core: Vec<TransferRow> = direct
+        .transfers
+        .iter()
+        .map(|(player, s)| TransferRow {
+            player: player.to_string(),
+            transfer: s.transfer.to_string(),
+            to_machine: s.direction == pitboss_actors::domain::transfer::Direction::ToMachine,
+            amount: s.amount,
+            held: s.held,
+            delta: s.delta,
+            unbacked: s.unbacked,
+            repeated: s.repeated,
+            balance: s.balance,
+        })
+        .collect();
+    r.compared += model.transfers.len() as u64;
+    if core.len() != model.transfers.len() {
+        r.differences.push(format!(
+            "transfers settled: core {}, model {}",
+            core.len(),
+            model.transfers.len()
+        ));
+    }
+    for (i, (c, m)) in core.iter().zip(&model.transfers).enumerate() {
+        if c != m {
+            r.differences
+                .push(format!("transfer settled {i}: core {c:?}, model {m:?}"));
         }
     }
 }

@@ -360,7 +360,7 @@ struct HotHandles {
     outputs: Vec<Counter>,
 }
 
-const OUTPUT_KINDS: [&str; 10] = [
+const OUTPUT_KINDS: [&str; 11] = [
     "ggr",
     "jackpot_levels",
     "jackpot_hit",
@@ -371,6 +371,7 @@ const OUTPUT_KINDS: [&str; 10] = [
     "voucher",
     "rated_session",
     "aml_case",
+    "transfer",
 ];
 
 fn hot() -> &'static HotHandles {
@@ -419,6 +420,7 @@ fn output_kind_index(o: &Output) -> usize {
         Output::Voucher { .. } => 7,
         Output::RatedSession { .. } => 8,
         Output::AmlCase { .. } => 9,
+        Output::Transfer { .. } => 10,
     }
 }
 

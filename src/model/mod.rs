@@ -30,8 +30,9 @@ mod wallet;
 pub use state::Model;
 pub use types::{
     AmlModel, Answer, CaseRow, Draw, HallView, Hit, LevelSpec, LevelView, MachineView, ModelConfig,
-    MoveRow, Outcome, PoolSpec, SessionRow, Totals, VoucherView, WalletView, AMOUNT_MAX, DAY_MS,
-    EPOCHS_KEPT, HOLES_KEPT, MICRO, VOUCHER_ANSWERS_KEPT, VOUCHER_FACTS_KEPT, WINDOW_MS,
+    MoveRow, Outcome, PoolSpec, SessionRow, Totals, TransferRow, VoucherView, WalletView,
+    AMOUNT_MAX, DAY_MS, EPOCHS_KEPT, HOLES_KEPT, MICRO, VOUCHER_ANSWERS_KEPT, VOUCHER_FACTS_KEPT,
+    WINDOW_MS,
 };
 pub use validate::{Event, Party};
 pub use voucher::VoucherAnswers;

@@ -9,7 +9,7 @@ use super::entities::{Machine, Marks, Pool, Wallet};
 use super::tickets::Voucher;
 use super::types::{
     Answer, CaseRow, Draw, HallView, Hit, LevelView, MachineView, ModelConfig, Outcome, SessionRow,
-    Totals, VoucherView, WalletView, MICRO, WINDOW_MS,
+    Totals, TransferRow, VoucherView, WalletView, MICRO, WINDOW_MS,
 };
 use super::validate::{self, Event};
 
@@ -32,6 +32,8 @@ pub struct Model {
     pub hits: Vec<Hit>,
     /// Rated card sessions in the order they ended (M-12).
     pub sessions: Vec<SessionRow>,
+    /// What transfer acknowledgements settled, in the order applied (W-10).
+    pub transfers: Vec<TransferRow>,
     /// AML cases in the order they opened (W-11).
     pub cases: Vec<CaseRow>,
     /// Every wallet command's answer, by (player, provider, tx).
@@ -73,6 +75,7 @@ impl Model {
             halls: BTreeMap::new(),
             hits: Vec::new(),
             sessions: Vec::new(),
+            transfers: Vec::new(),
             cases: Vec::new(),
             answers: BTreeMap::new(),
             rounds: BTreeMap::new(),

@@ -296,6 +296,25 @@ pub struct CaseRow {
     pub currency: String,
 }
 
+/// What a machine's acknowledgement of a cashless transfer settled in a wallet (W-10).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct TransferRow {
+    pub player: String,
+    pub transfer: String,
+    pub to_machine: bool,
+    /// What the machine reported.
+    pub amount: i64,
+    /// The hold it took.
+    pub held: i64,
+    /// The balance's change.
+    pub delta: i64,
+    pub unbacked: i64,
+    /// A second acknowledgement of the transfer.
+    pub repeated: bool,
+    /// The balance after.
+    pub balance: i64,
+}
+
 /// A card session that ended, rated (M-12).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct SessionRow {

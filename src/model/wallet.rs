@@ -2,7 +2,7 @@
 
 use super::entities::{BetState, Record};
 use super::state::Model;
-use super::types::{Answer, MoveRow, Outcome, Totals, TRANSFER_ACKS_KEPT};
+use super::types::{Answer, MoveRow, Outcome, Totals, TransferRow, TRANSFER_ACKS_KEPT};
 use super::validate::{WalletEvent, WalletOpModel};
 
 impl Model {
@@ -481,11 +481,24 @@ impl Model {
         }
         let twice = w.acks.iter().any(|(x, _)| x == transfer);
         let mut alert = twice.then_some("transfer_acknowledged_twice");
+        let mut row = TransferRow {
+            player: player.to_owned(),
+            transfer: transfer.to_owned(),
+            to_machine,
+            amount,
+            held: 0,
+            delta: 0,
+            unbacked: 0,
+            repeated: twice,
+            balance: 0,
+        };
         if !to_machine {
             w.view.balance += amount;
             w.view.from_machines += amount;
+            row.delta = amount;
         } else if twice {
             w.view.unbacked += amount;
+            row.unbacked = amount;
         } else {
             let held = w.holds.remove(transfer).map(|(a, _)| a);
             let h = held.unwrap_or(0);
@@ -495,6 +508,7 @@ impl Model {
             w.view.balance += (h - amount).max(0) - paid;
             w.view.to_machines += amount - unbacked;
             w.view.unbacked += unbacked;
+            (row.held, row.delta, row.unbacked) = (h, (h - amount).max(0) - paid, unbacked);
             alert = match held {
                 None => Some("transfer_without_hold"),
                 Some(h) if h != amount => Some("transfer_amount_variance"),
@@ -505,6 +519,8 @@ impl Model {
         while w.acks.len() > TRANSFER_ACKS_KEPT {
             w.acks.pop_front();
         }
+        row.balance = w.view.balance;
+        self.transfers.push(row);
         if let Some(code) = alert {
             self.alert(code);
         }

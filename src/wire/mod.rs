@@ -52,7 +52,7 @@ pub use output::{
     decode_output, encode_gaming_day, encode_output, encode_rejection, AlertPayload, Bin,
     GamingDayPayload, GgrPayload, JackpotHitPayload, JackpotLevelsPayload, LevelPayload,
     OutputEnvelope, OutputEvent, OutputRecord, RefusedPayload, RejectedPayload, Topic,
-    WalletPayload, OUTPUT_ID_NAMESPACE, REJECTED_ORIGINAL_BYTES_MAX,
+    TransferPayload, WalletPayload, OUTPUT_ID_NAMESPACE, REJECTED_ORIGINAL_BYTES_MAX,
 };
 
 /// The schema version of every output this build writes. Version 2 added codes to refusals

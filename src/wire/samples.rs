@@ -1142,6 +1142,26 @@ fn transfer_outputs() -> Vec<(&'static str, Output)> {
                 3_000,
             ),
         ),
+        (
+            // RULES.md W-10: the machine took 2,100 of a 2,000 hold; the balance paid 100.
+            "transfer",
+            Output::Transfer {
+                player: PlayerId::new(PLAYER).expect("sample player"),
+                currency: Currency::new(CURRENCY).expect("sample currency"),
+                settled: Box::new(pitboss_actors::domain::wallet::TransferSettled {
+                    transfer: TxId::new("X-1").expect("sample transfer"),
+                    machine: MachineId::new(MACHINE).expect("sample machine"),
+                    direction: pitboss_actors::domain::transfer::Direction::ToMachine,
+                    amount: 2_100,
+                    held: 2_000,
+                    delta: -100,
+                    unbacked: 0,
+                    repeated: false,
+                    balance: 7_900,
+                }),
+                cause: EventId(event_id(last).as_u128()),
+            },
+        ),
     ]
 }
 

@@ -165,7 +165,7 @@ fn to_json(bytes: &[u8]) -> Value {
 }
 
 const INPUT_KINDS: usize = 37;
-const OUTPUT_KINDS: [&str; 11] = [
+const OUTPUT_KINDS: [&str; 12] = [
     "ggr",
     "jackpot_levels",
     "jackpot_hit",
@@ -177,6 +177,7 @@ const OUTPUT_KINDS: [&str; 11] = [
     "rated_session",
     "aml_case",
     "gaming_day",
+    "transfer",
 ];
 
 fn output_kind(sample: &str) -> &str {
@@ -789,7 +790,7 @@ fn asyncapi_keys_match_the_code() {
         let want = match output_kind(name) {
             "ggr" => "hall id",
             "jackpot_levels" | "jackpot_hit" => "pool id",
-            "wallet" => "player id",
+            "wallet" | "transfer" => "player id",
             "alert" if rec.key == samples::VALIDATION => "validation number",
             "alert" => "machine id",
             "voucher" => "validation number",

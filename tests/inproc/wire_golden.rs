@@ -157,9 +157,9 @@ fn golden_bytes_of_every_input_and_output_kind() {
     // 37 input kinds, 5 version 2 wallet commands with a round, 59 output samples (the
     // wallet answers: applied, with a round, refused, refused for KYC, a KYC status, refused
     // for a deposit limit, a loss limit and a session limit; every alert kind; a voucher's
-    // answer applied and refused and a ticket fact; a rated session; an AML case), a gaming
-    // day, 1 rejection.
-    assert_eq!(cases.len(), 37 + 5 + 59 + 1 + 1);
+    // answer applied and refused and a ticket fact; a transfer settled; a rated session; an
+    // AML case), a gaming day, 1 rejection.
+    assert_eq!(cases.len(), 37 + 5 + 60 + 1 + 1);
 }
 
 #[test]
@@ -1307,6 +1307,13 @@ fn output_expectations() -> Vec<(&'static str, Topic, &'static str, &'static str
             Some(5),
         ),
         (
+            "transfer",
+            Topic::WalletEvents,
+            samples::PLAYER,
+            "{cause} transfer",
+            Some(34),
+        ),
+        (
             "rated_session",
             Topic::Sessions,
             samples::PLAYER,
@@ -1699,6 +1706,21 @@ fn output_payloads_round_trip() {
             }
             OutputEvent::GamingDay(_) => {
                 unreachable!("{name}: the runtime emits no gaming day (the publisher does)")
+            }
+            OutputEvent::Transfer(e) => {
+                // RULES.md W-10: what the acknowledgement settled, named by it.
+                assert_eq!((&*e.kind, e.schema_version), ("transfer", 2));
+                assert_eq!(e.cause_event_id.as_deref(), rec.cause.as_deref());
+                let p = e.payload;
+                assert_eq!(
+                    (&*p.player, &*p.transfer, &*p.machine, &*p.direction),
+                    ("P-1001", "X-1", "M-17", "to_machine")
+                );
+                assert_eq!(
+                    (p.amount, p.held, p.delta, p.unbacked, p.repeated, p.balance),
+                    (2_100, 2_000, -100, 0, false, 7_900)
+                );
+                assert_eq!(&*p.currency, "EUR");
             }
             OutputEvent::RatedSession(e) => {
                 // RULES.md M-12: what the machine applied while the player was carded in.

@@ -20,14 +20,22 @@ const PLAYER: &str = "P-AFT-1";
 const MACHINE: &str = "M-AFT-1";
 const HALL: &str = "H-001";
 
-/// (kind, tx, delta, balance) of the player's wallet outputs, and (kind, transfer) of the
-/// transfer alerts, in publication order.
-type Seen = (Vec<(String, String, i64, i64)>, Vec<(String, String)>);
+/// (kind, tx, delta, balance) of the player's wallet outputs, (kind, transfer) of the
+/// transfer alerts, and what each acknowledgement settled, in publication order.
+type Seen = (
+    Vec<(String, String, i64, i64)>,
+    Vec<(String, String)>,
+    Vec<Settled>,
+);
+
+/// (transfer, direction, amount, held, delta, unbacked, repeated, balance).
+type Settled = (String, String, i64, i64, i64, i64, bool, i64);
 
 fn seen(cfg: &pitboss::config::Config) -> Seen {
     let t = &cfg.kafka.topics;
     let mut wallet = Vec::new();
     let mut alerts = Vec::new();
+    let mut settled = Vec::new();
     for r in support::read_all(
         &cfg.kafka.brokers,
         &[t.wallet_events.clone(), t.alerts.clone()],
@@ -47,10 +55,23 @@ fn seen(cfg: &pitboss::config::Config) -> Seen {
                     .unwrap_or_default()
                     .to_string(),
             )),
+            OutputEvent::Transfer(s) if s.payload.player == PLAYER => {
+                let p = s.payload;
+                settled.push((
+                    p.transfer.to_string(),
+                    p.direction.to_string(),
+                    p.amount,
+                    p.held,
+                    p.delta,
+                    p.unbacked,
+                    p.repeated,
+                    p.balance,
+                ));
+            }
             _ => {}
         }
     }
-    (wallet, alerts)
+    (wallet, alerts, settled)
 }
 
 #[actix_rt::test]
@@ -116,15 +137,16 @@ async fn a_transfer_crosses_the_internal_topic_and_pays_from_the_hold() {
         recount: true,
         ..Default::default()
     };
-    let (report, (wallet_out, alerts)) = support::run_until(
+    let (report, (wallet_out, alerts, settled)) = support::run_until(
         &cfg,
         opts,
         msgs,
-        "the wallet's answers and the second acknowledgement's alert",
+        "the wallet's answers, the second acknowledgement's alert and three settlements",
         |c| {
             let got = seen(c);
-            let done =
-                got.0.len() == 2 && got.1.iter().any(|a| a.0 == "transfer_acknowledged_twice");
+            let done = got.0.len() == 2
+                && got.1.iter().any(|a| a.0 == "transfer_acknowledged_twice")
+                && got.2.len() == 3;
             done.then_some(got)
         },
     )
@@ -143,6 +165,20 @@ async fn a_transfer_crosses_the_internal_topic_and_pays_from_the_hold() {
         alerts,
         vec![("transfer_acknowledged_twice".into(), "X-1".into())],
         "a hold paid in full raises nothing; the second take is alerted"
+    );
+    // What each acknowledgement settled, on the wallet-events topic: the hold paid
+    // credited the balance, the second take of X-1 is unbacked.
+    let s = |t: &str, d: &str, amount, held, delta, unbacked, repeated, balance| {
+        let (t, d) = (t.to_string(), d.to_string());
+        (t, d, amount, held, delta, unbacked, repeated, balance)
+    };
+    assert_eq!(
+        settled,
+        vec![
+            s("X-1", "to_machine", 4_000, 4_000, 0, 0, false, 6_000),
+            s("X-2", "from_machine", 1_500, 0, 1_500, 0, false, 7_500),
+            s("X-1", "to_machine", 4_000, 0, 0, 4_000, true, 7_500),
+        ]
     );
 
     // The player's two commands and the machine's three facts crossed the internal topic,
@@ -252,7 +288,7 @@ async fn the_sweep_lapses_a_hold_through_the_internal_topic() {
         recount: true,
         ..Default::default()
     };
-    let (report, (_, alerts)) =
+    let (report, (_, alerts, _)) =
         support::run_until(&cfg, opts, msgs, "the lapsed hold's alert", |c| {
             let got = seen(c);
             got.1

@@ -329,6 +329,30 @@ pub enum WalletEffect {
     Alert(Alert),
     /// A case for the compliance officers (RULES.md W-11). Boxed: rare.
     Case(Box<AmlCase>),
+    /// What a machine's acknowledgement of a transfer settled (RULES.md W-10). Boxed: rare.
+    Transfer(Box<TransferSettled>),
+}
+
+/// What a machine's acknowledgement of a cashless transfer settled in the wallet (RULES.md
+/// W-10): published for every acknowledgement applied.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TransferSettled {
+    pub transfer: TxId,
+    pub machine: MachineId,
+    pub direction: Direction,
+    /// What the machine reported moving.
+    pub amount: i64,
+    /// The hold the acknowledgement took (to a machine; 0 without one).
+    pub held: i64,
+    /// The balance's change at the acknowledgement: from a machine the amount; to a machine
+    /// what went back below the hold (positive) or was paid beyond it (negative).
+    pub delta: i64,
+    /// What no funds of the wallet covered (to a machine).
+    pub unbacked: i64,
+    /// The machine acknowledged this transfer before.
+    pub repeated: bool,
+    /// The balance after.
+    pub balance: i64,
 }
 
 /// A player's loyalty account (RULES.md M-12): the points of the player's rated sessions.
@@ -957,8 +981,21 @@ impl WalletState {
         let twice = t.acknowledged(&fact.transfer);
         let (player, transfer, machine) =
             (self.id.clone(), fact.transfer.clone(), fact.machine.clone());
+        // What the acknowledgement settled (RULES.md W-10), published once it is applied.
+        let mut settled = TransferSettled {
+            transfer: fact.transfer.clone(),
+            machine: fact.machine.clone(),
+            direction: fact.direction,
+            amount,
+            held: 0,
+            delta: 0,
+            unbacked: 0,
+            repeated: twice,
+            balance: 0,
+        };
         match fact.direction {
             Direction::FromMachine => {
+                settled.delta = amount;
                 let balance = add(self.balance, amount, Total::WalletBalance)?;
                 let received = add(self.totals.from_machines, amount, Total::WalletTotals)?;
                 self.balance = balance;
@@ -978,6 +1015,7 @@ impl WalletState {
             Direction::ToMachine if twice => {
                 // The player asked once: the second take is the machine's, not the wallet's.
                 t.unbacked = add(t.unbacked, amount, Total::WalletTotals)?;
+                settled.unbacked = amount;
                 fx.push(WalletEffect::Alert(Alert::TransferAcknowledgedTwice {
                     machine,
                     player,
@@ -1004,6 +1042,7 @@ impl WalletState {
                 let delta = (held - amount).max(0) - paid;
                 self.balance += delta;
                 self.ops += 1;
+                (settled.held, settled.delta, settled.unbacked) = (held, delta, unbacked);
                 if delta != 0 {
                     fx.push(self.changed(&fact.transfer, WalletOpKind::TransferSettle, delta));
                 }
@@ -1033,6 +1072,8 @@ impl WalletState {
                 t.seen.insert(fact.machine.clone(), fact.seq);
             }
         }
+        settled.balance = self.balance;
+        fx.push(WalletEffect::Transfer(Box::new(settled)));
         Ok(Applied::Done)
     }
 

@@ -2144,9 +2144,14 @@ fn w10_a_cancel_or_a_lapse_gives_the_hold_back_and_a_late_acknowledgement_pays_f
     );
     assert_eq!(ledger(&fx), vec![(WalletOpKind::TransferSettle, -200)]);
     match &fx[..] {
-        [WalletEffect::Changed { .. }, WalletEffect::Alert(a)] => {
+        [WalletEffect::Changed { .. }, WalletEffect::Alert(a), WalletEffect::Transfer(s)] => {
             assert_eq!(a.code(), "transfer_without_hold");
             assert_eq!(a.severity().name(), "critical", "money nobody paid for");
+            // What it settled: no hold, 200 from the balance, 300 unbacked (RULES.md W-10).
+            assert_eq!(
+                (s.amount, s.held, s.delta, s.unbacked, s.repeated, s.balance),
+                (500, 0, -200, 300, false, 0)
+            );
         }
         other => panic!("{other:?}"),
     }

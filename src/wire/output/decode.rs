@@ -6,11 +6,11 @@ use serde::Deserialize;
 use super::payload::{
     AlertPayload, AmlCasePayload, GamingDayPayload, GgrPayload, JackpotHitPayload,
     JackpotLevelsPayload, OutputEnvelope, RatedSessionPayload, RefusedPayload, RejectedPayload,
-    VoucherPayload, WalletPayload,
+    TransferPayload, VoucherPayload, WalletPayload,
 };
 use super::{
     KIND_ALERT, KIND_CASE, KIND_GAMING_DAY, KIND_GGR, KIND_HIT, KIND_LEVELS, KIND_REFUSED,
-    KIND_REJECTED, KIND_SESSION, KIND_VOUCHER, KIND_WALLET,
+    KIND_REJECTED, KIND_SESSION, KIND_TRANSFER, KIND_VOUCHER, KIND_WALLET,
 };
 use crate::wire::{scan, WireError, NESTING_DEPTH_MAX, SCHEMA_VERSION};
 
@@ -39,11 +39,13 @@ pub enum OutputEvent<'a> {
     AmlCase(OutputEnvelope<'a, AmlCasePayload<'a>>),
     /// `gaming_day`
     GamingDay(OutputEnvelope<'a, GamingDayPayload<'a>>),
+    /// `transfer`
+    Transfer(OutputEnvelope<'a, TransferPayload<'a>>),
 }
 
 impl OutputEvent<'_> {
     /// The output's `kind`, as written (`ggr`, `jackpot_levels`, `jackpot_hit`, `wallet`,
-    /// `alert`, `refused`, `rejected`, `voucher`, `rated_session`, `aml_case`, `gaming_day`).
+    /// `alert`, `refused`, `rejected`, `voucher`, `rated_session`, `aml_case`, `gaming_day`, `transfer`).
     pub fn kind(&self) -> &'static str {
         match self {
             OutputEvent::Ggr(_) => KIND_GGR,
@@ -57,6 +59,7 @@ impl OutputEvent<'_> {
             OutputEvent::RatedSession(_) => KIND_SESSION,
             OutputEvent::AmlCase(_) => KIND_CASE,
             OutputEvent::GamingDay(_) => KIND_GAMING_DAY,
+            OutputEvent::Transfer(_) => KIND_TRANSFER,
         }
     }
 
@@ -74,6 +77,7 @@ impl OutputEvent<'_> {
             OutputEvent::RatedSession(e) => &e.output_id,
             OutputEvent::AmlCase(e) => &e.output_id,
             OutputEvent::GamingDay(e) => &e.output_id,
+            OutputEvent::Transfer(e) => &e.output_id,
         }
     }
 }
@@ -108,6 +112,7 @@ pub fn decode_output(bytes: &[u8]) -> Result<OutputEvent<'_>, WireError> {
         KIND_SESSION => OutputEvent::RatedSession(read(bytes)?),
         KIND_CASE => OutputEvent::AmlCase(read(bytes)?),
         KIND_GAMING_DAY => OutputEvent::GamingDay(read(bytes)?),
+        KIND_TRANSFER => OutputEvent::Transfer(read(bytes)?),
         other => {
             return Err(WireError::Schema(format!(
                 "unknown output kind {:?}",

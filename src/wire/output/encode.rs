@@ -16,12 +16,13 @@ use uuid::Uuid;
 use super::payload::{
     AlertPayload, AmlCasePayload, Bin, CashMovePayload, GamingDayPayload, GgrPayload,
     JackpotHitPayload, JackpotLevelsPayload, LevelPayload, MeterVarianceRow, OutputEnvelope,
-    RatedSessionPayload, RefusedPayload, RejectedPayload, VoucherPayload, WalletPayload,
+    RatedSessionPayload, RefusedPayload, RejectedPayload, TransferPayload, VoucherPayload,
+    WalletPayload,
 };
 use super::{
     OutputRecord, Topic, KIND_ALERT, KIND_CASE, KIND_GAMING_DAY, KIND_GGR, KIND_HIT, KIND_LEVELS,
-    KIND_REFUSED, KIND_REJECTED, KIND_SESSION, KIND_VOUCHER, KIND_WALLET, OUTPUT_ID_NAMESPACE,
-    REJECTED_ORIGINAL_BYTES_MAX,
+    KIND_REFUSED, KIND_REJECTED, KIND_SESSION, KIND_TRANSFER, KIND_VOUCHER, KIND_WALLET,
+    OUTPUT_ID_NAMESPACE, REJECTED_ORIGINAL_BYTES_MAX,
 };
 use crate::wire::{WireError, SCHEMA_VERSION};
 
@@ -318,6 +319,37 @@ pub fn encode_output(out: &Output) -> OutputRecord {
                 session.player.as_str(),
                 &name,
                 KIND_SESSION,
+                Some(cause),
+                payload,
+            )
+        }
+        Output::Transfer {
+            player,
+            currency,
+            settled: s,
+            cause,
+        } => {
+            // RULES.md W-10: one settlement per acknowledgement applied.
+            let cause = cause.to_string();
+            write_name(&mut name, format_args!("{cause} transfer"));
+            let payload = TransferPayload {
+                player: player.as_str().into(),
+                transfer: s.transfer.as_str().into(),
+                machine: s.machine.as_str().into(),
+                direction: s.direction.name().into(),
+                amount: s.amount,
+                held: s.held,
+                delta: s.delta,
+                unbacked: s.unbacked,
+                repeated: s.repeated,
+                balance: s.balance,
+                currency: currency.as_str().into(),
+            };
+            record(
+                Topic::WalletEvents,
+                player.as_str(),
+                &name,
+                KIND_TRANSFER,
                 Some(cause),
                 payload,
             )

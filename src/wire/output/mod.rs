@@ -19,6 +19,7 @@
 //! | `ggr` | `ggr <hall> <window_start_ms> <revision>` |
 //! | `jackpot_levels` | `levels <pool>` then ` <amount> <hits>` for every level in order |
 //! | `rejected` | `rejected <partition> <offset>` |
+//! | `transfer` | `<cause> transfer` (the machine's acknowledgement) |
 //! | `gaming_day` | `gaming-day <hall> <date> <revision> <handle> <wins> <jackpots> <games> <windows>` |
 //!
 //! A replay of the same input therefore yields the same ids, and consumers drop duplicates
@@ -41,7 +42,8 @@ pub use encode::{encode_gaming_day, encode_output, encode_rejection};
 pub use payload::{
     AlertPayload, AmlCasePayload, Bin, CashMovePayload, GamingDayPayload, GgrPayload,
     JackpotHitPayload, JackpotLevelsPayload, LevelPayload, MeterVarianceRow, OutputEnvelope,
-    RatedSessionPayload, RefusedPayload, RejectedPayload, VoucherPayload, WalletPayload,
+    RatedSessionPayload, RefusedPayload, RejectedPayload, TransferPayload, VoucherPayload,
+    WalletPayload,
 };
 
 /// The namespace of every output id (UUID v5).
@@ -137,3 +139,4 @@ const KIND_VOUCHER: &str = "voucher";
 const KIND_SESSION: &str = "rated_session";
 const KIND_CASE: &str = "aml_case";
 const KIND_GAMING_DAY: &str = "gaming_day";
+const KIND_TRANSFER: &str = "transfer";

@@ -277,6 +277,37 @@ pub struct RatedSessionPayload<'a> {
     pub currency: Cow<'a, str>,
 }
 
+/// What a machine's acknowledgement of a cashless transfer settled in the player's wallet
+/// (RULES.md W-10).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransferPayload<'a> {
+    #[serde(borrow)]
+    pub player: Cow<'a, str>,
+    /// The transfer id (the wallet service's `tx` of its request).
+    #[serde(borrow)]
+    pub transfer: Cow<'a, str>,
+    #[serde(borrow)]
+    pub machine: Cow<'a, str>,
+    /// `to_machine` or `from_machine`.
+    #[serde(borrow)]
+    pub direction: Cow<'a, str>,
+    /// What the machine reported moving, minor units.
+    pub amount: i64,
+    /// The hold the acknowledgement took (to a machine; 0 without one).
+    pub held: i64,
+    /// The balance's change at the acknowledgement.
+    pub delta: i64,
+    /// What no funds of the wallet covered.
+    pub unbacked: i64,
+    /// The machine had acknowledged this transfer before.
+    pub repeated: bool,
+    /// The balance after.
+    pub balance: i64,
+    /// ISO 4217 code.
+    #[serde(borrow)]
+    pub currency: Cow<'a, str>,
+}
+
 /// A hall's gaming day, published at the day's close and again at each revision (RULES.md
 /// H-5): the hall row of the gaming-day report (H-4), summed from the hall's stored
 /// one-minute GGR windows whose start falls in the day.

@@ -61,6 +61,8 @@ impl Outputs {
                 OutputEvent::JackpotHit(e) => e.cause_event_id.as_deref(),
                 OutputEvent::Voucher(e) => e.cause_event_id.as_deref(),
                 OutputEvent::RatedSession(e) => e.cause_event_id.as_deref(),
+                OutputEvent::Transfer(e) => e.cause_event_id.as_deref(),
+                OutputEvent::AmlCase(e) => e.cause_event_id.as_deref(),
                 _ => None,
             };
             assert_eq!(

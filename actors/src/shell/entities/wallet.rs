@@ -228,6 +228,15 @@ impl Entity for WalletEntity {
                 }
                 WalletEffect::Remember(key, record) => self.pending.push((key, record)),
                 WalletEffect::Case(case) => cx.emit(Output::AmlCase { case }, &ack),
+                WalletEffect::Transfer(settled) => cx.emit(
+                    Output::Transfer {
+                        player: id.clone(),
+                        currency: state.currency,
+                        settled,
+                        cause: meta.event_id,
+                    },
+                    &ack,
+                ),
                 WalletEffect::Alert(alert) => {
                     let out = Output::Alert {
                         alert,

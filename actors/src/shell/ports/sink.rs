@@ -8,6 +8,7 @@ use crate::domain::ggr::WindowClosed;
 use crate::domain::jackpot::JackpotHit;
 use crate::domain::machine::{Alert, RatedSession};
 use crate::domain::voucher::VoucherNote;
+use crate::domain::wallet::TransferSettled;
 use crate::domain::{Currency, EventId, PlayerId, PoolId, RoundId, ServerId, TxId, WalletOpKind};
 use crate::domain::{MachineId, ValidationNo};
 
@@ -88,6 +89,16 @@ pub enum Output {
     },
     /// A case for the compliance officers (RULES.md W-11).
     AmlCase { case: Box<AmlCase> },
+    /// What a machine's acknowledgement of a cashless transfer settled in a wallet (RULES.md
+    /// W-10), named by the acknowledgement.
+    Transfer {
+        player: PlayerId,
+        /// The wallet's currency.
+        currency: Currency,
+        settled: Box<TransferSettled>,
+        /// The machine's event that acknowledged it.
+        cause: EventId,
+    },
     /// A card session ended, rated (RULES.md M-12): published once, named by the event
     /// that ended it.
     RatedSession {
