@@ -76,7 +76,7 @@ fn apply(c: &mut Criterion) {
     let env = MachineEnv {
         skew: rc.skew,
         profile_of: &profile_of,
-        theoretical_hold_ppm: rc.theoretical_hold_ppm,
+        hold_of: &|_| rc.theoretical_hold_ppm,
         loyalty_micro_points: rc.loyalty_micro_points,
     };
     g.bench_function("machine_bet", |b| {

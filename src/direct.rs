@@ -174,11 +174,11 @@ impl Direct {
                 let env = MachineEnv {
                     skew: self.config.skew,
                     profile_of: &profile_of,
-                    theoretical_hold_ppm: self.config.hold_overrides.of(
-                        &machine,
-                        &hall,
-                        self.config.theoretical_hold_ppm,
-                    ),
+                    hold_of: &|h| {
+                        self.config
+                            .hold_overrides
+                            .of(&machine, h, self.config.theoretical_hold_ppm)
+                    },
                     loyalty_micro_points: self.config.loyalty_micro_points,
                 };
                 if let Err(e) = state.apply(&hall, &meta, &cmd, currency, &env, &mut self.mfx) {

@@ -309,7 +309,7 @@ fn populate(cfg: &Config, o: &StoreOptions) -> anyhow::Result<()> {
                     &MachineEnv {
                         skew: SkewLimits::default(),
                         profile_of: &|h| directory.machine_profile(h),
-                        theoretical_hold_ppm: rc.theoretical_hold_ppm,
+                        hold_of: &|_| rc.theoretical_hold_ppm,
                         loyalty_micro_points: rc.loyalty_micro_points,
                     },
                     &mut mfx,

@@ -1137,9 +1137,9 @@ pub struct MachineEnv<'a> {
     /// The profile of a machine standing in a hall (RULES.md M-5: a machine that moves
     /// takes its new hall's pools).
     pub profile_of: &'a dyn Fn(&HallId) -> MachineProfile,
-    /// A machine's theoretical hold, parts per million of coin in (RULES.md M-12: a rated
-    /// session's theoretical win).
-    pub theoretical_hold_ppm: i64,
+    /// The machine's theoretical hold in a hall, parts per million of coin in (RULES.md M-12:
+    /// a rated session's theoretical win). Asked only when a session ends.
+    pub hold_of: &'a dyn Fn(&HallId) -> i64,
     /// Loyalty points per minor unit of theoretical win, in millionths (RULES.md M-12).
     pub loyalty_micro_points: i64,
 }
@@ -1285,7 +1285,7 @@ impl MachineState {
                 seq: self.effect_seq,
                 cause: meta.event_id,
                 late: false,
-                hold_ppm: env.theoretical_hold_ppm,
+                hold_of: env.hold_of,
                 micro_points: env.loyalty_micro_points,
             };
             let meters = self.meters.report();
@@ -1330,7 +1330,7 @@ impl MachineState {
             seq: self.effect_seq,
             cause: meta.event_id,
             late,
-            hold_ppm: env.theoretical_hold_ppm,
+            hold_of: env.hold_of,
             micro_points: env.loyalty_micro_points,
         };
         if let Err(e) = self.apply_command(&at, cmd, fx) {
@@ -1392,7 +1392,7 @@ impl MachineState {
     fn end_session(&mut self, at: &Booked<'_>, how: SessionEnd, fx: &mut Vec<MachineEffect>) {
         let rating = self.rating.take();
         if let (Some(player), Some(rating)) = (&self.session, rating) {
-            let theo = theoretical_win(rating.coin_in, at.hold_ppm);
+            let theo = theoretical_win(rating.coin_in, (at.hold_of)(at.hall));
             let points = theoretical_win(theo, at.micro_points);
             fx.push(MachineEffect::Rated(Box::new(RatedSession {
                 player: player.clone(),
@@ -1984,8 +1984,8 @@ struct Booked<'a> {
     cause: EventId,
     /// Applied after events that came after it (a late gap-fill, an older epoch).
     late: bool,
-    /// The theoretical hold (RULES.md M-12), from the environment.
-    hold_ppm: i64,
+    /// The machine's theoretical hold in a hall (RULES.md M-12), from the environment.
+    hold_of: &'a dyn Fn(&HallId) -> i64,
     /// Loyalty points per minor unit of theoretical win, in millionths (M-12).
     micro_points: i64,
 }

@@ -85,7 +85,7 @@ fn env() -> MachineEnv<'static> {
     MachineEnv {
         skew: SkewLimits::default(),
         profile_of: &profile_of,
-        theoretical_hold_ppm: HOLD_PPM,
+        hold_of: &|_| HOLD_PPM,
         loyalty_micro_points: POINTS_MICRO,
     }
 }

@@ -191,7 +191,7 @@ fn env() -> MachineEnv<'static> {
     MachineEnv {
         skew: SkewLimits::default(),
         profile_of: &|_| unreachable!("the test machine never moves"),
-        theoretical_hold_ppm: HOLD_PPM,
+        hold_of: &|_| HOLD_PPM,
         loyalty_micro_points: POINTS_MICRO,
     }
 }

@@ -81,7 +81,7 @@ impl Entity for MachineEntity {
                 let env = MachineEnv {
                     skew: cx.settings().skew,
                     profile_of: &profile_of,
-                    theoretical_hold_ppm: cx.settings().theoretical_hold_ppm_of(id, &hall),
+                    hold_of: &|h| cx.settings().theoretical_hold_ppm_of(id, h),
                     loyalty_micro_points: cx.settings().loyalty_micro_points,
                 };
                 match state.apply(&hall, &meta, &cmd, currency, &env, &mut fx) {
