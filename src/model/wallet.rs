@@ -505,10 +505,11 @@ impl Model {
             let beyond = (amount - h).max(0);
             let paid = beyond.min(w.view.balance.max(0));
             let unbacked = beyond - paid;
-            w.view.balance += (h - amount).max(0) - paid;
+            let delta = (h - amount).max(0) - paid;
+            w.view.balance += delta;
             w.view.to_machines += amount - unbacked;
             w.view.unbacked += unbacked;
-            (row.held, row.delta, row.unbacked) = (h, (h - amount).max(0) - paid, unbacked);
+            (row.held, row.delta, row.unbacked) = (h, delta, unbacked);
             alert = match held {
                 None => Some("transfer_without_hold"),
                 Some(h) if h != amount => Some("transfer_amount_variance"),

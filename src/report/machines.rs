@@ -113,7 +113,6 @@ pub async fn read_machine_rows(
         of: HashMap::new(),
         rows: BTreeMap::new(),
     };
-    let mut hold_of: HashMap<(String, String), i64> = HashMap::new();
     for s in states {
         let Snapshot::Machine(m) = s.snapshot else {
             continue;
@@ -123,21 +122,22 @@ pub async fn read_machine_rows(
             continue;
         }
         let bounds = days.rule(h).bounds(d).map_err(ReportError::BadRequest)?;
-        let key = (h.to_string(), m.id.to_string());
-        hold_of.insert(key.clone(), holds.of(&m.id, &m.profile.hall));
-        sink.of.insert(m.id.to_string(), (key, bounds));
+        let of = Of {
+            key: (h.to_string(), m.id.to_string()),
+            bounds,
+            hold_ppm: holds.of(&m.id, &m.profile.hall),
+        };
+        sink.of.insert(m.id.to_string(), of);
     }
     let sink = crate::store::scan_into(source, sink)
         .await
         .map_err(|e| ReportError::Store(format!("reading the stored ledger: {e}")))?;
-    Ok(sink
-        .rows
+    let Days { of, rows } = sink;
+    Ok(rows
         .into_iter()
         .map(|((hall, machine), mut r)| {
-            let hold_ppm = hold_of
-                .get(&(hall.clone(), machine.clone()))
-                .copied()
-                .unwrap_or(holds.network_ppm);
+            // A row is made only for a machine of `of`.
+            let hold_ppm = of.get(&machine).map_or(holds.network_ppm, |o| o.hold_ppm);
             r.machine = machine;
             r.hall = hall;
             r.drop_minor = r.bills_in_minor + r.tickets_in_minor;
@@ -165,11 +165,18 @@ fn percent(p: Decimal) -> String {
     p.to_string()
 }
 
-/// The ledger scan's sink: per machine of the report, its (hall, machine) key and its hall's
-/// day; the rows so far.
+/// The ledger scan's sink: per machine of the report, what its row needs; the rows so far.
 struct Days {
-    of: HashMap<String, ((String, String), DayBounds)>,
+    of: HashMap<String, Of>,
     rows: BTreeMap<(String, String), MachineDayRow>,
+}
+
+/// A machine of the report: its row's (hall, machine) key, its hall's day and its
+/// theoretical hold.
+struct Of {
+    key: (String, String),
+    bounds: DayBounds,
+    hold_ppm: i64,
 }
 
 impl LedgerSink for Days {
@@ -177,7 +184,10 @@ impl LedgerSink for Days {
         let EntityKey::Machine(id) = key else {
             return;
         };
-        let Some((k, b)) = self.of.get(id.as_str()) else {
+        let Some(Of {
+            key: k, bounds: b, ..
+        }) = self.of.get(id.as_str())
+        else {
             return;
         };
         if e.time.0 < b.start_ms || e.time.0 >= b.end_ms {

@@ -143,13 +143,9 @@ pub(crate) async fn read_hall_day(
 ) -> Result<(DayRow, i64), ReportError> {
     let rows = read_rows(source, date, Some(hall)).await?;
     let newest = rows.iter().map(|r| r.window.0).max().unwrap_or(i64::MIN);
-    let report = gaming_day(&rows, days, date, Some(hall), currency)?;
-    let row = report.halls.into_iter().next().ok_or_else(|| {
-        ReportError::NoData(format!(
-            "no GGR recorded for gaming day {date} in hall {hall}"
-        ))
-    })?;
-    Ok((row, newest))
+    // One hall asked for: its row, or NoData.
+    let mut report = gaming_day(&rows, days, date, Some(hall), currency)?;
+    Ok((report.halls.swap_remove(0), newest))
 }
 
 /// The report of `date` (`YYYY-MM-DD`), of one hall or of every hall, from the stored GGR

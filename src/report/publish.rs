@@ -17,7 +17,7 @@
 //! day before each hall's first window it sees again, in case its predecessor stopped
 //! between that day's close and its publication.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use jiff::civil::Date;
@@ -50,12 +50,11 @@ pub struct DayPublisher {
 struct State {
     /// Per hall, the gaming day of the newest window it published, and its bounds.
     current: HashMap<HallId, (Date, DayBounds)>,
-    /// Hall days to publish (or revise) at the next tick.
-    due: BTreeSet<(Date, HallId)>,
-    /// Hall days of the first window a hall published since this process started: a late
-    /// window of a closed day, or the hall's current day. Published at the next tick only if
-    /// the store shows the day closed (a window stored past its end and the grace).
-    unsure: BTreeSet<(Date, HallId)>,
+    /// Hall days to publish (or revise) at the next tick. `true`: the day of the first
+    /// window a hall published since this process started (a late window of a closed day,
+    /// or the hall's current day), published only if the store shows the day closed (a
+    /// window stored past its end and the grace).
+    due: BTreeMap<(Date, HallId), bool>,
     /// The id this process last published per hall day.
     published: HashMap<(HallId, Date), Uuid>,
 }
@@ -98,25 +97,22 @@ impl DayPublisher {
         match current {
             None => {
                 if let Ok(before) = date.yesterday() {
-                    s.due.insert((before, hall.clone()));
+                    s.make_due(before, hall, false);
                 }
-                s.unsure.insert((date, hall.clone()));
+                s.make_due(date, hall, true);
                 s.current.insert(hall.clone(), (date, bounds));
             }
             Some((cur, _)) if date > cur => {
-                s.due.insert((cur, hall.clone()));
+                s.make_due(cur, hall, false);
                 s.current.insert(hall.clone(), (date, bounds));
             }
-            Some(_) => {
-                s.due.insert((date, hall.clone()));
-            }
+            Some(_) => s.make_due(date, hall, false),
         }
     }
 
     /// Hall days due and not yet read (those the store must show closed included).
     pub fn due(&self) -> usize {
-        let s = self.lock();
-        s.due.len() + s.unsure.difference(&s.due).count()
+        self.lock().due.len()
     }
 
     /// Reads every due hall day from the store and publishes those whose content this
@@ -124,19 +120,9 @@ impl DayPublisher {
     /// cannot be read for stays due (the next tick tries again); a day without data (a
     /// hall's first day) is dropped.
     pub async fn tick(&self) -> usize {
-        let (due, unsure) = {
-            let mut s = self.lock();
-            let due = std::mem::take(&mut s.due);
-            let unsure = std::mem::take(&mut s.unsure);
-            (due, unsure)
-        };
-        let unsure: Vec<_> = unsure.difference(&due).cloned().collect();
-        let all = due
-            .into_iter()
-            .map(|d| (d, false))
-            .chain(unsure.into_iter().map(|d| (d, true)));
+        let due = std::mem::take(&mut self.lock().due);
         let mut sent = 0;
-        for ((date, hall), if_closed) in all {
+        for ((date, hall), if_closed) in due {
             let text = date.to_string();
             let r = &self.reports;
             let read = read_hall_day(&*r.source, &r.days, &text, hall.as_str(), &r.currency).await;
@@ -151,12 +137,7 @@ impl DayPublisher {
                 Err(ReportError::NoData(_)) => continue,
                 Err(e) => {
                     tracing::warn!(%hall, date = %text, error = %e, "gaming-day report not read; trying again at the next tick");
-                    let mut s = self.lock();
-                    if if_closed {
-                        s.unsure.insert((date, hall));
-                    } else {
-                        s.due.insert((date, hall));
-                    }
+                    self.lock().make_due(date, &hall, if_closed);
                     continue;
                 }
             };
@@ -187,6 +168,14 @@ impl DayPublisher {
                     .unwrap_or(true)
             })
         });
+    }
+}
+
+impl State {
+    /// Makes a hall day due; `if_closed` only if nothing asked for it unconditionally.
+    fn make_due(&mut self, date: Date, hall: &HallId, if_closed: bool) {
+        let e = self.due.entry((date, hall.clone())).or_insert(if_closed);
+        *e &= if_closed;
     }
 }
 
