@@ -723,6 +723,9 @@ impl CoreViews {
                             ("jackpot_paid", meters.jackpot_paid),
                             ("jackpot_handpaid", meters.jackpot_handpaid),
                             ("doors_opened", meters.doors_opened),
+                            ("restricted_in", meters.restricted_in),
+                            ("nonrestricted_in", meters.nonrestricted_in),
+                            ("restricted_played", meters.restricted_played),
                         ]
                         .into_iter()
                         .collect(),
@@ -762,6 +765,7 @@ impl CoreViews {
                         wins: t.wins,
                         jackpots: t.jackpots,
                         games: t.games,
+                        promo: t.promo,
                     };
                     let view = HallView {
                         totals: totals(&h.totals),

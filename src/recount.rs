@@ -2,7 +2,7 @@
 //! that every unit of money that entered is held, has left, or is GGR.
 //!
 //! ```text
-//! cash in + deposits + seeds funded + transfers from machines
+//! cash in + promo in + deposits + seeds funded + transfers from machines
 //!   == credits + wallet balances + held for transfers + pool holdings
 //!    + cash out + withdrawals + jackpots paid + transfers to machines
 //!    + GGR (bets - wins, as the halls counted it) - jackpot contributions
@@ -19,6 +19,10 @@
 //! ```text
 //! vouchers issued == liability + redeemed + expired + voided
 //! ```
+//!
+//! Promotional credits (RULES.md M-13) enter a machine like cash; the restricted ones played
+//! are part of the bets (so of GGR), and the halls' `promo` must equal what the machines
+//! played.
 //!
 //! Jackpot contributions are part of the bets (so of GGR) but sit in the pools, hence the
 //! subtraction. Pool holdings and contributions are exact in micro-units (10^-6 minor units),
@@ -41,6 +45,12 @@ pub struct Recount {
     pub halls: u64,
     /// Bills, tickets and cashless transfers into machines.
     pub cash_in: i64,
+    /// Promotional credits put on machines, restricted and not (RULES.md M-13).
+    pub promo_in: i64,
+    /// Restricted promotional credits played, by the machines' meters (M-13).
+    pub promo_played: i64,
+    /// Restricted promotional credits played, as the halls counted them (M-13).
+    pub promo: i64,
     /// Wallet deposits.
     pub deposits: i64,
     /// Seeds funded by the operator for pool levels (initial and after each hit).
@@ -120,6 +130,8 @@ pub fn recount(states: &[Snapshot]) -> Recount {
             Snapshot::Machine(m) => {
                 r.machines += 1;
                 r.cash_in += m.meters.cash_in();
+                r.promo_in += m.meters.promo_in();
+                r.promo_played += m.meters.restricted_played;
                 // Jackpot handpays leave by hand too, never through the credits (M-10).
                 r.cash_out += m.meters.cash_out();
                 r.handpaid_wins += m.meters.jackpot_handpaid;
@@ -174,6 +186,7 @@ pub fn recount(states: &[Snapshot]) -> Recount {
             Snapshot::Hall(h) => {
                 r.halls += 1;
                 r.ggr += h.totals.ggr();
+                r.promo += h.totals.promo;
                 r.bets += h.totals.bets;
                 r.wins += h.totals.wins;
                 r.games += h.totals.games;
@@ -182,6 +195,7 @@ pub fn recount(states: &[Snapshot]) -> Recount {
     }
     let m = MICRO as i128;
     r.entered_micro = (r.cash_in as i128
+        + r.promo_in as i128
         + r.deposits as i128
         + r.transfers_from_machines as i128
         + r.seeds_funded as i128
@@ -199,6 +213,7 @@ pub fn recount(states: &[Snapshot]) -> Recount {
         - r.contributions_micro;
     r.conservation_ok = r.entered_micro == r.accounted_micro
         && r.ggr == r.ggr_from_entities
+        && r.promo == r.promo_played
         && r.jackpots_paid == r.jackpots_paid_by_pools + r.jackpot_variances
         && r.voucher_issued
             == r.voucher_liability + r.voucher_redeemed + r.voucher_expired + r.voucher_voided;

@@ -38,6 +38,10 @@ pub struct SentTotals {
     pub late_bets: u64,
     /// Cash into machines.
     pub cash_in: i64,
+    /// Promotional credits put on machines, restricted and not (RULES.md M-13).
+    pub promo_in: i64,
+    /// Restricted promotional credits the machines' bets played (M-13); part of `bets`.
+    pub promo_played: i64,
     /// Cash out of machines.
     pub cash_out: i64,
     /// Wallet deposits.
@@ -83,6 +87,8 @@ impl SentTotals {
         self.malformed += d.malformed;
         self.late_bets += d.late_bets;
         self.cash_in += d.cash_in;
+        self.promo_in += d.promo_in;
+        self.promo_played += d.promo_played;
         self.cash_out += d.cash_out;
         self.deposits += d.deposits;
         self.withdrawals += d.withdrawals;
@@ -107,6 +113,9 @@ impl SentTotals {
     /// partitions may read it), and what they sent is what the wallets received.
     pub fn matches(&self, r: &Recount) -> bool {
         self.cash_in == r.cash_in
+            && self.promo_in == r.promo_in
+            && self.promo_played == r.promo_played
+            && self.promo_played == r.promo
             && self.cash_out == r.cash_out
             && self.deposits == r.deposits
             && self.withdrawals == r.withdrawals
@@ -122,7 +131,10 @@ struct SimMachine {
     id: String,
     hall: usize,
     seq: u64,
+    /// Cashable credits.
     credits: i64,
+    /// Restricted promotional credits (RULES.md M-13): played first, never cashed out.
+    restricted: i64,
     carded: Option<usize>,
     door_open: bool,
     claimable: Vec<(String, u8)>,
@@ -211,6 +223,9 @@ const SIM_AFT: &str = "AFT-1";
 
 /// Probability that a game pays; the win size is set so that the long-run RTP holds.
 const WIN_ONE_IN: i64 = 4;
+/// One refill of a machine's credits in this many is a host's promotional credits
+/// (RULES.md M-13), three in four of them restricted.
+const PROMO_ONE_IN: u32 = 25;
 
 impl Simulator {
     /// A simulator for the configured network.
@@ -254,6 +269,7 @@ impl Simulator {
                     hall: hi,
                     seq: 0,
                     credits: 0,
+                    restricted: 0,
                     carded: None,
                     door_open: false,
                     claimable: claimable.clone(),
@@ -350,9 +366,17 @@ impl Simulator {
     }
 
     fn push(&mut self, key: String, source: Source, seq: u64, now_ms: i64, payload: InputPayload) {
+        // Version 1 throughout, but for what only version 2 says: a credit type (M-13).
+        let v2 = matches!(
+            payload,
+            InputPayload::CashIn {
+                credit_type: Some(_),
+                ..
+            }
+        );
         let env = InputEnvelope {
             event_id: self.event_id(),
-            schema_version: 1,
+            schema_version: if v2 { 2 } else { 1 },
             source,
             epoch: None,
             seq,
@@ -494,6 +518,7 @@ impl Simulator {
                         amount,
                         currency: cur,
                         validation: Some(validation),
+                        credit_type: None,
                     },
                 );
             }
@@ -517,6 +542,9 @@ impl Simulator {
                 return self.redeem_ticket(m, now_ms);
             }
             let bill = self.bills[self.rng.gen_range(0..self.bills.len())];
+            if self.rng.gen_range(0..PROMO_ONE_IN) == 0 {
+                return self.promo(m, now_ms, bill);
+            }
             let kind = if self.rng.gen_range(0..10) == 0 {
                 "ticket"
             } else {
@@ -532,6 +560,7 @@ impl Simulator {
                     amount: bill,
                     currency: cur,
                     validation: None,
+                    credit_type: None,
                 },
             );
         }
@@ -584,11 +613,15 @@ impl Simulator {
             .bets
             .iter()
             .copied()
-            .filter(|b| *b <= mach.credits)
+            .filter(|b| *b <= mach.credits + mach.restricted)
             .collect();
         let bet = affordable[self.rng.gen_range(0..affordable.len())];
-        self.machines[m].credits -= bet;
+        // RULES.md M-13: restricted promotional credits pay first.
+        let promo = bet.min(self.machines[m].restricted);
+        self.machines[m].restricted -= promo;
+        self.machines[m].credits -= bet - promo;
         self.pending.bets += bet;
+        self.pending.promo_played += promo;
         self.machine_event(
             m,
             now_ms,
@@ -682,6 +715,34 @@ impl Simulator {
     }
 
     /// A new validation number for a ticket of `amount`, remembered for redemption.
+    /// RULES.md M-13: a host puts promotional credits on machine `m` (a version 2 cashless
+    /// cash-in with its credit type): restricted ones are played first and never cashed out,
+    /// non-restricted ones are cashable credits from then on.
+    fn promo(&mut self, m: usize, now_ms: i64, amount: i64) {
+        let restricted = self.rng.gen_range(0..4) != 0;
+        if restricted {
+            self.machines[m].restricted += amount;
+        } else {
+            self.machines[m].credits += amount;
+        }
+        self.pending.promo_in += amount;
+        let payload = InputPayload::CashIn {
+            kind: "cashless".into(),
+            amount,
+            currency: self.currency.clone(),
+            validation: None,
+            credit_type: Some(
+                if restricted {
+                    "restricted"
+                } else {
+                    "nonrestricted"
+                }
+                .into(),
+            ),
+        };
+        self.machine_event(m, now_ms, payload);
+    }
+
     fn new_ticket(&mut self, amount: i64) -> String {
         self.ticket_no += 1;
         // 18 digits: a system number (the seed's last two digits) and a counter.

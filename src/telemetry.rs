@@ -71,7 +71,8 @@ pub const HALL_BETS: &str = "pitboss_hall_bets_minor";
 pub const HALL_WINS: &str = "pitboss_hall_wins_minor";
 /// All-time jackpots paid to a hall's machines, minor units.
 pub const HALL_JACKPOTS: &str = "pitboss_hall_jackpots_minor";
-/// All-time net win (bets - wins - jackpots) of a hall, minor units.
+/// All-time net win (bets - wins - jackpots - promotional credits played) of a hall, minor
+/// units.
 pub const HALL_NET_WIN: &str = "pitboss_hall_net_win_minor";
 /// Machines by hall and status (online, offline, door_open, tilt), from the census.
 pub const MACHINES: &str = "pitboss_machines";
@@ -179,7 +180,7 @@ pub const METRICS: &[MetricDef] = &[
     def(HALL_BETS, Kind::Gauge, &["hall"], "All-time bets of a hall, net of rollbacks, minor units."),
     def(HALL_WINS, Kind::Gauge, &["hall"], "All-time wins of a hall, minor units."),
     def(HALL_JACKPOTS, Kind::Gauge, &["hall"], "All-time jackpots paid to a hall's machines (progressive and mystery), minor units."),
-    def(HALL_NET_WIN, Kind::Gauge, &["hall"], "All-time net win (bets - wins - jackpots) of a hall, minor units."),
+    def(HALL_NET_WIN, Kind::Gauge, &["hall"], "All-time net win (bets - wins - jackpots - promotional credits played) of a hall, minor units."),
     def(MACHINES, Kind::Gauge, &["hall", "status"], "Machines by hall and status (online, offline, door_open, tilt)."),
     def(HANDPAYS_OPEN, Kind::Gauge, &[], "Handpays pending (machines locked up until an attendant pays and resets them), from the census."),
     def(VOUCHERS_OPEN, Kind::Gauge, &[], "Vouchers (TITO tickets) issued or held and not yet redeemed, expired or voided, from the census (RULES.md V-8)."),
@@ -482,12 +483,12 @@ pub fn ready(ready: bool) {
 }
 
 /// A hall's all-time totals (from the census), minor units.
-pub fn hall_totals(hall: &str, bets: i64, wins: i64, jackpots: i64) {
+pub fn hall_totals(hall: &str, bets: i64, wins: i64, jackpots: i64, promo: i64) {
     let h = hall.to_string();
     gauge!(HALL_BETS, "hall" => h.clone()).set(bets as f64);
     gauge!(HALL_WINS, "hall" => h.clone()).set(wins as f64);
     gauge!(HALL_JACKPOTS, "hall" => h.clone()).set(jackpots as f64);
-    gauge!(HALL_NET_WIN, "hall" => h.clone()).set((bets - wins - jackpots) as f64);
+    gauge!(HALL_NET_WIN, "hall" => h.clone()).set((bets - wins - jackpots - promo) as f64);
     gauge!(HALL_GGR, "hall" => h).set((bets - wins) as f64);
 }
 

@@ -130,6 +130,9 @@ pub async fn machine(
         ("jackpot_paid_minor", mt.jackpot_paid),
         ("jackpot_handpaid_minor", mt.jackpot_handpaid),
         ("doors_opened", mt.doors_opened),
+        ("restricted_in_minor", mt.restricted_in),
+        ("nonrestricted_in_minor", mt.nonrestricted_in),
+        ("restricted_played_minor", mt.restricted_played),
     ]);
     let view = MachineView {
         id: m.id.to_string(),
@@ -733,6 +736,7 @@ struct WindowView {
     ggr_minor: i64,
     ggr: String,
     jackpots_minor: i64,
+    promo_minor: i64,
     net_win_minor: i64,
     games: i64,
     revision: u32,
@@ -774,6 +778,7 @@ pub async fn hall_ggr(
             ggr_minor: w.totals.ggr(),
             ggr: format_minor(w.totals.ggr(), cur),
             jackpots_minor: w.totals.jackpots,
+            promo_minor: w.totals.promo,
             net_win_minor: w.totals.net_win(),
             games: w.totals.games,
             revision: w.revision,
@@ -790,6 +795,7 @@ pub async fn hall_ggr(
             "ggr_minor": h.totals.ggr(),
             "ggr": format_minor(h.totals.ggr(), cur),
             "jackpots_minor": h.totals.jackpots,
+            "promo_minor": h.totals.promo,
             "net_win_minor": h.totals.net_win(),
             "games": h.totals.games,
         },

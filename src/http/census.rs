@@ -269,7 +269,10 @@ pub struct HallSummary {
     pub ggr: String,
     /// All-time jackpots paid to the hall's machines (progressive and mystery), minor units.
     pub jackpots_minor: i64,
-    /// All-time net win (bets - wins - jackpots, RULES.md H-1), minor units.
+    /// All-time restricted promotional credits played (part of bets, RULES.md M-13), minor
+    /// units.
+    pub promo_minor: i64,
+    /// All-time net win (bets - wins - jackpots - promo, RULES.md H-1), minor units.
     pub net_win_minor: i64,
     /// GGR of the newest one-minute window, minor units.
     pub ggr_last_window_minor: i64,
@@ -298,6 +301,7 @@ struct HallTotals {
     bets: i64,
     wins: i64,
     jackpots: i64,
+    promo: i64,
     games: i64,
     last_window_ggr: i64,
 }
@@ -308,6 +312,7 @@ impl From<&HallState> for HallTotals {
             bets: h.totals.bets,
             wins: h.totals.wins,
             jackpots: h.totals.jackpots,
+            promo: h.totals.promo,
             games: h.totals.games,
             last_window_ggr: h.windows.values().next_back().map_or(0, |w| w.totals.ggr()),
         }
@@ -571,7 +576,8 @@ impl Board {
             ggr_minor: t.bets - t.wins,
             ggr: format_minor(t.bets - t.wins, currency),
             jackpots_minor: t.jackpots,
-            net_win_minor: t.bets - t.wins - t.jackpots,
+            promo_minor: t.promo,
+            net_win_minor: t.bets - t.wins - t.jackpots - t.promo,
             ggr_last_window_minor: t.last_window_ggr,
             games: t.games,
             machines: self.counts.get(id).cloned().unwrap_or_default(),
@@ -584,7 +590,7 @@ impl Board {
             let Some(t) = self.halls.get(id) else {
                 continue;
             };
-            telemetry::hall_totals(id, t.bets, t.wins, t.jackpots);
+            telemetry::hall_totals(id, t.bets, t.wins, t.jackpots, t.promo);
             let c = self.counts.get(id).cloned().unwrap_or_default();
             telemetry::machines_by_status(id, c.online, c.offline, c.door_open, c.tilt);
         }

@@ -159,6 +159,13 @@ pub struct GgrDeltaItem<'a> {
     /// Jackpot awards paid, minor units (absent before RULES.md H-1: 0).
     #[serde(default)]
     pub jackpots: i64,
+    /// Restricted promotional credits played, minor units (RULES.md M-13; absent: 0).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub promo: i64,
+}
+
+fn is_zero(v: &i64) -> bool {
+    *v == 0
 }
 
 /// A jackpot award for a machine.
@@ -918,6 +925,7 @@ pub fn ggr_item(d: &GgrDelta) -> GgrDeltaItem<'_> {
         wins: d.wins,
         games: d.games,
         jackpots: d.jackpots,
+        promo: d.promo,
     }
 }
 
@@ -933,6 +941,7 @@ impl GgrDeltaItem<'_> {
             wins: self.wins,
             games: self.games,
             jackpots: self.jackpots,
+            promo: self.promo,
         })
     }
 }
@@ -1028,6 +1037,7 @@ mod tests {
             wins: 0,
             games: 0,
             jackpots: 25,
+            promo: 0,
         };
         let mut buf = BatchBuf::new(Kind::GgrDeltas);
         buf.push(&ggr_item(&d));

@@ -12,7 +12,7 @@ use super::validate::WalletOpModel;
 /// Meters by name.
 pub(super) type MeterMap = BTreeMap<&'static str, i64>;
 
-const METERS: [&str; 13] = [
+const METERS: [&str; 16] = [
     "coin_in",
     "coin_out",
     "games_played",
@@ -26,6 +26,9 @@ const METERS: [&str; 13] = [
     "jackpot_paid",
     "jackpot_handpaid",
     "doors_opened",
+    "restricted_in",
+    "nonrestricted_in",
+    "restricted_played",
 ];
 
 /// The numbers seen under one epoch (M-1): everything up to `high` that is in `seen` or at

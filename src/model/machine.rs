@@ -15,6 +15,13 @@ enum Seq {
     Stale,
 }
 
+/// M-2, M-13: the credits a cash-out may take: all but the restricted promotional credits
+/// still on the machine.
+fn cashable(m: &Machine) -> i64 {
+    let restricted = m.meters["restricted_in"] - m.meters["restricted_played"];
+    m.credits - restricted.max(0)
+}
+
 impl Model {
     /// M-1: decides whether (epoch, seq) is new, and records it.
     fn sequence(&mut self, id: &str, epoch: u64, seq: u64) -> Seq {
@@ -231,9 +238,13 @@ impl Model {
                 if m.credits < a {
                     self.alert("credit_variance");
                 }
+                // M-13: the restricted promotional credits on the machine are played first.
+                let restricted = m.meters["restricted_in"] - m.meters["restricted_played"];
+                let promo = a.min(restricted).max(0);
                 let m = self.machines.get_mut(id).expect("exists");
                 m.credits -= a;
                 *m.meters.get_mut("coin_in").expect("meter") += a;
+                *m.meters.get_mut("restricted_played").expect("meter") += promo;
                 // M-12: the carded-in player's session counts the bet.
                 if let Some(r) = &mut m.rating {
                     r.1 += a;
@@ -251,6 +262,7 @@ impl Model {
                     booked,
                     Totals {
                         bets: a,
+                        promo,
                         ..Totals::default()
                     },
                 );
@@ -424,7 +436,9 @@ impl Model {
             self.alert("overflow");
             return Outcome::Refused("overflow");
         }
-        if self.cfg.large_cash_in > 0 && a >= self.cfg.large_cash_in {
+        // M-7, M-13: promotional credits are not cash.
+        let cash = !matches!(name, "restricted_in" | "nonrestricted_in");
+        if cash && self.cfg.large_cash_in > 0 && a >= self.cfg.large_cash_in {
             self.alert("large_cash_in");
         }
         let m = self.machines.get_mut(id).expect("exists");
@@ -439,7 +453,7 @@ impl Model {
             self.alert("overflow");
             return Outcome::Refused("overflow");
         }
-        if m.credits < a {
+        if cashable(m) < a {
             self.alert("credit_variance");
         }
         let m = self.machines.get_mut(id).expect("exists");
@@ -461,7 +475,7 @@ impl Model {
                 self.alert("overflow");
                 return Outcome::Refused("overflow");
             }
-            if m.credits < a {
+            if cashable(m) < a {
                 self.alert("credit_variance");
             }
             let m = self.machines.get_mut(id).expect("exists");

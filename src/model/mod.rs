@@ -545,6 +545,7 @@ mod tests {
                 amount,
                 currency: CURRENCY.to_owned(),
                 validation: Some(N.to_owned()),
+                credit_type: None,
             }
         }
 

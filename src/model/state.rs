@@ -273,7 +273,12 @@ impl Model {
         let mut accounted: i128 = 0;
         for m in self.machines.values() {
             let v = m.view();
-            let cash_in = v.meters["bills_in"] + v.meters["tickets_in"] + v.meters["cashless_in"];
+            // M-13: promotional credits enter a machine like cash.
+            let cash_in = v.meters["bills_in"]
+                + v.meters["tickets_in"]
+                + v.meters["cashless_in"]
+                + v.meters["restricted_in"]
+                + v.meters["nonrestricted_in"];
             // M-10: a jackpot handpay leaves by hand, beside the cash outs.
             let cash_out = v.meters["tickets_out"]
                 + v.meters["cashless_out"]

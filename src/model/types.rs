@@ -196,6 +196,8 @@ pub struct Totals {
     pub jackpots: i64,
     /// Games.
     pub games: i64,
+    /// Restricted promotional credits played (part of bets, M-13).
+    pub promo: i64,
 }
 
 impl Totals {
@@ -206,7 +208,7 @@ impl Totals {
 
     /// Net win.
     pub fn net_win(&self) -> i64 {
-        self.bets - self.wins - self.jackpots
+        self.bets - self.wins - self.jackpots - self.promo
     }
 
     pub(super) fn add(&mut self, other: &Totals) {
@@ -214,6 +216,7 @@ impl Totals {
         self.wins += other.wins;
         self.jackpots += other.jackpots;
         self.games += other.games;
+        self.promo += other.promo;
     }
 }
 

@@ -383,11 +383,16 @@ pub fn validate(env: &InputEnvelope) -> Result<Event, &'static str> {
                     amount: a,
                     currency: c,
                     validation: v,
+                    credit_type,
                 } => {
-                    let meter = match kind.as_str() {
-                        "bill" => "bills_in",
-                        "ticket" => "tickets_in",
-                        "cashless" => "cashless_in",
+                    // M-13: a version 2 cashless cash-in may carry promotional credits.
+                    let credit = if v2 { credit_type.as_deref() } else { None };
+                    let meter = match (kind.as_str(), credit) {
+                        ("bill", None) => "bills_in",
+                        ("ticket", None) => "tickets_in",
+                        ("cashless", None | Some("cashable")) => "cashless_in",
+                        ("cashless", Some("restricted")) => "restricted_in",
+                        ("cashless", Some("nonrestricted")) => "nonrestricted_in",
                         _ => return Err("malformed"),
                     };
                     let v = ticket_number(kind, v)?;

@@ -66,9 +66,11 @@ pub struct MachineDayRow {
     pub handpaid_wins_minor: i64,
     /// Jackpot awards of linked pools paid on the machine (RULES.md P-4).
     pub jackpots_minor: i64,
+    /// Restricted promotional credits played: part of coin in, not revenue (RULES.md M-13).
+    pub promo_played_minor: i64,
     /// Coin in - coin out - handpaid wins (the hall's GGR counts the same).
     pub ggr_minor: i64,
-    /// GGR - jackpots.
+    /// GGR - jackpots - promotional credits played.
     pub net_win_minor: i64,
     /// Banknotes in.
     pub bills_in_minor: i64,
@@ -84,6 +86,10 @@ pub struct MachineDayRow {
     pub cashless_out_minor: i64,
     /// Cancelled credits paid by hand (a cash-out, not a win).
     pub handpays_minor: i64,
+    /// Restricted promotional credits put on the machine (RULES.md M-13).
+    pub restricted_in_minor: i64,
+    /// Non-restricted promotional credits put on the machine (M-13).
+    pub nonrestricted_in_minor: i64,
     /// The theoretical hold applied, percent: the machine's own, its hall's or the network's
     /// (`runtime.theoretical-hold-percent`, `-machines`, `-halls`).
     pub theoretical_hold_percent: String,
@@ -142,7 +148,7 @@ pub async fn read_machine_rows(
             r.hall = hall;
             r.drop_minor = r.bills_in_minor + r.tickets_in_minor;
             r.ggr_minor = r.coin_in_minor - r.coin_out_minor - r.handpaid_wins_minor;
-            r.net_win_minor = r.ggr_minor - r.jackpots_minor;
+            r.net_win_minor = r.ggr_minor - r.jackpots_minor - r.promo_played_minor;
             r.theoretical_hold_percent = percent(Decimal::new(hold_ppm, 4));
             r.theoretical_win_minor = theoretical_win(r.coin_in_minor, hold_ppm);
             r.hold_percent = if r.coin_in_minor == 0 {
@@ -207,6 +213,9 @@ impl LedgerSink for Days {
             Movement::TicketOut => (|r| &mut r.tickets_out_minor, -1),
             Movement::CashlessOut => (|r| &mut r.cashless_out_minor, -1),
             Movement::Handpay => (|r| &mut r.handpays_minor, -1),
+            Movement::RestrictedIn => (|r| &mut r.restricted_in_minor, 1),
+            Movement::NonRestrictedIn => (|r| &mut r.nonrestricted_in_minor, 1),
+            Movement::PromoPlayed => (|r| &mut r.promo_played_minor, 1),
             // Wallet, pool and voucher movements: not a machine's.
             _ => return,
         };
@@ -227,13 +236,13 @@ impl LedgerSink for Days {
 pub fn csv(date: &str, currency: &str, rows: &[MachineDayRow]) -> String {
     let mut out = String::from(
         "date,hall,machine,currency,coin_in_minor,coin_out_minor,handpaid_wins_minor,\
-         jackpots_minor,ggr_minor,net_win_minor,bills_in_minor,tickets_in_minor,drop_minor,\
-         tickets_out_minor,cashless_in_minor,cashless_out_minor,handpays_minor,\
-         theoretical_hold_percent,theoretical_win_minor,hold_percent,movements\n",
+         jackpots_minor,promo_played_minor,ggr_minor,net_win_minor,bills_in_minor,\
+         tickets_in_minor,drop_minor,tickets_out_minor,cashless_in_minor,cashless_out_minor,\
+         handpays_minor,restricted_in_minor,nonrestricted_in_minor,theoretical_hold_percent,theoretical_win_minor,hold_percent,movements\n",
     );
     for r in rows {
         out.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
             date,
             r.hall,
             r.machine,
@@ -242,6 +251,7 @@ pub fn csv(date: &str, currency: &str, rows: &[MachineDayRow]) -> String {
             r.coin_out_minor,
             r.handpaid_wins_minor,
             r.jackpots_minor,
+            r.promo_played_minor,
             r.ggr_minor,
             r.net_win_minor,
             r.bills_in_minor,
@@ -251,6 +261,8 @@ pub fn csv(date: &str, currency: &str, rows: &[MachineDayRow]) -> String {
             r.cashless_in_minor,
             r.cashless_out_minor,
             r.handpays_minor,
+            r.restricted_in_minor,
+            r.nonrestricted_in_minor,
             r.theoretical_hold_percent,
             r.theoretical_win_minor,
             r.hold_percent,

@@ -54,9 +54,11 @@ pub struct DayRow {
     pub wins_minor: i64,
     /// Jackpot awards paid, minor units.
     pub jackpots_minor: i64,
+    /// Restricted promotional credits played (part of handle, not revenue: RULES.md M-13).
+    pub promo_minor: i64,
     /// Handle - wins.
     pub ggr_minor: i64,
-    /// GGR - jackpots.
+    /// GGR - jackpots - promo.
     pub net_win_minor: i64,
     pub games: i64,
     /// One-minute windows that booked something.
@@ -200,6 +202,7 @@ pub fn gaming_day(
         row.handle_minor += t.bets;
         row.wins_minor += t.wins;
         row.jackpots_minor += t.jackpots;
+        row.promo_minor += t.promo;
         row.ggr_minor += t.ggr();
         row.net_win_minor += t.net_win();
         row.games += t.games;
@@ -220,6 +223,7 @@ pub fn gaming_day(
         network.handle_minor += h.handle_minor;
         network.wins_minor += h.wins_minor;
         network.jackpots_minor += h.jackpots_minor;
+        network.promo_minor += h.promo_minor;
         network.ggr_minor += h.ggr_minor;
         network.net_win_minor += h.net_win_minor;
         network.games += h.games;
@@ -241,11 +245,11 @@ impl GamingDayReport {
     pub fn csv(&self) -> String {
         let mut out = String::from(
             "date,hall,time_zone,day_start,day_end,minutes,currency,handle_minor,wins_minor,\
-             jackpots_minor,ggr_minor,net_win_minor,games,windows\n",
+             jackpots_minor,promo_minor,ggr_minor,net_win_minor,games,windows\n",
         );
         for r in self.halls.iter().chain(std::iter::once(&self.network)) {
             out.push_str(&format!(
-                "{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+                "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
                 self.date,
                 r.hall,
                 r.time_zone,
@@ -256,6 +260,7 @@ impl GamingDayReport {
                 r.handle_minor,
                 r.wins_minor,
                 r.jackpots_minor,
+                r.promo_minor,
                 r.ggr_minor,
                 r.net_win_minor,
                 r.games,
@@ -310,6 +315,7 @@ mod tests {
                 wins,
                 games: 1,
                 jackpots,
+                promo: 0,
             },
             revision: 1,
         }
@@ -340,8 +346,15 @@ mod tests {
             // Vienna, 24 October 2026 (06:00 CEST = 04:00Z) to 25 October 06:00 CET (05:00Z).
             row("H-1", "2026-10-24T03:59:00Z", 999, 0, 0), // 23 October's day
             row("H-1", "2026-10-24T04:00:00Z", 1_000, 400, 0),
-            row("H-1", "2026-10-25T04:30:00Z", 500, 100, 50), // the 25th hour
-            row("H-1", "2026-10-25T05:00:00Z", 777, 0, 0),    // 25 October's day
+            // The 25th hour; 20 of its bets played restricted promotional credits (M-13).
+            GgrRow {
+                totals: GgrTotals {
+                    promo: 20,
+                    ..row("H-1", "2026-10-25T04:30:00Z", 500, 100, 50).totals
+                },
+                ..row("H-1", "2026-10-25T04:30:00Z", 500, 100, 50)
+            },
+            row("H-1", "2026-10-25T05:00:00Z", 777, 0, 0), // 25 October's day
             row("H-2", "2026-10-24T12:00:00Z", 300, 0, 0),
             // Los Angeles, 04:00 PDT = 11:00Z.
             row("H-LV", "2026-10-24T10:59:00Z", 888, 0, 0), // 23 October's day
@@ -364,7 +377,7 @@ mod tests {
         assert_eq!(
             got,
             [
-                ("H-1", 1500, 1_500, 950, 2),
+                ("H-1", 1500, 1_500, 930, 2),
                 ("H-2", 1500, 300, 300, 1),
                 ("H-LV", 1440, 2_000, 500, 1)
             ]
@@ -377,16 +390,17 @@ mod tests {
                 n.handle_minor,
                 n.wins_minor,
                 n.jackpots_minor,
+                n.promo_minor,
                 n.ggr_minor,
                 n.net_win_minor,
                 n.games
             ),
-            (3_800, 2_000, 50, 1_800, 1_750, 4)
+            (3_800, 2_000, 50, 20, 1_800, 1_730, 4)
         );
         let csv = r.csv();
         assert_eq!(csv.lines().count(), 5, "{csv}");
         assert!(
-            csv.contains("\n2026-10-24,NETWORK,,,,1500,EUR,3800,2000,50,1800,1750,4,4\n"),
+            csv.contains("\n2026-10-24,NETWORK,,,,1500,EUR,3800,2000,50,20,1800,1730,4,4\n"),
             "{csv}"
         );
         // One hall.

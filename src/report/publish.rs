@@ -191,6 +191,7 @@ fn payload<'a>(row: &'a DayRow, date: &'a str, currency: &'a str) -> GamingDayPa
         handle: row.handle_minor,
         wins: row.wins_minor,
         jackpots: row.jackpots_minor,
+        promo: row.promo_minor,
         ggr: row.ggr_minor,
         net_win: row.net_win_minor,
         games: row.games,
@@ -299,6 +300,7 @@ mod tests {
                 wins,
                 games: 1,
                 jackpots: 0,
+                promo: 0,
             },
             revision,
         };

@@ -166,8 +166,11 @@ impl LedgerTotals {
             0
         };
         // A jackpot award and a jackpot handpay are paid by hand: they pass the machine's
-        // meters, not its credits.
-        let moves = !matches!(e.kind, Movement::JackpotPaid | Movement::HandpaidWin);
+        // meters, not its credits; promotional credits played are part of a bet's entry.
+        let moves = !matches!(
+            e.kind,
+            Movement::JackpotPaid | Movement::HandpaidWin | Movement::PromoPlayed
+        );
         t.chain.push((chain, e.n, e.amount, e.balance, moves));
         match t.last.iter_mut().find(|(l, _, _)| *l == e.level) {
             Some(last) => {
@@ -279,11 +282,28 @@ pub async fn audit(src: &dyn AuditSource) -> Result<AuditReport, StoreError> {
                     Movement::TicketOut,
                     Movement::CashlessOut,
                     Movement::Handpay,
+                    Movement::RestrictedIn,
+                    Movement::NonRestrictedIn,
                 ];
                 let credits: i128 = credit_kinds.iter().map(|k| t.sum(*k, 0)).sum();
                 let mt = &m.meters;
-                let checks: [(&str, i128, i128); 12] = [
+                let checks: [(&str, i128, i128); 15] = [
                     ("credits", m.credits as i128, credits),
+                    (
+                        "restricted in",
+                        mt.restricted_in as i128,
+                        t.sum(Movement::RestrictedIn, 0),
+                    ),
+                    (
+                        "nonrestricted in",
+                        mt.nonrestricted_in as i128,
+                        t.sum(Movement::NonRestrictedIn, 0),
+                    ),
+                    (
+                        "restricted played",
+                        mt.restricted_played as i128,
+                        t.sum(Movement::PromoPlayed, 0),
+                    ),
                     ("coin in", mt.coin_in as i128, -t.sum(Movement::Bet, 0)),
                     ("coin out", mt.coin_out as i128, t.sum(Movement::Win, 0)),
                     ("bills in", mt.bills_in as i128, t.sum(Movement::BillIn, 0)),

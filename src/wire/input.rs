@@ -84,6 +84,11 @@ pub enum InputPayload {
         /// V-5). Only with kind `ticket`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         validation: Option<String>,
+        /// Version 2, kind `cashless` only: the credit type of the transfer, `cashable`
+        /// (the default), `restricted` or `nonrestricted` (promotional credits, RULES.md
+        /// M-13).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        credit_type: Option<String>,
     },
     /// Money left the machine.
     CashOut {
@@ -413,9 +418,16 @@ impl SnapshotMeters {
                     self.games_won += 1;
                 }
             }
-            InputPayload::CashIn { kind, amount, .. } => match kind.as_str() {
-                "bill" => self.bills_in += amount,
-                "ticket" => self.tickets_in += amount,
+            InputPayload::CashIn {
+                kind,
+                amount,
+                credit_type,
+                ..
+            } => match (kind.as_str(), credit_type.as_deref()) {
+                ("bill", _) => self.bills_in += amount,
+                ("ticket", _) => self.tickets_in += amount,
+                // RULES.md M-13: promotional credits have meters of their own.
+                (_, Some("restricted" | "nonrestricted")) => {}
                 _ => self.cashless_in += amount,
             },
             InputPayload::CashOut { kind, amount, .. } => match kind.as_str() {

@@ -148,6 +148,7 @@ async fn after_a_restart_the_census_lists_every_stored_hall_and_machine() {
                         amount: 5_000,
                         currency: cur.clone(),
                         validation: None,
+                        credit_type: None,
                     },
                 )
                 .await;
@@ -225,6 +226,7 @@ async fn after_a_restart_the_census_lists_every_stored_hall_and_machine() {
             amount: 700,
             currency: cur.clone(),
             validation: None,
+            credit_type: None,
         },
     )
     .await;

@@ -98,6 +98,7 @@ fn every_internal_batch_kind_conforms() {
             wins: 0,
             games: 1,
             jackpots: 300,
+            promo: 0,
         }));
     }
     check(&v, b.message());

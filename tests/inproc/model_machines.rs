@@ -144,6 +144,9 @@ fn meters(m: &Meters) -> BTreeMap<&'static str, i64> {
         ("jackpot_paid", m.jackpot_paid),
         ("jackpot_handpaid", m.jackpot_handpaid),
         ("doors_opened", m.doors_opened),
+        ("restricted_in", m.restricted_in),
+        ("nonrestricted_in", m.nonrestricted_in),
+        ("restricted_played", m.restricted_played),
     ])
 }
 

@@ -14,7 +14,7 @@ use pitboss::wire::{
 };
 use pitboss_actors::domain::limits::{DepositPeriod, LimitKind};
 use pitboss_actors::domain::machine::{
-    CashInKind, CashOutKind, EventMeta, MachineCommand, MachineTransfer, MeterReport,
+    CashInKind, CashOutKind, EventMeta, MachineCommand, MachineTransfer, MeterReport, PromoCredit,
     SignificantEvent,
 };
 use pitboss_actors::domain::transfer::Direction;
@@ -2175,6 +2175,65 @@ fn the_wallet_answer_echoes_the_round_only_when_the_command_had_one() {
 /// A MessagePack map (a sample's bytes) as JSON, to edit.
 fn samples_json(bytes: Vec<u8>) -> Value {
     rmp_serde::from_slice(&bytes).expect("a map with string keys and plain values")
+}
+
+// ------------------------------------------------- promotional credits (RULES.md M-13)
+
+fn credit_json(version: u8, kind: &str, credit_type: Value) -> Value {
+    json!({
+        "event_id": samples::event_id(42).to_string(),
+        "schema_version": version,
+        "source": { "hall": "H-1", "machine": "M-17" },
+        "seq": 9,
+        "event_time": samples::TIME_MS,
+        "payload": { "cash_in": {
+            "kind": kind, "amount": 1_000, "currency": "EUR", "credit_type": credit_type
+        } }
+    })
+}
+
+/// RULES.md M-13, E-2: a version 2 cashless cash-in's credit type makes it promotional credits
+/// on both decoding paths; version 1 ignores it; an unknown type, or one on a bill, is
+/// rejected as malformed.
+#[test]
+fn a_cashless_cash_ins_credit_type_is_read_on_both_paths_and_only_there() {
+    let a = Amount::new(1_000).unwrap();
+    let promo = |p| MachineCommand::CashIn(CashInKind::Promo(p), a);
+    for (version, credit, want) in [
+        (2, "restricted", promo(PromoCredit::Restricted)),
+        (2, "nonrestricted", promo(PromoCredit::NonRestricted)),
+        (
+            2,
+            "cashable",
+            MachineCommand::CashIn(CashInKind::Cashless, a),
+        ),
+        (
+            1,
+            "restricted",
+            MachineCommand::CashIn(CashInKind::Cashless, a),
+        ),
+    ] {
+        let bytes = msgpack(&credit_json(version, "cashless", json!(credit)));
+        let Ok(Input::Machine { cmd, .. }) = decode_input(&bytes) else {
+            panic!("v{version} {credit} decodes")
+        };
+        assert_eq!(cmd, want, "v{version} {credit}");
+        let env = InputEnvelope::from_bytes(&bytes).expect("owned");
+        let Ok(Input::Machine { cmd, .. }) = Input::try_from(&env) else {
+            panic!("v{version} {credit}: owned envelope")
+        };
+        assert_eq!(cmd, want, "v{version} {credit} (owned)");
+    }
+    for (kind, credit) in [
+        ("cashless", json!("freeplay")),
+        ("cashless", json!(2)),
+        ("bill", json!("restricted")),
+        ("ticket", json!("cashable")),
+    ] {
+        let bytes = msgpack(&credit_json(2, kind, credit.clone()));
+        let e = decode_input(&bytes).expect_err("rejected");
+        assert_eq!(e.code(), "malformed", "{kind} {credit}: {e}");
+    }
 }
 
 // ------------------------------------------------------------------ vouchers (RULES.md V-1)

@@ -56,6 +56,7 @@ async fn machines_that_stop_sending_are_silent_their_hall_offline_and_the_next_e
                 amount: 1_000,
                 currency: cfg.network.currency.clone(),
                 validation: None,
+                credit_type: None,
             },
         );
         (machine.to_owned(), env.to_bytes())

@@ -386,6 +386,7 @@ async fn a_self_excluded_players_card_in_raises_an_alert_and_a_card_session_is_r
                 amount: 5_000,
                 currency: cur.clone(),
                 validation: None,
+                credit_type: None,
             },
         ),
         event(

@@ -257,6 +257,7 @@ fn hall(id: &str) -> HallState {
         wins: 50,
         games: 1,
         jackpots: 0,
+        promo: 0,
     };
     h.apply(&delta).unwrap();
     h

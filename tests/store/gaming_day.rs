@@ -103,6 +103,7 @@ async fn machine_rows_sum_to_the_hall_rows(mut h: Harness) {
         }
     }
     let (mut halls_checked, mut machines_checked) = (0, 0);
+    let (mut promo_played, mut promo_in) = (0, 0);
     let mut holds_seen = BTreeSet::new();
     for date in dates {
         let date = date.to_string();
@@ -139,6 +140,12 @@ async fn machine_rows_sum_to_the_hall_rows(mut h: Harness) {
                 hall.jackpots_minor,
                 "{ctx}: jackpots"
             );
+            assert_eq!(
+                sum(|r| r.promo_played_minor),
+                hall.promo_minor,
+                "{ctx}: promotional credits played (RULES.md M-13)"
+            );
+            promo_played += hall.promo_minor;
             assert_eq!(sum(|r| r.ggr_minor), hall.ggr_minor, "{ctx}: GGR");
             assert_eq!(
                 sum(|r| r.net_win_minor),
@@ -150,6 +157,12 @@ async fn machine_rows_sum_to_the_hall_rows(mut h: Harness) {
         }
         for r in &machines {
             assert_eq!(r.drop_minor, r.bills_in_minor + r.tickets_in_minor);
+            promo_in += r.restricted_in_minor + r.nonrestricted_in_minor;
+            assert_eq!(
+                r.net_win_minor,
+                r.ggr_minor - r.jackpots_minor - r.promo_played_minor,
+                "{r:?}"
+            );
             // Each machine's theoretical win at its own hold, else its hall's, else the
             // network's 8 %, rounded down.
             let (percent, ppm) = match (r.hall.as_str(), r.machine.as_str()) {
@@ -184,6 +197,11 @@ async fn machine_rows_sum_to_the_hall_rows(mut h: Harness) {
         let csv = report.machines_csv();
         assert_eq!(csv.lines().count(), machines.len() + 1, "{csv}");
     }
+    // The simulator's hosts put promotional credits on machines, and bets played them.
+    assert!(
+        promo_in > 0 && promo_played > 0,
+        "{promo_in} {promo_played}"
+    );
     // Three halls over two or three gaming days each.
     assert!(halls_checked >= 6, "{halls_checked} hall days checked");
     assert!(machines_checked > 60, "{machines_checked} machine rows");

@@ -327,6 +327,9 @@ fn machine() -> impl Strategy<Value = MachineState> {
                         jackpot_paid: mt[10],
                         jackpot_handpaid: mt[11] / 3,
                         doors_opened: mt[11],
+                        restricted_in: mt[4] / 5,
+                        nonrestricted_in: mt[5] / 7,
+                        restricted_played: mt[6] / 11,
                     },
                     marks: marks
                         .into_iter()
@@ -645,11 +648,14 @@ fn pool() -> impl Strategy<Value = PoolState> {
 
 fn hall() -> impl Strategy<Value = HallState> {
     let totals =
-        prop::array::uniform4(any::<i64>()).prop_map(|[bets, wins, games, jackpots]| GgrTotals {
-            bets,
-            wins,
-            games,
-            jackpots,
+        prop::array::uniform5(any::<i64>()).prop_map(|[bets, wins, games, jackpots, promo]| {
+            GgrTotals {
+                bets,
+                wins,
+                games,
+                jackpots,
+                promo,
+            }
         });
     let window =
         (totals.clone(), any::<u32>(), any::<bool>()).prop_map(|(totals, revision, closed)| {

@@ -1,5 +1,5 @@
-//! GGR (gross gaming revenue = bets - wins) and net win (bets - wins - jackpots) per hall
-//! and one-minute window (RULES.md H-1).
+//! GGR (gross gaming revenue = bets - wins) and net win (bets - wins - jackpots - promotional
+//! credits played) per hall and one-minute window (RULES.md H-1, M-13).
 //!
 //! A hall's aggregator receives deltas from its machines and wallets. Windows close when the
 //! hall's event time has moved `grace_windows` windows past them; a closed window is
@@ -46,6 +46,8 @@ pub struct GgrDelta {
     pub games: i64,
     /// Jackpot awards paid on the hall's machines (progressive and mystery).
     pub jackpots: i64,
+    /// Restricted promotional credits played (part of `bets`, RULES.md M-13).
+    pub promo: i64,
 }
 
 /// Bets, wins, jackpots and games of a window (or of all time).
@@ -59,6 +61,8 @@ pub struct GgrTotals {
     pub games: i64,
     /// Jackpot awards paid on the hall's machines, in the window of the hit.
     pub jackpots: i64,
+    /// Restricted promotional credits played: part of `bets`, not revenue (RULES.md M-13).
+    pub promo: i64,
 }
 
 impl GgrTotals {
@@ -67,18 +71,21 @@ impl GgrTotals {
         self.bets - self.wins
     }
 
-    /// Net win: bets - wins - jackpots (revenue net of jackpot payouts).
+    /// Net win: bets - wins - jackpots - promotional credits played (revenue net of jackpot
+    /// payouts and of the free play the house gave, RULES.md H-1, M-13).
     pub fn net_win(&self) -> i64 {
-        self.bets - self.wins - self.jackpots
+        self.bets - self.wins - self.jackpots - self.promo
     }
 
     fn add(&mut self, d: &GgrDelta) -> Result<(), DomainError> {
         let bets = add(self.bets, d.bets, Total::GgrBets)?;
         let wins = add(self.wins, d.wins, Total::GgrWins)?;
         let jackpots = add(self.jackpots, d.jackpots, Total::GgrJackpots)?;
+        let promo = add(self.promo, d.promo, Total::GgrPromo)?;
         self.bets = bets;
         self.wins = wins;
         self.jackpots = jackpots;
+        self.promo = promo;
         self.games += d.games;
         Ok(())
     }

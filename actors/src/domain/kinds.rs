@@ -170,6 +170,8 @@ named! {
         GgrBets => "GGR bets",
         GgrWins => "GGR wins",
         GgrJackpots => "GGR jackpots",
+        GgrPromo => "GGR promo",
+        PromoMeter => "promo meter",
         JackpotLevel => "jackpot level",
         JackpotPaid => "jackpot paid",
         JackpotSeeds => "jackpot seeds",

@@ -28,6 +28,18 @@ pub enum CashInKind {
     Ticket(Option<ValidationNo>),
     /// An electronic transfer from a cashless account.
     Cashless,
+    /// Promotional credits a host put on the machine (an AFT transfer of a promotional
+    /// credit type, RULES.md M-13): free play the house gives, not cash.
+    Promo(PromoCredit),
+}
+
+/// The promotional credit types of SAS and G2S (RULES.md M-13).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PromoCredit {
+    /// Non-cashable: can only be played, and is played first.
+    Restricted,
+    /// Cashable once on the machine: it joins the credits a player can cash out.
+    NonRestricted,
 }
 
 /// How money left a machine.
@@ -288,12 +300,29 @@ pub struct Meters {
     pub jackpot_handpaid: i64,
     /// Times a door was opened.
     pub doors_opened: i64,
+    /// Restricted (non-cashable) promotional credits put on the machine (RULES.md M-13).
+    pub restricted_in: i64,
+    /// Non-restricted promotional credits put on the machine (M-13).
+    pub nonrestricted_in: i64,
+    /// Restricted promotional credits played (part of `coin_in`, M-13).
+    pub restricted_played: i64,
 }
 
 impl Meters {
     /// Total cash in (bills, tickets, cashless).
     pub fn cash_in(&self) -> i64 {
         self.bills_in + self.tickets_in + self.cashless_in
+    }
+
+    /// Promotional credits put on the machine, restricted and not (RULES.md M-13).
+    pub fn promo_in(&self) -> i64 {
+        self.restricted_in + self.nonrestricted_in
+    }
+
+    /// Restricted promotional credits still on the machine: put on and not yet played
+    /// (RULES.md M-13).
+    pub fn restricted_credits(&self) -> i64 {
+        self.restricted_in - self.restricted_played
     }
 
     /// Total cash out (tickets, cashless, handpay); jackpot awards excluded.
@@ -328,7 +357,7 @@ impl Meters {
         a.iter().zip(b.iter()).all(|(x, y)| x >= y)
     }
 
-    fn as_array(&self) -> [i64; 13] {
+    fn as_array(&self) -> [i64; 16] {
         [
             self.coin_in,
             self.coin_out,
@@ -343,6 +372,9 @@ impl Meters {
             self.jackpot_paid,
             self.jackpot_handpaid,
             self.doors_opened,
+            self.restricted_in,
+            self.nonrestricted_in,
+            self.restricted_played,
         ]
     }
 }
@@ -1407,6 +1439,18 @@ impl MachineState {
     }
 
     fn ggr(&self, at: &Booked<'_>, bets: i64, wins: i64, games: i64) -> MachineEffect {
+        self.ggr_promo(at, bets, 0, wins, games)
+    }
+
+    /// A GGR delta whose bets played `promo` restricted promotional credits (RULES.md M-13).
+    fn ggr_promo(
+        &self,
+        at: &Booked<'_>,
+        bets: i64,
+        promo: i64,
+        wins: i64,
+        games: i64,
+    ) -> MachineEffect {
         MachineEffect::Ggr(GgrDelta {
             source: SourceKey::Machine(self.id.clone()),
             seq: at.seq,
@@ -1416,6 +1460,7 @@ impl MachineState {
             wins,
             games,
             jackpots: 0,
+            promo,
         })
     }
 
@@ -1445,14 +1490,20 @@ impl MachineState {
         });
     }
 
+    /// M-2: a bet or cash-out beyond the credits it may take (a cash-out never takes
+    /// restricted promotional credits, M-13).
     fn variance(&self, op: MachineOp, amount: i64) -> Option<MachineEffect> {
-        (amount > self.credits).then(|| {
+        let credits = match op {
+            MachineOp::CashOut => self.credits - self.meters.restricted_credits().max(0),
+            _ => self.credits,
+        };
+        (amount > credits).then(|| {
             MachineEffect::Alert(Alert::CreditVariance {
                 machine: self.id.clone(),
                 op,
                 amount,
-                credits: self.credits,
-                shortfall: amount - self.credits,
+                credits,
+                shortfall: amount - credits,
             })
         })
     }
@@ -1489,9 +1540,12 @@ impl MachineState {
                 let a = amount.minor();
                 let credits = sub(self.credits, a, Total::Credits)?;
                 let coin_in = add(self.meters.coin_in, a, Total::CoinInMeter)?;
+                // M-13: restricted promotional credits are played first.
+                let promo = a.min(self.meters.restricted_credits()).max(0);
                 fx.extend(self.variance(MachineOp::Bet, a));
                 self.credits = credits;
                 self.meters.coin_in = coin_in;
+                self.meters.restricted_played += promo;
                 if !self.game_open {
                     self.game_open = true;
                     self.game_won = false;
@@ -1501,7 +1555,7 @@ impl MachineState {
                 if let Some(r) = &mut self.rating {
                     r.coin_in = r.coin_in.saturating_add(a);
                 }
-                fx.push(self.ggr(at, a, 0, 0));
+                fx.push(self.ggr_promo(at, a, promo, 0, 0));
                 let eligible = self.status.online && self.status.tilt.is_none();
                 for pool in &self.profile.pools {
                     fx.push(MachineEffect::Contribute {
@@ -1566,14 +1620,23 @@ impl MachineState {
                     CashInKind::Bill => &mut self.meters.bills_in,
                     CashInKind::Ticket(_) => &mut self.meters.tickets_in,
                     CashInKind::Cashless => &mut self.meters.cashless_in,
+                    CashInKind::Promo(PromoCredit::Restricted) => &mut self.meters.restricted_in,
+                    CashInKind::Promo(PromoCredit::NonRestricted) => {
+                        &mut self.meters.nonrestricted_in
+                    }
                 };
-                *meter = add(*meter, a, Total::CashInMeter)?;
+                let total = match kind {
+                    CashInKind::Promo(_) => Total::PromoMeter,
+                    _ => Total::CashInMeter,
+                };
+                *meter = add(*meter, a, total)?;
                 self.credits = credits;
                 if let CashInKind::Ticket(Some(v)) = kind {
                     fx.push(self.ticket(*v, at, VoucherFact::Credited(self.id.clone(), *amount)));
                 }
                 let threshold = self.profile.large_cash_in_alert_minor;
-                if threshold > 0 && a >= threshold {
+                // M-7: free play is not cash.
+                if threshold > 0 && a >= threshold && !matches!(kind, CashInKind::Promo(_)) {
                     fx.push(MachineEffect::Alert(Alert::LargeCashIn {
                         machine: self.id.clone(),
                         amount: a,
@@ -1766,6 +1829,7 @@ impl MachineState {
                     wins: h.amount,
                     games: 0,
                     jackpots: 0,
+                    promo: 0,
                 }));
                 fx.push(MachineEffect::HandpaidWin(h.amount, h.time));
             }
@@ -1943,6 +2007,7 @@ impl MachineState {
             wins: 0,
             games: 0,
             jackpots: amount.minor(),
+            promo: 0,
         }));
         match mark {
             Some(m) => m.hit_number = hit_number,
@@ -1957,13 +2022,18 @@ impl MachineState {
 
     /// Checks the machine's invariants; panics on a broken one (a bug, not an error).
     pub fn assert_invariants(&self) {
-        let expected = self.meters.cash_in() - self.meters.cash_out() - self.meters.coin_in
+        let expected = self.meters.cash_in() + self.meters.promo_in()
+            - self.meters.cash_out()
+            - self.meters.coin_in
             + self.meters.coin_out;
         assert_eq!(
             self.credits, expected,
-            "machine {}: credits {} != cash in - cash out - bets + wins = {}",
+            "machine {}: credits {} != cash in + promo in - cash out - bets + wins = {}",
             self.id, self.credits, expected
         );
+        // M-13: restricted credits are played only while some are on the machine.
+        assert!(self.meters.restricted_played <= self.meters.restricted_in);
+        assert!(self.meters.restricted_played <= self.meters.coin_in);
         assert!(
             self.meters.dominates(&Meters::default()),
             "machine {}: negative meter",

@@ -599,6 +599,7 @@ impl WalletState {
             wins,
             games: 0,
             jackpots: 0,
+            promo: 0,
         })
     }
 

@@ -6,7 +6,7 @@
 //! derivation testable with a fixed time.
 
 use crate::domain::jackpot::{LevelState, PoolState, MICRO};
-use crate::domain::machine::{CashInKind, CashOutKind, MachineCommand};
+use crate::domain::machine::{CashInKind, CashOutKind, MachineCommand, PromoCredit};
 use crate::domain::transfer::Direction;
 use crate::domain::{EventId, Timestamp};
 
@@ -82,6 +82,12 @@ pub fn machine_movement(cmd: &MachineCommand) -> Option<Movement> {
         MachineCommand::CashIn(CashInKind::Bill, _) => Movement::BillIn,
         MachineCommand::CashIn(CashInKind::Ticket(_), _) => Movement::TicketIn,
         MachineCommand::CashIn(CashInKind::Cashless, _) => Movement::CashlessIn,
+        MachineCommand::CashIn(CashInKind::Promo(PromoCredit::Restricted), _) => {
+            Movement::RestrictedIn
+        }
+        MachineCommand::CashIn(CashInKind::Promo(PromoCredit::NonRestricted), _) => {
+            Movement::NonRestrictedIn
+        }
         MachineCommand::CashOut(CashOutKind::Ticket(_), _) => Movement::TicketOut,
         MachineCommand::CashOut(CashOutKind::Cashless, _) => Movement::CashlessOut,
         MachineCommand::CashOut(CashOutKind::Handpay, _) => Movement::Handpay,

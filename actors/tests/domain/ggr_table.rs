@@ -36,6 +36,7 @@ fn delta(source: &SourceKey, seq: u64, window: i64, bets: i64, wins: i64, games:
         wins,
         games,
         jackpots: 0,
+        promo: 0,
     }
 }
 
@@ -45,6 +46,7 @@ fn totals(bets: i64, wins: i64, games: i64) -> GgrTotals {
         wins,
         games,
         jackpots: 0,
+        promo: 0,
     }
 }
 
@@ -127,6 +129,7 @@ fn deltas_add_up_per_window_and_in_total() {
             wins: a.wins + x.totals.wins,
             games: a.games + x.totals.games,
             jackpots: a.jackpots + x.totals.jackpots,
+            promo: a.promo + x.totals.promo,
         });
     assert_eq!(sum, h.totals, "the windows add up to the all-time totals");
     assert_eq!(h.last_seq[&m1].seq, 3);

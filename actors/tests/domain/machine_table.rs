@@ -9,7 +9,7 @@
 
 use pitboss_actors::domain::machine::{
     Alert, Applied, CashInKind, CashOutKind, EventMeta, GgrDelta, LogEntry, MachineCommand,
-    MachineEffect, MachineEnv, MachineProfile, MachineState, MeterDiff, MeterReport,
+    MachineEffect, MachineEnv, MachineProfile, MachineState, MeterDiff, MeterReport, PromoCredit,
     SignificantEvent, TicketFact, EPOCHS_KEPT, HOLES_KEPT,
 };
 use pitboss_actors::domain::machine::{
@@ -114,6 +114,7 @@ fn ggr_delta(meta: &EventMeta, bets: i64, wins: i64, games: i64) -> GgrDelta {
         wins,
         games,
         jackpots: 0,
+        promo: 0,
     }
 }
 
@@ -1667,6 +1668,76 @@ fn event_time_never_goes_backwards() {
         Timestamp(1_699_999_860_000),
         "window start of 22:11:20 is 22:11:00"
     );
+}
+
+/// RULES.md M-13: promotional credits count on meters of their own and are not cash (no
+/// large cash-in alert); a bet plays the restricted ones first, and what it played of them
+/// is the GGR delta's `promo`; a cash-out never takes restricted credits (beyond the rest it
+/// is a credit variance); non-restricted credits join the cashable ones.
+#[test]
+fn restricted_promotional_credits_are_played_first_and_never_cashed_out() {
+    let mut m = MachineState::new(machine_id(), profile(500));
+    let mut fx = Vec::new();
+    let promo = |p, a| MachineCommand::CashIn(CashInKind::Promo(p), amount(a));
+    let mut step = |m: &mut MachineState, seq: u64, cmd: MachineCommand| {
+        fx.clear();
+        let r = m.apply(&hall(), &meta(seq), &cmd, None, &env(), &mut fx);
+        assert_eq!(r, Ok(Applied::Done), "{cmd:?}");
+        m.assert_invariants();
+        std::mem::take(&mut fx)
+    };
+    assert!(step(&mut m, 1, promo(PromoCredit::Restricted, 700)).is_empty());
+    assert!(step(&mut m, 2, promo(PromoCredit::NonRestricted, 600)).is_empty());
+    let large = MachineEffect::Alert(Alert::LargeCashIn {
+        machine: machine_id(),
+        amount: 1_000,
+    });
+    assert_eq!(step(&mut m, 3, bill(1_000)), vec![large]);
+    assert_eq!(
+        (
+            m.meters.restricted_in,
+            m.meters.nonrestricted_in,
+            m.meters.cashless_in
+        ),
+        (700, 600, 0)
+    );
+    assert_eq!(m.credits, 2_300);
+    // 500 of restricted credits, then 200 of the last 200 and 300 of the rest.
+    let promo_ggr = |seq: u64, bets: i64, promo: i64| {
+        MachineEffect::Ggr(GgrDelta {
+            promo,
+            ..ggr_delta(&meta(seq), bets, 0, 0)
+        })
+    };
+    let fx4 = step(&mut m, 4, bet(500));
+    assert_eq!(fx4[0], promo_ggr(4, 500, 500));
+    assert_eq!(
+        step(&mut m, 5, MachineCommand::GameEnd)[0],
+        ggr(&meta(5), 0, 0, 1)
+    );
+    assert_eq!(step(&mut m, 6, bet(500))[0], promo_ggr(6, 500, 200));
+    assert_eq!(m.meters.restricted_played, 700);
+    assert_eq!(m.meters.restricted_credits(), 0);
+    // Played out: the next bet plays none.
+    step(&mut m, 7, MachineCommand::GameEnd);
+    assert_eq!(step(&mut m, 8, bet(100))[0], promo_ggr(8, 100, 0));
+    step(&mut m, 9, MachineCommand::GameEnd);
+    // 300 more restricted: 1,500 credits, of which 1,200 may be cashed out.
+    step(&mut m, 10, promo(PromoCredit::Restricted, 300));
+    assert_eq!(m.credits, 1_500);
+    assert!(step(&mut m, 11, cash_out(CashOutKind::Cashless, 1_200)).is_empty());
+    assert_eq!(m.credits, 300);
+    // The machine cashed out what it should not have: counted, and a variance.
+    assert_eq!(
+        step(&mut m, 12, cash_out(CashOutKind::Handpay, 100)),
+        vec![variance(MachineOp::CashOut, 100, 0)]
+    );
+    assert_eq!((m.credits, m.meters.handpaid), (200, 100));
+    // A promotional cash-in beyond the meter's range is refused like any other.
+    let big = promo(PromoCredit::NonRestricted, 1_000_000_000_000);
+    m.meters.nonrestricted_in = i64::MAX - 10;
+    let r = m.apply(&hall(), &meta(13), &big, None, &env(), &mut fx);
+    assert_eq!(r, Err(DomainError::Overflow(Total::PromoMeter)));
 }
 
 #[test]

@@ -220,6 +220,7 @@ fn machine_money_effects(
             wins,
             games,
             jackpots: 0,
+            promo: 0,
         })
     };
     let patron = |amount: i64, dir: CashDir| -> Vec<MachineEffect> {

@@ -221,6 +221,7 @@ fn run(case: &Case) {
             wins,
             games: 0,
             jackpots: 0,
+            promo: 0,
         }));
     }
     if let Some((kind, delta)) = case.changed {

@@ -16,6 +16,7 @@ use rand::{Rng, SeedableRng};
 use crate::wire::{InputEnvelope, InputPayload, SnapshotMeters, Source};
 
 mod cases;
+mod promo;
 mod tickets;
 mod transfer_books;
 mod transfers;
@@ -195,6 +196,9 @@ struct Machine {
     epoch: u64,
     seq: u64,
     credits: i64,
+    /// Restricted promotional credits on the machine (RULES.md M-13): played first, never
+    /// cashed out; not in `credits`.
+    restricted: i64,
     game_open: bool,
     carded: Option<String>,
     tilted: bool,
@@ -249,6 +253,8 @@ struct World {
     transfers: transfer_books::Transfers,
     /// Loss and session limits (RULES.md W-9): their own random draws, for the same reason.
     limits_rng: SmallRng,
+    /// Promotional credits (RULES.md M-13): their own random draws, for the same reason.
+    promo_rng: SmallRng,
 }
 
 /// How often, per thousand steps, a loss or session limit flow (RULES.md W-9) is mixed in.
@@ -269,6 +275,7 @@ pub fn generate(cfg: &GenConfig) -> Generated {
                 epoch: 0,
                 seq: 0,
                 credits: 0,
+                restricted: 0,
                 game_open: false,
                 carded: None,
                 tilted: false,
@@ -311,6 +318,7 @@ pub fn generate(cfg: &GenConfig) -> Generated {
         vouchers: tickets::Vouchers::new(cfg.seed),
         transfers: transfer_books::Transfers::new(cfg.seed),
         limits_rng: SmallRng::seed_from_u64(cfg.seed ^ 0x0000_6c69_6d69_7473),
+        promo_rng: SmallRng::seed_from_u64(cfg.seed ^ 0x0070_726f_6d6f),
     };
     while w.out.items.len() < cfg.events {
         w.now += w.rng.gen_range(1..40);
@@ -319,6 +327,7 @@ pub fn generate(cfg: &GenConfig) -> Generated {
         } else if w.rng.gen_bool(0.7) {
             let m = w.rng.gen_range(0..w.machines.len());
             w.play_machine(m);
+            w.promo_flow(m);
             match w.snap_rng.gen_range(0..200) {
                 0 | 1 => w.send_snapshot(m),
                 2 => w.handpay(m),
@@ -586,7 +595,10 @@ impl World {
                 self.send_machine(m, InputPayload::DoorClose {});
             }
             _ => {
-                self.machines[m].credits -= bet;
+                // M-13: restricted promotional credits pay first.
+                let promo = self.machines[m].restricted.min(bet);
+                self.machines[m].restricted -= promo;
+                self.machines[m].credits -= bet - promo;
                 self.machines[m].game_open = true;
                 self.send_machine(m, money("bet", bet));
             }
@@ -725,6 +737,7 @@ fn cash_in(kind: &str, amount: i64) -> InputPayload {
         amount,
         currency: CURRENCY.to_owned(),
         validation: None,
+        credit_type: None,
     }
 }
 
@@ -744,6 +757,7 @@ fn ticket_in(amount: i64, number: String) -> InputPayload {
         amount,
         currency: CURRENCY.to_owned(),
         validation: Some(number),
+        credit_type: None,
     }
 }
 

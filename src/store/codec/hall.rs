@@ -18,6 +18,13 @@ pub(super) struct TotalsDto {
     games: i64,
     #[serde(default)]
     jackpots: i64,
+    /// RULES.md M-13; absent in records written before: 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    promo: i64,
+}
+
+fn is_zero(v: &i64) -> bool {
+    *v == 0
 }
 
 impl From<&GgrTotals> for TotalsDto {
@@ -27,6 +34,7 @@ impl From<&GgrTotals> for TotalsDto {
             wins: t.wins,
             games: t.games,
             jackpots: t.jackpots,
+            promo: t.promo,
         }
     }
 }
@@ -38,6 +46,7 @@ impl From<TotalsDto> for GgrTotals {
             wins: t.wins,
             games: t.games,
             jackpots: t.jackpots,
+            promo: t.promo,
         }
     }
 }

@@ -30,6 +30,17 @@ struct MetersDto {
     #[serde(default)]
     jackpot_handpaid: i64,
     doors_opened: i64,
+    /// Since promotional credits (RULES.md M-13); absent: 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    restricted_in: i64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    nonrestricted_in: i64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    restricted_played: i64,
+}
+
+fn is_zero(v: &i64) -> bool {
+    *v == 0
 }
 
 /// A handpay pending (record version 3, RULES.md M-10).
@@ -186,6 +197,9 @@ impl From<&MachineState> for MachineDto {
                 jackpot_paid: t.jackpot_paid,
                 jackpot_handpaid: t.jackpot_handpaid,
                 doors_opened: t.doors_opened,
+                restricted_in: t.restricted_in,
+                nonrestricted_in: t.nonrestricted_in,
+                restricted_played: t.restricted_played,
             },
             last_seq: None,
             marks: m
@@ -293,6 +307,9 @@ impl TryFrom<MachineDto> for MachineState {
                 jackpot_paid: t.jackpot_paid,
                 jackpot_handpaid: t.jackpot_handpaid,
                 doors_opened: t.doors_opened,
+                restricted_in: t.restricted_in,
+                nonrestricted_in: t.nonrestricted_in,
+                restricted_played: t.restricted_played,
             },
             marks: match d.last_seq {
                 Some(high) if d.marks.is_empty() => vec![EpochMarks {

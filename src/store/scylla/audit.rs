@@ -89,13 +89,22 @@ impl AuditSource for Cql {
                 .execute_iter(me.st.scan_ggr.clone(), ())
                 .await
                 .map_err(cql("scanning GGR"))?
-                .rows_stream::<(String, CqlTimestamp, i64, i64, i64, Option<i64>, i32)>()
+                .rows_stream::<(
+                    String,
+                    CqlTimestamp,
+                    i64,
+                    i64,
+                    i64,
+                    Option<i64>,
+                    Option<i64>,
+                    i32,
+                )>()
                 .map_err(cql("scanning GGR"))?;
             let mut out = Vec::new();
             while let Some(r) = rows.next().await {
-                let (hall, window, bets, wins, games, jackpots, revision) =
+                let (hall, window, bets, wins, games, jackpots, promo, revision) =
                     r.map_err(cql("scanning GGR"))?;
-                let (totals, revision) = ggr_totals((bets, wins, games, jackpots, revision));
+                let (totals, revision) = ggr_totals((bets, wins, games, jackpots, promo, revision));
                 out.push(GgrRow {
                     hall: HallId::new(&hall)
                         .map_err(|e| StoreError::permanent(format!("GGR row: {e}")))?,
@@ -137,16 +146,16 @@ impl AuditSource for Cql {
                         )
                         .await
                         .map_err(cql("reading a day of GGR windows"))?
-                        .rows_stream::<(CqlTimestamp, i64, i64, i64, Option<i64>, i32)>()
+                        .rows_stream::<(CqlTimestamp, i64, i64, i64, Option<i64>, Option<i64>, i32)>()
                         .map_err(cql("reading a day of GGR windows"))?;
                     while let Some(r) = rows.next().await {
-                        let (window, bets, wins, games, jackpots, revision) =
+                        let (window, bets, wins, games, jackpots, promo, revision) =
                             r.map_err(cql("reading a day of GGR windows"))?;
                         if window.0 < from.0 || window.0 >= to.0 {
                             continue;
                         }
                         let (totals, revision) =
-                            ggr_totals((bets, wins, games, jackpots, revision));
+                            ggr_totals((bets, wins, games, jackpots, promo, revision));
                         out.push(GgrRow {
                             hall: hall.clone(),
                             window: Timestamp(window.0),

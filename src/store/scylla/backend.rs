@@ -437,14 +437,14 @@ impl CqlInner {
                 )
                 .await
                 .map_err(|e| cql_error(e, &what))?
-                .rows_stream::<(CqlTimestamp, i64, i64, i64, Option<i64>, i32)>()
+                .rows_stream::<(CqlTimestamp, i64, i64, i64, Option<i64>, Option<i64>, i32)>()
                 .map_err(|e| cql_error(e, &what))?;
             let mut found = None;
             while let Some(r) = rows.next().await {
-                let (start, bets, wins, games, jackpots, revision) =
+                let (start, bets, wins, games, jackpots, promo, revision) =
                     r.map_err(|e| cql_error(e, &what))?;
                 if start.0 == w.0 {
-                    found = Some(ggr_totals((bets, wins, games, jackpots, revision)));
+                    found = Some(ggr_totals((bets, wins, games, jackpots, promo, revision)));
                 }
             }
             out.push((*w, found));
@@ -482,16 +482,20 @@ impl CqlInner {
     }
 }
 
-/// The columns of a GGR window as read (`jackpots` is absent in rows written before RULES.md
-/// H-1), as the window's totals and revision.
+/// A GGR window's columns: bets, wins, games, jackpots, promo, revision.
+pub(super) type GgrColumns = (i64, i64, i64, Option<i64>, Option<i64>, i32);
+
+/// The columns of a GGR window as read, as the window's totals and revision (`jackpots` is
+/// absent in rows written before RULES.md H-1, `promo` in rows written before M-13).
 pub(super) fn ggr_totals(
-    (bets, wins, games, jackpots, revision): (i64, i64, i64, Option<i64>, i32),
+    (bets, wins, games, jackpots, promo, revision): GgrColumns,
 ) -> (GgrTotals, u32) {
     let totals = GgrTotals {
         bets,
         wins,
         games,
         jackpots: jackpots.unwrap_or(0),
+        promo: promo.unwrap_or(0),
     };
     (totals, revision as u32)
 }

@@ -33,6 +33,9 @@ pub enum LogItem {
         games: i64,
         #[serde(default)]
         jackpots: i64,
+        /// RULES.md M-13; absent in logs written before: 0.
+        #[serde(default)]
+        promo: i64,
         revision: u32,
     },
     Position {
@@ -119,6 +122,7 @@ impl Apply {
                 wins,
                 games,
                 jackpots,
+                promo,
                 revision,
             } => self.ggr.push(GgrRow {
                 hall: HallId::new(&hall)
@@ -129,6 +133,7 @@ impl Apply {
                     wins,
                     games,
                     jackpots,
+                    promo,
                 },
                 revision,
             }),
@@ -226,6 +231,7 @@ pub fn prepare(
             wins: r.totals.wins,
             games: r.totals.games,
             jackpots: r.totals.jackpots,
+            promo: r.totals.promo,
             revision: r.revision,
         });
         apply.ggr.push(r.clone());

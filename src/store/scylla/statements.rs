@@ -95,6 +95,9 @@ pub fn upsert_state<'a>(
                             ("handpaid", t.handpaid),
                             ("jackpot_paid", t.jackpot_paid),
                             ("doors_opened", t.doors_opened),
+                            ("restricted_in", t.restricted_in),
+                            ("nonrestricted_in", t.nonrestricted_in),
+                            ("restricted_played", t.restricted_played),
                         ]),
                         m.last_seq().map(|s| s as i64),
                         m.status.online,
@@ -254,10 +257,12 @@ pub fn upsert_ggr<'a>(
                 r.totals.bets.checked_sub(r.totals.wins),
                 r.totals.games,
                 r.totals.jackpots,
+                r.totals.promo,
                 r.totals
                     .bets
                     .checked_sub(r.totals.wins)
-                    .and_then(|g| g.checked_sub(r.totals.jackpots)),
+                    .and_then(|g| g.checked_sub(r.totals.jackpots))
+                    .and_then(|g| g.checked_sub(r.totals.promo)),
                 r.revision as i32,
             ),
         )
@@ -381,7 +386,7 @@ pub async fn prepare_all(
         voucher: p(s, "INSERT INTO voucher_states (validation_number, status, amount, currency, hall_id, issued_by, issued_at, expires_at, liability, unbacked, reprinted, movements, version, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", pl).await?,
         hall: p(s, "INSERT INTO halls (hall_id, bets, wins, games, ggr, watermark, movements, version, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", pl).await?,
         ledger: p(s, "INSERT INTO money_ledger (entity_kind, entity_id, day, n, kind, level, amount, balance, unit, cause, causes, event_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", pl).await?,
-        ggr: p(s, "INSERT INTO ggr_windows (hall_id, day, window_start, bets, wins, ggr, games, jackpots, net_win, revision) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", pl).await?,
+        ggr: p(s, "INSERT INTO ggr_windows (hall_id, day, window_start, bets, wins, ggr, games, jackpots, promo, net_win, revision) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", pl).await?,
         position: p(s, "INSERT INTO processor_positions (topic, partition, next_offset) VALUES (?, ?, ?)", pl).await?,
         log_chunk: p(s, "INSERT INTO checkpoint_log (instance, epoch, chunk, body) VALUES (?, ?, ?, ?)", pl).await?,
         head: p(s, "INSERT INTO checkpoint_head (instance, epoch, chunks, applied) VALUES (?, ?, ?, ?)", pl).await?,
@@ -401,10 +406,10 @@ pub async fn prepare_all(
             p(s, "SELECT state FROM voucher_states", pl).await?,
         ],
         scan_ledger: p(s, "SELECT entity_kind, entity_id, n, kind, level, amount, balance, cause, causes, event_time FROM money_ledger", pl).await?,
-        scan_ggr: p(s, "SELECT hall_id, window_start, bets, wins, games, jackpots, revision FROM ggr_windows", pl).await?,
+        scan_ggr: p(s, "SELECT hall_id, window_start, bets, wins, games, jackpots, promo, revision FROM ggr_windows", pl).await?,
         // By partition key only: the test server (kassandra) reads `window_start = ?` as
         // `>=`, so the window is picked from the partition's rows (at most 1,440).
-        read_ggr_day: p(s, "SELECT window_start, bets, wins, games, jackpots, revision FROM ggr_windows WHERE hall_id = ? AND day = ?", pl).await?,
+        read_ggr_day: p(s, "SELECT window_start, bets, wins, games, jackpots, promo, revision FROM ggr_windows WHERE hall_id = ? AND day = ?", pl).await?,
         scan_halls: p(s, "SELECT state FROM halls", pl).await?,
         scan_positions: p(s, "SELECT topic, partition, next_offset FROM processor_positions", pl).await?,
         scan_log: p(s, "SELECT instance, epoch, chunk FROM checkpoint_log", pl).await?,

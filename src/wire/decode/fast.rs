@@ -246,6 +246,7 @@ struct Fields<'a> {
     machine: Option<RawStr<'a>>,
     transfer: Option<RawStr<'a>>,
     direction: Option<RawStr<'a>>,
+    credit_type: Option<RawStr<'a>>,
 }
 
 /// A meter snapshot's `meters` map: every meter once, integers only.
@@ -315,6 +316,7 @@ fn read_payload<'a>(r: &mut Reader<'a>) -> Option<RawPayload<'a>> {
             b"machine" => once(&mut f.machine, r.str())?,
             b"transfer" => once(&mut f.transfer, r.str())?,
             b"direction" => once(&mut f.direction, r.str())?,
+            b"credit_type" => once(&mut f.credit_type, r.str())?,
             _ => return Some(false),
         }
         Some(true)
@@ -333,6 +335,7 @@ fn read_payload<'a>(r: &mut Reader<'a>) -> Option<RawPayload<'a>> {
             amount: f.amount?,
             currency: f.currency?,
             validation: f.validation,
+            credit_type: f.credit_type,
         })
     };
     let voucher = |f: Fields<'a>| -> Option<RawVoucher<'a>> {

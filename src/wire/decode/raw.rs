@@ -164,6 +164,9 @@ pub(super) struct RawCash<'a> {
     /// A ticket's validation number (RULES.md V-2, V-5).
     #[serde(borrow, default)]
     pub validation: Option<RawStr<'a>>,
+    /// A cashless cash-in's credit type (version 2, RULES.md M-13).
+    #[serde(borrow, default)]
+    pub credit_type: Option<RawStr<'a>>,
 }
 
 /// A voucher command's fields (`amount` and `currency` on an issue or a redemption request,
@@ -424,6 +427,7 @@ impl<'a> RawEnvelope<'a> {
             amount: raw_int(*amount),
             currency: currency.into(),
             validation: None,
+            credit_type: None,
         };
         let voucher = |validation: &'a String, tx: &'a String| RawVoucher {
             validation: validation.into(),
@@ -461,8 +465,10 @@ impl<'a> RawEnvelope<'a> {
                 amount,
                 currency,
                 validation,
+                credit_type,
             } => R::CashIn(RawCash {
                 validation: validation.as_ref().map(RawStr::from),
+                credit_type: credit_type.as_ref().map(RawStr::from),
                 ..cash(kind, amount, currency)
             }),
             P::CashOut {

@@ -4,7 +4,7 @@
 
 use pitboss_actors::domain::limits::{DepositPeriod, LimitKind};
 use pitboss_actors::domain::machine::{
-    CashInKind, CashOutKind, EventMeta, MachineCommand, MachineTransfer, MeterReport,
+    CashInKind, CashOutKind, EventMeta, MachineCommand, MachineTransfer, MeterReport, PromoCredit,
     SignificantEvent,
 };
 use pitboss_actors::domain::transfer::Direction;
@@ -236,6 +236,12 @@ fn ticket(raw: &Option<RawStr<'_>>) -> Result<Option<ValidationNo>, WireError> {
         .transpose()
 }
 
+/// A credit type on a cash-in that is not cashless (RULES.md M-13; on other kinds, like any
+/// field a kind does not have, it is ignored).
+fn credit_type_off_cashless() -> WireError {
+    WireError::Schema("`credit_type` is only for a cash_in of kind cashless (RULES.md M-13)".into())
+}
+
 /// A validation number on a cash movement that is not a ticket (RULES.md V-1).
 fn validation_off_ticket(kind: &str) -> WireError {
     WireError::Domain(pitboss_actors::domain::DomainError::InvalidId {
@@ -375,6 +381,23 @@ fn machine_command(
                 (k, None) => k,
                 (_, Some(_)) => return Err(validation_off_ticket("cash_in")),
             };
+            // RULES.md E-2: version 1 has no credit type (every transfer is cashable).
+            let kind = match (kind, c.credit_type.as_ref().filter(|_| v2)) {
+                (k, None) => k,
+                (CashInKind::Cashless, Some(t)) => match text("credit_type", t)? {
+                    "cashable" => CashInKind::Cashless,
+                    "restricted" => CashInKind::Promo(PromoCredit::Restricted),
+                    "nonrestricted" => CashInKind::Promo(PromoCredit::NonRestricted),
+                    other => {
+                        return Err(WireError::Schema(format!(
+                            "unknown credit_type {:?} (expected cashable, restricted or \
+                             nonrestricted)",
+                            truncate(other)
+                        )))
+                    }
+                },
+                (_, Some(_)) => return Err(credit_type_off_cashless()),
+            };
             (
                 C::CashIn(kind, amount(c.amount)?),
                 Some(currency(&c.currency)?),
@@ -386,6 +409,7 @@ fn machine_command(
                 (k, None) => k,
                 (_, Some(_)) => return Err(validation_off_ticket("cash_out")),
             };
+
             (
                 C::CashOut(kind, amount(c.amount)?),
                 Some(currency(&c.currency)?),

@@ -46,7 +46,12 @@ pub fn encode_output(out: &Output) -> OutputRecord {
                 wins: t.wins,
                 ggr: t.bets.saturating_sub(t.wins),
                 jackpots: t.jackpots,
-                net_win: t.bets.saturating_sub(t.wins).saturating_sub(t.jackpots),
+                promo: t.promo,
+                net_win: t
+                    .bets
+                    .saturating_sub(t.wins)
+                    .saturating_sub(t.jackpots)
+                    .saturating_sub(t.promo),
                 games: t.games,
                 revision: window.revision,
                 currency: currency.as_str().into(),

@@ -43,7 +43,9 @@ pub struct GgrPayload<'a> {
     /// Jackpot awards paid on the hall's machines (progressive and mystery), in the window
     /// of the hit.
     pub jackpots: i64,
-    /// Net win: bets - wins - jackpots (RULES.md H-1).
+    /// Restricted promotional credits played: part of bets, not revenue (RULES.md M-13).
+    pub promo: i64,
+    /// Net win: bets - wins - jackpots - promo (RULES.md H-1, M-13).
     pub net_win: i64,
     /// Games completed.
     pub games: i64,
@@ -335,9 +337,11 @@ pub struct GamingDayPayload<'a> {
     pub wins: i64,
     /// Jackpot awards paid, minor units.
     pub jackpots: i64,
+    /// Restricted promotional credits played (part of handle), minor units (RULES.md M-13).
+    pub promo: i64,
     /// Handle - wins.
     pub ggr: i64,
-    /// GGR - jackpots.
+    /// GGR - jackpots - promo.
     pub net_win: i64,
     /// Games completed.
     pub games: i64,

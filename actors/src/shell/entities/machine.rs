@@ -77,6 +77,7 @@ impl Entity for MachineEntity {
                     MachineState::new(id.clone(), cx.machine_profile(&hall))
                 });
                 let credits_before = state.credits;
+                let promo_before = state.meters.restricted_played;
                 let profile_of = |h: &crate::domain::HallId| cx.machine_profile(h);
                 let env = MachineEnv {
                     skew: cx.settings().skew,
@@ -99,6 +100,12 @@ impl Entity for MachineEntity {
                                 // window counts it: a gaming day sums either alike.
                                 let (at, _) = booked_time(env.skew, meta.time, meta.receive_time);
                                 l.push(kind, 0, amount, state.credits, meta.event_id, 1, at);
+                                // M-13: what of a bet restricted promotional credits paid.
+                                let promo = state.meters.restricted_played - promo_before;
+                                if promo != 0 {
+                                    let (kind, credits) = (Movement::PromoPlayed, state.credits);
+                                    l.push(kind, 0, promo, credits, meta.event_id, 1, at);
+                                }
                             }
                         }
                     }

@@ -55,11 +55,18 @@ pub enum Movement {
     TransferSettle,
     /// A cashless transfer from a machine into a wallet (W-10).
     TransferIn,
+    /// Restricted promotional credits put on a machine (RULES.md M-13).
+    RestrictedIn,
+    /// Non-restricted promotional credits put on a machine (M-13).
+    NonRestrictedIn,
+    /// Restricted promotional credits a bet played (M-13): part of the bet's entry, so the
+    /// credits do not move again.
+    PromoPlayed,
 }
 
 impl Movement {
     /// Every movement, for lookups.
-    pub const ALL: [Movement; 24] = [
+    pub const ALL: [Movement; 27] = [
         Movement::Bet,
         Movement::Win,
         Movement::BillIn,
@@ -84,6 +91,9 @@ impl Movement {
         Movement::TransferRelease,
         Movement::TransferSettle,
         Movement::TransferIn,
+        Movement::RestrictedIn,
+        Movement::NonRestrictedIn,
+        Movement::PromoPlayed,
     ];
 
     /// A short stable name (stored in the ledger).
@@ -113,6 +123,9 @@ impl Movement {
             Movement::TransferRelease => "transfer_release",
             Movement::TransferSettle => "transfer_settle",
             Movement::TransferIn => "transfer_in",
+            Movement::RestrictedIn => "restricted_in",
+            Movement::NonRestrictedIn => "nonrestricted_in",
+            Movement::PromoPlayed => "promo_played",
         }
     }
 

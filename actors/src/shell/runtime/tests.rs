@@ -285,6 +285,7 @@ async fn windows_wait_for_the_checkpoint_and_a_late_delta_revises_the_stored_win
         wins: 0,
         games: 1,
         jackpots: 0,
+        promo: 0,
     };
     let published = |sink: &MemorySink| -> Vec<(i64, u32, i64)> {
         sink.take()
