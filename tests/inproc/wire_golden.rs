@@ -1840,6 +1840,17 @@ fn output_ids_change_with_what_makes_them_unique() {
         index: 0,
     };
     assert_ne!(encode_output(&alert(0)).id, encode_output(&stale).id);
+    // The same for its refusals: a claim refused when delivered, stale when delivered again.
+    let refused = |code: &'static str| Output::Refused {
+        entity: "M-1".into(),
+        code,
+        reason: code.into(),
+        cause: EventId(1),
+    };
+    assert_ne!(
+        encode_output(&refused("jackpot_not_eligible")).id,
+        encode_output(&refused("sequence_stale")).id
+    );
 
     let mut levels = samples::outputs()
         .into_iter()

@@ -366,7 +366,14 @@ pub fn encode_output(out: &Output) -> OutputRecord {
             cause,
         } => {
             let cause = cause.to_string();
-            write_name(&mut name, format_args!("{cause} refused"));
+            // As the `sequence_stale` alert's (above): an event refused when it was delivered
+            // (a claim not eligible, say) can be stale when delivered again much later, and
+            // that refusal must not take the first one's id.
+            if *code == "sequence_stale" {
+                write_name(&mut name, format_args!("{cause} refused sequence_stale"));
+            } else {
+                write_name(&mut name, format_args!("{cause} refused"));
+            }
             let payload = RefusedPayload {
                 entity: entity.as_str().into(),
                 code: (*code).into(),

@@ -14,7 +14,7 @@
 //! | --- | --- |
 //! | `alert` | `<cause> alert <index>` (`<cause> alert sequence_stale` for that alert) |
 //! | `wallet` | `wallet <player> <provider> <tx>` (a repeat republishes the first answer under it) |
-//! | `refused` | `<cause> refused` |
+//! | `refused` | `<cause> refused` (`<cause> refused sequence_stale` for that refusal) |
 //! | `jackpot_hit` | `hit <pool> <level> <hit_number>` |
 //! | `ggr` | `ggr <hall> <window_start_ms> <revision>` |
 //! | `jackpot_levels` | `levels <pool>` then ` <amount> <hits>` for every level in order |
