@@ -74,6 +74,9 @@ pub const HALL_JACKPOTS: &str = "pitboss_hall_jackpots_minor";
 /// All-time net win (bets - wins - jackpots - promotional credits played) of a hall, minor
 /// units.
 pub const HALL_NET_WIN: &str = "pitboss_hall_net_win_minor";
+/// All-time restricted promotional credits played on a hall's machines, minor units
+/// (RULES.md M-13).
+pub const HALL_PROMO: &str = "pitboss_hall_promo_minor";
 /// Machines by hall and status (online, offline, door_open, tilt), from the census.
 pub const MACHINES: &str = "pitboss_machines";
 pub const HANDPAYS_OPEN: &str = "pitboss_handpays_open";
@@ -180,6 +183,7 @@ pub const METRICS: &[MetricDef] = &[
     def(HALL_BETS, Kind::Gauge, &["hall"], "All-time bets of a hall, net of rollbacks, minor units."),
     def(HALL_WINS, Kind::Gauge, &["hall"], "All-time wins of a hall, minor units."),
     def(HALL_JACKPOTS, Kind::Gauge, &["hall"], "All-time jackpots paid to a hall's machines (progressive and mystery), minor units."),
+    def(HALL_PROMO, Kind::Gauge, &["hall"], "All-time restricted promotional credits played on a hall's machines (part of bets, not revenue), minor units."),
     def(HALL_NET_WIN, Kind::Gauge, &["hall"], "All-time net win (bets - wins - jackpots - promotional credits played) of a hall, minor units."),
     def(MACHINES, Kind::Gauge, &["hall", "status"], "Machines by hall and status (online, offline, door_open, tilt)."),
     def(HANDPAYS_OPEN, Kind::Gauge, &[], "Handpays pending (machines locked up until an attendant pays and resets them), from the census."),
@@ -488,6 +492,7 @@ pub fn hall_totals(hall: &str, bets: i64, wins: i64, jackpots: i64, promo: i64) 
     gauge!(HALL_BETS, "hall" => h.clone()).set(bets as f64);
     gauge!(HALL_WINS, "hall" => h.clone()).set(wins as f64);
     gauge!(HALL_JACKPOTS, "hall" => h.clone()).set(jackpots as f64);
+    gauge!(HALL_PROMO, "hall" => h.clone()).set(promo as f64);
     gauge!(HALL_NET_WIN, "hall" => h.clone()).set((bets - wins - jackpots - promo) as f64);
     gauge!(HALL_GGR, "hall" => h).set((bets - wins) as f64);
 }

@@ -21,11 +21,12 @@ const HOUR_MS: i64 = 3_600_000;
 const BOUNDARY: i64 = T0 + 22 * HOUR_MS;
 const DAY: &str = "2027-01-15";
 
-/// Per hall: handle, wins, jackpots, games and windows of the published GGR windows (the
-/// latest revision of each) that start in `[from, to)`.
-fn ggr_sums(out: &Outputs, from: i64, to: i64) -> BTreeMap<String, (i64, i64, i64, i64, u64)> {
-    // (hall, window start) -> (revision, bets, wins, jackpots, games)
-    type Window = (u32, i64, i64, i64, i64);
+/// Per hall: handle, wins, jackpots, games, windows and promotional credits played (RULES.md
+/// M-13) of the published GGR windows (the latest revision of each) that start in
+/// `[from, to)`.
+fn ggr_sums(out: &Outputs, from: i64, to: i64) -> BTreeMap<String, (i64, i64, i64, i64, u64, i64)> {
+    // (hall, window start) -> (revision, bets, wins, jackpots, games, promo)
+    type Window = (u32, i64, i64, i64, i64, i64);
     let mut latest: BTreeMap<(String, i64), Window> = BTreeMap::new();
     for r in &out.recs {
         if let Ok(OutputEvent::Ggr(g)) = pitboss::wire::decode_output(&r.payload) {
@@ -35,27 +36,28 @@ fn ggr_sums(out: &Outputs, from: i64, to: i64) -> BTreeMap<String, (i64, i64, i6
             }
             let e = latest
                 .entry((p.hall.to_string(), p.window_start))
-                .or_insert((0, 0, 0, 0, 0));
+                .or_insert((0, 0, 0, 0, 0, 0));
             if p.revision >= e.0 {
-                *e = (p.revision, p.bets, p.wins, p.jackpots, p.games);
+                *e = (p.revision, p.bets, p.wins, p.jackpots, p.games, p.promo);
             }
         }
     }
     let mut sums = BTreeMap::new();
-    for ((hall, _), (_, bets, wins, jackpots, games)) in latest {
-        let s = sums.entry(hall).or_insert((0, 0, 0, 0, 0));
+    for ((hall, _), (_, bets, wins, jackpots, games, promo)) in latest {
+        let s = sums.entry(hall).or_insert((0, 0, 0, 0, 0, 0));
         s.0 += bets;
         s.1 += wins;
         s.2 += jackpots;
         s.3 += games;
         s.4 += 1;
+        s.5 += promo;
     }
     sums
 }
 
 /// The published gaming days: (hall, date) -> [(revision, handle, wins, jackpots, games,
-/// windows, id)] in publication order.
-type Days = BTreeMap<(String, String), Vec<(u64, i64, i64, i64, i64, u64, String)>>;
+/// windows, id, promo)] in publication order.
+type Days = BTreeMap<(String, String), Vec<(u64, i64, i64, i64, i64, u64, String, i64)>>;
 
 fn days(out: &Outputs) -> Days {
     let mut days: Days = BTreeMap::new();
@@ -68,7 +70,7 @@ fn days(out: &Outputs) -> Days {
             );
             let p = &d.payload;
             assert_eq!(p.ggr, p.handle - p.wins);
-            assert_eq!(p.net_win, p.ggr - p.jackpots);
+            assert_eq!(p.net_win, p.ggr - p.jackpots - p.promo);
             assert_eq!(
                 (&*p.time_zone, &*p.day_start, p.minutes, &*p.currency),
                 ("UTC", "2027-01-15T06:00:00+00:00", 1440, "EUR"),
@@ -84,6 +86,7 @@ fn days(out: &Outputs) -> Days {
                     p.games,
                     p.windows,
                     d.output_id.to_string(),
+                    p.promo,
                 ));
         }
     }
@@ -122,18 +125,24 @@ async fn each_halls_day_is_published_at_its_close_and_revised_by_a_late_event() 
         "every hall played before the day's end: {want:?}"
     );
     let published = days(&out);
-    for (hall, (handle, wins, jackpots, games, windows)) in &want {
+    for (hall, (handle, wins, jackpots, games, windows, promo)) in &want {
         let got = published
             .get(&(hall.clone(), DAY.to_string()))
             .unwrap_or_else(|| panic!("{hall}: no gaming day published: {published:?}"));
         assert_eq!(got.len(), 1, "{hall}: published once: {got:?}");
-        let (_, h, w, j, g, n, _) = got[0].clone();
+        let (_, h, w, j, g, n, _, pr) = got[0].clone();
         assert_eq!(
-            (h, w, j, g, n),
-            (*handle, *wins, *jackpots, *games, *windows),
+            (h, w, j, g, n, pr),
+            (*handle, *wins, *jackpots, *games, *windows, *promo),
             "{hall}: the published day against its published windows"
         );
     }
+    // RULES.md M-13: the simulator's hosts put promotional credits on machines, and the
+    // published windows and days carry what bets played of them.
+    assert!(
+        want.values().map(|s| s.5).sum::<i64>() > 0,
+        "promotional credits played: {want:?}"
+    );
     assert!(
         published.keys().all(|(_, date)| date == DAY),
         "only the closed day: {:?}",
@@ -223,10 +232,10 @@ async fn each_halls_day_is_published_at_its_close_and_revised_by_a_late_event() 
     );
     assert_eq!((after.2, after.3, after.4), (before.2, before.3, before.4));
     let want = ggr_sums(&out, BOUNDARY - 24 * HOUR_MS, BOUNDARY);
-    let (handle, wins, jackpots, games, windows) = want[&hall];
+    let (handle, wins, jackpots, games, windows, promo) = want[&hall];
     assert_eq!(
-        (after.1, after.2, after.3, after.4, after.5),
-        (handle, wins, jackpots, games, windows),
+        (after.1, after.2, after.3, after.4, after.5, after.7),
+        (handle, wins, jackpots, games, windows, promo),
         "the revised day against the revised windows"
     );
     // The other halls' days were not revised.

@@ -44,6 +44,8 @@ pub struct GgrPayload<'a> {
     /// of the hit.
     pub jackpots: i64,
     /// Restricted promotional credits played: part of bets, not revenue (RULES.md M-13).
+    /// Absent in outputs of a version before M-13: 0.
+    #[serde(default)]
     pub promo: i64,
     /// Net win: bets - wins - jackpots - promo (RULES.md H-1, M-13).
     pub net_win: i64,
@@ -338,6 +340,8 @@ pub struct GamingDayPayload<'a> {
     /// Jackpot awards paid, minor units.
     pub jackpots: i64,
     /// Restricted promotional credits played (part of handle), minor units (RULES.md M-13).
+    /// Absent in outputs of a version before M-13: 0.
+    #[serde(default)]
     pub promo: i64,
     /// Handle - wins.
     pub ggr: i64,
