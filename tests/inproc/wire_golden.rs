@@ -2225,15 +2225,7 @@ fn a_cashless_cash_ins_credit_type_is_read_on_both_paths_and_only_there() {
         ),
     ] {
         let bytes = msgpack(&credit_json(version, "cashless", json!(credit)));
-        let Ok(Input::Machine { cmd, .. }) = decode_input(&bytes) else {
-            panic!("v{version} {credit} decodes")
-        };
-        assert_eq!(cmd, want, "v{version} {credit}");
-        let env = InputEnvelope::from_bytes(&bytes).expect("owned");
-        let Ok(Input::Machine { cmd, .. }) = Input::try_from(&env) else {
-            panic!("v{version} {credit}: owned envelope")
-        };
-        assert_eq!(cmd, want, "v{version} {credit} (owned)");
+        assert_machine_command(&bytes, &want, &format!("v{version} {credit}"));
     }
     for (kind, credit) in [
         ("cashless", json!("freeplay")),
@@ -2276,17 +2268,22 @@ fn a_tickets_validation_number_reaches_the_machine_command_on_both_paths() {
         ),
     ] {
         let bytes = msgpack(&ticket_json("ticket", cash, json!(samples::VALIDATION)));
-        let Ok(Input::Machine { cmd, .. }) = decode_input(&bytes) else {
-            panic!("{cash} with a validation number decodes")
-        };
-        assert_eq!(cmd, want, "{cash}");
-        // The serde path (an owned envelope) reads the same.
-        let env = InputEnvelope::from_bytes(&bytes).expect("owned");
-        let Ok(Input::Machine { cmd, .. }) = Input::try_from(&env) else {
-            panic!("{cash}: owned envelope")
-        };
-        assert_eq!(cmd, want, "{cash} (owned)");
+        assert_machine_command(&bytes, &want, cash);
     }
+}
+
+/// `bytes` decode to the machine command `want` on the fast path and, through an owned
+/// envelope, on the serde path.
+fn assert_machine_command(bytes: &[u8], want: &MachineCommand, what: &str) {
+    let Ok(Input::Machine { cmd, .. }) = decode_input(bytes) else {
+        panic!("{what} decodes")
+    };
+    assert_eq!(&cmd, want, "{what}");
+    let env = InputEnvelope::from_bytes(bytes).expect("owned");
+    let Ok(Input::Machine { cmd, .. }) = Input::try_from(&env) else {
+        panic!("{what}: owned envelope")
+    };
+    assert_eq!(&cmd, want, "{what} (owned)");
 }
 
 #[test]
