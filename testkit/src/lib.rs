@@ -7,6 +7,8 @@
 //! it; the pitboss library never does, so nothing here can leak into the product.
 
 pub mod child;
+#[cfg(feature = "cql")]
+pub mod cql;
 #[cfg(feature = "http")]
 pub mod http;
 pub mod names;

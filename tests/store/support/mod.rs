@@ -5,10 +5,9 @@
 
 #![allow(dead_code)]
 
-mod cql_server;
 mod driver;
 mod harness;
 
-pub use cql_server::CqlServer;
 pub use driver::{assert_same_states, messages, small_network, Driver};
 pub use harness::{migrate, scylla_config, Harness};
+pub use testkit::cql::CqlServer;

@@ -1,3 +1,11 @@
+//! kassandra (an in-memory CQL v4 emulator) served over TCP on a loopback port: the CQL
+//! server of the store tests and of the load harness's chaos runs, where several `pitboss
+//! run` processes share one store. Stopping it closes the port and cuts every connection,
+//! as an outage would; starting it again serves the same data on the same port.
+//!
+//! kassandra fakes or breaks several CQL features (`../shared/infra.md`): pitboss keeps to
+//! the subset it runs honestly; the real-ScyllaDB suite stays behind `SCYLLA_URI`.
+
 use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
