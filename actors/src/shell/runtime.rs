@@ -473,6 +473,18 @@ impl Runtime {
         }
     }
 
+    /// These halls, where live, close every open window now (into their outboxes, with
+    /// publish-after-checkpoint): before a hand-over, so that the windows are published
+    /// after the next durable checkpoint by this instance instead of waiting in the store for
+    /// the partition's next owner.
+    pub fn close_windows_of(&self, halls: &[HallId]) {
+        for id in halls {
+            if let Some(s) = self.halls.get(id) {
+                s.addr.do_send(Tick { all: true });
+            }
+        }
+    }
+
     /// Every live actor whose state changed since the last checkpoint hands it to the store;
     /// resolves when all have. Only those actors are messaged (they list themselves when
     /// they change), so a checkpoint costs what changed, not what is live. Upstream kinds

@@ -692,9 +692,25 @@ impl Processor {
             }
         }
         let n = owned.len() as u64;
+        // The halls handed over close their windows and publish them once the checkpoint
+        // holding them is durable (RULES.md H-2), before they are passivated. Passivated
+        // with windows in their outboxes, they would wait in the store for the partition's
+        // next owner, and when none comes (the group is stopping: the last instance loses
+        // its partitions in the rebalance its peers' leaving starts), until the next start.
+        let halls: Vec<_> = owned.halls.iter().cloned().collect();
+        self.rt.close_windows_of(&halls);
+        // Closed before the cut lists what changed.
+        self.rt.quiesce().await;
+        let first = self.round(Some(&parts)).await;
+        if !self.drain(self.settings.drain_timeout).await {
+            tracing::warn!("GGR publications were not delivered before the hand-over; the next owner publishes them again");
+        }
         owned.passivate(&self.rt).await;
         self.stats.handed_over.fetch_add(n, Ordering::Relaxed);
-        let offsets = self.round(Some(&parts)).await;
+        // The passivated states (emptied outboxes included) before another instance loads
+        // them.
+        let second = self.round(Some(&parts)).await;
+        let offsets = merge_offsets(first, second);
         self.tracker.forget(&parts);
         // What passivation published (final GGR windows, pool levels) reaches Kafka before
         // another instance continues from the stored state.
