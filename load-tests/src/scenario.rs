@@ -45,6 +45,46 @@ pub struct Scenario {
     /// Settings of the pitboss under test (with `--spawn`).
     #[serde(default)]
     pub pitboss: PitbossSpec,
+    /// Faults during the run (with `--spawn`): several instances sharing a CQL store, killed,
+    /// restarted, leaving and coming back, and the store unavailable for a while.
+    #[serde(default)]
+    pub chaos: Option<ChaosSpec>,
+}
+
+/// `[chaos]`: what the harness does to the pitboss instances and their store during the
+/// offered load (see `harness::chaos`). Every moment and every victim is drawn from `seed`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ChaosSpec {
+    /// `pitboss run` processes in one consumer group, sharing one CQL store.
+    #[serde(default = "default_instances")]
+    pub instances: usize,
+    /// SIGKILLs, each followed by a restart of the killed instance.
+    #[serde(default = "default_kills")]
+    pub kills: u32,
+    /// Clean leaves (SIGTERM, exit 0), each followed by the instance coming back.
+    #[serde(default = "default_rebalances")]
+    pub rebalances: u32,
+    /// How long the store is unavailable (its port closed, every connection cut), seconds;
+    /// 0 for no outage.
+    #[serde(default = "default_outage")]
+    pub store_outage_secs: f64,
+    /// Seed of the faults' moments and victims (`--chaos-seed` overrides it).
+    #[serde(default)]
+    pub seed: u64,
+}
+
+fn default_instances() -> usize {
+    3
+}
+fn default_kills() -> u32 {
+    5
+}
+fn default_rebalances() -> u32 {
+    1
+}
+fn default_outage() -> f64 {
+    10.0
 }
 
 /// Halls, machines, players.
@@ -293,8 +333,24 @@ impl Scenario {
         );
         ensure!(
             matches!(self.pitboss.store, StoreKind::Embedded | StoreKind::Memory),
-            "pitboss.store: \"embedded\" or \"memory\""
+            "pitboss.store: \"embedded\" or \"memory\" (a [chaos] run uses a CQL store the \
+             harness serves, whatever this says)"
         );
+        if let Some(c) = &self.chaos {
+            ensure!(
+                (1..=8).contains(&c.instances),
+                "chaos.instances: 1 to 8, got {}",
+                c.instances
+            );
+            ensure!(
+                c.store_outage_secs >= 0.0 && c.store_outage_secs.is_finite(),
+                "chaos.store-outage-secs must not be negative"
+            );
+            ensure!(
+                r.shape != Shape::Backlog,
+                "chaos: faults happen during offered load; not with shape \"backlog\""
+            );
+        }
         Ok(())
     }
 

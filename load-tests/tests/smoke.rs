@@ -8,83 +8,17 @@
 //! with `-p pitboss-load` run `cargo build --bin pitboss` first) and Tansu (see
 //! `testkit::tansu`). A missing broker or binary fails the test; it never skips.
 
-use std::io::Read;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::Duration;
-
-use testkit::{Broker, ChildGuard};
+mod support;
 
 #[test]
 fn smoke_scenario_passes_its_accounting_check() {
-    let load = PathBuf::from(env!("CARGO_BIN_EXE_pitboss-load"));
-    let pitboss = load.with_file_name(format!("pitboss{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        pitboss.is_file(),
-        "no pitboss binary at {}: run `cargo build --bin pitboss` (same profile and target \
-         directory) before `cargo test -p pitboss-load`; `cargo test --workspace` builds it",
-        pitboss.display()
+    let run = support::run_scenario(
+        "scenarios/smoke.toml",
+        60,
+        std::time::Duration::from_secs(100),
     );
-    let broker = Broker::start();
-    let out = tempfile::tempdir().expect("a report directory");
-    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/smoke.toml");
-    let mut child = Command::new(&load)
-        .args(["run", "--scenario"])
-        .arg(&scenario)
-        .args([
-            "--brokers",
-            &broker.addr,
-            "--spawn",
-            "--json",
-            "--timeout-secs",
-            "60",
-        ])
-        .arg("--out")
-        .arg(out.path())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map(ChildGuard)
-        .expect("starting pitboss-load");
-    let mut stdout = child.stdout.take().expect("stdout");
-    let mut stderr = child.stderr.take().expect("stderr");
-    let out_reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = stdout.read_to_string(&mut s);
-        s
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = stderr.read_to_string(&mut s);
-        s
-    });
-    let status = match child
-        .wait_timeout(Duration::from_secs(100))
-        .expect("waiting for pitboss-load")
-    {
-        Some(status) => status,
-        None => {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!(
-                "pitboss-load did not finish within 100 s; stderr:\n{}",
-                err_reader.join().unwrap_or_default()
-            );
-        }
-    };
-    let stdout = out_reader.join().expect("stdout reader");
-    let stderr = err_reader.join().expect("stderr reader");
-    assert!(
-        status.success(),
-        "pitboss-load run failed ({status}):\n{stderr}\n{stdout}"
-    );
-    let line = stdout
-        .lines()
-        .rev()
-        .find(|l| l.starts_with('{'))
-        .unwrap_or_else(|| panic!("no JSON headline on stdout:\n{stdout}\n{stderr}"));
-    let v: serde_json::Value = serde_json::from_str(line).expect("the headline is JSON");
+    let (v, stderr, out) = (&run.headline, &run.stderr, &run.out);
+    let line = v.to_string();
     assert_eq!(v["accounting_ok"], true, "{line}\n{stderr}");
     assert!(
         v["achieved_events_per_sec"].as_f64().unwrap_or(0.0) > 0.0,

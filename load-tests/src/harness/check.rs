@@ -90,6 +90,44 @@ pub fn stored_state(cfg: &Config) -> anyhow::Result<Vec<Snapshot>> {
         .map_err(|e| anyhow!("reading the embedded store: {e}"))
 }
 
+/// Every entity's state in a chaos run's CQL store (read after every instance stopped),
+/// on the runtime that serves it.
+pub async fn stored_state_cql(cfg: &Config) -> anyhow::Result<Vec<Snapshot>> {
+    let store = pitboss::store::open_store(&cfg.store)
+        .await
+        .map_err(|e| anyhow!("opening the CQL store: {e}"))?;
+    store
+        .all()
+        .await
+        .map_err(|e| anyhow!("reading the CQL store: {e}"))
+}
+
+/// `pitboss audit` of the store the spawned pitboss left (its library call): every
+/// difference it finds, or why it could not run.
+pub async fn audit(cfg: &Config) -> Vec<String> {
+    let src = match pitboss::store::open_audit_source(&cfg.store).await {
+        Ok(s) => s,
+        Err(e) => return vec![format!("the audit could not open the store: {e}")],
+    };
+    match pitboss::store::audit(src.as_ref()).await {
+        Ok(r) if r.entities == 0 => vec!["the audit found no stored state".into()],
+        Ok(r) => r.differences,
+        Err(e) => vec![format!("the audit could not run: {e}")],
+    }
+}
+
+/// One more check, made after [`check`].
+pub fn push(a: &mut Accounting, name: &str, differences: Vec<String>) {
+    let ok = differences.is_empty();
+    a.checks.push(Check {
+        name: name.to_string(),
+        ok,
+        skipped: None,
+        differences,
+    });
+    a.ok &= ok;
+}
+
 /// The accounting check.
 ///
 /// - The simulator's own totals against the reference processor's recount (a self-check
@@ -188,6 +226,13 @@ pub fn check(e: &Expected, o: &Observed, stored: Option<&[Snapshot]>, spawned: b
             e.sent.malformed
         ));
     }
+    if o.id_conflicts.0 > 0 {
+        d.push(format!(
+            "{} output records repeat an id with other contents (first: {})",
+            o.id_conflicts.0,
+            o.id_conflicts.1.clone().unwrap_or_default()
+        ));
+    }
     if o.undecodable.0 > 0 {
         d.push(format!(
             "{} output records do not decode (first: {})",
@@ -195,12 +240,16 @@ pub fn check(e: &Expected, o: &Observed, stored: Option<&[Snapshot]>, spawned: b
             o.undecodable.1.clone().unwrap_or_default()
         ));
     }
-    push("rejections and output decoding", d, None);
+    push(
+        "rejections, output decoding, one content per output id",
+        d,
+        None,
+    );
 
     // 4. GGR per hall.
     if spawned {
         let mut got: BTreeMap<String, (i64, i64, i64)> = BTreeMap::new();
-        for ((hall, _), (b, w, g)) in &o.ggr {
+        for ((hall, _), (b, w, g, _)) in &o.ggr {
             let x = got.entry(hall.clone()).or_default();
             x.0 += b;
             x.1 += w;
@@ -213,8 +262,23 @@ pub fn check(e: &Expected, o: &Observed, stored: Option<&[Snapshot]>, spawned: b
             let want = exp_halls.get(h).copied().unwrap_or_default();
             let have = got.get(h).copied().unwrap_or_default();
             if want != have {
+                // What the stored hall still holds: windows open, and closed ones waiting in
+                // its outbox (RULES.md H-2).
+                let held = stored
+                    .into_iter()
+                    .flatten()
+                    .find_map(|s| match s {
+                        Snapshot::Hall(x) if x.id.as_str() == h.as_str() => Some(format!(
+                            "; stored: {} windows open, {} waiting to be published, watermark {}",
+                            x.windows.len(),
+                            x.outbox.len(),
+                            x.watermark.0
+                        )),
+                        _ => None,
+                    })
+                    .unwrap_or_default();
                 d.push(format!(
-                    "hall {h}: expected bets/wins/games {want:?} (GGR {}), published {have:?} (GGR {})",
+                    "hall {h}: expected bets/wins/games {want:?} (GGR {}), published {have:?} (GGR {}){held}",
                     want.0 - want.1,
                     have.0 - have.1
                 ));

@@ -18,8 +18,14 @@ pub struct PitbossChild {
 impl PitbossChild {
     /// `bin --config cfg run`, logging to `out/pitboss.{stdout,stderr}.log`.
     pub fn spawn(bin: &Path, cfg: &Path, out: &Path) -> anyhow::Result<Self> {
-        let stderr_log = out.join("pitboss.stderr.log");
-        let stdout_log = out.join("pitboss.stdout.log");
+        Self::spawn_as(bin, cfg, out, "pitboss")
+    }
+
+    /// The same, logging to `out/<name>.{stdout,stderr}.log` (a chaos run's instances and
+    /// their incarnations each have their own logs).
+    pub fn spawn_as(bin: &Path, cfg: &Path, out: &Path, name: &str) -> anyhow::Result<Self> {
+        let stderr_log = out.join(format!("{name}.stderr.log"));
+        let stdout_log = out.join(format!("{name}.stdout.log"));
         let child = Command::new(bin)
             .arg("--config")
             .arg(cfg)
@@ -40,7 +46,31 @@ impl PitbossChild {
         self.child.id()
     }
 
-    fn tail(&self) -> String {
+    /// Its exit status if it has exited (reaped), else `None`.
+    pub fn exited(&mut self) -> anyhow::Result<Option<std::process::ExitStatus>> {
+        Ok(self.child.try_wait()?)
+    }
+
+    /// SIGTERM without waiting (see [`PitbossChild::exited`]).
+    pub fn sigterm(&self) -> anyhow::Result<()> {
+        self.child.sigterm().context("sending SIGTERM to pitboss")
+    }
+
+    /// SIGKILL, as a crash or the kernel's OOM killer ends it, and reaps it.
+    pub fn kill(&mut self) -> anyhow::Result<()> {
+        if self.child.try_wait()?.is_none() {
+            self.child.kill().context("sending SIGKILL to pitboss")?;
+            self.child.wait().context("reaping a killed pitboss")?;
+        }
+        Ok(())
+    }
+
+    /// The log it writes its diagnostics to.
+    pub fn stderr_log(&self) -> &Path {
+        &self.stderr_log
+    }
+
+    pub(crate) fn tail(&self) -> String {
         let s = std::fs::read_to_string(&self.stderr_log).unwrap_or_default();
         let lines: Vec<&str> = s.lines().collect();
         lines[lines.len().saturating_sub(20)..].join("\n")

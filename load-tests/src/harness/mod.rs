@@ -58,6 +58,7 @@ use pitboss::config::Config;
 use crate::report::Report;
 use crate::scenario::Scenario;
 
+pub(crate) mod chaos;
 mod check;
 mod child;
 mod config;
@@ -125,6 +126,10 @@ pub struct RunArgs {
     /// CPU.
     #[arg(long)]
     pub measure_broker: bool,
+    /// The seed of a `[chaos]` scenario's faults (default: the scenario's `chaos.seed`):
+    /// the seed a failed run printed replays its plan.
+    #[arg(long)]
+    pub chaos_seed: Option<u64>,
 }
 
 /// What the run measured and checked.
@@ -174,6 +179,17 @@ pub fn run(args: RunArgs) -> anyhow::Result<Option<Report>> {
         .prefix("pitboss-load-data-")
         .tempdir()
         .context("creating a data directory")?;
+    // A chaos run: the instances' shared CQL store, served by the harness.
+    let chaos_spec = scn.chaos.clone();
+    anyhow::ensure!(
+        chaos_spec.is_none() || args.spawn,
+        "a [chaos] scenario starts its pitboss instances itself: run it with --spawn"
+    );
+    let shared_store = match &chaos_spec {
+        Some(_) => Some(Arc::new(chaos::SharedStore::start()?)),
+        None => None,
+    };
+    let mut instance_cfgs = Vec::new();
     let cfg_path = match (&args.pitboss_config, args.spawn) {
         (Some(_), true) => bail!("--pitboss-config is for a pitboss you started; not with --spawn"),
         (Some(p), false) => p.clone(),
@@ -188,6 +204,23 @@ pub fn run(args: RunArgs) -> anyhow::Result<Option<Report>> {
             )?;
             // A known port, so that the sampler can read pitboss's /metrics.
             cfg.http.addr = config::free_loopback_addr()?.to_string();
+            if let (Some(spec), Some(store)) = (&chaos_spec, &shared_store) {
+                store.configure(&mut cfg);
+                // Each instance: its own HTTP port, audit log and redo-log name; one group.
+                for i in 0..spec.instances {
+                    let mut c = cfg.clone();
+                    c.http.addr = config::free_loopback_addr()?.to_string();
+                    c.http.audit_log = data_dir
+                        .path()
+                        .join(format!("audit-{i}.jsonl"))
+                        .display()
+                        .to_string();
+                    c.store.scylla.instance = format!("chaos-{i}");
+                    let f = out.join(format!("chaos-{i}.toml"));
+                    config::write(&f, &scn, &c)?;
+                    instance_cfgs.push(f);
+                }
+            }
             config::write(&p, &scn, &cfg)?;
             p
         }
@@ -238,6 +271,12 @@ pub fn run(args: RunArgs) -> anyhow::Result<Option<Report>> {
             );
         }
     }
+    if let Some(store) = &shared_store {
+        progress.set_message("creating the CQL keyspace");
+        store
+            .block_on(pitboss::store::migrate(&cfg.store))
+            .map_err(|e| anyhow!("creating the chaos run's CQL keyspace: {e}"))?;
+    }
     // RUSAGE_CHILDREN counts every child reaped so far: `topics create` now, `pitboss run`
     // once it has exited. The difference is `pitboss run`'s alone.
     let children_cpu0 = cpu_secs(libc::RUSAGE_CHILDREN);
@@ -259,6 +298,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<Option<Report>> {
 
     let mut child: Option<PitbossChild> = None;
     let mut sampler: Option<Sampler> = None;
+    let mut settled: Option<chaos::Settled> = None;
     let timeout = Duration::from_secs(args.timeout_secs);
     if sched.backlog {
         progress.set_message("producing the backlog");
@@ -284,6 +324,31 @@ pub fn run(args: RunArgs) -> anyhow::Result<Option<Report>> {
             child.as_mut(),
             &progress,
         )?;
+    } else if let (Some(spec), Some(store), Some(bin)) = (&chaos_spec, &shared_store, &pitboss_bin)
+    {
+        let seed = args.chaos_seed.unwrap_or(spec.seed);
+        let faults = chaos::plan(spec, seed, Duration::from_secs_f64(sched.duration_secs));
+        let run = chaos::Chaos::start(bin, instance_cfgs, &out, store.clone(), faults, seed)?;
+        progress.set_message("waiting for the instances to consume (warm-up)");
+        sender.produce_sentinels(Round::Warm, partitions)?;
+        reader.wait_sentinels(
+            Round::Warm,
+            partitions,
+            Duration::from_secs(120),
+            None,
+            &progress,
+        )?;
+        shared.start_clock();
+        run.begin();
+        progress.set_message("offering the scenario under faults");
+        sender.produce(&sched, false)?;
+        progress.set_message("waiting for the last faults and restarts");
+        let mut s = run.settle()?;
+        sender.produce_sentinels(Round::Final, partitions)?;
+        progress.set_message("waiting for the instances to catch up");
+        reader.wait_sentinels(Round::Final, partitions, timeout, None, &progress)?;
+        s.check_running()?;
+        settled = Some(s);
     } else {
         if let Some(bin) = &pitboss_bin {
             child = Some(PitbossChild::spawn(bin, &cfg_path, &out)?);
@@ -308,7 +373,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<Option<Report>> {
         reader.wait_sentinels(Round::Final, partitions, timeout, child.as_mut(), &progress)?;
     }
     let caught_up_ns = shared.now_ns();
-    if cfg.kafka.internal_topics && child.is_some() {
+    if cfg.kafka.internal_topics && (child.is_some() || settled.is_some()) {
         // Effects between entities travel through the internal topics after the input is
         // consumed: stop pitboss only once they are processed too, so that what it stores
         // and publishes at shutdown is complete.
@@ -324,6 +389,11 @@ pub fn run(args: RunArgs) -> anyhow::Result<Option<Report>> {
     if let Some(mut c) = child.take() {
         progress.set_message("stopping pitboss (SIGTERM)");
         exit_code = Some(c.terminate(Duration::from_secs(120))?);
+    }
+    if let Some(s) = settled.as_mut() {
+        progress.set_message("stopping every instance (SIGTERM)");
+        s.stop_all(Duration::from_secs(120))?;
+        exit_code = Some(0);
     }
     progress.set_message("reading the output topics to their end");
     sender.flush()?;
@@ -342,12 +412,33 @@ pub fn run(args: RunArgs) -> anyhow::Result<Option<Report>> {
 
     // Expected totals: the same events again, through the reference processor.
     let expected = check::expected(&cfg, sender.reference.take(), partitions, sender.warm_sent)?;
-    let stored = if args.spawn && cfg.store.kind == pitboss::store::StoreKind::Embedded {
-        Some(check::stored_state(&cfg)?)
-    } else {
-        None
+    let stored = match (&shared_store, args.spawn, cfg.store.kind) {
+        (Some(store), _, _) => Some(store.block_on(check::stored_state_cql(&cfg))?),
+        (None, true, pitboss::store::StoreKind::Embedded) => Some(check::stored_state(&cfg)?),
+        _ => None,
     };
-    let accounting = check::check(&expected, &observed, stored.as_deref(), args.spawn);
+    let mut accounting = check::check(&expected, &observed, stored.as_deref(), args.spawn);
+    if args.spawn {
+        // `pitboss audit` on the store pitboss left: the ledger against the states and the
+        // halls' windows.
+        let audit = match &shared_store {
+            Some(store) => store.block_on(check::audit(&cfg)),
+            None => tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?
+                .block_on(check::audit(&cfg)),
+        };
+        check::push(&mut accounting, "pitboss audit of the stored state", audit);
+    }
+    let chaos_report = settled.map(|s| s.report);
+    if let Some(r) = &chaos_report {
+        let d = r
+            .unplanned_logs
+            .iter()
+            .map(|l| format!("an instance exited without being told to: {l}"))
+            .collect();
+        check::push(&mut accounting, "instances exit only when told to", d);
+    }
     let facts = summary::Facts {
         scn: &scn,
         sched: &sched,
@@ -364,7 +455,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<Option<Report>> {
         samples: &samples.samples,
         memory,
     };
-    let report = summary::report(&facts, observed, accounting, exit_code);
+    let mut report = summary::report(&facts, observed, accounting, exit_code);
+    report.chaos = chaos_report;
     drop(data_dir);
     Ok(Some(report))
 }

@@ -31,9 +31,14 @@ const CAUSE_HEADER: &str = pitboss::kafka::sink::HEADER_CAUSE_EVENT_ID;
 /// What the output consumer saw.
 #[derive(Default)]
 pub struct Observed {
-    /// Last publication of each (hall, window): bets, wins, games.
-    pub ggr: HashMap<(String, i64), (i64, i64, i64)>,
-    /// Last published balance per player.
+    /// The newest revision of each (hall, window) published: bets, wins, games, revision
+    /// (after a crash, a replay may publish an older revision again after a newer one).
+    pub ggr: HashMap<(String, i64), (i64, i64, i64, u32)>,
+    /// A hash of each output id's first record, and the ids seen again with other bytes:
+    /// how many, and the first.
+    pub contents: HashMap<String, u64>,
+    pub id_conflicts: (u64, Option<String>),
+    /// Last published balance per player (wallet and transfer outputs).
     pub balances: HashMap<String, i64>,
     /// Distinct jackpot hits: id -> (pool, level, amount).
     pub hits: HashMap<String, (String, u8, i64)>,
@@ -326,6 +331,27 @@ fn read_outputs(
                 };
                 let kind = ev.kind();
                 *obs.records.entry(kind).or_insert(0) += 1;
+                let hash = {
+                    use std::hash::{Hash, Hasher};
+                    let mut h = std::collections::hash_map::DefaultHasher::new();
+                    payload.hash(&mut h);
+                    h.finish()
+                };
+                let seen = *obs
+                    .contents
+                    .entry(ev.output_id().to_string())
+                    .or_insert(hash);
+                if seen != hash {
+                    obs.id_conflicts.0 += 1;
+                    obs.id_conflicts.1.get_or_insert_with(|| {
+                        format!(
+                            "{kind} {} ({topic}/{}@{})",
+                            ev.output_id(),
+                            m.partition(),
+                            m.offset()
+                        )
+                    });
+                }
                 let first = obs
                     .ids
                     .entry(kind)
@@ -334,10 +360,13 @@ fn read_outputs(
                 match ev {
                     OutputEvent::Ggr(g) => {
                         let p = g.payload;
-                        obs.ggr.insert(
-                            (p.hall.to_string(), p.window_start),
-                            (p.bets, p.wins, p.games),
-                        );
+                        let e = obs
+                            .ggr
+                            .entry((p.hall.to_string(), p.window_start))
+                            .or_default();
+                        if p.revision >= e.3 {
+                            *e = (p.bets, p.wins, p.games, p.revision);
+                        }
                     }
                     OutputEvent::Wallet(w) => {
                         let p = w.payload;
@@ -355,6 +384,12 @@ fn read_outputs(
                         if let (true, Some(b)) = (first, p.balance) {
                             obs.balances.insert(p.player.to_string(), b);
                         }
+                    }
+                    // A settled cashless transfer carries the wallet's balance after it too
+                    // (on the same partition as the player's wallet outputs).
+                    OutputEvent::Transfer(t) if first && !t.payload.repeated => {
+                        obs.balances
+                            .insert(t.payload.player.to_string(), t.payload.balance);
                     }
                     OutputEvent::JackpotHit(h) => {
                         let p = h.payload;

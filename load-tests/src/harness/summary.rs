@@ -175,5 +175,6 @@ pub fn report(
         live_entities_peak: f.memory.live_entities_peak,
         rss_bytes_per_live_entity: f.memory.rss_bytes_per_live_entity,
         cores: std::thread::available_parallelism().map_or(0, |n| n.get()),
+        chaos: None,
     }
 }

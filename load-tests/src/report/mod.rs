@@ -253,6 +253,23 @@ pub struct Report {
     pub rss_bytes_per_live_entity: Option<f64>,
     /// CPU cores of this machine.
     pub cores: usize,
+    /// A `[chaos]` run's faults; its `pitboss_cpu_secs` is every instance's together.
+    pub chaos: Option<crate::harness::chaos::ChaosReport>,
+}
+
+/// A chaos run's faults in the headline.
+#[derive(Debug, Serialize)]
+pub struct ChaosHeadline {
+    pub instances: usize,
+    pub kills: u32,
+    pub kills_in_start_up: u32,
+    pub broker_restarts: u32,
+    pub store_outage_secs: f64,
+    pub rebalances: u32,
+    pub unplanned_exits: u32,
+    pub start_refusals: u32,
+    /// The chaos seed (`--chaos-seed` replays the plan).
+    pub seed: u64,
 }
 
 /// The one-line headline (`--json`).
@@ -284,6 +301,9 @@ pub struct Headline<'a> {
     /// Resident bytes per added live entity (see [`Report::rss_bytes_per_live_entity`]).
     pub rss_bytes_per_live_entity: Option<f64>,
     pub report: &'a str,
+    /// A `[chaos]` run's faults.
+    #[serde(flatten)]
+    pub chaos: Option<ChaosHeadline>,
 }
 
 impl Report {
@@ -310,6 +330,17 @@ impl Report {
             live_entities_peak: self.live_entities_peak,
             rss_bytes_per_live_entity: self.rss_bytes_per_live_entity.map(round1),
             report: &self.report_dir,
+            chaos: self.chaos.as_ref().map(|c| ChaosHeadline {
+                instances: c.instances,
+                kills: c.kills,
+                kills_in_start_up: c.kills_in_start_up,
+                broker_restarts: c.broker_restarts,
+                store_outage_secs: round1(c.store_outage_secs),
+                rebalances: c.rebalances,
+                unplanned_exits: c.unplanned_exits,
+                start_refusals: c.start_refusals,
+                seed: c.seed,
+            }),
         }
     }
 
@@ -530,6 +561,7 @@ mod tests {
             live_entities_peak: None,
             rss_bytes_per_live_entity: None,
             cores: 2,
+            chaos: None,
         }
     }
 

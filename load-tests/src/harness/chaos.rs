@@ -1,0 +1,622 @@
+//! Faults during a run (`[chaos]` in a scenario, issue 15): several `pitboss run` instances
+//! in one consumer group share one CQL store the harness serves (kassandra over TCP,
+//! `testkit::cql`), and while the scenario is offered the harness
+//!
+//! - SIGKILLs an instance at a drawn moment and starts it again after a drawn pause; some
+//!   kills are aimed at an instance that was just started again, so that they fall in its
+//!   start-up or its recovery (restoring state, replaying its partitions), not only between
+//!   commits;
+//! - makes an instance leave cleanly (SIGTERM, it must exit 0) and come back: two
+//!   rebalances of the group;
+//! - takes the store away (port closed, every connection cut) for `store-outage-secs`,
+//!   then serves the same data again.
+//!
+//! Moments and victims come from the chaos seed (printed in the report and the JSON line),
+//! so a failing run's plan can be replayed; the moments are relative to the start of the
+//! offered load, so a replay runs the same plan, though not the same interleaving with
+//! pitboss's own timers.
+//!
+//! The harness also acts as the instances' supervisor: an instance that exits without
+//! being told to is started again (as Kubernetes would) and counted in
+//! `unplanned_exits`, with its log named in the report; the accounting check counts those as
+//! a failure.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, Context};
+use pitboss::config::Config;
+use pitboss::store::{ScyllaConfig, StoreKind};
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+use serde::Serialize;
+use testkit::cql::CqlServer;
+
+use super::child::PitbossChild;
+use crate::scenario::ChaosSpec;
+
+/// One planned fault, at `at` after the start of the offered load.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fault {
+    pub at: Duration,
+    pub action: Action,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    /// SIGKILL instance `instance`, start it again `back_after` later. `in_start_up`: aimed
+    /// at the instance's previous restart.
+    Kill {
+        instance: usize,
+        back_after: Duration,
+        in_start_up: bool,
+    },
+    /// SIGTERM instance `instance` (it leaves the group cleanly), start it again
+    /// `back_after` later.
+    Leave {
+        instance: usize,
+        back_after: Duration,
+    },
+    /// The store is unavailable for `length`.
+    StoreOutage { length: Duration },
+}
+
+/// The faults of a run of `duration` offered load, in time order. Every fault starts
+/// between 5 % and 85 % of the run, so that the instances are all back before the end.
+pub fn plan(spec: &ChaosSpec, seed: u64, duration: Duration) -> Vec<Fault> {
+    let mut rng = SmallRng::seed_from_u64(seed ^ 0xc4a0_5c4a_05c4_a05c);
+    let d = duration.as_secs_f64();
+    let (lo, hi) = (0.05 * d, (0.85 * d).max(0.05 * d + 0.001));
+    let n = spec.instances.max(1);
+    let mut faults = Vec::new();
+    // (instance, when it starts again) of the previous kill.
+    let mut last_restart: Option<(usize, f64)> = None;
+    for _ in 0..spec.kills {
+        let back = rng.gen_range(0.5..3.0);
+        let (instance, at, in_start_up) = match last_restart {
+            // Aimed at an instance that was just started again: within 1.5 s of its start,
+            // while it connects, restores its state or replays its partitions.
+            Some((i, restart)) if rng.gen_bool(0.5) && restart + 1.5 < hi => {
+                (i, restart + rng.gen_range(0.1..1.5), true)
+            }
+            _ => (rng.gen_range(0..n), rng.gen_range(lo..hi), false),
+        };
+        last_restart = Some((instance, at + back));
+        faults.push(Fault {
+            at: Duration::from_secs_f64(at),
+            action: Action::Kill {
+                instance,
+                back_after: Duration::from_secs_f64(back),
+                in_start_up,
+            },
+        });
+    }
+    for _ in 0..spec.rebalances {
+        faults.push(Fault {
+            at: Duration::from_secs_f64(rng.gen_range(lo..hi)),
+            action: Action::Leave {
+                instance: rng.gen_range(0..n),
+                back_after: Duration::from_secs_f64(rng.gen_range(1.0..3.0)),
+            },
+        });
+    }
+    if spec.store_outage_secs > 0.0 {
+        faults.push(Fault {
+            at: Duration::from_secs_f64(rng.gen_range(0.15 * d..(0.5 * d).max(0.15 * d + 0.001))),
+            action: Action::StoreOutage {
+                length: Duration::from_secs_f64(spec.store_outage_secs),
+            },
+        });
+    }
+    faults.sort_by_key(|f| f.at);
+    faults
+}
+
+/// What the faults came to, for the report and the JSON line.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ChaosReport {
+    /// The chaos seed.
+    pub seed: u64,
+    pub instances: usize,
+    /// SIGKILLs sent to a running instance.
+    pub kills: u32,
+    /// Of those, kills within 1.5 s of the instance's start (start-up or recovery).
+    pub kills_in_start_up: u32,
+    /// Clean leaves and returns (each a rebalance out and one back in).
+    pub rebalances: u32,
+    /// Seconds the store was unavailable.
+    pub store_outage_secs: f64,
+    /// Broker restarts (not built yet: the harness does not restart the broker).
+    pub broker_restarts: u32,
+    /// Instances that exited without being told to (each started again), apart from the
+    /// refusals below.
+    pub unplanned_exits: u32,
+    /// Starts refused because the store could not be reached (`pitboss run` exits with
+    /// "opening the Scylla store" while the store is down; its supervisor starts it again).
+    pub start_refusals: u32,
+    /// What happened, in order: "12.345 s kill chaos-1", ...
+    pub log: Vec<String>,
+    /// The logs of the unplanned exits.
+    pub unplanned_logs: Vec<String>,
+}
+
+/// The shared CQL store of a chaos run: a kassandra server on a loopback port, and the
+/// runtime that serves it.
+pub struct SharedStore {
+    rt: tokio::runtime::Runtime,
+    server: Mutex<CqlServer>,
+}
+
+impl SharedStore {
+    pub fn start() -> anyhow::Result<Self> {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("chaos-cql")
+            .enable_all()
+            .build()
+            .context("a runtime for the CQL server")?;
+        let server = rt.block_on(CqlServer::start());
+        Ok(Self {
+            rt,
+            server: Mutex::new(server),
+        })
+    }
+
+    /// `cfg`'s store: this server, keyspace `pitboss`, as the tests configure kassandra.
+    pub fn configure(&self, cfg: &mut Config) {
+        let addr = self.server.lock().unwrap_or_else(|p| p.into_inner()).addr;
+        cfg.store.kind = StoreKind::Scylla;
+        cfg.store.scylla = ScyllaConfig {
+            nodes: vec![addr.to_string()],
+            keyspace: "pitboss".into(),
+            replication: "{'class': 'SimpleStrategy', 'replication_factor': 1}".into(),
+            consistency: "one".into(),
+            // kassandra answers the driver's metadata queries wrongly.
+            refresh_metadata_on_schema_agreement: false,
+            request_timeout_ms: 2000,
+            instance: "pitboss-load".into(),
+            ..ScyllaConfig::default()
+        };
+    }
+
+    /// Runs `f` on the server's runtime (for the store's own client calls: migrate, the
+    /// stored state, the audit).
+    pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
+        self.rt.block_on(f)
+    }
+
+    fn stop(&self) {
+        self.server.lock().unwrap_or_else(|p| p.into_inner()).stop();
+    }
+
+    fn restart(&self) {
+        let mut s = self.server.lock().unwrap_or_else(|p| p.into_inner());
+        self.rt.block_on(s.restart());
+    }
+}
+
+/// One instance: its configuration file and, while it runs, its process.
+struct Instance {
+    name: String,
+    cfg: PathBuf,
+    child: Option<PitbossChild>,
+    /// When its current process started.
+    started: Instant,
+    incarnation: u32,
+    /// When to start it again (after a kill or a leave).
+    back_at: Option<Instant>,
+    /// Told to leave (SIGTERM sent): by when it must have exited 0, and how long after that
+    /// it comes back.
+    leaving: Option<(Instant, Duration)>,
+}
+
+/// How long an instance told to leave may take to exit (it may have to wait for the store).
+const LEAVE_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The instances and the fault thread.
+pub struct Chaos {
+    handle: Option<JoinHandle<anyhow::Result<Ended>>>,
+    stop: Arc<AtomicBool>,
+    t0: Arc<StartGate>,
+}
+
+/// What the fault thread hands back: the instances, and what it did.
+type Ended = (Vec<Instance>, ChaosReport);
+
+/// When the offered load started, once it has.
+type StartGate = (Mutex<Option<Instant>>, std::sync::Condvar);
+
+impl Chaos {
+    /// Starts every instance (configuration files `cfgs`, logs in `out`) and returns once
+    /// they run; the faults start with [`Chaos::begin`].
+    pub fn start(
+        bin: &Path,
+        cfgs: Vec<PathBuf>,
+        out: &Path,
+        store: Arc<SharedStore>,
+        faults: Vec<Fault>,
+        seed: u64,
+    ) -> anyhow::Result<Self> {
+        let mut instances = Vec::new();
+        for (i, cfg) in cfgs.into_iter().enumerate() {
+            let name = format!("chaos-{i}");
+            let child = PitbossChild::spawn_as(bin, &cfg, out, &format!("{name}.0"))?;
+            instances.push(Instance {
+                name,
+                cfg,
+                child: Some(child),
+                started: Instant::now(),
+                incarnation: 0,
+                back_at: None,
+                leaving: None,
+            });
+        }
+        let stop = Arc::new(AtomicBool::new(false));
+        let t0: Arc<StartGate> = Arc::default();
+        let (bin, out, stop2, t02) = (
+            bin.to_path_buf(),
+            out.to_path_buf(),
+            stop.clone(),
+            t0.clone(),
+        );
+        let report = ChaosReport {
+            seed,
+            instances: instances.len(),
+            ..ChaosReport::default()
+        };
+        let handle = std::thread::Builder::new()
+            .name("chaos".into())
+            .spawn(move || {
+                let mut r = Runner {
+                    bin,
+                    out,
+                    instances,
+                    store,
+                    report,
+                };
+                let res = r.run(faults, &stop2, &t02);
+                // Whatever happened, hand the instances back (a failed run still stops them).
+                res.map(|()| (r.instances, r.report))
+            })
+            .context("starting the chaos thread")?;
+        Ok(Self {
+            handle: Some(handle),
+            stop,
+            t0,
+        })
+    }
+
+    /// The offered load starts now: the faults' moments count from here.
+    pub fn begin(&self) {
+        let (m, cv) = &*self.t0;
+        *m.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+        cv.notify_all();
+    }
+
+    /// Waits until every fault has happened and every instance runs again.
+    pub fn settle(mut self) -> anyhow::Result<Settled> {
+        self.stop.store(true, Ordering::SeqCst);
+        let h = self.handle.take().ok_or_else(|| anyhow!("settled twice"))?;
+        let (instances, report) = h
+            .join()
+            .map_err(|_| anyhow!("the chaos thread panicked"))??;
+        Ok(Settled { instances, report })
+    }
+}
+
+/// Every instance running again after the faults.
+pub struct Settled {
+    instances: Vec<Instance>,
+    pub report: ChaosReport,
+}
+
+impl Settled {
+    /// Stops every instance with SIGTERM; each must exit 0.
+    pub fn stop_all(&mut self, timeout: Duration) -> anyhow::Result<()> {
+        for inst in &mut self.instances {
+            if let Some(c) = inst.child.as_mut() {
+                c.terminate(timeout)
+                    .with_context(|| format!("stopping {}", inst.name))?;
+            }
+            inst.child = None;
+        }
+        Ok(())
+    }
+
+    /// An error naming the instance if one has exited.
+    pub fn check_running(&mut self) -> anyhow::Result<()> {
+        for inst in &mut self.instances {
+            if let Some(c) = inst.child.as_mut() {
+                c.check_running()
+                    .with_context(|| format!("{} after the faults", inst.name))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+struct Runner {
+    bin: PathBuf,
+    out: PathBuf,
+    instances: Vec<Instance>,
+    store: Arc<SharedStore>,
+    report: ChaosReport,
+}
+
+impl Runner {
+    fn note(&mut self, t0: Instant, what: String) {
+        let line = format!("{:8.3} s {what}", t0.elapsed().as_secs_f64());
+        eprintln!("pitboss-load chaos: {line}");
+        self.report.log.push(line);
+    }
+
+    fn run(&mut self, faults: Vec<Fault>, stop: &AtomicBool, t0: &StartGate) -> anyhow::Result<()> {
+        // The faults' moments count from the start of the offered load.
+        let t0 = {
+            let (m, cv) = t0;
+            let mut g = m.lock().unwrap_or_else(|p| p.into_inner());
+            loop {
+                if let Some(t) = *g {
+                    break t;
+                }
+                if stop.load(Ordering::SeqCst) {
+                    return Ok(());
+                }
+                g = cv
+                    .wait_timeout(g, Duration::from_millis(50))
+                    .unwrap_or_else(|p| p.into_inner())
+                    .0;
+            }
+        };
+        let mut pending: std::collections::VecDeque<Fault> = faults.into();
+        let mut store_back: Option<Instant> = None;
+        // When the store last came back.
+        let mut store_up_at: Option<Instant> = None;
+        loop {
+            let now = Instant::now();
+            let recently_down = store_back.is_some()
+                || store_up_at.is_some_and(|t| t.elapsed() < Duration::from_secs(5));
+            self.supervise(t0, recently_down)?;
+            if store_back.is_some_and(|b| now >= b) {
+                self.store.restart();
+                store_back = None;
+                store_up_at = Some(Instant::now());
+                self.note(t0, "store back".into());
+            }
+            self.start_due(t0, now)?;
+            if let Some(f) = pending.front().filter(|f| t0 + f.at <= now).cloned() {
+                match &f.action {
+                    Action::Kill {
+                        instance,
+                        back_after,
+                        in_start_up,
+                    } => {
+                        // The victim, or the next instance that runs if it is down.
+                        let Some(i) = self.running_from(*instance) else {
+                            // Nothing runs: try again shortly.
+                            std::thread::sleep(Duration::from_millis(20));
+                            continue;
+                        };
+                        let inst = &mut self.instances[i];
+                        let since_start = inst.started.elapsed();
+                        if let Some(c) = inst.child.as_mut() {
+                            c.kill()?;
+                        }
+                        inst.child = None;
+                        inst.back_at = Some(Instant::now() + *back_after);
+                        let name = inst.name.clone();
+                        self.report.kills += 1;
+                        let early = since_start < Duration::from_millis(1500);
+                        if early {
+                            self.report.kills_in_start_up += 1;
+                        }
+                        self.note(
+                            t0,
+                            format!(
+                                "SIGKILL {name} ({:.2} s after its start{}), back in {:.2} s",
+                                since_start.as_secs_f64(),
+                                if *in_start_up {
+                                    ", aimed at its start-up"
+                                } else {
+                                    ""
+                                },
+                                back_after.as_secs_f64()
+                            ),
+                        );
+                    }
+                    Action::Leave {
+                        instance,
+                        back_after,
+                    } => {
+                        let Some(i) = self.running_from(*instance) else {
+                            std::thread::sleep(Duration::from_millis(20));
+                            continue;
+                        };
+                        // Not waited for here: the faults go on while it leaves (it may
+                        // wait for the store); `supervise` sees it exit.
+                        let inst = &mut self.instances[i];
+                        if let Some(c) = inst.child.as_ref() {
+                            c.sigterm()?;
+                        }
+                        inst.leaving = Some((Instant::now() + LEAVE_TIMEOUT, *back_after));
+                        let name = inst.name.clone();
+                        self.report.rebalances += 1;
+                        self.note(t0, format!("SIGTERM {name} (leaving the group)"));
+                    }
+                    Action::StoreOutage { length } => {
+                        if store_back.is_some() {
+                            bail!("two store outages at once in the plan");
+                        }
+                        self.store.stop();
+                        store_back = Some(Instant::now() + *length);
+                        self.report.store_outage_secs += length.as_secs_f64();
+                        self.note(t0, format!("store down for {:.1} s", length.as_secs_f64()));
+                    }
+                }
+                pending.pop_front();
+                continue;
+            }
+            let all_up = self
+                .instances
+                .iter()
+                .all(|i| i.child.is_some() && i.leaving.is_none());
+            if stop.load(Ordering::SeqCst) && pending.is_empty() && store_back.is_none() && all_up {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// The first running instance from `i` on (wrapping), if any.
+    fn running_from(&self, i: usize) -> Option<usize> {
+        let n = self.instances.len();
+        (0..n)
+            .map(|k| (i + k) % n)
+            .find(|k| self.instances[*k].child.is_some() && self.instances[*k].leaving.is_none())
+    }
+
+    /// Starts every instance whose pause is over.
+    fn start_due(&mut self, t0: Instant, now: Instant) -> anyhow::Result<()> {
+        for k in 0..self.instances.len() {
+            let inst = &mut self.instances[k];
+            if inst.child.is_none() && inst.back_at.is_some_and(|b| now >= b) {
+                inst.incarnation += 1;
+                let log = format!("{}.{}", inst.name, inst.incarnation);
+                inst.child = Some(PitbossChild::spawn_as(
+                    &self.bin, &inst.cfg, &self.out, &log,
+                )?);
+                inst.started = Instant::now();
+                inst.back_at = None;
+                let name = inst.name.clone();
+                self.note(t0, format!("started {name} again (log {log})"));
+            }
+        }
+        Ok(())
+    }
+
+    /// An instance that exited on its own is counted and started again after a second.
+    /// `store_down`: the store is down, or was within the last few seconds (a start that
+    /// began then may still be failing its connection).
+    fn supervise(&mut self, t0: Instant, store_down: bool) -> anyhow::Result<()> {
+        for k in 0..self.instances.len() {
+            let inst = &mut self.instances[k];
+            let Some(c) = inst.child.as_mut() else {
+                continue;
+            };
+            if let Some((deadline, back_after)) = inst.leaving {
+                match c.exited()? {
+                    Some(status) if status.success() => {
+                        inst.child = None;
+                        inst.leaving = None;
+                        inst.back_at = Some(Instant::now() + back_after);
+                        let name = inst.name.clone();
+                        self.note(
+                            t0,
+                            format!(
+                                "{name} left cleanly (exit 0), back in {:.2} s",
+                                back_after.as_secs_f64()
+                            ),
+                        );
+                    }
+                    Some(status) => bail!(
+                        "{} did not leave cleanly after SIGTERM ({status}); the end of {}:\n{}",
+                        inst.name,
+                        c.stderr_log().display(),
+                        c.tail()
+                    ),
+                    None if Instant::now() > deadline => bail!(
+                        "{} did not exit within {LEAVE_TIMEOUT:?} of SIGTERM; the end of {}:\n{}",
+                        inst.name,
+                        c.stderr_log().display(),
+                        c.tail()
+                    ),
+                    None => {}
+                }
+                continue;
+            }
+            if let Some(status) = c.exited()? {
+                let log = c.stderr_log().display().to_string();
+                let refused = store_down
+                    && std::fs::read_to_string(c.stderr_log())
+                        .is_ok_and(|l| l.contains("Error: opening the Scylla store"));
+                inst.child = None;
+                inst.back_at = Some(Instant::now() + Duration::from_secs(1));
+                let name = inst.name.clone();
+                if refused {
+                    self.report.start_refusals += 1;
+                    self.note(
+                        t0,
+                        format!("{name} refused to start: the store is down ({status})"),
+                    );
+                } else {
+                    self.report.unplanned_exits += 1;
+                    self.report.unplanned_logs.push(log.clone());
+                    self.note(
+                        t0,
+                        format!("{name} exited on its own ({status}); see {log}"),
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec() -> ChaosSpec {
+        ChaosSpec {
+            instances: 3,
+            kills: 6,
+            rebalances: 1,
+            store_outage_secs: 10.0,
+            seed: 0,
+        }
+    }
+
+    /// The plan is the seed's: the same seed, the same faults; every fault within the
+    /// run's 5 % to 85 %; as many kills and leaves as asked, one outage; some kills aimed
+    /// at a start-up.
+    #[test]
+    fn a_plan_is_drawn_from_its_seed() {
+        let d = Duration::from_secs(60);
+        let a = plan(&spec(), 7, d);
+        assert_eq!(a, plan(&spec(), 7, d));
+        assert_ne!(a, plan(&spec(), 8, d));
+        let kills = a
+            .iter()
+            .filter(|f| matches!(f.action, Action::Kill { .. }))
+            .count();
+        let leaves = a
+            .iter()
+            .filter(|f| matches!(f.action, Action::Leave { .. }))
+            .count();
+        let outages = a
+            .iter()
+            .filter(|f| matches!(f.action, Action::StoreOutage { .. }))
+            .count();
+        assert_eq!((kills, leaves, outages), (6, 1, 1));
+        assert!(a.windows(2).all(|w| w[0].at <= w[1].at));
+        assert!(a
+            .iter()
+            .all(|f| f.at >= Duration::from_secs(3) && f.at <= Duration::from_secs(51)));
+        let aimed = (0..50u64)
+            .flat_map(|s| plan(&spec(), s, d))
+            .filter(|f| {
+                matches!(
+                    f.action,
+                    Action::Kill {
+                        in_start_up: true,
+                        ..
+                    }
+                )
+            })
+            .count();
+        assert!(aimed > 0, "some kills fall in a start-up");
+    }
+}
