@@ -21,9 +21,10 @@
 //! `unplanned_exits`, with its log named in the report; the accounting check counts those as
 //! a failure.
 
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{mpsc, Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -213,6 +214,20 @@ struct Instance {
     leaving: Option<(Instant, Duration)>,
 }
 
+impl Instance {
+    /// Its process is gone (killed, left, or exited): started again `back_after` from now.
+    fn gone(&mut self, back_after: Duration) {
+        self.child = None;
+        self.leaving = None;
+        self.back_at = Some(Instant::now() + back_after);
+    }
+
+    /// It runs and was not told to leave: a victim for the next fault.
+    fn up(&self) -> bool {
+        self.child.is_some() && self.leaving.is_none()
+    }
+}
+
 /// How long an instance told to leave may take to exit (it may have to wait for the store).
 const LEAVE_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -220,14 +235,12 @@ const LEAVE_TIMEOUT: Duration = Duration::from_secs(120);
 pub struct Chaos {
     handle: Option<JoinHandle<anyhow::Result<Ended>>>,
     stop: Arc<AtomicBool>,
-    t0: Arc<StartGate>,
+    /// Tells the fault thread when the offered load started (dropped unsent: no faults).
+    t0: Option<mpsc::Sender<Instant>>,
 }
 
 /// What the fault thread hands back: the instances, and what it did.
 type Ended = (Vec<Instance>, ChaosReport);
-
-/// When the offered load started, once it has.
-type StartGate = (Mutex<Option<Instant>>, std::sync::Condvar);
 
 impl Chaos {
     /// Starts every instance (configuration files `cfgs`, logs in `out`) and returns once
@@ -255,13 +268,8 @@ impl Chaos {
             });
         }
         let stop = Arc::new(AtomicBool::new(false));
-        let t0: Arc<StartGate> = Arc::default();
-        let (bin, out, stop2, t02) = (
-            bin.to_path_buf(),
-            out.to_path_buf(),
-            stop.clone(),
-            t0.clone(),
-        );
+        let (t0, t0_rx) = mpsc::channel();
+        let (bin, out, stop2) = (bin.to_path_buf(), out.to_path_buf(), stop.clone());
         let report = ChaosReport {
             seed,
             instances: instances.len(),
@@ -276,8 +284,15 @@ impl Chaos {
                     instances,
                     store,
                     report,
+                    store_back: None,
+                    store_up_at: None,
                 };
-                let res = r.run(faults, &stop2, &t02);
+                // The faults' moments count from the start of the offered load; no start,
+                // no faults.
+                let res = match t0_rx.recv() {
+                    Ok(t0) => r.run(t0, faults, &stop2),
+                    Err(_) => Ok(()),
+                };
                 // Whatever happened, hand the instances back (a failed run still stops them).
                 res.map(|()| (r.instances, r.report))
             })
@@ -285,20 +300,21 @@ impl Chaos {
         Ok(Self {
             handle: Some(handle),
             stop,
-            t0,
+            t0: Some(t0),
         })
     }
 
     /// The offered load starts now: the faults' moments count from here.
     pub fn begin(&self) {
-        let (m, cv) = &*self.t0;
-        *m.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
-        cv.notify_all();
+        if let Some(t0) = &self.t0 {
+            let _ = t0.send(Instant::now());
+        }
     }
 
     /// Waits until every fault has happened and every instance runs again.
     pub fn settle(mut self) -> anyhow::Result<Settled> {
         self.stop.store(true, Ordering::SeqCst);
+        self.t0 = None;
         let h = self.handle.take().ok_or_else(|| anyhow!("settled twice"))?;
         let (instances, report) = h
             .join()
@@ -344,6 +360,10 @@ struct Runner {
     instances: Vec<Instance>,
     store: Arc<SharedStore>,
     report: ChaosReport,
+    /// While the store is down: when it comes back.
+    store_back: Option<Instant>,
+    /// When the store last came back.
+    store_up_at: Option<Instant>,
 }
 
 impl Runner {
@@ -353,121 +373,105 @@ impl Runner {
         self.report.log.push(line);
     }
 
-    fn run(&mut self, faults: Vec<Fault>, stop: &AtomicBool, t0: &StartGate) -> anyhow::Result<()> {
-        // The faults' moments count from the start of the offered load.
-        let t0 = {
-            let (m, cv) = t0;
-            let mut g = m.lock().unwrap_or_else(|p| p.into_inner());
-            loop {
-                if let Some(t) = *g {
-                    break t;
-                }
-                if stop.load(Ordering::SeqCst) {
-                    return Ok(());
-                }
-                g = cv
-                    .wait_timeout(g, Duration::from_millis(50))
-                    .unwrap_or_else(|p| p.into_inner())
-                    .0;
-            }
-        };
-        let mut pending: std::collections::VecDeque<Fault> = faults.into();
-        let mut store_back: Option<Instant> = None;
-        // When the store last came back.
-        let mut store_up_at: Option<Instant> = None;
+    fn run(&mut self, t0: Instant, faults: Vec<Fault>, stop: &AtomicBool) -> anyhow::Result<()> {
+        let mut pending: VecDeque<Fault> = faults.into();
         loop {
             let now = Instant::now();
-            let recently_down = store_back.is_some()
-                || store_up_at.is_some_and(|t| t.elapsed() < Duration::from_secs(5));
+            let recently_down = self.store_back.is_some()
+                || self
+                    .store_up_at
+                    .is_some_and(|t| t.elapsed() < Duration::from_secs(5));
             self.supervise(t0, recently_down)?;
-            if store_back.is_some_and(|b| now >= b) {
+            if self.store_back.is_some_and(|b| now >= b) {
                 self.store.restart();
-                store_back = None;
-                store_up_at = Some(Instant::now());
+                self.store_back = None;
+                self.store_up_at = Some(Instant::now());
                 self.note(t0, "store back".into());
             }
             self.start_due(t0, now)?;
-            if let Some(f) = pending.front().filter(|f| t0 + f.at <= now).cloned() {
-                match &f.action {
-                    Action::Kill {
-                        instance,
-                        back_after,
-                        in_start_up,
-                    } => {
-                        // The victim, or the next instance that runs if it is down.
-                        let Some(i) = self.running_from(*instance) else {
-                            // Nothing runs: try again shortly.
-                            std::thread::sleep(Duration::from_millis(20));
-                            continue;
-                        };
-                        let inst = &mut self.instances[i];
-                        let since_start = inst.started.elapsed();
-                        if let Some(c) = inst.child.as_mut() {
-                            c.kill()?;
-                        }
-                        inst.child = None;
-                        inst.back_at = Some(Instant::now() + *back_after);
-                        let name = inst.name.clone();
-                        self.report.kills += 1;
-                        let early = since_start < Duration::from_millis(1500);
-                        if early {
-                            self.report.kills_in_start_up += 1;
-                        }
-                        self.note(
-                            t0,
-                            format!(
-                                "SIGKILL {name} ({:.2} s after its start{}), back in {:.2} s",
-                                since_start.as_secs_f64(),
-                                if *in_start_up {
-                                    ", aimed at its start-up"
-                                } else {
-                                    ""
-                                },
-                                back_after.as_secs_f64()
-                            ),
-                        );
-                    }
-                    Action::Leave {
-                        instance,
-                        back_after,
-                    } => {
-                        let Some(i) = self.running_from(*instance) else {
-                            std::thread::sleep(Duration::from_millis(20));
-                            continue;
-                        };
-                        // Not waited for here: the faults go on while it leaves (it may
-                        // wait for the store); `supervise` sees it exit.
-                        let inst = &mut self.instances[i];
-                        if let Some(c) = inst.child.as_ref() {
-                            c.sigterm()?;
-                        }
-                        inst.leaving = Some((Instant::now() + LEAVE_TIMEOUT, *back_after));
-                        let name = inst.name.clone();
-                        self.report.rebalances += 1;
-                        self.note(t0, format!("SIGTERM {name} (leaving the group)"));
-                    }
-                    Action::StoreOutage { length } => {
-                        if store_back.is_some() {
-                            bail!("two store outages at once in the plan");
-                        }
-                        self.store.stop();
-                        store_back = Some(Instant::now() + *length);
-                        self.report.store_outage_secs += length.as_secs_f64();
-                        self.note(t0, format!("store down for {:.1} s", length.as_secs_f64()));
-                    }
+            if let Some(f) = pending.front().filter(|f| t0 + f.at <= now) {
+                if self.apply(t0, &f.action)? {
+                    pending.pop_front();
+                    continue;
                 }
-                pending.pop_front();
-                continue;
-            }
-            let all_up = self
-                .instances
-                .iter()
-                .all(|i| i.child.is_some() && i.leaving.is_none());
-            if stop.load(Ordering::SeqCst) && pending.is_empty() && store_back.is_none() && all_up {
+                // Nothing runs to take the fault: try again shortly.
+            } else if stop.load(Ordering::SeqCst)
+                && pending.is_empty()
+                && self.store_back.is_none()
+                && self.instances.iter().all(Instance::up)
+            {
                 return Ok(());
             }
             std::thread::sleep(Duration::from_millis(10));
         }
+    }
+
+    /// Applies a fault; `false` if no instance runs to take it (a kill or a leave goes to
+    /// the planned victim, or to the next instance that runs if it is down).
+    fn apply(&mut self, t0: Instant, action: &Action) -> anyhow::Result<bool> {
+        match action {
+            Action::Kill {
+                instance,
+                back_after,
+                in_start_up,
+            } => {
+                let Some(i) = self.running_from(*instance) else {
+                    return Ok(false);
+                };
+                let inst = &mut self.instances[i];
+                let since_start = inst.started.elapsed();
+                if let Some(c) = inst.child.as_mut() {
+                    c.kill()?;
+                }
+                inst.gone(*back_after);
+                let name = inst.name.clone();
+                self.report.kills += 1;
+                if since_start < Duration::from_millis(1500) {
+                    self.report.kills_in_start_up += 1;
+                }
+                let aimed = if *in_start_up {
+                    ", aimed at its start-up"
+                } else {
+                    ""
+                };
+                self.note(
+                    t0,
+                    format!(
+                        "SIGKILL {name} ({:.2} s after its start{aimed}), back in {:.2} s",
+                        since_start.as_secs_f64(),
+                        back_after.as_secs_f64()
+                    ),
+                );
+            }
+            Action::Leave {
+                instance,
+                back_after,
+            } => {
+                let Some(i) = self.running_from(*instance) else {
+                    return Ok(false);
+                };
+                // Not waited for here: the faults go on while it leaves (it may wait for
+                // the store); `supervise` sees it exit.
+                let inst = &mut self.instances[i];
+                if let Some(c) = inst.child.as_ref() {
+                    c.sigterm()?;
+                }
+                inst.leaving = Some((Instant::now() + LEAVE_TIMEOUT, *back_after));
+                let name = inst.name.clone();
+                self.report.rebalances += 1;
+                self.note(t0, format!("SIGTERM {name} (leaving the group)"));
+            }
+            Action::StoreOutage { length } => {
+                if self.store_back.is_some() {
+                    bail!("two store outages at once in the plan");
+                }
+                self.store.stop();
+                self.store_back = Some(Instant::now() + *length);
+                self.report.store_outage_secs += length.as_secs_f64();
+                self.note(t0, format!("store down for {:.1} s", length.as_secs_f64()));
+            }
+        }
+        Ok(true)
     }
 
     /// The first running instance from `i` on (wrapping), if any.
@@ -475,7 +479,7 @@ impl Runner {
         let n = self.instances.len();
         (0..n)
             .map(|k| (i + k) % n)
-            .find(|k| self.instances[*k].child.is_some() && self.instances[*k].leaving.is_none())
+            .find(|k| self.instances[*k].up())
     }
 
     /// Starts every instance whose pause is over.
@@ -509,9 +513,7 @@ impl Runner {
             if let Some((deadline, back_after)) = inst.leaving {
                 match c.exited()? {
                     Some(status) if status.success() => {
-                        inst.child = None;
-                        inst.leaving = None;
-                        inst.back_at = Some(Instant::now() + back_after);
+                        inst.gone(back_after);
                         let name = inst.name.clone();
                         self.note(
                             t0,
@@ -542,8 +544,7 @@ impl Runner {
                 let refused = store_down
                     && std::fs::read_to_string(c.stderr_log())
                         .is_ok_and(|l| l.contains("Error: opening the Scylla store"));
-                inst.child = None;
-                inst.back_at = Some(Instant::now() + Duration::from_secs(1));
+                inst.gone(Duration::from_secs(1));
                 let name = inst.name.clone();
                 if refused {
                     self.report.start_refusals += 1;

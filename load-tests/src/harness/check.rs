@@ -1,7 +1,7 @@
 //! The accounting check: the reference processor's end state (`pitboss::direct::Direct`,
 //! fed the same events) against what pitboss published and, with `--spawn`, stored.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use anyhow::{anyhow, Context};
 use pitboss::config::Config;
@@ -10,7 +10,7 @@ use pitboss::model_check;
 use pitboss::recount::{recount, Recount};
 use pitboss::sim::SentTotals;
 use pitboss::wire;
-use pitboss_actors::shell::{Snapshot, StateStore};
+use pitboss_actors::shell::Snapshot;
 
 use super::reader::Observed;
 use super::sender::Reference;
@@ -75,45 +75,32 @@ pub fn expected(
     })
 }
 
-/// Every entity's state in the spawned pitboss's embedded store (read after it stopped).
-pub fn stored_state(cfg: &Config) -> anyhow::Result<Vec<Snapshot>> {
-    let store = pitboss::store::open_embedded(&cfg.store).with_context(|| {
-        format!(
-            "opening the embedded store in {}",
-            cfg.store.data_dir.display()
-        )
-    })?;
+/// What the spawned pitboss left in its store (embedded or CQL), read once it has
+/// stopped: every entity's state, and what `pitboss audit` (its library call) finds, every
+/// difference or why it could not run. `None` for a store that keeps nothing (memory).
+pub fn read_store(cfg: &Config) -> anyhow::Result<Option<(Vec<Snapshot>, Vec<String>)>> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    rt.block_on(store.all())
-        .map_err(|e| anyhow!("reading the embedded store: {e}"))
-}
-
-/// Every entity's state in a chaos run's CQL store (read after every instance stopped),
-/// on the runtime that serves it.
-pub async fn stored_state_cql(cfg: &Config) -> anyhow::Result<Vec<Snapshot>> {
-    let store = pitboss::store::open_store(&cfg.store)
-        .await
-        .map_err(|e| anyhow!("opening the CQL store: {e}"))?;
-    store
-        .all()
-        .await
-        .map_err(|e| anyhow!("reading the CQL store: {e}"))
-}
-
-/// `pitboss audit` of the store the spawned pitboss left (its library call): every
-/// difference it finds, or why it could not run.
-pub async fn audit(cfg: &Config) -> Vec<String> {
-    let src = match pitboss::store::open_audit_source(&cfg.store).await {
-        Ok(s) => s,
-        Err(e) => return vec![format!("the audit could not open the store: {e}")],
-    };
-    match pitboss::store::audit(src.as_ref()).await {
-        Ok(r) if r.entities == 0 => vec!["the audit found no stored state".into()],
-        Ok(r) => r.differences,
-        Err(e) => vec![format!("the audit could not run: {e}")],
-    }
+    rt.block_on(async {
+        let opened = pitboss::store::open(&cfg.store)
+            .await
+            .map_err(|e| anyhow!("opening the {:?} store: {e}", cfg.store.kind))?;
+        let Some(src) = opened.audit else {
+            return Ok(None);
+        };
+        let states = opened
+            .store
+            .all()
+            .await
+            .map_err(|e| anyhow!("reading the {:?} store: {e}", cfg.store.kind))?;
+        let audit = match pitboss::store::audit(src.as_ref()).await {
+            Ok(r) if r.entities == 0 => vec!["the audit found no stored state".into()],
+            Ok(r) => r.differences,
+            Err(e) => vec![format!("the audit could not run: {e}")],
+        };
+        Ok(Some((states, audit)))
+    })
 }
 
 /// One more check, made after [`check`].
@@ -218,7 +205,7 @@ pub fn check(e: &Expected, o: &Observed, stored: Option<&[Snapshot]>, spawned: b
     push("wallet balances (published)", d, None);
 
     // 3. Rejections.
-    let rejected = o.ids.get("rejected").map_or(0, HashSet::len) as u64;
+    let rejected = o.ids.get("rejected").map_or(0, HashMap::len) as u64;
     let mut d = Vec::new();
     if rejected != e.sent.malformed {
         d.push(format!(

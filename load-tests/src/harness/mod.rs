@@ -324,35 +324,30 @@ pub fn run(args: RunArgs) -> anyhow::Result<Option<Report>> {
             child.as_mut(),
             &progress,
         )?;
-    } else if let (Some(spec), Some(store), Some(bin)) = (&chaos_spec, &shared_store, &pitboss_bin)
-    {
-        let seed = args.chaos_seed.unwrap_or(spec.seed);
-        let faults = chaos::plan(spec, seed, Duration::from_secs_f64(sched.duration_secs));
-        let run = chaos::Chaos::start(bin, instance_cfgs, &out, store.clone(), faults, seed)?;
-        progress.set_message("waiting for the instances to consume (warm-up)");
-        sender.produce_sentinels(Round::Warm, partitions)?;
-        reader.wait_sentinels(
-            Round::Warm,
-            partitions,
-            Duration::from_secs(120),
-            None,
-            &progress,
-        )?;
-        shared.start_clock();
-        run.begin();
-        progress.set_message("offering the scenario under faults");
-        sender.produce(&sched, false)?;
-        progress.set_message("waiting for the last faults and restarts");
-        let mut s = run.settle()?;
-        sender.produce_sentinels(Round::Final, partitions)?;
-        progress.set_message("waiting for the instances to catch up");
-        reader.wait_sentinels(Round::Final, partitions, timeout, None, &progress)?;
-        s.check_running()?;
-        settled = Some(s);
     } else {
-        if let Some(bin) = &pitboss_bin {
-            child = Some(PitbossChild::spawn(bin, &cfg_path, &out)?);
-        }
+        // A chaos run starts its instances (the faults wait for the clock); otherwise one
+        // `pitboss run` with --spawn.
+        let chaos_run = match (&chaos_spec, &shared_store, &pitboss_bin) {
+            (Some(spec), Some(store), Some(bin)) => {
+                let seed = args.chaos_seed.unwrap_or(spec.seed);
+                let faults = chaos::plan(spec, seed, Duration::from_secs_f64(sched.duration_secs));
+                let cfgs = std::mem::take(&mut instance_cfgs);
+                Some(chaos::Chaos::start(
+                    bin,
+                    cfgs,
+                    &out,
+                    store.clone(),
+                    faults,
+                    seed,
+                )?)
+            }
+            _ => {
+                if let Some(bin) = &pitboss_bin {
+                    child = Some(PitbossChild::spawn(bin, &cfg_path, &out)?);
+                }
+                None
+            }
+        };
         progress.set_message("waiting for pitboss to consume (warm-up)");
         sender.produce_sentinels(Round::Warm, partitions)?;
         reader.wait_sentinels(
@@ -366,11 +361,21 @@ pub fn run(args: RunArgs) -> anyhow::Result<Option<Report>> {
         if let Some(c) = &child {
             sampler = Some(Sampler::start(c.pid(), metrics_addr, shared.clone())?);
         }
+        if let Some(r) = &chaos_run {
+            r.begin();
+        }
         progress.set_message("offering the scenario");
         sender.produce(&sched, false)?;
+        if let Some(r) = chaos_run {
+            progress.set_message("waiting for the last faults and restarts");
+            settled = Some(r.settle()?);
+        }
         sender.produce_sentinels(Round::Final, partitions)?;
         progress.set_message("waiting for pitboss to catch up");
         reader.wait_sentinels(Round::Final, partitions, timeout, child.as_mut(), &progress)?;
+        if let Some(s) = settled.as_mut() {
+            s.check_running()?;
+        }
     }
     let caught_up_ns = shared.now_ns();
     if cfg.kafka.internal_topics && (child.is_some() || settled.is_some()) {
@@ -412,22 +417,20 @@ pub fn run(args: RunArgs) -> anyhow::Result<Option<Report>> {
 
     // Expected totals: the same events again, through the reference processor.
     let expected = check::expected(&cfg, sender.reference.take(), partitions, sender.warm_sent)?;
-    let stored = match (&shared_store, args.spawn, cfg.store.kind) {
-        (Some(store), _, _) => Some(store.block_on(check::stored_state_cql(&cfg))?),
-        (None, true, pitboss::store::StoreKind::Embedded) => Some(check::stored_state(&cfg)?),
-        _ => None,
+    // The store pitboss left (with --spawn): its states, and `pitboss audit` of it (the
+    // ledger against the states and the halls' windows).
+    let (stored, audit) = match args.spawn {
+        true => match check::read_store(&cfg)? {
+            Some((states, audit)) => (Some(states), audit),
+            None => (
+                None,
+                vec!["the store keeps nothing to audit (memory)".into()],
+            ),
+        },
+        false => (None, Vec::new()),
     };
     let mut accounting = check::check(&expected, &observed, stored.as_deref(), args.spawn);
     if args.spawn {
-        // `pitboss audit` on the store pitboss left: the ledger against the states and the
-        // halls' windows.
-        let audit = match &shared_store {
-            Some(store) => store.block_on(check::audit(&cfg)),
-            None => tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?
-                .block_on(check::audit(&cfg)),
-        };
         check::push(&mut accounting, "pitboss audit of the stored state", audit);
     }
     let chaos_report = settled.map(|s| s.report);

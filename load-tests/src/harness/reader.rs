@@ -3,6 +3,7 @@
 //! sentinels' answers and keeps what the accounting check compares (last balances, GGR
 //! windows, jackpot hits and levels, ids per kind).
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -34,9 +35,7 @@ pub struct Observed {
     /// The newest revision of each (hall, window) published: bets, wins, games, revision
     /// (after a crash, a replay may publish an older revision again after a newer one).
     pub ggr: HashMap<(String, i64), (i64, i64, i64, u32)>,
-    /// A hash of each output id's first record, and the ids seen again with other bytes:
-    /// how many, and the first.
-    pub contents: HashMap<String, u64>,
+    /// Ids seen again with other bytes than their first record: how many, and the first.
     pub id_conflicts: (u64, Option<String>),
     /// Last published balance per player (wallet and transfer outputs).
     pub balances: HashMap<String, i64>,
@@ -44,8 +43,8 @@ pub struct Observed {
     pub hits: HashMap<String, (String, u8, i64)>,
     /// Last published levels per pool: (level, amount, hits).
     pub levels: HashMap<String, Vec<(u8, i64, u64)>>,
-    /// Distinct output ids per kind.
-    pub ids: BTreeMap<&'static str, HashSet<String>>,
+    /// Distinct output ids per kind, each with a hash of its first record.
+    pub ids: BTreeMap<&'static str, HashMap<String, u64>>,
     /// Records per kind (duplicates included).
     pub records: BTreeMap<&'static str, u64>,
     /// Records that do not decode, with the first error.
@@ -337,11 +336,19 @@ fn read_outputs(
                     payload.hash(&mut h);
                     h.finish()
                 };
-                let seen = *obs
-                    .contents
+                let (first, conflict) = match obs
+                    .ids
+                    .entry(kind)
+                    .or_default()
                     .entry(ev.output_id().to_string())
-                    .or_insert(hash);
-                if seen != hash {
+                {
+                    Entry::Vacant(v) => {
+                        v.insert(hash);
+                        (true, false)
+                    }
+                    Entry::Occupied(o) => (false, *o.get() != hash),
+                };
+                if conflict {
                     obs.id_conflicts.0 += 1;
                     obs.id_conflicts.1.get_or_insert_with(|| {
                         format!(
@@ -352,11 +359,6 @@ fn read_outputs(
                         )
                     });
                 }
-                let first = obs
-                    .ids
-                    .entry(kind)
-                    .or_default()
-                    .insert(ev.output_id().to_string());
                 match ev {
                     OutputEvent::Ggr(g) => {
                         let p = g.payload;
