@@ -425,10 +425,9 @@ mod tests {
 
     use super::*;
 
-    /// The check passes on outputs that agree with the reference and fails, naming the
-    /// difference, on one that does not.
-    #[test]
-    fn accounting_finds_a_wrong_balance() {
+    /// A small simulated stream through the reference and the model, and outputs that
+    /// agree with them (every wallet's balance).
+    fn agreeing() -> (Expected, Observed) {
         let mut cfg = Config::load_with_env(None, Vec::new()).unwrap();
         cfg.sim.halls = 1;
         cfg.sim.machines_per_hall = 5;
@@ -457,6 +456,14 @@ mod tests {
                 o.balances.insert(w.id.to_string(), w.balance);
             }
         }
+        (e, o)
+    }
+
+    /// The check passes on outputs that agree with the reference and fails, naming the
+    /// difference, on one that does not.
+    #[test]
+    fn accounting_finds_a_wrong_balance() {
+        let (e, mut o) = agreeing();
         let a = check(&e, &o, None, false);
         assert!(a.ok, "{:?}", a.checks);
         let (player, balance) = o
@@ -479,5 +486,34 @@ mod tests {
             !skipped.is_empty() && skipped.iter().all(|c| !c.ok),
             "{skipped:?}"
         );
+    }
+
+    /// An output id published with two contents, or a check pushed after with a
+    /// difference (the audit's, an instance's exit), fails the run, naming what it saw.
+    #[test]
+    fn an_id_with_two_contents_or_a_pushed_difference_fails_the_run() {
+        let (e, mut o) = agreeing();
+        o.id_conflicts = (1, Some("wallet 0000 (t/0@7)".into()));
+        let a = check(&e, &o, None, false);
+        assert!(!a.ok);
+        let c = a.checks.iter().find(|c| !c.ok).expect("a failed check");
+        assert!(c.name.contains("one content per output id"), "{}", c.name);
+        assert!(
+            c.differences[0].contains("wallet 0000 (t/0@7)"),
+            "{:?}",
+            c.differences
+        );
+
+        o.id_conflicts = (0, None);
+        let mut a = check(&e, &o, None, false);
+        assert!(a.ok, "{:?}", a.checks);
+        push(&mut a, "pitboss audit of the stored state", Vec::new());
+        assert!(a.ok, "no difference, no failure");
+        push(
+            &mut a,
+            "pitboss audit of the stored state",
+            vec!["wallet P-1: stored balance 5, ledger 7".into()],
+        );
+        assert!(!a.ok);
     }
 }
