@@ -699,10 +699,8 @@ impl Processor {
         // its partitions in the rebalance its peers' leaving starts), until the next start.
         let halls: Vec<_> = owned.halls.iter().cloned().collect();
         self.rt.close_windows_of(&halls);
-        // Closed before the cut lists what changed.
-        self.rt.quiesce().await;
-        let first = self.round(Some(&parts)).await;
-        if !self.drain(self.settings.drain_timeout).await {
+        let (first, delivered) = self.checkpoint_and_publish(Some(&parts)).await;
+        if !delivered {
             tracing::warn!("GGR publications were not delivered before the hand-over; the next owner publishes them again");
         }
         owned.passivate(&self.rt).await;
@@ -712,8 +710,8 @@ impl Processor {
         let second = self.round(Some(&parts)).await;
         let offsets = merge_offsets(first, second);
         self.tracker.forget(&parts);
-        // What passivation published (final GGR windows, pool levels) reaches Kafka before
-        // another instance continues from the stored state.
+        // What passivation published (changed pool levels) reaches Kafka before another
+        // instance continues from the stored state.
         self.flush_producer().await;
         tracing::info!(
             entities = n,
@@ -734,15 +732,25 @@ impl Processor {
         // checkpoint holding them is durable (RULES.md H-2); then a second checkpoint stores
         // the emptied outboxes, once the broker has the publications.
         self.rt.tick(true);
-        self.rt.quiesce().await;
-        let first = self.round(None).await;
-        self.rt.quiesce().await;
-        if !self.drain(self.settings.drain_timeout).await {
+        let (first, delivered) = self.checkpoint_and_publish(None).await;
+        if !delivered {
             tracing::warn!("GGR publications were not delivered before shutdown; they are published again at the next start");
             return first;
         }
         let second = self.round(None).await;
         merge_offsets(first, second)
+    }
+
+    /// Once halls were told to close windows (a final tick, or the halls handed over): a
+    /// checkpoint (after they have closed them, so the cut lists them), whose durability
+    /// releases their outboxes (RULES.md H-2), then a wait until the broker has the
+    /// publications. The checkpoint's offsets, and whether they were delivered.
+    async fn checkpoint_and_publish(&mut self, only: Option<&[Tp]>) -> (Offsets, bool) {
+        self.rt.quiesce().await;
+        let offsets = self.round(only).await;
+        self.rt.quiesce().await;
+        let delivered = self.drain(self.settings.drain_timeout).await;
+        (offsets, delivered)
     }
 
     /// Sends every outbox and waits for the broker (on a blocking thread).
