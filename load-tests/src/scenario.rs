@@ -69,6 +69,11 @@ pub struct ChaosSpec {
     /// 0 for no outage.
     #[serde(default = "default_outage")]
     pub store_outage_secs: f64,
+    /// Broker restarts (stopped, then started again on the same data a few seconds later).
+    /// Only a broker the harness starts can be restarted: a run with any needs
+    /// `--spawn-broker`.
+    #[serde(default)]
+    pub broker_restarts: u32,
     /// Seed of the faults' moments and victims (`--chaos-seed` overrides it).
     #[serde(default)]
     pub seed: u64,

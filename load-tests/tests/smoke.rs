@@ -16,6 +16,7 @@ fn smoke_scenario_passes_its_accounting_check() {
         "scenarios/smoke.toml",
         60,
         std::time::Duration::from_secs(100),
+        false,
     );
     let (v, stderr, out) = (&run.headline, &run.stderr, &run.out);
     let line = v.to_string();

@@ -17,7 +17,7 @@ pub mod wait;
 
 pub use child::ChildGuard;
 pub use names::{free_port, unique};
-pub use tansu::Broker;
+pub use tansu::{Broker, DurableBroker};
 
 use std::path::{Path, PathBuf};
 

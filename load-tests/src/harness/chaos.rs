@@ -9,7 +9,10 @@
 //! - makes an instance leave cleanly (SIGTERM, it must exit 0) and come back: two
 //!   rebalances of the group;
 //! - takes the store away (port closed, every connection cut) for `store-outage-secs`,
-//!   then serves the same data again.
+//!   then serves the same data again;
+//! - stops the broker and starts it again on the same data (`broker-restarts`; only a broker
+//!   the harness started with `--spawn-broker`, Tansu on moto's S3, whose topics and
+//!   committed offsets survive the restart).
 //!
 //! Moments and victims come from the chaos seed (printed in the report and the JSON line),
 //! so a failing run's plan can be replayed; the moments are relative to the start of the
@@ -35,6 +38,7 @@ use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
 use testkit::cql::CqlServer;
+use testkit::DurableBroker;
 
 use super::child::PitbossChild;
 use crate::scenario::ChaosSpec;
@@ -63,6 +67,8 @@ pub enum Action {
     },
     /// The store is unavailable for `length`.
     StoreOutage { length: Duration },
+    /// The broker stops, and starts again on the same data `down_for` later.
+    BrokerRestart { down_for: Duration },
 }
 
 /// The faults of a run of `duration` offered load, in time order. Every fault starts
@@ -112,6 +118,14 @@ pub fn plan(spec: &ChaosSpec, seed: u64, duration: Duration) -> Vec<Fault> {
             },
         });
     }
+    for _ in 0..spec.broker_restarts {
+        faults.push(Fault {
+            at: Duration::from_secs_f64(rng.gen_range(lo..hi)),
+            action: Action::BrokerRestart {
+                down_for: Duration::from_secs_f64(rng.gen_range(1.0..4.0)),
+            },
+        });
+    }
     faults.sort_by_key(|f| f.at);
     faults
 }
@@ -130,7 +144,7 @@ pub struct ChaosReport {
     pub rebalances: u32,
     /// Seconds the store was unavailable.
     pub store_outage_secs: f64,
-    /// Broker restarts (not built yet: the harness does not restart the broker).
+    /// Broker restarts (stopped, started again on the same data).
     pub broker_restarts: u32,
     /// Instances that exited without being told to (each started again), apart from the
     /// refusals below.
@@ -250,6 +264,7 @@ impl Chaos {
         cfgs: Vec<PathBuf>,
         out: &Path,
         store: Arc<SharedStore>,
+        broker: Option<Arc<Mutex<DurableBroker>>>,
         faults: Vec<Fault>,
         seed: u64,
     ) -> anyhow::Result<Self> {
@@ -283,9 +298,11 @@ impl Chaos {
                     out,
                     instances,
                     store,
+                    broker,
                     report,
                     store_back: None,
                     store_up_at: None,
+                    broker_back: None,
                 };
                 // The faults' moments count from the start of the offered load; no start,
                 // no faults.
@@ -359,11 +376,15 @@ struct Runner {
     out: PathBuf,
     instances: Vec<Instance>,
     store: Arc<SharedStore>,
+    /// The broker the harness started (`--spawn-broker`), the one a restart stops.
+    broker: Option<Arc<Mutex<DurableBroker>>>,
     report: ChaosReport,
     /// While the store is down: when it comes back.
     store_back: Option<Instant>,
     /// When the store last came back.
     store_up_at: Option<Instant>,
+    /// While the broker is down: when it starts again.
+    broker_back: Option<Instant>,
 }
 
 impl Runner {
@@ -388,6 +409,13 @@ impl Runner {
                 self.store_up_at = Some(Instant::now());
                 self.note(t0, "store back".into());
             }
+            if self.broker_back.is_some_and(|b| now >= b) {
+                self.broker()?
+                    .start_again()
+                    .map_err(|e| anyhow!("starting the broker again: {e}"))?;
+                self.broker_back = None;
+                self.note(t0, "broker back".into());
+            }
             self.start_due(t0, now)?;
             if let Some(f) = pending.front().filter(|f| t0 + f.at <= now) {
                 if self.apply(t0, &f.action)? {
@@ -398,6 +426,7 @@ impl Runner {
             } else if stop.load(Ordering::SeqCst)
                 && pending.is_empty()
                 && self.store_back.is_none()
+                && self.broker_back.is_none()
                 && self.instances.iter().all(Instance::up)
             {
                 return Ok(());
@@ -470,8 +499,36 @@ impl Runner {
                 self.report.store_outage_secs += length.as_secs_f64();
                 self.note(t0, format!("store down for {:.1} s", length.as_secs_f64()));
             }
+            Action::BrokerRestart { down_for } => {
+                if self.broker_back.is_some() {
+                    // One restart at a time: this one follows the current one's end.
+                    return Ok(false);
+                }
+                // Tansu may take seconds to exit after SIGTERM (the other faults wait).
+                let stopping = Instant::now();
+                self.broker()?
+                    .stop()
+                    .map_err(|e| anyhow!("stopping the broker: {e}"))?;
+                self.broker_back = Some(Instant::now() + *down_for);
+                self.report.broker_restarts += 1;
+                self.note(
+                    t0,
+                    format!(
+                        "broker stopped (SIGTERM at {:.3} s), back in {:.2} s",
+                        stopping.duration_since(t0).as_secs_f64(),
+                        down_for.as_secs_f64()
+                    ),
+                );
+            }
         }
         Ok(true)
+    }
+
+    fn broker(&self) -> anyhow::Result<std::sync::MutexGuard<'_, DurableBroker>> {
+        let b = self.broker.as_ref().ok_or_else(|| {
+            anyhow!("the plan restarts the broker, and the harness did not start it")
+        })?;
+        Ok(b.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
     /// The first running instance from `i` on (wrapping), if any.
@@ -576,6 +633,7 @@ mod tests {
             kills: 6,
             rebalances: 1,
             store_outage_secs: 10.0,
+            broker_restarts: 1,
             seed: 0,
         }
     }
@@ -601,7 +659,11 @@ mod tests {
             .iter()
             .filter(|f| matches!(f.action, Action::StoreOutage { .. }))
             .count();
-        assert_eq!((kills, leaves, outages), (6, 1, 1));
+        let restarts = a
+            .iter()
+            .filter(|f| matches!(f.action, Action::BrokerRestart { .. }))
+            .count();
+        assert_eq!((kills, leaves, outages, restarts), (6, 1, 1, 1));
         assert!(a.windows(2).all(|w| w[0].at <= w[1].at));
         assert!(a
             .iter()

@@ -104,6 +104,26 @@ pub fn read_store(cfg: &Config) -> anyhow::Result<Option<(Vec<Snapshot>, Vec<Str
 }
 
 /// One more check, made after [`check`].
+/// The scenario events (their payload hashes, in order) the input topic no longer holds,
+/// read back to its end after the run: records the broker acknowledged and lost (the
+/// sender fails on a delivery error), which pitboss could never process.
+pub fn input_kept(sent: &[u64], read: &std::collections::HashSet<u64>) -> Vec<String> {
+    let missing: Vec<usize> = (0..sent.len())
+        .filter(|i| !read.contains(&sent[*i]))
+        .collect();
+    if missing.is_empty() {
+        return Vec::new();
+    }
+    let first: Vec<String> = missing.iter().take(5).map(|i| format!("#{i}")).collect();
+    vec![format!(
+        "{} of the {} events the broker acknowledged are not in the input topic (the first: \
+         events {} in send order): the broker lost them, and pitboss never read them",
+        missing.len(),
+        sent.len(),
+        first.join(", ")
+    )]
+}
+
 pub fn push(a: &mut Accounting, name: &str, differences: Vec<String>) {
     let ok = differences.is_empty();
     a.checks.push(Check {

@@ -48,7 +48,7 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{anyhow, bail, Context};
@@ -81,9 +81,18 @@ pub struct RunArgs {
     /// The scenario file (load-tests/scenarios/*.toml).
     #[arg(long)]
     pub scenario: PathBuf,
-    /// Bootstrap servers of the broker.
+    /// Bootstrap servers of the broker (or --spawn-broker).
+    #[arg(
+        long,
+        required_unless_present = "spawn_broker",
+        conflicts_with = "spawn_broker"
+    )]
+    pub brokers: Option<String>,
+    /// Start a Tansu broker for the run whose data survives a restart (storage `s3://` on
+    /// moto's S3 server, installed by scripts/install-moto.sh): the broker a `[chaos]`
+    /// scenario with `broker-restarts` restarts. Logs in the report directory.
     #[arg(long)]
-    pub brokers: String,
+    pub spawn_broker: bool,
     /// Start (and stop) a pitboss with a fresh data directory and unique topics.
     #[arg(long)]
     pub spawn: bool,
@@ -119,8 +128,10 @@ pub struct RunArgs {
     /// `fetch.wait.max.ms` of the harness's output reader: the longest the broker may hold
     /// a fetch, so at most what the reader adds to a measured latency. Short waits cost
     /// broker CPU; with Tansu a long wait shows up in the latency (see BENCHMARKS.md).
-    #[arg(long, default_value_t = 5)]
-    pub reader_fetch_wait_ms: u32,
+    /// Default 5, or 500 with --spawn-broker: Tansu on S3 lists the partition's objects at
+    /// every fetch, and short waits swamp the S3 server.
+    #[arg(long)]
+    pub reader_fetch_wait_ms: Option<u32>,
     /// Also read the input topic back and measure due time -> input record readable
     /// (the broker's own share of the latency, without pitboss). Costs harness and broker
     /// CPU.
@@ -153,8 +164,11 @@ pub fn run(args: RunArgs) -> anyhow::Result<Option<Report>> {
     let prefix = testkit::unique(&format!("load-{}", scn.name));
 
     if let Some(path) = &args.write_config {
+        let Some(brokers) = &args.brokers else {
+            bail!("--write-config writes the configuration of a pitboss you start: give --brokers");
+        };
         let data = path.with_extension("data");
-        let cfg = config::pitboss_config(&scn, &args.brokers, &prefix, &data, sched.peak_rate())?;
+        let cfg = config::pitboss_config(&scn, brokers, &prefix, &data, sched.peak_rate())?;
         config::write(path, &scn, &cfg)?;
         eprintln!(
             "wrote {} (data directory {}): start `pitboss topics create --config {0}` and \
@@ -163,7 +177,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<Option<Report>> {
             path.display(),
             data.display(),
             args.scenario.display(),
-            args.brokers
+            brokers
         );
         return Ok(None);
     }
@@ -189,6 +203,29 @@ pub fn run(args: RunArgs) -> anyhow::Result<Option<Report>> {
         Some(_) => Some(Arc::new(chaos::SharedStore::start()?)),
         None => None,
     };
+    let restarts = chaos_spec.as_ref().map_or(0, |c| c.broker_restarts);
+    anyhow::ensure!(
+        restarts == 0 || args.spawn_broker,
+        "the scenario restarts the broker (chaos.broker-restarts = {restarts}): only a broker \
+         the harness starts can be restarted, run it with --spawn-broker"
+    );
+    // The broker the harness starts (--spawn-broker): shared with the fault thread, which
+    // restarts it.
+    let spawned_broker = if args.spawn_broker {
+        eprintln!(
+            "pitboss-load: starting a durable broker (Tansu on moto's S3; logs in {})",
+            out.display()
+        );
+        let b = testkit::DurableBroker::start(&out).map_err(|e| anyhow!("--spawn-broker: {e}"))?;
+        Some(Arc::new(Mutex::new(b)))
+    } else {
+        None
+    };
+    let brokers = match (&spawned_broker, &args.brokers) {
+        (Some(b), _) => b.lock().unwrap_or_else(|p| p.into_inner()).addr.clone(),
+        (None, Some(b)) => b.clone(),
+        (None, None) => bail!("give --brokers HOST:PORT or --spawn-broker"),
+    };
     let mut instance_cfgs = Vec::new();
     let cfg_path = match (&args.pitboss_config, args.spawn) {
         (Some(_), true) => bail!("--pitboss-config is for a pitboss you started; not with --spawn"),
@@ -197,13 +234,21 @@ pub fn run(args: RunArgs) -> anyhow::Result<Option<Report>> {
             let p = out.join("pitboss.toml");
             let mut cfg = config::pitboss_config(
                 &scn,
-                &args.brokers,
+                &brokers,
                 &prefix,
                 data_dir.path(),
                 sched.peak_rate(),
             )?;
             // A known port, so that the sampler can read pitboss's /metrics.
             cfg.http.addr = config::free_loopback_addr()?.to_string();
+            if args.spawn_broker {
+                // Tansu on S3 lists a partition's objects at every fetch: pitboss's 5 ms
+                // fetches would swamp the S3 server (the scenario may set its own).
+                cfg.kafka
+                    .consumer
+                    .entry("fetch.wait.max.ms".into())
+                    .or_insert_with(|| "500".into());
+            }
             if let (Some(spec), Some(store)) = (&chaos_spec, &shared_store) {
                 store.configure(&mut cfg);
                 // Each instance: its own HTTP port, audit log and redo-log name; one group.
@@ -232,7 +277,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<Option<Report>> {
     };
     let mut cfg = Config::load(Some(&cfg_path))
         .with_context(|| format!("loading pitboss configuration {}", cfg_path.display()))?;
-    cfg.kafka.brokers = args.brokers.clone();
+    cfg.kafka.brokers = brokers.clone();
     if args.pitboss_config.is_some() {
         // The running pitboss's file decides topics, pools and secret; the scenario the
         // traffic (the written file carries the same sim section).
@@ -292,8 +337,11 @@ pub fn run(args: RunArgs) -> anyhow::Result<Option<Report>> {
     let mut reader = Reader::start(
         &cfg,
         shared.clone(),
-        args.reader_fetch_wait_ms,
-        args.measure_broker && !sched.backlog,
+        args.reader_fetch_wait_ms
+            .unwrap_or(if args.spawn_broker { 500 } else { 5 }),
+        // A broker the harness restarts: read the input back too, to tell a record the
+        // broker lost from one pitboss did not process.
+        (args.measure_broker && !sched.backlog) || args.spawn_broker,
     )?;
 
     let mut child: Option<PitbossChild> = None;
@@ -337,6 +385,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<Option<Report>> {
                     cfgs,
                     &out,
                     store.clone(),
+                    spawned_broker.clone(),
                     faults,
                     seed,
                 )?)
@@ -432,6 +481,13 @@ pub fn run(args: RunArgs) -> anyhow::Result<Option<Report>> {
     let mut accounting = check::check(&expected, &observed, stored.as_deref(), args.spawn);
     if args.spawn {
         check::push(&mut accounting, "pitboss audit of the stored state", audit);
+    }
+    if observed.input_was_read {
+        check::push(
+            &mut accounting,
+            "the broker kept every input record it acknowledged",
+            check::input_kept(&sender.sent_hashes, &observed.input_read),
+        );
     }
     let chaos_report = settled.map(|s| s.report);
     if let Some(r) = &chaos_report {

@@ -49,6 +49,12 @@ pub struct Observed {
     pub records: BTreeMap<&'static str, u64>,
     /// Records that do not decode, with the first error.
     pub undecodable: (u64, Option<String>),
+    /// Consumer errors the reader rode out (the broker away: a restart).
+    pub transient_errors: u64,
+    /// When the input topic is read too: the [`payload_hash`] of every record in it.
+    pub input_read: HashSet<u64>,
+    /// Whether the input topic was read (`input_read` is meaningful).
+    pub input_was_read: bool,
     /// Latency of each sampled event, microseconds.
     pub hist: Option<Histogram<u64>>,
     /// With --measure-broker: due time -> input record readable, microseconds.
@@ -126,7 +132,7 @@ impl Reader {
     /// Waits until pitboss has answered the sentinel deposit of `round` on each of the
     /// `partitions`; an error if pitboss exits or `timeout` passes first.
     pub fn wait_sentinels(
-        &self,
+        &mut self,
         round: Round,
         partitions: i32,
         timeout: Duration,
@@ -142,6 +148,17 @@ impl Reader {
         while counter.load(Ordering::Relaxed) < partitions as usize {
             if let Some(c) = child.as_deref_mut() {
                 c.check_running()?;
+            }
+            if self.consumer.as_ref().is_some_and(JoinHandle::is_finished) {
+                let why = match self.consumer.take().map(JoinHandle::join) {
+                    Some(Ok(Err(e))) => format!("{e:#}"),
+                    Some(Err(_)) => "it panicked".into(),
+                    _ => "it ended".into(),
+                };
+                bail!(
+                    "the output reader stopped while waiting for the {} sentinels: {why}",
+                    round.name()
+                );
             }
             if Instant::now() > deadline {
                 bail!(
@@ -223,6 +240,34 @@ fn new_hist(sigfig: u8) -> Histogram<u64> {
     Histogram::new_with_bounds(1, 3_600_000_000, sigfig).expect("valid histogram bounds")
 }
 
+/// What identifies an input record for the check that the broker kept every record it
+/// acknowledged (the same hash on the sending side).
+pub fn payload_hash(b: &[u8]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    // SipHash with fixed keys: the same value in the sender and the reader.
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    b.hash(&mut h);
+    h.finish()
+}
+
+/// A consumer error the client recovers from by itself: the broker went away (a restart)
+/// or moved a partition, and the client reconnects and fetches on from its position.
+fn transient(e: &rdkafka::error::KafkaError) -> bool {
+    use rdkafka::types::RDKafkaErrorCode as C;
+    matches!(
+        e.rdkafka_error_code(),
+        Some(
+            C::BrokerTransportFailure
+                | C::AllBrokersDown
+                | C::NetworkException
+                | C::RequestTimedOut
+                | C::OperationTimedOut
+                | C::LeaderNotAvailable
+                | C::NotLeaderForPartition
+        )
+    )
+}
+
 /// The output reader: every partition of every output topic, from the beginning.
 fn read_outputs(
     consumers: Vec<(String, BaseConsumer)>,
@@ -231,6 +276,7 @@ fn read_outputs(
 ) -> anyhow::Result<Observed> {
     let mut obs = Observed {
         hist: Some(new_hist(3)),
+        input_was_read: input.is_some(),
         ..Observed::default()
     };
     let n_ids = shared.due_ns.len();
@@ -249,6 +295,14 @@ fn read_outputs(
                         eof.insert((ti, p), true);
                         continue;
                     }
+                    Some(Err(e)) if transient(&e) => {
+                        // The client reconnects and fetches on from where it was.
+                        if obs.transient_errors == 0 {
+                            eprintln!("pitboss-load: reading {topic}: {e} (retrying)");
+                        }
+                        obs.transient_errors += 1;
+                        break;
+                    }
                     Some(Err(e)) => return Err(anyhow!("reading {topic}: {e}")),
                     Some(Ok(m)) => m,
                 };
@@ -258,6 +312,9 @@ fn read_outputs(
                 let t0 = shared.t0_ns.load(Ordering::Relaxed);
                 let since_t0 = (t0 != u64::MAX && now >= t0).then(|| now - t0);
                 if input.as_deref() == Some(topic.as_str()) {
+                    if let Some(b) = m.payload() {
+                        obs.input_read.insert(payload_hash(b));
+                    }
                     // The broker floor: an input record readable by a consumer.
                     let due = m
                         .headers()

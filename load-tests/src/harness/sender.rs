@@ -18,6 +18,7 @@ use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
 use rdkafka::ClientContext;
 
+use super::reader::payload_hash;
 use super::sentinel::{sentinel, Round};
 use super::Shared;
 use crate::scenario::Schedule;
@@ -92,6 +93,9 @@ pub struct Sender {
     producer: ThreadedProducer<DeliveryCount>,
     /// The events (key, bytes, carries a simulator event id), generated before t0.
     msgs: Vec<(String, Vec<u8>, bool)>,
+    /// The [`payload_hash`] of every scenario event, in order (for the check that the
+    /// broker kept each one).
+    pub sent_hashes: Vec<u64>,
     /// The reference processor and the independent model, fed the same events, and the
     /// simulator's totals.
     pub reference: Option<Reference>,
@@ -123,6 +127,7 @@ impl Sender {
             shared,
             producer,
             msgs: Vec::new(),
+            sent_hashes: Vec::new(),
             reference: None,
             progress,
             epoch0_ms: SystemTime::now()
@@ -194,6 +199,7 @@ impl Sender {
             } else {
                 m.key
             };
+            self.sent_hashes.push(payload_hash(&m.bytes));
             msgs.push((key, m.bytes, has_id));
             if i % 65_536 == 0 {
                 self.progress.set_message(format!("generating events: {i}"));

@@ -120,7 +120,7 @@ pub fn report(
         started_utc: utc_stamp(
             UNIX_EPOCH + Duration::from_millis(f.sender.epoch0_ms.max(0) as u64),
         ),
-        brokers: f.args.brokers.clone(),
+        brokers: f.cfg.kafka.brokers.clone(),
         spawned: f.args.spawn,
         pitboss_config: f.cfg_path.display().to_string(),
         pitboss_exit_code: exit_code,

@@ -18,8 +18,10 @@ pub struct Run {
 }
 
 /// Runs `pitboss-load run` on `scenario` (relative to `load-tests/`) with `--spawn --json`
-/// and `--timeout-secs wait_secs`, killing it after `limit`. Fails unless it exited 0.
-pub fn run_scenario(scenario: &str, wait_secs: u64, limit: Duration) -> Run {
+/// and `--timeout-secs wait_secs`, killing it after `limit`, against a fresh in-memory Tansu
+/// or, with `spawn_broker`, a durable one the harness starts (and may restart). Fails unless
+/// it exited 0.
+pub fn run_scenario(scenario: &str, wait_secs: u64, limit: Duration, spawn_broker: bool) -> Run {
     let load = PathBuf::from(env!("CARGO_BIN_EXE_pitboss-load"));
     let pitboss = load.with_file_name(format!("pitboss{}", std::env::consts::EXE_SUFFIX));
     assert!(
@@ -28,19 +30,18 @@ pub fn run_scenario(scenario: &str, wait_secs: u64, limit: Duration) -> Run {
          directory) before `cargo test -p pitboss-load`; `cargo test --workspace` builds it",
         pitboss.display()
     );
-    let broker = Broker::start();
+    // Kept until the run ends.
+    let broker = (!spawn_broker).then(Broker::start);
     let out = tempfile::tempdir().expect("a report directory");
     let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join(scenario);
-    let mut child = Command::new(&load)
-        .args(["run", "--scenario"])
-        .arg(&scenario)
-        .args([
-            "--brokers",
-            &broker.addr,
-            "--spawn",
-            "--json",
-            "--timeout-secs",
-        ])
+    let mut cmd = Command::new(&load);
+    cmd.args(["run", "--scenario"]).arg(&scenario);
+    match &broker {
+        Some(b) => cmd.args(["--brokers", &b.addr]),
+        None => cmd.arg("--spawn-broker"),
+    };
+    let mut child = cmd
+        .args(["--spawn", "--json", "--timeout-secs"])
         .arg(wait_secs.to_string())
         .arg("--out")
         .arg(out.path())
