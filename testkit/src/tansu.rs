@@ -57,16 +57,7 @@ impl Broker {
         let bin = tansu_bin();
         let port = free_port();
         let url = format!("tcp://127.0.0.1:{port}");
-        let child = Command::new(&bin)
-            .args([
-                "broker",
-                "--listener-url",
-                &url,
-                "--advertised-listener-url",
-                &url,
-                "--storage-engine",
-                "memory://tansu/",
-            ])
+        let child = broker_command(&url, "memory://tansu/")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -186,17 +177,40 @@ impl DurableBroker {
 
     /// Stops Tansu (SIGTERM, then SIGKILL after 10 s); its data stays in the store.
     pub fn stop(&mut self) -> Result<(), String> {
-        if let Some(mut t) = self.tansu.take() {
-            t.sigterm().map_err(|e| format!("stopping tansu: {e}"))?;
-            if t.wait_timeout(Duration::from_secs(10))
-                .map_err(|e| format!("waiting for tansu: {e}"))?
-                .is_none()
-            {
-                let _ = t.kill();
-                let _ = t.wait();
-            }
+        self.begin_stop()?;
+        let gone = wait::poll_until(Duration::from_secs(10), Duration::from_millis(20), || {
+            self.stopped(false).map(|s| s.then_some(())).transpose()
+        });
+        match gone {
+            Some(r) => r,
+            None => self.stopped(true).map(drop),
         }
-        Ok(())
+    }
+
+    /// Sends Tansu SIGTERM without waiting; [`DurableBroker::stopped`] tells when it is gone.
+    pub fn begin_stop(&mut self) -> Result<(), String> {
+        match &self.tansu {
+            Some(t) => t.sigterm().map_err(|e| format!("stopping tansu: {e}")),
+            None => Ok(()),
+        }
+    }
+
+    /// Whether Tansu has exited (after [`DurableBroker::begin_stop`]); `kill`: SIGKILL it
+    /// first if it has not (it took too long).
+    pub fn stopped(&mut self, kill: bool) -> Result<bool, String> {
+        let Some(t) = self.tansu.as_mut() else {
+            return Ok(true);
+        };
+        let exited = t
+            .try_wait()
+            .map_err(|e| format!("waiting for tansu: {e}"))?
+            .is_some();
+        if exited || kill {
+            let _ = t.kill();
+            let _ = t.wait();
+            self.tansu = None;
+        }
+        Ok(self.tansu.is_none())
     }
 
     /// Starts Tansu (again) on the same address and storage; returns once it accepts
@@ -210,16 +224,7 @@ impl DurableBroker {
             .map_err(|e| format!("creating {}: {e}", path.display()))?;
         let url = format!("tcp://{}", self.addr);
         let bin = tansu_bin();
-        let child = Command::new(&bin)
-            .args([
-                "broker",
-                "--listener-url",
-                &url,
-                "--advertised-listener-url",
-                &url,
-                "--storage-engine",
-                "s3://tansu/",
-            ])
+        let child = broker_command(&url, "s3://tansu/")
             .env("AWS_ENDPOINT", format!("http://{}", self.s3))
             .env("AWS_ALLOW_HTTP", "true")
             .env("AWS_ACCESS_KEY_ID", "pitboss")
@@ -246,6 +251,21 @@ impl DurableBroker {
         self.tansu = Some(child);
         Ok(())
     }
+}
+
+/// `tansu broker` listening on (and advertising) `url`, with `storage`.
+fn broker_command(url: &str, storage: &str) -> Command {
+    let mut c = Command::new(tansu_bin());
+    c.args([
+        "broker",
+        "--listener-url",
+        url,
+        "--advertised-listener-url",
+        url,
+        "--storage-engine",
+        storage,
+    ]);
+    c
 }
 
 /// The status code of an empty `PUT path` to `addr` (HTTP/1.1, no body).

@@ -245,6 +245,9 @@ impl Instance {
 /// How long an instance told to leave may take to exit (it may have to wait for the store).
 const LEAVE_TIMEOUT: Duration = Duration::from_secs(120);
 
+/// How long an instance must have run to be told to leave.
+const LEAVE_MIN_UP: Duration = Duration::from_secs(5);
+
 /// The instances and the fault thread.
 pub struct Chaos {
     handle: Option<JoinHandle<anyhow::Result<Ended>>>,
@@ -303,6 +306,7 @@ impl Chaos {
                     store_back: None,
                     store_up_at: None,
                     broker_back: None,
+                    broker_stopping: None,
                 };
                 // The faults' moments count from the start of the offered load; no start,
                 // no faults.
@@ -385,6 +389,8 @@ struct Runner {
     store_up_at: Option<Instant>,
     /// While the broker is down: when it starts again.
     broker_back: Option<Instant>,
+    /// While the broker is stopping: when it was sent SIGTERM, and its pause once gone.
+    broker_stopping: Option<(Instant, Duration)>,
 }
 
 impl Runner {
@@ -409,6 +415,27 @@ impl Runner {
                 self.store_up_at = Some(Instant::now());
                 self.note(t0, "store back".into());
             }
+            if let Some((sent, down_for)) = self.broker_stopping {
+                // SIGKILL once it has had 10 s to exit.
+                let late = sent.elapsed() > Duration::from_secs(10);
+                if self
+                    .broker()?
+                    .stopped(late)
+                    .map_err(|e| anyhow!("stopping the broker: {e}"))?
+                {
+                    self.broker_stopping = None;
+                    self.broker_back = Some(Instant::now() + down_for);
+                    self.note(
+                        t0,
+                        format!(
+                            "broker stopped ({:.2} s after SIGTERM{}), back in {:.2} s",
+                            sent.elapsed().as_secs_f64(),
+                            if late { ", SIGKILLed" } else { "" },
+                            down_for.as_secs_f64()
+                        ),
+                    );
+                }
+            }
             if self.broker_back.is_some_and(|b| now >= b) {
                 self.broker()?
                     .start_again()
@@ -427,6 +454,7 @@ impl Runner {
                 && pending.is_empty()
                 && self.store_back.is_none()
                 && self.broker_back.is_none()
+                && self.broker_stopping.is_none()
                 && self.instances.iter().all(Instance::up)
             {
                 return Ok(());
@@ -444,7 +472,7 @@ impl Runner {
                 back_after,
                 in_start_up,
             } => {
-                let Some(i) = self.running_from(*instance) else {
+                let Some(i) = self.running_from(*instance, Duration::ZERO) else {
                     return Ok(false);
                 };
                 let inst = &mut self.instances[i];
@@ -476,7 +504,9 @@ impl Runner {
                 instance,
                 back_after,
             } => {
-                let Some(i) = self.running_from(*instance) else {
+                // A member of the group: a SIGTERM in the first moments of a start would
+                // end a process that has not set up its shutdown yet (a kill, not a leave).
+                let Some(i) = self.running_from(*instance, LEAVE_MIN_UP) else {
                     return Ok(false);
                 };
                 // Not waited for here: the faults go on while it leaves (it may wait for
@@ -500,25 +530,18 @@ impl Runner {
                 self.note(t0, format!("store down for {:.1} s", length.as_secs_f64()));
             }
             Action::BrokerRestart { down_for } => {
-                if self.broker_back.is_some() {
+                if self.broker_back.is_some() || self.broker_stopping.is_some() {
                     // One restart at a time: this one follows the current one's end.
                     return Ok(false);
                 }
-                // Tansu may take seconds to exit after SIGTERM (the other faults wait).
-                let stopping = Instant::now();
+                // Tansu may take seconds to exit: the other faults go on meanwhile, and
+                // the pause counts from its exit.
                 self.broker()?
-                    .stop()
+                    .begin_stop()
                     .map_err(|e| anyhow!("stopping the broker: {e}"))?;
-                self.broker_back = Some(Instant::now() + *down_for);
+                self.broker_stopping = Some((Instant::now(), *down_for));
                 self.report.broker_restarts += 1;
-                self.note(
-                    t0,
-                    format!(
-                        "broker stopped (SIGTERM at {:.3} s), back in {:.2} s",
-                        stopping.duration_since(t0).as_secs_f64(),
-                        down_for.as_secs_f64()
-                    ),
-                );
+                self.note(t0, "SIGTERM the broker".into());
             }
         }
         Ok(true)
@@ -531,12 +554,12 @@ impl Runner {
         Ok(b.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
-    /// The first running instance from `i` on (wrapping), if any.
-    fn running_from(&self, i: usize) -> Option<usize> {
+    /// The first running instance from `i` on (wrapping) that has run for `min_up`, if any.
+    fn running_from(&self, i: usize, min_up: Duration) -> Option<usize> {
         let n = self.instances.len();
         (0..n)
             .map(|k| (i + k) % n)
-            .find(|k| self.instances[*k].up())
+            .find(|k| self.instances[*k].up() && self.instances[*k].started.elapsed() >= min_up)
     }
 
     /// Starts every instance whose pause is over.
