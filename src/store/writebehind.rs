@@ -10,7 +10,7 @@
 //! at most one state per entity plus the ledger entries of the events since the last flush;
 //! `backlog` reports its size so the source can pause at `store.backlog-max`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -103,6 +103,38 @@ impl Batch {
         for (k, v) in older.log {
             self.log.entry(k).or_insert(v);
         }
+    }
+
+    /// Drops the rows of `entities` (states, ledger entries, wallet transactions, machine
+    /// log entries) and the positions of `partitions`; how many rows went.
+    fn forget(&mut self, entities: &[EntityKey], partitions: &[(String, i32)]) -> usize {
+        let before = self.len() + self.positions.len();
+        let (mut players, mut machines) = (HashSet::new(), HashSet::new());
+        for k in entities {
+            self.entities.remove(k);
+            if let Some(l) = self.ledger.remove(k) {
+                self.ledger_len -= l.len();
+            }
+            match k {
+                EntityKey::Wallet(p) => {
+                    players.insert(p);
+                }
+                EntityKey::Machine(m) => {
+                    machines.insert(m);
+                }
+                _ => {}
+            }
+        }
+        if !players.is_empty() {
+            self.txs.retain(|(w, _), _| !players.contains(w));
+        }
+        if !machines.is_empty() {
+            self.log.retain(|(m, _), _| !machines.contains(m));
+        }
+        for p in partitions {
+            self.positions.remove(p);
+        }
+        before - (self.len() + self.positions.len())
     }
 
     /// The batch's log entries of `machine` numbered below `before`, newest first.
@@ -559,6 +591,17 @@ impl<B: Backend> StateStore for WriteBehind<B> {
             .pending
             .positions
             .insert((p.topic, p.partition), p.next_offset);
+    }
+
+    fn forget(&self, entities: &[EntityKey], partitions: &[(String, i32)]) {
+        let mut b = lock(&self.0.buffers);
+        let dropped = b.pending.forget(entities, partitions);
+        if dropped > 0 {
+            tracing::warn!(
+                rows = dropped,
+                "handed over with a checkpoint not durable: its rows for the partitions handed over are dropped (the next owner replays from the last durable checkpoint)"
+            );
+        }
     }
 
     fn positions(&self) -> BoxFuture<Result<Vec<Position>, StoreError>> {

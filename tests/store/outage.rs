@@ -270,3 +270,64 @@ async fn a_restarted_cql_server_keeps_its_data() {
         .await
         .expect("tables survive a server restart");
 }
+
+/// A hand-over while the store fails (the revocation, ARCHITECTURE.md): what waits in the
+/// write-behind buffer for the entities handed over and their partition's position is
+/// dropped, so that when the store returns the next checkpoint leaves those entities at
+/// their last durable state (the next owner continues from it; a late write could land after
+/// the next owner's newer state), and writes the entities kept.
+#[actix_rt::test]
+async fn a_hand_over_during_an_outage_drops_what_waits_for_the_entities_handed_over() {
+    let mut h = Harness::embedded();
+    let cfg = small_network();
+    let mut sim = Simulator::new(&cfg).unwrap();
+    let msgs = messages(&mut sim, 3_000, T0);
+    let mut d = Driver::start(&cfg, h.store());
+    d.feed(&msgs[..1_000]).await;
+    assert!(d.checkpoint().await.unwrap());
+    let durable = h.store().all().await.unwrap();
+
+    outage(&mut h, true).await;
+    d.feed(&msgs[1_000..3_000]).await;
+    assert!(d.checkpoint().await.is_err());
+    let live = d.states().await;
+    let backlog = d.rt.store.backlog();
+
+    // Half of the machines go to another instance, with the partition's position.
+    let ids = d.rt.live_machine_ids();
+    let (gone, kept) = ids.split_at(ids.len() / 2);
+    let keys: Vec<EntityKey> = gone.iter().cloned().map(EntityKey::Machine).collect();
+    d.rt.passivate_now::<pitboss_actors::shell::MachineEntity>(gone)
+        .await;
+    d.rt.store.forget(&keys, &[("sim".into(), 0)]);
+    assert!(
+        d.rt.store.backlog() < backlog,
+        "the handed-over rows are dropped"
+    );
+
+    outage(&mut h, false).await;
+    let until = Instant::now() + Duration::from_secs(60);
+    while d.rt.store.flush().await.is_err() {
+        assert!(Instant::now() < until, "the store did not come back");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // The partition's position stays where the last durable checkpoint left it.
+    assert_eq!(h.store().positions().await.unwrap(), sim_position(1_000));
+    let stored = h.store().all().await.unwrap();
+    let find = |states: &[Snapshot], k: &EntityKey| states.iter().find(|s| &s.key() == k).cloned();
+    let mut moved = 0;
+    for k in &keys {
+        let now = find(&live, k);
+        assert_eq!(find(&stored, k), find(&durable, k), "{k:?} handed over");
+        moved += usize::from(now != find(&durable, k));
+    }
+    assert!(
+        moved > 0,
+        "some handed-over machine changed during the outage"
+    );
+    for m in kept {
+        let k = EntityKey::Machine(m.clone());
+        assert_eq!(find(&stored, &k), find(&live, &k), "{k:?} kept");
+    }
+    d.rt.stop();
+}

@@ -703,11 +703,22 @@ impl Processor {
         if !delivered {
             tracing::warn!("GGR publications were not delivered before the hand-over; the next owner publishes them again");
         }
+        let keys = owned.keys();
         owned.passivate(&self.rt).await;
         self.stats.handed_over.fetch_add(n, Ordering::Relaxed);
         // The passivated states (emptied outboxes included) before another instance loads
         // them.
         let second = self.round(Some(&parts)).await;
+        // If that checkpoint was not durable (the store failing), what it holds for the
+        // handed-over entities and partitions must not be written later, after the next
+        // owner has written newer state: it is dropped, as a crash here would drop it, and
+        // the next owner replays from the last durable checkpoint (no offset of these
+        // partitions was committed since).
+        let handed: Vec<(String, i32)> = parts
+            .iter()
+            .map(|(src, p)| (self.topics.name(*src).to_string(), *p))
+            .collect();
+        self.rt.store.forget(&keys, &handed);
         let offsets = merge_offsets(first, second);
         self.tracker.forget(&parts);
         // What passivation published (changed pool levels) reaches Kafka before another

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use pitboss_actors::domain::{HallId, MachineId, PlayerId, PoolId, ValidationNo};
 use pitboss_actors::shell::{
-    HallEntity, MachineEntity, PoolEntity, Runtime, VoucherEntity, WalletEntity,
+    EntityKey, HallEntity, MachineEntity, PoolEntity, Runtime, VoucherEntity, WalletEntity,
 };
 
 use crate::kafka::router::MachinePartitions;
@@ -37,6 +37,17 @@ impl Owned {
             + self.pools.len()
             + self.halls.len()
             + self.vouchers.len()
+    }
+
+    /// The store keys of every entity.
+    pub fn keys(&self) -> Vec<EntityKey> {
+        let mut k = Vec::with_capacity(self.len());
+        k.extend(self.machines.iter().cloned().map(EntityKey::Machine));
+        k.extend(self.wallets.iter().cloned().map(EntityKey::Wallet));
+        k.extend(self.pools.iter().cloned().map(EntityKey::Pool));
+        k.extend(self.halls.iter().cloned().map(EntityKey::Hall));
+        k.extend(self.vouchers.iter().cloned().map(EntityKey::Voucher));
+        k
     }
 
     /// Passivates every entity now: their state goes to the store.

@@ -326,6 +326,13 @@ pub trait StateStore: Send + Sync + 'static {
     fn positions(&self) -> BoxFuture<Result<Vec<Position>, StoreError>> {
         Box::pin(async { Ok(Vec::new()) })
     }
+    /// Drops what waits to be written (not yet durable) for `entities` and the input
+    /// positions of `partitions` ((topic, partition)): they were handed to another instance,
+    /// which continues from the last durable state and the positions stored with it; a
+    /// write of them after the hand-over could land after that instance's newer state.
+    /// Dropping them is what a crash at the hand-over would do. A store that writes at
+    /// once has nothing waiting.
+    fn forget(&self, _entities: &[EntityKey], _partitions: &[(String, i32)]) {}
 }
 
 /// A store in memory. Keeps no ledger unless made with [`MemoryStore::with_ledger`].
