@@ -32,8 +32,13 @@ tmp="$dest.tmp.$$"
 rm -rf "$tmp"
 trap 'rm -rf "$tmp"' EXIT
 echo "installing moto[server]==$MOTO_VERSION from PyPI into $dest"
-"$python" -m pip install --quiet --disable-pip-version-check --no-warn-conflicts \
-    --target "$tmp" "moto[server]==$MOTO_VERSION"
+install() {
+    "$python" -m pip install --quiet --disable-pip-version-check --no-warn-conflicts \
+        --target "$tmp" "$@" "moto[server]==$MOTO_VERSION"
+}
+# A Debian python marks its environment externally managed (PEP 668); --target installs
+# outside it, which such a pip may still refuse without the flag.
+install || { rm -rf "$tmp"; install --break-system-packages; }
 PYTHONPATH="$tmp" "$python" -c 'import moto.server'
 touch "$tmp/.moto-$MOTO_VERSION"
 rm -rf "$dest"
