@@ -175,12 +175,14 @@ pub struct DemoSummary {
     pub voucher_liability_minor: i64,
     /// Cashless transfers between wallets and machines (RULES.md W-10), as the simulator
     /// sent them, and what the recount found of them: held (in the conservation equation),
-    /// paid to machines, received from them, and `unbacked`.
+    /// paid to machines, received from them, `unbacked`, and taken by machines on
+    /// acknowledgements still waiting for their request.
     pub cashless_transfers: u64,
     pub transfers_held_minor: i64,
     pub transfers_to_machines_minor: i64,
     pub transfers_from_machines_minor: i64,
     pub transfers_unbacked_minor: i64,
+    pub transfers_waiting_minor: i64,
     /// Handpays of cancelled credits paid by attendants (RULES.md M-10), as the simulator
     /// sent them.
     pub handpays: u64,
@@ -510,6 +512,7 @@ pub async fn run(
         transfers_to_machines_minor: recount.transfers_to_machines,
         transfers_from_machines_minor: recount.transfers_from_machines,
         transfers_unbacked_minor: recount.transfers_unbacked,
+        transfers_waiting_minor: recount.transfers_waiting,
         handpays,
         meter_snapshots,
         meter_variances: alert_count("meter_variance"),

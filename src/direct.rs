@@ -279,9 +279,13 @@ impl Direct {
                     match effect {
                         WalletEffect::Ggr(d) => self.ggr(d),
                         WalletEffect::Changed { .. } => {}
-                        WalletEffect::Alert(_)
-                        | WalletEffect::Case(_)
-                        | WalletEffect::Transfer(_) => {
+                        WalletEffect::Transfer(t) => {
+                            // An acknowledgement that waited settles at a command (RULES.md
+                            // W-10: its request, or any message after its wait).
+                            self.transfers.push((player.clone(), (**t).clone()));
+                            self.count_wallet_output(effect);
+                        }
+                        WalletEffect::Alert(_) | WalletEffect::Case(_) => {
                             self.count_wallet_output(effect);
                         }
                         WalletEffect::Remember(k, r) => {
@@ -338,7 +342,7 @@ impl Direct {
         let state = wallet_of(&mut self.wallets, &self.config, player);
         let mut fx = std::mem::take(&mut self.wfx);
         fx.clear();
-        if let Err(e) = state.apply_transfer(meta, fact, &mut fx) {
+        if let Err(e) = state.apply_transfer(meta, fact, &rules_of(&self.config), &mut fx) {
             self.stats.refused += 1;
             *self.refusals.entry(e.code()).or_default() += 1;
         }

@@ -115,6 +115,9 @@ pub struct Recount {
     pub transfers_to_machines: i64,
     pub transfers_from_machines: i64,
     pub transfers_unbacked: i64,
+    /// Taken by machines on acknowledgements still waiting for their request (W-10): in
+    /// transit, neither paid nor unbacked yet.
+    pub transfers_waiting: i64,
     /// Money machines printed under numbers already in use (V-5).
     pub voucher_reprinted: i64,
     /// `entered_micro == accounted_micro`, halls agree with machines and wallets, pools agree
@@ -149,6 +152,7 @@ pub fn recount(states: &[Snapshot]) -> Recount {
                 r.transfers_to_machines += w.totals.to_machines;
                 r.transfers_from_machines += w.totals.from_machines;
                 r.transfers_unbacked += w.unbacked();
+                r.transfers_waiting += w.awaiting_request();
                 r.ggr_from_entities += w.totals.bets - w.totals.refunds - w.totals.wins;
             }
             Snapshot::Pool(p) => {

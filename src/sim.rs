@@ -108,9 +108,10 @@ impl SentTotals {
     }
 
     /// The processor's recount agrees with what was sent. Transfers (RULES.md W-10): what
-    /// machines took is what their wallets paid plus what nobody paid (`unbacked`: a
-    /// machine's acknowledgement read before its wallet had the money, as a run across
-    /// partitions may read it), and what they sent is what the wallets received.
+    /// machines took is what their wallets paid, plus what nobody paid (`unbacked`), plus
+    /// what acknowledgements still waiting for their request took (read before the request,
+    /// as a run across partitions may read them, and the request refused or not yet read);
+    /// what they sent is what the wallets received.
     pub fn matches(&self, r: &Recount) -> bool {
         self.cash_in == r.cash_in
             && self.promo_in == r.promo_in
@@ -122,7 +123,8 @@ impl SentTotals {
             && self.bets == r.bets
             && self.wins == r.wins
             && self.vouchers_issued == r.voucher_issued
-            && self.transfers_to_machines == r.transfers_to_machines + r.transfers_unbacked
+            && self.transfers_to_machines
+                == r.transfers_to_machines + r.transfers_unbacked + r.transfers_waiting
             && self.transfers_from_machines == r.transfers_from_machines
     }
 }

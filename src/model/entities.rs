@@ -197,6 +197,9 @@ pub(super) struct Wallet {
     pub(super) holds: BTreeMap<String, (i64, i64)>,
     /// W-10: the newest acknowledgements, (transfer id, event id), oldest first.
     pub(super) acks: std::collections::VecDeque<(String, String)>,
+    /// W-10: acknowledgements to machines read before their request, in arrival order:
+    /// (transfer id, event id, amount, the time they wait until).
+    pub(super) acks_waiting: Vec<(String, String, i64, i64)>,
     /// W-11: the patron's cash of the latest local day counted.
     pub(super) cash: Option<CashDay>,
 }

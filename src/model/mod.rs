@@ -404,42 +404,55 @@ mod tests {
             assert_eq!(t.host(after + 1, deposit("D-3", 1)), Outcome::Applied);
             assert_eq!(t.wallet(), (752, 0, 250, 0, 250));
             assert_eq!(t.alerts("transfer_hold_released"), 1);
-            // The machine takes it anyway: the balance pays, without a hold.
+            // The machine takes it anyway: without a hold, it waits for a request (the hold
+            // time), then the balance pays it.
             assert_eq!(
                 t.took(after + 2, "X-2", "to_machine", 600),
                 Outcome::Applied
             );
-            assert_eq!(t.wallet(), (152, 0, 850, 0, 250));
+            assert_eq!(t.wallet(), (752, 0, 250, 0, 250));
+            assert_eq!(t.alerts("transfer_without_hold"), 0);
+            let w = after + 3 + TRANSFER_HOLD_MS;
+            assert_eq!(t.host(w, deposit("D-4", 1)), Outcome::Applied);
+            assert_eq!(t.wallet(), (153, 0, 850, 0, 250));
             assert_eq!(t.alerts("transfer_without_hold"), 1);
             // The balance, never the credit line, pays a hold.
             assert_eq!(
-                t.host(after + 3, request("X-3", 153)),
+                t.host(w + 1, request("X-3", 154)),
                 Outcome::Refused("insufficient_funds")
             );
-            // Taken before it was asked for, beyond the balance: the balance pays what it
-            // has, the rest is unbacked; the request read after holds nothing.
+            // Taken before it was asked for, beyond the balance: the request cannot hold
+            // it, so the acknowledgement waits out its time, then the balance pays what it
+            // has and the rest is unbacked.
+            assert_eq!(t.took(w + 2, "X-4", "to_machine", 400), Outcome::Applied);
             assert_eq!(
-                t.took(after + 4, "X-4", "to_machine", 400),
-                Outcome::Applied
+                t.host(w + 3, request("X-4", 400)),
+                Outcome::Refused("insufficient_funds")
             );
-            assert_eq!(t.wallet(), (0, 0, 1_002, 0, 498));
-            assert_eq!(t.host(after + 5, request("X-4", 400)), Outcome::Applied);
-            let key = (PLAYER.to_owned(), "AFT-1".to_owned(), "X-4".to_owned());
+            let v = w + 3 + TRANSFER_HOLD_MS;
+            assert_eq!(t.host(v, deposit("D-5", 1)), Outcome::Applied);
+            assert_eq!(t.wallet(), (1, 0, 1_003, 0, 497));
+            assert_eq!(t.alerts("transfer_without_hold"), 2);
+            // Taken before it was asked for, within the balance: the request holds it and
+            // the acknowledgement, waiting, takes the hold (the input order's outcome).
+            assert_eq!(t.took(v + 1, "X-7", "to_machine", 100), Outcome::Applied);
+            assert_eq!(t.host(v + 2, deposit("D-6", 200)), Outcome::Applied);
+            assert_eq!(t.host(v + 3, request("X-7", 100)), Outcome::Applied);
+            let key = (PLAYER.to_owned(), "AFT-1".to_owned(), "X-7".to_owned());
             assert_eq!(
                 t.m.answers[&key],
                 Answer::Applied {
-                    delta: 0,
-                    balance: 0
+                    delta: -100,
+                    balance: 101
                 }
             );
+            assert_eq!(t.wallet(), (101, 0, 1_103, 0, 497));
+            assert_eq!(t.alerts("transfer_without_hold"), 2);
             // A cancel gives a hold back; from a machine, the wallet receives.
-            assert_eq!(
-                t.took(after + 6, "X-5", "from_machine", 200),
-                Outcome::Applied
-            );
-            assert_eq!(t.host(after + 7, request("X-6", 150)), Outcome::Applied);
-            assert_eq!(t.host(after + 8, cancel("C-2", "X-6")), Outcome::Applied);
-            assert_eq!(t.wallet(), (200, 0, 1_002, 200, 498));
+            assert_eq!(t.took(v + 4, "X-5", "from_machine", 200), Outcome::Applied);
+            assert_eq!(t.host(v + 5, request("X-6", 150)), Outcome::Applied);
+            assert_eq!(t.host(v + 6, cancel("C-2", "X-6")), Outcome::Applied);
+            assert_eq!(t.wallet(), (301, 0, 1_103, 200, 497));
             let (entered, accounted) = t.m.conservation();
             assert_eq!(entered, accounted);
         }

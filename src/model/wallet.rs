@@ -200,7 +200,8 @@ impl Model {
                         }
                     },
                     // W-10: the balance above zero (never the credit line) pays a hold; a
-                    // transfer its machine acknowledged first holds nothing.
+                    // transfer whose acknowledgement waited for it in vain (settled without
+                    // a hold) holds nothing.
                     WalletOpModel::TransferRequest(_, a) => {
                         if w.acks.iter().any(|(t, _)| *t == ev.tx) {
                             Answer::Applied {
@@ -374,6 +375,20 @@ impl Model {
                 }
             }
         };
+        // W-10: an acknowledgement read before its request settles against the new hold.
+        let mut answer = answer;
+        if let (WalletOpModel::TransferRequest(..), Answer::Applied { delta, .. }) =
+            (&ev.op, &answer)
+        {
+            let delta = *delta;
+            let w = self.wallets.get_mut(&ev.player).expect("exists");
+            if let Some(i) = w.acks_waiting.iter().position(|x| x.0 == ev.tx) {
+                let (tx, event, amount, _) = w.acks_waiting.remove(i);
+                self.settle(&ev.player, &tx, &event, true, amount);
+                let balance = self.wallets[&ev.player].view.balance;
+                answer = Answer::Applied { delta, balance };
+            }
+        }
         let w = self.wallets.get_mut(&ev.player).expect("exists");
         // W-9: an applied bet or win plays in the session.
         let played = matches!(
@@ -453,8 +468,16 @@ impl Model {
             let (a, _) = w.holds.remove(k).expect("listed");
             w.view.balance += a;
         }
+        // Acknowledgements whose request never came settle without a hold, in arrival order.
+        let (waited, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut w.acks_waiting)
+            .into_iter()
+            .partition(|x| x.3 < t);
+        w.acks_waiting = kept;
         for _ in &gone {
             self.alert("transfer_hold_released");
+        }
+        for (tx, event, amount, _) in waited {
+            self.settle(player, &tx, &event, true, amount);
         }
     }
 
@@ -475,11 +498,32 @@ impl Model {
     ) {
         self.wallets.entry(player.to_owned()).or_default();
         self.lapse_holds(player, t);
+        let hold_ms = self.cfg.transfer_hold_ms;
         let w = self.wallets.get_mut(player).expect("exists");
-        if w.acks.iter().any(|(x, e)| x == transfer && e == event) {
+        if w.acks.iter().any(|(x, e)| x == transfer && e == event)
+            || w.acks_waiting
+                .iter()
+                .any(|x| x.0 == transfer && x.1 == event)
+        {
             return;
         }
-        let twice = w.acks.iter().any(|(x, _)| x == transfer);
+        let first = !w.acks.iter().any(|(x, _)| x == transfer)
+            && !w.acks_waiting.iter().any(|x| x.0 == transfer);
+        if to_machine && first && !w.holds.contains_key(transfer) {
+            // Before its request: it waits for it, the hold time at most.
+            let until = t.saturating_add(hold_ms);
+            w.acks_waiting
+                .push((transfer.to_owned(), event.to_owned(), amount, until));
+            return;
+        }
+        self.settle(player, transfer, event, to_machine, amount);
+    }
+
+    /// W-10: settles an acknowledgement (applied now, or after waiting for its request).
+    fn settle(&mut self, player: &str, transfer: &str, event: &str, to_machine: bool, amount: i64) {
+        let w = self.wallets.get_mut(player).expect("exists");
+        let twice = w.acks.iter().any(|(x, _)| x == transfer)
+            || w.acks_waiting.iter().any(|x| x.0 == transfer);
         let mut alert = twice.then_some("transfer_acknowledged_twice");
         let mut row = TransferRow {
             player: player.to_owned(),

@@ -1152,6 +1152,7 @@ fn transfer_outputs() -> Vec<(&'static str, Output)> {
                 player: PlayerId::new(PLAYER).expect("sample player"),
                 currency: Currency::new(CURRENCY).expect("sample currency"),
                 settled: Box::new(pitboss_actors::domain::wallet::TransferSettled {
+                    event: EventId(event_id(last).as_u128()),
                     transfer: TxId::new("X-1").expect("sample transfer"),
                     machine: MachineId::new(MACHINE).expect("sample machine"),
                     direction: pitboss_actors::domain::transfer::Direction::ToMachine,

@@ -53,13 +53,15 @@ fn demo_runs_for_a_duration_and_reconciles() {
         );
     }
     // RULES.md W-10: what carded players moved to machines, the recount found paid by their
-    // wallets or unbacked (a short run makes a few; `sim::tests` makes many).
+    // wallets, unbacked or waiting for its request (a short run makes a few; `sim::tests`
+    // makes many).
     s["cashless_transfers"]
         .as_u64()
         .expect("cashless_transfers");
     assert_eq!(
         s["transfers_to_machines_minor"].as_i64().unwrap()
-            + s["transfers_unbacked_minor"].as_i64().unwrap(),
+            + s["transfers_unbacked_minor"].as_i64().unwrap()
+            + s["transfers_waiting_minor"].as_i64().unwrap(),
         s["generator"]["transfers_to_machines"].as_i64().unwrap()
     );
     assert_eq!(

@@ -150,7 +150,8 @@ fn wallet_with_transfers(id: &str) -> (WalletState, Vec<LedgerEntry>) {
             amount: amount(a),
             seq: n as u64,
         };
-        w.apply_transfer(&meta(n), &fact, &mut fx).unwrap();
+        w.apply_transfer(&meta(n), &fact, &WalletRules::default(), &mut fx)
+            .unwrap();
     }
     w.assert_invariants();
     let ledger: Vec<LedgerEntry> = fx

@@ -15,7 +15,7 @@ use pitboss_actors::domain::machine::{
     AwardMark, EpochMarks, HitOrigin, MachineProfile, MachineState, MachineStatus, MeterBaseline,
     MeterReport, Meters, OpenHandpay, Rating, Reconciliation,
 };
-use pitboss_actors::domain::transfer::{Hold, Transfers};
+use pitboss_actors::domain::transfer::{Direction, Hold, TransferFact, Transfers, Waiting};
 use pitboss_actors::domain::voucher::{
     Answered as VoucherAnswered, EarlyCredit, Issue, Party, VoucherNote, VoucherOp, VoucherState,
     VoucherStatus,
@@ -465,8 +465,20 @@ fn transfers() -> impl Strategy<Value = Option<Box<Transfers>>> {
             prop::collection::vec((id(), any::<u128>()), 0..3),
             any::<i64>(),
             prop::collection::btree_map(id(), any::<u64>(), 0..3),
+            prop::collection::vec(
+                (
+                    id(),
+                    id(),
+                    any::<bool>(),
+                    1..1_000_000i64,
+                    any::<u64>(),
+                    any::<u128>(),
+                    any::<i64>(),
+                ),
+                0..3,
+            ),
         )
-            .prop_map(|(holds, done, unbacked, seen)| {
+            .prop_map(|(holds, done, unbacked, seen, waiting)| {
                 Box::new(Transfers {
                     holds: holds
                         .into_iter()
@@ -485,6 +497,24 @@ fn transfers() -> impl Strategy<Value = Option<Box<Transfers>>> {
                     seen: seen
                         .into_iter()
                         .map(|(m, s)| (MachineId::new(&m).unwrap(), s))
+                        .collect(),
+                    waiting: waiting
+                        .into_iter()
+                        .map(|(t, m, to, amount, seq, event, until)| Waiting {
+                            fact: TransferFact {
+                                transfer: TxId::new(&t).unwrap(),
+                                machine: MachineId::new(&m).unwrap(),
+                                direction: if to {
+                                    Direction::ToMachine
+                                } else {
+                                    Direction::FromMachine
+                                },
+                                amount: Amount::new(amount).unwrap(),
+                                seq,
+                            },
+                            event: EventId(event),
+                            until: Timestamp(until),
+                        })
                         .collect(),
                 })
             }),

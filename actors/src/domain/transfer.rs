@@ -78,11 +78,25 @@ pub struct Hold {
     pub until: Timestamp,
 }
 
+/// A machine's acknowledgement of a transfer to it that reached the wallet before the
+/// transfer's request (RULES.md W-10): it waits for the request until `until`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Waiting {
+    pub fact: TransferFact,
+    /// The acknowledging event.
+    pub event: EventId,
+    /// The acknowledgement's time plus the hold time: a message at a later time settles it
+    /// without a hold.
+    pub until: Timestamp,
+}
+
 /// A wallet's transfers in flight and the ones it remembers.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Transfers {
     /// Holds waiting for their machine, oldest first.
     pub holds: Vec<Hold>,
+    /// Acknowledgements waiting for their request, oldest first.
+    pub waiting: Vec<Waiting>,
     /// The newest acknowledged transfers, oldest first, with the acknowledging event.
     pub done: VecDeque<(TxId, EventId)>,
     /// Acknowledged to machines beyond what the wallet could pay (W-10): counted at the
@@ -102,7 +116,11 @@ impl Transfers {
 
     /// True when nothing is held, remembered or unbacked (then the wallet keeps no box).
     pub fn is_empty(&self) -> bool {
-        self.holds.is_empty() && self.done.is_empty() && self.unbacked == 0 && self.seen.is_empty()
+        self.holds.is_empty()
+            && self.waiting.is_empty()
+            && self.done.is_empty()
+            && self.unbacked == 0
+            && self.seen.is_empty()
     }
 
     /// The hold of a transfer, removed.
@@ -111,9 +129,31 @@ impl Transfers {
         Some(self.holds.remove(i))
     }
 
-    /// Whether a machine acknowledged the transfer already.
+    /// Whether a machine acknowledged the transfer already (settled or waiting).
     pub fn acknowledged(&self, transfer: &TxId) -> bool {
         self.done.iter().any(|(t, _)| t == transfer)
+            || self.waiting.iter().any(|w| &w.fact.transfer == transfer)
+    }
+
+    /// The acknowledgement of a transfer waiting for its request, removed.
+    pub fn take_waiting(&mut self, transfer: &TxId) -> Option<Waiting> {
+        let i = self
+            .waiting
+            .iter()
+            .position(|w| &w.fact.transfer == transfer)?;
+        Some(self.waiting.remove(i))
+    }
+
+    /// The acknowledgements whose wait has passed at `t`, removed, oldest first.
+    pub fn waited(&mut self, t: Timestamp) -> Vec<Waiting> {
+        if self.waiting.iter().all(|w| w.until >= t) {
+            return Vec::new();
+        }
+        let (gone, kept) = std::mem::take(&mut self.waiting)
+            .into_iter()
+            .partition(|w| w.until < t);
+        self.waiting = kept;
+        gone
     }
 
     /// Whether the fact was applied already: its machine's effect number is at or below the

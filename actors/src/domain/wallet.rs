@@ -26,7 +26,9 @@ use super::limits::{
 use super::machine::Alert;
 use super::money::{add, Amount, Currency};
 use super::time::Timestamp;
-use super::transfer::{Direction, Hold, TransferFact, Transfers, TRANSFER_HOLD_MS_DEFAULT};
+use super::transfer::{
+    Direction, Hold, TransferFact, Transfers, Waiting, TRANSFER_HOLD_MS_DEFAULT,
+};
 
 /// What a wallet command asks for.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -337,6 +339,8 @@ pub enum WalletEffect {
 /// W-10): published for every acknowledgement applied.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TransferSettled {
+    /// The acknowledging event (the output's cause, whenever it settles).
+    pub event: EventId,
     pub transfer: TxId,
     pub machine: MachineId,
     pub direction: Direction,
@@ -751,6 +755,14 @@ impl WalletState {
                 if delta != 0 {
                     fx.push(self.changed(&cmd.tx, WalletOpKind::TransferRequest, delta));
                 }
+                // The machine's acknowledgement came first: it settles against the hold now.
+                if let Some(w) = self
+                    .transfers
+                    .as_mut()
+                    .and_then(|t| t.take_waiting(&cmd.tx))
+                {
+                    self.settle(&w.fact, w.event, fx)?;
+                }
                 delta
             }
             WalletOp::TransferCancel { transfer } => {
@@ -777,8 +789,9 @@ impl WalletState {
     }
 
     /// W-10: holds a transfer's amount for its machine: the balance (never the credit line)
-    /// pays it. A transfer a machine acknowledged already (its acknowledgement was read
-    /// first) holds nothing: the money has moved.
+    /// pays it. A transfer whose acknowledgement is waiting for it is held (the caller
+    /// settles the acknowledgement next); one settled already (its acknowledgement waited
+    /// in vain) holds nothing: the money has moved.
     fn hold(
         &mut self,
         meta: &WalletMeta,
@@ -788,7 +801,7 @@ impl WalletState {
         rules: &WalletRules<'_>,
     ) -> Result<i64, DomainError> {
         let t = self.transfers.get_or_insert_with(Box::default);
-        if t.acknowledged(&cmd.tx) {
+        if t.done.iter().any(|(x, _)| x == &cmd.tx) {
             return Ok(0);
         }
         if t.holds.iter().any(|h| h.transfer == cmd.tx) {
@@ -822,12 +835,21 @@ impl WalletState {
         self.transfers.as_ref().map_or(0, |t| t.held())
     }
 
+    /// What machines took on acknowledgements still waiting for their request (W-10): in
+    /// transit, not yet paid by the wallet nor unbacked.
+    pub fn awaiting_request(&self) -> i64 {
+        self.transfers
+            .as_ref()
+            .map_or(0, |t| t.waiting.iter().map(|w| w.fact.amount.minor()).sum())
+    }
+
     /// W-10: the time the wallet's first hold lapses after (its `until`), if it holds any:
     /// a message at a later time releases it.
     pub fn next_lapse(&self) -> Option<Timestamp> {
-        self.transfers
-            .as_ref()
-            .and_then(|t| t.holds.iter().map(|h| h.until).min())
+        self.transfers.as_ref().and_then(|t| {
+            let holds = t.holds.iter().map(|h| h.until);
+            holds.chain(t.waiting.iter().map(|w| w.until)).min()
+        })
     }
 
     /// W-10, the sweep: the holds whose time is before `meta.time` lapse, as they would
@@ -942,6 +964,7 @@ impl WalletState {
         let Some(transfers) = self.transfers.as_mut() else {
             return;
         };
+        let waited = transfers.waited(t);
         for hold in transfers.lapsed(t) {
             self.balance += hold.amount;
             self.ops += 1;
@@ -952,6 +975,15 @@ impl WalletState {
                 transfer: hold.transfer,
                 amount: hold.amount,
             }));
+        }
+        // Acknowledgements whose request never came settle without a hold. One whose
+        // totals would overflow (i64 minor units) keeps waiting rather than vanish.
+        for w in waited {
+            if self.settle(&w.fact, w.event, fx).is_err() {
+                if let Some(t) = self.transfers.as_mut() {
+                    t.waiting.push(w);
+                }
+            }
         }
         self.tidy_transfers();
     }
@@ -966,6 +998,7 @@ impl WalletState {
         &mut self,
         meta: &WalletMeta,
         fact: &TransferFact,
+        rules: &WalletRules<'_>,
         fx: &mut Vec<WalletEffect>,
     ) -> Result<Applied, DomainError> {
         self.lapse(meta.time, fx);
@@ -974,16 +1007,48 @@ impl WalletState {
             || t.done
                 .iter()
                 .any(|(x, cause)| x == &fact.transfer && *cause == meta.event_id)
+            || t.waiting
+                .iter()
+                .any(|w| w.fact.transfer == fact.transfer && w.event == meta.event_id)
         {
             self.tidy_transfers();
             return Ok(Applied::Duplicate);
         }
+        if fact.seq > 0 {
+            t.seen.insert(fact.machine.clone(), fact.seq);
+        }
+        let first = !t.acknowledged(&fact.transfer);
+        let held = t.holds.iter().any(|h| h.transfer == fact.transfer);
+        if fact.direction == Direction::ToMachine && first && !held {
+            // Before its request (the two reach the wallet by different partitions): it
+            // waits for it, for the hold time at most (RULES.md W-10).
+            t.waiting.push(Waiting {
+                fact: fact.clone(),
+                event: meta.event_id,
+                until: Timestamp(meta.time.0.saturating_add(rules.transfer_hold_ms.max(0))),
+            });
+            return Ok(Applied::Done);
+        }
+        self.settle(fact, meta.event_id, fx)?;
+        Ok(Applied::Done)
+    }
+
+    /// W-10: settles a machine's acknowledgement (applied now, or waiting until now for its
+    /// request) acknowledged by `event`.
+    fn settle(
+        &mut self,
+        fact: &TransferFact,
+        event: EventId,
+        fx: &mut Vec<WalletEffect>,
+    ) -> Result<(), DomainError> {
+        let t = self.transfers.get_or_insert_with(Box::default);
         let amount = fact.amount.minor();
         let twice = t.acknowledged(&fact.transfer);
         let (player, transfer, machine) =
             (self.id.clone(), fact.transfer.clone(), fact.machine.clone());
         // What the acknowledgement settled (RULES.md W-10), published once it is applied.
         let mut settled = TransferSettled {
+            event,
             transfer: fact.transfer.clone(),
             machine: fact.machine.clone(),
             direction: fact.direction,
@@ -1068,14 +1133,11 @@ impl WalletState {
             }
         }
         if let Some(t) = self.transfers.as_mut() {
-            t.acknowledge(fact.transfer.clone(), meta.event_id);
-            if fact.seq > 0 {
-                t.seen.insert(fact.machine.clone(), fact.seq);
-            }
+            t.acknowledge(fact.transfer.clone(), event);
         }
         settled.balance = self.balance;
         fx.push(WalletEffect::Transfer(Box::new(settled)));
-        Ok(Applied::Done)
+        Ok(())
     }
 
     /// W-9: an applied bet or win plays in the player's session.

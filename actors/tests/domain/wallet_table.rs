@@ -1945,7 +1945,7 @@ fn fact(
         seq: 0,
     };
     let r = w
-        .apply_transfer(&m, &f, fx)
+        .apply_transfer(&m, &f, &WalletRules::default(), fx)
         .expect("a transfer fact is never refused");
     w.assert_invariants();
     r
@@ -2113,7 +2113,9 @@ fn w10_a_cancel_or_a_lapse_gives_the_hold_back_and_a_late_acknowledgement_pays_f
             (WalletOpKind::Bet, -100)
         ]
     );
-    // The machine took it after all: the balance pays what it can, the rest is unbacked.
+    // The machine took it after all, and another without any request: each waits for a
+    // request (the hold time of the acknowledgement's wallet rules, 60 s here), and then
+    // the balance pays what it can, the rest is unbacked.
     fx.clear();
     fact(
         &mut w,
@@ -2124,12 +2126,6 @@ fn w10_a_cancel_or_a_lapse_gives_the_hold_back_and_a_late_acknowledgement_pays_f
         T0 + 20_000,
         &mut fx,
     );
-    assert_eq!(
-        (w.balance, w.totals.to_machines, w.unbacked()),
-        (200, 600, 0)
-    );
-    assert_eq!(alerts(&fx), vec!["transfer_without_hold"]);
-    fx.clear();
     fact(
         &mut w,
         "T-3",
@@ -2139,23 +2135,105 @@ fn w10_a_cancel_or_a_lapse_gives_the_hold_back_and_a_late_acknowledgement_pays_f
         T0 + 20_000,
         &mut fx,
     );
+    assert!(fx.is_empty(), "{fx:?}");
+    assert_eq!((w.balance, w.totals.to_machines), (800, 0));
+    assert_eq!(w.next_lapse(), Some(Timestamp(T0 + 80_000)));
+    let lapse = |at: i64| WalletMeta {
+        event_id: EventId(999),
+        time: Timestamp(at),
+        hall: hall(),
+    };
+    w.apply_lapse(&lapse(T0 + 80_000), &mut fx);
+    assert!(fx.is_empty(), "a wait lasts until its time, inclusive");
+    w.apply_lapse(&lapse(T0 + 80_001), &mut fx);
     assert_eq!(
         (w.balance, w.totals.to_machines, w.unbacked()),
         (0, 800, 300)
     );
-    assert_eq!(ledger(&fx), vec![(WalletOpKind::TransferSettle, -200)]);
-    match &fx[..] {
+    assert_eq!(
+        ledger(&fx),
+        vec![
+            (WalletOpKind::TransferSettle, -600),
+            (WalletOpKind::TransferSettle, -200)
+        ]
+    );
+    match &fx[3..] {
         [WalletEffect::Changed { .. }, WalletEffect::Alert(a), WalletEffect::Transfer(s)] => {
             assert_eq!(a.code(), "transfer_without_hold");
             assert_eq!(a.severity().name(), "critical", "money nobody paid for");
-            // What it settled: no hold, 200 from the balance, 300 unbacked (RULES.md W-10).
+            // What it settled: no hold, 200 from the balance, 300 unbacked (RULES.md W-10),
+            // under its acknowledgement's id.
             assert_eq!(
                 (s.amount, s.held, s.delta, s.unbacked, s.repeated, s.balance),
                 (500, 0, -200, 300, false, 0)
             );
+            assert_eq!(s.event, EventId(201));
         }
         other => panic!("{other:?}"),
     }
+}
+
+/// An acknowledgement that reaches the wallet before its request and the wallet's earlier
+/// commands (they come by different partitions) waits for the request: the outcome is the
+/// input order's, where the request held the money first.
+#[test]
+fn w10_an_acknowledgement_before_its_request_waits_for_it() {
+    let rules = WalletRules::default();
+    let mut fx = Vec::new();
+    let mut w = wallet(0, 64);
+    fact(
+        &mut w,
+        "T-1",
+        Direction::ToMachine,
+        1_000,
+        100,
+        T0 + 5,
+        &mut fx,
+    );
+    assert!(fx.is_empty(), "{fx:?}");
+    apply_under(&mut w, "D-1", deposit(2_000), T0, &rules, &mut fx).unwrap();
+    fx.clear();
+    assert_eq!(
+        apply_under(
+            &mut w,
+            "T-1",
+            transfer_request("EGM-1", 1_000),
+            T0 + 1,
+            &rules,
+            &mut fx
+        ),
+        fresh(1_000)
+    );
+    assert_eq!(
+        (w.balance, w.held(), w.totals.to_machines, w.unbacked()),
+        (1_000, 0, 1_000, 0)
+    );
+    assert!(alerts(&fx).is_empty(), "{fx:?}");
+    assert_eq!(ledger(&fx), vec![(WalletOpKind::TransferRequest, -1_000)]);
+    let settled = fx.iter().find_map(|e| match e {
+        WalletEffect::Transfer(s) => Some(s),
+        _ => None,
+    });
+    let s = settled.expect("the acknowledgement settled at the request");
+    assert_eq!(
+        (s.held, s.delta, s.unbacked, s.event),
+        (1_000, 0, 0, EventId(100))
+    );
+    assert_eq!(w.next_lapse(), None);
+    // Redelivered, it is applied once.
+    fx.clear();
+    assert_eq!(
+        fact(
+            &mut w,
+            "T-1",
+            Direction::ToMachine,
+            1_000,
+            100,
+            T0 + 5,
+            &mut fx
+        ),
+        Applied::Duplicate
+    );
 }
 
 #[test]
@@ -2198,10 +2276,11 @@ fn w10_the_machines_amount_counts_and_a_second_acknowledgement_is_not_paid_twice
     fact(&mut w, "T-2", Direction::ToMachine, 450, 102, T0, &mut fx);
     assert_eq!((w.balance, w.unbacked()), (250, 450));
     assert_eq!(alerts(&fx), vec!["transfer_acknowledged_twice"]);
-    // A request read after its acknowledgement holds nothing: the money moved.
+    // A request read after its acknowledgement holds the money, and the acknowledgement,
+    // which waited for it, takes the hold.
     fx.clear();
     fact(&mut w, "T-5", Direction::ToMachine, 100, 104, T0, &mut fx);
-    assert_eq!(alerts(&fx), vec!["transfer_without_hold"]);
+    assert!(alerts(&fx).is_empty());
     assert_eq!(
         apply_under(
             &mut w,
@@ -2253,7 +2332,8 @@ fn w10_a_fact_redelivered_after_many_others_is_applied_once() {
             amount: amount(10),
             seq: n,
         };
-        w.apply_transfer(&m, &f, fx).expect("never refused")
+        w.apply_transfer(&m, &f, &WalletRules::default(), fx)
+            .expect("never refused")
     };
     for n in 1..=100 {
         assert_eq!(numbered(&mut w, n, "EGM-1", &mut fx), Applied::Done);

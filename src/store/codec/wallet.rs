@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 
 use pitboss_actors::domain::aml::{CashDir, CashMove, PatronCash};
 use pitboss_actors::domain::limits::{DepositPeriod, LimitKind, Limits, Session};
-use pitboss_actors::domain::transfer::{Hold, Transfers};
+use pitboss_actors::domain::transfer::{Direction, Hold, TransferFact, Transfers, Waiting};
 use pitboss_actors::domain::wallet::{
     Answer, Answered, BetBooking, BetStatus, Loyalty, TxKey, TxRecord, WalletOp, WalletState,
     WalletTotals,
@@ -189,6 +189,11 @@ struct TransfersDto {
     /// stored before it existed, which read as none applied.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     seen: Vec<(String, u64)>,
+    /// Acknowledgements waiting for their request: (transfer, machine, direction, amount,
+    /// effect number, acknowledging event, until). Absent from wallets stored before it
+    /// existed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    waiting: Vec<(String, String, String, i64, u64, u128, i64)>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -576,6 +581,21 @@ impl TryFrom<&WalletState> for WalletDto {
                 done: t.done.iter().map(|(x, c)| (x.to_string(), c.0)).collect(),
                 unbacked: t.unbacked,
                 seen: t.seen.iter().map(|(m, s)| (m.to_string(), *s)).collect(),
+                waiting: t
+                    .waiting
+                    .iter()
+                    .map(|w| {
+                        (
+                            w.fact.transfer.to_string(),
+                            w.fact.machine.to_string(),
+                            w.fact.direction.name().to_string(),
+                            w.fact.amount.minor(),
+                            w.fact.seq,
+                            w.event.0,
+                            w.until.0,
+                        )
+                    })
+                    .collect(),
             }),
             loyalty: w.loyalty.as_deref().map(|l| {
                 let seen = l.seen.iter().map(|(m, s)| (m.to_string(), *s)).collect();
@@ -690,6 +710,25 @@ impl TryFrom<WalletDto> for WalletState {
                         .seen
                         .into_iter()
                         .map(|(m, s)| Ok((id!(MachineId, m)?, s)))
+                        .collect::<Result<_, StoreError>>()?,
+                    waiting: t
+                        .waiting
+                        .into_iter()
+                        .map(|(x, m, direction, amount, seq, event, until)| {
+                            Ok(Waiting {
+                                fact: TransferFact {
+                                    transfer: id!(TxId, x)?,
+                                    machine: id!(MachineId, m)?,
+                                    direction: Direction::from_name(&direction)
+                                        .ok_or_else(|| unknown("transfer direction", &direction))?,
+                                    amount: Amount::new(amount)
+                                        .map_err(|e| bad("waiting transfer amount", e))?,
+                                    seq,
+                                },
+                                event: EventId(event),
+                                until: Timestamp(until),
+                            })
+                        })
                         .collect::<Result<_, StoreError>>()?,
                 })),
             },

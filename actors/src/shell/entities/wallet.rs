@@ -164,7 +164,8 @@ impl Entity for WalletEntity {
             }
             WalletMsg::Transfer { meta, fact, ack } => {
                 // W-10: the machine's word is never refused; an overflow is reported.
-                match state.apply_transfer(&meta, &fact, &mut fx) {
+                let rules = rules(cx);
+                match state.apply_transfer(&meta, &fact, &rules, &mut fx) {
                     Ok(Applied::Done) => {}
                     Ok(Applied::Duplicate) => cx.count(Counter::Duplicate),
                     Err(e) => cx.refuse(id.to_string(), &e, meta.event_id, &ack),
@@ -228,15 +229,19 @@ impl Entity for WalletEntity {
                 }
                 WalletEffect::Remember(key, record) => self.pending.push((key, record)),
                 WalletEffect::Case(case) => cx.emit(Output::AmlCase { case }, &ack),
-                WalletEffect::Transfer(settled) => cx.emit(
-                    Output::Transfer {
-                        player: id.clone(),
-                        currency: state.currency,
-                        settled,
-                        cause: meta.event_id,
-                    },
-                    &ack,
-                ),
+                WalletEffect::Transfer(settled) => {
+                    // Its acknowledgement's id, also when it settles at a later message.
+                    let cause = settled.event;
+                    cx.emit(
+                        Output::Transfer {
+                            player: id.clone(),
+                            currency: state.currency,
+                            settled,
+                            cause,
+                        },
+                        &ack,
+                    )
+                }
                 WalletEffect::Alert(alert) => {
                     let out = Output::Alert {
                         alert,
