@@ -285,7 +285,9 @@ impl Direct {
                             self.transfers.push((player.clone(), (**t).clone()));
                             self.count_wallet_output(effect);
                         }
-                        WalletEffect::Alert(_) | WalletEffect::Case(_) => {
+                        WalletEffect::Alert(_)
+                        | WalletEffect::AckAlert(..)
+                        | WalletEffect::Case(_) => {
                             self.count_wallet_output(effect);
                         }
                         WalletEffect::Remember(k, r) => {
@@ -378,7 +380,7 @@ impl Direct {
     /// other effects are the caller's.
     fn count_wallet_output(&mut self, effect: &WalletEffect) {
         match effect {
-            WalletEffect::Alert(a) => {
+            WalletEffect::Alert(a) | WalletEffect::AckAlert(_, a) => {
                 self.stats.outputs += 1;
                 *self.alerts.entry(a.code()).or_default() += 1;
             }

@@ -329,6 +329,11 @@ pub enum WalletEffect {
     /// An operator alert (a lapsed transfer hold, a machine's acknowledgement that does not
     /// match, RULES.md W-10).
     Alert(Alert),
+    /// An alert about a machine's acknowledgement of a transfer (RULES.md W-10), caused by
+    /// the acknowledging event whenever it settles (at once, at its request, or after
+    /// waiting), so that a replay that settles it at another message publishes it under the
+    /// same id.
+    AckAlert(EventId, Alert),
     /// A case for the compliance officers (RULES.md W-11). Boxed: rare.
     Case(Box<AmlCase>),
     /// What a machine's acknowledgement of a transfer settled (RULES.md W-10). Boxed: rare.
@@ -1069,26 +1074,32 @@ impl WalletState {
                 self.ops += 1;
                 fx.push(self.changed(&fact.transfer, WalletOpKind::TransferFromMachine, amount));
                 if twice {
-                    fx.push(WalletEffect::Alert(Alert::TransferAcknowledgedTwice {
-                        machine,
-                        player,
-                        transfer,
-                        amount,
-                        direction: Direction::FromMachine.name(),
-                    }));
+                    fx.push(WalletEffect::AckAlert(
+                        event,
+                        Alert::TransferAcknowledgedTwice {
+                            machine,
+                            player,
+                            transfer,
+                            amount,
+                            direction: Direction::FromMachine.name(),
+                        },
+                    ));
                 }
             }
             Direction::ToMachine if twice => {
                 // The player asked once: the second take is the machine's, not the wallet's.
                 t.unbacked = add(t.unbacked, amount, Total::WalletTotals)?;
                 settled.unbacked = amount;
-                fx.push(WalletEffect::Alert(Alert::TransferAcknowledgedTwice {
-                    machine,
-                    player,
-                    transfer,
-                    amount,
-                    direction: Direction::ToMachine.name(),
-                }));
+                fx.push(WalletEffect::AckAlert(
+                    event,
+                    Alert::TransferAcknowledgedTwice {
+                        machine,
+                        player,
+                        transfer,
+                        amount,
+                        direction: Direction::ToMachine.name(),
+                    },
+                ));
             }
             Direction::ToMachine => {
                 let hold = t.take_hold(&fact.transfer);
@@ -1113,22 +1124,28 @@ impl WalletState {
                     fx.push(self.changed(&fact.transfer, WalletOpKind::TransferSettle, delta));
                 }
                 if hold.is_none() {
-                    fx.push(WalletEffect::Alert(Alert::TransferWithoutHold {
-                        machine,
-                        player,
-                        transfer,
-                        amount,
-                        unbacked,
-                    }));
+                    fx.push(WalletEffect::AckAlert(
+                        event,
+                        Alert::TransferWithoutHold {
+                            machine,
+                            player,
+                            transfer,
+                            amount,
+                            unbacked,
+                        },
+                    ));
                 } else if held != amount {
-                    fx.push(WalletEffect::Alert(Alert::TransferAmountVariance {
-                        machine,
-                        player,
-                        transfer,
-                        held,
-                        amount,
-                        unbacked,
-                    }));
+                    fx.push(WalletEffect::AckAlert(
+                        event,
+                        Alert::TransferAmountVariance {
+                            machine,
+                            player,
+                            transfer,
+                            held,
+                            amount,
+                            unbacked,
+                        },
+                    ));
                 }
             }
         }

@@ -1954,7 +1954,7 @@ fn fact(
 fn alerts(fx: &[WalletEffect]) -> Vec<&'static str> {
     fx.iter()
         .filter_map(|e| match e {
-            WalletEffect::Alert(a) => Some(a.code()),
+            WalletEffect::Alert(a) | WalletEffect::AckAlert(_, a) => Some(a.code()),
             _ => None,
         })
         .collect()
@@ -2158,7 +2158,9 @@ fn w10_a_cancel_or_a_lapse_gives_the_hold_back_and_a_late_acknowledgement_pays_f
         ]
     );
     match &fx[3..] {
-        [WalletEffect::Changed { .. }, WalletEffect::Alert(a), WalletEffect::Transfer(s)] => {
+        [WalletEffect::Changed { .. }, WalletEffect::AckAlert(cause, a), WalletEffect::Transfer(s)] =>
+        {
+            assert_eq!(*cause, EventId(201), "caused by its acknowledgement");
             assert_eq!(a.code(), "transfer_without_hold");
             assert_eq!(a.severity().name(), "critical", "money nobody paid for");
             // What it settled: no hold, 200 from the balance, 300 unbacked (RULES.md W-10),

@@ -242,6 +242,15 @@ impl Entity for WalletEntity {
                         &ack,
                     )
                 }
+                WalletEffect::AckAlert(cause, alert) => {
+                    // One alert per acknowledgement settled, its index fixed.
+                    let out = Output::Alert {
+                        alert,
+                        cause,
+                        index: WALLET_ACK_ALERT_INDEX,
+                    };
+                    cx.emit(out, &ack);
+                }
                 WalletEffect::Alert(alert) => {
                     let out = Output::Alert {
                         alert,
@@ -296,3 +305,7 @@ impl Entity for WalletEntity {
 /// about the same transfer event take 0, 1, ..., a pool's 1000, a voucher's 2000 (the output
 /// id is v5 of `<cause> alert <index>`).
 pub const WALLET_ALERT_INDEX: u32 = 3000;
+
+/// The index of the alert a wallet raises about a machine's acknowledgement it settled
+/// (caused by the acknowledging event, which no other wallet alert names).
+pub const WALLET_ACK_ALERT_INDEX: u32 = 3500;
