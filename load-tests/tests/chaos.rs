@@ -70,12 +70,10 @@ fn three_instances_and_their_rebalances_account_for_every_unit_of_money() {
 /// The chaos scenario: five SIGKILLs (some in a start-up), a leave and return, the store
 /// down for 10 s and a broker restart (a durable Tansu the harness starts).
 #[test]
-#[ignore = "two open findings make it fail some runs (BENCHMARKS.md, Chaos): a cashless \
-            transfer's machine acknowledgement can reach a lagging wallet before the \
-            wallet's earlier commands (both cross the internal topic from different input \
-            partitions), so outcomes differ from the input-order reference (a broker \
-            restart reproduces it with one instance); and with Tansu the group was seen \
-            never to reassign after a leave during the store outage (--chaos-seed 3)"]
+#[ignore = "open findings make some runs fail (BENCHMARKS.md, Chaos): with Tansu the \
+            group was seen never to reassign after a leave during the store outage \
+            (--chaos-seed 3, run g), and one run of seed 3 (run o) failed pitboss audit on \
+            a machine's bet booked twice in its ledger, not yet explained"]
 fn chaos_scenario_accounts_for_every_unit_of_money() {
     let (v, stderr) = run("scenarios/chaos.toml", true);
     assert_eq!(v["instances"], 3, "{v}");
