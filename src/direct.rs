@@ -286,7 +286,7 @@ impl Direct {
                             self.count_wallet_output(effect);
                         }
                         WalletEffect::Alert(_)
-                        | WalletEffect::AckAlert(..)
+                        | WalletEffect::TransferAlert(..)
                         | WalletEffect::Case(_) => {
                             self.count_wallet_output(effect);
                         }
@@ -380,7 +380,7 @@ impl Direct {
     /// other effects are the caller's.
     fn count_wallet_output(&mut self, effect: &WalletEffect) {
         match effect {
-            WalletEffect::Alert(a) | WalletEffect::AckAlert(_, a) => {
+            WalletEffect::Alert(a) | WalletEffect::TransferAlert(_, a) => {
                 self.stats.outputs += 1;
                 *self.alerts.entry(a.code()).or_default() += 1;
             }

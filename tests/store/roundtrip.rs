@@ -461,7 +461,16 @@ fn deposits_and_limits() -> impl Strategy<Value = (Deposited, Lost, Option<Box<L
 fn transfers() -> impl Strategy<Value = Option<Box<Transfers>>> {
     prop::option::of(
         (
-            prop::collection::vec((id(), id(), any::<i64>(), any::<i64>()), 0..3),
+            prop::collection::vec(
+                (
+                    id(),
+                    id(),
+                    any::<i64>(),
+                    any::<i64>(),
+                    prop::option::of(any::<u128>()),
+                ),
+                0..3,
+            ),
             prop::collection::vec((id(), any::<u128>()), 0..3),
             any::<i64>(),
             prop::collection::btree_map(id(), any::<u64>(), 0..3),
@@ -482,11 +491,12 @@ fn transfers() -> impl Strategy<Value = Option<Box<Transfers>>> {
                 Box::new(Transfers {
                     holds: holds
                         .into_iter()
-                        .map(|(t, m, amount, until)| Hold {
+                        .map(|(t, m, amount, until, cause)| Hold {
                             transfer: TxId::new(&t).unwrap(),
                             machine: MachineId::new(&m).unwrap(),
                             amount,
                             until: Timestamp(until),
+                            cause: cause.map(EventId),
                         })
                         .collect(),
                     done: done

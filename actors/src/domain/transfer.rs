@@ -76,6 +76,9 @@ pub struct Hold {
     /// The hold lapses (the money goes back to the balance) at the first message the wallet
     /// applies with a later time.
     pub until: Timestamp,
+    /// The request's event: the cause of the alert if the hold lapses, whichever message
+    /// finds it lapsed (`None`: a hold stored before it was kept).
+    pub cause: Option<EventId>,
 }
 
 /// A machine's acknowledgement of a transfer to it that reached the wallet before the

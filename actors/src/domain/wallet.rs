@@ -329,11 +329,11 @@ pub enum WalletEffect {
     /// An operator alert (a lapsed transfer hold, a machine's acknowledgement that does not
     /// match, RULES.md W-10).
     Alert(Alert),
-    /// An alert about a machine's acknowledgement of a transfer (RULES.md W-10), caused by
-    /// the acknowledging event whenever it settles (at once, at its request, or after
-    /// waiting), so that a replay that settles it at another message publishes it under the
-    /// same id.
-    AckAlert(EventId, Alert),
+    /// An alert about a transfer (RULES.md W-10) caused by the transfer's own event: a
+    /// machine's acknowledgement (whenever it settles: at once, at its request, or after
+    /// waiting) or, for a lapsed hold, its request; so that a replay that settles or lapses
+    /// it at another message publishes it under the same id.
+    TransferAlert(EventId, Alert),
     /// A case for the compliance officers (RULES.md W-11). Boxed: rare.
     Case(Box<AmlCase>),
     /// What a machine's acknowledgement of a transfer settled (RULES.md W-10). Boxed: rare.
@@ -829,6 +829,7 @@ impl WalletState {
             machine: machine.clone(),
             amount,
             until,
+            cause: Some(meta.event_id),
         });
         self.balance -= amount;
         self.ops += 1;
@@ -974,12 +975,16 @@ impl WalletState {
             self.balance += hold.amount;
             self.ops += 1;
             fx.push(self.changed(&hold.transfer, WalletOpKind::TransferRelease, hold.amount));
-            fx.push(WalletEffect::Alert(Alert::TransferHoldReleased {
+            let alert = Alert::TransferHoldReleased {
                 machine: hold.machine,
                 player: self.id.clone(),
                 transfer: hold.transfer,
                 amount: hold.amount,
-            }));
+            };
+            fx.push(match hold.cause {
+                Some(cause) => WalletEffect::TransferAlert(cause, alert),
+                None => WalletEffect::Alert(alert),
+            });
         }
         // Acknowledgements whose request never came settle without a hold. One whose
         // totals would overflow (i64 minor units) keeps waiting rather than vanish.
@@ -1074,7 +1079,7 @@ impl WalletState {
                 self.ops += 1;
                 fx.push(self.changed(&fact.transfer, WalletOpKind::TransferFromMachine, amount));
                 if twice {
-                    fx.push(WalletEffect::AckAlert(
+                    fx.push(WalletEffect::TransferAlert(
                         event,
                         Alert::TransferAcknowledgedTwice {
                             machine,
@@ -1090,7 +1095,7 @@ impl WalletState {
                 // The player asked once: the second take is the machine's, not the wallet's.
                 t.unbacked = add(t.unbacked, amount, Total::WalletTotals)?;
                 settled.unbacked = amount;
-                fx.push(WalletEffect::AckAlert(
+                fx.push(WalletEffect::TransferAlert(
                     event,
                     Alert::TransferAcknowledgedTwice {
                         machine,
@@ -1124,7 +1129,7 @@ impl WalletState {
                     fx.push(self.changed(&fact.transfer, WalletOpKind::TransferSettle, delta));
                 }
                 if hold.is_none() {
-                    fx.push(WalletEffect::AckAlert(
+                    fx.push(WalletEffect::TransferAlert(
                         event,
                         Alert::TransferWithoutHold {
                             machine,
@@ -1135,7 +1140,7 @@ impl WalletState {
                         },
                     ));
                 } else if held != amount {
-                    fx.push(WalletEffect::AckAlert(
+                    fx.push(WalletEffect::TransferAlert(
                         event,
                         Alert::TransferAmountVariance {
                             machine,

@@ -1954,7 +1954,7 @@ fn fact(
 fn alerts(fx: &[WalletEffect]) -> Vec<&'static str> {
     fx.iter()
         .filter_map(|e| match e {
-            WalletEffect::Alert(a) | WalletEffect::AckAlert(_, a) => Some(a.code()),
+            WalletEffect::Alert(a) | WalletEffect::TransferAlert(_, a) => Some(a.code()),
             _ => None,
         })
         .collect()
@@ -2158,7 +2158,7 @@ fn w10_a_cancel_or_a_lapse_gives_the_hold_back_and_a_late_acknowledgement_pays_f
         ]
     );
     match &fx[3..] {
-        [WalletEffect::Changed { .. }, WalletEffect::AckAlert(cause, a), WalletEffect::Transfer(s)] =>
+        [WalletEffect::Changed { .. }, WalletEffect::TransferAlert(cause, a), WalletEffect::Transfer(s)] =>
         {
             assert_eq!(*cause, EventId(201), "caused by its acknowledgement");
             assert_eq!(a.code(), "transfer_without_hold");
@@ -2405,4 +2405,45 @@ fn w10_a_blocked_or_self_excluded_player_may_not_send_money_to_a_machine() {
     // Money from a machine is always received.
     fact(&mut w, "T-3", Direction::FromMachine, 50, 100, T0, &mut fx);
     assert_eq!((w.balance, w.held()), (1_050, 0));
+}
+
+/// A lapsed hold's alert is caused by its request, whichever message finds it lapsed (a
+/// replay may order the wallet's messages differently): the same alert id either way.
+#[test]
+fn w10_a_lapsed_holds_alert_is_caused_by_its_request() {
+    let rules = WalletRules {
+        transfer_hold_ms: 1_000,
+        ..WalletRules::default()
+    };
+    let mut fx = Vec::new();
+    let mut w = wallet(0, 64);
+    apply_under(&mut w, "D-1", deposit(1_000), T0, &rules, &mut fx).unwrap();
+    let at = |event: u128, t: i64| WalletMeta {
+        event_id: EventId(event),
+        time: Timestamp(t),
+        hall: hall(),
+    };
+    let request = cmd("T-1", transfer_request("EGM-1", 400));
+    w.apply(
+        &at(50, T0),
+        &request,
+        Some(eur()),
+        &rules,
+        &Vec::new(),
+        &mut fx,
+    )
+    .unwrap();
+    for (event, t) in [(60, T0 + 2_000), (61, T0 + 5_000)] {
+        let mut w = w.clone();
+        let mut fx = Vec::new();
+        w.apply_lapse(&at(event, t), &mut fx);
+        let caused: Vec<_> = fx
+            .iter()
+            .filter_map(|e| match e {
+                WalletEffect::TransferAlert(cause, a) => Some((*cause, a.code())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(caused, vec![(EventId(50), "transfer_hold_released")]);
+    }
 }

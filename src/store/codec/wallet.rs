@@ -194,6 +194,10 @@ struct TransfersDto {
     /// existed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     waiting: Vec<(String, String, String, i64, u64, u128, i64)>,
+    /// Each hold's request event, in the order of `holds` (absent from wallets stored
+    /// before it was kept: none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    hold_causes: Vec<Option<u128>>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -581,6 +585,11 @@ impl TryFrom<&WalletState> for WalletDto {
                 done: t.done.iter().map(|(x, c)| (x.to_string(), c.0)).collect(),
                 unbacked: t.unbacked,
                 seen: t.seen.iter().map(|(m, s)| (m.to_string(), *s)).collect(),
+                hold_causes: if t.holds.iter().all(|h| h.cause.is_none()) {
+                    Vec::new()
+                } else {
+                    t.holds.iter().map(|h| h.cause.map(|c| c.0)).collect()
+                },
                 waiting: t
                     .waiting
                     .iter()
@@ -691,12 +700,14 @@ impl TryFrom<WalletDto> for WalletState {
                     holds: t
                         .holds
                         .into_iter()
-                        .map(|(x, m, amount, until)| {
+                        .enumerate()
+                        .map(|(i, (x, m, amount, until))| {
                             Ok(Hold {
                                 transfer: id!(TxId, x)?,
                                 machine: id!(MachineId, m)?,
                                 amount,
                                 until: Timestamp(until),
+                                cause: t.hold_causes.get(i).copied().flatten().map(EventId),
                             })
                         })
                         .collect::<Result<_, StoreError>>()?,

@@ -242,12 +242,12 @@ impl Entity for WalletEntity {
                         &ack,
                     )
                 }
-                WalletEffect::AckAlert(cause, alert) => {
+                WalletEffect::TransferAlert(cause, alert) => {
                     // One alert per acknowledgement settled, its index fixed.
                     let out = Output::Alert {
                         alert,
                         cause,
-                        index: WALLET_ACK_ALERT_INDEX,
+                        index: WALLET_TRANSFER_ALERT_INDEX,
                     };
                     cx.emit(out, &ack);
                 }
@@ -308,4 +308,4 @@ pub const WALLET_ALERT_INDEX: u32 = 3000;
 
 /// The index of the alert a wallet raises about a machine's acknowledgement it settled
 /// (caused by the acknowledging event, which no other wallet alert names).
-pub const WALLET_ACK_ALERT_INDEX: u32 = 3500;
+pub const WALLET_TRANSFER_ALERT_INDEX: u32 = 3500;
