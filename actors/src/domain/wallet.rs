@@ -1056,6 +1056,19 @@ impl WalletState {
         let twice = t.acknowledged(&fact.transfer);
         let (player, transfer, machine) =
             (self.id.clone(), fact.transfer.clone(), fact.machine.clone());
+        // A second acknowledgement of the transfer, either way.
+        let twice_alert = |machine, player, transfer| {
+            WalletEffect::TransferAlert(
+                event,
+                Alert::TransferAcknowledgedTwice {
+                    machine,
+                    player,
+                    transfer,
+                    amount,
+                    direction: fact.direction.name(),
+                },
+            )
+        };
         // What the acknowledgement settled (RULES.md W-10), published once it is applied.
         let mut settled = TransferSettled {
             event,
@@ -1079,32 +1092,14 @@ impl WalletState {
                 self.ops += 1;
                 fx.push(self.changed(&fact.transfer, WalletOpKind::TransferFromMachine, amount));
                 if twice {
-                    fx.push(WalletEffect::TransferAlert(
-                        event,
-                        Alert::TransferAcknowledgedTwice {
-                            machine,
-                            player,
-                            transfer,
-                            amount,
-                            direction: Direction::FromMachine.name(),
-                        },
-                    ));
+                    fx.push(twice_alert(machine, player, transfer));
                 }
             }
             Direction::ToMachine if twice => {
                 // The player asked once: the second take is the machine's, not the wallet's.
                 t.unbacked = add(t.unbacked, amount, Total::WalletTotals)?;
                 settled.unbacked = amount;
-                fx.push(WalletEffect::TransferAlert(
-                    event,
-                    Alert::TransferAcknowledgedTwice {
-                        machine,
-                        player,
-                        transfer,
-                        amount,
-                        direction: Direction::ToMachine.name(),
-                    },
-                ));
+                fx.push(twice_alert(machine, player, transfer));
             }
             Direction::ToMachine => {
                 let hold = t.take_hold(&fact.transfer);
