@@ -279,16 +279,13 @@ impl Direct {
                     match effect {
                         WalletEffect::Ggr(d) => self.ggr(d),
                         WalletEffect::Changed { .. } => {}
-                        WalletEffect::Transfer(t) => {
-                            // An acknowledgement that waited settles at a command (RULES.md
-                            // W-10: its request, or any message after its wait).
-                            self.transfers.push((player.clone(), (**t).clone()));
-                            self.count_wallet_output(effect);
-                        }
+                        // An acknowledgement that waited settles at a command too (RULES.md
+                        // W-10: its request, or any message after its wait).
                         WalletEffect::Alert(_)
                         | WalletEffect::TransferAlert(..)
-                        | WalletEffect::Case(_) => {
-                            self.count_wallet_output(effect);
+                        | WalletEffect::Case(_)
+                        | WalletEffect::Transfer(_) => {
+                            self.count_wallet_output(&player, effect);
                         }
                         WalletEffect::Remember(k, r) => {
                             self.wallet_txs
@@ -348,12 +345,7 @@ impl Direct {
             self.stats.refused += 1;
             *self.refusals.entry(e.code()).or_default() += 1;
         }
-        for e in &fx {
-            if let WalletEffect::Transfer(t) = e {
-                self.transfers.push((player.clone(), (**t).clone()));
-            }
-            self.count_wallet_output(e);
-        }
+        fx.iter().for_each(|e| self.count_wallet_output(player, e));
         self.wfx = fx;
     }
 
@@ -372,13 +364,13 @@ impl Direct {
         let mut fx = std::mem::take(&mut self.wfx);
         fx.clear();
         state.apply_cash(meta, machine, seq, amount, dir, &rules, &mut fx);
-        fx.iter().for_each(|e| self.count_wallet_output(e));
+        fx.iter().for_each(|e| self.count_wallet_output(player, e));
         self.wfx = fx;
     }
 
-    /// A wallet's alert (counted by code) or AML case (RULES.md W-11, kept): an output each;
-    /// other effects are the caller's.
-    fn count_wallet_output(&mut self, effect: &WalletEffect) {
+    /// A wallet's alert (counted by code), AML case (RULES.md W-11, kept) or settled
+    /// transfer (W-10, kept): an output each; other effects are the caller's.
+    fn count_wallet_output(&mut self, player: &PlayerId, effect: &WalletEffect) {
         match effect {
             WalletEffect::Alert(a) | WalletEffect::TransferAlert(_, a) => {
                 self.stats.outputs += 1;
@@ -388,7 +380,10 @@ impl Direct {
                 self.stats.outputs += 1;
                 self.cases.push((**c).clone());
             }
-            WalletEffect::Transfer(_) => self.stats.outputs += 1,
+            WalletEffect::Transfer(t) => {
+                self.stats.outputs += 1;
+                self.transfers.push((player.clone(), (**t).clone()));
+            }
             _ => {}
         }
     }
@@ -402,7 +397,7 @@ impl Direct {
         let mut fx = std::mem::take(&mut self.wfx);
         fx.clear();
         state.apply_card_in(meta, machine, &mut fx);
-        fx.iter().for_each(|e| self.count_wallet_output(e));
+        fx.iter().for_each(|e| self.count_wallet_output(player, e));
         self.wfx = fx;
     }
 

@@ -204,6 +204,14 @@ pub(super) struct Wallet {
     pub(super) cash: Option<CashDay>,
 }
 
+impl Wallet {
+    /// W-10: a machine acknowledged the transfer already (settled or waiting).
+    pub(super) fn acknowledged(&self, transfer: &str) -> bool {
+        self.acks.iter().any(|(x, _)| x == transfer)
+            || self.acks_waiting.iter().any(|x| x.0 == transfer)
+    }
+}
+
 /// W-11: a patron's cash of one local day.
 #[derive(Clone, Debug, Default)]
 pub(super) struct CashDay {

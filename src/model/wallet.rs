@@ -507,9 +507,7 @@ impl Model {
         {
             return;
         }
-        let first = !w.acks.iter().any(|(x, _)| x == transfer)
-            && !w.acks_waiting.iter().any(|x| x.0 == transfer);
-        if to_machine && first && !w.holds.contains_key(transfer) {
+        if to_machine && !w.acknowledged(transfer) && !w.holds.contains_key(transfer) {
             // Before its request: it waits for it, the hold time at most.
             let until = t.saturating_add(hold_ms);
             w.acks_waiting
@@ -522,8 +520,7 @@ impl Model {
     /// W-10: settles an acknowledgement (applied now, or after waiting for its request).
     fn settle(&mut self, player: &str, transfer: &str, event: &str, to_machine: bool, amount: i64) {
         let w = self.wallets.get_mut(player).expect("exists");
-        let twice = w.acks.iter().any(|(x, _)| x == transfer)
-            || w.acks_waiting.iter().any(|x| x.0 == transfer);
+        let twice = w.acknowledged(transfer);
         let mut alert = twice.then_some("transfer_acknowledged_twice");
         let mut row = TransferRow {
             player: player.to_owned(),

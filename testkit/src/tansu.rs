@@ -65,17 +65,7 @@ impl Broker {
             .unwrap_or_else(|e| panic!("starting {}: {e}", bin.display()));
         let mut child = ChildGuard(child);
         let addr = format!("127.0.0.1:{port}");
-        let timeout = Duration::from_secs(30);
-        let up = wait::poll_until(timeout, Duration::from_millis(20), || {
-            if let Ok(Some(status)) = child.try_wait() {
-                panic!("tansu exited before accepting connections: {status}");
-            }
-            TcpStream::connect(&addr).ok()
-        });
-        assert!(
-            up.is_some(),
-            "tansu did not accept connections on {addr} within 30 s"
-        );
+        accepting(&mut child, &addr, "").unwrap_or_else(|e| panic!("{e}"));
         Broker {
             _child: child,
             addr,
@@ -237,20 +227,28 @@ impl DurableBroker {
             .spawn()
             .map_err(|e| format!("starting {}: {e}", bin.display()))?;
         let mut child = ChildGuard(child);
-        let addr = self.addr.clone();
-        let up = wait::poll_until(Duration::from_secs(30), Duration::from_millis(20), || {
-            if let Ok(Some(status)) = child.try_wait() {
-                return Some(Err(format!(
-                    "tansu exited before accepting connections ({status}); see {}",
-                    path.display()
-                )));
-            }
-            TcpStream::connect(&addr).ok().map(|_| Ok(()))
-        });
-        up.ok_or_else(|| format!("tansu did not accept connections on {addr} within 30 s"))??;
+        accepting(&mut child, &self.addr, &format!("; see {}", path.display()))?;
         self.tansu = Some(child);
         Ok(())
     }
+}
+
+/// Waits up to 30 s until the broker `child` accepts connections on `addr`; an error if it
+/// exits first or does not (`more`: where its log is, if anywhere).
+fn accepting(child: &mut ChildGuard, addr: &str, more: &str) -> Result<(), String> {
+    let up = wait::poll_until(Duration::from_secs(30), Duration::from_millis(20), || {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Some(Err(format!(
+                "tansu exited before accepting connections ({status}){more}"
+            )));
+        }
+        TcpStream::connect(addr).ok().map(|_| Ok(()))
+    });
+    up.unwrap_or_else(|| {
+        Err(format!(
+            "tansu did not accept connections on {addr} within 30 s{more}"
+        ))
+    })
 }
 
 /// `tansu broker` listening on (and advertising) `url`, with `storage`.

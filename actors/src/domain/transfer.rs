@@ -132,10 +132,14 @@ impl Transfers {
         Some(self.holds.remove(i))
     }
 
+    /// Whether a machine's acknowledgement of the transfer was settled.
+    pub fn settled(&self, transfer: &TxId) -> bool {
+        self.done.iter().any(|(t, _)| t == transfer)
+    }
+
     /// Whether a machine acknowledged the transfer already (settled or waiting).
     pub fn acknowledged(&self, transfer: &TxId) -> bool {
-        self.done.iter().any(|(t, _)| t == transfer)
-            || self.waiting.iter().any(|w| &w.fact.transfer == transfer)
+        self.settled(transfer) || self.waiting.iter().any(|w| &w.fact.transfer == transfer)
     }
 
     /// The acknowledgement of a transfer waiting for its request, removed.
@@ -149,14 +153,7 @@ impl Transfers {
 
     /// The acknowledgements whose wait has passed at `t`, removed, oldest first.
     pub fn waited(&mut self, t: Timestamp) -> Vec<Waiting> {
-        if self.waiting.iter().all(|w| w.until >= t) {
-            return Vec::new();
-        }
-        let (gone, kept) = std::mem::take(&mut self.waiting)
-            .into_iter()
-            .partition(|w| w.until < t);
-        self.waiting = kept;
-        gone
+        take_before(&mut self.waiting, t, |w| w.until)
     }
 
     /// Whether the fact was applied already: its machine's effect number is at or below the
@@ -175,13 +172,16 @@ impl Transfers {
 
     /// The holds whose time has passed at `t`, removed, oldest first.
     pub fn lapsed(&mut self, t: Timestamp) -> Vec<Hold> {
-        if self.holds.iter().all(|h| h.until >= t) {
-            return Vec::new();
-        }
-        let (gone, kept) = std::mem::take(&mut self.holds)
-            .into_iter()
-            .partition(|h| h.until < t);
-        self.holds = kept;
-        gone
+        take_before(&mut self.holds, t, |h| h.until)
     }
+}
+
+/// The items of `v` whose time (`until`) is before `t`, removed, in their order.
+fn take_before<T>(v: &mut Vec<T>, t: Timestamp, until: impl Fn(&T) -> Timestamp) -> Vec<T> {
+    if v.iter().all(|x| until(x) >= t) {
+        return Vec::new();
+    }
+    let (gone, kept) = std::mem::take(v).into_iter().partition(|x| until(x) < t);
+    *v = kept;
+    gone
 }

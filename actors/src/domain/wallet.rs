@@ -806,7 +806,7 @@ impl WalletState {
         rules: &WalletRules<'_>,
     ) -> Result<i64, DomainError> {
         let t = self.transfers.get_or_insert_with(Box::default);
-        if t.done.iter().any(|(x, _)| x == &cmd.tx) {
+        if t.settled(&cmd.tx) {
             return Ok(0);
         }
         if t.holds.iter().any(|h| h.transfer == cmd.tx) {

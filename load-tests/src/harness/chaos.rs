@@ -670,22 +670,11 @@ mod tests {
         let a = plan(&spec(), 7, d);
         assert_eq!(a, plan(&spec(), 7, d));
         assert_ne!(a, plan(&spec(), 8, d));
-        let kills = a
-            .iter()
-            .filter(|f| matches!(f.action, Action::Kill { .. }))
-            .count();
-        let leaves = a
-            .iter()
-            .filter(|f| matches!(f.action, Action::Leave { .. }))
-            .count();
-        let outages = a
-            .iter()
-            .filter(|f| matches!(f.action, Action::StoreOutage { .. }))
-            .count();
-        let restarts = a
-            .iter()
-            .filter(|f| matches!(f.action, Action::BrokerRestart { .. }))
-            .count();
+        let count = |kind: fn(&Action) -> bool| a.iter().filter(|f| kind(&f.action)).count();
+        let kills = count(|x| matches!(x, Action::Kill { .. }));
+        let leaves = count(|x| matches!(x, Action::Leave { .. }));
+        let outages = count(|x| matches!(x, Action::StoreOutage { .. }));
+        let restarts = count(|x| matches!(x, Action::BrokerRestart { .. }));
         assert_eq!((kills, leaves, outages, restarts), (6, 1, 1, 1));
         assert!(a.windows(2).all(|w| w[0].at <= w[1].at));
         assert!(a

@@ -536,4 +536,20 @@ mod tests {
         );
         assert!(!a.ok);
     }
+
+    /// An event the broker acknowledged and the input topic no longer holds fails the
+    /// check, naming it; all of them there (in any order, duplicates too) passes.
+    #[test]
+    fn an_event_missing_from_the_input_topic_fails_the_broker_check() {
+        let sent = [11, 12, 13, 14];
+        let all: std::collections::HashSet<u64> = [14, 13, 12, 11, 12].into_iter().collect();
+        assert!(input_kept(&sent, &all).is_empty());
+        let lost: std::collections::HashSet<u64> = [11, 13, 14].into_iter().collect();
+        let d = input_kept(&sent, &lost);
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert!(
+            d[0].starts_with("1 of the 4 events") && d[0].contains("#1"),
+            "{d:?}"
+        );
+    }
 }

@@ -482,11 +482,11 @@ pub fn run(args: RunArgs) -> anyhow::Result<Option<Report>> {
     if args.spawn {
         check::push(&mut accounting, "pitboss audit of the stored state", audit);
     }
-    if observed.input_was_read {
+    if let Some(read) = &observed.input_read {
         check::push(
             &mut accounting,
             "the broker kept every input record it acknowledged",
-            check::input_kept(&sender.sent_hashes, &observed.input_read),
+            check::input_kept(&sender.sent_hashes, read),
         );
     }
     let chaos_report = settled.map(|s| s.report);

@@ -52,9 +52,7 @@ pub struct Observed {
     /// Consumer errors the reader rode out (the broker away: a restart).
     pub transient_errors: u64,
     /// When the input topic is read too: the [`payload_hash`] of every record in it.
-    pub input_read: HashSet<u64>,
-    /// Whether the input topic was read (`input_read` is meaningful).
-    pub input_was_read: bool,
+    pub input_read: Option<HashSet<u64>>,
     /// Latency of each sampled event, microseconds.
     pub hist: Option<Histogram<u64>>,
     /// With --measure-broker: due time -> input record readable, microseconds.
@@ -276,7 +274,7 @@ fn read_outputs(
 ) -> anyhow::Result<Observed> {
     let mut obs = Observed {
         hist: Some(new_hist(3)),
-        input_was_read: input.is_some(),
+        input_read: input.as_ref().map(|_| HashSet::new()),
         ..Observed::default()
     };
     let n_ids = shared.due_ns.len();
@@ -312,8 +310,8 @@ fn read_outputs(
                 let t0 = shared.t0_ns.load(Ordering::Relaxed);
                 let since_t0 = (t0 != u64::MAX && now >= t0).then(|| now - t0);
                 if input.as_deref() == Some(topic.as_str()) {
-                    if let Some(b) = m.payload() {
-                        obs.input_read.insert(payload_hash(b));
+                    if let (Some(read), Some(b)) = (obs.input_read.as_mut(), m.payload()) {
+                        read.insert(payload_hash(b));
                     }
                     // The broker floor: an input record readable by a consumer.
                     let due = m
