@@ -75,6 +75,22 @@ pub trait AuditSource: Send + Sync {
     fn positions(&self) -> BoxFuture<Result<Vec<Position>, StoreError>> {
         Box::pin(async { Ok(Vec::new()) })
     }
+    /// Every partition's newest claim (`StateStore::claim`); `None` for a store that fences
+    /// nothing (one instance's).
+    fn claims(&self) -> BoxFuture<Result<Option<Vec<Claim>>, StoreError>> {
+        Box::pin(async { Ok(None) })
+    }
+}
+
+/// A partition's newest claim in a store several instances share.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Claim {
+    pub topic: String,
+    pub partition: i32,
+    /// How many claims the partition has had.
+    pub fence: i64,
+    /// The instance (`store.scylla.instance`) that made the newest.
+    pub instance: String,
 }
 
 /// What a scan of the stored ledger hands each entry to: the audit's totals

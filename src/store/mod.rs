@@ -29,7 +29,7 @@ use std::sync::Arc;
 
 use pitboss_actors::shell::{MemoryStore, StateStore, StoreError};
 
-pub use audit::{audit, scan_into, AuditReport, AuditSource, LedgerSink, MemoryAudit};
+pub use audit::{audit, scan_into, AuditReport, AuditSource, Claim, LedgerSink, MemoryAudit};
 pub use config::{ScyllaConfig, StoreConfig, StoreKind};
 pub use embedded::{Clock, Faults, Redb, Retention};
 pub use pitboss_actors::shell::Backoff;

@@ -203,6 +203,11 @@ pub trait Backend: AuditSource + Send + Sync + 'static {
         before: u64,
         limit: usize,
     ) -> BoxFuture<Result<Vec<LogEntry>, StoreError>>;
+    /// Claims input partitions for this instance ([`StateStore::claim`]); a backend only
+    /// one instance uses has nothing to fence.
+    fn claim(&self, _partitions: &[(String, i32)]) -> BoxFuture<Result<(), StoreError>> {
+        Box::pin(async { Ok(()) })
+    }
 }
 
 /// Counters of a write-behind store.
@@ -602,6 +607,10 @@ impl<B: Backend> StateStore for WriteBehind<B> {
                 "handed over with a checkpoint not durable: its rows for the partitions handed over are dropped (the next owner replays from the last durable checkpoint)"
             );
         }
+    }
+
+    fn claim(&self, partitions: &[(String, i32)]) -> BoxFuture<Result<(), StoreError>> {
+        self.0.backend.claim(partitions)
     }
 
     fn positions(&self) -> BoxFuture<Result<Vec<Position>, StoreError>> {

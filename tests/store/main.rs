@@ -6,6 +6,7 @@
 mod support;
 
 mod contract;
+mod fencing;
 mod gaming_day;
 mod outage;
 mod recovery;

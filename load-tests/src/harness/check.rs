@@ -76,9 +76,19 @@ pub fn expected(
 }
 
 /// What the spawned pitboss left in its store (embedded or CQL), read once it has
-/// stopped: every entity's state, and what `pitboss audit` (its library call) finds, every
-/// difference or why it could not run. `None` for a store that keeps nothing (memory).
-pub fn read_store(cfg: &Config) -> anyhow::Result<Option<(Vec<Snapshot>, Vec<String>)>> {
+/// stopped.
+pub struct StoreRead {
+    /// Every entity's state.
+    pub states: Vec<Snapshot>,
+    /// What `pitboss audit` (its library call) finds: every difference, or why it could not
+    /// run.
+    pub audit: Vec<String>,
+    /// The partitions' claims, in a store several instances share (CQL).
+    pub claims: Option<Vec<pitboss::store::Claim>>,
+}
+
+/// Reads [`StoreRead`]; `None` for a store that keeps nothing (memory).
+pub fn read_store(cfg: &Config) -> anyhow::Result<Option<StoreRead>> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -99,8 +109,37 @@ pub fn read_store(cfg: &Config) -> anyhow::Result<Option<(Vec<Snapshot>, Vec<Str
             Ok(r) => r.differences,
             Err(e) => vec![format!("the audit could not run: {e}")],
         };
-        Ok(Some((states, audit)))
+        let claims = src
+            .claims()
+            .await
+            .map_err(|e| anyhow!("reading the partitions' claims: {e}"))?;
+        Ok(Some(StoreRead {
+            states,
+            audit,
+            claims,
+        }))
     })
+}
+
+/// Every input partition was claimed before its records were applied (the fences of a
+/// store several instances share, README "Running several instances"): each of the
+/// `partitions` of `topic` has a claim.
+pub fn claimed(claims: &[pitboss::store::Claim], topic: &str, partitions: i32) -> Vec<String> {
+    let unclaimed: Vec<String> = (0..partitions)
+        .filter(|p| {
+            !claims
+                .iter()
+                .any(|c| c.topic == topic && c.partition == *p && c.fence > 0)
+        })
+        .map(|p| p.to_string())
+        .collect();
+    if unclaimed.is_empty() {
+        return Vec::new();
+    }
+    vec![format!(
+        "partitions {} of {topic} were never claimed in the store: nothing fences a stale checkpoint of theirs",
+        unclaimed.join(", ")
+    )]
 }
 
 /// One more check, made after [`check`].
@@ -551,5 +590,26 @@ mod tests {
             d[0].starts_with("1 of the 4 events") && d[0].contains("#1"),
             "{d:?}"
         );
+    }
+
+    /// Every input partition with a claim passes; one without (or only another topic's)
+    /// fails, naming it.
+    #[test]
+    fn an_input_partition_never_claimed_fails_the_fence_check() {
+        let claim = |topic: &str, partition, fence| pitboss::store::Claim {
+            topic: topic.into(),
+            partition,
+            fence,
+            instance: "chaos-0".into(),
+        };
+        let all = vec![
+            claim("in", 0, 3),
+            claim("in", 1, 1),
+            claim("internal", 2, 1),
+        ];
+        assert!(claimed(&all, "in", 2).is_empty());
+        let d = claimed(&all, "in", 3);
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert!(d[0].starts_with("partitions 2 of in"), "{d:?}");
     }
 }

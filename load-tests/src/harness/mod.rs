@@ -468,19 +468,27 @@ pub fn run(args: RunArgs) -> anyhow::Result<Option<Report>> {
     let expected = check::expected(&cfg, sender.reference.take(), partitions, sender.warm_sent)?;
     // The store pitboss left (with --spawn): its states, and `pitboss audit` of it (the
     // ledger against the states and the halls' windows).
-    let (stored, audit) = match args.spawn {
+    let (stored, audit, claims) = match args.spawn {
         true => match check::read_store(&cfg)? {
-            Some((states, audit)) => (Some(states), audit),
+            Some(r) => (Some(r.states), r.audit, r.claims),
             None => (
                 None,
                 vec!["the store keeps nothing to audit (memory)".into()],
+                None,
             ),
         },
-        false => (None, Vec::new()),
+        false => (None, Vec::new(), None),
     };
     let mut accounting = check::check(&expected, &observed, stored.as_deref(), args.spawn);
     if args.spawn {
         check::push(&mut accounting, "pitboss audit of the stored state", audit);
+    }
+    if let Some(claims) = &claims {
+        check::push(
+            &mut accounting,
+            "every input partition was claimed in the shared store",
+            check::claimed(claims, &cfg.kafka.topics.input, cfg.kafka.partitions.input),
+        );
     }
     if let Some(read) = &observed.input_read {
         check::push(

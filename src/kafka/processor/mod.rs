@@ -17,8 +17,8 @@ use pitboss_actors::domain::jackpot::PoolCommand;
 use pitboss_actors::domain::MachineId;
 use pitboss_actors::shell::ports::{BoxFuture, Position};
 use pitboss_actors::shell::{
-    AckToken, HallEntity, HallMsg, Input, MachineEntity, MachineMsg, Output, PoolEntity, PoolMsg,
-    Runtime, StoreError, VoucherEntity, VoucherMsg, WalletEntity, WalletMsg,
+    AckToken, Backoff, HallEntity, HallMsg, Input, MachineEntity, MachineMsg, Output, PoolEntity,
+    PoolMsg, Runtime, StoreError, VoucherEntity, VoucherMsg, WalletEntity, WalletMsg,
 };
 use tokio::sync::mpsc;
 
@@ -194,6 +194,11 @@ impl Processor {
                     }
                     Some(Work::Assign { parts, reply }) => {
                         if let Some(reason) = self.refuse_partial_first(&parts) {
+                            self.fatal.set(reason);
+                            let _ = reply.send(Vec::new());
+                            continue;
+                        }
+                        if let Err(reason) = self.claim(&parts).await {
                             self.fatal.set(reason);
                             let _ = reply.send(Vec::new());
                             continue;
@@ -470,6 +475,30 @@ impl Processor {
                 // Unknown: deliver (the shell refuses loudly if the machine has no state).
                 tracing::warn!(%machine, error = %e, "cannot read a machine's state");
                 true
+            }
+        }
+    }
+
+    /// Claims the partitions assigned in the store before any of their records is applied
+    /// (its fences: a checkpoint another instance wrote for them before is not applied
+    /// after this one's). A store that fails is retried (an outage can last a while) until
+    /// the drain timeout, at least a minute, has passed; then the processor stops: it must
+    /// not process partitions it could not claim.
+    async fn claim(&self, parts: &[Tp]) -> Result<(), String> {
+        let named: Vec<(String, i32)> = parts
+            .iter()
+            .map(|(src, p)| (self.topics.name(*src).to_string(), *p))
+            .collect();
+        let deadline = Instant::now() + self.settings.drain_timeout.max(Duration::from_secs(60));
+        let mut backoff = Backoff::default();
+        loop {
+            match self.rt.store.claim(&named).await {
+                Ok(()) => return Ok(()),
+                Err(e) if e.is_transient() && Instant::now() < deadline => {
+                    tracing::warn!(error = %e, "claiming the assigned partitions failed; retrying");
+                    tokio::time::sleep(backoff.failed()).await;
+                }
+                Err(e) => return Err(format!("claiming the assigned partitions: {e}")),
             }
         }
     }

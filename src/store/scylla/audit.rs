@@ -7,7 +7,7 @@ use pitboss_actors::shell::ports::BoxFuture;
 use pitboss_actors::shell::{LedgerEntry, Movement, Position, StoreError, Stored};
 use scylla::value::CqlTimestamp;
 
-use crate::store::audit::{AuditSource, LedgerSink};
+use crate::store::audit::{AuditSource, Claim, LedgerSink};
 use crate::store::codec::{self, GgrRow};
 use crate::store::scylla::backend::{ggr_totals, Cql};
 use crate::store::scylla::errors::cql;
@@ -79,6 +79,30 @@ impl AuditSource for Cql {
 
     fn positions(&self) -> BoxFuture<Result<Vec<Position>, StoreError>> {
         Backend::read_positions(self)
+    }
+
+    fn claims(&self) -> BoxFuture<Result<Option<Vec<Claim>>, StoreError>> {
+        let me = self.handle();
+        Box::pin(async move {
+            let mut rows = me
+                .session
+                .execute_iter(me.st.scan_fences.clone(), ())
+                .await
+                .map_err(cql("scanning the fences"))?
+                .rows_stream::<(String, i32, i64, String)>()
+                .map_err(cql("scanning the fences"))?;
+            let mut out = Vec::new();
+            while let Some(r) = rows.next().await {
+                let (topic, partition, fence, instance) = r.map_err(cql("scanning the fences"))?;
+                out.push(Claim {
+                    topic,
+                    partition,
+                    fence,
+                    instance,
+                });
+            }
+            Ok(Some(out))
+        })
     }
 
     fn ggr_rows(&self) -> BoxFuture<Result<Option<Vec<GgrRow>>, StoreError>> {

@@ -54,6 +54,21 @@ pub enum LogItem {
         number: u64,
         record: serde_bytes::ByteBuf,
     },
+    /// The fence this instance held on an input partition whose position the checkpoint
+    /// moves: the checkpoint is applied only while it is still the partition's fence.
+    Fence {
+        topic: String,
+        partition: i32,
+        fence: i64,
+    },
+}
+
+/// The fence a checkpoint was written under for one input partition.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fence {
+    pub topic: String,
+    pub partition: i32,
+    pub fence: i64,
 }
 
 /// A machine's event log entry as the table gets it (RULES.md M-9).
@@ -87,6 +102,8 @@ pub struct Apply {
     pub txs: Vec<WalletTxRow>,
     /// Machines' event log entries.
     pub log: Vec<LogRow>,
+    /// The fences it was written under (not rows: checked before anything is applied).
+    pub fences: Vec<Fence>,
 }
 
 impl Apply {
@@ -178,6 +195,15 @@ impl Apply {
                     record: record.into_vec(),
                 });
             }
+            LogItem::Fence {
+                topic,
+                partition,
+                fence,
+            } => self.fences.push(Fence {
+                topic,
+                partition,
+                fence,
+            }),
         }
         Ok(())
     }
@@ -196,11 +222,13 @@ fn array_header(out: &mut Vec<u8>, len: usize) {
     }
 }
 
-/// The checkpoint's items, and the same as redo-log chunks.
+/// The checkpoint's items, and the same as redo-log chunks. `fence` gives the fence this
+/// instance holds on an input partition (`None`: it claimed none, as in process).
 pub fn prepare(
     batch: &Batch,
     ggr: &[GgrRow],
     chunk_len: usize,
+    fence: impl Fn(&str, i32) -> Option<i64>,
 ) -> Result<(Apply, Vec<Vec<u8>>), StoreError> {
     let mut apply = Apply::default();
     let mut items: Vec<LogItem> = Vec::new();
@@ -264,6 +292,18 @@ pub fn prepare(
         });
     }
     for p in batch.position_list() {
+        if let Some(f) = fence(&p.topic, p.partition) {
+            items.push(LogItem::Fence {
+                topic: p.topic.clone(),
+                partition: p.partition,
+                fence: f,
+            });
+            apply.fences.push(Fence {
+                topic: p.topic.clone(),
+                partition: p.partition,
+                fence: f,
+            });
+        }
         items.push(LogItem::Position {
             topic: p.topic.clone(),
             partition: p.partition,

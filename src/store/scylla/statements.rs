@@ -50,6 +50,12 @@ pub struct Statements {
     pub machine_log: PreparedStatement,
     /// Reads one partition (machine, bucket) of a machine's event log.
     pub read_machine_log: PreparedStatement,
+    /// Writes a partition's fence (its newest claim).
+    pub fence: PreparedStatement,
+    /// Reads a partition's fence.
+    pub read_fence: PreparedStatement,
+    /// Every partition's fence.
+    pub scan_fences: PreparedStatement,
 }
 
 /// Entries of a machine's event log per CQL partition (`machine_log.bucket`).
@@ -419,6 +425,9 @@ pub async fn prepare_all(
         read_wallet_tx: p(s, "SELECT provider, tx, record FROM wallet_transactions WHERE player_id = ? AND provider = ? AND tx = ? LIMIT 1", pl).await?,
         machine_log: p(s, "INSERT INTO machine_log (machine_id, bucket, number, record) VALUES (?, ?, ?, ?)", pl).await?,
         read_machine_log: p(s, "SELECT number, record FROM machine_log WHERE machine_id = ? AND bucket = ?", pl).await?,
+        fence: p(s, "INSERT INTO partition_fences (topic, partition, fence, instance) VALUES (?, ?, ?, ?)", pl).await?,
+        read_fence: p(s, "SELECT topic, partition, fence, instance FROM partition_fences WHERE topic = ? AND partition = ?", pl).await?,
+        scan_fences: p(s, "SELECT topic, partition, fence, instance FROM partition_fences", pl).await?,
     })
 }
 

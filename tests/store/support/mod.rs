@@ -9,5 +9,5 @@ mod driver;
 mod harness;
 
 pub use driver::{assert_same_states, messages, small_network, Driver};
-pub use harness::{migrate, scylla_config, Harness};
+pub use harness::{migrate, scylla_config, Harness, BATCH_LEN_MAX};
 pub use testkit::cql::CqlServer;

@@ -333,6 +333,15 @@ pub trait StateStore: Send + Sync + 'static {
     /// Dropping them is what a crash at the hand-over would do. A store that writes at
     /// once has nothing waiting.
     fn forget(&self, _entities: &[EntityKey], _partitions: &[(String, i32)]) {}
+    /// Claims input partitions ((topic, partition)) for this instance before it applies any
+    /// of their records: a store several instances share records a fence per partition,
+    /// newer than every claim before it, and refuses to apply a checkpoint this instance
+    /// wrote for a partition another instance has claimed since (a redo log recovered late,
+    /// a write from an instance that lost the partition without noticing). A store only one
+    /// instance uses has nothing to fence.
+    fn claim(&self, _partitions: &[(String, i32)]) -> BoxFuture<Result<(), StoreError>> {
+        Box::pin(async { Ok(()) })
+    }
 }
 
 /// A store in memory. Keeps no ledger unless made with [`MemoryStore::with_ledger`].
