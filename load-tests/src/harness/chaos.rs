@@ -152,6 +152,11 @@ pub struct ChaosReport {
     /// Starts refused because the store could not be reached (`pitboss run` exits with
     /// "opening the Scylla store" while the store is down; its supervisor starts it again).
     pub start_refusals: u32,
+    /// Instances that stopped because the store fenced their checkpoint off: they had lost
+    /// their partitions while stalled (past the group's `max.poll.interval.ms`),
+    /// and stopping is what keeps their late writes off the new owner's state (README,
+    /// "Running several instances"); their supervisor starts them again.
+    pub fenced_exits: u32,
     /// What happened, in order: "12.345 s kill chaos-1", ...
     pub log: Vec<String>,
     /// The logs of the unplanned exits.
@@ -621,12 +626,20 @@ impl Runner {
             }
             if let Some(status) = c.exited()? {
                 let log = c.stderr_log().display().to_string();
-                let refused = store_down
-                    && std::fs::read_to_string(c.stderr_log())
-                        .is_ok_and(|l| l.contains("Error: opening the Scylla store"));
+                let stderr = std::fs::read_to_string(c.stderr_log()).unwrap_or_default();
+                let refused = store_down && stderr.contains("Error: opening the Scylla store");
+                let fenced = stderr.contains("is fenced off");
                 inst.gone(Duration::from_secs(1));
                 let name = inst.name.clone();
-                if refused {
+                if fenced {
+                    self.report.fenced_exits += 1;
+                    self.note(
+                        t0,
+                        format!(
+                            "{name} stopped: its checkpoint was fenced off ({status}); see {log}"
+                        ),
+                    );
+                } else if refused {
                     self.report.start_refusals += 1;
                     self.note(
                         t0,

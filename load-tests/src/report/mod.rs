@@ -268,6 +268,7 @@ pub struct ChaosHeadline {
     pub rebalances: u32,
     pub unplanned_exits: u32,
     pub start_refusals: u32,
+    pub fenced_exits: u32,
     /// The chaos seed (`--chaos-seed` replays the plan).
     pub seed: u64,
 }
@@ -339,6 +340,7 @@ impl Report {
                 rebalances: c.rebalances,
                 unplanned_exits: c.unplanned_exits,
                 start_refusals: c.start_refusals,
+                fenced_exits: c.fenced_exits,
                 seed: c.seed,
             }),
         }

@@ -337,7 +337,7 @@ pub trait StateStore: Send + Sync + 'static {
     /// of their records: a store several instances share records a fence per partition,
     /// newer than every claim before it, and refuses to apply a checkpoint this instance
     /// wrote for a partition another instance has claimed since (a redo log recovered late,
-    /// a write from an instance that lost the partition without noticing). A store only one
+    /// a write from an instance that lost the partition while it stalled). A store only one
     /// instance uses has nothing to fence.
     fn claim(&self, _partitions: &[(String, i32)]) -> BoxFuture<Result<(), StoreError>> {
         Box::pin(async { Ok(()) })
