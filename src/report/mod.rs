@@ -150,6 +150,71 @@ pub(crate) async fn read_hall_day(
     Ok((report.halls.swap_remove(0), newest))
 }
 
+/// The network row: the sum of `halls`.
+fn network_of<'a>(halls: impl Iterator<Item = &'a DayRow>) -> DayRow {
+    let mut network = DayRow {
+        hall: "NETWORK".into(),
+        ..DayRow::default()
+    };
+    for h in halls {
+        network.handle_minor += h.handle_minor;
+        network.wins_minor += h.wins_minor;
+        network.jackpots_minor += h.jackpots_minor;
+        network.promo_minor += h.promo_minor;
+        network.ggr_minor += h.ggr_minor;
+        network.net_win_minor += h.net_win_minor;
+        network.games += h.games;
+        network.windows += h.windows;
+        network.revisions += h.revisions;
+        network.minutes = network.minutes.max(h.minutes);
+    }
+    network
+}
+
+/// The network's day of `date` so far, as the publisher tells it (RULES.md H-5): the sum of
+/// the halls whose day the store shows closed (a window stored at or after the day's end
+/// plus `grace_ms`), how many those are, and how many halls booked something that day
+/// without having closed it yet. `None` when no hall booked anything that day.
+pub(crate) async fn read_network_day(
+    source: &dyn AuditSource,
+    days: &GamingDays,
+    date: &str,
+    currency: &str,
+    grace_ms: i64,
+) -> Result<Option<(DayRow, u64, u64)>, ReportError> {
+    let rows = read_rows(source, date, None).await?;
+    let report = match gaming_day(&rows, days, date, None, currency) {
+        Ok(r) => r,
+        Err(ReportError::NoData(_)) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let d = crate::gaming_day::parse_date(date).map_err(ReportError::BadRequest)?;
+    let mut newest: BTreeMap<&str, i64> = BTreeMap::new();
+    for r in &rows {
+        let n = newest.entry(r.hall.as_str()).or_insert(i64::MIN);
+        *n = (*n).max(r.window.0);
+    }
+    let mut closed = Vec::new();
+    let mut open = 0;
+    for h in &report.halls {
+        let end = days
+            .rule(&h.hall)
+            .bounds(d)
+            .map_err(ReportError::BadRequest)?
+            .end_ms;
+        if newest
+            .get(h.hall.as_str())
+            .is_some_and(|n| *n >= end + grace_ms)
+        {
+            closed.push(h);
+        } else {
+            open += 1;
+        }
+    }
+    let n = closed.len() as u64;
+    Ok(Some((network_of(closed.into_iter()), n, open)))
+}
+
 /// The report of `date` (`YYYY-MM-DD`), of one hall or of every hall, from the stored GGR
 /// windows.
 pub fn gaming_day(
@@ -215,22 +280,7 @@ pub fn gaming_day(
             hall.map(|h| format!(" in hall {h}")).unwrap_or_default()
         )));
     }
-    let mut network = DayRow {
-        hall: "NETWORK".into(),
-        ..DayRow::default()
-    };
-    for h in halls.values() {
-        network.handle_minor += h.handle_minor;
-        network.wins_minor += h.wins_minor;
-        network.jackpots_minor += h.jackpots_minor;
-        network.promo_minor += h.promo_minor;
-        network.ggr_minor += h.ggr_minor;
-        network.net_win_minor += h.net_win_minor;
-        network.games += h.games;
-        network.windows += h.windows;
-        network.revisions += h.revisions;
-        network.minutes = network.minutes.max(h.minutes);
-    }
+    let network = network_of(halls.values());
     Ok(GamingDayReport {
         date: d.to_string(),
         currency: currency.to_string(),

@@ -1,5 +1,6 @@
 //! Publishing each hall's gaming day when it closes, and again when a late event revises it
-//! (issue 13, RULES.md H-5), on [`Topic::Reports`](crate::wire::Topic::Reports).
+//! (issue 13, RULES.md H-5), on [`Topic::Reports`](crate::wire::Topic::Reports), with the
+//! rows of its machines and the network's day so far (the halls that closed it).
 //!
 //! The publisher watches the GGR windows the runtime publishes ([`DayPublisher::observe`],
 //! through [`DayTee`]). A hall closes its windows in order and publishes one only once a
@@ -16,6 +17,11 @@
 //! revisions, which grows with every late correction. A process that starts publishes the
 //! day before each hall's first window it sees again, in case its predecessor stopped
 //! between that day's close and its publication.
+//!
+//! With a hall's day, [`DayPublisher::tick`] publishes its machines' rows (one pass over the
+//! stored ledger per date and tick, `machines::read_machine_rows`) and then reads the
+//! network's day of that date: the sum of the halls whose day the store shows closed, named
+//! by its content, published when it differs from the last this process published.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -25,9 +31,12 @@ use pitboss_actors::domain::{HallId, Timestamp};
 use pitboss_actors::shell::{AckToken, EventSink, Output};
 use uuid::Uuid;
 
-use super::{read_hall_day, DayRow, ReportError, Reports};
+use super::{machines, read_hall_day, read_network_day, DayRow, ReportError, Reports};
 use crate::gaming_day::DayBounds;
-use crate::wire::{encode_gaming_day, GamingDayPayload, OutputRecord};
+use crate::wire::{
+    encode_gaming_day, encode_gaming_day_machine, encode_gaming_day_network,
+    GamingDayMachinePayload, GamingDayNetworkPayload, GamingDayPayload, OutputRecord,
+};
 
 /// Published days older than this many days before their hall's current day are forgotten
 /// (a revision of such a day is still published: it is a new content).
@@ -57,6 +66,12 @@ struct State {
     due: BTreeMap<(Date, HallId), bool>,
     /// The id this process last published per hall day.
     published: HashMap<(HallId, Date), Uuid>,
+    /// Per hall day, the id of the hall row whose machine rows this process published.
+    machines: HashMap<(HallId, Date), Uuid>,
+    /// The id this process last published per network day.
+    network: HashMap<Date, Uuid>,
+    /// Network days to read again (a read failed, or a hall day of them was published).
+    network_due: std::collections::BTreeSet<Date>,
 }
 
 impl DayPublisher {
@@ -122,6 +137,8 @@ impl DayPublisher {
     pub async fn tick(&self) -> usize {
         let due = std::mem::take(&mut self.lock().due);
         let mut sent = 0;
+        // Per date, the halls whose machine rows are to be published, with their row's id.
+        let mut machines: BTreeMap<Date, Vec<(HallId, Uuid)>> = BTreeMap::new();
         for ((date, hall), if_closed) in due {
             let text = date.to_string();
             let r = &self.reports;
@@ -143,26 +160,112 @@ impl DayPublisher {
             };
             let rec = encode_gaming_day(&payload(&row, &text, &r.currency));
             let mut s = self.lock();
+            if s.machines.get(&(hall.clone(), date)) != Some(&rec.id) {
+                machines
+                    .entry(date)
+                    .or_default()
+                    .push((hall.clone(), rec.id));
+            }
             if s.published.get(&(hall.clone(), date)) == Some(&rec.id) {
                 continue;
             }
             s.published.insert((hall.clone(), date), rec.id);
+            s.network_due.insert(date);
             drop(s);
             tracing::info!(%hall, date = %text, revision = row.revisions, "gaming-day report published");
             (self.publish)(rec);
             sent += 1;
         }
+        for (date, halls) in machines {
+            self.publish_machines(date, halls).await;
+        }
+        let network_due = std::mem::take(&mut self.lock().network_due);
+        for date in network_due {
+            self.publish_network(date).await;
+        }
         self.forget_old();
         sent
+    }
+
+    /// Publishes the machine rows of `halls`' days of `date` (one pass over the stored
+    /// ledger), each hall's after its row; a read that fails makes those hall days due again.
+    async fn publish_machines(&self, date: Date, halls: Vec<(HallId, Uuid)>) {
+        let text = date.to_string();
+        let r = &self.reports;
+        let rows = match machines::read_machine_rows(&*r.source, &r.days, &text, None, &r.holds)
+            .await
+        {
+            Ok(rows) => rows,
+            Err(e) => {
+                tracing::warn!(date = %text, error = %e, "gaming-day machine rows not read; trying again at the next tick");
+                let mut s = self.lock();
+                for (hall, _) in &halls {
+                    s.make_due(date, hall, false);
+                }
+                return;
+            }
+        };
+        for (hall, row_id) in halls {
+            for m in rows.iter().filter(|m| m.hall == hall.as_str()) {
+                (self.publish)(encode_gaming_day_machine(&machine_payload(
+                    m,
+                    &text,
+                    &r.currency,
+                )));
+            }
+            self.lock().machines.insert((hall, date), row_id);
+        }
+    }
+
+    /// Publishes the network's day of `date` so far, unless this process published that
+    /// content last; a read that fails keeps it due.
+    async fn publish_network(&self, date: Date) {
+        let text = date.to_string();
+        let r = &self.reports;
+        let read = read_network_day(&*r.source, &r.days, &text, &r.currency, self.grace_ms).await;
+        let (row, closed, open) = match read {
+            Ok(Some(n)) if n.1 > 0 => n,
+            Ok(_) => return,
+            Err(e) => {
+                tracing::warn!(date = %text, error = %e, "network gaming day not read; trying again at the next tick");
+                self.lock().network_due.insert(date);
+                return;
+            }
+        };
+        let rec =
+            encode_gaming_day_network(&network_payload(&row, &text, &r.currency, closed, open));
+        let mut s = self.lock();
+        if s.network.get(&date) == Some(&rec.id) {
+            return;
+        }
+        s.network.insert(date, rec.id);
+        drop(s);
+        tracing::info!(date = %text, halls_closed = closed, halls_open = open, "network gaming day published");
+        (self.publish)(rec);
     }
 
     fn forget_old(&self) {
         let mut s = self.lock();
         let State {
-            current, published, ..
+            current,
+            published,
+            machines,
+            network,
+            ..
         } = &mut *s;
-        published.retain(|(hall, date), _| {
+        let recent = |hall: &HallId, date: &Date| {
             current.get(hall).is_none_or(|(cur, _)| {
+                cur.since(*date)
+                    .map(|span| span.get_days() <= REMEMBERED_DAYS as i32)
+                    .unwrap_or(true)
+            })
+        };
+        published.retain(|(hall, date), _| recent(hall, date));
+        machines.retain(|(hall, date), _| recent(hall, date));
+        // The network's days as long as some hall's current day is that recent.
+        let newest = current.values().map(|(d, _)| *d).max();
+        network.retain(|date, _| {
+            newest.is_none_or(|cur| {
                 cur.since(*date)
                     .map(|span| span.get_days() <= REMEMBERED_DAYS as i32)
                     .unwrap_or(true)
@@ -176,6 +279,65 @@ impl State {
     fn make_due(&mut self, date: Date, hall: &HallId, if_closed: bool) {
         let e = self.due.entry((date, hall.clone())).or_insert(if_closed);
         *e &= if_closed;
+    }
+}
+
+/// The wire form of the network's row: `closed` halls summed, `open` ones not yet.
+fn network_payload<'a>(
+    row: &DayRow,
+    date: &'a str,
+    currency: &'a str,
+    closed: u64,
+    open: u64,
+) -> GamingDayNetworkPayload<'a> {
+    GamingDayNetworkPayload {
+        date: date.into(),
+        halls_closed: closed,
+        halls_open: open,
+        handle: row.handle_minor,
+        wins: row.wins_minor,
+        jackpots: row.jackpots_minor,
+        promo: row.promo_minor,
+        ggr: row.ggr_minor,
+        net_win: row.net_win_minor,
+        games: row.games,
+        windows: row.windows,
+        revision: row.revisions,
+        currency: currency.into(),
+    }
+}
+
+/// The wire form of a machine row.
+fn machine_payload<'a>(
+    m: &'a machines::MachineDayRow,
+    date: &'a str,
+    currency: &'a str,
+) -> GamingDayMachinePayload<'a> {
+    GamingDayMachinePayload {
+        machine: m.machine.as_str().into(),
+        hall: m.hall.as_str().into(),
+        date: date.into(),
+        coin_in: m.coin_in_minor,
+        coin_out: m.coin_out_minor,
+        handpaid_wins: m.handpaid_wins_minor,
+        jackpots: m.jackpots_minor,
+        promo_played: m.promo_played_minor,
+        ggr: m.ggr_minor,
+        net_win: m.net_win_minor,
+        bills_in: m.bills_in_minor,
+        tickets_in: m.tickets_in_minor,
+        drop: m.drop_minor,
+        tickets_out: m.tickets_out_minor,
+        cashless_in: m.cashless_in_minor,
+        cashless_out: m.cashless_out_minor,
+        handpays: m.handpays_minor,
+        restricted_in: m.restricted_in_minor,
+        nonrestricted_in: m.nonrestricted_in_minor,
+        theoretical_hold_percent: m.theoretical_hold_percent.as_str().into(),
+        theoretical_win: m.theoretical_win_minor,
+        hold_percent: m.hold_percent.as_str().into(),
+        movements: m.movements,
+        currency: currency.into(),
     }
 }
 
@@ -292,8 +454,12 @@ mod tests {
     }
 
     fn store(rows: &Rows, at: &str, bets: i64, wins: i64, revision: u32) {
+        store_in(rows, &hall(), at, bets, wins, revision);
+    }
+
+    fn store_in(rows: &Rows, hall: &HallId, at: &str, bets: i64, wins: i64, revision: u32) {
         let row = GgrRow {
-            hall: hall(),
+            hall: hall.clone(),
             window: Timestamp(ms(at)),
             totals: GgrTotals {
                 bets,
@@ -309,18 +475,38 @@ mod tests {
         v.push(row);
     }
 
+    /// The halls' days published: date, revision, handle, GGR.
     fn days_sent(sent: &Mutex<Vec<OutputRecord>>) -> Vec<(String, u64, i64, i64)> {
         sent.lock()
             .unwrap()
             .iter()
-            .map(|r| match decode_output(&r.bytes).unwrap() {
-                OutputEvent::GamingDay(e) => (
+            .filter_map(|r| match decode_output(&r.bytes).unwrap() {
+                OutputEvent::GamingDay(e) => Some((
                     e.payload.date.to_string(),
                     e.payload.revision,
                     e.payload.handle,
                     e.payload.ggr,
-                ),
+                )),
+                OutputEvent::GamingDayNetwork(_) => None,
                 other => panic!("{}", other.kind()),
+            })
+            .collect()
+    }
+
+    /// The network's days published: date, halls closed, halls open, handle, revision.
+    fn networks_sent(sent: &Mutex<Vec<OutputRecord>>) -> Vec<(String, u64, u64, i64, u64)> {
+        sent.lock()
+            .unwrap()
+            .iter()
+            .filter_map(|r| match decode_output(&r.bytes).unwrap() {
+                OutputEvent::GamingDayNetwork(e) => Some((
+                    e.payload.date.to_string(),
+                    e.payload.halls_closed,
+                    e.payload.halls_open,
+                    e.payload.handle,
+                    e.payload.revision,
+                )),
+                _ => None,
             })
             .collect()
     }
@@ -404,5 +590,58 @@ mod tests {
         p4.observe(&hall(), Timestamp(ms("2026-11-03T06:00:00Z")));
         assert_eq!(block(p4.tick()), 1);
         assert_eq!(days_sent(&sent4), [revised]);
+    }
+
+    /// RULES.md H-5: the network's day is published with each hall day that closes, summing
+    /// the halls that closed it (and counting those that have not), under a new id each time
+    /// its content changes; a hall day published again unchanged publishes no network row.
+    #[test]
+    fn the_networks_day_sums_the_halls_that_closed_it_as_they_close() {
+        let (rows, sent, p) = publisher();
+        let h2 = HallId::new("H-2").unwrap();
+        store(&rows, "2026-11-03T06:00:00Z", 1_000, 600, 0);
+        store_in(&rows, &h2, "2026-11-03T07:00:00Z", 300, 100, 0);
+        // Hall 1 closes the 3rd; hall 2 has not.
+        store(&rows, "2026-11-04T05:10:00Z", 10, 0, 0);
+        p.observe(&hall(), Timestamp(ms("2026-11-04T05:10:00Z")));
+        assert_eq!(block(p.tick()), 1);
+        assert_eq!(
+            networks_sent(&sent),
+            [("2026-11-03".into(), 1, 1, 1_000, 0)]
+        );
+        // Hall 2 closes it too: the network's day holds both.
+        store_in(&rows, &h2, "2026-11-04T05:20:00Z", 10, 0, 0);
+        p.observe(&h2, Timestamp(ms("2026-11-04T05:20:00Z")));
+        assert_eq!(block(p.tick()), 1);
+        assert_eq!(
+            networks_sent(&sent)[1],
+            ("2026-11-03".into(), 2, 0, 1_300, 0)
+        );
+        // A late revision of hall 2's day revises the network's under a new id.
+        store_in(&rows, &h2, "2026-11-03T07:00:00Z", 350, 100, 1);
+        p.observe(&h2, Timestamp(ms("2026-11-03T07:00:00Z")));
+        rows.down.store(true, std::sync::atomic::Ordering::Relaxed);
+        assert_eq!(block(p.tick()), 0, "the store is down: nothing read");
+        rows.down.store(false, std::sync::atomic::Ordering::Relaxed);
+        assert_eq!(block(p.tick()), 1);
+        let nets = networks_sent(&sent);
+        assert_eq!(nets.len(), 3, "{nets:?}");
+        assert_eq!(nets[2], ("2026-11-03".into(), 2, 0, 1_350, 1));
+        let ids: std::collections::HashSet<_> = sent.lock().unwrap().iter().map(|r| r.id).collect();
+        assert_eq!(ids.len(), sent.lock().unwrap().len(), "no id twice");
+        // Seen again unchanged: nothing more.
+        p.observe(&h2, Timestamp(ms("2026-11-03T07:00:00Z")));
+        assert_eq!(block(p.tick()), 0);
+        assert_eq!(networks_sent(&sent).len(), 3);
+        // Every network record is keyed by the network.
+        assert!(sent
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|r| matches!(
+                decode_output(&r.bytes),
+                Ok(OutputEvent::GamingDayNetwork(_))
+            ))
+            .all(|r| r.key == "NETWORK"));
     }
 }

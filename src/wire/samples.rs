@@ -406,7 +406,64 @@ pub fn records() -> Vec<(&'static str, super::OutputRecord)> {
         .map(|(name, out)| (*name, super::encode_output(out)))
         .collect();
     v.push(("gaming_day", super::encode_gaming_day(&gaming_day())));
+    v.push((
+        "gaming_day_network",
+        super::encode_gaming_day_network(&gaming_day_network()),
+    ));
+    v.push((
+        "gaming_day_machine",
+        super::encode_gaming_day_machine(&gaming_day_machine()),
+    ));
     v
+}
+
+/// The network's day of the sample hall's (RULES.md H-5): two halls closed, one not yet.
+pub fn gaming_day_network() -> super::GamingDayNetworkPayload<'static> {
+    super::GamingDayNetworkPayload {
+        date: "2026-10-25".into(),
+        halls_closed: 2,
+        halls_open: 1,
+        handle: 2_000_000,
+        wins: 1_700_000,
+        jackpots: 50_000,
+        promo: 4_000,
+        ggr: 300_000,
+        net_win: 246_000,
+        games: 15_000,
+        windows: 2_600,
+        revision: 3,
+        currency: CURRENCY.into(),
+    }
+}
+
+/// One machine's row of the sample hall's day (RULES.md H-4, H-5).
+pub fn gaming_day_machine() -> super::GamingDayMachinePayload<'static> {
+    super::GamingDayMachinePayload {
+        machine: "M-17".into(),
+        hall: HALL.into(),
+        date: "2026-10-25".into(),
+        coin_in: 125_000,
+        coin_out: 110_000,
+        handpaid_wins: 2_000,
+        jackpots: 5_000,
+        promo_played: 400,
+        ggr: 13_000,
+        net_win: 7_600,
+        bills_in: 40_000,
+        tickets_in: 10_000,
+        drop: 50_000,
+        tickets_out: 30_000,
+        cashless_in: 5_000,
+        cashless_out: 1_000,
+        handpays: 0,
+        restricted_in: 1_000,
+        nonrestricted_in: 0,
+        theoretical_hold_percent: "8".into(),
+        theoretical_win: 10_000,
+        hold_percent: "6.08".into(),
+        movements: 321,
+        currency: CURRENCY.into(),
+    }
 }
 
 /// A hall's gaming day (RULES.md H-4, H-5): Vienna, 25 October 2026, the 25-hour day of the

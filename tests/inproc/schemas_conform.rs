@@ -165,7 +165,7 @@ fn to_json(bytes: &[u8]) -> Value {
 }
 
 const INPUT_KINDS: usize = 37;
-const OUTPUT_KINDS: [&str; 12] = [
+const OUTPUT_KINDS: [&str; 14] = [
     "ggr",
     "jackpot_levels",
     "jackpot_hit",
@@ -177,6 +177,8 @@ const OUTPUT_KINDS: [&str; 12] = [
     "rated_session",
     "aml_case",
     "gaming_day",
+    "gaming_day_network",
+    "gaming_day_machine",
     "transfer",
 ];
 
@@ -796,6 +798,8 @@ fn asyncapi_keys_match_the_code() {
             "voucher" => "validation number",
             "rated_session" | "aml_case" => "player id",
             "gaming_day" => "hall id",
+            "gaming_day_network" => "network",
+            "gaming_day_machine" => "machine id",
             "refused" => "entity id",
             _ => "original message's key",
         };

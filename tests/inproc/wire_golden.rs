@@ -8,7 +8,8 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use pitboss::wire::{
-    self, decode_input, decode_output, encode_gaming_day, encode_output, encode_rejection, samples,
+    self, decode_input, decode_output, encode_gaming_day, encode_gaming_day_machine,
+    encode_gaming_day_network, encode_output, encode_rejection, samples, GamingDayMachinePayload,
     InputEnvelope, InputPayload, OutputEvent, Topic, WireError, MESSAGE_BYTES_MAX,
     OUTPUT_ID_NAMESPACE, REASON_CODES, REJECTED_ORIGINAL_BYTES_MAX,
 };
@@ -158,8 +159,8 @@ fn golden_bytes_of_every_input_and_output_kind() {
     // wallet answers: applied, with a round, refused, refused for KYC, a KYC status, refused
     // for a deposit limit, a loss limit and a session limit; every alert kind; a voucher's
     // answer applied and refused and a ticket fact; a transfer settled; a rated session; an
-    // AML case), a gaming day, 1 rejection.
-    assert_eq!(cases.len(), 37 + 5 + 60 + 1 + 1);
+    // AML case), a gaming day (a hall's, the network's, a machine's), 1 rejection.
+    assert_eq!(cases.len(), 37 + 5 + 60 + 3 + 1);
 }
 
 #[test]
@@ -1385,6 +1386,62 @@ fn a_gaming_day_report_is_named_by_its_content() {
     }
 }
 
+/// RULES.md H-5: the network's day and a machine's are named by their content too: keyed
+/// `NETWORK` and by machine, another count of halls closed or another amount is another id,
+/// and each reads back as written.
+#[test]
+fn the_networks_and_a_machines_gaming_day_are_named_by_their_content() {
+    let net = samples::gaming_day_network();
+    let rec = encode_gaming_day_network(&net);
+    assert_eq!(
+        (rec.topic, rec.key.as_str(), rec.cause.as_deref()),
+        (Topic::Reports, "NETWORK", None)
+    );
+    assert_eq!(
+        rec.id,
+        v5("gaming-day-network 2026-10-25 2 1 3 2000000 1700000 50000 4000 15000 2600")
+    );
+    let mut closed = net.clone();
+    closed.halls_closed = 3;
+    closed.halls_open = 0;
+    assert_ne!(encode_gaming_day_network(&closed).id, rec.id);
+    match decode_output(&rec.bytes).expect("decodes") {
+        OutputEvent::GamingDayNetwork(e) => {
+            assert_eq!((&*e.kind, e.schema_version), ("gaming_day_network", 2));
+            assert_eq!(e.output_id, rec.id.to_string());
+            assert_eq!(e.payload, net);
+        }
+        other => panic!("decoded as {}", other.kind()),
+    }
+
+    let m = samples::gaming_day_machine();
+    let rec = encode_gaming_day_machine(&m);
+    assert_eq!((rec.topic, rec.key.as_str()), (Topic::Reports, "M-17"));
+    assert_eq!(
+        rec.id,
+        v5(
+            "gaming-day-machine M-17 H-1 2026-10-25 125000 110000 2000 5000 400 13000 7600 \
+            40000 10000 50000 30000 5000 1000 0 1000 0 10000 321"
+        )
+    );
+    for change in [
+        |m: &mut GamingDayMachinePayload<'_>| m.tickets_out += 1,
+        |m: &mut GamingDayMachinePayload<'_>| m.cashless_out += 1,
+        |m: &mut GamingDayMachinePayload<'_>| m.movements += 1,
+    ] {
+        let mut other = m.clone();
+        change(&mut other);
+        assert_ne!(encode_gaming_day_machine(&other).id, rec.id);
+    }
+    match decode_output(&rec.bytes).expect("decodes") {
+        OutputEvent::GamingDayMachine(e) => {
+            assert_eq!((&*e.kind, e.cause_event_id), ("gaming_day_machine", None));
+            assert_eq!(e.payload, m);
+        }
+        other => panic!("decoded as {}", other.kind()),
+    }
+}
+
 #[test]
 fn output_payloads_round_trip() {
     let outputs: Vec<_> = samples::outputs()
@@ -1704,7 +1761,9 @@ fn output_payloads_round_trip() {
                     ]
                 );
             }
-            OutputEvent::GamingDay(_) => {
+            OutputEvent::GamingDay(_)
+            | OutputEvent::GamingDayNetwork(_)
+            | OutputEvent::GamingDayMachine(_) => {
                 unreachable!("{name}: the runtime emits no gaming day (the publisher does)")
             }
             OutputEvent::Transfer(e) => {

@@ -93,6 +93,98 @@ fn days(out: &Outputs) -> Days {
     days
 }
 
+/// The machine rows and the network row published with the halls' days (RULES.md H-5), against
+/// the halls' days as last published: every hall with machines is the sum of its machines'
+/// last rows (coin in, GGR, jackpots, promotional credits played), and the network's last
+/// row of `DAY` sums every hall, none open. Returns how many halls had machine rows.
+fn rows_add_up(out: &Outputs) -> usize {
+    /// A hall's day: handle, GGR, jackpots, promo, games, windows, revision.
+    type HallDay = (i64, i64, i64, i64, i64, u64, u64);
+    let halls: BTreeMap<String, HallDay> = out
+        .recs
+        .iter()
+        .filter_map(|r| match pitboss::wire::decode_output(&r.payload) {
+            Ok(OutputEvent::GamingDay(d)) if d.payload.date == DAY => {
+                let p = d.payload;
+                Some((
+                    p.hall.to_string(),
+                    (
+                        p.handle, p.ggr, p.jackpots, p.promo, p.games, p.windows, p.revision,
+                    ),
+                ))
+            }
+            _ => None,
+        })
+        .collect();
+    // machine -> (hall, coin in, GGR, jackpots, promo played), the last published.
+    let mut machines: BTreeMap<String, (String, i64, i64, i64, i64)> = BTreeMap::new();
+    let mut network = None;
+    for r in &out.recs {
+        match pitboss::wire::decode_output(&r.payload) {
+            Ok(OutputEvent::GamingDayMachine(m)) if m.payload.date == DAY => {
+                let p = m.payload;
+                assert_eq!(
+                    r.key.as_deref(),
+                    Some(p.machine.as_bytes()),
+                    "keyed by machine"
+                );
+                assert_eq!(p.ggr, p.coin_in - p.coin_out - p.handpaid_wins, "{p:?}");
+                assert_eq!(p.drop, p.bills_in + p.tickets_in, "{p:?}");
+                machines.insert(
+                    p.machine.to_string(),
+                    (
+                        p.hall.to_string(),
+                        p.coin_in,
+                        p.ggr,
+                        p.jackpots,
+                        p.promo_played,
+                    ),
+                );
+            }
+            Ok(OutputEvent::GamingDayNetwork(n)) if n.payload.date == DAY => {
+                assert_eq!(r.key.as_deref(), Some(&b"NETWORK"[..]), "keyed NETWORK");
+                network = Some(n.payload.clone());
+            }
+            _ => {}
+        }
+    }
+    let mut with_machines = 0;
+    for (hall, (handle, ggr, jackpots, promo, ..)) in &halls {
+        let mine: Vec<_> = machines.values().filter(|m| m.0 == *hall).collect();
+        if mine.is_empty() {
+            continue;
+        }
+        with_machines += 1;
+        let sum = |f: fn(&&(String, i64, i64, i64, i64)) -> i64| mine.iter().map(f).sum::<i64>();
+        assert_eq!(
+            (sum(|m| m.1), sum(|m| m.2), sum(|m| m.3), sum(|m| m.4)),
+            (*handle, *ggr, *jackpots, *promo),
+            "{hall}: its machine rows against its day"
+        );
+    }
+    let n = network.expect("a network row of the day");
+    let total = |f: fn(&HallDay) -> i64| halls.values().map(f).sum::<i64>();
+    assert_eq!(
+        (n.halls_closed, n.halls_open),
+        (halls.len() as u64, 0),
+        "every hall closed the day: {n:?}"
+    );
+    assert_eq!(
+        (n.handle, n.ggr, n.jackpots, n.promo, n.games),
+        (
+            total(|h| h.0),
+            total(|h| h.1),
+            total(|h| h.2),
+            total(|h| h.3),
+            total(|h| h.4)
+        ),
+        "the network row sums the halls' days"
+    );
+    assert_eq!(n.windows, halls.values().map(|h| h.5).sum::<u64>());
+    assert_eq!(n.revision, halls.values().map(|h| h.6).sum::<u64>());
+    with_machines
+}
+
 #[actix_rt::test]
 async fn each_halls_day_is_published_at_its_close_and_revised_by_a_late_event() {
     let _serial = support::serial();
@@ -147,6 +239,11 @@ async fn each_halls_day_is_published_at_its_close_and_revised_by_a_late_event() 
         published.keys().all(|(_, date)| date == DAY),
         "only the closed day: {:?}",
         published.keys()
+    );
+    assert_eq!(
+        rows_add_up(&out),
+        3,
+        "the three halls of machines have machine rows"
     );
 
     // A late bet of the closed day, from a machine of the first hall that was silent until
@@ -244,4 +341,7 @@ async fn each_halls_day_is_published_at_its_close_and_revised_by_a_late_event() 
             assert_eq!(v.len(), 1, "{h}: {v:?}");
         }
     }
+    // The revised day's machine rows (the late machine's among them) and the network's day
+    // were published again with it.
+    assert_eq!(rows_add_up(&out), 3);
 }

@@ -4,13 +4,15 @@ use serde::de::IgnoredAny;
 use serde::Deserialize;
 
 use super::payload::{
-    AlertPayload, AmlCasePayload, GamingDayPayload, GgrPayload, JackpotHitPayload,
-    JackpotLevelsPayload, OutputEnvelope, RatedSessionPayload, RefusedPayload, RejectedPayload,
-    TransferPayload, VoucherPayload, WalletPayload,
+    AlertPayload, AmlCasePayload, GamingDayMachinePayload, GamingDayNetworkPayload,
+    GamingDayPayload, GgrPayload, JackpotHitPayload, JackpotLevelsPayload, OutputEnvelope,
+    RatedSessionPayload, RefusedPayload, RejectedPayload, TransferPayload, VoucherPayload,
+    WalletPayload,
 };
 use super::{
-    KIND_ALERT, KIND_CASE, KIND_GAMING_DAY, KIND_GGR, KIND_HIT, KIND_LEVELS, KIND_REFUSED,
-    KIND_REJECTED, KIND_SESSION, KIND_TRANSFER, KIND_VOUCHER, KIND_WALLET,
+    KIND_ALERT, KIND_CASE, KIND_GAMING_DAY, KIND_GAMING_DAY_MACHINE, KIND_GAMING_DAY_NETWORK,
+    KIND_GGR, KIND_HIT, KIND_LEVELS, KIND_REFUSED, KIND_REJECTED, KIND_SESSION, KIND_TRANSFER,
+    KIND_VOUCHER, KIND_WALLET,
 };
 use crate::wire::{scan, WireError, NESTING_DEPTH_MAX, SCHEMA_VERSION};
 
@@ -39,13 +41,18 @@ pub enum OutputEvent<'a> {
     AmlCase(OutputEnvelope<'a, AmlCasePayload<'a>>),
     /// `gaming_day`
     GamingDay(OutputEnvelope<'a, GamingDayPayload<'a>>),
+    /// `gaming_day_network`
+    GamingDayNetwork(OutputEnvelope<'a, GamingDayNetworkPayload<'a>>),
+    /// `gaming_day_machine`
+    GamingDayMachine(OutputEnvelope<'a, GamingDayMachinePayload<'a>>),
     /// `transfer`
     Transfer(OutputEnvelope<'a, TransferPayload<'a>>),
 }
 
 impl OutputEvent<'_> {
     /// The output's `kind`, as written (`ggr`, `jackpot_levels`, `jackpot_hit`, `wallet`,
-    /// `alert`, `refused`, `rejected`, `voucher`, `rated_session`, `aml_case`, `gaming_day`, `transfer`).
+    /// `alert`, `refused`, `rejected`, `voucher`, `rated_session`, `aml_case`, `gaming_day`,
+    /// `gaming_day_network`, `gaming_day_machine`, `transfer`).
     pub fn kind(&self) -> &'static str {
         match self {
             OutputEvent::Ggr(_) => KIND_GGR,
@@ -59,6 +66,8 @@ impl OutputEvent<'_> {
             OutputEvent::RatedSession(_) => KIND_SESSION,
             OutputEvent::AmlCase(_) => KIND_CASE,
             OutputEvent::GamingDay(_) => KIND_GAMING_DAY,
+            OutputEvent::GamingDayNetwork(_) => KIND_GAMING_DAY_NETWORK,
+            OutputEvent::GamingDayMachine(_) => KIND_GAMING_DAY_MACHINE,
             OutputEvent::Transfer(_) => KIND_TRANSFER,
         }
     }
@@ -77,6 +86,8 @@ impl OutputEvent<'_> {
             OutputEvent::RatedSession(e) => &e.output_id,
             OutputEvent::AmlCase(e) => &e.output_id,
             OutputEvent::GamingDay(e) => &e.output_id,
+            OutputEvent::GamingDayNetwork(e) => &e.output_id,
+            OutputEvent::GamingDayMachine(e) => &e.output_id,
             OutputEvent::Transfer(e) => &e.output_id,
         }
     }
@@ -112,6 +123,8 @@ pub fn decode_output(bytes: &[u8]) -> Result<OutputEvent<'_>, WireError> {
         KIND_SESSION => OutputEvent::RatedSession(read(bytes)?),
         KIND_CASE => OutputEvent::AmlCase(read(bytes)?),
         KIND_GAMING_DAY => OutputEvent::GamingDay(read(bytes)?),
+        KIND_GAMING_DAY_NETWORK => OutputEvent::GamingDayNetwork(read(bytes)?),
+        KIND_GAMING_DAY_MACHINE => OutputEvent::GamingDayMachine(read(bytes)?),
         KIND_TRANSFER => OutputEvent::Transfer(read(bytes)?),
         other => {
             return Err(WireError::Schema(format!(

@@ -14,15 +14,16 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::payload::{
-    AlertPayload, AmlCasePayload, Bin, CashMovePayload, GamingDayPayload, GgrPayload,
-    JackpotHitPayload, JackpotLevelsPayload, LevelPayload, MeterVarianceRow, OutputEnvelope,
-    RatedSessionPayload, RefusedPayload, RejectedPayload, TransferPayload, VoucherPayload,
-    WalletPayload,
+    AlertPayload, AmlCasePayload, Bin, CashMovePayload, GamingDayMachinePayload,
+    GamingDayNetworkPayload, GamingDayPayload, GgrPayload, JackpotHitPayload, JackpotLevelsPayload,
+    LevelPayload, MeterVarianceRow, OutputEnvelope, RatedSessionPayload, RefusedPayload,
+    RejectedPayload, TransferPayload, VoucherPayload, WalletPayload,
 };
 use super::{
-    OutputRecord, Topic, KIND_ALERT, KIND_CASE, KIND_GAMING_DAY, KIND_GGR, KIND_HIT, KIND_LEVELS,
-    KIND_REFUSED, KIND_REJECTED, KIND_SESSION, KIND_TRANSFER, KIND_VOUCHER, KIND_WALLET,
-    OUTPUT_ID_NAMESPACE, REJECTED_ORIGINAL_BYTES_MAX,
+    OutputRecord, Topic, KIND_ALERT, KIND_CASE, KIND_GAMING_DAY, KIND_GAMING_DAY_MACHINE,
+    KIND_GAMING_DAY_NETWORK, KIND_GGR, KIND_HIT, KIND_LEVELS, KIND_REFUSED, KIND_REJECTED,
+    KIND_SESSION, KIND_TRANSFER, KIND_VOUCHER, KIND_WALLET, OUTPUT_ID_NAMESPACE,
+    REJECTED_ORIGINAL_BYTES_MAX,
 };
 use crate::wire::{WireError, SCHEMA_VERSION};
 
@@ -438,6 +439,72 @@ pub fn encode_gaming_day(day: &GamingDayPayload<'_>) -> OutputRecord {
         day.windows
     );
     record(Topic::Reports, &day.hall, &name, KIND_GAMING_DAY, None, day)
+}
+
+/// The Kafka key of the network's gaming day (one partition keeps its revisions in order).
+pub const NETWORK_KEY: &str = "NETWORK";
+
+/// The network's gaming day so far as an output on [`Topic::Reports`] (RULES.md H-5), named
+/// by its content.
+pub fn encode_gaming_day_network(day: &GamingDayNetworkPayload<'_>) -> OutputRecord {
+    let name = format!(
+        "gaming-day-network {} {} {} {} {} {} {} {} {} {}",
+        day.date,
+        day.halls_closed,
+        day.halls_open,
+        day.revision,
+        day.handle,
+        day.wins,
+        day.jackpots,
+        day.promo,
+        day.games,
+        day.windows
+    );
+    record(
+        Topic::Reports,
+        NETWORK_KEY,
+        &name,
+        KIND_GAMING_DAY_NETWORK,
+        None,
+        day,
+    )
+}
+
+/// A machine's gaming day as an output on [`Topic::Reports`], keyed by machine (RULES.md
+/// H-5), named by its content.
+pub fn encode_gaming_day_machine(m: &GamingDayMachinePayload<'_>) -> OutputRecord {
+    let amounts = [
+        m.coin_in,
+        m.coin_out,
+        m.handpaid_wins,
+        m.jackpots,
+        m.promo_played,
+        m.ggr,
+        m.net_win,
+        m.bills_in,
+        m.tickets_in,
+        m.drop,
+        m.tickets_out,
+        m.cashless_in,
+        m.cashless_out,
+        m.handpays,
+        m.restricted_in,
+        m.nonrestricted_in,
+        m.theoretical_win,
+    ];
+    let mut name = format!("gaming-day-machine {} {} {}", m.machine, m.hall, m.date);
+    for a in amounts {
+        name.push_str(&format!(" {a}"));
+    }
+    name.push_str(&format!(" {}", m.movements));
+    record(
+        Topic::Reports,
+        &m.machine,
+        &name,
+        KIND_GAMING_DAY_MACHINE,
+        None,
+        m,
+    )
 }
 
 fn rejection(

@@ -21,11 +21,14 @@
 //! | `rejected` | `rejected <partition> <offset>` |
 //! | `transfer` | `<cause> transfer` (the machine's acknowledgement) |
 //! | `gaming_day` | `gaming-day <hall> <date> <revision> <handle> <wins> <jackpots> <games> <windows>` |
+//! | `gaming_day_network` | `gaming-day-network <date> <halls_closed> <halls_open> <revision> <handle> <wins> <jackpots> <promo> <games> <windows>` |
+//! | `gaming_day_machine` | `gaming-day-machine <machine> <hall> <date>` then every amount of the row in its order, and `<movements>` |
 //!
 //! A replay of the same input therefore yields the same ids, and consumers drop duplicates
 //! by id. Pool levels are identified by their content: publishing an unchanged pool again
-//! yields the same id. So is a hall's gaming-day report (RULES.md H-5): an unchanged day
-//! published again has the same id, and a revised one a new id.
+//! yields the same id. So are the gaming-day reports (RULES.md H-5), a hall's, the network's
+//! and a machine's: an unchanged day published again has the same id, and a revised one a
+//! new id.
 
 use std::fmt;
 
@@ -38,12 +41,15 @@ mod encode;
 mod payload;
 
 pub use decode::{decode_output, OutputEvent};
-pub use encode::{encode_gaming_day, encode_output, encode_rejection};
+pub use encode::{
+    encode_gaming_day, encode_gaming_day_machine, encode_gaming_day_network, encode_output,
+    encode_rejection,
+};
 pub use payload::{
-    AlertPayload, AmlCasePayload, Bin, CashMovePayload, GamingDayPayload, GgrPayload,
-    JackpotHitPayload, JackpotLevelsPayload, LevelPayload, MeterVarianceRow, OutputEnvelope,
-    RatedSessionPayload, RefusedPayload, RejectedPayload, TransferPayload, VoucherPayload,
-    WalletPayload,
+    AlertPayload, AmlCasePayload, Bin, CashMovePayload, GamingDayMachinePayload,
+    GamingDayNetworkPayload, GamingDayPayload, GgrPayload, JackpotHitPayload, JackpotLevelsPayload,
+    LevelPayload, MeterVarianceRow, OutputEnvelope, RatedSessionPayload, RefusedPayload,
+    RejectedPayload, TransferPayload, VoucherPayload, WalletPayload,
 };
 
 /// The namespace of every output id (UUID v5).
@@ -139,4 +145,6 @@ const KIND_VOUCHER: &str = "voucher";
 const KIND_SESSION: &str = "rated_session";
 const KIND_CASE: &str = "aml_case";
 const KIND_GAMING_DAY: &str = "gaming_day";
+const KIND_GAMING_DAY_NETWORK: &str = "gaming_day_network";
+const KIND_GAMING_DAY_MACHINE: &str = "gaming_day_machine";
 const KIND_TRANSFER: &str = "transfer";

@@ -359,6 +359,71 @@ pub struct GamingDayPayload<'a> {
     pub currency: Cow<'a, str>,
 }
 
+/// The network's gaming day so far (RULES.md H-5): the sum of the closed days of `date` of
+/// every hall, published again as more halls close theirs and at each revision.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GamingDayNetworkPayload<'a> {
+    /// `YYYY-MM-DD`.
+    #[serde(borrow)]
+    pub date: Cow<'a, str>,
+    /// Halls whose day is closed, summed here.
+    pub halls_closed: u64,
+    /// Halls with GGR that day whose day is not closed yet (not summed): 0 once every hall
+    /// closed its day.
+    pub halls_open: u64,
+    pub handle: i64,
+    pub wins: i64,
+    pub jackpots: i64,
+    pub promo: i64,
+    pub ggr: i64,
+    pub net_win: i64,
+    pub games: i64,
+    pub windows: u64,
+    /// The sum of the closed halls' revisions.
+    pub revision: u64,
+    #[serde(borrow)]
+    pub currency: Cow<'a, str>,
+}
+
+/// One machine's gaming day (RULES.md H-4, H-5): its row of the report, from its stored
+/// ledger, published with its hall's day. Amounts in minor units.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GamingDayMachinePayload<'a> {
+    #[serde(borrow)]
+    pub machine: Cow<'a, str>,
+    #[serde(borrow)]
+    pub hall: Cow<'a, str>,
+    #[serde(borrow)]
+    pub date: Cow<'a, str>,
+    pub coin_in: i64,
+    pub coin_out: i64,
+    pub handpaid_wins: i64,
+    pub jackpots: i64,
+    pub promo_played: i64,
+    pub ggr: i64,
+    pub net_win: i64,
+    pub bills_in: i64,
+    pub tickets_in: i64,
+    pub drop: i64,
+    pub tickets_out: i64,
+    pub cashless_in: i64,
+    pub cashless_out: i64,
+    pub handpays: i64,
+    pub restricted_in: i64,
+    pub nonrestricted_in: i64,
+    /// Percent, as configured (RULES.md M-12).
+    #[serde(borrow)]
+    pub theoretical_hold_percent: Cow<'a, str>,
+    pub theoretical_win: i64,
+    /// Net win / coin in, percent to two places; empty without coin in.
+    #[serde(borrow)]
+    pub hold_percent: Cow<'a, str>,
+    /// Ledger movements of the day counted.
+    pub movements: u64,
+    #[serde(borrow)]
+    pub currency: Cow<'a, str>,
+}
+
 /// An operator alert. Which detail fields are present depends on `kind` (its stable code,
 /// RULES.md).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
