@@ -241,6 +241,33 @@ pub async fn run_with(
         crate::gateway::Commands::new(&k, cfg.gateway.waiting_max)
             .context("creating the command channel")?,
     );
+    // The AML case book from the compliance topic, read from its beginning (RULES.md W-11):
+    // every case of the network and every closing, again after a restart. Without it (the
+    // topic unreadable at start) the book still takes this instance's own cases.
+    let case_listener = match &feed {
+        Some(feed) => {
+            let (k, book) = (k.clone(), feed.clone());
+            let topics = vec![t.compliance.clone()];
+            let started = tokio::task::spawn_blocking(move || {
+                crate::gateway::ReplyListener::start_with(
+                    &k,
+                    &topics,
+                    true,
+                    "aml-cases",
+                    move |b| book.cases.offer(b),
+                )
+            })
+            .await?;
+            match started {
+                Ok(l) => Some(l),
+                Err(e) => {
+                    tracing::warn!(error = %format!("{e:#}"), "the AML case book cannot read the compliance topic; it lists this instance's cases only");
+                    None
+                }
+            }
+        }
+        None => None,
+    };
     let http = if let Some(feed) = feed {
         let h = app::serve_http_with(
             &rt,
@@ -316,6 +343,9 @@ pub async fn run_with(
         h.stop().await;
     }
     commands.clone().stop().await;
+    if let Some(l) = case_listener {
+        let _ = tokio::task::spawn_blocking(move || l.stop()).await;
+    }
     source.stop();
     let source = tokio::task::spawn_blocking(move || {
         source.join();

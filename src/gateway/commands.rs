@@ -120,6 +120,43 @@ impl Commands {
         }
     }
 
+    /// Produces an output record made outside the runtime (an officer's closing of an AML
+    /// case, RULES.md W-11) to its topic, with the output headers, and waits until the
+    /// broker has it or `deadline` passes.
+    ///
+    /// # Errors
+    ///
+    /// The broker did not take it: what it said.
+    pub async fn publish(
+        &self,
+        rec: &crate::wire::OutputRecord,
+        deadline: Duration,
+    ) -> Result<(), String> {
+        use rdkafka::message::{Header, OwnedHeaders};
+        let id = rec.id.to_string();
+        let version = crate::wire::SCHEMA_VERSION.to_string();
+        let headers = OwnedHeaders::new_with_capacity(2)
+            .insert(Header {
+                key: crate::kafka::sink::HEADER_SCHEMA_VERSION,
+                value: Some(version.as_str()),
+            })
+            .insert(Header {
+                key: crate::kafka::sink::HEADER_OUTPUT_ID,
+                value: Some(id.as_str()),
+            });
+        let record = FutureRecord::to(self.kafka.topics.output(rec.topic))
+            .key(rec.key.as_str())
+            .payload(&rec.bytes)
+            .headers(headers);
+        match self.producer.send(record, Timeout::After(deadline)).await {
+            Ok(_) => Ok(()),
+            Err((e, _)) => {
+                crate::telemetry::kafka_error("produce");
+                Err(e.to_string())
+            }
+        }
+    }
+
     /// Stops the listener's thread (blocks up to one poll).
     pub async fn stop(self: Arc<Self>) {
         let _ = tokio::task::spawn_blocking(move || {

@@ -205,7 +205,8 @@ fn keys_of(answer_key: String, cause: Option<&str>) -> Vec<String> {
     }
 }
 
-/// A thread reading the answer topics from where they ended when it started.
+/// A thread reading topics: the answer topics from where they ended when it started (the
+/// gateway), or the compliance topic from its beginning (the AML case book).
 pub struct ReplyListener {
     stop: Arc<AtomicBool>,
     thread: Mutex<Option<JoinHandle<()>>>,
@@ -223,11 +224,30 @@ impl ReplyListener {
         topics: &[String],
         waiters: Arc<Waiters>,
     ) -> anyhow::Result<Self> {
+        Self::start_with(kafka, topics, false, "gateway-replies", move |bytes| {
+            waiters.offer(bytes)
+        })
+    }
+
+    /// Assigns every partition of `topics` at its current end, or at its beginning when
+    /// `from_beginning`, then hands every record's value to `handler` on a thread named
+    /// `name`. Blocking.
+    ///
+    /// # Errors
+    ///
+    /// The broker cannot be reached or a topic does not exist.
+    pub fn start_with(
+        kafka: &KafkaConfig,
+        topics: &[String],
+        from_beginning: bool,
+        name: &str,
+        handler: impl Fn(&[u8]) + Send + 'static,
+    ) -> anyhow::Result<Self> {
         let mut cc = ClientConfig::new();
         cc.set("bootstrap.servers", &kafka.brokers)
             .set(
                 "group.id",
-                format!("pitboss-gateway-{}", uuid::Uuid::new_v4().simple()),
+                format!("pitboss-{name}-{}", uuid::Uuid::new_v4().simple()),
             )
             .set("enable.auto.commit", "false")
             .set("fetch.wait.max.ms", "10");
@@ -250,27 +270,31 @@ impl ReplyListener {
                 anyhow::bail!("topic {t} has no partitions (create the topics first)");
             }
             for p in parts {
-                let (_, high) = consumer.fetch_watermarks(t, p, timeout)?;
-                tpl.add_partition_offset(t, p, Offset::Offset(high))?;
+                let at = if from_beginning {
+                    Offset::Beginning
+                } else {
+                    Offset::Offset(consumer.fetch_watermarks(t, p, timeout)?.1)
+                };
+                tpl.add_partition_offset(t, p, at)?;
             }
         }
         consumer.assign(&tpl)?;
         let stop = Arc::new(AtomicBool::new(false));
         let s = stop.clone();
         let thread = std::thread::Builder::new()
-            .name("gateway-replies".into())
+            .name(name.into())
             .spawn(move || {
                 while !s.load(Ordering::Relaxed) {
                     match consumer.poll(Duration::from_millis(100)) {
                         None => {}
                         Some(Ok(m)) => {
                             if let Some(bytes) = m.payload() {
-                                waiters.offer(bytes);
+                                handler(bytes);
                             }
                         }
                         Some(Err(e)) => {
                             crate::telemetry::kafka_error("consume");
-                            tracing::warn!(error = %e, "gateway reply listener");
+                            tracing::warn!(error = %e, "topic listener");
                         }
                     }
                 }

@@ -364,12 +364,14 @@ pub async fn alerts(
 #[serde(deny_unknown_fields)]
 pub struct CasesQuery {
     player: Option<String>,
+    status: Option<String>,
     limit: Option<usize>,
 }
 
-/// `GET /api/compliance/cases?player=&limit=`: the AML cases this process opened since it
-/// started (RULES.md W-11), newest first, each with its evidence; the newest
-/// `aml-cases-kept` are kept (the compliance topic has them all).
+/// `GET /api/compliance/cases?player=&status=open|closed|all&limit=`: the AML cases (RULES.md
+/// W-11), newest first, each with its evidence and whether (and how) it was closed; the
+/// newest `aml-cases-kept` are kept (the compliance topic has them all). `pitboss run` reads
+/// them from the compliance topic, the demo from its own outputs.
 pub async fn aml_cases(
     state: web::Data<HttpState>,
     req: HttpRequest,
@@ -379,11 +381,18 @@ pub async fn aml_cases(
     if let Some(p) = &q.player {
         parse_id(p, "player id", PlayerId::new)?;
     }
+    let status = match q.status.as_deref() {
+        None => super::cases::Status::All,
+        Some(s) => super::cases::Status::parse(s).ok_or_else(|| {
+            ApiError::bad_request(format!("status {s:?}: expected open, closed or all"))
+        })?,
+    };
     let limit = q.limit.unwrap_or(100).min(state.config.list_len_max);
-    let page = state.feed.cases.page(q.player.as_deref(), limit);
+    let page = state.feed.cases.page(q.player.as_deref(), status, limit);
     Ok(HttpResponse::Ok().json(serde_json::json!({
         "total": page.total,
         "opened": page.opened,
+        "closed": page.closed,
         "truncated": page.total > page.cases.len(),
         "cases": page.cases,
     })))

@@ -12,6 +12,7 @@ pub mod api;
 pub mod audit;
 pub mod auth;
 pub mod backup;
+pub mod case_admin;
 pub mod cases;
 pub mod census;
 mod command_admin;
@@ -143,6 +144,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/api/handpays", web::get().to(api::handpays))
         .route("/api/alerts", web::get().to(api::alerts))
         .route("/api/compliance/cases", web::get().to(api::aml_cases))
+        .route(
+            "/api/admin/compliance/cases/{id}/close",
+            web::post().to(case_admin::close),
+        )
         .route("/api/reports/gaming-day", web::get().to(api::gaming_day))
         .route(
             "/api/vouchers/liability",

@@ -49,11 +49,12 @@ pub use decode::{decode_input, decode_input_serde, fast_path_accepts};
 pub use error::{WireError, REASON_CODES};
 pub use input::{InputEnvelope, InputPayload, SnapshotMeters, Source};
 pub use output::{
-    decode_output, encode_gaming_day, encode_gaming_day_machine, encode_gaming_day_network,
-    encode_output, encode_rejection, AlertPayload, Bin, GamingDayMachinePayload,
-    GamingDayNetworkPayload, GamingDayPayload, GgrPayload, JackpotHitPayload, JackpotLevelsPayload,
-    LevelPayload, OutputEnvelope, OutputEvent, OutputRecord, RefusedPayload, RejectedPayload,
-    Topic, TransferPayload, WalletPayload, OUTPUT_ID_NAMESPACE, REJECTED_ORIGINAL_BYTES_MAX,
+    decode_output, encode_case_closed, encode_gaming_day, encode_gaming_day_machine,
+    encode_gaming_day_network, encode_output, encode_rejection, AlertPayload, AmlCaseClosedPayload,
+    AmlCasePayload, Bin, GamingDayMachinePayload, GamingDayNetworkPayload, GamingDayPayload,
+    GgrPayload, JackpotHitPayload, JackpotLevelsPayload, LevelPayload, OutputEnvelope, OutputEvent,
+    OutputRecord, RefusedPayload, RejectedPayload, Topic, TransferPayload, WalletPayload,
+    OUTPUT_ID_NAMESPACE, REJECTED_ORIGINAL_BYTES_MAX,
 };
 
 /// The schema version of every output this build writes. Version 2 added codes to refusals

@@ -405,6 +405,7 @@ pub fn records() -> Vec<(&'static str, super::OutputRecord)> {
         .iter()
         .map(|(name, out)| (*name, super::encode_output(out)))
         .collect();
+    v.push(("aml_case_closed", super::encode_case_closed(&case_closed())));
     v.push(("gaming_day", super::encode_gaming_day(&gaming_day())));
     v.push((
         "gaming_day_network",
@@ -415,6 +416,22 @@ pub fn records() -> Vec<(&'static str, super::OutputRecord)> {
         super::encode_gaming_day_machine(&gaming_day_machine()),
     ));
     v
+}
+
+/// The sample AML case, closed by an officer (RULES.md W-11).
+pub fn case_closed() -> super::AmlCaseClosedPayload<'static> {
+    let case = outputs()
+        .into_iter()
+        .find(|(name, _)| *name == "aml_case")
+        .map(|(_, out)| super::encode_output(&out).id.to_string())
+        .expect("the sample AML case");
+    super::AmlCaseClosedPayload {
+        case_id: case.into(),
+        player: "P-1001".into(),
+        reason: "source of funds documented: salary".into(),
+        operator: "compliance-1".into(),
+        closed_at: TIME_MS + 86_400_000,
+    }
 }
 
 /// The network's day of the sample hall's (RULES.md H-5): two halls closed, one not yet.

@@ -136,6 +136,18 @@ const UNREACHABLE: &[(&str, &str, u16, &str)] = &[
         "needs pitboss run's input topic with no instance consuming it",
     ),
     (
+        "/api/admin/compliance/cases/{id}/close",
+        "post",
+        200,
+        "needs pitboss run's compliance topic (tests/kafka/gateway.rs closes a case through it)",
+    ),
+    (
+        "/api/admin/compliance/cases/{id}/close",
+        "post",
+        409,
+        "needs a closed case: pitboss run's compliance topic (tests/kafka/gateway.rs closes one twice)",
+    ),
+    (
         "/api/admin/backup",
         "post",
         503,
@@ -706,6 +718,12 @@ fn every_answer_of_a_running_demo_is_as_the_document_says() {
         "{cases}?player={}&limit=1",
         first["player"].as_str().unwrap()
     );
+    let close = "/api/admin/compliance/cases/{id}/close";
+    let close_first = format!(
+        "/api/admin/compliance/cases/{}/close",
+        first["id"].as_str().unwrap()
+    );
+    let because = r#"{"reason": "source of funds documented"}"#;
     #[rustfmt::skip]
     run(&mut c, vec![
         ("get", "/api/machines", "/api/machines", Header(VIEWER), None, 200),
@@ -740,6 +758,15 @@ fn every_answer_of_a_running_demo_is_as_the_document_says() {
         ("get", cases, &one_player, Bearer(VIEWER), None, 200),
         ("get", cases, "/api/compliance/cases?player=has%20space", Bearer(VIEWER), None, 400),
         ("get", cases, "/api/compliance/cases?kind=log", Bearer(VIEWER), None, 400),
+        ("get", cases, "/api/compliance/cases?status=open&limit=5", Bearer(VIEWER), None, 200),
+        ("get", cases, "/api/compliance/cases?status=maybe", Bearer(VIEWER), None, 400),
+        ("post", close, &close_first, NoKey, Some(because), 401),
+        ("post", close, &close_first, Bearer(VIEWER), Some(because), 403),
+        ("post", close, &close_first, Bearer(OPERATOR), Some(r#"{"reason": "  "}"#), 400),
+        ("post", close, &close_first, Bearer(OPERATOR), Some(r#"{"why": "x"}"#), 400),
+        ("post", close, "/api/admin/compliance/cases/no-such-case/close", Bearer(OPERATOR), Some(because), 404),
+        ("post", close, &close_first, Bearer(OPERATOR), Some(&"x".repeat(70_000)), 413),
+        ("post", close, &close_first, Bearer(OPERATOR), Some(because), 503),
         ("get", cases, cases, NoKey, None, 401),
         ("get", rep, &report_csv, Bearer(VIEWER), None, 200),
         ("get", rep, &report_hall, Bearer(VIEWER), None, 200),
@@ -898,6 +925,7 @@ fn every_answer_of_a_running_demo_is_as_the_document_says() {
         ("get", audit, audit, Bearer(ADMIN), None, 500),
         ("post", void, void_one, Bearer(OPERATOR), Some(why), 500),
         ("post", limits, limit_one, Bearer(OPERATOR), Some(day_limit), 500),
+        ("post", close, &close_first, Bearer(OPERATOR), Some(because), 500),
         ("post", backup, backup, Bearer(ADMIN), Some(&second_backup), 500),
     ]);
     assert!(

@@ -165,7 +165,7 @@ fn to_json(bytes: &[u8]) -> Value {
 }
 
 const INPUT_KINDS: usize = 37;
-const OUTPUT_KINDS: [&str; 14] = [
+const OUTPUT_KINDS: [&str; 15] = [
     "ggr",
     "jackpot_levels",
     "jackpot_hit",
@@ -176,6 +176,7 @@ const OUTPUT_KINDS: [&str; 14] = [
     "voucher",
     "rated_session",
     "aml_case",
+    "aml_case_closed",
     "gaming_day",
     "gaming_day_network",
     "gaming_day_machine",
@@ -796,7 +797,7 @@ fn asyncapi_keys_match_the_code() {
             "alert" if rec.key == samples::VALIDATION => "validation number",
             "alert" => "machine id",
             "voucher" => "validation number",
-            "rated_session" | "aml_case" => "player id",
+            "rated_session" | "aml_case" | "aml_case_closed" => "player id",
             "gaming_day" => "hall id",
             "gaming_day_network" => "network",
             "gaming_day_machine" => "machine id",

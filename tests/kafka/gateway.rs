@@ -784,6 +784,112 @@ async fn desks_and_providers_get_the_entitys_answer_and_a_timed_out_request_is_a
             (&json!("ok"), &json!("refused"))
         );
 
+        // RULES.md W-11: a deposit at the logging threshold opens an AML case; an officer
+        // closes it through the admin API: the closing is on the compliance topic after the
+        // case, the case book shows it closed, a second closing is refused, and the audit log
+        // keeps both attempts.
+        let cash = json!({"player": "P-GW-AML", "tx": "dep-aml", "amount": 300_000});
+        let r = post(s, &b, "/gateway/v1/wallet/deposit", Some(DESK_KEY), cash).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let list = format!("{admin}/api/compliance/cases?player=P-GW-AML");
+        let viewer = |url: String| {
+            tokio::task::spawn_blocking(move || {
+                testkit::http::send_within(
+                    Duration::from_secs(30),
+                    "GET",
+                    &url,
+                    Some(OPERATOR_KEY),
+                    "",
+                )
+            })
+        };
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        let case = loop {
+            let r = viewer(list.clone()).await.unwrap();
+            assert_eq!(r.status, 200, "{}", r.body);
+            if let Some(c) = r.json()["cases"]
+                .as_array()
+                .and_then(|c| c.first().cloned())
+            {
+                break c;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no AML case: {}",
+                r.body
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        assert_eq!(
+            (&case["case"], &case["status"]),
+            (&json!("log"), &json!("open")),
+            "{case}"
+        );
+        let id = case["id"].as_str().unwrap().to_owned();
+        let close = |why: &'static str| {
+            let url = format!("{admin}/api/admin/compliance/cases/{id}/close");
+            let body = format!(r#"{{"reason": "{why}"}}"#);
+            tokio::task::spawn_blocking(move || {
+                testkit::http::send_within(
+                    Duration::from_secs(30),
+                    "POST",
+                    &url,
+                    Some(OPERATOR_KEY),
+                    &body,
+                )
+            })
+        };
+        let r = close("salary slip seen").await.unwrap();
+        assert_eq!(r.status, 200, "{}", r.body);
+        let closed = r.json();
+        assert_eq!(closed["case"]["status"], "closed", "{closed}");
+        assert_eq!(closed["case"]["closed"]["reason"], "salary slip seen");
+        let r = close("again").await.unwrap();
+        assert_eq!(r.status, 409, "{}", r.body);
+        assert!(r.body.contains("case_closed"), "{}", r.body);
+        let r = viewer(format!("{list}&status=open")).await.unwrap();
+        assert_eq!(r.json()["total"], 0, "{}", r.body);
+        let c = cfg.clone();
+        let on_topic = tokio::task::spawn_blocking(move || {
+            support::read_all(
+                &c.kafka.brokers,
+                std::slice::from_ref(&c.kafka.topics.compliance),
+            )
+        })
+        .await
+        .unwrap();
+        let at = |want: &str| {
+            on_topic
+                .iter()
+                .position(|r| decode_output(&r.payload).is_ok_and(|e| e.output_id() == want))
+        };
+        let (case_at, closing_at) = (at(&id), at(closed["output_id"].as_str().unwrap()));
+        assert!(
+            case_at.is_some() && closing_at > case_at,
+            "the closing follows its case on the topic: {case_at:?} {closing_at:?}"
+        );
+        match decode_output(&on_topic[closing_at.unwrap()].payload).unwrap() {
+            OutputEvent::AmlCaseClosed(e) => {
+                assert_eq!(
+                    (&*e.payload.case_id, &*e.payload.player),
+                    (id.as_str(), "P-GW-AML")
+                );
+                assert_eq!(&*e.payload.reason, "salary slip seen");
+            }
+            other => panic!("{}", other.kind()),
+        }
+        let log = std::fs::read_to_string(dir.path().join("audit.jsonl")).expect("audit log");
+        let closings: Vec<Value> = log
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .filter(|e| e["action"] == "aml_case.close")
+            .collect();
+        assert_eq!(closings.len(), 2, "{log}");
+        assert_eq!(
+            (&closings[0]["outcome"], &closings[1]["outcome"]),
+            (&json!("ok"), &json!("conflict"))
+        );
+
         // The deposit was applied once, though it was sent three times.
         let c = cfg.clone();
         let deposits = tokio::task::spawn_blocking(move || {

@@ -12,6 +12,7 @@
 mod support;
 
 mod backup;
+mod cases;
 mod cli;
 mod crash_embedded;
 mod gateway;

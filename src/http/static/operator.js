@@ -130,7 +130,7 @@
     t.className = "v " + (d.total ? "warn" : "ok");
   }
 
-  // RULES.md W-11: the AML cases opened since the start, newest first.
+  // RULES.md W-11: the open AML cases, newest first (a closed one leaves the list).
   function cases(d) {
     var rows = d.cases.map(function (c) {
       return row([td(c.case, c.case === "log" ? "l" : "l warn"), td(c.player, "l"),
@@ -170,7 +170,7 @@
       get("/api/machines?status=offline&limit=50"), get("/api/machines?status=tilt&limit=25"),
       get("/api/machines?status=door_open&limit=25"), get("/api/vouchers/liability"),
       get("/api/handpays?limit=25"), get("/api/alerts?limit=50"),
-      get("/api/compliance/cases?limit=25")])
+      get("/api/compliance/cases?status=open&limit=25")])
       .then(function (r) {
         document.getElementById("keybox").classList.remove("show");
         document.getElementById("keyerr").textContent = "";

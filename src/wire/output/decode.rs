@@ -4,15 +4,15 @@ use serde::de::IgnoredAny;
 use serde::Deserialize;
 
 use super::payload::{
-    AlertPayload, AmlCasePayload, GamingDayMachinePayload, GamingDayNetworkPayload,
-    GamingDayPayload, GgrPayload, JackpotHitPayload, JackpotLevelsPayload, OutputEnvelope,
-    RatedSessionPayload, RefusedPayload, RejectedPayload, TransferPayload, VoucherPayload,
-    WalletPayload,
+    AlertPayload, AmlCaseClosedPayload, AmlCasePayload, GamingDayMachinePayload,
+    GamingDayNetworkPayload, GamingDayPayload, GgrPayload, JackpotHitPayload, JackpotLevelsPayload,
+    OutputEnvelope, RatedSessionPayload, RefusedPayload, RejectedPayload, TransferPayload,
+    VoucherPayload, WalletPayload,
 };
 use super::{
-    KIND_ALERT, KIND_CASE, KIND_GAMING_DAY, KIND_GAMING_DAY_MACHINE, KIND_GAMING_DAY_NETWORK,
-    KIND_GGR, KIND_HIT, KIND_LEVELS, KIND_REFUSED, KIND_REJECTED, KIND_SESSION, KIND_TRANSFER,
-    KIND_VOUCHER, KIND_WALLET,
+    KIND_ALERT, KIND_CASE, KIND_CASE_CLOSED, KIND_GAMING_DAY, KIND_GAMING_DAY_MACHINE,
+    KIND_GAMING_DAY_NETWORK, KIND_GGR, KIND_HIT, KIND_LEVELS, KIND_REFUSED, KIND_REJECTED,
+    KIND_SESSION, KIND_TRANSFER, KIND_VOUCHER, KIND_WALLET,
 };
 use crate::wire::{scan, WireError, NESTING_DEPTH_MAX, SCHEMA_VERSION};
 
@@ -41,6 +41,8 @@ pub enum OutputEvent<'a> {
     AmlCase(OutputEnvelope<'a, AmlCasePayload<'a>>),
     /// `gaming_day`
     GamingDay(OutputEnvelope<'a, GamingDayPayload<'a>>),
+    /// `aml_case_closed`
+    AmlCaseClosed(OutputEnvelope<'a, AmlCaseClosedPayload<'a>>),
     /// `gaming_day_network`
     GamingDayNetwork(OutputEnvelope<'a, GamingDayNetworkPayload<'a>>),
     /// `gaming_day_machine`
@@ -51,7 +53,8 @@ pub enum OutputEvent<'a> {
 
 impl OutputEvent<'_> {
     /// The output's `kind`, as written (`ggr`, `jackpot_levels`, `jackpot_hit`, `wallet`,
-    /// `alert`, `refused`, `rejected`, `voucher`, `rated_session`, `aml_case`, `gaming_day`,
+    /// `alert`, `refused`, `rejected`, `voucher`, `rated_session`, `aml_case`,
+    /// `aml_case_closed`, `gaming_day`,
     /// `gaming_day_network`, `gaming_day_machine`, `transfer`).
     pub fn kind(&self) -> &'static str {
         match self {
@@ -66,6 +69,7 @@ impl OutputEvent<'_> {
             OutputEvent::RatedSession(_) => KIND_SESSION,
             OutputEvent::AmlCase(_) => KIND_CASE,
             OutputEvent::GamingDay(_) => KIND_GAMING_DAY,
+            OutputEvent::AmlCaseClosed(_) => KIND_CASE_CLOSED,
             OutputEvent::GamingDayNetwork(_) => KIND_GAMING_DAY_NETWORK,
             OutputEvent::GamingDayMachine(_) => KIND_GAMING_DAY_MACHINE,
             OutputEvent::Transfer(_) => KIND_TRANSFER,
@@ -86,6 +90,7 @@ impl OutputEvent<'_> {
             OutputEvent::RatedSession(e) => &e.output_id,
             OutputEvent::AmlCase(e) => &e.output_id,
             OutputEvent::GamingDay(e) => &e.output_id,
+            OutputEvent::AmlCaseClosed(e) => &e.output_id,
             OutputEvent::GamingDayNetwork(e) => &e.output_id,
             OutputEvent::GamingDayMachine(e) => &e.output_id,
             OutputEvent::Transfer(e) => &e.output_id,
@@ -123,6 +128,7 @@ pub fn decode_output(bytes: &[u8]) -> Result<OutputEvent<'_>, WireError> {
         KIND_SESSION => OutputEvent::RatedSession(read(bytes)?),
         KIND_CASE => OutputEvent::AmlCase(read(bytes)?),
         KIND_GAMING_DAY => OutputEvent::GamingDay(read(bytes)?),
+        KIND_CASE_CLOSED => OutputEvent::AmlCaseClosed(read(bytes)?),
         KIND_GAMING_DAY_NETWORK => OutputEvent::GamingDayNetwork(read(bytes)?),
         KIND_GAMING_DAY_MACHINE => OutputEvent::GamingDayMachine(read(bytes)?),
         KIND_TRANSFER => OutputEvent::Transfer(read(bytes)?),

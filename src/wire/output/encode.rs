@@ -14,16 +14,17 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::payload::{
-    AlertPayload, AmlCasePayload, Bin, CashMovePayload, GamingDayMachinePayload,
-    GamingDayNetworkPayload, GamingDayPayload, GgrPayload, JackpotHitPayload, JackpotLevelsPayload,
-    LevelPayload, MeterVarianceRow, OutputEnvelope, RatedSessionPayload, RefusedPayload,
-    RejectedPayload, TransferPayload, VoucherPayload, WalletPayload,
+    AlertPayload, AmlCaseClosedPayload, AmlCasePayload, Bin, CashMovePayload,
+    GamingDayMachinePayload, GamingDayNetworkPayload, GamingDayPayload, GgrPayload,
+    JackpotHitPayload, JackpotLevelsPayload, LevelPayload, MeterVarianceRow, OutputEnvelope,
+    RatedSessionPayload, RefusedPayload, RejectedPayload, TransferPayload, VoucherPayload,
+    WalletPayload,
 };
 use super::{
-    OutputRecord, Topic, KIND_ALERT, KIND_CASE, KIND_GAMING_DAY, KIND_GAMING_DAY_MACHINE,
-    KIND_GAMING_DAY_NETWORK, KIND_GGR, KIND_HIT, KIND_LEVELS, KIND_REFUSED, KIND_REJECTED,
-    KIND_SESSION, KIND_TRANSFER, KIND_VOUCHER, KIND_WALLET, OUTPUT_ID_NAMESPACE,
-    REJECTED_ORIGINAL_BYTES_MAX,
+    OutputRecord, Topic, KIND_ALERT, KIND_CASE, KIND_CASE_CLOSED, KIND_GAMING_DAY,
+    KIND_GAMING_DAY_MACHINE, KIND_GAMING_DAY_NETWORK, KIND_GGR, KIND_HIT, KIND_LEVELS,
+    KIND_REFUSED, KIND_REJECTED, KIND_SESSION, KIND_TRANSFER, KIND_VOUCHER, KIND_WALLET,
+    OUTPUT_ID_NAMESPACE, REJECTED_ORIGINAL_BYTES_MAX,
 };
 use crate::wire::{WireError, SCHEMA_VERSION};
 
@@ -439,6 +440,29 @@ pub fn encode_gaming_day(day: &GamingDayPayload<'_>) -> OutputRecord {
         day.windows
     );
     record(Topic::Reports, &day.hall, &name, KIND_GAMING_DAY, None, day)
+}
+
+/// A compliance officer's closing of an AML case as an output on [`Topic::Compliance`],
+/// keyed by the case's player (so it follows the case on its partition). Named by what it
+/// says (see the table in [`super`]): the same closing sent again has the same id.
+pub fn encode_case_closed(c: &AmlCaseClosedPayload<'_>) -> OutputRecord {
+    use sha2::Digest;
+    let reason: String = sha2::Sha256::digest(c.reason.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let name = format!(
+        "aml-close {} {} {} {reason}",
+        c.case_id, c.closed_at, c.operator
+    );
+    record(
+        Topic::Compliance,
+        &c.player,
+        &name,
+        KIND_CASE_CLOSED,
+        None,
+        c,
+    )
 }
 
 /// The Kafka key of the network's gaming day (one partition keeps its revisions in order).

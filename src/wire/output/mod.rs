@@ -20,6 +20,7 @@
 //! | `jackpot_levels` | `levels <pool>` then ` <amount> <hits>` for every level in order |
 //! | `rejected` | `rejected <partition> <offset>` |
 //! | `transfer` | `<cause> transfer` (the machine's acknowledgement) |
+//! | `aml_case_closed` | `aml-close <case id> <closed_at> <operator> <SHA-256 of the reason, hex>` |
 //! | `gaming_day` | `gaming-day <hall> <date> <revision> <handle> <wins> <jackpots> <games> <windows>` |
 //! | `gaming_day_network` | `gaming-day-network <date> <halls_closed> <halls_open> <revision> <handle> <wins> <jackpots> <promo> <games> <windows>` |
 //! | `gaming_day_machine` | `gaming-day-machine <machine> <hall> <date>` then every amount of the row in its order, and `<movements>` |
@@ -42,14 +43,15 @@ mod payload;
 
 pub use decode::{decode_output, OutputEvent};
 pub use encode::{
-    encode_gaming_day, encode_gaming_day_machine, encode_gaming_day_network, encode_output,
-    encode_rejection,
+    encode_case_closed, encode_gaming_day, encode_gaming_day_machine, encode_gaming_day_network,
+    encode_output, encode_rejection,
 };
 pub use payload::{
-    AlertPayload, AmlCasePayload, Bin, CashMovePayload, GamingDayMachinePayload,
-    GamingDayNetworkPayload, GamingDayPayload, GgrPayload, JackpotHitPayload, JackpotLevelsPayload,
-    LevelPayload, MeterVarianceRow, OutputEnvelope, RatedSessionPayload, RefusedPayload,
-    RejectedPayload, TransferPayload, VoucherPayload, WalletPayload,
+    AlertPayload, AmlCaseClosedPayload, AmlCasePayload, Bin, CashMovePayload,
+    GamingDayMachinePayload, GamingDayNetworkPayload, GamingDayPayload, GgrPayload,
+    JackpotHitPayload, JackpotLevelsPayload, LevelPayload, MeterVarianceRow, OutputEnvelope,
+    RatedSessionPayload, RefusedPayload, RejectedPayload, TransferPayload, VoucherPayload,
+    WalletPayload,
 };
 
 /// The namespace of every output id (UUID v5).
@@ -144,6 +146,7 @@ const KIND_REJECTED: &str = "rejected";
 const KIND_VOUCHER: &str = "voucher";
 const KIND_SESSION: &str = "rated_session";
 const KIND_CASE: &str = "aml_case";
+const KIND_CASE_CLOSED: &str = "aml_case_closed";
 const KIND_GAMING_DAY: &str = "gaming_day";
 const KIND_GAMING_DAY_NETWORK: &str = "gaming_day_network";
 const KIND_GAMING_DAY_MACHINE: &str = "gaming_day_machine";

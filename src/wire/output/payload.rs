@@ -220,6 +220,25 @@ pub struct AmlCasePayload<'a> {
     pub currency: Cow<'a, str>,
 }
 
+/// A compliance officer closed an AML case (RULES.md W-11): published on the compliance
+/// topic by the admin API, after the case, keyed by its player.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AmlCaseClosedPayload<'a> {
+    /// The case's output id.
+    #[serde(borrow)]
+    pub case_id: Cow<'a, str>,
+    #[serde(borrow)]
+    pub player: Cow<'a, str>,
+    /// Why it was closed (1 to 256 bytes).
+    #[serde(borrow)]
+    pub reason: Cow<'a, str>,
+    /// The admin key's name that closed it.
+    #[serde(borrow)]
+    pub operator: Cow<'a, str>,
+    /// When, ms since the Unix epoch.
+    pub closed_at: i64,
+}
+
 /// One cash move an AML case cites.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CashMovePayload<'a> {
