@@ -133,7 +133,10 @@ async fn an_instance_that_lost_its_partition_unaware_cannot_write_over_the_new_o
 
     // Instance a's late checkpoint is refused for good, and changes nothing.
     let e = da.checkpoint().await.unwrap_err();
-    assert!(!e.is_transient(), "a fenced checkpoint is not retried: {e}");
+    assert!(
+        e.is_fenced(),
+        "a fenced checkpoint says so, and is not retried: {e}"
+    );
     assert!(e.to_string().contains("fenced off"), "{e}");
     da.rt.stop();
     drop(da);

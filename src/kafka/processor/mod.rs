@@ -107,6 +107,9 @@ pub struct Processor {
     store_health: StoreHealth,
     /// An assignment has been received.
     assigned_once: bool,
+    /// Handing partitions over (a revocation) or stopping: a checkpoint fenced off now is
+    /// not a failure (see [`Processor::flushed`]).
+    leaving: bool,
 }
 
 impl Processor {
@@ -148,6 +151,7 @@ impl Processor {
             pending_awards: HeldAwards::default(),
             readiness,
             assigned_once: false,
+            leaving: false,
         }
     }
 
@@ -167,6 +171,7 @@ impl Processor {
         let mut job: Option<FlushJob> = None;
         if shutdown.is_requested() {
             stopping = true;
+            self.leaving = true;
             stop_source();
         }
         loop {
@@ -178,6 +183,8 @@ impl Processor {
                 }
                 () = shutdown.requested(), if !stopping => {
                     stopping = true;
+                    // From here a checkpoint fenced off is one the group handed on already.
+                    self.leaving = true;
                     self.readiness.set_shutting_down();
                     tracing::info!("shutdown requested: stopping the consumer");
                     stop_source();
@@ -188,8 +195,11 @@ impl Processor {
                 w = work.recv(), if !self.store_health.paused() || stopping => match w {
                     Some(Work::Batch(b)) => self.process(b).await,
                     Some(Work::Revoke { parts, reply }) => {
+                        // While handing over, a checkpoint fenced off is not a failure.
+                        let was_leaving = std::mem::replace(&mut self.leaving, true);
                         let before = self.finish_job(job.take()).await;
                         let offsets = self.revoke(parts).await;
+                        self.leaving = was_leaving;
                         let _ = reply.send(merge_offsets(before, offsets));
                     }
                     Some(Work::Assign { parts, reply }) => {
@@ -209,6 +219,7 @@ impl Processor {
                         let _ = reply.send(positions);
                     }
                     Some(Work::Stop { reply }) => {
+                        self.leaving = true;
                         let before = self.finish_job(job.take()).await;
                         let offsets = self.finish().await;
                         let _ = reply.send(merge_offsets(before, offsets));
@@ -643,6 +654,14 @@ impl Processor {
             }
             Err(e) => {
                 telemetry::store_error("flush");
+                if e.is_fenced() && self.leaving {
+                    // Another instance claimed partitions this one is handing over or
+                    // leaving with (the group moved on while this checkpoint waited, say
+                    // for the store): it goes on from the last checkpoint applied, whose
+                    // offsets are the last committed, so dropping this one loses nothing.
+                    tracing::warn!(error = %e, "checkpoint fenced off while leaving: its partitions are another instance's now, which goes on from the last checkpoint applied");
+                    return Vec::new();
+                }
                 if !e.is_transient() {
                     self.readiness.set_store_reachable(false);
                     self.fatal
@@ -762,6 +781,7 @@ impl Processor {
     }
 
     async fn finish(&mut self) -> Offsets {
+        self.leaving = true;
         self.pending_awards.abandon(None);
         if !self.drain(self.settings.drain_timeout).await {
             tracing::warn!(

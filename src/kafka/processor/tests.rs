@@ -6,8 +6,9 @@ use super::*;
 use crate::config::Config;
 use crate::rng::KeyedHitPoints;
 
-#[actix_rt::test]
-async fn the_checkpoint_loop_retries_what_may_heal_and_stops_on_what_cannot() {
+/// A processor on an in-memory store, its runtime and its fatal flag (no broker is needed:
+/// the producer connects only when it sends).
+fn processor() -> (Processor, Arc<Runtime>, Fatal) {
     let cfg = Config::load_with_env(None, Vec::new()).expect("defaults");
     let rt = Runtime::start(
         cfg.runtime_config().expect("runtime config"),
@@ -17,7 +18,6 @@ async fn the_checkpoint_loop_retries_what_may_heal_and_stops_on_what_cannot() {
         Arc::new(SystemClock),
     );
     let fatal = Fatal::default();
-    // No broker is needed: the producer connects only when it sends.
     let produce = Produce::new(&cfg.kafka, fatal.clone()).expect("producer");
     let (commits, _committed) = std_mpsc::channel();
     let settings = ProcessorSettings {
@@ -28,7 +28,7 @@ async fn the_checkpoint_loop_retries_what_may_heal_and_stops_on_what_cannot() {
         store_backlog_max: 1_000,
         sole_member_of: None,
     };
-    let mut p = Processor::new(
+    let p = Processor::new(
         rt.clone(),
         settings,
         Arc::new(RunStats::default()),
@@ -40,6 +40,12 @@ async fn the_checkpoint_loop_retries_what_may_heal_and_stops_on_what_cannot() {
         TopicMap::new(Vec::new()),
         Arc::new(Readiness::new()),
     );
+    (p, rt, fatal)
+}
+
+#[actix_rt::test]
+async fn the_checkpoint_loop_retries_what_may_heal_and_stops_on_what_cannot() {
+    let (mut p, rt, fatal) = processor();
 
     let transient = StoreError::transient("the store timed out");
     p.flushed(Vec::new(), Instant::now(), Err(transient));
@@ -49,10 +55,34 @@ async fn the_checkpoint_loop_retries_what_may_heal_and_stops_on_what_cannot() {
     );
     assert!(!fatal.is_set());
 
+    // A checkpoint fenced off while leaving (a revocation, the shutdown) is dropped: another
+    // instance has the partitions; fenced off otherwise, the processor stops.
+    p.leaving = true;
+    p.flushed(
+        Vec::new(),
+        Instant::now(),
+        Err(StoreError::fenced("claimed by chaos-2")),
+    );
+    assert!(!fatal.is_set(), "fenced off while leaving: not a failure");
+    p.leaving = false;
+
     let permanent = StoreError::permanent("stored record version 2 is newer than this build");
     p.flushed(Vec::new(), Instant::now(), Err(permanent));
     assert!(fatal.is_set(), "a permanent failure stops the processor");
     let reason = fatal.reason().expect("a reason");
     assert!(reason.contains("version 2 is newer"), "{reason}");
+    rt.stop();
+}
+
+#[actix_rt::test]
+async fn a_checkpoint_fenced_off_while_processing_stops_the_processor() {
+    let (mut p, rt, fatal) = processor();
+    p.flushed(
+        Vec::new(),
+        Instant::now(),
+        Err(StoreError::fenced("claimed by chaos-2")),
+    );
+    assert!(fatal.is_set(), "an instance that lost its partitions stops");
+    assert!(fatal.reason().unwrap().contains("claimed by chaos-2"));
     rt.stop();
 }

@@ -390,7 +390,7 @@ impl CqlInner {
             self.write_head(epoch, n, true).await?;
             let done: Vec<(i64, i32)> = (0..n).map(|c| (epoch, c)).collect();
             self.delete_chunks(&done).await;
-            return Err(StoreError::permanent(format!(
+            return Err(StoreError::fenced(format!(
                 "scylla: checkpoint {epoch} of instance {} is fenced off: {why}",
                 self.instance
             )));

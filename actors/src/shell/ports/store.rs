@@ -102,6 +102,10 @@ pub enum Failure {
     /// Trying again cannot help (a record this build cannot read, a schema or configuration
     /// the store refuses, a broken file): stop and say why.
     Permanent,
+    /// The checkpoint is not this instance's to write any more: another instance claimed a
+    /// partition it covers ([`StateStore::claim`]) and goes on from the last checkpoint
+    /// applied before it. Trying again cannot help.
+    Fenced,
 }
 
 impl StoreError {
@@ -129,6 +133,14 @@ impl StoreError {
         }
     }
 
+    /// Another instance owns a partition the checkpoint covers ([`Failure::Fenced`]).
+    pub fn fenced(message: impl Into<String>) -> Self {
+        Self {
+            failure: Failure::Fenced,
+            message: message.into(),
+        }
+    }
+
     /// Whether trying again may help.
     pub fn failure(&self) -> Failure {
         self.failure
@@ -137,6 +149,11 @@ impl StoreError {
     /// True when trying again may help.
     pub fn is_transient(&self) -> bool {
         self.failure == Failure::Transient
+    }
+
+    /// True when another instance owns what the call would have written.
+    pub fn is_fenced(&self) -> bool {
+        self.failure == Failure::Fenced
     }
 
     /// What failed, without the `store: ` prefix of the display.
