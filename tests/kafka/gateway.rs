@@ -772,13 +772,8 @@ async fn desks_and_providers_get_the_entitys_answer_and_a_timed_out_request_is_a
         );
         let r = get(s, &b, "/gateway/v1/wallet/P-GW-1/balance", Some(DESK_KEY)).await;
         assert_eq!(r.status, 200, "{}", r.body);
-        let log = std::fs::read_to_string(dir.path().join("audit.jsonl")).expect("audit log");
-        let changes: Vec<Value> = log
-            .lines()
-            .map(|l| serde_json::from_str::<Value>(l).unwrap())
-            .filter(|e| e["action"] == "player.limit")
-            .collect();
-        assert_eq!(changes.len(), 5, "{log}");
+        let changes = audited(dir.path(), "player.limit");
+        assert_eq!(changes.len(), 5, "{changes:?}");
         assert_eq!(
             (&changes[0]["outcome"], &changes[4]["outcome"]),
             (&json!("ok"), &json!("refused"))
@@ -878,13 +873,8 @@ async fn desks_and_providers_get_the_entitys_answer_and_a_timed_out_request_is_a
             }
             other => panic!("{}", other.kind()),
         }
-        let log = std::fs::read_to_string(dir.path().join("audit.jsonl")).expect("audit log");
-        let closings: Vec<Value> = log
-            .lines()
-            .map(|l| serde_json::from_str::<Value>(l).unwrap())
-            .filter(|e| e["action"] == "aml_case.close")
-            .collect();
-        assert_eq!(closings.len(), 2, "{log}");
+        let closings = audited(dir.path(), "aml_case.close");
+        assert_eq!(closings.len(), 2, "{closings:?}");
         assert_eq!(
             (&closings[0]["outcome"], &closings[1]["outcome"]),
             (&json!("ok"), &json!("conflict"))
@@ -924,6 +914,16 @@ async fn desks_and_providers_get_the_entitys_answer_and_a_timed_out_request_is_a
     let (report, ()) = tokio::join!(run_with(cfg.clone(), opts, shutdown), rest);
     report.expect("pitboss run stops cleanly");
     first.stop().await;
+}
+
+/// The entries of the admin audit log in `dir` with `action`.
+fn audited(dir: &std::path::Path, action: &str) -> Vec<Value> {
+    std::fs::read_to_string(dir.join("audit.jsonl"))
+        .expect("audit log")
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|e| e["action"] == action)
+        .collect()
 }
 
 /// Retries the timed-out deposit until the processor (starting meanwhile) answers it: a

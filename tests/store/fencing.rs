@@ -71,6 +71,22 @@ async fn new_owner_goes_on(
     newest
 }
 
+/// Instance `a` claims the partition, checkpoints the first 1,000 events and applies the next
+/// 1,000 without a checkpoint yet: its store and its driver.
+async fn first_owner(
+    cfg: &pitboss::config::Config,
+    cfg_a: &ScyllaConfig,
+    msgs: &[pitboss::sim::SimMessage],
+) -> (Arc<ScyllaStore>, Driver) {
+    let a = open(cfg_a).await;
+    a.claim(&partition()).await.unwrap();
+    let mut d = Driver::start(cfg, a.clone());
+    d.feed(&msgs[..1_000]).await;
+    assert!(d.checkpoint().await.unwrap());
+    d.feed(&msgs[1_000..2_000]).await;
+    (a, d)
+}
+
 #[actix_rt::test]
 async fn a_late_redo_log_recovery_does_not_overwrite_the_new_owners_state() {
     let server = CqlServer::start().await;
@@ -79,14 +95,9 @@ async fn a_late_redo_log_recovery_does_not_overwrite_the_new_owners_state() {
     let mut sim = Simulator::new(&cfg).unwrap();
     let msgs = messages(&mut sim, 4_000, T0);
 
-    // Instance a owns the partition: 1,000 events checkpointed, then it dies between the
-    // commit point of its next checkpoint (events up to 2,000) and the tables.
-    let a = open(&cfg_a).await;
-    a.claim(&partition()).await.unwrap();
-    let mut d = Driver::start(&cfg, a.clone());
-    d.feed(&msgs[..1_000]).await;
-    assert!(d.checkpoint().await.unwrap());
-    d.feed(&msgs[1_000..2_000]).await;
+    // Instance a owns the partition, then it dies between the commit point of its next
+    // checkpoint (events up to 2,000) and the tables.
+    let (a, d) = first_owner(&cfg, &cfg_a, &msgs).await;
     a.backend()
         .faults()
         .after_commit
@@ -120,14 +131,9 @@ async fn an_instance_that_lost_its_partition_unaware_cannot_write_over_the_new_o
     let mut sim = Simulator::new(&cfg).unwrap();
     let msgs = messages(&mut sim, 4_000, T0);
 
-    let a = open(&cfg_a).await;
-    a.claim(&partition()).await.unwrap();
-    let mut da = Driver::start(&cfg, a.clone());
-    da.feed(&msgs[..1_000]).await;
-    assert!(da.checkpoint().await.unwrap());
     // Instance a stalls (its next checkpoint waits) while the group gives its partition to
     // b, which goes on from what is stored.
-    da.feed(&msgs[1_000..2_000]).await;
+    let (a, da) = first_owner(&cfg, &cfg_a, &msgs).await;
     let b = open(&cfg_b).await;
     let newest = new_owner_goes_on(&cfg, &b, &msgs).await;
 
