@@ -14,7 +14,6 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Mutex;
 
-use pitboss_actors::domain::aml::AmlCase;
 use pitboss_actors::shell::Output;
 use serde::Serialize;
 
@@ -89,35 +88,6 @@ fn dir_name(s: &str) -> Option<&'static str> {
 }
 
 impl CaseBrief {
-    fn new(id: String, c: &AmlCase) -> Self {
-        let evidence: Vec<EvidenceBrief> = c
-            .evidence
-            .iter()
-            .map(|m| EvidenceBrief {
-                event_id: m.cause.to_string(),
-                amount_minor: m.amount,
-                time_ms: m.at.0,
-                direction: m.dir.name(),
-                machine: m.machine.as_ref().map(|x| x.to_string()),
-            })
-            .collect();
-        Self {
-            id,
-            player: c.player.to_string(),
-            case: c.kind.name(),
-            direction: c.dir.name(),
-            day_ms: c.day.0,
-            currency: c.currency.as_str().to_string(),
-            total_minor: c.total,
-            threshold_minor: c.threshold,
-            at_ms: evidence.last().map_or(c.day.0, |e| e.time_ms),
-            evidence,
-            left_out: c.left_out,
-            status: "open",
-            closed: None,
-        }
-    }
-
     /// From the case as the topic holds it; `None` for a kind or direction this build does
     /// not know.
     fn of_payload(id: String, c: &AmlCasePayload<'_>) -> Option<Self> {
@@ -218,16 +188,12 @@ impl CaseBook {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Takes an AML case output of this process's runtime (others are ignored).
+    /// Takes an AML case output of this process's runtime (others are ignored), as the
+    /// topic will hold it.
     pub fn record(&self, output: &Output) {
-        let Output::AmlCase { case } = output else {
-            return;
-        };
-        let id = crate::wire::output::encode_output(output).id.to_string();
-        if self.lock().by_id.contains_key(&id) {
-            return;
+        if matches!(output, Output::AmlCase { .. }) {
+            self.offer(&crate::wire::output::encode_output(output).bytes);
         }
-        self.insert(CaseBrief::new(id, case));
     }
 
     /// Takes a record of the compliance topic: a case, or a case's closing (others, and
@@ -320,7 +286,7 @@ impl CaseBook {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pitboss_actors::domain::aml::{CaseKind, CashDir, CashMove};
+    use pitboss_actors::domain::aml::{AmlCase, CaseKind, CashDir, CashMove};
     use pitboss_actors::domain::{Currency, EventId, PlayerId, Timestamp};
 
     fn case(player: &str, kind: CaseKind, day: i64) -> Output {

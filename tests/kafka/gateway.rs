@@ -655,29 +655,21 @@ async fn desks_and_providers_get_the_entitys_answer_and_a_timed_out_request_is_a
         assert_eq!(r.status, 200, "{}", r.body);
         let void = |number: &'static str| {
             let url = format!("{admin}/api/admin/vouchers/{number}/void");
-            tokio::task::spawn_blocking(move || {
-                testkit::http::send_within(
-                    Duration::from_secs(30),
-                    "POST",
-                    &url,
-                    Some(OPERATOR_KEY),
-                    r#"{"reason": "printed in error"}"#,
-                )
-            })
+            operator("POST", url, r#"{"reason": "printed in error"}"#.into())
         };
-        let r = void("000000000000000044").await.unwrap();
+        let r = void("000000000000000044").await;
         assert_eq!(r.status, 200, "{}", r.body);
         let first_void = r.json();
         assert_eq!(first_void["voucher"]["voucher_status"], "voided");
         assert_eq!(first_void["before"]["status"], "issued");
-        let r = void("000000000000000044").await.unwrap();
+        let r = void("000000000000000044").await;
         assert_eq!(
             r.status, 200,
             "the same void again gets the first answer: {}",
             r.body
         );
         assert_eq!(r.json()["output_id"], first_void["output_id"]);
-        let r = void("000000000000000042").await.unwrap();
+        let r = void("000000000000000042").await;
         assert_eq!(r.status, 422, "{}", r.body);
         assert!(r.body.contains("voucher_already_redeemed"), "{}", r.body);
         let r = get(
@@ -704,19 +696,14 @@ async fn desks_and_providers_get_the_entitys_answer_and_a_timed_out_request_is_a
         // wallet's owner applies them, the gateway's next deposit meets them, the audit log
         // keeps who and what.
         let limit = |body: String| {
-            let url = format!("{admin}/api/admin/players/P-GW-1/limits");
-            tokio::task::spawn_blocking(move || {
-                testkit::http::send_within(
-                    Duration::from_secs(30),
-                    "POST",
-                    &url,
-                    Some(OPERATOR_KEY),
-                    &body,
-                )
-            })
+            operator(
+                "POST",
+                format!("{admin}/api/admin/players/P-GW-1/limits"),
+                body,
+            )
         };
         let day = r#"{"deposit_limit": {"period": "day", "amount": 100}}"#;
-        let r = limit(day.to_owned()).await.unwrap();
+        let r = limit(day.to_owned()).await;
         assert_eq!(r.status, 200, "{}", r.body);
         assert_eq!(r.json()["answer"]["kind"], "deposit_limit", "{}", r.body);
         assert_eq!(r.json()["before"]["kyc"], "unverified", "{}", r.body);
@@ -732,7 +719,7 @@ async fn desks_and_providers_get_the_entitys_answer_and_a_timed_out_request_is_a
         // A weekly loss limit of 1,500: the bet of 1,000 (bet-1) counts, so a bet of 600 would
         // take the week's loss past it (it is refused before its funds are looked at).
         let week = r#"{"loss_limit": {"period": "week", "amount": 1500}}"#;
-        let r = limit(week.to_owned()).await.unwrap();
+        let r = limit(week.to_owned()).await;
         assert_eq!(r.status, 200, "{}", r.body);
         assert_eq!(r.json()["answer"]["kind"], "loss_limit", "{}", r.body);
         let bet = json!({"player": "P-GW-1", "tx": "bet-lossy", "amount": 600, "round": "R-8"});
@@ -745,7 +732,7 @@ async fn desks_and_providers_get_the_entitys_answer_and_a_timed_out_request_is_a
         );
         // A session limit: the answer is the wallet's, and the wallet view shows it.
         let session = r#"{"session_limit": {"minutes": 90}}"#;
-        let r = limit(session.to_owned()).await.unwrap();
+        let r = limit(session.to_owned()).await;
         assert_eq!(r.status, 200, "{}", r.body);
         assert_eq!(r.json()["answer"]["kind"], "session_limit", "{}", r.body);
         assert_eq!(
@@ -756,10 +743,10 @@ async fn desks_and_providers_get_the_entitys_answer_and_a_timed_out_request_is_a
         );
         let until = pitboss::clock::now_ms() + 3_600_000;
         let exclusion = format!(r#"{{"self_exclusion": {{"until": {until}}}}}"#);
-        let r = limit(exclusion).await.unwrap();
+        let r = limit(exclusion).await;
         assert_eq!(r.status, 200, "{}", r.body);
         let shorter = format!(r#"{{"self_exclusion": {{"until": {}}}}}"#, until - 1);
-        let r = limit(shorter).await.unwrap();
+        let r = limit(shorter).await;
         assert_eq!(r.status, 422, "{}", r.body);
         assert!(r.body.contains("self_exclusion_active"), "{}", r.body);
         let bet = json!({"player": "P-GW-1", "tx": "bet-excluded", "amount": 10, "round": "R-9"});
@@ -787,20 +774,10 @@ async fn desks_and_providers_get_the_entitys_answer_and_a_timed_out_request_is_a
         let r = post(s, &b, "/gateway/v1/wallet/deposit", Some(DESK_KEY), cash).await;
         assert_eq!(r.status, 200, "{}", r.body);
         let list = format!("{admin}/api/compliance/cases?player=P-GW-AML");
-        let viewer = |url: String| {
-            tokio::task::spawn_blocking(move || {
-                testkit::http::send_within(
-                    Duration::from_secs(30),
-                    "GET",
-                    &url,
-                    Some(OPERATOR_KEY),
-                    "",
-                )
-            })
-        };
+        let viewer = |url: String| operator("GET", url, String::new());
         let deadline = std::time::Instant::now() + Duration::from_secs(60);
         let case = loop {
-            let r = viewer(list.clone()).await.unwrap();
+            let r = viewer(list.clone()).await;
             assert_eq!(r.status, 200, "{}", r.body);
             if let Some(c) = r.json()["cases"]
                 .as_array()
@@ -823,26 +800,17 @@ async fn desks_and_providers_get_the_entitys_answer_and_a_timed_out_request_is_a
         let id = case["id"].as_str().unwrap().to_owned();
         let close = |why: &'static str| {
             let url = format!("{admin}/api/admin/compliance/cases/{id}/close");
-            let body = format!(r#"{{"reason": "{why}"}}"#);
-            tokio::task::spawn_blocking(move || {
-                testkit::http::send_within(
-                    Duration::from_secs(30),
-                    "POST",
-                    &url,
-                    Some(OPERATOR_KEY),
-                    &body,
-                )
-            })
+            operator("POST", url, format!(r#"{{"reason": "{why}"}}"#))
         };
-        let r = close("salary slip seen").await.unwrap();
+        let r = close("salary slip seen").await;
         assert_eq!(r.status, 200, "{}", r.body);
         let closed = r.json();
         assert_eq!(closed["case"]["status"], "closed", "{closed}");
         assert_eq!(closed["case"]["closed"]["reason"], "salary slip seen");
-        let r = close("again").await.unwrap();
+        let r = close("again").await;
         assert_eq!(r.status, 409, "{}", r.body);
         assert!(r.body.contains("case_closed"), "{}", r.body);
-        let r = viewer(format!("{list}&status=open")).await.unwrap();
+        let r = viewer(format!("{list}&status=open")).await;
         assert_eq!(r.json()["total"], 0, "{}", r.body);
         let c = cfg.clone();
         let on_topic = tokio::task::spawn_blocking(move || {
@@ -914,6 +882,21 @@ async fn desks_and_providers_get_the_entitys_answer_and_a_timed_out_request_is_a
     let (report, ()) = tokio::join!(run_with(cfg.clone(), opts, shutdown), rest);
     report.expect("pitboss run stops cleanly");
     first.stop().await;
+}
+
+/// An operator's call to the admin API (outside the gateway's document).
+async fn operator(method: &'static str, url: String, body: String) -> testkit::http::Reply {
+    tokio::task::spawn_blocking(move || {
+        testkit::http::send_within(
+            Duration::from_secs(30),
+            method,
+            &url,
+            Some(OPERATOR_KEY),
+            &body,
+        )
+    })
+    .await
+    .expect("the admin call's thread")
 }
 
 /// The entries of the admin audit log in `dir` with `action`.

@@ -781,7 +781,6 @@ impl Processor {
     }
 
     async fn finish(&mut self) -> Offsets {
-        self.leaving = true;
         self.pending_awards.abandon(None);
         if !self.drain(self.settings.drain_timeout).await {
             tracing::warn!(

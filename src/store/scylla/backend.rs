@@ -240,19 +240,22 @@ impl CqlInner {
 
     /// Why a checkpoint written under `fences` must not be applied (a partition claimed by
     /// an instance since), or `None`.
+    /// The fences are read concurrently: a checkpoint waits for one round trip, not one per
+    /// partition.
     async fn fenced(&self, fences: &[Fence]) -> Result<Option<String>, StoreError> {
-        for f in fences {
-            match self.read_fence(&f.topic, f.partition).await? {
-                Some((now, by)) if now != f.fence => {
-                    return Ok(Some(format!(
-                        "partition {}/{} was claimed by instance {by} (fence {now}) after this checkpoint was written under fence {}",
-                        f.topic, f.partition, f.fence
-                    )))
-                }
-                _ => {}
-            }
-        }
-        Ok(None)
+        let now = futures::future::try_join_all(
+            fences
+                .iter()
+                .map(|f| self.read_fence(&f.topic, f.partition)),
+        )
+        .await?;
+        Ok(fences.iter().zip(now).find_map(|(f, now)| match now {
+            Some((now, by)) if now != f.fence => Some(format!(
+                "partition {}/{} was claimed by instance {by} (fence {now}) after this checkpoint was written under fence {}",
+                f.topic, f.partition, f.fence
+            )),
+            _ => None,
+        }))
     }
 
     async fn write_head(&self, epoch: i64, chunks: i32, applied: bool) -> Result<(), StoreError> {
