@@ -263,6 +263,26 @@ fn micro_points(rate: Decimal) -> Result<i64, ConfigError> {
     i64::try_from(micro.trunc()).map_err(|_| bad())
 }
 
+/// `runtime.wallet-bets-draw` (RULES.md W-12).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BetsDrawName {
+    /// The cash above zero pays first, then the bonus, then the credit line.
+    #[default]
+    CashFirst,
+    /// The bonus pays first.
+    BonusFirst,
+}
+
+impl From<BetsDrawName> for pitboss_actors::domain::bonus::BetsDraw {
+    fn from(n: BetsDrawName) -> Self {
+        match n {
+            BetsDrawName::CashFirst => Self::CashFirst,
+            BetsDrawName::BonusFirst => Self::BonusFirst,
+        }
+    }
+}
+
 fn default_transfer_hold_secs() -> u32 {
     (pitboss_actors::domain::transfer::TRANSFER_HOLD_MS_DEFAULT / 1000) as u32
 }
@@ -285,6 +305,9 @@ pub struct RuntimeSection {
     /// acknowledgement before giving the money back.
     #[serde(default = "default_transfer_hold_secs")]
     pub wallet_transfer_hold_secs: u32,
+    /// RULES.md W-12: which of a wallet's cash and bonus pays a bet first.
+    #[serde(default)]
+    pub wallet_bets_draw: BetsDrawName,
     pub large_cash_in_alert_minor: i64,
     pub handpay_threshold_minor: i64,
     /// RULES.md M-12: a machine's theoretical hold, percent of coin in (exact to 0.0001).
@@ -568,6 +591,7 @@ impl Config {
             wallet_cooling_off_ms: i64::from(rg.cooling_off_hours) * 3_600_000,
             wallet_transfer_hold_ms: i64::from(r.wallet_transfer_hold_secs) * 1000,
             wallet_session_break_ms: i64::from(rg.session_break_minutes) * 60_000,
+            wallet_bets_draw: r.wallet_bets_draw.into(),
             calendar: std::sync::Arc::new(calendar),
             large_cash_in_alert_minor: r.large_cash_in_alert_minor,
             handpay_threshold_minor: r.handpay_threshold_minor,

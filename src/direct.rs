@@ -562,12 +562,5 @@ fn wallet_of<'a>(
 
 /// The wallets' rules of a configuration.
 fn rules_of(config: &RuntimeConfig) -> WalletRules<'_> {
-    WalletRules {
-        kyc_withdrawal_max: config.wallet_kyc_withdrawal_max_minor,
-        cooling_off_ms: config.wallet_cooling_off_ms,
-        transfer_hold_ms: config.wallet_transfer_hold_ms,
-        session_break_ms: config.wallet_session_break_ms,
-        calendar: config.calendar.as_ref(),
-        aml: config.aml,
-    }
+    config.wallet_rules()
 }

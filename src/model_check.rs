@@ -19,12 +19,13 @@ use pitboss_actors::domain::{PoolId, ReportedMeter};
 use pitboss_actors::shell::Snapshot;
 use rust_decimal::Decimal;
 
-use crate::config::{AmlSection, Config, LevelSection, PoolSection, VoucherSection};
+use crate::config::{AmlSection, BetsDrawName, Config, LevelSection, PoolSection, VoucherSection};
 use crate::direct::Direct;
 use crate::model::gen::{generate, model_config, GenConfig, Generated};
 use crate::model::{
-    AmlModel, CaseRow, Draw, HallView, LevelSpec, LevelView, MachineView, Model, ModelConfig,
-    MoveRow, PoolSpec, SessionRow, Totals, TransferRow, VoucherAnswers, VoucherView, WalletView,
+    AmlModel, Answer as ModelAnswer, BonusView, CaseRow, Draw, HallView, LevelSpec, LevelView,
+    MachineView, Model, ModelConfig, MoveRow, PoolSpec, SessionRow, Totals, TransferRow,
+    VoucherAnswers, VoucherView, WalletView,
 };
 use crate::rng::KeyedHitPoints;
 use crate::wire::decode_input;
@@ -58,6 +59,9 @@ pub struct Report {
     pub sessions: (u64, u64, u64),
     /// AML cases the model opened, by kind (RULES.md W-11).
     pub aml_cases: BTreeMap<&'static str, u64>,
+    /// What bonus money did in the model, by what (RULES.md W-12): awarded, staked, won,
+    /// refunded, converted, expired, settled at machines as restricted credits.
+    pub bonus: BTreeMap<&'static str, u64>,
 }
 
 impl Report {
@@ -103,6 +107,12 @@ pub fn core_config(m: &ModelConfig) -> Config {
         structuring_count: m.aml.structuring_count,
         structuring_window_hours: u32::try_from(m.aml.structuring_window_ms / 3_600_000)
             .expect("a window in range"),
+    };
+    // RULES.md W-12: which of cash and bonus pays a bet first.
+    cfg.runtime.wallet_bets_draw = if m.bonus_first {
+        BetsDrawName::BonusFirst
+    } else {
+        BetsDrawName::CashFirst
     };
     cfg.runtime.clock_ahead_max_ms = m.clock_ahead_max_ms;
     cfg.runtime.clock_behind_max_ms = m.clock_behind_max_ms;
@@ -153,10 +163,14 @@ pub fn core_config(m: &ModelConfig) -> Config {
     cfg
 }
 
-/// Generates a stream with `gen` and compares the core with the model over it.
+/// Generates a stream with `gen` and compares the core with the model over it: odd seeds
+/// with `runtime.wallet-bets-draw = "bonus-first"`, even ones with the default cash-first
+/// (RULES.md W-12).
 pub fn run(gen: &GenConfig) -> Report {
     let g = generate(gen);
-    let mut report = compare(&g, &model_config());
+    let mut mcfg = model_config();
+    mcfg.bonus_first = gen.seed % 2 == 1;
+    let mut report = compare(&g, &mcfg);
     report.seed = gen.seed;
     report
 }
@@ -167,7 +181,7 @@ pub fn compare(g: &Generated, mcfg: &ModelConfig) -> Report {
     let rc = cfg
         .runtime_config()
         .expect("the model's configuration is a valid pitboss configuration");
-    let mut direct = Direct::new(rc, SECRET);
+    let mut direct = Direct::new(rc, SECRET).keeping_answers();
     let mut model = Model::new(mcfg.clone(), draw(SECRET));
     let mut core_rejected = 0u64;
     for item in &g.items {
@@ -186,8 +200,13 @@ pub fn compare(g: &Generated, mcfg: &ModelConfig) -> Report {
         refusals: model.refusals.clone(),
         rejections: model.rejections.clone(),
         conservation: model.conservation(),
+        bonus: model.bonus_events.clone(),
         ..Report::default()
     };
+    // RULES.md W-12 "Conservation": the bonus account's own books, and the halls' promo.
+    for d in model.bonus_books() {
+        r.differences.push(format!("the model's W-12 books: {d}"));
+    }
     let model_rejected: u64 = model.rejections.values().sum();
     if model_rejected != core_rejected {
         r.differences.push(format!(
@@ -199,7 +218,60 @@ pub fn compare(g: &Generated, mcfg: &ModelConfig) -> Report {
     check_sessions(&mut r, &direct, &model);
     check_transfers(&mut r, &direct, &model);
     check_cases(&mut r, &direct, &model);
+    check_answers(&mut r, &direct, &model);
     r
+}
+
+/// RULES.md W-6, W-12: every wallet command's first answer, applied (`delta`, `balance`
+/// and, for a wallet that has a bonus account, `bonus_delta` and `bonus`) or refused (the
+/// code). `direct` must keep its answers ([`Direct::keeping_answers`]).
+pub fn check_answers(r: &mut Report, direct: &Direct, model: &Model) {
+    use pitboss_actors::domain::wallet::Answer;
+    type Key = (String, String, String);
+    type Full = (ModelAnswer, Option<(i64, i64)>);
+    let core: BTreeMap<Key, Full> = direct
+        .answers
+        .iter()
+        .filter(|a| !a.repeat)
+        .map(|a| {
+            let key = (
+                a.player.to_string(),
+                a.key.provider.to_string(),
+                a.key.tx.to_string(),
+            );
+            let answer = match &a.answered.answer {
+                Answer::Applied { delta, balance } => ModelAnswer::Applied {
+                    delta: *delta,
+                    balance: *balance,
+                },
+                Answer::Refused(e) => ModelAnswer::Refused(e.code()),
+            };
+            let bonus = a.answered.bonus.as_deref().map(|b| (b.delta, b.balance));
+            (key, (answer, bonus))
+        })
+        .collect();
+    let modelled: BTreeMap<Key, Full> = model
+        .answers
+        .iter()
+        .map(|(k, a)| (k.clone(), (a.clone(), model.bonus_answers.get(k).copied())))
+        .collect();
+    let keys: BTreeSet<&Key> = core.keys().chain(modelled.keys()).collect();
+    let mut differ = Vec::new();
+    for k in keys {
+        r.compared += 1;
+        let (c, m) = (core.get(k), modelled.get(k));
+        if c != m {
+            differ.push(format!(
+                "wallet answer {k:?}: core {c:?}, model {m:?} ((answer, (bonus_delta, bonus)))"
+            ));
+        }
+    }
+    if differ.len() > 20 {
+        let n = differ.len();
+        differ.truncate(20);
+        differ.push(format!("... {} more wallet answers differ", n - 20));
+    }
+    r.differences.extend(differ);
 }
 
 /// RULES.md W-11: every AML case, field by field with its evidence, in the order opened.
@@ -273,6 +345,7 @@ pub fn check_transfers(r: &mut Report, direct: &Direct, model: &Model) {
             unbacked: s.unbacked,
             repeated: s.repeated,
             balance: s.balance,
+            restricted: s.credit == pitboss_actors::domain::transfer::CreditType::Restricted,
         })
         .collect();
     r.compared += model.transfers.len() as u64;
@@ -421,6 +494,7 @@ pub fn model_config_of(cfg: &Config) -> ModelConfig {
         .trunc()
         .try_into()
         .expect("a loyalty rate validated by the configuration"),
+        bonus_first: cfg.runtime.wallet_bets_draw == BetsDrawName::BonusFirst,
         pools: cfg
             .pools
             .iter()
@@ -756,6 +830,19 @@ impl CoreViews {
                         from_machines: t.from_machines,
                         unbacked: w.unbacked(),
                         points: w.points(),
+                        bonus: w.bonus.as_ref().map(|b| BonusView {
+                            balance: b.balance,
+                            wagering_left: b.wagering_left,
+                            expires: b.expires.0,
+                            awarded: b.awarded,
+                            staked: b.staked,
+                            won: b.won,
+                            refunded: b.refunded,
+                            converted: b.converted,
+                            expired: b.expired,
+                            to_machines: b.to_machines,
+                        }),
+                        restricted_held: w.restricted_held(),
                     };
                     v.wallets.insert(w.id.to_string(), view);
                 }

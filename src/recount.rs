@@ -2,9 +2,9 @@
 //! that every unit of money that entered is held, has left, or is GGR.
 //!
 //! ```text
-//! cash in + promo in + deposits + seeds funded + transfers from machines
-//!   == credits + wallet balances + held for transfers + pool holdings
-//!    + cash out + withdrawals + jackpots paid + transfers to machines
+//! cash in + promo in + deposits + bonus awarded + seeds funded + transfers from machines
+//!   == credits + wallet balances + bonus balances + held for transfers + pool holdings
+//!    + cash out + withdrawals + bonus expired + jackpots paid + transfers to machines
 //!    + GGR (bets - wins, as the halls counted it) - jackpot contributions
 //! ```
 //!
@@ -22,7 +22,9 @@
 //!
 //! Promotional credits (RULES.md M-13) enter a machine like cash; the restricted ones played
 //! are part of the bets (so of GGR), and the halls' `promo` must equal what the machines
-//! played.
+//! played plus what wallets' bonuses staked less what rollbacks gave back (W-12). A bonus
+//! award enters a wallet like a deposit; what expired leaves like a withdrawal, and what is
+//! still stakeable is held beside the balances.
 //!
 //! Jackpot contributions are part of the bets (so of GGR) but sit in the pools, hence the
 //! subtraction. Pool holdings and contributions are exact in micro-units (10^-6 minor units),
@@ -120,6 +122,12 @@ pub struct Recount {
     pub transfers_waiting: i64,
     /// Money machines printed under numbers already in use (V-5).
     pub voucher_reprinted: i64,
+    /// Wallets' bonus accounts (RULES.md W-12): awarded, still stakeable, expired, and the
+    /// bonus parts of bets less those refunded (promotional play, in the halls' `promo`).
+    pub bonus_awarded: i64,
+    pub bonus_balances: i64,
+    pub bonus_expired: i64,
+    pub bonus_played: i64,
     /// `entered_micro == accounted_micro`, halls agree with machines and wallets, pools agree
     /// with machines, and every voucher issued is owed, redeemed, expired or voided.
     pub conservation_ok: bool,
@@ -154,6 +162,12 @@ pub fn recount(states: &[Snapshot]) -> Recount {
                 r.transfers_unbacked += w.unbacked();
                 r.transfers_waiting += w.awaiting_request();
                 r.ggr_from_entities += w.totals.bets - w.totals.refunds - w.totals.wins;
+                if let Some(b) = w.bonus.as_deref() {
+                    r.bonus_awarded += b.awarded;
+                    r.bonus_balances += b.balance;
+                    r.bonus_expired += b.expired;
+                    r.bonus_played += b.staked - b.refunded;
+                }
             }
             Snapshot::Pool(p) => {
                 r.pools += 1;
@@ -203,9 +217,15 @@ pub fn recount(states: &[Snapshot]) -> Recount {
         + r.deposits as i128
         + r.transfers_from_machines as i128
         + r.seeds_funded as i128
-        + r.jackpot_variances as i128)
+        + r.jackpot_variances as i128
+        + r.bonus_awarded as i128)
         * m;
-    r.accounted_micro = (r.credits as i128 + r.balances as i128 + r.transfers_held as i128) * m
+    r.accounted_micro = (r.credits as i128
+        + r.balances as i128
+        + r.bonus_balances as i128
+        + r.bonus_expired as i128
+        + r.transfers_held as i128)
+        * m
         + r.pools_held_micro
         + (r.cash_out as i128
             + r.handpaid_wins as i128
@@ -217,7 +237,7 @@ pub fn recount(states: &[Snapshot]) -> Recount {
         - r.contributions_micro;
     r.conservation_ok = r.entered_micro == r.accounted_micro
         && r.ggr == r.ggr_from_entities
-        && r.promo == r.promo_played
+        && r.promo == r.promo_played + r.bonus_played
         && r.jackpots_paid == r.jackpots_paid_by_pools + r.jackpot_variances
         && r.voucher_issued
             == r.voucher_liability + r.voucher_redeemed + r.voucher_expired + r.voucher_voided;

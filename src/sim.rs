@@ -79,6 +79,9 @@ pub struct SentTotals {
     /// Cashless transfers of machines' credits to their carded players' wallets (W-10),
     /// counted in `cash_out`.
     pub transfers_from_machines: i64,
+    /// Bonus money awarded to wallets (RULES.md W-12); the simulator's awards ask for no
+    /// wagering, so each becomes cash as it is awarded.
+    pub bonus_awarded: i64,
 }
 
 impl SentTotals {
@@ -105,6 +108,7 @@ impl SentTotals {
         self.cashless_transfers += d.cashless_transfers;
         self.transfers_to_machines += d.transfers_to_machines;
         self.transfers_from_machines += d.transfers_from_machines;
+        self.bonus_awarded += d.bonus_awarded;
     }
 
     /// The processor's recount agrees with what was sent. Transfers (RULES.md W-10): what
@@ -126,6 +130,9 @@ impl SentTotals {
             && self.transfers_to_machines
                 == r.transfers_to_machines + r.transfers_unbacked + r.transfers_waiting
             && self.transfers_from_machines == r.transfers_from_machines
+            && self.bonus_awarded == r.bonus_awarded
+            && r.bonus_balances == 0
+            && r.bonus_expired == 0
     }
 }
 
@@ -688,6 +695,7 @@ impl Simulator {
                 machine: self.machines[m].id.clone(),
                 amount,
                 currency: self.currency.clone(),
+                credit_type: None,
             };
             self.push(player.clone(), source, self.server_seq, now_ms, request);
             self.machines[m].credits += amount;
@@ -712,6 +720,7 @@ impl Simulator {
             direction: direction.into(),
             amount,
             currency: self.currency.clone(),
+            credit_type: None,
         };
         self.machine_event(m, now_ms, fact);
     }
@@ -946,6 +955,24 @@ impl Simulator {
         }
     }
 
+    /// RULES.md W-12 in play, two steps in ten thousand: the promotions system awards a
+    /// player a cash bonus (no wagering), which the wallet makes cash as it awards it.
+    fn award_step(&mut self, p: usize, now_ms: i64) {
+        let amount = self.bills[self.rng.gen_range(0..self.bills.len())];
+        let tx = self.new_tx(p);
+        self.players[p].balance += amount;
+        self.pending.bonus_awarded += amount;
+        let payload = InputPayload::BonusAward {
+            player: self.players[p].id.clone(),
+            tx,
+            amount,
+            currency: self.currency.clone(),
+            wagering: 0,
+            expires_at: now_ms.saturating_add(86_400_000),
+        };
+        self.wallet_event(p, now_ms, payload);
+    }
+
     /// A withdrawal the wallet will apply: counted, and taken off the player's balance.
     fn withdraw(&mut self, p: usize, now_ms: i64, amount: i64) {
         let (player, tx) = (self.players[p].id.clone(), self.new_tx(p));
@@ -1070,6 +1097,9 @@ impl Simulator {
             if let Some(max) = self.kyc_max.filter(|_| block || !self.players[p].verified) {
                 return self.kyc_step(p, now_ms, max, block);
             }
+        }
+        if (220..222).contains(&roll) {
+            return self.award_step(p, now_ms);
         }
         let affordable: Vec<i64> = self
             .bets

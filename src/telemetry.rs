@@ -257,7 +257,7 @@ pub fn handle() -> Option<PrometheusHandle> {
 }
 
 /// Every event kind [`event_kind`] returns: the label set of [`EVENTS_IN`].
-pub const EVENT_KINDS: [&str; 37] = [
+pub const EVENT_KINDS: [&str; 38] = [
     "bet",
     "win",
     "game_end",
@@ -295,6 +295,7 @@ pub const EVENT_KINDS: [&str; 37] = [
     "cashless_transfer",
     "loss_limit",
     "session_limit",
+    "bonus_award",
 ];
 
 /// The kind of an input event, one of [`EVENT_KINDS`].
@@ -348,6 +349,7 @@ fn event_kind_index(input: &Input) -> usize {
             WalletOp::SelfExclude { .. } => 31,
             WalletOp::TransferRequest { .. } => 32,
             WalletOp::TransferCancel { .. } => 33,
+            WalletOp::BonusAward { .. } => 37,
         },
         Input::Voucher { cmd, .. } => match cmd.op {
             VoucherOp::Issue(_) => 24,

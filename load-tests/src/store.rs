@@ -35,7 +35,7 @@ use pitboss_actors::domain::machine::{
     CashInKind, EventMeta, MachineCommand, MachineEnv, MachineState,
 };
 use pitboss_actors::domain::wallet::{
-    WalletCommand, WalletEffect, WalletMeta, WalletOp, WalletRules, WalletState,
+    WalletCommand, WalletEffect, WalletMeta, WalletOp, WalletState,
 };
 use pitboss_actors::domain::{
     Amount, EventId, HallId, MachineId, PlayerId, ServerId, SkewLimits, Timestamp, TxId,
@@ -267,14 +267,7 @@ fn populate(cfg: &Config, o: &StoreOptions) -> anyhow::Result<()> {
                     hall: HallId::new(&cfg.sim.online_hall)?,
                 };
                 fx.clear();
-                let rules = WalletRules {
-                    kyc_withdrawal_max: rc.wallet_kyc_withdrawal_max_minor,
-                    cooling_off_ms: rc.wallet_cooling_off_ms,
-                    transfer_hold_ms: rc.wallet_transfer_hold_ms,
-                    session_break_ms: rc.wallet_session_break_ms,
-                    calendar: rc.calendar.as_ref(),
-                    aml: rc.aml,
-                };
+                let rules = rc.wallet_rules();
                 w.apply(&meta, &cmd, Some(rc.currency), &rules, &Vec::new(), &mut fx)?;
                 let txs = fx
                     .drain(..)

@@ -103,6 +103,9 @@ struct WalletBody {
     /// `transfer_cancel`: the transfer whose hold goes back.
     #[serde(default)]
     transfer: Option<String>,
+    /// `transfer_request`: `cashable` (absent) or `restricted` (the bonus, RULES.md W-12).
+    #[serde(default)]
+    credit_type: Option<String>,
 }
 
 /// The body of a voucher command.
@@ -205,6 +208,7 @@ fn wallet_command(
                 player: b.player.clone(),
                 tx: b.tx.clone(),
                 currency,
+                credit_type: b.credit_type.clone(),
             },
         ),
         "transfer_cancel" => (
@@ -465,7 +469,7 @@ async fn answer(
         )
         .as_bytes(),
     );
-    let env = InputEnvelope::wallet(
+    let mut env = InputEnvelope::wallet(
         event_id,
         &key.hall,
         &key.server,
@@ -473,6 +477,10 @@ async fn answer(
         crate::clock::now_ms(),
         command.payload,
     );
+    // A transfer's credit type is read in version 2 only (RULES.md W-12, E-2).
+    if matches!(env.payload, InputPayload::TransferRequest { .. }) {
+        env.schema_version = 2;
+    }
     // Validated exactly as the processor will: a bad command is answered here, never sent.
     if let Err(e) = Input::try_from(&env) {
         return ("invalid", Fail::bad(e.code(), e.to_string()).response());

@@ -461,6 +461,26 @@ pub(super) struct WalletView {
     /// The player's cash of the latest local day any was counted in (RULES.md W-11).
     #[serde(skip_serializing_if = "Option::is_none")]
     patron_cash: Option<PatronCashView>,
+    /// The player's bonus account, once a bonus was awarded (RULES.md W-12).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bonus: Option<BonusView>,
+}
+
+/// A wallet's bonus account (RULES.md W-12).
+#[derive(Serialize)]
+struct BonusView {
+    balance_minor: i64,
+    wagering_left_minor: i64,
+    expires_at_ms: i64,
+    /// Held for restricted transfers to machines.
+    held_minor: i64,
+    awarded_minor: i64,
+    staked_minor: i64,
+    won_minor: i64,
+    refunded_minor: i64,
+    converted_minor: i64,
+    expired_minor: i64,
+    to_machines_minor: i64,
 }
 
 #[derive(Serialize)]
@@ -592,6 +612,19 @@ pub(super) fn wallet_view(w: &WalletState) -> WalletView {
             .filter(|(bit, _)| c.opened & bit != 0)
             .map(|(_, name)| name)
             .collect(),
+        }),
+        bonus: w.bonus.as_deref().map(|b| BonusView {
+            balance_minor: b.balance,
+            wagering_left_minor: b.wagering_left,
+            expires_at_ms: b.expires.0,
+            held_minor: w.restricted_held(),
+            awarded_minor: b.awarded,
+            staked_minor: b.staked,
+            won_minor: b.won,
+            refunded_minor: b.refunded,
+            converted_minor: b.converted,
+            expired_minor: b.expired,
+            to_machines_minor: b.to_machines,
         }),
     }
 }

@@ -170,6 +170,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/api/admin/players/{player}/limits",
             web::post().to(player_admin::set_limit),
         )
+        .route(
+            "/api/admin/players/{player}/bonus",
+            web::post().to(player_admin::award_bonus),
+        )
         .route("/api/admin/audit", web::get().to(admin::audit))
         .route("/api/admin/backup", web::post().to(backup::backup))
         .default_service(web::to(api::not_found));

@@ -1,5 +1,6 @@
-//! The admin API's responsible-gaming limits (issue 13, RULES.md W-9): an operator sets a
-//! player's deposit, loss or session limit or self-exclusion, audited.
+//! The admin API's responsible-gaming limits (issue 13, RULES.md W-9) and bonus awards
+//! (W-12): an operator sets a player's deposit, loss or session limit or self-exclusion, or
+//! awards a bonus, audited.
 //!
 //! Like the voucher void ([`super::voucher_admin`]), the change is the wallet command the
 //! responsible-gaming service would send (`deposit_limit`, `loss_limit`, `session_limit` or `self_exclusion`, from
@@ -60,12 +61,91 @@ enum LimitBody {
     SelfExclusion { until: i64 },
 }
 
+/// A bonus award (RULES.md W-12).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BonusBody {
+    /// Minor units.
+    amount: i64,
+    /// The wagering requirement, a multiple of the amount (0 to 100).
+    wagering: i64,
+    /// When the bonus expires (ms since the Unix epoch), after now.
+    expires_at: i64,
+}
+
 /// `POST /api/admin/players/{player}/limits` (operator).
 pub async fn set_limit(
     state: web::Data<HttpState>,
     req: HttpRequest,
     path: web::Path<String>,
     payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let names = ("player.limit", "player_limit", "limit");
+    player_command::<LimitBody>(
+        state,
+        req,
+        path,
+        payload,
+        names,
+        |body, player, tx, cur| match body {
+            LimitBody::DepositLimit { period, amount } => InputPayload::DepositLimit {
+                player,
+                tx,
+                period,
+                amount,
+                currency: amount.map(|_| cur),
+            },
+            LimitBody::LossLimit { period, amount } => InputPayload::LossLimit {
+                player,
+                tx,
+                period,
+                amount,
+                currency: amount.map(|_| cur),
+            },
+            LimitBody::SessionLimit { minutes } => InputPayload::SessionLimit {
+                player,
+                tx,
+                minutes,
+            },
+            LimitBody::SelfExclusion { until } => InputPayload::SelfExclusion { player, tx, until },
+        },
+    )
+    .await
+}
+
+/// `POST /api/admin/players/{player}/bonus` (operator): a bonus award (RULES.md W-12), the
+/// `bonus_award` command the promotions system would send.
+pub async fn award_bonus(
+    state: web::Data<HttpState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let names = ("player.bonus", "player_bonus", "bonus");
+    player_command::<BonusBody>(state, req, path, payload, names, |b, player, tx, cur| {
+        InputPayload::BonusAward {
+            player,
+            tx,
+            amount: b.amount,
+            currency: cur,
+            wagering: b.wagering,
+            expires_at: b.expires_at,
+        }
+    })
+    .await
+}
+
+/// A player's wallet command from an operator: opened and audited under `names` (the audit
+/// action, the request metric's name, the derived `tx`'s prefix), built by `build` from the body, the
+/// player, the command's `tx` and the network's currency, checked as the processor checks
+/// it, sent through the input topic, and answered with the wallet's answer.
+async fn player_command<B: serde::de::DeserializeOwned>(
+    state: web::Data<HttpState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+    (action, metric, tx_prefix): (&'static str, &'static str, &'static str),
+    build: impl FnOnce(B, String, String, String) -> InputPayload,
 ) -> Result<HttpResponse, ApiError> {
     let target = path.into_inner();
     let Opened {
@@ -74,15 +154,7 @@ pub async fn set_limit(
         request,
         body,
         started,
-    } = open::<LimitBody>(
-        &state,
-        &req,
-        target.clone(),
-        payload,
-        "player.limit",
-        "player_limit",
-    )
-    .await?;
+    } = open::<B>(&state, &req, target.clone(), payload, action, metric).await?;
     let refuse = |attempt: Attempt<'_>, e: ApiError, before: Option<serde_json::Value>| {
         attempt.refuse(e, before)
     };
@@ -93,38 +165,13 @@ pub async fn set_limit(
             return refuse(attempt, e, None);
         }
     };
-    let tx = match idempotency_tx(&req, &format!("{} {player} {request}", who.name), "limit") {
+    let tx = match idempotency_tx(&req, &format!("{} {player} {request}", who.name), tx_prefix) {
         Ok(tx) => tx,
         Err(e) => return refuse(attempt, e, None),
     };
     let currency = state.runtime.config.currency.to_string();
-    let payload = match body {
-        LimitBody::DepositLimit { period, amount } => InputPayload::DepositLimit {
-            player: player.to_string(),
-            tx: tx.clone(),
-            period,
-            amount,
-            currency: amount.map(|_| currency),
-        },
-        LimitBody::LossLimit { period, amount } => InputPayload::LossLimit {
-            player: player.to_string(),
-            tx: tx.clone(),
-            period,
-            amount,
-            currency: amount.map(|_| currency),
-        },
-        LimitBody::SessionLimit { minutes } => InputPayload::SessionLimit {
-            player: player.to_string(),
-            tx: tx.clone(),
-            minutes,
-        },
-        LimitBody::SelfExclusion { until } => InputPayload::SelfExclusion {
-            player: player.to_string(),
-            tx: tx.clone(),
-            until,
-        },
-    };
-    // The answer's kind is the command's (`deposit_limit`, `self_exclusion`, ...).
+    let payload = build(body, player.to_string(), tx.clone(), currency);
+    // The answer's kind is the command's (`deposit_limit`, `bonus_award`, ...).
     let kind = payload.kind();
     let content = serde_json::to_string(&payload).expect("payloads serialize");
     let event_id = uuid::Uuid::new_v5(&EVENT_ID_NAMESPACE, content.as_bytes());
@@ -138,15 +185,15 @@ pub async fn set_limit(
         payload,
     );
     // Checked as the processor checks it (an unknown period, a limit of 0, a time outside
-    // 1970 to 9999 are refused here).
+    // 1970 to 9999, a bonus expiring before now are refused here).
     if let Err(e) = pitboss_actors::shell::Input::try_from(&env) {
         let e = ApiError::bad_request(format!("{}: {e}", e.code()));
         return refuse(attempt, e, None);
     }
     let Some(commands) = state.commands.clone() else {
         let e = ApiError::unavailable(
-            "a limit goes through the input topic to the wallet's owner: served by pitboss run, \
-             not by the demo; nothing changed",
+            "a player's command goes through the input topic to the wallet's owner: served by \
+             pitboss run, not by the demo; nothing changed",
         );
         return refuse(attempt, e, None);
     };

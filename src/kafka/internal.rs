@@ -23,7 +23,7 @@ use std::borrow::Cow;
 use pitboss_actors::domain::aml::CashDir;
 use pitboss_actors::domain::jackpot::{JackpotHit, PoolCommand, PoolMeta};
 use pitboss_actors::domain::machine::GgrDelta;
-use pitboss_actors::domain::transfer::{Direction, TransferFact};
+use pitboss_actors::domain::transfer::{CreditType, Direction, TransferFact};
 use pitboss_actors::domain::voucher::{Party, VoucherCommand, VoucherFact, VoucherMeta, VoucherOp};
 use pitboss_actors::domain::wallet::{WalletCommand, WalletMeta};
 use pitboss_actors::domain::{
@@ -416,6 +416,10 @@ pub struct WalletTransferItem<'a> {
     /// applied in one order, the same on every replay.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub command: Option<WalletCommandItem>,
+    /// A machine's transfer of restricted credits: `restricted` (RULES.md W-12); absent:
+    /// cashable.
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    pub credit_type: Option<Cow<'a, str>>,
 }
 
 /// A wallet command on the internal transfers topic.
@@ -444,6 +448,12 @@ pub struct WalletCommandItem {
     pub machine: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transfer: Option<String>,
+    /// A restricted transfer request's credit type (RULES.md W-12).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credit: Option<String>,
+    /// A bonus award's wagering multiple (W-12; its expiry is `until`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wagering: Option<u32>,
 }
 
 /// What an item of the internal transfers topic carries for a wallet (RULES.md W-10).
@@ -496,7 +506,10 @@ pub fn wallet_command_item<'a>(
             until: f.until,
             machine: f.machine,
             transfer: f.transfer,
+            credit: f.credit,
+            wagering: f.wagering,
         }),
+        credit_type: None,
     }
 }
 
@@ -512,6 +525,8 @@ impl WalletCommandItem {
             until: self.until,
             machine: self.machine.clone(),
             transfer: self.transfer.clone(),
+            credit: self.credit.clone(),
+            wagering: self.wagering,
         }
         .to_op()
         .map_err(|e| InternalError::Invalid(format!("a wallet command: {e}")))?;
@@ -548,6 +563,9 @@ pub fn wallet_transfer_item<'a>(
         amount: fact.map_or(0, |f| f.amount.minor()),
         seq: fact.map_or(0, |f| f.seq),
         command: None,
+        credit_type: fact
+            .filter(|f| f.credit.is_restricted())
+            .map(|f| f.credit.name().into()),
     }
 }
 
@@ -585,6 +603,7 @@ fn player_item<'a>(
         amount,
         seq,
         command: None,
+        credit_type: None,
     }
 }
 
@@ -664,6 +683,15 @@ impl WalletTransferItem<'_> {
             machine: MachineId::new(&self.machine)?,
             direction,
             amount: Amount::new(self.amount)?,
+            credit: match self.credit_type.as_deref() {
+                None => CreditType::Cashable,
+                Some(c) => CreditType::from_name(c).ok_or_else(|| {
+                    InternalError::Invalid(format!(
+                        "credit type {:?} (expected cashable or restricted)",
+                        c.chars().take(32).collect::<String>()
+                    ))
+                })?,
+            },
             seq: self.seq,
         };
         Ok((player, meta, WalletParts::Fact(fact)))
@@ -1107,6 +1135,7 @@ mod tests {
             machine: MachineId::new("M-17").unwrap(),
             direction: Direction::FromMachine,
             amount: Amount::new(2_500).unwrap(),
+            credit: CreditType::Cashable,
             seq: 41,
         };
         let mut t = [0u8; 36];
@@ -1168,11 +1197,35 @@ mod tests {
         }
         assert_eq!(
             items[0].to_domain().unwrap(),
-            (player.clone(), meta.clone(), WalletParts::Fact(fact))
+            (
+                player.clone(),
+                meta.clone(),
+                WalletParts::Fact(fact.clone())
+            )
         );
         assert_eq!(
             items[1].to_domain().unwrap(),
             (player.clone(), meta.clone(), WalletParts::Lapse)
+        );
+        // A machine's restricted credits keep their type (RULES.md W-12).
+        let restricted = TransferFact {
+            direction: Direction::ToMachine,
+            credit: CreditType::Restricted,
+            ..fact
+        };
+        let mut buf = BatchBuf::new(Kind::WalletTransfers);
+        buf.push(&wallet_transfer_item(
+            &player,
+            &meta,
+            Some(&restricted),
+            &cause,
+        ));
+        let bytes = buf.message().to_vec();
+        assert_eq!(
+            decode_wallet_transfers(&bytes).unwrap()[0]
+                .to_domain()
+                .unwrap(),
+            (player.clone(), meta.clone(), WalletParts::Fact(restricted))
         );
         // A wallet command travels the same way, every kind of operation intact.
         for (op, currency) in [
@@ -1187,6 +1240,15 @@ mod tests {
                 WalletOp::TransferRequest {
                     machine: MachineId::new("M-1").unwrap(),
                     amount: Amount::new(50).unwrap(),
+                    credit: CreditType::Restricted,
+                },
+                Some("EUR"),
+            ),
+            (
+                WalletOp::BonusAward {
+                    amount: Amount::new(700).unwrap(),
+                    wagering: 35,
+                    expires: Timestamp(1_900_000_000_000),
                 },
                 Some("EUR"),
             ),

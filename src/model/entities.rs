@@ -5,7 +5,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::types::{
-    Answer, Draw, LevelSpec, LevelView, MachineView, MoveRow, PoolSpec, WalletView, HOLES_KEPT,
+    Answer, BonusView, Draw, LevelSpec, LevelView, MachineView, MoveRow, PoolSpec, WalletView,
+    HOLES_KEPT,
 };
 use super::validate::WalletOpModel;
 
@@ -160,16 +161,29 @@ pub(super) enum BetState {
     RolledBack,
 }
 
+/// An accepted bet (W-4, W-5, W-12).
+#[derive(Clone, Debug)]
+pub(super) struct Bet {
+    pub(super) state: BetState,
+    /// Its booked time and hall (its GGR window, W-5).
+    pub(super) time: i64,
+    pub(super) hall: String,
+    /// W-12: what the bonus paid of it (its bonus part).
+    pub(super) bonus: i64,
+    /// W-12: what it took off the wagering requirement.
+    pub(super) wagered: i64,
+}
+
 /// An answered command, kept for ever (the core keeps at least the retention).
 #[derive(Clone, Debug)]
 pub(super) enum Record {
-    /// A command and its answer; for an accepted bet, its state and booked time.
+    /// A command and its answer; for an accepted bet, where it stands.
     Answered {
         op: WalletOpModel,
         currency: String,
         round: Option<String>,
         answer: Answer,
-        bet: Option<(BetState, i64, String)>,
+        bet: Option<Bet>,
     },
     /// A rollback arrived for a bet never seen (W-5).
     Tombstone,
@@ -193,15 +207,18 @@ pub(super) struct Wallet {
     pub(super) losses_in: BTreeMap<String, (i64, i64)>,
     /// W-9: the playing session: (its first, its latest) applied bet or win.
     pub(super) session: Option<(i64, i64)>,
-    /// W-10: transfer id -> (amount held, the time it is held until).
-    pub(super) holds: BTreeMap<String, (i64, i64)>,
+    /// W-10: transfer id -> (amount held, the time it is held until, W-12: a restricted
+    /// hold, paid from the bonus).
+    pub(super) holds: BTreeMap<String, (i64, i64, bool)>,
     /// W-10: the newest acknowledgements, (transfer id, event id), oldest first.
     pub(super) acks: std::collections::VecDeque<(String, String)>,
     /// W-10: acknowledgements to machines read before their request, in arrival order:
-    /// (transfer id, event id, amount, the time they wait until).
-    pub(super) acks_waiting: Vec<(String, String, i64, i64)>,
+    /// (transfer id, event id, amount, the time they wait until, W-12: restricted credits).
+    pub(super) acks_waiting: Vec<(String, String, i64, i64, bool)>,
     /// W-11: the patron's cash of the latest local day counted.
     pub(super) cash: Option<CashDay>,
+    /// W-12: the bonus account, from the first award applied.
+    pub(super) bonus: Option<BonusView>,
 }
 
 impl Wallet {
@@ -231,8 +248,49 @@ impl Wallet {
             // W-8: nobody is verified until the KYC provider says so.
             v.kyc = "unverified".to_owned();
         }
-        v.held = self.holds.values().map(|(a, _)| a).sum();
+        v.held = self.holds.values().map(|(a, _, _)| a).sum();
+        v.restricted_held = self.restricted_held();
+        v.bonus = self.bonus.clone();
         v
+    }
+
+    /// W-12: the bonus balance (0 without an account).
+    pub(super) fn bonus_balance(&self) -> i64 {
+        self.bonus.as_ref().map_or(0, |b| b.balance)
+    }
+
+    /// W-12: what restricted holds keep of the bonus.
+    pub(super) fn restricted_held(&self) -> i64 {
+        self.holds
+            .values()
+            .filter(|(_, _, r)| *r)
+            .map(|(a, _, _)| a)
+            .sum()
+    }
+
+    /// W-12: after a change at `t` (and before anything at `t`): a bonus above zero whose
+    /// expiry is at or before `t` is gone, its wagering with it; else (expiry is checked
+    /// first) a bonus above zero with nothing left to wager becomes cash. Returns what
+    /// expired and what converted.
+    pub(super) fn bonus_due(&mut self, t: i64) -> (i64, i64) {
+        let Some(b) = self.bonus.as_mut() else {
+            return (0, 0);
+        };
+        if b.balance > 0 && b.expires <= t {
+            let gone = b.balance;
+            b.expired += gone;
+            b.balance = 0;
+            b.wagering_left = 0;
+            return (gone, 0);
+        }
+        if b.balance > 0 && b.wagering_left == 0 {
+            let cash = b.balance;
+            b.converted += cash;
+            b.balance = 0;
+            self.view.balance += cash;
+            return (0, cash);
+        }
+        (0, 0)
     }
 }
 

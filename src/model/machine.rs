@@ -92,7 +92,7 @@ impl Model {
             | MachineWhat::Win(_, c)
             | MachineWhat::CashIn(_, _, c, _)
             | MachineWhat::CashOut(_, _, c, _)
-            | MachineWhat::Transfer(_, _, _, _, c) => Some(c.clone()),
+            | MachineWhat::Transfer(_, _, _, _, c, _) => Some(c.clone()),
             MachineWhat::JackpotHit(_, _, Some((_, c))) => Some(c.clone()),
             MachineWhat::MeterSnapshot(_, c) | MachineWhat::HandpayPending(_, _, c) => {
                 Some(c.clone())
@@ -150,8 +150,10 @@ impl Model {
                 self.voucher_fact(number, &ev.machine, &ev.hall, booked, &ev.id, fact);
             }
             // W-10: a transfer the machine counted is its wallet's fact, at the booked time.
-            if let MachineWhat::Transfer(transfer, player, to_machine, a, _) = &ev.what {
-                self.transfer_fact(player, transfer, &ev.id, *to_machine, *a, booked);
+            if let MachineWhat::Transfer(transfer, player, to_machine, a, _, restricted) = &ev.what
+            {
+                let credit = (*to_machine, *restricted);
+                self.transfer_fact(player, transfer, &ev.id, credit, *a, booked);
             }
         }
         outcome
@@ -340,11 +342,17 @@ impl Model {
                 }
                 return outcome;
             }
-            // W-10: a transfer is the machine's cashless cash-in or cash-out.
-            MachineWhat::Transfer(_, _, true, a, _) => {
-                return self.cash_in(id, &m, "cashless_in", *a)
+            // W-10: a transfer is the machine's cashless cash-in or cash-out; W-12: restricted
+            // credits from a wallet's bonus count as M-13's restricted credits.
+            MachineWhat::Transfer(_, _, true, a, _, restricted) => {
+                let meter = if *restricted {
+                    "restricted_in"
+                } else {
+                    "cashless_in"
+                };
+                return self.cash_in(id, &m, meter, *a);
             }
-            MachineWhat::Transfer(_, _, false, a, _) => {
+            MachineWhat::Transfer(_, _, false, a, _, _) => {
                 return self.cash_out(id, &m, "cashless_out", *a)
             }
             MachineWhat::CardIn(p) => {

@@ -29,10 +29,10 @@ mod wallet;
 
 pub use state::Model;
 pub use types::{
-    AmlModel, Answer, CaseRow, Draw, HallView, Hit, LevelSpec, LevelView, MachineView, ModelConfig,
-    MoveRow, Outcome, PoolSpec, SessionRow, Totals, TransferRow, VoucherView, WalletView,
-    AMOUNT_MAX, DAY_MS, EPOCHS_KEPT, HOLES_KEPT, MICRO, VOUCHER_ANSWERS_KEPT, VOUCHER_FACTS_KEPT,
-    WINDOW_MS,
+    AmlModel, Answer, BonusView, CaseRow, Draw, HallView, Hit, LevelSpec, LevelView, MachineView,
+    ModelConfig, MoveRow, Outcome, PoolSpec, SessionRow, Totals, TransferRow, VoucherView,
+    WalletView, AMOUNT_MAX, DAY_MS, EPOCHS_KEPT, HOLES_KEPT, MICRO, VOUCHER_ANSWERS_KEPT,
+    VOUCHER_FACTS_KEPT, WINDOW_MS,
 };
 pub use validate::{Event, Party};
 pub use voucher::VoucherAnswers;
@@ -325,6 +325,7 @@ mod tests {
                     direction: direction.to_owned(),
                     amount,
                     currency: CURRENCY.to_owned(),
+                    credit_type: None,
                 };
                 self.send(true, t, payload)
             }
@@ -353,6 +354,7 @@ mod tests {
                 machine: "M-1".to_owned(),
                 amount,
                 currency: CURRENCY.to_owned(),
+                credit_type: None,
             }
         }
 
@@ -455,6 +457,429 @@ mod tests {
             assert_eq!(t.wallet(), (301, 0, 1_103, 200, 497));
             let (entered, accounted) = t.m.conservation();
             assert_eq!(entered, accounted);
+        }
+    }
+
+    /// RULES.md W-12, one sequence at a time, as the rule reads.
+    mod bonus {
+        use super::super::gen::{model_config, CURRENCY, START_MS, TRANSFER_HOLD_MS};
+        use super::super::{Answer, BonusView, Model, Outcome};
+        use crate::wire::{InputEnvelope, InputPayload, Source};
+
+        const PLAYER: &str = "P-1";
+        const WEEK: i64 = 7 * 86_400_000;
+
+        struct T {
+            m: Model,
+            ids: u128,
+            seq: u64,
+        }
+
+        impl T {
+            fn new(bonus_first: bool) -> Self {
+                let mut cfg = model_config();
+                cfg.bonus_first = bonus_first;
+                Self {
+                    m: Model::new(cfg, Box::new(|_, _, _, lo, _| lo)),
+                    ids: 0,
+                    seq: 0,
+                }
+            }
+
+            fn send(
+                &mut self,
+                machine: bool,
+                version: u32,
+                t: i64,
+                payload: InputPayload,
+            ) -> Outcome {
+                self.ids += 1;
+                if machine {
+                    self.seq += 1;
+                }
+                let env = InputEnvelope {
+                    event_id: uuid::Uuid::from_u128(
+                        0xb0b0_0000_0000_4000_8000_0000_0000_0000 | self.ids,
+                    )
+                    .hyphenated()
+                    .to_string(),
+                    schema_version: version,
+                    source: Source {
+                        hall: "H-00".to_owned(),
+                        machine: machine.then(|| "M-1".to_owned()),
+                        server: (!machine).then(|| "GS-1".to_owned()),
+                    },
+                    epoch: (machine && version == 2).then_some(0),
+                    seq: if machine { self.seq } else { 0 },
+                    event_time: START_MS + t,
+                    receive_time: None,
+                    payload,
+                };
+                self.m.apply(&env, None)
+            }
+
+            fn host(&mut self, t: i64, payload: InputPayload) -> Outcome {
+                self.send(false, 2, t, payload)
+            }
+
+            fn took(&mut self, t: i64, transfer: &str, amount: i64, ct: Option<&str>) -> Outcome {
+                let payload = InputPayload::CashlessTransfer {
+                    transfer: transfer.to_owned(),
+                    player: PLAYER.to_owned(),
+                    direction: "to_machine".to_owned(),
+                    amount,
+                    currency: CURRENCY.to_owned(),
+                    credit_type: ct.map(str::to_owned),
+                };
+                self.send(true, 2, t, payload)
+            }
+
+            /// (balance, bonus, wagering left).
+            fn wallet(&self) -> (i64, i64, i64) {
+                let w = &self.m.wallets()[PLAYER];
+                let b = w.bonus.clone().unwrap_or_default();
+                (w.balance, b.balance, b.wagering_left)
+            }
+
+            fn bonus(&self) -> BonusView {
+                self.m.wallets()[PLAYER].bonus.clone().expect("an account")
+            }
+
+            /// The answer to `tx`: (delta, balance) and (bonus delta, bonus).
+            fn answer(&self, tx: &str) -> ((i64, i64), Option<(i64, i64)>) {
+                let key = (PLAYER.to_owned(), "GS-1".to_owned(), tx.to_owned());
+                let Answer::Applied { delta, balance } = self.m.answers[&key] else {
+                    panic!("{tx} was refused");
+                };
+                ((delta, balance), self.m.bonus_answers.get(&key).copied())
+            }
+
+            fn books(&self) {
+                let (entered, accounted) = self.m.conservation();
+                assert_eq!(entered, accounted);
+                assert_eq!(self.m.bonus_books(), Vec::<String>::new());
+            }
+        }
+
+        fn award(tx: &str, amount: i64, wagering: i64, expires_at: i64) -> InputPayload {
+            InputPayload::BonusAward {
+                player: PLAYER.to_owned(),
+                tx: tx.to_owned(),
+                amount,
+                currency: CURRENCY.to_owned(),
+                wagering,
+                expires_at: START_MS + expires_at,
+            }
+        }
+
+        fn money(kind: &str, tx: &str, amount: i64, bet: Option<&str>) -> InputPayload {
+            let (player, tx, currency) = (PLAYER.to_owned(), tx.to_owned(), CURRENCY.to_owned());
+            match kind {
+                "deposit" => InputPayload::Deposit {
+                    player,
+                    tx,
+                    amount,
+                    currency,
+                    round: None,
+                },
+                "withdraw" => InputPayload::Withdraw {
+                    player,
+                    tx,
+                    amount,
+                    currency,
+                    round: None,
+                },
+                "bet" => InputPayload::WalletBet {
+                    player,
+                    tx,
+                    amount,
+                    currency,
+                    round: None,
+                },
+                _ => InputPayload::WalletWin {
+                    player,
+                    tx,
+                    amount,
+                    currency,
+                    bet_tx: bet.map(str::to_owned),
+                    round: None,
+                },
+            }
+        }
+
+        fn rollback(tx: &str, bet: &str) -> InputPayload {
+            InputPayload::Rollback {
+                player: PLAYER.to_owned(),
+                tx: tx.to_owned(),
+                bet_tx: bet.to_owned(),
+                currency: CURRENCY.to_owned(),
+                round: None,
+            }
+        }
+
+        fn request(tx: &str, amount: i64, ct: Option<&str>) -> InputPayload {
+            InputPayload::TransferRequest {
+                player: PLAYER.to_owned(),
+                tx: tx.to_owned(),
+                machine: "M-1".to_owned(),
+                amount,
+                currency: CURRENCY.to_owned(),
+                credit_type: ct.map(str::to_owned),
+            }
+        }
+
+        #[test]
+        fn a_bonus_is_staked_won_split_refunded_converted_and_expires() {
+            let mut t = T::new(false);
+            assert_eq!(
+                t.host(0, money("deposit", "D-1", 100, None)),
+                Outcome::Applied
+            );
+            // No bonus account yet: the answers carry none.
+            assert_eq!(t.answer("D-1"), ((100, 100), None));
+            assert_eq!(t.host(1, award("B-1", 500, 2, WEEK)), Outcome::Applied);
+            assert_eq!(t.answer("B-1"), ((0, 100), Some((500, 500))));
+            assert_eq!(t.wallet(), (100, 500, 1_000));
+            // Cash first: the cash above zero, then the bonus; the whole bet is wagered.
+            assert_eq!(t.host(2, money("bet", "G-1", 300, None)), Outcome::Applied);
+            assert_eq!(t.answer("G-1"), ((-100, 0), Some((-200, 300))));
+            assert_eq!(t.wallet(), (0, 300, 700));
+            assert_eq!(t.m.halls["H-00"].totals.promo, 200);
+            // The win is split like its bet: floor(100 x 200 / 300) = 66 to the bonus.
+            assert_eq!(
+                t.host(3, money("win", "W-1", 100, Some("G-1"))),
+                Outcome::Applied
+            );
+            assert_eq!(t.answer("W-1"), ((34, 34), Some((66, 366))));
+            // Cash 34 and bonus 366 pay the next bet; the rollback gives each part back,
+            // and the wagering it met.
+            assert_eq!(t.host(4, money("bet", "G-2", 400, None)), Outcome::Applied);
+            assert_eq!(t.wallet(), (0, 0, 300));
+            assert_eq!(t.host(5, rollback("R-1", "G-2")), Outcome::Applied);
+            assert_eq!(t.answer("R-1"), ((34, 34), Some((366, 366))));
+            assert_eq!(t.wallet(), (34, 366, 700));
+            assert_eq!(t.m.halls["H-00"].totals.promo, 200);
+            // Withdrawals draw on cash only.
+            assert_eq!(
+                t.host(6, money("withdraw", "O-1", 35, None)),
+                Outcome::Refused("insufficient_funds")
+            );
+            // Beyond cash + credit line + bonus: refused.
+            assert_eq!(
+                t.host(7, money("bet", "G-3", 34 + 1_000 + 367, None)),
+                Outcome::Refused("insufficient_funds")
+            );
+            // A bet that meets the wagering: the bonus becomes cash, in the answer's delta.
+            assert_eq!(
+                t.host(8, money("deposit", "D-2", 1_000, None)),
+                Outcome::Applied
+            );
+            assert_eq!(t.host(9, money("bet", "G-4", 700, None)), Outcome::Applied);
+            assert_eq!(t.answer("G-4"), ((-700 + 366, 700), Some((-366, 0))));
+            assert_eq!(t.wallet(), (700, 0, 0));
+            let b = t.bonus();
+            assert_eq!(
+                (b.awarded, b.staked, b.won, b.refunded, b.converted),
+                (500, 566, 66, 366, 366)
+            );
+            t.books();
+            // A bonus without wagering is cash at once.
+            assert_eq!(t.host(10, award("B-2", 50, 0, WEEK)), Outcome::Applied);
+            assert_eq!(t.answer("B-2"), ((50, 750), Some((0, 0))));
+            // A spent bonus leaves no requirement behind: bonus-first spends it, the next
+            // award starts from its own.
+            assert_eq!(t.host(1_002, award("B-4", 100, 50, WEEK)), Outcome::Applied);
+            assert_eq!(t.wallet(), (750, 100, 5_000));
+            assert_eq!(
+                t.host(1_003, money("withdraw", "O-2", 750, None)),
+                Outcome::Applied
+            );
+            assert_eq!(
+                t.host(1_004, money("bet", "G-6", 100, None)),
+                Outcome::Applied
+            );
+            assert_eq!(t.wallet(), (0, 0, 4_900));
+            assert_eq!(t.host(1_005, award("B-5", 100, 1, WEEK)), Outcome::Applied);
+            assert_eq!(t.wallet(), (0, 100, 100));
+            t.books();
+            // Rejected at the wire: an expiry at the command's time, a multiple beyond 100.
+            assert_eq!(
+                t.host(1_006, award("B-6", 100, 1, 1_006)),
+                Outcome::Rejected("malformed")
+            );
+            assert_eq!(
+                t.host(1_007, award("B-7", 100, 101, WEEK)),
+                Outcome::Rejected("malformed")
+            );
+        }
+
+        #[test]
+        fn an_expired_bonus_is_gone_before_the_first_thing_at_its_time_and_after_a_change() {
+            let mut t = T::new(false);
+            // Expiring at 1,000 (its own expiry: the account's first).
+            assert_eq!(t.host(1, award("B-1", 200, 1, 1_000)), Outcome::Applied);
+            assert_eq!(t.host(2, money("bet", "G-1", 50, None)), Outcome::Applied);
+            assert_eq!(t.wallet(), (0, 150, 150));
+            assert_eq!(
+                t.host(999, money("deposit", "D-1", 1, None)),
+                Outcome::Applied
+            );
+            assert_eq!(t.wallet(), (1, 150, 150));
+            assert_eq!(
+                t.host(1_000, money("deposit", "D-2", 1, None)),
+                Outcome::Applied
+            );
+            assert_eq!(t.answer("D-2"), ((1, 2), Some((0, 0))));
+            assert_eq!(t.wallet(), (2, 0, 0));
+            assert_eq!(t.bonus().expired, 150);
+            // A win named after the expiry: its bonus part (all of it) expires after it.
+            assert_eq!(
+                t.host(1_001, money("win", "W-1", 30, Some("G-1"))),
+                Outcome::Applied
+            );
+            assert_eq!(t.answer("W-1"), ((0, 2), Some((0, 0))));
+            assert_eq!(t.bonus().expired, 180);
+            // A later award on an empty account: the later of the two expiries.
+            assert_eq!(t.host(1_002, award("B-2", 100, 1, WEEK)), Outcome::Applied);
+            assert_eq!(t.bonus().expires, START_MS + WEEK);
+            assert_eq!(t.wallet(), (2, 100, 100));
+            t.books();
+        }
+
+        #[test]
+        fn bonus_first_draws_the_bonus_before_the_cash() {
+            let mut t = T::new(true);
+            assert_eq!(
+                t.host(0, money("deposit", "D-1", 1_000, None)),
+                Outcome::Applied
+            );
+            assert_eq!(t.host(1, award("B-1", 300, 1, WEEK)), Outcome::Applied);
+            assert_eq!(t.host(2, money("bet", "G-1", 200, None)), Outcome::Applied);
+            assert_eq!(t.answer("G-1"), ((0, 1_000), Some((-200, 100))));
+            assert_eq!(t.host(3, money("bet", "G-2", 150, None)), Outcome::Applied);
+            // 100 of bonus, 50 of cash; the wagering is met with nothing left to convert.
+            assert_eq!(t.answer("G-2"), ((-50, 950), Some((-100, 0))));
+            assert_eq!(t.wallet(), (950, 0, 0));
+            // The win of G-2 is two thirds bonus (floor(100 x 100 / 150) = 66), which
+            // converts at once: nothing is left to wager.
+            assert_eq!(
+                t.host(4, money("win", "W-1", 100, Some("G-2"))),
+                Outcome::Applied
+            );
+            assert_eq!(t.answer("W-1"), ((100, 1_050), Some((0, 0))));
+            assert_eq!(t.bonus().converted, 66);
+            t.books();
+        }
+
+        #[test]
+        fn restricted_transfers_hold_the_bonus_and_pay_only_their_own_type() {
+            let mut t = T::new(false);
+            assert_eq!(
+                t.host(0, money("deposit", "D-1", 1_000, None)),
+                Outcome::Applied
+            );
+            assert_eq!(t.host(1, award("B-1", 1_000, 5, WEEK)), Outcome::Applied);
+            // Held from the bonus, taken for less: the rest goes back to the bonus.
+            assert_eq!(
+                t.host(2, request("X-1", 300, Some("restricted"))),
+                Outcome::Applied
+            );
+            assert_eq!(t.answer("X-1"), ((0, 1_000), Some((-300, 700))));
+            assert_eq!(t.m.wallets()[PLAYER].restricted_held, 300);
+            assert_eq!(t.took(3, "X-1", 250, Some("restricted")), Outcome::Applied);
+            assert_eq!(t.wallet(), (1_000, 750, 5_000));
+            let row = t.m.transfers.last().expect("settled").clone();
+            assert!(row.restricted);
+            assert_eq!((row.held, row.delta, row.unbacked), (300, 50, 0));
+            assert_eq!(t.m.machines()["M-1"].meters["restricted_in"], 250);
+            assert_eq!(t.m.machines()["M-1"].meters["cashless_in"], 0);
+            assert_eq!(t.bonus().to_machines, 250);
+            // A restricted hold acknowledged as cashable credits: the hold stays, the cash
+            // pays (no hold), and the cancel gives the hold back to the bonus.
+            assert_eq!(
+                t.host(4, request("X-2", 100, Some("restricted"))),
+                Outcome::Applied
+            );
+            assert_eq!(t.took(5, "X-2", 100, None), Outcome::Applied);
+            assert_eq!(t.wallet(), (900, 650, 5_000));
+            assert_eq!(t.m.alerts.get("transfer_without_hold"), Some(&1));
+            assert_eq!(
+                t.host(
+                    6,
+                    InputPayload::TransferCancel {
+                        player: PLAYER.to_owned(),
+                        tx: "C-1".to_owned(),
+                        transfer: "X-2".to_owned(),
+                    }
+                ),
+                Outcome::Applied
+            );
+            assert_eq!(t.answer("C-1"), ((0, 900), Some((100, 750))));
+            // A cashable hold acknowledged as restricted credits beyond the bonus: the
+            // bonus pays what it has, the rest is unbacked; the cash hold lapses.
+            assert_eq!(
+                t.host(7, request("X-3", 200, Some("cashable"))),
+                Outcome::Applied
+            );
+            assert_eq!(t.took(8, "X-3", 800, Some("restricted")), Outcome::Applied);
+            assert_eq!(t.wallet(), (700, 0, 5_000));
+            assert_eq!(t.m.wallets()[PLAYER].unbacked, 50);
+            let after = 7 + TRANSFER_HOLD_MS + 1;
+            assert_eq!(
+                t.host(after, money("deposit", "D-2", 1, None)),
+                Outcome::Applied
+            );
+            assert_eq!(t.wallet(), (901, 0, 5_000));
+            // The bonus never pays beyond itself.
+            assert_eq!(
+                t.host(after + 1, request("X-4", 1, Some("restricted"))),
+                Outcome::Refused("insufficient_funds")
+            );
+            // A restricted hold that lapses goes back to the bonus.
+            assert_eq!(
+                t.host(after + 2, award("B-2", 100, 1, WEEK)),
+                Outcome::Applied
+            );
+            assert_eq!(
+                t.host(after + 3, request("X-5", 60, Some("restricted"))),
+                Outcome::Applied
+            );
+            let later = after + 4 + TRANSFER_HOLD_MS;
+            assert_eq!(
+                t.host(later, money("deposit", "D-3", 1, None)),
+                Outcome::Applied
+            );
+            assert_eq!(t.wallet(), (902, 100, 100));
+            assert_eq!(t.m.wallets()[PLAYER].held, 0);
+            t.books();
+            // Wire: other credit types, and restricted credits from a machine, are not
+            // events in version 2; version 1 ignores the credit type.
+            assert_eq!(
+                t.host(later + 1, request("X-6", 10, Some("nonrestricted"))),
+                Outcome::Rejected("malformed")
+            );
+            let from = |ct: &str| InputPayload::CashlessTransfer {
+                transfer: "X-7".to_owned(),
+                player: PLAYER.to_owned(),
+                direction: "from_machine".to_owned(),
+                amount: 10,
+                currency: CURRENCY.to_owned(),
+                credit_type: Some(ct.to_owned()),
+            };
+            assert_eq!(
+                t.send(true, 2, later + 2, from("restricted")),
+                Outcome::Rejected("malformed")
+            );
+            assert_eq!(
+                t.send(true, 1, later + 3, from("restricted")),
+                Outcome::Applied
+            );
+            assert_eq!(
+                t.send(false, 1, later + 4, request("X-8", 10, Some("restricted"))),
+                Outcome::Applied
+            );
+            assert_eq!(t.wallet(), (902, 100, 100));
+            t.books();
         }
     }
 

@@ -38,6 +38,12 @@ pub struct Model {
     pub cases: Vec<CaseRow>,
     /// Every wallet command's answer, by (player, provider, tx).
     pub answers: BTreeMap<(String, String, String), Answer>,
+    /// W-12: the bonus part of the applied answers of wallets that have a bonus account:
+    /// (`bonus_delta`, `bonus`), by (player, provider, tx).
+    pub bonus_answers: BTreeMap<(String, String, String), (i64, i64)>,
+    /// W-12: what bonus money did, by what (`bonus_awarded`, `bonus_staked`, `bonus_won`,
+    /// `bonus_refunded`, `bonus_converted`, `bonus_expired`, `restricted_settled`, ...).
+    pub bonus_events: BTreeMap<&'static str, u64>,
     /// The round each answer echoes, by (player, provider, tx), for commands that named one
     /// (W-6, E-2).
     pub rounds: BTreeMap<(String, String, String), String>,
@@ -78,6 +84,8 @@ impl Model {
             transfers: Vec::new(),
             cases: Vec::new(),
             answers: BTreeMap::new(),
+            bonus_answers: BTreeMap::new(),
+            bonus_events: BTreeMap::new(),
             rounds: BTreeMap::new(),
             alerts: BTreeMap::new(),
             refusals: BTreeMap::new(),
@@ -249,6 +257,47 @@ impl Model {
         ]
     }
 
+    /// W-12's books that do not balance: per wallet, the bonus account alone (`bonus +
+    /// restricted held = awarded - staked + won + refunded - converted - expired -
+    /// restricted to machines`), and the halls' `promo` against the machines' restricted
+    /// credits played plus the wallets' bonus staked less refunded. Empty when they balance.
+    pub fn bonus_books(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut wallets_promo = 0i64;
+        for (id, w) in &self.wallets {
+            let Some(b) = &w.bonus else {
+                if w.restricted_held() != 0 {
+                    out.push(format!(
+                        "wallet {id}: restricted held without a bonus account"
+                    ));
+                }
+                continue;
+            };
+            wallets_promo += b.staked - b.refunded;
+            let left = b.balance + w.restricted_held();
+            let right =
+                b.awarded - b.staked + b.won + b.refunded - b.converted - b.expired - b.to_machines;
+            if left != right {
+                out.push(format!(
+                    "wallet {id}: bonus + restricted held = {left}, its books say {right} ({b:?})"
+                ));
+            }
+        }
+        let machines_promo: i64 = self
+            .machines
+            .values()
+            .map(|m| m.meters["restricted_played"])
+            .sum();
+        let halls_promo: i64 = self.halls.values().map(|h| h.totals.promo).sum();
+        if halls_promo != machines_promo + wallets_promo {
+            out.push(format!(
+                "halls' promo {halls_promo}, machines' restricted played {machines_promo} + \
+                 wallets' bonus staked less refunded {wallets_promo}"
+            ));
+        }
+        out
+    }
+
     /// The conservation equation of `RULES.md`, in micro-units: money in, and money
     /// accounted for. Equal when no unit was lost or invented.
     ///
@@ -293,8 +342,16 @@ impl Model {
             // held and paid to machines are the wallet's, received from machines came in
             // through a machine's cash-out (what nobody paid, `unbacked`, entered at the
             // machine only).
-            entered += i128::from(v.deposits + v.from_machines) * MICRO;
-            accounted += i128::from(v.balance + v.withdrawals + v.held + v.to_machines) * MICRO;
+            // W-12: awards enter, expiries leave; the bonus is the wallet's like the
+            // balance (bets, wins, refunds and transfers count both parts whole).
+            let (bonus, awarded, expired) = v
+                .bonus
+                .as_ref()
+                .map_or((0, 0, 0), |b| (b.balance, b.awarded, b.expired));
+            entered += i128::from(v.deposits + v.from_machines + awarded) * MICRO;
+            accounted +=
+                i128::from(v.balance + v.withdrawals + v.held + v.to_machines + bonus + expired)
+                    * MICRO;
         }
         for levels in self.pools.values() {
             for l in &levels.levels {

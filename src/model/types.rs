@@ -106,6 +106,9 @@ pub struct ModelConfig {
     pub loyalty_micro_points: i64,
     /// W-11: the patron-cash thresholds (`[aml]`).
     pub aml: AmlModel,
+    /// W-12: `runtime.wallet-bets-draw = "bonus-first"` (the bonus pays a bet before the
+    /// cash); `false`: `"cash-first"`, the default.
+    pub bonus_first: bool,
 }
 
 impl ModelConfig {
@@ -183,6 +186,35 @@ pub struct WalletView {
     pub unbacked: i64,
     /// M-12: the loyalty points of the player's rated sessions.
     pub points: i64,
+    /// W-12: the bonus account, once the wallet has had a bonus.
+    pub bonus: Option<BonusView>,
+    /// W-12: held for restricted transfers (part of `held`), paid from the bonus.
+    pub restricted_held: i64,
+}
+
+/// A wallet's bonus account (W-12). The totals count the bonus parts only.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BonusView {
+    /// Promotional money the player may only stake.
+    pub balance: i64,
+    /// What the player must still stake before the bonus becomes cash.
+    pub wagering_left: i64,
+    /// When the bonus expires (ms): at or after it, it is gone.
+    pub expires: i64,
+    /// Awarded.
+    pub awarded: i64,
+    /// The bets' bonus parts (net of nothing: a rollback counts in `refunded`).
+    pub staked: i64,
+    /// The wins' bonus parts.
+    pub won: i64,
+    /// The refunds' bonus parts.
+    pub refunded: i64,
+    /// Moved to the cash balance once its wagering was met.
+    pub converted: i64,
+    /// Gone at its expiry.
+    pub expired: i64,
+    /// Paid to machines as restricted credits.
+    pub to_machines: i64,
 }
 
 /// Totals of a hall or of one of its windows (H-1).
@@ -316,6 +348,8 @@ pub struct TransferRow {
     pub repeated: bool,
     /// The balance after.
     pub balance: i64,
+    /// W-12: the machine took restricted credits (`held` and `delta` are then the bonus's).
+    pub restricted: bool,
 }
 
 /// A card session that ended, rated (M-12).

@@ -80,8 +80,9 @@ pub enum MachineWhat {
     /// A handpay reset by an attendant (M-10).
     HandpayReset(String),
     /// A cashless transfer (W-10): transfer id, player, `true` to the machine (its
-    /// cashless cash-in) or `false` from it (its cashless cash-out), amount, currency.
-    Transfer(String, String, bool, i64, String),
+    /// cashless cash-in) or `false` from it (its cashless cash-out), amount, currency, and
+    /// (W-12) whether the machine took restricted credits (to it only).
+    Transfer(String, String, bool, i64, String, bool),
 }
 
 /// The meters a snapshot carries (M-8), by name.
@@ -143,10 +144,14 @@ pub enum WalletOpModel {
     Limit(String, String, Option<i64>),
     /// W-9: excluded until this time (ms).
     SelfExclusion(i64),
-    /// W-10: hold this amount for a transfer (the command's tx) to this machine.
-    TransferRequest(String, i64),
+    /// W-10: hold this amount for a transfer (the command's tx) to this machine; W-12:
+    /// `true` holds bonus for restricted credits.
+    TransferRequest(String, i64, bool),
     /// W-10: give back the hold of this transfer.
     TransferCancel(String),
+    /// W-12: a bonus of this amount, to be wagered this many times its amount, expiring at
+    /// this time (ms).
+    BonusAward(i64, i64, i64),
 }
 
 /// Who sends a voucher command or reports a ticket (V-2..V-4): a machine (its gateway), or
@@ -486,10 +491,18 @@ pub fn validate(env: &InputEnvelope) -> Result<Event, &'static str> {
                     direction,
                     amount: a,
                     currency: c,
+                    credit_type,
                 } => {
                     let to_machine = match direction.as_str() {
                         "to_machine" => true,
                         "from_machine" => false,
+                        _ => return Err("malformed"),
+                    };
+                    // W-12: version 2 names the credits the machine took; restricted ones
+                    // never leave a machine, and a wallet has no non-restricted credits.
+                    let restricted = match (v2, credit_type.as_deref()) {
+                        (false, _) | (true, None | Some("cashable")) => false,
+                        (true, Some("restricted")) if to_machine => true,
                         _ => return Err("malformed"),
                     };
                     MachineWhat::Transfer(
@@ -498,6 +511,7 @@ pub fn validate(env: &InputEnvelope) -> Result<Event, &'static str> {
                         to_machine,
                         amount(*a)?,
                         currency(c)?,
+                        restricted,
                     )
                 }
                 _ => return Err("invalid_source"),
@@ -661,9 +675,39 @@ pub fn validate(env: &InputEnvelope) -> Result<Event, &'static str> {
                     machine,
                     amount: a,
                     currency: c,
+                    credit_type,
                 } => {
                     let (player, tx, c) = (id(player)?, id(tx)?, currency(c)?);
-                    let op = WalletOpModel::TransferRequest(id(machine)?, amount(*a)?);
+                    // W-12: version 2's credit type: cash (the default) or bonus.
+                    let restricted = match (v2, credit_type.as_deref()) {
+                        (false, _) | (true, None | Some("cashable")) => false,
+                        (true, Some("restricted")) => true,
+                        _ => return Err("malformed"),
+                    };
+                    let op = WalletOpModel::TransferRequest(id(machine)?, amount(*a)?, restricted);
+                    return Ok(rule(player, tx, c, op));
+                }
+                // W-12: an award names its amount, wagering multiple (0 to 100) and an
+                // expiry after the command's time (E-1's range); no round, any version.
+                P::BonusAward {
+                    player,
+                    tx,
+                    amount: a,
+                    currency: c,
+                    wagering,
+                    expires_at,
+                } => {
+                    let (player, tx) = (id(player)?, id(tx)?);
+                    let (a, c) = (amount(*a)?, currency(c)?);
+                    if !(0..=100).contains(wagering) {
+                        return Err("malformed");
+                    }
+                    if !(0..=253_402_300_799_999).contains(expires_at)
+                        || *expires_at <= env.event_time
+                    {
+                        return Err("malformed");
+                    }
+                    let op = WalletOpModel::BonusAward(a, *wagering, *expires_at);
                     return Ok(rule(player, tx, c, op));
                 }
                 P::TransferCancel {

@@ -1,6 +1,6 @@
 //! The W rules: keys, repeats and conflicts, debits, settling and rolling back bets.
 
-use super::entities::{BetState, Record};
+use super::entities::{Bet, BetState, Record};
 use super::state::Model;
 use super::types::{Answer, MoveRow, Outcome, Totals, TransferRow, TRANSFER_ACKS_KEPT};
 use super::validate::{WalletEvent, WalletOpModel};
@@ -14,11 +14,14 @@ impl Model {
         let network = self.cfg.currency.clone();
         let hold_ms = self.cfg.transfer_hold_ms;
         let session_break = self.cfg.session_break_ms;
+        let bonus_first = self.cfg.bonus_first;
         self.wallets.entry(ev.player.clone()).or_default();
         // W-10: before anything (a repeat and a conflict too), the holds whose time has
-        // passed go back.
+        // passed go back; W-12: and a bonus whose expiry has come is gone.
         self.lapse_holds(&ev.player, ev.time);
         let w = self.wallets.get_mut(&ev.player).expect("exists");
+        // W-12: the answer's changes are counted from here.
+        let (cash_before, bonus_before) = (w.view.balance, w.bonus_balance());
         let key = (ev.provider.clone(), ev.tx.clone());
         let answer_key = (ev.player.clone(), ev.provider.clone(), ev.tx.clone());
         let tombstoned = match w.records.get(&key) {
@@ -48,6 +51,8 @@ impl Model {
         let w = self.wallets.get_mut(&ev.player).expect("exists");
         let mut bet_state = None;
         let mut won_back = 0;
+        // W-12: what the command did with bonus money, counted for the reports.
+        let mut tags: Vec<&'static str> = Vec::new();
         let mut revenue: Option<(String, i64, Totals)> = None;
         let answer = if tombstoned {
             Answer::Refused("bet_rolled_back")
@@ -68,6 +73,7 @@ impl Model {
                 | WalletOpModel::Bet(_)
                 | WalletOpModel::Withdraw(_)
                 | WalletOpModel::TransferRequest(..)
+                | WalletOpModel::BonusAward(..)
                     if status == "blocked" =>
                 {
                     Some("player_blocked")
@@ -104,6 +110,7 @@ impl Model {
                 WalletOpModel::Deposit(_)
                 | WalletOpModel::Bet(_)
                 | WalletOpModel::TransferRequest(..)
+                | WalletOpModel::BonusAward(..)
                     if excluded.is_some() =>
                 {
                     Some("self_excluded")
@@ -181,6 +188,29 @@ impl Model {
                             }
                         }
                     },
+                    // W-12: an award; on an empty account (no bonus, nothing held of it) the
+                    // requirement a spent bonus left is cleared first.
+                    WalletOpModel::BonusAward(a, wagering, expires) => {
+                        let empty = w.bonus_balance() == 0 && w.restricted_held() == 0;
+                        let b = w.bonus.get_or_insert_with(Default::default);
+                        if empty && b.wagering_left > 0 {
+                            tags.push("bonus_requirement_cleared");
+                            b.wagering_left = 0;
+                        }
+                        b.balance += a;
+                        b.awarded += a;
+                        b.wagering_left = b.wagering_left.saturating_add(wagering * a);
+                        b.expires = b.expires.max(*expires);
+                        tags.push(if empty {
+                            "bonus_awarded"
+                        } else {
+                            "bonus_awarded_on_top"
+                        });
+                        Answer::Applied {
+                            delta: 0,
+                            balance: w.view.balance,
+                        }
+                    }
                     WalletOpModel::Kyc(s) => {
                         v.kyc = s.clone();
                         Answer::Applied {
@@ -202,7 +232,13 @@ impl Model {
                     // W-10: the balance above zero (never the credit line) pays a hold; a
                     // transfer whose acknowledgement waited for it in vain (settled without
                     // a hold) holds nothing.
-                    WalletOpModel::TransferRequest(_, a) => {
+                    // W-12: a restricted transfer holds bonus above zero instead.
+                    WalletOpModel::TransferRequest(_, a, restricted) => {
+                        let funds = if *restricted {
+                            w.bonus_balance()
+                        } else {
+                            w.view.balance
+                        };
                         if w.acks.iter().any(|(t, _)| *t == ev.tx) {
                             Answer::Applied {
                                 delta: 0,
@@ -211,22 +247,29 @@ impl Model {
                         } else if w.holds.contains_key(&ev.tx) {
                             // Held already under another sender's key.
                             Answer::Refused("tx_conflict")
-                        } else if *a > w.view.balance.max(0) {
+                        } else if *a > funds.max(0) {
                             Answer::Refused("insufficient_funds")
                         } else {
-                            w.view.balance -= a;
+                            match w.bonus.as_mut() {
+                                Some(b) if *restricted => b.balance -= a,
+                                _ => w.view.balance -= a,
+                            }
                             let until = ev.time.saturating_add(hold_ms);
-                            w.holds.insert(ev.tx.clone(), (*a, until));
+                            w.holds.insert(ev.tx.clone(), (*a, until, *restricted));
                             Answer::Applied {
                                 delta: -a,
                                 balance: w.view.balance,
                             }
                         }
                     }
+                    // W-12: a restricted hold goes back to the bonus.
                     WalletOpModel::TransferCancel(t) => match w.holds.remove(t) {
                         None => Answer::Refused("transfer_not_held"),
-                        Some((a, _)) => {
-                            w.view.balance += a;
+                        Some((a, _, restricted)) => {
+                            match w.bonus.as_mut() {
+                                Some(b) if restricted => b.balance += a,
+                                _ => w.view.balance += a,
+                            }
                             Answer::Applied {
                                 delta: a,
                                 balance: w.view.balance,
@@ -246,22 +289,49 @@ impl Model {
                             }
                         }
                     }
-                    // W-3: a bet may use the credit line.
+                    // W-3: a bet may use the credit line; W-12: and the bonus, which pays
+                    // after the cash above zero (cash-first) or before the cash (bonus-first).
                     WalletOpModel::Bet(a) => {
-                        if *a > v.balance + credit_line {
+                        let bonus = w.bonus_balance().max(0);
+                        if *a > w.view.balance + credit_line + bonus {
                             Answer::Refused("insufficient_funds")
                         } else {
-                            v.balance -= a;
+                            let from_bonus = if bonus_first {
+                                (*a).min(bonus)
+                            } else {
+                                (*a - (*a).min(w.view.balance.max(0))).min(bonus)
+                            };
+                            let v = &mut w.view;
+                            v.balance -= a - from_bonus;
                             v.bets += a;
+                            // W-12: the whole bet counts towards the wagering.
+                            let mut wagered = 0;
+                            if let Some(b) = w.bonus.as_mut() {
+                                b.balance -= from_bonus;
+                                b.staked += from_bonus;
+                                wagered = (*a).min(b.wagering_left.max(0));
+                                b.wagering_left -= wagered;
+                            }
                             for (name, start, sum) in std::mem::take(&mut counted) {
                                 w.losses_in.insert(name, (start, sum.saturating_add(*a)));
                             }
-                            bet_state = Some((BetState::Open, booked, ev.hall.clone()));
+                            if from_bonus > 0 {
+                                tags.push("bonus_staked");
+                            }
+                            bet_state = Some(Bet {
+                                state: BetState::Open,
+                                time: booked,
+                                hall: ev.hall.clone(),
+                                bonus: from_bonus,
+                                wagered,
+                            });
+                            let v = &w.view;
                             revenue = Some((
                                 ev.hall.clone(),
                                 booked,
                                 Totals {
                                     bets: *a,
+                                    promo: from_bonus,
                                     ..Totals::default()
                                 },
                             ));
@@ -286,12 +356,14 @@ impl Model {
                                         (WalletOpModel::Bet(_), Answer::Refused(_), _) => {
                                             Err("bet_not_accepted")
                                         }
-                                        (
-                                            WalletOpModel::Bet(_),
-                                            _,
-                                            Some((BetState::RolledBack, _, _)),
-                                        ) => Err("bet_rolled_back"),
-                                        (WalletOpModel::Bet(_), _, Some(_)) => Ok(Some(bkey)),
+                                        (WalletOpModel::Bet(_), _, Some(bet))
+                                            if bet.state == BetState::RolledBack =>
+                                        {
+                                            Err("bet_rolled_back")
+                                        }
+                                        (WalletOpModel::Bet(amount), _, Some(bet)) => {
+                                            Ok(Some((bkey, *amount, bet.bonus)))
+                                        }
                                         _ => Err("bet_unknown"),
                                     },
                                 }
@@ -299,33 +371,51 @@ impl Model {
                         };
                         match check {
                             Err(code) => Answer::Refused(code),
-                            Ok(settles) => match w.view.balance.checked_add(*a) {
-                                None => Answer::Refused("overflow"),
-                                Some(b) => {
-                                    w.view.balance = b;
-                                    w.view.wins += a;
-                                    won_back = *a;
-                                    if let Some(bkey) = settles {
-                                        if let Some(Record::Answered { bet: Some(s), .. }) =
-                                            w.records.get_mut(&bkey)
-                                        {
-                                            s.0 = BetState::Settled;
+                            Ok(settles) => {
+                                // W-12: split like the bet it settles, the bonus part
+                                // rounded down; a win naming no bet is cash.
+                                let to_bonus = match &settles {
+                                    Some((_, bet, part)) if *part > 0 => i64::try_from(
+                                        i128::from(*a) * i128::from(*part) / i128::from(*bet),
+                                    )
+                                    .expect("at most the win"),
+                                    _ => 0,
+                                };
+                                match w.view.balance.checked_add(*a - to_bonus) {
+                                    None => Answer::Refused("overflow"),
+                                    Some(b) => {
+                                        w.view.balance = b;
+                                        w.view.wins += a;
+                                        if let Some(bonus) = w.bonus.as_mut() {
+                                            bonus.balance += to_bonus;
+                                            bonus.won += to_bonus;
+                                        }
+                                        if to_bonus > 0 {
+                                            tags.push("bonus_won");
+                                        }
+                                        won_back = *a;
+                                        if let Some((bkey, _, _)) = settles {
+                                            if let Some(Record::Answered { bet: Some(s), .. }) =
+                                                w.records.get_mut(&bkey)
+                                            {
+                                                s.state = BetState::Settled;
+                                            }
+                                        }
+                                        revenue = Some((
+                                            ev.hall.clone(),
+                                            booked,
+                                            Totals {
+                                                wins: *a,
+                                                ..Totals::default()
+                                            },
+                                        ));
+                                        Answer::Applied {
+                                            delta: *a,
+                                            balance: b,
                                         }
                                     }
-                                    revenue = Some((
-                                        ev.hall.clone(),
-                                        booked,
-                                        Totals {
-                                            wins: *a,
-                                            ..Totals::default()
-                                        },
-                                    ));
-                                    Answer::Applied {
-                                        delta: *a,
-                                        balance: b,
-                                    }
                                 }
-                            },
+                            }
                         }
                     }
                     // W-5.
@@ -344,21 +434,33 @@ impl Model {
                                 (WalletOpModel::Bet(_), Answer::Refused(_), _) => {
                                     Answer::Applied { delta: 0, balance }
                                 }
-                                (WalletOpModel::Bet(a), _, Some(state)) => match state.0 {
+                                (WalletOpModel::Bet(a), _, Some(bet)) => match bet.state {
                                     BetState::RolledBack => Answer::Applied { delta: 0, balance },
                                     BetState::Settled => Answer::Refused("bet_settled"),
                                     BetState::Open => {
                                         let a = *a;
-                                        state.0 = BetState::RolledBack;
-                                        let (bet_time, bet_hall) = (state.1, state.2.clone());
-                                        w.view.balance += a;
+                                        bet.state = BetState::RolledBack;
+                                        let (bet_time, bet_hall) = (bet.time, bet.hall.clone());
+                                        // W-12: each part back where it came from, and the
+                                        // wagering it met back to meet.
+                                        let (part, wagered) = (bet.bonus, bet.wagered);
+                                        w.view.balance += a - part;
                                         w.view.refunds += a;
+                                        if let Some(b) = w.bonus.as_mut() {
+                                            b.balance += part;
+                                            b.refunded += part;
+                                            b.wagering_left += wagered;
+                                        }
+                                        if part > 0 || wagered > 0 {
+                                            tags.push("bonus_refunded");
+                                        }
                                         won_back = a;
                                         revenue = Some((
                                             bet_hall,
                                             bet_time,
                                             Totals {
                                                 bets: -a,
+                                                promo: -part,
                                                 ..Totals::default()
                                             },
                                         ));
@@ -375,19 +477,45 @@ impl Model {
                 }
             }
         };
-        // W-10: an acknowledgement read before its request settles against the new hold.
+        // W-12: after a change, an expired bonus is gone, else one with nothing left to
+        // wager becomes cash; the answer gives the command's whole change of the cash (a
+        // conversion included) and of the bonus.
         let mut answer = answer;
+        let w = self.wallets.get_mut(&ev.player).expect("exists");
+        let (gone, converted) = w.bonus_due(ev.time);
+        let mut bonus_answer = None;
+        if let Answer::Applied { .. } = answer {
+            let balance = w.view.balance;
+            answer = Answer::Applied {
+                delta: balance - cash_before,
+                balance,
+            };
+            if w.bonus.is_some() {
+                bonus_answer = Some(w.bonus_balance() - bonus_before);
+            }
+        }
+        self.bonus_outcomes(gone, converted);
+        for tag in tags {
+            *self.bonus_events.entry(tag).or_default() += 1;
+        }
+        // W-10: an acknowledgement read before its request settles against the new hold.
         if let (WalletOpModel::TransferRequest(..), Answer::Applied { delta, .. }) =
             (&ev.op, &answer)
         {
             let delta = *delta;
             let w = self.wallets.get_mut(&ev.player).expect("exists");
             if let Some(i) = w.acks_waiting.iter().position(|x| x.0 == ev.tx) {
-                let (tx, event, amount, _) = w.acks_waiting.remove(i);
-                self.settle(&ev.player, &tx, &event, true, amount);
+                let (tx, event, amount, _, restricted) = w.acks_waiting.remove(i);
+                let at = Some(ev.time);
+                self.settle(&ev.player, &tx, &event, (true, restricted), amount, at);
                 let balance = self.wallets[&ev.player].view.balance;
                 answer = Answer::Applied { delta, balance };
             }
+        }
+        if let Some(delta) = bonus_answer {
+            let balance = self.wallets[&ev.player].bonus_balance();
+            self.bonus_answers
+                .insert(answer_key.clone(), (delta, balance));
         }
         let w = self.wallets.get_mut(&ev.player).expect("exists");
         // W-9: an applied bet or win plays in the session.
@@ -452,33 +580,54 @@ impl Model {
 }
 
 impl Model {
+    /// W-12: counts what became of bonus money after a change (expired, converted).
+    fn bonus_outcomes(&mut self, gone: i64, converted: i64) {
+        if gone > 0 {
+            *self.bonus_events.entry("bonus_expired").or_default() += 1;
+        }
+        if converted > 0 {
+            *self.bonus_events.entry("bonus_converted").or_default() += 1;
+        }
+    }
+
     /// W-10: before a wallet applies anything at `t`, each hold whose time is before `t`
-    /// lapses: the money goes back to the balance, alerted.
+    /// lapses: the money goes back (W-12: a restricted hold to the bonus), alerted; the
+    /// acknowledgements whose wait is over settle without a hold. W-12: then a bonus whose
+    /// expiry has come is gone (else one with nothing left to wager is cash). RULES.md does
+    /// not order the two: the holds and waits ended before `t`, as did the bonus, and an
+    /// acknowledgement that waited is paid from the bonus it found (the core's order too).
     fn lapse_holds(&mut self, player: &str, t: i64) {
         let Some(w) = self.wallets.get_mut(player) else {
             return;
         };
-        let gone: Vec<String> = w
+        let lapsed: Vec<String> = w
             .holds
             .iter()
-            .filter(|(_, (_, until))| *until < t)
+            .filter(|(_, (_, until, _))| *until < t)
             .map(|(k, _)| k.clone())
             .collect();
-        for k in &gone {
-            let (a, _) = w.holds.remove(k).expect("listed");
-            w.view.balance += a;
+        for k in &lapsed {
+            let (a, _, restricted) = w.holds.remove(k).expect("listed");
+            match w.bonus.as_mut() {
+                Some(b) if restricted => b.balance += a,
+                _ => w.view.balance += a,
+            }
         }
         // Acknowledgements whose request never came settle without a hold, in arrival order.
         let (waited, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut w.acks_waiting)
             .into_iter()
             .partition(|x| x.3 < t);
         w.acks_waiting = kept;
-        for _ in &gone {
+        for _ in &lapsed {
             self.alert("transfer_hold_released");
         }
-        for (tx, event, amount, _) in waited {
-            self.settle(player, &tx, &event, true, amount);
+        for (tx, event, amount, _, restricted) in waited {
+            self.settle(player, &tx, &event, (true, restricted), amount, None);
         }
+        // W-12: an expiry that has come, else (what came back) a conversion.
+        let w = self.wallets.get_mut(player).expect("exists");
+        let (gone, converted) = w.bonus_due(t);
+        self.bonus_outcomes(gone, converted);
     }
 
     /// W-10: a machine's word on a transfer, at the machine's booked time: a fact, never
@@ -487,15 +636,17 @@ impl Model {
     /// back. From the machine, the wallet receives it. A second acknowledgement of a
     /// transfer is not paid again (to a machine: all unbacked); the same acknowledgement
     /// redelivered (same transfer and event, among the newest kept) changes nothing.
+    /// `credit` is (to the machine, W-12: restricted credits).
     pub(super) fn transfer_fact(
         &mut self,
         player: &str,
         transfer: &str,
         event: &str,
-        to_machine: bool,
+        credit: (bool, bool),
         amount: i64,
         t: i64,
     ) {
+        let (to_machine, restricted) = credit;
         self.wallets.entry(player.to_owned()).or_default();
         self.lapse_holds(player, t);
         let hold_ms = self.cfg.transfer_hold_ms;
@@ -510,15 +661,32 @@ impl Model {
         if to_machine && !w.acknowledged(transfer) && !w.holds.contains_key(transfer) {
             // Before its request: it waits for it, the hold time at most.
             let until = t.saturating_add(hold_ms);
-            w.acks_waiting
-                .push((transfer.to_owned(), event.to_owned(), amount, until));
+            w.acks_waiting.push((
+                transfer.to_owned(),
+                event.to_owned(),
+                amount,
+                until,
+                restricted,
+            ));
             return;
         }
-        self.settle(player, transfer, event, to_machine, amount);
+        self.settle(player, transfer, event, credit, amount, Some(t));
     }
 
-    /// W-10: settles an acknowledgement (applied now, or after waiting for its request).
-    fn settle(&mut self, player: &str, transfer: &str, event: &str, to_machine: bool, amount: i64) {
+    /// W-10: settles an acknowledgement (applied now at `t`, or after waiting for its
+    /// request; `None` for one whose wait is over, the expiry checked after them all). W-12: a hold pays only an acknowledgement of its own credit type; restricted
+    /// credits are paid by the bonus as cashable ones by the balance; a hold of the other
+    /// type stays held, and the acknowledgement settles as one without a hold.
+    fn settle(
+        &mut self,
+        player: &str,
+        transfer: &str,
+        event: &str,
+        credit: (bool, bool),
+        amount: i64,
+        t: Option<i64>,
+    ) {
+        let (to_machine, restricted) = credit;
         let w = self.wallets.get_mut(player).expect("exists");
         let twice = w.acknowledged(transfer);
         let mut alert = twice.then_some("transfer_acknowledged_twice");
@@ -532,6 +700,7 @@ impl Model {
             unbacked: 0,
             repeated: twice,
             balance: 0,
+            restricted,
         };
         if !to_machine {
             w.view.balance += amount;
@@ -541,13 +710,31 @@ impl Model {
             w.view.unbacked += amount;
             row.unbacked = amount;
         } else {
-            let held = w.holds.remove(transfer).map(|(a, _)| a);
+            let held = match w.holds.get(transfer) {
+                Some((a, _, r)) if *r == restricted => {
+                    let a = *a;
+                    w.holds.remove(transfer);
+                    Some(a)
+                }
+                _ => None,
+            };
             let h = held.unwrap_or(0);
             let beyond = (amount - h).max(0);
-            let paid = beyond.min(w.view.balance.max(0));
+            let funds = if restricted {
+                w.bonus_balance()
+            } else {
+                w.view.balance
+            };
+            let paid = beyond.min(funds.max(0));
             let unbacked = beyond - paid;
             let delta = (h - amount).max(0) - paid;
-            w.view.balance += delta;
+            match w.bonus.as_mut() {
+                Some(b) if restricted => {
+                    b.balance += delta;
+                    b.to_machines += amount - unbacked;
+                }
+                _ => w.view.balance += delta,
+            }
             w.view.to_machines += amount - unbacked;
             w.view.unbacked += unbacked;
             (row.held, row.delta, row.unbacked) = (h, delta, unbacked);
@@ -556,13 +743,20 @@ impl Model {
                 Some(h) if h != amount => Some("transfer_amount_variance"),
                 Some(_) => None,
             };
+            if restricted {
+                *self.bonus_events.entry("restricted_settled").or_default() += 1;
+            }
         }
+        let w = self.wallets.get_mut(player).expect("exists");
         w.acks.push_back((transfer.to_owned(), event.to_owned()));
         while w.acks.len() > TRANSFER_ACKS_KEPT {
             w.acks.pop_front();
         }
+        // W-12: a transfer that changed the account: expired, else converted.
+        let (gone, converted) = t.map_or((0, 0), |t| w.bonus_due(t));
         row.balance = w.view.balance;
         self.transfers.push(row);
+        self.bonus_outcomes(gone, converted);
         if let Some(code) = alert {
             self.alert(code);
         }

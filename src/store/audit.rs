@@ -23,7 +23,8 @@
 //!   a kind (and level) per entity (pool contributions, summed per checkpoint, and jackpot
 //!   awards, whose level is the pool's, are left out: their causes may repeat honestly);
 //! - every entry's balance is the previous entry's balance plus its amount (per entity; per
-//!   level for pools), starting from zero: the running balance is a chain without a break;
+//!   level for pools, per cash and bonus for wallets), starting from zero: the running
+//!   balance is a chain without a break;
 //! - a store that records input positions holds state: positions with no state mean the
 //!   state was lost (or never written) while the input was marked consumed, and an audit of
 //!   such a store is not "0 differences".
@@ -175,8 +176,9 @@ impl LedgerTotals {
                 t.twice.push((e.cause.0, e.kind, e.level, first, e.n));
             }
         }
-        // Pools keep one balance per level; machines and wallets one for all their entries.
-        let chain = if matches!(key, EntityKey::Pool(_)) {
+        // Pools keep one balance per level, wallets one for their cash and one for their
+        // bonus (RULES.md W-12); machines one for all their entries.
+        let chain = if matches!(key, EntityKey::Pool(_) | EntityKey::Wallet(_)) {
             e.level
         } else {
             0
@@ -363,10 +365,14 @@ pub async fn audit(src: &dyn AuditSource) -> Result<AuditReport, StoreError> {
                 compare(d, &name, &checks);
             }
             Snapshot::Wallet(w) => {
-                let all: i128 = t.sums.iter().map(|s| s.2).sum();
+                // RULES.md W-12: the cash at level 0, the bonus account at level 1; bets,
+                // wins, refunds and transfers to machines count both parts.
+                let both = |m: Movement| t.sum(m, 0) + t.sum(m, 1);
                 let wt = &w.totals;
-                let checks: [(&str, i128, i128); 9] = [
-                    ("balance", w.balance as i128, all),
+                let b = w.bonus.as_deref().cloned().unwrap_or_default();
+                let held_restricted = w.restricted_held() as i128;
+                let checks: [(&str, i128, i128); 18] = [
+                    ("balance", w.balance as i128, t.level_sum(0)),
                     (
                         "balance (last balance)",
                         w.balance as i128,
@@ -378,17 +384,52 @@ pub async fn audit(src: &dyn AuditSource) -> Result<AuditReport, StoreError> {
                         wt.withdrawals as i128,
                         -t.sum(Movement::Withdrawal, 0),
                     ),
-                    ("bets", wt.bets as i128, -t.sum(Movement::Bet, 0)),
-                    ("wins", wt.wins as i128, t.sum(Movement::Win, 0)),
-                    ("refunds", wt.refunds as i128, t.sum(Movement::Refund, 0)),
+                    ("bets", wt.bets as i128, -both(Movement::Bet)),
+                    ("wins", wt.wins as i128, both(Movement::Win)),
+                    ("refunds", wt.refunds as i128, both(Movement::Refund)),
                     // RULES.md W-10: what the holds took and did not give back is what
                     // machines took or still may take.
                     (
                         "to machines + held",
                         wt.to_machines as i128 + w.held() as i128,
-                        -(t.sum(Movement::TransferHold, 0)
-                            + t.sum(Movement::TransferRelease, 0)
-                            + t.sum(Movement::TransferSettle, 0)),
+                        -(both(Movement::TransferHold)
+                            + both(Movement::TransferRelease)
+                            + both(Movement::TransferSettle)),
+                    ),
+                    ("bonus", b.balance as i128, t.level_sum(1)),
+                    (
+                        "bonus (last balance)",
+                        b.balance as i128,
+                        t.last_balance(1).map_or(0, i128::from),
+                    ),
+                    (
+                        "bonus awarded",
+                        b.awarded as i128,
+                        t.sum(Movement::BonusAward, 1),
+                    ),
+                    ("bonus staked", b.staked as i128, -t.sum(Movement::Bet, 1)),
+                    ("bonus won", b.won as i128, t.sum(Movement::Win, 1)),
+                    (
+                        "bonus refunded",
+                        b.refunded as i128,
+                        t.sum(Movement::Refund, 1),
+                    ),
+                    (
+                        "bonus converted",
+                        b.converted as i128,
+                        t.sum(Movement::BonusConvert, 0),
+                    ),
+                    (
+                        "bonus expired",
+                        b.expired as i128,
+                        -t.sum(Movement::BonusExpire, 1),
+                    ),
+                    (
+                        "restricted to machines + held",
+                        b.to_machines as i128 + held_restricted,
+                        -(t.sum(Movement::TransferHold, 1)
+                            + t.sum(Movement::TransferRelease, 1)
+                            + t.sum(Movement::TransferSettle, 1)),
                     ),
                     (
                         "from machines",

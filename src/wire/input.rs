@@ -338,6 +338,10 @@ pub enum InputPayload {
         amount: i64,
         /// ISO 4217 code.
         currency: String,
+        /// Version 2 (RULES.md W-12): `cashable` (absent: the cash) or `restricted` (the
+        /// bonus, which the machine takes as restricted promotional credits).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        credit_type: Option<String>,
     },
     /// Gives back the money held for a transfer its machine did not take (RULES.md W-10).
     TransferCancel {
@@ -362,6 +366,27 @@ pub enum InputPayload {
         amount: i64,
         /// ISO 4217 code.
         currency: String,
+        /// Version 2 (RULES.md W-12): the credits the machine took, `cashable` (absent) or
+        /// `restricted` (to the machine only: counted on its `restricted_in`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        credit_type: Option<String>,
+    },
+    /// Awards a player bonus money (RULES.md W-12): stakeable only, it becomes cash once
+    /// `wagering` times its amount was staked, and is gone at `expires_at`. A wallet
+    /// command; `source.server` is the promotions system.
+    BonusAward {
+        /// The wallet's player.
+        player: String,
+        /// Transaction id (idempotency key).
+        tx: String,
+        /// Amount in minor units.
+        amount: i64,
+        /// ISO 4217 code.
+        currency: String,
+        /// The wagering requirement, a multiple of the amount (0 to 100).
+        wagering: i64,
+        /// When the bonus expires, ms since the Unix epoch (after the command's time).
+        expires_at: i64,
     },
     /// Cancels a bet (refunds it, or refuses it in advance if it has not arrived).
     Rollback {
@@ -437,8 +462,13 @@ impl SnapshotMeters {
             },
             // RULES.md W-10: a transfer is a cashless cash-in or cash-out.
             InputPayload::CashlessTransfer {
-                direction, amount, ..
+                direction,
+                amount,
+                credit_type,
+                ..
             } => match Direction::from_name(direction) {
+                // W-12: restricted credits count on the promotional meters.
+                Some(Direction::ToMachine) if credit_type.as_deref() == Some("restricted") => {}
                 Some(Direction::ToMachine) => self.cashless_in += amount,
                 Some(Direction::FromMachine) => self.cashless_out += amount,
                 None => {}
@@ -489,6 +519,7 @@ impl InputPayload {
             InputPayload::TransferRequest { .. } => "transfer_request",
             InputPayload::TransferCancel { .. } => "transfer_cancel",
             InputPayload::CashlessTransfer { .. } => "cashless_transfer",
+            InputPayload::BonusAward { .. } => "bonus_award",
         }
     }
 
@@ -518,7 +549,8 @@ impl InputPayload {
             | InputPayload::SessionLimit { player, .. }
             | InputPayload::SelfExclusion { player, .. }
             | InputPayload::TransferRequest { player, .. }
-            | InputPayload::TransferCancel { player, .. } => Some(player),
+            | InputPayload::TransferCancel { player, .. }
+            | InputPayload::BonusAward { player, .. } => Some(player),
             _ => None,
         }
     }

@@ -162,7 +162,39 @@ pub fn inputs() -> Vec<InputEnvelope> {
             (machine_count + wallet_count + LATER + VOUCHER_KINDS + PLAYER_RULE_KINDS) as u16
                 + TRANSFER_KINDS as u16,
         ))
+        .chain(bonus_inputs(
+            (machine_count + wallet_count + LATER + VOUCHER_KINDS + PLAYER_RULE_KINDS) as u16
+                + (TRANSFER_KINDS + LIMIT_KINDS) as u16,
+        ))
         .collect()
+}
+
+/// The event of the restricted transfer sample's acknowledgement (not among the inputs).
+pub const RESTRICTED_ACK: u16 = 90;
+
+/// How many kinds [`bonus_inputs`] adds.
+const BONUS_KINDS: usize = 1;
+
+/// After the limits: a bonus award (RULES.md W-12) from the promotions system `PROMO-1`:
+/// 5,000 to stake, 3 times its amount to wager, expiring 30 days after it.
+fn bonus_inputs(first: u16) -> Vec<InputEnvelope> {
+    let time = TIME_MS + i64::from(first) * 1_000;
+    let award = InputPayload::BonusAward {
+        player: PLAYER.into(),
+        tx: "B-1".into(),
+        amount: 5_000,
+        currency: CURRENCY.into(),
+        wagering: 3,
+        expires_at: time + 30 * 86_400_000,
+    };
+    vec![InputEnvelope::wallet(
+        event_id(first),
+        HALL,
+        "PROMO-1",
+        1,
+        time,
+        award,
+    )]
 }
 
 /// How many kinds [`limit_inputs`] adds.
@@ -207,6 +239,7 @@ fn transfer_inputs(first: u16) -> Vec<InputEnvelope> {
         machine: MACHINE.into(),
         amount: 2_000,
         currency: CURRENCY.into(),
+        credit_type: None,
     };
     let cancel = InputPayload::TransferCancel {
         player: PLAYER.into(),
@@ -219,6 +252,7 @@ fn transfer_inputs(first: u16) -> Vec<InputEnvelope> {
         direction: "to_machine".into(),
         amount: 2_000,
         currency: CURRENCY.into(),
+        credit_type: None,
     };
     let (a, b, c) = (first, first + 1, first + 2);
     vec![
@@ -387,6 +421,7 @@ pub fn inputs_with_round() -> Vec<InputEnvelope> {
                         | InputPayload::SelfExclusion { .. }
                         | InputPayload::TransferRequest { .. }
                         | InputPayload::TransferCancel { .. }
+                        | InputPayload::BonusAward { .. }
                 )
         })
         .map(|mut env| {
@@ -586,6 +621,7 @@ pub fn outputs() -> Vec<(&'static str, Output)> {
                 status: WalletStatus::Applied {
                     delta: -100,
                     balance: 7_900,
+                    bonus: None,
                 },
                 currency: eur,
                 round: None,
@@ -602,9 +638,31 @@ pub fn outputs() -> Vec<(&'static str, Output)> {
                 status: WalletStatus::Applied {
                     delta: -100,
                     balance: 7_900,
+                    bonus: None,
                 },
                 currency: eur,
                 round: Some(RoundId::new(ROUND).expect("sample round")),
+                cause: cause(16),
+            },
+        ),
+        (
+            // RULES.md W-12: a bet of 300 staking 100 of cash and 200 of bonus.
+            "wallet_bonus",
+            Output::Wallet {
+                player: player.clone(),
+                provider: ServerId::new("GS-1").expect("sample server"),
+                tx: TxId::new("T-3").expect("sample tx"),
+                kind: pitboss_actors::domain::WalletOpKind::Bet,
+                status: WalletStatus::Applied {
+                    delta: -100,
+                    balance: 7_900,
+                    bonus: Some(pitboss_actors::domain::wallet::BonusAnswer {
+                        delta: -200,
+                        balance: 4_800,
+                    }),
+                },
+                currency: eur,
+                round: None,
                 cause: cause(16),
             },
         ),
@@ -650,12 +708,14 @@ pub fn outputs() -> Vec<(&'static str, Output)> {
                 status: WalletStatus::Applied {
                     delta: 0,
                     balance: 7_900,
+                    bonus: None,
                 },
                 currency: eur,
                 round: None,
                 // The KYC sample, after the vouchers'.
                 cause: cause(
-                    (inputs().len() - PLAYER_RULE_KINDS - TRANSFER_KINDS - LIMIT_KINDS) as u16,
+                    (inputs().len() - PLAYER_RULE_KINDS - TRANSFER_KINDS - LIMIT_KINDS - BONUS_KINDS)
+                        as u16,
                 ),
             },
         ),
@@ -1143,7 +1203,7 @@ fn transfer_outputs() -> Vec<(&'static str, Output)> {
     let machine = MachineId::new(MACHINE).expect("sample machine");
     let player = PlayerId::new(PLAYER).expect("sample player");
     let transfer = TxId::new("X-1").expect("sample transfer");
-    let last = (inputs().len() - 1 - LIMIT_KINDS) as u16;
+    let last = (inputs().len() - 1 - LIMIT_KINDS - BONUS_KINDS) as u16;
     let alert = |alert: Alert, n: u16, index: u32| Output::Alert {
         alert,
         cause: EventId(event_id(n).as_u128()),
@@ -1236,8 +1296,31 @@ fn transfer_outputs() -> Vec<(&'static str, Output)> {
                     unbacked: 0,
                     repeated: false,
                     balance: 7_900,
+                    credit: Default::default(),
                 }),
                 cause: EventId(event_id(last).as_u128()),
+            },
+        ),
+        (
+            // RULES.md W-12: the machine took 1,000 restricted credits of a 1,000 bonus hold.
+            "transfer_restricted",
+            Output::Transfer {
+                player: PlayerId::new(PLAYER).expect("sample player"),
+                currency: Currency::new(CURRENCY).expect("sample currency"),
+                settled: Box::new(pitboss_actors::domain::wallet::TransferSettled {
+                    event: EventId(event_id(RESTRICTED_ACK).as_u128()),
+                    transfer: TxId::new("X-3").expect("sample transfer"),
+                    machine: MachineId::new(MACHINE).expect("sample machine"),
+                    direction: pitboss_actors::domain::transfer::Direction::ToMachine,
+                    amount: 1_000,
+                    held: 1_000,
+                    delta: 0,
+                    unbacked: 0,
+                    repeated: false,
+                    balance: 7_900,
+                    credit: pitboss_actors::domain::transfer::CreditType::Restricted,
+                }),
+                cause: EventId(event_id(RESTRICTED_ACK).as_u128()),
             },
         ),
     ]
@@ -1250,8 +1333,12 @@ fn voucher_outputs() -> Vec<(&'static str, Output)> {
     let desk = Party::Desk(ServerId::new(DESK).expect("sample desk"));
     let v = ValidationNo::new(VALIDATION).expect("sample validation number");
     let cause = |n: u16| EventId(event_id(n).as_u128());
-    let first =
-        (inputs().len() - VOUCHER_KINDS - PLAYER_RULE_KINDS - TRANSFER_KINDS - LIMIT_KINDS) as u16;
+    let first = (inputs().len()
+        - VOUCHER_KINDS
+        - PLAYER_RULE_KINDS
+        - TRANSFER_KINDS
+        - LIMIT_KINDS
+        - BONUS_KINDS) as u16;
     let note = |op, party: Party, tx: Option<&str>, status, n: u16| VoucherNote {
         op,
         party,

@@ -136,6 +136,30 @@ const UNREACHABLE: &[(&str, &str, u16, &str)] = &[
         "needs pitboss run's input topic with no instance consuming it",
     ),
     (
+        "/api/admin/players/{player}/bonus",
+        "post",
+        200,
+        "needs pitboss run's input topic (tests/kafka/gateway.rs awards a bonus through it)",
+    ),
+    (
+        "/api/admin/players/{player}/bonus",
+        "post",
+        409,
+        "needs pitboss run's input topic and a tx answered for another award",
+    ),
+    (
+        "/api/admin/players/{player}/bonus",
+        "post",
+        422,
+        "needs pitboss run's input topic (tests/kafka/gateway.rs has an award to a self-excluded player refused)",
+    ),
+    (
+        "/api/admin/players/{player}/bonus",
+        "post",
+        504,
+        "needs pitboss run's input topic with no instance consuming it",
+    ),
+    (
         "/api/admin/compliance/cases/{id}/close",
         "post",
         200,
@@ -813,6 +837,9 @@ fn every_answer_of_a_running_demo_is_as_the_document_says() {
     let limits = "/api/admin/players/{player}/limits";
     let limit_one = "/api/admin/players/P-0000001/limits";
     let day_limit = r#"{"deposit_limit": {"period": "day", "amount": 50000}}"#;
+    let bonus = "/api/admin/players/{player}/bonus";
+    let bonus_one = "/api/admin/players/P-0000001/bonus";
+    let award = r#"{"amount": 5000, "wagering": 3, "expires_at": 253402300799999}"#;
     // A backup of the demo's embedded store, taken while it runs.
     let backup = "/api/admin/backup";
     let backup_to = |name: &str| json!({ "to": demo.dir.path().join(name) }).to_string();
@@ -874,6 +901,14 @@ fn every_answer_of_a_running_demo_is_as_the_document_says() {
         ("post", limits, "/api/admin/players/P%20X/limits", Bearer(OPERATOR), Some(day_limit), 400),
         ("post", limits, limit_one, Bearer(OPERATOR), Some(&big), 413),
         ("post", limits, limit_one, Bearer(OPERATOR), Some(day_limit), 503),
+        ("post", bonus, bonus_one, NoKey, Some(award), 401),
+        ("post", bonus, bonus_one, Bearer(VIEWER), Some(award), 403),
+        ("post", bonus, bonus_one, Bearer(OPERATOR), Some("{not json"), 400),
+        ("post", bonus, bonus_one, Bearer(OPERATOR), Some(r#"{"amount": 5000, "wagering": 101, "expires_at": 253402300799999}"#), 400),
+        ("post", bonus, bonus_one, Bearer(OPERATOR), Some(r#"{"amount": 5000, "wagering": 1, "expires_at": 1000}"#), 400),
+        ("post", bonus, bonus_one, Bearer(OPERATOR), Some(r#"{"amount": 0, "wagering": 1, "expires_at": 253402300799999}"#), 400),
+        ("post", bonus, bonus_one, Bearer(OPERATOR), Some(&big), 413),
+        ("post", bonus, bonus_one, Bearer(OPERATOR), Some(award), 503),
         ("get", audit, audit, NoKey, None, 401),
         ("get", audit, audit, Bearer(OPERATOR), None, 403),
         ("get", audit, "/api/admin/audit?limit=all", Bearer(ADMIN), None, 400),
@@ -925,6 +960,7 @@ fn every_answer_of_a_running_demo_is_as_the_document_says() {
         ("get", audit, audit, Bearer(ADMIN), None, 500),
         ("post", void, void_one, Bearer(OPERATOR), Some(why), 500),
         ("post", limits, limit_one, Bearer(OPERATOR), Some(day_limit), 500),
+        ("post", bonus, bonus_one, Bearer(OPERATOR), Some(award), 500),
         ("post", close, &close_first, Bearer(OPERATOR), Some(because), 500),
         ("post", backup, backup, Bearer(ADMIN), Some(&second_backup), 500),
     ]);

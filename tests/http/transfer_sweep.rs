@@ -65,6 +65,7 @@ async fn the_sweep_releases_a_lapsed_transfer_hold_nobody_touches_again() {
         machine: "M-1".into(),
         amount: 4_000,
         currency: cur.clone(),
+        credit_type: None,
     };
     let sends = [
         ("PSP-1", now - 180_000, deposit("P-1")),

@@ -11,7 +11,7 @@ use pitboss::kafka::internal::{
 use pitboss_actors::domain::aml::CashDir;
 use pitboss_actors::domain::jackpot::{JackpotHit, PoolCommand, PoolMeta};
 use pitboss_actors::domain::machine::GgrDelta;
-use pitboss_actors::domain::transfer::{Direction, TransferFact};
+use pitboss_actors::domain::transfer::{CreditType, Direction, TransferFact};
 use pitboss_actors::domain::wallet::{WalletCommand, WalletMeta, WalletOp};
 use pitboss_actors::domain::{
     Amount, Currency, EventId, HallId, MachineId, PlayerId, PoolId, ServerId, SourceKey, Timestamp,
@@ -129,6 +129,8 @@ fn every_internal_batch_kind_conforms() {
         machine: MachineId::new("M-001-00001").unwrap(),
         direction: Direction::ToMachine,
         amount: Amount::new(2_000).unwrap(),
+        // RULES.md W-12: the bonus's credits name their type on the topic.
+        credit: CreditType::Restricted,
         seq: 7,
     };
     b.push(&wallet_transfer_item(
@@ -145,6 +147,7 @@ fn every_internal_batch_kind_conforms() {
         op: WalletOp::TransferRequest {
             machine: MachineId::new("M-001-00001").unwrap(),
             amount: Amount::new(2_000).unwrap(),
+            credit: CreditType::Restricted,
         },
         round: None,
     };

@@ -119,4 +119,70 @@ fn the_core_agrees_with_the_model_over_a_long_stream() {
         "{:?}",
         r.sessions
     );
+    w12_exercised(&r);
+}
+
+/// RULES.md W-12 with `runtime.wallet-bets-draw = "bonus-first"` (odd seeds; the long stream
+/// above is cash-first): every bonus case again, compared.
+#[test]
+fn the_core_agrees_with_the_model_on_bonus_money_drawn_bonus_first() {
+    let r = check(4243, 50_000);
+    w12_exercised(&r);
+}
+
+/// RULES.md W-12 was exercised, not only compared: the stream carried every bonus case, and
+/// in the model bonus money was awarded, staked, won, refunded, converted, expired and paid
+/// to machines as restricted credits, and an award cleared a spent bonus's requirement.
+fn w12_exercised(r: &model_check::Report) {
+    for case in [
+        "bonus_award",
+        "bonus_wagering_zero",
+        "bonus_expiry_in_stream",
+        "bonus_expired_before_command",
+        "bonus_award_on_top",
+        "bonus_award_after_spent",
+        "bonus_player_blocked",
+        "bonus_self_excluded",
+        "bonus_expiry_malformed",
+        "bonus_wagering_malformed",
+        "bonus_win_named",
+        "bonus_bet_rolled_back",
+        "restricted_transfer_paid",
+        "restricted_transfer_less",
+        "restricted_transfer_more",
+        "restricted_transfer_unbacked",
+        "restricted_hold_cashable_ack",
+        "cashable_hold_restricted_ack",
+        "restricted_transfer_cancelled",
+        "restricted_hold_lapsed",
+        "restricted_ack_before_request",
+        "restricted_ack_without_request",
+        "transfer_credit_type_malformed",
+        "restricted_from_machine",
+        "credit_type_ignored_in_v1",
+    ] {
+        assert!(
+            r.cases.get(case).copied().unwrap_or(0) > 0,
+            "no {case} case: {:?}",
+            r.cases
+        );
+    }
+    for what in [
+        "bonus_awarded",
+        "bonus_awarded_on_top",
+        "bonus_requirement_cleared",
+        "bonus_staked",
+        "bonus_won",
+        "bonus_refunded",
+        "bonus_converted",
+        "bonus_expired",
+        "restricted_settled",
+    ] {
+        assert!(
+            r.bonus.get(what).copied().unwrap_or(0) > 0,
+            "nothing {what}: {:?}",
+            r.bonus
+        );
+    }
+    eprintln!("W-12 (seed {}): {:?}", r.seed, r.bonus);
 }

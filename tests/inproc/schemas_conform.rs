@@ -164,7 +164,7 @@ fn to_json(bytes: &[u8]) -> Value {
         .0
 }
 
-const INPUT_KINDS: usize = 37;
+const INPUT_KINDS: usize = 38;
 const OUTPUT_KINDS: [&str; 15] = [
     "ggr",
     "jackpot_levels",
@@ -190,6 +190,8 @@ fn output_kind(sample: &str) -> &str {
         "wallet"
     } else if sample.starts_with("voucher_") {
         "voucher"
+    } else if sample.starts_with("transfer_") {
+        "transfer"
     } else {
         sample
     }
@@ -775,6 +777,7 @@ fn asyncapi_keys_match_the_code() {
                 | InputPayload::SelfExclusion { .. }
                 | InputPayload::TransferRequest { .. }
                 | InputPayload::TransferCancel { .. }
+                | InputPayload::BonusAward { .. }
         ) {
             "player id"
         } else if env.payload.voucher().is_some() {

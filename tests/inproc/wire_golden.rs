@@ -18,7 +18,7 @@ use pitboss_actors::domain::machine::{
     CashInKind, CashOutKind, EventMeta, MachineCommand, MachineTransfer, MeterReport, PromoCredit,
     SignificantEvent,
 };
-use pitboss_actors::domain::transfer::Direction;
+use pitboss_actors::domain::transfer::{CreditType, Direction};
 use pitboss_actors::domain::voucher::{Party, VoucherCommand, VoucherMeta, VoucherOp};
 use pitboss_actors::domain::wallet::{WalletCommand, WalletMeta, WalletOp};
 use pitboss_actors::domain::{
@@ -155,13 +155,13 @@ fn golden_bytes_of_every_input_and_output_kind() {
         "golden mismatch (if the change is intended, rerun with UPDATE_GOLDEN=1 and review):\n{}",
         problems.join("\n")
     );
-    // 37 input kinds, 5 version 2 wallet commands with a round, 59 output samples (the
-    // wallet answers: applied, with a round, refused, refused for KYC, a KYC status, refused
-    // for a deposit limit, a loss limit and a session limit; every alert kind; a voucher's
-    // answer applied and refused and a ticket fact; a transfer settled; a rated session; an
-    // AML case), an AML case closed, a gaming day (a hall's, the network's, a machine's), 1
-    // rejection.
-    assert_eq!(cases.len(), 37 + 5 + 60 + 1 + 3 + 1);
+    // 38 input kinds, 5 version 2 wallet commands with a round, 62 output samples (the
+    // wallet answers: applied, with a round, with a bonus, refused, refused for KYC, a KYC
+    // status, refused for a deposit limit, a loss limit and a session limit; every alert
+    // kind; a voucher's answer applied and refused and a ticket fact; a transfer settled, of
+    // cash and of restricted credits; a rated session; an AML case), an AML case closed, a
+    // gaming day (a hall's, the network's, a machine's), 1 rejection.
+    assert_eq!(cases.len(), 38 + 5 + 62 + 1 + 3 + 1);
 }
 
 #[test]
@@ -346,6 +346,7 @@ fn expected_commands() -> Vec<Expect> {
             WalletOp::TransferRequest {
                 machine: MachineId::new("M-17").expect("valid"),
                 amount: a(2_000),
+                credit: CreditType::Cashable,
             },
             eur,
         ),
@@ -363,6 +364,7 @@ fn expected_commands() -> Vec<Expect> {
                 transfer: tx("X-1"),
                 player: PlayerId::new("P-1001").expect("valid"),
                 amount: a(2_000),
+                credit: CreditType::Cashable,
             })),
             eur,
         ),
@@ -381,6 +383,20 @@ fn expected_commands() -> Vec<Expect> {
             "L-4",
             WalletOp::SessionLimit { minutes: Some(120) },
             None,
+        ),
+        Expect::Rule(
+            "PROMO-1",
+            "B-1",
+            WalletOp::BonusAward {
+                amount: a(5_000),
+                wagering: 3,
+                expires: Timestamp(
+                    samples::TIME_MS
+                        + (samples::inputs().len() as i64 - 1) * 1_000
+                        + 30 * 86_400_000,
+                ),
+            },
+            eur,
         ),
     ]
 }
@@ -951,6 +967,13 @@ fn output_expectations() -> Vec<(&'static str, Topic, &'static str, &'static str
             Some(16),
         ),
         (
+            "wallet_bonus",
+            Topic::WalletEvents,
+            "P-1001",
+            "wallet P-1001 GS-1 T-3",
+            Some(16),
+        ),
+        (
             "wallet_refused",
             Topic::WalletEvents,
             "P-1001",
@@ -1316,6 +1339,13 @@ fn output_expectations() -> Vec<(&'static str, Topic, &'static str, &'static str
             Some(34),
         ),
         (
+            "transfer_restricted",
+            Topic::WalletEvents,
+            samples::PLAYER,
+            "{cause} transfer",
+            Some(samples::RESTRICTED_ACK),
+        ),
+        (
             "rated_session",
             Topic::Sessions,
             samples::PLAYER,
@@ -1559,6 +1589,9 @@ fn output_payloads_round_trip() {
                             (p.delta, p.balance, &p.code),
                             (Some(-100), Some(7_900), &None)
                         );
+                        // RULES.md W-12: the bonus's part, once the wallet has a bonus.
+                        let bonus = (*name == "wallet_bonus").then_some((-200, 4_800));
+                        assert_eq!(p.bonus_delta.zip(p.bonus), bonus, "{name}");
                     }
                     status => {
                         assert_eq!(status, "refused");
@@ -1775,6 +1808,21 @@ fn output_payloads_round_trip() {
                 assert_eq!((&*e.kind, e.schema_version), ("transfer", 2));
                 assert_eq!(e.cause_event_id.as_deref(), rec.cause.as_deref());
                 let p = e.payload;
+                assert_eq!(&*p.currency, "EUR");
+                if *name == "transfer_restricted" {
+                    // RULES.md W-12: the bonus's hold paid the machine's restricted credits.
+                    assert_eq!(
+                        (
+                            &*p.transfer,
+                            p.credit_type.as_deref(),
+                            p.amount,
+                            p.held,
+                            p.delta
+                        ),
+                        ("X-3", Some("restricted"), 1_000, 1_000, 0)
+                    );
+                    continue;
+                }
                 assert_eq!(
                     (&*p.player, &*p.transfer, &*p.machine, &*p.direction),
                     ("P-1001", "X-1", "M-17", "to_machine")
@@ -1783,7 +1831,7 @@ fn output_payloads_round_trip() {
                     (p.amount, p.held, p.delta, p.unbacked, p.repeated, p.balance),
                     (2_100, 2_000, -100, 0, false, 7_900)
                 );
-                assert_eq!(&*p.currency, "EUR");
+                assert_eq!(p.credit_type, None);
             }
             OutputEvent::RatedSession(e) => {
                 // RULES.md M-12: what the machine applied while the player was carded in.
@@ -2299,6 +2347,120 @@ fn a_cashless_cash_ins_credit_type_is_read_on_both_paths_and_only_there() {
         let bytes = msgpack(&credit_json(2, kind, credit.clone()));
         let e = decode_input(&bytes).expect_err("rejected");
         assert_eq!(e.code(), "malformed", "{kind} {credit}: {e}");
+    }
+}
+
+/// RULES.md W-12, E-2: a version 2 transfer's credit type reaches the wallet's request and
+/// the machine's transfer on both decoding paths; version 1 ignores it; an unknown type, or
+/// restricted credits leaving a machine, are rejected as malformed.
+#[test]
+fn a_transfers_credit_type_is_read_on_both_paths_and_restricted_only_to_a_machine() {
+    let request = |version: u8, credit: Value| {
+        msgpack(&json!({
+            "event_id": samples::event_id(43).to_string(),
+            "schema_version": version,
+            "source": { "hall": "H-1", "server": "AFT-1" },
+            "seq": 3,
+            "event_time": samples::TIME_MS,
+            "payload": { "transfer_request": {
+                "player": "P-1", "tx": "X-9", "machine": "M-17", "amount": 700,
+                "currency": "EUR", "credit_type": credit
+            } }
+        }))
+    };
+    let ack = |version: u8, direction: &str, credit: Value| {
+        msgpack(&json!({
+            "event_id": samples::event_id(44).to_string(),
+            "schema_version": version,
+            "source": { "hall": "H-1", "machine": "M-17" },
+            "seq": 10,
+            "event_time": samples::TIME_MS,
+            "payload": { "cashless_transfer": {
+                "transfer": "X-9", "player": "P-1", "direction": direction, "amount": 700,
+                "currency": "EUR", "credit_type": credit
+            } }
+        }))
+    };
+    let credit = |input: Input| -> CreditType {
+        match input {
+            Input::Wallet { cmd, .. } => match cmd.op {
+                WalletOp::TransferRequest { credit, .. } => credit,
+                other => panic!("{other:?}"),
+            },
+            Input::Machine { cmd, .. } => match cmd {
+                MachineCommand::Transfer(t) => t.credit,
+                other => panic!("{other:?}"),
+            },
+            other => panic!("{other:?}"),
+        }
+    };
+    let credit_of = |bytes: &[u8]| -> CreditType {
+        let fast = credit(decode_input(bytes).expect("decodes"));
+        let env = InputEnvelope::from_bytes(bytes).expect("owned");
+        let owned = credit(Input::try_from(&env).expect("owned envelope validates"));
+        assert_eq!(fast, owned, "both paths agree");
+        fast
+    };
+    assert_eq!(
+        credit_of(&request(2, json!("restricted"))),
+        CreditType::Restricted
+    );
+    assert_eq!(
+        credit_of(&request(2, json!("cashable"))),
+        CreditType::Cashable
+    );
+    assert_eq!(
+        credit_of(&request(1, json!("restricted"))),
+        CreditType::Cashable
+    );
+    assert_eq!(
+        credit_of(&ack(2, "to_machine", json!("restricted"))),
+        CreditType::Restricted
+    );
+    assert_eq!(
+        credit_of(&ack(1, "to_machine", json!("restricted"))),
+        CreditType::Cashable
+    );
+    for (what, bytes) in [
+        ("nonrestricted request", request(2, json!("nonrestricted"))),
+        ("numeric request", request(2, json!(1))),
+        (
+            "restricted from a machine",
+            ack(2, "from_machine", json!("restricted")),
+        ),
+        ("freeplay ack", ack(2, "to_machine", json!("freeplay"))),
+    ] {
+        let e = decode_input(&bytes).expect_err("rejected");
+        assert_eq!(e.code(), "malformed", "{what}: {e}");
+    }
+}
+
+/// RULES.md W-12: an award's wagering is 0 to 100 and its expiry after its time.
+#[test]
+fn a_bonus_awards_wagering_and_expiry_are_checked_at_the_wire() {
+    let award = |wagering: Value, expires_at: i64| {
+        msgpack(&json!({
+            "event_id": samples::event_id(45).to_string(),
+            "schema_version": 1,
+            "source": { "hall": "H-1", "server": "PROMO-1" },
+            "seq": 3,
+            "event_time": samples::TIME_MS,
+            "payload": { "bonus_award": {
+                "player": "P-1", "tx": "B-9", "amount": 700, "currency": "EUR",
+                "wagering": wagering, "expires_at": expires_at
+            } }
+        }))
+    };
+    assert!(decode_input(&award(json!(100), samples::TIME_MS + 1)).is_ok());
+    assert!(decode_input(&award(json!(0), samples::TIME_MS + 1)).is_ok());
+    for (what, bytes) in [
+        ("wagering 101", award(json!(101), samples::TIME_MS + 1)),
+        ("wagering -1", award(json!(-1), samples::TIME_MS + 1)),
+        ("wagering 1.5", award(json!(1.5), samples::TIME_MS + 1)),
+        ("expiring as awarded", award(json!(1), samples::TIME_MS)),
+    ] {
+        let e = decode_input(&bytes).expect_err("rejected");
+        assert_eq!(e.code(), "malformed", "{what}: {e}");
     }
 }
 

@@ -184,6 +184,7 @@ async fn a_wallets_answers_replayed_after_kills_keep_their_balances() {
                 direction: "from_machine".into(),
                 amount: 100,
                 currency: cur.clone(),
+                credit_type: None,
             },
         );
         keyed.push((env.kafka_key().to_owned(), env.to_bytes()));

@@ -766,6 +766,48 @@ async fn desks_and_providers_get_the_entitys_answer_and_a_timed_out_request_is_a
             (&json!("ok"), &json!("refused"))
         );
 
+        // RULES.md W-12: an operator awards a bonus through the admin API; the player stakes it
+        // through the gateway (no cash: the bonus pays), and the answers carry the bonus. No
+        // promotion reaches the self-excluded player.
+        let award = |player: &str, body: String| {
+            operator(
+                "POST",
+                format!("{admin}/api/admin/players/{player}/bonus"),
+                body,
+            )
+        };
+        let expires = pitboss::clock::now_ms() + 3_600_000;
+        let body = format!(r#"{{"amount": 500, "wagering": 2, "expires_at": {expires}}}"#);
+        let r = award("P-GW-BONUS", body.clone()).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let a = &r.json()["answer"];
+        assert_eq!(
+            (&a["kind"], &a["delta"], &a["bonus_delta"], &a["bonus"]),
+            (&json!("bonus_award"), &json!(0), &json!(500), &json!(500)),
+            "{}",
+            r.body
+        );
+        let bet =
+            json!({"player": "P-GW-BONUS", "tx": "bet-bonus", "amount": 200, "round": "R-10"});
+        let r = post(s, &b, "/gateway/v1/wallet/bet", Some(PROVIDER_KEY), bet).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let a = &r.json()["answer"];
+        assert_eq!(
+            (&a["delta"], &a["balance"], &a["bonus_delta"], &a["bonus"]),
+            (&json!(0), &json!(0), &json!(-200), &json!(300)),
+            "{}",
+            r.body
+        );
+        let r = award("P-GW-1", body).await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        assert!(r.body.contains("self_excluded"), "{}", r.body);
+        let awards = audited(dir.path(), "player.bonus");
+        assert_eq!(awards.len(), 2, "{awards:?}");
+        assert_eq!(
+            (&awards[0]["outcome"], &awards[1]["outcome"]),
+            (&json!("ok"), &json!("refused"))
+        );
+
         // RULES.md W-11: a deposit at the logging threshold opens an AML case; an officer
         // closes it through the admin API: the closing is on the compliance topic after the
         // case, the case book shows it closed, a second closing is refused, and the audit log

@@ -100,6 +100,7 @@ async fn a_transfer_crosses_the_internal_topic_and_pays_from_the_hold() {
             direction: direction.into(),
             amount,
             currency: cur.clone(),
+            credit_type: None,
         };
         let env = InputEnvelope::machine(id(n), HALL, MACHINE, seq, now + n as i64, payload);
         (env.kafka_key().to_owned(), env.to_bytes())
@@ -125,6 +126,7 @@ async fn a_transfer_crosses_the_internal_topic_and_pays_from_the_hold() {
                 machine: MACHINE.into(),
                 amount: 4_000,
                 currency: cur.clone(),
+                credit_type: None,
             },
         ),
         machine(3, 1, "X-1", "to_machine", 4_000),
@@ -233,6 +235,205 @@ async fn a_transfer_crosses_the_internal_topic_and_pays_from_the_hold() {
     );
 }
 
+/// RULES.md W-12 through `pitboss run`: a promotions system's bonus award, a cashless host's
+/// restricted transfer request (version 2) holding bonus, the machine's restricted
+/// acknowledgement (version 2) crossing the internal topic and counted on the machine's
+/// promotional meters, a machine bet that plays them first and a wallet bet drawing cash
+/// then bonus: the answers carry the bonus, the settlement names its credit type, and the
+/// recount balances with awards in and the halls' `promo` both machine and wallet play.
+#[actix_rt::test]
+async fn a_bonus_crosses_to_a_machine_as_restricted_credits_and_the_books_balance() {
+    let _serial = support::serial();
+    let broker = Broker::start();
+    let cfg = support::config(&broker, "bonus");
+    pitboss::run::create_topics(&cfg)
+        .await
+        .expect("create topics");
+    let now = pitboss::clock::now_ms();
+    let cur = cfg.network.currency.clone();
+    let id = |n: u128| uuid::Uuid::from_u128(0xb0b0_0000 + n);
+    let v2 = |mut env: InputEnvelope| {
+        env.schema_version = 2;
+        (env.kafka_key().to_owned(), env.to_bytes())
+    };
+    let wallet = |n: u128, server: &str, payload| {
+        v2(InputEnvelope::wallet(
+            id(n),
+            HALL,
+            server,
+            n as u64,
+            now + n as i64,
+            payload,
+        ))
+    };
+    let machine = |n: u128, seq: u64, payload| {
+        v2(InputEnvelope::machine(
+            id(n),
+            HALL,
+            MACHINE,
+            seq,
+            now + n as i64,
+            payload,
+        ))
+    };
+    let msgs = vec![
+        wallet(
+            1,
+            "PROMO-1",
+            InputPayload::BonusAward {
+                player: PLAYER.into(),
+                tx: "A-1".into(),
+                amount: 3_000,
+                currency: cur.clone(),
+                wagering: 1,
+                expires_at: now + 86_400_000,
+            },
+        ),
+        wallet(
+            2,
+            "PSP-1",
+            InputPayload::Deposit {
+                player: PLAYER.into(),
+                tx: "D-1".into(),
+                amount: 1_000,
+                currency: cur.clone(),
+                round: None,
+            },
+        ),
+        wallet(
+            3,
+            "AFT-1",
+            InputPayload::TransferRequest {
+                player: PLAYER.into(),
+                tx: "X-1".into(),
+                machine: MACHINE.into(),
+                amount: 2_000,
+                currency: cur.clone(),
+                credit_type: Some("restricted".into()),
+            },
+        ),
+        machine(
+            4,
+            1,
+            InputPayload::CashlessTransfer {
+                transfer: "X-1".into(),
+                player: PLAYER.into(),
+                direction: "to_machine".into(),
+                amount: 2_000,
+                currency: cur.clone(),
+                credit_type: Some("restricted".into()),
+            },
+        ),
+        machine(
+            5,
+            2,
+            InputPayload::Bet {
+                amount: 500,
+                currency: cur.clone(),
+            },
+        ),
+        wallet(
+            6,
+            "GS-1",
+            InputPayload::WalletBet {
+                player: PLAYER.into(),
+                tx: "B-1".into(),
+                amount: 1_500,
+                currency: cur.clone(),
+                round: Some("R-1".into()),
+            },
+        ),
+    ];
+    let t = cfg.kafka.topics.clone();
+    let (brokers, events) = (cfg.kafka.brokers.clone(), t.wallet_events.clone());
+    // (tx or transfer, delta, balance, bonus delta, bonus, credit type) of the player's
+    // answers and settlements.
+    let read = move || {
+        let mut out = Vec::new();
+        for r in support::read_all(&brokers, std::slice::from_ref(&events)) {
+            match decode_output(&r.payload).expect("every output decodes") {
+                OutputEvent::Wallet(w) if w.payload.player == PLAYER => {
+                    let p = w.payload;
+                    out.push((
+                        p.tx.to_string(),
+                        p.delta.unwrap_or_default(),
+                        p.balance.unwrap_or_default(),
+                        p.bonus_delta,
+                        p.bonus,
+                        None,
+                    ))
+                }
+                OutputEvent::Transfer(s) if s.payload.player == PLAYER => {
+                    let p = s.payload;
+                    out.push((
+                        p.transfer.to_string(),
+                        p.delta,
+                        p.balance,
+                        None,
+                        None,
+                        p.credit_type.map(|c| c.to_string()),
+                    ))
+                }
+                _ => {}
+            }
+        }
+        out
+    };
+    let opts = RunOptions {
+        recount: true,
+        ..Default::default()
+    };
+    let (report, seen) = support::run_until(
+        &cfg,
+        opts,
+        msgs,
+        "four answers and the restricted settlement",
+        move |_| {
+            let got = read();
+            (got.len() == 5).then_some(got)
+        },
+    )
+    .await;
+    let report = report.expect("pitboss run stops cleanly");
+    // The machine's acknowledgement comes from another input partition than the player's
+    // commands: it settles before or after the bet, and its reported balance follows.
+    let (settlements, answers): (Vec<_>, Vec<_>) = seen.into_iter().partition(|s| s.5.is_some());
+    assert_eq!(
+        answers,
+        vec![
+            ("A-1".into(), 0, 0, Some(3_000), Some(3_000), None),
+            ("D-1".into(), 1_000, 1_000, Some(0), Some(3_000), None),
+            ("X-1".into(), 0, 1_000, Some(-2_000), Some(1_000), None),
+            // Cash first (1,000), then 500 of bonus; 1,500 of the 3,000 to wager is left.
+            ("B-1".into(), -1_000, 0, Some(-500), Some(500), None),
+        ]
+    );
+    // The restricted hold paid the machine in full: the bonus did not move again.
+    let settled: Vec<_> = settlements
+        .iter()
+        .map(|s| (s.0.as_str(), s.1, s.5.as_deref()))
+        .collect();
+    assert_eq!(settled, vec![("X-1", 0, Some("restricted"))]);
+    let r = report.recount.as_ref().expect("recounted");
+    assert!(r.conservation_ok, "{r:#?}");
+    assert_eq!(
+        (
+            r.bonus_awarded,
+            r.bonus_balances,
+            r.bonus_played,
+            r.promo_played
+        ),
+        (3_000, 500, 500, 500),
+        "{r:#?}"
+    );
+    // The halls' promotional play: the machine's restricted credits and the wallet's bonus.
+    assert_eq!(
+        (r.promo, r.promo_in, r.credits),
+        (1_000, 2_000, 1_500),
+        "{r:#?}"
+    );
+}
+
 /// The sweep (RULES.md W-10) through `pitboss run`: a hold two minutes old that nothing
 /// touches again is released; the lapse crosses the internal transfers topic to the wallet's
 /// owner (an item of direction `lapse`), the alert is published once, and the recount finds
@@ -272,6 +473,7 @@ async fn the_sweep_lapses_a_hold_through_the_internal_topic() {
                 machine: MACHINE.into(),
                 amount: 4_000,
                 currency: cur.clone(),
+                credit_type: None,
             },
         ),
     ]

@@ -111,6 +111,7 @@ fn wallet_with_transfers(id: &str) -> (WalletState, Vec<LedgerEntry>) {
             WalletOp::TransferRequest {
                 machine: machine.clone(),
                 amount: amount(400),
+                credit: Default::default(),
             },
         ),
         (
@@ -118,6 +119,7 @@ fn wallet_with_transfers(id: &str) -> (WalletState, Vec<LedgerEntry>) {
             WalletOp::TransferRequest {
                 machine: machine.clone(),
                 amount: amount(300),
+                credit: Default::default(),
             },
         ),
     ];
@@ -148,6 +150,7 @@ fn wallet_with_transfers(id: &str) -> (WalletState, Vec<LedgerEntry>) {
             machine: machine.clone(),
             direction,
             amount: amount(a),
+            credit: Default::default(),
             seq: n as u64,
         };
         w.apply_transfer(&meta(n), &fact, &WalletRules::default(), &mut fx)
@@ -176,6 +179,105 @@ fn wallet_with_transfers(id: &str) -> (WalletState, Vec<LedgerEntry>) {
             w.totals.from_machines
         ),
         (1_000 - 400 - 300 + 50 + 120, 300, 350, 120)
+    );
+    (w, ledger)
+}
+
+/// A wallet with a bonus account (RULES.md W-12), built by the core: a deposit of 100, an
+/// award of 500 to wager once, 200 of it sent to a machine as restricted credits, a bet of
+/// 400 (100 cash, 300 bonus), its win of 200 split 150 to the bonus, and a bet of 100 that
+/// meets the wagering (50 and 50), so the 100 left converts; its ledger at both levels.
+fn wallet_with_bonus(id: &str) -> (WalletState, Vec<LedgerEntry>) {
+    use pitboss_actors::domain::transfer::{CreditType, Direction, TransferFact};
+    let mut w = WalletState::new(PlayerId::new(id).unwrap(), eur(), 0, 64);
+    let meta = |n: u128| WalletMeta {
+        event_id: EventId(0x3000 + n),
+        time: Timestamp(T0 + n as i64),
+        hall: HallId::new("ONLINE-1").unwrap(),
+    };
+    let machine = MachineId::new("M-1").unwrap();
+    let amount = |a: i64| Amount::new(a).unwrap();
+    let rules = WalletRules::default();
+    let mut fx = Vec::new();
+    let mut apply = |w: &mut WalletState, n: u128, tx: &str, op| {
+        let cmd = WalletCommand {
+            provider: ServerId::new("PROMO-1").unwrap(),
+            tx: TxId::new(tx).unwrap(),
+            op,
+            round: None,
+        };
+        w.apply(&meta(n), &cmd, Some(eur()), &rules, &Vec::new(), &mut fx)
+            .unwrap();
+    };
+    apply(&mut w, 0, "D-1", WalletOp::Deposit(amount(100)));
+    let award = WalletOp::BonusAward {
+        amount: amount(500),
+        wagering: 1,
+        expires: Timestamp(T0 + 86_400_000),
+    };
+    apply(&mut w, 1, "A-1", award);
+    let request = WalletOp::TransferRequest {
+        machine: machine.clone(),
+        amount: amount(200),
+        credit: CreditType::Restricted,
+    };
+    apply(&mut w, 2, "X-1", request);
+    let fact = TransferFact {
+        transfer: TxId::new("X-1").unwrap(),
+        machine,
+        direction: Direction::ToMachine,
+        amount: amount(200),
+        credit: CreditType::Restricted,
+        seq: 1,
+    };
+    w.apply_transfer(&meta(3), &fact, &rules, &mut fx).unwrap();
+    let mut apply = |w: &mut WalletState, n: u128, tx: &str, op| {
+        let cmd = WalletCommand {
+            provider: ServerId::new("GS-1").unwrap(),
+            tx: TxId::new(tx).unwrap(),
+            op,
+            round: None,
+        };
+        w.apply(&meta(n), &cmd, Some(eur()), &rules, &Vec::new(), &mut fx)
+            .unwrap();
+    };
+    apply(&mut w, 4, "B-1", WalletOp::Bet(amount(400)));
+    let win = WalletOp::Win {
+        amount: amount(200),
+        bet_tx: Some(TxId::new("B-1").unwrap()),
+    };
+    apply(&mut w, 5, "W-1", win);
+    apply(&mut w, 6, "B-2", WalletOp::Bet(amount(100)));
+    w.assert_invariants();
+    let ledger: Vec<LedgerEntry> = fx
+        .iter()
+        .filter_map(|e| match e {
+            WalletEffect::Changed {
+                kind,
+                level,
+                delta,
+                balance,
+                ..
+            } => Movement::of_wallet(*kind).map(|m| (m, *level, *delta, *balance)),
+            _ => None,
+        })
+        .enumerate()
+        .map(|(i, (m, level, delta, balance))| LedgerEntry {
+            level,
+            ..entry(i as u64 + 1, m, delta, balance)
+        })
+        .collect();
+    let b = w.bonus.as_deref().cloned().unwrap();
+    assert_eq!(
+        (
+            w.balance,
+            b.balance,
+            b.staked,
+            b.won,
+            b.converted,
+            b.to_machines
+        ),
+        (100, 0, 350, 150, 100, 200)
     );
     (w, ledger)
 }
@@ -366,8 +468,10 @@ async fn stashed_states_load_before_and_after_flush_and_restart(mut h: Harness) 
     assert_eq!(vl.len(), 2, "issued and redeemed");
     let (wt, wtl) = wallet_with_transfers("P-AFT");
     assert_eq!(wtl.len(), 5, "deposit, two holds, a settle, one in");
+    let (wb, wbl) = wallet_with_bonus("P-BONUS");
     let stashes = vec![
         stash(Snapshot::Wallet(wt), wtl),
+        stash(Snapshot::Wallet(wb), wbl),
         stash(Snapshot::Wallet(w), wl),
         stash(Snapshot::Machine(m), ml),
         stash(Snapshot::Pool(p), pl),
@@ -408,7 +512,7 @@ async fn stashed_states_load_before_and_after_flush_and_restart(mut h: Harness) 
         .map(|x| format!("{:?}", x.key()))
         .collect();
     all.sort();
-    assert_eq!(all.len(), 6, "{all:?}");
+    assert_eq!(all.len(), 7, "{all:?}");
     assert_audit_clean(&h).await;
 }
 
@@ -653,6 +757,15 @@ async fn the_audit_reports_differences(h: Harness) {
     let mut st = stash(Snapshot::Wallet(w), wl);
     st.movements += 1;
     s.stash(st);
+    // A wallet whose ledger misses its bonus's conversion into cash (RULES.md W-12).
+    let (w, mut wl) = wallet_with_bonus("P-7");
+    wl.retain(|e| e.kind != Movement::BonusConvert);
+    for (i, e) in wl.iter_mut().enumerate() {
+        e.n = i as u64 + 1;
+    }
+    let mut st = stash(Snapshot::Wallet(w), wl);
+    st.movements += 2;
+    s.stash(st);
     flush(&h).await;
     let r = audit(h.audit_source().as_ref()).await.unwrap();
     let text = r.differences.join("\n");
@@ -674,6 +787,10 @@ async fn the_audit_reports_differences(h: Harness) {
     );
     assert!(
         text.contains("wallet P-8: to machines + held is 650 in the state but 700 from the ledger"),
+        "{text}"
+    );
+    assert!(
+        text.contains("wallet P-7: bonus converted is 100 in the state but 0 from the ledger"),
         "{text}"
     );
     assert!(!r.ok());

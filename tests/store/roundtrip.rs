@@ -8,6 +8,7 @@ use std::collections::{HashMap, VecDeque};
 use crate::support::Harness;
 use pitboss::store::codec::{decode_record, encode_record};
 use pitboss_actors::domain::aml::{CashDir, CashMove, PatronCash};
+use pitboss_actors::domain::bonus::Bonus;
 use pitboss_actors::domain::ggr::{GgrTotals, GgrWindow, HallState, SourceMark, WindowClosed};
 use pitboss_actors::domain::jackpot::{LevelConfig, LevelState, PoolState};
 use pitboss_actors::domain::limits::{DepositPeriod, Deposited, LimitKind, Limits, Lost, Session};
@@ -15,14 +16,16 @@ use pitboss_actors::domain::machine::{
     AwardMark, EpochMarks, HitOrigin, MachineProfile, MachineState, MachineStatus, MeterBaseline,
     MeterReport, Meters, OpenHandpay, Rating, Reconciliation,
 };
-use pitboss_actors::domain::transfer::{Direction, Hold, TransferFact, Transfers, Waiting};
+use pitboss_actors::domain::transfer::{
+    CreditType, Direction, Hold, TransferFact, Transfers, Waiting,
+};
 use pitboss_actors::domain::voucher::{
     Answered as VoucherAnswered, EarlyCredit, Issue, Party, VoucherNote, VoucherOp, VoucherState,
     VoucherStatus,
 };
 use pitboss_actors::domain::wallet::{
-    Answer, Answered, BetBooking, BetStatus, Loyalty, TxKey, TxRecord, WalletOp, WalletState,
-    WalletTotals,
+    Answer, Answered, BetBonus, BetBooking, BetStatus, BonusAnswer, Loyalty, TxKey, TxRecord,
+    WalletOp, WalletState, WalletTotals,
 };
 use pitboss_actors::domain::{
     Amount, Currency, DomainError, EventId, FastMap, HallId, HandpayKind, IdKind, KycStatus,
@@ -221,7 +224,31 @@ fn wallet_op() -> impl Strategy<Value = WalletOp> {
         any::<i64>().prop_map(|t| WalletOp::SelfExclude {
             until: Timestamp(t)
         }),
+        // RULES.md W-10, W-12: transfer requests of either credit type, bonus awards.
+        (id(), amount(), any::<bool>()).prop_map(|(m, amount, restricted)| {
+            WalletOp::TransferRequest {
+                machine: MachineId::new(&m).unwrap(),
+                amount,
+                credit: credit(restricted),
+            }
+        }),
+        tx().prop_map(|transfer| WalletOp::TransferCancel { transfer }),
+        (amount(), 0u32..=100, any::<i64>()).prop_map(|(amount, wagering, t)| {
+            WalletOp::BonusAward {
+                amount,
+                wagering,
+                expires: Timestamp(t),
+            }
+        }),
     ]
+}
+
+fn credit(restricted: bool) -> CreditType {
+    if restricted {
+        CreditType::Restricted
+    } else {
+        CreditType::Cashable
+    }
 }
 
 fn tx_record() -> impl Strategy<Value = TxRecord> {
@@ -230,17 +257,38 @@ fn tx_record() -> impl Strategy<Value = TxRecord> {
             .prop_map(|(delta, balance)| Answer::Applied { delta, balance }),
         domain_error().prop_map(Answer::Refused),
     ];
-    let bet =
-        prop::option::of(
-            (0u8..3, id(), any::<i64>()).prop_map(|(s, hall, window)| BetBooking {
+    let bet = prop::option::of(
+        (
+            0u8..3,
+            id(),
+            any::<i64>(),
+            prop::option::of((0i64..1_000, 0i64..1_000)),
+        )
+            .prop_map(|(s, hall, window, bonus)| BetBooking {
                 status: [BetStatus::Open, BetStatus::Settled, BetStatus::RolledBack][s as usize],
                 hall: HallId::new(&hall).unwrap(),
                 window: Timestamp(window),
+                // RULES.md W-12: what the bonus paid and the wagering it counted, on some.
+                bonus: bonus
+                    .filter(|b| *b != (0, 0))
+                    .map(|(paid, wagered)| Box::new(BetBonus { paid, wagered })),
             }),
-        );
+    );
     let round = prop::option::of(id().prop_map(|r| RoundId::new(&r).unwrap()));
-    let answered = (wallet_op(), currency(), round, answer, any::<u128>(), bet).prop_map(
-        |(op, currency, round, answer, cause, bet)| {
+    let bonus = prop::option::of(
+        (any::<i64>(), any::<i64>())
+            .prop_map(|(delta, balance)| Box::new(BonusAnswer { delta, balance })),
+    );
+    let answered = (
+        wallet_op(),
+        currency(),
+        round,
+        answer,
+        any::<u128>(),
+        bet,
+        bonus,
+    )
+        .prop_map(|(op, currency, round, answer, cause, bet, bonus)| {
             TxRecord::Answered(Answered {
                 op,
                 currency,
@@ -248,9 +296,9 @@ fn tx_record() -> impl Strategy<Value = TxRecord> {
                 answer,
                 cause: EventId(cause),
                 bet,
+                bonus,
             })
-        },
-    );
+        });
     prop_oneof![answered, Just(TxRecord::Tombstone)]
 }
 
@@ -468,6 +516,7 @@ fn transfers() -> impl Strategy<Value = Option<Box<Transfers>>> {
                     any::<i64>(),
                     any::<i64>(),
                     prop::option::of(any::<u128>()),
+                    any::<bool>(),
                 ),
                 0..3,
             ),
@@ -483,6 +532,7 @@ fn transfers() -> impl Strategy<Value = Option<Box<Transfers>>> {
                     any::<u64>(),
                     any::<u128>(),
                     any::<i64>(),
+                    any::<bool>(),
                 ),
                 0..3,
             ),
@@ -491,10 +541,11 @@ fn transfers() -> impl Strategy<Value = Option<Box<Transfers>>> {
                 Box::new(Transfers {
                     holds: holds
                         .into_iter()
-                        .map(|(t, m, amount, until, cause)| Hold {
+                        .map(|(t, m, amount, until, cause, restricted)| Hold {
                             transfer: TxId::new(&t).unwrap(),
                             machine: MachineId::new(&m).unwrap(),
                             amount,
+                            credit: credit(restricted),
                             until: Timestamp(until),
                             cause: cause.map(EventId),
                         })
@@ -510,21 +561,24 @@ fn transfers() -> impl Strategy<Value = Option<Box<Transfers>>> {
                         .collect(),
                     waiting: waiting
                         .into_iter()
-                        .map(|(t, m, to, amount, seq, event, until)| Waiting {
-                            fact: TransferFact {
-                                transfer: TxId::new(&t).unwrap(),
-                                machine: MachineId::new(&m).unwrap(),
-                                direction: if to {
-                                    Direction::ToMachine
-                                } else {
-                                    Direction::FromMachine
+                        .map(
+                            |(t, m, to, amount, seq, event, until, restricted)| Waiting {
+                                fact: TransferFact {
+                                    transfer: TxId::new(&t).unwrap(),
+                                    machine: MachineId::new(&m).unwrap(),
+                                    direction: if to {
+                                        Direction::ToMachine
+                                    } else {
+                                        Direction::FromMachine
+                                    },
+                                    amount: Amount::new(amount).unwrap(),
+                                    credit: credit(restricted),
+                                    seq,
                                 },
-                                amount: Amount::new(amount).unwrap(),
-                                seq,
+                                event: EventId(event),
+                                until: Timestamp(until),
                             },
-                            event: EventId(event),
-                            until: Timestamp(until),
-                        })
+                        )
                         .collect(),
                 })
             }),
@@ -613,6 +667,21 @@ fn wallet() -> impl Strategy<Value = WalletState> {
                             left_out: (3, 4),
                             near: vec![mv(4, CashDir::In)],
                             seen: [(MachineId::new("M-3").unwrap(), ops)].into(),
+                        })
+                    }),
+                    // RULES.md W-12: a bonus account on some wallets.
+                    bonus: (shuffle % 3 == 1).then(|| {
+                        Box::new(Bonus {
+                            balance: t[0],
+                            wagering_left: t[1],
+                            expires: Timestamp(credit_line),
+                            awarded: t[2],
+                            staked: t[3],
+                            won: t[4],
+                            refunded: t[5],
+                            converted: t[6],
+                            expired: balance,
+                            to_machines: ops as i64,
                         })
                     }),
                     window_len: len,

@@ -93,6 +93,9 @@ named! {
         TransferRelease => "transfer_release",
         TransferSettle => "transfer_settle",
         TransferFromMachine => "transfer_from_machine",
+        BonusAward => "bonus_award",
+        BonusConvert => "bonus_convert",
+        BonusExpire => "bonus_expire",
     }
 }
 

@@ -12,7 +12,7 @@ use super::ids::{
 use super::kinds::{HandpayKind, LogCode, MachineOp, ReportedMeter, SnapshotReason, Total};
 use super::money::{add, Amount, Currency};
 use super::time::{booked_time, SkewLimits, Timestamp};
-use super::transfer::{Direction, TransferFact};
+use super::transfer::{CreditType, Direction, TransferFact};
 
 use super::aml::CashDir;
 pub use super::applied::Applied;
@@ -132,6 +132,9 @@ pub struct MachineTransfer {
     /// Whose wallet.
     pub player: PlayerId,
     pub amount: Amount,
+    /// Which credits (RULES.md W-12): a restricted transfer to the machine counts as
+    /// restricted promotional credits (M-13); from a machine always cashable.
+    pub credit: CreditType,
 }
 
 /// A transfer a machine applied, as its wallet receives it (RULES.md W-10).
@@ -1516,9 +1519,14 @@ impl MachineState {
     ) -> Result<(), DomainError> {
         match cmd {
             MachineCommand::Transfer(t) => {
-                let cash = match t.direction {
-                    Direction::ToMachine => MachineCommand::CashIn(CashInKind::Cashless, t.amount),
-                    Direction::FromMachine => {
+                let cash = match (t.direction, t.credit) {
+                    (Direction::ToMachine, CreditType::Cashable) => {
+                        MachineCommand::CashIn(CashInKind::Cashless, t.amount)
+                    }
+                    (Direction::ToMachine, CreditType::Restricted) => {
+                        MachineCommand::CashIn(CashInKind::Promo(PromoCredit::Restricted), t.amount)
+                    }
+                    (Direction::FromMachine, _) => {
                         MachineCommand::CashOut(CashOutKind::Cashless, t.amount)
                     }
                 };
@@ -1530,6 +1538,7 @@ impl MachineState {
                         machine: self.id.clone(),
                         direction: t.direction,
                         amount: t.amount,
+                        credit: t.credit,
                         seq: at.seq,
                     },
                     hall: at.hall.clone(),

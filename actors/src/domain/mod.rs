@@ -7,6 +7,7 @@
 
 pub mod aml;
 pub mod applied;
+pub mod bonus;
 pub mod error;
 pub mod ggr;
 pub mod ids;

@@ -48,6 +48,40 @@ impl Direction {
     }
 }
 
+/// What kind of credits a transfer between a wallet and a machine moves (RULES.md W-12, as
+/// SAS AFT and G2S name them): the wallet's cash, or its bonus, which the machine takes as
+/// restricted promotional credits (M-13). A wallet has no non-restricted credits to send.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum CreditType {
+    /// The player's money (the default).
+    #[default]
+    Cashable,
+    /// Bonus money: played only, never cashed out.
+    Restricted,
+}
+
+impl CreditType {
+    /// The name on the wire and the internal topic.
+    pub fn name(self) -> &'static str {
+        match self {
+            CreditType::Cashable => "cashable",
+            CreditType::Restricted => "restricted",
+        }
+    }
+
+    /// The credit type of a name, if it is one a wallet transfer may carry.
+    pub fn from_name(name: &str) -> Option<Self> {
+        [CreditType::Cashable, CreditType::Restricted]
+            .into_iter()
+            .find(|c| c.name() == name)
+    }
+
+    /// Whether it is the bonus's.
+    pub fn is_restricted(self) -> bool {
+        self == CreditType::Restricted
+    }
+}
+
 /// A machine's word on a transfer, forwarded from the machine to the wallet.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TransferFact {
@@ -58,6 +92,8 @@ pub struct TransferFact {
     pub direction: Direction,
     /// What the machine moved.
     pub amount: Amount,
+    /// Which credits it took (RULES.md W-12; from a machine always cashable).
+    pub credit: CreditType,
     /// The machine's effect number for the event (it grows with every event the machine
     /// applies): a machine's facts reach a wallet in this order, so one at or below the
     /// last the wallet applied from that machine is a redelivery, however old. 0: not
@@ -73,6 +109,8 @@ pub struct Hold {
     pub machine: MachineId,
     /// Minor units.
     pub amount: i64,
+    /// Cash or bonus (RULES.md W-12): where it came from and goes back to.
+    pub credit: CreditType,
     /// The hold lapses (the money goes back to the balance) at the first message the wallet
     /// applies with a later time.
     pub until: Timestamp,
@@ -129,6 +167,16 @@ impl Transfers {
     /// The hold of a transfer, removed.
     pub fn take_hold(&mut self, transfer: &TxId) -> Option<Hold> {
         let i = self.holds.iter().position(|h| &h.transfer == transfer)?;
+        Some(self.holds.remove(i))
+    }
+
+    /// The hold of a transfer of a credit type, removed (RULES.md W-12: a hold pays only an
+    /// acknowledgement of its own type).
+    pub fn take_hold_of(&mut self, transfer: &TxId, credit: CreditType) -> Option<Hold> {
+        let i = self
+            .holds
+            .iter()
+            .position(|h| &h.transfer == transfer && h.credit == credit)?;
         Some(self.holds.remove(i))
     }
 

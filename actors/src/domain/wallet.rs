@@ -15,6 +15,7 @@ use super::FastMap;
 
 use super::aml::{AmlCase, AmlRules, CashDir, CashMove, PatronCash};
 use super::applied::Applied;
+use super::bonus::{self, BetsDraw, Bonus};
 use super::error::{DomainError, Subject};
 use super::ggr::GgrDelta;
 use super::ids::{EventId, HallId, MachineId, PlayerId, RoundId, ServerId, SourceKey, TxId};
@@ -27,7 +28,7 @@ use super::machine::Alert;
 use super::money::{add, Amount, Currency};
 use super::time::Timestamp;
 use super::transfer::{
-    Direction, Hold, TransferFact, Transfers, Waiting, TRANSFER_HOLD_MS_DEFAULT,
+    CreditType, Direction, Hold, TransferFact, Transfers, Waiting, TRANSFER_HOLD_MS_DEFAULT,
 };
 
 /// What a wallet command asks for.
@@ -66,10 +67,21 @@ pub enum WalletOp {
     /// Excludes the player from deposits and bets until a time (RULES.md W-9).
     SelfExclude { until: Timestamp },
     /// Holds money for a cashless transfer to a machine (RULES.md W-10); the command's `tx`
-    /// is the transfer id the machine acknowledges.
-    TransferRequest { machine: MachineId, amount: Amount },
+    /// is the transfer id the machine acknowledges. `credit`: cash or bonus (W-12).
+    TransferRequest {
+        machine: MachineId,
+        amount: Amount,
+        credit: CreditType,
+    },
     /// Gives back the money held for a transfer the machine did not take (W-10).
     TransferCancel { transfer: TxId },
+    /// Awards bonus money with a wagering requirement (`wagering` times the amount) and an
+    /// expiry (RULES.md W-12).
+    BonusAward {
+        amount: Amount,
+        wagering: u32,
+        expires: Timestamp,
+    },
 }
 
 impl WalletOp {
@@ -94,6 +106,7 @@ impl WalletOp {
             WalletOp::SelfExclude { .. } => WalletOpKind::SelfExclusion,
             WalletOp::TransferRequest { .. } => WalletOpKind::TransferRequest,
             WalletOp::TransferCancel { .. } => WalletOpKind::TransferCancel,
+            WalletOp::BonusAward { .. } => WalletOpKind::BonusAward,
         }
     }
 
@@ -167,6 +180,8 @@ pub struct WalletRules<'a> {
     pub session_break_ms: i64,
     /// The patron-cash thresholds (RULES.md W-11).
     pub aml: AmlRules,
+    /// Which of cash and bonus pays a bet first (RULES.md W-12).
+    pub bets_draw: BetsDraw,
 }
 
 /// The default break that ends a playing session: 30 minutes (RULES.md W-9).
@@ -185,6 +200,7 @@ impl Default for WalletRules<'static> {
             transfer_hold_ms: TRANSFER_HOLD_MS_DEFAULT,
             session_break_ms: SESSION_BREAK_MS_DEFAULT,
             aml: AmlRules::default(),
+            bets_draw: BetsDraw::CashFirst,
         }
     }
 }
@@ -238,6 +254,26 @@ pub struct BetBooking {
     pub hall: HallId,
     /// The window its GGR counted in.
     pub window: Timestamp,
+    /// Its part in a bonus account (RULES.md W-12), if it had one. Boxed: most bets have
+    /// none, and every remembered answer carries a booking's room.
+    pub bonus: Option<Box<BetBonus>>,
+}
+
+/// A bet's part in its wallet's bonus account (RULES.md W-12).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BetBonus {
+    /// What the bonus paid of it: a win naming it is split the same way, a rollback gives it
+    /// back to the bonus.
+    pub paid: i64,
+    /// What it took off the wagering requirement: a rollback gives it back.
+    pub wagered: i64,
+}
+
+impl BetBooking {
+    /// Its part in a bonus account (zero without one).
+    pub fn bonus(&self) -> BetBonus {
+        self.bonus.as_deref().copied().unwrap_or_default()
+    }
 }
 
 /// The first answer to a command (W-6).
@@ -270,6 +306,19 @@ pub struct Answered {
     pub cause: EventId,
     /// For an accepted bet: where it stands.
     pub bet: Option<BetBooking>,
+    /// Applied by a wallet that has a bonus account (RULES.md W-12): the bonus's change by
+    /// the command and its balance after. Boxed: rare, and every remembered answer has room
+    /// for it.
+    pub bonus: Option<Box<BonusAnswer>>,
+}
+
+/// The bonus account in an answer (RULES.md W-12).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BonusAnswer {
+    /// The bonus balance's change by the command.
+    pub delta: i64,
+    /// The bonus balance after.
+    pub balance: i64,
 }
 
 /// What a remembered key holds.
@@ -309,6 +358,8 @@ pub enum WalletEffect {
         tx: TxId,
         /// The operation.
         kind: WalletOpKind,
+        /// 0: the cash balance; 1: the bonus account (RULES.md W-12).
+        level: u8,
         /// Signed change of the balance.
         delta: i64,
         /// The balance after.
@@ -362,6 +413,9 @@ pub struct TransferSettled {
     pub repeated: bool,
     /// The balance after.
     pub balance: i64,
+    /// Which credits the machine took (RULES.md W-12): for restricted ones `held` and
+    /// `delta` are the bonus's.
+    pub credit: CreditType,
 }
 
 /// A player's loyalty account (RULES.md M-12): the points of the player's rated sessions.
@@ -403,6 +457,8 @@ pub struct WalletState {
     pub loyalty: Option<Box<Loyalty>>,
     /// The player's cash of the current local day, once any was counted (RULES.md W-11).
     pub cash: Option<Box<PatronCash>>,
+    /// The player's bonus account, once a bonus was awarded (RULES.md W-12).
+    pub bonus: Option<Box<Bonus>>,
     /// How many records are kept in memory.
     pub window_len: usize,
     /// Keys in memory, oldest first.
@@ -432,6 +488,7 @@ impl WalletState {
             transfers: None,
             loyalty: None,
             cash: None,
+            bonus: None,
             window_len: window_len.max(1),
             window_order: VecDeque::new(),
             window: FastMap::default(),
@@ -557,8 +614,31 @@ impl WalletState {
                 got: currency.to_string(),
             })
         } else {
-            self.apply_new(meta, cmd, rules, recalled, &mut bet, fx)
+            let before = self.bonus_balance();
+            // A waiting acknowledgement a transfer request settles moves the bonus too; that
+            // is not the request's change.
+            let mut settled_bonus = 0;
+            self.apply_new(
+                meta,
+                cmd,
+                rules,
+                recalled,
+                (&mut bet, &mut settled_bonus),
+                fx,
+            )
+            .map(|(delta, balance)| {
+                let bonus_delta = self.bonus_balance() - before - settled_bonus;
+                (delta, balance, bonus_delta)
+            })
         };
+        let bonus = match (&outcome, self.bonus.as_deref()) {
+            (Ok((_, _, delta)), Some(b)) => Some(Box::new(BonusAnswer {
+                delta: *delta,
+                balance: b.balance,
+            })),
+            _ => None,
+        };
+        let outcome = outcome.map(|(delta, balance, _)| (delta, balance));
         let answer = match &outcome {
             Ok((delta, balance)) => Answer::Applied {
                 delta: *delta,
@@ -573,6 +653,7 @@ impl WalletState {
             answer,
             cause: meta.event_id,
             bet,
+            bonus,
         };
         self.record(key.clone(), TxRecord::Answered(answered.clone()), fx);
         fx.push(WalletEffect::Answer {
@@ -598,7 +679,14 @@ impl WalletState {
         self.balance + self.credit_line
     }
 
-    fn ggr(&self, hall: &HallId, window: Timestamp, bets: i64, wins: i64) -> WalletEffect {
+    fn ggr(
+        &self,
+        hall: &HallId,
+        window: Timestamp,
+        bets: i64,
+        wins: i64,
+        promo: i64,
+    ) -> WalletEffect {
         WalletEffect::Ggr(GgrDelta {
             source: SourceKey::Wallet(self.id.clone()),
             seq: self.ops,
@@ -608,7 +696,7 @@ impl WalletState {
             wins,
             games: 0,
             jackpots: 0,
-            promo: 0,
+            promo,
         })
     }
 
@@ -616,9 +704,69 @@ impl WalletState {
         WalletEffect::Changed {
             tx: tx.clone(),
             kind,
+            level: 0,
             delta,
             balance: self.balance,
         }
+    }
+
+    /// A movement of the bonus account (RULES.md W-12): the ledger's level 1.
+    fn bonus_changed(&self, tx: &TxId, kind: WalletOpKind, delta: i64) -> WalletEffect {
+        WalletEffect::Changed {
+            tx: tx.clone(),
+            kind,
+            level: 1,
+            delta,
+            balance: self.bonus_balance(),
+        }
+    }
+
+    /// The bonus balance (W-12): 0 without a bonus account.
+    pub fn bonus_balance(&self) -> i64 {
+        self.bonus.as_ref().map_or(0, |b| b.balance)
+    }
+
+    /// The bonus held for restricted transfers to machines (W-12).
+    pub fn restricted_held(&self) -> i64 {
+        self.transfers.as_ref().map_or(0, |t| {
+            t.holds
+                .iter()
+                .filter(|h| h.credit.is_restricted())
+                .map(|h| h.amount)
+                .sum()
+        })
+    }
+
+    /// W-12: a bonus at or past its expiry at `t` is gone; else a bonus whose wagering is
+    /// met becomes cash. Returns what it moved to the cash balance.
+    fn bonus_rules(&mut self, t: Timestamp, tx: &TxId, fx: &mut Vec<WalletEffect>) -> i64 {
+        let Some(b) = self.bonus.as_deref_mut() else {
+            return 0;
+        };
+        if b.balance <= 0 {
+            return 0;
+        }
+        let amount = b.balance;
+        if b.expires <= t {
+            b.expired = b.expired.saturating_add(amount);
+            b.balance = 0;
+            b.wagering_left = 0;
+            fx.push(self.bonus_changed(tx, WalletOpKind::BonusExpire, -amount));
+            return 0;
+        }
+        if b.wagering_left > 0 {
+            return 0;
+        }
+        // A balance that would overflow keeps the bonus until it can take it.
+        let Some(balance) = self.balance.checked_add(amount) else {
+            return 0;
+        };
+        b.converted = b.converted.saturating_add(amount);
+        b.balance = 0;
+        self.balance = balance;
+        fx.push(self.bonus_changed(tx, WalletOpKind::BonusConvert, -amount));
+        fx.push(self.changed(tx, WalletOpKind::BonusConvert, amount));
+        amount
     }
 
     /// Applies a command never answered before: its delta and the balance after, or why not.
@@ -628,7 +776,7 @@ impl WalletState {
         cmd: &WalletCommand,
         rules: &WalletRules<'_>,
         recalled: &Recalled,
-        bet: &mut Option<BetBooking>,
+        (bet, settled_bonus): (&mut Option<BetBooking>, &mut i64),
         fx: &mut Vec<WalletEffect>,
     ) -> Result<(i64, i64), DomainError> {
         self.check_kyc(&cmd.op, rules)?;
@@ -651,8 +799,8 @@ impl WalletState {
             WalletOp::Withdraw(a) | WalletOp::Bet(a) => {
                 let is_bet = matches!(cmd.op, WalletOp::Bet(_));
                 let (what, available) = if is_bet {
-                    // W-3: a bet may use the credit line ...
-                    (WalletOpKind::Bet, self.available())
+                    // W-3: a bet may use the credit line, W-12: and the bonus ...
+                    (WalletOpKind::Bet, self.available() + self.bonus_balance())
                 } else {
                     // ... a withdrawal never does.
                     (WalletOpKind::Withdrawal, self.balance.max(0))
@@ -671,7 +819,18 @@ impl WalletState {
                     &mut self.totals.withdrawals
                 };
                 *total = add(*total, a.minor(), Total::WalletTotals)?;
-                self.balance -= a.minor();
+                // W-12: a bet draws on cash and bonus, a withdrawal on cash only.
+                let (cash, from_bonus) = if is_bet {
+                    bonus::split(
+                        a.minor(),
+                        self.balance,
+                        self.bonus_balance(),
+                        rules.bets_draw,
+                    )
+                } else {
+                    (a.minor(), 0)
+                };
+                self.balance -= cash;
                 self.ops += 1;
                 if let (true, Some(mut lost)) = (is_bet, sums) {
                     limits::add_to(&mut lost, a.minor());
@@ -679,19 +838,37 @@ impl WalletState {
                     self.play(meta.time, rules);
                 }
                 if is_bet {
+                    let mut wagered = 0;
+                    if let Some(b) = self.bonus.as_deref_mut() {
+                        b.balance -= from_bonus;
+                        b.staked += from_bonus;
+                        wagered = a.minor().min(b.wagering_left.max(0));
+                        b.wagering_left -= wagered;
+                    }
                     let window = meta.time.window_start();
-                    fx.push(self.ggr(&meta.hall, window, a.minor(), 0));
+                    fx.push(self.ggr(&meta.hall, window, a.minor(), 0, from_bonus));
                     *bet = Some(BetBooking {
                         status: BetStatus::Open,
                         hall: meta.hall.clone(),
                         window,
+                        bonus: (from_bonus != 0 || wagered != 0).then(|| {
+                            Box::new(BetBonus {
+                                paid: from_bonus,
+                                wagered,
+                            })
+                        }),
                     });
                 }
-                fx.push(self.changed(&cmd.tx, what, -a.minor()));
+                if cash != 0 || from_bonus == 0 {
+                    fx.push(self.changed(&cmd.tx, what, -cash));
+                }
+                if from_bonus != 0 {
+                    fx.push(self.bonus_changed(&cmd.tx, what, -from_bonus));
+                }
                 if !is_bet {
                     self.count_cash(meta, None, a.minor(), CashDir::Out, rules, fx);
                 }
-                -a.minor()
+                -cash
             }
             WalletOp::Win { amount, bet_tx } => {
                 // W-4: a win naming a bet settles it, if it stands.
@@ -699,8 +876,21 @@ impl WalletState {
                     None => None,
                     Some(bkey) => Some(self.settleable(cmd, &bkey, bet_tx, recalled)?),
                 };
-                let balance = add(self.balance, amount.minor(), Total::WalletBalance)?;
+                // W-12: split as the bet it settles was.
+                let to_bonus = match settles.as_ref().map(|(_, first)| (&first.op, &first.bet)) {
+                    Some((WalletOp::Bet(b), Some(booking))) => {
+                        bonus::win_part(amount.minor(), b.minor(), booking.bonus().paid)
+                    }
+                    _ => 0,
+                };
+                let cash = amount.minor() - to_bonus;
+                let balance = add(self.balance, cash, Total::WalletBalance)?;
                 let wins = add(self.totals.wins, amount.minor(), Total::WalletWins)?;
+                if to_bonus > 0 {
+                    let b = self.bonus.get_or_insert_with(Box::default);
+                    b.balance = add(b.balance, to_bonus, Total::WalletBalance)?;
+                    b.won += to_bonus;
+                }
                 self.balance = balance;
                 self.totals.wins = wins;
                 self.ops += 1;
@@ -712,14 +902,19 @@ impl WalletState {
                     }
                     self.record(bkey, TxRecord::Answered(first), fx);
                 }
-                fx.push(self.ggr(&meta.hall, meta.time.window_start(), 0, amount.minor()));
-                fx.push(self.changed(&cmd.tx, WalletOpKind::Win, amount.minor()));
-                amount.minor()
+                fx.push(self.ggr(&meta.hall, meta.time.window_start(), 0, amount.minor(), 0));
+                if cash != 0 || to_bonus == 0 {
+                    fx.push(self.changed(&cmd.tx, WalletOpKind::Win, cash));
+                }
+                if to_bonus != 0 {
+                    fx.push(self.bonus_changed(&cmd.tx, WalletOpKind::Win, to_bonus));
+                }
+                cash
             }
             WalletOp::Rollback { bet_tx } => {
-                let refund = self.roll_back(cmd, bet_tx, recalled, fx)?;
+                let (refund, cash) = self.roll_back(cmd, bet_tx, recalled, fx)?;
                 self.count_loss(meta.time, -refund, rules);
-                refund
+                cash
             }
             WalletOp::Kyc(status) => {
                 self.kyc = *status;
@@ -755,18 +950,37 @@ impl WalletState {
                 limits.excluded_until = Some(*until);
                 0
             }
-            WalletOp::TransferRequest { machine, amount } => {
-                let delta = self.hold(meta, cmd, machine, amount.minor(), rules)?;
-                if delta != 0 {
-                    fx.push(self.changed(&cmd.tx, WalletOpKind::TransferRequest, delta));
+            WalletOp::TransferRequest {
+                machine,
+                amount,
+                credit,
+            } => {
+                let held = self.hold(meta, cmd, machine, amount.minor(), *credit, rules)?;
+                let delta = match credit {
+                    CreditType::Cashable => -held,
+                    CreditType::Restricted => 0,
+                };
+                if held != 0 {
+                    fx.push(match credit {
+                        CreditType::Cashable => {
+                            self.changed(&cmd.tx, WalletOpKind::TransferRequest, -held)
+                        }
+                        CreditType::Restricted => {
+                            self.bonus_changed(&cmd.tx, WalletOpKind::TransferRequest, -held)
+                        }
+                    });
                 }
                 // The machine's acknowledgement came first: it settles against the hold now.
+                // What it moves is the acknowledgement's, not the request's: the answer's
+                // deltas are the hold's (W-10, W-12), its balances the ones after both.
                 if let Some(w) = self
                     .transfers
                     .as_mut()
                     .and_then(|t| t.take_waiting(&cmd.tx))
                 {
+                    let bonus = self.bonus_balance();
                     self.settle(&w.fact, w.event, fx)?;
+                    *settled_bonus = self.bonus_balance() - bonus;
                 }
                 delta
             }
@@ -783,14 +997,65 @@ impl WalletState {
                         acknowledged,
                     });
                 };
-                self.balance += hold.amount;
                 self.ops += 1;
                 self.tidy_transfers();
-                fx.push(self.changed(&cmd.tx, WalletOpKind::TransferCancel, hold.amount));
-                hold.amount
+                self.give_back(&hold, &cmd.tx, WalletOpKind::TransferCancel, fx)
+            }
+            WalletOp::BonusAward {
+                amount,
+                wagering,
+                expires,
+            } => {
+                let a = amount.minor();
+                let wager = a
+                    .checked_mul(i64::from(*wagering))
+                    .ok_or(DomainError::Overflow(Total::WalletTotals))?;
+                let restricted_held = self.restricted_held();
+                let b = self.bonus.get_or_insert_with(Box::default);
+                // A spent bonus leaves no requirement behind.
+                let left = if b.balance == 0 && restricted_held == 0 {
+                    0
+                } else {
+                    b.wagering_left
+                };
+                let balance = add(b.balance, a, Total::WalletBalance)?;
+                let awarded = add(b.awarded, a, Total::WalletTotals)?;
+                let wagering_left = add(left, wager, Total::WalletTotals)?;
+                (b.balance, b.awarded, b.wagering_left) = (balance, awarded, wagering_left);
+                b.expires = b.expires.max(*expires);
+                self.ops += 1;
+                fx.push(self.bonus_changed(&cmd.tx, WalletOpKind::BonusAward, a));
+                0
             }
         };
-        Ok((delta, self.balance))
+        // W-12: a bonus whose wagering the command met becomes cash (or, past its expiry,
+        // is gone).
+        let converted = self.bonus_rules(meta.time, &cmd.tx, fx);
+        Ok((delta + converted, self.balance))
+    }
+
+    /// W-10, W-12: a hold cancelled or lapsed goes back where it came from: the cash, or the
+    /// bonus. The cash's change.
+    fn give_back(
+        &mut self,
+        hold: &Hold,
+        tx: &TxId,
+        kind: WalletOpKind,
+        fx: &mut Vec<WalletEffect>,
+    ) -> i64 {
+        match hold.credit {
+            CreditType::Cashable => {
+                self.balance += hold.amount;
+                fx.push(self.changed(tx, kind, hold.amount));
+                hold.amount
+            }
+            CreditType::Restricted => {
+                let b = self.bonus.get_or_insert_with(Box::default);
+                b.balance += hold.amount;
+                fx.push(self.bonus_changed(tx, kind, hold.amount));
+                0
+            }
+        }
     }
 
     /// W-10: holds a transfer's amount for its machine: the balance (never the credit line)
@@ -803,8 +1068,10 @@ impl WalletState {
         cmd: &WalletCommand,
         machine: &MachineId,
         amount: i64,
+        credit: CreditType,
         rules: &WalletRules<'_>,
     ) -> Result<i64, DomainError> {
+        let bonus = self.bonus_balance();
         let t = self.transfers.get_or_insert_with(Box::default);
         if t.settled(&cmd.tx) {
             return Ok(0);
@@ -813,7 +1080,11 @@ impl WalletState {
             // Another sender's request under the same transfer id.
             return Err(self.conflict(cmd));
         }
-        let available = self.balance.max(0);
+        // W-12: cash pays a cashable transfer, the bonus a restricted one.
+        let available = match credit {
+            CreditType::Cashable => self.balance.max(0),
+            CreditType::Restricted => bonus.max(0),
+        };
         if amount > available {
             self.tidy_transfers();
             return Err(DomainError::InsufficientFunds {
@@ -828,12 +1099,20 @@ impl WalletState {
             transfer: cmd.tx.clone(),
             machine: machine.clone(),
             amount,
+            credit,
             until,
             cause: Some(meta.event_id),
         });
-        self.balance -= amount;
+        match credit {
+            CreditType::Cashable => self.balance -= amount,
+            CreditType::Restricted => {
+                if let Some(b) = self.bonus.as_deref_mut() {
+                    b.balance -= amount;
+                }
+            }
+        }
         self.ops += 1;
-        Ok(-amount)
+        Ok(amount)
     }
 
     /// The money held for transfers to machines (W-10).
@@ -852,10 +1131,20 @@ impl WalletState {
     /// W-10: the time the wallet's first hold lapses after (its `until`), if it holds any:
     /// a message at a later time releases it.
     pub fn next_lapse(&self) -> Option<Timestamp> {
-        self.transfers.as_ref().and_then(|t| {
+        // W-12: a bonus expires at its time, so a message one after the instant before.
+        let expiry = self
+            .bonus
+            .as_deref()
+            .filter(|b| b.balance > 0)
+            .map(|b| Timestamp(b.expires.0.saturating_sub(1)));
+        let holds = self.transfers.as_ref().and_then(|t| {
             let holds = t.holds.iter().map(|h| h.until);
             holds.chain(t.waiting.iter().map(|w| w.until)).min()
-        })
+        });
+        match (holds, expiry) {
+            (Some(h), Some(e)) => Some(h.min(e)),
+            (h, e) => h.or(e),
+        }
     }
 
     /// W-10, the sweep: the holds whose time is before `meta.time` lapse, as they would
@@ -967,14 +1256,23 @@ impl WalletState {
     /// W-10: before anything at time `t`, the holds whose time has passed go back to the
     /// balance, each booked and alerted.
     fn lapse(&mut self, t: Timestamp, fx: &mut Vec<WalletEffect>) {
+        self.lapse_transfers(t, fx);
+        // W-12: then a bonus past its expiry is gone (or one whose wagering is met by
+        // what came back, cash).
+        if self.bonus_balance() > 0 {
+            let tx = TxId::new("bonus").expect("a valid id");
+            self.bonus_rules(t, &tx, fx);
+        }
+    }
+
+    fn lapse_transfers(&mut self, t: Timestamp, fx: &mut Vec<WalletEffect>) {
         let Some(transfers) = self.transfers.as_mut() else {
             return;
         };
         let waited = transfers.waited(t);
         for hold in transfers.lapsed(t) {
-            self.balance += hold.amount;
             self.ops += 1;
-            fx.push(self.changed(&hold.transfer, WalletOpKind::TransferRelease, hold.amount));
+            self.give_back(&hold, &hold.transfer, WalletOpKind::TransferRelease, fx);
             let alert = Alert::TransferHoldReleased {
                 machine: hold.machine,
                 player: self.id.clone(),
@@ -1081,6 +1379,7 @@ impl WalletState {
             unbacked: 0,
             repeated: twice,
             balance: 0,
+            credit: fact.credit,
         };
         match fact.direction {
             Direction::FromMachine => {
@@ -1102,11 +1401,19 @@ impl WalletState {
                 fx.push(twice_alert(machine, player, transfer));
             }
             Direction::ToMachine => {
-                let hold = t.take_hold(&fact.transfer);
+                // W-12: a hold pays only an acknowledgement of its own credit type.
+                let hold = t.take_hold_of(&fact.transfer, fact.credit);
                 let held = hold.as_ref().map_or(0, |h| h.amount);
-                // Beyond the hold, the balance pays what it can.
+                let restricted = fact.credit.is_restricted();
+                // Beyond the hold, the balance (the bonus, for restricted credits) pays
+                // what it can.
+                let pot = if restricted {
+                    self.bonus.as_ref().map_or(0, |b| b.balance)
+                } else {
+                    self.balance
+                };
                 let extra = (amount - held).max(0);
-                let paid = extra.min(self.balance.max(0));
+                let paid = extra.min(pot.max(0));
                 let unbacked = extra - paid;
                 let to_machines = add(
                     self.totals.to_machines,
@@ -1117,11 +1424,23 @@ impl WalletState {
                 self.totals.to_machines = to_machines;
                 // Below the hold, the rest goes back.
                 let delta = (held - amount).max(0) - paid;
-                self.balance += delta;
+                if restricted && (delta != 0 || amount != unbacked) {
+                    // (A wallet that never had a bonus pays none: all of it is unbacked, and
+                    // it keeps no account.)
+                    let b = self.bonus.get_or_insert_with(Box::default);
+                    b.balance += delta;
+                    b.to_machines += amount - unbacked;
+                } else if !restricted {
+                    self.balance += delta;
+                }
                 self.ops += 1;
                 (settled.held, settled.delta, settled.unbacked) = (held, delta, unbacked);
                 if delta != 0 {
-                    fx.push(self.changed(&fact.transfer, WalletOpKind::TransferSettle, delta));
+                    fx.push(if restricted {
+                        self.bonus_changed(&fact.transfer, WalletOpKind::TransferSettle, delta)
+                    } else {
+                        self.changed(&fact.transfer, WalletOpKind::TransferSettle, delta)
+                    });
                 }
                 if hold.is_none() {
                     fx.push(WalletEffect::TransferAlert(
@@ -1186,7 +1505,10 @@ impl WalletState {
         }
         let refusal = match (op, self.limits.as_deref()) {
             (
-                WalletOp::Deposit(_) | WalletOp::Bet(_) | WalletOp::TransferRequest { .. },
+                WalletOp::Deposit(_)
+                | WalletOp::Bet(_)
+                | WalletOp::TransferRequest { .. }
+                | WalletOp::BonusAward { .. },
                 Some(l),
             ) => l.excluded_at(t).map(LimitRefusal::SelfExcluded),
             _ => None,
@@ -1267,6 +1589,7 @@ impl WalletState {
             WalletOp::TransferRequest { amount, .. } => {
                 (WalletOpKind::TransferRequest, amount.minor())
             }
+            WalletOp::BonusAward { amount, .. } => (WalletOpKind::BonusAward, amount.minor()),
         };
         let player = || self.id.to_string();
         if self.kyc == KycStatus::Blocked {
@@ -1327,7 +1650,7 @@ impl WalletState {
         bet_tx: &TxId,
         recalled: &Recalled,
         fx: &mut Vec<WalletEffect>,
-    ) -> Result<i64, DomainError> {
+    ) -> Result<(i64, i64), DomainError> {
         let bkey = TxKey {
             provider: cmd.provider.clone(),
             tx: bet_tx.clone(),
@@ -1336,9 +1659,9 @@ impl WalletState {
             None => {
                 // The bet has not arrived: a tombstone refuses it should it come.
                 self.record(bkey, TxRecord::Tombstone, fx);
-                Ok(0)
+                Ok((0, 0))
             }
-            Some(TxRecord::Tombstone) => Ok(0),
+            Some(TxRecord::Tombstone) => Ok((0, 0)),
             Some(TxRecord::Answered(mut first)) if matches!(first.op, WalletOp::Bet(_)) => {
                 let amount = match &first.op {
                     WalletOp::Bet(a) => a.minor(),
@@ -1346,18 +1669,29 @@ impl WalletState {
                 };
                 let Some(booking) = first.bet.clone() else {
                     // A refused bet: nothing to refund.
-                    return Ok(0);
+                    return Ok((0, 0));
                 };
                 match booking.status {
-                    BetStatus::RolledBack => Ok(0),
+                    BetStatus::RolledBack => Ok((0, 0)),
                     BetStatus::Settled => Err(DomainError::BetSettled {
                         tx: cmd.tx.to_string(),
                         bet_tx: bet_tx.to_string(),
                         player: self.id.to_string(),
                     }),
                     BetStatus::Open => {
-                        let balance = add(self.balance, amount, Total::WalletBalance)?;
+                        // W-12: each part back where it came from, and the wagering it
+                        // counted back to the requirement.
+                        let part = booking.bonus();
+                        let to_bonus = part.paid;
+                        let cash = amount - to_bonus;
+                        let balance = add(self.balance, cash, Total::WalletBalance)?;
                         let refunds = add(self.totals.refunds, amount, Total::WalletTotals)?;
+                        if to_bonus != 0 || part.wagered != 0 {
+                            let b = self.bonus.get_or_insert_with(Box::default);
+                            b.balance = add(b.balance, to_bonus, Total::WalletBalance)?;
+                            b.refunded += to_bonus;
+                            b.wagering_left = b.wagering_left.saturating_add(part.wagered);
+                        }
                         self.balance = balance;
                         self.totals.refunds = refunds;
                         self.ops += 1;
@@ -1366,9 +1700,14 @@ impl WalletState {
                         }
                         self.record(bkey, TxRecord::Answered(first), fx);
                         // Reversed in the bet's window, in the bet's hall.
-                        fx.push(self.ggr(&booking.hall, booking.window, -amount, 0));
-                        fx.push(self.changed(&cmd.tx, WalletOpKind::Rollback, amount));
-                        Ok(amount)
+                        fx.push(self.ggr(&booking.hall, booking.window, -amount, 0, -to_bonus));
+                        if cash != 0 || to_bonus == 0 {
+                            fx.push(self.changed(&cmd.tx, WalletOpKind::Rollback, cash));
+                        }
+                        if to_bonus != 0 {
+                            fx.push(self.bonus_changed(&cmd.tx, WalletOpKind::Rollback, to_bonus));
+                        }
+                        Ok((amount, cash))
                     }
                 }
             }
@@ -1383,16 +1722,34 @@ impl WalletState {
     /// Checks the wallet's invariants; panics on a broken one.
     pub fn assert_invariants(&self) {
         let t = &self.totals;
+        let b = self.bonus.as_deref().cloned().unwrap_or_default();
         let expected = t.deposits - t.withdrawals - t.bets + t.wins + t.refunds - t.to_machines
-            + t.from_machines;
+            + t.from_machines
+            + b.awarded
+            - b.expired;
         assert_eq!(
-            self.balance + self.held(),
+            self.balance + self.held() + b.balance,
             expected,
-            "wallet {}: balance {} + held {} != deposits - withdrawals - bets + wins + refunds - to machines + from machines = {}",
+            "wallet {}: balance {} + held {} + bonus {} != deposits - withdrawals - bets + wins + refunds - to machines + from machines + awarded - expired = {}",
             self.id,
             self.balance,
             self.held(),
+            b.balance,
             expected
+        );
+        // RULES.md W-12: the bonus account alone.
+        assert_eq!(
+            b.balance + self.restricted_held(),
+            b.awarded - b.staked + b.won + b.refunded - b.converted - b.expired - b.to_machines,
+            "wallet {}: bonus account {:?}, restricted held {}",
+            self.id,
+            b,
+            self.restricted_held()
+        );
+        assert!(
+            b.balance >= 0 && b.wagering_left >= 0,
+            "wallet {}: {b:?}",
+            self.id
         );
         if let Some(tr) = &self.transfers {
             assert!(!tr.is_empty(), "wallet {}: an empty transfers box", self.id);

@@ -5,10 +5,12 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::domain::aml::AmlRules;
+use crate::domain::bonus::BetsDraw;
 use crate::domain::jackpot::PoolConfig;
 use crate::domain::limits::Calendar;
 use crate::domain::machine::MachineProfile;
 use crate::domain::voucher::VoucherPolicy;
+use crate::domain::wallet::WalletRules;
 use crate::domain::{Currency, HallId, MachineId, PoolId, SkewLimits};
 
 /// Halls' and machines' own theoretical holds, parts per million of coin in (RULES.md
@@ -57,6 +59,8 @@ pub struct RuntimeConfig {
     pub wallet_transfer_hold_ms: i64,
     /// The longest break that keeps a playing session going (RULES.md W-9).
     pub wallet_session_break_ms: i64,
+    /// Which of cash and bonus pays a bet first (RULES.md W-12).
+    pub wallet_bets_draw: BetsDraw,
     /// Where days, weeks and months start for deposit limits: the jurisdiction's local time
     /// (RULES.md W-9).
     pub calendar: Arc<dyn Calendar>,
@@ -93,6 +97,21 @@ pub struct RuntimeConfig {
     pub vouchers: VoucherPolicy,
 }
 
+impl RuntimeConfig {
+    /// The wallets' rules of this configuration (RULES.md W-3 to W-12).
+    pub fn wallet_rules(&self) -> WalletRules<'_> {
+        WalletRules {
+            kyc_withdrawal_max: self.wallet_kyc_withdrawal_max_minor,
+            cooling_off_ms: self.wallet_cooling_off_ms,
+            transfer_hold_ms: self.wallet_transfer_hold_ms,
+            session_break_ms: self.wallet_session_break_ms,
+            calendar: self.calendar.as_ref(),
+            aml: self.aml,
+            bets_draw: self.wallet_bets_draw,
+        }
+    }
+}
+
 /// The part of the configuration entities read when they create or tick a state.
 #[derive(Clone, Debug)]
 pub struct EntitySettings {
@@ -110,6 +129,8 @@ pub struct EntitySettings {
     pub wallet_transfer_hold_ms: i64,
     /// The longest break that keeps a playing session going (RULES.md W-9).
     pub wallet_session_break_ms: i64,
+    /// Which of cash and bonus pays a bet first (RULES.md W-12).
+    pub wallet_bets_draw: BetsDraw,
     /// Windows a hall keeps open behind its newest one before publishing them.
     pub ggr_grace_windows: i64,
     /// Windows a hall keeps in memory.
@@ -147,6 +168,7 @@ impl From<&RuntimeConfig> for EntitySettings {
             wallet_cooling_off_ms: c.wallet_cooling_off_ms,
             wallet_transfer_hold_ms: c.wallet_transfer_hold_ms,
             wallet_session_break_ms: c.wallet_session_break_ms,
+            wallet_bets_draw: c.wallet_bets_draw,
             ggr_grace_windows: c.ggr_grace_windows,
             ggr_windows_max: c.ggr_windows_max,
             source_expiry_ms: c.source_expiry_ms,

@@ -155,6 +155,7 @@ fn transfer(direction: Direction, a: i64) -> MachineCommand {
         transfer: TxId::new("T-1").unwrap(),
         player: player("P-1"),
         amount: amount(a),
+        credit: Default::default(),
     }))
 }
 
@@ -168,6 +169,7 @@ fn transfer_fact(direction: Direction, a: i64, at: i64, seq: u64) -> MachineEffe
             machine: machine_id(),
             direction,
             amount: amount(a),
+            credit: Default::default(),
             seq,
         },
         hall: hall(),

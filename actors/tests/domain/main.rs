@@ -4,6 +4,7 @@
 //! two cores; a new test file becomes a module here.
 
 mod architecture;
+mod bonus_table;
 mod ggr_table;
 mod jackpot_table;
 mod machine_table;

@@ -691,15 +691,16 @@ impl WalletModel {
                         player: player.clone(),
                     }),
                 },
-                // The strategy sends no KYC status, limit or transfer; `wallet_table` and
-                // the independent model check W-8 to W-10.
+                // The strategy sends no KYC status, limit, transfer or bonus; `wallet_table`,
+                // `bonus_table` and the independent model check W-8 to W-12.
                 WalletOp::Kyc(_)
                 | WalletOp::Limit { .. }
                 | WalletOp::SessionLimit { .. }
                 | WalletOp::SelfExclude { .. }
                 | WalletOp::TransferRequest { .. }
-                | WalletOp::TransferCancel { .. } => {
-                    unreachable!("no KYC status, limit or transfer is generated here")
+                | WalletOp::TransferCancel { .. }
+                | WalletOp::BonusAward { .. } => {
+                    unreachable!("no KYC status, limit, transfer or bonus is generated here")
                 }
             }
         };

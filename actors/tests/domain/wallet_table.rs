@@ -228,6 +228,7 @@ fn run(case: &Case) {
         want_fx.push(WalletEffect::Changed {
             tx: tx(case.tx),
             kind: WalletOpKind::from_name(kind).expect("a wallet operation"),
+            level: 0,
             delta,
             balance: w.balance,
         });
@@ -1912,6 +1913,7 @@ fn transfer_request(m: &str, a: i64) -> WalletOp {
     WalletOp::TransferRequest {
         machine: machine(m),
         amount: amount(a),
+        credit: Default::default(),
     }
 }
 
@@ -1942,6 +1944,7 @@ fn fact(
         machine: machine("EGM-1"),
         direction,
         amount: amount(a),
+        credit: Default::default(),
         seq: 0,
     };
     let r = w
@@ -2332,6 +2335,7 @@ fn w10_a_fact_redelivered_after_many_others_is_applied_once() {
             machine: machine(machine_name),
             direction: Direction::FromMachine,
             amount: amount(10),
+            credit: Default::default(),
             seq: n,
         };
         w.apply_transfer(&m, &f, &WalletRules::default(), fx)

@@ -544,7 +544,8 @@ fn tx_of(p: &InputPayload) -> (String, String) {
         | InputPayload::DepositLimit { player, tx, .. }
         | InputPayload::LossLimit { player, tx, .. }
         | InputPayload::SessionLimit { player, tx, .. }
-        | InputPayload::SelfExclusion { player, tx, .. } => (player.clone(), tx.clone()),
+        | InputPayload::SelfExclusion { player, tx, .. }
+        | InputPayload::BonusAward { player, tx, .. } => (player.clone(), tx.clone()),
         _ => (String::new(), String::new()),
     }
 }

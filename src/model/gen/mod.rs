@@ -15,6 +15,7 @@ use rand::{Rng, SeedableRng};
 
 use crate::wire::{InputEnvelope, InputPayload, SnapshotMeters, Source};
 
+mod bonus;
 mod cases;
 mod promo;
 mod tickets;
@@ -182,6 +183,8 @@ pub fn model_config() -> ModelConfig {
             structuring_count: 3,
             structuring_window_ms: 3_600_000,
         },
+        // W-12: the default, cash first (`model_check::run` plays odd seeds bonus-first).
+        bonus_first: false,
     }
 }
 
@@ -255,10 +258,17 @@ struct World {
     limits_rng: SmallRng,
     /// Promotional credits (RULES.md M-13): their own random draws, for the same reason.
     promo_rng: SmallRng,
+    /// Bonus money (RULES.md W-12): its own random draws, for the same reason, and the
+    /// serial of the wallets of its own.
+    bonus_rng: SmallRng,
+    bonus_serial: u32,
 }
 
 /// How often, per thousand steps, a loss or session limit flow (RULES.md W-9) is mixed in.
 const LIMIT_FLOWS_PER_MILLE: u32 = 2;
+
+/// How often, per thousand steps, a bonus flow (RULES.md W-12, `bonus.rs`) is mixed in.
+const BONUS_FLOWS_PER_MILLE: u32 = 20;
 
 /// Generates a stream.
 pub fn generate(cfg: &GenConfig) -> Generated {
@@ -319,6 +329,8 @@ pub fn generate(cfg: &GenConfig) -> Generated {
         transfers: transfer_books::Transfers::new(cfg.seed),
         limits_rng: SmallRng::seed_from_u64(cfg.seed ^ 0x0000_6c69_6d69_7473),
         promo_rng: SmallRng::seed_from_u64(cfg.seed ^ 0x0070_726f_6d6f),
+        bonus_rng: SmallRng::seed_from_u64(cfg.seed ^ 0x0062_6f6e_7573),
+        bonus_serial: 0,
     };
     while w.out.items.len() < cfg.events {
         w.now += w.rng.gen_range(1..40);
@@ -356,6 +368,9 @@ pub fn generate(cfg: &GenConfig) -> Generated {
         }
         if w.limits_rng.gen_range(0..1000) < LIMIT_FLOWS_PER_MILLE {
             w.limit_flow();
+        }
+        if w.bonus_rng.gen_range(0..1000) < BONUS_FLOWS_PER_MILLE {
+            w.bonus_flow();
         }
     }
     // Last, a ticket sold at a desk: every stream ends with a voucher owed (RULES.md V-8's

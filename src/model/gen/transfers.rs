@@ -26,6 +26,7 @@ fn request(player: &str, transfer: &str, machine: &str, amount: i64) -> InputPay
         machine: machine.to_owned(),
         amount,
         currency: CURRENCY.to_owned(),
+        credit_type: None,
     }
 }
 
@@ -44,6 +45,7 @@ fn fact(transfer: &str, player: &str, direction: &str, amount: i64) -> InputPayl
         direction: direction.to_owned(),
         amount,
         currency: CURRENCY.to_owned(),
+        credit_type: None,
     }
 }
 

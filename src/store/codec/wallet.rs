@@ -4,11 +4,14 @@
 use std::collections::VecDeque;
 
 use pitboss_actors::domain::aml::{CashDir, CashMove, PatronCash};
+use pitboss_actors::domain::bonus::Bonus;
 use pitboss_actors::domain::limits::{DepositPeriod, LimitKind, Limits, Session};
-use pitboss_actors::domain::transfer::{Direction, Hold, TransferFact, Transfers, Waiting};
+use pitboss_actors::domain::transfer::{
+    CreditType, Direction, Hold, TransferFact, Transfers, Waiting,
+};
 use pitboss_actors::domain::wallet::{
-    Answer, Answered, BetBooking, BetStatus, Loyalty, TxKey, TxRecord, WalletOp, WalletState,
-    WalletTotals,
+    Answer, Answered, BetBonus, BetBooking, BetStatus, BonusAnswer, Loyalty, TxKey, TxRecord,
+    WalletOp, WalletState, WalletTotals,
 };
 use pitboss_actors::domain::{
     Amount, DomainError, EventId, HallId, KycStatus, MachineId, PlayerId, RoundId, ServerId,
@@ -29,6 +32,15 @@ struct BetDto {
     status: String,
     hall: String,
     window: i64,
+    /// What the bonus paid of it and took off the wagering (RULES.md W-12).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    bonus: i64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    wagered: i64,
+}
+
+fn is_zero(v: &i64) -> bool {
+    *v == 0
 }
 
 // A transient encoding form, one at a time: the size of the rare tombstone does not matter.
@@ -70,6 +82,15 @@ enum TxDto {
         /// The transfer a cancel names (W-10).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         transfer: Option<String>,
+        /// A restricted transfer request's credit type (W-12).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        credit: Option<String>,
+        /// A bonus award's wagering multiple (W-12).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        wagering: Option<u32>,
+        /// The bonus account in the answer: its change and balance after (W-12).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        bonus: Option<(i64, i64)>,
     },
     Tombstone,
 }
@@ -140,6 +161,9 @@ pub(super) struct WalletDto {
     /// The patron's cash of the current local day (RULES.md W-11).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     cash: Option<CashDto>,
+    /// The bonus account, once a bonus was awarded (RULES.md W-12).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    bonus: Option<BonusDto>,
 }
 
 /// A cash move: (cause, amount, time, `true` for in, machine).
@@ -198,6 +222,46 @@ struct TransfersDto {
     /// before it was kept: none).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     hold_causes: Vec<Option<u128>>,
+    /// Which holds and waiting acknowledgements are of restricted credits (RULES.md W-12),
+    /// in the order of `holds` and `waiting`; empty when none is (and in wallets stored
+    /// before W-12: all cashable).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    hold_restricted: Vec<bool>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    waiting_restricted: Vec<bool>,
+}
+
+/// A wallet's bonus account (RULES.md W-12).
+#[derive(Serialize, Deserialize)]
+struct BonusDto {
+    balance: i64,
+    wagering_left: i64,
+    expires: i64,
+    awarded: i64,
+    staked: i64,
+    won: i64,
+    refunded: i64,
+    converted: i64,
+    expired: i64,
+    to_machines: i64,
+}
+
+/// Flags in order, or none when every one is false.
+fn flags(v: impl Iterator<Item = bool>) -> Vec<bool> {
+    let v: Vec<bool> = v.collect();
+    if v.iter().any(|r| *r) {
+        v
+    } else {
+        Vec::new()
+    }
+}
+
+fn credit_of(restricted: bool) -> CreditType {
+    if restricted {
+        CreditType::Restricted
+    } else {
+        CreditType::Cashable
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -258,6 +322,10 @@ pub struct OpFields {
     /// A transfer request's machine and a cancel's transfer (W-10).
     pub machine: Option<String>,
     pub transfer: Option<String>,
+    /// A transfer request's credit type when it is not cashable (W-12).
+    pub credit: Option<String>,
+    /// A bonus award's wagering multiple (W-12; its expiry is `until`).
+    pub wagering: Option<u32>,
 }
 
 impl OpFields {
@@ -269,7 +337,9 @@ impl OpFields {
                 (amount.minor(), bet_tx.as_ref().map(TxId::to_string))
             }
             WalletOp::Rollback { bet_tx } => (0, Some(bet_tx.to_string())),
-            WalletOp::TransferRequest { amount, .. } => (amount.minor(), None),
+            WalletOp::TransferRequest { amount, .. } | WalletOp::BonusAward { amount, .. } => {
+                (amount.minor(), None)
+            }
             WalletOp::Kyc(_)
             | WalletOp::Limit { .. }
             | WalletOp::SessionLimit { .. }
@@ -293,7 +363,19 @@ impl OpFields {
             ),
             WalletOp::SessionLimit { minutes } => (None, minutes.map(i64::from), None),
             WalletOp::SelfExclude { until } => (None, None, Some(until.0)),
+            WalletOp::BonusAward { expires, .. } => (None, None, Some(expires.0)),
             _ => (None, None, None),
+        };
+        let credit = match op {
+            WalletOp::TransferRequest {
+                credit: c @ CreditType::Restricted,
+                ..
+            } => Some(c.name().to_owned()),
+            _ => None,
+        };
+        let wagering = match op {
+            WalletOp::BonusAward { wagering, .. } => Some(*wagering),
+            _ => None,
         };
         OpFields {
             op: op.kind().name().into(),
@@ -305,6 +387,8 @@ impl OpFields {
             until,
             machine,
             transfer,
+            credit,
+            wagering,
         }
     }
 
@@ -324,6 +408,8 @@ impl OpFields {
             until,
             machine,
             transfer,
+            credit,
+            wagering,
         } = self;
         let amt = || Amount::new(amount).map_err(|e| bad("wallet transaction amount", e));
         let bet_tx = bet_tx.map(|b| id!(TxId, b)).transpose()?;
@@ -371,6 +457,17 @@ impl OpFields {
                     machine.ok_or_else(|| bad("wallet transfer request", "no machine"))?
                 )?,
                 amount: amt()?,
+                credit: match credit {
+                    None => CreditType::Cashable,
+                    Some(c) => {
+                        CreditType::from_name(&c).ok_or_else(|| unknown("credit type", &c))?
+                    }
+                },
+            },
+            Some(WalletOpKind::BonusAward) => WalletOp::BonusAward {
+                amount: amt()?,
+                wagering: wagering.ok_or_else(|| bad("bonus award", "no wagering"))?,
+                expires: Timestamp(until.ok_or_else(|| bad("bonus award", "no expiry"))?),
             },
             Some(WalletOpKind::TransferCancel) => WalletOp::TransferCancel {
                 transfer: id!(
@@ -381,7 +478,9 @@ impl OpFields {
             Some(
                 WalletOpKind::TransferRelease
                 | WalletOpKind::TransferSettle
-                | WalletOpKind::TransferFromMachine,
+                | WalletOpKind::TransferFromMachine
+                | WalletOpKind::BonusConvert
+                | WalletOpKind::BonusExpire,
             )
             | None => return Err(unknown("wallet operation", &op)),
         })
@@ -402,6 +501,8 @@ fn tx_to_dto(r: &TxRecord) -> TxDto {
                 until,
                 machine,
                 transfer,
+                credit,
+                wagering,
             } = OpFields::of(&a.op);
             TxDto::Answered {
                 op,
@@ -418,6 +519,8 @@ fn tx_to_dto(r: &TxRecord) -> TxDto {
                     status: status_name(b.status).into(),
                     hall: b.hall.to_string(),
                     window: b.window.0,
+                    bonus: b.bonus().paid,
+                    wagered: b.bonus().wagered,
                 }),
                 kyc,
                 period,
@@ -425,6 +528,9 @@ fn tx_to_dto(r: &TxRecord) -> TxDto {
                 until,
                 machine,
                 transfer,
+                credit,
+                wagering,
+                bonus: a.bonus.as_deref().map(|b| (b.delta, b.balance)),
             }
         }
     }
@@ -446,6 +552,9 @@ fn tx_from_dto(d: TxDto) -> Result<TxRecord, StoreError> {
         until,
         machine,
         transfer,
+        credit,
+        wagering,
+        bonus,
     } = d
     else {
         return Ok(TxRecord::Tombstone);
@@ -461,6 +570,8 @@ fn tx_from_dto(d: TxDto) -> Result<TxRecord, StoreError> {
         until,
         machine,
         transfer,
+        credit,
+        wagering,
     }
     .to_op()?;
     let bet = match bet {
@@ -474,6 +585,12 @@ fn tx_from_dto(d: TxDto) -> Result<TxRecord, StoreError> {
             },
             hall: id!(HallId, b.hall)?,
             window: Timestamp(b.window),
+            bonus: (b.bonus != 0 || b.wagered != 0).then(|| {
+                Box::new(BetBonus {
+                    paid: b.bonus,
+                    wagered: b.wagered,
+                })
+            }),
         }),
     };
     Ok(TxRecord::Answered(Answered {
@@ -486,6 +603,7 @@ fn tx_from_dto(d: TxDto) -> Result<TxRecord, StoreError> {
         },
         cause: EventId(cause),
         bet,
+        bonus: bonus.map(|(delta, balance)| Box::new(BonusAnswer { delta, balance })),
     }))
 }
 
@@ -605,6 +723,20 @@ impl TryFrom<&WalletState> for WalletDto {
                         )
                     })
                     .collect(),
+                hold_restricted: flags(t.holds.iter().map(|h| h.credit.is_restricted())),
+                waiting_restricted: flags(t.waiting.iter().map(|w| w.fact.credit.is_restricted())),
+            }),
+            bonus: w.bonus.as_deref().map(|b| BonusDto {
+                balance: b.balance,
+                wagering_left: b.wagering_left,
+                expires: b.expires.0,
+                awarded: b.awarded,
+                staked: b.staked,
+                won: b.won,
+                refunded: b.refunded,
+                converted: b.converted,
+                expired: b.expired,
+                to_machines: b.to_machines,
             }),
             loyalty: w.loyalty.as_deref().map(|l| {
                 let seen = l.seen.iter().map(|(m, s)| (m.to_string(), *s)).collect();
@@ -706,6 +838,9 @@ impl TryFrom<WalletDto> for WalletState {
                                 transfer: id!(TxId, x)?,
                                 machine: id!(MachineId, m)?,
                                 amount,
+                                credit: credit_of(
+                                    t.hold_restricted.get(i).copied().unwrap_or(false),
+                                ),
                                 until: Timestamp(until),
                                 cause: t.hold_causes.get(i).copied().flatten().map(EventId),
                             })
@@ -725,7 +860,8 @@ impl TryFrom<WalletDto> for WalletState {
                     waiting: t
                         .waiting
                         .into_iter()
-                        .map(|(x, m, direction, amount, seq, event, until)| {
+                        .enumerate()
+                        .map(|(i, (x, m, direction, amount, seq, event, until))| {
                             Ok(Waiting {
                                 fact: TransferFact {
                                     transfer: id!(TxId, x)?,
@@ -734,6 +870,9 @@ impl TryFrom<WalletDto> for WalletState {
                                         .ok_or_else(|| unknown("transfer direction", &direction))?,
                                     amount: Amount::new(amount)
                                         .map_err(|e| bad("waiting transfer amount", e))?,
+                                    credit: credit_of(
+                                        t.waiting_restricted.get(i).copied().unwrap_or(false),
+                                    ),
                                     seq,
                                 },
                                 event: EventId(event),
@@ -743,6 +882,20 @@ impl TryFrom<WalletDto> for WalletState {
                         .collect::<Result<_, StoreError>>()?,
                 })),
             },
+            bonus: d.bonus.map(|b| {
+                Box::new(Bonus {
+                    balance: b.balance,
+                    wagering_left: b.wagering_left,
+                    expires: Timestamp(b.expires),
+                    awarded: b.awarded,
+                    staked: b.staked,
+                    won: b.won,
+                    refunded: b.refunded,
+                    converted: b.converted,
+                    expired: b.expired,
+                    to_machines: b.to_machines,
+                })
+            }),
             cash: match d.cash {
                 None => None,
                 Some(c) => Some(Box::new(PatronCash {
@@ -793,7 +946,9 @@ mod tests {
                 status: BetStatus::Open,
                 hall: HallId::new("H-1").unwrap(),
                 window: Timestamp(1_700_000_000_000),
+                bonus: None,
             }),
+            bonus: None,
         })
     }
 
@@ -840,10 +995,13 @@ mod tests {
                 currency: "EUR".into(),
                 answer: Ok((-300, 700)),
                 cause: 42,
+                // (A bet without a bonus part writes no more than this.)
                 bet: Some(BetDto {
                     status: "open".into(),
                     hall: "H-1".into(),
                     window: 1_700_000_000_000,
+                    bonus: 0,
+                    wagered: 0,
                 }),
             },
         };

@@ -12,9 +12,9 @@
 use std::borrow::Cow;
 
 use super::raw::{
-    Empty, RawCash, RawCashlessTransfer, RawDepositLimit, RawEnvelope, RawInt, RawKyc, RawMeters,
-    RawMoney, RawPayload, RawRollback, RawSelfExclusion, RawSessionLimit, RawSource, RawStr,
-    RawTransferCancel, RawTransferRequest, RawVoucher, RawWallet,
+    Empty, RawBonusAward, RawCash, RawCashlessTransfer, RawDepositLimit, RawEnvelope, RawInt,
+    RawKyc, RawMeters, RawMoney, RawPayload, RawRollback, RawSelfExclusion, RawSessionLimit,
+    RawSource, RawStr, RawTransferCancel, RawTransferRequest, RawVoucher, RawWallet,
 };
 use crate::wire::NESTING_DEPTH_MAX;
 
@@ -247,6 +247,8 @@ struct Fields<'a> {
     transfer: Option<RawStr<'a>>,
     direction: Option<RawStr<'a>>,
     credit_type: Option<RawStr<'a>>,
+    wagering: Option<RawInt>,
+    expires_at: Option<RawInt>,
 }
 
 /// A meter snapshot's `meters` map: every meter once, integers only.
@@ -317,6 +319,8 @@ fn read_payload<'a>(r: &mut Reader<'a>) -> Option<RawPayload<'a>> {
             b"transfer" => once(&mut f.transfer, r.str())?,
             b"direction" => once(&mut f.direction, r.str())?,
             b"credit_type" => once(&mut f.credit_type, r.str())?,
+            b"wagering" => once(&mut f.wagering, r.int())?,
+            b"expires_at" => once(&mut f.expires_at, r.int())?,
             _ => return Some(false),
         }
         Some(true)
@@ -438,6 +442,7 @@ fn read_payload<'a>(r: &mut Reader<'a>) -> Option<RawPayload<'a>> {
             machine: f.machine?,
             amount: f.amount?,
             currency: f.currency?,
+            credit_type: f.credit_type,
         }),
         b"transfer_cancel" => P::TransferCancel(RawTransferCancel {
             player: f.player?,
@@ -450,6 +455,15 @@ fn read_payload<'a>(r: &mut Reader<'a>) -> Option<RawPayload<'a>> {
             direction: f.direction?,
             amount: f.amount?,
             currency: f.currency?,
+            credit_type: f.credit_type,
+        }),
+        b"bonus_award" => P::BonusAward(RawBonusAward {
+            player: f.player?,
+            tx: f.tx?,
+            amount: f.amount?,
+            currency: f.currency?,
+            wagering: f.wagering?,
+            expires_at: f.expires_at?,
         }),
         b"voucher_issue" => P::VoucherIssue(voucher(f)?),
         b"voucher_redeem" => P::VoucherRedeem(voucher(f)?),

@@ -277,6 +277,22 @@ pub(super) struct RawTransferRequest<'a> {
     pub amount: RawInt,
     #[serde(borrow)]
     pub currency: RawStr<'a>,
+    #[serde(borrow, default)]
+    pub credit_type: Option<RawStr<'a>>,
+}
+
+/// A bonus award (RULES.md W-12).
+#[derive(Deserialize)]
+pub(super) struct RawBonusAward<'a> {
+    #[serde(borrow)]
+    pub player: RawStr<'a>,
+    #[serde(borrow)]
+    pub tx: RawStr<'a>,
+    pub amount: RawInt,
+    #[serde(borrow)]
+    pub currency: RawStr<'a>,
+    pub wagering: RawInt,
+    pub expires_at: RawInt,
 }
 
 /// A cashless transfer's cancel (RULES.md W-10).
@@ -302,6 +318,8 @@ pub(super) struct RawCashlessTransfer<'a> {
     pub amount: RawInt,
     #[serde(borrow)]
     pub currency: RawStr<'a>,
+    #[serde(borrow, default)]
+    pub credit_type: Option<RawStr<'a>>,
 }
 
 /// A meter snapshot's meters (RULES.md M-8): every one required.
@@ -402,6 +420,7 @@ pub(super) enum RawPayload<'a> {
     TransferRequest(#[serde(borrow)] RawTransferRequest<'a>),
     TransferCancel(#[serde(borrow)] RawTransferCancel<'a>),
     CashlessTransfer(#[serde(borrow)] RawCashlessTransfer<'a>),
+    BonusAward(#[serde(borrow)] RawBonusAward<'a>),
     VoucherIssue(#[serde(borrow)] RawVoucher<'a>),
     VoucherRedeem(#[serde(borrow)] RawVoucher<'a>),
     VoucherCommit(#[serde(borrow)] RawVoucher<'a>),
@@ -631,12 +650,29 @@ impl<'a> RawEnvelope<'a> {
                 machine,
                 amount,
                 currency,
+                credit_type,
             } => R::TransferRequest(RawTransferRequest {
                 player: player.into(),
                 tx: tx.into(),
                 machine: machine.into(),
                 amount: raw_int(*amount),
                 currency: currency.into(),
+                credit_type: credit_type.as_ref().map(RawStr::from),
+            }),
+            P::BonusAward {
+                player,
+                tx,
+                amount,
+                currency,
+                wagering,
+                expires_at,
+            } => R::BonusAward(RawBonusAward {
+                player: player.into(),
+                tx: tx.into(),
+                amount: raw_int(*amount),
+                currency: currency.into(),
+                wagering: raw_int(*wagering),
+                expires_at: raw_int(*expires_at),
             }),
             P::TransferCancel {
                 player,
@@ -653,12 +689,14 @@ impl<'a> RawEnvelope<'a> {
                 direction,
                 amount,
                 currency,
+                credit_type,
             } => R::CashlessTransfer(RawCashlessTransfer {
                 transfer: transfer.into(),
                 player: player.into(),
                 direction: direction.into(),
                 amount: raw_int(*amount),
                 currency: currency.into(),
+                credit_type: credit_type.as_ref().map(RawStr::from),
             }),
             P::VoucherIssue {
                 validation,
@@ -735,6 +773,7 @@ impl RawPayload<'_> {
             RawPayload::TransferRequest(_) => "transfer_request",
             RawPayload::TransferCancel(_) => "transfer_cancel",
             RawPayload::CashlessTransfer(_) => "cashless_transfer",
+            RawPayload::BonusAward(_) => "bonus_award",
             RawPayload::VoucherIssue(_) => "voucher_issue",
             RawPayload::VoucherRedeem(_) => "voucher_redeem",
             RawPayload::VoucherCommit(_) => "voucher_commit",
@@ -758,6 +797,7 @@ impl RawPayload<'_> {
                 | RawPayload::SelfExclusion(_)
                 | RawPayload::TransferRequest(_)
                 | RawPayload::TransferCancel(_)
+                | RawPayload::BonusAward(_)
         )
     }
 

@@ -2,12 +2,13 @@
 //! decoder (or an [`InputEnvelope`](crate::wire::InputEnvelope) built in process) filled it.
 //! Every error names the field and the value.
 
+use pitboss_actors::domain::bonus::WAGERING_MAX;
 use pitboss_actors::domain::limits::{DepositPeriod, LimitKind};
 use pitboss_actors::domain::machine::{
     CashInKind, CashOutKind, EventMeta, MachineCommand, MachineTransfer, MeterReport, PromoCredit,
     SignificantEvent,
 };
-use pitboss_actors::domain::transfer::Direction;
+use pitboss_actors::domain::transfer::{CreditType, Direction};
 use pitboss_actors::domain::voucher::{Party, VoucherCommand, VoucherMeta, VoucherOp};
 use pitboss_actors::domain::wallet::{WalletCommand, WalletMeta, WalletOp};
 use pitboss_actors::domain::{
@@ -56,6 +57,9 @@ pub const TIME_MS_MAX: i64 = 253_402_300_799_999;
 const TIME: &str = "0..=253402300799999 (1970 to 9999, ms since the Unix epoch)";
 
 /// A time field: ms since the Unix epoch, within [`TIME_MS_MAX`].
+/// The range of a bonus award's wagering multiple (RULES.md W-12).
+const WAGERING: &str = "0..=100";
+
 fn time_ms(field: &'static str, v: RawInt) -> Result<Timestamp, WireError> {
     let t: i64 = int(field, TIME, v)?;
     if !(0..=TIME_MS_MAX).contains(&t) {
@@ -161,7 +165,7 @@ pub(super) fn validate(env: RawEnvelope<'_>) -> Result<Input, WireError> {
                 )));
             }
             let provider = ServerId::new(s)?;
-            let (player, cmd, currency) = wallet_command(provider, version, env.payload)?;
+            let (player, cmd, currency) = wallet_command(provider, version, time, env.payload)?;
             Ok(Input::Wallet {
                 player,
                 meta: WalletMeta {
@@ -502,12 +506,18 @@ fn machine_command(
                     truncate(name)
                 ))
             })?;
+            let credit = transfer_credit(
+                v2,
+                t.credit_type.as_ref(),
+                direction == Direction::ToMachine,
+            )?;
             (
                 C::Transfer(Box::new(MachineTransfer {
                     direction,
                     transfer: TxId::new(text("transfer", &t.transfer)?)?,
                     player: PlayerId::new(text("player", &t.player)?)?,
                     amount: amount(t.amount)?,
+                    credit,
                 })),
                 Some(currency(&t.currency)?),
             )
@@ -547,9 +557,36 @@ fn kyc_status(status: &RawStr<'_>) -> Result<KycStatus, WireError> {
     })
 }
 
+/// A transfer's `credit_type` (RULES.md W-12): version 2 only (version 1 transfers are
+/// cashable, E-2); `restricted` only to a machine.
+fn transfer_credit(
+    v2: bool,
+    raw: Option<&RawStr<'_>>,
+    to_machine: bool,
+) -> Result<CreditType, WireError> {
+    let Some(raw) = raw.filter(|_| v2) else {
+        return Ok(CreditType::Cashable);
+    };
+    let name = text("credit_type", raw)?;
+    match CreditType::from_name(name) {
+        Some(CreditType::Restricted) if !to_machine => Err(WireError::Schema(
+            "a `from_machine` transfer is `cashable`: restricted credits never leave a machine \
+             (RULES.md M-13, W-12)"
+                .into(),
+        )),
+        Some(c) => Ok(c),
+        None => Err(WireError::Schema(format!(
+            "unknown transfer credit_type {:?} (expected cashable or restricted: a wallet \
+             holds cash and bonus, RULES.md W-12)",
+            truncate(name)
+        ))),
+    }
+}
+
 fn wallet_command(
     provider: ServerId,
     version: i128,
+    time: Timestamp,
     p: RawPayload<'_>,
 ) -> Result<(PlayerId, WalletCommand, Option<Currency>), WireError> {
     let (kind, name) = match p {
@@ -680,8 +717,40 @@ fn wallet_command(
             let op = WalletOp::TransferRequest {
                 machine: MachineId::new(text("machine", &t.machine)?)?,
                 amount: amount(t.amount)?,
+                credit: transfer_credit(version >= 2, t.credit_type.as_ref(), true)?,
             };
             let cur = currency(&t.currency)?;
+            let cmd = WalletCommand {
+                provider,
+                tx,
+                op,
+                round: None,
+            };
+            return Ok((player, cmd, Some(cur)));
+        }
+        RawPayload::BonusAward(b) => {
+            let player = PlayerId::new(text("player", &b.player)?)?;
+            let tx = TxId::new(text("tx", &b.tx)?)?;
+            let wagering = int::<u32>("wagering", WAGERING, b.wagering)
+                .ok()
+                .filter(|w| *w <= WAGERING_MAX)
+                .ok_or_else(|| {
+                    WireError::Schema(format!("`wagering` must be an integer in {WAGERING}"))
+                })?;
+            let expires = time_ms("expires_at", b.expires_at)?;
+            if expires <= time {
+                return Err(WireError::Schema(format!(
+                    "`expires_at` ({}) must be after the event's time ({}): the bonus would \
+                     expire as it is awarded (RULES.md W-12)",
+                    expires.0, time.0
+                )));
+            }
+            let op = WalletOp::BonusAward {
+                amount: amount(b.amount)?,
+                wagering,
+                expires,
+            };
+            let cur = currency(&b.currency)?;
             let cmd = WalletCommand {
                 provider,
                 tx,

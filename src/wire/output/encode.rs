@@ -127,8 +127,14 @@ pub fn encode_output(out: &Output) -> OutputRecord {
         } => {
             let cause = cause.to_string();
             write_name(&mut name, format_args!("wallet {player} {provider} {tx}"));
+            let mut bonus_answer = None;
             let (status, delta, balance, code, reason) = match status {
-                WalletStatus::Applied { delta, balance } => {
+                WalletStatus::Applied {
+                    delta,
+                    balance,
+                    bonus,
+                } => {
+                    bonus_answer = *bonus;
                     ("applied", Some(*delta), Some(*balance), None, None)
                 }
                 WalletStatus::Refused { code, reason } => (
@@ -151,6 +157,8 @@ pub fn encode_output(out: &Output) -> OutputRecord {
                 code,
                 reason,
                 currency: currency.as_str().into(),
+                bonus_delta: bonus_answer.map(|b| b.delta),
+                bonus: bonus_answer.map(|b| b.balance),
             };
             record(
                 Topic::WalletEvents,
@@ -351,6 +359,7 @@ pub fn encode_output(out: &Output) -> OutputRecord {
                 repeated: s.repeated,
                 balance: s.balance,
                 currency: currency.as_str().into(),
+                credit_type: s.credit.is_restricted().then(|| s.credit.name().into()),
             };
             record(
                 Topic::WalletEvents,

@@ -142,6 +142,13 @@ pub struct WalletPayload<'a> {
     /// ISO 4217 code of the command.
     #[serde(borrow)]
     pub currency: Cow<'a, str>,
+    /// Applied, by a wallet that has had a bonus (RULES.md W-12): the bonus balance's change
+    /// by the command.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bonus_delta: Option<i64>,
+    /// Applied, by a wallet that has had a bonus: the bonus balance after.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bonus: Option<i64>,
 }
 
 /// What happened to a voucher (RULES.md V-8): a command's answer, a machine's ticket fact,
@@ -329,6 +336,10 @@ pub struct TransferPayload<'a> {
     /// ISO 4217 code.
     #[serde(borrow)]
     pub currency: Cow<'a, str>,
+    /// `restricted` for the bonus's credits (RULES.md W-12: then `held` and `delta` are the
+    /// bonus's); absent: cashable.
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    pub credit_type: Option<Cow<'a, str>>,
 }
 
 /// A hall's gaming day, published at the day's close and again at each revision (RULES.md

@@ -1,7 +1,9 @@
 //! A wallet's actor state: its state machine, the effects it routes (GGR to the brand's
 //! hall, balance changes to the sink) and its ledger.
 
-use crate::domain::wallet::{Answer, TxKey, TxRecord, WalletEffect, WalletRules, WalletState};
+use crate::domain::wallet::{
+    Answer, Answered, TxKey, TxRecord, WalletEffect, WalletRules, WalletState,
+};
 use crate::domain::{Applied, DomainError, EntityKind, PlayerId};
 
 use crate::shell::ack::AckToken;
@@ -47,15 +49,17 @@ fn rules(cx: &dyn EntityContext) -> WalletRules<'_> {
         transfer_hold_ms: s.wallet_transfer_hold_ms,
         session_break_ms: s.wallet_session_break_ms,
         aml: s.aml,
+        bets_draw: s.wallet_bets_draw,
     }
 }
 
 /// The published form of an answer.
-fn status(answer: &Answer) -> WalletStatus {
-    match answer {
+fn status(answered: &Answered) -> WalletStatus {
+    match &answered.answer {
         Answer::Applied { delta, balance } => WalletStatus::Applied {
             delta: *delta,
             balance: *balance,
+            bonus: answered.bonus.as_deref().copied(),
         },
         Answer::Refused(e) => WalletStatus::Refused {
             code: e.code(),
@@ -219,12 +223,13 @@ impl Entity for WalletEntity {
                 }
                 WalletEffect::Changed {
                     kind,
+                    level,
                     delta,
                     balance,
                     ..
                 } => {
                     if let (Some(l), Some(m)) = (&mut self.ledger, Movement::of_wallet(kind)) {
-                        l.push(m, 0, delta, balance, meta.event_id, 1, meta.time);
+                        l.push(m, level, delta, balance, meta.event_id, 1, meta.time);
                     }
                 }
                 WalletEffect::Remember(key, record) => self.pending.push((key, record)),
@@ -276,7 +281,7 @@ impl Entity for WalletEntity {
                             provider: key.provider,
                             tx: key.tx,
                             kind: answered.op.kind(),
-                            status: status(&answered.answer),
+                            status: status(&answered),
                             currency: answered.currency,
                             round: answered.round,
                             cause: answered.cause,

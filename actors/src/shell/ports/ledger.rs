@@ -62,11 +62,18 @@ pub enum Movement {
     /// Restricted promotional credits a bet played (M-13): part of the bet's entry, so the
     /// credits do not move again.
     PromoPlayed,
+    /// Bonus money awarded to a wallet (RULES.md W-12, level 1).
+    BonusAward,
+    /// A bonus whose wagering was met moved to the cash balance (W-12: out of level 1,
+    /// into level 0).
+    BonusConvert,
+    /// A bonus expired unconverted (W-12, level 1).
+    BonusExpire,
 }
 
 impl Movement {
     /// Every movement, for lookups.
-    pub const ALL: [Movement; 27] = [
+    pub const ALL: [Movement; 30] = [
         Movement::Bet,
         Movement::Win,
         Movement::BillIn,
@@ -94,6 +101,9 @@ impl Movement {
         Movement::RestrictedIn,
         Movement::NonRestrictedIn,
         Movement::PromoPlayed,
+        Movement::BonusAward,
+        Movement::BonusConvert,
+        Movement::BonusExpire,
     ];
 
     /// A short stable name (stored in the ledger).
@@ -126,6 +136,9 @@ impl Movement {
             Movement::RestrictedIn => "restricted_in",
             Movement::NonRestrictedIn => "nonrestricted_in",
             Movement::PromoPlayed => "promo_played",
+            Movement::BonusAward => "bonus_award",
+            Movement::BonusConvert => "bonus_convert",
+            Movement::BonusExpire => "bonus_expire",
         }
     }
 
@@ -180,6 +193,9 @@ impl Movement {
             }
             WalletOpKind::TransferSettle => Some(Movement::TransferSettle),
             WalletOpKind::TransferFromMachine => Some(Movement::TransferIn),
+            WalletOpKind::BonusAward => Some(Movement::BonusAward),
+            WalletOpKind::BonusConvert => Some(Movement::BonusConvert),
+            WalletOpKind::BonusExpire => Some(Movement::BonusExpire),
             WalletOpKind::KycStatus
             | WalletOpKind::DepositLimit
             | WalletOpKind::LossLimit

@@ -35,6 +35,9 @@ pub enum WalletStatus {
         delta: i64,
         /// Balance after.
         balance: i64,
+        /// The bonus account's change and balance after, once the wallet has had one
+        /// (RULES.md W-12).
+        bonus: Option<crate::domain::wallet::BonusAnswer>,
     },
     /// Refused.
     Refused {

@@ -108,6 +108,7 @@ fn config() -> RuntimeConfig {
         wallet_cooling_off_ms: 86_400_000,
         wallet_transfer_hold_ms: 60_000,
         wallet_session_break_ms: 1_800_000,
+        wallet_bets_draw: Default::default(),
         calendar: std::sync::Arc::new(crate::domain::limits::UtcCalendar),
         large_cash_in_alert_minor: 0,
         handpay_threshold_minor: 0,
@@ -622,6 +623,7 @@ async fn a_machines_transfer_reaches_its_wallet_and_pays_the_hold() {
             op: WalletOp::TransferRequest {
                 machine: machine.clone(),
                 amount: Amount::new(300).unwrap(),
+                credit: Default::default(),
             },
             round: None,
         },
@@ -633,6 +635,7 @@ async fn a_machines_transfer_reaches_its_wallet_and_pays_the_hold() {
         transfer: TxId::new("T-1").unwrap(),
         player: player.clone(),
         amount: Amount::new(300).unwrap(),
+        credit: Default::default(),
     }));
     let (token, done) = ack();
     let event = Input::Machine {
