@@ -35,11 +35,11 @@ async fn version_1_and_version_2_producers_agree_with_the_model_through_kafka() 
     cfg.store.kind = pitboss::store::StoreKind::Embedded;
     cfg.store.data_dir = data.path().join("state");
 
-    // No cashless transfers (RULES.md W-10) in this stream: a wallet applies its commands
-    // and its machines' transfers in the order the internal transfers topic fixed, which a
-    // consumer reading several partitions makes other than the input's, and the wallets'
-    // exact comparison with the model below reads the input in order. Transfers against the
-    // model: in process (`model_check`).
+    // No cashless transfers (RULES.md W-10) in this stream, restricted ones of a bonus
+    // (W-12) included: a wallet applies its commands and its machines' transfers in the
+    // order the internal transfers topic fixed, which a consumer reading several partitions
+    // makes other than the input's, and the wallets' exact comparison with the model below
+    // reads the input in order. Transfers against the model: in process (`model_check`).
     let g = generate(&GenConfig {
         events: 6_000,
         seed: 11,
@@ -51,6 +51,8 @@ async fn version_1_and_version_2_producers_agree_with_the_model_through_kafka() 
         "late_gap_fill",
         "epoch_reset",
         "skewed_clock",
+        "bonus_award",
+        "bonus_expired_before_command",
     ] {
         assert!(
             g.cases.get(case).copied().unwrap_or(0) > 0,

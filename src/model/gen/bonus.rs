@@ -70,11 +70,14 @@ fn cancel(player: &str, tx: String, transfer: &str) -> InputPayload {
 }
 
 impl World {
-    /// One bonus flow for a random player.
-    pub(super) fn bonus_flow(&mut self) {
+    /// One bonus flow for a random player; with `machines` false only those without a machine's fact (the
+    /// arms before the first restricted transfer): a stream without transfers (W-10) keeps
+    /// every wallet's order the input's through several partitions.
+    pub(super) fn bonus_flow(&mut self, machines: bool) {
         let p = self.bonus_rng.gen_range(0..self.players.len());
         let player = self.players[p].id.clone();
-        match self.bonus_rng.gen_range(0..26) {
+        let arms = if machines { 26 } else { 13 };
+        match self.bonus_rng.gen_range(0..arms) {
             0..=5 => self.bonus_play(p),
             6 => self.fresh_bonus_wallet(),
             7 | 8 => {

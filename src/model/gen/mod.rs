@@ -370,7 +370,8 @@ pub fn generate(cfg: &GenConfig) -> Generated {
             w.limit_flow();
         }
         if w.bonus_rng.gen_range(0..1000) < BONUS_FLOWS_PER_MILLE {
-            w.bonus_flow();
+            // Restricted transfers ride on the transfers' setting (see `bonus_flow`).
+            w.bonus_flow(cfg.transfer_per_mille > 0);
         }
     }
     // Last, a ticket sold at a desk: every stream ends with a voucher owed (RULES.md V-8's
