@@ -771,6 +771,24 @@ mod tests {
             t.books();
         }
 
+        /// W-12: "after ... a transfer ... changes the account": what a settlement gives
+        /// back to a bonus with nothing left to wager becomes cash at once, and the
+        /// settlement's balance is after it.
+        #[test]
+        fn what_a_settlement_gives_back_to_a_wagered_bonus_converts_at_once() {
+            let mut t = T::new(false);
+            t.host(0, money("deposit", "D-1", 1_000, None));
+            t.host(0, award("A-1", 100, 1, WEEK));
+            t.host(0, request("T-1", 100, Some("restricted")));
+            assert_eq!(t.host(1, money("bet", "B-1", 100, None)), Outcome::Applied);
+            assert_eq!(t.wallet(), (900, 0, 0));
+            assert_eq!(t.took(2, "T-1", 60, Some("restricted")), Outcome::Applied);
+            assert_eq!(t.wallet(), (940, 0, 0));
+            let row = t.m.transfers.last().expect("settled").clone();
+            assert_eq!((row.delta, row.balance), (40, 940));
+            assert_eq!(t.bonus().converted, 40);
+        }
+
         #[test]
         fn restricted_transfers_hold_the_bonus_and_pay_only_their_own_type() {
             let mut t = T::new(false);

@@ -979,7 +979,7 @@ impl WalletState {
                     .and_then(|t| t.take_waiting(&cmd.tx))
                 {
                     let bonus = self.bonus_balance();
-                    self.settle(&w.fact, w.event, fx)?;
+                    self.settle(&w.fact, w.event, Some(meta.time), fx)?;
                     *settled_bonus = self.bonus_balance() - bonus;
                 }
                 delta
@@ -1287,7 +1287,7 @@ impl WalletState {
         // Acknowledgements whose request never came settle without a hold. One whose
         // totals would overflow (i64 minor units) keeps waiting rather than vanish.
         for w in waited {
-            if self.settle(&w.fact, w.event, fx).is_err() {
+            if self.settle(&w.fact, w.event, None, fx).is_err() {
                 if let Some(t) = self.transfers.as_mut() {
                     t.waiting.push(w);
                 }
@@ -1337,16 +1337,20 @@ impl WalletState {
             });
             return Ok(Applied::Done);
         }
-        self.settle(fact, meta.event_id, fx)?;
+        self.settle(fact, meta.event_id, Some(meta.time), fx)?;
         Ok(Applied::Done)
     }
 
     /// W-10: settles a machine's acknowledgement (applied now, or waiting until now for its
     /// request) acknowledged by `event`.
+    /// W-12: settled at `now` (not at the end of a wait, whose lapse checks the bonus after
+    /// every settlement), what the transfer gave back to the bonus may expire or convert at
+    /// once, and the settlement reports the balance after that.
     fn settle(
         &mut self,
         fact: &TransferFact,
         event: EventId,
+        now: Option<Timestamp>,
         fx: &mut Vec<WalletEffect>,
     ) -> Result<(), DomainError> {
         let t = self.transfers.get_or_insert_with(Box::default);
@@ -1470,6 +1474,9 @@ impl WalletState {
         }
         if let Some(t) = self.transfers.as_mut() {
             t.acknowledge(fact.transfer.clone(), event);
+        }
+        if let Some(t) = now.filter(|_| self.bonus_balance() > 0) {
+            self.bonus_rules(t, &fact.transfer, fx);
         }
         settled.balance = self.balance;
         fx.push(WalletEffect::Transfer(Box::new(settled)));

@@ -486,3 +486,30 @@ fn w12_a_request_answers_its_hold_when_it_settles_a_waiting_acknowledgement() {
     assert!(w.w.bonus.is_none());
     assert_eq!((w.w.unbacked(), w.w.balance), (50, 101));
 }
+
+#[test]
+fn w12_what_a_settlement_gives_back_to_a_wagered_bonus_converts_at_once() {
+    let mut w = W::new(BetsDraw::CashFirst);
+    w.ok(T0, "D-1", deposit(1_000));
+    w.ok(T0, "A-1", award(100, 1, T0 + DAY));
+    w.ok(T0, "T-1", request(100, CreditType::Restricted));
+    // Cash meets the wagering while the whole bonus is held: nothing to convert yet.
+    w.ok(T0 + 1, "B-1", bet(100));
+    assert_eq!((w.bonus(), w.w.restricted_held()), ((0, 0), 100));
+    // The machine took 60: the 40 back to the bonus has nothing left to wager.
+    w.fact(T0 + 2, "T-1", 60, CreditType::Restricted);
+    assert_eq!(
+        w.ledger(),
+        vec![
+            (WalletOpKind::TransferSettle, 1, 40),
+            (WalletOpKind::BonusConvert, 1, -40),
+            (WalletOpKind::BonusConvert, 0, 40),
+        ]
+    );
+    let settled = w.fx.iter().find_map(|e| match e {
+        WalletEffect::Transfer(s) => Some((s.delta, s.balance)),
+        _ => None,
+    });
+    assert_eq!(settled, Some((40, 940)), "the balance after the conversion");
+    assert_eq!((w.w.balance, w.bonus().0), (940, 0));
+}
