@@ -15,7 +15,7 @@ use pitboss_actors::domain::voucher::{
 };
 use pitboss_actors::domain::wallet::{
     Answer, Answered, Recalled, TransferSettled, TxKey, TxRecord, WalletEffect, WalletMeta,
-    WalletRules, WalletState,
+    WalletState,
 };
 use pitboss_actors::domain::{
     DomainError, HallId, MachineId, PlayerId, PoolId, SourceKey, ValidationNo,
@@ -272,7 +272,7 @@ impl Direct {
                     })
                     .collect();
                 self.wfx.clear();
-                let rules = rules_of(&self.config);
+                let rules = self.config.wallet_rules();
                 let result = state.apply(&meta, &cmd, currency, &rules, &recalled, &mut self.wfx);
                 let fx = std::mem::take(&mut self.wfx);
                 for effect in &fx {
@@ -341,7 +341,7 @@ impl Direct {
         let state = wallet_of(&mut self.wallets, &self.config, player);
         let mut fx = std::mem::take(&mut self.wfx);
         fx.clear();
-        if let Err(e) = state.apply_transfer(meta, fact, &rules_of(&self.config), &mut fx) {
+        if let Err(e) = state.apply_transfer(meta, fact, &self.config.wallet_rules(), &mut fx) {
             self.stats.refused += 1;
             *self.refusals.entry(e.code()).or_default() += 1;
         }
@@ -359,7 +359,7 @@ impl Direct {
         amount: i64,
         dir: CashDir,
     ) {
-        let rules = rules_of(&self.config);
+        let rules = self.config.wallet_rules();
         let state = wallet_of(&mut self.wallets, &self.config, player);
         let mut fx = std::mem::take(&mut self.wfx);
         fx.clear();
@@ -558,9 +558,4 @@ fn wallet_of<'a>(
             config.wallet_window_len,
         )
     })
-}
-
-/// The wallets' rules of a configuration.
-fn rules_of(config: &RuntimeConfig) -> WalletRules<'_> {
-    config.wallet_rules()
 }

@@ -222,14 +222,17 @@ pub fn compare(g: &Generated, mcfg: &ModelConfig) -> Report {
     r
 }
 
-/// RULES.md W-6, W-12: every wallet command's first answer, applied (`delta`, `balance`
-/// and, for a wallet that has a bonus account, `bonus_delta` and `bonus`) or refused (the
-/// code). `direct` must keep its answers ([`Direct::keeping_answers`]).
-pub fn check_answers(r: &mut Report, direct: &Direct, model: &Model) {
+/// A wallet command's key: (player, provider, tx).
+pub type AnswerKey = (String, String, String);
+
+/// An answer in the model's terms, with the bonus's (delta, balance) if it gave one.
+pub type FullAnswer = (ModelAnswer, Option<(i64, i64)>);
+
+/// The core's first answer to every wallet command, by key, in the model's terms (what a
+/// rule says, not how the core holds it). `direct` must keep its answers.
+pub fn core_answers(direct: &Direct) -> BTreeMap<AnswerKey, FullAnswer> {
     use pitboss_actors::domain::wallet::Answer;
-    type Key = (String, String, String);
-    type Full = (ModelAnswer, Option<(i64, i64)>);
-    let core: BTreeMap<Key, Full> = direct
+    direct
         .answers
         .iter()
         .filter(|a| !a.repeat)
@@ -249,13 +252,20 @@ pub fn check_answers(r: &mut Report, direct: &Direct, model: &Model) {
             let bonus = a.answered.bonus.as_deref().map(|b| (b.delta, b.balance));
             (key, (answer, bonus))
         })
-        .collect();
-    let modelled: BTreeMap<Key, Full> = model
+        .collect()
+}
+
+/// RULES.md W-6, W-12: every wallet command's first answer, applied (`delta`, `balance`
+/// and, for a wallet that has a bonus account, `bonus_delta` and `bonus`) or refused (the
+/// code). `direct` must keep its answers ([`Direct::keeping_answers`]).
+pub fn check_answers(r: &mut Report, direct: &Direct, model: &Model) {
+    let core = core_answers(direct);
+    let modelled: BTreeMap<AnswerKey, FullAnswer> = model
         .answers
         .iter()
         .map(|(k, a)| (k.clone(), (a.clone(), model.bonus_answers.get(k).copied())))
         .collect();
-    let keys: BTreeSet<&Key> = core.keys().chain(modelled.keys()).collect();
+    let keys: BTreeSet<&AnswerKey> = core.keys().chain(modelled.keys()).collect();
     let mut differ = Vec::new();
     for k in keys {
         r.compared += 1;

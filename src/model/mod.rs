@@ -46,6 +46,30 @@ mod tests {
         Box::new(|_pool, _level, reset, lo, hi| lo + (reset as i64 * 7919) % (hi - lo + 1))
     }
 
+    /// A test's event `id` of schema `version` at `t` ms into the stream: from machine M-1
+    /// (numbered `seq`, epoch 0 in version 2) or, without `machine`, from `server`.
+    fn envelope(
+        id: u128,
+        (machine, server): (bool, &str),
+        (version, seq, t): (u32, u64, i64),
+        payload: crate::wire::InputPayload,
+    ) -> crate::wire::InputEnvelope {
+        crate::wire::InputEnvelope {
+            event_id: uuid::Uuid::from_u128(id).hyphenated().to_string(),
+            schema_version: version,
+            source: crate::wire::Source {
+                hall: "H-00".to_owned(),
+                machine: machine.then(|| "M-1".to_owned()),
+                server: (!machine).then(|| server.to_owned()),
+            },
+            epoch: (machine && version == 2).then_some(0),
+            seq: if machine { seq } else { 0 },
+            event_time: super::gen::START_MS + t,
+            receive_time: None,
+            payload,
+        }
+    }
+
     /// The model over seed 7's 20,000 events, its books balanced.
     fn balanced_run() -> (super::gen::Generated, Model) {
         let g = generate(&GenConfig {
@@ -275,9 +299,9 @@ mod tests {
 
     /// RULES.md W-10, one sequence, as the rule reads.
     mod transfers {
-        use super::super::gen::{model_config, CURRENCY, START_MS, TRANSFER_HOLD_MS};
+        use super::super::gen::{model_config, CURRENCY, TRANSFER_HOLD_MS};
         use super::super::{Answer, Model, Outcome};
-        use crate::wire::{InputEnvelope, InputPayload, Source};
+        use crate::wire::InputPayload;
 
         const PLAYER: &str = "P-1";
 
@@ -293,24 +317,8 @@ mod tests {
                 if machine {
                     self.seq += 1;
                 }
-                let env = InputEnvelope {
-                    event_id: uuid::Uuid::from_u128(
-                        0xaf70_0000_0000_4000_8000_0000_0000_0000 | self.ids,
-                    )
-                    .hyphenated()
-                    .to_string(),
-                    schema_version: 2,
-                    source: Source {
-                        hall: "H-00".to_owned(),
-                        machine: machine.then(|| "M-1".to_owned()),
-                        server: (!machine).then(|| "AFT-1".to_owned()),
-                    },
-                    epoch: machine.then_some(0),
-                    seq: if machine { self.seq } else { 0 },
-                    event_time: START_MS + t,
-                    receive_time: None,
-                    payload,
-                };
+                let id = 0xaf70_0000_0000_4000_8000_0000_0000_0000 | self.ids;
+                let env = super::envelope(id, (machine, "AFT-1"), (2, self.seq, t), payload);
                 self.m.apply(&env, None)
             }
 
@@ -464,7 +472,7 @@ mod tests {
     mod bonus {
         use super::super::gen::{model_config, CURRENCY, START_MS, TRANSFER_HOLD_MS};
         use super::super::{Answer, BonusView, Model, Outcome};
-        use crate::wire::{InputEnvelope, InputPayload, Source};
+        use crate::wire::InputPayload;
 
         const PLAYER: &str = "P-1";
         const WEEK: i64 = 7 * 86_400_000;
@@ -497,24 +505,8 @@ mod tests {
                 if machine {
                     self.seq += 1;
                 }
-                let env = InputEnvelope {
-                    event_id: uuid::Uuid::from_u128(
-                        0xb0b0_0000_0000_4000_8000_0000_0000_0000 | self.ids,
-                    )
-                    .hyphenated()
-                    .to_string(),
-                    schema_version: version,
-                    source: Source {
-                        hall: "H-00".to_owned(),
-                        machine: machine.then(|| "M-1".to_owned()),
-                        server: (!machine).then(|| "GS-1".to_owned()),
-                    },
-                    epoch: (machine && version == 2).then_some(0),
-                    seq: if machine { self.seq } else { 0 },
-                    event_time: START_MS + t,
-                    receive_time: None,
-                    payload,
-                };
+                let id = 0xb0b0_0000_0000_4000_8000_0000_0000_0000 | self.ids;
+                let env = super::envelope(id, (machine, "GS-1"), (version, self.seq, t), payload);
                 self.m.apply(&env, None)
             }
 

@@ -15,7 +15,6 @@ use pitboss::model::gen::{
 use pitboss::model::{Answer as ModelAnswer, Model};
 use pitboss::model_check;
 use pitboss::wire::decode_input;
-use pitboss_actors::domain::wallet::Answer;
 use pitboss_actors::domain::Currency;
 use pitboss_actors::shell::{Input, Snapshot};
 
@@ -49,25 +48,9 @@ fn run(seed: u64, events: usize) {
     assert!(commands > 0, "seed {seed}: no wallet command generated");
 
     // First answers, by key.
-    let core: BTreeMap<Key, ModelAnswer> = direct
-        .answers
-        .iter()
-        .filter(|a| !a.repeat)
-        .map(|a| {
-            let key = (
-                a.player.to_string(),
-                a.key.provider.to_string(),
-                a.key.tx.to_string(),
-            );
-            let answer = match &a.answered.answer {
-                Answer::Applied { delta, balance } => ModelAnswer::Applied {
-                    delta: *delta,
-                    balance: *balance,
-                },
-                Answer::Refused(e) => ModelAnswer::Refused(e.code()),
-            };
-            (key, answer)
-        })
+    let core: BTreeMap<Key, ModelAnswer> = model_check::core_answers(&direct)
+        .into_iter()
+        .map(|(k, (answer, _))| (k, answer))
         .collect();
     let mut differences: Vec<String> = Vec::new();
     for (k, want) in &model.answers {
