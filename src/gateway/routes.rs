@@ -477,10 +477,10 @@ async fn answer(
         crate::clock::now_ms(),
         command.payload,
     );
-    // A transfer's credit type is read in version 2 only (RULES.md W-12, E-2).
-    if matches!(env.payload, InputPayload::TransferRequest { .. }) {
-        env.schema_version = 2;
-    }
+    // The gateway speaks the current version: the fields its requests take that version 1
+    // does not read (a bet's `round`, RULES.md E-2; a transfer's `credit_type`, W-12) are
+    // read, not dropped.
+    env.schema_version = 2;
     // Validated exactly as the processor will: a bad command is answered here, never sent.
     if let Err(e) = Input::try_from(&env) {
         return ("invalid", Fail::bad(e.code(), e.to_string()).response());

@@ -798,6 +798,8 @@ async fn desks_and_providers_get_the_entitys_answer_and_a_timed_out_request_is_a
             "{}",
             r.body
         );
+        // The gateway's commands are version 2: the bet's round is in its answer (E-2).
+        assert_eq!(a["round"], "R-10", "{}", r.body);
         let r = award("P-GW-1", body).await;
         assert_eq!(r.status, 422, "{}", r.body);
         assert!(r.body.contains("self_excluded"), "{}", r.body);
