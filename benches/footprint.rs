@@ -109,8 +109,8 @@ fn main() {
             Input::Wallet { player, .. } => {
                 wallets.insert(player);
             }
-            // Vouchers are counted with the other live entities below.
-            Input::Voucher { .. } => {}
+            // Vouchers and desks are counted with the other live entities below.
+            Input::Voucher { .. } | Input::Desk { .. } => {}
         }
     }
     let mut rc = cfg.runtime_config().expect("runtime config");

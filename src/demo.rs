@@ -69,6 +69,7 @@ impl DemoSink {
             Output::RatedSession { .. } => "rated_session",
             Output::AmlCase { .. } => "aml_case",
             Output::Transfer { .. } => "transfer",
+            Output::Shift { .. } => "shift",
         }
     }
 
@@ -205,6 +206,17 @@ pub struct DemoSummary {
     pub rated_sessions: u64,
     /// AML cases opened (RULES.md W-11).
     pub aml_cases: u64,
+    /// Promotional money played (RULES.md M-13 restricted credits on machines, W-12 bonus
+    /// parts of wallet bets): the halls' `promo`, which the recount checks against both.
+    pub promo_played_minor: i64,
+    /// Bonus money converted into cash (RULES.md W-12).
+    pub bonus_converted_minor: i64,
+    /// Cash-desk shifts closed (RULES.md D-4); the simulator's count must agree.
+    pub shifts_closed: u64,
+    /// The desks' cash for tickets sold and paid (RULES.md D-9, checked by the recount
+    /// against the vouchers desks issued and redeemed).
+    pub desk_cash_in_minor: i64,
+    pub desk_cash_out_minor: i64,
     /// Rows of the gaming-day report (a hall's day, RULES.md H-4) over the days the run
     /// touched; absent without a store that keeps GGR windows, or with `--keep-data`.
     pub gaming_day_rows: Option<u64>,
@@ -487,6 +499,11 @@ pub async fn run(
         duplicates: stats.duplicates.load(Ordering::Relaxed),
         rated_sessions: output_count("rated_session"),
         aml_cases: output_count("aml_case"),
+        promo_played_minor: recount.promo,
+        bonus_converted_minor: recount.bonus_converted,
+        shifts_closed: recount.shifts_closed,
+        desk_cash_in_minor: recount.desk_cash_in,
+        desk_cash_out_minor: recount.desk_cash_out,
         outputs,
         jackpot_hits: sink.hit_count.load(Ordering::Relaxed),
         live_actors: rt.live_actors(),

@@ -6,9 +6,14 @@
 use std::collections::{BTreeMap, HashMap};
 
 use pitboss_actors::domain::aml::{AmlCase, CashDir};
+use pitboss_actors::domain::desk::{
+    DeskEffect, DeskMeta, DeskState, Reply as DeskReply, ShiftNote,
+};
 use pitboss_actors::domain::ggr::{GgrDelta, HallState};
 use pitboss_actors::domain::jackpot::{JackpotHit, PoolCommand, PoolMeta, PoolState};
-use pitboss_actors::domain::machine::{MachineEffect, MachineEnv, MachineState, RatedSession};
+use pitboss_actors::domain::machine::{
+    Alert, MachineEffect, MachineEnv, MachineState, RatedSession,
+};
 use pitboss_actors::domain::transfer::TransferFact;
 use pitboss_actors::domain::voucher::{
     Reply, VoucherEffect, VoucherMeta, VoucherPolicy, VoucherState,
@@ -18,7 +23,7 @@ use pitboss_actors::domain::wallet::{
     WalletState,
 };
 use pitboss_actors::domain::{
-    DomainError, HallId, MachineId, PlayerId, PoolId, SourceKey, ValidationNo,
+    DomainError, HallId, MachineId, PlayerId, PoolId, ServerId, SourceKey, ValidationNo,
 };
 use pitboss_actors::shell::{
     Directory, EntityKey, HitPointFactory, Input, RuntimeConfig, Snapshot,
@@ -60,6 +65,7 @@ pub struct Direct {
     pools: HashMap<PoolId, PoolState>,
     halls: HashMap<HallId, HallState>,
     vouchers: HashMap<ValidationNo, VoucherState>,
+    desks: HashMap<ServerId, DeskState>,
     vfx: Vec<VoucherEffect>,
     mfx: Vec<MachineEffect>,
     wfx: Vec<WalletEffect>,
@@ -90,6 +96,11 @@ pub struct Direct {
     /// What machines' transfer acknowledgements settled, per player, as the wallets
     /// published it (RULES.md W-10).
     pub transfers: Vec<(PlayerId, TransferSettled)>,
+    /// Every desk answer and revised shift, in order, as the desks published them (RULES.md
+    /// D-7).
+    pub shifts: Vec<(ServerId, ShiftNote)>,
+    /// Every alert a desk raised, in order (RULES.md D-3..D-5), with its details.
+    pub desk_alerts: Vec<Alert>,
 }
 
 impl Direct {
@@ -104,6 +115,7 @@ impl Direct {
             pools: HashMap::new(),
             halls: HashMap::new(),
             vouchers: HashMap::new(),
+            desks: HashMap::new(),
             vfx: Vec::new(),
             mfx: Vec::new(),
             wfx: Vec::new(),
@@ -120,6 +132,8 @@ impl Direct {
             sessions: Vec::new(),
             transfers: Vec::new(),
             cases: Vec::new(),
+            shifts: Vec::new(),
+            desk_alerts: Vec::new(),
         }
     }
 
@@ -201,7 +215,7 @@ impl Direct {
                                 time: t.at,
                                 hall: t.hall.clone(),
                             };
-                            self.voucher(t.validation, |v, policy, fx| {
+                            self.voucher(t.validation, &meta, |v, policy, fx| {
                                 v.apply_fact(&meta, &t.fact, policy, fx)
                             });
                         }
@@ -327,10 +341,57 @@ impl Direct {
                 cmd,
                 currency,
             } => {
-                self.voucher(validation, |v, policy, fx| {
+                self.voucher(validation, &meta, |v, policy, fx| {
                     let currency = currency.unwrap_or(v.currency);
                     v.apply(&meta, &cmd, currency, policy, fx)
                 });
+            }
+            Input::Desk {
+                desk,
+                meta,
+                cmd,
+                currency,
+            } => self.desk(desk, |d, fx| d.apply(&meta, &cmd, currency, fx)),
+        }
+    }
+
+    /// Applies a command or a cash operation to a desk and counts what it published
+    /// (RULES.md D).
+    fn desk(
+        &mut self,
+        desk: ServerId,
+        f: impl FnOnce(&mut DeskState, &mut Vec<DeskEffect>) -> Result<DeskReply, DomainError>,
+    ) {
+        let network = self.config.currency;
+        let state = self
+            .desks
+            .entry(desk.clone())
+            .or_insert_with(|| DeskState::new(desk.clone(), network));
+        let mut fx = Vec::new();
+        let result = f(state, &mut fx);
+        if let Err(e) = &result {
+            // A conflicting repeat (D-6) or a total beyond the bounds: a `refused` output.
+            self.stats.refused += 1;
+            self.stats.outputs += 1;
+            *self.refusals.entry(e.code()).or_default() += 1;
+        }
+        let repeat = matches!(result, Ok(DeskReply::Repeat));
+        for effect in fx {
+            match effect {
+                DeskEffect::Moved { .. } => {}
+                DeskEffect::Note(n) => {
+                    self.stats.outputs += 1;
+                    if let (Some(e), false) = (&n.refused, repeat) {
+                        self.stats.refused += 1;
+                        *self.refusals.entry(e.code()).or_default() += 1;
+                    }
+                    self.shifts.push((desk.clone(), *n));
+                }
+                DeskEffect::Alert(a) => {
+                    self.stats.outputs += 1;
+                    *self.alerts.entry(a.code()).or_default() += 1;
+                    self.desk_alerts.push(a);
+                }
             }
         }
     }
@@ -404,6 +465,7 @@ impl Direct {
     fn voucher(
         &mut self,
         validation: ValidationNo,
+        cause: &VoucherMeta,
         f: impl FnOnce(
             &mut VoucherState,
             &VoucherPolicy,
@@ -425,9 +487,11 @@ impl Direct {
             *self.refusals.entry(e.code()).or_default() += 1;
         }
         let repeat = matches!(result, Ok(Reply::Repeat));
+        let mut cash = Vec::new();
         for effect in &fx {
             match effect {
                 VoucherEffect::Moved { .. } => {}
+                VoucherEffect::Desk(desk, c) => cash.push((desk.clone(), *c)),
                 VoucherEffect::Note(n) => {
                     self.stats.outputs += 1;
                     if let (Some(e), false) = (&n.refused, repeat) {
@@ -442,6 +506,16 @@ impl Direct {
             }
         }
         self.vfx = fx;
+        // RULES.md D-3: the desk books what its voucher command moved.
+        for (desk, c) in cash {
+            self.deliver(|| EntityKey::Desk(desk.clone()));
+            let meta = DeskMeta {
+                event_id: cause.event_id,
+                time: cause.time,
+                hall: cause.hall.clone(),
+            };
+            self.desk(desk, |d, fx| d.apply_cash(&meta, c, fx));
+        }
     }
 
     /// Delivers a GGR delta to its hall.
@@ -540,6 +614,7 @@ impl Direct {
         v.extend(self.pools.values().cloned().map(Snapshot::Pool));
         v.extend(self.halls.values().cloned().map(Snapshot::Hall));
         v.extend(self.vouchers.values().cloned().map(Snapshot::Voucher));
+        v.extend(self.desks.values().cloned().map(Snapshot::Desk));
         v
     }
 }

@@ -43,6 +43,21 @@ enum ReportCommand {
         #[arg(long, value_enum, default_value_t = ReportFormat::Json)]
         format: ReportFormat,
     },
+    /// The cash desks' closed shifts of one gaming day (RULES.md D-8: by the day each opened
+    /// in, in its desk's hall), with totals per cashier, per desk and for the day, read from
+    /// the stored desks. Exits non-zero with a message for a date without shifts, an unknown
+    /// hall or a bad date.
+    Shifts {
+        /// The gaming day, YYYY-MM-DD.
+        #[arg(long)]
+        date: String,
+        /// Only this hall.
+        #[arg(long)]
+        hall: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ReportFormat::Json)]
+        format: ReportFormat,
+    },
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -201,6 +216,29 @@ fn main() -> anyhow::Result<()> {
             match format {
                 ReportFormat::Json => stdout(&(serde_json::to_string_pretty(&report)? + "\n"))?,
                 ReportFormat::Csv if machines => stdout(&report.machines_csv())?,
+                ReportFormat::Csv => stdout(&report.csv())?,
+            }
+            Ok(())
+        }
+        Command::Report {
+            report: ReportCommand::Shifts { date, hall, format },
+        } => {
+            let days = cfg.gaming_days()?;
+            let rt = tokio::runtime::Runtime::new()?;
+            let report = rt.block_on(async {
+                let src = pitboss::store::open_audit_source(&cfg.store).await?;
+                let r = pitboss::report::shifts::read_shifts(
+                    src.as_ref(),
+                    &days,
+                    &date,
+                    hall.as_deref(),
+                    &cfg.network.currency,
+                )
+                .await?;
+                anyhow::Ok(r)
+            })?;
+            match format {
+                ReportFormat::Json => stdout(&(serde_json::to_string_pretty(&report)? + "\n"))?,
                 ReportFormat::Csv => stdout(&report.csv())?,
             }
             Ok(())

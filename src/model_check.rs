@@ -1,6 +1,7 @@
 //! The core checked against the independent model ([`crate::model`]): the same stream of
 //! input bytes through both, then every machine, wallet, hall window, pool level, jackpot
-//! hit and voucher compared, field by field, with the count of every refusal and alert code.
+//! hit, voucher and cash desk compared, field by field, with the count of every refusal and
+//! alert code.
 //!
 //! The core side is the reference processor ([`Direct`]: the domain's state machines applied
 //! in one thread, effects routed by direct calls; the actor runtime is checked against
@@ -14,7 +15,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use pitboss_actors::domain::desk::{CashDir, DeskCash, ShiftFigures, ShiftNote, ShiftOp};
 use pitboss_actors::domain::jackpot::HitPointSource;
+use pitboss_actors::domain::machine::Alert;
 use pitboss_actors::domain::{PoolId, ReportedMeter};
 use pitboss_actors::shell::Snapshot;
 use rust_decimal::Decimal;
@@ -23,9 +26,9 @@ use crate::config::{AmlSection, BetsDrawName, Config, LevelSection, PoolSection,
 use crate::direct::Direct;
 use crate::model::gen::{generate, model_config, GenConfig, Generated};
 use crate::model::{
-    AmlModel, Answer as ModelAnswer, BonusView, CaseRow, Draw, HallView, LevelSpec, LevelView,
-    MachineView, Model, ModelConfig, MoveRow, PoolSpec, SessionRow, Totals, TransferRow,
-    VoucherAnswers, VoucherView, WalletView,
+    AmlModel, Answer as ModelAnswer, BonusView, CaseRow, DeskAlert, DeskView, Draw, HallView,
+    LevelSpec, LevelView, MachineView, Model, ModelConfig, MoveRow, PoolSpec, SessionRow, ShiftRow,
+    ShiftView, Totals, TransferRow, UnshiftedOp, VoucherAnswers, VoucherView, WalletView,
 };
 use crate::rng::KeyedHitPoints;
 use crate::wire::decode_input;
@@ -62,6 +65,9 @@ pub struct Report {
     /// What bonus money did in the model, by what (RULES.md W-12): awarded, staked, won,
     /// refunded, converted, expired, settled at machines as restricted credits.
     pub bonus: BTreeMap<&'static str, u64>,
+    /// What the cash desks did in the model (RULES.md D): shift outputs by op and status,
+    /// shifts closed with and without a variance, and cash booked unshifted.
+    pub desks: BTreeMap<&'static str, u64>,
 }
 
 impl Report {
@@ -207,6 +213,11 @@ pub fn compare(g: &Generated, mcfg: &ModelConfig) -> Report {
     for d in model.bonus_books() {
         r.differences.push(format!("the model's W-12 books: {d}"));
     }
+    // RULES.md D-9: the vouchers desks sold and paid against the desks' cash.
+    for d in model.desk_books() {
+        r.differences.push(format!("the model's D-9 books: {d}"));
+    }
+    r.desks = desk_summary(&model);
     let model_rejected: u64 = model.rejections.values().sum();
     if model_rejected != core_rejected {
         r.differences.push(format!(
@@ -219,7 +230,104 @@ pub fn compare(g: &Generated, mcfg: &ModelConfig) -> Report {
     check_transfers(&mut r, &direct, &model);
     check_cases(&mut r, &direct, &model);
     check_answers(&mut r, &direct, &model);
+    check_shifts(&mut r, &direct, &model);
+    check_desk_alerts(&mut r, &direct, &model);
     r
+}
+
+/// RULES.md D-3, D-4, D-5: every alert a desk raised, with what it names, in the order
+/// raised; the first few that differ.
+pub fn check_desk_alerts(r: &mut Report, direct: &Direct, model: &Model) {
+    let core: Vec<Result<DeskAlert, &'static str>> =
+        direct.desk_alerts.iter().map(desk_alert).collect();
+    r.compared += model.desk_alerts.len() as u64;
+    if core.len() != model.desk_alerts.len() {
+        r.differences.push(format!(
+            "desk alerts: core {}, model {}",
+            core.len(),
+            model.desk_alerts.len()
+        ));
+    }
+    let mut differ = 0;
+    for (i, (c, m)) in core.iter().zip(&model.desk_alerts).enumerate() {
+        if c.as_ref() != Ok(m) {
+            differ += 1;
+            if differ <= 10 {
+                r.differences
+                    .push(format!("desk alert {i}: core {c:?}, model {m:?}"));
+            }
+        }
+    }
+    if differ > 10 {
+        r.differences
+            .push(format!("... {} more desk alerts differ", differ - 10));
+    }
+}
+
+/// A core desk alert in the model's terms (RULES.md D-3, D-4); another alert's code as an
+/// error (no D rule names one).
+pub fn desk_alert(a: &Alert) -> Result<DeskAlert, &'static str> {
+    match a {
+        Alert::ShiftVariance {
+            desk,
+            shift,
+            expected,
+            counted,
+            variance,
+        } => Ok(DeskAlert::ShiftVariance {
+            desk: desk.to_string(),
+            shift: *shift,
+            expected: *expected,
+            counted: *counted,
+            variance: *variance,
+        }),
+        Alert::DeskCashWithoutShift { desk, amount } => Ok(DeskAlert::CashWithoutShift {
+            desk: desk.to_string(),
+            amount: *amount,
+        }),
+        other => Err(other.code()),
+    }
+}
+
+/// A core unshifted cash operation the desk keeps in the model's terms (RULES.md D-3).
+pub fn unshifted_op(time: i64, c: &DeskCash) -> UnshiftedOp {
+    UnshiftedOp {
+        time,
+        cash_in: matches!(c.dir, CashDir::In),
+        amount: c.amount,
+    }
+}
+
+/// RULES.md D-7: every `shift` output, field by field, in the order published (each
+/// desk command's answer, a repeat's again, and each revision); the first few that differ.
+pub fn check_shifts(r: &mut Report, direct: &Direct, model: &Model) {
+    let core: Vec<ShiftRow> = direct
+        .shifts
+        .iter()
+        .map(|(desk, note)| shift_row(&desk.to_string(), note))
+        .collect();
+    r.compared += model.shifts.len() as u64;
+    if core.len() != model.shifts.len() {
+        r.differences.push(format!(
+            "shift outputs: core {}, model {}",
+            core.len(),
+            model.shifts.len()
+        ));
+    }
+    let mut differ = 0;
+    for (i, (c, m)) in core.iter().zip(&model.shifts).enumerate() {
+        if c != m {
+            differ += 1;
+            if differ <= 10 {
+                r.differences
+                    .push(format!("shift output {i}: core {c:?}, model {m:?}"));
+            }
+        }
+    }
+    if differ > 10 {
+        r.differences
+            .push(format!("... {} more shift outputs differ", differ - 10));
+    }
 }
 
 /// A wallet command's key: (player, provider, tx).
@@ -543,6 +651,7 @@ pub fn check_states(r: &mut Report, direct: &Direct, model: &Model, mcfg: &Model
         &core.voucher_answers,
         &model.voucher_answers(),
     );
+    diff_desks(r, &core, model);
     let hits: Vec<String> = model
         .hits
         .iter()
@@ -729,6 +838,9 @@ struct CoreViews {
     pools: BTreeMap<String, Vec<LevelView>>,
     vouchers: BTreeMap<String, VoucherView>,
     voucher_answers: BTreeMap<String, VoucherAnswers>,
+    desks: BTreeMap<String, DeskView>,
+    /// Each desk's remembered answers (RULES.md D-6) as published (D-7), oldest first.
+    desk_answers: BTreeMap<String, Vec<ShiftRow>>,
     hits: Vec<String>,
     /// (pool, level, amount) of each hit, and whether it was a mystery hit.
     hit_list: Vec<(String, u8, i64)>,
@@ -759,6 +871,8 @@ impl CoreViews {
             pools: BTreeMap::new(),
             vouchers: BTreeMap::new(),
             voucher_answers: BTreeMap::new(),
+            desks: BTreeMap::new(),
+            desk_answers: BTreeMap::new(),
             hits: hits
                 .iter()
                 .map(|h| {
@@ -915,10 +1029,217 @@ impl CoreViews {
                         .collect();
                     v.voucher_answers.insert(s.number.to_string(), answers);
                 }
+                Snapshot::Desk(d) => {
+                    let desk = d.id.to_string();
+                    let rows: Vec<ShiftRow> = d
+                        .answered
+                        .iter()
+                        .map(|a| shift_row(&desk, &a.note))
+                        .collect();
+                    let view = DeskView {
+                        next: d.next,
+                        open: d.open.as_ref().map(shift_view),
+                        closed: d.closed.iter().map(shift_view).collect(),
+                        unshifted_in: d.unshifted_in,
+                        unshifted_out: d.unshifted_out,
+                        unshifted_ops: d
+                            .unshifted_ops
+                            .iter()
+                            .map(|(t, c)| unshifted_op(t.0, c))
+                            .collect(),
+                        cash_in: d.cash_in,
+                        cash_out: d.cash_out,
+                        booked: d.booked.iter().map(|e| uuid_text(&e.to_string())).collect(),
+                        answers: rows
+                            .iter()
+                            .map(|r| (r.tx.clone().unwrap_or_default(), r.refused))
+                            .collect(),
+                    };
+                    v.desks.insert(desk.clone(), view);
+                    v.desk_answers.insert(desk, rows);
+                }
             }
         }
         v
     }
+}
+
+/// An event id as a UUID's text, whatever its spelling.
+fn uuid_text(s: &str) -> String {
+    uuid::Uuid::parse_str(s).map_or_else(|_| s.to_owned(), |u| u.to_string())
+}
+
+/// A core shift's figures in the model's terms (RULES.md D-7).
+pub fn shift_view(f: &ShiftFigures) -> ShiftView {
+    ShiftView {
+        number: f.number,
+        cashier: f.cashier.clone(),
+        opened_at: f.opened_at.0,
+        closed_at: f.closed_at.map(|t| t.0),
+        float: f.float,
+        cash_in: f.cash_in,
+        cash_out: f.cash_out,
+        fills: f.fills,
+        credits: f.credits,
+        counted: f.counted,
+        operations: f.operations,
+        revision: f.revision,
+    }
+}
+
+/// A core `shift` output of `desk` in the model's terms (RULES.md D-7).
+pub fn shift_row(desk: &str, n: &ShiftNote) -> ShiftRow {
+    ShiftRow {
+        desk: desk.to_owned(),
+        op: match n.op {
+            ShiftOp::Open => "open",
+            ShiftOp::Fill => "fill",
+            ShiftOp::Credit => "credit",
+            ShiftOp::Close => "close",
+            ShiftOp::Revise => "revise",
+        },
+        tx: n.tx.as_ref().map(ToString::to_string),
+        amount: n.amount,
+        refused: n.refused.as_ref().map(|e| e.code()),
+        hall: n.hall.to_string(),
+        shift: shift_view(&n.shift),
+        cause: uuid_text(&n.cause.to_string()),
+        time: n.time.0,
+    }
+}
+
+/// RULES.md D: what the model's desks did, by what.
+fn desk_summary(model: &Model) -> BTreeMap<&'static str, u64> {
+    let mut out: BTreeMap<&'static str, u64> = BTreeMap::new();
+    let mut opened = BTreeSet::new();
+    for row in &model.shifts {
+        // D-3: an opening that took unshifted cash read before it (once, not its repeats).
+        if row.op == "open"
+            && row.refused.is_none()
+            && row.shift.operations > 0
+            && opened.insert((&row.desk, &row.tx))
+        {
+            *out.entry("opened_taking_unshifted").or_default() += 1;
+        }
+        let what = match (row.op, row.refused.is_some()) {
+            ("revise", _) => "revised",
+            (_, true) => "refused",
+            ("open", false) => "opened",
+            ("close", false) => "closed",
+            _ => "filled_or_credited",
+        };
+        *out.entry(what).or_default() += 1;
+    }
+    for a in &model.desk_alerts {
+        let what = match a {
+            crate::model::DeskAlert::ShiftVariance { .. } => "shift_variance",
+            crate::model::DeskAlert::CashWithoutShift { .. } => "cash_without_shift",
+        };
+        *out.entry(what).or_default() += 1;
+    }
+    out
+}
+
+/// RULES.md D: every desk's shifts, unshifted cash and booked operations, and its
+/// remembered answers (D-6) as they were published (D-7), field by field; at most a few
+/// sentences per desk.
+fn diff_desks(r: &mut Report, core: &CoreViews, model: &Model) {
+    let desks = model.desks();
+    let answers = model.desk_answers();
+    let keys: BTreeSet<&String> = core.desks.keys().chain(desks.keys()).collect();
+    for k in keys {
+        r.compared += 1;
+        let (c, m) = match (core.desks.get(k), desks.get(k)) {
+            (Some(c), Some(m)) => (c, m),
+            (c, m) => {
+                r.differences.push(format!(
+                    "desk {k}: core {}, model {}",
+                    if c.is_some() { "has it" } else { "none" },
+                    if m.is_some() { "has it" } else { "none" }
+                ));
+                continue;
+            }
+        };
+        let mut fields = Vec::new();
+        if c.next != m.next {
+            fields.push(format!("next: core {}, model {}", c.next, m.next));
+        }
+        if c.open != m.open {
+            fields.push(format!("open: core {:?}, model {:?}", c.open, m.open));
+        }
+        if c.closed != m.closed {
+            let i = first_difference(&c.closed, &m.closed);
+            fields.push(format!(
+                "closed ({} core, {} model), first difference at {i}: core {:?}, model {:?}",
+                c.closed.len(),
+                m.closed.len(),
+                c.closed.get(i),
+                m.closed.get(i)
+            ));
+        }
+        if (c.cash_in, c.cash_out) != (m.cash_in, m.cash_out) {
+            fields.push(format!(
+                "cash in/out: core {}/{}, model {}/{}",
+                c.cash_in, c.cash_out, m.cash_in, m.cash_out
+            ));
+        }
+        if (c.unshifted_in, c.unshifted_out) != (m.unshifted_in, m.unshifted_out) {
+            fields.push(format!(
+                "unshifted in/out: core {}/{}, model {}/{}",
+                c.unshifted_in, c.unshifted_out, m.unshifted_in, m.unshifted_out
+            ));
+        }
+        if c.unshifted_ops != m.unshifted_ops {
+            let i = first_difference(&c.unshifted_ops, &m.unshifted_ops);
+            fields.push(format!(
+                "unshifted operations kept ({} core, {} model), first difference at {i}: core \
+                 {:?}, model {:?}",
+                c.unshifted_ops.len(),
+                m.unshifted_ops.len(),
+                c.unshifted_ops.get(i),
+                m.unshifted_ops.get(i)
+            ));
+        }
+        if c.booked != m.booked {
+            let i = first_difference(&c.booked, &m.booked);
+            fields.push(format!(
+                "booked ({} core, {} model), first difference at {i}: core {:?}, model {:?}",
+                c.booked.len(),
+                m.booked.len(),
+                c.booked.get(i),
+                m.booked.get(i)
+            ));
+        }
+        let empty = Vec::new();
+        let (ca, ma) = (
+            core.desk_answers.get(k).unwrap_or(&empty),
+            answers.get(k).unwrap_or(&empty),
+        );
+        r.compared += ma.len() as u64;
+        if ca != ma {
+            let i = first_difference(ca, ma);
+            fields.push(format!(
+                "answers ({} core, {} model), first difference at {i}: core {:?}, model {:?}",
+                ca.len(),
+                ma.len(),
+                ca.get(i),
+                ma.get(i)
+            ));
+        }
+        if !fields.is_empty() {
+            r.differences
+                .push(format!("desk {k}: {}", fields.join("; ")));
+        }
+    }
+}
+
+/// The first index at which two lists differ (the shorter one's length if one is a prefix
+/// of the other).
+fn first_difference<T: PartialEq>(a: &[T], b: &[T]) -> usize {
+    a.iter()
+        .zip(b)
+        .position(|(x, y)| x != y)
+        .unwrap_or(a.len().min(b.len()))
 }
 
 /// Compares two maps of views: an entity on one side only, or with another value, is a

@@ -128,8 +128,20 @@ pub struct Recount {
     pub bonus_balances: i64,
     pub bonus_expired: i64,
     pub bonus_played: i64,
+    /// Bonus money converted into cash (its wagering met, W-12): in the balances.
+    pub bonus_converted: i64,
+    /// Cash desks (RULES.md D-9): desks, shifts closed, the cash the desks took for tickets
+    /// they sold and paid for tickets (shifted or not), and the same from the vouchers'
+    /// side: what desks issued and redeemed.
+    pub desks: u64,
+    pub shifts_closed: u64,
+    pub desk_cash_in: i64,
+    pub desk_cash_out: i64,
+    pub vouchers_sold_by_desks: i64,
+    pub vouchers_paid_by_desks: i64,
     /// `entered_micro == accounted_micro`, halls agree with machines and wallets, pools agree
-    /// with machines, and every voucher issued is owed, redeemed, expired or voided.
+    /// with machines, every voucher issued is owed, redeemed, expired or voided, and the
+    /// desks booked what desks sold and paid in tickets.
     pub conservation_ok: bool,
 }
 
@@ -167,6 +179,7 @@ pub fn recount(states: &[Snapshot]) -> Recount {
                     r.bonus_balances += b.balance;
                     r.bonus_expired += b.expired;
                     r.bonus_played += b.staked - b.refunded;
+                    r.bonus_converted += b.converted;
                 }
             }
             Snapshot::Pool(p) => {
@@ -180,12 +193,31 @@ pub fn recount(states: &[Snapshot]) -> Recount {
                     r.jackpot_hits += l.hits;
                 }
             }
+            Snapshot::Desk(k) => {
+                r.desks += 1;
+                r.shifts_closed += u64::from(k.next) - u64::from(k.open.is_some());
+                r.desk_cash_in += k.cash_in;
+                r.desk_cash_out += k.cash_out;
+            }
             Snapshot::Voucher(v) => {
+                use pitboss_actors::domain::voucher::Party;
                 use pitboss_actors::domain::voucher::VoucherStatus as S;
                 r.vouchers += 1;
                 r.voucher_unbacked += v.unbacked;
                 r.voucher_reprinted += v.reprinted;
                 let Some(issue) = &v.issue else { continue };
+                if matches!(issue.by, Party::Desk(_)) {
+                    r.vouchers_sold_by_desks += issue.amount;
+                }
+                if matches!(
+                    v.status,
+                    S::Redeemed {
+                        by: Party::Desk(_),
+                        ..
+                    }
+                ) {
+                    r.vouchers_paid_by_desks += issue.amount;
+                }
                 r.vouchers_issued += 1;
                 r.voucher_issued += issue.amount;
                 let (count, bucket) = match v.status {
@@ -240,6 +272,8 @@ pub fn recount(states: &[Snapshot]) -> Recount {
         && r.promo == r.promo_played + r.bonus_played
         && r.jackpots_paid == r.jackpots_paid_by_pools + r.jackpot_variances
         && r.voucher_issued
-            == r.voucher_liability + r.voucher_redeemed + r.voucher_expired + r.voucher_voided;
+            == r.voucher_liability + r.voucher_redeemed + r.voucher_expired + r.voucher_voided
+        && r.desk_cash_in == r.vouchers_sold_by_desks
+        && r.desk_cash_out == r.vouchers_paid_by_desks;
     r
 }

@@ -224,6 +224,7 @@ pub async fn run_with(
                 machine_awards: (t.machine_awards.clone(), count(&t.machine_awards)),
                 voucher_facts: (t.voucher_facts.clone(), count(&t.voucher_facts)),
                 wallet_transfers: (t.wallet_transfers.clone(), count(&t.wallet_transfers)),
+                desk_ops: (t.desk_ops.clone(), count(&t.desk_ops)),
             },
             map.clone(),
             k.outbox_items_max,

@@ -82,6 +82,10 @@ pub struct SentTotals {
     /// Bonus money awarded to wallets (RULES.md W-12); the simulator's awards ask for no
     /// wagering, so each becomes cash as it is awarded.
     pub bonus_awarded: i64,
+    /// Shifts the desk closed (RULES.md D-4), and their variances as the cashier counted
+    /// them against what the simulator believes the drawer holds (a commit the processor
+    /// refused shows there too).
+    pub shifts_closed: u64,
 }
 
 impl SentTotals {
@@ -109,6 +113,7 @@ impl SentTotals {
         self.transfers_to_machines += d.transfers_to_machines;
         self.transfers_from_machines += d.transfers_from_machines;
         self.bonus_awarded += d.bonus_awarded;
+        self.shifts_closed += d.shifts_closed;
     }
 
     /// The processor's recount agrees with what was sent. Transfers (RULES.md W-10): what
@@ -133,6 +138,7 @@ impl SentTotals {
             && self.bonus_awarded == r.bonus_awarded
             && r.bonus_balances == 0
             && r.bonus_expired == 0
+            && self.shifts_closed == r.shifts_closed
     }
 }
 
@@ -213,7 +219,30 @@ pub struct Simulator {
     transfers: u64,
     /// Carded players transfer to and from their machines (RULES.md W-10).
     cashless: bool,
+    /// The desk's shift (RULES.md D): its clock (event times never go back, so each
+    /// operation falls in the shift the simulator booked it to), the open shift, and the
+    /// desk's transactions so far.
+    desk: SimDesk,
 }
+
+/// The simulated desk's drawer, as its cashier believes it.
+#[derive(Default)]
+struct SimDesk {
+    clock: i64,
+    /// The open shift: the cash expected in the drawer and the operations booked.
+    open: Option<(i64, u32)>,
+    shifts: u64,
+    tx: u64,
+}
+
+/// The float a shift opens with; a fill comes below `DESK_LOW`, a credit above `DESK_HIGH`.
+const DESK_FLOAT: i64 = 500_000;
+const DESK_LOW: i64 = 100_000;
+const DESK_HIGH: i64 = 1_500_000;
+/// Desk operations in a shift before it closes.
+const DESK_SHIFT_OPS: u32 = 30;
+/// The cashiers, taking turns.
+const DESK_CASHIERS: [&str; 3] = ["C-ANNA", "C-BEN", "C-CLARA"];
 
 /// Messages between a ticket's issue and its redemption, at least.
 const TICKET_AGE_MIN: u64 = 5_000;
@@ -336,6 +365,7 @@ impl Simulator {
             made: 0,
             transfers: 0,
             cashless: s.cashless_transfers,
+            desk: SimDesk::default(),
         })
     }
 
@@ -784,6 +814,90 @@ impl Simulator {
         self.push(key, source, self.server_seq, now_ms, payload);
     }
 
+    /// A desk command (RULES.md D), keyed by the desk.
+    fn desk_command(&mut self, time: i64, payload: InputPayload) {
+        self.server_seq += 1;
+        let source = Source {
+            hall: self.halls[0].clone(),
+            machine: None,
+            server: Some(SIM_DESK.to_string()),
+        };
+        self.push(SIM_DESK.to_string(), source, self.server_seq, time, payload);
+    }
+
+    fn desk_tx(&mut self) -> String {
+        self.desk.tx += 1;
+        format!("D-{}", self.desk.tx)
+    }
+
+    /// The desk's time for an operation at `now_ms`: never before its last one. Opens a
+    /// shift first if none is open (RULES.md D-1).
+    fn desk_time(&mut self, now_ms: i64) -> i64 {
+        self.desk.clock = self.desk.clock.max(now_ms);
+        if self.desk.open.is_none() {
+            let cashier = DESK_CASHIERS[self.desk.shifts as usize % DESK_CASHIERS.len()];
+            self.desk.shifts += 1;
+            let open = InputPayload::ShiftOpen {
+                tx: self.desk_tx(),
+                cashier: cashier.into(),
+                float: DESK_FLOAT,
+                currency: self.currency.clone(),
+            };
+            self.desk_command(self.desk.clock, open);
+            self.desk.open = Some((DESK_FLOAT, 0));
+        }
+        self.desk.clock
+    }
+
+    /// After a desk operation that moved `delta` in the drawer (RULES.md D-3): a fill or a
+    /// credit when the drawer runs low or high, and the close after `DESK_SHIFT_OPS`
+    /// operations, one time in five a little short (a variance, D-4). The close is a
+    /// millisecond after the last operation, so every operation before it is in its shift.
+    fn desk_booked(&mut self, delta: i64) {
+        let Some((mut expected, mut ops)) = self.desk.open else {
+            return;
+        };
+        expected += delta;
+        ops += 1;
+        let t = self.desk.clock;
+        let cur = self.currency.clone();
+        if expected < DESK_LOW {
+            let fill = InputPayload::DeskFill {
+                tx: self.desk_tx(),
+                amount: DESK_FLOAT,
+                currency: cur.clone(),
+            };
+            self.desk_command(t, fill);
+            expected += DESK_FLOAT;
+        } else if expected > DESK_HIGH {
+            let credit = InputPayload::DeskCredit {
+                tx: self.desk_tx(),
+                amount: DESK_HIGH - DESK_FLOAT,
+                currency: cur.clone(),
+            };
+            self.desk_command(t, credit);
+            expected -= DESK_HIGH - DESK_FLOAT;
+        }
+        if ops < DESK_SHIFT_OPS {
+            self.desk.open = Some((expected, ops));
+            return;
+        }
+        let short = if self.rng.gen_range(0..5) == 0 {
+            self.rng.gen_range(1..=500)
+        } else {
+            0
+        };
+        self.desk.clock += 1;
+        let close = InputPayload::ShiftClose {
+            tx: self.desk_tx(),
+            counted: (expected - short).max(0),
+            currency: cur,
+        };
+        self.pending.shifts_closed += 1;
+        self.desk_command(self.desk.clock, close);
+        self.desk.open = None;
+    }
+
     /// The oldest open ticket is redeemed: at machine `m` (a request now, the credit at its
     /// next cash in) or, one time in three, paid at the desk (a request, then the commit);
     /// one time in twenty the desk also sells a new ticket for cash.
@@ -800,13 +914,17 @@ impl Simulator {
             currency: cur.clone(),
         };
         if self.rng.gen_range(0..3) == 0 {
-            self.voucher_command(None, now_ms, request);
+            // At the desk, in its shift (RULES.md D-3).
+            let t = self.desk_time(now_ms);
+            self.voucher_command(None, t, request);
             let commit = InputPayload::VoucherCommit {
                 validation,
                 tx: format!("{tx}-c"),
             };
-            self.voucher_command(None, now_ms, commit);
+            self.voucher_command(None, t, commit);
+            self.desk_booked(-amount);
             if self.rng.gen_range(0..20) == 0 {
+                let t = self.desk_time(now_ms);
                 let amount = self.bills[self.rng.gen_range(0..self.bills.len())];
                 let validation = self.new_ticket(amount);
                 self.pending.vouchers_issued += amount;
@@ -816,7 +934,8 @@ impl Simulator {
                     amount,
                     currency: cur,
                 };
-                self.voucher_command(None, now_ms, issue);
+                self.voucher_command(None, t, issue);
+                self.desk_booked(amount);
             }
         } else {
             self.voucher_command(Some(m), now_ms, request);

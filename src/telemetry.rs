@@ -25,6 +25,7 @@ use std::time::Duration;
 use metrics::{counter, describe_counter, describe_gauge, describe_histogram, gauge, Counter};
 use metrics::{histogram, Unit};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use pitboss_actors::domain::desk::DeskOp;
 use pitboss_actors::domain::limits::LimitKind;
 use pitboss_actors::domain::machine::{Alert, MachineCommand, SignificantEvent};
 use pitboss_actors::domain::voucher::VoucherOp;
@@ -257,7 +258,7 @@ pub fn handle() -> Option<PrometheusHandle> {
 }
 
 /// Every event kind [`event_kind`] returns: the label set of [`EVENTS_IN`].
-pub const EVENT_KINDS: [&str; 38] = [
+pub const EVENT_KINDS: [&str; 42] = [
     "bet",
     "win",
     "game_end",
@@ -296,6 +297,10 @@ pub const EVENT_KINDS: [&str; 38] = [
     "loss_limit",
     "session_limit",
     "bonus_award",
+    "shift_open",
+    "desk_fill",
+    "desk_credit",
+    "shift_close",
 ];
 
 /// The kind of an input event, one of [`EVENT_KINDS`].
@@ -358,6 +363,12 @@ fn event_kind_index(input: &Input) -> usize {
             VoucherOp::Cancel => 27,
             VoucherOp::Void(_) => 28,
         },
+        Input::Desk { cmd, .. } => match cmd.op {
+            DeskOp::Open { .. } => 38,
+            DeskOp::Fill(_) => 39,
+            DeskOp::Credit(_) => 40,
+            DeskOp::Close { .. } => 41,
+        },
     }
 }
 
@@ -367,7 +378,7 @@ struct HotHandles {
     outputs: Vec<Counter>,
 }
 
-const OUTPUT_KINDS: [&str; 11] = [
+const OUTPUT_KINDS: [&str; 12] = [
     "ggr",
     "jackpot_levels",
     "jackpot_hit",
@@ -379,6 +390,7 @@ const OUTPUT_KINDS: [&str; 11] = [
     "rated_session",
     "aml_case",
     "transfer",
+    "shift",
 ];
 
 fn hot() -> &'static HotHandles {
@@ -428,6 +440,7 @@ fn output_kind_index(o: &Output) -> usize {
         Output::RatedSession { .. } => 8,
         Output::AmlCase { .. } => 9,
         Output::Transfer { .. } => 10,
+        Output::Shift { .. } => 11,
     }
 }
 

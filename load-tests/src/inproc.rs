@@ -24,8 +24,8 @@ use pitboss::sim::{SimMessage, Simulator};
 use pitboss::wire;
 use pitboss_actors::domain::EntityKind;
 use pitboss_actors::shell::{
-    EntityKey, HallEntity, Input, MachineEntity, MemoryStore, NullSink, PoolEntity, Runtime,
-    Snapshot, VoucherEntity, WalletEntity,
+    DeskEntity, EntityKey, HallEntity, Input, MachineEntity, MemoryStore, NullSink, PoolEntity,
+    Runtime, Snapshot, VoucherEntity, WalletEntity,
 };
 use serde::Serialize;
 
@@ -146,6 +146,7 @@ impl Fanout {
                 Input::Machine { machine, .. } => EntityKey::Machine(machine.clone()),
                 Input::Wallet { player, .. } => EntityKey::Wallet(player.clone()),
                 Input::Voucher { validation, .. } => EntityKey::Voucher(*validation),
+                Input::Desk { desk, .. } => EntityKey::Desk(desk.clone()),
             };
             ping(&mut f, &own);
             direct.apply(input);
@@ -193,6 +194,7 @@ impl Fanout {
                         EntityKey::Pool(id) => rt.ping::<PoolEntity>(id, ack).await,
                         EntityKey::Hall(id) => rt.ping::<HallEntity>(id, ack).await,
                         EntityKey::Voucher(id) => rt.ping::<VoucherEntity>(id, ack).await,
+                        EntityKey::Desk(id) => rt.ping::<DeskEntity>(id, ack).await,
                     }
                 }
             }

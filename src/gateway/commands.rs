@@ -72,6 +72,7 @@ impl Commands {
                 let topics = vec![
                     k.topics.wallet_events.clone(),
                     k.topics.vouchers.clone(),
+                    k.topics.shifts.clone(),
                     k.topics.rejected.clone(),
                 ];
                 tokio::task::spawn_blocking(move || ReplyListener::start(&k, &topics, w)).await?

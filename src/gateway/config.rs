@@ -11,6 +11,8 @@ pub enum Scope {
     Wallet,
     /// Voucher commands: issue, redeem, commit, cancel, void (a cash desk, a back office).
     Vouchers,
+    /// A cash desk's shift: open, fill, credit, close (RULES.md D).
+    Desk,
 }
 
 impl Scope {
@@ -19,6 +21,7 @@ impl Scope {
         match self {
             Scope::Wallet => "wallet",
             Scope::Vouchers => "vouchers",
+            Scope::Desk => "desk",
         }
     }
 }

@@ -5,11 +5,11 @@
 //! bypasses the rules:
 //! 1. the key says who is asking: its `hall` and `server` become the event's `source`, so a
 //!    desk cannot act as another desk;
-//! 2. the body becomes an input event (a wallet or voucher command), validated exactly as
+//! 2. the body becomes an input event (a wallet, voucher or desk command), validated exactly as
 //!    the processor validates it (a bad one is answered 400 with its stable code and never
 //!    produced);
 //! 3. the event is produced on the input topic with the key any producer would use (the
-//!    player, the validation number);
+//!    player, the validation number, the desk);
 //! 4. the entity's owner (any instance of the group) applies it and publishes its answer on
 //!    its output topic as always; the gateway's reply listener reads those topics from the
 //!    end and hands the answer whose key (player or voucher, sender, `tx`, operation) or
@@ -43,7 +43,7 @@ use crate::kafka::KafkaConfig;
 
 pub use commands::{Commands, SubmitError};
 pub use config::{GatewayConfig, GatewayKey, Scope};
-pub use replies::{voucher_key, wallet_key, Answer, ReplyListener, Waiters};
+pub use replies::{desk_key, voucher_key, wallet_key, Answer, ReplyListener, Waiters};
 pub use state::{Gateway, RateLimit};
 
 /// Every route of the gateway (schemas/gateway-openapi.yaml lists the same).
@@ -53,6 +53,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/gateway/v1/vouchers/{op}",
             web::post().to(routes::vouchers),
         )
+        .route("/gateway/v1/desk/{op}", web::post().to(routes::desk))
         .route(
             "/gateway/v1/wallet/{player}/balance",
             web::get().to(reads::balance),

@@ -17,7 +17,7 @@ use crate::wire::{decode_output, OutputEvent};
 /// An answer read back from an output topic.
 #[derive(Debug, Clone)]
 pub struct Answer {
-    /// `wallet`, `voucher` or `refused`.
+    /// `wallet`, `voucher`, `shift` or `refused`.
     pub kind: &'static str,
     /// The output's id.
     pub output_id: String,
@@ -50,6 +50,11 @@ pub fn wallet_key(player: &str, provider: &str, tx: &str, kind: &str) -> String 
 /// The key of a voucher answer: validation number, sender, tx and operation.
 pub fn voucher_key(validation: &str, party: &str, tx: &str, op: &str) -> String {
     format!("v\u{0}{validation}\u{0}{party}\u{0}{tx}\u{0}{op}")
+}
+
+/// The key of a desk's answer: desk, tx and operation (RULES.md D-7).
+pub fn desk_key(desk: &str, tx: &str, op: &str) -> String {
+    format!("d\u{0}{desk}\u{0}{tx}\u{0}{op}")
 }
 
 /// The key of a `refused` output: the event it refuses.
@@ -150,6 +155,15 @@ impl Waiters {
                 };
                 let key = voucher_key(&p.validation, &p.party, tx, &p.op);
                 let a = answer("voucher", output_id, e, &p.status, p.code.as_deref());
+                (keys_of(key, e.cause_event_id.as_deref()), a)
+            }
+            OutputEvent::Shift(e) => {
+                let p = &e.payload;
+                let Some(tx) = p.tx.as_deref() else {
+                    return;
+                };
+                let key = desk_key(&p.desk, tx, &p.op);
+                let a = answer("shift", output_id, e, &p.status, p.code.as_deref());
                 (keys_of(key, e.cause_event_id.as_deref()), a)
             }
             OutputEvent::Refused(e) => {

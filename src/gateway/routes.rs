@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 use super::commands::SubmitError;
 use super::config::{GatewayKey, Scope};
-use super::replies::{voucher_key, wallet_key, Answer};
+use super::replies::{desk_key, voucher_key, wallet_key, Answer};
 use super::state::Gateway;
 use crate::http::auth::{presented_key, same};
 use crate::wire::{InputEnvelope, InputPayload};
@@ -78,7 +78,7 @@ pub(super) async fn not_found() -> HttpResponse {
     failure(
         StatusCode::NOT_FOUND,
         "not_found",
-        "no such gateway route (POST /gateway/v1/wallet/{op} or /gateway/v1/vouchers/{op})",
+        "no such gateway route (POST /gateway/v1/wallet/{op}, /gateway/v1/vouchers/{op} or /gateway/v1/desk/{op})",
     )
 }
 
@@ -121,6 +121,28 @@ struct VoucherBody {
     currency: Option<String>,
     #[serde(default)]
     reason: Option<String>,
+}
+
+/// The body of a desk's shift command (RULES.md D).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeskBody {
+    #[serde(default)]
+    tx: String,
+    /// `open`: who opens the shift.
+    #[serde(default)]
+    cashier: Option<String>,
+    /// `open`: the counted float.
+    #[serde(default)]
+    float: Option<i64>,
+    /// `fill`, `credit`: the cash moved.
+    #[serde(default)]
+    amount: Option<i64>,
+    /// `close`: the counted cash.
+    #[serde(default)]
+    counted: Option<i64>,
+    #[serde(default)]
+    currency: Option<String>,
 }
 
 /// A command ready to send: what it is and the key of its answer.
@@ -285,6 +307,56 @@ fn voucher_command(
     })
 }
 
+fn desk_command(
+    op: &str,
+    b: DeskBody,
+    key: &GatewayKey,
+    currency: String,
+) -> Result<Command, Fail> {
+    let tx = b.tx.clone();
+    let (op, payload) = match op {
+        "open" => (
+            "open",
+            InputPayload::ShiftOpen {
+                tx,
+                cashier: b.cashier.clone().ok_or_else(|| missing("cashier"))?,
+                float: b.float.ok_or_else(|| missing("float"))?,
+                currency,
+            },
+        ),
+        "fill" => (
+            "fill",
+            InputPayload::DeskFill {
+                tx,
+                amount: b.amount.ok_or_else(|| missing("amount"))?,
+                currency,
+            },
+        ),
+        "credit" => (
+            "credit",
+            InputPayload::DeskCredit {
+                tx,
+                amount: b.amount.ok_or_else(|| missing("amount"))?,
+                currency,
+            },
+        ),
+        "close" => (
+            "close",
+            InputPayload::ShiftClose {
+                tx,
+                counted: b.counted.ok_or_else(|| missing("counted"))?,
+                currency,
+            },
+        ),
+        _ => return Err(unknown_op("desk", "open, fill, credit, close")),
+    };
+    Ok(Command {
+        op,
+        payload,
+        answer_key: desk_key(&key.server, &b.tx, op),
+    })
+}
+
 fn unknown_op(scope: &str, ops: &str) -> Fail {
     Fail::new(
         StatusCode::NOT_FOUND,
@@ -359,11 +431,34 @@ pub(super) async fn vouchers(
     handle(&gw, &req, Scope::Vouchers, &op, &body).await
 }
 
+pub(super) async fn desk(
+    gw: web::Data<Gateway>,
+    req: HttpRequest,
+    op: web::Path<String>,
+    body: web::Bytes,
+) -> HttpResponse {
+    handle(&gw, &req, Scope::Desk, &op, &body).await
+}
+
 /// The metric label of an operation named in a path (a fixed set).
 fn op_label(op: &str) -> &'static str {
-    const OPS: [&str; 10] = [
-        "deposit", "withdraw", "bet", "win", "rollback", "issue", "redeem", "commit", "cancel",
+    const OPS: [&str; 16] = [
+        "deposit",
+        "withdraw",
+        "bet",
+        "win",
+        "rollback",
+        "issue",
+        "redeem",
+        "commit",
+        "cancel",
         "void",
+        "transfer_request",
+        "transfer_cancel",
+        "open",
+        "fill",
+        "credit",
+        "close",
     ];
     OPS.iter().find(|o| **o == op).copied().unwrap_or("other")
 }
@@ -451,6 +546,13 @@ async fn answer(
                 tx_of(&mut b.tx)?;
                 let currency = b.currency.clone().unwrap_or_else(|| gw.currency.clone());
                 voucher_command(op, b, key, currency)
+            }),
+        Scope::Desk => serde_json::from_slice::<DeskBody>(body)
+            .map_err(malformed)
+            .and_then(|mut b| {
+                tx_of(&mut b.tx)?;
+                let currency = b.currency.clone().unwrap_or_else(|| gw.currency.clone());
+                desk_command(op, b, key, currency)
             }),
     };
     let command = match command {
@@ -546,7 +648,7 @@ struct Reply<'a> {
     event_id: &'a str,
     /// The answer's output id (consumers of the output topics see the same id).
     output_id: &'a str,
-    /// `wallet`, `voucher` or `refused`: the output the answer is.
+    /// `wallet`, `voucher`, `shift` or `refused`: the output the answer is.
     answer_kind: &'a str,
     /// The output's payload.
     answer: &'a serde_json::Value,

@@ -845,6 +845,24 @@ pub async fn hall_ggr(
     })))
 }
 
+/// A report's `format`: CSV or JSON (the default).
+fn csv_asked(format: Option<&str>) -> Result<bool, ApiError> {
+    match format {
+        None | Some("json") => Ok(false),
+        Some("csv") => Ok(true),
+        Some(other) => Err(ApiError::bad_request(format!(
+            "format {other:?} (expected json or csv)"
+        ))),
+    }
+}
+
+/// What the reports read from, if this process keeps stored state.
+fn reports_of(state: &HttpState) -> Result<std::sync::Arc<crate::report::Reports>, ApiError> {
+    state.reports.clone().ok_or_else(|| {
+        ApiError::unavailable("no reports: this process keeps no stored state (store.kind memory)")
+    })
+}
+
 /// Query of `GET /api/reports/gaming-day`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -865,15 +883,7 @@ pub async fn gaming_day(
     q: web::Query<GamingDayQuery>,
 ) -> Result<HttpResponse, ApiError> {
     read_guard(&state, &req)?;
-    let csv = match q.format.as_deref() {
-        None | Some("json") => false,
-        Some("csv") => true,
-        Some(other) => {
-            return Err(ApiError::bad_request(format!(
-                "format {other:?} (expected json or csv)"
-            )))
-        }
-    };
+    let csv = csv_asked(q.format.as_deref())?;
     let machines = match q.level.as_deref() {
         None | Some("halls") => false,
         Some("machines") => true,
@@ -883,11 +893,7 @@ pub async fn gaming_day(
             )))
         }
     };
-    let Some(reports) = state.reports.clone() else {
-        return Err(ApiError::unavailable(
-            "no reports: this process keeps no stored state (store.kind memory)",
-        ));
-    };
+    let reports = reports_of(&state)?;
     let mut report = crate::report::read_gaming_day(
         reports.source.as_ref(),
         &reports.days,
@@ -914,6 +920,43 @@ pub async fn gaming_day(
             } else {
                 report.csv()
             })
+    } else {
+        HttpResponse::Ok().json(report)
+    })
+}
+
+/// Query of `GET /api/reports/shifts`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShiftsQuery {
+    date: String,
+    hall: Option<String>,
+    format: Option<String>,
+}
+
+/// `GET /api/reports/shifts?date=&hall=&format=json|csv`: the cash desks' closed shifts of a
+/// gaming day (RULES.md D-8), with their totals per cashier, per desk and for the day, read
+/// from the stored desks.
+pub async fn shifts(
+    state: web::Data<HttpState>,
+    req: HttpRequest,
+    q: web::Query<ShiftsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    read_guard(&state, &req)?;
+    let csv = csv_asked(q.format.as_deref())?;
+    let reports = reports_of(&state)?;
+    let report = crate::report::shifts::read_shifts(
+        reports.source.as_ref(),
+        &reports.days,
+        &q.date,
+        q.hall.as_deref(),
+        &reports.currency,
+    )
+    .await?;
+    Ok(if csv {
+        HttpResponse::Ok()
+            .content_type("text/csv; charset=utf-8")
+            .body(report.csv())
     } else {
         HttpResponse::Ok().json(report)
     })

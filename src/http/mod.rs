@@ -149,6 +149,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(case_admin::close),
         )
         .route("/api/reports/gaming-day", web::get().to(api::gaming_day))
+        .route("/api/reports/shifts", web::get().to(api::shifts))
         .route(
             "/api/vouchers/liability",
             web::get().to(api::voucher_liability),

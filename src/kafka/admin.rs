@@ -70,6 +70,11 @@ pub fn topic_specs(cfg: &KafkaConfig, internal: bool) -> Vec<TopicSpec> {
             name: t.wallet_transfers.clone(),
             partitions: p.internal,
         });
+        // A desk lives with its partition of this topic (RULES.md D).
+        out.push(TopicSpec {
+            name: t.desk_ops.clone(),
+            partitions: p.internal,
+        });
     }
     out
 }

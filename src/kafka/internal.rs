@@ -21,6 +21,9 @@
 use std::borrow::Cow;
 
 use pitboss_actors::domain::aml::CashDir;
+use pitboss_actors::domain::desk::{
+    CashDir as DeskCashDir, DeskCash, DeskCommand, DeskMeta, DeskOp,
+};
 use pitboss_actors::domain::jackpot::{JackpotHit, PoolCommand, PoolMeta};
 use pitboss_actors::domain::machine::GgrDelta;
 use pitboss_actors::domain::transfer::{CreditType, Direction, TransferFact};
@@ -30,7 +33,7 @@ use pitboss_actors::domain::{
     Amount, Currency, DomainError, EventId, HallId, MachineId, PlayerId, PoolId, RoundId, ServerId,
     SourceKey, Timestamp, TxId, ValidationNo, VoucherOpKind,
 };
-use pitboss_actors::shell::{PlayerFact, VoucherMsg};
+use pitboss_actors::shell::{DeskMsg, PlayerFact, VoucherMsg};
 use serde::{Deserialize, Serialize};
 
 use crate::store::codec::wallet::OpFields;
@@ -55,6 +58,8 @@ pub enum Kind {
     /// Machines' cashless transfers for wallets (RULES.md W-10), on the partition of the
     /// player's wallet commands (murmur2 of the player id, input topic's partition count).
     WalletTransfers,
+    /// Desk commands and the desks' cash operations (RULES.md D), partitioned by desk id.
+    DeskOps,
 }
 
 impl Kind {
@@ -66,6 +71,7 @@ impl Kind {
             Kind::MachineAwards => "machine_awards",
             Kind::VoucherFacts => "voucher_facts",
             Kind::WalletTransfers => "wallet_transfers",
+            Kind::DeskOps => "desk_ops",
         }
     }
 }
@@ -373,6 +379,144 @@ impl VoucherItem<'_> {
         let cmd = VoucherCommand { party, tx, op };
         Ok((validation, VoucherParts::Command(meta, cmd, currency)))
     }
+}
+
+/// A desk command (from the input topic) or a cash operation a voucher applied for the desk,
+/// for the instance that owns the desk (RULES.md D).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeskItem<'a> {
+    /// The desk.
+    #[serde(borrow)]
+    pub desk: Cow<'a, str>,
+    /// The input event (UUID text).
+    #[serde(borrow)]
+    pub cause: Cow<'a, str>,
+    /// Event time, ms since the Unix epoch.
+    pub time: i64,
+    /// The desk's hall.
+    #[serde(borrow)]
+    pub hall: Cow<'a, str>,
+    /// `open`, `fill`, `credit`, `close` (commands), `cash_in`, `cash_out` (cash operations).
+    #[serde(borrow)]
+    pub op: Cow<'a, str>,
+    /// A command's transaction id.
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    pub tx: Option<Cow<'a, str>>,
+    /// Minor units: the float, the fill or credit, the counted cash, the cash moved.
+    pub amount: i64,
+    /// An open's cashier.
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    pub cashier: Option<Cow<'a, str>>,
+    /// A command's currency.
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<Cow<'a, str>>,
+}
+
+/// What a desk item carries, validated: the message without its completion token.
+pub enum DeskParts {
+    Command(DeskMeta, DeskCommand, Currency),
+    Cash(DeskMeta, DeskCash),
+}
+
+/// The item for a desk message.
+pub fn desk_item<'a>(desk: &'a ServerId, msg: &'a DeskMsg, cause: &'a str) -> DeskItem<'a> {
+    let (meta, op, tx, amount, cashier, currency) = match msg {
+        DeskMsg::Command {
+            meta,
+            cmd,
+            currency,
+            ..
+        } => {
+            let cashier = match &cmd.op {
+                DeskOp::Open { cashier, .. } => Some(cashier.as_str().into()),
+                _ => None,
+            };
+            (
+                meta,
+                cmd.op.kind().name(),
+                Some(cmd.tx.as_str().into()),
+                cmd.op.amount(),
+                cashier,
+                Some(currency.as_str().to_owned().into()),
+            )
+        }
+        DeskMsg::Cash { meta, cash, .. } => {
+            let op = match cash.dir {
+                DeskCashDir::In => "cash_in",
+                DeskCashDir::Out => "cash_out",
+            };
+            (meta, op, None, cash.amount, None, None)
+        }
+    };
+    DeskItem {
+        desk: desk.as_str().into(),
+        cause: cause.into(),
+        time: meta.time.0,
+        hall: meta.hall.as_str().into(),
+        op: op.into(),
+        tx,
+        amount,
+        cashier,
+        currency,
+    }
+}
+
+impl DeskItem<'_> {
+    /// Validates into the domain's types.
+    pub fn to_domain(&self) -> Result<(ServerId, DeskParts), InternalError> {
+        let desk = ServerId::new(&self.desk)?;
+        let meta = DeskMeta {
+            event_id: parse_event_id(&self.cause)?,
+            time: Timestamp(self.time),
+            hall: HallId::new(&self.hall)?,
+        };
+        let positive = || Amount::new(self.amount);
+        let count = || {
+            if self.amount < 0 {
+                Err(InternalError::Invalid(format!(
+                    "a desk count of {}",
+                    self.amount
+                )))
+            } else {
+                Ok(self.amount)
+            }
+        };
+        let op = match &*self.op {
+            "cash_in" | "cash_out" => {
+                let dir = if self.op == "cash_in" {
+                    DeskCashDir::In
+                } else {
+                    DeskCashDir::Out
+                };
+                let amount = positive()?.minor();
+                return Ok((desk, DeskParts::Cash(meta, DeskCash { dir, amount })));
+            }
+            "open" => DeskOp::Open {
+                cashier: self.cashier.as_deref().unwrap_or("").to_owned(),
+                float: count()?,
+            },
+            "fill" => DeskOp::Fill(positive()?),
+            "credit" => DeskOp::Credit(positive()?),
+            "close" => DeskOp::Close { counted: count()? },
+            other => {
+                return Err(InternalError::Invalid(format!(
+                    "desk op {:?}",
+                    other.chars().take(32).collect::<String>()
+                )))
+            }
+        };
+        let tx = TxId::new(self.tx.as_deref().unwrap_or(""))?;
+        let currency = Currency::new(self.currency.as_deref().unwrap_or(""))?;
+        Ok((
+            desk,
+            DeskParts::Command(meta, DeskCommand { tx, op }, currency),
+        ))
+    }
+}
+
+/// Decodes a batch of desk messages.
+pub fn decode_desk_ops(bytes: &[u8]) -> Result<Vec<DeskItem<'_>>, InternalError> {
+    decode(bytes, Kind::DeskOps)
 }
 
 /// Decodes a batch of voucher messages.

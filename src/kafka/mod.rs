@@ -53,17 +53,20 @@ pub enum Src {
     VoucherFacts,
     /// Internal: machines' cashless transfers for wallets.
     WalletTransfers,
+    /// Internal: desk commands and the desks' cash operations.
+    DeskOps,
 }
 
 impl Src {
     /// Every role, in a fixed order.
-    pub const ALL: [Src; 6] = [
+    pub const ALL: [Src; 7] = [
         Src::Input,
         Src::PoolCommands,
         Src::GgrDeltas,
         Src::MachineAwards,
         Src::VoucherFacts,
         Src::WalletTransfers,
+        Src::DeskOps,
     ];
 }
 

@@ -14,6 +14,8 @@
 //!   the sweep's lapse of a hold; RULES.md W-10) -> wallet-transfers, partition
 //!   murmur2(player id): the wallet lives with that partition, which orders its commands and
 //!   its machines' transfers once, the same on every replay.
+//! - `Remote::Desk` (a desk's shift command from the input topic, a voucher's cash operation
+//!   for the desk; RULES.md D) -> desk-ops, partition murmur2(desk id).
 //!
 //! Effects are buffered per (topic, partition) in an outbox and sent as one Kafka message
 //! holding many of them (keyed by the first one's entity), when `outbox-items-max` are waiting or every
@@ -30,12 +32,12 @@ use dashmap::DashMap;
 use pitboss_actors::domain::jackpot::PoolCommand;
 use pitboss_actors::domain::{HallId, MachineId};
 use pitboss_actors::shell::{
-    AckToken, EffectRouter, HallMsg, MachineMsg, Remote, VoucherMsg, WalletMsg,
+    AckToken, DeskMsg, EffectRouter, HallMsg, MachineMsg, Remote, VoucherMsg, WalletMsg,
 };
 use serde::Serialize;
 
 use super::internal::{
-    award_item, event_id_text, ggr_item, pool_item, voucher_item, wallet_command_item,
+    award_item, desk_item, event_id_text, ggr_item, pool_item, voucher_item, wallet_command_item,
     wallet_player_item, wallet_transfer_item, BatchBuf, Kind,
 };
 use super::partition::partition_for;
@@ -65,7 +67,7 @@ pub type MachinePartitions = Arc<DashMap<MachineId, i32>>;
 pub struct KafkaRouter {
     produce: Arc<Produce>,
     stats: Arc<RunStats>,
-    lanes: [Lane; 5],
+    lanes: [Lane; 6],
     machine_partitions: MachinePartitions,
     input_partitions: i32,
     items_max: usize,
@@ -85,6 +87,8 @@ pub struct RouterTopics {
     pub voucher_facts: (String, i32),
     /// wallet-transfers: name, partitions.
     pub wallet_transfers: (String, i32),
+    /// desk-ops: name, partitions.
+    pub desk_ops: (String, i32),
 }
 
 impl KafkaRouter {
@@ -119,6 +123,7 @@ impl KafkaRouter {
                 lane(topics.machine_awards, Kind::MachineAwards),
                 lane(topics.voucher_facts, Kind::VoucherFacts),
                 lane(topics.wallet_transfers, Kind::WalletTransfers),
+                lane(topics.desk_ops, Kind::DeskOps),
             ],
             machine_partitions,
             input_partitions,
@@ -303,6 +308,18 @@ impl EffectRouter for KafkaRouter {
                 let cause = event_id_text(meta.event_id, &mut text);
                 let item = wallet_command_item(&player, &meta, &cmd, currency.as_ref(), cause);
                 self.push(4, p, player.as_str(), &item, ack);
+            }
+            Remote::Desk(desk, m) => {
+                // RULES.md D: a desk command or a voucher's cash operation, to the desk's
+                // owner (one instance per desk, whichever partition the message came from).
+                let p = self.partition_of(5, desk.as_str());
+                let cause = match &m {
+                    DeskMsg::Command { meta, .. } | DeskMsg::Cash { meta, .. } => {
+                        event_id_text(meta.event_id, &mut text)
+                    }
+                };
+                let item = desk_item(&desk, &m, cause);
+                self.push(5, p, desk.as_str(), &item, m.ack().clone());
             }
             other @ (Remote::Machine(_, MachineMsg::Event { .. })
             | Remote::Hall(_, HallMsg::Recalled(..) | HallMsg::Wake(_))) => return Some(other),

@@ -96,6 +96,11 @@ pub struct TopicNames {
     pub compliance: String,
     /// Gaming-day reports at each day's close, and their revisions (RULES.md H-5).
     pub reports: String,
+    /// Desk commands' answers and revised shifts (RULES.md D-7).
+    pub shifts: String,
+    /// Desk commands and the desks' cash operations between instances (RULES.md D),
+    /// partitioned by desk id.
+    pub desk_ops: String,
 }
 
 impl Default for TopicNames {
@@ -116,6 +121,8 @@ impl Default for TopicNames {
             sessions: Topic::Sessions.default_name().into(),
             compliance: Topic::Compliance.default_name().into(),
             reports: Topic::Reports.default_name().into(),
+            shifts: Topic::Shifts.default_name().into(),
+            desk_ops: "pitboss.internal.desk-ops".into(),
         }
     }
 }
@@ -133,6 +140,7 @@ impl TopicNames {
             Topic::Sessions => &self.sessions,
             Topic::Compliance => &self.compliance,
             Topic::Reports => &self.reports,
+            Topic::Shifts => &self.shifts,
         }
     }
 
@@ -142,14 +150,15 @@ impl TopicNames {
     }
 
     /// The internal topics: pool commands, GGR deltas, machine awards, voucher messages,
-    /// wallet transfers.
-    pub fn internal(&self) -> [&str; 5] {
+    /// wallet transfers, desk messages.
+    pub fn internal(&self) -> [&str; 6] {
         [
             &self.pool_commands,
             &self.ggr_deltas,
             &self.machine_awards,
             &self.voucher_facts,
             &self.wallet_transfers,
+            &self.desk_ops,
         ]
     }
 
@@ -162,6 +171,7 @@ impl TopicNames {
             Src::MachineAwards => &self.machine_awards,
             Src::VoucherFacts => &self.voucher_facts,
             Src::WalletTransfers => &self.wallet_transfers,
+            Src::DeskOps => &self.desk_ops,
         }
     }
 

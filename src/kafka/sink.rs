@@ -45,6 +45,7 @@ fn index(t: Topic) -> usize {
         Topic::Sessions => 6,
         Topic::Compliance => 7,
         Topic::Reports => 8,
+        Topic::Shifts => 9,
     }
 }
 

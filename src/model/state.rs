@@ -6,10 +6,11 @@ use std::collections::BTreeMap;
 use crate::wire::InputEnvelope;
 
 use super::entities::{Machine, Marks, Pool, Wallet};
+use super::shifts::Desk;
 use super::tickets::Voucher;
 use super::types::{
-    Answer, CaseRow, Draw, HallView, Hit, LevelView, MachineView, ModelConfig, Outcome, SessionRow,
-    Totals, TransferRow, VoucherView, WalletView, MICRO, WINDOW_MS,
+    Answer, CaseRow, DeskAlert, DeskView, Draw, HallView, Hit, LevelView, MachineView, ModelConfig,
+    Outcome, SessionRow, ShiftRow, Totals, TransferRow, VoucherView, WalletView, MICRO, WINDOW_MS,
 };
 use super::validate::{self, Event};
 
@@ -27,6 +28,16 @@ pub struct Model {
     /// V-8: the amounts of the tickets with a validation number machines counted: printed
     /// (cash out) and credited (cash in).
     pub(super) ticket_books: (i64, i64),
+    /// Cash desks by id (D): every desk a command or a voucher's cash operation reached.
+    pub(super) desks: BTreeMap<String, Desk>,
+    /// Every `shift` output (D-7) in the order published: answers (a repeat's again) and
+    /// revisions.
+    pub shifts: Vec<ShiftRow>,
+    /// The desks' alerts (D-3, D-4, D-5) in the order raised (also counted in `alerts`).
+    pub desk_alerts: Vec<DeskAlert>,
+    /// Desk commands refused, by code (also counted in `refusals`): a repeat of a refused
+    /// command is a repeat, not counted again.
+    pub desk_refusals: BTreeMap<&'static str, u64>,
     pub halls: BTreeMap<String, HallView>,
     /// Jackpot hits in the order they happened.
     pub hits: Vec<Hit>,
@@ -78,6 +89,10 @@ impl Model {
             pools: BTreeMap::new(),
             vouchers: BTreeMap::new(),
             ticket_books: (0, 0),
+            desks: BTreeMap::new(),
+            shifts: Vec::new(),
+            desk_alerts: Vec::new(),
+            desk_refusals: BTreeMap::new(),
             halls: BTreeMap::new(),
             hits: Vec::new(),
             sessions: Vec::new(),
@@ -143,6 +158,13 @@ impl Model {
                 let o = self.apply_voucher(v);
                 if let Outcome::Refused(code) = o {
                     *self.voucher_refusals.entry(code).or_default() += 1;
+                }
+                o
+            }
+            Ok(Event::Desk(d)) => {
+                let o = self.apply_desk(d);
+                if let Outcome::Refused(code) = o {
+                    *self.desk_refusals.entry(code).or_default() += 1;
                 }
                 o
             }
@@ -228,6 +250,74 @@ impl Model {
             .iter()
             .map(|(n, v)| (n.clone(), v.view()))
             .collect()
+    }
+
+    /// Every desk's state, by id (D).
+    pub fn desks(&self) -> BTreeMap<String, DeskView> {
+        self.desks
+            .iter()
+            .map(|(id, d)| (id.clone(), d.view()))
+            .collect()
+    }
+
+    /// Every desk's remembered answers (D-6), oldest first, as each was published (D-7).
+    pub fn desk_answers(&self) -> BTreeMap<String, Vec<ShiftRow>> {
+        self.desks
+            .iter()
+            .map(|(id, d)| {
+                (
+                    id.clone(),
+                    d.answers.iter().map(|a| a.row.clone()).collect(),
+                )
+            })
+            .collect()
+    }
+
+    /// D-9's books that do not balance: the vouchers desks issued against the desks' cash
+    /// in (booked to shifts, kept or not, plus unshifted), and the vouchers desks paid
+    /// against their cash out, over the network; and per desk, its cash against what its
+    /// shifts kept and its unshifted cash account for (equal while it keeps every shift it
+    /// booked to). Empty when they balance.
+    pub fn desk_books(&self) -> Vec<String> {
+        let (sold, paid) = self.vouchers.values().fold((0i64, 0i64), |(s, p), v| {
+            (s + v.books.sold, p + v.books.paid)
+        });
+        let (cash_in, cash_out) = self
+            .desks
+            .values()
+            .fold((0i64, 0i64), |(i, o), d| (i + d.cash_in, o + d.cash_out));
+        let mut out = Vec::new();
+        if sold != cash_in {
+            out.push(format!(
+                "vouchers issued by desks {sold}, desks' cash in and unshifted in {cash_in}"
+            ));
+        }
+        if paid != cash_out {
+            out.push(format!(
+                "vouchers paid by desks {paid}, desks' cash out and unshifted out {cash_out}"
+            ));
+        }
+        for (id, d) in &self.desks {
+            let shifts = d.closed.len() + usize::from(d.open.is_some());
+            if u32::try_from(shifts).ok() != Some(d.next) {
+                // A shift it no longer keeps took some of its cash.
+                continue;
+            }
+            let (i, o) = d
+                .closed
+                .iter()
+                .chain(&d.open)
+                .fold((d.unshifted_in, d.unshifted_out), |(i, o), s| {
+                    (i + s.cash_in, o + s.cash_out)
+                });
+            if (i, o) != (d.cash_in, d.cash_out) {
+                out.push(format!(
+                    "desk {id}: cash in/out {}/{}, its shifts and unshifted cash {i}/{o}",
+                    d.cash_in, d.cash_out
+                ));
+            }
+        }
+        out
     }
 
     /// V-8, per hall: the open vouchers' amounts (the liability), by issuing hall.

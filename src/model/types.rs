@@ -420,3 +420,136 @@ pub enum Answer {
     /// Refused, with the code.
     Refused(&'static str),
 }
+
+/// Answers a desk remembers, the newest (D-6).
+pub const DESK_ANSWERS_KEPT: usize = 64;
+/// Closed shifts a desk keeps, the newest (D-5).
+pub const DESK_SHIFTS_KEPT: usize = 100;
+/// Event ids of the cash operations a desk booked that it keeps, the newest (D-3).
+pub const DESK_OPS_KEPT: usize = 256;
+/// Unshifted cash operations a desk keeps for a shift that opens later, the newest (D-3).
+pub const DESK_UNSHIFTED_KEPT: usize = 64;
+
+/// A cash operation booked `unshifted` that the desk keeps (D-3): a shift that opens at or
+/// before its time takes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnshiftedOp {
+    /// The operation's time (the voucher command's event time).
+    pub time: i64,
+    /// In (a ticket sold) or out (a ticket paid).
+    pub cash_in: bool,
+    /// > 0.
+    pub amount: i64,
+}
+
+/// A shift's figures as the rules name them (D-1..D-5, D-7); all zeros (number 0) for a
+/// desk that never had a shift.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ShiftView {
+    /// 1, 2, ... per desk.
+    pub number: u32,
+    pub cashier: String,
+    /// The opening command's event time.
+    pub opened_at: i64,
+    /// The closing command's event time, once closed.
+    pub closed_at: Option<i64>,
+    pub float: i64,
+    /// D-3: vouchers the desk sold (cash the players paid in).
+    pub cash_in: i64,
+    /// D-3: vouchers the desk paid.
+    pub cash_out: i64,
+    /// D-2: cash from the vault.
+    pub fills: i64,
+    /// D-2: cash to the vault.
+    pub credits: i64,
+    /// D-4: what the cashier counted at the close.
+    pub counted: Option<i64>,
+    /// D-3: the cash operations booked to it.
+    pub operations: u32,
+    /// D-5: how often it was revised after its close.
+    pub revision: u32,
+}
+
+impl ShiftView {
+    /// D-4: the cash the drawer should hold.
+    pub fn expected(&self) -> i64 {
+        self.float + self.cash_in - self.cash_out + self.fills - self.credits
+    }
+
+    /// D-4: counted less expected, once closed.
+    pub fn variance(&self) -> Option<i64> {
+        self.counted.map(|c| c - self.expected())
+    }
+}
+
+/// A desk as the rules see it (D-1..D-6, D-9).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DeskView {
+    /// Shifts opened so far (the last one's number).
+    pub next: u32,
+    /// The shift open, if one is.
+    pub open: Option<ShiftView>,
+    /// The newest closed shifts kept (D-5), oldest first.
+    pub closed: Vec<ShiftView>,
+    /// D-3: cash operations no shift covered.
+    pub unshifted_in: i64,
+    pub unshifted_out: i64,
+    /// D-3: the newest unshifted operations kept, oldest first (not those a shift took).
+    pub unshifted_ops: Vec<UnshiftedOp>,
+    /// D-9: every cash operation booked, to a shift or not.
+    pub cash_in: i64,
+    pub cash_out: i64,
+    /// D-3: the event ids of the newest operations booked, oldest first.
+    pub booked: Vec<String>,
+    /// D-6: the newest answers, oldest first: the tx and the refusal's code (`None`:
+    /// applied).
+    pub answers: Vec<(String, Option<&'static str>)>,
+}
+
+impl DeskView {
+    /// D-9: the ledger's level 0, the open shift's expected cash (0 with none open).
+    pub fn level_0(&self) -> i64 {
+        self.open.as_ref().map_or(0, ShiftView::expected)
+    }
+
+    /// D-9: the ledger's level 1, the unshifted net.
+    pub fn level_1(&self) -> i64 {
+        self.unshifted_in - self.unshifted_out
+    }
+}
+
+/// One `shift` output (D-7): a desk command's answer, or a revision.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShiftRow {
+    pub desk: String,
+    /// `open`, `fill`, `credit`, `close` or `revise`.
+    pub op: &'static str,
+    /// The command's tx (`None` for a revision).
+    pub tx: Option<String>,
+    /// The float, amount or counted the command named (0 for a revision).
+    pub amount: i64,
+    /// The refusal's code.
+    pub refused: Option<&'static str>,
+    pub hall: String,
+    /// The shift as it is after the command.
+    pub shift: ShiftView,
+    /// The event id of the command, or of the cash operation a revision booked.
+    pub cause: String,
+    /// Its event time.
+    pub time: i64,
+}
+
+/// A desk's alert (D-3, D-4, D-5), with what it names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DeskAlert {
+    /// `shift_variance`.
+    ShiftVariance {
+        desk: String,
+        shift: u32,
+        expected: i64,
+        counted: i64,
+        variance: i64,
+    },
+    /// `desk_cash_without_shift`: signed, + cash in, - cash out.
+    CashWithoutShift { desk: String, amount: i64 },
+}

@@ -15,6 +15,62 @@ pub enum Event {
     Wallet(WalletEvent),
     /// A voucher command from a machine's gateway or a desk (V-2..V-6).
     Voucher(VoucherEvent),
+    /// A cash desk's shift command (D-1, D-2, D-4).
+    Desk(DeskEvent),
+}
+
+/// A cash desk's command (D-1, D-2, D-4).
+#[derive(Clone, Debug)]
+pub struct DeskEvent {
+    /// Event id text.
+    pub id: String,
+    /// The desk (`source.server`).
+    pub desk: String,
+    /// Its hall (`source.hall`).
+    pub hall: String,
+    /// The desk's transaction id (D-6).
+    pub tx: String,
+    /// Event time, as sent (a desk's clock is not checked, E-3 being for machines).
+    pub time: i64,
+    /// The currency of its amount.
+    pub currency: String,
+    /// What it asks.
+    pub op: DeskOpModel,
+}
+
+/// A desk operation; with the currency, a command's content (D-6).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DeskOpModel {
+    /// D-1: a shift for this cashier with this float.
+    Open(String, i64),
+    /// D-2: cash from the vault.
+    Fill(i64),
+    /// D-2: cash to the vault.
+    Credit(i64),
+    /// D-4: the shift closed with this much counted.
+    Close(i64),
+}
+
+impl DeskOpModel {
+    /// The operation's name on the wire's output (D-7).
+    pub fn name(&self) -> &'static str {
+        match self {
+            DeskOpModel::Open(..) => "open",
+            DeskOpModel::Fill(_) => "fill",
+            DeskOpModel::Credit(_) => "credit",
+            DeskOpModel::Close(_) => "close",
+        }
+    }
+
+    /// The float, amount or counted it names.
+    pub fn amount(&self) -> i64 {
+        match self {
+            DeskOpModel::Open(_, a)
+            | DeskOpModel::Fill(a)
+            | DeskOpModel::Credit(a)
+            | DeskOpModel::Close(a) => *a,
+        }
+    }
 }
 
 /// A machine's event.
@@ -231,6 +287,77 @@ fn is_voucher(p: &InputPayload) -> bool {
             | P::VoucherCancel { .. }
             | P::VoucherVoid { .. }
     )
+}
+
+/// Whether the payload is a desk's shift command (D-1, D-2, D-4).
+fn is_desk(p: &InputPayload) -> bool {
+    use InputPayload as P;
+    matches!(
+        p,
+        P::ShiftOpen { .. } | P::DeskFill { .. } | P::DeskCredit { .. } | P::ShiftClose { .. }
+    )
+}
+
+/// D-1: a cashier is 1 to 64 bytes, not only spaces (else not an event: `malformed`).
+fn cashier(s: &str) -> Result<String, &'static str> {
+    if s.is_empty() || s.len() > 64 || s.bytes().all(|b| b == b' ') {
+        Err("malformed")
+    } else {
+        Ok(s.to_owned())
+    }
+}
+
+/// D-1, D-4: a float or a count may be 0 (an empty drawer), never below, and is an amount
+/// like any other (E-5's bound).
+fn count(a: i64) -> Result<i64, &'static str> {
+    if (0..=AMOUNT_MAX).contains(&a) {
+        Ok(a)
+    } else {
+        Err("invalid_amount")
+    }
+}
+
+/// A desk command's tx, operation and currency, or the code it is rejected with; read in
+/// the order of the fields (tx, cashier, amount, currency).
+fn desk_command(p: &InputPayload) -> Result<(String, DeskOpModel, String), &'static str> {
+    use InputPayload as P;
+    match p {
+        P::ShiftOpen {
+            tx,
+            cashier: who,
+            float,
+            currency: c,
+        } => {
+            let tx = id(tx)?;
+            let who = cashier(who)?;
+            Ok((tx, DeskOpModel::Open(who, count(*float)?), currency(c)?))
+        }
+        P::DeskFill {
+            tx,
+            amount: a,
+            currency: c,
+        } => {
+            let tx = id(tx)?;
+            Ok((tx, DeskOpModel::Fill(amount(*a)?), currency(c)?))
+        }
+        P::DeskCredit {
+            tx,
+            amount: a,
+            currency: c,
+        } => {
+            let tx = id(tx)?;
+            Ok((tx, DeskOpModel::Credit(amount(*a)?), currency(c)?))
+        }
+        P::ShiftClose {
+            tx,
+            counted,
+            currency: c,
+        } => {
+            let tx = id(tx)?;
+            Ok((tx, DeskOpModel::Close(count(*counted)?), currency(c)?))
+        }
+        _ => Err("invalid_source"),
+    }
 }
 
 /// What a voucher command carries: operation, validation number, transaction id and the
@@ -536,6 +663,20 @@ pub fn validate(env: &InputEnvelope) -> Result<Event, &'static str> {
                     id: env.event_id.clone(),
                     validation,
                     party: Party::Desk(desk),
+                    hall,
+                    tx,
+                    time: env.event_time,
+                    currency,
+                    op,
+                }));
+            }
+            if is_desk(&env.payload) {
+                // D: a desk's commands come from the desk (`source.server`), any version.
+                let desk = id(server)?;
+                let (tx, op, currency) = desk_command(&env.payload)?;
+                return Ok(Event::Desk(DeskEvent {
+                    id: env.event_id.clone(),
+                    desk,
                     hall,
                     tx,
                     time: env.event_time,

@@ -102,6 +102,18 @@ impl Model {
         while v.answers.len() > VOUCHER_ANSWERS_KEPT {
             v.answers.pop_front();
         }
+        // D-3: a desk's sale or payment applied moves its drawer's cash, at the command's
+        // event time, under its event id.
+        if let (Ok(()), Party::Desk(desk)) = (answer, &ev.party) {
+            let moved = match ev.op {
+                VoucherOpModel::Issue(a) => Some((a, true)),
+                VoucherOpModel::Commit => Some((v.amount, false)),
+                _ => None,
+            };
+            if let Some((amount, cash_in)) = moved {
+                self.desk_cash(desk, ev.time, &ev.id, amount, cash_in);
+            }
+        }
         match answer {
             Ok(()) => Outcome::Applied,
             Err(code) => Outcome::Refused(code),

@@ -12,6 +12,7 @@
 mod error;
 pub mod machines;
 pub mod publish;
+pub mod shifts;
 
 pub use error::ReportError;
 

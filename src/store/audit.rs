@@ -31,6 +31,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use pitboss_actors::domain::desk::DeskState;
 use pitboss_actors::domain::jackpot::MICRO;
 use pitboss_actors::domain::{HallId, Timestamp};
 use pitboss_actors::shell::ports::BoxFuture;
@@ -70,6 +71,21 @@ pub trait AuditSource: Send + Sync {
                     .filter(|r| hall.as_ref().is_none_or(|h| *h == r.hall))
                     .collect()
             }))
+        })
+    }
+    /// Every stored cash desk (RULES.md D): the shift report's source. By default the
+    /// desks among [`AuditSource::entities`]; the embedded and CQL stores read only them.
+    fn desks(&self) -> BoxFuture<Result<Vec<DeskState>, StoreError>> {
+        let all = self.entities();
+        Box::pin(async move {
+            Ok(all
+                .await?
+                .into_iter()
+                .filter_map(|s| match s.snapshot {
+                    Snapshot::Desk(d) => Some(d),
+                    _ => None,
+                })
+                .collect())
         })
     }
     /// The input positions stored with the last checkpoint.
@@ -178,7 +194,11 @@ impl LedgerTotals {
         }
         // Pools keep one balance per level, wallets one for their cash and one for their
         // bonus (RULES.md W-12); machines one for all their entries.
-        let chain = if matches!(key, EntityKey::Pool(_) | EntityKey::Wallet(_)) {
+        // Desks one for the drawer and one for unshifted cash (RULES.md D-9).
+        let chain = if matches!(
+            key,
+            EntityKey::Pool(_) | EntityKey::Wallet(_) | EntityKey::Desk(_)
+        ) {
             e.level
         } else {
             0
@@ -469,6 +489,76 @@ pub async fn audit(src: &dyn AuditSource) -> Result<AuditReport, StoreError> {
                     ];
                     compare(d, &format!("{name} level {i} ({})", l.config.name), &checks);
                 }
+            }
+            Snapshot::Desk(k) => {
+                // RULES.md D-9: level 0 is the open shift's drawer, level 1 unshifted cash.
+                let mut checks = vec![
+                    ("drawer", k.drawer() as i128, t.level_sum(0)),
+                    (
+                        "drawer (last balance)",
+                        k.drawer() as i128,
+                        t.last_balance(0).map_or(0, i128::from),
+                    ),
+                    (
+                        "unshifted in",
+                        k.unshifted_in as i128,
+                        t.sum(Movement::DeskCashIn, 1),
+                    ),
+                    (
+                        "unshifted out",
+                        k.unshifted_out as i128,
+                        -t.sum(Movement::DeskCashOut, 1),
+                    ),
+                    (
+                        "unshifted (last balance)",
+                        k.unshifted() as i128,
+                        t.last_balance(1).map_or(0, i128::from),
+                    ),
+                    (
+                        "cash in (all)",
+                        k.cash_in as i128,
+                        t.sum(Movement::DeskCashIn, 0) + t.sum(Movement::DeskCashIn, 1),
+                    ),
+                    (
+                        "cash out (all)",
+                        k.cash_out as i128,
+                        -(t.sum(Movement::DeskCashOut, 0) + t.sum(Movement::DeskCashOut, 1)),
+                    ),
+                ];
+                // Every shift the desk opened is still kept (D-5 keeps the last 100): the
+                // shifts' figures sum to the ledger's movements.
+                let shifts: Vec<_> = k.closed.iter().chain(k.open.iter()).collect();
+                if shifts.len() == k.next as usize {
+                    let sum = |f: fn(&pitboss_actors::domain::desk::ShiftFigures) -> i64| {
+                        shifts.iter().map(|s| f(s) as i128).sum::<i128>()
+                    };
+                    let closed_expected: i128 = k.closed.iter().map(|s| s.expected() as i128).sum();
+                    checks.extend([
+                        ("floats", sum(|s| s.float), t.sum(Movement::ShiftFloat, 0)),
+                        (
+                            "cash in",
+                            sum(|s| s.cash_in),
+                            t.sum(Movement::DeskCashIn, 0),
+                        ),
+                        (
+                            "cash out",
+                            sum(|s| s.cash_out),
+                            -t.sum(Movement::DeskCashOut, 0),
+                        ),
+                        ("fills", sum(|s| s.fills), t.sum(Movement::DeskFill, 0)),
+                        (
+                            "credits",
+                            sum(|s| s.credits),
+                            -t.sum(Movement::DeskCredit, 0),
+                        ),
+                        (
+                            "closed shifts' cash to the vault",
+                            closed_expected,
+                            -t.sum(Movement::ShiftClose, 0),
+                        ),
+                    ]);
+                }
+                compare(d, &name, &checks);
             }
             Snapshot::Voucher(v) => {
                 use pitboss_actors::domain::voucher::VoucherStatus as S;

@@ -43,10 +43,11 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+use pitboss_actors::domain::desk::DeskState;
 use pitboss_actors::domain::ggr::GgrTotals;
 use pitboss_actors::domain::machine::LogEntry;
 use pitboss_actors::domain::wallet::{Recalled, TxKey};
-use pitboss_actors::domain::{HallId, MachineId, PlayerId, Timestamp};
+use pitboss_actors::domain::{EntityKind, HallId, MachineId, PlayerId, Timestamp};
 use pitboss_actors::shell::ports::{BoxFuture, StoredWindows};
 use pitboss_actors::shell::{EntityKey, Failure, Position, Snapshot, StoreError, Stored};
 use redb::{Database, ReadableTable, TableDefinition};
@@ -138,6 +139,26 @@ fn failure(e: &redb::Error) -> Failure {
         redb::Error::Io(_) | redb::Error::DatabaseAlreadyOpen => Failure::Transient,
         _ => Failure::Permanent,
     }
+}
+
+/// Every stored state of one kind: its keys are one range, from its kind byte.
+fn states_of_kind(db: &Database, p: &Path, kind: EntityKind) -> Result<Vec<Snapshot>, StoreError> {
+    let tx = db.begin_read().map_err(err("starting a read", p))?;
+    let t = tx
+        .open_table(ENTITIES)
+        .map_err(err("opening entities", p))?;
+    let (lo, hi) = codec::kind_key_range(kind);
+    let mut out = Vec::new();
+    for item in t
+        .range(&lo[..]..&hi[..])
+        .map_err(err("reading states", p))?
+    {
+        let (k, v) = item.map_err(err("reading states", p))?;
+        let (snapshot, _) = codec::decode_record(v.value())
+            .map_err(|e| e.context(format_args!("{:?}", codec::key_from_bytes(k.value()))))?;
+        out.push(snapshot);
+    }
+    Ok(out)
 }
 
 fn err<'a, E: Into<redb::Error>>(
@@ -660,16 +681,9 @@ impl Backend for Redb {
         let r = self.check_reads();
         self.blocking(move |db, p| {
             r?;
-            let tx = db.begin_read().map_err(err("starting a read", p))?;
-            let t = tx
-                .open_table(ENTITIES)
-                .map_err(err("opening entities", p))?;
-            // Hall keys start with their kind byte.
-            let (lo, hi): (&[u8], &[u8]) = (b"h", b"i");
             let mut out = Vec::new();
-            for item in t.range(lo..hi).map_err(err("reading halls", p))? {
-                let (_, v) = item.map_err(err("reading halls", p))?;
-                if let (Snapshot::Hall(h), _) = codec::decode_record(v.value())? {
+            for s in states_of_kind(db, p, EntityKind::Hall)? {
+                if let Snapshot::Hall(h) = s {
                     if !h.outbox.is_empty() {
                         out.push(h.id);
                     }
@@ -764,6 +778,21 @@ impl AuditSource for Redb {
                 out.push(ggr_row(k.value(), v.value())?);
             }
             Ok(Some(out))
+        })
+    }
+
+    /// The desks' keys are one range (their kind byte).
+    fn desks(&self) -> BoxFuture<Result<Vec<DeskState>, StoreError>> {
+        let r = self.check_reads();
+        self.blocking(move |db, p| {
+            r?;
+            Ok(states_of_kind(db, p, EntityKind::Desk)?
+                .into_iter()
+                .filter_map(|s| match s {
+                    Snapshot::Desk(d) => Some(d),
+                    _ => None,
+                })
+                .collect())
         })
     }
 

@@ -195,6 +195,36 @@ pub enum InputPayload {
         /// Why, in words (audited).
         reason: String,
     },
+    /// A cashier opens the desk's next shift with the counted float (RULES.md D-1);
+    /// `source.server` is the desk. Kafka key: the desk.
+    ShiftOpen {
+        /// The desk's transaction id (D-6).
+        tx: String,
+        /// The cashier's id, 1 to 64 bytes.
+        cashier: String,
+        /// The counted float, minor units, >= 0.
+        float: i64,
+        currency: String,
+    },
+    /// Cash from the vault into the desk's drawer (D-2).
+    DeskFill {
+        tx: String,
+        amount: i64,
+        currency: String,
+    },
+    /// Cash from the desk's drawer to the vault (D-2).
+    DeskCredit {
+        tx: String,
+        amount: i64,
+        currency: String,
+    },
+    /// The cashier closes the open shift with the counted cash (D-4).
+    ShiftClose {
+        tx: String,
+        /// The counted cash, minor units, >= 0.
+        counted: i64,
+        currency: String,
+    },
     /// Money into a wallet.
     Deposit {
         /// The wallet's player.
@@ -520,7 +550,22 @@ impl InputPayload {
             InputPayload::TransferCancel { .. } => "transfer_cancel",
             InputPayload::CashlessTransfer { .. } => "cashless_transfer",
             InputPayload::BonusAward { .. } => "bonus_award",
+            InputPayload::ShiftOpen { .. } => "shift_open",
+            InputPayload::DeskFill { .. } => "desk_fill",
+            InputPayload::DeskCredit { .. } => "desk_credit",
+            InputPayload::ShiftClose { .. } => "shift_close",
         }
+    }
+
+    /// Whether it is a desk's shift command (RULES.md D), keyed by the desk.
+    pub fn is_desk_command(&self) -> bool {
+        matches!(
+            self,
+            InputPayload::ShiftOpen { .. }
+                | InputPayload::DeskFill { .. }
+                | InputPayload::DeskCredit { .. }
+                | InputPayload::ShiftClose { .. }
+        )
     }
 
     /// The validation number of a voucher command (RULES.md V-1), `None` for other events.
@@ -634,12 +679,15 @@ impl InputEnvelope {
     }
 
     /// The Kafka key the event is produced with: the player for wallet commands, the
-    /// validation number for voucher commands (RULES.md V-1), the machine otherwise (empty
-    /// if the source names none).
+    /// validation number for voucher commands (RULES.md V-1), the desk for a desk's shift
+    /// commands (D), the machine otherwise (empty if the source names none).
     pub fn kafka_key(&self) -> &str {
         match (self.payload.player(), self.payload.voucher()) {
             (Some(player), _) => player,
             (None, Some(validation)) => validation,
+            (None, None) if self.payload.is_desk_command() => {
+                self.source.server.as_deref().unwrap_or("")
+            }
             (None, None) => self.source.machine.as_deref().unwrap_or(""),
         }
     }

@@ -166,6 +166,48 @@ pub fn inputs() -> Vec<InputEnvelope> {
             (machine_count + wallet_count + LATER + VOUCHER_KINDS + PLAYER_RULE_KINDS) as u16
                 + (TRANSFER_KINDS + LIMIT_KINDS) as u16,
         ))
+        .chain(desk_inputs(
+            (machine_count + wallet_count + LATER + VOUCHER_KINDS + PLAYER_RULE_KINDS) as u16
+                + (TRANSFER_KINDS + LIMIT_KINDS + BONUS_KINDS) as u16,
+        ))
+        .collect()
+}
+
+/// Last of all: a shift of the cash desk [`DESK`] (RULES.md D), its messages 6 to 9 (after
+/// its voucher commands): opened by cashier `C-7` with a float of 50,000, a fill of 20,000,
+/// a credit of 30,000, closed with 40,000 counted.
+fn desk_inputs(first: u16) -> Vec<InputEnvelope> {
+    let payloads = [
+        InputPayload::ShiftOpen {
+            tx: "S-1".into(),
+            cashier: "C-7".into(),
+            float: 50_000,
+            currency: CURRENCY.into(),
+        },
+        InputPayload::DeskFill {
+            tx: "S-2".into(),
+            amount: 20_000,
+            currency: CURRENCY.into(),
+        },
+        InputPayload::DeskCredit {
+            tx: "S-3".into(),
+            amount: 30_000,
+            currency: CURRENCY.into(),
+        },
+        InputPayload::ShiftClose {
+            tx: "S-4".into(),
+            counted: 40_000,
+            currency: CURRENCY.into(),
+        },
+    ];
+    payloads
+        .into_iter()
+        .enumerate()
+        .map(|(i, payload)| {
+            let n = first + i as u16;
+            let time = TIME_MS + i64::from(n) * 1_000;
+            InputEnvelope::wallet(event_id(n), HALL, DESK, i as u64 + 6, time, payload)
+        })
         .collect()
 }
 
@@ -174,6 +216,9 @@ pub const RESTRICTED_ACK: u16 = 90;
 
 /// How many kinds [`bonus_inputs`] adds.
 const BONUS_KINDS: usize = 1;
+
+/// How many kinds [`desk_inputs`] adds.
+const DESK_KINDS: usize = 4;
 
 /// After the limits: a bonus award (RULES.md W-12) from the promotions system `PROMO-1`:
 /// 5,000 to stake, 3 times its amount to wager, expiring 30 days after it.
@@ -714,7 +759,12 @@ pub fn outputs() -> Vec<(&'static str, Output)> {
                 round: None,
                 // The KYC sample, after the vouchers'.
                 cause: cause(
-                    (inputs().len() - PLAYER_RULE_KINDS - TRANSFER_KINDS - LIMIT_KINDS - BONUS_KINDS)
+                    (inputs().len()
+                        - PLAYER_RULE_KINDS
+                        - TRANSFER_KINDS
+                        - LIMIT_KINDS
+                        - BONUS_KINDS
+                        - DESK_KINDS)
                         as u16,
                 ),
             },
@@ -1132,7 +1182,114 @@ pub fn outputs() -> Vec<(&'static str, Output)> {
     .chain(transfer_outputs())
     .chain(session_outputs())
     .chain(case_outputs())
+    .chain(shift_outputs())
     .collect()
+}
+
+/// A desk's shift (RULES.md D-7): the close of the shift the desk samples open (50,000 float,
+/// a fill of 20,000, a credit of 30,000, one ticket sold for 2,500: 42,500 expected, 40,000
+/// counted), a refused second close, a revision by a ticket paid late, and the two desk
+/// alerts.
+fn shift_outputs() -> Vec<(&'static str, Output)> {
+    use pitboss_actors::domain::desk::{DeskRefusal, ShiftFigures, ShiftNote, ShiftOp};
+    let eur = Currency::new(CURRENCY).expect("sample currency");
+    let hall = HallId::new(HALL).expect("sample hall");
+    let desk = ServerId::new(DESK).expect("sample desk");
+    let first = (inputs().len() - DESK_KINDS) as u16;
+    let at = |n: u16| Timestamp(TIME_MS + i64::from(n) * 1_000);
+    let cause = |n: u16| EventId(event_id(n).as_u128());
+    let shift = ShiftFigures {
+        number: 1,
+        cashier: "C-7".into(),
+        opened_at: at(first),
+        closed_at: Some(at(first + 3)),
+        float: 50_000,
+        cash_in: 2_500,
+        cash_out: 0,
+        fills: 20_000,
+        credits: 30_000,
+        counted: Some(40_000),
+        operations: 1,
+        revision: 0,
+    };
+    let note = |op, tx: Option<&str>, amount, shift: ShiftFigures, n: u16| ShiftNote {
+        op,
+        tx: tx.map(|t| TxId::new(t).expect("sample tx")),
+        amount,
+        refused: None,
+        hall: hall.clone(),
+        shift,
+        cause: cause(n),
+        time: at(n),
+    };
+    let out = |note| Output::Shift {
+        desk: desk.clone(),
+        currency: eur,
+        note: Box::new(note),
+    };
+    let mut twice = note(
+        ShiftOp::Close,
+        Some("S-5"),
+        40_000,
+        shift.clone(),
+        first + 4,
+    );
+    twice.refused = Some(DomainError::Desk {
+        refusal: DeskRefusal::NotOpen,
+        desk: DESK.into(),
+        detail: "no shift is open".into(),
+    });
+    let revised = ShiftFigures {
+        cash_out: 1_000,
+        operations: 2,
+        revision: 1,
+        ..shift.clone()
+    };
+    let alert = |alert: Alert, n: u16| Output::Alert {
+        alert,
+        cause: cause(n),
+        index: 3_000,
+    };
+    vec![
+        (
+            "shift_close",
+            out(note(
+                ShiftOp::Close,
+                Some("S-4"),
+                40_000,
+                shift.clone(),
+                first + 3,
+            )),
+        ),
+        ("shift_refused", out(twice)),
+        (
+            "shift_revise",
+            out(note(ShiftOp::Revise, None, 0, revised, first + 5)),
+        ),
+        (
+            "alert_shift_variance",
+            alert(
+                Alert::ShiftVariance {
+                    desk: desk.clone(),
+                    shift: 1,
+                    expected: 42_500,
+                    counted: 40_000,
+                    variance: -2_500,
+                },
+                first + 3,
+            ),
+        ),
+        (
+            "alert_desk_cash_without_shift",
+            alert(
+                Alert::DeskCashWithoutShift {
+                    desk: desk.clone(),
+                    amount: -1_000,
+                },
+                first + 6,
+            ),
+        ),
+    ]
 }
 
 /// An AML case (RULES.md W-11): the reportable threshold reached in a day by the bill of
@@ -1203,7 +1360,7 @@ fn transfer_outputs() -> Vec<(&'static str, Output)> {
     let machine = MachineId::new(MACHINE).expect("sample machine");
     let player = PlayerId::new(PLAYER).expect("sample player");
     let transfer = TxId::new("X-1").expect("sample transfer");
-    let last = (inputs().len() - 1 - LIMIT_KINDS - BONUS_KINDS) as u16;
+    let last = (inputs().len() - 1 - LIMIT_KINDS - BONUS_KINDS - DESK_KINDS) as u16;
     let alert = |alert: Alert, n: u16, index: u32| Output::Alert {
         alert,
         cause: EventId(event_id(n).as_u128()),
@@ -1338,7 +1495,8 @@ fn voucher_outputs() -> Vec<(&'static str, Output)> {
         - PLAYER_RULE_KINDS
         - TRANSFER_KINDS
         - LIMIT_KINDS
-        - BONUS_KINDS) as u16;
+        - BONUS_KINDS
+        - DESK_KINDS) as u16;
     let note = |op, party: Party, tx: Option<&str>, status, n: u16| VoucherNote {
         op,
         party,

@@ -52,6 +52,8 @@ pub fn prefix_topics(kafka: &mut KafkaConfig, prefix: &str) {
     t.sessions = format!("{prefix}.sessions");
     t.compliance = format!("{prefix}.compliance");
     t.reports = format!("{prefix}.reports");
+    t.shifts = format!("{prefix}.shifts");
+    t.desk_ops = format!("{prefix}.internal.desk-ops");
 }
 
 /// Consumer settings for a group that must form quickly: Tansu assigns a new group's

@@ -46,6 +46,12 @@ const UNREACHABLE: &[(&str, &str, u16, &str)] = &[
         "needs the in-memory store or a store that fails reads (the demo holds an embedded one)",
     ),
     (
+        "/api/reports/shifts",
+        "get",
+        503,
+        "needs the in-memory store or a store that fails reads (the demo holds an embedded one)",
+    ),
+    (
         "/api/pools/{id}",
         "get",
         503,
@@ -730,6 +736,27 @@ fn every_answer_of_a_running_demo_is_as_the_document_says() {
         Some(get(&c, &report, Bearer(VIEWER))).filter(|a| a.status == 200)
     });
     c.check("get", rep, &stored, &format!("GET {report}"));
+    // RULES.md D-8: the simulated desk's closed shifts (one every 30 desk operations) of the
+    // demo's first gaming day, once a closed shift is stored.
+    let shifts = format!("/api/reports/shifts?date={day}");
+    let sh = "/api/reports/shifts";
+    let closed = wait_for("a stored closed shift", Duration::from_secs(90), || {
+        Some(get(&c, &shifts, Bearer(VIEWER))).filter(|a| a.status == 200)
+    });
+    c.check("get", sh, &closed, &format!("GET {shifts}"));
+    let totals = closed.json();
+    assert_eq!(
+        totals["day"]["variance_minor"].as_i64(),
+        Some(
+            totals["shifts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["variance_minor"].as_i64().unwrap())
+                .sum::<i64>()
+        ),
+        "the day's variance is its shifts'"
+    );
     // RULES.md W-11: the cases the demo's wallets opened, with their evidence.
     let cases = "/api/compliance/cases";
     let opened = wait_for("an AML case", Duration::from_secs(60), || {
@@ -803,6 +830,12 @@ fn every_answer_of_a_running_demo_is_as_the_document_says() {
         ("get", rep, "/api/reports/gaming-day?date=2026-01-01&format=xml", Bearer(VIEWER), None, 400),
         ("get", rep, "/api/reports/gaming-day", Bearer(VIEWER), None, 400),
         ("get", rep, &report, NoKey, None, 401),
+        ("get", sh, &format!("{shifts}&format=csv"), Bearer(VIEWER), None, 200),
+        ("get", sh, &format!("{shifts}&hall=H-001"), Bearer(VIEWER), None, 200),
+        ("get", sh, "/api/reports/shifts?date=2001-01-01", Bearer(VIEWER), None, 404),
+        ("get", sh, "/api/reports/shifts?date=31.12.2026", Bearer(VIEWER), None, 400),
+        ("get", sh, &format!("{shifts}&format=xml"), Bearer(VIEWER), None, 400),
+        ("get", sh, &shifts, NoKey, None, 401),
         ("get", "/api/vouchers/liability", "/api/vouchers/liability", NoKey, None, 401),
         ("get", "/api/vouchers/{validation}", "/api/vouchers/420000000000000001", NoKey, None, 401),
         ("get", "/api/vouchers/{validation}", "/api/vouchers/999999999999999999", Bearer(VIEWER), None, 404),

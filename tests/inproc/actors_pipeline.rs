@@ -108,6 +108,22 @@ fn order_free(states: &[Snapshot]) -> BTreeMap<String, String> {
                 );
                 out.insert(format!("voucher {}", v.number), format!("{fixed:?}"));
             }
+            Snapshot::Desk(k) => {
+                // What each shift and the desk booked; not when a voucher's cash reached the
+                // desk (before or after a close: a revision, RULES.md D-5).
+                let plain = |s: &pitboss_actors::domain::desk::ShiftFigures| {
+                    let mut s = s.clone();
+                    s.revision = 0;
+                    s
+                };
+                let fixed = (
+                    k.next,
+                    k.open.as_ref().map(plain),
+                    k.closed.iter().map(plain).collect::<Vec<_>>(),
+                    (k.unshifted_in, k.unshifted_out, k.cash_in, k.cash_out),
+                );
+                out.insert(format!("desk {}", k.id), format!("{fixed:?}"));
+            }
             Snapshot::Hall(h) => {
                 booked += h.totals.jackpots;
                 let no_jackpots = |t: &GgrTotals| GgrTotals {

@@ -5,10 +5,13 @@ use std::path::PathBuf;
 
 use jsonschema::Resource;
 use pitboss::kafka::internal::{
-    award_item, event_id_text, ggr_item, pool_item, wallet_command_item, wallet_player_item,
-    wallet_transfer_item, BatchBuf, Kind,
+    award_item, decode_desk_ops, desk_item, event_id_text, ggr_item, pool_item,
+    wallet_command_item, wallet_player_item, wallet_transfer_item, BatchBuf, DeskParts, Kind,
 };
 use pitboss_actors::domain::aml::CashDir;
+use pitboss_actors::domain::desk::{
+    CashDir as DeskCashDir, DeskCash, DeskCommand, DeskMeta, DeskOp,
+};
 use pitboss_actors::domain::jackpot::{JackpotHit, PoolCommand, PoolMeta};
 use pitboss_actors::domain::machine::GgrDelta;
 use pitboss_actors::domain::transfer::{CreditType, Direction, TransferFact};
@@ -17,7 +20,7 @@ use pitboss_actors::domain::{
     Amount, Currency, EventId, HallId, MachineId, PlayerId, PoolId, ServerId, SourceKey, Timestamp,
     TxId,
 };
-use pitboss_actors::shell::PlayerFact;
+use pitboss_actors::shell::{AckToken, DeskMsg, PlayerFact};
 use serde_json::Value;
 
 const BASE: &str = "https://pitboss.example/schemas/";
@@ -183,6 +186,62 @@ fn every_internal_batch_kind_conforms() {
     assert_eq!(json["items"][3]["direction"], "card_in");
     assert_eq!(json["items"][4]["direction"], "points");
     assert_eq!(json["items"][5]["direction"], "cash_out");
+
+    // RULES.md D: a desk's shift command and a voucher's cash operation for the desk, and
+    // they read back as they were.
+    let mut b = BatchBuf::new(Kind::DeskOps);
+    let desk = ServerId::new("CAGE-1").unwrap();
+    let dmeta = DeskMeta {
+        event_id: cause,
+        time: Timestamp(1_800_000_000_000),
+        hall: HallId::new("H-001").unwrap(),
+    };
+    let open = DeskMsg::Command {
+        meta: dmeta.clone(),
+        cmd: DeskCommand {
+            tx: TxId::new("S-1").unwrap(),
+            op: DeskOp::Open {
+                cashier: "C-7".into(),
+                float: 0,
+            },
+        },
+        currency: Currency::new("EUR").unwrap(),
+        ack: AckToken::none(),
+    };
+    let paid = DeskMsg::Cash {
+        meta: dmeta.clone(),
+        cash: DeskCash {
+            dir: DeskCashDir::Out,
+            amount: 2_500,
+        },
+        ack: AckToken::none(),
+    };
+    b.push(&desk_item(&desk, &open, &cause_text));
+    b.push(&desk_item(&desk, &paid, &cause_text));
+    let json = check(&v, b.message());
+    assert_eq!(json["items"][0]["op"], "open");
+    assert_eq!(json["items"][1]["op"], "cash_out");
+    let items = decode_desk_ops(b.message()).unwrap();
+    match items[0].to_domain().unwrap() {
+        (d, DeskParts::Command(m, c, _)) => {
+            assert_eq!((d, m), (desk.clone(), dmeta.clone()));
+            assert_eq!(
+                c.op,
+                DeskOp::Open {
+                    cashier: "C-7".into(),
+                    float: 0
+                }
+            );
+        }
+        _ => panic!("not a command"),
+    }
+    match items[1].to_domain().unwrap() {
+        (d, DeskParts::Cash(m, c)) => {
+            assert_eq!((d, m), (desk, dmeta));
+            assert_eq!((c.dir, c.amount), (DeskCashDir::Out, 2_500));
+        }
+        _ => panic!("not a cash operation"),
+    }
 
     // An empty batch is valid too (never sent, but well-formed).
     check(&v, BatchBuf::new(Kind::GgrDeltas).message());

@@ -1,8 +1,9 @@
 //! The core against the independent model of `RULES.md` (`src/model/`), over generated
 //! streams that carry every special case the rules name: provider retries hours later,
 //! conflicting repeats, late gap-fills from store-and-forward, epoch resets, skewed clocks,
-//! rollbacks before and after settlement, jackpot claims by ineligible machines. Every
-//! machine, wallet, hall window, pool level and jackpot hit must agree.
+//! rollbacks before and after settlement, jackpot claims by ineligible machines, cash desks'
+//! shifts revised by late tickets. Every machine, wallet, hall window, pool level, jackpot
+//! hit, voucher and desk must agree.
 
 use pitboss::model::gen::GenConfig;
 use pitboss::model_check;
@@ -120,6 +121,46 @@ fn the_core_agrees_with_the_model_over_a_long_stream() {
         r.sessions
     );
     w12_exercised(&r);
+    d_exercised(&r);
+}
+
+/// RULES.md D was exercised, not only compared: shifts opened, filled or credited, closed
+/// and revised, commands refused, cash booked without a shift (some of it taken by a shift
+/// that opened at or before it, D-3) and variances alerted; and
+/// in a long stream, the quick shifts' desk closed more shifts than a desk keeps and then
+/// heard of a sale dated in one it no longer keeps (D-5).
+fn d_exercised(r: &model_check::Report) {
+    for what in [
+        "opened",
+        "closed",
+        "filled_or_credited",
+        "revised",
+        "opened_taking_unshifted",
+        "refused",
+        "shift_variance",
+        "cash_without_shift",
+    ] {
+        assert!(
+            r.desks.get(what).copied().unwrap_or(0) > 0,
+            "no desk {what}: {:?}",
+            r.desks
+        );
+    }
+    for case in [
+        "desk_cash_older_than_kept",
+        "desk_cash_read_before_open",
+        "desk_payment_read_before_open",
+        "desk_unshifted_beyond_kept",
+        "shift_revision_payment",
+        "desk_redelivered",
+    ] {
+        assert!(
+            r.cases.get(case).copied().unwrap_or(0) > 0,
+            "no {case} case: {:?}",
+            r.cases
+        );
+    }
+    eprintln!("D (seed {}): {:?}", r.seed, r.desks);
 }
 
 /// RULES.md W-12 with `runtime.wallet-bets-draw = "bonus-first"` (odd seeds; the long stream
@@ -185,4 +226,219 @@ fn w12_exercised(r: &model_check::Report) {
         );
     }
     eprintln!("W-12 (seed {}): {:?}", r.seed, r.bonus);
+}
+
+/// RULES.md D, one hand-written sequence through the core and the model: cash a desk's
+/// vouchers moved before its first shift; a sale at and one after the opening of a shift,
+/// and a payment after it, all read before its `shift_open` (booked `unshifted` when read,
+/// then taken by the shift at its opening, D-3: the open's answer shows them, the alerts
+/// stand, the sale dated before the opening stays unshifted); a shift filled, credited and
+/// closed short; a sale read after the close but dated inside the shift (a revision, D-5);
+/// a repeat and a conflict (D-6).
+#[test]
+fn the_core_agrees_with_the_model_on_a_desk_s_shift_sequence() {
+    use pitboss::model::gen::{model_config, Generated, Item, CURRENCY, START_MS};
+    use pitboss::wire::{InputEnvelope, InputPayload, Source};
+
+    let mut items = Vec::new();
+    let mut send = |t: i64, payload: InputPayload| {
+        let i = items.len() as u128 + 1;
+        let env = InputEnvelope {
+            event_id: uuid::Uuid::from_u128(0xde5c_0000_0000_4000_8000_0000_0000_0000 | i)
+                .hyphenated()
+                .to_string(),
+            schema_version: 2,
+            source: Source {
+                hall: "H-01".to_owned(),
+                machine: None,
+                server: Some("CAGE-01".to_owned()),
+            },
+            epoch: None,
+            seq: 0,
+            event_time: START_MS + t,
+            receive_time: None,
+            payload,
+        };
+        items.push(Item {
+            bytes: env.to_bytes(),
+            key: "CAGE-01".to_owned(),
+            env: Some(env),
+            kafka_time: START_MS + t,
+        });
+    };
+    let eur = || CURRENCY.to_owned();
+    let sell = |n: u64, amount: i64| InputPayload::VoucherIssue {
+        validation: format!("{n:018}"),
+        tx: format!("VI-{n}"),
+        amount,
+        currency: eur(),
+    };
+    let open = |tx: &str, float: i64| InputPayload::ShiftOpen {
+        tx: tx.to_owned(),
+        cashier: "Ana".to_owned(),
+        float,
+        currency: eur(),
+    };
+    send(50, sell(1, 1_000));
+    // Read before the shift_open, dated at and after its time: the shift takes them.
+    send(100, sell(2, 2_000));
+    send(150, sell(3, 3_000));
+    send(
+        155,
+        InputPayload::VoucherRedeem {
+            validation: format!("{:018}", 3),
+            tx: "VR-3".to_owned(),
+            amount: 3_000,
+            currency: eur(),
+        },
+    );
+    send(
+        155,
+        InputPayload::VoucherCommit {
+            validation: format!("{:018}", 3),
+            tx: "VC-3".to_owned(),
+        },
+    );
+    send(100, open("o1", 10_000));
+    send(160, sell(4, 4_000));
+    send(
+        170,
+        InputPayload::DeskFill {
+            tx: "f1".to_owned(),
+            amount: 500,
+            currency: eur(),
+        },
+    );
+    send(
+        180,
+        InputPayload::DeskCredit {
+            tx: "c1".to_owned(),
+            amount: 200,
+            currency: eur(),
+        },
+    );
+    send(
+        200,
+        InputPayload::ShiftClose {
+            tx: "k1".to_owned(),
+            // Expected 10,000 + 2,000 + 3,000 - 3,000 + 4,000 + 500 - 200: short by 300.
+            counted: 16_000,
+            currency: eur(),
+        },
+    );
+    send(190, sell(5, 300));
+    send(210, open("o1", 10_000));
+    send(220, open("o1", 9_000));
+    let g = Generated {
+        items,
+        ..Generated::default()
+    };
+    let r = model_check::compare(&g, &model_config());
+    assert!(r.compared > 0, "nothing compared");
+    // No machine played: the core has made no pool yet (it makes one at its first
+    // contribution), the model has every configured one from the start.
+    let differences: Vec<&String> = r
+        .differences
+        .iter()
+        .filter(|d| !d.starts_with("pool "))
+        .collect();
+    assert!(
+        differences.is_empty(),
+        "{} differences between the core and the model: {:#?}",
+        differences.len(),
+        differences
+    );
+    // The model took the three operations at the opening, and the four alerts stand.
+    let took = r.desks.get("opened_taking_unshifted").copied();
+    assert_eq!(took, Some(1), "{:?}", r.desks);
+    let unshifted = r.desks.get("cash_without_shift").copied();
+    assert_eq!(unshifted, Some(4), "{:?}", r.desks);
+}
+
+/// RULES.md D-3's edges of the unshifted cash a shift takes at its opening, through the
+/// core and the model: a sale dated before the opening stays (and a later shift opening
+/// before its time, the desk's clock unchecked, takes it); one dated after the shift's
+/// close is taken all the same (D-3 names no end); an opening refused (`wrong_currency`)
+/// takes nothing; a taken sale delivered again is booked once; a repeated opening gets its
+/// first answer again (D-6).
+#[test]
+fn the_core_agrees_with_the_model_on_cash_a_shift_takes_at_its_opening() {
+    use pitboss::model::gen::{model_config, Generated, Item, CURRENCY, START_MS};
+    use pitboss::wire::{InputEnvelope, InputPayload, Source};
+
+    let mut items: Vec<Item> = Vec::new();
+    let mut send = |t: i64, payload: InputPayload| {
+        let i = items.len() as u128 + 1;
+        let env = InputEnvelope {
+            event_id: uuid::Uuid::from_u128(0xde5d_0000_0000_4000_8000_0000_0000_0000 | i)
+                .hyphenated()
+                .to_string(),
+            schema_version: 2,
+            source: Source {
+                hall: "H-01".to_owned(),
+                machine: None,
+                server: Some("CAGE-01".to_owned()),
+            },
+            epoch: None,
+            seq: 0,
+            event_time: START_MS + t,
+            receive_time: None,
+            payload,
+        };
+        items.push(Item {
+            bytes: env.to_bytes(),
+            key: "CAGE-01".to_owned(),
+            env: Some(env),
+            kafka_time: START_MS + t,
+        });
+    };
+    let sell = |n: u64, amount: i64| InputPayload::VoucherIssue {
+        validation: format!("{n:018}"),
+        tx: format!("VI-{n}"),
+        amount,
+        currency: CURRENCY.to_owned(),
+    };
+    let open = |tx: &str, currency: &str| InputPayload::ShiftOpen {
+        tx: tx.to_owned(),
+        cashier: "Ana".to_owned(),
+        float: 0,
+        currency: currency.to_owned(),
+    };
+    let close = |tx: &str, counted: i64| InputPayload::ShiftClose {
+        tx: tx.to_owned(),
+        counted,
+        currency: CURRENCY.to_owned(),
+    };
+    send(90, sell(1, 100));
+    send(500, sell(2, 200));
+    send(100, open("o0", "USD"));
+    send(100, open("o1", CURRENCY));
+    send(200, close("k1", 200));
+    send(210, open("o1", CURRENCY));
+    send(80, open("o2", CURRENCY));
+    send(95, sell(3, 50));
+    send(300, close("k2", 0));
+    // The sale the first shift took, delivered again.
+    let again = items[1].clone();
+    items.push(again);
+    let g = Generated {
+        items,
+        ..Generated::default()
+    };
+    let r = model_check::compare(&g, &model_config());
+    let differences: Vec<&String> = r
+        .differences
+        .iter()
+        .filter(|d| !d.starts_with("pool "))
+        .collect();
+    assert!(
+        differences.is_empty(),
+        "{} differences between the core and the model: {:#?}",
+        differences.len(),
+        differences
+    );
+    let took = r.desks.get("opened_taking_unshifted").copied();
+    assert_eq!(took, Some(2), "{:?}", r.desks);
+    let unshifted = r.desks.get("cash_without_shift").copied();
+    assert_eq!(unshifted, Some(2), "{:?}", r.desks);
 }

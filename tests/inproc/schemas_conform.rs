@@ -164,8 +164,8 @@ fn to_json(bytes: &[u8]) -> Value {
         .0
 }
 
-const INPUT_KINDS: usize = 38;
-const OUTPUT_KINDS: [&str; 15] = [
+const INPUT_KINDS: usize = 42;
+const OUTPUT_KINDS: [&str; 16] = [
     "ggr",
     "jackpot_levels",
     "jackpot_hit",
@@ -181,6 +181,7 @@ const OUTPUT_KINDS: [&str; 15] = [
     "gaming_day_network",
     "gaming_day_machine",
     "transfer",
+    "shift",
 ];
 
 fn output_kind(sample: &str) -> &str {
@@ -192,6 +193,8 @@ fn output_kind(sample: &str) -> &str {
         "voucher"
     } else if sample.starts_with("transfer_") {
         "transfer"
+    } else if sample.starts_with("shift_") {
+        "shift"
     } else {
         sample
     }
@@ -782,6 +785,8 @@ fn asyncapi_keys_match_the_code() {
             "player id"
         } else if env.payload.voucher().is_some() {
             "validation number"
+        } else if env.payload.is_desk_command() {
+            "desk"
         } else {
             "machine id"
         };
@@ -798,6 +803,8 @@ fn asyncapi_keys_match_the_code() {
             "jackpot_levels" | "jackpot_hit" => "pool id",
             "wallet" | "transfer" => "player id",
             "alert" if rec.key == samples::VALIDATION => "validation number",
+            "alert" if rec.key == samples::DESK => "desk",
+            "shift" => "desk",
             "alert" => "machine id",
             "voucher" => "validation number",
             "rated_session" | "aml_case" | "aml_case_closed" => "player id",

@@ -13,6 +13,7 @@ use pitboss::wire::{
     InputEnvelope, InputPayload, OutputEvent, Topic, WireError, MESSAGE_BYTES_MAX,
     OUTPUT_ID_NAMESPACE, REASON_CODES, REJECTED_ORIGINAL_BYTES_MAX,
 };
+use pitboss_actors::domain::desk::{DeskCommand, DeskMeta, DeskOp};
 use pitboss_actors::domain::limits::{DepositPeriod, LimitKind};
 use pitboss_actors::domain::machine::{
     CashInKind, CashOutKind, EventMeta, MachineCommand, MachineTransfer, MeterReport, PromoCredit,
@@ -160,8 +161,9 @@ fn golden_bytes_of_every_input_and_output_kind() {
     // status, refused for a deposit limit, a loss limit and a session limit; every alert
     // kind; a voucher's answer applied and refused and a ticket fact; a transfer settled, of
     // cash and of restricted credits; a rated session; an AML case), an AML case closed, a
-    // gaming day (a hall's, the network's, a machine's), 1 rejection.
-    assert_eq!(cases.len(), 38 + 5 + 62 + 1 + 3 + 1);
+    // gaming day (a hall's, the network's, a machine's), 1 rejection; 4 desk commands, 3
+    // shift answers and 2 desk alerts (RULES.md D).
+    assert_eq!(cases.len(), 42 + 5 + 62 + 1 + 3 + 1 + 3 + 2);
 }
 
 #[test]
@@ -219,6 +221,8 @@ enum Expect {
     Voucher(bool, &'static str, VoucherOp, Option<&'static str>),
     /// A player rule from its service (RULES.md W-8, W-9): the sender, tx, op, currency.
     Rule(&'static str, &'static str, WalletOp, Option<&'static str>),
+    /// A desk's shift command (RULES.md D): tx, op.
+    Desk(&'static str, DeskOp),
 }
 
 fn expected_commands() -> Vec<Expect> {
@@ -392,12 +396,23 @@ fn expected_commands() -> Vec<Expect> {
                 wagering: 3,
                 expires: Timestamp(
                     samples::TIME_MS
-                        + (samples::inputs().len() as i64 - 1) * 1_000
+                        + (samples::inputs().len() as i64 - 5) * 1_000
                         + 30 * 86_400_000,
                 ),
             },
             eur,
         ),
+        // RULES.md D: the desk's shift, last of all.
+        Expect::Desk(
+            "S-1",
+            DeskOp::Open {
+                cashier: "C-7".into(),
+                float: 50_000,
+            },
+        ),
+        Expect::Desk("S-2", DeskOp::Fill(a(20_000))),
+        Expect::Desk("S-3", DeskOp::Credit(a(30_000))),
+        Expect::Desk("S-4", DeskOp::Close { counted: 40_000 }),
     ]
 }
 
@@ -451,6 +466,19 @@ fn every_input_kind_decodes_to_its_domain_command() {
                 },
                 currency: currency.map(|c| Currency::new(c).expect("valid")),
             },
+            Expect::Desk(tx, op) => Input::Desk {
+                desk: ServerId::new(samples::DESK).expect("valid"),
+                meta: DeskMeta {
+                    event_id,
+                    time,
+                    hall: hall.clone(),
+                },
+                cmd: DeskCommand {
+                    tx: TxId::new(tx).expect("valid"),
+                    op,
+                },
+                currency: Currency::new("EUR").expect("valid"),
+            },
             Expect::Rule(server, tx, op, currency) => Input::Wallet {
                 player: PlayerId::new("P-1001").expect("valid"),
                 meta: WalletMeta {
@@ -495,6 +523,8 @@ fn kafka_keys_are_machine_player_or_validation_number() {
             "P-1001"
         } else if env.payload.voucher().is_some() {
             samples::VALIDATION
+        } else if env.payload.is_desk_command() {
+            samples::DESK
         } else {
             "M-17"
         };
@@ -1359,6 +1389,41 @@ fn output_expectations() -> Vec<(&'static str, Topic, &'static str, &'static str
             "aml P-1001 1699920000000 in report",
             Some(14),
         ),
+        (
+            "shift_close",
+            Topic::Shifts,
+            samples::DESK,
+            "shift DESK-1 S-4",
+            Some(41),
+        ),
+        (
+            "shift_refused",
+            Topic::Shifts,
+            samples::DESK,
+            "shift DESK-1 S-5",
+            Some(42),
+        ),
+        (
+            "shift_revise",
+            Topic::Shifts,
+            samples::DESK,
+            "shift DESK-1 1 revise 1",
+            Some(43),
+        ),
+        (
+            "alert_shift_variance",
+            Topic::Alerts,
+            samples::DESK,
+            "{cause} alert 3000",
+            Some(41),
+        ),
+        (
+            "alert_desk_cash_without_shift",
+            Topic::Alerts,
+            samples::DESK,
+            "{cause} alert 3000",
+            Some(44),
+        ),
     ]
 }
 
@@ -1604,7 +1669,13 @@ fn output_payloads_round_trip() {
             }
             OutputEvent::Alert(e) => {
                 let p = e.payload;
-                let machine = (*name != "alert_voucher_hold_released").then_some("M-17");
+                let machine = !matches!(
+                    *name,
+                    "alert_voucher_hold_released"
+                        | "alert_shift_variance"
+                        | "alert_desk_cash_without_shift"
+                );
+                let machine = machine.then_some("M-17");
                 assert_eq!(p.machine.as_deref(), machine, "{name}");
                 let voucher = name
                     .starts_with("alert_voucher")
@@ -1648,6 +1719,17 @@ fn output_payloads_round_trip() {
                             "{name}"
                         );
                         (None, None, Some(amount), None)
+                    }
+                    "shift_variance" => {
+                        // RULES.md D-4: the desk's shift, expected, counted and the variance.
+                        assert_eq!((p.desk.as_deref(), p.shift), (Some(samples::DESK), Some(1)));
+                        assert_eq!((p.counted, p.variance), (Some(40_000), Some(-2_500)));
+                        (None, None, Some(42_500), None)
+                    }
+                    "desk_cash_without_shift" => {
+                        // RULES.md D-3: the desk paid a ticket with no shift open.
+                        assert_eq!(p.desk.as_deref(), Some(samples::DESK));
+                        (None, None, Some(-1_000), None)
                     }
                     "self_excluded_card_in" => {
                         // RULES.md W-9: the player and the exclusion's end.
@@ -1802,6 +1884,41 @@ fn output_payloads_round_trip() {
             | OutputEvent::GamingDayNetwork(_)
             | OutputEvent::GamingDayMachine(_) => {
                 unreachable!("{name}: the runtime emits no gaming day (the publisher does)")
+            }
+            OutputEvent::Shift(e) => {
+                // RULES.md D-7: a desk's answer or a revised shift, keyed by the desk.
+                assert_eq!((&*e.kind, e.schema_version), ("shift", 2));
+                assert_eq!(e.cause_event_id.as_deref(), rec.cause.as_deref());
+                assert_eq!(rec.key, "DESK-1");
+                let p = e.payload;
+                assert_eq!((&*p.desk, &*p.hall, &*p.currency), ("DESK-1", "H-1", "EUR"));
+                assert_eq!((p.shift, &*p.cashier, p.float), (1, "C-7", 50_000));
+                match *name {
+                    "shift_close" => {
+                        assert_eq!(
+                            (&*p.op, &*p.status, p.tx.as_deref()),
+                            ("close", "applied", Some("S-4"))
+                        );
+                        assert_eq!(
+                            (p.expected, p.counted, p.variance),
+                            (42_500, Some(40_000), Some(-2_500))
+                        );
+                    }
+                    "shift_refused" => {
+                        assert_eq!(
+                            (&*p.status, p.code.as_deref()),
+                            ("refused", Some("shift_not_open"))
+                        );
+                    }
+                    "shift_revise" => {
+                        assert_eq!((&*p.op, p.tx.as_deref(), p.revision), ("revise", None, 1));
+                        assert_eq!(
+                            (p.cash_out, p.expected, p.variance),
+                            (1_000, 41_500, Some(-1_500))
+                        );
+                    }
+                    other => panic!("unexpected shift sample {other}"),
+                }
             }
             OutputEvent::Transfer(e) => {
                 // RULES.md W-10: what the acknowledgement settled, named by it.
@@ -2071,7 +2188,8 @@ fn topics_have_their_default_names() {
             "pitboss.vouchers",
             "pitboss.sessions",
             "pitboss.compliance",
-            "pitboss.reports"
+            "pitboss.reports",
+            "pitboss.shifts"
         ]
     );
     assert_eq!(wire::GAME_EVENTS_TOPIC, "pitboss.game-events");

@@ -58,6 +58,8 @@ wallet-transfers = "{wallet_transfers}"
 sessions = "{sessions}"
 compliance = "{compliance}"
 reports = "{reports}"
+shifts = "{shifts}"
+desk-ops = "{desk_ops}"
 
 [kafka.partitions]
 input = 4
@@ -91,6 +93,8 @@ internal = 4
         sessions = t.sessions,
         compliance = t.compliance,
         reports = t.reports,
+        shifts = t.shifts,
+        desk_ops = t.desk_ops,
     );
     std::fs::write(&path, file).unwrap();
     let bin = env!("CARGO_BIN_EXE_pitboss");
@@ -113,7 +117,11 @@ internal = 4
         listing.contains(&format!("{}\t4\tcreated", t.wallet_transfers)),
         "{listing}"
     );
-    assert_eq!(listing.lines().count(), 15, "{listing}");
+    assert!(
+        listing.contains(&format!("{}\t4\tcreated", t.desk_ops)),
+        "{listing}"
+    );
+    assert_eq!(listing.lines().count(), 17, "{listing}");
 
     let mut sim = Simulator::new(&cfg).unwrap();
     let msgs = support::keyed(

@@ -73,6 +73,7 @@ fn template(path: &str) -> Option<&'static str> {
     match segs.as_slice() {
         ["gateway", "v1", "wallet", _] => Some("/gateway/v1/wallet/{op}"),
         ["gateway", "v1", "vouchers", _] => Some("/gateway/v1/vouchers/{op}"),
+        ["gateway", "v1", "desk", _] => Some("/gateway/v1/desk/{op}"),
         ["gateway", "v1", "wallet", _, "balance"] => Some("/gateway/v1/wallet/{player}/balance"),
         ["gateway", "v1", "vouchers", _, "status"] => {
             Some("/gateway/v1/vouchers/{validation}/status")
@@ -119,6 +120,8 @@ impl Spec {
         if let (Some(req), true) = (request, r.status != 400) {
             let schema = if path.contains("/wallet/") {
                 "WalletRequest"
+            } else if path.contains("/desk/") {
+                "DeskRequest"
             } else {
                 "VoucherRequest"
             };
@@ -240,7 +243,7 @@ async fn desks_and_providers_get_the_entitys_answer_and_a_timed_out_request_is_a
             "desk 1",
             DESK_KEY,
             "DESK-GW",
-            vec![Scope::Wallet, Scope::Vouchers],
+            vec![Scope::Wallet, Scope::Vouchers, Scope::Desk],
         ),
         key("provider", PROVIDER_KEY, "PROV-GW", vec![Scope::Wallet]),
         limited,
@@ -590,6 +593,56 @@ async fn desks_and_providers_get_the_entitys_answer_and_a_timed_out_request_is_a
             r.body
         );
 
+        // RULES.md D: the desk opens its shift before it sells and pays tickets; a second
+        // open is refused.
+        let open = json!({"tx": "sh-1", "cashier": "C-GW", "float": 10_000});
+        let r = post(s, &b, "/gateway/v1/desk/open", Some(DESK_KEY), open).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.json()["answer_kind"], "shift");
+        assert_eq!(
+            (
+                r.json()["answer"]["shift"].as_i64(),
+                r.json()["answer"]["expected"].as_i64()
+            ),
+            (Some(1), Some(10_000))
+        );
+        let again = json!({"tx": "sh-2", "cashier": "C-GW", "float": 10_000});
+        let r = post(s, &b, "/gateway/v1/desk/open", Some(DESK_KEY), again).await;
+        assert_eq!(
+            (r.status, code(&r)),
+            (422, "shift_already_open".into()),
+            "{}",
+            r.body
+        );
+        let r = post(
+            s,
+            &b,
+            "/gateway/v1/desk/open",
+            Some(PROVIDER_KEY),
+            json!({"tx": "sh-x", "cashier": "C-X", "float": 0}),
+        )
+        .await;
+        assert_eq!(
+            (r.status, code(&r)),
+            (403, "forbidden".into()),
+            "{}",
+            r.body
+        );
+        let r = post(
+            s,
+            &b,
+            "/gateway/v1/desk/close",
+            Some(DESK_KEY),
+            json!({"tx": "sh-x"}),
+        )
+        .await;
+        assert_eq!(
+            (r.status, code(&r)),
+            (400, "missing_field".into()),
+            "{}",
+            r.body
+        );
+
         // A ticket sold at the desk, looked up, held for payment, paid.
         let r = post(
             s,
@@ -631,6 +684,38 @@ async fn desks_and_providers_get_the_entitys_answer_and_a_timed_out_request_is_a
         assert_eq!(
             (r.status, code(&r)),
             (422, "voucher_already_redeemed".into()),
+            "{}",
+            r.body
+        );
+        // The shift closes with the float: the ticket sold and the ticket paid are booked
+        // (they reached the desk before its close, on the same desk-ops partition), so
+        // nothing is missing; a second close is refused.
+        let close = json!({"tx": "sh-3", "counted": 10_000});
+        let r = post(s, &b, "/gateway/v1/desk/close", Some(DESK_KEY), close).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let a = &r.json()["answer"];
+        assert_eq!(
+            (
+                a["cash_in"].as_i64(),
+                a["cash_out"].as_i64(),
+                a["expected"].as_i64(),
+                a["variance"].as_i64()
+            ),
+            (Some(2_500), Some(2_500), Some(10_000), Some(0)),
+            "{}",
+            r.body
+        );
+        let r = post(
+            s,
+            &b,
+            "/gateway/v1/desk/close",
+            Some(DESK_KEY),
+            json!({"tx": "sh-4", "counted": 10_000}),
+        )
+        .await;
+        assert_eq!(
+            (r.status, code(&r)),
+            (422, "shift_not_open".into()),
             "{}",
             r.body
         );

@@ -20,6 +20,7 @@ mod pipeline;
 mod rebalance;
 mod reports;
 mod restart;
+mod shifts;
 mod silence;
 mod sole_member;
 mod store_outage;

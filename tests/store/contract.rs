@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use crate::support::Harness;
 use pitboss::store::audit;
+use pitboss_actors::domain::desk::DeskState;
 use pitboss_actors::domain::ggr::HallState;
 use pitboss_actors::domain::jackpot::{LevelConfig, PoolConfig, PoolState, MICRO};
 use pitboss_actors::domain::machine::{
@@ -424,6 +425,90 @@ fn voucher(number: &str) -> (VoucherState, Vec<LedgerEntry>) {
     (v, ledger)
 }
 
+/// A desk with a closed shift and an open one, a ticket sold in each, and one paid with no
+/// shift open (RULES.md D), with its ledger from its own effects.
+fn desk(id: &str) -> (DeskState, Vec<LedgerEntry>) {
+    use pitboss_actors::domain::desk::{
+        CashDir, DeskCash, DeskCommand, DeskEffect, DeskMeta, DeskOp,
+    };
+    let mut d = DeskState::new(ServerId::new(id).unwrap(), eur());
+    let meta = |n: u128| DeskMeta {
+        event_id: EventId(0x3000 + n),
+        time: Timestamp(T0 + n as i64 * 1000),
+        hall: HallId::new("H-001").unwrap(),
+    };
+    let mut fx = Vec::new();
+    let mut causes = Vec::new();
+    let mut cmd = |d: &mut DeskState, n: u128, tx: &str, op, fx: &mut Vec<DeskEffect>| {
+        let before = fx.len();
+        let c = DeskCommand {
+            tx: TxId::new(tx).unwrap(),
+            op,
+        };
+        d.apply(&meta(n), &c, eur(), fx).unwrap();
+        causes.extend(std::iter::repeat_n(n, fx.len() - before));
+    };
+    cmd(
+        &mut d,
+        2,
+        "S-1",
+        DeskOp::Open {
+            cashier: "C-7".into(),
+            float: 10_000,
+        },
+        &mut fx,
+    );
+    cmd(&mut d, 4, "S-2", DeskOp::Close { counted: 12_000 }, &mut fx);
+    cmd(
+        &mut d,
+        5,
+        "S-3",
+        DeskOp::Open {
+            cashier: "C-8".into(),
+            float: 5_000,
+        },
+        &mut fx,
+    );
+    let mut causes2 = causes.clone();
+    for (n, dir, amount) in [
+        (1, CashDir::Out, 700),
+        (3, CashDir::In, 2_500),
+        (6, CashDir::In, 100),
+    ] {
+        let before = fx.len();
+        d.apply_cash(&meta(n), DeskCash { dir, amount }, &mut fx)
+            .unwrap();
+        causes2.extend(std::iter::repeat_n(n, fx.len() - before));
+    }
+    let ledger = fx
+        .iter()
+        .zip(causes2)
+        .filter_map(|(e, n)| match e {
+            DeskEffect::Moved {
+                kind,
+                level,
+                delta,
+                balance,
+                time,
+                ..
+            } => Some((*kind, *level, *delta, *balance, *time, n)),
+            _ => None,
+        })
+        .enumerate()
+        .map(|(i, (kind, level, delta, balance, time, n))| LedgerEntry {
+            n: i as u64 + 1,
+            kind: kind.into(),
+            level,
+            amount: delta,
+            balance,
+            cause: EventId(0x3000 + n),
+            causes: 1,
+            time,
+        })
+        .collect();
+    (d, ledger)
+}
+
 fn stash(snapshot: Snapshot, ledger: Vec<LedgerEntry>) -> Stash {
     Stash {
         snapshot,
@@ -469,7 +554,15 @@ async fn stashed_states_load_before_and_after_flush_and_restart(mut h: Harness) 
     let (wt, wtl) = wallet_with_transfers("P-AFT");
     assert_eq!(wtl.len(), 5, "deposit, two holds, a settle, one in");
     let (wb, wbl) = wallet_with_bonus("P-BONUS");
+    let (k, kl) = desk("CAGE-1");
+    assert_eq!(k.closed.len(), 1);
+    assert_eq!(
+        kl.len(),
+        7,
+        "two floats, a close, a ticket paid unshifted, two sold, a revision"
+    );
     let stashes = vec![
+        stash(Snapshot::Desk(k), kl),
         stash(Snapshot::Wallet(wt), wtl),
         stash(Snapshot::Wallet(wb), wbl),
         stash(Snapshot::Wallet(w), wl),
@@ -512,7 +605,7 @@ async fn stashed_states_load_before_and_after_flush_and_restart(mut h: Harness) 
         .map(|x| format!("{:?}", x.key()))
         .collect();
     all.sort();
-    assert_eq!(all.len(), 7, "{all:?}");
+    assert_eq!(all.len(), 8, "{all:?}");
     assert_audit_clean(&h).await;
 }
 

@@ -44,7 +44,7 @@ async fn restart_is_exact_and_lazy(mut h: Harness) {
     let d = Driver::start(&cfg, h.store());
     assert_eq!(
         d.rt.live_actors(),
-        [0, 0, 0, 0, 0],
+        [0, 0, 0, 0, 0, 0],
         "nothing is loaded at start"
     );
     // One entity of each kind, on demand.

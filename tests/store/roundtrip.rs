@@ -9,6 +9,10 @@ use crate::support::Harness;
 use pitboss::store::codec::{decode_record, encode_record};
 use pitboss_actors::domain::aml::{CashDir, CashMove, PatronCash};
 use pitboss_actors::domain::bonus::Bonus;
+use pitboss_actors::domain::desk::{
+    Answered as DeskAnswered, DeskCash, DeskOp, DeskRefusal, DeskState, ShiftFigures, ShiftNote,
+    ShiftOp,
+};
 use pitboss_actors::domain::ggr::{GgrTotals, GgrWindow, HallState, SourceMark, WindowClosed};
 use pitboss_actors::domain::jackpot::{LevelConfig, LevelState, PoolState};
 use pitboss_actors::domain::limits::{DepositPeriod, Deposited, LimitKind, Limits, Lost, Session};
@@ -192,6 +196,24 @@ fn domain_error() -> impl Strategy<Value = DomainError> {
         ("[0-9]{18}", currency(), currency()).prop_map(|(v, expected, got)| {
             DomainError::WrongCurrency {
                 entity: Subject::Voucher(v),
+                expected: expected.to_string(),
+                got: got.to_string(),
+            }
+        }),
+        // RULES.md D.
+        (any::<bool>(), id(), ".{0,24}").prop_map(|(open, desk, detail)| DomainError::Desk {
+            refusal: if open {
+                DeskRefusal::AlreadyOpen
+            } else {
+                DeskRefusal::NotOpen
+            },
+            desk,
+            detail,
+        }),
+        (id(), id()).prop_map(|(desk, tx)| DomainError::DeskTxConflict { desk, tx }),
+        (id(), currency(), currency()).prop_map(|(d, expected, got)| {
+            DomainError::WrongCurrency {
+                entity: Subject::Desk(d),
                 expected: expected.to_string(),
                 got: got.to_string(),
             }
@@ -955,7 +977,126 @@ fn snapshot() -> impl Strategy<Value = Snapshot> {
         pool().prop_map(Snapshot::Pool),
         hall().prop_map(Snapshot::Hall),
         voucher().prop_map(Snapshot::Voucher),
+        desk().prop_map(Snapshot::Desk),
     ]
+}
+
+fn shift() -> impl Strategy<Value = ShiftFigures> {
+    (
+        (
+            any::<u32>(),
+            "[A-Z0-9-]{1,8}",
+            any::<i64>(),
+            any::<Option<i64>>(),
+        ),
+        (
+            any::<i64>(),
+            any::<i64>(),
+            any::<i64>(),
+            any::<i64>(),
+            any::<i64>(),
+        ),
+        (any::<Option<i64>>(), any::<u32>(), any::<u32>()),
+    )
+        .prop_map(
+            |(
+                (number, cashier, opened, closed),
+                (float, cash_in, cash_out, fills, credits),
+                (counted, operations, revision),
+            )| ShiftFigures {
+                number,
+                cashier,
+                opened_at: Timestamp(opened),
+                closed_at: closed.map(Timestamp),
+                float,
+                cash_in,
+                cash_out,
+                fills,
+                credits,
+                counted,
+                operations,
+                revision,
+            },
+        )
+}
+
+fn desk_op() -> impl Strategy<Value = DeskOp> {
+    let amount = (1i64..=1_000_000_000_000).prop_map(|a| Amount::new(a).unwrap());
+    prop_oneof![
+        ("[A-Z0-9 -]{1,12}", any::<i64>())
+            .prop_map(|(cashier, float)| DeskOp::Open { cashier, float }),
+        amount.clone().prop_map(DeskOp::Fill),
+        amount.prop_map(DeskOp::Credit),
+        any::<i64>().prop_map(|counted| DeskOp::Close { counted }),
+    ]
+}
+
+fn desk() -> impl Strategy<Value = DeskState> {
+    let note = (
+        prop::sample::select(ShiftOp::ALL.to_vec()),
+        proptest::option::of(id()),
+        any::<i64>(),
+        proptest::option::of(domain_error()),
+        (id(), shift(), any::<u128>(), any::<i64>()),
+    )
+        .prop_map(
+            |(op, tx, amount, refused, (hall, shift, cause, time))| ShiftNote {
+                op,
+                tx: tx.map(|t| TxId::new(&t).unwrap()),
+                amount,
+                refused,
+                hall: HallId::new(&hall).unwrap(),
+                shift,
+                cause: EventId(cause),
+                time: Timestamp(time),
+            },
+        );
+    let answered =
+        (id(), desk_op(), currency(), note).prop_map(|(tx, op, currency, note)| DeskAnswered {
+            tx: TxId::new(&tx).unwrap(),
+            op,
+            currency,
+            note,
+        });
+    let cash = (any::<i64>(), any::<bool>(), any::<i64>()).prop_map(|(t, inward, amount)| {
+        let dir = if inward { CashDir::In } else { CashDir::Out };
+        (Timestamp(t), DeskCash { dir, amount })
+    });
+    (
+        (id(), proptest::option::of(id()), currency(), any::<u32>()),
+        (
+            proptest::option::of(shift()),
+            prop::collection::vec(shift(), 0..4),
+        ),
+        (any::<i64>(), any::<i64>(), any::<i64>(), any::<i64>()),
+        (
+            prop::collection::vec(any::<u128>(), 0..6),
+            prop::collection::vec(cash, 0..4),
+            prop::collection::vec(answered, 0..3),
+        ),
+    )
+        .prop_map(
+            |(
+                (id, hall, currency, next),
+                (open, closed),
+                (unshifted_in, unshifted_out, cash_in, cash_out),
+                (booked, unshifted_ops, answered),
+            )| DeskState {
+                id: ServerId::new(&id).unwrap(),
+                hall: hall.map(|h| HallId::new(&h).unwrap()),
+                currency,
+                next,
+                open,
+                closed: closed.into_iter().collect(),
+                unshifted_in,
+                unshifted_out,
+                cash_in,
+                cash_out,
+                booked: booked.into_iter().map(EventId).collect(),
+                unshifted_ops: unshifted_ops.into_iter().collect(),
+                answered: answered.into_iter().collect(),
+            },
+        )
 }
 
 proptest! {

@@ -296,6 +296,18 @@ pub enum DomainError {
         /// What was found, in words.
         detail: String,
     },
+    /// A desk command refused (RULES.md D-1, D-2, D-4).
+    #[error("desk {desk}: {detail}")]
+    Desk {
+        /// Why, as a stable code.
+        refusal: super::kinds::DeskRefusal,
+        desk: String,
+        /// What was found, in words.
+        detail: String,
+    },
+    /// A desk command whose key (desk, tx) was answered before for other content (D-6).
+    #[error("transaction {tx} of desk {desk} was already answered for other content")]
+    DeskTxConflict { desk: String, tx: String },
 }
 
 impl DomainError {
@@ -335,6 +347,8 @@ impl DomainError {
             DomainError::JackpotNotEligible { .. } => "jackpot_not_eligible",
             DomainError::Voucher { refusal, .. } => refusal.name(),
             DomainError::VoucherTxConflict { .. } => "tx_conflict",
+            DomainError::Desk { refusal, .. } => refusal.name(),
+            DomainError::DeskTxConflict { .. } => "tx_conflict",
         }
     }
 }
@@ -348,6 +362,8 @@ pub enum Subject {
     Wallet(String),
     /// A voucher, by validation number.
     Voucher(String),
+    /// A cash desk, by server id.
+    Desk(String),
 }
 
 impl fmt::Display for Subject {
@@ -356,6 +372,7 @@ impl fmt::Display for Subject {
             Subject::Machine(id) => write!(f, "machine {id}"),
             Subject::Wallet(id) => write!(f, "wallet {id}"),
             Subject::Voucher(id) => write!(f, "voucher {id}"),
+            Subject::Desk(id) => write!(f, "desk {id}"),
         }
     }
 }

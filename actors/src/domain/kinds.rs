@@ -47,12 +47,13 @@ named! {
         Pool => "pool",
         Hall => "hall",
         Voucher => "voucher",
+        Desk => "desk",
     }
 }
 
 impl EntityKind {
     /// How many there are (the length of per-kind arrays).
-    pub const COUNT: usize = 5;
+    pub const COUNT: usize = 6;
 
     /// The position in [`EntityKind::ALL`], for per-kind arrays of counters.
     pub fn index(self) -> usize {
@@ -147,6 +148,14 @@ named! {
 }
 
 named! {
+    /// Why a desk command is refused (RULES.md D-1, D-2, D-4): the stable codes.
+    DeskRefusal {
+        AlreadyOpen => "shift_already_open",
+        NotOpen => "shift_not_open",
+    }
+}
+
+named! {
     /// A machine operation a refusal can name.
     MachineOp {
         Bet => "bet",
@@ -180,6 +189,7 @@ named! {
         JackpotSeeds => "jackpot seeds",
         MeterVariance => "meter variance",
         VoucherVariance => "voucher variance",
+        DeskCash => "desk cash",
     }
 }
 
@@ -279,6 +289,9 @@ mod tests {
         }
         for k in VoucherRefusal::ALL {
             assert_eq!(VoucherRefusal::from_name(k.name()), Some(*k));
+        }
+        for k in DeskRefusal::ALL {
+            assert_eq!(DeskRefusal::from_name(k.name()), Some(*k));
         }
         for k in VoucherOpKind::ALL {
             assert_eq!(VoucherOpKind::from_name(k.name()), Some(*k));

@@ -7,7 +7,8 @@
 
 use super::error::{DomainError, Subject};
 use super::ids::{
-    AttendantId, EventId, HallId, MachineId, PlayerId, PoolId, SourceKey, TxId, ValidationNo,
+    AttendantId, EventId, HallId, MachineId, PlayerId, PoolId, ServerId, SourceKey, TxId,
+    ValidationNo,
 };
 use super::kinds::{HandpayKind, LogCode, MachineOp, ReportedMeter, SnapshotReason, Total};
 use super::money::{add, Amount, Currency};
@@ -993,6 +994,17 @@ pub enum Alert {
         machine: Option<MachineId>,
         amount: i64,
     },
+    /// A shift closed (or revised, D-5) with counted cash other than expected (D-4).
+    ShiftVariance {
+        desk: ServerId,
+        shift: u32,
+        expected: i64,
+        counted: i64,
+        /// Counted - expected.
+        variance: i64,
+    },
+    /// A desk's cash operation no shift covered (D-3): signed, + in, - out.
+    DeskCashWithoutShift { desk: ServerId, amount: i64 },
     /// A wallet's hold for a transfer to a machine lapsed unacknowledged (W-10): the money
     /// is back in the wallet.
     TransferHoldReleased {
@@ -1076,6 +1088,8 @@ impl Alert {
             Alert::VoucherRedeemedWithoutHold { .. } => "voucher_redeemed_without_hold",
             Alert::VoucherAmountVariance { .. } => "voucher_amount_variance",
             Alert::VoucherHoldReleased { .. } => "voucher_hold_released",
+            Alert::ShiftVariance { .. } => "shift_variance",
+            Alert::DeskCashWithoutShift { .. } => "desk_cash_without_shift",
             Alert::TransferHoldReleased { .. } => "transfer_hold_released",
             Alert::TransferWithoutHold { .. } => "transfer_without_hold",
             Alert::TransferAmountVariance { .. } => "transfer_amount_variance",
@@ -1112,6 +1126,7 @@ impl Alert {
     pub fn machine(&self) -> Option<&MachineId> {
         Some(match self {
             Alert::VoucherHoldReleased { machine, .. } => return machine.as_ref(),
+            Alert::ShiftVariance { .. } | Alert::DeskCashWithoutShift { .. } => return None,
             Alert::VoucherNumberReused { machine, .. }
             | Alert::VoucherCreditUnbacked { machine, .. }
             | Alert::VoucherRedeemedWithoutHold { machine, .. }

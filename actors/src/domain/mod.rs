@@ -8,6 +8,7 @@
 pub mod aml;
 pub mod applied;
 pub mod bonus;
+pub mod desk;
 pub mod error;
 pub mod ggr;
 pub mod ids;

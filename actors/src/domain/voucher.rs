@@ -16,6 +16,7 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
 
+use super::desk::{CashDir, DeskCash};
 use super::error::DomainError;
 use super::ids::{EventId, HallId, MachineId, ServerId, TxId, ValidationNo};
 use super::kinds::{Total, VoucherOpKind, VoucherRefusal};
@@ -259,6 +260,8 @@ pub enum VoucherEffect {
     Note(VoucherNote),
     /// An alert for the operators.
     Alert(Alert),
+    /// Cash a desk took or paid for this voucher (RULES.md D-3), for the desk to book.
+    Desk(ServerId, DeskCash),
 }
 
 /// The voucher's reply, for the caller's counters.
@@ -670,6 +673,16 @@ impl VoucherState {
                 });
                 self.status = VoucherStatus::Issued;
                 fx.push(self.moved(VoucherMove::Issue, a.minor(), t));
+                if let Party::Desk(desk) = &cmd.party {
+                    // D-3: the player paid the desk for the ticket.
+                    fx.push(VoucherEffect::Desk(
+                        desk.clone(),
+                        DeskCash {
+                            dir: CashDir::In,
+                            amount: a.minor(),
+                        },
+                    ));
+                }
                 self.redeem_early(a.minor(), t, fx)?;
             }
             VoucherOp::Redeem(a) => {
@@ -730,6 +743,16 @@ impl VoucherState {
                         at: t,
                     };
                     fx.push(self.moved(VoucherMove::Redeem, -amount, t));
+                    if let Party::Desk(desk) = &cmd.party {
+                        // D-3: the desk paid the ticket.
+                        fx.push(VoucherEffect::Desk(
+                            desk.clone(),
+                            DeskCash {
+                                dir: CashDir::Out,
+                                amount,
+                            },
+                        ));
+                    }
                 } else {
                     self.status = VoucherStatus::Issued;
                 }

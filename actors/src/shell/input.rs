@@ -1,10 +1,11 @@
 //! What the ingest side hands the runtime: an input event already decoded, validated and
 //! turned into a domain command for one entity.
 
+use crate::domain::desk::{DeskCommand, DeskMeta};
 use crate::domain::machine::{EventMeta, MachineCommand};
 use crate::domain::voucher::{VoucherCommand, VoucherMeta};
 use crate::domain::wallet::{WalletCommand, WalletMeta};
-use crate::domain::{Currency, HallId, MachineId, PlayerId, ValidationNo};
+use crate::domain::{Currency, HallId, MachineId, PlayerId, ServerId, ValidationNo};
 
 /// A validated input event addressed to one entity.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -38,6 +39,14 @@ pub enum Input {
         /// The currency of the amount (`None`: the command names no amount).
         currency: Option<Currency>,
     },
+    /// A cash desk's shift command (RULES.md D-1, D-2, D-4).
+    Desk {
+        desk: ServerId,
+        /// Event id, event time, the desk's hall.
+        meta: DeskMeta,
+        cmd: DeskCommand,
+        currency: Currency,
+    },
 }
 
 impl Input {
@@ -46,6 +55,7 @@ impl Input {
             Input::Machine { meta, .. } => meta.event_id,
             Input::Wallet { meta, .. } => meta.event_id,
             Input::Voucher { meta, .. } => meta.event_id,
+            Input::Desk { meta, .. } => meta.event_id,
         }
     }
 }

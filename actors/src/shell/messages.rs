@@ -2,13 +2,16 @@
 //! another, which may live in another process.
 
 use crate::domain::aml::CashDir;
+use crate::domain::desk::{DeskCash, DeskCommand, DeskMeta};
 use crate::domain::ggr::GgrTotals;
 use crate::domain::jackpot::{JackpotHit, PoolCommand, PoolMeta};
 use crate::domain::machine::{EventMeta, MachineCommand};
 use crate::domain::transfer::TransferFact;
 use crate::domain::voucher::{VoucherCommand, VoucherFact, VoucherMeta};
 use crate::domain::wallet::{Recalled, WalletCommand, WalletMeta};
-use crate::domain::{Currency, GgrDelta, HallId, MachineId, PlayerId, PoolId, ValidationNo};
+use crate::domain::{
+    Currency, GgrDelta, HallId, MachineId, PlayerId, PoolId, ServerId, ValidationNo,
+};
 
 use crate::shell::ack::AckToken;
 
@@ -169,6 +172,33 @@ impl VoucherMsg {
     }
 }
 
+/// Messages for a cash desk (RULES.md D).
+pub enum DeskMsg {
+    /// A shift command of the desk (an input event).
+    Command {
+        meta: DeskMeta,
+        cmd: DeskCommand,
+        currency: Currency,
+        ack: AckToken,
+    },
+    /// A cash operation a voucher applied for the desk (D-3): the voucher command's event id
+    /// and time.
+    Cash {
+        meta: DeskMeta,
+        cash: DeskCash,
+        ack: AckToken,
+    },
+}
+
+impl DeskMsg {
+    /// Completion of the input event the message comes from.
+    pub fn ack(&self) -> &AckToken {
+        match self {
+            DeskMsg::Command { ack, .. } | DeskMsg::Cash { ack, .. } => ack,
+        }
+    }
+}
+
 /// A message from one entity to another, which may live in another process.
 pub enum Remote {
     /// A contribution or claim for a pool.
@@ -181,6 +211,8 @@ pub enum Remote {
     Voucher(ValidationNo, VoucherMsg),
     /// A transfer fact for a wallet (RULES.md W-10).
     Wallet(PlayerId, WalletMsg),
+    /// A shift command or a cash operation for a desk (RULES.md D).
+    Desk(ServerId, DeskMsg),
 }
 
 /// Decides where messages between entities go. Without one, every entity is local. With

@@ -21,11 +21,11 @@ pub use ack::AckToken;
 pub use config::{Directory, EntitySettings, HoldOverrides, PoolSpec, RuntimeConfig};
 pub use context::{Counter, EntityContext};
 pub use entities::{
-    HallEntity, MachineEntity, PoolChange, PoolEntity, VoucherEntity, WalletEntity,
+    DeskEntity, HallEntity, MachineEntity, PoolChange, PoolEntity, VoucherEntity, WalletEntity,
 };
 pub use input::Input;
 pub use messages::{
-    EffectRouter, HallMsg, MachineMsg, PlayerFact, PoolMsg, Remote, VoucherMsg, WalletMsg,
+    DeskMsg, EffectRouter, HallMsg, MachineMsg, PlayerFact, PoolMsg, Remote, VoucherMsg, WalletMsg,
 };
 pub use ports::{
     Backoff, Clock, EntityKey, EventSink, Failure, HitPointFactory, LedgerEntry, LevelView,

@@ -21,9 +21,11 @@ use crate::shell::actor::{
 };
 use crate::shell::config::{Directory, EntitySettings, PoolSpec, RuntimeConfig};
 use crate::shell::context::{Counter, EntityContext};
-use crate::shell::entities::{HallEntity, MachineEntity, PoolEntity, VoucherEntity, WalletEntity};
+use crate::shell::entities::{
+    DeskEntity, HallEntity, MachineEntity, PoolEntity, VoucherEntity, WalletEntity,
+};
 use crate::shell::input::Input;
-use crate::shell::messages::{EffectRouter, MachineMsg, Remote, VoucherMsg, WalletMsg};
+use crate::shell::messages::{DeskMsg, EffectRouter, MachineMsg, Remote, VoucherMsg, WalletMsg};
 use crate::shell::ports::clock::Clock;
 use crate::shell::ports::random::HitPointFactory;
 use crate::shell::ports::sink::{EventSink, Output};
@@ -72,6 +74,12 @@ impl Hosted for VoucherEntity {
     }
 }
 
+impl Hosted for DeskEntity {
+    fn registry(rt: &Runtime) -> &Arc<Registry<Self>> {
+        &rt.desks
+    }
+}
+
 impl Hosted for PoolEntity {
     fn registry(rt: &Runtime) -> &Arc<Registry<Self>> {
         &rt.pools
@@ -107,6 +115,7 @@ pub struct Runtime {
     pools: Arc<Registry<PoolEntity>>,
     halls: Arc<Registry<HallEntity>>,
     vouchers: Arc<Registry<VoucherEntity>>,
+    desks: Arc<Registry<DeskEntity>>,
     /// Publications wait for a durable checkpoint (RULES.md H-2).
     after_checkpoint: std::sync::atomic::AtomicBool,
     /// RULES.md W-10: wallets holding money for a transfer, by the time the hold lapses
@@ -149,6 +158,7 @@ impl Runtime {
             pools: Arc::default(),
             halls: Arc::default(),
             vouchers: Arc::default(),
+            desks: Arc::default(),
             after_checkpoint: std::sync::atomic::AtomicBool::new(false),
             holds: Default::default(),
         })
@@ -272,6 +282,7 @@ impl Runtime {
             Remote::Machine(id, m) => self.tell::<MachineEntity>(&id, m),
             Remote::Voucher(id, m) => self.tell::<VoucherEntity>(&id, m),
             Remote::Wallet(id, m) => self.tell::<WalletEntity>(&id, m),
+            Remote::Desk(id, m) => self.tell::<DeskEntity>(&id, m),
         }
     }
 
@@ -422,6 +433,26 @@ impl Runtime {
                     self.send::<VoucherEntity>(&validation, msg).await
                 }
             }
+            Input::Desk {
+                desk,
+                meta,
+                cmd,
+                currency,
+            } => {
+                let msg = DeskMsg::Command {
+                    meta,
+                    cmd,
+                    currency,
+                    ack,
+                };
+                if self.router.get().is_some() {
+                    // Several instances: the desk lives with its partition of the internal
+                    // desk topic (its vouchers' cash operations go there too, RULES.md D-3).
+                    self.forward(Remote::Desk(desk, msg));
+                } else {
+                    self.send::<DeskEntity>(&desk, msg).await
+                }
+            }
         }
     }
 
@@ -441,6 +472,7 @@ impl Runtime {
         sweep(&self.pools, max);
         sweep(&self.halls, max);
         sweep(&self.vouchers, max);
+        sweep(&self.desks, max);
     }
 
     /// Passivates the given entities now, idle or not (their state goes to the store), and
@@ -499,6 +531,7 @@ impl Runtime {
         }
         each(&self.halls).await;
         each(&self.pools).await;
+        each(&self.desks).await;
         each(&self.vouchers).await;
         each(&self.wallets).await;
         each(&self.machines).await;
@@ -519,6 +552,7 @@ impl Runtime {
             barrier(&self.pools).await;
             barrier(&self.halls).await;
             barrier(&self.vouchers).await;
+            barrier(&self.desks).await;
         }
     }
 
@@ -534,6 +568,7 @@ impl Runtime {
         inspect(&self.pools, &mut out).await;
         inspect(&self.halls, &mut out).await;
         inspect(&self.vouchers, &mut out).await;
+        inspect(&self.desks, &mut out).await;
         out
     }
 
@@ -593,6 +628,7 @@ impl Runtime {
             self.pools.len(),
             self.halls.len(),
             self.vouchers.len(),
+            self.desks.len(),
         ]
     }
 
@@ -609,6 +645,7 @@ impl Runtime {
             sum(&self.pools),
             sum(&self.halls),
             sum(&self.vouchers),
+            sum(&self.desks),
         ]
     }
 

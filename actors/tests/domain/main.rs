@@ -5,6 +5,7 @@
 
 mod architecture;
 mod bonus_table;
+mod desk_table;
 mod ggr_table;
 mod jackpot_table;
 mod machine_table;

@@ -17,12 +17,13 @@ use pitboss_actors::domain::jackpot::PoolCommand;
 use pitboss_actors::domain::MachineId;
 use pitboss_actors::shell::ports::{BoxFuture, Position};
 use pitboss_actors::shell::{
-    AckToken, Backoff, HallEntity, HallMsg, Input, MachineEntity, MachineMsg, Output, PoolEntity,
-    PoolMsg, Runtime, StoreError, VoucherEntity, VoucherMsg, WalletEntity, WalletMsg,
+    AckToken, Backoff, DeskEntity, DeskMsg, HallEntity, HallMsg, Input, MachineEntity, MachineMsg,
+    Output, PoolEntity, PoolMsg, Runtime, StoreError, VoucherEntity, VoucherMsg, WalletEntity,
+    WalletMsg,
 };
 use tokio::sync::mpsc;
 
-use super::internal::{VoucherParts, WalletParts};
+use super::internal::{DeskParts, VoucherParts, WalletParts};
 use super::producer::Produce;
 use super::router::{KafkaRouter, MachinePartitions};
 use super::source::{Batch, Decoded, Offsets, TopicMap, Work};
@@ -426,6 +427,23 @@ impl Processor {
                         self.rt.tell::<WalletEntity>(&player, msg);
                     }
                 }
+                Decoded::Desk(v) => {
+                    let owned = self.owners.entry(tp).or_default();
+                    for (desk, parts) in v {
+                        note(&mut owned.desks, &desk);
+                        let ack = ack.clone();
+                        let msg = match parts {
+                            DeskParts::Command(meta, cmd, currency) => DeskMsg::Command {
+                                meta,
+                                cmd,
+                                currency,
+                                ack,
+                            },
+                            DeskParts::Cash(meta, cash) => DeskMsg::Cash { meta, cash, ack },
+                        };
+                        self.rt.tell::<DeskEntity>(&desk, msg);
+                    }
+                }
                 Decoded::Bad(reason) => {
                     ack.fail();
                     self.fatal.set(reason);
@@ -455,6 +473,12 @@ impl Processor {
             }
             // With internal topics the runtime sends it on to the voucher's owner.
             Input::Voucher { validation, .. } => note(&mut owned.vouchers, validation),
+            // With internal topics the runtime sends it on to the desk's owner (RULES.md D).
+            Input::Desk { desk, .. } => {
+                if self.router.is_none() {
+                    note(&mut owned.desks, desk);
+                }
+            }
         }
         let waiting = match &input {
             Input::Machine { machine, .. } if !self.pending_awards.is_empty() => self

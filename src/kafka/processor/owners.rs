@@ -4,9 +4,10 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use pitboss_actors::domain::{HallId, MachineId, PlayerId, PoolId, ValidationNo};
+use pitboss_actors::domain::{HallId, MachineId, PlayerId, PoolId, ServerId, ValidationNo};
 use pitboss_actors::shell::{
-    EntityKey, HallEntity, MachineEntity, PoolEntity, Runtime, VoucherEntity, WalletEntity,
+    DeskEntity, EntityKey, HallEntity, MachineEntity, PoolEntity, Runtime, VoucherEntity,
+    WalletEntity,
 };
 
 use crate::kafka::router::MachinePartitions;
@@ -20,6 +21,7 @@ pub(super) struct Owned {
     pub pools: HashSet<PoolId>,
     pub halls: HashSet<HallId>,
     pub vouchers: HashSet<ValidationNo>,
+    pub desks: HashSet<ServerId>,
 }
 
 impl Owned {
@@ -29,6 +31,7 @@ impl Owned {
         self.pools.extend(o.pools);
         self.halls.extend(o.halls);
         self.vouchers.extend(o.vouchers);
+        self.desks.extend(o.desks);
     }
 
     pub fn len(&self) -> usize {
@@ -37,6 +40,7 @@ impl Owned {
             + self.pools.len()
             + self.halls.len()
             + self.vouchers.len()
+            + self.desks.len()
     }
 
     /// The store keys of every entity.
@@ -47,6 +51,7 @@ impl Owned {
         k.extend(self.pools.iter().cloned().map(EntityKey::Pool));
         k.extend(self.halls.iter().cloned().map(EntityKey::Hall));
         k.extend(self.vouchers.iter().cloned().map(EntityKey::Voucher));
+        k.extend(self.desks.iter().cloned().map(EntityKey::Desk));
         k
     }
 
@@ -58,6 +63,7 @@ impl Owned {
             pools,
             halls,
             vouchers,
+            desks,
         } = self;
         rt.passivate_now::<MachineEntity>(&machines.into_iter().collect::<Vec<_>>())
             .await;
@@ -68,6 +74,8 @@ impl Owned {
         rt.passivate_now::<HallEntity>(&halls.into_iter().collect::<Vec<_>>())
             .await;
         rt.passivate_now::<VoucherEntity>(&vouchers.into_iter().collect::<Vec<_>>())
+            .await;
+        rt.passivate_now::<DeskEntity>(&desks.into_iter().collect::<Vec<_>>())
             .await;
     }
 }

@@ -12,8 +12,9 @@ use pitboss_actors::shell::Input;
 use rdkafka::message::Message;
 
 use crate::kafka::internal::{
-    decode_ggr_deltas, decode_machine_awards, decode_pool_commands, decode_voucher_facts,
-    decode_wallet_transfers, InternalError, PoolParts, VoucherParts,
+    decode_desk_ops, decode_ggr_deltas, decode_machine_awards, decode_pool_commands,
+    decode_voucher_facts, decode_wallet_transfers, DeskParts, InternalError, PoolParts,
+    VoucherParts,
 };
 use crate::kafka::{Src, Tp};
 use crate::wire;
@@ -119,6 +120,8 @@ pub enum Decoded {
     /// Machines' cashless transfers, and the sweep's lapses, for the wallets this instance
     /// owns (RULES.md W-10).
     Transfer(Vec<TransferParts>),
+    /// Desk commands and cash operations for the desks this instance owns (RULES.md D).
+    Desk(Vec<(pitboss_actors::domain::ServerId, DeskParts)>),
     /// An internal message that cannot be read: an internal failure.
     Bad(String),
 }
@@ -154,6 +157,9 @@ impl Decoded {
             Src::WalletTransfers => decode_wallet_transfers(bytes)
                 .and_then(|v| all(v, |i| i.to_domain()))
                 .map(Decoded::Transfer),
+            Src::DeskOps => decode_desk_ops(bytes)
+                .and_then(|v| all(v, |i| i.to_domain()))
+                .map(Decoded::Desk),
         };
         internal.unwrap_or_else(|e| {
             Decoded::Bad(format!(

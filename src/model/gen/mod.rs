@@ -3,7 +3,9 @@
 //! clocks, wrong currencies, bets rolled back after they were settled, claims on ineligible
 //! machines, amounts at the bounds, malformed messages, and voucher flows (`vouchers.rs`:
 //! tickets with validation numbers printed, requested, paid, cancelled, voided, expired,
-//! credited twice, ...). The same seed gives the same stream.
+//! credited twice, ...) and cash desks' shifts (`desks.rs`: opened, filled, credited,
+//! closed counted right or wrong, revised by a ticket dated inside a closed shift, ...).
+//! The same seed gives the same stream.
 //!
 //! It knows nothing of the rules' outcomes (the model decides those); it only keeps enough
 //! of its own books (sequence numbers, rough credits, open bets) to make play look real.
@@ -17,6 +19,8 @@ use crate::wire::{InputEnvelope, InputPayload, SnapshotMeters, Source};
 
 mod bonus;
 mod cases;
+mod desk_books;
+mod desks;
 mod promo;
 mod tickets;
 mod transfer_books;
@@ -262,6 +266,8 @@ struct World {
     /// serial of the wallets of its own.
     bonus_rng: SmallRng,
     bonus_serial: u32,
+    /// Cash desks (RULES.md D): their own random draws and books, for the same reason.
+    desks: desk_books::Desks,
 }
 
 /// How often, per thousand steps, a loss or session limit flow (RULES.md W-9) is mixed in.
@@ -269,6 +275,9 @@ const LIMIT_FLOWS_PER_MILLE: u32 = 2;
 
 /// How often, per thousand steps, a bonus flow (RULES.md W-12, `bonus.rs`) is mixed in.
 const BONUS_FLOWS_PER_MILLE: u32 = 20;
+
+/// How often, per thousand steps, a cash desk flow (RULES.md D, `desks.rs`) is mixed in.
+const DESK_FLOWS_PER_MILLE: u32 = 30;
 
 /// Generates a stream.
 pub fn generate(cfg: &GenConfig) -> Generated {
@@ -331,6 +340,7 @@ pub fn generate(cfg: &GenConfig) -> Generated {
         promo_rng: SmallRng::seed_from_u64(cfg.seed ^ 0x0070_726f_6d6f),
         bonus_rng: SmallRng::seed_from_u64(cfg.seed ^ 0x0062_6f6e_7573),
         bonus_serial: 0,
+        desks: desk_books::Desks::new(cfg.seed),
     };
     while w.out.items.len() < cfg.events {
         w.now += w.rng.gen_range(1..40);
@@ -372,6 +382,9 @@ pub fn generate(cfg: &GenConfig) -> Generated {
         if w.bonus_rng.gen_range(0..1000) < BONUS_FLOWS_PER_MILLE {
             // Restricted transfers ride on the transfers' setting (see `bonus_flow`).
             w.bonus_flow(cfg.transfer_per_mille > 0);
+        }
+        if w.desks.rng.gen_range(0..1000) < DESK_FLOWS_PER_MILLE {
+            w.desk_flow();
         }
     }
     // Last, a ticket sold at a desk: every stream ends with a voucher owed (RULES.md V-8's

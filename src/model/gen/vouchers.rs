@@ -28,7 +28,7 @@ enum Sender {
     Desk(String, String),
 }
 
-fn redeem(number: &str, tx: String, amount: i64, currency: &str) -> InputPayload {
+pub(super) fn redeem(number: &str, tx: String, amount: i64, currency: &str) -> InputPayload {
     InputPayload::VoucherRedeem {
         validation: number.to_owned(),
         tx,
@@ -37,7 +37,7 @@ fn redeem(number: &str, tx: String, amount: i64, currency: &str) -> InputPayload
     }
 }
 
-fn commit(number: &str, tx: String) -> InputPayload {
+pub(super) fn commit(number: &str, tx: String) -> InputPayload {
     InputPayload::VoucherCommit {
         validation: number.to_owned(),
         tx,
@@ -51,7 +51,7 @@ fn cancel(number: &str, tx: String) -> InputPayload {
     }
 }
 
-fn issue(number: &str, tx: String, amount: i64) -> InputPayload {
+pub(super) fn issue(number: &str, tx: String, amount: i64) -> InputPayload {
     InputPayload::VoucherIssue {
         validation: number.to_owned(),
         tx,
@@ -136,6 +136,21 @@ impl World {
             payload,
         };
         self.vouchers.sent.push(env.clone());
+        // RULES.md D-3: what the desk's drawer should hold, as far as the generator knows.
+        if let Sender::Desk(desk, _) = from {
+            let delta = match &env.payload {
+                InputPayload::VoucherIssue { amount, .. } => *amount,
+                InputPayload::VoucherCommit { validation, .. } => self
+                    .vouchers
+                    .tickets
+                    .iter()
+                    .rev()
+                    .find(|t| t.number == *validation)
+                    .map_or(0, |t| -t.amount),
+                _ => 0,
+            };
+            self.desks.note_cash(desk, time, delta);
+        }
         // Keyed by its validation number (RULES.md V-1).
         self.push(env);
     }
@@ -229,12 +244,12 @@ impl World {
         }
     }
 
-    fn ticket(&self, t: usize) -> (String, i64) {
+    pub(super) fn ticket(&self, t: usize) -> (String, i64) {
         let t = &self.vouchers.tickets[t];
         (t.number.clone(), t.amount)
     }
 
-    fn set_state(&mut self, t: usize, s: State) {
+    pub(super) fn set_state(&mut self, t: usize, s: State) {
         self.vouchers.tickets[t].state = s;
     }
 

@@ -2,7 +2,7 @@
 //! embedded store); and the UTC day that partitions the CQL ledger and GGR tables.
 
 use pitboss_actors::domain::{
-    DomainError, EntityKind, HallId, MachineId, PlayerId, PoolId, Timestamp, ValidationNo,
+    DomainError, EntityKind, HallId, MachineId, PlayerId, PoolId, ServerId, Timestamp, ValidationNo,
 };
 use pitboss_actors::shell::{EntityKey, StoreError};
 
@@ -20,6 +20,7 @@ pub fn entity_key(kind: &str, id: &str) -> Result<EntityKey, StoreError> {
         EntityKind::Pool => EntityKey::Pool(PoolId::new(id).map_err(bad)?),
         EntityKind::Hall => EntityKey::Hall(HallId::new(id).map_err(bad)?),
         EntityKind::Voucher => EntityKey::Voucher(ValidationNo::new(id).map_err(bad)?),
+        EntityKind::Desk => EntityKey::Desk(ServerId::new(id).map_err(bad)?),
     })
 }
 
@@ -31,6 +32,7 @@ fn tag(kind: EntityKind) -> u8 {
         EntityKind::Pool => b'p',
         EntityKind::Hall => b'h',
         EntityKind::Voucher => b'v',
+        EntityKind::Desk => b'd',
     }
 }
 
@@ -42,6 +44,12 @@ pub fn key_bytes(key: &EntityKey) -> Vec<u8> {
     out.push(tag(key.kind()));
     out.extend_from_slice(id);
     out
+}
+
+/// The embedded store's keys of every entity of one kind: `[lo, hi)`.
+pub fn kind_key_range(kind: EntityKind) -> ([u8; 1], [u8; 1]) {
+    let t = tag(kind);
+    ([t], [t + 1])
 }
 
 /// The inverse of [`key_bytes`].

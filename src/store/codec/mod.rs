@@ -15,6 +15,7 @@
 //!   entries;
 //! - [`fields`]: what several DTOs share.
 
+pub mod desk;
 pub mod fields;
 pub mod ggr;
 pub mod hall;
@@ -29,7 +30,7 @@ pub mod voucher;
 pub mod wallet;
 
 pub use ggr::{decode_ggr, encode_ggr, GgrRow};
-pub use keys::{day_of, entity_key, key_bytes, key_from_bytes};
+pub use keys::{day_of, entity_key, key_bytes, key_from_bytes, kind_key_range};
 pub use ledger::{decode_entries, encode_entries};
 pub use log::{decode_log, encode_log, LOG_RECORD_VERSION};
 pub use record::{decode_record, encode_record, RECORD_VERSION};

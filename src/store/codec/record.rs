@@ -4,6 +4,7 @@
 use pitboss_actors::shell::{Snapshot, StoreError};
 use serde::{Deserialize, Serialize};
 
+use crate::store::codec::desk::DeskDto;
 use crate::store::codec::fields::bad;
 use crate::store::codec::hall::HallDto;
 use crate::store::codec::machine::MachineDto;
@@ -34,6 +35,7 @@ enum StateDto {
     Pool(PoolDto),
     Hall(HallDto),
     Voucher(VoucherDto),
+    Desk(Box<DeskDto>),
 }
 
 /// Encodes an entity's state and movement count as a stored record.
@@ -44,6 +46,7 @@ pub fn encode_record(snapshot: &Snapshot, movements: u64) -> Result<Vec<u8>, Sto
         Snapshot::Pool(p) => StateDto::Pool(p.into()),
         Snapshot::Hall(h) => StateDto::Hall(h.into()),
         Snapshot::Voucher(v) => StateDto::Voucher(v.into()),
+        Snapshot::Desk(d) => StateDto::Desk(Box::new(d.into())),
     };
     let rec = Record {
         v: RECORD_VERSION,
@@ -70,6 +73,7 @@ pub fn decode_record(bytes: &[u8]) -> Result<(Snapshot, u64), StoreError> {
         StateDto::Pool(p) => Snapshot::Pool(p.try_into()?),
         StateDto::Hall(h) => Snapshot::Hall(h.try_into()?),
         StateDto::Voucher(v) => Snapshot::Voucher(v.try_into()?),
+        StateDto::Desk(d) => Snapshot::Desk((*d).try_into()?),
     };
     Ok((snapshot, rec.movements))
 }

@@ -1,6 +1,7 @@
 //! Refusals as stored: a wallet remembers the first answer to each transaction, refusals
 //! included, so every [`DomainError`] has a stored form.
 
+use pitboss_actors::domain::desk::DeskRefusal;
 use pitboss_actors::domain::limits::DepositPeriod;
 use pitboss_actors::domain::{
     DomainError, IdKind, KycStatus, MachineOp, SessionError, Subject, Total, VoucherRefusal,
@@ -154,6 +155,15 @@ pub(super) enum DomainErrorDto {
         party: String,
         tx: String,
         validation: String,
+    },
+    Desk {
+        refusal: String,
+        desk: String,
+        detail: String,
+    },
+    DeskTxConflict {
+        desk: String,
+        tx: String,
     },
 }
 
@@ -350,6 +360,16 @@ impl From<&DomainError> for DomainErrorDto {
                 tx,
                 validation,
             },
+            E::Desk {
+                refusal,
+                desk,
+                detail,
+            } => D::Desk {
+                refusal: refusal.name().into(),
+                desk,
+                detail,
+            },
+            E::DeskTxConflict { desk, tx } => D::DeskTxConflict { desk, tx },
         }
     }
 }
@@ -558,6 +578,17 @@ impl TryFrom<DomainErrorDto> for DomainError {
                 tx,
                 validation,
             },
+            D::Desk {
+                refusal,
+                desk,
+                detail,
+            } => E::Desk {
+                refusal: DeskRefusal::from_name(&refusal)
+                    .ok_or_else(|| unknown("desk refusal", &refusal))?,
+                desk,
+                detail,
+            },
+            D::DeskTxConflict { desk, tx } => E::DeskTxConflict { desk, tx },
         })
     }
 }
@@ -568,6 +599,7 @@ fn subject(text: &str) -> Result<Subject, StoreError> {
         Some(("machine", id)) => Ok(Subject::Machine(id.into())),
         Some(("wallet", id)) => Ok(Subject::Wallet(id.into())),
         Some(("voucher", id)) => Ok(Subject::Voucher(id.into())),
+        Some(("desk", id)) => Ok(Subject::Desk(id.into())),
         _ => Err(unknown("refusal subject", text)),
     }
 }

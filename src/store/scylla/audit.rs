@@ -2,9 +2,10 @@
 //! a few days, by partition, for the gaming-day report).
 
 use futures::StreamExt;
+use pitboss_actors::domain::desk::DeskState;
 use pitboss_actors::domain::{EventId, HallId, Timestamp};
 use pitboss_actors::shell::ports::BoxFuture;
-use pitboss_actors::shell::{LedgerEntry, Movement, Position, StoreError, Stored};
+use pitboss_actors::shell::{LedgerEntry, Movement, Position, Snapshot, StoreError, Stored};
 use scylla::value::CqlTimestamp;
 
 use crate::store::audit::{AuditSource, Claim, LedgerSink};
@@ -34,6 +35,28 @@ impl AuditSource for Cql {
                         snapshot,
                         movements,
                     });
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// The desks table only.
+    fn desks(&self) -> BoxFuture<Result<Vec<DeskState>, StoreError>> {
+        let me = self.handle();
+        Box::pin(async move {
+            let mut rows = me
+                .session
+                .execute_iter(me.st.scan_desks.clone(), ())
+                .await
+                .map_err(cql("scanning desks"))?
+                .rows_stream::<(Vec<u8>,)>()
+                .map_err(cql("scanning desks"))?;
+            let mut out = Vec::new();
+            while let Some(r) = rows.next().await {
+                let (state,) = r.map_err(cql("scanning desks"))?;
+                if let (Snapshot::Desk(d), _) = codec::decode_record(&state)? {
+                    out.push(d);
                 }
             }
             Ok(out)

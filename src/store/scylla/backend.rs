@@ -417,6 +417,7 @@ impl CqlInner {
             EntityKey::Pool(id) => (&self.st.read_pool, id.as_str()),
             EntityKey::Hall(id) => (&self.st.read_hall, id.as_str()),
             EntityKey::Voucher(id) => (&self.st.read_voucher, id.as_str()),
+            EntityKey::Desk(id) => (&self.st.read_desk, id.as_str()),
         };
         let what = format!("reading {} {id}", key.kind());
         let r = self

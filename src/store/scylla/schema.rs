@@ -40,6 +40,10 @@ pub const SCHEMA: &[(&str, &str)] = &[
         "70_machine_log.cql",
         include_str!("../../../schemas/cql/70_machine_log.cql"),
     ),
+    (
+        "80_desks.cql",
+        include_str!("../../../schemas/cql/80_desks.cql"),
+    ),
 ];
 
 /// The statements of a CQL file: comments (`--`) removed, split at `;`.

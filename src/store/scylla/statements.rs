@@ -33,7 +33,10 @@ pub struct Statements {
     pub read_pool: PreparedStatement,
     pub read_hall: PreparedStatement,
     pub read_voucher: PreparedStatement,
-    pub scan_states: [PreparedStatement; 5],
+    pub desk: PreparedStatement,
+    pub read_desk: PreparedStatement,
+    pub scan_desks: PreparedStatement,
+    pub scan_states: [PreparedStatement; 6],
     pub scan_ledger: PreparedStatement,
     pub scan_ggr: PreparedStatement,
     /// One partition (hall, day) of GGR windows (RULES.md H-2 reads a window back).
@@ -171,6 +174,27 @@ pub fn upsert_state<'a>(
                         h.totals.games,
                         h.totals.bets.checked_sub(h.totals.wins),
                         ts(h.watermark),
+                        mv,
+                        v,
+                        record,
+                    ),
+                )
+                .await
+            }
+            Snapshot::Desk(d) => {
+                let open = d.open.as_ref();
+                s.execute_unpaged(
+                    &st.desk,
+                    (
+                        d.id.as_str(),
+                        d.hall.as_ref().map(|h| h.as_str()),
+                        d.currency.as_str(),
+                        d.next as i32,
+                        open.map(|o| o.number as i32),
+                        open.map(|o| o.cashier.as_str()),
+                        d.drawer(),
+                        d.unshifted_in,
+                        d.unshifted_out,
                         mv,
                         v,
                         record,
@@ -404,12 +428,16 @@ pub async fn prepare_all(
         read_pool: p(s, "SELECT state FROM jackpot_pools WHERE pool_id = ?", pl).await?,
         read_hall: p(s, "SELECT state FROM halls WHERE hall_id = ?", pl).await?,
         read_voucher: p(s, "SELECT state FROM voucher_states WHERE validation_number = ?", pl).await?,
+        desk: p(s, "INSERT INTO desks (desk_id, hall_id, currency, shifts, open_shift, cashier, drawer, unshifted_in, unshifted_out, movements, version, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", pl).await?,
+        read_desk: p(s, "SELECT state FROM desks WHERE desk_id = ?", pl).await?,
+        scan_desks: p(s, "SELECT state FROM desks", pl).await?,
         scan_states: [
             p(s, "SELECT state FROM machines", pl).await?,
             p(s, "SELECT state FROM wallets", pl).await?,
             p(s, "SELECT state FROM jackpot_pools", pl).await?,
             p(s, "SELECT state FROM halls", pl).await?,
             p(s, "SELECT state FROM voucher_states", pl).await?,
+            p(s, "SELECT state FROM desks", pl).await?,
         ],
         scan_ledger: p(s, "SELECT entity_kind, entity_id, n, kind, level, amount, balance, cause, causes, event_time FROM money_ledger", pl).await?,
         scan_ggr: p(s, "SELECT hall_id, window_start, bets, wins, games, jackpots, promo, revision FROM ggr_windows", pl).await?,

@@ -12,9 +12,10 @@
 use std::borrow::Cow;
 
 use super::raw::{
-    Empty, RawBonusAward, RawCash, RawCashlessTransfer, RawDepositLimit, RawEnvelope, RawInt,
-    RawKyc, RawMeters, RawMoney, RawPayload, RawRollback, RawSelfExclusion, RawSessionLimit,
-    RawSource, RawStr, RawTransferCancel, RawTransferRequest, RawVoucher, RawWallet,
+    Empty, RawBonusAward, RawCash, RawCashlessTransfer, RawDepositLimit, RawDesk, RawEnvelope,
+    RawInt, RawKyc, RawMeters, RawMoney, RawPayload, RawRollback, RawSelfExclusion,
+    RawSessionLimit, RawSource, RawStr, RawTransferCancel, RawTransferRequest, RawVoucher,
+    RawWallet,
 };
 use crate::wire::NESTING_DEPTH_MAX;
 
@@ -249,6 +250,9 @@ struct Fields<'a> {
     credit_type: Option<RawStr<'a>>,
     wagering: Option<RawInt>,
     expires_at: Option<RawInt>,
+    cashier: Option<RawStr<'a>>,
+    float: Option<RawInt>,
+    counted: Option<RawInt>,
 }
 
 /// A meter snapshot's `meters` map: every meter once, integers only.
@@ -321,6 +325,9 @@ fn read_payload<'a>(r: &mut Reader<'a>) -> Option<RawPayload<'a>> {
             b"credit_type" => once(&mut f.credit_type, r.str())?,
             b"wagering" => once(&mut f.wagering, r.int())?,
             b"expires_at" => once(&mut f.expires_at, r.int())?,
+            b"cashier" => once(&mut f.cashier, r.str())?,
+            b"float" => once(&mut f.float, r.int())?,
+            b"counted" => once(&mut f.counted, r.int())?,
             _ => return Some(false),
         }
         Some(true)
@@ -349,6 +356,16 @@ fn read_payload<'a>(r: &mut Reader<'a>) -> Option<RawPayload<'a>> {
             amount: f.amount,
             currency: f.currency,
             reason: f.reason,
+        })
+    };
+    let desk = |f: Fields<'a>| -> Option<RawDesk<'a>> {
+        Some(RawDesk {
+            tx: f.tx?,
+            cashier: f.cashier,
+            float: f.float,
+            amount: f.amount,
+            counted: f.counted,
+            currency: f.currency?,
         })
     };
     let wallet = |f: Fields<'a>, with_bet_tx: bool| -> Option<RawWallet<'a>> {
@@ -470,6 +487,10 @@ fn read_payload<'a>(r: &mut Reader<'a>) -> Option<RawPayload<'a>> {
         b"voucher_commit" => P::VoucherCommit(voucher(f)?),
         b"voucher_cancel" => P::VoucherCancel(voucher(f)?),
         b"voucher_void" => P::VoucherVoid(voucher(f)?),
+        b"shift_open" => P::ShiftOpen(desk(f)?),
+        b"desk_fill" => P::DeskFill(desk(f)?),
+        b"desk_credit" => P::DeskCredit(desk(f)?),
+        b"shift_close" => P::ShiftClose(desk(f)?),
         _ => return None,
     })
 }

@@ -185,6 +185,24 @@ pub(super) struct RawVoucher<'a> {
     pub reason: Option<RawStr<'a>>,
 }
 
+/// A desk's shift command's fields (RULES.md D): `cashier` and `float` on an open,
+/// `amount` on a fill or credit, `counted` on a close.
+#[derive(Deserialize)]
+pub(super) struct RawDesk<'a> {
+    #[serde(borrow)]
+    pub tx: RawStr<'a>,
+    #[serde(borrow, default)]
+    pub cashier: Option<RawStr<'a>>,
+    #[serde(default)]
+    pub float: Option<RawInt>,
+    #[serde(default)]
+    pub amount: Option<RawInt>,
+    #[serde(default)]
+    pub counted: Option<RawInt>,
+    #[serde(borrow)]
+    pub currency: RawStr<'a>,
+}
+
 /// A wallet command's fields (`amount` is absent from a rollback, `bet_tx` optional on a win,
 /// `round` optional, read in version 2).
 #[derive(Deserialize)]
@@ -426,6 +444,10 @@ pub(super) enum RawPayload<'a> {
     VoucherCommit(#[serde(borrow)] RawVoucher<'a>),
     VoucherCancel(#[serde(borrow)] RawVoucher<'a>),
     VoucherVoid(#[serde(borrow)] RawVoucher<'a>),
+    ShiftOpen(#[serde(borrow)] RawDesk<'a>),
+    DeskFill(#[serde(borrow)] RawDesk<'a>),
+    DeskCredit(#[serde(borrow)] RawDesk<'a>),
+    ShiftClose(#[serde(borrow)] RawDesk<'a>),
 }
 
 pub(super) fn raw_int(v: impl Into<i128>) -> RawInt {
@@ -454,6 +476,14 @@ impl<'a> RawEnvelope<'a> {
             amount: None,
             currency: None,
             reason: None,
+        };
+        let desk = |tx: &'a String, currency: &'a String| RawDesk {
+            tx: tx.into(),
+            cashier: None,
+            float: None,
+            amount: None,
+            counted: None,
+            currency: currency.into(),
         };
         let priced =
             |validation: &'a String, tx: &'a String, amount: &i64, currency: &'a String| {
@@ -720,6 +750,40 @@ impl<'a> RawEnvelope<'a> {
                 reason: Some(reason.into()),
                 ..voucher(validation, tx)
             }),
+            P::ShiftOpen {
+                tx,
+                cashier,
+                float,
+                currency,
+            } => R::ShiftOpen(RawDesk {
+                cashier: Some(cashier.into()),
+                float: Some(raw_int(*float)),
+                ..desk(tx, currency)
+            }),
+            P::DeskFill {
+                tx,
+                amount,
+                currency,
+            } => R::DeskFill(RawDesk {
+                amount: Some(raw_int(*amount)),
+                ..desk(tx, currency)
+            }),
+            P::DeskCredit {
+                tx,
+                amount,
+                currency,
+            } => R::DeskCredit(RawDesk {
+                amount: Some(raw_int(*amount)),
+                ..desk(tx, currency)
+            }),
+            P::ShiftClose {
+                tx,
+                counted,
+                currency,
+            } => R::ShiftClose(RawDesk {
+                counted: Some(raw_int(*counted)),
+                ..desk(tx, currency)
+            }),
         };
         RawEnvelope {
             event_id: (&env.event_id).into(),
@@ -779,6 +843,10 @@ impl RawPayload<'_> {
             RawPayload::VoucherCommit(_) => "voucher_commit",
             RawPayload::VoucherCancel(_) => "voucher_cancel",
             RawPayload::VoucherVoid(_) => "voucher_void",
+            RawPayload::ShiftOpen(_) => "shift_open",
+            RawPayload::DeskFill(_) => "desk_fill",
+            RawPayload::DeskCredit(_) => "desk_credit",
+            RawPayload::ShiftClose(_) => "shift_close",
         }
     }
 
@@ -809,6 +877,16 @@ impl RawPayload<'_> {
                 | RawPayload::VoucherCommit(_)
                 | RawPayload::VoucherCancel(_)
                 | RawPayload::VoucherVoid(_)
+        )
+    }
+
+    pub fn is_desk_command(&self) -> bool {
+        matches!(
+            self,
+            RawPayload::ShiftOpen(_)
+                | RawPayload::DeskFill(_)
+                | RawPayload::DeskCredit(_)
+                | RawPayload::ShiftClose(_)
         )
     }
 }

@@ -3,6 +3,7 @@
 //! Every error names the field and the value.
 
 use pitboss_actors::domain::bonus::WAGERING_MAX;
+use pitboss_actors::domain::desk::{DeskCommand, DeskMeta, DeskOp, CASHIER_MAX};
 use pitboss_actors::domain::limits::{DepositPeriod, LimitKind};
 use pitboss_actors::domain::machine::{
     CashInKind, CashOutKind, EventMeta, MachineCommand, MachineTransfer, MeterReport, PromoCredit,
@@ -17,7 +18,9 @@ use pitboss_actors::domain::{
 };
 use pitboss_actors::shell::Input;
 
-use super::raw::{RawEnvelope, RawInt, RawMeters, RawMoney, RawPayload, RawStr, RawVoucher};
+use super::raw::{
+    RawDesk, RawEnvelope, RawInt, RawMeters, RawMoney, RawPayload, RawStr, RawVoucher,
+};
 use crate::wire::{input_version_supported, WireError};
 
 /// The text of a string field, or an error naming the field and what came instead.
@@ -135,6 +138,13 @@ pub(super) fn validate(env: RawEnvelope<'_>) -> Result<Input, WireError> {
         (None, Some(s)) if env.payload.is_voucher_command() => {
             let party = Party::Desk(ServerId::new(s)?);
             voucher_command(party, event_id, time, hall, env.payload)
+        }
+        (Some(m), None) if env.payload.is_desk_command() => Err(WireError::InvalidSource(format!(
+            "a `{kind}` command must come from a cash desk (`source.server`), not from machine {m:?}"
+        ))),
+        (None, Some(s)) if env.payload.is_desk_command() => {
+            let desk = ServerId::new(s)?;
+            desk_command(desk, event_id, time, hall, env.payload)
         }
         (Some(m), None) => {
             if env.payload.is_wallet_command() {
@@ -316,6 +326,85 @@ fn voucher_command(
         },
         cmd: VoucherCommand { party, tx, op },
         currency: cur,
+    })
+}
+
+/// A cash count (a float, counted cash): minor units, 0 to the bounds of an amount.
+fn cash_count(field: &'static str, raw: Option<RawInt>) -> Result<i64, WireError> {
+    match raw.ok_or_else(|| WireError::MissingField(field.into()))? {
+        RawInt::Int(0) => Ok(0),
+        RawInt::Int(v) => {
+            let minor = i64::try_from(v).map_err(|_| WireError::AmountOutOfRange(v))?;
+            Ok(Amount::new(minor)?.minor())
+        }
+        RawInt::Other(what) => Err(WireError::Schema(format!(
+            "`{field}` must be an integer number of minor units, got {what}"
+        ))),
+    }
+}
+
+/// A desk's shift command (RULES.md D-1, D-2, D-4).
+fn desk_command(
+    desk: ServerId,
+    event_id: EventId,
+    time: Timestamp,
+    hall: HallId,
+    p: RawPayload<'_>,
+) -> Result<Input, WireError> {
+    let priced = |d: &RawDesk<'_>| {
+        amount(
+            d.amount
+                .ok_or_else(|| WireError::MissingField("amount".into()))?,
+        )
+    };
+    let (d, op) = match p {
+        RawPayload::ShiftOpen(d) => {
+            let cashier = d
+                .cashier
+                .as_ref()
+                .ok_or_else(|| WireError::MissingField("cashier".into()))?;
+            let cashier = text("cashier", cashier)?;
+            if cashier.trim().is_empty() || cashier.len() > CASHIER_MAX {
+                return Err(WireError::Schema(format!(
+                    "`cashier` must be 1 to {CASHIER_MAX} bytes of text, got {} bytes",
+                    cashier.len()
+                )));
+            }
+            let op = DeskOp::Open {
+                cashier: cashier.to_owned(),
+                float: cash_count("float", d.float)?,
+            };
+            (d, op)
+        }
+        RawPayload::DeskFill(d) => {
+            let a = priced(&d)?;
+            (d, DeskOp::Fill(a))
+        }
+        RawPayload::DeskCredit(d) => {
+            let a = priced(&d)?;
+            (d, DeskOp::Credit(a))
+        }
+        RawPayload::ShiftClose(d) => {
+            let counted = cash_count("counted", d.counted)?;
+            (d, DeskOp::Close { counted })
+        }
+        other => {
+            return Err(WireError::InvalidSource(format!(
+                "a `{}` event is not a desk command",
+                other.kind()
+            )))
+        }
+    };
+    let tx = TxId::new(text("tx", &d.tx)?)?;
+    Ok(Input::Desk {
+        desk,
+        meta: DeskMeta {
+            event_id,
+            time,
+            hall,
+        },
+        cmd: DeskCommand { tx, op },
+        currency: currency(&d.currency)?,
     })
 }
 

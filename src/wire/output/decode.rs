@@ -6,13 +6,13 @@ use serde::Deserialize;
 use super::payload::{
     AlertPayload, AmlCaseClosedPayload, AmlCasePayload, GamingDayMachinePayload,
     GamingDayNetworkPayload, GamingDayPayload, GgrPayload, JackpotHitPayload, JackpotLevelsPayload,
-    OutputEnvelope, RatedSessionPayload, RefusedPayload, RejectedPayload, TransferPayload,
-    VoucherPayload, WalletPayload,
+    OutputEnvelope, RatedSessionPayload, RefusedPayload, RejectedPayload, ShiftPayload,
+    TransferPayload, VoucherPayload, WalletPayload,
 };
 use super::{
     KIND_ALERT, KIND_CASE, KIND_CASE_CLOSED, KIND_GAMING_DAY, KIND_GAMING_DAY_MACHINE,
     KIND_GAMING_DAY_NETWORK, KIND_GGR, KIND_HIT, KIND_LEVELS, KIND_REFUSED, KIND_REJECTED,
-    KIND_SESSION, KIND_TRANSFER, KIND_VOUCHER, KIND_WALLET,
+    KIND_SESSION, KIND_SHIFT, KIND_TRANSFER, KIND_VOUCHER, KIND_WALLET,
 };
 use crate::wire::{scan, WireError, NESTING_DEPTH_MAX, SCHEMA_VERSION};
 
@@ -49,13 +49,15 @@ pub enum OutputEvent<'a> {
     GamingDayMachine(OutputEnvelope<'a, GamingDayMachinePayload<'a>>),
     /// `transfer`
     Transfer(OutputEnvelope<'a, TransferPayload<'a>>),
+    /// `shift`
+    Shift(OutputEnvelope<'a, ShiftPayload<'a>>),
 }
 
 impl OutputEvent<'_> {
     /// The output's `kind`, as written (`ggr`, `jackpot_levels`, `jackpot_hit`, `wallet`,
     /// `alert`, `refused`, `rejected`, `voucher`, `rated_session`, `aml_case`,
     /// `aml_case_closed`, `gaming_day`,
-    /// `gaming_day_network`, `gaming_day_machine`, `transfer`).
+    /// `gaming_day_network`, `gaming_day_machine`, `transfer`, `shift`).
     pub fn kind(&self) -> &'static str {
         match self {
             OutputEvent::Ggr(_) => KIND_GGR,
@@ -73,6 +75,7 @@ impl OutputEvent<'_> {
             OutputEvent::GamingDayNetwork(_) => KIND_GAMING_DAY_NETWORK,
             OutputEvent::GamingDayMachine(_) => KIND_GAMING_DAY_MACHINE,
             OutputEvent::Transfer(_) => KIND_TRANSFER,
+            OutputEvent::Shift(_) => KIND_SHIFT,
         }
     }
 
@@ -94,6 +97,7 @@ impl OutputEvent<'_> {
             OutputEvent::GamingDayNetwork(e) => &e.output_id,
             OutputEvent::GamingDayMachine(e) => &e.output_id,
             OutputEvent::Transfer(e) => &e.output_id,
+            OutputEvent::Shift(e) => &e.output_id,
         }
     }
 }
@@ -132,6 +136,7 @@ pub fn decode_output(bytes: &[u8]) -> Result<OutputEvent<'_>, WireError> {
         KIND_GAMING_DAY_NETWORK => OutputEvent::GamingDayNetwork(read(bytes)?),
         KIND_GAMING_DAY_MACHINE => OutputEvent::GamingDayMachine(read(bytes)?),
         KIND_TRANSFER => OutputEvent::Transfer(read(bytes)?),
+        KIND_SHIFT => OutputEvent::Shift(read(bytes)?),
         other => {
             return Err(WireError::Schema(format!(
                 "unknown output kind {:?}",

@@ -17,14 +17,14 @@ use super::payload::{
     AlertPayload, AmlCaseClosedPayload, AmlCasePayload, Bin, CashMovePayload,
     GamingDayMachinePayload, GamingDayNetworkPayload, GamingDayPayload, GgrPayload,
     JackpotHitPayload, JackpotLevelsPayload, LevelPayload, MeterVarianceRow, OutputEnvelope,
-    RatedSessionPayload, RefusedPayload, RejectedPayload, TransferPayload, VoucherPayload,
-    WalletPayload,
+    RatedSessionPayload, RefusedPayload, RejectedPayload, ShiftPayload, TransferPayload,
+    VoucherPayload, WalletPayload,
 };
 use super::{
     OutputRecord, Topic, KIND_ALERT, KIND_CASE, KIND_CASE_CLOSED, KIND_GAMING_DAY,
     KIND_GAMING_DAY_MACHINE, KIND_GAMING_DAY_NETWORK, KIND_GGR, KIND_HIT, KIND_LEVELS,
-    KIND_REFUSED, KIND_REJECTED, KIND_SESSION, KIND_TRANSFER, KIND_VOUCHER, KIND_WALLET,
-    OUTPUT_ID_NAMESPACE, REJECTED_ORIGINAL_BYTES_MAX,
+    KIND_REFUSED, KIND_REJECTED, KIND_SESSION, KIND_SHIFT, KIND_TRANSFER, KIND_VOUCHER,
+    KIND_WALLET, OUTPUT_ID_NAMESPACE, REJECTED_ORIGINAL_BYTES_MAX,
 };
 use crate::wire::{WireError, SCHEMA_VERSION};
 
@@ -185,11 +185,13 @@ pub fn encode_output(out: &Output) -> OutputRecord {
                 _ => write_name(&mut name, format_args!("{cause} alert {index}")),
             }
             let payload = alert_payload(alert);
-            // Keyed by the machine; a desk's lapsed voucher hold by the validation number.
+            // Keyed by the machine; a desk's lapsed voucher hold by the validation number, a
+            // desk's own alerts by the desk.
             let key = payload
                 .machine
                 .clone()
                 .or_else(|| payload.validation.clone())
+                .or_else(|| payload.desk.clone())
                 .unwrap_or_default();
             record(Topic::Alerts, &key, &name, KIND_ALERT, Some(cause), payload)
         }
@@ -249,6 +251,65 @@ pub fn encode_output(out: &Output) -> OutputRecord {
                 validation.as_str(),
                 &name,
                 KIND_VOUCHER,
+                Some(cause),
+                payload,
+            )
+        }
+        Output::Shift {
+            desk,
+            currency,
+            note,
+        } => {
+            // RULES.md D-7: an answer is named by its key, a revision by the shift and its
+            // revision number.
+            match &note.tx {
+                Some(tx) => write_name(&mut name, format_args!("shift {desk} {tx}")),
+                None => write_name(
+                    &mut name,
+                    format_args!(
+                        "shift {desk} {} revise {}",
+                        note.shift.number, note.shift.revision
+                    ),
+                ),
+            }
+            let s = &note.shift;
+            let payload = ShiftPayload {
+                desk: desk.as_str().into(),
+                hall: note.hall.as_str().into(),
+                op: note.op.name().into(),
+                tx: note.tx.as_ref().map(|t| t.as_str().into()),
+                status: if note.refused.is_some() {
+                    "refused"
+                } else {
+                    "applied"
+                }
+                .into(),
+                code: note.refused.as_ref().map(|e| e.code().into()),
+                reason: note.refused.as_ref().map(|e| e.to_string().into()),
+                amount: note.amount,
+                shift: s.number,
+                cashier: s.cashier.as_str().into(),
+                opened_at: s.opened_at.0,
+                closed_at: s.closed_at.map(|t| t.0),
+                float: s.float,
+                cash_in: s.cash_in,
+                cash_out: s.cash_out,
+                fills: s.fills,
+                credits: s.credits,
+                expected: s.expected(),
+                counted: s.counted,
+                variance: s.variance(),
+                operations: s.operations,
+                revision: s.revision,
+                time: note.time.0,
+                currency: currency.as_str().into(),
+            };
+            let cause = note.cause.to_string();
+            record(
+                Topic::Shifts,
+                desk.as_str(),
+                &name,
+                KIND_SHIFT,
                 Some(cause),
                 payload,
             )
@@ -730,6 +791,23 @@ fn alert_payload(alert: &Alert) -> AlertPayload<'_> {
         } => {
             p.amount = Some(*credited);
             p.voucher_amount = Some(*voucher);
+        }
+        Alert::ShiftVariance {
+            desk,
+            shift,
+            expected,
+            counted,
+            variance,
+        } => {
+            p.desk = Some(desk.as_str().into());
+            p.shift = Some(*shift);
+            p.amount = Some(*expected);
+            p.counted = Some(*counted);
+            p.variance = Some(*variance);
+        }
+        Alert::DeskCashWithoutShift { desk, amount } => {
+            p.desk = Some(desk.as_str().into());
+            p.amount = Some(*amount);
         }
         Alert::VoucherHoldReleased { holder, amount, .. } => {
             p.amount = Some(*amount);

@@ -50,8 +50,8 @@ pub use payload::{
     AlertPayload, AmlCaseClosedPayload, AmlCasePayload, Bin, CashMovePayload,
     GamingDayMachinePayload, GamingDayNetworkPayload, GamingDayPayload, GgrPayload,
     JackpotHitPayload, JackpotLevelsPayload, LevelPayload, MeterVarianceRow, OutputEnvelope,
-    RatedSessionPayload, RefusedPayload, RejectedPayload, TransferPayload, VoucherPayload,
-    WalletPayload,
+    RatedSessionPayload, RefusedPayload, RejectedPayload, ShiftPayload, TransferPayload,
+    VoucherPayload, WalletPayload,
 };
 
 /// The namespace of every output id (UUID v5).
@@ -83,11 +83,13 @@ pub enum Topic {
     /// Each hall's gaming-day report at the day's close and its revisions, keyed by hall id
     /// (RULES.md H-5).
     Reports,
+    /// Desk commands' answers and revised shifts, keyed by desk (RULES.md D-7).
+    Shifts,
 }
 
 impl Topic {
     /// Every output topic.
-    pub const ALL: [Topic; 9] = [
+    pub const ALL: [Topic; 10] = [
         Topic::Ggr,
         Topic::Jackpots,
         Topic::WalletEvents,
@@ -97,6 +99,7 @@ impl Topic {
         Topic::Sessions,
         Topic::Compliance,
         Topic::Reports,
+        Topic::Shifts,
     ];
 
     /// The topic's name unless configured otherwise.
@@ -111,6 +114,7 @@ impl Topic {
             Topic::Sessions => "pitboss.sessions",
             Topic::Compliance => "pitboss.compliance",
             Topic::Reports => "pitboss.reports",
+            Topic::Shifts => "pitboss.shifts",
         }
     }
 }
@@ -151,3 +155,4 @@ const KIND_GAMING_DAY: &str = "gaming_day";
 const KIND_GAMING_DAY_NETWORK: &str = "gaming_day_network";
 const KIND_GAMING_DAY_MACHINE: &str = "gaming_day_machine";
 const KIND_TRANSFER: &str = "transfer";
+const KIND_SHIFT: &str = "shift";

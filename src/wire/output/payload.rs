@@ -151,6 +151,69 @@ pub struct WalletPayload<'a> {
     pub bonus: Option<i64>,
 }
 
+/// A desk command's answer, or a closed shift revised (RULES.md D-7).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShiftPayload<'a> {
+    /// The desk (`source.server` of its commands).
+    #[serde(borrow)]
+    pub desk: Cow<'a, str>,
+    /// The desk's hall.
+    #[serde(borrow)]
+    pub hall: Cow<'a, str>,
+    /// `open`, `fill`, `credit`, `close` or `revise`.
+    #[serde(borrow)]
+    pub op: Cow<'a, str>,
+    /// A command's transaction id (absent from a revision).
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    pub tx: Option<Cow<'a, str>>,
+    /// `applied` or `refused`.
+    #[serde(borrow)]
+    pub status: Cow<'a, str>,
+    /// Refused: the stable code (RULES.md).
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<Cow<'a, str>>,
+    /// Refused: why, in words.
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<Cow<'a, str>>,
+    /// The amount the command named: the float, the fill or credit, the counted cash (0 for
+    /// a revision), minor units.
+    pub amount: i64,
+    /// The shift after the command (0: the desk never had one).
+    pub shift: u32,
+    /// The shift's cashier (empty with no shift).
+    #[serde(borrow)]
+    pub cashier: Cow<'a, str>,
+    /// When it opened, ms since the Unix epoch.
+    pub opened_at: i64,
+    /// When it closed, once closed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_at: Option<i64>,
+    pub float: i64,
+    /// Cash taken for tickets sold.
+    pub cash_in: i64,
+    /// Cash paid for tickets.
+    pub cash_out: i64,
+    pub fills: i64,
+    pub credits: i64,
+    /// `float + cash_in - cash_out + fills - credits`.
+    pub expected: i64,
+    /// The cash counted at the close, once closed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counted: Option<i64>,
+    /// `counted - expected`, once closed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variance: Option<i64>,
+    /// Cash operations booked to the shift.
+    pub operations: u32,
+    /// Revisions after the close (D-5).
+    pub revision: u32,
+    /// When it was booked (event time), ms since the Unix epoch.
+    pub time: i64,
+    /// ISO 4217 code.
+    #[serde(borrow)]
+    pub currency: Cow<'a, str>,
+}
+
 /// What happened to a voucher (RULES.md V-8): a command's answer, a machine's ticket fact,
 /// an expiry or a lapsed hold.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -608,6 +671,18 @@ pub struct AlertPayload<'a> {
     /// the Unix epoch (RULES.md W-9).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub until: Option<i64>,
+    /// `shift_variance`, `desk_cash_without_shift`: the cash desk (RULES.md D).
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    pub desk: Option<Cow<'a, str>>,
+    /// `shift_variance`: the shift's number (`amount`: the expected cash).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shift: Option<u32>,
+    /// `shift_variance`: the cash counted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counted: Option<i64>,
+    /// `shift_variance`: counted - expected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variance: Option<i64>,
 }
 
 /// One meter of a `meter_variance` alert (RULES.md M-8).

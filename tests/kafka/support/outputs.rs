@@ -63,6 +63,7 @@ impl Outputs {
                 OutputEvent::RatedSession(e) => e.cause_event_id.as_deref(),
                 OutputEvent::Transfer(e) => e.cause_event_id.as_deref(),
                 OutputEvent::AmlCase(e) => e.cause_event_id.as_deref(),
+                OutputEvent::Shift(e) => e.cause_event_id.as_deref(),
                 _ => None,
             };
             assert_eq!(

@@ -2,12 +2,14 @@
 //! the effects through its [`EntityContext`](crate::shell::context::EntityContext); no
 //! business rule lives here.
 
+pub mod desk;
 pub mod hall;
 pub mod machine;
 pub mod pool;
 pub mod voucher;
 pub mod wallet;
 
+pub use desk::DeskEntity;
 pub use hall::HallEntity;
 pub use machine::MachineEntity;
 pub use pool::{PoolChange, PoolEntity};

@@ -1,6 +1,7 @@
 //! A voucher's actor state: its state machine, the outputs it publishes (answers, facts,
 //! lapses, alerts) and its ledger (the liability it moves).
 
+use crate::domain::desk::DeskMeta;
 use crate::domain::voucher::{Reply, VoucherEffect, VoucherMove, VoucherState};
 use crate::domain::{EntityKind, ValidationNo};
 
@@ -8,7 +9,7 @@ use crate::shell::ack::AckToken;
 use crate::shell::actor::Entity;
 use crate::shell::context::{Counter, EntityContext};
 use crate::shell::ledger::Ledger;
-use crate::shell::messages::VoucherMsg;
+use crate::shell::messages::{DeskMsg, Remote, VoucherMsg};
 use crate::shell::ports::ledger::Movement;
 use crate::shell::ports::sink::Output;
 use crate::shell::ports::store::{EntityKey, Snapshot, Stash, Stored};
@@ -121,6 +122,21 @@ impl Entity for VoucherEntity {
                         },
                         &ack,
                     );
+                }
+                VoucherEffect::Desk(desk, cash) => {
+                    // RULES.md D-3: the desk books it to its shift.
+                    cx.forward(Remote::Desk(
+                        desk,
+                        DeskMsg::Cash {
+                            meta: DeskMeta {
+                                event_id: meta.event_id,
+                                time: meta.time,
+                                hall: meta.hall.clone(),
+                            },
+                            cash,
+                            ack: ack.clone(),
+                        },
+                    ));
                 }
                 VoucherEffect::Alert(alert) => {
                     // Numbered after the machine's own alerts about the same event.

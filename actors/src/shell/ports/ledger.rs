@@ -69,11 +69,23 @@ pub enum Movement {
     BonusConvert,
     /// A bonus expired unconverted (W-12, level 1).
     BonusExpire,
+    /// A shift's float counted into a desk's drawer (RULES.md D-1).
+    ShiftFloat,
+    /// Cash a desk took for a ticket it sold (D-3).
+    DeskCashIn,
+    /// Cash a desk paid for a ticket (D-3).
+    DeskCashOut,
+    /// Cash from the vault into a desk's drawer (D-2).
+    DeskFill,
+    /// Cash from a desk's drawer to the vault (D-2).
+    DeskCredit,
+    /// A closed shift's drawer back to the vault (D-4, D-5).
+    ShiftClose,
 }
 
 impl Movement {
     /// Every movement, for lookups.
-    pub const ALL: [Movement; 30] = [
+    pub const ALL: [Movement; 36] = [
         Movement::Bet,
         Movement::Win,
         Movement::BillIn,
@@ -104,6 +116,12 @@ impl Movement {
         Movement::BonusAward,
         Movement::BonusConvert,
         Movement::BonusExpire,
+        Movement::ShiftFloat,
+        Movement::DeskCashIn,
+        Movement::DeskCashOut,
+        Movement::DeskFill,
+        Movement::DeskCredit,
+        Movement::ShiftClose,
     ];
 
     /// A short stable name (stored in the ledger).
@@ -139,6 +157,12 @@ impl Movement {
             Movement::BonusAward => "bonus_award",
             Movement::BonusConvert => "bonus_convert",
             Movement::BonusExpire => "bonus_expire",
+            Movement::ShiftFloat => "shift_float",
+            Movement::DeskCashIn => "desk_cash_in",
+            Movement::DeskCashOut => "desk_cash_out",
+            Movement::DeskFill => "desk_fill",
+            Movement::DeskCredit => "desk_credit",
+            Movement::ShiftClose => "shift_close",
         }
     }
 

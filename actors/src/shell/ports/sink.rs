@@ -4,6 +4,7 @@
 use std::sync::Mutex;
 
 use crate::domain::aml::AmlCase;
+use crate::domain::desk::ShiftNote;
 use crate::domain::ggr::WindowClosed;
 use crate::domain::jackpot::JackpotHit;
 use crate::domain::machine::{Alert, RatedSession};
@@ -89,6 +90,13 @@ pub enum Output {
         /// The voucher's currency.
         currency: Currency,
         note: VoucherNote,
+    },
+    /// A desk command's answer or a closed shift revised (RULES.md D-7).
+    Shift {
+        desk: ServerId,
+        /// The network's currency.
+        currency: Currency,
+        note: Box<ShiftNote>,
     },
     /// A case for the compliance officers (RULES.md W-11).
     AmlCase { case: Box<AmlCase> },

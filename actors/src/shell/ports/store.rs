@@ -8,12 +8,15 @@ use std::pin::Pin;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use crate::domain::desk::DeskState;
 use crate::domain::ggr::{GgrTotals, HallState};
 use crate::domain::jackpot::PoolState;
 use crate::domain::machine::{LogEntry, MachineState};
 use crate::domain::voucher::VoucherState;
 use crate::domain::wallet::{Recalled, TxKey, TxRecord, WalletState};
-use crate::domain::{EntityKind, HallId, MachineId, PlayerId, PoolId, Timestamp, ValidationNo};
+use crate::domain::{
+    EntityKind, HallId, MachineId, PlayerId, PoolId, ServerId, Timestamp, ValidationNo,
+};
 
 use crate::shell::ports::ledger::LedgerEntry;
 
@@ -34,6 +37,8 @@ pub enum EntityKey {
     Hall(HallId),
     /// A TITO voucher.
     Voucher(ValidationNo),
+    /// A cash desk (RULES.md D).
+    Desk(ServerId),
 }
 
 impl EntityKey {
@@ -44,6 +49,7 @@ impl EntityKey {
             EntityKey::Pool(_) => EntityKind::Pool,
             EntityKey::Hall(_) => EntityKind::Hall,
             EntityKey::Voucher(_) => EntityKind::Voucher,
+            EntityKey::Desk(_) => EntityKind::Desk,
         }
     }
 
@@ -54,6 +60,7 @@ impl EntityKey {
             EntityKey::Pool(id) => id.as_str(),
             EntityKey::Hall(id) => id.as_str(),
             EntityKey::Voucher(id) => id.as_str(),
+            EntityKey::Desk(id) => id.as_str(),
         }
     }
 }
@@ -72,6 +79,8 @@ pub enum Snapshot {
     Hall(HallState),
     /// A TITO voucher.
     Voucher(VoucherState),
+    /// A cash desk.
+    Desk(DeskState),
 }
 
 impl Snapshot {
@@ -82,6 +91,7 @@ impl Snapshot {
             Snapshot::Pool(s) => EntityKey::Pool(s.id.clone()),
             Snapshot::Hall(s) => EntityKey::Hall(s.id.clone()),
             Snapshot::Voucher(s) => EntityKey::Voucher(s.number),
+            Snapshot::Desk(s) => EntityKey::Desk(s.id.clone()),
         }
     }
 }
