@@ -235,10 +235,13 @@ struct SimDesk {
     tx: u64,
 }
 
-/// The float a shift opens with; a fill comes below `DESK_LOW`, a credit above `DESK_HIGH`.
-const DESK_FLOAT: i64 = 500_000;
+/// The float a shift opens with; below `DESK_LOW` a fill of `DESK_FILL` comes from the vault,
+/// above `DESK_HIGH` a credit takes the drawer back to the float (tickets paid outweigh
+/// tickets sold, so a shift sees both).
+const DESK_FLOAT: i64 = 200_000;
 const DESK_LOW: i64 = 100_000;
-const DESK_HIGH: i64 = 1_500_000;
+const DESK_FILL: i64 = 250_000;
+const DESK_HIGH: i64 = 300_000;
 /// Desk operations in a shift before it closes.
 const DESK_SHIFT_OPS: u32 = 30;
 /// The cashiers, taking turns.
@@ -864,19 +867,19 @@ impl Simulator {
         if expected < DESK_LOW {
             let fill = InputPayload::DeskFill {
                 tx: self.desk_tx(),
-                amount: DESK_FLOAT,
+                amount: DESK_FILL,
                 currency: cur.clone(),
             };
             self.desk_command(t, fill);
-            expected += DESK_FLOAT;
+            expected += DESK_FILL;
         } else if expected > DESK_HIGH {
             let credit = InputPayload::DeskCredit {
                 tx: self.desk_tx(),
-                amount: DESK_HIGH - DESK_FLOAT,
+                amount: expected - DESK_FLOAT,
                 currency: cur.clone(),
             };
             self.desk_command(t, credit);
-            expected -= DESK_HIGH - DESK_FLOAT;
+            expected = DESK_FLOAT;
         }
         if ops < DESK_SHIFT_OPS {
             self.desk.open = Some((expected, ops));
