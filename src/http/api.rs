@@ -9,9 +9,11 @@ use pitboss_actors::domain::limits::{DepositPeriod, LimitKind, PeriodSums};
 use pitboss_actors::domain::time::WINDOW_MS;
 use pitboss_actors::domain::wallet::WalletState;
 use pitboss_actors::domain::{
-    Currency, HallId, MachineId, PlayerId, PoolId, ReportedMeter, ValidationNo,
+    Currency, HallId, MachineId, PlayerId, PoolId, ReportedMeter, ServerId, ValidationNo,
 };
-use pitboss_actors::shell::{HallEntity, MachineEntity, Snapshot, VoucherEntity, WalletEntity};
+use pitboss_actors::shell::{
+    DeskEntity, HallEntity, MachineEntity, Snapshot, VoucherEntity, WalletEntity,
+};
 use serde::{Deserialize, Serialize};
 
 use super::auth::{authorize, Role};
@@ -705,6 +707,52 @@ pub async fn voucher(
         )));
     }
     Ok(HttpResponse::Ok().json(voucher_view(&v)))
+}
+
+/// `GET /api/desks/{id}`: a cash desk (RULES.md D): its open shift with the drawer's
+/// expected cash, its latest closed shift, its unshifted cash (a live actor, else the store).
+pub async fn desk(
+    state: web::Data<HttpState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    read_guard(&state, &req)?;
+    let id = parse_id(&path, "desk id", ServerId::new)?;
+    let Some(Snapshot::Desk(d)) = state.runtime.inspect::<DeskEntity>(&id).await? else {
+        return Err(ApiError::not_found(format!("desk {id} not found")));
+    };
+    let cur = d.currency.as_str();
+    let shift = |s: &pitboss_actors::domain::desk::ShiftFigures| {
+        serde_json::json!({
+            "shift": s.number,
+            "cashier": s.cashier,
+            "opened_at_ms": s.opened_at.0,
+            "closed_at_ms": s.closed_at.map(|t| t.0),
+            "float_minor": s.float,
+            "cash_in_minor": s.cash_in,
+            "cash_out_minor": s.cash_out,
+            "fills_minor": s.fills,
+            "credits_minor": s.credits,
+            "expected_minor": s.expected(),
+            "expected": money(s.expected(), cur),
+            "counted_minor": s.counted,
+            "variance_minor": s.variance(),
+            "operations": s.operations,
+            "revision": s.revision,
+        })
+    };
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "desk": d.id.to_string(),
+        "hall": d.hall.as_ref().map(|h| h.to_string()),
+        "currency": cur,
+        "shifts_opened": d.next,
+        "open_shift": d.open.as_ref().map(shift),
+        "last_closed_shift": d.closed.back().map(shift),
+        "unshifted_in_minor": d.unshifted_in,
+        "unshifted_out_minor": d.unshifted_out,
+        "cash_in_minor": d.cash_in,
+        "cash_out_minor": d.cash_out,
+    })))
 }
 
 /// The API's view of a voucher's state.

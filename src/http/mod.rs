@@ -155,6 +155,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::get().to(api::voucher_liability),
         )
         .route("/api/vouchers/{validation}", web::get().to(api::voucher))
+        .route("/api/desks/{id}", web::get().to(api::desk))
         .route("/api/wallets/{id}", web::get().to(api::wallet))
         .route("/api/halls", web::get().to(api::halls))
         .route("/api/halls/{id}/ggr", web::get().to(api::hall_ggr))

@@ -46,6 +46,12 @@ const UNREACHABLE: &[(&str, &str, u16, &str)] = &[
         "needs the in-memory store or a store that fails reads (the demo holds an embedded one)",
     ),
     (
+        "/api/desks/{id}",
+        "get",
+        503,
+        "needs a store that fails reads",
+    ),
+    (
         "/api/reports/shifts",
         "get",
         503,
@@ -836,6 +842,10 @@ fn every_answer_of_a_running_demo_is_as_the_document_says() {
         ("get", sh, "/api/reports/shifts?date=31.12.2026", Bearer(VIEWER), None, 400),
         ("get", sh, &format!("{shifts}&format=xml"), Bearer(VIEWER), None, 400),
         ("get", sh, &shifts, NoKey, None, 401),
+        ("get", "/api/desks/{id}", "/api/desks/DESK-1", Bearer(VIEWER), None, 200),
+        ("get", "/api/desks/{id}", "/api/desks/DESK-1", NoKey, None, 401),
+        ("get", "/api/desks/{id}", "/api/desks/DESK-NONE", Bearer(VIEWER), None, 404),
+        ("get", "/api/desks/{id}", "/api/desks/has%20space", Bearer(VIEWER), None, 400),
         ("get", "/api/vouchers/liability", "/api/vouchers/liability", NoKey, None, 401),
         ("get", "/api/vouchers/{validation}", "/api/vouchers/420000000000000001", NoKey, None, 401),
         ("get", "/api/vouchers/{validation}", "/api/vouchers/999999999999999999", Bearer(VIEWER), None, 404),
