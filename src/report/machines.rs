@@ -97,6 +97,8 @@ pub struct MachineDayRow {
     pub theoretical_win_minor: i64,
     /// Net win / coin in, percent to two places (half away from zero); empty without coin in.
     pub hold_percent: String,
+    /// Games ended (counted in the minute their hall's window counts them).
+    pub games: i64,
     /// Ledger movements counted.
     pub movements: u64,
 }
@@ -216,6 +218,7 @@ impl LedgerSink for Days {
             Movement::RestrictedIn => (|r| &mut r.restricted_in_minor, 1),
             Movement::NonRestrictedIn => (|r| &mut r.nonrestricted_in_minor, 1),
             Movement::PromoPlayed => (|r| &mut r.promo_played_minor, 1),
+            Movement::Games => (|r| &mut r.games, 1),
             // Wallet, pool and voucher movements: not a machine's.
             _ => return,
         };
@@ -238,11 +241,11 @@ pub fn csv(date: &str, currency: &str, rows: &[MachineDayRow]) -> String {
         "date,hall,machine,currency,coin_in_minor,coin_out_minor,handpaid_wins_minor,\
          jackpots_minor,promo_played_minor,ggr_minor,net_win_minor,bills_in_minor,\
          tickets_in_minor,drop_minor,tickets_out_minor,cashless_in_minor,cashless_out_minor,\
-         handpays_minor,restricted_in_minor,nonrestricted_in_minor,theoretical_hold_percent,theoretical_win_minor,hold_percent,movements\n",
+         handpays_minor,restricted_in_minor,nonrestricted_in_minor,theoretical_hold_percent,theoretical_win_minor,hold_percent,games,movements\n",
     );
     for r in rows {
         out.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
             date,
             r.hall,
             r.machine,
@@ -266,6 +269,7 @@ pub fn csv(date: &str, currency: &str, rows: &[MachineDayRow]) -> String {
             r.theoretical_hold_percent,
             r.theoretical_win_minor,
             r.hold_percent,
+            r.games,
             r.movements
         ));
     }

@@ -336,6 +336,7 @@ fn machine_payload<'a>(
         theoretical_hold_percent: m.theoretical_hold_percent.as_str().into(),
         theoretical_win: m.theoretical_win_minor,
         hold_percent: m.hold_percent.as_str().into(),
+        games: m.games,
         movements: m.movements,
         currency: currency.into(),
     }

@@ -204,10 +204,11 @@ impl LedgerTotals {
             0
         };
         // A jackpot award and a jackpot handpay are paid by hand: they pass the machine's
-        // meters, not its credits; promotional credits played are part of a bet's entry.
+        // meters, not its credits; promotional credits played are part of a bet's entry;
+        // games are a count (RULES.md H-4).
         let moves = !matches!(
             e.kind,
-            Movement::JackpotPaid | Movement::HandpaidWin | Movement::PromoPlayed
+            Movement::JackpotPaid | Movement::HandpaidWin | Movement::PromoPlayed | Movement::Games
         );
         t.chain.push((chain, e.n, e.amount, e.balance, moves));
         match t.last.iter_mut().find(|(l, _, _)| *l == e.level) {
@@ -325,8 +326,13 @@ pub async fn audit(src: &dyn AuditSource) -> Result<AuditReport, StoreError> {
                 ];
                 let credits: i128 = credit_kinds.iter().map(|k| t.sum(*k, 0)).sum();
                 let mt = &m.meters;
-                let checks: [(&str, i128, i128); 15] = [
+                let checks: [(&str, i128, i128); 16] = [
                     ("credits", m.credits as i128, credits),
+                    (
+                        "games played",
+                        mt.games_played as i128,
+                        t.sum(Movement::Games, 0),
+                    ),
                     (
                         "restricted in",
                         mt.restricted_in as i128,

@@ -558,6 +558,7 @@ pub fn gaming_day_machine() -> super::GamingDayMachinePayload<'static> {
         theoretical_hold_percent: "8".into(),
         theoretical_win: 10_000,
         hold_percent: "6.08".into(),
+        games: 250,
         movements: 321,
         currency: CURRENCY.into(),
     }

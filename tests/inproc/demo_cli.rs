@@ -265,15 +265,22 @@ fn the_gaming_day_report_adds_up_to_what_the_demo_booked() {
             if hall == "ONLINE-1" {
                 continue;
             }
-            let coin_in: i64 = lines[1..]
-                .iter()
-                .map(|l| l.split(',').collect::<Vec<_>>())
-                .filter(|f| f[1] == hall)
-                .map(|f| f[4].parse::<i64>().unwrap())
-                .sum();
+            let header: Vec<&str> = lines[0].split(',').collect();
+            let column = |name: &str| -> i64 {
+                let i = header.iter().position(|c| *c == name).unwrap();
+                lines[1..]
+                    .iter()
+                    .map(|l| l.split(',').collect::<Vec<_>>())
+                    .filter(|f| f[1] == hall)
+                    .map(|f| f[i].parse::<i64>().unwrap())
+                    .sum()
+            };
             assert_eq!(
-                coin_in,
-                h["handle_minor"].as_i64().unwrap(),
+                (column("coin_in_minor"), column("games")),
+                (
+                    h["handle_minor"].as_i64().unwrap(),
+                    h["games"].as_i64().unwrap()
+                ),
                 "{hall}: {csv}"
             );
         }

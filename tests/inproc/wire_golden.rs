@@ -1517,12 +1517,13 @@ fn the_networks_and_a_machines_gaming_day_are_named_by_their_content() {
         rec.id,
         v5(
             "gaming-day-machine M-17 H-1 2026-10-25 125000 110000 2000 5000 400 13000 7600 \
-            40000 10000 50000 30000 5000 1000 0 1000 0 10000 321"
+            40000 10000 50000 30000 5000 1000 0 1000 0 10000 250 321"
         )
     );
     for change in [
         |m: &mut GamingDayMachinePayload<'_>| m.tickets_out += 1,
         |m: &mut GamingDayMachinePayload<'_>| m.cashless_out += 1,
+        |m: &mut GamingDayMachinePayload<'_>| m.games += 1,
         |m: &mut GamingDayMachinePayload<'_>| m.movements += 1,
     ] {
         let mut other = m.clone();

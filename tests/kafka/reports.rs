@@ -95,7 +95,7 @@ fn days(out: &Outputs) -> Days {
 
 /// The machine rows and the network row published with the halls' days (RULES.md H-5), against
 /// the halls' days as last published: every hall with machines is the sum of its machines'
-/// last rows (coin in, GGR, jackpots, promotional credits played), and the network's last
+/// last rows (coin in, GGR, jackpots, promotional credits played, games), and the network's last
 /// row of `DAY` sums every hall, none open. Returns how many halls had machine rows.
 fn rows_add_up(out: &Outputs) -> usize {
     /// A hall's day: handle, GGR, jackpots, promo, games, windows, revision.
@@ -116,8 +116,9 @@ fn rows_add_up(out: &Outputs) -> usize {
             _ => None,
         })
         .collect();
-    // machine -> (hall, coin in, GGR, jackpots, promo played), the last published.
-    let mut machines: BTreeMap<String, (String, i64, i64, i64, i64)> = BTreeMap::new();
+    // machine -> (hall, coin in, GGR, jackpots, promo played, games), the last published.
+    type MachineDay = (String, i64, i64, i64, i64, i64);
+    let mut machines: BTreeMap<String, MachineDay> = BTreeMap::new();
     let mut network = None;
     for r in &out.recs {
         match pitboss::wire::decode_output(&r.payload) {
@@ -138,6 +139,7 @@ fn rows_add_up(out: &Outputs) -> usize {
                         p.ggr,
                         p.jackpots,
                         p.promo_played,
+                        p.games,
                     ),
                 );
             }
@@ -149,16 +151,22 @@ fn rows_add_up(out: &Outputs) -> usize {
         }
     }
     let mut with_machines = 0;
-    for (hall, (handle, ggr, jackpots, promo, ..)) in &halls {
+    for (hall, (handle, ggr, jackpots, promo, games, ..)) in &halls {
         let mine: Vec<_> = machines.values().filter(|m| m.0 == *hall).collect();
         if mine.is_empty() {
             continue;
         }
         with_machines += 1;
-        let sum = |f: fn(&&(String, i64, i64, i64, i64)) -> i64| mine.iter().map(f).sum::<i64>();
+        let sum = |f: fn(&&MachineDay) -> i64| mine.iter().map(f).sum::<i64>();
         assert_eq!(
-            (sum(|m| m.1), sum(|m| m.2), sum(|m| m.3), sum(|m| m.4)),
-            (*handle, *ggr, *jackpots, *promo),
+            (
+                sum(|m| m.1),
+                sum(|m| m.2),
+                sum(|m| m.3),
+                sum(|m| m.4),
+                sum(|m| m.5)
+            ),
+            (*handle, *ggr, *jackpots, *promo, *games),
             "{hall}: its machine rows against its day"
         );
     }

@@ -103,7 +103,7 @@ async fn machine_rows_sum_to_the_hall_rows(mut h: Harness) {
         }
     }
     let (mut halls_checked, mut machines_checked) = (0, 0);
-    let (mut promo_played, mut promo_in) = (0, 0);
+    let (mut promo_played, mut promo_in, mut games) = (0, 0, 0);
     let mut holds_seen = BTreeSet::new();
     for date in dates {
         let date = date.to_string();
@@ -146,6 +146,8 @@ async fn machine_rows_sum_to_the_hall_rows(mut h: Harness) {
                 "{ctx}: promotional credits played (RULES.md M-13)"
             );
             promo_played += hall.promo_minor;
+            assert_eq!(sum(|r| r.games), hall.games, "{ctx}: games");
+            games += hall.games;
             assert_eq!(sum(|r| r.ggr_minor), hall.ggr_minor, "{ctx}: GGR");
             assert_eq!(
                 sum(|r| r.net_win_minor),
@@ -202,6 +204,7 @@ async fn machine_rows_sum_to_the_hall_rows(mut h: Harness) {
         promo_in > 0 && promo_played > 0,
         "{promo_in} {promo_played}"
     );
+    assert!(games > 0, "the machines ended games");
     // Three halls over two or three gaming days each.
     assert!(halls_checked >= 6, "{halls_checked} hall days checked");
     assert!(machines_checked > 60, "{machines_checked} machine rows");

@@ -74,6 +74,60 @@ impl Ledger {
     }
 }
 
+/// A machine's game ends not yet entered in its ledger (RULES.md H-4): counted per booked
+/// minute, the window its hall counts them in, and entered as one [`Movement::Games`] when a
+/// game ends in another minute and at every stash. A minute lies in one gaming day of every
+/// zone, so the machine's games of a day are the sum of its entries booked in it.
+pub struct GameCount {
+    minute: Timestamp,
+    count: u32,
+    last: EventId,
+    time: Timestamp,
+}
+
+impl Default for GameCount {
+    fn default() -> Self {
+        Self {
+            minute: Timestamp(0),
+            count: 0,
+            last: EventId(0),
+            time: Timestamp(0),
+        }
+    }
+}
+
+impl GameCount {
+    /// Counts a game ended at booked time `at` by `cause`; a game of another minute first
+    /// enters those counted so far (the credits do not move: `credits` is the balance).
+    pub fn add(&mut self, ledger: &mut Ledger, at: Timestamp, cause: EventId, credits: i64) {
+        let minute = at.window_start();
+        if self.minute != minute || self.count == u32::MAX {
+            self.enter(ledger, credits);
+        }
+        self.minute = minute;
+        self.count += 1;
+        self.last = cause;
+        self.time = at;
+    }
+
+    /// Enters the games counted, if any, as one movement (amount and causes: their number).
+    pub fn enter(&mut self, ledger: &mut Ledger, credits: i64) {
+        if self.count > 0 {
+            let n = self.count;
+            ledger.push(
+                Movement::Games,
+                0,
+                i64::from(n),
+                credits,
+                self.last,
+                n,
+                self.time,
+            );
+            self.count = 0;
+        }
+    }
+}
+
 /// The ledger movement of a machine command that moves credits.
 pub fn machine_movement(cmd: &MachineCommand) -> Option<Movement> {
     Some(match cmd {
@@ -340,5 +394,49 @@ mod tests {
             (Movement::Contribution, 5 * MICRO, Timestamp(7))
         );
         assert!(l.stash(&state, Timestamp(8)).ledger.is_empty());
+    }
+
+    #[test]
+    fn games_are_entered_per_booked_minute_and_at_the_stash() {
+        let mut l = Ledger::new(true, None).unwrap();
+        let mut g = GameCount::default();
+        let minute = 60_000;
+        // Three games in one minute (the last one late within it), then one in the next.
+        g.add(&mut l, Timestamp(5 * minute + 10), EventId(1), 700);
+        g.add(&mut l, Timestamp(5 * minute + 59_999), EventId(2), 700);
+        g.add(&mut l, Timestamp(5 * minute), EventId(3), 650);
+        assert!(l.entries.is_empty(), "folded until the minute changes");
+        g.add(&mut l, Timestamp(6 * minute), EventId(4), 650);
+        g.enter(&mut l, 640);
+        g.enter(&mut l, 640);
+        let got: Vec<_> = l
+            .entries
+            .iter()
+            .map(|e| (e.n, e.kind, e.amount, e.balance, e.cause, e.causes, e.time))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    1,
+                    Movement::Games,
+                    3,
+                    650,
+                    EventId(3),
+                    3,
+                    Timestamp(5 * minute)
+                ),
+                (
+                    2,
+                    Movement::Games,
+                    1,
+                    640,
+                    EventId(4),
+                    1,
+                    Timestamp(6 * minute)
+                ),
+            ],
+            "one entry per minute, the second at the stash, none for nothing counted"
+        );
     }
 }

@@ -585,6 +585,7 @@ pub fn encode_gaming_day_machine(m: &GamingDayMachinePayload<'_>) -> OutputRecor
         m.restricted_in,
         m.nonrestricted_in,
         m.theoretical_win,
+        m.games,
     ];
     let mut name = format!("gaming-day-machine {} {} {}", m.machine, m.hall, m.date);
     for a in amounts {

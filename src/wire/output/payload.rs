@@ -511,6 +511,8 @@ pub struct GamingDayMachinePayload<'a> {
     /// Net win / coin in, percent to two places; empty without coin in.
     #[serde(borrow)]
     pub hold_percent: Cow<'a, str>,
+    /// Games ended.
+    pub games: i64,
     /// Ledger movements of the day counted.
     pub movements: u64,
     #[serde(borrow)]

@@ -15,7 +15,7 @@ use crate::domain::EntityKind;
 use crate::shell::ack::AckToken;
 use crate::shell::actor::Entity;
 use crate::shell::context::{Counter, EntityContext};
-use crate::shell::ledger::{machine_movement, Ledger};
+use crate::shell::ledger::{machine_movement, GameCount, Ledger};
 use crate::shell::messages::{
     HallMsg, MachineMsg, PlayerFact, PoolMsg, Remote, VoucherMsg, WalletMsg,
 };
@@ -27,6 +27,8 @@ pub struct MachineEntity {
     id: MachineId,
     state: Option<MachineState>,
     ledger: Option<Ledger>,
+    /// Games ended and not yet in the ledger (RULES.md H-4).
+    games: GameCount,
     /// Event log entries (RULES.md M-9) made since the last stash.
     log: Vec<LogEntry>,
 }
@@ -58,6 +60,7 @@ impl Entity for MachineEntity {
             id: id.clone(),
             state,
             ledger,
+            games: GameCount::default(),
             log: Vec::new(),
         }
     }
@@ -107,6 +110,11 @@ impl Entity for MachineEntity {
                                     l.push(kind, 0, promo, credits, meta.event_id, 1, at);
                                 }
                             }
+                        }
+                        if let (Some(l), MachineCommand::GameEnd) = (&mut self.ledger, &cmd) {
+                            // Counted in the minute its hall's window counts it (H-4).
+                            let (at, _) = booked_time(env.skew, meta.time, meta.receive_time);
+                            self.games.add(l, at, meta.event_id, state.credits);
                         }
                     }
                     Ok(Applied::Duplicate) => cx.count(Counter::Duplicate),
@@ -292,7 +300,11 @@ impl Entity for MachineEntity {
     }
 
     fn stash(&mut self, _cx: &dyn EntityContext) -> Option<Stash> {
-        let snapshot = self.state.clone().map(Snapshot::Machine)?;
+        let state = self.state.as_ref()?;
+        if let Some(l) = &mut self.ledger {
+            self.games.enter(l, state.credits);
+        }
+        let snapshot = Snapshot::Machine(state.clone());
         let mut stash = Ledger::stash(&mut self.ledger, snapshot);
         stash.log = std::mem::take(&mut self.log);
         Some(stash)

@@ -81,11 +81,15 @@ pub enum Movement {
     DeskCredit,
     /// A closed shift's drawer back to the vault (D-4, D-5).
     ShiftClose,
+    /// Games a machine ended (RULES.md H-4): a count, not money. `amount` is the number of
+    /// game ends folded into the entry (its `causes`), all booked in one minute; the credits
+    /// do not move.
+    Games,
 }
 
 impl Movement {
     /// Every movement, for lookups.
-    pub const ALL: [Movement; 36] = [
+    pub const ALL: [Movement; 37] = [
         Movement::Bet,
         Movement::Win,
         Movement::BillIn,
@@ -122,6 +126,7 @@ impl Movement {
         Movement::DeskFill,
         Movement::DeskCredit,
         Movement::ShiftClose,
+        Movement::Games,
     ];
 
     /// A short stable name (stored in the ledger).
@@ -163,6 +168,7 @@ impl Movement {
             Movement::DeskFill => "desk_fill",
             Movement::DeskCredit => "desk_credit",
             Movement::ShiftClose => "shift_close",
+            Movement::Games => "games",
         }
     }
 
@@ -183,7 +189,8 @@ pub struct LedgerEntry {
     pub kind: Movement,
     /// The pool level (0 for machines and wallets).
     pub level: u8,
-    /// Signed change: minor units for machines and wallets, micro-units for pools.
+    /// Signed change: minor units for machines and wallets, micro-units for pools; for
+    /// [`Movement::Games`], the number of games.
     pub amount: i64,
     /// Balance after: machine credits, wallet balance, or the pool level's holdings
     /// (level, reserve and remainder) in micro-units.
