@@ -6,13 +6,13 @@
 //! `--config`) and [`API_KEY_ENV`] holds the admin key `pitboss backup` presents, so the
 //! environment layer leaves them out.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use pitboss_actors::domain::aml::AmlRules;
 use pitboss_actors::domain::jackpot::{LevelConfig, PoolConfig};
 use pitboss_actors::domain::voucher::VoucherPolicy;
-use pitboss_actors::domain::{Currency, HallId, MachineId, PoolId, SkewLimits};
+use pitboss_actors::domain::{Currency, HallId, MachineId, PoolId, ServerId, SkewLimits};
 use pitboss_actors::shell::{HoldOverrides, PoolSpec, RuntimeConfig};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -242,6 +242,21 @@ fn hold_overrides(r: &RuntimeSection) -> Result<HoldOverrides, ConfigError> {
     Ok(o)
 }
 
+/// RULES.md D-10: `runtime.cash-desks` as desk ids, each a valid server id, none twice.
+fn cash_desks(r: &RuntimeSection) -> Result<BTreeSet<ServerId>, ConfigError> {
+    let mut desks = BTreeSet::new();
+    for d in &r.cash_desks {
+        let id = ServerId::new(d)
+            .map_err(|e| ConfigError::Domain(format!("runtime.cash-desks: {e}")))?;
+        if !desks.insert(id) {
+            return Err(ConfigError::Domain(format!(
+                "runtime.cash-desks names {d} twice"
+            )));
+        }
+    }
+    Ok(desks)
+}
+
 fn default_loyalty_points_per_minor_unit() -> Decimal {
     Decimal::new(1, 2)
 }
@@ -339,6 +354,10 @@ pub struct RuntimeSection {
     /// string); a machine's own beats its hall's.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub theoretical_hold_percent_machines: BTreeMap<String, Decimal>,
+    /// RULES.md D-10: the cash desks (the `source.server` of their commands) whose wallet
+    /// deposits and withdrawals are cash in their drawers, booked to their shifts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cash_desks: Vec<String>,
 }
 
 /// Hit-point secrets shorter than this many characters are refused by `pitboss run`: the
@@ -592,6 +611,7 @@ impl Config {
             wallet_transfer_hold_ms: i64::from(r.wallet_transfer_hold_secs) * 1000,
             wallet_session_break_ms: i64::from(rg.session_break_minutes) * 60_000,
             wallet_bets_draw: r.wallet_bets_draw.into(),
+            cash_desks: std::sync::Arc::new(cash_desks(r)?),
             calendar: std::sync::Arc::new(calendar),
             large_cash_in_alert_minor: r.large_cash_in_alert_minor,
             handpay_threshold_minor: r.handpay_threshold_minor,

@@ -213,10 +213,14 @@ pub struct DemoSummary {
     pub bonus_converted_minor: i64,
     /// Cash-desk shifts closed (RULES.md D-4); the simulator's count must agree.
     pub shifts_closed: u64,
-    /// The desks' cash for tickets sold and paid (RULES.md D-9, checked by the recount
-    /// against the vouchers desks issued and redeemed).
+    /// The desks' cash in and out (RULES.md D-9: tickets sold and paid, checked by the
+    /// recount against the vouchers desks issued and redeemed, and D-10: wallet deposits
+    /// and withdrawals at the cage, checked against the wallets').
     pub desk_cash_in_minor: i64,
     pub desk_cash_out_minor: i64,
+    /// Of those, the wallets' deposits and withdrawals at the cage (RULES.md D-10).
+    pub desk_wallet_in_minor: i64,
+    pub desk_wallet_out_minor: i64,
     /// Rows of the gaming-day report (a hall's day, RULES.md H-4) over the days the run
     /// touched; absent without a store that keeps GGR windows, or with `--keep-data`.
     pub gaming_day_rows: Option<u64>,
@@ -504,6 +508,8 @@ pub async fn run(
         shifts_closed: recount.shifts_closed,
         desk_cash_in_minor: recount.desk_cash_in,
         desk_cash_out_minor: recount.desk_cash_out,
+        desk_wallet_in_minor: recount.desk_wallet_in,
+        desk_wallet_out_minor: recount.desk_wallet_out,
         outputs,
         jackpot_hits: sink.hit_count.load(Ordering::Relaxed),
         live_actors: rt.live_actors(),

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use pitboss_actors::domain::aml::{AmlCase, CashDir};
 use pitboss_actors::domain::desk::{
-    DeskEffect, DeskMeta, DeskState, Reply as DeskReply, ShiftNote,
+    CashSource, DeskEffect, DeskMeta, DeskState, Reply as DeskReply, ShiftNote,
 };
 use pitboss_actors::domain::ggr::{GgrDelta, HallState};
 use pitboss_actors::domain::jackpot::{JackpotHit, PoolCommand, PoolMeta, PoolState};
@@ -293,6 +293,17 @@ impl Direct {
                     match effect {
                         WalletEffect::Ggr(d) => self.ggr(d),
                         WalletEffect::Changed { .. } => {}
+                        WalletEffect::Desk(desk, c) => {
+                            // RULES.md D-10: the desk books the wallet's cash.
+                            self.deliver(|| EntityKey::Desk(desk.clone()));
+                            let meta = DeskMeta {
+                                event_id: meta.event_id,
+                                time: meta.time,
+                                hall: meta.hall.clone(),
+                            };
+                            let (desk, c) = (desk.clone(), *c);
+                            self.desk(desk, |d, fx| d.apply_cash(&meta, c, CashSource::Wallet, fx));
+                        }
                         // An acknowledgement that waited settles at a command too (RULES.md
                         // W-10: its request, or any message after its wait).
                         WalletEffect::Alert(_)
@@ -514,7 +525,7 @@ impl Direct {
                 time: cause.time,
                 hall: cause.hall.clone(),
             };
-            self.desk(desk, |d, fx| d.apply_cash(&meta, c, fx));
+            self.desk(desk, |d, fx| d.apply_cash(&meta, c, CashSource::Ticket, fx));
         }
     }
 

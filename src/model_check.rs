@@ -66,7 +66,8 @@ pub struct Report {
     /// refunded, converted, expired, settled at machines as restricted credits.
     pub bonus: BTreeMap<&'static str, u64>,
     /// What the cash desks did in the model (RULES.md D): shift outputs by op and status,
-    /// shifts closed with and without a variance, and cash booked unshifted.
+    /// shifts closed with and without a variance, cash booked unshifted, and the wallet
+    /// cash the desks booked (D-10: `wallet_in`, `wallet_out`, minor units).
     pub desks: BTreeMap<&'static str, u64>,
 }
 
@@ -120,6 +121,8 @@ pub fn core_config(m: &ModelConfig) -> Config {
     } else {
         BetsDrawName::CashFirst
     };
+    // RULES.md D-10: the cash desks whose wallet deposits and withdrawals move their drawers.
+    cfg.runtime.cash_desks = m.cash_desks.iter().cloned().collect();
     cfg.runtime.clock_ahead_max_ms = m.clock_ahead_max_ms;
     cfg.runtime.clock_behind_max_ms = m.clock_behind_max_ms;
     cfg.runtime.hit_point_secret = SECRET.to_owned();
@@ -613,6 +616,7 @@ pub fn model_config_of(cfg: &Config) -> ModelConfig {
         .try_into()
         .expect("a loyalty rate validated by the configuration"),
         bonus_first: cfg.runtime.wallet_bets_draw == BetsDrawName::BonusFirst,
+        cash_desks: cfg.runtime.cash_desks.iter().cloned().collect(),
         pools: cfg
             .pools
             .iter()
@@ -967,6 +971,8 @@ impl CoreViews {
                             to_machines: b.to_machines,
                         }),
                         restricted_held: w.restricted_held(),
+                        desk_deposits: t.desk_deposits,
+                        desk_withdrawals: t.desk_withdrawals,
                     };
                     v.wallets.insert(w.id.to_string(), view);
                 }
@@ -1049,6 +1055,8 @@ impl CoreViews {
                             .collect(),
                         cash_in: d.cash_in,
                         cash_out: d.cash_out,
+                        wallet_in: d.wallet_in,
+                        wallet_out: d.wallet_out,
                         booked: d.booked.iter().map(|e| uuid_text(&e.to_string())).collect(),
                         answers: rows
                             .iter()
@@ -1137,6 +1145,11 @@ fn desk_summary(model: &Model) -> BTreeMap<&'static str, u64> {
         };
         *out.entry(what).or_default() += 1;
     }
+    // D-10: the wallets' deposits and withdrawals the desks booked.
+    for d in model.desks().values() {
+        *out.entry("wallet_in").or_default() += d.wallet_in.unsigned_abs();
+        *out.entry("wallet_out").or_default() += d.wallet_out.unsigned_abs();
+    }
     out
 }
 
@@ -1181,6 +1194,13 @@ fn diff_desks(r: &mut Report, core: &CoreViews, model: &Model) {
             fields.push(format!(
                 "cash in/out: core {}/{}, model {}/{}",
                 c.cash_in, c.cash_out, m.cash_in, m.cash_out
+            ));
+        }
+        // RULES.md D-10: of the cash, the wallets' deposits and withdrawals at the desk.
+        if (c.wallet_in, c.wallet_out) != (m.wallet_in, m.wallet_out) {
+            fields.push(format!(
+                "wallet in/out: core {}/{}, model {}/{}",
+                c.wallet_in, c.wallet_out, m.wallet_in, m.wallet_out
             ));
         }
         if (c.unshifted_in, c.unshifted_out) != (m.unshifted_in, m.unshifted_out) {

@@ -139,9 +139,16 @@ pub struct Recount {
     pub desk_cash_out: i64,
     pub vouchers_sold_by_desks: i64,
     pub vouchers_paid_by_desks: i64,
+    /// Wallet cash at cash desks (RULES.md D-10): what the desks took and paid for wallets
+    /// (part of their cash in and out), and the wallets' deposits and withdrawals at desks.
+    pub desk_wallet_in: i64,
+    pub desk_wallet_out: i64,
+    pub wallet_desk_deposits: i64,
+    pub wallet_desk_withdrawals: i64,
     /// `entered_micro == accounted_micro`, halls agree with machines and wallets, pools agree
     /// with machines, every voucher issued is owed, redeemed, expired or voided, and the
-    /// desks booked what desks sold and paid in tickets.
+    /// desks booked what desks sold and paid in tickets and what wallets deposited and
+    /// withdrew at them.
     pub conservation_ok: bool,
 }
 
@@ -173,6 +180,8 @@ pub fn recount(states: &[Snapshot]) -> Recount {
                 r.transfers_from_machines += w.totals.from_machines;
                 r.transfers_unbacked += w.unbacked();
                 r.transfers_waiting += w.awaiting_request();
+                r.wallet_desk_deposits += w.totals.desk_deposits;
+                r.wallet_desk_withdrawals += w.totals.desk_withdrawals;
                 r.ggr_from_entities += w.totals.bets - w.totals.refunds - w.totals.wins;
                 if let Some(b) = w.bonus.as_deref() {
                     r.bonus_awarded += b.awarded;
@@ -198,6 +207,8 @@ pub fn recount(states: &[Snapshot]) -> Recount {
                 r.shifts_closed += u64::from(k.next) - u64::from(k.open.is_some());
                 r.desk_cash_in += k.cash_in;
                 r.desk_cash_out += k.cash_out;
+                r.desk_wallet_in += k.wallet_in;
+                r.desk_wallet_out += k.wallet_out;
             }
             Snapshot::Voucher(v) => {
                 use pitboss_actors::domain::voucher::Party;
@@ -273,7 +284,9 @@ pub fn recount(states: &[Snapshot]) -> Recount {
         && r.jackpots_paid == r.jackpots_paid_by_pools + r.jackpot_variances
         && r.voucher_issued
             == r.voucher_liability + r.voucher_redeemed + r.voucher_expired + r.voucher_voided
-        && r.desk_cash_in == r.vouchers_sold_by_desks
-        && r.desk_cash_out == r.vouchers_paid_by_desks;
+        && r.desk_cash_in - r.desk_wallet_in == r.vouchers_sold_by_desks
+        && r.desk_cash_out - r.desk_wallet_out == r.vouchers_paid_by_desks
+        && r.desk_wallet_in == r.wallet_desk_deposits
+        && r.desk_wallet_out == r.wallet_desk_withdrawals;
     r
 }

@@ -86,6 +86,10 @@ pub struct SentTotals {
     /// them against what the simulator believes the drawer holds (a commit the processor
     /// refused shows there too).
     pub shifts_closed: u64,
+    /// Wallet deposits and withdrawals made at the desk's cage (RULES.md D-10): part of
+    /// `deposits` and `withdrawals`, and of the desk's cash.
+    pub desk_wallet_in: i64,
+    pub desk_wallet_out: i64,
 }
 
 impl SentTotals {
@@ -114,6 +118,8 @@ impl SentTotals {
         self.transfers_from_machines += d.transfers_from_machines;
         self.bonus_awarded += d.bonus_awarded;
         self.shifts_closed += d.shifts_closed;
+        self.desk_wallet_in += d.desk_wallet_in;
+        self.desk_wallet_out += d.desk_wallet_out;
     }
 
     /// The processor's recount agrees with what was sent. Transfers (RULES.md W-10): what
@@ -129,6 +135,8 @@ impl SentTotals {
             && self.cash_out == r.cash_out
             && self.deposits == r.deposits
             && self.withdrawals == r.withdrawals
+            && self.desk_wallet_in == r.desk_wallet_in
+            && self.desk_wallet_out == r.desk_wallet_out
             && self.bets == r.bets
             && self.wins == r.wins
             && self.vouchers_issued == r.voucher_issued
@@ -199,6 +207,9 @@ pub struct Simulator {
     silence_ms: i64,
     /// RULES.md W-8: the largest withdrawal of an unverified player (the runtime's).
     kyc_max: Option<i64>,
+    /// RULES.md D-10: the desk is a cash desk (`runtime.cash-desks` lists it): players
+    /// deposit and withdraw at its cage.
+    cage: bool,
     /// RULES.md W-9: how long a removed deposit limit waits.
     cooling_off_ms: i64,
     seed: u64,
@@ -357,6 +368,7 @@ impl Simulator {
             silence_ppm: s.silence_per_million,
             silence_ms: i64::try_from(s.silence_secs.saturating_mul(1_000)).unwrap_or(i64::MAX),
             kyc_max: rc.wallet_kyc_withdrawal_max_minor,
+            cage: rc.cash_desks.iter().any(|d| d.as_str() == SIM_DESK),
             cooling_off_ms: rc.wallet_cooling_off_ms,
             seed: s.seed,
             next_id: 0,
@@ -1107,7 +1119,31 @@ impl Simulator {
             currency: self.currency.clone(),
             round: None,
         };
-        self.wallet_event(p, now_ms, payload);
+        self.cash_wallet_event(p, now_ms, payload, -amount);
+    }
+
+    /// A deposit or withdrawal the wallet will apply, moving `drawer` in the cash it takes:
+    /// one time in eight at the desk's cage, in its shift, when the desk is a cash desk
+    /// (RULES.md D-10: one of `runtime.cash-desks`), else through the game server.
+    fn cash_wallet_event(&mut self, p: usize, now_ms: i64, payload: InputPayload, drawer: i64) {
+        if !self.cage || self.rng.gen_range(0..8) != 0 {
+            return self.wallet_event(p, now_ms, payload);
+        }
+        let t = self.desk_time(now_ms);
+        self.server_seq += 1;
+        let source = Source {
+            hall: self.halls[0].clone(),
+            machine: None,
+            server: Some(SIM_DESK.to_string()),
+        };
+        if drawer > 0 {
+            self.pending.desk_wallet_in += drawer;
+        } else {
+            self.pending.desk_wallet_out -= drawer;
+        }
+        let (key, seq) = (self.players[p].id.clone(), self.server_seq);
+        self.push(key, source, seq, t, payload);
+        self.desk_booked(drawer);
     }
 
     fn new_tx(&mut self, p: usize) -> String {
@@ -1143,17 +1179,14 @@ impl Simulator {
             let tx = self.new_tx(p);
             self.players[p].balance += amount;
             self.pending.deposits += amount;
-            return self.wallet_event(
-                p,
-                now_ms,
-                InputPayload::Deposit {
-                    player,
-                    tx,
-                    amount,
-                    currency: cur,
-                    round: None,
-                },
-            );
+            let deposit = InputPayload::Deposit {
+                player,
+                tx,
+                amount,
+                currency: cur,
+                round: None,
+            };
+            return self.cash_wallet_event(p, now_ms, deposit, amount);
         }
         if roll < 100 {
             let mut amount = self.players[p].balance / 2;

@@ -22,7 +22,7 @@ use std::borrow::Cow;
 
 use pitboss_actors::domain::aml::CashDir;
 use pitboss_actors::domain::desk::{
-    CashDir as DeskCashDir, DeskCash, DeskCommand, DeskMeta, DeskOp,
+    CashDir as DeskCashDir, CashSource, DeskCash, DeskCommand, DeskMeta, DeskOp,
 };
 use pitboss_actors::domain::jackpot::{JackpotHit, PoolCommand, PoolMeta};
 use pitboss_actors::domain::machine::GgrDelta;
@@ -410,16 +410,20 @@ pub struct DeskItem<'a> {
     /// A command's currency.
     #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
     pub currency: Option<Cow<'a, str>>,
+    /// A cash operation's source: `wallet` (RULES.md D-10); absent, a ticket's (D-3).
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<Cow<'a, str>>,
 }
 
 /// What a desk item carries, validated: the message without its completion token.
 pub enum DeskParts {
     Command(DeskMeta, DeskCommand, Currency),
-    Cash(DeskMeta, DeskCash),
+    Cash(DeskMeta, DeskCash, CashSource),
 }
 
 /// The item for a desk message.
 pub fn desk_item<'a>(desk: &'a ServerId, msg: &'a DeskMsg, cause: &'a str) -> DeskItem<'a> {
+    let mut source = None;
     let (meta, op, tx, amount, cashier, currency) = match msg {
         DeskMsg::Command {
             meta,
@@ -440,11 +444,19 @@ pub fn desk_item<'a>(desk: &'a ServerId, msg: &'a DeskMsg, cause: &'a str) -> De
                 Some(currency.as_str().to_owned().into()),
             )
         }
-        DeskMsg::Cash { meta, cash, .. } => {
+        DeskMsg::Cash {
+            meta,
+            cash,
+            source: from,
+            ..
+        } => {
             let op = match cash.dir {
                 DeskCashDir::In => "cash_in",
                 DeskCashDir::Out => "cash_out",
             };
+            if *from != CashSource::Ticket {
+                source = Some(from.name().into());
+            }
             (meta, op, None, cash.amount, None, None)
         }
     };
@@ -458,6 +470,7 @@ pub fn desk_item<'a>(desk: &'a ServerId, msg: &'a DeskMsg, cause: &'a str) -> De
         amount,
         cashier,
         currency,
+        source,
     }
 }
 
@@ -489,7 +502,14 @@ impl DeskItem<'_> {
                     DeskCashDir::Out
                 };
                 let amount = positive()?.minor();
-                return Ok((desk, DeskParts::Cash(meta, DeskCash { dir, amount })));
+                let source = match self.source.as_deref() {
+                    None => CashSource::Ticket,
+                    Some(s) => CashSource::from_name(s).ok_or_else(|| {
+                        InternalError::Invalid(format!("a desk cash source {s:?}"))
+                    })?,
+                };
+                let cash = DeskCash { dir, amount };
+                return Ok((desk, DeskParts::Cash(meta, cash, source)));
             }
             "open" => DeskOp::Open {
                 cashier: self.cashier.as_deref().unwrap_or("").to_owned(),

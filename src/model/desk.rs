@@ -27,6 +27,18 @@
 //!   after its close (D-3 names no end);
 //! - an opening whose taken operations would take a figure beyond 64 bits is refused
 //!   `overflow` (D-4: "a figure ... beyond 64 bits refuses the command").
+//!
+//! D-10 (a wallet's deposit or withdrawal applied at a listed cash desk) is booked by the
+//! same code as a ticket's cash ([`Model::desk_wallet_cash`]); the readings taken:
+//! - `wallet_in` / `wallet_out` count what the desk booked ("in every case": to the open
+//!   shift, to a closed one it revises, or unshifted), once per event id like the rest of
+//!   its cash; an operation the desk does not book (delivered again, or refused as an
+//!   overflow, E-5) is not counted there either;
+//! - a shift that takes a kept unshifted deposit at its opening (D-3) moves it out of
+//!   `unshifted_in` only: it stays in `wallet_in` (booked once, counted once);
+//! - the `source.hall` the wallet forwards ("the desk's hall") is the desk's hall from that
+//!   message on, as a command's is (the hall of the revision's output it causes, and of
+//!   later ones).
 
 use super::shifts::DeskAnswered;
 use super::state::Model;
@@ -180,11 +192,39 @@ impl Model {
         Ok(())
     }
 
+    /// D-10: a wallet deposit (`cash_in`) or withdrawal of `amount` the wallet applied for
+    /// the cash desk `desk` (the command's provider, a listed desk) at `time` in `hall`,
+    /// caused by the input event `cause`: booked exactly as a ticket's cash (D-3), and
+    /// counted apart as the wallet's (`wallet_in`, `wallet_out`) when booked.
+    pub(super) fn desk_wallet_cash(
+        &mut self,
+        desk: &str,
+        hall: &str,
+        time: i64,
+        cause: &str,
+        (amount, cash_in): (i64, bool),
+    ) {
+        // Reading: the forwarded `source.hall` is the desk's hall from this message on, the
+        // hall of a revision it causes included (see the module's comment).
+        let d = self.desks.entry(desk.to_owned()).or_default();
+        d.hall = Some(hall.to_owned());
+        if !self.desk_cash(desk, time, cause, amount, cash_in) {
+            return;
+        }
+        let d = self.desks.get_mut(desk).expect("booked");
+        // Within the desk's `cash_in` / `cash_out`, which did not overflow.
+        if cash_in {
+            d.wallet_in += amount;
+        } else {
+            d.wallet_out += amount;
+        }
+    }
+
     /// D-3: a cash operation a voucher applied for desk `desk` (the voucher command's
     /// sender) at `time`, caused by the input event `cause`: `amount` in (a ticket sold) or
     /// out (a ticket paid). Never refused by a rule; booked once per event id; one that
     /// would take a figure beyond 64 bits is refused like a fact and counted nowhere (D-4,
-    /// E-5).
+    /// E-5). Returns whether it was booked (not a redelivery, not refused).
     pub(super) fn desk_cash(
         &mut self,
         desk: &str,
@@ -192,10 +232,10 @@ impl Model {
         cause: &str,
         amount: i64,
         cash_in: bool,
-    ) {
+    ) -> bool {
         let d = self.desks.entry(desk.to_owned()).or_default();
         if d.booked.iter().any(|b| b == cause) {
-            return;
+            return false;
         }
         // The desk's all-time books (D-9).
         let total = if cash_in { d.cash_in } else { d.cash_out };
@@ -298,13 +338,16 @@ impl Model {
                 amount: if cash_in { amount } else { -amount },
             }),
         }
+        true
     }
 
-    /// E-5: a cash operation that would overflow a figure is refused like a fact.
-    fn desk_overflow(&mut self) {
+    /// E-5: a cash operation that would overflow a figure is refused like a fact (not
+    /// booked: `false`).
+    fn desk_overflow(&mut self) -> bool {
         self.alert("overflow");
         *self.refusals.entry("overflow").or_default() += 1;
         *self.desk_refusals.entry("overflow").or_default() += 1;
+        false
     }
 
     fn desk_alert(&mut self, a: DeskAlert) {
@@ -343,6 +386,8 @@ mod tests {
 
     const DESK: &str = "CAGE-01";
     const HALL: &str = "H-01";
+    /// The player of the D-10 tests.
+    const PLAYER: &str = "P-00001";
 
     struct T {
         m: Model,
@@ -353,6 +398,16 @@ mod tests {
         fn new() -> Self {
             Self {
                 m: Model::new(model_config(), Box::new(|_, _, _, lo, _| lo)),
+                ids: 0,
+            }
+        }
+
+        /// D-10: with the desk listed as a cash desk (`runtime.cash-desks`).
+        fn cage() -> Self {
+            let mut cfg = model_config();
+            cfg.cash_desks.insert(DESK.to_owned());
+            Self {
+                m: Model::new(cfg, Box::new(|_, _, _, lo, _| lo)),
                 ids: 0,
             }
         }
@@ -427,6 +482,27 @@ mod tests {
             self.m.desks()[DESK].clone()
         }
 
+        /// A wallet command from `server` (in the desk's hall) at `t`.
+        fn wallet_from(&mut self, server: &str, t: i64, p: InputPayload) -> Outcome {
+            let mut e = self.env(2, false, t, p);
+            e.source.server = Some(server.to_owned());
+            self.m.apply(&e, None)
+        }
+
+        /// The player deposits `amount` at the desk at `t` (D-10).
+        fn deposit(&mut self, t: i64, tx: &str, amount: i64) -> Outcome {
+            self.wallet_from(DESK, t, deposit_of(tx, amount))
+        }
+
+        /// The player withdraws `amount` at the desk at `t` (D-10).
+        fn withdraw(&mut self, t: i64, tx: &str, amount: i64) -> Outcome {
+            self.wallet_from(DESK, t, withdrawal_of(tx, amount))
+        }
+
+        fn wallet(&self) -> super::super::WalletView {
+            self.m.wallets()[PLAYER].clone()
+        }
+
         fn open_shift(&self) -> ShiftView {
             self.desk().open.expect("a shift is open")
         }
@@ -441,6 +517,26 @@ mod tests {
 
         fn alerts(&self, code: &str) -> u64 {
             self.m.alerts.get(code).copied().unwrap_or(0)
+        }
+    }
+
+    fn deposit_of(tx: &str, amount: i64) -> InputPayload {
+        InputPayload::Deposit {
+            player: PLAYER.to_owned(),
+            tx: tx.to_owned(),
+            amount,
+            currency: CURRENCY.to_owned(),
+            round: None,
+        }
+    }
+
+    fn withdrawal_of(tx: &str, amount: i64) -> InputPayload {
+        InputPayload::Withdraw {
+            player: PLAYER.to_owned(),
+            tx: tx.to_owned(),
+            amount,
+            currency: CURRENCY.to_owned(),
+            round: None,
         }
     }
 
@@ -786,6 +882,223 @@ mod tests {
             (5, 0)
         );
         assert_eq!(t.alerts("desk_cash_without_shift"), 4 + 70 + 1);
+    }
+
+    /// D-10 with D-3, D-5, D-9: a wallet's deposits and withdrawals applied at a listed desk
+    /// are booked as its tickets' cash are, by their time: before any shift (unshifted,
+    /// alerted), in the open shift, revising the closed one, at its close's instant (not
+    /// covered); refused ones, a repeat and a conflict book nothing; the desk counts them
+    /// apart, the wallet counts them among its deposits and withdrawals.
+    #[test]
+    fn wallet_cash_at_a_listed_desk_is_booked_as_a_tickets_cash() {
+        let mut t = T::cage();
+        // Before the desk's first shift (and before it heard any command).
+        assert_eq!(t.deposit(50, "d1", 1_000), Outcome::Applied);
+        let d = t.desk();
+        assert_eq!(
+            (d.unshifted_in, d.cash_in, d.wallet_in, d.next),
+            (1_000, 1_000, 1_000, 0)
+        );
+        assert_eq!(
+            t.m.desk_alerts.last(),
+            Some(&DeskAlert::CashWithoutShift {
+                desk: DESK.to_owned(),
+                amount: 1_000
+            })
+        );
+        assert_eq!(t.send(100, open("o1", "Ana", 500)), Outcome::Applied);
+        assert_eq!(t.open_shift().operations, 0);
+        // In the shift, beside a ticket sold.
+        assert_eq!(t.sell(120, 1, 5_000), Outcome::Applied);
+        assert_eq!(t.deposit(150, "d2", 800), Outcome::Applied);
+        assert_eq!(t.withdraw(160, "w1", 300), Outcome::Applied);
+        let s = t.open_shift();
+        assert_eq!(
+            (s.cash_in, s.cash_out, s.operations, s.expected()),
+            (5_800, 300, 3, 6_000)
+        );
+        // Refused (the funds, W-3; the KYC limit, W-8), repeated (W-2, a retry under the
+        // same tx with another event id) or conflicting: the drawer moves not.
+        let (desk, outputs) = (t.desk(), t.m.shifts.len());
+        assert_eq!(
+            t.withdraw(170, "w2", 1_800),
+            Outcome::Refused("insufficient_funds")
+        );
+        assert_eq!(
+            t.withdraw(171, "w3", 2_500),
+            Outcome::Refused("kyc_required")
+        );
+        assert_eq!(t.deposit(175, "d2", 800), Outcome::Repeat);
+        assert_eq!(t.deposit(176, "d2", 801), Outcome::Refused("tx_conflict"));
+        assert_eq!((t.desk(), t.m.shifts.len()), (desk, outputs));
+        // Closed as expected; a deposit dated inside it read after the close revises it.
+        assert_eq!(t.send(200, close("k1", 6_000)), Outcome::Applied);
+        assert_eq!(t.alerts("shift_variance"), 0);
+        assert_eq!(t.deposit(190, "d3", 250), Outcome::Applied);
+        let s = t.closed(1);
+        assert_eq!(
+            (s.cash_in, s.revision, s.operations, s.variance()),
+            (6_050, 1, 4, Some(-250))
+        );
+        let row = t.m.shifts.last().unwrap();
+        assert_eq!(
+            (row.op, row.hall.as_str(), row.time, &row.shift),
+            ("revise", HALL, START_MS + 190, &s)
+        );
+        assert_eq!(t.alerts("shift_variance"), 1);
+        // At the close's instant: no shift covers it.
+        assert_eq!(t.withdraw(200, "w4", 100), Outcome::Applied);
+        assert_eq!(
+            t.m.desk_alerts.last(),
+            Some(&DeskAlert::CashWithoutShift {
+                desk: DESK.to_owned(),
+                amount: -100
+            })
+        );
+        let d = t.desk();
+        assert_eq!(
+            (d.cash_in, d.cash_out, d.wallet_in, d.wallet_out),
+            (7_050, 400, 2_050, 400)
+        );
+        assert_eq!((d.unshifted_in, d.unshifted_out), (1_000, 100));
+        let w = t.wallet();
+        assert_eq!(
+            (
+                w.deposits,
+                w.desk_deposits,
+                w.withdrawals,
+                w.desk_withdrawals
+            ),
+            (2_050, 2_050, 400, 400)
+        );
+        assert_eq!(w.balance, 1_650);
+        // D-9: the tickets sold are the desk's cash in less its wallet cash.
+        assert!(t.m.desk_books().is_empty(), "{:?}", t.m.desk_books());
+        // The same operation delivered again is booked once, wallet cash included.
+        let before = t.desk();
+        let hall = HALL.to_owned();
+        t.m.desk_wallet_cash(DESK, &hall, START_MS + 150, &before.booked[2], (99, true));
+        assert_eq!(t.desk(), before);
+    }
+
+    /// D-10 with D-3: wallet cash read before the `shift_open` of a shift that opens at or
+    /// before its time is taken by it at its opening, like a ticket's; it stays the desk's
+    /// wallet cash. A deposit delivered again (the same message) is a wallet repeat: no
+    /// second booking.
+    #[test]
+    fn wallet_cash_read_before_the_opening_is_taken_by_the_shift() {
+        let mut t = T::cage();
+        assert_eq!(t.deposit(300, "d1", 1_000), Outcome::Applied);
+        assert_eq!(t.withdraw(310, "w1", 400), Outcome::Applied);
+        let again = t.env(2, false, 240, deposit_of("d2", 50));
+        assert_eq!(t.m.apply(&again, None), Outcome::Applied);
+        assert_eq!(t.m.apply(&again, None), Outcome::Repeat);
+        let d = t.desk();
+        assert_eq!((d.unshifted_in, d.unshifted_out), (1_050, 400));
+        assert_eq!(d.unshifted_ops.len(), 3);
+        assert_eq!(t.alerts("desk_cash_without_shift"), 3);
+        assert_eq!(t.send(250, open("o1", "Ana", 100)), Outcome::Applied);
+        let s = t.open_shift();
+        assert_eq!(
+            (s.cash_in, s.cash_out, s.operations, s.expected()),
+            (1_000, 400, 2, 700)
+        );
+        assert_eq!(t.m.shifts.last().unwrap().shift, s);
+        let d = t.desk();
+        assert_eq!((d.unshifted_in, d.unshifted_out), (50, 0));
+        assert_eq!(
+            (d.cash_in, d.cash_out, d.wallet_in, d.wallet_out),
+            (1_050, 400, 1_050, 400)
+        );
+        assert_eq!(t.alerts("desk_cash_without_shift"), 3);
+        assert!(t.m.desk_books().is_empty(), "{:?}", t.m.desk_books());
+    }
+
+    /// D-10: only a listed desk's applied deposits and withdrawals move a drawer: not a
+    /// payment provider's, not a desk's that is not listed, not a bet under a listed desk's
+    /// id, not a refused one (a blocked player's, a self-excluded player's deposit, one
+    /// beyond the deposit limit); a self-excluded player's withdrawal is paid (W-9).
+    #[test]
+    fn refused_and_unlisted_wallet_cash_moves_no_drawer() {
+        let mut t = T::cage();
+        let player = || PLAYER.to_owned();
+        assert_eq!(
+            t.wallet_from("PSP-1", 10, deposit_of("p1", 5_000)),
+            Outcome::Applied
+        );
+        assert_eq!(
+            t.wallet_from("CAGE-09", 11, deposit_of("c1", 5_000)),
+            Outcome::Applied
+        );
+        assert_eq!(
+            t.wallet_from("CAGE-09", 12, withdrawal_of("c2", 100)),
+            Outcome::Applied
+        );
+        // Reading: D-10 names deposits and withdrawals; a bet under a desk's id is no cash.
+        let bet = InputPayload::WalletBet {
+            player: player(),
+            tx: "b1".to_owned(),
+            amount: 100,
+            currency: CURRENCY.to_owned(),
+            round: None,
+        };
+        assert_eq!(t.wallet_from(DESK, 13, bet), Outcome::Applied);
+        let kyc = |tx: &str, status: &str| InputPayload::KycStatus {
+            player: player(),
+            tx: tx.to_owned(),
+            status: status.to_owned(),
+        };
+        assert_eq!(
+            t.wallet_from("KYC-1", 20, kyc("k1", "blocked")),
+            Outcome::Applied
+        );
+        assert_eq!(t.deposit(21, "d1", 100), Outcome::Refused("player_blocked"));
+        assert_eq!(
+            t.withdraw(22, "w1", 100),
+            Outcome::Refused("player_blocked")
+        );
+        assert_eq!(
+            t.wallet_from("KYC-1", 30, kyc("k2", "verified")),
+            Outcome::Applied
+        );
+        let exclusion = InputPayload::SelfExclusion {
+            player: player(),
+            tx: "x1".to_owned(),
+            until: START_MS + 10_000,
+        };
+        assert_eq!(t.wallet_from("RG-1", 31, exclusion), Outcome::Applied);
+        assert_eq!(t.deposit(40, "d2", 100), Outcome::Refused("self_excluded"));
+        assert!(t.m.desks().is_empty(), "{:?}", t.m.desks());
+        assert_eq!(t.withdraw(41, "w2", 500), Outcome::Applied);
+        let limit = InputPayload::DepositLimit {
+            player: player(),
+            tx: "l1".to_owned(),
+            period: "day".to_owned(),
+            amount: Some(10_000),
+            currency: Some(CURRENCY.to_owned()),
+        };
+        assert_eq!(t.wallet_from("RG-1", 20_000, limit), Outcome::Applied);
+        assert_eq!(
+            t.deposit(20_001, "d3", 1),
+            Outcome::Refused("limit_deposit")
+        );
+        let d = t.desk();
+        assert_eq!(
+            (d.cash_in, d.cash_out, d.wallet_in, d.wallet_out),
+            (0, 500, 0, 500)
+        );
+        assert_eq!((d.unshifted_out, d.next), (500, 0));
+        let w = t.wallet();
+        assert_eq!(
+            (
+                w.deposits,
+                w.desk_deposits,
+                w.withdrawals,
+                w.desk_withdrawals
+            ),
+            (10_000, 0, 600, 500)
+        );
+        assert!(t.m.desk_books().is_empty(), "{:?}", t.m.desk_books());
     }
 
     /// E-1 for desk commands, both versions.

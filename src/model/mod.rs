@@ -304,6 +304,88 @@ mod tests {
         );
     }
 
+    /// RULES.md D-10: the generated wallet cash at the cage reaches every case of the rule:
+    /// deposits and withdrawals booked at listed desks (in shifts, unshifted, revising,
+    /// taken at an opening), refused ones for every reason a deposit or withdrawal has,
+    /// repeats and conflicts, a desk not listed and a listed one without shifts; the
+    /// desks' wallet cash agrees with the wallets' (D-9).
+    #[test]
+    fn a_generated_stream_exercises_wallet_cash_at_the_cage() {
+        use super::gen::{CASH_DESKS, UNLISTED_CAGE};
+        let (g, m) = balanced_run();
+        assert!(m.desk_books().is_empty(), "{:?}", m.desk_books());
+        for case in [
+            "cage_deposit",
+            "cage_withdrawal",
+            "cage_cash_in_shift",
+            "cage_cash_unshifted",
+            "cage_cash_revision",
+            "cage_withdrawal_revision",
+            "cage_cash_read_before_open",
+            "cage_withdrawal_read_before_open",
+            "cage_cash_repeat",
+            "cage_cash_redelivered",
+            "cage_cash_conflict",
+            "cage_cash_unlisted_desk",
+            "cage_cash_desk_without_shifts",
+            "cage_withdrawal_insufficient_funds",
+            "cage_withdrawal_kyc_required",
+            "cage_cash_at_open",
+            "cage_cash_at_close",
+            "cage_cash_player_blocked",
+            "cage_deposit_over_limit",
+            "cage_cash_self_excluded",
+        ] {
+            assert!(
+                g.cases.get(case).copied().unwrap_or(0) > 0,
+                "no {case} in {:?}",
+                g.cases
+            );
+        }
+        // Refused at a listed desk, for each reason.
+        let refused: std::collections::BTreeSet<&str> = m
+            .answers
+            .iter()
+            .filter(|((_, provider, _), _)| CASH_DESKS.contains(&provider.as_str()))
+            .filter_map(|(_, a)| match a {
+                super::Answer::Refused(code) => Some(*code),
+                super::Answer::Applied { .. } => None,
+            })
+            .collect();
+        for code in [
+            "insufficient_funds",
+            "kyc_required",
+            "player_blocked",
+            "self_excluded",
+            "limit_deposit",
+        ] {
+            assert!(refused.contains(code), "no {code} at a desk: {refused:?}");
+        }
+        let desks = m.desks();
+        for d in CASH_DESKS {
+            assert!(
+                desks[d].wallet_in > 0,
+                "no wallet cash at {d}: {:?}",
+                desks[d]
+            );
+        }
+        assert!(desks.values().any(|d| d.wallet_out > 0));
+        // The listed desk without shifts books it all unshifted; the desk not listed none.
+        let express = &desks[CASH_DESKS[3]];
+        assert_eq!(express.next, 0);
+        assert_eq!(
+            (express.unshifted_in, express.unshifted_out),
+            (express.wallet_in, express.wallet_out)
+        );
+        let unlisted = &desks[UNLISTED_CAGE];
+        assert_eq!((unlisted.wallet_in, unlisted.wallet_out), (0, 0));
+        assert!(unlisted.cash_in > 0);
+        let wallets = m.wallets();
+        assert!(wallets
+            .values()
+            .any(|w| w.desk_deposits > 0 && w.desk_withdrawals > 0));
+    }
+
     /// The desk cases (RULES.md D) every generated stream of 20,000 events carries
     /// (`desk_cash_older_than_kept` needs a longer one: `tests/inproc/model_check.rs`).
     const DESK_CASES: [&str; 28] = [

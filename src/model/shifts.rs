@@ -21,7 +21,8 @@ pub(super) struct DeskAnswered {
 /// One desk: its shifts, the cash no shift covered, what it booked and answered.
 #[derive(Clone, Debug, Default)]
 pub(super) struct Desk {
-    /// The hall of its latest command (D: the commands' `source.hall`), for revisions.
+    /// The hall of its latest command (D: the commands' `source.hall`) or of the latest
+    /// wallet cash it booked (D-10 forwards `source.hall`, "the desk's hall"), for revisions.
     pub(super) hall: Option<String>,
     /// Shifts opened so far.
     pub(super) next: u32,
@@ -37,10 +38,13 @@ pub(super) struct Desk {
     pub(super) booked: VecDeque<String>,
     /// D-6: the newest answers, oldest first.
     pub(super) answers: VecDeque<DeskAnswered>,
-    /// D-9: every cash operation booked, to a shift or not: in (tickets sold) and out
-    /// (tickets paid).
+    /// D-9: every cash operation booked, to a shift or not: in (tickets sold, D-10:
+    /// deposits) and out (tickets paid, D-10: withdrawals).
     pub(super) cash_in: i64,
     pub(super) cash_out: i64,
+    /// D-10: of those, the wallets' deposits and withdrawals at the desk.
+    pub(super) wallet_in: i64,
+    pub(super) wallet_out: i64,
 }
 
 impl Desk {
@@ -63,6 +67,8 @@ impl Desk {
             unshifted_ops: self.unshifted_ops.iter().cloned().collect(),
             cash_in: self.cash_in,
             cash_out: self.cash_out,
+            wallet_in: self.wallet_in,
+            wallet_out: self.wallet_out,
             booked: self.booked.iter().cloned().collect(),
             answers: self
                 .answers

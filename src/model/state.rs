@@ -274,27 +274,47 @@ impl Model {
     }
 
     /// D-9's books that do not balance: the vouchers desks issued against the desks' cash
-    /// in (booked to shifts, kept or not, plus unshifted), and the vouchers desks paid
-    /// against their cash out, over the network; and per desk, its cash against what its
-    /// shifts kept and its unshifted cash account for (equal while it keeps every shift it
-    /// booked to). Empty when they balance.
+    /// in (booked to shifts, kept or not, plus unshifted) less their wallet deposits, the
+    /// vouchers desks paid against their cash out less their wallet withdrawals, and the
+    /// wallets' deposits and withdrawals at desks (D-10) against the desks' `wallet_in` and
+    /// `wallet_out`, over the network; and per desk, its cash against what its shifts kept
+    /// and its unshifted cash account for (equal while it keeps every shift it booked to).
+    /// Empty when they balance.
     pub fn desk_books(&self) -> Vec<String> {
         let (sold, paid) = self.vouchers.values().fold((0i64, 0i64), |(s, p), v| {
             (s + v.books.sold, p + v.books.paid)
         });
-        let (cash_in, cash_out) = self
-            .desks
-            .values()
-            .fold((0i64, 0i64), |(i, o), d| (i + d.cash_in, o + d.cash_out));
+        let (cash_in, cash_out, wallet_in, wallet_out) =
+            self.desks
+                .values()
+                .fold((0i64, 0i64, 0i64, 0i64), |(i, o, wi, wo), d| {
+                    (
+                        i + d.cash_in,
+                        o + d.cash_out,
+                        wi + d.wallet_in,
+                        wo + d.wallet_out,
+                    )
+                });
+        let (deposited, withdrawn) = self.wallets.values().fold((0i64, 0i64), |(i, o), w| {
+            (i + w.view.desk_deposits, o + w.view.desk_withdrawals)
+        });
         let mut out = Vec::new();
-        if sold != cash_in {
+        if sold != cash_in - wallet_in {
             out.push(format!(
-                "vouchers issued by desks {sold}, desks' cash in and unshifted in {cash_in}"
+                "vouchers issued by desks {sold}, desks' cash in and unshifted in {cash_in} \
+                 less their wallet deposits {wallet_in}"
             ));
         }
-        if paid != cash_out {
+        if paid != cash_out - wallet_out {
             out.push(format!(
-                "vouchers paid by desks {paid}, desks' cash out and unshifted out {cash_out}"
+                "vouchers paid by desks {paid}, desks' cash out and unshifted out {cash_out} \
+                 less their wallet withdrawals {wallet_out}"
+            ));
+        }
+        if (deposited, withdrawn) != (wallet_in, wallet_out) {
+            out.push(format!(
+                "wallets' deposits/withdrawals at desks {deposited}/{withdrawn}, desks' wallet \
+                 in/out {wallet_in}/{wallet_out}"
             ));
         }
         for (id, d) in &self.desks {

@@ -109,6 +109,10 @@ pub struct ModelConfig {
     /// W-12: `runtime.wallet-bets-draw = "bonus-first"` (the bonus pays a bet before the
     /// cash); `false`: `"cash-first"`, the default.
     pub bonus_first: bool,
+    /// D-10: the cash desks (`runtime.cash-desks`, default none): a wallet deposit or
+    /// withdrawal applied whose provider (`source.server`) is one of them is cash into or
+    /// out of that desk's drawer.
+    pub cash_desks: BTreeSet<String>,
 }
 
 impl ModelConfig {
@@ -190,6 +194,10 @@ pub struct WalletView {
     pub bonus: Option<BonusView>,
     /// W-12: held for restricted transfers (part of `held`), paid from the bonus.
     pub restricted_held: i64,
+    /// D-10: deposited in cash at a cash desk (part of `deposits`).
+    pub desk_deposits: i64,
+    /// D-10: withdrawn in cash at a cash desk (part of `withdrawals`).
+    pub desk_withdrawals: i64,
 }
 
 /// A wallet's bonus account (W-12). The totals count the bonus parts only.
@@ -434,9 +442,9 @@ pub const DESK_UNSHIFTED_KEPT: usize = 64;
 /// before its time takes it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UnshiftedOp {
-    /// The operation's time (the voucher command's event time).
+    /// The operation's time (the voucher's or, D-10, the wallet's command's event time).
     pub time: i64,
-    /// In (a ticket sold) or out (a ticket paid).
+    /// In (a ticket sold, a deposit) or out (a ticket paid, a withdrawal).
     pub cash_in: bool,
     /// > 0.
     pub amount: i64,
@@ -454,9 +462,10 @@ pub struct ShiftView {
     /// The closing command's event time, once closed.
     pub closed_at: Option<i64>,
     pub float: i64,
-    /// D-3: vouchers the desk sold (cash the players paid in).
+    /// D-3: vouchers the desk sold (cash the players paid in), D-10: and the wallet
+    /// deposits it took.
     pub cash_in: i64,
-    /// D-3: vouchers the desk paid.
+    /// D-3: vouchers the desk paid, D-10: and the wallet withdrawals it paid.
     pub cash_out: i64,
     /// D-2: cash from the vault.
     pub fills: i64,
@@ -499,6 +508,9 @@ pub struct DeskView {
     /// D-9: every cash operation booked, to a shift or not.
     pub cash_in: i64,
     pub cash_out: i64,
+    /// D-10: of those, the wallet deposits and withdrawals at the desk.
+    pub wallet_in: i64,
+    pub wallet_out: i64,
     /// D-3: the event ids of the newest operations booked, oldest first.
     pub booked: Vec<String>,
     /// D-6: the newest answers, oldest first: the tx and the refusal's code (`None`:

@@ -15,6 +15,8 @@ impl Model {
         let hold_ms = self.cfg.transfer_hold_ms;
         let session_break = self.cfg.session_break_ms;
         let bonus_first = self.cfg.bonus_first;
+        // D-10: a deposit or withdrawal whose provider is a listed cash desk is cash at it.
+        let at_desk = self.cfg.cash_desks.contains(&ev.provider);
         self.wallets.entry(ev.player.clone()).or_default();
         // W-10: before anything (a repeat and a conflict too), the holds whose time has
         // passed go back; W-12: and a bonus whose expiry has come is gone.
@@ -223,6 +225,9 @@ impl Model {
                         Some(b) => {
                             v.balance = b;
                             v.deposits += a;
+                            if at_desk {
+                                v.desk_deposits += a;
+                            }
                             Answer::Applied {
                                 delta: *a,
                                 balance: b,
@@ -283,6 +288,9 @@ impl Model {
                         } else {
                             v.balance -= a;
                             v.withdrawals += a;
+                            if at_desk {
+                                v.desk_withdrawals += a;
+                            }
                             Answer::Applied {
                                 delta: -a,
                                 balance: v.balance,
@@ -570,6 +578,17 @@ impl Model {
                     machine: None,
                 };
                 self.patron_cash(&ev.player, mv);
+                // D-10: applied at a listed cash desk (a refusal and a repeat never get
+                // here): forwarded to the desk after the wallet applied it, with the
+                // command's event time, event id and hall; the desk books it as a ticket's
+                // cash (D-3). Reading: the amount the command named is what the drawer
+                // took or paid (the answer's delta may also carry a bonus's conversion,
+                // W-12, which is no cash).
+                if at_desk {
+                    let hall = ev.hall.clone();
+                    let moved = (amount, dir == "in");
+                    self.desk_wallet_cash(&ev.provider, &hall, ev.time, &ev.id, moved);
+                }
             }
         }
         match answer {

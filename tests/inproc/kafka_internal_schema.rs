@@ -10,7 +10,7 @@ use pitboss::kafka::internal::{
 };
 use pitboss_actors::domain::aml::CashDir;
 use pitboss_actors::domain::desk::{
-    CashDir as DeskCashDir, DeskCash, DeskCommand, DeskMeta, DeskOp,
+    CashDir as DeskCashDir, CashSource, DeskCash, DeskCommand, DeskMeta, DeskOp,
 };
 use pitboss_actors::domain::jackpot::{JackpotHit, PoolCommand, PoolMeta};
 use pitboss_actors::domain::machine::GgrDelta;
@@ -214,13 +214,30 @@ fn every_internal_batch_kind_conforms() {
             dir: DeskCashDir::Out,
             amount: 2_500,
         },
+        source: CashSource::Ticket,
+        ack: AckToken::none(),
+    };
+    // RULES.md D-10: a wallet's deposit at the desk says so.
+    let deposited = DeskMsg::Cash {
+        meta: dmeta.clone(),
+        cash: DeskCash {
+            dir: DeskCashDir::In,
+            amount: 70_000,
+        },
+        source: CashSource::Wallet,
         ack: AckToken::none(),
     };
     b.push(&desk_item(&desk, &open, &cause_text));
     b.push(&desk_item(&desk, &paid, &cause_text));
+    b.push(&desk_item(&desk, &deposited, &cause_text));
     let json = check(&v, b.message());
     assert_eq!(json["items"][0]["op"], "open");
     assert_eq!(json["items"][1]["op"], "cash_out");
+    assert!(
+        json["items"][1].get("source").is_none(),
+        "a ticket's: {json}"
+    );
+    assert_eq!(json["items"][2]["source"], "wallet");
     let items = decode_desk_ops(b.message()).unwrap();
     match items[0].to_domain().unwrap() {
         (d, DeskParts::Command(m, c, _)) => {
@@ -236,9 +253,22 @@ fn every_internal_batch_kind_conforms() {
         _ => panic!("not a command"),
     }
     match items[1].to_domain().unwrap() {
-        (d, DeskParts::Cash(m, c)) => {
+        (d, DeskParts::Cash(m, c, s)) => {
+            assert_eq!((d, m), (desk.clone(), dmeta.clone()));
+            assert_eq!(
+                (c.dir, c.amount, s),
+                (DeskCashDir::Out, 2_500, CashSource::Ticket)
+            );
+        }
+        _ => panic!("not a cash operation"),
+    }
+    match items[2].to_domain().unwrap() {
+        (d, DeskParts::Cash(m, c, s)) => {
             assert_eq!((d, m), (desk, dmeta));
-            assert_eq!((c.dir, c.amount), (DeskCashDir::Out, 2_500));
+            assert_eq!(
+                (c.dir, c.amount, s),
+                (DeskCashDir::In, 70_000, CashSource::Wallet)
+            );
         }
         _ => panic!("not a cash operation"),
     }

@@ -45,6 +45,7 @@ fn runtime_config(m: &ModelConfig) -> RuntimeConfig {
         wallet_transfer_hold_ms: 60_000,
         wallet_session_break_ms: 1_800_000,
         wallet_bets_draw: Default::default(),
+        cash_desks: Default::default(),
         calendar: std::sync::Arc::new(pitboss_actors::domain::limits::UtcCalendar),
         large_cash_in_alert_minor: m.large_cash_in,
         handpay_threshold_minor: m.handpay_threshold,

@@ -8,6 +8,9 @@
 //! the shift books each ticket sold and paid by its time: a payment read after the close is
 //! a revision (D-5), one read before the opening is taken by it (D-3). The stored shift, the
 //! shift report and the last output published for the shift agree, and the audit is clean.
+//! A player's deposit and withdrawal at the cage (RULES.md D-10), read from the player's
+//! partition, reach the desk the same way and are booked to its shift too; a refused
+//! withdrawal and a payment provider's deposit move no drawer.
 
 use crate::support;
 
@@ -57,6 +60,7 @@ async fn a_shift_books_its_desks_tickets_by_time_through_the_internal_topic() {
     assert!(cfg.kafka.internal_topics, "the cash must cross desk-ops");
     cfg.store.kind = pitboss::store::StoreKind::Embedded;
     cfg.store.data_dir = data.path().join("state");
+    cfg.runtime.cash_desks = vec!["CAGE-1".into()];
     pitboss::run::create_topics(&cfg)
         .await
         .expect("create topics");
@@ -94,6 +98,25 @@ async fn a_shift_books_its_desks_tickets_by_time_through_the_internal_topic() {
             tx: tx.into(),
         },
     );
+    let wallet = |kind: &str, tx: &str, amount: i64| {
+        let (player, tx, currency, round) = ("P-77".into(), tx.into(), cur.clone(), None);
+        match kind {
+            "deposit" => InputPayload::Deposit {
+                player,
+                tx,
+                amount,
+                currency,
+                round,
+            },
+            _ => InputPayload::Withdraw {
+                player,
+                tx,
+                amount,
+                currency,
+                round,
+            },
+        }
+    };
     let t = now - 60_000;
     let msgs = vec![
         // Tickets the back office issued for the desk to pay (no cash at a desk).
@@ -138,13 +161,20 @@ async fn a_shift_books_its_desks_tickets_by_time_through_the_internal_topic() {
                 currency: cur.clone(),
             },
         ),
-        // Closed with 37,500 counted: the drawer as it is, the late payment below included.
+        // D-10: a player deposits 6,000 at the cage and takes 1,500 out; a withdrawal of
+        // more than the wallet holds is refused (no cash paid); a payment provider's deposit
+        // is no desk's.
+        command("CAGE-1", t + 3_500, wallet("deposit", "p-1", 6_000)),
+        command("CAGE-1", t + 3_600, wallet("withdraw", "p-2", 1_500)),
+        command("CAGE-1", t + 3_700, wallet("withdraw", "p-3", 90_000)),
+        command("PSP-1", t + 3_800, wallet("deposit", "p-4", 9_999)),
+        // Closed with 42,000 counted: the drawer as it is, the late payment below included.
         command(
             "CAGE-1",
             t + 10_000,
             InputPayload::ShiftClose {
                 tx: "s-4".into(),
-                counted: 37_500,
+                counted: 42_000,
                 currency: cur.clone(),
             },
         ),
@@ -154,10 +184,10 @@ async fn a_shift_books_its_desks_tickets_by_time_through_the_internal_topic() {
         command("CAGE-2", t + 6_000, redeem(ELSEWHERE, "w-1", money(700))),
         command("CAGE-2", t + 6_000, commit(ELSEWHERE, "w-2")),
     ];
-    // Expected: 50,000 + 2,500 - 4,000 - 1,000 + 20,000 - 30,000 = 37,500: no variance once
-    // the late payment is booked.
+    // Expected: 50,000 + 2,500 + 6,000 - 4,000 - 1,000 - 1,500 + 20,000 - 30,000 = 42,000:
+    // no variance once the late payment is booked.
     let final_figures = |o: &ShiftOut| {
-        o.0 == "CAGE-1" && o.1 == 1 && o.3 == "applied" && o.4 == 2_500 && o.5 == 5_000
+        o.0 == "CAGE-1" && o.1 == 1 && o.3 == "applied" && o.4 == 8_500 && o.5 == 6_500
     };
     let (report, published) = support::run_until(
         &cfg,
@@ -180,7 +210,7 @@ async fn a_shift_books_its_desks_tickets_by_time_through_the_internal_topic() {
         .collect();
     assert!(!last.is_empty(), "{published:?}");
     for o in last {
-        assert_eq!((o.6, o.7), (37_500, Some(0)), "{published:?}");
+        assert_eq!((o.6, o.7), (42_000, Some(0)), "{published:?}");
     }
     let ops: Vec<_> = published
         .iter()
@@ -210,6 +240,36 @@ async fn a_shift_books_its_desks_tickets_by_time_through_the_internal_topic() {
     let desks = src.desks().await.unwrap();
     let cage2 = desks.iter().find(|d| d.id.as_str() == "CAGE-2").unwrap();
     assert_eq!((cage2.unshifted_out, cage2.next), (700, 0));
+    let cage1 = desks.iter().find(|d| d.id.as_str() == "CAGE-1").unwrap();
+    assert_eq!(
+        (
+            cage1.cash_in,
+            cage1.cash_out,
+            cage1.wallet_in,
+            cage1.wallet_out
+        ),
+        (8_500, 6_500, 6_000, 1_500)
+    );
+    // The recount: the desks' wallet cash is the wallets' at desks (D-9, D-10).
+    let states: Vec<_> = src
+        .entities()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.snapshot)
+        .collect();
+    let rc = pitboss::recount::recount(&states);
+    assert_eq!(
+        (
+            rc.desk_wallet_in,
+            rc.wallet_desk_deposits,
+            rc.desk_wallet_out,
+            rc.wallet_desk_withdrawals,
+            rc.deposits
+        ),
+        (6_000, 6_000, 1_500, 1_500, 15_999)
+    );
+    assert!(rc.conservation_ok, "{rc:#?}");
     let days = cfg.gaming_days().unwrap();
     let date = days.rule("H-1").day_of(t).unwrap().to_string();
     let r = pitboss::report::shifts::read_shifts(src.as_ref(), &days, &date, None, &cur)
@@ -227,7 +287,7 @@ async fn a_shift_books_its_desks_tickets_by_time_through_the_internal_topic() {
             s.counted_minor,
             s.variance_minor
         ),
-        ("CAGE-1", "C-7", 2_500, 5_000, 37_500, 37_500, 0)
+        ("CAGE-1", "C-7", 8_500, 6_500, 42_000, 42_000, 0)
     );
     assert_eq!((r.day.shifts, r.day.variance_minor), (1, 0));
 }

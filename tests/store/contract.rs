@@ -429,7 +429,7 @@ fn voucher(number: &str) -> (VoucherState, Vec<LedgerEntry>) {
 /// shift open (RULES.md D), with its ledger from its own effects.
 fn desk(id: &str) -> (DeskState, Vec<LedgerEntry>) {
     use pitboss_actors::domain::desk::{
-        CashDir, DeskCash, DeskCommand, DeskEffect, DeskMeta, DeskOp,
+        CashDir, CashSource, DeskCash, DeskCommand, DeskEffect, DeskMeta, DeskOp,
     };
     let mut d = DeskState::new(ServerId::new(id).unwrap(), eur());
     let meta = |n: u128| DeskMeta {
@@ -470,13 +470,13 @@ fn desk(id: &str) -> (DeskState, Vec<LedgerEntry>) {
         &mut fx,
     );
     let mut causes2 = causes.clone();
-    for (n, dir, amount) in [
-        (1, CashDir::Out, 700),
-        (3, CashDir::In, 2_500),
-        (6, CashDir::In, 100),
+    for (n, dir, amount, source) in [
+        (1, CashDir::Out, 700, CashSource::Ticket),
+        (3, CashDir::In, 2_500, CashSource::Wallet),
+        (6, CashDir::In, 100, CashSource::Ticket),
     ] {
         let before = fx.len();
-        d.apply_cash(&meta(n), DeskCash { dir, amount }, &mut fx)
+        d.apply_cash(&meta(n), DeskCash { dir, amount }, source, &mut fx)
             .unwrap();
         causes2.extend(std::iter::repeat_n(n, fx.len() - before));
     }

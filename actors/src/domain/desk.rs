@@ -97,6 +97,29 @@ impl DeskCash {
     }
 }
 
+/// Whose money a desk's cash operation moved (D-3, D-10): a ticket's, sold or paid, or a
+/// player's wallet, deposited or withdrawn at the desk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CashSource {
+    Ticket,
+    Wallet,
+}
+
+impl CashSource {
+    pub fn name(self) -> &'static str {
+        match self {
+            CashSource::Ticket => "ticket",
+            CashSource::Wallet => "wallet",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<Self> {
+        [CashSource::Ticket, CashSource::Wallet]
+            .into_iter()
+            .find(|k| k.name() == s)
+    }
+}
+
 /// What an output says happened (D-7).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ShiftOp {
@@ -287,6 +310,9 @@ pub struct DeskState {
     /// for tickets.
     pub cash_in: i64,
     pub cash_out: i64,
+    /// Of those, wallet deposits and withdrawals at the desk (RULES.md D-10).
+    pub wallet_in: i64,
+    pub wallet_out: i64,
     /// Event ids of the cash operations booked, oldest first (at most [`BOOKED_KEPT`]).
     pub booked: VecDeque<EventId>,
     /// The newest unshifted cash operations (time, what), oldest first (at most
@@ -309,6 +335,8 @@ impl DeskState {
             unshifted_out: 0,
             cash_in: 0,
             cash_out: 0,
+            wallet_in: 0,
+            wallet_out: 0,
             booked: VecDeque::new(),
             unshifted_ops: VecDeque::new(),
             answered: VecDeque::new(),
@@ -569,19 +597,20 @@ impl DeskState {
         }
     }
 
-    /// Books a cash operation another actor applied for this desk (D-3, D-5): to the shift
-    /// covering its time (a closed one is revised), else as unshifted cash, alerted. Never
-    /// refused; one already booked (its event id kept) changes nothing.
+    /// Books a cash operation another actor applied for this desk (D-3, D-5, D-10): to the
+    /// shift covering its time (a closed one is revised), else as unshifted cash, alerted.
+    /// Never refused; one already booked (its event id kept) changes nothing.
     pub fn apply_cash(
         &mut self,
         meta: &DeskMeta,
         cash: DeskCash,
+        source: CashSource,
         fx: &mut Vec<DeskEffect>,
     ) -> Result<Reply, DomainError> {
         if self.booked.contains(&meta.event_id) {
             return Ok(Reply::Repeat);
         }
-        let reply = self.book_cash(meta, cash, fx);
+        let reply = self.book_cash(meta, cash, source, fx);
         // Booked, or refused for a total beyond the bounds: either way done with.
         self.booked.push_back(meta.event_id);
         while self.booked.len() > BOOKED_KEPT {
@@ -594,24 +623,34 @@ impl DeskState {
         &mut self,
         meta: &DeskMeta,
         cash: DeskCash,
+        source: CashSource,
         fx: &mut Vec<DeskEffect>,
     ) -> Result<Reply, DomainError> {
         if self.hall.is_none() {
             self.hall = Some(meta.hall.clone());
         }
-        // The desk's totals first: a total beyond the bounds books nothing.
-        let (cash_in, cash_out) = match cash.dir {
-            CashDir::In => (
-                add(self.cash_in, cash.amount, Total::DeskCash)?,
-                self.cash_out,
-            ),
-            CashDir::Out => (
-                self.cash_in,
-                add(self.cash_out, cash.amount, Total::DeskCash)?,
-            ),
-        };
+        // The desk's totals first: a total beyond the bounds books nothing. Wallet cash
+        // counts in them and apart (D-10); within `cash_in`, it stays within the bounds.
+        let wallet = source == CashSource::Wallet;
+        let (mut cash_in, mut cash_out) = (self.cash_in, self.cash_out);
+        let (mut wallet_in, mut wallet_out) = (self.wallet_in, self.wallet_out);
+        match cash.dir {
+            CashDir::In => {
+                cash_in = add(cash_in, cash.amount, Total::DeskCash)?;
+                if wallet {
+                    wallet_in = add(wallet_in, cash.amount, Total::DeskCash)?;
+                }
+            }
+            CashDir::Out => {
+                cash_out = add(cash_out, cash.amount, Total::DeskCash)?;
+                if wallet {
+                    wallet_out = add(wallet_out, cash.amount, Total::DeskCash)?;
+                }
+            }
+        }
         let reply = self.book_shift(meta, cash, fx)?;
         (self.cash_in, self.cash_out) = (cash_in, cash_out);
+        (self.wallet_in, self.wallet_out) = (wallet_in, wallet_out);
         Ok(reply)
     }
 
@@ -713,5 +752,7 @@ impl DeskState {
         }
         assert!(self.unshifted_in >= 0 && self.unshifted_out >= 0);
         assert!(self.unshifted_in <= self.cash_in && self.unshifted_out <= self.cash_out);
+        assert!(self.wallet_in >= 0 && self.wallet_out >= 0);
+        assert!(self.wallet_in <= self.cash_in && self.wallet_out <= self.cash_out);
     }
 }

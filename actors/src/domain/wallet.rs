@@ -9,13 +9,14 @@
 //! the shell reads it back and passes it in ([`WalletState::missing`], [`Recalled`]): the core
 //! itself never reads a store.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use super::FastMap;
 
 use super::aml::{AmlCase, AmlRules, CashDir, CashMove, PatronCash};
 use super::applied::Applied;
 use super::bonus::{self, BetsDraw, Bonus};
+use super::desk::DeskCash;
 use super::error::{DomainError, Subject};
 use super::ggr::GgrDelta;
 use super::ids::{EventId, HallId, MachineId, PlayerId, RoundId, ServerId, SourceKey, TxId};
@@ -182,7 +183,13 @@ pub struct WalletRules<'a> {
     pub aml: AmlRules,
     /// Which of cash and bonus pays a bet first (RULES.md W-12).
     pub bets_draw: BetsDraw,
+    /// The cash desks: a deposit or withdrawal one of them sends is cash in its drawer
+    /// (RULES.md D-10).
+    pub cash_desks: &'a BTreeSet<ServerId>,
 }
+
+/// No cash desks (the default rules).
+static NO_DESKS: BTreeSet<ServerId> = BTreeSet::new();
 
 /// The default break that ends a playing session: 30 minutes (RULES.md W-9).
 pub const SESSION_BREAK_MS_DEFAULT: i64 = 30 * 60_000;
@@ -201,6 +208,7 @@ impl Default for WalletRules<'static> {
             session_break_ms: SESSION_BREAK_MS_DEFAULT,
             aml: AmlRules::default(),
             bets_draw: BetsDraw::CashFirst,
+            cash_desks: &NO_DESKS,
         }
     }
 }
@@ -232,6 +240,10 @@ pub struct WalletTotals {
     pub to_machines: i64,
     /// Received from machines by cashless transfers (W-10).
     pub from_machines: i64,
+    /// Deposited in cash at a cash desk (part of `deposits`, RULES.md D-10).
+    pub desk_deposits: i64,
+    /// Withdrawn in cash at a cash desk (part of `withdrawals`, D-10).
+    pub desk_withdrawals: i64,
 }
 
 /// Where an accepted bet stands (W-4, W-5).
@@ -389,6 +401,8 @@ pub enum WalletEffect {
     Case(Box<AmlCase>),
     /// What a machine's acknowledgement of a transfer settled (RULES.md W-10). Boxed: rare.
     Transfer(Box<TransferSettled>),
+    /// Cash a cash desk took or paid for the wallet (RULES.md D-10): the desk books it.
+    Desk(ServerId, DeskCash),
 }
 
 /// What a machine's acknowledgement of a cashless transfer settled in the wallet (RULES.md
@@ -794,6 +808,7 @@ impl WalletState {
                 self.ops += 1;
                 fx.push(self.changed(&cmd.tx, WalletOpKind::Deposit, a.minor()));
                 self.count_cash(meta, None, a.minor(), CashDir::In, rules, fx);
+                self.at_desk(cmd, a.minor(), CashDir::In, rules, fx);
                 a.minor()
             }
             WalletOp::Withdraw(a) | WalletOp::Bet(a) => {
@@ -867,6 +882,7 @@ impl WalletState {
                 }
                 if !is_bet {
                     self.count_cash(meta, None, a.minor(), CashDir::Out, rules, fx);
+                    self.at_desk(cmd, a.minor(), CashDir::Out, rules, fx);
                 }
                 -cash
             }
@@ -1577,6 +1593,31 @@ impl WalletState {
         }
     }
 
+    /// D-10: a deposit or withdrawal applied at a cash desk is cash in or out of its drawer:
+    /// counted apart and handed to the desk. Within `deposits` and `withdrawals`, which
+    /// were checked, the counts stay within the bounds.
+    fn at_desk(
+        &mut self,
+        cmd: &WalletCommand,
+        amount: i64,
+        dir: CashDir,
+        rules: &WalletRules<'_>,
+        fx: &mut Vec<WalletEffect>,
+    ) {
+        if !rules.cash_desks.contains(&cmd.provider) {
+            return;
+        }
+        let t = &mut self.totals;
+        match dir {
+            CashDir::In => t.desk_deposits = t.desk_deposits.saturating_add(amount),
+            CashDir::Out => t.desk_withdrawals = t.desk_withdrawals.saturating_add(amount),
+        }
+        fx.push(WalletEffect::Desk(
+            cmd.provider.clone(),
+            DeskCash { dir, amount },
+        ));
+    }
+
     /// W-8: a blocked player may not deposit, withdraw or bet; a player who is not verified
     /// may not withdraw more than the configured amount. Wins and rollbacks settle what was
     /// already wagered and are never refused for KYC (refusing them would keep the player's
@@ -1729,6 +1770,9 @@ impl WalletState {
     /// Checks the wallet's invariants; panics on a broken one.
     pub fn assert_invariants(&self) {
         let t = &self.totals;
+        // D-10: cash at desks is part of what was deposited and withdrawn.
+        assert!((0..=t.deposits).contains(&t.desk_deposits));
+        assert!((0..=t.withdrawals).contains(&t.desk_withdrawals));
         let b = self.bonus.as_deref().cloned().unwrap_or_default();
         let expected = t.deposits - t.withdrawals - t.bets + t.wins + t.refunds - t.to_machines
             + t.from_machines

@@ -1,7 +1,7 @@
 //! What the runtime is configured with: its bounds, the network's currency, the pools and
 //! which halls play for them.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use crate::domain::aml::AmlRules;
@@ -11,7 +11,7 @@ use crate::domain::limits::Calendar;
 use crate::domain::machine::MachineProfile;
 use crate::domain::voucher::VoucherPolicy;
 use crate::domain::wallet::WalletRules;
-use crate::domain::{Currency, HallId, MachineId, PoolId, SkewLimits};
+use crate::domain::{Currency, HallId, MachineId, PoolId, ServerId, SkewLimits};
 
 /// Halls' and machines' own theoretical holds, parts per million of coin in (RULES.md
 /// M-12): a machine's own, else its hall's, else the network's.
@@ -61,6 +61,9 @@ pub struct RuntimeConfig {
     pub wallet_session_break_ms: i64,
     /// Which of cash and bonus pays a bet first (RULES.md W-12).
     pub wallet_bets_draw: BetsDraw,
+    /// The cash desks whose wallet deposits and withdrawals are cash in their drawers
+    /// (RULES.md D-10).
+    pub cash_desks: Arc<BTreeSet<ServerId>>,
     /// Where days, weeks and months start for deposit limits: the jurisdiction's local time
     /// (RULES.md W-9).
     pub calendar: Arc<dyn Calendar>,
@@ -108,6 +111,7 @@ impl RuntimeConfig {
             calendar: self.calendar.as_ref(),
             aml: self.aml,
             bets_draw: self.wallet_bets_draw,
+            cash_desks: &self.cash_desks,
         }
     }
 }
@@ -131,6 +135,8 @@ pub struct EntitySettings {
     pub wallet_session_break_ms: i64,
     /// Which of cash and bonus pays a bet first (RULES.md W-12).
     pub wallet_bets_draw: BetsDraw,
+    /// The cash desks whose wallet deposits and withdrawals are cash (RULES.md D-10).
+    pub cash_desks: Arc<BTreeSet<ServerId>>,
     /// Windows a hall keeps open behind its newest one before publishing them.
     pub ggr_grace_windows: i64,
     /// Windows a hall keeps in memory.
@@ -169,6 +175,7 @@ impl From<&RuntimeConfig> for EntitySettings {
             wallet_transfer_hold_ms: c.wallet_transfer_hold_ms,
             wallet_session_break_ms: c.wallet_session_break_ms,
             wallet_bets_draw: c.wallet_bets_draw,
+            cash_desks: c.cash_desks.clone(),
             ggr_grace_windows: c.ggr_grace_windows,
             ggr_windows_max: c.ggr_windows_max,
             source_expiry_ms: c.source_expiry_ms,

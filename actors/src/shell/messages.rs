@@ -2,7 +2,7 @@
 //! another, which may live in another process.
 
 use crate::domain::aml::CashDir;
-use crate::domain::desk::{DeskCash, DeskCommand, DeskMeta};
+use crate::domain::desk::{CashSource, DeskCash, DeskCommand, DeskMeta};
 use crate::domain::ggr::GgrTotals;
 use crate::domain::jackpot::{JackpotHit, PoolCommand, PoolMeta};
 use crate::domain::machine::{EventMeta, MachineCommand};
@@ -181,11 +181,12 @@ pub enum DeskMsg {
         currency: Currency,
         ack: AckToken,
     },
-    /// A cash operation a voucher applied for the desk (D-3): the voucher command's event id
-    /// and time.
+    /// A cash operation a voucher or a wallet applied for the desk (D-3, D-10): the
+    /// command's event id and time.
     Cash {
         meta: DeskMeta,
         cash: DeskCash,
+        source: CashSource,
         ack: AckToken,
     },
 }

@@ -1,8 +1,8 @@
 //! The cash desk's shifts, rule by rule (RULES.md D): each test names the rule it holds.
 
 use pitboss_actors::domain::desk::{
-    CashDir, DeskCash, DeskCommand, DeskEffect, DeskMeta, DeskMove, DeskOp, DeskState, Reply,
-    ShiftNote, ShiftOp, SHIFTS_KEPT,
+    CashDir, CashSource, DeskCash, DeskCommand, DeskEffect, DeskMeta, DeskMove, DeskOp, DeskState,
+    Reply, ShiftNote, ShiftOp, SHIFTS_KEPT,
 };
 use pitboss_actors::domain::machine::Alert;
 use pitboss_actors::domain::{
@@ -88,12 +88,17 @@ impl T {
         self.note()
     }
 
-    /// A cash operation with event id `id` at `time`.
+    /// A ticket's cash operation with event id `id` at `time`.
     fn cash(&mut self, id: u128, cash: DeskCash, time: i64) -> Reply {
+        self.cash_of(id, cash, CashSource::Ticket, time)
+    }
+
+    /// A cash operation of `source` with event id `id` at `time`.
+    fn cash_of(&mut self, id: u128, cash: DeskCash, source: CashSource, time: i64) -> Reply {
         self.fx.clear();
         let r = self
             .d
-            .apply_cash(&meta(1_000_000 + id, time), cash, &mut self.fx)
+            .apply_cash(&meta(1_000_000 + id, time), cash, source, &mut self.fx)
             .unwrap();
         self.d.assert_invariants();
         r
@@ -389,8 +394,13 @@ fn e5_figures_beyond_64_bits_are_refused_and_change_nothing() {
     assert_eq!(t.d.open.as_ref().unwrap().fills, 0);
     t.fx.clear();
     let e =
-        t.d.apply_cash(&meta(77, 1_200), cash_in(100), &mut t.fx)
-            .unwrap_err();
+        t.d.apply_cash(
+            &meta(77, 1_200),
+            cash_in(100),
+            CashSource::Ticket,
+            &mut t.fx,
+        )
+        .unwrap_err();
     assert_eq!(e.code(), "overflow");
     assert_eq!((t.d.cash_in, t.d.open.as_ref().unwrap().cash_in), (0, 0));
 }
@@ -420,4 +430,67 @@ fn d3_an_operation_read_before_its_shift_opened_is_taken_by_the_shift() {
     assert_eq!((t.d.unshifted_in, t.d.unshifted_out), (0, 100));
     assert_eq!(t.d.unshifted_ops.len(), 1);
     assert_eq!((t.d.cash_in, t.d.cash_out), (400, 100));
+}
+
+#[test]
+fn d10_wallet_cash_is_booked_like_a_tickets_and_counted_apart() {
+    let mut t = T::new();
+    // Before any shift: unshifted, alerted, counted as wallet cash.
+    assert_eq!(
+        t.cash_of(1, cash_in(5_000), CashSource::Wallet, 500),
+        Reply::Done
+    );
+    assert_eq!(t.moves(), [(DeskMove::CashIn, 1, 5_000, 5_000)]);
+    assert_eq!(t.alerts().len(), 1, "desk_cash_without_shift");
+    t.cmd("t1", open("ANNA", 10_000), 1_000);
+    // In the shift: a deposit in, a withdrawal and a ticket out.
+    t.cash_of(2, cash_in(30_000), CashSource::Wallet, 1_100);
+    assert_eq!(t.moves(), [(DeskMove::CashIn, 0, 30_000, 40_000)]);
+    t.cash_of(3, cash_out(12_000), CashSource::Wallet, 1_200);
+    t.cash(4, cash_out(1_000), 1_300);
+    let c = t.cmd("t2", close(27_000), 2_000);
+    assert_eq!(
+        (c.shift.cash_in, c.shift.cash_out, c.shift.operations),
+        (30_000, 13_000, 3)
+    );
+    assert_eq!(c.shift.variance(), Some(0));
+    // After the close, a withdrawal dated in the shift revises it.
+    t.cash_of(5, cash_out(2_000), CashSource::Wallet, 1_900);
+    let revised = t.note();
+    assert_eq!(
+        (revised.op, revised.shift.cash_out, revised.shift.variance()),
+        (ShiftOp::Revise, 15_000, Some(2_000))
+    );
+    // Repeated: booked once.
+    assert_eq!(
+        t.cash_of(5, cash_out(2_000), CashSource::Wallet, 1_900),
+        Reply::Repeat
+    );
+    // The totals: every operation, the wallet's apart.
+    assert_eq!(
+        (t.d.cash_in, t.d.cash_out, t.d.wallet_in, t.d.wallet_out),
+        (35_000, 15_000, 35_000, 14_000)
+    );
+    assert_eq!(t.d.unshifted(), 5_000);
+}
+
+#[test]
+fn d10_a_wallet_total_beyond_64_bits_books_nothing() {
+    let mut t = T::new();
+    t.cmd("t1", open("ANNA", 0), 1_000);
+    t.cash_of(1, cash_in(i64::MAX - 10), CashSource::Wallet, 1_100);
+    t.fx.clear();
+    let e =
+        t.d.apply_cash(&meta(9, 1_200), cash_in(100), CashSource::Wallet, &mut t.fx)
+            .unwrap_err();
+    assert_eq!(e.code(), "overflow");
+    assert_eq!(
+        (
+            t.d.cash_in,
+            t.d.wallet_in,
+            t.d.open.as_ref().unwrap().cash_in
+        ),
+        (i64::MAX - 10, i64::MAX - 10, i64::MAX - 10)
+    );
+    assert!(t.fx.is_empty());
 }

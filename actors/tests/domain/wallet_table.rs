@@ -2451,3 +2451,75 @@ fn w10_a_lapsed_holds_alert_is_caused_by_its_request() {
         assert_eq!(caused, vec![(EventId(50), "transfer_hold_released")]);
     }
 }
+
+/// RULES.md D-10: a deposit or withdrawal the wallet applies for a listed cash desk is cash
+/// the desk books; refused ones, repeats and other providers' move no drawer.
+#[test]
+fn d10_cash_at_a_desk_goes_to_the_desk_once_and_only_when_applied() {
+    use pitboss_actors::domain::desk::{CashDir, DeskCash};
+    let desks: std::collections::BTreeSet<ServerId> =
+        [ServerId::new("CAGE-1").unwrap()].into_iter().collect();
+    let rules = WalletRules {
+        cash_desks: &desks,
+        ..WalletRules::default()
+    };
+    let mut w = wallet(0, 16);
+    let mut run = |provider: &str, id: &str, op: WalletOp| {
+        let mut fx = Vec::new();
+        let c = WalletCommand {
+            provider: ServerId::new(provider).unwrap(),
+            tx: tx(id),
+            op,
+            round: None,
+        };
+        let r = w.apply(&meta(), &c, Some(eur()), &rules, &Vec::new(), &mut fx);
+        w.assert_invariants();
+        let desk: Vec<_> = fx
+            .iter()
+            .filter_map(|e| match e {
+                WalletEffect::Desk(d, c) => Some((d.to_string(), *c)),
+                _ => None,
+            })
+            .collect();
+        (r.map(|r| r.balance), desk)
+    };
+    let at = |dir, amount| vec![("CAGE-1".to_string(), DeskCash { dir, amount })];
+    assert_eq!(
+        run("CAGE-1", "d1", deposit(50_000)),
+        (Ok(50_000), at(CashDir::In, 50_000))
+    );
+    assert_eq!(
+        run("CAGE-1", "d1", deposit(50_000)),
+        (Ok(50_000), vec![]),
+        "a repeat moves no cash again"
+    );
+    assert_eq!(
+        run("CAGE-1", "w1", withdraw(80_000)).1,
+        vec![],
+        "refused for funds: nothing paid"
+    );
+    assert_eq!(
+        run("CAGE-1", "w2", withdraw(20_000)),
+        (Ok(30_000), at(CashDir::Out, 20_000))
+    );
+    assert_eq!(
+        run("PSP-1", "d2", deposit(1_000)),
+        (Ok(31_000), vec![]),
+        "not a desk"
+    );
+    assert_eq!(
+        run("CAGE-1", "b1", bet(1_000)).1,
+        vec![],
+        "a bet is no cash"
+    );
+    let t = &w.totals;
+    assert_eq!(
+        (
+            t.deposits,
+            t.withdrawals,
+            t.desk_deposits,
+            t.desk_withdrawals
+        ),
+        (51_000, 20_000, 50_000, 20_000)
+    );
+}

@@ -439,7 +439,12 @@ impl Processor {
                                 currency,
                                 ack,
                             },
-                            DeskParts::Cash(meta, cash) => DeskMsg::Cash { meta, cash, ack },
+                            DeskParts::Cash(meta, cash, source) => DeskMsg::Cash {
+                                meta,
+                                cash,
+                                source,
+                                ack,
+                            },
                         };
                         self.rt.tell::<DeskEntity>(&desk, msg);
                     }

@@ -343,6 +343,10 @@ impl World {
                 self.send_wallet(p, &prov, wallet("wallet_bet", &player, &t, 10, None));
                 let t = self.player_tx(p);
                 self.send_wallet(p, "PSP-1", wallet("withdraw", &player, &t, 1, None));
+                // D-10: at a cash desk too: refused, no drawer moves.
+                self.case("cage_cash_player_blocked");
+                self.player_at_cage(p, true, 500, false);
+                self.player_at_cage(p, false, 1, false);
                 self.case("win_while_blocked");
                 let t = self.player_tx(p);
                 self.players[p].balance += 60;
@@ -387,6 +391,9 @@ impl World {
                     let t = self.player_tx(p);
                     self.send_wallet(p, "PSP-1", wallet("deposit", &player, &t, a, None));
                 }
+                // D-10: cash at a desk counts against the limit like any deposit.
+                self.case("cage_deposit_over_limit");
+                self.player_at_cage(p, true, 1_000, false);
                 self.players[p].balance += 2_500;
                 self.case("limit_raise_waits");
                 let t = self.player_tx(p);
@@ -423,6 +430,10 @@ impl World {
                     let t = self.player_tx(p);
                     self.players[p].balance -= 1;
                     self.send_wallet(p, "PSP-1", wallet("withdraw", &player, &t, 1, None));
+                    // D-10: at a cash desk, the deposit is refused and the withdrawal paid.
+                    self.case("cage_cash_self_excluded");
+                    self.player_at_cage(p, true, 100, false);
+                    self.player_at_cage(p, false, 1, true);
                     self.case("self_exclusion_active");
                     let t = self.player_tx(p);
                     self.send_wallet(p, "RG-1", self_exclusion(&player, &t, until - 1));

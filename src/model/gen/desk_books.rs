@@ -10,6 +10,9 @@ use rand::SeedableRng;
 
 use crate::wire::InputEnvelope;
 
+/// The desk of quick shifts (RULES.md D-5: more closed shifts than a desk keeps).
+pub(super) const RUSH: &str = "DESK-RUSH";
+
 /// A shift the generator opened and has not closed.
 #[derive(Clone, Debug)]
 pub(super) struct Open {
@@ -32,6 +35,20 @@ pub(super) struct Book {
     pub(super) loose: VecDeque<(i64, i64)>,
 }
 
+/// A player of the cage flows' own (RULES.md D-10): only they send for this wallet, so the
+/// generator knows its balance.
+#[derive(Clone, Debug)]
+pub(super) struct Patron {
+    pub(super) id: String,
+    /// Version 2 messages (else 1).
+    pub(super) v2: bool,
+    /// The KYC provider said `verified` (RULES.md W-8).
+    pub(super) verified: bool,
+    /// What the wallet holds: the deposits less the withdrawals the generator expects it
+    /// to apply.
+    pub(super) balance: i64,
+}
+
 /// The generator's desk books.
 pub(super) struct Desks {
     /// Draws every desk decision, apart from the rest of the stream.
@@ -42,6 +59,15 @@ pub(super) struct Desks {
     pub(super) books: BTreeMap<String, Book>,
     /// Desk commands sent, for repeats and conflicts.
     pub(super) sent: Vec<InputEnvelope>,
+    /// Draws every decision about wallet cash at the cage (RULES.md D-10, `cage.rs`), apart
+    /// from the desk flows' draws and the rest of the stream, so that adding it left them
+    /// as they were (but for event ids and the tx numbers of players and desks).
+    pub(super) cash_rng: SmallRng,
+    cash_tx: u64,
+    /// The cage flows' own players.
+    pub(super) patrons: Vec<Patron>,
+    /// Wallet commands sent from desks, for repeats and conflicts.
+    pub(super) cash_sent: Vec<InputEnvelope>,
 }
 
 impl Desks {
@@ -52,6 +78,10 @@ impl Desks {
             invalid: 0,
             books: BTreeMap::new(),
             sent: Vec::new(),
+            cash_rng: SmallRng::seed_from_u64(seed ^ 0x6361_6765_6361_7368),
+            cash_tx: 0,
+            patrons: Vec::new(),
+            cash_sent: Vec::new(),
         }
     }
 
@@ -60,7 +90,14 @@ impl Desks {
         format!("DT-{}", self.tx)
     }
 
-    /// A desk's cash operation sent at `time` (a ticket sold: `delta` > 0, paid: < 0).
+    /// A transaction id for a patron's wallet command at the cage.
+    pub(super) fn cash_tx(&mut self) -> String {
+        self.cash_tx += 1;
+        format!("CW-{}", self.cash_tx)
+    }
+
+    /// A desk's cash operation sent at `time` (a ticket sold or a deposit: `delta` > 0,
+    /// paid or a withdrawal: < 0).
     pub(super) fn note_cash(&mut self, desk: &str, time: i64, delta: i64) {
         let Some(b) = self.books.get_mut(desk) else {
             return;

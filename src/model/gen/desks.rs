@@ -20,18 +20,15 @@ use rand::Rng;
 use crate::wire::{InputEnvelope, InputPayload, Source};
 
 use super::super::types::AMOUNT_MAX;
-use super::desk_books::{Book, Open};
+use super::desk_books::{Book, Open, RUSH};
 use super::tickets::State;
 use super::vouchers::{commit, issue, redeem};
 use super::{hall_name, World, CURRENCY, START_MS};
 
-/// The desk of quick shifts (RULES.md D-5: more closed shifts than a desk keeps).
-const RUSH: &str = "DESK-RUSH";
-
 /// Cashiers (RULES.md D-1: 1 to 64 bytes, spaces around a name allowed).
 const CASHIERS: [&str; 5] = ["Ana", "Bo Li", "Čeněk Dvořák", "Dana O'Neil", " Eve "];
 
-fn open(tx: String, cashier: &str, float: i64) -> InputPayload {
+pub(super) fn open(tx: String, cashier: &str, float: i64) -> InputPayload {
     InputPayload::ShiftOpen {
         tx,
         cashier: cashier.to_owned(),
@@ -90,7 +87,7 @@ fn set_currency(p: &mut InputPayload, to: &str) {
 impl World {
     /// The cash desk of hall `h` (the cage the voucher flows sell and pay at), in the
     /// generator's books.
-    fn cage_book(&mut self, h: usize) -> String {
+    pub(super) fn cage_book(&mut self, h: usize) -> String {
         let hall = hall_name(h);
         let desk = format!("CAGE-{}", hall.trim_start_matches("H-"));
         self.desks

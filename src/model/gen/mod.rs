@@ -4,7 +4,8 @@
 //! machines, amounts at the bounds, malformed messages, and voucher flows (`vouchers.rs`:
 //! tickets with validation numbers printed, requested, paid, cancelled, voided, expired,
 //! credited twice, ...) and cash desks' shifts (`desks.rs`: opened, filled, credited,
-//! closed counted right or wrong, revised by a ticket dated inside a closed shift, ...).
+//! closed counted right or wrong, revised by a ticket dated inside a closed shift, ...) and
+//! the wallet cash players deposit and withdraw at them (`cage.rs`, RULES.md D-10).
 //! The same seed gives the same stream.
 //!
 //! It knows nothing of the rules' outcomes (the model decides those); it only keeps enough
@@ -18,6 +19,7 @@ use rand::{Rng, SeedableRng};
 use crate::wire::{InputEnvelope, InputPayload, SnapshotMeters, Source};
 
 mod bonus;
+mod cage;
 mod cases;
 mod desk_books;
 mod desks;
@@ -68,6 +70,13 @@ pub const LOYALTY_MICRO_POINTS: i64 = 150_000;
 pub const SHORT_EXPIRY_HALL: usize = 0;
 /// The hall whose vouchers are redeemed only in the hall in generated streams (V-3).
 pub const HOME_ONLY_HALL: usize = 1;
+/// The cash desks of generated streams (RULES.md D-10, `runtime.cash-desks`): the cages of
+/// the first and third halls, the desk of quick shifts, and a desk that never opens a
+/// shift (its wallet cash is all unshifted). The second hall's cage, which sells and pays
+/// tickets, is not listed: its players' deposits and withdrawals move no drawer.
+pub const CASH_DESKS: [&str; 4] = ["CAGE-00", "CAGE-02", desk_books::RUSH, "CAGE-EXPRESS"];
+/// A desk of generated streams that sells and pays tickets but is not a cash desk of D-10.
+pub const UNLISTED_CAGE: &str = "CAGE-01";
 
 /// The size and mix of a stream.
 #[derive(Clone, Debug)]
@@ -189,6 +198,7 @@ pub fn model_config() -> ModelConfig {
         },
         // W-12: the default, cash first (`model_check::run` plays odd seeds bonus-first).
         bonus_first: false,
+        cash_desks: CASH_DESKS.iter().map(|d| (*d).to_owned()).collect(),
     }
 }
 
@@ -278,6 +288,10 @@ const BONUS_FLOWS_PER_MILLE: u32 = 20;
 
 /// How often, per thousand steps, a cash desk flow (RULES.md D, `desks.rs`) is mixed in.
 const DESK_FLOWS_PER_MILLE: u32 = 30;
+
+/// How often, per thousand steps, a flow of wallet cash at the cage (RULES.md D-10,
+/// `cage.rs`) is mixed in.
+const CAGE_CASH_FLOWS_PER_MILLE: u32 = 25;
 
 /// Generates a stream.
 pub fn generate(cfg: &GenConfig) -> Generated {
@@ -385,6 +399,9 @@ pub fn generate(cfg: &GenConfig) -> Generated {
         }
         if w.desks.rng.gen_range(0..1000) < DESK_FLOWS_PER_MILLE {
             w.desk_flow();
+        }
+        if w.desks.cash_rng.gen_range(0..1000) < CAGE_CASH_FLOWS_PER_MILLE {
+            w.cage_cash_flow();
         }
     }
     // Last, a ticket sold at a desk: every stream ends with a voucher owed (RULES.md V-8's

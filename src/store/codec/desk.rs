@@ -105,6 +105,11 @@ pub(super) struct DeskDto {
     unshifted_out: i64,
     cash_in: i64,
     cash_out: i64,
+    /// Wallet cash at the desk (RULES.md D-10); absent from desks stored before it.
+    #[serde(default)]
+    wallet_in: i64,
+    #[serde(default)]
+    wallet_out: i64,
     booked: Vec<u128>,
     /// Unshifted operations a later shift may take (D-3): time, `in` or `out`, amount.
     #[serde(default)]
@@ -151,6 +156,8 @@ impl From<&DeskState> for DeskDto {
             unshifted_out: s.unshifted_out,
             cash_in: s.cash_in,
             cash_out: s.cash_out,
+            wallet_in: s.wallet_in,
+            wallet_out: s.wallet_out,
             booked: s.booked.iter().map(|e| e.0).collect(),
             unshifted_ops: s
                 .unshifted_ops
@@ -216,6 +223,8 @@ impl TryFrom<DeskDto> for DeskState {
             unshifted_out: d.unshifted_out,
             cash_in: d.cash_in,
             cash_out: d.cash_out,
+            wallet_in: d.wallet_in,
+            wallet_out: d.wallet_out,
             booked: d.booked.into_iter().map(EventId).collect(),
             unshifted_ops: d
                 .unshifted_ops

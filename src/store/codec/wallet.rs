@@ -152,6 +152,12 @@ pub(super) struct WalletDto {
     to_machines: i64,
     #[serde(default)]
     from_machines: i64,
+    /// Deposited and withdrawn in cash at cash desks (RULES.md D-10); absent from wallets
+    /// stored before desks booked wallet cash.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    desk_deposits: i64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    desk_withdrawals: i64,
     /// Transfers held and acknowledged (W-10).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     transfers: Option<TransfersDto>,
@@ -687,6 +693,8 @@ impl TryFrom<&WalletState> for WalletDto {
             }),
             to_machines: t.to_machines,
             from_machines: t.from_machines,
+            desk_deposits: t.desk_deposits,
+            desk_withdrawals: t.desk_withdrawals,
             transfers: w.transfers.as_deref().map(|t| TransfersDto {
                 holds: t
                     .holds
@@ -789,6 +797,8 @@ impl TryFrom<WalletDto> for WalletState {
                 refunds: d.refunds,
                 to_machines: d.to_machines,
                 from_machines: d.from_machines,
+                desk_deposits: d.desk_deposits,
+                desk_withdrawals: d.desk_withdrawals,
             },
             ops: d.ops,
             window_len: d.window_len,

@@ -83,8 +83,13 @@ impl Entity for DeskEntity {
                 let r = state.apply(&meta, &cmd, currency, &mut fx);
                 (meta.event_id, ack, r)
             }
-            DeskMsg::Cash { meta, cash, ack } => {
-                let r = state.apply_cash(&meta, cash, &mut fx);
+            DeskMsg::Cash {
+                meta,
+                cash,
+                source,
+                ack,
+            } => {
+                let r = state.apply_cash(&meta, cash, source, &mut fx);
                 (meta.event_id, ack, r)
             }
         };

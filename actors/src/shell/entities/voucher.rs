@@ -1,7 +1,7 @@
 //! A voucher's actor state: its state machine, the outputs it publishes (answers, facts,
 //! lapses, alerts) and its ledger (the liability it moves).
 
-use crate::domain::desk::DeskMeta;
+use crate::domain::desk::{CashSource, DeskMeta};
 use crate::domain::voucher::{Reply, VoucherEffect, VoucherMove, VoucherState};
 use crate::domain::{EntityKind, ValidationNo};
 
@@ -134,6 +134,7 @@ impl Entity for VoucherEntity {
                                 hall: meta.hall.clone(),
                             },
                             cash,
+                            source: CashSource::Ticket,
                             ack: ack.clone(),
                         },
                     ));

@@ -1,6 +1,7 @@
 //! A wallet's actor state: its state machine, the effects it routes (GGR to the brand's
 //! hall, balance changes to the sink) and its ledger.
 
+use crate::domain::desk::{CashSource, DeskMeta};
 use crate::domain::wallet::{
     Answer, Answered, TxKey, TxRecord, WalletEffect, WalletRules, WalletState,
 };
@@ -10,7 +11,7 @@ use crate::shell::ack::AckToken;
 use crate::shell::actor::{Entity, Found, Need};
 use crate::shell::context::{Counter, EntityContext};
 use crate::shell::ledger::Ledger;
-use crate::shell::messages::{HallMsg, PlayerFact, Remote, WalletMsg};
+use crate::shell::messages::{DeskMsg, HallMsg, PlayerFact, Remote, WalletMsg};
 use crate::shell::ports::ledger::Movement;
 use crate::shell::ports::sink::{Output, WalletStatus};
 use crate::shell::ports::store::{EntityKey, Snapshot, Stash, Stored};
@@ -50,6 +51,7 @@ fn rules(cx: &dyn EntityContext) -> WalletRules<'_> {
         session_break_ms: s.wallet_session_break_ms,
         aml: s.aml,
         bets_draw: s.wallet_bets_draw,
+        cash_desks: &s.cash_desks,
     }
 }
 
@@ -233,6 +235,23 @@ impl Entity for WalletEntity {
                     }
                 }
                 WalletEffect::Remember(key, record) => self.pending.push((key, record)),
+                WalletEffect::Desk(desk, cash) => {
+                    // RULES.md D-10: the desk books the cash to its shift.
+                    let meta = DeskMeta {
+                        event_id: meta.event_id,
+                        time: meta.time,
+                        hall: meta.hall.clone(),
+                    };
+                    let source = CashSource::Wallet;
+                    let ack = ack.clone();
+                    let msg = DeskMsg::Cash {
+                        meta,
+                        cash,
+                        source,
+                        ack,
+                    };
+                    cx.forward(Remote::Desk(desk, msg));
+                }
                 WalletEffect::Case(case) => cx.emit(Output::AmlCase { case }, &ack),
                 WalletEffect::Transfer(settled) => {
                     // Its acknowledgement's id, also when it settles at a later message.

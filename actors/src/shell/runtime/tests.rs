@@ -109,6 +109,7 @@ fn config() -> RuntimeConfig {
         wallet_transfer_hold_ms: 60_000,
         wallet_session_break_ms: 1_800_000,
         wallet_bets_draw: Default::default(),
+        cash_desks: Default::default(),
         calendar: std::sync::Arc::new(crate::domain::limits::UtcCalendar),
         large_cash_in_alert_minor: 0,
         handpay_threshold_minor: 0,
