@@ -292,7 +292,7 @@ impl Direct {
                 for effect in &fx {
                     match effect {
                         WalletEffect::Ggr(d) => self.ggr(d),
-                        WalletEffect::Changed { .. } => {}
+                        WalletEffect::Changed { .. } | WalletEffect::PatronCash { .. } => {}
                         WalletEffect::Desk(desk, c) => {
                             // RULES.md D-10: the desk books the wallet's cash.
                             self.deliver(|| EntityKey::Desk(desk.clone()));

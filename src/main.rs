@@ -58,6 +58,22 @@ enum ReportCommand {
         #[arg(long, value_enum, default_value_t = ReportFormat::Json)]
         format: ReportFormat,
     },
+    /// Every patron's cash in and out of one local day of the jurisdiction
+    /// (`responsible-gaming.time-zone`, the day the AML thresholds count in, RULES.md W-11),
+    /// with the threshold each total reached, from the wallets' stored ledgers (a pass over
+    /// all of it). Exits non-zero with a message for a date without patron cash, a bad
+    /// player id or a bad date.
+    Patrons {
+        /// The local day, YYYY-MM-DD.
+        #[arg(long)]
+        date: String,
+        /// Only this player.
+        #[arg(long)]
+        player: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ReportFormat::Json)]
+        format: ReportFormat,
+    },
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -240,6 +256,35 @@ fn main() -> anyhow::Result<()> {
             match format {
                 ReportFormat::Json => stdout(&(serde_json::to_string_pretty(&report)? + "\n"))?,
                 ReportFormat::Csv => stdout(&report.csv())?,
+            }
+            Ok(())
+        }
+        Command::Report {
+            report:
+                ReportCommand::Patrons {
+                    date,
+                    player,
+                    format,
+                },
+        } => {
+            let aml = cfg.aml.rules()?;
+            let rt = tokio::runtime::Runtime::new()?;
+            let report = rt.block_on(async {
+                let src = pitboss::store::open_audit_source(&cfg.store).await?;
+                let r = pitboss::report::patrons::read_patrons(
+                    src.as_ref(),
+                    &cfg.responsible_gaming.time_zone,
+                    &aml,
+                    &date,
+                    player.as_deref(),
+                    &cfg.network.currency,
+                )
+                .await?;
+                anyhow::Ok(r)
+            })?;
+            match format {
+                ReportFormat::Json => stdout(&(serde_json::to_string_pretty(&report)? + "\n"))?,
+                ReportFormat::Csv => stdout(&pitboss::report::patrons::csv(&report))?,
             }
             Ok(())
         }

@@ -97,5 +97,7 @@ pub fn reports(
         days: cfg.gaming_days()?,
         currency: cfg.network.currency.clone(),
         holds: crate::report::machines::Holds::of_config(&cfg.runtime_config()?),
+        patron_time_zone: cfg.responsible_gaming.time_zone.clone(),
+        aml: cfg.aml.rules()?,
     })))
 }

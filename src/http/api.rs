@@ -1010,6 +1010,44 @@ pub async fn shifts(
     })
 }
 
+/// Query of `GET /api/reports/patrons`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatronsQuery {
+    date: String,
+    player: Option<String>,
+    format: Option<String>,
+}
+
+/// `GET /api/reports/patrons?date=&player=&format=json|csv`: every patron's cash in and out
+/// of one local day of the jurisdiction (RULES.md W-11), with the threshold each total
+/// reached, from the wallets' stored ledgers.
+pub async fn patrons(
+    state: web::Data<HttpState>,
+    req: HttpRequest,
+    q: web::Query<PatronsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    read_guard(&state, &req)?;
+    let csv = csv_asked(q.format.as_deref())?;
+    let reports = reports_of(&state)?;
+    let report = crate::report::patrons::read_patrons(
+        reports.source.as_ref(),
+        &reports.patron_time_zone,
+        &reports.aml,
+        &q.date,
+        q.player.as_deref(),
+        &reports.currency,
+    )
+    .await?;
+    Ok(if csv {
+        HttpResponse::Ok()
+            .content_type("text/csv; charset=utf-8")
+            .body(crate::report::patrons::csv(&report))
+    } else {
+        HttpResponse::Ok().json(report)
+    })
+}
+
 /// Anything else: 404 as JSON.
 pub async fn not_found(req: HttpRequest) -> HttpResponse {
     ApiError::not_found(format!("no route for {} {}", req.method(), req.path())).error_response()

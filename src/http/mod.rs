@@ -150,6 +150,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/api/reports/gaming-day", web::get().to(api::gaming_day))
         .route("/api/reports/shifts", web::get().to(api::shifts))
+        .route("/api/reports/patrons", web::get().to(api::patrons))
         .route(
             "/api/vouchers/liability",
             web::get().to(api::voucher_liability),

@@ -11,6 +11,7 @@
 
 mod error;
 pub mod machines;
+pub mod patrons;
 pub mod publish;
 pub mod shifts;
 
@@ -34,6 +35,10 @@ pub struct Reports {
     pub currency: String,
     /// The theoretical holds the machine rows apply.
     pub holds: machines::Holds,
+    /// The jurisdiction's time zone and the AML thresholds the patron-cash report applies
+    /// (RULES.md W-11).
+    pub patron_time_zone: String,
+    pub aml: pitboss_actors::domain::aml::AmlRules,
 }
 
 /// One row: a hall's gaming day, or the network's sum of them.

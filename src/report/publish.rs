@@ -448,6 +448,8 @@ mod tests {
             days,
             currency: "EUR".into(),
             holds: Default::default(),
+            patron_time_zone: "UTC".into(),
+            aml: Default::default(),
         });
         let out = sent.clone();
         let p = DayPublisher::new(reports, 2, Box::new(move |r| out.lock().unwrap().push(r)));

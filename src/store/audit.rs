@@ -205,10 +205,15 @@ impl LedgerTotals {
         };
         // A jackpot award and a jackpot handpay are paid by hand: they pass the machine's
         // meters, not its credits; promotional credits played are part of a bet's entry;
-        // games are a count (RULES.md H-4).
+        // games are a count (RULES.md H-4), a patron's cash counted a record (W-11).
         let moves = !matches!(
             e.kind,
-            Movement::JackpotPaid | Movement::HandpaidWin | Movement::PromoPlayed | Movement::Games
+            Movement::JackpotPaid
+                | Movement::HandpaidWin
+                | Movement::PromoPlayed
+                | Movement::Games
+                | Movement::PatronCashIn
+                | Movement::PatronCashOut
         );
         t.chain.push((chain, e.n, e.amount, e.balance, moves));
         match t.last.iter_mut().find(|(l, _, _)| *l == e.level) {

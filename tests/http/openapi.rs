@@ -58,6 +58,12 @@ const UNREACHABLE: &[(&str, &str, u16, &str)] = &[
         "needs the in-memory store or a store that fails reads (the demo holds an embedded one)",
     ),
     (
+        "/api/reports/patrons",
+        "get",
+        503,
+        "needs the in-memory store or a store that fails reads (the demo holds an embedded one)",
+    ),
+    (
         "/api/pools/{id}",
         "get",
         503,
@@ -763,6 +769,35 @@ fn every_answer_of_a_running_demo_is_as_the_document_says() {
         ),
         "the day's variance is its shifts'"
     );
+    // RULES.md W-11: the patrons' cash of the demo's first local day (UTC by default), once
+    // a wallet's ledger is stored; the day is the sum of its patrons.
+    let pday = jiff::Timestamp::from_millisecond(start)
+        .unwrap()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date();
+    let patrons = format!("/api/reports/patrons?date={pday}");
+    let pr = "/api/reports/patrons";
+    let counted = wait_for("a stored patron's cash", Duration::from_secs(90), || {
+        Some(get(&c, &patrons, Bearer(VIEWER))).filter(|a| a.status == 200)
+    });
+    c.check("get", pr, &counted, &format!("GET {patrons}"));
+    let p = counted.json();
+    assert_eq!(
+        p["day"]["cash_in_minor"].as_i64(),
+        Some(
+            p["patrons"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["cash_in_minor"].as_i64().unwrap())
+                .sum::<i64>()
+        ),
+        "the day's cash in is its patrons'"
+    );
+    let one_patron = format!(
+        "{patrons}&player={}",
+        p["patrons"][0]["player"].as_str().unwrap()
+    );
     // RULES.md W-11: the cases the demo's wallets opened, with their evidence.
     let cases = "/api/compliance/cases";
     let opened = wait_for("an AML case", Duration::from_secs(60), || {
@@ -842,6 +877,13 @@ fn every_answer_of_a_running_demo_is_as_the_document_says() {
         ("get", sh, "/api/reports/shifts?date=31.12.2026", Bearer(VIEWER), None, 400),
         ("get", sh, &format!("{shifts}&format=xml"), Bearer(VIEWER), None, 400),
         ("get", sh, &shifts, NoKey, None, 401),
+        ("get", pr, &format!("{patrons}&format=csv"), Bearer(VIEWER), None, 200),
+        ("get", pr, &one_patron, Bearer(VIEWER), None, 200),
+        ("get", pr, &format!("{patrons}&player=P-nobody"), Bearer(VIEWER), None, 404),
+        ("get", pr, "/api/reports/patrons?date=2001-01-01", Bearer(VIEWER), None, 404),
+        ("get", pr, "/api/reports/patrons?date=31.12.2026", Bearer(VIEWER), None, 400),
+        ("get", pr, &format!("{patrons}&format=xml"), Bearer(VIEWER), None, 400),
+        ("get", pr, &patrons, NoKey, None, 401),
         ("get", "/api/desks/{id}", "/api/desks/DESK-1", Bearer(VIEWER), None, 200),
         ("get", "/api/desks/{id}", "/api/desks/DESK-1", NoKey, None, 401),
         ("get", "/api/desks/{id}", "/api/desks/DESK-NONE", Bearer(VIEWER), None, 404),

@@ -310,4 +310,39 @@ fn the_gaming_day_report_adds_up_to_what_the_demo_booked() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(want), "{all:?}: {err}");
     }
+
+    // RULES.md W-11: the patrons' cash of the local days around now (UTC by default), as
+    // CSV: a header, the patrons, the day's sum.
+    let utc = jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date();
+    let mut patron_days = 0;
+    for date in [utc.yesterday().unwrap(), utc] {
+        let date = date.to_string();
+        let out = pitboss(&["report", "patrons", "--date", &date, "--format", "csv"]);
+        if !out.status.success() {
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(err.contains("no patron's cash is counted on"), "{err}");
+            continue;
+        }
+        patron_days += 1;
+        let csv = String::from_utf8_lossy(&out.stdout);
+        let lines: Vec<Vec<&str>> = csv.lines().map(|l| l.split(',').collect()).collect();
+        assert_eq!(lines[0][2], "player", "{csv}");
+        let (rows, day) = (&lines[1..lines.len() - 1], lines.last().unwrap());
+        assert!(!rows.is_empty() && day[2] == "DAY", "{csv}");
+        let sum = |i: usize| {
+            rows.iter()
+                .map(|r| r[i].parse::<i64>().unwrap())
+                .sum::<i64>()
+        };
+        assert_eq!(
+            (sum(4), sum(5)),
+            (day[4].parse().unwrap(), day[5].parse().unwrap())
+        );
+    }
+    assert!(patron_days >= 1, "the demo's patrons have a day");
+    let out = pitboss(&["report", "patrons", "--date", "31.12.2026"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not a date YYYY-MM-DD"));
 }

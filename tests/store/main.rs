@@ -9,5 +9,6 @@ mod contract;
 mod fencing;
 mod gaming_day;
 mod outage;
+mod patrons;
 mod recovery;
 mod roundtrip;

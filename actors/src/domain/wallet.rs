@@ -403,6 +403,13 @@ pub enum WalletEffect {
     Transfer(Box<TransferSettled>),
     /// Cash a cash desk took or paid for the wallet (RULES.md D-10): the desk books it.
     Desk(ServerId, DeskCash),
+    /// A patron's cash counted (RULES.md W-11), at a time in the day it counted in (a late
+    /// move's, counted in a later day, at that day's start): the patron-cash report's record.
+    PatronCash {
+        dir: CashDir,
+        amount: i64,
+        at: Timestamp,
+    },
 }
 
 /// What a machine's acknowledgement of a cashless transfer settled in the wallet (RULES.md
@@ -1251,6 +1258,9 @@ impl WalletState {
         for case in cash.count(&self.id, self.currency, mv, day, &rules.aml) {
             fx.push(WalletEffect::Case(Box::new(case)));
         }
+        // Counted in its day, or, a late one, in the day counted (W-11).
+        let at = if cash.day > day { cash.day } else { meta.time };
+        fx.push(WalletEffect::PatronCash { dir, amount, at });
     }
 
     /// The player's loyalty points (M-12).

@@ -1,6 +1,7 @@
 //! A wallet's actor state: its state machine, the effects it routes (GGR to the brand's
 //! hall, balance changes to the sink) and its ledger.
 
+use crate::domain::aml::CashDir;
 use crate::domain::desk::{CashSource, DeskMeta};
 use crate::domain::wallet::{
     Answer, Answered, TxKey, TxRecord, WalletEffect, WalletRules, WalletState,
@@ -235,6 +236,16 @@ impl Entity for WalletEntity {
                     }
                 }
                 WalletEffect::Remember(key, record) => self.pending.push((key, record)),
+                WalletEffect::PatronCash { dir, amount, at } => {
+                    // RULES.md W-11: the patron-cash report's record (level 2, no balance).
+                    if let Some(l) = &mut self.ledger {
+                        let kind = match dir {
+                            CashDir::In => Movement::PatronCashIn,
+                            CashDir::Out => Movement::PatronCashOut,
+                        };
+                        l.push(kind, 2, amount, 0, meta.event_id, 1, at);
+                    }
+                }
                 WalletEffect::Desk(desk, cash) => {
                     // RULES.md D-10: the desk books the cash to its shift.
                     let meta = DeskMeta {

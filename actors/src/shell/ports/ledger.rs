@@ -81,6 +81,13 @@ pub enum Movement {
     DeskCredit,
     /// A closed shift's drawer back to the vault (D-4, D-5).
     ShiftClose,
+    /// A patron's cash in a wallet counted (RULES.md W-11: a deposit, a bill at a machine the
+    /// player is carded in at), level 2, at the time of the day it counted in. Not a movement
+    /// of the wallet's money (its deposit is one of its own): a record for the patron-cash
+    /// report; the balance does not move.
+    PatronCashIn,
+    /// A patron's cash out counted (W-11: a withdrawal, a handpay while carded in), level 2.
+    PatronCashOut,
     /// Games a machine ended (RULES.md H-4): a count, not money. `amount` is the number of
     /// game ends folded into the entry (its `causes`), all booked in one minute; the credits
     /// do not move.
@@ -89,7 +96,7 @@ pub enum Movement {
 
 impl Movement {
     /// Every movement, for lookups.
-    pub const ALL: [Movement; 37] = [
+    pub const ALL: [Movement; 39] = [
         Movement::Bet,
         Movement::Win,
         Movement::BillIn,
@@ -127,6 +134,8 @@ impl Movement {
         Movement::DeskCredit,
         Movement::ShiftClose,
         Movement::Games,
+        Movement::PatronCashIn,
+        Movement::PatronCashOut,
     ];
 
     /// A short stable name (stored in the ledger).
@@ -169,6 +178,8 @@ impl Movement {
             Movement::DeskCredit => "desk_credit",
             Movement::ShiftClose => "shift_close",
             Movement::Games => "games",
+            Movement::PatronCashIn => "patron_cash_in",
+            Movement::PatronCashOut => "patron_cash_out",
         }
     }
 
