@@ -90,6 +90,9 @@ pub struct SentTotals {
     /// `deposits` and `withdrawals`, and of the desk's cash.
     pub desk_wallet_in: i64,
     pub desk_wallet_out: i64,
+    /// Patrons sent on a structuring series (RULES.md W-11: `structuring-count` deposits just
+    /// under the reportable threshold): each must open a `structuring` case.
+    pub structuring: u64,
 }
 
 impl SentTotals {
@@ -120,6 +123,7 @@ impl SentTotals {
         self.shifts_closed += d.shifts_closed;
         self.desk_wallet_in += d.desk_wallet_in;
         self.desk_wallet_out += d.desk_wallet_out;
+        self.structuring += d.structuring;
     }
 
     /// The processor's recount agrees with what was sent. Transfers (RULES.md W-10): what
@@ -210,6 +214,9 @@ pub struct Simulator {
     /// RULES.md D-10: the desk is a cash desk (`runtime.cash-desks` lists it): players
     /// deposit and withdraw at its cage.
     cage: bool,
+    /// RULES.md W-11: a structuring series' deposit (between the structuring floor and the
+    /// reportable threshold) and its length; `None` when the thresholds are off.
+    structuring: Option<(i64, u32)>,
     /// RULES.md W-9: how long a removed deposit limit waits.
     cooling_off_ms: i64,
     seed: u64,
@@ -369,6 +376,17 @@ impl Simulator {
             silence_ms: i64::try_from(s.silence_secs.saturating_mul(1_000)).unwrap_or(i64::MAX),
             kyc_max: rc.wallet_kyc_withdrawal_max_minor,
             cage: rc.cash_desks.iter().any(|d| d.as_str() == SIM_DESK),
+            structuring: {
+                let a = rc.aml;
+                (a.structuring_count > 0
+                    && a.structuring_floor_minor > 0
+                    && a.report_minor > a.structuring_floor_minor)
+                    .then(|| {
+                        let near = a.structuring_floor_minor
+                            + (a.report_minor - a.structuring_floor_minor) / 2;
+                        (near, a.structuring_count)
+                    })
+            },
             cooling_off_ms: rc.wallet_cooling_off_ms,
             seed: s.seed,
             next_id: 0,
@@ -1107,6 +1125,27 @@ impl Simulator {
         self.wallet_event(p, now_ms, payload);
     }
 
+    /// RULES.md W-11 in play: a patron brings cash just under the reportable threshold
+    /// `count` times in a row (each a deposit, one in eight at the cage): near-threshold
+    /// cash-ins within the window, a `structuring` case, and the day's total past the log and
+    /// report thresholds.
+    fn structure(&mut self, p: usize, now_ms: i64, near: i64, count: u32) {
+        self.pending.structuring += 1;
+        for i in 0..i64::from(count) {
+            let (player, tx) = (self.players[p].id.clone(), self.new_tx(p));
+            self.players[p].balance += near;
+            self.pending.deposits += near;
+            let deposit = InputPayload::Deposit {
+                player,
+                tx,
+                amount: near,
+                currency: self.currency.clone(),
+                round: None,
+            };
+            self.cash_wallet_event(p, now_ms + i, deposit, near);
+        }
+    }
+
     /// A withdrawal the wallet will apply: counted, and taken off the player's balance.
     fn withdraw(&mut self, p: usize, now_ms: i64, amount: i64) {
         let (player, tx) = (self.players[p].id.clone(), self.new_tx(p));
@@ -1169,6 +1208,11 @@ impl Simulator {
         }
         if roll < 2 {
             return self.limit_step(p, now_ms, roll == 0);
+        }
+        if roll < 4 && now_ms >= self.players[p].limited_until {
+            if let Some((near, count)) = self.structuring {
+                return self.structure(p, now_ms, near, count);
+            }
         }
         if self.players[p].balance < min_bet {
             if now_ms < self.players[p].limited_until {
@@ -1411,6 +1455,40 @@ mod tests {
         );
         assert!(exclusions + limits - sent.limit_refusals <= 1);
         assert!(sent.limit_refusals <= exclusions + limits);
+    }
+
+    /// RULES.md W-11 in play: patrons bring cash just under the reportable threshold, a
+    /// structuring series of `structuring-count` deposits each, some at the cage (D-10).
+    #[test]
+    fn patrons_structure_cash_just_under_the_reportable_threshold() {
+        let mut s = sim(4, 300, 0);
+        let (near, count) = s.structuring.expect("the shipped thresholds are on");
+        assert!(near >= 900_000 && near < 1_000_000, "{near}");
+        let (mut deposits, mut at_cage) = (0u64, 0u64);
+        for _ in 0..300_000 {
+            let m = s.next(1_800_000_000_000);
+            let Ok(env) = InputEnvelope::from_bytes(&m.bytes) else {
+                continue;
+            };
+            if let InputPayload::Deposit { amount, .. } = env.payload {
+                if amount == near {
+                    deposits += 1;
+                    at_cage += u64::from(env.source.server.as_deref() == Some(SIM_DESK));
+                }
+            }
+        }
+        let series = s.sent().structuring;
+        assert!(series >= 3, "{series} series");
+        // The last series may still be queued.
+        let count = u64::from(count);
+        assert!(
+            deposits <= series * count && deposits > (series - 1) * count,
+            "{deposits} near-threshold deposits in {series} series"
+        );
+        assert!(
+            at_cage > 0 && at_cage < deposits,
+            "{at_cage} of {deposits} at the cage"
+        );
     }
 
     /// RULES.md M-11: machines fall silent (nothing sent, nothing said) and speak again after

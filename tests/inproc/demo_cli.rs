@@ -52,6 +52,14 @@ fn demo_runs_for_a_duration_and_reconciles() {
             "{field}"
         );
     }
+    // RULES.md W-11: each structuring series the simulator sent opened a case (the last one
+    // may be cut short by the end of the run).
+    let series = s["generator"]["structuring"].as_u64().expect("structuring");
+    assert!(
+        s["aml_cases"].as_u64().unwrap() + 1 >= series,
+        "{series} structuring series, {} cases",
+        s["aml_cases"]
+    );
     // RULES.md W-10: what carded players moved to machines, the recount found paid by their
     // wallets, unbacked or waiting for its request (a short run makes a few; `sim::tests`
     // makes many).
