@@ -36,9 +36,11 @@
 //!   overflow, E-5) is not counted there either;
 //! - a shift that takes a kept unshifted deposit at its opening (D-3) moves it out of
 //!   `unshifted_in` only: it stays in `wallet_in` (booked once, counted once);
-//! - the `source.hall` the wallet forwards ("the desk's hall") is the desk's hall from that
-//!   message on, as a command's is (the hall of the revision's output it causes, and of
-//!   later ones).
+//! - a desk's hall is its commands' `source.hall` (D: "its hall the commands'
+//!   `source.hall`"); the `source.hall` the wallet forwards ("the desk's hall") names the
+//!   hall only of a desk no command reached yet, and a desk's command names it from then
+//!   on (so a revision's output names the hall of the desk's latest command, whatever hall
+//!   the wallet command that caused it came from).
 
 use super::shifts::DeskAnswered;
 use super::state::Model;
@@ -204,10 +206,10 @@ impl Model {
         cause: &str,
         (amount, cash_in): (i64, bool),
     ) {
-        // Reading: the forwarded `source.hall` is the desk's hall from this message on, the
-        // hall of a revision it causes included (see the module's comment).
+        // Reading: the forwarded `source.hall` names the hall of a desk no command reached
+        // yet; its commands name it otherwise (see the module's comment).
         let d = self.desks.entry(desk.to_owned()).or_default();
-        d.hall = Some(hall.to_owned());
+        d.hall.get_or_insert_with(|| hall.to_owned());
         if !self.desk_cash(desk, time, cause, amount, cash_in) {
             return;
         }
@@ -1099,6 +1101,29 @@ mod tests {
             (10_000, 0, 600, 500)
         );
         assert!(t.m.desk_books().is_empty(), "{:?}", t.m.desk_books());
+    }
+
+    /// D-10 with D: a desk's hall is its commands' `source.hall`; wallet cash from another
+    /// hall that revises a shift gets the desk's hall in the revision's output. A desk no
+    /// command reached takes the hall the wallet forwards.
+    #[test]
+    fn a_revision_by_wallet_cash_names_the_desks_hall() {
+        let mut t = T::cage();
+        assert_eq!(t.send(100, open("o1", "Ana", 0)), Outcome::Applied);
+        assert_eq!(t.send(200, close("k1", 0)), Outcome::Applied);
+        let mut e = t.env(2, false, 150, deposit_of("d1", 300));
+        e.source.hall = "H-09".to_owned();
+        assert_eq!(t.m.apply(&e, None), Outcome::Applied);
+        let row = t.m.shifts.last().unwrap();
+        assert_eq!((row.op, row.hall.as_str()), ("revise", HALL));
+        assert_eq!(t.m.desks[DESK].hall.as_deref(), Some(HALL));
+        t.m.cfg.cash_desks.insert("CAGE-09".to_owned());
+        let mut e = t.env(2, false, 150, deposit_of("d2", 300));
+        e.source.hall = "H-09".to_owned();
+        e.source.server = Some("CAGE-09".to_owned());
+        assert_eq!(t.m.apply(&e, None), Outcome::Applied);
+        assert_eq!(t.m.desks["CAGE-09"].hall.as_deref(), Some("H-09"));
+        assert_eq!(t.m.desks()["CAGE-09"].unshifted_in, 300);
     }
 
     /// E-1 for desk commands, both versions.

@@ -21,8 +21,9 @@ pub(super) struct DeskAnswered {
 /// One desk: its shifts, the cash no shift covered, what it booked and answered.
 #[derive(Clone, Debug, Default)]
 pub(super) struct Desk {
-    /// The hall of its latest command (D: the commands' `source.hall`) or of the latest
-    /// wallet cash it booked (D-10 forwards `source.hall`, "the desk's hall"), for revisions.
+    /// The hall of its latest command (D: the commands' `source.hall`), for revisions; for a
+    /// desk no command reached, the hall of the first wallet cash it booked (D-10 forwards
+    /// `source.hall`, "the desk's hall").
     pub(super) hall: Option<String>,
     /// Shifts opened so far.
     pub(super) next: u32,
