@@ -1463,7 +1463,7 @@ mod tests {
     fn patrons_structure_cash_just_under_the_reportable_threshold() {
         let mut s = sim(4, 300, 0);
         let (near, count) = s.structuring.expect("the shipped thresholds are on");
-        assert!(near >= 900_000 && near < 1_000_000, "{near}");
+        assert!((900_000..1_000_000).contains(&near), "{near}");
         let (mut deposits, mut at_cage) = (0u64, 0u64);
         for _ in 0..300_000 {
             let m = s.next(1_800_000_000_000);
