@@ -309,8 +309,9 @@ impl Model {
         match booked {
             Booked::Open => {}
             Booked::Revised(before, shift) => {
-                // D-5: the revised shift is published, its variance alerted again if it is
-                // not 0 or changed.
+                // D-5: the revised shift is published; its variance is alerted again when,
+                // after the revision, it is other than 0 and not what it was before. A
+                // revision that brings it back to 0 is not alerted (the drawer adds up).
                 let after = shift.variance();
                 let row = ShiftRow {
                     desk: desk.to_owned(),
@@ -324,7 +325,7 @@ impl Model {
                     time,
                 };
                 self.shifts.push(row);
-                if after != Some(0) || after != before {
+                if after != Some(0) && after != before {
                     self.desk_alert(DeskAlert::ShiftVariance {
                         desk: desk.to_owned(),
                         shift: shift.number,
@@ -728,18 +729,22 @@ mod tests {
             (row.op, row.tx.as_deref(), row.amount, row.time, &row.shift),
             ("revise", None, 0, START_MS + 199, &s)
         );
-        // A revision back to no variance is alerted too (it changes the variance).
+        // A revision back to no variance is not alerted: the drawer adds up again (the
+        // revised shift is still published).
+        let outputs = t.m.shifts.len();
         assert_eq!(t.sell(120, 7, 500), Outcome::Applied);
         assert_eq!(t.closed(1).variance(), Some(0));
         assert_eq!(t.closed(1).revision, 2);
-        assert_eq!(t.alerts("shift_variance"), 3);
+        assert_eq!(t.m.shifts.len(), outputs + 1);
+        assert_eq!(t.alerts("shift_variance"), 2);
         // At the close's time: not closed after it, so no shift covers it.
         assert_eq!(t.sell(200, 5, 10), Outcome::Applied);
         assert_eq!(t.desk().unshifted_in, 1_310);
-        // At the open's time: covered.
+        // At the open's time: covered; from 0 to -10, alerted again.
         assert_eq!(t.sell(100, 6, 10), Outcome::Applied);
         assert_eq!(t.closed(1).cash_in, 3_010);
-        assert_eq!(t.alerts("shift_variance"), 4);
+        assert_eq!(t.closed(1).variance(), Some(-10));
+        assert_eq!(t.alerts("shift_variance"), 3);
         // Level 0 is 0 with no shift open; level 1 the unshifted net.
         assert_eq!((t.desk().level_0(), t.desk().level_1()), (0, 1_310));
         // The same operation delivered again is booked once.

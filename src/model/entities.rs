@@ -219,9 +219,60 @@ pub(super) struct Wallet {
     pub(super) cash: Option<CashDay>,
     /// W-12: the bonus account, from the first award applied.
     pub(super) bonus: Option<BonusView>,
+    /// W-12 (`player_unknown`): the wallet has applied a money operation (see
+    /// [`Wallet::known`]).
+    pub(super) moved_money: bool,
+    /// W-12 (`player_unknown`): the wallet has applied a limit or a self-exclusion (see
+    /// [`Wallet::known`]).
+    pub(super) had_rg: bool,
 }
 
 impl Wallet {
+    /// W-12: pitboss knows the player (else an award is refused `player_unknown`): the
+    /// wallet has applied a money operation, or holds a KYC status other than
+    /// `unverified`, a limit or self-exclusion, a transfer, loyalty points, patron cash or
+    /// a bonus. A refused command changes none of these. The readings, in the model's
+    /// terms:
+    /// - a money operation: an applied command that moved the wallet's money: a deposit, a
+    ///   withdrawal, a bet (on the credit line too), a win, a rollback that refunded
+    ///   something (W-3..W-5, W-7), a transfer request that held or a cancel that gave a
+    ///   hold back (W-10). RULES.md says of the commands that change no money that they
+    ///   "move no money" (W-8's status, W-9's limits, delta 0, no ledger movement); a
+    ///   rollback of a bet never seen (or of one refused or rolled back already) is
+    ///   answered with a refund of 0 and moves none either: it makes nobody known
+    ///   (`moved_money`);
+    /// - a KYC status: the one the last applied `kyc_status` set, now (W-8: `verified` or
+    ///   `blocked`; a player set back to `unverified` holds `unverified`: the rule names
+    ///   the status held);
+    /// - a limit or self-exclusion: any applied `deposit_limit`, `loss_limit`,
+    ///   `session_limit` or `self_exclusion` (W-9), in force, waiting, removed or over: the
+    ///   wallet keeps the player's responsible-gaming settings and pitboss knows of the
+    ///   player from them (a player who excluded themselves last month is not one pitboss
+    ///   "knows nothing of"); the same reading for a limit as for an exclusion (`had_rg`);
+    /// - a transfer (W-10): a hold, an acknowledgement settled or waiting for its request,
+    ///   or money that went to or came from a machine (`unbacked` included);
+    /// - loyalty points: points above 0 (M-12: only points above 0 reach the wallet, and
+    ///   nothing spends them);
+    /// - patron cash: a cash move the wallet counted (W-11: a machine's bill or handpay
+    ///   while the player was carded in, or a deposit or withdrawal), its day's totals kept;
+    /// - a bonus: the bonus account the first applied award opened (W-12), whatever its
+    ///   balance now.
+    pub(super) fn known(&self) -> bool {
+        let v = &self.view;
+        self.moved_money
+            || matches!(v.kyc.as_str(), "verified" | "blocked")
+            || self.had_rg
+            || !self.holds.is_empty()
+            || !self.acks.is_empty()
+            || !self.acks_waiting.is_empty()
+            || v.to_machines != 0
+            || v.from_machines != 0
+            || v.unbacked != 0
+            || v.points > 0
+            || self.cash.is_some()
+            || self.bonus.is_some()
+    }
+
     /// W-10: a machine acknowledged the transfer already (settled or waiting).
     pub(super) fn acknowledged(&self, transfer: &str) -> bool {
         self.acks.iter().any(|(x, _)| x == transfer)

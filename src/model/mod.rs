@@ -43,7 +43,7 @@ pub use voucher::VoucherAnswers;
 #[cfg(test)]
 mod tests {
     use super::gen::{generate, model_config, GenConfig};
-    use super::{Draw, Model, WalletView};
+    use super::{DeskAlert, Draw, Model, WalletView};
 
     fn draw() -> Draw {
         Box::new(|_pool, _level, reset, lo, hi| lo + (reset as i64 * 7919) % (hi - lo + 1))
@@ -283,6 +283,16 @@ mod tests {
         assert!(closed.iter().any(|s| s.variance().is_some_and(|v| v < 0)));
         assert!(closed.iter().any(|s| s.revision > 0 && s.operations > 0));
         assert!(m.shifts.iter().any(|r| r.op == "revise"));
+        // D-5: a revision brought a shift's variance back to 0, and no revision to 0 was
+        // alerted (a close with no variance is not alerted either).
+        assert!(m
+            .shifts
+            .iter()
+            .any(|r| r.op == "revise" && r.shift.variance() == Some(0)));
+        assert!(!m
+            .desk_alerts
+            .iter()
+            .any(|a| matches!(a, DeskAlert::ShiftVariance { variance: 0, .. })));
         // D-3: shifts took at their opening cash read before it.
         assert!(m
             .shifts
@@ -388,7 +398,7 @@ mod tests {
 
     /// The desk cases (RULES.md D) every generated stream of 20,000 events carries
     /// (`desk_cash_older_than_kept` needs a longer one: `tests/inproc/model_check.rs`).
-    const DESK_CASES: [&str; 28] = [
+    const DESK_CASES: [&str; 29] = [
         "shift_open",
         "shift_float_zero",
         "shift_close",
@@ -396,6 +406,7 @@ mod tests {
         "shift_counted_off",
         "shift_counted_zero",
         "shift_revision",
+        "shift_revision_to_balance",
         "shift_closed_twice",
         "shift_close_repeated",
         "shift_open_twice",
@@ -479,6 +490,69 @@ mod tests {
             assert!(wallets.values().any(|w| f(w) > 0), "no wallet {what}");
         }
     }
+
+    /// RULES.md W-12 `player_unknown`: the generated awards to players of their own reach
+    /// every way a player is known or not; the model refuses the unknown ones and applies
+    /// (or refuses for the block or the exclusion) the known ones.
+    #[test]
+    fn a_generated_stream_exercises_awards_to_players_pitboss_knows_nothing_of() {
+        let (g, m) = balanced_run();
+        for case in KNOWN_CASES {
+            assert!(
+                g.cases.get(case).copied().unwrap_or(0) > 0,
+                "no {case} in {:?}",
+                g.cases
+            );
+        }
+        // The awards to the flows' own players (`P-U…`), by their outcome.
+        let mut outcomes: std::collections::BTreeMap<&str, u64> = Default::default();
+        for ((player, provider, _), answer) in &m.answers {
+            if player.starts_with("P-U") && provider == "PROMO-1" {
+                let what = match answer {
+                    super::Answer::Applied { .. } => "applied",
+                    super::Answer::Refused(code) => code,
+                };
+                *outcomes.entry(what).or_default() += 1;
+            }
+        }
+        for what in [
+            "applied",
+            "player_unknown",
+            "player_blocked",
+            "self_excluded",
+        ] {
+            assert!(outcomes.contains_key(what), "no award {what}: {outcomes:?}");
+        }
+        // The pool's players too: an award before a player's first command is refused.
+        assert!(m.wallet_refusals.contains_key("player_unknown"));
+    }
+
+    /// The cases of awards to players of their own (RULES.md W-12, `player_unknown`) every
+    /// generated stream of 20,000 events carries.
+    const KNOWN_CASES: [&str; 22] = [
+        "bonus_unknown_new",
+        "bonus_unknown_after_refusals",
+        "bonus_unknown_unverified",
+        "bonus_unknown_unverified_again",
+        "bonus_unknown_rollback",
+        "bonus_unknown_carded_in",
+        "bonus_unknown_repeated_once_known",
+        "bonus_known_by_deposit",
+        "bonus_known_by_bet",
+        "bonus_known_by_win",
+        "bonus_known_by_limit_removed",
+        "bonus_known_by_kyc",
+        "bonus_known_blocked",
+        "bonus_known_by_limit",
+        "bonus_known_self_excluded",
+        "bonus_known_by_past_exclusion",
+        "bonus_known_by_bonus",
+        "bonus_known_by_transfer",
+        "bonus_known_by_waiting_transfer",
+        "bonus_known_by_points",
+        "bonus_known_by_patron_cash",
+        "bonus_fresh_wallet",
+    ];
 
     /// RULES.md W-10, one sequence, as the rule reads.
     mod transfers {
@@ -891,6 +965,14 @@ mod tests {
         #[test]
         fn an_expired_bonus_is_gone_before_the_first_thing_at_its_time_and_after_a_change() {
             let mut t = T::new(false);
+            // Known to pitboss (W-12's `player_unknown`) by the KYC provider's word alone:
+            // no cash for the bets to draw on first.
+            let verified = InputPayload::KycStatus {
+                player: PLAYER.to_owned(),
+                tx: "K-1".to_owned(),
+                status: "verified".to_owned(),
+            };
+            assert_eq!(t.host(0, verified), Outcome::Applied);
             // Expiring at 1,000 (its own expiry: the account's first).
             assert_eq!(t.host(1, award("B-1", 200, 1, 1_000)), Outcome::Applied);
             assert_eq!(t.host(2, money("bet", "G-1", 50, None)), Outcome::Applied);
@@ -919,6 +1001,393 @@ mod tests {
             assert_eq!(t.bonus().expires, START_MS + WEEK);
             assert_eq!(t.wallet(), (2, 100, 100));
             t.books();
+        }
+
+        /// W-12 `player_unknown`: an award to a player pitboss knows nothing of is refused
+        /// (after the currency, before W-8 and W-9); each way a player becomes known, in
+        /// its own wallet, and what does not make one known (readings: `Wallet::known`).
+        #[test]
+        fn an_award_to_a_player_pitboss_knows_nothing_of_is_refused() {
+            use super::super::gen::{COOLING_OFF_MS, SESSION_BREAK_MS};
+            use InputPayload as P;
+            let eur = || CURRENCY.to_owned();
+            let s = |x: &str| x.to_owned();
+            let kyc = |p: &str, tx: &str, status: &str| P::KycStatus {
+                player: s(p),
+                tx: s(tx),
+                status: s(status),
+            };
+            let deposit = |p: &str, tx: &str, amount: i64, currency: &str| P::Deposit {
+                player: s(p),
+                tx: s(tx),
+                amount,
+                currency: s(currency),
+                round: None,
+            };
+            let bet = |p: &str, tx: &str, amount: i64| P::WalletBet {
+                player: s(p),
+                tx: s(tx),
+                amount,
+                currency: eur(),
+                round: None,
+            };
+            let win = |p: &str, tx: &str, bet_tx: Option<&str>| P::WalletWin {
+                player: s(p),
+                tx: s(tx),
+                amount: 100,
+                currency: eur(),
+                bet_tx: bet_tx.map(s),
+                round: None,
+            };
+            let deposit_limit = |p: &str, tx: &str, amount: Option<i64>| P::DepositLimit {
+                player: s(p),
+                tx: s(tx),
+                period: s("day"),
+                amount,
+                currency: amount.map(|_| eur()),
+            };
+            let fact = |p: &str, transfer: &str, direction: &str| P::CashlessTransfer {
+                transfer: s(transfer),
+                player: s(p),
+                direction: s(direction),
+                amount: 100,
+                currency: eur(),
+                credit_type: None,
+            };
+            let award_to = |p: &str, tx: &str| P::BonusAward {
+                player: s(p),
+                tx: s(tx),
+                amount: 100,
+                currency: eur(),
+                wagering: 1,
+                expires_at: START_MS + WEEK,
+            };
+            // (player, what reaches its wallet first: (from a machine, time, the message,
+            // its outcome), the award's outcome at 10 hours).
+            type Step = (bool, i64, InputPayload, Outcome);
+            const OK: Outcome = Outcome::Applied;
+            let refused = Outcome::Refused;
+            let hour = 3_600_000;
+            let rows: Vec<(&str, Vec<Step>, Outcome)> = vec![
+                // Nothing at all: a new id.
+                ("U-new", vec![], refused("player_unknown")),
+                // Only refused commands.
+                (
+                    "U-refused",
+                    vec![
+                        (
+                            false,
+                            1,
+                            P::Withdraw {
+                                player: s("U-refused"),
+                                tx: s("1"),
+                                amount: 100,
+                                currency: eur(),
+                                round: None,
+                            },
+                            refused("insufficient_funds"),
+                        ),
+                        (
+                            false,
+                            2,
+                            bet("U-refused", "2", 5_000),
+                            refused("insufficient_funds"),
+                        ),
+                        (
+                            false,
+                            3,
+                            deposit("U-refused", "3", 100, "USD"),
+                            refused("wrong_currency"),
+                        ),
+                        (
+                            false,
+                            4,
+                            win("U-refused", "4", Some("9")),
+                            refused("bet_unknown"),
+                        ),
+                        (
+                            false,
+                            5,
+                            P::TransferCancel {
+                                player: s("U-refused"),
+                                tx: s("5"),
+                                transfer: s("X-9"),
+                            },
+                            refused("transfer_not_held"),
+                        ),
+                        (
+                            false,
+                            6,
+                            P::TransferRequest {
+                                player: s("U-refused"),
+                                tx: s("6"),
+                                machine: s("M-1"),
+                                amount: 100,
+                                currency: eur(),
+                                credit_type: None,
+                            },
+                            refused("insufficient_funds"),
+                        ),
+                        (
+                            false,
+                            7,
+                            award_to("U-refused", "7"),
+                            refused("player_unknown"),
+                        ),
+                    ],
+                    refused("player_unknown"),
+                ),
+                // The KYC provider's `unverified`, or a status set back to it.
+                (
+                    "U-unverified",
+                    vec![
+                        (false, 1, kyc("U-unverified", "1", "unverified"), OK),
+                        (false, 2, kyc("U-unverified", "2", "unverified"), OK),
+                    ],
+                    refused("player_unknown"),
+                ),
+                (
+                    "U-unverified-again",
+                    vec![
+                        (false, 1, kyc("U-unverified-again", "1", "verified"), OK),
+                        (false, 2, kyc("U-unverified-again", "2", "unverified"), OK),
+                    ],
+                    refused("player_unknown"),
+                ),
+                // A rollback of a bet never seen: answered with a refund of 0, it moved no
+                // money.
+                (
+                    "U-rollback",
+                    vec![(
+                        false,
+                        1,
+                        P::Rollback {
+                            player: s("U-rollback"),
+                            tx: s("1"),
+                            bet_tx: s("9"),
+                            currency: eur(),
+                            round: None,
+                        },
+                        OK,
+                    )],
+                    refused("player_unknown"),
+                ),
+                // Carded in at a machine, nothing played nor paid in: no wallet state.
+                (
+                    "U-carded",
+                    vec![
+                        (
+                            true,
+                            1,
+                            P::CardIn {
+                                player: s("U-carded"),
+                            },
+                            OK,
+                        ),
+                        (true, 2, P::CardOut {}, OK),
+                    ],
+                    refused("player_unknown"),
+                ),
+                // Known: a KYC status other than `unverified`.
+                (
+                    "K-verified",
+                    vec![(false, 1, kyc("K-verified", "1", "verified"), OK)],
+                    OK,
+                ),
+                (
+                    "K-blocked",
+                    vec![(false, 1, kyc("K-blocked", "1", "blocked"), OK)],
+                    refused("player_blocked"),
+                ),
+                // Known: a money operation applied, on credit, a win naming no bet.
+                (
+                    "K-deposit",
+                    vec![(false, 1, deposit("K-deposit", "1", 100, "EUR"), OK)],
+                    OK,
+                ),
+                ("K-bet", vec![(false, 1, bet("K-bet", "1", 100), OK)], OK),
+                ("K-win", vec![(false, 1, win("K-win", "1", None), OK)], OK),
+                // Known: a limit, in force, or removed (none held: at once, or after its
+                // cooling-off).
+                (
+                    "K-limit",
+                    vec![(false, 1, deposit_limit("K-limit", "1", Some(500)), OK)],
+                    OK,
+                ),
+                (
+                    "K-limit-removed",
+                    vec![(false, 1, deposit_limit("K-limit-removed", "1", None), OK)],
+                    OK,
+                ),
+                (
+                    "K-limit-removed-later",
+                    vec![
+                        (
+                            false,
+                            1,
+                            deposit_limit("K-limit-removed-later", "1", Some(500)),
+                            OK,
+                        ),
+                        (
+                            false,
+                            2,
+                            deposit_limit("K-limit-removed-later", "2", None),
+                            OK,
+                        ),
+                    ],
+                    OK,
+                ),
+                (
+                    "K-session-limit",
+                    vec![(
+                        false,
+                        1,
+                        P::SessionLimit {
+                            player: s("K-session-limit"),
+                            tx: s("1"),
+                            minutes: Some(60),
+                        },
+                        OK,
+                    )],
+                    OK,
+                ),
+                // Known: a self-exclusion, in force (refused for it) or over.
+                (
+                    "K-excluded",
+                    vec![(
+                        false,
+                        1,
+                        P::SelfExclusion {
+                            player: s("K-excluded"),
+                            tx: s("1"),
+                            until: START_MS + 11 * hour,
+                        },
+                        OK,
+                    )],
+                    refused("self_excluded"),
+                ),
+                (
+                    "K-excluded-once",
+                    vec![(
+                        false,
+                        1,
+                        P::SelfExclusion {
+                            player: s("K-excluded-once"),
+                            tx: s("1"),
+                            until: START_MS + hour,
+                        },
+                        OK,
+                    )],
+                    OK,
+                ),
+                // Known: a transfer from a machine, or one to a machine (its acknowledgement
+                // waits for the request, then is unbacked).
+                (
+                    "K-from-machine",
+                    vec![(true, 1, fact("K-from-machine", "X-1", "from_machine"), OK)],
+                    OK,
+                ),
+                (
+                    "K-to-machine",
+                    vec![(true, 1, fact("K-to-machine", "X-2", "to_machine"), OK)],
+                    OK,
+                ),
+                // Known: loyalty points of a rated session.
+                (
+                    "K-points",
+                    vec![
+                        (
+                            true,
+                            1,
+                            P::CardIn {
+                                player: s("K-points"),
+                            },
+                            OK,
+                        ),
+                        (
+                            true,
+                            2,
+                            P::Bet {
+                                amount: 1_000,
+                                currency: eur(),
+                            },
+                            OK,
+                        ),
+                        (true, 3, P::CardOut {}, OK),
+                    ],
+                    OK,
+                ),
+                // Known: patron cash, a bill taken while carded in.
+                (
+                    "K-bill",
+                    vec![
+                        (
+                            true,
+                            1,
+                            P::CardIn {
+                                player: s("K-bill"),
+                            },
+                            OK,
+                        ),
+                        (
+                            true,
+                            2,
+                            P::CashIn {
+                                kind: s("bill"),
+                                amount: 1_000,
+                                currency: eur(),
+                                validation: None,
+                                credit_type: None,
+                            },
+                            OK,
+                        ),
+                        (true, 3, P::CardOut {}, OK),
+                    ],
+                    OK,
+                ),
+                // Known: a bonus, awarded while verified, the status set back since.
+                (
+                    "K-bonus",
+                    vec![
+                        (false, 1, kyc("K-bonus", "1", "verified"), OK),
+                        (false, 2, award_to("K-bonus", "2"), OK),
+                        (false, 3, kyc("K-bonus", "3", "unverified"), OK),
+                    ],
+                    OK,
+                ),
+            ];
+            assert!(SESSION_BREAK_MS < hour && COOLING_OFF_MS < 9 * hour);
+            for (player, steps, want) in rows {
+                let mut t = T::new(false);
+                for (i, (machine, at, payload, outcome)) in steps.into_iter().enumerate() {
+                    let got = t.send(machine, 2, at, payload);
+                    assert_eq!(got, outcome, "{player}: step {i}");
+                }
+                let award = award_to(player, "A");
+                assert_eq!(t.host(10 * hour, award), want, "{player}");
+                // A repeat of the refusal is the same refusal, known or not since (W-2).
+                if want == refused("player_unknown") {
+                    let verified = kyc(player, "V", "verified");
+                    assert_eq!(t.host(10 * hour + 1, verified), OK, "{player}");
+                    let again = award_to(player, "A");
+                    assert_eq!(t.host(10 * hour + 2, again), Outcome::Repeat, "{player}");
+                    let key = (s(player), s("GS-1"), s("A"));
+                    assert_eq!(t.m.answers[&key], Answer::Refused("player_unknown"));
+                    let known = award_to(player, "B");
+                    assert_eq!(t.host(10 * hour + 3, known), OK, "{player}");
+                }
+                // The currency is checked first.
+                let other = P::BonusAward {
+                    player: s(player),
+                    tx: s("C"),
+                    amount: 100,
+                    currency: s("USD"),
+                    wagering: 1,
+                    expires_at: START_MS + WEEK,
+                };
+                let code = t.host(10 * hour + 4, other);
+                assert_eq!(code, refused("wrong_currency"), "{player}");
+            }
         }
 
         #[test]

@@ -62,6 +62,10 @@ impl Model {
             // E-4 (a KYC status, a self-exclusion or a limit removed names no currency).
             Answer::Refused("wrong_currency")
         } else {
+            // W-12: an award to a player pitboss knows nothing of is refused first (after
+            // the currency, before W-8 and W-9). `Wallet::known` holds the readings of what
+            // makes a player known.
+            let unknown = matches!(ev.op, WalletOpModel::BonusAward(..)) && !w.known();
             let v = &mut w.view;
             // W-8: who is blocked may not pay in, take out or stake; who is not verified may
             // not take out more than the limit. Wins and rollbacks are never held back.
@@ -86,6 +90,11 @@ impl Model {
                     Some("kyc_required")
                 }
                 _ => None,
+            };
+            let refusal = if unknown {
+                Some("player_unknown")
+            } else {
+                refusal
             };
             // W-9: changes whose cooling-off has passed are in force; then a self-excluded
             // player may not pay in or stake, a deposit may not take a period's deposits
@@ -490,6 +499,28 @@ impl Model {
         // conversion included) and of the bonus.
         let mut answer = answer;
         let w = self.wallets.get_mut(&ev.player).expect("exists");
+        // W-12 (`player_unknown`): an applied money operation that moved money, a limit or
+        // a self-exclusion make the player known (the readings are at `Wallet::known`); a
+        // refused command does not. A rollback moved money when it refunded the bet; a
+        // transfer request when it held (one whose acknowledgement waited in vain holds
+        // nothing, and that acknowledgement made the player known already).
+        if let Answer::Applied { delta, .. } = answer {
+            w.moved_money |= match ev.op {
+                WalletOpModel::Deposit(_)
+                | WalletOpModel::Withdraw(_)
+                | WalletOpModel::Bet(_)
+                | WalletOpModel::Win(..)
+                | WalletOpModel::TransferCancel(_) => true,
+                WalletOpModel::Rollback(_) => won_back > 0,
+                // The command's own answer: `-amount` for what it held (cash or bonus).
+                WalletOpModel::TransferRequest(..) => delta != 0,
+                _ => false,
+            };
+            w.had_rg |= matches!(
+                ev.op,
+                WalletOpModel::Limit(..) | WalletOpModel::SelfExclusion(_)
+            );
+        }
         let (gone, converted) = w.bonus_due(ev.time);
         let mut bonus_answer = None;
         if let Answer::Applied { .. } = answer {

@@ -83,6 +83,7 @@ fn the_core_agrees_with_the_model_over_a_long_stream() {
         "self_excluded",
         "self_exclusion_active",
         "transfer_not_held",
+        "player_unknown",
     ] {
         assert!(
             r.refusals.get(code).copied().unwrap_or(0) > 0,
@@ -152,6 +153,7 @@ fn d_exercised(r: &model_check::Report) {
         "desk_payment_read_before_open",
         "desk_unshifted_beyond_kept",
         "shift_revision_payment",
+        "shift_revision_to_balance",
         "desk_redelivered",
     ] {
         assert!(
@@ -201,6 +203,29 @@ fn w12_exercised(r: &model_check::Report) {
         "transfer_credit_type_malformed",
         "restricted_from_machine",
         "credit_type_ignored_in_v1",
+        // W-12 `player_unknown`: awards to players pitboss knows nothing of, and to players
+        // made known in each way the rule names.
+        "bonus_unknown_new",
+        "bonus_unknown_after_refusals",
+        "bonus_unknown_unverified",
+        "bonus_unknown_unverified_again",
+        "bonus_unknown_rollback",
+        "bonus_unknown_carded_in",
+        "bonus_unknown_repeated_once_known",
+        "bonus_known_by_deposit",
+        "bonus_known_by_bet",
+        "bonus_known_by_win",
+        "bonus_known_by_kyc",
+        "bonus_known_blocked",
+        "bonus_known_by_limit",
+        "bonus_known_by_limit_removed",
+        "bonus_known_self_excluded",
+        "bonus_known_by_past_exclusion",
+        "bonus_known_by_bonus",
+        "bonus_known_by_transfer",
+        "bonus_known_by_waiting_transfer",
+        "bonus_known_by_points",
+        "bonus_known_by_patron_cash",
     ] {
         assert!(
             r.cases.get(case).copied().unwrap_or(0) > 0,
@@ -225,7 +250,238 @@ fn w12_exercised(r: &model_check::Report) {
             r.bonus
         );
     }
+    assert!(
+        r.refusals.get("player_unknown").copied().unwrap_or(0) > 0,
+        "no player_unknown refusal: {:?}",
+        r.refusals
+    );
     eprintln!("W-12 (seed {}): {:?}", r.seed, r.bonus);
+}
+
+/// RULES.md W-12 `player_unknown`, hand-written sequences through the core and the model,
+/// each player a wallet of its own, an award at the end: unknown (a new id; only refused
+/// commands; only `unverified`, or set back to it; a rollback of a bet never seen; carded
+/// in with nothing played) and known (a deposit, a bet on the credit line, a win naming no
+/// bet, `verified`, `blocked`, a limit set or removed, a self-exclusion in force or over, a
+/// transfer from or to a machine, loyalty points, patron cash, a bonus); then, for the
+/// unknown, a repeat of the refused award once known, and a new one; every answer compared.
+#[test]
+fn the_core_agrees_with_the_model_on_awards_to_players_pitboss_knows_nothing_of() {
+    use pitboss::model::gen::{model_config, Generated, Item, CURRENCY, START_MS};
+    use pitboss::wire::{InputEnvelope, InputPayload as P, Source};
+
+    const HOUR: i64 = 3_600_000;
+    let mut items: Vec<Item> = Vec::new();
+    let mut seq = 0u64;
+    let mut send = |t: i64, server: Option<&str>, payload: P| {
+        let i = items.len() as u128 + 1;
+        let machine = server.is_none().then(|| "M-00-000".to_owned());
+        if machine.is_some() {
+            seq += 1;
+        }
+        let env = InputEnvelope {
+            event_id: uuid::Uuid::from_u128(0xb0_0000_0000_4000_8000_0000_0000_0000 | i)
+                .hyphenated()
+                .to_string(),
+            schema_version: 2,
+            source: Source {
+                hall: "H-00".to_owned(),
+                machine: machine.clone(),
+                server: server.map(str::to_owned),
+            },
+            epoch: machine.is_some().then_some(0),
+            seq: if machine.is_some() { seq } else { 0 },
+            event_time: START_MS + t,
+            receive_time: None,
+            payload,
+        };
+        items.push(Item {
+            bytes: env.to_bytes(),
+            key: env.kafka_key().to_owned(),
+            env: Some(env),
+            kafka_time: START_MS + t,
+        });
+    };
+    let s = |x: &str| x.to_owned();
+    let eur = || CURRENCY.to_owned();
+    let kyc = |p: &str, tx: &str, status: &str| P::KycStatus {
+        player: s(p),
+        tx: s(tx),
+        status: s(status),
+    };
+    let money = |kind: &str, p: &str, tx: &str, amount: i64, bet: Option<&str>| {
+        let (player, tx, currency) = (s(p), s(tx), eur());
+        match kind {
+            "deposit" => P::Deposit {
+                player,
+                tx,
+                amount,
+                currency,
+                round: None,
+            },
+            "withdraw" => P::Withdraw {
+                player,
+                tx,
+                amount,
+                currency,
+                round: None,
+            },
+            "bet" => P::WalletBet {
+                player,
+                tx,
+                amount,
+                currency,
+                round: None,
+            },
+            _ => P::WalletWin {
+                player,
+                tx,
+                amount,
+                currency,
+                bet_tx: bet.map(s),
+                round: None,
+            },
+        }
+    };
+    let limit = |p: &str, tx: &str, amount: Option<i64>| P::DepositLimit {
+        player: s(p),
+        tx: s(tx),
+        period: s("day"),
+        amount,
+        currency: amount.map(|_| eur()),
+    };
+    let exclusion = |p: &str, tx: &str, until: i64| P::SelfExclusion {
+        player: s(p),
+        tx: s(tx),
+        until: START_MS + until,
+    };
+    let fact = |p: &str, transfer: &str, direction: &str| P::CashlessTransfer {
+        transfer: s(transfer),
+        player: s(p),
+        direction: s(direction),
+        amount: 100,
+        currency: eur(),
+        credit_type: None,
+    };
+    let award = |p: &str, tx: &str| P::BonusAward {
+        player: s(p),
+        tx: s(tx),
+        amount: 100,
+        currency: eur(),
+        wagering: 1,
+        expires_at: START_MS + 24 * HOUR,
+    };
+    let (psp, gs, rg, promo) = (Some("PSP-1"), Some("GS-A"), Some("RG-1"), Some("PROMO-1"));
+    let k = Some("KYC-1");
+    // Unknown.
+    send(1, psp, money("withdraw", "U-2", "1", 100, None));
+    send(2, gs, money("bet", "U-2", "2", 100_000, None));
+    send(3, gs, money("win", "U-2", "3", 100, Some("9")));
+    send(4, promo, award("U-2", "4"));
+    send(5, k, kyc("U-3", "1", "unverified"));
+    send(6, k, kyc("U-4", "1", "verified"));
+    send(7, k, kyc("U-4", "2", "unverified"));
+    send(
+        8,
+        gs,
+        P::Rollback {
+            player: s("U-5"),
+            tx: s("1"),
+            bet_tx: s("9"),
+            currency: eur(),
+            round: None,
+        },
+    );
+    send(9, None, P::CardIn { player: s("U-6") });
+    send(10, None, P::CardOut {});
+    // Known.
+    send(11, psp, money("deposit", "K-1", "1", 100, None));
+    send(12, gs, money("bet", "K-2", "1", 100, None));
+    send(13, gs, money("win", "K-3", "1", 100, None));
+    send(14, k, kyc("K-4", "1", "verified"));
+    send(15, k, kyc("K-5", "1", "blocked"));
+    send(16, rg, limit("K-6", "1", Some(500)));
+    send(17, rg, limit("K-7", "1", None));
+    send(18, rg, limit("K-8", "1", Some(500)));
+    send(19, rg, limit("K-8", "2", None));
+    send(20, rg, exclusion("K-9", "1", 11 * HOUR));
+    send(21, rg, exclusion("K-10", "1", HOUR));
+    send(22, None, fact("K-11", "X-1", "from_machine"));
+    send(23, None, fact("K-12", "X-2", "to_machine"));
+    send(24, None, P::CardIn { player: s("K-13") });
+    send(
+        25,
+        None,
+        P::Bet {
+            amount: 1_000,
+            currency: eur(),
+        },
+    );
+    send(26, None, P::GameEnd {});
+    send(27, None, P::CardOut {});
+    send(28, None, P::CardIn { player: s("K-14") });
+    send(
+        29,
+        None,
+        P::CashIn {
+            kind: s("bill"),
+            amount: 1_000,
+            currency: eur(),
+            validation: None,
+            credit_type: None,
+        },
+    );
+    send(30, None, P::CardOut {});
+    send(31, k, kyc("K-15", "1", "verified"));
+    send(32, promo, award("K-15", "2"));
+    send(33, k, kyc("K-15", "3", "unverified"));
+    // The awards, ten hours on (the removal of K-8's limit past its cooling-off, K-10's
+    // exclusion over, K-12's acknowledgement still waiting at 40 ms).
+    let unknown = ["U-1", "U-2", "U-3", "U-4", "U-5", "U-6"];
+    let known = [
+        "K-1", "K-2", "K-3", "K-4", "K-5", "K-6", "K-7", "K-8", "K-9", "K-10", "K-11", "K-12",
+        "K-13", "K-14", "K-15",
+    ];
+    for (i, p) in unknown.iter().chain(&known).enumerate() {
+        let t = if *p == "K-12" {
+            40
+        } else {
+            10 * HOUR + i as i64
+        };
+        send(t, promo, award(p, "A"));
+    }
+    // The unknown, known now: the same award again (a repeat of its refusal), a new one.
+    for (i, p) in unknown.iter().enumerate() {
+        let t = 11 * HOUR + 3 * i as i64;
+        send(t, k, kyc(p, "V", "verified"));
+        send(t + 1, promo, award(p, "A"));
+        send(t + 2, promo, award(p, "B"));
+    }
+    let g = Generated {
+        items,
+        ..Generated::default()
+    };
+    let r = model_check::compare(&g, &model_config());
+    let differences: Vec<&String> = r
+        .differences
+        .iter()
+        .filter(|d| !d.starts_with("pool "))
+        .collect();
+    assert!(
+        differences.is_empty(),
+        "{} differences between the core and the model: {:#?}",
+        differences.len(),
+        differences
+    );
+    // Six unknown (and U-2's own award before), K-5 blocked, K-9 self-excluded.
+    assert_eq!(
+        r.refusals.get("player_unknown").copied(),
+        Some(7),
+        "{:?}",
+        r.refusals
+    );
+    assert_eq!(r.refusals.get("player_blocked").copied(), Some(1));
+    assert_eq!(r.refusals.get("self_excluded").copied(), Some(1));
 }
 
 /// RULES.md D, one hand-written sequence through the core and the model: cash a desk's

@@ -153,6 +153,7 @@ fn domain_error() -> impl Strategy<Value = DomainError> {
                 player,
             }
         }),
+        id().prop_map(|player| DomainError::PlayerUnknown { player }),
         (id(), id(), id()).prop_map(|(machine, player, current)| DomainError::Session(
             SessionError::CardInWhileCarded {
                 machine,

@@ -308,6 +308,9 @@ pub enum DomainError {
     /// A desk command whose key (desk, tx) was answered before for other content (D-6).
     #[error("transaction {tx} of desk {desk} was already answered for other content")]
     DeskTxConflict { desk: String, tx: String },
+    /// A bonus for a player pitboss knows nothing of (RULES.md W-12).
+    #[error("bonus refused: player {player} is unknown (no money operation, KYC status, limit, transfer, loyalty point, patron cash or bonus yet)")]
+    PlayerUnknown { player: String },
 }
 
 impl DomainError {
@@ -323,6 +326,7 @@ impl DomainError {
             DomainError::InsufficientFunds { .. } => "insufficient_funds",
             DomainError::KycRequired { .. } => "kyc_required",
             DomainError::PlayerBlocked { .. } => "player_blocked",
+            DomainError::PlayerUnknown { .. } => "player_unknown",
             DomainError::SelfExcluded { .. } => "self_excluded",
             DomainError::LimitDeposit { .. } => "limit_deposit",
             DomainError::LimitLoss { .. } => "limit_loss",

@@ -742,6 +742,19 @@ impl WalletState {
         }
     }
 
+    /// W-12: the player is unknown: the wallet applied no money operation and holds no KYC
+    /// status other than unverified, no limit, transfer, loyalty point, patron cash or bonus
+    /// (refused commands alone do not make a player known).
+    pub fn unknown(&self) -> bool {
+        self.ops == 0
+            && self.kyc == KycStatus::Unverified
+            && self.limits.is_none()
+            && self.transfers.is_none()
+            && self.loyalty.is_none()
+            && self.cash.is_none()
+            && self.bonus.is_none()
+    }
+
     /// The bonus balance (W-12): 0 without a bonus account.
     pub fn bonus_balance(&self) -> i64 {
         self.bonus.as_ref().map_or(0, |b| b.balance)
@@ -800,6 +813,12 @@ impl WalletState {
         (bet, settled_bonus): (&mut Option<BetBooking>, &mut i64),
         fx: &mut Vec<WalletEffect>,
     ) -> Result<(i64, i64), DomainError> {
+        if matches!(cmd.op, WalletOp::BonusAward { .. }) && self.unknown() {
+            // W-12: no bonus for a player nobody has told pitboss of.
+            return Err(DomainError::PlayerUnknown {
+                player: self.id.to_string(),
+            });
+        }
         self.check_kyc(&cmd.op, rules)?;
         let sums = self.check_limits(meta.time, &cmd.op, rules)?;
         let delta = match &cmd.op {

@@ -84,8 +84,11 @@ struct W {
 
 impl W {
     fn new(draw: BetsDraw) -> Self {
+        // A player the KYC service verified: known, so a bonus may reach them (W-12).
+        let mut w = wallet(0);
+        w.kyc = KycStatus::Verified;
         Self {
-            w: wallet(0),
+            w,
             rules: rules(draw),
             fx: Vec::new(),
             n: 0,
@@ -512,4 +515,28 @@ fn w12_what_a_settlement_gives_back_to_a_wagered_bonus_converts_at_once() {
     });
     assert_eq!(settled, Some((40, 940)), "the balance after the conversion");
     assert_eq!((w.w.balance, w.bonus().0), (940, 0));
+}
+
+#[test]
+fn w12_no_bonus_reaches_an_unknown_player() {
+    let mut w = W::new(BetsDraw::CashFirst);
+    w.w.kyc = KycStatus::Unverified;
+    assert!(w.w.unknown());
+    assert_eq!(
+        w.refused(T0, "A-1", award(400, 5, T0 + 60_000)),
+        "player_unknown"
+    );
+    // A refused command does not make the player known ...
+    assert_eq!(
+        w.refused(T0 + 1, "A-2", award(400, 5, T0 + 60_000)),
+        "player_unknown"
+    );
+    assert_eq!(w.bonus(), (0, 0));
+    // ... a KYC status or a money operation does.
+    w.ok(T0 + 2, "K-1", WalletOp::Kyc(KycStatus::Unverified));
+    assert!(w.w.unknown(), "unverified is no news");
+    w.ok(T0 + 3, "D-1", WalletOp::Deposit(Amount::new(100).unwrap()));
+    assert!(!w.w.unknown());
+    w.ok(T0 + 4, "A-3", award(400, 5, T0 + 60_000));
+    assert_eq!(w.bonus().0, 400);
 }

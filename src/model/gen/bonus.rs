@@ -6,7 +6,8 @@
 //! spent before the next award; restricted transfers to machines held from the bonus and
 //! acknowledged as restricted or (mismatched) cashable credits, beyond the hold, below it,
 //! cancelled, lapsed, before their request, without any; credit types no rule knows, a
-//! restricted transfer from a machine, and version 1 events whose credit type is ignored.
+//! restricted transfer from a machine, and version 1 events whose credit type is ignored;
+//! and awards to players pitboss knows nothing of, or made known in each way (`known.rs`).
 //!
 //! Like the rest of the generator it knows nothing of the outcomes (the model counts those,
 //! `Model::bonus_events`); its own random draws, so that adding it left the rest of every
@@ -19,14 +20,20 @@ use crate::wire::{InputEnvelope, InputPayload};
 use super::{kyc, rollback, self_exclusion, wallet, World, CURRENCY, TRANSFER_HOLD_MS};
 
 /// The promotions system that awards bonuses.
-const PROMOS: &str = "PROMO-1";
+pub(super) const PROMOS: &str = "PROMO-1";
 /// The cashless host of restricted transfers.
 const HOST: &str = "AFT-2";
 /// A week: a bonus that outlives any stream.
 const WEEK_MS: i64 = 7 * 86_400_000;
 
 /// An award.
-fn award(player: &str, tx: &str, amount: i64, wagering: i64, expires_at: i64) -> InputPayload {
+pub(super) fn award(
+    player: &str,
+    tx: &str,
+    amount: i64,
+    wagering: i64,
+    expires_at: i64,
+) -> InputPayload {
     InputPayload::BonusAward {
         player: player.to_owned(),
         tx: tx.to_owned(),
@@ -430,6 +437,9 @@ impl World {
         let prov = self.providers[self.bonus_rng.gen_range(0..2)].clone();
         let tx = |n: u32| format!("TB-{n}");
         self.case("bonus_fresh_wallet");
+        // Known to pitboss (W-12's `player_unknown`) by the KYC provider's word alone: the
+        // bet below draws on the bonus, there is no cash.
+        self.own("KYC-1", kyc(&player, &tx(0), "verified"), v2);
         self.own(PROMOS, award(&player, &tx(1), 500, 3, at), v2);
         self.own(&prov, wallet("wallet_bet", &player, &tx(2), 200, None), v2);
         if self.bonus_rng.gen_bool(0.5) {
@@ -447,7 +457,7 @@ impl World {
     }
 
     /// A command for a wallet of its own, in version 2 (`true`) or 1.
-    fn own(&mut self, provider: &str, payload: InputPayload, v2: bool) {
+    pub(super) fn own(&mut self, provider: &str, payload: InputPayload, v2: bool) {
         let id = self.next_id();
         let mut env = InputEnvelope {
             event_id: id,

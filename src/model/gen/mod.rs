@@ -23,6 +23,7 @@ mod cage;
 mod cases;
 mod desk_books;
 mod desks;
+mod known;
 mod promo;
 mod tickets;
 mod transfer_books;
@@ -276,6 +277,10 @@ struct World {
     /// serial of the wallets of its own.
     bonus_rng: SmallRng,
     bonus_serial: u32,
+    /// Awards to players pitboss knows nothing of, or made known (RULES.md W-12,
+    /// `player_unknown`; `known.rs`): their own random draws, for the same reason.
+    known_rng: SmallRng,
+    known_turn: usize,
     /// Cash desks (RULES.md D): their own random draws and books, for the same reason.
     desks: desk_books::Desks,
 }
@@ -285,6 +290,10 @@ const LIMIT_FLOWS_PER_MILLE: u32 = 2;
 
 /// How often, per thousand steps, a bonus flow (RULES.md W-12, `bonus.rs`) is mixed in.
 const BONUS_FLOWS_PER_MILLE: u32 = 20;
+
+/// How often, per thousand steps, an award to a player of its own, known to pitboss or not
+/// (RULES.md W-12, `known.rs`), is mixed in.
+const KNOWN_FLOWS_PER_MILLE: u32 = 6;
 
 /// How often, per thousand steps, a cash desk flow (RULES.md D, `desks.rs`) is mixed in.
 const DESK_FLOWS_PER_MILLE: u32 = 30;
@@ -354,6 +363,8 @@ pub fn generate(cfg: &GenConfig) -> Generated {
         promo_rng: SmallRng::seed_from_u64(cfg.seed ^ 0x0070_726f_6d6f),
         bonus_rng: SmallRng::seed_from_u64(cfg.seed ^ 0x0062_6f6e_7573),
         bonus_serial: 0,
+        known_rng: SmallRng::seed_from_u64(cfg.seed ^ 0x006b_6e6f_776e),
+        known_turn: 0,
         desks: desk_books::Desks::new(cfg.seed),
     };
     while w.out.items.len() < cfg.events {
@@ -396,6 +407,10 @@ pub fn generate(cfg: &GenConfig) -> Generated {
         if w.bonus_rng.gen_range(0..1000) < BONUS_FLOWS_PER_MILLE {
             // Restricted transfers ride on the transfers' setting (see `bonus_flow`).
             w.bonus_flow(cfg.transfer_per_mille > 0);
+        }
+        if w.known_rng.gen_range(0..1000) < KNOWN_FLOWS_PER_MILLE {
+            // Machines' facts ride on the transfers' setting, as the bonus flows' do.
+            w.unknown_player_award(cfg.transfer_per_mille > 0);
         }
         if w.desks.rng.gen_range(0..1000) < DESK_FLOWS_PER_MILLE {
             w.desk_flow();

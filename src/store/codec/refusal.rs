@@ -165,6 +165,9 @@ pub(super) enum DomainErrorDto {
         desk: String,
         tx: String,
     },
+    PlayerUnknown {
+        player: String,
+    },
 }
 
 impl From<&DomainError> for DomainErrorDto {
@@ -370,6 +373,7 @@ impl From<&DomainError> for DomainErrorDto {
                 detail,
             },
             E::DeskTxConflict { desk, tx } => D::DeskTxConflict { desk, tx },
+            E::PlayerUnknown { player } => D::PlayerUnknown { player },
         }
     }
 }
@@ -589,6 +593,7 @@ impl TryFrom<DomainErrorDto> for DomainError {
                 detail,
             },
             D::DeskTxConflict { desk, tx } => E::DeskTxConflict { desk, tx },
+            D::PlayerUnknown { player } => E::PlayerUnknown { player },
         })
     }
 }
