@@ -211,53 +211,37 @@ fn main() -> anyhow::Result<()> {
         } => {
             let holds = pitboss::report::machines::Holds::of_config(&cfg.runtime_config()?);
             let days = cfg.gaming_days()?;
-            let rt = tokio::runtime::Runtime::new()?;
-            let report = rt.block_on(async {
-                let src = pitboss::store::open_audit_source(&cfg.store).await?;
-                let mut report = pitboss::report::read_gaming_day(
-                    src.as_ref(),
-                    &days,
-                    &date,
-                    hall.as_deref(),
-                    &cfg.network.currency,
-                )
-                .await?;
-                if machines {
-                    report
-                        .add_machines(src.as_ref(), &days, hall.as_deref(), &holds)
-                        .await?;
-                }
-                anyhow::Ok(report)
-            })?;
-            match format {
-                ReportFormat::Json => stdout(&(serde_json::to_string_pretty(&report)? + "\n"))?,
-                ReportFormat::Csv if machines => stdout(&report.machines_csv())?,
-                ReportFormat::Csv => stdout(&report.csv())?,
-            }
-            Ok(())
+            let (hall, currency) = (hall.as_deref(), &cfg.network.currency);
+            print_report(
+                &cfg,
+                format,
+                async |src| {
+                    let mut r =
+                        pitboss::report::read_gaming_day(src, &days, &date, hall, currency).await?;
+                    if machines {
+                        r.add_machines(src, &days, hall, &holds).await?;
+                    }
+                    Ok(r)
+                },
+                |r| match machines {
+                    true => r.machines_csv(),
+                    false => r.csv(),
+                },
+            )
         }
         Command::Report {
             report: ReportCommand::Shifts { date, hall, format },
         } => {
             let days = cfg.gaming_days()?;
-            let rt = tokio::runtime::Runtime::new()?;
-            let report = rt.block_on(async {
-                let src = pitboss::store::open_audit_source(&cfg.store).await?;
-                let r = pitboss::report::shifts::read_shifts(
-                    src.as_ref(),
-                    &days,
-                    &date,
-                    hall.as_deref(),
-                    &cfg.network.currency,
-                )
-                .await?;
-                anyhow::Ok(r)
-            })?;
-            match format {
-                ReportFormat::Json => stdout(&(serde_json::to_string_pretty(&report)? + "\n"))?,
-                ReportFormat::Csv => stdout(&report.csv())?,
-            }
-            Ok(())
+            let (hall, currency) = (hall.as_deref(), &cfg.network.currency);
+            print_report(
+                &cfg,
+                format,
+                async |src| {
+                    pitboss::report::shifts::read_shifts(src, &days, &date, hall, currency).await
+                },
+                |r| r.csv(),
+            )
         }
         Command::Report {
             report:
@@ -268,25 +252,17 @@ fn main() -> anyhow::Result<()> {
                 },
         } => {
             let aml = cfg.aml.rules()?;
-            let rt = tokio::runtime::Runtime::new()?;
-            let report = rt.block_on(async {
-                let src = pitboss::store::open_audit_source(&cfg.store).await?;
-                let r = pitboss::report::patrons::read_patrons(
-                    src.as_ref(),
-                    &cfg.responsible_gaming.time_zone,
-                    &aml,
-                    &date,
-                    player.as_deref(),
-                    &cfg.network.currency,
-                )
-                .await?;
-                anyhow::Ok(r)
-            })?;
-            match format {
-                ReportFormat::Json => stdout(&(serde_json::to_string_pretty(&report)? + "\n"))?,
-                ReportFormat::Csv => stdout(&pitboss::report::patrons::csv(&report))?,
-            }
-            Ok(())
+            let (zone, currency) = (&cfg.responsible_gaming.time_zone, &cfg.network.currency);
+            let player = player.as_deref();
+            print_report(
+                &cfg,
+                format,
+                async |src| {
+                    pitboss::report::patrons::read_patrons(src, zone, &aml, &date, player, currency)
+                        .await
+                },
+                pitboss::report::patrons::csv,
+            )
         }
         Command::Migrate => {
             let rt = tokio::runtime::Runtime::new()?;
@@ -495,4 +471,24 @@ fn stdout(text: &str) -> std::io::Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         r => r,
     }
+}
+
+/// A report `read` from the configured store (opened for reading), printed as JSON or, with
+/// `--format csv`, as `csv` writes it.
+fn print_report<R: serde::Serialize>(
+    cfg: &Config,
+    format: ReportFormat,
+    read: impl AsyncFnOnce(&dyn pitboss::store::AuditSource) -> Result<R, pitboss::report::ReportError>,
+    csv: impl FnOnce(&R) -> String,
+) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Runtime::new()?;
+    let report = rt.block_on(async {
+        let src = pitboss::store::open_audit_source(&cfg.store).await?;
+        anyhow::Ok(read(src.as_ref()).await?)
+    })?;
+    match format {
+        ReportFormat::Json => stdout(&(serde_json::to_string_pretty(&report)? + "\n"))?,
+        ReportFormat::Csv => stdout(&csv(&report))?,
+    }
+    Ok(())
 }

@@ -6,10 +6,9 @@
 
 use std::collections::BTreeSet;
 
-use crate::support::{small_network, Driver, Harness};
+use crate::support::{small_network, Harness};
 use pitboss::gaming_day::HallGamingDay;
 use pitboss::report::read_gaming_day;
-use pitboss::sim::Simulator;
 use pitboss_actors::domain::Timestamp;
 
 /// 2027-01-15T08:00:00Z.
@@ -44,14 +43,7 @@ async fn machine_rows_sum_to_the_hall_rows(mut h: Harness) {
         .insert("M-002-00001".into(), rust_decimal::Decimal::new(1, 0));
     let days = cfg.gaming_days().unwrap();
     let holds = pitboss::report::machines::Holds::of_config(&cfg.runtime_config().unwrap());
-    let mut sim = Simulator::new(&cfg).unwrap();
-    let msgs: Vec<_> = (0..6_000).map(|i| sim.next(T0 + i * STEP_MS)).collect();
-    let mut d = Driver::start(&cfg, h.store());
-    d.feed(&msgs).await;
-    assert!(d.checkpoint().await.unwrap());
-    d.rt.stop();
-    drop(d);
-    h.reopen().await;
+    h.run_simulated(&cfg, 6_000, T0, STEP_MS).await;
     let source = h.audit_source();
     // A store's read of a range (by hall and UTC day with CQL, by key range in the embedded
     // store) holds exactly the stored windows of the range.

@@ -7,10 +7,9 @@
 
 use std::collections::BTreeSet;
 
-use crate::support::{small_network, Driver, Harness};
+use crate::support::{small_network, Harness};
 use pitboss::report::patrons::read_patrons;
 use pitboss::report::ReportError;
-use pitboss::sim::Simulator;
 use pitboss_actors::shell::Snapshot;
 
 /// 2027-01-15T08:00:00Z.
@@ -36,14 +35,7 @@ async fn the_report_holds_what_the_wallets_counted(mut h: Harness) {
     cfg.aml.report_threshold_minor = 6_000;
     cfg.aml.structuring_floor_minor = 5_000;
     let aml = cfg.aml.rules().unwrap();
-    let mut sim = Simulator::new(&cfg).unwrap();
-    let msgs: Vec<_> = (0..6_000).map(|i| sim.next(T0 + i * STEP_MS)).collect();
-    let mut d = Driver::start(&cfg, h.store());
-    d.feed(&msgs).await;
-    assert!(d.checkpoint().await.unwrap());
-    d.rt.stop();
-    drop(d);
-    h.reopen().await;
+    h.run_simulated(&cfg, 6_000, T0, STEP_MS).await;
     let source = h.audit_source();
     let states = source.entities().await.unwrap();
     let (mut checked, mut dates, mut levels) = (0, BTreeSet::new(), BTreeSet::new());

@@ -173,3 +173,25 @@ impl Harness {
         }
     }
 }
+
+impl Harness {
+    /// Feeds `n` simulated messages of `cfg`'s network from `t0`, `step_ms` apart, through a
+    /// runtime on this store, checkpoints them, stops, and opens the store again (a clean
+    /// restart): what a report then reads is what the run stored.
+    pub async fn run_simulated(
+        &mut self,
+        cfg: &pitboss::config::Config,
+        n: i64,
+        t0: i64,
+        step_ms: i64,
+    ) {
+        let mut sim = pitboss::sim::Simulator::new(cfg).unwrap();
+        let msgs: Vec<_> = (0..n).map(|i| sim.next(t0 + i * step_ms)).collect();
+        let mut d = super::Driver::start(cfg, self.store());
+        d.feed(&msgs).await;
+        assert!(d.checkpoint().await.unwrap());
+        d.rt.stop();
+        drop(d);
+        self.reopen().await;
+    }
+}
