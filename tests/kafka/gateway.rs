@@ -862,6 +862,15 @@ async fn desks_and_providers_get_the_entitys_answer_and_a_timed_out_request_is_a
             )
         };
         let expires = pitboss::clock::now_ms() + 3_600_000;
+        // A player pitboss knows nothing of gets no bonus; a limit set makes the player known.
+        let unknown = format!(r#"{{"amount": 499, "wagering": 2, "expires_at": {expires}}}"#);
+        let r = award("P-GW-BONUS", unknown).await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        assert!(r.body.contains("player_unknown"), "{}", r.body);
+        let session = r#"{"session_limit": {"minutes": 600}}"#.to_owned();
+        let url = format!("{admin}/api/admin/players/P-GW-BONUS/limits");
+        let r = operator("POST", url, session).await;
+        assert_eq!(r.status, 200, "{}", r.body);
         let body = format!(r#"{{"amount": 500, "wagering": 2, "expires_at": {expires}}}"#);
         let r = award("P-GW-BONUS", body.clone()).await;
         assert_eq!(r.status, 200, "{}", r.body);
@@ -889,10 +898,14 @@ async fn desks_and_providers_get_the_entitys_answer_and_a_timed_out_request_is_a
         assert_eq!(r.status, 422, "{}", r.body);
         assert!(r.body.contains("self_excluded"), "{}", r.body);
         let awards = audited(dir.path(), "player.bonus");
-        assert_eq!(awards.len(), 2, "{awards:?}");
+        assert_eq!(awards.len(), 3, "{awards:?}");
         assert_eq!(
-            (&awards[0]["outcome"], &awards[1]["outcome"]),
-            (&json!("ok"), &json!("refused"))
+            (
+                &awards[0]["outcome"],
+                &awards[1]["outcome"],
+                &awards[2]["outcome"]
+            ),
+            (&json!("refused"), &json!("ok"), &json!("refused"))
         );
 
         // RULES.md W-11: a deposit at the logging threshold opens an AML case; an officer

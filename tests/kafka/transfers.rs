@@ -276,9 +276,21 @@ async fn a_bonus_crosses_to_a_machine_as_restricted_credits_and_the_books_balanc
             payload,
         ))
     };
+    // The deposit first: a bonus reaches only a player pitboss knows (RULES.md W-12).
     let msgs = vec![
         wallet(
             1,
+            "PSP-1",
+            InputPayload::Deposit {
+                player: PLAYER.into(),
+                tx: "D-1".into(),
+                amount: 1_000,
+                currency: cur.clone(),
+                round: None,
+            },
+        ),
+        wallet(
+            2,
             "PROMO-1",
             InputPayload::BonusAward {
                 player: PLAYER.into(),
@@ -287,17 +299,6 @@ async fn a_bonus_crosses_to_a_machine_as_restricted_credits_and_the_books_balanc
                 currency: cur.clone(),
                 wagering: 1,
                 expires_at: now + 86_400_000,
-            },
-        ),
-        wallet(
-            2,
-            "PSP-1",
-            InputPayload::Deposit {
-                player: PLAYER.into(),
-                tx: "D-1".into(),
-                amount: 1_000,
-                currency: cur.clone(),
-                round: None,
             },
         ),
         wallet(
@@ -401,8 +402,8 @@ async fn a_bonus_crosses_to_a_machine_as_restricted_credits_and_the_books_balanc
     assert_eq!(
         answers,
         vec![
-            ("A-1".into(), 0, 0, Some(3_000), Some(3_000), None),
-            ("D-1".into(), 1_000, 1_000, Some(0), Some(3_000), None),
+            ("D-1".into(), 1_000, 1_000, None, None, None),
+            ("A-1".into(), 0, 1_000, Some(3_000), Some(3_000), None),
             ("X-1".into(), 0, 1_000, Some(-2_000), Some(1_000), None),
             // Cash first (1,000), then 500 of bonus; 1,500 of the 3,000 to wager is left.
             ("B-1".into(), -1_000, 0, Some(-500), Some(500), None),
