@@ -18,7 +18,7 @@ pub struct Expected {
     pub balances: BTreeMap<String, i64>,
     /// Output ids of wallet changes, alerts and refusals.
     pub wallet_ids: BTreeSet<String>,
-    pub alert_ids: BTreeSet<String>,
+    pub alert_ids: BTreeMap<String, &'static str>,
     pub refused_ids: BTreeSet<String>,
     /// Output ids of voucher answers, facts and expiries (lapsed holds left out), and the
     /// alerts that depend on the order of two input partitions, with their kinds (RULES.md V,
@@ -84,8 +84,8 @@ pub async fn expected(cfg: &Config, msgs: &[(String, Vec<u8>)]) -> Expected {
             Output::Alert { alert, .. } if super::outputs::cross_partition(alert.code()) => {
                 e.crossing_alerts.insert(id, alert.code());
             }
-            Output::Alert { .. } => {
-                e.alert_ids.insert(id);
+            Output::Alert { alert, .. } => {
+                e.alert_ids.insert(id, alert.code());
             }
             Output::Voucher { note, .. }
                 if note.op != pitboss_actors::domain::VoucherOpKind::Release =>
