@@ -235,7 +235,15 @@ impl EffectRouter for KafkaRouter {
                 let cause = event_id_text(m.meta.cause, &mut text);
                 let item = pool_item(&pool, &m.meta, &m.cmd, mp, cause);
                 let p = self.partition_of(0, pool.as_str());
-                self.push(0, p, pool.as_str(), &item, m.ack);
+                self.push(0, p, pool.as_str(), &item, m.ack.clone());
+                for (meta, cmd) in &m.rest {
+                    let (PoolCommand::Contribute { machine, .. }
+                    | PoolCommand::Claim { machine, .. }) = cmd;
+                    let mp = self.machine_partition(machine);
+                    let cause = event_id_text(meta.cause, &mut text);
+                    let item = pool_item(&pool, meta, cmd, mp, cause);
+                    self.push(0, p, pool.as_str(), &item, m.ack.clone());
+                }
             }
             Remote::Hall(hall, HallMsg::Delta(d, ack)) => {
                 let p = self.partition_of(1, hall.as_str());
@@ -322,7 +330,13 @@ impl EffectRouter for KafkaRouter {
                 self.push(5, p, desk.as_str(), &item, m.ack().clone());
             }
             other @ (Remote::Machine(_, MachineMsg::Event { .. })
-            | Remote::Hall(_, HallMsg::Recalled(..) | HallMsg::Wake(_))) => return Some(other),
+            | Remote::Hall(
+                _,
+                HallMsg::Recalled(..)
+                | HallMsg::Deltas(..)
+                | HallMsg::RecalledDeltas(..)
+                | HallMsg::Wake(_),
+            )) => return Some(other),
         }
         None
     }

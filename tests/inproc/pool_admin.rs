@@ -95,6 +95,7 @@ fn contribute(rt: &Arc<Runtime>, pool: &str, seq: u64) {
                 eligible: true,
             },
             ack: AckToken::none(),
+            rest: Vec::new(),
         },
     ));
 }

@@ -10,7 +10,7 @@ use crate::domain::transfer::TransferFact;
 use crate::domain::voucher::{VoucherCommand, VoucherFact, VoucherMeta};
 use crate::domain::wallet::{Recalled, WalletCommand, WalletMeta};
 use crate::domain::{
-    Currency, GgrDelta, HallId, MachineId, PlayerId, PoolId, ServerId, ValidationNo,
+    Currency, GgrDelta, HallId, MachineId, PlayerId, PoolId, ServerId, Timestamp, ValidationNo,
 };
 
 use crate::shell::ack::AckToken;
@@ -114,6 +114,11 @@ pub struct PoolMsg {
     pub cmd: PoolCommand,
     /// Completion of the input event.
     pub ack: AckToken,
+    /// Commands for the same pool after `cmd`, in order, with the same completion: a record
+    /// of the internal topic grouped by pool, applied one by one in one turn of the actor
+    /// exactly as that many messages would be (one actix message instead of one per
+    /// command). Empty for a command sent alone.
+    pub rest: Vec<(PoolMeta, PoolCommand)>,
 }
 
 /// Messages for a hall's GGR aggregator.
@@ -123,6 +128,17 @@ pub enum HallMsg {
     /// A delta with its window as the store held it (the window had left memory: RULES.md
     /// H-2); made by the actor from a `Delta`, never sent.
     Recalled(GgrDelta, Option<(GgrTotals, u32)>, AckToken),
+    /// Deltas for this hall, in the order their sources sent them, applied one by one in
+    /// one turn of the actor exactly as that many `Delta` messages would be (a batch of the
+    /// internal topic, grouped by hall: one actix message instead of one per delta).
+    Deltas(Vec<GgrDelta>, AckToken),
+    /// `Deltas` with the windows the store held for those of them whose window had left
+    /// memory; made by the actor from `Deltas`, never sent.
+    RecalledDeltas(
+        Vec<GgrDelta>,
+        Vec<(Timestamp, Option<(GgrTotals, u32)>)>,
+        AckToken,
+    ),
     /// Loads the hall (its stored outbox waits to be published after the next durable
     /// checkpoint); changes nothing.
     Wake(AckToken),
@@ -132,7 +148,11 @@ impl HallMsg {
     /// Completion of the input event the message comes from.
     pub fn ack(&self) -> &AckToken {
         match self {
-            HallMsg::Delta(_, ack) | HallMsg::Recalled(_, _, ack) | HallMsg::Wake(ack) => ack,
+            HallMsg::Delta(_, ack)
+            | HallMsg::Recalled(_, _, ack)
+            | HallMsg::Deltas(_, ack)
+            | HallMsg::RecalledDeltas(_, _, ack)
+            | HallMsg::Wake(ack) => ack,
         }
     }
 }

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use pitboss_actors::domain::jackpot::PoolCommand;
-use pitboss_actors::domain::MachineId;
+use pitboss_actors::domain::{GgrDelta, HallId, MachineId, PoolId};
 use pitboss_actors::shell::ports::{BoxFuture, Position};
 use pitboss_actors::shell::{
     AckToken, Backoff, DeskEntity, DeskMsg, HallEntity, HallMsg, Input, MachineEntity, MachineMsg,
@@ -336,29 +336,54 @@ impl Processor {
                     self.rt.sink.emit(rejected, &ack);
                 }
                 Decoded::Pool(v) => {
+                    // One message per pool of the record, its commands in the record's order,
+                    // applied as if sent one by one (like GGR deltas, below).
                     let owned = self.owners.entry(tp).or_default();
+                    let mut by_pool: Vec<(PoolId, PoolMsg)> = Vec::new();
                     for (pool, meta, cmd, machine_partition) in v {
-                        note(&mut owned.pools, &pool);
                         if let Some(map) = &self.machine_partitions {
                             let (PoolCommand::Contribute { machine, .. }
                             | PoolCommand::Claim { machine, .. }) = &cmd;
                             note_partition(map, machine, machine_partition);
                         }
-                        let msg = PoolMsg {
-                            meta,
-                            cmd,
-                            ack: ack.clone(),
-                        };
+                        match by_pool.iter_mut().find(|(p, _)| *p == pool) {
+                            Some((_, msg)) => msg.rest.push((meta, cmd)),
+                            None => {
+                                note(&mut owned.pools, &pool);
+                                let msg = PoolMsg {
+                                    meta,
+                                    cmd,
+                                    ack: ack.clone(),
+                                    rest: Vec::new(),
+                                };
+                                by_pool.push((pool, msg));
+                            }
+                        }
+                    }
+                    for (pool, msg) in by_pool {
                         self.rt.tell::<PoolEntity>(&pool, msg);
                     }
                 }
                 Decoded::Ggr(v) => {
+                    // One message per hall of the record, its deltas in the record's order
+                    // (which is each source's order): the hall applies them as if sent one
+                    // by one, for one actix message instead of one per delta.
                     let owned = self.owners.entry(tp).or_default();
+                    let mut by_hall: Vec<(HallId, Vec<GgrDelta>)> = Vec::new();
                     for d in v {
-                        let hall = d.hall.clone();
+                        match by_hall.iter_mut().find(|(h, _)| *h == d.hall) {
+                            Some((_, ds)) => ds.push(d),
+                            None => by_hall.push((d.hall.clone(), vec![d])),
+                        }
+                    }
+                    for (hall, mut ds) in by_hall {
                         note(&mut owned.halls, &hall);
-                        self.rt
-                            .tell::<HallEntity>(&hall, HallMsg::Delta(d, ack.clone()));
+                        let msg = if ds.len() == 1 {
+                            HallMsg::Delta(ds.pop().expect("one delta"), ack.clone())
+                        } else {
+                            HallMsg::Deltas(ds, ack.clone())
+                        };
+                        self.rt.tell::<HallEntity>(&hall, msg);
                     }
                 }
                 Decoded::Award(v) => {
@@ -734,6 +759,7 @@ impl Processor {
         }
         // The barrier: no new work until everything in flight is complete, so the state
         // handed to the store reflects exactly the completed batches.
+        let began = Instant::now();
         if !self
             .drain(self.settings.commit_interval.max(Duration::from_secs(1)))
             .await
@@ -744,7 +770,15 @@ impl Processor {
         if self.fatal.is_set() {
             return None;
         }
-        Some(self.cut(None).await)
+        let drained = began.elapsed();
+        let job = self.cut(None).await;
+        tracing::debug!(
+            ?drained,
+            cut = ?began.elapsed() - drained,
+            backlog = self.rt.store.backlog(),
+            "checkpoint cut; its flush runs in the background"
+        );
+        Some(job)
     }
 
     /// Waits for a background flush (before a revocation or the shutdown) and returns the

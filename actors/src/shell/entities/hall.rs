@@ -7,7 +7,7 @@
 //! published as they close.
 
 use crate::domain::ggr::{HallState, WindowClosed};
-use crate::domain::{Currency, EntityKind, HallId};
+use crate::domain::{Currency, EntityKind, GgrDelta, HallId};
 
 use crate::shell::ack::AckToken;
 use crate::shell::actor::{Entity, Found, Need};
@@ -22,6 +22,19 @@ pub struct HallEntity {
     stashed: usize,
     /// The booked hour of the last source expiry pass (RULES.md H-3).
     swept_hour: i64,
+}
+
+impl HallEntity {
+    /// Applies a delta (once per source and sequence number, RULES.md H-3).
+    fn add(&mut self, d: &GgrDelta, ack: &AckToken) {
+        if let Err(e) = self.state.apply(d) {
+            // Only an overflow of an all-time total gets here: the delta was accepted by its
+            // machine or wallet, so it cannot be refused now. Fail the input: its offset
+            // will not be stored and the processor stops loudly.
+            tracing::error!(hall = %self.state.id, source = %d.source, error = %e, "GGR delta cannot be applied");
+            ack.fail();
+        }
+    }
 }
 
 fn publish(cx: &dyn EntityContext, windows: Vec<WindowClosed>, currency: Currency, ack: &AckToken) {
@@ -62,6 +75,19 @@ impl Entity for HallEntity {
             HallMsg::Delta(d, _) if self.state.needs_recall(d) => {
                 Some(Need::Windows(self.state.id.clone(), vec![d.window]))
             }
+            HallMsg::Deltas(v, _) => {
+                // Against the state before the batch: applying its deltas only adds windows
+                // and sequence numbers, so a delta that needs its window read back when its
+                // turn comes needed it here already (`handle` asks again).
+                let mut windows: Vec<_> = v
+                    .iter()
+                    .filter(|d| self.state.needs_recall(d))
+                    .map(|d| d.window)
+                    .collect();
+                windows.sort_unstable();
+                windows.dedup();
+                (!windows.is_empty()).then(|| Need::Windows(self.state.id.clone(), windows))
+            }
             _ => None,
         }
     }
@@ -79,6 +105,7 @@ impl Entity for HallEntity {
                     .and_then(|(_, s)| s);
                 HallMsg::Recalled(d, stored, ack)
             }
+            HallMsg::Deltas(v, ack) => HallMsg::RecalledDeltas(v, windows, ack),
             other => other,
         };
     }
@@ -90,15 +117,28 @@ impl Entity for HallEntity {
                 self.state.recalled(d.window, stored);
                 (d, ack)
             }
+            HallMsg::Deltas(v, ack) => {
+                for d in &v {
+                    self.add(d, &ack);
+                }
+                return;
+            }
+            HallMsg::RecalledDeltas(v, stored, ack) => {
+                for d in &v {
+                    // Read back only for a delta that needs it now, as its own message's
+                    // turn would have (an earlier one of the batch may have brought it).
+                    if self.state.needs_recall(d) {
+                        if let Some((_, s)) = stored.iter().find(|(w, _)| *w == d.window) {
+                            self.state.recalled(d.window, s.clone());
+                        }
+                    }
+                    self.add(d, &ack);
+                }
+                return;
+            }
             HallMsg::Wake(_) => return,
         };
-        if let Err(e) = self.state.apply(&d) {
-            // Only an overflow of an all-time total gets here: the delta was accepted by its
-            // machine or wallet, so it cannot be refused now. Fail the input: its offset
-            // will not be stored and the processor stops loudly.
-            tracing::error!(hall = %self.state.id, source = %d.source, error = %e, "GGR delta cannot be applied");
-            ack.fail();
-        }
+        self.add(&d, &ack);
     }
 
     fn tick(&mut self, cx: &dyn EntityContext, all: bool) -> bool {

@@ -240,6 +240,7 @@ impl Entity for MachineEntity {
                                     },
                                     cmd,
                                     ack: ack.clone(),
+                                    rest: Vec::new(),
                                 };
                                 cx.forward(Remote::Pool(pool.clone(), msg));
                             }

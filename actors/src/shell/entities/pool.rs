@@ -1,7 +1,9 @@
 //! A pool's actor state: its state machine with its source of hit points, the hits it
 //! publishes and awards, its throttled level publication and its ledger.
 
-use crate::domain::jackpot::{HitPointSource, JackpotHit, LevelConfig, PoolCommand, PoolState};
+use crate::domain::jackpot::{
+    HitPointSource, JackpotHit, LevelConfig, PoolCommand, PoolMeta, PoolState,
+};
 use crate::domain::{Applied, DomainError, EntityKind, PoolId};
 
 use crate::shell::ack::AckToken;
@@ -59,6 +61,73 @@ pub struct PoolChange {
     pub after: PoolState,
 }
 
+impl PoolEntity {
+    /// Applies one contribution or claim: its refusal, alert, ledger movements, hits and
+    /// awards.
+    fn apply_one(
+        &mut self,
+        meta: &PoolMeta,
+        cmd: &PoolCommand,
+        ack: &AckToken,
+        cx: &dyn EntityContext,
+    ) {
+        self.hits.clear();
+        if let Some(l) = &mut self.ledger {
+            l.before(&self.state);
+        }
+        let paid_before = self.state.paid_of(cmd);
+        let result = self
+            .state
+            .apply(meta, cmd, self.rng.as_mut(), &mut self.hits);
+        match &result {
+            Ok(Applied::Done) => self.dirty = true,
+            Ok(Applied::Duplicate) => {}
+            Err(e) => {
+                let entity = match cmd {
+                    PoolCommand::Contribute { machine, .. }
+                    | PoolCommand::Claim { machine, .. } => machine.to_string(),
+                };
+                cx.refuse(entity, e, meta.cause, ack);
+            }
+        }
+        if let Some(alert) = self
+            .state
+            .claim_alert(cmd, &result, paid_before, &self.hits)
+        {
+            let out = Output::Alert {
+                alert,
+                cause: meta.cause,
+                index: POOL_ALERT_INDEX,
+            };
+            cx.emit(out, ack);
+        }
+        // Whatever the outcome: the comparison with the levels before finds what moved.
+        if let Some(l) = &mut self.ledger {
+            l.after(&self.state, meta.cause, || cx.now());
+        }
+        if cfg!(debug_assertions) {
+            self.state.assert_invariants();
+        }
+        for hit in self.hits.drain(..) {
+            cx.emit(
+                Output::JackpotHit {
+                    hit: hit.clone(),
+                    currency: self.state.currency,
+                },
+                ack,
+            );
+            let machine = hit.machine.clone();
+            cx.forward(Remote::Machine(
+                machine,
+                MachineMsg::Award {
+                    hit,
+                    ack: ack.clone(),
+                },
+            ));
+        }
+    }
+}
+
 impl Entity for PoolEntity {
     type Id = PoolId;
     type Msg = PoolMsg;
@@ -99,59 +168,15 @@ impl Entity for PoolEntity {
     }
 
     fn handle(&mut self, msg: PoolMsg, cx: &dyn EntityContext) {
-        self.hits.clear();
-        if let Some(l) = &mut self.ledger {
-            l.before(&self.state);
-        }
-        let paid_before = self.state.paid_of(&msg.cmd);
-        let result = self
-            .state
-            .apply(&msg.meta, &msg.cmd, self.rng.as_mut(), &mut self.hits);
-        match &result {
-            Ok(Applied::Done) => self.dirty = true,
-            Ok(Applied::Duplicate) => {}
-            Err(e) => {
-                let entity = match &msg.cmd {
-                    PoolCommand::Contribute { machine, .. }
-                    | PoolCommand::Claim { machine, .. } => machine.to_string(),
-                };
-                cx.refuse(entity, e, msg.meta.cause, &msg.ack);
-            }
-        }
-        if let Some(alert) = self
-            .state
-            .claim_alert(&msg.cmd, &result, paid_before, &self.hits)
-        {
-            let out = Output::Alert {
-                alert,
-                cause: msg.meta.cause,
-                index: POOL_ALERT_INDEX,
-            };
-            cx.emit(out, &msg.ack);
-        }
-        // Whatever the outcome: the comparison with the levels before finds what moved.
-        if let Some(l) = &mut self.ledger {
-            l.after(&self.state, msg.meta.cause, || cx.now());
-        }
-        if cfg!(debug_assertions) {
-            self.state.assert_invariants();
-        }
-        for hit in self.hits.drain(..) {
-            cx.emit(
-                Output::JackpotHit {
-                    hit: hit.clone(),
-                    currency: self.state.currency,
-                },
-                &msg.ack,
-            );
-            let machine = hit.machine.clone();
-            cx.forward(Remote::Machine(
-                machine,
-                MachineMsg::Award {
-                    hit,
-                    ack: msg.ack.clone(),
-                },
-            ));
+        let PoolMsg {
+            meta,
+            cmd,
+            ack,
+            rest,
+        } = msg;
+        self.apply_one(&meta, &cmd, &ack, cx);
+        for (meta, cmd) in &rest {
+            self.apply_one(meta, cmd, &ack, cx);
         }
     }
 

@@ -351,6 +351,261 @@ async fn windows_wait_for_the_checkpoint_and_a_late_delta_revises_the_stored_win
     rt.stop();
 }
 
+/// Deltas grouped into one message (a batch of the internal topic, by hall) leave a hall
+/// exactly as the same deltas sent one by one: duplicates dropped per source, windows that
+/// left memory read back from the store once and revised, the same publications.
+#[actix_rt::test]
+async fn deltas_sent_as_one_message_leave_the_hall_as_when_sent_one_by_one() {
+    use crate::domain::ggr::GgrDelta;
+    use crate::domain::time::WINDOW_MS;
+    use crate::domain::SourceKey;
+    use crate::shell::entities::HallEntity;
+    use crate::shell::messages::HallMsg;
+
+    let sink = Arc::new(MemorySink::default());
+    let rt = Runtime::start(
+        config(),
+        sink.clone(),
+        Arc::new(MemoryStore::default()),
+        Arc::new(Lowest),
+        Arc::new(ManualClock::at(Timestamp(T0))),
+    );
+    rt.publish_after_checkpoint();
+    let (one_by_one, batched) = (HallId::new("H-1").unwrap(), HallId::new("H-2").unwrap());
+    let delta = |hall: &HallId, machine: &str, seq: u64, window: i64, bets: i64| GgrDelta {
+        source: SourceKey::Machine(MachineId::new(machine).unwrap()),
+        seq,
+        hall: hall.clone(),
+        window: Timestamp(T0 + window * WINDOW_MS),
+        bets,
+        wins: bets / 2,
+        games: 1,
+        jackpots: 0,
+        promo: 0,
+    };
+    let checkpoint = |rt: Arc<Runtime>| async move {
+        rt.quiesce().await;
+        rt.tick(false);
+        rt.quiesce().await;
+        rt.checkpoint().await;
+        rt.store.flush().await.unwrap();
+        rt.release(&AckToken::none());
+        rt.quiesce().await;
+    };
+    // Ten windows to both halls, one by one; the checkpoint publishes and evicts the oldest.
+    for hall in [&one_by_one, &batched] {
+        for w in 0..10 {
+            rt.tell::<HallEntity>(
+                hall,
+                HallMsg::Delta(
+                    delta(hall, "M-1", w as u64 + 1, w, 100 + w),
+                    AckToken::none(),
+                ),
+            );
+        }
+    }
+    checkpoint(rt.clone()).await;
+    drop(sink.take());
+    // Late deltas for windows that left memory (2, 1, 3), repeats of a source's numbers, a
+    // second source, and a window still in memory.
+    let late = |hall: &HallId| {
+        vec![
+            delta(hall, "M-1", 11, 2, 50),
+            delta(hall, "M-1", 5, 4, 7),
+            delta(hall, "M-2", 1, 2, 30),
+            delta(hall, "M-1", 12, 1, 20),
+            delta(hall, "M-2", 2, 9, 40),
+            delta(hall, "M-1", 12, 1, 20),
+            delta(hall, "M-2", 3, 3, 10),
+        ]
+    };
+    for d in late(&one_by_one) {
+        rt.tell::<HallEntity>(&one_by_one, HallMsg::Delta(d, AckToken::none()));
+    }
+    rt.tell::<HallEntity>(&batched, HallMsg::Deltas(late(&batched), AckToken::none()));
+    checkpoint(rt.clone()).await;
+    let state = |hall: HallId| {
+        let rt = rt.clone();
+        async move {
+            let Some(Snapshot::Hall(h)) = rt.inspect::<HallEntity>(&hall).await.unwrap() else {
+                panic!("no state for {hall}");
+            };
+            h
+        }
+    };
+    let (a, mut b) = (
+        state(one_by_one.clone()).await,
+        state(batched.clone()).await,
+    );
+    b.id = a.id.clone();
+    assert_eq!(a, b, "the same state");
+    assert_eq!(a.last_seq.len(), 2, "both sources counted: {a:?}");
+    let mut published: Vec<(String, i64, u32, i64, i64)> = sink
+        .take()
+        .into_iter()
+        .filter_map(|o| match o {
+            Output::Ggr { window, .. } => Some((
+                window.hall.to_string(),
+                (window.window.0 - T0) / WINDOW_MS,
+                window.revision,
+                window.totals.bets,
+                window.totals.wins,
+            )),
+            _ => None,
+        })
+        .collect();
+    published.sort();
+    let (a, b): (Vec<_>, Vec<_>) = published.into_iter().partition(|p| p.0 == "H-1");
+    let strip = |v: Vec<(String, i64, u32, i64, i64)>| -> Vec<_> {
+        v.into_iter()
+            .map(|(_, w, r, bets, wins)| (w, r, bets, wins))
+            .collect()
+    };
+    let (a, b) = (strip(a), strip(b));
+    assert_eq!(a, b, "the same publications");
+    // Windows 1, 2 and 3 revised from the store's totals (the late bets added to them).
+    assert!(a.contains(&(2, 1, 102 + 50 + 30, 51 + 25 + 15)), "{a:?}");
+    assert!(a.contains(&(1, 1, 101 + 20, 50 + 10)), "{a:?}");
+    rt.stop();
+}
+
+/// Pool commands grouped into one message (a record of the internal topic, by pool) leave a
+/// pool exactly as the same commands sent one by one: repeats dropped per source, the
+/// claims paid, the same hits and outputs.
+#[actix_rt::test]
+async fn pool_commands_sent_as_one_message_leave_the_pool_as_when_sent_one_by_one() {
+    use crate::domain::jackpot::{PoolCommand, PoolMeta};
+    use crate::domain::{Amount, SourceKey};
+    use crate::shell::entities::PoolEntity;
+    use crate::shell::messages::{EffectRouter, MachineMsg, PoolMsg, Remote};
+
+    /// Keeps the awards (the machines here have no state to book them).
+    #[derive(Default)]
+    struct Awards(Mutex<Vec<String>>);
+    impl EffectRouter for Awards {
+        fn route(&self, msg: Remote) -> Option<Remote> {
+            match msg {
+                Remote::Machine(m, MachineMsg::Award { hit, .. }) => {
+                    self.0.lock().unwrap().push(format!("{m} {hit:?}"));
+                    None
+                }
+                other => Some(other),
+            }
+        }
+    }
+
+    let mut cfg = config();
+    let mut second = cfg.pools[0].clone();
+    second.id = PoolId::new("P-2").unwrap();
+    cfg.pools.push(second);
+    let sink = Arc::new(MemorySink::default());
+    let rt = Runtime::start(
+        cfg,
+        sink.clone(),
+        Arc::new(MemoryStore::default()),
+        Arc::new(Lowest),
+        Arc::new(ManualClock::at(Timestamp(T0))),
+    );
+    let awards = Arc::new(Awards::default());
+    rt.set_router(awards.clone()).unwrap();
+    let (one_by_one, batched) = (PoolId::new("P-1").unwrap(), PoolId::new("P-2").unwrap());
+    let commands: Vec<(PoolMeta, PoolCommand)> = [
+        ("M-1", 1, None),
+        ("M-2", 1, None),
+        ("M-1", 2, None),
+        ("M-1", 1, None),
+        ("M-2", 2, Some(0u8)),
+        ("M-1", 3, None),
+        ("M-2", 2, Some(0)),
+        ("M-1", 4, Some(0)),
+    ]
+    .into_iter()
+    .map(|(machine, seq, claim)| {
+        let m = MachineId::new(machine).unwrap();
+        let meta = PoolMeta {
+            source: SourceKey::Machine(m.clone()),
+            seq,
+            cause: EventId(seq as u128 * 10 + machine.len() as u128),
+        };
+        let cmd = match claim {
+            None => PoolCommand::Contribute {
+                machine: m,
+                bet: Amount::new(5_000).unwrap(),
+                eligible: true,
+            },
+            Some(level) => PoolCommand::Claim {
+                machine: m,
+                level,
+                bet: 100,
+                amount: None,
+            },
+        };
+        (meta, cmd)
+    })
+    .collect();
+    for (meta, cmd) in commands.clone() {
+        let msg = PoolMsg {
+            meta,
+            cmd,
+            ack: AckToken::none(),
+            rest: Vec::new(),
+        };
+        rt.tell::<PoolEntity>(&one_by_one, msg);
+    }
+    let mut all = commands.into_iter();
+    let (meta, cmd) = all.next().unwrap();
+    let msg = PoolMsg {
+        meta,
+        cmd,
+        ack: AckToken::none(),
+        rest: all.collect(),
+    };
+    rt.tell::<PoolEntity>(&batched, msg);
+    rt.quiesce().await;
+    let state = |pool: PoolId| {
+        let rt = rt.clone();
+        async move {
+            let Some(Snapshot::Pool(p)) = rt.inspect::<PoolEntity>(&pool).await.unwrap() else {
+                panic!("no state for {pool}");
+            };
+            p
+        }
+    };
+    let (a, mut b) = (
+        state(one_by_one.clone()).await,
+        state(batched.clone()).await,
+    );
+    b.id = a.id.clone();
+    assert_eq!(a, b, "the same state");
+    assert_eq!(a.levels[0].hits, 2, "both claims paid once: {a:?}");
+    let outputs: Vec<String> = sink
+        .take()
+        .into_iter()
+        .filter(|o| !matches!(o, Output::JackpotLevels { .. }))
+        .map(|o| format!("{o:?}"))
+        .collect();
+    let of = |pool: &str| -> Vec<String> {
+        outputs
+            .iter()
+            .filter(|o| o.contains(&format!("\"{pool}\"")))
+            .map(|o| o.replace("P-2", "P-1"))
+            .collect()
+    };
+    assert_eq!(of("P-1"), of("P-2"), "the same outputs");
+    assert!(!of("P-1").is_empty());
+    let awards = awards.0.lock().unwrap().clone();
+    let awarded = |pool: &str| -> Vec<String> {
+        awards
+            .iter()
+            .filter(|a| a.contains(&format!("\"{pool}\"")))
+            .map(|a| a.replace("P-2", "P-1"))
+            .collect()
+    };
+    assert_eq!(awarded("P-1").len(), 2, "{awards:?}");
+    assert_eq!(awarded("P-1"), awarded("P-2"), "the same awards");
+    rt.stop();
+}
+
 /// A memory store that records which entities were stashed.
 #[derive(Default)]
 struct Counting {
