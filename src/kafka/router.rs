@@ -227,16 +227,9 @@ impl EffectRouter for KafkaRouter {
         let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
         match msg {
             Remote::Pool(pool, m) => {
-                let machine = match &m.cmd {
-                    PoolCommand::Contribute { machine, .. }
-                    | PoolCommand::Claim { machine, .. } => machine,
-                };
-                let mp = self.machine_partition(machine);
-                let cause = event_id_text(m.meta.cause, &mut text);
-                let item = pool_item(&pool, &m.meta, &m.cmd, mp, cause);
                 let p = self.partition_of(0, pool.as_str());
-                self.push(0, p, pool.as_str(), &item, m.ack.clone());
-                for (meta, cmd) in &m.rest {
+                let rest = m.rest.iter().map(|(meta, cmd)| (meta, cmd));
+                for (meta, cmd) in std::iter::once((&m.meta, &m.cmd)).chain(rest) {
                     let (PoolCommand::Contribute { machine, .. }
                     | PoolCommand::Claim { machine, .. }) = cmd;
                     let mp = self.machine_partition(machine);
@@ -248,6 +241,12 @@ impl EffectRouter for KafkaRouter {
             Remote::Hall(hall, HallMsg::Delta(d, ack)) => {
                 let p = self.partition_of(1, hall.as_str());
                 self.push(1, p, hall.as_str(), &ggr_item(&d), ack);
+            }
+            Remote::Hall(hall, HallMsg::Deltas(ds, ack)) => {
+                let p = self.partition_of(1, hall.as_str());
+                for d in &ds {
+                    self.push(1, p, hall.as_str(), &ggr_item(d), ack.clone());
+                }
             }
             Remote::Machine(machine, MachineMsg::Award { hit, ack }) => {
                 let p = self
@@ -332,10 +331,7 @@ impl EffectRouter for KafkaRouter {
             other @ (Remote::Machine(_, MachineMsg::Event { .. })
             | Remote::Hall(
                 _,
-                HallMsg::Recalled(..)
-                | HallMsg::Deltas(..)
-                | HallMsg::RecalledDeltas(..)
-                | HallMsg::Wake(_),
+                HallMsg::Recalled(..) | HallMsg::RecalledDeltas(..) | HallMsg::Wake(_),
             )) => return Some(other),
         }
         None

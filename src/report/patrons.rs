@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use pitboss_actors::domain::aml::AmlRules;
+use pitboss_actors::domain::aml::{AmlRules, CaseKind};
 use pitboss_actors::shell::{EntityKey, LedgerEntry, Movement};
 use serde::Serialize;
 
@@ -107,15 +107,9 @@ pub async fn read_patrons(
     })
 }
 
-/// The highest threshold `total` reached (W-11).
+/// The highest threshold `total` reached (W-11): its case kind's name, or empty.
 fn reached(total: i64, aml: &AmlRules) -> &'static str {
-    if aml.report_minor > 0 && total >= aml.report_minor {
-        "report"
-    } else if aml.log_minor > 0 && total >= aml.log_minor {
-        "log"
-    } else {
-        ""
-    }
+    aml.reached(total).map_or("", CaseKind::name)
 }
 
 /// The ledger scan's sink: the day's bounds, the patron asked for, the rows so far.

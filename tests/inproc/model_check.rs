@@ -28,6 +28,30 @@ fn check(seed: u64, events: usize) -> model_check::Report {
     r
 }
 
+/// The core against the model over a hand-written stream: no difference, pools aside (a
+/// stream where no machine plays leaves the core with no pool yet, which it makes at its
+/// first contribution, while the model has every configured one from the start).
+fn compare_items(items: Vec<pitboss::model::gen::Item>) -> model_check::Report {
+    use pitboss::model::gen::{model_config, Generated};
+    let g = Generated {
+        items,
+        ..Generated::default()
+    };
+    let r = model_check::compare(&g, &model_config());
+    let differences: Vec<&String> = r
+        .differences
+        .iter()
+        .filter(|d| !d.starts_with("pool "))
+        .collect();
+    assert!(
+        differences.is_empty(),
+        "{} differences between the core and the model: {:#?}",
+        differences.len(),
+        differences
+    );
+    r
+}
+
 #[test]
 fn the_core_agrees_with_the_model_over_ten_generated_streams() {
     for seed in 1..=10 {
@@ -267,7 +291,7 @@ fn w12_exercised(r: &model_check::Report) {
 /// unknown, a repeat of the refused award once known, and a new one; every answer compared.
 #[test]
 fn the_core_agrees_with_the_model_on_awards_to_players_pitboss_knows_nothing_of() {
-    use pitboss::model::gen::{model_config, Generated, Item, CURRENCY, START_MS};
+    use pitboss::model::gen::{Item, CURRENCY, START_MS};
     use pitboss::wire::{InputEnvelope, InputPayload as P, Source};
 
     const HOUR: i64 = 3_600_000;
@@ -457,22 +481,7 @@ fn the_core_agrees_with_the_model_on_awards_to_players_pitboss_knows_nothing_of(
         send(t + 1, promo, award(p, "A"));
         send(t + 2, promo, award(p, "B"));
     }
-    let g = Generated {
-        items,
-        ..Generated::default()
-    };
-    let r = model_check::compare(&g, &model_config());
-    let differences: Vec<&String> = r
-        .differences
-        .iter()
-        .filter(|d| !d.starts_with("pool "))
-        .collect();
-    assert!(
-        differences.is_empty(),
-        "{} differences between the core and the model: {:#?}",
-        differences.len(),
-        differences
-    );
+    let r = compare_items(items);
     // Six unknown (and U-2's own award before), K-5 blocked, K-9 self-excluded.
     assert_eq!(
         r.refusals.get("player_unknown").copied(),
@@ -493,7 +502,7 @@ fn the_core_agrees_with_the_model_on_awards_to_players_pitboss_knows_nothing_of(
 /// a repeat and a conflict (D-6).
 #[test]
 fn the_core_agrees_with_the_model_on_a_desk_s_shift_sequence() {
-    use pitboss::model::gen::{model_config, Generated, Item, CURRENCY, START_MS};
+    use pitboss::model::gen::{Item, CURRENCY, START_MS};
     use pitboss::wire::{InputEnvelope, InputPayload, Source};
 
     let mut items = Vec::new();
@@ -585,25 +594,8 @@ fn the_core_agrees_with_the_model_on_a_desk_s_shift_sequence() {
     send(190, sell(5, 300));
     send(210, open("o1", 10_000));
     send(220, open("o1", 9_000));
-    let g = Generated {
-        items,
-        ..Generated::default()
-    };
-    let r = model_check::compare(&g, &model_config());
+    let r = compare_items(items);
     assert!(r.compared > 0, "nothing compared");
-    // No machine played: the core has made no pool yet (it makes one at its first
-    // contribution), the model has every configured one from the start.
-    let differences: Vec<&String> = r
-        .differences
-        .iter()
-        .filter(|d| !d.starts_with("pool "))
-        .collect();
-    assert!(
-        differences.is_empty(),
-        "{} differences between the core and the model: {:#?}",
-        differences.len(),
-        differences
-    );
     // The model took the three operations at the opening, and the four alerts stand.
     let took = r.desks.get("opened_taking_unshifted").copied();
     assert_eq!(took, Some(1), "{:?}", r.desks);
@@ -619,7 +611,7 @@ fn the_core_agrees_with_the_model_on_a_desk_s_shift_sequence() {
 /// first answer again (D-6).
 #[test]
 fn the_core_agrees_with_the_model_on_cash_a_shift_takes_at_its_opening() {
-    use pitboss::model::gen::{model_config, Generated, Item, CURRENCY, START_MS};
+    use pitboss::model::gen::{Item, CURRENCY, START_MS};
     use pitboss::wire::{InputEnvelope, InputPayload, Source};
 
     let mut items: Vec<Item> = Vec::new();
@@ -677,22 +669,7 @@ fn the_core_agrees_with_the_model_on_cash_a_shift_takes_at_its_opening() {
     // The sale the first shift took, delivered again.
     let again = items[1].clone();
     items.push(again);
-    let g = Generated {
-        items,
-        ..Generated::default()
-    };
-    let r = model_check::compare(&g, &model_config());
-    let differences: Vec<&String> = r
-        .differences
-        .iter()
-        .filter(|d| !d.starts_with("pool "))
-        .collect();
-    assert!(
-        differences.is_empty(),
-        "{} differences between the core and the model: {:#?}",
-        differences.len(),
-        differences
-    );
+    let r = compare_items(items);
     let took = r.desks.get("opened_taking_unshifted").copied();
     assert_eq!(took, Some(2), "{:?}", r.desks);
     let unshifted = r.desks.get("cash_without_shift").copied();

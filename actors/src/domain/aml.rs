@@ -25,6 +25,20 @@ pub struct AmlRules {
     pub structuring_window_ms: i64,
 }
 
+impl AmlRules {
+    /// Whether a day's total each way reached a threshold (W-11; 0 turns it off): the
+    /// highest one reached, `Report` before `Log`.
+    pub fn reached(&self, total: i64) -> Option<CaseKind> {
+        [
+            (CaseKind::Report, self.report_minor),
+            (CaseKind::Log, self.log_minor),
+        ]
+        .into_iter()
+        .find(|(_, threshold)| *threshold > 0 && total >= *threshold)
+        .map(|(kind, _)| kind)
+    }
+}
+
 /// Cash moves a case cites at most; the rest are counted in [`AmlCase::left_out`].
 pub const MOVES_KEPT: usize = 16;
 

@@ -376,14 +376,10 @@ impl Processor {
                             None => by_hall.push((d.hall.clone(), vec![d])),
                         }
                     }
-                    for (hall, mut ds) in by_hall {
+                    for (hall, ds) in by_hall {
                         note(&mut owned.halls, &hall);
-                        let msg = if ds.len() == 1 {
-                            HallMsg::Delta(ds.pop().expect("one delta"), ack.clone())
-                        } else {
-                            HallMsg::Deltas(ds, ack.clone())
-                        };
-                        self.rt.tell::<HallEntity>(&hall, msg);
+                        self.rt
+                            .tell::<HallEntity>(&hall, HallMsg::Deltas(ds, ack.clone()));
                     }
                 }
                 Decoded::Award(v) => {

@@ -317,17 +317,25 @@ impl World {
         self.push(env);
     }
 
+    /// One of the 16 newest wallet commands sent at a desk, counted as `case` (none before
+    /// the first).
+    fn recent_cage_cash(&mut self, case: &'static str) -> Option<InputEnvelope> {
+        let n = self.desks.cash_sent.len();
+        if n == 0 {
+            return None;
+        }
+        self.case(case);
+        let i = self.desks.cash_rng.gen_range(n.saturating_sub(16)..n);
+        Some(self.desks.cash_sent[i].clone())
+    }
+
     /// RULES.md W-2, D-10: a recent wallet command at a desk again: a retry under its tx
     /// with a new event id, or the very message delivered again. Nothing is applied, so no
     /// desk books it.
     fn cage_cash_repeat(&mut self) {
-        let n = self.desks.cash_sent.len();
-        if n == 0 {
+        let Some(mut env) = self.recent_cage_cash("cage_cash_repeat") else {
             return;
-        }
-        self.case("cage_cash_repeat");
-        let i = self.desks.cash_rng.gen_range(n.saturating_sub(16)..n);
-        let mut env = self.desks.cash_sent[i].clone();
+        };
         if self.desks.cash_rng.gen_bool(0.6) {
             env.event_id = self.next_id();
             env.event_time = env.event_time.max(self.now);
@@ -341,13 +349,9 @@ impl World {
     /// RULES.md W-2, D-10: a recent wallet command at a desk's key with another amount:
     /// refused `tx_conflict`, no desk books it.
     fn cage_cash_conflict(&mut self) {
-        let n = self.desks.cash_sent.len();
-        if n == 0 {
+        let Some(mut env) = self.recent_cage_cash("cage_cash_conflict") else {
             return;
-        }
-        self.case("cage_cash_conflict");
-        let i = self.desks.cash_rng.gen_range(n.saturating_sub(16)..n);
-        let mut env = self.desks.cash_sent[i].clone();
+        };
         env.event_id = self.next_id();
         env.event_time = env.event_time.max(self.now);
         env.receive_time = env.receive_time.map(|_| self.now + 2);
