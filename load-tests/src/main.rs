@@ -162,6 +162,14 @@ enum Command {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    // The in-process runs' own logs (e.g. `RUST_LOG=pitboss::store=debug` for each
+    // checkpoint's rows), to stderr; silent unless asked.
+    if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG") {
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init();
+    }
     match cli.command {
         Command::Run(args) => run_scenario(args),
         Command::Store { options, json } => {

@@ -232,7 +232,8 @@ pub struct WriteStats {
 #[derive(Default)]
 struct Buffers {
     pending: Batch,
-    /// What the flush in progress is writing: still visible to `load` until durable.
+    /// What the flush in progress is writing, or the batch a `flush` call sealed for it:
+    /// still visible to `load` until durable.
     inflight: Option<Arc<Batch>>,
 }
 
@@ -354,25 +355,57 @@ impl<B: Backend> WriteBehind<B> {
 }
 
 impl<B: Backend> Inner<B> {
-    async fn flush(&self) -> Result<bool, StoreError> {
+    /// Writes what was stashed until the `flush` call: the batch it sealed (`sealed`), or,
+    /// when it found a batch sealed or being written already, that batch's successor too.
+    async fn flush(&self, sealed: bool) -> Result<bool, StoreError> {
         let mut fs = self.flushing.lock().await;
-        let batch = {
-            let mut b = lock(&self.buffers);
-            if b.pending.is_empty() {
+        loop {
+            let (batch, took_sealed) = {
+                let mut b = lock(&self.buffers);
+                match &b.inflight {
+                    // Sealed by a `flush` call (no write runs while this lock is held):
+                    // written now, whichever call sealed it.
+                    Some(s) => (s.clone(), true),
+                    None => {
+                        if b.pending.is_empty() {
+                            return Ok(true);
+                        }
+                        let batch = Arc::new(std::mem::take(&mut b.pending));
+                        b.inflight = Some(batch.clone());
+                        (batch, false)
+                    }
+                }
+            };
+            self.write(&mut fs, batch).await?;
+            // A call that sealed nothing found a batch sealed by another call: what it
+            // stashed after that is in the next batch, written on the next turn.
+            if sealed || !took_sealed {
                 return Ok(true);
             }
-            let batch = Arc::new(std::mem::take(&mut b.pending));
-            b.inflight = Some(batch.clone());
-            batch
-        };
+        }
+    }
+
+    async fn write(&self, fs: &mut FlushState, batch: Arc<Batch>) -> Result<(), StoreError> {
         let guard = Restore {
             buffers: &self.buffers,
             batch: Some(batch.clone()),
         };
         let started = Instant::now();
         let ggr = fs.ggr_rows(&batch);
+        let windows = ggr.len();
         match self.backend.write(batch.clone(), ggr).await {
             Ok(w) => {
+                tracing::debug!(
+                    rows = w.rows,
+                    states = batch.entities.len(),
+                    ledger_entries = batch.ledger_len,
+                    ledger_entities = batch.ledger.len(),
+                    wallet_txs = batch.txs.len(),
+                    machine_log = batch.log.len(),
+                    windows,
+                    took = ?started.elapsed(),
+                    "checkpoint written"
+                );
                 fs.written(&batch);
                 let s = &self.stats;
                 s.flushes.fetch_add(1, Ordering::Relaxed);
@@ -389,7 +422,7 @@ impl<B: Backend> Inner<B> {
                 if !self.healthy.swap(true, Ordering::AcqRel) {
                     tracing::info!("store recovered: checkpoint written");
                 }
-                Ok(true)
+                Ok(())
             }
             Err(e) => {
                 self.stats.failures.fetch_add(1, Ordering::Relaxed);
@@ -575,7 +608,20 @@ impl<B: Backend> StateStore for WriteBehind<B> {
 
     fn flush(&self) -> BoxFuture<Result<bool, StoreError>> {
         let inner = self.0.clone();
-        Box::pin(async move { inner.flush().await })
+        // The checkpoint is what was stashed until this call, not until the future's first
+        // poll: the caller may poll it later (the processor's loop takes ready input
+        // first), and a state stashed meanwhile (an actor passivated after the cut, with
+        // input past the cut's positions) waits for the next checkpoint. When a write runs
+        // or a batch is sealed already, the rest is taken once that one is written.
+        let sealed = {
+            let mut b = lock(&inner.buffers);
+            let seal = b.inflight.is_none() && !b.pending.is_empty();
+            if seal {
+                b.inflight = Some(Arc::new(std::mem::take(&mut b.pending)));
+            }
+            seal
+        };
+        Box::pin(async move { inner.flush(sealed).await })
     }
 
     fn keeps_ledger(&self) -> bool {
@@ -600,7 +646,11 @@ impl<B: Backend> StateStore for WriteBehind<B> {
 
     fn forget(&self, entities: &[EntityKey], partitions: &[(String, i32)]) {
         let mut b = lock(&self.0.buffers);
-        let dropped = b.pending.forget(entities, partitions);
+        let mut dropped = b.pending.forget(entities, partitions);
+        // A sealed batch not being written yet (no clone of it is held) forgets them too.
+        if let Some(sealed) = b.inflight.as_mut().and_then(Arc::get_mut) {
+            dropped += sealed.forget(entities, partitions);
+        }
         if dropped > 0 {
             tracing::warn!(
                 rows = dropped,

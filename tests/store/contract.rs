@@ -977,6 +977,54 @@ async fn stashes_during_a_flush_are_not_lost(mut h: Harness) {
     assert_audit_clean(&h).await;
 }
 
+/// A checkpoint is what was stashed until its `flush` call, even when its future is first
+/// polled later (the processor's loop may take input first): a state stashed in between
+/// waits for the next checkpoint. A flush called while another's batch waits writes that
+/// batch and then its own stashes.
+async fn a_flush_writes_what_was_stashed_until_its_call(mut h: Harness) {
+    let s = h.store();
+    let put = |s: &Arc<dyn StateStore>, id: &str| {
+        let (w, wl) = wallet(id, 1);
+        s.stash(stash(Snapshot::Wallet(w), wl));
+    };
+    put(&s, "P-A");
+    let first = s.flush();
+    put(&s, "P-B");
+    assert_eq!(first.await.unwrap(), h.durable());
+    drop(s);
+    h.reopen().await;
+    let s = h.store();
+    assert!(load(&s, &key_w("P-A")).await.is_some(), "P-A lost");
+    if h.durable() {
+        assert!(
+            load(&s, &key_w("P-B")).await.is_none(),
+            "P-B, stashed after the flush call, was written with its checkpoint"
+        );
+    }
+
+    put(&s, "P-C");
+    let third = s.flush();
+    put(&s, "P-D");
+    let fourth = s.flush();
+    put(&s, "P-E");
+    // The later call resolves first: it wrote the batch the earlier call sealed, then its own.
+    assert_eq!(fourth.await.unwrap(), h.durable());
+    assert_eq!(
+        s.backlog(),
+        0,
+        "what was stashed until the later call (P-D, and P-E with it) is written"
+    );
+    assert_eq!(third.await.unwrap(), h.durable());
+    drop(s);
+    h.reopen().await;
+    let s = h.store();
+    for id in ["P-A", "P-C", "P-D"] {
+        assert!(load(&s, &key_w(id)).await.is_some(), "{id} lost");
+    }
+    drop(s);
+    assert_audit_clean(&h).await;
+}
+
 /// Entries `from..=to` of a machine's event log (RULES.md M-9), each with its own meters.
 fn log_entries(from: u64, to: u64) -> Vec<LogEntry> {
     (from..=to)
@@ -1095,6 +1143,7 @@ suite!(
     the_audit_reports_differences,
     the_audit_finds_inputs_applied_twice_broken_chains_and_lost_state,
     stashes_during_a_flush_are_not_lost,
+    a_flush_writes_what_was_stashed_until_its_call,
     wallet_transactions_are_recalled_before_and_after_flush_and_restart,
     machine_log_pages_newest_first_before_and_after_flush_and_restart,
 );

@@ -1,6 +1,6 @@
 //! The checkpoint loop's answer to store failures: retry what may heal, stop on what cannot.
 
-use pitboss_actors::shell::{MemoryStore, SystemClock};
+use pitboss_actors::shell::{MemoryStore, StateStore, SystemClock};
 
 use super::*;
 use crate::config::Config;
@@ -9,11 +9,16 @@ use crate::rng::KeyedHitPoints;
 /// A processor on an in-memory store, its runtime and its fatal flag (no broker is needed:
 /// the producer connects only when it sends).
 fn processor() -> (Processor, Arc<Runtime>, Fatal) {
+    processor_on(Arc::new(MemoryStore::default()))
+}
+
+/// The same on `store`.
+fn processor_on(store: Arc<dyn StateStore>) -> (Processor, Arc<Runtime>, Fatal) {
     let cfg = Config::load_with_env(None, Vec::new()).expect("defaults");
     let rt = Runtime::start(
         cfg.runtime_config().expect("runtime config"),
         Arc::new(pitboss_actors::shell::NullSink::default()),
-        Arc::new(MemoryStore::default()),
+        store,
         Arc::new(KeyedHitPoints::new("test")),
         Arc::new(SystemClock),
     );
@@ -84,5 +89,54 @@ async fn a_checkpoint_fenced_off_while_processing_stops_the_processor() {
     );
     assert!(fatal.is_set(), "an instance that lost its partitions stops");
     assert!(fatal.reason().unwrap().contains("claimed by chaos-2"));
+    rt.stop();
+}
+
+/// A checkpoint holds what its cut stashed and nothing stashed later (an actor passivated
+/// after the cut, say, with events past the cut's positions): the store takes its batch
+/// within the cut, not when the processor's loop first polls the flush (which waited while
+/// input was ready).
+#[actix_rt::test]
+async fn a_checkpoint_holds_its_cut_and_nothing_stashed_after_it() {
+    use pitboss_actors::domain::machine::{MachineProfile, MachineState};
+    use pitboss_actors::shell::{Snapshot, Stash};
+
+    let dir = tempfile::tempdir().expect("a directory");
+    let store: Arc<crate::store::EmbeddedStore> =
+        Arc::new(crate::store::writebehind::WriteBehind::new(
+            crate::store::embedded::Redb::open(dir.path()).expect("an embedded store"),
+        ));
+    let (mut p, rt, fatal) = processor_on(store.clone());
+    let machine = |id: &str| {
+        let profile = MachineProfile {
+            hall: HallId::new("H-001").expect("an id"),
+            currency: pitboss_actors::domain::Currency::new("EUR").expect("a currency"),
+            pools: Vec::new(),
+            large_cash_in_alert_minor: 0,
+            handpay_threshold_minor: 0,
+        };
+        Stash::state(Snapshot::Machine(MachineState::new(
+            MachineId::new(id).expect("an id"),
+            profile,
+        )))
+    };
+    store.stash(machine("M-BEFORE"));
+    let job = p.cut(None).await;
+    // Stashed after the cut, before anything awaits the flush.
+    store.stash(machine("M-AFTER"));
+    assert_eq!(store.backlog(), 2, "both stashed, neither durable yet");
+    let offsets = p.complete(job).await;
+    assert!(offsets.is_empty(), "no positions were cut");
+    assert!(!fatal.is_set());
+    assert_eq!(
+        store.backlog(),
+        1,
+        "the state stashed after the cut waits for the next checkpoint"
+    );
+    let durable = store.stats().states.load(Ordering::Relaxed);
+    assert_eq!(
+        durable, 1,
+        "the checkpoint wrote the state its cut held, only"
+    );
     rt.stop();
 }
