@@ -98,7 +98,7 @@ async fn a_checkpoint_fenced_off_while_processing_stops_the_processor() {
 /// input was ready).
 #[actix_rt::test]
 async fn a_checkpoint_holds_its_cut_and_nothing_stashed_after_it() {
-    use pitboss_actors::domain::machine::{MachineProfile, MachineState};
+    use pitboss_actors::domain::ggr::HallState;
     use pitboss_actors::shell::{Snapshot, Stash};
 
     let dir = tempfile::tempdir().expect("a directory");
@@ -107,23 +107,15 @@ async fn a_checkpoint_holds_its_cut_and_nothing_stashed_after_it() {
             crate::store::embedded::Redb::open(dir.path()).expect("an embedded store"),
         ));
     let (mut p, rt, fatal) = processor_on(store.clone());
-    let machine = |id: &str| {
-        let profile = MachineProfile {
-            hall: HallId::new("H-001").expect("an id"),
-            currency: pitboss_actors::domain::Currency::new("EUR").expect("a currency"),
-            pools: Vec::new(),
-            large_cash_in_alert_minor: 0,
-            handpay_threshold_minor: 0,
-        };
-        Stash::state(Snapshot::Machine(MachineState::new(
-            MachineId::new(id).expect("an id"),
-            profile,
+    let hall = |id: &str| {
+        Stash::state(Snapshot::Hall(HallState::new(
+            HallId::new(id).expect("an id"),
         )))
     };
-    store.stash(machine("M-BEFORE"));
+    store.stash(hall("H-BEFORE"));
     let job = p.cut(None).await;
     // Stashed after the cut, before anything awaits the flush.
-    store.stash(machine("M-AFTER"));
+    store.stash(hall("H-AFTER"));
     assert_eq!(store.backlog(), 2, "both stashed, neither durable yet");
     let offsets = p.complete(job).await;
     assert!(offsets.is_empty(), "no positions were cut");

@@ -6,8 +6,8 @@
 //! window read back from the store first ([`Entity::prefetch`]). Without one, windows are
 //! published as they close.
 
-use crate::domain::ggr::{HallState, WindowClosed};
-use crate::domain::{Currency, EntityKind, GgrDelta, HallId};
+use crate::domain::ggr::{GgrTotals, HallState, WindowClosed};
+use crate::domain::{Currency, EntityKind, GgrDelta, HallId, Timestamp};
 
 use crate::shell::ack::AckToken;
 use crate::shell::actor::{Entity, Found, Need};
@@ -33,6 +33,26 @@ impl HallEntity {
             // will not be stored and the processor stops loudly.
             tracing::error!(hall = %self.state.id, source = %d.source, error = %e, "GGR delta cannot be applied");
             ack.fail();
+        }
+    }
+
+    /// Applies a batch of deltas in order, each as its own message would be, with the
+    /// windows read back for it (`stored`).
+    fn add_all(
+        &mut self,
+        deltas: &[GgrDelta],
+        stored: &[(Timestamp, Option<(GgrTotals, u32)>)],
+        ack: &AckToken,
+    ) {
+        for d in deltas {
+            // Read back only for a delta that needs it now, as its own message's turn would
+            // have (an earlier one of the batch may have brought it).
+            if self.state.needs_recall(d) {
+                if let Some((_, s)) = stored.iter().find(|(w, _)| *w == d.window) {
+                    self.state.recalled(d.window, s.clone());
+                }
+            }
+            self.add(d, ack);
         }
     }
 }
@@ -117,25 +137,9 @@ impl Entity for HallEntity {
                 self.state.recalled(d.window, stored);
                 (d, ack)
             }
-            HallMsg::Deltas(v, ack) => {
-                for d in &v {
-                    self.add(d, &ack);
-                }
-                return;
-            }
-            HallMsg::RecalledDeltas(v, stored, ack) => {
-                for d in &v {
-                    // Read back only for a delta that needs it now, as its own message's
-                    // turn would have (an earlier one of the batch may have brought it).
-                    if self.state.needs_recall(d) {
-                        if let Some((_, s)) = stored.iter().find(|(w, _)| *w == d.window) {
-                            self.state.recalled(d.window, s.clone());
-                        }
-                    }
-                    self.add(d, &ack);
-                }
-                return;
-            }
+            // Deltas that needed no window read back are the same with none read.
+            HallMsg::Deltas(v, ack) => return self.add_all(&v, &[], &ack),
+            HallMsg::RecalledDeltas(v, stored, ack) => return self.add_all(&v, &stored, &ack),
             HallMsg::Wake(_) => return,
         };
         self.add(&d, &ack);

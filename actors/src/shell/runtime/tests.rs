@@ -171,6 +171,22 @@ fn deposit(n: u128) -> Input {
 }
 
 /// An ack whose outcome lands in the returned flag (`None` until it completes).
+/// A live hall's state.
+async fn hall_state(rt: &Runtime, hall: &HallId) -> crate::domain::ggr::HallState {
+    let Some(Snapshot::Hall(h)) = rt.inspect::<HallEntity>(hall).await.unwrap() else {
+        panic!("no state for {hall}");
+    };
+    h
+}
+
+/// A live pool's state.
+async fn pool_state(rt: &Runtime, pool: &PoolId) -> crate::domain::jackpot::PoolState {
+    let Some(Snapshot::Pool(p)) = rt.inspect::<PoolEntity>(pool).await.unwrap() else {
+        panic!("no state for {pool}");
+    };
+    p
+}
+
 fn ack() -> (AckToken, Arc<Mutex<Option<bool>>>) {
     let seen = Arc::new(Mutex::new(None));
     let s = seen.clone();
@@ -328,9 +344,7 @@ async fn windows_wait_for_the_checkpoint_and_a_late_delta_revises_the_stored_win
     assert_eq!(first.len(), 8);
     assert!(first.iter().all(|(_, rev, _)| *rev == 0));
     // The published windows beyond the newest four left memory.
-    let Some(Snapshot::Hall(h)) = rt.inspect::<HallEntity>(&hall).await.unwrap() else {
-        panic!("no hall state");
-    };
+    let h = hall_state(&rt, &hall).await;
     assert_eq!(h.windows.len(), 4);
     assert_eq!(h.evicted_upto, Some(Timestamp(T0 + 5 * WINDOW_MS)));
     assert!(h.outbox.is_empty());
@@ -424,18 +438,9 @@ async fn deltas_sent_as_one_message_leave_the_hall_as_when_sent_one_by_one() {
     }
     rt.tell::<HallEntity>(&batched, HallMsg::Deltas(late(&batched), AckToken::none()));
     checkpoint(rt.clone()).await;
-    let state = |hall: HallId| {
-        let rt = rt.clone();
-        async move {
-            let Some(Snapshot::Hall(h)) = rt.inspect::<HallEntity>(&hall).await.unwrap() else {
-                panic!("no state for {hall}");
-            };
-            h
-        }
-    };
     let (a, mut b) = (
-        state(one_by_one.clone()).await,
-        state(batched.clone()).await,
+        hall_state(&rt, &one_by_one).await,
+        hall_state(&rt, &batched).await,
     );
     b.id = a.id.clone();
     assert_eq!(a, b, "the same state");
@@ -562,18 +567,9 @@ async fn pool_commands_sent_as_one_message_leave_the_pool_as_when_sent_one_by_on
     };
     rt.tell::<PoolEntity>(&batched, msg);
     rt.quiesce().await;
-    let state = |pool: PoolId| {
-        let rt = rt.clone();
-        async move {
-            let Some(Snapshot::Pool(p)) = rt.inspect::<PoolEntity>(&pool).await.unwrap() else {
-                panic!("no state for {pool}");
-            };
-            p
-        }
-    };
     let (a, mut b) = (
-        state(one_by_one.clone()).await,
-        state(batched.clone()).await,
+        pool_state(&rt, &one_by_one).await,
+        pool_state(&rt, &batched).await,
     );
     b.id = a.id.clone();
     assert_eq!(a, b, "the same state");
