@@ -257,5 +257,74 @@ fn pipeline(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, decode, apply, pipeline);
+/// What a checkpoint encodes: every entity's record after 100,000 simulated events (the
+/// reference processor's states), and ledger pages of 17 entries (a checkpoint under load
+/// writes about 130,000 entries in 7,500 pages: BENCHMARKS.md).
+fn store_codec(c: &mut Criterion) {
+    use pitboss::store::codec;
+    use pitboss_actors::shell::{LedgerEntry, Movement};
+    let cfg = config();
+    let mut d = Direct::new(cfg.runtime_config().expect("config"), "bench");
+    for m in messages(100_000) {
+        d.apply(wire::decode_input(&m.bytes).expect("valid"));
+    }
+    let states = d.snapshots();
+    // Every record reads back as the state it was made from.
+    for s in &states {
+        let bytes = codec::encode_record(s, 7).expect("encodes");
+        let (read, movements) = codec::decode_record(&bytes).expect("decodes");
+        assert_eq!((&read, movements), (s, 7), "a record reads back");
+    }
+    let mut g = c.benchmark_group("store_codec");
+    g.throughput(Throughput::Elements(states.len() as u64));
+    g.sample_size(20);
+    g.bench_function("encode_records", |b| {
+        b.iter(|| {
+            let mut bytes = 0usize;
+            for s in &states {
+                bytes += codec::encode_record(s, 7).expect("encodes").len();
+            }
+            black_box(bytes)
+        })
+    });
+    let kinds = [
+        Movement::Bet,
+        Movement::Win,
+        Movement::Games,
+        Movement::Contribution,
+    ];
+    let pages: Vec<Vec<LedgerEntry>> = (0..1_000u64)
+        .map(|p| {
+            (0..17u64)
+                .map(|i| LedgerEntry {
+                    n: p * 100 + i,
+                    kind: kinds[(i % 4) as usize],
+                    level: 0,
+                    amount: 100 + i as i64,
+                    balance: 10_000 - i as i64 * 100,
+                    cause: EventId(((p as u128) << 70) | (i as u128 * 0x1234_5678_9abc)),
+                    causes: 1,
+                    time: Timestamp(1_800_000_000_000 + i as i64),
+                })
+                .collect()
+        })
+        .collect();
+    for p in &pages {
+        let read = codec::decode_entries(&codec::encode_entries(p).expect("encodes"));
+        assert_eq!(&read.expect("decodes"), p, "a page reads back");
+    }
+    g.throughput(Throughput::Elements(pages.len() as u64 * 17));
+    g.bench_function("encode_ledger_pages", |b| {
+        b.iter(|| {
+            let mut bytes = 0usize;
+            for p in &pages {
+                bytes += codec::encode_entries(p).expect("encodes").len();
+            }
+            black_box(bytes)
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, decode, apply, pipeline, store_codec);
 criterion_main!(benches);

@@ -16,14 +16,14 @@ struct ShiftDto {
     number: u32,
     cashier: String,
     opened_at: i64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     closed_at: Option<i64>,
     float: i64,
     cash_in: i64,
     cash_out: i64,
     fills: i64,
     credits: i64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     counted: Option<i64>,
     operations: u32,
     revision: u32,
@@ -85,7 +85,7 @@ struct AnsweredDto {
     /// `open`, `fill`, `credit` or `close`, with its amount (and an open's cashier).
     op: String,
     amount: i64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     cashier: Option<String>,
     currency: String,
     note: NoteDto,
@@ -94,11 +94,11 @@ struct AnsweredDto {
 #[derive(Serialize, Deserialize)]
 pub(super) struct DeskDto {
     id: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     hall: Option<String>,
     currency: String,
     next: u32,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     open: Option<ShiftDto>,
     closed: Vec<ShiftDto>,
     unshifted_in: i64,

@@ -17,6 +17,18 @@ pub(super) fn join128(hi: i64, lo: u64) -> i128 {
     ((hi as i128) << 64) | lo as i128
 }
 
+/// Encodes a stored form positionally: MessagePack arrays in field order, no field names
+/// (module docs: a field is only ever added at the end of its DTO, with a default).
+/// `capacity` is a typical encoded size, so that most values take one allocation.
+pub(super) fn positional<T: Serialize>(
+    value: &T,
+    capacity: usize,
+) -> Result<Vec<u8>, rmp_serde::encode::Error> {
+    let mut buf = Vec::with_capacity(capacity);
+    rmp_serde::encode::write(&mut buf, value)?;
+    Ok(buf)
+}
+
 /// A stored value this build cannot read: retrying cannot help.
 pub(super) fn bad(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::permanent(format!("stored {what} cannot be decoded: {e}"))

@@ -19,12 +19,8 @@ pub(super) struct TotalsDto {
     #[serde(default)]
     jackpots: i64,
     /// RULES.md M-13; absent in records written before: 0.
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[serde(default)]
     promo: i64,
-}
-
-fn is_zero(v: &i64) -> bool {
-    *v == 0
 }
 
 impl From<&GgrTotals> for TotalsDto {

@@ -31,16 +31,12 @@ struct MetersDto {
     jackpot_handpaid: i64,
     doors_opened: i64,
     /// Since promotional credits (RULES.md M-13); absent: 0.
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[serde(default)]
     restricted_in: i64,
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[serde(default)]
     nonrestricted_in: i64,
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[serde(default)]
     restricted_played: i64,
-}
-
-fn is_zero(v: &i64) -> bool {
-    *v == 0
 }
 
 /// A handpay pending (record version 3, RULES.md M-10).
@@ -131,7 +127,7 @@ pub(super) struct MachineDto {
     credits: i64,
     meters: MetersDto,
     /// Version 1 only.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     last_seq: Option<u64>,
     /// Version 2.
     #[serde(default)]
@@ -152,7 +148,7 @@ pub(super) struct MachineDto {
     tilt: Option<u32>,
     session: Option<String>,
     /// Since rated sessions (RULES.md M-12); absent: none.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     rating: Option<RatingDto>,
     game_open: bool,
     game_won: bool,

@@ -55,12 +55,12 @@ struct IssueDto {
 struct StatusDto {
     /// `unissued`, `issued`, `held`, `redeemed`, `expired` or `voided`.
     name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     by: Option<PartyDto>,
     /// The hold's end, or when it was redeemed, expired or voided.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     at: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     reason: Option<String>,
 }
 
@@ -83,9 +83,9 @@ struct AnsweredDto {
     tx: String,
     /// The operation, with its amount or reason.
     op: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     amount: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     reason: Option<String>,
     currency: String,
     note: NoteDto,
@@ -107,7 +107,7 @@ pub(super) struct VoucherDto {
     unbacked: i64,
     reprinted: i64,
     /// A credit waiting for its print (V-5); absent in states stored before it existed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     early: Option<Box<EarlyDto>>,
     facts: Vec<u128>,
     answered: Vec<AnsweredDto>,

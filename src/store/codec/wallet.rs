@@ -20,11 +20,15 @@ use pitboss_actors::domain::{
 use pitboss_actors::shell::StoreError;
 use serde::{Deserialize, Serialize};
 
-use crate::store::codec::fields::{bad, currency, id, unknown};
+use crate::store::codec::fields::{self, bad, currency, id, unknown};
 use crate::store::codec::refusal::DomainErrorDto;
 
-/// The format of a stored wallet transaction ([`encode_tx`]).
-pub const TX_RECORD_VERSION: u32 = 1;
+/// The format of a stored wallet transaction ([`encode_tx`]). Version 2: positional (arrays,
+/// no field names; the same fields); version 1, written with named fields, still reads.
+pub const TX_RECORD_VERSION: u32 = 2;
+
+/// About the size of a wallet transaction row.
+const TX_CAPACITY: usize = 128;
 
 #[derive(Serialize, Deserialize)]
 struct BetDto {
@@ -33,14 +37,10 @@ struct BetDto {
     hall: String,
     window: i64,
     /// What the bonus paid of it and took off the wagering (RULES.md W-12).
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[serde(default)]
     bonus: i64,
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[serde(default)]
     wagered: i64,
-}
-
-fn is_zero(v: &i64) -> bool {
-    *v == 0
 }
 
 // A transient encoding form, one at a time: the size of the rare tombstone does not matter.
@@ -58,38 +58,38 @@ enum TxDto {
         currency: String,
         /// The command's round (RULES.md E-2, W-2). Absent from records written before it
         /// existed, which read as a command without one.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default)]
         round: Option<String>,
         /// `Ok((delta, balance))` or the refusal.
         answer: Result<(i64, i64), DomainErrorDto>,
         cause: u128,
         bet: Option<BetDto>,
         /// A KYC status command's status (RULES.md W-8).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default)]
         kyc: Option<String>,
         /// A deposit limit's period (RULES.md W-9); its amount is `limit`.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default)]
         period: Option<String>,
         /// A deposit limit's amount (absent: the limit removed).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default)]
         limit: Option<i64>,
         /// A self-exclusion's end (RULES.md W-9).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default)]
         until: Option<i64>,
         /// A transfer request's machine (RULES.md W-10).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default)]
         machine: Option<String>,
         /// The transfer a cancel names (W-10).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default)]
         transfer: Option<String>,
         /// A restricted transfer request's credit type (W-12).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default)]
         credit: Option<String>,
         /// A bonus award's wagering multiple (W-12).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default)]
         wagering: Option<u32>,
         /// The bonus account in the answer: its change and balance after (W-12).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default)]
         bonus: Option<(i64, i64)>,
     },
     Tombstone,
@@ -132,7 +132,7 @@ pub(super) struct WalletDto {
     forgotten: u64,
     /// The player's KYC status (RULES.md W-8); absent: unverified (and states written
     /// before W-8 existed).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     kyc: Option<String>,
     /// Deposits in the current day, week and month: (period start, sum) (RULES.md W-9).
     #[serde(default)]
@@ -142,10 +142,10 @@ pub(super) struct WalletDto {
     #[serde(default)]
     lost: [(i64, i64); 3],
     /// The playing session: (first, latest) bet or win (RULES.md W-9).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     session: Option<(i64, i64)>,
     /// The responsible-gaming limits, once any was set (RULES.md W-9).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     limits: Option<LimitsDto>,
     /// Paid to and received from machines by cashless transfers (RULES.md W-10).
     #[serde(default)]
@@ -154,21 +154,21 @@ pub(super) struct WalletDto {
     from_machines: i64,
     /// Deposited and withdrawn in cash at cash desks (RULES.md D-10); absent from wallets
     /// stored before desks booked wallet cash.
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[serde(default)]
     desk_deposits: i64,
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[serde(default)]
     desk_withdrawals: i64,
     /// Transfers held and acknowledged (W-10).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     transfers: Option<TransfersDto>,
     /// Loyalty points and, per machine, the newest rated session counted (RULES.md M-12).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     loyalty: Option<(i64, Vec<(String, u64)>)>,
     /// The patron's cash of the current local day (RULES.md W-11).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     cash: Option<CashDto>,
     /// The bonus account, once a bonus was awarded (RULES.md W-12).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     bonus: Option<BonusDto>,
 }
 
@@ -217,23 +217,23 @@ struct TransfersDto {
     unbacked: i64,
     /// (machine, effect number of the newest fact applied from it). Absent from wallets
     /// stored before it existed, which read as none applied.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     seen: Vec<(String, u64)>,
     /// Acknowledgements waiting for their request: (transfer, machine, direction, amount,
     /// effect number, acknowledging event, until). Absent from wallets stored before it
     /// existed.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     waiting: Vec<(String, String, String, i64, u64, u128, i64)>,
     /// Each hold's request event, in the order of `holds` (absent from wallets stored
     /// before it was kept: none).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     hold_causes: Vec<Option<u128>>,
     /// Which holds and waiting acknowledgements are of restricted credits (RULES.md W-12),
     /// in the order of `holds` and `waiting`; empty when none is (and in wallets stored
     /// before W-12: all cashable).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     hold_restricted: Vec<bool>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     waiting_restricted: Vec<bool>,
 }
 
@@ -281,13 +281,13 @@ struct LimitsDto {
     #[serde(default)]
     loss: [Option<i64>; 3],
     /// (period, limit, effective at): raised loss limits waiting.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     loss_pending: Vec<(String, Option<i64>, i64)>,
     /// The session limit in ms.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     session: Option<i64>,
     /// (limit, effective at): a raised session limit waiting.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     session_pending: Option<(Option<i64>, i64)>,
 }
 
@@ -619,7 +619,8 @@ pub fn encode_tx(r: &TxRecord) -> Result<Vec<u8>, StoreError> {
         v: TX_RECORD_VERSION,
         record: tx_to_dto(r),
     };
-    rmp_serde::to_vec_named(&row).map_err(|e| bad("encoding a wallet transaction", e))
+    fields::positional(&row, TX_CAPACITY)
+        .map_err(|e| StoreError::permanent(format!("encoding a wallet transaction: {e}")))
 }
 
 /// Decodes one wallet transaction record.
@@ -970,8 +971,8 @@ mod tests {
         let bytes = encode_tx(&none).unwrap();
         assert_eq!(decode_tx(&bytes).unwrap(), none);
         assert!(
-            !bytes.windows(5).any(|w| w == b"round"),
-            "a command without a round is written as before rounds existed"
+            !bytes.windows(8).any(|w| w == b"currency"),
+            "a row is positional: no field names"
         );
     }
 
