@@ -8,6 +8,11 @@ use pitboss::app;
 use pitboss::config::{Config, CONFIG_FILE_ENV};
 use pitboss::demo::{self, DemoOptions};
 
+/// mimalloc instead of glibc's allocator, which led the Kafka path's profile
+/// (BENCHMARKS.md, "The allocator").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "pitboss",

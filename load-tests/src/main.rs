@@ -17,6 +17,10 @@ mod store;
 use clap::{Parser, Subcommand};
 use serde::Serialize;
 
+/// The allocator the `pitboss` binary uses, so that the in-process runs measure what ships.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "pitboss-load",
