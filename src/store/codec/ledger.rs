@@ -6,13 +6,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::store::codec::fields::{self, bad};
 
-/// A ledger entry as stored in the embedded store's ledger pages. Pages are written
-/// positionally (arrays in this field order, [`EntryOut`]); pages written with named fields
-/// by older builds still read.
-#[derive(Deserialize)]
-struct EntryDto {
+/// A ledger entry as stored in the embedded store's ledger pages: written with the kind's
+/// code borrowed (`K = &'static str`), read with it owned (`K = String`). Pages are written
+/// positionally (arrays in this field order); pages written with named fields by older
+/// builds still read.
+#[derive(Serialize, Deserialize)]
+struct EntryDto<K> {
     n: u64,
-    kind: String,
+    kind: K,
     level: u8,
     amount: i64,
     balance: i64,
@@ -22,26 +23,9 @@ struct EntryDto {
     time: i64,
 }
 
-/// [`EntryDto`] as written: the same fields in the same order, the kind's code borrowed.
-#[derive(Serialize)]
-struct EntryOut {
-    n: u64,
-    kind: &'static str,
-    level: u8,
-    amount: i64,
-    balance: i64,
-    cause_hi: u64,
-    cause_lo: u64,
-    causes: u32,
-    time: i64,
-}
-
-/// A page's entries, serialized one by one (no vector of them built first).
-struct Page<'a>(&'a [LedgerEntry]);
-
-impl Serialize for Page<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.0.iter().map(|e| EntryOut {
+impl EntryDto<&'static str> {
+    fn of(e: &LedgerEntry) -> Self {
+        EntryDto {
             n: e.n,
             kind: e.kind.code(),
             level: e.level,
@@ -51,7 +35,16 @@ impl Serialize for Page<'_> {
             cause_lo: e.cause.0 as u64,
             causes: e.causes,
             time: e.time.0,
-        }))
+        }
+    }
+}
+
+/// A page's entries, serialized one by one (no vector of them built first).
+struct Page<'a>(&'a [LedgerEntry]);
+
+impl Serialize for Page<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(EntryDto::of))
     }
 }
 
@@ -66,7 +59,8 @@ pub fn encode_entries(entries: &[LedgerEntry]) -> Result<Vec<u8>, StoreError> {
 
 /// Decodes a page of ledger entries.
 pub fn decode_entries(bytes: &[u8]) -> Result<Vec<LedgerEntry>, StoreError> {
-    let dto: Vec<EntryDto> = rmp_serde::from_slice(bytes).map_err(|e| bad("ledger page", e))?;
+    let dto: Vec<EntryDto<String>> =
+        rmp_serde::from_slice(bytes).map_err(|e| bad("ledger page", e))?;
     dto.into_iter()
         .map(|d| {
             Ok(LedgerEntry {
@@ -111,33 +105,8 @@ mod tests {
         let entries = page();
         let positional = encode_entries(&entries).unwrap();
         assert_eq!(decode_entries(&positional).unwrap(), entries);
-        // As builds before positional pages wrote it.
-        #[derive(Serialize)]
-        struct Named {
-            n: u64,
-            kind: String,
-            level: u8,
-            amount: i64,
-            balance: i64,
-            cause_hi: u64,
-            cause_lo: u64,
-            causes: u32,
-            time: i64,
-        }
-        let named: Vec<Named> = entries
-            .iter()
-            .map(|e| Named {
-                n: e.n,
-                kind: e.kind.code().into(),
-                level: e.level,
-                amount: e.amount,
-                balance: e.balance,
-                cause_hi: (e.cause.0 >> 64) as u64,
-                cause_lo: e.cause.0 as u64,
-                causes: e.causes,
-                time: e.time.0,
-            })
-            .collect();
+        // As builds before positional pages wrote it: the same entries, named.
+        let named: Vec<_> = entries.iter().map(EntryDto::of).collect();
         let named = rmp_serde::to_vec_named(&named).unwrap();
         assert_eq!(decode_entries(&named).unwrap(), entries);
         assert!(positional.len() < named.len());
