@@ -57,5 +57,27 @@ fn smoke_scenario_passes_its_accounting_check() {
         .find(|c| c["name"] == "GGR per hall (published)")
         .expect("GGR check");
     assert!(ggr["skipped"].is_null(), "GGR is checked with --spawn");
+    // Every aggregate was published by the end, each naming its latest new input and
+    // counting what it carried: together exactly what the reference delivered to halls and
+    // pools.
+    let kinds = &report["latency_by_kind"];
+    for kind in ["ggr", "jackpot_levels"] {
+        let k = &kinds[kind];
+        assert!(k["samples"].as_u64().unwrap_or(0) > 0, "{kind}: {k}");
+        assert!(
+            k["expected_events"].as_u64().unwrap_or(0) > 0,
+            "{kind}: {k}"
+        );
+        assert_eq!(k["carried_events"], k["expected_events"], "{kind}: {k}");
+    }
+    assert_eq!(kinds["ggr"]["in_headline"], false);
+    let cov = |f: &str| report[f].as_f64().unwrap_or(-1.0);
+    assert!(
+        cov("latency_named") <= cov("latency_coverage")
+            && cov("latency_coverage") <= cov("latency_coverage_with_windows")
+            && cov("latency_coverage_with_windows") <= 1.0
+            && cov("latency_coverage") > cov("latency_named"),
+        "{kinds}"
+    );
     eprintln!("{stderr}");
 }

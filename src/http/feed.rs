@@ -143,6 +143,7 @@ impl JackpotFeed {
                 pool,
                 currency,
                 levels,
+                ..
             } => {
                 let mut inner = self.inner.lock().expect("feed lock");
                 inner.pending.insert(
@@ -395,6 +396,8 @@ mod tests {
                 amount,
                 hits: 0,
             }],
+            cause: None,
+            causes: 0,
         }
     }
 

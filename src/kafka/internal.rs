@@ -168,6 +168,11 @@ pub struct GgrDeltaItem<'a> {
     /// Restricted promotional credits played, minor units (RULES.md M-13; absent: 0).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub promo: i64,
+    /// The input event whose effect it is: its 128-bit id as [high 64 bits, low 64 bits]
+    /// (MessagePack integers take fewer bytes than the id's text; absent: [0, 0]). It only
+    /// names a published window's cause for the load harness; no rule depends on it.
+    #[serde(default)]
+    pub cause: (u64, u64),
 }
 
 fn is_zero(v: &i64) -> bool {
@@ -1118,6 +1123,7 @@ pub fn ggr_item(d: &GgrDelta) -> GgrDeltaItem<'_> {
         games: d.games,
         jackpots: d.jackpots,
         promo: d.promo,
+        cause: ((d.cause.0 >> 64) as u64, d.cause.0 as u64),
     }
 }
 
@@ -1127,6 +1133,7 @@ impl GgrDeltaItem<'_> {
         Ok(GgrDelta {
             source: parse_source(&self.source_kind, &self.source)?,
             seq: self.seq,
+            cause: EventId((u128::from(self.cause.0) << 64) | u128::from(self.cause.1)),
             hall: HallId::new(&self.hall)?,
             window: Timestamp(self.window_start),
             bets: self.bets,
@@ -1223,6 +1230,7 @@ mod tests {
         let d = GgrDelta {
             source: SourceKey::Wallet(PlayerId::new("P-0000001").unwrap()),
             seq: 7,
+            cause: EventId(0x0123_4567_89ab_cdef_0123_4567_89ab_cdef),
             hall: HallId::new("ONLINE-1").unwrap(),
             window: Timestamp(1_800_000_000_000),
             bets: -50,

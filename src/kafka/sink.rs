@@ -4,7 +4,11 @@
 //!
 //! - `pitboss-schema-version`: the output schema version (`1`);
 //! - `pitboss-output-id`: the output's id (UUID text), also inside the payload;
-//! - `pitboss-cause-event-id`: the input event that caused it, when there is one.
+//! - `pitboss-cause-event-id`: the input event that caused it, when there is one; for an
+//!   aggregate (a GGR window, a pool's levels) the latest input event it is the first to
+//!   include (not in the payload, see [`OutputRecord::cause`]);
+//! - `pitboss-cause-count`: on an aggregate, how many input events it is the first to
+//!   include (decimal text).
 //!
 //! The record holds a clone of the output's completion token until the broker acknowledges
 //! it, so an input's offset is stored only after its outputs are in Kafka.
@@ -25,6 +29,8 @@ pub const HEADER_SCHEMA_VERSION: &str = "pitboss-schema-version";
 pub const HEADER_OUTPUT_ID: &str = "pitboss-output-id";
 /// Header names.
 pub const HEADER_CAUSE_EVENT_ID: &str = "pitboss-cause-event-id";
+/// Header names.
+pub const HEADER_CAUSE_COUNT: &str = "pitboss-cause-count";
 
 /// Produces outputs to the output topics.
 pub struct KafkaSink {
@@ -81,7 +87,7 @@ impl KafkaSink {
         self.counts[i].fetch_add(1, Ordering::Relaxed);
         let mut id = [0u8; uuid::fmt::Hyphenated::LENGTH];
         let id = rec.id.hyphenated().encode_lower(&mut id);
-        let mut headers = OwnedHeaders::new_with_capacity(3)
+        let mut headers = OwnedHeaders::new_with_capacity(4)
             .insert(Header {
                 key: HEADER_SCHEMA_VERSION,
                 value: Some(self.version.as_str()),
@@ -94,6 +100,13 @@ impl KafkaSink {
             headers = headers.insert(Header {
                 key: HEADER_CAUSE_EVENT_ID,
                 value: Some(cause.as_str()),
+            });
+        }
+        if let Some(n) = rec.causes {
+            // Aggregates are a few a second: the allocation does not matter.
+            headers = headers.insert(Header {
+                key: HEADER_CAUSE_COUNT,
+                value: Some(&n.to_string()),
             });
         }
         self.produce.send(

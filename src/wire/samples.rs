@@ -617,6 +617,8 @@ pub fn outputs() -> Vec<(&'static str, Output)> {
                         promo: 2_500,
                     },
                     revision: 0,
+                    cause: Some(cause(5)),
+                    causes: 812,
                 },
                 currency: eur,
             },
@@ -640,6 +642,8 @@ pub fn outputs() -> Vec<(&'static str, Output)> {
                         hits: 0,
                     },
                 ],
+                cause: Some(cause(6)),
+                causes: 40,
             },
         ),
         (

@@ -95,6 +95,7 @@ fn every_internal_batch_kind_conforms() {
         b.push(&ggr_item(&GgrDelta {
             source,
             seq: 9,
+            cause,
             hall: HallId::new("H-001").unwrap(),
             window: Timestamp(1_800_000_000_000),
             bets: -20,

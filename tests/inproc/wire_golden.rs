@@ -967,13 +967,13 @@ proptest! {
 /// (sample name, topic, key, id name (`{cause}`: the cause's text), cause sample number)
 fn output_expectations() -> Vec<(&'static str, Topic, &'static str, &'static str, Option<u16>)> {
     vec![
-        ("ggr", Topic::Ggr, "H-1", "ggr H-1 1699999980000 0", None),
+        ("ggr", Topic::Ggr, "H-1", "ggr H-1 1699999980000 0", Some(5)),
         (
             "jackpot_levels",
             Topic::Jackpots,
             "POOL-A",
             "levels POOL-A 10512 3 502040 0",
-            None,
+            Some(6),
         ),
         (
             "jackpot_hit",
@@ -1445,6 +1445,54 @@ fn outputs_have_their_topic_key_and_deterministic_id() {
 
         let decoded = decode_output(&rec.bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(decoded.output_id(), rec.id.to_string(), "{name}");
+    }
+}
+
+/// A GGR window and a pool's levels name the latest input they are the first to include, and
+/// how many, for the headers only: their bytes are the same whatever they name (a replay may
+/// apply the same inputs in another order, RULES.md H-2). Outputs with one cause name no
+/// count.
+#[test]
+fn aggregates_name_their_latest_new_input_in_the_headers_only() {
+    for (name, out) in samples::outputs() {
+        let rec = encode_output(&out);
+        let (bare, causes) = match out.clone() {
+            Output::Ggr {
+                mut window,
+                currency,
+            } => {
+                let causes = window.causes;
+                window.cause = None;
+                window.causes = 0;
+                (Output::Ggr { window, currency }, causes)
+            }
+            Output::JackpotLevels {
+                pool,
+                currency,
+                levels,
+                causes,
+                ..
+            } => (
+                Output::JackpotLevels {
+                    pool,
+                    currency,
+                    levels,
+                    cause: None,
+                    causes: 0,
+                },
+                causes,
+            ),
+            _ => {
+                assert_eq!(rec.causes, None, "{name}");
+                continue;
+            }
+        };
+        assert!(causes > 0, "{name}: the sample counts its inputs");
+        assert_eq!(rec.causes, Some(causes), "{name}");
+        let unnamed = encode_output(&bare);
+        assert_eq!((unnamed.cause, unnamed.causes), (None, Some(0)), "{name}");
+        assert_eq!(unnamed.bytes, rec.bytes, "{name}: the bytes do not name it");
+        assert_eq!(unnamed.id, rec.id, "{name}");
     }
 }
 

@@ -355,6 +355,7 @@ fn hall(id: &str) -> HallState {
     let delta = pitboss_actors::domain::machine::GgrDelta {
         source: pitboss_actors::domain::SourceKey::Machine(MachineId::new("M-1").unwrap()),
         seq: 1,
+        cause: pitboss_actors::domain::EventId(1),
         hall: h.id.clone(),
         window: Timestamp(T0).window_start(),
         bets: 200,

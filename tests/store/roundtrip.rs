@@ -791,16 +791,28 @@ fn hall() -> impl Strategy<Value = HallState> {
                 promo,
             }
         });
-    let window =
-        (totals.clone(), any::<u32>(), any::<bool>()).prop_map(|(totals, revision, closed)| {
-            GgrWindow {
-                totals,
-                revision,
-                closed,
-            }
+    let window = (
+        totals.clone(),
+        any::<u32>(),
+        any::<bool>(),
+        any::<Option<u128>>(),
+        any::<u32>(),
+    )
+        .prop_map(|(totals, revision, closed, cause, causes)| GgrWindow {
+            totals,
+            revision,
+            closed,
+            cause: cause.map(EventId),
+            causes,
         });
     // The outbox: windows closed and waiting for a durable checkpoint (H-2).
-    let closed = (any::<i64>(), totals.clone(), any::<u32>());
+    let closed = (
+        any::<i64>(),
+        totals.clone(),
+        any::<u32>(),
+        any::<Option<u128>>(),
+        any::<u32>(),
+    );
     (
         id(),
         totals,
@@ -833,11 +845,13 @@ fn hall() -> impl Strategy<Value = HallState> {
                     .collect(),
                 outbox: outbox
                     .into_iter()
-                    .map(|(w, totals, revision)| WindowClosed {
+                    .map(|(w, totals, revision, cause, causes)| WindowClosed {
                         hall: id.clone(),
                         window: Timestamp(w),
                         totals,
                         revision,
+                        cause: cause.map(EventId),
+                        causes,
                     })
                     .collect(),
                 evicted_upto: evicted.map(Timestamp),

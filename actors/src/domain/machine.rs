@@ -1472,6 +1472,7 @@ impl MachineState {
         MachineEffect::Ggr(GgrDelta {
             source: SourceKey::Machine(self.id.clone()),
             seq: at.seq,
+            cause: at.cause,
             hall: at.hall.clone(),
             window: at.time.window_start(),
             bets,
@@ -1847,6 +1848,7 @@ impl MachineState {
                 fx.push(MachineEffect::Ggr(GgrDelta {
                     source: SourceKey::Machine(self.id.clone()),
                     seq: at.seq,
+                    cause: at.cause,
                     hall: h.hall.clone(),
                     window: h.time.window_start(),
                     bets: 0,
@@ -2025,6 +2027,7 @@ impl MachineState {
         fx.push(MachineEffect::Ggr(GgrDelta {
             source: SourceKey::Award(self.id.clone()),
             seq: self.award_seq,
+            cause,
             hall,
             window: time.window_start(),
             bets: 0,

@@ -702,6 +702,7 @@ impl WalletState {
 
     fn ggr(
         &self,
+        cause: EventId,
         hall: &HallId,
         window: Timestamp,
         bets: i64,
@@ -711,6 +712,7 @@ impl WalletState {
         WalletEffect::Ggr(GgrDelta {
             source: SourceKey::Wallet(self.id.clone()),
             seq: self.ops,
+            cause,
             hall: hall.clone(),
             window,
             bets,
@@ -887,7 +889,7 @@ impl WalletState {
                         b.wagering_left -= wagered;
                     }
                     let window = meta.time.window_start();
-                    fx.push(self.ggr(&meta.hall, window, a.minor(), 0, from_bonus));
+                    fx.push(self.ggr(meta.event_id, &meta.hall, window, a.minor(), 0, from_bonus));
                     *bet = Some(BetBooking {
                         status: BetStatus::Open,
                         hall: meta.hall.clone(),
@@ -944,7 +946,14 @@ impl WalletState {
                     }
                     self.record(bkey, TxRecord::Answered(first), fx);
                 }
-                fx.push(self.ggr(&meta.hall, meta.time.window_start(), 0, amount.minor(), 0));
+                fx.push(self.ggr(
+                    meta.event_id,
+                    &meta.hall,
+                    meta.time.window_start(),
+                    0,
+                    amount.minor(),
+                    0,
+                ));
                 if cash != 0 || to_bonus == 0 {
                     fx.push(self.changed(&cmd.tx, WalletOpKind::Win, cash));
                 }
@@ -954,7 +963,7 @@ impl WalletState {
                 cash
             }
             WalletOp::Rollback { bet_tx } => {
-                let (refund, cash) = self.roll_back(cmd, bet_tx, recalled, fx)?;
+                let (refund, cash) = self.roll_back(meta.event_id, cmd, bet_tx, recalled, fx)?;
                 self.count_loss(meta.time, -refund, rules);
                 cash
             }
@@ -1723,6 +1732,7 @@ impl WalletState {
     /// W-5: a rollback's refund (0 when there is nothing to refund), or why it is refused.
     fn roll_back(
         &mut self,
+        cause: EventId,
         cmd: &WalletCommand,
         bet_tx: &TxId,
         recalled: &Recalled,
@@ -1777,7 +1787,14 @@ impl WalletState {
                         }
                         self.record(bkey, TxRecord::Answered(first), fx);
                         // Reversed in the bet's window, in the bet's hall.
-                        fx.push(self.ggr(&booking.hall, booking.window, -amount, 0, -to_bonus));
+                        fx.push(self.ggr(
+                            cause,
+                            &booking.hall,
+                            booking.window,
+                            -amount,
+                            0,
+                            -to_bonus,
+                        ));
                         if cash != 0 || to_bonus == 0 {
                             fx.push(self.changed(&cmd.tx, WalletOpKind::Rollback, cash));
                         }

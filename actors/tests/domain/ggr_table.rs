@@ -4,7 +4,7 @@
 use pitboss_actors::domain::ggr::{GgrTotals, GgrWindow, HallState, WindowClosed};
 use pitboss_actors::domain::time::WINDOW_MS;
 use pitboss_actors::domain::{Applied, GgrDelta};
-use pitboss_actors::domain::{HallId, MachineId, PlayerId, SourceKey, Timestamp};
+use pitboss_actors::domain::{EventId, HallId, MachineId, PlayerId, SourceKey, Timestamp};
 
 /// The start of a minute: 2023-11-14T22:13:00Z.
 const W0: i64 = 1_699_999_980_000;
@@ -26,10 +26,19 @@ fn w(n: i64) -> Timestamp {
     Timestamp(W0 + n * WINDOW_MS)
 }
 
+/// The input event of a source's delta: distinct for every (source, seq).
+fn cause_of(source: &SourceKey, seq: u64) -> EventId {
+    let tag = format!("{source:?}")
+        .bytes()
+        .fold(0u64, |h, b| h.wrapping_mul(131).wrapping_add(b as u64));
+    EventId(((tag as u128) << 64) | seq as u128)
+}
+
 fn delta(source: &SourceKey, seq: u64, window: i64, bets: i64, wins: i64, games: i64) -> GgrDelta {
     GgrDelta {
         source: source.clone(),
         seq,
+        cause: cause_of(source, seq),
         hall: hall_id(),
         window: w(window),
         bets,
@@ -56,7 +65,21 @@ fn closed(window: i64, t: GgrTotals, revision: u32) -> WindowClosed {
         window: w(window),
         totals: t,
         revision,
+        cause: None,
+        causes: 0,
     }
+}
+
+/// Publications without what they name as their cause (the tests of the totals and
+/// revisions; `a_publication_names_the_latest_delta_it_is_the_first_to_include` tests it).
+fn bare(v: &[WindowClosed]) -> Vec<WindowClosed> {
+    v.iter()
+        .map(|c| WindowClosed {
+            cause: None,
+            causes: 0,
+            ..c.clone()
+        })
+        .collect()
 }
 
 fn apply(h: &mut HallState, d: &GgrDelta) -> Applied {
@@ -69,7 +92,7 @@ fn close(h: &mut HallState, grace: i64, all: bool, max: usize) -> Vec<WindowClos
     let mut out = Vec::new();
     h.close_windows(grace, all, max, &mut out);
     h.assert_invariants();
-    out
+    bare(&out)
 }
 
 #[test]
@@ -271,6 +294,8 @@ fn late_delta_reopens_a_closed_window_and_the_next_close_publishes_a_revision() 
             totals: totals(150, 20, 2),
             revision: 1,
             closed: false,
+            cause: Some(cause_of(&m2, 1)),
+            causes: 1,
         }
     );
     assert_eq!(
@@ -392,7 +417,7 @@ fn the_outbox_holds_publications_and_windows_leave_memory_only_once_published() 
     assert!(h.close_into_outbox(0, false, 1));
     assert!(!h.close_into_outbox(0, false, 1), "nothing new to close");
     assert_eq!(
-        h.outbox,
+        bare(&h.outbox),
         vec![
             closed(0, totals(100, 0, 1), 0),
             closed(1, totals(100, 0, 1), 0),
@@ -406,7 +431,7 @@ fn the_outbox_holds_publications_and_windows_leave_memory_only_once_published() 
     );
     assert_eq!(h.evicted_upto, None);
     // The checkpoint held the first two: they are published; window 2 waits.
-    let out = h.release(2, 1);
+    let out = bare(&h.release(2, 1));
     assert_eq!(
         out,
         vec![
@@ -414,7 +439,7 @@ fn the_outbox_holds_publications_and_windows_leave_memory_only_once_published() 
             closed(1, totals(100, 0, 1), 0)
         ]
     );
-    assert_eq!(h.outbox, vec![closed(2, totals(100, 0, 1), 0)]);
+    assert_eq!(bare(&h.outbox), vec![closed(2, totals(100, 0, 1), 0)]);
     assert_eq!(
         h.windows.keys().copied().collect::<Vec<_>>(),
         vec![w(2), w(3)]
@@ -449,7 +474,7 @@ fn a_late_delta_for_an_evicted_window_revises_the_stored_window() {
     h.recalled(w(0), Some((totals(100, 10, 1), 0)));
     assert_eq!(apply(&mut h, &late), Applied::Done);
     h.close_into_outbox(0, false, 1);
-    assert_eq!(h.outbox, vec![closed(0, totals(140, 10, 2), 1)]);
+    assert_eq!(bare(&h.outbox), vec![closed(0, totals(140, 10, 2), 1)]);
     // A window the store never held starts at revision 0.
     let mut h2 = HallState::new(hall_id());
     h2.evicted_upto = Some(w(5));
@@ -459,5 +484,52 @@ fn a_late_delta_for_an_evicted_window_revises_the_stored_window() {
     apply(&mut h2, &d);
     apply(&mut h2, &delta(&p, 2, 9, 1, 0, 0));
     h2.close_into_outbox(0, false, 10);
-    assert_eq!(h2.outbox, vec![closed(3, totals(40, 0, 1), 0)]);
+    assert_eq!(bare(&h2.outbox), vec![closed(3, totals(40, 0, 1), 0)]);
+}
+
+/// A publication names the cause of the latest delta it is the first to include, and how
+/// many it includes that no earlier publication did; a revision counts only the late deltas.
+#[test]
+fn a_publication_names_the_latest_delta_it_is_the_first_to_include() {
+    let mut h = HallState::new(hall_id());
+    let m1 = machine("M-1");
+    let m2 = machine("M-2");
+    apply(&mut h, &delta(&m1, 1, 0, 100, 0, 1));
+    apply(&mut h, &delta(&m2, 1, 0, 50, 0, 1));
+    apply(&mut h, &delta(&m1, 2, 0, 10, 0, 0));
+    // A repeat is no new delta.
+    assert_eq!(
+        apply(&mut h, &delta(&m2, 1, 0, 50, 0, 1)),
+        Applied::Duplicate
+    );
+    apply(&mut h, &delta(&m2, 2, 2, 1, 0, 0));
+    let mut out = Vec::new();
+    h.close_windows(1, false, 100, &mut out);
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].cause, Some(cause_of(&m1, 2)));
+    assert_eq!(out[0].causes, 3);
+    // A late delta: the revision names it and counts it alone.
+    apply(&mut h, &delta(&m2, 3, 0, 5, 0, 0));
+    let mut out = Vec::new();
+    h.close_windows(1, false, 100, &mut out);
+    assert_eq!(out.len(), 1);
+    assert_eq!(
+        (out[0].revision, out[0].cause, out[0].causes),
+        (1, Some(cause_of(&m2, 3)), 1)
+    );
+    // Closing everything publishes window 2 with its one delta.
+    let mut out = Vec::new();
+    h.close_windows(1, true, 100, &mut out);
+    assert_eq!(out.len(), 1);
+    assert_eq!(
+        (out[0].window, out[0].cause, out[0].causes),
+        (w(2), Some(cause_of(&m2, 2)), 1)
+    );
+    // A recalled window names nothing until a delta revises it.
+    let mut h2 = HallState::new(hall_id());
+    h2.recalled(w(0), Some((totals(1, 0, 0), 0)));
+    assert_eq!(
+        (h2.windows[&w(0)].cause, h2.windows[&w(0)].causes),
+        (None, 0)
+    );
 }

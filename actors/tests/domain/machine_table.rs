@@ -108,6 +108,7 @@ fn ggr_delta(meta: &EventMeta, bets: i64, wins: i64, games: i64) -> GgrDelta {
     GgrDelta {
         source: SourceKey::Machine(machine_id()),
         seq: meta.seq,
+        cause: meta.event_id,
         hall: hall(),
         window: meta.time.window_start(),
         bets,
@@ -2177,7 +2178,9 @@ fn a_jackpot_handpay_is_a_win_paid_by_hand_in_the_window_it_was_pending() {
     assert_eq!(m.meters.jackpot_handpaid, 250_000);
     assert_eq!(m.meters.coin_out, 0);
     let mut delta = ggr_delta(&meta(3), 0, 250_000, 0);
+    // Booked by the reset (its sequence and its event), in the lock-up's window.
     delta.seq = 4;
+    delta.cause = meta(4).event_id;
     assert!(fx.contains(&MachineEffect::Ggr(delta)), "{fx:?}");
     // The ledger books it at the lock-up's time too (a gaming day sums it where the hall's
     // window does).

@@ -214,6 +214,7 @@ fn machine_money_effects(
         MachineEffect::Ggr(GgrDelta {
             source: SourceKey::Machine(m.id.clone()),
             seq: effect_seq,
+            cause: meta.event_id,
             hall: hall_id(),
             window: meta.time.window_start(),
             bets,

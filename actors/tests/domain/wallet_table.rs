@@ -215,6 +215,7 @@ fn run(case: &Case) {
         want_fx.push(WalletEffect::Ggr(GgrDelta {
             source: SourceKey::Wallet(player()),
             seq: w.ops,
+            cause: meta().event_id,
             hall: hall(),
             window: Timestamp(T0).window_start(),
             bets,

@@ -21,10 +21,15 @@
 //!    then starts pitboss; there every event is "due" when pitboss starts.
 //! 5. Latency: outputs carry their cause (`pitboss-cause-event-id`); the simulator's event
 //!    ids are `(seed << 64) | n`, so the harness looks up event `n`'s due time and records
-//!    `arrival - due` (HdrHistogram, microseconds), once per event (its first output).
-//!    Only events that cause an output with a cause are sampled: wallet commands (a wallet
-//!    change or a refusal), alerts, jackpot hits. Machine bets and wins show up in GGR
-//!    windows, which carry no cause. The coverage is in the report.
+//!    `arrival - due` (HdrHistogram, microseconds), once per event (its first output), and
+//!    per output kind (once per event and kind). An aggregate (a pool's level update, a GGR
+//!    window) names the latest input it is the first to include and counts how many it
+//!    includes (`pitboss-cause-count`). GGR windows are published when their hall's event
+//!    time has passed them by the grace period or at shutdown (RULES.md H-2): their latency
+//!    is the window rule's, so they are reported apart and left out of the headline. The
+//!    coverage (`summary::coverage`): the share of events named by a headline output, or
+//!    carried by a timed level update (and, reported apart, by a GGR window); which events
+//!    reach a pool or a hall is known from the reference processor's deliveries.
 //! 6. End: one more deposit per input partition (the "final sentinels"). Partitions are
 //!    ordered, so when pitboss has answered every sentinel it has consumed every event.
 //!    With `--spawn` pitboss is then stopped with SIGTERM (it must exit 0; it drains what

@@ -22,13 +22,34 @@ use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use testkit::wait::poll_until;
 
 use super::child::PitbossChild;
-use super::sender::DUE_HEADER;
+use super::sender::{bit, set_bit, DUE_HEADER};
 use super::sentinel::{round_of, Round};
 use super::Shared;
 
 /// The cause header pitboss puts on outputs (`pitboss::kafka::sink`).
 const CAUSE_HEADER: &str = pitboss::kafka::sink::HEADER_CAUSE_EVENT_ID;
+/// On an aggregate output: how many input events it is the first to include.
+const COUNT_HEADER: &str = pitboss::kafka::sink::HEADER_CAUSE_COUNT;
 
+/// The output kind whose latency is the window rule's, not pitboss's: a GGR window is
+/// published when its hall's event time is past it by the grace period, or at shutdown
+/// (RULES.md H-2), so its latency is reported apart and is not in the headline.
+pub const WINDOW_KIND: &str = "ggr";
+/// A pool's levels: an aggregate in the headline (published every hall tick).
+pub const LEVELS_KIND: &str = "jackpot_levels";
+
+/// The latency of one output kind.
+pub struct KindLatency {
+    /// Microseconds from the named event's due time, once per event.
+    pub hist: Histogram<u64>,
+    /// Events named by an output of this kind (its samples).
+    pub samples: u64,
+    /// Input events the timed outputs of this kind carry: 1 per sample, or for an aggregate
+    /// the count it names (`pitboss-cause-count`).
+    pub carried: u64,
+    /// Bit `n`: event `n` already sampled for this kind.
+    seen: Vec<u64>,
+}
 /// What the output consumer saw.
 #[derive(Default)]
 pub struct Observed {
@@ -66,6 +87,12 @@ pub struct Observed {
     /// Arrival of the last latency sample (an output caused by a simulated event), ns
     /// after t0.
     pub last_sample_ns: Option<u64>,
+    /// Latency by output kind.
+    pub by_kind: BTreeMap<&'static str, KindLatency>,
+    /// Bit `n`: event `n` was named by an output of a headline kind (any but
+    /// [`WINDOW_KIND`]); with `named_any`, by any output.
+    pub named: Vec<u64>,
+    pub named_any: Vec<u64>,
 }
 
 /// The output reader's thread.
@@ -278,7 +305,8 @@ fn read_outputs(
         ..Observed::default()
     };
     let n_ids = shared.due_ns.len();
-    let mut sampled = vec![0u64; n_ids / 64 + 1];
+    obs.named = vec![0u64; n_ids / 64 + 1];
+    obs.named_any = vec![0u64; n_ids / 64 + 1];
     let mut sentinels: HashSet<String> = HashSet::new();
     // (topic, partition) -> at end of log.
     let mut eof: HashMap<(usize, i32), bool> = HashMap::new();
@@ -339,39 +367,28 @@ fn read_outputs(
                     }
                     obs.per_sec[sec].0 += 1;
                 }
-                // Latency: from the cause's due time.
-                if let (Some(s), Some(h)) = (since_t0, m.headers()) {
-                    let cause = h
-                        .iter()
-                        .find(|x| x.key == CAUSE_HEADER)
-                        .and_then(|x| x.value);
-                    if let Some(id) = cause
-                        .and_then(|v| std::str::from_utf8(v).ok())
-                        .and_then(|v| uuid::Uuid::parse_str(v).ok())
-                    {
-                        let v = id.as_u128();
-                        let n = v as u64 as usize;
-                        if (v >> 64) as u64 == shared.seed
-                            && n < n_ids
-                            && sampled[n / 64] & (1 << (n % 64)) == 0
-                        {
-                            sampled[n / 64] |= 1 << (n % 64);
-                            obs.last_sample_ns = Some(s);
-                            let due = shared.due_ns[n].load(Ordering::Relaxed);
-                            let us = (s.saturating_sub(due) / 1000).max(1);
-                            if let Some(hist) = obs.hist.as_mut() {
-                                hist.saturating_record(us);
-                            }
-                            if let Some(sec) = sec {
-                                let slot = &mut obs.per_sec[sec];
-                                slot.1 += 1;
-                                slot.2
-                                    .get_or_insert_with(|| new_hist(2))
-                                    .saturating_record(us);
-                            }
-                        }
+                // The simulator event the output names, and how many it carries.
+                let (cause, count) = match m.headers() {
+                    Some(h) => {
+                        let value = |key: &str| {
+                            h.iter()
+                                .find(|x| x.key == key)
+                                .and_then(|x| x.value)
+                                .and_then(|v| std::str::from_utf8(v).ok())
+                        };
+                        let cause = value(CAUSE_HEADER)
+                            .and_then(|v| uuid::Uuid::parse_str(v).ok())
+                            .map(|id| id.as_u128())
+                            .filter(|v| (v >> 64) as u64 == shared.seed)
+                            .map(|v| v as u64 as usize)
+                            .filter(|n| *n < n_ids);
+                        (
+                            cause,
+                            value(COUNT_HEADER).and_then(|v| v.parse::<u64>().ok()),
+                        )
                     }
-                }
+                    None => (None, None),
+                };
                 let payload = m.payload().unwrap_or_default();
                 let ev = match wire::decode_output(payload) {
                     Ok(ev) => ev,
@@ -385,6 +402,43 @@ fn read_outputs(
                 };
                 let kind = ev.kind();
                 *obs.records.entry(kind).or_insert(0) += 1;
+                // Latency: from the named event's due time.
+                if let (Some(s), Some(n)) = (since_t0, cause) {
+                    let due = shared.due_ns[n].load(Ordering::Relaxed);
+                    let us = (s.saturating_sub(due) / 1000).max(1);
+                    let k = obs.by_kind.entry(kind).or_insert_with(|| KindLatency {
+                        hist: new_hist(3),
+                        samples: 0,
+                        carried: 0,
+                        seen: vec![0; n_ids / 64 + 1],
+                    });
+                    let new_for_kind = !bit(&k.seen, n);
+                    if new_for_kind {
+                        set_bit(&mut k.seen, n);
+                        k.samples += 1;
+                        k.hist.saturating_record(us);
+                    }
+                    // An aggregate's every publication carries events no earlier one did.
+                    k.carried += match count {
+                        Some(c) => c,
+                        None => u64::from(new_for_kind),
+                    };
+                    set_bit(&mut obs.named_any, n);
+                    if kind != WINDOW_KIND && !bit(&obs.named, n) {
+                        set_bit(&mut obs.named, n);
+                        obs.last_sample_ns = Some(s);
+                        if let Some(hist) = obs.hist.as_mut() {
+                            hist.saturating_record(us);
+                        }
+                        if let Some(sec) = sec {
+                            let slot = &mut obs.per_sec[sec];
+                            slot.1 += 1;
+                            slot.2
+                                .get_or_insert_with(|| new_hist(2))
+                                .saturating_record(us);
+                        }
+                    }
+                }
                 let hash = {
                     use std::hash::{Hash, Hasher};
                     let mut h = std::collections::hash_map::DefaultHasher::new();

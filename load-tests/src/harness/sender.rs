@@ -14,6 +14,7 @@ use pitboss::model::Model;
 use pitboss::model_check;
 use pitboss::sim::{SentTotals, Simulator};
 use pitboss::wire;
+use pitboss_actors::shell::EntityKey;
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
 use rdkafka::ClientContext;
@@ -86,6 +87,31 @@ pub struct Reference {
     pub sent: SentTotals,
 }
 
+/// Which scenario events feed an aggregate output (a pool's levels, a hall's GGR windows),
+/// from the reference processor's deliveries: the latency coverage counts them as covered
+/// once their aggregates were published with a latency sample (`summary`).
+#[derive(Default)]
+pub struct Fed {
+    /// Bit `n`: simulator event `n` reached a pool (a contribution or a claim).
+    pub pool: Vec<u64>,
+    /// Bit `n`: simulator event `n` reached a hall (a GGR delta).
+    pub hall: Vec<u64>,
+    /// Commands all events sent to pools, and deltas to halls.
+    pub pool_deliveries: u64,
+    pub hall_deliveries: u64,
+}
+
+/// Whether bit `n` of a bitset is set.
+pub fn bit(set: &[u64], n: usize) -> bool {
+    set.get(n / 64).is_some_and(|w| w & (1 << (n % 64)) != 0)
+}
+
+pub fn set_bit(set: &mut [u64], n: usize) {
+    if let Some(w) = set.get_mut(n / 64) {
+        *w |= 1 << (n % 64);
+    }
+}
+
 /// The producer and what it measured.
 pub struct Sender {
     cfg: Config,
@@ -99,6 +125,8 @@ pub struct Sender {
     /// The reference processor and the independent model, fed the same events, and the
     /// simulator's totals.
     pub reference: Option<Reference>,
+    /// Which events feed aggregate outputs.
+    pub fed: Fed,
     progress: ProgressBar,
     /// The wall clock at the start, ms since the epoch: event times count from it.
     pub epoch0_ms: i64,
@@ -128,6 +156,7 @@ impl Sender {
             producer,
             msgs: Vec::new(),
             sent_hashes: Vec::new(),
+            fed: Fed::default(),
             reference: None,
             progress,
             epoch0_ms: SystemTime::now()
@@ -178,7 +207,16 @@ impl Sender {
     pub fn generate(&mut self, sched: &Schedule) -> anyhow::Result<()> {
         let mut sim = Simulator::new(&self.cfg).context("creating the simulator")?;
         let rc = self.cfg.runtime_config()?;
-        let mut d = Direct::new(rc, &self.cfg.runtime.hit_point_secret);
+        // Deliveries traced: which events reach a pool or a hall.
+        let mut d = Direct::new(rc, &self.cfg.runtime.hit_point_secret).tracing_deliveries();
+        let words = self.shared.due_ns.len() / 64 + 1;
+        let mut fed = Fed {
+            pool: vec![0; words],
+            hall: vec![0; words],
+            ..Fed::default()
+        };
+        // The simulator numbers the events that carry an id from 1 (as `produce` does).
+        let mut n = 0usize;
         let mut model = Model::new(
             model_check::model_config_of(&self.cfg),
             model_check::draw(&self.cfg.runtime.hit_point_secret),
@@ -189,8 +227,25 @@ impl Sender {
             let malformed = sim.sent().malformed;
             let m = sim.next(ts);
             let has_id = sim.sent().malformed == malformed;
+            n += usize::from(has_id);
             if let Ok(input) = wire::decode_input(&m.bytes) {
                 d.apply(input);
+                let (mut pools, mut halls) = (0, 0);
+                for k in d.delivered() {
+                    match k {
+                        EntityKey::Pool(_) => pools += 1,
+                        EntityKey::Hall(_) => halls += 1,
+                        _ => {}
+                    }
+                }
+                fed.pool_deliveries += pools;
+                fed.hall_deliveries += halls;
+                if has_id && pools > 0 {
+                    set_bit(&mut fed.pool, n);
+                }
+                if has_id && halls > 0 {
+                    set_bit(&mut fed.hall, n);
+                }
             }
             // No receive time: the harness's event times are its own clock's (E-3).
             model.apply_bytes(&m.bytes, None);
@@ -206,6 +261,7 @@ impl Sender {
             }
         }
         self.msgs = msgs;
+        self.fed = fed;
         self.reference = Some(Reference {
             direct: d,
             model,

@@ -6,12 +6,51 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use pitboss::config::Config;
 
-use super::reader::Observed;
+use super::reader::{Observed, LEVELS_KIND, WINDOW_KIND};
 use super::sampler::{self, MemorySummary, Sample};
-use super::sender::Sender;
+use super::sender::{Fed, Sender};
 use super::{utc_stamp, RunArgs};
-use crate::report::{Accounting, LatencySummary, Report, Second};
+use crate::report::{Accounting, KindSummary, LatencySummary, Report, Second};
 use crate::scenario::{Scenario, Schedule};
+
+fn share(part: u64, whole: u64) -> f64 {
+    if whole > 0 {
+        part as f64 / whole as f64
+    } else {
+        0.0
+    }
+}
+
+/// The share of the events a latency sample covers: an event is covered when an output
+/// names it (a headline kind's, or with `windows` any), or when it reached a pool (with
+/// `windows`: or a hall) whose published aggregates carried it. Aggregates count what they
+/// carry, not which events: an event that reached them counts as covered in the share of
+/// the reference's deliveries that timed publications carried (1 when every aggregate was
+/// published, as at the end of a spawned run; otherwise an estimate).
+fn coverage(obs: &Observed, fed: &Fed, windows: bool, events: u64) -> f64 {
+    let carried = |kind: &str| obs.by_kind.get(kind).map_or(0, |k| k.carried);
+    let pools = share(carried(LEVELS_KIND), fed.pool_deliveries).min(1.0);
+    let halls = share(carried(WINDOW_KIND), fed.hall_deliveries).min(1.0);
+    let named = if windows { &obs.named_any } else { &obs.named };
+    let mut covered = 0.0;
+    for (w, nm) in named.iter().enumerate() {
+        let p = fed.pool.get(w).copied().unwrap_or(0) & !nm;
+        let h = if windows {
+            fed.hall.get(w).copied().unwrap_or(0) & !nm
+        } else {
+            0
+        };
+        covered += f64::from(nm.count_ones())
+            + f64::from((p & !h).count_ones()) * pools
+            + f64::from((h & !p).count_ones()) * halls
+            + f64::from((p & h).count_ones()) * pools.max(halls);
+    }
+    if events > 0 {
+        covered / events as f64
+    } else {
+        0.0
+    }
+}
 
 /// What the run was and what it measured besides the observations.
 pub struct Facts<'a> {
@@ -154,11 +193,26 @@ pub fn report(
         drain_events_per_sec: drain.map(|d| d.1),
         latency,
         broker_latency,
-        latency_coverage: if events > 0 {
-            latency.samples as f64 / events as f64
-        } else {
-            0.0
-        },
+        latency_named: share(latency.samples, events),
+        latency_coverage: coverage(&obs, &f.sender.fed, false, events),
+        latency_coverage_with_windows: coverage(&obs, &f.sender.fed, true, events),
+        latency_by_kind: obs
+            .by_kind
+            .iter()
+            .map(|(k, l)| {
+                let s = KindSummary {
+                    latency: LatencySummary::from_hist(Some(&l.hist)),
+                    carried_events: l.carried,
+                    in_headline: *k != WINDOW_KIND,
+                    expected_events: match *k {
+                        WINDOW_KIND => Some(f.sender.fed.hall_deliveries),
+                        LEVELS_KIND => Some(f.sender.fed.pool_deliveries),
+                        _ => None,
+                    },
+                };
+                (k.to_string(), s)
+            })
+            .collect(),
         outputs_distinct: counts,
         output_records: records,
         accounting,

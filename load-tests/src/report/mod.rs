@@ -44,6 +44,22 @@ impl LatencySummary {
     }
 }
 
+/// The latency of one output kind.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct KindSummary {
+    #[serde(flatten)]
+    pub latency: LatencySummary,
+    /// Input events its timed outputs carry (1 per output with one cause; an aggregate's
+    /// `pitboss-cause-count`).
+    pub carried_events: u64,
+    /// In the headline latency (all but GGR windows, whose latency is the window rule's).
+    pub in_headline: bool,
+    /// For an aggregate kind: what the reference processor delivered to its entities (GGR
+    /// deltas to halls, commands to pools), which `carried_events` equals once every
+    /// aggregate is published without a repeat.
+    pub expected_events: Option<u64>,
+}
+
 /// (percentile, milliseconds) points of the latency curve.
 pub fn percentile_curve(h: Option<&Histogram<u64>>) -> Vec<(f64, f64)> {
     let Some(h) = h.filter(|h| !h.is_empty()) else {
@@ -210,8 +226,16 @@ pub struct Report {
     /// With --measure-broker: from an event's due time until its input record is readable
     /// from the broker (the broker's share, without pitboss).
     pub broker_latency: Option<LatencySummary>,
-    /// Sampled events / events.
+    /// Events named by an output of a headline kind (the latency samples) / events.
+    pub latency_named: f64,
+    /// The share of the events the headline's samples cover: named by an output, or carried
+    /// by a timed pool levels publication (`harness::summary::coverage`).
     pub latency_coverage: f64,
+    /// The same with the GGR windows' samples (their latency is the window rule's).
+    pub latency_coverage_with_windows: f64,
+    /// Latency by output kind (each kind's first output naming an event), and the events
+    /// its timed outputs carry.
+    pub latency_by_kind: BTreeMap<String, KindSummary>,
     /// Distinct outputs by kind.
     pub outputs_distinct: BTreeMap<String, u64>,
     /// Output records by kind.
@@ -290,6 +314,9 @@ pub struct Headline<'a> {
     pub p999_ms: f64,
     pub max_ms: f64,
     pub latency_samples: u64,
+    /// See [`Report::latency_coverage`] and [`Report::latency_coverage_with_windows`].
+    pub latency_coverage: f64,
+    pub latency_coverage_with_windows: f64,
     pub accounting_ok: bool,
     /// µs of `pitboss run` CPU per event offered (see [`Report::pitboss_cpu_us_per_event`]).
     pub pitboss_cpu_us_per_event: Option<f64>,
@@ -323,6 +350,8 @@ impl Report {
             p999_ms: l.p999_ms,
             max_ms: l.max_ms,
             latency_samples: l.samples,
+            latency_coverage: round3(self.latency_coverage),
+            latency_coverage_with_windows: round3(self.latency_coverage_with_windows),
             accounting_ok: self.accounting.ok,
             pitboss_cpu_us_per_event: self.pitboss_cpu_us_per_event.map(round1),
             rss_base_bytes: self.rss_base_bytes,
@@ -387,15 +416,34 @@ impl Report {
         }
         let _ = writeln!(
             s,
-            "latency (ms)        p50 {:.2}  p90 {:.2}  p99 {:.2}  p99.9 {:.2}  max {:.2}  ({} events sampled, {:.1} %)",
+            "latency (ms)        p50 {:.2}  p90 {:.2}  p99 {:.2}  p99.9 {:.2}  max {:.2}  ({} events named, {:.1} %; covered {:.1} %, with GGR windows {:.1} %)",
             l.p50_ms,
             l.p90_ms,
             l.p99_ms,
             l.p999_ms,
             l.max_ms,
             l.samples,
-            self.latency_coverage * 100.0
+            self.latency_named * 100.0,
+            self.latency_coverage * 100.0,
+            self.latency_coverage_with_windows * 100.0
         );
+        for (kind, k) in &self.latency_by_kind {
+            let l = &k.latency;
+            let _ = writeln!(
+                s,
+                "  {kind:<17} p50 {:.2}  p99 {:.2}  max {:.2}  ({} samples, {} events carried{})",
+                l.p50_ms,
+                l.p99_ms,
+                l.max_ms,
+                l.samples,
+                k.carried_events,
+                if k.in_headline {
+                    ""
+                } else {
+                    "; the window rule's latency, not in the headline"
+                }
+            );
+        }
         if let Some(b) = &self.broker_latency {
             let _ = writeln!(
                 s,
@@ -497,6 +545,10 @@ fn round1(v: f64) -> f64 {
     (v * 10.0).round() / 10.0
 }
 
+fn round3(v: f64) -> f64 {
+    (v * 1000.0).round() / 1000.0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -541,7 +593,10 @@ mod tests {
             drain_events_per_sec: None,
             latency: LatencySummary::default(),
             broker_latency: None,
+            latency_named: 0.0,
             latency_coverage: 0.0,
+            latency_coverage_with_windows: 0.0,
+            latency_by_kind: BTreeMap::new(),
             outputs_distinct: BTreeMap::new(),
             output_records: BTreeMap::new(),
             accounting: Accounting {

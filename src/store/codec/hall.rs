@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use pitboss_actors::domain::ggr::{GgrTotals, GgrWindow, HallState, SourceMark, WindowClosed};
-use pitboss_actors::domain::{HallId, SourceKey, Timestamp};
+use pitboss_actors::domain::{EventId, HallId, SourceKey, Timestamp};
 use pitboss_actors::shell::StoreError;
 use serde::{Deserialize, Serialize};
 
@@ -53,6 +53,12 @@ struct WindowDto {
     totals: TotalsDto,
     revision: u32,
     closed: bool,
+    /// The latest delta's cause since the last publication, and how many (absent in
+    /// records written before: none, 0).
+    #[serde(default)]
+    cause: Option<u128>,
+    #[serde(default)]
+    causes: u32,
 }
 
 /// A publication waiting in the outbox (RULES.md H-2).
@@ -61,6 +67,12 @@ struct OutboxDto {
     window: i64,
     totals: TotalsDto,
     revision: u32,
+    /// What the publication names as its cause, and how many deltas it is the first to
+    /// include (absent in records written before: none, 0).
+    #[serde(default)]
+    cause: Option<u128>,
+    #[serde(default)]
+    causes: u32,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -99,6 +111,8 @@ impl From<&HallState> for HallDto {
                     totals: (&w.totals).into(),
                     revision: w.revision,
                     closed: w.closed,
+                    cause: w.cause.map(|c| c.0),
+                    causes: w.causes,
                 })
                 .collect(),
             watermark: h.watermark.0,
@@ -111,6 +125,8 @@ impl From<&HallState> for HallDto {
                     window: o.window.0,
                     totals: (&o.totals).into(),
                     revision: o.revision,
+                    cause: o.cause.map(|c| c.0),
+                    causes: o.causes,
                 })
                 .collect(),
             evicted_upto: h.evicted_upto.map(|t| t.0),
@@ -154,6 +170,8 @@ impl TryFrom<HallDto> for HallState {
                     window: Timestamp(o.window),
                     totals: o.totals.into(),
                     revision: o.revision,
+                    cause: o.cause.map(EventId),
+                    causes: o.causes,
                 })
                 .collect(),
             evicted_upto: d.evicted_upto.map(Timestamp),
@@ -169,6 +187,8 @@ impl TryFrom<HallDto> for HallState {
                             totals: w.totals.into(),
                             revision: w.revision,
                             closed: w.closed,
+                            cause: w.cause.map(EventId),
+                            causes: w.causes,
                         },
                     )
                 })
@@ -219,5 +239,67 @@ mod tests {
             HallState::try_from(dto).is_err(),
             "heard times must match the sources"
         );
+    }
+
+    /// A hall written positionally before windows named their latest delta (record version
+    /// 4: windows of 4 fields, publications of 3) reads back with none named and none
+    /// counted; one written now keeps both.
+    #[test]
+    fn windows_written_before_they_named_a_cause_read_back_naming_none() {
+        #[derive(Serialize)]
+        struct OldWindow {
+            start: i64,
+            totals: TotalsDto,
+            revision: u32,
+            closed: bool,
+        }
+        #[derive(Serialize)]
+        struct OldOutbox {
+            window: i64,
+            totals: TotalsDto,
+            revision: u32,
+        }
+        let totals = TotalsDto {
+            bets: 100,
+            wins: 40,
+            games: 2,
+            jackpots: 0,
+            promo: 0,
+        };
+        let old = (
+            "H-1",
+            totals,
+            vec![OldWindow {
+                start: 60_000,
+                totals,
+                revision: 1,
+                closed: false,
+            }],
+            120_000i64,
+            Vec::<(SourceDto, u64)>::new(),
+            Vec::<i64>::new(),
+            vec![OldOutbox {
+                window: 0,
+                totals,
+                revision: 0,
+            }],
+            None::<i64>,
+        );
+        let mut bytes = Vec::new();
+        rmp_serde::encode::write(&mut bytes, &old).unwrap();
+        let h = HallState::try_from(rmp_serde::from_slice::<HallDto>(&bytes).unwrap()).unwrap();
+        let w = &h.windows[&Timestamp(60_000)];
+        assert_eq!((w.revision, w.cause, w.causes), (1, None, 0));
+        assert_eq!((h.outbox[0].cause, h.outbox[0].causes), (None, 0));
+        assert_eq!(h.totals, GgrTotals::from(totals));
+
+        let mut named = h.clone();
+        let w = named.windows.get_mut(&Timestamp(60_000)).unwrap();
+        (w.cause, w.causes) = (Some(EventId(7)), 3);
+        (named.outbox[0].cause, named.outbox[0].causes) = (Some(EventId(u128::MAX)), 9);
+        let mut bytes = Vec::new();
+        rmp_serde::encode::write(&mut bytes, &HallDto::from(&named)).unwrap();
+        let back = HallState::try_from(rmp_serde::from_slice::<HallDto>(&bytes).unwrap()).unwrap();
+        assert_eq!(back, named);
     }
 }

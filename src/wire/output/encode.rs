@@ -59,11 +59,14 @@ pub fn encode_output(out: &Output) -> OutputRecord {
                 currency: currency.as_str().into(),
             };
             record(Topic::Ggr, hall, &name, KIND_GGR, None, payload)
+                .aggregate(window.cause, window.causes)
         }
         Output::JackpotLevels {
             pool,
             currency,
             levels,
+            cause,
+            causes,
         } => {
             write_name(&mut name, format_args!("levels {pool}"));
             for l in levels {
@@ -90,6 +93,7 @@ pub fn encode_output(out: &Output) -> OutputRecord {
                 None,
                 payload,
             )
+            .aggregate(*cause, *causes)
         }
         Output::JackpotHit { hit, currency } => {
             write_name(
@@ -900,6 +904,7 @@ fn record<P: Serialize>(
         key: key.to_owned(),
         id,
         cause,
+        causes: None,
         bytes,
     }
 }

@@ -133,10 +133,31 @@ pub struct OutputRecord {
     pub key: String,
     /// The deterministic output id (also in the bytes).
     pub id: Uuid,
-    /// The id of the input event that caused it, as text, if any.
+    /// The id of the input event that caused it, as text, if any: the
+    /// `pitboss-cause-event-id` header. For an aggregate (a GGR window, a pool's levels) the
+    /// latest input event it is the first to include, in the header only: the bytes do not
+    /// name it, because a replay may apply the same events from different sources in
+    /// another order and must publish the same bytes under the same id (RULES.md H-2).
     pub cause: Option<String>,
+    /// For an aggregate: how many input events it is the first to include (the
+    /// `pitboss-cause-count` header), so the load harness can say how many events its
+    /// latency samples cover. `None` for an output with one cause.
+    pub causes: Option<u32>,
     /// The MessagePack bytes.
     pub bytes: Vec<u8>,
+}
+
+impl OutputRecord {
+    /// Names an aggregate's latest new input event and how many it includes, in the headers.
+    pub(crate) fn aggregate(
+        mut self,
+        cause: Option<pitboss_actors::domain::EventId>,
+        causes: u32,
+    ) -> Self {
+        self.cause = cause.map(|c| c.to_string());
+        self.causes = Some(causes);
+        self
+    }
 }
 
 /// The `kind` of each output, as written.

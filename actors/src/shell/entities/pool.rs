@@ -4,7 +4,7 @@
 use crate::domain::jackpot::{
     HitPointSource, JackpotHit, LevelConfig, PoolCommand, PoolMeta, PoolState,
 };
-use crate::domain::{Applied, DomainError, EntityKind, PoolId};
+use crate::domain::{Applied, DomainError, EntityKind, EventId, PoolId};
 
 use crate::shell::ack::AckToken;
 use crate::shell::actor::Entity;
@@ -24,6 +24,9 @@ pub struct PoolEntity {
     rng: Box<dyn HitPointSource>,
     hits: Vec<JackpotHit>,
     dirty: bool,
+    /// The latest command applied since the levels were last published, and how many.
+    cause: Option<EventId>,
+    causes: u32,
     ledger: Option<PoolLedger>,
 }
 
@@ -80,7 +83,11 @@ impl PoolEntity {
             .state
             .apply(meta, cmd, self.rng.as_mut(), &mut self.hits);
         match &result {
-            Ok(Applied::Done) => self.dirty = true,
+            Ok(Applied::Done) => {
+                self.dirty = true;
+                self.cause = Some(meta.cause);
+                self.causes = self.causes.saturating_add(1);
+            }
             Ok(Applied::Duplicate) => {}
             Err(e) => {
                 let entity = match cmd {
@@ -163,6 +170,8 @@ impl Entity for PoolEntity {
             rng,
             hits: Vec::new(),
             dirty: true,
+            cause: None,
+            causes: 0,
             ledger,
         }
     }
@@ -201,6 +210,8 @@ impl Entity for PoolEntity {
                 pool: self.state.id.clone(),
                 currency: self.state.currency,
                 levels,
+                cause: self.cause.take(),
+                causes: std::mem::take(&mut self.causes),
             },
             &AckToken::none(),
         );

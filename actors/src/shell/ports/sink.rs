@@ -62,6 +62,11 @@ pub enum Output {
         pool: PoolId,
         currency: Currency,
         levels: Vec<LevelView>,
+        /// The latest contribution or claim applied since the previous publication, if
+        /// any: the output's cause, so the load harness can time it.
+        cause: Option<EventId>,
+        /// How many were applied since the previous publication.
+        causes: u32,
     },
     /// A jackpot hit (published at once).
     JackpotHit { hit: JackpotHit, currency: Currency },

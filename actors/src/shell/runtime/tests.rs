@@ -297,6 +297,7 @@ async fn windows_wait_for_the_checkpoint_and_a_late_delta_revises_the_stored_win
     let delta = |seq: u64, window: i64, bets: i64| GgrDelta {
         source: source.clone(),
         seq,
+        cause: EventId(seq as u128),
         hall: hall.clone(),
         window: Timestamp(T0 + window * WINDOW_MS),
         bets,
@@ -389,6 +390,7 @@ async fn deltas_sent_as_one_message_leave_the_hall_as_when_sent_one_by_one() {
     let delta = |hall: &HallId, machine: &str, seq: u64, window: i64, bets: i64| GgrDelta {
         source: SourceKey::Machine(MachineId::new(machine).unwrap()),
         seq,
+        cause: EventId(seq as u128),
         hall: hall.clone(),
         window: Timestamp(T0 + window * WINDOW_MS),
         bets,
@@ -599,6 +601,39 @@ async fn pool_commands_sent_as_one_message_leave_the_pool_as_when_sent_one_by_on
     };
     assert_eq!(awarded("P-1").len(), 2, "{awards:?}");
     assert_eq!(awarded("P-1"), awarded("P-2"), "the same awards");
+    // The levels name the latest command applied since they were last published, and how
+    // many were applied (six: the two repeats change nothing).
+    let levels = |sink: &MemorySink| -> Vec<(String, Option<EventId>, u32)> {
+        let mut v: Vec<_> = sink
+            .take()
+            .into_iter()
+            .filter_map(|o| match o {
+                Output::JackpotLevels {
+                    pool,
+                    cause,
+                    causes,
+                    ..
+                } => Some((pool.to_string(), cause, causes)),
+                _ => None,
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    rt.tick(false);
+    rt.quiesce().await;
+    let last = Some(EventId(4 * 10 + 3));
+    assert_eq!(
+        levels(&sink),
+        vec![("P-1".into(), last, 6), ("P-2".into(), last, 6)]
+    );
+    rt.tick(false);
+    rt.quiesce().await;
+    assert_eq!(
+        levels(&sink),
+        vec![],
+        "nothing applied since: nothing published"
+    );
     rt.stop();
 }
 
