@@ -66,11 +66,32 @@ impl Outputs {
                 OutputEvent::Shift(e) => e.cause_event_id.as_deref(),
                 _ => None,
             };
-            assert_eq!(
-                header(r, "pitboss-cause-event-id"),
-                cause.map(str::as_bytes),
-                "cause header"
-            );
+            if matches!(ev, OutputEvent::Ggr(_) | OutputEvent::JackpotLevels(_)) {
+                // An aggregate names the latest input it is the first to include, and how
+                // many, in the headers only (its payload names none).
+                let text = |name: &str| header(r, name).map(|v| std::str::from_utf8(v).unwrap());
+                let count: u32 = text("pitboss-cause-count")
+                    .expect("an aggregate counts what it carries")
+                    .parse()
+                    .expect("the count is a number");
+                let named = text("pitboss-cause-event-id");
+                assert_eq!(
+                    named.is_some(),
+                    count > 0,
+                    "a cause exactly when it carries some"
+                );
+                if let Some(id) = named {
+                    uuid::Uuid::parse_str(id).expect("the cause is an event id");
+                }
+                assert_eq!(cause, None);
+            } else {
+                assert_eq!(
+                    header(r, "pitboss-cause-event-id"),
+                    cause.map(str::as_bytes),
+                    "cause header"
+                );
+                assert_eq!(header(r, "pitboss-cause-count"), None, "no count");
+            }
             if !ggr_one_content && matches!(ev, OutputEvent::Ggr(_)) {
                 continue;
             }
