@@ -396,8 +396,7 @@ mod tests {
                 amount,
                 hits: 0,
             }],
-            cause: None,
-            causes: 0,
+            carried: Default::default(),
         }
     }
 

@@ -8,9 +8,9 @@ use pitboss_actors::domain::jackpot::JackpotHit;
 use pitboss_actors::domain::machine::{Alert, MeterDiff, RatedSession, Rating, SessionEnd};
 use pitboss_actors::domain::voucher::{Party, VoucherNote};
 use pitboss_actors::domain::{
-    Amount, AttendantId, Currency, DomainError, EventId, HallId, HandpayKind, MachineId, MachineOp,
-    PlayerId, PoolId, ReportedMeter, RoundId, ServerId, SnapshotReason, Timestamp, Total, TxId,
-    ValidationNo, VoucherOpKind, VoucherRefusal,
+    Amount, AttendantId, Carried, Currency, DomainError, EventId, HallId, HandpayKind, MachineId,
+    MachineOp, PlayerId, PoolId, ReportedMeter, RoundId, ServerId, SnapshotReason, Timestamp,
+    Total, TxId, ValidationNo, VoucherOpKind, VoucherRefusal,
 };
 use pitboss_actors::shell::ports::LevelView;
 use pitboss_actors::shell::{Output, WalletStatus};
@@ -617,8 +617,10 @@ pub fn outputs() -> Vec<(&'static str, Output)> {
                         promo: 2_500,
                     },
                     revision: 0,
-                    cause: Some(cause(5)),
-                    causes: 812,
+                    carried: Carried {
+                        latest: Some(cause(5)),
+                        count: 812,
+                    },
                 },
                 currency: eur,
             },
@@ -642,8 +644,10 @@ pub fn outputs() -> Vec<(&'static str, Output)> {
                         hits: 0,
                     },
                 ],
-                cause: Some(cause(6)),
-                causes: 40,
+                carried: Carried {
+                    latest: Some(cause(6)),
+                    count: 40,
+                },
             },
         ),
         (

@@ -1461,26 +1461,22 @@ fn aggregates_name_their_latest_new_input_in_the_headers_only() {
                 mut window,
                 currency,
             } => {
-                let causes = window.causes;
-                window.cause = None;
-                window.causes = 0;
+                let causes = window.carried.take().count;
                 (Output::Ggr { window, currency }, causes)
             }
             Output::JackpotLevels {
                 pool,
                 currency,
                 levels,
-                causes,
-                ..
+                carried,
             } => (
                 Output::JackpotLevels {
                     pool,
                     currency,
                     levels,
-                    cause: None,
-                    causes: 0,
+                    carried: Default::default(),
                 },
-                causes,
+                carried.count,
             ),
             _ => {
                 assert_eq!(rec.causes, None, "{name}");

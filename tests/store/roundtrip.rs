@@ -32,9 +32,9 @@ use pitboss_actors::domain::wallet::{
     WalletOp, WalletState, WalletTotals,
 };
 use pitboss_actors::domain::{
-    Amount, Currency, DomainError, EventId, FastMap, HallId, HandpayKind, IdKind, KycStatus,
-    MachineId, PlayerId, PoolId, RoundId, ServerId, SessionError, SnapshotReason, SourceKey,
-    Subject, Timestamp, Total, TxId, ValidationNo, VoucherRefusal, WalletOpKind,
+    Amount, Carried, Currency, DomainError, EventId, FastMap, HallId, HandpayKind, IdKind,
+    KycStatus, MachineId, PlayerId, PoolId, RoundId, ServerId, SessionError, SnapshotReason,
+    SourceKey, Subject, Timestamp, Total, TxId, ValidationNo, VoucherRefusal, WalletOpKind,
 };
 use pitboss_actors::shell::{Snapshot, Stash};
 use proptest::prelude::*;
@@ -802,8 +802,10 @@ fn hall() -> impl Strategy<Value = HallState> {
             totals,
             revision,
             closed,
-            cause: cause.map(EventId),
-            causes,
+            carried: Carried {
+                latest: cause.map(EventId),
+                count: causes,
+            },
         });
     // The outbox: windows closed and waiting for a durable checkpoint (H-2).
     let closed = (
@@ -850,8 +852,10 @@ fn hall() -> impl Strategy<Value = HallState> {
                         window: Timestamp(w),
                         totals,
                         revision,
-                        cause: cause.map(EventId),
-                        causes,
+                        carried: Carried {
+                            latest: cause.map(EventId),
+                            count: causes,
+                        },
                     })
                     .collect(),
                 evicted_upto: evicted.map(Timestamp),

@@ -23,7 +23,7 @@ use super::FastMap;
 
 use super::applied::Applied;
 use super::error::DomainError;
-use super::ids::{EventId, HallId, SourceKey};
+use super::ids::{Carried, EventId, HallId, SourceKey};
 use super::kinds::Total;
 use super::money::add;
 use super::time::{Timestamp, WINDOW_MS};
@@ -103,10 +103,8 @@ pub struct GgrWindow {
     pub revision: u32,
     /// Published and not changed since.
     pub closed: bool,
-    /// The cause of the latest delta applied since the window was last published, if any.
-    pub cause: Option<EventId>,
-    /// Deltas applied since the window was last published.
-    pub causes: u32,
+    /// The deltas applied since the window was last published (their latest cause).
+    pub carried: Carried,
 }
 
 /// A window to publish.
@@ -118,12 +116,9 @@ pub struct WindowClosed {
     pub totals: GgrTotals,
     /// 0 for the first publication, then 1, 2... for corrections after late events.
     pub revision: u32,
-    /// The cause of the latest delta this publication is the first to include (none for a
-    /// publication that includes no new delta). It names the output's cause, so the load
-    /// harness can time it; no rule depends on it.
-    pub cause: Option<EventId>,
-    /// How many deltas this publication is the first to include.
-    pub causes: u32,
+    /// The deltas this publication is the first to include (their latest cause names the
+    /// output's cause, so the load harness can time it; no rule depends on it).
+    pub carried: Carried,
 }
 
 /// What a hall remembers of one source (RULES.md H-3).
@@ -188,8 +183,7 @@ impl HallState {
                 totals,
                 revision,
                 closed: true,
-                cause: None,
-                causes: 0,
+                carried: Carried::default(),
             });
         }
     }
@@ -209,8 +203,7 @@ impl HallState {
             w.closed = false;
             w.revision += 1;
         }
-        w.cause = Some(d.cause);
-        w.causes = w.causes.saturating_add(1);
+        w.carried.note(d.cause);
         self.totals = totals;
         if d.window > self.watermark {
             self.watermark = d.window;
@@ -286,8 +279,7 @@ impl HallState {
                     window: *start,
                     totals: w.totals.clone(),
                     revision: w.revision,
-                    cause: w.cause.take(),
-                    causes: std::mem::take(&mut w.causes),
+                    carried: w.carried.take(),
                 });
             }
         }

@@ -148,6 +148,30 @@ impl fmt::Display for EventId {
     }
 }
 
+/// The input events an aggregate output (a GGR window, a pool's levels) is the first to
+/// include since its previous publication: the latest one, and how many. It names the
+/// output's cause (a header) so the load harness can time it; no rule depends on it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Carried {
+    /// The latest event included, if any.
+    pub latest: Option<EventId>,
+    /// How many were included.
+    pub count: u32,
+}
+
+impl Carried {
+    /// One more event included.
+    pub fn note(&mut self, cause: EventId) {
+        self.latest = Some(cause);
+        self.count = self.count.saturating_add(1);
+    }
+
+    /// What the next publication carries; starts again from none.
+    pub fn take(&mut self) -> Carried {
+        std::mem::take(self)
+    }
+}
+
 /// Which entity sent an effect downstream; downstream actors keep the last sequence they
 /// applied per source so a replayed effect is applied once.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -35,8 +35,8 @@ pub use kinds::{
 /// several times faster and still seeded per process (no fixed collision pattern).
 pub type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 pub use ids::{
-    AttendantId, EventId, HallId, MachineId, PlayerId, PoolId, RoundId, ServerId, SourceKey, TxId,
-    ValidationNo,
+    AttendantId, Carried, EventId, HallId, MachineId, PlayerId, PoolId, RoundId, ServerId,
+    SourceKey, TxId, ValidationNo,
 };
 pub use money::{Amount, Currency};
 pub use time::{SkewLimits, Timestamp};

@@ -4,7 +4,7 @@
 use pitboss_actors::domain::ggr::{GgrTotals, GgrWindow, HallState, WindowClosed};
 use pitboss_actors::domain::time::WINDOW_MS;
 use pitboss_actors::domain::{Applied, GgrDelta};
-use pitboss_actors::domain::{EventId, HallId, MachineId, PlayerId, SourceKey, Timestamp};
+use pitboss_actors::domain::{Carried, EventId, HallId, MachineId, PlayerId, SourceKey, Timestamp};
 
 /// The start of a minute: 2023-11-14T22:13:00Z.
 const W0: i64 = 1_699_999_980_000;
@@ -65,8 +65,7 @@ fn closed(window: i64, t: GgrTotals, revision: u32) -> WindowClosed {
         window: w(window),
         totals: t,
         revision,
-        cause: None,
-        causes: 0,
+        carried: Carried::default(),
     }
 }
 
@@ -75,8 +74,7 @@ fn closed(window: i64, t: GgrTotals, revision: u32) -> WindowClosed {
 fn bare(v: &[WindowClosed]) -> Vec<WindowClosed> {
     v.iter()
         .map(|c| WindowClosed {
-            cause: None,
-            causes: 0,
+            carried: Carried::default(),
             ..c.clone()
         })
         .collect()
@@ -294,8 +292,10 @@ fn late_delta_reopens_a_closed_window_and_the_next_close_publishes_a_revision() 
             totals: totals(150, 20, 2),
             revision: 1,
             closed: false,
-            cause: Some(cause_of(&m2, 1)),
-            causes: 1,
+            carried: Carried {
+                latest: Some(cause_of(&m2, 1)),
+                count: 1,
+            },
         }
     );
     assert_eq!(
@@ -506,15 +506,15 @@ fn a_publication_names_the_latest_delta_it_is_the_first_to_include() {
     let mut out = Vec::new();
     h.close_windows(1, false, 100, &mut out);
     assert_eq!(out.len(), 1);
-    assert_eq!(out[0].cause, Some(cause_of(&m1, 2)));
-    assert_eq!(out[0].causes, 3);
+    assert_eq!(out[0].carried.latest, Some(cause_of(&m1, 2)));
+    assert_eq!(out[0].carried.count, 3);
     // A late delta: the revision names it and counts it alone.
     apply(&mut h, &delta(&m2, 3, 0, 5, 0, 0));
     let mut out = Vec::new();
     h.close_windows(1, false, 100, &mut out);
     assert_eq!(out.len(), 1);
     assert_eq!(
-        (out[0].revision, out[0].cause, out[0].causes),
+        (out[0].revision, out[0].carried.latest, out[0].carried.count),
         (1, Some(cause_of(&m2, 3)), 1)
     );
     // Closing everything publishes window 2 with its one delta.
@@ -522,14 +522,17 @@ fn a_publication_names_the_latest_delta_it_is_the_first_to_include() {
     h.close_windows(1, true, 100, &mut out);
     assert_eq!(out.len(), 1);
     assert_eq!(
-        (out[0].window, out[0].cause, out[0].causes),
+        (out[0].window, out[0].carried.latest, out[0].carried.count),
         (w(2), Some(cause_of(&m2, 2)), 1)
     );
     // A recalled window names nothing until a delta revises it.
     let mut h2 = HallState::new(hall_id());
     h2.recalled(w(0), Some((totals(1, 0, 0), 0)));
     assert_eq!(
-        (h2.windows[&w(0)].cause, h2.windows[&w(0)].causes),
+        (
+            h2.windows[&w(0)].carried.latest,
+            h2.windows[&w(0)].carried.count
+        ),
         (None, 0)
     );
 }

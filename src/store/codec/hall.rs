@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use pitboss_actors::domain::ggr::{GgrTotals, GgrWindow, HallState, SourceMark, WindowClosed};
-use pitboss_actors::domain::{EventId, HallId, SourceKey, Timestamp};
+use pitboss_actors::domain::{Carried, EventId, HallId, SourceKey, Timestamp};
 use pitboss_actors::shell::StoreError;
 use serde::{Deserialize, Serialize};
 
@@ -111,8 +111,8 @@ impl From<&HallState> for HallDto {
                     totals: (&w.totals).into(),
                     revision: w.revision,
                     closed: w.closed,
-                    cause: w.cause.map(|c| c.0),
-                    causes: w.causes,
+                    cause: w.carried.latest.map(|c| c.0),
+                    causes: w.carried.count,
                 })
                 .collect(),
             watermark: h.watermark.0,
@@ -125,8 +125,8 @@ impl From<&HallState> for HallDto {
                     window: o.window.0,
                     totals: (&o.totals).into(),
                     revision: o.revision,
-                    cause: o.cause.map(|c| c.0),
-                    causes: o.causes,
+                    cause: o.carried.latest.map(|c| c.0),
+                    causes: o.carried.count,
                 })
                 .collect(),
             evicted_upto: h.evicted_upto.map(|t| t.0),
@@ -170,8 +170,10 @@ impl TryFrom<HallDto> for HallState {
                     window: Timestamp(o.window),
                     totals: o.totals.into(),
                     revision: o.revision,
-                    cause: o.cause.map(EventId),
-                    causes: o.causes,
+                    carried: Carried {
+                        latest: o.cause.map(EventId),
+                        count: o.causes,
+                    },
                 })
                 .collect(),
             evicted_upto: d.evicted_upto.map(Timestamp),
@@ -187,8 +189,10 @@ impl TryFrom<HallDto> for HallState {
                             totals: w.totals.into(),
                             revision: w.revision,
                             closed: w.closed,
-                            cause: w.cause.map(EventId),
-                            causes: w.causes,
+                            carried: Carried {
+                                latest: w.cause.map(EventId),
+                                count: w.causes,
+                            },
                         },
                     )
                 })
@@ -289,14 +293,23 @@ mod tests {
         rmp_serde::encode::write(&mut bytes, &old).unwrap();
         let h = HallState::try_from(rmp_serde::from_slice::<HallDto>(&bytes).unwrap()).unwrap();
         let w = &h.windows[&Timestamp(60_000)];
-        assert_eq!((w.revision, w.cause, w.causes), (1, None, 0));
-        assert_eq!((h.outbox[0].cause, h.outbox[0].causes), (None, 0));
+        assert_eq!(
+            (w.revision, w.carried.latest, w.carried.count),
+            (1, None, 0)
+        );
+        assert_eq!(
+            (h.outbox[0].carried.latest, h.outbox[0].carried.count),
+            (None, 0)
+        );
         assert_eq!(h.totals, GgrTotals::from(totals));
 
         let mut named = h.clone();
         let w = named.windows.get_mut(&Timestamp(60_000)).unwrap();
-        (w.cause, w.causes) = (Some(EventId(7)), 3);
-        (named.outbox[0].cause, named.outbox[0].causes) = (Some(EventId(u128::MAX)), 9);
+        (w.carried.latest, w.carried.count) = (Some(EventId(7)), 3);
+        (
+            named.outbox[0].carried.latest,
+            named.outbox[0].carried.count,
+        ) = (Some(EventId(u128::MAX)), 9);
         let mut bytes = Vec::new();
         rmp_serde::encode::write(&mut bytes, &HallDto::from(&named)).unwrap();
         let back = HallState::try_from(rmp_serde::from_slice::<HallDto>(&bytes).unwrap()).unwrap();

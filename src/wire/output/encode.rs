@@ -58,15 +58,13 @@ pub fn encode_output(out: &Output) -> OutputRecord {
                 revision: window.revision,
                 currency: currency.as_str().into(),
             };
-            record(Topic::Ggr, hall, &name, KIND_GGR, None, payload)
-                .aggregate(window.cause, window.causes)
+            record(Topic::Ggr, hall, &name, KIND_GGR, None, payload).aggregate(window.carried)
         }
         Output::JackpotLevels {
             pool,
             currency,
             levels,
-            cause,
-            causes,
+            carried,
         } => {
             write_name(&mut name, format_args!("levels {pool}"));
             for l in levels {
@@ -93,7 +91,7 @@ pub fn encode_output(out: &Output) -> OutputRecord {
                 None,
                 payload,
             )
-            .aggregate(*cause, *causes)
+            .aggregate(*carried)
         }
         Output::JackpotHit { hit, currency } => {
             write_name(

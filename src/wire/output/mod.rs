@@ -149,13 +149,9 @@ pub struct OutputRecord {
 
 impl OutputRecord {
     /// Names an aggregate's latest new input event and how many it includes, in the headers.
-    pub(crate) fn aggregate(
-        mut self,
-        cause: Option<pitboss_actors::domain::EventId>,
-        causes: u32,
-    ) -> Self {
-        self.cause = cause.map(|c| c.to_string());
-        self.causes = Some(causes);
+    pub(crate) fn aggregate(mut self, carried: pitboss_actors::domain::Carried) -> Self {
+        self.cause = carried.latest.map(|c| c.to_string());
+        self.causes = Some(carried.count);
         self
     }
 }

@@ -4,7 +4,7 @@
 use crate::domain::jackpot::{
     HitPointSource, JackpotHit, LevelConfig, PoolCommand, PoolMeta, PoolState,
 };
-use crate::domain::{Applied, DomainError, EntityKind, EventId, PoolId};
+use crate::domain::{Applied, Carried, DomainError, EntityKind, PoolId};
 
 use crate::shell::ack::AckToken;
 use crate::shell::actor::Entity;
@@ -24,9 +24,8 @@ pub struct PoolEntity {
     rng: Box<dyn HitPointSource>,
     hits: Vec<JackpotHit>,
     dirty: bool,
-    /// The latest command applied since the levels were last published, and how many.
-    cause: Option<EventId>,
-    causes: u32,
+    /// The commands applied since the levels were last published (their latest cause).
+    carried: Carried,
     ledger: Option<PoolLedger>,
 }
 
@@ -85,8 +84,7 @@ impl PoolEntity {
         match &result {
             Ok(Applied::Done) => {
                 self.dirty = true;
-                self.cause = Some(meta.cause);
-                self.causes = self.causes.saturating_add(1);
+                self.carried.note(meta.cause);
             }
             Ok(Applied::Duplicate) => {}
             Err(e) => {
@@ -170,8 +168,7 @@ impl Entity for PoolEntity {
             rng,
             hits: Vec::new(),
             dirty: true,
-            cause: None,
-            causes: 0,
+            carried: Carried::default(),
             ledger,
         }
     }
@@ -210,8 +207,7 @@ impl Entity for PoolEntity {
                 pool: self.state.id.clone(),
                 currency: self.state.currency,
                 levels,
-                cause: self.cause.take(),
-                causes: std::mem::take(&mut self.causes),
+                carried: self.carried.take(),
             },
             &AckToken::none(),
         );

@@ -10,7 +10,9 @@ use crate::domain::jackpot::JackpotHit;
 use crate::domain::machine::{Alert, RatedSession};
 use crate::domain::voucher::VoucherNote;
 use crate::domain::wallet::TransferSettled;
-use crate::domain::{Currency, EventId, PlayerId, PoolId, RoundId, ServerId, TxId, WalletOpKind};
+use crate::domain::{
+    Carried, Currency, EventId, PlayerId, PoolId, RoundId, ServerId, TxId, WalletOpKind,
+};
 use crate::domain::{MachineId, ValidationNo};
 
 use crate::shell::ack::AckToken;
@@ -62,11 +64,9 @@ pub enum Output {
         pool: PoolId,
         currency: Currency,
         levels: Vec<LevelView>,
-        /// The latest contribution or claim applied since the previous publication, if
-        /// any: the output's cause, so the load harness can time it.
-        cause: Option<EventId>,
-        /// How many were applied since the previous publication.
-        causes: u32,
+        /// The contributions and claims applied since the previous publication (their latest
+        /// names the output's cause, so the load harness can time it).
+        carried: Carried,
     },
     /// A jackpot hit (published at once).
     JackpotHit { hit: JackpotHit, currency: Currency },

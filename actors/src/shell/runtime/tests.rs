@@ -608,12 +608,9 @@ async fn pool_commands_sent_as_one_message_leave_the_pool_as_when_sent_one_by_on
             .take()
             .into_iter()
             .filter_map(|o| match o {
-                Output::JackpotLevels {
-                    pool,
-                    cause,
-                    causes,
-                    ..
-                } => Some((pool.to_string(), cause, causes)),
+                Output::JackpotLevels { pool, carried, .. } => {
+                    Some((pool.to_string(), carried.latest, carried.count))
+                }
                 _ => None,
             })
             .collect();
