@@ -173,6 +173,28 @@ impl SourceCtx {
     }
 }
 
+/// Messages of a partition not yet handed to the processor: its end (the last stable offset
+/// under `read_committed`, librdkafka's default, else the high watermark) minus the next
+/// offset the consumer hands over (`app_offset`; before the first message, the committed
+/// offset, else the log's start). `None` for a partition not assigned here, or while the
+/// end is unknown (nothing fetched yet).
+///
+/// librdkafka's own `consumer_lag` counts from the committed offset instead. pitboss
+/// commits at its checkpoints (`commit-interval-ms`, 5 s by default), so that figure also
+/// holds every message processed since the last one: a sawtooth that says little about
+/// whether pitboss keeps up.
+fn position_lag(part: &rdkafka::statistics::Partition) -> Option<i64> {
+    let end = if part.ls_offset >= 0 {
+        part.ls_offset
+    } else {
+        part.hi_offset
+    };
+    let position = [part.app_offset, part.committed_offset, part.lo_offset]
+        .into_iter()
+        .find(|o| *o >= 0)?;
+    (part.desired && end >= 0).then(|| (end - position).max(0))
+}
+
 impl ClientContext for SourceCtx {
     fn error(&self, error: KafkaError, reason: &str) {
         telemetry::kafka_error("other");
@@ -186,10 +208,11 @@ impl ClientContext for SourceCtx {
                 continue;
             }
             for (p, part) in &topic.partitions {
-                // -1 is librdkafka's internal partition; a lag of -1 means unknown
-                // (the partition is not assigned here, or nothing fetched yet).
-                if *p >= 0 && part.consumer_lag >= 0 {
-                    telemetry::consumer_lag(name, *p, part.consumer_lag);
+                // -1 is librdkafka's internal partition.
+                if *p >= 0 {
+                    if let Some(lag) = position_lag(part) {
+                        telemetry::consumer_lag(name, *p, lag);
+                    }
                 }
             }
         }
@@ -427,4 +450,49 @@ fn poll_loop(
     // Dropping the consumer closes it: it leaves the group (the revocation callback sees
     // `closing` and does nothing more).
     drop(consumer);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::position_lag;
+    use rdkafka::statistics::Partition;
+
+    fn part(desired: bool, app: i64, committed: i64, lo: i64, hi: i64, ls: i64) -> Partition {
+        Partition {
+            desired,
+            app_offset: app,
+            committed_offset: committed,
+            lo_offset: lo,
+            hi_offset: hi,
+            ls_offset: ls,
+            ..Partition::default()
+        }
+    }
+
+    #[test]
+    fn lag_counts_from_what_the_processor_was_handed_not_from_the_last_commit() {
+        // Handed up to 900, committed at 400 (the last checkpoint), stable end 1,000.
+        assert_eq!(
+            position_lag(&part(true, 900, 400, 0, 1_000, 1_000)),
+            Some(100)
+        );
+        // The last stable offset, not the high watermark, under read_committed.
+        assert_eq!(
+            position_lag(&part(true, 900, 400, 0, 1_010, 1_000)),
+            Some(100)
+        );
+        assert_eq!(position_lag(&part(true, 900, 400, 0, 1_000, -1)), Some(100));
+        // Nothing handed over yet: from the commit, else from the log's start.
+        assert_eq!(
+            position_lag(&part(true, -1001, 400, 0, 1_000, 1_000)),
+            Some(600)
+        );
+        assert_eq!(
+            position_lag(&part(true, -1001, -1001, 50, 80, 80)),
+            Some(30)
+        );
+        // Not assigned here, or the end not known yet: no figure.
+        assert_eq!(position_lag(&part(false, 900, 400, 0, 1_000, 1_000)), None);
+        assert_eq!(position_lag(&part(true, 900, 400, -1, -1, -1)), None);
+    }
 }
