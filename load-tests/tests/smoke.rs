@@ -40,6 +40,11 @@ fn smoke_scenario_passes_its_accounting_check() {
         "{line}"
     );
     assert!(v["rss_bytes_per_live_entity"].is_f64(), "{line}");
+    // The broker runs here (--broker-pid): its CPU is measured too.
+    assert!(
+        v["broker_cpu_us_per_event"].as_f64().unwrap_or(0.0) > 0.0,
+        "{line}"
+    );
     for f in ["report.json", "report.html"] {
         assert!(out.path().join(f).is_file(), "{f} written");
     }
@@ -57,6 +62,26 @@ fn smoke_scenario_passes_its_accounting_check() {
         .find(|c| c["name"] == "GGR per hall (published)")
         .expect("GGR check");
     assert!(ggr["skipped"].is_null(), "GGR is checked with --spawn");
+    // Once a second: pitboss's and the broker's CPU, and pitboss's consumer lag on the
+    // input and the internal topics (its /metrics).
+    let timeline = report["timeline"].as_array().expect("timeline");
+    for (field, what) in [
+        ("pitboss_cpu_cores", "pitboss's CPU"),
+        ("broker_cpu_cores", "the broker's CPU"),
+    ] {
+        assert!(
+            timeline
+                .iter()
+                .any(|s| s[field].as_f64().is_some_and(|c| c > 0.0)),
+            "{what} per second: {timeline:?}"
+        );
+    }
+    for field in ["input_lag_messages", "internal_lag_messages"] {
+        assert!(
+            timeline.iter().any(|s| s[field].is_u64()),
+            "{field} per second: {timeline:?}"
+        );
+    }
     // Every aggregate was published by the end, each naming its latest new input and
     // counting what it carried: together exactly what the reference delivered to halls and
     // pools.

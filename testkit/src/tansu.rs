@@ -46,7 +46,7 @@ pub fn tansu_bin() -> PathBuf {
 
 /// A Tansu broker with in-memory storage on a free loopback port; killed on drop.
 pub struct Broker {
-    _child: ChildGuard,
+    child: ChildGuard,
     /// `127.0.0.1:PORT`, for `bootstrap.servers`.
     pub addr: String,
 }
@@ -67,9 +67,14 @@ impl Broker {
         let addr = format!("127.0.0.1:{port}");
         accepting(&mut child, &addr, "").unwrap_or_else(|e| panic!("{e}"));
         Broker {
-            _child: child,
+            child,
             addr,
         }
+    }
+
+    /// The broker's process id (for a measure of its CPU time).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 }
 
@@ -105,7 +110,7 @@ pub fn moto_dir() -> Result<PathBuf, String> {
 /// [`DurableBroker::start_again`] restart it on the same address; both processes are killed
 /// on drop. Logs go to `log_dir` (`moto.log`, `tansu.N.log`).
 pub struct DurableBroker {
-    _moto: ChildGuard,
+    moto: ChildGuard,
     tansu: Option<ChildGuard>,
     s3: String,
     log_dir: PathBuf,
@@ -154,7 +159,7 @@ impl DurableBroker {
         created.ok_or_else(|| format!("moto's S3 server did not answer on {s3} within 60 s"))??;
         let port = free_port();
         let mut b = DurableBroker {
-            _moto: moto,
+            moto,
             tansu: None,
             s3,
             log_dir: log_dir.to_path_buf(),
@@ -163,6 +168,14 @@ impl DurableBroker {
         };
         b.start_again()?;
         Ok(b)
+    }
+
+    /// The processes serving the broker now: moto's, and Tansu's while it runs (for a
+    /// measure of their CPU time).
+    pub fn pids(&self) -> Vec<u32> {
+        std::iter::once(self.moto.id())
+            .chain(self.tansu.as_ref().map(|t| t.id()))
+            .collect()
     }
 
     /// Stops Tansu (SIGTERM, then SIGKILL after 10 s); its data stays in the store.

@@ -142,6 +142,11 @@ pub struct RunArgs {
     /// CPU.
     #[arg(long)]
     pub measure_broker: bool,
+    /// The broker's process on this machine (a broker you started): its CPU time is
+    /// sampled once a second and reported (`broker_cpu_secs`, per event and per second).
+    /// A broker the harness starts (--spawn-broker) is measured without it.
+    #[arg(long, conflicts_with = "spawn_broker")]
+    pub broker_pid: Option<u32>,
     /// The seed of a `[chaos]` scenario's faults (default: the scenario's `chaos.seed`):
     /// the seed a failed run printed replays its plan.
     #[arg(long)]
@@ -246,6 +251,12 @@ pub fn run(args: RunArgs) -> anyhow::Result<Option<Report>> {
             )?;
             // A known port, so that the sampler can read pitboss's /metrics.
             cfg.http.addr = config::free_loopback_addr()?.to_string();
+            // The consumer-lag gauge once a second, as the sampler reads it (pitboss's
+            // default is every 5 s; the scenario may set its own).
+            cfg.kafka
+                .consumer
+                .entry("statistics.interval.ms".into())
+                .or_insert_with(|| "1000".into());
             if args.spawn_broker {
                 // Tansu on S3 lists a partition's objects at every fetch: pitboss's 5 ms
                 // fetches would swamp the S3 server (the scenario may set its own).
@@ -338,6 +349,41 @@ pub fn run(args: RunArgs) -> anyhow::Result<Option<Report>> {
         .parse::<std::net::SocketAddr>()
         .ok()
         .filter(|a| a.port() != 0);
+    // The broker's processes, when it runs here: the one the harness started (moto and
+    // Tansu, whichever Tansu runs at the time), or --broker-pid.
+    let broker_pids = || -> Option<sampler::BrokerPids> {
+        match (&spawned_broker, args.broker_pid) {
+            (Some(b), _) => {
+                let b = b.clone();
+                let mut last = Vec::new();
+                Some(Box::new(move || {
+                    // The fault thread holds the lock while it restarts the broker: the
+                    // processes of the last look then.
+                    if let Ok(b) = b.try_lock() {
+                        last = b.pids();
+                    }
+                    last.clone()
+                }))
+            }
+            (None, Some(pid)) => Some(Box::new(move || vec![pid])),
+            (None, None) => None,
+        }
+    };
+    let watched = |pitboss: Option<u32>| sampler::Watched {
+        pitboss,
+        // Live actors and lag only from the pitboss the harness started.
+        metrics: pitboss.and(metrics_addr),
+        input_topic: cfg.kafka.topics.input.clone(),
+        internal_topics: cfg
+            .kafka
+            .topics
+            .consumed(true)
+            .into_iter()
+            .filter(|(src, _)| *src != pitboss::kafka::Src::Input)
+            .map(|(_, name)| name)
+            .collect(),
+        broker_pids: broker_pids(),
+    };
     let partitions = reader::input_partitions(&cfg)?;
     let mut reader = Reader::start(
         &cfg,
@@ -364,7 +410,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<Option<Report>> {
         shared.start_clock();
         if let Some(bin) = &pitboss_bin {
             let c = PitbossChild::spawn(bin, &cfg_path, &out)?;
-            sampler = Some(Sampler::start(c.pid(), metrics_addr, shared.clone())?);
+            sampler = Some(Sampler::start(watched(Some(c.pid())), shared.clone())?);
             child = Some(c);
         } else {
             eprintln!("backlog produced: start (or resume) pitboss now");
@@ -412,8 +458,11 @@ pub fn run(args: RunArgs) -> anyhow::Result<Option<Report>> {
             &progress,
         )?;
         shared.start_clock();
-        if let Some(c) = &child {
-            sampler = Some(Sampler::start(c.pid(), metrics_addr, shared.clone())?);
+        if child.is_some() || broker_pids().is_some() {
+            sampler = Some(Sampler::start(
+                watched(child.as_ref().map(PitbossChild::pid)),
+                shared.clone(),
+            )?);
         }
         if let Some(r) = &chaos_run {
             r.begin();

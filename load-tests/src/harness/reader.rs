@@ -78,6 +78,8 @@ pub struct Observed {
     pub hist: Option<Histogram<u64>>,
     /// With --measure-broker: due time -> input record readable, microseconds.
     pub broker_hist: Option<Histogram<u64>>,
+    /// The same per second after t0 in which the record was read.
+    pub broker_per_sec: Vec<Option<Histogram<u64>>>,
     /// Per second after t0: outputs, samples, and a latency histogram.
     pub per_sec: Vec<(u64, u64, Option<Histogram<u64>>)>,
     /// First output after t0, ns after t0.
@@ -121,33 +123,33 @@ impl Reader {
         topics.dedup();
         let input = input_too.then(|| cfg.kafka.topics.input.clone());
         topics.extend(input.clone());
-        let mut consumers = Vec::new();
+        // One consumer for every topic: it fetches all their partitions in one request per
+        // round. (A consumer per topic, as before, made a dozen fetch loops, each polling
+        // the broker every `fetch_wait_ms`: most of Tansu's CPU in a run at 1,000 events/s.)
+        let mut c = ClientConfig::new();
+        for (k, v) in cfg.kafka.client_settings(&BTreeMap::new()) {
+            c.set(k, v);
+        }
+        c.set("bootstrap.servers", &cfg.kafka.brokers)
+            .set("group.id", format!("{}.load-reader", cfg.kafka.group_id))
+            .set("enable.auto.commit", "false")
+            // The broker may hold a fetch this long: it bounds what the reader adds to the
+            // measured latency.
+            .set("fetch.wait.max.ms", fetch_wait_ms.to_string());
+        let consumer: BaseConsumer = c.create().context("creating an output reader")?;
+        let mut tpl = TopicPartitionList::new();
         for t in &topics {
-            let mut c = ClientConfig::new();
-            for (k, v) in cfg.kafka.client_settings(&BTreeMap::new()) {
-                c.set(k, v);
-            }
-            c.set("bootstrap.servers", &cfg.kafka.brokers)
-                .set("group.id", format!("{}.load-reader", cfg.kafka.group_id))
-                .set("enable.auto.commit", "false")
-                .set("enable.partition.eof", "true")
-                // The broker may hold a fetch this long: it bounds what the reader adds to
-                // the measured latency.
-                .set("fetch.wait.max.ms", fetch_wait_ms.to_string());
-            let consumer: BaseConsumer = c.create().context("creating an output reader")?;
-            let mut tpl = TopicPartitionList::new();
             for p in partition_ids(&consumer, t)? {
                 tpl.add_partition_offset(t, p, Offset::Beginning)?;
             }
-            consumer
-                .assign(&tpl)
-                .context("assigning output partitions")?;
-            consumers.push((t.clone(), consumer));
         }
+        consumer
+            .assign(&tpl)
+            .context("assigning output partitions")?;
         let s = shared.clone();
         let consumer = std::thread::Builder::new()
             .name("load-reader".into())
-            .spawn(move || read_outputs(consumers, input, s))?;
+            .spawn(move || read_outputs(consumer, input, s))?;
         Ok(Self {
             shared,
             consumer: Some(consumer),
@@ -228,6 +230,26 @@ impl Reader {
     }
 }
 
+/// Whether `c` has read every partition assigned to it to the partition's end (its high
+/// watermark, asked of the broker).
+fn at_end(c: &BaseConsumer) -> anyhow::Result<bool> {
+    let positions = c.position().context("the output reader's positions")?;
+    for e in positions.elements() {
+        let (low, high) = c
+            .fetch_watermarks(e.topic(), e.partition(), Duration::from_secs(10))
+            .with_context(|| format!("the end of {}/{}", e.topic(), e.partition()))?;
+        let done = match e.offset() {
+            Offset::Offset(o) => o >= high,
+            // Nothing read from it yet: at its end only if it is empty.
+            _ => high <= low,
+        };
+        if !done {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
 /// The partitions of `topic`, waiting up to 30 s for it to appear.
 fn partition_ids(c: &BaseConsumer, topic: &str) -> anyhow::Result<Vec<i32>> {
     let found = poll_until(
@@ -295,7 +317,7 @@ fn transient(e: &rdkafka::error::KafkaError) -> bool {
 
 /// The output reader: every partition of every output topic, from the beginning.
 fn read_outputs(
-    consumers: Vec<(String, BaseConsumer)>,
+    consumer: BaseConsumer,
     input: Option<String>,
     shared: Arc<Shared>,
 ) -> anyhow::Result<Observed> {
@@ -308,219 +330,220 @@ fn read_outputs(
     obs.named = vec![0u64; n_ids / 64 + 1];
     obs.named_any = vec![0u64; n_ids / 64 + 1];
     let mut sentinels: HashSet<String> = HashSet::new();
-    // (topic, partition) -> at end of log.
-    let mut eof: HashMap<(usize, i32), bool> = HashMap::new();
     let mut quiet_rounds = 0u32;
+    let c = &consumer;
     loop {
         let mut got = false;
-        for (ti, (topic, c)) in consumers.iter().enumerate() {
-            for _ in 0..1024 {
-                let m = match c.poll(Duration::ZERO) {
-                    None => break,
-                    Some(Err(rdkafka::error::KafkaError::PartitionEOF(p))) => {
-                        eof.insert((ti, p), true);
-                        continue;
+        for _ in 0..16_384 {
+            let m = match c.poll(Duration::ZERO) {
+                None => break,
+                Some(Err(e)) if transient(&e) => {
+                    // The client reconnects and fetches on from where it was.
+                    if obs.transient_errors == 0 {
+                        eprintln!("pitboss-load: reading the outputs: {e} (retrying)");
                     }
-                    Some(Err(e)) if transient(&e) => {
-                        // The client reconnects and fetches on from where it was.
-                        if obs.transient_errors == 0 {
-                            eprintln!("pitboss-load: reading {topic}: {e} (retrying)");
-                        }
-                        obs.transient_errors += 1;
-                        break;
+                    obs.transient_errors += 1;
+                    break;
+                }
+                Some(Err(e)) => return Err(anyhow!("reading the outputs: {e}")),
+                Some(Ok(m)) => m,
+            };
+            got = true;
+            let topic = m.topic();
+            let now = shared.now_ns();
+            let t0 = shared.t0_ns.load(Ordering::Relaxed);
+            let since_t0 = (t0 != u64::MAX && now >= t0).then(|| now - t0);
+            if input.as_deref() == Some(topic) {
+                if let (Some(read), Some(b)) = (obs.input_read.as_mut(), m.payload()) {
+                    read.insert(payload_hash(b));
+                }
+                // The broker floor: an input record readable by a consumer.
+                let due = m
+                    .headers()
+                    .and_then(|h| h.iter().find(|x| x.key == DUE_HEADER))
+                    .and_then(|x| x.value)
+                    .and_then(|v| <[u8; 8]>::try_from(v).ok())
+                    .map(u64::from_be_bytes);
+                if let (Some(s), Some(due)) = (since_t0, due) {
+                    let us = (s.saturating_sub(due) / 1000).max(1);
+                    obs.broker_hist
+                        .get_or_insert_with(|| new_hist(3))
+                        .saturating_record(us);
+                    let sec = (s / 1_000_000_000) as usize;
+                    if obs.broker_per_sec.len() <= sec {
+                        obs.broker_per_sec.resize_with(sec + 1, || None);
                     }
-                    Some(Err(e)) => return Err(anyhow!("reading {topic}: {e}")),
-                    Some(Ok(m)) => m,
-                };
-                got = true;
-                eof.insert((ti, m.partition()), false);
-                let now = shared.now_ns();
-                let t0 = shared.t0_ns.load(Ordering::Relaxed);
-                let since_t0 = (t0 != u64::MAX && now >= t0).then(|| now - t0);
-                if input.as_deref() == Some(topic.as_str()) {
-                    if let (Some(read), Some(b)) = (obs.input_read.as_mut(), m.payload()) {
-                        read.insert(payload_hash(b));
-                    }
-                    // The broker floor: an input record readable by a consumer.
-                    let due = m
-                        .headers()
-                        .and_then(|h| h.iter().find(|x| x.key == DUE_HEADER))
-                        .and_then(|x| x.value)
-                        .and_then(|v| <[u8; 8]>::try_from(v).ok())
-                        .map(u64::from_be_bytes);
-                    if let (Some(s), Some(due)) = (since_t0, due) {
-                        obs.broker_hist
-                            .get_or_insert_with(|| new_hist(3))
-                            .saturating_record((s.saturating_sub(due) / 1000).max(1));
-                    }
+                    obs.broker_per_sec[sec]
+                        .get_or_insert_with(|| new_hist(3))
+                        .saturating_record(us);
+                }
+                continue;
+            }
+            shared.outputs.fetch_add(1, Ordering::Relaxed);
+            if let Some(s) = since_t0 {
+                obs.first_output_ns.get_or_insert(s);
+                obs.last_output_ns = Some(s);
+            }
+            let sec = since_t0.map(|s| (s / 1_000_000_000) as usize);
+            if let Some(sec) = sec {
+                if obs.per_sec.len() <= sec {
+                    obs.per_sec.resize_with(sec + 1, || (0, 0, None));
+                }
+                obs.per_sec[sec].0 += 1;
+            }
+            // The simulator event the output names, and how many it carries.
+            let (cause, count) = match m.headers() {
+                Some(h) => {
+                    let value = |key: &str| {
+                        h.iter()
+                            .find(|x| x.key == key)
+                            .and_then(|x| x.value)
+                            .and_then(|v| std::str::from_utf8(v).ok())
+                    };
+                    let cause = value(CAUSE_HEADER)
+                        .and_then(|v| uuid::Uuid::parse_str(v).ok())
+                        .map(|id| id.as_u128())
+                        .filter(|v| (v >> 64) as u64 == shared.seed)
+                        .map(|v| v as u64 as usize)
+                        .filter(|n| *n < n_ids);
+                    (
+                        cause,
+                        value(COUNT_HEADER).and_then(|v| v.parse::<u64>().ok()),
+                    )
+                }
+                None => (None, None),
+            };
+            let payload = m.payload().unwrap_or_default();
+            let ev = match wire::decode_output(payload) {
+                Ok(ev) => ev,
+                Err(e) => {
+                    obs.undecodable.0 += 1;
+                    obs.undecodable.1.get_or_insert_with(|| {
+                        format!("{topic}/{}@{}: {e}", m.partition(), m.offset())
+                    });
                     continue;
                 }
-                shared.outputs.fetch_add(1, Ordering::Relaxed);
-                if let Some(s) = since_t0 {
-                    obs.first_output_ns.get_or_insert(s);
-                    obs.last_output_ns = Some(s);
+            };
+            let kind = ev.kind();
+            *obs.records.entry(kind).or_insert(0) += 1;
+            // Latency: from the named event's due time.
+            if let (Some(s), Some(n)) = (since_t0, cause) {
+                let due = shared.due_ns[n].load(Ordering::Relaxed);
+                let us = (s.saturating_sub(due) / 1000).max(1);
+                let k = obs.by_kind.entry(kind).or_insert_with(|| KindLatency {
+                    hist: new_hist(3),
+                    samples: 0,
+                    carried: 0,
+                    seen: vec![0; n_ids / 64 + 1],
+                });
+                let new_for_kind = !bit(&k.seen, n);
+                if new_for_kind {
+                    set_bit(&mut k.seen, n);
+                    k.samples += 1;
+                    k.hist.saturating_record(us);
                 }
-                let sec = since_t0.map(|s| (s / 1_000_000_000) as usize);
-                if let Some(sec) = sec {
-                    if obs.per_sec.len() <= sec {
-                        obs.per_sec.resize_with(sec + 1, || (0, 0, None));
-                    }
-                    obs.per_sec[sec].0 += 1;
-                }
-                // The simulator event the output names, and how many it carries.
-                let (cause, count) = match m.headers() {
-                    Some(h) => {
-                        let value = |key: &str| {
-                            h.iter()
-                                .find(|x| x.key == key)
-                                .and_then(|x| x.value)
-                                .and_then(|v| std::str::from_utf8(v).ok())
-                        };
-                        let cause = value(CAUSE_HEADER)
-                            .and_then(|v| uuid::Uuid::parse_str(v).ok())
-                            .map(|id| id.as_u128())
-                            .filter(|v| (v >> 64) as u64 == shared.seed)
-                            .map(|v| v as u64 as usize)
-                            .filter(|n| *n < n_ids);
-                        (
-                            cause,
-                            value(COUNT_HEADER).and_then(|v| v.parse::<u64>().ok()),
-                        )
-                    }
-                    None => (None, None),
+                // An aggregate's every publication carries events no earlier one did.
+                k.carried += match count {
+                    Some(c) => c,
+                    None => u64::from(new_for_kind),
                 };
-                let payload = m.payload().unwrap_or_default();
-                let ev = match wire::decode_output(payload) {
-                    Ok(ev) => ev,
-                    Err(e) => {
-                        obs.undecodable.0 += 1;
-                        obs.undecodable.1.get_or_insert_with(|| {
-                            format!("{topic}/{}@{}: {e}", m.partition(), m.offset())
-                        });
-                        continue;
+                set_bit(&mut obs.named_any, n);
+                if kind != WINDOW_KIND && !bit(&obs.named, n) {
+                    set_bit(&mut obs.named, n);
+                    obs.last_sample_ns = Some(s);
+                    if let Some(hist) = obs.hist.as_mut() {
+                        hist.saturating_record(us);
                     }
-                };
-                let kind = ev.kind();
-                *obs.records.entry(kind).or_insert(0) += 1;
-                // Latency: from the named event's due time.
-                if let (Some(s), Some(n)) = (since_t0, cause) {
-                    let due = shared.due_ns[n].load(Ordering::Relaxed);
-                    let us = (s.saturating_sub(due) / 1000).max(1);
-                    let k = obs.by_kind.entry(kind).or_insert_with(|| KindLatency {
-                        hist: new_hist(3),
-                        samples: 0,
-                        carried: 0,
-                        seen: vec![0; n_ids / 64 + 1],
-                    });
-                    let new_for_kind = !bit(&k.seen, n);
-                    if new_for_kind {
-                        set_bit(&mut k.seen, n);
-                        k.samples += 1;
-                        k.hist.saturating_record(us);
-                    }
-                    // An aggregate's every publication carries events no earlier one did.
-                    k.carried += match count {
-                        Some(c) => c,
-                        None => u64::from(new_for_kind),
-                    };
-                    set_bit(&mut obs.named_any, n);
-                    if kind != WINDOW_KIND && !bit(&obs.named, n) {
-                        set_bit(&mut obs.named, n);
-                        obs.last_sample_ns = Some(s);
-                        if let Some(hist) = obs.hist.as_mut() {
-                            hist.saturating_record(us);
-                        }
-                        if let Some(sec) = sec {
-                            let slot = &mut obs.per_sec[sec];
-                            slot.1 += 1;
-                            slot.2
-                                .get_or_insert_with(|| new_hist(2))
-                                .saturating_record(us);
-                        }
+                    if let Some(sec) = sec {
+                        let slot = &mut obs.per_sec[sec];
+                        slot.1 += 1;
+                        slot.2
+                            .get_or_insert_with(|| new_hist(2))
+                            .saturating_record(us);
                     }
                 }
-                let hash = {
-                    use std::hash::{Hash, Hasher};
-                    let mut h = std::collections::hash_map::DefaultHasher::new();
-                    payload.hash(&mut h);
-                    h.finish()
-                };
-                let (first, conflict) = match obs
-                    .ids
-                    .entry(kind)
-                    .or_default()
-                    .entry(ev.output_id().to_string())
-                {
-                    Entry::Vacant(v) => {
-                        v.insert(hash);
-                        (true, false)
-                    }
-                    Entry::Occupied(o) => (false, *o.get() != hash),
-                };
-                if conflict {
-                    obs.id_conflicts.0 += 1;
-                    obs.id_conflicts.1.get_or_insert_with(|| {
-                        format!(
-                            "{kind} {} ({topic}/{}@{})",
-                            ev.output_id(),
-                            m.partition(),
-                            m.offset()
-                        )
-                    });
+            }
+            let hash = {
+                use std::hash::{Hash, Hasher};
+                let mut h = std::collections::hash_map::DefaultHasher::new();
+                payload.hash(&mut h);
+                h.finish()
+            };
+            let (first, conflict) = match obs
+                .ids
+                .entry(kind)
+                .or_default()
+                .entry(ev.output_id().to_string())
+            {
+                Entry::Vacant(v) => {
+                    v.insert(hash);
+                    (true, false)
                 }
-                match ev {
-                    OutputEvent::Ggr(g) => {
-                        let p = g.payload;
-                        let e = obs
-                            .ggr
-                            .entry((p.hall.to_string(), p.window_start))
-                            .or_default();
-                        if p.revision >= e.3 {
-                            *e = (p.bets, p.wins, p.games, p.revision);
-                        }
+                Entry::Occupied(o) => (false, *o.get() != hash),
+            };
+            if conflict {
+                obs.id_conflicts.0 += 1;
+                obs.id_conflicts.1.get_or_insert_with(|| {
+                    format!(
+                        "{kind} {} ({topic}/{}@{})",
+                        ev.output_id(),
+                        m.partition(),
+                        m.offset()
+                    )
+                });
+            }
+            match ev {
+                OutputEvent::Ggr(g) => {
+                    let p = g.payload;
+                    let e = obs
+                        .ggr
+                        .entry((p.hall.to_string(), p.window_start))
+                        .or_default();
+                    if p.revision >= e.3 {
+                        *e = (p.bets, p.wins, p.games, p.revision);
                     }
-                    OutputEvent::Wallet(w) => {
-                        let p = w.payload;
-                        if let Some(round) = round_of(&p.player) {
-                            if sentinels.insert(p.player.to_string()) {
-                                let c = match round {
-                                    Round::Warm => &shared.warm_seen,
-                                    Round::Final => &shared.final_seen,
-                                };
-                                c.fetch_add(1, Ordering::Relaxed);
-                            }
-                        }
-                        // A repeat republishes an earlier answer (RULES.md W-2) under its id:
-                        // its balance is not the latest. A refusal carries no balance.
-                        if let (true, Some(b)) = (first, p.balance) {
-                            obs.balances.insert(p.player.to_string(), b);
-                        }
-                    }
-                    // A settled cashless transfer carries the wallet's balance after it too
-                    // (on the same partition as the player's wallet outputs).
-                    OutputEvent::Transfer(t) if first && !t.payload.repeated => {
-                        obs.balances
-                            .insert(t.payload.player.to_string(), t.payload.balance);
-                    }
-                    OutputEvent::JackpotHit(h) => {
-                        let p = h.payload;
-                        obs.hits.insert(
-                            h.output_id.to_string(),
-                            (p.pool.to_string(), p.level, p.amount),
-                        );
-                    }
-                    OutputEvent::JackpotLevels(l) => {
-                        let p = l.payload;
-                        obs.levels.insert(
-                            p.pool.to_string(),
-                            p.levels
-                                .iter()
-                                .map(|x| (x.level, x.amount, x.hits))
-                                .collect(),
-                        );
-                    }
-                    _ => {}
                 }
+                OutputEvent::Wallet(w) => {
+                    let p = w.payload;
+                    if let Some(round) = round_of(&p.player) {
+                        if sentinels.insert(p.player.to_string()) {
+                            let c = match round {
+                                Round::Warm => &shared.warm_seen,
+                                Round::Final => &shared.final_seen,
+                            };
+                            c.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                    // A repeat republishes an earlier answer (RULES.md W-2) under its id:
+                    // its balance is not the latest. A refusal carries no balance.
+                    if let (true, Some(b)) = (first, p.balance) {
+                        obs.balances.insert(p.player.to_string(), b);
+                    }
+                }
+                // A settled cashless transfer carries the wallet's balance after it too
+                // (on the same partition as the player's wallet outputs).
+                OutputEvent::Transfer(t) if first && !t.payload.repeated => {
+                    obs.balances
+                        .insert(t.payload.player.to_string(), t.payload.balance);
+                }
+                OutputEvent::JackpotHit(h) => {
+                    let p = h.payload;
+                    obs.hits.insert(
+                        h.output_id.to_string(),
+                        (p.pool.to_string(), p.level, p.amount),
+                    );
+                }
+                OutputEvent::JackpotLevels(l) => {
+                    let p = l.payload;
+                    obs.levels.insert(
+                        p.pool.to_string(),
+                        p.levels
+                            .iter()
+                            .map(|x| (x.level, x.amount, x.hits))
+                            .collect(),
+                    );
+                }
+                _ => {}
             }
         }
         if got {
@@ -528,14 +551,13 @@ fn read_outputs(
             continue;
         }
         if shared.finish.load(Ordering::Relaxed) {
-            let parts: usize = consumers
-                .iter()
-                .map(|(_, c)| c.assignment().map_or(0, |a| a.count()))
-                .sum();
-            let at_end = eof.len() >= parts && eof.values().all(|e| *e);
-            quiet_rounds = if at_end { quiet_rounds + 1 } else { 0 };
+            // Quiet for 200 ms: done if every partition was read to its end.
+            quiet_rounds += 1;
             if quiet_rounds >= 20 {
-                return Ok(obs);
+                if at_end(c)? {
+                    return Ok(obs);
+                }
+                quiet_rounds = 0;
             }
             std::thread::sleep(Duration::from_millis(10));
         } else {

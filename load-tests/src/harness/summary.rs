@@ -109,6 +109,10 @@ pub fn report(
         obs.per_sec.len().max(f.sender.sent_per_sec.len())
     };
     let sampled = sampler::per_second(f.samples, secs);
+    // The broker's CPU from t0 to the last sample (its readings count from the first).
+    let broker_cpu_secs = f.samples.iter().rev().find_map(|s| s.broker_cpu_secs);
+    let pitboss_cores = sampler::cores_per_second(&sampled, |s| s.pitboss_cpu_secs);
+    let broker_cores = sampler::cores_per_second(&sampled, |s| s.broker_cpu_secs);
     let timeline: Vec<Second> = (0..secs)
         .map(|s| {
             let (outputs, samples, h) = obs.per_sec.get(s).map_or((0, 0, None), |x| {
@@ -132,6 +136,15 @@ pub fn report(
                 p99_ms: h.map(|v| v as f64 / 1000.0),
                 rss_bytes: sampled[s].and_then(|x| x.rss_bytes),
                 live_entities: sampled[s].and_then(|x| x.live),
+                broker_p99_ms: obs
+                    .broker_per_sec
+                    .get(s)
+                    .and_then(Option::as_ref)
+                    .map(|h| h.value_at_quantile(0.99) as f64 / 1000.0),
+                pitboss_cpu_cores: pitboss_cores[s],
+                broker_cpu_cores: broker_cores[s],
+                input_lag_messages: sampled[s].and_then(|x| x.input_lag),
+                internal_lag_messages: sampled[s].and_then(|x| x.internal_lag),
             }
         })
         .collect();
@@ -223,6 +236,8 @@ pub fn report(
         harness_cpu_secs: f.harness_cpu_secs,
         pitboss_cpu_secs: f.pitboss_cpu_secs,
         pitboss_cpu_us_per_event: crate::report::us_per_event(f.pitboss_cpu_secs, events),
+        broker_cpu_secs,
+        broker_cpu_us_per_event: crate::report::us_per_event(broker_cpu_secs, events),
         rss_base_bytes: f.memory.rss_base_bytes,
         rss_peak_bytes: f.memory.rss_peak_bytes,
         live_entities_base: f.memory.live_entities_base,

@@ -44,6 +44,38 @@ impl Report {
         s.push_str(&self.svg_timeline());
         s.push_str("<h2>p99 latency per second</h2>");
         s.push_str(&self.svg_p99());
+        if self
+            .timeline
+            .iter()
+            .any(|t| t.pitboss_cpu_cores.is_some() || t.broker_cpu_cores.is_some())
+        {
+            s.push_str("<h2>CPU cores per second</h2>");
+            s.push_str(&self.svg_lines(
+                &[
+                    ("pitboss", "#1f6fd1", &|t: &Second| t.pitboss_cpu_cores),
+                    ("broker", "#999999", &|t: &Second| t.broker_cpu_cores),
+                ],
+                "cores",
+            ));
+        }
+        if self
+            .timeline
+            .iter()
+            .any(|t| t.input_lag_messages.is_some() || t.internal_lag_messages.is_some())
+        {
+            s.push_str("<h2>pitboss's consumer lag per second</h2>");
+            s.push_str(&self.svg_lines(
+                &[
+                    ("input topic", "#d17a1f", &|t: &Second| {
+                        t.input_lag_messages.map(|n| n as f64)
+                    }),
+                    ("internal topics", "#6a3fb0", &|t: &Second| {
+                        t.internal_lag_messages.map(|n| n as f64)
+                    }),
+                ],
+                "messages",
+            ));
+        }
         if self.timeline.iter().any(|t| t.rss_bytes.is_some()) {
             s.push_str("<h2>pitboss resident memory per second</h2>");
             s.push_str(&self.svg_per_second("RSS MiB", "#2a8f4a", "MiB", |t| {
@@ -132,31 +164,42 @@ impl Report {
         yname: &str,
         value: impl Fn(&Second) -> Option<f64>,
     ) -> String {
-        let pts: Vec<(f64, f64)> = self
-            .timeline
+        self.svg_lines(&[(name, color, &value)], yname)
+    }
+
+    /// Per-second figures of the timeline in one chart (lines without any value left
+    /// out, and each line's seconds without a value).
+    fn svg_lines(&self, lines: &[PerSecond<'_>], yname: &str) -> String {
+        let series: Vec<Series<'_>> = lines
             .iter()
-            .filter_map(|t| value(t).map(|v| (t.second as f64, v)))
+            .map(|(name, color, value)| {
+                let pts = self
+                    .timeline
+                    .iter()
+                    .filter_map(|t| value(t).map(|v| (t.second as f64, v)))
+                    .collect();
+                (*name, *color, pts)
+            })
+            .filter(|(_, _, pts): &Series<'_>| !pts.is_empty())
             .collect();
         let xmax = (self.timeline.len().max(1)) as f64;
         let labels = x_labels(xmax);
         let labels: Vec<(f64, &str)> = labels.iter().map(|(x, s)| (*x, s.as_str())).collect();
-        chart(&[(name, color, pts)], xmax, &labels, "seconds", yname)
+        chart(&series, xmax, &labels, "seconds", yname)
     }
 
     fn svg_p99(&self) -> String {
-        let p: Vec<(f64, f64)> = self
-            .timeline
-            .iter()
-            .filter_map(|t| t.p99_ms.map(|v| (t.second as f64, v)))
-            .collect();
-        let xmax = (self.timeline.len().max(1)) as f64;
-        let labels = x_labels(xmax);
-        let labels: Vec<(f64, &str)> = labels.iter().map(|(x, s)| (*x, s.as_str())).collect();
-        chart(
-            &[("p99 ms (by arrival second)", "#b0306a", p)],
-            xmax,
-            &labels,
-            "seconds",
+        self.svg_lines(
+            &[
+                ("p99 ms (by arrival second)", "#b0306a", &|t: &Second| {
+                    t.p99_ms
+                }),
+                (
+                    "broker alone, p99 ms (--measure-broker)",
+                    "#999999",
+                    &|t: &Second| t.broker_p99_ms,
+                ),
+            ],
             "ms",
         )
     }
@@ -186,6 +229,9 @@ fn esc(s: &str) -> String {
 
 /// A chart's line: name, colour, points.
 type Series<'a> = (&'a str, &'a str, Vec<(f64, f64)>);
+
+/// A line of per-second values: name, colour, the value of a second (if it has one).
+type PerSecond<'a> = (&'a str, &'a str, &'a dyn Fn(&Second) -> Option<f64>);
 
 /// A line chart as inline SVG.
 fn chart(

@@ -101,6 +101,18 @@ pub struct Second {
     pub rss_bytes: Option<u64>,
     /// pitboss's live actors (all kinds) at that sample.
     pub live_entities: Option<u64>,
+    /// With --measure-broker: p99 of due time -> input record readable over the input
+    /// records read in that second (the broker alone), ms.
+    pub broker_p99_ms: Option<f64>,
+    /// CPU cores pitboss used since the previous sample (`--spawn`).
+    pub pitboss_cpu_cores: Option<f64>,
+    /// CPU cores the broker used since the previous sample (a broker on this machine:
+    /// `--spawn-broker` or `--broker-pid`).
+    pub broker_cpu_cores: Option<f64>,
+    /// Messages of the input topic, and of the internal topics, pitboss had not yet taken
+    /// in at that sample (`pitboss_consumer_lag_messages`, `--spawn`).
+    pub input_lag_messages: Option<u64>,
+    pub internal_lag_messages: Option<u64>,
 }
 
 /// One accounting check.
@@ -259,6 +271,13 @@ pub struct Report {
     /// scenario's events; the harness's few sentinel deposits are not counted). `None`
     /// without `--spawn` or without events.
     pub pitboss_cpu_us_per_event: Option<f64>,
+    /// CPU seconds (user + system) of the broker, when it runs on this machine
+    /// (`--spawn-broker`: Tansu and its S3 server; `--broker-pid`), from t0 until pitboss
+    /// had processed everything (the last sample before pitboss is stopped). `None`
+    /// otherwise.
+    pub broker_cpu_secs: Option<f64>,
+    /// `broker_cpu_secs` × 10⁶ / `events`.
+    pub broker_cpu_us_per_event: Option<f64>,
     /// pitboss's resident memory (VmRSS) at the base sample (the first once the clock
     /// started, pitboss warmed up), bytes. With `--spawn`; `None` otherwise.
     pub rss_base_bytes: Option<u64>,
@@ -320,6 +339,8 @@ pub struct Headline<'a> {
     pub accounting_ok: bool,
     /// µs of `pitboss run` CPU per event offered (see [`Report::pitboss_cpu_us_per_event`]).
     pub pitboss_cpu_us_per_event: Option<f64>,
+    /// µs of broker CPU per event offered (see [`Report::broker_cpu_us_per_event`]).
+    pub broker_cpu_us_per_event: Option<f64>,
     /// pitboss's resident memory at the start of the clock and at most, bytes.
     pub rss_base_bytes: Option<u64>,
     pub rss_peak_bytes: Option<u64>,
@@ -354,6 +375,7 @@ impl Report {
             latency_coverage_with_windows: round3(self.latency_coverage_with_windows),
             accounting_ok: self.accounting.ok,
             pitboss_cpu_us_per_event: self.pitboss_cpu_us_per_event.map(round1),
+            broker_cpu_us_per_event: self.broker_cpu_us_per_event.map(round1),
             rss_base_bytes: self.rss_base_bytes,
             rss_peak_bytes: self.rss_peak_bytes,
             live_entities_base: self.live_entities_base,
@@ -488,6 +510,10 @@ impl Report {
                 (Some(p), Some(us)) => format!(", pitboss {p:.1} s ({us:.1} µs per event)"),
                 (Some(p), None) => format!(", pitboss {p:.1} s"),
                 _ => String::new(),
+            } + &match (self.broker_cpu_secs, self.broker_cpu_us_per_event) {
+                (Some(b), Some(us)) => format!(", broker {b:.1} s ({us:.1} µs per event)"),
+                (Some(b), None) => format!(", broker {b:.1} s"),
+                _ => String::new(),
             },
             self.cores,
             self.generate_secs
@@ -612,6 +638,8 @@ mod tests {
             harness_cpu_secs: 0.0,
             pitboss_cpu_secs: None,
             pitboss_cpu_us_per_event: None,
+            broker_cpu_secs: None,
+            broker_cpu_us_per_event: None,
             rss_base_bytes: None,
             rss_peak_bytes: None,
             live_entities_base: None,
@@ -634,6 +662,7 @@ mod tests {
         let v = serde_json::to_value(bare_report(1000).headline()).unwrap();
         for k in [
             "pitboss_cpu_us_per_event",
+            "broker_cpu_us_per_event",
             "rss_base_bytes",
             "rss_peak_bytes",
             "live_entities_base",
@@ -643,6 +672,44 @@ mod tests {
             assert!(v.get(k).is_some_and(|x| x.is_null()), "{k} in {v}");
         }
         assert!(!bare_report(1000).table().contains("pitboss memory"));
+    }
+
+    #[test]
+    fn the_html_plots_cpu_lag_and_the_broker_only_when_measured() {
+        let second = |s: u64, measured: bool| Second {
+            second: s,
+            offered_events: 1000.0,
+            sent_events: 1000,
+            outputs: 200,
+            latency_samples: 100,
+            p99_ms: Some(40.0),
+            rss_bytes: None,
+            live_entities: None,
+            broker_p99_ms: measured.then_some(12.5),
+            pitboss_cpu_cores: measured.then_some(0.2),
+            broker_cpu_cores: measured.then_some(1.3),
+            input_lag_messages: measured.then_some(10),
+            internal_lag_messages: measured.then_some(3),
+        };
+        let mut r = bare_report(1000);
+        r.timeline = vec![second(0, false), second(1, false)];
+        let plain = r.html();
+        for absent in ["CPU cores per second", "consumer lag", "broker alone"] {
+            assert!(!plain.contains(absent), "{absent}");
+        }
+        r.timeline = vec![second(0, true), second(1, true)];
+        let full = r.html();
+        for present in [
+            "CPU cores per second",
+            "consumer lag per second",
+            "internal topics",
+            "broker alone, p99 ms",
+        ] {
+            assert!(full.contains(present), "{present}");
+        }
+        let v = serde_json::to_value(&r.timeline[1]).unwrap();
+        assert_eq!(v["broker_p99_ms"], 12.5);
+        assert_eq!(v["internal_lag_messages"], 3);
     }
 
     #[test]
@@ -656,8 +723,11 @@ mod tests {
         r.live_entities_base = Some(50);
         r.live_entities_peak = Some(100_050);
         r.rss_bytes_per_live_entity = Some(1234.56);
+        r.broker_cpu_secs = Some(80.04);
+        r.broker_cpu_us_per_event = us_per_event(r.broker_cpu_secs, r.events);
         let v = serde_json::to_value(r.headline()).unwrap();
         assert_eq!(v["pitboss_cpu_us_per_event"], 36.3);
+        assert_eq!(v["broker_cpu_us_per_event"], 80.0);
         assert_eq!(v["rss_base_bytes"], 100u64 << 20);
         assert_eq!(v["rss_peak_bytes"], 300u64 << 20);
         assert_eq!(v["live_entities_base"], 50);
@@ -665,6 +735,7 @@ mod tests {
         assert_eq!(v["rss_bytes_per_live_entity"], 1234.6);
         let t = r.table();
         assert!(t.contains("36.3 µs per event"), "{t}");
+        assert!(t.contains("broker 80.0 s (80.0 µs per event)"), "{t}");
         assert!(
             t.contains("RSS 100.0 MiB at the start, 300.0 MiB at most"),
             "{t}"

@@ -37,7 +37,9 @@ pub fn run_scenario(scenario: &str, wait_secs: u64, limit: Duration, spawn_broke
     let mut cmd = Command::new(&load);
     cmd.args(["run", "--scenario"]).arg(&scenario);
     match &broker {
-        Some(b) => cmd.args(["--brokers", &b.addr]),
+        Some(b) => cmd
+            .args(["--brokers", &b.addr, "--broker-pid"])
+            .arg(b.pid().to_string()),
         None => cmd.arg("--spawn-broker"),
     };
     let mut child = cmd
