@@ -63,7 +63,7 @@ fn smoke_scenario_passes_its_accounting_check() {
         .expect("GGR check");
     assert!(ggr["skipped"].is_null(), "GGR is checked with --spawn");
     // Once a second: pitboss's and the broker's CPU, and pitboss's consumer lag on the
-    // input and the internal topics (its /metrics).
+    // input and the internal topics and its events in flight (its /metrics).
     let timeline = report["timeline"].as_array().expect("timeline");
     for (field, what) in [
         ("pitboss_cpu_cores", "pitboss's CPU"),
@@ -76,7 +76,11 @@ fn smoke_scenario_passes_its_accounting_check() {
             "{what} per second: {timeline:?}"
         );
     }
-    for field in ["input_lag_messages", "internal_lag_messages"] {
+    for field in [
+        "input_lag_messages",
+        "internal_lag_messages",
+        "inflight_events",
+    ] {
         assert!(
             timeline.iter().any(|s| s[field].is_u64()),
             "{field} per second: {timeline:?}"

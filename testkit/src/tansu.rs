@@ -66,10 +66,7 @@ impl Broker {
         let mut child = ChildGuard(child);
         let addr = format!("127.0.0.1:{port}");
         accepting(&mut child, &addr, "").unwrap_or_else(|e| panic!("{e}"));
-        Broker {
-            child,
-            addr,
-        }
+        Broker { child, addr }
     }
 
     /// The broker's process id (for a measure of its CPU time).

@@ -137,6 +137,11 @@ pub struct RunArgs {
     /// every fetch, and short waits swamp the S3 server.
     #[arg(long)]
     pub reader_fetch_wait_ms: Option<u32>,
+    /// `linger.ms` of the harness's producer: how long it gathers events into one produce
+    /// request. 1 sends at once, as a gateway would; a longer linger makes fewer, larger
+    /// requests (less broker CPU per event) and adds up to that much to each latency.
+    #[arg(long, default_value_t = 1)]
+    pub sender_linger_ms: u32,
     /// Also read the input topic back and measure due time -> input record readable
     /// (the broker's own share of the latency, without pitboss). Costs harness and broker
     /// CPU.
@@ -308,7 +313,12 @@ pub fn run(args: RunArgs) -> anyhow::Result<Option<Report>> {
 
     let progress = progress_bar(sched.total);
     let shared = Arc::new(Shared::new(cfg.sim.seed, sched.total as usize + 16));
-    let mut sender = Sender::new(&cfg, shared.clone(), progress.clone())?;
+    let mut sender = Sender::new(
+        &cfg,
+        shared.clone(),
+        progress.clone(),
+        args.sender_linger_ms,
+    )?;
     let gen_start = Instant::now();
     sender.generate(&sched)?;
     let generate_secs = gen_start.elapsed().as_secs_f64();

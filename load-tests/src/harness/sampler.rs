@@ -33,6 +33,9 @@ const INTERVAL: Duration = Duration::from_secs(1);
 /// series per topic and partition.
 pub const CONSUMER_LAG: &str = pitboss::telemetry::CONSUMER_LAG;
 
+/// The gauge of events in flight (`pitboss::telemetry::INFLIGHT_EVENTS`).
+pub const INFLIGHT_EVENTS: &str = pitboss::telemetry::INFLIGHT_EVENTS;
+
 /// One reading of the spawned pitboss (and of the broker's CPU).
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Sample {
@@ -53,6 +56,9 @@ pub struct Sample {
     /// second in a spawned run).
     pub input_lag: Option<u64>,
     pub internal_lag: Option<u64>,
+    /// Events pitboss has taken in and not yet completed (`pitboss_inflight_events`: until
+    /// their outputs and effects are in the broker), at most `inflight-events-max`.
+    pub inflight: Option<u64>,
 }
 
 /// What the sampler reads.
@@ -140,6 +146,7 @@ impl Sampler {
                         None => {}
                         Some(Ok(body)) => {
                             s.live = sum_gauge(&body, ACTORS_ACTIVE);
+                            s.inflight = sum_gauge(&body, INFLIGHT_EVENTS);
                             s.input_lag =
                                 sum_gauge_of(&body, CONSUMER_LAG, "topic", |t| t == w.input_topic);
                             s.internal_lag = sum_gauge_of(&body, CONSUMER_LAG, "topic", |t| {

@@ -143,10 +143,16 @@ pub struct Sender {
 }
 
 impl Sender {
-    pub fn new(cfg: &Config, shared: Arc<Shared>, progress: ProgressBar) -> anyhow::Result<Self> {
+    /// A sender over `cfg`'s input topic whose producer gathers events for `linger_ms`
+    /// (gateways send at once; a long linger is latency the harness adds).
+    pub fn new(
+        cfg: &Config,
+        shared: Arc<Shared>,
+        progress: ProgressBar,
+        linger_ms: u32,
+    ) -> anyhow::Result<Self> {
         let mut pc = pitboss::kafka::producer::producer_config(&cfg.kafka);
-        // Gateways send at once; a long linger would be latency the harness adds.
-        pc.set("linger.ms", "1");
+        pc.set("linger.ms", linger_ms.to_string());
         let producer: ThreadedProducer<DeliveryCount> = pc
             .create_with_context(DeliveryCount::default())
             .context("creating the load producer")?;

@@ -6,11 +6,15 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use pitboss::config::Config;
 
+use hdrhistogram::Histogram;
+
 use super::reader::{Observed, LEVELS_KIND, WINDOW_KIND};
 use super::sampler::{self, MemorySummary, Sample};
 use super::sender::{Fed, Sender};
 use super::{utc_stamp, RunArgs};
-use crate::report::{Accounting, KindSummary, LatencySummary, Report, Second};
+use crate::report::{
+    Accounting, Growth, KindSummary, LatencySummary, Report, Second, GROWTH_WINDOW_SECS,
+};
 use crate::scenario::{Scenario, Schedule};
 
 fn share(part: u64, whole: u64) -> f64 {
@@ -145,9 +149,13 @@ pub fn report(
                 broker_cpu_cores: broker_cores[s],
                 input_lag_messages: sampled[s].and_then(|x| x.input_lag),
                 internal_lag_messages: sampled[s].and_then(|x| x.internal_lag),
+                inflight_events: sampled[s].and_then(|x| x.inflight),
             }
         })
         .collect();
+    let p99_growth = (!sched.backlog)
+        .then(|| growth(&obs, sched.duration_secs))
+        .flatten();
     let drain = match (obs.first_output_ns, sched.backlog) {
         (Some(first), true) => {
             let secs = caught_up_ns.saturating_sub(first) as f64 / 1e9;
@@ -206,6 +214,7 @@ pub fn report(
         drain_events_per_sec: drain.map(|d| d.1),
         latency,
         broker_latency,
+        p99_growth,
         latency_named: share(latency.samples, events),
         latency_coverage: coverage(&obs, &f.sender.fed, false, events),
         latency_coverage_with_windows: coverage(&obs, &f.sender.fed, true, events),
@@ -245,5 +254,90 @@ pub fn report(
         rss_bytes_per_live_entity: f.memory.rss_bytes_per_live_entity,
         cores: std::thread::available_parallelism().map_or(0, |n| n.get()),
         chaos: None,
+    }
+}
+
+/// The p99 at the start and the end of an offering of `duration_secs` (see [`Growth`]);
+/// `None` when it is shorter than two windows.
+fn growth(obs: &Observed, duration_secs: f64) -> Option<Growth> {
+    let secs = duration_secs.floor() as usize;
+    if secs < 2 * GROWTH_WINDOW_SECS {
+        return None;
+    }
+    let first = 0..GROWTH_WINDOW_SECS;
+    let last = secs - GROWTH_WINDOW_SECS..secs;
+    let pitboss: Vec<Option<&Histogram<u64>>> = obs.per_sec.iter().map(|x| x.2.as_ref()).collect();
+    let broker: Vec<Option<&Histogram<u64>>> =
+        obs.broker_per_sec.iter().map(Option::as_ref).collect();
+    Some(Growth {
+        first_p99_ms: window_p99(&pitboss, first.clone()),
+        last_p99_ms: window_p99(&pitboss, last.clone()),
+        broker_first_p99_ms: window_p99(&broker, first),
+        broker_last_p99_ms: window_p99(&broker, last),
+    })
+}
+
+/// The p99 of the seconds `window` together (their histograms merged), ms; `None` without
+/// a sample in them.
+pub fn window_p99(
+    per_sec: &[Option<&Histogram<u64>>],
+    window: std::ops::Range<usize>,
+) -> Option<f64> {
+    let mut merged: Option<Histogram<u64>> = None;
+    for h in window.filter_map(|s| per_sec.get(s).copied().flatten()) {
+        match merged.as_mut() {
+            None => merged = Some(h.clone()),
+            Some(m) => m.add(h).ok()?,
+        }
+    }
+    merged
+        .filter(|m| !m.is_empty())
+        .map(|m| m.value_at_quantile(0.99) as f64 / 1000.0)
+}
+
+#[cfg(test)]
+mod growth_tests {
+    use super::*;
+
+    fn hist(values_us: &[u64]) -> Histogram<u64> {
+        let mut h = Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("bounds");
+        for v in values_us {
+            h.record(*v).expect("in bounds");
+        }
+        h
+    }
+
+    /// Within the histogram's 3 significant digits.
+    fn close(v: Option<f64>, want: f64) -> bool {
+        v.is_some_and(|v| (v - want).abs() <= want * 1e-3)
+    }
+
+    #[test]
+    fn a_window_p99_merges_its_seconds() {
+        // 99 fast samples in second 0 and one slow one in second 1: the window's p99 is
+        // the fast value, each second alone would say otherwise for second 1.
+        let s0 = hist(&[1_000; 99]);
+        let s1 = hist(&[500_000]);
+        let per_sec = [Some(&s0), Some(&s1), None];
+        assert!(close(window_p99(&per_sec, 0..2), 1.0));
+        assert!(close(window_p99(&per_sec, 1..2), 500.0));
+        assert_eq!(window_p99(&per_sec, 2..5), None);
+    }
+
+    #[test]
+    fn growth_compares_the_first_and_the_last_ten_seconds() {
+        let mut obs = Observed::default();
+        for s in 0..30u64 {
+            // 10 ms in the first seconds, 25 ms at the end; the broker flat at 4 ms.
+            let us = if s < 20 { 10_000 } else { 25_000 };
+            obs.per_sec.push((1, 1, Some(hist(&[us]))));
+            obs.broker_per_sec.push(Some(hist(&[4_000])));
+        }
+        let g = growth(&obs, 30.0).expect("long enough");
+        assert!(close(g.first_p99_ms, 10.0), "{g:?}");
+        assert!(close(g.last_p99_ms, 25.0), "{g:?}");
+        assert!(close(g.ratio(), 2.5), "{g:?}");
+        assert_eq!(g.broker_ratio(), Some(1.0));
+        assert_eq!(growth(&obs, 19.0), None);
     }
 }

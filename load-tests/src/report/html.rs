@@ -63,7 +63,7 @@ impl Report {
             .iter()
             .any(|t| t.input_lag_messages.is_some() || t.internal_lag_messages.is_some())
         {
-            s.push_str("<h2>pitboss's consumer lag per second</h2>");
+            s.push_str("<h2>pitboss's consumer lag and events in flight per second</h2>");
             s.push_str(&self.svg_lines(
                 &[
                     ("input topic", "#d17a1f", &|t: &Second| {
@@ -71,6 +71,9 @@ impl Report {
                     }),
                     ("internal topics", "#6a3fb0", &|t: &Second| {
                         t.internal_lag_messages.map(|n| n as f64)
+                    }),
+                    ("in flight in pitboss", "#2a8f4a", &|t: &Second| {
+                        t.inflight_events.map(|n| n as f64)
                     }),
                 ],
                 "messages",

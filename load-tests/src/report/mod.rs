@@ -81,6 +81,40 @@ pub fn percentile_curve(h: Option<&Histogram<u64>>) -> Vec<(f64, f64)> {
         .collect()
 }
 
+/// The p99 at the start and at the end of the offering, by arrival second: the first 10 s
+/// after t0 (pitboss has answered the warm-up) and the last 10 s of the schedule, for
+/// pitboss end to end and, with `--measure-broker`, the broker alone. Outputs arriving
+/// after the schedule's end (the drain) are in neither.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Growth {
+    pub first_p99_ms: Option<f64>,
+    pub last_p99_ms: Option<f64>,
+    pub broker_first_p99_ms: Option<f64>,
+    pub broker_last_p99_ms: Option<f64>,
+}
+
+/// The length of [`Growth`]'s windows, seconds.
+pub const GROWTH_WINDOW_SECS: usize = 10;
+
+impl Growth {
+    /// `last / first` of pitboss's p99 (1.0: flat).
+    pub fn ratio(&self) -> Option<f64> {
+        ratio(self.last_p99_ms, self.first_p99_ms)
+    }
+
+    /// The same for the broker alone.
+    pub fn broker_ratio(&self) -> Option<f64> {
+        ratio(self.broker_last_p99_ms, self.broker_first_p99_ms)
+    }
+}
+
+fn ratio(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+    match (a, b) {
+        (Some(a), Some(b)) if b > 0.0 => Some(a / b),
+        _ => None,
+    }
+}
+
 /// One second of the run (after t0).
 #[derive(Debug, Clone, Serialize)]
 pub struct Second {
@@ -113,6 +147,9 @@ pub struct Second {
     /// in at that sample (`pitboss_consumer_lag_messages`, `--spawn`).
     pub input_lag_messages: Option<u64>,
     pub internal_lag_messages: Option<u64>,
+    /// Events pitboss had taken in and not completed at that sample
+    /// (`pitboss_inflight_events`; taking in pauses at `inflight-events-max`).
+    pub inflight_events: Option<u64>,
 }
 
 /// One accounting check.
@@ -238,6 +275,9 @@ pub struct Report {
     /// With --measure-broker: from an event's due time until its input record is readable
     /// from the broker (the broker's share, without pitboss).
     pub broker_latency: Option<LatencySummary>,
+    /// The p99 at the start and the end of the offering (`None` for a backlog, or a
+    /// schedule shorter than two windows).
+    pub p99_growth: Option<Growth>,
     /// Events named by an output of a headline kind (the latency samples) / events.
     pub latency_named: f64,
     /// The share of the events the headline's samples cover: named by an output, or carried
@@ -336,6 +376,12 @@ pub struct Headline<'a> {
     /// See [`Report::latency_coverage`] and [`Report::latency_coverage_with_windows`].
     pub latency_coverage: f64,
     pub latency_coverage_with_windows: f64,
+    /// The p99 of the last 10 s of the offering over that of the first 10 s (see
+    /// [`Growth`]), and the same for the broker alone.
+    pub p99_last_over_first: Option<f64>,
+    pub broker_p99_last_over_first: Option<f64>,
+    /// pitboss's p99 over the broker alone's, over the whole run (`--measure-broker`).
+    pub p99_over_broker_p99: Option<f64>,
     pub accounting_ok: bool,
     /// µs of `pitboss run` CPU per event offered (see [`Report::pitboss_cpu_us_per_event`]).
     pub pitboss_cpu_us_per_event: Option<f64>,
@@ -356,6 +402,16 @@ pub struct Headline<'a> {
 }
 
 impl Report {
+    /// pitboss's p99 over the broker alone's, over the whole run (`--measure-broker`).
+    pub fn p99_over_broker_p99(&self) -> Option<f64> {
+        ratio(
+            Some(self.latency.p99_ms).filter(|_| self.latency.samples > 0),
+            self.broker_latency
+                .filter(|b| b.samples > 0)
+                .map(|b| b.p99_ms),
+        )
+    }
+
     /// The headline.
     pub fn headline(&self) -> Headline<'_> {
         let l = &self.latency;
@@ -373,6 +429,9 @@ impl Report {
             latency_samples: l.samples,
             latency_coverage: round3(self.latency_coverage),
             latency_coverage_with_windows: round3(self.latency_coverage_with_windows),
+            p99_last_over_first: self.p99_growth.and_then(|g| g.ratio()).map(round3),
+            broker_p99_last_over_first: self.p99_growth.and_then(|g| g.broker_ratio()).map(round3),
+            p99_over_broker_p99: self.p99_over_broker_p99().map(round3),
             accounting_ok: self.accounting.ok,
             pitboss_cpu_us_per_event: self.pitboss_cpu_us_per_event.map(round1),
             broker_cpu_us_per_event: self.broker_cpu_us_per_event.map(round1),
@@ -472,6 +531,28 @@ impl Report {
                 "broker alone (ms)   p50 {:.2}  p90 {:.2}  p99 {:.2}  p99.9 {:.2}  max {:.2}  (due -> input record readable, {} records)",
                 b.p50_ms, b.p90_ms, b.p99_ms, b.p999_ms, b.max_ms, b.samples
             );
+        }
+        if let Some(g) = &self.p99_growth {
+            let ms = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.1}"));
+            let x = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("x{v:.2}"));
+            let _ = write!(
+                s,
+                "p99 growth (ms)     first {GROWTH_WINDOW_SECS} s {}, last {GROWTH_WINDOW_SECS} s {} ({})",
+                ms(g.first_p99_ms),
+                ms(g.last_p99_ms),
+                x(g.ratio())
+            );
+            if self.broker_latency.is_some() {
+                let _ = write!(
+                    s,
+                    "; broker alone {}, {} ({}); pitboss over the broker alone, whole run {}",
+                    ms(g.broker_first_p99_ms),
+                    ms(g.broker_last_p99_ms),
+                    x(g.broker_ratio()),
+                    x(self.p99_over_broker_p99())
+                );
+            }
+            let _ = writeln!(s);
         }
         let outs: Vec<String> = self
             .outputs_distinct
@@ -619,6 +700,7 @@ mod tests {
             drain_events_per_sec: None,
             latency: LatencySummary::default(),
             broker_latency: None,
+            p99_growth: None,
             latency_named: 0.0,
             latency_coverage: 0.0,
             latency_coverage_with_windows: 0.0,
@@ -663,6 +745,9 @@ mod tests {
         for k in [
             "pitboss_cpu_us_per_event",
             "broker_cpu_us_per_event",
+            "p99_last_over_first",
+            "broker_p99_last_over_first",
+            "p99_over_broker_p99",
             "rss_base_bytes",
             "rss_peak_bytes",
             "live_entities_base",
@@ -690,6 +775,7 @@ mod tests {
             broker_cpu_cores: measured.then_some(1.3),
             input_lag_messages: measured.then_some(10),
             internal_lag_messages: measured.then_some(3),
+            inflight_events: measured.then_some(70),
         };
         let mut r = bare_report(1000);
         r.timeline = vec![second(0, false), second(1, false)];
@@ -701,7 +787,7 @@ mod tests {
         let full = r.html();
         for present in [
             "CPU cores per second",
-            "consumer lag per second",
+            "consumer lag and events in flight per second",
             "internal topics",
             "broker alone, p99 ms",
         ] {
@@ -710,6 +796,7 @@ mod tests {
         let v = serde_json::to_value(&r.timeline[1]).unwrap();
         assert_eq!(v["broker_p99_ms"], 12.5);
         assert_eq!(v["internal_lag_messages"], 3);
+        assert_eq!(v["inflight_events"], 70);
     }
 
     #[test]
@@ -736,10 +823,42 @@ mod tests {
         let t = r.table();
         assert!(t.contains("36.3 µs per event"), "{t}");
         assert!(t.contains("broker 80.0 s (80.0 µs per event)"), "{t}");
+        assert!(!t.contains("p99 growth"), "{t}");
         assert!(
             t.contains("RSS 100.0 MiB at the start, 300.0 MiB at most"),
             "{t}"
         );
         assert!(t.contains("1235 bytes per added live entity"), "{t}");
+    }
+
+    #[test]
+    fn headline_and_table_carry_the_p99_growth_and_the_broker_ratio() {
+        let mut r = bare_report(1_000_000);
+        r.latency = LatencySummary {
+            samples: 100,
+            p99_ms: 30.0,
+            ..LatencySummary::default()
+        };
+        r.broker_latency = Some(LatencySummary {
+            samples: 100,
+            p99_ms: 12.0,
+            ..LatencySummary::default()
+        });
+        r.p99_growth = Some(Growth {
+            first_p99_ms: Some(20.0),
+            last_p99_ms: Some(50.0),
+            broker_first_p99_ms: Some(10.0),
+            broker_last_p99_ms: Some(12.5),
+        });
+        let v = serde_json::to_value(r.headline()).unwrap();
+        assert_eq!(v["p99_last_over_first"], 2.5);
+        assert_eq!(v["broker_p99_last_over_first"], 1.25);
+        assert_eq!(v["p99_over_broker_p99"], 2.5);
+        let t = r.table();
+        assert!(
+            t.contains("first 10 s 20.0, last 10 s 50.0 (x2.50); broker alone 10.0, 12.5 (x1.25)"),
+            "{t}"
+        );
+        assert!(t.contains("whole run x2.50"), "{t}");
     }
 }
