@@ -80,6 +80,7 @@ fn smoke_scenario_passes_its_accounting_check() {
         "input_lag_messages",
         "internal_lag_messages",
         "inflight_events",
+        "input_partitions_assigned",
     ] {
         assert!(
             timeline.iter().any(|s| s[field].is_u64()),

@@ -33,6 +33,9 @@ const INTERVAL: Duration = Duration::from_secs(1);
 /// series per topic and partition.
 pub const CONSUMER_LAG: &str = pitboss::telemetry::CONSUMER_LAG;
 
+/// The gauge of assigned partitions (`pitboss::telemetry::PARTITIONS_ASSIGNED`), per topic.
+pub const PARTITIONS_ASSIGNED: &str = pitboss::telemetry::PARTITIONS_ASSIGNED;
+
 /// The gauge of events in flight (`pitboss::telemetry::INFLIGHT_EVENTS`).
 pub const INFLIGHT_EVENTS: &str = pitboss::telemetry::INFLIGHT_EVENTS;
 
@@ -59,6 +62,9 @@ pub struct Sample {
     /// Events pitboss has taken in and not yet completed (`pitboss_inflight_events`: until
     /// their outputs and effects are in the broker), at most `inflight-events-max`.
     pub inflight: Option<u64>,
+    /// Input partitions assigned to pitboss (`pitboss_consumer_partitions_assigned` of the
+    /// input topic): below the topic's count while its consumer group rebalances.
+    pub input_partitions: Option<u64>,
 }
 
 /// What the sampler reads.
@@ -147,6 +153,10 @@ impl Sampler {
                         Some(Ok(body)) => {
                             s.live = sum_gauge(&body, ACTORS_ACTIVE);
                             s.inflight = sum_gauge(&body, INFLIGHT_EVENTS);
+                            s.input_partitions =
+                                sum_gauge_of(&body, PARTITIONS_ASSIGNED, "topic", |t| {
+                                    t == w.input_topic
+                                });
                             s.input_lag =
                                 sum_gauge_of(&body, CONSUMER_LAG, "topic", |t| t == w.input_topic);
                             s.internal_lag = sum_gauge_of(&body, CONSUMER_LAG, "topic", |t| {

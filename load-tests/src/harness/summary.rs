@@ -150,6 +150,7 @@ pub fn report(
                 input_lag_messages: sampled[s].and_then(|x| x.input_lag),
                 internal_lag_messages: sampled[s].and_then(|x| x.internal_lag),
                 inflight_events: sampled[s].and_then(|x| x.inflight),
+                input_partitions_assigned: sampled[s].and_then(|x| x.input_partitions),
             }
         })
         .collect();

@@ -150,6 +150,9 @@ pub struct Second {
     /// Events pitboss had taken in and not completed at that sample
     /// (`pitboss_inflight_events`; taking in pauses at `inflight-events-max`).
     pub inflight_events: Option<u64>,
+    /// Input partitions assigned to pitboss at that sample (fewer than the topic has while
+    /// its consumer group rebalances).
+    pub input_partitions_assigned: Option<u64>,
 }
 
 /// One accounting check.
@@ -776,6 +779,7 @@ mod tests {
             input_lag_messages: measured.then_some(10),
             internal_lag_messages: measured.then_some(3),
             inflight_events: measured.then_some(70),
+            input_partitions_assigned: measured.then_some(8),
         };
         let mut r = bare_report(1000);
         r.timeline = vec![second(0, false), second(1, false)];
@@ -797,6 +801,7 @@ mod tests {
         assert_eq!(v["broker_p99_ms"], 12.5);
         assert_eq!(v["internal_lag_messages"], 3);
         assert_eq!(v["inflight_events"], 70);
+        assert_eq!(v["input_partitions_assigned"], 8);
     }
 
     #[test]
