@@ -384,14 +384,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<Option<Report>> {
         // Live actors and lag only from the pitboss the harness started.
         metrics: pitboss.and(metrics_addr),
         input_topic: cfg.kafka.topics.input.clone(),
-        internal_topics: cfg
-            .kafka
-            .topics
-            .consumed(true)
-            .into_iter()
-            .filter(|(src, _)| *src != pitboss::kafka::Src::Input)
-            .map(|(_, name)| name)
-            .collect(),
+        internal_topics: cfg.kafka.topics.internal().map(str::to_string).to_vec(),
         broker_pids: broker_pids(),
     };
     let partitions = reader::input_partitions(&cfg)?;
@@ -468,7 +461,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<Option<Report>> {
             &progress,
         )?;
         shared.start_clock();
-        if child.is_some() || broker_pids().is_some() {
+        if child.is_some() || spawned_broker.is_some() || args.broker_pid.is_some() {
             sampler = Some(Sampler::start(
                 watched(child.as_ref().map(PitbossChild::pid)),
                 shared.clone(),

@@ -119,9 +119,10 @@ pub fn report(
     let broker_cores = sampler::cores_per_second(&sampled, |s| s.broker_cpu_secs);
     let timeline: Vec<Second> = (0..secs)
         .map(|s| {
-            let (outputs, samples, h) = obs.per_sec.get(s).map_or((0, 0, None), |x| {
-                (x.0, x.1, x.2.as_ref().map(|h| h.value_at_quantile(0.99)))
-            });
+            let (outputs, samples, p99) = obs
+                .per_sec
+                .get(s)
+                .map_or((0, 0, None), |x| (x.0, x.1, x.2.as_ref().map(p99_ms)));
             Second {
                 second: s as u64,
                 offered_events: if sched.backlog {
@@ -137,14 +138,14 @@ pub fn report(
                 },
                 outputs,
                 latency_samples: samples,
-                p99_ms: h.map(|v| v as f64 / 1000.0),
+                p99_ms: p99,
                 rss_bytes: sampled[s].and_then(|x| x.rss_bytes),
                 live_entities: sampled[s].and_then(|x| x.live),
                 broker_p99_ms: obs
                     .broker_per_sec
                     .get(s)
                     .and_then(Option::as_ref)
-                    .map(|h| h.value_at_quantile(0.99) as f64 / 1000.0),
+                    .map(p99_ms),
                 pitboss_cpu_cores: pitboss_cores[s],
                 broker_cpu_cores: broker_cores[s],
                 input_lag_messages: sampled[s].and_then(|x| x.input_lag),
@@ -291,9 +292,12 @@ pub fn window_p99(
             Some(m) => m.add(h).ok()?,
         }
     }
-    merged
-        .filter(|m| !m.is_empty())
-        .map(|m| m.value_at_quantile(0.99) as f64 / 1000.0)
+    merged.filter(|m| !m.is_empty()).as_ref().map(p99_ms)
+}
+
+/// The p99 of a histogram of microseconds, ms.
+fn p99_ms(h: &Histogram<u64>) -> f64 {
+    h.value_at_quantile(0.99) as f64 / 1000.0
 }
 
 #[cfg(test)]

@@ -44,56 +44,45 @@ impl Report {
         s.push_str(&self.svg_timeline());
         s.push_str("<h2>p99 latency per second</h2>");
         s.push_str(&self.svg_p99());
-        if self
-            .timeline
-            .iter()
-            .any(|t| t.pitboss_cpu_cores.is_some() || t.broker_cpu_cores.is_some())
-        {
-            s.push_str("<h2>CPU cores per second</h2>");
-            s.push_str(&self.svg_lines(
-                &[
-                    ("pitboss", "#1f6fd1", &|t: &Second| t.pitboss_cpu_cores),
-                    ("broker", "#999999", &|t: &Second| t.broker_cpu_cores),
-                ],
-                "cores",
-            ));
-        }
-        if self
-            .timeline
-            .iter()
-            .any(|t| t.input_lag_messages.is_some() || t.internal_lag_messages.is_some())
-        {
-            s.push_str("<h2>pitboss's consumer lag and events in flight per second</h2>");
-            s.push_str(&self.svg_lines(
-                &[
-                    ("input topic", "#d17a1f", &|t: &Second| {
-                        t.input_lag_messages.map(|n| n as f64)
-                    }),
-                    ("internal topics", "#6a3fb0", &|t: &Second| {
-                        t.internal_lag_messages.map(|n| n as f64)
-                    }),
-                    ("in flight in pitboss", "#2a8f4a", &|t: &Second| {
-                        t.inflight_events.map(|n| n as f64)
-                    }),
-                ],
-                "messages",
-            ));
-        }
-        if self.timeline.iter().any(|t| t.rss_bytes.is_some()) {
-            s.push_str("<h2>pitboss resident memory per second</h2>");
-            s.push_str(&self.svg_per_second("RSS MiB", "#2a8f4a", "MiB", |t| {
+        s.push_str(&self.section(
+            "CPU cores per second",
+            &[
+                ("pitboss", "#1f6fd1", &|t: &Second| t.pitboss_cpu_cores),
+                ("broker", "#999999", &|t: &Second| t.broker_cpu_cores),
+            ],
+            "cores",
+        ));
+        s.push_str(&self.section(
+            "pitboss's consumer lag and events in flight per second",
+            &[
+                ("input topic", "#d17a1f", &|t: &Second| {
+                    t.input_lag_messages.map(|n| n as f64)
+                }),
+                ("internal topics", "#6a3fb0", &|t: &Second| {
+                    t.internal_lag_messages.map(|n| n as f64)
+                }),
+                ("in flight in pitboss", "#2a8f4a", &|t: &Second| {
+                    t.inflight_events.map(|n| n as f64)
+                }),
+            ],
+            "messages",
+        ));
+        s.push_str(&self.section(
+            "pitboss resident memory per second",
+            &[("RSS MiB", "#2a8f4a", &|t: &Second| {
                 t.rss_bytes.map(|b| b as f64 / (1024.0 * 1024.0))
-            }));
-        }
-        if self.timeline.iter().any(|t| t.live_entities.is_some()) {
-            s.push_str("<h2>pitboss live entities per second</h2>");
-            s.push_str(&self.svg_per_second(
+            })],
+            "MiB",
+        ));
+        s.push_str(&self.section(
+            "pitboss live entities per second",
+            &[(
                 "live actors (machine, wallet, pool, hall)",
                 "#6a3fb0",
-                "entities",
-                |t| t.live_entities.map(|n| n as f64),
-            ));
-        }
+                &|t: &Second| t.live_entities.map(|n| n as f64),
+            )],
+            "entities",
+        ));
         let _ = write!(s, "<h2>Summary</h2><pre>{}</pre>", esc(&self.table()));
         s.push_str("</body></html>\n");
         s
@@ -128,52 +117,41 @@ impl Report {
     }
 
     fn svg_timeline(&self) -> String {
-        let off: Vec<(f64, f64)> = self
-            .timeline
-            .iter()
-            .map(|t| (t.second as f64, t.offered_events))
-            .collect();
-        let sent: Vec<(f64, f64)> = self
-            .timeline
-            .iter()
-            .map(|t| (t.second as f64, t.sent_events as f64))
-            .collect();
-        let outs: Vec<(f64, f64)> = self
-            .timeline
-            .iter()
-            .map(|t| (t.second as f64, t.outputs as f64))
-            .collect();
-        let xmax = (self.timeline.len().max(1)) as f64;
-        let labels = x_labels(xmax);
-        let labels: Vec<(f64, &str)> = labels.iter().map(|(x, s)| (*x, s.as_str())).collect();
-        chart(
+        self.svg_lines(
             &[
-                ("offered ev/s", "#999999", off),
-                ("sent ev/s", "#1f6fd1", sent),
-                ("output records/s", "#d17a1f", outs),
+                ("offered ev/s", "#999999", &|t: &Second| {
+                    Some(t.offered_events)
+                }),
+                ("sent ev/s", "#1f6fd1", &|t: &Second| {
+                    Some(t.sent_events as f64)
+                }),
+                ("output records/s", "#d17a1f", &|t: &Second| {
+                    Some(t.outputs as f64)
+                }),
             ],
-            xmax,
-            &labels,
-            "seconds",
             "per second",
         )
     }
 
-    /// One per-second figure of the timeline (its seconds without a value left out).
-    fn svg_per_second(
-        &self,
-        name: &str,
-        color: &str,
-        yname: &str,
-        value: impl Fn(&Second) -> Option<f64>,
-    ) -> String {
-        self.svg_lines(&[(name, color, &value)], yname)
+    /// A titled chart of per-second figures; nothing when none of its lines has a value
+    /// (the run did not measure them).
+    fn section(&self, title: &str, lines: &[PerSecond<'_>], yname: &str) -> String {
+        let series = self.series(lines);
+        if series.is_empty() {
+            return String::new();
+        }
+        format!("<h2>{title}</h2>{}", self.per_second_chart(&series, yname))
     }
 
     /// Per-second figures of the timeline in one chart (lines without any value left
     /// out, and each line's seconds without a value).
     fn svg_lines(&self, lines: &[PerSecond<'_>], yname: &str) -> String {
-        let series: Vec<Series<'_>> = lines
+        self.per_second_chart(&self.series(lines), yname)
+    }
+
+    /// The points of each line that has any (its seconds with a value).
+    fn series<'a>(&self, lines: &[PerSecond<'a>]) -> Vec<Series<'a>> {
+        lines
             .iter()
             .map(|(name, color, value)| {
                 let pts = self
@@ -184,11 +162,14 @@ impl Report {
                 (*name, *color, pts)
             })
             .filter(|(_, _, pts): &Series<'_>| !pts.is_empty())
-            .collect();
+            .collect()
+    }
+
+    fn per_second_chart(&self, series: &[Series<'_>], yname: &str) -> String {
         let xmax = (self.timeline.len().max(1)) as f64;
         let labels = x_labels(xmax);
         let labels: Vec<(f64, &str)> = labels.iter().map(|(x, s)| (*x, s.as_str())).collect();
-        chart(&series, xmax, &labels, "seconds", yname)
+        chart(series, xmax, &labels, "seconds", yname)
     }
 
     fn svg_p99(&self) -> String {
